@@ -16,10 +16,10 @@ def main() -> None:
 def _register() -> None:
     # Imported here so each command group lives in its own module and
     # `csos --help` still lists them all.
-    from csos_desktop.cli import sandbox, sandbox_history, som  # noqa: F401
+    from csos_desktop.cli import cert, order, sandbox, sandbox_history, som, token  # noqa: F401
 
-    main.add_command(sandbox.sandbox)
-    main.add_command(som.som)
+    for group in (token.token, order.order, cert.cert, sandbox.sandbox, som.som):
+        main.add_command(group)
 
 
 _register()

@@ -81,6 +81,14 @@ def decode_registrant(der: bytes) -> tuple[str, frozenset[Schedule]]:
     return dea, scheds
 
 
+def display_name(name: x509.Name) -> str:
+    """The common name when there is one (what a pharmacist recognises), else the whole name."""
+    cn = name.native.get("common_name")
+    if isinstance(cn, list):
+        cn = cn[-1]
+    return str(cn) if cn else str(name.human_friendly)
+
+
 def read_certificate(cert: x509.Certificate) -> CsosCertificateInfo:
     """Read the CSOS profile fields of a certificate; raises NotACsosCertificate."""
     for ext in cert["tbs_certificate"]["extensions"]:
@@ -93,7 +101,7 @@ def read_certificate(cert: x509.Certificate) -> CsosCertificateInfo:
         )
     validity = cert["tbs_certificate"]["validity"]
     return CsosCertificateInfo(
-        subject=cert.subject.human_friendly,
+        subject=display_name(cert.subject),
         dea_number=dea,
         schedules=scheds,
         not_before=validity["not_before"].native,

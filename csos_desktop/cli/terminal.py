@@ -1,0 +1,38 @@
+"""The terminal's side of :class:`~csos_desktop.services.interaction.Interaction`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from csos_desktop.token.slots import TokenInfo
+
+
+class TerminalInteraction:
+    """Asks for the PIN without echo, or reads one line from stdin with --pin-stdin."""
+
+    def __init__(self, pin_from_stdin: bool = False) -> None:
+        self._pin_from_stdin = pin_from_stdin
+
+    def ask_pin(self, token: TokenInfo, warning: str | None) -> str | None:
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
+        if self._pin_from_stdin:
+            line = sys.stdin.readline()
+            pin = line.rstrip("\r\n")
+            return pin or None
+        try:
+            value: str = click.prompt(
+                f"PIN for token '{token.label}'", hide_input=True, err=True, default="",
+                show_default=False,
+            )
+        except click.Abort:
+            return None
+        return value or None
+
+    def show_pin_pad_prompt(self, token: TokenInfo) -> None:
+        click.echo(f"Enter your PIN on the reader's keypad for token '{token.label}'.", err=True)
+
+    def notify(self, message: str) -> None:
+        click.echo(message, err=True)

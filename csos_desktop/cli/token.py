@@ -1,0 +1,39 @@
+"""`csos token ...`: the tokens this computer can see."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from csos_desktop.cli.common import run_cli
+from csos_desktop.services.token_access import open_library
+from csos_desktop.token.slots import list_tokens
+
+
+@click.group()
+def token() -> None:
+    """PKCS#11 tokens (USB tokens and smart cards)."""
+
+
+@token.command("list")
+@click.option("--module", help="Path of the PKCS#11 driver (default: detected).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@run_cli
+def list_command(module: str | None, as_json: bool) -> None:
+    """List readers with a token, their labels and PIN state."""
+    choice, lib = open_library(module)
+    infos = [t for t in list_tokens(lib) if t.pin_state.value != "not-initialized" or t.label]
+    if as_json:
+        click.echo(json.dumps({"module": choice.path, "module_source": choice.source,
+                               "tokens": [t.to_json() for t in infos]}, indent=2))
+        return
+    click.echo(f"Driver: {choice.path} ({choice.source})")
+    if not infos:
+        click.echo("No token inserted.")
+    for t in infos:
+        flags = ["PIN pad" if t.protected_auth_path else "PIN", f"PIN state: {t.pin_state.value}"]
+        click.echo(
+            f"- {t.label!r}: {t.manufacturer} {t.model}, serial {t.serial}, "
+            f"slot '{t.slot_description}' ({', '.join(flags)})"
+        )

@@ -1,0 +1,85 @@
+"""Typed token errors, each with a message a pharmacist can act on.
+
+No message ever contains the PIN; WrongPin says how many tries remain only
+as the token reports it (PKCS#11 exposes flags, not a count).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from csos_desktop.errors import CsosError
+
+
+class TokenError(CsosError):
+    """Something about the token or its driver stops the operation."""
+
+
+class NoModule(TokenError):
+    """No PKCS#11 driver could be found or loaded."""
+
+
+class NoToken(TokenError):
+    """No token is present, or not the one asked for."""
+
+
+class PinRetries(Enum):
+    """What the token says about the tries left after a wrong PIN."""
+
+    UNKNOWN = "unknown"
+    COUNT_LOW = "count-low"
+    FINAL_TRY = "final-try"
+
+
+class WrongPin(TokenError):
+    """The token refused the PIN; we never retry it automatically."""
+
+    def __init__(self, retries_hint: PinRetries) -> None:
+        self.retries_hint = retries_hint
+        advice = {
+            PinRetries.UNKNOWN: "Check the PIN and try again.",
+            PinRetries.COUNT_LOW: "Only a few tries are left before the token locks; "
+            "check the PIN carefully before trying again.",
+            PinRetries.FINAL_TRY: "One try is left: a further wrong PIN locks the token. "
+            "If you are not sure of the PIN, stop and contact your token administrator.",
+        }[retries_hint]
+        super().__init__(f"The token did not accept the PIN. {advice}")
+
+
+class PinLocked(TokenError):
+    """Too many wrong PINs: the token refuses logins until unblocked."""
+
+    def __init__(self, label: str = "") -> None:
+        name = f"token '{label}'" if label else "token"
+        super().__init__(
+            f"The PIN of {name} is locked after too many wrong tries. Do not try again: "
+            "your token administrator (security officer) must unblock it, or ask your "
+            "certificate authority for a replacement token."
+        )
+
+
+class PinChangeRequired(TokenError):
+    """The token requires its PIN to be changed before use."""
+
+
+class TokenRemoved(TokenError):
+    """The token was removed (or its session lost) during an operation."""
+
+    def __init__(self, detail: str = "") -> None:
+        extra = f" ({detail})" if detail else ""
+        super().__init__(
+            "The token was removed or stopped responding" + extra + ". Insert it again and "
+            "repeat the operation; nothing was signed after it was removed."
+        )
+
+
+class KeyNotFound(TokenError):
+    """The private key (or certificate) asked for is not on the token."""
+
+
+class LoginExpired(TokenError):
+    """The logged-in session was closed after the idle limit (21 CFR 1311.55(b)(5))."""
+
+
+class TokenOperationFailed(TokenError):
+    """The token or driver reported an error we have no better words for."""

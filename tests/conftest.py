@@ -1,0 +1,98 @@
+"""Shared fixtures: a real SoftHSM2 token per test session, a test CA, CSOS_HOME in a temp dir."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from csos_desktop.domain.schedule import parse_schedule_list
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
+from csos_desktop.services.provisioning import install_certificate, new_key_and_csr
+from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm
+from csos_desktop.token.session import TokenSession
+
+TEST_PIN = "314159"
+PURCHASER_DEA = "AB1234563"
+ALL_SCHEDULES = parse_schedule_list("1,2,2N,3,3N,4,5")
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """A token holding one key pair and its CSOS certificate."""
+
+    hsm: SoftHsmToken
+    key: GeneratedKey
+    certificate_der: bytes
+
+    @property
+    def label(self) -> str:
+        return self.hsm.label
+
+    def session(self) -> TokenSession:
+        ts = TokenSession(token_by_label(self.hsm.module, self.hsm.label), rw=True)
+        ts.login(TEST_PIN)
+        return ts
+
+
+@pytest.fixture(scope="session", autouse=True)
+def csos_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("csos-home")
+    old = os.environ.get("CSOS_HOME")
+    os.environ["CSOS_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("CSOS_HOME", None)
+    else:
+        os.environ["CSOS_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def hsm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("softhsm")
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCa:
+    return TestCa.init(tmp_path_factory.mktemp("ca") / "ca")
+
+
+def _provision(hsm_dir: Path, ca: TestCa, label: str, algorithm: KeyAlgorithm) -> Provisioned:
+    hsm = create_token(hsm_dir, label, TEST_PIN)
+    ts = TokenSession(token_by_label(hsm.module, label), rw=True)
+    ts.login(TEST_PIN)
+    with ts:
+        pending = new_key_and_csr(ts, algorithm, {"common_name": "Main Street Pharmacy"}, "csos")
+        cert = ca.issue(pending.csr_der, dea_number=PURCHASER_DEA, schedules=ALL_SCHEDULES)
+        der = cert.public_bytes(Encoding.DER)
+        chain = [ca.issuing_certificate.public_bytes(Encoding.DER)]
+        install_certificate(ts, pending.key, der, chain)
+    return Provisioned(hsm, pending.key, der)
+
+
+@pytest.fixture(scope="session")
+def tokens(hsm_dir: Path, test_ca: TestCa) -> dict[KeyAlgorithm, Provisioned]:
+    """One RSA-2048 and one P-256 token, each with a CSOS certificate and the CA chain.
+
+    Created together: SoftHSM2 sees new tokens only after re-initialising the
+    module, which would close sessions opened by earlier tests.
+    """
+    return {
+        KeyAlgorithm.RSA2048: _provision(hsm_dir, test_ca, "csos-rsa", KeyAlgorithm.RSA2048),
+        KeyAlgorithm.P256: _provision(hsm_dir, test_ca, "csos-ec", KeyAlgorithm.P256),
+    }
+
+
+@pytest.fixture(scope="session")
+def rsa_token(tokens: dict[KeyAlgorithm, Provisioned]) -> Provisioned:
+    return tokens[KeyAlgorithm.RSA2048]
+
+
+@pytest.fixture(scope="session")
+def ec_token(tokens: dict[KeyAlgorithm, Provisioned]) -> Provisioned:
+    return tokens[KeyAlgorithm.P256]
