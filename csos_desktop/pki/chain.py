@@ -95,7 +95,7 @@ async def validate_chain_async(
         return ChainResult(
             ChainStatus.REVOKED,
             f"the certificate was revoked on {exc.revocation_dt:%Y-%m-%d %H:%M} UTC "
-            f"({exc.reason.human_friendly})",
+            f"(reason: {str(exc.reason.native).replace('_', ' ')})",
             revocation_reason=str(exc.reason.native),
             revocation_date=exc.revocation_dt,
             revocation_checked=True,

@@ -1,0 +1,59 @@
+"""Module discovery order and PIN-state flags (no token needed)."""
+
+from __future__ import annotations
+
+import pytest
+from pkcs11.constants import TokenFlag
+
+from csos_desktop.token.errors import NoModule
+from csos_desktop.token.modules import ENV_VAR, discover_module, installed_modules
+from csos_desktop.token.slots import PinState, pin_state_from_flags
+
+ALL = {"/flag.so", "/env.so", "/conf.so", "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"}
+
+
+def exists(path: str) -> bool:
+    return path in ALL
+
+
+def test_flag_beats_environment_beats_configuration_beats_known_paths() -> None:
+    env = {ENV_VAR: "/env.so"}
+    assert discover_module("/flag.so", configured="/conf.so", env=env, exists=exists).source == "--module"
+    assert discover_module(None, configured="/conf.so", env=env, exists=exists).path == "/env.so"
+    assert discover_module(None, configured="/conf.so", env={}, exists=exists).source == "configuration"
+    found = discover_module(None, env={}, exists=exists, platform="linux")
+    assert found.vendor == "OpenSC"
+
+
+def test_missing_explicit_module_names_the_source_and_path() -> None:
+    with pytest.raises(NoModule, match=r"--module does not exist: /nope.so"):
+        discover_module("/nope.so", env={}, exists=exists)
+
+
+def test_no_module_anywhere_tells_what_to_install() -> None:
+    with pytest.raises(NoModule, match="OpenSC"):
+        discover_module(None, env={}, exists=lambda p: False)
+
+
+def test_known_paths_cover_each_platform() -> None:
+    for platform in ("linux", "win32", "darwin"):
+        vendors = {m.vendor for m in installed_modules(exists=lambda p: True, platform=platform)}
+        assert {"OpenSC", "SafeNet eToken", "Thales IDPrime", "YubiKey (ykcs11)", "SoftHSM2"} <= vendors
+
+
+BASE = TokenFlag.USER_PIN_INITIALIZED | TokenFlag.LOGIN_REQUIRED
+
+
+@pytest.mark.parametrize(
+    ("flags", "state"),
+    [
+        (BASE, PinState.OK),
+        (BASE | TokenFlag.USER_PIN_COUNT_LOW, PinState.COUNT_LOW),
+        (BASE | TokenFlag.USER_PIN_COUNT_LOW | TokenFlag.USER_PIN_FINAL_TRY, PinState.FINAL_TRY),
+        (BASE | TokenFlag.USER_PIN_FINAL_TRY | TokenFlag.USER_PIN_LOCKED, PinState.LOCKED),
+        (BASE | TokenFlag.USER_PIN_TO_BE_CHANGED, PinState.TO_BE_CHANGED),
+        (TokenFlag.LOGIN_REQUIRED, PinState.NOT_INITIALIZED),
+    ],
+)
+def test_most_severe_pin_state_wins(flags: TokenFlag, state: PinState) -> None:
+    assert pin_state_from_flags(flags) is state
