@@ -33,11 +33,12 @@ def crls_of(ca: TestCa, now: datetime | None = None) -> list[asn1_crl.Certificat
     ]
 
 
-def check(ca: TestCa, document: bytes, signature: bytes, *, now: datetime = NOW,
+def check(ca: TestCa, document: bytes, signature: bytes, *,
           crls: list[asn1_crl.CertificateList] | None = None) -> OrderVerification:
+    """Verify now, as a supplier does on receipt (a CRL issued after `now` is not yet usable)."""
     root = asn1_x509.Certificate.load(der(ca.root_certificate))
     return verify_order(document, signature, trust_roots=[root],
-                        crls=crls_of(ca) if crls is None else crls, now=now)
+                        crls=crls_of(ca) if crls is None else crls, now=datetime.now(UTC))
 
 
 @pytest.mark.parametrize("algorithm", list(KeyAlgorithm))
@@ -184,3 +185,25 @@ def test_several_defects_are_all_reported(rsa_token: Provisioned, test_ca: TestC
     document, signature = sign_order(rsa_token, certificate_der=der(cert), chain=chain_of(test_ca))
     reasons = set(check(test_ca, document, signature).reasons)
     assert reasons == {Reason.DEA_NUMBER_MISMATCH, Reason.SCHEDULE_NOT_AUTHORISED}
+
+
+def test_crl_is_checked_even_when_the_certificate_names_no_distribution_point(
+    rsa_token: Provisioned, tmp_path: Path
+) -> None:
+    ca = TestCa.init(tmp_path / "no-dp", crl_url=None, root_crl_url=None)
+    cert = issue_for_token(ca, rsa_token)
+    assert not any(e.oid.dotted_string == "2.5.29.31" for e in cert.extensions)
+    document, signature = sign_order(rsa_token, certificate_der=der(cert), chain=chain_of(ca))
+    assert check(ca, document, signature).accepted
+    ca.revoke(cert.serial_number, reason="keyCompromise", when=NOW - timedelta(minutes=1))
+    assert check(ca, document, signature).reasons == (Reason.CERTIFICATE_REVOKED,)
+
+
+def test_missing_crl_for_the_issuing_ca_is_revocation_unknown(
+    rsa_token: Provisioned, test_ca: TestCa
+) -> None:
+    document, signature = sign_order(rsa_token, chain=chain_of(test_ca))
+    only_root = crls_of(test_ca)[1:]
+    assert check(test_ca, document, signature, crls=only_root).reasons == (
+        Reason.REVOCATION_UNKNOWN,
+    )
