@@ -1,0 +1,97 @@
+"""Canonical bytes of signed documents (RFC 8785, JSON Canonicalization Scheme).
+
+The canonical bytes are what is signed, stored and sent. A document read back
+must be byte-for-byte canonical: if it is not, someone re-serialised it after
+signing, and the signature no longer proves what the purchaser saw.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import rfc8785
+
+from csos_desktop.errors import InputError
+
+_NON_CANONICAL = (
+    "the document is not in canonical form (RFC 8785); it may have been re-serialised after signing"
+)
+
+
+class MalformedDocument(InputError):
+    """Bytes that are not a well-formed signed document."""
+
+
+def _plain(value: object) -> object:
+    """Turn mappings into dicts and sequences into lists: rfc8785 only knows dict and list."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_plain(v) for v in value]
+    return value
+
+
+def canonical_bytes(doc: Mapping[str, object]) -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of ``doc``.
+
+    Raises MalformedDocument if ``doc`` holds something JSON cannot carry exactly
+    (an integer beyond 2**53, NaN, a string that is not valid Unicode, a non-text key).
+    """
+    try:
+        return rfc8785.dumps(_plain(doc))  # type: ignore[arg-type]  # _plain keeps JSON values
+    except rfc8785.CanonicalizationError as e:
+        raise MalformedDocument(f"the document cannot be canonicalised: {e}") from e
+
+
+def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    # json.loads silently keeps the last duplicate; a signed document whose
+    # reader and writer may see different values for one key is refused.
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise MalformedDocument(f"the document has the key {key!r} more than once")
+        result[key] = value
+    return result
+
+
+def _refuse_float(text: str) -> object:
+    raise MalformedDocument(
+        f"the document contains the number {text}; documents use whole numbers only"
+    )
+
+
+def _refuse_constant(text: str) -> object:
+    raise MalformedDocument(f"the document contains {text}, which is not JSON")
+
+
+def load_document(data: bytes) -> dict[str, object]:
+    """Parse canonical document bytes, refusing anything that is not exactly canonical JSON."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise MalformedDocument(
+            f"the document is not valid UTF-8 text (byte {e.start} cannot be read)"
+        ) from e
+    try:
+        doc = json.loads(
+            text,
+            object_pairs_hook=_refuse_duplicates,
+            parse_float=_refuse_float,
+            parse_constant=_refuse_constant,
+        )
+    except json.JSONDecodeError as e:
+        raise MalformedDocument(
+            f"the document is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
+        ) from e
+    except RecursionError as e:
+        raise MalformedDocument("the document is nested too deeply") from e
+    if not isinstance(doc, dict):
+        raise MalformedDocument("the document must be a JSON object ({...})")
+    try:
+        canonical = canonical_bytes(doc)
+    except RecursionError as e:
+        raise MalformedDocument("the document is nested too deeply") from e
+    if canonical != data:
+        raise MalformedDocument(_NON_CANONICAL)
+    return doc
