@@ -16,9 +16,21 @@ def main() -> None:
 def _register() -> None:
     # Imported here so each command group lives in its own module and
     # `csos --help` still lists them all.
-    from csos_desktop.cli import cert, order, sandbox, sandbox_history, som, token  # noqa: F401
+    from csos_desktop.cli import (  # noqa: F401 - modules attach commands to groups
+        audit,
+        cert,
+        enroll,
+        order,
+        order_store,
+        sandbox,
+        sandbox_ca_server,
+        sandbox_history,
+        som,
+        token,
+    )
 
-    for group in (token.token, order.order, cert.cert, sandbox.sandbox, som.som):
+    for group in (token.token, order.order, cert.cert, enroll.enroll, audit.audit,
+                  sandbox.sandbox, som.som):
         main.add_command(group)
 
 

@@ -1,0 +1,3 @@
+"""Order lifecycle commands on the local store (attach to the `order` group)."""
+
+from __future__ import annotations
