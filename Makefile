@@ -37,7 +37,7 @@ test-all: install
 	$(PY) -m pytest -q
 
 demo: install
-	$(VENV)/bin/csos demo
+	CSOS_HOME=$(CURDIR)/demo-home $(VENV)/bin/csos demo
 
 lint: install
 	$(VENV)/bin/ruff check csos_desktop tests benchmarks

@@ -71,8 +71,12 @@ def orders(n: int, now: datetime) -> list[bytes]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=1000)
-    ap.add_argument("--pyhanko-orders", type=int, default=200,
-                    help="pyHanko is ~20x slower; its median needs fewer samples")
+    ap.add_argument(
+        "--pyhanko-orders",
+        type=int,
+        default=200,
+        help="pyHanko is ~20x slower; its median needs fewer samples",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="csos-bench-"))
     os.environ["CSOS_HOME"] = str(work / "home")
@@ -81,8 +85,9 @@ def main() -> None:
     ts = TokenSession(token_by_label(hsm.module, "bench"), rw=True)
     ts.login(PIN)
     pending = new_key_and_csr(ts, KeyAlgorithm.RSA2048, {"common_name": "Bench Pharmacy"}, "csos")
-    cert = ca.issue(pending.csr_der, dea_number="AB1234563",
-                    schedules=parse_schedule_list("2,2N,3,3N,4,5"))
+    cert = ca.issue(
+        pending.csr_der, dea_number="AB1234563", schedules=parse_schedule_list("2,2N,3,3N,4,5")
+    )
     cert_der = cert.public_bytes(Encoding.DER)
     chain = [ca.issuing_certificate.public_bytes(Encoding.DER)]
     install_certificate(ts, pending.key, cert_der, chain)
@@ -91,8 +96,11 @@ def main() -> None:
 
     key = find_private_key(ts, pending.key.key_id)
     raw = per_call_ms(
-        lambda i: key.sign(DIGEST_INFO + hashlib.sha256(docs[i]).digest(),
-                           mechanism=Mechanism.RSA_PKCS), args.orders)
+        lambda i: key.sign(
+            DIGEST_INFO + hashlib.sha256(docs[i]).digest(), mechanism=Mechanism.RSA_PKCS
+        ),
+        args.orders,
+    )
     cms_signer = CmsSigner(TokenSigner(ts, pending.key.key_id), cert_der, chain)
     ours = per_call_ms(lambda i: cms_signer.sign(docs[i], now), args.orders)
 
@@ -103,12 +111,18 @@ def main() -> None:
     order = parse_order_input(sample, now=now)
     whole = per_call_ms(lambda i: service.sign(order), args.orders)
 
-    from asn1crypto import x509 as asn1_x509
     from importlib.metadata import version
+
+    from asn1crypto import x509 as asn1_x509
     from pyhanko.sign.pkcs11 import PKCS11Signer
 
-    ph = PKCS11Signer(ts.session, key_id=pending.key.key_id, cert_id=pending.key.key_id,
-                      other_certs_to_pull=(), ca_chain=[asn1_x509.Certificate.load(c) for c in chain])
+    ph = PKCS11Signer(
+        ts.session,
+        key_id=pending.key.key_id,
+        cert_id=pending.key.key_id,
+        other_certs_to_pull=(),
+        ca_chain=[asn1_x509.Certificate.load(c) for c in chain],
+    )
 
     def pyhanko_sign(i: int) -> object:
         return asyncio.run(ph.async_sign_general_data(docs[i], "sha256", detached=True))
@@ -118,21 +132,26 @@ def main() -> None:
     ts.close()
 
     a, b, c = (statistics.median(x) for x in (raw, ours, theirs))
-    print(json.dumps({
-        "benchmark": "sign",
-        "token": "SoftHSM2 (RSA-2048)",
-        "orders": args.orders,
-        "raw_sign_ms": round(a, 4),
-        "cms_sign_ms": round(b, 4),
-        "pyhanko_sign_ms": round(c, 4),
-        "overhead_ms": round(b - a, 4),
-        "ratio_vs_pyhanko": round(b / c, 4),
-        "service_sign_ms": round(statistics.median(whole), 4),
-        "cms_sign_p95_ms": round(sorted(ours)[int(0.95 * len(ours)) - 1], 4),
-        "pyhanko_version": version("pyhanko"),
-        "python": platform.python_version(),
-        "targets": {"overhead_ms_max": 0.5, "ratio_vs_pyhanko_max": 0.2},
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "sign",
+                "token": "SoftHSM2 (RSA-2048)",
+                "orders": args.orders,
+                "raw_sign_ms": round(a, 4),
+                "cms_sign_ms": round(b, 4),
+                "pyhanko_sign_ms": round(c, 4),
+                "overhead_ms": round(b - a, 4),
+                "ratio_vs_pyhanko": round(b / c, 4),
+                "service_sign_ms": round(statistics.median(whole), 4),
+                "cms_sign_p95_ms": round(sorted(ours)[int(0.95 * len(ours)) - 1], 4),
+                "pyhanko_version": version("pyhanko"),
+                "python": platform.python_version(),
+                "targets": {"overhead_ms_max": 0.5, "ratio_vs_pyhanko_max": 0.2},
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ def _register() -> None:
     from csos_desktop.cli import (  # noqa: F401 - modules attach commands to groups
         audit,
         cert,
+        demo,
         enroll,
         order,
         order_store,
@@ -30,7 +31,7 @@ def _register() -> None:
     )
 
     for group in (token.token, order.order, cert.cert, enroll.enroll, audit.audit,
-                  sandbox.sandbox, som.som):
+                  sandbox.sandbox, som.som, demo.demo):
         main.add_command(group)
 
 

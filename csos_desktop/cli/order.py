@@ -19,7 +19,12 @@ from csos_desktop.domain.order import Order, parse_order_input
 from csos_desktop.errors import InputError
 from csos_desktop.pki.chain import load_crls
 from csos_desktop.pki.supplier_check import verify_order
-from csos_desktop.services.identity import chain_for, choose_identity, load_certificates, signing_identities
+from csos_desktop.services.identity import (
+    chain_for,
+    choose_identity,
+    load_certificates,
+    signing_identities,
+)
 from csos_desktop.services.interaction import log_in
 from csos_desktop.services.order_signing import OrderSigningSession, precheck
 from csos_desktop.services.token_access import open_token
@@ -74,14 +79,32 @@ def write_atomically(path: Path, data: bytes) -> None:
 @click.option("--module", help="Path of the PKCS#11 driver (default: detected).")
 @click.option("--token", "label", help="Label of the token to use.")
 @click.option("--cert-id", help="CKA_ID (hex) of the certificate, when the token holds several.")
-@click.option("--chain", "chain_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="PEM file of CA certificates to include (default: from the token or enrolment).")
-@click.option("--pin-stdin", is_flag=True, help="Read the PIN from the first line of standard input.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for <order_id>.json (the signed bytes) and <order_id>.p7s.")
+@click.option(
+    "--chain",
+    "chain_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM file of CA certificates to include (default: from the token or enrolment).",
+)
+@click.option(
+    "--pin-stdin", is_flag=True, help="Read the PIN from the first line of standard input."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for <order_id>.json (the signed bytes) and <order_id>.p7s.",
+)
 @run_cli
-def sign(order_file: Path, module: str | None, label: str | None, cert_id: str | None,
-         chain_file: Path | None, pin_stdin: bool, out_dir: Path) -> None:
+def sign(
+    order_file: Path,
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+    pin_stdin: bool,
+    out_dir: Path,
+) -> None:
     """Validate ORDER_FILE, sign it on the token and write the signed order."""
     now = datetime.now(UTC)
     parsed = read_order_input(order_file, now)
@@ -91,8 +114,12 @@ def sign(order_file: Path, module: str | None, label: str | None, cert_id: str |
         token_certs = read_certificates(ts)
         identity = choose_identity(signing_identities(token_certs), cert_id)
         precheck(parsed, identity, now)  # before the PIN: nothing to sign if this fails
-        chain = chain_for(identity, chain_file=chain_file, token_certs=token_certs,
-                          stored_chain=paths.chain_file())
+        chain = chain_for(
+            identity,
+            chain_file=chain_file,
+            token_certs=token_certs,
+            stored_chain=paths.chain_file(),
+        )
         log_in(ts, TerminalInteraction(pin_from_stdin=pin_stdin))
         signed = OrderSigningSession(ts, identity, chain).sign(parsed)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -100,43 +127,64 @@ def sign(order_file: Path, module: str | None, label: str | None, cert_id: str |
     sig_path = out_dir / f"{signed.order.order_id}.p7s"
     write_atomically(doc_path, signed.document)
     write_atomically(sig_path, signed.signature)
-    click.echo(f"Signed order {signed.order.order_number} ({len(signed.order.lines)} lines) "
-               f"as {identity.info.subject}, DEA {identity.info.dea_number}.")
+    click.echo(
+        f"Signed order {signed.order.order_number} ({len(signed.order.lines)} lines) "
+        f"as {identity.info.subject}, DEA {identity.info.dea_number}."
+    )
     click.echo(f"  document:  {doc_path}\n  signature: {sig_path}")
     if not chain:
-        click.echo("warning: no CA chain was included; the distributor needs the issuing CA "
-                   "(give --chain).", err=True)
+        click.echo(
+            "warning: no CA chain was included; the distributor needs the issuing CA "
+            "(give --chain).",
+            err=True,
+        )
 
 
 @order.command("verify")
 @click.argument("document", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("signature", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--trust", "trust_file", required=True,
-              type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="PEM file of trusted root certificate(s).")
-@click.option("--crl", "crl_files", multiple=True,
-              type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="CRL file (PEM or DER); repeat for each CA.")
+@click.option(
+    "--trust",
+    "trust_file",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="PEM file of trusted root certificate(s).",
+)
+@click.option(
+    "--crl",
+    "crl_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="CRL file (PEM or DER); repeat for each CA.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @run_cli
-def verify(document: Path, signature: Path, trust_file: Path, crl_files: tuple[Path, ...],
-           as_json: bool) -> None:
+def verify(
+    document: Path, signature: Path, trust_file: Path, crl_files: tuple[Path, ...], as_json: bool
+) -> None:
     """Check a signed order as a supplier must (21 CFR 1305.22). Exit 0 accepted, 1 rejected."""
     roots = [asn1_x509.Certificate.load(der) for der in load_certificates(trust_file)]
     try:
         crls = load_crls([p.read_bytes() for p in crl_files])
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    result = verify_order(document.read_bytes(), signature.read_bytes(), trust_roots=roots,
-                          crls=crls, now=datetime.now(UTC))
+    result = verify_order(
+        document.read_bytes(),
+        signature.read_bytes(),
+        trust_roots=roots,
+        crls=crls,
+        now=datetime.now(UTC),
+    )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         if result.accepted:
             o, s = result.order, result.signer
             assert o is not None and s is not None
-            click.echo(f"ACCEPTED: order {o.order_number} signed by {s.subject} "
-                       f"(DEA {s.dea_number}) on {result.signing_time:%Y-%m-%d %H:%M} UTC.")
+            click.echo(
+                f"ACCEPTED: order {o.order_number} signed by {s.subject} "
+                f"(DEA {s.dea_number}) on {result.signing_time:%Y-%m-%d %H:%M} UTC."
+            )
         else:
             click.echo("REJECTED:")
             for f in result.findings:

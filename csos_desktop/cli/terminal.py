@@ -24,7 +24,10 @@ class TerminalInteraction:
             return pin or None
         try:
             value: str = click.prompt(
-                f"PIN for token '{token.label}'", hide_input=True, err=True, default="",
+                f"PIN for token '{token.label}'",
+                hide_input=True,
+                err=True,
+                default="",
                 show_default=False,
             )
         except click.Abort:

@@ -25,8 +25,16 @@ def list_command(module: str | None, as_json: bool) -> None:
     choice, lib = open_library(module)
     infos = [t for t in list_tokens(lib) if t.pin_state.value != "not-initialized" or t.label]
     if as_json:
-        click.echo(json.dumps({"module": choice.path, "module_source": choice.source,
-                               "tokens": [t.to_json() for t in infos]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "module": choice.path,
+                    "module_source": choice.source,
+                    "tokens": [t.to_json() for t in infos],
+                },
+                indent=2,
+            )
+        )
         return
     click.echo(f"Driver: {choice.path} ({choice.source})")
     if not infos:

@@ -68,7 +68,9 @@ class CmsSigner:
         self.certificate = cert
         algo = cert.public_key.algorithm
         if algo == "rsa":
-            sig_alg = algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15", "parameters": None})
+            sig_alg = algos.SignedDigestAlgorithm(
+                {"algorithm": "rsassa_pkcs1v15", "parameters": None}
+            )
         elif algo == "ec":
             sig_alg = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
         else:
@@ -88,7 +90,9 @@ class CmsSigner:
                     {
                         "cert_hash": hashlib.sha256(certificate_der).digest(),
                         "issuer_serial": {
-                            "issuer": [asn1_x509.GeneralName(name="directory_name", value=cert.issuer)],
+                            "issuer": [
+                                asn1_x509.GeneralName(name="directory_name", value=cert.issuer)
+                            ],
                             "serial_number": cert.serial_number,
                         },
                     }

@@ -100,7 +100,9 @@ def signature_valid(parsed: ParsedSignature) -> bool:
     try:
         key = load_der_public_key(parsed.signer.public_key.dump())
         if isinstance(key, rsa.RSAPublicKey):
-            key.verify(parsed.signature, parsed.signed_attrs_der, padding.PKCS1v15(), hashes.SHA256())
+            key.verify(
+                parsed.signature, parsed.signed_attrs_der, padding.PKCS1v15(), hashes.SHA256()
+            )
         elif isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(parsed.signature, parsed.signed_attrs_der, ec.ECDSA(hashes.SHA256()))
         else:

@@ -35,9 +35,9 @@ class _Schedules(core.SequenceOf):  # type: ignore[misc]
 
 
 class CsosRegistrant(core.Sequence):  # type: ignore[misc]
-    """CsosRegistrant ::= SEQUENCE { deaNumber PrintableString, schedules SEQUENCE OF PrintableString }"""
+    """CsosRegistrant ::= SEQUENCE { deaNumber, schedules } (both PrintableString-based)."""
 
-    _fields = [
+    _fields = [  # noqa: RUF012 - asn1crypto's declaration style
         ("dea_number", core.PrintableString),
         ("schedules", _Schedules),
     ]
@@ -64,9 +64,7 @@ def encode_registrant(dea_number: str, schedules: frozenset[Schedule] | set[Sche
     """DER of the registrant extension value, schedules in canonical order."""
     ordered = sorted(schedules, key=lambda s: s.sort_key)
     return bytes(
-        CsosRegistrant(
-            {"dea_number": dea_number, "schedules": [s.value for s in ordered]}
-        ).dump()
+        CsosRegistrant({"dea_number": dea_number, "schedules": [s.value for s in ordered]}).dump()
     )
 
 

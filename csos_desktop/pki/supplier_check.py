@@ -117,8 +117,11 @@ def _read_order(document: bytes, out: _Collector) -> Order | None:
 
 
 def _check_times(
-    parsed: ParsedSignature, info: CsosCertificateInfo | None, order: Order | None,
-    now: datetime, out: _Collector,
+    parsed: ParsedSignature,
+    info: CsosCertificateInfo | None,
+    order: Order | None,
+    now: datetime,
+    out: _Collector,
 ) -> None:
     when = parsed.signing_time
     if when is None:
@@ -129,16 +132,18 @@ def _check_times(
             Reason.ORDER_EXPIRED,
             f"the order was signed on {when:%Y-%m-%d}, more than 60 days ago (21 CFR 1305.22(e))",
         )
-    if order is not None and order.date_signed is not None:
-        if abs((order.date_signed - when.date()).days) > 1:
-            out.add(
-                Reason.MALFORMED_DOCUMENT,
-                f"the order's date signed {order.date_signed} does not match the signature's "
-                f"signing time {when:%Y-%m-%d}",
-            )
+    signed_on = order.date_signed if order is not None else None
+    if signed_on is not None and abs((signed_on - when.date()).days) > 1:
+        out.add(
+            Reason.MALFORMED_DOCUMENT,
+            f"the order's date signed {signed_on} does not match the signature's "
+            f"signing time {when:%Y-%m-%d}",
+        )
     if info is not None:
         if now > info.not_after or when > info.not_after:
-            out.add(Reason.CERTIFICATE_EXPIRED, f"the certificate expired on {info.not_after:%Y-%m-%d}")
+            out.add(
+                Reason.CERTIFICATE_EXPIRED, f"the certificate expired on {info.not_after:%Y-%m-%d}"
+            )
         if now < info.not_before or when < info.not_before:
             out.add(
                 Reason.CERTIFICATE_NOT_YET_VALID,
@@ -154,8 +159,11 @@ def _check_registrant(info: CsosCertificateInfo, order: Order, out: _Collector) 
             f"certificate's {info.dea_number}",
         )
     missing = sorted(
-        {(line.line_no, line.schedule.value) for line in order.lines
-         if line.schedule is not None and line.schedule not in info.schedules}
+        {
+            (line.line_no, line.schedule.value)
+            for line in order.lines
+            if line.schedule is not None and line.schedule not in info.schedules
+        }
     )
     if missing:
         lines = ", ".join(f"line {n} (schedule {s})" for n, s in missing)
@@ -183,9 +191,13 @@ def verify_order(
         out.add(Reason.MALFORMED_SIGNATURE, str(exc))
         return OrderVerification(tuple(out.findings), tuple(out.warnings), order)
     if not digest_matches(parsed, document):
-        out.add(Reason.DIGEST_MISMATCH, "the document is not the one that was signed (digest differs)")
+        out.add(
+            Reason.DIGEST_MISMATCH, "the document is not the one that was signed (digest differs)"
+        )
     if not signature_valid(parsed):
-        out.add(Reason.SIGNATURE_INVALID, "the signature does not verify with the signer's public key")
+        out.add(
+            Reason.SIGNATURE_INVALID, "the signature does not verify with the signer's public key"
+        )
     try:
         info: CsosCertificateInfo | None = read_certificate(parsed.signer)
     except NotACsosCertificate as exc:
@@ -218,6 +230,10 @@ def verify_order(
     elif not chain.revocation_checked and chain.status is ChainStatus.VALID:
         out.warnings.append("none of the CRLs given was issued by the signer's CA")
     return OrderVerification(
-        tuple(out.findings), tuple(out.warnings), order, info, parsed.signing_time,
+        tuple(out.findings),
+        tuple(out.warnings),
+        order,
+        info,
+        parsed.signing_time,
         chain.revocation_checked,
     )

@@ -85,8 +85,7 @@ def create_token(directory: Path, label: str, user_pin: str) -> SoftHsmToken:
     )
     if done.returncode != 0:
         raise CsosError(f"softhsm2-util could not create the token: {done.stderr.strip()}")
-    lib = refresh_library(module)
-    token = lib.get_token(token_label=label)
+    token = token_by_label(module, label)
     with token.open(rw=True, so_pin=so_pin) as so_session:
         so_session.init_pin(user_pin)
     return SoftHsmToken(module=module, conf=conf, label=label, so_pin=so_pin)
@@ -94,4 +93,5 @@ def create_token(directory: Path, label: str, user_pin: str) -> SoftHsmToken:
 
 def token_by_label(module: str, label: str) -> pkcs11.Token:
     """Look a SoftHSM2 token up again (after reinitialising the module)."""
-    return refresh_library(module).get_token(token_label=label)
+    token: pkcs11.Token = refresh_library(module).get_token(token_label=label)
+    return token

@@ -82,7 +82,9 @@ def choose_identity(
         listed = "; ".join(
             f"{i.key_id.hex()} ({i.info.subject}, DEA {i.info.dea_number})" for i in identities
         )
-        raise InputError(f"Several CSOS certificates are on the token; choose one with --cert-id: {listed}")
+        raise InputError(
+            f"Several CSOS certificates are on the token; choose one with --cert-id: {listed}"
+        )
     return identities[0]
 
 
@@ -94,7 +96,9 @@ def load_certificates(path: Path) -> list[bytes]:
         raise InputError(f"Cannot read {path}: {exc.strerror}") from exc
     try:
         if pem.detect(data):
-            ders = [der for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
+            ders = [
+                der for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"
+            ]
         else:
             ders = [data]
         for der in ders:
@@ -113,7 +117,7 @@ def chain_for(
     token_certs: Sequence[TokenCertificate],
     stored_chain: Path | None,
 ) -> list[bytes]:
-    """CA certificates to include: --chain, else CA certificates on the token, else the stored chain."""
+    """CA certificates to include: --chain, else those on the token, else the stored chain."""
     if chain_file is not None:
         return load_certificates(chain_file)
     on_token = [tc.der for tc in token_certs if tc.is_ca]

@@ -54,12 +54,16 @@ def precheck(order: Order, identity: SigningIdentity, now: datetime) -> None:
             f"your certificate ({identity.info.dea_number})"
         )
     unauthorised = sorted(
-        {line.schedule.value for line in order.lines
-         if line.schedule is not None and line.schedule not in identity.info.schedules}
+        {
+            line.schedule.value
+            for line in order.lines
+            if line.schedule is not None and line.schedule not in identity.info.schedules
+        }
     )
     if unauthorised:
         problems.append(
-            "your certificate does not authorise schedule(s) " + ", ".join(unauthorised)
+            "your certificate does not authorise schedule(s) "
+            + ", ".join(unauthorised)
             + " (remove those lines or use a certificate that covers them)"
         )
     if problems:

@@ -14,8 +14,10 @@ from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm, generate_keypair
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner
 
+
 class CertificateDoesNotMatchKey(CsosError):
     """The CA returned a certificate for another key; nothing is written to the token."""
+
 
 @dataclass(frozen=True)
 class PendingKey:
@@ -24,6 +26,7 @@ class PendingKey:
     key: GeneratedKey
     csr_der: bytes
 
+
 def new_key_and_csr(
     ts: TokenSession, algorithm: KeyAlgorithm, subject: dict[str, str], label: str
 ) -> PendingKey:
@@ -31,6 +34,7 @@ def new_key_and_csr(
     key = generate_keypair(ts, algorithm, label)
     csr = build_csr(TokenSigner(ts, key.key_id), key.public_key_info, subject)
     return PendingKey(key, csr)
+
 
 def install_certificate(
     ts: TokenSession,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pkcs11
+from pkcs11._pkcs11 import lib as Pkcs11Lib
 
 from csos_desktop.token.errors import NoModule, NoToken
 from csos_desktop.token.library import load_library
@@ -10,7 +11,9 @@ from csos_desktop.token.modules import ModuleChoice, discover_module, installed_
 from csos_desktop.token.slots import find_token, present_tokens
 
 
-def open_library(module: str | None = None, configured: str | None = None) -> tuple[ModuleChoice, pkcs11.lib]:
+def open_library(
+    module: str | None = None, configured: str | None = None
+) -> tuple[ModuleChoice, Pkcs11Lib]:
     """Load the chosen driver; with no explicit choice, the first installed one holding a token."""
     choice = discover_module(module, configured=configured)
     if choice.source.startswith("known path"):

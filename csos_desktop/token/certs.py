@@ -55,7 +55,9 @@ def read_certificates(ts: TokenSession) -> list[TokenCertificate]:
         for obj in ts.session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
             try:
                 key_id = bytes(obj[Attribute.ID])
-            except Exception:  # noqa: BLE001 - CKA_ID is optional for CA certificates
+            except Exception:
                 key_id = b""
-            out.append(TokenCertificate(key_id, str(obj[Attribute.LABEL]), bytes(obj[Attribute.VALUE])))
+            out.append(
+                TokenCertificate(key_id, str(obj[Attribute.LABEL]), bytes(obj[Attribute.VALUE]))
+            )
     return out

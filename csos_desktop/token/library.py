@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pkcs11
+from pkcs11._pkcs11 import lib as Pkcs11Lib
 from pkcs11 import exceptions as p11
 
 from csos_desktop.token.errors import (
@@ -19,10 +20,10 @@ from csos_desktop.token.errors import (
 )
 
 _lock = threading.Lock()
-_loaded: dict[str, pkcs11.lib] = {}
+_loaded: dict[str, Pkcs11Lib] = {}
 
 
-def load_library(path: str) -> pkcs11.lib:
+def load_library(path: str) -> Pkcs11Lib:
     """Load (once) and initialise the PKCS#11 module at *path*."""
     with _lock:
         lib = _loaded.get(path)
@@ -39,7 +40,7 @@ def load_library(path: str) -> pkcs11.lib:
         return lib
 
 
-def refresh_library(path: str) -> pkcs11.lib:
+def refresh_library(path: str) -> Pkcs11Lib:
     """Re-initialise the module so tokens inserted since loading are seen."""
     lib = load_library(path)
     with _lock:

@@ -39,7 +39,10 @@ _KNOWN_WINDOWS: tuple[tuple[str, str], ...] = (
 _KNOWN_MACOS: tuple[tuple[str, str], ...] = (
     ("OpenSC", "/Library/OpenSC/lib/opensc-pkcs11.so"),
     ("SafeNet eToken", "/usr/local/lib/libeTPkcs11.dylib"),
-    ("Thales IDPrime", "/Library/Frameworks/eToken.framework/Versions/Current/libIDPrimePKCS11.dylib"),
+    (
+        "Thales IDPrime",
+        "/Library/Frameworks/eToken.framework/Versions/Current/libIDPrimePKCS11.dylib",
+    ),
     ("YubiKey (ykcs11)", "/usr/local/lib/libykcs11.dylib"),
     ("SoftHSM2", "/usr/local/lib/softhsm/libsofthsm2.so"),
 )

@@ -8,6 +8,7 @@ every use and can also be triggered by a UI timer via :meth:`expire_if_idle`.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -117,10 +118,9 @@ class TokenSession:
         """Log out and close; safe to call twice or after the token was pulled."""
         session, self._session = self._session, None
         if session is not None:
-            try:
+            # Already gone with the token: nothing left to protect.
+            with contextlib.suppress(p11.PKCS11Error):
                 session.close()
-            except p11.PKCS11Error:
-                pass  # already gone with the token; nothing left to protect
 
     def __enter__(self) -> TokenSession:
         return self

@@ -8,9 +8,11 @@ digest, the two mechanisms every vendor module supports.
 
 from __future__ import annotations
 
-import pkcs11
+from typing import cast
+
 from asn1crypto.algos import DSASignature
 from pkcs11 import KeyType, Mechanism
+from pkcs11.types import SignMixin
 
 from csos_desktop.token.keys import KeyAlgorithm, find_private_key
 from csos_desktop.token.library import translated_errors
@@ -26,7 +28,7 @@ class TokenSigner:
     def __init__(self, ts: TokenSession, key_id: bytes) -> None:
         self._ts = ts
         self.key_id = key_id
-        self._key: pkcs11.PrivateKey = find_private_key(ts, key_id)
+        self._key = cast(SignMixin, find_private_key(ts, key_id))
         self._generation = ts.generation
         self.algorithm = (
             KeyAlgorithm.RSA2048 if self._key.key_type == KeyType.RSA else KeyAlgorithm.P256
@@ -39,10 +41,12 @@ class TokenSigner:
         self._ts.session  # noqa: B018 - raises LoginExpired after the idle limit
         if self._generation != self._ts.generation:
             # Logged in again since the look-up: the old key handle's session is gone.
-            self._key = find_private_key(self._ts, self.key_id)
+            self._key = cast(SignMixin, find_private_key(self._ts, self.key_id))
             self._generation = self._ts.generation
         with translated_errors("signing on the token"):
             if self.algorithm is KeyAlgorithm.RSA2048:
-                return bytes(self._key.sign(_SHA256_DIGEST_INFO + digest, mechanism=Mechanism.RSA_PKCS))
+                return bytes(
+                    self._key.sign(_SHA256_DIGEST_INFO + digest, mechanism=Mechanism.RSA_PKCS)
+                )
             raw = bytes(self._key.sign(digest, mechanism=Mechanism.ECDSA))
         return bytes(DSASignature.from_p1363(raw).dump())

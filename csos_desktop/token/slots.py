@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 
 import pkcs11
+from pkcs11._pkcs11 import lib as Pkcs11Lib
 from pkcs11.constants import TokenFlag
 
 from csos_desktop.errors import InputError
@@ -81,7 +82,7 @@ def describe(token: pkcs11.Token) -> TokenInfo:
     )
 
 
-def present_tokens(lib: pkcs11.lib) -> list[pkcs11.Token]:
+def present_tokens(lib: Pkcs11Lib) -> list[pkcs11.Token]:
     """Initialised tokens in slots that have one, in slot order.
 
     Blank tokens are left out: SoftHSM2, for one, always shows a spare blank slot.
@@ -91,13 +92,13 @@ def present_tokens(lib: pkcs11.lib) -> list[pkcs11.Token]:
         return [t for t in tokens if t.flags & TokenFlag.TOKEN_INITIALIZED]
 
 
-def list_tokens(lib: pkcs11.lib) -> list[TokenInfo]:
+def list_tokens(lib: Pkcs11Lib) -> list[TokenInfo]:
     """Describe every present token."""
     with translated_errors("listing tokens"):
         return [describe(t) for t in present_tokens(lib)]
 
 
-def find_token(lib: pkcs11.lib, label: str | None = None) -> pkcs11.Token:
+def find_token(lib: Pkcs11Lib, label: str | None = None) -> pkcs11.Token:
     """The token with *label*, or the only token present."""
     tokens = present_tokens(lib)
     if label is not None:

@@ -37,7 +37,11 @@ def issue_for_token(
     key = load_der_public_key(prov.key.public_key_info)
     subject = x509.Name.from_rfc4514_string("CN=Main Street Pharmacy")
     return ca.issue_for_public_key(
-        key, subject=subject, dea_number=dea, schedules=schedules, days=days,  # type: ignore[arg-type]
+        key,
+        subject=subject,
+        dea_number=dea,
+        schedules=schedules,
+        days=days,  # type: ignore[arg-type]
         not_before=not_before,
     )
 

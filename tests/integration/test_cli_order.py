@@ -49,24 +49,56 @@ def env_for(prov: Provisioned) -> dict[str, str]:
 
 
 def run(args: list[str], prov: Provisioned, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(CSOS + args, env=env_for(prov), input=stdin, capture_output=True,
-                          text=True, check=False, timeout=120)
+    return subprocess.run(
+        CSOS + args,
+        env=env_for(prov),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 def test_sign_then_verify_through_the_cli(
     rsa_token: Provisioned, order_file: Path, ca_files: dict[str, Path], tmp_path: Path
 ) -> None:
     out = tmp_path / "signed"
-    signed = run(["order", "sign", str(order_file), "--token", rsa_token.label, "--pin-stdin",
-                  "--out", str(out)], rsa_token, stdin=TEST_PIN + "\n")
+    signed = run(
+        [
+            "order",
+            "sign",
+            str(order_file),
+            "--token",
+            rsa_token.label,
+            "--pin-stdin",
+            "--out",
+            str(out),
+        ],
+        rsa_token,
+        stdin=TEST_PIN + "\n",
+    )
     assert signed.returncode == 0, signed.stderr
     docs = list(out.glob("*.json"))
     assert len(docs) == 1
     sig = docs[0].with_suffix(".p7s")
     assert sig.exists()
-    verified = run(["order", "verify", str(docs[0]), str(sig), "--trust", str(ca_files["root"]),
-                    "--crl", str(ca_files["crl"]), "--crl", str(ca_files["root_crl"]), "--json"],
-                   rsa_token)
+    verified = run(
+        [
+            "order",
+            "verify",
+            str(docs[0]),
+            str(sig),
+            "--trust",
+            str(ca_files["root"]),
+            "--crl",
+            str(ca_files["crl"]),
+            "--crl",
+            str(ca_files["root_crl"]),
+            "--json",
+        ],
+        rsa_token,
+    )
     assert verified.returncode == 0, verified.stdout + verified.stderr
     report = json.loads(verified.stdout)
     assert report["accepted"] is True and report["revocation_checked"] is True
@@ -77,19 +109,38 @@ def test_verify_exit_code_1_lists_reasons(
     rsa_token: Provisioned, order_file: Path, ca_files: dict[str, Path], tmp_path: Path
 ) -> None:
     out = tmp_path / "signed"
-    run(["order", "sign", str(order_file), "--pin-stdin", "--token", rsa_token.label,
-         "--out", str(out)], rsa_token, stdin=TEST_PIN + "\n")
+    run(
+        [
+            "order",
+            "sign",
+            str(order_file),
+            "--pin-stdin",
+            "--token",
+            rsa_token.label,
+            "--out",
+            str(out),
+        ],
+        rsa_token,
+        stdin=TEST_PIN + "\n",
+    )
     doc = next(out.glob("*.json"))
     doc.write_bytes(doc.read_bytes().replace(b'"quantity":2', b'"quantity":5'))
-    verified = run(["order", "verify", str(doc), str(doc.with_suffix(".p7s")),
-                    "--trust", str(ca_files["root"])], rsa_token)
+    verified = run(
+        [
+            "order",
+            "verify",
+            str(doc),
+            str(doc.with_suffix(".p7s")),
+            "--trust",
+            str(ca_files["root"]),
+        ],
+        rsa_token,
+    )
     assert verified.returncode == 1
     assert "REJECTED" in verified.stdout and "digest-mismatch" in verified.stdout
 
 
-def test_verify_with_an_unusable_trust_file_exits_2(
-    rsa_token: Provisioned, tmp_path: Path
-) -> None:
+def test_verify_with_an_unusable_trust_file_exits_2(rsa_token: Provisioned, tmp_path: Path) -> None:
     bogus = tmp_path / "root.pem"
     bogus.write_text("not a certificate")
     doc = tmp_path / "d.json"
@@ -107,8 +158,11 @@ def test_invalid_order_exits_2_names_the_field_and_writes_nothing(
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(data))
     out = tmp_path / "out"
-    done = run(["order", "sign", str(bad), "--pin-stdin", "--out", str(out)], rsa_token,
-               stdin=TEST_PIN + "\n")
+    done = run(
+        ["order", "sign", str(bad), "--pin-stdin", "--out", str(out)],
+        rsa_token,
+        stdin=TEST_PIN + "\n",
+    )
     assert done.returncode == 2
     assert "purchaser.dea_number" in done.stderr
     assert "check digit" in done.stderr
@@ -119,8 +173,20 @@ def test_wrong_pin_signs_nothing_and_says_so(
     ec_token: Provisioned, order_file: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    done = run(["order", "sign", str(order_file), "--token", ec_token.label, "--pin-stdin",
-                "--out", str(out)], ec_token, stdin="999999\n")
+    done = run(
+        [
+            "order",
+            "sign",
+            str(order_file),
+            "--token",
+            ec_token.label,
+            "--pin-stdin",
+            "--out",
+            str(out),
+        ],
+        ec_token,
+        stdin="999999\n",
+    )
     assert done.returncode == 1
     assert "did not accept the PIN" in done.stderr
     assert "999999" not in done.stderr + done.stdout
@@ -128,16 +194,30 @@ def test_wrong_pin_signs_nothing_and_says_so(
 
 
 def test_pin_never_reaches_logs_or_files(
-    rsa_token: Provisioned, order_file: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture,
-    csos_home: Path, monkeypatch: pytest.MonkeyPatch,
+    rsa_token: Provisioned,
+    order_file: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    csos_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for key, value in env_for(rsa_token).items():
         monkeypatch.setenv(key, value)
     caplog.set_level(logging.DEBUG)
     out = tmp_path / "out"
     result = CliRunner().invoke(
-        main, ["order", "sign", str(order_file), "--token", rsa_token.label, "--pin-stdin",
-               "--out", str(out)], input=TEST_PIN + "\n",
+        main,
+        [
+            "order",
+            "sign",
+            str(order_file),
+            "--token",
+            rsa_token.label,
+            "--pin-stdin",
+            "--out",
+            str(out),
+        ],
+        input=TEST_PIN + "\n",
     )
     assert result.exit_code == 0, result.output
     assert TEST_PIN not in caplog.text
@@ -167,9 +247,13 @@ def test_cert_show_json(rsa_token: Provisioned) -> None:
     assert cert["renewal_due"] is False
 
 
-def test_several_tokens_without_label_asks_for_token(rsa_token: Provisioned, order_file: Path,
-                                                     tmp_path: Path) -> None:
-    done = run(["order", "sign", str(order_file), "--pin-stdin", "--out", str(tmp_path / "o")],
-               rsa_token, stdin=TEST_PIN + "\n")
+def test_several_tokens_without_label_asks_for_token(
+    rsa_token: Provisioned, order_file: Path, tmp_path: Path
+) -> None:
+    done = run(
+        ["order", "sign", str(order_file), "--pin-stdin", "--out", str(tmp_path / "o")],
+        rsa_token,
+        stdin=TEST_PIN + "\n",
+    )
     assert done.returncode == 2
     assert "--token" in done.stderr

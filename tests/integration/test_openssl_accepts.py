@@ -14,20 +14,41 @@ from tests.conftest import Provisioned
 from tests.integration.signing import chain_of, sign_order
 
 
-def openssl_verify(tmp: Path, ca: TestCa, document: bytes, signature: bytes) -> subprocess.CompletedProcess[str]:
+def openssl_verify(
+    tmp: Path, ca: TestCa, document: bytes, signature: bytes
+) -> subprocess.CompletedProcess[str]:
     (tmp / "doc.json").write_bytes(document)
     (tmp / "sig.p7s").write_bytes(signature)
     (tmp / "root.pem").write_bytes(ca.root_certificate.public_bytes(Encoding.PEM))
     return subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp / "sig.p7s"),
-         "-content", str(tmp / "doc.json"), "-CAfile", str(tmp / "root.pem"), "-out", "/dev/null"],
-        capture_output=True, text=True, check=False,
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(tmp / "sig.p7s"),
+            "-content",
+            str(tmp / "doc.json"),
+            "-CAfile",
+            str(tmp / "root.pem"),
+            "-out",
+            "/dev/null",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
 @pytest.mark.parametrize("algorithm", list(KeyAlgorithm))
 def test_openssl_cms_verify_accepts_our_signature(
-    tokens: dict[KeyAlgorithm, Provisioned], test_ca: TestCa, tmp_path: Path, algorithm: KeyAlgorithm
+    tokens: dict[KeyAlgorithm, Provisioned],
+    test_ca: TestCa,
+    tmp_path: Path,
+    algorithm: KeyAlgorithm,
 ) -> None:
     document, signature = sign_order(tokens[algorithm], chain=chain_of(test_ca))
     done = openssl_verify(tmp_path, test_ca, document, signature)
@@ -37,7 +58,10 @@ def test_openssl_cms_verify_accepts_our_signature(
 
 @pytest.mark.parametrize("algorithm", list(KeyAlgorithm))
 def test_openssl_rejects_after_one_byte_of_the_document_changes(
-    tokens: dict[KeyAlgorithm, Provisioned], test_ca: TestCa, tmp_path: Path, algorithm: KeyAlgorithm
+    tokens: dict[KeyAlgorithm, Provisioned],
+    test_ca: TestCa,
+    tmp_path: Path,
+    algorithm: KeyAlgorithm,
 ) -> None:
     document, signature = sign_order(tokens[algorithm], chain=chain_of(test_ca))
     tampered = document.replace(b'"quantity":2', b'"quantity":3', 1)
@@ -54,7 +78,9 @@ def test_openssl_sees_the_four_signed_attributes(
     (tmp_path / "sig.p7s").write_bytes(signature)
     out = subprocess.run(
         ["openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", str(tmp_path / "sig.p7s")],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     for name in ("contentType", "messageDigest", "signingTime", "id-smime-aa-signingCertificateV2"):
         assert name in out

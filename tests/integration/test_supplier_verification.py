@@ -33,12 +33,22 @@ def crls_of(ca: TestCa, now: datetime | None = None) -> list[asn1_crl.Certificat
     ]
 
 
-def check(ca: TestCa, document: bytes, signature: bytes, *,
-          crls: list[asn1_crl.CertificateList] | None = None) -> OrderVerification:
+def check(
+    ca: TestCa,
+    document: bytes,
+    signature: bytes,
+    *,
+    crls: list[asn1_crl.CertificateList] | None = None,
+) -> OrderVerification:
     """Verify now, as a supplier does on receipt (a CRL issued after `now` is not yet usable)."""
     root = asn1_x509.Certificate.load(der(ca.root_certificate))
-    return verify_order(document, signature, trust_roots=[root],
-                        crls=crls_of(ca) if crls is None else crls, now=datetime.now(UTC))
+    return verify_order(
+        document,
+        signature,
+        trust_roots=[root],
+        crls=crls_of(ca) if crls is None else crls,
+        now=datetime.now(UTC),
+    )
 
 
 @pytest.mark.parametrize("algorithm", list(KeyAlgorithm))
@@ -76,8 +86,9 @@ def test_re_serialised_document_is_malformed(rsa_token: Provisioned, test_ca: Te
 def test_expired_certificate_is_refused(rsa_token: Provisioned, test_ca: TestCa) -> None:
     cert = issue_for_token(test_ca, rsa_token, not_before=NOW - timedelta(days=400), days=365)
     signed_at = NOW - timedelta(days=40)  # while the certificate was still valid
-    document, signature = sign_order(rsa_token, certificate_der=der(cert), chain=chain_of(test_ca),
-                                     when=signed_at)
+    document, signature = sign_order(
+        rsa_token, certificate_der=der(cert), chain=chain_of(test_ca), when=signed_at
+    )
     result = check(test_ca, document, signature)
     assert result.reasons == (Reason.CERTIFICATE_EXPIRED,)
     assert "expired on" in result.findings[0].message
@@ -148,16 +159,18 @@ def test_order_signed_more_than_60_days_ago_is_expired(
 ) -> None:
     cert = issue_for_token(test_ca, rsa_token, not_before=NOW - timedelta(days=90))
     signed_at = NOW - timedelta(days=61)
-    document, signature = sign_order(rsa_token, certificate_der=der(cert), chain=chain_of(test_ca),
-                                     when=signed_at)
+    document, signature = sign_order(
+        rsa_token, certificate_der=der(cert), chain=chain_of(test_ca), when=signed_at
+    )
     result = check(test_ca, document, signature)
     assert result.reasons == (Reason.ORDER_EXPIRED,)
 
 
 def test_order_signed_59_days_ago_is_still_valid(rsa_token: Provisioned, test_ca: TestCa) -> None:
     cert = issue_for_token(test_ca, rsa_token, not_before=NOW - timedelta(days=90))
-    document, signature = sign_order(rsa_token, certificate_der=der(cert), chain=chain_of(test_ca),
-                                     when=NOW - timedelta(days=59))
+    document, signature = sign_order(
+        rsa_token, certificate_der=der(cert), chain=chain_of(test_ca), when=NOW - timedelta(days=59)
+    )
     assert check(test_ca, document, signature).accepted
 
 
@@ -180,8 +193,9 @@ def test_without_crl_the_order_verifies_but_says_revocation_was_not_checked(
 
 
 def test_several_defects_are_all_reported(rsa_token: Provisioned, test_ca: TestCa) -> None:
-    cert = issue_for_token(test_ca, rsa_token, dea="BJ6125341",
-                           schedules=parse_schedule_list("4,5"))
+    cert = issue_for_token(
+        test_ca, rsa_token, dea="BJ6125341", schedules=parse_schedule_list("4,5")
+    )
     document, signature = sign_order(rsa_token, certificate_der=der(cert), chain=chain_of(test_ca))
     reasons = set(check(test_ca, document, signature).reasons)
     assert reasons == {Reason.DEA_NUMBER_MISMATCH, Reason.SCHEDULE_NOT_AUTHORISED}

@@ -115,9 +115,23 @@ def test_pkcs11_tool_lists_our_keys_as_sensitive_never_extractable(
     prov = tokens[algorithm]
     env = dict(os.environ, SOFTHSM2_CONF=str(prov.hsm.conf), CSOS_TEST_PIN=TEST_PIN)
     out = subprocess.run(
-        ["pkcs11-tool", "--module", prov.hsm.module, "--token-label", prov.label,
-         "--login", "--pin", "env:CSOS_TEST_PIN", "-O", "--type", "privkey"],
-        env=env, capture_output=True, text=True, check=True,
+        [
+            "pkcs11-tool",
+            "--module",
+            prov.hsm.module,
+            "--token-label",
+            prov.label,
+            "--login",
+            "--pin",
+            "env:CSOS_TEST_PIN",
+            "-O",
+            "--type",
+            "privkey",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     block = out.split(f"ID:         {prov.key.key_id.hex()}")[1].split("Object")[0]
     assert "sensitive, always sensitive, never extractable, local" in block

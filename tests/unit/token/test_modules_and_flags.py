@@ -18,9 +18,15 @@ def exists(path: str) -> bool:
 
 def test_flag_beats_environment_beats_configuration_beats_known_paths() -> None:
     env = {ENV_VAR: "/env.so"}
-    assert discover_module("/flag.so", configured="/conf.so", env=env, exists=exists).source == "--module"
+    assert (
+        discover_module("/flag.so", configured="/conf.so", env=env, exists=exists).source
+        == "--module"
+    )
     assert discover_module(None, configured="/conf.so", env=env, exists=exists).path == "/env.so"
-    assert discover_module(None, configured="/conf.so", env={}, exists=exists).source == "configuration"
+    assert (
+        discover_module(None, configured="/conf.so", env={}, exists=exists).source
+        == "configuration"
+    )
     found = discover_module(None, env={}, exists=exists, platform="linux")
     assert found.vendor == "OpenSC"
 
@@ -38,7 +44,13 @@ def test_no_module_anywhere_tells_what_to_install() -> None:
 def test_known_paths_cover_each_platform() -> None:
     for platform in ("linux", "win32", "darwin"):
         vendors = {m.vendor for m in installed_modules(exists=lambda p: True, platform=platform)}
-        assert {"OpenSC", "SafeNet eToken", "Thales IDPrime", "YubiKey (ykcs11)", "SoftHSM2"} <= vendors
+        assert {
+            "OpenSC",
+            "SafeNet eToken",
+            "Thales IDPrime",
+            "YubiKey (ykcs11)",
+            "SoftHSM2",
+        } <= vendors
 
 
 BASE = TokenFlag.USER_PIN_INITIALIZED | TokenFlag.LOGIN_REQUIRED

@@ -1,0 +1,53 @@
+"""`csos demo` (what `make demo` runs) works end to end in its own process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run_demo(home: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("SOFTHSM2_CONF", "CSOS_PKCS11_MODULE")}
+    return subprocess.run(
+        [sys.executable, "-m", "csos_desktop", "demo", "--home", str(home)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_demo_enrols_signs_verifies_and_catches_tampering(tmp_path: Path) -> None:
+    done = run_demo(tmp_path / "demo")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "openssl req -verify: OK" in out
+    assert "Supplier check (21 CFR 1305.22, CRL checked): ACCEPTED" in out
+    assert "CMS Verification successful" in out
+    assert "REJECTED: digest-mismatch" in out
+    # Running it again starts afresh in the same directory.
+    assert run_demo(tmp_path / "demo").returncode == 0
+
+
+def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "records.db").write_text("keep me")
+    done = run_demo(precious)
+    assert done.returncode == 1
+    assert "is not a demo directory" in done.stderr
+    assert (precious / "records.db").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("flag", ["--help"])
+def test_top_level_help_lists_the_commands(flag: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "csos_desktop", flag], capture_output=True, text=True, check=True
+    ).stdout
+    for group in ("token", "order", "cert", "sandbox", "demo"):
+        assert group in out
