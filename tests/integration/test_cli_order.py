@@ -257,3 +257,74 @@ def test_several_tokens_without_label_asks_for_token(
     )
     assert done.returncode == 2
     assert "--token" in done.stderr
+
+
+def test_cert_id_and_explicit_chain_are_used(
+    rsa_token: Provisioned,
+    order_file: Path,
+    ca_files: dict[str, Path],
+    tmp_path: Path,
+    test_ca: TestCa,
+) -> None:
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
+    out = tmp_path / "signed"
+    done = run(
+        [
+            "order",
+            "sign",
+            str(order_file),
+            "--token",
+            rsa_token.label,
+            "--pin-stdin",
+            "--cert-id",
+            rsa_token.key.key_id.hex(),
+            "--chain",
+            str(chain),
+            "--out",
+            str(out),
+        ],
+        rsa_token,
+        stdin=TEST_PIN + "\n",
+    )
+    assert done.returncode == 0, done.stderr
+    doc = next(out.glob("*.json"))
+    verified = run(
+        [
+            "order",
+            "verify",
+            str(doc),
+            str(doc.with_suffix(".p7s")),
+            "--trust",
+            str(ca_files["root"]),
+            "--crl",
+            str(ca_files["crl"]),
+            "--crl",
+            str(ca_files["root_crl"]),
+        ],
+        rsa_token,
+    )
+    assert verified.returncode == 0, verified.stdout
+
+
+def test_unknown_cert_id_is_refused_before_the_pin(
+    rsa_token: Provisioned, order_file: Path, tmp_path: Path
+) -> None:
+    done = run(
+        [
+            "order",
+            "sign",
+            str(order_file),
+            "--token",
+            rsa_token.label,
+            "--pin-stdin",
+            "--cert-id",
+            "00ff",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        rsa_token,
+        stdin="",
+    )
+    assert done.returncode == 1
+    assert "No CSOS certificate with id 00ff" in done.stderr

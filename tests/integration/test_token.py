@@ -10,7 +10,7 @@ import pytest
 from pkcs11 import Attribute, ObjectClass
 
 from csos_desktop.sandbox.softhsm import token_by_label
-from csos_desktop.token.errors import KeyNotFound, LoginExpired, NoToken, WrongPin
+from csos_desktop.token.errors import KeyNotFound, LoginExpired, NoToken, TokenRemoved, WrongPin
 from csos_desktop.token.keys import KeyAlgorithm, find_private_key
 from csos_desktop.token.library import load_library
 from csos_desktop.token.session import MAX_IDLE_SECONDS, TokenSession
@@ -145,3 +145,12 @@ def test_certificates_are_public_objects_with_the_key_id(rsa_token: Provisioned)
         certs = list(ts.session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}))
         ids = {bytes(c[Attribute.ID]) for c in certs}
     assert rsa_token.key.key_id in ids
+
+
+def test_session_lost_under_a_signer_is_token_removed(rsa_token: Provisioned) -> None:
+    """What a pulled token looks like to PKCS#11: the session handle is gone."""
+    with rsa_token.session() as ts:
+        signer = TokenSigner(ts, rsa_token.key.key_id)
+        ts.session.close()  # the module forgets the session, as on CKR_DEVICE_REMOVED
+        with pytest.raises(TokenRemoved, match="nothing was signed after it was removed"):
+            signer.sign_digest(b"\x03" * 32)
