@@ -19,7 +19,9 @@ def _register() -> None:
     from csos_desktop.cli import (  # noqa: F401 - modules attach commands to groups
         audit,
         cert,
+        config,
         demo,
+        doctor,
         enroll,
         order,
         order_store,
@@ -27,11 +29,13 @@ def _register() -> None:
         sandbox_ca_server,
         sandbox_history,
         som,
+        support,
         token,
     )
 
     for group in (token.token, order.order, cert.cert, enroll.enroll, audit.audit,
-                  sandbox.sandbox, som.som, demo.demo):
+                  sandbox.sandbox, som.som, demo.demo, config.config, doctor.doctor,
+                  support.support_bundle):
         main.add_command(group)
 
 
