@@ -1,0 +1,104 @@
+"""`csos-gui`: the desktop application.
+
+`--screenshot DIR` renders every main screen with the current data to PNG
+files and exits; `--self-test` opens the main window, saves a screenshot and
+exits 0 (installers and CI use it). Both run without a display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from csos_desktop import __version__
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="csos-gui", description="CSOS Desktop")
+    ap.add_argument("--version", action="version", version=f"csos-gui {__version__}")
+    ap.add_argument("--module", help="PKCS#11 driver path (default: detected)")
+    ap.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="DIR",
+        help="save a PNG of every main screen to DIR and exit",
+    )
+    ap.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the main window offscreen, save a screenshot, exit 0",
+    )
+    ap.add_argument("--demo-banner", help=argparse.SUPPRESS)
+    return ap.parse_args(argv)
+
+
+def save_screens(window: object, directory: Path) -> list[Path]:
+    """Render each screen of *window* to DIR/NN-name.png."""
+    from PySide6.QtWidgets import QApplication
+
+    from csos_desktop.gui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    directory.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for i, name in enumerate(window.screens):
+        window.show_screen(name)
+        QApplication.processEvents()
+        path = directory / f"{i + 1:02d}-{name.lower()}.png"
+        if not window.grab().save(str(path)):
+            raise OSError(f"could not write {path}")
+        saved.append(path)
+    return saved
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the GUI (or render screenshots / self-test) and return the exit code."""
+    args = _parse(argv)
+    headless = args.screenshot is not None or args.self_test
+    if headless and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtWidgets import QApplication
+
+    from csos_desktop.gui import theme
+    from csos_desktop.gui.main_window import MainWindow
+    from csos_desktop.gui.token_worker import TokenThread, TokenWorker
+    from csos_desktop.services.token_status import read_token_status
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("CSOS Desktop")
+    theme.apply(app)
+    window = MainWindow(demo_banner=args.demo_banner)
+    if headless:
+        # One synchronous read so the pictures show the real token state.
+        window.show_status(read_token_status(args.module))
+        window.show()
+        app.processEvents()
+        if args.screenshot is not None:
+            for path in save_screens(window, args.screenshot):
+                print(path)
+        else:
+            out = Path(tempfile.gettempdir()) / "csos-gui-self-test.png"
+            ok = window.grab().save(str(out))
+            print(f"self-test: main window shown, screenshot {out}" if ok else "self-test failed")
+            return 0 if ok else 1
+        return 0
+
+    worker = TokenWorker(args.module)
+    worker.status_changed.connect(window.show_status)
+    thread = TokenThread(worker)
+    thread.start()
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        thread.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

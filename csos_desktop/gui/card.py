@@ -1,0 +1,39 @@
+"""A titled card: the Home screen's building block."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+
+
+class Card(QFrame):
+    """Title, a rich-text body and an optional action button."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setAccessibleName(title)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        self.title = QLabel(title)
+        self.title.setObjectName("cardTitle")
+        self.body = QLabel()
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setAccessibleName(f"{title} details")
+        self.button = QPushButton()
+        self.button.setVisible(False)
+        layout.addWidget(self.title)
+        layout.addWidget(self.body)
+        layout.addWidget(self.button, alignment=Qt.AlignmentFlag.AlignLeft)
+        layout.addStretch(1)
+
+    def set_body(self, html: str) -> None:
+        self.body.setText(html)
+
+    def set_action(self, text: str | None) -> None:
+        """Show a button with *text*, or hide it."""
+        self.button.setVisible(bool(text))
+        if text:
+            self.button.setText(text)
+            self.button.setAccessibleName(text)

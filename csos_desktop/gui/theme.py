@@ -1,0 +1,40 @@
+"""Look and feel: follows the system palette, status in words and colour (never colour alone)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from PySide6.QtWidgets import QApplication
+
+
+class Tone(Enum):
+    """How good or bad a status is; each tone has a colour and is always shown with text."""
+
+    OK = "#2e7d32"
+    WARN = "#b26a00"
+    BAD = "#c62828"
+    NEUTRAL = "#546e7a"
+
+
+def dot(tone: Tone) -> str:
+    """A coloured bullet in rich text, to put before the status words."""
+    return f'<span style="color:{tone.value}">&#9679;</span>'
+
+
+STYLE = """
+QFrame#card {
+    border: 1px solid palette(mid);
+    border-radius: 8px;
+    background: palette(base);
+}
+QLabel#cardTitle { font-weight: 600; font-size: 11pt; }
+QLabel#screenTitle { font-size: 16pt; font-weight: 600; }
+QListWidget#nav { border: none; font-size: 11pt; padding-top: 8px; }
+QListWidget#nav::item { padding: 8px 14px; }
+QLabel#demoBanner { background: #fff3cd; color: #664d03; padding: 6px; }
+"""
+
+
+def apply(app: QApplication) -> None:
+    """Install the style sheet (palette() keeps light and dark themes working)."""
+    app.setStyleSheet(STYLE)

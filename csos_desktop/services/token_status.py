@@ -1,0 +1,108 @@
+"""What the token and its certificate look like right now, read without a PIN.
+
+The GUI polls this from its token thread (hot-plug) and shows it in the status
+bar and on the Home screen; `csos cert show` prints the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from csos_desktop.errors import CsosError
+from csos_desktop.services.identity import RENEWAL_WINDOW_DAYS, SigningIdentity, signing_identities
+from csos_desktop.services.token_access import open_library
+from csos_desktop.token.certs import read_certificates
+from csos_desktop.token.session import TokenSession
+from csos_desktop.token.slots import TokenInfo, describe, present_tokens
+
+
+@dataclass(frozen=True)
+class CertificateStatus:
+    """A CSOS certificate on the token, as the user needs to see it."""
+
+    key_id: str
+    subject: str
+    issuer: str
+    serial_number: int
+    dea_number: str
+    schedules: tuple[str, ...]
+    not_before: datetime
+    not_after: datetime
+    days_left: int
+
+    @property
+    def expired(self) -> bool:
+        return self.days_left < 0
+
+    @property
+    def renewal_due(self) -> bool:
+        return self.days_left <= RENEWAL_WINDOW_DAYS
+
+    @classmethod
+    def of(cls, identity: SigningIdentity, now: datetime) -> CertificateStatus:
+        info = identity.info
+        return cls(
+            key_id=identity.key_id.hex(),
+            subject=info.subject,
+            issuer=info.issuer,
+            serial_number=info.serial_number,
+            dea_number=info.dea_number,
+            schedules=tuple(sorted(s.value for s in info.schedules)),
+            not_before=info.not_before,
+            not_after=info.not_after,
+            days_left=identity.days_left(now),
+        )
+
+
+@dataclass(frozen=True)
+class TokenStatus:
+    """Driver, token and certificates; `problem` says why something is missing."""
+
+    module: str | None
+    token: TokenInfo | None
+    certificates: tuple[CertificateStatus, ...]
+    problem: str | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.token is not None
+
+    @property
+    def certificate(self) -> CertificateStatus | None:
+        """The certificate that signs (the one expiring last when there are several)."""
+        if not self.certificates:
+            return None
+        return max(self.certificates, key=lambda c: c.not_after)
+
+
+def read_token_status(
+    module: str | None = None,
+    label: str | None = None,
+    *,
+    configured: str | None = None,
+    now: datetime | None = None,
+) -> TokenStatus:
+    """Read the first (or *label*) token and its CSOS certificates; never raises CsosError."""
+    now = now or datetime.now(UTC)
+    try:
+        choice, lib = open_library(module, configured)
+    except CsosError as exc:
+        return TokenStatus(None, None, (), exc.message)
+    try:
+        tokens = present_tokens(lib)
+        if label is not None:
+            tokens = [t for t in tokens if describe(t).label == label]
+        if not tokens:
+            return TokenStatus(choice.path, None, (), "No token inserted.")
+        token = tokens[0]
+        with TokenSession(token) as ts:
+            ts.open_public()
+            identities = signing_identities(read_certificates(ts))
+        return TokenStatus(
+            choice.path,
+            describe(token),
+            tuple(CertificateStatus.of(i, now) for i in identities),
+        )
+    except CsosError as exc:
+        return TokenStatus(choice.path, None, (), exc.message)
