@@ -27,15 +27,17 @@ def _register() -> None:
         order_store,
         sandbox,
         sandbox_ca_server,
+        sandbox_distributor,
         sandbox_history,
         som,
         support,
+        sync,
         token,
     )
 
     for group in (token.token, order.order, cert.cert, enroll.enroll, audit.audit,
                   sandbox.sandbox, som.som, demo.demo, config.config, doctor.doctor,
-                  support.support_bundle):
+                  support.support_bundle, sync.sync):
         main.add_command(group)
 
 
