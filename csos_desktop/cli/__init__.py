@@ -25,6 +25,7 @@ def _register() -> None:
         enroll,
         order,
         order_store,
+        rx,
         sandbox,
         sandbox_ca_server,
         sandbox_distributor,
@@ -35,7 +36,7 @@ def _register() -> None:
         token,
     )
 
-    for group in (token.token, order.order, cert.cert, enroll.enroll, audit.audit,
+    for group in (token.token, order.order, rx.rx, cert.cert, enroll.enroll, audit.audit,
                   sandbox.sandbox, som.som, demo.demo, config.config, doctor.doctor,
                   support.support_bundle, sync.sync):
         main.add_command(group)

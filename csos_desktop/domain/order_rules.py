@@ -59,28 +59,41 @@ class Problem:
         return f"{self.field}: {self.message}"
 
 
-class OrderInvalid(InputError):
-    """An order that breaks one or more rules; ``problems`` lists every one."""
+class DocumentInvalid(InputError):
+    """A document that breaks one or more rules; ``problems`` lists every one."""
+
+    noun = "document"
 
     def __init__(self, problems: tuple[Problem, ...]) -> None:
         count = len(problems)
-        heading = "the order has 1 problem:" if count == 1 else f"the order has {count} problems:"
+        heading = (
+            f"the {self.noun} has 1 problem:"
+            if count == 1
+            else f"the {self.noun} has {count} problems:"
+        )
         super().__init__("\n".join([heading, *(str(p) for p in problems)]))
         self.problems = problems
+
+
+class OrderInvalid(DocumentInvalid):
+    """An order that breaks one or more rules."""
+
+    noun = "order"
 
 
 class Problems:
     """Collects problems so validation reports all of them at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, error: type[DocumentInvalid] = OrderInvalid) -> None:
         self.items: list[Problem] = []
+        self.error = error
 
     def add(self, field: str, rule: str, message: str) -> None:
         self.items.append(Problem(field, rule, message))
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise OrderInvalid(tuple(self.items))
+            raise self.error(tuple(self.items))
 
 
 def _type_name(value: object) -> str:

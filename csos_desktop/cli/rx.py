@@ -1,0 +1,146 @@
+"""`csos rx ...`: controlled-substance e-prescriptions (21 CFR 1311 subpart C)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from asn1crypto import x509 as asn1_x509
+
+from csos_desktop.cli.common import run_cli
+from csos_desktop.cli.files import read_json_object, write_signed_pair
+from csos_desktop.cli.signing import signing_context
+from csos_desktop.cli.terminal import TerminalInteraction
+from csos_desktop.domain.attestation import CITATION
+from csos_desktop.domain.prescription import parse_prescription_input
+from csos_desktop.errors import InputError
+from csos_desktop.pki.chain import load_crls
+from csos_desktop.pki.rx_check import verify_prescription
+from csos_desktop.services.identity import load_certificates
+from csos_desktop.services.rx_signing import SigningList, sign_ready
+
+
+class CeremonyTerminal(TerminalInteraction):
+    """Shows the review and the attestation, then asks the PIN (the second factor)."""
+
+    def show_attestation(self, review: str) -> None:
+        click.echo("\n" + review + f"\n({CITATION})\n", err=True)
+
+
+@click.group()
+def rx() -> None:
+    """E-prescriptions for controlled substances: sign (prescriber), verify (pharmacy)."""
+
+
+@rx.command("sign")
+@click.argument(
+    "rx_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option("--module", help="Path of the PKCS#11 driver (default: detected).")
+@click.option("--token", "label", help="Label of the token to use.")
+@click.option("--cert-id", help="CKA_ID (hex) of the certificate, when the token holds several.")
+@click.option(
+    "--chain",
+    "chain_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM file of CA certificates to include.",
+)
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from the first line of stdin.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for <rx_id>.json (the signed bytes) and <rx_id>.p7s.",
+)
+@run_cli
+def sign(
+    rx_files: tuple[Path, ...],
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+    pin_stdin: bool,
+    out_dir: Path,
+) -> None:
+    """Review, attest and sign one patient's prescriptions with token + PIN."""
+    now = datetime.now(UTC)
+    prescriptions = [
+        parse_prescription_input(read_json_object(p, "a prescription"), now=now) for p in rx_files
+    ]
+    signing_list = SigningList(prescriptions)
+    for rx_item in prescriptions:
+        signing_list.mark_ready(rx_item.rx_id)
+    with signing_context(module, label, cert_id, chain_file) as ctx:
+        signed = sign_ready(
+            signing_list,
+            ctx.session,
+            ctx.identity,
+            ctx.chain,
+            CeremonyTerminal(pin_from_stdin=pin_stdin),
+        )
+    for s in signed:
+        doc, sig = write_signed_pair(out_dir, s.prescription.rx_id, s.document, s.signature)
+        click.echo(
+            f"Signed prescription {s.prescription.rx_id} for "
+            f"{s.prescription.patient.name}: {doc.name}, {sig.name}"
+        )
+    click.echo(
+        f"{len(signed)} prescription(s) signed into {out_dir}; signed prescriptions "
+        "cannot be changed."
+    )
+
+
+@rx.command("verify")
+@click.argument("document", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("signature", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--trust",
+    "trust_file",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="PEM file of trusted root certificate(s).",
+)
+@click.option(
+    "--crl",
+    "crl_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="CRL file (PEM or DER); repeat for each CA.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@run_cli
+def verify(
+    document: Path, signature: Path, trust_file: Path, crl_files: tuple[Path, ...], as_json: bool
+) -> None:
+    """Check a received prescription (pharmacy). Exit 0 accepted, 1 rejected, 2 unusable input."""
+    roots = [asn1_x509.Certificate.load(der) for der in load_certificates(trust_file)]
+    try:
+        crls = load_crls([p.read_bytes() for p in crl_files])
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    result = verify_prescription(
+        document.read_bytes(),
+        signature.read_bytes(),
+        trust_roots=roots,
+        crls=crls,
+        now=datetime.now(UTC),
+    )
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    elif result.accepted and result.prescription is not None and result.signer is not None:
+        rx_ = result.prescription
+        click.echo(
+            f"ACCEPTED: {rx_.drug.name} {rx_.drug.strength} for {rx_.patient.name}, "
+            f"signed by {result.signer.subject} (DEA {result.signer.dea_number})."
+        )
+    else:
+        click.echo("REJECTED:")
+        for f in result.findings:
+            click.echo(f"  {f.reason.value}: {f.message}")
+    if not as_json:
+        for w in result.warnings:
+            click.echo(f"warning: {w}", err=True)
+    raise SystemExit(0 if result.accepted else 1)

@@ -1,0 +1,117 @@
+"""What the pharmacy application checks on a received e-prescription (21 CFR 1311.205/1311.210).
+
+The practitioner's signature, certificate chain and revocation, that the
+certificate's DEA number is the practitioner's on the prescription and covers
+the drug's schedule, and that every 1306.05 element is present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
+
+from csos_desktop.domain.canonical import MalformedDocument, load_document
+from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
+from csos_desktop.pki.profile import CsosCertificateInfo
+from csos_desktop.pki.signed_check import Collector, Finding, Reason, check_signed, signer_json
+
+
+@dataclass(frozen=True)
+class PrescriptionVerification:
+    """The pharmacy's verdict on one signed prescription."""
+
+    findings: tuple[Finding, ...]
+    warnings: tuple[str, ...] = ()
+    prescription: Prescription | None = None
+    signer: CsosCertificateInfo | None = None
+    signing_time: datetime | None = None
+    revocation_checked: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return not self.findings
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        return tuple(f.reason for f in self.findings)
+
+    def to_json(self) -> dict[str, object]:
+        rx = self.prescription
+        return {
+            "accepted": self.accepted,
+            "reasons": [{"code": f.reason.value, "message": f.message} for f in self.findings],
+            "warnings": list(self.warnings),
+            "rx_id": rx.rx_id if rx else None,
+            "patient": rx.patient.name if rx else None,
+            "drug": f"{rx.drug.name} {rx.drug.strength}" if rx else None,
+            "practitioner_dea_number": rx.practitioner.dea_number.value if rx else None,
+            "signer": signer_json(self.signer),
+            "signing_time": self.signing_time.isoformat() if self.signing_time else None,
+            "revocation_checked": self.revocation_checked,
+        }
+
+
+def _read(document: bytes, out: Collector) -> Prescription | None:
+    try:
+        return Prescription.from_document(load_document(document))
+    except (MalformedDocument, PrescriptionInvalid) as exc:
+        out.add(Reason.MALFORMED_DOCUMENT, str(exc))
+        return None
+
+
+def _check_practitioner(info: CsosCertificateInfo, rx: Prescription, out: Collector) -> None:
+    if rx.practitioner.dea_number.value != info.dea_number:
+        out.add(
+            Reason.DEA_NUMBER_MISMATCH,
+            f"the prescription's practitioner DEA number {rx.practitioner.dea_number.value} is "
+            f"not the signing certificate's {info.dea_number}",
+        )
+    if rx.drug.schedule not in info.schedules:
+        allowed = ", ".join(sorted(s.value for s in info.schedules)) or "none"
+        out.add(
+            Reason.SCHEDULE_NOT_AUTHORISED,
+            f"the practitioner's certificate does not cover schedule {rx.drug.schedule.value} "
+            f"(it allows {allowed})",
+        )
+
+
+def verify_prescription(
+    document: bytes,
+    signature: bytes,
+    *,
+    trust_roots: Sequence[asn1_x509.Certificate],
+    crls: Sequence[asn1_crl.CertificateList] = (),
+    now: datetime,
+) -> PrescriptionVerification:
+    """Check a signed prescription as the pharmacy must; never raises on bad input."""
+    out = Collector()
+    rx = _read(document, out)
+    signer = check_signed(
+        document,
+        signature,
+        trust_roots=trust_roots,
+        crls=crls,
+        now=now,
+        out=out,
+        no_crl_warning="revocation was not checked: no CRL was given",
+    )
+    when = signer.signing_time
+    if rx is not None and when is not None and abs((rx.date_of_issue - when.date()).days) > 1:
+        out.add(
+            Reason.MALFORMED_DOCUMENT,
+            f"the date of issue {rx.date_of_issue} is not the day it was signed ({when:%Y-%m-%d})",
+        )
+    if signer.info is not None and rx is not None:
+        _check_practitioner(signer.info, rx, out)
+    return PrescriptionVerification(
+        tuple(out.findings),
+        tuple(out.warnings),
+        rx,
+        signer.info,
+        when,
+        signer.revocation_checked,
+    )

@@ -1,0 +1,159 @@
+"""The checks every signed CSOS document gets, whatever it is (order, receipt, prescription).
+
+Structure, digest, signature, CSOS certificate, validity at signing and now,
+chain and revocation. Document-specific rules (an order's 60 days, a
+prescription's practitioner) are added by the caller on the same collector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
+
+from csos_desktop.pki.chain import ChainStatus, validate_chain
+from csos_desktop.pki.cms_parse import (
+    MalformedSignature,
+    ParsedSignature,
+    digest_matches,
+    parse_signed_data,
+    signature_valid,
+)
+from csos_desktop.pki.profile import CsosCertificateInfo, NotACsosCertificate, read_certificate
+
+
+class Reason(Enum):
+    """Why a signed document is not accepted (stable codes shared by API, CLI and GUI)."""
+
+    SIGNATURE_INVALID = "signature-invalid"
+    DIGEST_MISMATCH = "digest-mismatch"
+    CERTIFICATE_EXPIRED = "certificate-expired"
+    CERTIFICATE_NOT_YET_VALID = "certificate-not-yet-valid"
+    CERTIFICATE_REVOKED = "certificate-revoked"
+    REVOCATION_UNKNOWN = "revocation-unknown"
+    UNTRUSTED_CHAIN = "untrusted-chain"
+    DEA_NUMBER_MISMATCH = "dea-number-mismatch"
+    SCHEDULE_NOT_AUTHORISED = "schedule-not-authorised"
+    MALFORMED_DOCUMENT = "malformed-document"
+    MALFORMED_SIGNATURE = "malformed-signature"
+    ORDER_EXPIRED = "order-expired"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason with the sentence that explains it."""
+
+    reason: Reason
+    message: str
+
+
+@dataclass
+class Collector:
+    """Findings (each reason once) and warnings gathered during one verification."""
+
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, reason: Reason, message: str) -> None:
+        if reason not in (f.reason for f in self.findings):
+            self.findings.append(Finding(reason, message))
+
+
+@dataclass(frozen=True)
+class SignerCheck:
+    """What the signature told us about its signer (None where it could not be read)."""
+
+    parsed: ParsedSignature | None
+    info: CsosCertificateInfo | None
+    revocation_checked: bool = False
+
+    @property
+    def signing_time(self) -> datetime | None:
+        return self.parsed.signing_time if self.parsed else None
+
+
+_CHAIN_REASONS = {
+    ChainStatus.REVOKED: Reason.CERTIFICATE_REVOKED,
+    ChainStatus.EXPIRED: Reason.CERTIFICATE_EXPIRED,
+    ChainStatus.NOT_YET_VALID: Reason.CERTIFICATE_NOT_YET_VALID,
+    ChainStatus.REVOCATION_UNKNOWN: Reason.REVOCATION_UNKNOWN,
+    ChainStatus.UNTRUSTED: Reason.UNTRUSTED_CHAIN,
+}
+
+
+def _check_validity(
+    info: CsosCertificateInfo, when: datetime | None, now: datetime, out: Collector
+) -> None:
+    if now > info.not_after or (when is not None and when > info.not_after):
+        out.add(Reason.CERTIFICATE_EXPIRED, f"the certificate expired on {info.not_after:%Y-%m-%d}")
+    if now < info.not_before or (when is not None and when < info.not_before):
+        out.add(
+            Reason.CERTIFICATE_NOT_YET_VALID,
+            f"the certificate is valid only from {info.not_before:%Y-%m-%d %H:%M} UTC",
+        )
+
+
+def check_signed(
+    document: bytes,
+    signature: bytes,
+    *,
+    trust_roots: Sequence[asn1_x509.Certificate],
+    crls: Sequence[asn1_crl.CertificateList],
+    now: datetime,
+    out: Collector,
+    no_crl_warning: str,
+) -> SignerCheck:
+    """Run the shared checks, adding findings to *out*; never raises on bad input."""
+    try:
+        parsed = parse_signed_data(signature)
+    except MalformedSignature as exc:
+        out.add(Reason.MALFORMED_SIGNATURE, str(exc))
+        return SignerCheck(None, None)
+    if not digest_matches(parsed, document):
+        out.add(
+            Reason.DIGEST_MISMATCH, "the document is not the one that was signed (digest differs)"
+        )
+    if not signature_valid(parsed):
+        out.add(
+            Reason.SIGNATURE_INVALID, "the signature does not verify with the signer's public key"
+        )
+    if parsed.signing_time is None:
+        out.add(Reason.MALFORMED_SIGNATURE, "the signature carries no signing time")
+    try:
+        info: CsosCertificateInfo | None = read_certificate(parsed.signer)
+    except NotACsosCertificate as exc:
+        info = None
+        out.add(Reason.DEA_NUMBER_MISMATCH, str(exc))
+    if info is not None:
+        _check_validity(info, parsed.signing_time, now, out)
+    chain = validate_chain(
+        parsed.signer,
+        trust_roots=trust_roots,
+        intermediates=parsed.other_certificates,
+        crls=crls,
+        moment=now,
+    )
+    if chain.status in _CHAIN_REASONS:
+        out.add(_CHAIN_REASONS[chain.status], chain.message)
+    if not crls:
+        out.warnings.append(no_crl_warning)
+    elif not chain.revocation_checked and chain.status is ChainStatus.VALID:
+        out.warnings.append("none of the CRLs given was issued by the signer's CA")
+    return SignerCheck(parsed, info, chain.revocation_checked)
+
+
+def signer_json(info: CsosCertificateInfo | None) -> dict[str, object] | None:
+    """The signer as shown in JSON reports."""
+    if info is None:
+        return None
+    return {
+        "subject": info.subject,
+        "dea_number": info.dea_number,
+        "schedules": sorted(s.value for s in info.schedules),
+        "not_after": info.not_after.isoformat(),
+        "serial_number": info.serial_number,
+    }

@@ -1,0 +1,134 @@
+"""The prescriber's signing ceremony (21 CFR 1311.140).
+
+(a)(1)-(2) the practitioner opens one patient's prescriptions and marks those
+ready; (a)(3) while their information is displayed, the attestation is shown
+and the two factors are asked: the hard token (something they have, holding
+the key) and its PIN (something they know). Completing both signs; a failed
+factor signs nothing. After signing the prescription is immutable: the
+returned bytes are the ones to keep and transmit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from csos_desktop.domain.attestation import RX_SIGNING_ATTESTATION
+from csos_desktop.domain.canonical import canonical_bytes
+from csos_desktop.domain.prescription import Prescription
+from csos_desktop.errors import CsosError, InputError
+from csos_desktop.pki.cms import CmsSigner
+from csos_desktop.pki.cms_parse import parse_signed_data, signature_valid
+from csos_desktop.services.identity import SigningIdentity
+from csos_desktop.services.interaction import Interaction, log_in
+from csos_desktop.token.session import TokenSession
+from csos_desktop.token.signer import TokenSigner
+
+
+class NotReadyToSign(CsosError):
+    """Nothing is marked ready, or the practitioner may not sign these prescriptions."""
+
+
+class RxInteraction(Interaction, Protocol):
+    """The ceremony also shows the review with the attestation before asking the factors."""
+
+    def show_attestation(self, review: str) -> None:
+        """Display *review* (prescriptions + attestation) while the factors are asked."""
+
+
+@dataclass(frozen=True)
+class SignedPrescription:
+    """The exact bytes signed and the detached CMS signature (DER)."""
+
+    prescription: Prescription
+    document: bytes
+    signature: bytes
+
+    @property
+    def signature_digest(self) -> str:
+        return hashlib.sha256(self.signature).hexdigest()
+
+
+class SigningList:
+    """One patient's prescriptions, of which the practitioner marks those ready to sign."""
+
+    def __init__(self, prescriptions: Sequence[Prescription]) -> None:
+        if not prescriptions:
+            raise InputError("No prescription to sign.")
+        patients = {(rx.patient.name, rx.patient.address) for rx in prescriptions}
+        if len(patients) > 1:
+            raise InputError(
+                "A signing list holds the prescriptions of a single patient (21 CFR "
+                "1311.140(a)(1)); sign each patient's prescriptions separately."
+            )
+        self.prescriptions = tuple(prescriptions)
+        self._ready: set[str] = set()
+
+    def mark_ready(self, rx_id: str, ready: bool = True) -> None:
+        if rx_id not in {rx.rx_id for rx in self.prescriptions}:
+            raise InputError(f"Prescription {rx_id} is not on this list.")
+        (self._ready.add if ready else self._ready.discard)(rx_id)
+
+    @property
+    def ready(self) -> tuple[Prescription, ...]:
+        return tuple(rx for rx in self.prescriptions if rx.rx_id in self._ready)
+
+    def review(self) -> str:
+        """The ready prescriptions as displayed for signing, then the attestation."""
+        blocks = []
+        for i, rx in enumerate(self.ready, 1):
+            blocks.append(
+                f"Prescription {i} of {len(self.ready)}\n  " + "\n  ".join(rx.review_lines())
+            )
+        return "\n\n".join([*blocks, RX_SIGNING_ATTESTATION])
+
+
+def precheck(rx: Prescription, identity: SigningIdentity, now: datetime) -> None:
+    """Refuse, before any factor is asked, what this practitioner's certificate cannot sign."""
+    identity.check_usable(now)
+    if rx.practitioner.dea_number.value != identity.info.dea_number:
+        raise NotReadyToSign(
+            f"The prescription names DEA number {rx.practitioner.dea_number.value}, but the "
+            f"certificate on the token is {identity.info.dea_number}: only the practitioner "
+            "named on the prescription may sign it."
+        )
+    if rx.drug.schedule not in identity.info.schedules:
+        raise NotReadyToSign(
+            f"Your certificate does not cover schedule {rx.drug.schedule.value} "
+            f"({rx.drug.name}); it cannot be signed with it."
+        )
+
+
+def sign_ready(
+    signing_list: SigningList,
+    ts: TokenSession,
+    identity: SigningIdentity,
+    chain_der: list[bytes],
+    interaction: RxInteraction,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> list[SignedPrescription]:
+    """Run the ceremony for the ready prescriptions; returns them signed, or raises."""
+    ready = signing_list.ready
+    if not ready:
+        raise NotReadyToSign("Mark at least one prescription as ready to sign.")
+    now = clock()
+    for rx in ready:
+        precheck(rx, identity, now)
+    interaction.show_attestation(signing_list.review())
+    log_in(ts, interaction)  # the second factor; the token holding the key is the first
+    cms = CmsSigner(TokenSigner(ts, identity.key_id), identity.certificate_der, chain_der)
+    signed = []
+    for rx in ready:
+        document = canonical_bytes(rx.to_document())
+        signature = cms.sign(document, clock())
+        if not signature_valid(parse_signed_data(signature)):
+            raise CsosError(
+                "The token produced a signature that does not verify; nothing "
+                "was signed. Check that the certificate belongs to the token's key."
+            )
+        signed.append(SignedPrescription(rx, document, signature))
+    return signed
