@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from csos_desktop.domain.canonical import MalformedDocument
 from csos_desktop.errors import InputError
+from csos_desktop.fileio import write_atomically
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -32,20 +31,6 @@ def read_json_object(path: Path, what: str) -> dict[str, object]:
     if not isinstance(data, dict):
         raise MalformedDocument(f"{path} must hold one JSON object ({what}).")
     return data
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_signed_pair(

@@ -1,3 +1,229 @@
-"""Order lifecycle commands on the local store (attach to the `order` group)."""
+"""Order lifecycle commands on the local store (attached to the `order` group).
+
+The store is ``$CSOS_HOME/data/csos.db`` (platform data dir without CSOS_HOME).
+"""
 
 from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from csos_desktop.cli.common import run_cli
+from csos_desktop.cli.order import order
+from csos_desktop.cli.signing import signing_context, token_options
+from csos_desktop.cli.terminal import TerminalInteraction
+from csos_desktop.domain.order_state import OrderState
+from csos_desktop.domain.receipt import ReceiptLine
+from csos_desktop.errors import InputError
+from csos_desktop.services import orders as svc
+from csos_desktop.services.interaction import log_in
+from csos_desktop.store import Store, open_store
+from csos_desktop.store.orders import OrderRecord
+
+_LINE_SPEC = re.compile(r"\s*([0-9]+)\s*=\s*([0-9]+)\s*(?:@\s*([0-9]{4}-[0-9]{2}-[0-9]{2}))?\s*")
+
+
+def _store() -> Store:
+    return open_store()
+
+
+def _summary(rec: OrderRecord) -> str:
+    return (f"{rec.order_id}  {rec.order_number}  {rec.state.value:<16} "
+            f"{rec.supplier_name} ({rec.lines} line{'s' if rec.lines != 1 else ''})")
+
+
+@order.command("import")
+@click.argument("order_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@run_cli
+def import_(order_file: Path, as_json: bool) -> None:
+    """Create drafts from ORDER_FILE (one order object or a list); all or nothing."""
+    data = svc.read_json_file(order_file)
+    with _store() as store:
+        records = svc.import_orders(store, data, source=f"file:{order_file.name}")
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in records], indent=2))
+        return
+    for rec in records:
+        click.echo(f"Draft {rec.order_number} created: {rec.order_id}")
+
+
+@order.command("list")
+@click.option("--status", "states", multiple=True,
+              type=click.Choice([s.value for s in OrderState]), help="Only orders in this state.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@run_cli
+def list_(states: tuple[str, ...], as_json: bool) -> None:
+    """Orders in the local store, oldest first."""
+    with _store() as store:
+        records = store.orders.list([OrderState(s) for s in states])
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in records], indent=2))
+        return
+    for rec in records:
+        click.echo(_summary(rec))
+    if not records:
+        click.echo("No orders.")
+
+
+@order.command("show")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@run_cli
+def show(ref: str, as_json: bool) -> None:
+    """One order: lines, signature, receipts, statements and its audit trail."""
+    with _store() as store:
+        rec = store.orders.resolve(ref)
+        current = store.orders.order(rec.order_id)
+        blob = store.signed.find(rec.order_id)
+        receipts = store.receipts.for_order(rec.order_id)
+        statements = store.statements.for_order(rec.order_id)
+        trail = list(store.audit.entries(order_id=rec.order_id))
+    if as_json:
+        click.echo(json.dumps({
+            **rec.to_json(),
+            "document": current.to_document() if blob is None
+            else json.loads(blob.document),
+            "signature_sha256": None if blob is None else blob.signature_sha256,
+            "receipts": [r.receipt.to_document() for r in receipts],
+            "statements": [{"kind": s.kind.value, "reason": s.reason,
+                            "received_at": s.received_at} for s in statements],
+            "audit": [e.to_json() for e in trail]}, indent=2))
+        return
+    click.echo(_summary(rec))
+    for ln in current.lines:
+        sched = "non-controlled" if ln.schedule is None else f"schedule {ln.schedule.value}"
+        click.echo(f"  line {ln.line_no}: {ln.quantity} x {ln.package_size} {ln.item_name} "
+                   f"{ln.strength} {ln.dosage_form} (NDC {ln.ndc.digits}, {sched})")
+    if blob is not None:
+        click.echo(f"Signed {blob.signed_at} by {blob.signer_subject} (DEA {blob.signer_dea}); "
+                   f"signature SHA-256 {blob.signature_sha256}")
+    for r in receipts:
+        got = ", ".join(f"line {ln.line_no}: {ln.quantity_received} on {ln.date_received}"
+                        for ln in r.receipt.lines)
+        click.echo(f"Receipt {r.receipt.receipt_id}: {got}")
+    for s in statements:
+        click.echo(f"Distributor statement ({s.kind.value}, {s.received_at}): {s.reason}")
+    if rec.reissue_of:
+        click.echo(f"Re-issue of order {rec.reissue_of}")
+    for e in trail:
+        click.echo(f"  [{e.entry_id}] {e.at} {e.event}")
+
+
+@order.command("sign-drafts")
+@click.argument("ids", nargs=-1)
+@click.option("--all", "all_drafts", is_flag=True, help="Sign every draft in the store.")
+@token_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@run_cli
+def sign_drafts(ids: tuple[str, ...], all_drafts: bool, module: str | None, label: str | None,
+                cert_id: str | None, chain_file: Path | None, pin_stdin: bool,
+                as_json: bool) -> None:
+    """Sign drafts IDS (or --all) with one token login; each is kept as soon as it is signed.
+
+    Exit 0 if every order was signed, 1 if some were left unsigned (listed with the reason).
+    """
+    if bool(ids) == all_drafts:
+        raise InputError("Give the ids of the drafts to sign, or --all (not both).")
+    with _store() as store:
+        wanted = ([r.order_id for r in store.orders.list([OrderState.DRAFT])] if all_drafts
+                  else [store.orders.resolve(i).order_id for i in ids])
+        if not wanted:
+            click.echo("No drafts to sign.")
+            return
+        with signing_context(module, label, cert_id, chain_file) as ctx:
+            ts, identity, chain = ctx.session, ctx.identity, ctx.chain
+            result = svc.sign_orders_on_token(store, wanted, ts, identity, chain,
+                                              TerminalInteraction(pin_from_stdin=pin_stdin))
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        for rec in result.signed:
+            click.echo(f"signed    {rec.order_number}  {rec.order_id}")
+        for u in result.unsigned:
+            click.echo(f"NOT signed {u.order_number or '?'}  {u.order_id}: {u.reason}")
+        if result.stopped:
+            click.echo(f"The batch stopped: {result.stopped}", err=True)
+    raise SystemExit(1 if result.unsigned else 0)
+
+
+@order.command("void")
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why the order is voided (kept on record).")
+@run_cli
+def void(ref: str, reason: str) -> None:
+    """Void a draft, or a signed order not yet sent to the distributor."""
+    with _store() as store:
+        rec = svc.void_order(store, ref, reason)
+    click.echo(f"Order {rec.order_number} is void.")
+
+
+@order.command("reissue")
+@click.argument("ref")
+@run_cli
+def reissue(ref: str) -> None:
+    """Copy a rejected, void or cancelled order into a new draft with a new number."""
+    with _store() as store:
+        rec = svc.reissue_order(store, ref)
+    click.echo(f"Draft {rec.order_number} created: {rec.order_id} (re-issue of {ref})")
+
+
+def parse_lines(specs: tuple[str, ...], default_date: date) -> list[ReceiptLine]:
+    """``N=QTY`` or ``N=QTY@YYYY-MM-DD`` per received line."""
+    out = []
+    for spec in specs:
+        m = _LINE_SPEC.fullmatch(spec)
+        if m is None:
+            raise InputError(f"--line {spec!r}: write LINE=PACKAGES or LINE=PACKAGES@YYYY-MM-DD,"
+                             " e.g. --line 1=2 or --line 1=2@2026-11-27")
+        try:
+            day = date.fromisoformat(m.group(3)) if m.group(3) else default_date
+        except ValueError as exc:
+            raise InputError(f"--line {spec!r}: {m.group(3)} is not a date") from exc
+        qty = int(m.group(2))
+        if qty < 1:
+            raise InputError(f"--line {spec!r}: the number of packages received must be 1 or more")
+        out.append(ReceiptLine(int(m.group(1)), qty, day))
+    if not out:
+        raise InputError("Give at least one --line LINE=PACKAGES.")
+    return out
+
+
+@order.command("receive")
+@click.argument("ref")
+@click.option("--line", "line_specs", multiple=True, metavar="N=QTY[@DATE]",
+              help="Packages received on order line N (repeat per line).")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
+              help="Date received for lines without @DATE (default: today).")
+@token_options
+@run_cli
+def receive(ref: str, line_specs: tuple[str, ...], day: datetime | None, module: str | None,
+            label: str | None, cert_id: str | None, chain_file: Path | None,
+            pin_stdin: bool) -> None:
+    """Record and sign the electronic receipt of delivered goods (21 CFR 1305.22(g))."""
+    lines = parse_lines(line_specs, day.date() if day else datetime.now(UTC).date())
+    with _store() as store, signing_context(module, label, cert_id, chain_file) as ctx:
+        ts, ident, chain = ctx.session, ctx.identity, ctx.chain
+        svc.check_receipt(store, ref, lines, ident)  # refuse mistakes before the PIN
+        log_in(ts, TerminalInteraction(pin_from_stdin=pin_stdin))
+        receipt, rec = svc.record_receipt(store, ref, lines,
+                                          svc.TokenDocumentSigner(ts, ident, chain))
+    click.echo(f"Receipt {receipt.receipt_id} recorded for order {rec.order_number}; "
+               f"the order is now {rec.state.value}.")
+
+
+@order.command("export")
+@click.argument("ref")
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Directory to write to.")
+@run_cli
+def export(ref: str, out_dir: Path) -> None:
+    """Write the signed order, its receipts and statements byte for byte, for an inspector."""
+    with _store() as store:
+        files = svc.export_order(store, ref, out_dir)
+    for f in files:
+        click.echo(str(f))

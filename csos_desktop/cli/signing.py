@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
+
 from csos_desktop import paths
 from csos_desktop.services.identity import (
     SigningIdentity,
@@ -17,6 +19,21 @@ from csos_desktop.services.identity import (
 from csos_desktop.services.token_access import open_token
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.session import TokenSession
+
+
+def token_options(fn: click.decorators.FC) -> click.decorators.FC:
+    """The options every signing command takes to find the token and certificate."""
+    for opt in reversed((
+        click.option("--module", help="Path of the PKCS#11 driver (default: detected)."),
+        click.option("--token", "label", help="Label of the token to use."),
+        click.option("--cert-id", help="CKA_ID (hex) of the certificate, if there are several."),
+        click.option("--chain", "chain_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="PEM file of CA certificates to include."),
+        click.option("--pin-stdin", is_flag=True,
+                     help="Read the PIN from the first line of standard input."),
+    )):
+        fn = opt(fn)
+    return fn
 
 
 @dataclass(frozen=True)

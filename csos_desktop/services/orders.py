@@ -1,0 +1,329 @@
+"""Order use cases on the local store, shared by the CLI and the GUI.
+
+Import drafts, sign a batch with one token login, void, record a receipt,
+export for an inspector. A batch commits each order as soon as it is signed:
+if the token is pulled or locks half-way, the signed orders stay signed, the
+rest stay drafts, and the result says which and why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.order import Order, OrderInvalid, parse_order_input
+from csos_desktop.domain.order_state import RECEIVABLE, IllegalTransition, OrderState
+from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt
+from csos_desktop.errors import CsosError, InputError
+from csos_desktop.fileio import write_atomically
+from csos_desktop.pki.cms import CmsSigner
+from csos_desktop.pki.cms_parse import parse_signed_data, signature_valid
+from csos_desktop.services.identity import CertificateNotUsable, SigningIdentity
+from csos_desktop.services.interaction import Interaction, log_in
+from csos_desktop.services.order_signing import (
+    OrderNotSignable,
+    OrderSigningSession,
+    SignatureSelfCheckFailed,
+    SignedOrder,
+    precheck,
+)
+from csos_desktop.store import lifecycle
+from csos_desktop.store.audit import AuditEvent
+from csos_desktop.store.db import StoreError
+from csos_desktop.store.local_store import Store
+from csos_desktop.store.orders import ConcurrentChange, OrderNotFound, OrderRecord
+from csos_desktop.token.errors import TokenError
+from csos_desktop.token.session import TokenSession
+from csos_desktop.token.signer import TokenSigner
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OrderSigner(Protocol):
+    """Signs one order (``OrderSigningSession`` on a logged-in token)."""
+
+    identity: SigningIdentity
+
+    def sign(self, order: Order) -> SignedOrder: ...
+
+
+class DocumentSigner(Protocol):
+    """Signs a receipt document's bytes (``TokenDocumentSigner``)."""
+
+    identity: SigningIdentity
+
+    def sign(self, document: bytes) -> bytes: ...
+
+
+class ImportRefused(InputError):
+    """Some orders in the file are invalid; none was imported."""
+
+
+class NotSigned(InputError):
+    """The order has no signed document to receive against or export."""
+
+
+# -- import -----------------------------------------------------------------------
+
+def import_orders(store: Store, data: object, *, source: str, clock: Clock = utc_now,
+                  new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[OrderRecord]:
+    """Create drafts from one order object or a list of them; all are imported or none.
+
+    An order without ``order_number`` gets the purchaser's next number (26X000001, ...).
+    """
+    items = data if isinstance(data, list) else [data]
+    now = clock()
+    drafts: list[tuple[Order, bool]] = []
+    problems: list[str] = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, Mapping):
+            problems.append(f"order {i}: must be a JSON object")
+            continue
+        auto = "order_number" not in item
+        # A placeholder in the right format; the real number is drawn inside the transaction.
+        fields = {**item, "order_number": f"{now.year % 100:02d}X000000"} if auto else item
+        try:
+            drafts.append((parse_order_input(fields, now=now, new_id=new_id), auto))
+        except OrderInvalid as exc:
+            problems += [f"order {i}: {p}" for p in exc.problems]
+    if problems:
+        raise ImportRefused("Nothing was imported; fix these and import the file again:\n"
+                            + "\n".join(problems))
+    if not drafts:
+        raise ImportRefused("The file holds no orders.")
+    return lifecycle.create_drafts(store, drafts, now=now, source=source)
+
+
+def read_json_file(path: Path) -> object:
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path} is not valid JSON ({exc}).") from exc
+
+
+# -- batch signing ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Unsigned:
+    """An order the batch left unsigned, and why."""
+
+    order_id: str
+    order_number: str | None
+    reason: str
+    code: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    signed: tuple[OrderRecord, ...]
+    unsigned: tuple[Unsigned, ...]
+    #: Why the batch stopped early (token removed, PIN locked, ...); None if it ran through.
+    stopped: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "signed": [{"order_id": r.order_id, "order_number": r.order_number,
+                        "state": r.state.value} for r in self.signed],
+            "unsigned": [{"order_id": u.order_id, "order_number": u.order_number,
+                          "reason": u.reason, "code": u.code} for u in self.unsigned],
+            "stopped": self.stopped,
+        }
+
+
+# The token or the store is unusable: every later order would fail the same way.
+_STOPS_BATCH: tuple[type[CsosError], ...] = (TokenError, SignatureSelfCheckFailed,
+                                             CertificateNotUsable, StoreError)
+# Only this order is affected; the batch goes on.
+_SKIPS_ORDER: tuple[type[CsosError], ...] = (OrderNotSignable, OrderInvalid, IllegalTransition,
+                                             OrderNotFound, ConcurrentChange)
+
+
+def _code(exc: Exception) -> str:
+    return type(exc).__name__
+
+
+def sign_orders(store: Store, ids: Sequence[str], signer: OrderSigner, *,
+                clock: Clock = utc_now) -> BatchResult:
+    """Sign each draft in turn, committing each with its audit entry and submit message."""
+    ident = signer.identity
+    info = lifecycle.SignerInfo(ident.info.subject, ident.info.dea_number, ident.certificate_der)
+    signed: list[OrderRecord] = []
+    unsigned: list[Unsigned] = []
+    for i, order_id in enumerate(ids):
+        try:
+            signed.append(lifecycle.sign_draft(store, order_id, signer.sign, info, now=clock()))
+        except _STOPS_BATCH as exc:
+            rest = [_unsigned(store, oid, exc) for oid in ids[i:]]
+            unsigned += rest
+            _audit_stop(store, clock, exc, len(signed), [u.order_id for u in rest])
+            return BatchResult(tuple(signed), tuple(unsigned), exc.message)
+        except _SKIPS_ORDER as exc:
+            unsigned.append(_unsigned(store, order_id, exc))
+    return BatchResult(tuple(signed), tuple(unsigned))
+
+
+def sign_orders_on_token(store: Store, ids: Sequence[str], ts: TokenSession,
+                         identity: SigningIdentity, chain: list[bytes],
+                         interaction: Interaction, *, clock: Clock = utc_now) -> BatchResult:
+    """Check every order before the PIN, log in once, then sign the batch."""
+    now = clock()
+    ready: list[str] = []
+    refused: list[Unsigned] = []
+    for order_id in ids:
+        try:
+            rec = store.orders.get(order_id)
+            if rec.state is not OrderState.DRAFT:
+                raise IllegalTransition(rec.label, rec.state, OrderState.SIGNED)
+            precheck(store.orders.order(order_id), identity, now)
+            ready.append(order_id)
+        except _SKIPS_ORDER as exc:
+            refused.append(_unsigned(store, order_id, exc))
+        except CertificateNotUsable:
+            raise  # nothing in this batch can be signed; say so before asking for the PIN
+    if not ready:
+        return BatchResult((), tuple(refused))
+    try:
+        log_in(ts, interaction)
+    except TokenError as exc:  # wrong PIN, locked, removed: 1311.150 failed authentication
+        _audit_stop(store, clock, exc, 0, ready, stage="login")
+        raise
+    result = sign_orders(store, ready, OrderSigningSession(ts, identity, chain, clock=clock),
+                         clock=clock)
+    return BatchResult(result.signed, (*refused, *result.unsigned), result.stopped)
+
+
+def _unsigned(store: Store, order_id: str, exc: CsosError) -> Unsigned:
+    try:
+        number: str | None = store.orders.get(order_id).order_number
+    except (CsosError, StoreError):
+        number = None
+    return Unsigned(order_id, number, exc.message, _code(exc))
+
+
+def _audit_stop(store: Store, clock: Clock, exc: CsosError, signed: int,
+                left: Sequence[str], stage: str = "signing") -> None:
+    # 1311.150: failed authentication and interrupted signing are auditable events.
+    # If the store itself is what failed, the caller reports that original error instead.
+    with contextlib.suppress(StoreError):
+        lifecycle.record_event(store, AuditEvent.SIGNING_STOPPED, now=clock(), details={
+            "stage": stage, "reason": _code(exc), "signed": signed, "left_unsigned": list(left)})
+
+
+# -- void, receive ------------------------------------------------------------------
+
+def void_order(store: Store, ref: str, reason: str, *, clock: Clock = utc_now) -> OrderRecord:
+    if not reason.strip():
+        raise InputError("Give the reason the order is voided (--reason); it is kept on record.")
+    return lifecycle.void(store, store.orders.resolve(ref).order_id, reason.strip(), now=clock())
+
+
+class TokenDocumentSigner:
+    """Signs receipts on the token exactly like orders: detached CMS, self-checked."""
+
+    def __init__(self, ts: TokenSession, identity: SigningIdentity, chain: list[bytes],
+                 *, clock: Clock = utc_now) -> None:
+        self.identity = identity
+        self._clock = clock
+        self._cms = CmsSigner(TokenSigner(ts, identity.key_id), identity.certificate_der, chain)
+
+    def sign(self, document: bytes) -> bytes:
+        now = self._clock()
+        self.identity.check_usable(now)
+        signature = self._cms.sign(document, now)
+        if not signature_valid(parse_signed_data(signature)):
+            raise SignatureSelfCheckFailed("The token produced a signature that does not verify;"
+                                           " the receipt was not recorded.")
+        return signature
+
+
+def check_receipt(store: Store, ref: str, lines: Sequence[ReceiptLine],
+                  identity: SigningIdentity | None = None, *,
+                  clock: Clock = utc_now) -> OrderRecord:
+    """Everything ``record_receipt`` refuses, checked before the PIN is asked."""
+    rec = store.orders.resolve(ref)
+    if rec.state not in RECEIVABLE:
+        raise IllegalTransition(rec.label, rec.state, OrderState.RECEIVED_PARTIAL)
+    if identity is not None and identity.info.dea_number != rec.purchaser_dea:
+        raise OrderNotSignable(
+            f"Order {rec.label} was placed by DEA {rec.purchaser_dea}; your certificate is for "
+            f"DEA {identity.info.dea_number}. The purchaser records its own receipt.")
+    blob = store.signed.get(rec.order_id)
+    order = Order.from_document(load_document(blob.document))
+    earlier = [r.receipt for r in store.receipts.for_order(rec.order_id)]
+    build_receipt(order, blob.signature_sha256, lines, earlier=earlier, now=clock(),
+                  receipt_id=str(uuid.uuid4()))
+    return rec
+
+
+def record_receipt(store: Store, ref: str, lines: Sequence[ReceiptLine],
+                   signer: DocumentSigner, *, clock: Clock = utc_now,
+                   new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+                   ) -> tuple[Receipt, OrderRecord]:
+    """Sign and keep a receipt for delivered lines, and queue it for the distributor."""
+    rec = check_receipt(store, ref, lines, signer.identity, clock=clock)
+    return lifecycle.record_receipt(store, rec.order_id, lines, signer.sign, now=clock(),
+                                    receipt_id=new_id())
+
+
+# -- export --------------------------------------------------------------------------
+
+def export_order(store: Store, ref: str, out_dir: Path, *,
+                 clock: Clock = utc_now) -> list[Path]:
+    """Write an order's signed records for an inspector, byte for byte as signed.
+
+    ``<id>.json`` + ``<id>.p7s`` for the order and each receipt, each distributor
+    statement as received, and ``<id>.record.json`` linking them.
+    """
+    rec = store.orders.resolve(ref)
+    blob = store.signed.find(rec.order_id)
+    if blob is None:
+        raise NotSigned(f"Order {rec.label} is {rec.state.value}: only signed orders have a "
+                        "signed record to export.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, bytes] = {f"{rec.order_id}.json": blob.document,
+                               f"{rec.order_id}.p7s": blob.signature}
+    receipts = store.receipts.for_order(rec.order_id)
+    for r in receipts:
+        files[f"{r.receipt.receipt_id}.json"] = r.document
+        files[f"{r.receipt.receipt_id}.p7s"] = r.signature
+    statements = store.statements.for_order(rec.order_id)
+    for st in statements:
+        files[f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}"] = st.body
+    record = {
+        "order_id": rec.order_id, "order_number": rec.order_number, "state": rec.state.value,
+        "signed_at": blob.signed_at, "signer_subject": blob.signer_subject,
+        "signer_dea": blob.signer_dea, "signature_sha256": blob.signature_sha256,
+        "reissue_of": rec.reissue_of,
+        "receipts": [r.receipt.receipt_id for r in receipts],
+        "statements": [{"file": f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}",
+                        "kind": st.kind.value, "reason": st.reason,
+                        "received_at": st.received_at} for st in statements],
+    }
+    files[f"{rec.order_id}.record.json"] = (json.dumps(record, indent=2) + "\n").encode()
+    written = []
+    for name, data in files.items():
+        write_atomically(out_dir / name, data)
+        written.append(out_dir / name)
+    lifecycle.record_event(store, AuditEvent.ORDER_EXPORTED, now=clock(), order_id=rec.order_id,
+                           details={"files": sorted(files), "directory": str(out_dir)})
+    return written
+
+
+def reissue_order(store: Store, ref: str, *, clock: Clock = utc_now,
+                  new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> OrderRecord:
+    """A rejected, void or cancelled order's lines as a new draft with a new number (1305.25)."""
+    rec = store.orders.resolve(ref)
+    return lifecycle.reissue(store, rec.order_id, now=clock(), new_id=new_id())

@@ -1,0 +1,115 @@
+"""The SQLite connection every repository shares, and its transactions.
+
+WAL lets the GUI read while a batch writes; ``synchronous=FULL`` makes a
+committed signed order survive a power cut, not only a crash of the process.
+Transactions are explicit (``BEGIN IMMEDIATE``) so a state change, its audit
+entry and its outbox row are written together or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from csos_desktop import paths
+from csos_desktop.errors import CsosError
+
+#: How long a writer waits for another window's transaction before giving up.
+BUSY_TIMEOUT_MS = 5_000
+DB_NAME = "csos.db"
+
+
+class StoreError(CsosError):
+    """The local database cannot be used as it is."""
+
+
+class StoreCorrupt(StoreError):
+    """The database file is damaged or is not a CSOS Desktop database."""
+
+
+class StoreFull(StoreError):
+    """The disk (or the database's size limit) is full; the change was not saved."""
+
+
+class StoreBusy(StoreError):
+    """Another CSOS Desktop window kept the database locked too long."""
+
+
+def default_path() -> Path:
+    """``$CSOS_HOME/data/csos.db`` (or the platform data dir when CSOS_HOME is unset)."""
+    return paths.data_dir() / DB_NAME
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open ``path`` with the pragmas every store connection needs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreCorrupt(_corrupt_message(path, exc)) from exc
+    if str(mode).lower() != "wal":
+        conn.close()
+        raise StoreError(f"The database {path} cannot use write-ahead logging (mode {mode}); "
+                         "keep it on a local disk, not a network share.")
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: everything inside commits together or is rolled back."""
+    with sqlite_errors():
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        with sqlite_errors():
+            yield conn
+            conn.execute("COMMIT")
+    except BaseException:
+        # SQLite may already have rolled back (e.g. on SQLITE_FULL); only roll back once.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def sqlite_errors() -> Iterator[None]:
+    """Turn SQLite's full / busy / corrupt errors into ours; constraint errors stay bugs."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if type(exc) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
+            raise
+        raise translate(exc) from exc
+
+
+def translate(exc: sqlite3.DatabaseError) -> StoreError:
+    text = str(exc).lower()
+    if "full" in text:
+        return StoreFull("The disk is full: the change was not saved and nothing was lost. "
+                         "Free some space and repeat the operation.")
+    if "locked" in text or "busy" in text:
+        return StoreBusy("The order database is in use by another CSOS Desktop window; "
+                         "try again in a moment.")
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return StoreCorrupt(f"The order database is damaged ({exc}). Restore the latest "
+                            "backup (csos.db.bak-*) next to it.")
+    return StoreError(f"The order database reported an error: {exc}")
+
+
+def _corrupt_message(path: Path, exc: Exception) -> str:
+    backups = sorted(path.parent.glob(f"{path.name}.bak-*"))
+    where = (f"The most recent backup is {backups[-1]}." if backups
+             else "No backup of it was found next to it.")
+    return (f"The order database {path} is damaged or is not a CSOS Desktop database ({exc}). "
+            f"{where} Keep the damaged file for your records and restore the backup.")
+
+
+def corrupt_error(path: Path, exc: Exception) -> StoreCorrupt:
+    """A StoreCorrupt naming the newest backup of ``path``."""
+    return StoreCorrupt(_corrupt_message(path, exc))

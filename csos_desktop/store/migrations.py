@@ -1,0 +1,136 @@
+"""Numbered schema migrations, applied at start-up after a backup copy is taken.
+
+Migrations are ``migrations/NNNN_name.sql``; ``PRAGMA user_version`` holds the
+number of the last one applied. Each runs in its own transaction with its
+audit entry, so a failed migration leaves the database as it was. Before
+touching an existing database we check it and copy it to
+``csos.db.bak-<version>-<timestamp>`` with SQLite's online backup.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from csos_desktop.store.audit import AuditEvent, AuditLog
+from csos_desktop.store.db import StoreCorrupt, StoreError, corrupt_error
+
+_NAME = re.compile(r"([0-9]{4})_([a-z0-9_]+)\.sql")
+
+
+class StoreTooNew(StoreError):
+    """The database was written by a newer CSOS Desktop; we do not touch it."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    from_version: int
+    to_version: int
+    backup: Path | None
+
+
+def bundled_migrations() -> list[Migration]:
+    """The migrations shipped with this version, in order; numbers must run 1, 2, 3, ..."""
+    found = []
+    for item in resources.files("csos_desktop.store").joinpath("migrations").iterdir():
+        m = _NAME.fullmatch(item.name)
+        if m:
+            found.append(Migration(int(m.group(1)), m.group(2), item.read_text("utf-8")))
+    found.sort(key=lambda mig: mig.version)
+    if [mig.version for mig in found] != list(range(1, len(found) + 1)):
+        raise RuntimeError("migrations must be numbered 0001, 0002, ... without gaps")
+    return found
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    migrations: list[Migration] | None = None,
+) -> MigrationReport:
+    """Bring the database at ``path`` (open as ``conn``) up to the newest schema."""
+    todo = bundled_migrations() if migrations is None else migrations
+    try:
+        current = schema_version(conn)
+    except sqlite3.DatabaseError as exc:
+        raise corrupt_error(path, exc) from exc
+    latest = todo[-1].version if todo else 0
+    if current > latest:
+        raise StoreTooNew(
+            f"The order database {path} was written by a newer version of CSOS Desktop "
+            f"(schema {current}, this version knows {latest}). Install the newer version; "
+            "the database was not changed.")
+    pending = [m for m in todo if m.version > current]
+    if not pending:
+        return MigrationReport(current, current, None)
+    backup = None
+    if current > 0:
+        check_integrity(conn, path)
+        backup = take_backup(conn, path, current, clock())
+    for mig in pending:
+        _apply(conn, mig, clock(), backup)
+    return MigrationReport(current, pending[-1].version, backup)
+
+
+def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse to go on with a damaged database (a backup of it would be worthless)."""
+    try:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:
+        raise corrupt_error(path, exc) from exc
+    if rows != ["ok"]:
+        raise corrupt_error(path, StoreCorrupt("; ".join(rows[:3])))
+
+
+def take_backup(conn: sqlite3.Connection, path: Path, version: int, now: datetime) -> Path:
+    """Copy the live database to ``<name>.bak-<version>-<UTC timestamp>`` next to it."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.bak-{version}-{stamp}")
+    n = 1
+    while target.exists():  # two start-ups in one second must not overwrite a backup
+        n += 1
+        target = path.with_name(f"{path.name}.bak-{version}-{stamp}-{n}")
+    dest = sqlite3.connect(target)
+    try:
+        conn.backup(dest)
+    finally:
+        dest.close()
+    return target
+
+
+def _apply(conn: sqlite3.Connection, mig: Migration, now: datetime, backup: Path | None) -> None:
+    # executescript commits any open transaction first and then runs our BEGIN, so the
+    # whole script, its audit entry and the new user_version commit together.
+    try:
+        conn.executescript("BEGIN IMMEDIATE;\n" + mig.sql)
+        AuditLog(conn).append(AuditEvent.STORE_MIGRATED, at=now, details={
+            "version": mig.version, "name": mig.name,
+            "backup": None if backup is None else backup.name})
+        conn.execute(f"PRAGMA user_version = {int(mig.version)}")
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.DatabaseError):
+            where = f" The backup taken before it is {backup}." if backup else ""
+            raise StoreError(f"Updating the order database to schema {mig.version} "
+                             f"({mig.name}) failed: {exc}. The database was not changed."
+                             + where) from exc
+        raise

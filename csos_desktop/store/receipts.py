@@ -1,0 +1,53 @@
+"""Signed electronic receipts (``csos-receipt/1``), byte for byte, linked to their order."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+
+from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.order import format_timestamp
+from csos_desktop.domain.receipt import Receipt
+
+
+@dataclass(frozen=True)
+class StoredReceipt:
+    receipt: Receipt
+    document: bytes
+    signature: bytes
+
+    @property
+    def signature_sha256(self) -> str:
+        return hashlib.sha256(self.signature).hexdigest()
+
+
+class ReceiptRepository:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def insert(self, receipt: Receipt, document: bytes, signature: bytes) -> None:
+        """Keep a signed receipt and its lines (inside the caller's transaction)."""
+        self._conn.execute(
+            "INSERT INTO receipts (receipt_id, order_id, received_at, document, signature, "
+            "document_sha256, signature_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (receipt.receipt_id, receipt.order_id, format_timestamp(receipt.received_at),
+             bytes(document), bytes(signature), hashlib.sha256(document).hexdigest(),
+             hashlib.sha256(signature).hexdigest()))
+        self._conn.executemany(
+            "INSERT INTO receipt_lines (receipt_id, line_no, quantity_received, date_received)"
+            " VALUES (?, ?, ?, ?)",
+            [(receipt.receipt_id, ln.line_no, ln.quantity_received, ln.date_received.isoformat())
+             for ln in receipt.lines])
+
+    def for_order(self, order_id: str) -> list[StoredReceipt]:
+        """Every receipt of the order, oldest first, read back from the signed bytes."""
+        rows = self._conn.execute(
+            "SELECT document, signature FROM receipts WHERE order_id = ? "
+            "ORDER BY received_at, rowid", (order_id,)).fetchall()
+        out = []
+        for doc, sig in rows:
+            document = bytes(doc)
+            out.append(StoredReceipt(Receipt.from_document(load_document(document)),
+                                     document, bytes(sig)))
+        return out

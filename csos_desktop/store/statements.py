@@ -1,0 +1,59 @@
+"""What the distributor said about an order it did not fill or voided, kept as received.
+
+1305.25: the supplier tells the purchaser why an order was not accepted; the
+purchaser links that statement to the original order and keeps both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from csos_desktop.domain.order import format_timestamp
+
+
+class StatementKind(StrEnum):
+    NON_ACCEPTANCE = "non-acceptance"
+    SUPPLIER_VOID = "supplier-void"
+
+
+@dataclass(frozen=True)
+class Statement:
+    statement_id: int
+    order_id: str
+    kind: StatementKind
+    reason: str
+    received_at: str
+    media_type: str
+    body: bytes
+    body_sha256: str
+
+    @property
+    def file_suffix(self) -> str:
+        return {"application/json": ".json", "text/plain": ".txt",
+                "application/pkcs7-signature": ".p7s"}.get(self.media_type, ".bin")
+
+
+class StatementRepository:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def insert(self, order_id: str, kind: StatementKind, reason: str, body: bytes,
+               media_type: str, received_at: datetime) -> int:
+        cur = self._conn.execute(
+            "INSERT INTO statements (order_id, kind, reason, received_at, media_type, body, "
+            "body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (order_id, kind.value, reason, format_timestamp(received_at), media_type,
+             bytes(body), hashlib.sha256(body).hexdigest()))
+        return int(cur.lastrowid or 0)
+
+    def for_order(self, order_id: str) -> list[Statement]:
+        rows = self._conn.execute(
+            "SELECT statement_id, order_id, kind, reason, received_at, media_type, body, "
+            "body_sha256 FROM statements WHERE order_id = ? ORDER BY statement_id",
+            (order_id,)).fetchall()
+        return [Statement(int(r[0]), str(r[1]), StatementKind(str(r[2])), str(r[3]), str(r[4]),
+                          str(r[5]), bytes(r[6]), str(r[7])) for r in rows]

@@ -1,0 +1,110 @@
+"""The `csos order` store commands and `csos audit`, run as a pharmacist runs them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from csos_desktop.cli import main
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.store import lifecycle, open_store
+from tests.conftest import TEST_PIN, Provisioned
+from tests.integration.store.tokens import openssl_verify
+from tests.unit.store.helpers import order_input
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def csos(home: Path, prov: Provisioned, *args: str, stdin: str = "") -> Result:
+    env = {"CSOS_HOME": str(home), "CSOS_PKCS11_MODULE": prov.hsm.module}
+    return CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
+
+
+def token_args(prov: Provisioned, chain: Path) -> list[str]:
+    return ["--token", prov.label, "--chain", str(chain), "--pin-stdin"]
+
+
+def test_a_pharmacist_imports_signs_receives_and_exports_orders(
+        home: Path, rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path) -> None:
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
+    (tmp_path / "orders.json").write_text(json.dumps([order_input(), order_input()]))
+
+    imported = csos(home, rsa_token, "order", "import", str(tmp_path / "orders.json"), "--json")
+    assert imported.exit_code == 0, imported.output
+    first, second = (r["order_id"] for r in json.loads(imported.output))
+
+    listed = json.loads(csos(home, rsa_token, "order", "list", "--json").output)
+    assert [(r["order_id"], r["state"]) for r in listed] == [(first, "draft"), (second, "draft")]
+    yy = f"{datetime.now(UTC):%y}"
+    assert [r["order_number"] for r in listed] == [f"{yy}X000001", f"{yy}X000002"]
+
+    signed = csos(home, rsa_token, "order", "sign-drafts", first,
+                  *token_args(rsa_token, chain), stdin=TEST_PIN + "\n")
+    assert signed.exit_code == 0, signed.output
+    assert f"signed    {yy}X000001" in signed.output and TEST_PIN not in signed.output
+
+    voided = csos(home, rsa_token, "order", "void", second, "--reason", "duplicate")
+    assert voided.exit_code == 0 and "void" in voided.output
+
+    with open_store(home / "data" / "csos.db") as store:  # the sync worker's part
+        [msg] = store.outbox.pending()
+        lifecycle.mark_submitted(store, first, msg.outbox_id, now=datetime.now(UTC))
+
+    over = csos(home, rsa_token, "order", "receive", first, "--line", "1=3",
+                *token_args(rsa_token, chain), stdin=TEST_PIN + "\n")
+    assert over.exit_code == 2 and "at most 2 more" in over.output
+    received = csos(home, rsa_token, "order", "receive", f"{yy}X000001", "--line", "1=2",
+                    *token_args(rsa_token, chain), stdin=TEST_PIN + "\n")
+    assert received.exit_code == 0, received.output
+    assert "received-partial" in received.output
+
+    shown = json.loads(csos(home, rsa_token, "order", "show", first, "--json").output)
+    assert shown["state"] == "received-partial" and len(shown["receipts"]) == 1
+    assert [e["event"] for e in shown["audit"]] == [
+        "order.imported", "order.signed", "order.submitted", "receipt.recorded"]
+
+    out = tmp_path / "inspector"
+    exported = csos(home, rsa_token, "order", "export", first, "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    done = openssl_verify(tmp_path, test_ca, out / f"{first}.json", out / f"{first}.p7s")
+    assert done.returncode == 0, done.stderr
+
+    verified = csos(home, rsa_token, "audit", "verify", "--json")
+    assert verified.exit_code == 0 and json.loads(verified.output)["intact"] is True
+    trail = csos(home, rsa_token, "audit", "list", "--order", first)
+    assert "order.exported" in trail.output
+
+
+def test_audit_verify_reports_the_first_broken_link(home: Path, rsa_token: Provisioned,
+                                                     tmp_path: Path) -> None:
+    (tmp_path / "o.json").write_text(json.dumps(order_input()))
+    for _ in range(3):
+        assert csos(home, rsa_token, "order", "import", str(tmp_path / "o.json")).exit_code == 0
+    conn = sqlite3.connect(home / "data" / "csos.db")
+    conn.execute("DROP TRIGGER audit_log_append_only")
+    conn.execute("UPDATE audit_log SET details = '{}' WHERE entry_id = 2")
+    conn.commit()
+    conn.close()
+    result = csos(home, rsa_token, "audit", "verify")
+    assert result.exit_code == 1
+    assert "BROKEN at entry 3" in result.output
+
+
+def test_sign_drafts_needs_ids_or_all(home: Path, rsa_token: Provisioned) -> None:
+    result = CliRunner().invoke(main, ["order", "sign-drafts"], env={"CSOS_HOME": str(home)})
+    assert result.exit_code == 2 and "--all" in result.output
+
+
+def test_a_bad_receive_line_is_explained(home: Path, rsa_token: Provisioned) -> None:
+    result = csos(home, rsa_token, "order", "receive", "x", "--line", "one=2")
+    assert result.exit_code == 2 and "LINE=PACKAGES" in result.output

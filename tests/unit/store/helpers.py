@@ -1,0 +1,99 @@
+"""Store test helpers: a settable clock, a software CSOS signer, sample order input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from csos_desktop.domain.canonical import canonical_bytes
+from csos_desktop.domain.order import Order
+from csos_desktop.pki.cms import CmsSigner
+from csos_desktop.pki.profile import read_certificate
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.services.identity import SigningIdentity
+from csos_desktop.services.order_signing import SignedOrder, precheck
+from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA
+from tests.unit.domain.samples import sample_order_input
+
+#: A second purchaser, for "unique per purchaser" checks (valid check digit).
+OTHER_DEA = "BC2345672"
+
+
+@dataclass
+class Clock:
+    """Starts at the real time (certificates are issued for it); tests move it on."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+def order_input(*, number: str | None = None, dea: str = PURCHASER_DEA) -> dict[str, Any]:
+    """Sample order input; without ``number`` the store assigns the next order number."""
+    data = sample_order_input()
+    del data["order_number"]
+    if number is not None:
+        data["order_number"] = number
+    data["purchaser"]["dea_number"] = dea
+    return data
+
+
+class SoftwareKey:
+    """A P-256 key in memory standing in for the token in pure store tests."""
+
+    def __init__(self) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        return self.key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+
+
+def software_identity(ca: TestCa, dea: str = PURCHASER_DEA) -> tuple[SigningIdentity, CmsSigner]:
+    key = SoftwareKey()
+    cert = ca.issue_for_public_key(
+        key.key.public_key(), subject=x509.Name.from_rfc4514_string("CN=Main Street Pharmacy"),
+        dea_number=dea, schedules=ALL_SCHEDULES, days=730,
+        not_before=datetime.now(UTC) - timedelta(days=1))
+    der = cert.public_bytes(Encoding.DER)
+    info = read_certificate(asn1_x509.Certificate.load(der))
+    identity = SigningIdentity(b"\x01", der, info, "software")
+    chain = [ca.issuing_certificate.public_bytes(Encoding.DER)]
+    return identity, CmsSigner(key, der, chain)
+
+
+class SoftwareOrderSigner:
+    """Does what OrderSigningSession does, with the key in memory."""
+
+    def __init__(self, identity: SigningIdentity, cms: CmsSigner, clock: Clock) -> None:
+        self.identity = identity
+        self._cms = cms
+        self._clock = clock
+
+    def sign(self, order: Order) -> SignedOrder:
+        now = self._clock()
+        precheck(order, self.identity, now)
+        dated = order.with_date_signed(now.date())
+        document = canonical_bytes(dated.to_document())
+        return SignedOrder(dated, document, self._cms.sign(document, now))
+
+
+class SoftwareDocumentSigner:
+    def __init__(self, identity: SigningIdentity, cms: CmsSigner, clock: Clock) -> None:
+        self.identity = identity
+        self._cms = cms
+        self._clock = clock
+
+    def sign(self, document: bytes) -> bytes:
+        return self._cms.sign(document, self._clock())

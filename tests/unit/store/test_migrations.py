@@ -1,0 +1,94 @@
+"""Opening the store: pragmas, numbered migrations, backup before migrating, damage reported."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from csos_desktop.store import open_store
+from csos_desktop.store.db import StoreCorrupt, StoreError, default_path
+from csos_desktop.store.migrations import (
+    Migration,
+    StoreTooNew,
+    bundled_migrations,
+    migrate,
+    schema_version,
+)
+from tests.unit.store.helpers import Clock
+
+
+def test_the_database_lives_in_csos_home_data(csos_home: Path) -> None:
+    assert default_path() == csos_home / "data" / "csos.db"
+
+
+def test_a_new_store_uses_wal_foreign_keys_and_full_sync(tmp_path: Path) -> None:
+    with open_store(tmp_path / "csos.db") as store:
+        conn = store.conn
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+        assert schema_version(conn) == len(bundled_migrations())
+        assert store.migration is not None and store.migration.backup is None
+        [entry] = list(store.audit.entries())
+        assert entry.event == "store.migrated" and entry.details["version"] == 1
+
+
+def _with_extra(sql: str) -> list[Migration]:
+    return [*bundled_migrations(), Migration(2, "extra", sql)]
+
+
+def test_an_existing_database_is_backed_up_before_a_migration(tmp_path: Path) -> None:
+    path = tmp_path / "csos.db"
+    clock = Clock()
+    open_store(path).close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    report = migrate(conn, path, clock=clock,
+                     migrations=_with_extra("CREATE TABLE settings (k TEXT PRIMARY KEY);"))
+    assert report.from_version == 1 and report.to_version == 2
+    assert report.backup is not None
+    assert report.backup.name == f"csos.db.bak-1-{clock.now:%Y%m%dT%H%M%SZ}"
+    backup = sqlite3.connect(report.backup)
+    assert schema_version(backup) == 1
+    assert backup.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1
+    assert schema_version(conn) == 2
+
+
+def test_a_failed_migration_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "csos.db"
+    open_store(path).close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    bad = _with_extra("CREATE TABLE settings (k TEXT);\nINSERT INTO nowhere VALUES (1);")
+    with pytest.raises(StoreError, match="was not changed") as e:
+        migrate(conn, path, migrations=bad)
+    assert "csos.db.bak-1-" in e.value.message
+    assert schema_version(conn) == 1
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "settings" not in tables
+    assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1
+
+
+def test_a_database_from_a_newer_version_is_not_touched(tmp_path: Path) -> None:
+    path = tmp_path / "csos.db"
+    open_store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(StoreTooNew, match="schema 99"):
+        open_store(path)
+
+
+def test_a_damaged_database_file_gives_a_clear_error_naming_the_backup(tmp_path: Path) -> None:
+    path = tmp_path / "csos.db"
+    open_store(path).close()
+    backup = tmp_path / "csos.db.bak-1-20260101T000000Z"
+    backup.write_bytes(path.read_bytes())
+    for leftover in tmp_path.glob("csos.db-*"):
+        leftover.unlink()
+    path.write_bytes(b"this is not a database" * 300)
+    with pytest.raises(StoreCorrupt) as e:
+        open_store(path)
+    assert str(backup) in e.value.message
+    assert "damaged" in e.value.message
