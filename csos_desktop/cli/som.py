@@ -1,10 +1,324 @@
-"""`csos som ...`: Suspicious Order Monitoring checks."""
+"""`csos som ...`: Suspicious Order Monitoring checks.
+
+- ``check``: judge one ORDER.json against the pharmacy's history before signing;
+- ``score``: judge a batch of orders, each against the history and the orders
+  before it (the distributor's run), writing one row per order;
+- ``report``: a chart of one family's orders, the baseline band and the order.
+"""
 
 from __future__ import annotations
 
+import csv
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
 import click
+
+from csos_desktop.cli.common import run_cli
+from csos_desktop.domain.catalogue import Catalogue, bundled_catalogue
+from csos_desktop.errors import InputError
+from csos_desktop.som.evaluate import evaluate, score
+from csos_desktop.som.explain import family_label
+from csos_desktop.som.flags import Assessment, kinds_text
+from csos_desktop.som.history import History
+from csos_desktop.som.loaders import bundled_policy, load_history_csv, load_policy
+from csos_desktop.som.policy import Policy
+from csos_desktop.som.review import OrderUnderReview, review_from_order
+from csos_desktop.som.series import FamilySeries, family_series
+
+FLAGS_COLUMNS = ("order_id", "decision", "kinds", "explanation")
+
+history_option = click.option(
+    "--history",
+    "history_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="History CSV: order_id,order_date,purchaser_dea,ndc,drug_code,dosage_units.",
+)
+policy_option = click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="SOM policy JSON published by the distributor (default: the bundled sandbox policy).",
+)
+skip_option = click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help="Judge without history rows that cannot be used (they are still listed).",
+)
+as_of_option = click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Judge as of this date (default: today, the day the order would be signed).",
+)
+class_option = click.option(
+    "--customer-class", help="Customer class to apply (default: as the policy assigns it)."
+)
 
 
 @click.group()
 def som() -> None:
     """Suspicious Order Monitoring: size, frequency and pattern checks."""
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _policy(path: Path | None) -> Policy:
+    return bundled_policy() if path is None else load_policy(path)
+
+
+def _history(path: Path, catalogue: Catalogue, skip: bool) -> History:
+    loaded = load_history_csv(path, catalogue, today=_today(), skip_bad_rows=skip)
+    for problem in loaded.problems:
+        click.echo(f"warning: {path}: {problem} (row not used)", err=True)
+    return loaded.history
+
+
+def _review(order_path: Path, catalogue: Catalogue, as_of: datetime | None) -> OrderUnderReview:
+    from csos_desktop.cli.order import read_order_input  # here: it pulls in the token stack
+
+    order = read_order_input(order_path, datetime.now(UTC))
+    return review_from_order(order, catalogue, as_of=as_of.date() if as_of else _today())
+
+
+def format_assessment(a: Assessment) -> str:
+    """The text `som check` prints: the decision, then one line per flag."""
+    head = (
+        f"{a.decision.value.upper()}: order {a.order_id} for {a.purchaser_dea} as of {a.as_of}"
+        f" (policy {a.policy_id}, class {a.customer_class})"
+    )
+    lines = [head]
+    lines += [f"  [{f.severity.value}] {f.kind.value}: {f.explanation}" for f in a.flags]
+    if a.escalated:
+        lines.append(f"  [intercept] {a.explanation.rsplit('. ', 1)[-1]}")
+    if not a.flags:
+        lines.append("  No size, frequency or pattern deviation from the history.")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """What `check` and `report` both read and decide."""
+
+    catalogue: Catalogue
+    policy: Policy
+    history: History
+    review: OrderUnderReview
+    assessment: Assessment
+
+
+def _judge(
+    order_path: Path,
+    history_path: Path,
+    policy_path: Path | None,
+    as_of: datetime | None,
+    customer_class: str | None,
+    skip_bad_rows: bool,
+) -> _Judged:
+    """Read the order, history and policy, and judge the order."""
+    catalogue = bundled_catalogue()
+    policy = _policy(policy_path)
+    review = _review(order_path, catalogue, as_of)
+    history = _history(history_path, catalogue, skip_bad_rows)
+    a = evaluate(review, history, policy, catalogue.families, customer_class=customer_class)
+    return _Judged(catalogue, policy, history, review, a)
+
+
+@som.command("check")
+@click.argument("order_path", metavar="ORDER.json", type=click.Path(path_type=Path, dir_okay=False))
+@history_option
+@policy_option
+@as_of_option
+@class_option
+@skip_option
+@click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON.")
+@run_cli
+def check(
+    order_path: Path,
+    history_path: Path,
+    policy_path: Path | None,
+    as_of: datetime | None,
+    customer_class: str | None,
+    skip_bad_rows: bool,
+    as_json: bool,
+) -> None:
+    """Judge ORDER.json against the history before signing: ok, warn or intercept."""
+    import json
+
+    a = _judge(
+        order_path, history_path, policy_path, as_of, customer_class, skip_bad_rows
+    ).assessment
+    click.echo(json.dumps(a.to_json(), indent=2) if as_json else format_assessment(a))
+
+
+@som.command("score")
+@history_option
+@click.option(
+    "--orders",
+    "orders_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Orders to judge, in the history's columns; each is judged against the history"
+    " before it plus the orders before it.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="FLAGS.csv to write: order_id,decision,kinds,explanation.",
+)
+@click.option(
+    "--customers",
+    "customers_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="CSV purchaser_dea,customer_class overriding the policy's assignment.",
+)
+@policy_option
+@skip_option
+@run_cli
+def score_command(
+    history_path: Path,
+    orders_path: Path,
+    out_path: Path,
+    customers_path: Path | None,
+    policy_path: Path | None,
+    skip_bad_rows: bool,
+) -> None:
+    """Judge a batch of orders (the distributor's run) and write one row per order."""
+    catalogue = bundled_catalogue()
+    policy = _policy(policy_path)
+    history = _history(history_path, catalogue, skip_bad_rows)
+    orders = _history(orders_path, catalogue, skip_bad_rows)
+    classes = _customers(customers_path) if customers_path else None
+    scores = score(history, orders, policy, catalogue.families, customer_classes=classes)
+    try:
+        with out_path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(FLAGS_COLUMNS)
+            for i, oid in enumerate(scores.order_ids):
+                a_flags = scores.flags.get(i, ())
+                explanation = scores.assessment(i).explanation if a_flags else ""
+                w.writerow(
+                    [oid, scores.decision(i).value, kinds_text(int(scores.kinds[i])), explanation]
+                )
+    except OSError as exc:
+        raise InputError(f"cannot write {out_path}: {exc.strerror}") from exc
+    counts = {
+        d: int((scores.decision_rank == r).sum()) for r, d in enumerate(("ok", "warn", "intercept"))
+    }
+    click.echo(
+        f"Scored {len(scores)} orders: {counts['ok']} ok, {counts['warn']} warn,"
+        f" {counts['intercept']} intercept -> {out_path}"
+    )
+
+
+def _customers(path: Path) -> dict[str, str]:
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            return {r["purchaser_dea"]: r["customer_class"] for r in csv.DictReader(f)}
+    except (OSError, KeyError) as exc:
+        raise InputError(
+            f"cannot read customer classes from {path}: it needs the columns"
+            " purchaser_dea,customer_class"
+        ) from exc
+
+
+@som.command("report")
+@click.argument("order_path", metavar="ORDER.json", type=click.Path(path_type=Path, dir_okay=False))
+@history_option
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PNG file to write.",
+)
+@click.option(
+    "--family",
+    "drug_code",
+    type=int,
+    help="DEA drug code to chart (default: the first flagged family, else the largest line).",
+)
+@policy_option
+@as_of_option
+@class_option
+@skip_option
+@run_cli
+def report(
+    order_path: Path,
+    history_path: Path,
+    out_path: Path,
+    drug_code: int | None,
+    policy_path: Path | None,
+    as_of: datetime | None,
+    customer_class: str | None,
+    skip_bad_rows: bool,
+) -> None:
+    """Chart one family: past orders, the baseline band and this order (PNG)."""
+    j = _judge(order_path, history_path, policy_path, as_of, customer_class, skip_bad_rows)
+    catalogue, policy, history, review, a = j.catalogue, j.policy, j.history, j.review, j.assessment
+    if drug_code is None:
+        flagged = [f.drug_code for f in a.flags if f.drug_code is not None]
+        by_units = sorted(review.lines, key=lambda line: -line.units)
+        drug_code = flagged[0] if flagged else (by_units[0].drug_code if by_units else None)
+    if drug_code is None or drug_code not in {line.drug_code for line in review.lines}:
+        raise InputError("the order has no controlled line of that drug family to chart")
+    series = family_series(
+        history, review, drug_code, policy, catalogue.families, customer_class=customer_class
+    )
+    _render_chart(series, family_label(drug_code, catalogue.families), a, out_path)
+    click.echo(f"{format_assessment(a)}\nChart written to {out_path}")
+
+
+def _render_chart(series: FamilySeries, label: str, a: Assessment, out_path: Path) -> None:
+    """Past orders as bars, the baseline median and quartile band, the warn line, this order."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: the chart goes to a file
+    import matplotlib.pyplot as plt
+
+    days = series.day.astype("datetime64[D]")  # day numbers count from 1970-01-01
+    fig, ax = plt.subplots(figsize=(9, 4.2), dpi=110)
+    past, this = slice(0, len(days) - 1), len(days) - 1
+    ax.bar(days[past], series.units[past], width=2.5, color="#7a9cc6", label="past orders (units)")
+    ax.fill_between(
+        days,
+        series.q1,
+        series.q3,
+        step="post",
+        color="#7a9cc6",
+        alpha=0.25,
+        label="baseline quartiles",
+    )
+    ax.step(days, series.base, where="post", color="#1f3b63", label="baseline (median or floor)")
+    ax.step(
+        days,
+        series.base * series.warn_multiplier,
+        where="post",
+        color="#c77c02",
+        linestyle="--",
+        label=f"warn at {series.warn_multiplier:g}× baseline",
+    )
+    colour = {"ok": "#2e7d32", "warn": "#c77c02", "intercept": "#b71c1c"}[a.decision.value]
+    ax.bar(
+        days[this:],
+        series.units[this:],
+        width=2.5,
+        color=colour,
+        label=f"this order: {a.decision.value}",
+    )
+    ax.set_title(f"{label}: orders of {series.purchaser_dea} up to {a.as_of}")
+    ax.set_ylabel("dosage units per order")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    try:
+        fig.savefig(out_path, format="png")
+    except OSError as exc:
+        raise InputError(f"cannot write {out_path}: {exc.strerror}") from exc
+    finally:
+        plt.close(fig)

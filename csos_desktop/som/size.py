@@ -1,0 +1,140 @@
+"""Unusual size: this order's units of a family, and the rolling window's, against the baseline.
+
+The order check compares an order's units with the median of the purchaser's
+past orders of that family over the look-back; it also requires the units to
+clear a Tukey fence (Q3 + k·IQR) so a purchaser whose orders swing widely is
+not flagged on every large one. The window check compares the units of the
+last N days (this order included) with the median N-day total of the past,
+which catches an order split into several normal-looking ones (with the same
+kind of fence over past windows). With thin
+history the baseline is raised to the policy's floor instead of trusting a
+handful of orders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from csos_desktop.som.baseline import past_window_quantiles, window_quantiles
+from csos_desktop.som.detection import Context, Detection, detected, established
+from csos_desktop.som.flags import FlagCode
+
+IP = NDArray[np.intp]
+F64 = NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class OrderBaseline:
+    """For each judged event: the robust baseline of its family's past orders."""
+
+    rows: IP  # event rows judged
+    history_orders: IP  # past orders in the look-back (at most max_baseline_orders)
+    q1: F64
+    median: F64
+    q3: F64
+    thin: NDArray[np.bool_]
+    base: F64  # what the units are divided by: the median, or the floor while thin
+    floor: F64
+    fence: F64  # units must also exceed this (Q3 + k·IQR); 0 while thin
+
+
+def order_baseline(ctx: Context, rows: IP) -> OrderBaseline:
+    """Median and quartiles of the past orders of each row's purchaser and family."""
+    ev = ctx.ledger.events
+    p = ev.purchaser[rows]
+    day = ev.day[rows].astype(np.int64)
+    lookback = ctx.param(lambda c: c.history.lookback_days, p).astype(np.int64)
+    cap = ctx.param(lambda c: c.history.max_baseline_orders, p).astype(np.intp)
+    tenure = day - ev.day[ev.groups.start[rows]]
+    lo = np.maximum(ev.groups.first_on_or_after(rows, day - lookback + 1), rows - cap)
+    n = rows - lo
+    q1, med, q3 = window_quantiles(ev.units, lo, rows, (0.25, 0.5, 0.75))
+    thin = ~established(n, tenure, ctx, p)
+    floor = ctx.param(lambda c: c.size.thin_order_floor_units, p)
+    base = np.where(thin, np.fmax(np.nan_to_num(med), floor), med)
+    fence = np.where(thin, 0.0, q3 + ctx.param(lambda c: c.size.spread_fence, p) * (q3 - q1))
+    return OrderBaseline(rows, n, q1, med, q3, thin, base, floor, fence)
+
+
+def detect_size(ctx: Context) -> list[Detection]:
+    ev = ctx.ledger.events
+    rows = np.flatnonzero(ev.query)
+    p = ev.purchaser[rows]
+    day = ev.day[rows].astype(np.int64)
+    units = ev.units[rows]
+    lookback = ctx.param(lambda c: c.history.lookback_days, p).astype(np.int64)
+    first = ev.groups.start[rows]
+    b = order_baseline(ctx, rows)
+    thin, base, fence, floor, n = b.thin, b.base, b.fence, b.floor, b.history_orders
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = units / base
+    warn_at = ctx.param(lambda c: c.size.order_warn_multiplier, p)
+    stop_at = ctx.param(lambda c: c.size.order_intercept_multiplier, p)
+    warn = (ratio >= warn_at) & (units > fence)
+    intercept = warn & (ratio >= stop_at)
+    order_check = detected(
+        FlagCode.ORDER_UNITS,
+        ev.order_row[rows],
+        ev.drug_code[rows],
+        warn,
+        intercept,
+        {
+            "units": units,
+            "baseline": base,
+            "ratio": ratio,
+            "limit": np.where(intercept, stop_at, warn_at),
+            "thin": thin,
+            "history_orders": n,
+            "lookback_days": lookback,
+            "floor": floor,
+        },
+    )
+
+    width = ctx.param(lambda c: c.size.window_days, p).astype(np.int64)
+    window_lo = ev.groups.first_on_or_after(rows, day - width + 1)
+    window_units = ev.csum[rows + 1] - ev.csum[window_lo]
+    (w_q1, past, w_q3), used = past_window_quantiles(
+        ev.groups,
+        ev.csum,
+        rows,
+        day,
+        width,
+        lookback // width - 1,
+        ev.day[first],
+        (0.25, 0.5, 0.75),
+    )
+    thin_w = thin | (used < 3)
+    w_floor = ctx.param(lambda c: c.size.thin_window_floor_units, p)
+    w_base = np.where(thin_w, np.fmax(np.nan_to_num(past), w_floor), past)
+    w_fence = np.where(
+        thin_w, 0.0, w_q3 + ctx.param(lambda c: c.size.spread_fence, p) * (w_q3 - w_q1)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_ratio = window_units / w_base
+    w_warn_at = ctx.param(lambda c: c.size.window_warn_multiplier, p)
+    w_stop_at = ctx.param(lambda c: c.size.window_intercept_multiplier, p)
+    w_warn = (w_ratio >= w_warn_at) & (window_units > w_fence)
+    w_intercept = w_warn & (w_ratio >= w_stop_at)
+    window_check = detected(
+        FlagCode.WINDOW_UNITS,
+        ev.order_row[rows],
+        ev.drug_code[rows],
+        w_warn,
+        w_intercept,
+        {
+            "units": window_units,
+            "order_units": units,
+            "baseline": w_base,
+            "ratio": w_ratio,
+            "limit": np.where(w_intercept, w_stop_at, w_warn_at),
+            "thin": thin_w,
+            "window_days": width,
+            "windows": used,
+            "lookback_days": lookback,
+            "floor": w_floor,
+        },
+    )
+    return [order_check, window_check]
