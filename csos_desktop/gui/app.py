@@ -13,8 +13,13 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csos_desktop import __version__
+from csos_desktop.errors import CsosError
+
+if TYPE_CHECKING:
+    from csos_desktop.store import Store
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -55,6 +60,16 @@ def save_screens(window: object, directory: Path) -> list[Path]:
     return saved
 
 
+def open_store_for_gui() -> tuple[Store | None, str | None]:
+    """The UI thread's own connection, or why there is none (shown on the screens)."""
+    from csos_desktop.store import open_store
+
+    try:
+        return open_store(), None
+    except CsosError as exc:
+        return None, exc.message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the GUI (or render screenshots / self-test) and return the exit code."""
     args = _parse(argv)
@@ -73,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("CSOS Desktop")
     theme.apply(app)
-    window = MainWindow(demo_banner=args.demo_banner)
+    store, problem = open_store_for_gui()
+    window = MainWindow(demo_banner=args.demo_banner, store=store, store_problem=problem)
     if headless:
         # One synchronous read so the pictures show the real token state.
         window.show_status(read_token_status(args.module))

@@ -14,10 +14,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csos_desktop.gui.screens.activity import ActivityScreen
 from csos_desktop.gui.screens.certificates import CertificatesScreen
 from csos_desktop.gui.screens.home import HomeScreen
+from csos_desktop.gui.screens.orders import OrdersScreen
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.services.token_status import TokenStatus
+from csos_desktop.store import Store
 
 
 def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
@@ -41,7 +44,12 @@ def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
 class MainWindow(QMainWindow):
     """Screens are registered by name; each has `show_status(TokenStatus)` when it needs it."""
 
-    def __init__(self, demo_banner: str | None = None) -> None:
+    def __init__(
+        self,
+        demo_banner: str | None = None,
+        store: Store | None = None,
+        store_problem: str | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("CSOS Desktop")
         self.resize(1100, 700)
@@ -52,8 +60,15 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.screens: dict[str, QWidget] = {}
         self.home = HomeScreen()
+        self.orders = OrdersScreen(store, store_problem)
         self.certificates = CertificatesScreen()
-        for name, screen in (("Home", self.home), ("Certificates", self.certificates)):
+        self.activity = ActivityScreen(store, store_problem)
+        for name, screen in (
+            ("Home", self.home),
+            ("Orders", self.orders),
+            ("Certificates", self.certificates),
+            ("Activity", self.activity),
+        ):
             self.add_screen(name, screen)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)

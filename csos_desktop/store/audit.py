@@ -53,23 +53,30 @@ class AuditEntry:
 
     def canonical_bytes(self) -> bytes:
         """The bytes the next entry's ``prev_sha256`` is the hash of."""
-        return canonical_bytes({
-            "entry_id": self.entry_id,
-            "at": self.at,
-            "event": self.event,
-            "order_id": self.order_id,
-            "details": dict(self.details),
-            "prev_sha256": self.prev_sha256,
-        })
+        return canonical_bytes(
+            {
+                "entry_id": self.entry_id,
+                "at": self.at,
+                "event": self.event,
+                "order_id": self.order_id,
+                "details": dict(self.details),
+                "prev_sha256": self.prev_sha256,
+            }
+        )
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.canonical_bytes()).hexdigest()
 
     def to_json(self) -> dict[str, object]:
-        return {"entry_id": self.entry_id, "at": self.at, "event": self.event,
-                "order_id": self.order_id, "details": dict(self.details),
-                "prev_sha256": self.prev_sha256}
+        return {
+            "entry_id": self.entry_id,
+            "at": self.at,
+            "event": self.event,
+            "order_id": self.order_id,
+            "details": dict(self.details),
+            "prev_sha256": self.prev_sha256,
+        }
 
 
 @dataclass(frozen=True)
@@ -91,10 +98,17 @@ class AuditReport:
         return self.broken is None
 
     def to_json(self) -> dict[str, object]:
-        broken = None if self.broken is None else {
-            "entry_id": self.broken.entry_id, "problem": self.broken.problem}
-        return {"intact": self.intact, "entries": self.entries,
-                "head_sha256": self.head_sha256, "first_broken": broken}
+        broken = (
+            None
+            if self.broken is None
+            else {"entry_id": self.broken.entry_id, "problem": self.broken.problem}
+        )
+        return {
+            "intact": self.intact,
+            "entries": self.entries,
+            "head_sha256": self.head_sha256,
+            "first_broken": broken,
+        }
 
 
 _COLUMNS = "entry_id, at, event, order_id, details, prev_sha256"
@@ -118,14 +132,22 @@ class AuditLog:
         if not self._conn.in_transaction:
             raise RuntimeError("audit entries are appended inside the change's transaction")
         head = self._conn.execute(
-            "SELECT entry_id, entry_sha256 FROM audit_head WHERE only_row = 1").fetchone()
+            "SELECT entry_id, entry_sha256 FROM audit_head WHERE only_row = 1"
+        ).fetchone()
         last_id, prev = (0, GENESIS) if head is None else (int(head[0]), str(head[1]))
-        entry = AuditEntry(last_id + 1, format_timestamp(at), event.value, order_id,
-                           dict(details or {}), prev)
+        entry = AuditEntry(
+            last_id + 1, format_timestamp(at), event.value, order_id, dict(details or {}), prev
+        )
         self._conn.execute(
             f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-            (entry.entry_id, entry.at, entry.event, entry.order_id,
-             canonical_bytes(entry.details).decode("utf-8"), entry.prev_sha256),
+            (
+                entry.entry_id,
+                entry.at,
+                entry.event,
+                entry.order_id,
+                canonical_bytes(entry.details).decode("utf-8"),
+                entry.prev_sha256,
+            ),
         )
         self._conn.execute(
             "INSERT INTO audit_head (only_row, entry_id, entry_sha256) VALUES (1, ?, ?) "
@@ -135,8 +157,9 @@ class AuditLog:
         )
         return entry
 
-    def entries(self, *, order_id: str | None = None, after: int = 0,
-                limit: int | None = None) -> Iterator[AuditEntry]:
+    def entries(
+        self, *, order_id: str | None = None, after: int = 0, limit: int | None = None
+    ) -> Iterator[AuditEntry]:
         """Entries in order, optionally only those about one order."""
         sql = f"SELECT {_COLUMNS} FROM audit_log WHERE entry_id > ?"
         args: list[object] = [after]
@@ -150,36 +173,58 @@ class AuditLog:
         for row in self._conn.execute(sql, args):
             yield _entry(row)
 
+    def latest(self, limit: int) -> list[AuditEntry]:
+        """The newest *limit* entries, newest first (for screens; the chain is walked by verify)."""
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM audit_log ORDER BY entry_id DESC LIMIT ?", (limit,)
+        )
+        return [_entry(row) for row in rows]
+
     def verify(self) -> AuditReport:
         """Walk the chain from the first entry; report the first link that does not hold."""
         expected_id, prev, count = 1, GENESIS, 0
         for row in self._conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY entry_id"):
             entry_id = int(row[0])
             if entry_id != expected_id:
-                return AuditReport(count, prev, BrokenLink(
-                    entry_id, f"entries {expected_id}..{entry_id - 1} are missing (deleted)"))
+                return AuditReport(
+                    count,
+                    prev,
+                    BrokenLink(
+                        entry_id, f"entries {expected_id}..{entry_id - 1} are missing (deleted)"
+                    ),
+                )
             try:
                 entry = _entry(row)
             except (ValueError, TypeError):
                 return AuditReport(count, prev, BrokenLink(entry_id, "the entry is unreadable"))
             if entry.prev_sha256 != prev:
-                what = ("the first entry does not start the chain" if entry_id == 1 else
-                        f"entry {entry_id - 1} was changed, or entry {entry_id} was altered")
+                what = (
+                    "the first entry does not start the chain"
+                    if entry_id == 1
+                    else f"entry {entry_id - 1} was changed, or entry {entry_id} was altered"
+                )
                 return AuditReport(count, prev, BrokenLink(entry_id, what))
             prev = entry.sha256
             count += 1
             expected_id += 1
         head = self._conn.execute(
-            "SELECT entry_id, entry_sha256 FROM audit_head WHERE only_row = 1").fetchone()
+            "SELECT entry_id, entry_sha256 FROM audit_head WHERE only_row = 1"
+        ).fetchone()
         head_id, head_hash = (0, GENESIS) if head is None else (int(head[0]), str(head[1]))
         if head_id != count:
-            return AuditReport(count, prev, BrokenLink(
-                count + 1 if head_id > count else head_id,
-                f"the log should end at entry {head_id} but ends at entry {count}"
-                + (" (entries were deleted from the end)" if head_id > count else "")))
+            return AuditReport(
+                count,
+                prev,
+                BrokenLink(
+                    count + 1 if head_id > count else head_id,
+                    f"the log should end at entry {head_id} but ends at entry {count}"
+                    + (" (entries were deleted from the end)" if head_id > count else ""),
+                ),
+            )
         if head_hash != prev:
-            return AuditReport(count, prev, BrokenLink(
-                count, f"entry {count} (the newest) was changed"))
+            return AuditReport(
+                count, prev, BrokenLink(count, f"entry {count} (the newest) was changed")
+            )
         return AuditReport(count, prev, None)
 
 
@@ -187,5 +232,11 @@ def _entry(row: tuple[object, ...]) -> AuditEntry:
     details = json.loads(str(row[4]))
     if not isinstance(details, dict):
         raise ValueError("details must be an object")
-    return AuditEntry(int(str(row[0])), str(row[1]), str(row[2]),
-                      None if row[3] is None else str(row[3]), details, str(row[5]))
+    return AuditEntry(
+        int(str(row[0])),
+        str(row[1]),
+        str(row[2]),
+        None if row[3] is None else str(row[3]),
+        details,
+        str(row[5]),
+    )

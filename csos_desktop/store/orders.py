@@ -7,6 +7,7 @@ bytes live in ``signed_orders`` (see ``signed.py``).
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -54,12 +55,19 @@ class OrderRecord:
         return f"{self.order_number} ({self.order_id[:8]})"
 
     def to_json(self) -> dict[str, object]:
-        return {"order_id": self.order_id, "order_number": self.order_number,
-                "state": self.state.value, "purchaser_dea": self.purchaser_dea,
-                "supplier_dea": self.supplier_dea, "supplier_name": self.supplier_name,
-                "created_at": self.created_at, "updated_at": self.updated_at,
-                "date_signed": self.date_signed, "reissue_of": self.reissue_of,
-                "lines": self.lines}
+        return {
+            "order_id": self.order_id,
+            "order_number": self.order_number,
+            "state": self.state.value,
+            "purchaser_dea": self.purchaser_dea,
+            "supplier_dea": self.supplier_dea,
+            "supplier_name": self.supplier_name,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "date_signed": self.date_signed,
+            "reissue_of": self.reissue_of,
+            "lines": self.lines,
+        }
 
 
 _SELECT = (
@@ -71,10 +79,18 @@ _SELECT = (
 
 def _record(row: tuple[object, ...]) -> OrderRecord:
     return OrderRecord(
-        str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]),
-        OrderState(str(row[5])), str(row[6]), str(row[7]),
-        None if row[8] is None else str(row[8]), bool(row[9]),
-        None if row[10] is None else str(row[10]), int(str(row[11])),
+        str(row[0]),
+        str(row[1]),
+        str(row[2]),
+        str(row[3]),
+        str(row[4]),
+        OrderState(str(row[5])),
+        str(row[6]),
+        str(row[7]),
+        None if row[8] is None else str(row[8]),
+        bool(row[9]),
+        None if row[10] is None else str(row[10]),
+        int(str(row[11])),
     )
 
 
@@ -99,8 +115,10 @@ class OrderRepository:
             (ref.lower(), ref.upper(), ref, ref.lower()),
         ).fetchall()
         if not rows:
-            raise OrderNotFound(f"No order {ref!r} is in the store (give its id or number; "
-                                "'csos order list' shows them).")
+            raise OrderNotFound(
+                f"No order {ref!r} is in the store (give its id or number; "
+                "'csos order list' shows them)."
+            )
         if len(rows) > 1:
             raise InputError(f"{ref!r} matches several orders; give the full order id.")
         return _record(rows[0])
@@ -109,78 +127,156 @@ class OrderRepository:
         sql, args = _SELECT, [s.value for s in states]
         if args:
             sql += f" WHERE o.state IN ({', '.join('?' * len(args))})"
-        return [_record(r) for r in self._conn.execute(sql + " ORDER BY o.created_at, o.rowid",
-                                                       args)]
+        return [
+            _record(r) for r in self._conn.execute(sql + " ORDER BY o.created_at, o.rowid", args)
+        ]
+
+    def _filter(
+        self, states: Collection[OrderState], search: str | None
+    ) -> tuple[str, builtins.list[str]]:
+        clauses: builtins.list[str] = []
+        args = [s.value for s in states]
+        if args:
+            clauses.append(f"o.state IN ({', '.join('?' * len(args))})")
+        if search:
+            # Order number, supplier name or id prefix, as a user types them.
+            clauses.append("(o.order_number LIKE ? OR o.supplier_name LIKE ? OR o.order_id LIKE ?)")
+            term = search.strip()
+            args += [f"%{term.upper()}%", f"%{term}%", f"{term.lower()}%"]
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+    def count(self, states: Collection[OrderState] = (), search: str | None = None) -> int:
+        """How many orders match (for a table that loads rows as they are scrolled to)."""
+        where, args = self._filter(states, search)
+        row = self._conn.execute("SELECT count(*) FROM orders o" + where, args).fetchone()
+        return int(row[0])
+
+    def page(
+        self,
+        offset: int,
+        limit: int,
+        states: Collection[OrderState] = (),
+        search: str | None = None,
+    ) -> builtins.list[OrderRecord]:
+        """One page of matching orders, newest first."""
+        where, args = self._filter(states, search)
+        sql = _SELECT + where + " ORDER BY o.created_at DESC, o.rowid DESC LIMIT ? OFFSET ?"
+        return [_record(r) for r in self._conn.execute(sql, [*args, limit, offset])]
 
     def order(self, order_id: str) -> Order:
         """The order as stored (unsigned form; the signed bytes are in ``signed_orders``)."""
-        row = self._conn.execute("SELECT draft_document FROM orders WHERE order_id = ?",
-                                 (order_id,)).fetchone()
+        row = self._conn.execute(
+            "SELECT draft_document FROM orders WHERE order_id = ?", (order_id,)
+        ).fetchone()
         if row is None:
             raise OrderNotFound(f"No order with id {order_id} is in the store.")
         return Order.from_document(load_document(bytes(row[0])))
 
     def number_taken(self, purchaser_dea: str, order_number: str) -> bool:
-        return self._conn.execute(
-            "SELECT 1 FROM orders WHERE purchaser_dea = ? AND order_number = ?",
-            (purchaser_dea, order_number)).fetchone() is not None
+        return (
+            self._conn.execute(
+                "SELECT 1 FROM orders WHERE purchaser_dea = ? AND order_number = ?",
+                (purchaser_dea, order_number),
+            ).fetchone()
+            is not None
+        )
 
     # -- writing (inside the caller's transaction) -----------------------------------
 
-    def insert(self, order: Order, *, now: datetime, number_auto: bool,
-               reissue_of: str | None = None) -> None:
+    def insert(
+        self, order: Order, *, now: datetime, number_auto: bool, reissue_of: str | None = None
+    ) -> None:
         """Store a new draft with its lines."""
         dea = order.purchaser.dea_number.value
         if self.number_taken(dea, order.order_number):
             raise OrderNumberTaken(
                 f"Order number {order.order_number} is already used by purchaser {dea}; "
-                "each order needs its own number. Leave order_number out to get the next one.")
+                "each order needs its own number. Leave order_number out to get the next one."
+            )
         stamp = format_timestamp(now)
         self._conn.execute(
             "INSERT INTO orders (order_id, order_number, purchaser_dea, supplier_dea, "
             "supplier_name, state, created_at, updated_at, number_auto, draft_document, "
             "reissue_of) VALUES (?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)",
-            (order.order_id, order.order_number, dea, order.supplier.dea_number.value,
-             order.supplier.name, format_timestamp(order.created_at), stamp, int(number_auto),
-             order.canonical_bytes(), reissue_of),
+            (
+                order.order_id,
+                order.order_number,
+                dea,
+                order.supplier.dea_number.value,
+                order.supplier.name,
+                format_timestamp(order.created_at),
+                stamp,
+                int(number_auto),
+                order.canonical_bytes(),
+                reissue_of,
+            ),
         )
         self._conn.executemany(
             "INSERT INTO order_lines (order_id, line_no, ndc, item_name, strength, dosage_form,"
             " package_size, quantity, schedule) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(order.order_id, ln.line_no, ln.ndc.digits, ln.item_name, ln.strength,
-              ln.dosage_form, ln.package_size, ln.quantity,
-              None if ln.schedule is None else ln.schedule.value) for ln in order.lines],
+            [
+                (
+                    order.order_id,
+                    ln.line_no,
+                    ln.ndc.digits,
+                    ln.item_name,
+                    ln.strength,
+                    ln.dosage_form,
+                    ln.package_size,
+                    ln.quantity,
+                    None if ln.schedule is None else ln.schedule.value,
+                )
+                for ln in order.lines
+            ],
         )
 
-    def set_state(self, order_id: str, expected: OrderState, new: OrderState,
-                  now: datetime) -> None:
+    def set_state(
+        self, order_id: str, expected: OrderState, new: OrderState, now: datetime
+    ) -> None:
         """Move the order; fails if its state is no longer ``expected``."""
         cur = self._conn.execute(
             "UPDATE orders SET state = ?, updated_at = ? WHERE order_id = ? AND state = ?",
-            (new.value, format_timestamp(now), order_id, expected.value))
+            (new.value, format_timestamp(now), order_id, expected.value),
+        )
         if cur.rowcount != 1:
-            raise ConcurrentChange(f"Order {order_id} changed while it was being updated; "
-                                   "nothing was saved. Look at it again and repeat.")
+            raise ConcurrentChange(
+                f"Order {order_id} changed while it was being updated; "
+                "nothing was saved. Look at it again and repeat."
+            )
 
     def mark_signed(self, signed: Order, now: datetime) -> None:
         """Draft → signed, with the date signed and (if renumbered) the new number."""
         assert signed.date_signed is not None
-        undated = Order(signed.order_id, signed.order_number, signed.created_at,
-                        signed.purchaser, signed.supplier, signed.lines)
+        undated = Order(
+            signed.order_id,
+            signed.order_number,
+            signed.created_at,
+            signed.purchaser,
+            signed.supplier,
+            signed.lines,
+        )
         cur = self._conn.execute(
             "UPDATE orders SET state = 'signed', updated_at = ?, date_signed = ?, "
             "order_number = ?, draft_document = ? WHERE order_id = ? AND state = 'draft'",
-            (format_timestamp(now), signed.date_signed.isoformat(), signed.order_number,
-             undated.canonical_bytes(), signed.order_id))
+            (
+                format_timestamp(now),
+                signed.date_signed.isoformat(),
+                signed.order_number,
+                undated.canonical_bytes(),
+                signed.order_id,
+            ),
+        )
         if cur.rowcount != 1:
-            raise ConcurrentChange(f"Order {signed.order_id} was no longer a draft; "
-                                   "the new signature was not kept.")
+            raise ConcurrentChange(
+                f"Order {signed.order_id} was no longer a draft; the new signature was not kept."
+            )
 
     def next_number(self, purchaser_dea: str, year: int) -> str:
         """The purchaser's next unused order number for ``year`` (``YYX`` + six digits)."""
         row = self._conn.execute(
             "SELECT last_seq FROM order_number_counters WHERE purchaser_dea = ? AND year = ?",
-            (purchaser_dea, year)).fetchone()
+            (purchaser_dea, year),
+        ).fetchone()
         seq = 0 if row is None else int(row[0])
         while True:
             seq += 1
@@ -190,5 +286,6 @@ class OrderRepository:
         self._conn.execute(
             "INSERT INTO order_number_counters (purchaser_dea, year, last_seq) VALUES (?, ?, ?)"
             " ON CONFLICT (purchaser_dea, year) DO UPDATE SET last_seq = excluded.last_seq",
-            (purchaser_dea, year, seq))
+            (purchaser_dea, year, seq),
+        )
         return number

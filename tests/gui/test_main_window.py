@@ -127,7 +127,7 @@ def test_screenshot_mode_writes_every_screen(rsa_token: Provisioned, tmp_path: P
     )
     assert done.returncode == 0, done.stderr
     shots = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert shots == ["01-home.png", "02-certificates.png"]
+    assert shots == ["01-home.png", "02-orders.png", "03-certificates.png", "04-activity.png"]
     assert all(p.stat().st_size > 5000 for p in tmp_path.glob("*.png"))
 
 
