@@ -13,7 +13,8 @@ APT_PKGS := softhsm2 opensc openssl python3-venv python3-pip \
             libxcb-xinerama0 libxcb-randr0
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps test test-all demo lint typecheck bench clean
+.PHONY: install system-deps test test-all demo lint typecheck bench clean \
+        install-package bundle deb package-test bench-bundle
 
 system-deps:
 	@missing=""; for p in $(APT_PKGS); do \
@@ -52,3 +53,32 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# --- Packaging (issue 10): never part of `make test`. ---------------------------------
+PKG_STAMP := $(VENV)/.installed-package
+VERSION    = $(shell $(PY) -c "import csos_desktop; print(csos_desktop.__version__)")
+BUNDLE    := dist/csos-desktop
+
+$(PKG_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[dev,package]'
+	@touch $(PKG_STAMP)
+
+install-package: $(PKG_STAMP)
+
+# One-folder PyInstaller bundle with `csos` and `csos-gui`: dist/csos-desktop/.
+bundle: $(PKG_STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist \
+	  --workpath build/pyinstaller installers/pyinstaller/csos.spec
+	@du -sh $(BUNDLE)
+
+# Debian package of the bundle: dist/csos-desktop_<version>-1_<arch>.deb.
+deb: bundle
+	installers/debian/build-deb.sh $(BUNDLE) $(VERSION)-1 dist
+
+# Build, dpkg -i, smoke-test, upgrade (with a store migration), remove, purge. Needs root.
+package-test: bundle
+	$(SUDO) installers/debian/package-test.sh $(BUNDLE) $(VERSION) $(CURDIR)/$(PY)
+
+# Bundle size, package size, cold start from the bundle vs from source (JSON).
+bench-bundle: bundle
+	$(PY) benchmarks/bundle.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -34,3 +35,29 @@ def config_dir() -> Path:
 def chain_file() -> Path:
     """CA chain saved at enrolment, used when neither --chain nor the token has one."""
     return data_dir() / "chain.pem"
+
+
+def log_dir() -> Path:
+    """Rotating log files (``$CSOS_HOME/logs`` or the platform's user log dir)."""
+    base = home()
+    path = base / "logs" if base else Path(platformdirs.user_log_dir(APP, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+#: Tests point this at a temp file; IT never needs it.
+POLICY_ENV = "CSOS_POLICY_FILE"
+
+
+def policy_file(platform: str | None = None) -> Path:
+    """The machine policy written by IT. Not under CSOS_HOME: it is per machine, not per user."""
+    value = os.environ.get(POLICY_ENV)
+    if value:
+        return Path(value)
+    platform = platform or sys.platform
+    if platform.startswith("win"):
+        base = os.environ.get("PROGRAMDATA", r"C:\ProgramData")
+        return Path(base) / "CSOS Desktop" / "policy.toml"
+    if platform == "darwin":
+        return Path("/Library/Application Support/CSOS Desktop/policy.toml")
+    return Path("/etc/csos-desktop/policy.toml")

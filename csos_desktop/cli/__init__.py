@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from csos_desktop import __version__
+from csos_desktop.startup import start_logging
 
 
 @click.group()
 @click.version_option(__version__, prog_name="csos")
 def main() -> None:
     """CSOS Desktop: sign and verify DEA CSOS orders with a PKCS#11 token."""
+    start_logging()
 
 
 def _register() -> None:

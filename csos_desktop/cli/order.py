@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from asn1crypto import x509 as asn1_x509
 
-from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
+from csos_desktop.cli.files import read_json_object, write_signed_pair
+from csos_desktop.cli.signing import signing_context, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
-from csos_desktop.domain.canonical import MalformedDocument
 from csos_desktop.domain.order import Order, parse_order_input
 from csos_desktop.errors import InputError
 from csos_desktop.pki.chain import load_crls
 from csos_desktop.pki.supplier_check import verify_order
-from csos_desktop.services.identity import (
-    chain_for,
-    choose_identity,
-    load_certificates,
-    signing_identities,
-)
+from csos_desktop.services.identity import load_certificates
 from csos_desktop.services.interaction import log_in
 from csos_desktop.services.order_signing import OrderSigningSession, precheck
-from csos_desktop.services.token_access import open_token
-from csos_desktop.token.certs import read_certificates
-from csos_desktop.token.session import TokenSession
 
 
 @click.group()
@@ -39,55 +29,12 @@ def order() -> None:
 
 def read_order_input(path: Path, now: datetime) -> Order:
     """ORDER.json as the CLI accepts it; errors name the field and the rule."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"Cannot read {path}: {exc.strerror}") from exc
-    try:
-        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedDocument(f"{path} is not valid JSON ({exc}).") from exc
-    if not isinstance(data, dict):
-        raise MalformedDocument(f"{path} must hold one JSON object (an order).")
-    return parse_order_input(data, now=now)
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    keys = [k for k, _ in pairs]
-    dupes = sorted({k for k in keys if keys.count(k) > 1})
-    if dupes:
-        raise MalformedDocument(f"the order repeats the key(s) {', '.join(dupes)}")
-    return dict(pairs)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return parse_order_input(read_json_object(path, "an order"), now=now)
 
 
 @order.command("sign")
 @click.argument("order_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--module", help="Path of the PKCS#11 driver (default: detected).")
-@click.option("--token", "label", help="Label of the token to use.")
-@click.option("--cert-id", help="CKA_ID (hex) of the certificate, when the token holds several.")
-@click.option(
-    "--chain",
-    "chain_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="PEM file of CA certificates to include (default: from the token or enrolment).",
-)
-@click.option(
-    "--pin-stdin", is_flag=True, help="Read the PIN from the first line of standard input."
-)
+@token_options
 @click.option(
     "--out",
     "out_dir",
@@ -108,31 +55,20 @@ def sign(
     """Validate ORDER_FILE, sign it on the token and write the signed order."""
     now = datetime.now(UTC)
     parsed = read_order_input(order_file, now)
-    _, tok = open_token(module, label)
-    with TokenSession(tok) as ts:
-        ts.open_public()
-        token_certs = read_certificates(ts)
-        identity = choose_identity(signing_identities(token_certs), cert_id)
-        precheck(parsed, identity, now)  # before the PIN: nothing to sign if this fails
-        chain = chain_for(
-            identity,
-            chain_file=chain_file,
-            token_certs=token_certs,
-            stored_chain=paths.chain_file(),
-        )
-        log_in(ts, TerminalInteraction(pin_from_stdin=pin_stdin))
-        signed = OrderSigningSession(ts, identity, chain).sign(parsed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    doc_path = out_dir / f"{signed.order.order_id}.json"
-    sig_path = out_dir / f"{signed.order.order_id}.p7s"
-    write_atomically(doc_path, signed.document)
-    write_atomically(sig_path, signed.signature)
+    with signing_context(module, label, cert_id, chain_file) as ctx:
+        precheck(parsed, ctx.identity, now)  # before the PIN: nothing to sign if this fails
+        log_in(ctx.session, TerminalInteraction(pin_from_stdin=pin_stdin))
+        signed = OrderSigningSession(ctx.session, ctx.identity, ctx.chain).sign(parsed)
+    doc_path, sig_path = write_signed_pair(
+        out_dir, signed.order.order_id, signed.document, signed.signature
+    )
+    info = ctx.identity.info
     click.echo(
         f"Signed order {signed.order.order_number} ({len(signed.order.lines)} lines) "
-        f"as {identity.info.subject}, DEA {identity.info.dea_number}."
+        f"as {info.subject}, DEA {info.dea_number}."
     )
     click.echo(f"  document:  {doc_path}\n  signature: {sig_path}")
-    if not chain:
+    if not ctx.chain:
         click.echo(
             "warning: no CA chain was included; the distributor needs the issuing CA "
             "(give --chain).",

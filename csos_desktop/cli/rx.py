@@ -11,7 +11,7 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.files import read_json_object, write_signed_pair
-from csos_desktop.cli.signing import signing_context
+from csos_desktop.cli.signing import signing_context, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.domain.attestation import CITATION
 from csos_desktop.domain.prescription import parse_prescription_input
@@ -38,16 +38,7 @@ def rx() -> None:
 @click.argument(
     "rx_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
 )
-@click.option("--module", help="Path of the PKCS#11 driver (default: detected).")
-@click.option("--token", "label", help="Label of the token to use.")
-@click.option("--cert-id", help="CKA_ID (hex) of the certificate, when the token holds several.")
-@click.option(
-    "--chain",
-    "chain_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="PEM file of CA certificates to include.",
-)
-@click.option("--pin-stdin", is_flag=True, help="Read the PIN from the first line of stdin.")
+@token_options
 @click.option(
     "--out",
     "out_dir",

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from csos_desktop import paths
+from csos_desktop.config import configured_module
 from csos_desktop.services.identity import (
     SigningIdentity,
     chain_for,
@@ -23,15 +24,26 @@ from csos_desktop.token.session import TokenSession
 
 def token_options(fn: click.decorators.FC) -> click.decorators.FC:
     """The options every signing command takes to find the token and certificate."""
-    for opt in reversed((
-        click.option("--module", help="Path of the PKCS#11 driver (default: detected)."),
-        click.option("--token", "label", help="Label of the token to use."),
-        click.option("--cert-id", help="CKA_ID (hex) of the certificate, if there are several."),
-        click.option("--chain", "chain_file", type=click.Path(dir_okay=False, path_type=Path),
-                     help="PEM file of CA certificates to include."),
-        click.option("--pin-stdin", is_flag=True,
-                     help="Read the PIN from the first line of standard input."),
-    )):
+    for opt in reversed(
+        (
+            click.option("--module", help="Path of the PKCS#11 driver (default: detected)."),
+            click.option("--token", "label", help="Label of the token to use."),
+            click.option(
+                "--cert-id", help="CKA_ID (hex) of the certificate, if there are several."
+            ),
+            click.option(
+                "--chain",
+                "chain_file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="PEM file of CA certificates to include.",
+            ),
+            click.option(
+                "--pin-stdin",
+                is_flag=True,
+                help="Read the PIN from the first line of standard input.",
+            ),
+        )
+    ):
         fn = opt(fn)
     return fn
 
@@ -51,10 +63,9 @@ def signing_context(
     label: str | None,
     cert_id: str | None,
     chain_file: Path | None,
-    configured: str | None = None,
 ) -> Iterator[SigningContext]:
     """Find the signing certificate without a PIN, so checks can run before one is asked."""
-    _, tok = open_token(module, label, configured)
+    _, tok = open_token(module, label, configured_module())
     with TokenSession(tok) as ts:
         ts.open_public()
         token_certs = read_certificates(ts)

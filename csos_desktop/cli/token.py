@@ -7,6 +7,7 @@ import json
 import click
 
 from csos_desktop.cli.common import run_cli
+from csos_desktop.config import configured_module
 from csos_desktop.services.token_access import open_library
 from csos_desktop.token.slots import list_tokens
 
@@ -22,7 +23,7 @@ def token() -> None:
 @run_cli
 def list_command(module: str | None, as_json: bool) -> None:
     """List readers with a token, their labels and PIN state."""
-    choice, lib = open_library(module)
+    choice, lib = open_library(module, configured_module())
     infos = [t for t in list_tokens(lib) if t.pin_state.value != "not-initialized" or t.label]
     if as_json:
         click.echo(

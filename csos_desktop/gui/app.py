@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from csos_desktop import __version__
 from csos_desktop.errors import CsosError
+from csos_desktop.startup import start_logging
 
 if TYPE_CHECKING:
     from csos_desktop.store import Store
@@ -73,6 +74,7 @@ def open_store_for_gui() -> tuple[Store | None, str | None]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the GUI (or render screenshots / self-test) and return the exit code."""
     args = _parse(argv)
+    start_logging()
     headless = args.screenshot is not None or args.self_test
     if headless and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

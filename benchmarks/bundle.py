@@ -1,0 +1,73 @@
+"""Bundle figures: size on disk, .deb size, start-up of `csos --version` and of the GUI
+self-test, from the PyInstaller bundle and from source, side by side in one run.
+
+Run `make bench-bundle` (builds the bundle first). Prints JSON. Start-up times are the
+first run (file cache possibly cold) and the median of the following runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _du(path: Path) -> tuple[int, int]:
+    files = [p for p in path.rglob("*") if p.is_file() and not p.is_symlink()]
+    return sum(p.stat().st_size for p in files), len(files)
+
+
+def _time(cmd: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    rest = times[1:] or times
+    return {"first_s": round(times[0], 3), "median_s": round(statistics.median(rest), 3),
+            "runs": runs}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--bundle", type=Path, default=ROOT / "dist" / "csos-desktop")
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    if not (args.bundle / "csos").exists():
+        sys.exit(f"no bundle at {args.bundle}: run `make bundle` first")
+    venv_bin = Path(sys.executable).parent
+    home = tempfile.mkdtemp(prefix="csos-bench-")
+    env = dict(os.environ, CSOS_HOME=home, QT_QPA_PLATFORM="offscreen",
+               CSOS_POLICY_FILE=str(Path(home) / "policy.toml"))
+    size, count = _du(args.bundle)
+    out: dict[str, object] = {"bundle_dir": str(args.bundle), "bundle_bytes": size,
+                              "bundle_mb": round(size / 1e6, 1), "bundle_files": count}
+    with tempfile.TemporaryDirectory() as tmp:
+        deb = subprocess.run([str(ROOT / "installers" / "debian" / "build-deb.sh"),
+                              str(args.bundle), "0.0.0-bench", tmp], check=True,
+                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        out["deb_bytes"] = Path(deb).stat().st_size
+        out["deb_mb"] = round(Path(deb).stat().st_size / 1e6, 1)
+    out["csos_version"] = {
+        "bundle": _time([str(args.bundle / "csos"), "--version"], env, args.runs),
+        "source": _time([str(venv_bin / "csos"), "--version"], env, args.runs),
+    }
+    gui_runs = max(2, args.runs // 2 + 1)
+    out["gui_self_test"] = {
+        "bundle": _time([str(args.bundle / "csos-gui"), "--self-test"], env, gui_runs),
+        "source": _time([str(venv_bin / "csos-gui"), "--self-test"], env, gui_runs),
+    }
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

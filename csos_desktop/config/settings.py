@@ -1,0 +1,170 @@
+"""The settings CSOS Desktop knows: name, type, default and how a value is checked.
+
+Credentials are not settings: they live in the OS keyring, and a PIN is never
+stored anywhere. Every setting here may be set (and locked) by the machine policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from urllib.parse import urlsplit
+
+from csos_desktop.errors import InputError
+
+Value = str | int | bool
+
+
+class SettingInvalid(InputError):
+    """A configuration value cannot be used as given."""
+
+
+class Kind(Enum):
+    TEXT = "text"
+    PATH = "path"
+    URL = "url"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: Kind
+    default: Value | None
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("distributor_url", Kind.URL, None, "HTTPS address of the distributor's CSOS API."),
+    Setting(
+        "pkcs11_module",
+        Kind.PATH,
+        None,
+        "PKCS#11 driver of the token (default: detected from known vendor paths).",
+    ),
+    Setting(
+        "ca_bundle",
+        Kind.PATH,
+        None,
+        "PEM file of CA certificates trusted for the distributor's TLS "
+        "(default: the system store).",
+    ),
+    Setting("token_label", Kind.TEXT, None, "Label of the token to use when several are inserted."),
+    Setting(
+        "log_level",
+        Kind.CHOICE,
+        "INFO",
+        "Detail of the log file.",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+    ),
+    Setting(
+        "sync_interval_minutes",
+        Kind.INTEGER,
+        15,
+        "How often order statuses are pulled from the distributor.",
+        minimum=1,
+        maximum=1440,
+    ),
+    Setting(
+        "som_warnings",
+        Kind.BOOLEAN,
+        True,
+        "Warn before signing an order the distributor's SOM policy would intercept.",
+    ),
+)
+
+BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+
+
+def setting(key: str) -> Setting:
+    """The setting called *key*, or SettingInvalid listing the known keys."""
+    found = BY_KEY.get(key)
+    if found is None:
+        raise SettingInvalid(f"Unknown setting {key!r}. Known settings: {', '.join(BY_KEY)}.")
+    return found
+
+
+def _check_url(s: Setting, value: str) -> str:
+    parts = urlsplit(value)
+    # Plain HTTP would send orders and bearer credentials unencrypted: refused outright.
+    if parts.scheme != "https" or not parts.hostname:
+        raise SettingInvalid(f"{s.key} must be an https:// address (got {redact_url(value)!r}).")
+    if parts.username or parts.password:
+        raise SettingInvalid(
+            f"{s.key} must not contain a user name or password; credentials "
+            "are kept in the system keyring."
+        )
+    return value.rstrip("/")
+
+
+def redact_url(value: str) -> str:
+    """*value* with any user:password@ part replaced, for messages."""
+    parts = urlsplit(value)
+    if parts.username is None and parts.password is None:
+        return value
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return parts._replace(netloc=f"***@{host}").geturl()
+
+
+def _check_text(s: Setting, value: str) -> str:
+    if not value.strip():
+        raise SettingInvalid(f"{s.key} must not be empty.")
+    return value
+
+
+def _check_choice(s: Setting, value: str) -> str:
+    upper = value.upper()
+    if upper not in s.choices:
+        raise SettingInvalid(f"{s.key} must be one of {', '.join(s.choices)} (got {value!r}).")
+    return upper
+
+
+_TEXT_CHECKS: dict[Kind, Callable[[Setting, str], str]] = {
+    Kind.URL: _check_url,
+    Kind.TEXT: _check_text,
+    Kind.PATH: _check_text,
+    Kind.CHOICE: _check_choice,
+}
+
+
+def check_value(s: Setting, value: object) -> Value:
+    """A value read from a TOML file, checked against *s*'s kind and bounds."""
+    if s.kind is Kind.BOOLEAN:
+        if not isinstance(value, bool):
+            raise SettingInvalid(f"{s.key} must be true or false.")
+        return value
+    if s.kind is Kind.INTEGER:
+        # bool is an int subclass; `true` is not a number of minutes.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingInvalid(f"{s.key} must be a whole number.")
+        if (s.minimum is not None and value < s.minimum) or (
+            s.maximum is not None and value > s.maximum
+        ):
+            raise SettingInvalid(f"{s.key} must be between {s.minimum} and {s.maximum}.")
+        return value
+    if not isinstance(value, str):
+        raise SettingInvalid(f"{s.key} must be a text value in quotes.")
+    return _TEXT_CHECKS[s.kind](s, value)
+
+
+def parse_text(s: Setting, text: str) -> Value:
+    """A value typed on the command line (`csos config set KEY VALUE`)."""
+    if s.kind is Kind.BOOLEAN:
+        lowered = text.strip().lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+        raise SettingInvalid(f"{s.key} must be true or false (got {text!r}).")
+    if s.kind is Kind.INTEGER:
+        try:
+            return check_value(s, int(text.strip()))
+        except ValueError:
+            raise SettingInvalid(f"{s.key} must be a whole number (got {text!r}).") from None
+    return check_value(s, text)

@@ -1,0 +1,20 @@
+"""What both entry points (`csos`, `csos-gui`) do first: logging to the rotating file."""
+
+from __future__ import annotations
+
+import logging
+
+from csos_desktop.errors import CsosError
+
+
+def start_logging() -> None:
+    """Log to the platform log dir at the configured level; never stops the program."""
+    from csos_desktop.config import load_config
+    from csos_desktop.logs import setup_logging
+
+    try:
+        value = load_config().get("log_level")
+        setup_logging(str(value) if value else "INFO")
+    except (OSError, CsosError, ValueError) as exc:
+        # No log file is not a reason to refuse to work; say so on stderr once.
+        logging.getLogger("csos_desktop").warning("logging to file is off: %s", exc)

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Package test: install the .deb with dpkg -i, smoke-test it, upgrade it over itself with a
+# newer version that brings a store migration, check the user's data survived (with a
+# backup), then remove and purge. Needs root (CI runs as root). Usage:
+#   package-test.sh BUNDLE_DIR VERSION PYTHON
+set -euo pipefail
+bundle=$1 version=$2 py=$3
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+[ "$(id -u)" = 0 ] || { echo "package-test needs root (dpkg -i)" >&2; exit 1; }
+start=$(date +%s)
+work=$(mktemp -d)
+say() { printf '\n== %s\n' "$*"; }
+fail() { echo "PACKAGE TEST FAILED: $*" >&2; exit 1; }
+
+# IT's policy file is machine state: keep any existing one and put it back afterwards.
+policy_dir=/etc/csos-desktop
+[ -e "$policy_dir" ] && mv "$policy_dir" "$work/etc-backup"
+cleanup() {
+  dpkg -P csos-desktop >/dev/null 2>&1 || true
+  rm -rf "$policy_dir"
+  [ -e "$work/etc-backup" ] && mv "$work/etc-backup" "$policy_dir"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+say "runtime libraries the package depends on"
+deps=$(sed -n 's/^Depends: //p' "$here/control.in" | tr -d ',')
+missing=""
+for p in $deps; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
+dpkg -P csos-desktop >/dev/null 2>&1 || true
+
+say "build the package and its upgrade (one more store migration, higher revision)"
+mig_dir="$repo/csos_desktop/store/migrations"
+last=$(ls "$mig_dir" | sed -n 's/^\([0-9]\{4\}\)_.*\.sql$/\1/p' | sort | tail -1)
+next=$(printf '%04d' $((10#$last + 1)))
+extra="$work/${next}_package_test_marker.sql"
+echo "CREATE TABLE package_test_marker (note TEXT NOT NULL);" > "$extra"
+deb1=$("$here/build-deb.sh" "$bundle" "${version}-1" "$work/deb")
+deb2=$("$here/build-deb.sh" "$bundle" "${version}-2" "$work/deb2" "$extra")
+ls -l "$deb1" "$deb2"
+
+# A user with a clean home and nothing from this shell's environment.
+home="$work/home"; mkdir -p "$home"
+as_user() { env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  HOME="$home" LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen TMPDIR="$work" "$@"; }
+json() { "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+say "dpkg -i ${version}-1"
+dpkg -i "$deb1"
+[ -x /opt/csos-desktop/csos ] && [ -f /usr/share/applications/csos-desktop.desktop ] \
+  || fail "files not installed"
+as_user csos --version | tee "$work/version.txt"
+grep -q "csos, version $version" "$work/version.txt" || fail "csos --version"
+
+say "csos doctor --json (no token, no database yet)"
+set +e; as_user csos doctor --json --timeout 3 > "$work/doctor1.json"; rc=$?; set -e
+[ "$(json "$work/doctor1.json" 'd["exit_code"]')" = "$rc" ] || fail "doctor exit code $rc"
+json "$work/doctor1.json" '" ".join(c["check"]+"="+c["status"] for c in d["checks"])'
+[ "$(json "$work/doctor1.json" 'd["versions"]["frozen"]')" = True ] || fail "not the bundle"
+
+say "csos-gui --self-test (offscreen)"
+as_user csos-gui --self-test | tee "$work/gui.txt"
+[ -s "$work/csos-gui-self-test.png" ] || fail "no self-test screenshot"
+
+say "machine policy written as IT would, lock honoured"
+csos config write-policy --set distributor_url=https://127.0.0.1:9/api \
+  --set pkcs11_module=/usr/lib/softhsm/libsofthsm2.so --lock distributor_url
+as_user csos config show --json > "$work/config.json"
+[ "$(json "$work/config.json" '[s["source"] for s in d["settings"] if s["key"]=="distributor_url"][0]')" \
+  = "policy (locked)" ] || fail "policy not in force"
+set +e; as_user csos config set distributor_url https://elsewhere.example 2> "$work/set.err"
+rc=$?; set -e
+[ "$rc" = 3 ] && grep -q "Set by your IT administrator" "$work/set.err" || fail "lock not enforced"
+
+say "a user's data made by ${version}-1"
+(cd "$repo" && as_user "$py" "$here/seed_store.py") | tee "$work/seed.json"
+order_id=$(json "$work/seed.json" 'd["order_id"]')
+db=$(json "$work/seed.json" 'd["db"]')
+as_user csos doctor --json --timeout 1 > "$work/doctor2.json" || true
+[ "$(json "$work/doctor2.json" '[c["status"] for c in d["checks"] if c["check"]=="database"][0]')" \
+  = ok ] || fail "database not ok before upgrade"
+
+say "upgrade: dpkg -i ${version}-2"
+dpkg -i "$deb2" | tee "$work/upgrade.txt"
+[ "$(dpkg-query -W -f='${Version}' csos-desktop)" = "${version}-2" ] || fail "version"
+as_user csos doctor --json --timeout 1 > "$work/doctor3.json" || true
+json "$work/doctor3.json" '[c["summary"] for c in d["checks"] if c["check"]=="database"][0]'
+dbcheck='[c for c in d["checks"] if c["check"]=="database"][0]'
+[ "$(json "$work/doctor3.json" "$dbcheck[\"status\"]")" = ok ] || fail "database after upgrade"
+[ "$(json "$work/doctor3.json" "$dbcheck[\"details\"][\"schema_version\"]")" = "$((10#$next))" ] \
+  || fail "migration did not run"
+backup=$(json "$work/doctor3.json" "$dbcheck[\"details\"][\"backup\"]")
+[ -s "$backup" ] || fail "no backup before migration"
+[ "$(json "$work/doctor3.json" "$dbcheck[\"details\"][\"orders\"]")" = 1 ] || fail "order lost"
+[ "$(json "$work/doctor3.json" "$dbcheck[\"details\"][\"audit\"][\"intact\"]")" = True ] \
+  || fail "audit chain broken"
+"$py" - "$db" "$order_id" <<'PY' || fail "order row not readable after upgrade"
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+assert conn.execute("SELECT count(*) FROM orders WHERE order_id = ?", (sys.argv[2],)).fetchone()[0] == 1
+print("order", sys.argv[2], "still there; backup", "ok")
+PY
+
+say "remove keeps data; purge says where it is"
+dpkg -r csos-desktop
+[ ! -e /opt/csos-desktop/csos ] && [ ! -e /usr/bin/csos ] || fail "files left after remove"
+[ -s "$db" ] || fail "remove deleted user data"
+dpkg -P csos-desktop | tee "$work/purge.txt"
+grep -q ".local/share/csos-desktop" "$work/purge.txt" || fail "purge did not say where data is"
+[ -s "$db" ] || fail "purge deleted user data"
+
+echo
+echo "package-test passed in $(( $(date +%s) - start )) s; package $(du -h "$deb1" | cut -f1)"

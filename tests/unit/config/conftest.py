@@ -1,0 +1,19 @@
+"""Each test gets its own CSOS_HOME and machine policy path (real files, temp dirs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CSOS_POLICY_FILE", str(tmp_path / "policy.toml"))
+    return tmp_path
+
+
+@pytest.fixture
+def policy_path(isolated: Path) -> Path:
+    return isolated / "policy.toml"
