@@ -25,7 +25,12 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID, ObjectIdentifier
+from cryptography.x509.oid import (
+    AuthorityInformationAccessOID,
+    ExtendedKeyUsageOID,
+    NameOID,
+    ObjectIdentifier,
+)
 
 from csos_desktop.domain.dea import parse_dea_number
 from csos_desktop.domain.schedule import Schedule
@@ -306,6 +311,20 @@ class TestCa:
             state["crl_url"] = url
 
     @property
+    def ocsp_url(self) -> str | None:
+        """OCSP responder named (AIA) in subscriber certificates issued from now on.
+
+        Validators consult OCSP only for certificates that name a responder.
+        """
+        url = self._read_state().get("ocsp_url")
+        return None if url is None else str(url)
+
+    @ocsp_url.setter
+    def ocsp_url(self, url: str | None) -> None:
+        with self._state() as state:
+            state["ocsp_url"] = url
+
+    @property
     def issued(self) -> tuple[IssuedCertificate, ...]:
         return tuple(
             IssuedCertificate(r["serial"], r["subject"], r["dea_number"],
@@ -372,15 +391,53 @@ class TestCa:
             taken = {r["serial"] for r in state["issued"]}
             serial = _random_serial(taken | {self._root.serial_number,
                                              self._issuing.serial_number})
+            ocsp = state.get("ocsp_url")
+            aia = () if not ocsp else (x509.AuthorityInformationAccess([x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp))]),)
             cert = _sign(subject, public_key, self._issuing, self._ca_key, serial=serial,
                          start=start, end=end, ca=False, crl_url=state["crl_url"],
-                         extensions=(_CSOS_POLICY, registrant))
+                         extensions=(_CSOS_POLICY, registrant, *aia))
             state["issued"].append({
                 "serial": serial, "subject": subject.rfc4514_string(), "dea_number": dea,
                 "schedules": [s.value for s in sorted(schedules, key=lambda s: s.sort_key)],
                 "not_before": start.isoformat(), "not_after": end.isoformat(),
             })
         return cert
+
+    def issue_tls_server(self, public_key: SubjectKey, *, hosts: tuple[str, ...],
+                         days: int = 90, now: datetime | None = None) -> x509.Certificate:
+        """A TLS server certificate from the issuing CA for `hosts` (DNS names or IPs).
+
+        Not logged in state.json: it carries no registrant data and is never a
+        CSOS certificate. Serve it with `issuing_certificate` as the chain.
+        """
+        import ipaddress
+
+        if not hosts or days < 1:
+            raise IssueRefused("a TLS server certificate needs at least one host and 1+ days")
+        names: list[x509.GeneralName] = []
+        for host in dict.fromkeys(hosts):
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(x509.DNSName(host))
+        start = _utc(now) - _BACKDATE
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0]),
+                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "TEST ONLY")])
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject).issuer_name(self._issuing.subject)
+            .public_key(public_key).serial_number(_random_serial())
+            .not_valid_before(start).not_valid_after(start + timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage("digital_signature", "key_encipherment"), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+                           critical=False)
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+                _ski(self._issuing)), critical=False)
+            .sign(self._ca_key, hashes.SHA256())
+        )
 
     def revoke(self, serial: int, *, reason: str = "unspecified",
                when: datetime | None = None) -> None:

@@ -1,0 +1,46 @@
+"""What can stop an enrolment, renewal or revocation request, in words a user can act on.
+
+Messages never contain the PIN or the authorisation code.
+"""
+
+from __future__ import annotations
+
+from csos_desktop.errors import CsosError
+
+
+class EnrolmentError(CsosError):
+    """Base of enrolment errors."""
+
+
+class CaUnreachable(EnrolmentError):
+    """No answer from the CA (network, DNS, timeout, proxy)."""
+
+
+class CaCertificateUntrusted(EnrolmentError):
+    """The CA's TLS certificate does not verify: we never continue without TLS."""
+
+
+class CaUnavailable(EnrolmentError):
+    """The CA answered with a server error."""
+
+
+class CaRefused(EnrolmentError):
+    """The CA refused the request for a stated reason."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class EnrolmentCodesRefused(CaRefused):
+    """The one-time codes were wrong, used, expired or locked (``code`` says which)."""
+
+
+class CaReplyInvalid(EnrolmentError):
+    """The CA's reply is unreadable, truncated or not what was asked for."""
+
+
+class IssuedCertificateRejected(EnrolmentError):
+    """The certificate the CA returned is not the one applied for; nothing was written."""
