@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ from csos_desktop.sandbox.ca import (
     TestCa,
     parse_reason,
 )
+from csos_desktop.sandbox.softhsm import create_token
 
 
 @click.group()
@@ -131,3 +133,31 @@ def ca_crl(directory: Path, out: Path, root: bool, next_update_days: int) -> Non
     click.echo(f"CRL number {number} of {crl.issuer.rfc4514_string()}: "
                f"{len(crl)} revoked, next update {crl.next_update_utc:%Y-%m-%d %H:%M} UTC")
     click.echo(f"written: {out}")
+
+
+@sandbox.group("token")
+def token_group() -> None:
+    """SoftHSM2 test tokens (a real user inserts a USB token or smart card instead)."""
+
+
+@token_group.command("create")
+@click.option("--dir", "directory", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the token files and softhsm2.conf.")
+@click.option("--label", required=True, help="Token label, e.g. my-token.")
+@click.option("--pin-stdin", is_flag=True, help="Read the new PIN from standard input.")
+@run_cli
+def token_create(directory: Path, label: str, pin_stdin: bool) -> None:
+    """Create a SoftHSM2 token; the PIN is asked (set through PKCS#11, never on a command line)."""
+    if pin_stdin:
+        pin = sys.stdin.readline().rstrip("\r\n")
+    else:
+        pin = click.prompt("New PIN for the token", hide_input=True,
+                           confirmation_prompt=True, err=True)
+    if len(pin) < 4:
+        raise InputError("Choose a PIN of at least 4 characters.")
+    made = create_token(directory.resolve(), label, pin)
+    del pin
+    click.echo(f"Token '{label}' created. Point csos at it with:")
+    click.echo(f"  export SOFTHSM2_CONF={made.conf}")
+    click.echo(f"  export CSOS_PKCS11_MODULE={made.module}")
