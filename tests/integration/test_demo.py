@@ -51,3 +51,51 @@ def test_top_level_help_lists_the_commands(flag: str) -> None:
     ).stdout
     for group in ("token", "order", "cert", "sandbox", "demo"):
         assert group in out
+
+
+def test_sandbox_token_create_sets_the_pin_without_a_command_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("SOFTHSM2_CONF", "CSOS_PKCS11_MODULE")}
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "csos_desktop",
+            "sandbox",
+            "token",
+            "create",
+            "--dir",
+            str(tmp_path / "hsm"),
+            "--label",
+            "walkthrough",
+            "--pin-stdin",
+        ],
+        env=env,
+        input="2468\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "export SOFTHSM2_CONF=" in made.stdout
+    env["SOFTHSM2_CONF"] = str(tmp_path / "hsm" / "softhsm2.conf")
+    env["CSOS_TEST_PIN"] = "2468"
+    listed = subprocess.run(
+        [
+            "pkcs11-tool",
+            "--module",
+            "/usr/lib/softhsm/libsofthsm2.so",
+            "--token-label",
+            "walkthrough",
+            "--login",
+            "--pin",
+            "env:CSOS_TEST_PIN",
+            "--list-objects",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr  # the PIN given on stdin opens the token
