@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.canonical import MalformedDocument, load_document
@@ -86,6 +87,7 @@ def verify_prescription(
     trust_roots: Sequence[asn1_x509.Certificate],
     crls: Sequence[asn1_crl.CertificateList] = (),
     now: datetime,
+    ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
 ) -> PrescriptionVerification:
     """Check a signed prescription as the pharmacy must; never raises on bad input."""
     out = Collector()
@@ -97,6 +99,7 @@ def verify_prescription(
         crls=crls,
         now=now,
         out=out,
+        ocsps=ocsps,
         no_crl_warning="revocation was not checked: no CRL was given",
     )
     when = signer.signing_time

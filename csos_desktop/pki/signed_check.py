@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import Enum
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.pki.chain import ChainStatus, validate_chain
@@ -106,6 +107,7 @@ def check_signed(
     now: datetime,
     out: Collector,
     no_crl_warning: str,
+    ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
 ) -> SignerCheck:
     """Run the shared checks, adding findings to *out*; never raises on bad input."""
     try:
@@ -136,13 +138,14 @@ def check_signed(
         intermediates=parsed.other_certificates,
         crls=crls,
         moment=now,
+        ocsps=ocsps,
     )
     if chain.status in _CHAIN_REASONS:
         out.add(_CHAIN_REASONS[chain.status], chain.message)
-    if not crls:
+    if not crls and not ocsps:
         out.warnings.append(no_crl_warning)
     elif not chain.revocation_checked and chain.status is ChainStatus.VALID:
-        out.warnings.append("none of the CRLs given was issued by the signer's CA")
+        out.warnings.append("none of the CRLs or OCSP answers given covers the signer")
     return SignerCheck(parsed, info, chain.revocation_checked)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.canonical import MalformedDocument, load_document
@@ -120,6 +121,7 @@ def verify_order(
     trust_roots: Sequence[asn1_x509.Certificate],
     crls: Sequence[asn1_crl.CertificateList] = (),
     now: datetime,
+    ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
 ) -> OrderVerification:
     """Check a signed order the way a supplier must; never raises on bad input."""
     out = Collector()
@@ -131,6 +133,7 @@ def verify_order(
         crls=crls,
         now=now,
         out=out,
+        ocsps=ocsps,
         no_crl_warning="revocation was not checked: no CRL was given (a supplier must check "
         "the CRL, 21 CFR 1305.22(c)(3))",
     )

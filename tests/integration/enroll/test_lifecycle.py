@@ -136,3 +136,39 @@ def test_unreachable_ca_gives_unknown_status_with_the_reason_not_good(
                               use_crl=False)
     assert status.state is RevocationState.UNKNOWN
     assert "could not be checked" in status.message and "127.0.0.1:9" in status.message
+
+
+def test_supplier_check_of_an_order_uses_ocsp_answers(
+    session: TokenSession, sandbox_ca: SandboxCa, tmp_path: Path
+) -> None:
+    """1305.22(c)(3) through OCSP: accepted while good, certificate-revoked once revoked."""
+    from asn1crypto import x509 as asn1_x509
+
+    from csos_desktop.domain.canonical import canonical_bytes
+    from csos_desktop.enroll.status import fetch_revinfo
+    from csos_desktop.pki.cms import CmsSigner
+    from csos_desktop.pki.supplier_check import Reason, verify_order
+    from csos_desktop.token.signer import TokenSigner
+    from tests.integration.signing import sample_order
+
+    done = _enrolled(session, sandbox_ca, tmp_path)
+    now = datetime.now(UTC)
+    order = sample_order(now).with_date_signed(now.date())
+    document = canonical_bytes(order.to_document())
+    signature = CmsSigner(TokenSigner(session, done.key_id), done.certificate_der,
+                          list(done.chain_der)).sign(document, now)
+    pool = [asn1_x509.Certificate.load(d) for d in _chain(sandbox_ca)]
+    cert = asn1_x509.Certificate.load(done.certificate_der)
+
+    def check() -> tuple[Reason, ...]:
+        with sandbox_ca.client() as client:
+            info = fetch_revinfo(cert, pool, endpoints=client.endpoints(),
+                                 ca_bundle=sandbox_ca.root_pem, use_crl=False)
+        result = verify_order(document, signature, trust_roots=[pool[1]], crls=info.crls,
+                              ocsps=info.ocsps, now=datetime.now(UTC))
+        assert result.revocation_checked or result.reasons
+        return result.reasons
+
+    assert check() == ()
+    sandbox_ca.ca.revoke(done.info.serial_number, reason="keyCompromise")
+    assert check() == (Reason.CERTIFICATE_REVOKED,)
