@@ -19,6 +19,7 @@ def _register() -> None:
     # Imported here so each command group lives in its own module and
     # `csos --help` still lists them all.
     from csos_desktop.cli import (  # noqa: F401 - modules attach commands to groups
+        archive,
         audit,
         cert,
         config,
@@ -38,10 +39,25 @@ def _register() -> None:
         token,
     )
 
-    for group in (token.token, order.order, rx.rx, cert.cert, enroll.enroll, audit.audit,
-                  sandbox.sandbox, som.som, demo.demo, config.config, doctor.doctor,
-                  support.support_bundle, sync.sync):
+    for group in (
+        token.token,
+        order.order,
+        archive.archive,
+        rx.rx,
+        cert.cert,
+        enroll.enroll,
+        audit.audit,
+        sandbox.sandbox,
+        som.som,
+        demo.demo,
+        config.config,
+        doctor.doctor,
+        support.support_bundle,
+        sync.sync,
+    ):
         main.add_command(group)
+    # The step distributors remind customers of, one word away: `csos receive ORDER ...`.
+    main.add_command(order_store.receive, name="receive")
 
 
 _register()

@@ -33,17 +33,49 @@ def read_order_input(path: Path, now: datetime) -> Order:
 
 
 @order.command("sign")
-@click.argument("order_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("order_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--draft",
+    "drafts",
+    multiple=True,
+    help="Sign this stored draft (id or order number); repeat for a batch.",
+)
+@click.option("--all-drafts", is_flag=True, help="Sign every stored draft (one login).")
 @token_options
 @click.option(
     "--out",
     "out_dir",
-    required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for <order_id>.json (the signed bytes) and <order_id>.p7s.",
+    help="With ORDER_FILE: directory for <order_id>.json (the signed bytes) and <order_id>.p7s.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (drafts).")
 @run_cli
 def sign(
+    order_file: Path | None,
+    drafts: tuple[str, ...],
+    all_drafts: bool,
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+    pin_stdin: bool,
+    out_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Sign ORDER_FILE into --out, or stored drafts (--draft ID... | --all-drafts)."""
+    if order_file is None:
+        if not drafts and not all_drafts:
+            raise InputError("Give ORDER_FILE with --out, or --draft ID / --all-drafts.")
+        from csos_desktop.cli.order_store import sign_stored  # it imports this module
+
+        sign_stored(drafts, all_drafts, module, label, cert_id, chain_file, pin_stdin, as_json)
+        return
+    if drafts or all_drafts or out_dir is None:
+        raise InputError("With ORDER_FILE give --out DIR (and no --draft / --all-drafts).")
+    sign_file(order_file, module, label, cert_id, chain_file, pin_stdin, out_dir)
+
+
+def sign_file(
     order_file: Path,
     module: str | None,
     label: str | None,

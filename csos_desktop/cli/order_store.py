@@ -16,6 +16,7 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.order import order
 from csos_desktop.cli.signing import signing_context, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
+from csos_desktop.domain.order_csv import orders_from_csv
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.errors import InputError
@@ -32,8 +33,10 @@ def _store() -> Store:
 
 
 def _summary(rec: OrderRecord) -> str:
-    return (f"{rec.order_id}  {rec.order_number}  {rec.state.value:<16} "
-            f"{rec.supplier_name} ({rec.lines} line{'s' if rec.lines != 1 else ''})")
+    return (
+        f"{rec.order_id}  {rec.order_number}  {rec.state.value:<16} "
+        f"{rec.supplier_name} ({rec.lines} line{'s' if rec.lines != 1 else ''})"
+    )
 
 
 @order.command("import")
@@ -41,8 +44,18 @@ def _summary(rec: OrderRecord) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @run_cli
 def import_(order_file: Path, as_json: bool) -> None:
-    """Create drafts from ORDER_FILE (one order object or a list); all or nothing."""
-    data = svc.read_json_file(order_file)
+    """Create drafts from ORDER_FILE: JSON (an order or a list) or CSV (a row per line).
+
+    All or nothing. CSV columns are listed in `docs/store.md`; problems name the row.
+    """
+    if order_file.suffix.lower() == ".csv":
+        try:
+            text = order_file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"Cannot read {order_file} as UTF-8 text ({exc}).") from exc
+        data: object = orders_from_csv(text, now=datetime.now(UTC))
+    else:
+        data = svc.read_json_file(order_file)
     with _store() as store:
         records = svc.import_orders(store, data, source=f"file:{order_file.name}")
     if as_json:
@@ -53,8 +66,13 @@ def import_(order_file: Path, as_json: bool) -> None:
 
 
 @order.command("list")
-@click.option("--status", "states", multiple=True,
-              type=click.Choice([s.value for s in OrderState]), help="Only orders in this state.")
+@click.option(
+    "--status",
+    "states",
+    multiple=True,
+    type=click.Choice([s.value for s in OrderState]),
+    help="Only orders in this state.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @run_cli
 def list_(states: tuple[str, ...], as_json: bool) -> None:
@@ -84,27 +102,42 @@ def show(ref: str, as_json: bool) -> None:
         statements = store.statements.for_order(rec.order_id)
         trail = list(store.audit.entries(order_id=rec.order_id))
     if as_json:
-        click.echo(json.dumps({
-            **rec.to_json(),
-            "document": current.to_document() if blob is None
-            else json.loads(blob.document),
-            "signature_sha256": None if blob is None else blob.signature_sha256,
-            "receipts": [r.receipt.to_document() for r in receipts],
-            "statements": [{"kind": s.kind.value, "reason": s.reason,
-                            "received_at": s.received_at} for s in statements],
-            "audit": [e.to_json() for e in trail]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    **rec.to_json(),
+                    "document": current.to_document()
+                    if blob is None
+                    else json.loads(blob.document),
+                    "signature_sha256": None if blob is None else blob.signature_sha256,
+                    "receipts": [r.receipt.to_document() for r in receipts],
+                    "statements": [
+                        {"kind": s.kind.value, "reason": s.reason, "received_at": s.received_at}
+                        for s in statements
+                    ],
+                    "audit": [e.to_json() for e in trail],
+                },
+                indent=2,
+            )
+        )
         return
     click.echo(_summary(rec))
     for ln in current.lines:
         sched = "non-controlled" if ln.schedule is None else f"schedule {ln.schedule.value}"
-        click.echo(f"  line {ln.line_no}: {ln.quantity} x {ln.package_size} {ln.item_name} "
-                   f"{ln.strength} {ln.dosage_form} (NDC {ln.ndc.digits}, {sched})")
+        click.echo(
+            f"  line {ln.line_no}: {ln.quantity} x {ln.package_size} {ln.item_name} "
+            f"{ln.strength} {ln.dosage_form} (NDC {ln.ndc.digits}, {sched})"
+        )
     if blob is not None:
-        click.echo(f"Signed {blob.signed_at} by {blob.signer_subject} (DEA {blob.signer_dea}); "
-                   f"signature SHA-256 {blob.signature_sha256}")
+        click.echo(
+            f"Signed {blob.signed_at} by {blob.signer_subject} (DEA {blob.signer_dea}); "
+            f"signature SHA-256 {blob.signature_sha256}"
+        )
     for r in receipts:
-        got = ", ".join(f"line {ln.line_no}: {ln.quantity_received} on {ln.date_received}"
-                        for ln in r.receipt.lines)
+        got = ", ".join(
+            f"line {ln.line_no}: {ln.quantity_received} on {ln.date_received}"
+            for ln in r.receipt.lines
+        )
         click.echo(f"Receipt {r.receipt.receipt_id}: {got}")
     for s in statements:
         click.echo(f"Distributor statement ({s.kind.value}, {s.received_at}): {s.reason}")
@@ -120,25 +153,50 @@ def show(ref: str, as_json: bool) -> None:
 @token_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @run_cli
-def sign_drafts(ids: tuple[str, ...], all_drafts: bool, module: str | None, label: str | None,
-                cert_id: str | None, chain_file: Path | None, pin_stdin: bool,
-                as_json: bool) -> None:
+def sign_drafts(
+    ids: tuple[str, ...],
+    all_drafts: bool,
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+    pin_stdin: bool,
+    as_json: bool,
+) -> None:
     """Sign drafts IDS (or --all) with one token login; each is kept as soon as it is signed.
 
     Exit 0 if every order was signed, 1 if some were left unsigned (listed with the reason).
     """
+    sign_stored(ids, all_drafts, module, label, cert_id, chain_file, pin_stdin, as_json)
+
+
+def sign_stored(
+    ids: tuple[str, ...],
+    all_drafts: bool,
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+    pin_stdin: bool,
+    as_json: bool,
+) -> None:
+    """Sign stored drafts in one login (shared by `order sign-drafts` and `order sign --draft`)."""
     if bool(ids) == all_drafts:
         raise InputError("Give the ids of the drafts to sign, or --all (not both).")
     with _store() as store:
-        wanted = ([r.order_id for r in store.orders.list([OrderState.DRAFT])] if all_drafts
-                  else [store.orders.resolve(i).order_id for i in ids])
+        wanted = (
+            [r.order_id for r in store.orders.list([OrderState.DRAFT])]
+            if all_drafts
+            else [store.orders.resolve(i).order_id for i in ids]
+        )
         if not wanted:
             click.echo("No drafts to sign.")
             return
         with signing_context(module, label, cert_id, chain_file) as ctx:
             ts, identity, chain = ctx.session, ctx.identity, ctx.chain
-            result = svc.sign_orders_on_token(store, wanted, ts, identity, chain,
-                                              TerminalInteraction(pin_from_stdin=pin_stdin))
+            result = svc.sign_orders_on_token(
+                store, wanted, ts, identity, chain, TerminalInteraction(pin_from_stdin=pin_stdin)
+            )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -178,8 +236,10 @@ def parse_lines(specs: tuple[str, ...], default_date: date) -> list[ReceiptLine]
     for spec in specs:
         m = _LINE_SPEC.fullmatch(spec)
         if m is None:
-            raise InputError(f"--line {spec!r}: write LINE=PACKAGES or LINE=PACKAGES@YYYY-MM-DD,"
-                             " e.g. --line 1=2 or --line 1=2@2026-11-27")
+            raise InputError(
+                f"--line {spec!r}: write LINE=PACKAGES or LINE=PACKAGES@YYYY-MM-DD,"
+                " e.g. --line 1=2 or --line 1=2@2026-11-27"
+            )
         try:
             day = date.fromisoformat(m.group(3)) if m.group(3) else default_date
         except ValueError as exc:
@@ -195,31 +255,55 @@ def parse_lines(specs: tuple[str, ...], default_date: date) -> list[ReceiptLine]
 
 @order.command("receive")
 @click.argument("ref")
-@click.option("--line", "line_specs", multiple=True, metavar="N=QTY[@DATE]",
-              help="Packages received on order line N (repeat per line).")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
-              help="Date received for lines without @DATE (default: today).")
+@click.option(
+    "--line",
+    "line_specs",
+    multiple=True,
+    metavar="N=QTY[@DATE]",
+    help="Packages received on order line N (repeat per line).",
+)
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Date received for lines without @DATE (default: today).",
+)
 @token_options
 @run_cli
-def receive(ref: str, line_specs: tuple[str, ...], day: datetime | None, module: str | None,
-            label: str | None, cert_id: str | None, chain_file: Path | None,
-            pin_stdin: bool) -> None:
+def receive(
+    ref: str,
+    line_specs: tuple[str, ...],
+    day: datetime | None,
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+    pin_stdin: bool,
+) -> None:
     """Record and sign the electronic receipt of delivered goods (21 CFR 1305.22(g))."""
     lines = parse_lines(line_specs, day.date() if day else datetime.now(UTC).date())
     with _store() as store, signing_context(module, label, cert_id, chain_file) as ctx:
         ts, ident, chain = ctx.session, ctx.identity, ctx.chain
         svc.check_receipt(store, ref, lines, ident)  # refuse mistakes before the PIN
         log_in(ts, TerminalInteraction(pin_from_stdin=pin_stdin))
-        receipt, rec = svc.record_receipt(store, ref, lines,
-                                          svc.TokenDocumentSigner(ts, ident, chain))
-    click.echo(f"Receipt {receipt.receipt_id} recorded for order {rec.order_number}; "
-               f"the order is now {rec.state.value}.")
+        receipt, rec = svc.record_receipt(
+            store, ref, lines, svc.TokenDocumentSigner(ts, ident, chain)
+        )
+    click.echo(
+        f"Receipt {receipt.receipt_id} recorded for order {rec.order_number}; "
+        f"the order is now {rec.state.value}."
+    )
 
 
 @order.command("export")
 @click.argument("ref")
-@click.option("--out", "out_dir", required=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Directory to write to.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write to.",
+)
 @run_cli
 def export(ref: str, out_dir: Path) -> None:
     """Write the signed order, its receipts and statements byte for byte, for an inspector."""

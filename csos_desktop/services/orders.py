@@ -280,19 +280,16 @@ def record_receipt(store: Store, ref: str, lines: Sequence[ReceiptLine],
 
 # -- export --------------------------------------------------------------------------
 
-def export_order(store: Store, ref: str, out_dir: Path, *,
-                 clock: Clock = utc_now) -> list[Path]:
-    """Write an order's signed records for an inspector, byte for byte as signed.
+def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
+    """An order's signed records, byte for byte, with ``<id>.record.json`` linking them.
 
-    ``<id>.json`` + ``<id>.p7s`` for the order and each receipt, each distributor
-    statement as received, and ``<id>.record.json`` linking them.
+    ``<id>.json`` + ``<id>.p7s`` for the order and each receipt, and each
+    distributor statement as received.
     """
-    rec = store.orders.resolve(ref)
     blob = store.signed.find(rec.order_id)
     if blob is None:
         raise NotSigned(f"Order {rec.label} is {rec.state.value}: only signed orders have a "
                         "signed record to export.")
-    out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {f"{rec.order_id}.json": blob.document,
                                f"{rec.order_id}.p7s": blob.signature}
     receipts = store.receipts.for_order(rec.order_id)
@@ -313,6 +310,15 @@ def export_order(store: Store, ref: str, out_dir: Path, *,
                         "received_at": st.received_at} for st in statements],
     }
     files[f"{rec.order_id}.record.json"] = (json.dumps(record, indent=2) + "\n").encode()
+    return files
+
+
+def export_order(store: Store, ref: str, out_dir: Path, *,
+                 clock: Clock = utc_now) -> list[Path]:
+    """Write an order's signed records (see ``order_record_files``) into *out_dir*."""
+    rec = store.orders.resolve(ref)
+    files = order_record_files(store, rec)
+    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in files.items():
         write_atomically(out_dir / name, data)

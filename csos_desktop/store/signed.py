@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,6 +65,17 @@ class SignedOrders:
         if row is None:
             raise OrderNotFound(f"Order {order_id} has not been signed.")
         return SignedRecord(str(row[0]), bytes(row[1]), bytes(row[2]), *(str(v) for v in row[3:]))
+
+    def ids_signed_between(self, since: str, until: str) -> Iterator[str]:
+        """Ids of orders signed at or after *since* and before *until* (ISO text), oldest first.
+
+        Yields as it reads, so an archive of 100,000 orders never holds them all.
+        """
+        rows = self._conn.execute(
+            "SELECT order_id FROM signed_orders WHERE signed_at >= ? AND signed_at < ? "
+            "ORDER BY signed_at, order_id", (since, until))
+        for row in rows:
+            yield str(row[0])
 
     def find(self, order_id: str) -> SignedRecord | None:
         try:

@@ -108,3 +108,39 @@ def test_sign_drafts_needs_ids_or_all(home: Path, rsa_token: Provisioned) -> Non
 def test_a_bad_receive_line_is_explained(home: Path, rsa_token: Provisioned) -> None:
     result = csos(home, rsa_token, "order", "receive", "x", "--line", "one=2")
     assert result.exit_code == 2 and "LINE=PACKAGES" in result.output
+
+
+def test_csv_import_is_all_or_nothing_with_row_numbers(
+        home: Path, rsa_token: Provisioned, tmp_path: Path) -> None:
+    from tests.unit.domain.test_order_csv import csv_of
+
+    good = order_input()
+    bad = order_input()
+    bad["lines"][0]["quantity"] = 0
+    path = tmp_path / "orders.csv"
+    path.write_text(csv_of({"A": good, "B": bad}))
+    refused = csos(home, rsa_token, "order", "import", str(path))
+    assert refused.exit_code == 2
+    assert "row 5, quantity" in refused.output  # header row 1, order A rows 2-4, B from row 5
+    listed = csos(home, rsa_token, "order", "list", "--json")
+    assert json.loads(listed.output) == []  # nothing half-imported
+    path.write_text(csv_of({"A": good, "B": order_input()}))
+    done = csos(home, rsa_token, "order", "import", str(path))
+    assert done.exit_code == 0, done.output
+    assert len(json.loads(csos(home, rsa_token, "order", "list", "--json").output)) == 2
+
+
+def test_order_sign_takes_stored_drafts_as_the_issue_names_it(
+        home: Path, rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path) -> None:
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
+    (tmp_path / "o.json").write_text(json.dumps([order_input(), order_input()]))
+    csos(home, rsa_token, "order", "import", str(tmp_path / "o.json"))
+    signed = csos(home, rsa_token, "order", "sign", "--all-drafts",
+                  *token_args(rsa_token, chain), "--json", stdin=TEST_PIN + "\n")
+    assert signed.exit_code == 0, signed.output
+    assert len(json.loads(signed.output)["signed"]) == 2
+    neither = csos(home, rsa_token, "order", "sign")
+    assert neither.exit_code == 2 and "--all-drafts" in neither.output
+    receive_help = csos(home, rsa_token, "receive", "--help")
+    assert receive_help.exit_code == 0 and "--line" in receive_help.output
