@@ -64,13 +64,12 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         if sid.name != "issuer_and_serial_number":
             raise MalformedSignature("the signer is not identified by issuer and serial number")
         ias = sid.chosen
-        signer = next(
-            (
-                c
-                for c in certs
-                if c.serial_number == ias["serial_number"].native and c.issuer == ias["issuer"]
-            ),
-            None,
+        serial, issuer = ias["serial_number"].native, ias["issuer"]
+        same_serial = [c for c in certs if c.serial_number == serial]
+        # Byte-equal names first: asn1crypto's RFC 4518 comparison costs milliseconds and
+        # is only needed when a signer re-encoded the issuer name.
+        signer = next((c for c in same_serial if c.issuer.dump() == issuer.dump()), None) or next(
+            (c for c in same_serial if c.issuer == issuer), None
         )
         if signer is None:
             raise MalformedSignature("the signer's certificate is not included in the signature")

@@ -12,14 +12,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
-from asn1crypto import pem
+from asn1crypto import cms, pem
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.errors import InputError
@@ -96,24 +99,56 @@ def _day_bounds(since: date, until: date) -> tuple[str, str]:
 class _Writer:
     """Adds files to the zip and remembers their hashes for the manifest."""
 
-    def __init__(self, zf: zipfile.ZipFile) -> None:
+    def __init__(self, zf: zipfile.ZipFile, listing: IO[bytes]) -> None:
         self.zf = zf
-        self.listed: list[dict[str, object]] = []
+        self.listing = listing  # manifest entries, one JSON line each, kept off the heap
+        self.count = 0
+
+    def _list(self, name: str, sha256: str, size: int) -> None:
+        entry = {"name": name, "sha256": sha256, "bytes": size}
+        self.listing.write(json.dumps(entry).encode() + b"\n")
+        self.count += 1
 
     def add(self, name: str, data: bytes) -> None:
         self.zf.writestr(name, data)
-        self.listed.append(
-            {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-        )
+        self._list(name, hashlib.sha256(data).hexdigest(), len(data))
+
+    def write_manifest(self, header: dict[str, object]) -> str:
+        """manifest.json = *header* plus every listed file, streamed; returns its SHA-256."""
+        digest = hashlib.sha256()
+        head = json.dumps(header, indent=2)[:-2] + ',\n  "files": [\n'
+        self.listing.seek(0)
+        with self.zf.open("manifest.json", "w", force_zip64=True) as dst:
+            for chunk in itertools.chain([head.encode()], self._entries(), [b"\n  ]\n}\n"]):
+                digest.update(chunk)
+                dst.write(chunk)
+        return digest.hexdigest()
+
+    def _entries(self) -> Iterator[bytes]:
+        first = True
+        for line in self.listing:
+            yield (b"    " if first else b",\n    ") + line.rstrip(b"\n")
+            first = False
+
+    def add_spooled(self, name: str, spool: IO[bytes]) -> None:
+        """Copy a temporary file in chunks, so its size never sits in memory at once."""
+        digest, size = hashlib.sha256(), 0
+        spool.seek(0)
+        with self.zf.open(name, "w", force_zip64=True) as dst:
+            while chunk := spool.read(1 << 20):
+                digest.update(chunk)
+                dst.write(chunk)
+                size += len(chunk)
+        self._list(name, digest.hexdigest(), size)
 
 
-def _certificates_in(signature: bytes) -> Iterator[asn1_x509.Certificate]:
+def _certificates_der(signature: bytes) -> list[bytes]:
+    """The certificates' own bytes, without parsing them (they repeat in every signature)."""
     try:
-        parsed = parse_signed_data(signature)
-    except MalformedSignature:
-        return
-    yield parsed.signer
-    yield from parsed.other_certificates
+        certs = cms.ContentInfo.load(signature)["content"]["certificates"]
+        return [bytes(c.chosen.dump()) for c in certs if c.name == "certificate"]
+    except (ValueError, TypeError, KeyError):
+        return []  # verify reports an unreadable signature; export keeps the bytes as they are
 
 
 def export_archive(
@@ -130,20 +165,24 @@ def export_archive(
     start, end = _day_bounds(since, until)
     tmp = out.with_name(f".{out.name}.part")
     certs: dict[str, bytes] = {}
-    index = io.StringIO()
-    rows = csv.writer(index)
-    rows.writerow(INDEX_COLUMNS)
     count = 0
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        w = _Writer(zf)
+    with (
+        tempfile.TemporaryFile() as index,
+        tempfile.TemporaryFile() as audit,
+        tempfile.TemporaryFile() as listing,
+        zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+    ):
+        text = io.TextIOWrapper(index, encoding="utf-8", newline="", write_through=True)
+        rows = csv.writer(text)
+        rows.writerow(INDEX_COLUMNS)
+        w = _Writer(zf, listing)
         for order_id in store.signed.ids_signed_between(start, end):
             rec = store.orders.get(order_id)
             files = order_record_files(store, rec)
             for name, data in files.items():
                 w.add(f"orders/{order_id}/{name}", data)
                 if name.endswith(".p7s"):
-                    for cert in _certificates_in(data):
-                        der = bytes(cert.dump())
+                    for der in _certificates_der(data):
                         certs.setdefault(hashlib.sha256(der).hexdigest(), der)
             record = json.loads(files[f"{order_id}.record.json"])
             rows.writerow(
@@ -166,26 +205,22 @@ def export_archive(
             count += 1
         for digest, der in sorted(certs.items()):
             w.add(f"certificates/{digest}.pem", bytes(pem.armor("CERTIFICATE", der)))
-        audit = io.StringIO()
         for entry in store.audit.entries():
             if start <= entry.at < end:
-                audit.write(json.dumps(entry.to_json(), sort_keys=True) + "\n")
-        w.add("audit.jsonl", audit.getvalue().encode("utf-8"))
-        w.add("index.csv", index.getvalue().encode("utf-8"))
-        manifest = json.dumps(
+                audit.write((json.dumps(entry.to_json(), sort_keys=True) + "\n").encode())
+        w.add_spooled("audit.jsonl", audit)
+        w.add_spooled("index.csv", index)
+        text.detach()  # the TemporaryFile is closed by its own with
+        digest = w.write_manifest(
             {
                 "format": FORMAT,
                 "created_at": clock().strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "since": since.isoformat(),
                 "until": until.isoformat(),
                 "orders": count,
-                "files": w.listed,
-            },
-            indent=2,
-        ).encode("utf-8")
-        zf.writestr("manifest.json", manifest)
+            }
+        )
     tmp.replace(out)
-    digest = hashlib.sha256(manifest).hexdigest()
     lifecycle.record_event(
         store,
         AuditEvent.ORDER_EXPORTED,
@@ -199,7 +234,7 @@ def export_archive(
             "manifest_sha256": digest,
         },
     )
-    return ExportSummary(out, count, len(w.listed) + 1, digest)
+    return ExportSummary(out, count, w.count + 1, digest)
 
 
 def _read_manifest(zf: zipfile.ZipFile) -> dict[str, object]:
