@@ -35,7 +35,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: install
+# PostgreSQL's server binaries too, so the distributor's PostgreSQL tests run instead of skipping.
+test: install postgres-deps
 	$(PY) -m pytest -q -m "not slow"
 
 test-all: install
@@ -82,3 +83,23 @@ package-test: bundle
 # Bundle size, package size, cold start from the bundle vs from source (JSON).
 bench-bundle: bundle
 	$(PY) benchmarks/bundle.py
+
+# -- distributor API (issue 6) ------------------------------------------------------------
+.PHONY: postgres-deps fuzz-api bench-sync
+
+# Debian's PostgreSQL 15 server for the distributor's PostgreSQL tests (they skip without it).
+postgres-deps:
+	@if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then \
+	  echo "Installing PostgreSQL 15 (server binaries for the distributor tests)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    postgresql-15; \
+	fi
+
+# A long schemathesis run of the sandbox distributor against the committed OpenAPI spec.
+fuzz-api: install
+	CSOS_FUZZ_EXAMPLES=$${CSOS_FUZZ_EXAMPLES:-300} CSOS_FUZZ_NEGATIVE=1 \
+	  $(PY) -m pytest -q -p no:cacheprovider tests/integration/distributor/test_api_fuzz.py
+
+bench-sync: install
+	$(PY) benchmarks/sync.py

@@ -25,17 +25,18 @@ from csos_desktop.sandbox.codes import DEFAULT_MAX_ATTEMPTS, DEFAULT_VALID_DAYS,
 def ca_serve(directory: Path, host: str, port: int) -> None:
     """Serve the test CA over HTTPS: EST enrolment, CRLs, OCSP, revocation requests."""
     # Imported here: FastAPI and uvicorn would slow every other `csos` command's start.
-    from csos_desktop.sandbox.ca_server import bind, prepare_ca, url_of, uvicorn_server
+    from csos_desktop.sandbox.ca_server import prepare_ca
+    from csos_desktop.sandbox.https import bind, url_of, uvicorn_server
 
     test_ca = TestCa.load(directory)
     sock = bind(host, port)
-    app, cert, key = prepare_ca(test_ca, sock, host)
+    app, tls = prepare_ca(test_ca, sock, host)
     url = url_of(sock)
     click.echo(f"CSOS sandbox CA (TEST ONLY) listening at {url}")
     click.echo(f"  clients trust it with: --ca-bundle {directory / 'root.pem'}")
     click.echo("  stop with Ctrl+C")
     sys.stdout.flush()  # tests and scripts read the URL before the server blocks
-    uvicorn_server(app, cert, key, access_log=True).run(sockets=[sock])
+    uvicorn_server(app, tls, access_log=True).run(sockets=[sock])
 
 
 @ca.command("issue-codes")

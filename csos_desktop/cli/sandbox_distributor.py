@@ -1,3 +1,119 @@
-"""`csos sandbox serve ...`: the reference distributor (attaches to the `sandbox` group)."""
+"""`csos sandbox serve|customer|openapi`: the reference distributor (attaches to `sandbox`)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from csos_desktop.cli.common import run_cli
+from csos_desktop.cli.sandbox import sandbox
+from csos_desktop.errors import InputError
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode, FulfilmentSettings
+
+_DIR = click.option(
+    "--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
+    help="The sandbox directory: the test CA (created if the directory is new or empty), "
+         "the distributor's database, TLS files and reports.",
+)
+_DB = click.option("--database-url", default=None, metavar="URL",
+                   help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
+                        "(default: SQLite in DIR/distributor).")
+
+
+def _ensure_ca(directory: Path) -> None:
+    if not directory.exists() or (directory.is_dir() and not any(directory.iterdir())):
+        TestCa.init(directory)
+        click.echo(f"test CA created in {directory} (TEST ONLY)", err=True)
+
+
+@sandbox.command("serve")
+@_DIR
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (keep it on loopback: this is a sandbox).")
+@click.option("--port", default=8443, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0 picks a free one).")
+@_DB
+@click.option("--fulfilment", type=click.Choice([m.value for m in FulfilmentMode]),
+              default=FulfilmentMode.SHIP_ALL.value, show_default=True,
+              help="How accepted orders ship: all at once, part now and the balance later, "
+                   "or everything backordered first.")
+@click.option("--balance-delay", default=30.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds before a balance (partial/backorder) ships.")
+@click.option("--tick", default=2.0, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds between fulfilment passes.")
+@click.option("--som", "som_choice", type=click.Choice(["auto", "no-op"]), default="auto",
+              show_default=True, help="auto: the SOM engine with the published policy; "
+                                      "no-op: intercept nothing.")
+@run_cli
+def serve(directory: Path, host: str, port: int, database_url: str | None, fulfilment: str,
+          balance_delay: float, tick: float, som_choice: str) -> None:
+    """Run the reference distributor over HTTPS until Ctrl-C (TEST ONLY)."""
+    from csos_desktop.sandbox.distributor import server
+    from csos_desktop.sandbox.distributor.som_hook import NoOpSomPolicy
+    from csos_desktop.sandbox.https import TlsFiles, bind
+
+    _ensure_ca(directory)
+    settings = FulfilmentSettings(FulfilmentMode(fulfilment), timedelta(seconds=balance_delay))
+    distributor = server.open_distributor(
+        directory, database_url=database_url, settings=settings,
+        som=NoOpSomPolicy() if som_choice == "no-op" else None)
+    sock = bind(host, port)
+
+    def announce(url: str, tls: TlsFiles) -> None:
+        click.echo(f"sandbox distributor (TEST ONLY) at {url}")
+        click.echo(f"  CA bundle for clients: {tls.ca_bundle}")
+        click.echo(f"  fulfilment: {fulfilment}; SOM policy: {distributor.som.name}")
+        click.echo(f"  1305.29 reports: {distributor.reports_dir}")
+        click.echo("  Ctrl-C stops it")
+
+    server.serve_forever(distributor, directory, sock, tick=tick, announce=announce)
+
+
+@sandbox.group()
+def customer() -> None:
+    """Customers of the sandbox distributor and their bearer tokens."""
+
+
+@customer.command("add")
+@_DIR
+@click.option("--dea", required=True, help="The customer's DEA registration number.")
+@click.option("--name", required=True, help="Registrant (business) name.")
+@click.option("--class", "customer_class", default="retail", show_default=True,
+              type=click.Choice(["retail", "long_term_care", "hospital"]),
+              help="Customer class for the SOM policy.")
+@click.option("--history/--no-history", default=True, show_default=True,
+              help="Seed two years of normal order history (the SOM baseline).")
+@_DB
+@run_cli
+def customer_add(directory: Path, dea: str, name: str, customer_class: str, history: bool,
+                 database_url: str | None) -> None:
+    """Register a customer and print its bearer token once (only a hash is kept)."""
+    from csos_desktop.sandbox.distributor.customers import add_customer
+    from csos_desktop.sandbox.distributor.db import default_url, open_database
+    from csos_desktop.sandbox.distributor.seed import seed_history
+    from csos_desktop.sandbox.distributor.server import work_dir
+
+    _ensure_ca(directory)
+    if not (directory / "root.pem").is_file():
+        raise InputError(f"{directory} holds no test CA; run `csos sandbox ca init` first")
+    engine = open_database(database_url or default_url(work_dir(directory)))
+    added, token = add_customer(engine, dea_number=dea, name=name,
+                                customer_class=customer_class)
+    rows = seed_history(engine, added.dea_number, today=datetime.now(UTC).date()) \
+        if history else 0
+    click.echo(f"customer {added.dea_number} ({added.name}) added"
+               + (f" with {rows} history lines" if rows else ""), err=True)
+    click.echo("bearer token (shown once; store it in the client's keyring):", err=True)
+    click.echo(token)
+
+
+@sandbox.command("openapi")
+@click.option("--write", is_flag=True, help="Rewrite resources/openapi/distributor.yaml.")
+def openapi(write: bool) -> None:
+    """Print (or --write) the distributor API's OpenAPI 3.1 spec, generated from the app."""
+    from csos_desktop.sandbox.distributor import openapi as spec
+
+    spec.main(["--write"] if write else [])

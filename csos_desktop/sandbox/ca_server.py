@@ -21,26 +21,19 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import ipaddress
-import os
 import socket
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, pkcs7
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
@@ -57,6 +50,14 @@ from csos_desktop.pki.ocsp import CertStatus, OcspResponder, build_response
 from csos_desktop.pki.profile import read_certificate
 from csos_desktop.sandbox.ca import REVOCATION_REASONS, CaKey, SubjectKey, TestCa
 from csos_desktop.sandbox.codes import CodeFailure, CodeRejected, CodeStore
+from csos_desktop.sandbox.https import (
+    RunningServer,
+    TlsFiles,
+    bind,
+    start_in_thread,
+    url_of,
+    write_tls_files,
+)
 
 MAX_BODY = 64 * 1024
 #: How far a holder-signed request's signing time may be from the CA's clock.
@@ -65,8 +66,13 @@ RENEWAL_SIGNATURE_HEADER = "CSOS-Renewal-Signature"
 ERROR_HEADER = "CSOS-Error"
 PKCS7_CERTS = "application/pkcs7-mime; smime-type=certs-only"
 #: Reasons a holder may ask for; CA-side reasons (caCompromise, ...) are the CA's to use.
-HOLDER_REASONS = ("unspecified", "keyCompromise", "affiliationChanged", "superseded",
-                  "cessationOfOperation")
+HOLDER_REASONS = (
+    "unspecified",
+    "keyCompromise",
+    "affiliationChanged",
+    "superseded",
+    "cessationOfOperation",
+)
 
 
 class Refused(Exception):
@@ -86,8 +92,11 @@ def _refusal(exc: Refused) -> Response:
 
 def _certs_only(certs: list[x509.Certificate]) -> Response:
     der = pkcs7.serialize_certificates(certs, Encoding.DER)
-    return Response(base64.encodebytes(der), media_type=PKCS7_CERTS,
-                    headers={"Content-Transfer-Encoding": "base64"})
+    return Response(
+        base64.encodebytes(der),
+        media_type=PKCS7_CERTS,
+        headers={"Content-Transfer-Encoding": "base64"},
+    )
 
 
 async def _body(request: Request) -> bytes:
@@ -112,23 +121,29 @@ def _csr(body: bytes) -> x509.CertificateSigningRequest:
         valid = csr.is_signature_valid
         csr.public_key()
     except (ValueError, binascii.Error, UnsupportedAlgorithm) as exc:
-        raise Refused(400, "bad-request", "the request body is not a base64 PKCS#10 "
-                      "certificate request") from exc
+        raise Refused(
+            400, "bad-request", "the request body is not a base64 PKCS#10 certificate request"
+        ) from exc
     if not valid:
-        raise Refused(400, "bad-request", "the certificate request's signature does not "
-                      "verify: make a new request on the token")
+        raise Refused(
+            400,
+            "bad-request",
+            "the certificate request's signature does not verify: make a new request on the token",
+        )
     return csr
 
 
 def _spki_sha256(key: Any) -> str:
-    return hashlib.sha256(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)) \
-        .hexdigest()
+    return hashlib.sha256(
+        key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    ).hexdigest()
 
 
 def create_app(ca: TestCa, codes: CodeStore) -> FastAPI:
     """The CA's HTTP interface over one CA directory."""
-    app = FastAPI(title="CSOS sandbox CA (TEST ONLY)", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(
+        title="CSOS sandbox CA (TEST ONLY)", docs_url=None, redoc_url=None, openapi_url=None
+    )
     basic = HTTPBasic(auto_error=False)
     issuing, root = ca.issuing_certificate, ca.root_certificate
     keys = _ca_keys(ca.directory)
@@ -147,8 +162,7 @@ def create_app(ca: TestCa, codes: CodeStore) -> FastAPI:
 
     def _credentials(creds: HTTPBasicCredentials | None) -> HTTPBasicCredentials:
         if creds is None:
-            raise Refused(401, "codes-required", "give the reference number and "
-                          "authorisation code")
+            raise Refused(401, "codes-required", "give the reference number and authorisation code")
         return creds
 
     @app.get("/.well-known/est/cacerts")
@@ -158,19 +172,24 @@ def create_app(ca: TestCa, codes: CodeStore) -> FastAPI:
     @app.get("/.well-known/csos-ca")
     def discovery(request: Request) -> dict[str, object]:
         base = str(request.base_url).rstrip("/")
-        return {"name": issuing.subject.rfc4514_string(),
-                "crl_urls": [f"{base}/crl/issuing.crl", f"{base}/crl/root.crl"],
-                "ocsp_url": f"{base}/ocsp",
-                "revocation_request_url": f"{base}/revocation-request"}
+        return {
+            "name": issuing.subject.rfc4514_string(),
+            "crl_urls": [f"{base}/crl/issuing.crl", f"{base}/crl/root.crl"],
+            "ocsp_url": f"{base}/ocsp",
+            "revocation_request_url": f"{base}/revocation-request",
+        }
 
     @app.get("/enrolment/application")
     async def application(request: Request) -> Any:
         c = _credentials(await basic(request))
         app_data = codes.check(c.username, c.password)
-        return {"reference_number": app_data.reference_number, "name": app_data.name,
-                "dea_number": app_data.dea_number,
-                "schedules": sorted(s.value for s in app_data.schedules),
-                "codes_expire": app_data.expires.isoformat()}
+        return {
+            "reference_number": app_data.reference_number,
+            "name": app_data.name,
+            "dea_number": app_data.dea_number,
+            "schedules": sorted(s.value for s in app_data.schedules),
+            "codes_expire": app_data.expires.isoformat(),
+        }
 
     @app.post("/.well-known/est/simpleenroll")
     async def simpleenroll(request: Request) -> Response:
@@ -182,18 +201,27 @@ def create_app(ca: TestCa, codes: CodeStore) -> FastAPI:
             spki = _spki_sha256(key)
             if redemption.issued_spki_sha256 is not None:
                 if redemption.issued_spki_sha256 != spki or not redemption.previous_certificate:
-                    raise CodeRejected(CodeFailure.USED, "These enrolment codes were already "
-                                       "used for another key. Ask the CA for new codes.")
+                    raise CodeRejected(
+                        CodeFailure.USED,
+                        "These enrolment codes were already "
+                        "used for another key. Ask the CA for new codes.",
+                    )
                 # The same key again: the client lost our reply; send the same certificate.
-                return _certs_only([x509.load_der_x509_certificate(
-                    redemption.previous_certificate)])
+                return _certs_only(
+                    [x509.load_der_x509_certificate(redemption.previous_certificate)]
+                )
             if not isinstance(key, SubjectKey):
                 raise Refused(400, "bad-request", "the request's key type is not supported")
             a = redemption.application
-            subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-                                 x509.NameAttribute(NameOID.COMMON_NAME, a.name)])
+            subject = x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, a.name),
+                ]
+            )
             cert = ca.issue_for_public_key(
-                key, subject=subject, dea_number=a.dea_number, schedules=a.schedules)
+                key, subject=subject, dea_number=a.dea_number, schedules=a.schedules
+            )
             redemption.record(cert.serial_number, spki, cert.public_bytes(Encoding.DER))
         return _certs_only([cert])
 
@@ -203,8 +231,11 @@ def create_app(ca: TestCa, codes: CodeStore) -> FastAPI:
         csr = _csr(body)
         proof = request.headers.get(RENEWAL_SIGNATURE_HEADER)
         if not proof:
-            raise Refused(401, "renewal-signature-missing", "a renewal must be signed with the "
-                          "current certificate's key")
+            raise Refused(
+                401,
+                "renewal-signature-missing",
+                "a renewal must be signed with the current certificate's key",
+            )
         current = _holder(ca, _csr_der(body), proof)
         key = csr.public_key()
         if not isinstance(key, SubjectKey):
@@ -213,8 +244,8 @@ def create_app(ca: TestCa, codes: CodeStore) -> FastAPI:
             raise Refused(400, "same-key", "a renewal needs a new key pair")
         info = read_certificate(asn1_x509.Certificate.load(current.public_bytes(Encoding.DER)))
         cert = ca.issue_for_public_key(
-            key, subject=current.subject, dea_number=info.dea_number,
-            schedules=info.schedules)
+            key, subject=current.subject, dea_number=info.dea_number, schedules=info.schedules
+        )
         return _certs_only([cert])
 
     @app.post("/revocation-request")
@@ -224,19 +255,25 @@ def create_app(ca: TestCa, codes: CodeStore) -> FastAPI:
             document = base64.b64decode(payload["document"], validate=True)
             doc = load_document(document)
         except (ValueError, KeyError, TypeError, binascii.Error, MalformedDocument) as exc:
-            raise Refused(400, "bad-request", "the revocation request is not readable") \
-                from exc
+            raise Refused(400, "bad-request", "the revocation request is not readable") from exc
         holder = _holder(ca, document, str(payload.get("signature", "")))
-        if doc.get("schema") != "csos-revocation-request/1" or \
-                doc.get("serial_number") != str(holder.serial_number):
-            raise Refused(400, "bad-request", "the request must name the serial number of "
-                          "the certificate that signs it")
+        if doc.get("schema") != "csos-revocation-request/1" or doc.get("serial_number") != str(
+            holder.serial_number
+        ):
+            raise Refused(
+                400,
+                "bad-request",
+                "the request must name the serial number of the certificate that signs it",
+            )
         reason = str(doc.get("reason"))
         if reason not in HOLDER_REASONS:
             raise Refused(400, "bad-reason", f"reason must be one of {', '.join(HOLDER_REASONS)}")
         ca.revoke(holder.serial_number, reason=reason)
-        return {"serial_number": str(holder.serial_number), "reason": reason,
-                "revoked_at": datetime.now(UTC).replace(microsecond=0).isoformat()}
+        return {
+            "serial_number": str(holder.serial_number),
+            "reason": reason,
+            "revoked_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        }
 
     @app.get("/crl/issuing.crl")
     def crl() -> Response:
@@ -244,8 +281,7 @@ def create_app(ca: TestCa, codes: CodeStore) -> FastAPI:
 
     @app.get("/crl/root.crl")
     def root_crl() -> Response:
-        return Response(ca.root_crl().public_bytes(Encoding.DER),
-                        media_type="application/pkix-crl")
+        return Response(ca.root_crl().public_bytes(Encoding.DER), media_type="application/pkix-crl")
 
     def _ocsp(der: bytes) -> Response:
         return Response(_ocsp_response(der, ca, keys), media_type="application/ocsp-response")
@@ -270,26 +306,35 @@ def _holder(ca: TestCa, content: bytes, signature_b64: str) -> x509.Certificate:
     try:
         parsed = parse_signed_data(base64.b64decode(signature_b64, validate=True))
     except (binascii.Error, ValueError, MalformedSignature) as exc:
-        raise Refused(401, "signature-invalid", "the request's signature is not readable") \
-            from exc
+        raise Refused(401, "signature-invalid", "the request's signature is not readable") from exc
     if not (digest_matches(parsed, content) and signature_valid(parsed)):
         raise Refused(401, "signature-invalid", "the request's signature does not verify")
     signer = x509.load_der_x509_certificate(parsed.signer.dump())
     try:
         signer.verify_directly_issued_by(ca.issuing_certificate)
     except (ValueError, TypeError, InvalidSignature) as exc:
-        raise Refused(403, "not-our-certificate", "the request is signed with a certificate "
-                      "this CA did not issue") from exc
+        raise Refused(
+            403,
+            "not-our-certificate",
+            "the request is signed with a certificate this CA did not issue",
+        ) from exc
     now = datetime.now(UTC)
     if any(r.serial == signer.serial_number for r in ca.revocations):
         raise Refused(403, "certificate-revoked", "the signing certificate is revoked")
     if not signer.not_valid_before_utc <= now <= signer.not_valid_after_utc:
-        raise Refused(403, "certificate-expired", "the signing certificate is not valid now; "
-                      "enrol again with new one-time codes")
+        raise Refused(
+            403,
+            "certificate-expired",
+            "the signing certificate is not valid now; enrol again with new one-time codes",
+        )
     when = parsed.signing_time
     if when is None or abs(now - when) > FRESHNESS:
-        raise Refused(401, "stale-request", "the request's signing time is more than 10 "
-                      "minutes from the CA's clock: check this computer's clock")
+        raise Refused(
+            401,
+            "stale-request",
+            "the request's signing time is more than 10 "
+            "minutes from the CA's clock: check this computer's clock",
+        )
     return signer
 
 
@@ -306,14 +351,22 @@ def _ocsp_response(der: bytes, ca: TestCa, keys: dict[str, CaKey]) -> bytes:
                 return CertStatus(ocsp.OCSPCertStatus.GOOD)
             reason = None if r.reason == "unspecified" else REVOCATION_REASONS[r.reason]
             return CertStatus(ocsp.OCSPCertStatus.REVOKED, r.date, reason)
+
         return status
 
-    return build_response(der, [
-        OcspResponder(ca.issuing_certificate, keys["issuing"],
-                      status_from({i.serial for i in ca.issued})),
-        OcspResponder(ca.root_certificate, keys["root"],
-                      status_from({ca.issuing_certificate.serial_number})),
-    ])
+    return build_response(
+        der,
+        [
+            OcspResponder(
+                ca.issuing_certificate, keys["issuing"], status_from({i.serial for i in ca.issued})
+            ),
+            OcspResponder(
+                ca.root_certificate,
+                keys["root"],
+                status_from({ca.issuing_certificate.serial_number}),
+            ),
+        ],
+    )
 
 
 def _ca_keys(directory: Path) -> dict[str, CaKey]:
@@ -325,105 +378,16 @@ def _ca_keys(directory: Path) -> dict[str, CaKey]:
     return out
 
 
-def tls_credentials(ca: TestCa, hosts: tuple[str, ...] = ()) -> tuple[Path, Path]:
-    """A fresh TLS server certificate from the CA root for localhost and *hosts*."""
-    names: list[x509.GeneralName] = []
-    for h in dict.fromkeys(("localhost", "127.0.0.1", "::1", *hosts)):
-        try:
-            names.append(x509.IPAddress(ipaddress.ip_address(h)))
-        except ValueError:
-            names.append(x509.DNSName(h))
-    key = ec.generate_private_key(ec.SECP256R1())
-    root_key = _ca_keys(ca.directory)["root"]
-    now = datetime.now(UTC)
-    root = ca.root_certificate
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
-                                                    "CSOS sandbox CA server (TEST ONLY)")]))
-        .issuer_name(root.subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=90))
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-            root_key.public_key()), critical=False)
-        .sign(root_key, hashes.SHA256())
-    )
-    tls = ca.directory / "tls"
-    tls.mkdir(exist_ok=True)
-    cert_path, key_path = tls / "server-cert.pem", tls / "server-key.pem"
-    cert_path.write_bytes(cert.public_bytes(Encoding.PEM))
-    key_path.unlink(missing_ok=True)  # recreate: O_CREAT's mode applies only to a new file
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key.private_bytes(Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                   serialization.NoEncryption()))
-    return cert_path, key_path
-
-
-@dataclass
-class RunningServer:
-    """A uvicorn server on a background thread (tests, demo)."""
-
-    url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket; port 0 picks a free one."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise CsosError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another "
-                        "--port") from exc
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
-
-
-def uvicorn_server(app: FastAPI, cert: Path, key: Path, *, access_log: bool) -> uvicorn.Server:
-    config = uvicorn.Config(app, ssl_certfile=str(cert), ssl_keyfile=str(key),
-                            log_level="info" if access_log else "warning",
-                            access_log=access_log, lifespan="off")
-    return uvicorn.Server(config)
-
-
-def start_in_thread(app: FastAPI, cert: Path, key: Path, sock: socket.socket) -> RunningServer:
-    """Serve *app* over TLS on *sock* from a background thread; returns once it listens."""
-    server = uvicorn_server(app, cert, key, access_log=False)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise CsosError("the sandbox server did not start")
-        time.sleep(0.01)
-    return RunningServer(url_of(sock), server, thread)
-
-
-def prepare_ca(ca: TestCa, sock: socket.socket, host: str) -> tuple[FastAPI, Path, Path]:
+def prepare_ca(ca: TestCa, sock: socket.socket, host: str) -> tuple[FastAPI, TlsFiles]:
     """App and TLS files for serving *ca* on *sock*; new certificates name its CRL URL."""
-    cert, key = tls_credentials(ca, (host,))
+    tls = write_tls_files(ca, ca.directory / "tls", (host,))
     ca.crl_url = f"{url_of(sock)}/crl/issuing.crl"
     ca.ocsp_url = f"{url_of(sock)}/ocsp"
-    return create_app(ca, CodeStore(ca.directory)), cert, key
+    return create_app(ca, CodeStore(ca.directory)), tls
 
 
 def start_ca(ca: TestCa, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve the CA from a background thread (tests, demo)."""
     sock = bind(host, port)
-    return start_in_thread(*prepare_ca(ca, sock, host), sock)
+    app, tls = prepare_ca(ca, sock, host)
+    return start_in_thread(app, tls, sock)

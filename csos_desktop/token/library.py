@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pkcs11
-from pkcs11._pkcs11 import lib as Pkcs11Lib
 from pkcs11 import exceptions as p11
+from pkcs11._pkcs11 import lib as Pkcs11Lib
 
 from csos_desktop.token.errors import (
     KeyNotFound,

@@ -12,8 +12,9 @@ import pytest
 from csos_desktop.domain.schedule import Schedule, parse_schedule_list
 from csos_desktop.enroll.est_client import EstClient, OneTimeCodes
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.sandbox.ca_server import RunningServer, start_ca
+from csos_desktop.sandbox.ca_server import start_ca
 from csos_desktop.sandbox.codes import CodeStore
+from csos_desktop.sandbox.https import RunningServer
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
 from csos_desktop.token.keys import KeyAlgorithm
 from csos_desktop.token.session import TokenSession

@@ -20,7 +20,7 @@ from csos_desktop.enroll.flow import enrol
 from csos_desktop.enroll.records import Records
 from csos_desktop.enroll.token_keys import PENDING_PREFIX, delete_key_pair, pending_keys
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.sandbox.ca_server import RunningServer, bind, start_in_thread, tls_credentials
+from csos_desktop.sandbox.https import RunningServer, bind, start_in_thread, write_tls_files
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.keys import KeyAlgorithm
 from csos_desktop.token.session import TokenSession
@@ -40,8 +40,8 @@ class HostileCa:
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileCa]:
     ca = TestCa.init(tmp_path_factory.mktemp("hostile") / "ca")
     app, state = hostile_app(ca)
-    cert, key = tls_credentials(ca)
-    server = start_in_thread(app, cert, key, bind("127.0.0.1", 0))
+    tls = write_tls_files(ca, ca.directory / "tls")
+    server = start_in_thread(app, tls, bind("127.0.0.1", 0))
     yield HostileCa(ca, server, state)
     server.stop()
 
