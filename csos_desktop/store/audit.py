@@ -40,6 +40,24 @@ class AuditEvent(StrEnum):
     SOM_WARNING_ACKNOWLEDGED = "som.warning-acknowledged"
     CERTIFICATE_INSTALLED = "certificate.installed"
     SETTINGS_CHANGED = "settings.changed"
+    RECEIPT_SENT = "receipt.sent"
+    SYNC_REFUSED = "sync.refused"
+    # EPCS (21 CFR 1311.150 / 1311.215); details name the user acting ("by").
+    RX_USER_ADDED = "rx.user-added"
+    RX_USER_DEACTIVATED = "rx.user-deactivated"
+    RX_GRANT_PROPOSED = "rx.grant-proposed"
+    RX_GRANT_APPROVED = "rx.grant-approved"
+    RX_GRANT_REVOKED = "rx.grant-revoked"
+    RX_ACCESS_DENIED = "rx.access-denied"
+    RX_DRAFT_ADDED = "rx.draft-added"
+    RX_DRAFT_CHANGED = "rx.draft-changed"
+    RX_DRAFT_VOIDED = "rx.draft-voided"
+    RX_SIGN_ATTEMPT = "rx.sign-attempt"
+    RX_SIGNED = "rx.signed"
+    RX_SIGN_FAILED = "rx.sign-failed"
+    RX_AUTH_FAILED = "rx.auth-failed"
+    RX_COPY_PRINTED = "rx.copy-printed"
+    RX_TRANSMISSION_FAILED = "rx.transmission-failed"
 
 
 @dataclass(frozen=True)

@@ -56,13 +56,15 @@ class SignerInfo:
     certificate_der: bytes
 
 
-def create_draft(store: Store, order: Order, *, now: datetime, number_auto: bool,
-                 source: str) -> OrderRecord:
+def create_draft(
+    store: Store, order: Order, *, now: datetime, number_auto: bool, source: str
+) -> OrderRecord:
     return create_drafts(store, [(order, number_auto)], now=now, source=source)[0]
 
 
-def create_drafts(store: Store, drafts: Sequence[tuple[Order, bool]], *, now: datetime,
-                  source: str) -> list[OrderRecord]:
+def create_drafts(
+    store: Store, drafts: Sequence[tuple[Order, bool]], *, now: datetime, source: str
+) -> list[OrderRecord]:
     """Several drafts in one transaction: an import is all or nothing.
 
     Each pair is (order, number_auto); a True flag gives the order the purchaser's next
@@ -75,16 +77,29 @@ def create_drafts(store: Store, drafts: Sequence[tuple[Order, bool]], *, now: da
                 number = store.orders.next_number(order.purchaser.dea_number.value, now.year)
                 order = replace(order, order_number=number)
             store.orders.insert(order, now=now, number_auto=number_auto)
-            store.audit.append(AuditEvent.ORDER_IMPORTED, at=now, order_id=order.order_id,
-                               details={"order_number": order.order_number, "source": source,
-                                        "lines": len(order.lines),
-                                        "supplier_dea": order.supplier.dea_number.value})
+            store.audit.append(
+                AuditEvent.ORDER_IMPORTED,
+                at=now,
+                order_id=order.order_id,
+                details={
+                    "order_number": order.order_number,
+                    "source": source,
+                    "lines": len(order.lines),
+                    "supplier_dea": order.supplier.dea_number.value,
+                },
+            )
             out.append(store.orders.get(order.order_id))
     return out
 
 
-def sign_draft(store: Store, order_id: str, sign: Callable[[Order], SignedDocument],
-               signer: SignerInfo, *, now: datetime) -> OrderRecord:
+def sign_draft(
+    store: Store,
+    order_id: str,
+    sign: Callable[[Order], SignedDocument],
+    signer: SignerInfo,
+    *,
+    now: datetime,
+) -> OrderRecord:
     """Draft → signed: signed bytes, audit entry and the submit message in one transaction."""
     with store.transaction():
         rec = store.orders.get(order_id)
@@ -94,21 +109,32 @@ def sign_draft(store: Store, order_id: str, sign: Callable[[Order], SignedDocume
         if rec.number_auto and order.order_number[:2] != f"{now.year % 100:02d}":
             # 1305.21(b)(1): the number carries the year signed; a generated number is redone.
             renumbered_from = order.order_number
-            order = replace(order, order_number=store.orders.next_number(rec.purchaser_dea,
-                                                                         now.year))
+            order = replace(
+                order, order_number=store.orders.next_number(rec.purchaser_dea, now.year)
+            )
         signed = sign(order)
         store.orders.mark_signed(signed.order, now)
-        blob = store.signed.insert(order_id, signed.document, signed.signature, signed_at=now,
-                                   signer_subject=signer.subject, signer_dea=signer.dea_number,
-                                   certificate_der=signer.certificate_der)
+        blob = store.signed.insert(
+            order_id,
+            signed.document,
+            signed.signature,
+            signed_at=now,
+            signer_subject=signer.subject,
+            signer_dea=signer.dea_number,
+            certificate_der=signer.certificate_der,
+        )
         store.outbox.add(OutboxKind.SUBMIT_ORDER, order_id, now)
         details: dict[str, object] = {
             "order_number": signed.order.order_number,
-            "date_signed": None if signed.order.date_signed is None
+            "date_signed": None
+            if signed.order.date_signed is None
             else signed.order.date_signed.isoformat(),
-            "document_sha256": blob.document_sha256, "signature_sha256": blob.signature_sha256,
-            "signer_subject": signer.subject, "signer_dea": signer.dea_number,
-            "certificate_sha256": blob.certificate_sha256}
+            "document_sha256": blob.document_sha256,
+            "signature_sha256": blob.signature_sha256,
+            "signer_subject": signer.subject,
+            "signer_dea": signer.dea_number,
+            "certificate_sha256": blob.certificate_sha256,
+        }
         if renumbered_from is not None:
             details["renumbered_from"] = renumbered_from
         store.audit.append(AuditEvent.ORDER_SIGNED, at=now, order_id=order_id, details=details)
@@ -122,9 +148,17 @@ def void(store: Store, order_id: str, reason: str, *, now: datetime) -> OrderRec
         check_transition(rec.label, rec.state, S.VOID)
         store.orders.set_state(order_id, rec.state, S.VOID, now)
         withdrawn = store.outbox.withdraw(order_id, now)
-        store.audit.append(AuditEvent.ORDER_VOIDED, at=now, order_id=order_id, details={
-            "order_number": rec.order_number, "reason": reason,
-            "previous_state": rec.state.value, "messages_withdrawn": withdrawn})
+        store.audit.append(
+            AuditEvent.ORDER_VOIDED,
+            at=now,
+            order_id=order_id,
+            details={
+                "order_number": rec.order_number,
+                "reason": reason,
+                "previous_state": rec.state.value,
+                "messages_withdrawn": withdrawn,
+            },
+        )
         return store.orders.get(order_id)
 
 
@@ -135,12 +169,45 @@ def mark_submitted(store: Store, order_id: str, outbox_id: int, *, now: datetime
         check_transition(rec.label, rec.state, S.SUBMITTED)
         store.orders.set_state(order_id, rec.state, S.SUBMITTED, now)
         store.outbox.mark_sent(outbox_id, now)
-        store.audit.append(AuditEvent.ORDER_SUBMITTED, at=now, order_id=order_id,
-                           details={"order_number": rec.order_number, "outbox_id": outbox_id})
+        store.audit.append(
+            AuditEvent.ORDER_SUBMITTED,
+            at=now,
+            order_id=order_id,
+            details={"order_number": rec.order_number, "outbox_id": outbox_id},
+        )
 
 
-def record_status(store: Store, order_id: str, new: OrderState, *, now: datetime,
-                  note: str = "") -> OrderRecord:
+def mark_receipt_sent(store: Store, outbox_id: int, receipt_id: str, *, now: datetime) -> None:
+    """The distributor took the signed receipt (called by the sync worker)."""
+    with store.transaction():
+        receipt = store.receipts.get(receipt_id).receipt
+        store.outbox.mark_sent(outbox_id, now)
+        store.audit.append(
+            AuditEvent.RECEIPT_SENT,
+            at=now,
+            order_id=receipt.order_id,
+            details={"receipt_id": receipt_id, "outbox_id": outbox_id},
+        )
+
+
+def record_refusal(
+    store: Store, outbox_id: int, record_id: str, *, problem: str, now: datetime
+) -> None:
+    """The distributor refused a message for good: stop sending it and keep why."""
+    with store.transaction():
+        store.outbox.mark_failed(outbox_id, problem)
+        store.outbox.withdraw(record_id, now)
+        store.audit.append(
+            AuditEvent.SYNC_REFUSED,
+            at=now,
+            order_id=None,
+            details={"record_id": record_id, "outbox_id": outbox_id, "problem": problem},
+        )
+
+
+def record_status(
+    store: Store, order_id: str, new: OrderState, *, now: datetime, note: str = ""
+) -> OrderRecord:
     """A status the distributor reported (accepted, intercepted, shipped, cancelled)."""
     if new not in STATUS_UPDATES:
         raise ValueError(f"{new.value} is not a distributor status update")
@@ -148,23 +215,37 @@ def record_status(store: Store, order_id: str, new: OrderState, *, now: datetime
         rec = store.orders.get(order_id)
         check_transition(rec.label, rec.state, new)
         store.orders.set_state(order_id, rec.state, new, now)
-        store.audit.append(AuditEvent.ORDER_STATUS, at=now, order_id=order_id, details={
-            "order_number": rec.order_number, "from": rec.state.value, "to": new.value,
-            "note": note})
+        store.audit.append(
+            AuditEvent.ORDER_STATUS,
+            at=now,
+            order_id=order_id,
+            details={
+                "order_number": rec.order_number,
+                "from": rec.state.value,
+                "to": new.value,
+                "note": note,
+            },
+        )
         return store.orders.get(order_id)
 
 
-def record_rejection(store: Store, order_id: str, *, reason: str, statement: bytes,
-                     media_type: str, now: datetime) -> OrderRecord:
+def record_rejection(
+    store: Store, order_id: str, *, reason: str, statement: bytes, media_type: str, now: datetime
+) -> OrderRecord:
     """The distributor did not accept the order: keep its statement, linked (1305.25)."""
     with store.transaction():
         rec = store.orders.get(order_id)
         check_transition(rec.label, rec.state, S.REJECTED)
         store.orders.set_state(order_id, rec.state, S.REJECTED, now)
-        sid = store.statements.insert(order_id, StatementKind.NON_ACCEPTANCE, reason,
-                                      statement, media_type, now)
-        store.audit.append(AuditEvent.ORDER_REJECTED, at=now, order_id=order_id, details={
-            "order_number": rec.order_number, "reason": reason, "statement_id": sid})
+        sid = store.statements.insert(
+            order_id, StatementKind.NON_ACCEPTANCE, reason, statement, media_type, now
+        )
+        store.audit.append(
+            AuditEvent.ORDER_REJECTED,
+            at=now,
+            order_id=order_id,
+            details={"order_number": rec.order_number, "reason": reason, "statement_id": sid},
+        )
         return store.orders.get(order_id)
 
 
@@ -179,15 +260,29 @@ def reissue(store: Store, order_id: str, *, now: datetime, new_id: str) -> Order
         created = now.astimezone(UTC).replace(microsecond=0)
         new = Order(new_id, number, created, old.purchaser, old.supplier, old.lines)
         store.orders.insert(new, now=now, number_auto=True, reissue_of=order_id)
-        store.audit.append(AuditEvent.ORDER_REISSUED, at=now, order_id=new_id, details={
-            "order_number": number, "reissue_of": order_id,
-            "original_order_number": rec.order_number, "original_state": rec.state.value})
+        store.audit.append(
+            AuditEvent.ORDER_REISSUED,
+            at=now,
+            order_id=new_id,
+            details={
+                "order_number": number,
+                "reissue_of": order_id,
+                "original_order_number": rec.order_number,
+                "original_state": rec.state.value,
+            },
+        )
         return store.orders.get(new_id)
 
 
-def record_receipt(store: Store, order_id: str, lines: Sequence[ReceiptLine],
-                   sign: Callable[[bytes], bytes], *, now: datetime,
-                   receipt_id: str) -> tuple[Receipt, OrderRecord]:
+def record_receipt(
+    store: Store,
+    order_id: str,
+    lines: Sequence[ReceiptLine],
+    sign: Callable[[bytes], bytes],
+    *,
+    now: datetime,
+    receipt_id: str,
+) -> tuple[Receipt, OrderRecord]:
     """Check, sign and keep an electronic receipt (1305.22(g)); queue it for the distributor."""
     with store.transaction():
         rec = store.orders.get(order_id)
@@ -196,8 +291,9 @@ def record_receipt(store: Store, order_id: str, lines: Sequence[ReceiptLine],
         blob = store.signed.get(order_id)
         order = Order.from_document(load_document(blob.document))
         earlier = [r.receipt for r in store.receipts.for_order(order_id)]
-        receipt = build_receipt(order, blob.signature_sha256, lines, earlier=earlier, now=now,
-                                receipt_id=receipt_id)
+        receipt = build_receipt(
+            order, blob.signature_sha256, lines, earlier=earlier, now=now, receipt_id=receipt_id
+        )
         new = S.RECEIVED if fully_received(order, [*earlier, receipt]) else S.RECEIVED_PARTIAL
         check_transition(rec.label, rec.state, new)
         document = receipt.canonical_bytes()
@@ -205,15 +301,28 @@ def record_receipt(store: Store, order_id: str, lines: Sequence[ReceiptLine],
         store.orders.set_state(order_id, rec.state, new, now)
         store.receipts.insert(receipt, document, signature)
         store.outbox.add(OutboxKind.SUBMIT_RECEIPT, receipt_id, now)
-        store.audit.append(AuditEvent.RECEIPT_RECORDED, at=now, order_id=order_id, details={
-            "receipt_id": receipt_id, "order_number": rec.order_number, "state": new.value,
-            "lines": [ln.to_document() for ln in receipt.lines]})
+        store.audit.append(
+            AuditEvent.RECEIPT_RECORDED,
+            at=now,
+            order_id=order_id,
+            details={
+                "receipt_id": receipt_id,
+                "order_number": rec.order_number,
+                "state": new.value,
+                "lines": [ln.to_document() for ln in receipt.lines],
+            },
+        )
         return receipt, store.orders.get(order_id)
 
 
-def record_event(store: Store, event: AuditEvent, *, now: datetime,
-                 order_id: str | None = None,
-                 details: Mapping[str, object] | None = None) -> None:
+def record_event(
+    store: Store,
+    event: AuditEvent,
+    *,
+    now: datetime,
+    order_id: str | None = None,
+    details: Mapping[str, object] | None = None,
+) -> None:
     """An auditable event that changes no order (export, warning acknowledged, ...)."""
     with store.transaction():
         store.audit.append(event, at=now, order_id=order_id, details=details)

@@ -31,23 +31,48 @@ class ReceiptRepository:
         self._conn.execute(
             "INSERT INTO receipts (receipt_id, order_id, received_at, document, signature, "
             "document_sha256, signature_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (receipt.receipt_id, receipt.order_id, format_timestamp(receipt.received_at),
-             bytes(document), bytes(signature), hashlib.sha256(document).hexdigest(),
-             hashlib.sha256(signature).hexdigest()))
+            (
+                receipt.receipt_id,
+                receipt.order_id,
+                format_timestamp(receipt.received_at),
+                bytes(document),
+                bytes(signature),
+                hashlib.sha256(document).hexdigest(),
+                hashlib.sha256(signature).hexdigest(),
+            ),
+        )
         self._conn.executemany(
             "INSERT INTO receipt_lines (receipt_id, line_no, quantity_received, date_received)"
             " VALUES (?, ?, ?, ?)",
-            [(receipt.receipt_id, ln.line_no, ln.quantity_received, ln.date_received.isoformat())
-             for ln in receipt.lines])
+            [
+                (receipt.receipt_id, ln.line_no, ln.quantity_received, ln.date_received.isoformat())
+                for ln in receipt.lines
+            ],
+        )
+
+    def get(self, receipt_id: str) -> StoredReceipt:
+        """One receipt by id, read back from its signed bytes."""
+        row = self._conn.execute(
+            "SELECT document, signature FROM receipts WHERE receipt_id = ?", (receipt_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(receipt_id)
+        document = bytes(row[0])
+        return StoredReceipt(
+            Receipt.from_document(load_document(document)), document, bytes(row[1])
+        )
 
     def for_order(self, order_id: str) -> list[StoredReceipt]:
         """Every receipt of the order, oldest first, read back from the signed bytes."""
         rows = self._conn.execute(
             "SELECT document, signature FROM receipts WHERE order_id = ? "
-            "ORDER BY received_at, rowid", (order_id,)).fetchall()
+            "ORDER BY received_at, rowid",
+            (order_id,),
+        ).fetchall()
         out = []
         for doc, sig in rows:
             document = bytes(doc)
-            out.append(StoredReceipt(Receipt.from_document(load_document(document)),
-                                     document, bytes(sig)))
+            out.append(
+                StoredReceipt(Receipt.from_document(load_document(document)), document, bytes(sig))
+            )
         return out

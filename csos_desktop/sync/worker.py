@@ -1,0 +1,169 @@
+"""Sending signed orders and receipts, and pulling what the distributor did with them.
+
+One pass: drain the outbox oldest first, then read the change feed from the
+saved cursor. Every send carries its idempotency key, so a pass cut short
+anywhere (network down, program killed) is simply run again: the distributor
+applies each message once and the client re-applies each status harmlessly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from csos_desktop.domain.order_state import OrderState, allowed_from
+from csos_desktop.fileio import write_atomically
+from csos_desktop.store import Store, lifecycle
+from csos_desktop.store.orders import OrderNotFound
+from csos_desktop.store.outbox import OutboxKind, OutboxMessage
+from csos_desktop.sync.client import DistributorClient, OrderRecord
+from csos_desktop.sync.errors import DistributorRefused, DistributorUnavailable
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class SyncReport:
+    """What one pass did; ``stopped`` says why it ended early (the rest stays queued)."""
+
+    sent: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    updated: list[tuple[str, str]] = field(default_factory=list)
+    stopped: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "sent": self.sent,
+            "refused": self.refused,
+            "updated": [{"order_id": o, "status": s} for o, s in self.updated],
+            "stopped": self.stopped,
+        }
+
+
+class CursorFile:
+    """The change-feed position per distributor, written atomically after each page."""
+
+    def __init__(self, path: Path, url: str) -> None:
+        self.path, self.url = path, url
+
+    def load(self) -> str:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return str(data.get(self.url, "0"))
+        except (OSError, ValueError, AttributeError):
+            return "0"  # re-reading the feed from the start is safe: statuses apply idempotently
+
+    def save(self, cursor: str) -> None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        data[self.url] = cursor
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.path, json.dumps(data, indent=2).encode())
+
+
+class SyncWorker:
+    """Moves the outbox to the distributor and the distributor's statuses into the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: DistributorClient,
+        cursor: CursorFile,
+        *,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store, self._client, self._cursor, self._clock = store, client, cursor, clock
+
+    def run_once(self) -> SyncReport:
+        report = SyncReport()
+        try:
+            self._drain(report)
+            self._pull(report)
+        except DistributorUnavailable as exc:
+            report.stopped = exc.message
+        return report
+
+    # -- sending -----------------------------------------------------------------------
+    def _drain(self, report: SyncReport) -> None:
+        while batch := self._store.outbox.pending(limit=100):
+            for msg in batch:
+                try:
+                    self._send(msg, report)
+                except DistributorRefused as exc:
+                    lifecycle.record_refusal(
+                        self._store,
+                        msg.outbox_id,
+                        msg.record_id,
+                        problem=exc.message,
+                        now=self._clock(),
+                    )
+                    report.refused.append(msg.record_id)
+
+    def _send(self, msg: OutboxMessage, report: SyncReport) -> None:
+        if msg.kind is OutboxKind.SUBMIT_ORDER:
+            blob = self._store.signed.get(msg.record_id)
+            record = self._client.submit_order(msg.record_id, blob.document, blob.signature)
+            lifecycle.mark_submitted(self._store, msg.record_id, msg.outbox_id, now=self._clock())
+            self._apply(record.order_id, record.status, report, record)
+        elif msg.kind is OutboxKind.SUBMIT_RECEIPT:
+            stored = self._store.receipts.get(msg.record_id)
+            self._client.submit_receipt(msg.record_id, stored.document, stored.signature)
+            lifecycle.mark_receipt_sent(
+                self._store, msg.outbox_id, msg.record_id, now=self._clock()
+            )
+        else:
+            # This API has no cancel endpoint yet: keep the message and say so every pass.
+            with self._store.transaction():
+                self._store.outbox.mark_failed(msg.outbox_id, "the distributor API cannot cancel")
+            return
+        report.sent.append(msg.record_id)
+
+    # -- receiving ---------------------------------------------------------------------
+    def _pull(self, report: SyncReport) -> None:
+        cursor = self._cursor.load()
+        while True:
+            page = self._client.changes(cursor)
+            for change in page.changes:
+                self._apply(change.order_id, change.status, report)
+            cursor = page.next_cursor
+            self._cursor.save(cursor)
+            if not page.has_more:
+                return
+
+    def _apply(
+        self, order_id: str, status: str, report: SyncReport, record: OrderRecord | None = None
+    ) -> None:
+        """Move the order to *status* if that is a step forward from where it is."""
+        try:
+            current = self._store.orders.get(order_id).state
+        except OrderNotFound:
+            return  # an order placed from another system: not ours to track
+        try:
+            new = OrderState(status)
+        except ValueError:
+            return
+        if new is current or new not in allowed_from(current):
+            return  # already applied, or the feed is behind what we know
+        now = self._clock()
+        if new is OrderState.REJECTED:
+            record = record or self._client.order(order_id)
+            codes = ", ".join(r.code for r in record.reasons) or "not accepted"
+            statement = (record.statement or codes).encode("utf-8")
+            lifecycle.record_rejection(
+                self._store,
+                order_id,
+                reason=codes,
+                statement=statement,
+                media_type="text/plain",
+                now=now,
+            )
+        elif new in lifecycle.STATUS_UPDATES:
+            lifecycle.record_status(self._store, order_id, new, now=now, note="distributor")
+        else:
+            return
+        report.updated.append((order_id, new.value))

@@ -1,0 +1,169 @@
+"""The client's sync: outbox to the distributor, statuses back, nothing lost or sent twice."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from csos_desktop.domain.order_state import OrderState
+from csos_desktop.domain.receipt import ReceiptLine
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.sandbox.distributor import db as ddb
+from csos_desktop.services import orders as svc
+from csos_desktop.store import Store, open_store
+from csos_desktop.store.audit import AuditEvent
+from csos_desktop.sync.client import DistributorClient, RetryPolicy
+from csos_desktop.sync.worker import CursorFile, SyncWorker
+from tests.integration.distributor.conftest import Sandbox, StartSandbox
+from tests.unit.store.helpers import (
+    Clock,
+    SoftwareDocumentSigner,
+    SoftwareOrderSigner,
+    order_input,
+    software_identity,
+)
+
+
+def signed_orders(store: Store, ca: TestCa, n: int) -> tuple[list[str], SoftwareOrderSigner]:
+    identity, cms = software_identity(ca)
+    signer = SoftwareOrderSigner(identity, cms, Clock())
+    ids = [r.order_id for r in svc.import_orders(store, [order_input()] * n, source="test")]
+    result = svc.sign_orders(store, ids, signer)
+    assert len(result.signed) == n
+    return ids, signer
+
+
+def worker(store: Store, client: DistributorClient, tmp_path: Path) -> SyncWorker:
+    return SyncWorker(store, client, CursorFile(tmp_path / "cursor.json", "sandbox"))
+
+
+def server_orders(sandbox: Sandbox) -> int:
+    with sandbox.running.distributor.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(ddb.orders)).scalar_one())
+
+
+def test_orders_go_out_ship_and_their_receipts_follow(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    sandbox = start_sandbox()
+    with open_store(tmp_path / "csos.db") as store, sandbox.client() as client:
+        ids, signer = signed_orders(store, test_ca, 3)
+        w = worker(store, client, tmp_path)
+        first = w.run_once()
+        assert sorted(first.sent) == sorted(ids) and first.stopped is None
+        assert {store.orders.get(i).state for i in ids} == {OrderState.ACCEPTED}
+        sandbox.running.distributor.fulfil()
+        w.run_once()
+        assert {store.orders.get(i).state for i in ids} == {OrderState.SHIPPED}
+        identity, cms = signer.identity, signer._cms
+        receipt_signer = SoftwareDocumentSigner(identity, cms, Clock())
+        svc.record_receipt(
+            store, ids[0], [ReceiptLine(1, 2, datetime.now(UTC).date())], receipt_signer
+        )
+        third = w.run_once()
+        assert len(third.sent) == 1
+        assert [e for e in store.audit.entries() if e.event == AuditEvent.RECEIPT_SENT]
+        assert client.order(ids[0]).receipts  # the distributor holds it, linked
+        assert store.outbox.pending() == []
+
+
+def test_a_refused_order_is_rejected_with_its_statement_kept(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    sandbox = start_sandbox()
+    with open_store(tmp_path / "csos.db") as store, sandbox.client() as client:
+        [oid], signer = signed_orders(store, test_ca, 1)
+        serial = signer.identity.info.serial_number
+        test_ca.revoke(
+            serial, reason="keyCompromise", when=datetime.now(UTC) - timedelta(seconds=5)
+        )
+        worker(store, client, tmp_path).run_once()
+        assert store.orders.get(oid).state is OrderState.REJECTED
+        [statement] = store.statements.for_order(oid)
+        assert "certificate-revoked" in statement.reason
+
+
+def test_distributor_down_keeps_everything_queued(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    sandbox = start_sandbox()
+    with open_store(tmp_path / "csos.db") as store:
+        ids, _ = signed_orders(store, test_ca, 2)
+        dead = DistributorClient(
+            "https://127.0.0.1:9",
+            "t",
+            ca_bundle=sandbox.running.tls.ca_bundle,
+            retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02),
+        )
+        with dead:
+            report = worker(store, dead, tmp_path).run_once()
+        assert report.stopped and report.sent == []
+        assert len(store.outbox.pending()) == 2
+        assert {store.orders.get(i).state for i in ids} == {OrderState.SIGNED}
+        with sandbox.client() as client:
+            assert len(worker(store, client, tmp_path).run_once().sent) == 2
+
+
+def test_an_order_the_server_took_before_a_crash_is_not_sent_twice(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    sandbox = start_sandbox()
+    with open_store(tmp_path / "csos.db") as store, sandbox.client() as client:
+        [oid], _ = signed_orders(store, test_ca, 1)
+        blob = store.signed.get(oid)
+        client.submit_order(oid, blob.document, blob.signature)  # then the client "died"
+        worker(store, client, tmp_path).run_once()
+        assert store.orders.get(oid).state is OrderState.ACCEPTED
+    assert server_orders(sandbox) == 1
+
+
+@pytest.mark.parametrize("kills", [20])
+def test_sigkill_during_a_200_order_sync_loses_and_duplicates_nothing(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa, kills: int
+) -> None:
+    sandbox = start_sandbox()
+    home = tmp_path / "home"
+    env = dict(os.environ, CSOS_HOME=str(home))
+    with open_store(home / "data" / "csos.db") as store:
+        ids, _ = signed_orders(store, test_ca, 200)
+    csos = [sys.executable, "-m", "csos_desktop"]
+    subprocess.run(
+        [*csos, "sync", "login", "--url", sandbox.url, "--token-stdin"],
+        env=env,
+        input=sandbox.token + "\n",
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    run = [
+        *csos,
+        "sync",
+        "--once",
+        "--url",
+        sandbox.url,
+        "--ca-bundle",
+        str(sandbox.running.tls.ca_bundle),
+    ]
+    rng = random.Random(7)
+    for _ in range(kills):
+        child = subprocess.Popen(run, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.6, 1.6))  # start-up takes ~0.6 s; kill mid-pass
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    done = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert server_orders(sandbox) == 200
+    with open_store(home / "data" / "csos.db") as store, sandbox.client() as client:
+        assert store.outbox.pending() == []
+        assert store.integrity_errors() == [] and store.audit.verify().intact
+        for oid in ids:
+            assert store.orders.get(oid).state.value == client.order(oid).status
