@@ -9,29 +9,33 @@ from pathlib import Path
 import click
 from asn1crypto import x509 as asn1_x509
 
+from csos_desktop.cli import rx_admin, rx_queue
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.files import read_json_object, write_signed_pair
+from csos_desktop.cli.rx_queue import CeremonyTerminal
 from csos_desktop.cli.signing import signing_context, token_options
-from csos_desktop.cli.terminal import TerminalInteraction
-from csos_desktop.domain.attestation import CITATION
 from csos_desktop.domain.prescription import parse_prescription_input
 from csos_desktop.errors import InputError
 from csos_desktop.pki.chain import load_crls
 from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.services.identity import load_certificates
-from csos_desktop.services.rx_signing import SigningList, sign_ready
-
-
-class CeremonyTerminal(TerminalInteraction):
-    """Shows the review and the attestation, then asks the PIN (the second factor)."""
-
-    def show_attestation(self, review: str) -> None:
-        click.echo("\n" + review + f"\n({CITATION})\n", err=True)
+from csos_desktop.services.rx_signing import SigningList
+from csos_desktop.services.rx_store import sign_files
+from csos_desktop.store import open_store
 
 
 @click.group()
 def rx() -> None:
-    """E-prescriptions for controlled substances: sign (prescriber), verify (pharmacy)."""
+    """E-prescriptions for controlled substances: sign (prescriber), verify (pharmacy).
+
+    With the store: users and permissions (user, grant), drafts and the signing queue
+    (draft, queue, sign-queued), printed copies (print) and the audit report.
+    """
+
+
+for _command in (rx_admin.user, rx_admin.grant, rx_admin.audit_report, rx_queue.draft,
+                 rx_queue.queue, rx_queue.sign_queued_cmd, rx_queue.print_copy):
+    rx.add_command(_command)
 
 
 @rx.command("sign")
@@ -64,13 +68,15 @@ def sign(
     signing_list = SigningList(prescriptions)
     for rx_item in prescriptions:
         signing_list.mark_ready(rx_item.rx_id)
-    with signing_context(module, label, cert_id, chain_file) as ctx:
-        signed = sign_ready(
+    with open_store() as store, signing_context(module, label, cert_id, chain_file) as ctx:
+        signed = sign_files(
+            store,
             signing_list,
             ctx.session,
             ctx.identity,
             ctx.chain,
             CeremonyTerminal(pin_from_stdin=pin_stdin),
+            os_login=rx_admin.os_login(),
         )
     for s in signed:
         doc, sig = write_signed_pair(out_dir, s.prescription.rx_id, s.document, s.signature)

@@ -14,12 +14,19 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.attestation import RX_SIGNING_ATTESTATION
 from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.domain.prescription import Prescription
+from csos_desktop.enroll.est_client import CaEndpoints
+from csos_desktop.enroll.status import RevocationState, RevocationStatus, check_revocation
 from csos_desktop.errors import CsosError, InputError
+from csos_desktop.pki.chain import ChainStatus, validate_chain
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.pki.cms_parse import parse_signed_data, signature_valid
 from csos_desktop.services.identity import SigningIdentity
@@ -132,3 +139,59 @@ def sign_ready(
             )
         signed.append(SignedPrescription(rx, document, signature))
     return signed
+
+
+# -- is the practitioner's certificate still good? ----------------------------------------
+
+#: How the signing side learns the revocation status of the certificate on the token.
+RevocationCheck = Callable[[SigningIdentity, Sequence[bytes], datetime], RevocationStatus]
+
+#: Revoked or untrusted refuses signing; unknown signs, is warned about and audited, as for
+#: the holder's own certificate elsewhere (the pharmacy checks revocation again).
+REFUSED_STATES = frozenset({RevocationState.REVOKED, RevocationState.UNTRUSTED})
+
+
+def crl_revocation(trust_roots: Sequence[bytes],
+                   crls: Sequence[asn1_crl.CertificateList]) -> RevocationCheck:
+    """Offline check against CRL files the user gives (no network)."""
+    roots = [asn1_x509.Certificate.load(d) for d in trust_roots]
+
+    def check(identity: SigningIdentity, chain: Sequence[bytes],
+              now: datetime) -> RevocationStatus:
+        result = validate_chain(
+            asn1_x509.Certificate.load(identity.certificate_der), trust_roots=roots,
+            intermediates=[asn1_x509.Certificate.load(d) for d in chain], crls=crls,
+            moment=now)
+        state = {ChainStatus.VALID: RevocationState.GOOD,
+                 ChainStatus.REVOKED: RevocationState.REVOKED,
+                 ChainStatus.UNTRUSTED: RevocationState.UNTRUSTED,
+                 ChainStatus.REVOCATION_UNKNOWN: RevocationState.UNKNOWN,
+                 }.get(result.status, RevocationState.NOT_CHECKED)
+        if state is RevocationState.GOOD and not result.revocation_checked:
+            state = RevocationState.UNKNOWN
+        return RevocationStatus(state, result.message if state is not RevocationState.GOOD
+                                else "not revoked", result.revocation_reason,
+                                result.revocation_date, ("crl",))
+
+    return check
+
+
+def online_revocation(endpoints: CaEndpoints | None, ca_bundle: Path | None,
+                      extra_chain: Sequence[bytes] = ()) -> RevocationCheck:
+    """Ask the CA (CRL distribution points, OCSP), soft-failing to UNKNOWN with the reason."""
+    def check(identity: SigningIdentity, chain: Sequence[bytes],
+              now: datetime) -> RevocationStatus:
+        pool = list(dict.fromkeys([*chain, *extra_chain]))
+        return check_revocation(identity.certificate_der, pool, endpoints=endpoints,
+                                ca_bundle=ca_bundle, now=now)
+
+    return check
+
+
+def not_checked(reason: str) -> RevocationCheck:
+    """No revocation check (``--offline``); recorded as such in the audit log."""
+    def check(identity: SigningIdentity, chain: Sequence[bytes],
+              now: datetime) -> RevocationStatus:
+        return RevocationStatus(RevocationState.NOT_CHECKED, reason)
+
+    return check

@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from csos_desktop.store.access import RxGrants, RxUsers
 from csos_desktop.store.audit import AuditLog
 from csos_desktop.store.db import connect, corrupt_error, default_path, transaction
 from csos_desktop.store.history import HistoryCache
 from csos_desktop.store.migrations import MigrationReport, migrate
 from csos_desktop.store.orders import OrderRepository
 from csos_desktop.store.outbox import Outbox
+from csos_desktop.store.prescriptions import Prescriptions
 from csos_desktop.store.receipts import ReceiptRepository
 from csos_desktop.store.signed import SignedOrders
 from csos_desktop.store.statements import StatementRepository
@@ -35,6 +37,9 @@ class Store:
         self.outbox = Outbox(conn)
         self.audit = AuditLog(conn)
         self.history = HistoryCache(conn)
+        self.rx_users = RxUsers(conn)
+        self.rx_grants = RxGrants(conn)
+        self.prescriptions = Prescriptions(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:

@@ -19,6 +19,7 @@ class OutboxKind(StrEnum):
     SUBMIT_ORDER = "submit-order"
     SUBMIT_RECEIPT = "submit-receipt"
     CANCEL_ORDER = "cancel-order"
+    PRESCRIPTION = "prescription"
 
 
 @dataclass(frozen=True)

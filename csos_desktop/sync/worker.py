@@ -117,9 +117,12 @@ class SyncWorker:
                 self._store, msg.outbox_id, msg.record_id, now=self._clock()
             )
         else:
-            # This API has no cancel endpoint yet: keep the message and say so every pass.
+            # No endpoint for these yet (cancellation; prescriptions go to a pharmacy, not the
+            # distributor): keep the message queued and say why on every pass.
+            why = {OutboxKind.CANCEL_ORDER: "the distributor API cannot cancel orders yet",
+                   OutboxKind.PRESCRIPTION: "prescription transmission is not built yet"}
             with self._store.transaction():
-                self._store.outbox.mark_failed(msg.outbox_id, "the distributor API cannot cancel")
+                self._store.outbox.mark_failed(msg.outbox_id, why.get(msg.kind, "unsupported"))
             return
         report.sent.append(msg.record_id)
 

@@ -10,6 +10,7 @@ import pytest
 from csos_desktop.store import Store
 from csos_desktop.store.audit import GENESIS, AuditEvent
 from csos_desktop.store.lifecycle import record_event
+from csos_desktop.store.migrations import bundled_migrations
 from tests.unit.store.helpers import Clock
 
 
@@ -33,7 +34,7 @@ def test_each_entry_holds_the_hash_of_the_one_before(store: Store, clock: Clock)
     for before, after in itertools.pairwise(entries):
         assert after.prev_sha256 == hashlib.sha256(before.canonical_bytes()).hexdigest()
     report = store.audit.verify()
-    assert report.intact and report.entries == 6
+    assert report.intact and report.entries == len(bundled_migrations()) + 5
     assert report.head_sha256 == entries[-1].sha256
 
 
@@ -72,9 +73,10 @@ def test_entries_deleted_from_the_end_are_reported(store: Store, clock: Clock) -
 
 def test_an_edited_newest_entry_is_reported(store: Store, clock: Clock) -> None:
     fill(store, clock)
-    tamper(store, "UPDATE audit_log SET at = '2020-01-01T00:00:00Z' WHERE entry_id = 6")
+    newest = len(bundled_migrations()) + 5
+    tamper(store, "UPDATE audit_log SET at = '2020-01-01T00:00:00Z' WHERE entry_id = ?", newest)
     report = store.audit.verify()
-    assert report.broken is not None and report.broken.entry_id == 6
+    assert report.broken is not None and report.broken.entry_id == newest
 
 
 def test_an_entry_is_only_appended_inside_a_transaction(store: Store, clock: Clock) -> None:

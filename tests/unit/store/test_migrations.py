@@ -32,12 +32,17 @@ def test_a_new_store_uses_wal_foreign_keys_and_full_sync(tmp_path: Path) -> None
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
         assert schema_version(conn) == len(bundled_migrations())
         assert store.migration is not None and store.migration.backup is None
-        [entry] = list(store.audit.entries())
-        assert entry.event == "store.migrated" and entry.details["version"] == 1
+        entries = list(store.audit.entries())
+        assert {e.event for e in entries} == {"store.migrated"}
+        assert [e.details["version"] for e in entries] == [
+            m.version for m in bundled_migrations()]
+
+
+LATEST = len(bundled_migrations())
 
 
 def _with_extra(sql: str) -> list[Migration]:
-    return [*bundled_migrations(), Migration(2, "extra", sql)]
+    return [*bundled_migrations(), Migration(LATEST + 1, "extra", sql)]
 
 
 def test_an_existing_database_is_backed_up_before_a_migration(tmp_path: Path) -> None:
@@ -47,13 +52,13 @@ def test_an_existing_database_is_backed_up_before_a_migration(tmp_path: Path) ->
     conn = sqlite3.connect(path, isolation_level=None)
     report = migrate(conn, path, clock=clock,
                      migrations=_with_extra("CREATE TABLE settings (k TEXT PRIMARY KEY);"))
-    assert report.from_version == 1 and report.to_version == 2
+    assert report.from_version == LATEST and report.to_version == LATEST + 1
     assert report.backup is not None
-    assert report.backup.name == f"csos.db.bak-1-{clock.now:%Y%m%dT%H%M%SZ}"
+    assert report.backup.name == f"csos.db.bak-{LATEST}-{clock.now:%Y%m%dT%H%M%SZ}"
     backup = sqlite3.connect(report.backup)
-    assert schema_version(backup) == 1
-    assert backup.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1
-    assert schema_version(conn) == 2
+    assert schema_version(backup) == LATEST
+    assert backup.execute("SELECT count(*) FROM audit_log").fetchone()[0] == LATEST
+    assert schema_version(conn) == LATEST + 1
 
 
 def test_a_failed_migration_leaves_the_database_as_it_was(tmp_path: Path) -> None:
@@ -63,11 +68,11 @@ def test_a_failed_migration_leaves_the_database_as_it_was(tmp_path: Path) -> Non
     bad = _with_extra("CREATE TABLE settings (k TEXT);\nINSERT INTO nowhere VALUES (1);")
     with pytest.raises(StoreError, match="was not changed") as e:
         migrate(conn, path, migrations=bad)
-    assert "csos.db.bak-1-" in e.value.message
-    assert schema_version(conn) == 1
+    assert f"csos.db.bak-{LATEST}-" in e.value.message
+    assert schema_version(conn) == LATEST
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert "settings" not in tables
-    assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == LATEST
 
 
 def test_a_database_from_a_newer_version_is_not_touched(tmp_path: Path) -> None:

@@ -1,0 +1,83 @@
+"""A practice in a fresh store, the RSA test token, and a CRL check against the test CA."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from asn1crypto import crl as asn1_crl
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from csos_desktop.pki.profile import read_certificate
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.services.identity import SigningIdentity
+from csos_desktop.services.rx_signing import RevocationCheck, crl_revocation
+from csos_desktop.store import Store, open_store
+from csos_desktop.token.session import TokenSession
+from csos_desktop.token.slots import TokenInfo
+from tests.conftest import TEST_PIN, Provisioned
+from tests.integration.store.tokens import open_identity
+from tests.unit.rx.helpers import permit, practice
+from tests.unit.store.helpers import Clock
+
+
+class Ceremony:
+    """The practitioner at the screen: reads the review, types the PIN when asked."""
+
+    __test__ = False
+
+    def __init__(self, pin: str = TEST_PIN) -> None:
+        self.pin = pin
+        self.asked = 0
+        self.shown: list[str] = []
+
+    def ask_pin(self, token: TokenInfo, warning: str | None) -> str | None:
+        self.asked += 1
+        return self.pin
+
+    def show_pin_pad_prompt(self, token: TokenInfo) -> None:
+        raise AssertionError("SoftHSM2 has no PIN pad")
+
+    def notify(self, message: str) -> None:
+        pass
+
+    def show_attestation(self, review: str) -> None:
+        self.shown.append(review)
+
+
+@pytest.fixture()
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture()
+def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
+    with open_store(tmp_path / "csos.db", clock=clock) as s:
+        practice(s, clock)
+        permit(s, clock)
+        yield s
+
+
+@pytest.fixture()
+def token(rsa_token: Provisioned) -> Iterator[tuple[TokenSession, SigningIdentity]]:
+    ts, identity = open_identity(rsa_token)
+    with ts:
+        yield ts, identity
+
+
+def crl_check(ca: TestCa) -> RevocationCheck:
+    """Revocation against the CA's current CRLs, as `--crl ... --trust root.pem` does."""
+    crls = [asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
+            for c in (ca.crl(), ca.root_crl())]
+    return crl_revocation([ca.root_certificate.public_bytes(Encoding.DER)], crls)
+
+
+def identity_with(base: SigningIdentity, cert: x509.Certificate) -> SigningIdentity:
+    """The token's key with another certificate issued for it."""
+    from asn1crypto import x509 as asn1_x509
+
+    der = cert.public_bytes(Encoding.DER)
+    return SigningIdentity(base.key_id, der, read_certificate(asn1_x509.Certificate.load(der)),
+                           base.label)

@@ -1,0 +1,110 @@
+"""`csos rx` with the store, run as a practice runs it: users, grant, draft, sign, print, report."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from csos_desktop.cli import main
+from csos_desktop.domain.attestation import RX_SIGNING_ATTESTATION
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.store import open_store
+from tests.conftest import TEST_PIN, Provisioned
+from tests.unit.domain.rx_samples import sample_rx_input
+
+
+def csos(home: Path, prov: Provisioned, *args: str, stdin: str = "") -> Result:
+    env = {"CSOS_HOME": str(home), "CSOS_PKCS11_MODULE": prov.hsm.module}
+    return CliRunner().invoke(main, ["rx", *args], input=stdin, env=env,
+                              catch_exceptions=False)
+
+
+def pki(tmp_path: Path, ca: TestCa) -> list[str]:
+    files = {"chain.pem": ca.issuing_certificate, "root.pem": ca.root_certificate}
+    for name, cert in files.items():
+        (tmp_path / name).write_bytes(cert.public_bytes(Encoding.PEM))
+    (tmp_path / "crl.pem").write_bytes(ca.crl().public_bytes(Encoding.PEM))
+    (tmp_path / "rcrl.pem").write_bytes(ca.root_crl().public_bytes(Encoding.PEM))
+    return ["--chain", str(tmp_path / "chain.pem"), "--trust", str(tmp_path / "root.pem"),
+            "--crl", str(tmp_path / "crl.pem"), "--crl", str(tmp_path / "rcrl.pem")]
+
+
+def test_a_practice_sets_up_access_prepares_signs_prints_and_reports(
+        rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+
+    def run(*args: str, stdin: str = "") -> Result:
+        return csos(home, rsa_token, *args, stdin=stdin)
+
+    assert run("user", "add", "ann", "--name", "Ann Admin", "--role", "access-admin"
+               ).exit_code == 0
+    for args in (["drsmith", "--name", "Dr. Jane Smith", "--role", "practitioner", "--dea",
+                  "AB1234563"], ["bob", "--name", "Bob Agent", "--role", "agent"]):
+        done = run("user", "add", *args, "--as", "ann")
+        assert done.exit_code == 0, done.output
+    assert "#1" in run("grant", "propose", "drsmith", "--registration-verified", "--as", "ann"
+                       ).output
+    alone = run("grant", "approve", "1", "--as", "ann")
+    assert alone.exit_code == 1 and "a second person must approve it" in alone.output
+    assert run("grant", "approve", "1", "--as", "drsmith").exit_code == 0
+    assert "permission #1 active" in run("user", "list").output
+
+    rx = sample_rx_input(datetime.now().astimezone().date().isoformat())
+    (tmp_path / "rx.json").write_text(json.dumps(rx))
+    added = run("draft", "add", str(tmp_path / "rx.json"), "--as", "bob")
+    assert added.exit_code == 0, added.output
+    [group] = json.loads(run("queue", "--json").output)
+    rx_id = group["drafts"][0]["rx_id"]
+    assert group["patient"] == "Maria Lopez" and group["practitioner_dea"] == "AB1234563"
+
+    sign = ["sign-queued", "--patient", "Maria Lopez", "--token", rsa_token.label, "--pin-stdin",
+            *pki(tmp_path, test_ca)]
+    by_agent = run(*sign, "--as", "bob", stdin=TEST_PIN + "\n")
+    assert by_agent.exit_code == 1 and "only the practitioner signs" in by_agent.output
+    assert RX_SIGNING_ATTESTATION not in by_agent.output.replace("\n", " ")
+    wrong = run(*sign, "--as", "drsmith", stdin="wrongpin\n")
+    assert wrong.exit_code == 1 and "did not accept the PIN" in wrong.output
+    done = run(*sign, "--as", "drsmith", stdin=TEST_PIN + "\n")
+    assert done.exit_code == 0, done.output
+    assert RX_SIGNING_ATTESTATION in done.output.replace("\n", " ")
+    assert f"Signed prescription {rx_id}" in done.output and TEST_PIN not in done.output
+    assert run("queue").output.startswith("No prescription is waiting")
+
+    copy = run("print", rx_id[:8], "--as", "bob")
+    assert copy.exit_code == 0 and copy.output.startswith("COPY – NOT VALID FOR DISPENSING")
+
+    today = datetime.now().astimezone().date().isoformat()
+    report = run("audit-report", "--date", today, "--json")
+    data = json.loads(report.output)
+    assert report.exit_code == 1  # an alert: ann tried to approve her own proposal
+    listed = [e["event"] for e in data["events"]]
+    for event in ("rx.user-added", "rx.grant-proposed", "rx.access-denied", "rx.grant-approved",
+                  "rx.draft-added", "rx.sign-attempt", "rx.auth-failed", "rx.signed",
+                  "rx.copy-printed"):
+        assert event in listed, event
+    assert "two-person-rule-bypass" in {a["kind"] for a in data["alerts"]}
+    assert data["audit_chain"]["intact"] is True
+    text = run("audit-report", "--date", today, "--tz", "UTC").output
+    assert "rx.signed" in text and "ALERT two-person-rule-bypass" in text
+    assert "Audit chain: intact" in text
+
+
+def test_file_based_signing_is_audited_too(rsa_token: Provisioned, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    rx = sample_rx_input(datetime.now().astimezone().date().isoformat())
+    (tmp_path / "rx.json").write_text(json.dumps(rx))
+    sign = ["sign", str(tmp_path / "rx.json"), "--token", rsa_token.label, "--pin-stdin",
+            "--out", str(tmp_path / "out")]
+    assert csos(home, rsa_token, *sign, stdin="wrongpin\n").exit_code == 1
+    assert csos(home, rsa_token, *sign, stdin=TEST_PIN + "\n").exit_code == 0
+    with open_store(home / "data" / "csos.db") as store:
+        rx_events = [e for e in store.audit.entries() if e.event.startswith("rx.")]
+        assert [e.event for e in rx_events] == [
+            "rx.sign-attempt", "rx.auth-failed", "rx.sign-attempt", "rx.signed"]
+        assert rx_events[-1].details["source"] == "file"
+        assert rx_events[-1].details["certificate_dea"] == "AB1234563"
+        assert store.audit.verify().intact
