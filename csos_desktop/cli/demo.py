@@ -1,4 +1,4 @@
-"""`csos demo`: the headless walk-through (the GUI demo comes with the GUI)."""
+"""`csos demo`: the whole loop on one machine; then the GUI when there is a display."""
 
 from __future__ import annotations
 
@@ -16,13 +16,38 @@ from csos_desktop.cli.common import run_cli
     type=click.Path(file_okay=False, path_type=Path),
     help="Demo directory (default: $CSOS_HOME, else ./demo-home). Recreated each run.",
 )
+@click.option(
+    "--headless",
+    is_flag=True,
+    help="Print the walk-through and exit (the default when there is no display).",
+)
 @run_cli
-def demo(home: Path | None) -> None:
-    """Enrol a demo token at the sandbox CA, sign and verify an order, show a tampered one fail."""
+def demo(home: Path | None, headless: bool) -> None:
+    """Enrol, sign, send, ship, receive and archive orders against the local sandbox."""
     # Imported here: the client reaches the sandbox only to wire up the demo.
-    from csos_desktop.sandbox.demo import run_demo, try_it_yourself
+    from csos_desktop.sandbox.demo import DEMO_LABEL, DEMO_PIN, run_demo, try_it_yourself
 
     home = (home or Path(os.environ.get("CSOS_HOME") or "demo-home")).resolve()
     os.environ["CSOS_HOME"] = str(home)
-    result = run_demo(home, click.echo)
-    click.echo(try_it_yourself(result))
+    run = run_demo(home, click.echo)
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    try:
+        if headless or not has_display:
+            if not headless:
+                click.echo("\nNo display found: ran the demo headless (csos demo --headless).")
+            click.echo(try_it_yourself(run))
+            return
+        from csos_desktop.gui.app import main as gui_main
+
+        os.environ["SOFTHSM2_CONF"] = str(run.softhsm_conf)
+        os.environ["CSOS_PKCS11_MODULE"] = run.module
+        click.echo("\nOpening CSOS Desktop; the sandbox keeps serving until you close it.")
+        gui_main(
+            [
+                "--demo-banner",
+                f"DEMO: token '{DEMO_LABEL}', PIN {DEMO_PIN}. Sandbox CA and "
+                "distributor run on this computer; nothing here is a real order.",
+            ]
+        )
+    finally:
+        run.stop()

@@ -1,8 +1,10 @@
-"""The headless walk-through behind `make demo` / `csos demo`.
+"""The walk-through behind `make demo` / `csos demo`: the whole loop on one machine.
 
-Everything is local: a SoftHSM2 token, the sandbox test CA, files under one
-demo directory. Each step prints what happened and how it was checked, with
-independent tools (OpenSSL) where one exists.
+A SoftHSM2 token, the sandbox CA and distributor served over HTTPS on loopback,
+enrolment with one-time codes, three orders signed in one login, sent, shipped,
+received with signed receipts, archived and verified; a draft that trips SOM;
+and a tampered order rejected. Each step says how it was checked, with OpenSSL
+where an independent tool exists.
 """
 
 from __future__ import annotations
@@ -20,40 +22,88 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop import paths
+from csos_desktop.config import set_value
+from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.order import parse_order_input
+from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.schedule import parse_schedule_list
+from csos_desktop.enroll.est_client import EstClient, OneTimeCodes
+from csos_desktop.enroll.flow import enrol
+from csos_desktop.enroll.records import Records
 from csos_desktop.errors import CsosError
-from csos_desktop.pki.csr import csr_pem
 from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.sandbox.ca_server import start_ca
+from csos_desktop.sandbox.codes import CodeStore
+from csos_desktop.sandbox.demo_orders import (
+    UsualLine,
+    order_input,
+    usual_lines,
+    write_history_csv,
+    year_number,
+)
+from csos_desktop.sandbox.distributor.customers import add_customer
+from csos_desktop.sandbox.distributor.seed import seed_history
+from csos_desktop.sandbox.distributor.server import (
+    RunningDistributor,
+    open_distributor,
+    start_in_thread,
+)
+from csos_desktop.sandbox.https import RunningServer, bind
 from csos_desktop.sandbox.softhsm import create_token, token_by_label
+from csos_desktop.services import orders as svc
+from csos_desktop.services.archive import export_archive, verify_archive
 from csos_desktop.services.identity import signing_identities
-from csos_desktop.services.order_signing import OrderSigningSession
-from csos_desktop.services.provisioning import install_certificate, new_key_and_csr
+from csos_desktop.som import evaluate, review_from_order
+from csos_desktop.som.loaders import bundled_policy, load_history_csv
+from csos_desktop.som.policy import Policy
+from csos_desktop.store import open_store
+from csos_desktop.sync.client import DistributorClient, HistoryRow
+from csos_desktop.sync.credentials import save_token
+from csos_desktop.sync.worker import CursorFile, SyncWorker
 from csos_desktop.token.certs import read_certificates
-from csos_desktop.token.keys import KeyAlgorithm
 from csos_desktop.token.session import TokenSession
 
 DEMO_LABEL = "CSOS Demo"
 #: Shown to the user on purpose: a demo token protects nothing.
 DEMO_PIN = "123456"
 DEMO_DEA = "AB1234563"
+DEMO_NAME = "Main Street Pharmacy"
 DEMO_SCHEDULES = "2,2N,3,3N,4,5"
 MARKER = ".csos-demo"
-SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "samples" / "order.json"
+
+Say = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class DemoResult:
-    """Paths a user can reuse after the demo."""
+class DemoPin:
+    """The demo token's PIN, typed for the user (a real PIN is always asked)."""
+
+    def ask_pin(self, token: object, warning: str | None) -> str:
+        return DEMO_PIN
+
+    def show_pin_pad_prompt(self, token: object) -> None:
+        pass
+
+    def notify(self, message: str) -> None:
+        pass
+
+
+@dataclass
+class DemoRun:
+    """What stays up after the demo (for the GUI) and where things are."""
 
     home: Path
     softhsm_conf: Path
     module: str
     ca_dir: Path
-    document: Path
-    signature: Path
-    crls: tuple[Path, ...]
+    ca_server: RunningServer
+    distributor: RunningDistributor
+    som_draft: str
+
+    def stop(self) -> None:
+        self.distributor.stop()
+        self.ca_server.stop()
 
 
 def prepare_home(home: Path) -> None:
@@ -68,79 +118,167 @@ def prepare_home(home: Path) -> None:
     (home / MARKER).write_text("made by csos demo; safe to delete\n", encoding="utf-8")
 
 
-def _openssl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
+def _openssl(*args: str) -> str:
+    done = subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
+    return (done.stderr.strip().splitlines() or ["?"])[-1]
 
 
-def run_demo(home: Path, say: Callable[[str], None]) -> DemoResult:
-    """Enrol a demo token at the test CA, sign the sample order, verify it, tamper with it."""
+def run_demo(home: Path, say: Say) -> DemoRun:
+    """Run every step; the CA and distributor keep serving until ``DemoRun.stop()``."""
     prepare_home(home)
-    say("CSOS Desktop demo (headless). Everything stays on this machine.\n")
-
+    say("CSOS Desktop demo. Everything runs on this machine; nothing is sent anywhere else.\n")
     hsm = create_token(home / "softhsm", DEMO_LABEL, DEMO_PIN)
-    say(f"[1/7] Demo token '{DEMO_LABEL}' created with SoftHSM2 (a real PKCS#11 module).")
-    say(f"      Demo PIN: {DEMO_PIN}  (demo only; a real PIN is never shown or stored)")
+    say(f"[1/9] Demo token '{DEMO_LABEL}' (SoftHSM2, a real PKCS#11 module); demo PIN {DEMO_PIN}.")
 
     ca = TestCa.init(home / "sandbox-ca")
-    say(f"[2/7] Sandbox test CA (root + issuing CA) in {ca.directory}")
+    ca_server = start_ca(ca)
+    distributor = open_distributor(ca.directory)
+    _, token = add_customer(distributor.engine, dea_number=DEMO_DEA, name=DEMO_NAME)
+    seeded = seed_history(distributor.engine, DEMO_DEA, today=datetime.now(UTC).date())
+    running = start_in_thread(distributor, ca.directory, bind("127.0.0.1", 0))
+    root = ca.directory / "root.pem"
+    set_value("distributor_url", running.url)
+    set_value("ca_bundle", str(root))
+    where = save_token(running.url, token)
+    say(
+        f"[2/9] Sandbox CA at {ca_server.url} and distributor at {running.url} (HTTPS, test "
+        f"CA root {root.name}); {seeded:,} lines of two years' history for {DEMO_DEA}; "
+        f"distributor credential kept in {where}."
+    )
 
+    codes = CodeStore(ca.directory).issue(
+        name=DEMO_NAME, dea_number=DEMO_DEA, schedules=parse_schedule_list(DEMO_SCHEDULES)
+    )
     ts = TokenSession(token_by_label(hsm.module, DEMO_LABEL), rw=True)
     ts.login(DEMO_PIN)
-    with ts:
-        pending = new_key_and_csr(
-            ts, KeyAlgorithm.RSA2048, {"common_name": "Main Street Pharmacy"}, "csos"
+    with EstClient(ca_server.url, ca_bundle=root) as est:
+        done = enrol(
+            ts,
+            est,
+            OneTimeCodes(codes.reference_number, codes.authorization_code),
+            records=Records(paths.data_dir()),
         )
-        req = home / "request.pem"
-        req.write_bytes(csr_pem(pending.csr_der))
-        check = _openssl("req", "-verify", "-noout", "-in", str(req))
-        say("[3/7] RSA-2048 key pair generated on the token (sensitive, never extractable);")
-        say(
-            f"      CSR signed on the token -> {req.name}; openssl req -verify: "
-            f"{'OK' if check.returncode == 0 else 'FAILED ' + check.stderr.strip()}"
-        )
-
-        cert = ca.issue(
-            pending.csr_der, dea_number=DEMO_DEA, schedules=parse_schedule_list(DEMO_SCHEDULES)
-        )
-        chain = [ca.issuing_certificate.public_bytes(Encoding.DER)]
-        install_certificate(ts, pending.key, cert.public_bytes(Encoding.DER), chain)
-        identity = signing_identities(read_certificates(ts))[0]
-        say(
-            f"[4/7] CA issued certificate serial {cert.serial_number:#x} for DEA {DEMO_DEA}, "
-            f"schedules {DEMO_SCHEDULES}; stored on the token with the CA chain."
-        )
-
-        now = datetime.now(UTC)
-        data = json.loads(SAMPLE.read_text(encoding="utf-8"))
-        data["order_number"] = f"{now:%y}X000123"
-        (home / "order.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
-        signed = OrderSigningSession(ts, identity, chain).sign(parse_order_input(data, now=now))
-
-    orders = home / "orders"
-    orders.mkdir()
-    doc = orders / f"{signed.order.order_id}.json"
-    sig = orders / f"{signed.order.order_id}.p7s"
-    doc.write_bytes(signed.document)
-    sig.write_bytes(signed.signature)
     say(
-        f"[5/7] Signed order {signed.order.order_number} ({len(signed.order.lines)} lines, "
-        f"schedules {', '.join(sorted(s.value for s in signed.order.schedules))}):"
+        f"[3/9] Enrolled over EST with one-time codes (reference {codes.reference_number}): "
+        f"RSA-2048 key generated on the token, certificate for DEA {done.info.dea_number}, "
+        f"schedules {', '.join(sorted(s.value for s in done.info.schedules))}."
     )
-    say(f"      {doc} ({len(signed.document)} bytes, exactly as signed)")
-    say(f"      {sig} ({len(signed.signature)} bytes, CMS SignedData, detached)")
 
-    crl_paths = (home / "crl.pem", home / "root-crl.pem")
-    crl_paths[0].write_bytes(ca.crl().public_bytes(Encoding.PEM))
-    crl_paths[1].write_bytes(ca.root_crl().public_bytes(Encoding.PEM))
-    root_pem = ca.directory / "root.pem"
+    catalogue = bundled_catalogue()
+    today = datetime.now(UTC).date()
+    with DistributorClient(running.url, token, ca_bundle=root) as client:
+        history_rows = list(_all_history(client))
+        policy_doc = client.som_policy()
+    history_csv = home / "history.csv"
+    write_history_csv(history_rows, history_csv)
+    usual = usual_lines(history_rows, catalogue)
+    identity = signing_identities(read_certificates(ts))[0]
+    chain = list(done.chain_der)
+    with open_store() as store:
+        inputs = [
+            order_input(DEMO_DEA, year_number(today, 100 + i), [u]) for i, u in enumerate(usual)
+        ]
+        ids = [r.order_id for r in svc.import_orders(store, inputs, source="demo")]
+        result = svc.sign_orders_on_token(store, ids, ts, identity, chain, DemoPin())
+        say(
+            f"[4/9] {len(result.signed)} orders of this pharmacy's usual products signed with "
+            "one PIN entry; each kept with its audit entry: "
+            + ", ".join(f"{r.order_number}" for r in result.signed)
+            + "."
+        )
+
+        with DistributorClient(running.url, token, ca_bundle=root) as client:
+            worker = SyncWorker(
+                store, client, CursorFile(paths.data_dir() / "sync-cursor.json", running.url)
+            )
+            sent = worker.run_once()
+            states = {store.orders.get(i).state.value for i in ids}
+            say(
+                f"[5/9] Sent to the distributor: {len(sent.sent)} orders, verified there as "
+                f"21 CFR 1305.22 requires; now {', '.join(sorted(states))}."
+            )
+            distributor.fulfil()
+            worker.run_once()
+            shipped = [store.orders.get(i) for i in ids]
+            signer = svc.TokenDocumentSigner(ts, identity, chain)
+            for rec in shipped:
+                order = store.orders.order(rec.order_id)
+                svc.record_receipt(
+                    store,
+                    rec.order_id,
+                    [ReceiptLine(ln.line_no, ln.quantity, today) for ln in order.lines],
+                    signer,
+                )
+            receipts = worker.run_once()
+            final = {store.orders.get(i).state.value for i in ids}
+            say(
+                f"[6/9] Shipped; electronic receipts recorded (quantity and date per line, "
+                f"1305.22(g)), signed on the token and sent: {len(receipts.sent)}; orders "
+                f"now {', '.join(sorted(final))}."
+            )
+
+        bundle = home / "archive.zip"
+        export_archive(store, today, today, bundle)
+        report = verify_archive(
+            bundle, [asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))]
+        )
+        say(
+            f"[7/9] Archive {bundle.name}: {report.files} files, {report.signatures} "
+            f"signatures re-verified offline: {'INTACT' if report.intact else report.problems}."
+        )
+
+        draft_input = order_input(
+            DEMO_DEA,
+            year_number(today, 200),
+            [UsualLine(usual[0].product, usual[0].packages * 10)],
+        )
+        (home / "som-draft.json").write_text(json.dumps(draft_input, indent=2), encoding="utf-8")
+        [draft] = svc.import_orders(store, draft_input, source="demo")
+        som_history = load_history_csv(
+            history_csv, catalogue, today=today, skip_bad_rows=True
+        ).history
+        assessment = evaluate(
+            review_from_order(parse_order_input(draft_input, now=datetime.now(UTC)), catalogue),
+            som_history,
+            Policy.from_document(policy_doc) if policy_doc else bundled_policy(),
+            catalogue.families,
+        )
+        say(
+            f"[8/9] Draft {draft.order_number} orders ten times the usual amount; "
+            f"SOM before signing: {assessment.decision.value.upper()}"
+        )
+        for flag in assessment.flags[:3]:
+            say(f"      {flag.explanation}")
+
+        blob = store.signed.get(ids[0])
+    ts.close()
+    _tamper_check(ca, blob.document, blob.signature, home, say)
+    return DemoRun(home, hsm.conf, hsm.module, ca.directory, ca_server, running, draft.order_number)
+
+
+def _all_history(client: DistributorClient) -> list[HistoryRow]:
+    rows: list[HistoryRow] = []
+    cursor = "0"
+    while True:
+        page = client.history(cursor)
+        rows += page.rows
+        cursor = page.next_cursor
+        if not page.has_more:
+            return rows
+
+
+def _tamper_check(ca: TestCa, document: bytes, signature: bytes, home: Path, say: Say) -> None:
+    out = home / "signed"
+    out.mkdir()
+    (out / "order.json").write_bytes(document)
+    (out / "order.p7s").write_bytes(signature)
     roots = [asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))]
     crls = [
         asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
         for c in (ca.crl(), ca.root_crl())
     ]
-    result = verify_order(
-        signed.document, signed.signature, trust_roots=roots, crls=crls, now=datetime.now(UTC)
-    )
+    tampered = document.replace(b'"quantity":', b'"quantity":9', 1)
+    bad = verify_order(tampered, signature, trust_roots=roots, crls=crls, now=datetime.now(UTC))
     ossl = _openssl(
         "cms",
         "-verify",
@@ -148,53 +286,39 @@ def run_demo(home: Path, say: Callable[[str], None]) -> DemoResult:
         "-inform",
         "DER",
         "-in",
-        str(sig),
+        str(out / "order.p7s"),
         "-content",
-        str(doc),
+        str(out / "order.json"),
         "-CAfile",
-        str(root_pem),
+        str(ca.directory / "root.pem"),
         "-out",
         "/dev/null",
     )
     say(
-        f"[6/7] Supplier check (21 CFR 1305.22, CRL checked): "
-        f"{'ACCEPTED' if result.accepted else 'REJECTED ' + str(result.reasons)}"
-    )
-    say(
-        f"      openssl cms -verify: {ossl.stderr.strip().splitlines()[-1] if ossl.stderr else '?'}"
-    )
-
-    tampered = signed.document.replace(b'"quantity":2', b'"quantity":20', 1)
-    bad = verify_order(
-        tampered, signed.signature, trust_roots=roots, crls=crls, now=datetime.now(UTC)
-    )
-    say(
-        "[7/7] Same order with one line's quantity changed 2 -> 20: "
+        f"[9/9] openssl cms -verify on a signed order: {ossl}; the same order with one "
+        "quantity changed: "
         + (
             "ACCEPTED (unexpected!)"
             if bad.accepted
-            else "REJECTED: " + "; ".join(f"{f.reason.value}" for f in bad.findings)
+            else "REJECTED: " + ", ".join(f.reason.value for f in bad.findings)
         )
     )
-    return DemoResult(home, hsm.conf, hsm.module, ca.directory, doc, sig, crl_paths)
 
 
-def try_it_yourself(r: DemoResult) -> str:
-    """Shell lines to repeat the demo's steps by hand."""
+def try_it_yourself(run: DemoRun) -> str:
+    """Shell lines to look around after the demo."""
     activate = Path(sys.executable).parent / "activate"
     return "\n".join(
         [
             "",
-            "Try it yourself (same token, same CA):",
+            "Look around (same token, CA and store; the servers stop when this command ends):",
             *([f"  source {activate}"] if activate.exists() else []),
-            f"  export SOFTHSM2_CONF={r.softhsm_conf} CSOS_PKCS11_MODULE={r.module}",
-            f"  export CSOS_HOME={r.home}",
-            "  csos token list",
-            "  csos cert show",
-            f"  csos order sign {r.home}/order.json --out {r.home}/mine      # PIN {DEMO_PIN}",
-            f"  csos order verify {r.document} {r.signature} --trust {r.ca_dir}/root.pem "
-            f"--crl {r.crls[0]} --crl {r.crls[1]}",
-            f"  openssl cms -verify -binary -inform DER -in {r.signature} -content {r.document} "
-            f"-CAfile {r.ca_dir}/root.pem -out /dev/null",
+            f"  export SOFTHSM2_CONF={run.softhsm_conf} CSOS_PKCS11_MODULE={run.module}",
+            f"  export CSOS_HOME={run.home}",
+            "  csos cert show --offline",
+            "  csos order list",
+            "  csos audit verify",
+            f"  csos archive verify {run.home}/archive.zip --trust {run.ca_dir}/root.pem",
+            f"  csos som check {run.home}/som-draft.json --history {run.home}/history.csv",
         ]
     )

@@ -22,14 +22,19 @@ def run_demo(home: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_demo_enrols_signs_verifies_and_catches_tampering(tmp_path: Path) -> None:
+def test_demo_runs_the_whole_loop_and_catches_tampering(tmp_path: Path) -> None:
     done = run_demo(tmp_path / "demo")
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "openssl req -verify: OK" in out
-    assert "Supplier check (21 CFR 1305.22, CRL checked): ACCEPTED" in out
+    assert "Enrolled over EST with one-time codes" in out
+    assert "3 orders of this pharmacy's usual products signed with one PIN entry" in out
+    assert "Sent to the distributor: 3 orders" in out and "now accepted" in out
+    assert "signed on the token and sent: 3; orders now received" in out
+    assert "re-verified offline: INTACT" in out
+    assert "SOM before signing: INTERCEPT" in out and "policy limit" in out
     assert "CMS Verification successful" in out
     assert "REJECTED: digest-mismatch" in out
+    assert "ran the demo headless" in out
     # Running it again starts afresh in the same directory.
     assert run_demo(tmp_path / "demo").returncode == 0
 
