@@ -12,6 +12,8 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.config.effective import ConfigValue, load_config, set_value, unset_value
 from csos_desktop.config.policy import write_policy
 from csos_desktop.config.settings import BY_KEY, SettingInvalid, Value, parse_text, setting
+from csos_desktop.errors import CsosError
+from csos_desktop.services.audit_events import record_setting_changed
 
 
 @click.group()
@@ -25,6 +27,14 @@ def _shown(value: Value | None) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _audit(changed: ConfigValue, action: str) -> None:
+    try:
+        record_setting_changed(changed.key, action, _shown(changed.value), changed.source.value)
+    except CsosError as exc:
+        click.echo(f"warning: the setting changed, but the audit log could not record it: "
+                   f"{exc.message}", err=True)
 
 
 def _line(v: ConfigValue) -> str:
@@ -58,7 +68,9 @@ def show(as_json: bool) -> None:
 @run_cli
 def set_command(key: str, value: str) -> None:
     """Set KEY to VALUE in your user settings (refused for keys locked by IT)."""
-    click.echo(_line(set_value(key, value)))
+    changed = set_value(key, value)
+    _audit(changed, "set")
+    click.echo(_line(changed))
 
 
 @config.command("unset")
@@ -66,7 +78,9 @@ def set_command(key: str, value: str) -> None:
 @run_cli
 def unset_command(key: str) -> None:
     """Remove KEY from your user settings (the policy or default applies again)."""
-    click.echo(_line(unset_value(key)))
+    changed = unset_value(key)
+    _audit(changed, "unset")
+    click.echo(_line(changed))
 
 
 @config.command("keys")

@@ -24,7 +24,8 @@ from csos_desktop.enroll.offline import export_request, import_certificate, read
 from csos_desktop.enroll.records import Records
 from csos_desktop.enroll.renewal import renew
 from csos_desktop.enroll.token_keys import delete_key_pair, pending_keys
-from csos_desktop.errors import InputError
+from csos_desktop.errors import CsosError, InputError
+from csos_desktop.services.audit_events import record_certificate_installed
 from csos_desktop.services.identity import (
     chain_for,
     choose_identity,
@@ -75,6 +76,14 @@ def _progress(step: Step) -> None:
 
 
 def _report(done: Enrolled, token_label: str, as_json: bool, verb: str) -> None:
+    try:
+        record_certificate_installed(how=verb, subject=done.info.subject,
+                                     dea_number=done.info.dea_number,
+                                     serial=done.info.serial_number,
+                                     not_after=done.info.not_after, key_id=done.key_id.hex())
+    except CsosError as exc:
+        click.echo(f"warning: the certificate is installed, but the audit log could not record "
+                   f"it: {exc.message}", err=True)
     schedules = sorted(s.value for s in done.info.schedules)
     row = {"id": done.key_id.hex(), "label": done.label, "subject": done.info.subject,
            "dea_number": done.info.dea_number,

@@ -76,6 +76,9 @@ def test_getting_a_certificate_then_reporting_it_compromised(
     assert "Writing the certificate to the token" in enrolled.stderr
     for secret in (TEST_PIN, codes["authorization_code"]):
         assert secret not in enrolled.stdout + enrolled.stderr
+    audit = csos(["audit", "list", "--json"], cli_hsm, tmp_path)
+    installed = [e for e in json.loads(audit.stdout) if e["event"] == "certificate.installed"]
+    assert installed and installed[-1]["details"]["dea_number"] == "AB1234563"
 
     shown = csos(["cert", "show", "--token", cli_hsm.label, "--json"], cli_hsm, tmp_path)
     assert shown.returncode == 0, shown.stderr
