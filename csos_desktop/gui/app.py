@@ -81,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    from csos_desktop.config import load_config
     from csos_desktop.gui import theme
     from csos_desktop.gui.main_window import MainWindow
     from csos_desktop.gui.token_worker import TokenThread, TokenWorker
@@ -89,12 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("CSOS Desktop")
+    app.setQuitOnLastWindowClosed(True)  # the tray icon alone does not keep the app running
     theme.apply(app)
     store, problem = open_store_for_gui()
-    window = MainWindow(demo_banner=args.demo_banner, store=store, store_problem=problem)
+    config = load_config()
+    configured, label = config.text("pkcs11_module"), config.text("token_label")
     if headless:
+        window = MainWindow(demo_banner=args.demo_banner, store=store, store_problem=problem)
         # One synchronous read so the pictures show the real token state.
-        window.show_status(read_token_status(args.module))
+        window.show_status(read_token_status(args.module, label, configured=configured))
         window.show()
         app.processEvents()
         if args.screenshot is not None:
@@ -107,15 +111,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0 if ok else 1
         return 0
 
-    worker = TokenWorker(args.module)
-    worker.status_changed.connect(window.show_status)
+    worker = TokenWorker(args.module, configured, label)
     thread = TokenThread(worker)
+    window = MainWindow(demo_banner=args.demo_banner, store=store, store_problem=problem,
+                        token=worker)
     thread.start()
     window.show()
     try:
         return app.exec()
     finally:
         thread.stop()
+        if store is not None:
+            store.close()
 
 
 if __name__ == "__main__":

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QStackedWidget,
     QVBoxLayout,
@@ -16,11 +17,19 @@ from PySide6.QtWidgets import (
 
 from csos_desktop.gui.screens.activity import ActivityScreen
 from csos_desktop.gui.screens.certificates import CertificatesScreen
-from csos_desktop.gui.screens.home import HomeScreen
+from csos_desktop.gui.screens.home import HomeScreen, OrdersSummary, orders_summary
 from csos_desktop.gui.screens.orders import OrdersScreen
+from csos_desktop.gui.screens.receiving import ReceivingScreen
+from csos_desktop.gui.screens.settings import SettingsScreen
+from csos_desktop.gui.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.token_worker import TokenWorker
+from csos_desktop.gui.tray import Tray, icon
 from csos_desktop.services.token_status import TokenStatus
 from csos_desktop.store import Store
+from csos_desktop.store.db import StoreError
+
+ORDERS_REFRESH_MS = 10_000  # the sync worker changes orders behind our back
 
 
 def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
@@ -41,6 +50,14 @@ def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
     return token, cert_text
 
 
+def outbox_text(summary: OrdersSummary | None) -> str:
+    if summary is None:
+        return f"{dot(Tone.BAD)} Order store unavailable"
+    if summary.waiting_to_send:
+        return f"{dot(Tone.WARN)} Distributor: {summary.waiting_to_send} waiting to send"
+    return f"{dot(Tone.OK)} Distributor: nothing waiting to send"
+
+
 class MainWindow(QMainWindow):
     """Screens are registered by name; each has `show_status(TokenStatus)` when it needs it."""
 
@@ -49,28 +66,40 @@ class MainWindow(QMainWindow):
         demo_banner: str | None = None,
         store: Store | None = None,
         store_problem: str | None = None,
+        token: TokenWorker | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("CSOS Desktop")
-        self.resize(1100, 700)
+        self.setWindowIcon(icon("app"))
+        self.resize(1180, 760)
+        self._store = store
+        self._status: TokenStatus | None = None
+        self._summary: OrdersSummary | None = None
+        self.launcher = SigningLauncher(token)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         self.nav.setAccessibleName("Navigation")
-        self.nav.setFixedWidth(190)
+        self.nav.setFixedWidth(200)
+        self.nav.setIconSize(QSize(20, 20))
         self.stack = QStackedWidget()
         self.screens: dict[str, QWidget] = {}
         self.home = HomeScreen()
-        self.orders = OrdersScreen(store, store_problem)
-        self.certificates = CertificatesScreen()
+        self.orders = OrdersScreen(store, store_problem, self.launcher)
+        self.receiving = ReceivingScreen(store, self.launcher, store_problem)
+        self.certificates = CertificatesScreen(token)
         self.activity = ActivityScreen(store, store_problem)
+        self.settings = SettingsScreen()
         for name, screen in (
             ("Home", self.home),
             ("Orders", self.orders),
+            ("Receiving", self.receiving),
             ("Certificates", self.certificates),
             ("Activity", self.activity),
+            ("Settings", self.settings),
         ):
             self.add_screen(name, screen)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._screen_shown)
         self.nav.setCurrentRow(0)
 
         body = QWidget()
@@ -89,9 +118,11 @@ class MainWindow(QMainWindow):
 
         self.token_label = QLabel()
         self.cert_label = QLabel()
+        self.outbox_label = QLabel()
         for label, name in (
             (self.token_label, "Token status"),
             (self.cert_label, "Certificate status"),
+            (self.outbox_label, "Distributor status"),
         ):
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setAccessibleName(name)
@@ -100,17 +131,63 @@ class MainWindow(QMainWindow):
         for i in range(9):
             shortcut = QShortcut(QKeySequence(f"Alt+{i + 1}"), self)
             shortcut.activated.connect(lambda i=i: self.nav.setCurrentRow(i))
+        self.home.receipt_card.button.clicked.connect(lambda: self.show_screen("Receiving"))
+        self.home.attention_card.button.clicked.connect(self._show_attention)
+        self.home.cert_card.button.clicked.connect(self._certificate_action)
+        self.orders.changed.connect(self.refresh_orders)
+        self.receiving.receipt_signed.connect(self.refresh_orders)
+        self.tray = Tray(self)
+        self._refresh = QTimer(self)
+        self._refresh.setInterval(ORDERS_REFRESH_MS)
+        self._refresh.timeout.connect(self.refresh_orders)
+        self._refresh.start()
+        if token is not None:
+            token.status_changed.connect(self.show_status)
         self.show_status(TokenStatus(None, None, (), "Looking for tokens…"))
+        self.refresh_orders()
 
     def add_screen(self, name: str, screen: QWidget) -> None:
         self.screens[name] = screen
-        self.nav.addItem(name)
+        item = QListWidgetItem(icon(name.lower()), name)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{name} (Alt+{len(self.screens)})")
+        self.nav.addItem(item)
         self.stack.addWidget(screen)
 
     def show_screen(self, name: str) -> None:
         self.nav.setCurrentRow(list(self.screens).index(name))
 
+    def _screen_shown(self, row: int) -> None:
+        # Screens over the store re-read when shown: another window or the sync may have changed it.
+        screen = self.stack.widget(row)
+        reload = getattr(screen, "reload", None) if screen is self.receiving else None
+        if reload is not None and self._store is not None:
+            reload()
+        if screen is self.orders:
+            self.orders.refresh()
+
+    def _show_attention(self) -> None:
+        self.orders.filter.setCurrentText("Needs attention")
+        self.show_screen("Orders")
+
+    def _certificate_action(self) -> None:
+        self.show_screen("Certificates")
+        self.certificates.primary_action()
+
+    def refresh_orders(self) -> None:
+        if self._store is None:
+            self.outbox_label.setText(outbox_text(None))
+            return
+        try:
+            self._summary = orders_summary(self._store)
+        except StoreError as exc:
+            self.outbox_label.setText(f"{dot(Tone.BAD)} {exc.message}")
+            return
+        self.home.show_orders(self._summary)
+        self.outbox_label.setText(outbox_text(self._summary))
+        self.tray.update(self._summary, self._status)
+
     def show_status(self, status: TokenStatus) -> None:
+        self._status = status
         token, cert = status_bar_texts(status)
         self.token_label.setText(token)
         self.cert_label.setText(cert)
@@ -118,3 +195,4 @@ class MainWindow(QMainWindow):
             show = getattr(screen, "show_status", None)
             if show is not None:
                 show(status)
+        self.tray.update(self._summary, status)

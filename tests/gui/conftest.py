@@ -1,7 +1,77 @@
-"""Qt tests run offscreen; set before any Qt import."""
+"""Qt tests run offscreen (set before any Qt import); a token thread and stores with orders."""
 
 from __future__ import annotations
 
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from csos_desktop.domain.order_state import OrderState
+from csos_desktop.gui.signing_worker import TokenTarget
+from csos_desktop.gui.token_worker import TokenThread, TokenWorker
+from csos_desktop.services import orders as svc
+from csos_desktop.store import Store, lifecycle, open_store
+from tests.conftest import Provisioned
+from tests.unit.domain.samples import sample_order_input
+
+T = TypeVar("T")
+
+
+@pytest.fixture()
+def token_worker(rsa_token: Provisioned) -> Iterator[TokenWorker]:
+    """The token thread as the app runs it, on the session's RSA token."""
+    worker = TokenWorker(rsa_token.hsm.module, label=rsa_token.label)
+    thread = TokenThread(worker)
+    thread.start()
+    yield worker
+    thread.stop()
+
+
+@pytest.fixture()
+def target(rsa_token: Provisioned) -> TokenTarget:
+    return TokenTarget(module=rsa_token.hsm.module, label=rsa_token.label)
+
+
+def add_drafts(store: Store, n: int) -> list[str]:
+    """*n* drafts of the sample order, numbered by the store."""
+    data = []
+    for _ in range(n):
+        item = sample_order_input()
+        del item["order_number"]
+        data.append(item)
+    return [r.order_id for r in svc.import_orders(store, data, source="test")]
+
+
+@pytest.fixture()
+def store_path(tmp_path: Path) -> Path:
+    path = tmp_path / "csos.db"
+    open_store(path).close()
+    return path
+
+
+def ship(store: Store, order_id: str) -> None:
+    """Signed → submitted → shipped, as the sync worker would record it."""
+    now = datetime.now(UTC)
+    msg = next(m for m in store.outbox.pending() if m.record_id == order_id)
+    lifecycle.mark_submitted(store, order_id, msg.outbox_id, now=now)
+    lifecycle.record_status(store, order_id, OrderState.SHIPPED, now=now)
+
+
+def on_token_thread(qtbot: object, worker: TokenWorker, fn: Callable[[], T]) -> T:
+    """Run *fn* on the token thread and wait: tests keep to one PKCS#11 thread like the app."""
+    from PySide6.QtCore import QObject
+
+    owner = QObject()
+    got: list[object] = []
+    worker.submit(owner, lambda _progress: fn(), got.append, got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=20_000)  # type: ignore[attr-defined]
+    if isinstance(got[0], Exception):
+        raise got[0]
+    return got[0]  # type: ignore[return-value]

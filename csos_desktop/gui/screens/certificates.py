@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from csos_desktop.gui.jobs import run_job
+from csos_desktop.gui.signing_launch import SigningLauncher
+from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.token_worker import TokenWorker
 from csos_desktop.services.token_status import CertificateStatus, TokenStatus
+
+if TYPE_CHECKING:
+    from csos_desktop.enroll.status import RevocationStatus
+    from csos_desktop.gui.enrol_wizard import EnrolWizard
+    from csos_desktop.gui.signing_dialog import SigningDialog
+    from csos_desktop.gui.signing_worker import SigningJob
 
 COLUMNS = (
     "Subject",
@@ -35,14 +53,24 @@ def state_words(cert: CertificateStatus) -> str:
 
 
 class CertificatesScreen(QWidget):
-    """A read-only table; enrolment and renewal attach here."""
+    """The certificates on the token; enrol, renew, request revocation, check revocation."""
 
-    def __init__(self) -> None:
+    def __init__(self, worker: TokenWorker | None = None) -> None:
         super().__init__()
+        self._worker = worker
+        self._launcher = SigningLauncher(worker)
+        self._status: TokenStatus | None = None
+        self.wizard: EnrolWizard | None = None
+        self.dialog: SigningDialog | None = None
         layout = QVBoxLayout(self)
         title = QLabel("Certificates")
         title.setObjectName("screenTitle")
         self.note = QLabel()
+        self.note.setAccessibleName("Certificates summary")
+        self.notice = QLabel()
+        self.notice.setTextFormat(Qt.TextFormat.RichText)
+        self.notice.setWordWrap(True)
+        self.notice.setAccessibleName("Renewal notice")
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Certificates on the token")
@@ -51,11 +79,51 @@ class CertificatesScreen(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
+        self.enrol_button = QPushButton("&Enrol…")
+        self.renew_button = QPushButton("Re&new…")
+        self.check_button = QPushButton("&Check revocation")
+        self.reason = QComboBox()  # filled when first shown: enroll.* pulls in httpx (~0.2 s)
+        self.revoke_button = QPushButton("Request re&vocation…")
+        for w, name in ((self.enrol_button, "Enrol for a certificate"),
+                        (self.renew_button, "Renew the certificate"),
+                        (self.check_button, "Check revocation status"),
+                        (self.reason, "Revocation reason"),
+                        (self.revoke_button, "Request revocation")):
+            w.setAccessibleName(name)
+        row = QHBoxLayout()
+        for w in (self.enrol_button, self.renew_button, self.check_button):
+            row.addWidget(w)
+        row.addStretch(1)
+        row.addWidget(QLabel("Reason:"))
+        row.addWidget(self.reason)
+        row.addWidget(self.revoke_button)
+        self.result = QLabel()
+        self.result.setTextFormat(Qt.TextFormat.RichText)
+        self.result.setWordWrap(True)
+        self.result.setAccessibleName("Certificate action result")
         layout.addWidget(title)
         layout.addWidget(self.note)
+        layout.addWidget(self.notice)
+        layout.addLayout(row)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.result)
+        self.enrol_button.clicked.connect(self.enrol)
+        self.renew_button.clicked.connect(self.renew)
+        self.check_button.clicked.connect(self.check_revocation)
+        self.revoke_button.clicked.connect(self.request_revocation)
+        self._enable()
+
+    def _enable(self) -> None:
+        has_token = bool(self._status and self._status.present)
+        cert = self._status.certificate if self._status else None
+        self.enrol_button.setEnabled(has_token)
+        self.renew_button.setEnabled(bool(has_token and cert and cert.renewal_due
+                                          and not cert.expired))
+        for w in (self.check_button, self.reason, self.revoke_button):
+            w.setEnabled(bool(has_token and cert))
 
     def show_status(self, status: TokenStatus) -> None:
+        self._status = status
         certs = status.certificates
         label = status.token.label if status.token else None
         self.note.setText(
@@ -63,6 +131,15 @@ class CertificatesScreen(QWidget):
             if label
             else (status.problem or "No token inserted.")
         )
+        cert = status.certificate
+        notice = None
+        if cert is not None and cert.renewal_due:
+            from csos_desktop.enroll.renewal import renewal_notice
+
+            notice = renewal_notice(cert.not_after, datetime.now(UTC))
+        self.notice.setText(f"{dot(Tone.BAD if cert and cert.expired else Tone.WARN)} "
+                            f"{notice.replace('with `csos enroll renew`', 'with Renew')}"
+                            if notice else "")
         self.table.setRowCount(len(certs))
         for row, c in enumerate(certs):
             values = (
@@ -77,3 +154,79 @@ class CertificatesScreen(QWidget):
             )
             for col, value in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(value))
+        self._enable()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if not self.reason.count():
+            from csos_desktop.enroll.revocation import HOLDER_REASONS
+
+            self.reason.addItems(list(HOLDER_REASONS))
+        super().showEvent(event)
+
+    def primary_action(self) -> None:
+        """What the Home card's button means: renew when due, else enrol."""
+        if self.renew_button.isEnabled():
+            self.renew()
+        elif self.enrol_button.isEnabled():
+            self.enrol()
+
+    def enrol(self) -> EnrolWizard | None:
+        from csos_desktop.gui.enrol_wizard import EnrolWizard
+
+        if self._worker is None:
+            self.result.setText(f"{dot(Tone.BAD)} Enrolment is not available in this mode.")
+            return None
+        self.wizard = EnrolWizard(self._worker, self)
+        self.wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.wizard.show()
+        return self.wizard
+
+    def _signing(self, job: SigningJob) -> SigningDialog | None:
+        why_not = self._launcher.unavailable()
+        if why_not:
+            self.result.setText(f"{dot(Tone.BAD)} {why_not}")
+            return None
+        self.dialog = self._launcher.open(self, job)
+        return self.dialog
+
+    def renew(self) -> SigningDialog | None:
+        from csos_desktop.gui.enrol_worker import RenewalJob
+
+        return self._signing(RenewalJob(self._launcher.target()))
+
+    def request_revocation(self) -> SigningDialog | None:
+        from csos_desktop.gui.enrol_worker import RevocationJob
+
+        return self._signing(RevocationJob(self._launcher.target(), self.reason.currentText()))
+
+    def check_revocation(self) -> None:
+        """Read the certificate on the token thread, then ask the CA from the pool."""
+        from csos_desktop.gui.enrol_worker import certificate_material
+
+        if self._worker is None:
+            return
+        self.check_button.setEnabled(False)
+        self.result.setText("Asking the CA whether the certificate is revoked…")
+        target = self._launcher.target()
+        self._worker.submit(self, lambda _p: certificate_material(target, _p),
+                            self._material, self._check_failed)
+
+    def _material(self, material: object) -> None:
+        from csos_desktop.gui.enrol_worker import CertificateMaterial, revocation_status
+
+        assert isinstance(material, CertificateMaterial)
+        run_job(self, lambda: revocation_status(material), self._checked,
+                lambda message: self._check_failed(Exception(message)))
+
+    def _checked(self, status: RevocationStatus) -> None:
+        from csos_desktop.enroll.status import RevocationState
+
+        tone = {RevocationState.GOOD: Tone.OK, RevocationState.REVOKED: Tone.BAD}.get(
+            status.state, Tone.WARN)
+        self.result.setText(f"{dot(tone)} Revocation status: <b>{status.state.value}</b> — "
+                            f"{status.message}")
+        self.check_button.setEnabled(True)
+
+    def _check_failed(self, error: Exception) -> None:
+        self.result.setText(f"{dot(Tone.BAD)} {error}")
+        self.check_button.setEnabled(True)

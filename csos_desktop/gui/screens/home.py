@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.card import Card
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.services.token_status import TokenStatus
+from csos_desktop.store import Store
+from csos_desktop.store.orders import OrderRecord
 from csos_desktop.token.slots import PinState
+
+S = OrderState
+AWAITING_RECEIPT = (S.SHIPPED, S.SHIPPED_PARTIAL, S.RECEIVED_PARTIAL)
+ATTENTION = (S.INTERCEPTED, S.REJECTED)
+SHOWN = 5  # orders listed per card; the Orders screen has them all
 
 PIN_WORDS = {
     PinState.OK: (Tone.OK, "PIN ready"),
@@ -66,8 +75,62 @@ def certificate_html(status: TokenStatus) -> tuple[str, str | None]:
     )
 
 
+@dataclass(frozen=True)
+class OrdersSummary:
+    """What the order cards show: counts, the first few orders, and reasons in words."""
+
+    awaiting: int
+    awaiting_first: tuple[OrderRecord, ...]
+    attention: int
+    attention_first: tuple[tuple[OrderRecord, str], ...]
+    waiting_to_send: int
+
+
+def _reason(store: Store, rec: OrderRecord) -> str:
+    if rec.state is S.INTERCEPTED:
+        return ("held for review by the distributor's Suspicious Order Monitoring; it will be "
+                "released or rejected")
+    statements = store.statements.for_order(rec.order_id)
+    why = statements[-1].reason if statements else "no reason was given"
+    return f"rejected by the distributor: {why}. Re-issue it as a new order if still needed"
+
+
+def orders_summary(store: Store) -> OrdersSummary:
+    """A few indexed queries: safe on the UI thread's own connection."""
+    awaiting = store.orders.page(0, SHOWN, AWAITING_RECEIPT)
+    attention = store.orders.page(0, SHOWN, ATTENTION)
+    return OrdersSummary(
+        store.orders.count(AWAITING_RECEIPT), tuple(awaiting),
+        store.orders.count(ATTENTION), tuple((r, _reason(store, r)) for r in attention),
+        len(store.outbox.pending(1000)))
+
+
+def awaiting_html(summary: OrdersSummary) -> str:
+    if not summary.awaiting:
+        return f"{dot(Tone.OK)} No delivered order is waiting for its receipt."
+    items = "".join(f"<li>{escape(r.order_number)} from {escape(r.supplier_name)}</li>"
+                    for r in summary.awaiting_first)
+    return (f"{dot(Tone.WARN)} <b>{summary.awaiting} order(s)</b> delivered or shipped: record "
+            f"their receipt (21 CFR 1305.22(g)).<ul>{items}</ul>")
+
+
+def attention_html(summary: OrdersSummary) -> str:
+    if not summary.attention:
+        return f"{dot(Tone.OK)} No order is held or rejected."
+    items = "".join(f"<li><b>{escape(r.order_number)}</b>: {escape(why)}.</li>"
+                    for r, why in summary.attention_first)
+    return f"{dot(Tone.BAD)} <b>{summary.attention} order(s)</b> need attention:<ul>{items}</ul>"
+
+
+def outbox_html(summary: OrdersSummary) -> str:
+    if summary.waiting_to_send:
+        return (f"{dot(Tone.WARN)} {summary.waiting_to_send} signed document(s) waiting to be "
+                "sent to the distributor.")
+    return f"{dot(Tone.OK)} Nothing waiting to be sent."
+
+
 class HomeScreen(QWidget):
-    """Cards for the token and the certificate; order cards join as their services land."""
+    """Cards: token, certificate, orders awaiting receipt, orders needing attention, outbox."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,11 +142,24 @@ class HomeScreen(QWidget):
         grid.setSpacing(12)
         self.token_card = Card("Token")
         self.cert_card = Card("CSOS certificate")
+        self.receipt_card = Card("Record the receipt of delivered CSOS orders")
+        self.attention_card = Card("Orders needing attention")
+        self.outbox_card = Card("Sending to the distributor")
         grid.addWidget(self.token_card, 0, 0)
         grid.addWidget(self.cert_card, 0, 1)
+        grid.addWidget(self.receipt_card, 1, 0)
+        grid.addWidget(self.attention_card, 1, 1)
+        grid.addWidget(self.outbox_card, 2, 0)
         layout.addLayout(grid)
         layout.addStretch(1)
         self.show_status(TokenStatus(None, None, (), "Looking for tokens…"))
+
+    def show_orders(self, summary: OrdersSummary) -> None:
+        self.receipt_card.set_body(awaiting_html(summary))
+        self.receipt_card.set_action("Record receipts…" if summary.awaiting else None)
+        self.attention_card.set_body(attention_html(summary))
+        self.attention_card.set_action("Show these orders…" if summary.attention else None)
+        self.outbox_card.set_body(outbox_html(summary))
 
     def show_status(self, status: TokenStatus) -> None:
         self.token_card.set_body(token_html(status))

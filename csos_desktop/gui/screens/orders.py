@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -11,15 +19,21 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.gui.theme import Tone
+from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
+
+if TYPE_CHECKING:  # the editor and signing pull in QtCharts and the token stack
+    from csos_desktop.gui.order_editor import OrderEditor
+    from csos_desktop.gui.signing_dialog import SigningDialog
+    from csos_desktop.gui.signing_launch import SigningLauncher
 
 PAGE = 200
 COLUMNS = ("Order number", "Status", "Supplier", "Lines", "Created", "Signed")
@@ -131,10 +145,17 @@ class OrdersModel(QAbstractTableModel):
 
 
 class OrdersScreen(QWidget):
-    """Filter and search over the lazily loaded table."""
+    """Filter and search over the lazily loaded table; new orders and signing start here."""
 
-    def __init__(self, store: Store | None, problem: str | None = None) -> None:
+    changed = Signal()  # an order was created or signed
+
+    def __init__(self, store: Store | None, problem: str | None = None,
+                 launcher: SigningLauncher | None = None) -> None:
         super().__init__()
+        self._store = store
+        self._launcher = launcher
+        self.editor: OrderEditor | None = None
+        self.dialog: SigningDialog | None = None
         layout = QVBoxLayout(self)
         title = QLabel("Orders")
         title.setObjectName("screenTitle")
@@ -149,9 +170,17 @@ class OrdersScreen(QWidget):
         self.search.setPlaceholderText("Search order number, supplier or id")
         self.search.setAccessibleName("Search orders")
         self.search.setClearButtonEnabled(True)
-        row.addWidget(QLabel("Show:"))
+        self.new_button = QPushButton("&New order…")
+        self.new_button.setAccessibleName("New order")
+        self.sign_button = QPushButton("&Sign selected drafts…")
+        self.sign_button.setAccessibleName("Sign selected drafts")
+        show = QLabel("S&how:")
+        show.setBuddy(self.filter)
+        row.addWidget(show)
         row.addWidget(self.filter)
         row.addWidget(self.search, 1)
+        row.addWidget(self.new_button)
+        row.addWidget(self.sign_button)
         layout.addLayout(row)
         layout.addWidget(self.summary)
         self.table = QTableView()
@@ -161,11 +190,20 @@ class OrdersScreen(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
         layout.addWidget(self.table, 1)
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Orders status")
+        layout.addWidget(self.status)
+        self.setTabOrder(self.filter, self.search)
+        self.setTabOrder(self.search, self.new_button)
+        self.setTabOrder(self.new_button, self.sign_button)
+        self.setTabOrder(self.sign_button, self.table)
         self.model: OrdersModel | None = None
         if store is None:
             self.summary.setText(problem or "The order store could not be opened.")
-            self.filter.setEnabled(False)
-            self.search.setEnabled(False)
+            for w in (self.filter, self.search, self.new_button, self.sign_button):
+                w.setEnabled(False)
             return
         self.model = OrdersModel(store)
         self.table.setModel(self.model)
@@ -176,9 +214,65 @@ class OrdersScreen(QWidget):
             self.table.setColumnWidth(col, width)
         self.filter.currentTextChanged.connect(self._apply)
         self.search.textChanged.connect(self._apply)
+        self.new_button.clicked.connect(self.new_order)
+        self.sign_button.clicked.connect(self.sign_selected)
         self._apply()
 
     def _apply(self) -> None:
         assert self.model is not None
         self.model.set_filter(FILTERS[self.filter.currentText()], self.search.text())
         self.summary.setText(f"{self.model.total:,} order(s)")
+
+    def refresh(self) -> None:
+        if self.model is not None:
+            self._apply()
+
+    def selected_drafts(self) -> list[str]:
+        assert self.model is not None
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.record(r).order_id for r in rows
+                if self.model.record(r).state is OrderState.DRAFT]
+
+    def new_order(self) -> OrderEditor | None:
+        from csos_desktop.gui.order_editor import OrderEditor
+
+        if self._store is None:
+            return None
+        status = self._launcher.worker.last_status if self._launcher and \
+            self._launcher.worker else None
+        cert = status.certificate if status else None
+        self.editor = OrderEditor(self._store, signer_name=cert.subject if cert else None,
+                                  signer_dea=cert.dea_number if cert else None, parent=self)
+        self.editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.editor.saved.connect(self._created)
+        self.editor.show()
+        return self.editor
+
+    def _created(self, rec: OrderRecord) -> None:
+        self.refresh()
+        self.status.setText(f"{dot(Tone.OK)} Draft {rec.order_number} saved. Select it and "
+                            "press Sign to sign it.")
+        self.changed.emit()
+
+    def sign_selected(self) -> SigningDialog | None:
+        from csos_desktop.gui.signing_worker import OrderBatch
+
+        if self._store is None:
+            return None
+        ids = self.selected_drafts()
+        if not ids:
+            self.status.setText(f"{dot(Tone.WARN)} Select one or more drafts to sign "
+                                "(Show: Drafts lists them).")
+            return None
+        why_not = self._launcher.unavailable() if self._launcher else "Signing is not available."
+        if why_not or self._launcher is None:
+            self.status.setText(f"{dot(Tone.BAD)} {why_not}")
+            return None
+        self.dialog = self._launcher.open(self, OrderBatch(self._store.path, ids,
+                                                           self._launcher.target()))
+        self.dialog.signed.connect(self._signed)
+        return self.dialog
+
+    def _signed(self, _outcome: object) -> None:
+        self.refresh()
+        self.changed.emit()

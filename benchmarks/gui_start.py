@@ -1,0 +1,112 @@
+"""GUI cold start: a new process until the main window is shown, next to a bare QMainWindow.
+
+Each run is a fresh Python process (imports, Qt start-up, the store opened and
+migrated, the token thread started, every screen built), timed from spawn to the
+child's "shown" line; the bare run does the same with an empty QMainWindow.
+Median of --runs (default 5) each, interleaved so both see the same machine state.
+Prints one JSON object: start_s, bare_start_s, ratio, rss_mb (and bare_rss_mb).
+Targets (issue 8): start ≤ 1.5 s, ≤ 2.5× bare, RSS ≤ 250 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child(kind: str) -> None:
+    """Runs in the measured process: build, show, report, exit."""
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    app = QApplication(sys.argv[:1])
+    if kind == "bare":
+        window = QMainWindow()
+        window.show()
+        app.processEvents()
+        print(f"shown {_rss_mb():.1f}", flush=True)
+        return
+    # The same steps as csos_desktop.gui.app.main up to app.exec().
+    from csos_desktop.config import load_config
+    from csos_desktop.gui import theme
+    from csos_desktop.gui.app import open_store_for_gui
+    from csos_desktop.gui.main_window import MainWindow
+    from csos_desktop.gui.token_worker import TokenThread, TokenWorker
+    from csos_desktop.startup import start_logging
+
+    start_logging()
+    theme.apply(app)
+    store, problem = open_store_for_gui()
+    config = load_config()
+    worker = TokenWorker(None, config.text("pkcs11_module"), config.text("token_label"))
+    thread = TokenThread(worker)
+    main = MainWindow(store=store, store_problem=problem, token=worker)
+    thread.start()
+    main.show()
+    app.processEvents()
+    print(f"shown {_rss_mb():.1f}", flush=True)
+    thread.stop()
+
+
+def _run(kind: str, env: dict[str, str]) -> tuple[float, float]:
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", kind], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    elapsed = time.perf_counter() - start
+    proc.wait(timeout=60)
+    if not line.startswith("shown"):
+        raise SystemExit(f"{kind} run did not show its window")
+    return elapsed, float(line.split()[1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--child", choices=("app", "bare"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    home = tempfile.mkdtemp(prefix="csos-gui-bench-")
+    env = dict(os.environ, CSOS_HOME=home, CSOS_POLICY_FILE=str(Path(home) / "policy.toml"),
+               PYTHONPATH=str(ROOT))
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    _run("app", env)  # warm-up: creates and migrates the store, fills the file cache
+    app, bare = [], []
+    for _ in range(args.runs):
+        app.append(_run("app", env))
+        bare.append(_run("bare", env))
+    start = statistics.median(t for t, _ in app)
+    bare_start = statistics.median(t for t, _ in bare)
+    print(json.dumps({
+        "start_s": round(start, 3),
+        "bare_start_s": round(bare_start, 3),
+        "ratio": round(start / bare_start, 2),
+        "rss_mb": round(max(r for _, r in app), 1),
+        "bare_rss_mb": round(max(r for _, r in bare), 1),
+        "runs": args.runs,
+        "platform": env.get("QT_QPA_PLATFORM", "native"),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

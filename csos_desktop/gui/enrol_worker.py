@@ -1,0 +1,201 @@
+"""Certificate work on the token thread: enrolment, renewal, the revocation request.
+
+An :class:`Enrolment` keeps its logged-in session between attempts, so a retry
+after a network error neither asks the PIN again nor makes a second key: the
+flow (``enroll.flow.enrol``) finds the pending key it made and reuses it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+from csos_desktop import paths
+from csos_desktop.enroll.errors import EnrolmentError
+from csos_desktop.enroll.est_client import EstClient, OneTimeCodes
+from csos_desktop.enroll.flow import Enrolled, enrol
+from csos_desktop.enroll.records import Records
+from csos_desktop.enroll.renewal import renew
+from csos_desktop.enroll.revocation import request_revocation
+from csos_desktop.enroll.status import RevocationStatus, check_revocation
+from csos_desktop.gui.signing_worker import (
+    GuiInteraction,
+    Outcome,
+    PinBox,
+    Preview,
+    TokenTarget,
+    signing_token,
+)
+from csos_desktop.gui.token_worker import Progress
+from csos_desktop.services.identity import chain_for, choose_identity, signing_identities
+from csos_desktop.services.interaction import log_in
+from csos_desktop.services.token_access import open_library, open_token
+from csos_desktop.services.token_status import CertificateStatus
+from csos_desktop.token.certs import read_certificates
+from csos_desktop.token.keys import KeyAlgorithm
+from csos_desktop.token.session import TokenSession
+from csos_desktop.token.slots import TokenInfo, describe, list_tokens, refreshed
+
+ClientFactory = Callable[[str, Path | None], EstClient]
+
+
+def est_client(url: str, bundle: Path | None) -> EstClient:
+    return EstClient(url, ca_bundle=bundle)
+
+
+def present_tokens(module: str | None, configured: str | None) -> list[TokenInfo]:
+    """Every token the driver sees (the wizard's first page lets the user pick one)."""
+    _, lib = open_library(module, configured)
+    return list_tokens(lib)
+
+
+@dataclass(frozen=True)
+class EnrolRequest:
+    """What the wizard collected; the authorisation code is never shown or logged."""
+
+    target: TokenTarget
+    ca_url: str
+    ca_bundle: Path | None
+    codes: OneTimeCodes
+    algorithm: KeyAlgorithm = KeyAlgorithm.RSA2048
+    expected_dea: str | None = None
+
+
+class Enrolment:
+    """One enrolment; every method runs on the token thread."""
+
+    def __init__(self, request: EnrolRequest, client_factory: ClientFactory = est_client) -> None:
+        self._request = request
+        self._factory = client_factory
+        self._ts: TokenSession | None = None
+        self.attempts = 0
+
+    def log_in(self, pin: PinBox, progress: Progress) -> TokenInfo:
+        """Open the token read-write and log in once (the PIN box is emptied)."""
+        t = self._request.target
+        _, tok = open_token(t.module, t.label, t.configured)
+        ts = TokenSession(tok, rw=True)
+        try:
+            log_in(ts, GuiInteraction(pin, progress))
+        except BaseException:
+            ts.close()
+            raise
+        self._ts = ts
+        return describe(refreshed(tok))
+
+    def run(self, progress: Progress) -> Enrolled:
+        """The whole flow; call again after a network error to resume where it stopped."""
+        assert self._ts is not None, "log_in first"
+        self.attempts += 1
+        r = self._request
+        with self._factory(r.ca_url, r.ca_bundle) as client:
+            return enrol(self._ts, client, r.codes, algorithm=r.algorithm,
+                         expected_dea=r.expected_dea, progress=progress)
+
+    def close(self, _progress: Progress) -> None:
+        if self._ts is not None:
+            self._ts.close()
+            self._ts = None
+
+
+def _identity_html(c: CertificateStatus, action: str) -> str:
+    return (f"<h3>{escape(action)}</h3><p>Certificate: {escape(c.subject)}, DEA "
+            f"{escape(c.dea_number)}, schedules {', '.join(c.schedules)}, serial "
+            f"{c.serial_number}, valid until {c.not_after:%Y-%m-%d}.</p>")
+
+
+class RenewalJob:
+    """Renew before expiry: a new key on the token, the request vouched for by the current one."""
+
+    title = "Renew certificate"
+
+    def __init__(self, target: TokenTarget, client_factory: ClientFactory = est_client) -> None:
+        self._target = target
+        self._factory = client_factory
+
+    def preview(self, progress: Progress) -> Preview:
+        record = Records().ca()
+        if record is None:
+            raise EnrolmentError("No CA is recorded from an earlier enrolment on this computer;"
+                                 " renew with `csos enroll renew --ca-url URL`.")
+        with signing_token(self._target) as (ts, ident, _):
+            now = datetime.now(UTC)
+            cert = CertificateStatus.of(ident, now)
+            token = describe(refreshed(ts.token))
+        html = _identity_html(cert, "Renew this certificate") + (
+            f"<p>A new key pair is made on the token and sent for signing to "
+            f"{escape(record.ca_url)}. The old certificate stays usable until the new one is "
+            "written, then it is removed.</p>")
+        return Preview(token, cert, (), (), description_html=html)
+
+    def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
+        record = Records().ca()
+        assert record is not None
+        t = self._target
+        _, tok = open_token(t.module, t.label, t.configured)
+        with TokenSession(tok, rw=True) as ts, \
+                self._factory(record.ca_url, record.bundle_path) as client:
+            log_in(ts, GuiInteraction(pin, progress))
+            certs = read_certificates(ts)
+            ident = choose_identity(signing_identities(certs), t.cert_id)
+            chain = chain_for(ident, chain_file=None, token_certs=certs,
+                              stored_chain=paths.chain_file())
+            done = renew(ts, client, ident, chain, progress=progress)
+        return Outcome((f"Certificate renewed, valid until {done.info.not_after:%Y-%m-%d}",), ())
+
+
+class RevocationJob:
+    """Ask the CA to revoke the certificate (21 CFR 1311.30(e)), signed with its own key."""
+
+    title = "Request revocation"
+
+    def __init__(self, target: TokenTarget, reason: str,
+                 client_factory: ClientFactory = est_client) -> None:
+        self._target = target
+        self._reason = reason
+        self._factory = client_factory
+
+    def preview(self, progress: Progress) -> Preview:
+        with signing_token(self._target) as (ts, ident, _):
+            cert = CertificateStatus.of(ident, datetime.now(UTC))
+            token = describe(refreshed(ts.token))
+        html = _identity_html(cert, "Ask the CA to revoke this certificate") + (
+            f"<p>Reason: <b>{escape(self._reason)}</b>. Once revoked, orders signed with it are "
+            "rejected; this cannot be undone.</p>")
+        return Preview(token, cert, (), (), description_html=html)
+
+    def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
+        record = Records().ca()
+        if record is None:
+            raise EnrolmentError("No CA is recorded on this computer: call your CA to revoke.")
+        with signing_token(self._target) as (ts, ident, chain), \
+                self._factory(record.ca_url, record.bundle_path) as client:
+            log_in(ts, GuiInteraction(pin, progress))
+            receipt = request_revocation(ts, client, ident, chain, self._reason)
+        return Outcome((f"Revocation of serial {receipt.serial_number} acknowledged by the CA "
+                        f"at {receipt.revoked_at}",), ())
+
+
+@dataclass(frozen=True)
+class CertificateMaterial:
+    certificate_der: bytes
+    chain_der: tuple[bytes, ...]
+
+
+def certificate_material(target: TokenTarget, _progress: Progress) -> CertificateMaterial:
+    """Token thread: the certificate and chain to check (no PIN)."""
+    with signing_token(target) as (_, ident, chain):
+        return CertificateMaterial(ident.certificate_der, tuple(chain))
+
+
+def revocation_status(material: CertificateMaterial) -> RevocationStatus:
+    """Pool thread: ask the CA's CRL/OCSP (network; never on the UI or token thread)."""
+    record = Records().ca()
+    return check_revocation(material.certificate_der, list(material.chain_der),
+                            endpoints=record.endpoints if record else None,
+                            ca_bundle=record.bundle_path if record else None,
+                            now=datetime.now(UTC))

@@ -1,0 +1,310 @@
+"""Signing jobs that run on the token thread: a batch of orders, or one receipt.
+
+Each job has two steps the signing dialog submits to the token worker:
+``preview`` (no PIN: what will be signed, with which certificate, what is
+refused and why) and ``sign`` (one login, then the services sign and store).
+The store is opened inside each step: SQLite connections stay on their thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from csos_desktop import paths
+from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.order import Order
+from csos_desktop.domain.order_state import IllegalTransition, OrderState
+from csos_desktop.domain.receipt import ReceiptLine
+from csos_desktop.errors import CsosError
+from csos_desktop.gui.token_worker import Progress
+from csos_desktop.services import orders as svc
+from csos_desktop.services.identity import (
+    SigningIdentity,
+    chain_for,
+    choose_identity,
+    signing_identities,
+)
+from csos_desktop.services.interaction import log_in
+from csos_desktop.services.order_signing import (
+    OrderNotSignable,
+    OrderSigningSession,
+    SignedOrder,
+    precheck,
+)
+from csos_desktop.services.token_access import open_token
+from csos_desktop.services.token_status import CertificateStatus
+from csos_desktop.store import open_store
+from csos_desktop.token.certs import read_certificates
+from csos_desktop.token.errors import TokenError
+from csos_desktop.token.session import TokenSession
+from csos_desktop.token.slots import TokenInfo, describe, refreshed
+
+Clock = Callable[[], datetime]
+SignerWrapper = Callable[[svc.OrderSigner], svc.OrderSigner]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SigningCancelled(TokenError):
+    """The user stopped the batch between two orders.
+
+    A TokenError on purpose: ``services.orders.sign_orders`` stops a batch cleanly
+    (signed orders kept, the rest left as drafts, the stop audited) only on errors
+    that would fail every later order the same way, and a cancel does exactly that.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("You stopped the batch: this order was not signed and is still a draft.")
+
+
+class PinBox:
+    """The typed PIN, handed to the token thread once; taking it leaves nothing behind."""
+
+    def __init__(self, pin: str | None) -> None:
+        self._pin = pin
+
+    def take(self) -> str | None:
+        pin, self._pin = self._pin, None
+        return pin
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A sentence for the dialog while the job runs (e.g. the PIN-pad prompt)."""
+
+    text: str
+    pin_pad: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """Batch progress: about to sign item ``index`` (0-based) of ``total``."""
+
+    index: int
+    total: int
+    label: str
+
+
+class GuiInteraction:
+    """The dialog's side of ``services.interaction.Interaction``, called on the token thread."""
+
+    def __init__(self, pin: PinBox, progress: Progress) -> None:
+        self._pin = pin
+        self._progress = progress
+
+    def ask_pin(self, token: TokenInfo, warning: str | None) -> str | None:
+        if warning:
+            self._progress(Notice(warning))
+        return self._pin.take()
+
+    def show_pin_pad_prompt(self, token: TokenInfo) -> None:
+        self._progress(Notice(f"Enter your PIN on the reader's keypad for token "
+                              f"'{token.label}'.", pin_pad=True))
+
+    def notify(self, message: str) -> None:
+        self._progress(Notice(message))
+
+
+@dataclass(frozen=True)
+class TokenTarget:
+    """Which driver, token and certificate to sign with (None: as detected)."""
+
+    module: str | None = None
+    label: str | None = None
+    configured: str | None = None
+    cert_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the dialog shows before the PIN is asked."""
+
+    token: TokenInfo
+    certificate: CertificateStatus
+    orders: tuple[Order, ...]  # the ones that will be signed
+    refused: tuple[Refusal, ...]
+    receipt_lines: tuple[ReceiptLine, ...] = ()
+    noun: str = "order"
+    #: For jobs that sign something other than orders (renewal, revocation request).
+    description_html: str | None = None
+
+    @property
+    def signable(self) -> int:
+        return len(self.orders) if self.description_html is None else 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Per item: signed, or not signed with the reason; and why the batch stopped early."""
+
+    signed: tuple[str, ...]
+    unsigned: tuple[Refusal, ...]
+    stopped: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@contextmanager
+def signing_token(target: TokenTarget) -> Iterator[tuple[TokenSession, SigningIdentity,
+                                                         list[bytes]]]:
+    """The token (not logged in), its signing identity and chain, as `csos` commands find them."""
+    _, tok = open_token(target.module, target.label, target.configured)
+    with TokenSession(tok) as ts:
+        ts.open_public()
+        token_certs = read_certificates(ts)
+        identity = choose_identity(signing_identities(token_certs), target.cert_id)
+        chain = chain_for(identity, chain_file=None, token_certs=token_certs,
+                          stored_chain=paths.chain_file())
+        yield ts, identity, chain
+
+
+class SigningJob(Protocol):
+    """What the signing dialog drives; both methods run on the token thread."""
+
+    title: str
+
+    def preview(self, progress: Progress) -> Preview: ...
+
+    def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome: ...
+
+
+class _BatchSigner:
+    """Reports each order before it is signed and stops the batch when cancelled."""
+
+    def __init__(self, inner: svc.OrderSigner, progress: Progress, cancel: threading.Event,
+                 first: int, total: int) -> None:
+        self.identity = inner.identity
+        self._inner = inner
+        self._progress = progress
+        self._cancel = cancel
+        self._index = first
+        self._total = total
+
+    def sign(self, order: Order) -> SignedOrder:
+        if self._cancel.is_set():
+            raise SigningCancelled()
+        self._progress(Step(self._index, self._total, order.order_number))
+        self._index += 1
+        return self._inner.sign(order)
+
+
+class OrderBatch:
+    """Sign drafts with one login; each is committed as soon as it is signed."""
+
+    title = "Sign orders"
+
+    def __init__(self, store_path: Path, order_ids: Sequence[str], target: TokenTarget, *,
+                 signer_wrapper: SignerWrapper | None = None, clock: Clock = utc_now) -> None:
+        self._path = store_path
+        self._ids = list(order_ids)
+        self._target = target
+        self._wrap = signer_wrapper
+        self._clock = clock
+        self._ready: list[str] = []
+        self._refused: list[Refusal] = []
+
+    def preview(self, progress: Progress) -> Preview:
+        """Every check the service makes before the PIN, so refusals show first."""
+        now = self._clock()
+        ready: list[Order] = []
+        self._refused = []
+        with open_store(self._path) as store, signing_token(self._target) as (ts, ident, _):
+            for order_id in self._ids:
+                rec = store.orders.get(order_id)
+                try:
+                    if rec.state is not OrderState.DRAFT:
+                        raise IllegalTransition(rec.label, rec.state, OrderState.SIGNED)
+                    order = store.orders.order(order_id)
+                    precheck(order, ident, now)  # CertificateNotUsable stops the whole job
+                    ready.append(order)
+                except (OrderNotSignable, IllegalTransition) as exc:
+                    self._refused.append(Refusal(rec.order_number, exc.message))
+            token = describe(refreshed(ts.token))
+            cert = CertificateStatus.of(ident, now)
+        self._ready = [o.order_id for o in ready]
+        return Preview(token, cert, tuple(ready), tuple(self._refused))
+
+    def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
+        ids = self._ready
+        if not ids:
+            return Outcome((), tuple(self._refused))
+        with open_store(self._path) as store, signing_token(self._target) as (ts, ident, chain):
+            # The first order goes through the service's own batch entry: checks, the one
+            # login, and the audit of a failed login (1311.150). The rest follow on the same
+            # login through a signer that reports progress and honours Cancel.
+            first_label = store.orders.get(ids[0]).order_number
+            progress(Step(0, len(ids), first_label))
+            first = svc.sign_orders_on_token(store, ids[:1], ts, ident, chain,
+                                             GuiInteraction(pin, progress), clock=self._clock)
+            results = [first]
+            if first.stopped is None and len(ids) > 1:
+                session: svc.OrderSigner = OrderSigningSession(ts, ident, chain,
+                                                               clock=self._clock)
+                if self._wrap is not None:
+                    session = self._wrap(session)
+                signer = _BatchSigner(session, progress, cancel, 1, len(ids))
+                results.append(svc.sign_orders(store, ids[1:], signer, clock=self._clock))
+            elif first.stopped is not None:
+                results.append(svc.BatchResult((), tuple(
+                    svc.Unsigned(oid, store.orders.get(oid).order_number, first.stopped,
+                                 "stopped") for oid in ids[1:])))
+        signed = tuple(r.order_number for res in results for r in res.signed)
+        unsigned = tuple(Refusal(u.order_number or u.order_id[:8], u.reason)
+                         for res in results for u in res.unsigned)
+        stopped = next((r.stopped for r in results if r.stopped), None)
+        return Outcome(signed, (*self._refused, *unsigned), stopped)
+
+
+class ReceiptJob:
+    """Sign one electronic receipt (21 CFR 1305.22(g)) for delivered lines of one order."""
+
+    title = "Sign receipt"
+
+    def __init__(self, store_path: Path, order_id: str, lines: Sequence[ReceiptLine],
+                 target: TokenTarget, *, clock: Clock = utc_now) -> None:
+        self._path = store_path
+        self._order_id = order_id
+        self._lines = tuple(lines)
+        self._target = target
+        self._clock = clock
+
+    def preview(self, progress: Progress) -> Preview:
+        now = self._clock()
+        with open_store(self._path) as store, signing_token(self._target) as (ts, ident, _):
+            svc.check_receipt(store, self._order_id, self._lines, ident, clock=self._clock)
+            blob = store.signed.get(self._order_id)
+            order = Order.from_document(load_document(blob.document))
+            token = describe(refreshed(ts.token))
+            cert = CertificateStatus.of(ident, now)
+        return Preview(token, cert, (order,), (), self._lines, noun="receipt")
+
+    def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
+        with open_store(self._path) as store, signing_token(self._target) as (ts, ident, chain):
+            number = store.orders.get(self._order_id).order_number
+            progress(Step(0, 1, f"receipt for {number}"))
+            try:
+                svc.check_receipt(store, self._order_id, self._lines, ident, clock=self._clock)
+                log_in(ts, GuiInteraction(pin, progress))
+                receipt, rec = svc.record_receipt(
+                    store, self._order_id, self._lines,
+                    svc.TokenDocumentSigner(ts, ident, chain, clock=self._clock),
+                    clock=self._clock)
+            except TokenError:
+                raise  # the dialog explains PIN and token problems itself
+            except CsosError as exc:
+                return Outcome((), (Refusal(f"Receipt for {number}", exc.message),))
+        return Outcome((f"Receipt for {rec.order_number}",), (),
+                       details={"receipt_id": receipt.receipt_id, "state": rec.state.value})

@@ -1,0 +1,138 @@
+"""A family's order history as a QtCharts chart: past orders, the baseline band, this order.
+
+The same numbers as `csos som report` (``som.series.family_series``): the band
+is the quartiles of the baseline each order met, the line its median (or the
+policy floor while history is thin), the dashed line where a warning starts.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCharts import (
+    QAreaSeries,
+    QChart,
+    QChartView,
+    QDateTimeAxis,
+    QLineSeries,
+    QScatterSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import QDateTime, QMargins, QPointF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+
+from csos_desktop.gui.theme import Tone
+from csos_desktop.som import Decision
+from csos_desktop.som.series import FamilySeries
+
+_DAY_MS = 86_400_000
+DECISION_TONE = {Decision.OK: Tone.OK, Decision.WARN: Tone.WARN, Decision.INTERCEPT: Tone.BAD}
+
+
+def _ms(day: int) -> float:
+    return float(day) * _DAY_MS
+
+
+def _line(name: str, xs: list[float], ys: list[float], colour: str, dashed: bool = False,
+          width: float = 1.5) -> QLineSeries:
+    s = QLineSeries()
+    s.setName(name)
+    for x, y in zip(xs, ys, strict=True):
+        if math.isfinite(y):
+            s.append(x, y)
+    pen = QPen(QColor(colour))
+    pen.setWidthF(width)
+    if dashed:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    s.setPen(pen)
+    return s
+
+
+def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
+    """Past orders as points, the baseline band and lines, and this order highlighted."""
+    chart = QChart()
+    chart.setTitle(title)
+    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    font = chart.legend().font()
+    font.setPointSizeF(font.pointSizeF() * 0.85)  # five entries fit under a narrow panel
+    chart.legend().setFont(font)
+    chart.setMargins(QMargins(4, 4, 4, 4))
+    n = len(series.day)
+    xs = [_ms(int(d)) for d in series.day]
+    units = [float(u) for u in series.units]
+    q1 = _line("", xs, [float(v) for v in series.q1], "#7a9cc6")
+    q3 = _line("", xs, [float(v) for v in series.q3], "#7a9cc6")
+    band = QAreaSeries(q3, q1)
+    # The area keeps raw pointers to its bounding lines: they must live as long as it does.
+    q1.setParent(band)
+    q3.setParent(band)
+    band.setName("quartiles")
+    band.setColor(QColor(122, 156, 198, 70))
+    band.setBorderColor(QColor(122, 156, 198, 120))
+    base = _line("baseline", xs, [float(v) for v in series.base], "#1f3b63")
+    warn = _line(f"warn {series.warn_multiplier:g}×", xs,
+                 [float(v) * series.warn_multiplier for v in series.base], Tone.WARN.value,
+                 dashed=True)
+    past = QScatterSeries()
+    past.setName("past orders")
+    past.setMarkerSize(7)
+    past.setColor(QColor("#7a9cc6"))
+    for x, y in zip(xs[:-1], units[:-1], strict=True):
+        past.append(QPointF(x, y))
+    this = QScatterSeries()
+    this.setName(f"this order ({decision.value})")
+    this.setMarkerSize(14)
+    this.setColor(QColor(DECISION_TONE[decision].value))
+    if n:
+        this.append(QPointF(xs[-1], units[-1]))
+    for s in (band, base, warn, past, this):
+        chart.addSeries(s)
+    axis_x = QDateTimeAxis()
+    axis_x.setFormat("MMM yyyy")
+    axis_x.setTitleText("order date")
+    axis_y = QValueAxis()
+    axis_y.setTitleText("dosage units per order")
+    top = max([*units, *(float(v) * series.warn_multiplier for v in series.base
+                         if math.isfinite(float(v)))], default=1.0)
+    axis_y.setRange(0, top * 1.1 or 1.0)
+    axis_y.setLabelFormat("%.0f")
+    chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+    if n:
+        pad = 7 * _DAY_MS
+        lo, hi = min(xs) - pad, max(xs) + pad
+        axis_x.setRange(QDateTime.fromMSecsSinceEpoch(int(lo)),
+                        QDateTime.fromMSecsSinceEpoch(int(hi)))
+    for s in (band, base, warn, past, this):
+        s.attachAxis(axis_x)
+        s.attachAxis(axis_y)
+    return chart
+
+
+class SomChartView(QChartView):
+    """The chart widget; `show_series` replaces what it shows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setAccessibleName("SOM chart: this family's order history and baseline")
+        self.setMinimumHeight(260)
+        self.clear()
+
+    def _replace(self, chart: QChart) -> None:
+        # setChart releases the old chart without deleting it.
+        old = self.chart()
+        self.setChart(chart)
+        if old is not None and old is not chart:
+            old.deleteLater()
+
+    def clear(self, message: str = "No controlled line to chart yet.") -> None:
+        chart = QChart()
+        chart.setTitle(message)
+        self._replace(chart)
+
+    def show_series(self, series: FamilySeries, title: str, decision: Decision) -> None:
+        self._replace(build_chart(series, title, decision))
+        self.setAccessibleDescription(
+            f"{title}: {len(series.day) - 1} past orders; this order "
+            f"{int(series.units[-1]) if len(series.units) else 0} units, {decision.value}")

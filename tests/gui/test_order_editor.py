@@ -1,0 +1,128 @@
+"""The order editor and its SOM panel on a real store with cached history (pytest-qt)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from csos_desktop.domain.catalogue import bundled_catalogue
+from csos_desktop.domain.order import Order, parse_order_input
+from csos_desktop.domain.order_state import OrderState
+from csos_desktop.errors import InputError
+from csos_desktop.gui.order_editor import OrderEditor
+from csos_desktop.gui.som_chart import build_chart
+from csos_desktop.services.som_review import acknowledge_warnings, review_order
+from csos_desktop.som import Decision
+from csos_desktop.store import Store, open_store
+from tests.gui.conftest import add_drafts
+from tests.gui.history import OXY_5, SUPPLIER, add_history
+from tests.unit.domain.samples import sample_order_input
+
+OXY = bundled_catalogue().product(OXY_5.replace("-", ""))
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(tmp_path / "csos.db")
+    add_history(s)
+    yield s
+    s.close()
+
+
+def editor(qtbot: QtBot, store: Store) -> OrderEditor:
+    ed = OrderEditor(store, signer_name="Main Street Pharmacy", signer_dea="AB1234563")
+    qtbot.addWidget(ed)
+    ed.show()
+    ed.purchaser.set_values({"name": "Main Street Pharmacy", "dea_number": "AB1234563",
+                             "address": {"street": "120 Main Street", "city": "Springfield",
+                                         "state": "IL", "postal_code": "62701"}})
+    return ed
+
+
+def settle(qtbot: QtBot, ed: OrderEditor) -> None:
+    qtbot.waitUntil(lambda: not ed.pending_review(), timeout=10_000)
+
+
+def test_messages_appear_next_to_the_fields_they_are_about(qtbot: QtBot, store: Store) -> None:
+    ed = editor(qtbot, store)
+    ed.supplier.set_values({**SUPPLIER, "dea_number": "RK0452717"})  # bad check digit
+    settle(qtbot, ed)
+    problems = ed.problems_by_field()
+    assert "supplier.dea_number" in problems and "check digit" in problems["supplier.dea_number"]
+    assert ed.supplier.errors["dea_number"].isVisible()
+    assert "at least one line" in problems["lines"]
+    ed.supplier.edits["dea_number"].setText("RK0452716")
+    ed.search.setText("99101-0010-01")
+    ed.add_button.click()
+    settle(qtbot, ed)
+    assert ed.problems_by_field() == {}
+
+
+def test_completer_finds_products_by_ndc_and_by_name(qtbot: QtBot, store: Store) -> None:
+    ed = editor(qtbot, store)
+    model = ed.search.completer().model()
+    texts = [model.index(i, 0).data() for i in range(model.rowCount())]
+    assert any(t.startswith("99101-0010-01 — Oxycodone 5 mg tablet") for t in texts)
+    ed.search.setText("hydromorphone 4 mg")
+    ed.add_button.click()
+    assert ed.table.item(0, 1).text().startswith("Hydromorphone 4 mg")
+
+
+def test_som_panel_follows_the_lines_and_the_warning_must_be_acknowledged(
+        qtbot: QtBot, store: Store) -> None:
+    ed = editor(qtbot, store)
+    ed.supplier.set_values(SUPPLIER)
+    assert OXY is not None
+    ed.add_product(OXY, packages=2)
+    settle(qtbot, ed)
+    assert ed.som.review is not None and ed.som.review.assessment.decision is Decision.OK
+    assert not ed.som.ack_box.isVisible()
+    ed.set_packages(0, 40)
+    settle(qtbot, ed)
+    review = ed.som.review
+    assert review is not None and review.assessment.decision is Decision.INTERCEPT
+    assert "4,000 units this order, 20.0× the 12-month median of 200" in ed.som.summary.text()
+    assert len(ed.som.chart.chart().series()) == 5  # band, baseline, warn line, past, this
+    assert ed.save() is None  # not acknowledged yet
+    assert "SOM warnings" in ed.general_error.text()
+    ed.som.justification.setPlainText("Two new hospice patients this month, per Dr. Smith.")
+    ed.som.confirm.setChecked(True)
+    rec = ed.save()
+    assert rec is not None and rec.state is OrderState.DRAFT
+    acks = [e for e in store.audit.entries() if e.event == "som.warning-acknowledged"]
+    assert acks[0].order_id == rec.order_id
+    assert acks[0].details["justification"].startswith("Two new hospice patients")
+    assert acks[0].details["decision"] == "intercept"
+    assert store.audit.verify().intact
+
+
+def test_acknowledgement_needs_a_warning_and_a_reason(store: Store) -> None:
+    oid = add_drafts(store, 1)[0]
+    ok = review_order(store, oxy_order(2))
+    with pytest.raises(InputError, match="no SOM warning"):
+        acknowledge_warnings(store, oid, ok.assessment, "a long enough reason")
+    flagged = review_order(store, oxy_order(40))
+    with pytest.raises(InputError, match="legitimate"):
+        acknowledge_warnings(store, oid, flagged.assessment, "ok")
+    assert not [e for e in store.audit.entries() if e.event == "som.warning-acknowledged"]
+
+
+def oxy_order(packages: int) -> Order:
+    data = sample_order_input()
+    data["lines"] = [{"line_no": 1, "ndc": OXY_5, "item_name": "Oxycodone 5 mg tablet",
+                      "strength": "5 mg", "dosage_form": "tablet", "package_size": 100,
+                      "quantity": packages, "schedule": "2"}]
+    return parse_order_input(data, now=datetime.now(UTC))
+
+
+def test_chart_has_this_order_as_its_last_point(store: Store, qtbot: QtBot) -> None:
+    review = review_order(store, oxy_order(40))
+    chart = build_chart(review.charts[0].series, review.charts[0].label,
+                        review.assessment.decision)
+    this = chart.series()[-1]
+    assert this.name() == "this order (intercept)"
+    assert this.points()[0].y() == 4000

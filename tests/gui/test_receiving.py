@@ -1,0 +1,91 @@
+"""Receiving: shipped orders, partial receipts signed on the real token (pytest-qt)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from csos_desktop.domain.order_state import OrderState
+from csos_desktop.gui.screens.receiving import ReceivingScreen
+from csos_desktop.gui.signing_dialog import Phase
+from csos_desktop.gui.signing_launch import SigningLauncher
+from csos_desktop.gui.token_worker import TokenWorker
+from csos_desktop.services import orders as svc
+from csos_desktop.store import Store, open_store
+from csos_desktop.token.certs import read_certificates
+from tests.conftest import TEST_PIN, Provisioned
+from tests.gui.conftest import add_drafts, on_token_thread, ship
+from tests.integration.store.tokens import TestPin, open_identity
+
+
+def shipped_order(qtbot: QtBot, worker: TokenWorker, store: Store, prov: Provisioned) -> str:
+    """A draft signed on the token with the service, then reported shipped."""
+    oid = add_drafts(store, 1)[0]
+
+    def sign() -> bool:  # on the token thread, with its own connection
+        ts, identity = open_identity(prov)
+        with ts, open_store(store.path) as own:
+            chain = [tc.der for tc in read_certificates(ts) if tc.is_ca]
+            return bool(svc.sign_orders_on_token(own, [oid], ts, identity, chain,
+                                                 TestPin()).signed)
+
+    assert on_token_thread(qtbot, worker, sign)
+    ship(store, oid)
+    return oid
+
+
+def screen_for(qtbot: QtBot, store: Store, worker: TokenWorker) -> ReceivingScreen:
+    screen = ReceivingScreen(store, SigningLauncher(worker))
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitUntil(lambda: worker.last_status is not None and worker.last_status.present,
+                    timeout=5000)
+    return screen
+
+
+def sign_in_dialog(qtbot: QtBot, screen: ReceivingScreen) -> None:
+    dialog = screen.sign()
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.phase is Phase.READY, timeout=10_000)
+    qtbot.keyClicks(dialog.pin, TEST_PIN)
+    dialog.sign_button.click()
+    qtbot.waitUntil(lambda: dialog.phase is Phase.DONE, timeout=10_000)
+    dialog.close()
+
+
+def test_partial_then_full_receipt(qtbot: QtBot, store_path: Path, rsa_token: Provisioned,
+                                   token_worker: TokenWorker) -> None:
+    with open_store(store_path) as store:
+        oid = shipped_order(qtbot, token_worker, store, rsa_token)
+        screen = screen_for(qtbot, store, token_worker)
+        assert screen.orders.count() == 1
+        # Today by default, everything still due by default.
+        lines = screen.receipt_lines()
+        today = datetime.now(UTC).date()
+        assert [(ln.line_no, ln.quantity_received, ln.date_received) for ln in lines] == [
+            (1, 2, today), (2, 1, today), (3, 3, today)]
+        screen.set_received(0, 1)  # one of two packages of line 1 came
+        sign_in_dialog(qtbot, screen)
+        assert store.orders.get(oid).state is OrderState.RECEIVED_PARTIAL
+        assert "signed and queued" in screen.status.text()
+        screen.select_order(oid)
+        assert screen.receipt_lines()[0].quantity_received == 1  # the rest of line 1
+        assert len(screen.receipt_lines()) == 1
+        sign_in_dialog(qtbot, screen)
+        assert store.orders.get(oid).state is OrderState.RECEIVED
+        assert screen.orders.count() == 0
+        assert len(store.receipts.for_order(oid)) == 2
+
+
+def test_nothing_received_is_refused_before_any_pin(
+        qtbot: QtBot, store_path: Path, rsa_token: Provisioned,
+        token_worker: TokenWorker) -> None:
+    with open_store(store_path) as store:
+        shipped_order(qtbot, token_worker, store, rsa_token)
+        screen = screen_for(qtbot, store, token_worker)
+        for row in range(3):
+            screen.set_received(row, 0)
+        assert screen.sign() is None
+        assert "at least one line" in screen.status.text()
