@@ -72,3 +72,44 @@ def verify(bundle: Path, trust_file: Path | None, as_json: bool) -> None:
         if not trust_file:
             click.echo("note: signers' chains were not checked; give --trust ROOT.pem", err=True)
     raise SystemExit(0 if report.intact else 1)
+
+
+@archive.command("purge")
+@click.option(
+    "--before",
+    required=True,
+    type=_DATE,
+    help="Delete orders signed before this day (at least two years ago).",
+)
+@click.option(
+    "--archive",
+    "bundle",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A verified archive bundle that holds every order to be deleted.",
+)
+@click.option(
+    "--trust",
+    "trust_file",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Root certificate(s) the archive's signatures must chain to.",
+)
+@click.option("--yes", is_flag=True, help="Do it (without it, only say what would go).")
+@run_cli
+def purge(before: datetime, bundle: Path, trust_file: Path, yes: bool) -> None:
+    """Delete records past the two-year retention (21 CFR 1305.27) that a verified archive holds."""
+    from csos_desktop.services.archive import purge_archived
+    from csos_desktop.store.purge import orders_before
+
+    roots = [asn1_x509.Certificate.load(d) for d in load_certificates(trust_file)]
+    with open_store() as store:
+        if not yes:
+            count = len(orders_before(store, before.date().isoformat()))
+            click.echo(
+                f"{count} order(s) signed before {before:%Y-%m-%d} would be purged; "
+                "run again with --yes to delete them."
+            )
+            return
+        gone = purge_archived(store, before.date(), bundle, trust_roots=roots)
+    click.echo(f"{gone} order(s) purged; the audit log records it with the archive's hash.")

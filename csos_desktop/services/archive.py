@@ -36,6 +36,7 @@ from csos_desktop.pki.cms_parse import (
 from csos_desktop.services.orders import order_record_files
 from csos_desktop.store import Store, lifecycle
 from csos_desktop.store.audit import AuditEvent
+from csos_desktop.store.purge import orders_before, purge_orders
 
 FORMAT = "csos-archive/1"
 INDEX_COLUMNS = (
@@ -317,3 +318,79 @@ def verify_archive(
             if name.startswith("orders/") and name.endswith(".p7s"):
                 _check_signature(zf, name, list(trust_roots or []), pool, report)
     return report
+
+
+#: 21 CFR 1305.27 and 1311.60: orders and linked records are kept for two years.
+RETENTION_YEARS = 2
+
+
+class PurgeRefused(InputError):
+    """The purge would delete records still in their retention period, or not archived."""
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def purge_archived(
+    store: Store,
+    before: date,
+    bundle: Path,
+    *,
+    trust_roots: list[asn1_x509.Certificate],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    dry_run: bool = False,
+) -> int:
+    """Delete orders signed before *before*, if two years old and all in a verified *bundle*.
+
+    Returns how many orders went (with ``dry_run``, how many would go; all checks still run).
+    """
+    now = clock()
+    limit = _years_before(now.date(), RETENTION_YEARS)
+    if before > limit:
+        raise PurgeRefused(
+            f"Records younger than {RETENTION_YEARS} years cannot be purged (21 CFR 1305.27): "
+            f"--before must be {limit.isoformat()} or earlier."
+        )
+    ids = orders_before(store, before.isoformat())
+    if not ids:
+        return 0
+    report = verify_archive(bundle, trust_roots)
+    if not report.intact:
+        raise PurgeRefused(
+            f"The archive {bundle} does not verify, so nothing was purged: "
+            + "; ".join(report.problems[:3])
+        )
+    with zipfile.ZipFile(bundle) as zf:
+        names = set(zf.namelist())
+        manifest_sha256 = hashlib.sha256(zf.read("manifest.json")).hexdigest()
+    missing = []
+    for order_id in ids:
+        rec = store.orders.get(order_id)
+        if store.signed.find(order_id) is None:
+            continue  # never signed: nothing an inspector needs
+        wanted = {
+            f"orders/{order_id}/{n}"
+            for n in order_record_files(store, rec)
+            if not n.endswith(".record.json")
+        }
+        if not wanted <= names:
+            missing.append(rec.order_number)
+    if missing:
+        raise PurgeRefused(
+            f"{len(missing)} order(s) to purge are not in {bundle.name} "
+            f"(e.g. {', '.join(missing[:3])}); export an archive covering them "
+            "first. Nothing was purged."
+        )
+    if dry_run:
+        return len(ids)
+    return purge_orders(
+        store,
+        ids,
+        before=before.isoformat(),
+        now=now,
+        details={"archive": str(bundle), "manifest_sha256": manifest_sha256},
+    )

@@ -42,6 +42,7 @@ class AuditEvent(StrEnum):
     SETTINGS_CHANGED = "settings.changed"
     RECEIPT_SENT = "receipt.sent"
     SYNC_REFUSED = "sync.refused"
+    ARCHIVE_PURGED = "archive.purged"
     # EPCS (21 CFR 1311.150 / 1311.215); details name the user acting ("by").
     RX_USER_ADDED = "rx.user-added"
     RX_USER_DEACTIVATED = "rx.user-deactivated"
