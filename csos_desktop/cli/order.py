@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.files import read_json_object, write_signed_pair
 from csos_desktop.cli.signing import signing_context, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
+from csos_desktop.cli.verifying import load_trust, report, verify_arguments
 from csos_desktop.domain.order import Order, parse_order_input
 from csos_desktop.errors import InputError
-from csos_desktop.pki.chain import load_crls
 from csos_desktop.pki.supplier_check import verify_order
-from csos_desktop.services.identity import load_certificates
 from csos_desktop.services.interaction import log_in
 from csos_desktop.services.order_signing import OrderSigningSession, precheck
 
@@ -109,33 +106,13 @@ def sign_file(
 
 
 @order.command("verify")
-@click.argument("document", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.argument("signature", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option(
-    "--trust",
-    "trust_file",
-    required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="PEM file of trusted root certificate(s).",
-)
-@click.option(
-    "--crl",
-    "crl_files",
-    multiple=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="CRL file (PEM or DER); repeat for each CA.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@verify_arguments
 @run_cli
 def verify(
     document: Path, signature: Path, trust_file: Path, crl_files: tuple[Path, ...], as_json: bool
 ) -> None:
     """Check a signed order as a supplier must (21 CFR 1305.22). Exit 0 accepted, 1 rejected."""
-    roots = [asn1_x509.Certificate.load(der) for der in load_certificates(trust_file)]
-    try:
-        crls = load_crls([p.read_bytes() for p in crl_files])
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    roots, crls = load_trust(trust_file, crl_files)
     result = verify_order(
         document.read_bytes(),
         signature.read_bytes(),
@@ -143,20 +120,11 @@ def verify(
         crls=crls,
         now=datetime.now(UTC),
     )
-    if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
-    else:
-        if result.accepted:
-            o, s = result.order, result.signer
-            assert o is not None and s is not None
-            click.echo(
-                f"ACCEPTED: order {o.order_number} signed by {s.subject} "
-                f"(DEA {s.dea_number}) on {result.signing_time:%Y-%m-%d %H:%M} UTC."
-            )
-        else:
-            click.echo("REJECTED:")
-            for f in result.findings:
-                click.echo(f"  {f.reason.value}: {f.message}")
-        for w in result.warnings:
-            click.echo(f"warning: {w}", err=True)
-    raise SystemExit(0 if result.accepted else 1)
+    o, s = result.order, result.signer
+    line = (
+        f"order {o.order_number} signed by {s.subject} (DEA {s.dea_number}) on "
+        f"{result.signing_time:%Y-%m-%d %H:%M} UTC."
+        if o and s and result.signing_time
+        else ""
+    )
+    report(result, as_json, line)

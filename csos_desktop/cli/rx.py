@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.cli import rx_admin, rx_queue
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.files import read_json_object, write_signed_pair
 from csos_desktop.cli.rx_queue import CeremonyTerminal
 from csos_desktop.cli.signing import signing_context, token_options
+from csos_desktop.cli.verifying import load_trust, report, verify_arguments
 from csos_desktop.domain.prescription import parse_prescription_input
-from csos_desktop.errors import InputError
-from csos_desktop.pki.chain import load_crls
 from csos_desktop.pki.rx_check import verify_prescription
-from csos_desktop.services.identity import load_certificates
 from csos_desktop.services.rx_signing import SigningList
 from csos_desktop.services.rx_store import sign_files
 from csos_desktop.store import open_store
@@ -33,8 +29,15 @@ def rx() -> None:
     """
 
 
-for _command in (rx_admin.user, rx_admin.grant, rx_admin.audit_report, rx_queue.draft,
-                 rx_queue.queue, rx_queue.sign_queued_cmd, rx_queue.print_copy):
+for _command in (
+    rx_admin.user,
+    rx_admin.grant,
+    rx_admin.audit_report,
+    rx_queue.draft,
+    rx_queue.queue,
+    rx_queue.sign_queued_cmd,
+    rx_queue.print_copy,
+):
     rx.add_command(_command)
 
 
@@ -91,33 +94,13 @@ def sign(
 
 
 @rx.command("verify")
-@click.argument("document", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.argument("signature", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option(
-    "--trust",
-    "trust_file",
-    required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="PEM file of trusted root certificate(s).",
-)
-@click.option(
-    "--crl",
-    "crl_files",
-    multiple=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="CRL file (PEM or DER); repeat for each CA.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@verify_arguments
 @run_cli
 def verify(
     document: Path, signature: Path, trust_file: Path, crl_files: tuple[Path, ...], as_json: bool
 ) -> None:
     """Check a received prescription (pharmacy). Exit 0 accepted, 1 rejected, 2 unusable input."""
-    roots = [asn1_x509.Certificate.load(der) for der in load_certificates(trust_file)]
-    try:
-        crls = load_crls([p.read_bytes() for p in crl_files])
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    roots, crls = load_trust(trust_file, crl_files)
     result = verify_prescription(
         document.read_bytes(),
         signature.read_bytes(),
@@ -125,19 +108,11 @@ def verify(
         crls=crls,
         now=datetime.now(UTC),
     )
-    if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
-    elif result.accepted and result.prescription is not None and result.signer is not None:
-        rx_ = result.prescription
-        click.echo(
-            f"ACCEPTED: {rx_.drug.name} {rx_.drug.strength} for {rx_.patient.name}, "
-            f"signed by {result.signer.subject} (DEA {result.signer.dea_number})."
-        )
-    else:
-        click.echo("REJECTED:")
-        for f in result.findings:
-            click.echo(f"  {f.reason.value}: {f.message}")
-    if not as_json:
-        for w in result.warnings:
-            click.echo(f"warning: {w}", err=True)
-    raise SystemExit(0 if result.accepted else 1)
+    rx_, s = result.prescription, result.signer
+    line = (
+        f"{rx_.drug.name} {rx_.drug.strength} for {rx_.patient.name}, signed by "
+        f"{s.subject} (DEA {s.dea_number})."
+        if rx_ and s
+        else ""
+    )
+    report(result, as_json, line)

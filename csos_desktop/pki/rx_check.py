@@ -18,41 +18,22 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop.domain.canonical import MalformedDocument, load_document
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
 from csos_desktop.pki.profile import CsosCertificateInfo
-from csos_desktop.pki.signed_check import Collector, Finding, Reason, check_signed, signer_json
+from csos_desktop.pki.signed_check import Collector, Reason, Verification, check_signed
 
 
 @dataclass(frozen=True)
-class PrescriptionVerification:
+class PrescriptionVerification(Verification):
     """The pharmacy's verdict on one signed prescription."""
 
-    findings: tuple[Finding, ...]
-    warnings: tuple[str, ...] = ()
     prescription: Prescription | None = None
-    signer: CsosCertificateInfo | None = None
-    signing_time: datetime | None = None
-    revocation_checked: bool = False
 
-    @property
-    def accepted(self) -> bool:
-        return not self.findings
-
-    @property
-    def reasons(self) -> tuple[Reason, ...]:
-        return tuple(f.reason for f in self.findings)
-
-    def to_json(self) -> dict[str, object]:
+    def document_json(self) -> dict[str, object]:
         rx = self.prescription
         return {
-            "accepted": self.accepted,
-            "reasons": [{"code": f.reason.value, "message": f.message} for f in self.findings],
-            "warnings": list(self.warnings),
             "rx_id": rx.rx_id if rx else None,
             "patient": rx.patient.name if rx else None,
             "drug": f"{rx.drug.name} {rx.drug.strength}" if rx else None,
             "practitioner_dea_number": rx.practitioner.dea_number.value if rx else None,
-            "signer": signer_json(self.signer),
-            "signing_time": self.signing_time.isoformat() if self.signing_time else None,
-            "revocation_checked": self.revocation_checked,
         }
 
 
@@ -110,11 +91,4 @@ def verify_prescription(
         )
     if signer.info is not None and rx is not None:
         _check_practitioner(signer.info, rx, out)
-    return PrescriptionVerification(
-        tuple(out.findings),
-        tuple(out.warnings),
-        rx,
-        signer.info,
-        when,
-        signer.revocation_checked,
-    )
+    return PrescriptionVerification.of(out, signer, prescription=rx)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any, Self
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
@@ -147,6 +148,52 @@ def check_signed(
     elif not chain.revocation_checked and chain.status is ChainStatus.VALID:
         out.warnings.append("none of the CRLs or OCSP answers given covers the signer")
     return SignerCheck(parsed, info, chain.revocation_checked)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A verdict on one signed document: every reason it is not accepted, and who signed."""
+
+    findings: tuple[Finding, ...]
+    warnings: tuple[str, ...] = ()
+    signer: CsosCertificateInfo | None = None
+    signing_time: datetime | None = None
+    revocation_checked: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return not self.findings
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        return tuple(f.reason for f in self.findings)
+
+    @classmethod
+    def of(cls, out: Collector, signer: SignerCheck, **document: Any) -> Self:
+        """The verdict from what the checks collected, with the document read (if any)."""
+        return cls(
+            tuple(out.findings),
+            tuple(out.warnings),
+            signer.info,
+            signer.signing_time,
+            signer.revocation_checked,
+            **document,
+        )
+
+    def document_json(self) -> dict[str, object]:
+        """What identifies the document in JSON reports (subclasses say)."""
+        return {}
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "accepted": self.accepted,
+            "reasons": [{"code": f.reason.value, "message": f.message} for f in self.findings],
+            "warnings": list(self.warnings),
+            **self.document_json(),
+            "signer": signer_json(self.signer),
+            "signing_time": self.signing_time.isoformat() if self.signing_time else None,
+            "revocation_checked": self.revocation_checked,
+        }
 
 
 def signer_json(info: CsosCertificateInfo | None) -> dict[str, object] | None:

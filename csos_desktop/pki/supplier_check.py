@@ -21,8 +21,8 @@ from csos_desktop.pki.signed_check import (
     Collector,
     Finding,
     Reason,
+    Verification,
     check_signed,
-    signer_json,
 )
 
 __all__ = ["ORDER_VALIDITY", "Finding", "OrderVerification", "Reason", "verify_order"]
@@ -32,34 +32,15 @@ ORDER_VALIDITY = timedelta(days=60)
 
 
 @dataclass(frozen=True)
-class OrderVerification:
+class OrderVerification(Verification):
     """The supplier's verdict on one signed order."""
 
-    findings: tuple[Finding, ...]
-    warnings: tuple[str, ...] = ()
     order: Order | None = None
-    signer: CsosCertificateInfo | None = None
-    signing_time: datetime | None = None
-    revocation_checked: bool = False
 
-    @property
-    def accepted(self) -> bool:
-        return not self.findings
-
-    @property
-    def reasons(self) -> tuple[Reason, ...]:
-        return tuple(f.reason for f in self.findings)
-
-    def to_json(self) -> dict[str, object]:
+    def document_json(self) -> dict[str, object]:
         return {
-            "accepted": self.accepted,
-            "reasons": [{"code": f.reason.value, "message": f.message} for f in self.findings],
-            "warnings": list(self.warnings),
             "order_id": self.order.order_id if self.order else None,
             "order_number": self.order.order_number if self.order else None,
-            "signer": signer_json(self.signer),
-            "signing_time": self.signing_time.isoformat() if self.signing_time else None,
-            "revocation_checked": self.revocation_checked,
         }
 
 
@@ -140,11 +121,4 @@ def verify_order(
     _check_dates(order, signer.signing_time, now, out)
     if signer.info is not None and order is not None:
         _check_registrant(signer.info, order, out)
-    return OrderVerification(
-        tuple(out.findings),
-        tuple(out.warnings),
-        order,
-        signer.info,
-        signer.signing_time,
-        signer.revocation_checked,
-    )
+    return OrderVerification.of(out, signer, order=order)
