@@ -132,6 +132,13 @@ def enroll(ctx: click.Context, ca_url: str | None, reference_number: str | None,
     if not code:
         raise InputError("No authorisation code was given; it is in the CA's letter or e-mail.")
     codes = OneTimeCodes(reference_number, code)
+    if Records().pending(reference_number.strip()) is None:
+        # Wrong, used or expired codes are refused here, before the PIN is asked (a resumed
+        # enrolment skips this: its codes may already be spent on its key). Its own
+        # connection: SoftHSM leaves OpenSSL errors on this thread that would break a
+        # TLS connection kept open across the login.
+        with EstClient(ca_url, ca_bundle=ca_bundle) as probe:
+            probe.application(codes)
     with EstClient(ca_url, ca_bundle=ca_bundle) as client, \
             logged_in(module, label, pin_stdin, "Enrolment") as ts:
         done = enrol(ts, client, codes, algorithm=_algorithm(algorithm) or KeyAlgorithm.RSA2048,

@@ -23,23 +23,36 @@ from tests.integration.enroll.conftest import SandboxCa, cli_env
 CSOS = [sys.executable, "-m", "csos_desktop"]
 
 
-def csos(args: list[str], hsm: SoftHsmToken, home: Path,
-         stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(CSOS + args, env=cli_env(hsm, home), input=stdin, capture_output=True,
-                          text=True, check=False, timeout=60)
+def csos(
+    args: list[str], hsm: SoftHsmToken, home: Path, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        CSOS + args,
+        env=cli_env(hsm, home),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, cli_hsm: SoftHsmToken) -> Iterator[
-        tuple[Path, str]]:
+def served(
+    tmp_path_factory: pytest.TempPathFactory, cli_hsm: SoftHsmToken
+) -> Iterator[tuple[Path, str]]:
     """A CA made and served by the CLI, as in docs/enrolment.md."""
     home = tmp_path_factory.mktemp("cli-home")
     ca_dir = tmp_path_factory.mktemp("cli-ca") / "ca"
     made = csos(["sandbox", "ca", "init", "--dir", str(ca_dir)], cli_hsm, home)
     assert made.returncode == 0, made.stderr
-    proc = subprocess.Popen([*CSOS, "sandbox", "ca", "serve", "--dir", str(ca_dir),
-                             "--port", "0"], env=cli_env(cli_hsm, home),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*CSOS, "sandbox", "ca", "serve", "--dir", str(ca_dir), "--port", "0"],
+        env=cli_env(cli_hsm, home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 20)
@@ -60,16 +73,45 @@ def test_getting_a_certificate_then_reporting_it_compromised(
     served: tuple[Path, str], cli_hsm: SoftHsmToken, tmp_path: Path
 ) -> None:
     ca_dir, url = served
-    codes_run = csos(["sandbox", "ca", "issue-codes", "--dir", str(ca_dir), "--dea",
-                      "AB1234563", "--name", "Main Street Pharmacy", "--schedules",
-                      "2,2N,3,3N,4,5", "--json"], cli_hsm, tmp_path)
+    codes_run = csos(
+        [
+            "sandbox",
+            "ca",
+            "issue-codes",
+            "--dir",
+            str(ca_dir),
+            "--dea",
+            "AB1234563",
+            "--name",
+            "Main Street Pharmacy",
+            "--schedules",
+            "2,2N,3,3N,4,5",
+            "--json",
+        ],
+        cli_hsm,
+        tmp_path,
+    )
     assert codes_run.returncode == 0, codes_run.stderr
     codes = json.loads(codes_run.stdout)
     assert set(codes) == {"reference_number", "authorization_code", "expires"}
-    enrolled = csos(["enroll", "--ca-url", url, "--reference-number",
-                     codes["reference_number"], "--ca-bundle", str(ca_dir / "root.pem"),
-                     "--token", cli_hsm.label, "--pin-stdin", "--json"], cli_hsm, tmp_path,
-                    stdin=f"{codes['authorization_code']}\n{TEST_PIN}\n")
+    enrolled = csos(
+        [
+            "enroll",
+            "--ca-url",
+            url,
+            "--reference-number",
+            codes["reference_number"],
+            "--ca-bundle",
+            str(ca_dir / "root.pem"),
+            "--token",
+            cli_hsm.label,
+            "--pin-stdin",
+            "--json",
+        ],
+        cli_hsm,
+        tmp_path,
+        stdin=f"{codes['authorization_code']}\n{TEST_PIN}\n",
+    )
     assert enrolled.returncode == 0, enrolled.stderr
     cert = json.loads(enrolled.stdout)["certificate"]
     assert cert["dea_number"] == "AB1234563"
@@ -84,16 +126,42 @@ def test_getting_a_certificate_then_reporting_it_compromised(
     assert shown.returncode == 0, shown.stderr
     row = next(r for r in json.loads(shown.stdout)["certificates"] if r["id"] == cert["id"])
     assert row["revocation"]["status"] == "good"
-    assert row["renewal_message"] is None and row["schedules"] == ["2", "2N", "3", "3N", "4",
-                                                                   "5"]
+    assert row["renewal_message"] is None and row["schedules"] == ["2", "2N", "3", "3N", "4", "5"]
 
-    unconfirmed = csos(["cert", "revoke-request", "--reason", "keyCompromise", "--cert-id",
-                        cert["id"], "--token", cli_hsm.label, "--pin-stdin"], cli_hsm,
-                       tmp_path, stdin=TEST_PIN + "\n")
+    unconfirmed = csos(
+        [
+            "cert",
+            "revoke-request",
+            "--reason",
+            "keyCompromise",
+            "--cert-id",
+            cert["id"],
+            "--token",
+            cli_hsm.label,
+            "--pin-stdin",
+        ],
+        cli_hsm,
+        tmp_path,
+        stdin=TEST_PIN + "\n",
+    )
     assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
-    revoked = csos(["cert", "revoke-request", "--reason", "keyCompromise", "--cert-id",
-                    cert["id"], "--yes", "--token", cli_hsm.label, "--pin-stdin"], cli_hsm,
-                   tmp_path, stdin=TEST_PIN + "\n")
+    revoked = csos(
+        [
+            "cert",
+            "revoke-request",
+            "--reason",
+            "keyCompromise",
+            "--cert-id",
+            cert["id"],
+            "--yes",
+            "--token",
+            cli_hsm.label,
+            "--pin-stdin",
+        ],
+        cli_hsm,
+        tmp_path,
+        stdin=TEST_PIN + "\n",
+    )
     assert revoked.returncode == 0, revoked.stderr
     assert "keyCompromise" in revoked.stdout
     shown = csos(["cert", "show", "--token", cli_hsm.label, "--json"], cli_hsm, tmp_path)
@@ -108,81 +176,234 @@ def test_reused_codes_through_the_cli_exit_2_with_the_reason(
     served: tuple[Path, str], cli_hsm: SoftHsmToken, tmp_path: Path
 ) -> None:
     ca_dir, url = served
-    codes = json.loads(csos(["sandbox", "ca", "issue-codes", "--dir", str(ca_dir), "--dea",
-                             "AB1234563", "--name", "Main Street Pharmacy", "--schedules", "2",
-                             "--json"], cli_hsm, tmp_path).stdout)
-    args = ["enroll", "--ca-url", url, "--reference-number", codes["reference_number"],
-            "--authorization-code", codes["authorization_code"], "--ca-bundle",
-            str(ca_dir / "root.pem"), "--token", cli_hsm.label, "--pin-stdin"]
+    codes = json.loads(
+        csos(
+            [
+                "sandbox",
+                "ca",
+                "issue-codes",
+                "--dir",
+                str(ca_dir),
+                "--dea",
+                "AB1234563",
+                "--name",
+                "Main Street Pharmacy",
+                "--schedules",
+                "2",
+                "--json",
+            ],
+            cli_hsm,
+            tmp_path,
+        ).stdout
+    )
+    args = [
+        "enroll",
+        "--ca-url",
+        url,
+        "--reference-number",
+        codes["reference_number"],
+        "--authorization-code",
+        codes["authorization_code"],
+        "--ca-bundle",
+        str(ca_dir / "root.pem"),
+        "--token",
+        cli_hsm.label,
+        "--pin-stdin",
+    ]
     assert csos(args, cli_hsm, tmp_path, stdin=TEST_PIN + "\n").returncode == 0
     again = csos(args, cli_hsm, tmp_path / "other-home", stdin=TEST_PIN + "\n")
     assert again.returncode == 2
     assert "already used" in again.stderr
 
 
+def test_wrong_codes_are_refused_before_the_pin_is_asked(
+    served: tuple[Path, str], cli_hsm: SoftHsmToken, tmp_path: Path
+) -> None:
+    ca_dir, url = served
+    codes = json.loads(
+        csos(
+            [
+                "sandbox",
+                "ca",
+                "issue-codes",
+                "--dir",
+                str(ca_dir),
+                "--dea",
+                "AB1234563",
+                "--name",
+                "Main Street Pharmacy",
+                "--schedules",
+                "2",
+                "--json",
+            ],
+            cli_hsm,
+            tmp_path,
+        ).stdout
+    )
+    wrong = csos(
+        [
+            "enroll",
+            "--ca-url",
+            url,
+            "--reference-number",
+            codes["reference_number"],
+            "--authorization-code",
+            "WRONG-CODE",
+            "--ca-bundle",
+            str(ca_dir / "root.pem"),
+            "--token",
+            cli_hsm.label,
+        ],
+        cli_hsm,
+        tmp_path,
+    )  # no PIN on stdin at all
+    assert wrong.returncode == 2, wrong.stderr
+    assert "PIN" not in wrong.stderr
+
+
 def test_offline_request_verified_by_openssl_then_p7b_import_warns_of_renewal(
     sandbox_ca: SandboxCa, enrol_hsm: SoftHsmToken, tmp_path: Path
 ) -> None:
     req = tmp_path / "req.pem"
-    made = csos(["enroll", "csr", "--out", str(req), "--name", "Main Street Pharmacy",
-                 "--algorithm", "p256", "--token", enrol_hsm.label, "--pin-stdin"], enrol_hsm,
-                tmp_path, stdin=TEST_PIN + "\n")
+    made = csos(
+        [
+            "enroll",
+            "csr",
+            "--out",
+            str(req),
+            "--name",
+            "Main Street Pharmacy",
+            "--algorithm",
+            "p256",
+            "--token",
+            enrol_hsm.label,
+            "--pin-stdin",
+        ],
+        enrol_hsm,
+        tmp_path,
+        stdin=TEST_PIN + "\n",
+    )
     assert made.returncode == 0, made.stderr
-    checked = subprocess.run(["openssl", "req", "-verify", "-in", str(req), "-noout"],
-                             capture_output=True, text=True, check=False)
+    checked = subprocess.run(
+        ["openssl", "req", "-verify", "-in", str(req), "-noout"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert checked.returncode == 0 and "OK" in checked.stdout + checked.stderr
-    cert = sandbox_ca.ca.issue(req.read_bytes(), dea_number="AB1234563",
-                               schedules=parse_schedule_list("2,3"), days=20)
+    cert = sandbox_ca.ca.issue(
+        req.read_bytes(), dea_number="AB1234563", schedules=parse_schedule_list("2,3"), days=20
+    )
     p7b = tmp_path / "cert.p7b"
     p7b.write_bytes(pkcs7.serialize_certificates([cert], Encoding.PEM))
     chain = tmp_path / "chain.pem"
-    chain.write_bytes(sandbox_ca.ca.issuing_certificate.public_bytes(Encoding.PEM)
-                      + sandbox_ca.root_pem.read_bytes())
-    imported = csos(["enroll", "import", str(p7b), "--chain", str(chain), "--token",
-                     enrol_hsm.label, "--pin-stdin", "--json"], enrol_hsm, tmp_path,
-                    stdin=TEST_PIN + "\n")
+    chain.write_bytes(
+        sandbox_ca.ca.issuing_certificate.public_bytes(Encoding.PEM)
+        + sandbox_ca.root_pem.read_bytes()
+    )
+    imported = csos(
+        [
+            "enroll",
+            "import",
+            str(p7b),
+            "--chain",
+            str(chain),
+            "--token",
+            enrol_hsm.label,
+            "--pin-stdin",
+            "--json",
+        ],
+        enrol_hsm,
+        tmp_path,
+        stdin=TEST_PIN + "\n",
+    )
     assert imported.returncode == 0, imported.stderr
     key_id = json.loads(imported.stdout)["certificate"]["id"]
-    shown = csos(["cert", "show", "--token", enrol_hsm.label, "--offline", "--json"],
-                 enrol_hsm, tmp_path)
+    shown = csos(
+        ["cert", "show", "--token", enrol_hsm.label, "--offline", "--json"], enrol_hsm, tmp_path
+    )
     row = next(r for r in json.loads(shown.stdout)["certificates"] if r["id"] == key_id)
     assert row["renewal_due"] is True and row["days_left"] in (19, 20)
     assert "Renew it now with `csos enroll renew`" in row["renewal_message"]
-    again = csos(["enroll", "import", str(p7b), "--token", enrol_hsm.label, "--pin-stdin"],
-                 enrol_hsm, tmp_path, stdin=TEST_PIN + "\n")
+    again = csos(
+        ["enroll", "import", str(p7b), "--token", enrol_hsm.label, "--pin-stdin"],
+        enrol_hsm,
+        tmp_path,
+        stdin=TEST_PIN + "\n",
+    )
     assert again.returncode == 0  # importing twice is harmless: same key, same certificate
 
 
 def test_cleanup_lists_then_removes_keys_of_unfinished_enrolments(
     cli_hsm: SoftHsmToken, tmp_path: Path
 ) -> None:
-    csr = csos(["enroll", "csr", "--out", str(tmp_path / "r.pem"), "--name", "X",
-                "--token", cli_hsm.label, "--pin-stdin"], cli_hsm, tmp_path,
-               stdin=TEST_PIN + "\n")
+    csr = csos(
+        [
+            "enroll",
+            "csr",
+            "--out",
+            str(tmp_path / "r.pem"),
+            "--name",
+            "X",
+            "--token",
+            cli_hsm.label,
+            "--pin-stdin",
+        ],
+        cli_hsm,
+        tmp_path,
+        stdin=TEST_PIN + "\n",
+    )
     assert csr.returncode == 0, csr.stderr
-    listed = csos(["enroll", "cleanup", "--token", cli_hsm.label, "--pin-stdin"], cli_hsm,
-                  tmp_path, stdin=TEST_PIN + "\n")
+    listed = csos(
+        ["enroll", "cleanup", "--token", cli_hsm.label, "--pin-stdin"],
+        cli_hsm,
+        tmp_path,
+        stdin=TEST_PIN + "\n",
+    )
     assert "csos-pending-" in listed.stdout and "--yes" in listed.stdout
-    removed = csos(["enroll", "cleanup", "--yes", "--token", cli_hsm.label, "--pin-stdin"],
-                   cli_hsm, tmp_path, stdin=TEST_PIN + "\n")
+    removed = csos(
+        ["enroll", "cleanup", "--yes", "--token", cli_hsm.label, "--pin-stdin"],
+        cli_hsm,
+        tmp_path,
+        stdin=TEST_PIN + "\n",
+    )
     assert removed.returncode == 0 and "Removed" in removed.stdout
-    after = csos(["enroll", "cleanup", "--token", cli_hsm.label, "--pin-stdin"], cli_hsm,
-                 tmp_path, stdin=TEST_PIN + "\n")
+    after = csos(
+        ["enroll", "cleanup", "--token", cli_hsm.label, "--pin-stdin"],
+        cli_hsm,
+        tmp_path,
+        stdin=TEST_PIN + "\n",
+    )
     assert "No unfinished enrolment keys" in after.stdout
 
 
 def test_pin_and_codes_reach_no_log_no_output_no_file(
-    sandbox_ca: SandboxCa, enrol_hsm: SoftHsmToken, own_home: Path,
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    sandbox_ca: SandboxCa,
+    enrol_hsm: SoftHsmToken,
+    own_home: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for key, value in cli_env(enrol_hsm, own_home).items():
         monkeypatch.setenv(key, value)
     caplog.set_level(logging.DEBUG)
     codes = sandbox_ca.codes()
-    result = CliRunner().invoke(main, [
-        "enroll", "--ca-url", sandbox_ca.url, "--reference-number", codes.reference_number,
-        "--ca-bundle", str(sandbox_ca.root_pem), "--token", enrol_hsm.label, "--pin-stdin"],
-        input=f"{codes.authorization_code}\n{TEST_PIN}\n")
+    result = CliRunner().invoke(
+        main,
+        [
+            "enroll",
+            "--ca-url",
+            sandbox_ca.url,
+            "--reference-number",
+            codes.reference_number,
+            "--ca-bundle",
+            str(sandbox_ca.root_pem),
+            "--token",
+            enrol_hsm.label,
+            "--pin-stdin",
+        ],
+        input=f"{codes.authorization_code}\n{TEST_PIN}\n",
+    )
     assert result.exit_code == 0, result.output
     secrets = (TEST_PIN, codes.authorization_code, codes.authorization_code.replace("-", ""))
     for secret in secrets:
