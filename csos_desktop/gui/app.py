@@ -113,13 +113,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     worker = TokenWorker(args.module, configured, label)
     thread = TokenThread(worker)
+    sync = None
+    if store is not None:  # distributor passes on the pool, each with its own connection
+        from csos_desktop.gui.sync_worker import DistributorSync
+
+        sync = DistributorSync(store.path)
     window = MainWindow(demo_banner=args.demo_banner, store=store, store_problem=problem,
-                        token=worker)
+                        token=worker, sync=sync)
     thread.start()
     window.show()
+    if sync is not None:
+        sync.start()
     try:
         return app.exec()
     finally:
+        if sync is not None:
+            sync.stop()
         thread.stop()
         if store is not None:
             store.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -19,6 +21,7 @@ from csos_desktop.gui.screens.activity import ActivityScreen
 from csos_desktop.gui.screens.certificates import CertificatesScreen
 from csos_desktop.gui.screens.home import HomeScreen, OrdersSummary, orders_summary
 from csos_desktop.gui.screens.orders import OrdersScreen
+from csos_desktop.gui.screens.prescriptions import PrescriptionsScreen
 from csos_desktop.gui.screens.receiving import ReceivingScreen
 from csos_desktop.gui.screens.settings import SettingsScreen
 from csos_desktop.gui.signing_launch import SigningLauncher
@@ -29,7 +32,12 @@ from csos_desktop.services.token_status import TokenStatus
 from csos_desktop.store import Store
 from csos_desktop.store.db import StoreError
 
-ORDERS_REFRESH_MS = 10_000  # the sync worker changes orders behind our back
+if TYPE_CHECKING:
+    from csos_desktop.gui.sync_worker import DistributorSync, SyncResult
+
+ORDERS_REFRESH_MS = 10_000
+#: Screens without an icon of their own borrow one (the others use their name).
+SCREEN_ICONS = {"Prescriptions": "orders"}  # the sync worker changes orders behind our back
 
 
 def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
@@ -67,6 +75,7 @@ class MainWindow(QMainWindow):
         store: Store | None = None,
         store_problem: str | None = None,
         token: TokenWorker | None = None,
+        sync: DistributorSync | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("CSOS Desktop")
@@ -75,6 +84,7 @@ class MainWindow(QMainWindow):
         self._store = store
         self._status: TokenStatus | None = None
         self._summary: OrdersSummary | None = None
+        self.sync = sync
         self.launcher = SigningLauncher(token)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
@@ -89,6 +99,7 @@ class MainWindow(QMainWindow):
         self.certificates = CertificatesScreen(token)
         self.activity = ActivityScreen(store, store_problem)
         self.settings = SettingsScreen()
+        self.prescriptions = PrescriptionsScreen(store, self.launcher, store_problem)
         for name, screen in (
             ("Home", self.home),
             ("Orders", self.orders),
@@ -96,6 +107,7 @@ class MainWindow(QMainWindow):
             ("Certificates", self.certificates),
             ("Activity", self.activity),
             ("Settings", self.settings),
+            ("Prescriptions", self.prescriptions),
         ):
             self.add_screen(name, screen)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
@@ -136,6 +148,7 @@ class MainWindow(QMainWindow):
         self.home.cert_card.button.clicked.connect(self._certificate_action)
         self.orders.changed.connect(self.refresh_orders)
         self.receiving.receipt_signed.connect(self.refresh_orders)
+        self.prescriptions.signed.connect(self.refresh_orders)
         self.tray = Tray(self)
         self._refresh = QTimer(self)
         self._refresh.setInterval(ORDERS_REFRESH_MS)
@@ -144,11 +157,17 @@ class MainWindow(QMainWindow):
         if token is not None:
             token.status_changed.connect(self.show_status)
         self.show_status(TokenStatus(None, None, (), "Looking for tokens…"))
+        if sync is not None:
+            sync.setParent(self)
+            sync.started.connect(self._sync_started)
+            sync.finished.connect(self._synced)
+            self.home.outbox_card.button.clicked.connect(sync.send_now)
+            self._show_sync()
         self.refresh_orders()
 
-    def add_screen(self, name: str, screen: QWidget) -> None:
+    def add_screen(self, name: str, screen: QWidget, icon_name: str | None = None) -> None:
         self.screens[name] = screen
-        item = QListWidgetItem(icon(name.lower()), name)
+        item = QListWidgetItem(icon(icon_name or SCREEN_ICONS.get(name, name.lower())), name)
         item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{name} (Alt+{len(self.screens)})")
         self.nav.addItem(item)
         self.stack.addWidget(screen)
@@ -164,6 +183,8 @@ class MainWindow(QMainWindow):
             reload()
         if screen is self.orders:
             self.orders.refresh()
+        if screen is self.prescriptions and self._store is not None:
+            self.prescriptions.reload()
 
     def _show_attention(self) -> None:
         self.orders.filter.setCurrentText("Needs attention")
@@ -183,8 +204,32 @@ class MainWindow(QMainWindow):
             self.outbox_label.setText(f"{dot(Tone.BAD)} {exc.message}")
             return
         self.home.show_orders(self._summary)
-        self.outbox_label.setText(outbox_text(self._summary))
+        self._show_sync()
         self.tray.update(self._summary, self._status)
+
+    # -- the distributor ---------------------------------------------------------------
+    def _show_sync(self) -> None:
+        if self.sync is None:
+            self.outbox_label.setText(outbox_text(self._summary))
+            return
+        from csos_desktop.gui.sync_worker import result_html, status_text
+
+        waiting = self._summary.waiting_to_send if self._summary else None
+        self.outbox_label.setText(status_text(self.sync.last, waiting, self.sync.running))
+        self.home.show_sync(result_html(self.sync.last, self.sync.running), self.sync.running)
+
+    def _sync_started(self) -> None:
+        self._show_sync()
+
+    def _synced(self, result: SyncResult) -> None:
+        """A pass ended: statuses may have moved; re-read the screens and tell the tray."""
+        self.refresh_orders()  # Home, the status bar and the tray (shipped → record receipt)
+        report = result.report
+        moved = report is not None and bool(report.sent or report.refused or report.updated)
+        if moved and self.stack.currentWidget() is self.orders:
+            self.orders.refresh()
+        # Receiving is not reloaded under the user's typing: it re-reads when next shown.
+        self.tray.sync_finished(result)
 
     def show_status(self, status: TokenStatus) -> None:
         self._status = status

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
@@ -15,6 +16,9 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.screens.home import OrdersSummary
 from csos_desktop.services.token_status import TokenStatus
+
+if TYPE_CHECKING:
+    from csos_desktop.gui.sync_worker import SyncResult
 
 
 def icon(name: str) -> QIcon:
@@ -57,6 +61,22 @@ def notifications(seen: Seen | None, summary: OrdersSummary | None,
     return now, out
 
 
+def sync_notifications(previous: SyncResult | None,
+                       result: SyncResult) -> list[tuple[str, str]]:
+    """After a distributor pass: documents it refused, and the link lost (once, not per try)."""
+    from csos_desktop.gui.sync_worker import Link
+
+    out: list[tuple[str, str]] = []
+    if result.report is not None and result.report.refused:
+        n = len(result.report.refused)
+        out.append((f"{n} document(s) refused by the distributor",
+                    "See Orders → Needs attention for the reasons."))
+    if result.link is Link.OFFLINE and previous is not None and previous.link is Link.ONLINE:
+        out.append(("Distributor offline", f"{result.reason or 'No answer'}. Signed documents "
+                    "stay queued and are sent when it answers again."))
+    return out
+
+
 class Tray:
     """The tray icon with Show/Quit; `notify` shows a message when a tray exists."""
 
@@ -70,6 +90,7 @@ class Tray:
         self._window = window
         self.icon.activated.connect(self._raise)
         self.seen: Seen | None = None
+        self._last_sync: SyncResult | None = None
         self.shown: list[tuple[str, str]] = []  # kept for tests and the offscreen platform
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.icon.show()
@@ -80,7 +101,17 @@ class Tray:
 
     def update(self, summary: OrdersSummary | None, status: TokenStatus | None) -> None:
         self.seen, messages = notifications(self.seen, summary, status)
+        self._show(messages)
+
+    def _show(self, messages: list[tuple[str, str]]) -> None:
         for title, text in messages:
             self.shown.append((title, text))
             if self.icon.isVisible():
                 self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information)
+
+    def sync_finished(self, result: SyncResult) -> None:
+        """Announce what a distributor pass needs the user to know (shipped orders come
+        through `update`, which the window calls with the re-read summary)."""
+        messages = sync_notifications(self._last_sync, result)
+        self._last_sync = result
+        self._show(messages)

@@ -152,6 +152,8 @@ class HomeScreen(QWidget):
         grid.addWidget(self.outbox_card, 2, 0)
         layout.addLayout(grid)
         layout.addStretch(1)
+        self._outbox_html = ""
+        self._sync_html = ""
         self.show_status(TokenStatus(None, None, (), "Looking for tokens…"))
 
     def show_orders(self, summary: OrdersSummary) -> None:
@@ -159,7 +161,20 @@ class HomeScreen(QWidget):
         self.receipt_card.set_action("Record receipts…" if summary.awaiting else None)
         self.attention_card.set_body(attention_html(summary))
         self.attention_card.set_action("Show these orders…" if summary.attention else None)
-        self.outbox_card.set_body(outbox_html(summary))
+        self._outbox_html = outbox_html(summary)
+        self._show_outbox()
+
+    def show_sync(self, html: str, sending: bool) -> None:
+        """The last exchange with the distributor, and *Send now* (disabled while sending)."""
+        self._sync_html = html
+        self.outbox_card.set_action("Sending…" if sending else "Send now")
+        self.outbox_card.button.setAccessibleName("Send now to the distributor")
+        self.outbox_card.button.setEnabled(not sending)
+        self._show_outbox()
+
+    def _show_outbox(self) -> None:
+        parts = [p for p in (self._outbox_html, self._sync_html) if p]
+        self.outbox_card.set_body("<br>".join(parts))
 
     def show_status(self, status: TokenStatus) -> None:
         self.token_card.set_body(token_html(status))
