@@ -30,12 +30,16 @@ from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_la
 from csos_desktop.services import orders as svc
 from csos_desktop.services.identity import signing_identities
 from csos_desktop.services.provisioning import install_certificate, new_key_and_csr
+from csos_desktop.services.rx_access import Actor, add_user, approve_grant, propose_grant
+from csos_desktop.services.rx_drafts import add_draft
 from csos_desktop.store import Store, lifecycle, open_store
+from csos_desktop.store.access import Role
 from csos_desktop.store.history import HistoryRow
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.keys import KeyAlgorithm
 from csos_desktop.token.session import TokenSession
 from tests.gui.history import SUPPLIER
+from tests.unit.domain.rx_samples import sample_rx_input
 
 LABEL, PIN, DEA = "CSOS Demo", "123456", "AB1234563"
 PURCHASER = {"name": "Main Street Pharmacy",
@@ -96,6 +100,25 @@ class _Pin:
         pass
 
 
+def _prescriptions(store: Store, now: datetime) -> None:
+    """A practice with a signing practitioner and an agent's drafts for two patients."""
+    admin, doc, agent = Actor("office-admin"), Actor("dr-smith"), Actor("front-desk")
+    add_user(store, None, "office-admin", "Office Administrator", Role.ACCESS_ADMIN, None,
+             now=now)
+    add_user(store, admin, "dr-smith", "Dr. Jane Smith", Role.PRACTITIONER, DEA, now=now)
+    add_user(store, admin, "front-desk", "Front Desk", Role.AGENT, None, now=now)
+    grant = propose_grant(store, admin, "dr-smith", registration_verified=True, now=now)
+    approve_grant(store, doc, grant.grant_id, now=now)
+    data = sample_rx_input(now.date().isoformat())
+    add_draft(store, agent, data, now=now)
+    add_draft(store, agent, {**data, "quantity": 10, "drug": {**data["drug"], "strength":
+                                                              "10 mg"}}, now=now)
+    other = {**data, "patient": {**data["patient"], "name": "John Roe"}}
+    add_draft(store, agent, {**other, "drug": {"name": "Alprazolam", "strength": "0.5 mg",
+                                               "dosage_form": "tablet", "schedule": "4"},
+                             "refills": 2}, now=now)
+
+
 def build(home: Path) -> DemoHome:
     """Token, certificate, history and orders in every interesting state."""
     os.environ["CSOS_HOME"] = str(home)
@@ -134,6 +157,7 @@ def build(home: Path) -> DemoHome:
                 media_type="application/json", now=now)
             # The prepared draft that trips SOM: twenty times the usual oxycodone order.
             svc.import_orders(store, _order([_line(1, PRODUCTS[0], 40)]), source="demo")
+            _prescriptions(store, now)
     return DemoHome(home, hsm)
 
 
