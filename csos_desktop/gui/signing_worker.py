@@ -33,7 +33,6 @@ from csos_desktop.services.identity import (
 from csos_desktop.services.interaction import log_in
 from csos_desktop.services.order_signing import (
     OrderNotSignable,
-    OrderSigningSession,
     SignedOrder,
     precheck,
 )
@@ -242,25 +241,15 @@ class OrderBatch:
         if not ids:
             return Outcome((), tuple(self._refused))
         with open_store(self._path) as store, signing_token(self._target) as (ts, ident, chain):
-            # The first order goes through the service's own batch entry: checks, the one
-            # login, and the audit of a failed login (1311.150). The rest follow on the same
-            # login through a signer that reports progress and honours Cancel.
-            first_label = store.orders.get(ids[0]).order_number
-            progress(Step(0, len(ids), first_label))
-            first = svc.sign_orders_on_token(store, ids[:1], ts, ident, chain,
-                                             GuiInteraction(pin, progress), clock=self._clock)
-            results = [first]
-            if first.stopped is None and len(ids) > 1:
-                session: svc.OrderSigner = OrderSigningSession(ts, ident, chain,
-                                                               clock=self._clock)
-                if self._wrap is not None:
-                    session = self._wrap(session)
-                signer = _BatchSigner(session, progress, cancel, 1, len(ids))
-                results.append(svc.sign_orders(store, ids[1:], signer, clock=self._clock))
-            elif first.stopped is not None:
-                results.append(svc.BatchResult((), tuple(
-                    svc.Unsigned(oid, store.orders.get(oid).order_number, first.stopped,
-                                 "stopped") for oid in ids[1:])))
+            # One service call: its checks, the one login, the audit of a failed login
+            # (1311.150); the wrapped signer reports progress and honours Stop.
+            def wrap(session: svc.OrderSigner) -> svc.OrderSigner:
+                inner = self._wrap(session) if self._wrap is not None else session
+                return _BatchSigner(inner, progress, cancel, 0, len(ids))
+
+            results = [svc.sign_orders_on_token(store, ids, ts, ident, chain,
+                                                GuiInteraction(pin, progress),
+                                                clock=self._clock, wrap=wrap)]
         signed = tuple(r.order_number for res in results for r in res.signed)
         unsigned = tuple(Refusal(u.order_number or u.order_id[:8], u.reason)
                          for res in results for u in res.unsigned)

@@ -177,8 +177,14 @@ def sign_orders(store: Store, ids: Sequence[str], signer: OrderSigner, *,
 
 def sign_orders_on_token(store: Store, ids: Sequence[str], ts: TokenSession,
                          identity: SigningIdentity, chain: list[bytes],
-                         interaction: Interaction, *, clock: Clock = utc_now) -> BatchResult:
-    """Check every order before the PIN, log in once, then sign the batch."""
+                         interaction: Interaction, *, clock: Clock = utc_now,
+                         wrap: Callable[[OrderSigner], OrderSigner] | None = None,
+                         ) -> BatchResult:
+    """Check every order before the PIN, log in once, then sign the batch.
+
+    ``wrap`` decorates the token signer (the GUI reports progress and stops between
+    orders through it; a TokenError it raises stops the batch cleanly).
+    """
     now = clock()
     ready: list[str] = []
     refused: list[Unsigned] = []
@@ -200,8 +206,8 @@ def sign_orders_on_token(store: Store, ids: Sequence[str], ts: TokenSession,
     except TokenError as exc:  # wrong PIN, locked, removed: 1311.150 failed authentication
         _audit_stop(store, clock, exc, 0, ready, stage="login")
         raise
-    result = sign_orders(store, ready, OrderSigningSession(ts, identity, chain, clock=clock),
-                         clock=clock)
+    signer: OrderSigner = OrderSigningSession(ts, identity, chain, clock=clock)
+    result = sign_orders(store, ready, wrap(signer) if wrap else signer, clock=clock)
     return BatchResult(result.signed, (*refused, *result.unsigned), result.stopped)
 
 

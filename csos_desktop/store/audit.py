@@ -58,6 +58,7 @@ class AuditEvent(StrEnum):
     RX_SIGN_FAILED = "rx.sign-failed"
     RX_AUTH_FAILED = "rx.auth-failed"
     RX_COPY_PRINTED = "rx.copy-printed"
+    RX_TRANSMITTED = "rx.transmitted"
     RX_TRANSMISSION_FAILED = "rx.transmission-failed"
 
 

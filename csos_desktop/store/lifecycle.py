@@ -190,6 +190,87 @@ def mark_receipt_sent(store: Store, outbox_id: int, receipt_id: str, *, now: dat
         )
 
 
+def mark_rx_transmitted(
+    store: Store,
+    outbox_id: int,
+    rx_id: str,
+    *,
+    pharmacy_id: str,
+    status: str,
+    reasons: Sequence[str] = (),
+    now: datetime,
+) -> None:
+    """The pharmacy received the signed prescription (called by the sync worker).
+
+    The message is done either way: resending the same signed bytes cannot change the
+    pharmacy's verdict. A prescription the pharmacy rejected also gets an
+    ``rx.transmission-failed`` entry with its reason codes, for the practitioner.
+    """
+    with store.transaction():
+        signed = store.prescriptions.signed(rx_id)
+        store.outbox.mark_sent(outbox_id, now)
+        details: dict[str, object] = {
+            "by": "sync",
+            "rx_id": rx_id,
+            "pharmacy_id": pharmacy_id,
+            "outbox_id": outbox_id,
+            "pharmacy_status": status,
+            "document_sha256": signed.document_sha256,
+            "signature_sha256": signed.signature_sha256,
+        }
+        store.audit.append(AuditEvent.RX_TRANSMITTED, at=now, details=details)
+        if status != "accepted":
+            store.audit.append(
+                AuditEvent.RX_TRANSMISSION_FAILED,
+                at=now,
+                details={
+                    "by": "sync",
+                    "rx_id": rx_id,
+                    "pharmacy_id": pharmacy_id,
+                    "outbox_id": outbox_id,
+                    "reason": "rejected-by-pharmacy",
+                    "codes": list(reasons),
+                    "retrying": False,
+                },
+            )
+
+
+def record_rx_transmission_failure(
+    store: Store,
+    outbox_id: int,
+    rx_id: str,
+    *,
+    pharmacy_id: str,
+    problem: str,
+    retrying: bool,
+    audit: bool = True,
+    now: datetime,
+) -> None:
+    """A prescription did not reach the pharmacy: count the attempt and keep why.
+
+    ``retrying`` False (the endpoint refused it for good): the message is withdrawn.
+    ``audit`` False records the attempt on the outbox row only (a retry that failed again).
+    """
+    with store.transaction():
+        store.outbox.mark_failed(outbox_id, problem)
+        withdrawn = 0 if retrying else store.outbox.withdraw(rx_id, now)
+        if audit:
+            store.audit.append(
+                AuditEvent.RX_TRANSMISSION_FAILED,
+                at=now,
+                details={
+                    "by": "sync",
+                    "rx_id": rx_id,
+                    "pharmacy_id": pharmacy_id,
+                    "outbox_id": outbox_id,
+                    "reason": "unreachable" if retrying else "refused",
+                    "problem": problem,
+                    "retrying": retrying,
+                    "messages_withdrawn": withdrawn,
+                },
+            )
+
+
 def record_refusal(
     store: Store, outbox_id: int, record_id: str, *, problem: str, now: datetime
 ) -> None:

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -122,6 +122,27 @@ class ReceiptRecord:
 
 
 @dataclass(frozen=True)
+class PrescriptionRecord:
+    """The pharmacy's record of one transmitted prescription (``status``: accepted|rejected)."""
+
+    rx_id: str
+    pharmacy_id: str
+    status: str
+    received_at: datetime
+    retain_until: date
+    document_sha256: str
+    signature_sha256: str
+    practitioner_dea_number: str | None
+    reasons: tuple[Reason, ...]
+    warnings: tuple[str, ...]
+    replayed: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
+
+
+@dataclass(frozen=True)
 class HistoryRow:
     """One order line for the SOM cache (the columns of the history CSV)."""
 
@@ -212,6 +233,21 @@ def _order(b: _Body, replayed: bool) -> OrderRecord:
     )
 
 
+def _prescription(b: _Body, replayed: bool) -> PrescriptionRecord:
+    return PrescriptionRecord(
+        rx_id=b.get("rx_id", str), pharmacy_id=b.get("pharmacy_id", str),
+        status=b.get("status", str), received_at=b.when("received_at"),
+        retain_until=b.required_day("retain_until"),
+        document_sha256=b.get("document_sha256", str),
+        signature_sha256=b.get("signature_sha256", str),
+        practitioner_dea_number=b.get("practitioner_dea_number", str, optional=True),
+        reasons=tuple(Reason(r.get("code", str), r.get("message", str))
+                      for r in b.items("reasons", "reason")),
+        warnings=tuple(str(w) for w in b.get("warnings", list)),
+        replayed=replayed,
+    )
+
+
 class DistributorClient:
     """Calls to one distributor with one customer's bearer token."""
 
@@ -293,6 +329,27 @@ class DistributorClient:
         return ReceiptRecord(b.get("receipt_id", str), b.get("order_id", str),
                              b.when("accepted_at"), b.get("document_sha256", str),
                              tuple(x.data for x in b.items("lines", "receipt line")), replayed)
+
+    def submit_prescription(self, pharmacy_id: str, rx_id: str, document: bytes,
+                            signature: bytes) -> PrescriptionRecord:
+        """Transmit a signed prescription to a pharmacy (idempotent on the rx id).
+
+        A record with ``status`` "rejected" is the pharmacy's final verdict, not an
+        error; checks the pharmacy kept the exact bytes sent.
+        """
+        body, replayed = self._post_signed(
+            f"/v1/pharmacies/{_segment(pharmacy_id)}/prescriptions", rx_id, document, signature)
+        record = _prescription(_Body(body, "prescription record"), replayed)
+        if (record.document_sha256, record.signature_sha256) != (
+                hashlib.sha256(document).hexdigest(), hashlib.sha256(signature).hexdigest()):
+            raise ProtocolError(f"the pharmacy's record of prescription {rx_id} is not the "
+                                "prescription sent (digest differs); report this to the "
+                                "operator of the pharmacy endpoint")
+        return record
+
+    def prescription(self, pharmacy_id: str, rx_id: str) -> PrescriptionRecord:
+        path = f"/v1/pharmacies/{_segment(pharmacy_id)}/prescriptions/{_segment(rx_id)}"
+        return _prescription(_Body(self._call("GET", path)[0], "prescription record"), False)
 
     def history(self, cursor: str = "0", limit: int = 1000) -> HistoryPage:
         b = _Body(self._call("GET", "/v1/history", params={"cursor": cursor,
@@ -410,6 +467,11 @@ class DistributorClient:
             f"the distributor refused {response.request.method} "
             f"{response.request.url.path}: {problem.detail or problem.title}.{advice}",
             problem)
+
+
+def _segment(value: str) -> str:
+    """One URL path segment, percent-encoded (an id never changes the path)."""
+    return quote(value, safe="")
 
 
 def _phrase(status: int) -> str:

@@ -1,4 +1,4 @@
-"""Sending signed orders and receipts, and pulling what the distributor did with them.
+"""Sending signed orders, receipts and prescriptions, and pulling what came of them.
 
 One pass: drain the outbox oldest first, then read the change feed from the
 saved cursor. Every send carries its idempotency key, so a pass cut short
@@ -23,6 +23,9 @@ from csos_desktop.sync.client import DistributorClient, OrderRecord
 from csos_desktop.sync.errors import DistributorRefused, DistributorUnavailable
 
 Clock = Callable[[], datetime]
+
+#: Where signed prescriptions go when no pharmacy is named: the sandbox's own inbox.
+DEFAULT_PHARMACY = "sandbox-pharmacy"
 
 
 @dataclass
@@ -76,33 +79,46 @@ class SyncWorker:
         cursor: CursorFile,
         *,
         clock: Clock = lambda: datetime.now(UTC),
+        pharmacy_id: str = DEFAULT_PHARMACY,
     ) -> None:
         self._store, self._client, self._cursor, self._clock = store, client, cursor, clock
+        self._pharmacy_id = pharmacy_id
 
     def run_once(self) -> SyncReport:
         report = SyncReport()
         try:
             self._drain(report)
-            self._pull(report)
+            if report.stopped is None:
+                self._pull(report)
         except DistributorUnavailable as exc:
             report.stopped = exc.message
+        except DistributorRefused as exc:  # reading the feed: only access can be refused
+            report.stopped = f"the distributor refused to answer ({exc.message})"
         return report
 
     # -- sending -----------------------------------------------------------------------
     def _drain(self, report: SyncReport) -> None:
-        while batch := self._store.outbox.pending(limit=100):
-            for msg in batch:
-                try:
-                    self._send(msg, report)
-                except DistributorRefused as exc:
-                    lifecycle.record_refusal(
-                        self._store,
-                        msg.outbox_id,
-                        msg.record_id,
-                        problem=exc.message,
-                        now=self._clock(),
+        # One look at the queue per pass: a message that stays queued (no cancel endpoint
+        # yet) must not keep the pass going round.
+        for msg in self._store.outbox.pending(limit=1_000_000):
+            try:
+                self._send(msg, report)
+            except DistributorRefused as exc:
+                if exc.status in (401, 403):
+                    # The credential, not the document, was refused: keep everything queued.
+                    report.stopped = (
+                        f"the distributor refused this workstation's credential "
+                        f"({exc.message}); run 'csos sync login'"
                     )
-                    report.refused.append(msg.record_id)
+                    return
+                lifecycle.record_refusal(
+                    self._store,
+                    msg.outbox_id,
+                    msg.record_id,
+                    problem=exc.message,
+                    now=self._clock(),
+                )
+                report.refused.append(msg.record_id)
 
     def _send(self, msg: OutboxMessage, report: SyncReport) -> None:
         if msg.kind is OutboxKind.SUBMIT_ORDER:
@@ -116,15 +132,69 @@ class SyncWorker:
             lifecycle.mark_receipt_sent(
                 self._store, msg.outbox_id, msg.record_id, now=self._clock()
             )
+        elif msg.kind is OutboxKind.PRESCRIPTION:
+            if not self._send_prescription(msg, report):
+                return
         else:
-            # No endpoint for these yet (cancellation; prescriptions go to a pharmacy, not the
-            # distributor): keep the message queued and say why on every pass.
-            why = {OutboxKind.CANCEL_ORDER: "the distributor API cannot cancel orders yet",
-                   OutboxKind.PRESCRIPTION: "prescription transmission is not built yet"}
+            # No endpoint for cancellation yet: keep the message queued, say why on every pass.
+            why = {OutboxKind.CANCEL_ORDER: "the distributor API cannot cancel orders yet"}
             with self._store.transaction():
                 self._store.outbox.mark_failed(msg.outbox_id, why.get(msg.kind, "unsupported"))
             return
         report.sent.append(msg.record_id)
+
+    def _send_prescription(self, msg: OutboxMessage, report: SyncReport) -> bool:
+        """Transmit one signed prescription; False when it did not reach the pharmacy.
+
+        Refused (4xx): withdrawn, ``rx.transmission-failed``, listed in ``refused``.
+        Unreachable: stays queued with the attempt counted; the first failure is
+        audited, and the pass stops with ``stopped`` saying why (retried next pass).
+        A pharmacy verdict of "rejected" is final: sent, and listed in ``refused``.
+        """
+        rx = self._store.prescriptions.signed(msg.record_id)
+        try:
+            record = self._client.submit_prescription(
+                self._pharmacy_id, msg.record_id, rx.document, rx.signature
+            )
+        except DistributorRefused as exc:
+            if exc.status in (401, 403):
+                raise  # the credential, not the prescription: _drain keeps it queued
+            lifecycle.record_rx_transmission_failure(
+                self._store,
+                msg.outbox_id,
+                msg.record_id,
+                pharmacy_id=self._pharmacy_id,
+                problem=exc.message,
+                retrying=False,
+                now=self._clock(),
+            )
+            report.refused.append(msg.record_id)
+            return False
+        except DistributorUnavailable as exc:
+            lifecycle.record_rx_transmission_failure(
+                self._store,
+                msg.outbox_id,
+                msg.record_id,
+                pharmacy_id=self._pharmacy_id,
+                problem=exc.message,
+                retrying=True,
+                audit=msg.attempts == 0,
+                now=self._clock(),
+            )
+            raise
+        lifecycle.mark_rx_transmitted(
+            self._store,
+            msg.outbox_id,
+            msg.record_id,
+            pharmacy_id=self._pharmacy_id,
+            status=record.status,
+            reasons=[r.code for r in record.reasons],
+            now=self._clock(),
+        )
+        if not record.accepted:
+            report.refused.append(msg.record_id)
+            return False
+        return True
 
     # -- receiving ---------------------------------------------------------------------
     def _pull(self, report: SyncReport) -> None:

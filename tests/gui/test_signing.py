@@ -123,7 +123,7 @@ def test_stop_between_orders_keeps_signed_ones_and_leaves_the_rest_as_drafts(
 def test_token_removed_during_signing_is_reported_in_the_dialog(
         qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget) -> None:
     dialog, ids = dialog_for(qtbot, store_path, 3, token_worker, target,
-                             signer_wrapper=wrapper(0, fail_at=1))
+                             signer_wrapper=wrapper(0, fail_at=2))  # after the first order
     qtbot.keyClicks(dialog.pin, TEST_PIN)
     dialog.sign_button.click()
     qtbot.waitUntil(lambda: dialog.phase is Phase.DONE, timeout=10_000)

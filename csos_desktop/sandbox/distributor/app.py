@@ -33,7 +33,9 @@ _DESCRIPTION = """\
 The API between CSOS Desktop and a distributor: submit signed CSOS orders
 (21 CFR 1305 subpart C), follow their status and shipments through a change
 feed, send signed receipts, and fetch the product catalogue, the SOM policy and
-the order history the client's suspicious-order check needs.
+the order history the client's suspicious-order check needs. The sandbox also
+plays a pharmacy: signed controlled-substance prescriptions (21 CFR 1311) go to
+its inbox, which verifies and keeps them.
 
 Every call but `/v1/health` needs `Authorization: Bearer <token>`. Every
 refusal is an RFC 9457 problem document (`application/problem+json`) whose
@@ -94,6 +96,10 @@ def _customer(request: Request,
 CustomerDep = Annotated[Customer, Depends(_customer)]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", pattern=m.ID_PATTERN,
                                        description="The order id (or receipt id).")]
+RxIdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", pattern=m.ID_PATTERN,
+                                         description="The prescription's rx_id.")]
+PharmacyId = Annotated[str, Path(pattern=m.ID_PATTERN, description="`sandbox-pharmacy`, "
+                                 "or a registered customer's id.")]
 Cursor = Annotated[str, Query(pattern=r"^[0-9]{1,18}$", description="Opaque position "
                               "from `next_cursor`; `0` for the start.")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
@@ -160,6 +166,39 @@ def create_app(distributor: Distributor | None = None) -> FastAPI:
             response.status_code = 200
             response.headers[REPLAYED_HEADER] = "true"
         return result
+
+    @app.post("/v1/pharmacies/{pharmacy_id}/prescriptions",
+              response_model=m.PharmacyPrescription, status_code=201, tags=["prescriptions"],
+              responses={200: {"model": m.PharmacyPrescription, "description": "Replay."},
+                         **_problems(401, 404, 409, 422)})
+    def submit_prescription(pharmacy_id: PharmacyId, body: m.SignedSubmission,
+                            key: RxIdempotencyKey, customer: CustomerDep, request: Request,
+                            response: Response) -> dict[str, Any]:
+        """Transmit a signed prescription to a pharmacy (21 CFR 1311.170, 1311.205).
+
+        The pharmacy inbox verifies it (signature, chain and revocation, the
+        practitioner's DEA number, the 1306.05 content) and keeps it byte-exact with
+        its verdict for two years. A rejected prescription is still a 201: its record
+        carries the reason codes.
+        """
+        record, replayed = _distributor(request).submit_prescription(
+            customer, pharmacy_id, key, _decode("document", body.document),
+            _decode("signature", body.signature))
+        response.headers["Location"] = (f"/v1/pharmacies/{pharmacy_id}/prescriptions/"
+                                        f"{record['rx_id']}")
+        if replayed:
+            response.status_code = 200
+            response.headers[REPLAYED_HEADER] = "true"
+        return record
+
+    @app.get("/v1/pharmacies/{pharmacy_id}/prescriptions/{rx_id}",
+             response_model=m.PharmacyPrescription, tags=["prescriptions"],
+             responses=_problems(401, 404, 422))
+    def get_prescription(pharmacy_id: PharmacyId,
+                         rx_id: Annotated[str, Path(pattern=m.ID_PATTERN)],
+                         customer: CustomerDep, request: Request) -> dict[str, Any]:
+        """The pharmacy's record of one prescription: accepted or rejected, with reasons."""
+        return _distributor(request).prescription(customer, pharmacy_id, rx_id)
 
     @app.get("/v1/history", response_model=m.HistoryPage, tags=["som"],
              responses=_problems(401, 422))

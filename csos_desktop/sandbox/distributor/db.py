@@ -103,6 +103,25 @@ receipts = Table(
     Index("ix_receipts_order", "order_id"),
 )
 
+#: The sandbox's pharmacy inbox (docs/epcs.md "Transmission"): every signed prescription
+#: received, accepted or rejected, byte-exact with the verdict; kept two years (1311.305).
+pharmacy_prescriptions = Table(
+    "pharmacy_prescriptions", metadata,
+    Column("rx_id", String(100), primary_key=True),
+    Column("pharmacy_id", String(100), nullable=False),
+    Column("sender_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("document", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("document_sha256", String(64), nullable=False),
+    Column("signature_sha256", String(64), nullable=False),
+    Column("verification", Text, nullable=False),  # reasons, warnings, signer
+    Column("practitioner_dea", String(9)),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("retain_until", Date, nullable=False),
+    Index("ix_pharmacy_prescriptions_pharmacy", "pharmacy_id", "received_at"),
+)
+
 changes = Table(
     "changes", metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,

@@ -156,6 +156,34 @@ class ReceiptResult(_Model):
     lines: list[dict[str, int | str]]
 
 
+class PrescriptionStatusCode(StrEnum):
+    """The pharmacy inbox's verdict on a signed prescription."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class PharmacyPrescription(_Model):
+    """The sandbox pharmacy's record of one signed prescription (kept byte-exact)."""
+
+    rx_id: str
+    pharmacy_id: str
+    status: PrescriptionStatusCode
+    received_at: datetime
+    retain_until: date = Field(description="Kept at least until this day (two years).")
+    document_sha256: str
+    signature_sha256: str
+    practitioner_dea_number: str | None = Field(
+        description="The prescription's practitioner DEA number, when the document reads."
+    )
+    signing_time: datetime | None
+    revocation_checked: bool
+    reasons: list[ReasonModel] = Field(
+        description="Why a rejected prescription may not be dispensed (verification codes)."
+    )
+    warnings: list[str]
+
+
 class HistoryRow(_Model):
     """One order line in the SOM history (the columns of the client's history CSV)."""
 

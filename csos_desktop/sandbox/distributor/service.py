@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from csos_desktop.domain.catalogue import Catalogue, CatalogueInvalid
 from csos_desktop.domain.order import Order
-from csos_desktop.sandbox.distributor import fulfilment, receipts, reports
+from csos_desktop.sandbox.distributor import fulfilment, pharmacy, receipts, reports
 from csos_desktop.sandbox.distributor.customers import Customer, customer_by_token
 from csos_desktop.sandbox.distributor.db import (
     changes,
@@ -37,7 +37,11 @@ from csos_desktop.sandbox.distributor.models import OrderStatusCode as S
 from csos_desktop.sandbox.distributor.problems import ApiProblem, not_found
 from csos_desktop.sandbox.distributor.resources import ServedDocuments
 from csos_desktop.sandbox.distributor.som_hook import HistoryItem, SomPolicy
-from csos_desktop.sandbox.distributor.verification import TrustMaterial, check_order
+from csos_desktop.sandbox.distributor.verification import (
+    TrustMaterial,
+    check_order,
+    check_prescription,
+)
 
 
 def utc(moment: datetime) -> datetime:
@@ -263,6 +267,51 @@ class Distributor:
         with self.engine.connect() as conn:
             return conn.execute(select(receipts_table)
                                 .where(receipts_table.c.receipt_id == receipt_id)).first()
+
+    # -- pharmacy inbox (prescriptions) -----------------------------------------------
+
+    def submit_prescription(self, customer: Customer, pharmacy_id: str, key: str,
+                            document: bytes, signature: bytes) -> tuple[dict[str, Any], bool]:
+        """Verify a signed prescription as the pharmacy must and keep it, whatever the verdict.
+
+        Returns (record, replayed); see :mod:`.pharmacy`.
+        """
+        with self.engine.connect() as conn:
+            pharmacy.check_pharmacy(conn, pharmacy_id)
+            stored = pharmacy.get_row(conn, key)
+        if stored is not None:
+            pharmacy.check_replay(stored, customer, pharmacy_id, document, signature)
+            return pharmacy.record(stored), True
+        now = self.clock()
+        verdict = check_prescription(self.trust, document, signature, now)
+        rx = verdict.prescription
+        if rx is not None and rx.rx_id != key:
+            raise ApiProblem(422, "idempotency-key-mismatch",
+                             f"the Idempotency-Key must be the prescription's rx_id {rx.rx_id}")
+        values = pharmacy.row_values(key=key, pharmacy_id=pharmacy_id, sender=customer,
+                                     document=document, signature=signature, verdict=verdict,
+                                     now=now)
+        try:
+            with self._write, self.engine.begin() as conn:
+                pharmacy.insert_row(conn, values)
+        except IntegrityError:
+            # Another request with the same key won the race: answer as a replay.
+            with self.engine.connect() as conn:
+                stored = pharmacy.get_row(conn, key)
+            if stored is None:
+                raise
+            pharmacy.check_replay(stored, customer, pharmacy_id, document, signature)
+            return pharmacy.record(stored), True
+        return self.prescription(customer, pharmacy_id, key), False
+
+    def prescription(self, customer: Customer, pharmacy_id: str, rx_id: str) -> dict[str, Any]:
+        """The inbox's record, for the customer that sent it or the pharmacy that got it."""
+        with self.engine.connect() as conn:
+            pharmacy.check_pharmacy(conn, pharmacy_id)
+            row = pharmacy.get_row(conn, rx_id)
+        if row is None or not pharmacy.visible(row, customer, pharmacy_id):
+            raise pharmacy.not_visible(pharmacy_id, rx_id)
+        return pharmacy.record(row)
 
     # -- fulfilment ---------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
 """Trust material from the sandbox CA, and the checks a supplier runs on signed documents.
 
 Orders go through :func:`csos_desktop.pki.supplier_check.verify_order` and
-nothing else. Receipts use the same CMS parse/verify and chain validation, and
-the signer's DEA number must be the customer's.
+nothing else; prescriptions sent to the pharmacy inbox through
+:func:`csos_desktop.pki.rx_check.verify_prescription`, the pharmacy's check.
+Receipts use the same CMS parse/verify and chain validation, and the signer's
+DEA number must be the customer's.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from csos_desktop.pki.cms_parse import (
     signature_valid,
 )
 from csos_desktop.pki.profile import NotACsosCertificate, read_certificate
+from csos_desktop.pki.rx_check import PrescriptionVerification, verify_prescription
 from csos_desktop.pki.supplier_check import OrderVerification, Reason, verify_order
 from csos_desktop.sandbox.ca import TestCa
 
@@ -67,6 +70,13 @@ def check_order(trust: TrustMaterial, document: bytes, signature: bytes,
                 now: datetime) -> OrderVerification:
     return verify_order(document, signature, trust_roots=trust.roots, crls=trust.crls(),
                         now=now)
+
+
+def check_prescription(trust: TrustMaterial, document: bytes, signature: bytes,
+                       now: datetime) -> PrescriptionVerification:
+    """The pharmacy's check (1311.205/1311.210): signature, chain with CRLs, DEA, content."""
+    return verify_prescription(document, signature, trust_roots=trust.roots,
+                               crls=trust.crls(), now=now)
 
 
 @dataclass(frozen=True)

@@ -167,3 +167,31 @@ def test_sigkill_during_a_200_order_sync_loses_and_duplicates_nothing(
         assert store.integrity_errors() == [] and store.audit.verify().intact
         for oid in ids:
             assert store.orders.get(oid).state.value == client.order(oid).status
+
+
+def test_a_message_that_stays_queued_does_not_keep_the_pass_going(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    from csos_desktop.store.outbox import OutboxKind
+
+    sandbox = start_sandbox()
+    with open_store(tmp_path / "csos.db") as store, sandbox.client() as client:
+        [oid], _ = signed_orders(store, test_ca, 1)
+        with store.transaction():
+            store.outbox.add(OutboxKind.CANCEL_ORDER, oid, datetime.now(UTC))
+        report = worker(store, client, tmp_path).run_once()  # returns: no endless loop
+        assert report.sent == [oid]
+        [left] = store.outbox.pending()
+        assert left.kind is OutboxKind.CANCEL_ORDER and left.last_error
+
+
+def test_a_refused_credential_keeps_everything_queued(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    sandbox = start_sandbox()
+    with open_store(tmp_path / "csos.db") as store, sandbox.client(token="wrong") as client:
+        ids, _ = signed_orders(store, test_ca, 2)
+        report = worker(store, client, tmp_path).run_once()
+        assert report.stopped and "csos sync login" in report.stopped
+        assert report.refused == [] and len(store.outbox.pending()) == 2
+        assert {store.orders.get(i).state for i in ids} == {OrderState.SIGNED}
