@@ -47,6 +47,7 @@ _bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
                      description="The customer's token from `csos sandbox customer add`.")
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _WHY = {
+    400: "The body is not valid JSON.",
     401: "No or unknown bearer token.",
     404: "Not known to this distributor (or not this customer's).",
     409: "Idempotency-Key reused for other bytes, or the order is in the wrong state.",
@@ -121,7 +122,7 @@ def create_app(distributor: Distributor | None = None) -> FastAPI:
     @app.post("/v1/orders", response_model=m.OrderStatus, status_code=201, tags=["orders"],
               responses={200: {"model": m.OrderStatus, "description": "Replay of an earlier "
                                "submission with the same key and bytes."},
-                         **_problems(401, 409, 422)})
+                         **_problems(400, 401, 409, 422)})
     def submit_order(body: m.SignedSubmission, key: IdempotencyKey, customer: CustomerDep,
                      request: Request, response: Response) -> dict[str, Any]:
         """Submit a signed order; verified as 21 CFR 1305.22(c) requires, then kept byte-exact.
@@ -155,7 +156,7 @@ def create_app(distributor: Distributor | None = None) -> FastAPI:
     @app.post("/v1/receipts", response_model=m.ReceiptResult, status_code=201,
               tags=["receipts"],
               responses={200: {"model": m.ReceiptResult, "description": "Replay."},
-                         **_problems(401, 404, 409, 422)})
+                         **_problems(400, 401, 404, 409, 422)})
     def submit_receipt(body: m.SignedSubmission, key: IdempotencyKey, customer: CustomerDep,
                        request: Request, response: Response) -> dict[str, Any]:
         """Submit a signed receipt (`csos-receipt/1`) for a shipped order (1305.22(g))."""
@@ -170,7 +171,7 @@ def create_app(distributor: Distributor | None = None) -> FastAPI:
     @app.post("/v1/pharmacies/{pharmacy_id}/prescriptions",
               response_model=m.PharmacyPrescription, status_code=201, tags=["prescriptions"],
               responses={200: {"model": m.PharmacyPrescription, "description": "Replay."},
-                         **_problems(401, 404, 409, 422)})
+                         **_problems(400, 401, 404, 409, 422)})
     def submit_prescription(pharmacy_id: PharmacyId, body: m.SignedSubmission,
                             key: RxIdempotencyKey, customer: CustomerDep, request: Request,
                             response: Response) -> dict[str, Any]:
