@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -157,6 +157,8 @@ class MainWindow(QMainWindow):
         if token is not None:
             token.status_changed.connect(self.show_status)
         self.show_status(TokenStatus(None, None, (), "Looking for tokens…"))
+        self._sync = sync
+        self._closed = False
         if sync is not None:
             sync.setParent(self)
             sync.started.connect(self._sync_started)
@@ -164,6 +166,15 @@ class MainWindow(QMainWindow):
             self.home.outbox_card.button.clicked.connect(sync.send_now)
             self._show_sync()
         self.refresh_orders()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Timers stop with the window: the store they read may be closed right after it,
+        # and a sync pass still running must not refresh a closed window when it ends.
+        self._closed = True
+        self._refresh.stop()
+        if self._sync is not None:
+            self._sync.stop()
+        super().closeEvent(event)
 
     def add_screen(self, name: str, screen: QWidget, icon_name: str | None = None) -> None:
         self.screens[name] = screen
@@ -195,6 +206,8 @@ class MainWindow(QMainWindow):
         self.certificates.primary_action()
 
     def refresh_orders(self) -> None:
+        if self._closed:
+            return
         if self._store is None:
             self.outbox_label.setText(outbox_text(None))
             return
