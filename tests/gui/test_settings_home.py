@@ -146,3 +146,16 @@ def test_every_control_has_an_accessible_name(qtbot: QtBot, tmp_path: Path) -> N
                         unnamed.append(f"{type(w).__name__} on {name}")
         assert checked > 25
         assert unnamed == []
+
+
+def test_a_closed_window_leaves_a_closed_store_alone(qtbot: QtBot, tmp_path: Path) -> None:
+    from csos_desktop.store import open_store
+
+    store = open_store(tmp_path / "csos.db")
+    window = MainWindow(store=store)
+    qtbot.addWidget(window)
+    window.show()
+    window.close()
+    store.close()
+    window.refresh_orders()  # a late timer tick or sync result: nothing touches the store
+    assert not window._refresh.isActive()
