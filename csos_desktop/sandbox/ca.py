@@ -12,12 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -37,13 +36,23 @@ from csos_desktop.domain.schedule import Schedule
 from csos_desktop.errors import CsosError, InputError
 from csos_desktop.pki.profile import (
     CSOS_REGISTRANT_EXTENSION_OID,
-    CSOS_SUBSCRIBER_POLICY_OID,
     encode_registrant,
+)
+from csos_desktop.sandbox.ca_certs import (
+    BACKDATE,
+    CSOS_POLICY,
+    CaKey,
+    SubjectKey,
+    ca_name,
+    key_usage,
+    new_key,
+    random_serial,
+    sign_certificate,
+    ski,
+    utc,
 )
 
 Algorithm = Literal["p256", "rsa2048"]
-CaKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-SubjectKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 # pyhanko-certvalidator's "hard-fail" mode only checks CRLs for certificates that
 # declare a distribution point, so every certificate names one by default. The
@@ -52,8 +61,6 @@ DEFAULT_CRL_URL = "http://csos-sandbox.invalid/crl/issuing.crl"
 DEFAULT_ROOT_CRL_URL = "http://csos-sandbox.invalid/crl/root.crl"
 _FILES = ("root.pem", "chain.pem", "root-key.pem", "ca-key.pem", "state.json")
 _STATE_FORMAT = "csos-sandbox-ca/1"
-# Backdating absorbs clock skew between machines (1311.55 allows five minutes).
-_BACKDATE = timedelta(minutes=5)
 # RFC 5280 reason names; removeFromCRL only belongs in delta CRLs, which we do not issue.
 REVOCATION_REASONS: dict[str, x509.ReasonFlags] = {
     f.value: f for f in x509.ReasonFlags if f is not x509.ReasonFlags.remove_from_crl
@@ -108,14 +115,6 @@ class Revocation:
     by_root: bool = False
 
 
-def _utc(moment: datetime | None) -> datetime:
-    # Naive datetimes are taken as UTC; X.509 times carry whole seconds.
-    moment = moment or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
 def parse_reason(name: str) -> x509.ReasonFlags:
     """Map an RFC 5280 reason name (`keyCompromise`, `key_compromise`, any case) to a flag."""
     key = name.replace("_", "").replace("-", "").lower()
@@ -124,77 +123,6 @@ def parse_reason(name: str) -> x509.ReasonFlags:
             return flag
     raise RevocationRefused(
         f"unknown revocation reason {name!r}; use one of {', '.join(REVOCATION_REASONS)}"
-    )
-
-
-def _new_key(algorithm: str) -> CaKey:
-    if algorithm == "p256":
-        return ec.generate_private_key(ec.SECP256R1())
-    if algorithm == "rsa2048":
-        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    raise InputError(f"unknown CA key algorithm {algorithm!r}; use p256 or rsa2048")
-
-
-def _ski(cert: x509.Certificate) -> x509.SubjectKeyIdentifier:
-    return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-
-
-def _crl_dp(url: str) -> x509.CRLDistributionPoints:
-    uri = x509.UniformResourceIdentifier(url)
-    return x509.CRLDistributionPoints([x509.DistributionPoint([uri], None, None, None)])
-
-
-_CSOS_POLICY = x509.CertificatePolicies(
-    [x509.PolicyInformation(ObjectIdentifier(CSOS_SUBSCRIBER_POLICY_OID), None)]
-)
-_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-           "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
-
-
-def _key_usage(*on: str) -> x509.KeyUsage:
-    return x509.KeyUsage(**{u: u in on for u in _USAGES})
-
-
-def _random_serial(taken: set[int] | frozenset[int] = frozenset()) -> int:
-    while True:  # positive, non-zero, 63 bits: fits a signed 64-bit integer everywhere
-        serial = secrets.randbits(63)
-        if serial and serial not in taken:
-            return serial
-
-
-def _sign(subject: x509.Name, public_key: SubjectKey, issuer: x509.Certificate | None,
-          signing_key: CaKey, *, serial: int, start: datetime, end: datetime, ca: bool,
-          path_length: int | None = None, crl_url: str | None = None,
-          extensions: tuple[x509.ExtensionType, ...] = ()) -> x509.Certificate:
-    """One certificate; `issuer` None means self-signed. No EKU, ever: openssl's
-    default S/MIME purpose (cms -verify) must accept subscriber certificates."""
-    ski = x509.SubjectKeyIdentifier.from_public_key(public_key)
-    usage = _key_usage("key_cert_sign", "crl_sign") if ca else _key_usage(
-        "digital_signature", "content_commitment")
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject).issuer_name(issuer.subject if issuer else subject)
-        .public_key(public_key).serial_number(serial)
-        .not_valid_before(start).not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
-        .add_extension(usage, critical=True)
-        .add_extension(ski, critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
-            _ski(issuer) if issuer else ski), critical=False)
-    )
-    # The rest is non-critical so generic verifiers (openssl) accept the certificate.
-    for ext in (*extensions, *([_crl_dp(crl_url)] if crl_url else [])):
-        builder = builder.add_extension(ext, critical=False)
-    return builder.sign(signing_key, hashes.SHA256())
-
-
-def _name(prefix: str, role: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"{prefix} (TEST ONLY)"),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{prefix} {role}"),
-        ]
     )
 
 
@@ -227,16 +155,18 @@ class TestCa:
                 f"{directory} already holds a test CA ({', '.join(existing)}); "
                 "choose an empty directory or delete that one first"
             )
-        start = _utc(now) - _BACKDATE
-        root_key, ca_key = _new_key(algorithm), _new_key(algorithm)
-        root_name = _name(name_prefix, "Root CA")
-        root = _sign(root_name, root_key.public_key(), None, root_key, serial=_random_serial(),
+        start = utc(now) - BACKDATE
+        root_key, ca_key = new_key(algorithm), new_key(algorithm)
+        root_name = ca_name(name_prefix, "Root CA")
+        root = sign_certificate(root_name, root_key.public_key(), None, root_key,
+                                serial=random_serial(),
                      start=start, end=start + timedelta(days=20 * 365 + 5), ca=True)
         # The CSOS policy on the issuing CA lets a verifier demand it (explicit policy).
-        issuing = _sign(_name(name_prefix, "Issuing CA"), ca_key.public_key(), root, root_key,
-                        serial=_random_serial({root.serial_number}), start=start,
+        issuing = sign_certificate(ca_name(name_prefix, "Issuing CA"), ca_key.public_key(),
+                                   root, root_key,
+                        serial=random_serial({root.serial_number}), start=start,
                         end=start + timedelta(days=10 * 365 + 2), ca=True, path_length=0,
-                        crl_url=root_crl_url, extensions=(_CSOS_POLICY,))
+                        crl_url=root_crl_url, extensions=(CSOS_POLICY,))
         try:
             directory.mkdir(parents=True, exist_ok=True)
             for fname, key in (("root-key.pem", root_key), ("ca-key.pem", ca_key)):
@@ -383,20 +313,20 @@ class TestCa:
         if days < 1:
             raise IssueRefused("days must be 1 or more; use not_before/now for expired "
                                "or future certificates")
-        start = _utc(not_before) if not_before else _utc(now) - _BACKDATE
-        end = (start if not_before else _utc(now)) + timedelta(days=days)
+        start = utc(not_before) if not_before else utc(now) - BACKDATE
+        end = (start if not_before else utc(now)) + timedelta(days=days)
         registrant = x509.UnrecognizedExtension(
             ObjectIdentifier(CSOS_REGISTRANT_EXTENSION_OID), encode_registrant(dea, schedules))
         with self._state() as state:
             taken = {r["serial"] for r in state["issued"]}
-            serial = _random_serial(taken | {self._root.serial_number,
+            serial = random_serial(taken | {self._root.serial_number,
                                              self._issuing.serial_number})
             ocsp = state.get("ocsp_url")
             aia = () if not ocsp else (x509.AuthorityInformationAccess([x509.AccessDescription(
                 AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp))]),)
-            cert = _sign(subject, public_key, self._issuing, self._ca_key, serial=serial,
+            cert = sign_certificate(subject, public_key, self._issuing, self._ca_key, serial=serial,
                          start=start, end=end, ca=False, crl_url=state["crl_url"],
-                         extensions=(_CSOS_POLICY, registrant, *aia))
+                         extensions=(CSOS_POLICY, registrant, *aia))
             state["issued"].append({
                 "serial": serial, "subject": subject.rfc4514_string(), "dea_number": dea,
                 "schedules": [s.value for s in sorted(schedules, key=lambda s: s.sort_key)],
@@ -421,21 +351,21 @@ class TestCa:
                 names.append(x509.IPAddress(ipaddress.ip_address(host)))
             except ValueError:
                 names.append(x509.DNSName(host))
-        start = _utc(now) - _BACKDATE
+        start = utc(now) - BACKDATE
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0]),
                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, "TEST ONLY")])
         return (
             x509.CertificateBuilder()
             .subject_name(subject).issuer_name(self._issuing.subject)
-            .public_key(public_key).serial_number(_random_serial())
+            .public_key(public_key).serial_number(random_serial())
             .not_valid_before(start).not_valid_after(start + timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage("digital_signature", "key_encipherment"), critical=True)
+            .add_extension(key_usage("digital_signature", "key_encipherment"), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
                            critical=False)
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
-                _ski(self._issuing)), critical=False)
+                ski(self._issuing)), critical=False)
             .sign(self._ca_key, hashes.SHA256())
         )
 
@@ -452,7 +382,7 @@ class TestCa:
                 raise RevocationRefused(f"certificate {serial} (0x{serial:x}) is already "
                                         "revoked")
             state["revoked"].append({"serial": serial, "reason": flag.value,
-                                     "date": _utc(when).isoformat(), "by_root": by_root})
+                                     "date": utc(when).isoformat(), "by_root": by_root})
 
     def crl(self, *, now: datetime | None = None,
             next_update_days: int = 7) -> x509.CertificateRevocationList:
@@ -470,7 +400,7 @@ class TestCa:
             raise InputError("next_update_days must be 1 or more")
         cert, key = (self._root, self._root_key) if by_root else (self._issuing, self._ca_key)
         counter = "root_crl_number" if by_root else "crl_number"
-        this_update = _utc(now)
+        this_update = utc(now)
         with self._state() as state:
             state[counter] += 1
             builder = (
@@ -480,7 +410,7 @@ class TestCa:
                 .next_update(this_update + timedelta(days=next_update_days))
                 .add_extension(x509.CRLNumber(state[counter]), critical=False)
                 .add_extension(
-                    x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(_ski(cert)),
+                    x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski(cert)),
                     critical=False)
             )
             for r in state["revoked"]:

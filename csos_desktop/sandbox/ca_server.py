@@ -48,7 +48,8 @@ from csos_desktop.pki.cms_parse import (
 )
 from csos_desktop.pki.ocsp import CertStatus, OcspResponder, build_response
 from csos_desktop.pki.profile import read_certificate
-from csos_desktop.sandbox.ca import REVOCATION_REASONS, CaKey, SubjectKey, TestCa
+from csos_desktop.sandbox.ca import REVOCATION_REASONS, TestCa
+from csos_desktop.sandbox.ca_certs import CaKey, SubjectKey
 from csos_desktop.sandbox.codes import CodeFailure, CodeRejected, CodeStore
 from csos_desktop.sandbox.https import (
     RunningServer,
