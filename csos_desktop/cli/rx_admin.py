@@ -19,10 +19,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from csos_desktop.cli.common import run_cli
+from csos_desktop.cli.signing import signing_context, token_options
+from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.errors import InputError
 from csos_desktop.services import rx_access
 from csos_desktop.services.rx_access import Actor
 from csos_desktop.services.rx_audit_report import day_report, describe
+from csos_desktop.services.rx_grant_approval import approve_grant_with_token
 from csos_desktop.store import open_store
 from csos_desktop.store.access import Role
 
@@ -161,14 +164,18 @@ def grant_propose(user_id: str, registration_verified: bool, as_user: str) -> No
 @grant.command("approve")
 @click.argument("grant_id", type=int)
 @as_option()
+@token_options
 @run_cli
-def grant_approve(grant_id: int, as_user: str) -> None:
-    """Second person: approve a proposed permission (one of the two is a DEA registrant)."""
-    with open_store() as store:
-        g = rx_access.approve_grant(store, actor(as_user), grant_id,
-                                    now=datetime.now(UTC))
+def grant_approve(grant_id: int, as_user: str, module: str | None, label: str | None,
+                  cert_id: str | None, chain_file: Path | None, pin_stdin: bool) -> None:
+    """Second person, a DEA registrant: approve with your own token and PIN (1311.125(c))."""
+    with open_store() as store, signing_context(module, label, cert_id, chain_file) as ctx:
+        g = approve_grant_with_token(store, actor(as_user), grant_id, ctx.session,
+                                     ctx.identity, ctx.chain,
+                                     TerminalInteraction(pin_from_stdin=pin_stdin),
+                                     now=datetime.now(UTC))
     click.echo(f"Permission #{g.grant_id} is active: {g.user_id} may sign with a certificate "
-               f"for DEA {g.dea_number}.")
+               f"for DEA {g.dea_number}. Your signed approval is in the audit log.")
 
 
 @grant.command("revoke")

@@ -12,7 +12,7 @@ transaction, so two windows cannot both pass a check on stale data.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -225,8 +225,14 @@ def propose_grant(store: Store, actor: Actor, user_id: str, *, registration_veri
     return guarded(store, actor, "grant-propose", now, step, {"user": user_id})
 
 
-def approve_grant(store: Store, actor: Actor, grant_id: int, *, now: datetime) -> Grant:
-    """Second person: a different designated individual; one of the two is a registrant."""
+def approve_grant(store: Store, actor: Actor, grant_id: int, *, now: datetime,
+                  evidence: Mapping[str, object] | None = None) -> Grant:
+    """Second person: a different designated individual; one of the two is a registrant.
+
+    The rules and the state change only. ``services.rx_grant_approval`` is the entry
+    point that first has the approver complete their two factors (1311.125(c)) and
+    passes the signed approval as ``evidence`` for the audit entry.
+    """
     def step() -> Grant:
         approver = active_user(store, actor.user_id)
         _require_role(approver, _DESIGNATED, "approve signing permissions")
@@ -252,7 +258,8 @@ def approve_grant(store: Store, actor: Actor, grant_id: int, *, now: datetime) -
         store.audit.append(AuditEvent.RX_GRANT_APPROVED, at=now, details={
             **actor.details(), "grant_id": grant_id, "user": grant.user_id,
             "dea_number": grant.dea_number, "proposed_by": grant.proposed_by,
-            "registrant": approver.user_id if approver.registrant else proposer.user_id})
+            "registrant": approver.user_id if approver.registrant else proposer.user_id,
+            **({"two_factor_approval": dict(evidence)} if evidence else {})})
         return approved
 
     return guarded(store, actor, "grant-approve", now, step, {"grant_id": grant_id})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.cli import main
 from csos_desktop.domain.attestation import RX_SIGNING_ATTESTATION
+from csos_desktop.pki.cms_parse import digest_matches, parse_signed_data, signature_valid
+from csos_desktop.pki.profile import read_certificate
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
 from tests.conftest import TEST_PIN, Provisioned
@@ -48,9 +51,22 @@ def test_a_practice_sets_up_access_prepares_signs_prints_and_reports(
         assert done.exit_code == 0, done.output
     assert "#1" in run("grant", "propose", "drsmith", "--registration-verified", "--as", "ann"
                        ).output
-    alone = run("grant", "approve", "1", "--as", "ann")
+    approve = ["grant", "approve", "1", "--token", rsa_token.label, "--pin-stdin"]
+    alone = run(*approve, "--as", "ann", stdin=TEST_PIN + "\n")
     assert alone.exit_code == 1 and "a second person must approve it" in alone.output
-    assert run("grant", "approve", "1", "--as", "drsmith").exit_code == 0
+    # 1311.125(c): the registrant approves with their own two factors (token + PIN).
+    bad_pin = run(*approve, "--as", "drsmith", stdin="000000\n")
+    assert bad_pin.exit_code == 1 and "did not accept the PIN" in bad_pin.output
+    approved = run(*approve, "--as", "drsmith", stdin=TEST_PIN + "\n")
+    assert approved.exit_code == 0, approved.output
+    with open_store(home / "data" / "csos.db") as store:
+        [entry] = [e for e in store.audit.entries() if e.event == "rx.grant-approved"]
+    evidence = entry.details["two_factor_approval"]
+    assert isinstance(evidence, dict)
+    parsed = parse_signed_data(base64.b64decode(evidence["signature"]))
+    assert signature_valid(parsed)
+    assert digest_matches(parsed, base64.b64decode(evidence["document"]))
+    assert read_certificate(parsed.signer).dea_number == "AB1234563"
     assert "permission #1 active" in run("user", "list").output
 
     rx = sample_rx_input(datetime.now().astimezone().date().isoformat())
