@@ -65,6 +65,21 @@ def import_(order_file: Path, as_json: bool) -> None:
         click.echo(f"Draft {rec.order_number} created: {rec.order_id}")
 
 
+@order.command("edit")
+@click.argument("ref")
+@click.argument("order_file", type=click.Path(dir_okay=False, path_type=Path))
+@run_cli
+def edit(ref: str, order_file: Path) -> None:
+    """Replace a draft's supplier and lines from ORDER_FILE (it keeps its id and number)."""
+    data = svc.read_json_file(order_file)
+    if not isinstance(data, dict):
+        raise InputError(f"{order_file} must hold one order (a JSON object).")
+    with _store() as store:
+        rec = svc.update_draft(store, ref, data)
+    click.echo(f"Draft {rec.order_number} updated ({rec.lines} lines); the change is in the "
+               "audit log.")
+
+
 @order.command("list")
 @click.option(
     "--status",

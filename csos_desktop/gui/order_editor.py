@@ -82,10 +82,13 @@ class OrderEditor(QDialog):
 
     def __init__(self, store: Store, *, signer_name: str | None = None,
                  signer_dea: str | None = None, catalogue: Catalogue | None = None,
+                 editing: OrderRecord | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("New order")
-        self.setAccessibleName("New order")
+        title = f"Edit draft {editing.order_number}" if editing else "New order"
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        self._editing = editing
         self.resize(1280, 760)
         self._store = store
         self._catalogue = catalogue or bundled_catalogue()
@@ -184,7 +187,20 @@ class OrderEditor(QDialog):
         self.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self.reject)
         self.setTabOrder(self.known, self.supplier.edits["name"])
+        if editing is not None:
+            self._load(store.orders.order(editing.order_id))
         self.validate()
+
+    def _load(self, order: Order) -> None:
+        """Fill the form with a stored draft (its number and purchaser stay)."""
+        self.purchaser.set_values(order.purchaser.to_document())
+        self.supplier.set_values(order.supplier.to_document())
+        self._lines = [{"ndc": ln.ndc.formatted, "item_name": ln.item_name,
+                        "strength": ln.strength, "dosage_form": ln.dosage_form,
+                        "package_size": ln.package_size, "quantity": ln.quantity,
+                        "schedule": None if ln.schedule is None else ln.schedule.value}
+                       for ln in order.lines]
+        self._refresh_table()
 
     # -- supplier and lines ----------------------------------------------------------
     def _pick_supplier(self, index: int) -> None:
@@ -235,8 +251,9 @@ class OrderEditor(QDialog):
         drop_cell_widgets(self.table)
         self.table.setRowCount(len(self._lines))
         for row, line in enumerate(self._lines):
+            schedule = f"C{line['schedule']}" if line["schedule"] else "not controlled"
             cells = (line["ndc"], line["item_name"], line["strength"], line["dosage_form"],
-                     str(line["package_size"]), "", f"C{line['schedule']}")
+                     str(line["package_size"]), "", schedule)
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
             spin = QSpinBox()
@@ -354,7 +371,10 @@ class OrderEditor(QDialog):
             self.som.justification.setFocus()
             return None
         try:
-            rec = svc.import_orders(self._store, self.order_input(), source="gui")[0]
+            if self._editing is not None:
+                rec = svc.update_draft(self._store, self._editing.order_id, self.order_input())
+            else:
+                rec = svc.import_orders(self._store, self.order_input(), source="gui")[0]
             if review is not None and review.needs_acknowledgement:
                 acknowledge_warnings(self._store, rec.order_id, review.assessment,
                                      self.som.justification_text(),

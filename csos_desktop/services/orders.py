@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from csos_desktop.domain.canonical import load_document
-from csos_desktop.domain.order import Order, OrderInvalid, parse_order_input
+from csos_desktop.domain.order import Order, OrderInvalid, format_timestamp, parse_order_input
 from csos_desktop.domain.order_state import RECEIVABLE, IllegalTransition, OrderState
 from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt
 from csos_desktop.errors import CsosError, InputError
@@ -153,6 +153,17 @@ _SKIPS_ORDER: tuple[type[CsosError], ...] = (OrderNotSignable, OrderInvalid, Ill
 
 def _code(exc: Exception) -> str:
     return type(exc).__name__
+
+
+def update_draft(store: Store, ref: str, data: Mapping[str, object], *,
+                 clock: Clock = utc_now) -> OrderRecord:
+    """Replace a draft's content from order input; it keeps its id, number and creation time."""
+    rec = store.orders.resolve(ref)
+    current = store.orders.order(rec.order_id)
+    fields = {**data, "order_id": rec.order_id, "order_number": rec.order_number,
+              "created_at": format_timestamp(current.created_at)}
+    order = parse_order_input(fields, now=clock())
+    return lifecycle.update_draft(store, order, now=clock())
 
 
 def sign_orders(store: Store, ids: Sequence[str], signer: OrderSigner, *,

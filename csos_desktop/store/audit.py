@@ -28,6 +28,7 @@ class AuditEvent(StrEnum):
 
     STORE_MIGRATED = "store.migrated"
     ORDER_IMPORTED = "order.imported"
+    ORDER_DRAFT_CHANGED = "order.draft-changed"
     ORDER_SIGNED = "order.signed"
     SIGNING_STOPPED = "signing.stopped"
     ORDER_VOIDED = "order.voided"

@@ -9,6 +9,7 @@ windows from signing the same draft twice.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from csos_desktop.domain.order_state import (
     check_transition,
 )
 from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt, fully_received
+from csos_desktop.errors import InputError
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import OrderRecord
@@ -90,6 +92,32 @@ def create_drafts(
             )
             out.append(store.orders.get(order.order_id))
     return out
+
+
+def update_draft(store: Store, order: Order, *, now: datetime) -> OrderRecord:
+    """New content for a draft, with an audit entry naming what changed (before/after digests).
+
+    Only a draft can change: a signed order never does; a rejected one is re-issued.
+    """
+    with store.transaction():
+        rec = store.orders.get(order.order_id)
+        if rec.state is not S.DRAFT:
+            raise InputError(f"Order {rec.label} is {rec.state.value}: only drafts can be "
+                             "edited. A signed order never changes; re-issue it instead.")
+        before = store.orders.order(order.order_id)
+        if order.order_number != rec.order_number or \
+                order.purchaser.dea_number.value != rec.purchaser_dea:
+            raise InputError("A draft keeps its order number and purchaser; to change them, "
+                             "void the draft and create a new one.")
+        store.orders.replace_draft(order, now)
+        store.audit.append(AuditEvent.ORDER_DRAFT_CHANGED, at=now, order_id=order.order_id,
+                           details={"order_number": rec.order_number,
+                                    "before_sha256": hashlib.sha256(
+                                        before.canonical_bytes()).hexdigest(),
+                                    "after_sha256": hashlib.sha256(
+                                        order.canonical_bytes()).hexdigest(),
+                                    "lines": len(order.lines)})
+        return store.orders.get(order.order_id)
 
 
 def sign_draft(

@@ -211,6 +211,9 @@ class OrderRepository:
                 reissue_of,
             ),
         )
+        self._insert_lines(order)
+
+    def _insert_lines(self, order: Order) -> None:
         self._conn.executemany(
             "INSERT INTO order_lines (order_id, line_no, ndc, item_name, strength, dosage_form,"
             " package_size, quantity, schedule) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -229,6 +232,21 @@ class OrderRepository:
                 for ln in order.lines
             ],
         )
+
+    def replace_draft(self, order: Order, now: datetime) -> None:
+        """New content for a draft (same id and number); refused once it is signed."""
+        cur = self._conn.execute(
+            "UPDATE orders SET supplier_dea = ?, supplier_name = ?, draft_document = ?, "
+            "updated_at = ? WHERE order_id = ? AND state = 'draft'",
+            (order.supplier.dea_number.value, order.supplier.name, order.canonical_bytes(),
+             format_timestamp(now), order.order_id),
+        )
+        if cur.rowcount != 1:
+            raise ConcurrentChange(
+                f"Order {order.order_number} is no longer a draft; nothing was changed."
+            )
+        self._conn.execute("DELETE FROM order_lines WHERE order_id = ?", (order.order_id,))
+        self._insert_lines(order)
 
     def set_state(
         self, order_id: str, expected: OrderState, new: OrderState, now: datetime

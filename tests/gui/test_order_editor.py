@@ -126,3 +126,26 @@ def test_chart_has_this_order_as_its_last_point(store: Store, qtbot: QtBot) -> N
     this = chart.series()[-1]
     assert this.name() == "this order (intercept)"
     assert this.points()[0].y() == 4000
+
+
+def test_a_draft_opens_filled_in_and_saves_in_place(qtbot: QtBot, store: Store) -> None:
+    [order_id] = add_drafts(store, 1)
+    rec = store.orders.get(order_id)
+    ed = OrderEditor(store, editing=rec)
+    qtbot.addWidget(ed)
+    ed.show()
+    assert ed.windowTitle() == f"Edit draft {rec.order_number}"
+    before = store.orders.order(order_id)
+    assert ed.table.rowCount() == len(before.lines)
+    assert ed.supplier.values()["name"] == before.supplier.name
+    ed.set_packages(0, before.lines[0].quantity + 1)
+    settle(qtbot, ed)
+    if ed.som.review is not None and ed.som.review.needs_acknowledgement:
+        ed.som.justification.setPlainText("Flu season: two prescribers joined the practice.")
+        ed.som.confirm.setChecked(True)
+    saved = ed.save()
+    assert saved is not None and saved.order_id == order_id
+    assert saved.order_number == rec.order_number and saved.state is OrderState.DRAFT
+    assert store.orders.order(order_id).lines[0].quantity == before.lines[0].quantity + 1
+    assert [e.event for e in store.audit.entries(order_id=order_id)][-1] in (
+        "order.draft-changed", "som.warning-acknowledged")

@@ -214,7 +214,8 @@ class OrdersScreen(QWidget):
             self.table.setColumnWidth(col, width)
         self.filter.currentTextChanged.connect(self._apply)
         self.search.textChanged.connect(self._apply)
-        self.new_button.clicked.connect(self.new_order)
+        self.new_button.clicked.connect(lambda: self.new_order())  # not clicked's bool
+        self.table.doubleClicked.connect(lambda index: self.edit_row(index.row()))
         self.sign_button.clicked.connect(self.sign_selected)
         self._apply()
 
@@ -233,7 +234,8 @@ class OrdersScreen(QWidget):
         return [self.model.record(r).order_id for r in rows
                 if self.model.record(r).state is OrderState.DRAFT]
 
-    def new_order(self) -> OrderEditor | None:
+    def new_order(self, editing: OrderRecord | None = None) -> OrderEditor | None:
+        """The editor for a new order, or for the draft *editing*."""
         from csos_desktop.gui.order_editor import OrderEditor
 
         if self._store is None:
@@ -242,11 +244,23 @@ class OrdersScreen(QWidget):
             self._launcher.worker else None
         cert = status.certificate if status else None
         self.editor = OrderEditor(self._store, signer_name=cert.subject if cert else None,
-                                  signer_dea=cert.dea_number if cert else None, parent=self)
+                                  signer_dea=cert.dea_number if cert else None,
+                                  editing=editing, parent=self)
         self.editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.editor.saved.connect(self._created)
         self.editor.show()
         return self.editor
+
+    def edit_row(self, row: int) -> OrderEditor | None:
+        """Open a draft in the editor (double-click); other states say why they cannot."""
+        if self.model is None or not 0 <= row < self.model.rowCount():
+            return None
+        rec = self.model.record(row)
+        if rec.state is not OrderState.DRAFT:
+            self.status.setText(f"{dot(Tone.NEUTRAL)} Order {rec.order_number} is "
+                                f"{rec.state.value}: only drafts can be edited.")
+            return None
+        return self.new_order(editing=rec)
 
     def _created(self, rec: OrderRecord) -> None:
         self.refresh()

@@ -144,3 +144,17 @@ def test_order_sign_takes_stored_drafts_as_the_issue_names_it(
     assert neither.exit_code == 2 and "--all-drafts" in neither.output
     receive_help = csos(home, rsa_token, "receive", "--help")
     assert receive_help.exit_code == 0 and "--line" in receive_help.output
+
+
+def test_order_edit_replaces_a_draft_in_place(
+        home: Path, rsa_token: Provisioned, tmp_path: Path) -> None:
+    (tmp_path / "o.json").write_text(json.dumps(order_input()))
+    [rec] = json.loads(csos(home, rsa_token, "order", "import", str(tmp_path / "o.json"),
+                            "--json").output)
+    smaller = order_input()
+    smaller["lines"] = smaller["lines"][:2]
+    (tmp_path / "edit.json").write_text(json.dumps(smaller))
+    done = csos(home, rsa_token, "order", "edit", rec["order_number"], str(tmp_path / "edit.json"))
+    assert done.exit_code == 0, done.output
+    shown = json.loads(csos(home, rsa_token, "order", "show", rec["order_id"], "--json").output)
+    assert len(shown["document"]["lines"]) == 2 and shown["order_number"] == rec["order_number"]
