@@ -11,7 +11,7 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.files import read_json_object, write_signed_pair
 from csos_desktop.cli.signing import signing_context, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
-from csos_desktop.cli.verifying import load_trust, report, verify_arguments
+from csos_desktop.cli.verifying import report, verify_arguments, verify_files
 from csos_desktop.domain.order import Order, parse_order_input
 from csos_desktop.errors import InputError
 from csos_desktop.pki.supplier_check import verify_order
@@ -112,14 +112,7 @@ def verify(
     document: Path, signature: Path, trust_file: Path, crl_files: tuple[Path, ...], as_json: bool
 ) -> None:
     """Check a signed order as a supplier must (21 CFR 1305.22). Exit 0 accepted, 1 rejected."""
-    roots, crls = load_trust(trust_file, crl_files)
-    result = verify_order(
-        document.read_bytes(),
-        signature.read_bytes(),
-        trust_roots=roots,
-        crls=crls,
-        now=datetime.now(UTC),
-    )
+    result = verify_files(verify_order, document, signature, trust_file, crl_files)
     o, s = result.order, result.signer
     line = (
         f"order {o.order_number} signed by {s.subject} (DEA {s.dea_number}) on "

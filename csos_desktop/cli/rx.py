@@ -12,7 +12,7 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.files import read_json_object, write_signed_pair
 from csos_desktop.cli.rx_queue import CeremonyTerminal
 from csos_desktop.cli.signing import signing_context, token_options
-from csos_desktop.cli.verifying import load_trust, report, verify_arguments
+from csos_desktop.cli.verifying import report, verify_arguments, verify_files
 from csos_desktop.domain.prescription import parse_prescription_input
 from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.services.rx_signing import SigningList
@@ -100,14 +100,7 @@ def verify(
     document: Path, signature: Path, trust_file: Path, crl_files: tuple[Path, ...], as_json: bool
 ) -> None:
     """Check a received prescription (pharmacy). Exit 0 accepted, 1 rejected, 2 unusable input."""
-    roots, crls = load_trust(trust_file, crl_files)
-    result = verify_prescription(
-        document.read_bytes(),
-        signature.read_bytes(),
-        trust_roots=roots,
-        crls=crls,
-        now=datetime.now(UTC),
-    )
+    result = verify_files(verify_prescription, document, signature, trust_file, crl_files)
     rx_, s = result.prescription, result.signer
     line = (
         f"{rx_.drug.name} {rx_.drug.strength} for {rx_.patient.name}, signed by "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, Protocol, TypeVar
 
@@ -69,6 +70,22 @@ def load_trust(
         return roots, load_crls([p.read_bytes() for p in crl_files])
     except ValueError as exc:
         raise InputError(str(exc)) from exc
+
+
+V = TypeVar("V")
+
+
+def verify_files(
+    verify: Callable[..., V],
+    document: Path,
+    signature: Path,
+    trust_file: Path,
+    crl_files: Sequence[Path],
+) -> V:
+    """Run *verify* (verify_order or verify_prescription) on the files, now."""
+    roots, crls = load_trust(trust_file, crl_files)
+    return verify(document.read_bytes(), signature.read_bytes(), trust_roots=roots, crls=crls,
+                  now=datetime.now(UTC))
 
 
 def report(result: Verdict, as_json: bool, accepted_line: str) -> NoReturn:

@@ -1,36 +1,5 @@
-"""A fresh store and a settable clock per test; a software order signer for old-schema data."""
+"""The store tests' fixtures: a fresh store, a settable clock, a software order signer."""
 
-from __future__ import annotations
+from tests.unit.store.conftest import clock, signer, software_signing, store
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from csos_desktop.pki.cms import CmsSigner
-from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.identity import SigningIdentity
-from csos_desktop.store import Store, open_store
-from tests.unit.store.helpers import Clock, SoftwareOrderSigner, software_identity
-
-
-@pytest.fixture()
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture()
-def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
-    with open_store(tmp_path / "csos.db", clock=clock) as s:
-        yield s
-
-
-@pytest.fixture(scope="session")
-def rx_software_signing(test_ca: TestCa) -> tuple[SigningIdentity, CmsSigner]:
-    return software_identity(test_ca)
-
-
-@pytest.fixture()
-def signer(rx_software_signing: tuple[SigningIdentity, CmsSigner],
-           clock: Clock) -> SoftwareOrderSigner:
-    return SoftwareOrderSigner(*rx_software_signing, clock)
+__all__ = ["clock", "signer", "software_signing", "store"]
