@@ -29,12 +29,16 @@ def _time(cmd: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        subprocess.run(
+            cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         times.append(time.perf_counter() - start)
     rest = times[1:] or times
-    return {"first_s": round(times[0], 3), "median_s": round(statistics.median(rest), 3),
-            "runs": runs}
+    return {
+        "first_s": round(times[0], 3),
+        "median_s": round(statistics.median(rest), 3),
+        "runs": runs,
+    }
 
 
 def main() -> None:
@@ -46,15 +50,35 @@ def main() -> None:
         sys.exit(f"no bundle at {args.bundle}: run `make bundle` first")
     venv_bin = Path(sys.executable).parent
     home = tempfile.mkdtemp(prefix="csos-bench-")
-    env = dict(os.environ, CSOS_HOME=home, QT_QPA_PLATFORM="offscreen",
-               CSOS_POLICY_FILE=str(Path(home) / "policy.toml"))
+    env = dict(
+        os.environ,
+        CSOS_HOME=home,
+        QT_QPA_PLATFORM="offscreen",
+        CSOS_POLICY_FILE=str(Path(home) / "policy.toml"),
+    )
     size, count = _du(args.bundle)
-    out: dict[str, object] = {"bundle_dir": str(args.bundle), "bundle_bytes": size,
-                              "bundle_mb": round(size / 1e6, 1), "bundle_files": count}
+    out: dict[str, object] = {
+        "bundle_dir": str(args.bundle),
+        "bundle_bytes": size,
+        "bundle_mb": round(size / 1e6, 1),
+        "bundle_files": count,
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        deb = subprocess.run([str(ROOT / "installers" / "debian" / "build-deb.sh"),
-                              str(args.bundle), "0.0.0-bench", tmp], check=True,
-                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        deb = (
+            subprocess.run(
+                [
+                    str(ROOT / "installers" / "debian" / "build-deb.sh"),
+                    str(args.bundle),
+                    "0.0.0-bench",
+                    tmp,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         out["deb_bytes"] = Path(deb).stat().st_size
         out["deb_mb"] = round(Path(deb).stat().st_size / 1e6, 1)
     out["csos_version"] = {

@@ -66,8 +66,13 @@ def child(kind: str) -> None:
 
 def _run(kind: str, env: dict[str, str]) -> tuple[float, float]:
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--child", kind], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", kind],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     elapsed = time.perf_counter() - start
@@ -86,8 +91,12 @@ def main() -> None:
         child(args.child)
         return
     home = tempfile.mkdtemp(prefix="csos-gui-bench-")
-    env = dict(os.environ, CSOS_HOME=home, CSOS_POLICY_FILE=str(Path(home) / "policy.toml"),
-               PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ,
+        CSOS_HOME=home,
+        CSOS_POLICY_FILE=str(Path(home) / "policy.toml"),
+        PYTHONPATH=str(ROOT),
+    )
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         env["QT_QPA_PLATFORM"] = "offscreen"
     _run("app", env)  # warm-up: creates and migrates the store, fills the file cache
@@ -97,15 +106,20 @@ def main() -> None:
         bare.append(_run("bare", env))
     start = statistics.median(t for t, _ in app)
     bare_start = statistics.median(t for t, _ in bare)
-    print(json.dumps({
-        "start_s": round(start, 3),
-        "bare_start_s": round(bare_start, 3),
-        "ratio": round(start / bare_start, 2),
-        "rss_mb": round(max(r for _, r in app), 1),
-        "bare_rss_mb": round(max(r for _, r in bare), 1),
-        "runs": args.runs,
-        "platform": env.get("QT_QPA_PLATFORM", "native"),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "start_s": round(start, 3),
+                "bare_start_s": round(bare_start, 3),
+                "ratio": round(start / bare_start, 2),
+                "rss_mb": round(max(r for _, r in app), 1),
+                "bare_rss_mb": round(max(r for _, r in bare), 1),
+                "runs": args.runs,
+                "platform": env.get("QT_QPA_PLATFORM", "native"),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

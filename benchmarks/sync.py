@@ -58,10 +58,12 @@ def signed_orders(work: Path, ca: TestCa, n: int) -> list[tuple[str, bytes, byte
     ts = TokenSession(token_by_label(hsm.module, "bench"), rw=True)
     ts.login(PIN)
     with ts:
-        pending = new_key_and_csr(ts, KeyAlgorithm.RSA2048, {"common_name": "Bench Pharmacy"},
-                                  "csos")
-        cert = ca.issue(pending.csr_der, dea_number=DEA,
-                        schedules=parse_schedule_list("2,2N,3,3N,4,5"))
+        pending = new_key_and_csr(
+            ts, KeyAlgorithm.RSA2048, {"common_name": "Bench Pharmacy"}, "csos"
+        )
+        cert = ca.issue(
+            pending.csr_der, dea_number=DEA, schedules=parse_schedule_list("2,2N,3,3N,4,5")
+        )
         cert_der = cert.public_bytes(Encoding.DER)
         chain = [ca.issuing_certificate.public_bytes(Encoding.DER)]
         install_certificate(ts, pending.key, cert_der, chain)
@@ -85,8 +87,12 @@ def pct(values: list[float], p: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=1000)
-    ap.add_argument("--openssl-orders", type=int, default=200,
-                    help="one openssl process per order; fewer samples suffice")
+    ap.add_argument(
+        "--openssl-orders",
+        type=int,
+        default=200,
+        help="one openssl process per order; fewer samples suffice",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="csos-bench-sync-"))
     os.environ["CSOS_HOME"] = str(work / "home")
@@ -121,57 +127,91 @@ def main() -> None:
         verify_s = time.perf_counter() - t0
 
         openssl = openssl_baseline(work, ca, orders[: args.openssl_orders])
-        print(json.dumps({
-            "benchmark": "sync",
-            "orders": args.orders,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "signing_on_token_s": round(signing_s, 2),
-            "submit_and_confirm": {
-                "transport": "HTTPS over loopback, one keep-alive connection, sequential",
-                "database": "SQLite", "som": "no-op",
-                "submit_s": round(submit_s, 2),
-                "submit_plus_feed_s": round(confirm_s, 2),
-                "orders_per_s": round(args.orders / confirm_s, 1),
-                "latency_ms": {"p50": pct(latencies, 0.5), "p95": pct(latencies, 0.95),
-                               "max": pct(latencies, 1.0)},
-            },
-            "server_verification": {
-                "what": "verify_order incl. chain and CRL check (CRLs cached)",
-                "orders_per_s": round(args.orders / verify_s, 1),
-                "ms_per_order": round(verify_s * 1000 / args.orders, 2),
-            },
-            "openssl_cms_verify_baseline": openssl,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "benchmark": "sync",
+                    "orders": args.orders,
+                    "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                    "signing_on_token_s": round(signing_s, 2),
+                    "submit_and_confirm": {
+                        "transport": "HTTPS over loopback, one keep-alive connection, sequential",
+                        "database": "SQLite",
+                        "som": "no-op",
+                        "submit_s": round(submit_s, 2),
+                        "submit_plus_feed_s": round(confirm_s, 2),
+                        "orders_per_s": round(args.orders / confirm_s, 1),
+                        "latency_ms": {
+                            "p50": pct(latencies, 0.5),
+                            "p95": pct(latencies, 0.95),
+                            "max": pct(latencies, 1.0),
+                        },
+                    },
+                    "server_verification": {
+                        "what": "verify_order incl. chain and CRL check (CRLs cached)",
+                        "orders_per_s": round(args.orders / verify_s, 1),
+                        "ms_per_order": round(verify_s * 1000 / args.orders, 2),
+                    },
+                    "openssl_cms_verify_baseline": openssl,
+                },
+                indent=2,
+            )
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def openssl_baseline(work: Path, ca: TestCa,
-                     orders: list[tuple[str, bytes, bytes]]) -> dict[str, object]:
+def openssl_baseline(
+    work: Path, ca: TestCa, orders: list[tuple[str, bytes, bytes]]
+) -> dict[str, object]:
     exe = shutil.which("openssl")
     if exe is None or not orders:
         return {"skipped": "openssl is not installed"}
     # `openssl cms` has no -CRLfile: the CA file carries the CRLs next to the root.
     bundle = work / "root-and-crls.pem"
-    bundle.write_bytes((ca.directory / "root.pem").read_bytes()
-                       + ca.crl().public_bytes(Encoding.PEM)
-                       + ca.root_crl().public_bytes(Encoding.PEM))
+    bundle.write_bytes(
+        (ca.directory / "root.pem").read_bytes()
+        + ca.crl().public_bytes(Encoding.PEM)
+        + ca.root_crl().public_bytes(Encoding.PEM)
+    )
     times = []
     for i, (_, document, signature) in enumerate(orders):
         doc, sig = work / f"o{i}.json", work / f"o{i}.p7s"
         doc.write_bytes(document)
         sig.write_bytes(signature)
         t0 = time.perf_counter()
-        done = subprocess.run([exe, "cms", "-verify", "-binary", "-inform", "DER", "-in",
-                               str(sig), "-content", str(doc), "-CAfile", str(bundle),
-                               "-crl_check_all", "-purpose", "any", "-out", os.devnull],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                exe,
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                str(sig),
+                "-content",
+                str(doc),
+                "-CAfile",
+                str(bundle),
+                "-crl_check_all",
+                "-purpose",
+                "any",
+                "-out",
+                os.devnull,
+            ],
+            capture_output=True,
+            text=True,
+        )
         times.append(time.perf_counter() - t0)
         if done.returncode != 0:
             raise SystemExit(f"openssl cms -verify refused order {i}: {done.stderr.strip()}")
-    return {"what": "openssl cms -verify -crl_check_all, one process per order",
-            "orders": len(orders), "orders_per_s": round(len(orders) / sum(times), 1),
-            "ms_per_order": round(statistics.mean(times) * 1000, 2)}
+    return {
+        "what": "openssl cms -verify -crl_check_all, one process per order",
+        "orders": len(orders),
+        "orders_per_s": round(len(orders) / sum(times), 1),
+        "ms_per_order": round(statistics.mean(times) * 1000, 2),
+    }
 
 
 if __name__ == "__main__":

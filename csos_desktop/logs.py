@@ -33,21 +33,36 @@ _SECRET_NAMES = (
 _Replacement = str | Callable[[re.Match[str]], str]
 _PATTERNS: tuple[tuple[re.Pattern[str], _Replacement], ...] = (
     # PEM private keys, whole block.
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
-                re.S), MASK),
+    (
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S
+        ),
+        MASK,
+    ),
     # HTTP Authorization headers and bare bearer/basic credentials.
-    (re.compile(r"(?i)(authorization\"?\s*[:=]\s*\"?)(?:(bearer|basic|digest)\s+)?[^\s\"',;]+"),
-     r"\1\2 " + MASK),
+    (
+        re.compile(r"(?i)(authorization\"?\s*[:=]\s*\"?)(?:(bearer|basic|digest)\s+)?[^\s\"',;]+"),
+        r"\1\2 " + MASK,
+    ),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
     # user:password@ in URLs.
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]*@"), r"\1" + MASK + "@"),
     # name=value, name: value, "name": "value", ?name=value&... (quotes kept: JSON stays JSON)
-    (re.compile(r"(?i)(?<![a-z0-9_-])(\"?(?:" + _SECRET_NAMES + r")\"?\s*[:=]\s*)"
-                r"(?:(\")(?:[^\"\\]|\\.)*\"|(')[^']*'|[^\s,;&)}\]\"']+)"),
-     lambda m: f"{m[1]}{m[2] or m[3] or ''}{MASK}{m[2] or m[3] or ''}"),
+    (
+        re.compile(
+            r"(?i)(?<![a-z0-9_-])(\"?(?:" + _SECRET_NAMES + r")\"?\s*[:=]\s*)"
+            r"(?:(\")(?:[^\"\\]|\\.)*\"|(')[^']*'|[^\s,;&)}\]\"']+)"
+        ),
+        lambda m: f"{m[1]}{m[2] or m[3] or ''}{MASK}{m[2] or m[3] or ''}",
+    ),
     # "PIN 123456", "code ABCD-1234": a secret name followed by a digit-bearing word.
-    (re.compile(r"(?i)\b(pin|passcode|code|password|reference[ _-]number)(\s+(?:is\s+|was\s+)?)"
-                r"(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{4,}"), r"\1\2" + MASK),
+    (
+        re.compile(
+            r"(?i)\b(pin|passcode|code|password|reference[ _-]number)(\s+(?:is\s+|was\s+)?)"
+            r"(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{4,}"
+        ),
+        r"\1\2" + MASK,
+    ),
 )
 
 
@@ -98,7 +113,8 @@ def setup_logging(level: str | int = "INFO") -> Path:
         _installed.close()
     formatter = logging.Formatter(_FORMAT)
     handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)
+        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
+    )
     handler.setFormatter(formatter)
     # On the handler, not the logger: a logger's filters skip records from child loggers.
     handler.addFilter(RedactingFilter(formatter))

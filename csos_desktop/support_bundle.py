@@ -26,8 +26,19 @@ from csos_desktop.logs import log_files, redact
 
 #: Environment variables worth knowing about; values are redacted all the same.
 _ENV_PREFIXES = ("CSOS_", "SOFTHSM2_", "QT_", "PKCS11")
-_ENV_NAMES = ("LANG", "LC_ALL", "TZ", "XDG_SESSION_TYPE", "WAYLAND_DISPLAY", "DISPLAY",
-              "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE")
+_ENV_NAMES = (
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "XDG_SESSION_TYPE",
+    "WAYLAND_DISPLAY",
+    "DISPLAY",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "SSL_CERT_FILE",
+)
 MAX_LOG_BYTES = 5_000_000
 
 
@@ -38,16 +49,20 @@ class BundleResult:
 
 
 def _env() -> dict[str, str]:
-    return {k: redact(v) for k, v in sorted(os.environ.items())
-            if k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES}
+    return {
+        k: redact(v)
+        for k, v in sorted(os.environ.items())
+        if k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES
+    }
 
 
 def _json(data: object) -> str:
     return redact(json.dumps(data, indent=2, default=str)) + "\n"
 
 
-def write_bundle(out: Path, *, doctor: Callable[[], DoctorReport] | None = None,
-                 overwrite: bool = False) -> BundleResult:
+def write_bundle(
+    out: Path, *, doctor: Callable[[], DoctorReport] | None = None, overwrite: bool = False
+) -> BundleResult:
     """Write the bundle to *out* (a .zip), atomically; *doctor* None leaves its output out."""
     if out.exists() and not overwrite:
         raise InputError(f"{out} already exists; choose another name or pass --force.")
@@ -56,8 +71,10 @@ def write_bundle(out: Path, *, doctor: Callable[[], DoctorReport] | None = None,
     cfg = load_config()
     manifest = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "csos_desktop": __version__, "python": platform.python_version(),
-        "platform": platform.platform(), "executable": sys.executable,
+        "csos_desktop": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "executable": sys.executable,
         "frozen": bool(getattr(sys, "frozen", False)),
         "note": "PINs, one-time codes and credentials are removed from every file here.",
     }

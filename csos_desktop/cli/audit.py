@@ -26,12 +26,13 @@ def verify(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({**report.to_json(), "database_problems": problems}, indent=2))
     elif report.broken is None and not problems:
-        click.echo(f"Audit log intact: {report.entries} entries, newest hash "
-                   f"{report.head_sha256}.")
+        click.echo(f"Audit log intact: {report.entries} entries, newest hash {report.head_sha256}.")
     else:
         if report.broken is not None:
-            click.echo(f"BROKEN at entry {report.broken.entry_id}: {report.broken.problem}. "
-                       f"The {report.entries} entries before it are intact.")
+            click.echo(
+                f"BROKEN at entry {report.broken.entry_id}: {report.broken.problem}. "
+                f"The {report.entries} entries before it are intact."
+            )
         for p in problems:
             click.echo(f"DATABASE: {p}")
     raise SystemExit(0 if report.intact and not problems else 1)

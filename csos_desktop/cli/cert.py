@@ -41,10 +41,12 @@ def cert() -> None:
     """CSOS certificates."""
 
 
-def _revocation(ident: SigningIdentity, token_certs: list[TokenCertificate],
-                trust: Path | None, now: datetime) -> RevocationStatus:
-    chain = chain_for(ident, chain_file=None, token_certs=token_certs,
-                      stored_chain=paths.chain_file())
+def _revocation(
+    ident: SigningIdentity, token_certs: list[TokenCertificate], trust: Path | None, now: datetime
+) -> RevocationStatus:
+    chain = chain_for(
+        ident, chain_file=None, token_certs=token_certs, stored_chain=paths.chain_file()
+    )
     stored = paths.chain_file()
     if stored.exists():
         chain = [*chain, *load_certificates(stored)]
@@ -52,21 +54,28 @@ def _revocation(ident: SigningIdentity, token_certs: list[TokenCertificate],
         chain = [*chain, *load_certificates(trust)]
     record = Records().ca()
     return check_revocation(
-        ident.certificate_der, list(dict.fromkeys(chain)),
+        ident.certificate_der,
+        list(dict.fromkeys(chain)),
         endpoints=record.endpoints if record else None,
-        ca_bundle=record.bundle_path if record else None, now=now)
+        ca_bundle=record.bundle_path if record else None,
+        now=now,
+    )
 
 
 @cert.command("show")
 @click.option("--module", help="Path of the PKCS#11 driver (default: detected).")
 @click.option("--token", "label", help="Label of the token to use.")
 @click.option("--offline", is_flag=True, help="Do not contact the CA for revocation status.")
-@click.option("--trust", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="PEM root certificate of the CA (default: the chain saved at enrolment).")
+@click.option(
+    "--trust",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="PEM root certificate of the CA (default: the chain saved at enrolment).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @run_cli
-def show(module: str | None, label: str | None, offline: bool, trust: Path | None,
-         as_json: bool) -> None:
+def show(
+    module: str | None, label: str | None, offline: bool, trust: Path | None, as_json: bool
+) -> None:
     """Show the CSOS certificate(s) on the token: DEA number, schedules, expiry, revocation."""
     _, tok = open_token(module, label, configured_module())
     with TokenSession(tok) as ts:
@@ -77,24 +86,29 @@ def show(module: str | None, label: str | None, offline: bool, trust: Path | Non
     rows: list[dict[str, Any]] = []
     for ident in identities:
         days = ident.days_left(now)
-        status = (RevocationStatus(RevocationState.NOT_CHECKED, "not checked (--offline)")
-                  if offline else _revocation(ident, token_certs, trust, now))
-        rows.append({
-            "id": ident.key_id.hex(),
-            "label": ident.label,
-            "subject": ident.info.subject,
-            "issuer": ident.info.issuer,
-            "serial_number": ident.info.serial_number,
-            "dea_number": ident.info.dea_number,
-            "schedules": sorted(s.value for s in ident.info.schedules),
-            "not_before": ident.info.not_before.isoformat(),
-            "not_after": ident.info.not_after.isoformat(),
-            "days_left": days,
-            "renewal_due": days <= RENEWAL_WINDOW_DAYS,
-            "expired": days < 0,
-            "renewal_message": renewal_notice(ident.info.not_after, now),
-            "revocation": status.to_json(),
-        })
+        status = (
+            RevocationStatus(RevocationState.NOT_CHECKED, "not checked (--offline)")
+            if offline
+            else _revocation(ident, token_certs, trust, now)
+        )
+        rows.append(
+            {
+                "id": ident.key_id.hex(),
+                "label": ident.label,
+                "subject": ident.info.subject,
+                "issuer": ident.info.issuer,
+                "serial_number": ident.info.serial_number,
+                "dea_number": ident.info.dea_number,
+                "schedules": sorted(s.value for s in ident.info.schedules),
+                "not_before": ident.info.not_before.isoformat(),
+                "not_after": ident.info.not_after.isoformat(),
+                "days_left": days,
+                "renewal_due": days <= RENEWAL_WINDOW_DAYS,
+                "expired": days < 0,
+                "renewal_message": renewal_notice(ident.info.not_after, now),
+                "revocation": status.to_json(),
+            }
+        )
     if as_json:
         click.echo(json.dumps({"token": tok.label.strip(), "certificates": rows}, indent=2))
         return
@@ -102,36 +116,53 @@ def show(module: str | None, label: str | None, offline: bool, trust: Path | Non
         click.echo("No CSOS certificate on this token.")
     for r in rows:
         rev = r["revocation"]
-        click.echo(f"{r['subject']}\n  DEA number: {r['dea_number']}\n"
-                   f"  Schedules:  {', '.join(r['schedules'])}\n"
-                   f"  Valid:      {r['not_before'][:10]} to {r['not_after'][:10]} "
-                   f"({r['days_left']} days left)\n  Id:         {r['id']}\n"
-                   f"  Revocation: {rev['status']} ({rev['message']})")
+        click.echo(
+            f"{r['subject']}\n  DEA number: {r['dea_number']}\n"
+            f"  Schedules:  {', '.join(r['schedules'])}\n"
+            f"  Valid:      {r['not_before'][:10]} to {r['not_after'][:10]} "
+            f"({r['days_left']} days left)\n  Id:         {r['id']}\n"
+            f"  Revocation: {rev['status']} ({rev['message']})"
+        )
         if r["renewal_message"]:
             click.echo(f"  {r['renewal_message']}")
         if rev["status"] == RevocationState.REVOKED.value:
-            click.echo("  REVOKED: orders signed with it are rejected. Enrol for a new "
-                       "certificate.")
+            click.echo(
+                "  REVOKED: orders signed with it are rejected. Enrol for a new certificate."
+            )
         elif rev["status"] == RevocationState.UNKNOWN.value:
-            click.echo("warning: revocation status unknown; suppliers check it themselves.",
-                       err=True)
+            click.echo(
+                "warning: revocation status unknown; suppliers check it themselves.", err=True
+            )
 
 
 @cert.command("revoke-request")
-@click.option("--reason", required=True,
-              help=f"Why: {', '.join(HOLDER_REASONS)} (lost or stolen token: keyCompromise).")
+@click.option(
+    "--reason",
+    required=True,
+    help=f"Why: {', '.join(HOLDER_REASONS)} (lost or stolen token: keyCompromise).",
+)
 @click.option("--ca-url", help="The CA's address (default: the one you enrolled with).")
-@click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="PEM root certificate(s) to trust for the CA's TLS.")
+@click.option(
+    "--ca-bundle",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="PEM root certificate(s) to trust for the CA's TLS.",
+)
 @click.option("--cert-id", help="CKA_ID (hex) of the certificate, when the token holds several.")
 @click.option("--yes", is_flag=True, help="Confirm: revocation cannot be undone.")
 @click.option("--module", help="Path of the PKCS#11 driver (default: detected).")
 @click.option("--token", "label", help="Label of the token to use.")
 @click.option("--pin-stdin", is_flag=True, help="Read the PIN from a line of standard input.")
 @run_cli
-def revoke_request(reason: str, ca_url: str | None, ca_bundle: Path | None,
-                   cert_id: str | None, yes: bool, module: str | None, label: str | None,
-                   pin_stdin: bool) -> None:
+def revoke_request(
+    reason: str,
+    ca_url: str | None,
+    ca_bundle: Path | None,
+    cert_id: str | None,
+    yes: bool,
+    module: str | None,
+    label: str | None,
+    pin_stdin: bool,
+) -> None:
     """Ask the CA to revoke your certificate (report loss or compromise within 24 hours,
     21 CFR 1311.30(e)). Signed with the certificate's key; a lost token: call the CA."""
     from csos_desktop.cli.enroll import logged_in
@@ -145,14 +176,22 @@ def revoke_request(reason: str, ca_url: str | None, ca_bundle: Path | None,
     if not yes:
         if not sys.stdin.isatty():
             raise InputError("Revocation cannot be undone: add --yes to confirm.")
-        click.confirm("Revocation cannot be undone. Ask the CA to revoke this certificate?",
-                      abort=True, err=True)
-    with EstClient(url, ca_bundle=bundle) as client, \
-            logged_in(module, label, pin_stdin, "The revocation request") as ts:
+        click.confirm(
+            "Revocation cannot be undone. Ask the CA to revoke this certificate?",
+            abort=True,
+            err=True,
+        )
+    with (
+        EstClient(url, ca_bundle=bundle) as client,
+        logged_in(module, label, pin_stdin, "The revocation request") as ts,
+    ):
         token_certs = read_certificates(ts)
         identity = choose_identity(signing_identities(token_certs), cert_id)
-        chain = chain_for(identity, chain_file=None, token_certs=token_certs,
-                          stored_chain=paths.chain_file())
+        chain = chain_for(
+            identity, chain_file=None, token_certs=token_certs, stored_chain=paths.chain_file()
+        )
         receipt = request_revocation(ts, client, identity, chain, reason)
-    click.echo(f"The CA revoked certificate {receipt.serial_number} ({receipt.reason}) at "
-               f"{receipt.revoked_at}. Enrol for a new certificate before signing again.")
+    click.echo(
+        f"The CA revoked certificate {receipt.serial_number} ({receipt.reason}) at "
+        f"{receipt.revoked_at}. Enrol for a new certificate before signing again."
+    )

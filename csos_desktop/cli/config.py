@@ -33,8 +33,10 @@ def _audit(changed: ConfigValue, action: str) -> None:
     try:
         record_setting_changed(changed.key, action, _shown(changed.value), changed.source.value)
     except CsosError as exc:
-        click.echo(f"warning: the setting changed, but the audit log could not record it: "
-                   f"{exc.message}", err=True)
+        click.echo(
+            f"warning: the setting changed, but the audit log could not record it: {exc.message}",
+            err=True,
+        )
 
 
 def _line(v: ConfigValue) -> str:
@@ -104,16 +106,31 @@ def _pairs(items: tuple[str, ...]) -> dict[str, Value]:
 
 
 @config.command("write-policy")
-@click.option("--file", "path", type=click.Path(path_type=Path),
-              help="Policy file to write (default: this machine's policy path).")
-@click.option("--set", "items", multiple=True, metavar="KEY=VALUE",
-              help="A policy value; repeat for several. An empty VALUE is skipped.")
-@click.option("--lock", "locks", multiple=True, metavar="KEY",
-              help="Lock KEY so users cannot change it; repeat for several.")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(path_type=Path),
+    help="Policy file to write (default: this machine's policy path).",
+)
+@click.option(
+    "--set",
+    "items",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A policy value; repeat for several. An empty VALUE is skipped.",
+)
+@click.option(
+    "--lock",
+    "locks",
+    multiple=True,
+    metavar="KEY",
+    help="Lock KEY so users cannot change it; repeat for several.",
+)
 @click.option("--lock-set", is_flag=True, help="Lock every key given with --set.")
 @run_cli
-def write_policy_command(path: Path | None, items: tuple[str, ...], locks: tuple[str, ...],
-                         lock_set: bool) -> None:
+def write_policy_command(
+    path: Path | None, items: tuple[str, ...], locks: tuple[str, ...], lock_set: bool
+) -> None:
     """Write the machine policy file (run by installers and IT, as administrator)."""
     values = _pairs(items)
     locked = set(locks) | (set(values) if lock_set else set())

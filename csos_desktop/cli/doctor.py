@@ -14,23 +14,32 @@ _MARK = {Status.OK: "OK  ", Status.SKIPPED: "SKIP", Status.WARNING: "WARN", Stat
 
 
 def render(report: DoctorReport) -> str:
-    lines = [f"CSOS Desktop {report.versions.get('csos_desktop', '?')} doctor, "
-             f"{report.generated_at}"]
+    lines = [
+        f"CSOS Desktop {report.versions.get('csos_desktop', '?')} doctor, {report.generated_at}"
+    ]
     for r in report.results:
         lines.append(f"[{_MARK[r.status]}] {r.title}: {r.summary}")
         if r.fix and r.status is not Status.OK:
             lines.append(f"       fix: {r.fix}")
     worst = report.worst
-    lines.append("All checks passed." if worst.severity == 0 else
-                 f"Worst result: {worst.value} (exit code {report.exit_code}).")
+    lines.append(
+        "All checks passed."
+        if worst.severity == 0
+        else f"Worst result: {worst.value} (exit code {report.exit_code})."
+    )
     return "\n".join(lines)
 
 
 @click.command()
 @click.option("--module", help="Path of the PKCS#11 driver (default: configured or detected).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--timeout", type=click.FloatRange(0.5, 60), default=10.0, show_default=True,
-              help="Seconds to wait for the distributor.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.5, 60),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for the distributor.",
+)
 @run_cli
 def doctor(module: str | None, as_json: bool, timeout: float) -> None:
     """Check driver, tokens, certificate, distributor, clock, database.
@@ -45,8 +54,10 @@ def doctor(module: str | None, as_json: bool, timeout: float) -> None:
     import logging
 
     logging.getLogger("csos_desktop.doctor").info(
-        "doctor: worst=%s %s", report.worst.value,
-        ", ".join(f"{r.check}={r.status.value}" for r in report.results))
+        "doctor: worst=%s %s",
+        report.worst.value,
+        ", ".join(f"{r.check}={r.status.value}" for r in report.results),
+    )
     if as_json:
         click.echo(json.dumps({**report.to_json(), "log_file": str(log)}, indent=2))
     else:

@@ -40,19 +40,24 @@ from csos_desktop.token.session import TokenSession
 
 _MODULE = click.option("--module", help="Path of the PKCS#11 driver (default: detected).")
 _TOKEN = click.option("--token", "label", help="Label of the token to use.")
-_PIN = click.option("--pin-stdin", is_flag=True,
-                    help="Read the PIN from a line of standard input.")
-_ALG = click.option("--algorithm", type=click.Choice(["rsa2048", "p256"]), default=None,
-                    help="Key type (default rsa2048; renew: same as the current key).")
-_BUNDLE = click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True,
-                                                      path_type=Path),
-                       help="PEM root certificate(s) to trust for the CA's TLS (default: the "
-                       "system store).")
+_PIN = click.option("--pin-stdin", is_flag=True, help="Read the PIN from a line of standard input.")
+_ALG = click.option(
+    "--algorithm",
+    type=click.Choice(["rsa2048", "p256"]),
+    default=None,
+    help="Key type (default rsa2048; renew: same as the current key).",
+)
+_BUNDLE = click.option(
+    "--ca-bundle",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="PEM root certificate(s) to trust for the CA's TLS (default: the system store).",
+)
 
 
 @contextmanager
-def logged_in(module: str | None, label: str | None, pin_stdin: bool,
-              what: str) -> Iterator[TokenSession]:
+def logged_in(
+    module: str | None, label: str | None, pin_stdin: bool, what: str
+) -> Iterator[TokenSession]:
     """A read-write session after one PIN entry; the PIN goes straight to the token."""
     _, tok = open_token(module, label)
     with TokenSession(tok, rw=True) as ts:
@@ -77,27 +82,43 @@ def _progress(step: Step) -> None:
 
 def _report(done: Enrolled, token_label: str, as_json: bool, verb: str) -> None:
     try:
-        record_certificate_installed(how=verb, subject=done.info.subject,
-                                     dea_number=done.info.dea_number,
-                                     serial=done.info.serial_number,
-                                     not_after=done.info.not_after, key_id=done.key_id.hex())
+        record_certificate_installed(
+            how=verb,
+            subject=done.info.subject,
+            dea_number=done.info.dea_number,
+            serial=done.info.serial_number,
+            not_after=done.info.not_after,
+            key_id=done.key_id.hex(),
+        )
     except CsosError as exc:
-        click.echo(f"warning: the certificate is installed, but the audit log could not record "
-                   f"it: {exc.message}", err=True)
+        click.echo(
+            f"warning: the certificate is installed, but the audit log could not record "
+            f"it: {exc.message}",
+            err=True,
+        )
     schedules = sorted(s.value for s in done.info.schedules)
-    row = {"id": done.key_id.hex(), "label": done.label, "subject": done.info.subject,
-           "dea_number": done.info.dea_number,
-           "schedules": schedules, "serial_number": done.info.serial_number,
-           "not_after": done.info.not_after.isoformat(), "resumed": done.resumed,
-           "chain_file": str(paths.chain_file())}
+    row = {
+        "id": done.key_id.hex(),
+        "label": done.label,
+        "subject": done.info.subject,
+        "dea_number": done.info.dea_number,
+        "schedules": schedules,
+        "serial_number": done.info.serial_number,
+        "not_after": done.info.not_after.isoformat(),
+        "resumed": done.resumed,
+        "chain_file": str(paths.chain_file()),
+    }
     if as_json:
         click.echo(json.dumps({"token": token_label, "certificate": row}, indent=2))
         return
     click.echo(f"{verb} on token '{token_label}':")
-    click.echo(f"  {done.info.subject}, DEA number {done.info.dea_number}, schedules "
-               f"{', '.join(schedules)}")
-    click.echo(f"  valid until {done.info.not_after:%Y-%m-%d}; id {done.key_id.hex()}; label "
-               f"{done.label}")
+    click.echo(
+        f"  {done.info.subject}, DEA number {done.info.dea_number}, schedules "
+        f"{', '.join(schedules)}"
+    )
+    click.echo(
+        f"  valid until {done.info.not_after:%Y-%m-%d}; id {done.key_id.hex()}; label {done.label}"
+    )
 
 
 def _algorithm(name: str | None) -> KeyAlgorithm | None:
@@ -107,8 +128,11 @@ def _algorithm(name: str | None) -> KeyAlgorithm | None:
 @click.group(invoke_without_command=True)
 @click.option("--ca-url", help="The CA's EST address, e.g. https://ca.example:8443.")
 @click.option("--reference-number", help="Reference number from the CA's letter.")
-@click.option("--authorization-code", help="Authorisation code from the CA (asked without echo "
-              "when left out; on a shared computer leave it out).")
+@click.option(
+    "--authorization-code",
+    help="Authorisation code from the CA (asked without echo "
+    "when left out; on a shared computer leave it out).",
+)
 @_BUNDLE
 @_MODULE
 @_TOKEN
@@ -118,16 +142,26 @@ def _algorithm(name: str | None) -> KeyAlgorithm | None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 @run_cli
-def enroll(ctx: click.Context, ca_url: str | None, reference_number: str | None,
-           authorization_code: str | None, ca_bundle: Path | None, module: str | None,
-           label: str | None, algorithm: str | None, expected_dea: str | None,
-           pin_stdin: bool, as_json: bool) -> None:
+def enroll(
+    ctx: click.Context,
+    ca_url: str | None,
+    reference_number: str | None,
+    authorization_code: str | None,
+    ca_bundle: Path | None,
+    module: str | None,
+    label: str | None,
+    algorithm: str | None,
+    expected_dea: str | None,
+    pin_stdin: bool,
+    as_json: bool,
+) -> None:
     """Enrol for a CSOS certificate with the CA's one-time codes (key made on the token)."""
     if ctx.invoked_subcommand is not None:
         return
     if not ca_url or not reference_number:
-        raise click.UsageError("give --ca-url and --reference-number (or a subcommand: csr, "
-                               "import, renew, cleanup)")
+        raise click.UsageError(
+            "give --ca-url and --reference-number (or a subcommand: csr, import, renew, cleanup)"
+        )
     code = authorization_code or read_secret("Authorisation code")
     if not code:
         raise InputError("No authorisation code was given; it is in the CA's letter or e-mail.")
@@ -139,25 +173,43 @@ def enroll(ctx: click.Context, ca_url: str | None, reference_number: str | None,
         # TLS connection kept open across the login.
         with EstClient(ca_url, ca_bundle=ca_bundle) as probe:
             probe.application(codes)
-    with EstClient(ca_url, ca_bundle=ca_bundle) as client, \
-            logged_in(module, label, pin_stdin, "Enrolment") as ts:
-        done = enrol(ts, client, codes, algorithm=_algorithm(algorithm) or KeyAlgorithm.RSA2048,
-                     expected_dea=expected_dea, progress=_progress)
+    with (
+        EstClient(ca_url, ca_bundle=ca_bundle) as client,
+        logged_in(module, label, pin_stdin, "Enrolment") as ts,
+    ):
+        done = enrol(
+            ts,
+            client,
+            codes,
+            algorithm=_algorithm(algorithm) or KeyAlgorithm.RSA2048,
+            expected_dea=expected_dea,
+            progress=_progress,
+        )
         token_label = ts.info.label
     _report(done, token_label, as_json, "Certificate installed")
 
 
 @enroll.command("csr")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the request (PEM).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the request (PEM).",
+)
 @click.option("--name", required=True, help="Registrant name, as the CA has it.")
 @_ALG
 @_MODULE
 @_TOKEN
 @_PIN
 @run_cli
-def csr_command(out: Path, name: str, algorithm: str | None, module: str | None,
-                label: str | None, pin_stdin: bool) -> None:
+def csr_command(
+    out: Path,
+    name: str,
+    algorithm: str | None,
+    module: str | None,
+    label: str | None,
+    pin_stdin: bool,
+) -> None:
     """Offline path: make a key pair on the token and write its certificate request."""
     if out.exists():
         raise InputError(f"{out} already exists; choose another --out.")
@@ -166,24 +218,35 @@ def csr_command(out: Path, name: str, algorithm: str | None, module: str | None,
     try:
         out.write_bytes(pem.armor("CERTIFICATE REQUEST", req.csr_der))
     except OSError as exc:
-        raise InputError(f"Cannot write {out}: {exc.strerror}. The key stays on the token as "
-                         f"{req.key.label}; `csos enroll cleanup --yes` removes it.") from exc
+        raise InputError(
+            f"Cannot write {out}: {exc.strerror}. The key stays on the token as "
+            f"{req.key.label}; `csos enroll cleanup --yes` removes it."
+        ) from exc
     click.echo(f"Request written to {out} (key {req.key.key_id.hex()}, label {req.key.label}).")
     click.echo("Send it to the CA, then: csos enroll import CERT.pem")
 
 
 @enroll.command("import")
 @click.argument("certificate", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--chain", "chain_file", type=click.Path(dir_okay=False, exists=True,
-                                                       path_type=Path),
-              help="PEM file with the CA certificates (issuing CA and root).")
+@click.option(
+    "--chain",
+    "chain_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="PEM file with the CA certificates (issuing CA and root).",
+)
 @_MODULE
 @_TOKEN
 @_PIN
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @run_cli
-def import_command(certificate: Path, chain_file: Path | None, module: str | None,
-                   label: str | None, pin_stdin: bool, as_json: bool) -> None:
+def import_command(
+    certificate: Path,
+    chain_file: Path | None,
+    module: str | None,
+    label: str | None,
+    pin_stdin: bool,
+    as_json: bool,
+) -> None:
     """Offline path: put the certificate the CA issued (PEM, DER or .p7b) on the token."""
     certs = read_certificate_file(certificate.read_bytes())
     chain = load_certificates(chain_file) if chain_file else []
@@ -192,8 +255,11 @@ def import_command(certificate: Path, chain_file: Path | None, module: str | Non
         token_label = ts.info.label
     _report(done, token_label, as_json, "Certificate imported")
     if not checked:
-        click.echo("warning: the CA's root was not given, so the chain was not checked; give "
-                   "it with --chain to check and save it.", err=True)
+        click.echo(
+            "warning: the CA's root was not given, so the chain was not checked; give "
+            "it with --chain to check and save it.",
+            err=True,
+        )
 
 
 @enroll.command("renew")
@@ -207,28 +273,49 @@ def import_command(certificate: Path, chain_file: Path | None, module: str | Non
 @_PIN
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @run_cli
-def renew_command(ca_url: str | None, ca_bundle: Path | None, cert_id: str | None,
-                  algorithm: str | None, keep_old: bool, module: str | None,
-                  label: str | None, pin_stdin: bool, as_json: bool) -> None:
+def renew_command(
+    ca_url: str | None,
+    ca_bundle: Path | None,
+    cert_id: str | None,
+    algorithm: str | None,
+    keep_old: bool,
+    module: str | None,
+    label: str | None,
+    pin_stdin: bool,
+    as_json: bool,
+) -> None:
     """Renew the certificate before it expires: new key, request signed by the current key."""
     record = Records().ca()
     url = ca_url or (record.ca_url if record else None)
     if not url:
         raise InputError("Give --ca-url: no CA is recorded from an earlier enrolment.")
     bundle = ca_bundle or (record.bundle_path if record and not ca_url else None)
-    with EstClient(url, ca_bundle=bundle) as client, \
-            logged_in(module, label, pin_stdin, "Renewal") as ts:
+    with (
+        EstClient(url, ca_bundle=bundle) as client,
+        logged_in(module, label, pin_stdin, "Renewal") as ts,
+    ):
         token_certs = read_certificates(ts)
         identity = choose_identity(signing_identities(token_certs), cert_id)
-        chain = chain_for(identity, chain_file=None, token_certs=token_certs,
-                          stored_chain=paths.chain_file())
-        done = renew(ts, client, identity, chain, algorithm=_algorithm(algorithm),
-                     keep_old=keep_old, progress=_progress)
+        chain = chain_for(
+            identity, chain_file=None, token_certs=token_certs, stored_chain=paths.chain_file()
+        )
+        done = renew(
+            ts,
+            client,
+            identity,
+            chain,
+            algorithm=_algorithm(algorithm),
+            keep_old=keep_old,
+            progress=_progress,
+        )
         token_label = ts.info.label
     _report(done, token_label, as_json, "Renewed certificate installed")
     if not keep_old:
-        click.echo(f"The old certificate ({identity.key_id.hex()}) and its key were removed "
-                   "from the token.", err=True)
+        click.echo(
+            f"The old certificate ({identity.key_id.hex()}) and its key were removed "
+            "from the token.",
+            err=True,
+        )
 
 
 @enroll.command("cleanup")
@@ -247,9 +334,11 @@ def cleanup_command(yes: bool, module: str | None, label: str | None, pin_stdin:
         for key in found:
             click.echo(f"  {key.label}  id {key.key_id.hex()}")
         if not yes:
-            click.echo(f"{len(found)} key(s) from unfinished enrolments. Run again with --yes "
-                       "to remove them (an enrolment retried with the same codes would make a "
-                       "new key).")
+            click.echo(
+                f"{len(found)} key(s) from unfinished enrolments. Run again with --yes "
+                "to remove them (an enrolment retried with the same codes would make a "
+                "new key)."
+            )
             return
         records = Records()
         for key in found:

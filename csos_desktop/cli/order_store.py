@@ -76,8 +76,9 @@ def edit(ref: str, order_file: Path) -> None:
         raise InputError(f"{order_file} must hold one order (a JSON object).")
     with _store() as store:
         rec = svc.update_draft(store, ref, data)
-    click.echo(f"Draft {rec.order_number} updated ({rec.lines} lines); the change is in the "
-               "audit log.")
+    click.echo(
+        f"Draft {rec.order_number} updated ({rec.lines} lines); the change is in the audit log."
+    )
 
 
 @order.command("list")

@@ -59,23 +59,33 @@ def draft_add(rx_file: Path, as_user: str) -> None:
     data = read_json_object(rx_file, "a prescription")
     with open_store() as store:
         rec = rx_drafts.add_draft(store, actor(as_user), data, now=datetime.now(UTC))
-    click.echo(f"Draft {rec.rx_id}: {rec.drug} for {rec.patient_name} (patient "
-               f"{rec.patient_key[:12]}), waiting for DEA {rec.practitioner_dea} to sign.")
+    click.echo(
+        f"Draft {rec.rx_id}: {rec.drug} for {rec.patient_name} (patient "
+        f"{rec.patient_key[:12]}), waiting for DEA {rec.practitioner_dea} to sign."
+    )
 
 
 @draft.command("update")
 @click.argument("rx_ref")
 @click.argument("rx_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--expect-sha256", help="The draft version you edited (as listed); refused if "
-              "someone changed it since.")
+@click.option(
+    "--expect-sha256",
+    help="The draft version you edited (as listed); refused if someone changed it since.",
+)
 @as_option()
 @run_cli
 def draft_update(rx_ref: str, rx_file: Path, expect_sha256: str | None, as_user: str) -> None:
     """Replace a draft's content (the change is audited with before/after digests)."""
     data = read_json_object(rx_file, "a prescription")
     with open_store() as store:
-        rec = rx_drafts.update_draft(store, actor(as_user), rx_ref, data,
-                                     now=datetime.now(UTC), expected_sha256=expect_sha256)
+        rec = rx_drafts.update_draft(
+            store,
+            actor(as_user),
+            rx_ref,
+            data,
+            now=datetime.now(UTC),
+            expected_sha256=expect_sha256,
+        )
     click.echo(f"Draft {rec.rx_id} updated (sha256 {rec.draft_sha256[:12]}).")
 
 
@@ -107,15 +117,20 @@ def queue(practitioner_dea: str | None, as_json: bool) -> None:
     for g in groups:
         click.echo(f"DEA {g.practitioner_dea}  patient {g.patient_key[:12]}  {g.patient_name}")
         for d in g.drafts:
-            click.echo(f"  {d.rx_id}  {d.drug} (schedule {d.schedule})  prepared by "
-                       f"{d.prepared_by}  sha256 {d.draft_sha256[:12]}")
+            click.echo(
+                f"  {d.rx_id}  {d.drug} (schedule {d.schedule})  prepared by "
+                f"{d.prepared_by}  sha256 {d.draft_sha256[:12]}"
+            )
 
 
-def _revocation_check(crl_files: tuple[Path, ...], trust: Path | None,
-                      offline: bool) -> RevocationCheck:
+def _revocation_check(
+    crl_files: tuple[Path, ...], trust: Path | None, offline: bool
+) -> RevocationCheck:
     stored = paths.chain_file()
-    extra = [*(load_certificates(stored) if stored.exists() else []),
-             *(load_certificates(trust) if trust else [])]
+    extra = [
+        *(load_certificates(stored) if stored.exists() else []),
+        *(load_certificates(trust) if trust else []),
+    ]
     if crl_files:
         try:
             crls = load_crls([p.read_bytes() for p in crl_files])
@@ -129,15 +144,18 @@ def _revocation_check(crl_files: tuple[Path, ...], trust: Path | None,
         inner = not_checked("not checked (--offline)")
     else:
         record = Records().ca()
-        inner = online_revocation(record.endpoints if record else None,
-                                  record.bundle_path if record else None, extra)
+        inner = online_revocation(
+            record.endpoints if record else None, record.bundle_path if record else None, extra
+        )
 
-    def check(identity: SigningIdentity, chain: Sequence[bytes],
-              now: datetime) -> RevocationStatus:
+    def check(identity: SigningIdentity, chain: Sequence[bytes], now: datetime) -> RevocationStatus:
         status = inner(identity, chain, now)
         if status.state in (RevocationState.UNKNOWN, RevocationState.NOT_CHECKED):
-            click.echo(f"warning: revocation of your certificate was not confirmed "
-                       f"({status.message}); the pharmacy checks it again.", err=True)
+            click.echo(
+                f"warning: revocation of your certificate was not confirmed "
+                f"({status.message}); the pharmacy checks it again.",
+                err=True,
+            )
         return status
 
     return check
@@ -145,38 +163,72 @@ def _revocation_check(crl_files: tuple[Path, ...], trust: Path | None,
 
 @click.command("sign-queued")
 @click.option("--patient", required=True, help="Patient key (from `csos rx queue`) or name.")
-@click.option("--rx", "rx_ids", multiple=True, help="Only these drafts (default: all of the "
-              "patient's); repeat.")
+@click.option(
+    "--rx",
+    "rx_ids",
+    multiple=True,
+    help="Only these drafts (default: all of the patient's); repeat.",
+)
 @as_option()
 @token_options
-@click.option("--crl", "crl_files", multiple=True,
-              type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Check revocation against this CRL file (repeat per CA) instead of online.")
-@click.option("--trust", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="The CA's root certificate (PEM), for --crl.")
+@click.option(
+    "--crl",
+    "crl_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Check revocation against this CRL file (repeat per CA) instead of online.",
+)
+@click.option(
+    "--trust",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The CA's root certificate (PEM), for --crl.",
+)
 @click.option("--offline", is_flag=True, help="Do not check revocation (recorded).")
 @run_cli
-def sign_queued_cmd(patient: str, rx_ids: tuple[str, ...], as_user: str, module: str | None,
-                    label: str | None, cert_id: str | None, chain_file: Path | None,
-                    pin_stdin: bool, crl_files: tuple[Path, ...], trust: Path | None,
-                    offline: bool) -> None:
+def sign_queued_cmd(
+    patient: str,
+    rx_ids: tuple[str, ...],
+    as_user: str,
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+    pin_stdin: bool,
+    crl_files: tuple[Path, ...],
+    trust: Path | None,
+    offline: bool,
+) -> None:
     """Review, attest and sign one patient's queued prescriptions with token + PIN."""
     check = _revocation_check(crl_files, trust, offline)
     with open_store() as store, signing_context(module, label, cert_id, chain_file) as ctx:
-        signed = sign_queued(store, actor(as_user), patient, ctx.session, ctx.identity,
-                             ctx.chain, CeremonyTerminal(pin_from_stdin=pin_stdin), check,
-                             rx_ids=rx_ids)
+        signed = sign_queued(
+            store,
+            actor(as_user),
+            patient,
+            ctx.session,
+            ctx.identity,
+            ctx.chain,
+            CeremonyTerminal(pin_from_stdin=pin_stdin),
+            check,
+            rx_ids=rx_ids,
+        )
     for s in signed:
-        click.echo(f"Signed prescription {s.rx_id} (signature {s.signature_sha256[:12]}); "
-                   "queued for transmission to the pharmacy.")
+        click.echo(
+            f"Signed prescription {s.rx_id} (signature {s.signature_sha256[:12]}); "
+            "queued for transmission to the pharmacy."
+        )
     click.echo(f"{len(signed)} prescription(s) signed; signed prescriptions cannot be changed.")
 
 
 @click.command("print")
 @click.argument("rx_ref")
 @as_option()
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the copy to this file instead of the terminal.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the copy to this file instead of the terminal.",
+)
 @run_cli
 def print_copy(rx_ref: str, as_user: str, out_file: Path | None) -> None:
     """A printed copy of a signed prescription, marked not valid for dispensing."""

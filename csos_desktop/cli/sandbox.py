@@ -32,7 +32,10 @@ def ca() -> None:
 
 
 _DIR = click.option(
-    "--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
+    "--dir",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
     help="Directory holding the test CA.",
 )
 
@@ -64,17 +67,34 @@ def _write(path: Path, data: bytes) -> None:
 
 @ca.command("init")
 @_DIR
-@click.option("--algorithm", type=click.Choice(["p256", "rsa2048"]), default="p256",
-              show_default=True, help="Key type of the root and issuing CA.")
-@click.option("--crl-url", default=DEFAULT_CRL_URL, show_default=True,
-              help="CRL distribution point put in issued certificates ('' for none).")
-@click.option("--root-crl-url", default=DEFAULT_ROOT_CRL_URL, show_default=True,
-              help="CRL distribution point put in the issuing CA certificate ('' for none).")
+@click.option(
+    "--algorithm",
+    type=click.Choice(["p256", "rsa2048"]),
+    default="p256",
+    show_default=True,
+    help="Key type of the root and issuing CA.",
+)
+@click.option(
+    "--crl-url",
+    default=DEFAULT_CRL_URL,
+    show_default=True,
+    help="CRL distribution point put in issued certificates ('' for none).",
+)
+@click.option(
+    "--root-crl-url",
+    default=DEFAULT_ROOT_CRL_URL,
+    show_default=True,
+    help="CRL distribution point put in the issuing CA certificate ('' for none).",
+)
 @run_cli
 def ca_init(directory: Path, algorithm: str, crl_url: str, root_crl_url: str) -> None:
     """Create a root CA and an issuing CA in an empty directory."""
-    test_ca = TestCa.init(directory, algorithm="rsa2048" if algorithm == "rsa2048" else "p256",
-                          crl_url=crl_url or None, root_crl_url=root_crl_url or None)
+    test_ca = TestCa.init(
+        directory,
+        algorithm="rsa2048" if algorithm == "rsa2048" else "p256",
+        crl_url=crl_url or None,
+        root_crl_url=root_crl_url or None,
+    )
     click.echo(f"test CA created in {directory}")
     click.echo(f"  root:       {test_ca.root_certificate.subject.rfc4514_string()}")
     click.echo(f"  issuing CA: {test_ca.issuing_certificate.subject.rfc4514_string()}")
@@ -83,18 +103,31 @@ def ca_init(directory: Path, algorithm: str, crl_url: str, root_crl_url: str) ->
 
 @ca.command("issue")
 @_DIR
-@click.option("--csr", "csr_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PKCS#10 request (PEM or DER).")
+@click.option(
+    "--csr",
+    "csr_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PKCS#10 request (PEM or DER).",
+)
 @click.option("--dea", required=True, help="Registrant's DEA number.")
-@click.option("--schedules", required=True, callback=_schedules,
-              help="Schedules the registrant may order, e.g. 2,2N,3,3N,4,5.")
+@click.option(
+    "--schedules",
+    required=True,
+    callback=_schedules,
+    help="Schedules the registrant may order, e.g. 2,2N,3,3N,4,5.",
+)
 @click.option("--days", default=365, show_default=True, type=click.IntRange(min=1))
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the certificate (PEM).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the certificate (PEM).",
+)
 @run_cli
-def ca_issue(directory: Path, csr_path: Path, dea: str, schedules: frozenset[Schedule],
-             days: int, out: Path) -> None:
+def ca_issue(
+    directory: Path, csr_path: Path, dea: str, schedules: frozenset[Schedule], days: int, out: Path
+) -> None:
     """Issue a CSOS-profile certificate for a certificate request."""
     test_ca = TestCa.load(directory)
     cert = test_ca.issue(csr_path.read_bytes(), dea_number=dea, schedules=schedules, days=days)
@@ -107,8 +140,12 @@ def ca_issue(directory: Path, csr_path: Path, dea: str, schedules: frozenset[Sch
 @ca.command("revoke")
 @_DIR
 @click.option("--serial", required=True, callback=_serial, help="Decimal or 0x-hex.")
-@click.option("--reason", default="unspecified", show_default=True,
-              help="RFC 5280 reason, e.g. keyCompromise, cessationOfOperation, superseded.")
+@click.option(
+    "--reason",
+    default="unspecified",
+    show_default=True,
+    help="RFC 5280 reason, e.g. keyCompromise, cessationOfOperation, superseded.",
+)
 @run_cli
 def ca_revoke(directory: Path, serial: int, reason: str) -> None:
     """Revoke a certificate this CA issued (it appears on the next CRL)."""
@@ -119,8 +156,12 @@ def ca_revoke(directory: Path, serial: int, reason: str) -> None:
 
 @ca.command("crl")
 @_DIR
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the CRL (PEM).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the CRL (PEM).",
+)
 @click.option("--root", "root", is_flag=True, help="The root's CRL (covers the issuing CA).")
 @click.option("--next-update-days", default=7, show_default=True, type=click.IntRange(min=1))
 @run_cli
@@ -130,8 +171,10 @@ def ca_crl(directory: Path, out: Path, root: bool, next_update_days: int) -> Non
     crl = (test_ca.root_crl if root else test_ca.crl)(next_update_days=next_update_days)
     _write(out, crl.public_bytes(serialization.Encoding.PEM))
     number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
-    click.echo(f"CRL number {number} of {crl.issuer.rfc4514_string()}: "
-               f"{len(crl)} revoked, next update {crl.next_update_utc:%Y-%m-%d %H:%M} UTC")
+    click.echo(
+        f"CRL number {number} of {crl.issuer.rfc4514_string()}: "
+        f"{len(crl)} revoked, next update {crl.next_update_utc:%Y-%m-%d %H:%M} UTC"
+    )
     click.echo(f"written: {out}")
 
 
@@ -141,9 +184,13 @@ def token_group() -> None:
 
 
 @token_group.command("create")
-@click.option("--dir", "directory", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for the token files and softhsm2.conf.")
+@click.option(
+    "--dir",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the token files and softhsm2.conf.",
+)
 @click.option("--label", required=True, help="Token label, e.g. my-token.")
 @click.option("--pin-stdin", is_flag=True, help="Read the new PIN from standard input.")
 @run_cli
@@ -152,8 +199,9 @@ def token_create(directory: Path, label: str, pin_stdin: bool) -> None:
     if pin_stdin:
         pin = sys.stdin.readline().rstrip("\r\n")
     else:
-        pin = click.prompt("New PIN for the token", hide_input=True,
-                           confirmation_prompt=True, err=True)
+        pin = click.prompt(
+            "New PIN for the token", hide_input=True, confirmation_prompt=True, err=True
+        )
     if len(pin) < 4:
         raise InputError("Choose a PIN of at least 4 characters.")
     made = create_token(directory.resolve(), label, pin)

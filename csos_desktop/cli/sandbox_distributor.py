@@ -14,13 +14,19 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode, FulfilmentSettings
 
 _DIR = click.option(
-    "--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
+    "--dir",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
     help="The sandbox directory: the test CA (created if the directory is new or empty), "
-         "the distributor's database, TLS files and reports.",
+    "the distributor's database, TLS files and reports.",
 )
-_DB = click.option("--database-url", default=None, metavar="URL",
-                   help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
-                        "(default: SQLite in DIR/distributor).")
+_DB = click.option(
+    "--database-url",
+    default=None,
+    metavar="URL",
+    help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: SQLite in DIR/distributor).",
+)
 
 
 def _ensure_ca(directory: Path) -> None:
@@ -31,25 +37,61 @@ def _ensure_ca(directory: Path) -> None:
 
 @sandbox.command("serve")
 @_DIR
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (keep it on loopback: this is a sandbox).")
-@click.option("--port", default=8443, show_default=True, type=click.IntRange(0, 65535),
-              help="Port (0 picks a free one).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (keep it on loopback: this is a sandbox).",
+)
+@click.option(
+    "--port",
+    default=8443,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0 picks a free one).",
+)
 @_DB
-@click.option("--fulfilment", type=click.Choice([m.value for m in FulfilmentMode]),
-              default=FulfilmentMode.SHIP_ALL.value, show_default=True,
-              help="How accepted orders ship: all at once, part now and the balance later, "
-                   "or everything backordered first.")
-@click.option("--balance-delay", default=30.0, show_default=True, type=click.FloatRange(0),
-              help="Seconds before a balance (partial/backorder) ships.")
-@click.option("--tick", default=2.0, show_default=True, type=click.FloatRange(0.1),
-              help="Seconds between fulfilment passes.")
-@click.option("--som", "som_choice", type=click.Choice(["auto", "no-op"]), default="auto",
-              show_default=True, help="auto: the SOM engine with the published policy; "
-                                      "no-op: intercept nothing.")
+@click.option(
+    "--fulfilment",
+    type=click.Choice([m.value for m in FulfilmentMode]),
+    default=FulfilmentMode.SHIP_ALL.value,
+    show_default=True,
+    help="How accepted orders ship: all at once, part now and the balance later, "
+    "or everything backordered first.",
+)
+@click.option(
+    "--balance-delay",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds before a balance (partial/backorder) ships.",
+)
+@click.option(
+    "--tick",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds between fulfilment passes.",
+)
+@click.option(
+    "--som",
+    "som_choice",
+    type=click.Choice(["auto", "no-op"]),
+    default="auto",
+    show_default=True,
+    help="auto: the SOM engine with the published policy; no-op: intercept nothing.",
+)
 @run_cli
-def serve(directory: Path, host: str, port: int, database_url: str | None, fulfilment: str,
-          balance_delay: float, tick: float, som_choice: str) -> None:
+def serve(
+    directory: Path,
+    host: str,
+    port: int,
+    database_url: str | None,
+    fulfilment: str,
+    balance_delay: float,
+    tick: float,
+    som_choice: str,
+) -> None:
     """Run the reference distributor over HTTPS until Ctrl-C (TEST ONLY)."""
     from csos_desktop.sandbox.distributor import server
     from csos_desktop.sandbox.distributor.som_hook import NoOpSomPolicy
@@ -58,8 +100,11 @@ def serve(directory: Path, host: str, port: int, database_url: str | None, fulfi
     _ensure_ca(directory)
     settings = FulfilmentSettings(FulfilmentMode(fulfilment), timedelta(seconds=balance_delay))
     distributor = server.open_distributor(
-        directory, database_url=database_url, settings=settings,
-        som=NoOpSomPolicy() if som_choice == "no-op" else None)
+        directory,
+        database_url=database_url,
+        settings=settings,
+        som=NoOpSomPolicy() if som_choice == "no-op" else None,
+    )
     sock = bind(host, port)
 
     def announce(url: str, tls: TlsFiles) -> None:
@@ -81,15 +126,30 @@ def customer() -> None:
 @_DIR
 @click.option("--dea", required=True, help="The customer's DEA registration number.")
 @click.option("--name", required=True, help="Registrant (business) name.")
-@click.option("--class", "customer_class", default="retail", show_default=True,
-              type=click.Choice(["retail", "long_term_care", "hospital"]),
-              help="Customer class for the SOM policy.")
-@click.option("--history/--no-history", default=True, show_default=True,
-              help="Seed two years of normal order history (the SOM baseline).")
+@click.option(
+    "--class",
+    "customer_class",
+    default="retail",
+    show_default=True,
+    type=click.Choice(["retail", "long_term_care", "hospital"]),
+    help="Customer class for the SOM policy.",
+)
+@click.option(
+    "--history/--no-history",
+    default=True,
+    show_default=True,
+    help="Seed two years of normal order history (the SOM baseline).",
+)
 @_DB
 @run_cli
-def customer_add(directory: Path, dea: str, name: str, customer_class: str, history: bool,
-                 database_url: str | None) -> None:
+def customer_add(
+    directory: Path,
+    dea: str,
+    name: str,
+    customer_class: str,
+    history: bool,
+    database_url: str | None,
+) -> None:
     """Register a customer and print its bearer token once (only a hash is kept)."""
     from csos_desktop.sandbox.distributor.customers import add_customer
     from csos_desktop.sandbox.distributor.db import default_url, open_database
@@ -100,12 +160,13 @@ def customer_add(directory: Path, dea: str, name: str, customer_class: str, hist
     if not (directory / "root.pem").is_file():
         raise InputError(f"{directory} holds no test CA; run `csos sandbox ca init` first")
     engine = open_database(database_url or default_url(work_dir(directory)))
-    added, token = add_customer(engine, dea_number=dea, name=name,
-                                customer_class=customer_class)
-    rows = seed_history(engine, added.dea_number, today=datetime.now(UTC).date()) \
-        if history else 0
-    click.echo(f"customer {added.dea_number} ({added.name}) added"
-               + (f" with {rows} history lines" if rows else ""), err=True)
+    added, token = add_customer(engine, dea_number=dea, name=name, customer_class=customer_class)
+    rows = seed_history(engine, added.dea_number, today=datetime.now(UTC).date()) if history else 0
+    click.echo(
+        f"customer {added.dea_number} ({added.name}) added"
+        + (f" with {rows} history lines" if rows else ""),
+        err=True,
+    )
     click.echo("bearer token (shown once; store it in the client's keyring):", err=True)
     click.echo(token)
 

@@ -84,8 +84,13 @@ def verify_files(
 ) -> V:
     """Run *verify* (verify_order or verify_prescription) on the files, now."""
     roots, crls = load_trust(trust_file, crl_files)
-    return verify(document.read_bytes(), signature.read_bytes(), trust_roots=roots, crls=crls,
-                  now=datetime.now(UTC))
+    return verify(
+        document.read_bytes(),
+        signature.read_bytes(),
+        trust_roots=roots,
+        crls=crls,
+        now=datetime.now(UTC),
+    )
 
 
 def report(result: Verdict, as_json: bool, accepted_line: str) -> NoReturn:

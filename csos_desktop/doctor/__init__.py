@@ -6,5 +6,11 @@ Services import :func:`clock_skew_allows_signing` from here; it is pure and chea
 from csos_desktop.doctor.clock import MAX_SKEW, WARN_SKEW, clock_skew_allows_signing
 from csos_desktop.doctor.result import CheckResult, DoctorReport, Status
 
-__all__ = ["MAX_SKEW", "WARN_SKEW", "CheckResult", "DoctorReport", "Status",
-           "clock_skew_allows_signing"]
+__all__ = [
+    "MAX_SKEW",
+    "WARN_SKEW",
+    "CheckResult",
+    "DoctorReport",
+    "Status",
+    "clock_skew_allows_signing",
+]

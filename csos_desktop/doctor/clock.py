@@ -35,18 +35,35 @@ def describe_skew(skew: timedelta | float) -> str:
 def skew_result(skew: timedelta | float, server: str) -> CheckResult:
     """The doctor's clock result for a measured skew (server time minus local time)."""
     delta = _as_delta(skew)
-    details = {"skew_seconds": round(delta.total_seconds(), 1), "reference": server,
-               "warn_above_seconds": WARN_SKEW.total_seconds(),
-               "refuse_signing_above_seconds": MAX_SKEW.total_seconds(),
-               "signing_allowed": clock_skew_allows_signing(delta)}
+    details = {
+        "skew_seconds": round(delta.total_seconds(), 1),
+        "reference": server,
+        "warn_above_seconds": WARN_SKEW.total_seconds(),
+        "refuse_signing_above_seconds": MAX_SKEW.total_seconds(),
+        "signing_allowed": clock_skew_allows_signing(delta),
+    }
     text = f"This computer's clock is {describe_skew(delta)}"
-    fix = ("Turn on automatic time synchronisation (Linux: `timedatectl set-ntp true`; "
-           "Windows: Settings > Time > Sync now) and check the time zone.")
+    fix = (
+        "Turn on automatic time synchronisation (Linux: `timedatectl set-ntp true`; "
+        "Windows: Settings > Time > Sync now) and check the time zone."
+    )
     if not clock_skew_allows_signing(delta):
-        return CheckResult("clock", "Clock", Status.ERROR,
-                           f"{text}: signing is refused while the clock is more than five "
-                           "minutes off (21 CFR 1311.55(b)(8)).", fix, details)
+        return CheckResult(
+            "clock",
+            "Clock",
+            Status.ERROR,
+            f"{text}: signing is refused while the clock is more than five "
+            "minutes off (21 CFR 1311.55(b)(8)).",
+            fix,
+            details,
+        )
     if abs(delta) > WARN_SKEW:
-        return CheckResult("clock", "Clock", Status.WARNING,
-                           f"{text}; signing stops above five minutes.", fix, details)
+        return CheckResult(
+            "clock",
+            "Clock",
+            Status.WARNING,
+            f"{text}; signing stops above five minutes.",
+            fix,
+            details,
+        )
     return CheckResult("clock", "Clock", Status.OK, f"{text}.", "", details)

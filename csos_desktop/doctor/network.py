@@ -39,8 +39,9 @@ class Probe:
 
 def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
     """The system trust store, or only the configured CA bundle; TLS 1.2 at least."""
-    ctx = ssl.create_default_context(cafile=ca_bundle) if ca_bundle \
-        else ssl.create_default_context()
+    ctx = (
+        ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
+    )
     if not ca_bundle and not ctx.get_ca_certs():
         # A frozen bundle may not find the OS store where this OpenSSL expects it.
         try:
@@ -53,11 +54,17 @@ def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
     return ctx
 
 
-def probe(url: str, ca_bundle: str | None, *, timeout: float = TIMEOUT_SECONDS,
-          clock: Callable[[], float] = time.time) -> Probe:
+def probe(
+    url: str,
+    ca_bundle: str | None,
+    *,
+    timeout: float = TIMEOUT_SECONDS,
+    clock: Callable[[], float] = time.time,
+) -> Probe:
     """GET *url* over verified TLS; raises httpx.HTTPError or OSError."""
-    with httpx.Client(verify=tls_context(ca_bundle), timeout=timeout,
-                      follow_redirects=False) as client:
+    with httpx.Client(
+        verify=tls_context(ca_bundle), timeout=timeout, follow_redirects=False
+    ) as client:
         start = clock()
         with client.stream("GET", url, headers={"User-Agent": "csos-desktop-doctor"}) as response:
             end = clock()
@@ -71,68 +78,118 @@ def probe(url: str, ca_bundle: str | None, *, timeout: float = TIMEOUT_SECONDS,
         server_date = parsedate_to_datetime(date) if date else None
     except (TypeError, ValueError):
         server_date = None
-    return Probe(response.status_code, server_date,
-                 datetime.fromtimestamp((start + end) / 2, UTC),
-                 round((end - start) * 1000, 1), tls_version)
+    return Probe(
+        response.status_code,
+        server_date,
+        datetime.fromtimestamp((start + end) / 2, UTC),
+        round((end - start) * 1000, 1),
+        tls_version,
+    )
 
 
 def _failure(exc: Exception, url: str, ca_bundle: str | None) -> CheckResult:
     text = redact(str(exc)) or type(exc).__name__
-    if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(exc.__cause__,
-                                                         ssl.SSLCertVerificationError):
+    if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(
+        exc.__cause__, ssl.SSLCertVerificationError
+    ):
         trust = f"the CA bundle {ca_bundle}" if ca_bundle else "this computer's trust store"
         return CheckResult(
-            "distributor", "Distributor", Status.ERROR,
+            "distributor",
+            "Distributor",
+            Status.ERROR,
             f"{url} answered, but its TLS certificate is not trusted by {trust} ({text}).",
             "If the distributor uses a private CA, have IT set ca_bundle in the machine "
             "policy; if not, a proxy may be intercepting TLS: contact IT.",
-            {"url": url, "error": text})
+            {"url": url, "error": text},
+        )
     if isinstance(exc, httpx.TimeoutException):
         summary = f"{url} did not answer within {TIMEOUT_SECONDS:.0f} s."
     else:
         summary = f"{url} cannot be reached ({text})."
-    return CheckResult("distributor", "Distributor", Status.ERROR, summary,
-                       "Check the network connection and any proxy or firewall; check "
-                       "distributor_url with `csos config show`.", {"url": url, "error": text})
+    return CheckResult(
+        "distributor",
+        "Distributor",
+        Status.ERROR,
+        summary,
+        "Check the network connection and any proxy or firewall; check "
+        "distributor_url with `csos config show`.",
+        {"url": url, "error": text},
+    )
 
 
-def network_checks(url: str | None, ca_bundle: str | None, *,
-                   timeout: float = TIMEOUT_SECONDS) -> list[CheckResult]:
+def network_checks(
+    url: str | None, ca_bundle: str | None, *, timeout: float = TIMEOUT_SECONDS
+) -> list[CheckResult]:
     """The distributor and clock results (both need the one request)."""
     if not url:
         why = "No distributor is configured (distributor_url)."
         return [
-            CheckResult("distributor", "Distributor", Status.SKIPPED, why,
-                        "Set it with `csos config set distributor_url https://...`, or have IT "
-                        "set it in the machine policy."),
-            CheckResult("clock", "Clock", Status.SKIPPED,
-                        "Not checked: the clock is compared with the distributor's, and none "
-                        "is configured."),
+            CheckResult(
+                "distributor",
+                "Distributor",
+                Status.SKIPPED,
+                why,
+                "Set it with `csos config set distributor_url https://...`, or have IT "
+                "set it in the machine policy.",
+            ),
+            CheckResult(
+                "clock",
+                "Clock",
+                Status.SKIPPED,
+                "Not checked: the clock is compared with the distributor's, and none "
+                "is configured.",
+            ),
         ]
     if ca_bundle and not Path(ca_bundle).is_file():
         return [
-            CheckResult("distributor", "Distributor", Status.ERROR,
-                        f"The configured CA bundle {ca_bundle} does not exist.",
-                        "Fix ca_bundle (`csos config show` says who set it).",
-                        {"url": url, "ca_bundle": ca_bundle}),
-            CheckResult("clock", "Clock", Status.SKIPPED,
-                        "Not checked: the distributor could not be asked."),
+            CheckResult(
+                "distributor",
+                "Distributor",
+                Status.ERROR,
+                f"The configured CA bundle {ca_bundle} does not exist.",
+                "Fix ca_bundle (`csos config show` says who set it).",
+                {"url": url, "ca_bundle": ca_bundle},
+            ),
+            CheckResult(
+                "clock", "Clock", Status.SKIPPED, "Not checked: the distributor could not be asked."
+            ),
         ]
     try:
         found = probe(url, ca_bundle, timeout=timeout)
     except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-        return [_failure(exc, url, ca_bundle),
-                CheckResult("clock", "Clock", Status.SKIPPED,
-                            "Not checked: the distributor could not be reached.")]
-    details = {"url": url, "http_status": found.status_code, "elapsed_ms": found.elapsed_ms,
-               "tls_version": found.tls_version, "ca_bundle": ca_bundle}
-    reach = CheckResult("distributor", "Distributor", Status.OK,
-                        f"{url} answered over verified TLS ({found.tls_version or 'TLS'}, "
-                        f"HTTP {found.status_code}, {found.elapsed_ms:.0f} ms).", "", details)
+        return [
+            _failure(exc, url, ca_bundle),
+            CheckResult(
+                "clock",
+                "Clock",
+                Status.SKIPPED,
+                "Not checked: the distributor could not be reached.",
+            ),
+        ]
+    details = {
+        "url": url,
+        "http_status": found.status_code,
+        "elapsed_ms": found.elapsed_ms,
+        "tls_version": found.tls_version,
+        "ca_bundle": ca_bundle,
+    }
+    reach = CheckResult(
+        "distributor",
+        "Distributor",
+        Status.OK,
+        f"{url} answered over verified TLS ({found.tls_version or 'TLS'}, "
+        f"HTTP {found.status_code}, {found.elapsed_ms:.0f} ms).",
+        "",
+        details,
+    )
     if found.skew is None:
-        clock = CheckResult("clock", "Clock", Status.WARNING,
-                            "The distributor's answer carried no Date header; clock not checked.",
-                            "Keep automatic time synchronisation on.")
+        clock = CheckResult(
+            "clock",
+            "Clock",
+            Status.WARNING,
+            "The distributor's answer carried no Date header; clock not checked.",
+            "Keep automatic time synchronisation on.",
+        )
     else:
         clock = skew_result(found.skew, url)
     return [reach, clock]

@@ -33,8 +33,14 @@ class CheckResult:
     details: Mapping[str, object] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
-        return {"check": self.check, "title": self.title, "status": self.status.value,
-                "summary": self.summary, "fix": self.fix, "details": dict(self.details)}
+        return {
+            "check": self.check,
+            "title": self.title,
+            "status": self.status.value,
+            "summary": self.summary,
+            "fix": self.fix,
+            "details": dict(self.details),
+        }
 
 
 @dataclass(frozen=True)
@@ -45,8 +51,7 @@ class DoctorReport:
 
     @property
     def worst(self) -> Status:
-        return max((r.status for r in self.results), key=lambda s: s.severity,
-                   default=Status.OK)
+        return max((r.status for r in self.results), key=lambda s: s.severity, default=Status.OK)
 
     @property
     def exit_code(self) -> int:
@@ -58,6 +63,10 @@ class DoctorReport:
 
     def to_json(self) -> dict[str, object]:
         worst = self.worst
-        return {"generated_at": self.generated_at, "versions": dict(self.versions),
-                "worst": "ok" if worst is Status.SKIPPED else worst.value,
-                "exit_code": self.exit_code, "checks": [r.to_json() for r in self.results]}
+        return {
+            "generated_at": self.generated_at,
+            "versions": dict(self.versions),
+            "worst": "ok" if worst is Status.SKIPPED else worst.value,
+            "exit_code": self.exit_code,
+            "checks": [r.to_json() for r in self.results],
+        }

@@ -22,23 +22,36 @@ from csos_desktop.logs import redact
 
 
 def config_check(cfg: EffectiveConfig) -> CheckResult:
-    where = {"user_file": str(cfg.user_file), "policy_file": str(cfg.policy.path),
-             "policy_present": cfg.policy.exists,
-             "locked": sorted(k for k, v in cfg.values.items() if v.locked)}
+    where = {
+        "user_file": str(cfg.user_file),
+        "policy_file": str(cfg.policy.path),
+        "policy_present": cfg.policy.exists,
+        "locked": sorted(k for k, v in cfg.values.items() if v.locked),
+    }
     if cfg.problems:
-        return CheckResult("configuration", "Configuration", Status.WARNING,
-                           f"{len(cfg.problems)} problem(s): {' '.join(cfg.problems)}",
-                           "Fix the file named (IT owns the machine policy); `csos config show` "
-                           "lists what is in force.", {**where, "problems": list(cfg.problems)})
+        return CheckResult(
+            "configuration",
+            "Configuration",
+            Status.WARNING,
+            f"{len(cfg.problems)} problem(s): {' '.join(cfg.problems)}",
+            "Fix the file named (IT owns the machine policy); `csos config show` "
+            "lists what is in force.",
+            {**where, "problems": list(cfg.problems)},
+        )
     policy = "machine policy present" if cfg.policy.exists else "no machine policy"
-    return CheckResult("configuration", "Configuration", Status.OK,
-                       f"Settings readable ({policy}).", "", where)
+    return CheckResult(
+        "configuration", "Configuration", Status.OK, f"Settings readable ({policy}).", "", where
+    )
 
 
 def _crashed(check: str, title: str, exc: Exception) -> CheckResult:
-    return CheckResult(check, title, Status.ERROR,
-                       f"The check itself failed: {type(exc).__name__}: {redact(str(exc))}",
-                       "Send a support bundle (`csos support-bundle --out FILE.zip`).")
+    return CheckResult(
+        check,
+        title,
+        Status.ERROR,
+        f"The check itself failed: {type(exc).__name__}: {redact(str(exc))}",
+        "Send a support bundle (`csos support-bundle --out FILE.zip`).",
+    )
 
 
 def _guard(check: str, title: str, fn: Callable[[], CheckResult]) -> CheckResult:
@@ -49,8 +62,12 @@ def _guard(check: str, title: str, fn: Callable[[], CheckResult]) -> CheckResult
 
 
 def versions() -> dict[str, str]:
-    found = {"csos_desktop": __version__, "python": platform.python_version(),
-             "platform": platform.platform(), "frozen": str(bool(getattr(sys, "frozen", False)))}
+    found = {
+        "csos_desktop": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "frozen": str(bool(getattr(sys, "frozen", False))),
+    }
     try:
         import PySide6
 
@@ -60,8 +77,13 @@ def versions() -> dict[str, str]:
     return found
 
 
-def run_doctor(*, module: str | None = None, config: EffectiveConfig | None = None,
-               now: datetime | None = None, timeout: float = TIMEOUT_SECONDS) -> DoctorReport:
+def run_doctor(
+    *,
+    module: str | None = None,
+    config: EffectiveConfig | None = None,
+    now: datetime | None = None,
+    timeout: float = TIMEOUT_SECONDS,
+) -> DoctorReport:
     """All checks, in the order a support call would go through them."""
     cfg = load_config() if config is None else config
     now = datetime.now(UTC) if now is None else now
@@ -75,14 +97,21 @@ def run_doctor(*, module: str | None = None, config: EffectiveConfig | None = No
     results.append(mod)
     path = loaded[0].path if loaded else None
     lib = loaded[1] if loaded else None
-    results.append(_guard("smart_card_service", "Smart-card service",
-                          lambda: smart_card_service_check(path)))
+    results.append(
+        _guard("smart_card_service", "Smart-card service", lambda: smart_card_service_check(path))
+    )
     results.append(_guard("tokens", "Tokens", lambda: tokens_check(lib, label)))
-    results.append(_guard("certificate", "CSOS certificate",
-                          lambda: certificate_check(module, label, configured, now)))
+    results.append(
+        _guard(
+            "certificate",
+            "CSOS certificate",
+            lambda: certificate_check(module, label, configured, now),
+        )
+    )
     try:
-        results.extend(network_checks(cfg.text("distributor_url"), cfg.text("ca_bundle"),
-                                      timeout=timeout))
+        results.extend(
+            network_checks(cfg.text("distributor_url"), cfg.text("ca_bundle"), timeout=timeout)
+        )
     except Exception as exc:
         results.append(_crashed("distributor", "Distributor", exc))
     results.append(_guard("database", "Order database", database_check))

@@ -12,8 +12,10 @@ from csos_desktop.errors import CsosError
 DB_NAME = "csos.db"
 MIN_FREE_BYTES = 200 * 1024 * 1024
 WARN_FREE_BYTES = 1024 * 1024 * 1024
-_KEEP = ("Do not delete or edit the database: it holds the signed records you must keep "
-         "for two years (21 CFR 1305.27). Keep a copy and contact support.")
+_KEEP = (
+    "Do not delete or edit the database: it holds the signed records you must keep "
+    "for two years (21 CFR 1305.27). Keep a copy and contact support."
+)
 
 
 def database_check(path: Path | None = None) -> CheckResult:
@@ -21,15 +23,25 @@ def database_check(path: Path | None = None) -> CheckResult:
     title = "Order database"
     path = paths.data_dir() / DB_NAME if path is None else path
     if not path.exists():
-        return CheckResult("database", title, Status.SKIPPED,
-                           f"Not initialised yet: {path} is created when the first order is "
-                           "saved.", "", {"path": str(path)})
+        return CheckResult(
+            "database",
+            title,
+            Status.SKIPPED,
+            f"Not initialised yet: {path} is created when the first order is saved.",
+            "",
+            {"path": str(path)},
+        )
     try:
         from csos_desktop.store import open_store
     except ImportError:
-        return CheckResult("database", title, Status.SKIPPED,
-                           "Not checked: this build has no local order store.", "",
-                           {"path": str(path)})
+        return CheckResult(
+            "database",
+            title,
+            Status.SKIPPED,
+            "Not checked: this build has no local order store.",
+            "",
+            {"path": str(path)},
+        )
     try:
         with open_store(path) as store:
             problems = store.integrity_errors()
@@ -38,27 +50,48 @@ def database_check(path: Path | None = None) -> CheckResult:
             orders = int(store.conn.execute("SELECT count(*) FROM orders").fetchone()[0])
             version = int(store.conn.execute("PRAGMA user_version").fetchone()[0])
     except CsosError as exc:
-        return CheckResult("database", title, Status.ERROR, exc.message, _KEEP,
-                           {"path": str(path)})
-    details: dict[str, object] = {"path": str(path), "schema_version": version,
-                                  "orders": orders, "audit": audit.to_json()}
+        return CheckResult("database", title, Status.ERROR, exc.message, _KEEP, {"path": str(path)})
+    details: dict[str, object] = {
+        "path": str(path),
+        "schema_version": version,
+        "orders": orders,
+        "audit": audit.to_json(),
+    }
     migrated = ""
     if report is not None and report.from_version != report.to_version:
         details["migrated_from"] = report.from_version
         details["backup"] = None if report.backup is None else str(report.backup)
-        migrated = (f" Updated from schema {report.from_version} to {report.to_version}"
-                    + (f"; backup {report.backup.name}." if report.backup else "."))
+        migrated = f" Updated from schema {report.from_version} to {report.to_version}" + (
+            f"; backup {report.backup.name}." if report.backup else "."
+        )
     if problems:
         details["integrity"] = problems[:10]
-        return CheckResult("database", title, Status.ERROR,
-                           f"{path} is damaged: {'; '.join(problems[:3])}.", _KEEP, details)
+        return CheckResult(
+            "database",
+            title,
+            Status.ERROR,
+            f"{path} is damaged: {'; '.join(problems[:3])}.",
+            _KEEP,
+            details,
+        )
     if audit.broken is not None:
-        return CheckResult("database", title, Status.ERROR,
-                           f"The audit log is broken at entry {audit.broken.entry_id}: "
-                           f"{audit.broken.problem}.", _KEEP, details)
-    return CheckResult("database", title, Status.OK,
-                       f"{path}: intact, schema {version}, {orders} order(s), audit chain of "
-                       f"{audit.entries} entries verified.{migrated}", "", details)
+        return CheckResult(
+            "database",
+            title,
+            Status.ERROR,
+            f"The audit log is broken at entry {audit.broken.entry_id}: {audit.broken.problem}.",
+            _KEEP,
+            details,
+        )
+    return CheckResult(
+        "database",
+        title,
+        Status.OK,
+        f"{path}: intact, schema {version}, {orders} order(s), audit chain of "
+        f"{audit.entries} entries verified.{migrated}",
+        "",
+        details,
+    )
 
 
 def disk_check(path: Path | None = None) -> CheckResult:
@@ -69,11 +102,23 @@ def disk_check(path: Path | None = None) -> CheckResult:
     details = {"path": str(path), "free_mb": free_mb, "total_mb": usage.total // (1024 * 1024)}
     fix = "Free disk space (empty the recycle bin, remove old downloads); do not delete csos.db."
     if usage.free < MIN_FREE_BYTES:
-        return CheckResult("disk", title, Status.ERROR,
-                           f"Only {free_mb} MB free on the disk holding {path}: signed orders "
-                           "may fail to save.", fix, details)
+        return CheckResult(
+            "disk",
+            title,
+            Status.ERROR,
+            f"Only {free_mb} MB free on the disk holding {path}: signed orders may fail to save.",
+            fix,
+            details,
+        )
     if usage.free < WARN_FREE_BYTES:
-        return CheckResult("disk", title, Status.WARNING,
-                           f"{free_mb} MB free on the disk holding {path}.", fix, details)
-    return CheckResult("disk", title, Status.OK, f"{free_mb} MB free on the disk holding {path}.",
-                       "", details)
+        return CheckResult(
+            "disk",
+            title,
+            Status.WARNING,
+            f"{free_mb} MB free on the disk holding {path}.",
+            fix,
+            details,
+        )
+    return CheckResult(
+        "disk", title, Status.OK, f"{free_mb} MB free on the disk holding {path}.", "", details
+    )

@@ -19,25 +19,32 @@ from csos_desktop.token.modules import ModuleChoice
 from csos_desktop.token.slots import PinState, TokenInfo, list_tokens
 
 PCSCD_SOCKETS = ("/run/pcscd/pcscd.comm", "/var/run/pcscd/pcscd.comm")
-_DRIVER_FIX = ("Install your token's driver (most smart cards: OpenSC, `apt-get install opensc`; "
-               "SafeNet, Thales or YubiKey: the vendor's package), or have IT set pkcs11_module "
-               "in the machine policy.")
+_DRIVER_FIX = (
+    "Install your token's driver (most smart cards: OpenSC, `apt-get install opensc`; "
+    "SafeNet, Thales or YubiKey: the vendor's package), or have IT set pkcs11_module "
+    "in the machine policy."
+)
 
 
-def module_check(module: str | None, configured: str | None
-                 ) -> tuple[CheckResult, tuple[ModuleChoice, Pkcs11Lib] | None]:
+def module_check(
+    module: str | None, configured: str | None
+) -> tuple[CheckResult, tuple[ModuleChoice, Pkcs11Lib] | None]:
     try:
         choice, lib = open_library(module, configured)
     except CsosError as exc:
-        return CheckResult("pkcs11_module", "PKCS#11 driver", Status.ERROR, exc.message,
-                           _DRIVER_FIX), None
+        return CheckResult(
+            "pkcs11_module", "PKCS#11 driver", Status.ERROR, exc.message, _DRIVER_FIX
+        ), None
     vendor = f", {choice.vendor}" if choice.vendor else ""
     info = lib.library_description.strip(), lib.manufacturer_id.strip()
-    return CheckResult("pkcs11_module", "PKCS#11 driver", Status.OK,
-                       f"{choice.path} loads ({info[1]} {info[0]}; chosen by {choice.source}"
-                       f"{vendor}).", "",
-                       {"path": choice.path, "source": choice.source,
-                        "library": info[0], "manufacturer": info[1]}), (choice, lib)
+    return CheckResult(
+        "pkcs11_module",
+        "PKCS#11 driver",
+        Status.OK,
+        f"{choice.path} loads ({info[1]} {info[0]}; chosen by {choice.source}{vendor}).",
+        "",
+        {"path": choice.path, "source": choice.source, "library": info[0], "manufacturer": info[1]},
+    ), (choice, lib)
 
 
 def _pcscd_process() -> bool:
@@ -50,45 +57,69 @@ def _pcscd_process() -> bool:
     return False
 
 
-def smart_card_service_check(module_path: str | None, *,
-                             platform: str = sys.platform) -> CheckResult:
+def smart_card_service_check(
+    module_path: str | None, *, platform: str = sys.platform
+) -> CheckResult:
     title = "Smart-card service"
     if platform == "darwin":
-        return CheckResult("smart_card_service", title, Status.OK,
-                           "macOS provides the smart-card service (CryptoTokenKit).")
+        return CheckResult(
+            "smart_card_service",
+            title,
+            Status.OK,
+            "macOS provides the smart-card service (CryptoTokenKit).",
+        )
     if platform.startswith("win"):
         try:
-            out = subprocess.run(["sc", "query", "SCardSvr"], capture_output=True, text=True,
-                                 timeout=10, check=False).stdout
+            out = subprocess.run(
+                ["sc", "query", "SCardSvr"], capture_output=True, text=True, timeout=10, check=False
+            ).stdout
         except (OSError, subprocess.TimeoutExpired):
             out = ""
         if "RUNNING" in out:
-            return CheckResult("smart_card_service", title, Status.OK,
-                               "The Windows Smart Card service (SCardSvr) is running.")
-        return CheckResult("smart_card_service", title, Status.WARNING,
-                           "The Windows Smart Card service (SCardSvr) is not running.",
-                           "Start it: `sc config SCardSvr start= auto` then `sc start SCardSvr`.")
+            return CheckResult(
+                "smart_card_service",
+                title,
+                Status.OK,
+                "The Windows Smart Card service (SCardSvr) is running.",
+            )
+        return CheckResult(
+            "smart_card_service",
+            title,
+            Status.WARNING,
+            "The Windows Smart Card service (SCardSvr) is not running.",
+            "Start it: `sc config SCardSvr start= auto` then `sc start SCardSvr`.",
+        )
     sockets = [s for s in PCSCD_SOCKETS if os.path.exists(s)]
     if _pcscd_process() or sockets:
         how = "running" if _pcscd_process() else f"socket-activated ({sockets[0]})"
         return CheckResult("smart_card_service", title, Status.OK, f"pcscd is {how}.")
     if module_path and "softhsm" in module_path.lower():
-        return CheckResult("smart_card_service", title, Status.OK,
-                           "pcscd is not running; the SoftHSM2 software token in use does not "
-                           "need it.", "", {"pcscd": "not running"})
-    return CheckResult("smart_card_service", title, Status.WARNING,
-                       "pcscd (the smart-card reader service) is not running: USB tokens and "
-                       "card readers will not be seen.",
-                       "`sudo apt-get install pcscd && sudo systemctl enable --now pcscd.socket`",
-                       {"pcscd": "not running"})
+        return CheckResult(
+            "smart_card_service",
+            title,
+            Status.OK,
+            "pcscd is not running; the SoftHSM2 software token in use does not need it.",
+            "",
+            {"pcscd": "not running"},
+        )
+    return CheckResult(
+        "smart_card_service",
+        title,
+        Status.WARNING,
+        "pcscd (the smart-card reader service) is not running: USB tokens and "
+        "card readers will not be seen.",
+        "`sudo apt-get install pcscd && sudo systemctl enable --now pcscd.socket`",
+        {"pcscd": "not running"},
+    )
 
 
 def _pin_note(info: TokenInfo) -> tuple[Status, str]:
     if info.pin_state is PinState.LOCKED:
         return Status.ERROR, f"the PIN of token {info.label!r} is locked"
     if info.pin_state in (PinState.FINAL_TRY, PinState.COUNT_LOW):
-        return Status.WARNING, (f"token {info.label!r} reports {info.pin_state.value}: "
-                                "one more wrong PIN may lock it")
+        return Status.WARNING, (
+            f"token {info.label!r} reports {info.pin_state.value}: one more wrong PIN may lock it"
+        )
     if info.pin_state is PinState.NOT_INITIALIZED:
         return Status.WARNING, f"token {info.label!r} has no user PIN set"
     return Status.OK, ""
@@ -99,16 +130,28 @@ def tokens_check(lib: Pkcs11Lib | None, wanted_label: str | None) -> CheckResult
     if lib is None:
         return CheckResult("tokens", title, Status.SKIPPED, "Not checked: no driver loaded.")
     try:
-        infos = [t for t in list_tokens(lib) if t.label or t.pin_state is not
-                 PinState.NOT_INITIALIZED]
+        infos = [
+            t for t in list_tokens(lib) if t.label or t.pin_state is not PinState.NOT_INITIALIZED
+        ]
     except CsosError as exc:
-        return CheckResult("tokens", title, Status.ERROR, exc.message,
-                           "Re-insert the token and run `csos doctor` again.")
+        return CheckResult(
+            "tokens",
+            title,
+            Status.ERROR,
+            exc.message,
+            "Re-insert the token and run `csos doctor` again.",
+        )
     details: dict[str, object] = {"tokens": [t.to_json() for t in infos]}
     if not infos:
-        return CheckResult("tokens", title, Status.ERROR, "No token is inserted.",
-                           "Insert the USB token or smart card (check the reader's light), "
-                           "then run `csos doctor` again.", details)
+        return CheckResult(
+            "tokens",
+            title,
+            Status.ERROR,
+            "No token is inserted.",
+            "Insert the USB token or smart card (check the reader's light), "
+            "then run `csos doctor` again.",
+            details,
+        )
     notes = [_pin_note(t) for t in infos]
     worst = max((s for s, _ in notes), key=lambda s: s.severity)
     labels = ", ".join(repr(t.label) for t in infos)
@@ -121,46 +164,76 @@ def tokens_check(lib: Pkcs11Lib | None, wanted_label: str | None) -> CheckResult
     problems = "; ".join(text for _, text in notes if text)
     if problems:
         summary += f" Note: {problems}."
-        fix = fix or ("A locked PIN is reset by the token's security officer or vendor tool; "
-                      "never guess a PIN.")
+        fix = fix or (
+            "A locked PIN is reset by the token's security officer or vendor tool; "
+            "never guess a PIN."
+        )
     return CheckResult("tokens", title, worst, summary, fix, details)
 
 
-def certificate_check(module: str | None, label: str | None, configured: str | None,
-                      now: datetime) -> CheckResult:
+def certificate_check(
+    module: str | None, label: str | None, configured: str | None, now: datetime
+) -> CheckResult:
     title = "CSOS certificate"
     status = read_token_status(module, label, configured=configured, now=now)
     enrol = "Enrol for a CSOS certificate (`csos enroll`), or insert the token that holds it."
     if status.token is None:
-        return CheckResult("certificate", title, Status.SKIPPED,
-                           f"Not checked: {status.problem or 'no token'}")
+        return CheckResult(
+            "certificate", title, Status.SKIPPED, f"Not checked: {status.problem or 'no token'}"
+        )
     cert = status.certificate
     if cert is None:
-        return CheckResult("certificate", title, Status.ERROR,
-                           f"No CSOS certificate is on token {status.token.label!r}.", enrol)
+        return CheckResult(
+            "certificate",
+            title,
+            Status.ERROR,
+            f"No CSOS certificate is on token {status.token.label!r}.",
+            enrol,
+        )
     details: dict[str, object] = {
-        "subject": cert.subject, "issuer": cert.issuer, "dea_number": cert.dea_number,
-        "schedules": list(cert.schedules), "not_before": cert.not_before.isoformat(),
-        "not_after": cert.not_after.isoformat(), "days_left": cert.days_left,
+        "subject": cert.subject,
+        "issuer": cert.issuer,
+        "dea_number": cert.dea_number,
+        "schedules": list(cert.schedules),
+        "not_before": cert.not_before.isoformat(),
+        "not_after": cert.not_after.isoformat(),
+        "days_left": cert.days_left,
         # Revocation (OCSP/CRL) needs the CA's responder; doctor does not query it yet.
         "revocation": "not checked",
-        "certificates_on_token": len(status.certificates)}
+        "certificates_on_token": len(status.certificates),
+    }
     valid = f"valid until {cert.not_after:%Y-%m-%d} ({cert.days_left} days left)"
     who = f"{cert.subject}, DEA {cert.dea_number}"
     renew = "Renew it with your certificate authority (`csos enroll`) before it expires."
     if now < cert.not_before:
-        return CheckResult("certificate", title, Status.ERROR,
-                           f"The certificate ({who}) is valid only from "
-                           f"{cert.not_before:%Y-%m-%d %H:%M} UTC.",
-                           "Check this computer's clock and date.", details)
+        return CheckResult(
+            "certificate",
+            title,
+            Status.ERROR,
+            f"The certificate ({who}) is valid only from {cert.not_before:%Y-%m-%d %H:%M} UTC.",
+            "Check this computer's clock and date.",
+            details,
+        )
     if cert.expired:
-        return CheckResult("certificate", title, Status.ERROR,
-                           f"The certificate ({who}) expired on {cert.not_after:%Y-%m-%d}; "
-                           "orders signed with it are rejected.", renew, details)
+        return CheckResult(
+            "certificate",
+            title,
+            Status.ERROR,
+            f"The certificate ({who}) expired on {cert.not_after:%Y-%m-%d}; "
+            "orders signed with it are rejected.",
+            renew,
+            details,
+        )
     if cert.renewal_due:
-        return CheckResult("certificate", title, Status.WARNING,
-                           f"The certificate ({who}) is {valid}: renewal is due within "
-                           f"{RENEWAL_WINDOW_DAYS} days (21 CFR 1311.40). Revocation not checked.",
-                           renew, details)
-    return CheckResult("certificate", title, Status.OK,
-                       f"{who}: {valid}. Revocation not checked.", "", details)
+        return CheckResult(
+            "certificate",
+            title,
+            Status.WARNING,
+            f"The certificate ({who}) is {valid}: renewal is due within "
+            f"{RENEWAL_WINDOW_DAYS} days (21 CFR 1311.40). Revocation not checked.",
+            renew,
+            details,
+        )
+    return CheckResult(
+        "certificate", title, Status.OK, f"{who}: {valid}. Revocation not checked.", "", details
+    )

@@ -39,18 +39,29 @@ TRANSITIONS: Mapping[OrderState, frozenset[OrderState]] = {
     S.DRAFT: frozenset({S.SIGNED, S.VOID}),
     # Void only while nothing was sent: once submitted, the supplier holds the order.
     S.SIGNED: frozenset({S.SUBMITTED, S.VOID}),
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.INTERCEPTED, S.REJECTED, S.CANCELLED,
-                            S.SHIPPED_PARTIAL, S.SHIPPED, S.RECEIVED_PARTIAL, S.RECEIVED}),
+    S.SUBMITTED: frozenset(
+        {
+            S.ACCEPTED,
+            S.INTERCEPTED,
+            S.REJECTED,
+            S.CANCELLED,
+            S.SHIPPED_PARTIAL,
+            S.SHIPPED,
+            S.RECEIVED_PARTIAL,
+            S.RECEIVED,
+        }
+    ),
     # A SOM intercept ends in release (accepted) or non-acceptance (rejected).
     S.INTERCEPTED: frozenset({S.ACCEPTED, S.REJECTED, S.CANCELLED}),
-    S.ACCEPTED: frozenset({S.SHIPPED_PARTIAL, S.SHIPPED, S.CANCELLED,
-                           S.RECEIVED_PARTIAL, S.RECEIVED}),
-    S.SHIPPED_PARTIAL: frozenset({S.SHIPPED_PARTIAL, S.SHIPPED, S.CANCELLED,
-                                  S.RECEIVED_PARTIAL, S.RECEIVED}),
+    S.ACCEPTED: frozenset(
+        {S.SHIPPED_PARTIAL, S.SHIPPED, S.CANCELLED, S.RECEIVED_PARTIAL, S.RECEIVED}
+    ),
+    S.SHIPPED_PARTIAL: frozenset(
+        {S.SHIPPED_PARTIAL, S.SHIPPED, S.CANCELLED, S.RECEIVED_PARTIAL, S.RECEIVED}
+    ),
     S.SHIPPED: frozenset({S.RECEIVED_PARTIAL, S.RECEIVED}),
     # The balance of a partial fill may ship later (1305.22(e)); receipts keep adding up.
-    S.RECEIVED_PARTIAL: frozenset({S.RECEIVED_PARTIAL, S.RECEIVED,
-                                   S.SHIPPED_PARTIAL, S.SHIPPED}),
+    S.RECEIVED_PARTIAL: frozenset({S.RECEIVED_PARTIAL, S.RECEIVED, S.SHIPPED_PARTIAL, S.SHIPPED}),
 }
 
 #: States in which goods can arrive and be recorded as received (1305.22(g)).

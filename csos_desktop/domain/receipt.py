@@ -34,8 +34,17 @@ from csos_desktop.errors import InputError
 SCHEMA = "csos-receipt/1"
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-_KEYS = frozenset({"schema", "receipt_id", "order_id", "order_number",
-                   "order_signature_sha256", "received_at", "lines"})
+_KEYS = frozenset(
+    {
+        "schema",
+        "receipt_id",
+        "order_id",
+        "order_number",
+        "order_signature_sha256",
+        "received_at",
+        "lines",
+    }
+)
 _LINE_KEYS = frozenset({"line_no", "quantity_received", "date_received"})
 _QTY = "number of packages received"
 
@@ -90,8 +99,11 @@ class Receipt:
         if not isinstance(self.order_signature_sha256, str) or not _SHA256_HEX.fullmatch(
             self.order_signature_sha256
         ):
-            p.add("order_signature_sha256", "sha256-hex",
-                  "must be the SHA-256 of the order's signature as 64 lower-case hex digits")
+            p.add(
+                "order_signature_sha256",
+                "sha256-hex",
+                "must be the SHA-256 of the order's signature as 64 lower-case hex digits",
+            )
         check_timestamp(p, "received_at", self.received_at)
         if not self.lines:
             p.add("lines", "no-lines", "a receipt must record at least one line")
@@ -100,8 +112,11 @@ class Receipt:
             f = f"lines[{i}]"
             if check_positive_int(p, f"{f}.line_no", line.line_no, "line number") is not None:
                 if line.line_no in seen:
-                    p.add(f"{f}.line_no", "line-no-duplicate",
-                          f"line {line.line_no} is recorded more than once in this receipt")
+                    p.add(
+                        f"{f}.line_no",
+                        "line-no-duplicate",
+                        f"line {line.line_no} is recorded more than once in this receipt",
+                    )
                 seen.add(line.line_no)
             check_positive_int(p, f"{f}.quantity_received", line.quantity_received, _QTY)
         _raise_if_any(p)
@@ -128,8 +143,9 @@ class Receipt:
         _check_keys(p, "", doc, _KEYS)
         if doc.get("schema", SCHEMA) != SCHEMA:
             p.add("schema", "schema-version", f"must be {SCHEMA!r}, not {doc.get('schema')!r}")
-        received_at = parse_timestamp(p, "received_at", doc.get("received_at", MISSING),
-                                      lenient=False)
+        received_at = parse_timestamp(
+            p, "received_at", doc.get("received_at", MISSING), lenient=False
+        )
         raw_lines = doc.get("lines", MISSING)
         lines: list[ReceiptLine] = []
         if not isinstance(raw_lines, list):
@@ -151,8 +167,9 @@ class Receipt:
         )
 
 
-def _check_keys(p: Problems, field: str, value: Mapping[str, object],
-                required: frozenset[str]) -> None:
+def _check_keys(
+    p: Problems, field: str, value: Mapping[str, object], required: frozenset[str]
+) -> None:
     for key in sorted(required - value.keys()):
         p.add(f"{field}{key}", "missing", "is required")
     for key in sorted(str(k) for k in value.keys() - required):
@@ -164,10 +181,10 @@ def _read_line(p: Problems, field: str, raw: object) -> ReceiptLine | None:
         wrong_type(p, field, raw, "an object ({...})")
         return None
     _check_keys(p, f"{field}.", raw, _LINE_KEYS)
-    line_no = check_positive_int(p, f"{field}.line_no", raw.get("line_no", MISSING),
-                                 "line number")
-    qty = check_positive_int(p, f"{field}.quantity_received",
-                             raw.get("quantity_received", MISSING), _QTY)
+    line_no = check_positive_int(p, f"{field}.line_no", raw.get("line_no", MISSING), "line number")
+    qty = check_positive_int(
+        p, f"{field}.quantity_received", raw.get("quantity_received", MISSING), _QTY
+    )
     day = parse_date(p, f"{field}.date_received", raw.get("date_received", MISSING))
     if line_no is None or qty is None or day is None:
         return None
@@ -204,8 +221,9 @@ def build_receipt(
     (no over-receipt), a date before the order was signed, a date in the future.
     """
     if order.date_signed is None:
-        raise ReceiptInvalid((Problem("order", "order-not-signed",
-                                      "only a signed order can be received against"),))
+        raise ReceiptInvalid(
+            (Problem("order", "order-not-signed", "only a signed order can be received against"),)
+        )
     p = Problems()
     ordered = {line.line_no: line for line in order.lines}
     totals = received_so_far(earlier)
@@ -214,24 +232,36 @@ def build_receipt(
         f = f"lines[{i}]"
         item = ordered.get(line.line_no)
         if item is None:
-            p.add(f"{f}.line_no", "line-not-on-order",
-                  f"order {order.order_number} has no line {line.line_no}"
-                  f" (its lines are {', '.join(str(n) for n in sorted(ordered))})")
+            p.add(
+                f"{f}.line_no",
+                "line-not-on-order",
+                f"order {order.order_number} has no line {line.line_no}"
+                f" (its lines are {', '.join(str(n) for n in sorted(ordered))})",
+            )
             continue
         before = totals.get(line.line_no, 0)
         if before + line.quantity_received > item.quantity:
             left = item.quantity - before
-            p.add(f"{f}.quantity_received", "over-receipt",
-                  f"line {line.line_no} ({item.item_name}) was ordered as {item.quantity}"
-                  f" package(s) and {before} already received; at most {left} more can be"
-                  f" received, not {line.quantity_received}")
+            p.add(
+                f"{f}.quantity_received",
+                "over-receipt",
+                f"line {line.line_no} ({item.item_name}) was ordered as {item.quantity}"
+                f" package(s) and {before} already received; at most {left} more can be"
+                f" received, not {line.quantity_received}",
+            )
         if line.date_received < order.date_signed:
-            p.add(f"{f}.date_received", "date-before-order",
-                  f"{line.date_received} is before the order was signed"
-                  f" ({order.date_signed}); check the date")
+            p.add(
+                f"{f}.date_received",
+                "date-before-order",
+                f"{line.date_received} is before the order was signed"
+                f" ({order.date_signed}); check the date",
+            )
         if line.date_received > today:
-            p.add(f"{f}.date_received", "date-in-future",
-                  f"{line.date_received} is in the future; record goods on the day they arrive")
+            p.add(
+                f"{f}.date_received",
+                "date-in-future",
+                f"{line.date_received} is in the future; record goods on the day they arrive",
+            )
     _raise_if_any(p)
     return Receipt(
         receipt_id=receipt_id,

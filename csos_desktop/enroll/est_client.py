@@ -80,8 +80,10 @@ def tls_context(ca_bundle: Path | None) -> ssl.SSLContext:
             return ssl.create_default_context()
         return ssl.create_default_context(cafile=str(ca_bundle))
     except (OSError, ssl.SSLError) as exc:
-        raise InputError(f"Cannot use {ca_bundle} as the CA bundle: it must be a PEM file of "
-                         "the CA's root certificate(s).") from exc
+        raise InputError(
+            f"Cannot use {ca_bundle} as the CA bundle: it must be a PEM file of "
+            "the CA's root certificate(s)."
+        ) from exc
 
 
 def _sanitised(text: str, limit: int = 300) -> str:
@@ -95,34 +97,44 @@ def parse_certs_only(body: bytes) -> list[bytes]:
     try:
         der = base64.b64decode(b"".join(body.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise CaReplyInvalid("The CA's reply is not base64 PKCS#7 (it may be cut short or "
-                             "come from a proxy). Nothing was written to your token; try "
-                             "again.") from exc
+        raise CaReplyInvalid(
+            "The CA's reply is not base64 PKCS#7 (it may be cut short or "
+            "come from a proxy). Nothing was written to your token; try "
+            "again."
+        ) from exc
     try:
         certs = pkcs7.load_der_pkcs7_certificates(der)
     except ValueError as exc:
-        raise CaReplyInvalid("The CA's reply is not a readable PKCS#7 certificate list (it "
-                             "may be cut short). Nothing was written to your token; try "
-                             "again.") from exc
+        raise CaReplyInvalid(
+            "The CA's reply is not a readable PKCS#7 certificate list (it "
+            "may be cut short). Nothing was written to your token; try "
+            "again."
+        ) from exc
     if not certs:
-        raise CaReplyInvalid("The CA's reply holds no certificate. Nothing was written to "
-                             "your token; contact the CA.")
+        raise CaReplyInvalid(
+            "The CA's reply holds no certificate. Nothing was written to "
+            "your token; contact the CA."
+        )
     return [c.public_bytes(Encoding.DER) for c in certs]
 
 
 class EstClient:
     """One CA, one TLS configuration; use as a context manager."""
 
-    def __init__(self, ca_url: str, *, ca_bundle: Path | None = None,
-                 timeout: float = 20.0) -> None:
+    def __init__(
+        self, ca_url: str, *, ca_bundle: Path | None = None, timeout: float = 20.0
+    ) -> None:
         url = ca_url.strip().rstrip("/")
         if not url.lower().startswith("https://"):
-            raise InputError(f"The CA URL must start with https:// (got {ca_url!r}); "
-                             "enrolment never runs over plain HTTP.")
+            raise InputError(
+                f"The CA URL must start with https:// (got {ca_url!r}); "
+                "enrolment never runs over plain HTTP."
+            )
         self.ca_url = url
         self.ca_bundle = ca_bundle
-        self._http = httpx.Client(base_url=url, verify=tls_context(ca_bundle),
-                                  timeout=timeout, follow_redirects=False)
+        self._http = httpx.Client(
+            base_url=url, verify=tls_context(ca_bundle), timeout=timeout, follow_redirects=False
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -140,35 +152,55 @@ class EstClient:
 
     def simpleenroll(self, csr_der: bytes, codes: OneTimeCodes) -> list[bytes]:
         """Submit a PKCS#10 authenticated with the one-time codes; the issued certificate(s)."""
-        return parse_certs_only(self._call(
-            "POST", f"{EST}/simpleenroll", content=base64.encodebytes(csr_der),
-            headers={"Content-Type": "application/pkcs10",
-                     "Content-Transfer-Encoding": "base64"},
-            auth=(codes.reference_number.strip(), codes.authorization_code)))
+        return parse_certs_only(
+            self._call(
+                "POST",
+                f"{EST}/simpleenroll",
+                content=base64.encodebytes(csr_der),
+                headers={
+                    "Content-Type": "application/pkcs10",
+                    "Content-Transfer-Encoding": "base64",
+                },
+                auth=(codes.reference_number.strip(), codes.authorization_code),
+            )
+        )
 
     def simplereenroll(self, csr_der: bytes, renewal_signature: bytes) -> list[bytes]:
         """Renewal: the CSR of a new key, with a CMS signature by the current certificate."""
-        return parse_certs_only(self._call(
-            "POST", f"{EST}/simplereenroll", content=base64.encodebytes(csr_der),
-            headers={"Content-Type": "application/pkcs10",
-                     "Content-Transfer-Encoding": "base64",
-                     RENEWAL_SIGNATURE_HEADER: base64.b64encode(renewal_signature).decode()}))
+        return parse_certs_only(
+            self._call(
+                "POST",
+                f"{EST}/simplereenroll",
+                content=base64.encodebytes(csr_der),
+                headers={
+                    "Content-Type": "application/pkcs10",
+                    "Content-Transfer-Encoding": "base64",
+                    RENEWAL_SIGNATURE_HEADER: base64.b64encode(renewal_signature).decode(),
+                },
+            )
+        )
 
     # -- CSOS CA extras ----------------------------------------------------------
     def application(self, codes: OneTimeCodes) -> ApplicationData:
         """What the codes stand for (name, DEA number, schedules); does not spend them."""
-        data = self._json("GET", "/enrolment/application",
-                          auth=(codes.reference_number.strip(), codes.authorization_code))
+        data = self._json(
+            "GET",
+            "/enrolment/application",
+            auth=(codes.reference_number.strip(), codes.authorization_code),
+        )
         try:
             name = str(data["name"]).strip()
             dea = parse_dea_number(str(data["dea_number"])).value
             schedules = frozenset(Schedule.parse(str(s)) for s in data["schedules"])
         except (KeyError, TypeError, ValueError, CsosError) as exc:
-            raise CaReplyInvalid("The CA's description of your application is incomplete or "
-                                 "invalid; contact the CA.") from exc
+            raise CaReplyInvalid(
+                "The CA's description of your application is incomplete or invalid; contact the CA."
+            ) from exc
         if not name or not schedules:
-            raise CaReplyInvalid("The CA's description of your application has no name or no "
-                                 "schedules; contact the CA.")
+            raise CaReplyInvalid(
+                "The CA's description of your application has no name or no "
+                "schedules; contact the CA."
+            )
         return ApplicationData(_sanitised(name, 64), dea, schedules)
 
     def endpoints(self) -> CaEndpoints | None:
@@ -178,17 +210,24 @@ class EstClient:
         except CaRefused:
             return None
         try:
-            return CaEndpoints(tuple(str(u) for u in data.get("crl_urls", [])),
-                               _opt_str(data.get("ocsp_url")),
-                               _opt_str(data.get("revocation_request_url")))
+            return CaEndpoints(
+                tuple(str(u) for u in data.get("crl_urls", [])),
+                _opt_str(data.get("ocsp_url")),
+                _opt_str(data.get("revocation_request_url")),
+            )
         except (TypeError, AttributeError) as exc:
             raise CaReplyInvalid("The CA's list of endpoints is not readable.") from exc
 
     def revocation_request(self, document: bytes, signature: bytes) -> dict[str, Any]:
         """Send a holder-signed revocation request; the CA's acknowledgement."""
-        return self._json("POST", "/revocation-request", json={
-            "document": base64.b64encode(document).decode(),
-            "signature": base64.b64encode(signature).decode()})
+        return self._json(
+            "POST",
+            "/revocation-request",
+            json={
+                "document": base64.b64encode(document).decode(),
+                "signature": base64.b64encode(signature).decode(),
+            },
+        )
 
     # -- transport ---------------------------------------------------------------
     def _json(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
@@ -198,8 +237,7 @@ class EstClient:
         try:
             data = json.loads(body)
         except ValueError as exc:
-            raise CaReplyInvalid("The CA's reply is not valid JSON (it may be cut short).") \
-                from exc
+            raise CaReplyInvalid("The CA's reply is not valid JSON (it may be cut short).") from exc
         if not isinstance(data, dict):
             raise CaReplyInvalid("The CA's reply is not the expected JSON object.")
         return data
@@ -211,28 +249,38 @@ class EstClient:
                 for chunk in reply.iter_bytes():
                     body += chunk
                     if len(body) > MAX_REPLY:
-                        raise CaReplyInvalid("The CA's reply is far larger than any "
-                                             "certificate, so it was refused. Nothing was "
-                                             "written to your token.")
+                        raise CaReplyInvalid(
+                            "The CA's reply is far larger than any "
+                            "certificate, so it was refused. Nothing was "
+                            "written to your token."
+                        )
                 status, code = reply.status_code, reply.headers.get(ERROR_HEADER, "")
         except httpx.ConnectError as exc:
-            if isinstance(exc.__context__ or exc.__cause__, ssl.SSLCertVerificationError) \
-                    or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            if isinstance(
+                exc.__context__ or exc.__cause__, ssl.SSLCertVerificationError
+            ) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
                 raise CaCertificateUntrusted(
                     f"The CA at {self.ca_url} presented a certificate this computer does not "
                     "trust, so nothing was sent. If this is the right CA, give its root "
-                    "certificate with --ca-bundle ROOT.pem.") from exc
-            raise CaUnreachable(f"Cannot connect to the CA at {self.ca_url}. Check the URL, "
-                                "the network and any proxy, then try again.") from exc
+                    "certificate with --ca-bundle ROOT.pem."
+                ) from exc
+            raise CaUnreachable(
+                f"Cannot connect to the CA at {self.ca_url}. Check the URL, "
+                "the network and any proxy, then try again."
+            ) from exc
         except httpx.TimeoutException as exc:
-            raise CaUnreachable(f"The CA at {self.ca_url} did not answer in time. Try again "
-                                "later.") from exc
+            raise CaUnreachable(
+                f"The CA at {self.ca_url} did not answer in time. Try again later."
+            ) from exc
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise CaReplyInvalid("The connection to the CA broke off during its reply. Nothing "
-                                 "was written to your token; try again.") from exc
+            raise CaReplyInvalid(
+                "The connection to the CA broke off during its reply. Nothing "
+                "was written to your token; try again."
+            ) from exc
         except httpx.HTTPError as exc:
-            raise CaUnreachable(f"Talking to the CA at {self.ca_url} failed "
-                                f"({type(exc).__name__}). Try again.") from exc
+            raise CaUnreachable(
+                f"Talking to the CA at {self.ca_url} failed ({type(exc).__name__}). Try again."
+            ) from exc
         if status == 200:
             return body
         said = _sanitised(body.decode("utf-8", "replace"))
@@ -240,15 +288,18 @@ class EstClient:
             detail = f" ({said})" if code == "wrong-code" and "attempt" in said else ""
             raise EnrolmentCodesRefused(_CODE_MESSAGES[code] + detail, code)
         if status >= 500:
-            raise CaUnavailable(f"The CA reported a problem on its side (HTTP {status}). Try "
-                                "again later; nothing was written to your token.")
+            raise CaUnavailable(
+                f"The CA reported a problem on its side (HTTP {status}). Try "
+                "again later; nothing was written to your token."
+            )
         if 400 <= status < 500:
-            raise CaRefused(f"The CA refused the request: {said or f'HTTP {status}'}.",
-                            code or str(status))
-        raise CaReplyInvalid(f"The CA answered with HTTP {status}, which is not a reply to "
-                             "this request.")
+            raise CaRefused(
+                f"The CA refused the request: {said or f'HTTP {status}'}.", code or str(status)
+            )
+        raise CaReplyInvalid(
+            f"The CA answered with HTTP {status}, which is not a reply to this request."
+        )
 
 
 def _opt_str(value: object) -> str | None:
     return str(value) if value else None
-

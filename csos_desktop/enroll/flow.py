@@ -77,10 +77,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def enrol(ts: TokenSession, client: EstClient, codes: OneTimeCodes, *,
-          algorithm: KeyAlgorithm = KeyAlgorithm.RSA2048, expected_dea: str | None = None,
-          records: Records | None = None, progress: Progress | None = None,
-          clock: Clock = utc_now) -> Enrolled:
+def enrol(
+    ts: TokenSession,
+    client: EstClient,
+    codes: OneTimeCodes,
+    *,
+    algorithm: KeyAlgorithm = KeyAlgorithm.RSA2048,
+    expected_dea: str | None = None,
+    records: Records | None = None,
+    progress: Progress | None = None,
+    clock: Clock = utc_now,
+) -> Enrolled:
     """Run the whole enrolment on a logged-in read-write session."""
     records = records or Records()
     step = progress or (lambda _s: None)
@@ -95,9 +102,11 @@ def enrol(ts: TokenSession, client: EstClient, codes: OneTimeCodes, *,
         step(Step.APPLICATION)
         application = client.application(codes)
     if expected_dea and expected_dea.strip().upper() != application.dea_number:
-        raise InputError(f"The CA holds DEA number {application.dea_number} for these codes, "
-                         f"not {expected_dea.strip().upper()}. Nothing was created; check the "
-                         "codes or contact the CA.")
+        raise InputError(
+            f"The CA holds DEA number {application.dea_number} for these codes, "
+            f"not {expected_dea.strip().upper()}. Nothing was created; check the "
+            "codes or contact the CA."
+        )
     step(Step.CA_CERTIFICATES)
     chain = client.cacerts()
     step(Step.KEY)
@@ -112,17 +121,28 @@ def enrol(ts: TokenSession, client: EstClient, codes: OneTimeCodes, *,
     step(Step.INSTALL)
     done = finish(ts, key, cert_der, chain, records=records, now=now)
     remember_ca(client, records)
-    return Enrolled(done.key_id, done.label, done.certificate_der, done.chain_der, done.info,
-                    resumed=resumed is not None)
+    return Enrolled(
+        done.key_id,
+        done.label,
+        done.certificate_der,
+        done.chain_der,
+        done.info,
+        resumed=resumed is not None,
+    )
 
 
 def request_for(ts: TokenSession, key: GeneratedKey, name: str) -> bytes:
     """A PKCS#10 for *key*, signed on the token and checked before it leaves."""
-    csr = build_csr(TokenSigner(ts, key.key_id), key.public_key_info,
-                    {"country_name": "US", "common_name": name})
+    csr = build_csr(
+        TokenSigner(ts, key.key_id),
+        key.public_key_info,
+        {"country_name": "US", "common_name": name},
+    )
     if not x509.load_der_x509_csr(csr).is_signature_valid:
-        raise EnrolmentError("The token produced a certificate request whose signature does "
-                             "not verify. Remove and re-insert the token, then try again.")
+        raise EnrolmentError(
+            "The token produced a certificate request whose signature does "
+            "not verify. Remove and re-insert the token, then try again."
+        )
     return csr
 
 
@@ -131,30 +151,41 @@ def _is_root(der: bytes) -> bool:
     return bool(cert.self_signed != "no")
 
 
-def check_issued(issued: Sequence[bytes], key: GeneratedKey, application: ApplicationData,
-                 chain: Sequence[bytes], now: datetime) -> bytes:
+def check_issued(
+    issued: Sequence[bytes],
+    key: GeneratedKey,
+    application: ApplicationData,
+    chain: Sequence[bytes],
+    now: datetime,
+) -> bytes:
     """The issued certificate for *key*, once it is proven to be the one applied for."""
     wanted = normalised_spki(key.public_key_info)
     try:
-        mine = [d for d in issued
-                if normalised_spki(bytes(asn1_x509.Certificate.load(d).public_key.dump()))
-                == wanted]
+        mine = [
+            d
+            for d in issued
+            if normalised_spki(bytes(asn1_x509.Certificate.load(d).public_key.dump())) == wanted
+        ]
     except ValueError as exc:
-        raise CaReplyInvalid("A certificate in the CA's reply cannot be read. Nothing was "
-                             "written to your token.") from exc
+        raise CaReplyInvalid(
+            "A certificate in the CA's reply cannot be read. Nothing was written to your token."
+        ) from exc
     if not mine:
         raise IssuedCertificateRejected(
             "The CA returned a certificate for a different key than the one generated on your "
             "token. Nothing was written; the key is kept so the same codes can be retried. "
-            "If it happens again, contact the CA.")
+            "If it happens again, contact the CA."
+        )
     der = mine[0]
     cert = asn1_x509.Certificate.load(der)
     try:
         info = read_certificate(cert)
     except NotACsosCertificate as exc:
-        raise IssuedCertificateRejected(f"The CA returned a certificate that is not a CSOS "
-                                        f"certificate ({exc}). Nothing was written; contact "
-                                        "the CA.") from exc
+        raise IssuedCertificateRejected(
+            f"The CA returned a certificate that is not a CSOS "
+            f"certificate ({exc}). Nothing was written; contact "
+            "the CA."
+        ) from exc
     problems = []
     if info.dea_number != application.dea_number:
         problems.append(f"DEA number {info.dea_number} instead of {application.dea_number}")
@@ -163,24 +194,38 @@ def check_issued(issued: Sequence[bytes], key: GeneratedKey, application: Applic
         want = ", ".join(sorted(s.value for s in application.schedules))
         problems.append(f"schedules {got} instead of {want}")
     if problems:
-        raise IssuedCertificateRejected("The certificate the CA returned does not match your "
-                                        "application (" + "; ".join(problems) + "). Nothing "
-                                        "was written; contact the CA.")
+        raise IssuedCertificateRejected(
+            "The certificate the CA returned does not match your "
+            "application (" + "; ".join(problems) + "). Nothing "
+            "was written; contact the CA."
+        )
     roots = [asn1_x509.Certificate.load(d) for d in chain if _is_root(d)]
     if not roots:
         raise CaReplyInvalid("The CA sent no root certificate with its chain; contact the CA.")
-    result = validate_chain(cert, trust_roots=roots, moment=now,
-                            intermediates=[asn1_x509.Certificate.load(d) for d in chain
-                                           if not _is_root(d)])
+    result = validate_chain(
+        cert,
+        trust_roots=roots,
+        moment=now,
+        intermediates=[asn1_x509.Certificate.load(d) for d in chain if not _is_root(d)],
+    )
     if result.status is not ChainStatus.VALID:
-        raise IssuedCertificateRejected(f"The certificate the CA returned does not check out "
-                                        f"({result.message}). Nothing was written; contact "
-                                        "the CA.")
+        raise IssuedCertificateRejected(
+            f"The certificate the CA returned does not check out "
+            f"({result.message}). Nothing was written; contact "
+            "the CA."
+        )
     return der
 
 
-def finish(ts: TokenSession, key: GeneratedKey, cert_der: bytes, chain: Sequence[bytes], *,
-           records: Records, now: datetime) -> Enrolled:
+def finish(
+    ts: TokenSession,
+    key: GeneratedKey,
+    cert_der: bytes,
+    chain: Sequence[bytes],
+    *,
+    records: Records,
+    now: datetime,
+) -> Enrolled:
     """Write the certificate (and CA certificates not yet there), relabel, save the chain."""
     info = read_certificate(asn1_x509.Certificate.load(cert_der))
     label = certificate_label(info.dea_number, now)

@@ -30,16 +30,23 @@ class ExportedRequest:
     csr_der: bytes
 
 
-def export_request(ts: TokenSession, name: str, *, algorithm: KeyAlgorithm = KeyAlgorithm.RSA2048,
-                   records: Records | None = None, clock: Clock = utc_now) -> ExportedRequest:
+def export_request(
+    ts: TokenSession,
+    name: str,
+    *,
+    algorithm: KeyAlgorithm = KeyAlgorithm.RSA2048,
+    records: Records | None = None,
+    clock: Clock = utc_now,
+) -> ExportedRequest:
     """Generate a pending key pair and a CSR for it (logged-in read-write session)."""
     name = name.strip()
     if not name:
         raise InputError("Give the registrant's name as the CA has it (--name).")
     now = clock()
     key = generate_keypair(ts, algorithm, pending_label(now))
-    (records or Records()).save_pending(f"offline:{key.key_id.hex()}",
-                                        PendingEnrolment(key.key_id, key.label, now))
+    (records or Records()).save_pending(
+        f"offline:{key.key_id.hex()}", PendingEnrolment(key.key_id, key.label, now)
+    )
     return ExportedRequest(key, request_for(ts, key, name))
 
 
@@ -52,25 +59,31 @@ def read_certificate_file(data: bytes) -> list[bytes]:
                 if kind == "CERTIFICATE":
                     out.append(der)
                 elif kind in ("PKCS7", "CMS"):
-                    out += [c.public_bytes(Encoding.DER)
-                            for c in pkcs7.load_der_pkcs7_certificates(der)]
+                    out += [
+                        c.public_bytes(Encoding.DER) for c in pkcs7.load_der_pkcs7_certificates(der)
+                    ]
             if out:
                 return [bytes(asn1_x509.Certificate.load(d, strict=True).dump()) for d in out]
         else:
             try:
                 return [bytes(asn1_x509.Certificate.load(data, strict=True).dump())]
             except ValueError:
-                return [c.public_bytes(Encoding.DER)
-                        for c in pkcs7.load_der_pkcs7_certificates(data)]
+                return [
+                    c.public_bytes(Encoding.DER) for c in pkcs7.load_der_pkcs7_certificates(data)
+                ]
     except ValueError as exc:
-        raise InputError(f"The file is not a certificate, a PEM bundle or a .p7b ({exc}).") \
-            from exc
+        raise InputError(f"The file is not a certificate, a PEM bundle or a .p7b ({exc}).") from exc
     raise InputError("The file holds no certificate.")
 
 
-def import_certificate(ts: TokenSession, certificates: Sequence[bytes],
-                       chain: Sequence[bytes] = (), *, records: Records | None = None,
-                       clock: Clock = utc_now) -> tuple[Enrolled, bool]:
+def import_certificate(
+    ts: TokenSession,
+    certificates: Sequence[bytes],
+    chain: Sequence[bytes] = (),
+    *,
+    records: Records | None = None,
+    clock: Clock = utc_now,
+) -> tuple[Enrolled, bool]:
     """Install an issued certificate on the token that holds its key.
 
     Returns the result and whether the chain could be checked (it needs the
@@ -81,8 +94,10 @@ def import_certificate(ts: TokenSession, certificates: Sequence[bytes],
     leaves = [d for d in everything if not asn1_x509.Certificate.load(d).ca]
     cas = [d for d in dict.fromkeys(everything) if asn1_x509.Certificate.load(d).ca]
     if len(leaves) != 1:
-        raise InputError(f"Expected one subscriber certificate, found {len(leaves)}; give the "
-                         "certificate the CA issued (and its chain with --chain).")
+        raise InputError(
+            f"Expected one subscriber certificate, found {len(leaves)}; give the "
+            "certificate the CA issued (and its chain with --chain)."
+        )
     leaf = leaves[0]
     try:
         info = read_certificate(asn1_x509.Certificate.load(leaf))
@@ -90,15 +105,16 @@ def import_certificate(ts: TokenSession, certificates: Sequence[bytes],
         raise InputError(f"This is not a CSOS certificate ({exc}).") from exc
     key = key_for_certificate(ts, leaf)
     if key is None:
-        raise InputError("No key on this token matches the certificate. Insert the token on "
-                         "which the request was made (`csos enroll csr`).")
+        raise InputError(
+            "No key on this token matches the certificate. Insert the token on "
+            "which the request was made (`csos enroll csr`)."
+        )
     if now >= info.not_after:
-        raise InputError(f"The certificate expired on {info.not_after:%Y-%m-%d}; ask the CA "
-                         "for a current one.")
+        raise InputError(
+            f"The certificate expired on {info.not_after:%Y-%m-%d}; ask the CA for a current one."
+        )
     has_root = any(asn1_x509.Certificate.load(d).self_signed != "no" for d in cas)
     if has_root:
         app = ApplicationData(info.subject, info.dea_number, info.schedules)
         check_issued([leaf], key, app, cas, now)
     return finish(ts, key, leaf, cas, records=records or Records(), now=now), has_root
-
-

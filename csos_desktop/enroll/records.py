@@ -63,20 +63,30 @@ class Records:
             return None
         app = row.get("application")
         return PendingEnrolment(
-            bytes.fromhex(row["key_id"]), row["label"], datetime.fromisoformat(row["created"]),
-            None if app is None else ApplicationData(
-                app["name"], app["dea_number"],
-                frozenset(Schedule(s) for s in app["schedules"])))
+            bytes.fromhex(row["key_id"]),
+            row["label"],
+            datetime.fromisoformat(row["created"]),
+            None
+            if app is None
+            else ApplicationData(
+                app["name"], app["dea_number"], frozenset(Schedule(s) for s in app["schedules"])
+            ),
+        )
 
     def save_pending(self, key: str, pending: PendingEnrolment) -> None:
         data = self._load(_PENDING)
         app = pending.application
         data[key] = {
-            "key_id": pending.key_id.hex(), "label": pending.label,
+            "key_id": pending.key_id.hex(),
+            "label": pending.label,
             "created": pending.created.isoformat(),
-            "application": None if app is None else {
-                "name": app.name, "dea_number": app.dea_number,
-                "schedules": sorted(s.value for s in app.schedules)},
+            "application": None
+            if app is None
+            else {
+                "name": app.name,
+                "dea_number": app.dea_number,
+                "schedules": sorted(s.value for s in app.schedules),
+            },
         }
         self._save(_PENDING, data)
 
@@ -92,16 +102,32 @@ class Records:
         if "ca_url" not in row:
             return None
         ep = row.get("endpoints")
-        return CaRecord(row["ca_url"], row.get("ca_bundle"), None if ep is None else CaEndpoints(
-            tuple(ep.get("crl_urls", [])), ep.get("ocsp_url"), ep.get("revocation_request_url")))
+        return CaRecord(
+            row["ca_url"],
+            row.get("ca_bundle"),
+            None
+            if ep is None
+            else CaEndpoints(
+                tuple(ep.get("crl_urls", [])), ep.get("ocsp_url"), ep.get("revocation_request_url")
+            ),
+        )
 
     def save_ca(self, record: CaRecord) -> None:
         ep = record.endpoints
-        self._save(_CA, {
-            "ca_url": record.ca_url, "ca_bundle": record.ca_bundle,
-            "endpoints": None if ep is None else {
-                "crl_urls": list(ep.crl_urls), "ocsp_url": ep.ocsp_url,
-                "revocation_request_url": ep.revocation_request_url}})
+        self._save(
+            _CA,
+            {
+                "ca_url": record.ca_url,
+                "ca_bundle": record.ca_bundle,
+                "endpoints": None
+                if ep is None
+                else {
+                    "crl_urls": list(ep.crl_urls),
+                    "ocsp_url": ep.ocsp_url,
+                    "revocation_request_url": ep.revocation_request_url,
+                },
+            },
+        )
 
     # -- files -----------------------------------------------------------------------
     def _load(self, name: str) -> dict[str, Any]:
@@ -111,8 +137,9 @@ class Records:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise CsosError(f"Cannot read {path} ({exc}); delete it and start the enrolment "
-                            "again.") from exc
+            raise CsosError(
+                f"Cannot read {path} ({exc}); delete it and start the enrolment again."
+            ) from exc
         return data if isinstance(data, dict) else {}
 
     def _save(self, name: str, data: dict[str, Any]) -> None:

@@ -47,19 +47,31 @@ def renewal_notice(not_after: datetime, now: datetime) -> str | None:
     """What to tell the holder about expiry, or None when nothing is due yet."""
     days = (not_after - now).days
     if now >= not_after:
-        return (f"Your CSOS certificate expired on {not_after:%Y-%m-%d}: orders signed with it "
-                "are rejected. It can no longer be renewed; enrol again with new one-time codes "
-                "from the CA.")
+        return (
+            f"Your CSOS certificate expired on {not_after:%Y-%m-%d}: orders signed with it "
+            "are rejected. It can no longer be renewed; enrol again with new one-time codes "
+            "from the CA."
+        )
     if days <= RENEWAL_WINDOW_DAYS:
-        return (f"Your CSOS certificate expires on {not_after:%Y-%m-%d} ({days} day(s) left). "
-                "Renew it now with `csos enroll renew` (21 CFR 1311.40).")
+        return (
+            f"Your CSOS certificate expires on {not_after:%Y-%m-%d} ({days} day(s) left). "
+            "Renew it now with `csos enroll renew` (21 CFR 1311.40)."
+        )
     return None
 
 
-def renew(ts: TokenSession, client: EstClient, identity: SigningIdentity,
-          chain_der: Sequence[bytes], *, algorithm: KeyAlgorithm | None = None,
-          keep_old: bool = False, records: Records | None = None,
-          progress: Progress | None = None, clock: Clock = utc_now) -> Enrolled:
+def renew(
+    ts: TokenSession,
+    client: EstClient,
+    identity: SigningIdentity,
+    chain_der: Sequence[bytes],
+    *,
+    algorithm: KeyAlgorithm | None = None,
+    keep_old: bool = False,
+    records: Records | None = None,
+    progress: Progress | None = None,
+    clock: Clock = utc_now,
+) -> Enrolled:
     """Renew *identity* on a logged-in read-write session."""
     records = records or Records()
     step = progress or (lambda _s: None)
@@ -67,20 +79,21 @@ def renew(ts: TokenSession, client: EstClient, identity: SigningIdentity,
     if now >= identity.info.not_after:
         raise EnrolmentError(renewal_notice(identity.info.not_after, now) or "expired")
     old_signer = TokenSigner(ts, identity.key_id)  # also proves the old key is here
-    application = ApplicationData(identity.info.subject, identity.info.dea_number,
-                                  identity.info.schedules)
+    application = ApplicationData(
+        identity.info.subject, identity.info.dea_number, identity.info.schedules
+    )
     step(Step.CA_CERTIFICATES)
     chain = client.cacerts()
     step(Step.KEY)
     slot = f"renewal:{identity.info.serial_number}"
     pending = records.pending(slot)
     key = (existing_key(ts, pending.key_id) if pending else None) or generate_keypair(
-        ts, algorithm or old_signer.algorithm, pending_label(now))
+        ts, algorithm or old_signer.algorithm, pending_label(now)
+    )
     records.save_pending(slot, PendingEnrolment(key.key_id, key.label, now, application))
     step(Step.REQUEST)
     csr = request_for(ts, key, identity.info.subject)
-    proof = CmsSigner(old_signer, identity.certificate_der,
-                      [*chain_der, *chain]).sign(csr, now)
+    proof = CmsSigner(old_signer, identity.certificate_der, [*chain_der, *chain]).sign(csr, now)
     step(Step.SUBMIT)
     issued = client.simplereenroll(csr, proof)
     step(Step.CHECK)

@@ -24,8 +24,13 @@ from csos_desktop.token.signer import TokenSigner
 
 SCHEMA = "csos-revocation-request/1"
 #: RFC 5280 reasons a subscriber may give; the others are the CA's to use.
-HOLDER_REASONS = ("keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation",
-                  "unspecified")
+HOLDER_REASONS = (
+    "keyCompromise",
+    "affiliationChanged",
+    "superseded",
+    "cessationOfOperation",
+    "unspecified",
+)
 
 
 @dataclass(frozen=True)
@@ -48,31 +53,42 @@ def parse_holder_reason(text: str) -> str:
 
 def revocation_document(identity: SigningIdentity, reason: str, now: datetime) -> bytes:
     """The exact bytes that are signed and sent."""
-    return canonical_bytes({
-        "schema": SCHEMA,
-        "serial_number": str(identity.info.serial_number),
-        "issuer": identity.info.issuer,
-        "dea_number": identity.info.dea_number,
-        "reason": parse_holder_reason(reason),
-        "requested_at": now.replace(microsecond=0).isoformat(),
-    })
+    return canonical_bytes(
+        {
+            "schema": SCHEMA,
+            "serial_number": str(identity.info.serial_number),
+            "issuer": identity.info.issuer,
+            "dea_number": identity.info.dea_number,
+            "reason": parse_holder_reason(reason),
+            "requested_at": now.replace(microsecond=0).isoformat(),
+        }
+    )
 
 
-def request_revocation(ts: TokenSession, client: EstClient, identity: SigningIdentity,
-                       chain_der: Sequence[bytes], reason: str, *,
-                       clock: Clock = utc_now) -> RevocationReceipt:
+def request_revocation(
+    ts: TokenSession,
+    client: EstClient,
+    identity: SigningIdentity,
+    chain_der: Sequence[bytes],
+    reason: str,
+    *,
+    clock: Clock = utc_now,
+) -> RevocationReceipt:
     """Sign the request with the certificate's own key and send it (logged-in session)."""
     now = clock()
     document = revocation_document(identity, reason, now)
-    signature = CmsSigner(TokenSigner(ts, identity.key_id), identity.certificate_der,
-                          chain_der).sign(document, now)
+    signature = CmsSigner(
+        TokenSigner(ts, identity.key_id), identity.certificate_der, chain_der
+    ).sign(document, now)
     reply = client.revocation_request(document, signature)
     try:
         serial = int(str(reply["serial_number"]))
         receipt = RevocationReceipt(serial, str(reply["reason"]), str(reply["revoked_at"]))
     except (KeyError, ValueError) as exc:
-        raise CaReplyInvalid("The CA's acknowledgement is not readable; check the "
-                             "certificate's status with `csos cert show`.") from exc
+        raise CaReplyInvalid(
+            "The CA's acknowledgement is not readable; check the "
+            "certificate's status with `csos cert show`."
+        ) from exc
     if serial != identity.info.serial_number:
         raise CaReplyInvalid("The CA acknowledged a different certificate; contact the CA.")
     return receipt

@@ -57,9 +57,13 @@ class RevocationStatus:
     sources: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        return {"status": self.state.value, "message": self.message, "reason": self.reason,
-                "date": self.date.isoformat() if self.date else None,
-                "sources": list(self.sources)}
+        return {
+            "status": self.state.value,
+            "message": self.message,
+            "reason": self.reason,
+            "date": self.date.isoformat() if self.date else None,
+            "sources": list(self.sources),
+        }
 
 
 @dataclass(frozen=True)
@@ -77,14 +81,22 @@ def _usable(url: str) -> bool:
     return parts.scheme in ("http", "https") and not (parts.hostname or "").endswith(".invalid")
 
 
-def _issuer_of(cert: asn1_x509.Certificate,
-               pool: Sequence[asn1_x509.Certificate]) -> asn1_x509.Certificate | None:
+def _issuer_of(
+    cert: asn1_x509.Certificate, pool: Sequence[asn1_x509.Certificate]
+) -> asn1_x509.Certificate | None:
     return next((c for c in pool if c.subject == cert.issuer and c is not cert), None)
 
 
-def fetch_revinfo(cert: asn1_x509.Certificate, pool: Sequence[asn1_x509.Certificate], *,
-                  endpoints: CaEndpoints | None, ca_bundle: Path | None, use_crl: bool = True,
-                  use_ocsp: bool = True, timeout: float = 10.0) -> Revinfo:
+def fetch_revinfo(
+    cert: asn1_x509.Certificate,
+    pool: Sequence[asn1_x509.Certificate],
+    *,
+    endpoints: CaEndpoints | None,
+    ca_bundle: Path | None,
+    use_crl: bool = True,
+    use_ocsp: bool = True,
+    timeout: float = 10.0,
+) -> Revinfo:
     """CRLs and OCSP answers for *cert* and every CA certificate above it but the root.
 
     OCSP is asked where a certificate names a responder, else at the CA's
@@ -95,8 +107,9 @@ def fetch_revinfo(cert: asn1_x509.Certificate, pool: Sequence[asn1_x509.Certific
     ocsps: list[asn1_ocsp.OCSPResponse] = []
     problems: list[str] = []
     fetched: dict[str, bytes] = {}
-    with httpx.Client(verify=tls_context(ca_bundle), timeout=timeout,
-                      follow_redirects=False) as http:
+    with httpx.Client(
+        verify=tls_context(ca_bundle), timeout=timeout, follow_redirects=False
+    ) as http:
         current = cert
         while current.self_signed == "no":
             issuer = _issuer_of(current, pool)
@@ -112,8 +125,7 @@ def fetch_revinfo(cert: asn1_x509.Certificate, pool: Sequence[asn1_x509.Certific
                         # list mixes CAs, and use_crl=False must mean no subscriber CRL.
                         if url not in fetched:
                             fetched[url] = _get(http, url)
-                        crls += [c for c in load_crls([fetched[url]])
-                                 if c.issuer == current.issuer]
+                        crls += [c for c in load_crls([fetched[url]]) if c.issuer == current.issuer]
                     except (httpx.HTTPError, ValueError) as exc:
                         problems.append(f"CRL {url}: {_short(exc)}")
             if use_ocsp or not leaf:
@@ -154,41 +166,69 @@ def _get(http: httpx.Client, url: str) -> bytes:
 
 
 def _post(http: httpx.Client, url: str, der: bytes) -> bytes:
-    with http.stream("POST", url, content=der,
-                     headers={"Content-Type": "application/ocsp-request"}) as reply:
+    with http.stream(
+        "POST", url, content=der, headers={"Content-Type": "application/ocsp-request"}
+    ) as reply:
         return _read(reply)
 
 
-def check_revocation(cert_der: bytes, chain_der: Sequence[bytes], *,
-                     endpoints: CaEndpoints | None, ca_bundle: Path | None, now: datetime,
-                     use_crl: bool = True, use_ocsp: bool = True) -> RevocationStatus:
+def check_revocation(
+    cert_der: bytes,
+    chain_der: Sequence[bytes],
+    *,
+    endpoints: CaEndpoints | None,
+    ca_bundle: Path | None,
+    now: datetime,
+    use_crl: bool = True,
+    use_ocsp: bool = True,
+) -> RevocationStatus:
     """Revocation status of a certificate, soft-failing to UNKNOWN with the reason."""
     cert = asn1_x509.Certificate.load(cert_der)
     pool = [asn1_x509.Certificate.load(d) for d in chain_der]
     roots = [c for c in pool if c.self_signed != "no"]
     if not roots:
-        return RevocationStatus(RevocationState.NOT_CHECKED, "no CA root certificate is known: "
-                                "enrol again or give the CA's root with --trust")
-    info = fetch_revinfo(cert, pool, endpoints=endpoints, ca_bundle=ca_bundle,
-                         use_crl=use_crl, use_ocsp=use_ocsp)
-    sources = tuple(s for s, have in (
-        ("crl", any(c.issuer == cert.issuer for c in info.crls)),
-        ("ocsp", any(_covers(r, cert) for r in info.ocsps))) if have)
+        return RevocationStatus(
+            RevocationState.NOT_CHECKED,
+            "no CA root certificate is known: enrol again or give the CA's root with --trust",
+        )
+    info = fetch_revinfo(
+        cert, pool, endpoints=endpoints, ca_bundle=ca_bundle, use_crl=use_crl, use_ocsp=use_ocsp
+    )
+    sources = tuple(
+        s
+        for s, have in (
+            ("crl", any(c.issuer == cert.issuer for c in info.crls)),
+            ("ocsp", any(_covers(r, cert) for r in info.ocsps)),
+        )
+        if have
+    )
     if not info.crls and not info.ocsps:
         detail = "; ".join(info.problems) or "the certificate names no CRL or OCSP responder"
-        return RevocationStatus(RevocationState.UNKNOWN, "revocation could not be checked ("
-                                f"{detail}); the certificate may still be used, but check "
-                                "again when the CA can be reached")
-    result = validate_chain(cert, trust_roots=roots, moment=now, crls=info.crls,
-                            ocsps=info.ocsps,
-                            intermediates=[c for c in pool if c.self_signed == "no"])
+        return RevocationStatus(
+            RevocationState.UNKNOWN,
+            "revocation could not be checked ("
+            f"{detail}); the certificate may still be used, but check "
+            "again when the CA can be reached",
+        )
+    result = validate_chain(
+        cert,
+        trust_roots=roots,
+        moment=now,
+        crls=info.crls,
+        ocsps=info.ocsps,
+        intermediates=[c for c in pool if c.self_signed == "no"],
+    )
     if result.status is ChainStatus.REVOKED:
-        return RevocationStatus(RevocationState.REVOKED, result.message,
-                                result.revocation_reason, result.revocation_date, sources)
+        return RevocationStatus(
+            RevocationState.REVOKED,
+            result.message,
+            result.revocation_reason,
+            result.revocation_date,
+            sources,
+        )
     if result.status is ChainStatus.REVOCATION_UNKNOWN:
         extra = f" ({'; '.join(info.problems)})" if info.problems else ""
-        return RevocationStatus(RevocationState.UNKNOWN, result.message + extra,
-                                sources=sources)
+        return RevocationStatus(RevocationState.UNKNOWN, result.message + extra, sources=sources)
     if result.status is ChainStatus.UNTRUSTED:
         return RevocationStatus(RevocationState.UNTRUSTED, result.message, sources=sources)
     if result.status is ChainStatus.VALID:

@@ -85,8 +85,9 @@ def relabel(ts: TokenSession, key_id: bytes, label: str) -> None:
 
 def pending_keys(ts: TokenSession) -> list[PendingKey]:
     """Keys labelled pending that have no certificate on the token (safe to remove)."""
-    with_cert = {bytes(c[Attribute.ID]) for c in _objects(ts, ObjectClass.CERTIFICATE)
-                 if _has_id(c)}
+    with_cert = {
+        bytes(c[Attribute.ID]) for c in _objects(ts, ObjectClass.CERTIFICATE) if _has_id(c)
+    }
     out = []
     for key in _objects(ts, ObjectClass.PRIVATE_KEY):
         with translated_errors("reading key labels"):

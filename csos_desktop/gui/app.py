@@ -118,8 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from csos_desktop.gui.sync_worker import DistributorSync
 
         sync = DistributorSync(store.path)
-    window = MainWindow(demo_banner=args.demo_banner, store=store, store_problem=problem,
-                        token=worker, sync=sync)
+    window = MainWindow(
+        demo_banner=args.demo_banner, store=store, store_problem=problem, token=worker, sync=sync
+    )
     thread.start()
     window.show()
     if sync is not None:

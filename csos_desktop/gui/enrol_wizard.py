@@ -169,8 +169,13 @@ class WorkPage(QWizardPage):
 class EnrolWizard(QWizard):
     """Runs one enrolment on the token thread; `enrolled` is set when the certificate is on it."""
 
-    def __init__(self, worker: TokenWorker, parent: QWidget | None = None, *,
-                 client_factory: ClientFactory = est_client) -> None:
+    def __init__(
+        self,
+        worker: TokenWorker,
+        parent: QWidget | None = None,
+        *,
+        client_factory: ClientFactory = est_client,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Enrol for a CSOS certificate")
         self.setAccessibleName("Enrolment wizard")
@@ -182,8 +187,11 @@ class EnrolWizard(QWizard):
         self.enrolled: Enrolled | None = None
         self.token_page = TokenPage()
         self.codes_page = CodesPage()
-        self.key_page = WorkPage("3. Key generation", "Enter the token PIN: the key pair is "
-                                 "made on the token and the request signed there.", KEY_STEPS)
+        self.key_page = WorkPage(
+            "3. Key generation",
+            "Enter the token PIN: the key pair is made on the token and the request signed there.",
+            KEY_STEPS,
+        )
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setAccessibleName("Token PIN")
@@ -197,9 +205,11 @@ class EnrolWizard(QWizard):
         box.insertWidget(0, self.pin_note)
         box.insertWidget(1, self.pin)
         box.insertWidget(2, self.start)
-        self.retrieval_page = WorkPage("4. Retrieval", "The CA signs the request; the "
-                                       "certificate is checked, then written to the token.",
-                                       RETRIEVAL_STEPS)
+        self.retrieval_page = WorkPage(
+            "4. Retrieval",
+            "The CA signs the request; the certificate is checked, then written to the token.",
+            RETRIEVAL_STEPS,
+        )
         self.done_page = QWizardPage()
         self.done_page.setTitle("5. Done")
         self.summary = QLabel()
@@ -207,8 +217,13 @@ class EnrolWizard(QWizard):
         self.summary.setWordWrap(True)
         self.summary.setAccessibleName("Enrolment result")
         QVBoxLayout(self.done_page).addWidget(self.summary)
-        for page in (self.token_page, self.codes_page, self.key_page, self.retrieval_page,
-                     self.done_page):
+        for page in (
+            self.token_page,
+            self.codes_page,
+            self.key_page,
+            self.retrieval_page,
+            self.done_page,
+        ):
             self.addPage(page)
         self.start.clicked.connect(self._log_in)
         self.pin.returnPressed.connect(self._log_in)
@@ -218,8 +233,12 @@ class EnrolWizard(QWizard):
         self.finished.connect(self._close_session)
         self.key_page.show_steps(set(), None)
         self.retrieval_page.show_steps(set(), None)
-        worker.submit(self, lambda _p: present_tokens(worker.module, worker.configured),
-                      self.token_page.show_tokens, self._tokens_failed)
+        worker.submit(
+            self,
+            lambda _p: present_tokens(worker.module, worker.configured),
+            self.token_page.show_tokens,
+            self._tokens_failed,
+        )
 
     def _tokens_failed(self, error: Exception) -> None:
         self.token_page.note.setText(f"{dot(Tone.BAD)} {escape(str(error))}")
@@ -228,8 +247,11 @@ class EnrolWizard(QWizard):
         if self.currentPage() is self.key_page:
             t = self.token_page.tokens[self.token_page.token.currentIndex()]
             warning = pin_warning(t.pin_state)
-            self.pin_note.setText(f"{dot(warning[0])} {escape(warning[1])}" if warning else
-                                  f"PIN of token '{escape(t.label)}':")
+            self.pin_note.setText(
+                f"{dot(warning[0])} {escape(warning[1])}"
+                if warning
+                else f"PIN of token '{escape(t.label)}':"
+            )
             self.pin.setFocus()
 
     def request(self) -> EnrolRequest:
@@ -238,11 +260,14 @@ class EnrolWizard(QWizard):
         w = self._worker
         return EnrolRequest(
             TokenTarget(w.module, t.label, w.configured),
-            self.token_page.ca_url.text().strip(), Path(bundle) if bundle else None,
-            OneTimeCodes(self.codes_page.reference.text().strip(),
-                         self.codes_page.code.text().strip()),
+            self.token_page.ca_url.text().strip(),
+            Path(bundle) if bundle else None,
+            OneTimeCodes(
+                self.codes_page.reference.text().strip(), self.codes_page.code.text().strip()
+            ),
             self.token_page.algorithm.currentData(),
-            self.codes_page.dea.text().strip() or None)
+            self.codes_page.dea.text().strip() or None,
+        )
 
     # -- the work ------------------------------------------------------------------------
     def _log_in(self) -> None:
@@ -255,8 +280,9 @@ class EnrolWizard(QWizard):
         self.start.setEnabled(False)
         self.pin.setEnabled(False)
         enrolment = self._enrolment
-        self._worker.submit(self, lambda p: enrolment.log_in(box, p), self._logged_in,
-                            self._login_failed)
+        self._worker.submit(
+            self, lambda p: enrolment.log_in(box, p), self._logged_in, self._login_failed
+        )
 
     def _logged_in(self, _token: TokenInfo) -> None:
         self._run()
@@ -281,7 +307,7 @@ class EnrolWizard(QWizard):
         if not isinstance(step, Step):
             return
         steps = list(Step)
-        self._done_steps = set(steps[:steps.index(step)])
+        self._done_steps = set(steps[: steps.index(step)])
         if step in RETRIEVAL_STEPS and self.currentPage() is self.key_page:
             self.key_page.complete = True
             self.key_page.completeChanged.emit()
@@ -292,8 +318,9 @@ class EnrolWizard(QWizard):
     def _failed(self, error: Exception) -> None:
         page = self.currentPage()
         assert isinstance(page, WorkPage)
-        retry = isinstance(error, RETRYABLE) or (isinstance(error, EnrolmentError)
-                                                 and "try again" in str(error))
+        retry = isinstance(error, RETRYABLE) or (
+            isinstance(error, EnrolmentError) and "try again" in str(error)
+        )
         hint = " Press Retry: the same key and codes are used." if retry else ""
         page.error.setText(f"{dot(Tone.BAD)} {escape(str(error))}{escape(hint)}")
         page.retry.setVisible(retry)
@@ -311,8 +338,9 @@ class EnrolWizard(QWizard):
             f"{dot(Tone.OK)} <b>Certificate installed</b> on the token.<br>"
             f"{escape(info.subject)}, DEA {escape(info.dea_number)}, schedules "
             f"{', '.join(sorted(s.value for s in info.schedules))}<br>valid until "
-            f"{info.not_after:%Y-%m-%d}." + (" (An earlier attempt's key was reused.)"
-                                             if done.resumed else ""))
+            f"{info.not_after:%Y-%m-%d}."
+            + (" (An earlier attempt's key was reused.)" if done.resumed else "")
+        )
         self.next()
 
     def _close_session(self) -> None:

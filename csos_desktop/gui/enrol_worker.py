@@ -93,8 +93,14 @@ class Enrolment:
         self.attempts += 1
         r = self._request
         with self._factory(r.ca_url, r.ca_bundle) as client:
-            return enrol(self._ts, client, r.codes, algorithm=r.algorithm,
-                         expected_dea=r.expected_dea, progress=progress)
+            return enrol(
+                self._ts,
+                client,
+                r.codes,
+                algorithm=r.algorithm,
+                expected_dea=r.expected_dea,
+                progress=progress,
+            )
 
     def close(self, _progress: Progress) -> None:
         if self._ts is not None:
@@ -103,9 +109,11 @@ class Enrolment:
 
 
 def _identity_html(c: CertificateStatus, action: str) -> str:
-    return (f"<h3>{escape(action)}</h3><p>Certificate: {escape(c.subject)}, DEA "
-            f"{escape(c.dea_number)}, schedules {', '.join(c.schedules)}, serial "
-            f"{c.serial_number}, valid until {c.not_after:%Y-%m-%d}.</p>")
+    return (
+        f"<h3>{escape(action)}</h3><p>Certificate: {escape(c.subject)}, DEA "
+        f"{escape(c.dea_number)}, schedules {', '.join(c.schedules)}, serial "
+        f"{c.serial_number}, valid until {c.not_after:%Y-%m-%d}.</p>"
+    )
 
 
 class RenewalJob:
@@ -120,8 +128,10 @@ class RenewalJob:
     def preview(self, progress: Progress) -> Preview:
         record = Records().ca()
         if record is None:
-            raise EnrolmentError("No CA is recorded from an earlier enrolment on this computer;"
-                                 " renew with `csos enroll renew --ca-url URL`.")
+            raise EnrolmentError(
+                "No CA is recorded from an earlier enrolment on this computer;"
+                " renew with `csos enroll renew --ca-url URL`."
+            )
         with signing_token(self._target) as (ts, ident, _):
             now = datetime.now(UTC)
             cert = CertificateStatus.of(ident, now)
@@ -129,7 +139,8 @@ class RenewalJob:
         html = _identity_html(cert, "Renew this certificate") + (
             f"<p>A new key pair is made on the token and sent for signing to "
             f"{escape(record.ca_url)}. The old certificate stays usable until the new one is "
-            "written, then it is removed.</p>")
+            "written, then it is removed.</p>"
+        )
         return Preview(token, cert, (), (), description_html=html)
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
@@ -137,13 +148,16 @@ class RenewalJob:
         assert record is not None
         t = self._target
         _, tok = open_token(t.module, t.label, t.configured)
-        with TokenSession(tok, rw=True) as ts, \
-                self._factory(record.ca_url, record.bundle_path) as client:
+        with (
+            TokenSession(tok, rw=True) as ts,
+            self._factory(record.ca_url, record.bundle_path) as client,
+        ):
             log_in(ts, GuiInteraction(pin, progress))
             certs = read_certificates(ts)
             ident = choose_identity(signing_identities(certs), t.cert_id)
-            chain = chain_for(ident, chain_file=None, token_certs=certs,
-                              stored_chain=paths.chain_file())
+            chain = chain_for(
+                ident, chain_file=None, token_certs=certs, stored_chain=paths.chain_file()
+            )
             done = renew(ts, client, ident, chain, progress=progress)
         return Outcome((f"Certificate renewed, valid until {done.info.not_after:%Y-%m-%d}",), ())
 
@@ -153,8 +167,9 @@ class RevocationJob:
 
     title = "Request revocation"
 
-    def __init__(self, target: TokenTarget, reason: str,
-                 client_factory: ClientFactory = est_client) -> None:
+    def __init__(
+        self, target: TokenTarget, reason: str, client_factory: ClientFactory = est_client
+    ) -> None:
         self._target = target
         self._reason = reason
         self._factory = client_factory
@@ -165,19 +180,27 @@ class RevocationJob:
             token = describe(refreshed(ts.token))
         html = _identity_html(cert, "Ask the CA to revoke this certificate") + (
             f"<p>Reason: <b>{escape(self._reason)}</b>. Once revoked, orders signed with it are "
-            "rejected; this cannot be undone.</p>")
+            "rejected; this cannot be undone.</p>"
+        )
         return Preview(token, cert, (), (), description_html=html)
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
         record = Records().ca()
         if record is None:
             raise EnrolmentError("No CA is recorded on this computer: call your CA to revoke.")
-        with signing_token(self._target) as (ts, ident, chain), \
-                self._factory(record.ca_url, record.bundle_path) as client:
+        with (
+            signing_token(self._target) as (ts, ident, chain),
+            self._factory(record.ca_url, record.bundle_path) as client,
+        ):
             log_in(ts, GuiInteraction(pin, progress))
             receipt = request_revocation(ts, client, ident, chain, self._reason)
-        return Outcome((f"Revocation of serial {receipt.serial_number} acknowledged by the CA "
-                        f"at {receipt.revoked_at}",), ())
+        return Outcome(
+            (
+                f"Revocation of serial {receipt.serial_number} acknowledged by the CA "
+                f"at {receipt.revoked_at}",
+            ),
+            (),
+        )
 
 
 @dataclass(frozen=True)
@@ -195,7 +218,10 @@ def certificate_material(target: TokenTarget, _progress: Progress) -> Certificat
 def revocation_status(material: CertificateMaterial) -> RevocationStatus:
     """Pool thread: ask the CA's CRL/OCSP (network; never on the UI or token thread)."""
     record = Records().ca()
-    return check_revocation(material.certificate_der, list(material.chain_der),
-                            endpoints=record.endpoints if record else None,
-                            ca_bundle=record.bundle_path if record else None,
-                            now=datetime.now(UTC))
+    return check_revocation(
+        material.certificate_der,
+        list(material.chain_der),
+        endpoints=record.endpoints if record else None,
+        ca_bundle=record.bundle_path if record else None,
+        now=datetime.now(UTC),
+    )

@@ -47,9 +47,16 @@ from csos_desktop.store.orders import OrderRecord
 
 COLUMNS = ("NDC", "Item", "Strength", "Form", "Package size", "Packages", "Schedule")
 _LINE_FIELD = re.compile(r"lines\[(\d+)\]\.(\w+)")
-_FIELD_WORDS = {"ndc": "NDC", "item_name": "item", "strength": "strength",
-                "dosage_form": "form", "package_size": "package size",
-                "quantity": "packages", "schedule": "schedule", "line_no": "line number"}
+_FIELD_WORDS = {
+    "ndc": "NDC",
+    "item_name": "item",
+    "strength": "strength",
+    "dosage_form": "form",
+    "package_size": "package size",
+    "quantity": "packages",
+    "schedule": "schedule",
+    "line_no": "line number",
+}
 
 
 def product_text(p: Product) -> str:
@@ -57,8 +64,9 @@ def product_text(p: Product) -> str:
     return f"{p.ndc} — {p.item_name} ({p.package_size} per package, C{p.schedule.value})"
 
 
-def known_parties(store: Store, limit: int = 50) -> tuple[dict[str, Any] | None,
-                                                          list[dict[str, Any]]]:
+def known_parties(
+    store: Store, limit: int = 50
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The purchaser and the suppliers of the latest orders, to fill the form."""
     purchaser = None
     suppliers: dict[str, dict[str, Any]] = {}
@@ -80,10 +88,16 @@ class OrderEditor(QDialog):
 
     saved = Signal(object)  # OrderRecord
 
-    def __init__(self, store: Store, *, signer_name: str | None = None,
-                 signer_dea: str | None = None, catalogue: Catalogue | None = None,
-                 editing: OrderRecord | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        signer_name: str | None = None,
+        signer_dea: str | None = None,
+        catalogue: Catalogue | None = None,
+        editing: OrderRecord | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         title = f"Edit draft {editing.order_number}" if editing else "New order"
         self.setWindowTitle(title)
@@ -109,8 +123,9 @@ class OrderEditor(QDialog):
         self.known.addItem("Choose a supplier you ordered from…")
         for s in suppliers:
             self.known.addItem(f"{s['name']} (DEA {s['dea_number']})")
-        self.purchaser.set_values(purchaser or {"name": signer_name or "",
-                                                "dea_number": signer_dea or ""})
+        self.purchaser.set_values(
+            purchaser or {"name": signer_name or "", "dea_number": signer_dea or ""}
+        )
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Add a product: type its NDC or name")
@@ -195,11 +210,18 @@ class OrderEditor(QDialog):
         """Fill the form with a stored draft (its number and purchaser stay)."""
         self.purchaser.set_values(order.purchaser.to_document())
         self.supplier.set_values(order.supplier.to_document())
-        self._lines = [{"ndc": ln.ndc.formatted, "item_name": ln.item_name,
-                        "strength": ln.strength, "dosage_form": ln.dosage_form,
-                        "package_size": ln.package_size, "quantity": ln.quantity,
-                        "schedule": None if ln.schedule is None else ln.schedule.value}
-                       for ln in order.lines]
+        self._lines = [
+            {
+                "ndc": ln.ndc.formatted,
+                "item_name": ln.item_name,
+                "strength": ln.strength,
+                "dosage_form": ln.dosage_form,
+                "package_size": ln.package_size,
+                "quantity": ln.quantity,
+                "schedule": None if ln.schedule is None else ln.schedule.value,
+            }
+            for ln in order.lines
+        ]
         self._refresh_table()
 
     # -- supplier and lines ----------------------------------------------------------
@@ -213,8 +235,10 @@ class OrderEditor(QDialog):
     def _add_product_text(self, text: str) -> None:
         product = self._products.get(text) or self._match(text)
         if product is None:
-            self.lines_error.setText(f"No product in the catalogue matches {text.strip()!r}; "
-                                     "type part of its NDC or name and pick from the list.")
+            self.lines_error.setText(
+                f"No product in the catalogue matches {text.strip()!r}; "
+                "type part of its NDC or name and pick from the list."
+            )
             return
         self.add_product(product)
         # The completer fills the field after `activated`; clear once it has.
@@ -227,11 +251,17 @@ class OrderEditor(QDialog):
 
     def add_product(self, product: Product, packages: int = 1) -> None:
         """A new line for *product* with *packages* packages."""
-        self._lines.append({
-            "ndc": product.ndc.formatted, "item_name": product.item_name,
-            "strength": product.strength, "dosage_form": product.dosage_form,
-            "package_size": product.package_size, "quantity": packages,
-            "schedule": product.schedule.value})
+        self._lines.append(
+            {
+                "ndc": product.ndc.formatted,
+                "item_name": product.item_name,
+                "strength": product.strength,
+                "dosage_form": product.dosage_form,
+                "package_size": product.package_size,
+                "quantity": packages,
+                "schedule": product.schedule.value,
+            }
+        )
         self._refresh_table()
         self._debounce.start()
 
@@ -252,8 +282,15 @@ class OrderEditor(QDialog):
         self.table.setRowCount(len(self._lines))
         for row, line in enumerate(self._lines):
             schedule = f"C{line['schedule']}" if line["schedule"] else "not controlled"
-            cells = (line["ndc"], line["item_name"], line["strength"], line["dosage_form"],
-                     str(line["package_size"]), "", schedule)
+            cells = (
+                line["ndc"],
+                line["item_name"],
+                line["strength"],
+                line["dosage_form"],
+                str(line["package_size"]),
+                "",
+                schedule,
+            )
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
             spin = QSpinBox()
@@ -270,9 +307,12 @@ class OrderEditor(QDialog):
     # -- validation and SOM ----------------------------------------------------------
     def order_input(self) -> dict[str, Any]:
         """The form as ``import_orders`` input (no order number: the store assigns it)."""
-        return {"schema": "csos-order/1", "purchaser": self.purchaser.values(),
-                "supplier": self.supplier.values(),
-                "lines": [{"line_no": i + 1, **line} for i, line in enumerate(self._lines)]}
+        return {
+            "schema": "csos-order/1",
+            "purchaser": self.purchaser.values(),
+            "supplier": self.supplier.values(),
+            "lines": [{"line_no": i + 1, **line} for i, line in enumerate(self._lines)],
+        }
 
     def validate(self) -> Order | None:
         """Show every problem next to its field; start a SOM review when the order is valid."""
@@ -317,8 +357,9 @@ class OrderEditor(QDialog):
             for col in range(self.table.columnCount()):
                 item = self.table.item(row, col)
                 if item is not None:
-                    item.setBackground(Qt.GlobalColor.yellow if row in bad_rows
-                                       else Qt.GlobalColor.transparent)
+                    item.setBackground(
+                        Qt.GlobalColor.yellow if row in bad_rows else Qt.GlobalColor.transparent
+                    )
         self.general_error.setText(f"{dot(Tone.BAD)} " + "; ".join(other) if other else "")
 
     def _start_review(self, order: Order) -> None:
@@ -367,7 +408,8 @@ class OrderEditor(QDialog):
         if not self.som.acknowledged():
             self.general_error.setText(
                 f"{dot(Tone.WARN)} This order has SOM warnings: write why it is legitimate and"
-                " tick the box before saving (it is recorded in the audit log).")
+                " tick the box before saving (it is recorded in the audit log)."
+            )
             self.som.justification.setFocus()
             return None
         try:
@@ -376,9 +418,13 @@ class OrderEditor(QDialog):
             else:
                 rec = svc.import_orders(self._store, self.order_input(), source="gui")[0]
             if review is not None and review.needs_acknowledgement:
-                acknowledge_warnings(self._store, rec.order_id, review.assessment,
-                                     self.som.justification_text(),
-                                     acknowledged_by=self._signer_name)
+                acknowledge_warnings(
+                    self._store,
+                    rec.order_id,
+                    review.assessment,
+                    self.som.justification_text(),
+                    acknowledged_by=self._signer_name,
+                )
         except CsosError as exc:
             self.general_error.setText(f"{dot(Tone.BAD)} {exc.message}")
             return None
@@ -393,8 +439,9 @@ class OrderEditor(QDialog):
     def problems_by_field(self) -> Mapping[str, str]:
         """Visible messages by field path (for tests and screen readers)."""
         out = {f"supplier.{k}": v.text() for k, v in self.supplier.errors.items() if v.text()}
-        out.update({f"purchaser.{k}": v.text() for k, v in self.purchaser.errors.items()
-                    if v.text()})
+        out.update(
+            {f"purchaser.{k}": v.text() for k, v in self.purchaser.errors.items() if v.text()}
+        )
         if self.lines_error.text():
             out["lines"] = self.lines_error.text()
         return out

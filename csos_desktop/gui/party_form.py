@@ -55,15 +55,18 @@ class PartyForm(QGroupBox):
         text = {path: edit.text().strip() for path, edit in self.edits.items()}
         return {
             "name": text["name"],
-            "address": {k: text[f"address.{k}"] for k in ("street", "city", "state",
-                                                          "postal_code")},
+            "address": {
+                k: text[f"address.{k}"] for k in ("street", "city", "state", "postal_code")
+            },
             "dea_number": text["dea_number"],
         }
 
     def set_values(self, party: Mapping[str, object]) -> None:
         address = party.get("address")
-        flat: dict[str, object] = {"name": party.get("name", ""),
-                                   "dea_number": party.get("dea_number", "")}
+        flat: dict[str, object] = {
+            "name": party.get("name", ""),
+            "dea_number": party.get("dea_number", ""),
+        }
         if isinstance(address, Mapping):
             flat.update({f"address.{k}": v for k, v in address.items()})
         for path, edit in self.edits.items():

@@ -69,12 +69,14 @@ def default_revocation() -> RevocationCheck:
     stored = paths.chain_file()
     extra = load_certificates(stored) if stored.exists() else []
     record = Records().ca()
-    return online_revocation(record.endpoints if record else None,
-                             record.bundle_path if record else None, extra)
+    return online_revocation(
+        record.endpoints if record else None, record.bundle_path if record else None, extra
+    )
 
 
-def _off_token_thread(check: RevocationCheck, identity: SigningIdentity,
-                      chain: Sequence[bytes], now: datetime) -> RevocationStatus:
+def _off_token_thread(
+    check: RevocationCheck, identity: SigningIdentity, chain: Sequence[bytes], now: datetime
+) -> RevocationStatus:
     # SoftHSM2 leaves OpenSSL errors on the token thread that break TLS there: the check
     # (which may fetch a CRL or ask OCSP) runs on a thread of its own.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="revocation") as pool:
@@ -86,8 +88,10 @@ def review_html(prescriptions: Sequence[Prescription], user_line: str) -> str:
     blocks = [f"<p><b>{escape(user_line)}</b></p>"]
     for i, rx in enumerate(prescriptions, 1):
         lines = "<br>".join(escape(line) for line in rx.review_lines())
-        blocks.append(f"<h3>Prescription {i} of {len(prescriptions)}</h3>"
-                      f"<p style='font-family: monospace'>{lines}</p>")
+        blocks.append(
+            f"<h3>Prescription {i} of {len(prescriptions)}</h3>"
+            f"<p style='font-family: monospace'>{lines}</p>"
+        )
     return "".join(blocks)
 
 
@@ -100,8 +104,10 @@ class RxInteraction(GuiInteraction):
 
     def show_attestation(self, review: str) -> None:
         if review != self._reviewed:
-            raise CsosError("The prescriptions changed since they were displayed; nothing "
-                            "was signed. Close this window and review them again.")
+            raise CsosError(
+                "The prescriptions changed since they were displayed; nothing "
+                "was signed. Close this window and review them again."
+            )
 
 
 class RxSigningJob:
@@ -109,9 +115,17 @@ class RxSigningJob:
 
     title = "Review and sign prescriptions"
 
-    def __init__(self, store_path: Path, actor: Actor, patient_key: str,
-                 rx_ids: Sequence[str], target: TokenTarget,
-                 revocation: RevocationCheck, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store_path: Path,
+        actor: Actor,
+        patient_key: str,
+        rx_ids: Sequence[str],
+        target: TokenTarget,
+        revocation: RevocationCheck,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
         self._path = store_path
         self.actor = actor
         self._patient = patient_key
@@ -122,8 +136,9 @@ class RxSigningJob:
         self._status: RevocationStatus | None = None
         self.review = ""  # the text the ceremony displays, attestation included
 
-    def _fixed(self, identity: SigningIdentity, chain: Sequence[bytes],
-               now: datetime) -> RevocationStatus:
+    def _fixed(
+        self, identity: SigningIdentity, chain: Sequence[bytes], now: datetime
+    ) -> RevocationStatus:
         assert self._status is not None
         return self._status
 
@@ -134,18 +149,29 @@ class RxSigningJob:
         now = self._clock()
         with open_store(self._path) as store, signing_token(self._target) as (ts, ident, chain):
             self._status = _off_token_thread(self._revocation, ident, chain, now)
-            opened = open_signing_list(store, self.actor, self._patient, ident, chain,
-                                       self._fixed, now=now, rx_ids=self._ids)
+            opened = open_signing_list(
+                store,
+                self.actor,
+                self._patient,
+                ident,
+                chain,
+                self._fixed,
+                now=now,
+                rx_ids=self._ids,
+            )
             token = describe(refreshed(ts.token))
             cert = CertificateStatus.of(ident, now)
         ready = opened.signing_list.ready
         self.review = opened.signing_list.review()
         user = opened.user
         status = opened.revocation
-        line = (f"Signing as {user.full_name} ({user.user_id}), DEA {user.dea_number}; "
-                f"certificate revocation: {status.state.value} ({status.message})")
-        return Preview(token, cert, (), (), noun="prescription",
-                       description_html=review_html(ready, line))
+        line = (
+            f"Signing as {user.full_name} ({user.user_id}), DEA {user.dea_number}; "
+            f"certificate revocation: {status.state.value} ({status.message})"
+        )
+        return Preview(
+            token, cert, (), (), noun="prescription", description_html=review_html(ready, line)
+        )
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
         from csos_desktop.services.rx_store import sign_queued
@@ -153,22 +179,33 @@ class RxSigningJob:
         with open_store(self._path) as store, signing_token(self._target) as (ts, ident, chain):
             progress(Step(0, 1, "prescriptions for this patient"))
             try:
-                signed = sign_queued(store, self.actor, self._patient, ts, ident, chain,
-                                     RxInteraction(pin, progress, self.review), self._fixed,
-                                     rx_ids=self._ids, clock=self._clock)
+                signed = sign_queued(
+                    store,
+                    self.actor,
+                    self._patient,
+                    ts,
+                    ident,
+                    chain,
+                    RxInteraction(pin, progress, self.review),
+                    self._fixed,
+                    rx_ids=self._ids,
+                    clock=self._clock,
+                )
             except TokenError:
                 raise  # the dialog explains PIN and token problems itself
             except CsosError as exc:
                 return Outcome((), (Refusal("Prescriptions", exc.message),))
-        return Outcome(tuple(f"prescription {s.rx_id[:8]} (queued for the pharmacy)"
-                             for s in signed), ())
+        return Outcome(
+            tuple(f"prescription {s.rx_id[:8]} (queued for the pharmacy)" for s in signed), ()
+        )
 
 
 class RxSigningDialog(SigningDialog):
     """The signing dialog with the attestation and a sign button that says it signs."""
 
-    def __init__(self, job: RxSigningJob, worker: TokenWorker,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, job: RxSigningJob, worker: TokenWorker, parent: QWidget | None = None
+    ) -> None:
         super().__init__(job, worker, parent)
         self.sign_button.setText(SIGN_BUTTON_LABEL)
         self.sign_button.setAccessibleName(SIGN_BUTTON_LABEL)

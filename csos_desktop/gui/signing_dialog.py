@@ -47,8 +47,7 @@ class SigningDialog(QDialog):
 
     signed = Signal(object)  # Outcome, once the job has finished
 
-    def __init__(self, job: SigningJob, worker: TokenWorker,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, job: SigningJob, worker: TokenWorker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._job = job
         self._worker = worker
@@ -136,15 +135,19 @@ class SigningDialog(QDialog):
         self.pin.setVisible(not pad)
         self.pin_label.setVisible(not pad)
         blocked = preview.signable == 0 or preview.token.pin_state in (
-            PinState.LOCKED, PinState.NOT_INITIALIZED)
+            PinState.LOCKED,
+            PinState.NOT_INITIALIZED,
+        )
         if blocked:
             self._set_phase(Phase.BLOCKED)
             self.status.setText(f"{dot(Tone.BAD)} Nothing can be signed: see above.")
             return
         self._set_phase(Phase.READY)
         self.status.setText(
-            "Press Sign, then enter your PIN on the reader's keypad." if pad
-            else f"Enter the PIN of token '{escape(preview.token.label)}' and press Sign.")
+            "Press Sign, then enter your PIN on the reader's keypad."
+            if pad
+            else f"Enter the PIN of token '{escape(preview.token.label)}' and press Sign."
+        )
         (self.sign_button if pad else self.pin).setFocus()
 
     # -- signing ---------------------------------------------------------------------
@@ -172,29 +175,38 @@ class SigningDialog(QDialog):
         self.progress.setVisible(True)
         self.status.setText("Logging in to the token…")
         job, cancel = self._job, self._cancel
-        self._worker.submit(self, lambda progress: job.sign(box, cancel, progress),
-                            self._finished, self._failed, self._progress)
+        self._worker.submit(
+            self,
+            lambda progress: job.sign(box, cancel, progress),
+            self._finished,
+            self._failed,
+            self._progress,
+        )
 
     def _progress(self, event: Any) -> None:
         if isinstance(event, Step):
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.index)
             noun = self._preview.noun if self._preview else "order"
-            self.status.setText(f"Signing {noun} {event.index + 1} of {event.total}: "
-                                f"{escape(event.label)}…")
+            self.status.setText(
+                f"Signing {noun} {event.index + 1} of {event.total}: {escape(event.label)}…"
+            )
         elif isinstance(event, Notice):
             tone = Tone.NEUTRAL if event.pin_pad else Tone.WARN
             self.status.setText(f"{dot(tone)} <b>{escape(event.text)}</b>")
 
     def _finished(self, outcome: Outcome) -> None:
         self.outcome = outcome
-        self.progress.setValue(self.progress.maximum() if not outcome.unsigned
-                               else len(outcome.signed))
+        self.progress.setValue(
+            self.progress.maximum() if not outcome.unsigned else len(outcome.signed)
+        )
         self.summary.setHtml(outcome_html(outcome) + "<hr>" + self.summary.toHtml())
         self.status.setText(
-            f"{dot(Tone.OK)} All signed." if not outcome.unsigned else
-            f"{dot(Tone.WARN)} {len(outcome.signed)} signed, {len(outcome.unsigned)} not "
-            "signed: the reasons are listed above.")
+            f"{dot(Tone.OK)} All signed."
+            if not outcome.unsigned
+            else f"{dot(Tone.WARN)} {len(outcome.signed)} signed, {len(outcome.unsigned)} not "
+            "signed: the reasons are listed above."
+        )
         self._set_phase(Phase.DONE)
         self.signed.emit(outcome)
 
@@ -251,8 +263,12 @@ class SigningDialog(QDialog):
         self.pin.setEnabled(ready)
         self.cancel_button.setEnabled(True)
         self.cancel_button.setText(
-            "Stop" if phase is Phase.SIGNING else "Close" if phase in (
-                Phase.DONE, Phase.BLOCKED) else "Cancel")
+            "Stop"
+            if phase is Phase.SIGNING
+            else "Close"
+            if phase in (Phase.DONE, Phase.BLOCKED)
+            else "Cancel"
+        )
         self.cancel_button.setAccessibleName(self.cancel_button.text())
         if phase is Phase.DONE:
             self.sign_button.setVisible(False)

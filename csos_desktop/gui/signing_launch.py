@@ -38,8 +38,9 @@ class SigningLauncher:
         status = self.worker.last_status
         cert = status.certificate if status else None
         label = status.token.label if status and status.token else None
-        return TokenTarget(self.worker.module, label, self.worker.configured,
-                           cert.key_id if cert else None)
+        return TokenTarget(
+            self.worker.module, label, self.worker.configured, cert.key_id if cert else None
+        )
 
     def open(self, parent: QWidget, job: SigningJob) -> SigningDialog:
         """Show the dialog (window-modal, not blocking the event loop) and return it."""

@@ -19,8 +19,10 @@ def pin_warning(state: PinState) -> tuple[Tone, str] | None:
     if state is PinState.LOCKED:
         return Tone.BAD, LOCKED_ADVICE
     if state is PinState.FINAL_TRY:
-        return Tone.BAD, (PIN_STATE_WARNINGS[state] + " If you are not sure of the PIN, stop "
-                          "and contact your token administrator.")
+        return Tone.BAD, (
+            PIN_STATE_WARNINGS[state] + " If you are not sure of the PIN, stop "
+            "and contact your token administrator."
+        )
     if state is PinState.NOT_INITIALIZED:
         return Tone.BAD, "This token has no user PIN yet; it cannot sign."
     if state in PIN_STATE_WARNINGS:
@@ -30,8 +32,10 @@ def pin_warning(state: PinState) -> tuple[Tone, str] | None:
 
 def _party(role: str, p: Party) -> str:
     a = p.address
-    return (f"<b>{role}</b>: {escape(p.name)}, {escape(a.street)}, {escape(a.city)}, "
-            f"{escape(a.state)} {escape(a.postal_code)} · DEA {escape(p.dea_number.value)}")
+    return (
+        f"<b>{role}</b>: {escape(p.name)}, {escape(a.street)}, {escape(a.city)}, "
+        f"{escape(a.state)} {escape(a.postal_code)} · DEA {escape(p.dea_number.value)}"
+    )
 
 
 def order_html(order: Order) -> str:
@@ -62,7 +66,8 @@ def receipt_html(preview: Preview) -> str:
         f"<tr><td>{r.line_no}</td><td>{escape(names[r.line_no].item_name)} "
         f"{escape(names[r.line_no].strength)}</td><td align='right'>{r.quantity_received}"
         f" of {names[r.line_no].quantity}</td><td>{r.date_received.isoformat()}</td></tr>"
-        for r in preview.receipt_lines if r.line_no in names
+        for r in preview.receipt_lines
+        if r.line_no in names
     )
     return (
         f"<h3>Receipt for order {escape(order.order_number)}</h3>"
@@ -85,9 +90,14 @@ def preview_html(preview: Preview) -> str:
         body = f"<p><b>{n} order(s) will be signed with one PIN entry.</b></p>"
         body += "".join(order_html(o) for o in preview.orders)
     if preview.refused:
-        body += "<h3>Will not be signed</h3><ul>" + "".join(
-            f"<li>{dot(Tone.BAD)} {escape(r.label)}: {escape(r.reason)}</li>"
-            for r in preview.refused) + "</ul>"
+        body += (
+            "<h3>Will not be signed</h3><ul>"
+            + "".join(
+                f"<li>{dot(Tone.BAD)} {escape(r.label)}: {escape(r.reason)}</li>"
+                for r in preview.refused
+            )
+            + "</ul>"
+        )
     return body
 
 
@@ -106,10 +116,14 @@ def signer_html(preview: Preview) -> str:
 def outcome_html(outcome: Outcome) -> str:
     """One line per item: signed, or not signed with the reason (words and colour)."""
     parts = [f"{dot(Tone.OK)} <b>Signed</b> {escape(label)}" for label in outcome.signed]
-    parts += [f"{dot(Tone.BAD)} <b>Not signed</b> {escape(r.label)}: {escape(r.reason)}"
-              for r in outcome.unsigned]
+    parts += [
+        f"{dot(Tone.BAD)} <b>Not signed</b> {escape(r.label)}: {escape(r.reason)}"
+        for r in outcome.unsigned
+    ]
     head = ""
     if outcome.stopped:
-        head = (f"<p>{dot(Tone.BAD)} <b>The batch stopped:</b> {escape(outcome.stopped)} "
-                "Orders signed before it stay signed; the rest are still drafts.</p>")
+        head = (
+            f"<p>{dot(Tone.BAD)} <b>The batch stopped:</b> {escape(outcome.stopped)} "
+            "Orders signed before it stay signed; the rest are still drafts.</p>"
+        )
     return head + "<br>".join(parts)

@@ -105,8 +105,11 @@ class GuiInteraction:
         return self._pin.take()
 
     def show_pin_pad_prompt(self, token: TokenInfo) -> None:
-        self._progress(Notice(f"Enter your PIN on the reader's keypad for token "
-                              f"'{token.label}'.", pin_pad=True))
+        self._progress(
+            Notice(
+                f"Enter your PIN on the reader's keypad for token '{token.label}'.", pin_pad=True
+            )
+        )
 
     def notify(self, message: str) -> None:
         self._progress(Notice(message))
@@ -157,16 +160,18 @@ class Outcome:
 
 
 @contextmanager
-def signing_token(target: TokenTarget) -> Iterator[tuple[TokenSession, SigningIdentity,
-                                                         list[bytes]]]:
+def signing_token(
+    target: TokenTarget,
+) -> Iterator[tuple[TokenSession, SigningIdentity, list[bytes]]]:
     """The token (not logged in), its signing identity and chain, as `csos` commands find them."""
     _, tok = open_token(target.module, target.label, target.configured)
     with TokenSession(tok) as ts:
         ts.open_public()
         token_certs = read_certificates(ts)
         identity = choose_identity(signing_identities(token_certs), target.cert_id)
-        chain = chain_for(identity, chain_file=None, token_certs=token_certs,
-                          stored_chain=paths.chain_file())
+        chain = chain_for(
+            identity, chain_file=None, token_certs=token_certs, stored_chain=paths.chain_file()
+        )
         yield ts, identity, chain
 
 
@@ -183,8 +188,14 @@ class SigningJob(Protocol):
 class _BatchSigner:
     """Reports each order before it is signed and stops the batch when cancelled."""
 
-    def __init__(self, inner: svc.OrderSigner, progress: Progress, cancel: threading.Event,
-                 first: int, total: int) -> None:
+    def __init__(
+        self,
+        inner: svc.OrderSigner,
+        progress: Progress,
+        cancel: threading.Event,
+        first: int,
+        total: int,
+    ) -> None:
         self.identity = inner.identity
         self._inner = inner
         self._progress = progress
@@ -205,8 +216,15 @@ class OrderBatch:
 
     title = "Sign orders"
 
-    def __init__(self, store_path: Path, order_ids: Sequence[str], target: TokenTarget, *,
-                 signer_wrapper: SignerWrapper | None = None, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store_path: Path,
+        order_ids: Sequence[str],
+        target: TokenTarget,
+        *,
+        signer_wrapper: SignerWrapper | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
         self._path = store_path
         self._ids = list(order_ids)
         self._target = target
@@ -247,12 +265,24 @@ class OrderBatch:
                 inner = self._wrap(session) if self._wrap is not None else session
                 return _BatchSigner(inner, progress, cancel, 0, len(ids))
 
-            results = [svc.sign_orders_on_token(store, ids, ts, ident, chain,
-                                                GuiInteraction(pin, progress),
-                                                clock=self._clock, wrap=wrap)]
+            results = [
+                svc.sign_orders_on_token(
+                    store,
+                    ids,
+                    ts,
+                    ident,
+                    chain,
+                    GuiInteraction(pin, progress),
+                    clock=self._clock,
+                    wrap=wrap,
+                )
+            ]
         signed = tuple(r.order_number for res in results for r in res.signed)
-        unsigned = tuple(Refusal(u.order_number or u.order_id[:8], u.reason)
-                         for res in results for u in res.unsigned)
+        unsigned = tuple(
+            Refusal(u.order_number or u.order_id[:8], u.reason)
+            for res in results
+            for u in res.unsigned
+        )
         stopped = next((r.stopped for r in results if r.stopped), None)
         return Outcome(signed, (*self._refused, *unsigned), stopped)
 
@@ -262,8 +292,15 @@ class ReceiptJob:
 
     title = "Sign receipt"
 
-    def __init__(self, store_path: Path, order_id: str, lines: Sequence[ReceiptLine],
-                 target: TokenTarget, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store_path: Path,
+        order_id: str,
+        lines: Sequence[ReceiptLine],
+        target: TokenTarget,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
         self._path = store_path
         self._order_id = order_id
         self._lines = tuple(lines)
@@ -288,12 +325,18 @@ class ReceiptJob:
                 svc.check_receipt(store, self._order_id, self._lines, ident, clock=self._clock)
                 log_in(ts, GuiInteraction(pin, progress))
                 receipt, rec = svc.record_receipt(
-                    store, self._order_id, self._lines,
+                    store,
+                    self._order_id,
+                    self._lines,
                     svc.TokenDocumentSigner(ts, ident, chain, clock=self._clock),
-                    clock=self._clock)
+                    clock=self._clock,
+                )
             except TokenError:
                 raise  # the dialog explains PIN and token problems itself
             except CsosError as exc:
                 return Outcome((), (Refusal(f"Receipt for {number}", exc.message),))
-        return Outcome((f"Receipt for {rec.order_number}",), (),
-                       details={"receipt_id": receipt.receipt_id, "state": rec.state.value})
+        return Outcome(
+            (f"Receipt for {rec.order_number}",),
+            (),
+            details={"receipt_id": receipt.receipt_id, "state": rec.state.value},
+        )

@@ -33,8 +33,14 @@ def _ms(day: int) -> float:
     return float(day) * _DAY_MS
 
 
-def _line(name: str, xs: list[float], ys: list[float], colour: str, dashed: bool = False,
-          width: float = 1.5) -> QLineSeries:
+def _line(
+    name: str,
+    xs: list[float],
+    ys: list[float],
+    colour: str,
+    dashed: bool = False,
+    width: float = 1.5,
+) -> QLineSeries:
     s = QLineSeries()
     s.setName(name)
     for x, y in zip(xs, ys, strict=True):
@@ -70,9 +76,13 @@ def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
     band.setColor(QColor(122, 156, 198, 70))
     band.setBorderColor(QColor(122, 156, 198, 120))
     base = _line("baseline", xs, [float(v) for v in series.base], "#1f3b63")
-    warn = _line(f"warn {series.warn_multiplier:g}×", xs,
-                 [float(v) * series.warn_multiplier for v in series.base], Tone.WARN.value,
-                 dashed=True)
+    warn = _line(
+        f"warn {series.warn_multiplier:g}×",
+        xs,
+        [float(v) * series.warn_multiplier for v in series.base],
+        Tone.WARN.value,
+        dashed=True,
+    )
     past = QScatterSeries()
     past.setName("past orders")
     past.setMarkerSize(7)
@@ -92,8 +102,13 @@ def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
     axis_x.setTitleText("order date")
     axis_y = QValueAxis()
     axis_y.setTitleText("dosage units per order")
-    top = max([*units, *(float(v) * series.warn_multiplier for v in series.base
-                         if math.isfinite(float(v)))], default=1.0)
+    top = max(
+        [
+            *units,
+            *(float(v) * series.warn_multiplier for v in series.base if math.isfinite(float(v))),
+        ],
+        default=1.0,
+    )
     axis_y.setRange(0, top * 1.1 or 1.0)
     axis_y.setLabelFormat("%.0f")
     chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
@@ -101,8 +116,9 @@ def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
     if n:
         pad = 7 * _DAY_MS
         lo, hi = min(xs) - pad, max(xs) + pad
-        axis_x.setRange(QDateTime.fromMSecsSinceEpoch(int(lo)),
-                        QDateTime.fromMSecsSinceEpoch(int(hi)))
+        axis_x.setRange(
+            QDateTime.fromMSecsSinceEpoch(int(lo)), QDateTime.fromMSecsSinceEpoch(int(hi))
+        )
     for s in (band, base, warn, past, this):
         s.attachAxis(axis_x)
         s.attachAxis(axis_y)
@@ -135,4 +151,5 @@ class SomChartView(QChartView):
         self._replace(build_chart(series, title, decision))
         self.setAccessibleDescription(
             f"{title}: {len(series.day) - 1} past orders; this order "
-            f"{int(series.units[-1]) if len(series.units) else 0} units, {decision.value}")
+            f"{int(series.units[-1]) if len(series.units) else 0} units, {decision.value}"
+        )

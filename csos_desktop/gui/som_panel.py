@@ -41,11 +41,15 @@ def flags_html(review: SomReview) -> str:
         for f in a.flags
     )
     if a.escalated:
-        items += (f"<li>{dot(Tone.BAD)} <b>Intercept</b>: warnings of {len(a.kinds)} kinds "
-                  "together hold the order for review.</li>")
+        items += (
+            f"<li>{dot(Tone.BAD)} <b>Intercept</b>: warnings of {len(a.kinds)} kinds "
+            "together hold the order for review.</li>"
+        )
     tail = f"<ul>{items}</ul>" if items else ""
-    return f"{head}{tail}<small>Policy {escape(a.policy_id)}, class {escape(a.customer_class)}," \
-           f" as of {a.as_of}.</small>"
+    return (
+        f"{head}{tail}<small>Policy {escape(a.policy_id)}, class {escape(a.customer_class)},"
+        f" as of {a.as_of}.</small>"
+    )
 
 
 class SomPanel(QGroupBox):
@@ -68,7 +72,8 @@ class SomPanel(QGroupBox):
         ack = QVBoxLayout(self.ack_box)
         self.justification = QPlainTextEdit()
         self.justification.setPlaceholderText(
-            "Why is this order legitimate? (kept in the audit log)")
+            "Why is this order legitimate? (kept in the audit log)"
+        )
         self.justification.setAccessibleName("Justification")
         self.justification.setTabChangesFocus(True)  # keyboard users can leave the field
         self.justification.setMaximumHeight(70)

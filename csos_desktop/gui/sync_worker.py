@@ -59,8 +59,9 @@ def settings_from_config() -> DistributorSettings:
         interval = int(str(raw)) if raw is not None else DEFAULT_INTERVAL_MINUTES
     except ValueError:
         interval = DEFAULT_INTERVAL_MINUTES
-    return DistributorSettings(config.text("distributor_url"), Path(bundle) if bundle else None,
-                               max(1, interval))
+    return DistributorSettings(
+        config.text("distributor_url"), Path(bundle) if bundle else None, max(1, interval)
+    )
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,13 @@ class SyncResult:
     at: datetime
 
 
-def sync_pass(store_path: Path, settings: DistributorSettings, *,
-              retry: RetryPolicy | None = None, timeout: float = 15.0) -> SyncResult:
+def sync_pass(
+    store_path: Path,
+    settings: DistributorSettings,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float = 15.0,
+) -> SyncResult:
     """Send the outbox and pull statuses once; runs on a pool thread, returns (never raises
     for a distributor, credential or network problem)."""
     from csos_desktop.sync.client import DistributorClient
@@ -86,8 +92,13 @@ def sync_pass(store_path: Path, settings: DistributorSettings, *,
     now = datetime.now(UTC)
     with open_store(store_path) as store:
         if not settings.url:
-            return SyncResult(Link.NOT_CONFIGURED, "no distributor address is set (Settings)",
-                              _waiting(store), None, now)
+            return SyncResult(
+                Link.NOT_CONFIGURED,
+                "no distributor address is set (Settings)",
+                _waiting(store),
+                None,
+                now,
+            )
         try:
             token = load_token(settings.url)
         except NoCredential as exc:
@@ -95,8 +106,9 @@ def sync_pass(store_path: Path, settings: DistributorSettings, *,
         cursor = CursorFile(paths.data_dir() / "sync-cursor.json", settings.url)
         report: SyncReport | None = None
         try:
-            with DistributorClient(settings.url, token, ca_bundle=settings.ca_bundle,
-                                   timeout=timeout, retry=retry) as client:
+            with DistributorClient(
+                settings.url, token, ca_bundle=settings.ca_bundle, timeout=timeout, retry=retry
+            ) as client:
                 report = SyncWorker(store, client, cursor).run_once()
         except DistributorError as exc:  # refused credential, wrong address, broken server
             return SyncResult(Link.OFFLINE, exc.message, _waiting(store), report, now)
@@ -132,15 +144,25 @@ def result_html(result: SyncResult | None, running: bool) -> str:
 
     when = result.at.astimezone().strftime("%H:%M")
     if result.link is Link.NOT_CONFIGURED:
-        return (f"{dot(Tone.NEUTRAL)} Not connected to a distributor: "
-                f"{escape(result.reason or 'not configured')}.")
+        return (
+            f"{dot(Tone.NEUTRAL)} Not connected to a distributor: "
+            f"{escape(result.reason or 'not configured')}."
+        )
     if result.link is Link.OFFLINE:
-        return (f"{dot(Tone.BAD)} The distributor could not be reached at {when}: "
-                f"{escape(result.reason or 'unknown reason')}. Documents stay queued and are "
-                "sent on the next try.")
+        return (
+            f"{dot(Tone.BAD)} The distributor could not be reached at {when}: "
+            f"{escape(result.reason or 'unknown reason')}. Documents stay queued and are "
+            "sent on the next try."
+        )
     report = result.report
-    done = (f" Sent {len(report.sent)}, refused {len(report.refused)}, "
-            f"{len(report.updated)} status update(s).") if report else ""
+    done = (
+        (
+            f" Sent {len(report.sent)}, refused {len(report.refused)}, "
+            f"{len(report.updated)} status update(s)."
+        )
+        if report
+        else ""
+    )
     return f"{dot(Tone.OK)} Last exchange with the distributor at {when}.{done}"
 
 
@@ -150,9 +172,14 @@ class DistributorSync(QObject):
     started = Signal()
     finished = Signal(object)  # SyncResult
 
-    def __init__(self, store_path: Path,
-                 settings: Callable[[], DistributorSettings] = settings_from_config, *,
-                 retry: RetryPolicy | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        store_path: Path,
+        settings: Callable[[], DistributorSettings] = settings_from_config,
+        *,
+        retry: RetryPolicy | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._path = store_path
         self._settings = settings
@@ -181,8 +208,12 @@ class DistributorSync(QObject):
         self.timer.setInterval(settings.interval_minutes * 60_000)
         self.running = True
         self.started.emit()
-        run_job(self, partial(sync_pass, self._path, settings, retry=self._retry),
-                self._done, self._failed)
+        run_job(
+            self,
+            partial(sync_pass, self._path, settings, retry=self._retry),
+            self._done,
+            self._failed,
+        )
 
     def _done(self, result: SyncResult) -> None:
         self.running = False

@@ -43,8 +43,9 @@ class TokenWorker(QObject):
     status_changed = Signal(object)  # TokenStatus
     _job_requested = Signal(object, object)  # (fn, relay)
 
-    def __init__(self, module: str | None = None, configured: str | None = None,
-                 label: str | None = None) -> None:
+    def __init__(
+        self, module: str | None = None, configured: str | None = None, label: str | None = None
+    ) -> None:
         super().__init__()
         self._module = module
         self._configured = configured

@@ -36,44 +36,64 @@ class Seen:
     expiry_warned: bool = False
 
 
-def notifications(seen: Seen | None, summary: OrdersSummary | None,
-                  status: TokenStatus | None) -> tuple[Seen, list[tuple[str, str]]]:
+def notifications(
+    seen: Seen | None, summary: OrdersSummary | None, status: TokenStatus | None
+) -> tuple[Seen, list[tuple[str, str]]]:
     """(what is now known, messages to show); the first call only learns the state."""
     awaiting = summary.awaiting_first if summary else ()
     attention = summary.attention_first if summary else ()
-    shipped = frozenset(r.order_id for r in awaiting
-                        if r.state in (OrderState.SHIPPED, OrderState.SHIPPED_PARTIAL))
+    shipped = frozenset(
+        r.order_id for r in awaiting if r.state in (OrderState.SHIPPED, OrderState.SHIPPED_PARTIAL)
+    )
     held = frozenset(r.order_id for r, _ in attention if r.state is OrderState.INTERCEPTED)
     cert = status.certificate if status else None
     due = bool(cert and cert.renewal_due)
     now = Seen(shipped, held, due)
     if seen is None:
         return now, []
-    out = [(f"Order {r.order_number} shipped", "Record its receipt when it arrives (Receiving).")
-           for r in awaiting if r.order_id in shipped - seen.shipped]
-    out += [(f"Order {r.order_number} held for review", why[0].upper() + why[1:] + ".")
-            for r, why in attention if r.order_id in held - seen.intercepted]
+    out = [
+        (f"Order {r.order_number} shipped", "Record its receipt when it arrives (Receiving).")
+        for r in awaiting
+        if r.order_id in shipped - seen.shipped
+    ]
+    out += [
+        (f"Order {r.order_number} held for review", why[0].upper() + why[1:] + ".")
+        for r, why in attention
+        if r.order_id in held - seen.intercepted
+    ]
     if cert is not None and due and not seen.expiry_warned:
-        out.append(("CSOS certificate expired", "Enrol again with new codes from the CA.")
-                   if cert.expired else
-                   ("CSOS certificate expiring",
-                    f"{cert.days_left} day(s) left: renew it in Certificates."))
+        out.append(
+            ("CSOS certificate expired", "Enrol again with new codes from the CA.")
+            if cert.expired
+            else (
+                "CSOS certificate expiring",
+                f"{cert.days_left} day(s) left: renew it in Certificates.",
+            )
+        )
     return now, out
 
 
-def sync_notifications(previous: SyncResult | None,
-                       result: SyncResult) -> list[tuple[str, str]]:
+def sync_notifications(previous: SyncResult | None, result: SyncResult) -> list[tuple[str, str]]:
     """After a distributor pass: documents it refused, and the link lost (once, not per try)."""
     from csos_desktop.gui.sync_worker import Link
 
     out: list[tuple[str, str]] = []
     if result.report is not None and result.report.refused:
         n = len(result.report.refused)
-        out.append((f"{n} document(s) refused by the distributor",
-                    "See Orders → Needs attention for the reasons."))
+        out.append(
+            (
+                f"{n} document(s) refused by the distributor",
+                "See Orders → Needs attention for the reasons.",
+            )
+        )
     if result.link is Link.OFFLINE and previous is not None and previous.link is Link.ONLINE:
-        out.append(("Distributor offline", f"{result.reason or 'No answer'}. Signed documents "
-                    "stay queued and are sent when it answers again."))
+        out.append(
+            (
+                "Distributor offline",
+                f"{result.reason or 'No answer'}. Signed documents "
+                "stay queued and are sent when it answers again.",
+            )
+        )
     return out
 
 

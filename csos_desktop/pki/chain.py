@@ -67,8 +67,12 @@ def validate_chain(
     """Blocking form of :func:`validate_chain_async` (CLI, worker threads)."""
     return asyncio.run(
         validate_chain_async(
-            signer, trust_roots=trust_roots, intermediates=intermediates, crls=crls,
-            moment=moment, ocsps=ocsps,
+            signer,
+            trust_roots=trust_roots,
+            intermediates=intermediates,
+            crls=crls,
+            moment=moment,
+            ocsps=ocsps,
         )
     )
 
@@ -100,7 +104,8 @@ async def validate_chain_async(
     not checked and ``revocation_checked`` is False: callers must say so.
     """
     checked = any(c.issuer == signer.issuer for c in crls) or any(
-        _ocsp_covers(r, signer) for r in ocsps)
+        _ocsp_covers(r, signer) for r in ocsps
+    )
     ctx = ValidationContext(
         trust_roots=list(trust_roots),
         other_certs=list(intermediates),
@@ -113,7 +118,8 @@ async def validate_chain_async(
     validator = CertificateValidator(signer, validation_context=ctx)
     try:
         await validator.async_validate_usage(  # type: ignore[no-untyped-call]
-            {"digital_signature"})
+            {"digital_signature"}
+        )
     except cv_errors.RevokedError as exc:
         return ChainResult(
             ChainStatus.REVOKED,

@@ -56,8 +56,9 @@ def build_request(cert: asn1_x509.Certificate, issuer: asn1_x509.Certificate) ->
     return OcspRequest(request.public_bytes(Encoding.DER), nonce)
 
 
-def check_response(der: bytes, cert: asn1_x509.Certificate,
-                   request: OcspRequest | None = None) -> asn1_ocsp.OCSPResponse:
+def check_response(
+    der: bytes, cert: asn1_x509.Certificate, request: OcspRequest | None = None
+) -> asn1_ocsp.OCSPResponse:
     """Parse a reply; it must be successful, about *cert*, and echo the nonce if it has one.
 
     A reply without a nonce is accepted (many responders pre-sign replies) and
@@ -69,11 +70,11 @@ def check_response(der: bytes, cert: asn1_x509.Certificate,
         raise OcspReplyInvalid(f"the OCSP reply is not readable ({exc})") from exc
     if parsed.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
         raise OcspReplyInvalid(
-            f"the OCSP responder refused the request ({parsed.response_status.name.lower()})")
+            f"the OCSP responder refused the request ({parsed.response_status.name.lower()})"
+        )
     try:
         serials = [r.serial_number for r in parsed.responses]
-        nonce: bytes | None = parsed.extensions.get_extension_for_class(
-            x509.OCSPNonce).value.nonce
+        nonce: bytes | None = parsed.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
     except x509.ExtensionNotFound:
         nonce = None
     except ValueError as exc:
@@ -81,8 +82,10 @@ def check_response(der: bytes, cert: asn1_x509.Certificate,
     if cert.serial_number not in serials:
         raise OcspReplyInvalid("the OCSP reply is about another certificate")
     if request is not None and nonce is not None and nonce != request.nonce:
-        raise OcspReplyInvalid("the OCSP reply does not answer our request (nonce differs): "
-                               "it may be a replayed answer")
+        raise OcspReplyInvalid(
+            "the OCSP reply does not answer our request (nonce differs): "
+            "it may be a replayed answer"
+        )
     try:
         return asn1_ocsp.OCSPResponse.load(der, strict=True)
     except ValueError as exc:
@@ -92,13 +95,17 @@ def check_response(der: bytes, cert: asn1_x509.Certificate,
 def ocsp_urls(cert: asn1_x509.Certificate) -> list[str]:
     """OCSP responder URLs from the certificate's Authority Information Access."""
     try:
-        aia = _crypto(cert).extensions.get_extension_for_class(
-            x509.AuthorityInformationAccess).value
+        aia = (
+            _crypto(cert).extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+        )
     except (x509.ExtensionNotFound, ValueError):
         return []
-    return [d.access_location.value for d in aia
-            if d.access_method == AuthorityInformationAccessOID.OCSP
-            and isinstance(d.access_location, x509.UniformResourceIdentifier)]
+    return [
+        d.access_location.value
+        for d in aia
+        if d.access_method == AuthorityInformationAccessOID.OCSP
+        and isinstance(d.access_location, x509.UniformResourceIdentifier)
+    ]
 
 
 def crl_urls(cert: asn1_x509.Certificate) -> list[str]:
@@ -110,7 +117,6 @@ def crl_urls(cert: asn1_x509.Certificate) -> list[str]:
             continue  # relative names need the issuer's name: not used by CSOS CAs
         out += [str(n.native) for n in point.chosen if n.name == "uniform_resource_identifier"]
     return out
-
 
 
 # -- responder -----------------------------------------------------------------
@@ -135,14 +141,16 @@ class OcspResponder:
 def _key_hash(cert: x509.Certificate, algorithm: hashes.HashAlgorithm) -> bytes:
     # RFC 6960 CertID: hash of the issuer's public key BIT STRING value (no tag, length).
     spki = asn1_keys.PublicKeyInfo.load(
-        cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
+        cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    )
     digest = hashes.Hash(algorithm)
     digest.update(bytes(spki["public_key"].contents[1:]))  # skip the unused-bits octet
     return digest.finalize()
 
 
-def build_response(der: bytes, responders: Sequence[OcspResponder], *,
-                   validity: timedelta = timedelta(hours=1)) -> bytes:
+def build_response(
+    der: bytes, responders: Sequence[OcspResponder], *, validity: timedelta = timedelta(hours=1)
+) -> bytes:
     """DER reply to an OCSP request, signed by the responder that issued the certificate.
 
     The CA answers for itself, with no delegated responder certificate (RFC 6960
@@ -159,13 +167,22 @@ def build_response(der: bytes, responders: Sequence[OcspResponder], *,
             continue
         now = datetime.now(UTC).replace(microsecond=0)
         answer = responder.status_of(serial)
-        builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
-            issuer_name_hash=request.issuer_name_hash, issuer_key_hash=key_hash,
-            serial_number=serial, algorithm=algorithm, cert_status=answer.status,
-            this_update=now, next_update=now + validity, revocation_time=answer.revoked_at,
-            revocation_reason=answer.reason,
-        ).responder_id(ocsp.OCSPResponderEncoding.HASH, responder.certificate
-        ).certificates([responder.certificate])  # validators may not search their roots
+        builder = (
+            ocsp.OCSPResponseBuilder()
+            .add_response_by_hash(
+                issuer_name_hash=request.issuer_name_hash,
+                issuer_key_hash=key_hash,
+                serial_number=serial,
+                algorithm=algorithm,
+                cert_status=answer.status,
+                this_update=now,
+                next_update=now + validity,
+                revocation_time=answer.revoked_at,
+                revocation_reason=answer.reason,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, responder.certificate)
+            .certificates([responder.certificate])
+        )  # validators may not search their roots
         try:
             nonce = request.extensions.get_extension_for_class(x509.OCSPNonce)
             builder = builder.add_extension(nonce.value, critical=False)

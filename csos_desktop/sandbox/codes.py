@@ -114,9 +114,15 @@ class CodeStore:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
 
-    def issue(self, *, name: str, dea_number: str, schedules: frozenset[Schedule],
-              valid_days: int = DEFAULT_VALID_DAYS,
-              max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> IssuedCodes:
+    def issue(
+        self,
+        *,
+        name: str,
+        dea_number: str,
+        schedules: frozenset[Schedule],
+        valid_days: int = DEFAULT_VALID_DAYS,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> IssuedCodes:
         """New codes for an applicant; the authorisation code is returned only here."""
         name = name.strip()
         if not name:
@@ -132,16 +138,27 @@ class CodeStore:
         expires = now + timedelta(days=valid_days)
         with self._state() as state:
             taken = {e["reference_number"] for e in state["codes"]}
-            ref = next(r for r in iter(lambda: f"{secrets.randbelow(10**10):010d}", None)
-                       if r not in taken)
-            state["codes"].append({
-                "reference_number": ref, "salt": salt.hex(), "hash": _hash(code, salt).hex(),
-                "name": name, "dea_number": dea,
-                "schedules": [s.value for s in sorted(schedules, key=lambda s: s.sort_key)],
-                "created": now.isoformat(), "expires": expires.isoformat(),
-                "attempts": 0, "max_attempts": max_attempts,
-                "used_at": None, "serial": None, "spki_sha256": None, "certificate": None,
-            })
+            ref = next(
+                r for r in iter(lambda: f"{secrets.randbelow(10**10):010d}", None) if r not in taken
+            )
+            state["codes"].append(
+                {
+                    "reference_number": ref,
+                    "salt": salt.hex(),
+                    "hash": _hash(code, salt).hex(),
+                    "name": name,
+                    "dea_number": dea,
+                    "schedules": [s.value for s in sorted(schedules, key=lambda s: s.sort_key)],
+                    "created": now.isoformat(),
+                    "expires": expires.isoformat(),
+                    "attempts": 0,
+                    "max_attempts": max_attempts,
+                    "used_at": None,
+                    "serial": None,
+                    "spki_sha256": None,
+                    "certificate": None,
+                }
+            )
         return IssuedCodes(ref, code, expires)
 
     def check(self, reference_number: str, authorization_code: str) -> Application:
@@ -168,31 +185,42 @@ class CodeStore:
                 self._refuse_expired(entry)
             previous = entry["certificate"]
             redemption = Redemption(
-                _application(entry), entry["spki_sha256"],
-                base64.b64decode(previous) if previous else None)
+                _application(entry),
+                entry["spki_sha256"],
+                base64.b64decode(previous) if previous else None,
+            )
             yield redemption
             if redemption._recorded is not None and entry["used_at"] is None:
                 serial, spki, der = redemption._recorded
-                entry.update(used_at=self._clock().isoformat(), serial=serial,
-                             spki_sha256=spki, certificate=base64.b64encode(der).decode())
+                entry.update(
+                    used_at=self._clock().isoformat(),
+                    serial=serial,
+                    spki_sha256=spki,
+                    certificate=base64.b64encode(der).decode(),
+                )
 
     # -- internals -------------------------------------------------------------
     def _verify(self, state: dict[str, Any], ref: str, code: str) -> dict[str, Any]:
         entry: dict[str, Any] | None = next(
-            (e for e in state["codes"] if e["reference_number"] == ref.strip()), None)
+            (e for e in state["codes"] if e["reference_number"] == ref.strip()), None
+        )
         if entry is None:
             # Same answer as a wrong code: reference numbers are not to be enumerated.
             raise CodeRejected(CodeFailure.WRONG, _WRONG)
         if entry["attempts"] >= entry["max_attempts"]:
             raise _locked()
-        if not hmac.compare_digest(_hash(code, bytes.fromhex(entry["salt"])),
-                                   bytes.fromhex(entry["hash"])):
+        if not hmac.compare_digest(
+            _hash(code, bytes.fromhex(entry["salt"])), bytes.fromhex(entry["hash"])
+        ):
             entry["attempts"] += 1
             left = entry["max_attempts"] - entry["attempts"]
             if left <= 0:
                 raise _locked()
-            raise CodeRejected(CodeFailure.WRONG, f"{_WRONG} {left} attempt(s) left before "
-                               "these codes are locked.", left)
+            raise CodeRejected(
+                CodeFailure.WRONG,
+                f"{_WRONG} {left} attempt(s) left before these codes are locked.",
+                left,
+            )
         entry["attempts"] = 0  # the right code resets the count, as a PIN does
         return entry
 
@@ -202,7 +230,8 @@ class CodeStore:
             raise CodeRejected(
                 CodeFailure.EXPIRED,
                 f"These enrolment codes expired on {expires:%Y-%m-%d}. Ask the certificate "
-                "authority to send new codes.")
+                "authority to send new codes.",
+            )
 
     def _read(self) -> dict[str, Any]:
         path = self._dir / _FILE
@@ -243,23 +272,35 @@ class CodeStore:
         os.replace(tmp, path)
 
 
-_WRONG = ("The reference number or authorisation code is not right. Check both against the "
-          "letter or e-mail from the certificate authority.")
+_WRONG = (
+    "The reference number or authorisation code is not right. Check both against the "
+    "letter or e-mail from the certificate authority."
+)
 
 
 def _used() -> CodeRejected:
-    return CodeRejected(CodeFailure.USED, "These enrolment codes were already used to issue a "
-                        "certificate. Each pair works once: ask the certificate authority for "
-                        "new codes if you need another certificate.")
+    return CodeRejected(
+        CodeFailure.USED,
+        "These enrolment codes were already used to issue a "
+        "certificate. Each pair works once: ask the certificate authority for "
+        "new codes if you need another certificate.",
+    )
 
 
 def _locked() -> CodeRejected:
-    return CodeRejected(CodeFailure.LOCKED, "These enrolment codes are locked after too many "
-                        "wrong authorisation codes. Ask the certificate authority for new codes.",
-                        0)
+    return CodeRejected(
+        CodeFailure.LOCKED,
+        "These enrolment codes are locked after too many "
+        "wrong authorisation codes. Ask the certificate authority for new codes.",
+        0,
+    )
 
 
 def _application(entry: dict[str, Any]) -> Application:
-    return Application(entry["reference_number"], entry["name"], entry["dea_number"],
-                       frozenset(Schedule(s) for s in entry["schedules"]),
-                       datetime.fromisoformat(entry["expires"]))
+    return Application(
+        entry["reference_number"],
+        entry["name"],
+        entry["dea_number"],
+        frozenset(Schedule(s) for s in entry["schedules"]),
+        datetime.fromisoformat(entry["expires"]),
+    )

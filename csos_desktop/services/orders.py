@@ -76,8 +76,15 @@ class NotSigned(InputError):
 
 # -- import -----------------------------------------------------------------------
 
-def import_orders(store: Store, data: object, *, source: str, clock: Clock = utc_now,
-                  new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[OrderRecord]:
+
+def import_orders(
+    store: Store,
+    data: object,
+    *,
+    source: str,
+    clock: Clock = utc_now,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> list[OrderRecord]:
     """Create drafts from one order object or a list of them; all are imported or none.
 
     An order without ``order_number`` gets the purchaser's next number (26X000001, ...).
@@ -98,8 +105,9 @@ def import_orders(store: Store, data: object, *, source: str, clock: Clock = utc
         except OrderInvalid as exc:
             problems += [f"order {i}: {p}" for p in exc.problems]
     if problems:
-        raise ImportRefused("Nothing was imported; fix these and import the file again:\n"
-                            + "\n".join(problems))
+        raise ImportRefused(
+            "Nothing was imported; fix these and import the file again:\n" + "\n".join(problems)
+        )
     if not drafts:
         raise ImportRefused("The file holds no orders.")
     return lifecycle.create_drafts(store, drafts, now=now, source=source)
@@ -115,6 +123,7 @@ def read_json_file(path: Path) -> object:
 
 
 # -- batch signing ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Unsigned:
@@ -135,39 +144,63 @@ class BatchResult:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "signed": [{"order_id": r.order_id, "order_number": r.order_number,
-                        "state": r.state.value} for r in self.signed],
-            "unsigned": [{"order_id": u.order_id, "order_number": u.order_number,
-                          "reason": u.reason, "code": u.code} for u in self.unsigned],
+            "signed": [
+                {"order_id": r.order_id, "order_number": r.order_number, "state": r.state.value}
+                for r in self.signed
+            ],
+            "unsigned": [
+                {
+                    "order_id": u.order_id,
+                    "order_number": u.order_number,
+                    "reason": u.reason,
+                    "code": u.code,
+                }
+                for u in self.unsigned
+            ],
             "stopped": self.stopped,
         }
 
 
 # The token or the store is unusable: every later order would fail the same way.
-_STOPS_BATCH: tuple[type[CsosError], ...] = (TokenError, SignatureSelfCheckFailed,
-                                             CertificateNotUsable, StoreError)
+_STOPS_BATCH: tuple[type[CsosError], ...] = (
+    TokenError,
+    SignatureSelfCheckFailed,
+    CertificateNotUsable,
+    StoreError,
+)
 # Only this order is affected; the batch goes on.
-_SKIPS_ORDER: tuple[type[CsosError], ...] = (OrderNotSignable, OrderInvalid, IllegalTransition,
-                                             OrderNotFound, ConcurrentChange)
+_SKIPS_ORDER: tuple[type[CsosError], ...] = (
+    OrderNotSignable,
+    OrderInvalid,
+    IllegalTransition,
+    OrderNotFound,
+    ConcurrentChange,
+)
 
 
 def _code(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def update_draft(store: Store, ref: str, data: Mapping[str, object], *,
-                 clock: Clock = utc_now) -> OrderRecord:
+def update_draft(
+    store: Store, ref: str, data: Mapping[str, object], *, clock: Clock = utc_now
+) -> OrderRecord:
     """Replace a draft's content from order input; it keeps its id, number and creation time."""
     rec = store.orders.resolve(ref)
     current = store.orders.order(rec.order_id)
-    fields = {**data, "order_id": rec.order_id, "order_number": rec.order_number,
-              "created_at": format_timestamp(current.created_at)}
+    fields = {
+        **data,
+        "order_id": rec.order_id,
+        "order_number": rec.order_number,
+        "created_at": format_timestamp(current.created_at),
+    }
     order = parse_order_input(fields, now=clock())
     return lifecycle.update_draft(store, order, now=clock())
 
 
-def sign_orders(store: Store, ids: Sequence[str], signer: OrderSigner, *,
-                clock: Clock = utc_now) -> BatchResult:
+def sign_orders(
+    store: Store, ids: Sequence[str], signer: OrderSigner, *, clock: Clock = utc_now
+) -> BatchResult:
     """Sign each draft in turn, committing each with its audit entry and submit message."""
     ident = signer.identity
     info = lifecycle.SignerInfo(ident.info.subject, ident.info.dea_number, ident.certificate_der)
@@ -186,11 +219,17 @@ def sign_orders(store: Store, ids: Sequence[str], signer: OrderSigner, *,
     return BatchResult(tuple(signed), tuple(unsigned))
 
 
-def sign_orders_on_token(store: Store, ids: Sequence[str], ts: TokenSession,
-                         identity: SigningIdentity, chain: list[bytes],
-                         interaction: Interaction, *, clock: Clock = utc_now,
-                         wrap: Callable[[OrderSigner], OrderSigner] | None = None,
-                         ) -> BatchResult:
+def sign_orders_on_token(
+    store: Store,
+    ids: Sequence[str],
+    ts: TokenSession,
+    identity: SigningIdentity,
+    chain: list[bytes],
+    interaction: Interaction,
+    *,
+    clock: Clock = utc_now,
+    wrap: Callable[[OrderSigner], OrderSigner] | None = None,
+) -> BatchResult:
     """Check every order before the PIN, log in once, then sign the batch.
 
     ``wrap`` decorates the token signer (the GUI reports progress and stops between
@@ -230,16 +269,32 @@ def _unsigned(store: Store, order_id: str, exc: CsosError) -> Unsigned:
     return Unsigned(order_id, number, exc.message, _code(exc))
 
 
-def _audit_stop(store: Store, clock: Clock, exc: CsosError, signed: int,
-                left: Sequence[str], stage: str = "signing") -> None:
+def _audit_stop(
+    store: Store,
+    clock: Clock,
+    exc: CsosError,
+    signed: int,
+    left: Sequence[str],
+    stage: str = "signing",
+) -> None:
     # 1311.150: failed authentication and interrupted signing are auditable events.
     # If the store itself is what failed, the caller reports that original error instead.
     with contextlib.suppress(StoreError):
-        lifecycle.record_event(store, AuditEvent.SIGNING_STOPPED, now=clock(), details={
-            "stage": stage, "reason": _code(exc), "signed": signed, "left_unsigned": list(left)})
+        lifecycle.record_event(
+            store,
+            AuditEvent.SIGNING_STOPPED,
+            now=clock(),
+            details={
+                "stage": stage,
+                "reason": _code(exc),
+                "signed": signed,
+                "left_unsigned": list(left),
+            },
+        )
 
 
 # -- void, receive ------------------------------------------------------------------
+
 
 def void_order(store: Store, ref: str, reason: str, *, clock: Clock = utc_now) -> OrderRecord:
     if not reason.strip():
@@ -250,8 +305,14 @@ def void_order(store: Store, ref: str, reason: str, *, clock: Clock = utc_now) -
 class TokenDocumentSigner:
     """Signs receipts on the token exactly like orders: detached CMS, self-checked."""
 
-    def __init__(self, ts: TokenSession, identity: SigningIdentity, chain: list[bytes],
-                 *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        ts: TokenSession,
+        identity: SigningIdentity,
+        chain: list[bytes],
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
         self.identity = identity
         self._clock = clock
         self._cms = CmsSigner(TokenSigner(ts, identity.key_id), identity.certificate_der, chain)
@@ -261,14 +322,20 @@ class TokenDocumentSigner:
         self.identity.check_usable(now)
         signature = self._cms.sign(document, now)
         if not signature_valid(parse_signed_data(signature)):
-            raise SignatureSelfCheckFailed("The token produced a signature that does not verify;"
-                                           " the receipt was not recorded.")
+            raise SignatureSelfCheckFailed(
+                "The token produced a signature that does not verify; the receipt was not recorded."
+            )
         return signature
 
 
-def check_receipt(store: Store, ref: str, lines: Sequence[ReceiptLine],
-                  identity: SigningIdentity | None = None, *,
-                  clock: Clock = utc_now) -> OrderRecord:
+def check_receipt(
+    store: Store,
+    ref: str,
+    lines: Sequence[ReceiptLine],
+    identity: SigningIdentity | None = None,
+    *,
+    clock: Clock = utc_now,
+) -> OrderRecord:
     """Everything ``record_receipt`` refuses, checked before the PIN is asked."""
     rec = store.orders.resolve(ref)
     if rec.state not in RECEIVABLE:
@@ -276,26 +343,40 @@ def check_receipt(store: Store, ref: str, lines: Sequence[ReceiptLine],
     if identity is not None and identity.info.dea_number != rec.purchaser_dea:
         raise OrderNotSignable(
             f"Order {rec.label} was placed by DEA {rec.purchaser_dea}; your certificate is for "
-            f"DEA {identity.info.dea_number}. The purchaser records its own receipt.")
+            f"DEA {identity.info.dea_number}. The purchaser records its own receipt."
+        )
     blob = store.signed.get(rec.order_id)
     order = Order.from_document(load_document(blob.document))
     earlier = [r.receipt for r in store.receipts.for_order(rec.order_id)]
-    build_receipt(order, blob.signature_sha256, lines, earlier=earlier, now=clock(),
-                  receipt_id=str(uuid.uuid4()))
+    build_receipt(
+        order,
+        blob.signature_sha256,
+        lines,
+        earlier=earlier,
+        now=clock(),
+        receipt_id=str(uuid.uuid4()),
+    )
     return rec
 
 
-def record_receipt(store: Store, ref: str, lines: Sequence[ReceiptLine],
-                   signer: DocumentSigner, *, clock: Clock = utc_now,
-                   new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-                   ) -> tuple[Receipt, OrderRecord]:
+def record_receipt(
+    store: Store,
+    ref: str,
+    lines: Sequence[ReceiptLine],
+    signer: DocumentSigner,
+    *,
+    clock: Clock = utc_now,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> tuple[Receipt, OrderRecord]:
     """Sign and keep a receipt for delivered lines, and queue it for the distributor."""
     rec = check_receipt(store, ref, lines, signer.identity, clock=clock)
-    return lifecycle.record_receipt(store, rec.order_id, lines, signer.sign, now=clock(),
-                                    receipt_id=new_id())
+    return lifecycle.record_receipt(
+        store, rec.order_id, lines, signer.sign, now=clock(), receipt_id=new_id()
+    )
 
 
 # -- export --------------------------------------------------------------------------
+
 
 def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
     """An order's signed records, byte for byte, with ``<id>.record.json`` linking them.
@@ -305,10 +386,14 @@ def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
     """
     blob = store.signed.find(rec.order_id)
     if blob is None:
-        raise NotSigned(f"Order {rec.label} is {rec.state.value}: only signed orders have a "
-                        "signed record to export.")
-    files: dict[str, bytes] = {f"{rec.order_id}.json": blob.document,
-                               f"{rec.order_id}.p7s": blob.signature}
+        raise NotSigned(
+            f"Order {rec.label} is {rec.state.value}: only signed orders have a "
+            "signed record to export."
+        )
+    files: dict[str, bytes] = {
+        f"{rec.order_id}.json": blob.document,
+        f"{rec.order_id}.p7s": blob.signature,
+    }
     receipts = store.receipts.for_order(rec.order_id)
     for r in receipts:
         files[f"{r.receipt.receipt_id}.json"] = r.document
@@ -317,21 +402,30 @@ def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
     for st in statements:
         files[f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}"] = st.body
     record = {
-        "order_id": rec.order_id, "order_number": rec.order_number, "state": rec.state.value,
-        "signed_at": blob.signed_at, "signer_subject": blob.signer_subject,
-        "signer_dea": blob.signer_dea, "signature_sha256": blob.signature_sha256,
+        "order_id": rec.order_id,
+        "order_number": rec.order_number,
+        "state": rec.state.value,
+        "signed_at": blob.signed_at,
+        "signer_subject": blob.signer_subject,
+        "signer_dea": blob.signer_dea,
+        "signature_sha256": blob.signature_sha256,
         "reissue_of": rec.reissue_of,
         "receipts": [r.receipt.receipt_id for r in receipts],
-        "statements": [{"file": f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}",
-                        "kind": st.kind.value, "reason": st.reason,
-                        "received_at": st.received_at} for st in statements],
+        "statements": [
+            {
+                "file": f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}",
+                "kind": st.kind.value,
+                "reason": st.reason,
+                "received_at": st.received_at,
+            }
+            for st in statements
+        ],
     }
     files[f"{rec.order_id}.record.json"] = (json.dumps(record, indent=2) + "\n").encode()
     return files
 
 
-def export_order(store: Store, ref: str, out_dir: Path, *,
-                 clock: Clock = utc_now) -> list[Path]:
+def export_order(store: Store, ref: str, out_dir: Path, *, clock: Clock = utc_now) -> list[Path]:
     """Write an order's signed records (see ``order_record_files``) into *out_dir*."""
     rec = store.orders.resolve(ref)
     files = order_record_files(store, rec)
@@ -340,13 +434,23 @@ def export_order(store: Store, ref: str, out_dir: Path, *,
     for name, data in files.items():
         write_atomically(out_dir / name, data)
         written.append(out_dir / name)
-    lifecycle.record_event(store, AuditEvent.ORDER_EXPORTED, now=clock(), order_id=rec.order_id,
-                           details={"files": sorted(files), "directory": str(out_dir)})
+    lifecycle.record_event(
+        store,
+        AuditEvent.ORDER_EXPORTED,
+        now=clock(),
+        order_id=rec.order_id,
+        details={"files": sorted(files), "directory": str(out_dir)},
+    )
     return written
 
 
-def reissue_order(store: Store, ref: str, *, clock: Clock = utc_now,
-                  new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> OrderRecord:
+def reissue_order(
+    store: Store,
+    ref: str,
+    *,
+    clock: Clock = utc_now,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> OrderRecord:
     """A rejected, void or cancelled order's lines as a new draft with a new number (1305.25)."""
     rec = store.orders.resolve(ref)
     return lifecycle.reissue(store, rec.order_id, now=clock(), new_id=new_id())

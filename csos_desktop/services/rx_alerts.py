@@ -15,9 +15,15 @@ from enum import StrEnum
 from csos_desktop.store.audit import AuditEntry, AuditEvent
 
 #: Grant, revoke and user changes: changes to who may sign.
-PERMISSION_EVENTS = frozenset({AuditEvent.RX_USER_ADDED, AuditEvent.RX_USER_DEACTIVATED,
-                               AuditEvent.RX_GRANT_PROPOSED, AuditEvent.RX_GRANT_APPROVED,
-                               AuditEvent.RX_GRANT_REVOKED})
+PERMISSION_EVENTS = frozenset(
+    {
+        AuditEvent.RX_USER_ADDED,
+        AuditEvent.RX_USER_DEACTIVATED,
+        AuditEvent.RX_GRANT_PROPOSED,
+        AuditEvent.RX_GRANT_APPROVED,
+        AuditEvent.RX_GRANT_REVOKED,
+    }
+)
 
 
 class AlertKind(StrEnum):
@@ -55,8 +61,13 @@ class Alert:
     entry_ids: tuple[int, ...]
 
     def to_json(self) -> dict[str, object]:
-        return {"kind": self.kind.value, "at": self.at, "user": self.user,
-                "message": self.message, "entry_ids": list(self.entry_ids)}
+        return {
+            "kind": self.kind.value,
+            "at": self.at,
+            "user": self.user,
+            "message": self.message,
+            "entry_ids": list(self.entry_ids),
+        }
 
 
 def entry_time(entry: AuditEntry) -> datetime:
@@ -68,8 +79,9 @@ def _by(entry: AuditEntry) -> str | None:
     return None if by is None else str(by)
 
 
-def alerts(entries: Iterable[AuditEntry], *, zone: tzinfo,
-           policy: AlertPolicy | None = None) -> list[Alert]:
+def alerts(
+    entries: Iterable[AuditEntry], *, zone: tzinfo, policy: AlertPolicy | None = None
+) -> list[Alert]:
     """Every alert the entries raise, in log order."""
     policy = policy or AlertPolicy()
     out: list[Alert] = []
@@ -82,25 +94,45 @@ def alerts(entries: Iterable[AuditEntry], *, zone: tzinfo,
         elif e.event in PERMISSION_EVENTS:
             local = entry_time(e).astimezone(zone)
             if not policy.hours.contains(local):
-                out.append(Alert(AlertKind.PERMISSION_CHANGE_OFF_HOURS, e.at, _by(e),
-                                 f"{e.event} by {_by(e)} at {local:%a %H:%M} local time, "
-                                 "outside business hours", (e.entry_id,)))
+                out.append(
+                    Alert(
+                        AlertKind.PERMISSION_CHANGE_OFF_HOURS,
+                        e.at,
+                        _by(e),
+                        f"{e.event} by {_by(e)} at {local:%a %H:%M} local time, "
+                        "outside business hours",
+                        (e.entry_id,),
+                    )
+                )
         elif e.event == AuditEvent.RX_ACCESS_DENIED:
             reason = e.details.get("reason")
             if reason == "certificate-revoked":
-                out.append(Alert(AlertKind.REVOKED_CERTIFICATE_USED, e.at, _by(e),
-                                 f"{_by(e)} tried to sign with a revoked certificate (serial "
-                                 f"{e.details.get('certificate_serial')}): the token may be "
-                                 "lost or stolen", (e.entry_id,)))
+                out.append(
+                    Alert(
+                        AlertKind.REVOKED_CERTIFICATE_USED,
+                        e.at,
+                        _by(e),
+                        f"{_by(e)} tried to sign with a revoked certificate (serial "
+                        f"{e.details.get('certificate_serial')}): the token may be "
+                        "lost or stolen",
+                        (e.entry_id,),
+                    )
+                )
             elif reason in ("same-person", "no-registrant"):
-                out.append(Alert(AlertKind.TWO_PERSON_RULE_BYPASS, e.at, _by(e),
-                                 f"{_by(e)} tried to approve a signing permission without a "
-                                 f"second person or a registrant ({reason})", (e.entry_id,)))
+                out.append(
+                    Alert(
+                        AlertKind.TWO_PERSON_RULE_BYPASS,
+                        e.at,
+                        _by(e),
+                        f"{_by(e)} tried to approve a signing permission without a "
+                        f"second person or a registrant ({reason})",
+                        (e.entry_id,),
+                    )
+                )
     return out
 
 
-def _repeated_failure(seen: list[AuditEntry], e: AuditEntry,
-                      policy: AlertPolicy) -> Alert | None:
+def _repeated_failure(seen: list[AuditEntry], e: AuditEntry, policy: AlertPolicy) -> Alert | None:
     # The window slides; after an alert it starts afresh, so one burst raises one alert.
     now = entry_time(e)
     seen[:] = [s for s in seen if now - entry_time(s) < policy.failed_auth_window]
@@ -110,16 +142,29 @@ def _repeated_failure(seen: list[AuditEntry], e: AuditEntry,
     burst = tuple(s.entry_id for s in seen)
     minutes = int(policy.failed_auth_window.total_seconds() // 60)
     seen.clear()
-    return Alert(AlertKind.REPEATED_AUTH_FAILURE, e.at, _by(e),
-                 f"{len(burst)} failed authentications for {_by(e)} within {minutes} minutes",
-                 burst)
+    return Alert(
+        AlertKind.REPEATED_AUTH_FAILURE,
+        e.at,
+        _by(e),
+        f"{len(burst)} failed authentications for {_by(e)} within {minutes} minutes",
+        burst,
+    )
 
 
-def alerts_between(entries: Sequence[AuditEntry], start: datetime, end: datetime, *,
-                   zone: tzinfo, policy: AlertPolicy | None = None) -> list[Alert]:
+def alerts_between(
+    entries: Sequence[AuditEntry],
+    start: datetime,
+    end: datetime,
+    *,
+    zone: tzinfo,
+    policy: AlertPolicy | None = None,
+) -> list[Alert]:
     """Alerts raised in [start, end), looking back one failed-auth window for context."""
     policy = policy or AlertPolicy()
     lookback = start - policy.failed_auth_window
     window = [e for e in entries if lookback <= entry_time(e) < end]
-    return [a for a in alerts(window, zone=zone, policy=policy)
-            if start <= datetime.fromisoformat(a.at.replace("Z", "+00:00")) < end]
+    return [
+        a
+        for a in alerts(window, zone=zone, policy=policy)
+        if start <= datetime.fromisoformat(a.at.replace("Z", "+00:00")) < end
+    ]

@@ -15,9 +15,24 @@ from csos_desktop.store.local_store import Store
 
 RX_PREFIX = "rx."
 # Shown after the event name, in this order, when present.
-_KEYS = ("user", "role", "grant_id", "rx_id", "rx_ids", "reason", "action", "drug",
-         "schedule", "before_sha256", "after_sha256", "fields", "revocation",
-         "certificate_serial", "transmission", "message")
+_KEYS = (
+    "user",
+    "role",
+    "grant_id",
+    "rx_id",
+    "rx_ids",
+    "reason",
+    "action",
+    "drug",
+    "schedule",
+    "before_sha256",
+    "after_sha256",
+    "fields",
+    "revocation",
+    "certificate_serial",
+    "transmission",
+    "message",
+)
 
 
 @dataclass(frozen=True)
@@ -29,10 +44,13 @@ class DayReport:
     chain: AuditReport
 
     def to_json(self) -> dict[str, object]:
-        return {"date": self.day.isoformat(), "time_zone": self.zone,
-                "events": [e.to_json() for e in self.entries],
-                "alerts": [a.to_json() for a in self.alerts],
-                "audit_chain": self.chain.to_json()}
+        return {
+            "date": self.day.isoformat(),
+            "time_zone": self.zone,
+            "events": [e.to_json() for e in self.entries],
+            "alerts": [a.to_json() for a in self.alerts],
+            "audit_chain": self.chain.to_json(),
+        }
 
 
 def day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
@@ -42,8 +60,14 @@ def day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def day_report(store: Store, day: date, *, zone: tzinfo, everything: bool = False,
-               policy: AlertPolicy | None = None) -> DayReport:
+def day_report(
+    store: Store,
+    day: date,
+    *,
+    zone: tzinfo,
+    everything: bool = False,
+    policy: AlertPolicy | None = None,
+) -> DayReport:
     """That day's EPCS events (every event with *everything*) and its alerts."""
     start, end = day_bounds(day, zone)
     rx = [e for e in store.audit.entries() if e.event.startswith(RX_PREFIX)]

@@ -67,9 +67,11 @@ def approve_grant_with_token(
         approver = active_user(store, actor.user_id)
         grant = store.rx_grants.get(grant_id)
         if approver.user_id == grant.proposed_by:
-            raise TwoPersonRule(DenyReason.SAME_PERSON,
-                                f"You proposed permission #{grant_id} yourself; a second "
-                                f"person must approve it ({RULE}: two individuals).")
+            raise TwoPersonRule(
+                DenyReason.SAME_PERSON,
+                f"You proposed permission #{grant_id} yourself; a second "
+                f"person must approve it ({RULE}: two individuals).",
+            )
         if approver.dea_number is None:
             raise TwoPersonRule(
                 DenyReason.NO_REGISTRANT,

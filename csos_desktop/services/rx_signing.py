@@ -151,47 +151,57 @@ RevocationCheck = Callable[[SigningIdentity, Sequence[bytes], datetime], Revocat
 REFUSED_STATES = frozenset({RevocationState.REVOKED, RevocationState.UNTRUSTED})
 
 
-def crl_revocation(trust_roots: Sequence[bytes],
-                   crls: Sequence[asn1_crl.CertificateList]) -> RevocationCheck:
+def crl_revocation(
+    trust_roots: Sequence[bytes], crls: Sequence[asn1_crl.CertificateList]
+) -> RevocationCheck:
     """Offline check against CRL files the user gives (no network)."""
     roots = [asn1_x509.Certificate.load(d) for d in trust_roots]
 
-    def check(identity: SigningIdentity, chain: Sequence[bytes],
-              now: datetime) -> RevocationStatus:
+    def check(identity: SigningIdentity, chain: Sequence[bytes], now: datetime) -> RevocationStatus:
         result = validate_chain(
-            asn1_x509.Certificate.load(identity.certificate_der), trust_roots=roots,
-            intermediates=[asn1_x509.Certificate.load(d) for d in chain], crls=crls,
-            moment=now)
-        state = {ChainStatus.VALID: RevocationState.GOOD,
-                 ChainStatus.REVOKED: RevocationState.REVOKED,
-                 ChainStatus.UNTRUSTED: RevocationState.UNTRUSTED,
-                 ChainStatus.REVOCATION_UNKNOWN: RevocationState.UNKNOWN,
-                 }.get(result.status, RevocationState.NOT_CHECKED)
+            asn1_x509.Certificate.load(identity.certificate_der),
+            trust_roots=roots,
+            intermediates=[asn1_x509.Certificate.load(d) for d in chain],
+            crls=crls,
+            moment=now,
+        )
+        state = {
+            ChainStatus.VALID: RevocationState.GOOD,
+            ChainStatus.REVOKED: RevocationState.REVOKED,
+            ChainStatus.UNTRUSTED: RevocationState.UNTRUSTED,
+            ChainStatus.REVOCATION_UNKNOWN: RevocationState.UNKNOWN,
+        }.get(result.status, RevocationState.NOT_CHECKED)
         if state is RevocationState.GOOD and not result.revocation_checked:
             state = RevocationState.UNKNOWN
-        return RevocationStatus(state, result.message if state is not RevocationState.GOOD
-                                else "not revoked", result.revocation_reason,
-                                result.revocation_date, ("crl",))
+        return RevocationStatus(
+            state,
+            result.message if state is not RevocationState.GOOD else "not revoked",
+            result.revocation_reason,
+            result.revocation_date,
+            ("crl",),
+        )
 
     return check
 
 
-def online_revocation(endpoints: CaEndpoints | None, ca_bundle: Path | None,
-                      extra_chain: Sequence[bytes] = ()) -> RevocationCheck:
+def online_revocation(
+    endpoints: CaEndpoints | None, ca_bundle: Path | None, extra_chain: Sequence[bytes] = ()
+) -> RevocationCheck:
     """Ask the CA (CRL distribution points, OCSP), soft-failing to UNKNOWN with the reason."""
-    def check(identity: SigningIdentity, chain: Sequence[bytes],
-              now: datetime) -> RevocationStatus:
+
+    def check(identity: SigningIdentity, chain: Sequence[bytes], now: datetime) -> RevocationStatus:
         pool = list(dict.fromkeys([*chain, *extra_chain]))
-        return check_revocation(identity.certificate_der, pool, endpoints=endpoints,
-                                ca_bundle=ca_bundle, now=now)
+        return check_revocation(
+            identity.certificate_der, pool, endpoints=endpoints, ca_bundle=ca_bundle, now=now
+        )
 
     return check
 
 
 def not_checked(reason: str) -> RevocationCheck:
     """No revocation check (``--offline``); recorded as such in the audit log."""
-    def check(identity: SigningIdentity, chain: Sequence[bytes],
-              now: datetime) -> RevocationStatus:
+
+    def check(identity: SigningIdentity, chain: Sequence[bytes], now: datetime) -> RevocationStatus:
         return RevocationStatus(RevocationState.NOT_CHECKED, reason)
 
     return check

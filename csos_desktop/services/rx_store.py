@@ -67,35 +67,56 @@ class Opened:
 
 
 def _certificate_details(identity: SigningIdentity) -> dict[str, object]:
-    return {"certificate_sha256": hashlib.sha256(identity.certificate_der).hexdigest(),
-            "certificate_serial": str(identity.info.serial_number),
-            "certificate_dea": identity.info.dea_number}
+    return {
+        "certificate_sha256": hashlib.sha256(identity.certificate_der).hexdigest(),
+        "certificate_serial": str(identity.info.serial_number),
+        "certificate_dea": identity.info.dea_number,
+    }
 
 
-def check_certificate(user: RxUser, identity: SigningIdentity, status: RevocationStatus,
-                      now: datetime) -> None:
+def check_certificate(
+    user: RxUser, identity: SigningIdentity, status: RevocationStatus, now: datetime
+) -> None:
     """The certificate on the token belongs to this practitioner and is still good."""
     if identity.info.dea_number != user.dea_number:
-        raise SigningRefused(DenyReason.DEA_MISMATCH, f"The certificate on the token carries "
-                             f"DEA {identity.info.dea_number}, but {user.user_id} is "
-                             f"registered with DEA {user.dea_number}: sign with your own token.")
+        raise SigningRefused(
+            DenyReason.DEA_MISMATCH,
+            f"The certificate on the token carries "
+            f"DEA {identity.info.dea_number}, but {user.user_id} is "
+            f"registered with DEA {user.dea_number}: sign with your own token.",
+        )
     try:
         identity.check_usable(now)
     except CertificateNotUsable as exc:
-        raise SigningRefused(DenyReason.CERTIFICATE_EXPIRED, exc.message + " Nothing can be "
-                             "signed with it.") from exc
+        raise SigningRefused(
+            DenyReason.CERTIFICATE_EXPIRED, exc.message + " Nothing can be signed with it."
+        ) from exc
     if status.state is RevocationState.REVOKED:
-        raise SigningRefused(DenyReason.CERTIFICATE_REVOKED, "Your certificate has been "
-                             f"revoked ({status.message}); it may not sign. Enrol for a new "
-                             "certificate.")
+        raise SigningRefused(
+            DenyReason.CERTIFICATE_REVOKED,
+            "Your certificate has been "
+            f"revoked ({status.message}); it may not sign. Enrol for a new "
+            "certificate.",
+        )
     if status.state in REFUSED_STATES:
-        raise SigningRefused(DenyReason.CERTIFICATE_UNTRUSTED, "Your certificate does not "
-                             f"chain to a trusted root ({status.message}); it may not sign.")
+        raise SigningRefused(
+            DenyReason.CERTIFICATE_UNTRUSTED,
+            "Your certificate does not "
+            f"chain to a trusted root ({status.message}); it may not sign.",
+        )
 
 
-def open_signing_list(store: Store, actor: Actor, patient: str, identity: SigningIdentity,
-                      chain: Sequence[bytes], revocation: RevocationCheck, *, now: datetime,
-                      rx_ids: Sequence[str] = ()) -> Opened:
+def open_signing_list(
+    store: Store,
+    actor: Actor,
+    patient: str,
+    identity: SigningIdentity,
+    chain: Sequence[bytes],
+    revocation: RevocationCheck,
+    *,
+    now: datetime,
+    rx_ids: Sequence[str] = (),
+) -> Opened:
     """Check permission and certificate, then open the patient's drafts (1311.140(a)(1)-(2))."""
     # Fetched before the transaction: revocation may go to the network.
     status = revocation(identity, chain, now)
@@ -106,8 +127,14 @@ def open_signing_list(store: Store, actor: Actor, patient: str, identity: Signin
         assert user.dea_number is not None
         return user, grant, find_patient(store, user.dea_number, patient)
 
-    user, grant, group = guarded(store, actor, "sign", now, step, {
-        **_certificate_details(identity), "revocation": status.state.value})
+    user, grant, group = guarded(
+        store,
+        actor,
+        "sign",
+        now,
+        step,
+        {**_certificate_details(identity), "revocation": status.state.value},
+    )
     known = {rec.rx_id for rec in group.drafts}
     chosen = {_match(ref, known) for ref in rx_ids} or known
     prescriptions, redated = [], []
@@ -121,109 +148,197 @@ def open_signing_list(store: Store, actor: Actor, patient: str, identity: Signin
     signing_list = SigningList(prescriptions)
     for rx_id in sorted(chosen):
         signing_list.mark_ready(rx_id)
-    return Opened(user, grant, group, signing_list,
-                  {rec.rx_id: rec.draft_sha256 for rec in group.drafts}, tuple(redated), status)
+    return Opened(
+        user,
+        grant,
+        group,
+        signing_list,
+        {rec.rx_id: rec.draft_sha256 for rec in group.drafts},
+        tuple(redated),
+        status,
+    )
 
 
 def _redate(rx: Prescription, today: date) -> Prescription:
     try:
         return replace(rx, date_of_issue=today)
     except PrescriptionInvalid as exc:
-        raise InputError(f"Prescription {rx.rx_id} would be dated {today} when signed "
-                         f"today, which it does not allow: {exc}. Change the draft.") from exc
+        raise InputError(
+            f"Prescription {rx.rx_id} would be dated {today} when signed "
+            f"today, which it does not allow: {exc}. Change the draft."
+        ) from exc
 
 
 def _match(ref: str, known: set[str]) -> str:
     hits = [k for k in known if k.startswith(ref.strip().lower())]
     if len(hits) != 1 or len(ref.strip()) < 6:
-        raise InputError(f"{ref} is not one of this patient's drafts (give at least the first "
-                         "6 characters of its id).")
+        raise InputError(
+            f"{ref} is not one of this patient's drafts (give at least the first "
+            "6 characters of its id)."
+        )
     return hits[0]
 
 
-def sign_queued(store: Store, actor: Actor, patient: str, ts: TokenSession,
-                identity: SigningIdentity, chain: list[bytes], interaction: RxInteraction,
-                revocation: RevocationCheck, *, rx_ids: Sequence[str] = (),
-                clock: Clock = lambda: datetime.now(UTC)) -> list[SignedRx]:
+def sign_queued(
+    store: Store,
+    actor: Actor,
+    patient: str,
+    ts: TokenSession,
+    identity: SigningIdentity,
+    chain: list[bytes],
+    interaction: RxInteraction,
+    revocation: RevocationCheck,
+    *,
+    rx_ids: Sequence[str] = (),
+    clock: Clock = lambda: datetime.now(UTC),
+) -> list[SignedRx]:
     """The whole ceremony from the store: checks, review + attestation, PIN, sign, commit."""
-    opened = open_signing_list(store, actor, patient, identity, chain, revocation,
-                               now=clock(), rx_ids=rx_ids)
+    opened = open_signing_list(
+        store, actor, patient, identity, chain, revocation, now=clock(), rx_ids=rx_ids
+    )
     ready = [rx.rx_id for rx in opened.signing_list.ready]
-    base = {**actor.details(), "rx_ids": ready, "patient_key": opened.patient.patient_key[:12],
-            **_certificate_details(identity), "grant_id": opened.grant.grant_id,
-            "revocation": opened.revocation.state.value}
-    signed = audited_ceremony(store, base, opened.signing_list, ts, identity, chain,
-                              interaction, clock=clock, redated=list(opened.redated))
+    base = {
+        **actor.details(),
+        "rx_ids": ready,
+        "patient_key": opened.patient.patient_key[:12],
+        **_certificate_details(identity),
+        "grant_id": opened.grant.grant_id,
+        "revocation": opened.revocation.state.value,
+    }
+    signed = audited_ceremony(
+        store,
+        base,
+        opened.signing_list,
+        ts,
+        identity,
+        chain,
+        interaction,
+        clock=clock,
+        redated=list(opened.redated),
+    )
     try:
         return _commit(store, opened, signed, base, identity, clock())
     except CsosError as exc:
         # A draft changed meanwhile, or the store failed: the signatures made are dropped
         # here, never stored, never sent.
-        _event(store, AuditEvent.RX_SIGN_FAILED, clock(), {
-            **base, "reason": type(exc).__name__, "message": exc.message})
+        _event(
+            store,
+            AuditEvent.RX_SIGN_FAILED,
+            clock(),
+            {**base, "reason": type(exc).__name__, "message": exc.message},
+        )
         raise
 
 
-def audited_ceremony(store: Store, base: dict[str, object], signing_list: SigningList,
-                     ts: TokenSession, identity: SigningIdentity, chain: list[bytes],
-                     interaction: RxInteraction, *, clock: Clock,
-                     redated: list[str] | None = None) -> list[SignedPrescription]:
+def audited_ceremony(
+    store: Store,
+    base: dict[str, object],
+    signing_list: SigningList,
+    ts: TokenSession,
+    identity: SigningIdentity,
+    chain: list[bytes],
+    interaction: RxInteraction,
+    *,
+    clock: Clock,
+    redated: list[str] | None = None,
+) -> list[SignedPrescription]:
     """sign_ready with its attempt, failed authentication or failure in the audit log."""
     # Logged and committed before the PIN is asked; if it cannot be logged, nothing is signed.
     with store.transaction():
-        store.audit.append(AuditEvent.RX_SIGN_ATTEMPT, at=clock(),
-                           details={**base, "redated": redated or []})
+        store.audit.append(
+            AuditEvent.RX_SIGN_ATTEMPT, at=clock(), details={**base, "redated": redated or []}
+        )
     try:
         return sign_ready(signing_list, ts, identity, chain, interaction, clock=clock)
     except AUTH_FAILURES as exc:
         _event(store, AuditEvent.RX_AUTH_FAILED, clock(), {**base, "reason": type(exc).__name__})
         raise
     except CsosError as exc:
-        _event(store, AuditEvent.RX_SIGN_FAILED, clock(), {
-            **base, "reason": type(exc).__name__, "message": exc.message})
+        _event(
+            store,
+            AuditEvent.RX_SIGN_FAILED,
+            clock(),
+            {**base, "reason": type(exc).__name__, "message": exc.message},
+        )
         raise
 
 
-def sign_files(store: Store, signing_list: SigningList, ts: TokenSession,
-               identity: SigningIdentity, chain: list[bytes], interaction: RxInteraction, *,
-               os_login: str | None, clock: Clock = lambda: datetime.now(UTC),
-               ) -> list[SignedPrescription]:
+def sign_files(
+    store: Store,
+    signing_list: SigningList,
+    ts: TokenSession,
+    identity: SigningIdentity,
+    chain: list[bytes],
+    interaction: RxInteraction,
+    *,
+    os_login: str | None,
+    clock: Clock = lambda: datetime.now(UTC),
+) -> list[SignedPrescription]:
     """`csos rx sign`: the ceremony on files, outside the queue, still audited (1311.150)."""
-    base: dict[str, object] = {"by": None, "os_login": os_login, "source": "file",
-                               "rx_ids": [rx.rx_id for rx in signing_list.ready],
-                               **_certificate_details(identity)}
-    signed = audited_ceremony(store, base, signing_list, ts, identity, chain, interaction,
-                              clock=clock)
+    base: dict[str, object] = {
+        "by": None,
+        "os_login": os_login,
+        "source": "file",
+        "rx_ids": [rx.rx_id for rx in signing_list.ready],
+        **_certificate_details(identity),
+    }
+    signed = audited_ceremony(
+        store, base, signing_list, ts, identity, chain, interaction, clock=clock
+    )
     now = clock()
     with store.transaction():
         for s in signed:
-            store.audit.append(AuditEvent.RX_SIGNED, at=now, details={
-                **{k: v for k, v in base.items() if k != "rx_ids"},
-                "rx_id": s.prescription.rx_id,
-                "schedule": s.prescription.drug.schedule.value,
-                "document_sha256": hashlib.sha256(s.document).hexdigest(),
-                "signature_sha256": s.signature_digest})
+            store.audit.append(
+                AuditEvent.RX_SIGNED,
+                at=now,
+                details={
+                    **{k: v for k, v in base.items() if k != "rx_ids"},
+                    "rx_id": s.prescription.rx_id,
+                    "schedule": s.prescription.drug.schedule.value,
+                    "document_sha256": hashlib.sha256(s.document).hexdigest(),
+                    "signature_sha256": s.signature_digest,
+                },
+            )
     return signed
 
 
-def _commit(store: Store, opened: Opened, signed: list[SignedPrescription],
-            base: dict[str, object], identity: SigningIdentity, now: datetime) -> list[SignedRx]:
+def _commit(
+    store: Store,
+    opened: Opened,
+    signed: list[SignedPrescription],
+    base: dict[str, object],
+    identity: SigningIdentity,
+    now: datetime,
+) -> list[SignedRx]:
     out = []
     with store.transaction():
         for s in signed:
             rx_id = s.prescription.rx_id
             record = store.prescriptions.mark_signed(
-                rx_id, expected_sha256=opened.digests[rx_id], document=s.document,
-                signature=s.signature, signed_at=now, signed_by=opened.user.user_id,
-                signer_subject=identity.info.subject, signer_dea=identity.info.dea_number,
-                certificate_der=identity.certificate_der)
+                rx_id,
+                expected_sha256=opened.digests[rx_id],
+                document=s.document,
+                signature=s.signature,
+                signed_at=now,
+                signed_by=opened.user.user_id,
+                signer_subject=identity.info.subject,
+                signer_dea=identity.info.dea_number,
+                certificate_der=identity.certificate_der,
+            )
             outbox_id = store.prescriptions.queue_transmission(rx_id, now)
-            store.audit.append(AuditEvent.RX_SIGNED, at=now, details={
-                **{k: v for k, v in base.items() if k != "rx_ids"}, "rx_id": rx_id,
-                "schedule": s.prescription.drug.schedule.value,
-                "draft_sha256": opened.digests[rx_id],
-                "document_sha256": record.document_sha256,
-                "signature_sha256": record.signature_sha256, "outbox_id": outbox_id})
+            store.audit.append(
+                AuditEvent.RX_SIGNED,
+                at=now,
+                details={
+                    **{k: v for k, v in base.items() if k != "rx_ids"},
+                    "rx_id": rx_id,
+                    "schedule": s.prescription.drug.schedule.value,
+                    "draft_sha256": opened.digests[rx_id],
+                    "document_sha256": record.document_sha256,
+                    "signature_sha256": record.signature_sha256,
+                    "outbox_id": outbox_id,
+                },
+            )
             out.append(record)
     return out
 

@@ -56,14 +56,21 @@ def load_history(store: Store, purchaser_dea: str, as_of: date, days: int) -> Hi
     """The purchaser's cached order lines from ``days`` before ``as_of`` up to it."""
     since = as_of - timedelta(days=days)
     return History.from_lines(
-        HistoryLine(r.order_id, r.order_date, r.purchaser_dea, r.drug_code, r.units, r.variant,
-                    r.ndc)
+        HistoryLine(
+            r.order_id, r.order_date, r.purchaser_dea, r.drug_code, r.units, r.variant, r.ndc
+        )
         for r in store.history.rows(purchaser_dea, since, as_of)
     )
 
 
-def review_order(store: Store, order: Order, *, policy: Policy | None = None,
-                 catalogue: Catalogue | None = None, as_of: date | None = None) -> SomReview:
+def review_order(
+    store: Store,
+    order: Order,
+    *,
+    policy: Policy | None = None,
+    catalogue: Catalogue | None = None,
+    as_of: date | None = None,
+) -> SomReview:
     """Judge *order* as if signed on *as_of* (default today), with a chart per family."""
     policy = policy or bundled_policy()
     catalogue = catalogue or bundled_catalogue()
@@ -74,38 +81,58 @@ def review_order(store: Store, order: Order, *, policy: Policy | None = None,
     history = load_history(store, review.purchaser_dea, day, 2 * rules.lookback_days)
     assessment = evaluate(review, history, policy, catalogue.families)
     flagged = {f.drug_code for f in assessment.flags if f.drug_code is not None}
-    codes = sorted({line.drug_code for line in review.lines},
-                   key=lambda c: (c not in flagged, c))
+    codes = sorted({line.drug_code for line in review.lines}, key=lambda c: (c not in flagged, c))
     charts = tuple(
-        FamilyChart(code, family_label(code, catalogue.families),
-                    family_series(history, review, code, policy, catalogue.families),
-                    code in flagged)
+        FamilyChart(
+            code,
+            family_label(code, catalogue.families),
+            family_series(history, review, code, policy, catalogue.families),
+            code in flagged,
+        )
         for code in codes
     )
     return SomReview(assessment, charts)
 
 
-def acknowledge_warnings(store: Store, order_id: str, assessment: Assessment,
-                         justification: str, *, acknowledged_by: str | None = None,
-                         clock: Clock = lambda: datetime.now(UTC)) -> None:
+def acknowledge_warnings(
+    store: Store,
+    order_id: str,
+    assessment: Assessment,
+    justification: str,
+    *,
+    acknowledged_by: str | None = None,
+    clock: Clock = lambda: datetime.now(UTC),
+) -> None:
     """Record in the audit log that the warnings on *order_id* were read, and why it goes on."""
     reason = " ".join(justification.split())
     if assessment.decision is Decision.OK:
         raise InputError("This order has no SOM warning to acknowledge.")
     if len(reason) < MIN_JUSTIFICATION:
-        raise InputError("Say why the order is legitimate despite the warning (for example "
-                         "'new oncology patients this month'); it is kept in the audit log.")
+        raise InputError(
+            "Say why the order is legitimate despite the warning (for example "
+            "'new oncology patients this month'); it is kept in the audit log."
+        )
     store.orders.get(order_id)  # raises OrderNotFound: never acknowledge for nothing
-    lifecycle.record_event(store, AuditEvent.SOM_WARNING_ACKNOWLEDGED, now=clock(),
-                           order_id=order_id, details={
-                               "decision": assessment.decision.value,
-                               "policy_id": assessment.policy_id,
-                               "as_of": assessment.as_of.isoformat(),
-                               "customer_class": assessment.customer_class,
-                               "flags": [{"code": f.code.value, "severity": f.severity.value,
-                                          "drug_code": f.drug_code,
-                                          "explanation": f.explanation}
-                                         for f in assessment.flags],
-                               "justification": reason,
-                               "acknowledged_by": acknowledged_by,
-                           })
+    lifecycle.record_event(
+        store,
+        AuditEvent.SOM_WARNING_ACKNOWLEDGED,
+        now=clock(),
+        order_id=order_id,
+        details={
+            "decision": assessment.decision.value,
+            "policy_id": assessment.policy_id,
+            "as_of": assessment.as_of.isoformat(),
+            "customer_class": assessment.customer_class,
+            "flags": [
+                {
+                    "code": f.code.value,
+                    "severity": f.severity.value,
+                    "drug_code": f.drug_code,
+                    "explanation": f.explanation,
+                }
+                for f in assessment.flags
+            ],
+            "justification": reason,
+            "acknowledged_by": acknowledged_by,
+        },
+    )

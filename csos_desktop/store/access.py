@@ -59,10 +59,16 @@ class RxUser:
         return self.dea_number is not None
 
     def to_json(self) -> dict[str, object]:
-        return {"user_id": self.user_id, "full_name": self.full_name, "role": self.role.value,
-                "dea_number": self.dea_number, "registrant": self.registrant,
-                "active": self.active, "created_at": self.created_at,
-                "created_by": self.created_by}
+        return {
+            "user_id": self.user_id,
+            "full_name": self.full_name,
+            "role": self.role.value,
+            "dea_number": self.dea_number,
+            "registrant": self.registrant,
+            "active": self.active,
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+        }
 
 
 @dataclass(frozen=True)
@@ -80,17 +86,26 @@ class Grant:
     revoke_reason: str | None
 
     def to_json(self) -> dict[str, object]:
-        return {"grant_id": self.grant_id, "user_id": self.user_id,
-                "dea_number": self.dea_number, "state": self.state.value,
-                "proposed_by": self.proposed_by, "proposed_at": self.proposed_at,
-                "approved_by": self.approved_by, "approved_at": self.approved_at,
-                "revoked_by": self.revoked_by, "revoked_at": self.revoked_at,
-                "revoke_reason": self.revoke_reason}
+        return {
+            "grant_id": self.grant_id,
+            "user_id": self.user_id,
+            "dea_number": self.dea_number,
+            "state": self.state.value,
+            "proposed_by": self.proposed_by,
+            "proposed_at": self.proposed_at,
+            "approved_by": self.approved_by,
+            "approved_at": self.approved_at,
+            "revoked_by": self.revoked_by,
+            "revoked_at": self.revoked_at,
+            "revoke_reason": self.revoke_reason,
+        }
 
 
 _USER_COLUMNS = "user_id, full_name, role, dea_number, created_at, created_by, active"
-_GRANT_COLUMNS = ("grant_id, user_id, dea_number, state, proposed_by, proposed_at, approved_by, "
-                  "approved_at, revoked_by, revoked_at, revoke_reason")
+_GRANT_COLUMNS = (
+    "grant_id, user_id, dea_number, state, proposed_by, proposed_at, approved_by, "
+    "approved_at, revoked_by, revoked_at, revoke_reason"
+)
 
 
 def _opt(value: object) -> str | None:
@@ -98,13 +113,27 @@ def _opt(value: object) -> str | None:
 
 
 def _user(row: tuple[object, ...]) -> RxUser:
-    return RxUser(str(row[0]), str(row[1]), Role(str(row[2])), _opt(row[3]), str(row[4]),
-                  _opt(row[5]), bool(row[6]))
+    return RxUser(
+        str(row[0]),
+        str(row[1]),
+        Role(str(row[2])),
+        _opt(row[3]),
+        str(row[4]),
+        _opt(row[5]),
+        bool(row[6]),
+    )
 
 
 def _grant(row: tuple[object, ...]) -> Grant:
-    return Grant(int(str(row[0])), str(row[1]), str(row[2]), GrantState(str(row[3])),
-                 str(row[4]), str(row[5]), *(_opt(v) for v in row[6:]))
+    return Grant(
+        int(str(row[0])),
+        str(row[1]),
+        str(row[2]),
+        GrantState(str(row[3])),
+        str(row[4]),
+        str(row[5]),
+        *(_opt(v) for v in row[6:]),
+    )
 
 
 class RxUsers:
@@ -114,39 +143,55 @@ class RxUsers:
     def count(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM rx_users").fetchone()[0])
 
-    def add(self, user_id: str, full_name: str, role: Role, dea_number: str | None, *,
-            now: datetime, created_by: str | None) -> RxUser:
+    def add(
+        self,
+        user_id: str,
+        full_name: str,
+        role: Role,
+        dea_number: str | None,
+        *,
+        now: datetime,
+        created_by: str | None,
+    ) -> RxUser:
         if self.find(user_id) is not None:
             raise UserExists(f"A user '{user_id}' already exists; choose another user id.")
         if dea_number is not None and self.by_dea(dea_number) is not None:
-            raise UserExists(f"DEA number {dea_number} already belongs to a user; a DEA "
-                             "registration belongs to one person.")
+            raise UserExists(
+                f"DEA number {dea_number} already belongs to a user; a DEA "
+                "registration belongs to one person."
+            )
         self._conn.execute(
             "INSERT INTO rx_users (user_id, full_name, role, dea_number, created_at, created_by)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (user_id, full_name, role.value, dea_number, format_timestamp(now), created_by))
+            (user_id, full_name, role.value, dea_number, format_timestamp(now), created_by),
+        )
         return self.get(user_id)
 
     def deactivate(self, user_id: str, *, now: datetime, by: str) -> None:
         self._conn.execute(
             "UPDATE rx_users SET active = 0, deactivated_at = ?, deactivated_by = ? "
-            "WHERE user_id = ? AND active = 1", (format_timestamp(now), by, user_id))
+            "WHERE user_id = ? AND active = 1",
+            (format_timestamp(now), by, user_id),
+        )
 
     def find(self, user_id: str) -> RxUser | None:
-        row = self._conn.execute(f"SELECT {_USER_COLUMNS} FROM rx_users WHERE user_id = ?",
-                                 (user_id,)).fetchone()
+        row = self._conn.execute(
+            f"SELECT {_USER_COLUMNS} FROM rx_users WHERE user_id = ?", (user_id,)
+        ).fetchone()
         return None if row is None else _user(row)
 
     def get(self, user_id: str) -> RxUser:
         user = self.find(user_id)
         if user is None:
-            raise UnknownUser(f"No prescribing user '{user_id}'; `csos rx user list` shows "
-                              "the users on record.")
+            raise UnknownUser(
+                f"No prescribing user '{user_id}'; `csos rx user list` shows the users on record."
+            )
         return user
 
     def by_dea(self, dea_number: str) -> RxUser | None:
-        row = self._conn.execute(f"SELECT {_USER_COLUMNS} FROM rx_users WHERE dea_number = ?",
-                                 (dea_number,)).fetchone()
+        row = self._conn.execute(
+            f"SELECT {_USER_COLUMNS} FROM rx_users WHERE dea_number = ?", (dea_number,)
+        ).fetchone()
         return None if row is None else _user(row)
 
     def all(self) -> list[RxUser]:
@@ -162,35 +207,43 @@ class RxGrants:
         cur = self._conn.execute(
             "INSERT INTO rx_grants (user_id, dea_number, state, proposed_by, proposed_at, "
             "registration_verified) VALUES (?, ?, 'proposed', ?, ?, 1)",
-            (user_id, dea_number, by, format_timestamp(now)))
+            (user_id, dea_number, by, format_timestamp(now)),
+        )
         return self.get(int(cur.lastrowid or 0))
 
     def approve(self, grant_id: int, *, by: str, now: datetime) -> Grant:
         self._conn.execute(
             "UPDATE rx_grants SET state = 'active', approved_by = ?, approved_at = ? "
-            "WHERE grant_id = ? AND state = 'proposed'", (by, format_timestamp(now), grant_id))
+            "WHERE grant_id = ? AND state = 'proposed'",
+            (by, format_timestamp(now), grant_id),
+        )
         return self.get(grant_id)
 
     def revoke(self, grant_id: int, *, by: str, now: datetime, reason: str) -> Grant:
         self._conn.execute(
             "UPDATE rx_grants SET state = 'revoked', revoked_by = ?, revoked_at = ?, "
             "revoke_reason = ? WHERE grant_id = ? AND state <> 'revoked'",
-            (by, format_timestamp(now), reason, grant_id))
+            (by, format_timestamp(now), reason, grant_id),
+        )
         return self.get(grant_id)
 
     def get(self, grant_id: int) -> Grant:
-        row = self._conn.execute(f"SELECT {_GRANT_COLUMNS} FROM rx_grants WHERE grant_id = ?",
-                                 (grant_id,)).fetchone()
+        row = self._conn.execute(
+            f"SELECT {_GRANT_COLUMNS} FROM rx_grants WHERE grant_id = ?", (grant_id,)
+        ).fetchone()
         if row is None:
-            raise GrantNotFound(f"No signing permission #{grant_id}; `csos rx grant list` "
-                                "shows them.")
+            raise GrantNotFound(
+                f"No signing permission #{grant_id}; `csos rx grant list` shows them."
+            )
         return _grant(row)
 
     def open_for(self, user_id: str) -> Grant | None:
         """The user's proposed or active permission, if any (at most one is open)."""
         row = self._conn.execute(
             f"SELECT {_GRANT_COLUMNS} FROM rx_grants WHERE user_id = ? "
-            "AND state IN ('proposed', 'active')", (user_id,)).fetchone()
+            "AND state IN ('proposed', 'active')",
+            (user_id,),
+        ).fetchone()
         return None if row is None else _grant(row)
 
     def all(self) -> list[Grant]:

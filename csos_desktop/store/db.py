@@ -56,8 +56,10 @@ def connect(path: Path) -> sqlite3.Connection:
         raise StoreCorrupt(_corrupt_message(path, exc)) from exc
     if str(mode).lower() != "wal":
         conn.close()
-        raise StoreError(f"The database {path} cannot use write-ahead logging (mode {mode}); "
-                         "keep it on a local disk, not a network share.")
+        raise StoreError(
+            f"The database {path} cannot use write-ahead logging (mode {mode}); "
+            "keep it on a local disk, not a network share."
+        )
     return conn
 
 
@@ -91,23 +93,33 @@ def sqlite_errors() -> Iterator[None]:
 def translate(exc: sqlite3.DatabaseError) -> StoreError:
     text = str(exc).lower()
     if "full" in text:
-        return StoreFull("The disk is full: the change was not saved and nothing was lost. "
-                         "Free some space and repeat the operation.")
+        return StoreFull(
+            "The disk is full: the change was not saved and nothing was lost. "
+            "Free some space and repeat the operation."
+        )
     if "locked" in text or "busy" in text:
-        return StoreBusy("The order database is in use by another CSOS Desktop window; "
-                         "try again in a moment.")
+        return StoreBusy(
+            "The order database is in use by another CSOS Desktop window; try again in a moment."
+        )
     if "malformed" in text or "not a database" in text or "corrupt" in text:
-        return StoreCorrupt(f"The order database is damaged ({exc}). Restore the latest "
-                            "backup (csos.db.bak-*) next to it.")
+        return StoreCorrupt(
+            f"The order database is damaged ({exc}). Restore the latest "
+            "backup (csos.db.bak-*) next to it."
+        )
     return StoreError(f"The order database reported an error: {exc}")
 
 
 def _corrupt_message(path: Path, exc: Exception) -> str:
     backups = sorted(path.parent.glob(f"{path.name}.bak-*"))
-    where = (f"The most recent backup is {backups[-1]}." if backups
-             else "No backup of it was found next to it.")
-    return (f"The order database {path} is damaged or is not a CSOS Desktop database ({exc}). "
-            f"{where} Keep the damaged file for your records and restore the backup.")
+    where = (
+        f"The most recent backup is {backups[-1]}."
+        if backups
+        else "No backup of it was found next to it."
+    )
+    return (
+        f"The order database {path} is damaged or is not a CSOS Desktop database ({exc}). "
+        f"{where} Keep the damaged file for your records and restore the backup."
+    )
 
 
 def corrupt_error(path: Path, exc: Exception) -> StoreCorrupt:

@@ -41,8 +41,22 @@ class HistoryCache:
             "purchaser_dea = excluded.purchaser_dea, ndc = excluded.ndc, "
             "drug_code = excluded.drug_code, units = excluded.units, variant = excluded.variant,"
             " source = excluded.source, fetched_at = excluded.fetched_at",
-            [(r.order_id, r.line_no, r.order_date.isoformat(), r.purchaser_dea, r.ndc,
-              r.drug_code, r.units, r.variant, source, stamp) for r in rows])
+            [
+                (
+                    r.order_id,
+                    r.line_no,
+                    r.order_date.isoformat(),
+                    r.purchaser_dea,
+                    r.ndc,
+                    r.drug_code,
+                    r.units,
+                    r.variant,
+                    source,
+                    stamp,
+                )
+                for r in rows
+            ],
+        )
         return cur.rowcount
 
     def rows(self, purchaser_dea: str, since: date, until: date) -> Iterator[HistoryRow]:
@@ -51,6 +65,15 @@ class HistoryCache:
             "SELECT order_id, line_no, order_date, purchaser_dea, ndc, drug_code, units, variant"
             " FROM order_history WHERE purchaser_dea = ? AND order_date BETWEEN ? AND ? "
             "ORDER BY order_date, order_id, line_no",
-            (purchaser_dea, since.isoformat(), until.isoformat())):
-            yield HistoryRow(str(r[0]), int(r[1]), date.fromisoformat(str(r[2])), str(r[3]),
-                             str(r[4]), int(r[5]), int(r[6]), str(r[7]))
+            (purchaser_dea, since.isoformat(), until.isoformat()),
+        ):
+            yield HistoryRow(
+                str(r[0]),
+                int(r[1]),
+                date.fromisoformat(str(r[2])),
+                str(r[3]),
+                str(r[4]),
+                int(r[5]),
+                int(r[6]),
+                str(r[7]),
+            )

@@ -102,21 +102,31 @@ def update_draft(store: Store, order: Order, *, now: datetime) -> OrderRecord:
     with store.transaction():
         rec = store.orders.get(order.order_id)
         if rec.state is not S.DRAFT:
-            raise InputError(f"Order {rec.label} is {rec.state.value}: only drafts can be "
-                             "edited. A signed order never changes; re-issue it instead.")
+            raise InputError(
+                f"Order {rec.label} is {rec.state.value}: only drafts can be "
+                "edited. A signed order never changes; re-issue it instead."
+            )
         before = store.orders.order(order.order_id)
-        if order.order_number != rec.order_number or \
-                order.purchaser.dea_number.value != rec.purchaser_dea:
-            raise InputError("A draft keeps its order number and purchaser; to change them, "
-                             "void the draft and create a new one.")
+        if (
+            order.order_number != rec.order_number
+            or order.purchaser.dea_number.value != rec.purchaser_dea
+        ):
+            raise InputError(
+                "A draft keeps its order number and purchaser; to change them, "
+                "void the draft and create a new one."
+            )
         store.orders.replace_draft(order, now)
-        store.audit.append(AuditEvent.ORDER_DRAFT_CHANGED, at=now, order_id=order.order_id,
-                           details={"order_number": rec.order_number,
-                                    "before_sha256": hashlib.sha256(
-                                        before.canonical_bytes()).hexdigest(),
-                                    "after_sha256": hashlib.sha256(
-                                        order.canonical_bytes()).hexdigest(),
-                                    "lines": len(order.lines)})
+        store.audit.append(
+            AuditEvent.ORDER_DRAFT_CHANGED,
+            at=now,
+            order_id=order.order_id,
+            details={
+                "order_number": rec.order_number,
+                "before_sha256": hashlib.sha256(before.canonical_bytes()).hexdigest(),
+                "after_sha256": hashlib.sha256(order.canonical_bytes()).hexdigest(),
+                "lines": len(order.lines),
+            },
+        )
         return store.orders.get(order.order_id)
 
 

@@ -25,8 +25,9 @@ from csos_desktop.store.statements import StatementRepository
 class Store:
     """One connection to the order database and the repositories over it."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path,
-                 migration: MigrationReport | None = None) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, migration: MigrationReport | None = None
+    ) -> None:
         self.conn = conn
         self.path = path
         self.migration = migration
@@ -51,8 +52,10 @@ class Store:
         """SQLite's own page-level check plus foreign keys; empty when all is well."""
         rows = [str(r[0]) for r in self.conn.execute("PRAGMA integrity_check")]
         problems = [] if rows == ["ok"] else rows
-        problems += [f"dangling reference in {r[0]} row {r[1]}"
-                     for r in self.conn.execute("PRAGMA foreign_key_check")]
+        problems += [
+            f"dangling reference in {r[0]} row {r[1]}"
+            for r in self.conn.execute("PRAGMA foreign_key_check")
+        ]
         return problems
 
     def close(self) -> None:
@@ -61,13 +64,18 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
-def open_store(path: Path | None = None, *,
-               clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Store:
+def open_store(
+    path: Path | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> Store:
     """Open (creating if needed) and migrate the store; default ``$CSOS_HOME/data/csos.db``."""
     path = default_path() if path is None else path
     conn = connect(path)

@@ -76,7 +76,8 @@ def migrate(
         raise StoreTooNew(
             f"The order database {path} was written by a newer version of CSOS Desktop "
             f"(schema {current}, this version knows {latest}). Install the newer version; "
-            "the database was not changed.")
+            "the database was not changed."
+        )
     pending = [m for m in todo if m.version > current]
     if not pending:
         return MigrationReport(current, current, None)
@@ -120,9 +121,15 @@ def _apply(conn: sqlite3.Connection, mig: Migration, now: datetime, backup: Path
     # whole script, its audit entry and the new user_version commit together.
     try:
         conn.executescript("BEGIN IMMEDIATE;\n" + mig.sql)
-        AuditLog(conn).append(AuditEvent.STORE_MIGRATED, at=now, details={
-            "version": mig.version, "name": mig.name,
-            "backup": None if backup is None else backup.name})
+        AuditLog(conn).append(
+            AuditEvent.STORE_MIGRATED,
+            at=now,
+            details={
+                "version": mig.version,
+                "name": mig.name,
+                "backup": None if backup is None else backup.name,
+            },
+        )
         conn.execute(f"PRAGMA user_version = {int(mig.version)}")
         conn.execute("COMMIT")
     except BaseException as exc:
@@ -130,7 +137,8 @@ def _apply(conn: sqlite3.Connection, mig: Migration, now: datetime, backup: Path
             conn.execute("ROLLBACK")
         if isinstance(exc, sqlite3.DatabaseError):
             where = f" The backup taken before it is {backup}." if backup else ""
-            raise StoreError(f"Updating the order database to schema {mig.version} "
-                             f"({mig.name}) failed: {exc}. The database was not changed."
-                             + where) from exc
+            raise StoreError(
+                f"Updating the order database to schema {mig.version} "
+                f"({mig.name}) failed: {exc}. The database was not changed." + where
+            ) from exc
         raise

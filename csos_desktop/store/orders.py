@@ -238,8 +238,13 @@ class OrderRepository:
         cur = self._conn.execute(
             "UPDATE orders SET supplier_dea = ?, supplier_name = ?, draft_document = ?, "
             "updated_at = ? WHERE order_id = ? AND state = 'draft'",
-            (order.supplier.dea_number.value, order.supplier.name, order.canonical_bytes(),
-             format_timestamp(now), order.order_id),
+            (
+                order.supplier.dea_number.value,
+                order.supplier.name,
+                order.canonical_bytes(),
+                format_timestamp(now),
+                order.order_id,
+            ),
         )
         if cur.rowcount != 1:
             raise ConcurrentChange(

@@ -40,32 +40,47 @@ class Outbox:
     def add(self, kind: OutboxKind, record_id: str, now: datetime) -> int:
         """Queue a message; the record id is its idempotency key (one message per record)."""
         cur = self._conn.execute(
-            "INSERT INTO outbox (kind, record_id, idempotency_key, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            (kind.value, record_id, f"{kind.value}:{record_id}", format_timestamp(now)))
+            "INSERT INTO outbox (kind, record_id, idempotency_key, created_at) VALUES (?, ?, ?, ?)",
+            (kind.value, record_id, f"{kind.value}:{record_id}", format_timestamp(now)),
+        )
         return int(cur.lastrowid or 0)
 
     def pending(self, limit: int = 100) -> list[OutboxMessage]:
         rows = self._conn.execute(
             "SELECT outbox_id, kind, record_id, idempotency_key, created_at, attempts, "
             "last_error FROM outbox WHERE sent_at IS NULL AND withdrawn_at IS NULL "
-            "ORDER BY outbox_id LIMIT ?", (limit,)).fetchall()
-        return [OutboxMessage(int(r[0]), OutboxKind(str(r[1])), str(r[2]), str(r[3]),
-                              str(r[4]), int(r[5]), None if r[6] is None else str(r[6]))
-                for r in rows]
+            "ORDER BY outbox_id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [
+            OutboxMessage(
+                int(r[0]),
+                OutboxKind(str(r[1])),
+                str(r[2]),
+                str(r[3]),
+                str(r[4]),
+                int(r[5]),
+                None if r[6] is None else str(r[6]),
+            )
+            for r in rows
+        ]
 
     def mark_sent(self, outbox_id: int, now: datetime) -> None:
-        self._conn.execute("UPDATE outbox SET sent_at = ? WHERE outbox_id = ?",
-                           (format_timestamp(now), outbox_id))
+        self._conn.execute(
+            "UPDATE outbox SET sent_at = ? WHERE outbox_id = ?", (format_timestamp(now), outbox_id)
+        )
 
     def mark_failed(self, outbox_id: int, error: str) -> None:
         self._conn.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE outbox_id = ?",
-            (error, outbox_id))
+            (error, outbox_id),
+        )
 
     def withdraw(self, record_id: str, now: datetime) -> int:
         """Stop every unsent message about ``record_id``; returns how many were stopped."""
         cur = self._conn.execute(
             "UPDATE outbox SET withdrawn_at = ? WHERE record_id = ? AND sent_at IS NULL "
-            "AND withdrawn_at IS NULL", (format_timestamp(now), record_id))
+            "AND withdrawn_at IS NULL",
+            (format_timestamp(now), record_id),
+        )
         return cur.rowcount

@@ -64,12 +64,19 @@ class RxRecord:
     updated_at: str
 
     def to_json(self) -> dict[str, object]:
-        return {"rx_id": self.rx_id, "state": self.state.value,
-                "patient_key": self.patient_key[:12], "patient": self.patient_name,
-                "practitioner_dea": self.practitioner_dea, "drug": self.drug,
-                "schedule": self.schedule, "draft_sha256": self.draft_sha256,
-                "prepared_by": self.prepared_by, "created_at": self.created_at,
-                "updated_at": self.updated_at}
+        return {
+            "rx_id": self.rx_id,
+            "state": self.state.value,
+            "patient_key": self.patient_key[:12],
+            "patient": self.patient_name,
+            "practitioner_dea": self.practitioner_dea,
+            "drug": self.drug,
+            "schedule": self.schedule,
+            "draft_sha256": self.draft_sha256,
+            "prepared_by": self.prepared_by,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -88,8 +95,10 @@ class SignedRx:
     certificate_sha256: str
 
     def intact(self) -> bool:
-        return (digest(self.document) == self.document_sha256
-                and digest(self.signature) == self.signature_sha256)
+        return (
+            digest(self.document) == self.document_sha256
+            and digest(self.signature) == self.signature_sha256
+        )
 
 
 @dataclass(frozen=True)
@@ -108,10 +117,14 @@ class Transmission:
         return "failed, will retry" if self.last_error else "waiting to be sent"
 
 
-_COLUMNS = ("rx_id, state, patient_key, patient_name, practitioner_dea, drug, schedule, "
-            "draft_sha256, prepared_by, created_at, updated_at")
-_SIGNED = ("rx_id, document, signature, document_sha256, signature_sha256, signed_at, "
-           "signed_by, signer_subject, signer_dea, certificate_sha256")
+_COLUMNS = (
+    "rx_id, state, patient_key, patient_name, practitioner_dea, drug, schedule, "
+    "draft_sha256, prepared_by, created_at, updated_at"
+)
+_SIGNED = (
+    "rx_id, document, signature, document_sha256, signature_sha256, signed_at, "
+    "signed_by, signer_subject, signer_dea, certificate_sha256"
+)
 
 
 def _record(row: tuple[object, ...]) -> RxRecord:
@@ -128,21 +141,41 @@ class Prescriptions:
         self._conn.execute(
             f"INSERT INTO prescriptions ({_COLUMNS}, draft_document) "
             "VALUES (?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (rx.rx_id, patient_key(rx), rx.patient.name, rx.practitioner.dea_number.value,
-             _drug(rx), rx.drug.schedule.value, digest(document), prepared_by, stamp, stamp,
-             document))
+            (
+                rx.rx_id,
+                patient_key(rx),
+                rx.patient.name,
+                rx.practitioner.dea_number.value,
+                _drug(rx),
+                rx.drug.schedule.value,
+                digest(document),
+                prepared_by,
+                stamp,
+                stamp,
+                document,
+            ),
+        )
         return self.get(rx.rx_id)
 
-    def replace_draft(self, rx: Prescription, *, expected_sha256: str,
-                      now: datetime) -> RxRecord:
+    def replace_draft(self, rx: Prescription, *, expected_sha256: str, now: datetime) -> RxRecord:
         document = canonical_bytes(rx.to_document())
         cur = self._conn.execute(
             "UPDATE prescriptions SET patient_key = ?, patient_name = ?, practitioner_dea = ?, "
             "drug = ?, schedule = ?, draft_document = ?, draft_sha256 = ?, updated_at = ? "
             "WHERE rx_id = ? AND state = 'draft' AND draft_sha256 = ?",
-            (patient_key(rx), rx.patient.name, rx.practitioner.dea_number.value, _drug(rx),
-             rx.drug.schedule.value, document, digest(document), format_timestamp(now),
-             rx.rx_id, expected_sha256))
+            (
+                patient_key(rx),
+                rx.patient.name,
+                rx.practitioner.dea_number.value,
+                _drug(rx),
+                rx.drug.schedule.value,
+                document,
+                digest(document),
+                format_timestamp(now),
+                rx.rx_id,
+                expected_sha256,
+            ),
+        )
         self._changed(cur, rx.rx_id)
         return self.get(rx.rx_id)
 
@@ -150,49 +183,80 @@ class Prescriptions:
         cur = self._conn.execute(
             "UPDATE prescriptions SET state = 'void', updated_at = ? "
             "WHERE rx_id = ? AND state = 'draft' AND draft_sha256 = ?",
-            (format_timestamp(now), rx_id, expected_sha256))
+            (format_timestamp(now), rx_id, expected_sha256),
+        )
         self._changed(cur, rx_id)
         return self.get(rx_id)
 
-    def mark_signed(self, rx_id: str, *, expected_sha256: str, document: bytes,
-                    signature: bytes, signed_at: datetime, signed_by: str, signer_subject: str,
-                    signer_dea: str, certificate_der: bytes) -> SignedRx:
+    def mark_signed(
+        self,
+        rx_id: str,
+        *,
+        expected_sha256: str,
+        document: bytes,
+        signature: bytes,
+        signed_at: datetime,
+        signed_by: str,
+        signer_subject: str,
+        signer_dea: str,
+        certificate_der: bytes,
+    ) -> SignedRx:
         """Draft -> signed and the signed bytes archived; the caller's transaction commits."""
         stamp = format_timestamp(signed_at)
         cur = self._conn.execute(
             "UPDATE prescriptions SET state = 'signed', updated_at = ? "
             "WHERE rx_id = ? AND state = 'draft' AND draft_sha256 = ?",
-            (stamp, rx_id, expected_sha256))
+            (stamp, rx_id, expected_sha256),
+        )
         self._changed(cur, rx_id)
         self._conn.execute(
             f"INSERT INTO signed_prescriptions ({_SIGNED}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (rx_id, bytes(document), bytes(signature), digest(document), digest(signature),
-             stamp, signed_by, signer_subject, signer_dea, digest(certificate_der)))
+            (
+                rx_id,
+                bytes(document),
+                bytes(signature),
+                digest(document),
+                digest(signature),
+                stamp,
+                signed_by,
+                signer_subject,
+                signer_dea,
+                digest(certificate_der),
+            ),
+        )
         return self.signed(rx_id)
 
     def queue_transmission(self, rx_id: str, now: datetime) -> int:
         """The outbox row the sync worker sends; the rx id is its idempotency key."""
         cur = self._conn.execute(
-            "INSERT INTO outbox (kind, record_id, idempotency_key, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            (OUTBOX_KIND, rx_id, f"{OUTBOX_KIND}:{rx_id}", format_timestamp(now)))
+            "INSERT INTO outbox (kind, record_id, idempotency_key, created_at) VALUES (?, ?, ?, ?)",
+            (OUTBOX_KIND, rx_id, f"{OUTBOX_KIND}:{rx_id}", format_timestamp(now)),
+        )
         return int(cur.lastrowid or 0)
 
     def transmission(self, rx_id: str) -> Transmission | None:
         row = self._conn.execute(
             "SELECT outbox_id, attempts, last_error, sent_at FROM outbox "
-            "WHERE kind = ? AND record_id = ?", (OUTBOX_KIND, rx_id)).fetchone()
+            "WHERE kind = ? AND record_id = ?",
+            (OUTBOX_KIND, rx_id),
+        ).fetchone()
         if row is None:
             return None
-        return Transmission(int(row[0]), int(row[1]), None if row[2] is None else str(row[2]),
-                            None if row[3] is None else str(row[3]))
+        return Transmission(
+            int(row[0]),
+            int(row[1]),
+            None if row[2] is None else str(row[2]),
+            None if row[3] is None else str(row[3]),
+        )
 
     def get(self, rx_id: str) -> RxRecord:
-        row = self._conn.execute(f"SELECT {_COLUMNS} FROM prescriptions WHERE rx_id = ?",
-                                 (rx_id,)).fetchone()
+        row = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM prescriptions WHERE rx_id = ?", (rx_id,)
+        ).fetchone()
         if row is None:
-            raise PrescriptionNotFound(f"No prescription {rx_id} in the store; `csos rx queue` "
-                                       "lists the drafts.")
+            raise PrescriptionNotFound(
+                f"No prescription {rx_id} in the store; `csos rx queue` lists the drafts."
+            )
         return _record(row)
 
     def resolve(self, ref: str) -> RxRecord:
@@ -202,7 +266,8 @@ class Prescriptions:
             raise InputError("Give at least the first 6 characters of the prescription id.")
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM prescriptions WHERE rx_id >= ? AND rx_id < ? LIMIT 2",
-            (ref, ref + "\U0010ffff")).fetchall()
+            (ref, ref + "\U0010ffff"),
+        ).fetchall()
         if len(rows) > 1:
             raise InputError(f"More than one prescription id starts with {ref}; give more of it.")
         if not rows:
@@ -211,14 +276,16 @@ class Prescriptions:
 
     def prescription(self, rx_id: str) -> Prescription:
         """The draft as stored (its canonical bytes read back strictly)."""
-        row = self._conn.execute("SELECT draft_document FROM prescriptions WHERE rx_id = ?",
-                                 (rx_id,)).fetchone()
+        row = self._conn.execute(
+            "SELECT draft_document FROM prescriptions WHERE rx_id = ?", (rx_id,)
+        ).fetchone()
         if row is None:
             raise PrescriptionNotFound(f"No prescription {rx_id} in the store.")
         return Prescription.from_document(load_document(bytes(row[0])))
 
-    def drafts(self, *, practitioner_dea: str | None = None,
-               patient: str | None = None) -> list[RxRecord]:
+    def drafts(
+        self, *, practitioner_dea: str | None = None, patient: str | None = None
+    ) -> list[RxRecord]:
         """Drafts waiting for signature, by practitioner, patient, then age."""
         sql = f"SELECT {_COLUMNS} FROM prescriptions WHERE state = 'draft'"
         args: list[object] = []
@@ -232,8 +299,9 @@ class Prescriptions:
         return [_record(r) for r in self._conn.execute(sql, args)]
 
     def signed(self, rx_id: str) -> SignedRx:
-        row = self._conn.execute(f"SELECT {_SIGNED} FROM signed_prescriptions WHERE rx_id = ?",
-                                 (rx_id,)).fetchone()
+        row = self._conn.execute(
+            f"SELECT {_SIGNED} FROM signed_prescriptions WHERE rx_id = ?", (rx_id,)
+        ).fetchone()
         if row is None:
             raise PrescriptionNotFound(f"Prescription {rx_id} has not been signed.")
         return SignedRx(str(row[0]), bytes(row[1]), bytes(row[2]), *(str(v) for v in row[3:]))
@@ -244,8 +312,10 @@ class Prescriptions:
         state = self.get(rx_id).state  # raises PrescriptionNotFound for an unknown id
         if state is not RxState.DRAFT:
             raise DraftChanged(f"Prescription {rx_id} is {state.value}; only a draft can change.")
-        raise DraftChanged(f"Prescription {rx_id} was changed by someone else since you opened "
-                           "it; nothing was saved. Open it again and review the new version.")
+        raise DraftChanged(
+            f"Prescription {rx_id} was changed by someone else since you opened "
+            "it; nothing was saved. Open it again and review the new version."
+        )
 
 
 def _drug(rx: Prescription) -> str:

@@ -33,27 +33,57 @@ class Statement:
 
     @property
     def file_suffix(self) -> str:
-        return {"application/json": ".json", "text/plain": ".txt",
-                "application/pkcs7-signature": ".p7s"}.get(self.media_type, ".bin")
+        return {
+            "application/json": ".json",
+            "text/plain": ".txt",
+            "application/pkcs7-signature": ".p7s",
+        }.get(self.media_type, ".bin")
 
 
 class StatementRepository:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    def insert(self, order_id: str, kind: StatementKind, reason: str, body: bytes,
-               media_type: str, received_at: datetime) -> int:
+    def insert(
+        self,
+        order_id: str,
+        kind: StatementKind,
+        reason: str,
+        body: bytes,
+        media_type: str,
+        received_at: datetime,
+    ) -> int:
         cur = self._conn.execute(
             "INSERT INTO statements (order_id, kind, reason, received_at, media_type, body, "
             "body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (order_id, kind.value, reason, format_timestamp(received_at), media_type,
-             bytes(body), hashlib.sha256(body).hexdigest()))
+            (
+                order_id,
+                kind.value,
+                reason,
+                format_timestamp(received_at),
+                media_type,
+                bytes(body),
+                hashlib.sha256(body).hexdigest(),
+            ),
+        )
         return int(cur.lastrowid or 0)
 
     def for_order(self, order_id: str) -> list[Statement]:
         rows = self._conn.execute(
             "SELECT statement_id, order_id, kind, reason, received_at, media_type, body, "
             "body_sha256 FROM statements WHERE order_id = ? ORDER BY statement_id",
-            (order_id,)).fetchall()
-        return [Statement(int(r[0]), str(r[1]), StatementKind(str(r[2])), str(r[3]), str(r[4]),
-                          str(r[5]), bytes(r[6]), str(r[7])) for r in rows]
+            (order_id,),
+        ).fetchall()
+        return [
+            Statement(
+                int(r[0]),
+                str(r[1]),
+                StatementKind(str(r[2])),
+                str(r[3]),
+                str(r[4]),
+                str(r[5]),
+                bytes(r[6]),
+                str(r[7]),
+            )
+            for r in rows
+        ]

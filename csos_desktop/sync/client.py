@@ -174,8 +174,10 @@ class _Body:
         if value is None and optional:
             return None
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ProtocolError(f"the distributor's {self.what} has no valid `{key}`; the "
-                                "server does not speak this API version")
+            raise ProtocolError(
+                f"the distributor's {self.what} has no valid `{key}`; the "
+                "server does not speak this API version"
+            )
         return value
 
     def when(self, key: str) -> datetime:
@@ -194,8 +196,10 @@ class _Body:
         return value
 
     def items(self, key: str, what: str) -> list[_Body]:
-        return [_Body(x, what) if isinstance(x, Mapping) else _Body({}, what)
-                for x in self.get(key, list)]
+        return [
+            _Body(x, what) if isinstance(x, Mapping) else _Body({}, what)
+            for x in self.get(key, list)
+        ]
 
 
 def _parse(body: _Body, key: str, fn: Callable[[str], object], optional: bool) -> object:
@@ -210,24 +214,35 @@ def _parse(body: _Body, key: str, fn: Callable[[str], object], optional: bool) -
 
 def _order(b: _Body, replayed: bool) -> OrderRecord:
     return OrderRecord(
-        order_id=b.get("order_id", str), order_number=b.get("order_number", str, optional=True),
-        status=b.get("status", str), received_at=b.when("received_at"),
+        order_id=b.get("order_id", str),
+        order_number=b.get("order_number", str, optional=True),
+        status=b.get("status", str),
+        received_at=b.when("received_at"),
         date_signed=b.day("date_signed", optional=True),
         balance_due_by=b.day("balance_due_by", optional=True),
         document_sha256=b.get("document_sha256", str),
         signature_sha256=b.get("signature_sha256", str),
-        reasons=tuple(Reason(r.get("code", str), r.get("message", str))
-                      for r in b.items("reasons", "reason")),
+        reasons=tuple(
+            Reason(r.get("code", str), r.get("message", str)) for r in b.items("reasons", "reason")
+        ),
         statement=b.get("statement", str, optional=True),
         warnings=tuple(str(w) for w in b.get("warnings", list)),
         som=b.get("som", dict, optional=True),
-        lines=tuple(LineRecord(
-            x.get("line_no", int), x.get("ndc", str), x.get("item_name", str),
-            x.get("quantity_ordered", int), x.get("quantity_shipped", int),
-            x.get("quantity_voided", int),
-            tuple((s.get("containers", int), s.required_day("ship_date"))
-                  for s in x.items("shipments", "shipment")),
-        ) for x in b.items("lines", "order line")),
+        lines=tuple(
+            LineRecord(
+                x.get("line_no", int),
+                x.get("ndc", str),
+                x.get("item_name", str),
+                x.get("quantity_ordered", int),
+                x.get("quantity_shipped", int),
+                x.get("quantity_voided", int),
+                tuple(
+                    (s.get("containers", int), s.required_day("ship_date"))
+                    for s in x.items("shipments", "shipment")
+                ),
+            )
+            for x in b.items("lines", "order line")
+        ),
         receipts=tuple(str(r) for r in b.get("receipts", list)),
         replayed=replayed,
     )
@@ -235,14 +250,17 @@ def _order(b: _Body, replayed: bool) -> OrderRecord:
 
 def _prescription(b: _Body, replayed: bool) -> PrescriptionRecord:
     return PrescriptionRecord(
-        rx_id=b.get("rx_id", str), pharmacy_id=b.get("pharmacy_id", str),
-        status=b.get("status", str), received_at=b.when("received_at"),
+        rx_id=b.get("rx_id", str),
+        pharmacy_id=b.get("pharmacy_id", str),
+        status=b.get("status", str),
+        received_at=b.when("received_at"),
         retain_until=b.required_day("retain_until"),
         document_sha256=b.get("document_sha256", str),
         signature_sha256=b.get("signature_sha256", str),
         practitioner_dea_number=b.get("practitioner_dea_number", str, optional=True),
-        reasons=tuple(Reason(r.get("code", str), r.get("message", str))
-                      for r in b.items("reasons", "reason")),
+        reasons=tuple(
+            Reason(r.get("code", str), r.get("message", str)) for r in b.items("reasons", "reason")
+        ),
         warnings=tuple(str(w) for w in b.get("warnings", list)),
         replayed=replayed,
     )
@@ -251,12 +269,21 @@ def _prescription(b: _Body, replayed: bool) -> PrescriptionRecord:
 class DistributorClient:
     """Calls to one distributor with one customer's bearer token."""
 
-    def __init__(self, base_url: str, token: str, *, ca_bundle: Path | None = None,
-                 timeout: float = 15.0, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        ca_bundle: Path | None = None,
+        timeout: float = 15.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme != "https" or not parts.hostname:
-            raise InputError(f"the distributor URL must be https://HOST[:PORT] (got "
-                             f"{base_url!r}); orders are never sent without TLS")
+            raise InputError(
+                f"the distributor URL must be https://HOST[:PORT] (got "
+                f"{base_url!r}); orders are never sent without TLS"
+            )
         if not token:
             raise InputError("no bearer token is set for this distributor")
         try:
@@ -267,10 +294,13 @@ class DistributorClient:
         self._retry = retry or RetryPolicy()
         # TCP_NODELAY: a request may go out as several TLS records; Nagle's algorithm
         # would hold the last one until the peer's delayed ACK (tens of ms per call).
-        transport = httpx.HTTPTransport(verify=context, socket_options=[
-            (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        transport = httpx.HTTPTransport(
+            verify=context, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        )
         self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), transport=transport, timeout=timeout,
+            base_url=base_url.rstrip("/"),
+            transport=transport,
+            timeout=timeout,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         )
 
@@ -297,21 +327,34 @@ class DistributorClient:
         body, replayed = self._post_signed("/v1/orders", order_id, document, signature)
         record = _order(_Body(body, "order record"), replayed)
         if record.document_sha256 != hashlib.sha256(document).hexdigest():
-            raise ProtocolError(f"the distributor's record of order {order_id} is not the "
-                                "document sent (digest differs); report this to the distributor")
+            raise ProtocolError(
+                f"the distributor's record of order {order_id} is not the "
+                "document sent (digest differs); report this to the distributor"
+            )
         return record
 
     def order(self, order_id: str) -> OrderRecord:
-        return _order(_Body(self._call("GET", f"/v1/orders/{order_id}")[0], "order record"),
-                      False)
+        return _order(_Body(self._call("GET", f"/v1/orders/{order_id}")[0], "order record"), False)
 
     def changes(self, cursor: str = "0", limit: int = 100) -> ChangesPage:
-        b = _Body(self._call("GET", "/v1/changes", params={"cursor": cursor,
-                                                           "limit": limit})[0], "change feed")
+        b = _Body(
+            self._call("GET", "/v1/changes", params={"cursor": cursor, "limit": limit})[0],
+            "change feed",
+        )
         return ChangesPage(
-            tuple(Change(c.get("cursor", str), c.get("order_id", str), c.get("event", str),
-                         c.get("status", str), c.when("at")) for c in b.items("changes", "change")),
-            b.get("next_cursor", str), b.get("has_more", bool))
+            tuple(
+                Change(
+                    c.get("cursor", str),
+                    c.get("order_id", str),
+                    c.get("event", str),
+                    c.get("status", str),
+                    c.when("at"),
+                )
+                for c in b.items("changes", "change")
+            ),
+            b.get("next_cursor", str),
+            b.get("has_more", bool),
+        )
 
     def iter_changes(self, cursor: str = "0") -> Iterator[Change]:
         """Every change after ``cursor``; persist each ``change.cursor`` once applied."""
@@ -322,29 +365,39 @@ class DistributorClient:
             if not page.has_more:
                 return
 
-    def submit_receipt(self, receipt_id: str, document: bytes,
-                       signature: bytes) -> ReceiptRecord:
+    def submit_receipt(self, receipt_id: str, document: bytes, signature: bytes) -> ReceiptRecord:
         body, replayed = self._post_signed("/v1/receipts", receipt_id, document, signature)
         b = _Body(body, "receipt record")
-        return ReceiptRecord(b.get("receipt_id", str), b.get("order_id", str),
-                             b.when("accepted_at"), b.get("document_sha256", str),
-                             tuple(x.data for x in b.items("lines", "receipt line")), replayed)
+        return ReceiptRecord(
+            b.get("receipt_id", str),
+            b.get("order_id", str),
+            b.when("accepted_at"),
+            b.get("document_sha256", str),
+            tuple(x.data for x in b.items("lines", "receipt line")),
+            replayed,
+        )
 
-    def submit_prescription(self, pharmacy_id: str, rx_id: str, document: bytes,
-                            signature: bytes) -> PrescriptionRecord:
+    def submit_prescription(
+        self, pharmacy_id: str, rx_id: str, document: bytes, signature: bytes
+    ) -> PrescriptionRecord:
         """Transmit a signed prescription to a pharmacy (idempotent on the rx id).
 
         A record with ``status`` "rejected" is the pharmacy's final verdict, not an
         error; checks the pharmacy kept the exact bytes sent.
         """
         body, replayed = self._post_signed(
-            f"/v1/pharmacies/{_segment(pharmacy_id)}/prescriptions", rx_id, document, signature)
+            f"/v1/pharmacies/{_segment(pharmacy_id)}/prescriptions", rx_id, document, signature
+        )
         record = _prescription(_Body(body, "prescription record"), replayed)
         if (record.document_sha256, record.signature_sha256) != (
-                hashlib.sha256(document).hexdigest(), hashlib.sha256(signature).hexdigest()):
-            raise ProtocolError(f"the pharmacy's record of prescription {rx_id} is not the "
-                                "prescription sent (digest differs); report this to the "
-                                "operator of the pharmacy endpoint")
+            hashlib.sha256(document).hexdigest(),
+            hashlib.sha256(signature).hexdigest(),
+        ):
+            raise ProtocolError(
+                f"the pharmacy's record of prescription {rx_id} is not the "
+                "prescription sent (digest differs); report this to the "
+                "operator of the pharmacy endpoint"
+            )
         return record
 
     def prescription(self, pharmacy_id: str, rx_id: str) -> PrescriptionRecord:
@@ -352,12 +405,21 @@ class DistributorClient:
         return _prescription(_Body(self._call("GET", path)[0], "prescription record"), False)
 
     def history(self, cursor: str = "0", limit: int = 1000) -> HistoryPage:
-        b = _Body(self._call("GET", "/v1/history", params={"cursor": cursor,
-                                                           "limit": limit})[0], "history")
-        rows = tuple(HistoryRow(r.get("order_id", str), r.required_day("order_date"),
-                                r.get("purchaser_dea", str), r.get("ndc", str),
-                                r.get("drug_code", int), r.get("dosage_units", int))
-                     for r in b.items("rows", "history row"))
+        b = _Body(
+            self._call("GET", "/v1/history", params={"cursor": cursor, "limit": limit})[0],
+            "history",
+        )
+        rows = tuple(
+            HistoryRow(
+                r.get("order_id", str),
+                r.required_day("order_date"),
+                r.get("purchaser_dea", str),
+                r.get("ndc", str),
+                r.get("drug_code", int),
+                r.get("dosage_units", int),
+            )
+            for r in b.items("rows", "history row")
+        )
         return HistoryPage(rows, b.get("next_cursor", str), b.get("has_more", bool))
 
     def som_policy(self) -> dict[str, Any]:
@@ -370,10 +432,13 @@ class DistributorClient:
 
     # -- transport --------------------------------------------------------------------
 
-    def _post_signed(self, path: str, key: str, document: bytes,
-                     signature: bytes) -> tuple[dict[str, Any], bool]:
-        payload = {"document": base64.b64encode(document).decode("ascii"),
-                   "signature": base64.b64encode(signature).decode("ascii")}
+    def _post_signed(
+        self, path: str, key: str, document: bytes, signature: bytes
+    ) -> tuple[dict[str, Any], bool]:
+        payload = {
+            "document": base64.b64encode(document).decode("ascii"),
+            "signature": base64.b64encode(signature).decode("ascii"),
+        }
         return self._call("POST", path, json=payload, headers={"Idempotency-Key": key})
 
     def _call(self, method: str, path: str, **kwargs: Any) -> tuple[dict[str, Any], bool]:
@@ -388,21 +453,27 @@ class DistributorClient:
                     raise DistributorUntrusted(
                         f"the distributor at {self._host} presented a TLS certificate that "
                         f"is not trusted ({why}); nothing was sent. If it uses "
-                        "its own CA, configure that CA bundle.", attempts=attempt) from exc
+                        "its own CA, configure that CA bundle.",
+                        attempts=attempt,
+                    ) from exc
                 error: Exception = DistributorUnavailable(
                     f"cannot connect to the distributor at {self._host} ({exc}) after "
                     f"{attempt} attempt(s); queued work is kept and sent later. Check the "
-                    "network and the distributor URL.", attempts=attempt)
+                    "network and the distributor URL.",
+                    attempts=attempt,
+                )
             except httpx.TimeoutException:
                 error = DistributorUnavailable(
                     f"the distributor at {self._host} did not answer {method} {path} in "
                     f"time ({attempt} attempt(s)); queued work is kept and retried later.",
-                    attempts=attempt)
+                    attempts=attempt,
+                )
             except httpx.TransportError as exc:
                 error = DistributorUnavailable(
                     f"the connection to the distributor at {self._host} failed ({exc}; "
                     f"{attempt} attempt(s)); queued work is kept and retried later.",
-                    attempts=attempt)
+                    attempts=attempt,
+                )
             else:
                 status = response.status_code
                 if status in _RETRY_STATUS:
@@ -411,20 +482,29 @@ class DistributorClient:
                         f"the distributor at {self._host} answered {status} "
                         f"{_phrase(status)} to {method} {path} ({attempt} attempt(s)); it may "
                         "be down or busy. Queued work is kept and retried later.",
-                        attempts=attempt)
+                        attempts=attempt,
+                    )
                 elif status >= 400:
                     raise self._refused(response)
                 else:
                     try:
                         return self._json(response), response.headers.get(
-                            "Idempotent-Replayed") == "true"
+                            "Idempotent-Replayed"
+                        ) == "true"
                     except ProtocolError as exc:
                         error = exc
             if attempt == attempts:
                 raise error
             wait = self._retry.delay(attempt, retry_after)
-            log.info("%s %s failed (%s); retry %d of %d in %.2f s", method, path, error,
-                     attempt, attempts - 1, wait)
+            log.info(
+                "%s %s failed (%s); retry %d of %d in %.2f s",
+                method,
+                path,
+                error,
+                attempt,
+                attempts - 1,
+                wait,
+            )
             self._retry.sleep(wait)
         raise AssertionError("unreachable")
 
@@ -435,15 +515,20 @@ class DistributorClient:
             raise ProtocolError(
                 f"the distributor at {self._host} answered {where} with "
                 f"{kind or 'no content type'} instead of JSON; check the distributor URL "
-                "(a proxy or a sign-in page may be in between)")
+                "(a proxy or a sign-in page may be in between)"
+            )
         try:
             body = response.json()
         except ValueError as exc:
-            raise ProtocolError(f"the distributor at {self._host} sent malformed JSON for "
-                                f"{where}; report this to the distributor") from exc
+            raise ProtocolError(
+                f"the distributor at {self._host} sent malformed JSON for "
+                f"{where}; report this to the distributor"
+            ) from exc
         if not isinstance(body, dict):
-            raise ProtocolError(f"the distributor at {self._host} sent a JSON "
-                                f"{type(body).__name__} for {where}, not an object")
+            raise ProtocolError(
+                f"the distributor at {self._host} sent a JSON "
+                f"{type(body).__name__} for {where}, not an object"
+            )
         return body
 
     def _refused(self, response: httpx.Response) -> DistributorRefused:
@@ -458,15 +543,22 @@ class DistributorClient:
         if isinstance(body, dict):
             problem = Problem.from_json(status, body)
         else:
-            problem = Problem(status, f"http-{status}", _phrase(status),
-                              f"{status} {_phrase(status)} without a problem document")
-        advice = {401: " Re-enter this distributor's bearer token.",
-                  404: " Check the distributor URL." if problem.code == "http-404" else "",
-                  409: ""}.get(status, "")
+            problem = Problem(
+                status,
+                f"http-{status}",
+                _phrase(status),
+                f"{status} {_phrase(status)} without a problem document",
+            )
+        advice = {
+            401: " Re-enter this distributor's bearer token.",
+            404: " Check the distributor URL." if problem.code == "http-404" else "",
+            409: "",
+        }.get(status, "")
         return DistributorRefused(
             f"the distributor refused {response.request.method} "
             f"{response.request.url.path}: {problem.detail or problem.title}.{advice}",
-            problem)
+            problem,
+        )
 
 
 def _segment(value: str) -> str:

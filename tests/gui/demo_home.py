@@ -42,14 +42,20 @@ from tests.gui.history import SUPPLIER
 from tests.unit.domain.rx_samples import sample_rx_input
 
 LABEL, PIN, DEA = "CSOS Demo", "123456", "AB1234563"
-PURCHASER = {"name": "Main Street Pharmacy",
-             "address": {"street": "120 Main Street", "city": "Springfield", "state": "IL",
-                         "postal_code": "62701"}, "dea_number": DEA}
+PURCHASER = {
+    "name": "Main Street Pharmacy",
+    "address": {
+        "street": "120 Main Street",
+        "city": "Springfield",
+        "state": "IL",
+        "postal_code": "62701",
+    },
+    "dea_number": DEA,
+}
 #: (NDC, item, strength, form, package size, schedule, packages per order, every n days)
 PRODUCTS = (
     ("99101-0010-01", "Oxycodone 5 mg tablet", "5 mg", "tablet", 100, "2", 2, 14),
-    ("99102-0010-01", "Hydrocodone 10 mg/325 mg tablet", "10 mg/325 mg", "tablet", 100, "2",
-     3, 14),
+    ("99102-0010-01", "Hydrocodone 10 mg/325 mg tablet", "10 mg/325 mg", "tablet", 100, "2", 3, 14),
 )
 
 
@@ -59,22 +65,33 @@ class DemoHome:
     hsm: SoftHsmToken
 
     def env(self) -> dict[str, str]:
-        return dict(os.environ, CSOS_HOME=str(self.home), SOFTHSM2_CONF=str(self.hsm.conf),
-                    CSOS_PKCS11_MODULE=self.hsm.module,
-                    CSOS_POLICY_FILE=str(self.home / "policy.toml"))
+        return dict(
+            os.environ,
+            CSOS_HOME=str(self.home),
+            SOFTHSM2_CONF=str(self.hsm.conf),
+            CSOS_PKCS11_MODULE=self.hsm.module,
+            CSOS_POLICY_FILE=str(self.home / "policy.toml"),
+        )
 
 
 def _line(i: int, product: tuple[object, ...], packages: int) -> dict[str, object]:
     ndc, name, strength, form, size, schedule = product[:6]
-    return {"line_no": i, "ndc": ndc, "item_name": name, "strength": strength,
-            "dosage_form": form, "package_size": size, "quantity": packages,
-            "schedule": schedule}
+    return {
+        "line_no": i,
+        "ndc": ndc,
+        "item_name": name,
+        "strength": strength,
+        "dosage_form": form,
+        "package_size": size,
+        "quantity": packages,
+        "schedule": schedule,
+    }
 
 
-def _order(lines: list[dict[str, object]], supplier: dict[str, object] = SUPPLIER
-           ) -> dict[str, object]:
-    return {"schema": "csos-order/1", "purchaser": PURCHASER, "supplier": supplier,
-            "lines": lines}
+def _order(
+    lines: list[dict[str, object]], supplier: dict[str, object] = SUPPLIER
+) -> dict[str, object]:
+    return {"schema": "csos-order/1", "purchaser": PURCHASER, "supplier": supplier, "lines": lines}
 
 
 def _history(store: Store, today: date) -> None:
@@ -83,8 +100,18 @@ def _history(store: Store, today: date) -> None:
         every = int(str(p[7]))
         for k in range(728 // every):
             day = today - timedelta(days=728 - k * every)
-            rows.append(HistoryRow(f"hist-{code}-{k}", 1, day, DEA, str(p[0]).replace("-", ""),
-                                   code, int(str(p[4])) * int(str(p[6])), f"{p[2]} {p[3]}"))
+            rows.append(
+                HistoryRow(
+                    f"hist-{code}-{k}",
+                    1,
+                    day,
+                    DEA,
+                    str(p[0]).replace("-", ""),
+                    code,
+                    int(str(p[4])) * int(str(p[6])),
+                    f"{p[2]} {p[3]}",
+                )
+            )
     with store.transaction():
         store.history.upsert(rows, source="distributor", fetched_at=datetime.now(UTC))
 
@@ -103,36 +130,56 @@ class _Pin:
 def _prescriptions(store: Store, now: datetime) -> None:
     """A practice with a signing practitioner and an agent's drafts for two patients."""
     admin, doc, agent = Actor("office-admin"), Actor("dr-smith"), Actor("front-desk")
-    add_user(store, None, "office-admin", "Office Administrator", Role.ACCESS_ADMIN, None,
-             now=now)
+    add_user(store, None, "office-admin", "Office Administrator", Role.ACCESS_ADMIN, None, now=now)
     add_user(store, admin, "dr-smith", "Dr. Jane Smith", Role.PRACTITIONER, DEA, now=now)
     add_user(store, admin, "front-desk", "Front Desk", Role.AGENT, None, now=now)
     grant = propose_grant(store, admin, "dr-smith", registration_verified=True, now=now)
     approve_grant(store, doc, grant.grant_id, now=now)
     data = sample_rx_input(now.date().isoformat())
     add_draft(store, agent, data, now=now)
-    add_draft(store, agent, {**data, "quantity": 10, "drug": {**data["drug"], "strength":
-                                                              "10 mg"}}, now=now)
+    add_draft(
+        store,
+        agent,
+        {**data, "quantity": 10, "drug": {**data["drug"], "strength": "10 mg"}},
+        now=now,
+    )
     other = {**data, "patient": {**data["patient"], "name": "John Roe"}}
-    add_draft(store, agent, {**other, "drug": {"name": "Alprazolam", "strength": "0.5 mg",
-                                               "dosage_form": "tablet", "schedule": "4"},
-                             "refills": 2}, now=now)
+    add_draft(
+        store,
+        agent,
+        {
+            **other,
+            "drug": {
+                "name": "Alprazolam",
+                "strength": "0.5 mg",
+                "dosage_form": "tablet",
+                "schedule": "4",
+            },
+            "refills": 2,
+        },
+        now=now,
+    )
 
 
 def build(home: Path) -> DemoHome:
     """Token, certificate, history and orders in every interesting state."""
     os.environ["CSOS_HOME"] = str(home)
-    write_policy(home / "policy.toml", {"distributor_url": "https://csos.keystone.example/api"},
-                 ["distributor_url"])
+    write_policy(
+        home / "policy.toml",
+        {"distributor_url": "https://csos.keystone.example/api"},
+        ["distributor_url"],
+    )
     hsm = create_token(home / "softhsm", LABEL, PIN)
     ca = TestCa.init(home / "sandbox-ca")
     ts = TokenSession(token_by_label(hsm.module, LABEL), rw=True)
     ts.login(PIN)
     with ts:
-        pending = new_key_and_csr(ts, KeyAlgorithm.RSA2048,
-                                  {"common_name": "Main Street Pharmacy"}, "csos")
-        cert = ca.issue(pending.csr_der, dea_number=DEA,
-                        schedules=parse_schedule_list("2,2N,3,3N,4,5"))
+        pending = new_key_and_csr(
+            ts, KeyAlgorithm.RSA2048, {"common_name": "Main Street Pharmacy"}, "csos"
+        )
+        cert = ca.issue(
+            pending.csr_der, dea_number=DEA, schedules=parse_schedule_list("2,2N,3,3N,4,5")
+        )
         chain = [ca.issuing_certificate.public_bytes(Encoding.DER)]
         install_certificate(ts, pending.key, cert.public_bytes(Encoding.DER), chain)
         identity = signing_identities(read_certificates(ts))[0]
@@ -148,13 +195,21 @@ def build(home: Path) -> DemoHome:
                 lifecycle.mark_submitted(store, oid, msg.outbox_id, now=now)
             for oid in ids[:2]:
                 lifecycle.record_status(store, oid, OrderState.SHIPPED, now=now)
-            svc.record_receipt(store, ids[1], [ReceiptLine(1, 2, now.date())],
-                               svc.TokenDocumentSigner(ts, identity, chain))
+            svc.record_receipt(
+                store,
+                ids[1],
+                [ReceiptLine(1, 2, now.date())],
+                svc.TokenDocumentSigner(ts, identity, chain),
+            )
             lifecycle.record_status(store, ids[2], OrderState.INTERCEPTED, now=now)
             lifecycle.record_rejection(
-                store, ids[3], reason="the ship-to address is not the registered address of "
-                "DEA AB1234563", statement=b'{"reason": "address"}',
-                media_type="application/json", now=now)
+                store,
+                ids[3],
+                reason="the ship-to address is not the registered address of DEA AB1234563",
+                statement=b'{"reason": "address"}',
+                media_type="application/json",
+                now=now,
+            )
             # The prepared draft that trips SOM: twenty times the usual oxycodone order.
             svc.import_orders(store, _order([_line(1, PRODUCTS[0], 40)]), source="demo")
             _prescriptions(store, now)
@@ -163,17 +218,35 @@ def build(home: Path) -> DemoHome:
 
 def screenshots(demo: DemoHome, out: Path) -> list[Path]:
     """The main screens through `csos-gui --screenshot`, then the editor and signing dialog."""
-    done = subprocess.run([sys.executable, "-m", "csos_desktop.gui.app", "--screenshot",
-                           str(out), "--demo-banner",
-                           f"Demo: token '{LABEL}', PIN {PIN} (demo only)"],
-                          env={**demo.env(), "QT_QPA_PLATFORM": "offscreen"},
-                          capture_output=True, text=True, check=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "csos_desktop.gui.app",
+            "--screenshot",
+            str(out),
+            "--demo-banner",
+            f"Demo: token '{LABEL}', PIN {PIN} (demo only)",
+        ],
+        env={**demo.env(), "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     paths = [Path(p) for p in done.stdout.split()]
-    code = ("from tests.gui.demo_home import dialogs; import sys; "
-            "print('\\n'.join(dialogs(sys.argv[1])))")
-    more = subprocess.run([sys.executable, "-c", code, str(out)],
-                          env={**demo.env(), "QT_QPA_PLATFORM": "offscreen"},
-                          capture_output=True, text=True, check=True, timeout=120)
+    code = (
+        "from tests.gui.demo_home import dialogs; import sys; "
+        "print('\\n'.join(dialogs(sys.argv[1])))"
+    )
+    more = subprocess.run(
+        [sys.executable, "-c", code, str(out)],
+        env={**demo.env(), "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     return paths + [Path(p) for p in more.stdout.split()]
 
 
@@ -206,8 +279,9 @@ def dialogs(out_dir: str) -> list[str]:
     worker = TokenWorker(os.environ["CSOS_PKCS11_MODULE"], label=LABEL)
     thread = TokenThread(worker)
     thread.start()
-    dialog = SigningDialog(OrderBatch(store.path, drafts[:1],
-                                      TokenTarget(worker.module, LABEL)), worker)
+    dialog = SigningDialog(
+        OrderBatch(store.path, drafts[:1], TokenTarget(worker.module, LABEL)), worker
+    )
     dialog.show()
     _wait(app, lambda: dialog.phase is Phase.READY)
     saved.append(_grab(dialog, out / "08-signing-dialog.png"))

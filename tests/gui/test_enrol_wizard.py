@@ -47,20 +47,27 @@ def flaky(failures: int) -> object:
         def simpleenroll(self, csr_der: bytes, codes: OneTimeCodes) -> list[bytes]:
             if left[0] > 0:
                 left[0] -= 1
-                raise CaUnreachable("The CA did not answer (connection reset). Check the "
-                                    "network and try again.")
+                raise CaUnreachable(
+                    "The CA did not answer (connection reset). Check the network and try again."
+                )
             return super().simpleenroll(csr_der, codes)
 
     return lambda url, bundle: Flaky(url, ca_bundle=bundle)
 
 
 def test_enrol_through_the_wizard_with_a_retry_after_a_network_error(
-        qtbot: QtBot, blank_token: SoftHsmToken, ca: tuple[TestCa, RunningServer],
-        token_worker: TokenWorker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot,
+    blank_token: SoftHsmToken,
+    ca: tuple[TestCa, RunningServer],
+    token_worker: TokenWorker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
     test_ca, server = ca
-    codes = CodeStore(test_ca.directory).issue(name="Main Street Pharmacy", dea_number=DEA,
-                                               schedules=parse_schedule_list("2,2N,3,3N,4,5"))
+    codes = CodeStore(test_ca.directory).issue(
+        name="Main Street Pharmacy", dea_number=DEA, schedules=parse_schedule_list("2,2N,3,3N,4,5")
+    )
     wizard = EnrolWizard(token_worker, client_factory=flaky(1))  # type: ignore[arg-type]
     qtbot.addWidget(wizard)
     wizard.show()
@@ -89,7 +96,8 @@ def test_enrol_through_the_wizard_with_a_retry_after_a_network_error(
     assert wizard.enrolled is not None and wizard.enrolled.resumed  # the same key, no restart
     assert "Certificate installed" in wizard.summary.text()
     wizard.close()
-    status = on_token_thread(qtbot, token_worker,
-                             lambda: read_token_status(blank_token.module, blank_token.label))
+    status = on_token_thread(
+        qtbot, token_worker, lambda: read_token_status(blank_token.module, blank_token.label)
+    )
     assert status.certificate is not None and status.certificate.dea_number == DEA
     assert len(status.certificates) == 1

@@ -127,8 +127,15 @@ def test_screenshot_mode_writes_every_screen(rsa_token: Provisioned, tmp_path: P
     )
     assert done.returncode == 0, done.stderr
     shots = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert shots == ["01-home.png", "02-orders.png", "03-receiving.png", "04-certificates.png",
-                     "05-activity.png", "06-settings.png", "07-prescriptions.png"]
+    assert shots == [
+        "01-home.png",
+        "02-orders.png",
+        "03-receiving.png",
+        "04-certificates.png",
+        "05-activity.png",
+        "06-settings.png",
+        "07-prescriptions.png",
+    ]
     assert all(p.stat().st_size > 5000 for p in tmp_path.glob("*.png"))
 
 

@@ -37,9 +37,18 @@ def editor(qtbot: QtBot, store: Store) -> OrderEditor:
     ed = OrderEditor(store, signer_name="Main Street Pharmacy", signer_dea="AB1234563")
     qtbot.addWidget(ed)
     ed.show()
-    ed.purchaser.set_values({"name": "Main Street Pharmacy", "dea_number": "AB1234563",
-                             "address": {"street": "120 Main Street", "city": "Springfield",
-                                         "state": "IL", "postal_code": "62701"}})
+    ed.purchaser.set_values(
+        {
+            "name": "Main Street Pharmacy",
+            "dea_number": "AB1234563",
+            "address": {
+                "street": "120 Main Street",
+                "city": "Springfield",
+                "state": "IL",
+                "postal_code": "62701",
+            },
+        }
+    )
     return ed
 
 
@@ -73,7 +82,8 @@ def test_completer_finds_products_by_ndc_and_by_name(qtbot: QtBot, store: Store)
 
 
 def test_som_panel_follows_the_lines_and_the_warning_must_be_acknowledged(
-        qtbot: QtBot, store: Store) -> None:
+    qtbot: QtBot, store: Store
+) -> None:
     ed = editor(qtbot, store)
     ed.supplier.set_values(SUPPLIER)
     assert OXY is not None
@@ -113,16 +123,24 @@ def test_acknowledgement_needs_a_warning_and_a_reason(store: Store) -> None:
 
 def oxy_order(packages: int) -> Order:
     data = sample_order_input()
-    data["lines"] = [{"line_no": 1, "ndc": OXY_5, "item_name": "Oxycodone 5 mg tablet",
-                      "strength": "5 mg", "dosage_form": "tablet", "package_size": 100,
-                      "quantity": packages, "schedule": "2"}]
+    data["lines"] = [
+        {
+            "line_no": 1,
+            "ndc": OXY_5,
+            "item_name": "Oxycodone 5 mg tablet",
+            "strength": "5 mg",
+            "dosage_form": "tablet",
+            "package_size": 100,
+            "quantity": packages,
+            "schedule": "2",
+        }
+    ]
     return parse_order_input(data, now=datetime.now(UTC))
 
 
 def test_chart_has_this_order_as_its_last_point(store: Store, qtbot: QtBot) -> None:
     review = review_order(store, oxy_order(40))
-    chart = build_chart(review.charts[0].series, review.charts[0].label,
-                        review.assessment.decision)
+    chart = build_chart(review.charts[0].series, review.charts[0].label, review.assessment.decision)
     this = chart.series()[-1]
     assert this.name() == "this order (intercept)"
     assert this.points()[0].y() == 4000
@@ -148,4 +166,6 @@ def test_a_draft_opens_filled_in_and_saves_in_place(qtbot: QtBot, store: Store) 
     assert saved.order_number == rec.order_number and saved.state is OrderState.DRAFT
     assert store.orders.order(order_id).lines[0].quantity == before.lines[0].quantity + 1
     assert [e.event for e in store.audit.entries(order_id=order_id)][-1] in (
-        "order.draft-changed", "som.warning-acknowledged")
+        "order.draft-changed",
+        "som.warning-acknowledged",
+    )

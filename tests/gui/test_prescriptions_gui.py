@@ -28,8 +28,15 @@ from tests.integration.rx.conftest import crl_check
 from tests.unit.rx.helpers import BOB, permit, practice, rx_input
 from tests.unit.store.helpers import Clock
 
-OTHER_PATIENT = {"name": "Tom Baker", "address": {
-    "street": "9 Oak Road", "city": "Springfield", "state": "IL", "postal_code": "62701"}}
+OTHER_PATIENT = {
+    "name": "Tom Baker",
+    "address": {
+        "street": "9 Oak Road",
+        "city": "Springfield",
+        "state": "IL",
+        "postal_code": "62701",
+    },
+}
 
 
 @pytest.fixture()
@@ -40,16 +47,19 @@ def rx_store(store_path: Path) -> Iterator[Store]:
     with open_store(store_path) as store:
         practice(store, clock)
         permit(store, clock)
-        for data in (rx_input(clock), rx_input(clock, quantity=10),
-                     rx_input(clock, patient=OTHER_PATIENT)):
+        for data in (
+            rx_input(clock),
+            rx_input(clock, quantity=10),
+            rx_input(clock, patient=OTHER_PATIENT),
+        ):
             rx_drafts.add_draft(store, BOB, data, now=clock())
         yield store
 
 
-def _screen(qtbot: QtBot, store: Store, worker: TokenWorker | None,
-            ca: TestCa) -> PrescriptionsScreen:
-    screen = PrescriptionsScreen(store, SigningLauncher(worker),
-                                 revocation=lambda: crl_check(ca))
+def _screen(
+    qtbot: QtBot, store: Store, worker: TokenWorker | None, ca: TestCa
+) -> PrescriptionsScreen:
+    screen = PrescriptionsScreen(store, SigningLauncher(worker), revocation=lambda: crl_check(ca))
     qtbot.addWidget(screen)
     screen.show()
     return screen
@@ -61,35 +71,52 @@ def _act_as(screen: PrescriptionsScreen, user_id: str) -> None:
 
 
 def test_an_agent_sees_the_drafts_but_cannot_sign(
-        qtbot: QtBot, rx_store: Store, token_worker: TokenWorker, target: TokenTarget,
-        test_ca: TestCa) -> None:
+    qtbot: QtBot, rx_store: Store, token_worker: TokenWorker, target: TokenTarget, test_ca: TestCa
+) -> None:
     screen = _screen(qtbot, rx_store, token_worker, test_ca)
     _act_as(screen, "bob")
     assert screen.drafts.topLevelItemCount() == 2  # one line per patient
-    names = {screen.drafts.topLevelItem(i).text(0)  # type: ignore[union-attr]
-             for i in range(2)}
+    names = {
+        screen.drafts.topLevelItem(i).text(0)  # type: ignore[union-attr]
+        for i in range(2)
+    }
     assert names == {"Maria Lopez — 2 draft(s)", "Tom Baker — 1 draft(s)"}
     assert not screen.sign_button.isVisibleTo(screen)
     assert "only the practitioner signs" in screen.status.text()
     assert "operating-system login" in screen.binding.text()
     # The job itself refuses an agent too, before any PIN, and the refusal is audited.
     group = rx_drafts.queue(rx_store)[0]
-    job = RxSigningJob(rx_store.path, Actor("bob"), group.patient_key,
-                       [d.rx_id for d in group.drafts], target, crl_check(test_ca))
+    job = RxSigningJob(
+        rx_store.path,
+        Actor("bob"),
+        group.patient_key,
+        [d.rx_id for d in group.drafts],
+        target,
+        crl_check(test_ca),
+    )
     with pytest.raises(SigningRefused, match="only the practitioner signs"):
         on_token_thread(qtbot, token_worker, lambda: job.preview(lambda _e: None))
     assert any(e.event == "rx.access-denied" for e in rx_store.audit.entries())
 
 
 def test_a_practitioner_reviews_attests_and_signs_one_patients_ready_prescriptions(
-        qtbot: QtBot, rx_store: Store, token_worker: TokenWorker, test_ca: TestCa) -> None:
+    qtbot: QtBot, rx_store: Store, token_worker: TokenWorker, test_ca: TestCa
+) -> None:
     screen = _screen(qtbot, rx_store, token_worker, test_ca)
-    qtbot.waitUntil(lambda: token_worker.last_status is not None
-                    and token_worker.last_status.certificate is not None, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: (
+            token_worker.last_status is not None
+            and token_worker.last_status.certificate is not None
+        ),
+        timeout=10_000,
+    )
     _act_as(screen, "drsmith")
     assert screen.sign_button.isVisibleTo(screen) and not screen.sign_button.isEnabled()
-    maria = next(screen.drafts.topLevelItem(i) for i in range(2)
-                 if screen.drafts.topLevelItem(i).text(0).startswith("Maria"))  # type: ignore[union-attr]
+    maria = next(
+        screen.drafts.topLevelItem(i)
+        for i in range(2)
+        if screen.drafts.topLevelItem(i).text(0).startswith("Maria")
+    )  # type: ignore[union-attr]
     assert maria is not None
     for j in range(maria.childCount()):
         maria.child(j).setCheckState(0, Qt.CheckState.Checked)  # type: ignore[union-attr]

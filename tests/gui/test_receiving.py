@@ -28,8 +28,7 @@ def shipped_order(qtbot: QtBot, worker: TokenWorker, store: Store, prov: Provisi
         ts, identity = open_identity(prov)
         with ts, open_store(store.path) as own:
             chain = [tc.der for tc in read_certificates(ts) if tc.is_ca]
-            return bool(svc.sign_orders_on_token(own, [oid], ts, identity, chain,
-                                                 TestPin()).signed)
+            return bool(svc.sign_orders_on_token(own, [oid], ts, identity, chain, TestPin()).signed)
 
     assert on_token_thread(qtbot, worker, sign)
     ship(store, oid)
@@ -40,8 +39,9 @@ def screen_for(qtbot: QtBot, store: Store, worker: TokenWorker) -> ReceivingScre
     screen = ReceivingScreen(store, SigningLauncher(worker))
     qtbot.addWidget(screen)
     screen.show()
-    qtbot.waitUntil(lambda: worker.last_status is not None and worker.last_status.present,
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: worker.last_status is not None and worker.last_status.present, timeout=5000
+    )
     return screen
 
 
@@ -55,8 +55,9 @@ def sign_in_dialog(qtbot: QtBot, screen: ReceivingScreen) -> None:
     dialog.close()
 
 
-def test_partial_then_full_receipt(qtbot: QtBot, store_path: Path, rsa_token: Provisioned,
-                                   token_worker: TokenWorker) -> None:
+def test_partial_then_full_receipt(
+    qtbot: QtBot, store_path: Path, rsa_token: Provisioned, token_worker: TokenWorker
+) -> None:
     with open_store(store_path) as store:
         oid = shipped_order(qtbot, token_worker, store, rsa_token)
         screen = screen_for(qtbot, store, token_worker)
@@ -65,7 +66,10 @@ def test_partial_then_full_receipt(qtbot: QtBot, store_path: Path, rsa_token: Pr
         lines = screen.receipt_lines()
         today = datetime.now(UTC).date()
         assert [(ln.line_no, ln.quantity_received, ln.date_received) for ln in lines] == [
-            (1, 2, today), (2, 1, today), (3, 3, today)]
+            (1, 2, today),
+            (2, 1, today),
+            (3, 3, today),
+        ]
         screen.set_received(0, 1)  # one of two packages of line 1 came
         sign_in_dialog(qtbot, screen)
         assert store.orders.get(oid).state is OrderState.RECEIVED_PARTIAL
@@ -80,8 +84,8 @@ def test_partial_then_full_receipt(qtbot: QtBot, store_path: Path, rsa_token: Pr
 
 
 def test_nothing_received_is_refused_before_any_pin(
-        qtbot: QtBot, store_path: Path, rsa_token: Provisioned,
-        token_worker: TokenWorker) -> None:
+    qtbot: QtBot, store_path: Path, rsa_token: Provisioned, token_worker: TokenWorker
+) -> None:
     with open_store(store_path) as store:
         shipped_order(qtbot, token_worker, store, rsa_token)
         screen = screen_for(qtbot, store, token_worker)

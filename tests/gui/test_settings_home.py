@@ -30,9 +30,11 @@ def policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_policy_locked_settings_are_disabled_and_say_who_set_them(
-        qtbot: QtBot, policy: Path) -> None:
-    write_policy(policy, {"distributor_url": "https://csos.keystone.example/api"},
-                 ["distributor_url"])
+    qtbot: QtBot, policy: Path
+) -> None:
+    write_policy(
+        policy, {"distributor_url": "https://csos.keystone.example/api"}, ["distributor_url"]
+    )
     screen = SettingsScreen()
     qtbot.addWidget(screen)
     url = screen.fields["distributor_url"]
@@ -43,7 +45,8 @@ def test_policy_locked_settings_are_disabled_and_say_who_set_them(
 
 
 def test_a_bad_value_is_refused_next_to_its_field_and_a_good_one_saved(
-        qtbot: QtBot, policy: Path, tmp_path: Path) -> None:
+    qtbot: QtBot, policy: Path, tmp_path: Path
+) -> None:
     screen = SettingsScreen()
     qtbot.addWidget(screen)
     screen.fields["distributor_url"].edit.setText("http://csos.example")
@@ -59,7 +62,8 @@ def test_a_bad_value_is_refused_next_to_its_field_and_a_good_one_saved(
 
 
 def test_home_cards_list_orders_awaiting_receipt_and_needing_attention(
-        qtbot: QtBot, tmp_path: Path) -> None:
+    qtbot: QtBot, tmp_path: Path
+) -> None:
     with open_store(tmp_path / "csos.db") as store:
         ids = add_drafts(store, 2)
         now = datetime.now(UTC)
@@ -67,9 +71,14 @@ def test_home_cards_list_orders_awaiting_receipt_and_needing_attention(
         store.conn.execute("UPDATE orders SET state = 'shipped' WHERE order_id = ?", (ids[0],))
         store.conn.execute("UPDATE orders SET state = 'submitted' WHERE order_id = ?", (ids[1],))
         store.conn.commit()
-        lifecycle.record_rejection(store, ids[1], reason="DEA number not registered at the "
-                                   "ship-to address", statement=b"{}",
-                                   media_type="application/json", now=now)
+        lifecycle.record_rejection(
+            store,
+            ids[1],
+            reason="DEA number not registered at the ship-to address",
+            statement=b"{}",
+            media_type="application/json",
+            now=now,
+        )
         window = MainWindow(store=store)
         qtbot.addWidget(window)
         receipt = window.home.receipt_card
@@ -97,16 +106,37 @@ def test_token_removal_updates_the_status_bar_in_words(qtbot: QtBot) -> None:
 
 
 def _rec(order_id: str, number: str, state: OrderState) -> OrderRecord:
-    return OrderRecord(order_id, number, "AB1234563", "RK0452716", "Keystone", state,
-                       "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", None, True, None, 1)
+    return OrderRecord(
+        order_id,
+        number,
+        "AB1234563",
+        "RK0452716",
+        "Keystone",
+        state,
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+        None,
+        True,
+        None,
+        1,
+    )
 
 
 def test_tray_tells_each_event_once() -> None:
     from csos_desktop.gui.screens.home import OrdersSummary
 
     now = datetime.now(UTC)
-    expiring = CertificateStatus("aa", "Main Street Pharmacy", "CA", 1, "AB1234563", ("2",),
-                                 now - timedelta(days=700), now + timedelta(days=20), 20)
+    expiring = CertificateStatus(
+        "aa",
+        "Main Street Pharmacy",
+        "CA",
+        1,
+        "AB1234563",
+        ("2",),
+        now - timedelta(days=700),
+        now + timedelta(days=20),
+        20,
+    )
     ok_status = TokenStatus("/x.so", None, ())
     seen, first = notifications(None, OrdersSummary(0, (), 0, (), 0), ok_status)
     assert first == []
@@ -115,8 +145,11 @@ def test_tray_tells_each_event_once() -> None:
     summary = OrdersSummary(1, (shipped,), 1, ((held, "held for review by SOM"),), 0)
     status = TokenStatus("/x.so", None, (expiring,))
     seen, told = notifications(seen, summary, status)
-    assert [t for t, _ in told] == ["Order 26X000001 shipped", "Order 26X000002 held for review",
-                                    "CSOS certificate expiring"]
+    assert [t for t, _ in told] == [
+        "Order 26X000001 shipped",
+        "Order 26X000002 held for review",
+        "CSOS certificate expiring",
+    ]
     _, again = notifications(seen, summary, status)
     assert again == []
 

@@ -46,8 +46,9 @@ def wrapper(delay: float, fail_at: int = 0) -> Callable[[OrderSigner], OrderSign
     return lambda inner: Slow(inner, delay, fail_at)
 
 
-def dialog_for(qtbot: QtBot, store_path: Path, n: int, worker: TokenWorker,
-               target: TokenTarget, **kw: object) -> tuple[SigningDialog, list[str]]:
+def dialog_for(
+    qtbot: QtBot, store_path: Path, n: int, worker: TokenWorker, target: TokenTarget, **kw: object
+) -> tuple[SigningDialog, list[str]]:
     with open_store(store_path) as store:
         ids = add_drafts(store, n)
     dialog = SigningDialog(OrderBatch(store_path, ids, target, **kw), worker)  # type: ignore[arg-type]
@@ -63,11 +64,18 @@ def states(store_path: Path, ids: list[str]) -> list[OrderState]:
 
 
 def test_dialog_shows_what_is_signed_and_clears_the_pin_when_used(
-        qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget) -> None:
+    qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget
+) -> None:
     dialog, ids = dialog_for(qtbot, store_path, 2, token_worker, target)
     text = dialog.summary.toPlainText()
-    for words in ("2 order(s) will be signed", "Main Street Pharmacy", "AB1234563",
-                  "Keystone Wholesale Drug Co.", "Oxycodone Hydrochloride", "6 package(s)"):
+    for words in (
+        "2 order(s) will be signed",
+        "Main Street Pharmacy",
+        "AB1234563",
+        "Keystone Wholesale Drug Co.",
+        "Oxycodone Hydrochloride",
+        "6 package(s)",
+    ):
         assert words in text
     assert "csos-rsa" in dialog.signer.text() and "DEA AB1234563" in dialog.signer.text()
     qtbot.keyClicks(dialog.pin, TEST_PIN)
@@ -80,7 +88,8 @@ def test_dialog_shows_what_is_signed_and_clears_the_pin_when_used(
 
 
 def test_wrong_pin_says_so_and_lets_the_user_try_again(
-        qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget) -> None:
+    qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget
+) -> None:
     dialog, ids = dialog_for(qtbot, store_path, 1, token_worker, target)
     qtbot.keyClicks(dialog.pin, "999999")
     dialog.sign_button.click()
@@ -94,7 +103,8 @@ def test_wrong_pin_says_so_and_lets_the_user_try_again(
 
 
 def test_keyboard_only_signing(
-        qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget) -> None:
+    qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget
+) -> None:
     dialog, ids = dialog_for(qtbot, store_path, 1, token_worker, target)
     dialog.pin.setFocus()
     qtbot.keyClicks(dialog.pin, TEST_PIN)
@@ -105,9 +115,11 @@ def test_keyboard_only_signing(
 
 
 def test_stop_between_orders_keeps_signed_ones_and_leaves_the_rest_as_drafts(
-        qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget) -> None:
-    dialog, ids = dialog_for(qtbot, store_path, 4, token_worker, target,
-                             signer_wrapper=wrapper(0.4))
+    qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget
+) -> None:
+    dialog, ids = dialog_for(
+        qtbot, store_path, 4, token_worker, target, signer_wrapper=wrapper(0.4)
+    )
     qtbot.keyClicks(dialog.pin, TEST_PIN)
     dialog.sign_button.click()
     qtbot.waitUntil(lambda: "order 2 of 4" in dialog.status.text(), timeout=10_000)
@@ -121,9 +133,11 @@ def test_stop_between_orders_keeps_signed_ones_and_leaves_the_rest_as_drafts(
 
 
 def test_token_removed_during_signing_is_reported_in_the_dialog(
-        qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget) -> None:
-    dialog, ids = dialog_for(qtbot, store_path, 3, token_worker, target,
-                             signer_wrapper=wrapper(0, fail_at=2))  # after the first order
+    qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget
+) -> None:
+    dialog, ids = dialog_for(
+        qtbot, store_path, 3, token_worker, target, signer_wrapper=wrapper(0, fail_at=2)
+    )  # after the first order
     qtbot.keyClicks(dialog.pin, TEST_PIN)
     dialog.sign_button.click()
     qtbot.waitUntil(lambda: dialog.phase is Phase.DONE, timeout=10_000)
@@ -133,9 +147,9 @@ def test_token_removed_during_signing_is_reported_in_the_dialog(
 
 
 def test_the_ui_thread_keeps_ticking_while_a_slow_signer_works(
-        qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget) -> None:
-    dialog, _ = dialog_for(qtbot, store_path, 4, token_worker, target,
-                           signer_wrapper=wrapper(0.3))
+    qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget
+) -> None:
+    dialog, _ = dialog_for(qtbot, store_path, 4, token_worker, target, signer_wrapper=wrapper(0.3))
     gaps: list[int] = []
     clock = QElapsedTimer()
     clock.start()
@@ -152,8 +166,9 @@ def test_the_ui_thread_keeps_ticking_while_a_slow_signer_works(
 
 
 def test_pin_warnings_say_what_to_do() -> None:
-    low, final, locked = (pin_warning(s) for s in (PinState.COUNT_LOW, PinState.FINAL_TRY,
-                                                    PinState.LOCKED))
+    low, final, locked = (
+        pin_warning(s) for s in (PinState.COUNT_LOW, PinState.FINAL_TRY, PinState.LOCKED)
+    )
     assert low is not None and "few tries" in low[1]
     assert final is not None and "FINAL TRY" in final[1]
     assert locked is not None and "token administrator" in locked[1]
@@ -161,7 +176,8 @@ def test_pin_warnings_say_what_to_do() -> None:
 
 
 def test_orders_screen_signs_the_selected_drafts(
-        qtbot: QtBot, store_path: Path, token_worker: TokenWorker) -> None:
+    qtbot: QtBot, store_path: Path, token_worker: TokenWorker
+) -> None:
     from csos_desktop.gui.screens.orders import OrdersScreen
     from csos_desktop.gui.signing_launch import SigningLauncher
 
@@ -171,8 +187,9 @@ def test_orders_screen_signs_the_selected_drafts(
         qtbot.addWidget(screen)
         screen.show()
         qtbot.waitUntil(lambda: token_worker.last_status is not None, timeout=5000)
-        assert screen.sign_selected() is None and "Select one or more drafts" in \
-            screen.status.text()
+        assert (
+            screen.sign_selected() is None and "Select one or more drafts" in screen.status.text()
+        )
         screen.table.selectAll()
         dialog = screen.sign_selected()
         assert dialog is not None

@@ -39,8 +39,13 @@ class Recorder:
 
 
 def test_send_now_sends_the_outbox_and_brings_back_shipments(
-        qtbot: QtBot, home: Path, tmp_path: Path, test_ca: TestCa,
-        start_sandbox: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot,
+    home: Path,
+    tmp_path: Path,
+    test_ca: TestCa,
+    start_sandbox: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     sandbox = start_sandbox()  # type: ignore[operator]
     save_token(sandbox.url, sandbox.token)
     threads: list[str] = []
@@ -85,7 +90,8 @@ def test_send_now_sends_the_outbox_and_brings_back_shipments(
 
 
 def test_without_a_distributor_or_credential_it_says_so(
-        qtbot: QtBot, home: Path, store_path: Path) -> None:
+    qtbot: QtBot, home: Path, store_path: Path
+) -> None:
     with open_store(store_path) as store:
         sync = DistributorSync(store.path, lambda: DistributorSettings(None))
         window = MainWindow(store=store, sync=sync)
@@ -110,8 +116,8 @@ def test_without_a_distributor_or_credential_it_says_so(
 
 
 def test_an_unreachable_distributor_is_offline_with_the_reason_and_keeps_the_queue(
-        qtbot: QtBot, home: Path, tmp_path: Path, test_ca: TestCa,
-        start_sandbox: object) -> None:
+    qtbot: QtBot, home: Path, tmp_path: Path, test_ca: TestCa, start_sandbox: object
+) -> None:
     sandbox = start_sandbox()  # type: ignore[operator]
     dead = "https://127.0.0.1:9"
     save_token(dead, "t")
@@ -120,7 +126,8 @@ def test_an_unreachable_distributor_is_offline_with_the_reason_and_keeps_the_que
         signed_orders(store, test_ca, 1)
         where = {"url": sandbox.url}
         settings = lambda: DistributorSettings(  # noqa: E731
-            where["url"], sandbox.running.tls.ca_bundle)
+            where["url"], sandbox.running.tls.ca_bundle
+        )
         sync = DistributorSync(store.path, settings, retry=FAST_RETRY)
         window = MainWindow(store=store, sync=sync)
         qtbot.addWidget(window)
@@ -136,5 +143,5 @@ def test_an_unreachable_distributor_is_offline_with_the_reason_and_keeps_the_que
         text = window.outbox_label.text()
         assert "Distributor: offline (" in text and "· 1 waiting" in text
         assert "could not be reached" in window.home.outbox_card.body.text()
-        assert ("Distributor offline" in [t for t, _ in window.tray.shown])
+        assert "Distributor offline" in [t for t, _ in window.tray.shown]
         assert len(store.outbox.pending()) == 1

@@ -84,11 +84,13 @@ class CertificatesScreen(QWidget):
         self.check_button = QPushButton("&Check revocation")
         self.reason = QComboBox()  # filled when first shown: enroll.* pulls in httpx (~0.2 s)
         self.revoke_button = QPushButton("Request re&vocation…")
-        for w, name in ((self.enrol_button, "Enrol for a certificate"),
-                        (self.renew_button, "Renew the certificate"),
-                        (self.check_button, "Check revocation status"),
-                        (self.reason, "Revocation reason"),
-                        (self.revoke_button, "Request revocation")):
+        for w, name in (
+            (self.enrol_button, "Enrol for a certificate"),
+            (self.renew_button, "Renew the certificate"),
+            (self.check_button, "Check revocation status"),
+            (self.reason, "Revocation reason"),
+            (self.revoke_button, "Request revocation"),
+        ):
             w.setAccessibleName(name)
         row = QHBoxLayout()
         for w in (self.enrol_button, self.renew_button, self.check_button):
@@ -117,8 +119,9 @@ class CertificatesScreen(QWidget):
         has_token = bool(self._status and self._status.present)
         cert = self._status.certificate if self._status else None
         self.enrol_button.setEnabled(has_token)
-        self.renew_button.setEnabled(bool(has_token and cert and cert.renewal_due
-                                          and not cert.expired))
+        self.renew_button.setEnabled(
+            bool(has_token and cert and cert.renewal_due and not cert.expired)
+        )
         for w in (self.check_button, self.reason, self.revoke_button):
             w.setEnabled(bool(has_token and cert))
 
@@ -137,9 +140,12 @@ class CertificatesScreen(QWidget):
             from csos_desktop.enroll.renewal import renewal_notice
 
             notice = renewal_notice(cert.not_after, datetime.now(UTC))
-        self.notice.setText(f"{dot(Tone.BAD if cert and cert.expired else Tone.WARN)} "
-                            f"{notice.replace('with `csos enroll renew`', 'with Renew')}"
-                            if notice else "")
+        self.notice.setText(
+            f"{dot(Tone.BAD if cert and cert.expired else Tone.WARN)} "
+            f"{notice.replace('with `csos enroll renew`', 'with Renew')}"
+            if notice
+            else ""
+        )
         self.table.setRowCount(len(certs))
         for row, c in enumerate(certs):
             values = (
@@ -208,23 +214,30 @@ class CertificatesScreen(QWidget):
         self.check_button.setEnabled(False)
         self.result.setText("Asking the CA whether the certificate is revoked…")
         target = self._launcher.target()
-        self._worker.submit(self, lambda _p: certificate_material(target, _p),
-                            self._material, self._check_failed)
+        self._worker.submit(
+            self, lambda _p: certificate_material(target, _p), self._material, self._check_failed
+        )
 
     def _material(self, material: object) -> None:
         from csos_desktop.gui.enrol_worker import CertificateMaterial, revocation_status
 
         assert isinstance(material, CertificateMaterial)
-        run_job(self, lambda: revocation_status(material), self._checked,
-                lambda message: self._check_failed(Exception(message)))
+        run_job(
+            self,
+            lambda: revocation_status(material),
+            self._checked,
+            lambda message: self._check_failed(Exception(message)),
+        )
 
     def _checked(self, status: RevocationStatus) -> None:
         from csos_desktop.enroll.status import RevocationState
 
         tone = {RevocationState.GOOD: Tone.OK, RevocationState.REVOKED: Tone.BAD}.get(
-            status.state, Tone.WARN)
-        self.result.setText(f"{dot(tone)} Revocation status: <b>{status.state.value}</b> — "
-                            f"{status.message}")
+            status.state, Tone.WARN
+        )
+        self.result.setText(
+            f"{dot(tone)} Revocation status: <b>{status.state.value}</b> — {status.message}"
+        )
         self.check_button.setEnabled(True)
 
     def _check_failed(self, error: Exception) -> None:

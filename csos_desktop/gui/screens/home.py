@@ -88,8 +88,10 @@ class OrdersSummary:
 
 def _reason(store: Store, rec: OrderRecord) -> str:
     if rec.state is S.INTERCEPTED:
-        return ("held for review by the distributor's Suspicious Order Monitoring; it will be "
-                "released or rejected")
+        return (
+            "held for review by the distributor's Suspicious Order Monitoring; it will be "
+            "released or rejected"
+        )
     statements = store.statements.for_order(rec.order_id)
     why = statements[-1].reason if statements else "no reason was given"
     return f"rejected by the distributor: {why}. Re-issue it as a new order if still needed"
@@ -100,32 +102,43 @@ def orders_summary(store: Store) -> OrdersSummary:
     awaiting = store.orders.page(0, SHOWN, AWAITING_RECEIPT)
     attention = store.orders.page(0, SHOWN, ATTENTION)
     return OrdersSummary(
-        store.orders.count(AWAITING_RECEIPT), tuple(awaiting),
-        store.orders.count(ATTENTION), tuple((r, _reason(store, r)) for r in attention),
-        len(store.outbox.pending(1000)))
+        store.orders.count(AWAITING_RECEIPT),
+        tuple(awaiting),
+        store.orders.count(ATTENTION),
+        tuple((r, _reason(store, r)) for r in attention),
+        len(store.outbox.pending(1000)),
+    )
 
 
 def awaiting_html(summary: OrdersSummary) -> str:
     if not summary.awaiting:
         return f"{dot(Tone.OK)} No delivered order is waiting for its receipt."
-    items = "".join(f"<li>{escape(r.order_number)} from {escape(r.supplier_name)}</li>"
-                    for r in summary.awaiting_first)
-    return (f"{dot(Tone.WARN)} <b>{summary.awaiting} order(s)</b> delivered or shipped: record "
-            f"their receipt (21 CFR 1305.22(g)).<ul>{items}</ul>")
+    items = "".join(
+        f"<li>{escape(r.order_number)} from {escape(r.supplier_name)}</li>"
+        for r in summary.awaiting_first
+    )
+    return (
+        f"{dot(Tone.WARN)} <b>{summary.awaiting} order(s)</b> delivered or shipped: record "
+        f"their receipt (21 CFR 1305.22(g)).<ul>{items}</ul>"
+    )
 
 
 def attention_html(summary: OrdersSummary) -> str:
     if not summary.attention:
         return f"{dot(Tone.OK)} No order is held or rejected."
-    items = "".join(f"<li><b>{escape(r.order_number)}</b>: {escape(why)}.</li>"
-                    for r, why in summary.attention_first)
+    items = "".join(
+        f"<li><b>{escape(r.order_number)}</b>: {escape(why)}.</li>"
+        for r, why in summary.attention_first
+    )
     return f"{dot(Tone.BAD)} <b>{summary.attention} order(s)</b> need attention:<ul>{items}</ul>"
 
 
 def outbox_html(summary: OrdersSummary) -> str:
     if summary.waiting_to_send:
-        return (f"{dot(Tone.WARN)} {summary.waiting_to_send} signed document(s) waiting to be "
-                "sent to the distributor.")
+        return (
+            f"{dot(Tone.WARN)} {summary.waiting_to_send} signed document(s) waiting to be "
+            "sent to the distributor."
+        )
     return f"{dot(Tone.OK)} Nothing waiting to be sent."
 
 

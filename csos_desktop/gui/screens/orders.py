@@ -149,8 +149,12 @@ class OrdersScreen(QWidget):
 
     changed = Signal()  # an order was created or signed
 
-    def __init__(self, store: Store | None, problem: str | None = None,
-                 launcher: SigningLauncher | None = None) -> None:
+    def __init__(
+        self,
+        store: Store | None,
+        problem: str | None = None,
+        launcher: SigningLauncher | None = None,
+    ) -> None:
         super().__init__()
         self._store = store
         self._launcher = launcher
@@ -231,8 +235,11 @@ class OrdersScreen(QWidget):
     def selected_drafts(self) -> list[str]:
         assert self.model is not None
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return [self.model.record(r).order_id for r in rows
-                if self.model.record(r).state is OrderState.DRAFT]
+        return [
+            self.model.record(r).order_id
+            for r in rows
+            if self.model.record(r).state is OrderState.DRAFT
+        ]
 
     def new_order(self, editing: OrderRecord | None = None) -> OrderEditor | None:
         """The editor for a new order, or for the draft *editing*."""
@@ -240,12 +247,17 @@ class OrdersScreen(QWidget):
 
         if self._store is None:
             return None
-        status = self._launcher.worker.last_status if self._launcher and \
-            self._launcher.worker else None
+        status = (
+            self._launcher.worker.last_status if self._launcher and self._launcher.worker else None
+        )
         cert = status.certificate if status else None
-        self.editor = OrderEditor(self._store, signer_name=cert.subject if cert else None,
-                                  signer_dea=cert.dea_number if cert else None,
-                                  editing=editing, parent=self)
+        self.editor = OrderEditor(
+            self._store,
+            signer_name=cert.subject if cert else None,
+            signer_dea=cert.dea_number if cert else None,
+            editing=editing,
+            parent=self,
+        )
         self.editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.editor.saved.connect(self._created)
         self.editor.show()
@@ -257,15 +269,18 @@ class OrdersScreen(QWidget):
             return None
         rec = self.model.record(row)
         if rec.state is not OrderState.DRAFT:
-            self.status.setText(f"{dot(Tone.NEUTRAL)} Order {rec.order_number} is "
-                                f"{rec.state.value}: only drafts can be edited.")
+            self.status.setText(
+                f"{dot(Tone.NEUTRAL)} Order {rec.order_number} is "
+                f"{rec.state.value}: only drafts can be edited."
+            )
             return None
         return self.new_order(editing=rec)
 
     def _created(self, rec: OrderRecord) -> None:
         self.refresh()
-        self.status.setText(f"{dot(Tone.OK)} Draft {rec.order_number} saved. Select it and "
-                            "press Sign to sign it.")
+        self.status.setText(
+            f"{dot(Tone.OK)} Draft {rec.order_number} saved. Select it and press Sign to sign it."
+        )
         self.changed.emit()
 
     def sign_selected(self) -> SigningDialog | None:
@@ -275,15 +290,17 @@ class OrdersScreen(QWidget):
             return None
         ids = self.selected_drafts()
         if not ids:
-            self.status.setText(f"{dot(Tone.WARN)} Select one or more drafts to sign "
-                                "(Show: Drafts lists them).")
+            self.status.setText(
+                f"{dot(Tone.WARN)} Select one or more drafts to sign (Show: Drafts lists them)."
+            )
             return None
         why_not = self._launcher.unavailable() if self._launcher else "Signing is not available."
         if why_not or self._launcher is None:
             self.status.setText(f"{dot(Tone.BAD)} {why_not}")
             return None
-        self.dialog = self._launcher.open(self, OrderBatch(self._store.path, ids,
-                                                           self._launcher.target()))
+        self.dialog = self._launcher.open(
+            self, OrderBatch(self._store.path, ids, self._launcher.target())
+        )
         self.dialog.signed.connect(self._signed)
         return self.dialog
 

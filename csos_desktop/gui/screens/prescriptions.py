@@ -40,8 +40,11 @@ if TYPE_CHECKING:  # the signing stack is imported when a signing starts
     from csos_desktop.services.rx_signing import RevocationCheck
 
 RX_ID = Qt.ItemDataRole.UserRole
-ROLE_WORDS = {Role.PRACTITIONER: "practitioner", Role.AGENT: "agent",
-              Role.ACCESS_ADMIN: "access administrator"}
+ROLE_WORDS = {
+    Role.PRACTITIONER: "practitioner",
+    Role.AGENT: "agent",
+    Role.ACCESS_ADMIN: "access administrator",
+}
 
 
 class PrescriptionsScreen(QWidget):
@@ -49,9 +52,13 @@ class PrescriptionsScreen(QWidget):
 
     signed = Signal()  # prescriptions were signed (they left the queue for the outbox)
 
-    def __init__(self, store: Store | None, launcher: SigningLauncher,
-                 store_problem: str | None = None,
-                 revocation: Callable[[], RevocationCheck] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store | None,
+        launcher: SigningLauncher,
+        store_problem: str | None = None,
+        revocation: Callable[[], RevocationCheck] | None = None,
+    ) -> None:
         super().__init__()
         self._store = store
         self._launcher = launcher
@@ -68,9 +75,11 @@ class PrescriptionsScreen(QWidget):
         layout = QVBoxLayout(self)
         title = QLabel("Prescriptions")
         title.setObjectName("screenTitle")
-        hint = QLabel("Controlled-substance prescriptions waiting for the practitioner's "
-                      "signature. Tick the drafts that are ready, then review and sign one "
-                      "patient's prescriptions with your token and PIN.")
+        hint = QLabel(
+            "Controlled-substance prescriptions waiting for the practitioner's "
+            "signature. Tick the drafts that are ready, then review and sign one "
+            "patient's prescriptions with your token and PIN."
+        )
         hint.setWordWrap(True)
         hint.setAccessibleName("About prescriptions")
         user_row = QHBoxLayout()
@@ -82,13 +91,15 @@ class PrescriptionsScreen(QWidget):
         user_row.addWidget(self.user, 1)
         self.binding = QLabel(
             f"Choose yourself. Your deployment binds this choice to your operating-system "
-            f"login ({escape(login)}), which is recorded with everything you do here.")
+            f"login ({escape(login)}), which is recorded with everything you do here."
+        )
         self.binding.setWordWrap(True)
         self.binding.setAccessibleName("User binding")
         self.drafts = QTreeWidget()
         self.drafts.setAccessibleName("Drafts per patient")
-        self.drafts.setHeaderLabels(["Patient / prescription", "Schedule", "Prepared by",
-                                     "Prescriber DEA"])
+        self.drafts.setHeaderLabels(
+            ["Patient / prescription", "Schedule", "Prepared by", "Prescriber DEA"]
+        )
         self.drafts.setColumnWidth(0, 380)
         ready_label = QLabel("&Ready for signing:")
         self.ready = QListWidget()
@@ -166,12 +177,17 @@ class PrescriptionsScreen(QWidget):
         self._groups = groups
         for g in groups:
             n = len(g.drafts)
-            top = QTreeWidgetItem([f"{g.patient_name} — {n} draft(s)", "", "",
-                                   g.practitioner_dea])
+            top = QTreeWidgetItem([f"{g.patient_name} — {n} draft(s)", "", "", g.practitioner_dea])
             top.setData(0, RX_ID, None)
             for d in g.drafts:
-                child = QTreeWidgetItem([f"{d.drug} ({d.rx_id[:8]})", f"C-{d.schedule}",
-                                         d.prepared_by, d.practitioner_dea])
+                child = QTreeWidgetItem(
+                    [
+                        f"{d.drug} ({d.rx_id[:8]})",
+                        f"C-{d.schedule}",
+                        d.prepared_by,
+                        d.practitioner_dea,
+                    ]
+                )
                 child.setData(0, RX_ID, d.rx_id)
                 if checkable:
                     child.setFlags(child.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -225,19 +241,28 @@ class PrescriptionsScreen(QWidget):
                 self.ready.addItem(f"{g.patient_name}: {names[rx_id]} ({rx_id[:8]})")
         user = self.acting
         if user is None:
-            self._say(Tone.NEUTRAL, "No prescribing user is on record: an access administrator "
-                      "adds users (csos rx user add).")
+            self._say(
+                Tone.NEUTRAL,
+                "No prescribing user is on record: an access administrator "
+                "adds users (csos rx user add).",
+            )
         elif user.role is not Role.PRACTITIONER:
-            self._say(Tone.NEUTRAL, f"{len(self._groups)} patient(s) with drafts. You act as "
-                      f"{ROLE_WORDS[user.role]}: you see and prepare drafts; only the "
-                      "practitioner signs them (21 CFR 1311.125).")
+            self._say(
+                Tone.NEUTRAL,
+                f"{len(self._groups)} patient(s) with drafts. You act as "
+                f"{ROLE_WORDS[user.role]}: you see and prepare drafts; only the "
+                "practitioner signs them (21 CFR 1311.125).",
+            )
         elif not self._groups:
             self._say(Tone.OK, "No prescription of yours is waiting for signature.")
         elif not ready:
             self._say(Tone.NEUTRAL, "Tick the drafts that are ready for signing.")
         elif self._chosen_group(ready) is None:
-            self._say(Tone.WARN, "Select one patient: a signing list holds one patient's "
-                      "prescriptions (21 CFR 1311.140(a)(1)).")
+            self._say(
+                Tone.WARN,
+                "Select one patient: a signing list holds one patient's "
+                "prescriptions (21 CFR 1311.140(a)(1)).",
+            )
         else:
             n = len(ready[self._chosen_group(ready) or 0])
             self._say(Tone.OK, f"{n} prescription(s) ready: press Review and sign.")
@@ -251,8 +276,12 @@ class PrescriptionsScreen(QWidget):
         user = self.acting
         ready = self.ready_ids()
         group = self._chosen_group(ready)
-        if self._store is None or user is None or user.role is not Role.PRACTITIONER \
-                or group is None:
+        if (
+            self._store is None
+            or user is None
+            or user.role is not Role.PRACTITIONER
+            or group is None
+        ):
             return
         why = self._launcher.unavailable()
         if why is not None:
@@ -267,9 +296,14 @@ class PrescriptionsScreen(QWidget):
         from csos_desktop.services.rx_access import Actor
 
         check = (self._revocation or default_revocation)()
-        job = RxSigningJob(self._store.path, Actor(user.user_id, os_login()),
-                           self._groups[group].patient_key, ready[group],
-                           self._launcher.target(), check)
+        job = RxSigningJob(
+            self._store.path,
+            Actor(user.user_id, os_login()),
+            self._groups[group].patient_key,
+            ready[group],
+            self._launcher.target(),
+            check,
+        )
         assert self._launcher.worker is not None
         self.dialog = open_rx_dialog(self, job, self._launcher.worker)
         self.dialog.signed.connect(self._after_sign)

@@ -57,8 +57,9 @@ class ReceivingScreen(QWidget):
 
     receipt_signed = Signal()
 
-    def __init__(self, store: Store | None, launcher: SigningLauncher,
-                 problem: str | None = None) -> None:
+    def __init__(
+        self, store: Store | None, launcher: SigningLauncher, problem: str | None = None
+    ) -> None:
         super().__init__()
         self._store = store
         self._launcher = launcher
@@ -67,9 +68,11 @@ class ReceivingScreen(QWidget):
         layout = QVBoxLayout(self)
         title = QLabel("Receiving")
         title.setObjectName("screenTitle")
-        hint = QLabel("Record the receipt of delivered CSOS orders: packages and date per "
-                      "line, then sign. A partial delivery can be received now and the rest "
-                      "later.")
+        hint = QLabel(
+            "Record the receipt of delivered CSOS orders: packages and date per "
+            "line, then sign. A partial delivery can be received now and the rest "
+            "later."
+        )
         hint.setWordWrap(True)
         layout.addWidget(title)
         layout.addWidget(hint)
@@ -131,8 +134,10 @@ class ReceivingScreen(QWidget):
             words, _ = STATE_LOOK[rec.state]
             item = QListWidgetItem(f"{rec.order_number} · {rec.supplier_name}\n{words}")
             item.setData(Qt.ItemDataRole.UserRole, rec.order_id)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole,
-                         f"Order {rec.order_number} from {rec.supplier_name}, {words}")
+            item.setData(
+                Qt.ItemDataRole.AccessibleTextRole,
+                f"Order {rec.order_number} from {rec.supplier_name}, {words}",
+            )
             self.orders.addItem(item)
         if records:
             self.orders.setCurrentRow(0)
@@ -169,15 +174,22 @@ class ReceivingScreen(QWidget):
         self._order = order
         self.order_info.setText(
             f"<b>Order {order.order_number}</b> from {rec.supplier_name}, signed "
-            f"{order.date_signed} · {STATE_LOOK[rec.state][0]}")
+            f"{order.date_signed} · {STATE_LOOK[rec.state][0]}"
+        )
         today = datetime.now(UTC).date()
         drop_cell_widgets(self.table)
         self.table.setRowCount(len(order.lines))
         for i, line in enumerate(order.lines):
             left = line.quantity - before.get(line.line_no, 0)
-            for col, text in enumerate((str(line.line_no), str(line.ndc),
-                                        f"{line.item_name} {line.strength}",
-                                        str(line.quantity), str(before.get(line.line_no, 0)))):
+            for col, text in enumerate(
+                (
+                    str(line.line_no),
+                    str(line.ndc),
+                    f"{line.item_name} {line.strength}",
+                    str(line.quantity),
+                    str(before.get(line.line_no, 0)),
+                )
+            ):
                 self.table.setItem(i, col, QTableWidgetItem(text))
             qty = QSpinBox()
             qty.setRange(0, max(0, left))
@@ -206,8 +218,9 @@ class ReceivingScreen(QWidget):
             assert isinstance(qty, QSpinBox) and isinstance(day, QDateEdit)
             if qty.value() > 0:
                 d = day.date()
-                out.append(ReceiptLine(line.line_no, qty.value(),
-                                       date(d.year(), d.month(), d.day())))
+                out.append(
+                    ReceiptLine(line.line_no, qty.value(), date(d.year(), d.month(), d.day()))
+                )
         return out
 
     def set_received(self, row: int, packages: int) -> None:
@@ -222,15 +235,15 @@ class ReceivingScreen(QWidget):
             return None
         lines = self.receipt_lines()
         if not lines:
-            self.status.setText(f"{dot(Tone.WARN)} Enter the packages received on at least "
-                                "one line.")
+            self.status.setText(
+                f"{dot(Tone.WARN)} Enter the packages received on at least one line."
+            )
             return None
         why_not = self._launcher.unavailable()
         if why_not:
             self.status.setText(f"{dot(Tone.BAD)} {why_not}")
             return None
-        job = ReceiptJob(self._store.path, self._order.order_id, lines,
-                         self._launcher.target())
+        job = ReceiptJob(self._store.path, self._order.order_id, lines, self._launcher.target())
         self.dialog = self._launcher.open(self, job)
         self.dialog.signed.connect(self._signed)
         return self.dialog
@@ -238,6 +251,7 @@ class ReceivingScreen(QWidget):
     def _signed(self, outcome: Outcome) -> None:
         self.reload()
         if outcome.signed:
-            self.status.setText(f"{dot(Tone.OK)} {outcome.signed[0]} signed and queued for "
-                                "the distributor.")
+            self.status.setText(
+                f"{dot(Tone.OK)} {outcome.signed[0]} signed and queued for the distributor."
+            )
         self.receipt_signed.emit()

@@ -45,10 +45,18 @@ SOURCE_WORDS = {
 #: (key, label, placeholder, browse filter or None)
 FIELDS = (
     ("distributor_url", "Distributor address", "https://csos.distributor.example/api", None),
-    ("pkcs11_module", "Token driver (PKCS#11)", "Detected automatically",
-     "PKCS#11 drivers (*.so *.dylib *.dll);;All files (*)"),
-    ("ca_bundle", "CA bundle for the distributor", "The system's trusted certificates",
-     "PEM certificates (*.pem *.crt);;All files (*)"),
+    (
+        "pkcs11_module",
+        "Token driver (PKCS#11)",
+        "Detected automatically",
+        "PKCS#11 drivers (*.so *.dylib *.dll);;All files (*)",
+    ),
+    (
+        "ca_bundle",
+        "CA bundle for the distributor",
+        "The system's trusted certificates",
+        "PEM certificates (*.pem *.crt);;All files (*)",
+    ),
 )
 
 
@@ -105,9 +113,12 @@ class SettingsScreen(QWidget):
 
     saved = Signal()
 
-    def __init__(self, loader: Callable[[], EffectiveConfig] = load_config,
-                 setter: Callable[[str, str], ConfigValue] = set_value,
-                 unsetter: Callable[[str], ConfigValue] = unset_value) -> None:
+    def __init__(
+        self,
+        loader: Callable[[], EffectiveConfig] = load_config,
+        setter: Callable[[str, str], ConfigValue] = set_value,
+        unsetter: Callable[[str], ConfigValue] = unset_value,
+    ) -> None:
         super().__init__()
         self._load, self._set, self._unset = loader, setter, unsetter
         layout = QVBoxLayout(self)
@@ -131,8 +142,10 @@ class SettingsScreen(QWidget):
             form.addRow(f"{label}:", cell)
             self.fields[key] = f
         layout.addLayout(form)
-        self.note = QLabel("Distributor credentials are kept in the system keyring, never in "
-                           "these settings; the token PIN is never stored.")
+        self.note = QLabel(
+            "Distributor credentials are kept in the system keyring, never in "
+            "these settings; the token PIN is never stored."
+        )
         self.note.setWordWrap(True)
         self.problems = QLabel()
         self.problems.setWordWrap(True)
@@ -194,6 +207,7 @@ class SettingsScreen(QWidget):
             if changed:
                 self.saved.emit()
         else:
-            self.status.setText(f"{dot(Tone.BAD)} Some values were not saved: see the "
-                                "messages under them.")
+            self.status.setText(
+                f"{dot(Tone.BAD)} Some values were not saved: see the messages under them."
+            )
         return ok

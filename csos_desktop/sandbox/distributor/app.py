@@ -43,8 +43,11 @@ refusal is an RFC 9457 problem document (`application/problem+json`) whose
 key with the same bytes returns the original result; with other bytes, 409.
 """
 
-_bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
-                     description="The customer's token from `csos sandbox customer add`.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="The customer's token from `csos sandbox customer add`.",
+)
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _WHY = {
     400: "The body is not valid JSON.",
@@ -56,22 +59,29 @@ _WHY = {
 
 
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: {"description": _WHY[c],
-                "content": {m.PROBLEM_JSON: {"schema": _PROBLEM_REF}}} for c in codes}
+    return {
+        c: {"description": _WHY[c], "content": {m.PROBLEM_JSON: {"schema": _PROBLEM_REF}}}
+        for c in codes
+    }
 
 
 def problem_response(problem: ApiProblem, request: Request) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
-    return JSONResponse(problem.to_json(instance=request.url.path), status_code=problem.status,
-                        media_type=m.PROBLEM_JSON, headers=headers)
+    return JSONResponse(
+        problem.to_json(instance=request.url.path),
+        status_code=problem.status,
+        media_type=m.PROBLEM_JSON,
+        headers=headers,
+    )
 
 
 def _decode(field: str, text: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ApiProblem(422, "invalid-base64",
-                         f"`{field}` is not valid base64 (standard alphabet, padded)") from exc
+        raise ApiProblem(
+            422, "invalid-base64", f"`{field}` is not valid base64 (standard alphabet, padded)"
+        ) from exc
 
 
 def _distributor(request: Request) -> Distributor:
@@ -82,35 +92,62 @@ def _distributor(request: Request) -> Distributor:
     return d
 
 
-def _customer(request: Request,
-              creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Customer:
+def _customer(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Customer:
     if creds is None or not creds.credentials:
-        raise ApiProblem(401, "unauthorized", "send `Authorization: Bearer <token>` with the "
-                         "token the distributor issued to your pharmacy")
+        raise ApiProblem(
+            401,
+            "unauthorized",
+            "send `Authorization: Bearer <token>` with the "
+            "token the distributor issued to your pharmacy",
+        )
     customer = _distributor(request).authenticate(creds.credentials)
     if customer is None:
-        raise ApiProblem(401, "unauthorized", "the distributor does not know this bearer "
-                         "token; check the token stored for this distributor")
+        raise ApiProblem(
+            401,
+            "unauthorized",
+            "the distributor does not know this bearer "
+            "token; check the token stored for this distributor",
+        )
     return customer
 
 
 CustomerDep = Annotated[Customer, Depends(_customer)]
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", pattern=m.ID_PATTERN,
-                                       description="The order id (or receipt id).")]
-RxIdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", pattern=m.ID_PATTERN,
-                                         description="The prescription's rx_id.")]
-PharmacyId = Annotated[str, Path(pattern=m.ID_PATTERN, description="`sandbox-pharmacy`, "
-                                 "or a registered customer's id.")]
-Cursor = Annotated[str, Query(pattern=r"^[0-9]{1,18}$", description="Opaque position "
-                              "from `next_cursor`; `0` for the start.")]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key", pattern=m.ID_PATTERN, description="The order id (or receipt id)."
+    ),
+]
+RxIdempotencyKey = Annotated[
+    str,
+    Header(alias="Idempotency-Key", pattern=m.ID_PATTERN, description="The prescription's rx_id."),
+]
+PharmacyId = Annotated[
+    str,
+    Path(pattern=m.ID_PATTERN, description="`sandbox-pharmacy`, or a registered customer's id."),
+]
+Cursor = Annotated[
+    str,
+    Query(
+        pattern=r"^[0-9]{1,18}$",
+        description="Opaque position from `next_cursor`; `0` for the start.",
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
 def create_app(distributor: Distributor | None = None) -> FastAPI:
     """The API; ``distributor`` None gives an app that can only render its spec."""
-    app = FastAPI(title=API_TITLE, version=API_VERSION, description=_DESCRIPTION,
-                  docs_url=None, redoc_url=None,
-                  generate_unique_id_function=lambda route: route.name)
+    app = FastAPI(
+        title=API_TITLE,
+        version=API_VERSION,
+        description=_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=lambda route: route.name,
+    )
     app.state.distributor = distributor
     _handlers(app)
 
@@ -119,62 +156,107 @@ def create_app(distributor: Distributor | None = None) -> FastAPI:
         """Reachability check; needs no token."""
         return {"status": "ok", "time": datetime.now(UTC)}
 
-    @app.post("/v1/orders", response_model=m.OrderStatus, status_code=201, tags=["orders"],
-              responses={200: {"model": m.OrderStatus, "description": "Replay of an earlier "
-                               "submission with the same key and bytes."},
-                         **_problems(400, 401, 409, 422)})
-    def submit_order(body: m.SignedSubmission, key: IdempotencyKey, customer: CustomerDep,
-                     request: Request, response: Response) -> dict[str, Any]:
+    @app.post(
+        "/v1/orders",
+        response_model=m.OrderStatus,
+        status_code=201,
+        tags=["orders"],
+        responses={
+            200: {
+                "model": m.OrderStatus,
+                "description": "Replay of an earlier submission with the same key and bytes.",
+            },
+            **_problems(400, 401, 409, 422),
+        },
+    )
+    def submit_order(
+        body: m.SignedSubmission,
+        key: IdempotencyKey,
+        customer: CustomerDep,
+        request: Request,
+        response: Response,
+    ) -> dict[str, Any]:
         """Submit a signed order; verified as 21 CFR 1305.22(c) requires, then kept byte-exact.
 
         A rejected order is still a 201: the record carries the reason codes and the
         statement of non-acceptance (1305.25).
         """
         record, replayed = _distributor(request).submit_order(
-            customer, key, _decode("document", body.document),
-            _decode("signature", body.signature))
+            customer, key, _decode("document", body.document), _decode("signature", body.signature)
+        )
         response.headers["Location"] = f"/v1/orders/{record['order_id']}"
         if replayed:
             response.status_code = 200
             response.headers[REPLAYED_HEADER] = "true"
         return record
 
-    @app.get("/v1/orders/{order_id}", response_model=m.OrderStatus, tags=["orders"],
-             responses=_problems(401, 404, 422))
-    def get_order(order_id: Annotated[str, Path(pattern=m.ID_PATTERN)], customer: CustomerDep,
-                  request: Request) -> dict[str, Any]:
+    @app.get(
+        "/v1/orders/{order_id}",
+        response_model=m.OrderStatus,
+        tags=["orders"],
+        responses=_problems(401, 404, 422),
+    )
+    def get_order(
+        order_id: Annotated[str, Path(pattern=m.ID_PATTERN)],
+        customer: CustomerDep,
+        request: Request,
+    ) -> dict[str, Any]:
         """Status of one order with per-line shipped containers and reason codes."""
         return _distributor(request).order_status(customer, order_id)
 
-    @app.get("/v1/changes", response_model=m.ChangesPage, tags=["orders"],
-             responses=_problems(401, 422))
-    def list_changes(customer: CustomerDep, request: Request, cursor: Cursor = "0",
-                     limit: Limit = 100) -> dict[str, Any]:
+    @app.get(
+        "/v1/changes", response_model=m.ChangesPage, tags=["orders"], responses=_problems(401, 422)
+    )
+    def list_changes(
+        customer: CustomerDep, request: Request, cursor: Cursor = "0", limit: Limit = 100
+    ) -> dict[str, Any]:
         """Changes to this customer's orders after `cursor`, oldest first."""
         return _distributor(request).changes(customer, int(cursor), limit)
 
-    @app.post("/v1/receipts", response_model=m.ReceiptResult, status_code=201,
-              tags=["receipts"],
-              responses={200: {"model": m.ReceiptResult, "description": "Replay."},
-                         **_problems(400, 401, 404, 409, 422)})
-    def submit_receipt(body: m.SignedSubmission, key: IdempotencyKey, customer: CustomerDep,
-                       request: Request, response: Response) -> dict[str, Any]:
+    @app.post(
+        "/v1/receipts",
+        response_model=m.ReceiptResult,
+        status_code=201,
+        tags=["receipts"],
+        responses={
+            200: {"model": m.ReceiptResult, "description": "Replay."},
+            **_problems(400, 401, 404, 409, 422),
+        },
+    )
+    def submit_receipt(
+        body: m.SignedSubmission,
+        key: IdempotencyKey,
+        customer: CustomerDep,
+        request: Request,
+        response: Response,
+    ) -> dict[str, Any]:
         """Submit a signed receipt (`csos-receipt/1`) for a shipped order (1305.22(g))."""
         result, replayed = _distributor(request).submit_receipt(
-            customer, key, _decode("document", body.document),
-            _decode("signature", body.signature))
+            customer, key, _decode("document", body.document), _decode("signature", body.signature)
+        )
         if replayed:
             response.status_code = 200
             response.headers[REPLAYED_HEADER] = "true"
         return result
 
-    @app.post("/v1/pharmacies/{pharmacy_id}/prescriptions",
-              response_model=m.PharmacyPrescription, status_code=201, tags=["prescriptions"],
-              responses={200: {"model": m.PharmacyPrescription, "description": "Replay."},
-                         **_problems(400, 401, 404, 409, 422)})
-    def submit_prescription(pharmacy_id: PharmacyId, body: m.SignedSubmission,
-                            key: RxIdempotencyKey, customer: CustomerDep, request: Request,
-                            response: Response) -> dict[str, Any]:
+    @app.post(
+        "/v1/pharmacies/{pharmacy_id}/prescriptions",
+        response_model=m.PharmacyPrescription,
+        status_code=201,
+        tags=["prescriptions"],
+        responses={
+            200: {"model": m.PharmacyPrescription, "description": "Replay."},
+            **_problems(400, 401, 404, 409, 422),
+        },
+    )
+    def submit_prescription(
+        pharmacy_id: PharmacyId,
+        body: m.SignedSubmission,
+        key: RxIdempotencyKey,
+        customer: CustomerDep,
+        request: Request,
+        response: Response,
+    ) -> dict[str, Any]:
         """Transmit a signed prescription to a pharmacy (21 CFR 1311.170, 1311.205).
 
         The pharmacy inbox verifies it (signature, chain and revocation, the
@@ -183,39 +265,57 @@ def create_app(distributor: Distributor | None = None) -> FastAPI:
         carries the reason codes.
         """
         record, replayed = _distributor(request).submit_prescription(
-            customer, pharmacy_id, key, _decode("document", body.document),
-            _decode("signature", body.signature))
-        response.headers["Location"] = (f"/v1/pharmacies/{pharmacy_id}/prescriptions/"
-                                        f"{record['rx_id']}")
+            customer,
+            pharmacy_id,
+            key,
+            _decode("document", body.document),
+            _decode("signature", body.signature),
+        )
+        response.headers["Location"] = (
+            f"/v1/pharmacies/{pharmacy_id}/prescriptions/{record['rx_id']}"
+        )
         if replayed:
             response.status_code = 200
             response.headers[REPLAYED_HEADER] = "true"
         return record
 
-    @app.get("/v1/pharmacies/{pharmacy_id}/prescriptions/{rx_id}",
-             response_model=m.PharmacyPrescription, tags=["prescriptions"],
-             responses=_problems(401, 404, 422))
-    def get_prescription(pharmacy_id: PharmacyId,
-                         rx_id: Annotated[str, Path(pattern=m.ID_PATTERN)],
-                         customer: CustomerDep, request: Request) -> dict[str, Any]:
+    @app.get(
+        "/v1/pharmacies/{pharmacy_id}/prescriptions/{rx_id}",
+        response_model=m.PharmacyPrescription,
+        tags=["prescriptions"],
+        responses=_problems(401, 404, 422),
+    )
+    def get_prescription(
+        pharmacy_id: PharmacyId,
+        rx_id: Annotated[str, Path(pattern=m.ID_PATTERN)],
+        customer: CustomerDep,
+        request: Request,
+    ) -> dict[str, Any]:
         """The pharmacy's record of one prescription: accepted or rejected, with reasons."""
         return _distributor(request).prescription(customer, pharmacy_id, rx_id)
 
-    @app.get("/v1/history", response_model=m.HistoryPage, tags=["som"],
-             responses=_problems(401, 422))
-    def order_history(customer: CustomerDep, request: Request, cursor: Cursor = "0",
-                      limit: Limit = 1000) -> dict[str, Any]:
+    @app.get(
+        "/v1/history", response_model=m.HistoryPage, tags=["som"], responses=_problems(401, 422)
+    )
+    def order_history(
+        customer: CustomerDep, request: Request, cursor: Cursor = "0", limit: Limit = 1000
+    ) -> dict[str, Any]:
         """This customer's order lines for the client's SOM cache, oldest first."""
         return _distributor(request).history(customer, int(cursor), limit)
 
-    @app.get("/v1/som/policy", response_model=m.SomPolicyDocument, tags=["som"],
-             responses=_problems(401))
+    @app.get(
+        "/v1/som/policy", response_model=m.SomPolicyDocument, tags=["som"], responses=_problems(401)
+    )
     def som_policy(customer: CustomerDep, request: Request) -> dict[str, Any]:
         """The SOM thresholds this distributor applies (the client applies the same)."""
         return _distributor(request).documents.policy
 
-    @app.get("/v1/catalogue", response_model=m.CatalogueDocument, tags=["catalogue"],
-             responses=_problems(401))
+    @app.get(
+        "/v1/catalogue",
+        response_model=m.CatalogueDocument,
+        tags=["catalogue"],
+        responses=_problems(401),
+    )
     def catalogue(customer: CustomerDep, request: Request) -> dict[str, Any]:
         """Products: NDC, name, strength, form, package size, schedule, drug code."""
         return _distributor(request).documents.catalogue
@@ -233,33 +333,47 @@ def _handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Only location, message and type: the input itself may be a signed blob.
         locs = [[str(p) for p in e.get("loc", ())] for e in exc.errors()]
-        errors = [{"loc": loc, "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-                  for loc, e in zip(locs, exc.errors(), strict=True)]
+        errors = [
+            {"loc": loc, "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for loc, e in zip(locs, exc.errors(), strict=True)
+        ]
         where = ", ".join(".".join(loc) for loc in locs)
-        return problem_response(ApiProblem(422, "invalid-request",
-                                           f"the request is not valid: {where}",
-                                           errors=errors), request)
+        return problem_response(
+            ApiProblem(422, "invalid-request", f"the request is not valid: {where}", errors=errors),
+            request,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        detail = (f"there is no {request.url.path} on this distributor API"
-                  if exc.status_code == 404 else str(exc.detail))
+        detail = (
+            f"there is no {request.url.path} on this distributor API"
+            if exc.status_code == 404
+            else str(exc.detail)
+        )
         return problem_response(ApiProblem(exc.status_code, code, detail), request)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem_response(ApiProblem(500, "internal-error", "the distributor failed "
-                                           "unexpectedly; the request may be retried"), request)
+        return problem_response(
+            ApiProblem(
+                500,
+                "internal-error",
+                "the distributor failed unexpectedly; the request may be retried",
+            ),
+            request,
+        )
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
-        spec = get_openapi(title=app.title, version=app.version,
-                           description=app.description, routes=app.routes)
+        spec = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         schemas = spec.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = m.Problem.model_json_schema(
-            ref_template="#/components/schemas/{model}")
+            ref_template="#/components/schemas/{model}"
+        )
         app.openapi_schema = spec
     return app.openapi_schema

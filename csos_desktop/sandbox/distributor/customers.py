@@ -31,8 +31,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_customer(engine: Engine, *, dea_number: str, name: str,
-                 customer_class: str = "retail") -> tuple[Customer, str]:
+def add_customer(
+    engine: Engine, *, dea_number: str, name: str, customer_class: str = "retail"
+) -> tuple[Customer, str]:
     """Register a customer; returns it and its bearer token (shown once, never stored)."""
     dea = parse_dea_number(dea_number).value
     if not name.strip():
@@ -41,10 +42,15 @@ def add_customer(engine: Engine, *, dea_number: str, name: str,
     try:
         with engine.begin() as conn:
             new_id = conn.execute(
-                insert(customers).values(
-                    dea_number=dea, name=name.strip(), customer_class=customer_class,
-                    token_sha256=token_hash(token), created_at=datetime.now(UTC),
-                ).returning(customers.c.id)
+                insert(customers)
+                .values(
+                    dea_number=dea,
+                    name=name.strip(),
+                    customer_class=customer_class,
+                    token_sha256=token_hash(token),
+                    created_at=datetime.now(UTC),
+                )
+                .returning(customers.c.id)
             ).scalar_one()
     except IntegrityError as exc:
         raise CustomerExists(f"a customer with DEA number {dea} already exists") from exc
@@ -64,8 +70,5 @@ def customer_by_token(engine: Engine, token: str) -> Customer | None:
 
 def customer_by_dea(engine: Engine, dea_number: str) -> Customer | None:
     with engine.connect() as conn:
-        row = conn.execute(
-            select(customers).where(customers.c.dea_number == dea_number)
-        ).first()
-    return None if row is None else Customer(row.id, row.dea_number, row.name,
-                                             row.customer_class)
+        row = conn.execute(select(customers).where(customers.c.dea_number == dea_number)).first()
+    return None if row is None else Customer(row.id, row.dea_number, row.name, row.customer_class)

@@ -33,7 +33,8 @@ from csos_desktop.errors import InputError
 metadata = MetaData()
 
 customers = Table(
-    "customers", metadata,
+    "customers",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("dea_number", String(9), nullable=False, unique=True),
     Column("name", Text, nullable=False),
@@ -45,7 +46,8 @@ customers = Table(
 )
 
 orders = Table(
-    "orders", metadata,
+    "orders",
+    metadata,
     Column("order_id", String(100), primary_key=True),
     Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
     Column("order_number", String(20)),
@@ -65,7 +67,8 @@ orders = Table(
 )
 
 order_lines = Table(
-    "order_lines", metadata,
+    "order_lines",
+    metadata,
     Column("order_id", String(100), ForeignKey("orders.order_id"), primary_key=True),
     Column("line_no", Integer, primary_key=True),
     Column("ndc", String(11), nullable=False),
@@ -78,7 +81,8 @@ order_lines = Table(
 )
 
 shipments = Table(
-    "shipments", metadata,
+    "shipments",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("order_id", String(100), ForeignKey("orders.order_id"), nullable=False),
     Column("line_no", Integer, nullable=False),
@@ -90,7 +94,8 @@ shipments = Table(
 )
 
 receipts = Table(
-    "receipts", metadata,
+    "receipts",
+    metadata,
     Column("receipt_id", String(100), primary_key=True),
     Column("order_id", String(100), ForeignKey("orders.order_id"), nullable=False),
     Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
@@ -106,7 +111,8 @@ receipts = Table(
 #: The sandbox's pharmacy inbox (docs/epcs.md "Transmission"): every signed prescription
 #: received, accepted or rejected, byte-exact with the verdict; kept two years (1311.305).
 pharmacy_prescriptions = Table(
-    "pharmacy_prescriptions", metadata,
+    "pharmacy_prescriptions",
+    metadata,
     Column("rx_id", String(100), primary_key=True),
     Column("pharmacy_id", String(100), nullable=False),
     Column("sender_id", Integer, ForeignKey("customers.id"), nullable=False),
@@ -123,9 +129,11 @@ pharmacy_prescriptions = Table(
 )
 
 changes = Table(
-    "changes", metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    "changes",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
     Column("order_id", String(100), nullable=False),
     Column("event", String(30), nullable=False),
@@ -135,9 +143,11 @@ changes = Table(
 )
 
 history = Table(
-    "history", metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    "history",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("purchaser_dea", String(9), nullable=False),
     Column("order_id", String(100), nullable=False),
     Column("order_date", Date, nullable=False),
@@ -175,10 +185,14 @@ def open_database(url: str) -> Engine:
             engine = create_engine(url, pool_pre_ping=True)
         metadata.create_all(engine)
     except ArgumentError as exc:
-        raise InputError(f"the database URL is not usable ({exc}); use sqlite:///PATH or "
-                         "postgresql://USER@HOST:PORT/DB") from exc
+        raise InputError(
+            f"the database URL is not usable ({exc}); use sqlite:///PATH or "
+            "postgresql://USER@HOST:PORT/DB"
+        ) from exc
     except OperationalError as exc:
         # The driver's message can echo the URL; say only where it failed.
-        raise InputError(f"cannot open the distributor database: {exc.orig.__class__.__name__}"
-                         f" ({str(exc.orig).splitlines()[0] if exc.orig else ''})") from exc
+        raise InputError(
+            f"cannot open the distributor database: {exc.orig.__class__.__name__}"
+            f" ({str(exc.orig).splitlines()[0] if exc.orig else ''})"
+        ) from exc
     return engine

@@ -62,10 +62,12 @@ def run_pass(conn: Connection, now: datetime, settings: FulfilmentSettings) -> P
     """Ship what is due on every open accepted order; void balances past 60 days."""
     today = now.date()
     open_orders = conn.execute(
-        select(orders.c.order_id, orders.c.customer_id, orders.c.last_fill_at,
-               orders.c.balance_due_by)
-        .where(orders.c.status.in_([S.ACCEPTED.value, S.SHIPPED_PARTIAL.value]),
-               orders.c.closed == 0)
+        select(
+            orders.c.order_id, orders.c.customer_id, orders.c.last_fill_at, orders.c.balance_due_by
+        )
+        .where(
+            orders.c.status.in_([S.ACCEPTED.value, S.SHIPPED_PARTIAL.value]), orders.c.closed == 0
+        )
         .order_by(orders.c.received_at)
     ).all()
     touched = 0
@@ -75,7 +77,8 @@ def run_pass(conn: Connection, now: datetime, settings: FulfilmentSettings) -> P
         if not first and now - _aware(row.last_fill_at, now) < settings.balance_delay:
             continue
         lines = conn.execute(
-            select(order_lines).where(order_lines.c.order_id == row.order_id)
+            select(order_lines)
+            .where(order_lines.c.order_id == row.order_id)
             .order_by(order_lines.c.line_no)
         ).all()
         if row.balance_due_by is not None and today > row.balance_due_by:
@@ -88,17 +91,29 @@ def run_pass(conn: Connection, now: datetime, settings: FulfilmentSettings) -> P
             n = first_containers(settings.mode, left) if first else left
             if n <= 0:
                 continue
-            conn.execute(insert(shipments).values(order_id=row.order_id, line_no=line.line_no,
-                                                  containers=n, ship_date=today,
-                                                  recorded_at=now))
-            conn.execute(update(order_lines)
-                         .where(order_lines.c.order_id == row.order_id,
-                                order_lines.c.line_no == line.line_no)
-                         .values(quantity_shipped=line.quantity_shipped + n))
+            conn.execute(
+                insert(shipments).values(
+                    order_id=row.order_id,
+                    line_no=line.line_no,
+                    containers=n,
+                    ship_date=today,
+                    recorded_at=now,
+                )
+            )
+            conn.execute(
+                update(order_lines)
+                .where(
+                    order_lines.c.order_id == row.order_id, order_lines.c.line_no == line.line_no
+                )
+                .values(quantity_shipped=line.quantity_shipped + n)
+            )
             shipped_any = True
         status, closed = _status_after(conn, row.order_id)
-        conn.execute(update(orders).where(orders.c.order_id == row.order_id)
-                     .values(status=status.value, closed=int(closed), last_fill_at=now))
+        conn.execute(
+            update(orders)
+            .where(orders.c.order_id == row.order_id)
+            .values(status=status.value, closed=int(closed), last_fill_at=now)
+        )
         if shipped_any:
             days.add(today)
             record_change(conn, row.customer_id, row.order_id, "shipped", status, now)
@@ -115,8 +130,9 @@ def _aware(moment: datetime, like: datetime) -> datetime:
 
 def _status_after(conn: Connection, order_id: str) -> tuple[S, bool]:
     lines = conn.execute(
-        select(order_lines.c.quantity_ordered, order_lines.c.quantity_shipped)
-        .where(order_lines.c.order_id == order_id)
+        select(order_lines.c.quantity_ordered, order_lines.c.quantity_shipped).where(
+            order_lines.c.order_id == order_id
+        )
     ).all()
     if all(x.quantity_shipped >= x.quantity_ordered for x in lines):
         return S.SHIPPED, True
@@ -125,21 +141,30 @@ def _status_after(conn: Connection, order_id: str) -> tuple[S, bool]:
     return S.ACCEPTED, False
 
 
-def _void_balance(conn: Connection, order_id: str, customer_id: int,
-                  lines: Sequence[Row[Any]], now: datetime) -> None:
+def _void_balance(
+    conn: Connection, order_id: str, customer_id: int, lines: Sequence[Row[Any]], now: datetime
+) -> None:
     for line in lines:
-        conn.execute(update(order_lines)
-                     .where(order_lines.c.order_id == order_id,
-                            order_lines.c.line_no == line.line_no)
-                     .values(quantity_voided=line.quantity_ordered - line.quantity_shipped))
+        conn.execute(
+            update(order_lines)
+            .where(order_lines.c.order_id == order_id, order_lines.c.line_no == line.line_no)
+            .values(quantity_voided=line.quantity_ordered - line.quantity_shipped)
+        )
     shipped = any(line.quantity_shipped > 0 for line in lines)
     status = S.SHIPPED_PARTIAL if shipped else S.CANCELLED
-    conn.execute(update(orders).where(orders.c.order_id == order_id)
-                 .values(status=status.value, closed=1, last_fill_at=now))
+    conn.execute(
+        update(orders)
+        .where(orders.c.order_id == order_id)
+        .values(status=status.value, closed=1, last_fill_at=now)
+    )
     record_change(conn, customer_id, order_id, "balance-voided", status, now)
 
 
-def record_change(conn: Connection, customer_id: int, order_id: str, event: str,
-                  status: S, now: datetime) -> None:
-    conn.execute(insert(changes).values(customer_id=customer_id, order_id=order_id,
-                                        event=event, status=status.value, at=now))
+def record_change(
+    conn: Connection, customer_id: int, order_id: str, event: str, status: S, now: datetime
+) -> None:
+    conn.execute(
+        insert(changes).values(
+            customer_id=customer_id, order_id=order_id, event=event, status=status.value, at=now
+        )
+    )

@@ -44,11 +44,15 @@ class SignedSubmission(_Model):
     """A signed document: its exact bytes and its detached CMS signature, both base64."""
 
     document: str = Field(
-        min_length=4, max_length=MAX_DOCUMENT_B64, pattern=BASE64_PATTERN,
+        min_length=4,
+        max_length=MAX_DOCUMENT_B64,
+        pattern=BASE64_PATTERN,
         description="Base64 of the RFC 8785 document bytes exactly as signed.",
     )
     signature: str = Field(
-        min_length=4, max_length=MAX_SIGNATURE_B64, pattern=BASE64_PATTERN,
+        min_length=4,
+        max_length=MAX_SIGNATURE_B64,
+        pattern=BASE64_PATTERN,
         description="Base64 of the DER CMS SignedData (detached, SHA-256).",
     )
 

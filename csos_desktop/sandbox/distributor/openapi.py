@@ -15,8 +15,10 @@ import yaml
 from csos_desktop.sandbox.distributor.app import create_app
 
 SPEC_RESOURCE = "resources/openapi/distributor.yaml"
-_HEADER = ("# GENERATED from csos_desktop/sandbox/distributor/app.py -- do not edit.\n"
-           "# Refresh: csos sandbox openapi --write\n")
+_HEADER = (
+    "# GENERATED from csos_desktop/sandbox/distributor/app.py -- do not edit.\n"
+    "# Refresh: csos sandbox openapi --write\n"
+)
 
 
 class _Dumper(yaml.SafeDumper):  # type: ignore[misc,unused-ignore]

@@ -41,12 +41,17 @@ def check_pharmacy(conn: Connection, pharmacy_id: str) -> None:
     """``sandbox-pharmacy`` or a registered customer's id; anything else is a 404."""
     if pharmacy_id == SANDBOX_PHARMACY:
         return
-    if pharmacy_id.isdigit() and conn.execute(
-            select(customers.c.id).where(customers.c.id == int(pharmacy_id))).first():
+    if (
+        pharmacy_id.isdigit()
+        and conn.execute(select(customers.c.id).where(customers.c.id == int(pharmacy_id))).first()
+    ):
         return
-    raise ApiProblem(404, "pharmacy-not-found",
-                     f"pharmacy {pharmacy_id} is not known to this sandbox: use "
-                     f"{SANDBOX_PHARMACY!r} or the id of a registered customer")
+    raise ApiProblem(
+        404,
+        "pharmacy-not-found",
+        f"pharmacy {pharmacy_id} is not known to this sandbox: use "
+        f"{SANDBOX_PHARMACY!r} or the id of a registered customer",
+    )
 
 
 def retain_until(received: datetime) -> date:
@@ -57,9 +62,16 @@ def retain_until(received: datetime) -> date:
         return day.replace(year=day.year + RETENTION_YEARS, day=28)
 
 
-def row_values(*, key: str, pharmacy_id: str, sender: Customer, document: bytes,
-               signature: bytes, verdict: PrescriptionVerification,
-               now: datetime) -> dict[str, Any]:
+def row_values(
+    *,
+    key: str,
+    pharmacy_id: str,
+    sender: Customer,
+    document: bytes,
+    signature: bytes,
+    verdict: PrescriptionVerification,
+    now: datetime,
+) -> dict[str, Any]:
     """The row to insert: exact bytes, digests and the verdict (no patient data duplicated)."""
     rx = verdict.prescription
     record = {
@@ -70,14 +82,18 @@ def row_values(*, key: str, pharmacy_id: str, sender: Customer, document: bytes,
         "signer_dea_number": verdict.signer.dea_number if verdict.signer else None,
     }
     return {
-        "rx_id": key, "pharmacy_id": pharmacy_id, "sender_id": sender.id,
+        "rx_id": key,
+        "pharmacy_id": pharmacy_id,
+        "sender_id": sender.id,
         "status": (RxS.ACCEPTED if verdict.accepted else RxS.REJECTED).value,
-        "document": document, "signature": signature,
+        "document": document,
+        "signature": signature,
         "document_sha256": hashlib.sha256(document).hexdigest(),
         "signature_sha256": hashlib.sha256(signature).hexdigest(),
         "verification": json.dumps(record),
         "practitioner_dea": rx.practitioner.dea_number.value if rx else None,
-        "received_at": now, "retain_until": retain_until(now),
+        "received_at": now,
+        "retain_until": retain_until(now),
     }
 
 
@@ -86,24 +102,34 @@ def insert_row(conn: Connection, values: dict[str, Any]) -> None:
 
 
 def get_row(conn: Connection, rx_id: str) -> Row[Any] | None:
-    return conn.execute(select(pharmacy_prescriptions)
-                        .where(pharmacy_prescriptions.c.rx_id == rx_id)).first()
+    return conn.execute(
+        select(pharmacy_prescriptions).where(pharmacy_prescriptions.c.rx_id == rx_id)
+    ).first()
 
 
-def check_replay(row: Row[Any], customer: Customer, pharmacy_id: str, document: bytes,
-                 signature: bytes) -> None:
+def check_replay(
+    row: Row[Any], customer: Customer, pharmacy_id: str, document: bytes, signature: bytes
+) -> None:
     """The same key is a replay only for the same sender, pharmacy and bytes."""
     if (row.sender_id, row.pharmacy_id, row.document_sha256, row.signature_sha256) != (
-            customer.id, pharmacy_id, hashlib.sha256(document).hexdigest(),
-            hashlib.sha256(signature).hexdigest()):
-        raise ApiProblem(409, "idempotency-conflict",
-                         "this Idempotency-Key was already used for a different prescription "
-                         "or pharmacy; an rx id names one signed prescription")
+        customer.id,
+        pharmacy_id,
+        hashlib.sha256(document).hexdigest(),
+        hashlib.sha256(signature).hexdigest(),
+    ):
+        raise ApiProblem(
+            409,
+            "idempotency-conflict",
+            "this Idempotency-Key was already used for a different prescription "
+            "or pharmacy; an rx id names one signed prescription",
+        )
 
 
 def visible(row: Row[Any], customer: Customer, pharmacy_id: str) -> bool:
-    return bool(row.pharmacy_id == pharmacy_id and (
-        row.sender_id == customer.id or row.pharmacy_id == str(customer.id)))
+    return bool(
+        row.pharmacy_id == pharmacy_id
+        and (row.sender_id == customer.id or row.pharmacy_id == str(customer.id))
+    )
 
 
 def _utc(moment: datetime) -> datetime:
@@ -114,12 +140,18 @@ def _utc(moment: datetime) -> datetime:
 def record(row: Row[Any]) -> dict[str, Any]:
     v = json.loads(row.verification)
     return {
-        "rx_id": row.rx_id, "pharmacy_id": row.pharmacy_id, "status": row.status,
-        "received_at": _utc(row.received_at), "retain_until": row.retain_until,
-        "document_sha256": row.document_sha256, "signature_sha256": row.signature_sha256,
+        "rx_id": row.rx_id,
+        "pharmacy_id": row.pharmacy_id,
+        "status": row.status,
+        "received_at": _utc(row.received_at),
+        "retain_until": row.retain_until,
+        "document_sha256": row.document_sha256,
+        "signature_sha256": row.signature_sha256,
         "practitioner_dea_number": row.practitioner_dea,
-        "signing_time": v["signing_time"], "revocation_checked": v["revocation_checked"],
-        "reasons": v["reasons"], "warnings": v["warnings"],
+        "signing_time": v["signing_time"],
+        "revocation_checked": v["revocation_checked"],
+        "reasons": v["reasons"],
+        "warnings": v["warnings"],
     }
 
 

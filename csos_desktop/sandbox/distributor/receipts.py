@@ -37,46 +37,70 @@ def read_receipt(document: bytes, key: str) -> Receipt:
     except (MalformedDocument, ReceiptInvalid) as exc:
         raise ApiProblem(422, "receipt-malformed", str(exc)) from exc
     if receipt.receipt_id != key:
-        raise ApiProblem(422, "idempotency-key-mismatch",
-                         f"the Idempotency-Key must be the receipt id {receipt.receipt_id}")
+        raise ApiProblem(
+            422,
+            "idempotency-key-mismatch",
+            f"the Idempotency-Key must be the receipt id {receipt.receipt_id}",
+        )
     return receipt
 
 
-def check_signature(trust: TrustMaterial, customer: Customer, document: bytes,
-                    signature: bytes, now: datetime) -> None:
-    check = check_receipt_signature(trust, document, signature,
-                                    customer_dea=customer.dea_number, now=now)
+def check_signature(
+    trust: TrustMaterial, customer: Customer, document: bytes, signature: bytes, now: datetime
+) -> None:
+    check = check_receipt_signature(
+        trust, document, signature, customer_dea=customer.dea_number, now=now
+    )
     if check.reasons:
         raise ApiProblem(
-            422, "receipt-signature-invalid",
+            422,
+            "receipt-signature-invalid",
             "the receipt's signature is not accepted: "
             + "; ".join(msg for _, msg in check.reasons),
-            reasons=[{"code": r.value, "message": m} for r, m in check.reasons])
+            reasons=[{"code": r.value, "message": m} for r, m in check.reasons],
+        )
 
 
-def store_receipt(conn: Connection, customer: Customer, receipt: Receipt, document: bytes,
-                  signature: bytes, now: datetime) -> None:
+def store_receipt(
+    conn: Connection,
+    customer: Customer,
+    receipt: Receipt,
+    document: bytes,
+    signature: bytes,
+    now: datetime,
+) -> None:
     """Check the receipt against the order and keep it byte-exact (one transaction)."""
     order = conn.execute(
-        select(orders).where(orders.c.order_id == receipt.order_id,
-                             orders.c.customer_id == customer.id)
+        select(orders).where(
+            orders.c.order_id == receipt.order_id, orders.c.customer_id == customer.id
+        )
     ).first()
     if order is None:
         raise not_found(f"order {receipt.order_id}")
     if order.status not in _SHIPPED:
-        raise ApiProblem(409, "order-not-shipped",
-                         f"order {order.order_number} is {order.status}: a receipt can only "
-                         "be recorded for goods that were shipped")
+        raise ApiProblem(
+            409,
+            "order-not-shipped",
+            f"order {order.order_number} is {order.status}: a receipt can only "
+            "be recorded for goods that were shipped",
+        )
     if receipt.order_signature_sha256 != order.signature_sha256:
-        raise ApiProblem(422, "receipt-order-mismatch",
-                         "the receipt names a different signature of this order than the one "
-                         "the distributor holds; build the receipt from the signed order sent")
-    shipped = {r.line_no: r.quantity_shipped for r in conn.execute(
-        select(order_lines.c.line_no, order_lines.c.quantity_shipped)
-        .where(order_lines.c.order_id == order.order_id))}
+        raise ApiProblem(
+            422,
+            "receipt-order-mismatch",
+            "the receipt names a different signature of this order than the one "
+            "the distributor holds; build the receipt from the signed order sent",
+        )
+    shipped = {
+        r.line_no: r.quantity_shipped
+        for r in conn.execute(
+            select(order_lines.c.line_no, order_lines.c.quantity_shipped).where(
+                order_lines.c.order_id == order.order_id
+            )
+        )
+    }
     before: dict[int, int] = {}
-    for row in conn.execute(select(receipts.c.lines)
-                            .where(receipts.c.order_id == order.order_id)):
+    for row in conn.execute(select(receipts.c.lines).where(receipts.c.order_id == order.order_id)):
         for line in json.loads(row.lines):
             before[line["line_no"]] = before.get(line["line_no"], 0) + line["quantity_received"]
     problems = []
@@ -86,20 +110,33 @@ def store_receipt(conn: Connection, customer: Customer, receipt: Receipt, docume
             continue
         total = before.get(line.line_no, 0) + line.quantity_received
         if total > shipped[line.line_no]:
-            problems.append(f"line {line.line_no}: {total} container(s) received in all but "
-                            f"{shipped[line.line_no]} shipped")
+            problems.append(
+                f"line {line.line_no}: {total} container(s) received in all but "
+                f"{shipped[line.line_no]} shipped"
+            )
     if problems:
         raise ApiProblem(422, "over-receipt", "; ".join(problems))
-    conn.execute(insert(receipts).values(
-        receipt_id=receipt.receipt_id, order_id=order.order_id, customer_id=customer.id,
-        document=document, signature=signature,
-        document_sha256=hashlib.sha256(document).hexdigest(),
-        signature_sha256=hashlib.sha256(signature).hexdigest(),
-        lines=json.dumps([line.to_document() for line in receipt.lines]), accepted_at=now))
+    conn.execute(
+        insert(receipts).values(
+            receipt_id=receipt.receipt_id,
+            order_id=order.order_id,
+            customer_id=customer.id,
+            document=document,
+            signature=signature,
+            document_sha256=hashlib.sha256(document).hexdigest(),
+            signature_sha256=hashlib.sha256(signature).hexdigest(),
+            lines=json.dumps([line.to_document() for line in receipt.lines]),
+            accepted_at=now,
+        )
+    )
     record_change(conn, customer.id, order.order_id, "receipt-accepted", S(order.status), now)
 
 
 def receipt_result(row: Row[Any]) -> dict[str, object]:
-    return {"receipt_id": row.receipt_id, "order_id": row.order_id,
-            "accepted_at": row.accepted_at, "document_sha256": row.document_sha256,
-            "lines": json.loads(row.lines)}
+    return {
+        "receipt_id": row.receipt_id,
+        "order_id": row.order_id,
+        "accepted_at": row.accepted_at,
+        "document_sha256": row.document_sha256,
+        "lines": json.loads(row.lines),
+    }

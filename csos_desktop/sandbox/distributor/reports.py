@@ -31,16 +31,28 @@ def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
 
 def federal_holidays(year: int) -> frozenset[date]:
     """US federal holidays (5 U.S.C. 6103), moved to Friday/Monday when on a weekend."""
-    fixed = [date(year, 1, 1), date(year, 6, 19), date(year, 7, 4), date(year, 11, 11),
-             date(year, 12, 25)]
+    fixed = [
+        date(year, 1, 1),
+        date(year, 6, 19),
+        date(year, 7, 4),
+        date(year, 11, 11),
+        date(year, 12, 25),
+    ]
     observed = set()
     for d in fixed:
         shift = {5: -1, 6: 1}.get(d.weekday(), 0)
         observed.add(d + timedelta(days=shift))
-    return frozenset(observed | {
-        _nth_weekday(year, 1, 0, 3), _nth_weekday(year, 2, 0, 3), _nth_weekday(year, 5, 0, 5),
-        _nth_weekday(year, 9, 0, 1), _nth_weekday(year, 10, 0, 2), _nth_weekday(year, 11, 3, 4),
-    })
+    return frozenset(
+        observed
+        | {
+            _nth_weekday(year, 1, 0, 3),
+            _nth_weekday(year, 2, 0, 3),
+            _nth_weekday(year, 5, 0, 5),
+            _nth_weekday(year, 9, 0, 1),
+            _nth_weekday(year, 10, 0, 2),
+            _nth_weekday(year, 11, 3, 4),
+        }
+    )
 
 
 def is_business_day(day: date) -> bool:
@@ -65,14 +77,27 @@ def report_path(directory: Path, day: date) -> Path:
 def write_day(conn: Connection, directory: Path, day: date, now: datetime) -> Path:
     """(Re)write the report of orders filled on ``day``; returns its path."""
     rows = conn.execute(
-        select(shipments.c.order_id, shipments.c.line_no, shipments.c.containers,
-               orders.c.order_number, orders.c.date_signed, orders.c.document_sha256,
-               orders.c.signature_sha256, orders.c.document,
-               order_lines.c.ndc, order_lines.c.item_name, order_lines.c.schedule,
-               order_lines.c.package_size, order_lines.c.quantity_ordered)
+        select(
+            shipments.c.order_id,
+            shipments.c.line_no,
+            shipments.c.containers,
+            orders.c.order_number,
+            orders.c.date_signed,
+            orders.c.document_sha256,
+            orders.c.signature_sha256,
+            orders.c.document,
+            order_lines.c.ndc,
+            order_lines.c.item_name,
+            order_lines.c.schedule,
+            order_lines.c.package_size,
+            order_lines.c.quantity_ordered,
+        )
         .join(orders, orders.c.order_id == shipments.c.order_id)
-        .join(order_lines, (order_lines.c.order_id == shipments.c.order_id)
-              & (order_lines.c.line_no == shipments.c.line_no))
+        .join(
+            order_lines,
+            (order_lines.c.order_id == shipments.c.order_id)
+            & (order_lines.c.line_no == shipments.c.line_no),
+        )
         .where(shipments.c.ship_date == day)
         .order_by(shipments.c.order_id, shipments.c.line_no, shipments.c.id)
     ).all()
@@ -82,18 +107,29 @@ def write_day(conn: Connection, directory: Path, day: date, now: datetime) -> Pa
         if entry is None:
             doc = json.loads(r.document)  # accepted orders are valid csos-order/1 documents
             entry = filled[r.order_id] = {
-                "order_id": r.order_id, "order_number": r.order_number,
+                "order_id": r.order_id,
+                "order_number": r.order_number,
                 "date_signed": r.date_signed.isoformat() if r.date_signed else None,
-                "purchaser": doc["purchaser"], "supplier": doc["supplier"],
-                "document_sha256": r.document_sha256, "signature_sha256": r.signature_sha256,
+                "purchaser": doc["purchaser"],
+                "supplier": doc["supplier"],
+                "document_sha256": r.document_sha256,
+                "signature_sha256": r.signature_sha256,
                 "lines": [],
             }
         lines = entry["lines"]
         assert isinstance(lines, list)
-        lines.append({"line_no": r.line_no, "ndc": r.ndc, "item_name": r.item_name,
-                      "schedule": r.schedule, "package_size": r.package_size,
-                      "quantity_ordered": r.quantity_ordered, "containers_shipped": r.containers,
-                      "ship_date": day.isoformat()})
+        lines.append(
+            {
+                "line_no": r.line_no,
+                "ndc": r.ndc,
+                "item_name": r.item_name,
+                "schedule": r.schedule,
+                "package_size": r.package_size,
+                "quantity_ordered": r.quantity_ordered,
+                "containers_shipped": r.containers,
+                "ship_date": day.isoformat(),
+            }
+        )
     report = {
         "schema": SCHEMA,
         "regulation": "21 CFR 1305.29: report of filled electronic orders",

@@ -16,14 +16,20 @@ CATALOGUE_RESOURCE = "resources/catalogue/products.json"
 POLICY_RESOURCE = "resources/som/default-policy.json"
 
 EMPTY_CATALOGUE: dict[str, Any] = {
-    "schema": "csos-catalogue/1", "catalogue_id": "none", "version": "0", "synthetic": True,
+    "schema": "csos-catalogue/1",
+    "catalogue_id": "none",
+    "version": "0",
+    "synthetic": True,
     "note": "This distributor publishes no product catalogue (no products.json was found).",
-    "families": [], "products": [],
+    "families": [],
+    "products": [],
 }
 EMPTY_POLICY: dict[str, Any] = {
-    "schema": "csos-som-policy/1", "policy_id": "none", "version": "0",
+    "schema": "csos-som-policy/1",
+    "policy_id": "none",
+    "version": "0",
     "note": "This distributor publishes no SOM policy (no default-policy.json was found); "
-            "it runs the no-op SOM policy and intercepts nothing.",
+    "it runs the no-op SOM policy and intercepts nothing.",
 }
 
 

@@ -18,23 +18,34 @@ from csos_desktop.sandbox.history import GeneratorConfig, generate_history
 from csos_desktop.som.history import day_date
 
 
-def seed_history(engine: Engine, dea_number: str, *, today: date, days: int = 730,
-                 seed: int = 7) -> int:
+def seed_history(
+    engine: Engine, dea_number: str, *, today: date, days: int = 730, seed: int = 7
+) -> int:
     """Insert ``days`` of normal history ending yesterday for ``dea_number``; returns rows."""
     doc = ServedDocuments.load().catalogue
     if not doc.get("products"):
         raise InputError("there is no product catalogue to build a history from")
     catalogue = Catalogue.from_document(doc)
-    config = GeneratorConfig(seed=seed, pharmacies=1, start=today - timedelta(days=days),
-                             days=days, warmup_days=days, anomalies_per_pharmacy=0.0)
+    config = GeneratorConfig(
+        seed=seed,
+        pharmacies=1,
+        start=today - timedelta(days=days),
+        days=days,
+        warmup_days=days,
+        anomalies_per_pharmacy=0.0,
+    )
     h = generate_history(catalogue, config).history
     made_up = h.purchasers[0] if h.purchasers else ""
     rows = [
-        {"purchaser_dea": dea_number,
-         "order_id": "seed-" + h.order_ids[int(h.order[i])].replace(made_up, dea_number),
-         "order_date": day_date(int(h.day[i])), "ndc": f"{int(h.ndc[i]):011d}",
-         "drug_code": int(h.drug_code[i]), "dosage_units": int(h.units[i]),
-         "variant": h.variants[int(h.variant[i])]}
+        {
+            "purchaser_dea": dea_number,
+            "order_id": "seed-" + h.order_ids[int(h.order[i])].replace(made_up, dea_number),
+            "order_date": day_date(int(h.day[i])),
+            "ndc": f"{int(h.ndc[i]):011d}",
+            "drug_code": int(h.drug_code[i]),
+            "dosage_units": int(h.units[i]),
+            "variant": h.variants[int(h.variant[i])],
+        }
         for i in range(len(h))
     ]
     if rows:

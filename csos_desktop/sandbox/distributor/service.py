@@ -53,13 +53,16 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def statement_of_non_acceptance(order_ref: str, received: datetime,
-                                reasons: list[dict[str, str]]) -> str:
+def statement_of_non_acceptance(
+    order_ref: str, received: datetime, reasons: list[dict[str, str]]
+) -> str:
     why = "; ".join(r["message"] for r in reasons)
-    return (f"Statement of non-acceptance (21 CFR 1305.25): order {order_ref}, received "
-            f"{received:%Y-%m-%d %H:%M} UTC, will not be filled because: {why}. A defective "
-            "order is never corrected: keep this statement with the original order and issue "
-            "a new order.")
+    return (
+        f"Statement of non-acceptance (21 CFR 1305.25): order {order_ref}, received "
+        f"{received:%Y-%m-%d %H:%M} UTC, will not be filled because: {why}. A defective "
+        "order is never corrected: keep this statement with the original order and issue "
+        "a new order."
+    )
 
 
 @dataclass
@@ -83,8 +86,9 @@ class Distributor:
 
     # -- orders ----------------------------------------------------------------------
 
-    def submit_order(self, customer: Customer, key: str, document: bytes,
-                     signature: bytes) -> tuple[dict[str, Any], bool]:
+    def submit_order(
+        self, customer: Customer, key: str, document: bytes, signature: bytes
+    ) -> tuple[dict[str, Any], bool]:
         """Verify, judge and store an order; returns (record, replayed)."""
         stored = self._order_row(key)
         if stored is not None:
@@ -93,38 +97,64 @@ class Distributor:
         verdict = check_order(self.trust, document, signature, now)
         order = verdict.order
         if order is not None and order.order_id != key:
-            raise ApiProblem(422, "idempotency-key-mismatch",
-                             f"the Idempotency-Key must be the order id {order.order_id}")
+            raise ApiProblem(
+                422,
+                "idempotency-key-mismatch",
+                f"the Idempotency-Key must be the order id {order.order_id}",
+            )
         reasons = [{"code": f.reason.value, "message": f.message} for f in verdict.findings]
         if order is not None and order.purchaser.dea_number.value != customer.dea_number:
-            reasons.append({"code": "dea-number-mismatch", "message": (
-                f"the order's purchaser {order.purchaser.dea_number.value} is not this "
-                f"account's DEA number {customer.dea_number}; each registrant submits its "
-                "own orders")})
+            reasons.append(
+                {
+                    "code": "dea-number-mismatch",
+                    "message": (
+                        f"the order's purchaser {order.purchaser.dea_number.value} is not this "
+                        f"account's DEA number {customer.dea_number}; each registrant submits its "
+                        "own orders"
+                    ),
+                }
+            )
         som = None
         if reasons or order is None:
             status = S.REJECTED
         else:
-            som = self.som.assess(order, self._history_items(customer.dea_number),
-                                  customer_class=customer.customer_class)
+            som = self.som.assess(
+                order,
+                self._history_items(customer.dea_number),
+                customer_class=customer.customer_class,
+            )
             status = S.INTERCEPTED if som.intercepted else S.ACCEPTED
         ref = order.order_number if order is not None else key
         record = {
-            "reasons": reasons, "warnings": list(verdict.warnings),
+            "reasons": reasons,
+            "warnings": list(verdict.warnings),
             "verification": verdict.to_json(),
         }
         try:
             with self._write, self.engine.begin() as conn:
-                conn.execute(insert(orders).values(
-                    order_id=key, customer_id=customer.id,
-                    order_number=order.order_number if order else None, status=status.value,
-                    document=document, signature=signature,
-                    document_sha256=sha256_hex(document), signature_sha256=sha256_hex(signature),
-                    verification=json.dumps(record), som=json.dumps(som.to_json()) if som else None,
-                    statement=statement_of_non_acceptance(ref, now, reasons) if reasons else None,
-                    received_at=now, date_signed=order.date_signed if order else None,
-                    balance_due_by=fulfilment.balance_due_by(order.date_signed, now)
-                    if order and status is not S.REJECTED else None, closed=0))
+                conn.execute(
+                    insert(orders).values(
+                        order_id=key,
+                        customer_id=customer.id,
+                        order_number=order.order_number if order else None,
+                        status=status.value,
+                        document=document,
+                        signature=signature,
+                        document_sha256=sha256_hex(document),
+                        signature_sha256=sha256_hex(signature),
+                        verification=json.dumps(record),
+                        som=json.dumps(som.to_json()) if som else None,
+                        statement=statement_of_non_acceptance(ref, now, reasons)
+                        if reasons
+                        else None,
+                        received_at=now,
+                        date_signed=order.date_signed if order else None,
+                        balance_due_by=fulfilment.balance_due_by(order.date_signed, now)
+                        if order and status is not S.REJECTED
+                        else None,
+                        closed=0,
+                    )
+                )
                 if order is not None and status is not S.REJECTED:
                     self._insert_lines(conn, order)
                 if status is S.ACCEPTED and order is not None:
@@ -140,8 +170,11 @@ class Distributor:
 
     def order_status(self, customer: Customer, order_id: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            row = conn.execute(select(orders).where(orders.c.order_id == order_id,
-                                                    orders.c.customer_id == customer.id)).first()
+            row = conn.execute(
+                select(orders).where(
+                    orders.c.order_id == order_id, orders.c.customer_id == customer.id
+                )
+            ).first()
             if row is None:
                 raise not_found(f"order {order_id}")
             return _record(conn, row)
@@ -153,20 +186,25 @@ class Distributor:
             row = conn.execute(select(orders).where(orders.c.order_id == order_id)).first()
             if row is None or row.status != S.INTERCEPTED.value:
                 raise not_found(f"intercepted order {order_id}")
-            conn.execute(update(orders).where(orders.c.order_id == order_id)
-                         .values(status=S.ACCEPTED.value))
+            conn.execute(
+                update(orders).where(orders.c.order_id == order_id).values(status=S.ACCEPTED.value)
+            )
             self._remember(conn, Order.from_document(json.loads(row.document)))
-            fulfilment.record_change(conn, row.customer_id, order_id, "released", S.ACCEPTED,
-                                     now)
+            fulfilment.record_change(conn, row.customer_id, order_id, "released", S.ACCEPTED, now)
 
-    def _replay(self, customer: Customer, row: Row[Any], document: bytes,
-                signature: bytes) -> dict[str, Any]:
-        if row.customer_id != customer.id or (
-                row.document_sha256, row.signature_sha256) != (sha256_hex(document),
-                                                              sha256_hex(signature)):
-            raise ApiProblem(409, "idempotency-conflict",
-                             "this Idempotency-Key was already used for different bytes; an "
-                             "order id names one signed order: give a new order a new id")
+    def _replay(
+        self, customer: Customer, row: Row[Any], document: bytes, signature: bytes
+    ) -> dict[str, Any]:
+        if row.customer_id != customer.id or (row.document_sha256, row.signature_sha256) != (
+            sha256_hex(document),
+            sha256_hex(signature),
+        ):
+            raise ApiProblem(
+                409,
+                "idempotency-conflict",
+                "this Idempotency-Key was already used for different bytes; an "
+                "order id names one signed order: give a new order a new id",
+            )
         return self.order_status(customer, row.order_id)
 
     def _order_row(self, order_id: str) -> Row[Any] | None:
@@ -175,12 +213,19 @@ class Distributor:
 
     def _insert_lines(self, conn: Connection, order: Order) -> None:
         for line in order.lines:
-            conn.execute(insert(order_lines).values(
-                order_id=order.order_id, line_no=line.line_no, ndc=line.ndc.digits,
-                item_name=line.item_name,
-                schedule=None if line.schedule is None else line.schedule.value,
-                package_size=line.package_size, quantity_ordered=line.quantity,
-                quantity_shipped=0, quantity_voided=0))
+            conn.execute(
+                insert(order_lines).values(
+                    order_id=order.order_id,
+                    line_no=line.line_no,
+                    ndc=line.ndc.digits,
+                    item_name=line.item_name,
+                    schedule=None if line.schedule is None else line.schedule.value,
+                    package_size=line.package_size,
+                    quantity_ordered=line.quantity,
+                    quantity_shipped=0,
+                    quantity_voided=0,
+                )
+            )
 
     def _remember(self, conn: Connection, order: Order) -> None:
         """Add the accepted order's catalogued lines to the SOM history."""
@@ -189,59 +234,94 @@ class Distributor:
             product = self._catalogue.product(line.ndc.digits) if self._catalogue else None
             if product is None:
                 continue
-            conn.execute(insert(history).values(
-                purchaser_dea=order.purchaser.dea_number.value, order_id=order.order_id,
-                order_date=day, ndc=line.ndc.digits, drug_code=product.drug_code,
-                dosage_units=line.package_size * line.quantity, variant=product.variant))
+            conn.execute(
+                insert(history).values(
+                    purchaser_dea=order.purchaser.dea_number.value,
+                    order_id=order.order_id,
+                    order_date=day,
+                    ndc=line.ndc.digits,
+                    drug_code=product.drug_code,
+                    dosage_units=line.package_size * line.quantity,
+                    variant=product.variant,
+                )
+            )
 
     def _history_items(self, dea: str) -> list[HistoryItem]:
         with self.engine.connect() as conn:
-            return [HistoryItem(r.order_id, r.order_date, r.drug_code, r.dosage_units,
-                                r.variant, r.ndc)
-                    for r in conn.execute(select(history).where(history.c.purchaser_dea == dea)
-                                          .order_by(history.c.id))]
+            return [
+                HistoryItem(r.order_id, r.order_date, r.drug_code, r.dosage_units, r.variant, r.ndc)
+                for r in conn.execute(
+                    select(history).where(history.c.purchaser_dea == dea).order_by(history.c.id)
+                )
+            ]
 
     # -- feed, history, receipts -------------------------------------------------------
 
     def changes(self, customer: Customer, cursor: int, limit: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(changes).where(changes.c.customer_id == customer.id,
-                                                      changes.c.seq > cursor)
-                                .order_by(changes.c.seq).limit(limit + 1)).all()
+            rows = conn.execute(
+                select(changes)
+                .where(changes.c.customer_id == customer.id, changes.c.seq > cursor)
+                .order_by(changes.c.seq)
+                .limit(limit + 1)
+            ).all()
         page = rows[:limit]
         return {
-            "changes": [{"cursor": str(r.seq), "order_id": r.order_id, "event": r.event,
-                         "status": r.status, "at": utc(r.at)} for r in page],
+            "changes": [
+                {
+                    "cursor": str(r.seq),
+                    "order_id": r.order_id,
+                    "event": r.event,
+                    "status": r.status,
+                    "at": utc(r.at),
+                }
+                for r in page
+            ],
             "next_cursor": str(page[-1].seq if page else cursor),
             "has_more": len(rows) > limit,
         }
 
     def history(self, customer: Customer, cursor: int, limit: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(history)
-                                .where(history.c.purchaser_dea == customer.dea_number,
-                                       history.c.id > cursor)
-                                .order_by(history.c.id).limit(limit + 1)).all()
+            rows = conn.execute(
+                select(history)
+                .where(history.c.purchaser_dea == customer.dea_number, history.c.id > cursor)
+                .order_by(history.c.id)
+                .limit(limit + 1)
+            ).all()
         page = rows[:limit]
         return {
-            "rows": [{"order_id": r.order_id, "order_date": r.order_date,
-                      "purchaser_dea": r.purchaser_dea, "ndc": r.ndc, "drug_code": r.drug_code,
-                      "dosage_units": r.dosage_units} for r in page],
+            "rows": [
+                {
+                    "order_id": r.order_id,
+                    "order_date": r.order_date,
+                    "purchaser_dea": r.purchaser_dea,
+                    "ndc": r.ndc,
+                    "drug_code": r.drug_code,
+                    "dosage_units": r.dosage_units,
+                }
+                for r in page
+            ],
             "next_cursor": str(page[-1].id if page else cursor),
             "has_more": len(rows) > limit,
         }
 
-    def submit_receipt(self, customer: Customer, key: str, document: bytes,
-                       signature: bytes) -> tuple[dict[str, Any], bool]:
+    def submit_receipt(
+        self, customer: Customer, key: str, document: bytes, signature: bytes
+    ) -> tuple[dict[str, Any], bool]:
         """Check and keep a signed receipt; returns (result, replayed)."""
         existing = self._receipt_row(key)
         if existing is not None:
             if existing.customer_id != customer.id or (
-                    existing.document_sha256, existing.signature_sha256) != (
-                    sha256_hex(document), sha256_hex(signature)):
-                raise ApiProblem(409, "idempotency-conflict",
-                                 "this Idempotency-Key was already used for a different "
-                                 "receipt; give each receipt its own id")
+                existing.document_sha256,
+                existing.signature_sha256,
+            ) != (sha256_hex(document), sha256_hex(signature)):
+                raise ApiProblem(
+                    409,
+                    "idempotency-conflict",
+                    "this Idempotency-Key was already used for a different "
+                    "receipt; give each receipt its own id",
+                )
             return receipts.receipt_result(existing), True
         receipt = receipts.read_receipt(document, key)
         now = self.clock()
@@ -250,28 +330,43 @@ class Distributor:
             with self._write, self.engine.begin() as conn:
                 # A retry may have raced this request here: the first one wins, this one
                 # replays (checked under the lock, before the over-receipt check).
-                if conn.execute(select(receipts_table.c.receipt_id)
-                                .where(receipts_table.c.receipt_id == key)).first() is None:
+                if (
+                    conn.execute(
+                        select(receipts_table.c.receipt_id).where(
+                            receipts_table.c.receipt_id == key
+                        )
+                    ).first()
+                    is None
+                ):
                     receipts.store_receipt(conn, customer, receipt, document, signature, now)
         except IntegrityError:
             pass
         row = self._receipt_row(key)
         assert row is not None
         if (row.customer_id, row.document_sha256, row.signature_sha256) != (
-                customer.id, sha256_hex(document), sha256_hex(signature)):
-            raise ApiProblem(409, "idempotency-conflict", "this Idempotency-Key was already "
-                             "used for a different receipt; give each receipt its own id")
+            customer.id,
+            sha256_hex(document),
+            sha256_hex(signature),
+        ):
+            raise ApiProblem(
+                409,
+                "idempotency-conflict",
+                "this Idempotency-Key was already "
+                "used for a different receipt; give each receipt its own id",
+            )
         return receipts.receipt_result(row), False
 
     def _receipt_row(self, receipt_id: str) -> Row[Any] | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(receipts_table)
-                                .where(receipts_table.c.receipt_id == receipt_id)).first()
+            return conn.execute(
+                select(receipts_table).where(receipts_table.c.receipt_id == receipt_id)
+            ).first()
 
     # -- pharmacy inbox (prescriptions) -----------------------------------------------
 
-    def submit_prescription(self, customer: Customer, pharmacy_id: str, key: str,
-                            document: bytes, signature: bytes) -> tuple[dict[str, Any], bool]:
+    def submit_prescription(
+        self, customer: Customer, pharmacy_id: str, key: str, document: bytes, signature: bytes
+    ) -> tuple[dict[str, Any], bool]:
         """Verify a signed prescription as the pharmacy must and keep it, whatever the verdict.
 
         Returns (record, replayed); see :mod:`.pharmacy`.
@@ -286,11 +381,20 @@ class Distributor:
         verdict = check_prescription(self.trust, document, signature, now)
         rx = verdict.prescription
         if rx is not None and rx.rx_id != key:
-            raise ApiProblem(422, "idempotency-key-mismatch",
-                             f"the Idempotency-Key must be the prescription's rx_id {rx.rx_id}")
-        values = pharmacy.row_values(key=key, pharmacy_id=pharmacy_id, sender=customer,
-                                     document=document, signature=signature, verdict=verdict,
-                                     now=now)
+            raise ApiProblem(
+                422,
+                "idempotency-key-mismatch",
+                f"the Idempotency-Key must be the prescription's rx_id {rx.rx_id}",
+            )
+        values = pharmacy.row_values(
+            key=key,
+            pharmacy_id=pharmacy_id,
+            sender=customer,
+            document=document,
+            signature=signature,
+            verdict=verdict,
+            now=now,
+        )
         try:
             with self._write, self.engine.begin() as conn:
                 pharmacy.insert_row(conn, values)
@@ -333,29 +437,51 @@ def _catalogue(doc: dict[str, Any]) -> Catalogue | None:
 
 
 def _record(conn: Connection, row: Row[Any]) -> dict[str, Any]:
-    lines = conn.execute(select(order_lines).where(order_lines.c.order_id == row.order_id)
-                         .order_by(order_lines.c.line_no)).all()
+    lines = conn.execute(
+        select(order_lines)
+        .where(order_lines.c.order_id == row.order_id)
+        .order_by(order_lines.c.line_no)
+    ).all()
     ships: dict[int, list[dict[str, object]]] = {}
-    for s in conn.execute(select(shipments).where(shipments.c.order_id == row.order_id)
-                          .order_by(shipments.c.id)):
-        ships.setdefault(s.line_no, []).append({"containers": s.containers,
-                                                "ship_date": s.ship_date})
-    receipt_ids = [r.receipt_id for r in conn.execute(
-        select(receipts_table.c.receipt_id).where(receipts_table.c.order_id == row.order_id)
-        .order_by(receipts_table.c.accepted_at))]
+    for s in conn.execute(
+        select(shipments).where(shipments.c.order_id == row.order_id).order_by(shipments.c.id)
+    ):
+        ships.setdefault(s.line_no, []).append(
+            {"containers": s.containers, "ship_date": s.ship_date}
+        )
+    receipt_ids = [
+        r.receipt_id
+        for r in conn.execute(
+            select(receipts_table.c.receipt_id)
+            .where(receipts_table.c.order_id == row.order_id)
+            .order_by(receipts_table.c.accepted_at)
+        )
+    ]
     verification = json.loads(row.verification)
     return {
-        "order_id": row.order_id, "order_number": row.order_number, "status": row.status,
-        "received_at": utc(row.received_at), "date_signed": row.date_signed,
+        "order_id": row.order_id,
+        "order_number": row.order_number,
+        "status": row.status,
+        "received_at": utc(row.received_at),
+        "date_signed": row.date_signed,
         "balance_due_by": row.balance_due_by,
-        "document_sha256": row.document_sha256, "signature_sha256": row.signature_sha256,
-        "reasons": verification["reasons"], "statement": row.statement,
+        "document_sha256": row.document_sha256,
+        "signature_sha256": row.signature_sha256,
+        "reasons": verification["reasons"],
+        "statement": row.statement,
         "warnings": verification["warnings"],
         "som": json.loads(row.som) if row.som else None,
-        "lines": [{"line_no": x.line_no, "ndc": x.ndc, "item_name": x.item_name,
-                   "quantity_ordered": x.quantity_ordered,
-                   "quantity_shipped": x.quantity_shipped,
-                   "quantity_voided": x.quantity_voided,
-                   "shipments": ships.get(x.line_no, [])} for x in lines],
+        "lines": [
+            {
+                "line_no": x.line_no,
+                "ndc": x.ndc,
+                "item_name": x.item_name,
+                "quantity_ordered": x.quantity_ordered,
+                "quantity_shipped": x.quantity_shipped,
+                "quantity_voided": x.quantity_voided,
+                "shipments": ships.get(x.line_no, []),
+            }
+            for x in lines
+        ],
         "receipts": receipt_ids,
     }

@@ -43,8 +43,12 @@ class SomVerdict:
         return self.decision == "intercept"
 
     def to_json(self) -> dict[str, object]:
-        return {"policy": self.policy, "decision": self.decision,
-                "explanation": self.explanation, "flags": [dict(f) for f in self.flags]}
+        return {
+            "policy": self.policy,
+            "decision": self.decision,
+            "explanation": self.explanation,
+            "flags": [dict(f) for f in self.flags],
+        }
 
 
 class SomPolicy(Protocol):
@@ -52,8 +56,9 @@ class SomPolicy(Protocol):
 
     name: str
 
-    def assess(self, order: Order, history: Sequence[HistoryItem], *,
-               customer_class: str) -> SomVerdict: ...
+    def assess(
+        self, order: Order, history: Sequence[HistoryItem], *, customer_class: str
+    ) -> SomVerdict: ...
 
 
 class NoOpSomPolicy:
@@ -61,17 +66,22 @@ class NoOpSomPolicy:
 
     name = "no-op"
 
-    def assess(self, order: Order, history: Sequence[HistoryItem], *,
-               customer_class: str) -> SomVerdict:
-        return SomVerdict(self.name, "ok", "not monitored: the sandbox runs the no-op SOM "
-                          "policy (every order passes)")
+    def assess(
+        self, order: Order, history: Sequence[HistoryItem], *, customer_class: str
+    ) -> SomVerdict:
+        return SomVerdict(
+            self.name,
+            "ok",
+            "not monitored: the sandbox runs the no-op SOM policy (every order passes)",
+        )
 
 
 class EngineSomPolicy:
     """The SOM engine of ``csos_desktop.som`` with a published policy and catalogue."""
 
-    def __init__(self, policy_document: Mapping[str, Any],
-                 catalogue_document: Mapping[str, Any]) -> None:
+    def __init__(
+        self, policy_document: Mapping[str, Any], catalogue_document: Mapping[str, Any]
+    ) -> None:
         from csos_desktop.domain.catalogue import Catalogue
         from csos_desktop.som.policy import Policy
 
@@ -79,8 +89,9 @@ class EngineSomPolicy:
         self._catalogue = Catalogue.from_document(catalogue_document)
         self.name = f"engine:{self._policy.policy_id}@{self._policy.version}"
 
-    def assess(self, order: Order, history: Sequence[HistoryItem], *,
-               customer_class: str) -> SomVerdict:
+    def assess(
+        self, order: Order, history: Sequence[HistoryItem], *, customer_class: str
+    ) -> SomVerdict:
         from csos_desktop.som.evaluate import evaluate
         from csos_desktop.som.history import History, HistoryLine
         from csos_desktop.som.review import UnknownProduct, review_from_order
@@ -93,20 +104,27 @@ class EngineSomPolicy:
             return SomVerdict(self.name, "warn", f"not judged: {exc}")
         dea = order.purchaser.dea_number.value
         past = History.from_lines(
-            HistoryLine(h.order_id, h.order_date, dea, h.drug_code, h.dosage_units, h.variant,
-                        h.ndc)
+            HistoryLine(
+                h.order_id, h.order_date, dea, h.drug_code, h.dosage_units, h.variant, h.ndc
+            )
             for h in history
         )
         known = {c.name for c in self._policy.classes}
-        assessment = evaluate(review, past, self._policy, self._catalogue.families,
-                              customer_class=customer_class if customer_class in known else None)
+        assessment = evaluate(
+            review,
+            past,
+            self._policy,
+            self._catalogue.families,
+            customer_class=customer_class if customer_class in known else None,
+        )
         flags = tuple(f.to_json() for f in assessment.flags)
         text = assessment.explanation or "no deviation from the customer's history"
         return SomVerdict(self.name, assessment.decision.value, text, flags)
 
 
-def default_policy(policy_document: Mapping[str, Any] | None,
-                   catalogue_document: Mapping[str, Any] | None) -> SomPolicy:
+def default_policy(
+    policy_document: Mapping[str, Any] | None, catalogue_document: Mapping[str, Any] | None
+) -> SomPolicy:
     """The engine when a policy and a catalogue are published, else the no-op policy."""
     if not policy_document or not catalogue_document or not catalogue_document.get("products"):
         return NoOpSomPolicy()

@@ -66,17 +66,19 @@ class TrustMaterial:
             self._fetched = float("-inf")
 
 
-def check_order(trust: TrustMaterial, document: bytes, signature: bytes,
-                now: datetime) -> OrderVerification:
-    return verify_order(document, signature, trust_roots=trust.roots, crls=trust.crls(),
-                        now=now)
+def check_order(
+    trust: TrustMaterial, document: bytes, signature: bytes, now: datetime
+) -> OrderVerification:
+    return verify_order(document, signature, trust_roots=trust.roots, crls=trust.crls(), now=now)
 
 
-def check_prescription(trust: TrustMaterial, document: bytes, signature: bytes,
-                       now: datetime) -> PrescriptionVerification:
+def check_prescription(
+    trust: TrustMaterial, document: bytes, signature: bytes, now: datetime
+) -> PrescriptionVerification:
     """The pharmacy's check (1311.205/1311.210): signature, chain with CRLs, DEA, content."""
-    return verify_prescription(document, signature, trust_roots=trust.roots,
-                               crls=trust.crls(), now=now)
+    return verify_prescription(
+        document, signature, trust_roots=trust.roots, crls=trust.crls(), now=now
+    )
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,9 @@ class ReceiptSignatureCheck:
     signer_dea: str | None
 
 
-def check_receipt_signature(trust: TrustMaterial, document: bytes, signature: bytes,
-                            *, customer_dea: str, now: datetime) -> ReceiptSignatureCheck:
+def check_receipt_signature(
+    trust: TrustMaterial, document: bytes, signature: bytes, *, customer_dea: str, now: datetime
+) -> ReceiptSignatureCheck:
     """Digest, signature, chain with CRLs, and signer DEA number == the customer's."""
     try:
         parsed = parse_signed_data(signature)
@@ -96,23 +99,35 @@ def check_receipt_signature(trust: TrustMaterial, document: bytes, signature: by
         return ReceiptSignatureCheck(((Reason.MALFORMED_SIGNATURE, str(exc)),), None)
     reasons: list[tuple[Reason, str]] = []
     if not digest_matches(parsed, document):
-        reasons.append((Reason.DIGEST_MISMATCH,
-                        "the receipt is not the document that was signed (digest differs)"))
+        reasons.append(
+            (
+                Reason.DIGEST_MISMATCH,
+                "the receipt is not the document that was signed (digest differs)",
+            )
+        )
     if not signature_valid(parsed):
-        reasons.append((Reason.SIGNATURE_INVALID,
-                        "the signature does not verify with the signer's public key"))
+        reasons.append(
+            (Reason.SIGNATURE_INVALID, "the signature does not verify with the signer's public key")
+        )
     dea: str | None = None
     try:
         dea = read_certificate(parsed.signer).dea_number
     except NotACsosCertificate as exc:
         reasons.append((Reason.DEA_NUMBER_MISMATCH, str(exc)))
     if dea is not None and dea != customer_dea:
-        reasons.append((Reason.DEA_NUMBER_MISMATCH,
-                        f"the receipt is signed for DEA number {dea}, not the customer's "
-                        f"{customer_dea}"))
-    chain = validate_chain(parsed.signer, trust_roots=trust.roots,
-                           intermediates=parsed.other_certificates, crls=trust.crls(),
-                           moment=now)
+        reasons.append(
+            (
+                Reason.DEA_NUMBER_MISMATCH,
+                f"the receipt is signed for DEA number {dea}, not the customer's {customer_dea}",
+            )
+        )
+    chain = validate_chain(
+        parsed.signer,
+        trust_roots=trust.roots,
+        intermediates=parsed.other_certificates,
+        crls=trust.crls(),
+        moment=now,
+    )
     by_status = {
         ChainStatus.REVOKED: Reason.CERTIFICATE_REVOKED,
         ChainStatus.EXPIRED: Reason.CERTIFICATE_EXPIRED,

@@ -29,12 +29,19 @@ def _doctor_json(*args: str) -> tuple[int, dict[str, dict[str, object]]]:
 
 
 def test_token_certificate_distributor_and_clock_all_pass(
-        rsa_token: Provisioned, distributor: Distributor) -> None:
+    rsa_token: Provisioned, distributor: Distributor
+) -> None:
     # The module comes from the machine policy, as IT would deploy it.
-    write_policy(paths.policy_file(), {"pkcs11_module": rsa_token.hsm.module,
-                                       "distributor_url": distributor.url,
-                                       "ca_bundle": str(distributor.ca_bundle),
-                                       "token_label": rsa_token.label}, ["pkcs11_module"])
+    write_policy(
+        paths.policy_file(),
+        {
+            "pkcs11_module": rsa_token.hsm.module,
+            "distributor_url": distributor.url,
+            "ca_bundle": str(distributor.ca_bundle),
+            "token_label": rsa_token.label,
+        },
+        ["pkcs11_module"],
+    )
     code, checks = _doctor_json()
     assert checks["pkcs11_module"]["status"] == "ok"
     assert checks["pkcs11_module"]["details"]["source"] == "configuration"  # type: ignore[index]
@@ -53,9 +60,15 @@ def test_token_certificate_distributor_and_clock_all_pass(
 
 def test_exit_code_is_the_worst_result(rsa_token: Provisioned, distributor: Distributor) -> None:
     distributor.set_skew(timedelta(minutes=10))
-    write_policy(paths.policy_file(), {"pkcs11_module": rsa_token.hsm.module,
-                                       "distributor_url": distributor.url,
-                                       "ca_bundle": str(distributor.ca_bundle)}, [])
+    write_policy(
+        paths.policy_file(),
+        {
+            "pkcs11_module": rsa_token.hsm.module,
+            "distributor_url": distributor.url,
+            "ca_bundle": str(distributor.ca_bundle),
+        },
+        [],
+    )
     code, checks = _doctor_json()
     assert checks["clock"]["status"] == "error"
     assert code == 2
@@ -104,8 +117,9 @@ def test_garbage_database_is_an_error_not_a_crash() -> None:
     assert result.status is Status.ERROR
 
 
-@pytest.mark.parametrize("free, status", [(50, Status.ERROR), (500, Status.WARNING),
-                                          (5000, Status.OK)])
+@pytest.mark.parametrize(
+    "free, status", [(50, Status.ERROR), (500, Status.WARNING), (5000, Status.OK)]
+)
 def test_free_disk_thresholds(monkeypatch: pytest.MonkeyPatch, free: int, status: Status) -> None:
     import shutil
 

@@ -18,7 +18,8 @@ def _by_check(url: str | None, ca: str | None) -> dict[str, CheckResult]:
 
 
 def test_reachable_distributor_with_a_trusted_certificate_and_a_good_clock(
-        distributor: Distributor) -> None:
+    distributor: Distributor,
+) -> None:
     found = _by_check(distributor.url, str(distributor.ca_bundle))
     reach, clock = found["distributor"], found["clock"]
     assert reach.status is Status.OK, reach.summary
@@ -29,7 +30,8 @@ def test_reachable_distributor_with_a_trusted_certificate_and_a_good_clock(
 
 
 def test_certificate_not_in_the_trust_store_is_an_error_never_ignored(
-        distributor: Distributor) -> None:
+    distributor: Distributor,
+) -> None:
     found = _by_check(distributor.url, None)  # system store: does not know our test CA
     reach = found["distributor"]
     assert reach.status is Status.ERROR
@@ -73,9 +75,18 @@ def test_no_distributor_configured_is_skipped_not_failed() -> None:
     assert "not" in found["clock"].summary.lower()
 
 
-@pytest.mark.parametrize("seconds, allowed", [
-    (0, True), (299.9, True), (300, True), (-300, True), (300.1, False), (-301, False),
-    (3600, False)])
+@pytest.mark.parametrize(
+    "seconds, allowed",
+    [
+        (0, True),
+        (299.9, True),
+        (300, True),
+        (-300, True),
+        (300.1, False),
+        (-301, False),
+        (3600, False),
+    ],
+)
 def test_clock_skew_allows_signing_within_five_minutes(seconds: float, allowed: bool) -> None:
     assert clock_skew_allows_signing(seconds) is allowed
     assert clock_skew_allows_signing(timedelta(seconds=seconds)) is allowed

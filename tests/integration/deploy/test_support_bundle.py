@@ -39,14 +39,18 @@ def _plant(monkeypatch: pytest.MonkeyPatch) -> None:
     # A rotated file written without the filter (an older version, or a crash).
     (paths.log_dir() / "csos.log.1").write_text(
         f"2025-01-01 INFO user typed PIN {PIN}\nAuthorization: Bearer {BEARER}\n"
-        f"codes: reference number {REFERENCE}, auth code {AUTH_CODE}\n", encoding="utf-8")
+        f"codes: reference number {REFERENCE}, auth code {AUTH_CODE}\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("HTTPS_PROXY", f"http://pharmacy:{PROXY_PASSWORD}@proxy.local:3128")
-    write_policy(paths.policy_file(), {"distributor_url": "https://127.0.0.1:9/api"},
-                 ["distributor_url"])
+    write_policy(
+        paths.policy_file(), {"distributor_url": "https://127.0.0.1:9/api"}, ["distributor_url"]
+    )
 
 
 def test_bundle_has_logs_doctor_config_and_no_secret(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _plant(monkeypatch)
     out = tmp_path / "support.zip"
     result = CliRunner().invoke(main, ["support-bundle", "--out", str(out)])
@@ -54,8 +58,15 @@ def test_bundle_has_logs_doctor_config_and_no_secret(
     with zipfile.ZipFile(out) as zf:
         names = set(zf.namelist())
         contents = {n: zf.read(n) for n in names}
-    for name in ("manifest.json", "doctor.json", "config.json", "environment.json",
-                 "policy.toml", "logs/csos.log", "logs/csos.log.1"):
+    for name in (
+        "manifest.json",
+        "doctor.json",
+        "config.json",
+        "environment.json",
+        "policy.toml",
+        "logs/csos.log",
+        "logs/csos.log.1",
+    ):
         assert f"csos-support/{name}" in names
     doctor = json.loads(contents["csos-support/doctor.json"])
     assert {c["check"] for c in doctor["checks"]} >= {"pkcs11_module", "clock", "database"}
@@ -75,6 +86,7 @@ def test_bundle_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     refused = CliRunner().invoke(main, ["support-bundle", "--no-doctor", "--out", str(out)])
     assert refused.exit_code == 2 and "--force" in refused.output
     assert out.read_bytes() == b"keep me"
-    forced = CliRunner().invoke(main, ["support-bundle", "--no-doctor", "--force",
-                                       "--out", str(out)])
+    forced = CliRunner().invoke(
+        main, ["support-bundle", "--no-doctor", "--force", "--out", str(out)]
+    )
     assert forced.exit_code == 0 and zipfile.is_zipfile(out)

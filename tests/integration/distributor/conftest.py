@@ -50,11 +50,16 @@ class Sandbox:
     def url(self) -> str:
         return self.running.url
 
-    def client(self, *, retry: RetryPolicy = FAST_RETRY, timeout: float = 10.0,
-               token: str | None = None) -> DistributorClient:
-        return DistributorClient(self.url, token or self.token,
-                                 ca_bundle=self.running.tls.ca_bundle, timeout=timeout,
-                                 retry=retry)
+    def client(
+        self, *, retry: RetryPolicy = FAST_RETRY, timeout: float = 10.0, token: str | None = None
+    ) -> DistributorClient:
+        return DistributorClient(
+            self.url,
+            token or self.token,
+            ca_bundle=self.running.tls.ca_bundle,
+            timeout=timeout,
+            retry=retry,
+        )
 
     def add_customer(self, dea: str, name: str = "Other Pharmacy") -> str:
         return add_customer(self.running.distributor.engine, dea_number=dea, name=name)[1]
@@ -68,20 +73,28 @@ def start_sandbox(test_ca: TestCa, tmp_path: Path) -> Iterator[StartSandbox]:
     """Start a distributor; stopped after the test. Each gets a fresh SQLite database."""
     started: list[RunningDistributor] = []
 
-    def start(*, mode: FulfilmentMode = FulfilmentMode.SHIP_ALL,
-              balance_delay: timedelta = timedelta(0), som: SomPolicy | None = None,
-              database_url: str | None = None, crl_max_age: float = 0.0,
-              wrap: Callable[[ASGIApp], ASGIApp] | None = None) -> Sandbox:
+    def start(
+        *,
+        mode: FulfilmentMode = FulfilmentMode.SHIP_ALL,
+        balance_delay: timedelta = timedelta(0),
+        som: SomPolicy | None = None,
+        database_url: str | None = None,
+        crl_max_age: float = 0.0,
+        wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    ) -> Sandbox:
         url = database_url or f"sqlite:///{tmp_path / f'd{len(started)}.sqlite'}"
         distributor = open_distributor(
-            test_ca.directory, database_url=url,
-            settings=FulfilmentSettings(mode, balance_delay), som=som or NoOpSomPolicy(),
-            crl_max_age=crl_max_age)
+            test_ca.directory,
+            database_url=url,
+            settings=FulfilmentSettings(mode, balance_delay),
+            som=som or NoOpSomPolicy(),
+            crl_max_age=crl_max_age,
+        )
         distributor.reports_dir = tmp_path / f"reports{len(started)}"
-        customer, token = add_customer(distributor.engine, dea_number=PURCHASER_DEA,
-                                       name="Main Street Pharmacy")
-        running = start_in_thread(distributor, test_ca.directory, bind("127.0.0.1", 0),
-                                  wrap=wrap)
+        customer, token = add_customer(
+            distributor.engine, dea_number=PURCHASER_DEA, name="Main Street Pharmacy"
+        )
+        running = start_in_thread(distributor, test_ca.directory, bind("127.0.0.1", 0), wrap=wrap)
         started.append(running)
         return Sandbox(running, customer, token, test_ca)
 
@@ -111,8 +124,10 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 def postgres_url() -> Iterator[str]:
     """A throw-away PostgreSQL 15 cluster; skipped when the server binaries are absent."""
     if not (PG_BIN / "initdb").exists():
-        pytest.skip("PostgreSQL 15 server binaries are not installed "
-                    "(/usr/lib/postgresql/15/bin); run `make postgres-deps`")
+        pytest.skip(
+            "PostgreSQL 15 server binaries are not installed "
+            "(/usr/lib/postgresql/15/bin); run `make postgres-deps`"
+        )
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         pytest.skip("running as root without runuser: cannot start PostgreSQL")
     root = Path(tempfile.mkdtemp(prefix="csos-pg-"))
@@ -122,13 +137,42 @@ def postgres_url() -> Iterator[str]:
         shutil.chown(root, "postgres")
         shutil.chown(sockets, "postgres")
     port = _free_port()
-    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "csos",
-                                 "--auth=trust", "-E", "UTF8", "--no-sync"]),
-                   check=True, capture_output=True)
-    subprocess.run(_as_postgres([
-        str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", "60",
-        "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off",
-        "start"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "csos",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(root / "log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
         # sslmode=disable: the throw-away cluster has no TLS, and libpq's attempt at it
         # leaves an OpenSSL error queued on the calling thread that the next TLS call
@@ -137,8 +181,10 @@ def postgres_url() -> Iterator[str]:
         _wait_ready(url)
         yield url
     finally:
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast",
-                                     "-w", "stop"]), capture_output=True)
+        subprocess.run(
+            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+            capture_output=True,
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -192,8 +238,7 @@ def sign_document(prov: Provisioned, ca: TestCa, document: bytes) -> bytes:
 
     def sign() -> bytes:
         with prov.session() as ts:
-            signer = CmsSigner(TokenSigner(ts, prov.key.key_id), prov.certificate_der,
-                               chain_of(ca))
+            signer = CmsSigner(TokenSigner(ts, prov.key.key_id), prov.certificate_der, chain_of(ca))
             return signer.sign(document, datetime.now(UTC))
 
     return _TOKEN_THREAD.submit(sign).result()

@@ -45,9 +45,14 @@ class Faults:
             if fault is None:
                 await app(scope, receive, send)
             elif fault.kind.startswith("status-"):
-                await _reply(send, int(fault.kind[7:]), "application/problem+json",
-                             b'{"status": 503, "title": "injected"}')
+                await _reply(
+                    send,
+                    int(fault.kind[7:]),
+                    "application/problem+json",
+                    b'{"status": 503, "title": "injected"}',
+                )
             elif fault.kind.startswith("lost-"):
+
                 async def swallow(_message: Message) -> None:
                     return None
 
@@ -67,7 +72,14 @@ class Faults:
 
 
 async def _reply(send: Send, status: int, content_type: str, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode()),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -23,7 +23,8 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 EXAMPLES = int(os.environ.get("CSOS_FUZZ_EXAMPLES", "8"))
 #: `make fuzz-api` adds negative cases (invalid requests must get a 4xx problem).
 MODES = [schemathesis.GenerationMode.POSITIVE] + (
-    [schemathesis.GenerationMode.NEGATIVE] if os.environ.get("CSOS_FUZZ_NEGATIVE") else [])
+    [schemathesis.GenerationMode.NEGATIVE] if os.environ.get("CSOS_FUZZ_NEGATIVE") else []
+)
 
 
 def test_sandbox_conforms_to_the_committed_spec(start_sandbox: StartSandbox) -> None:
@@ -34,8 +35,12 @@ def test_sandbox_conforms_to_the_committed_spec(start_sandbox: StartSandbox) -> 
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 10  # 8 order-side operations + 2 for the pharmacy inbox
 
-    @settings(max_examples=EXAMPLES * len(operations), deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES * len(operations),
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         operation = data.draw(st.sampled_from(operations))
@@ -43,8 +48,11 @@ def test_sandbox_conforms_to_the_committed_spec(start_sandbox: StartSandbox) -> 
         # Schema-valid is not content-valid: a receipt that is not a signed csos-receipt/1
         # document is refused with a 422 problem, which the first check calls a failure.
         # Unknown query parameters are ignored (as HTTP APIs do), which the second does.
-        case.call_and_validate(base_url=sandbox.url, headers=headers, verify=verify,
-                               excluded_checks=[positive_data_acceptance,
-                                                negative_data_rejection])
+        case.call_and_validate(
+            base_url=sandbox.url,
+            headers=headers,
+            verify=verify,
+            excluded_checks=[positive_data_acceptance, negative_data_rejection],
+        )
 
     run()

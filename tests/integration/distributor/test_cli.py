@@ -17,8 +17,20 @@ from csos_desktop.sync.client import DistributorClient
 
 
 def _add(directory: Path, dea: str = "AB1234563") -> tuple[str, str]:
-    result = CliRunner().invoke(main, ["sandbox", "customer", "add", "--dir", str(directory),
-                                       "--dea", dea, "--name", "Main Street Pharmacy"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "sandbox",
+            "customer",
+            "add",
+            "--dir",
+            str(directory),
+            "--dea",
+            dea,
+            "--name",
+            "Main Street Pharmacy",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return result.stdout.strip(), result.stderr
 
@@ -40,8 +52,21 @@ def test_customer_add_prints_the_token_once_and_stores_only_its_hash(tmp_path: P
 
 def test_second_customer_with_the_same_dea_is_refused(tmp_path: Path) -> None:
     _add(tmp_path / "s")
-    result = CliRunner().invoke(main, ["sandbox", "customer", "add", "--dir", str(tmp_path / "s"),
-                                       "--dea", "AB1234563", "--name", "Again", "--no-history"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "sandbox",
+            "customer",
+            "add",
+            "--dir",
+            str(tmp_path / "s"),
+            "--dea",
+            "AB1234563",
+            "--name",
+            "Again",
+            "--no-history",
+        ],
+    )
     assert result.exit_code == 2 and "already exists" in result.stderr
 
 
@@ -49,10 +74,26 @@ def test_serve_runs_https_on_loopback_until_stopped(tmp_path: Path) -> None:
     directory = tmp_path / "sandbox"
     token, _ = _add(directory)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "csos_desktop", "sandbox", "serve", "--dir", str(directory),
-         "--port", "0", "--tick", "0.2", "--som", "no-op"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "csos_desktop",
+            "sandbox",
+            "serve",
+            "--dir",
+            str(directory),
+            "--port",
+            "0",
+            "--tick",
+            "0.2",
+            "--som",
+            "no-op",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()

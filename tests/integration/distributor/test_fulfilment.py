@@ -12,7 +12,8 @@ from tests.integration.distributor.conftest import StartSandbox, signed
 
 
 def test_ship_all_links_containers_and_ship_date_to_each_line(
-        start_sandbox: StartSandbox, rsa_token: Provisioned) -> None:
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     document, signature, key = signed(rsa_token, sandbox.ca)
     with sandbox.client() as client:
@@ -22,11 +23,15 @@ def test_ship_all_links_containers_and_ship_date_to_each_line(
     today = datetime.now(UTC).date()
     assert record.status == "shipped"
     assert [(x.quantity_shipped, x.shipments) for x in record.lines] == [
-        (2, ((2, today),)), (1, ((1, today),)), (3, ((3, today),))]
+        (2, ((2, today),)),
+        (1, ((1, today),)),
+        (3, ((3, today),)),
+    ]
 
 
-def test_partial_fill_ships_the_balance_on_a_later_pass(start_sandbox: StartSandbox,
-                                                        rsa_token: Provisioned) -> None:
+def test_partial_fill_ships_the_balance_on_a_later_pass(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox(mode=FulfilmentMode.PARTIAL, balance_delay=timedelta(hours=1))
     document, signature, key = signed(rsa_token, sandbox.ca)
     distributor = sandbox.running.distributor
@@ -44,8 +49,9 @@ def test_partial_fill_ships_the_balance_on_a_later_pass(start_sandbox: StartSand
     assert [[c for c, _ in x.shipments] for x in final.lines] == [[1, 1], [1], [1, 2]]
 
 
-def test_backorder_ships_nothing_first_then_everything(start_sandbox: StartSandbox,
-                                                       rsa_token: Provisioned) -> None:
+def test_backorder_ships_nothing_first_then_everything(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox(mode=FulfilmentMode.BACKORDER)
     document, signature, key = signed(rsa_token, sandbox.ca)
     distributor = sandbox.running.distributor
@@ -56,12 +62,12 @@ def test_backorder_ships_nothing_first_then_everything(start_sandbox: StartSandb
         distributor.fulfil()
         assert client.order(key).status == "shipped"
         events = [(c.event, c.status) for c in client.iter_changes()]
-    assert events == [("received", "accepted"), ("backordered", "accepted"),
-                      ("shipped", "shipped")]
+    assert events == [("received", "accepted"), ("backordered", "accepted"), ("shipped", "shipped")]
 
 
-def test_balance_older_than_60_days_is_voided_not_shipped(start_sandbox: StartSandbox,
-                                                          rsa_token: Provisioned) -> None:
+def test_balance_older_than_60_days_is_voided_not_shipped(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox(mode=FulfilmentMode.PARTIAL)
     document, signature, key = signed(rsa_token, sandbox.ca)
     distributor = sandbox.running.distributor
@@ -73,12 +79,16 @@ def test_balance_older_than_60_days_is_voided_not_shipped(start_sandbox: StartSa
         last = list(client.iter_changes())[-1]
     assert record.status == "shipped-partial"
     assert [(x.quantity_shipped, x.quantity_voided) for x in record.lines] == [
-        (1, 1), (0, 1), (1, 2)]
+        (1, 1),
+        (0, 1),
+        (1, 2),
+    ]
     assert (last.event, last.status) == ("balance-voided", "shipped-partial")
 
 
-def test_backorder_never_filled_within_60_days_is_cancelled(start_sandbox: StartSandbox,
-                                                            rsa_token: Provisioned) -> None:
+def test_backorder_never_filled_within_60_days_is_cancelled(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox(mode=FulfilmentMode.BACKORDER)
     document, signature, key = signed(rsa_token, sandbox.ca)
     with sandbox.client() as client:
@@ -87,8 +97,9 @@ def test_backorder_never_filled_within_60_days_is_cancelled(start_sandbox: Start
         assert client.order(key).status == "cancelled"
 
 
-def test_change_feed_pages_with_a_cursor(start_sandbox: StartSandbox,
-                                         rsa_token: Provisioned) -> None:
+def test_change_feed_pages_with_a_cursor(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     keys = []
     with sandbox.client() as client:
@@ -107,7 +118,8 @@ def test_change_feed_pages_with_a_cursor(start_sandbox: StartSandbox,
 
 
 def test_filled_orders_report_per_day_due_in_two_business_days(
-        start_sandbox: StartSandbox, rsa_token: Provisioned) -> None:
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     document, signature, key = signed(rsa_token, sandbox.ca)
     with sandbox.client() as client:

@@ -15,15 +15,18 @@ from tests.integration.signing import issue_for_token
 
 def _stored(sandbox_engine: object, order_id: str) -> tuple[bytes, bytes, int]:
     with sandbox_engine.connect() as conn:  # type: ignore[attr-defined]
-        row = conn.execute(select(orders.c.document, orders.c.signature)
-                           .where(orders.c.order_id == order_id)).one()
-        n = conn.execute(select(func.count()).select_from(orders)
-                         .where(orders.c.order_id == order_id)).scalar_one()
+        row = conn.execute(
+            select(orders.c.document, orders.c.signature).where(orders.c.order_id == order_id)
+        ).one()
+        n = conn.execute(
+            select(func.count()).select_from(orders).where(orders.c.order_id == order_id)
+        ).scalar_one()
     return row.document, row.signature, n
 
 
-def test_valid_order_is_accepted_and_kept_byte_exact(start_sandbox: StartSandbox,
-                                                     rsa_token: Provisioned) -> None:
+def test_valid_order_is_accepted_and_kept_byte_exact(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     document, signature, key = signed(rsa_token, sandbox.ca)
     with sandbox.client() as client:
@@ -43,8 +46,9 @@ def test_ec_signed_order_is_accepted(start_sandbox: StartSandbox, ec_token: Prov
         assert client.submit_order(key, document, signature).status == "accepted"
 
 
-def test_duplicate_submission_returns_the_original_result(start_sandbox: StartSandbox,
-                                                          rsa_token: Provisioned) -> None:
+def test_duplicate_submission_returns_the_original_result(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     document, signature, key = signed(rsa_token, sandbox.ca)
     with sandbox.client() as client:
@@ -55,8 +59,9 @@ def test_duplicate_submission_returns_the_original_result(start_sandbox: StartSa
     assert _stored(sandbox.running.distributor.engine, key)[2] == 1
 
 
-def test_same_key_with_other_bytes_is_a_409_problem(start_sandbox: StartSandbox,
-                                                    rsa_token: Provisioned) -> None:
+def test_same_key_with_other_bytes_is_a_409_problem(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     document, signature, key = signed(rsa_token, sandbox.ca)
     with sandbox.client() as client:
@@ -68,7 +73,8 @@ def test_same_key_with_other_bytes_is_a_409_problem(start_sandbox: StartSandbox,
 
 
 def test_order_tampered_in_transit_is_rejected_with_digest_mismatch(
-        start_sandbox: StartSandbox, rsa_token: Provisioned) -> None:
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     document, signature, key = signed(rsa_token, sandbox.ca)
     tampered = document.replace(b'"quantity":2', b'"quantity":9')
@@ -84,22 +90,25 @@ def test_order_tampered_in_transit_is_rejected_with_digest_mismatch(
 
 
 def test_order_signed_with_a_revoked_certificate_is_rejected(
-        start_sandbox: StartSandbox, rsa_token: Provisioned) -> None:
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     cert = issue_for_token(sandbox.ca, rsa_token)
     sandbox.ca.revoke(cert.serial_number, reason="keyCompromise")
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    document, signature, key = signed(rsa_token, sandbox.ca,
-                                      certificate_der=cert.public_bytes(Encoding.DER))
+    document, signature, key = signed(
+        rsa_token, sandbox.ca, certificate_der=cert.public_bytes(Encoding.DER)
+    )
     with sandbox.client() as client:
         record = client.submit_order(key, document, signature)
     assert record.status == "rejected"
     assert [r.code for r in record.reasons] == ["certificate-revoked"]
 
 
-def test_order_of_another_registrant_is_rejected(start_sandbox: StartSandbox,
-                                                 rsa_token: Provisioned) -> None:
+def test_order_of_another_registrant_is_rejected(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     other_token = sandbox.add_customer("BO1234563")
     document, signature, key = signed(rsa_token, sandbox.ca)
@@ -125,14 +134,17 @@ def test_unknown_token_is_refused_with_a_401_problem(start_sandbox: StartSandbox
     assert "not-a-token" not in str(c.value)
 
 
-def test_another_customers_order_is_not_found(start_sandbox: StartSandbox,
-                                              rsa_token: Provisioned) -> None:
+def test_another_customers_order_is_not_found(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     document, signature, key = signed(rsa_token, sandbox.ca)
     with sandbox.client() as client:
         client.submit_order(key, document, signature)
-    with sandbox.client(token=sandbox.add_customer("BO1234563")) as other, \
-            pytest.raises(DistributorRefused) as caught:
+    with (
+        sandbox.client(token=sandbox.add_customer("BO1234563")) as other,
+        pytest.raises(DistributorRefused) as caught,
+    ):
         other.order(key)
     assert caught.value.status == 404
 
@@ -145,8 +157,9 @@ class _InterceptAll:
         return SomVerdict(self.name, "intercept", "held for review (test policy)")
 
 
-def test_som_intercept_holds_the_order_until_released(start_sandbox: StartSandbox,
-                                                      rsa_token: Provisioned) -> None:
+def test_som_intercept_holds_the_order_until_released(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox(som=_InterceptAll())
     document, signature, key = signed(rsa_token, sandbox.ca)
     distributor = sandbox.running.distributor

@@ -17,8 +17,9 @@ from tests.conftest import Provisioned
 from tests.integration.distributor.conftest import StartSandbox, sign_document, signed
 
 
-def test_order_lifecycle_on_postgresql(start_sandbox: StartSandbox, rsa_token: Provisioned,
-                                       fresh_postgres: str) -> None:
+def test_order_lifecycle_on_postgresql(
+    start_sandbox: StartSandbox, rsa_token: Provisioned, fresh_postgres: str
+) -> None:
     sandbox = start_sandbox(database_url=fresh_postgres, mode=FulfilmentMode.PARTIAL)
     assert sandbox.running.distributor.engine.dialect.name == "postgresql"
     document, signature, key = signed(rsa_token, sandbox.ca)
@@ -30,15 +31,20 @@ def test_order_lifecycle_on_postgresql(start_sandbox: StartSandbox, rsa_token: P
         record = client.order(key)
         assert record.status == "shipped-partial"
         order = Order.from_document(load_document(document))
-        receipt = build_receipt(order, hashlib.sha256(signature).hexdigest(),
-                                [ReceiptLine(1, 1, datetime.now(UTC).date())], earlier=[],
-                                now=datetime.now(UTC), receipt_id=str(uuid.uuid4())
-                                ).canonical_bytes()
+        receipt = build_receipt(
+            order,
+            hashlib.sha256(signature).hexdigest(),
+            [ReceiptLine(1, 1, datetime.now(UTC).date())],
+            earlier=[],
+            now=datetime.now(UTC),
+            receipt_id=str(uuid.uuid4()),
+        ).canonical_bytes()
         rid = str(load_document(receipt)["receipt_id"])
         client.submit_receipt(rid, receipt, sign_document(rsa_token, sandbox.ca, receipt))
         events = [c.event for c in client.iter_changes()]
     assert events == ["received", "shipped", "receipt-accepted"]
     with distributor.engine.connect() as conn:
-        stored = conn.execute(select(orders.c.document, orders.c.signature)
-                              .where(orders.c.order_id == key)).one()
+        stored = conn.execute(
+            select(orders.c.document, orders.c.signature).where(orders.c.order_id == key)
+        ).one()
     assert (stored.document, stored.signature) == (document, signature)

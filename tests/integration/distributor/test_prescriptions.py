@@ -41,9 +41,16 @@ def signed_rx(store: Store, ca: TestCa, clock: Clock, *, tamper: bool = False) -
     with store.transaction():
         rec = store.prescriptions.insert_draft(rx, prepared_by="drsmith", now=now)
         store.prescriptions.mark_signed(
-            rx.rx_id, expected_sha256=rec.draft_sha256, document=stored, signature=signature,
-            signed_at=now, signed_by="drsmith", signer_subject=identity.info.subject,
-            signer_dea=identity.info.dea_number, certificate_der=identity.certificate_der)
+            rx.rx_id,
+            expected_sha256=rec.draft_sha256,
+            document=stored,
+            signature=signature,
+            signed_at=now,
+            signed_by="drsmith",
+            signer_subject=identity.info.subject,
+            signer_dea=identity.info.dea_number,
+            certificate_der=identity.certificate_der,
+        )
         store.prescriptions.queue_transmission(rx.rx_id, now)
     return rx.rx_id
 
@@ -60,10 +67,12 @@ def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
         yield s
 
 
-def worker(store: Store, client: DistributorClient, tmp_path: Path,
-           pharmacy_id: str = SANDBOX_PHARMACY) -> SyncWorker:
-    return SyncWorker(store, client, CursorFile(tmp_path / "cursor.json", "sandbox"),
-                      pharmacy_id=pharmacy_id)
+def worker(
+    store: Store, client: DistributorClient, tmp_path: Path, pharmacy_id: str = SANDBOX_PHARMACY
+) -> SyncWorker:
+    return SyncWorker(
+        store, client, CursorFile(tmp_path / "cursor.json", "sandbox"), pharmacy_id=pharmacy_id
+    )
 
 
 def inbox_rows(sandbox: Sandbox) -> list[sa.Row[object]]:
@@ -126,8 +135,12 @@ def test_pharmacy_down_keeps_the_prescription_queued_reports_it_and_sends_it_lat
 ) -> None:
     sandbox = start_sandbox()
     rx_id = signed_rx(store, test_ca, clock)
-    dead = DistributorClient("https://127.0.0.1:9", "t", ca_bundle=sandbox.running.tls.ca_bundle,
-                             retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02))
+    dead = DistributorClient(
+        "https://127.0.0.1:9",
+        "t",
+        ca_bundle=sandbox.running.tls.ca_bundle,
+        retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02),
+    )
     with dead:
         for _ in range(2):
             report = worker(store, dead, tmp_path).run_once()
@@ -153,16 +166,17 @@ def test_a_duplicate_send_is_stored_once(
     rx_id = signed_rx(store, test_ca, clock)
     kept = store.prescriptions.signed(rx_id)
     with sandbox.client() as client:
-        first = client.submit_prescription(SANDBOX_PHARMACY, rx_id, kept.document,
-                                           kept.signature)  # then the client "died"
+        first = client.submit_prescription(
+            SANDBOX_PHARMACY, rx_id, kept.document, kept.signature
+        )  # then the client "died"
         assert first.accepted and not first.replayed
         assert worker(store, client, tmp_path).run_once().sent == [rx_id]
-        again = client.submit_prescription(SANDBOX_PHARMACY, rx_id, kept.document,
-                                           kept.signature)
+        again = client.submit_prescription(SANDBOX_PHARMACY, rx_id, kept.document, kept.signature)
         assert again.replayed and again.received_at == first.received_at
         with pytest.raises(DistributorRefused) as conflict:  # same key, other bytes
-            client.submit_prescription(SANDBOX_PHARMACY, rx_id, kept.document + b" ",
-                                       kept.signature)
+            client.submit_prescription(
+                SANDBOX_PHARMACY, rx_id, kept.document + b" ", kept.signature
+            )
         assert conflict.value.status == 409
         assert conflict.value.problem.code == "idempotency-conflict"
     assert len(inbox_rows(sandbox)) == 1
@@ -188,8 +202,9 @@ def test_a_record_is_shown_to_its_sender_and_its_pharmacy_only(
     start_sandbox: StartSandbox, test_ca: TestCa, store: Store, clock: Clock
 ) -> None:
     sandbox = start_sandbox()
-    pharmacy, token = add_customer(sandbox.running.distributor.engine, dea_number=OTHER_DEA,
-                                   name="Corner Pharmacy")
+    pharmacy, token = add_customer(
+        sandbox.running.distributor.engine, dea_number=OTHER_DEA, name="Corner Pharmacy"
+    )
     rx_id = signed_rx(store, test_ca, clock)
     kept = store.prescriptions.signed(rx_id)
     with sandbox.client() as sender, sandbox.client(token=token) as other:
@@ -209,7 +224,6 @@ def test_the_key_must_be_the_rx_id(
     rx_id = signed_rx(store, test_ca, clock)
     kept = store.prescriptions.signed(rx_id)
     with sandbox.client() as client, pytest.raises(DistributorRefused) as wrong:
-        client.submit_prescription(SANDBOX_PHARMACY, "not-the-rx-id", kept.document,
-                                   kept.signature)
+        client.submit_prescription(SANDBOX_PHARMACY, "not-the-rx-id", kept.document, kept.signature)
     assert wrong.value.status == 422 and wrong.value.problem.code == "idempotency-key-mismatch"
     assert inbox_rows(sandbox) == []

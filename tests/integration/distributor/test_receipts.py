@@ -22,14 +22,19 @@ def _receipt(document: bytes, signature: bytes, quantities: dict[int, int]) -> b
     order = Order.from_document(load_document(document))
     today = datetime.now(UTC).date()
     receipt = build_receipt(
-        order, hashlib.sha256(signature).hexdigest(),
+        order,
+        hashlib.sha256(signature).hexdigest(),
         [ReceiptLine(n, q, today) for n, q in quantities.items()],
-        earlier=[], now=datetime.now(UTC), receipt_id=str(uuid.uuid4()))
+        earlier=[],
+        now=datetime.now(UTC),
+        receipt_id=str(uuid.uuid4()),
+    )
     return receipt.canonical_bytes()
 
 
-def _shipped(sandbox: Sandbox, client: DistributorClient,
-             prov: Provisioned) -> tuple[bytes, bytes, str]:
+def _shipped(
+    sandbox: Sandbox, client: DistributorClient, prov: Provisioned
+) -> tuple[bytes, bytes, str]:
     document, signature, key = signed(prov, sandbox.ca)
     client.submit_order(key, document, signature)
     sandbox.running.distributor.fulfil()
@@ -40,8 +45,9 @@ def _rid(receipt: bytes) -> str:
     return str(load_document(receipt)["receipt_id"])
 
 
-def test_receipt_for_a_shipped_order_is_accepted_once(start_sandbox: StartSandbox,
-                                                      rsa_token: Provisioned) -> None:
+def test_receipt_for_a_shipped_order_is_accepted_once(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     with sandbox.client() as client:
         document, signature, key = _shipped(sandbox, client, rsa_token)
@@ -54,32 +60,37 @@ def test_receipt_for_a_shipped_order_is_accepted_once(start_sandbox: StartSandbo
     assert first.document_sha256 == hashlib.sha256(receipt).hexdigest()
 
 
-def test_receipt_for_an_order_not_shipped_is_refused(start_sandbox: StartSandbox,
-                                                     rsa_token: Provisioned) -> None:
+def test_receipt_for_an_order_not_shipped_is_refused(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox(mode=FulfilmentMode.BACKORDER)
     with sandbox.client() as client:
         document, signature, _ = _shipped(sandbox, client, rsa_token)
         receipt = _receipt(document, signature, {1: 1})
         with pytest.raises(DistributorRefused) as caught:
-            client.submit_receipt(_rid(receipt), receipt,
-                                  sign_document(rsa_token, sandbox.ca, receipt))
+            client.submit_receipt(
+                _rid(receipt), receipt, sign_document(rsa_token, sandbox.ca, receipt)
+            )
     assert (caught.value.status, caught.value.problem.code) == (409, "order-not-shipped")
 
 
-def test_receiving_more_than_was_shipped_is_refused(start_sandbox: StartSandbox,
-                                                    rsa_token: Provisioned) -> None:
+def test_receiving_more_than_was_shipped_is_refused(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox(mode=FulfilmentMode.PARTIAL)
     with sandbox.client() as client:
         document, signature, _ = _shipped(sandbox, client, rsa_token)
         receipt = _receipt(document, signature, {1: 2})  # one of two containers shipped
         with pytest.raises(DistributorRefused) as caught:
-            client.submit_receipt(_rid(receipt), receipt,
-                                  sign_document(rsa_token, sandbox.ca, receipt))
+            client.submit_receipt(
+                _rid(receipt), receipt, sign_document(rsa_token, sandbox.ca, receipt)
+            )
     assert caught.value.problem.code == "over-receipt"
 
 
-def test_tampered_receipt_is_refused_with_digest_mismatch(start_sandbox: StartSandbox,
-                                                          rsa_token: Provisioned) -> None:
+def test_tampered_receipt_is_refused_with_digest_mismatch(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     with sandbox.client() as client:
         document, signature, _ = _shipped(sandbox, client, rsa_token)
@@ -93,17 +104,21 @@ def test_tampered_receipt_is_refused_with_digest_mismatch(start_sandbox: StartSa
     assert codes == ["digest-mismatch"]
 
 
-def test_receipt_for_another_customers_order_is_not_found(start_sandbox: StartSandbox,
-                                                          rsa_token: Provisioned) -> None:
+def test_receipt_for_another_customers_order_is_not_found(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     sandbox = start_sandbox()
     with sandbox.client() as client:
         document, signature, _ = _shipped(sandbox, client, rsa_token)
     receipt = _receipt(document, signature, {1: 1})
     receipt_sig = sign_document(rsa_token, sandbox.ca, receipt)
-    with sandbox.client(token=sandbox.add_customer("BO1234563")) as other, \
-            pytest.raises(DistributorRefused) as caught:
+    with (
+        sandbox.client(token=sandbox.add_customer("BO1234563")) as other,
+        pytest.raises(DistributorRefused) as caught,
+    ):
         other.submit_receipt(_rid(receipt), receipt, receipt_sig)
     # Signed by AB1234563, sent by BO1234563: the signer is not this customer.
     assert caught.value.problem.code == "receipt-signature-invalid"
     assert [r["code"] for r in caught.value.problem.extensions["reasons"]] == [
-        "dea-number-mismatch"]
+        "dea-number-mismatch"
+    ]

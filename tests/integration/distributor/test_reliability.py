@@ -28,7 +28,8 @@ def _count(sandbox_engine: object) -> int:
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors_are_retried_until_the_server_answers(
-        start_sandbox: StartSandbox, rsa_token: Provisioned, status: int) -> None:
+    start_sandbox: StartSandbox, rsa_token: Provisioned, status: int
+) -> None:
     faults = Faults()
     sandbox = start_sandbox(wrap=faults.wrap)
     document, signature, key = signed(rsa_token, sandbox.ca)
@@ -39,8 +40,9 @@ def test_server_errors_are_retried_until_the_server_answers(
     assert _count(sandbox.running.distributor.engine) == 1
 
 
-def test_persistent_503_ends_in_a_clear_unavailable_error(start_sandbox: StartSandbox,
-                                                          rsa_token: Provisioned) -> None:
+def test_persistent_503_ends_in_a_clear_unavailable_error(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     faults = Faults()
     sandbox = start_sandbox(wrap=faults.wrap)
     document, signature, key = signed(rsa_token, sandbox.ca)
@@ -55,7 +57,8 @@ def test_persistent_503_ends_in_a_clear_unavailable_error(start_sandbox: StartSa
 
 
 def test_reply_lost_after_the_server_stored_the_order_replays_the_original(
-        start_sandbox: StartSandbox, rsa_token: Provisioned) -> None:
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
     faults = Faults()
     sandbox = start_sandbox(wrap=faults.wrap)
     document, signature, key = signed(rsa_token, sandbox.ca)
@@ -84,10 +87,12 @@ def test_timeouts_every_time_end_in_unavailable(start_sandbox: StartSandbox) -> 
     assert "did not answer" in str(caught.value)
 
 
-@pytest.mark.parametrize(("kind", "words"), [("garbage", "malformed JSON"),
-                                             ("html", "text/html instead of JSON")])
+@pytest.mark.parametrize(
+    ("kind", "words"), [("garbage", "malformed JSON"), ("html", "text/html instead of JSON")]
+)
 def test_garbled_replies_are_retried_then_a_protocol_error(
-        start_sandbox: StartSandbox, kind: str, words: str) -> None:
+    start_sandbox: StartSandbox, kind: str, words: str
+) -> None:
     faults = Faults()
     sandbox = start_sandbox(wrap=faults.wrap)
     faults.add(kind, 1, path="/v1/changes")
@@ -105,24 +110,33 @@ def test_unreachable_distributor_is_unavailable() -> None:
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there now
-    with DistributorClient(f"https://127.0.0.1:{port}", "t", retry=FAST_RETRY) as client, \
-            pytest.raises(DistributorUnavailable) as caught:
+    with (
+        DistributorClient(f"https://127.0.0.1:{port}", "t", retry=FAST_RETRY) as client,
+        pytest.raises(DistributorUnavailable) as caught,
+    ):
         client.health()
     assert "cannot connect" in str(caught.value) and caught.value.attempts == 3
 
 
-def test_untrusted_server_certificate_is_refused(start_sandbox: StartSandbox,
-                                                 tmp_path: Path) -> None:
+def test_untrusted_server_certificate_is_refused(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
     sandbox = start_sandbox()
     # The system store does not know the sandbox CA...
-    with DistributorClient(sandbox.url, sandbox.token, retry=FAST_RETRY) as client, \
-            pytest.raises(DistributorUntrusted) as caught:
+    with (
+        DistributorClient(sandbox.url, sandbox.token, retry=FAST_RETRY) as client,
+        pytest.raises(DistributorUntrusted) as caught,
+    ):
         client.health()
     assert caught.value.attempts == 1  # not retried: it cannot get better
     # ...nor does another CA's bundle.
     other = TestCa.init(tmp_path / "other-ca")
-    with DistributorClient(sandbox.url, sandbox.token, ca_bundle=other.directory / "root.pem",
-                           retry=FAST_RETRY) as client, pytest.raises(DistributorUntrusted):
+    with (
+        DistributorClient(
+            sandbox.url, sandbox.token, ca_bundle=other.directory / "root.pem", retry=FAST_RETRY
+        ) as client,
+        pytest.raises(DistributorUntrusted),
+    ):
         client.health()
 
 

@@ -37,10 +37,17 @@ class SandboxCa:
     def root_pem(self) -> Path:
         return self.ca.directory / "root.pem"
 
-    def codes(self, *, dea: str = DEA, schedules: frozenset[Schedule] = SCHEDULES,
-              name: str = "Main Street Pharmacy", **kw: int) -> OneTimeCodes:
-        issued = CodeStore(self.ca.directory).issue(name=name, dea_number=dea,
-                                                    schedules=schedules, **kw)
+    def codes(
+        self,
+        *,
+        dea: str = DEA,
+        schedules: frozenset[Schedule] = SCHEDULES,
+        name: str = "Main Street Pharmacy",
+        **kw: int,
+    ) -> OneTimeCodes:
+        issued = CodeStore(self.ca.directory).issue(
+            name=name, dea_number=dea, schedules=schedules, **kw
+        )
         return OneTimeCodes(issued.reference_number, issued.authorization_code)
 
     def client(self) -> EstClient:
@@ -91,5 +98,6 @@ def session(enrol_hsm: SoftHsmToken) -> Iterator[TokenSession]:
 
 
 def cli_env(hsm: SoftHsmToken, home: Path) -> dict[str, str]:
-    return dict(os.environ, SOFTHSM2_CONF=str(hsm.conf), CSOS_PKCS11_MODULE=hsm.module,
-                CSOS_HOME=str(home))
+    return dict(
+        os.environ, SOFTHSM2_CONF=str(hsm.conf), CSOS_PKCS11_MODULE=hsm.module, CSOS_HOME=str(home)
+    )

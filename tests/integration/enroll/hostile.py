@@ -29,8 +29,7 @@ def hostile_app(ca: TestCa) -> tuple[FastAPI, dict[str, str]]:
 
     @app.get("/enrolment/application")
     def application() -> dict[str, object]:
-        return {"name": "Main Street Pharmacy", "dea_number": "AB1234563",
-                "schedules": ["2", "3"]}
+        return {"name": "Main Street Pharmacy", "dea_number": "AB1234563", "schedules": ["2", "3"]}
 
     @app.get("/.well-known/est/cacerts")
     def cacerts() -> Response:
@@ -42,14 +41,16 @@ def hostile_app(ca: TestCa) -> tuple[FastAPI, dict[str, str]]:
         mode = state["mode"]
         if mode == "other-key":
             other = ec.generate_private_key(ec.SECP256R1()).public_key()
-            cert = ca.issue_for_public_key(other, subject=name, dea_number="AB1234563",
-                                           schedules=schedules)
+            cert = ca.issue_for_public_key(
+                other, subject=name, dea_number="AB1234563", schedules=schedules
+            )
             return Response(_certs_only([cert]))
         if mode == "wrong-dea":
             key = csr.public_key()
             assert isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey)
-            cert = ca.issue_for_public_key(key, subject=name, dea_number="BJ6125341",
-                                           schedules=schedules)
+            cert = ca.issue_for_public_key(
+                key, subject=name, dea_number="BJ6125341", schedules=schedules
+            )
             return Response(_certs_only([cert]))
         if mode == "truncated":
             good = _certs_only([ca.issuing_certificate])

@@ -25,8 +25,10 @@ from tests.integration.enroll.conftest import DEA, SCHEDULES, SandboxCa
 
 
 def _key_ids(ts: TokenSession) -> set[bytes]:
-    return {bytes(o[Attribute.ID]) for o in ts.session.get_objects(
-        {Attribute.CLASS: ObjectClass.PRIVATE_KEY})}
+    return {
+        bytes(o[Attribute.ID])
+        for o in ts.session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
+    }
 
 
 def test_enrolment_puts_a_csos_certificate_for_an_on_token_key_on_the_token(
@@ -35,16 +37,23 @@ def test_enrolment_puts_a_csos_certificate_for_an_on_token_key_on_the_token(
     steps: list[Step] = []
     records = Records(tmp_path)
     with sandbox_ca.client() as client:
-        done = enrol(session, client, sandbox_ca.codes(), algorithm=KeyAlgorithm.P256,
-                     records=records, progress=steps.append)
+        done = enrol(
+            session,
+            client,
+            sandbox_ca.codes(),
+            algorithm=KeyAlgorithm.P256,
+            records=records,
+            progress=steps.append,
+        )
     assert steps == list(Step)
     assert done.info.dea_number == DEA and done.info.schedules == SCHEDULES
     assert done.label.startswith(f"csos-{DEA}-")
     on_token = {c.key_id: c for c in read_certificates(session)}
     assert on_token[done.key_id].der == done.certificate_der
     assert on_token[done.key_id].label == done.label
-    (key,) = session.session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY,
-                                          Attribute.ID: done.key_id})
+    (key,) = session.session.get_objects(
+        {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: done.key_id}
+    )
     # 1311.30(d): born on the token, never extractable.
     assert key[Attribute.SENSITIVE] and not key[Attribute.EXTRACTABLE] and key[Attribute.LOCAL]
     assert key[Attribute.LABEL] == done.label
@@ -58,8 +67,9 @@ def test_enrolment_puts_a_csos_certificate_for_an_on_token_key_on_the_token(
     assert records.pending(PENDING_PREFIX) is None
 
 
-def _enrol(session: TokenSession, sandbox_ca: SandboxCa, codes: OneTimeCodes,
-           tmp_path: Path) -> None:
+def _enrol(
+    session: TokenSession, sandbox_ca: SandboxCa, codes: OneTimeCodes, tmp_path: Path
+) -> None:
     with sandbox_ca.client() as client:
         enrol(session, client, codes, records=Records(tmp_path))
 
@@ -87,8 +97,7 @@ def test_wrong_codes_are_refused_and_say_how_many_tries_are_left(
     assert "4 attempt(s) left" in err.value.message
     assert "AAAA" not in err.value.message
     with pytest.raises(EnrolmentCodesRefused) as unknown:
-        _enrol(session, sandbox_ca, OneTimeCodes("0000000000", codes.authorization_code),
-               tmp_path)
+        _enrol(session, sandbox_ca, OneTimeCodes("0000000000", codes.authorization_code), tmp_path)
     assert unknown.value.code == "wrong-code"
     assert _key_ids(session) == before
 
@@ -98,10 +107,15 @@ def test_expired_codes_are_refused(
 ) -> None:
     past = datetime.now(UTC) - timedelta(days=31)
     issued = CodeStore(sandbox_ca.ca.directory, clock=lambda: past).issue(
-        name="Late Pharmacy", dea_number=DEA, schedules=SCHEDULES, valid_days=30)
+        name="Late Pharmacy", dea_number=DEA, schedules=SCHEDULES, valid_days=30
+    )
     with pytest.raises(EnrolmentCodesRefused, match="expired") as err:
-        _enrol(session, sandbox_ca,
-               OneTimeCodes(issued.reference_number, issued.authorization_code), tmp_path)
+        _enrol(
+            session,
+            sandbox_ca,
+            OneTimeCodes(issued.reference_number, issued.authorization_code),
+            tmp_path,
+        )
     assert err.value.code == "code-expired"
 
 
@@ -125,8 +139,9 @@ def test_codes_are_accepted_in_lower_case_without_dashes(
     session: TokenSession, sandbox_ca: SandboxCa, tmp_path: Path
 ) -> None:
     codes = sandbox_ca.codes()
-    typed = OneTimeCodes(f" {codes.reference_number} ",
-                         codes.authorization_code.replace("-", " ").lower())
+    typed = OneTimeCodes(
+        f" {codes.reference_number} ", codes.authorization_code.replace("-", " ").lower()
+    )
     _enrol(session, sandbox_ca, typed, tmp_path)
 
 
@@ -134,8 +149,10 @@ def test_a_ca_without_a_trusted_tls_certificate_gets_nothing(
     session: TokenSession, sandbox_ca: SandboxCa, tmp_path: Path
 ) -> None:
     before = _key_ids(session)
-    with EstClient(sandbox_ca.url) as client, pytest.raises(CaCertificateUntrusted,
-                                                            match="--ca-bundle"):
+    with (
+        EstClient(sandbox_ca.url) as client,
+        pytest.raises(CaCertificateUntrusted, match="--ca-bundle"),
+    ):
         enrol(session, client, sandbox_ca.codes(), records=Records(tmp_path))
     assert _key_ids(session) == before
 
@@ -150,8 +167,9 @@ def test_a_dea_number_other_than_the_applicants_stops_before_any_key(
 ) -> None:
     before = _key_ids(session)
     with sandbox_ca.client() as client, pytest.raises(InputError, match="AB1234563"):
-        enrol(session, client, sandbox_ca.codes(), expected_dea="BJ6125341",
-              records=Records(tmp_path))
+        enrol(
+            session, client, sandbox_ca.codes(), expected_dea="BJ6125341", records=Records(tmp_path)
+        )
     assert _key_ids(session) == before
 
 
@@ -162,4 +180,5 @@ def test_certificate_names_the_served_crl_address(
         done = enrol(session, client, sandbox_ca.codes(), records=Records(tmp_path))
     cert = asn1_x509.Certificate.load(done.certificate_der)
     assert cert.crl_distribution_points[0]["distribution_point"].native == [
-        f"{sandbox_ca.url}/crl/issuing.crl"]
+        f"{sandbox_ca.url}/crl/issuing.crl"
+    ]

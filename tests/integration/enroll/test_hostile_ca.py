@@ -53,18 +53,25 @@ def _objects(ts: TokenSession) -> int:
 CODES = OneTimeCodes("0123456789", "SOME-CODE")
 
 
-@pytest.mark.parametrize(("mode", "error", "words"), [
-    ("other-key", IssuedCertificateRejected, "different key"),
-    ("wrong-dea", IssuedCertificateRejected, "DEA number BJ6125341 instead of AB1234563"),
-    ("truncated", CaReplyInvalid, "cut short"),
-    ("not-base64", CaReplyInvalid, "not base64"),
-    ("empty-pkcs7", CaReplyInvalid, "PKCS#7"),
-    ("huge", CaReplyInvalid, "far larger"),
-    ("error-500", CaUnavailable, "HTTP 500"),
-])
+@pytest.mark.parametrize(
+    ("mode", "error", "words"),
+    [
+        ("other-key", IssuedCertificateRejected, "different key"),
+        ("wrong-dea", IssuedCertificateRejected, "DEA number BJ6125341 instead of AB1234563"),
+        ("truncated", CaReplyInvalid, "cut short"),
+        ("not-base64", CaReplyInvalid, "not base64"),
+        ("empty-pkcs7", CaReplyInvalid, "PKCS#7"),
+        ("huge", CaReplyInvalid, "far larger"),
+        ("error-500", CaUnavailable, "HTTP 500"),
+    ],
+)
 def test_bad_ca_reply_writes_nothing_and_leaves_a_labelled_pending_key(
-    session: TokenSession, hostile: HostileCa, tmp_path: Path, mode: str,
-    error: type[EnrolmentError], words: str,
+    session: TokenSession,
+    hostile: HostileCa,
+    tmp_path: Path,
+    mode: str,
+    error: type[EnrolmentError],
+    words: str,
 ) -> None:
     hostile.state["mode"] = mode
     certs_before = _objects(session)
@@ -108,8 +115,10 @@ def test_a_lost_reply_is_recovered_with_the_same_codes_and_key(
 ) -> None:
     records = Records(tmp_path)
     codes = sandbox_ca.codes()
-    with LosesTheReply(sandbox_ca.url, ca_bundle=sandbox_ca.root_pem) as client, \
-            pytest.raises(CaUnreachable):
+    with (
+        LosesTheReply(sandbox_ca.url, ca_bundle=sandbox_ca.root_pem) as client,
+        pytest.raises(CaUnreachable),
+    ):
         enrol(session, client, codes, records=records)
     issued_before = len(sandbox_ca.ca.issued)
     with sandbox_ca.client() as client:

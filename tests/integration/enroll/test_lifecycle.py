@@ -32,15 +32,23 @@ def _identity(session: TokenSession, key_id: bytes) -> SigningIdentity:
 
 
 def _chain(sandbox_ca: SandboxCa) -> list[bytes]:
-    return [sandbox_ca.ca.issuing_certificate.public_bytes(Encoding.DER),
-            sandbox_ca.ca.root_certificate.public_bytes(Encoding.DER)]
+    return [
+        sandbox_ca.ca.issuing_certificate.public_bytes(Encoding.DER),
+        sandbox_ca.ca.root_certificate.public_bytes(Encoding.DER),
+    ]
 
 
 def _status(sandbox_ca: SandboxCa, der: bytes, **kw: bool) -> RevocationState:
     with sandbox_ca.client() as client:
         endpoints = client.endpoints()
-    return check_revocation(der, _chain(sandbox_ca), endpoints=endpoints,
-                            ca_bundle=sandbox_ca.root_pem, now=datetime.now(UTC), **kw).state
+    return check_revocation(
+        der,
+        _chain(sandbox_ca),
+        endpoints=endpoints,
+        ca_bundle=sandbox_ca.root_pem,
+        now=datetime.now(UTC),
+        **kw,
+    ).state
 
 
 def test_renewal_signed_by_the_current_key_replaces_the_old_certificate(
@@ -48,11 +56,15 @@ def test_renewal_signed_by_the_current_key_replaces_the_old_certificate(
 ) -> None:
     old = _enrolled(session, sandbox_ca, tmp_path)
     with sandbox_ca.client() as client:
-        new = renew(session, client, _identity(session, old.key_id), _chain(sandbox_ca),
-                    records=Records(tmp_path))
+        new = renew(
+            session,
+            client,
+            _identity(session, old.key_id),
+            _chain(sandbox_ca),
+            records=Records(tmp_path),
+        )
     assert new.key_id != old.key_id
-    assert (new.info.dea_number, new.info.schedules) == (old.info.dea_number,
-                                                         old.info.schedules)
+    assert (new.info.dea_number, new.info.schedules) == (old.info.dea_number, old.info.schedules)
     assert new.info.subject == old.info.subject
     ids = {c.key_id for c in read_certificates(session)}
     assert new.key_id in ids and old.key_id not in ids
@@ -63,8 +75,14 @@ def test_renewal_can_keep_the_old_certificate(
 ) -> None:
     old = _enrolled(session, sandbox_ca, tmp_path)
     with sandbox_ca.client() as client:
-        new = renew(session, client, _identity(session, old.key_id), _chain(sandbox_ca),
-                    keep_old=True, records=Records(tmp_path))
+        new = renew(
+            session,
+            client,
+            _identity(session, old.key_id),
+            _chain(sandbox_ca),
+            keep_old=True,
+            records=Records(tmp_path),
+        )
     ids = {c.key_id for c in read_certificates(session)}
     assert {new.key_id, old.key_id} <= ids
 
@@ -79,15 +97,21 @@ def test_revocation_request_is_seen_through_crl_and_through_ocsp(
     assert _status(sandbox_ca, der, use_crl=False) is RevocationState.GOOD
     identity = _identity(session, done.key_id)
     with sandbox_ca.client() as client:
-        receipt = request_revocation(session, client, identity, _chain(sandbox_ca),
-                                     "key-compromise")
+        receipt = request_revocation(
+            session, client, identity, _chain(sandbox_ca), "key-compromise"
+        )
     assert receipt.serial_number == done.info.serial_number
     assert receipt.reason == "keyCompromise"
     for only in ({"use_ocsp": False}, {"use_crl": False}):
         with sandbox_ca.client() as client:
-            status = check_revocation(der, _chain(sandbox_ca), endpoints=client.endpoints(),
-                                      ca_bundle=sandbox_ca.root_pem, now=datetime.now(UTC),
-                                      **only)
+            status = check_revocation(
+                der,
+                _chain(sandbox_ca),
+                endpoints=client.endpoints(),
+                ca_bundle=sandbox_ca.root_pem,
+                now=datetime.now(UTC),
+                **only,
+            )
         assert status.state is RevocationState.REVOKED, (only, status)
         assert status.reason == "key_compromise"
         assert status.date is not None
@@ -112,12 +136,19 @@ def test_supplier_side_chain_check_reports_ocsp_revocation(
     pool = [asn1_x509.Certificate.load(d) for d in _chain(sandbox_ca)]
     cert = asn1_x509.Certificate.load(done.certificate_der)
     with sandbox_ca.client() as client:
-        info = fetch_revinfo(cert, pool, endpoints=client.endpoints(),
-                             ca_bundle=sandbox_ca.root_pem, use_crl=False)
+        info = fetch_revinfo(
+            cert, pool, endpoints=client.endpoints(), ca_bundle=sandbox_ca.root_pem, use_crl=False
+        )
     # The subscriber's status comes from OCSP alone; the issuing CA's from the root CRL.
     assert all(c.issuer != cert.issuer for c in info.crls)
-    result = validate_chain(cert, trust_roots=[pool[1]], intermediates=[pool[0]],
-                            ocsps=info.ocsps, crls=info.crls, moment=datetime.now(UTC))
+    result = validate_chain(
+        cert,
+        trust_roots=[pool[1]],
+        intermediates=[pool[0]],
+        ocsps=info.ocsps,
+        crls=info.crls,
+        moment=datetime.now(UTC),
+    )
     assert result.status is ChainStatus.REVOKED
     assert result.revocation_reason == "cessation_of_operation"
     assert "revoked on" in result.message
@@ -128,12 +159,18 @@ def test_unreachable_ca_gives_unknown_status_with_the_reason_not_good(
 ) -> None:
     done = _enrolled(session, sandbox_ca, tmp_path)
     dead = "https://127.0.0.1:9"
-    endpoints = CaEndpoints((f"{dead}/crl/issuing.crl", f"{dead}/crl/root.crl"),
-                            f"{dead}/ocsp", None)
+    endpoints = CaEndpoints(
+        (f"{dead}/crl/issuing.crl", f"{dead}/crl/root.crl"), f"{dead}/ocsp", None
+    )
     # Certificates name the live CRL address: leave that out by checking OCSP only.
-    status = check_revocation(done.certificate_der, _chain(sandbox_ca), endpoints=endpoints,
-                              ca_bundle=sandbox_ca.root_pem, now=datetime.now(UTC),
-                              use_crl=False)
+    status = check_revocation(
+        done.certificate_der,
+        _chain(sandbox_ca),
+        endpoints=endpoints,
+        ca_bundle=sandbox_ca.root_pem,
+        now=datetime.now(UTC),
+        use_crl=False,
+    )
     assert status.state is RevocationState.UNKNOWN
     assert "could not be checked" in status.message and "127.0.0.1:9" in status.message
 
@@ -155,17 +192,29 @@ def test_supplier_check_of_an_order_uses_ocsp_answers(
     now = datetime.now(UTC)
     order = sample_order(now).with_date_signed(now.date())
     document = canonical_bytes(order.to_document())
-    signature = CmsSigner(TokenSigner(session, done.key_id), done.certificate_der,
-                          list(done.chain_der)).sign(document, now)
+    signature = CmsSigner(
+        TokenSigner(session, done.key_id), done.certificate_der, list(done.chain_der)
+    ).sign(document, now)
     pool = [asn1_x509.Certificate.load(d) for d in _chain(sandbox_ca)]
     cert = asn1_x509.Certificate.load(done.certificate_der)
 
     def check() -> tuple[Reason, ...]:
         with sandbox_ca.client() as client:
-            info = fetch_revinfo(cert, pool, endpoints=client.endpoints(),
-                                 ca_bundle=sandbox_ca.root_pem, use_crl=False)
-        result = verify_order(document, signature, trust_roots=[pool[1]], crls=info.crls,
-                              ocsps=info.ocsps, now=datetime.now(UTC))
+            info = fetch_revinfo(
+                cert,
+                pool,
+                endpoints=client.endpoints(),
+                ca_bundle=sandbox_ca.root_pem,
+                use_crl=False,
+            )
+        result = verify_order(
+            document,
+            signature,
+            trust_roots=[pool[1]],
+            crls=info.crls,
+            ocsps=info.ocsps,
+            now=datetime.now(UTC),
+        )
         assert result.revocation_checked or result.reasons
         return result.reasons
 

@@ -69,8 +69,10 @@ def token(rsa_token: Provisioned) -> Iterator[tuple[TokenSession, SigningIdentit
 
 def crl_check(ca: TestCa) -> RevocationCheck:
     """Revocation against the CA's current CRLs, as `--crl ... --trust root.pem` does."""
-    crls = [asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
-            for c in (ca.crl(), ca.root_crl())]
+    crls = [
+        asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
+        for c in (ca.crl(), ca.root_crl())
+    ]
     return crl_revocation([ca.root_certificate.public_bytes(Encoding.DER)], crls)
 
 
@@ -79,5 +81,6 @@ def identity_with(base: SigningIdentity, cert: x509.Certificate) -> SigningIdent
     from asn1crypto import x509 as asn1_x509
 
     der = cert.public_bytes(Encoding.DER)
-    return SigningIdentity(base.key_id, der, read_certificate(asn1_x509.Certificate.load(der)),
-                           base.label)
+    return SigningIdentity(
+        base.key_id, der, read_certificate(asn1_x509.Certificate.load(der)), base.label
+    )

@@ -22,8 +22,7 @@ from tests.unit.domain.rx_samples import sample_rx_input
 
 def csos(home: Path, prov: Provisioned, *args: str, stdin: str = "") -> Result:
     env = {"CSOS_HOME": str(home), "CSOS_PKCS11_MODULE": prov.hsm.module}
-    return CliRunner().invoke(main, ["rx", *args], input=stdin, env=env,
-                              catch_exceptions=False)
+    return CliRunner().invoke(main, ["rx", *args], input=stdin, env=env, catch_exceptions=False)
 
 
 def pki(tmp_path: Path, ca: TestCa) -> list[str]:
@@ -32,25 +31,36 @@ def pki(tmp_path: Path, ca: TestCa) -> list[str]:
         (tmp_path / name).write_bytes(cert.public_bytes(Encoding.PEM))
     (tmp_path / "crl.pem").write_bytes(ca.crl().public_bytes(Encoding.PEM))
     (tmp_path / "rcrl.pem").write_bytes(ca.root_crl().public_bytes(Encoding.PEM))
-    return ["--chain", str(tmp_path / "chain.pem"), "--trust", str(tmp_path / "root.pem"),
-            "--crl", str(tmp_path / "crl.pem"), "--crl", str(tmp_path / "rcrl.pem")]
+    return [
+        "--chain",
+        str(tmp_path / "chain.pem"),
+        "--trust",
+        str(tmp_path / "root.pem"),
+        "--crl",
+        str(tmp_path / "crl.pem"),
+        "--crl",
+        str(tmp_path / "rcrl.pem"),
+    ]
 
 
 def test_a_practice_sets_up_access_prepares_signs_prints_and_reports(
-        rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path) -> None:
+    rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
 
     def run(*args: str, stdin: str = "") -> Result:
         return csos(home, rsa_token, *args, stdin=stdin)
 
-    assert run("user", "add", "ann", "--name", "Ann Admin", "--role", "access-admin"
-               ).exit_code == 0
-    for args in (["drsmith", "--name", "Dr. Jane Smith", "--role", "practitioner", "--dea",
-                  "AB1234563"], ["bob", "--name", "Bob Agent", "--role", "agent"]):
+    assert run("user", "add", "ann", "--name", "Ann Admin", "--role", "access-admin").exit_code == 0
+    for args in (
+        ["drsmith", "--name", "Dr. Jane Smith", "--role", "practitioner", "--dea", "AB1234563"],
+        ["bob", "--name", "Bob Agent", "--role", "agent"],
+    ):
         done = run("user", "add", *args, "--as", "ann")
         assert done.exit_code == 0, done.output
-    assert "#1" in run("grant", "propose", "drsmith", "--registration-verified", "--as", "ann"
-                       ).output
+    assert (
+        "#1" in run("grant", "propose", "drsmith", "--registration-verified", "--as", "ann").output
+    )
     approve = ["grant", "approve", "1", "--token", rsa_token.label, "--pin-stdin"]
     alone = run(*approve, "--as", "ann", stdin=TEST_PIN + "\n")
     assert alone.exit_code == 1 and "a second person must approve it" in alone.output
@@ -77,8 +87,15 @@ def test_a_practice_sets_up_access_prepares_signs_prints_and_reports(
     rx_id = group["drafts"][0]["rx_id"]
     assert group["patient"] == "Maria Lopez" and group["practitioner_dea"] == "AB1234563"
 
-    sign = ["sign-queued", "--patient", "Maria Lopez", "--token", rsa_token.label, "--pin-stdin",
-            *pki(tmp_path, test_ca)]
+    sign = [
+        "sign-queued",
+        "--patient",
+        "Maria Lopez",
+        "--token",
+        rsa_token.label,
+        "--pin-stdin",
+        *pki(tmp_path, test_ca),
+    ]
     by_agent = run(*sign, "--as", "bob", stdin=TEST_PIN + "\n")
     assert by_agent.exit_code == 1 and "only the practitioner signs" in by_agent.output
     assert RX_SIGNING_ATTESTATION not in by_agent.output.replace("\n", " ")
@@ -98,9 +115,17 @@ def test_a_practice_sets_up_access_prepares_signs_prints_and_reports(
     data = json.loads(report.output)
     assert report.exit_code == 1  # an alert: ann tried to approve her own proposal
     listed = [e["event"] for e in data["events"]]
-    for event in ("rx.user-added", "rx.grant-proposed", "rx.access-denied", "rx.grant-approved",
-                  "rx.draft-added", "rx.sign-attempt", "rx.auth-failed", "rx.signed",
-                  "rx.copy-printed"):
+    for event in (
+        "rx.user-added",
+        "rx.grant-proposed",
+        "rx.access-denied",
+        "rx.grant-approved",
+        "rx.draft-added",
+        "rx.sign-attempt",
+        "rx.auth-failed",
+        "rx.signed",
+        "rx.copy-printed",
+    ):
         assert event in listed, event
     assert "two-person-rule-bypass" in {a["kind"] for a in data["alerts"]}
     assert data["audit_chain"]["intact"] is True
@@ -113,14 +138,25 @@ def test_file_based_signing_is_audited_too(rsa_token: Provisioned, tmp_path: Pat
     home = tmp_path / "home"
     rx = sample_rx_input(datetime.now().astimezone().date().isoformat())
     (tmp_path / "rx.json").write_text(json.dumps(rx))
-    sign = ["sign", str(tmp_path / "rx.json"), "--token", rsa_token.label, "--pin-stdin",
-            "--out", str(tmp_path / "out")]
+    sign = [
+        "sign",
+        str(tmp_path / "rx.json"),
+        "--token",
+        rsa_token.label,
+        "--pin-stdin",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     assert csos(home, rsa_token, *sign, stdin="wrongpin\n").exit_code == 1
     assert csos(home, rsa_token, *sign, stdin=TEST_PIN + "\n").exit_code == 0
     with open_store(home / "data" / "csos.db") as store:
         rx_events = [e for e in store.audit.entries() if e.event.startswith("rx.")]
         assert [e.event for e in rx_events] == [
-            "rx.sign-attempt", "rx.auth-failed", "rx.sign-attempt", "rx.signed"]
+            "rx.sign-attempt",
+            "rx.auth-failed",
+            "rx.sign-attempt",
+            "rx.signed",
+        ]
         assert rx_events[-1].details["source"] == "file"
         assert rx_events[-1].details["certificate_dea"] == "AB1234563"
         assert store.audit.verify().intact

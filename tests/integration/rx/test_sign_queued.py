@@ -40,18 +40,23 @@ UTC_ZONE = UTC
 
 def verify(ca: TestCa, document: bytes, signature: bytes) -> list[Reason]:
     root = asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))
-    crls = [asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
-            for c in (ca.crl(), ca.root_crl())]
-    result = verify_prescription(document, signature, trust_roots=[root], crls=crls,
-                                 now=datetime.now(UTC))
+    crls = [
+        asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
+        for c in (ca.crl(), ca.root_crl())
+    ]
+    result = verify_prescription(
+        document, signature, trust_roots=[root], crls=crls, now=datetime.now(UTC)
+    )
     return list(result.reasons)
 
 
 def queue_two_for_maria_one_for_john(store: Store, clock: Clock) -> list[str]:
     other = rx_input(clock)
     other["patient"] = {**other["patient"], "name": "John Roe"}
-    return [rx_drafts.add_draft(store, BOB, d, now=clock()).rx_id
-            for d in (rx_input(clock), rx_input(clock, quantity=10), other)]
+    return [
+        rx_drafts.add_draft(store, BOB, d, now=clock()).rx_id
+        for d in (rx_input(clock), rx_input(clock, quantity=10), other)
+    ]
 
 
 def events(store: Store) -> list[str]:
@@ -59,20 +64,31 @@ def events(store: Store) -> list[str]:
 
 
 def test_the_practitioner_signs_one_patient_s_queue_with_token_and_pin(
-        store: Store, clock: Clock, token: Token, test_ca: TestCa, tmp_path: Path) -> None:
+    store: Store, clock: Clock, token: Token, test_ca: TestCa, tmp_path: Path
+) -> None:
     ts, identity = token
     a, b, john = queue_two_for_maria_one_for_john(store, clock)
     ceremony = Ceremony()
-    signed = sign_queued(store, SMITH, "Maria Lopez", ts, identity, chain_of(test_ca), ceremony,
-                         crl_check(test_ca), clock=clock)
+    signed = sign_queued(
+        store,
+        SMITH,
+        "Maria Lopez",
+        ts,
+        identity,
+        chain_of(test_ca),
+        ceremony,
+        crl_check(test_ca),
+        clock=clock,
+    )
     assert {s.rx_id for s in signed} == {a, b} and ceremony.asked == 1
     [review] = ceremony.shown
     assert RX_SIGNING_ATTESTATION in review and "Prescription 2 of 2" in review
     assert store.prescriptions.get(john).state is RxState.DRAFT
     for s in signed:
         stored = store.prescriptions.signed(s.rx_id)
-        assert stored.intact() and stored.signed_by == "drsmith" and stored.signer_dea == (
-            "AB1234563")
+        assert (
+            stored.intact() and stored.signed_by == "drsmith" and stored.signer_dea == ("AB1234563")
+        )
         assert Prescription.from_document(load_document(stored.document)).rx_id == s.rx_id
         assert verify(test_ca, stored.document, stored.signature) == []
         assert store.prescriptions.get(s.rx_id).state is RxState.SIGNED
@@ -80,27 +96,42 @@ def test_the_practitioner_signs_one_patient_s_queue_with_token_and_pin(
     (tmp_path / "rx.p7s").write_bytes(signed[0].signature)
     done = openssl_verify(tmp_path, test_ca, tmp_path / "rx.json", tmp_path / "rx.p7s")
     assert done.returncode == 0, done.stderr
-    queued = store.conn.execute("SELECT record_id FROM outbox WHERE kind = 'prescription' "
-                                "AND sent_at IS NULL").fetchall()
+    queued = store.conn.execute(
+        "SELECT record_id FROM outbox WHERE kind = 'prescription' AND sent_at IS NULL"
+    ).fetchall()
     assert {r[0] for r in queued} == {a, b}
     assert events(store)[-3:] == ["rx.sign-attempt", "rx.signed", "rx.signed"]
     result = next(e for e in store.audit.entries() if e.event == "rx.signed")
     assert result.details["revocation"] == "good" and result.details["by"] == "drsmith"
-    assert result.details["document_sha256"] == store.prescriptions.signed(
-        str(result.details["rx_id"])).document_sha256
+    assert (
+        result.details["document_sha256"]
+        == store.prescriptions.signed(str(result.details["rx_id"])).document_sha256
+    )
     assert all(TEST_PIN not in str(e.to_json()) for e in store.audit.entries())
     assert store.audit.verify().intact
 
 
 def test_a_signed_prescription_never_changes_and_a_changed_copy_is_digest_mismatch(
-        store: Store, clock: Clock, token: Token, test_ca: TestCa) -> None:
+    store: Store, clock: Clock, token: Token, test_ca: TestCa
+) -> None:
     ts, identity = token
     rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
-    [s] = sign_queued(store, SMITH, "Maria Lopez", ts, identity, chain_of(test_ca), Ceremony(),
-                      crl_check(test_ca), clock=clock)
-    for sql in ("UPDATE signed_prescriptions SET document = x'00'",
-                "DELETE FROM signed_prescriptions",
-                "UPDATE prescriptions SET draft_document = x'00'"):
+    [s] = sign_queued(
+        store,
+        SMITH,
+        "Maria Lopez",
+        ts,
+        identity,
+        chain_of(test_ca),
+        Ceremony(),
+        crl_check(test_ca),
+        clock=clock,
+    )
+    for sql in (
+        "UPDATE signed_prescriptions SET document = x'00'",
+        "DELETE FROM signed_prescriptions",
+        "UPDATE prescriptions SET draft_document = x'00'",
+    ):
         with pytest.raises(sqlite3.IntegrityError):
             store.conn.execute(sql)
     with pytest.raises(DraftChanged, match="is signed"):
@@ -110,14 +141,22 @@ def test_a_signed_prescription_never_changes_and_a_changed_copy_is_digest_mismat
     assert Reason.DIGEST_MISMATCH in verify(test_ca, changed, s.signature)
 
 
-def test_an_agent_cannot_sign(store: Store, clock: Clock, token: Token,
-                              test_ca: TestCa) -> None:
+def test_an_agent_cannot_sign(store: Store, clock: Clock, token: Token, test_ca: TestCa) -> None:
     ts, identity = token
     rec = rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
     ceremony = Ceremony()
     with pytest.raises(SigningRefused) as refused:
-        sign_queued(store, BOB, "Maria Lopez", ts, identity, chain_of(test_ca), ceremony,
-                    crl_check(test_ca), clock=clock)
+        sign_queued(
+            store,
+            BOB,
+            "Maria Lopez",
+            ts,
+            identity,
+            chain_of(test_ca),
+            ceremony,
+            crl_check(test_ca),
+            clock=clock,
+        )
     assert refused.value.reason is DenyReason.ROLE and ceremony.asked == 0
     assert store.prescriptions.get(rec.rx_id).state is RxState.DRAFT
     denied = list(store.audit.entries())[-1]
@@ -125,35 +164,62 @@ def test_an_agent_cannot_sign(store: Store, clock: Clock, token: Token,
 
 
 def test_a_practitioner_whose_certificate_dea_differs_from_their_record_is_refused(
-        store: Store, clock: Clock, token: Token, test_ca: TestCa) -> None:
+    store: Store, clock: Clock, token: Token, test_ca: TestCa
+) -> None:
     ts, identity = token  # the token's certificate carries AB1234563
-    rx_access.add_user(store, ANN, "drjones", "Dr. Jones", Role.PRACTITIONER, JONES_DEA,
-                       now=clock())
-    rx_access.approve_grant(store, Actor("drjones"), rx_access.propose_grant(
-        store, ANN, "drjones", registration_verified=True, now=clock()).grant_id, now=clock())
+    rx_access.add_user(
+        store, ANN, "drjones", "Dr. Jones", Role.PRACTITIONER, JONES_DEA, now=clock()
+    )
+    rx_access.approve_grant(
+        store,
+        Actor("drjones"),
+        rx_access.propose_grant(
+            store, ANN, "drjones", registration_verified=True, now=clock()
+        ).grant_id,
+        now=clock(),
+    )
     data = rx_input(clock)
     data["practitioner"] = {**data["practitioner"], "dea_number": JONES_DEA}
     rx_drafts.add_draft(store, BOB, data, now=clock())
     ceremony = Ceremony()
     with pytest.raises(SigningRefused, match="sign with your own token") as refused:
-        sign_queued(store, Actor("drjones"), "Maria Lopez", ts, identity, chain_of(test_ca),
-                    ceremony, crl_check(test_ca), clock=clock)
+        sign_queued(
+            store,
+            Actor("drjones"),
+            "Maria Lopez",
+            ts,
+            identity,
+            chain_of(test_ca),
+            ceremony,
+            crl_check(test_ca),
+            clock=clock,
+        )
     assert refused.value.reason is DenyReason.DEA_MISMATCH and ceremony.asked == 0
 
 
 def test_a_revoked_certificate_signs_nothing_and_raises_an_alert(
-        store: Store, clock: Clock, token: Token, test_ca: TestCa,
-        rsa_token: Provisioned) -> None:
+    store: Store, clock: Clock, token: Token, test_ca: TestCa, rsa_token: Provisioned
+) -> None:
     ts, identity = token
     cert = issue_for_token(test_ca, rsa_token)
     revoked = identity_with(identity, cert)
-    test_ca.revoke(cert.serial_number, reason="keyCompromise",
-                   when=datetime.now(UTC) - timedelta(minutes=1))
+    test_ca.revoke(
+        cert.serial_number, reason="keyCompromise", when=datetime.now(UTC) - timedelta(minutes=1)
+    )
     rec = rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
     ceremony = Ceremony()
     with pytest.raises(SigningRefused, match="revoked") as refused:
-        sign_queued(store, SMITH, "Maria Lopez", ts, revoked, chain_of(test_ca), ceremony,
-                    crl_check(test_ca), clock=clock)
+        sign_queued(
+            store,
+            SMITH,
+            "Maria Lopez",
+            ts,
+            revoked,
+            chain_of(test_ca),
+            ceremony,
+            crl_check(test_ca),
+            clock=clock,
+        )
     assert refused.value.reason is DenyReason.CERTIFICATE_REVOKED and ceremony.asked == 0
     assert store.prescriptions.get(rec.rx_id).state is RxState.DRAFT
     [alert] = alerts(store.audit.entries(), zone=UTC_ZONE)
@@ -162,27 +228,50 @@ def test_a_revoked_certificate_signs_nothing_and_raises_an_alert(
 
 
 def test_an_expired_certificate_signs_nothing(
-        store: Store, clock: Clock, token: Token, test_ca: TestCa,
-        rsa_token: Provisioned) -> None:
+    store: Store, clock: Clock, token: Token, test_ca: TestCa, rsa_token: Provisioned
+) -> None:
     ts, identity = token
-    old = identity_with(identity, issue_for_token(
-        test_ca, rsa_token, days=5, not_before=datetime.now(UTC) - timedelta(days=30)))
+    old = identity_with(
+        identity,
+        issue_for_token(
+            test_ca, rsa_token, days=5, not_before=datetime.now(UTC) - timedelta(days=30)
+        ),
+    )
     rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
     with pytest.raises(SigningRefused, match="expired") as refused:
-        sign_queued(store, SMITH, "Maria Lopez", ts, old, chain_of(test_ca), Ceremony(),
-                    crl_check(test_ca), clock=clock)
+        sign_queued(
+            store,
+            SMITH,
+            "Maria Lopez",
+            ts,
+            old,
+            chain_of(test_ca),
+            Ceremony(),
+            crl_check(test_ca),
+            clock=clock,
+        )
     assert refused.value.reason is DenyReason.CERTIFICATE_EXPIRED
 
 
 def test_a_wrong_pin_is_audited_signs_nothing_and_repeated_raises_an_alert(
-        store: Store, clock: Clock, token: Token, test_ca: TestCa) -> None:
+    store: Store, clock: Clock, token: Token, test_ca: TestCa
+) -> None:
     ts, identity = token
     rec = rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
     for _ in range(3):
         clock.advance(minutes=2)
         with pytest.raises(WrongPin):
-            sign_queued(store, SMITH, "Maria Lopez", ts, identity, chain_of(test_ca),
-                        Ceremony("wrongpin"), crl_check(test_ca), clock=clock)
+            sign_queued(
+                store,
+                SMITH,
+                "Maria Lopez",
+                ts,
+                identity,
+                chain_of(test_ca),
+                Ceremony("wrongpin"),
+                crl_check(test_ca),
+                clock=clock,
+            )
     assert store.prescriptions.get(rec.rx_id).state is RxState.DRAFT
     assert store.conn.execute("SELECT count(*) FROM signed_prescriptions").fetchone()[0] == 0
     assert store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
@@ -193,37 +282,66 @@ def test_a_wrong_pin_is_audited_signs_nothing_and_repeated_raises_an_alert(
     [alert] = alerts(store.audit.entries(), zone=UTC_ZONE)
     assert alert.kind is AlertKind.REPEATED_AUTH_FAILURE and alert.user == "drsmith"
     clock.advance(minutes=1)
-    assert sign_queued(store, SMITH, "Maria Lopez", ts, identity, chain_of(test_ca),
-                       Ceremony(), crl_check(test_ca), clock=clock)
+    assert sign_queued(
+        store,
+        SMITH,
+        "Maria Lopez",
+        ts,
+        identity,
+        chain_of(test_ca),
+        Ceremony(),
+        crl_check(test_ca),
+        clock=clock,
+    )
     assert store.audit.verify().intact
 
 
 def test_a_draft_changed_during_review_is_not_signed(
-        store: Store, clock: Clock, token: Token, test_ca: TestCa) -> None:
+    store: Store, clock: Clock, token: Token, test_ca: TestCa
+) -> None:
     ts, identity = token
     rec = rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
 
     class EditedMeanwhile(Ceremony):
         def show_attestation(self, review: str) -> None:
-            rx_drafts.update_draft(store, BOB, rec.rx_id, rx_input(clock, quantity=60),
-                                   now=clock())
+            rx_drafts.update_draft(store, BOB, rec.rx_id, rx_input(clock, quantity=60), now=clock())
 
     with pytest.raises(DraftChanged):
-        sign_queued(store, SMITH, "Maria Lopez", ts, identity, chain_of(test_ca),
-                    EditedMeanwhile(), crl_check(test_ca), clock=clock)
+        sign_queued(
+            store,
+            SMITH,
+            "Maria Lopez",
+            ts,
+            identity,
+            chain_of(test_ca),
+            EditedMeanwhile(),
+            crl_check(test_ca),
+            clock=clock,
+        )
     assert store.prescriptions.get(rec.rx_id).state is RxState.DRAFT
     assert store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
     assert events(store)[-1] == "rx.sign-failed"
 
 
 def test_a_draft_from_an_earlier_day_is_dated_the_day_it_is_signed(
-        store: Store, clock: Clock, token: Token, test_ca: TestCa) -> None:
+    store: Store, clock: Clock, token: Token, test_ca: TestCa
+) -> None:
     ts, identity = token
     yesterday = (clock.now.astimezone() - timedelta(days=1)).date()
-    rec = rx_drafts.add_draft(store, BOB, rx_input(clock, date_of_issue=yesterday.isoformat()),
-                              now=clock())
-    [s] = sign_queued(store, SMITH, "Maria Lopez", ts, identity, chain_of(test_ca), Ceremony(),
-                      crl_check(test_ca), clock=clock)
+    rec = rx_drafts.add_draft(
+        store, BOB, rx_input(clock, date_of_issue=yesterday.isoformat()), now=clock()
+    )
+    [s] = sign_queued(
+        store,
+        SMITH,
+        "Maria Lopez",
+        ts,
+        identity,
+        chain_of(test_ca),
+        Ceremony(),
+        crl_check(test_ca),
+        clock=clock,
+    )
     signed = Prescription.from_document(load_document(s.document))
     assert signed.date_of_issue == clock.now.astimezone().date()
     attempt = [e for e in store.audit.entries() if e.event == "rx.sign-attempt"][-1]
@@ -231,11 +349,21 @@ def test_a_draft_from_an_earlier_day_is_dated_the_day_it_is_signed(
 
 
 def test_a_printed_copy_is_marked_not_valid_for_dispensing(
-        store: Store, clock: Clock, token: Token, test_ca: TestCa) -> None:
+    store: Store, clock: Clock, token: Token, test_ca: TestCa
+) -> None:
     ts, identity = token
     rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
-    [s] = sign_queued(store, SMITH, "Maria Lopez", ts, identity, chain_of(test_ca), Ceremony(),
-                      crl_check(test_ca), clock=clock)
+    [s] = sign_queued(
+        store,
+        SMITH,
+        "Maria Lopez",
+        ts,
+        identity,
+        chain_of(test_ca),
+        Ceremony(),
+        crl_check(test_ca),
+        clock=clock,
+    )
     text = rx_drafts.printed_copy(store, BOB, s.rx_id[:8], now=clock())
     lines = text.splitlines()
     assert lines[0] == lines[-1] == "COPY – NOT VALID FOR DISPENSING"

@@ -35,14 +35,19 @@ def bundle(ec_token: Provisioned, test_ca: TestCa, tmp_path: Path) -> Path:
     ts, identity = open_identity(ec_token)
     with ts, open_store(tmp_path / "csos.db") as store:
         recs = [svc.import_orders(store, order_input(), source="test")[0] for _ in range(3)]
-        svc.sign_orders_on_token(store, [r.order_id for r in recs], ts, identity,
-                                 chain_of(test_ca), TestPin())
+        svc.sign_orders_on_token(
+            store, [r.order_id for r in recs], ts, identity, chain_of(test_ca), TestPin()
+        )
         oid = recs[0].order_id
         msg = next(m for m in store.outbox.pending() if m.record_id == oid)
         lifecycle.mark_submitted(store, oid, msg.outbox_id, now=datetime.now(UTC))
         lifecycle.record_status(store, oid, OrderState.SHIPPED, now=datetime.now(UTC))
-        svc.record_receipt(store, oid, [ReceiptLine(1, 2, TODAY)],
-                           svc.TokenDocumentSigner(ts, identity, chain_of(test_ca)))
+        svc.record_receipt(
+            store,
+            oid,
+            [ReceiptLine(1, 2, TODAY)],
+            svc.TokenDocumentSigner(ts, identity, chain_of(test_ca)),
+        )
         summary = export_archive(store, TODAY, TODAY, tmp_path / "bundle.zip")
         assert summary.orders == 3
         assert any(e.details.get("archive") for e in store.audit.entries())
@@ -103,8 +108,9 @@ def rewrite(bundle: Path, change: dict[str, bytes | None], extra: dict[str, byte
 
 def test_a_changed_document_is_caught_twice(bundle: Path, test_ca: TestCa) -> None:
     with zipfile.ZipFile(bundle) as zf:
-        doc = next(n for n in zf.namelist() if n.endswith(".json") and "orders/" in n
-                   and "record" not in n)
+        doc = next(
+            n for n in zf.namelist() if n.endswith(".json") and "orders/" in n and "record" not in n
+        )
         data = zf.read(doc)
     rewrite(bundle, {doc: data.replace(b'"quantity":2', b'"quantity":3', 1)}, {})
     problems = verify_archive(bundle, roots(test_ca)).problems
@@ -145,12 +151,27 @@ def test_orders_outside_the_period_are_left_out(tmp_path: Path, bundle: Path) ->
 def test_cli_verify_exit_codes(bundle: Path, test_ca: TestCa, tmp_path: Path) -> None:
     root = tmp_path / "root.pem"
     root.write_bytes(test_ca.root_certificate.public_bytes(Encoding.PEM))
-    ok = subprocess.run([sys.executable, "-m", "csos_desktop", "archive", "verify", str(bundle),
-                         "--trust", str(root)], capture_output=True, text=True, check=False)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "csos_desktop",
+            "archive",
+            "verify",
+            str(bundle),
+            "--trust",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert ok.returncode == 0 and "INTACT" in ok.stdout
     rewrite(bundle, {}, {"stray.txt": b"x"})
-    bad = subprocess.run([sys.executable, "-m", "csos_desktop", "archive", "verify",
-                          str(bundle)], capture_output=True, text=True, check=False)
+    bad = subprocess.run(
+        [sys.executable, "-m", "csos_desktop", "archive", "verify", str(bundle)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad.returncode == 1 and "not in the manifest" in bad.stdout
-
-

@@ -39,13 +39,15 @@ def token(rsa_token: Provisioned) -> Iterator[tuple[TokenSession, SigningIdentit
 
 
 def drafts(store: Store, n: int) -> list[str]:
-    return [r.order_id for r in svc.import_orders(store, [order_input() for _ in range(n)],
-                                                  source="test")]
+    return [
+        r.order_id
+        for r in svc.import_orders(store, [order_input() for _ in range(n)], source="test")
+    ]
 
 
 def test_a_batch_is_signed_with_one_login_and_exported_byte_for_byte(
-        store: Store, token: tuple[TokenSession, SigningIdentity], test_ca: TestCa,
-        tmp_path: Path) -> None:
+    store: Store, token: tuple[TokenSession, SigningIdentity], test_ca: TestCa, tmp_path: Path
+) -> None:
     ts, identity = token
     ids = drafts(store, 3)
     pin = TestPin()
@@ -62,7 +64,8 @@ def test_a_batch_is_signed_with_one_login_and_exported_byte_for_byte(
 
 
 def test_bytes_read_back_are_exactly_the_bytes_the_token_signed(
-        store: Store, token: tuple[TokenSession, SigningIdentity], test_ca: TestCa) -> None:
+    store: Store, token: tuple[TokenSession, SigningIdentity], test_ca: TestCa
+) -> None:
     ts, identity = token
     ids = drafts(store, 2)
     ts.login(TEST_PIN)
@@ -76,6 +79,7 @@ def test_bytes_read_back_are_exactly_the_bytes_the_token_signed(
 def _raise(exc: Exception) -> Callable[[], None]:
     def event() -> None:
         raise exc
+
     return event
 
 
@@ -91,14 +95,15 @@ INTERRUPTIONS: dict[str, tuple[Callable[[TokenSession], Callable[[], None]], str
 
 @pytest.mark.parametrize("what", list(INTERRUPTIONS))
 def test_an_interrupted_batch_keeps_the_signed_orders_and_leaves_the_rest_as_drafts(
-        store: Store, token: tuple[TokenSession, SigningIdentity], test_ca: TestCa,
-        what: str) -> None:
+    store: Store, token: tuple[TokenSession, SigningIdentity], test_ca: TestCa, what: str
+) -> None:
     ts, identity = token
     make_event, code = INTERRUPTIONS[what]
     ids = drafts(store, 5)
     ts.login(TEST_PIN)
-    signer = FailsAtSignature(OrderSigningSession(ts, identity, chain_of(test_ca)), 3,
-                              make_event(ts))
+    signer = FailsAtSignature(
+        OrderSigningSession(ts, identity, chain_of(test_ca)), 3, make_event(ts)
+    )
     result = svc.sign_orders(store, ids, signer)
 
     assert [r.order_id for r in result.signed] == ids[:2]
@@ -113,13 +118,18 @@ def test_an_interrupted_batch_keeps_the_signed_orders_and_leaves_the_rest_as_dra
         assert store.signed.find(oid) is None
     assert {m.record_id for m in store.outbox.pending()} == set(ids[:2])
     stop = [e for e in store.audit.entries() if e.event == "signing.stopped"]
-    assert stop[0].details == {"stage": "signing", "reason": code, "signed": 2,
-                               "left_unsigned": ids[2:]}
+    assert stop[0].details == {
+        "stage": "signing",
+        "reason": code,
+        "signed": 2,
+        "left_unsigned": ids[2:],
+    }
     assert store.audit.verify().intact
 
 
 def test_orders_the_certificate_cannot_sign_are_refused_before_the_pin(
-        store: Store, token: tuple[TokenSession, SigningIdentity], test_ca: TestCa) -> None:
+    store: Store, token: tuple[TokenSession, SigningIdentity], test_ca: TestCa
+) -> None:
     ts, identity = token
     [theirs] = drafts(store, 1)
     other = order_input(dea="BC2345672")
@@ -133,7 +143,8 @@ def test_orders_the_certificate_cannot_sign_are_refused_before_the_pin(
 
 
 def test_the_pin_is_never_stored(
-        store: Store, token: tuple[TokenSession, SigningIdentity], test_ca: TestCa) -> None:
+    store: Store, token: tuple[TokenSession, SigningIdentity], test_ca: TestCa
+) -> None:
     ts, identity = token
     svc.sign_orders_on_token(store, drafts(store, 2), ts, identity, chain_of(test_ca), TestPin())
     store.conn.execute("PRAGMA wal_checkpoint(FULL)")

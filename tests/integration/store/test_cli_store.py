@@ -34,7 +34,8 @@ def token_args(prov: Provisioned, chain: Path) -> list[str]:
 
 
 def test_a_pharmacist_imports_signs_receives_and_exports_orders(
-        home: Path, rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path) -> None:
+    home: Path, rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path
+) -> None:
     chain = tmp_path / "chain.pem"
     chain.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
     (tmp_path / "orders.json").write_text(json.dumps([order_input(), order_input()]))
@@ -48,8 +49,15 @@ def test_a_pharmacist_imports_signs_receives_and_exports_orders(
     yy = f"{datetime.now(UTC):%y}"
     assert [r["order_number"] for r in listed] == [f"{yy}X000001", f"{yy}X000002"]
 
-    signed = csos(home, rsa_token, "order", "sign-drafts", first,
-                  *token_args(rsa_token, chain), stdin=TEST_PIN + "\n")
+    signed = csos(
+        home,
+        rsa_token,
+        "order",
+        "sign-drafts",
+        first,
+        *token_args(rsa_token, chain),
+        stdin=TEST_PIN + "\n",
+    )
     assert signed.exit_code == 0, signed.output
     assert f"signed    {yy}X000001" in signed.output and TEST_PIN not in signed.output
 
@@ -60,18 +68,40 @@ def test_a_pharmacist_imports_signs_receives_and_exports_orders(
         [msg] = store.outbox.pending()
         lifecycle.mark_submitted(store, first, msg.outbox_id, now=datetime.now(UTC))
 
-    over = csos(home, rsa_token, "order", "receive", first, "--line", "1=3",
-                *token_args(rsa_token, chain), stdin=TEST_PIN + "\n")
+    over = csos(
+        home,
+        rsa_token,
+        "order",
+        "receive",
+        first,
+        "--line",
+        "1=3",
+        *token_args(rsa_token, chain),
+        stdin=TEST_PIN + "\n",
+    )
     assert over.exit_code == 2 and "at most 2 more" in over.output
-    received = csos(home, rsa_token, "order", "receive", f"{yy}X000001", "--line", "1=2",
-                    *token_args(rsa_token, chain), stdin=TEST_PIN + "\n")
+    received = csos(
+        home,
+        rsa_token,
+        "order",
+        "receive",
+        f"{yy}X000001",
+        "--line",
+        "1=2",
+        *token_args(rsa_token, chain),
+        stdin=TEST_PIN + "\n",
+    )
     assert received.exit_code == 0, received.output
     assert "received-partial" in received.output
 
     shown = json.loads(csos(home, rsa_token, "order", "show", first, "--json").output)
     assert shown["state"] == "received-partial" and len(shown["receipts"]) == 1
     assert [e["event"] for e in shown["audit"]] == [
-        "order.imported", "order.signed", "order.submitted", "receipt.recorded"]
+        "order.imported",
+        "order.signed",
+        "order.submitted",
+        "receipt.recorded",
+    ]
 
     out = tmp_path / "inspector"
     exported = csos(home, rsa_token, "order", "export", first, "--out", str(out))
@@ -85,8 +115,9 @@ def test_a_pharmacist_imports_signs_receives_and_exports_orders(
     assert "order.exported" in trail.output
 
 
-def test_audit_verify_reports_the_first_broken_link(home: Path, rsa_token: Provisioned,
-                                                     tmp_path: Path) -> None:
+def test_audit_verify_reports_the_first_broken_link(
+    home: Path, rsa_token: Provisioned, tmp_path: Path
+) -> None:
     (tmp_path / "o.json").write_text(json.dumps(order_input()))
     for _ in range(3):
         assert csos(home, rsa_token, "order", "import", str(tmp_path / "o.json")).exit_code == 0
@@ -111,7 +142,8 @@ def test_a_bad_receive_line_is_explained(home: Path, rsa_token: Provisioned) -> 
 
 
 def test_csv_import_is_all_or_nothing_with_row_numbers(
-        home: Path, rsa_token: Provisioned, tmp_path: Path) -> None:
+    home: Path, rsa_token: Provisioned, tmp_path: Path
+) -> None:
     from tests.unit.domain.test_order_csv import csv_of
 
     good = order_input()
@@ -131,13 +163,22 @@ def test_csv_import_is_all_or_nothing_with_row_numbers(
 
 
 def test_order_sign_takes_stored_drafts_as_the_issue_names_it(
-        home: Path, rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path) -> None:
+    home: Path, rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path
+) -> None:
     chain = tmp_path / "chain.pem"
     chain.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
     (tmp_path / "o.json").write_text(json.dumps([order_input(), order_input()]))
     csos(home, rsa_token, "order", "import", str(tmp_path / "o.json"))
-    signed = csos(home, rsa_token, "order", "sign", "--all-drafts",
-                  *token_args(rsa_token, chain), "--json", stdin=TEST_PIN + "\n")
+    signed = csos(
+        home,
+        rsa_token,
+        "order",
+        "sign",
+        "--all-drafts",
+        *token_args(rsa_token, chain),
+        "--json",
+        stdin=TEST_PIN + "\n",
+    )
     assert signed.exit_code == 0, signed.output
     assert len(json.loads(signed.output)["signed"]) == 2
     neither = csos(home, rsa_token, "order", "sign")
@@ -147,10 +188,12 @@ def test_order_sign_takes_stored_drafts_as_the_issue_names_it(
 
 
 def test_order_edit_replaces_a_draft_in_place(
-        home: Path, rsa_token: Provisioned, tmp_path: Path) -> None:
+    home: Path, rsa_token: Provisioned, tmp_path: Path
+) -> None:
     (tmp_path / "o.json").write_text(json.dumps(order_input()))
-    [rec] = json.loads(csos(home, rsa_token, "order", "import", str(tmp_path / "o.json"),
-                            "--json").output)
+    [rec] = json.loads(
+        csos(home, rsa_token, "order", "import", str(tmp_path / "o.json"), "--json").output
+    )
     smaller = order_input()
     smaller["lines"] = smaller["lines"][:2]
     (tmp_path / "edit.json").write_text(json.dumps(smaller))

@@ -21,16 +21,28 @@ KILL_AFTER = 6
 
 
 def test_sigkill_mid_batch_leaves_each_order_fully_signed_or_still_a_draft(
-        rsa_token: Provisioned, tmp_path: Path) -> None:
+    rsa_token: Provisioned, tmp_path: Path
+) -> None:
     db = tmp_path / "csos.db"
     with open_store(db) as store:
         svc.import_orders(store, [order_input() for _ in range(DRAFTS)], source="test")
 
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.store.crash_child", str(db),
-         rsa_token.hsm.module, rsa_token.label],
-        cwd=ROOT, env=dict(os.environ, SOFTHSM2_CONF=str(rsa_token.hsm.conf)),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.store.crash_child",
+            str(db),
+            rsa_token.hsm.module,
+            rsa_token.label,
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, SOFTHSM2_CONF=str(rsa_token.hsm.conf)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdin is not None and child.stdout is not None
     child.stdin.write(TEST_PIN + "\n")
     child.stdin.close()
@@ -47,8 +59,7 @@ def test_sigkill_mid_batch_leaves_each_order_fully_signed_or_still_a_draft(
     with open_store(db) as store:
         assert store.integrity_errors() == []
         assert store.audit.verify().intact
-        signed_entries = {e.order_id: e for e in store.audit.entries()
-                          if e.event == "order.signed"}
+        signed_entries = {e.order_id: e for e in store.audit.entries() if e.event == "order.signed"}
         queued = {m.record_id for m in store.outbox.pending()}
         states = {r.order_id: r.state for r in store.orders.list()}
         assert set(states.values()) <= {OrderState.SIGNED, OrderState.DRAFT}
@@ -60,7 +71,9 @@ def test_sigkill_mid_batch_leaves_each_order_fully_signed_or_still_a_draft(
             if state is OrderState.SIGNED:
                 assert blob is not None and blob.intact()
                 assert oid in queued
-                assert signed_entries[oid].details["signature_sha256"] == hashlib.sha256(
-                    blob.signature).hexdigest()
+                assert (
+                    signed_entries[oid].details["signature_sha256"]
+                    == hashlib.sha256(blob.signature).hexdigest()
+                )
             else:
                 assert blob is None and oid not in queued and oid not in signed_entries

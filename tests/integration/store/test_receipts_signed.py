@@ -19,7 +19,8 @@ from tests.unit.store.helpers import order_input
 
 
 def test_a_signed_receipt_names_the_order_signature_and_openssl_accepts_both(
-        ec_token: Provisioned, test_ca: TestCa, tmp_path: Path) -> None:
+    ec_token: Provisioned, test_ca: TestCa, tmp_path: Path
+) -> None:
     ts, identity = open_identity(ec_token)
     with ts, open_store(tmp_path / "csos.db") as store:
         [rec] = svc.import_orders(store, order_input(), source="test")
@@ -30,19 +31,27 @@ def test_a_signed_receipt_names_the_order_signature_and_openssl_accepts_both(
         lifecycle.record_status(store, oid, OrderState.SHIPPED, now=datetime.now(UTC))
         signer = svc.TokenDocumentSigner(ts, identity, chain_of(test_ca))
         receipt, after = svc.record_receipt(
-            store, rec.order_number, [ReceiptLine(1, 2, datetime.now(UTC).date())], signer)
+            store, rec.order_number, [ReceiptLine(1, 2, datetime.now(UTC).date())], signer
+        )
         assert after.state is OrderState.RECEIVED_PARTIAL
         files = svc.export_order(store, oid, tmp_path / "out")
 
     names = {f.name for f in files}
-    assert names == {f"{oid}.json", f"{oid}.p7s", f"{receipt.receipt_id}.json",
-                     f"{receipt.receipt_id}.p7s", f"{oid}.record.json"}
+    assert names == {
+        f"{oid}.json",
+        f"{oid}.p7s",
+        f"{receipt.receipt_id}.json",
+        f"{receipt.receipt_id}.p7s",
+        f"{oid}.record.json",
+    }
     out = tmp_path / "out"
     for stem in (oid, receipt.receipt_id):
         done = openssl_verify(tmp_path, test_ca, out / f"{stem}.json", out / f"{stem}.p7s")
         assert done.returncode == 0, done.stderr
     doc = json.loads((out / f"{receipt.receipt_id}.json").read_bytes())
     assert doc["schema"] == "csos-receipt/1" and doc["order_id"] == oid
-    assert doc["order_signature_sha256"] == hashlib.sha256(
-        (out / f"{oid}.p7s").read_bytes()).hexdigest()
+    assert (
+        doc["order_signature_sha256"]
+        == hashlib.sha256((out / f"{oid}.p7s").read_bytes()).hexdigest()
+    )
     assert TEST_PIN not in (out / f"{oid}.record.json").read_text()

@@ -67,11 +67,31 @@ class FailsAtSignature:
         return signed
 
 
-def openssl_verify(tmp: Path, ca: TestCa, document: Path,
-                   signature: Path) -> subprocess.CompletedProcess[str]:
+def openssl_verify(
+    tmp: Path, ca: TestCa, document: Path, signature: Path
+) -> subprocess.CompletedProcess[str]:
     root = tmp / "root.pem"
     root.write_bytes(ca.root_certificate.public_bytes(Encoding.PEM))
     return subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(signature),
-         "-content", str(document), "-CAfile", str(root), "-purpose", "any", "-out", "/dev/null"],
-        capture_output=True, text=True, check=False)
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(signature),
+            "-content",
+            str(document),
+            "-CAfile",
+            str(root),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )

@@ -38,14 +38,16 @@ def test_defaults_apply_when_no_file_exists() -> None:
 def test_locked_policy_value_wins_over_the_users_value(policy_path: Path) -> None:
     _policy(policy_path, f'locked = ["distributor_url"]\n[settings]\ndistributor_url = "{URL}"\n')
     paths.config_dir().joinpath("config.toml").write_text(
-        'distributor_url = "https://elsewhere.example"\n', encoding="utf-8")
+        'distributor_url = "https://elsewhere.example"\n', encoding="utf-8"
+    )
     v = load_config().values["distributor_url"]
     assert (v.value, v.source, v.locked) == (URL, Source.POLICY_LOCKED, True)
     assert v.ignored_user_value == "https://elsewhere.example"
 
 
 def test_unlocked_policy_value_is_a_machine_default_the_user_may_override(
-        policy_path: Path) -> None:
+    policy_path: Path,
+) -> None:
     _policy(policy_path, f'[settings]\npkcs11_module = "{MODULE}"\nlog_level = "WARNING"\n')
     cfg = load_config()
     assert cfg.values["pkcs11_module"].source is Source.POLICY
@@ -69,8 +71,10 @@ def test_a_lock_without_a_value_pins_the_default(policy_path: Path) -> None:
     assert load_config().get("som_warnings") is True
 
 
-@pytest.mark.parametrize("url", ["http://csos.example", "https://user:pw@csos.example",
-                                 "csos.example", "ftp://csos.example"])
+@pytest.mark.parametrize(
+    "url",
+    ["http://csos.example", "https://user:pw@csos.example", "csos.example", "ftp://csos.example"],
+)
 def test_distributor_url_must_be_https_without_credentials(url: str) -> None:
     with pytest.raises(SettingInvalid) as err:
         set_value("distributor_url", url)
@@ -78,9 +82,12 @@ def test_distributor_url_must_be_https_without_credentials(url: str) -> None:
 
 
 def test_bad_values_and_unknown_keys_in_the_policy_are_reported_not_fatal(
-        policy_path: Path) -> None:
-    _policy(policy_path, 'locked = ["nope"]\n[settings]\nsync_interval_minutes = "often"\n'
-                         'colour = "blue"\n')
+    policy_path: Path,
+) -> None:
+    _policy(
+        policy_path,
+        'locked = ["nope"]\n[settings]\nsync_interval_minutes = "often"\ncolour = "blue"\n',
+    )
     cfg = load_config()
     assert cfg.get("sync_interval_minutes") == 15
     text = " ".join(cfg.problems)
@@ -111,8 +118,10 @@ def test_set_keeps_keys_this_version_does_not_know() -> None:
 
 
 def test_cli_show_json_names_the_source_of_each_value(policy_path: Path) -> None:
-    _policy(policy_path, policy_text({"distributor_url": URL, "pkcs11_module": MODULE},
-                                     ["distributor_url"]))
+    _policy(
+        policy_path,
+        policy_text({"distributor_url": URL, "pkcs11_module": MODULE}, ["distributor_url"]),
+    )
     runner = CliRunner()
     assert runner.invoke(main, ["config", "set", "token_label", "Front Desk"]).exit_code == 0
     out = runner.invoke(main, ["config", "show", "--json"])
@@ -120,9 +129,13 @@ def test_cli_show_json_names_the_source_of_each_value(policy_path: Path) -> None
     settings = {s["key"]: s for s in json.loads(out.output)["settings"]}
     assert settings["distributor_url"]["source"] == "policy (locked)"
     assert settings["pkcs11_module"]["source"] == "policy"
-    assert settings["token_label"] == {"key": "token_label", "value": "Front Desk",
-                                       "source": "user", "locked": False,
-                                       "ignored_user_value": None}
+    assert settings["token_label"] == {
+        "key": "token_label",
+        "value": "Front Desk",
+        "source": "user",
+        "locked": False,
+        "ignored_user_value": None,
+    }
     text = runner.invoke(main, ["config", "show"]).output
     assert "policy (locked)" in text and str(policy_path) in text
 
@@ -136,9 +149,20 @@ def test_cli_set_on_a_locked_key_says_who_set_it(policy_path: Path) -> None:
 
 def test_write_policy_as_an_installer_runs_it(policy_path: Path) -> None:
     # The MSI passes every public property, empty ones included.
-    out = CliRunner().invoke(main, [
-        "config", "write-policy", "--set", f"distributor_url={URL}",
-        "--set", f"pkcs11_module={MODULE}", "--set", "ca_bundle=", "--lock-set"])
+    out = CliRunner().invoke(
+        main,
+        [
+            "config",
+            "write-policy",
+            "--set",
+            f"distributor_url={URL}",
+            "--set",
+            f"pkcs11_module={MODULE}",
+            "--set",
+            "ca_bundle=",
+            "--lock-set",
+        ],
+    )
     assert out.exit_code == 0, out.output
     policy = load_policy()
     assert policy.values == {"distributor_url": URL, "pkcs11_module": MODULE}
@@ -156,8 +180,12 @@ def test_windows_and_linux_policy_locations(monkeypatch: pytest.MonkeyPatch) -> 
 _text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
 
 
-@given(st.dictionaries(st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
-                       st.one_of(_text, st.integers(-10**9, 10**9), st.booleans(),
-                                 st.lists(_text, max_size=4)), max_size=6))
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
+        st.one_of(_text, st.integers(-(10**9), 10**9), st.booleans(), st.lists(_text, max_size=4)),
+        max_size=6,
+    )
+)
 def test_written_toml_reads_back_identically(data: dict[str, object]) -> None:
     assert tomllib.loads(dumps(data)) == data

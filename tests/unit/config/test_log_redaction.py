@@ -9,31 +9,40 @@ import pytest
 from csos_desktop.logs import log_file, redact, setup_logging
 
 
-@pytest.mark.parametrize("line, secret", [
-    ("login with pin=482913", "482913"),
-    ("user_pin: 770011 accepted", "770011"),
-    ("PIN 555123 entered", "555123"),
-    ("Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.payload.sig", "eyJhbGciOiJFUzI1NiJ9"),
-    ('{"authorization_code": "QWER-7788", "reference_number": "40019"}', "QWER-7788"),
-    ('{"authorization_code": "QWER-7788", "reference_number": "40019"}', "40019"),
-    ("reference number 31415926", "31415926"),
-    ("authorization code is ZXCV-4455", "ZXCV-4455"),
-    ("GET https://pharm:hunter2@dist.example/orders", "hunter2"),
-    ("url=https://dist.example/cb?code=abc123def&state=x", "abc123def"),
-    ("password='correct horse'", "correct horse"),
-    ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----", "MIIEvQIBADANBg"),
-])
+@pytest.mark.parametrize(
+    "line, secret",
+    [
+        ("login with pin=482913", "482913"),
+        ("user_pin: 770011 accepted", "770011"),
+        ("PIN 555123 entered", "555123"),
+        ("Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.payload.sig", "eyJhbGciOiJFUzI1NiJ9"),
+        ('{"authorization_code": "QWER-7788", "reference_number": "40019"}', "QWER-7788"),
+        ('{"authorization_code": "QWER-7788", "reference_number": "40019"}', "40019"),
+        ("reference number 31415926", "31415926"),
+        ("authorization code is ZXCV-4455", "ZXCV-4455"),
+        ("GET https://pharm:hunter2@dist.example/orders", "hunter2"),
+        ("url=https://dist.example/cb?code=abc123def&state=x", "abc123def"),
+        ("password='correct horse'", "correct horse"),
+        (
+            "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----",
+            "MIIEvQIBADANBg",
+        ),
+    ],
+)
 def test_secrets_are_redacted(line: str, secret: str) -> None:
     assert secret not in redact(line)
     assert "[REDACTED]" in redact(line)
 
 
-@pytest.mark.parametrize("line", [
-    "token 'csos-rsa' inserted in slot 0 (PIN state: ok)",
-    "order AB1234563-X01 signed by DEA AB1234563",
-    "exit code 2",
-    "Enter the PIN for token Main Street",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "token 'csos-rsa' inserted in slot 0 (PIN state: ok)",
+        "order AB1234563-X01 signed by DEA AB1234563",
+        "exit code 2",
+        "Enter the PIN for token Main Street",
+    ],
+)
 def test_ordinary_lines_are_kept(line: str) -> None:
     assert redact(line) == line
 
@@ -56,8 +65,14 @@ def test_log_file_holds_no_pin_even_in_arguments_and_tracebacks() -> None:
 def test_redacted_json_is_still_json() -> None:
     import json
 
-    text = json.dumps({"exit_code": 2, "pin_state": "ok", "authorization_code": 'AB"12',
-                       "nested": {"password": "pw"}})
+    text = json.dumps(
+        {
+            "exit_code": 2,
+            "pin_state": "ok",
+            "authorization_code": 'AB"12',
+            "nested": {"password": "pw"},
+        }
+    )
     data = json.loads(redact(text))
     assert data["exit_code"] == 2 and data["pin_state"] == "ok"
     assert data["authorization_code"] == data["nested"]["password"] == "[REDACTED]"

@@ -9,7 +9,8 @@ from csos_desktop.sandbox.distributor.openapi import committed_path, render
 
 def test_committed_spec_equals_the_generated_one() -> None:
     assert committed_path().read_text(encoding="utf-8") == render(), (
-        "resources/openapi/distributor.yaml is stale: run `csos sandbox openapi --write`")
+        "resources/openapi/distributor.yaml is stale: run `csos sandbox openapi --write`"
+    )
 
 
 def test_spec_is_openapi_3_1_with_bearer_auth_and_problem_errors() -> None:

@@ -16,13 +16,16 @@ from csos_desktop.sandbox.distributor.reports import due_by, federal_holidays, i
 from csos_desktop.sandbox.distributor.som_hook import NoOpSomPolicy, default_policy
 
 
-@pytest.mark.parametrize(("shipped", "due"), [
-    (date(2025, 3, 3), date(2025, 3, 5)),     # Monday → Wednesday
-    (date(2025, 3, 6), date(2025, 3, 10)),    # Thursday → Monday (weekend skipped)
-    (date(2025, 3, 8), date(2025, 3, 11)),    # Saturday → Tuesday
-    (date(2025, 7, 3), date(2025, 7, 8)),     # Independence Day skipped
-    (date(2025, 11, 26), date(2025, 12, 1)),  # Thanksgiving skipped
-])
+@pytest.mark.parametrize(
+    ("shipped", "due"),
+    [
+        (date(2025, 3, 3), date(2025, 3, 5)),  # Monday → Wednesday
+        (date(2025, 3, 6), date(2025, 3, 10)),  # Thursday → Monday (weekend skipped)
+        (date(2025, 3, 8), date(2025, 3, 11)),  # Saturday → Tuesday
+        (date(2025, 7, 3), date(2025, 7, 8)),  # Independence Day skipped
+        (date(2025, 11, 26), date(2025, 12, 1)),  # Thanksgiving skipped
+    ],
+)
 def test_filled_order_report_is_due_within_two_business_days(shipped: date, due: date) -> None:
     assert due_by(shipped) == due
 
@@ -35,10 +38,15 @@ def test_federal_holidays_are_observed_on_the_nearest_weekday() -> None:
     assert len(days) == 11
 
 
-@pytest.mark.parametrize(("mode", "ordered", "first"), [
-    (FulfilmentMode.SHIP_ALL, 3, 3), (FulfilmentMode.PARTIAL, 3, 1),
-    (FulfilmentMode.PARTIAL, 1, 0), (FulfilmentMode.BACKORDER, 5, 0),
-])
+@pytest.mark.parametrize(
+    ("mode", "ordered", "first"),
+    [
+        (FulfilmentMode.SHIP_ALL, 3, 3),
+        (FulfilmentMode.PARTIAL, 3, 1),
+        (FulfilmentMode.PARTIAL, 1, 0),
+        (FulfilmentMode.BACKORDER, 5, 0),
+    ],
+)
 def test_first_shipment_per_mode(mode: FulfilmentMode, ordered: int, first: int) -> None:
     assert first_containers(mode, ordered) == first
 
@@ -51,9 +59,15 @@ def test_balance_may_ship_until_60_days_after_signing() -> None:
 
 def test_problem_document_follows_rfc_9457() -> None:
     body = ApiProblem(409, "idempotency-conflict", "used", extra=1).to_json("/v1/orders")
-    assert body == {"type": "urn:csos-desktop:problem:idempotency-conflict",
-                    "title": "Conflict", "status": 409, "detail": "used",
-                    "code": "idempotency-conflict", "instance": "/v1/orders", "extra": 1}
+    assert body == {
+        "type": "urn:csos-desktop:problem:idempotency-conflict",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "used",
+        "code": "idempotency-conflict",
+        "instance": "/v1/orders",
+        "extra": 1,
+    }
 
 
 def test_without_a_published_policy_the_hook_is_the_named_no_op() -> None:

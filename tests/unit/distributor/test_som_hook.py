@@ -27,8 +27,10 @@ def _history() -> list[HistoryItem]:
     engine = open_database("sqlite://")
     seed_history(engine, PURCHASER_DEA, today=TODAY)
     with engine.connect() as conn:
-        return [HistoryItem(r.order_id, r.order_date, r.drug_code, r.dosage_units, r.variant,
-                            r.ndc) for r in conn.execute(select(history))]
+        return [
+            HistoryItem(r.order_id, r.order_date, r.drug_code, r.dosage_units, r.variant, r.ndc)
+            for r in conn.execute(select(history))
+        ]
 
 
 def _order_of(ndc: str, packages: int) -> Order:
@@ -36,10 +38,18 @@ def _order_of(ndc: str, packages: int) -> Order:
     assert product is not None
     data = sample_order_input()
     data["order_number"] = f"{TODAY:%y}X000777"
-    data["lines"] = [{"line_no": 1, "ndc": ndc, "item_name": product.item_name,
-                      "strength": product.strength, "dosage_form": product.dosage_form,
-                      "package_size": product.package_size, "quantity": packages,
-                      "schedule": product.schedule.value}]
+    data["lines"] = [
+        {
+            "line_no": 1,
+            "ndc": ndc,
+            "item_name": product.item_name,
+            "strength": product.strength,
+            "dosage_form": product.dosage_form,
+            "package_size": product.package_size,
+            "quantity": packages,
+            "schedule": product.schedule.value,
+        }
+    ]
     now = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)
     return parse_order_input(data, now=now).with_date_signed(TODAY)
 
@@ -58,10 +68,8 @@ def test_usual_order_passes_and_a_huge_one_is_intercepted() -> None:
     units = sorted(h.dosage_units for h in past if h.ndc == ndc)
     usual = units[len(units) // 2]
     size = bundled_catalogue().product(ndc).package_size  # type: ignore[union-attr]
-    normal = engine.assess(_order_of(ndc, max(1, usual // size)), past,
-                           customer_class="retail")
-    huge = engine.assess(_order_of(ndc, 50 * max(1, usual // size)), past,
-                         customer_class="retail")
+    normal = engine.assess(_order_of(ndc, max(1, usual // size)), past, customer_class="retail")
+    huge = engine.assess(_order_of(ndc, 50 * max(1, usual // size)), past, customer_class="retail")
     assert normal.decision in ("ok", "warn")
     assert huge.intercepted and huge.flags, huge.explanation
 

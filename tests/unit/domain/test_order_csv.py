@@ -24,9 +24,19 @@ def csv_of(orders: dict[str, dict[str, Any]]) -> str:
                 p = o[who]
                 row |= {f"{who}_name": p["name"], f"{who}_dea": p["dea_number"]}
                 row |= {f"{who}_{k}": v for k, v in p["address"].items()}
-            row |= {k: ("" if line[k] is None else line[k]) for k in
-                    ("line_no", "ndc", "item_name", "strength", "dosage_form", "package_size",
-                     "quantity", "schedule")}
+            row |= {
+                k: ("" if line[k] is None else line[k])
+                for k in (
+                    "line_no",
+                    "ndc",
+                    "item_name",
+                    "strength",
+                    "dosage_form",
+                    "package_size",
+                    "quantity",
+                    "schedule",
+                )
+            }
             w.writerow(row)
     return out.getvalue()
 

@@ -34,8 +34,9 @@ def store(tmp_path: Path, clock: Clock) -> CodeStore:
 
 
 def _issue(store: CodeStore, **kw: int) -> IssuedCodes:
-    return store.issue(name="Main Street Pharmacy", dea_number="AB1234563",
-                       schedules=SCHEDULES, **kw)
+    return store.issue(
+        name="Main Street Pharmacy", dea_number="AB1234563", schedules=SCHEDULES, **kw
+    )
 
 
 def _refused(store: CodeStore, ref: str, code: str) -> CodeRejected:
@@ -44,8 +45,7 @@ def _refused(store: CodeStore, ref: str, code: str) -> CodeRejected:
     return err.value
 
 
-def test_the_authorisation_code_is_stored_only_as_a_hash(store: CodeStore,
-                                                          tmp_path: Path) -> None:
+def test_the_authorisation_code_is_stored_only_as_a_hash(store: CodeStore, tmp_path: Path) -> None:
     codes = _issue(store)
     text = (tmp_path / "codes.json").read_text()
     assert codes.reference_number in text
@@ -59,8 +59,11 @@ def test_check_returns_the_application_without_spending_the_codes(store: CodeSto
     codes = _issue(store)
     for _ in range(2):
         app = store.check(codes.reference_number, codes.authorization_code)
-    assert (app.dea_number, app.schedules, app.name) == ("AB1234563", SCHEDULES,
-                                                        "Main Street Pharmacy")
+    assert (app.dea_number, app.schedules, app.name) == (
+        "AB1234563",
+        SCHEDULES,
+        "Main Street Pharmacy",
+    )
 
 
 def test_codes_work_once(store: CodeStore) -> None:
@@ -68,8 +71,10 @@ def test_codes_work_once(store: CodeStore) -> None:
     with store.redeem(codes.reference_number, codes.authorization_code) as r:
         assert r.issued_spki_sha256 is None
         r.record(7, "ab" * 32, b"cert")
-    assert _refused(store, codes.reference_number, codes.authorization_code).failure \
+    assert (
+        _refused(store, codes.reference_number, codes.authorization_code).failure
         is CodeFailure.USED
+    )
     with store.redeem(codes.reference_number, codes.authorization_code) as again:
         # Let through only so the server can resend the same certificate for the same key.
         assert again.issued_spki_sha256 == "ab" * 32 and again.previous_certificate == b"cert"
@@ -77,8 +82,10 @@ def test_codes_work_once(store: CodeStore) -> None:
 
 def test_a_failed_issuance_does_not_spend_the_codes(store: CodeStore) -> None:
     codes = _issue(store)
-    with pytest.raises(RuntimeError), store.redeem(codes.reference_number,
-                                                   codes.authorization_code):
+    with (
+        pytest.raises(RuntimeError),
+        store.redeem(codes.reference_number, codes.authorization_code),
+    ):
         raise RuntimeError("bad CSR")
     store.check(codes.reference_number, codes.authorization_code)
 

@@ -30,9 +30,14 @@ def test_an_expired_certificate_needs_new_codes_not_renewal() -> None:
     assert text is not None and "expired" in text and "new one-time codes" in text
 
 
-@pytest.mark.parametrize(("typed", "name"), [("keyCompromise", "keyCompromise"),
-                                             ("key-compromise", "keyCompromise"),
-                                             ("CESSATION_OF_OPERATION", "cessationOfOperation")])
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("keyCompromise", "keyCompromise"),
+        ("key-compromise", "keyCompromise"),
+        ("CESSATION_OF_OPERATION", "cessationOfOperation"),
+    ],
+)
 def test_revocation_reasons_are_read_leniently(typed: str, name: str) -> None:
     assert parse_holder_reason(typed) == name
 

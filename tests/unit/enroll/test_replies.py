@@ -31,15 +31,25 @@ from csos_desktop.pki.ocsp import (
 NOW = datetime.now(UTC)
 
 
-def _cert(name: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Certificate | None,
-          issuer_key: ec.EllipticCurvePrivateKey, serial: int) -> x509.Certificate:
+def _cert(
+    name: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: x509.Certificate | None,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    serial: int,
+) -> x509.Certificate:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    return (x509.CertificateBuilder().subject_name(subject)
-            .issuer_name(issuer.subject if issuer else subject).public_key(key.public_key())
-            .serial_number(serial).not_valid_before(NOW - timedelta(days=1))
-            .not_valid_after(NOW + timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None), True)
-            .sign(issuer_key, hashes.SHA256()))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.subject if issuer else subject)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None), True)
+        .sign(issuer_key, hashes.SHA256())
+    )
 
 
 CA_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -54,8 +64,9 @@ def _asn1(c: x509.Certificate) -> asn1_x509.Certificate:
 
 def test_a_good_certs_only_reply_is_read() -> None:
     # PKCS#7 keeps certificates in a SET: order is not preserved.
-    assert sorted(parse_certs_only(REPLY)) == sorted([LEAF.public_bytes(Encoding.DER),
-                                                      CA.public_bytes(Encoding.DER)])
+    assert sorted(parse_certs_only(REPLY)) == sorted(
+        [LEAF.public_bytes(Encoding.DER), CA.public_bytes(Encoding.DER)]
+    )
 
 
 @pytest.mark.parametrize("cut", [10, len(REPLY) // 2, len(REPLY) - 8])
@@ -78,22 +89,30 @@ def test_arbitrary_ocsp_replies_are_refused_cleanly(data: bytes) -> None:
 
 
 def _responder(status: CertStatus) -> list[OcspResponder]:
-    return [OcspResponder(CA, CA_KEY, lambda serial: status if serial == 42 else
-                          CertStatus(ocsp.OCSPCertStatus.UNKNOWN))]
+    return [
+        OcspResponder(
+            CA,
+            CA_KEY,
+            lambda serial: status if serial == 42 else CertStatus(ocsp.OCSPCertStatus.UNKNOWN),
+        )
+    ]
 
 
 def test_responder_answers_revoked_with_reason_and_echoes_the_nonce() -> None:
     request = build_request(_asn1(LEAF), _asn1(CA))
     when = NOW.replace(microsecond=0) - timedelta(hours=1)
-    der = build_response(request.der, _responder(CertStatus(
-        ocsp.OCSPCertStatus.REVOKED, when, x509.ReasonFlags.key_compromise)))
+    der = build_response(
+        request.der,
+        _responder(CertStatus(ocsp.OCSPCertStatus.REVOKED, when, x509.ReasonFlags.key_compromise)),
+    )
     reply = check_response(der, _asn1(LEAF), request)
     single = reply["response_bytes"]["response"].parsed["tbs_response_data"]["responses"][0]
     assert single["cert_status"].name == "revoked"
     assert single["cert_status"].chosen["revocation_reason"].native == "key_compromise"
     loaded = ocsp.load_der_ocsp_response(der)
-    CA_KEY.public_key().verify(loaded.signature, loaded.tbs_response_bytes,
-                               ec.ECDSA(hashes.SHA256()))
+    CA_KEY.public_key().verify(
+        loaded.signature, loaded.tbs_response_bytes, ec.ECDSA(hashes.SHA256())
+    )
 
 
 def test_a_reply_to_someone_elses_request_is_refused() -> None:

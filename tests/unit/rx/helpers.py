@@ -19,14 +19,14 @@ JONES_DEA = "BJ6125341"
 def practice(store: Store, clock: Clock) -> None:
     rx_access.add_user(store, None, "ann", "Ann Admin", Role.ACCESS_ADMIN, None, now=clock())
     for user_id, name, role, dea in (
-            ("carl", "Carl Admin", Role.ACCESS_ADMIN, None),
-            ("drsmith", "Dr. Jane Smith", Role.PRACTITIONER, PRACTITIONER_DEA),
-            ("bob", "Bob Agent", Role.AGENT, None)):
+        ("carl", "Carl Admin", Role.ACCESS_ADMIN, None),
+        ("drsmith", "Dr. Jane Smith", Role.PRACTITIONER, PRACTITIONER_DEA),
+        ("bob", "Bob Agent", Role.AGENT, None),
+    ):
         rx_access.add_user(store, ANN, user_id, name, role, dea, now=clock())
 
 
-def permit(store: Store, clock: Clock, user_id: str = "drsmith",
-           approver: Actor = SMITH) -> Grant:
+def permit(store: Store, clock: Clock, user_id: str = "drsmith", approver: Actor = SMITH) -> Grant:
     """Ann proposes, a registrant approves (in a solo practice, the practitioner)."""
     g = rx_access.propose_grant(store, ANN, user_id, registration_verified=True, now=clock())
     return rx_access.approve_grant(store, approver, g.grant_id, now=clock())

@@ -24,15 +24,17 @@ from tests.unit.store.helpers import Clock
 
 def test_the_first_user_must_be_an_access_administrator(store: Store, clock: Clock) -> None:
     with pytest.raises(InputError, match="first user must be an access administrator"):
-        rx_access.add_user(store, None, "drsmith", "Dr. Jane Smith", Role.PRACTITIONER,
-                           "AB1234563", now=clock())
+        rx_access.add_user(
+            store, None, "drsmith", "Dr. Jane Smith", Role.PRACTITIONER, "AB1234563", now=clock()
+        )
     rx_access.add_user(store, None, "ann", "Ann Admin", Role.ACCESS_ADMIN, None, now=clock())
     [entry] = [e for e in store.audit.entries() if e.event == "rx.user-added"]
     assert entry.details["bootstrap"] is True and entry.details["user"] == "ann"
 
 
 def test_after_the_first_user_only_an_access_administrator_adds_users(
-        store: Store, clock: Clock) -> None:
+    store: Store, clock: Clock
+) -> None:
     practice(store, clock)
     with pytest.raises(InputError, match="--as"):
         rx_access.add_user(store, None, "eve", "Eve", Role.ACCESS_ADMIN, None, now=clock())
@@ -50,11 +52,9 @@ def test_user_records_carry_the_right_dea_numbers(store: Store, clock: Clock) ->
     with pytest.raises(InputError, match="agent has no DEA number"):
         rx_access.add_user(store, ANN, "amy", "Amy", Role.AGENT, JONES_DEA, now=clock())
     with pytest.raises(DeaNumberInvalid):
-        rx_access.add_user(store, ANN, "drx", "Dr X", Role.PRACTITIONER, "AB1234564",
-                           now=clock())
+        rx_access.add_user(store, ANN, "drx", "Dr X", Role.PRACTITIONER, "AB1234564", now=clock())
     with pytest.raises(InputError, match="already belongs to a user"):
-        rx_access.add_user(store, ANN, "drx", "Dr X", Role.PRACTITIONER, "AB1234563",
-                           now=clock())
+        rx_access.add_user(store, ANN, "drx", "Dr X", Role.PRACTITIONER, "AB1234563", now=clock())
 
 
 def test_a_one_person_grant_is_refused_and_audited(store: Store, clock: Clock) -> None:
@@ -69,8 +69,7 @@ def test_a_one_person_grant_is_refused_and_audited(store: Store, clock: Clock) -
     assert denied.details["os_login"] == "ann-os"
 
 
-def test_a_grant_by_two_people_neither_a_registrant_is_refused(
-        store: Store, clock: Clock) -> None:
+def test_a_grant_by_two_people_neither_a_registrant_is_refused(store: Store, clock: Clock) -> None:
     practice(store, clock)
     g = rx_access.propose_grant(store, ANN, "drsmith", registration_verified=True, now=clock())
     with pytest.raises(TwoPersonRule, match="DEA registrant") as refused:
@@ -79,8 +78,7 @@ def test_a_grant_by_two_people_neither_a_registrant_is_refused(
     assert store.rx_grants.get(g.grant_id).state is GrantState.PROPOSED
 
 
-def test_two_people_one_a_registrant_grant_signing_permission(
-        store: Store, clock: Clock) -> None:
+def test_two_people_one_a_registrant_grant_signing_permission(store: Store, clock: Clock) -> None:
     practice(store, clock)
     g = permit(store, clock)
     assert g.state is GrantState.ACTIVE and g.approved_by == "drsmith"
@@ -90,16 +88,15 @@ def test_two_people_one_a_registrant_grant_signing_permission(
     assert user.user_id == "drsmith" and grant.grant_id == g.grant_id
 
 
-def test_a_registrant_administrator_may_be_the_second_person(
-        store: Store, clock: Clock) -> None:
+def test_a_registrant_administrator_may_be_the_second_person(store: Store, clock: Clock) -> None:
     practice(store, clock)
-    rx_access.add_user(store, ANN, "drlee", "Dr. Lee (director)", Role.ACCESS_ADMIN, JONES_DEA,
-                       now=clock())
+    rx_access.add_user(
+        store, ANN, "drlee", "Dr. Lee (director)", Role.ACCESS_ADMIN, JONES_DEA, now=clock()
+    )
     assert permit(store, clock, approver=Actor("drlee")).state is GrantState.ACTIVE
 
 
-def test_the_proposer_confirms_the_registration_was_verified(
-        store: Store, clock: Clock) -> None:
+def test_the_proposer_confirms_the_registration_was_verified(store: Store, clock: Clock) -> None:
     practice(store, clock)
     with pytest.raises(InputError, match=r"1311.125\(b\)"):
         rx_access.propose_grant(store, ANN, "drsmith", registration_verified=False, now=clock())
@@ -117,8 +114,9 @@ def test_agents_take_no_part_in_access_control(store: Store, clock: Clock) -> No
 def test_an_unknown_user_is_refused_and_the_attempt_audited(store: Store, clock: Clock) -> None:
     practice(store, clock)
     with pytest.raises(AccessDenied) as denied:
-        rx_access.propose_grant(store, Actor("mallory"), "drsmith", registration_verified=True,
-                                now=clock())
+        rx_access.propose_grant(
+            store, Actor("mallory"), "drsmith", registration_verified=True, now=clock()
+        )
     assert denied.value.reason is DenyReason.UNKNOWN_USER
     last = list(store.audit.entries())[-1]
     assert last.event == "rx.access-denied" and last.details["by"] == "mallory"
@@ -137,13 +135,16 @@ def test_one_administrator_revokes_at_once(store: Store, clock: Clock) -> None:
 
 
 def test_a_practitioner_may_revoke_their_own_permission_but_an_agent_not(
-        store: Store, clock: Clock) -> None:
+    store: Store, clock: Clock
+) -> None:
     practice(store, clock)
     permit(store, clock)
     with pytest.raises(AccessDenied):
         rx_access.revoke_grant(store, BOB, "drsmith", "token lost", now=clock())
-    assert rx_access.revoke_grant(store, SMITH, "drsmith", "token lost",
-                                  now=clock()).state is GrantState.REVOKED
+    assert (
+        rx_access.revoke_grant(store, SMITH, "drsmith", "token lost", now=clock()).state
+        is GrantState.REVOKED
+    )
 
 
 def test_agents_never_have_signing_permission(store: Store, clock: Clock) -> None:
@@ -172,19 +173,27 @@ def test_deactivating_a_user_revokes_their_permission(store: Store, clock: Clock
 
 
 def test_the_database_itself_refuses_a_one_person_or_revived_grant(
-        store: Store, clock: Clock) -> None:
+    store: Store, clock: Clock
+) -> None:
     practice(store, clock)
     g = rx_access.propose_grant(store, ANN, "drsmith", registration_verified=True, now=clock())
     with pytest.raises(sqlite3.IntegrityError):
-        store.conn.execute("UPDATE rx_grants SET state = 'active', approved_by = 'ann', "
-                           "approved_at = 'x' WHERE grant_id = ?", (g.grant_id,))
+        store.conn.execute(
+            "UPDATE rx_grants SET state = 'active', approved_by = 'ann', "
+            "approved_at = 'x' WHERE grant_id = ?",
+            (g.grant_id,),
+        )
     with pytest.raises(sqlite3.IntegrityError):
-        store.conn.execute("UPDATE rx_grants SET state = 'active' WHERE grant_id = ?",
-                           (g.grant_id,))
+        store.conn.execute(
+            "UPDATE rx_grants SET state = 'active' WHERE grant_id = ?", (g.grant_id,)
+        )
     rx_access.revoke_grant(store, ANN, "drsmith", "test", now=clock())
     with pytest.raises(sqlite3.IntegrityError, match="forward only"):
-        store.conn.execute("UPDATE rx_grants SET state = 'active', approved_by = 'drsmith', "
-                           "approved_at = 'x' WHERE grant_id = ?", (g.grant_id,))
+        store.conn.execute(
+            "UPDATE rx_grants SET state = 'active', approved_by = 'drsmith', "
+            "approved_at = 'x' WHERE grant_id = ?",
+            (g.grant_id,),
+        )
     with pytest.raises(sqlite3.IntegrityError, match="kept"):
         store.conn.execute("DELETE FROM rx_grants")
 

@@ -15,13 +15,14 @@ T0 = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 
 
 def entry(n: int, event: str, at: datetime, **details: object) -> AuditEntry:
-    return AuditEntry(n, f"{at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}", event, None, details,
-                      "0" * 64)
+    return AuditEntry(n, f"{at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}", event, None, details, "0" * 64)
 
 
 def failures(user: str, *minutes: int, start: int = 1) -> list[AuditEntry]:
-    return [entry(start + i, "rx.auth-failed", T0 + timedelta(minutes=m), by=user,
-                  reason="WrongPin") for i, m in enumerate(minutes)]
+    return [
+        entry(start + i, "rx.auth-failed", T0 + timedelta(minutes=m), by=user, reason="WrongPin")
+        for i, m in enumerate(minutes)
+    ]
 
 
 def test_three_failed_authentications_within_15_minutes_raise_one_alert() -> None:
@@ -45,14 +46,17 @@ def test_a_second_burst_raises_a_second_alert() -> None:
 def test_permission_changes_outside_business_hours_raise_an_alert() -> None:
     evening = T0 + timedelta(hours=12)  # 22:00 in Chicago
     saturday = T0 + timedelta(days=3)
-    entries = [entry(1, "rx.grant-approved", T0, by="drsmith", grant_id=1),
-               entry(2, "rx.grant-proposed", evening, by="ann", grant_id=2),
-               entry(3, "rx.user-added", saturday, by="ann", user="eve"),
-               entry(4, "rx.signed", evening, by="drsmith")]
+    entries = [
+        entry(1, "rx.grant-approved", T0, by="drsmith", grant_id=1),
+        entry(2, "rx.grant-proposed", evening, by="ann", grant_id=2),
+        entry(3, "rx.user-added", saturday, by="ann", user="eve"),
+        entry(4, "rx.signed", evening, by="drsmith"),
+    ]
     raised = alerts(entries, zone=CHICAGO)
     assert [(a.kind, a.entry_ids) for a in raised] == [
         (AlertKind.PERMISSION_CHANGE_OFF_HOURS, (2,)),
-        (AlertKind.PERMISSION_CHANGE_OFF_HOURS, (3,))]
+        (AlertKind.PERMISSION_CHANGE_OFF_HOURS, (3,)),
+    ]
     assert "Wed 22:00 local time" in raised[0].message
 
 
@@ -63,24 +67,35 @@ def test_the_same_moment_is_business_hours_in_one_zone_and_not_another() -> None
 
 
 def test_signing_attempted_with_a_revoked_certificate_raises_an_alert() -> None:
-    e = entry(1, "rx.access-denied", T0, by="drsmith", action="sign",
-              reason="certificate-revoked", certificate_serial="1234")
+    e = entry(
+        1,
+        "rx.access-denied",
+        T0,
+        by="drsmith",
+        action="sign",
+        reason="certificate-revoked",
+        certificate_serial="1234",
+    )
     [alert] = alerts([e], zone=CHICAGO)
     assert alert.kind is AlertKind.REVOKED_CERTIFICATE_USED and "serial 1234" in alert.message
 
 
 def test_attempts_around_the_two_person_rule_raise_an_alert() -> None:
-    e = [entry(1, "rx.access-denied", T0, by="ann", reason="same-person"),
-         entry(2, "rx.access-denied", T0, by="bob", reason="role")]
+    e = [
+        entry(1, "rx.access-denied", T0, by="ann", reason="same-person"),
+        entry(2, "rx.access-denied", T0, by="bob", reason="role"),
+    ]
     assert [a.kind for a in alerts(e, zone=CHICAGO)] == [AlertKind.TWO_PERSON_RULE_BYPASS]
 
 
 def test_a_day_s_alerts_count_failures_just_before_midnight() -> None:
     start, end = day_bounds(date(2026, 11, 26), CHICAGO)
     before = start - timedelta(minutes=5)
-    e = [entry(1, "rx.auth-failed", before, by="x"),
-         entry(2, "rx.auth-failed", before + timedelta(minutes=2), by="x"),
-         entry(3, "rx.auth-failed", start + timedelta(minutes=1), by="x")]
+    e = [
+        entry(1, "rx.auth-failed", before, by="x"),
+        entry(2, "rx.auth-failed", before + timedelta(minutes=2), by="x"),
+        entry(3, "rx.auth-failed", start + timedelta(minutes=1), by="x"),
+    ]
     assert [a.entry_ids for a in alerts_between(e, start, end, zone=CHICAGO)] == [(1, 2, 3)]
     prev_start, prev_end = day_bounds(date(2026, 11, 25), CHICAGO)
     assert alerts_between(e, prev_start, prev_end, zone=CHICAGO) == []

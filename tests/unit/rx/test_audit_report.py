@@ -19,7 +19,8 @@ CHICAGO = ZoneInfo("America/Chicago")
 
 
 def test_the_report_lists_each_of_the_day_s_events_and_only_those(
-        store: Store, clock: Clock) -> None:
+    store: Store, clock: Clock
+) -> None:
     clock.now = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)  # Tue 10:00 in Chicago
     practice(store, clock)
     clock.advance(days=1)
@@ -30,8 +31,12 @@ def test_the_report_lists_each_of_the_day_s_events_and_only_those(
     rx_access.revoke_grant(store, CARL, "drsmith", "audit test", now=clock())
     report = day_report(store, clock.now.astimezone(CHICAGO).date(), zone=CHICAGO)
     assert [e.event for e in report.entries] == [
-        "rx.grant-proposed", "rx.grant-approved", "rx.draft-added", "rx.access-denied",
-        "rx.grant-revoked"]
+        "rx.grant-proposed",
+        "rx.grant-approved",
+        "rx.draft-added",
+        "rx.access-denied",
+        "rx.grant-revoked",
+    ]
     assert report.alerts == () and report.chain.intact
     lines = [describe(e, CHICAGO) for e in report.entries]
     assert lines[0].startswith("10:00:00") and "by=ann" in lines[0] and "user=drsmith" in lines[0]

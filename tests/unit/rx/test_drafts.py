@@ -23,8 +23,7 @@ def ready(store: Store, clock: Clock) -> Store:
     return store
 
 
-def test_an_agent_prepares_a_draft_and_its_digest_is_audited(
-        ready: Store, clock: Clock) -> None:
+def test_an_agent_prepares_a_draft_and_its_digest_is_audited(ready: Store, clock: Clock) -> None:
     rec = rx_drafts.add_draft(ready, BOB, rx_input(clock), now=clock())
     assert rec.state is RxState.DRAFT and rec.prepared_by == "bob"
     stored = ready.prescriptions.prescription(rec.rx_id)
@@ -35,11 +34,16 @@ def test_an_agent_prepares_a_draft_and_its_digest_is_audited(
 
 
 def test_a_change_to_a_draft_is_audited_with_before_and_after_digests(
-        ready: Store, clock: Clock) -> None:
+    ready: Store, clock: Clock
+) -> None:
     rec = rx_drafts.add_draft(ready, BOB, rx_input(clock), now=clock())
-    new = rx_drafts.update_draft(ready, SMITH, rec.rx_id[:8],
-                                 rx_input(clock, quantity=12, directions="1 tablet at night"),
-                                 now=clock())
+    new = rx_drafts.update_draft(
+        ready,
+        SMITH,
+        rec.rx_id[:8],
+        rx_input(clock, quantity=12, directions="1 tablet at night"),
+        now=clock(),
+    )
     assert new.draft_sha256 != rec.draft_sha256
     assert ready.prescriptions.prescription(rec.rx_id).quantity == 12
     [entry] = [e for e in ready.audit.entries() if e.event == "rx.draft-changed"]
@@ -53,8 +57,14 @@ def test_a_change_made_on_a_stale_version_saves_nothing(ready: Store, clock: Clo
     rec = rx_drafts.add_draft(ready, BOB, rx_input(clock), now=clock())
     rx_drafts.update_draft(ready, BOB, rec.rx_id, rx_input(clock, quantity=10), now=clock())
     with pytest.raises(DraftChanged, match="changed by someone else"):
-        rx_drafts.update_draft(ready, SMITH, rec.rx_id, rx_input(clock, quantity=30),
-                               now=clock(), expected_sha256=rec.draft_sha256)
+        rx_drafts.update_draft(
+            ready,
+            SMITH,
+            rec.rx_id,
+            rx_input(clock, quantity=30),
+            now=clock(),
+            expected_sha256=rec.draft_sha256,
+        )
     assert ready.prescriptions.prescription(rec.rx_id).quantity == 10
 
 
@@ -74,8 +84,9 @@ def test_who_may_prepare_what(ready: Store, clock: Clock) -> None:
     with pytest.raises(AccessDenied) as denied:
         rx_drafts.add_draft(ready, ANN, rx_input(clock), now=clock())
     assert denied.value.reason is DenyReason.ROLE
-    rx_access.add_user(ready, ANN, "drjones", "Dr. Jones", Role.PRACTITIONER, JONES_DEA,
-                       now=clock())
+    rx_access.add_user(
+        ready, ANN, "drjones", "Dr. Jones", Role.PRACTITIONER, JONES_DEA, now=clock()
+    )
     jones = rx_input(clock)
     jones["practitioner"] = {**jones["practitioner"], "dea_number": JONES_DEA}
     with pytest.raises(AccessDenied, match="only your own") as denied:
@@ -84,8 +95,7 @@ def test_who_may_prepare_what(ready: Store, clock: Clock) -> None:
     assert rx_drafts.add_draft(ready, BOB, jones, now=clock()).practitioner_dea == JONES_DEA
 
 
-def test_a_draft_for_a_practitioner_not_on_record_is_refused(
-        ready: Store, clock: Clock) -> None:
+def test_a_draft_for_a_practitioner_not_on_record_is_refused(ready: Store, clock: Clock) -> None:
     data = rx_input(clock)
     data["practitioner"] = {**data["practitioner"], "dea_number": JONES_DEA}
     with pytest.raises(InputError, match="not an active practitioner here"):
@@ -100,16 +110,18 @@ def test_the_queue_groups_drafts_per_patient(ready: Store, clock: Clock) -> None
     c = rx_drafts.add_draft(ready, BOB, other, now=clock())
     groups = rx_drafts.queue(ready)
     assert [(g.patient_name, {d.rx_id for d in g.drafts}) for g in groups] == [
-        ("John Roe", {c.rx_id}), ("Maria Lopez", {a.rx_id, b.rx_id})]
+        ("John Roe", {c.rx_id}),
+        ("Maria Lopez", {a.rx_id, b.rx_id}),
+    ]
     assert rx_drafts.find_patient(ready, "AB1234563", "maria lopez").patient_key == a.patient_key
     assert rx_drafts.find_patient(ready, "AB1234563", a.patient_key[:12]).patient_name == (
-        "Maria Lopez")
+        "Maria Lopez"
+    )
     with pytest.raises(InputError, match="No draft for patient"):
         rx_drafts.find_patient(ready, "AB1234563", "Nobody")
 
 
-def test_a_voided_draft_leaves_the_queue_but_stays_on_record(
-        ready: Store, clock: Clock) -> None:
+def test_a_voided_draft_leaves_the_queue_but_stays_on_record(ready: Store, clock: Clock) -> None:
     rec = rx_drafts.add_draft(ready, BOB, rx_input(clock), now=clock())
     rx_drafts.void_draft(ready, BOB, rec.rx_id, "duplicate", now=clock())
     assert rx_drafts.queue(ready) == []
@@ -130,8 +142,9 @@ def test_the_outbox_takes_prescription_messages(ready: Store, clock: Clock) -> N
     rec = rx_drafts.add_draft(ready, BOB, rx_input(clock), now=clock())
     with ready.transaction():
         oid = ready.prescriptions.queue_transmission(rec.rx_id, clock())
-    row = ready.conn.execute("SELECT kind, idempotency_key FROM outbox WHERE outbox_id = ?",
-                             (oid,)).fetchone()
+    row = ready.conn.execute(
+        "SELECT kind, idempotency_key FROM outbox WHERE outbox_id = ?", (oid,)
+    ).fetchone()
     assert tuple(row) == (OUTBOX_KIND, f"prescription:{rec.rx_id}")
     transmission = ready.prescriptions.transmission(rec.rx_id)
     assert transmission is not None and transmission.status == "waiting to be sent"

@@ -20,15 +20,20 @@ def schema_1_with_orders(path: Path, clock: Clock, signer: SoftwareOrderSigner) 
     conn = connect(path)
     migrate(conn, path, clock=clock, migrations=bundled_migrations()[:1])
     store = Store(conn, path)
-    ids = [r.order_id for r in svc.import_orders(store, [order_input(), order_input()],
-                                                 source="test", clock=clock)]
+    ids = [
+        r.order_id
+        for r in svc.import_orders(
+            store, [order_input(), order_input()], source="test", clock=clock
+        )
+    ]
     assert svc.sign_orders(store, ids[:1], signer, clock=clock).signed
     conn.close()
     return ids
 
 
 def test_0002_applies_with_a_backup_and_keeps_every_order(
-        tmp_path: Path, clock: Clock, signer: SoftwareOrderSigner) -> None:
+    tmp_path: Path, clock: Clock, signer: SoftwareOrderSigner
+) -> None:
     path = tmp_path / "csos.db"
     ids = schema_1_with_orders(path, clock, signer)
     clock.advance(minutes=1)
@@ -52,17 +57,26 @@ def test_0002_applies_with_a_backup_and_keeps_every_order(
 
 
 def test_the_rebuilt_outbox_still_refuses_unknown_kinds_and_duplicates(
-        tmp_path: Path, clock: Clock, signer: SoftwareOrderSigner) -> None:
+    tmp_path: Path, clock: Clock, signer: SoftwareOrderSigner
+) -> None:
     path = tmp_path / "csos.db"
     ids = schema_1_with_orders(path, clock, signer)
     with open_store(path, clock=clock) as store:
         with pytest.raises(sqlite3.IntegrityError):
-            store.conn.execute("INSERT INTO outbox (kind, record_id, idempotency_key, "
-                               "created_at) VALUES ('bogus', 'x', 'k', 'now')")
+            store.conn.execute(
+                "INSERT INTO outbox (kind, record_id, idempotency_key, "
+                "created_at) VALUES ('bogus', 'x', 'k', 'now')"
+            )
         with pytest.raises(sqlite3.IntegrityError):
-            store.conn.execute("INSERT INTO outbox (kind, record_id, idempotency_key, "
-                               "created_at) VALUES ('submit-order', ?, ?, 'now')",
-                               (ids[0], f"submit-order:{ids[0]}"))
-        indexes = {r[0] for r in store.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'")}
+            store.conn.execute(
+                "INSERT INTO outbox (kind, record_id, idempotency_key, "
+                "created_at) VALUES ('submit-order', ?, ?, 'now')",
+                (ids[0], f"submit-order:{ids[0]}"),
+            )
+        indexes = {
+            r[0]
+            for r in store.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'"
+            )
+        }
         assert "outbox_pending" in indexes

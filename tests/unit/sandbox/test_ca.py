@@ -63,9 +63,7 @@ def _validate(ca: TestCa, cert: x509.Certificate, mode: str = "hard-fail") -> No
         revocation_mode=mode,
         allow_fetching=False,
     )
-    validator = CertificateValidator(
-        asn1_x509.Certificate.load(_der(cert)), validation_context=ctx
-    )
+    validator = CertificateValidator(asn1_x509.Certificate.load(_der(cert)), validation_context=ctx)
     asyncio.run(validator.async_validate_usage({"non_repudiation"}))  # type: ignore[no-untyped-call]
 
 
@@ -206,8 +204,9 @@ def test_der_csr_is_accepted(ca: TestCa, ec_key: SubscriberKey) -> None:
 def test_openssl_verifies_the_chain(
     tmp_path: Path, ca: TestCa, subscriber_key: SubscriberKey
 ) -> None:
-    cert = write_pem(tmp_path / "cert.pem", ca.issue(make_csr(subscriber_key), dea_number=DEA,
-                                                      schedules=ALL))
+    cert = write_pem(
+        tmp_path / "cert.pem", ca.issue(make_csr(subscriber_key), dea_number=DEA, schedules=ALL)
+    )
     d = ca.directory
     result = _openssl("verify", "-CAfile", d / "root.pem", "-untrusted", d / "chain.pem", cert)
     assert result.returncode == 0, result.stderr
@@ -218,21 +217,54 @@ def test_openssl_verifies_the_chain(
 def test_openssl_cms_verify_accepts_a_signature_with_the_default_smime_purpose(
     tmp_path: Path, ca: TestCa, subscriber_key: SubscriberKey
 ) -> None:
-    cert = write_pem(tmp_path / "cert.pem", ca.issue(make_csr(subscriber_key), dea_number=DEA,
-                                                      schedules=ALL))
+    cert = write_pem(
+        tmp_path / "cert.pem", ca.issue(make_csr(subscriber_key), dea_number=DEA, schedules=ALL)
+    )
     key = tmp_path / "key.pem"
-    key.write_bytes(subscriber_key.private_bytes(serialization.Encoding.PEM,
-                                                 serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption()))
+    key.write_bytes(
+        subscriber_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     doc = tmp_path / "order.json"
     doc.write_text('{"schema":"csos-order/1"}')
     sig = tmp_path / "order.p7s"
     d = ca.directory
-    signed = _openssl("cms", "-sign", "-binary", "-in", doc, "-signer", cert, "-inkey", key,
-                      "-certfile", d / "chain.pem", "-outform", "DER", "-out", sig)
+    signed = _openssl(
+        "cms",
+        "-sign",
+        "-binary",
+        "-in",
+        doc,
+        "-signer",
+        cert,
+        "-inkey",
+        key,
+        "-certfile",
+        d / "chain.pem",
+        "-outform",
+        "DER",
+        "-out",
+        sig,
+    )
     assert signed.returncode == 0, signed.stderr
-    result = _openssl("cms", "-verify", "-binary", "-inform", "DER", "-in", sig, "-content", doc,
-                      "-CAfile", d / "root.pem", "-out", os.devnull)
+    result = _openssl(
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        sig,
+        "-content",
+        doc,
+        "-CAfile",
+        d / "root.pem",
+        "-out",
+        os.devnull,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -240,8 +272,9 @@ def test_openssl_cms_verify_accepts_a_signature_with_the_default_smime_purpose(
 def test_csr_with_a_broken_signature_is_refused(
     ca: TestCa, subscriber_key: SubscriberKey, offset: int
 ) -> None:
-    der = bytearray(x509.load_pem_x509_csr(make_csr(subscriber_key))
-                    .public_bytes(serialization.Encoding.DER))
+    der = bytearray(
+        x509.load_pem_x509_csr(make_csr(subscriber_key)).public_bytes(serialization.Encoding.DER)
+    )
     der[offset] ^= 0x01  # the signature is the last field of a PKCS#10 request
     with pytest.raises(CsrInvalid, match="signature does not verify"):
         ca.issue(bytes(der), dea_number=DEA, schedules=ALL)
@@ -269,8 +302,9 @@ def test_expired_and_not_yet_valid_certificates_for_tests(
 ) -> None:
     now = datetime.now(UTC)
     csr = make_csr(ec_key)
-    expired = ca.issue(csr, dea_number=DEA, schedules=ALL, days=30,
-                       not_before=now - timedelta(days=60))
+    expired = ca.issue(
+        csr, dea_number=DEA, schedules=ALL, days=30, not_before=now - timedelta(days=60)
+    )
     assert expired.not_valid_after_utc < now
     with pytest.raises(ExpiredError):
         _validate(ca, expired)
@@ -344,8 +378,17 @@ def test_openssl_reads_the_crl_and_refuses_the_revoked_certificate(
     assert "Key Compromise" in text.stdout
     crls = write_pem(tmp_path / "crls.pem", ca.root_crl(), ca.crl())
     d = ca.directory
-    result = _openssl("verify", "-crl_check_all", "-CRLfile", crls, "-CAfile", d / "root.pem",
-                      "-untrusted", d / "chain.pem", cert_pem)
+    result = _openssl(
+        "verify",
+        "-crl_check_all",
+        "-CRLfile",
+        crls,
+        "-CAfile",
+        d / "root.pem",
+        "-untrusted",
+        d / "chain.pem",
+        cert_pem,
+    )
     assert result.returncode != 0
     assert "certificate revoked" in result.stdout + result.stderr
 
@@ -364,15 +407,15 @@ def test_revoking_an_unknown_or_revoked_serial_is_refused(
     assert len(ca.revocations) == 1
 
 
-def test_revoking_the_issuing_ca_puts_it_on_the_root_crl(
-    ca: TestCa, ec_key: SubscriberKey
-) -> None:
+def test_revoking_the_issuing_ca_puts_it_on_the_root_crl(ca: TestCa, ec_key: SubscriberKey) -> None:
     cert = ca.issue(make_csr(ec_key), dea_number=DEA, schedules=ALL)
     ca.revoke(ca.issuing_certificate.serial_number, reason="cACompromise")
     assert len(ca.crl()) == 0
     root_crl = ca.root_crl()
-    assert root_crl.get_revoked_certificate_by_serial_number(
-        ca.issuing_certificate.serial_number) is not None
+    assert (
+        root_crl.get_revoked_certificate_by_serial_number(ca.issuing_certificate.serial_number)
+        is not None
+    )
     for mode in ("hard-fail", "require"):
         with pytest.raises(RevokedError, match="intermediate"):
             _validate(ca, cert, mode)

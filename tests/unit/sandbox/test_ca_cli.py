@@ -44,19 +44,40 @@ def test_issue_revoke_crl(tmp_path: Path, ca_dir: Path, subscriber_key: Subscrib
     csr = tmp_path / "req.pem"
     csr.write_bytes(make_csr(subscriber_key))
     cert_path = tmp_path / "cert.pem"
-    code, out, err = _run("issue", "--dir", ca_dir, "--csr", csr, "--dea", DEA,
-                          "--schedules", "2,2N,3,3N,4,5", "--days", "30", "--out", cert_path)
+    code, out, err = _run(
+        "issue",
+        "--dir",
+        ca_dir,
+        "--csr",
+        csr,
+        "--dea",
+        DEA,
+        "--schedules",
+        "2,2N,3,3N,4,5",
+        "--days",
+        "30",
+        "--out",
+        cert_path,
+    )
     assert code == 0, err
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     assert f"serial:  {cert.serial_number} (0x{cert.serial_number:x})" in out
     assert "CN=Jane Pharmacist" in out
-    info = read_certificate(asn1_x509.Certificate.load(cert.public_bytes(
-        serialization.Encoding.DER)))
+    info = read_certificate(
+        asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    )
     assert info.dea_number == DEA and Schedule.II_NON_NARCOTIC in info.schedules
     assert (info.not_after - info.not_before).days == 30
 
-    code, out, err = _run("revoke", "--dir", ca_dir, "--serial", f"0x{cert.serial_number:X}",
-                          "--reason", "key_compromise")
+    code, out, err = _run(
+        "revoke",
+        "--dir",
+        ca_dir,
+        "--serial",
+        f"0x{cert.serial_number:X}",
+        "--reason",
+        "key_compromise",
+    )
     assert code == 0, err
     assert "keyCompromise" in out
 
@@ -81,14 +102,16 @@ def test_errors_are_one_line_with_the_input_exit_code(
     assert (code, err.count("\n")) == (2, 1)
     assert err.startswith("error: ") and "already holds a test CA" in err
 
-    broken = bytearray(x509.load_pem_x509_csr(make_csr(ec_key)).public_bytes(
-        serialization.Encoding.DER))
+    broken = bytearray(
+        x509.load_pem_x509_csr(make_csr(ec_key)).public_bytes(serialization.Encoding.DER)
+    )
     broken[-1] ^= 0x01
     csr = tmp_path / "req.der"
     csr.write_bytes(bytes(broken))
     out = tmp_path / "cert.pem"
-    code, _, err = _run("issue", "--dir", ca_dir, "--csr", csr, "--dea", DEA,
-                        "--schedules", "2", "--out", out)
+    code, _, err = _run(
+        "issue", "--dir", ca_dir, "--csr", csr, "--dea", DEA, "--schedules", "2", "--out", out
+    )
     assert code == 2 and "error: the request's signature does not verify" in err
     assert not out.exists()
 
@@ -108,8 +131,16 @@ def test_bad_issue_arguments_are_explained(
     csr = tmp_path / "req.pem"
     csr.write_bytes(make_csr(ec_key))
     args = {"--dea": DEA, "--schedules": "2", option: value}
-    code, _, err = _run("issue", "--dir", ca_dir, "--csr", csr, "--out", tmp_path / "c.pem",
-                        *[x for kv in args.items() for x in kv])
+    code, _, err = _run(
+        "issue",
+        "--dir",
+        ca_dir,
+        "--csr",
+        csr,
+        "--out",
+        tmp_path / "c.pem",
+        *[x for kv in args.items() for x in kv],
+    )
     assert code == 2 and message in err
 
 
@@ -136,16 +167,36 @@ def test_the_installed_command_initialises_and_issues(
     tmp_path: Path, ec_key: SubscriberKey
 ) -> None:
     ca_dir = tmp_path / "ca"
-    init = subprocess.run([CSOS, "sandbox", "ca", "init", "--dir", ca_dir],
-                          capture_output=True, text=True, timeout=60)
+    init = subprocess.run(
+        [CSOS, "sandbox", "ca", "init", "--dir", ca_dir], capture_output=True, text=True, timeout=60
+    )
     assert init.returncode == 0, init.stderr
     csr = tmp_path / "req.pem"
     csr.write_bytes(make_csr(ec_key))
-    issue = subprocess.run([CSOS, "sandbox", "ca", "issue", "--dir", ca_dir, "--csr", csr,
-                            "--dea", DEA, "--schedules", "2,3", "--out", tmp_path / "cert.pem"],
-                           capture_output=True, text=True, timeout=60)
+    issue = subprocess.run(
+        [
+            CSOS,
+            "sandbox",
+            "ca",
+            "issue",
+            "--dir",
+            ca_dir,
+            "--csr",
+            csr,
+            "--dea",
+            DEA,
+            "--schedules",
+            "2,3",
+            "--out",
+            tmp_path / "cert.pem",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert issue.returncode == 0, issue.stderr
     assert "serial:" in issue.stdout and "subject: CN=Jane Pharmacist" in issue.stdout
-    again = subprocess.run([CSOS, "sandbox", "ca", "init", "--dir", ca_dir],
-                           capture_output=True, text=True, timeout=60)
+    again = subprocess.run(
+        [CSOS, "sandbox", "ca", "init", "--dir", ca_dir], capture_output=True, text=True, timeout=60
+    )
     assert again.returncode == 2 and again.stderr.startswith("error: ")

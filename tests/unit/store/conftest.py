@@ -36,12 +36,14 @@ def software_signing(test_ca: TestCa) -> tuple[SigningIdentity, CmsSigner]:
 
 
 @pytest.fixture()
-def signer(software_signing: tuple[SigningIdentity, CmsSigner],
-           clock: Clock) -> SoftwareOrderSigner:
+def signer(
+    software_signing: tuple[SigningIdentity, CmsSigner], clock: Clock
+) -> SoftwareOrderSigner:
     return SoftwareOrderSigner(*software_signing, clock)
 
 
 @pytest.fixture()
-def receipt_signer(software_signing: tuple[SigningIdentity, CmsSigner],
-                   clock: Clock) -> SoftwareDocumentSigner:
+def receipt_signer(
+    software_signing: tuple[SigningIdentity, CmsSigner], clock: Clock
+) -> SoftwareDocumentSigner:
     return SoftwareDocumentSigner(*software_signing, clock)

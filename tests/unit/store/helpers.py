@@ -63,9 +63,13 @@ class SoftwareKey:
 def software_identity(ca: TestCa, dea: str = PURCHASER_DEA) -> tuple[SigningIdentity, CmsSigner]:
     key = SoftwareKey()
     cert = ca.issue_for_public_key(
-        key.key.public_key(), subject=x509.Name.from_rfc4514_string("CN=Main Street Pharmacy"),
-        dea_number=dea, schedules=ALL_SCHEDULES, days=730,
-        not_before=datetime.now(UTC) - timedelta(days=1))
+        key.key.public_key(),
+        subject=x509.Name.from_rfc4514_string("CN=Main Street Pharmacy"),
+        dea_number=dea,
+        schedules=ALL_SCHEDULES,
+        days=730,
+        not_before=datetime.now(UTC) - timedelta(days=1),
+    )
     der = cert.public_bytes(Encoding.DER)
     info = read_certificate(asn1_x509.Certificate.load(der))
     identity = SigningIdentity(b"\x01", der, info, "software")

@@ -46,16 +46,22 @@ def count(store: Store, table: str) -> int:
 
 
 def test_order_numbers_are_generated_in_the_1305_21_format_and_unique_per_purchaser(
-        store: Store, clock: Clock) -> None:
-    recs = svc.import_orders(store, [order_input(), order_input(), order_input(dea=OTHER_DEA)],
-                             source="test", clock=clock)
+    store: Store, clock: Clock
+) -> None:
+    recs = svc.import_orders(
+        store,
+        [order_input(), order_input(), order_input(dea=OTHER_DEA)],
+        source="test",
+        clock=clock,
+    )
     yy = f"{clock.now:%y}"
     assert [r.order_number for r in recs] == [f"{yy}X000001", f"{yy}X000002", f"{yy}X000001"]
     assert all(re.fullmatch(r"[0-9]{2}X[0-9A-Z]{6}", r.order_number) for r in recs)
 
 
 def test_a_number_the_purchaser_already_used_is_refused_and_skipped_when_generating(
-        store: Store, clock: Clock) -> None:
+    store: Store, clock: Clock
+) -> None:
     yy = f"{clock.now:%y}"
     draft(store, clock, number=f"{yy}X000001")
     with pytest.raises(OrderNumberTaken):
@@ -73,7 +79,8 @@ def test_an_import_with_one_bad_order_imports_nothing(store: Store, clock: Clock
 
 
 def test_signing_keeps_the_exact_bytes_and_writes_state_audit_and_outbox_together(
-        store: Store, clock: Clock, signer: SoftwareOrderSigner) -> None:
+    store: Store, clock: Clock, signer: SoftwareOrderSigner
+) -> None:
     oid = signed(store, clock, signer)
     rec = store.orders.get(oid)
     blob = store.signed.get(oid)
@@ -88,19 +95,22 @@ def test_signing_keeps_the_exact_bytes_and_writes_state_audit_and_outbox_togethe
 
 
 def test_signed_bytes_can_never_be_updated_or_deleted(
-        store: Store, clock: Clock, signer: SoftwareOrderSigner) -> None:
+    store: Store, clock: Clock, signer: SoftwareOrderSigner
+) -> None:
     oid = signed(store, clock, signer)
     with pytest.raises(sqlite3.IntegrityError, match="never change"):
         store.conn.execute("UPDATE signed_orders SET document = x'00' WHERE order_id = ?", (oid,))
     with pytest.raises(sqlite3.IntegrityError, match=r"1305\.27"):
         store.conn.execute("DELETE FROM signed_orders WHERE order_id = ?", (oid,))
     with pytest.raises(sqlite3.IntegrityError, match="content never changes"):
-        store.conn.execute("UPDATE orders SET order_number = '26X999999' WHERE order_id = ?",
-                           (oid,))
+        store.conn.execute(
+            "UPDATE orders SET order_number = '26X999999' WHERE order_id = ?", (oid,)
+        )
 
 
 def test_a_batch_skips_an_order_that_is_not_a_draft_and_signs_the_rest(
-        store: Store, clock: Clock, signer: SoftwareOrderSigner) -> None:
+    store: Store, clock: Clock, signer: SoftwareOrderSigner
+) -> None:
     done = signed(store, clock, signer)
     fresh = draft(store, clock)
     result = svc.sign_orders(store, [done, fresh], signer, clock=clock)
@@ -111,7 +121,8 @@ def test_a_batch_skips_an_order_that_is_not_a_draft_and_signs_the_rest(
 
 
 def test_a_generated_number_is_redrawn_when_signed_in_a_new_year(
-        store: Store, clock: Clock, signer: SoftwareOrderSigner) -> None:
+    store: Store, clock: Clock, signer: SoftwareOrderSigner
+) -> None:
     clock.now = clock.now.replace(month=12, day=31, hour=23)
     oid = draft(store, clock)
     clock.advance(hours=2)
@@ -123,7 +134,8 @@ def test_a_generated_number_is_redrawn_when_signed_in_a_new_year(
 
 
 def test_voiding_a_signed_order_withdraws_its_unsent_message(
-        store: Store, clock: Clock, signer: SoftwareOrderSigner) -> None:
+    store: Store, clock: Clock, signer: SoftwareOrderSigner
+) -> None:
     oid = signed(store, clock, signer)
     rec = svc.void_order(store, oid, "ordered twice", clock=clock)
     assert rec.state is S.VOID
@@ -133,7 +145,8 @@ def test_voiding_a_signed_order_withdraws_its_unsent_message(
 
 
 def test_a_submitted_order_cannot_be_voided(
-        store: Store, clock: Clock, signer: SoftwareOrderSigner) -> None:
+    store: Store, clock: Clock, signer: SoftwareOrderSigner
+) -> None:
     oid = signed(store, clock, signer)
     [msg] = store.outbox.pending()
     lifecycle.mark_submitted(store, oid, msg.outbox_id, now=clock())
@@ -148,15 +161,24 @@ def submit(store: Store, clock: Clock, oid: str) -> None:
 
 
 def test_a_rejected_order_keeps_the_statement_and_is_reissued_as_a_new_order(
-        store: Store, clock: Clock, signer: SoftwareOrderSigner) -> None:
+    store: Store, clock: Clock, signer: SoftwareOrderSigner
+) -> None:
     oid = signed(store, clock, signer)
     submit(store, clock, oid)
     statement = b'{"reason":"certificate-revoked","detail":"CRL of 2026-11-20"}'
-    lifecycle.record_rejection(store, oid, reason="certificate revoked", statement=statement,
-                               media_type="application/json", now=clock())
+    lifecycle.record_rejection(
+        store,
+        oid,
+        reason="certificate revoked",
+        statement=statement,
+        media_type="application/json",
+        now=clock(),
+    )
     original = store.signed.get(oid).document
-    for action in (lambda: svc.sign_orders(store, [oid], signer, clock=clock).unsigned[0],
-                   lambda: svc.void_order(store, oid, "fix it", clock=clock)):
+    for action in (
+        lambda: svc.sign_orders(store, [oid], signer, clock=clock).unsigned[0],
+        lambda: svc.void_order(store, oid, "fix it", clock=clock),
+    ):
         try:
             result = action()
             assert "re-issue" in str(getattr(result, "reason", ""))
@@ -172,20 +194,25 @@ def test_a_rejected_order_keeps_the_statement_and_is_reissued_as_a_new_order(
 
 
 def test_receipts_accumulate_and_are_queued_for_the_distributor(
-        store: Store, clock: Clock, signer: SoftwareOrderSigner,
-        receipt_signer: SoftwareDocumentSigner) -> None:
+    store: Store, clock: Clock, signer: SoftwareOrderSigner, receipt_signer: SoftwareDocumentSigner
+) -> None:
     oid = signed(store, clock, signer)
     submit(store, clock, oid)
     today = clock.now.date()
-    r1, rec = svc.record_receipt(store, oid, [ReceiptLine(1, 1, today)], receipt_signer,
-                                 clock=clock)
+    r1, rec = svc.record_receipt(
+        store, oid, [ReceiptLine(1, 1, today)], receipt_signer, clock=clock
+    )
     assert rec.state is S.RECEIVED_PARTIAL
     assert r1.order_signature_sha256 == store.signed.get(oid).signature_sha256
     with pytest.raises(ReceiptInvalid, match="at most 1 more"):
         svc.record_receipt(store, oid, [ReceiptLine(1, 2, today)], receipt_signer, clock=clock)
-    _, rec = svc.record_receipt(store, oid, [ReceiptLine(1, 1, today), ReceiptLine(2, 1, today),
-                                             ReceiptLine(3, 3, today)], receipt_signer,
-                                clock=clock)
+    _, rec = svc.record_receipt(
+        store,
+        oid,
+        [ReceiptLine(1, 1, today), ReceiptLine(2, 1, today), ReceiptLine(3, 3, today)],
+        receipt_signer,
+        clock=clock,
+    )
     assert rec.state is S.RECEIVED
     stored = store.receipts.for_order(oid)
     assert next(s.receipt for s in stored) == r1
@@ -206,7 +233,8 @@ def fill_the_disk(store: Store) -> None:
 
 
 def test_a_full_disk_saves_no_part_of_a_signed_order(
-        store: Store, clock: Clock, signer: SoftwareOrderSigner) -> None:
+    store: Store, clock: Clock, signer: SoftwareOrderSigner
+) -> None:
     big = order_input()  # more than a page of signed bytes: it cannot fit in a used page
     big["lines"] = [{**big["lines"][2], "line_no": n} for n in range(1, 41)]
     [rec] = svc.import_orders(store, big, source="test", clock=clock)

@@ -80,8 +80,9 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule()
     def import_draft(self) -> None:
-        [rec] = svc.import_orders(self.store, order_input(), source="test", clock=self.clock,
-                                  new_id=self._new_id)
+        [rec] = svc.import_orders(
+            self.store, order_input(), source="test", clock=self.clock, new_id=self._new_id
+        )
         self._moved(rec.order_id, S.DRAFT)
 
     @precondition(lambda self: self.model)
@@ -113,8 +114,9 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(data=st.data())
     def void(self, data: st.DataObject) -> None:
         oid = self._pick(data)
-        self._attempt(oid, S.VOID,
-                      lambda: svc.void_order(self.store, oid, "test", clock=self.clock))
+        self._attempt(
+            oid, S.VOID, lambda: svc.void_order(self.store, oid, "test", clock=self.clock)
+        )
 
     @precondition(lambda self: self.store.outbox.pending())
     @rule(data=st.data())
@@ -130,16 +132,26 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(data=st.data(), new=st.sampled_from(sorted(lifecycle.STATUS_UPDATES)))
     def status(self, data: st.DataObject, new: OrderState) -> None:
         oid = self._pick(data)
-        self._attempt(oid, new, lambda: lifecycle.record_status(self.store, oid, new,
-                                                                now=self.clock()))
+        self._attempt(
+            oid, new, lambda: lifecycle.record_status(self.store, oid, new, now=self.clock())
+        )
 
     @precondition(lambda self: self.model)
     @rule(data=st.data())
     def reject(self, data: st.DataObject) -> None:
         oid = self._pick(data)
-        self._attempt(oid, S.REJECTED, lambda: lifecycle.record_rejection(
-            self.store, oid, reason="test", statement=b"no", media_type="text/plain",
-            now=self.clock()))
+        self._attempt(
+            oid,
+            S.REJECTED,
+            lambda: lifecycle.record_rejection(
+                self.store,
+                oid,
+                reason="test",
+                statement=b"no",
+                media_type="text/plain",
+                now=self.clock(),
+            ),
+        )
 
     @precondition(lambda self: self.model)
     @rule(data=st.data())
@@ -160,8 +172,9 @@ class Lifecycle(RuleBasedStateMachine):
         oid = self._pick(data)
         lines = [ReceiptLine(line, qty, datetime.now(UTC).date())]
         try:
-            _, rec = svc.record_receipt(self.store, oid, lines, self.receipt_signer,
-                                        clock=self.clock)
+            _, rec = svc.record_receipt(
+                self.store, oid, lines, self.receipt_signer, clock=self.clock
+            )
         except IllegalTransition:
             assert self.model[oid] not in RECEIVABLE
             return
@@ -184,12 +197,17 @@ class Lifecycle(RuleBasedStateMachine):
             if e.order_id is not None:
                 audited[e.order_id] = audited.get(e.order_id, 0) + 1
         assert audited == self.changes
-        queued = {m.record_id for m in self.store.outbox.pending()
-                  if m.kind.value == "submit-order"}
+        queued = {
+            m.record_id for m in self.store.outbox.pending() if m.kind.value == "submit-order"
+        }
         assert queued == {oid for oid, s in self.model.items() if s is S.SIGNED}
         assert self.store.audit.verify().intact
 
 
-Lifecycle.TestCase.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
-                                       suppress_health_check=[HealthCheck.too_slow])
+Lifecycle.TestCase.settings = settings(
+    max_examples=25,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 test_lifecycle_sequences = Lifecycle.TestCase

@@ -34,8 +34,7 @@ def test_a_new_store_uses_wal_foreign_keys_and_full_sync(tmp_path: Path) -> None
         assert store.migration is not None and store.migration.backup is None
         entries = list(store.audit.entries())
         assert {e.event for e in entries} == {"store.migrated"}
-        assert [e.details["version"] for e in entries] == [
-            m.version for m in bundled_migrations()]
+        assert [e.details["version"] for e in entries] == [m.version for m in bundled_migrations()]
 
 
 LATEST = len(bundled_migrations())
@@ -50,8 +49,12 @@ def test_an_existing_database_is_backed_up_before_a_migration(tmp_path: Path) ->
     clock = Clock()
     open_store(path).close()
     conn = sqlite3.connect(path, isolation_level=None)
-    report = migrate(conn, path, clock=clock,
-                     migrations=_with_extra("CREATE TABLE settings (k TEXT PRIMARY KEY);"))
+    report = migrate(
+        conn,
+        path,
+        clock=clock,
+        migrations=_with_extra("CREATE TABLE settings (k TEXT PRIMARY KEY);"),
+    )
     assert report.from_version == LATEST and report.to_version == LATEST + 1
     assert report.backup is not None
     assert report.backup.name == f"csos.db.bak-{LATEST}-{clock.now:%Y%m%dT%H%M%SZ}"

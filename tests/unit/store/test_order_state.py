@@ -19,8 +19,16 @@ S = OrderState
 
 
 def test_the_happy_path_is_allowed_step_by_step() -> None:
-    path = [S.DRAFT, S.SIGNED, S.SUBMITTED, S.ACCEPTED, S.SHIPPED_PARTIAL, S.SHIPPED,
-            S.RECEIVED_PARTIAL, S.RECEIVED]
+    path = [
+        S.DRAFT,
+        S.SIGNED,
+        S.SUBMITTED,
+        S.ACCEPTED,
+        S.SHIPPED_PARTIAL,
+        S.SHIPPED,
+        S.RECEIVED_PARTIAL,
+        S.RECEIVED,
+    ]
     for a, b in itertools.pairwise(path):
         check_transition("26X000001", a, b)
 
@@ -40,7 +48,8 @@ def test_drafts_and_signed_orders_not_yet_sent_can_be_voided(state: OrderState) 
 
 @pytest.mark.parametrize("state", [S.SUBMITTED, S.ACCEPTED, S.SHIPPED])
 def test_an_order_sent_to_the_distributor_is_cancelled_through_it_not_voided(
-        state: OrderState) -> None:
+    state: OrderState,
+) -> None:
     with pytest.raises(IllegalTransition) as e:
         check_transition("26X000001", state, S.VOID)
     assert e.value.current is state and e.value.wanted is S.VOID
@@ -53,5 +62,4 @@ def test_a_signed_order_never_goes_back_to_draft() -> None:
 
 
 def test_final_states_have_no_way_out() -> None:
-    assert {s for s in OrderState if is_final(s)} == {S.REJECTED, S.RECEIVED, S.VOID,
-                                                      S.CANCELLED}
+    assert {s for s in OrderState if is_final(s)} == {S.REJECTED, S.RECEIVED, S.VOID, S.CANCELLED}

@@ -27,10 +27,12 @@ def signed_order() -> Order:
     return sample_order().with_date_signed(SIGNED_ON)
 
 
-def receipt(lines: list[ReceiptLine], earlier: list[Receipt] | None = None,
-            rid: str = RID) -> Receipt:
-    return build_receipt(signed_order(), DIGEST, lines, earlier=earlier or [], now=NOW,
-                         receipt_id=rid)
+def receipt(
+    lines: list[ReceiptLine], earlier: list[Receipt] | None = None, rid: str = RID
+) -> Receipt:
+    return build_receipt(
+        signed_order(), DIGEST, lines, earlier=earlier or [], now=NOW, receipt_id=rid
+    )
 
 
 def rules(exc: pytest.ExceptionInfo[ReceiptInvalid]) -> set[str]:
@@ -40,9 +42,15 @@ def rules(exc: pytest.ExceptionInfo[ReceiptInvalid]) -> set[str]:
 def test_partial_receipts_accumulate_until_the_order_is_received_in_full() -> None:
     first = receipt([ReceiptLine(1, 1, date(2026, 11, 27))])
     assert not fully_received(signed_order(), [first])
-    second = receipt([ReceiptLine(1, 1, date(2026, 11, 28)), ReceiptLine(2, 1, SIGNED_ON),
-                      ReceiptLine(3, 3, SIGNED_ON)], [first],
-                     rid="11111111-2222-4333-8444-666666666666")
+    second = receipt(
+        [
+            ReceiptLine(1, 1, date(2026, 11, 28)),
+            ReceiptLine(2, 1, SIGNED_ON),
+            ReceiptLine(3, 3, SIGNED_ON),
+        ],
+        [first],
+        rid="11111111-2222-4333-8444-666666666666",
+    )
     assert fully_received(signed_order(), [first, second])
 
 
@@ -72,8 +80,14 @@ def test_a_line_not_on_the_order_is_refused_with_the_lines_it_has() -> None:
 
 def test_only_a_signed_order_can_be_received_against() -> None:
     with pytest.raises(ReceiptInvalid, match="only a signed order"):
-        build_receipt(sample_order(), DIGEST, [ReceiptLine(1, 1, SIGNED_ON)], earlier=[],
-                      now=NOW, receipt_id=RID)
+        build_receipt(
+            sample_order(),
+            DIGEST,
+            [ReceiptLine(1, 1, SIGNED_ON)],
+            earlier=[],
+            now=NOW,
+            receipt_id=RID,
+        )
 
 
 def test_the_receipt_names_the_order_and_its_signature_and_reads_back_exactly() -> None:
