@@ -97,7 +97,16 @@ _installed: logging.Handler | None = None
 
 
 def log_file() -> Path:
-    return paths.log_dir() / LOG_NAME
+    # Naming the file must not create CSOS_HOME: `csos demo` claims only an empty home.
+    return paths.log_dir(create=False) / LOG_NAME
+
+
+class _LogFileHandler(logging.handlers.RotatingFileHandler):
+    """Opens the file on the first record, making its directory then (it may be new or gone)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
 
 
 def setup_logging(level: str | int = "INFO") -> Path:
@@ -112,7 +121,7 @@ def setup_logging(level: str | int = "INFO") -> Path:
         logger.removeHandler(_installed)
         _installed.close()
     formatter = logging.Formatter(_FORMAT)
-    handler = logging.handlers.RotatingFileHandler(
+    handler = _LogFileHandler(
         path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
     )
     handler.setFormatter(formatter)

@@ -24,11 +24,12 @@ def data_dir() -> Path:
     return path
 
 
-def config_dir() -> Path:
-    """User configuration (TOML)."""
+def config_dir(*, create: bool = True) -> Path:
+    """User configuration (TOML); ``create=False`` for readers, which must not make a home."""
     base = home()
     path = base / "config" if base else Path(platformdirs.user_config_dir(APP, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -37,11 +38,12 @@ def chain_file() -> Path:
     return data_dir() / "chain.pem"
 
 
-def log_dir() -> Path:
+def log_dir(*, create: bool = True) -> Path:
     """Rotating log files (``$CSOS_HOME/logs`` or the platform's user log dir)."""
     base = home()
     path = base / "logs" if base else Path(platformdirs.user_log_dir(APP, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

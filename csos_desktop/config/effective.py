@@ -87,7 +87,8 @@ class EffectiveConfig:
 
 
 def user_file() -> Path:
-    return paths.config_dir() / USER_FILE_NAME
+    # Reading settings must not create CSOS_HOME: `csos demo` claims only an empty home.
+    return paths.config_dir(create=False) / USER_FILE_NAME
 
 
 def _user_values(path: Path) -> tuple[dict[str, Value], list[str]]:

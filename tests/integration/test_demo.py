@@ -104,3 +104,36 @@ def test_sandbox_token_create_sets_the_pin_without_a_command_line(tmp_path: Path
         check=False,
     )
     assert listed.returncode == 0, listed.stderr  # the PIN given on stdin opens the token
+
+
+def test_starting_csos_creates_nothing_in_its_home(tmp_path: Path) -> None:
+    """Logging and settings must not make CSOS_HOME: `make demo` claims only an empty home."""
+    home = tmp_path / "demo-home"
+    env = {**os.environ, "CSOS_HOME": str(home)}
+    for args in (["--version"], ["config", "show"]):
+        subprocess.run(
+            [sys.executable, "-m", "csos_desktop", *args], env=env, capture_output=True, check=True
+        )
+    assert not home.exists()
+
+
+def test_a_home_of_empty_folders_is_claimed_and_an_interrupted_one_reused(tmp_path: Path) -> None:
+    from csos_desktop.sandbox.demo import MARKER, prepare_home
+
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "logs").mkdir()
+    prepare_home(home)
+    assert (home / MARKER).is_file()
+    # A run killed while clearing: the marker is removed last, so it is still there.
+    (home / "data").mkdir()
+    (home / "data" / "csos.db").write_text("half-made demo store")
+    prepare_home(home)
+    assert sorted(p.name for p in home.iterdir()) == [MARKER]
+    (home / MARKER).unlink()
+    (home / "notes.txt").write_text("someone's file")
+    from csos_desktop.errors import CsosError
+
+    with pytest.raises(CsosError, match="not a demo directory"):
+        prepare_home(home)
+    assert (home / "notes.txt").read_text() == "someone's file"
