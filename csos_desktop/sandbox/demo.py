@@ -107,15 +107,32 @@ class DemoRun:
 
 
 def prepare_home(home: Path) -> None:
-    """Start from an empty demo directory; never wipe a directory we did not make."""
-    if home.exists() and any(home.iterdir()):
+    """Start from an empty demo directory; never wipe a directory we did not make.
+
+    A home holding only empty folders is claimed (nothing in it can be lost). The marker is
+    removed last, so a run interrupted while clearing still finds its own directory.
+    """
+    if home.exists() and not _only_empty_dirs(home):
         if not (home / MARKER).exists():
             raise CsosError(
                 f"{home} exists and is not a demo directory; choose another with --home."
             )
-        shutil.rmtree(home)
+        for entry in home.iterdir():
+            if entry.name == MARKER:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     home.mkdir(parents=True, exist_ok=True)
     (home / MARKER).write_text("made by csos demo; safe to delete\n", encoding="utf-8")
+
+
+def _only_empty_dirs(path: Path) -> bool:
+    return all(
+        entry.is_dir() and not entry.is_symlink() and _only_empty_dirs(entry)
+        for entry in path.iterdir()
+    )
 
 
 def _openssl(*args: str) -> str:
@@ -233,6 +250,9 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             [UsualLine(usual[0].product, usual[0].packages * 10)],
         )
         (home / "som-draft.json").write_text(json.dumps(draft_input, indent=2), encoding="utf-8")
+        # The README's CLI walk-through signs this one (a usual order, not yet in the store).
+        usual_order = order_input(DEMO_DEA, year_number(today, 300), usual[:1])
+        (home / "order.json").write_text(json.dumps(usual_order, indent=2), encoding="utf-8")
         [draft] = svc.import_orders(store, draft_input, source="demo")
         som_history = load_history_csv(
             history_csv, catalogue, today=today, skip_bad_rows=True
@@ -273,10 +293,11 @@ def _tamper_check(ca: TestCa, document: bytes, signature: bytes, home: Path, say
     (out / "order.json").write_bytes(document)
     (out / "order.p7s").write_bytes(signature)
     roots = [asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))]
-    crls = [
-        asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
-        for c in (ca.crl(), ca.root_crl())
-    ]
+    issued = (ca.crl(), ca.root_crl())
+    crls = [asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER)) for c in issued]
+    # The README's `--crl demo-home/crl.pem --crl demo-home/root-crl.pem`.
+    for name, crl in zip(("crl.pem", "root-crl.pem"), issued, strict=True):
+        (home / name).write_bytes(crl.public_bytes(Encoding.PEM))
     tampered = document.replace(b'"quantity":', b'"quantity":9', 1)
     bad = verify_order(tampered, signature, trust_roots=roots, crls=crls, now=datetime.now(UTC))
     ossl = _openssl(
