@@ -37,11 +37,12 @@ from csos_desktop.domain.schedule import parse_schedule_list  # noqa: E402
 from csos_desktop.pki.cms import CmsSigner  # noqa: E402
 from csos_desktop.sandbox.ca import TestCa  # noqa: E402
 from csos_desktop.sandbox.softhsm import create_token, token_by_label  # noqa: E402
-from csos_desktop.services.identity import signing_identities  # noqa: E402
 from csos_desktop.services.order_signing import OrderSigningSession  # noqa: E402
-from csos_desktop.services.provisioning import install_certificate, new_key_and_csr  # noqa: E402
+from csos_desktop.services.signing import SigningPurpose, SigningSession  # noqa: E402
 from csos_desktop.token.certs import read_certificates  # noqa: E402
+from csos_desktop.token.identity import signing_identities  # noqa: E402
 from csos_desktop.token.keys import KeyAlgorithm, find_private_key  # noqa: E402
+from csos_desktop.token.provisioning import install_certificate, new_key_and_csr  # noqa: E402
 from csos_desktop.token.session import TokenSession  # noqa: E402
 from csos_desktop.token.signer import TokenSigner  # noqa: E402
 
@@ -105,7 +106,9 @@ def main() -> None:
     ours = per_call_ms(lambda i: cms_signer.sign(docs[i], now), args.orders)
 
     identity = signing_identities(read_certificates(ts))[0]
-    service = OrderSigningSession(ts, identity, chain, clock=lambda: now)
+    service = OrderSigningSession(
+        SigningSession(ts, identity, chain, SigningPurpose.ORDER, clock=lambda: now)
+    )
     sample = json.loads((ROOT / "csos_desktop/resources/samples/order.json").read_text())
     sample["order_number"] = f"{now:%y}X000001"
     order = parse_order_input(sample, now=now)

@@ -38,11 +38,12 @@ from csos_desktop.sandbox.ca import TestCa  # noqa: E402
 from csos_desktop.sandbox.softhsm import create_token, token_by_label  # noqa: E402
 from csos_desktop.services import orders as svc  # noqa: E402
 from csos_desktop.services.archive import export_archive  # noqa: E402
-from csos_desktop.services.identity import signing_identities  # noqa: E402
-from csos_desktop.services.provisioning import install_certificate, new_key_and_csr  # noqa: E402
+from csos_desktop.services.signing import SigningPurpose, SigningSession  # noqa: E402
 from csos_desktop.store import open_store  # noqa: E402
 from csos_desktop.token.certs import read_certificates  # noqa: E402
+from csos_desktop.token.identity import signing_identities  # noqa: E402
 from csos_desktop.token.keys import KeyAlgorithm  # noqa: E402
+from csos_desktop.token.provisioning import install_certificate, new_key_and_csr  # noqa: E402
 from csos_desktop.token.session import TokenSession  # noqa: E402
 
 PIN = "135790"
@@ -81,7 +82,9 @@ def bench_sign(work: Path, ca: TestCa, n: int) -> dict[str, float]:
     with open_store(work / "sign.db") as store:
         ids = [r.order_id for r in svc.import_orders(store, [sample(now)] * n, source="bench")]
         t0 = time.perf_counter()
-        result = svc.sign_orders_on_token(store, ids, ts, identity, chain, FixedPin())
+        result = svc.sign_orders_on_token(
+            store, ids, SigningSession(ts, identity, chain, SigningPurpose.ORDER), FixedPin()
+        )
         elapsed = time.perf_counter() - t0
     assert len(result.signed) == n, result.unsigned[:3]
     ts.close()

@@ -43,9 +43,9 @@ from csos_desktop.sandbox.distributor.som_hook import NoOpSomPolicy  # noqa: E40
 from csos_desktop.sandbox.distributor.verification import check_order  # noqa: E402
 from csos_desktop.sandbox.https import bind  # noqa: E402
 from csos_desktop.sandbox.softhsm import create_token, token_by_label  # noqa: E402
-from csos_desktop.services.provisioning import install_certificate, new_key_and_csr  # noqa: E402
 from csos_desktop.sync.client import DistributorClient  # noqa: E402
 from csos_desktop.token.keys import KeyAlgorithm  # noqa: E402
+from csos_desktop.token.provisioning import install_certificate, new_key_and_csr  # noqa: E402
 from csos_desktop.token.session import TokenSession  # noqa: E402
 from csos_desktop.token.signer import TokenSigner  # noqa: E402
 

@@ -27,3 +27,19 @@ class InputError(CsosError):
     """The user's input (a file, an argument) cannot be used as given."""
 
     exit_code = 2
+
+
+class PrePinRefusal(CsosError):
+    """A check run before the PIN is asked refused: nothing was signed, no PIN was used.
+
+    Every check in the signing session's ``pre_pin_checks`` stage raises a subclass,
+    so callers can tell "fix this first" from a token or network failure.
+    """
+
+
+class SessionRefused(PrePinRefusal):
+    """Nothing can be signed in this session (certificate, token, clock): stop before the PIN."""
+
+
+class ItemRefused(PrePinRefusal):
+    """This one order, receipt or prescription cannot be signed; a batch goes on without it."""

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
-from csos_desktop.services.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm
+from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.session import TokenSession
 
 TEST_PIN = "314159"

@@ -11,8 +11,8 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.services.archive import export_archive, verify_archive
-from csos_desktop.services.identity import load_certificates
 from csos_desktop.store import open_store
+from csos_desktop.token.identity import load_certificates
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 

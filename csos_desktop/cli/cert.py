@@ -12,7 +12,7 @@ import click
 
 from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
-from csos_desktop.config import configured_module
+from csos_desktop.cli.signing import log_in_or_cancel, open_signing, token_target
 from csos_desktop.enroll.est_client import EstClient
 from csos_desktop.enroll.records import Records
 from csos_desktop.enroll.renewal import renewal_notice
@@ -23,17 +23,16 @@ from csos_desktop.enroll.revocation import (
 )
 from csos_desktop.enroll.status import RevocationState, RevocationStatus, check_revocation
 from csos_desktop.errors import InputError
-from csos_desktop.services.identity import (
+from csos_desktop.services.signing import SigningPurpose
+from csos_desktop.token.certs import TokenCertificate
+from csos_desktop.token.identity import (
     RENEWAL_WINDOW_DAYS,
     SigningIdentity,
     chain_for,
-    choose_identity,
     load_certificates,
+    read_token_certificates,
     signing_identities,
 )
-from csos_desktop.services.token_access import open_token
-from csos_desktop.token.certs import TokenCertificate, read_certificates
-from csos_desktop.token.session import TokenSession
 
 
 @click.group()
@@ -77,10 +76,7 @@ def show(
     module: str | None, label: str | None, offline: bool, trust: Path | None, as_json: bool
 ) -> None:
     """Show the CSOS certificate(s) on the token: DEA number, schedules, expiry, revocation."""
-    _, tok = open_token(module, label, configured_module())
-    with TokenSession(tok) as ts:
-        ts.open_public()
-        token_certs = read_certificates(ts)
+    token_label, token_certs = read_token_certificates(token_target(module, label, None))
     identities = signing_identities(token_certs)
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
@@ -110,7 +106,7 @@ def show(
             }
         )
     if as_json:
-        click.echo(json.dumps({"token": tok.label.strip(), "certificates": rows}, indent=2))
+        click.echo(json.dumps({"token": token_label, "certificates": rows}, indent=2))
         return
     if not rows:
         click.echo("No CSOS certificate on this token.")
@@ -165,8 +161,6 @@ def revoke_request(
 ) -> None:
     """Ask the CA to revoke your certificate (report loss or compromise within 24 hours,
     21 CFR 1311.30(e)). Signed with the certificate's key; a lost token: call the CA."""
-    from csos_desktop.cli.enroll import logged_in
-
     reason = parse_holder_reason(reason)
     record = Records().ca()
     url = ca_url or (record.ca_url if record else None)
@@ -183,14 +177,10 @@ def revoke_request(
         )
     with (
         EstClient(url, ca_bundle=bundle) as client,
-        logged_in(module, label, pin_stdin, "The revocation request") as ts,
+        open_signing(SigningPurpose.CERTIFICATE, module, label, cert_id, None) as session,
     ):
-        token_certs = read_certificates(ts)
-        identity = choose_identity(signing_identities(token_certs), cert_id)
-        chain = chain_for(
-            identity, chain_file=None, token_certs=token_certs, stored_chain=paths.chain_file()
-        )
-        receipt = request_revocation(ts, client, identity, chain, reason)
+        log_in_or_cancel(session, pin_stdin, "The revocation request")
+        receipt = request_revocation(session.ts, client, session.identity, session.chain, reason)
     click.echo(
         f"The CA revoked certificate {receipt.serial_number} ({receipt.reason}) at "
         f"{receipt.revoked_at}. Enrol for a new certificate before signing again."

@@ -17,6 +17,7 @@ from asn1crypto import pem
 
 from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
+from csos_desktop.cli.signing import log_in_or_cancel, open_signing, token_target
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.enroll.est_client import EstClient, OneTimeCodes
 from csos_desktop.enroll.flow import Enrolled, Step, enrol
@@ -26,15 +27,12 @@ from csos_desktop.enroll.renewal import renew
 from csos_desktop.enroll.token_keys import delete_key_pair, pending_keys
 from csos_desktop.errors import CsosError, InputError
 from csos_desktop.services.audit_events import record_certificate_installed
-from csos_desktop.services.identity import (
-    chain_for,
-    choose_identity,
-    load_certificates,
-    signing_identities,
-)
 from csos_desktop.services.interaction import Cancelled, log_in
-from csos_desktop.services.token_access import open_token
-from csos_desktop.token.certs import read_certificates
+from csos_desktop.services.signing import SigningPurpose
+from csos_desktop.token.identity import (
+    load_certificates,
+    token_session,
+)
 from csos_desktop.token.keys import KeyAlgorithm
 from csos_desktop.token.session import TokenSession
 
@@ -59,8 +57,7 @@ def logged_in(
     module: str | None, label: str | None, pin_stdin: bool, what: str
 ) -> Iterator[TokenSession]:
     """A read-write session after one PIN entry; the PIN goes straight to the token."""
-    _, tok = open_token(module, label)
-    with TokenSession(tok, rw=True) as ts:
+    with token_session(token_target(module, label, None), rw=True) as ts:
         try:
             log_in(ts, TerminalInteraction(pin_from_stdin=pin_stdin))
         except Cancelled:
@@ -292,18 +289,15 @@ def renew_command(
     bundle = ca_bundle or (record.bundle_path if record and not ca_url else None)
     with (
         EstClient(url, ca_bundle=bundle) as client,
-        logged_in(module, label, pin_stdin, "Renewal") as ts,
+        open_signing(SigningPurpose.CERTIFICATE, module, label, cert_id, None, rw=True) as session,
     ):
-        token_certs = read_certificates(ts)
-        identity = choose_identity(signing_identities(token_certs), cert_id)
-        chain = chain_for(
-            identity, chain_file=None, token_certs=token_certs, stored_chain=paths.chain_file()
-        )
+        log_in_or_cancel(session, pin_stdin, "Renewal")
+        ts, identity = session.ts, session.identity
         done = renew(
             ts,
             client,
             identity,
-            chain,
+            session.chain,
             algorithm=_algorithm(algorithm),
             keep_old=keep_old,
             progress=_progress,

@@ -9,14 +9,14 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.files import read_json_object, write_signed_pair
-from csos_desktop.cli.signing import signing_context, token_options
+from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.cli.verifying import report, verify_arguments, verify_files
 from csos_desktop.domain.order import Order, parse_order_input
 from csos_desktop.errors import InputError
 from csos_desktop.pki.supplier_check import verify_order
-from csos_desktop.services.interaction import log_in
-from csos_desktop.services.order_signing import OrderSigningSession, precheck
+from csos_desktop.services.order_signing import OrderSigningSession
+from csos_desktop.services.signing import SigningPurpose
 
 
 @click.group()
@@ -84,20 +84,20 @@ def sign_file(
     """Validate ORDER_FILE, sign it on the token and write the signed order."""
     now = datetime.now(UTC)
     parsed = read_order_input(order_file, now)
-    with signing_context(module, label, cert_id, chain_file) as ctx:
-        precheck(parsed, ctx.identity, now)  # before the PIN: nothing to sign if this fails
-        log_in(ctx.session, TerminalInteraction(pin_from_stdin=pin_stdin))
-        signed = OrderSigningSession(ctx.session, ctx.identity, ctx.chain).sign(parsed)
+    with open_signing(SigningPurpose.ORDER, module, label, cert_id, chain_file) as session:
+        session.check([parsed], now)  # before the PIN: nothing to sign if this fails
+        session.log_in(TerminalInteraction(pin_from_stdin=pin_stdin))
+        signed = OrderSigningSession(session).sign(parsed)
     doc_path, sig_path = write_signed_pair(
         out_dir, signed.order.order_id, signed.document, signed.signature
     )
-    info = ctx.identity.info
+    info = session.identity.info
     click.echo(
         f"Signed order {signed.order.order_number} ({len(signed.order.lines)} lines) "
         f"as {info.subject}, DEA {info.dea_number}."
     )
     click.echo(f"  document:  {doc_path}\n  signature: {sig_path}")
-    if not ctx.chain:
+    if not session.chain:
         click.echo(
             "warning: no CA chain was included; the distributor needs the issuing CA "
             "(give --chain).",

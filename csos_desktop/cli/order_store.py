@@ -14,14 +14,14 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.order import order
-from csos_desktop.cli.signing import signing_context, token_options
+from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.domain.order_csv import orders_from_csv
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.errors import InputError
 from csos_desktop.services import orders as svc
-from csos_desktop.services.interaction import log_in
+from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.orders import OrderRecord
 
@@ -208,10 +208,9 @@ def sign_stored(
         if not wanted:
             click.echo("No drafts to sign.")
             return
-        with signing_context(module, label, cert_id, chain_file) as ctx:
-            ts, identity, chain = ctx.session, ctx.identity, ctx.chain
+        with open_signing(SigningPurpose.ORDER, module, label, cert_id, chain_file) as session:
             result = svc.sign_orders_on_token(
-                store, wanted, ts, identity, chain, TerminalInteraction(pin_from_stdin=pin_stdin)
+                store, wanted, session, TerminalInteraction(pin_from_stdin=pin_stdin)
             )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
@@ -298,12 +297,12 @@ def receive(
 ) -> None:
     """Record and sign the electronic receipt of delivered goods (21 CFR 1305.22(g))."""
     lines = parse_lines(line_specs, day.date() if day else datetime.now(UTC).date())
-    with _store() as store, signing_context(module, label, cert_id, chain_file) as ctx:
-        ts, ident, chain = ctx.session, ctx.identity, ctx.chain
-        svc.check_receipt(store, ref, lines, ident)  # refuse mistakes before the PIN
-        log_in(ts, TerminalInteraction(pin_from_stdin=pin_stdin))
-        receipt, rec = svc.record_receipt(
-            store, ref, lines, svc.TokenDocumentSigner(ts, ident, chain)
+    with (
+        _store() as store,
+        open_signing(SigningPurpose.RECEIPT, module, label, cert_id, chain_file) as session,
+    ):
+        receipt, rec = svc.sign_receipt(
+            store, ref, lines, session, TerminalInteraction(pin_from_stdin=pin_stdin)
         )
     click.echo(
         f"Receipt {receipt.receipt_id} recorded for order {rec.order_number}; "

@@ -11,12 +11,13 @@ from csos_desktop.cli import rx_admin, rx_queue
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.files import read_json_object, write_signed_pair
 from csos_desktop.cli.rx_queue import CeremonyTerminal
-from csos_desktop.cli.signing import signing_context, token_options
+from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.verifying import report, verify_arguments, verify_files
 from csos_desktop.domain.prescription import parse_prescription_input
 from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.services.rx_signing import SigningList
 from csos_desktop.services.rx_store import sign_files
+from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.store import open_store
 
 
@@ -71,13 +72,14 @@ def sign(
     signing_list = SigningList(prescriptions)
     for rx_item in prescriptions:
         signing_list.mark_ready(rx_item.rx_id)
-    with open_store() as store, signing_context(module, label, cert_id, chain_file) as ctx:
+    with (
+        open_store() as store,
+        open_signing(SigningPurpose.PRESCRIPTION, module, label, cert_id, chain_file) as session,
+    ):
         signed = sign_files(
             store,
             signing_list,
-            ctx.session,
-            ctx.identity,
-            ctx.chain,
+            session,
             CeremonyTerminal(pin_from_stdin=pin_stdin),
             os_login=rx_admin.os_login(),
         )

@@ -19,13 +19,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import signing_context, token_options
+from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.errors import InputError
 from csos_desktop.services import rx_access
 from csos_desktop.services.rx_access import Actor
 from csos_desktop.services.rx_audit_report import day_report, describe
 from csos_desktop.services.rx_grant_approval import approve_grant_with_token
+from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.store import open_store
 from csos_desktop.store.access import Role
 
@@ -212,14 +213,15 @@ def grant_approve(
     pin_stdin: bool,
 ) -> None:
     """Second person, a DEA registrant: approve with your own token and PIN (1311.125(c))."""
-    with open_store() as store, signing_context(module, label, cert_id, chain_file) as ctx:
+    with (
+        open_store() as store,
+        open_signing(SigningPurpose.GRANT_APPROVAL, module, label, cert_id, chain_file) as session,
+    ):
         g = approve_grant_with_token(
             store,
             actor(as_user),
             grant_id,
-            ctx.session,
-            ctx.identity,
-            ctx.chain,
+            session,
             TerminalInteraction(pin_from_stdin=pin_stdin),
             now=datetime.now(UTC),
         )

@@ -19,7 +19,7 @@ from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.files import read_json_object
 from csos_desktop.cli.rx_admin import actor, as_option
-from csos_desktop.cli.signing import signing_context, token_options
+from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.domain.attestation import CITATION
 from csos_desktop.enroll.records import Records
@@ -27,7 +27,6 @@ from csos_desktop.enroll.status import RevocationState, RevocationStatus
 from csos_desktop.errors import InputError
 from csos_desktop.pki.chain import load_crls
 from csos_desktop.services import rx_drafts
-from csos_desktop.services.identity import SigningIdentity, load_certificates
 from csos_desktop.services.rx_signing import (
     RevocationCheck,
     crl_revocation,
@@ -35,7 +34,9 @@ from csos_desktop.services.rx_signing import (
     online_revocation,
 )
 from csos_desktop.services.rx_store import sign_queued
+from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.store import open_store
+from csos_desktop.token.identity import SigningIdentity, load_certificates
 
 
 class CeremonyTerminal(TerminalInteraction):
@@ -200,14 +201,15 @@ def sign_queued_cmd(
 ) -> None:
     """Review, attest and sign one patient's queued prescriptions with token + PIN."""
     check = _revocation_check(crl_files, trust, offline)
-    with open_store() as store, signing_context(module, label, cert_id, chain_file) as ctx:
+    with (
+        open_store() as store,
+        open_signing(SigningPurpose.PRESCRIPTION, module, label, cert_id, chain_file) as session,
+    ):
         signed = sign_queued(
             store,
             actor(as_user),
             patient,
-            ctx.session,
-            ctx.identity,
-            ctx.chain,
+            session,
             CeremonyTerminal(pin_from_stdin=pin_stdin),
             check,
             rx_ids=rx_ids,

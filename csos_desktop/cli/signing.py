@@ -1,25 +1,21 @@
-"""Opening the token for a signing command: driver, token, certificate, chain."""
+"""The options every signing command takes, and its signing session (services.signing)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
 
-from csos_desktop import paths
+from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.config import configured_module
-from csos_desktop.services.identity import (
-    SigningIdentity,
-    chain_for,
-    choose_identity,
-    signing_identities,
+from csos_desktop.services.interaction import Cancelled
+from csos_desktop.services.signing import (
+    SigningPurpose,
+    SigningSession,
+    TokenTarget,
+    signing_session,
 )
-from csos_desktop.services.token_access import open_token
-from csos_desktop.token.certs import read_certificates
-from csos_desktop.token.session import TokenSession
 
 
 def token_options(fn: click.decorators.FC) -> click.decorators.FC:
@@ -48,32 +44,29 @@ def token_options(fn: click.decorators.FC) -> click.decorators.FC:
     return fn
 
 
-@dataclass(frozen=True)
-class SigningContext:
-    """An open (not yet logged-in) token session with the identity and chain to sign with."""
-
-    session: TokenSession
-    identity: SigningIdentity
-    chain: list[bytes]
+def token_target(
+    module: str | None, label: str | None, cert_id: str | None, chain_file: Path | None = None
+) -> TokenTarget:
+    """The ``token_options`` as a target, with the driver configured by policy or settings."""
+    return TokenTarget(module, label, configured_module(), cert_id, chain_file)
 
 
-@contextmanager
-def signing_context(
+def open_signing(
+    purpose: SigningPurpose,
     module: str | None,
     label: str | None,
     cert_id: str | None,
     chain_file: Path | None,
-) -> Iterator[SigningContext]:
-    """Find the signing certificate without a PIN, so checks can run before one is asked."""
-    _, tok = open_token(module, label, configured_module())
-    with TokenSession(tok) as ts:
-        ts.open_public()
-        token_certs = read_certificates(ts)
-        identity = choose_identity(signing_identities(token_certs), cert_id)
-        chain = chain_for(
-            identity,
-            chain_file=chain_file,
-            token_certs=token_certs,
-            stored_chain=paths.chain_file(),
-        )
-        yield SigningContext(ts, identity, chain)
+    *,
+    rw: bool = False,
+) -> AbstractContextManager[SigningSession]:
+    """The signing session for a command; the pre-PIN checks run before any PIN prompt."""
+    return signing_session(token_target(module, label, cert_id, chain_file), purpose, rw=rw)
+
+
+def log_in_or_cancel(session: SigningSession, pin_stdin: bool, what: str) -> None:
+    """One PIN entry at the terminal; a cancel says *what* was left unchanged."""
+    try:
+        session.log_in(TerminalInteraction(pin_from_stdin=pin_stdin))
+    except Cancelled:
+        raise Cancelled(f"{what} was cancelled; nothing was changed.") from None

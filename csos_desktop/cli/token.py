@@ -8,7 +8,7 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.config import configured_module
-from csos_desktop.services.token_access import open_library
+from csos_desktop.token.access import open_library
 from csos_desktop.token.slots import list_tokens
 
 

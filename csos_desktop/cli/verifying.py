@@ -15,7 +15,7 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop.errors import InputError
 from csos_desktop.pki.chain import load_crls
 from csos_desktop.pki.signed_check import Finding
-from csos_desktop.services.identity import load_certificates
+from csos_desktop.token.identity import load_certificates
 
 F = TypeVar("F", bound=Callable[..., object])
 

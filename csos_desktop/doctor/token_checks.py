@@ -12,9 +12,9 @@ from pkcs11._pkcs11 import lib as Pkcs11Lib
 
 from csos_desktop.doctor.result import CheckResult, Status
 from csos_desktop.errors import CsosError
-from csos_desktop.services.identity import RENEWAL_WINDOW_DAYS
-from csos_desktop.services.token_access import open_library
 from csos_desktop.services.token_status import read_token_status
+from csos_desktop.token.access import open_library
+from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS
 from csos_desktop.token.modules import ModuleChoice
 from csos_desktop.token.slots import PinState, TokenInfo, list_tokens
 

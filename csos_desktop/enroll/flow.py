@@ -39,8 +39,8 @@ from csos_desktop.errors import InputError
 from csos_desktop.pki.chain import ChainStatus, validate_chain
 from csos_desktop.pki.csr import build_csr
 from csos_desktop.pki.profile import CsosCertificateInfo, NotACsosCertificate, read_certificate
-from csos_desktop.services.provisioning import install_certificate
 from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm, generate_keypair, normalised_spki
+from csos_desktop.token.provisioning import install_certificate
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner
 

@@ -37,7 +37,7 @@ from csos_desktop.enroll.flow import (
 from csos_desktop.enroll.records import PendingEnrolment, Records
 from csos_desktop.enroll.token_keys import delete_key_pair, existing_key, pending_label
 from csos_desktop.pki.cms import CmsSigner
-from csos_desktop.services.identity import RENEWAL_WINDOW_DAYS, SigningIdentity
+from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS, SigningIdentity
 from csos_desktop.token.keys import KeyAlgorithm, generate_keypair
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner

@@ -18,7 +18,7 @@ from csos_desktop.enroll.est_client import EstClient
 from csos_desktop.enroll.flow import Clock, utc_now
 from csos_desktop.errors import InputError
 from csos_desktop.pki.cms import CmsSigner
-from csos_desktop.services.identity import SigningIdentity
+from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner
 

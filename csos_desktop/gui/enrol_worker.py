@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
-from csos_desktop import paths
 from csos_desktop.enroll.errors import EnrolmentError
 from csos_desktop.enroll.est_client import EstClient, OneTimeCodes
 from csos_desktop.enroll.flow import Enrolled, enrol
@@ -28,14 +28,15 @@ from csos_desktop.gui.signing_worker import (
     PinBox,
     Preview,
     TokenTarget,
-    signing_token,
 )
 from csos_desktop.gui.token_worker import Progress
-from csos_desktop.services.identity import chain_for, choose_identity, signing_identities
 from csos_desktop.services.interaction import log_in
-from csos_desktop.services.token_access import open_library, open_token
+from csos_desktop.services.signing import SigningPurpose, SigningSession, signing_session
 from csos_desktop.services.token_status import CertificateStatus
-from csos_desktop.token.certs import read_certificates
+from csos_desktop.token.access import open_library
+from csos_desktop.token.identity import (
+    token_session,
+)
 from csos_desktop.token.keys import KeyAlgorithm
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.slots import TokenInfo, describe, list_tokens, refreshed
@@ -76,16 +77,14 @@ class Enrolment:
 
     def log_in(self, pin: PinBox, progress: Progress) -> TokenInfo:
         """Open the token read-write and log in once (the PIN box is emptied)."""
-        t = self._request.target
-        _, tok = open_token(t.module, t.label, t.configured)
-        ts = TokenSession(tok, rw=True)
+        ts = token_session(self._request.target, rw=True)
         try:
             log_in(ts, GuiInteraction(pin, progress))
         except BaseException:
             ts.close()
             raise
         self._ts = ts
-        return describe(refreshed(tok))
+        return describe(refreshed(ts.token))
 
     def run(self, progress: Progress) -> Enrolled:
         """The whole flow; call again after a network error to resume where it stopped."""
@@ -106,6 +105,13 @@ class Enrolment:
         if self._ts is not None:
             self._ts.close()
             self._ts = None
+
+
+def _certificate_session(
+    target: TokenTarget, *, rw: bool = False
+) -> AbstractContextManager[SigningSession]:
+    """Renewal and revocation requests are signed with the certificate's own key."""
+    return signing_session(target, SigningPurpose.CERTIFICATE, rw=rw)
 
 
 def _identity_html(c: CertificateStatus, action: str) -> str:
@@ -132,10 +138,9 @@ class RenewalJob:
                 "No CA is recorded from an earlier enrolment on this computer;"
                 " renew with `csos enroll renew --ca-url URL`."
             )
-        with signing_token(self._target) as (ts, ident, _):
-            now = datetime.now(UTC)
-            cert = CertificateStatus.of(ident, now)
-            token = describe(refreshed(ts.token))
+        with _certificate_session(self._target) as session:
+            cert = CertificateStatus.of(session.identity, datetime.now(UTC))
+            token = session.token_info()
         html = _identity_html(cert, "Renew this certificate") + (
             f"<p>A new key pair is made on the token and sent for signing to "
             f"{escape(record.ca_url)}. The old certificate stays usable until the new one is "
@@ -146,19 +151,12 @@ class RenewalJob:
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
         record = Records().ca()
         assert record is not None
-        t = self._target
-        _, tok = open_token(t.module, t.label, t.configured)
         with (
-            TokenSession(tok, rw=True) as ts,
+            _certificate_session(self._target, rw=True) as session,
             self._factory(record.ca_url, record.bundle_path) as client,
         ):
-            log_in(ts, GuiInteraction(pin, progress))
-            certs = read_certificates(ts)
-            ident = choose_identity(signing_identities(certs), t.cert_id)
-            chain = chain_for(
-                ident, chain_file=None, token_certs=certs, stored_chain=paths.chain_file()
-            )
-            done = renew(ts, client, ident, chain, progress=progress)
+            session.log_in(GuiInteraction(pin, progress))
+            done = renew(session.ts, client, session.identity, session.chain, progress=progress)
         return Outcome((f"Certificate renewed, valid until {done.info.not_after:%Y-%m-%d}",), ())
 
 
@@ -175,9 +173,9 @@ class RevocationJob:
         self._factory = client_factory
 
     def preview(self, progress: Progress) -> Preview:
-        with signing_token(self._target) as (ts, ident, _):
-            cert = CertificateStatus.of(ident, datetime.now(UTC))
-            token = describe(refreshed(ts.token))
+        with _certificate_session(self._target) as session:
+            cert = CertificateStatus.of(session.identity, datetime.now(UTC))
+            token = session.token_info()
         html = _identity_html(cert, "Ask the CA to revoke this certificate") + (
             f"<p>Reason: <b>{escape(self._reason)}</b>. Once revoked, orders signed with it are "
             "rejected; this cannot be undone.</p>"
@@ -189,11 +187,13 @@ class RevocationJob:
         if record is None:
             raise EnrolmentError("No CA is recorded on this computer: call your CA to revoke.")
         with (
-            signing_token(self._target) as (ts, ident, chain),
+            _certificate_session(self._target) as session,
             self._factory(record.ca_url, record.bundle_path) as client,
         ):
-            log_in(ts, GuiInteraction(pin, progress))
-            receipt = request_revocation(ts, client, ident, chain, self._reason)
+            session.log_in(GuiInteraction(pin, progress))
+            receipt = request_revocation(
+                session.ts, client, session.identity, session.chain, self._reason
+            )
         return Outcome(
             (
                 f"Revocation of serial {receipt.serial_number} acknowledged by the CA "
@@ -211,8 +211,8 @@ class CertificateMaterial:
 
 def certificate_material(target: TokenTarget, _progress: Progress) -> CertificateMaterial:
     """Token thread: the certificate and chain to check (no PIN)."""
-    with signing_token(target) as (_, ident, chain):
-        return CertificateMaterial(ident.certificate_der, tuple(chain))
+    with _certificate_session(target) as session:
+        return CertificateMaterial(session.identity.certificate_der, tuple(session.chain))
 
 
 def revocation_status(material: CertificateMaterial) -> RevocationStatus:

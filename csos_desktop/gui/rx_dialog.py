@@ -16,6 +16,7 @@ import getpass
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -36,17 +37,16 @@ from csos_desktop.gui.signing_worker import (
     Refusal,
     Step,
     TokenTarget,
-    signing_token,
     utc_now,
 )
 from csos_desktop.gui.token_worker import Progress, TokenWorker
-from csos_desktop.services.identity import SigningIdentity
 from csos_desktop.services.rx_access import Actor
 from csos_desktop.services.rx_signing import RevocationCheck
+from csos_desktop.services.signing import SigningPurpose, SigningSession, signing_session
 from csos_desktop.services.token_status import CertificateStatus
 from csos_desktop.store import open_store
 from csos_desktop.token.errors import TokenError
-from csos_desktop.token.slots import describe, refreshed
+from csos_desktop.token.identity import SigningIdentity
 
 Clock = Callable[[], datetime]
 
@@ -63,8 +63,8 @@ def default_revocation() -> RevocationCheck:
     """Online (CRL/OCSP at the enrolment CA), soft-failing to "unknown", as the CLI's default."""
     from csos_desktop import paths
     from csos_desktop.enroll.records import Records
-    from csos_desktop.services.identity import load_certificates
     from csos_desktop.services.rx_signing import online_revocation
+    from csos_desktop.token.identity import load_certificates
 
     stored = paths.chain_file()
     extra = load_certificates(stored) if stored.exists() else []
@@ -142,12 +142,16 @@ class RxSigningJob:
         assert self._status is not None
         return self._status
 
+    def _session(self) -> AbstractContextManager[SigningSession]:
+        return signing_session(self._target, SigningPurpose.PRESCRIPTION, clock=self._clock)
+
     def preview(self, progress: Progress) -> Preview:
         """Permission, certificate and revocation checked, the review built; no PIN yet."""
         from csos_desktop.services.rx_store import open_signing_list
 
         now = self._clock()
-        with open_store(self._path) as store, signing_token(self._target) as (ts, ident, chain):
+        with open_store(self._path) as store, self._session() as session:
+            ident, chain = session.identity, session.chain
             self._status = _off_token_thread(self._revocation, ident, chain, now)
             opened = open_signing_list(
                 store,
@@ -159,7 +163,7 @@ class RxSigningJob:
                 now=now,
                 rx_ids=self._ids,
             )
-            token = describe(refreshed(ts.token))
+            token = session.token_info()
             cert = CertificateStatus.of(ident, now)
         ready = opened.signing_list.ready
         self.review = opened.signing_list.review()
@@ -176,16 +180,14 @@ class RxSigningJob:
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
         from csos_desktop.services.rx_store import sign_queued
 
-        with open_store(self._path) as store, signing_token(self._target) as (ts, ident, chain):
+        with open_store(self._path) as store, self._session() as session:
             progress(Step(0, 1, "prescriptions for this patient"))
             try:
                 signed = sign_queued(
                     store,
                     self.actor,
                     self._patient,
-                    ts,
-                    ident,
-                    chain,
+                    session,
                     RxInteraction(pin, progress, self.review),
                     self._fixed,
                     rx_ids=self._ids,

@@ -9,40 +9,32 @@ The store is opened inside each step: SQLite connections stay on their thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from csos_desktop import paths
 from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.order import Order
-from csos_desktop.domain.order_state import IllegalTransition, OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.errors import CsosError
 from csos_desktop.gui.token_worker import Progress
 from csos_desktop.services import orders as svc
-from csos_desktop.services.identity import (
-    SigningIdentity,
-    chain_for,
-    choose_identity,
-    signing_identities,
+from csos_desktop.services.order_signing import SignedOrder
+from csos_desktop.services.signing import (
+    SigningPurpose,
+    SigningSession,
+    signing_session,
 )
-from csos_desktop.services.interaction import log_in
-from csos_desktop.services.order_signing import (
-    OrderNotSignable,
-    SignedOrder,
-    precheck,
-)
-from csos_desktop.services.token_access import open_token
+
+# What to sign with: defined with the token layer, re-exported for the GUI's other modules.
+from csos_desktop.services.signing import TokenTarget as TokenTarget
 from csos_desktop.services.token_status import CertificateStatus
 from csos_desktop.store import open_store
-from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.errors import TokenError
-from csos_desktop.token.session import TokenSession
-from csos_desktop.token.slots import TokenInfo, describe, refreshed
+from csos_desktop.token.slots import TokenInfo
 
 Clock = Callable[[], datetime]
 SignerWrapper = Callable[[svc.OrderSigner], svc.OrderSigner]
@@ -116,16 +108,6 @@ class GuiInteraction:
 
 
 @dataclass(frozen=True)
-class TokenTarget:
-    """Which driver, token and certificate to sign with (None: as detected)."""
-
-    module: str | None = None
-    label: str | None = None
-    configured: str | None = None
-    cert_id: str | None = None
-
-
-@dataclass(frozen=True)
 class Refusal:
     label: str
     reason: str
@@ -157,22 +139,6 @@ class Outcome:
     unsigned: tuple[Refusal, ...]
     stopped: str | None = None
     details: dict[str, str] = field(default_factory=dict)
-
-
-@contextmanager
-def signing_token(
-    target: TokenTarget,
-) -> Iterator[tuple[TokenSession, SigningIdentity, list[bytes]]]:
-    """The token (not logged in), its signing identity and chain, as `csos` commands find them."""
-    _, tok = open_token(target.module, target.label, target.configured)
-    with TokenSession(tok) as ts:
-        ts.open_public()
-        token_certs = read_certificates(ts)
-        identity = choose_identity(signing_identities(token_certs), target.cert_id)
-        chain = chain_for(
-            identity, chain_file=None, token_certs=token_certs, stored_chain=paths.chain_file()
-        )
-        yield ts, identity, chain
 
 
 class SigningJob(Protocol):
@@ -236,55 +202,36 @@ class OrderBatch:
     def preview(self, progress: Progress) -> Preview:
         """Every check the service makes before the PIN, so refusals show first."""
         now = self._clock()
-        ready: list[Order] = []
-        self._refused = []
-        with open_store(self._path) as store, signing_token(self._target) as (ts, ident, _):
-            for order_id in self._ids:
-                rec = store.orders.get(order_id)
-                try:
-                    if rec.state is not OrderState.DRAFT:
-                        raise IllegalTransition(rec.label, rec.state, OrderState.SIGNED)
-                    order = store.orders.order(order_id)
-                    precheck(order, ident, now)  # CertificateNotUsable stops the whole job
-                    ready.append(order)
-                except (OrderNotSignable, IllegalTransition) as exc:
-                    self._refused.append(Refusal(rec.order_number, exc.message))
-            token = describe(refreshed(ts.token))
-            cert = CertificateStatus.of(ident, now)
+        with open_store(self._path) as store, self._session() as session:
+            ready, refused = svc.check_drafts(store, self._ids, session, now)
+            token = session.token_info()
+            cert = CertificateStatus.of(session.identity, now)
+        self._refused = [Refusal(u.order_number or u.order_id[:8], u.reason) for u in refused]
         self._ready = [o.order_id for o in ready]
         return Preview(token, cert, tuple(ready), tuple(self._refused))
+
+    def _session(self) -> AbstractContextManager[SigningSession]:
+        return signing_session(self._target, SigningPurpose.ORDER, clock=self._clock)
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
         ids = self._ready
         if not ids:
             return Outcome((), tuple(self._refused))
-        with open_store(self._path) as store, signing_token(self._target) as (ts, ident, chain):
+        with open_store(self._path) as store, self._session() as session:
             # One service call: its checks, the one login, the audit of a failed login
             # (1311.150); the wrapped signer reports progress and honours Stop.
-            def wrap(session: svc.OrderSigner) -> svc.OrderSigner:
-                inner = self._wrap(session) if self._wrap is not None else session
+            def wrap(signer: svc.OrderSigner) -> svc.OrderSigner:
+                inner = self._wrap(signer) if self._wrap is not None else signer
                 return _BatchSigner(inner, progress, cancel, 0, len(ids))
 
-            results = [
-                svc.sign_orders_on_token(
-                    store,
-                    ids,
-                    ts,
-                    ident,
-                    chain,
-                    GuiInteraction(pin, progress),
-                    clock=self._clock,
-                    wrap=wrap,
-                )
-            ]
-        signed = tuple(r.order_number for res in results for r in res.signed)
+            result = svc.sign_orders_on_token(
+                store, ids, session, GuiInteraction(pin, progress), wrap=wrap
+            )
+        signed = tuple(r.order_number for r in result.signed)
         unsigned = tuple(
-            Refusal(u.order_number or u.order_id[:8], u.reason)
-            for res in results
-            for u in res.unsigned
+            Refusal(u.order_number or u.order_id[:8], u.reason) for u in result.unsigned
         )
-        stopped = next((r.stopped for r in results if r.stopped), None)
-        return Outcome(signed, (*self._refused, *unsigned), stopped)
+        return Outcome(signed, (*self._refused, *unsigned), result.stopped)
 
 
 class ReceiptJob:
@@ -307,29 +254,29 @@ class ReceiptJob:
         self._target = target
         self._clock = clock
 
+    def _session(self) -> AbstractContextManager[SigningSession]:
+        return signing_session(self._target, SigningPurpose.RECEIPT, clock=self._clock)
+
     def preview(self, progress: Progress) -> Preview:
         now = self._clock()
-        with open_store(self._path) as store, signing_token(self._target) as (ts, ident, _):
-            svc.check_receipt(store, self._order_id, self._lines, ident, clock=self._clock)
+        with open_store(self._path) as store, self._session() as session:
+            svc.check_receipt(
+                store, self._order_id, self._lines, session.identity, clock=self._clock
+            )
+            session.check_session(now)
             blob = store.signed.get(self._order_id)
             order = Order.from_document(load_document(blob.document))
-            token = describe(refreshed(ts.token))
-            cert = CertificateStatus.of(ident, now)
+            token = session.token_info()
+            cert = CertificateStatus.of(session.identity, now)
         return Preview(token, cert, (order,), (), self._lines, noun="receipt")
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
-        with open_store(self._path) as store, signing_token(self._target) as (ts, ident, chain):
+        with open_store(self._path) as store, self._session() as session:
             number = store.orders.get(self._order_id).order_number
             progress(Step(0, 1, f"receipt for {number}"))
             try:
-                svc.check_receipt(store, self._order_id, self._lines, ident, clock=self._clock)
-                log_in(ts, GuiInteraction(pin, progress))
-                receipt, rec = svc.record_receipt(
-                    store,
-                    self._order_id,
-                    self._lines,
-                    svc.TokenDocumentSigner(ts, ident, chain, clock=self._clock),
-                    clock=self._clock,
+                receipt, rec = svc.sign_receipt(
+                    store, self._order_id, self._lines, session, GuiInteraction(pin, progress)
                 )
             except TokenError:
                 raise  # the dialog explains PIN and token problems itself

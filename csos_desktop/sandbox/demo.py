@@ -54,7 +54,7 @@ from csos_desktop.sandbox.https import RunningServer, bind
 from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.services import orders as svc
 from csos_desktop.services.archive import export_archive, verify_archive
-from csos_desktop.services.identity import signing_identities
+from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.som import evaluate, review_from_order
 from csos_desktop.som.loaders import bundled_policy, load_history_csv
 from csos_desktop.som.policy import Policy
@@ -63,6 +63,7 @@ from csos_desktop.sync.client import DistributorClient, HistoryRow
 from csos_desktop.sync.credentials import save_token
 from csos_desktop.sync.worker import CursorFile, SyncWorker
 from csos_desktop.token.certs import read_certificates
+from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.session import TokenSession
 
 DEMO_LABEL = "CSOS Demo"
@@ -196,7 +197,8 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             order_input(DEMO_DEA, year_number(today, 100 + i), [u]) for i, u in enumerate(usual)
         ]
         ids = [r.order_id for r in svc.import_orders(store, inputs, source="demo")]
-        result = svc.sign_orders_on_token(store, ids, ts, identity, chain, DemoPin())
+        session = SigningSession(ts, identity, chain, SigningPurpose.ORDER)
+        result = svc.sign_orders_on_token(store, ids, session, DemoPin())
         say(
             f"[4/9] {len(result.signed)} orders of this pharmacy's usual products signed with "
             "one PIN entry; each kept with its audit entry: "
@@ -217,7 +219,9 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             distributor.fulfil()
             worker.run_once()
             shipped = [store.orders.get(i) for i in ids]
-            signer = svc.TokenDocumentSigner(ts, identity, chain)
+            signer = svc.TokenDocumentSigner(
+                SigningSession(ts, identity, chain, SigningPurpose.RECEIPT)
+            )
             for rec in shipped:
                 order = store.orders.order(rec.order_id)
                 svc.record_receipt(

@@ -21,27 +21,23 @@ from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.order import Order, OrderInvalid, format_timestamp, parse_order_input
 from csos_desktop.domain.order_state import RECEIVABLE, IllegalTransition, OrderState
 from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt
-from csos_desktop.errors import CsosError, InputError
+from csos_desktop.errors import CsosError, InputError, ItemRefused, SessionRefused
 from csos_desktop.fileio import write_atomically
-from csos_desktop.pki.cms import CmsSigner
-from csos_desktop.pki.cms_parse import parse_signed_data, signature_valid
-from csos_desktop.services.identity import CertificateNotUsable, SigningIdentity
-from csos_desktop.services.interaction import Interaction, log_in
+from csos_desktop.services.interaction import Interaction
 from csos_desktop.services.order_signing import (
     OrderNotSignable,
     OrderSigningSession,
     SignatureSelfCheckFailed,
     SignedOrder,
-    precheck,
 )
+from csos_desktop.services.signing import SigningSession
 from csos_desktop.store import lifecycle
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.db import StoreError
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import ConcurrentChange, OrderNotFound, OrderRecord
 from csos_desktop.token.errors import TokenError
-from csos_desktop.token.session import TokenSession
-from csos_desktop.token.signer import TokenSigner
+from csos_desktop.token.identity import SigningIdentity
 
 Clock = Callable[[], datetime]
 
@@ -165,12 +161,12 @@ class BatchResult:
 _STOPS_BATCH: tuple[type[CsosError], ...] = (
     TokenError,
     SignatureSelfCheckFailed,
-    CertificateNotUsable,
+    SessionRefused,
     StoreError,
 )
 # Only this order is affected; the batch goes on.
 _SKIPS_ORDER: tuple[type[CsosError], ...] = (
-    OrderNotSignable,
+    ItemRefused,
     OrderInvalid,
     IllegalTransition,
     OrderNotFound,
@@ -219,15 +215,35 @@ def sign_orders(
     return BatchResult(tuple(signed), tuple(unsigned))
 
 
+def check_drafts(
+    store: Store, ids: Sequence[str], session: SigningSession, now: datetime
+) -> tuple[list[Order], list[Unsigned]]:
+    """The pre-PIN stage for a batch: the drafts that may be signed, and the refused ones.
+
+    A ``SessionRefused`` (expired certificate, ...) is raised: nothing could be signed.
+    """
+    session.check_session(now)
+    ready: list[Order] = []
+    refused: list[Unsigned] = []
+    for order_id in ids:
+        try:
+            rec = store.orders.get(order_id)
+            if rec.state is not OrderState.DRAFT:
+                raise IllegalTransition(rec.label, rec.state, OrderState.SIGNED)
+            order = store.orders.order(order_id)
+            session.check_item(order, now)
+            ready.append(order)
+        except _SKIPS_ORDER as exc:
+            refused.append(_unsigned(store, order_id, exc))
+    return ready, refused
+
+
 def sign_orders_on_token(
     store: Store,
     ids: Sequence[str],
-    ts: TokenSession,
-    identity: SigningIdentity,
-    chain: list[bytes],
+    session: SigningSession,
     interaction: Interaction,
     *,
-    clock: Clock = utc_now,
     wrap: Callable[[OrderSigner], OrderSigner] | None = None,
 ) -> BatchResult:
     """Check every order before the PIN, log in once, then sign the batch.
@@ -235,29 +251,18 @@ def sign_orders_on_token(
     ``wrap`` decorates the token signer (the GUI reports progress and stops between
     orders through it; a TokenError it raises stops the batch cleanly).
     """
-    now = clock()
-    ready: list[str] = []
-    refused: list[Unsigned] = []
-    for order_id in ids:
-        try:
-            rec = store.orders.get(order_id)
-            if rec.state is not OrderState.DRAFT:
-                raise IllegalTransition(rec.label, rec.state, OrderState.SIGNED)
-            precheck(store.orders.order(order_id), identity, now)
-            ready.append(order_id)
-        except _SKIPS_ORDER as exc:
-            refused.append(_unsigned(store, order_id, exc))
-        except CertificateNotUsable:
-            raise  # nothing in this batch can be signed; say so before asking for the PIN
+    clock = session.clock
+    ready, refused = check_drafts(store, ids, session, clock())
     if not ready:
         return BatchResult((), tuple(refused))
+    ready_ids = [o.order_id for o in ready]
     try:
-        log_in(ts, interaction)
+        session.log_in(interaction)
     except TokenError as exc:  # wrong PIN, locked, removed: 1311.150 failed authentication
-        _audit_stop(store, clock, exc, 0, ready, stage="login")
+        _audit_stop(store, clock, exc, 0, ready_ids, stage="login")
         raise
-    signer: OrderSigner = OrderSigningSession(ts, identity, chain, clock=clock)
-    result = sign_orders(store, ready, wrap(signer) if wrap else signer, clock=clock)
+    signer: OrderSigner = OrderSigningSession(session)
+    result = sign_orders(store, ready_ids, wrap(signer) if wrap else signer, clock=clock)
     return BatchResult(result.signed, (*refused, *result.unsigned), result.stopped)
 
 
@@ -303,29 +308,16 @@ def void_order(store: Store, ref: str, reason: str, *, clock: Clock = utc_now) -
 
 
 class TokenDocumentSigner:
-    """Signs receipts on the token exactly like orders: detached CMS, self-checked."""
+    """Signs receipts in a (logged-in) signing session exactly like orders."""
 
-    def __init__(
-        self,
-        ts: TokenSession,
-        identity: SigningIdentity,
-        chain: list[bytes],
-        *,
-        clock: Clock = utc_now,
-    ) -> None:
-        self.identity = identity
-        self._clock = clock
-        self._cms = CmsSigner(TokenSigner(ts, identity.key_id), identity.certificate_der, chain)
+    def __init__(self, session: SigningSession) -> None:
+        self.session = session
+        self.identity = session.identity
 
     def sign(self, document: bytes) -> bytes:
-        now = self._clock()
-        self.identity.check_usable(now)
-        signature = self._cms.sign(document, now)
-        if not signature_valid(parse_signed_data(signature)):
-            raise SignatureSelfCheckFailed(
-                "The token produced a signature that does not verify; the receipt was not recorded."
-            )
-        return signature
+        now = self.session.clock()
+        self.session.check_session(now)
+        return self.session.sign(document, now)
 
 
 def check_receipt(
@@ -373,6 +365,21 @@ def record_receipt(
     return lifecycle.record_receipt(
         store, rec.order_id, lines, signer.sign, now=clock(), receipt_id=new_id()
     )
+
+
+def sign_receipt(
+    store: Store,
+    ref: str,
+    lines: Sequence[ReceiptLine],
+    session: SigningSession,
+    interaction: Interaction,
+) -> tuple[Receipt, OrderRecord]:
+    """Check the receipt before the PIN, log in once, then sign and keep it."""
+    clock = session.clock
+    check_receipt(store, ref, lines, session.identity, clock=clock)
+    session.check_session()
+    session.log_in(interaction)
+    return record_receipt(store, ref, lines, TokenDocumentSigner(session), clock=clock)
 
 
 # -- export --------------------------------------------------------------------------

@@ -13,11 +13,7 @@ import hashlib
 from datetime import datetime
 
 from csos_desktop.domain.canonical import canonical_bytes
-from csos_desktop.errors import CsosError
-from csos_desktop.pki.cms import CmsSigner
-from csos_desktop.pki.cms_parse import parse_signed_data, signature_valid
-from csos_desktop.services.identity import SigningIdentity
-from csos_desktop.services.interaction import Interaction, log_in
+from csos_desktop.services.interaction import Interaction
 from csos_desktop.services.rx_access import (
     RULE,
     Actor,
@@ -27,10 +23,9 @@ from csos_desktop.services.rx_access import (
     approve_grant,
     guarded,
 )
+from csos_desktop.services.signing import SigningSession
 from csos_desktop.store import Store
 from csos_desktop.store.access import Grant
-from csos_desktop.token.session import TokenSession
-from csos_desktop.token.signer import TokenSigner
 
 SCHEMA = "csos-rx-grant-approval/1"
 
@@ -54,14 +49,13 @@ def approve_grant_with_token(
     store: Store,
     actor: Actor,
     grant_id: int,
-    ts: TokenSession,
-    identity: SigningIdentity,
-    chain: list[bytes],
+    session: SigningSession,
     interaction: Interaction,
     *,
     now: datetime,
 ) -> Grant:
     """Check the approver before any PIN, have them sign the approval, then approve."""
+    identity = session.identity
 
     def check() -> None:
         approver = active_user(store, actor.user_id)
@@ -89,17 +83,11 @@ def approve_grant_with_token(
 
     # A refusal is audited (rx.access-denied) like every other one, before any PIN.
     guarded(store, actor, "grant-approve", now, check, {"grant_id": grant_id})
-    identity.check_usable(now)
     grant = store.rx_grants.get(grant_id)
+    session.check([grant], now)
     document = approval_document(grant, actor.user_id, now)
-    log_in(ts, interaction)
-    signature = CmsSigner(TokenSigner(ts, identity.key_id), identity.certificate_der, chain).sign(
-        document, now
-    )
-    if not signature_valid(parse_signed_data(signature)):
-        raise CsosError(
-            "The token produced a signature that does not verify; nothing was approved."
-        )
+    session.log_in(interaction)
+    signature = session.sign(document, now)
     evidence = {
         "document": base64.b64encode(document).decode("ascii"),
         "signature": base64.b64encode(signature).decode("ascii"),

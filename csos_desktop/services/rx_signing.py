@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -25,18 +25,14 @@ from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.domain.prescription import Prescription
 from csos_desktop.enroll.est_client import CaEndpoints
 from csos_desktop.enroll.status import RevocationState, RevocationStatus, check_revocation
-from csos_desktop.errors import CsosError, InputError
+from csos_desktop.errors import InputError
 from csos_desktop.pki.chain import ChainStatus, validate_chain
-from csos_desktop.pki.cms import CmsSigner
-from csos_desktop.pki.cms_parse import parse_signed_data, signature_valid
-from csos_desktop.services.identity import SigningIdentity
-from csos_desktop.services.interaction import Interaction, log_in
-from csos_desktop.token.session import TokenSession
-from csos_desktop.token.signer import TokenSigner
+from csos_desktop.services.interaction import Interaction
+from csos_desktop.services.signing import SigningSession
+from csos_desktop.services.signing.checks import NotReadyToSign
+from csos_desktop.token.identity import SigningIdentity
 
-
-class NotReadyToSign(CsosError):
-    """Nothing is marked ready, or the practitioner may not sign these prescriptions."""
+__all__ = ["NotReadyToSign", "RxInteraction", "SignedPrescription", "SigningList", "sign_ready"]
 
 
 class RxInteraction(Interaction, Protocol):
@@ -93,51 +89,22 @@ class SigningList:
         return "\n\n".join([*blocks, RX_SIGNING_ATTESTATION])
 
 
-def precheck(rx: Prescription, identity: SigningIdentity, now: datetime) -> None:
-    """Refuse, before any factor is asked, what this practitioner's certificate cannot sign."""
-    identity.check_usable(now)
-    if rx.practitioner.dea_number.value != identity.info.dea_number:
-        raise NotReadyToSign(
-            f"The prescription names DEA number {rx.practitioner.dea_number.value}, but the "
-            f"certificate on the token is {identity.info.dea_number}: only the practitioner "
-            "named on the prescription may sign it."
-        )
-    if rx.drug.schedule not in identity.info.schedules:
-        raise NotReadyToSign(
-            f"Your certificate does not cover schedule {rx.drug.schedule.value} "
-            f"({rx.drug.name}); it cannot be signed with it."
-        )
-
-
 def sign_ready(
     signing_list: SigningList,
-    ts: TokenSession,
-    identity: SigningIdentity,
-    chain_der: list[bytes],
+    session: SigningSession,
     interaction: RxInteraction,
-    *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[SignedPrescription]:
     """Run the ceremony for the ready prescriptions; returns them signed, or raises."""
     ready = signing_list.ready
     if not ready:
         raise NotReadyToSign("Mark at least one prescription as ready to sign.")
-    now = clock()
-    for rx in ready:
-        precheck(rx, identity, now)
+    session.check(ready)  # the pre-PIN stage, before the review is even shown
     interaction.show_attestation(signing_list.review())
-    log_in(ts, interaction)  # the second factor; the token holding the key is the first
-    cms = CmsSigner(TokenSigner(ts, identity.key_id), identity.certificate_der, chain_der)
+    session.log_in(interaction)  # the second factor; the token holding the key is the first
     signed = []
     for rx in ready:
         document = canonical_bytes(rx.to_document())
-        signature = cms.sign(document, clock())
-        if not signature_valid(parse_signed_data(signature)):
-            raise CsosError(
-                "The token produced a signature that does not verify; nothing "
-                "was signed. Check that the certificate belongs to the token's key."
-            )
-        signed.append(SignedPrescription(rx, document, signature))
+        signed.append(SignedPrescription(rx, document, session.sign(document)))
     return signed
 
 

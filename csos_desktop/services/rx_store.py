@@ -22,7 +22,6 @@ from datetime import UTC, date, datetime
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
 from csos_desktop.enroll.status import RevocationState, RevocationStatus
 from csos_desktop.errors import CsosError, InputError
-from csos_desktop.services.identity import CertificateNotUsable, SigningIdentity
 from csos_desktop.services.rx_access import (
     Actor,
     DenyReason,
@@ -39,13 +38,14 @@ from csos_desktop.services.rx_signing import (
     SigningList,
     sign_ready,
 )
+from csos_desktop.services.signing import SigningSession
 from csos_desktop.store.access import Grant, RxUser
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.db import StoreError
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.prescriptions import SignedRx
 from csos_desktop.token.errors import PinLocked, WrongPin
-from csos_desktop.token.session import TokenSession
+from csos_desktop.token.identity import CertificateNotUsable, SigningIdentity
 
 Clock = Callable[[], datetime]
 
@@ -183,9 +183,7 @@ def sign_queued(
     store: Store,
     actor: Actor,
     patient: str,
-    ts: TokenSession,
-    identity: SigningIdentity,
-    chain: list[bytes],
+    session: SigningSession,
     interaction: RxInteraction,
     revocation: RevocationCheck,
     *,
@@ -194,8 +192,16 @@ def sign_queued(
 ) -> list[SignedRx]:
     """The whole ceremony from the store: checks, review + attestation, PIN, sign, commit."""
     opened = open_signing_list(
-        store, actor, patient, identity, chain, revocation, now=clock(), rx_ids=rx_ids
+        store,
+        actor,
+        patient,
+        session.identity,
+        session.chain,
+        revocation,
+        now=clock(),
+        rx_ids=rx_ids,
     )
+    identity = session.identity
     ready = [rx.rx_id for rx in opened.signing_list.ready]
     base = {
         **actor.details(),
@@ -209,9 +215,7 @@ def sign_queued(
         store,
         base,
         opened.signing_list,
-        ts,
-        identity,
-        chain,
+        session,
         interaction,
         clock=clock,
         redated=list(opened.redated),
@@ -234,9 +238,7 @@ def audited_ceremony(
     store: Store,
     base: dict[str, object],
     signing_list: SigningList,
-    ts: TokenSession,
-    identity: SigningIdentity,
-    chain: list[bytes],
+    session: SigningSession,
     interaction: RxInteraction,
     *,
     clock: Clock,
@@ -249,7 +251,7 @@ def audited_ceremony(
             AuditEvent.RX_SIGN_ATTEMPT, at=clock(), details={**base, "redated": redated or []}
         )
     try:
-        return sign_ready(signing_list, ts, identity, chain, interaction, clock=clock)
+        return sign_ready(signing_list, session, interaction)
     except AUTH_FAILURES as exc:
         _event(store, AuditEvent.RX_AUTH_FAILED, clock(), {**base, "reason": type(exc).__name__})
         raise
@@ -266,9 +268,7 @@ def audited_ceremony(
 def sign_files(
     store: Store,
     signing_list: SigningList,
-    ts: TokenSession,
-    identity: SigningIdentity,
-    chain: list[bytes],
+    session: SigningSession,
     interaction: RxInteraction,
     *,
     os_login: str | None,
@@ -280,11 +280,9 @@ def sign_files(
         "os_login": os_login,
         "source": "file",
         "rx_ids": [rx.rx_id for rx in signing_list.ready],
-        **_certificate_details(identity),
+        **_certificate_details(session.identity),
     }
-    signed = audited_ceremony(
-        store, base, signing_list, ts, identity, chain, interaction, clock=clock
-    )
+    signed = audited_ceremony(store, base, signing_list, session, interaction, clock=clock)
     now = clock()
     with store.transaction():
         for s in signed:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from csos_desktop.errors import CsosError
-from csos_desktop.services.identity import RENEWAL_WINDOW_DAYS, SigningIdentity, signing_identities
-from csos_desktop.services.token_access import open_library
+from csos_desktop.token.access import open_library
 from csos_desktop.token.certs import read_certificates
+from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS, SigningIdentity, signing_identities
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.slots import TokenInfo, describe, present_tokens
 

@@ -28,15 +28,16 @@ from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
 from csos_desktop.services import orders as svc
-from csos_desktop.services.identity import signing_identities
-from csos_desktop.services.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.services.rx_access import Actor, add_user, approve_grant, propose_grant
 from csos_desktop.services.rx_drafts import add_draft
+from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store, lifecycle, open_store
 from csos_desktop.store.access import Role
 from csos_desktop.store.history import HistoryRow
 from csos_desktop.token.certs import read_certificates
+from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.keys import KeyAlgorithm
+from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.session import TokenSession
 from tests.gui.history import SUPPLIER
 from tests.unit.domain.rx_samples import sample_rx_input
@@ -189,7 +190,9 @@ def build(home: Path) -> DemoHome:
             small = [_line(1, PRODUCTS[0], 2), _line(2, PRODUCTS[1], 3)]
             made = svc.import_orders(store, [_order(small) for _ in range(6)], source="demo")
             ids = [r.order_id for r in made]
-            svc.sign_orders_on_token(store, ids[:5], ts, identity, chain, _Pin())
+            svc.sign_orders_on_token(
+                store, ids[:5], SigningSession(ts, identity, chain, SigningPurpose.ORDER), _Pin()
+            )
             for oid in ids[:4]:
                 msg = next(m for m in store.outbox.pending() if m.record_id == oid)
                 lifecycle.mark_submitted(store, oid, msg.outbox_id, now=now)
@@ -199,7 +202,9 @@ def build(home: Path) -> DemoHome:
                 store,
                 ids[1],
                 [ReceiptLine(1, 2, now.date())],
-                svc.TokenDocumentSigner(ts, identity, chain),
+                svc.TokenDocumentSigner(
+                    SigningSession(ts, identity, chain, SigningPurpose.RECEIPT)
+                ),
             )
             lifecycle.record_status(store, ids[2], OrderState.INTERCEPTED, now=now)
             lifecycle.record_rejection(

@@ -13,6 +13,7 @@ from csos_desktop.gui.signing_dialog import Phase
 from csos_desktop.gui.signing_launch import SigningLauncher
 from csos_desktop.gui.token_worker import TokenWorker
 from csos_desktop.services import orders as svc
+from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store, open_store
 from csos_desktop.token.certs import read_certificates
 from tests.conftest import TEST_PIN, Provisioned
@@ -28,7 +29,11 @@ def shipped_order(qtbot: QtBot, worker: TokenWorker, store: Store, prov: Provisi
         ts, identity = open_identity(prov)
         with ts, open_store(store.path) as own:
             chain = [tc.der for tc in read_certificates(ts) if tc.is_ca]
-            return bool(svc.sign_orders_on_token(own, [oid], ts, identity, chain, TestPin()).signed)
+            return bool(
+                svc.sign_orders_on_token(
+                    own, [oid], SigningSession(ts, identity, chain, SigningPurpose.ORDER), TestPin()
+                ).signed
+            )
 
     assert on_token_thread(qtbot, worker, sign)
     ship(store, oid)

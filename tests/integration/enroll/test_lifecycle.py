@@ -16,8 +16,8 @@ from csos_desktop.enroll.renewal import renew
 from csos_desktop.enroll.revocation import request_revocation
 from csos_desktop.enroll.status import RevocationState, check_revocation
 from csos_desktop.pki.chain import ChainStatus
-from csos_desktop.services.identity import SigningIdentity, signing_identities
 from csos_desktop.token.certs import read_certificates
+from csos_desktop.token.identity import SigningIdentity, signing_identities
 from csos_desktop.token.session import TokenSession
 from tests.integration.enroll.conftest import SandboxCa
 

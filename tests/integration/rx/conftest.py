@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.pki.profile import read_certificate
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.identity import SigningIdentity
 from csos_desktop.services.rx_signing import RevocationCheck, crl_revocation
 from csos_desktop.store import Store, open_store
+from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.slots import TokenInfo
 from tests.conftest import TEST_PIN, Provisioned

@@ -18,14 +18,15 @@ from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.pki.signed_check import Reason
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services import rx_access, rx_drafts
-from csos_desktop.services.identity import SigningIdentity
 from csos_desktop.services.rx_access import Actor, DenyReason, SigningRefused
 from csos_desktop.services.rx_alerts import AlertKind, alerts
 from csos_desktop.services.rx_store import sign_queued
+from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store
 from csos_desktop.store.access import Role
 from csos_desktop.store.prescriptions import DraftChanged, RxState
 from csos_desktop.token.errors import WrongPin
+from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.session import TokenSession
 from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.rx.conftest import Ceremony, crl_check, identity_with
@@ -73,9 +74,7 @@ def test_the_practitioner_signs_one_patient_s_queue_with_token_and_pin(
         store,
         SMITH,
         "Maria Lopez",
-        ts,
-        identity,
-        chain_of(test_ca),
+        SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
         ceremony,
         crl_check(test_ca),
         clock=clock,
@@ -120,9 +119,7 @@ def test_a_signed_prescription_never_changes_and_a_changed_copy_is_digest_mismat
         store,
         SMITH,
         "Maria Lopez",
-        ts,
-        identity,
-        chain_of(test_ca),
+        SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
         Ceremony(),
         crl_check(test_ca),
         clock=clock,
@@ -150,9 +147,9 @@ def test_an_agent_cannot_sign(store: Store, clock: Clock, token: Token, test_ca:
             store,
             BOB,
             "Maria Lopez",
-            ts,
-            identity,
-            chain_of(test_ca),
+            SigningSession(
+                ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock
+            ),
             ceremony,
             crl_check(test_ca),
             clock=clock,
@@ -187,9 +184,9 @@ def test_a_practitioner_whose_certificate_dea_differs_from_their_record_is_refus
             store,
             Actor("drjones"),
             "Maria Lopez",
-            ts,
-            identity,
-            chain_of(test_ca),
+            SigningSession(
+                ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock
+            ),
             ceremony,
             crl_check(test_ca),
             clock=clock,
@@ -213,9 +210,9 @@ def test_a_revoked_certificate_signs_nothing_and_raises_an_alert(
             store,
             SMITH,
             "Maria Lopez",
-            ts,
-            revoked,
-            chain_of(test_ca),
+            SigningSession(
+                ts, revoked, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock
+            ),
             ceremony,
             crl_check(test_ca),
             clock=clock,
@@ -243,9 +240,7 @@ def test_an_expired_certificate_signs_nothing(
             store,
             SMITH,
             "Maria Lopez",
-            ts,
-            old,
-            chain_of(test_ca),
+            SigningSession(ts, old, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
             Ceremony(),
             crl_check(test_ca),
             clock=clock,
@@ -265,9 +260,9 @@ def test_a_wrong_pin_is_audited_signs_nothing_and_repeated_raises_an_alert(
                 store,
                 SMITH,
                 "Maria Lopez",
-                ts,
-                identity,
-                chain_of(test_ca),
+                SigningSession(
+                    ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock
+                ),
                 Ceremony("wrongpin"),
                 crl_check(test_ca),
                 clock=clock,
@@ -286,9 +281,7 @@ def test_a_wrong_pin_is_audited_signs_nothing_and_repeated_raises_an_alert(
         store,
         SMITH,
         "Maria Lopez",
-        ts,
-        identity,
-        chain_of(test_ca),
+        SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
         Ceremony(),
         crl_check(test_ca),
         clock=clock,
@@ -311,9 +304,9 @@ def test_a_draft_changed_during_review_is_not_signed(
             store,
             SMITH,
             "Maria Lopez",
-            ts,
-            identity,
-            chain_of(test_ca),
+            SigningSession(
+                ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock
+            ),
             EditedMeanwhile(),
             crl_check(test_ca),
             clock=clock,
@@ -335,9 +328,7 @@ def test_a_draft_from_an_earlier_day_is_dated_the_day_it_is_signed(
         store,
         SMITH,
         "Maria Lopez",
-        ts,
-        identity,
-        chain_of(test_ca),
+        SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
         Ceremony(),
         crl_check(test_ca),
         clock=clock,
@@ -357,9 +348,7 @@ def test_a_printed_copy_is_marked_not_valid_for_dispensing(
         store,
         SMITH,
         "Maria Lopez",
-        ts,
-        identity,
-        chain_of(test_ca),
+        SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
         Ceremony(),
         crl_check(test_ca),
         clock=clock,

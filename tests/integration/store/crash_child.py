@@ -13,11 +13,12 @@ from pathlib import Path
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.sandbox.softhsm import token_by_label
-from csos_desktop.services.identity import choose_identity, signing_identities
 from csos_desktop.services.order_signing import OrderSigningSession, SignedOrder
 from csos_desktop.services.orders import sign_orders
+from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import open_store
 from csos_desktop.token.certs import read_certificates
+from csos_desktop.token.identity import choose_identity, signing_identities
 from csos_desktop.token.session import TokenSession
 
 
@@ -44,7 +45,11 @@ def main() -> None:
     with open_store(Path(db)) as store:
         ids = [r.order_id for r in store.orders.list([OrderState.DRAFT])]
         print("ready", len(ids), flush=True)
-        sign_orders(store, ids, Announcing(OrderSigningSession(ts, identity, [])))
+        sign_orders(
+            store,
+            ids,
+            Announcing(OrderSigningSession(SigningSession(ts, identity, [], SigningPurpose.ORDER))),
+        )
     print("finished", flush=True)
 
 

@@ -20,6 +20,7 @@ from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services import orders as svc
 from csos_desktop.services.archive import ArchiveUnusable, export_archive, verify_archive
+from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import lifecycle, open_store
 from tests.conftest import Provisioned
 from tests.integration.signing import chain_of
@@ -36,7 +37,10 @@ def bundle(ec_token: Provisioned, test_ca: TestCa, tmp_path: Path) -> Path:
     with ts, open_store(tmp_path / "csos.db") as store:
         recs = [svc.import_orders(store, order_input(), source="test")[0] for _ in range(3)]
         svc.sign_orders_on_token(
-            store, [r.order_id for r in recs], ts, identity, chain_of(test_ca), TestPin()
+            store,
+            [r.order_id for r in recs],
+            SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.ORDER),
+            TestPin(),
         )
         oid = recs[0].order_id
         msg = next(m for m in store.outbox.pending() if m.record_id == oid)
@@ -46,7 +50,9 @@ def bundle(ec_token: Provisioned, test_ca: TestCa, tmp_path: Path) -> Path:
             store,
             oid,
             [ReceiptLine(1, 2, TODAY)],
-            svc.TokenDocumentSigner(ts, identity, chain_of(test_ca)),
+            svc.TokenDocumentSigner(
+                SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.RECEIPT)
+            ),
         )
         summary = export_archive(store, TODAY, TODAY, tmp_path / "bundle.zip")
         assert summary.orders == 3

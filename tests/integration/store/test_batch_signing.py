@@ -14,10 +14,11 @@ import pytest
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services import orders as svc
-from csos_desktop.services.identity import SigningIdentity
 from csos_desktop.services.order_signing import OrderSigningSession
+from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store, open_store
 from csos_desktop.token.errors import PinLocked, TokenRemoved
+from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.session import TokenSession
 from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.signing import chain_of
@@ -51,7 +52,9 @@ def test_a_batch_is_signed_with_one_login_and_exported_byte_for_byte(
     ts, identity = token
     ids = drafts(store, 3)
     pin = TestPin()
-    result = svc.sign_orders_on_token(store, ids, ts, identity, chain_of(test_ca), pin)
+    result = svc.sign_orders_on_token(
+        store, ids, SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.ORDER), pin
+    )
     assert pin.asked == 1
     assert [r.order_id for r in result.signed] == ids and result.unsigned == ()
     out = tmp_path / "inspector"
@@ -69,7 +72,11 @@ def test_bytes_read_back_are_exactly_the_bytes_the_token_signed(
     ts, identity = token
     ids = drafts(store, 2)
     ts.login(TEST_PIN)
-    spy = FailsAtSignature(OrderSigningSession(ts, identity, chain_of(test_ca)), 0, lambda: None)
+    spy = FailsAtSignature(
+        OrderSigningSession(SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.ORDER)),
+        0,
+        lambda: None,
+    )
     svc.sign_orders(store, ids, spy)
     for oid, produced in zip(ids, spy.produced, strict=True):
         blob = store.signed.get(oid)
@@ -102,7 +109,9 @@ def test_an_interrupted_batch_keeps_the_signed_orders_and_leaves_the_rest_as_dra
     ids = drafts(store, 5)
     ts.login(TEST_PIN)
     signer = FailsAtSignature(
-        OrderSigningSession(ts, identity, chain_of(test_ca)), 3, make_event(ts)
+        OrderSigningSession(SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.ORDER)),
+        3,
+        make_event(ts),
     )
     result = svc.sign_orders(store, ids, signer)
 
@@ -135,7 +144,9 @@ def test_orders_the_certificate_cannot_sign_are_refused_before_the_pin(
     other = order_input(dea="BC2345672")
     [mine] = [r.order_id for r in svc.import_orders(store, other, source="test")]
     pin = TestPin()
-    result = svc.sign_orders_on_token(store, [mine], ts, identity, chain_of(test_ca), pin)
+    result = svc.sign_orders_on_token(
+        store, [mine], SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.ORDER), pin
+    )
     assert pin.asked == 0 and result.signed == ()
     assert result.unsigned[0].code == "OrderNotSignable"
     assert "BC2345672" in result.unsigned[0].reason
@@ -146,7 +157,12 @@ def test_the_pin_is_never_stored(
     store: Store, token: tuple[TokenSession, SigningIdentity], test_ca: TestCa
 ) -> None:
     ts, identity = token
-    svc.sign_orders_on_token(store, drafts(store, 2), ts, identity, chain_of(test_ca), TestPin())
+    svc.sign_orders_on_token(
+        store,
+        drafts(store, 2),
+        SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.ORDER),
+        TestPin(),
+    )
     store.conn.execute("PRAGMA wal_checkpoint(FULL)")
     for f in store.path.parent.glob("csos.db*"):
         assert TEST_PIN.encode() not in f.read_bytes(), f

@@ -11,6 +11,7 @@ from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services import orders as svc
+from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import lifecycle, open_store
 from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.signing import chain_of
@@ -25,11 +26,18 @@ def test_a_signed_receipt_names_the_order_signature_and_openssl_accepts_both(
     with ts, open_store(tmp_path / "csos.db") as store:
         [rec] = svc.import_orders(store, order_input(), source="test")
         oid = rec.order_id
-        svc.sign_orders_on_token(store, [oid], ts, identity, chain_of(test_ca), TestPin())
+        svc.sign_orders_on_token(
+            store,
+            [oid],
+            SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.ORDER),
+            TestPin(),
+        )
         [msg] = store.outbox.pending()
         lifecycle.mark_submitted(store, oid, msg.outbox_id, now=datetime.now(UTC))
         lifecycle.record_status(store, oid, OrderState.SHIPPED, now=datetime.now(UTC))
-        signer = svc.TokenDocumentSigner(ts, identity, chain_of(test_ca))
+        signer = svc.TokenDocumentSigner(
+            SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.RECEIPT)
+        )
         receipt, after = svc.record_receipt(
             store, rec.order_number, [ReceiptLine(1, 2, datetime.now(UTC).date())], signer
         )

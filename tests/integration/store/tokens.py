@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop.domain.order import Order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import token_by_label
-from csos_desktop.services.identity import SigningIdentity, choose_identity, signing_identities
 from csos_desktop.services.order_signing import SignedOrder
 from csos_desktop.services.orders import OrderSigner
 from csos_desktop.token.certs import read_certificates
+from csos_desktop.token.identity import SigningIdentity, choose_identity, signing_identities
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.slots import TokenInfo
 from tests.conftest import TEST_PIN, Provisioned

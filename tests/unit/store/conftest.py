@@ -9,8 +9,8 @@ import pytest
 
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.identity import SigningIdentity
 from csos_desktop.store import Store, open_store
+from csos_desktop.token.identity import SigningIdentity
 from tests.unit.store.helpers import (
     Clock,
     SoftwareDocumentSigner,

@@ -18,8 +18,9 @@ from csos_desktop.domain.order import Order
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.pki.profile import read_certificate
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.identity import SigningIdentity
-from csos_desktop.services.order_signing import SignedOrder, precheck
+from csos_desktop.services.order_signing import SignedOrder
+from csos_desktop.services.signing import SigningFacts, SigningPurpose, default_checks
+from csos_desktop.token.identity import SigningIdentity
 from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA
 from tests.unit.domain.samples import sample_order_input
 
@@ -87,7 +88,8 @@ class SoftwareOrderSigner:
 
     def sign(self, order: Order) -> SignedOrder:
         now = self._clock()
-        precheck(order, self.identity, now)
+        facts = SigningFacts(SigningPurpose.ORDER, self.identity, (), None, now)
+        default_checks().run(facts, [order])  # the pre-PIN stage, as a token session runs it
         dated = order.with_date_signed(now.date())
         document = canonical_bytes(dated.to_document())
         return SignedOrder(dated, document, self._cms.sign(document, now))

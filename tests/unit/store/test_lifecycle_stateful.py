@@ -27,8 +27,8 @@ from csos_desktop.domain.receipt import ReceiptInvalid, ReceiptLine
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services import orders as svc
-from csos_desktop.services.identity import SigningIdentity
 from csos_desktop.store import Store, lifecycle, open_store
+from csos_desktop.token.identity import SigningIdentity
 from tests.unit.store.helpers import (
     Clock,
     SoftwareDocumentSigner,

@@ -1,0 +1,165 @@
+"""The ``pre_pin_checks`` stage: what must hold before anyone is asked for a PIN.
+
+Every signing path (orders, receipts, prescriptions, grant approvals, certificate
+renewal and revocation requests) goes through :class:`~.session.SigningSession`,
+which runs these checks before it asks the PIN and again for each item it signs.
+A check is a plain function that returns nothing when all is well and raises a
+typed error whose message says what to do:
+
+- a *session check* ``(facts) -> None`` raises a :class:`SessionRefused` subclass
+  (nothing can be signed with this certificate/token now: the whole job stops);
+- an *item check* ``(facts, item) -> None`` raises an :class:`ItemRefused` subclass
+  (this order or prescription is refused; a batch goes on without it). Items are
+  domain values (``Order``, ``Prescription``, ...): check with ``isinstance`` and
+  return for the kinds a check is not about.
+
+To add a check, write the function here (or in its own module) and add it to
+:func:`default_checks`. See docs/signing.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from csos_desktop.domain.order import Order
+from csos_desktop.domain.prescription import Prescription
+from csos_desktop.errors import ItemRefused
+from csos_desktop.token.identity import SigningIdentity
+from csos_desktop.token.slots import TokenInfo
+
+
+class SigningPurpose(Enum):
+    """What a signing session signs; checks may apply to some purposes only."""
+
+    ORDER = "order"
+    RECEIPT = "receipt"
+    PRESCRIPTION = "prescription"
+    GRANT_APPROVAL = "grant-approval"
+    #: A renewal request or revocation request signed with the certificate's own key.
+    CERTIFICATE = "certificate"
+
+
+@dataclass(frozen=True)
+class SigningFacts:
+    """What a check may look at: known without a PIN, nothing secret."""
+
+    purpose: SigningPurpose
+    identity: SigningIdentity
+    chain: tuple[bytes, ...]
+    #: None only where no token is involved (software-key tests).
+    token: TokenInfo | None
+    now: datetime
+
+
+SessionCheck = Callable[[SigningFacts], None]
+ItemCheck = Callable[[SigningFacts, object], None]
+
+
+@dataclass(frozen=True)
+class PrePinChecks:
+    """The checks a signing session runs before the PIN, in order; the first refusal wins."""
+
+    session: tuple[SessionCheck, ...] = ()
+    items: tuple[ItemCheck, ...] = ()
+
+    def extended(
+        self, session: tuple[SessionCheck, ...] = (), items: tuple[ItemCheck, ...] = ()
+    ) -> PrePinChecks:
+        return PrePinChecks((*self.session, *session), (*self.items, *items))
+
+    def run_session(self, facts: SigningFacts) -> None:
+        """Raises the first session check's ``SessionRefused``."""
+        for check in self.session:
+            check(facts)
+
+    def run_item(self, facts: SigningFacts, item: object) -> None:
+        """Raises the first item check's ``ItemRefused`` for *item*."""
+        for check in self.items:
+            check(facts, item)
+
+    def run(self, facts: SigningFacts, items: Sequence[object] = ()) -> None:
+        """The whole stage: session checks, then each item's."""
+        self.run_session(facts)
+        for item in items:
+            self.run_item(facts, item)
+
+
+class OrderNotSignable(ItemRefused):
+    """The order cannot be signed with this certificate (checked before the PIN is asked)."""
+
+
+class NotReadyToSign(ItemRefused):
+    """Nothing is marked ready, or the practitioner may not sign these prescriptions."""
+
+
+# -- session checks ----------------------------------------------------------------------
+
+
+def certificate_in_validity(facts: SigningFacts) -> None:
+    """21 CFR 1311.30/1311.55: an expired or not-yet-valid certificate signs nothing.
+
+    Renewal and revocation requests are exempt: they have their own rules about expiry
+    (``enroll.renewal``), and a holder must be able to ask for revocation at any time.
+    """
+    if facts.purpose is not SigningPurpose.CERTIFICATE:
+        facts.identity.check_usable(facts.now)
+
+
+# -- item checks -------------------------------------------------------------------------
+
+
+def order_matches_certificate(facts: SigningFacts, item: object) -> None:
+    """1305.21: the purchaser is the certificate's registrant, for schedules it covers."""
+    if not isinstance(item, Order):
+        return
+    info = facts.identity.info
+    problems = []
+    if item.purchaser.dea_number.value != info.dea_number:
+        problems.append(
+            f"the purchaser's DEA number {item.purchaser.dea_number.value} is not the one on "
+            f"your certificate ({info.dea_number})"
+        )
+    unauthorised = sorted(
+        {
+            line.schedule.value
+            for line in item.lines
+            if line.schedule is not None and line.schedule not in info.schedules
+        }
+    )
+    if unauthorised:
+        problems.append(
+            "your certificate does not authorise schedule(s) "
+            + ", ".join(unauthorised)
+            + " (remove those lines or use a certificate that covers them)"
+        )
+    if problems:
+        raise OrderNotSignable("This order cannot be signed: " + "; ".join(problems) + ".")
+
+
+def prescription_matches_certificate(facts: SigningFacts, item: object) -> None:
+    """1311.140: only the practitioner named on the prescription signs it, within schedule."""
+    if not isinstance(item, Prescription):
+        return
+    info = facts.identity.info
+    if item.practitioner.dea_number.value != info.dea_number:
+        raise NotReadyToSign(
+            f"The prescription names DEA number {item.practitioner.dea_number.value}, but the "
+            f"certificate on the token is {info.dea_number}: only the practitioner "
+            "named on the prescription may sign it."
+        )
+    if item.drug.schedule not in info.schedules:
+        raise NotReadyToSign(
+            f"Your certificate does not cover schedule {item.drug.schedule.value} "
+            f"({item.drug.name}); it cannot be signed with it."
+        )
+
+
+def default_checks() -> PrePinChecks:
+    """The checks every signing session runs. Add new checks here, in one place."""
+    return PrePinChecks(
+        session=(certificate_in_validity,),
+        items=(order_matches_certificate, prescription_matches_certificate),
+    )

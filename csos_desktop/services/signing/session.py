@@ -1,0 +1,136 @@
+"""The one entry point for signing with the token: open, check, log in, sign.
+
+Every signing path, GUI or CLI, opens a :class:`SigningSession` with
+:func:`signing_session` and then:
+
+1. ``check(items)``: the ``pre_pin_checks`` stage (``checks.default_checks``),
+   before any PIN; a refusal is a typed ``PrePinRefusal`` with an actionable message;
+2. ``log_in(interaction)``: runs the session checks once more, then asks the PIN
+   once (or the PIN pad) and never retries it;
+3. ``sign(document)``: a detached CMS signature made on the token and verified
+   before it is returned, so a bad signature is never kept.
+
+The bytes passed to ``sign`` are the bytes to keep and send, exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from csos_desktop import paths
+from csos_desktop.errors import CsosError
+from csos_desktop.pki.cms import CmsSigner
+from csos_desktop.pki.cms_parse import parse_signed_data, signature_valid
+from csos_desktop.services.interaction import Interaction, log_in
+from csos_desktop.services.signing.checks import (
+    PrePinChecks,
+    SigningFacts,
+    SigningPurpose,
+    default_checks,
+)
+from csos_desktop.token.identity import SigningIdentity, TokenTarget, open_identity
+from csos_desktop.token.session import TokenSession
+from csos_desktop.token.signer import TokenSigner
+from csos_desktop.token.slots import TokenInfo, describe, refreshed
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SignatureSelfCheckFailed(CsosError):
+    """The token returned a signature that does not verify; nothing is kept."""
+
+
+class SigningSession:
+    """One identity on one token session, with the checks to run before the PIN."""
+
+    def __init__(
+        self,
+        ts: TokenSession,
+        identity: SigningIdentity,
+        chain: Sequence[bytes],
+        purpose: SigningPurpose,
+        *,
+        checks: PrePinChecks | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.ts = ts
+        self.identity = identity
+        self.chain = list(chain)
+        self.purpose = purpose
+        self.checks = default_checks() if checks is None else checks
+        self.clock = clock
+        self._cms: CmsSigner | None = None
+
+    # -- before the PIN ---------------------------------------------------------------
+    def token_info(self) -> TokenInfo:
+        """The token's label, model and current PIN state (flags read afresh)."""
+        return describe(refreshed(self.ts.token))
+
+    def facts(self, now: datetime | None = None) -> SigningFacts:
+        return SigningFacts(
+            self.purpose,
+            self.identity,
+            tuple(self.chain),
+            self.ts.info,
+            self.clock() if now is None else now,
+        )
+
+    def check_session(self, now: datetime | None = None) -> None:
+        """The session checks: raises a ``SessionRefused`` when nothing may be signed."""
+        self.checks.run_session(self.facts(now))
+
+    def check_item(self, item: object, now: datetime | None = None) -> None:
+        """The item checks for one order, prescription, ...: raises ``ItemRefused``."""
+        self.checks.run_item(self.facts(now), item)
+
+    def check(self, items: Sequence[object] = (), now: datetime | None = None) -> None:
+        """The whole ``pre_pin_checks`` stage: session checks, then each item's."""
+        self.checks.run(self.facts(now), items)
+
+    # -- the PIN and the signature ------------------------------------------------------
+    def log_in(self, interaction: Interaction) -> None:
+        """Session checks once more, then one login; the PIN is never retried or kept."""
+        self.check_session()
+        log_in(self.ts, interaction)
+
+    def sign(self, document: bytes, now: datetime | None = None) -> bytes:
+        """A detached CMS signature over *document*, verified before it is returned."""
+        if self._cms is None:
+            signer = TokenSigner(self.ts, self.identity.key_id)
+            self._cms = CmsSigner(signer, self.identity.certificate_der, self.chain)
+        signature = self._cms.sign(document, self.clock() if now is None else now)
+        if not signature_valid(parse_signed_data(signature)):
+            raise SignatureSelfCheckFailed(
+                "The token produced a signature that does not verify; nothing was signed "
+                "or kept. Check that the certificate on the token belongs to its key."
+            )
+        return signature
+
+
+@contextmanager
+def signing_session(
+    target: TokenTarget,
+    purpose: SigningPurpose,
+    *,
+    checks: PrePinChecks | None = None,
+    clock: Clock = utc_now,
+    rw: bool = False,
+    stored_chain: Path | None = None,
+) -> Iterator[SigningSession]:
+    """Open the token and find the identity and chain without a PIN; closes on exit.
+
+    ``stored_chain`` defaults to the chain saved at enrolment (``paths.chain_file()``);
+    ``rw`` is for renewal, which writes a new key and certificate.
+    """
+    chain_path = paths.chain_file() if stored_chain is None else stored_chain
+    with open_identity(target, stored_chain=chain_path, rw=rw) as opened:
+        yield SigningSession(
+            opened.session, opened.identity, opened.chain, purpose, checks=checks, clock=clock
+        )

@@ -1,0 +1,189 @@
+"""Which certificate on the token signs, and with which chain.
+
+The one place that opens a token, finds its usable signing identities
+(certificate + key + chain) and builds the chain; ``services.signing`` builds
+signing sessions on :func:`open_identity`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+
+from csos_desktop.errors import InputError, SessionRefused
+from csos_desktop.pki.profile import CsosCertificateInfo, NotACsosCertificate, read_certificate
+from csos_desktop.token.access import open_token
+from csos_desktop.token.certs import TokenCertificate, read_certificates
+from csos_desktop.token.errors import KeyNotFound
+from csos_desktop.token.session import TokenSession
+
+#: 21 CFR 1311.40: renew before expiry; the app starts reminding this many days ahead.
+RENEWAL_WINDOW_DAYS = 30
+
+
+class CertificateNotUsable(SessionRefused):
+    """The signing certificate is expired or not yet valid."""
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    """A CSOS certificate on the token and the CKA_ID of its private key."""
+
+    key_id: bytes
+    certificate_der: bytes
+    info: CsosCertificateInfo
+    label: str
+
+    def days_left(self, now: datetime) -> int:
+        return (self.info.not_after - now).days
+
+    def check_usable(self, now: datetime) -> None:
+        """Refuse to sign with a certificate outside its validity period."""
+        if now > self.info.not_after:
+            raise CertificateNotUsable(
+                f"Your CSOS certificate expired on {self.info.not_after:%Y-%m-%d}; orders signed "
+                "with it would be rejected. Renew it with your certificate authority."
+            )
+        if now < self.info.not_before:
+            raise CertificateNotUsable(
+                f"Your CSOS certificate is valid only from {self.info.not_before:%Y-%m-%d %H:%M} "
+                "UTC. Check this computer's clock."
+            )
+
+
+def signing_identities(certs: Sequence[TokenCertificate]) -> list[SigningIdentity]:
+    """Certificates carrying a DEA number, with a CKA_ID, that are not CA certificates."""
+    out = []
+    for tc in certs:
+        if not tc.key_id or tc.is_ca:
+            continue
+        try:
+            info = read_certificate(tc.certificate)
+        except NotACsosCertificate:
+            continue
+        out.append(SigningIdentity(tc.key_id, tc.der, info, tc.label))
+    return out
+
+
+def choose_identity(
+    identities: Sequence[SigningIdentity], cert_id: str | None = None
+) -> SigningIdentity:
+    """The only identity, or the one whose CKA_ID (hex) is *cert_id*."""
+    if cert_id is not None:
+        wanted = cert_id.lower().removeprefix("0x")
+        for ident in identities:
+            if ident.key_id.hex() == wanted:
+                return ident
+        raise KeyNotFound(f"No CSOS certificate with id {cert_id} is on the token.")
+    if not identities:
+        raise KeyNotFound(
+            "No CSOS certificate is on this token. Enrol for one first, or insert the token "
+            "that holds your certificate."
+        )
+    if len(identities) > 1:
+        listed = "; ".join(
+            f"{i.key_id.hex()} ({i.info.subject}, DEA {i.info.dea_number})" for i in identities
+        )
+        raise InputError(
+            f"Several CSOS certificates are on the token; choose one with --cert-id: {listed}"
+        )
+    return identities[0]
+
+
+def load_certificates(path: Path) -> list[bytes]:
+    """DER certificates from a PEM bundle or a single DER file."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror}") from exc
+    try:
+        if pem.detect(data):
+            ders = [
+                der for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"
+            ]
+        else:
+            ders = [data]
+        for der in ders:
+            asn1_x509.Certificate.load(der, strict=True)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{path} does not contain valid certificates ({exc}).") from exc
+    if not ders:
+        raise InputError(f"{path} contains no certificate.")
+    return ders
+
+
+def chain_for(
+    identity: SigningIdentity,
+    *,
+    chain_file: Path | None,
+    token_certs: Sequence[TokenCertificate],
+    stored_chain: Path | None,
+) -> list[bytes]:
+    """CA certificates to include: --chain, else those on the token, else the stored chain."""
+    if chain_file is not None:
+        return load_certificates(chain_file)
+    on_token = [tc.der for tc in token_certs if tc.is_ca]
+    if on_token:
+        return on_token
+    if stored_chain is not None and stored_chain.exists():
+        return load_certificates(stored_chain)
+    return []
+
+
+@dataclass(frozen=True)
+class TokenTarget:
+    """Which driver, token and certificate to use (None: as detected or configured)."""
+
+    module: str | None = None
+    label: str | None = None
+    configured: str | None = None
+    cert_id: str | None = None
+    #: PEM file of CA certificates to include instead of those found (``--chain``).
+    chain_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class OpenIdentity:
+    """An open token session (not logged in) with the identity chosen and its chain."""
+
+    session: TokenSession
+    identity: SigningIdentity
+    chain: list[bytes]
+    token_certs: tuple[TokenCertificate, ...]
+
+
+def token_session(target: TokenTarget, *, rw: bool = False) -> TokenSession:
+    """A session (not yet opened) on the target's token, found through its driver."""
+    _, tok = open_token(target.module, target.label, target.configured)
+    return TokenSession(tok, rw=rw)
+
+
+def read_token_certificates(target: TokenTarget) -> tuple[str, list[TokenCertificate]]:
+    """The token's label and its certificates, read without a PIN (the session is closed)."""
+    with token_session(target) as ts:
+        ts.open_public()
+        return ts.info.label, read_certificates(ts)
+
+
+@contextmanager
+def open_identity(
+    target: TokenTarget, *, stored_chain: Path | None, rw: bool = False
+) -> Iterator[OpenIdentity]:
+    """Open the token, choose the signing identity and build its chain, all before any PIN."""
+    with token_session(target, rw=rw) as ts:
+        ts.open_public()
+        token_certs = read_certificates(ts)
+        identity = choose_identity(signing_identities(token_certs), target.cert_id)
+        chain = chain_for(
+            identity,
+            chain_file=target.chain_file,
+            token_certs=token_certs,
+            stored_chain=stored_chain,
+        )
+        yield OpenIdentity(ts, identity, chain, tuple(token_certs))
