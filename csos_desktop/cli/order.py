@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.files import read_json_object, write_signed_pair
+from csos_desktop.cli.files import write_signed_pair
 from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.cli.verifying import report, verify_arguments, verify_files
 from csos_desktop.domain.order import Order, parse_order_input
 from csos_desktop.errors import InputError
+from csos_desktop.fileio import read_json_object
 from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.services.order_signing import OrderSigningSession
 from csos_desktop.services.signing import SigningPurpose

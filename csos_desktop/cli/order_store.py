@@ -20,6 +20,7 @@ from csos_desktop.domain.order_csv import orders_from_csv
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.errors import InputError
+from csos_desktop.fileio import read_json, read_json_object
 from csos_desktop.services import orders as svc
 from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.store import Store, open_store
@@ -55,7 +56,7 @@ def import_(order_file: Path, as_json: bool) -> None:
             raise InputError(f"Cannot read {order_file} as UTF-8 text ({exc}).") from exc
         data: object = orders_from_csv(text, now=datetime.now(UTC))
     else:
-        data = svc.read_json_file(order_file)
+        data = read_json(order_file)
     with _store() as store:
         records = svc.import_orders(store, data, source=f"file:{order_file.name}")
     if as_json:
@@ -71,9 +72,7 @@ def import_(order_file: Path, as_json: bool) -> None:
 @run_cli
 def edit(ref: str, order_file: Path) -> None:
     """Replace a draft's supplier and lines from ORDER_FILE (it keeps its id and number)."""
-    data = svc.read_json_file(order_file)
-    if not isinstance(data, dict):
-        raise InputError(f"{order_file} must hold one order (a JSON object).")
+    data = read_json_object(order_file, "one order")
     with _store() as store:
         rec = svc.update_draft(store, ref, data)
     click.echo(

@@ -9,11 +9,12 @@ import click
 
 from csos_desktop.cli import rx_admin, rx_queue
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.files import read_json_object, write_signed_pair
+from csos_desktop.cli.files import write_signed_pair
 from csos_desktop.cli.rx_queue import CeremonyTerminal
 from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.verifying import report, verify_arguments, verify_files
 from csos_desktop.domain.prescription import parse_prescription_input
+from csos_desktop.fileio import read_json_object
 from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.services.rx_signing import SigningList
 from csos_desktop.services.rx_store import sign_files

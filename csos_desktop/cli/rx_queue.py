@@ -17,7 +17,6 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.files import read_json_object
 from csos_desktop.cli.rx_admin import actor, as_option
 from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
@@ -25,6 +24,7 @@ from csos_desktop.domain.attestation import CITATION
 from csos_desktop.enroll.records import Records
 from csos_desktop.enroll.status import RevocationState, RevocationStatus
 from csos_desktop.errors import InputError
+from csos_desktop.fileio import read_json_object
 from csos_desktop.pki.chain import load_crls
 from csos_desktop.services import rx_drafts
 from csos_desktop.services.rx_signing import (

@@ -44,7 +44,7 @@ def canonical_bytes(doc: Mapping[str, object]) -> bytes:
         raise MalformedDocument(f"the document cannot be canonicalised: {e}") from e
 
 
-def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+def refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     # json.loads silently keeps the last duplicate; a signed document whose
     # reader and writer may see different values for one key is refused.
     result: dict[str, object] = {}
@@ -65,6 +65,31 @@ def _refuse_constant(text: str) -> object:
     raise MalformedDocument(f"the document contains {text}, which is not JSON")
 
 
+def parse_json_input(data: bytes) -> object:
+    """Parse a JSON input file (an order or prescription as typed or exported by a system).
+
+    The one strict reader for every document path: UTF-8 (a BOM is tolerated), no key
+    twice in an object, no NaN or Infinity. Unlike :func:`load_document` the text need
+    not be canonical, and non-integers are left for the document reader to report.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise MalformedDocument(
+            f"the file is not valid UTF-8 text (byte {e.start} cannot be read)"
+        ) from e
+    try:
+        return json.loads(
+            text, object_pairs_hook=refuse_duplicates, parse_constant=_refuse_constant
+        )
+    except json.JSONDecodeError as e:
+        raise MalformedDocument(
+            f"the file is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
+        ) from e
+    except RecursionError as e:
+        raise MalformedDocument("the file is nested too deeply") from e
+
+
 def load_document(data: bytes) -> dict[str, object]:
     """Parse canonical document bytes, refusing anything that is not exactly canonical JSON."""
     try:
@@ -76,7 +101,7 @@ def load_document(data: bytes) -> dict[str, object]:
     try:
         doc = json.loads(
             text,
-            object_pairs_hook=_refuse_duplicates,
+            object_pairs_hook=refuse_duplicates,
             parse_float=_refuse_float,
             parse_constant=_refuse_constant,
         )

@@ -109,15 +109,6 @@ def import_orders(
     return lifecycle.create_drafts(store, drafts, now=now, source=source)
 
 
-def read_json_file(path: Path) -> object:
-    try:
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise InputError(f"Cannot read {path}: {exc.strerror}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path} is not valid JSON ({exc}).") from exc
-
-
 # -- batch signing ----------------------------------------------------------------
 
 

@@ -201,3 +201,28 @@ def test_order_edit_replaces_a_draft_in_place(
     assert done.exit_code == 0, done.output
     shown = json.loads(csos(home, rsa_token, "order", "show", rec["order_id"], "--json").output)
     assert len(shown["document"]["lines"]) == 2 and shown["order_number"] == rec["order_number"]
+
+
+def test_every_command_reading_an_order_file_refuses_a_repeated_key(
+    home: Path, rsa_token: Provisioned, tmp_path: Path
+) -> None:
+    """One strict reader: `import`, `edit` and `sign` agree (json.loads would keep the last)."""
+    data = order_input()
+    key = next(iter(data))
+    body = json.dumps(data)
+    twice = tmp_path / "twice.json"
+    twice.write_text("{" + json.dumps(key) + ": " + json.dumps(data[key]) + ", " + body[1:])
+    good = tmp_path / "good.json"
+    good.write_text(body)
+    [draft] = json.loads(csos(home, rsa_token, "order", "import", str(good), "--json").output)
+    for args in (
+        ("order", "import", str(twice)),
+        ("order", "edit", draft["order_id"], str(twice)),
+        ("order", "sign", str(twice), "--out", str(tmp_path / "out"), "--token", rsa_token.label),
+    ):
+        result = csos(home, rsa_token, *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"the document has the key {key!r} more than once" in result.output, args
+    listed = json.loads(csos(home, rsa_token, "order", "list", "--json").output)
+    assert [r["order_id"] for r in listed] == [draft["order_id"]]  # nothing imported
+    assert not (tmp_path / "out").exists()

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from csos_desktop.domain.canonical import MalformedDocument, canonical_bytes, load_document
+from csos_desktop.domain.canonical import (
+    MalformedDocument,
+    canonical_bytes,
+    load_document,
+    parse_json_input,
+)
 from csos_desktop.errors import InputError
 from tests.unit.domain.strategies import FAST, json_objects
 
@@ -120,3 +125,15 @@ def test_deep_nesting_is_refused_not_crashed() -> None:
 def test_malformed_document_is_an_input_error() -> None:
     with pytest.raises(InputError):
         load_document(b"")
+
+
+def test_the_input_reader_is_strict_about_keys_and_constants_but_not_about_layout() -> None:
+    assert parse_json_input(b'\xef\xbb\xbf{ "b": 1.5,\n  "a": [1, 2] }') == {"b": 1.5, "a": [1, 2]}
+    with pytest.raises(MalformedDocument, match="'a' more than once"):
+        parse_json_input(b'{"a": 1, "b": {"a": 2}, "a": 3}')
+    with pytest.raises(MalformedDocument, match="NaN, which is not JSON"):
+        parse_json_input(b'{"quantity": NaN}')
+    with pytest.raises(MalformedDocument, match="not valid UTF-8"):
+        parse_json_input(b'{"name": "\xff"}')
+    with pytest.raises(MalformedDocument, match="line 2"):
+        parse_json_input(b'{"a": 1,\n}')
