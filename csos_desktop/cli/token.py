@@ -9,6 +9,7 @@ import click
 from csos_desktop.cli.common import run_cli
 from csos_desktop.config import configured_module
 from csos_desktop.token.access import open_library
+from csos_desktop.token.pin import pin_wording
 from csos_desktop.token.slots import list_tokens
 
 
@@ -41,7 +42,7 @@ def list_command(module: str | None, as_json: bool) -> None:
     if not infos:
         click.echo("No token inserted.")
     for t in infos:
-        flags = ["PIN pad" if t.protected_auth_path else "PIN", f"PIN state: {t.pin_state.value}"]
+        flags = ["PIN pad" if t.protected_auth_path else "PIN", pin_wording(t.pin_state).short]
         click.echo(
             f"- {t.label!r}: {t.manufacturer} {t.model}, serial {t.serial}, "
             f"slot '{t.slot_description}' ({', '.join(flags)})"

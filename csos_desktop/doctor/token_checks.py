@@ -16,6 +16,7 @@ from csos_desktop.services.token_status import read_token_status
 from csos_desktop.token.access import open_library
 from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS
 from csos_desktop.token.modules import ModuleChoice
+from csos_desktop.token.pin import PinSeverity, pin_wording
 from csos_desktop.token.slots import PinState, TokenInfo, list_tokens
 
 PCSCD_SOCKETS = ("/run/pcscd/pcscd.comm", "/var/run/pcscd/pcscd.comm")
@@ -113,16 +114,19 @@ def smart_card_service_check(
     )
 
 
+_PIN_STATUS = {
+    PinSeverity.OK: Status.OK,
+    PinSeverity.WARN: Status.WARNING,
+    PinSeverity.BAD: Status.WARNING,
+    PinSeverity.BLOCKED: Status.ERROR,
+}
+
+
 def _pin_note(info: TokenInfo) -> tuple[Status, str]:
-    if info.pin_state is PinState.LOCKED:
-        return Status.ERROR, f"the PIN of token {info.label!r} is locked"
-    if info.pin_state in (PinState.FINAL_TRY, PinState.COUNT_LOW):
-        return Status.WARNING, (
-            f"token {info.label!r} reports {info.pin_state.value}: one more wrong PIN may lock it"
-        )
-    if info.pin_state is PinState.NOT_INITIALIZED:
-        return Status.WARNING, f"token {info.label!r} has no user PIN set"
-    return Status.OK, ""
+    words = pin_wording(info.pin_state)
+    if words.severity is PinSeverity.OK:
+        return Status.OK, ""
+    return _PIN_STATUS[words.severity], f"token {info.label!r}: {words.short}"
 
 
 def tokens_check(lib: Pkcs11Lib | None, wanted_label: str | None) -> CheckResult:

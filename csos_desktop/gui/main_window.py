@@ -25,12 +25,13 @@ from csos_desktop.gui.screens.prescriptions import PrescriptionsScreen
 from csos_desktop.gui.screens.receiving import ReceivingScreen
 from csos_desktop.gui.screens.settings import SettingsScreen
 from csos_desktop.gui.signing_launch import SigningLauncher
-from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.theme import PIN_TONES, Tone, dot
 from csos_desktop.gui.token_worker import TokenWorker
 from csos_desktop.gui.tray import Tray, icon
 from csos_desktop.services.token_status import TokenStatus
 from csos_desktop.store import Store
 from csos_desktop.store.db import StoreError
+from csos_desktop.token.pin import pin_wording
 
 if TYPE_CHECKING:
     from csos_desktop.gui.sync_worker import DistributorSync, SyncResult
@@ -45,7 +46,8 @@ def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
     if status.token is None:
         token = f"{dot(Tone.BAD)} No token"
     else:
-        token = f"{dot(Tone.OK)} Token '{status.token.label}' · PIN {status.token.pin_state.value}"
+        pin = pin_wording(status.token.pin_state)
+        token = f"{dot(PIN_TONES[pin.severity])} Token '{status.token.label}' · {pin.short}"
     cert = status.certificate
     if cert is None:
         cert_text = f"{dot(Tone.NEUTRAL)} No certificate"

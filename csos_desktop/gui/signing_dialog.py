@@ -31,7 +31,7 @@ from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.token_worker import TokenWorker
 from csos_desktop.services.token_status import TokenStatus
 from csos_desktop.token.errors import NoToken, PinLocked, TokenRemoved, WrongPin
-from csos_desktop.token.slots import PinState
+from csos_desktop.token.pin import PinSeverity, pin_wording
 
 
 class Phase(Enum):
@@ -134,9 +134,9 @@ class SigningDialog(QDialog):
         pad = preview.token.protected_auth_path
         self.pin.setVisible(not pad)
         self.pin_label.setVisible(not pad)
-        blocked = preview.signable == 0 or preview.token.pin_state in (
-            PinState.LOCKED,
-            PinState.NOT_INITIALIZED,
+        blocked = (
+            preview.signable == 0
+            or pin_wording(preview.token.pin_state).severity is PinSeverity.BLOCKED
         )
         if blocked:
             self._set_phase(Phase.BLOCKED)

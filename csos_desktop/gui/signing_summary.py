@@ -6,28 +6,14 @@ from html import escape
 
 from csos_desktop.domain.order import Order, Party
 from csos_desktop.gui.signing_worker import Outcome, Preview
-from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.services.interaction import PIN_STATE_WARNINGS
-from csos_desktop.token.errors import PinLocked
-from csos_desktop.token.slots import PinState
-
-LOCKED_ADVICE = PinLocked().message
+from csos_desktop.gui.theme import PIN_TONES, Tone, dot
+from csos_desktop.token.pin import PinState, pin_wording
 
 
 def pin_warning(state: PinState) -> tuple[Tone, str] | None:
-    """The warning to show above the PIN field, before the PIN is asked."""
-    if state is PinState.LOCKED:
-        return Tone.BAD, LOCKED_ADVICE
-    if state is PinState.FINAL_TRY:
-        return Tone.BAD, (
-            PIN_STATE_WARNINGS[state] + " If you are not sure of the PIN, stop "
-            "and contact your token administrator."
-        )
-    if state is PinState.NOT_INITIALIZED:
-        return Tone.BAD, "This token has no user PIN yet; it cannot sign."
-    if state in PIN_STATE_WARNINGS:
-        return Tone.WARN, PIN_STATE_WARNINGS[state]
-    return None
+    """The warning to show above the PIN field, before the PIN is asked (``token.pin``)."""
+    words = pin_wording(state)
+    return None if words.advice is None else (PIN_TONES[words.severity], words.advice)
 
 
 def _party(role: str, p: Party) -> str:

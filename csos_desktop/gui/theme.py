@@ -6,6 +6,8 @@ from enum import Enum
 
 from PySide6.QtWidgets import QApplication
 
+from csos_desktop.token.pin import PinSeverity
+
 
 class Tone(Enum):
     """How good or bad a status is; each tone has a colour and is always shown with text."""
@@ -14,6 +16,15 @@ class Tone(Enum):
     WARN = "#b26a00"
     BAD = "#c62828"
     NEUTRAL = "#546e7a"
+
+
+#: The tone of each PIN severity (the words are in ``token.pin``).
+PIN_TONES = {
+    PinSeverity.OK: Tone.OK,
+    PinSeverity.WARN: Tone.WARN,
+    PinSeverity.BAD: Tone.BAD,
+    PinSeverity.BLOCKED: Tone.BAD,
+}
 
 
 def dot(tone: Tone) -> str:

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from csos_desktop.errors import CsosError
 from csos_desktop.token.errors import PinLocked
+from csos_desktop.token.pin import pin_wording
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.slots import PinState, TokenInfo, describe, refreshed
 
@@ -32,15 +33,6 @@ class Interaction(Protocol):
         """Progress or status for the user."""
 
 
-PIN_STATE_WARNINGS = {
-    PinState.COUNT_LOW: "Several wrong PINs have been entered: few tries are left before the "
-    "token locks.",
-    PinState.FINAL_TRY: "FINAL TRY: one more wrong PIN locks this token.",
-    PinState.TO_BE_CHANGED: "The token asks for its PIN to be changed; change it with the "
-    "token vendor's tool.",
-}
-
-
 def log_in(ts: TokenSession, interaction: Interaction) -> None:
     """Log in once, with the PIN pad when the reader has one; never retries a PIN."""
     info = describe(refreshed(ts.token))
@@ -50,7 +42,7 @@ def log_in(ts: TokenSession, interaction: Interaction) -> None:
         interaction.show_pin_pad_prompt(info)
         ts.login(None)
         return
-    pin = interaction.ask_pin(info, PIN_STATE_WARNINGS.get(info.pin_state))
+    pin = interaction.ask_pin(info, pin_wording(info.pin_state).advice)
     if pin is None:
         raise Cancelled("Signing was cancelled; nothing was signed.")
     try:

@@ -6,9 +6,8 @@ as the token reports it (PKCS#11 exposes flags, not a count).
 
 from __future__ import annotations
 
-from enum import Enum
-
 from csos_desktop.errors import CsosError
+from csos_desktop.token.pin import LOCKED_ADVICE, PinState
 
 
 class TokenError(CsosError):
@@ -23,26 +22,18 @@ class NoToken(TokenError):
     """No token is present, or not the one asked for."""
 
 
-class PinRetries(Enum):
-    """What the token says about the tries left after a wrong PIN."""
-
-    UNKNOWN = "unknown"
-    COUNT_LOW = "count-low"
-    FINAL_TRY = "final-try"
-
-
 class WrongPin(TokenError):
     """The token refused the PIN; we never retry it automatically."""
 
-    def __init__(self, retries_hint: PinRetries) -> None:
+    def __init__(self, retries_hint: PinState = PinState.OK) -> None:
+        #: The PIN state the token reported after refusing (OK: it gave no warning).
         self.retries_hint = retries_hint
         advice = {
-            PinRetries.UNKNOWN: "Check the PIN and try again.",
-            PinRetries.COUNT_LOW: "Only a few tries are left before the token locks; "
+            PinState.COUNT_LOW: "Only a few tries are left before the token locks; "
             "check the PIN carefully before trying again.",
-            PinRetries.FINAL_TRY: "One try is left: a further wrong PIN locks the token. "
+            PinState.FINAL_TRY: "One try is left: a further wrong PIN locks the token. "
             "If you are not sure of the PIN, stop and contact your token administrator.",
-        }[retries_hint]
+        }.get(retries_hint, "Check the PIN and try again.")
         super().__init__(f"The token did not accept the PIN. {advice}")
 
 
@@ -51,11 +42,7 @@ class PinLocked(TokenError):
 
     def __init__(self, label: str = "") -> None:
         name = f"token '{label}'" if label else "token"
-        super().__init__(
-            f"The PIN of {name} is locked after too many wrong tries. Do not try again: "
-            "your token administrator (security officer) must unblock it, or ask your "
-            "certificate authority for a replacement token."
-        )
+        super().__init__(f"The PIN of {name} is locked after too many wrong tries. {LOCKED_ADVICE}")
 
 
 class PinChangeRequired(TokenError):

@@ -16,7 +16,7 @@ from types import TracebackType
 import pkcs11
 from pkcs11 import exceptions as p11
 
-from csos_desktop.token.errors import LoginExpired, PinLocked, PinRetries, WrongPin
+from csos_desktop.token.errors import LoginExpired, PinLocked, WrongPin
 from csos_desktop.token.library import translated_errors
 from csos_desktop.token.slots import PinState, describe, pin_state_from_flags, refreshed
 
@@ -66,7 +66,7 @@ class TokenSession:
                     raise WrongPin(self._retries_hint()) from None
                 except (p11.PinLenRange, p11.PinInvalid):
                     # The token refuses the PIN's shape without counting a try.
-                    raise WrongPin(PinRetries.UNKNOWN) from None
+                    raise WrongPin(PinState.OK) from None
         finally:
             del pin, user_pin
         self._last_used = self._clock()
@@ -80,15 +80,11 @@ class TokenSession:
         self._last_used = self._clock()
         self.generation += 1
 
-    def _retries_hint(self) -> PinRetries:
+    def _retries_hint(self) -> PinState:
         state = pin_state_from_flags(refreshed(self.token).flags)
         if state is PinState.LOCKED:
             raise PinLocked(self.info.label)
-        if state is PinState.FINAL_TRY:
-            return PinRetries.FINAL_TRY
-        if state is PinState.COUNT_LOW:
-            return PinRetries.COUNT_LOW
-        return PinRetries.UNKNOWN
+        return state
 
     # -- use -----------------------------------------------------------------
     @property

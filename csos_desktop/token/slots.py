@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import Enum
 
 import pkcs11
 from pkcs11._pkcs11 import lib as Pkcs11Lib
@@ -13,16 +12,8 @@ from csos_desktop.errors import InputError
 from csos_desktop.token.errors import NoToken
 from csos_desktop.token.library import translated_errors
 
-
-class PinState(Enum):
-    """The user PIN's state as the token's flags report it (checked before asking)."""
-
-    OK = "ok"
-    COUNT_LOW = "count-low"
-    FINAL_TRY = "final-try"
-    LOCKED = "locked"
-    TO_BE_CHANGED = "to-be-changed"
-    NOT_INITIALIZED = "not-initialized"
+# Defined with its wording in token.pin; imported from here by most of the code.
+from csos_desktop.token.pin import PinState as PinState
 
 
 @dataclass(frozen=True)

@@ -9,25 +9,16 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.card import Card
-from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.theme import PIN_TONES, Tone, dot
 from csos_desktop.services.token_status import TokenStatus
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
-from csos_desktop.token.slots import PinState
+from csos_desktop.token.pin import pin_wording
 
 S = OrderState
 AWAITING_RECEIPT = (S.SHIPPED, S.SHIPPED_PARTIAL, S.RECEIVED_PARTIAL)
 ATTENTION = (S.INTERCEPTED, S.REJECTED)
 SHOWN = 5  # orders listed per card; the Orders screen has them all
-
-PIN_WORDS = {
-    PinState.OK: (Tone.OK, "PIN ready"),
-    PinState.COUNT_LOW: (Tone.WARN, "PIN: several wrong tries, few left"),
-    PinState.FINAL_TRY: (Tone.BAD, "PIN: final try before the token locks"),
-    PinState.LOCKED: (Tone.BAD, "PIN locked: contact your token administrator"),
-    PinState.TO_BE_CHANGED: (Tone.WARN, "PIN must be changed"),
-    PinState.NOT_INITIALIZED: (Tone.BAD, "Token not initialised"),
-}
 
 
 def token_html(status: TokenStatus) -> str:
@@ -36,7 +27,8 @@ def token_html(status: TokenStatus) -> str:
         problem = escape(status.problem or "No token inserted.")
         return f"{dot(Tone.BAD)} <b>No token</b><br>{problem}"
     t = status.token
-    tone, words = PIN_WORDS[t.pin_state]
+    pin = pin_wording(t.pin_state)
+    tone, words = PIN_TONES[pin.severity], pin.short
     pad = "<br>PIN is typed on the reader's keypad." if t.protected_auth_path else ""
     return (
         f"{dot(Tone.OK)} <b>{escape(t.label)}</b> inserted<br>"
