@@ -9,26 +9,12 @@ from pathlib import Path
 
 import click
 
-from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
-from csos_desktop.config import load_config
 from csos_desktop.errors import InputError
+from csos_desktop.services.sync import settings_from_config, sync_worker
 from csos_desktop.store import open_store
-from csos_desktop.sync.client import DistributorClient
-from csos_desktop.sync.credentials import load_token, save_token
-from csos_desktop.sync.worker import CursorFile, SyncReport, SyncWorker
-
-
-def _distributor(url: str | None, ca_bundle: Path | None) -> tuple[str, Path | None]:
-    config = load_config()
-    url = url or config.text("distributor_url")
-    if not url:
-        raise InputError(
-            "No distributor is configured: give --url or set it with "
-            "'csos config set distributor_url https://...'."
-        )
-    bundle = ca_bundle or (Path(b) if (b := config.text("ca_bundle")) else None)
-    return url, bundle
+from csos_desktop.sync.credentials import save_token
+from csos_desktop.sync.worker import SyncReport
 
 
 def _print(report: SyncReport) -> None:
@@ -59,10 +45,8 @@ def sync(
     """Synchronise with the distributor: outbox out, statuses in."""
     if ctx.invoked_subcommand is not None:
         return
-    url, bundle = _distributor(url, ca_bundle)
-    interval = 60 * float(load_config().get("sync_interval_minutes") or 5)
-    with open_store() as store, DistributorClient(url, load_token(url), ca_bundle=bundle) as client:
-        worker = SyncWorker(store, client, CursorFile(paths.data_dir() / "sync-cursor.json", url))
+    settings = settings_from_config(url, ca_bundle)
+    with open_store() as store, sync_worker(store, settings) as worker:
         while True:
             report = worker.run_once()
             if as_json:
@@ -72,7 +56,7 @@ def sync(
             if once:
                 raise SystemExit(1 if report.stopped else 0)
             sys.stdout.flush()
-            time.sleep(interval)
+            time.sleep(settings.interval_seconds)
 
 
 @sync.command("login")
@@ -81,7 +65,7 @@ def sync(
 @run_cli
 def login(url: str | None, token_stdin: bool) -> None:
     """Store the distributor's bearer token in the system keyring."""
-    url, _ = _distributor(url, None)
+    url = settings_from_config(url).require_url()
     token = (
         sys.stdin.readline().strip()
         if token_stdin

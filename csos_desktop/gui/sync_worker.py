@@ -1,4 +1,4 @@
-"""The distributor sync in the GUI: one `SyncWorker.run_once()` pass on the thread pool.
+"""The distributor sync in the GUI: one ``services.sync.sync_pass`` on the thread pool.
 
 A pass runs every ``sync_interval_minutes`` and when *Send now* is pressed, never
 on the UI thread (HTTP) and never on the token thread (SoftHSM2 leaves errors on
@@ -10,9 +10,7 @@ answered, why not, or that none is configured; nothing here raises to the UI.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
 from functools import partial
 from html import escape
 from pathlib import Path
@@ -20,104 +18,20 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from csos_desktop import paths
 from csos_desktop.gui.jobs import run_job
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.store import Store, open_store
+from csos_desktop.services.sync import (
+    DistributorSettings,
+    Link,
+    SyncResult,
+    settings_from_config,
+    sync_pass,
+)
 
 if TYPE_CHECKING:  # the network stack is imported by the first pass, not at start-up
     from csos_desktop.sync.client import RetryPolicy
-    from csos_desktop.sync.worker import SyncReport
 
-DEFAULT_INTERVAL_MINUTES = 15
-PENDING_LIMIT = 1000
-
-
-class Link(Enum):
-    ONLINE = "online"
-    OFFLINE = "offline"
-    NOT_CONFIGURED = "not configured"
-
-
-@dataclass(frozen=True)
-class DistributorSettings:
-    """Where the distributor is and how often to talk to it (from the configuration)."""
-
-    url: str | None
-    ca_bundle: Path | None = None
-    interval_minutes: int = DEFAULT_INTERVAL_MINUTES
-
-
-def settings_from_config() -> DistributorSettings:
-    """The settings in force, read afresh (Settings may have changed them)."""
-    from csos_desktop.config import load_config
-
-    config = load_config()
-    bundle = config.text("ca_bundle")
-    raw = config.get("sync_interval_minutes")
-    try:
-        interval = int(str(raw)) if raw is not None else DEFAULT_INTERVAL_MINUTES
-    except ValueError:
-        interval = DEFAULT_INTERVAL_MINUTES
-    return DistributorSettings(
-        config.text("distributor_url"), Path(bundle) if bundle else None, max(1, interval)
-    )
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    """One pass: online, offline (with the reason) or not configured; what is still queued."""
-
-    link: Link
-    reason: str | None
-    waiting: int | None
-    report: SyncReport | None
-    at: datetime
-
-
-def sync_pass(
-    store_path: Path,
-    settings: DistributorSettings,
-    *,
-    retry: RetryPolicy | None = None,
-    timeout: float = 15.0,
-) -> SyncResult:
-    """Send the outbox and pull statuses once; runs on a pool thread, returns (never raises
-    for a distributor, credential or network problem)."""
-    from csos_desktop.sync.client import DistributorClient
-    from csos_desktop.sync.credentials import NoCredential, load_token
-    from csos_desktop.sync.errors import DistributorError
-    from csos_desktop.sync.worker import CursorFile, SyncWorker
-
-    now = datetime.now(UTC)
-    with open_store(store_path) as store:
-        if not settings.url:
-            return SyncResult(
-                Link.NOT_CONFIGURED,
-                "no distributor address is set (Settings)",
-                _waiting(store),
-                None,
-                now,
-            )
-        try:
-            token = load_token(settings.url)
-        except NoCredential as exc:
-            return SyncResult(Link.NOT_CONFIGURED, exc.message, _waiting(store), None, now)
-        cursor = CursorFile(paths.data_dir() / "sync-cursor.json", settings.url)
-        report: SyncReport | None = None
-        try:
-            with DistributorClient(
-                settings.url, token, ca_bundle=settings.ca_bundle, timeout=timeout, retry=retry
-            ) as client:
-                report = SyncWorker(store, client, cursor).run_once()
-        except DistributorError as exc:  # refused credential, wrong address, broken server
-            return SyncResult(Link.OFFLINE, exc.message, _waiting(store), report, now)
-        link = Link.OFFLINE if report.stopped else Link.ONLINE
-        return SyncResult(link, report.stopped, _waiting(store), report, now)
-
-
-def _waiting(store: Store) -> int:
-    return len(store.outbox.pending(PENDING_LIMIT))
+__all__ = ["DistributorSettings", "DistributorSync", "Link", "SyncResult", "status_text"]
 
 
 def status_text(result: SyncResult | None, waiting: int | None, running: bool = False) -> str:

@@ -55,13 +55,13 @@ from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.services import orders as svc
 from csos_desktop.services.archive import export_archive, verify_archive
 from csos_desktop.services.signing import SigningPurpose, SigningSession
+from csos_desktop.services.sync import DistributorSettings, sync_worker
 from csos_desktop.som import evaluate, review_from_order
 from csos_desktop.som.loaders import bundled_policy, load_history_csv
 from csos_desktop.som.policy import Policy
 from csos_desktop.store import open_store
 from csos_desktop.sync.client import DistributorClient, HistoryRow
 from csos_desktop.sync.credentials import save_token
-from csos_desktop.sync.worker import CursorFile, SyncWorker
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.session import TokenSession
@@ -206,10 +206,7 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             + "."
         )
 
-        with DistributorClient(running.url, token, ca_bundle=root) as client:
-            worker = SyncWorker(
-                store, client, CursorFile(paths.data_dir() / "sync-cursor.json", running.url)
-            )
+        with sync_worker(store, DistributorSettings(running.url, root), token=token) as worker:
             sent = worker.run_once()
             states = {store.orders.get(i).state.value for i in ids}
             say(
