@@ -65,6 +65,29 @@ def _refuse_constant(text: str) -> object:
     raise MalformedDocument(f"the document contains {text}, which is not JSON")
 
 
+def _strict_json(data: bytes, *, what: str, encoding: str, floats: bool) -> object:
+    """JSON with no key twice and no NaN/Infinity; errors name *what* was read."""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise MalformedDocument(
+            f"the {what} is not valid UTF-8 text (byte {e.start} cannot be read)"
+        ) from e
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=refuse_duplicates,
+            parse_float=None if floats else _refuse_float,
+            parse_constant=_refuse_constant,
+        )
+    except json.JSONDecodeError as e:
+        raise MalformedDocument(
+            f"the {what} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
+        ) from e
+    except RecursionError as e:
+        raise MalformedDocument(f"the {what} is nested too deeply") from e
+
+
 def parse_json_input(data: bytes) -> object:
     """Parse a JSON input file (an order or prescription as typed or exported by a system).
 
@@ -72,45 +95,12 @@ def parse_json_input(data: bytes) -> object:
     twice in an object, no NaN or Infinity. Unlike :func:`load_document` the text need
     not be canonical, and non-integers are left for the document reader to report.
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise MalformedDocument(
-            f"the file is not valid UTF-8 text (byte {e.start} cannot be read)"
-        ) from e
-    try:
-        return json.loads(
-            text, object_pairs_hook=refuse_duplicates, parse_constant=_refuse_constant
-        )
-    except json.JSONDecodeError as e:
-        raise MalformedDocument(
-            f"the file is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
-        ) from e
-    except RecursionError as e:
-        raise MalformedDocument("the file is nested too deeply") from e
+    return _strict_json(data, what="file", encoding="utf-8-sig", floats=True)
 
 
 def load_document(data: bytes) -> dict[str, object]:
     """Parse canonical document bytes, refusing anything that is not exactly canonical JSON."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise MalformedDocument(
-            f"the document is not valid UTF-8 text (byte {e.start} cannot be read)"
-        ) from e
-    try:
-        doc = json.loads(
-            text,
-            object_pairs_hook=refuse_duplicates,
-            parse_float=_refuse_float,
-            parse_constant=_refuse_constant,
-        )
-    except json.JSONDecodeError as e:
-        raise MalformedDocument(
-            f"the document is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
-        ) from e
-    except RecursionError as e:
-        raise MalformedDocument("the document is nested too deeply") from e
+    doc = _strict_json(data, what="document", encoding="utf-8", floats=False)
     if not isinstance(doc, dict):
         raise MalformedDocument("the document must be a JSON object ({...})")
     try:
