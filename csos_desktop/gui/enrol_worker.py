@@ -114,12 +114,17 @@ def _certificate_session(
     return signing_session(target, SigningPurpose.CERTIFICATE, rw=rw)
 
 
-def _identity_html(c: CertificateStatus, action: str) -> str:
-    return (
+def _certificate_preview(target: TokenTarget, action: str, details_html: str) -> Preview:
+    """What a renewal or revocation request will be signed with, before the PIN."""
+    with _certificate_session(target) as session:
+        c = CertificateStatus.of(session.identity, datetime.now(UTC))
+        token = session.token_info()
+    html = (
         f"<h3>{escape(action)}</h3><p>Certificate: {escape(c.subject)}, DEA "
         f"{escape(c.dea_number)}, schedules {', '.join(c.schedules)}, serial "
         f"{c.serial_number}, valid until {c.not_after:%Y-%m-%d}.</p>"
     )
+    return Preview(token, c, (), (), description_html=html + details_html)
 
 
 class RenewalJob:
@@ -138,15 +143,13 @@ class RenewalJob:
                 "No CA is recorded from an earlier enrolment on this computer;"
                 " renew with `csos enroll renew --ca-url URL`."
             )
-        with _certificate_session(self._target) as session:
-            cert = CertificateStatus.of(session.identity, datetime.now(UTC))
-            token = session.token_info()
-        html = _identity_html(cert, "Renew this certificate") + (
+        return _certificate_preview(
+            self._target,
+            "Renew this certificate",
             f"<p>A new key pair is made on the token and sent for signing to "
             f"{escape(record.ca_url)}. The old certificate stays usable until the new one is "
-            "written, then it is removed.</p>"
+            "written, then it is removed.</p>",
         )
-        return Preview(token, cert, (), (), description_html=html)
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
         record = Records().ca()
@@ -173,14 +176,12 @@ class RevocationJob:
         self._factory = client_factory
 
     def preview(self, progress: Progress) -> Preview:
-        with _certificate_session(self._target) as session:
-            cert = CertificateStatus.of(session.identity, datetime.now(UTC))
-            token = session.token_info()
-        html = _identity_html(cert, "Ask the CA to revoke this certificate") + (
+        return _certificate_preview(
+            self._target,
+            "Ask the CA to revoke this certificate",
             f"<p>Reason: <b>{escape(self._reason)}</b>. Once revoked, orders signed with it are "
-            "rejected; this cannot be undone.</p>"
+            "rejected; this cannot be undone.</p>",
         )
-        return Preview(token, cert, (), (), description_html=html)
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
         record = Records().ca()
