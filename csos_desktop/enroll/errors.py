@@ -9,11 +9,25 @@ from csos_desktop.errors import CsosError
 
 
 class EnrolmentError(CsosError):
-    """Base of enrolment errors."""
+    """Base of enrolment errors.
+
+    ``retryable``: the same enrolment (same login, key and codes) may simply be run
+    again, e.g. after a network failure. It is a property of the error's type, which an
+    instance may narrow; it is never read from the message's words.
+    """
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, retryable: bool | None = None) -> None:
+        super().__init__(message)
+        if retryable is not None:
+            self.retryable = retryable
 
 
 class CaUnreachable(EnrolmentError):
     """No answer from the CA (network, DNS, timeout, proxy)."""
+
+    retryable = True
 
 
 class CaCertificateUntrusted(EnrolmentError):
@@ -22,6 +36,8 @@ class CaCertificateUntrusted(EnrolmentError):
 
 class CaUnavailable(EnrolmentError):
     """The CA answered with a server error."""
+
+    retryable = True
 
 
 class CaRefused(EnrolmentError):
@@ -35,7 +51,13 @@ class CaRefused(EnrolmentError):
 
 
 class EnrolmentCodesRefused(CaRefused):
-    """The one-time codes were wrong, used, expired or locked (``code`` says which)."""
+    """The one-time codes were wrong, used, expired or locked (``code`` says which).
+
+    Never retryable: a retry sends the same codes again, which cannot succeed and, for
+    wrong codes, counts towards locking them.
+    """
+
+    retryable = False  # and CaRefused's constructor offers no way to say otherwise
 
 
 class CaReplyInvalid(EnrolmentError):

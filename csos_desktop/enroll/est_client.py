@@ -275,7 +275,8 @@ class EstClient:
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             raise CaReplyInvalid(
                 "The connection to the CA broke off during its reply. Nothing "
-                "was written to your token; try again."
+                "was written to your token; try again.",
+                retryable=True,
             ) from exc
         except httpx.HTTPError as exc:
             raise CaUnreachable(

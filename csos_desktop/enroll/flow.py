@@ -141,7 +141,8 @@ def request_for(ts: TokenSession, key: GeneratedKey, name: str) -> bytes:
     if not x509.load_der_x509_csr(csr).is_signature_valid:
         raise EnrolmentError(
             "The token produced a certificate request whose signature does "
-            "not verify. Remove and re-insert the token, then try again."
+            "not verify. Remove and re-insert the token, then try again.",
+            retryable=True,
         )
     return csr
 

@@ -1,14 +1,15 @@
 """The enrolment wizard: token → codes → key generation → retrieval → done.
 
-Every token and network step runs on the token thread (``enrol_worker``). A
-network error shows on the page it happened with a Retry button that resumes
-the same enrolment: same login, same key, same codes.
+A view of ``services.enrolment.EnrolmentWizardModel``, which holds the page
+flow and decides what a failure offers. Every token and network step runs on
+the token thread (``enrol_worker``). An error whose type is retryable (the
+network, the CA's server) shows a Retry button that resumes the same enrolment:
+same login, same key, same codes. Codes refused are never retried.
 """
 
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -25,29 +26,22 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from csos_desktop.enroll.errors import CaUnavailable, CaUnreachable, EnrolmentError
-from csos_desktop.enroll.est_client import OneTimeCodes
 from csos_desktop.enroll.flow import Enrolled, Step
 from csos_desktop.enroll.records import Records
-from csos_desktop.gui.enrol_worker import (
-    ClientFactory,
-    Enrolment,
-    EnrolRequest,
-    est_client,
-    present_tokens,
-)
-from csos_desktop.gui.signing_summary import pin_warning
-from csos_desktop.gui.signing_worker import PinBox, TokenTarget
-from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.enrol_worker import ClientFactory, Enrolment, est_client, present_tokens
+from csos_desktop.gui.signing_worker import PinBox
+from csos_desktop.gui.theme import PIN_TONES, Tone, dot
 from csos_desktop.gui.token_worker import TokenWorker
-from csos_desktop.token.errors import WrongPin
+from csos_desktop.services.enrolment import (
+    KEY_STEPS,
+    RETRIEVAL_STEPS,
+    EnrolmentWizardModel,
+    EnrolRequest,
+    Page,
+    StepState,
+)
 from csos_desktop.token.keys import KeyAlgorithm
 from csos_desktop.token.slots import TokenInfo
-
-KEY_STEPS = (Step.APPLICATION, Step.CA_CERTIFICATES, Step.KEY, Step.REQUEST)
-RETRIEVAL_STEPS = (Step.SUBMIT, Step.CHECK, Step.INSTALL)
-#: Worth a retry on the same enrolment; anything else needs the user to change something.
-RETRYABLE = (CaUnreachable, CaUnavailable)
 
 
 def _field(form: QFormLayout, label: str, widget: QWidget, name: str) -> None:
@@ -57,22 +51,23 @@ def _field(form: QFormLayout, label: str, widget: QWidget, name: str) -> None:
     form.addRow(caption, widget)
 
 
-def steps_html(steps: tuple[Step, ...], done: set[Step], current: Step | None) -> str:
+def steps_html(rows: list[tuple[Step, StepState]]) -> str:
     """A checklist in words: done, now, to do."""
-    rows = []
-    for s in steps:
-        if s in done:
-            rows.append(f"{dot(Tone.OK)} {s.value}: done")
-        elif s is current:
-            rows.append(f"{dot(Tone.WARN)} <b>{s.value}…</b>")
+    out = []
+    for s, state in rows:
+        if state is StepState.DONE:
+            out.append(f"{dot(Tone.OK)} {s.value}: done")
+        elif state is StepState.NOW:
+            out.append(f"{dot(Tone.WARN)} <b>{s.value}…</b>")
         else:
-            rows.append(f"{dot(Tone.NEUTRAL)} {s.value}")
-    return "<br>".join(rows)
+            out.append(f"{dot(Tone.NEUTRAL)} {s.value}")
+    return "<br>".join(out)
 
 
 class TokenPage(QWizardPage):
-    def __init__(self) -> None:
+    def __init__(self, model: EnrolmentWizardModel) -> None:
         super().__init__()
+        self.model = model
         self.setTitle("1. Token and certificate authority")
         self.setSubTitle("The key pair is made on this token and never leaves it.")
         form = QFormLayout(self)
@@ -93,29 +88,41 @@ class TokenPage(QWizardPage):
         _field(form, "&Key type:", self.algorithm, "Key type")
         form.addRow(self.note)
         self.note.setAccessibleName("Token note")
-        record = Records().ca()
-        if record is not None:
-            self.ca_url.setText(record.ca_url)
-            self.ca_bundle.setText(record.ca_bundle or "")
-        self.ca_url.textChanged.connect(self.completeChanged)
-        self.token.currentIndexChanged.connect(self.completeChanged)
-        self.tokens: list[TokenInfo] = []
+        self.ca_url.setText(model.ca_url)
+        self.ca_bundle.setText(model.ca_bundle)
+        for edit in (self.ca_url, self.ca_bundle):
+            edit.textChanged.connect(self._changed)
+        self.token.currentIndexChanged.connect(self._changed)
+        self.algorithm.currentIndexChanged.connect(self._changed)
+
+    @property
+    def tokens(self) -> list[TokenInfo]:
+        return self.model.tokens
+
+    def _changed(self) -> None:
+        m = self.model
+        m.ca_url, m.ca_bundle = self.ca_url.text(), self.ca_bundle.text()
+        m.token_index = self.token.currentIndex()
+        m.algorithm = self.algorithm.currentData() or KeyAlgorithm.RSA2048
+        self.completeChanged.emit()
 
     def show_tokens(self, tokens: list[TokenInfo]) -> None:
-        self.tokens = tokens
+        self.model.tokens = tokens
         self.token.clear()
         for t in tokens:
             self.token.addItem(f"{t.label} ({t.manufacturer} {t.model}, serial {t.serial})")
-        self.note.setText("" if tokens else f"{dot(Tone.BAD)} No token found: insert it.")
-        self.completeChanged.emit()
+        note = self.model.token_note()
+        self.note.setText(f"{dot(Tone.BAD)} {escape(note)}" if note else "")
+        self._changed()
 
     def isComplete(self) -> bool:
-        return bool(self.tokens) and self.ca_url.text().strip().lower().startswith("https://")
+        return self.model.can_leave(Page.TOKEN)
 
 
 class CodesPage(QWizardPage):
-    def __init__(self) -> None:
+    def __init__(self, model: EnrolmentWizardModel) -> None:
         super().__init__()
+        self.model = model
         self.setTitle("2. One-time codes")
         self.setSubTitle("The reference number and authorisation code from your CA's letter.")
         form = QFormLayout(self)
@@ -127,18 +134,32 @@ class CodesPage(QWizardPage):
         _field(form, "&Reference number:", self.reference, "Reference number")
         _field(form, "&Authorisation code:", self.code, "Authorisation code")
         _field(form, "Your &DEA number:", self.dea, "Your DEA number")
-        for e in (self.reference, self.code):
-            e.textChanged.connect(self.completeChanged)
+        for e in (self.reference, self.code, self.dea):
+            e.textChanged.connect(self._changed)
+
+    def _changed(self) -> None:
+        m = self.model
+        m.reference, m.code, m.dea = self.reference.text(), self.code.text(), self.dea.text()
+        self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return bool(self.reference.text().strip() and self.code.text().strip())
+        return self.model.can_leave(Page.CODES)
 
 
 class WorkPage(QWizardPage):
     """Key generation or retrieval: a checklist, an error line and Retry."""
 
-    def __init__(self, title: str, subtitle: str, steps: tuple[Step, ...]) -> None:
+    def __init__(
+        self,
+        model: EnrolmentWizardModel,
+        page: Page,
+        title: str,
+        subtitle: str,
+        steps: tuple[Step, ...],
+    ) -> None:
         super().__init__()
+        self.model = model
+        self.page = page
         self.setTitle(title)
         self.setSubTitle(subtitle)
         self.steps = steps
@@ -157,13 +178,12 @@ class WorkPage(QWizardPage):
         layout.addWidget(self.error)
         layout.addWidget(self.retry, alignment=Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
-        self.complete = False
 
-    def show_steps(self, done: set[Step], current: Step | None) -> None:
-        self.checklist.setText(steps_html(self.steps, done, current))
+    def show_steps(self) -> None:
+        self.checklist.setText(steps_html(self.model.checklist(self.steps)))
 
     def isComplete(self) -> bool:
-        return self.complete
+        return self.model.can_leave(self.page)
 
 
 class EnrolWizard(QWizard):
@@ -183,11 +203,12 @@ class EnrolWizard(QWizard):
         self._worker = worker
         self._factory = client_factory
         self._enrolment: Enrolment | None = None
-        self._done_steps: set[Step] = set()
-        self.enrolled: Enrolled | None = None
-        self.token_page = TokenPage()
-        self.codes_page = CodesPage()
+        self.model = EnrolmentWizardModel.from_record(Records().ca())
+        self.token_page = TokenPage(self.model)
+        self.codes_page = CodesPage(self.model)
         self.key_page = WorkPage(
+            self.model,
+            Page.KEY,
             "3. Key generation",
             "Enter the token PIN: the key pair is made on the token and the request signed there.",
             KEY_STEPS,
@@ -206,6 +227,8 @@ class EnrolWizard(QWizard):
         box.insertWidget(1, self.pin)
         box.insertWidget(2, self.start)
         self.retrieval_page = WorkPage(
+            self.model,
+            Page.RETRIEVAL,
             "4. Retrieval",
             "The CA signs the request; the certificate is checked, then written to the token.",
             RETRIEVAL_STEPS,
@@ -231,8 +254,8 @@ class EnrolWizard(QWizard):
         self.retrieval_page.retry.clicked.connect(self._run)
         self.currentIdChanged.connect(self._page_shown)
         self.finished.connect(self._close_session)
-        self.key_page.show_steps(set(), None)
-        self.retrieval_page.show_steps(set(), None)
+        self.key_page.show_steps()
+        self.retrieval_page.show_steps()
         worker.submit(
             self,
             lambda _p: present_tokens(worker.module, worker.configured),
@@ -244,30 +267,16 @@ class EnrolWizard(QWizard):
         self.token_page.note.setText(f"{dot(Tone.BAD)} {escape(str(error))}")
 
     def _page_shown(self, _id: int) -> None:
-        if self.currentPage() is self.key_page:
-            t = self.token_page.tokens[self.token_page.token.currentIndex()]
-            warning = pin_warning(t.pin_state)
-            self.pin_note.setText(
-                f"{dot(warning[0])} {escape(warning[1])}"
-                if warning
-                else f"PIN of token '{escape(t.label)}':"
-            )
+        page = self.currentPage()
+        if isinstance(page, WorkPage):
+            self.model.page = page.page
+        if page is self.key_page:
+            severity, text = self.model.pin_note()
+            self.pin_note.setText(f"{dot(PIN_TONES[severity])} {escape(text)}")
             self.pin.setFocus()
 
     def request(self) -> EnrolRequest:
-        t = self.token_page.tokens[self.token_page.token.currentIndex()]
-        bundle = self.token_page.ca_bundle.text().strip()
-        w = self._worker
-        return EnrolRequest(
-            TokenTarget(w.module, t.label, w.configured),
-            self.token_page.ca_url.text().strip(),
-            Path(bundle) if bundle else None,
-            OneTimeCodes(
-                self.codes_page.reference.text().strip(), self.codes_page.code.text().strip()
-            ),
-            self.token_page.algorithm.currentData(),
-            self.codes_page.dea.text().strip() or None,
-        )
+        return self.model.request(self._worker.module, self._worker.configured)
 
     # -- the work ------------------------------------------------------------------------
     def _log_in(self) -> None:
@@ -276,6 +285,7 @@ class EnrolWizard(QWizard):
         box = PinBox(self.pin.text())
         self.pin.clear()  # used once, right now
         self._enrolment = Enrolment(self.request(), self._factory)
+        self.model.start()
         self.codes_page.code.clear()  # the request holds it until the wizard closes
         self.start.setEnabled(False)
         self.pin.setEnabled(False)
@@ -289,15 +299,17 @@ class EnrolWizard(QWizard):
 
     def _login_failed(self, error: Exception) -> None:
         self._enrolment = None
+        problem = self.model.login_failed(error)
         self.start.setEnabled(True)
         self.pin.setEnabled(True)
-        self.key_page.error.setText(f"{dot(Tone.BAD)} {escape(str(error))}")
-        if isinstance(error, WrongPin):
+        self.key_page.error.setText(f"{dot(Tone.BAD)} {escape(problem.text)}")
+        if problem.pin_again:
             self.pin.setFocus()
 
     def _run(self) -> None:
         enrolment = self._enrolment
         assert enrolment is not None
+        self.model.retry_started()
         for page in (self.key_page, self.retrieval_page):
             page.error.setText("")
             page.retry.setVisible(False)
@@ -306,41 +318,30 @@ class EnrolWizard(QWizard):
     def _step(self, step: Any) -> None:
         if not isinstance(step, Step):
             return
-        steps = list(Step)
-        self._done_steps = set(steps[: steps.index(step)])
-        if step in RETRIEVAL_STEPS and self.currentPage() is self.key_page:
-            self.key_page.complete = True
+        if self.model.step(step):
             self.key_page.completeChanged.emit()
             self.next()
-        self.key_page.show_steps(self._done_steps, step)
-        self.retrieval_page.show_steps(self._done_steps, step)
+        self.key_page.show_steps()
+        self.retrieval_page.show_steps()
 
     def _failed(self, error: Exception) -> None:
         page = self.currentPage()
         assert isinstance(page, WorkPage)
-        retry = isinstance(error, RETRYABLE) or (
-            isinstance(error, EnrolmentError) and "try again" in str(error)
-        )
-        hint = " Press Retry: the same key and codes are used." if retry else ""
-        page.error.setText(f"{dot(Tone.BAD)} {escape(str(error))}{escape(hint)}")
-        page.retry.setVisible(retry)
-        if retry:
+        problem = self.model.failed(error)
+        page.error.setText(f"{dot(Tone.BAD)} {escape(problem.text)}")
+        page.retry.setVisible(problem.retryable)
+        if problem.retryable:
             page.retry.setFocus()
 
+    @property
+    def enrolled(self) -> Enrolled | None:
+        return self.model.enrolled
+
     def _enrolled(self, done: Enrolled) -> None:
-        self.enrolled = done
-        self._done_steps = set(Step)
-        self.retrieval_page.show_steps(self._done_steps, None)
-        self.retrieval_page.complete = True
+        self.model.finished(done)
+        self.retrieval_page.show_steps()
         self.retrieval_page.completeChanged.emit()
-        info = done.info
-        self.summary.setText(
-            f"{dot(Tone.OK)} <b>Certificate installed</b> on the token.<br>"
-            f"{escape(info.subject)}, DEA {escape(info.dea_number)}, schedules "
-            f"{', '.join(sorted(s.value for s in info.schedules))}<br>valid until "
-            f"{info.not_after:%Y-%m-%d}."
-            + (" (An earlier attempt's key was reused.)" if done.resumed else "")
-        )
+        self.summary.setText(f"{dot(Tone.OK)} {escape(self.model.summary())}")
         self.next()
 
     def _close_session(self) -> None:

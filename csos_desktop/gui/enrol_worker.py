@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 
 from csos_desktop.enroll.errors import EnrolmentError
-from csos_desktop.enroll.est_client import EstClient, OneTimeCodes
+from csos_desktop.enroll.est_client import EstClient
 from csos_desktop.enroll.flow import Enrolled, enrol
 from csos_desktop.enroll.records import Records
 from csos_desktop.enroll.renewal import renew
@@ -30,6 +30,7 @@ from csos_desktop.gui.signing_worker import (
     TokenTarget,
 )
 from csos_desktop.gui.token_worker import Progress
+from csos_desktop.services.enrolment import EnrolRequest
 from csos_desktop.services.interaction import log_in
 from csos_desktop.services.signing import SigningPurpose, SigningSession, signing_session
 from csos_desktop.services.token_status import CertificateStatus
@@ -37,7 +38,6 @@ from csos_desktop.token.access import open_library
 from csos_desktop.token.identity import (
     token_session,
 )
-from csos_desktop.token.keys import KeyAlgorithm
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.slots import TokenInfo, describe, list_tokens, refreshed
 
@@ -52,18 +52,6 @@ def present_tokens(module: str | None, configured: str | None) -> list[TokenInfo
     """Every token the driver sees (the wizard's first page lets the user pick one)."""
     _, lib = open_library(module, configured)
     return list_tokens(lib)
-
-
-@dataclass(frozen=True)
-class EnrolRequest:
-    """What the wizard collected; the authorisation code is never shown or logged."""
-
-    target: TokenTarget
-    ca_url: str
-    ca_bundle: Path | None
-    codes: OneTimeCodes
-    algorithm: KeyAlgorithm = KeyAlgorithm.RSA2048
-    expected_dea: str | None = None
 
 
 class Enrolment:

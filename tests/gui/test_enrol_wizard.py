@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from csos_desktop.gui.enrol_wizard import EnrolWizard
 from csos_desktop.gui.token_worker import TokenWorker
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.ca_server import RunningServer, start_ca
-from csos_desktop.sandbox.codes import CodeStore
+from csos_desktop.sandbox.codes import CodeRejected, CodeStore
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token
 from csos_desktop.services.token_status import read_token_status
 from csos_desktop.token.keys import KeyAlgorithm
@@ -101,3 +102,56 @@ def test_enrol_through_the_wizard_with_a_retry_after_a_network_error(
     )
     assert status.certificate is not None and status.certificate.dea_number == DEA
     assert len(status.certificates) == 1
+
+
+def _lock(store: CodeStore, reference: str) -> None:
+    with pytest.raises(CodeRejected):
+        store.check(reference, "WRONG-WRONG-WRONG")
+
+
+@pytest.mark.parametrize("spoilt", ["locked", "expired"])
+def test_locked_or_expired_codes_get_no_retry_button(
+    qtbot: QtBot,
+    blank_token: SoftHsmToken,
+    ca: tuple[TestCa, RunningServer],
+    token_worker: TokenWorker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    spoilt: str,
+) -> None:
+    """The CA says "Do not try again" for locked codes: no Retry that would reuse them."""
+    monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
+    test_ca, server = ca
+    past = datetime.now(UTC) - timedelta(days=30)
+    issuer = CodeStore(test_ca.directory, clock=(lambda: past) if spoilt == "expired" else None)
+    codes = issuer.issue(
+        name="Main Street Pharmacy",
+        dea_number=DEA,
+        schedules=parse_schedule_list("2,2N,3,3N,4,5"),
+        valid_days=1,
+        max_attempts=1,
+    )
+    if spoilt == "locked":
+        _lock(CodeStore(test_ca.directory), codes.reference_number)
+    wizard = EnrolWizard(token_worker)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    page = wizard.token_page
+    qtbot.waitUntil(lambda: bool(page.tokens), timeout=5000)
+    page.token.setCurrentIndex([t.label for t in page.tokens].index(blank_token.label))
+    page.ca_url.setText(server.url)
+    page.ca_bundle.setText(str(test_ca.directory / "root.pem"))
+    wizard.next()
+    wizard.codes_page.reference.setText(codes.reference_number)
+    wizard.codes_page.code.setText(codes.authorization_code)
+    wizard.next()
+    qtbot.keyClicks(wizard.pin, TEST_PIN)
+    wizard.start.click()
+    error = wizard.key_page.error
+    qtbot.waitUntil(lambda: bool(error.text()), timeout=20_000)
+    expected = "Do not try again" if spoilt == "locked" else "expired"
+    assert expected in error.text() and "Press Retry" not in error.text()
+    assert not wizard.key_page.retry.isVisible() and not wizard.retrieval_page.retry.isVisible()
+    assert wizard.model.problem is not None and not wizard.model.problem.retryable
+    assert wizard.enrolled is None
+    wizard.close()
