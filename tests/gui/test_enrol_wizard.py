@@ -16,7 +16,7 @@ from csos_desktop.gui.enrol_wizard import EnrolWizard
 from csos_desktop.gui.token_worker import TokenWorker
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.ca_server import RunningServer, start_ca
-from csos_desktop.sandbox.codes import CodeRejected, CodeStore
+from csos_desktop.sandbox.codes import CodeRejected, CodeStore, IssuedCodes
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token
 from csos_desktop.services.token_status import read_token_status
 from csos_desktop.token.keys import KeyAlgorithm
@@ -56,25 +56,20 @@ def flaky(failures: int) -> object:
     return lambda url, bundle: Flaky(url, ca_bundle=bundle)
 
 
-def test_enrol_through_the_wizard_with_a_retry_after_a_network_error(
+def start_enrolment(
     qtbot: QtBot,
-    blank_token: SoftHsmToken,
+    wizard: EnrolWizard,
+    token: SoftHsmToken,
     ca: tuple[TestCa, RunningServer],
-    token_worker: TokenWorker,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    codes: IssuedCodes,
 ) -> None:
-    monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
+    """Fill the token and codes pages as a user does, type the PIN and press the button."""
     test_ca, server = ca
-    codes = CodeStore(test_ca.directory).issue(
-        name="Main Street Pharmacy", dea_number=DEA, schedules=parse_schedule_list("2,2N,3,3N,4,5")
-    )
-    wizard = EnrolWizard(token_worker, client_factory=flaky(1))  # type: ignore[arg-type]
     qtbot.addWidget(wizard)
     wizard.show()
     page = wizard.token_page
     qtbot.waitUntil(lambda: bool(page.tokens), timeout=5000)
-    page.token.setCurrentIndex([t.label for t in page.tokens].index(blank_token.label))
+    page.token.setCurrentIndex([t.label for t in page.tokens].index(token.label))
     page.ca_url.setText(server.url)
     page.ca_bundle.setText(str(test_ca.directory / "root.pem"))
     wizard.next()
@@ -86,6 +81,23 @@ def test_enrol_through_the_wizard_with_a_retry_after_a_network_error(
     assert wizard.currentPage() is wizard.key_page
     qtbot.keyClicks(wizard.pin, TEST_PIN)
     wizard.start.click()
+
+
+def test_enrol_through_the_wizard_with_a_retry_after_a_network_error(
+    qtbot: QtBot,
+    blank_token: SoftHsmToken,
+    ca: tuple[TestCa, RunningServer],
+    token_worker: TokenWorker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
+    test_ca = ca[0]
+    codes = CodeStore(test_ca.directory).issue(
+        name="Main Street Pharmacy", dea_number=DEA, schedules=parse_schedule_list("2,2N,3,3N,4,5")
+    )
+    wizard = EnrolWizard(token_worker, client_factory=flaky(1))  # type: ignore[arg-type]
+    start_enrolment(qtbot, wizard, blank_token, ca, codes)
     assert wizard.pin.text() == "" and wizard.codes_page.code.text() == ""
     retry = wizard.retrieval_page.retry
     qtbot.waitUntil(retry.isVisible, timeout=20_000)
@@ -121,7 +133,7 @@ def test_locked_or_expired_codes_get_no_retry_button(
 ) -> None:
     """The CA says "Do not try again" for locked codes: no Retry that would reuse them."""
     monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
-    test_ca, server = ca
+    test_ca = ca[0]
     past = datetime.now(UTC) - timedelta(days=30)
     issuer = CodeStore(test_ca.directory, clock=(lambda: past) if spoilt == "expired" else None)
     codes = issuer.issue(
@@ -134,19 +146,7 @@ def test_locked_or_expired_codes_get_no_retry_button(
     if spoilt == "locked":
         _lock(CodeStore(test_ca.directory), codes.reference_number)
     wizard = EnrolWizard(token_worker)
-    qtbot.addWidget(wizard)
-    wizard.show()
-    page = wizard.token_page
-    qtbot.waitUntil(lambda: bool(page.tokens), timeout=5000)
-    page.token.setCurrentIndex([t.label for t in page.tokens].index(blank_token.label))
-    page.ca_url.setText(server.url)
-    page.ca_bundle.setText(str(test_ca.directory / "root.pem"))
-    wizard.next()
-    wizard.codes_page.reference.setText(codes.reference_number)
-    wizard.codes_page.code.setText(codes.authorization_code)
-    wizard.next()
-    qtbot.keyClicks(wizard.pin, TEST_PIN)
-    wizard.start.click()
+    start_enrolment(qtbot, wizard, blank_token, ca, codes)
     error = wizard.key_page.error
     qtbot.waitUntil(lambda: bool(error.text()), timeout=20_000)
     expected = "Do not try again" if spoilt == "locked" else "expired"
