@@ -31,6 +31,18 @@ class Context:
         return self.policy.column(get, self.class_of_purchaser[purchaser])
 
 
+def windows(
+    ctx: Context, get: Callable[[ClassPolicy], tuple[int, ...]], purchaser: NDArray[np.int32]
+) -> list[NDArray[np.int64]]:
+    """Each row's window lengths, shortest first; a class with fewer repeats its longest."""
+    n = max(len(get(c)) for c in ctx.policy.classes)
+
+    def nth(j: int) -> Callable[[ClassPolicy], float]:
+        return lambda c: float(get(c)[min(j, len(get(c)) - 1)])
+
+    return [ctx.param(nth(j), purchaser).astype(np.int64) for j in range(n)]
+
+
 def established(
     prior_orders: ArrayLike, tenure_days: ArrayLike, ctx: Context, purchaser: NDArray[np.int32]
 ) -> BOOL:

@@ -98,6 +98,9 @@ def _window_units(g: Figures, fam: str) -> str:
     if _f(g, "thin") and _f(g, "baseline") == _f(g, "floor"):
         floor = units(_f(g, "floor"))
         base = f" policy floor of {floor} units per {w} days used while history is thin"
+    elif _f(g, "baseline") > _f(g, "window_median"):
+        # Most past windows this short held no order: the usual single order is the yardstick.
+        base = f" median single order of {units(_f(g, 'baseline'))}"
     else:
         past = months(_f(g, "windows") * w)
         base = f" median {w}-day total of {units(_f(g, 'baseline'))} over the previous {past}"
@@ -115,6 +118,21 @@ def _burst(g: Figures, fam: str) -> str:
         f" {times(_f(g, 'ratio'))} the {_f(g, 'expected'):.1f} {source}"
         f" (chance under normal ordering {tail_in_words(_f(g, 'tail'))});"
         f" policy limit {limit(_f(g, 'limit'))}."
+    )
+
+
+def _reorder_pace(g: Figures, fam: str) -> str:
+    k, span = int(_f(g, "orders")), int(_f(g, "span_days"))
+    fastest = int(_f(g, "fastest_days"))
+    past = (
+        f"the fastest {k} orders in the past {months(_f(g, 'lookback_days'))} took {fastest} days"
+        if fastest >= 0
+        else f"it was never ordered {k} times in the past {months(_f(g, 'lookback_days'))}"
+    )
+    return (
+        f"{fam}: {k} orders in {span} {'day' if span == 1 else 'days'} including this one,"
+        f" {times(_f(g, 'pace'))} the usual pace of one order every"
+        f" {units(_f(g, 'usual_gap_days'))} days ({past}); policy limit {limit(_f(g, 'limit'))}."
     )
 
 
@@ -158,6 +176,7 @@ _TEMPLATES: dict[FlagCode, Callable[[Figures, str], str]] = {
     FlagCode.ORDER_UNITS: _order_units,
     FlagCode.WINDOW_UNITS: _window_units,
     FlagCode.BURST: _burst,
+    FlagCode.REORDER_PACE: _reorder_pace,
     FlagCode.NEW_FAMILY: _new_family,
     FlagCode.STRENGTH_FORM: _strength_form,
     FlagCode.SCHEDULE_II_SHARE: _schedule_ii_share,

@@ -22,6 +22,7 @@ class FlagCode(Enum):
     ORDER_UNITS = "order-units"
     WINDOW_UNITS = "window-units"
     BURST = "burst"
+    REORDER_PACE = "reorder-pace"
     NEW_FAMILY = "new-family"
     STRENGTH_FORM = "strength-form-change"
     SCHEDULE_II_SHARE = "schedule-ii-share"
@@ -36,6 +37,7 @@ _KIND = {
     FlagCode.ORDER_UNITS: FlagKind.SIZE,
     FlagCode.WINDOW_UNITS: FlagKind.SIZE,
     FlagCode.BURST: FlagKind.FREQUENCY,
+    FlagCode.REORDER_PACE: FlagKind.FREQUENCY,
     FlagCode.NEW_FAMILY: FlagKind.PATTERN,
     FlagCode.STRENGTH_FORM: FlagKind.PATTERN,
     FlagCode.SCHEDULE_II_SHARE: FlagKind.PATTERN,

@@ -42,24 +42,38 @@ class SizeRules:
     order_warn_multiplier: float
     order_intercept_multiplier: float | None
     spread_fence: float
-    window_days: int
+    windows_days: tuple[int, ...]  # rolling windows, shortest first
     window_warn_multiplier: float
     window_intercept_multiplier: float | None
     thin_order_floor_units: float
     thin_window_floor_units: float
 
+    @property
+    def window_days(self) -> int:
+        """The longest window (the one the thin-history floor is stated for)."""
+        return self.windows_days[-1]
+
 
 @dataclass(frozen=True)
 class FrequencyRules:
-    """Orders of a family in the recent window against the baseline rate (Poisson tail)."""
+    """Orders of a family in recent windows against the baseline rate (Poisson tail), and the
+    pace of its last few orders against its usual gap between orders."""
 
-    window_days: int
+    windows_days: tuple[int, ...]  # shortest first
     warn_multiplier: float
     intercept_multiplier: float | None
     warn_tail_probability: float
     intercept_tail_probability: float
     min_expected_orders: float
     thin_expected_orders: float
+    gap_warn_multiplier: float | None = None
+    gap_intercept_multiplier: float | None = None
+    gap_max_orders: int = 6
+
+    @property
+    def window_days(self) -> int:
+        """The longest window (expected counts are stated per this many days)."""
+        return self.windows_days[-1]
 
 
 @dataclass(frozen=True)
@@ -204,6 +218,17 @@ class _Section:
     def count(self, key: str, minimum: int = 0) -> int:
         return int(self.number(key, minimum=minimum, integer=True))
 
+    def days(self, key: str) -> tuple[int, ...]:
+        """One window length, or a list of them (sorted, shortest first)."""
+        value = self.m.get(key)
+        items = value if isinstance(value, list) else [value]
+        if not items or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in items):
+            raise PolicyInvalid(
+                f"policy field {self.path}.{key} must be a whole number of days >= 1"
+                " or a non-empty list of them"
+            )
+        return tuple(sorted(set(items)))
+
     def optional(self, key: str, minimum: float) -> float | None:
         return None if self.m.get(key, None) is None else self.number(key, minimum=minimum)
 
@@ -233,20 +258,23 @@ def _class_policy(name: str, data: Mapping[str, Any]) -> ClassPolicy:
         s.number("order_warn_multiplier", minimum=1),
         s.optional("order_intercept_multiplier", 1),
         s.number("spread_fence"),
-        s.count("window_days", 1),
+        s.days("window_days"),
         s.number("window_warn_multiplier", minimum=1),
         s.optional("window_intercept_multiplier", 1),
         s.number("thin_order_floor_units"),
         s.number("thin_window_floor_units"),
     )
     frequency = FrequencyRules(
-        f.count("window_days", 1),
+        f.days("window_days"),
         f.number("warn_multiplier", minimum=1),
         f.optional("intercept_multiplier", 1),
         f.number("warn_tail_probability"),
         f.number("intercept_tail_probability"),
         f.number("min_expected_orders"),
         f.number("thin_expected_orders"),
+        f.optional("gap_warn_multiplier", 1),
+        f.optional("gap_intercept_multiplier", 1),
+        f.count("gap_max_orders", 3) if "gap_max_orders" in f.m else 6,
     )
     pattern = PatternRules(
         p.severity("new_family"),

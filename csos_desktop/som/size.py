@@ -14,16 +14,20 @@ handful of orders.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from csos_desktop.som.baseline import past_window_quantiles, window_quantiles
-from csos_desktop.som.detection import Context, Detection, detected, established
+from csos_desktop.som.detection import Context, Detection, detected, established, windows
 from csos_desktop.som.flags import FlagCode
 
 IP = NDArray[np.intp]
 F64 = NDArray[np.float64]
+
+# Past windows a window total is compared with: a year of 7-day windows at most.
+_MAX_PAST_WINDOWS = 52
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,14 +63,65 @@ def order_baseline(ctx: Context, rows: IP) -> OrderBaseline:
     return OrderBaseline(rows, n, q1, med, q3, thin, base, floor, fence)
 
 
+def _window_check(
+    ctx: Context, rows: IP, b: OrderBaseline, width: NDArray[np.int64], share: F64
+) -> dict[str, NDArray[Any]]:
+    """Units of the last ``width`` days against the median total of past windows as long.
+
+    The baseline is never below the median order: in a window shorter than the
+    family's gap between orders most past windows are empty, and one normal order
+    in it is not unusual. ``share`` scales the thin floor, stated per the longest window.
+    """
+    ev = ctx.ledger.events
+    p = ev.purchaser[rows]
+    day = ev.day[rows].astype(np.int64)
+    lookback = ctx.param(lambda c: c.history.lookback_days, p).astype(np.int64)
+    window_lo = ev.groups.first_on_or_after(rows, day - width + 1)
+    window_units = ev.csum[rows + 1] - ev.csum[window_lo]
+    (w_q1, past, w_q3), used = past_window_quantiles(
+        ev.groups,
+        ev.csum,
+        rows,
+        day,
+        width,
+        np.minimum(lookback // width - 1, _MAX_PAST_WINDOWS),
+        ev.day[ev.groups.start[rows]],
+        (0.25, 0.5, 0.75),
+    )
+    thin = b.thin | (used < 3)
+    floor = ctx.param(lambda c: c.size.thin_window_floor_units, p) * share
+    window_median = past
+    past = np.fmax(past, np.nan_to_num(b.median))
+    base = np.where(thin, np.fmax(np.nan_to_num(past), floor), past)
+    fence = np.where(thin, 0.0, w_q3 + ctx.param(lambda c: c.size.spread_fence, p) * (w_q3 - w_q1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = window_units / base
+    warn_at = ctx.param(lambda c: c.size.window_warn_multiplier, p)
+    stop_at = ctx.param(lambda c: c.size.window_intercept_multiplier, p)
+    # A window holding only this order says nothing the order check does not.
+    warn = (ratio >= warn_at) & (window_units > fence) & (window_lo < rows)
+    return {
+        "warn": warn,
+        "intercept": warn & (ratio >= stop_at),
+        "units": window_units,
+        "baseline": base,
+        "window_median": window_median,
+        "ratio": ratio,
+        "thin": thin,
+        "window_days": width,
+        "windows": used,
+        "floor": floor,
+        "warn_at": warn_at,
+        "stop_at": stop_at,
+    }
+
+
 def detect_size(ctx: Context) -> list[Detection]:
     ev = ctx.ledger.events
     rows = np.flatnonzero(ev.query)
     p = ev.purchaser[rows]
-    day = ev.day[rows].astype(np.int64)
     units = ev.units[rows]
     lookback = ctx.param(lambda c: c.history.lookback_days, p).astype(np.int64)
-    first = ev.groups.start[rows]
     b = order_baseline(ctx, rows)
     thin, base, fence, floor, n = b.thin, b.base, b.fence, b.floor, b.history_orders
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -93,31 +148,18 @@ def detect_size(ctx: Context) -> list[Detection]:
         },
     )
 
-    width = ctx.param(lambda c: c.size.window_days, p).astype(np.int64)
-    window_lo = ev.groups.first_on_or_after(rows, day - width + 1)
-    window_units = ev.csum[rows + 1] - ev.csum[window_lo]
-    (w_q1, past, w_q3), used = past_window_quantiles(
-        ev.groups,
-        ev.csum,
-        rows,
-        day,
-        width,
-        lookback // width - 1,
-        ev.day[first],
-        (0.25, 0.5, 0.75),
-    )
-    thin_w = thin | (used < 3)
-    w_floor = ctx.param(lambda c: c.size.thin_window_floor_units, p)
-    w_base = np.where(thin_w, np.fmax(np.nan_to_num(past), w_floor), past)
-    w_fence = np.where(
-        thin_w, 0.0, w_q3 + ctx.param(lambda c: c.size.spread_fence, p) * (w_q3 - w_q1)
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w_ratio = window_units / w_base
-    w_warn_at = ctx.param(lambda c: c.size.window_warn_multiplier, p)
-    w_stop_at = ctx.param(lambda c: c.size.window_intercept_multiplier, p)
-    w_warn = (w_ratio >= w_warn_at) & (window_units > w_fence)
-    w_intercept = w_warn & (w_ratio >= w_stop_at)
+    widths = windows(ctx, lambda c: c.size.windows_days, p)
+    best: dict[str, NDArray[Any]] = {}
+    for width in widths:
+        found = _window_check(ctx, rows, b, width, width / widths[-1])
+        if not best:
+            best = found
+        else:
+            w, bw = found["warn"], best["warn"]
+            better = (w & ~bw) | ((w == bw) & (found["ratio"] > best["ratio"]))
+            best = {k: np.where(better, v, best[k]) for k, v in found.items()}
+    w_warn = best.pop("warn").astype(np.bool_)
+    w_intercept = best.pop("intercept").astype(np.bool_)
     window_check = detected(
         FlagCode.WINDOW_UNITS,
         ev.order_row[rows],
@@ -125,16 +167,10 @@ def detect_size(ctx: Context) -> list[Detection]:
         w_warn,
         w_intercept,
         {
-            "units": window_units,
+            **best,
             "order_units": units,
-            "baseline": w_base,
-            "ratio": w_ratio,
-            "limit": np.where(w_intercept, w_stop_at, w_warn_at),
-            "thin": thin_w,
-            "window_days": width,
-            "windows": used,
+            "limit": np.where(w_intercept, best["stop_at"], best["warn_at"]),
             "lookback_days": lookback,
-            "floor": w_floor,
         },
     )
     return [order_check, window_check]

@@ -51,13 +51,19 @@ def test_warnings_spanning_every_kind_escalate_to_an_intercept() -> None:
     daily = weekly(12, start=after(52), every_days=1, prefix="d")
     saturday = after(52) + timedelta(days=12 + (5 - (day_number(after(52)) + 15) % 7) % 7)
     h = history(weekly(52), daily)
-    a = judge(order(saturday, {OXY: 3000, ALPRAZOLAM: 500}), h)
+    # A week of daily orders would intercept on its own; this policy only warns on windows.
+    p = policy(
+        frequency={"gap_intercept_multiplier": None}, size={"window_intercept_multiplier": None}
+    )
+    a = judge(order(saturday, {OXY: 3000, ALPRAZOLAM: 500}), h, p)
     assert set(a.kinds) == {FlagKind.SIZE, FlagKind.FREQUENCY, FlagKind.PATTERN}
     assert all(f.severity.rank == 1 for f in a.flags)
     assert a.decision is Decision.INTERCEPT and a.escalated
     assert a.explanation.endswith("policy: that many kinds intercept.")
     doc = policy_document()
     doc["decision"]["intercept_when_warn_kinds"] = None
+    doc["defaults"]["frequency"]["gap_intercept_multiplier"] = None
+    doc["defaults"]["size"]["window_intercept_multiplier"] = None
     no_escalation = Policy.from_document(doc)
     late = judge(order(saturday, {OXY: 3000, ALPRAZOLAM: 500}), h, no_escalation)
     assert late.decision is Decision.WARN

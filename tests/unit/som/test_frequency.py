@@ -41,9 +41,11 @@ def test_daily_orders_from_a_weekly_purchaser_are_a_burst() -> None:
     a = judge(order(after(52) + timedelta(days=12), {OXY: 1000}), history(weekly(52), _burst(12)))
     assert a.decision is not Decision.OK
     flag = next(f for f in a.flags if f.code is FlagCode.BURST)
-    assert flag.figures["orders"] == 15  # 12 daily + 2 weekly in the window + this one
-    assert flag.figures["expected"] == pytest.approx(30 / 7, rel=0.05)
-    assert flag.explanation.startswith("Oxycodone (9143): 15 orders in the last 30 days")
+    # The window with the smallest chance is reported: 12 daily orders + this one in 14 days.
+    assert flag.figures["window_days"] == 14
+    assert flag.figures["orders"] == 13
+    assert flag.figures["expected"] == pytest.approx(14 / 7, rel=0.05)
+    assert flag.explanation.startswith("Oxycodone (9143): 13 orders in the last 14 days")
     assert "expected from the 12-month rate" in flag.explanation
 
 

@@ -51,7 +51,9 @@ def test_order_split_into_many_normal_ones_raises_the_window_check() -> None:
     assert FlagCode.WINDOW_UNITS in codes(a)
     assert FlagCode.ORDER_UNITS not in codes(a)
     window = next(f for f in a.flags if f.code is FlagCode.WINDOW_UNITS)
-    assert "units in the last 30 days including this order" in window.explanation
+    # The shortest window holding the split order stands out most: a week of daily orders.
+    assert "17,500 units in the last 7 days including this order" in window.explanation
+    assert "the median 7-day total of 1,000 over the previous 12 months" in window.explanation
 
 
 def test_new_customer_is_judged_against_the_policy_floor_not_two_orders() -> None:
