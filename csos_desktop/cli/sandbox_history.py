@@ -50,17 +50,31 @@ def write_history_csv(history: History, path: Path) -> None:
 
 def _write_labels(data: SyntheticHistory, path: Path) -> None:
     with _csv_out(path) as w:
-        w.writerow(("order_id", "event_id", "kind", "code", "purchaser_dea", "drug_code", "factor"))
+        w.writerow(
+            (
+                "order_id",
+                "event_id",
+                "anomaly",
+                "kind",
+                "code",
+                "purchaser_dea",
+                "drug_code",
+                "cadence_days",
+                "factor",
+            )
+        )
         for a in data.anomalies:
             for oid in a.order_ids:
                 w.writerow(
                     (
                         oid,
                         a.event_id,
+                        a.anomaly.value,
                         a.code.kind.value,
                         a.code.value,
                         a.purchaser_dea,
                         a.drug_code or "",
+                        a.cadence_days or "",
                         f"{a.factor:.2f}",
                     )
                 )
@@ -101,6 +115,13 @@ def _write_customers(data: SyntheticHistory, path: Path) -> None:
     type=click.FloatRange(0, 50),
     help="Anomalies planted per pharmacy on average.",
 )
+@click.option(
+    "--thin-share",
+    default=0.1,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of pharmacies that open part-way through (thin history when scored).",
+)
 @click.option("--seed", default=7, show_default=True, type=int, help="Same seed, same history.")
 @click.option(
     "--labels",
@@ -129,6 +150,7 @@ def gen_history(
     start: datetime | None,
     warmup_days: int,
     anomalies: float,
+    thin_share: float,
     seed: int,
     labels_path: Path | None,
     customers_path: Path | None,
@@ -137,7 +159,15 @@ def gen_history(
 ) -> None:
     """Write synthetic pharmacy order history with planted, labelled anomalies."""
     first = start.date() if start else date.fromordinal(date.today().toordinal() - days)
-    config = GeneratorConfig(seed, pharmacies, first, days, min(warmup_days, days - 1), anomalies)
+    config = GeneratorConfig(
+        seed,
+        pharmacies,
+        first,
+        days,
+        min(warmup_days, days - 1),
+        anomalies,
+        thin_share=thin_share,
+    )
     data = generate_history(bundled_catalogue(), config)
     h = data.history
     if orders_path is None:
@@ -150,7 +180,7 @@ def gen_history(
         _write_labels(data, labels_path)
     if customers_path:
         _write_customers(data, customers_path)
-    counts = np.unique([a.code.value for a in data.anomalies], return_counts=True)
+    counts = np.unique([a.anomaly.value for a in data.anomalies], return_counts=True)
     planted = ", ".join(f"{n} {code}" for code, n in zip(*counts, strict=True)) or "none"
     click.echo(
         f"{len(h)} lines, {len(h.order_ids)} orders, {pharmacies} pharmacies"

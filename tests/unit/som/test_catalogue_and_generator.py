@@ -9,7 +9,7 @@ import pytest
 
 from csos_desktop.domain.catalogue import Catalogue, CatalogueInvalid, bundled_catalogue
 from csos_desktop.domain.schedule import Schedule
-from csos_desktop.sandbox.history import ANOMALY_CODES, GeneratorConfig, generate_history
+from csos_desktop.sandbox.history import ANOMALIES, GeneratorConfig, generate_history
 from csos_desktop.som.history import day_number
 
 
@@ -67,7 +67,7 @@ def test_the_same_seed_gives_the_same_history(generated: object) -> None:
 
 def test_every_kind_of_anomaly_is_planted_after_the_warm_up(generated: object) -> None:
     anomalies = generated.anomalies  # type: ignore[attr-defined]
-    assert set(Counter(a.code for a in anomalies)) == set(ANOMALY_CODES)
+    assert set(Counter(a.anomaly for a in anomalies)) == set(ANOMALIES)
     warm = day_number(CONFIG.start) + CONFIG.warmup_days
     assert all(day_number(a.first_day) >= warm and a.order_ids for a in anomalies)
 
