@@ -54,14 +54,10 @@ def _verdict(a: Assessment) -> tuple[object, ...]:
     return a.decision, tuple((f.code, f.severity, f.drug_code) for f in a.flags)
 
 
-orders = st.lists(st.tuples(st.integers(1, 10), units, units), min_size=1, max_size=70)
-
-
-@FAST
-@given(orders, st.integers(0, 10), units, units, st.integers(2, 1000))
-def test_scaling_history_order_and_unit_floors_together_leaves_the_decision_unchanged(
+def _assert_scale_invariant(
     rows: list[tuple[int, int, int]], gap: int, oxy: int, alp: int, k: int
 ) -> None:
+    """Units of history and order, and the unit floors, times k: the same verdict."""
     h = _history(rows)
     o = _order(h, gap, oxy, alp)
     floors = policy_document()["defaults"]["size"]
@@ -74,6 +70,17 @@ def test_scaling_history_order_and_unit_floors_together_leaves_the_decision_unch
     before = judge(o, h)
     after = judge(_scaled(o, k), h.with_units(h.units * k), scaled_policy)
     assert _verdict(before) == _verdict(after)
+
+
+orders = st.lists(st.tuples(st.integers(1, 10), units, units), min_size=1, max_size=70)
+
+
+@FAST
+@given(orders, st.integers(0, 10), units, units, st.integers(2, 1000))
+def test_scaling_history_order_and_unit_floors_together_leaves_the_decision_unchanged(
+    rows: list[tuple[int, int, int]], gap: int, oxy: int, alp: int, k: int
+) -> None:
+    _assert_scale_invariant(rows, gap, oxy, alp, k)
 
 
 @FAST
@@ -111,3 +118,18 @@ def test_adding_normal_history_never_creates_a_size_flag_on_a_normal_order(
     for h in (short, longer):
         a = judge(_order(h, 7, oxy, alp), h)
         assert FlagKind.SIZE not in a.kinds, a.explanation
+
+
+@FAST
+@given(
+    st.lists(st.tuples(st.integers(1, 30), units, units), min_size=1, max_size=40),
+    st.integers(0, 30),
+    units,
+    units,
+    st.integers(2, 1000),
+)
+def test_scaling_leaves_decisions_unchanged_at_any_cadence(
+    rows: list[tuple[int, int, int]], gap: int, oxy: int, alp: int, k: int
+) -> None:
+    # Gaps up to 30 days: weekly to four-weekly families, bursts and pauses between.
+    _assert_scale_invariant(rows, gap, oxy, alp, k)
