@@ -21,6 +21,7 @@ def _register() -> None:
     from csos_desktop.cli import (  # noqa: F401 - modules attach commands to groups
         archive,
         audit,
+        catalogue,
         cert,
         config,
         demo,
@@ -49,6 +50,7 @@ def _register() -> None:
         audit.audit,
         sandbox.sandbox,
         som.som,
+        catalogue.catalogue,
         demo.demo,
         config.config,
         doctor.doctor,

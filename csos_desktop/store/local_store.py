@@ -11,6 +11,7 @@ from types import TracebackType
 
 from csos_desktop.store.access import RxGrants, RxUsers
 from csos_desktop.store.audit import AuditLog
+from csos_desktop.store.catalogue import CatalogueRepository
 from csos_desktop.store.db import connect, corrupt_error, default_path, transaction
 from csos_desktop.store.history import HistoryCache
 from csos_desktop.store.migrations import MigrationReport, migrate
@@ -41,6 +42,7 @@ class Store:
         self.rx_users = RxUsers(conn)
         self.rx_grants = RxGrants(conn)
         self.prescriptions = Prescriptions(conn)
+        self.catalogue = CatalogueRepository(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
