@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.domain.catalogue import Catalogue, bundled_catalogue
+from csos_desktop.domain.catalogue import Catalogue
 from csos_desktop.errors import InputError
 from csos_desktop.som.evaluate import evaluate, score
 from csos_desktop.som.explain import family_label
@@ -70,10 +70,18 @@ def _policy(path: Path | None) -> Policy:
     return bundled_policy() if path is None else load_policy(path)
 
 
+def _catalogue() -> Catalogue:
+    from csos_desktop.services.catalogue import installed_catalogue
+
+    return installed_catalogue()
+
+
 def _history(path: Path, catalogue: Catalogue, skip: bool) -> History:
     loaded = load_history_csv(path, catalogue, today=_today(), skip_bad_rows=skip)
     for problem in loaded.problems:
         click.echo(f"warning: {path}: {problem} (row not used)", err=True)
+    for note in loaded.notes:
+        click.echo(f"note: {path}: {note}", err=True)
     return loaded.history
 
 
@@ -119,7 +127,7 @@ def _judge(
     skip_bad_rows: bool,
 ) -> _Judged:
     """Read the order, history and policy, and judge the order."""
-    catalogue = bundled_catalogue()
+    catalogue = _catalogue()
     policy = _policy(policy_path)
     review = _review(order_path, catalogue, as_of)
     history = _history(history_path, catalogue, skip_bad_rows)
@@ -189,7 +197,7 @@ def score_command(
     skip_bad_rows: bool,
 ) -> None:
     """Judge a batch of orders (the distributor's run) and write one row per order."""
-    catalogue = bundled_catalogue()
+    catalogue = _catalogue()
     policy = _policy(policy_path)
     history = _history(history_path, catalogue, skip_bad_rows)
     orders = _history(orders_path, catalogue, skip_bad_rows)

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csos_desktop.domain.catalogue import Catalogue, Product, bundled_catalogue
+from csos_desktop.domain.catalogue import Catalogue, Product
 from csos_desktop.domain.order import Order, OrderInvalid, Problem, parse_order_input
 from csos_desktop.errors import CsosError
 from csos_desktop.gui.jobs import run_job
@@ -41,6 +41,7 @@ from csos_desktop.gui.som_panel import SomPanel
 from csos_desktop.gui.tables import drop_cell_widgets
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.services import orders as svc
+from csos_desktop.services.catalogue import active_catalogue
 from csos_desktop.services.som_review import SomReview, acknowledge_warnings, review_order
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.orders import OrderRecord
@@ -105,7 +106,8 @@ class OrderEditor(QDialog):
         self._editing = editing
         self.resize(1280, 760)
         self._store = store
-        self._catalogue = catalogue or bundled_catalogue()
+        # The imported FDA catalogue once there is one; the sandbox catalogue until then.
+        self._catalogue = catalogue or active_catalogue(store)
         self._signer_name = signer_name
         self._lines: list[dict[str, Any]] = []
         self._order: Order | None = None

@@ -18,7 +18,8 @@ from csos_desktop.domain.fda_ndc import DirectoryImport, read_directory
 from csos_desktop.errors import InputError
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.catalogue import CatalogueImport
-from csos_desktop.store.local_store import Store
+from csos_desktop.store.db import default_path
+from csos_desktop.store.local_store import Store, open_store
 
 # The FDA publishes its text files in Windows-1252 at times; UTF-8 is tried first.
 _ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
@@ -96,3 +97,12 @@ def active_catalogue(store: Store | None) -> Catalogue:
     """The imported catalogue if there is one, else the bundled synthetic (sandbox) one."""
     imported = store.catalogue.load() if store is not None else None
     return imported or bundled_catalogue()
+
+
+def installed_catalogue() -> Catalogue:
+    """The active catalogue of the default store, without creating a store that is not there."""
+    path = default_path()
+    if not path.exists():
+        return bundled_catalogue()
+    with open_store(path) as store:
+        return active_catalogue(store)

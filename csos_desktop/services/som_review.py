@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from csos_desktop.domain.catalogue import Catalogue, bundled_catalogue
+from csos_desktop.domain.catalogue import Catalogue
 from csos_desktop.domain.order import Order
 from csos_desktop.errors import InputError
+from csos_desktop.services.catalogue import active_catalogue
 from csos_desktop.som import Assessment, Decision, History, HistoryLine, Policy, evaluate
 from csos_desktop.som.explain import family_label
 from csos_desktop.som.loaders import bundled_policy
@@ -73,7 +74,7 @@ def review_order(
 ) -> SomReview:
     """Judge *order* as if signed on *as_of* (default today), with a chart per family."""
     policy = policy or bundled_policy()
-    catalogue = catalogue or bundled_catalogue()
+    catalogue = catalogue or active_catalogue(store)
     day = as_of or datetime.now(UTC).date()
     review = review_from_order(order, catalogue, as_of=day)
     rules = policy.class_of(review.purchaser_dea).history

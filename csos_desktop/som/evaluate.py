@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from csos_desktop.domain.catalogue import DrugFamily
 from csos_desktop.som.detection import Context, Detection
 from csos_desktop.som.explain import explain, family_label
+from csos_desktop.som.families import schedule_ii_codes
 from csos_desktop.som.flags import (
     DECISION_OF_RANK,
     KIND_BITS,
@@ -110,8 +111,7 @@ def score(
     combined = History.concat(history, orders)
     query = np.zeros(len(combined), dtype=np.bool_)
     query[len(history) :] = True
-    schedule_ii = [code for code, f in families.items() if f.is_schedule_ii]
-    ledger = build_ledger(combined, query, schedule_ii)
+    ledger = build_ledger(combined, query, schedule_ii_codes(families))
     overrides = customer_classes or {}
     class_names = [policy.class_of(dea, overrides.get(dea)).name for dea in combined.purchasers]
     class_idx = np.asarray([policy.class_index(n) for n in class_names], dtype=np.intp)

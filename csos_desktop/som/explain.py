@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable, Mapping
 
 from csos_desktop.domain.catalogue import DrugFamily
+from csos_desktop.domain.dea_codes import DEA_CODES
 from csos_desktop.som.flags import FlagCode
 
 Figures = Mapping[str, float | str]
@@ -18,11 +19,14 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 def family_label(drug_code: int | None, families: Mapping[int, DrugFamily]) -> str:
-    """``Oxycodone (9143)``, or ``drug code 9999`` for a code the catalogue lacks."""
+    """``Oxycodone (9143)``: from the catalogue, else the DEA code table, else the bare code."""
     if drug_code is None:
         return "Order"
     family = families.get(drug_code)
-    return family.label if family else f"Drug code {drug_code}"
+    if family:
+        return family.label
+    listed = DEA_CODES.get(drug_code)
+    return f"{listed.name} ({drug_code})" if listed else f"Drug code {drug_code}"
 
 
 def explain(code: FlagCode, figures: Figures, family: str) -> str:

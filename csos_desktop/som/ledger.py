@@ -4,7 +4,8 @@
   order's lines of that family), sorted by purchaser, family, day, order;
 - *orders*: one row per order (total and schedule II units), sorted by
   purchaser, day, order;
-- per line, whether its strength/form is new for the purchaser and family.
+- per line, whether its strength/form is new for the purchaser and family (a
+  line whose strength/form is unknown, ``""``, never is).
 
 "Before" always means an earlier day, or the same day and a lower order code.
 Rows to be judged are marked ``query``; everything before a query row in its
@@ -179,4 +180,7 @@ def _new_variants(h: History, family: IP, dd: NDArray[np.integer]) -> BOOL:
     first_order = o[np.flatnonzero(new_run)][np.cumsum(new_run) - 1]
     out = np.empty(len(h), dtype=np.bool_)
     out[perm] = o == first_order
+    if "" in h.variants:
+        # An unknown strength/form (an NDC outside the catalogue) is never a change.
+        out[h.variant == h.variants.index("")] = False
     return out

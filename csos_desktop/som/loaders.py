@@ -1,14 +1,18 @@
 """The only part of SOM that reads files: history CSVs and policy documents.
 
-A history row that cannot be trusted (unknown NDC, a drug code that does not
-match it, negative or fractional units, a date in the future, ...) is reported
-with its line number; it is never silently used.
+A row's ``drug_code`` is authoritative: it is the distributor's own data. A row
+whose NDC the catalogue lacks is judged by its drug code, only without the
+strength/form check, and that is noted once per NDC. A row that cannot be
+trusted (a malformed NDC, a drug code that is not a DEA controlled-substance
+code, negative or fractional units, a date in the future, ...) is reported with
+its line number; it is never silently used.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +22,7 @@ from pathlib import Path
 
 from csos_desktop.domain.catalogue import Catalogue
 from csos_desktop.domain.dea import parse_dea_number
+from csos_desktop.domain.dea_codes import DEA_CODES, is_controlled_code
 from csos_desktop.domain.ndc import parse_ndc
 from csos_desktop.errors import CsosError, InputError
 from csos_desktop.som.history import History, HistoryLine
@@ -55,10 +60,11 @@ class HistoryFileInvalid(InputError):
 
 @dataclass(frozen=True, eq=False)
 class HistoryFile:
-    """The usable rows of a history file and the problems with the others."""
+    """The usable rows of a history file, the problems with the others, and notes per NDC."""
 
     history: History
     problems: tuple[RowProblem, ...]
+    notes: tuple[str, ...] = ()
 
 
 class _RowReader:
@@ -70,6 +76,15 @@ class _RowReader:
         self._ndc: dict[str, tuple[str, int, str] | str] = {}
         self._dea: dict[str, str | None] = {}
         self._orders: dict[str, tuple[date, str]] = {}
+        self._noted: dict[str, str] = {}  # NDC -> why its strength/form is not checked
+        self._noted_rows: Counter[str] = Counter()
+
+    def notes(self) -> tuple[str, ...]:
+        """One sentence per NDC judged by its drug code alone."""
+        return tuple(
+            f"{why} ({self._noted_rows[ndc]} row{'s' if self._noted_rows[ndc] != 1 else ''})"
+            for ndc, why in self._noted.items()
+        )
 
     def read(self, line: int, row: dict[str, str]) -> HistoryLine | None:
         before = len(self.problems)
@@ -126,6 +141,8 @@ class _RowReader:
             column, _, message = found.partition(":")
             self._bad(line, column, message)
             return None
+        if found[0] in self._noted:
+            self._noted_rows[found[0]] += 1
         return found
 
     def _lookup(self, ndc_text: str, code_text: str) -> tuple[str, int, str] | str:
@@ -133,14 +150,27 @@ class _RowReader:
             ndc = parse_ndc(ndc_text)
         except CsosError as exc:
             return f"ndc:{exc.message}"
+        text = code_text.strip()
+        if not text.isdigit() or not is_controlled_code(int(text)):
+            return (
+                f"drug_code:{text or 'empty'} is not a DEA controlled-substance code"
+                " (21 CFR 1308.11-1308.15), e.g. 9143 for oxycodone"
+            )
+        code = int(text)
+        family = f"drug code {code} ({DEA_CODES[code].name})"
         product = self.catalogue.product(ndc.digits)
         if product is None:
-            return f"ndc:{ndc} is not in the product catalogue"
-        if code_text.strip() != str(product.drug_code):
-            return (
-                f"drug_code:{code_text.strip() or 'empty'} does not match NDC {ndc},"
-                f" which is drug code {product.drug_code} ({product.item_name})"
+            self._noted[ndc.digits] = (
+                f"NDC {ndc} is not in the product catalogue: judged as {family},"
+                " without the strength/form check"
             )
+            return ndc.digits, code, ""
+        if product.drug_code != code:
+            self._noted[ndc.digits] = (
+                f"NDC {ndc} is drug code {product.drug_code} ({product.item_name}) in the"
+                f" catalogue; the row's {family} is used, without the strength/form check"
+            )
+            return ndc.digits, code, ""
         return ndc.digits, product.drug_code, product.variant
 
     def _units(self, line: int, text: str) -> int | None:
@@ -188,7 +218,7 @@ def read_history_rows(
     problems = tuple(check.problems)
     if problems and not skip_bad_rows:
         raise HistoryFileInvalid(name, problems)
-    return HistoryFile(History.from_lines(lines), problems)
+    return HistoryFile(History.from_lines(lines), problems, check.notes())
 
 
 def load_history_csv(

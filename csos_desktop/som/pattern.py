@@ -96,7 +96,7 @@ def _variants_before(ctx: Context, event_row: int) -> str:
     start = int(led.events.groups.start[event_row])
     mask = (led.line_event >= start) & (led.line_event < event_row)
     labels = sorted({led.history.variants[v] for v in np.unique(led.history.variant[mask])})
-    return ", ".join(label or "unspecified" for label in labels)
+    return ", ".join(label for label in labels if label)
 
 
 def detect_schedule_ii_share(ctx: Context) -> Detection:

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from csos_desktop.domain.catalogue import DrugFamily
 from csos_desktop.som.detection import Context
+from csos_desktop.som.families import schedule_ii_codes
 from csos_desktop.som.history import History, day_number
 from csos_desktop.som.ledger import build_ledger
 from csos_desktop.som.policy import Policy
@@ -56,8 +57,9 @@ def family_series(
     past = history.select(mask)
     mine = order.as_history()
     combined = History.concat(past, mine.select(mine.drug_code == drug_code))
-    schedule_ii = [c for c, f in families.items() if f.is_schedule_ii]
-    ledger = build_ledger(combined, np.ones(len(combined), dtype=np.bool_), schedule_ii)
+    ledger = build_ledger(
+        combined, np.ones(len(combined), dtype=np.bool_), schedule_ii_codes(families)
+    )
     cls = policy.class_of(order.purchaser_dea, customer_class)
     class_idx = np.full(len(combined.purchasers), policy.class_index(cls.name), dtype=np.intp)
     ctx = Context(ledger, policy, class_idx)

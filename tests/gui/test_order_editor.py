@@ -169,3 +169,18 @@ def test_a_draft_opens_filled_in_and_saves_in_place(qtbot: QtBot, store: Store) 
         "order.draft-changed",
         "som.warning-acknowledged",
     )
+
+
+def test_the_completer_offers_the_imported_fda_catalogue(qtbot: QtBot, tmp_path: Path) -> None:
+    from csos_desktop.services.catalogue import import_directory
+
+    fda = Path(__file__).parents[1] / "unit" / "catalogue" / "fda"
+    with open_store(tmp_path / "fda.db") as s:
+        import_directory(s, fda / "product.txt", fda / "package.txt")
+        ed = editor(qtbot, s)
+        offered = ed._product_model.stringList()
+        assert any(
+            t.startswith("99901-0101-01 — Oxycodone Hydrochloride 10 mg tablet") for t in offered
+        )
+        assert not any(t.startswith("99101") for t in offered)  # the sandbox catalogue is gone
+        ed.close()

@@ -178,3 +178,35 @@ def test_report_refuses_a_family_not_on_the_order(tmp_path: Path, family: str) -
         ],
     )
     assert r.exit_code == 2 and "no controlled line of that drug family" in r.output
+
+
+def test_score_judges_ndcs_outside_the_catalogue_by_their_drug_code(tmp_path: Path) -> None:
+    # A distributor's real NDCs: none is in the catalogue, every row carries its DEA code.
+    rows = ["order_id,order_date,purchaser_dea,ndc,drug_code,dosage_units"]
+    for w in range(52):
+        rows.append(f"h{w},{START + timedelta(days=7 * w)},{DEA},00406-0552-01,9143,1000")
+    history = tmp_path / "h.csv"
+    history.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    orders = tmp_path / "o.csv"
+    later = START + timedelta(days=7 * 52)
+    orders.write_text(
+        f"{rows[0]}\nn1,{later},{DEA},00406-0552-01,9143,1000\n"
+        f"n2,{later + timedelta(days=7)},{DEA},00406-0552-01,9143,5000\n"
+        f"n3,{later + timedelta(days=7)},{DEA},00406-0552-01,1234,50\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "flags.csv"
+    args = ["som", "score", "--history", str(history), "--orders", str(orders), "--out", str(out)]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code != 0
+    assert "line 4, drug_code: 1234 is not a DEA controlled-substance code" in refused.output
+    r = CliRunner().invoke(main, [*args, "--skip-bad-rows"])
+    assert r.exit_code == 0, r.output
+    assert "NDC 00406-0552-01 is not in the product catalogue: judged as drug code 9143" in (
+        r.output
+    )
+    assert r.output.count("not in the product catalogue") == 2  # once per file, not per row
+    flags = {row["order_id"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    assert flags["n1"]["decision"] == "ok"
+    assert flags["n2"]["decision"] == "warn"
+    assert flags["n2"]["explanation"].startswith("Oxycodone (9143): 5,000 units this order")

@@ -47,10 +47,11 @@ def test_a_good_file_gives_one_row_per_line_with_family_and_strength() -> None:
 @pytest.mark.parametrize(
     ("row", "column", "words"),
     [
-        ("o2,2025-06-02,BS1234563,12345-6789-01,9143,300", "ndc", "not in the product catalogue"),
+        ("o2,2025-06-02,BS1234563,1234-567-01,9143,300", "ndc", "not laid out as"),
+        ("o2,2025-06-02,BS1234563,99101-0010-01,9999,300", "drug_code", "not a DEA controlled"),
+        ("o2,2025-06-02,BS1234563,99101-0010-01,oxy,300", "drug_code", "not a DEA controlled"),
         ("o2,2025-06-02,BS1234563,99101-0010-01,9143,-300", "dosage_units", "-300 is negative"),
         ("o2,2031-01-01,BS1234563,99101-0010-01,9143,300", "order_date", "in the future"),
-        ("o2,2025-06-02,BS1234563,99101-0010-01,9801,300", "drug_code", "does not match NDC"),
         ("o2,2025-06-02,BS1234563,99101-0010-01,9143,12.5", "dosage_units", "not a whole number"),
         ("o2,2025-06-02,BS1234563,99101-0010-01,9143,0", "dosage_units", "is zero"),
         ("o2,06/02/2025,BS1234563,99101-0010-01,9143,300", "order_date", "not a date"),
@@ -66,6 +67,25 @@ def test_a_bad_row_is_reported_with_its_line_number(row: str, column: str, words
     assert words in problem.message
     assert f"line 3, {column}:" in caught.value.message
     assert "--skip-bad-rows" in caught.value.message
+
+
+def test_an_ndc_outside_the_catalogue_is_judged_by_its_drug_code_and_noted_once() -> None:
+    f = _read(
+        GOOD,
+        "o2,2025-06-09,BS1234563,12345-6789-01,9143,300",
+        "o3,2025-06-16,BS1234563,12345-6789-01,9143,400",
+        "o3,2025-06-16,BS1234563,99101-0010-01,9801,25",
+    )
+    h = f.history  # type: ignore[attr-defined]
+    assert h.drug_code.tolist() == [9143, 9143, 9143, 9801]  # the row's code is authoritative
+    assert [h.variants[v] for v in h.variant] == ["5 mg tablet", "", "", ""]
+    assert f.problems == ()  # type: ignore[attr-defined]
+    assert f.notes == (  # type: ignore[attr-defined]
+        "NDC 12345-6789-01 is not in the product catalogue: judged as drug code 9143"
+        " (Oxycodone), without the strength/form check (2 rows)",
+        "NDC 99101-0010-01 is drug code 9143 (Oxycodone 5 mg tablet) in the catalogue; the"
+        " row's drug code 9801 (Fentanyl) is used, without the strength/form check (1 row)",
+    )
 
 
 def test_skipping_bad_rows_judges_without_them_but_still_lists_them() -> None:
