@@ -163,14 +163,21 @@ def check(
 
 
 @som.command("score")
-@history_option
+@click.option(
+    "--history",
+    "history_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="History: CSV or Parquet with order_id,order_date,purchaser_dea,ndc,drug_code,"
+    "dosage_units.",
+)
 @click.option(
     "--orders",
     "orders_path",
     required=True,
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Orders to judge, in the history's columns; each is judged against the history"
-    " before it plus the orders before it.",
+    help="Orders to judge, in the history's columns (CSV or Parquet); each is judged against"
+    " the history before it plus the orders before it.",
 )
 @click.option(
     "--out",
@@ -185,6 +192,28 @@ def check(
     type=click.Path(path_type=Path, dir_okay=False),
     help="CSV purchaser_dea,customer_class overriding the policy's assignment.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["stream", "dask", "memory"]),
+    default="stream",
+    show_default=True,
+    help="stream: read lazily, score partitions by purchaser one after another (memory bounded"
+    " by a partition); dask: the same partitions on Dask workers; memory: all in memory.",
+)
+@click.option(
+    "--scheduler",
+    help="With --engine dask: the scheduler address (tcp://host:8786), or local:N for N"
+    " local worker processes.",
+)
+@click.option(
+    "--work-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where partitions are written (default: the system temp dir). On a cluster: shared"
+    " storage every worker can read.",
+)
+@click.option(
+    "--partitions", type=click.IntRange(1, 100_000), help="Partitions (default: by input size)."
+)
 @policy_option
 @skip_option
 @run_cli
@@ -193,15 +222,52 @@ def score_command(
     orders_path: Path,
     out_path: Path,
     customers_path: Path | None,
+    engine: str,
+    scheduler: str | None,
+    work_dir: Path | None,
+    partitions: int | None,
     policy_path: Path | None,
     skip_bad_rows: bool,
 ) -> None:
     """Judge a batch of orders (the distributor's run) and write one row per order."""
     catalogue = _catalogue()
     policy = _policy(policy_path)
+    classes = _customers(customers_path) if customers_path else None
+    if engine == "memory":
+        counts = _score_in_memory(
+            history_path, orders_path, out_path, catalogue, policy, classes, skip_bad_rows
+        )
+    else:
+        counts = _score_streaming(
+            history_path,
+            orders_path,
+            out_path,
+            catalogue,
+            policy,
+            classes,
+            skip_bad_rows,
+            engine,
+            scheduler,
+            work_dir,
+            partitions,
+        )
+    click.echo(
+        f"Scored {sum(counts)} orders: {counts[0]} ok, {counts[1]} warn,"
+        f" {counts[2]} intercept -> {out_path}"
+    )
+
+
+def _score_in_memory(
+    history_path: Path,
+    orders_path: Path,
+    out_path: Path,
+    catalogue: Catalogue,
+    policy: Policy,
+    classes: dict[str, str] | None,
+    skip_bad_rows: bool,
+) -> tuple[int, int, int]:
     history = _history(history_path, catalogue, skip_bad_rows)
     orders = _history(orders_path, catalogue, skip_bad_rows)
-    classes = _customers(customers_path) if customers_path else None
     scores = score(history, orders, policy, catalogue.families, customer_classes=classes)
     try:
         with out_path.open("w", newline="", encoding="utf-8") as f:
@@ -215,13 +281,53 @@ def score_command(
                 )
     except OSError as exc:
         raise InputError(f"cannot write {out_path}: {exc.strerror}") from exc
-    counts = {
-        d: int((scores.decision_rank == r).sum()) for r, d in enumerate(("ok", "warn", "intercept"))
-    }
-    click.echo(
-        f"Scored {len(scores)} orders: {counts['ok']} ok, {counts['warn']} warn,"
-        f" {counts['intercept']} intercept -> {out_path}"
+    r = scores.decision_rank
+    return int((r == 0).sum()), int((r == 1).sum()), int((r == 2).sum())
+
+
+def _score_streaming(
+    history_path: Path,
+    orders_path: Path,
+    out_path: Path,
+    catalogue: Catalogue,
+    policy: Policy,
+    classes: dict[str, str] | None,
+    skip_bad_rows: bool,
+    engine: str,
+    scheduler: str | None,
+    work_dir: Path | None,
+    partitions: int | None,
+) -> tuple[int, int, int]:
+    try:
+        from csos_desktop.som_batch.engine import Engine, score_files
+    except ImportError as exc:
+        raise InputError(
+            f"--engine {engine} needs the som-scale extra (pip install 'csos-desktop[som-scale]');"
+            " --engine memory works without it"
+        ) from exc
+    s = score_files(
+        history_path,
+        orders_path,
+        out_path,
+        catalogue=catalogue,
+        policy=policy,
+        today=_today(),
+        customer_classes=classes,
+        skip_bad_rows=skip_bad_rows,
+        engine=Engine(engine),
+        scheduler=scheduler,
+        work_dir=work_dir,
+        partitions=partitions,
     )
+    for path, staged in ((history_path, s.history), (orders_path, s.orders_staged)):
+        for problem in staged.problems:
+            click.echo(f"warning: {path}: {problem} (row not used)", err=True)
+        if staged.problem_count > len(staged.problems):
+            more = staged.problem_count - len(staged.problems)
+            click.echo(f"warning: {path}: ... and {more} more problems", err=True)
+    for note in s.notes:
+        click.echo(f"note: {note}", err=True)
+    return s.ok, s.warn, s.intercept
 
 
 def _customers(path: Path) -> dict[str, str]:

@@ -44,12 +44,15 @@ class RowProblem:
 class HistoryFileInvalid(InputError):
     """A history file with rows that cannot be used (or no usable header)."""
 
-    def __init__(self, name: str, problems: tuple[RowProblem, ...]) -> None:
+    def __init__(
+        self, name: str, problems: tuple[RowProblem, ...], total: int | None = None
+    ) -> None:
+        count = len(problems) if total is None else total
         shown = "\n  ".join(str(p) for p in problems[:_SHOWN_PROBLEMS])
-        more = len(problems) - _SHOWN_PROBLEMS
+        more = count - min(len(problems), _SHOWN_PROBLEMS)
         tail = f"\n  ... and {more} more" if more > 0 else ""
         super().__init__(
-            f"{name}: {len(problems)} bad row(s) not used:\n  {shown}{tail}\n"
+            f"{name}: {count} bad row(s) not used:\n  {shown}{tail}\n"
             "Fix the rows, or pass --skip-bad-rows to judge without them."
         )
         self.problems = problems
