@@ -17,10 +17,10 @@ from csos_desktop.som.history import day_number
 from csos_desktop.som.loaders import HISTORY_COLUMNS, RowProblem
 from csos_desktop.som.row_checks import Bad, ProductRef, ValueChecks
 
-ROWS_PER_BATCH = 131_072
+ROWS_PER_BATCH = 65_536
 # Problems kept to show; the rest are counted (a file of bad rows must not fill memory).
 KEPT_PROBLEMS = 1_000
-DUCKDB_MEMORY = "384MB"
+DUCKDB_MEMORY = "256MB"
 
 
 @dataclass(frozen=True)

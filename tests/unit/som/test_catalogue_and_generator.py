@@ -81,3 +81,38 @@ def test_generated_rows_are_valid_history(generated: object) -> None:
     assert set(g.customer_classes.values()) == {"retail", "long_term_care", "hospital"}  # type: ignore[attr-defined]
     lines_per_order = np.bincount(h.order)
     assert lines_per_order.min() >= 1
+
+
+def test_anomalies_have_the_promised_shape(generated: object) -> None:
+    from csos_desktop.sandbox.history import Anomaly
+
+    anomalies = generated.anomalies  # type: ignore[attr-defined]
+    bursts = [a for a in anomalies if a.anomaly is Anomaly.BURST]
+    assert bursts
+    for a in bursts:
+        assert 3 <= len(a.order_ids) <= 5 and (a.last_day - a.first_day).days <= 7
+        assert a.cadence_days in (7, 14, 28)
+    jumps = [a for a in anomalies if a.anomaly is Anomaly.SIZE_JUMP]
+    assert jumps and all(3.5 <= a.factor <= 6.0 for a in jumps)
+    ramps = [a for a in anomalies if a.anomaly is Anomaly.SLOW_RAMP]
+    assert ramps and all(4 <= len(a.order_ids) <= 12 and 2.5 <= a.factor <= 4 for a in ramps)
+
+
+def test_families_keep_their_cadence_and_some_pharmacies_open_late() -> None:
+    config = GeneratorConfig(
+        seed=9, pharmacies=30, days=400, warmup_days=399, anomalies_per_pharmacy=0, thin_share=0.3
+    )
+    h = generate_history(bundled_catalogue(), config).history
+    first = day_number(config.start)
+    opened = [int(h.day[h.purchaser == p].min()) - first for p in range(len(h.purchasers))]
+    assert sum(d > 14 for d in opened) >= 3  # thin histories: opened part-way through
+    gaps = []
+    for p in range(len(h.purchasers)):
+        for code in np.unique(h.drug_code[h.purchaser == p]):
+            days = np.unique(h.day[(h.purchaser == p) & (h.drug_code == code)])
+            if len(days) > 4:
+                gaps.append(float(np.median(np.diff(days))))
+    # Each family's median gap sits near 7, 14 or 28 days (jitter and weekday schedules).
+    near = [min(abs(g - c) for c in (7, 14, 28)) for g in gaps]
+    assert np.mean(np.asarray(near) <= 4) > 0.9
+    assert {min((7, 14, 28), key=lambda c: abs(g - c)) for g in gaps} == {7, 14, 28}
