@@ -116,9 +116,20 @@ def child(history: str, orders: str, customers: str, out: str, engine: str) -> N
     if r.exit_code != 0:
         print(r.output, file=sys.stderr)
         raise SystemExit(r.exit_code)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     summary = r.output.strip().splitlines()[-1]
-    print(json.dumps({"peak_rss_mb": round(peak_kb / 1024, 1), "summary": summary}))
+    print(json.dumps({"peak_rss_mb": round(_peak_kb() / 1024, 1), "summary": summary}))
+
+
+def _peak_kb() -> int:
+    """This process's peak resident set (VmHWM), its threads included.
+
+    Not ``ru_maxrss``: Linux carries that across exec, so a child would report the
+    parent's peak from before it started.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _ratio(a: dict[str, object], b: dict[str, object], key: str) -> float:

@@ -174,7 +174,7 @@ def test_a_draft_opens_filled_in_and_saves_in_place(qtbot: QtBot, store: Store) 
 def test_the_completer_offers_the_imported_fda_catalogue(qtbot: QtBot, tmp_path: Path) -> None:
     from csos_desktop.services.catalogue import import_directory
 
-    fda = Path(__file__).parents[1] / "unit" / "catalogue" / "fda"
+    fda = Path(__file__).parents[2] / "docs" / "samples" / "fda-ndc"
     with open_store(tmp_path / "fda.db") as s:
         import_directory(s, fda / "product.txt", fda / "package.txt")
         ed = editor(qtbot, s)

@@ -27,7 +27,7 @@ from csos_desktop.services.catalogue import active_catalogue, decode, import_dir
 from csos_desktop.store import open_store
 from csos_desktop.store.audit import AuditEvent
 
-FIXTURE = Path(__file__).parent / "fda"
+FIXTURE = Path(__file__).parents[3] / "docs" / "samples" / "fda-ndc"
 PRODUCT, PACKAGE = FIXTURE / "product.txt", FIXTURE / "package.txt"
 
 
