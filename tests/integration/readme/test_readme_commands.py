@@ -33,6 +33,7 @@ DEMO_SECTIONS = (
     "Signing and verifying an order with the CLI",
     "Orders, receiving and the archive",
     "Suspicious Order Monitoring",
+    "Real product data and distributor scale",
     "Prescribing (EPCS)",
 )
 
