@@ -65,6 +65,7 @@ clock-deps:
 
 bench: install
 	$(PY) benchmarks/sign.py
+	$(PY) benchmarks/verify.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

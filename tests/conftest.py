@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_la
 from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm
 from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.session import TokenSession
+from csos_desktop.trust.anchors import add_anchor
 
 TEST_PIN = "314159"
 PURCHASER_DEA = "AB1234563"
@@ -58,8 +60,27 @@ def hsm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCa:
-    return TestCa.init(tmp_path_factory.mktemp("ca") / "ca")
+def test_ca(tmp_path_factory: pytest.TempPathFactory, csos_home: Path) -> TestCa:
+    ca = TestCa.init(tmp_path_factory.mktemp("ca") / "ca")
+    # Signing refuses a certificate that does not chain to a configured anchor.
+    trust_sandbox_root(ca)
+    return ca
+
+
+def trust_sandbox_root(ca: TestCa, home: Path | None = None) -> Path | None:
+    """Put *ca*'s root in the trust store of *home* (default: the CSOS_HOME in force)."""
+    root = ca.root_certificate.public_bytes(Encoding.PEM)
+    old = os.environ.get("CSOS_HOME")
+    if home is not None:
+        os.environ["CSOS_HOME"] = str(home)
+    try:
+        add_anchor(root, "sandbox root", now=datetime.now(UTC))
+    finally:
+        if old is None:
+            os.environ.pop("CSOS_HOME", None)
+        else:
+            os.environ["CSOS_HOME"] = old
+    return home
 
 
 def _provision(hsm_dir: Path, ca: TestCa, label: str, algorithm: KeyAlgorithm) -> Provisioned:

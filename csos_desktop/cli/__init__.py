@@ -24,6 +24,7 @@ def _register() -> None:
         catalogue,
         cert,
         config,
+        crl,
         demo,
         doctor,
         enroll,
@@ -38,6 +39,7 @@ def _register() -> None:
         support,
         sync,
         token,
+        trust,
     )
 
     for group in (
@@ -56,6 +58,8 @@ def _register() -> None:
         doctor.doctor,
         support.support_bundle,
         sync.sync,
+        trust.trust,
+        crl.crl,
     ):
         main.add_command(group)
     # The step distributors remind customers of, one word away: `csos receive ORDER ...`.

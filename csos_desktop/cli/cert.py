@@ -23,6 +23,7 @@ from csos_desktop.enroll.revocation import (
 )
 from csos_desktop.enroll.status import RevocationState, RevocationStatus, check_revocation
 from csos_desktop.errors import InputError
+from csos_desktop.services.known_dea import known_dea
 from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.token.certs import TokenCertificate
 from csos_desktop.token.identity import (
@@ -82,6 +83,7 @@ def show(
     rows: list[dict[str, Any]] = []
     for ident in identities:
         days = ident.days_left(now)
+        known = known_dea(ident)
         status = (
             RevocationStatus(RevocationState.NOT_CHECKED, "not checked (--offline)")
             if offline
@@ -94,7 +96,10 @@ def show(
                 "subject": ident.info.subject,
                 "issuer": ident.info.issuer,
                 "serial_number": ident.info.serial_number,
-                "dea_number": ident.info.dea_number,
+                "dea_number": known.number if known else None,
+                "dea_number_matches": known.matches if known else None,
+                "subject_serial_number": ident.info.subject_serial,
+                "dea_number_hash": ident.info.dea_hash.hex() if ident.info.dea_hash else None,
                 "schedules": sorted(s.value for s in ident.info.schedules),
                 "not_before": ident.info.not_before.isoformat(),
                 "not_after": ident.info.not_after.isoformat(),
@@ -113,7 +118,7 @@ def show(
     for r in rows:
         rev = r["revocation"]
         click.echo(
-            f"{r['subject']}\n  DEA number: {r['dea_number']}\n"
+            f"{r['subject']}\n  DEA number: {_dea_label(r)}\n"
             f"  Schedules:  {', '.join(r['schedules'])}\n"
             f"  Valid:      {r['not_before'][:10]} to {r['not_after'][:10]} "
             f"({r['days_left']} days left)\n  Id:         {r['id']}\n"
@@ -129,6 +134,13 @@ def show(
             click.echo(
                 "warning: revocation status unknown; suppliers check it themselves.", err=True
             )
+
+
+def _dea_label(row: dict[str, Any]) -> str:
+    if row["dea_number"] is None:
+        return "not known here (set it with `csos config set dea_number ...`)"
+    verdict = "matches this certificate" if row["dea_number_matches"] else "does not match"
+    return f"{row['dea_number']} ({verdict})"
 
 
 @cert.command("revoke-request")

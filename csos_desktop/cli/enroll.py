@@ -19,6 +19,7 @@ from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.signing import log_in_or_cancel, open_signing, token_target
 from csos_desktop.cli.terminal import TerminalInteraction
+from csos_desktop.config import load_config
 from csos_desktop.enroll.est_client import EstClient, OneTimeCodes
 from csos_desktop.enroll.flow import Enrolled, Step, enrol
 from csos_desktop.enroll.offline import export_request, import_certificate, read_certificate_file
@@ -82,7 +83,7 @@ def _report(done: Enrolled, token_label: str, as_json: bool, verb: str) -> None:
         record_certificate_installed(
             how=verb,
             subject=done.info.subject,
-            dea_number=done.info.dea_number,
+            dea_number=done.dea_number,
             serial=done.info.serial_number,
             not_after=done.info.not_after,
             key_id=done.key_id.hex(),
@@ -98,7 +99,7 @@ def _report(done: Enrolled, token_label: str, as_json: bool, verb: str) -> None:
         "id": done.key_id.hex(),
         "label": done.label,
         "subject": done.info.subject,
-        "dea_number": done.info.dea_number,
+        "dea_number": done.dea_number,
         "schedules": schedules,
         "serial_number": done.info.serial_number,
         "not_after": done.info.not_after.isoformat(),
@@ -110,8 +111,7 @@ def _report(done: Enrolled, token_label: str, as_json: bool, verb: str) -> None:
         return
     click.echo(f"{verb} on token '{token_label}':")
     click.echo(
-        f"  {done.info.subject}, DEA number {done.info.dea_number}, schedules "
-        f"{', '.join(schedules)}"
+        f"  {done.info.subject}, DEA number {done.dea_number}, schedules {', '.join(schedules)}"
     )
     click.echo(
         f"  valid until {done.info.not_after:%Y-%m-%d}; id {done.key_id.hex()}; label {done.label}"
@@ -231,6 +231,12 @@ def csr_command(
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="PEM file with the CA certificates (issuing CA and root).",
 )
+@click.option(
+    "--dea",
+    "dea_number",
+    help="The DEA number the certificate was issued for (checked against its hash; "
+    "default: the `dea_number` setting).",
+)
 @_MODULE
 @_TOKEN
 @_PIN
@@ -239,6 +245,7 @@ def csr_command(
 def import_command(
     certificate: Path,
     chain_file: Path | None,
+    dea_number: str | None,
     module: str | None,
     label: str | None,
     pin_stdin: bool,
@@ -248,7 +255,8 @@ def import_command(
     certs = read_certificate_file(certificate.read_bytes())
     chain = load_certificates(chain_file) if chain_file else []
     with logged_in(module, label, pin_stdin, "Import") as ts:
-        done, checked = import_certificate(ts, certs, chain)
+        dea = dea_number or load_config().text("dea_number")
+        done, checked = import_certificate(ts, certs, chain, dea_number=dea)
         token_label = ts.info.label
     _report(done, token_label, as_json, "Certificate imported")
     if not checked:

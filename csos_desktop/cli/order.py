@@ -95,7 +95,8 @@ def sign_file(
     info = session.identity.info
     click.echo(
         f"Signed order {signed.order.order_number} ({len(signed.order.lines)} lines) "
-        f"as {info.subject}, DEA {info.dea_number}."
+        f"as {info.subject}, DEA {signed.order.purchaser.dea_number.value} "
+        "(matches the certificate)."
     )
     click.echo(f"  document:  {doc_path}\n  signature: {sig_path}")
     if not session.chain:
@@ -110,15 +111,24 @@ def sign_file(
 @verify_arguments
 @run_cli
 def verify(
-    document: Path, signature: Path, trust_file: Path, crl_files: tuple[Path, ...], as_json: bool
+    document: Path,
+    signature: Path,
+    trust_file: Path | None,
+    crl_files: tuple[Path, ...],
+    offline: bool,
+    as_json: bool,
 ) -> None:
     """Check a signed order as a supplier must (21 CFR 1305.22). Exit 0 accepted, 1 rejected."""
-    result = verify_files(verify_order, document, signature, trust_file, crl_files)
+    verified = verify_files(
+        verify_order, document, signature, trust_file, crl_files, offline=offline
+    )
+    result = verified.result
     o, s = result.order, result.signer
     line = (
-        f"order {o.order_number} signed by {s.subject} (DEA {s.dea_number}) on "
+        f"order {o.order_number} signed by {s.subject} (DEA {o.purchaser.dea_number.value}, "
+        f"matching the certificate's hash) on "
         f"{result.signing_time:%Y-%m-%d %H:%M} UTC."
         if o and s and result.signing_time
         else ""
     )
-    report(result, as_json, line)
+    report(result, as_json, line, verified.notes)

@@ -16,6 +16,7 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.order import order
 from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
+from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.order_csv import orders_from_csv
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
@@ -295,7 +296,7 @@ def receive(
     pin_stdin: bool,
 ) -> None:
     """Record and sign the electronic receipt of delivered goods (21 CFR 1305.22(g))."""
-    lines = parse_lines(line_specs, day.date() if day else datetime.now(UTC).date())
+    lines = parse_lines(line_specs, day.date() if day else local_date(datetime.now(UTC)))
     with (
         _store() as store,
         open_signing(SigningPurpose.RECEIPT, module, label, cert_id, chain_file) as session,

@@ -100,15 +100,24 @@ def sign(
 @verify_arguments
 @run_cli
 def verify(
-    document: Path, signature: Path, trust_file: Path, crl_files: tuple[Path, ...], as_json: bool
+    document: Path,
+    signature: Path,
+    trust_file: Path | None,
+    crl_files: tuple[Path, ...],
+    offline: bool,
+    as_json: bool,
 ) -> None:
     """Check a received prescription (pharmacy). Exit 0 accepted, 1 rejected, 2 unusable input."""
-    result = verify_files(verify_prescription, document, signature, trust_file, crl_files)
+    verified = verify_files(
+        verify_prescription, document, signature, trust_file, crl_files, offline=offline
+    )
+    result = verified.result
     rx_, s = result.prescription, result.signer
     line = (
         f"{rx_.drug.name} {rx_.drug.strength} for {rx_.patient.name}, signed by "
-        f"{s.subject} (DEA {s.dea_number})."
+        f"{s.subject} (DEA {rx_.practitioner.dea_number.value}, checked by "
+        f"{result.dea_binding.value if result.dea_binding else 'nothing'})."
         if rx_ and s
         else ""
     )
-    report(result, as_json, line)
+    report(result, as_json, line, verified.notes)

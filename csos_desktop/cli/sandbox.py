@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.domain.schedule import Schedule, parse_schedule_list
@@ -133,7 +134,8 @@ def ca_issue(
     cert = test_ca.issue(csr_path.read_bytes(), dea_number=dea, schedules=schedules, days=days)
     _write(out, cert.public_bytes(serialization.Encoding.PEM))
     click.echo(f"serial:  {cert.serial_number} (0x{cert.serial_number:x})")
-    click.echo(f"subject: {cert.subject.rfc4514_string()}")
+    names = {NameOID.SERIAL_NUMBER: "serialNumber"}
+    click.echo(f"subject: {cert.subject.rfc4514_string(names)}")
     click.echo(f"written: {out}")
 
 

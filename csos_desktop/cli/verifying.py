@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn, Protocol, TypeVar
+from typing import Generic, NoReturn, Protocol, TypeVar
 
 import click
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 
+from csos_desktop.config import load_config
 from csos_desktop.errors import InputError
 from csos_desktop.pki.chain import load_crls
+from csos_desktop.pki.cms_parse import MalformedSignature, parse_signed_data
 from csos_desktop.pki.signed_check import Finding
 from csos_desktop.token.identity import load_certificates
+from csos_desktop.trust.anchors import anchor_certificates
+from csos_desktop.trust.revocation import RevocationData, RevocationSource
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -34,7 +39,7 @@ class Verdict(Protocol):
 
 
 def verify_arguments(fn: F) -> F:
-    """DOCUMENT SIGNATURE --trust ROOT.pem [--crl FILE]... [--json]."""
+    """DOCUMENT SIGNATURE [--trust ROOT.pem] [--crl FILE]... [--offline] [--json]."""
     path = click.Path(dir_okay=False, exists=True, path_type=Path)
     for deco in reversed(
         (
@@ -43,16 +48,22 @@ def verify_arguments(fn: F) -> F:
             click.option(
                 "--trust",
                 "trust_file",
-                required=True,
                 type=path,
-                help="PEM file of trusted root certificate(s).",
+                help="PEM file of trusted root certificate(s) (default: the trust store, "
+                "`csos trust list`).",
             ),
             click.option(
                 "--crl",
                 "crl_files",
                 multiple=True,
                 type=path,
-                help="CRL file (PEM or DER); repeat for each CA.",
+                help="CRL file (PEM or DER); repeat for each CA. Default: the CRLs the "
+                "certificates name, fetched and cached (and OCSP).",
+            ),
+            click.option(
+                "--offline",
+                is_flag=True,
+                help="Use only cached CRLs; never fetch (no current data: revocation-unknown).",
             ),
             click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
         )
@@ -61,13 +72,23 @@ def verify_arguments(fn: F) -> F:
     return fn
 
 
-def load_trust(
-    trust_file: Path, crl_files: Sequence[Path]
-) -> tuple[list[asn1_x509.Certificate], list[asn1_crl.CertificateList]]:
-    """Trusted roots and CRLs from files; unusable ones are InputError (exit 2)."""
-    roots = [asn1_x509.Certificate.load(der) for der in load_certificates(trust_file)]
+def trust_roots(trust_file: Path | None) -> list[asn1_x509.Certificate]:
+    """Roots from --trust, else the trust store; none at all is InputError (exit 2)."""
+    if trust_file is not None:
+        return [asn1_x509.Certificate.load(der) for der in load_certificates(trust_file)]
+    roots = anchor_certificates()
+    if not roots:
+        raise InputError(
+            "No trust anchor is configured. Install the DEA's E-Commerce Root CA and CSOS "
+            "Sub CA certificates with `csos trust add FILE` (IT: the `trust_anchors` "
+            "policy setting), or give --trust ROOT.pem."
+        )
+    return roots
+
+
+def load_crl_files(crl_files: Sequence[Path]) -> list[asn1_crl.CertificateList]:
     try:
-        return roots, load_crls([p.read_bytes() for p in crl_files])
+        return load_crls([p.read_bytes() for p in crl_files])
     except ValueError as exc:
         raise InputError(str(exc)) from exc
 
@@ -75,28 +96,71 @@ def load_trust(
 V = TypeVar("V")
 
 
+@dataclass(frozen=True)
+class Verified(Generic[V]):
+    result: V
+    notes: tuple[str, ...]
+
+
 def verify_files(
     verify: Callable[..., V],
     document: Path,
     signature: Path,
-    trust_file: Path,
+    trust_file: Path | None,
     crl_files: Sequence[Path],
-) -> V:
-    """Run *verify* (verify_order or verify_prescription) on the files, now."""
-    roots, crls = load_trust(trust_file, crl_files)
-    return verify(
-        document.read_bytes(),
-        signature.read_bytes(),
+    *,
+    offline: bool = False,
+) -> Verified[V]:
+    """Run *verify* (verify_order or verify_prescription) on the files, now.
+
+    With --crl, exactly those CRLs; otherwise the revocation data the certificates
+    name, fetched or cached, and no current data at all rejects (1305.22(c)(3)).
+    """
+    roots = trust_roots(trust_file)
+    now = datetime.now(UTC)
+    doc, sig = document.read_bytes(), signature.read_bytes()
+    data = (
+        RevocationData(tuple(load_crl_files(crl_files)))
+        if crl_files
+        else revocation_for(sig, roots, now=now, offline=offline)
+    )
+    result = verify(
+        doc,
+        sig,
         trust_roots=roots,
-        crls=crls,
-        now=datetime.now(UTC),
+        crls=data.crls,
+        ocsps=data.ocsps,
+        now=now,
+        require_revocation=not crl_files,
+    )
+    return Verified(result, data.notes)
+
+
+def revocation_for(
+    signature: bytes,
+    roots: Sequence[asn1_x509.Certificate],
+    *,
+    now: datetime,
+    offline: bool,
+) -> RevocationData:
+    """Fetched or cached revocation data for the signer of *signature* (none if unreadable)."""
+    try:
+        parsed = parse_signed_data(signature)
+    except MalformedSignature:
+        return RevocationData()  # the verifier reports the malformed signature
+    ca_bundle = load_config().text("ca_bundle")
+    source = RevocationSource(ca_bundle=Path(ca_bundle) if ca_bundle else None)
+    return source.for_path(
+        parsed.signer, parsed.other_certificates, roots, now=now, offline=offline
     )
 
 
-def report(result: Verdict, as_json: bool, accepted_line: str) -> NoReturn:
+def report(
+    result: Verdict, as_json: bool, accepted_line: str, notes: Sequence[str] = ()
+) -> NoReturn:
     """Print the verdict (or JSON) and exit 0 accepted, 1 rejected."""
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(json.dumps(result.to_json() | {"revocation_notes": list(notes)}, indent=2))
     else:
         if result.accepted:
             click.echo(f"ACCEPTED: {accepted_line}")
@@ -106,4 +170,6 @@ def report(result: Verdict, as_json: bool, accepted_line: str) -> NoReturn:
                 click.echo(f"  {f.reason.value}: {f.message}")
         for w in result.warnings:
             click.echo(f"warning: {w}", err=True)
+        for n in notes:
+            click.echo(f"revocation: {n}", err=True)
     raise SystemExit(0 if result.accepted else 1)

@@ -57,6 +57,41 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("token_label", Kind.TEXT, None, "Label of the token to use when several are inserted."),
     Setting(
+        "trust_anchors",
+        Kind.PATH,
+        None,
+        "PEM file or directory of the CA certificates signatures must chain to (the DEA "
+        "E-Commerce Root CA and CSOS Sub CA); locked by IT, the user's store is ignored.",
+    ),
+    Setting(
+        "time_zone",
+        Kind.TEXT,
+        None,
+        "IANA time zone of the pharmacy (e.g. America/Chicago) for dates people read "
+        "(default: the system's).",
+    ),
+    Setting(
+        "ntp_server",
+        Kind.TEXT,
+        None,
+        "NTP server the clock is checked against before signing (default: the HTTPS Date "
+        "of the distributor or the CA).",
+    ),
+    Setting(
+        "clock_unverifiable",
+        Kind.CHOICE,
+        "WARN",
+        "When no time reference answers before signing: WARN and sign, or REFUSE.",
+        choices=("WARN", "REFUSE"),
+    ),
+    Setting(
+        "dea_number",
+        Kind.TEXT,
+        None,
+        "The registrant's DEA number, checked against the certificate's DEA-number hash "
+        "(the certificate does not carry the number itself).",
+    ),
+    Setting(
         "log_level",
         Kind.CHOICE,
         "INFO",

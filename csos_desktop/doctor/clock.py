@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from csos_desktop.doctor.result import CheckResult, Status
+from csos_desktop.pki.signing_rules import MAX_SKEW
 
 WARN_SKEW = timedelta(minutes=2)
-MAX_SKEW = timedelta(minutes=5)
 
 
 def _as_delta(skew: timedelta | float) -> timedelta:

@@ -198,6 +198,7 @@ def certificate_check(
         "subject": cert.subject,
         "issuer": cert.issuer,
         "dea_number": cert.dea_number,
+        "dea_number_matches": cert.dea_number_matches,
         "schedules": list(cert.schedules),
         "not_before": cert.not_before.isoformat(),
         "not_after": cert.not_after.isoformat(),
@@ -207,7 +208,7 @@ def certificate_check(
         "certificates_on_token": len(status.certificates),
     }
     valid = f"valid until {cert.not_after:%Y-%m-%d} ({cert.days_left} days left)"
-    who = f"{cert.subject}, DEA {cert.dea_number}"
+    who = f"{cert.subject}, DEA {cert.dea_label}"
     renew = "Renew it with your certificate authority (`csos enroll`) before it expires."
     if now < cert.not_before:
         return CheckResult(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.domain.order import Order, format_timestamp
@@ -214,6 +214,7 @@ def build_receipt(
     earlier: Sequence[Receipt],
     now: datetime,
     receipt_id: str,
+    zone: tzinfo = UTC,
 ) -> Receipt:
     """A receipt for ``lines`` of a signed order, checked against the order and ``earlier``.
 
@@ -227,7 +228,7 @@ def build_receipt(
     p = Problems()
     ordered = {line.line_no: line for line in order.lines}
     totals = received_so_far(earlier)
-    today = now.astimezone(UTC).date()
+    today = now.astimezone(zone).date()  # the pharmacy's calendar day
     for i, line in enumerate(lines):
         f = f"lines[{i}]"
         item = ordered.get(line.line_no)

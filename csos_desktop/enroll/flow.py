@@ -38,7 +38,7 @@ from csos_desktop.enroll.token_keys import (
 from csos_desktop.errors import InputError
 from csos_desktop.pki.chain import ChainStatus, validate_chain
 from csos_desktop.pki.csr import build_csr
-from csos_desktop.pki.profile import CsosCertificateInfo, NotACsosCertificate, read_certificate
+from csos_desktop.pki.profile import CsosCertificateInfo, NotACsosCertificate, read_csos_profile
 from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm, generate_keypair, normalised_spki
 from csos_desktop.token.provisioning import install_certificate
 from csos_desktop.token.session import TokenSession
@@ -70,6 +70,7 @@ class Enrolled:
     certificate_der: bytes
     chain_der: tuple[bytes, ...]
     info: CsosCertificateInfo
+    dea_number: str | None
     resumed: bool = False
 
 
@@ -119,7 +120,9 @@ def enrol(
     step(Step.CHECK)
     cert_der = check_issued(issued, key, application, chain, now)
     step(Step.INSTALL)
-    done = finish(ts, key, cert_der, chain, records=records, now=now)
+    done = finish(
+        ts, key, cert_der, chain, dea_number=application.dea_number, records=records, now=now
+    )
     remember_ca(client, records)
     return Enrolled(
         done.key_id,
@@ -127,6 +130,7 @@ def enrol(
         done.certificate_der,
         done.chain_der,
         done.info,
+        done.dea_number,
         resumed=resumed is not None,
     )
 
@@ -158,8 +162,14 @@ def check_issued(
     application: ApplicationData,
     chain: Sequence[bytes],
     now: datetime,
+    *,
+    renewing: CsosCertificateInfo | None = None,
 ) -> bytes:
-    """The issued certificate for *key*, once it is proven to be the one applied for."""
+    """The issued certificate for *key*, once it is proven to be the one applied for.
+
+    The DEA number (when the application names one) must match the certificate's
+    hash; a renewal must keep the old certificate's hash (the CA keeps the subject
+    serialNumber)."""
     wanted = normalised_spki(key.public_key_info)
     try:
         mine = [
@@ -180,7 +190,7 @@ def check_issued(
     der = mine[0]
     cert = asn1_x509.Certificate.load(der)
     try:
-        info = read_certificate(cert)
+        info = read_csos_profile(cert)
     except NotACsosCertificate as exc:
         raise IssuedCertificateRejected(
             f"The CA returned a certificate that is not a CSOS "
@@ -188,8 +198,13 @@ def check_issued(
             "the CA."
         ) from exc
     problems = []
-    if info.dea_number != application.dea_number:
-        problems.append(f"DEA number {info.dea_number} instead of {application.dea_number}")
+    if renewing is not None and info.dea_hash != renewing.dea_hash:
+        problems.append("its DEA number hash differs from the certificate being renewed")
+    if application.dea_number and not info.matches_dea(application.dea_number):
+        problems.append(
+            f"its DEA number hash is not that of {application.dea_number} with its subject "
+            f"serialNumber {info.subject_serial}"
+        )
     if info.schedules != application.schedules:
         got = ", ".join(sorted(s.value for s in info.schedules))
         want = ", ".join(sorted(s.value for s in application.schedules))
@@ -224,12 +239,16 @@ def finish(
     cert_der: bytes,
     chain: Sequence[bytes],
     *,
+    dea_number: str | None,
     records: Records,
     now: datetime,
 ) -> Enrolled:
-    """Write the certificate (and CA certificates not yet there), relabel, save the chain."""
-    info = read_certificate(asn1_x509.Certificate.load(cert_der))
-    label = certificate_label(info.dea_number, now)
+    """Write the certificate (and CA certificates not yet there), relabel, save the chain.
+
+    *dea_number* has been checked against the certificate's hash; it is remembered,
+    since the certificate cannot tell it again."""
+    info = read_csos_profile(asn1_x509.Certificate.load(cert_der))
+    label = certificate_label(dea_number or info.subject_serial or "certificate", now)
     present = ca_certificates_on_token(ts)
     # Intermediates go on the token (order signing includes them); the root is trusted
     # from the saved chain file, not re-sent with every order.
@@ -237,9 +256,11 @@ def finish(
     install_certificate(ts, key, cert_der, new_cas, label=label)
     relabel(ts, key.key_id, label)
     records.drop_pending(key.key_id)
+    if dea_number:
+        records.remember_dea(cert_der, dea_number)
     if any(_is_root(d) for d in chain):  # never replace a saved chain by one without a root
         save_chain(chain)
-    return Enrolled(key.key_id, label, cert_der, tuple(chain), info)
+    return Enrolled(key.key_id, label, cert_der, tuple(chain), info, dea_number)
 
 
 def save_chain(chain: Sequence[bytes]) -> None:

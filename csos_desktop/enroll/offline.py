@@ -19,7 +19,7 @@ from csos_desktop.enroll.flow import Clock, Enrolled, check_issued, finish, requ
 from csos_desktop.enroll.records import PendingEnrolment, Records
 from csos_desktop.enroll.token_keys import key_for_certificate, pending_label
 from csos_desktop.errors import InputError
-from csos_desktop.pki.profile import NotACsosCertificate, read_certificate
+from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile
 from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm, generate_keypair
 from csos_desktop.token.session import TokenSession
 
@@ -81,13 +81,15 @@ def import_certificate(
     certificates: Sequence[bytes],
     chain: Sequence[bytes] = (),
     *,
+    dea_number: str | None = None,
     records: Records | None = None,
     clock: Clock = utc_now,
 ) -> tuple[Enrolled, bool]:
     """Install an issued certificate on the token that holds its key.
 
     Returns the result and whether the chain could be checked (it needs the
-    CA's root, from the file or --chain).
+    CA's root, from the file or --chain). *dea_number*, when given, must be the
+    one whose hash the certificate carries.
     """
     now = clock()
     everything = [*certificates, *chain]
@@ -100,7 +102,7 @@ def import_certificate(
         )
     leaf = leaves[0]
     try:
-        info = read_certificate(asn1_x509.Certificate.load(leaf))
+        info = read_csos_profile(asn1_x509.Certificate.load(leaf))
     except NotACsosCertificate as exc:
         raise InputError(f"This is not a CSOS certificate ({exc}).") from exc
     key = key_for_certificate(ts, leaf)
@@ -114,7 +116,13 @@ def import_certificate(
             f"The certificate expired on {info.not_after:%Y-%m-%d}; ask the CA for a current one."
         )
     has_root = any(asn1_x509.Certificate.load(d).self_signed != "no" for d in cas)
+    if dea_number is not None and not info.matches_dea(dea_number):
+        raise InputError(
+            f"This certificate was not issued for DEA number {dea_number} (its DEA number "
+            "hash does not match); check the number or ask the CA."
+        )
     if has_root:
-        app = ApplicationData(info.subject, info.dea_number, info.schedules)
+        app = ApplicationData(info.subject, dea_number or "", info.schedules)
         check_issued([leaf], key, app, cas, now)
-    return finish(ts, key, leaf, cas, records=records or Records(), now=now), has_root
+    done = finish(ts, key, leaf, cas, dea_number=dea_number, records=records or Records(), now=now)
+    return done, has_root

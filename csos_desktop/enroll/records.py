@@ -6,6 +6,7 @@ authorisation code (only the reference number, which the CA treats as public).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -21,6 +22,7 @@ from csos_desktop.errors import CsosError
 
 _PENDING = "enrolment-pending.json"
 _CA = "ca.json"
+_DEA = "certificate-dea.json"
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,18 @@ class Records:
                 },
             },
         )
+
+    # -- the DEA number each certificate was issued for ---------------------------
+    # A CSOS certificate carries only a hash of the DEA number (pki/profile.py), so the
+    # number the app knows comes from the enrolment that produced the certificate.
+    def remember_dea(self, certificate_der: bytes, dea_number: str) -> None:
+        data = self._load(_DEA)
+        data[hashlib.sha256(certificate_der).hexdigest()] = dea_number
+        self._save(_DEA, data)
+
+    def known_dea(self, certificate_der: bytes) -> str | None:
+        value = self._load(_DEA).get(hashlib.sha256(certificate_der).hexdigest())
+        return value if isinstance(value, str) else None
 
     # -- files -----------------------------------------------------------------------
     def _load(self, name: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from csos_desktop.enroll.flow import (
 from csos_desktop.enroll.records import PendingEnrolment, Records
 from csos_desktop.enroll.token_keys import delete_key_pair, existing_key, pending_label
 from csos_desktop.pki.cms import CmsSigner
+from csos_desktop.services.known_dea import known_dea
 from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS, SigningIdentity
 from csos_desktop.token.keys import KeyAlgorithm, generate_keypair
 from csos_desktop.token.session import TokenSession
@@ -79,9 +80,9 @@ def renew(
     if now >= identity.info.not_after:
         raise EnrolmentError(renewal_notice(identity.info.not_after, now) or "expired")
     old_signer = TokenSigner(ts, identity.key_id)  # also proves the old key is here
-    application = ApplicationData(
-        identity.info.subject, identity.info.dea_number, identity.info.schedules
-    )
+    known = known_dea(identity)
+    dea = known.number if known is not None and known.matches else None
+    application = ApplicationData(identity.info.subject, dea or "", identity.info.schedules)
     step(Step.CA_CERTIFICATES)
     chain = client.cacerts()
     step(Step.KEY)
@@ -97,9 +98,9 @@ def renew(
     step(Step.SUBMIT)
     issued = client.simplereenroll(csr, proof)
     step(Step.CHECK)
-    cert_der = check_issued(issued, key, application, chain, now)
+    cert_der = check_issued(issued, key, application, chain, now, renewing=identity.info)
     step(Step.INSTALL)
-    done = finish(ts, key, cert_der, chain, records=records, now=now)
+    done = finish(ts, key, cert_der, chain, dea_number=dea, records=records, now=now)
     if not keep_old:
         delete_key_pair(ts, identity.key_id, certificates=True)
     remember_ca(client, records)

@@ -58,7 +58,7 @@ def revocation_document(identity: SigningIdentity, reason: str, now: datetime) -
             "schema": SCHEMA,
             "serial_number": str(identity.info.serial_number),
             "issuer": identity.info.issuer,
-            "dea_number": identity.info.dea_number,
+            "subject_serial_number": identity.info.subject_serial,
             "reason": parse_holder_reason(reason),
             "requested_at": now.replace(microsecond=0).isoformat(),
         }

@@ -109,7 +109,7 @@ def _certificate_preview(target: TokenTarget, action: str, details_html: str) ->
         token = session.token_info()
     html = (
         f"<h3>{escape(action)}</h3><p>Certificate: {escape(c.subject)}, DEA "
-        f"{escape(c.dea_number)}, schedules {', '.join(c.schedules)}, serial "
+        f"{escape(c.dea_label)}, schedules {', '.join(c.schedules)}, serial "
         f"{c.serial_number}, valid until {c.not_after:%Y-%m-%d}.</p>"
     )
     return Preview(token, c, (), (), description_html=html + details_html)

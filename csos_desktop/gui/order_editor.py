@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.catalogue import Catalogue, Product
 from csos_desktop.domain.order import Order, OrderInvalid, Problem, parse_order_input
 from csos_desktop.errors import CsosError
@@ -319,7 +320,7 @@ class OrderEditor(QDialog):
     def validate(self) -> Order | None:
         """Show every problem next to its field; start a SOM review when the order is valid."""
         now = datetime.now(UTC)
-        data = {**self.order_input(), "order_number": f"{now.year % 100:02d}X000000"}
+        data = {**self.order_input(), "order_number": f"{local_date(now).year % 100:02d}X000000"}
         try:
             order = parse_order_input(data, now=now)
         except OrderInvalid as exc:

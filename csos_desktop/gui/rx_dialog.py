@@ -164,7 +164,7 @@ class RxSigningJob:
                 rx_ids=self._ids,
             )
             token = session.token_info()
-            cert = CertificateStatus.of(ident, now)
+            cert = CertificateStatus.of(ident, now, opened.user.dea_number)
         ready = opened.signing_list.ready
         self.review = opened.signing_list.review()
         user = opened.user

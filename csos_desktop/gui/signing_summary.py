@@ -94,7 +94,7 @@ def signer_html(preview: Preview) -> str:
     return (
         f"{dot(Tone.OK)} Token <b>{escape(t.label)}</b> ({escape(t.manufacturer)} "
         f"{escape(t.model)}, serial {escape(t.serial)})<br>"
-        f"{dot(tone)} Certificate: {escape(c.subject)}, DEA {escape(c.dea_number)}, schedules "
+        f"{dot(tone)} Certificate: {escape(c.subject)}, DEA {escape(c.dea_label)}, schedules "
         f"{', '.join(c.schedules)}, valid until {c.not_after:%Y-%m-%d} ({c.days_left} days)"
     )
 

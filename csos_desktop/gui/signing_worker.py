@@ -8,6 +8,7 @@ The store is opened inside each step: SQLite connections stay on their thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -35,6 +36,8 @@ from csos_desktop.services.token_status import CertificateStatus
 from csos_desktop.store import open_store
 from csos_desktop.token.errors import TokenError
 from csos_desktop.token.slots import TokenInfo
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 SignerWrapper = Callable[[svc.OrderSigner], svc.OrderSigner]
@@ -205,7 +208,9 @@ class OrderBatch:
         with open_store(self._path) as store, self._session() as session:
             ready, refused = svc.check_drafts(store, self._ids, session, now)
             token = session.token_info()
-            cert = CertificateStatus.of(session.identity, now)
+            cert = CertificateStatus.of(
+                session.identity, now, *(o.purchaser.dea_number.value for o in ready)
+            )
         self._refused = [Refusal(u.order_number or u.order_id[:8], u.reason) for u in refused]
         self._ready = [o.order_id for o in ready]
         return Preview(token, cert, tuple(ready), tuple(self._refused))
@@ -267,7 +272,7 @@ class ReceiptJob:
             blob = store.signed.get(self._order_id)
             order = Order.from_document(load_document(blob.document))
             token = session.token_info()
-            cert = CertificateStatus.of(session.identity, now)
+            cert = CertificateStatus.of(session.identity, now, order.purchaser.dea_number.value)
         return Preview(token, cert, (order,), (), self._lines, noun="receipt")
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:

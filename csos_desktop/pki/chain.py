@@ -7,6 +7,8 @@ nothing here touches the network, so a verdict never depends on a hidden fetch.
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,6 +57,107 @@ def load_crls(blobs: Sequence[bytes]) -> list[asn1_crl.CertificateList]:
     return out
 
 
+@dataclass(frozen=True)
+class _Cached:
+    result: ChainResult
+    valid_from: datetime
+    valid_until: datetime
+
+
+class ValidationCache:
+    """Accepted paths, keyed by (signer, intermediates, anchors, revocation data in use).
+
+    A supplier verifies many orders from few signers: the RFC 5280 path validation,
+    most of the cost, is the same for all of a signer's orders while the same CRLs
+    (or OCSP answers) are in use. The revocation data is part of the key (each CRL or
+    answer by its signature value), so a new CRL or answer is a new entry: a
+    revocation takes effect with the first CRL that lists it. An entry is reused only
+    within the moment range its inputs are valid for (certificates' validity, CRLs'
+    thisUpdate..nextUpdate); rejections are never cached.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[bytes, ...], _Cached] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[bytes, ...], moment: datetime) -> ChainResult | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or not entry.valid_from <= moment < entry.valid_until:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry.result
+
+    def put(self, key: tuple[bytes, ...], entry: _Cached) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+#: The process-wide cache the verifiers use (the distributor serves many threads).
+VALIDATION_CACHE = ValidationCache()
+
+
+def _signature_of(obj: asn1_crl.CertificateList | asn1_ocsp.OCSPResponse) -> bytes:
+    if isinstance(obj, asn1_crl.CertificateList):
+        return bytes(obj["signature"].contents)
+    return bytes(obj["response_bytes"]["response"].parsed["signature"].contents)
+
+
+def _cache_key(
+    signer: asn1_x509.Certificate,
+    trust_roots: Sequence[asn1_x509.Certificate],
+    intermediates: Sequence[asn1_x509.Certificate],
+    crls: Sequence[asn1_crl.CertificateList],
+    ocsps: Sequence[asn1_ocsp.OCSPResponse],
+    require_revocation: bool,
+) -> tuple[bytes, ...]:
+    return (
+        b"require" if require_revocation else b"",
+        signer.sha256,
+        b"|",
+        *sorted(c.sha256 for c in intermediates),
+        b"|",
+        *sorted(c.sha256 for c in trust_roots),
+        b"|",
+        *sorted(_signature_of(x) for x in (*crls, *ocsps)),
+    )
+
+
+def _window(
+    certs: Sequence[asn1_x509.Certificate],
+    crls: Sequence[asn1_crl.CertificateList],
+    ocsps: Sequence[asn1_ocsp.OCSPResponse],
+) -> tuple[datetime, datetime]:
+    starts, ends = [], []
+    for c in certs:
+        validity = c["tbs_certificate"]["validity"]
+        starts.append(validity["not_before"].native)
+        ends.append(validity["not_after"].native)
+    for crl in crls:
+        tbs = crl["tbs_cert_list"]
+        starts.append(tbs["this_update"].native)
+        if tbs["next_update"].native is not None:
+            ends.append(tbs["next_update"].native)
+    for resp in ocsps:
+        for answer in resp["response_bytes"]["response"].parsed["tbs_response_data"]["responses"]:
+            starts.append(answer["this_update"].native)
+            if answer["next_update"].native is not None:
+                ends.append(answer["next_update"].native)
+    return max(starts), min(ends)
+
+
 def validate_chain(
     signer: asn1_x509.Certificate,
     *,
@@ -63,9 +166,15 @@ def validate_chain(
     crls: Sequence[asn1_crl.CertificateList] = (),
     moment: datetime,
     ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
+    require_revocation: bool = False,
 ) -> ChainResult:
-    """Blocking form of :func:`validate_chain_async` (CLI, worker threads)."""
-    return asyncio.run(
+    """Blocking form of :func:`validate_chain_async` (CLI, worker threads), with the
+    accepted results kept in :data:`VALIDATION_CACHE`."""
+    key = _cache_key(signer, trust_roots, intermediates, crls, ocsps, require_revocation)
+    cached = VALIDATION_CACHE.get(key, moment)
+    if cached is not None:
+        return cached
+    result = asyncio.run(
         validate_chain_async(
             signer,
             trust_roots=trust_roots,
@@ -73,8 +182,13 @@ def validate_chain(
             crls=crls,
             moment=moment,
             ocsps=ocsps,
+            require_revocation=require_revocation,
         )
     )
+    if result.status is ChainStatus.VALID:
+        start, end = _window([signer, *intermediates, *trust_roots], crls, ocsps)
+        VALIDATION_CACHE.put(key, _Cached(result, start, end))
+    return result
 
 
 def _ocsp_covers(resp: asn1_ocsp.OCSPResponse, cert: asn1_x509.Certificate) -> bool:
@@ -93,6 +207,7 @@ async def validate_chain_async(
     crls: Sequence[asn1_crl.CertificateList] = (),
     moment: datetime,
     ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
+    require_revocation: bool = False,
 ) -> ChainResult:
     """Validate *signer* for digital signature at *moment*.
 
@@ -101,7 +216,9 @@ async def validate_chain_async(
     stale or badly signed data rejects the certificate rather than passing it.
     ("hard-fail" would skip the CRLs given for a certificate that names no
     distribution point: 1305.22(c)(3) does not.) With neither, revocation is
-    not checked and ``revocation_checked`` is False: callers must say so.
+    not checked and ``revocation_checked`` is False: callers must say so, unless
+    *require_revocation* (a supplier that fetched what it could, 1305.22(c)(3)): then
+    no data at all is ``revocation-unknown`` too.
     """
     checked = any(c.issuer == signer.issuer for c in crls) or any(
         _ocsp_covers(r, signer) for r in ocsps
@@ -113,7 +230,7 @@ async def validate_chain_async(
         ocsps=list(ocsps),
         moment=moment,
         allow_fetching=False,
-        revocation_mode="require" if crls or ocsps else "soft-fail",
+        revocation_mode="require" if crls or ocsps or require_revocation else "soft-fail",
     )
     validator = CertificateValidator(signer, validation_context=ctx)
     try:

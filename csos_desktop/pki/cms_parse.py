@@ -6,6 +6,7 @@ is trusted is :mod:`csos_desktop.pki.chain`'s job.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 
@@ -59,7 +61,11 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         if values.get("content_type") is None or values["content_type"][0].native != "data":
             raise MalformedSignature("the signed content-type is not 'data'")
         signing_time = values["signing_time"][0].native if "signing_time" in values else None
-        certs = [c.chosen for c in sd["certificates"] if c.name == "certificate"]
+        certs = [
+            certificate_from_der(bytes(c.chosen.dump()))
+            for c in sd["certificates"]
+            if c.name == "certificate"
+        ]
         sid = si["sid"]
         if sid.name != "issuer_and_serial_number":
             raise MalformedSignature("the signer is not identified by issuer and serial number")
@@ -89,6 +95,18 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         raise MalformedSignature(f"the signature file is not valid CMS ({exc})") from exc
 
 
+@functools.lru_cache(maxsize=1024)
+def certificate_from_der(der: bytes) -> asn1_x509.Certificate:
+    """One parsed object per certificate: a signer's orders all carry the same bytes, and
+    asn1crypto keeps what it has parsed (names, extensions) on the object."""
+    return asn1_x509.Certificate.load(der)
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_key(spki_der: bytes) -> PublicKeyTypes:
+    return load_der_public_key(spki_der)
+
+
 def digest_matches(parsed: ParsedSignature, content: bytes) -> bool:
     """True when the signed message-digest equals SHA-256 of *content*."""
     return parsed.message_digest == hashlib.sha256(content).digest()
@@ -97,7 +115,7 @@ def digest_matches(parsed: ParsedSignature, content: bytes) -> bool:
 def signature_valid(parsed: ParsedSignature) -> bool:
     """Check the signature over the signed attributes with the signer's public key."""
     try:
-        key = load_der_public_key(parsed.signer.public_key.dump())
+        key = _public_key(bytes(parsed.signer.public_key.dump()))
         if isinstance(key, rsa.RSAPublicKey):
             key.verify(
                 parsed.signature, parsed.signed_attrs_der, padding.PKCS1v15(), hashes.SHA256()

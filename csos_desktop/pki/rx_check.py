@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
@@ -21,15 +22,24 @@ from csos_desktop.pki.profile import CsosCertificateInfo
 from csos_desktop.pki.signed_check import Collector, Reason, Verification, check_signed
 
 
+class DeaBinding(Enum):
+    """What ties the practitioner's DEA number to the signature."""
+
+    CERTIFICATE = "certificate"  # the DEA-number hash in the certificate matched
+    ACCESS_CONTROL = "access-control"  # no DEA extensions: the 1311.125 grant
+
+
 @dataclass(frozen=True)
 class PrescriptionVerification(Verification):
     """The pharmacy's verdict on one signed prescription."""
 
     prescription: Prescription | None = None
+    dea_binding: DeaBinding | None = None
 
     def document_json(self) -> dict[str, object]:
         rx = self.prescription
         return {
+            "dea_number_checked_by": self.dea_binding.value if self.dea_binding else None,
             "rx_id": rx.rx_id if rx else None,
             "patient": rx.patient.name if rx else None,
             "drug": f"{rx.drug.name} {rx.drug.strength}" if rx else None,
@@ -45,12 +55,21 @@ def _read(document: bytes, out: Collector) -> Prescription | None:
         return None
 
 
-def _check_practitioner(info: CsosCertificateInfo, rx: Prescription, out: Collector) -> None:
-    if rx.practitioner.dea_number.value != info.dea_number:
+def _check_practitioner(info: CsosCertificateInfo, rx: Prescription, out: Collector) -> DeaBinding:
+    dea = rx.practitioner.dea_number.value
+    if not info.has_dea_extensions:
+        # 1311.105/1311.125: the CSP certificate carries no DEA data; the number was bound
+        # by the prescribing application's access control when signing rights were granted.
+        out.warnings.append(
+            "the certificate carries no DEA extensions: the practitioner's DEA number "
+            f"{dea} rests on the prescribing application's access control (21 CFR 1311.125)"
+        )
+        return DeaBinding.ACCESS_CONTROL
+    if not info.matches_dea(dea):
         out.add(
             Reason.DEA_NUMBER_MISMATCH,
-            f"the prescription's practitioner DEA number {rx.practitioner.dea_number.value} is "
-            f"not the signing certificate's {info.dea_number}",
+            f"the signing certificate's DEA number hash does not match the prescription's "
+            f"practitioner DEA number {dea}",
         )
     if rx.drug.schedule not in info.schedules:
         allowed = ", ".join(sorted(s.value for s in info.schedules)) or "none"
@@ -59,6 +78,7 @@ def _check_practitioner(info: CsosCertificateInfo, rx: Prescription, out: Collec
             f"the practitioner's certificate does not cover schedule {rx.drug.schedule.value} "
             f"(it allows {allowed})",
         )
+    return DeaBinding.CERTIFICATE
 
 
 def verify_prescription(
@@ -69,6 +89,7 @@ def verify_prescription(
     crls: Sequence[asn1_crl.CertificateList] = (),
     now: datetime,
     ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
+    require_revocation: bool = False,
 ) -> PrescriptionVerification:
     """Check a signed prescription as the pharmacy must; never raises on bad input."""
     out = Collector()
@@ -81,7 +102,9 @@ def verify_prescription(
         now=now,
         out=out,
         ocsps=ocsps,
+        require_revocation=require_revocation,
         no_crl_warning="revocation was not checked: no CRL was given",
+        dea_extensions_required=False,
     )
     when = signer.signing_time
     if rx is not None and when is not None and abs((rx.date_of_issue - when.date()).days) > 1:
@@ -89,6 +112,7 @@ def verify_prescription(
             Reason.MALFORMED_DOCUMENT,
             f"the date of issue {rx.date_of_issue} is not the day it was signed ({when:%Y-%m-%d})",
         )
+    binding = None
     if signer.info is not None and rx is not None:
-        _check_practitioner(signer.info, rx, out)
-    return PrescriptionVerification.of(out, signer, prescription=rx)
+        binding = _check_practitioner(signer.info, rx, out)
+    return PrescriptionVerification.of(out, signer, prescription=rx, dea_binding=binding)

@@ -7,7 +7,8 @@ prescription's practitioner) are added by the caller on the same collector.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -21,11 +22,17 @@ from csos_desktop.pki.chain import ChainStatus, validate_chain
 from csos_desktop.pki.cms_parse import (
     MalformedSignature,
     ParsedSignature,
+    certificate_from_der,
     digest_matches,
     parse_signed_data,
     signature_valid,
 )
-from csos_desktop.pki.profile import CsosCertificateInfo, NotACsosCertificate, read_certificate
+from csos_desktop.pki.profile import (
+    CsosCertificateInfo,
+    NotACsosCertificate,
+    read_csos_profile,
+    read_epcs_certificate,
+)
 
 
 class Reason(Enum):
@@ -99,6 +106,14 @@ def _check_validity(
         )
 
 
+@functools.lru_cache(maxsize=1024)
+def _profile(
+    reader: Callable[[asn1_x509.Certificate], CsosCertificateInfo], der: bytes
+) -> CsosCertificateInfo:
+    """The profile read once per certificate (a NotACsosCertificate is not cached)."""
+    return reader(certificate_from_der(der))
+
+
 def check_signed(
     document: bytes,
     signature: bytes,
@@ -109,8 +124,14 @@ def check_signed(
     out: Collector,
     no_crl_warning: str,
     ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
+    dea_extensions_required: bool = True,
+    require_revocation: bool = False,
 ) -> SignerCheck:
-    """Run the shared checks, adding findings to *out*; never raises on bad input."""
+    """Run the shared checks, adding findings to *out*; never raises on bad input.
+
+    *dea_extensions_required* False (prescriptions) accepts a signing certificate
+    without the DEA extensions; present ones are still read strictly.
+    """
     try:
         parsed = parse_signed_data(signature)
     except MalformedSignature as exc:
@@ -127,7 +148,8 @@ def check_signed(
     if parsed.signing_time is None:
         out.add(Reason.MALFORMED_SIGNATURE, "the signature carries no signing time")
     try:
-        info: CsosCertificateInfo | None = read_certificate(parsed.signer)
+        reader = read_csos_profile if dea_extensions_required else read_epcs_certificate
+        info: CsosCertificateInfo | None = _profile(reader, bytes(parsed.signer.dump()))
     except NotACsosCertificate as exc:
         info = None
         out.add(Reason.DEA_NUMBER_MISMATCH, str(exc))
@@ -140,10 +162,11 @@ def check_signed(
         crls=crls,
         moment=now,
         ocsps=ocsps,
+        require_revocation=require_revocation,
     )
     if chain.status in _CHAIN_REASONS:
         out.add(_CHAIN_REASONS[chain.status], chain.message)
-    if not crls and not ocsps:
+    if not crls and not ocsps and not require_revocation:
         out.warnings.append(no_crl_warning)
     elif not chain.revocation_checked and chain.status is ChainStatus.VALID:
         out.warnings.append("none of the CRLs or OCSP answers given covers the signer")
@@ -202,7 +225,8 @@ def signer_json(info: CsosCertificateInfo | None) -> dict[str, object] | None:
         return None
     return {
         "subject": info.subject,
-        "dea_number": info.dea_number,
+        "subject_serial_number": info.subject_serial,
+        "dea_number_hash": info.dea_hash.hex() if info.dea_hash is not None else None,
         "schedules": sorted(s.value for s in info.schedules),
         "not_after": info.not_after.isoformat(),
         "serial_number": info.serial_number,

@@ -73,11 +73,12 @@ def _check_dates(order: Order | None, when: datetime | None, now: datetime, out:
 
 
 def _check_registrant(info: CsosCertificateInfo, order: Order, out: Collector) -> None:
-    if order.purchaser.dea_number.value != info.dea_number:
+    if not info.matches_dea(order.purchaser.dea_number.value):
         out.add(
             Reason.DEA_NUMBER_MISMATCH,
-            f"the order's purchaser DEA number {order.purchaser.dea_number.value} is not the "
-            f"certificate's {info.dea_number}",
+            f"the certificate's DEA number hash does not match the order's purchaser DEA "
+            f"number {order.purchaser.dea_number.value} (certificate serialNumber "
+            f"{info.subject_serial}): the order was signed with another registrant's certificate",
         )
     missing = sorted(
         {
@@ -103,6 +104,7 @@ def verify_order(
     crls: Sequence[asn1_crl.CertificateList] = (),
     now: datetime,
     ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
+    require_revocation: bool = False,
 ) -> OrderVerification:
     """Check a signed order the way a supplier must; never raises on bad input."""
     out = Collector()
@@ -115,6 +117,7 @@ def verify_order(
         now=now,
         out=out,
         ocsps=ocsps,
+        require_revocation=require_revocation,
         no_crl_warning="revocation was not checked: no CRL was given (a supplier must check "
         "the CRL, 21 CFR 1305.22(c)(3))",
     )

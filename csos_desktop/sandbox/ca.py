@@ -28,28 +28,24 @@ from cryptography.x509.oid import (
     AuthorityInformationAccessOID,
     ExtendedKeyUsageOID,
     NameOID,
-    ObjectIdentifier,
 )
 
 from csos_desktop.domain.dea import parse_dea_number
 from csos_desktop.domain.schedule import Schedule
 from csos_desktop.errors import CsosError, InputError
-from csos_desktop.pki.profile import (
-    CSOS_REGISTRANT_EXTENSION_OID,
-    encode_registrant,
-)
 from csos_desktop.sandbox.ca_certs import (
     BACKDATE,
-    CSOS_POLICY,
     CaKey,
     SubjectKey,
     ca_name,
+    dea_extensions,
     key_usage,
     new_key,
     random_serial,
     sign_certificate,
     ski,
     utc,
+    with_subject_serial,
 )
 
 Algorithm = Literal["p256", "rsa2048"]
@@ -192,7 +188,6 @@ class TestCa:
             ca=True,
             path_length=0,
             crl_url=root_crl_url,
-            extensions=(CSOS_POLICY,),
         )
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -373,9 +368,12 @@ class TestCa:
         days: int = 365,
         now: datetime | None = None,
         not_before: datetime | None = None,
+        business_activity: str = "Retail Pharmacy",
+        postal_address: tuple[str, ...] = ("TEST ONLY",),
     ) -> x509.Certificate:
         """Issue directly for a key (tests). Validity: `not_before` (default now - 5 min)
-        to `not_before + days` if given, else `now + days`."""
+        to `not_before + days` if given, else `now + days`. The subject gets a
+        serialNumber when it has none; the DEA number goes in only as its hash."""
         if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size < 2048:
             raise CsrInvalid(
                 f"RSA keys must be at least 2048 bits (this one has {public_key.key_size})"
@@ -397,8 +395,15 @@ class TestCa:
             )
         start = utc(not_before) if not_before else utc(now) - BACKDATE
         end = (start if not_before else utc(now)) + timedelta(days=days)
-        registrant = x509.UnrecognizedExtension(
-            ObjectIdentifier(CSOS_REGISTRANT_EXTENSION_OID), encode_registrant(dea, schedules)
+        subject, subject_serial = with_subject_serial(subject)
+        cn = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        dea_exts = dea_extensions(
+            dea_number=dea,
+            subject_serial=subject_serial,
+            schedules=schedules,
+            registrant_name=str(cn[-1].value) if cn else subject.rfc4514_string(),
+            business_activity=business_activity,
+            postal_address=postal_address,
         )
         with self._state() as state:
             taken = {r["serial"] for r in state["issued"]}
@@ -428,12 +433,13 @@ class TestCa:
                 end=end,
                 ca=False,
                 crl_url=state["crl_url"],
-                extensions=(CSOS_POLICY, registrant, *aia),
+                extensions=(*dea_exts, *aia),
             )
             state["issued"].append(
                 {
                     "serial": serial,
                     "subject": subject.rfc4514_string(),
+                    "subject_serial": subject_serial,
                     "dea_number": dea,
                     "schedules": [s.value for s in sorted(schedules, key=lambda s: s.sort_key)],
                     "not_before": start.isoformat(),

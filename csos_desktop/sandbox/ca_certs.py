@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID, ObjectIdentifier
+from cryptography.x509.oid import NameOID
 
+from csos_desktop.domain.schedule import Schedule
 from csos_desktop.errors import InputError
-from csos_desktop.pki.profile import CSOS_SUBSCRIBER_POLICY_OID
+from csos_desktop.pki import profile
 
 CaKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 SubjectKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
@@ -48,9 +49,6 @@ def crl_dp(url: str) -> x509.CRLDistributionPoints:
     return x509.CRLDistributionPoints([x509.DistributionPoint([uri], None, None, None)])
 
 
-CSOS_POLICY = x509.CertificatePolicies(
-    [x509.PolicyInformation(ObjectIdentifier(CSOS_SUBSCRIBER_POLICY_OID), None)]
-)
 USAGES = (
     "digital_signature",
     "content_commitment",
@@ -129,3 +127,38 @@ def ca_name(prefix: str, role: str) -> x509.Name:
             x509.NameAttribute(NameOID.COMMON_NAME, f"{prefix} {role}"),
         ]
     )
+
+
+def with_subject_serial(subject: x509.Name) -> tuple[x509.Name, str]:
+    """*subject* with a serialNumber attribute (2.5.4.5), added by the CA when missing.
+
+    The DEA-number hash binds the number to this value, so a renewal that keeps
+    the subject keeps the same hash.
+    """
+    present = subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    if present:
+        return subject, str(present[-1].value)
+    serial = secrets.token_hex(8).upper()
+    attrs = [*subject, x509.NameAttribute(NameOID.SERIAL_NUMBER, serial)]
+    return x509.Name(attrs), serial
+
+
+def dea_extensions(
+    *,
+    dea_number: str,
+    subject_serial: str,
+    schedules: frozenset[Schedule],
+    registrant_name: str,
+    business_activity: str,
+    postal_address: tuple[str, ...],
+) -> tuple[x509.UnrecognizedExtension, ...]:
+    """The six DEA extensions of the profile (csos_desktop.pki.profile), in OID order."""
+    values = (
+        (profile.DEA_VERSION_OID, profile.encode_version()),
+        (profile.DEA_REGISTRANT_NAME_OID, profile.encode_text(registrant_name)),
+        (profile.DEA_NUMBER_HASH_OID, profile.encode_dea_hash(dea_number, subject_serial)),
+        (profile.DEA_SCHEDULES_OID, profile.encode_schedules(schedules)),
+        (profile.DEA_BUSINESS_ACTIVITY_OID, profile.encode_text(business_activity)),
+        (profile.DEA_POSTAL_ADDRESS_OID, profile.encode_address(postal_address)),
+    )
+    return tuple(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), der) for oid, der in values)

@@ -27,7 +27,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -47,7 +46,6 @@ from csos_desktop.pki.cms_parse import (
     signature_valid,
 )
 from csos_desktop.pki.ocsp import CertStatus, OcspResponder, build_response
-from csos_desktop.pki.profile import read_certificate
 from csos_desktop.sandbox.ca import REVOCATION_REASONS, TestCa
 from csos_desktop.sandbox.ca_certs import CaKey, SubjectKey
 from csos_desktop.sandbox.codes import CodeFailure, CodeRejected, CodeStore
@@ -243,9 +241,12 @@ def create_app(ca: TestCa, codes: CodeStore) -> FastAPI:
             raise Refused(400, "bad-request", "the request's key type is not supported")
         if _spki_sha256(key) == _spki_sha256(current.public_key()):
             raise Refused(400, "same-key", "a renewal needs a new key pair")
-        info = read_certificate(asn1_x509.Certificate.load(current.public_bytes(Encoding.DER)))
+        # The certificate carries only a hash of the DEA number: the CA's own log has it.
+        record = next((i for i in ca.issued if i.serial == current.serial_number), None)
+        if record is None:
+            raise Refused(403, "not-our-certificate", "this CA has no record of that certificate")
         cert = ca.issue_for_public_key(
-            key, subject=current.subject, dea_number=info.dea_number, schedules=info.schedules
+            key, subject=current.subject, dea_number=record.dea_number, schedules=record.schedules
         )
         return _certs_only([cert])
 
@@ -387,8 +388,11 @@ def prepare_ca(ca: TestCa, sock: socket.socket, host: str) -> tuple[FastAPI, Tls
     return create_app(ca, CodeStore(ca.directory)), tls
 
 
-def start_ca(ca: TestCa, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Serve the CA from a background thread (tests, demo)."""
-    sock = bind(host, port)
+def start_ca(
+    ca: TestCa, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
+) -> RunningServer:
+    """Serve the CA from a background thread (tests, demo); *sock* when already bound
+    (so the CA certificates could name its CRL address before the server started)."""
+    sock = sock or bind(host, port)
     app, tls = prepare_ca(ca, sock, host)
     return start_in_thread(app, tls, sock)

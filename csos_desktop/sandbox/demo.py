@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from asn1crypto import crl as asn1_crl
-from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop import paths
@@ -32,6 +30,7 @@ from csos_desktop.enroll.est_client import EstClient, OneTimeCodes
 from csos_desktop.enroll.flow import enrol
 from csos_desktop.enroll.records import Records
 from csos_desktop.errors import CsosError
+from csos_desktop.pki.cms_parse import parse_signed_data
 from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.ca_server import start_ca
@@ -50,7 +49,7 @@ from csos_desktop.sandbox.distributor.server import (
     open_distributor,
     start_in_thread,
 )
-from csos_desktop.sandbox.https import RunningServer, bind
+from csos_desktop.sandbox.https import RunningServer, bind, url_of
 from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.services import orders as svc
 from csos_desktop.services.archive import export_archive, verify_archive
@@ -65,6 +64,8 @@ from csos_desktop.sync.credentials import save_token
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.session import TokenSession
+from csos_desktop.trust.anchors import add_anchor, anchor_certificates
+from csos_desktop.trust.revocation import RevocationSource
 
 DEMO_LABEL = "CSOS Demo"
 #: Shown to the user on purpose: a demo token protects nothing.
@@ -148,15 +149,25 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     hsm = create_token(home / "softhsm", DEMO_LABEL, DEMO_PIN)
     say(f"[1/9] Demo token '{DEMO_LABEL}' (SoftHSM2, a real PKCS#11 module); demo PIN {DEMO_PIN}.")
 
-    ca = TestCa.init(home / "sandbox-ca")
-    ca_server = start_ca(ca)
-    distributor = open_distributor(ca.directory)
+    # The CA's own certificates name its CRL addresses, so bind before creating it:
+    # verifiers fetch the CRLs from there, as relying parties do.
+    ca_sock = bind("127.0.0.1", 0)
+    ca_url = url_of(ca_sock)
+    ca = TestCa.init(
+        home / "sandbox-ca",
+        crl_url=f"{ca_url}/crl/issuing.crl",
+        root_crl_url=f"{ca_url}/crl/root.crl",
+    )
+    ca_server = start_ca(ca, sock=ca_sock)
+    # The distributor fetches the CRLs from the CA's distribution points, as suppliers do.
+    distributor = open_distributor(ca.directory, fetch_crls=True)
     _, token = add_customer(distributor.engine, dea_number=DEMO_DEA, name=DEMO_NAME)
     seeded = seed_history(distributor.engine, DEMO_DEA, today=datetime.now(UTC).date())
     running = start_in_thread(distributor, ca.directory, bind("127.0.0.1", 0))
     root = ca.directory / "root.pem"
     set_value("distributor_url", running.url)
     set_value("ca_bundle", str(root))
+    add_anchor(root.read_bytes(), str(root), now=datetime.now(UTC))  # the demo trusts its CA
     where = save_token(running.url, token)
     say(
         f"[2/9] Sandbox CA at {ca_server.url} and distributor at {running.url} (HTTPS, test "
@@ -178,7 +189,8 @@ def run_demo(home: Path, say: Say) -> DemoRun:
         )
     say(
         f"[3/9] Enrolled over EST with one-time codes (reference {codes.reference_number}): "
-        f"RSA-2048 key generated on the token, certificate for DEA {done.info.dea_number}, "
+        f"RSA-2048 key generated on the token, certificate for DEA {done.dea_number} "
+        f"(a hash bound to subject serialNumber {done.info.subject_serial}), "
         f"schedules {', '.join(sorted(s.value for s in done.info.schedules))}."
     )
 
@@ -237,9 +249,7 @@ def run_demo(home: Path, say: Say) -> DemoRun:
 
         bundle = home / "archive.zip"
         export_archive(store, today, today, bundle)
-        report = verify_archive(
-            bundle, [asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))]
-        )
+        report = verify_archive(bundle, anchor_certificates())
         say(
             f"[7/9] Archive {bundle.name}: {report.files} files, {report.signatures} "
             f"signatures re-verified offline: {'INTACT' if report.intact else report.problems}."
@@ -293,14 +303,33 @@ def _tamper_check(ca: TestCa, document: bytes, signature: bytes, home: Path, say
     out.mkdir()
     (out / "order.json").write_bytes(document)
     (out / "order.p7s").write_bytes(signature)
-    roots = [asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))]
-    issued = (ca.crl(), ca.root_crl())
-    crls = [asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER)) for c in issued]
-    # The README's `--crl demo-home/crl.pem --crl demo-home/root-crl.pem`.
-    for name, crl in zip(("crl.pem", "root-crl.pem"), issued, strict=True):
+    roots = anchor_certificates()
+    now = datetime.now(UTC)
+    parsed = parse_signed_data(signature)
+    source = RevocationSource(ca_bundle=ca.directory / "root.pem")
+    fetched = source.for_path(parsed.signer, parsed.other_certificates, roots, now=now)
+    # Files too, for verifying with --crl (the fetch above is what relying parties do).
+    for name, crl in zip(("crl.pem", "root-crl.pem"), (ca.crl(), ca.root_crl()), strict=True):
         (home / name).write_bytes(crl.public_bytes(Encoding.PEM))
     tampered = document.replace(b'"quantity":', b'"quantity":9', 1)
-    bad = verify_order(tampered, signature, trust_roots=roots, crls=crls, now=datetime.now(UTC))
+    bad, good = (
+        verify_order(
+            doc,
+            signature,
+            trust_roots=roots,
+            crls=fetched.crls,
+            ocsps=fetched.ocsps,
+            now=now,
+            require_revocation=True,
+        )
+        for doc in (tampered, document)
+    )
+    say(
+        f"[9/9] Supplier check with the trust store and {len(fetched.crls)} CRLs fetched from "
+        f"the certificates' distribution points (cached in {source.cache.directory}): "
+        + ("ACCEPTED" if good.accepted else "REJECTED " + ", ".join(r.value for r in good.reasons))
+        + "."
+    )
     ossl = _openssl(
         "cms",
         "-verify",
@@ -317,7 +346,7 @@ def _tamper_check(ca: TestCa, document: bytes, signature: bytes, home: Path, say
         "/dev/null",
     )
     say(
-        f"[9/9] openssl cms -verify on a signed order: {ossl}; the same order with one "
+        f"      openssl cms -verify on a signed order: {ossl}; the same order with one "
         "quantity changed: "
         + (
             "ACCEPTED (unexpected!)"

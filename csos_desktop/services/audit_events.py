@@ -14,7 +14,7 @@ from csos_desktop.store.audit import AuditEvent
 
 
 def record_certificate_installed(
-    *, how: str, subject: str, dea_number: str, serial: int, not_after: datetime, key_id: str
+    *, how: str, subject: str, dea_number: str | None, serial: int, not_after: datetime, key_id: str
 ) -> None:
     """``certificate.installed`` with what an inspector needs to tie signatures to it."""
     with open_store() as store:

@@ -196,7 +196,8 @@ class EnrolmentWizardModel:
         assert self.enrolled is not None
         info = self.enrolled.info
         return (
-            f"Certificate installed on the token. {info.subject}, DEA {info.dea_number}, "
+            f"Certificate installed on the token. {info.subject}, DEA "
+            f"{self.enrolled.dea_number or 'not given'}, "
             f"schedules {', '.join(sorted(s.value for s in info.schedules))}, valid until "
             f"{info.not_after:%Y-%m-%d}."
             + (" (An earlier attempt's key was reused.)" if self.enrolled.resumed else "")

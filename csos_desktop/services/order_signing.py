@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
+from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.domain.order import Order
 from csos_desktop.services.signing.checks import OrderNotSignable
@@ -38,6 +40,12 @@ class SignedOrder:
         return hashlib.sha256(self.signature).hexdigest()
 
 
+def dated_for_signing(order: Order, now: datetime) -> Order:
+    """The order with its date signed: the pharmacy's calendar day (the CMS signing-time
+    stays UTC), so an order signed at 23:30 on 31 December carries that year."""
+    return order.with_date_signed(local_date(now))
+
+
 class OrderSigningSession:
     """Signs orders with the identity of a (logged-in) signing session."""
 
@@ -49,6 +57,6 @@ class OrderSigningSession:
         """Check, date, canonicalise and sign one order; the signature is self-checked."""
         now = self.session.clock()
         self.session.check([order], now)
-        dated = order.with_date_signed(now.date())
+        dated = dated_for_signing(order, now)
         document = canonical_bytes(dated.to_document())
         return SignedOrder(dated, document, self.session.sign(document, now))

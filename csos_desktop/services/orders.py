@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from csos_desktop.config.local_time import local_date, pharmacy_zone
 from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.order import Order, OrderInvalid, format_timestamp, parse_order_input
 from csos_desktop.domain.order_state import RECEIVABLE, IllegalTransition, OrderState
@@ -95,7 +96,8 @@ def import_orders(
             continue
         auto = "order_number" not in item
         # A placeholder in the right format; the real number is drawn inside the transaction.
-        fields = {**item, "order_number": f"{now.year % 100:02d}X000000"} if auto else item
+        year = local_date(now).year
+        fields = {**item, "order_number": f"{year % 100:02d}X000000"} if auto else item
         try:
             drafts.append((parse_order_input(fields, now=now, new_id=new_id), auto))
         except OrderInvalid as exc:
@@ -190,7 +192,9 @@ def sign_orders(
 ) -> BatchResult:
     """Sign each draft in turn, committing each with its audit entry and submit message."""
     ident = signer.identity
-    info = lifecycle.SignerInfo(ident.info.subject, ident.info.dea_number, ident.certificate_der)
+    # The certificate carries only a hash of the DEA number; precheck matches each order's
+    # purchaser to it, and that number is what the archive records (dea_number=None).
+    info = lifecycle.SignerInfo(ident.info.subject, None, ident.certificate_der)
     signed: list[OrderRecord] = []
     unsigned: list[Unsigned] = []
     for i, order_id in enumerate(ids):
@@ -323,10 +327,11 @@ def check_receipt(
     rec = store.orders.resolve(ref)
     if rec.state not in RECEIVABLE:
         raise IllegalTransition(rec.label, rec.state, OrderState.RECEIVED_PARTIAL)
-    if identity is not None and identity.info.dea_number != rec.purchaser_dea:
+    if identity is not None and not identity.info.matches_dea(rec.purchaser_dea):
         raise OrderNotSignable(
-            f"Order {rec.label} was placed by DEA {rec.purchaser_dea}; your certificate is for "
-            f"DEA {identity.info.dea_number}. The purchaser records its own receipt."
+            f"Order {rec.label} was placed by DEA {rec.purchaser_dea}; your certificate was "
+            "issued for another DEA number (its hash does not match). The purchaser records "
+            "its own receipt."
         )
     blob = store.signed.get(rec.order_id)
     order = Order.from_document(load_document(blob.document))
@@ -338,6 +343,7 @@ def check_receipt(
         earlier=earlier,
         now=clock(),
         receipt_id=str(uuid.uuid4()),
+        zone=pharmacy_zone(),
     )
     return rec
 

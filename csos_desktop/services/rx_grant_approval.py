@@ -73,12 +73,11 @@ def approve_grant_with_token(
                 f"two-factor credential ({RULE}); ask a registrant to approve "
                 "it.",
             )
-        if identity.info.dea_number != approver.dea_number:
+        if identity.info.has_dea_extensions and not identity.info.matches_dea(approver.dea_number):
             raise TwoPersonRule(
                 DenyReason.NO_REGISTRANT,
-                f"The certificate on this token is for DEA "
-                f"{identity.info.dea_number}, not {approver.user_id}'s "
-                f"({approver.dea_number}): approve with your own token.",
+                f"The certificate on this token was issued for another DEA number than "
+                f"{approver.user_id}'s ({approver.dea_number}): approve with your own token.",
             )
 
     # A refusal is audited (rx.access-denied) like every other one, before any PIN.

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
+from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
 from csos_desktop.enroll.status import RevocationState, RevocationStatus
 from csos_desktop.errors import CsosError, InputError
@@ -70,7 +71,7 @@ def _certificate_details(identity: SigningIdentity) -> dict[str, object]:
     return {
         "certificate_sha256": hashlib.sha256(identity.certificate_der).hexdigest(),
         "certificate_serial": str(identity.info.serial_number),
-        "certificate_dea": identity.info.dea_number,
+        "certificate_dea_hash": identity.info.dea_hash.hex() if identity.info.dea_hash else None,
     }
 
 
@@ -78,12 +79,14 @@ def check_certificate(
     user: RxUser, identity: SigningIdentity, status: RevocationStatus, now: datetime
 ) -> None:
     """The certificate on the token belongs to this practitioner and is still good."""
-    if identity.info.dea_number != user.dea_number:
+    # Without DEA extensions (a CSP certificate, 1311.105) the user's record, whose
+    # signing rights were granted under 1311.125, is what binds the DEA number.
+    if identity.info.has_dea_extensions and not identity.info.matches_dea(user.dea_number or ""):
         raise SigningRefused(
             DenyReason.DEA_MISMATCH,
-            f"The certificate on the token carries "
-            f"DEA {identity.info.dea_number}, but {user.user_id} is "
-            f"registered with DEA {user.dea_number}: sign with your own token.",
+            f"The certificate on the token was issued for another DEA number than "
+            f"{user.user_id}'s {user.dea_number} (its DEA number hash does not match): "
+            "sign with your own token.",
         )
     try:
         identity.check_usable(now)
@@ -138,7 +141,7 @@ def open_signing_list(
     known = {rec.rx_id for rec in group.drafts}
     chosen = {_match(ref, known) for ref in rx_ids} or known
     prescriptions, redated = [], []
-    today = now.astimezone().date()  # the practice's calendar day, not UTC's
+    today = local_date(now)  # the practice's calendar day, not UTC's
     for rec in group.drafts:
         rx = store.prescriptions.prescription(rec.rx_id)
         if rx.rx_id in chosen and rx.date_of_issue != today:
@@ -320,7 +323,7 @@ def _commit(
                 signed_at=now,
                 signed_by=opened.user.user_id,
                 signer_subject=identity.info.subject,
-                signer_dea=identity.info.dea_number,
+                signer_dea=s.prescription.practitioner.dea_number.value,
                 certificate_der=identity.certificate_der,
             )
             outbox_id = store.prescriptions.queue_transmission(rx_id, now)

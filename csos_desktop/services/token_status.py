@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from csos_desktop.errors import CsosError
+from csos_desktop.services.known_dea import known_dea
 from csos_desktop.token.access import open_library
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS, SigningIdentity, signing_identities
@@ -25,11 +26,21 @@ class CertificateStatus:
     subject: str
     issuer: str
     serial_number: int
-    dea_number: str
+    #: The DEA number the app knows (enrolment, settings), checked against the hash; None
+    #: when it knows none.
+    dea_number: str | None
     schedules: tuple[str, ...]
     not_before: datetime
     not_after: datetime
     days_left: int
+    dea_number_matches: bool | None = None
+
+    @property
+    def dea_label(self) -> str:
+        if self.dea_number is None:
+            return "unknown (set `dea_number` in settings)"
+        verdict = "matches this certificate" if self.dea_number_matches else "does not match"
+        return f"{self.dea_number} ({verdict})"
 
     @property
     def expired(self) -> bool:
@@ -40,14 +51,19 @@ class CertificateStatus:
         return self.days_left <= RENEWAL_WINDOW_DAYS
 
     @classmethod
-    def of(cls, identity: SigningIdentity, now: datetime) -> CertificateStatus:
+    def of(
+        cls, identity: SigningIdentity, now: datetime, *candidates: str | None
+    ) -> CertificateStatus:
+        """*candidates*: DEA numbers at hand (the orders being signed, the signing user)."""
         info = identity.info
+        known = known_dea(identity, *candidates)
         return cls(
             key_id=identity.key_id.hex(),
             subject=info.subject,
             issuer=info.issuer,
             serial_number=info.serial_number,
-            dea_number=info.dea_number,
+            dea_number=known.number if known else None,
+            dea_number_matches=known.matches if known else None,
             schedules=tuple(sorted(s.value for s in info.schedules)),
             not_before=info.not_before,
             not_after=info.not_after,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from csos_desktop.config.local_time import local_date, pharmacy_zone
 from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import (
@@ -54,7 +55,9 @@ class SignerInfo:
     """Who signed, as recorded in the archive and the audit log."""
 
     subject: str
-    dea_number: str
+    #: None: the order's purchaser, whose number the signing check matched to the
+    #: certificate's DEA-number hash.
+    dea_number: str | None
     certificate_der: bytes
 
 
@@ -76,7 +79,9 @@ def create_drafts(
     with store.transaction():
         for order, number_auto in drafts:
             if number_auto:
-                number = store.orders.next_number(order.purchaser.dea_number.value, now.year)
+                number = store.orders.next_number(
+                    order.purchaser.dea_number.value, local_date(now).year
+                )
                 order = replace(order, order_number=number)
             store.orders.insert(order, now=now, number_auto=number_auto)
             store.audit.append(
@@ -144,13 +149,13 @@ def sign_draft(
         check_transition(rec.label, rec.state, S.SIGNED)
         order = store.orders.order(order_id)
         renumbered_from = None
-        if rec.number_auto and order.order_number[:2] != f"{now.year % 100:02d}":
+        year = local_date(now).year  # 1305.21(b)(1): the year signed, on the local calendar
+        if rec.number_auto and order.order_number[:2] != f"{year % 100:02d}":
             # 1305.21(b)(1): the number carries the year signed; a generated number is redone.
             renumbered_from = order.order_number
-            order = replace(
-                order, order_number=store.orders.next_number(rec.purchaser_dea, now.year)
-            )
+            order = replace(order, order_number=store.orders.next_number(rec.purchaser_dea, year))
         signed = sign(order)
+        signer_dea = signer.dea_number or signed.order.purchaser.dea_number.value
         store.orders.mark_signed(signed.order, now)
         blob = store.signed.insert(
             order_id,
@@ -158,7 +163,7 @@ def sign_draft(
             signed.signature,
             signed_at=now,
             signer_subject=signer.subject,
-            signer_dea=signer.dea_number,
+            signer_dea=signer_dea,
             certificate_der=signer.certificate_der,
         )
         store.outbox.add(OutboxKind.SUBMIT_ORDER, order_id, now)
@@ -170,7 +175,7 @@ def sign_draft(
             "document_sha256": blob.document_sha256,
             "signature_sha256": blob.signature_sha256,
             "signer_subject": signer.subject,
-            "signer_dea": signer.dea_number,
+            "signer_dea": signer_dea,
             "certificate_sha256": blob.certificate_sha256,
         }
         if renumbered_from is not None:
@@ -375,7 +380,7 @@ def reissue(store: Store, order_id: str, *, now: datetime, new_id: str) -> Order
         if rec.state not in REISSUABLE:
             raise IllegalTransition(rec.label, rec.state, S.DRAFT)
         old = store.orders.order(order_id)
-        number = store.orders.next_number(rec.purchaser_dea, now.year)
+        number = store.orders.next_number(rec.purchaser_dea, local_date(now).year)
         created = now.astimezone(UTC).replace(microsecond=0)
         new = Order(new_id, number, created, old.purchaser, old.supplier, old.lines)
         store.orders.insert(new, now=now, number_auto=True, reissue_of=order_id)
@@ -411,7 +416,13 @@ def record_receipt(
         order = Order.from_document(load_document(blob.document))
         earlier = [r.receipt for r in store.receipts.for_order(order_id)]
         receipt = build_receipt(
-            order, blob.signature_sha256, lines, earlier=earlier, now=now, receipt_id=receipt_id
+            order,
+            blob.signature_sha256,
+            lines,
+            earlier=earlier,
+            now=now,
+            receipt_id=receipt_id,
+            zone=pharmacy_zone(),
         )
         new = S.RECEIVED if fully_received(order, [*earlier, receipt]) else S.RECEIVED_PARTIAL
         check_transition(rec.label, rec.state, new)

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from asn1crypto import pem
-from asn1crypto import x509 as asn1_x509
-
 from csos_desktop.errors import InputError, SessionRefused
-from csos_desktop.pki.profile import CsosCertificateInfo, NotACsosCertificate, read_certificate
+from csos_desktop.pki.certfile import CertificateFileInvalid, certificates_from_bytes
+from csos_desktop.pki.profile import (
+    CsosCertificateInfo,
+    NotACsosCertificate,
+    read_csos_profile,
+    read_epcs_certificate,
+)
 from csos_desktop.token.access import open_token
 from csos_desktop.token.certs import TokenCertificate, read_certificates
 from csos_desktop.token.errors import KeyNotFound
@@ -57,14 +60,19 @@ class SigningIdentity:
             )
 
 
-def signing_identities(certs: Sequence[TokenCertificate]) -> list[SigningIdentity]:
-    """Certificates carrying a DEA number, with a CKA_ID, that are not CA certificates."""
+def signing_identities(
+    certs: Sequence[TokenCertificate], *, epcs: bool = False
+) -> list[SigningIdentity]:
+    """Signing certificates with a CKA_ID: CSOS ones, or for *epcs* also those without
+    the DEA extensions (credential service providers, 21 CFR 1311.105). CA certificates
+    and certificates without digitalSignature are never offered."""
+    reader = read_epcs_certificate if epcs else read_csos_profile
     out = []
     for tc in certs:
         if not tc.key_id or tc.is_ca:
             continue
         try:
-            info = read_certificate(tc.certificate)
+            info = reader(tc.certificate)
         except NotACsosCertificate:
             continue
         out.append(SigningIdentity(tc.key_id, tc.der, info, tc.label))
@@ -88,7 +96,8 @@ def choose_identity(
         )
     if len(identities) > 1:
         listed = "; ".join(
-            f"{i.key_id.hex()} ({i.info.subject}, DEA {i.info.dea_number})" for i in identities
+            f"{i.key_id.hex()} ({i.info.subject}, serialNumber {i.info.subject_serial})"
+            for i in identities
         )
         raise InputError(
             f"Several CSOS certificates are on the token; choose one with --cert-id: {listed}"
@@ -103,19 +112,9 @@ def load_certificates(path: Path) -> list[bytes]:
     except OSError as exc:
         raise InputError(f"Cannot read {path}: {exc.strerror}") from exc
     try:
-        if pem.detect(data):
-            ders = [
-                der for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"
-            ]
-        else:
-            ders = [data]
-        for der in ders:
-            asn1_x509.Certificate.load(der, strict=True)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{path} does not contain valid certificates ({exc}).") from exc
-    if not ders:
-        raise InputError(f"{path} contains no certificate.")
-    return ders
+        return certificates_from_bytes(data, str(path))
+    except CertificateFileInvalid as exc:
+        raise InputError(str(exc)) from exc
 
 
 def chain_for(
@@ -173,13 +172,14 @@ def read_token_certificates(target: TokenTarget) -> tuple[str, list[TokenCertifi
 
 @contextmanager
 def open_identity(
-    target: TokenTarget, *, stored_chain: Path | None, rw: bool = False
+    target: TokenTarget, *, stored_chain: Path | None, rw: bool = False, epcs: bool = False
 ) -> Iterator[OpenIdentity]:
-    """Open the token, choose the signing identity and build its chain, all before any PIN."""
+    """Open the token, choose the signing identity and build its chain, all before any PIN;
+    *epcs* also offers certificates without the DEA extensions (prescriptions)."""
     with token_session(target, rw=rw) as ts:
         ts.open_public()
         token_certs = read_certificates(ts)
-        identity = choose_identity(signing_identities(token_certs), target.cert_id)
+        identity = choose_identity(signing_identities(token_certs, epcs=epcs), target.cert_id)
         chain = chain_for(
             identity,
             chain_file=target.chain_file,

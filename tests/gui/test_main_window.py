@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from csos_desktop.config import set_value
 from csos_desktop.gui.main_window import MainWindow, status_bar_texts
 from csos_desktop.gui.screens.home import certificate_html, token_html
 from csos_desktop.gui.token_worker import TokenWorker
@@ -40,7 +41,12 @@ def token(pin: PinState = PinState.OK) -> TokenInfo:
     return TokenInfo(1, "reader", "CSOS", "Maker", "Model", "123", True, False, pin)
 
 
-def test_status_bar_and_home_follow_a_real_token(qtbot: QtBot, rsa_token: Provisioned) -> None:
+def test_status_bar_and_home_follow_a_real_token(
+    qtbot: QtBot, rsa_token: Provisioned, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The certificate holds only a hash of the DEA number: the app knows it from settings.
+    monkeypatch.setenv("CSOS_HOME", str(tmp_path))
+    set_value("dea_number", "AB1234563")
     window = MainWindow()
     qtbot.addWidget(window)
     status = read_token_status(rsa_token.hsm.module, rsa_token.label)
@@ -49,7 +55,7 @@ def test_status_bar_and_home_follow_a_real_token(qtbot: QtBot, rsa_token: Provis
     assert "days left" in window.cert_label.text()
     assert "AB1234563" in window.home.cert_card.body.text()
     assert window.certificates.table.rowCount() == 1
-    assert window.certificates.table.item(0, 1).text() == "AB1234563"
+    assert window.certificates.table.item(0, 1).text() == "AB1234563 (matches this certificate)"
 
 
 def test_token_worker_reports_the_token_within_two_seconds(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -241,10 +242,30 @@ def test_cert_show_json(rsa_token: Provisioned) -> None:
     done = run(["cert", "show", "--token", rsa_token.label, "--json"], rsa_token)
     assert done.returncode == 0, done.stderr
     (cert,) = json.loads(done.stdout)["certificates"]
-    assert cert["dea_number"] == "AB1234563"
+    # The certificate holds SHA-1(DEA number ‖ subject serialNumber), never the number.
+    serial = cert["subject_serial_number"]
+    assert cert["dea_number_hash"] == hashlib.sha1(f"AB1234563{serial}".encode()).hexdigest()
     assert cert["schedules"] == ["1", "2", "2N", "3", "3N", "4", "5"]
     assert 360 <= cert["days_left"] <= 366
     assert cert["renewal_due"] is False
+
+
+@pytest.mark.parametrize(("dea", "verdict"), [("AB1234563", "matches"), ("BS1234563", "does not")])
+def test_cert_show_says_whether_the_known_dea_number_matches(
+    rsa_token: Provisioned, tmp_path: Path, dea: str, verdict: str
+) -> None:
+    env = env_for(rsa_token) | {"CSOS_HOME": str(tmp_path)}
+    for args in (["config", "set", "dea_number", dea], ["cert", "show", "--offline"]):
+        done = subprocess.run(
+            [*CSOS, *args, "--token", rsa_token.label] if args[0] == "cert" else [*CSOS, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    assert f"DEA number: {dea} ({verdict}" in done.stdout
 
 
 def test_several_tokens_without_label_asks_for_token(

@@ -150,7 +150,7 @@ class CertificatesScreen(QWidget):
         for row, c in enumerate(certs):
             values = (
                 c.subject,
-                c.dea_number,
+                c.dea_label,
                 ", ".join(c.schedules),
                 f"{c.not_before:%Y-%m-%d}",
                 f"{c.not_after:%Y-%m-%d}",

@@ -48,7 +48,7 @@ def certificate_html(status: TokenStatus) -> tuple[str, str | None]:
             "Enrol with the one-time codes from your certificate authority."
         ), "Enrol…"
     head = (
-        f"<b>{escape(cert.subject)}</b><br>DEA {escape(cert.dea_number)} · "
+        f"<b>{escape(cert.subject)}</b><br>DEA {escape(cert.dea_label)} · "
         f"schedules {', '.join(cert.schedules)}<br>"
     )
     if cert.expired:

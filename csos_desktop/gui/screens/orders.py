@@ -254,7 +254,7 @@ class OrdersScreen(QWidget):
         self.editor = OrderEditor(
             self._store,
             signer_name=cert.subject if cert else None,
-            signer_dea=cert.dea_number if cert else None,
+            signer_dea=cert.dea_number if cert and cert.dea_number_matches else None,
             editing=editing,
             parent=self,
         )

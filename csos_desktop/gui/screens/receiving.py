@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
@@ -176,7 +177,7 @@ class ReceivingScreen(QWidget):
             f"<b>Order {order.order_number}</b> from {rec.supplier_name}, signed "
             f"{order.date_signed} · {STATE_LOOK[rec.state][0]}"
         )
-        today = datetime.now(UTC).date()
+        today = local_date(datetime.now(UTC))
         drop_cell_widgets(self.table)
         self.table.setRowCount(len(order.lines))
         for i, line in enumerate(order.lines):

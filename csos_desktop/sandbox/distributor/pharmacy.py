@@ -79,7 +79,7 @@ def row_values(
         "warnings": list(verdict.warnings),
         "signing_time": verdict.signing_time.isoformat() if verdict.signing_time else None,
         "revocation_checked": verdict.revocation_checked,
-        "signer_dea_number": verdict.signer.dea_number if verdict.signer else None,
+        "dea_number_checked_by": verdict.dea_binding.value if verdict.dea_binding else None,
     }
     return {
         "rx_id": key,

@@ -49,6 +49,7 @@ def open_distributor(
     som: SomPolicy | None = None,
     crl_max_age: float = 60.0,
     clock: Callable[[], datetime] | None = None,
+    fetch_crls: bool = False,
 ) -> Distributor:
     """The distributor for the test CA in ``ca_dir`` (SQLite there unless a URL is given)."""
     ca = TestCa.load(ca_dir)
@@ -56,7 +57,7 @@ def open_distributor(
     documents = ServedDocuments.load()
     return Distributor(
         engine=open_database(database_url or default_url(base)),
-        trust=TrustMaterial(ca, crl_max_age=crl_max_age),
+        trust=TrustMaterial(ca, crl_max_age=crl_max_age, fetch=fetch_crls),
         som=som or default_policy(documents.policy, documents.catalogue),
         documents=documents,
         settings=settings or FulfilmentSettings(),

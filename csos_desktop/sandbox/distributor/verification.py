@@ -25,10 +25,13 @@ from csos_desktop.pki.cms_parse import (
     parse_signed_data,
     signature_valid,
 )
-from csos_desktop.pki.profile import NotACsosCertificate, read_certificate
+from csos_desktop.pki.ocsp import crl_urls
+from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile
 from csos_desktop.pki.rx_check import PrescriptionVerification, verify_prescription
 from csos_desktop.pki.supplier_check import OrderVerification, Reason, verify_order
 from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.trust.crl_cache import CrlUnreadable, parse_crl
+from csos_desktop.trust.fetch import FetchFailed, fetch_crl
 
 
 class TrustMaterial:
@@ -38,9 +41,12 @@ class TrustMaterial:
     well before that so a revocation shows within ``crl_max_age``.
     """
 
-    def __init__(self, ca: TestCa, *, crl_max_age: float = 60.0) -> None:
+    def __init__(self, ca: TestCa, *, crl_max_age: float = 60.0, fetch: bool = False) -> None:
         self._ca = ca
         self._max_age = crl_max_age
+        # fetch: get the CRLs from the addresses the CA's certificates name, as a real
+        # supplier does (the demo), instead of asking the CA object in this process.
+        self._fetch = fetch
         self._lock = threading.Lock()
         self._root = asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))
         self._crls: tuple[asn1_crl.CertificateList, ...] = ()
@@ -53,12 +59,31 @@ class TrustMaterial:
     def crls(self) -> tuple[asn1_crl.CertificateList, ...]:
         with self._lock:
             if time.monotonic() - self._fetched >= self._max_age:
-                self._crls = tuple(
-                    asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
-                    for c in (self._ca.crl(), self._ca.root_crl())
-                )
+                self._crls = self._fetched_crls() if self._fetch else self._issued_crls()
                 self._fetched = time.monotonic()
             return self._crls
+
+    def _issued_crls(self) -> tuple[asn1_crl.CertificateList, ...]:
+        return tuple(
+            asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
+            for c in (self._ca.crl(), self._ca.root_crl())
+        )
+
+    def _fetched_crls(self) -> tuple[asn1_crl.CertificateList, ...]:
+        """From the distribution points; what cannot be fetched is left out (the chain
+        check then reports revocation-unknown, as for any supplier)."""
+        issuing = asn1_x509.Certificate.load(
+            self._ca.issuing_certificate.public_bytes(Encoding.DER)
+        )
+        urls = [u for u in (self._ca.crl_url, *crl_urls(issuing)) if u]
+        root = self._ca.directory / "root.pem"
+        out = []
+        for url in dict.fromkeys(urls):
+            try:
+                out.append(parse_crl(fetch_crl(url, ca_bundle=root)))
+            except (FetchFailed, CrlUnreadable):
+                continue
+        return tuple(out)
 
     def refresh(self) -> None:
         """Fetch new CRLs on the next check (after a revocation)."""
@@ -86,6 +111,7 @@ class ReceiptSignatureCheck:
     """Outcome of checking a receipt's CMS signature; ``reasons`` empty means good."""
 
     reasons: tuple[tuple[Reason, str], ...]
+    #: The customer's DEA number when the certificate's DEA-number hash matched it.
     signer_dea: str | None
 
 
@@ -111,16 +137,18 @@ def check_receipt_signature(
         )
     dea: str | None = None
     try:
-        dea = read_certificate(parsed.signer).dea_number
+        if read_csos_profile(parsed.signer).matches_dea(customer_dea):
+            dea = customer_dea
+        else:
+            reasons.append(
+                (
+                    Reason.DEA_NUMBER_MISMATCH,
+                    f"the receipt is signed with a certificate for another DEA number than "
+                    f"the customer's {customer_dea} (its DEA number hash does not match)",
+                )
+            )
     except NotACsosCertificate as exc:
         reasons.append((Reason.DEA_NUMBER_MISMATCH, str(exc)))
-    if dea is not None and dea != customer_dea:
-        reasons.append(
-            (
-                Reason.DEA_NUMBER_MISMATCH,
-                f"the receipt is signed for DEA number {dea}, not the customer's {customer_dea}",
-            )
-        )
     chain = validate_chain(
         parsed.signer,
         trust_roots=trust.roots,

@@ -20,7 +20,7 @@ To add a check, write the function here (or in its own module) and add it to
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
@@ -52,6 +52,8 @@ class SigningFacts:
     #: None only where no token is involved (software-key tests).
     token: TokenInfo | None
     now: datetime
+    #: What the signer must see but that does not stop signing (checks append to it).
+    warnings: list[str] = field(default_factory=list)
 
 
 SessionCheck = Callable[[SigningFacts], None]
@@ -112,15 +114,17 @@ def certificate_in_validity(facts: SigningFacts) -> None:
 
 
 def order_matches_certificate(facts: SigningFacts, item: object) -> None:
-    """1305.21: the purchaser is the certificate's registrant, for schedules it covers."""
+    """1305.21: the purchaser is the certificate's registrant (its DEA-number hash), for
+    schedules it covers."""
     if not isinstance(item, Order):
         return
     info = facts.identity.info
+    dea = item.purchaser.dea_number.value
     problems = []
-    if item.purchaser.dea_number.value != info.dea_number:
+    if not info.matches_dea(dea):
         problems.append(
-            f"the purchaser's DEA number {item.purchaser.dea_number.value} is not the one on "
-            f"your certificate ({info.dea_number})"
+            f"your certificate was issued for another DEA number than the purchaser's {dea} "
+            "(its DEA number hash does not match)"
         )
     unauthorised = sorted(
         {
@@ -140,15 +144,23 @@ def order_matches_certificate(facts: SigningFacts, item: object) -> None:
 
 
 def prescription_matches_certificate(facts: SigningFacts, item: object) -> None:
-    """1311.140: only the practitioner named on the prescription signs it, within schedule."""
+    """1311.140: only the practitioner named on the prescription signs it, within schedule.
+
+    A credential service provider's certificate without the DEA extensions (1311.105) is
+    bound to the practitioner by the access-control grant (1311.125), checked by the
+    prescription services; one with them must carry the hash of the practitioner's number.
+    """
     if not isinstance(item, Prescription):
         return
     info = facts.identity.info
-    if item.practitioner.dea_number.value != info.dea_number:
+    if not info.has_dea_extensions:
+        return
+    dea = item.practitioner.dea_number.value
+    if not info.matches_dea(dea):
         raise NotReadyToSign(
-            f"The prescription names DEA number {item.practitioner.dea_number.value}, but the "
-            f"certificate on the token is {info.dea_number}: only the practitioner "
-            "named on the prescription may sign it."
+            f"The prescription names DEA number {dea}, but the certificate on the token was "
+            "issued for another DEA number (its DEA number hash does not match): only the "
+            "practitioner named on the prescription may sign it."
         )
     if item.drug.schedule not in info.schedules:
         raise NotReadyToSign(
@@ -159,7 +171,17 @@ def prescription_matches_certificate(facts: SigningFacts, item: object) -> None:
 
 def default_checks() -> PrePinChecks:
     """The checks every signing session runs. Add new checks here, in one place."""
+    # Imported here: the PKI checks import this module for SigningFacts.
+    from csos_desktop.services.signing.pki_checks import (
+        chains_to_an_anchor_and_not_revoked,
+        clock_within_five_minutes,
+    )
+
     return PrePinChecks(
-        session=(certificate_in_validity,),
+        session=(
+            certificate_in_validity,
+            clock_within_five_minutes,
+            chains_to_an_anchor_and_not_revoked,
+        ),
         items=(order_matches_certificate, prescription_matches_certificate),
     )

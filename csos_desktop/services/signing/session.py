@@ -66,6 +66,8 @@ class SigningSession:
         self.purpose = purpose
         self.checks = default_checks() if checks is None else checks
         self.clock = clock
+        #: Warnings from the checks (revocation unknown, clock unverified): show them.
+        self.warnings: list[str] = []
         self._cms: CmsSigner | None = None
 
     # -- before the PIN ---------------------------------------------------------------
@@ -80,6 +82,7 @@ class SigningSession:
             tuple(self.chain),
             self.ts.info,
             self.clock() if now is None else now,
+            self.warnings,
         )
 
     def check_session(self, now: datetime | None = None) -> None:
@@ -130,7 +133,9 @@ def signing_session(
     ``rw`` is for renewal, which writes a new key and certificate.
     """
     chain_path = paths.chain_file() if stored_chain is None else stored_chain
-    with open_identity(target, stored_chain=chain_path, rw=rw) as opened:
+    # Prescriptions and grant approvals may use a CSP certificate without DEA extensions.
+    epcs = purpose in (SigningPurpose.PRESCRIPTION, SigningPurpose.GRANT_APPROVAL)
+    with open_identity(target, stored_chain=chain_path, rw=rw, epcs=epcs) as opened:
         yield SigningSession(
             opened.session, opened.identity, opened.chain, purpose, checks=checks, clock=clock
         )

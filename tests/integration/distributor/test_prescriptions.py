@@ -48,7 +48,7 @@ def signed_rx(store: Store, ca: TestCa, clock: Clock, *, tamper: bool = False) -
             signed_at=now,
             signed_by="drsmith",
             signer_subject=identity.info.subject,
-            signer_dea=identity.info.dea_number,
+            signer_dea=rx.practitioner.dea_number.value,
             certificate_der=identity.certificate_der,
         )
         store.prescriptions.queue_transmission(rx.rx_id, now)

@@ -46,7 +46,9 @@ def test_enrolment_puts_a_csos_certificate_for_an_on_token_key_on_the_token(
             progress=steps.append,
         )
     assert steps == list(Step)
-    assert done.info.dea_number == DEA and done.info.schedules == SCHEDULES
+    assert (
+        done.info.matches_dea(DEA) and done.dea_number == DEA and done.info.schedules == SCHEDULES
+    )
     assert done.label.startswith(f"csos-{DEA}-")
     on_token = {c.key_id: c for c in read_certificates(session)}
     assert on_token[done.key_id].der == done.certificate_der

@@ -57,7 +57,7 @@ CODES = OneTimeCodes("0123456789", "SOME-CODE")
     ("mode", "error", "words"),
     [
         ("other-key", IssuedCertificateRejected, "different key"),
-        ("wrong-dea", IssuedCertificateRejected, "DEA number BJ6125341 instead of AB1234563"),
+        ("wrong-dea", IssuedCertificateRejected, "DEA number hash is not that of AB1234563"),
         ("truncated", CaReplyInvalid, "cut short"),
         ("not-base64", CaReplyInvalid, "not base64"),
         ("empty-pkcs7", CaReplyInvalid, "PKCS#7"),

@@ -64,7 +64,7 @@ def test_renewal_signed_by_the_current_key_replaces_the_old_certificate(
             records=Records(tmp_path),
         )
     assert new.key_id != old.key_id
-    assert (new.info.dea_number, new.info.schedules) == (old.info.dea_number, old.info.schedules)
+    assert (new.info.dea_hash, new.info.schedules) == (old.info.dea_hash, old.info.schedules)
     assert new.info.subject == old.info.subject
     ids = {c.key_id for c in read_certificates(session)}
     assert new.key_id in ids and old.key_id not in ids

@@ -11,7 +11,7 @@ from asn1crypto import crl as asn1_crl
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from csos_desktop.pki.profile import read_certificate
+from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.rx_signing import RevocationCheck, crl_revocation
 from csos_desktop.store import Store, open_store
@@ -96,5 +96,5 @@ def identity_with(base: SigningIdentity, cert: x509.Certificate) -> SigningIdent
 
     der = cert.public_bytes(Encoding.DER)
     return SigningIdentity(
-        base.key_id, der, read_certificate(asn1_x509.Certificate.load(der)), base.label
+        base.key_id, der, read_csos_profile(asn1_x509.Certificate.load(der)), base.label
     )

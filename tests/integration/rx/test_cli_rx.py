@@ -7,16 +7,17 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from asn1crypto import x509 as asn1_x509
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.cli import main
 from csos_desktop.domain.attestation import RX_SIGNING_ATTESTATION
 from csos_desktop.pki.cms_parse import digest_matches, parse_signed_data, signature_valid
-from csos_desktop.pki.profile import read_certificate
+from csos_desktop.pki.profile import dea_number_hash, read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
-from tests.conftest import TEST_PIN, Provisioned
+from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.unit.domain.rx_samples import sample_rx_input
 
 
@@ -47,6 +48,7 @@ def test_a_practice_sets_up_access_prepares_signs_prints_and_reports(
     rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
+    trust_sandbox_root(test_ca, home)
 
     def run(*args: str, stdin: str = "") -> Result:
         return csos(home, rsa_token, *args, stdin=stdin)
@@ -76,7 +78,7 @@ def test_a_practice_sets_up_access_prepares_signs_prints_and_reports(
     parsed = parse_signed_data(base64.b64decode(evidence["signature"]))
     assert signature_valid(parsed)
     assert digest_matches(parsed, base64.b64decode(evidence["document"]))
-    assert read_certificate(parsed.signer).dea_number == "AB1234563"
+    assert read_csos_profile(parsed.signer).matches_dea("AB1234563")
     assert "permission #1 active" in run("user", "list").output
 
     rx = sample_rx_input(datetime.now().astimezone().date().isoformat())
@@ -134,8 +136,11 @@ def test_a_practice_sets_up_access_prepares_signs_prints_and_reports(
     assert "Audit chain: intact" in text
 
 
-def test_file_based_signing_is_audited_too(rsa_token: Provisioned, tmp_path: Path) -> None:
+def test_file_based_signing_is_audited_too(
+    rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
+    trust_sandbox_root(test_ca, home)
     rx = sample_rx_input(datetime.now().astimezone().date().isoformat())
     (tmp_path / "rx.json").write_text(json.dumps(rx))
     sign = [
@@ -158,5 +163,8 @@ def test_file_based_signing_is_audited_too(rsa_token: Provisioned, tmp_path: Pat
             "rx.signed",
         ]
         assert rx_events[-1].details["source"] == "file"
-        assert rx_events[-1].details["certificate_dea"] == "AB1234563"
+        serial = read_csos_profile(asn1_x509.Certificate.load(rsa_token.certificate_der))
+        assert rx_events[-1].details["certificate_dea_hash"] == (
+            dea_number_hash("AB1234563", str(serial.subject_serial)).hex()
+        )
         assert store.audit.verify().intact

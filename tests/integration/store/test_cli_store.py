@@ -14,13 +14,14 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop.cli import main
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import lifecycle, open_store
-from tests.conftest import TEST_PIN, Provisioned
+from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.integration.store.tokens import openssl_verify
 from tests.unit.store.helpers import order_input
 
 
 @pytest.fixture()
-def home(tmp_path: Path) -> Path:
+def home(tmp_path: Path, test_ca: TestCa) -> Path:
+    trust_sandbox_root(test_ca, tmp_path / "home")
     return tmp_path / "home"
 
 
@@ -180,7 +181,7 @@ def test_order_sign_takes_stored_drafts_as_the_issue_names_it(
         stdin=TEST_PIN + "\n",
     )
     assert signed.exit_code == 0, signed.output
-    assert len(json.loads(signed.output)["signed"]) == 2
+    assert len(json.loads(signed.stdout)["signed"]) == 2
     neither = csos(home, rsa_token, "order", "sign")
     assert neither.exit_code == 2 and "--all-drafts" in neither.output
     receive_help = csos(home, rsa_token, "receive", "--help")

@@ -23,9 +23,9 @@ from csos_desktop.domain.dea import DeaNumberInvalid
 from csos_desktop.domain.schedule import Schedule, parse_schedule_list
 from csos_desktop.errors import InputError
 from csos_desktop.pki.profile import (
-    CSOS_REGISTRANT_EXTENSION_OID,
-    CSOS_SUBSCRIBER_POLICY_OID,
-    read_certificate,
+    DEA_EXTENSION_ARC,
+    dea_number_hash,
+    read_csos_profile,
 )
 from csos_desktop.sandbox.ca import (
     DEFAULT_CRL_URL,
@@ -47,6 +47,11 @@ needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="openssl not installe
 
 def _der(obj: x509.Certificate | x509.CertificateRevocationList) -> bytes:
     return obj.public_bytes(serialization.Encoding.DER)
+
+
+def _requested(name: x509.Name) -> x509.Name:
+    """The subject without the serialNumber the CA adds."""
+    return x509.Name([a for a in name if a.oid != x509.NameOID.SERIAL_NUMBER])
 
 
 def _openssl(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -126,10 +131,14 @@ def test_certificate_carries_dea_number_and_schedules_for_the_supplier(
 ) -> None:
     schedules = parse_schedule_list("2,2N,3")
     cert = ca.issue(make_csr(subscriber_key), dea_number=" ab1234563 ", schedules=schedules)
-    info = read_certificate(asn1_x509.Certificate.load(_der(cert)))
-    assert info.dea_number == DEA
+    info = read_csos_profile(asn1_x509.Certificate.load(_der(cert)))
+    assert info.matches_dea(DEA) and not info.matches_dea("BS1234563")
     assert info.schedules == frozenset({Schedule.II, Schedule.II_NON_NARCOTIC, Schedule.III})
-    assert cert.subject == PHARMACY
+    # The CA adds the serialNumber the DEA-number hash is bound to; the rest is the request's.
+    serial = cert.subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)[0].value
+    assert info.subject_serial == serial
+    assert info.dea_hash == dea_number_hash(DEA, str(serial))
+    assert _requested(cert.subject) == PHARMACY
     assert 0 < cert.serial_number < 2**63
 
 
@@ -151,10 +160,11 @@ def test_certificate_follows_the_csos_profile(ca: TestCa, ec_key: SubscriberKey)
     assert ext.get_extension_for_class(x509.SubjectKeyIdentifier).value == (
         x509.SubjectKeyIdentifier.from_public_key(ec_key.public_key())
     )
-    policies = ext.get_extension_for_class(x509.CertificatePolicies).value
-    assert [p.policy_identifier.dotted_string for p in policies] == [CSOS_SUBSCRIBER_POLICY_OID]
-    registrant = ext.get_extension_for_oid(ObjectIdentifier(CSOS_REGISTRANT_EXTENSION_OID))
-    assert not registrant.critical
+    dea = [e for e in ext if e.oid.dotted_string.startswith(DEA_EXTENSION_ARC + ".")]
+    assert [e.oid.dotted_string for e in dea] == [f"{DEA_EXTENSION_ARC}.{n}" for n in range(1, 7)]
+    assert not any(e.critical for e in dea)
+    schedules = ext.get_extension_for_oid(ObjectIdentifier(DEA_EXTENSION_ARC + ".4"))
+    assert schedules.value.value == bytes.fromhex("0302017e")  # 2,2N,3,3N,4,5: 0x7E, 1 unused
 
 
 def _dp(cert: x509.Certificate) -> list[x509.GeneralName] | None:
@@ -197,7 +207,7 @@ def test_without_a_distribution_point_only_require_mode_checks_the_crl(
 
 def test_der_csr_is_accepted(ca: TestCa, ec_key: SubscriberKey) -> None:
     der = x509.load_pem_x509_csr(make_csr(ec_key)).public_bytes(serialization.Encoding.DER)
-    assert ca.issue(der, dea_number=DEA, schedules=ALL).subject == PHARMACY
+    assert _requested(ca.issue(der, dea_number=DEA, schedules=ALL).subject) == PHARMACY
 
 
 @needs_openssl
@@ -430,7 +440,7 @@ def test_state_persists_across_load(ca: TestCa, ec_key: SubscriberKey) -> None:
     [issued] = again.issued
     assert (issued.serial, issued.dea_number) == (cert.serial_number, DEA)
     assert issued.schedules == {Schedule.III, Schedule.IV}
-    assert issued.subject == PHARMACY.rfc4514_string()
+    assert issued.subject.endswith(PHARMACY.rfc4514_string())
     assert issued.not_after == cert.not_valid_after_utc
     assert [(r.serial, r.reason) for r in again.revocations] == [
         (cert.serial_number, "affiliationChanged")

@@ -17,7 +17,7 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.sandbox import sandbox
 from csos_desktop.domain.schedule import Schedule
 from csos_desktop.errors import CsosError
-from csos_desktop.pki.profile import read_certificate
+from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 
 from .conftest import DEA, SubscriberKey, make_csr
@@ -63,10 +63,10 @@ def test_issue_revoke_crl(tmp_path: Path, ca_dir: Path, subscriber_key: Subscrib
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     assert f"serial:  {cert.serial_number} (0x{cert.serial_number:x})" in out
     assert "CN=Jane Pharmacist" in out
-    info = read_certificate(
+    info = read_csos_profile(
         asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
     )
-    assert info.dea_number == DEA and Schedule.II_NON_NARCOTIC in info.schedules
+    assert info.matches_dea(DEA) and Schedule.II_NON_NARCOTIC in info.schedules
     assert (info.not_after - info.not_before).days == 30
 
     code, out, err = _run(
@@ -195,7 +195,7 @@ def test_the_installed_command_initialises_and_issues(
         timeout=60,
     )
     assert issue.returncode == 0, issue.stderr
-    assert "serial:" in issue.stdout and "subject: CN=Jane Pharmacist" in issue.stdout
+    assert "serial:" in issue.stdout and "CN=Jane Pharmacist" in issue.stdout
     again = subprocess.run(
         [CSOS, "sandbox", "ca", "init", "--dir", ca_dir], capture_output=True, text=True, timeout=60
     )

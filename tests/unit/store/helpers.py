@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.domain.order import Order
 from csos_desktop.pki.cms import CmsSigner
-from csos_desktop.pki.profile import read_certificate
+from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.order_signing import SignedOrder
+from csos_desktop.services.order_signing import SignedOrder, dated_for_signing
 from csos_desktop.services.signing import SigningFacts, SigningPurpose, default_checks
 from csos_desktop.token.identity import SigningIdentity
 from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA
@@ -72,7 +72,7 @@ def software_identity(ca: TestCa, dea: str = PURCHASER_DEA) -> tuple[SigningIden
         not_before=datetime.now(UTC) - timedelta(days=1),
     )
     der = cert.public_bytes(Encoding.DER)
-    info = read_certificate(asn1_x509.Certificate.load(der))
+    info = read_csos_profile(asn1_x509.Certificate.load(der))
     identity = SigningIdentity(b"\x01", der, info, "software")
     chain = [ca.issuing_certificate.public_bytes(Encoding.DER)]
     return identity, CmsSigner(key, der, chain)
@@ -90,7 +90,7 @@ class SoftwareOrderSigner:
         now = self._clock()
         facts = SigningFacts(SigningPurpose.ORDER, self.identity, (), None, now)
         default_checks().run(facts, [order])  # the pre-PIN stage, as a token session runs it
-        dated = order.with_date_signed(now.date())
+        dated = dated_for_signing(order, now)
         document = canonical_bytes(dated.to_document())
         return SignedOrder(dated, document, self._cms.sign(document, now))
 

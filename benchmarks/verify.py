@@ -1,0 +1,193 @@
+"""Supplier verification: 10,000 signed orders from 50 signers, chain and revocation included.
+
+Ours: `verify_order` (CMS parse, digest, signature, DEA profile and hash, RFC 5280 path
+validation with the issuing and root CRLs in `require` mode), the CRLs fetched once over
+HTTP from the certificates' distribution points and cached, as a supplier's server
+keeps them; warm (a signer seen before: its validated path is reused) and cold (the
+first order of each signer). Baseline, in the same run: one `openssl cms -verify
+-crl_check_all` process per order, on a sample, with the same root and CRLs.
+
+Makes its own test CA, signers (software P-256 keys: signing is not what is measured)
+and a plain HTTP server for the CRLs in a temp dir. Prints one JSON object.
+Usage: python benchmarks/verify.py [--orders 10000] [--signers 50] [--openssl-sample 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from asn1crypto import x509 as asn1_x509  # noqa: E402
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed  # noqa: E402
+from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
+
+from csos_desktop.domain.canonical import canonical_bytes  # noqa: E402
+from csos_desktop.domain.order import parse_order_input  # noqa: E402
+from csos_desktop.domain.schedule import parse_schedule_list  # noqa: E402
+from csos_desktop.pki.chain import VALIDATION_CACHE  # noqa: E402
+from csos_desktop.pki.cms import CmsSigner  # noqa: E402
+from csos_desktop.pki.supplier_check import verify_order  # noqa: E402
+from csos_desktop.sandbox.ca import TestCa  # noqa: E402
+from csos_desktop.trust.crl_cache import CrlCache  # noqa: E402
+from csos_desktop.trust.revocation import RevocationSource  # noqa: E402
+
+
+class SoftwareKey:
+    def __init__(self) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        return self.key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+
+
+def dea_number(i: int) -> str:
+    """A valid DEA number (check digit per 21 CFR 1301) for signer *i*."""
+    d = [int(c) for c in f"{100000 + i:06d}"]
+    check = (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10
+    return f"AB{''.join(map(str, d))}{check}"
+
+
+def serve(files: dict[str, bytes]) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = files.get(self.path, b"")
+            self.send_response(200 if body else 404)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--orders", type=int, default=10_000)
+    ap.add_argument("--signers", type=int, default=50)
+    ap.add_argument("--openssl-sample", type=int, default=200)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="csos-bench-verify-"))
+    files: dict[str, bytes] = {}
+    httpd = serve(files)
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    ca = TestCa.init(work / "ca", crl_url=f"{base}/issuing.crl", root_crl_url=f"{base}/root.crl")
+    files["/issuing.crl"] = ca.crl().public_bytes(Encoding.DER)
+    files["/root.crl"] = ca.root_crl().public_bytes(Encoding.DER)
+    chain = [ca.issuing_certificate.public_bytes(Encoding.DER)]
+    sample = json.loads((ROOT / "csos_desktop/resources/samples/order.json").read_text())
+    now = datetime.now(UTC)
+    signers = []
+    for s in range(args.signers):
+        key = SoftwareKey()
+        cert = ca.issue_for_public_key(
+            key.key.public_key(),
+            subject=x509.Name.from_rfc4514_string(f"CN=Pharmacy {s}"),
+            dea_number=dea_number(s),
+            schedules=parse_schedule_list("2,2N,3,3N,4,5"),
+            not_before=now - timedelta(days=1),
+        )
+        signers.append((dea_number(s), CmsSigner(key, cert.public_bytes(Encoding.DER), chain)))
+    # Order i is from signer i % signers, so each signer's first order comes early.
+    signed: list[tuple[bytes, bytes]] = []
+    for i in range(args.orders):
+        dea, cms_signer = signers[i % args.signers]
+        sample["order_number"] = f"{now:%y}X{i:06d}"
+        sample["purchaser"]["dea_number"] = dea
+        order = parse_order_input(sample, now=now).with_date_signed(now.date())
+        doc = canonical_bytes(order.to_document())
+        signed.append((doc, cms_signer.sign(doc, now)))
+
+    roots = [asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))]
+    from csos_desktop.pki.cms_parse import parse_signed_data
+
+    first = parse_signed_data(signed[0][1])
+    source = RevocationSource(CrlCache(work / "crl-cache"))
+    fetched = source.for_path(first.signer, first.other_certificates, roots, now=now)
+    assert fetched.complete and len(fetched.crls) == 2, fetched.notes
+
+    VALIDATION_CACHE.clear()
+    cold: list[float] = []
+    warm: list[float] = []
+    rejected = 0
+    t_all = time.perf_counter()
+    for i, (doc, sig) in enumerate(signed):
+        t0 = time.perf_counter()
+        verdict = verify_order(
+            doc, sig, trust_roots=roots, crls=fetched.crls, now=now, require_revocation=True
+        )
+        elapsed = (time.perf_counter() - t0) * 1000
+        (cold if i < args.signers else warm).append(elapsed)
+        rejected += not verdict.accepted
+    total_s = time.perf_counter() - t_all
+
+    bundle = work / "root-and-crls.pem"
+    bundle.write_bytes(
+        ca.root_certificate.public_bytes(Encoding.PEM)
+        + b"".join(c.public_bytes(Encoding.PEM) for c in (ca.crl(), ca.root_crl()))
+    )
+    ossl: list[float] = []
+    for i in range(0, len(signed), max(1, len(signed) // args.openssl_sample)):
+        doc, sig = signed[i]
+        (work / "doc.json").write_bytes(doc)
+        (work / "doc.p7s").write_bytes(sig)
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", work / "doc.p7s",
+             "-content", work / "doc.json", "-CAfile", bundle, "-crl_check_all",
+             "-purpose", "any", "-out", os.devnull],
+            capture_output=True, check=False,
+        )  # fmt: skip
+        ossl.append((time.perf_counter() - t0) * 1000)
+        assert done.returncode == 0, done.stderr
+    httpd.shutdown()
+
+    ours_ms = statistics.median(warm)
+    openssl_ms = statistics.median(ossl)
+    print(
+        json.dumps(
+            {
+                "benchmark": "verify",
+                "orders": args.orders,
+                "signers": args.signers,
+                "rejected": rejected,
+                "ours_ms": round(ours_ms, 3),
+                "ours_mean_ms": round(statistics.mean(warm), 3),
+                "ours_cold_ms": round(statistics.median(cold), 3),
+                "ours_total_s": round(total_s, 2),
+                "openssl_per_process_ms": round(openssl_ms, 3),
+                "openssl_sample": len(ossl),
+                "ratio": round(openssl_ms / ours_ms, 1),
+                "validation_cache": {
+                    "hits": VALIDATION_CACHE.hits,
+                    "misses": VALIDATION_CACHE.misses,
+                },
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

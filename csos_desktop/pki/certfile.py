@@ -1,0 +1,28 @@
+"""Certificates from a file's bytes: one or many PEM certificates, or one DER certificate."""
+
+from __future__ import annotations
+
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+
+
+class CertificateFileInvalid(ValueError):
+    """The bytes hold no readable certificate."""
+
+
+def certificates_from_bytes(data: bytes, where: str) -> list[bytes]:
+    """DER certificates in *data*; *where* names the file in the message."""
+    try:
+        if pem.detect(data):
+            ders = [d for kind, _, d in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
+        else:
+            ders = [data]
+        for der in ders:
+            asn1_x509.Certificate.load(der, strict=True)
+    except (ValueError, TypeError) as exc:
+        raise CertificateFileInvalid(
+            f"{where} does not contain valid certificates ({exc})."
+        ) from exc
+    if not ders:
+        raise CertificateFileInvalid(f"{where} contains no certificate.")
+    return ders

@@ -1,0 +1,1 @@
+"""What a relying party keeps: trust anchors, and revocation data fetched and cached."""

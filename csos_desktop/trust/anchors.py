@@ -1,0 +1,151 @@
+"""The trust store: the CA certificates signatures must chain to.
+
+Real relying parties install the DEA's "E-Commerce Root CA" and "CSOS Sub CA"
+certificates; we cannot ship them, so anchors are configured. Two places:
+
+- the user's store, ``<data dir>/trust/<sha256>.pem`` (``csos trust add|remove``);
+- the ``trust_anchors`` setting: a PEM file or a directory of PEM files that IT
+  names in the machine policy. When the policy *locks* it, only IT's anchors count
+  and the user's store can be neither used nor changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+
+from csos_desktop import paths
+from csos_desktop.config import load_config
+from csos_desktop.errors import CsosError, InputError
+from csos_desktop.fileio import write_atomically
+from csos_desktop.pki.certfile import CertificateFileInvalid, certificates_from_bytes
+
+
+class TrustStoreLocked(CsosError):
+    """IT's machine policy fixes the trust anchors."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """One trusted CA certificate and where it was configured."""
+
+    der: bytes
+    source: str  # "store" or "policy"
+
+    @property
+    def certificate(self) -> asn1_x509.Certificate:
+        return asn1_x509.Certificate.load(self.der)
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.der).hexdigest()
+
+    def to_json(self) -> dict[str, object]:
+        cert = self.certificate
+        validity = cert["tbs_certificate"]["validity"]
+        return {
+            "subject": cert.subject.human_friendly,
+            "sha256": self.fingerprint,
+            "not_before": validity["not_before"].native.isoformat(),
+            "not_after": validity["not_after"].native.isoformat(),
+            "source": self.source,
+        }
+
+
+def store_dir() -> Path:
+    return paths.data_dir() / "trust"
+
+
+def read_pem_certificates(data: bytes, where: str) -> list[bytes]:
+    """DER certificates from PEM (one or many) or a single DER certificate."""
+    try:
+        return certificates_from_bytes(data, where)
+    except CertificateFileInvalid as exc:
+        raise InputError(str(exc)) from exc
+
+
+def _policy_anchors(location: str) -> list[Anchor]:
+    path = Path(location)
+    files = sorted(path.glob("*.pem")) + sorted(path.glob("*.crt")) if path.is_dir() else [path]
+    out = []
+    for f in files:
+        try:
+            data = f.read_bytes()
+        except OSError as exc:
+            raise CsosError(
+                f"The trust anchors file {f} named by the `trust_anchors` setting cannot be "
+                f"read ({exc.strerror}); ask IT to fix the machine policy."
+            ) from exc
+        out += [Anchor(d, "policy") for d in read_pem_certificates(data, str(f))]
+    return out
+
+
+def _locked() -> bool:
+    return load_config().values["trust_anchors"].locked
+
+
+def list_anchors() -> list[Anchor]:
+    """Every anchor in force: IT's (policy setting) and, unless locked, the user's store."""
+    config = load_config()
+    value = config.values["trust_anchors"]
+    out = _policy_anchors(str(value.value)) if value.value else []
+    if not value.locked and store_dir().is_dir():
+        for f in sorted(store_dir().glob("*.pem")):
+            out += [Anchor(d, "store") for d in read_pem_certificates(f.read_bytes(), str(f))]
+    return list({a.fingerprint: a for a in out}.values())
+
+
+def anchor_certificates() -> list[asn1_x509.Certificate]:
+    return [a.certificate for a in list_anchors()]
+
+
+def add_anchor(data: bytes, where: str, *, now: datetime) -> list[Anchor]:
+    """Put the CA certificates in *data* into the user's store; returns what was added."""
+    if _locked():
+        raise TrustStoreLocked(
+            "The trust anchors are fixed by this computer's policy (`trust_anchors` is "
+            "locked); ask IT to add the certificate."
+        )
+    added = []
+    for der in read_pem_certificates(data, where):
+        cert = asn1_x509.Certificate.load(der)
+        if not cert.ca:
+            raise InputError(
+                f"{cert.subject.human_friendly} is not a CA certificate; trust anchors are "
+                "the CA's root (and sub-CA) certificates, not your own certificate."
+            )
+        if cert["tbs_certificate"]["validity"]["not_after"].native < now:
+            raise InputError(f"{cert.subject.human_friendly} has expired; it cannot be an anchor.")
+        anchor = Anchor(der, "store")
+        store_dir().mkdir(parents=True, exist_ok=True)
+        write_atomically(store_dir() / f"{anchor.fingerprint}.pem", pem.armor("CERTIFICATE", der))
+        added.append(anchor)
+    return added
+
+
+def remove_anchor(fingerprint: str) -> Anchor:
+    """Remove the user's anchor whose SHA-256 fingerprint is (or starts with) *fingerprint*."""
+    if _locked():
+        raise TrustStoreLocked(
+            "The trust anchors are fixed by this computer's policy; ask IT to change them."
+        )
+    wanted = fingerprint.lower().replace(":", "").strip()
+    if len(wanted) < 8:
+        raise InputError("Give at least 8 hex digits of the fingerprint (`csos trust list`).")
+    matches = [
+        a for a in list_anchors() if a.source == "store" and a.fingerprint.startswith(wanted)
+    ]
+    if len(matches) != 1:
+        raise InputError(
+            f"{'No' if not matches else 'More than one'} anchor in your store has a fingerprint "
+            f"starting {wanted}; see `csos trust list`."
+        )
+    (store_dir() / f"{matches[0].fingerprint}.pem").unlink()
+    return matches[0]

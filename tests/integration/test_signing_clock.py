@@ -1,0 +1,127 @@
+"""The five-minute rule (21 CFR 1311.55(b)(8)) through the CLI signing commands: the clock is
+measured against an NTP server (here a real one on loopback whose time is set apart)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from csos_desktop.sandbox.ca import TestCa
+from tests.conftest import TEST_PIN, Provisioned
+from tests.integration.test_cli_order import env_for
+from tests.unit.domain.samples import sample_order_input
+
+CSOS = [sys.executable, "-m", "csos_desktop"]
+NTP_EPOCH = 2208988800
+
+
+class NtpServer:
+    """Answers SNTP requests with its own time: this machine's plus ``offset`` seconds."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                data, peer = self.sock.recvfrom(512)
+            except OSError:
+                return
+            now = time.time() + self.offset + NTP_EPOCH
+            stamp = struct.pack("!II", int(now), int((now % 1) * 2**32))
+            reply = bytes([0x24, 1, 0, 0xEC]) + bytes(20) + data[40:48] + stamp + stamp
+            try:
+                self.sock.sendto(reply, peer)
+            except OSError:  # closed by the test meanwhile
+                return
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture()
+def ntp() -> Iterator[NtpServer]:
+    server = NtpServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture()
+def home(tmp_path: Path, rsa_token: Provisioned, test_ca: TestCa, ntp: NtpServer) -> Path:
+    home = tmp_path / "home"
+    root = tmp_path / "root.pem"
+    root.write_bytes(test_ca.root_certificate.public_bytes(Encoding.PEM))
+    for args in (["trust", "add", str(root)], ["config", "set", "ntp_server", ntp.address]):
+        done = csos(home, rsa_token, *args)
+        assert done.returncode == 0, done.stderr
+    return home
+
+
+def csos(
+    home: Path, prov: Provisioned, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = env_for(prov) | {"CSOS_HOME": str(home)}
+    return subprocess.run(
+        [*CSOS, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def sign(home: Path, prov: Provisioned, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    data = sample_order_input()
+    data["order_number"] = f"{datetime.now(UTC):%y}X000611"
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    order = tmp_path / "order.json"
+    order.write_text(json.dumps(data), encoding="utf-8")
+    return csos(home, prov, "order", "sign", str(order), "--token", prov.label, "--pin-stdin",
+                "--out", str(tmp_path / "out"), stdin=TEST_PIN + "\n")  # fmt: skip
+
+
+@pytest.mark.parametrize("minutes", [6, -6])
+def test_a_clock_six_minutes_off_refuses_signing_with_the_skew(
+    home: Path, rsa_token: Provisioned, ntp: NtpServer, tmp_path: Path, minutes: int
+) -> None:
+    ntp.offset = minutes * 60
+    done = sign(home, rsa_token, tmp_path)
+    assert done.returncode != 0
+    direction = "behind" if minutes > 0 else "ahead of"
+    assert f"6.0 minutes {direction}" in done.stderr and "1311.55(b)(8)" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_clock_in_step_signs(
+    home: Path, rsa_token: Provisioned, ntp: NtpServer, tmp_path: Path
+) -> None:
+    ntp.offset = 4 * 60  # within five minutes
+    done = sign(home, rsa_token, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "clock" not in done.stderr
+
+
+def test_an_unreachable_reference_warns_unless_policy_refuses(
+    home: Path, rsa_token: Provisioned, ntp: NtpServer, tmp_path: Path
+) -> None:
+    ntp.close()  # nothing answers any more
+    warned = sign(home, rsa_token, tmp_path / "a")
+    assert warned.returncode == 0, warned.stderr
+    assert "warning: the clock could not be checked" in warned.stderr
+    assert csos(home, rsa_token, "config", "set", "clock_unverifiable", "REFUSE").returncode == 0
+    refused = sign(home, rsa_token, tmp_path / "b")
+    assert refused.returncode != 0 and "could not be checked" in refused.stderr
