@@ -135,6 +135,8 @@ def test_steps_move_to_retrieval_and_finish(test_ca: TestCa) -> None:
     model.retry_started()
     assert model.problem is None
     identity, _ = software_identity(test_ca)
-    model.finished(Enrolled(b"\x01", "k", identity.certificate_der, (), identity.info, True))
+    model.finished(
+        Enrolled(b"\x01", "k", identity.certificate_der, (), identity.info, "AB1234563", True)
+    )
     assert model.page is Page.DONE and model.can_leave(Page.RETRIEVAL)
     assert "Certificate installed" in model.summary() and "reused" in model.summary()

@@ -19,7 +19,13 @@ from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.order_signing import SignedOrder, dated_for_signing
-from csos_desktop.services.signing import SigningFacts, SigningPurpose, default_checks
+from csos_desktop.services.signing import (
+    PrePinChecks,
+    SigningFacts,
+    SigningPurpose,
+    default_checks,
+)
+from csos_desktop.services.signing.checks import certificate_in_validity
 from csos_desktop.token.identity import SigningIdentity
 from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA
 from tests.unit.domain.samples import sample_order_input
@@ -89,7 +95,10 @@ class SoftwareOrderSigner:
     def sign(self, order: Order) -> SignedOrder:
         now = self._clock()
         facts = SigningFacts(SigningPurpose.ORDER, self.identity, (), None, now)
-        default_checks().run(facts, [order])  # the pre-PIN stage, as a token session runs it
+        # The pre-PIN stage as a token session runs it, but for the network checks (clock
+        # reference, trust anchors, CRLs): tests/integration run those with real servers.
+        offline = PrePinChecks(session=(certificate_in_validity,), items=default_checks().items)
+        offline.run(facts, [order])
         dated = dated_for_signing(order, now)
         document = canonical_bytes(dated.to_document())
         return SignedOrder(dated, document, self._cms.sign(document, now))
