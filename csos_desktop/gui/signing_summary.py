@@ -75,6 +75,8 @@ def preview_html(preview: Preview) -> str:
         n = preview.signable
         body = f"<p><b>{n} order(s) will be signed with one PIN entry.</b></p>"
         body += "".join(order_html(o) for o in preview.orders)
+    if preview.warnings:
+        body += "".join(f"<p>{dot(Tone.WARN)} {escape(w)}</p>" for w in preview.warnings)
     if preview.refused:
         body += (
             "<h3>Will not be signed</h3><ul>"

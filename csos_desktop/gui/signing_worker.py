@@ -128,6 +128,8 @@ class Preview:
     noun: str = "order"
     #: For jobs that sign something other than orders (renewal, revocation request).
     description_html: str | None = None
+    #: From the pre-PIN checks: revocation not checkable, clock not verifiable.
+    warnings: tuple[str, ...] = ()
 
     @property
     def signable(self) -> int:
@@ -211,9 +213,10 @@ class OrderBatch:
             cert = CertificateStatus.of(
                 session.identity, now, *(o.purchaser.dea_number.value for o in ready)
             )
+            warnings = tuple(session.warnings)
         self._refused = [Refusal(u.order_number or u.order_id[:8], u.reason) for u in refused]
         self._ready = [o.order_id for o in ready]
-        return Preview(token, cert, tuple(ready), tuple(self._refused))
+        return Preview(token, cert, tuple(ready), tuple(self._refused), warnings=warnings)
 
     def _session(self) -> AbstractContextManager[SigningSession]:
         return signing_session(self._target, SigningPurpose.ORDER, clock=self._clock)
