@@ -66,8 +66,6 @@ def open_signing(
 
 def log_in_or_cancel(session: SigningSession, pin_stdin: bool, what: str) -> None:
     """One PIN entry at the terminal; a cancel says *what* was left unchanged."""
-    for warning in session.warnings:  # seen before the PIN is asked
-        click.echo(f"warning: {warning}", err=True)
     try:
         session.log_in(TerminalInteraction(pin_from_stdin=pin_stdin))
     except Cancelled:

@@ -8,6 +8,8 @@ calls checks on the token thread, where SoftHSM2 leaves OpenSSL errors that brea
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -48,12 +50,42 @@ def clock_ruling() -> Ruling:
     return judge_clock(_off_thread(read_clock), refuse_unverified=refuse)
 
 
+#: A batch checks before each order: the path's ruling is kept this long per identity.
+RULING_KEPT_SECONDS = 60.0
+_rulings: dict[tuple[bytes, ...], tuple[float, Ruling]] = {}
+_rulings_lock = threading.Lock()
+
+
 def chain_ruling(
     identity: SigningIdentity, chain_der: Sequence[bytes], *, now: datetime, offline: bool = False
 ) -> Ruling:
+    anchors = anchor_certificates()
+    key = (
+        identity.certificate_der,
+        *chain_der,
+        *(a.sha256 for a in anchors),
+        b"offline" if offline else b"",
+    )
+    with _rulings_lock:
+        held = _rulings.get(key)
+    if held is not None and time.monotonic() - held[0] < RULING_KEPT_SECONDS:
+        return held[1]
+    ruling = _chain_ruling(identity, chain_der, anchors, now=now, offline=offline)
+    with _rulings_lock:
+        _rulings[key] = (time.monotonic(), ruling)
+    return ruling
+
+
+def _chain_ruling(
+    identity: SigningIdentity,
+    chain_der: Sequence[bytes],
+    anchors: list[asn1_x509.Certificate],
+    *,
+    now: datetime,
+    offline: bool,
+) -> Ruling:
     signer = asn1_x509.Certificate.load(identity.certificate_der)
     intermediates = [asn1_x509.Certificate.load(d) for d in chain_der]
-    anchors = anchor_certificates()
     path, anchor = path_to_anchor(signer, intermediates, anchors)
     missing = None if anchor is not None else str(path[-1].issuer.human_friendly)
     bundle = load_config().text("ca_bundle")

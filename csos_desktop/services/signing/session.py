@@ -101,6 +101,8 @@ class SigningSession:
     def log_in(self, interaction: Interaction) -> None:
         """Session checks once more, then one login; the PIN is never retried or kept."""
         self.check_session()
+        for warning in self.warnings:  # seen before the PIN is asked (CLI, GUI, services)
+            interaction.notify(f"warning: {warning}")
         log_in(self.ts, interaction)
 
     def sign(self, document: bytes, now: datetime | None = None) -> bytes:

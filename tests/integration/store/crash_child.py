@@ -18,7 +18,7 @@ from csos_desktop.services.orders import sign_orders
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import open_store
 from csos_desktop.token.certs import read_certificates
-from csos_desktop.token.identity import choose_identity, signing_identities
+from csos_desktop.token.identity import chain_for, choose_identity, signing_identities
 from csos_desktop.token.session import TokenSession
 
 
@@ -39,7 +39,9 @@ def main() -> None:
     pin = sys.stdin.readline().strip()
     ts = TokenSession(token_by_label(module, label))
     ts.open_public()
-    identity = choose_identity(signing_identities(read_certificates(ts)))
+    certs = read_certificates(ts)
+    identity = choose_identity(signing_identities(certs))
+    chain = chain_for(identity, chain_file=None, token_certs=certs, stored_chain=None)
     ts.login(pin)
     del pin
     with open_store(Path(db)) as store:
@@ -48,7 +50,9 @@ def main() -> None:
         sign_orders(
             store,
             ids,
-            Announcing(OrderSigningSession(SigningSession(ts, identity, [], SigningPurpose.ORDER))),
+            Announcing(
+                OrderSigningSession(SigningSession(ts, identity, chain, SigningPurpose.ORDER))
+            ),
         )
     print("finished", flush=True)
 
