@@ -1,69 +1,53 @@
-"""The `csos` command: one click group, one submodule per command group."""
+"""The `csos` command: one click group, one submodule per command group.
+
+Command modules are imported only when their command runs (`LazyGroup`), so
+`csos --version` or `csos order list` start without the sandbox servers, the
+archive code or the token stack.
+"""
 
 from __future__ import annotations
 
 import click
 
 from csos_desktop import __version__
-from csos_desktop.startup import start_logging
+from csos_desktop.cli.lazy_group import LazyCommand, LazyGroup
+
+_CLI = "csos_desktop.cli."
+
+# Top-level command -> the module that defines it (and modules that add subcommands to it).
+COMMANDS: dict[str, LazyCommand] = {
+    "token": LazyCommand(_CLI + "token", "token"),
+    "order": LazyCommand(_CLI + "order", "order", extra=(_CLI + "order_store",)),
+    "archive": LazyCommand(_CLI + "archive", "archive"),
+    "rx": LazyCommand(_CLI + "rx", "rx"),
+    "cert": LazyCommand(_CLI + "cert", "cert"),
+    "enroll": LazyCommand(_CLI + "enroll", "enroll"),
+    "audit": LazyCommand(_CLI + "audit", "audit"),
+    # Test CA and reference distributor: FastAPI, uvicorn, SQLAlchemy (`[sandbox]` extra).
+    "sandbox": LazyCommand(
+        _CLI + "sandbox",
+        "sandbox",
+        extra=(_CLI + "sandbox_ca_server", _CLI + "sandbox_distributor", _CLI + "sandbox_history"),
+        needs_extra="sandbox",
+    ),
+    "som": LazyCommand(_CLI + "som", "som"),
+    "catalogue": LazyCommand(_CLI + "catalogue", "catalogue"),
+    "demo": LazyCommand(_CLI + "demo", "demo", needs_extra="sandbox"),
+    "config": LazyCommand(_CLI + "config", "config"),
+    "doctor": LazyCommand(_CLI + "doctor", "doctor"),
+    "support-bundle": LazyCommand(_CLI + "support", "support_bundle"),
+    "sync": LazyCommand(_CLI + "sync", "sync"),
+    "trust": LazyCommand(_CLI + "trust", "trust"),
+    "crl": LazyCommand(_CLI + "crl", "crl"),
+    # The step distributors remind customers of, one word away: `csos receive ORDER ...`.
+    "receive": LazyCommand(_CLI + "order_store", "receive"),
+}
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy=COMMANDS)
 @click.version_option(__version__, prog_name="csos")
 def main() -> None:
     """CSOS Desktop: sign and verify DEA CSOS orders with a PKCS#11 token."""
+    from csos_desktop.startup import start_logging
+
     start_logging()
-
-
-def _register() -> None:
-    # Imported here so each command group lives in its own module and
-    # `csos --help` still lists them all.
-    from csos_desktop.cli import (  # noqa: F401 - modules attach commands to groups
-        archive,
-        audit,
-        catalogue,
-        cert,
-        config,
-        crl,
-        demo,
-        doctor,
-        enroll,
-        order,
-        order_store,
-        rx,
-        sandbox,
-        sandbox_ca_server,
-        sandbox_distributor,
-        sandbox_history,
-        som,
-        support,
-        sync,
-        token,
-        trust,
-    )
-
-    for group in (
-        token.token,
-        order.order,
-        archive.archive,
-        rx.rx,
-        cert.cert,
-        enroll.enroll,
-        audit.audit,
-        sandbox.sandbox,
-        som.som,
-        catalogue.catalogue,
-        demo.demo,
-        config.config,
-        doctor.doctor,
-        support.support_bundle,
-        sync.sync,
-        trust.trust,
-        crl.crl,
-    ):
-        main.add_command(group)
-    # The step distributors remind customers of, one word away: `csos receive ORDER ...`.
-    main.add_command(order_store.receive, name="receive")
-
-
-_register()

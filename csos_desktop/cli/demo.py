@@ -9,6 +9,10 @@ import click
 
 from csos_desktop.cli.common import run_cli
 
+# At the top so that without the sandbox extra (the packaged program) `csos demo` says
+# so (cli/lazy_group.py); `csos` loads this module only when the demo runs.
+from csos_desktop.sandbox.demo import DEMO_LABEL, DEMO_PIN, run_demo, try_it_yourself
+
 
 @click.command()
 @click.option(
@@ -24,9 +28,6 @@ from csos_desktop.cli.common import run_cli
 @run_cli
 def demo(home: Path | None, headless: bool) -> None:
     """Enrol, sign, send, ship, receive and archive orders against the local sandbox."""
-    # Imported here: the client reaches the sandbox only to wire up the demo.
-    from csos_desktop.sandbox.demo import DEMO_LABEL, DEMO_PIN, run_demo, try_it_yourself
-
     home = (home or Path(os.environ.get("CSOS_HOME") or "demo-home")).resolve()
     os.environ["CSOS_HOME"] = str(home)
     run = run_demo(home, click.echo)

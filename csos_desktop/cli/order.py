@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.files import write_signed_pair
 from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.cli.verifying import report, verify_arguments, verify_files
-from csos_desktop.domain.order import Order, parse_order_input
 from csos_desktop.errors import InputError
-from csos_desktop.fileio import read_json_object
-from csos_desktop.pki.supplier_check import verify_order
-from csos_desktop.services.order_signing import OrderSigningSession
-from csos_desktop.services.signing import SigningPurpose
+
+if TYPE_CHECKING:  # signing and verifying code loads when those commands run
+    from csos_desktop.domain.order import Order
 
 
 @click.group()
@@ -27,6 +25,9 @@ def order() -> None:
 
 def read_order_input(path: Path, now: datetime) -> Order:
     """ORDER.json as the CLI accepts it; errors name the field and the rule."""
+    from csos_desktop.domain.order import parse_order_input
+    from csos_desktop.fileio import read_json_object
+
     return parse_order_input(read_json_object(path, "an order"), now=now)
 
 
@@ -83,6 +84,10 @@ def sign_file(
     out_dir: Path,
 ) -> None:
     """Validate ORDER_FILE, sign it on the token and write the signed order."""
+    from csos_desktop.cli.files import write_signed_pair
+    from csos_desktop.services.order_signing import OrderSigningSession
+    from csos_desktop.services.signing import SigningPurpose
+
     now = datetime.now(UTC)
     parsed = read_order_input(order_file, now)
     with open_signing(SigningPurpose.ORDER, module, label, cert_id, chain_file) as session:
@@ -119,6 +124,8 @@ def verify(
     as_json: bool,
 ) -> None:
     """Check a signed order as a supplier must (21 CFR 1305.22). Exit 0 accepted, 1 rejected."""
+    from csos_desktop.pki.supplier_check import verify_order
+
     verified = verify_files(
         verify_order, document, signature, trust_file, crl_files, offline=offline
     )

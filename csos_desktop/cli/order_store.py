@@ -22,8 +22,6 @@ from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.errors import InputError
 from csos_desktop.fileio import read_json, read_json_object
-from csos_desktop.services import orders as svc
-from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.orders import OrderRecord
 
@@ -42,29 +40,58 @@ def _summary(rec: OrderRecord) -> str:
 
 
 @order.command("import")
-@click.argument("order_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "order_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @run_cli
-def import_(order_file: Path, as_json: bool) -> None:
-    """Create drafts from ORDER_FILE: JSON (an order or a list) or CSV (a row per line).
+def import_(order_files: tuple[Path, ...], as_json: bool) -> None:
+    """Create drafts from ORDER_FILE...: JSON (an order or a list) or CSV (a row per line).
 
-    All or nothing. CSV columns are listed in `docs/store.md`; problems name the row.
+    Each file is all or nothing. A refused file does not stop the others; the refused
+    ones are listed at the end (exit 2). CSV columns are listed in `docs/store.md`.
     """
-    if order_file.suffix.lower() == ".csv":
-        try:
-            text = order_file.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"Cannot read {order_file} as UTF-8 text ({exc}).") from exc
-        data: object = orders_from_csv(text, now=datetime.now(UTC))
-    else:
-        data = read_json(order_file)
+    records: list[OrderRecord] = []
+    refused: list[str] = []
     with _store() as store:
-        records = svc.import_orders(store, data, source=f"file:{order_file.name}")
+        for order_file in dict.fromkeys(order_files):  # a file named twice is imported once
+            try:
+                created = _import_file(store, order_file)
+            except InputError as exc:
+                if len(order_files) == 1:
+                    raise
+                named = str(order_file) in exc.message  # most messages name the file
+                refused.append(f"- {exc.message if named else f'{order_file}: {exc.message}'}")
+                continue
+            records += created
+            if not as_json:
+                for rec in created:
+                    click.echo(f"Draft {rec.order_number} created: {rec.order_id}")
     if as_json:
         click.echo(json.dumps([r.to_json() for r in records], indent=2))
-        return
-    for rec in records:
-        click.echo(f"Draft {rec.order_number} created: {rec.order_id}")
+    if refused:
+        total = len(set(order_files))
+        head = (
+            f"None of the {total} files was imported"
+            if len(refused) == total
+            else f"{len(refused)} of {total} files were not imported; the others were"
+        )
+        raise InputError(f"{head}. Fix these and import only them again:\n" + "\n".join(refused))
+
+
+def _import_file(store: Store, path: Path) -> list[OrderRecord]:
+    """One file's orders as drafts, all or none (one transaction)."""
+    from csos_desktop.services import orders as svc
+
+    if path.suffix.lower() == ".csv":
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"Cannot read {path} as UTF-8 text ({exc}).") from exc
+        data: object = orders_from_csv(text, now=datetime.now(UTC))
+    else:
+        data = read_json(path)
+    return svc.import_orders(store, data, source=f"file:{path.name}")
 
 
 @order.command("edit")
@@ -73,6 +100,8 @@ def import_(order_file: Path, as_json: bool) -> None:
 @run_cli
 def edit(ref: str, order_file: Path) -> None:
     """Replace a draft's supplier and lines from ORDER_FILE (it keeps its id and number)."""
+    from csos_desktop.services import orders as svc
+
     data = read_json_object(order_file, "one order")
     with _store() as store:
         rec = svc.update_draft(store, ref, data)
@@ -197,6 +226,9 @@ def sign_stored(
     as_json: bool,
 ) -> None:
     """Sign stored drafts in one login (shared by `order sign-drafts` and `order sign --draft`)."""
+    from csos_desktop.services import orders as svc
+    from csos_desktop.services.signing import SigningPurpose
+
     if bool(ids) == all_drafts:
         raise InputError("Give the ids of the drafts to sign, or --all (not both).")
     with _store() as store:
@@ -230,6 +262,8 @@ def sign_stored(
 @run_cli
 def void(ref: str, reason: str) -> None:
     """Void a draft, or a signed order not yet sent to the distributor."""
+    from csos_desktop.services import orders as svc
+
     with _store() as store:
         rec = svc.void_order(store, ref, reason)
     click.echo(f"Order {rec.order_number} is void.")
@@ -240,6 +274,8 @@ def void(ref: str, reason: str) -> None:
 @run_cli
 def reissue(ref: str) -> None:
     """Copy a rejected, void or cancelled order into a new draft with a new number."""
+    from csos_desktop.services import orders as svc
+
     with _store() as store:
         rec = svc.reissue_order(store, ref)
     click.echo(f"Draft {rec.order_number} created: {rec.order_id} (re-issue of {ref})")
@@ -296,6 +332,9 @@ def receive(
     pin_stdin: bool,
 ) -> None:
     """Record and sign the electronic receipt of delivered goods (21 CFR 1305.22(g))."""
+    from csos_desktop.services import orders as svc
+    from csos_desktop.services.signing import SigningPurpose
+
     lines = parse_lines(line_specs, day.date() if day else local_date(datetime.now(UTC)))
     with (
         _store() as store,
@@ -322,6 +361,8 @@ def receive(
 @run_cli
 def export(ref: str, out_dir: Path) -> None:
     """Write the signed order, its receipts and statements byte for byte, for an inspector."""
+    from csos_desktop.services import orders as svc
+
     with _store() as store:
         files = svc.export_order(store, ref, out_dir)
     for f in files:

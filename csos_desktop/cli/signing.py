@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.config import configured_module
-from csos_desktop.services.interaction import Cancelled
-from csos_desktop.services.signing import (
-    SigningPurpose,
-    SigningSession,
-    TokenTarget,
-    signing_session,
-)
+
+if TYPE_CHECKING:  # the token stack loads when a command signs, not when `csos` starts
+    from csos_desktop.services.signing import SigningPurpose, SigningSession, TokenTarget
 
 
 def token_options(fn: click.decorators.FC) -> click.decorators.FC:
@@ -48,6 +45,8 @@ def token_target(
     module: str | None, label: str | None, cert_id: str | None, chain_file: Path | None = None
 ) -> TokenTarget:
     """The ``token_options`` as a target, with the driver configured by policy or settings."""
+    from csos_desktop.services.signing import TokenTarget
+
     return TokenTarget(module, label, configured_module(), cert_id, chain_file)
 
 
@@ -61,11 +60,15 @@ def open_signing(
     rw: bool = False,
 ) -> AbstractContextManager[SigningSession]:
     """The signing session for a command; the pre-PIN checks run before any PIN prompt."""
+    from csos_desktop.services.signing import signing_session
+
     return signing_session(token_target(module, label, cert_id, chain_file), purpose, rw=rw)
 
 
 def log_in_or_cancel(session: SigningSession, pin_stdin: bool, what: str) -> None:
     """One PIN entry at the terminal; a cancel says *what* was left unchanged."""
+    from csos_desktop.services.interaction import Cancelled
+
     try:
         session.log_in(TerminalInteraction(pin_from_stdin=pin_stdin))
     except Cancelled:

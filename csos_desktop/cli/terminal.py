@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from csos_desktop.token.slots import TokenInfo
+if TYPE_CHECKING:  # PKCS#11 loads when a command opens a token, not when `csos` starts
+    from csos_desktop.token.slots import TokenInfo
 
 
 class TerminalInteraction:

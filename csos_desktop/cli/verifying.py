@@ -7,20 +7,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Generic, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, NoReturn, Protocol, TypeVar
 
 import click
-from asn1crypto import crl as asn1_crl
-from asn1crypto import x509 as asn1_x509
 
-from csos_desktop.config import load_config
 from csos_desktop.errors import InputError
-from csos_desktop.pki.chain import load_crls
-from csos_desktop.pki.cms_parse import MalformedSignature, parse_signed_data
-from csos_desktop.pki.signed_check import Finding
-from csos_desktop.token.identity import load_certificates
-from csos_desktop.trust.anchors import anchor_certificates
-from csos_desktop.trust.revocation import RevocationData, RevocationSource
+
+if TYPE_CHECKING:  # certvalidator, asn1crypto and the trust store load when a command verifies
+    from asn1crypto import crl as asn1_crl
+    from asn1crypto import x509 as asn1_x509
+
+    from csos_desktop.pki.signed_check import Finding
+    from csos_desktop.trust.revocation import RevocationData
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -74,6 +72,11 @@ def verify_arguments(fn: F) -> F:
 
 def trust_roots(trust_file: Path | None) -> list[asn1_x509.Certificate]:
     """Roots from --trust, else the trust store; none at all is InputError (exit 2)."""
+    from asn1crypto import x509 as asn1_x509
+
+    from csos_desktop.token.identity import load_certificates
+    from csos_desktop.trust.anchors import anchor_certificates
+
     if trust_file is not None:
         return [asn1_x509.Certificate.load(der) for der in load_certificates(trust_file)]
     roots = anchor_certificates()
@@ -87,6 +90,8 @@ def trust_roots(trust_file: Path | None) -> list[asn1_x509.Certificate]:
 
 
 def load_crl_files(crl_files: Sequence[Path]) -> list[asn1_crl.CertificateList]:
+    from csos_desktop.pki.chain import load_crls
+
     try:
         return load_crls([p.read_bytes() for p in crl_files])
     except ValueError as exc:
@@ -116,6 +121,8 @@ def verify_files(
     With --crl, exactly those CRLs; otherwise the revocation data the certificates
     name, fetched or cached, and no current data at all rejects (1305.22(c)(3)).
     """
+    from csos_desktop.trust.revocation import RevocationData
+
     roots = trust_roots(trust_file)
     now = datetime.now(UTC)
     doc, sig = document.read_bytes(), signature.read_bytes()
@@ -144,6 +151,10 @@ def revocation_for(
     offline: bool,
 ) -> RevocationData:
     """Fetched or cached revocation data for the signer of *signature* (none if unreadable)."""
+    from csos_desktop.config import load_config
+    from csos_desktop.pki.cms_parse import MalformedSignature, parse_signed_data
+    from csos_desktop.trust.revocation import RevocationData, RevocationSource
+
     try:
         parsed = parse_signed_data(signature)
     except MalformedSignature:

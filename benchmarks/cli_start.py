@@ -1,0 +1,96 @@
+"""CLI start-up: `csos --version` and `csos order list` (empty store) next to `python -c pass`.
+
+Every run is a fresh process of the installed `csos` script, as a pharmacist's shell
+starts it. Bytecode caches are written on the warm-up run (to a temporary
+PYTHONPYCACHEPREFIX, so the tree stays clean), as an installed package has them.
+The three commands are interleaved so they see the same machine state; medians of --runs.
+Also: importing --files order files in one `csos order import` call (the batch pays
+start-up once; issue 19 found 100 one-file calls took 3 minutes).
+
+Prints one JSON object: version_s, order_list_s, python_s, ratio (version_s / python_s),
+list_vs_version, import_batch_s. Targets (issue 19): ratio ≤ 5, list_vs_version ≤ 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "csos_desktop" / "resources" / "samples" / "order.json"
+
+
+def _time(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _order_files(folder: Path, count: int) -> list[str]:
+    """COUNT one-order files; the store numbers them (no order_number given)."""
+    order = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    del order["order_number"]
+    names = []
+    for i in range(count):
+        path = folder / f"order-{i:03d}.json"
+        path.write_text(json.dumps(order), encoding="utf-8")
+        names.append(str(path))
+    return names
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--files", type=int, default=100, help="order files for the batch import")
+    args = ap.parse_args()
+    bin_dir = Path(sys.executable).parent
+    csos = str(bin_dir / "csos")
+    tmp = Path(tempfile.mkdtemp(prefix="csos-cli-bench-"))
+    env = dict(
+        os.environ,
+        CSOS_HOME=str(tmp / "home"),
+        CSOS_POLICY_FILE=str(tmp / "policy.toml"),
+        PYTHONPYCACHEPREFIX=str(tmp / "pycache"),
+    )
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    commands = {
+        "python": [sys.executable, "-c", "pass"],
+        "version": [csos, "--version"],
+        "order_list": [csos, "order", "list"],
+    }
+    for cmd in commands.values():  # warm-up: bytecode caches, the (empty) store created
+        _time(cmd, env)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(args.runs):
+        for name, cmd in commands.items():
+            times[name].append(_time(cmd, env))
+    med = {name: statistics.median(t) for name, t in times.items()}
+    files = _order_files(tmp, args.files)
+    import_s = _time([csos, "order", "import", *files], env)
+    print(
+        json.dumps(
+            {
+                "version_s": round(med["version"], 3),
+                "order_list_s": round(med["order_list"], 3),
+                "python_s": round(med["python"], 3),
+                "ratio": round(med["version"] / med["python"], 2),
+                "list_vs_version": round(med["order_list"] / med["version"], 2),
+                "import_batch_files": args.files,
+                "import_batch_s": round(import_s, 3),
+                "runs": args.runs,
+                "targets": {"ratio": 5.0, "list_vs_version": 2.0},
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
