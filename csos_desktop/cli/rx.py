@@ -16,6 +16,7 @@ from csos_desktop.cli.verifying import report, verify_arguments, verify_files
 from csos_desktop.domain.prescription import parse_prescription_input
 from csos_desktop.fileio import read_json_object
 from csos_desktop.pki.rx_check import verify_prescription
+from csos_desktop.services.rx_access import os_login
 from csos_desktop.services.rx_signing import SigningList
 from csos_desktop.services.rx_store import sign_files
 from csos_desktop.services.signing import SigningPurpose
@@ -82,7 +83,7 @@ def sign(
             signing_list,
             session,
             CeremonyTerminal(pin_from_stdin=pin_stdin),
-            os_login=rx_admin.os_login(),
+            os_login=os_login(),
         )
     for s in signed:
         doc, sig = write_signed_pair(out_dir, s.prescription.rx_id, s.document, s.signature)

@@ -7,7 +7,6 @@ accounts, no shared logins) is the deployment's job (docs/epcs.md).
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.errors import InputError
 from csos_desktop.services import rx_access
-from csos_desktop.services.rx_access import Actor
+from csos_desktop.services.rx_access import Actor, os_login
 from csos_desktop.services.rx_audit_report import day_report, describe
 from csos_desktop.services.rx_grant_approval import approve_grant_with_token
 from csos_desktop.services.signing import SigningPurpose
@@ -41,14 +40,6 @@ def as_option(required: bool = True) -> Callable[[F], F]:
         metavar="USER",
         help="Your CSOS Desktop user id (recorded with your OS login).",
     )
-
-
-def os_login() -> str | None:
-    """The operating-system account this runs under, recorded next to ``--as``."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry / no login name: record none
-        return None
 
 
 def actor(user_id: str) -> Actor:

@@ -79,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if headless and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from csos_desktop.config import load_config
@@ -121,8 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(
         demo_banner=args.demo_banner, store=store, store_problem=problem, token=worker, sync=sync
     )
-    thread.start()
     window.show()
+    # PKCS#11 loads on the token thread's first poll: after the first paint, not during it.
+    QTimer.singleShot(0, thread.start)
     if sync is not None:
         sync.start()
     try:

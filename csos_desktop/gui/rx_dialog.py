@@ -12,7 +12,6 @@ network, so it runs on a thread of its own, never on the token thread.
 
 from __future__ import annotations
 
-import getpass
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,13 +19,13 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from csos_desktop.domain.attestation import CITATION, RX_SIGNING_ATTESTATION, SIGN_BUTTON_LABEL
 from csos_desktop.domain.prescription import Prescription
-from csos_desktop.enroll.status import RevocationStatus
 from csos_desktop.errors import CsosError
 from csos_desktop.gui.signing_dialog import SigningDialog
 from csos_desktop.gui.signing_worker import (
@@ -48,15 +47,10 @@ from csos_desktop.store import open_store
 from csos_desktop.token.errors import TokenError
 from csos_desktop.token.identity import SigningIdentity
 
+if TYPE_CHECKING:  # the revocation checker (httpx, certvalidator) loads when a check runs
+    from csos_desktop.enroll.status import RevocationStatus
+
 Clock = Callable[[], datetime]
-
-
-def os_login() -> str | None:
-    """The operating-system account, recorded next to the chosen user (as the CLI does)."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return None
 
 
 def default_revocation() -> RevocationCheck:

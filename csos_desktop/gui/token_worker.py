@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from csos_desktop.errors import CsosError
-from csos_desktop.services.token_status import TokenStatus, read_token_status
+
+if TYPE_CHECKING:  # PKCS#11 loads on the token thread's first poll, after the window shows
+    from csos_desktop.services.token_status import TokenStatus
 
 POLL_MS = 1000  # the UI must reflect insert/remove within 2 s
 
@@ -86,6 +88,8 @@ class TokenWorker(QObject):
 
     @Slot()
     def poll(self) -> None:
+        from csos_desktop.services.token_status import read_token_status
+
         status = read_token_status(self._module, self._label, configured=self._configured)
         if status != self._last:
             self._last = status

@@ -11,6 +11,7 @@ transaction, so two windows cannot both pass a check on stale data.
 
 from __future__ import annotations
 
+import getpass
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -57,6 +58,14 @@ class TwoPersonRule(AccessDenied):
 
 class SigningRefused(AccessDenied):
     """This user, permission or certificate may not sign prescriptions now."""
+
+
+def os_login() -> str | None:
+    """The operating-system account this runs under, recorded next to the chosen user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry / no login name: record none
+        return None
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from csos_desktop.errors import CsosError
 from csos_desktop.services.known_dea import known_dea
-from csos_desktop.token.access import open_library
-from csos_desktop.token.certs import read_certificates
-from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS, SigningIdentity, signing_identities
-from csos_desktop.token.session import TokenSession
-from csos_desktop.token.slots import TokenInfo, describe, present_tokens
+
+if TYPE_CHECKING:  # PKCS#11 loads when the token is read (the GUI: on its token thread)
+    from csos_desktop.token.identity import SigningIdentity
+    from csos_desktop.token.slots import TokenInfo
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class CertificateStatus:
 
     @property
     def renewal_due(self) -> bool:
+        from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS
+
         return self.days_left <= RENEWAL_WINDOW_DAYS
 
     @classmethod
@@ -100,6 +102,12 @@ def read_token_status(
     now: datetime | None = None,
 ) -> TokenStatus:
     """Read the first (or *label*) token and its CSOS certificates; never raises CsosError."""
+    from csos_desktop.token.access import open_library
+    from csos_desktop.token.certs import read_certificates
+    from csos_desktop.token.identity import signing_identities
+    from csos_desktop.token.session import TokenSession
+    from csos_desktop.token.slots import describe, present_tokens
+
     now = now or datetime.now(UTC)
     try:
         choice, lib = open_library(module, configured)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from csos_desktop.errors import CsosError
 from csos_desktop.gui.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.services.rx_access import Actor, os_login
 from csos_desktop.services.rx_drafts import PatientQueue, queue
 from csos_desktop.store import Store
 from csos_desktop.store.access import Role, RxUser
@@ -68,8 +69,6 @@ class PrescriptionsScreen(QWidget):
         self._groups: list[PatientQueue] = []
         self._filling = False
         self.dialog: RxSigningDialog | None = None
-
-        from csos_desktop.gui.rx_dialog import os_login
 
         login = os_login() or "unknown"
         layout = QVBoxLayout(self)
@@ -291,9 +290,7 @@ class PrescriptionsScreen(QWidget):
             RxSigningJob,
             default_revocation,
             open_rx_dialog,
-            os_login,
         )
-        from csos_desktop.services.rx_access import Actor
 
         check = (self._revocation or default_revocation)()
         job = RxSigningJob(
