@@ -389,50 +389,13 @@ def report(
 
 
 def _render_chart(series: FamilySeries, label: str, a: Assessment, out_path: Path) -> None:
-    """Past orders as bars, the baseline median and quartile band, the warn line, this order."""
-    import matplotlib
+    """The GUI's chart (QtCharts, drawn offscreen): past orders, the baseline band, this order."""
+    # Qt loads here, not when `csos` starts.
+    from csos_desktop.gui.som_chart import build_chart, ensure_offscreen_app, save_chart_png
 
-    matplotlib.use("Agg")  # no display: the chart goes to a file
-    import matplotlib.pyplot as plt
-
-    days = series.day.astype("datetime64[D]")  # day numbers count from 1970-01-01
-    fig, ax = plt.subplots(figsize=(9, 4.2), dpi=110)
-    past, this = slice(0, len(days) - 1), len(days) - 1
-    ax.bar(days[past], series.units[past], width=2.5, color="#7a9cc6", label="past orders (units)")
-    ax.fill_between(
-        days,
-        series.q1,
-        series.q3,
-        step="post",
-        color="#7a9cc6",
-        alpha=0.25,
-        label="baseline quartiles",
-    )
-    ax.step(days, series.base, where="post", color="#1f3b63", label="baseline (median or floor)")
-    ax.step(
-        days,
-        series.base * series.warn_multiplier,
-        where="post",
-        color="#c77c02",
-        linestyle="--",
-        label=f"warn at {series.warn_multiplier:g}× baseline",
-    )
-    colour = {"ok": "#2e7d32", "warn": "#c77c02", "intercept": "#b71c1c"}[a.decision.value]
-    ax.bar(
-        days[this:],
-        series.units[this:],
-        width=2.5,
-        color=colour,
-        label=f"this order: {a.decision.value}",
-    )
-    ax.set_title(f"{label}: orders of {series.purchaser_dea} up to {a.as_of}")
-    ax.set_ylabel("dosage units per order")
-    ax.legend(loc="upper left", fontsize=8)
-    fig.autofmt_xdate()
-    fig.tight_layout()
+    ensure_offscreen_app()
+    title = f"{label}: orders of {series.purchaser_dea} up to {a.as_of}"
     try:
-        fig.savefig(out_path, format="png")
+        save_chart_png(build_chart(series, title, a.decision), out_path)
     except OSError as exc:
-        raise InputError(f"cannot write {out_path}: {exc.strerror}") from exc
-    finally:
-        plt.close(fig)
+        raise InputError(f"Cannot write the chart to {out_path} ({exc}).") from exc

@@ -8,6 +8,9 @@ policy floor while history is thin), the dashed line where a warning starts.
 from __future__ import annotations
 
 import math
+import os
+import sys
+from pathlib import Path
 
 from PySide6.QtCharts import (
     QAreaSeries,
@@ -20,6 +23,7 @@ from PySide6.QtCharts import (
 )
 from PySide6.QtCore import QDateTime, QMargins, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QApplication
 
 from csos_desktop.gui.theme import Tone
 from csos_desktop.som import Decision
@@ -153,3 +157,25 @@ class SomChartView(QChartView):
             f"{title}: {len(series.day) - 1} past orders; this order "
             f"{int(series.units[-1]) if len(series.units) else 0} units, {decision.value}"
         )
+
+
+def save_chart_png(chart: QChart, path: Path, width: int = 990, height: int = 460) -> None:
+    """Render *chart* to a PNG file without a window (`csos som report`).
+
+    Needs a QApplication; `ensure_offscreen_app` makes one for the command line.
+    Raises OSError when the file cannot be written.
+    """
+    view = QChartView(chart)
+    view.setRenderHint(QPainter.RenderHint.Antialiasing)
+    view.resize(width, height)
+    if not view.grab().save(str(path), "PNG"):
+        raise OSError(f"cannot write {path}")
+
+
+def ensure_offscreen_app() -> QApplication:
+    """The running QApplication, or a new one on the offscreen platform (no display needed)."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a file is drawn, no window is shown
+    return QApplication([sys.argv[0] if sys.argv else "csos"])
