@@ -57,7 +57,10 @@ def show(as_json: bool) -> None:
         return
     click.echo(f"User settings:  {cfg.user_file}")
     state = "present" if cfg.policy.exists else "none"
-    click.echo(f"Machine policy: {cfg.policy.path} ({state})\n")
+    click.echo(f"Machine policy: {cfg.policy.path} ({state})")
+    if cfg.policy.registry_key:
+        click.echo(f"Group Policy:   {cfg.policy.registry_key} (its values are locked)")
+    click.echo()
     for v in cfg.values.values():
         click.echo(_line(v))
     for problem in cfg.problems:

@@ -15,6 +15,7 @@ from typing import Any
 
 from csos_desktop import paths
 from csos_desktop.config.policy import Policy, load_policy
+from csos_desktop.config.registry_policy import Registry
 from csos_desktop.config.settings import (
     BY_KEY,
     SETTINGS,
@@ -80,6 +81,7 @@ class EffectiveConfig:
         return {
             "user_file": str(self.user_file),
             "policy_file": str(self.policy.path),
+            "policy_registry_key": self.policy.registry_key,
             "policy_present": self.policy.exists,
             "settings": [v.to_json() for v in self.values.values()],
             "problems": list(self.problems),
@@ -110,11 +112,17 @@ def _user_values(path: Path) -> tuple[dict[str, Value], list[str]]:
 
 
 def load_config(
-    *, user_path: Path | None = None, policy_path: Path | None = None
+    *,
+    user_path: Path | None = None,
+    policy_path: Path | None = None,
+    registry: Registry | None = None,
 ) -> EffectiveConfig:
-    """Merge defaults, policy and user file; never raises for a bad file (see ``problems``)."""
+    """Merge defaults, policy and user file; never raises for a bad file (see ``problems``).
+
+    *registry* stands for the machine's (Windows: read by default; see ``load_policy``).
+    """
     upath = user_file() if user_path is None else user_path
-    policy = load_policy(policy_path)
+    policy = load_policy(policy_path, registry)
     user, problems = _user_values(upath)
     merged: dict[str, ConfigValue] = {}
     for s in SETTINGS:
@@ -139,21 +147,30 @@ def _raw_user_file(path: Path) -> dict[str, Any]:
 
 
 def set_value(
-    key: str, text: str, *, user_path: Path | None = None, policy_path: Path | None = None
+    key: str,
+    text: str,
+    *,
+    user_path: Path | None = None,
+    policy_path: Path | None = None,
+    registry: Registry | None = None,
 ) -> ConfigValue:
     """Store *text* for *key* in the user file; refuse locked keys. Returns the new value."""
     s = setting(key)
-    config = load_config(user_path=user_path, policy_path=policy_path)
+    config = load_config(user_path=user_path, policy_path=policy_path, registry=registry)
     if config.values[s.key].locked:
+        where = f"machine policy {config.policy.path}"
+        if config.policy.registry_key:
+            where += f" or Group Policy {config.policy.registry_key}"
         raise SettingLocked(
-            f"{s.key}: Set by your IT administrator (machine policy {config.policy.path}); "
-            "it cannot be changed here."
+            f"{s.key}: Set by your IT administrator ({where}); it cannot be changed here."
         )
     value = parse_text(s, text)
     data = _raw_user_file(config.user_file)
     data[s.key] = value
     _write_user(config.user_file, data)
-    return load_config(user_path=config.user_file, policy_path=policy_path).values[s.key]
+    return load_config(
+        user_path=config.user_file, policy_path=policy_path, registry=registry
+    ).values[s.key]
 
 
 def unset_value(

@@ -10,15 +10,24 @@ Format (``/etc/csos-desktop/policy.toml``, ``%ProgramData%\\CSOS Desktop\\policy
 
 A value that is not locked is a machine default a user may override; a locked
 key keeps the policy's value (or the built-in default) whatever the user sets.
+On Windows, values under ``HKLM\\Software\\Policies\\CSOS Desktop`` (Group Policy) are
+locked too and win over the file (:mod:`csos_desktop.config.registry_policy`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from csos_desktop import paths
+from csos_desktop.config.registry_policy import (
+    POLICY_KEY_LABEL,
+    Registry,
+    machine_registry,
+    read_registry_policy,
+)
 from csos_desktop.config.settings import BY_KEY, SettingInvalid, Value, check_value
 from csos_desktop.config.toml_file import ConfigFileInvalid, dumps, read_toml, write_text_atomically
 
@@ -32,11 +41,36 @@ class Policy:
     values: Mapping[str, Value] = field(default_factory=dict)
     locked: frozenset[str] = frozenset()
     problems: tuple[str, ...] = ()
+    #: The registry key the policy also came from (Windows Group Policy), if any.
+    registry_key: str | None = None
 
 
-def load_policy(path: Path | None = None) -> Policy:
-    """Read the machine policy; an absent file is an empty policy, a broken one is reported."""
-    path = paths.policy_file() if path is None else path
+def load_policy(path: Path | None = None, registry: Registry | None = None) -> Policy:
+    """The machine policy: the file, then the Group Policy registry key over it.
+
+    The registry is read on Windows unless a file is named (*path* or CSOS_POLICY_FILE,
+    which stand for the whole machine policy); *registry* gives it explicitly.
+    """
+    if registry is None and path is None and not os.environ.get(paths.POLICY_ENV):
+        registry = machine_registry()
+    policy = _load_file(paths.policy_file() if path is None else path)
+    if registry is None:
+        return policy
+    found = read_registry_policy(registry)
+    if not found.present:
+        return policy
+    return Policy(
+        policy.path,
+        True,
+        {**policy.values, **found.values},
+        policy.locked | frozenset(found.values),
+        policy.problems + found.problems,
+        registry_key=POLICY_KEY_LABEL,
+    )
+
+
+def _load_file(path: Path) -> Policy:
+    """Read the policy file; an absent file is an empty policy, a broken one is reported."""
     try:
         data = read_toml(path, "machine policy")
     except ConfigFileInvalid as exc:
