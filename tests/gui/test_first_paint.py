@@ -7,12 +7,10 @@ fresh interpreter and looks at what it imported by the time the window was shown
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh_process import ROOT, run_python
+
 #: Never before the window shows: servers, plots, the network, and PKCS#11, which the
 #: token thread loads on its first poll.
 NOT_AT_FIRST_PAINT = (
@@ -36,21 +34,7 @@ bench["child"]("app", shown)
 
 
 def test_first_paint_imports_no_server_network_plot_or_token_code(tmp_path: Path) -> None:
-    env = dict(
-        os.environ,
-        CSOS_HOME=str(tmp_path / "home"),
-        CSOS_POLICY_FILE=str(tmp_path / "policy.toml"),
-        QT_QPA_PLATFORM="offscreen",
-        PYTHONPATH=str(ROOT),
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_python(_CHILD, tmp_path, QT_QPA_PLATFORM="offscreen")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("shown")

@@ -7,9 +7,7 @@ inside a test run that has imported everything already.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import click
@@ -18,8 +16,8 @@ from click.testing import CliRunner
 
 from csos_desktop.cli import COMMANDS, main
 from csos_desktop.cli.lazy_group import EXIT_NOT_INSTALLED
+from tests.fresh_process import run_python
 
-ROOT = Path(__file__).resolve().parents[2]
 #: Server-side and plotting packages: never needed to start `csos`.
 HEAVY = ("fastapi", "uvicorn", "starlette", "sqlalchemy", "psycopg", "matplotlib", "httpx")
 #: The token and certificate stack: `csos order list` reads the store only.
@@ -35,20 +33,7 @@ atexit.register(_report)
 
 
 def _modules_after(code: str, tmp_path: Path) -> tuple[set[str], subprocess.CompletedProcess[str]]:
-    env = dict(
-        os.environ,
-        CSOS_HOME=str(tmp_path / "home"),
-        CSOS_POLICY_FILE=str(tmp_path / "policy.toml"),
-        PYTHONPATH=str(ROOT),
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", _REPORT + code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_python(_REPORT + code, tmp_path)
     line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES "))
     return set(json.loads(line.removeprefix("MODULES "))), done
 
