@@ -14,7 +14,7 @@ APT_PKGS := softhsm2 opensc openssl python3-venv python3-pip \
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install system-deps test test-all demo lint typecheck bench clean test-off-hours clock-deps \
-        install-package bundle deb package-test bench-bundle
+        install-package bundle deb package-test bench-bundle msi msi-deps msi-from-bundle
 
 system-deps:
 	@missing=""; for p in $(APT_PKGS); do \
@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,sandbox]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -92,8 +92,26 @@ deb: bundle
 	installers/debian/build-deb.sh $(BUNDLE) $(VERSION)-1 dist
 
 # Build, dpkg -i, smoke-test, upgrade (with a store migration), remove, purge. Needs root.
-package-test: bundle
+# Then the Windows MSI from the same bundle layout, its tables checked with msiinfo.
+package-test: bundle msi-deps
 	$(SUDO) installers/debian/package-test.sh $(BUNDLE) $(VERSION) $(CURDIR)/$(PY)
+	@$(MAKE) --no-print-directory msi-from-bundle
+
+# wixl builds MSIs from WiX 3 sources; msitools has msiinfo and msibuild.
+MSI_PKGS := msitools wixl
+msi-deps:
+	@$(MAKE) --no-print-directory system-deps APT_PKGS="$(MSI_PKGS)"
+
+# Windows installer: dist/csos-desktop-<version>-x64.msi from installers/windows/csos-desktop.wxs
+# over the bundle layout (the Linux bundle under Windows names: it checks the source and the
+# tables; the installable MSI is built on Windows, installers/ci/windows.yml).
+msi: bundle msi-deps
+	@$(MAKE) --no-print-directory msi-from-bundle
+
+# The MSI from the bundle already in dist/ (package-test builds the bundle once).
+msi-from-bundle:
+	installers/windows/build-msi.sh $(BUNDLE) $(VERSION) dist
+	$(PY) installers/windows/check_msi.py dist/csos-desktop-$(VERSION)-x64.msi $(BUNDLE)
 
 # Bundle size, package size, cold start from the bundle vs from source (JSON).
 bench-bundle: bundle

@@ -65,6 +65,14 @@ set +e; as_user csos doctor --json --timeout 3 > "$work/doctor1.json"; rc=$?; se
 json "$work/doctor1.json" '" ".join(c["check"]+"="+c["status"] for c in d["checks"])'
 [ "$(json "$work/doctor1.json" 'd["versions"]["frozen"]')" = True ] || fail "not the bundle"
 
+say "the sandbox servers are not in the desktop program: csos sandbox and csos demo say so"
+for cmd in "sandbox ca init" "demo --headless"; do
+  set +e; as_user csos $cmd 2> "$work/sandbox.err"; rc=$?; set -e
+  cat "$work/sandbox.err"
+  [ "$rc" = 3 ] && grep -q "needs the sandbox extra" "$work/sandbox.err" \
+    && ! grep -q Traceback "$work/sandbox.err" || fail "csos $cmd in the bundle"
+done
+
 say "csos-gui --self-test (offscreen)"
 as_user csos-gui --self-test | tee "$work/gui.txt"
 [ -s "$work/csos-gui-self-test.png" ] || fail "no self-test screenshot"

@@ -1,7 +1,8 @@
 """Entry point of the frozen bundle: one program, two names (`csos`, `csos-gui`).
 
-Both executables share one analysis and one set of libraries; which one runs is
-decided by the executable's own name, so the bundle is not built twice.
+Both share one analysis and one set of libraries; which one runs is decided by the
+name it was started by, so the bundle is not built twice. On Linux `csos-gui` is a
+symbolic link to `csos`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from pathlib import Path
 
 
 def _run() -> int:
-    name = Path(sys.executable).stem.lower()
-    if name.startswith("csos-gui"):
+    # sys.argv[0] keeps the name the program was started by (on Linux csos-gui is a link
+    # to csos); sys.executable is the file that runs (csos-gui.exe on Windows).
+    names = {Path(sys.argv[0]).stem.lower(), Path(sys.executable).stem.lower()}
+    if any(name.startswith("csos-gui") for name in names):
         from csos_desktop.gui.app import main as gui_main
 
         return gui_main()
