@@ -8,7 +8,8 @@ Also: importing --files order files in one `csos order import` call (the batch p
 start-up once; issue 19 found 100 one-file calls took 3 minutes).
 
 Prints one JSON object: version_s, order_list_s, python_s, ratio (version_s / python_s),
-list_vs_version, import_batch_s. Targets (issue 19): ratio ≤ 5, list_vs_version ≤ 2.
+list_vs_version, import_batch_s; the same ratios in CPU time (steadier on a loaded machine).
+Targets (issue 19): ratio ≤ 5, list_vs_version ≤ 2.
 """
 
 from __future__ import annotations
@@ -27,10 +28,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "csos_desktop" / "resources" / "samples" / "order.json"
 
 
-def _time(cmd: list[str], env: dict[str, str]) -> float:
+def _time(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one run of *cmd*."""
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def _order_files(folder: Path, count: int) -> list[str]:
@@ -67,13 +74,14 @@ def main() -> None:
     }
     for cmd in commands.values():  # warm-up: bytecode caches, the (empty) store created
         _time(cmd, env)
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, cmd in commands.items():
             times[name].append(_time(cmd, env))
-    med = {name: statistics.median(t) for name, t in times.items()}
+    med = {name: statistics.median(w for w, _ in t) for name, t in times.items()}
+    cpu = {name: statistics.median(c for _, c in t) for name, t in times.items()}
     files = _order_files(tmp, args.files)
-    import_s = _time([csos, "order", "import", *files], env)
+    import_s, _ = _time([csos, "order", "import", *files], env)
     print(
         json.dumps(
             {
@@ -82,6 +90,11 @@ def main() -> None:
                 "python_s": round(med["python"], 3),
                 "ratio": round(med["version"] / med["python"], 2),
                 "list_vs_version": round(med["order_list"] / med["version"], 2),
+                # CPU time is steadier than wall time on a shared, loaded machine.
+                "cpu_s": {name: round(c, 3) for name, c in cpu.items()},
+                "cpu_ratio": round(cpu["version"] / cpu["python"], 2),
+                "cpu_list_vs_version": round(cpu["order_list"] / cpu["version"], 2),
+                "load_average": round(os.getloadavg()[0], 1),
                 "import_batch_files": args.files,
                 "import_batch_s": round(import_s, 3),
                 "runs": args.runs,
