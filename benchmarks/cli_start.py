@@ -18,26 +18,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from process_time import run_timed  # benchmarks/ is on sys.path when a script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "csos_desktop" / "resources" / "samples" / "order.json"
-
-
-def _time(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall-clock and CPU (user + system) seconds of one run of *cmd*."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
-    return wall, usage.ru_utime + usage.ru_stime
 
 
 def _order_files(folder: Path, count: int) -> list[str]:
@@ -73,15 +61,15 @@ def main() -> None:
         "order_list": [csos, "order", "list"],
     }
     for cmd in commands.values():  # warm-up: bytecode caches, the (empty) store created
-        _time(cmd, env)
+        run_timed(cmd, env)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, cmd in commands.items():
-            times[name].append(_time(cmd, env))
+            times[name].append(run_timed(cmd, env))
     med = {name: statistics.median(w for w, _ in t) for name, t in times.items()}
     cpu = {name: statistics.median(c for _, c in t) for name, t in times.items()}
     files = _order_files(tmp, args.files)
-    import_s, _ = _time([csos, "order", "import", *files], env)
+    import_s, _ = run_timed([csos, "order", "import", *files], env)
     print(
         json.dumps(
             {
