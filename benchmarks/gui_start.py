@@ -39,6 +39,12 @@ def child(kind: str, on_shown: Callable[[], None] | None = None) -> None:
 
     *on_shown* runs right after the window is shown (tests look at what was imported).
     """
+    if kind == "app":  # as csos_desktop.gui.app.main: logging and the store before PySide6
+        from csos_desktop.gui.app import open_store_for_gui
+        from csos_desktop.startup import start_logging
+
+        start_logging()
+        store, problem = open_store_for_gui()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -52,14 +58,10 @@ def child(kind: str, on_shown: Callable[[], None] | None = None) -> None:
     # The same steps as csos_desktop.gui.app.main up to app.exec().
     from csos_desktop.config import load_config
     from csos_desktop.gui import theme
-    from csos_desktop.gui.app import open_store_for_gui
     from csos_desktop.gui.main_window import MainWindow
     from csos_desktop.gui.token_worker import TokenThread, TokenWorker
-    from csos_desktop.startup import start_logging
 
-    start_logging()
     theme.apply(app)
-    store, problem = open_store_for_gui()
     config = load_config()
     worker = TokenWorker(None, config.text("pkcs11_module"), config.text("token_label"))
     thread = TokenThread(worker)

@@ -78,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     headless = args.screenshot is not None or args.self_test
     if headless and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # Before PySide6 is imported: it reads the source of every module imported after it
+    # (its __feature__ check), which costs the store's modules a second time.
+    store, problem = open_store_for_gui()
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -93,7 +96,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("CSOS Desktop")
     app.setQuitOnLastWindowClosed(True)  # the tray icon alone does not keep the app running
     theme.apply(app)
-    store, problem = open_store_for_gui()
     config = load_config()
     configured, label = config.text("pkcs11_module"), config.text("token_label")
     if headless:
