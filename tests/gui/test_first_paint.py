@@ -41,4 +41,3 @@ def test_first_paint_imports_no_server_network_plot_or_token_code(tmp_path: Path
     loaded = set(json.loads(lines[1].removeprefix("MODULES ")))
     assert "PySide6" in loaded and "csos_desktop" in loaded
     assert not loaded & set(NOT_AT_FIRST_PAINT)
-
