@@ -45,7 +45,6 @@ def child(kind: str, on_shown: Callable[[], None] | None = None) -> None:
 
         start_logging()
         store, problem = open_store_for_gui()
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow
 
     app = QApplication(sys.argv[:1])
@@ -67,11 +66,13 @@ def child(kind: str, on_shown: Callable[[], None] | None = None) -> None:
     thread = TokenThread(worker)
     main = MainWindow(store=store, store_problem=problem, token=worker)
     main.show()
-    QTimer.singleShot(0, thread.start)  # as the app: the token thread starts after the paint
     app.processEvents()
     print(f"shown {_rss_mb():.1f}", flush=True)
     if on_shown is not None:
         on_shown()
+    # The app starts the token thread from the event loop (QTimer.singleShot(0) after
+    # show()); here it starts after the measurement, which is of the window alone.
+    thread.start()
     thread.stop()
 
 

@@ -125,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_banner=args.demo_banner, store=store, store_problem=problem, token=worker, sync=sync
     )
     window.show()
-    # PKCS#11 loads on the token thread's first poll: after the first paint, not during it.
+    # PKCS#11 loads on the token thread's first poll, started from the event loop: not
+    # while the window is built and shown.
     QTimer.singleShot(0, thread.start)
     if sync is not None:
         sync.start()

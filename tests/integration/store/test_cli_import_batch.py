@@ -59,7 +59,7 @@ def test_a_refused_file_is_named_and_the_others_are_imported(tmp_path: Path) -> 
     assert done.exit_code == 2
     assert done.stdout.count("created") == 2  # a.json and b.json
     assert "3 of 5 files were not imported; the others were" in done.stderr
-    assert "broken.json is not valid JSON" in done.stderr
+    assert "broken.json: the file is not valid JSON" in done.stderr
     assert "invalid.json: Nothing was imported" in done.stderr
     assert "order 2: " in done.stderr and "quantity" in done.stderr
     assert "missing.json" in done.stderr
