@@ -65,6 +65,10 @@ set +e; as_user csos doctor --json --timeout 3 > "$work/doctor1.json"; rc=$?; se
 json "$work/doctor1.json" '" ".join(c["check"]+"="+c["status"] for c in d["checks"])'
 [ "$(json "$work/doctor1.json" 'd["versions"]["frozen"]')" = True ] || fail "not the bundle"
 
+say "every command module loads from the bundle (csos --help imports them all; SOM: NumPy)"
+as_user csos --help > "$work/help.txt" || fail "csos --help"
+as_user csos som --help > /dev/null || fail "csos som (NumPy) does not load"
+
 say "the sandbox servers are not in the desktop program: csos sandbox and csos demo say so"
 for cmd in "sandbox ca init" "demo --headless"; do
   set +e; as_user csos $cmd 2> "$work/sandbox.err"; rc=$?; set -e
