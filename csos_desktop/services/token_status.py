@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from csos_desktop.errors import CsosError
-from csos_desktop.services.known_dea import known_dea
 
 if TYPE_CHECKING:  # PKCS#11 loads when the token is read (the GUI: on its token thread)
     from csos_desktop.token.identity import SigningIdentity
@@ -57,6 +56,8 @@ class CertificateStatus:
         cls, identity: SigningIdentity, now: datetime, *candidates: str | None
     ) -> CertificateStatus:
         """*candidates*: DEA numbers at hand (the orders being signed, the signing user)."""
+        from csos_desktop.services.known_dea import known_dea  # enrolment records: httpx
+
         info = identity.info
         known = known_dea(identity, *candidates)
         return cls(

@@ -73,6 +73,11 @@ def test_what_the_enabled_policies_write_is_accepted_as_locked_settings() -> Non
         "pkcs11_module": r"C:\Windows\System32\eTPKCS11.dll",
         "ca_bundle": r"C:\ProgramData\Distributor\ca.pem",
         "token_label": "Main Street Pharmacy",
+        "trust_anchors": r"C:\ProgramData\CSOS Desktop\dea-csos-anchors.pem",
+        "time_zone": "America/Chicago",
+        "ntp_server": "time.windows.com",
+        "clock_unverifiable": "REFUSE",
+        "dea_number": "AB1234563",
         "log_level": "WARNING",  # an enum item's <string>
         "sync_interval_minutes": 1440,  # REG_DWORD from <decimal>, at maxValue
         "som_warnings": 0,  # disabledValue
