@@ -57,8 +57,11 @@ class Tpm2Simulator:
 
     def __init__(self, directory: Path) -> None:
         modules = sorted(glob.glob(TPM2_MODULE_GLOB))
-        missing = [tool for tool in _TPM2_TOOLS if shutil.which(tool) is None and
-                   not os.path.exists(f"/usr/sbin/{tool}")]
+        missing = [
+            tool
+            for tool in _TPM2_TOOLS
+            if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}")
+        ]
         if not modules or missing:
             pytest.skip(f"tpm2-pkcs11 backend not installed (missing: {missing or 'module'})")
         self.module = modules[0]

@@ -39,6 +39,7 @@ def _register() -> None:
         support,
         sync,
         token,
+        token_pin,
         trust,
     )
 

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from csos_desktop.services.interaction import Cancelled
 from csos_desktop.token.slots import TokenInfo
 
 
@@ -39,3 +40,14 @@ class TerminalInteraction:
 
     def notify(self, message: str) -> None:
         click.echo(message, err=True)
+
+
+def ask_secret(prompt: str, from_stdin: bool) -> str:
+    """One secret (PIN, SO PIN, file password): a stdin line with --pin-stdin, else no echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    try:
+        value: str = click.prompt(prompt, hide_input=True, err=True, default="", show_default=False)
+    except click.Abort:
+        raise Cancelled("Cancelled; nothing was changed.") from None
+    return value

@@ -107,6 +107,21 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=1440,
     ),
     Setting(
+        "pin_min_length",
+        Kind.INTEGER,
+        6,
+        "Shortest new token PIN accepted by `csos token change-pin` and unblock.",
+        minimum=4,
+        maximum=64,
+    ),
+    Setting(
+        "allow_software_tokens",
+        Kind.BOOLEAN,
+        False,
+        "Allow EPCS signing with a software token (SoftHSM2): testing only. Honoured from the "
+        "machine policy, or in a CSOS_HOME (demo, sandbox) configuration.",
+    ),
+    Setting(
         "som_warnings",
         Kind.BOOLEAN,
         True,
