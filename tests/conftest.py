@@ -46,13 +46,19 @@ class Provisioned:
 @pytest.fixture(scope="session", autouse=True)
 def csos_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("csos-home")
-    old = os.environ.get("CSOS_HOME")
+    # The test tokens are SoftHSM2 and a simulated TPM: a test machine's policy allows
+    # them for EPCS, as IT's would on a test workstation (tests of the refusal set their own).
+    policy = home / "machine-policy.toml"
+    policy.write_text("[settings]\nallow_software_tokens = true\n", encoding="utf-8")
+    saved = {k: os.environ.get(k) for k in ("CSOS_HOME", "CSOS_POLICY_FILE")}
     os.environ["CSOS_HOME"] = str(home)
+    os.environ["CSOS_POLICY_FILE"] = str(policy)
     yield home
-    if old is None:
-        os.environ.pop("CSOS_HOME", None)
-    else:
-        os.environ["CSOS_HOME"] = old
+    for key, old in saved.items():
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
 
 
 @pytest.fixture(scope="session")

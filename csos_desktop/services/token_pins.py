@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pkcs11
 
 from csos_desktop.config import load_config
-from csos_desktop.services.interaction import PIN_STATE_WARNINGS
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.token.errors import PinLocked
+from csos_desktop.token.pin import pin_wording
 from csos_desktop.token.pins import (
     DEFAULT_MIN_PIN_LENGTH,
     change_pin,
@@ -31,7 +31,7 @@ def pin_state_notice(info: TokenInfo) -> str | None:
     """What to tell the user about the retry counter before they type a PIN."""
     if info.pin_state is PinState.LOCKED:
         raise PinLocked(info.label)
-    return PIN_STATE_WARNINGS.get(info.pin_state)
+    return pin_wording(info.pin_state).advice
 
 
 def so_pin_notice(token: pkcs11.Token) -> str | None:
