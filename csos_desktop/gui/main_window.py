@@ -46,8 +46,14 @@ def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
     if status.token is None:
         token = f"{dot(Tone.BAD)} No token"
     else:
-        pin = pin_wording(status.token.pin_state)
-        token = f"{dot(PIN_TONES[pin.severity])} Token '{status.token.label}' · {pin.short}"
+        info = status.token
+        pin = pin_wording(info.pin_state)
+        tone, kind = PIN_TONES[pin.severity], ""
+        if info.software:
+            # Shown as such everywhere (21 CFR 1311.115: hard tokens only for EPCS).
+            kind = f" · {info.kind_text}"
+            tone = Tone.WARN if tone is Tone.OK else tone
+        token = f"{dot(tone)} Token '{info.label}'{kind} · {pin.short}"
     cert = status.certificate
     if cert is None:
         cert_text = f"{dot(Tone.NEUTRAL)} No certificate"

@@ -16,7 +16,8 @@ from csos_desktop.token.errors import TokenError
 SOFTWARE_TOKEN_LABEL = "software token — for testing"
 
 # Words software modules use for themselves in manufacturer, model or slot text.
-_SOFTWARE_MARKERS = ("softhsm", "software", "soft token", "softokn", "nss ", "simulat", "emulat")
+# Not "emulated": OpenSC calls real PIV cards "PKCS#15 emulated".
+_SOFTWARE_MARKERS = ("softhsm", "software", "soft token", "softokn", "nss ")
 
 
 def is_software_token(
