@@ -23,6 +23,7 @@ def _register() -> None:
         audit,
         catalogue,
         cert,
+        cert_import,
         config,
         crl,
         demo,
