@@ -56,6 +56,12 @@ class P12Contents:
 def read_p12(data: bytes, password: str, name: str = "the file") -> P12Contents:
     """Open and check *data*; raise P12Refused naming what is wrong."""
     key, cert, extra = _load(data, password, name)
+    if cert is None:
+        # Files from tools that set no localKeyID: the one end-entity certificate is the key's.
+        leaves = [c for c in extra if not _is_ca(c)]
+        if len(leaves) == 1:
+            cert = leaves[0]
+            extra = [c for c in extra if c is not cert]
     if key is None:
         raise P12Refused(P12Problem.NO_KEY, f"{name} holds no private key.")
     if cert is None:
@@ -104,6 +110,13 @@ def _load(
         f"{name} could not be opened with this password (or is not a .p12/.pfx file). "
         "Check the password chosen when the certificate was exported.",
     )
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _supported(key: object) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pkcs11
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pkcs11 import Attribute, KeyType, ObjectClass
 from pkcs11 import exceptions as p11
@@ -21,7 +21,7 @@ from pkcs11.util.ec import encode_named_curve_parameters
 from csos_desktop.pki.p12 import ImportableKey
 from csos_desktop.token.errors import TokenError
 from csos_desktop.token.session import TokenSession
-from csos_desktop.token.templates import check_protected
+from csos_desktop.token.templates import TEMPLATE_REFUSED, check_protected
 
 
 class KeyImportRefused(TokenError):
@@ -90,8 +90,21 @@ def create_key_objects(
         Attribute.SIGN: True,
         **_private_template(key),
     }
+    # Signing only, where the token takes it (SoftHSM2 would default decrypt/unwrap to true);
+    # a token that refuses the extra attributes gets the minimal template.
+    restricted = (
+        {Attribute.DERIVE: False}
+        if key.key_size == 256
+        else {
+            Attribute.DECRYPT: False,
+            Attribute.UNWRAP: False,
+        }
+    )
     try:
-        private = ts.session.create_object(private_template)
+        try:
+            private = ts.session.create_object({**private_template, **restricted})
+        except TEMPLATE_REFUSED:
+            private = ts.session.create_object(private_template)
     except (p11.AttributeValueInvalid, p11.AttributeTypeInvalid, p11.TemplateInconsistent):
         raise KeyImportRefused(
             "This token does not accept private keys from a file; it only uses keys it "
