@@ -94,7 +94,7 @@ def create_key_objects(
     # a token that refuses the extra attributes gets the minimal template.
     restricted = (
         {Attribute.DERIVE: False}
-        if key.key_size == 256
+        if isinstance(key, ec.EllipticCurvePrivateKey)
         else {
             Attribute.DECRYPT: False,
             Attribute.UNWRAP: False,
