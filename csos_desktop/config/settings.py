@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ class Kind(Enum):
     INTEGER = "integer"
     BOOLEAN = "boolean"
     CHOICE = "choice"
+    DATE = "date"
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,13 @@ SETTINGS: tuple[Setting, ...] = (
         "machine policy, or in a CSOS_HOME (demo, sandbox) configuration.",
     ),
     Setting(
+        "dea_registration_expiry",
+        Kind.DATE,
+        None,
+        "Expiry date (YYYY-MM-DD) of the DEA registration: CSOS certificates end with it, so "
+        "the earlier of this and the certificate's expiry drives the 45-day warning.",
+    ),
+    Setting(
         "som_warnings",
         Kind.BOOLEAN,
         True,
@@ -175,7 +184,15 @@ def _check_choice(s: Setting, value: str) -> str:
     return upper
 
 
+def _check_date(s: Setting, value: str) -> str:
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise SettingInvalid(f"{s.key} must be a date as YYYY-MM-DD (got {value!r}).") from None
+
+
 _TEXT_CHECKS: dict[Kind, Callable[[Setting, str], str]] = {
+    Kind.DATE: _check_date,
     Kind.URL: _check_url,
     Kind.TEXT: _check_text,
     Kind.PATH: _check_text,

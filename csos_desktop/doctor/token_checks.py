@@ -232,6 +232,17 @@ def certificate_check(
             renew,
             details,
         )
+    registration = cert.registration_warning
+    if registration is not None:
+        return CheckResult(
+            "certificate",
+            title,
+            Status.ERROR if registration.ended else Status.WARNING,
+            f"The certificate ({who}) is {valid}, but: {registration.message()}",
+            "Renew the DEA registration, then set its new date with "
+            "`csos config set dea_registration_expiry YYYY-MM-DD`.",
+            details,
+        )
     if cert.renewal_due:
         return CheckResult(
             "certificate",

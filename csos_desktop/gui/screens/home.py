@@ -56,6 +56,10 @@ def certificate_html(status: TokenStatus) -> tuple[str, str | None]:
             head + f"{dot(Tone.BAD)} <b>Expired</b> on {cert.not_after:%Y-%m-%d}: orders "
             "signed with it are rejected."
         ), "Renew…"
+    registration = cert.registration_warning
+    if registration is not None:
+        tone = Tone.BAD if registration.ended else Tone.WARN
+        return head + f"{dot(tone)} {escape(registration.message())}", None
     if cert.renewal_due:
         return (
             head + f"{dot(Tone.WARN)} Expires in <b>{cert.days_left} days</b> "
