@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csos_desktop.config import load_config
 from csos_desktop.gui.screens.activity import ActivityScreen
 from csos_desktop.gui.screens.certificates import CertificatesScreen
 from csos_desktop.gui.screens.home import HomeScreen, OrdersSummary, orders_summary
@@ -28,6 +29,7 @@ from csos_desktop.gui.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
 from csos_desktop.gui.token_worker import TokenWorker
 from csos_desktop.gui.tray import Tray, icon
+from csos_desktop.services.first_run import FirstRunStep
 from csos_desktop.services.token_status import TokenStatus
 from csos_desktop.store import Store
 from csos_desktop.store.db import StoreError
@@ -66,9 +68,12 @@ def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
     return token, cert_text
 
 
-def outbox_text(summary: OrdersSummary | None) -> str:
+def outbox_text(summary: OrdersSummary | None, configured: bool = True) -> str:
+    """Never green without a distributor: nothing waiting is not the same as connected."""
     if summary is None:
         return f"{dot(Tone.BAD)} Order store unavailable"
+    if not configured:
+        return f"{dot(Tone.NEUTRAL)} Distributor: not configured · nothing waiting to send"
     if summary.waiting_to_send:
         return f"{dot(Tone.WARN)} Distributor: {summary.waiting_to_send} waiting to send"
     return f"{dot(Tone.OK)} Distributor: nothing waiting to send"
@@ -154,6 +159,7 @@ class MainWindow(QMainWindow):
         self.home.receipt_card.button.clicked.connect(lambda: self.show_screen("Receiving"))
         self.home.attention_card.button.clicked.connect(self._show_attention)
         self.home.cert_card.button.clicked.connect(self._certificate_action)
+        self.home.checklist_card.step_chosen.connect(self._first_run_step)
         self.orders.changed.connect(self.refresh_orders)
         self.receiving.receipt_signed.connect(self.refresh_orders)
         self.prescriptions.signed.connect(self.refresh_orders)
@@ -209,6 +215,9 @@ class MainWindow(QMainWindow):
         self.orders.filter.setCurrentText("Needs attention")
         self.show_screen("Orders")
 
+    def _first_run_step(self, step: FirstRunStep) -> None:
+        self.show_screen("Certificates" if step is FirstRunStep.CERTIFICATE else "Settings")
+
     def _certificate_action(self) -> None:
         self.show_screen("Certificates")
         self.certificates.primary_action()
@@ -231,7 +240,8 @@ class MainWindow(QMainWindow):
     # -- the distributor ---------------------------------------------------------------
     def _show_sync(self) -> None:
         if self.sync is None:
-            self.outbox_label.setText(outbox_text(self._summary))
+            configured = bool(load_config().text("distributor_url"))
+            self.outbox_label.setText(outbox_text(self._summary, configured))
             return
         from csos_desktop.gui.sync_worker import result_html, status_text
 
