@@ -40,6 +40,7 @@ def _register() -> None:
         support,
         sync,
         token,
+        token_loss,
         token_pin,
         trust,
     )

@@ -44,6 +44,8 @@ class AuditEvent(StrEnum):
     TOKEN_PIN_CHANGED = "token.pin-changed"
     TOKEN_PIN_UNBLOCKED = "token.pin-unblocked"
     KEY_IMPORTED = "certificate.key-imported"
+    TOKEN_LOSS_REPORTED = "token.loss-reported"
+    TOKEN_LOSS_SENT = "token.loss-sent"
     RECEIPT_SENT = "receipt.sent"
     SYNC_REFUSED = "sync.refused"
     ARCHIVE_PURGED = "archive.purged"
