@@ -10,17 +10,10 @@ from csos_desktop.cli.cert import cert
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.terminal import ask_secret
 from csos_desktop.config import configured_module
-from csos_desktop.errors import CsosError, InputError
-from csos_desktop.pki.p12 import read_p12
-from csos_desktop.services.key_import import (
-    KEEP_COPY_WARNING,
-    destroy_file,
-    import_to_token,
-    record_import,
-)
+from csos_desktop.errors import InputError
+from csos_desktop.services.key_import import KEEP_COPY_WARNING, move_p12_to_token
 from csos_desktop.services.token_access import open_token
 from csos_desktop.services.token_pins import pin_state_notice
-from csos_desktop.token.session import TokenSession
 from csos_desktop.token.slots import describe
 
 
@@ -57,33 +50,14 @@ def import_p12(
         None if info.protected_auth_path else ask_secret(f"PIN for token '{info.label}'", pin_stdin)
     )
     password = ask_secret(f"Password of {file.name}", pin_stdin)
-    contents = read_p12(data, password, file.name)  # refused here: the token is untouched
-    del password, data
-    with TokenSession(tok, rw=True) as ts:
-        if pin is None:
-            click.echo(f"Enter your PIN on the reader's keypad for token '{info.label}'.", err=True)
-        try:
-            ts.login(pin)
-        finally:
-            del pin
-        imported = import_to_token(ts, contents, None)
-    deleted = False
-    if delete_file:
-        destroy_file(file)
-        deleted = True
-    try:
-        record_import(contents, imported, deleted)
-    except CsosError as exc:
-        click.echo(
-            f"warning: the key is on the token, but the audit log failed: {exc.message}", err=True
-        )
-    who = contents.info
-    click.echo(
-        f"Moved {who.subject} (DEA {who.dea_number}, valid until {who.not_after:%Y-%m-%d}) onto "
-        f"token '{info.label}' with id {imported.key_id.hex()}, and {imported.ca_certificates} "
-        "CA certificate(s). A test signature by the token verified."
-    )
-    if deleted:
+    if pin is None:
+        click.echo(f"Enter your PIN on the reader's keypad for token '{info.label}'.", err=True)
+    outcome = move_p12_to_token(tok, pin, data, password, file, delete_file=delete_file)
+    del pin, password, data
+    if outcome.audit_problem:
+        click.echo(f"warning: {outcome.audit_problem}", err=True)
+    click.echo(outcome.summary(info.label))
+    if outcome.file_deleted:
         click.echo(f"{file} was overwritten and deleted.")
     else:
         click.echo("warning: " + KEEP_COPY_WARNING.format(name=file), err=True)

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pkcs11
 from asn1crypto import x509 as asn1_x509
 from pkcs11 import exceptions as p11
 
 from csos_desktop.errors import CsosError, InputError
-from csos_desktop.pki.p12 import P12Contents, signature_matches
+from csos_desktop.pki.p12 import P12Contents, read_p12, signature_matches
+from csos_desktop.pki.profile import CsosCertificateInfo
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.token.certs import write_certificate
@@ -42,6 +44,53 @@ class ImportedKey:
     key_id: bytes
     label: str
     ca_certificates: int
+
+
+@dataclass(frozen=True)
+class MoveOutcome:
+    """What the CLI and the GUI report after a file was moved onto a token."""
+
+    imported: ImportedKey
+    info: CsosCertificateInfo
+    file_deleted: bool
+    audit_problem: str | None = None
+
+    def summary(self, token_label: str) -> str:
+        who = self.info
+        return (
+            f"Moved {who.subject} (DEA {who.dea_number}, valid until {who.not_after:%Y-%m-%d}) "
+            f"onto token '{token_label}' with id {self.imported.key_id.hex()}, and "
+            f"{self.imported.ca_certificates} CA certificate(s). A test signature by the token "
+            "verified."
+        )
+
+
+def move_p12_to_token(
+    token: pkcs11.Token,
+    pin: str | None,
+    data: bytes,
+    password: str,
+    file: Path,
+    *,
+    delete_file: bool,
+) -> MoveOutcome:
+    """Check the file, log in (``pin=None``: PIN pad), import, delete the file if asked, audit."""
+    contents = read_p12(data, password, file.name)  # refused here: the token is untouched
+    del password
+    with TokenSession(token, rw=True) as ts:
+        try:
+            ts.login(pin)
+        finally:
+            del pin
+        imported = import_to_token(ts, contents)
+    if delete_file:
+        destroy_file(file)
+    problem = None
+    try:
+        record_import(contents, imported, delete_file)
+    except CsosError as exc:
+        problem = f"The key is on the token, but the audit log failed: {exc.message}"
+    return MoveOutcome(imported, contents.info, delete_file, problem)
 
 
 def import_to_token(
