@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -160,6 +161,11 @@ class MainWindow(QMainWindow):
         self.home.attention_card.button.clicked.connect(self._show_attention)
         self.home.cert_card.button.clicked.connect(self._certificate_action)
         self.home.checklist_card.step_chosen.connect(self._first_run_step)
+        self.lost_dialog: QDialog | None = None
+        menu = self.menuBar().addMenu("&Token")
+        menu.addAction("Change &PIN…", self._change_pin)
+        menu.addAction("&Move a certificate file onto the token…", self._move_file)
+        menu.addAction("Report a &lost token…", self.report_lost_token)
         self.orders.changed.connect(self.refresh_orders)
         self.receiving.receipt_signed.connect(self.refresh_orders)
         self.prescriptions.signed.connect(self.refresh_orders)
@@ -214,6 +220,24 @@ class MainWindow(QMainWindow):
     def _show_attention(self) -> None:
         self.orders.filter.setCurrentText("Needs attention")
         self.show_screen("Orders")
+
+    def _change_pin(self) -> None:
+        self.show_screen("Certificates")
+        self.certificates.change_pin()
+
+    def _move_file(self) -> None:
+        self.show_screen("Certificates")
+        self.certificates.move_file()
+
+    def report_lost_token(self) -> QDialog | None:
+        from csos_desktop.gui.lost_token_dialog import LostTokenDialog
+
+        if self._store is None:
+            return None
+        self.lost_dialog = LostTokenDialog(self._store, self)
+        self.lost_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.lost_dialog.show()
+        return self.lost_dialog
 
     def _first_run_step(self, step: FirstRunStep) -> None:
         self.show_screen("Certificates" if step is FirstRunStep.CERTIFICATE else "Settings")
