@@ -14,10 +14,13 @@ The packages come from the Makefile's APT_PKGS; without them these backends skip
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import glob
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -31,7 +34,9 @@ import pytest
 from pkcs11.constants import TokenFlag
 
 from csos_desktop.sandbox.softhsm import create_token as create_softhsm_token
+from csos_desktop.token.errors import WrongPin
 from csos_desktop.token.library import load_library, refresh_library
+from csos_desktop.token.session import TokenSession
 
 TPM2_MODULE_GLOB = "/usr/lib/*/libtpm2_pkcs11.so.1"
 _TPM2_TOOLS = ("swtpm", "tpm2-abrmd", "dbus-daemon", "pkcs11-tool")
@@ -67,6 +72,7 @@ class Tpm2Simulator:
         self.module = modules[0]
         self.directory = directory
         self._procs: list[subprocess.Popen[bytes]] = []
+        self._bus: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         state = self.directory / "state"
@@ -85,7 +91,12 @@ class Tpm2Simulator:
         )  # fmt: skip
         _wait_for(lambda: _connectable(port), "swtpm")
         bus = self.directory / "bus"
-        self._spawn(["dbus-daemon", "--session", "--nofork", f"--address=unix:path={bus}"])
+        # Not stopped with the others: a D-Bus client in this process (Qt, GDBus) whose bus
+        # goes away raises SIGTERM here. It ends with the test process instead.
+        self._bus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", f"--address=unix:path={bus}"],
+            preexec_fn=_end_with_parent,
+        )
         _wait_for(bus.exists, "dbus-daemon")
         name = f"com.intel.tss2.Tabrmd.csos{os.getpid()}"
         # The TCTI reaches the broker on the "system" bus; pointing that at our
@@ -135,6 +146,7 @@ class Tpm2Simulator:
         return BackendToken("tpm2", self.module, label, so_pin)
 
     def stop(self) -> None:
+        """swtpm and the broker now; the bus daemon when this process exits."""
         for proc in reversed(self._procs):
             proc.terminate()
             try:
@@ -154,9 +166,26 @@ def tpm2_simulator(directory: Path) -> Iterator[Tpm2Simulator]:
         sim.stop()
 
 
+def logs_in(module: str, label: str, pin: str) -> bool:
+    """Does the token accept *pin*? One real login, closed again."""
+    ts = TokenSession(refresh_library(module).get_token(token_label=label))
+    try:
+        ts.login(pin)
+    except WrongPin:
+        return False
+    ts.close()
+    return True
+
+
 def softhsm_token(directory: Path, label: str, user_pin: str) -> BackendToken:
     hsm = create_softhsm_token(directory, label, user_pin)
     return BackendToken("softhsm2", hsm.module, hsm.label, hsm.so_pin)
+
+
+def _end_with_parent() -> None:
+    """In the child: SIGTERM when the test process exits (Linux PR_SET_PDEATHSIG)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(1, signal.SIGTERM)
 
 
 def _free_port_pair() -> int:

@@ -100,10 +100,7 @@ def change_pin(token: pkcs11.Token, old: str, new: str) -> None:
                 try:
                     session.set_pin(old, new)
                 except (p11.PinLenRange, p11.PinInvalid):
-                    raise InputError(
-                        f"Token '{info.label}' does not accept a PIN of that length or with "
-                        "those characters. The PIN was not changed."
-                    ) from None
+                    raise _pin_shape_refused(info.label) from None
             _confirm_new_pin(token, new, info.label)
     finally:
         del old, new
@@ -147,12 +144,16 @@ def unblock_pin(token: pkcs11.Token, so_pin: str, new: str) -> None:
                 try:
                     session.init_pin(new)
                 except (p11.PinLenRange, p11.PinInvalid):
-                    raise InputError(
-                        f"Token '{label}' does not accept a PIN of that length or with those "
-                        "characters. The PIN was not changed."
-                    ) from None
+                    raise _pin_shape_refused(label) from None
     finally:
         del so_pin, new
+
+
+def _pin_shape_refused(label: str) -> InputError:
+    return InputError(
+        f"Token '{label}' does not accept a PIN of that length or with those characters. "
+        "The PIN was not changed."
+    )
 
 
 def _so_advice(state: PinState) -> str:

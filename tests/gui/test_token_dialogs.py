@@ -13,13 +13,12 @@ from csos_desktop.gui.main_window import MainWindow
 from csos_desktop.gui.token_dialogs import ChangePinDialog, MoveP12Dialog
 from csos_desktop.gui.token_worker import TokenThread, TokenWorker
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
+from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token
 from csos_desktop.store import open_store
-from csos_desktop.token.errors import WrongPin
 from csos_desktop.token.keys import KeyAlgorithm
-from csos_desktop.token.session import TokenSession
 from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.test_import_p12 import P12_PASSWORD, _csos_cert, _key, openssl_p12
+from tests.token_backends import logs_in
 
 NEW_PIN = "577215"
 
@@ -51,16 +50,6 @@ def move_worker(qtbot: QtBot, gui_tokens: dict[str, SoftHsmToken]) -> Iterator[T
     yield from _worker(qtbot, gui_tokens["gui-move"])
 
 
-def _logs_in(hsm: SoftHsmToken, pin: str) -> bool:
-    ts = TokenSession(token_by_label(hsm.module, hsm.label))
-    try:
-        ts.login(pin)
-    except WrongPin:
-        return False
-    ts.close()
-    return True
-
-
 def test_change_pin_shows_the_counter_refuses_a_wrong_pin_then_changes_it(
     qtbot: QtBot, pin_worker: TokenWorker, gui_tokens: dict[str, SoftHsmToken]
 ) -> None:
@@ -85,7 +74,7 @@ def test_change_pin_shows_the_counter_refuses_a_wrong_pin_then_changes_it(
     again.repeat.setText(NEW_PIN)
     again.go.click()
     qtbot.waitUntil(lambda: "was changed" in again.outcome.text(), timeout=10000)
-    assert _logs_in(gui_tokens["gui-pin"], NEW_PIN)
+    assert logs_in(gui_tokens["gui-pin"].module, "gui-pin", NEW_PIN)
 
 
 def test_moving_a_certificate_file_from_the_certificates_screen(

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
+from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token
 from csos_desktop.store import open_store
-from csos_desktop.token.errors import WrongPin
-from csos_desktop.token.session import TokenSession
 from tests.conftest import BACKENDS, TEST_PIN, Provisioned, Tpm2Tokens
-from tests.token_backends import BackendToken
+from tests.token_backends import BackendToken, logs_in
 
 NEW_PIN = "271828"
 IT_PIN = "161803"
@@ -61,16 +59,6 @@ def _csos(
     )
 
 
-def _logs_in(hsm: SoftHsmToken | BackendToken, pin: str) -> bool:
-    ts = TokenSession(token_by_label(hsm.module, hsm.label))
-    try:
-        ts.login(pin)
-    except WrongPin:
-        return False
-    ts.close()
-    return True
-
-
 def _events() -> list[str]:
     with open_store() as store:
         return [e.event for e in store.audit.entries()]
@@ -89,7 +77,7 @@ def test_change_pin_refuses_a_wrong_old_pin_and_shows_the_counter_next_time(
         # SoftHSM2 raises count-low after a wrong PIN; it is said before the PIN is asked.
         assert "count-low" in again.stderr and "few tries are left" in again.stderr
     assert again.returncode != 0 and "differ" in again.stderr  # mismatched repeat: untouched
-    assert _logs_in(pin_token, TEST_PIN)
+    assert logs_in(pin_token.module, pin_token.label, TEST_PIN)
 
 
 def test_change_pin_sets_the_new_pin_and_writes_an_audit_entry(
@@ -100,7 +88,7 @@ def test_change_pin_sets_the_new_pin_and_writes_an_audit_entry(
     done = _csos(pin_token, "change-pin", stdin=f"{TEST_PIN}\n{NEW_PIN}\n{NEW_PIN}\n")
     assert done.returncode == 0, done.stderr
     assert "was changed" in done.stdout
-    assert _logs_in(pin_token, NEW_PIN)
+    assert logs_in(pin_token.module, pin_token.label, NEW_PIN)
     assert "token.pin-changed" in _events()
 
 
@@ -113,6 +101,6 @@ def test_unblock_with_the_so_pin_sets_a_new_user_pin(
     done = _csos(pin_token, "unblock", stdin=f"{pin_token.so_pin}\n{IT_PIN}\n{IT_PIN}\n")
     assert done.returncode == 0, done.stderr
     assert "new user PIN" in done.stdout
-    assert _logs_in(pin_token, IT_PIN)
-    assert not _logs_in(pin_token, NEW_PIN)
+    assert logs_in(pin_token.module, pin_token.label, IT_PIN)
+    assert not logs_in(pin_token.module, pin_token.label, NEW_PIN)
     assert "token.pin-unblocked" in _events()
