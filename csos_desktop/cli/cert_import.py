@@ -12,8 +12,8 @@ from csos_desktop.cli.terminal import ask_secret
 from csos_desktop.config import configured_module
 from csos_desktop.errors import InputError
 from csos_desktop.services.key_import import KEEP_COPY_WARNING, move_p12_to_token
-from csos_desktop.services.token_access import open_token
 from csos_desktop.services.token_pins import pin_state_notice
+from csos_desktop.token.access import open_token
 from csos_desktop.token.slots import describe
 
 

@@ -8,13 +8,13 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.terminal import ask_secret
 from csos_desktop.cli.token import token
 from csos_desktop.config import configured_module
-from csos_desktop.services.token_access import open_token
 from csos_desktop.services.token_pins import (
     change_user_pin,
     pin_state_notice,
     so_pin_notice,
     unblock_user_pin,
 )
+from csos_desktop.token.access import open_token
 from csos_desktop.token.slots import describe
 
 _MODULE = click.option("--module", help="Path of the PKCS#11 driver (default: detected).")

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 from csos_desktop.errors import CsosError
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.token_worker import TokenWorker
-from csos_desktop.services.interaction import PIN_STATE_WARNINGS
 from csos_desktop.services.key_import import KEEP_COPY_WARNING, MoveOutcome, move_p12_to_token
-from csos_desktop.services.token_access import open_token
 from csos_desktop.services.token_pins import change_user_pin
+from csos_desktop.token.access import open_token
+from csos_desktop.token.pin import pin_wording
 from csos_desktop.token.slots import PinState, TokenInfo
 
 
@@ -46,7 +46,7 @@ def pin_state_html(info: TokenInfo | None) -> str:
             f"{dot(Tone.BAD)} Token '{escape(info.label)}'{kind}: the PIN is <b>locked</b>. "
             "Your token administrator unblocks it (`csos token unblock`)."
         )
-    warning = PIN_STATE_WARNINGS.get(info.pin_state)
+    warning = pin_wording(info.pin_state).advice
     tone = Tone.WARN if warning else Tone.OK
     words = escape(warning) if warning else "PIN state: ok."
     return f"{dot(tone)} Token '{escape(info.label)}'{kind}: {words}"
