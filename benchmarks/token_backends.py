@@ -3,8 +3,9 @@
 Baselines, measured in the same run:
 - SoftHSM2 is the baseline for tpm2-pkcs11 (swtpm behind tpm2-abrmd, tests/token_backends.py);
 - on each backend, generating straight with the minimal template is the baseline for
-  `generate_keypair` (rich template first, minimal after a refusal): the difference is
-  what the refused attempt costs on a token that refuses it.
+  `generate_keypair` (rich template first, minimal after a refusal, and minimal straight
+  away for that token model afterwards): the difference is what the refused attempt costs
+  (on tpm2-pkcs11 a whole RSA generation, paid once per process).
 Also: moving a .p12 onto SoftHSM2 (`import_to_token`: C_CreateObject, certificates, test
 signature), against generating a key pair there.
 

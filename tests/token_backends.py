@@ -103,7 +103,11 @@ class Tpm2Simulator:
         # private daemon leaves the test process's session bus (Qt) alone.
         os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = f"unix:path={bus}"
         abrmd = shutil.which("tpm2-abrmd") or "/usr/sbin/tpm2-abrmd"
-        args = [abrmd, f"--dbus-name={name}", f"--tcti=swtpm:host=127.0.0.1,port={port}"]
+        # Each key tpm2-pkcs11 uses stays loaded for the session: room for many.
+        args = [
+            abrmd, f"--dbus-name={name}", f"--tcti=swtpm:host=127.0.0.1,port={port}",
+            "--max-transients=100",
+        ]  # fmt: skip
         if os.geteuid() == 0:
             args.append("--allow-root")
         self._spawn(args)

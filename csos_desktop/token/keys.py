@@ -35,6 +35,9 @@ from csos_desktop.token.templates import (
 
 log = logging.getLogger(__name__)
 
+#: (manufacturer, model) of tokens that refused the rich template in this process.
+_REFUSES_RICH: set[tuple[str, str]] = set()
+
 
 class KeyAlgorithm(Enum):
     """Algorithms a CSOS certificate may use (FIPS 186 signatures)."""
@@ -68,17 +71,23 @@ def generate_keypair(
     token/templates.py). The private key's protection is read back either way.
     """
     key_id = key_id or new_key_id()
+    model = (ts.info.manufacturer, ts.info.model)
     with translated_errors("generating a key pair on the token"):
-        try:
-            public, private = _generate(ts, algorithm, label, key_id, KeyTemplate.RICH)
-            used = KeyTemplate.RICH
-        except TEMPLATE_REFUSED as exc:
-            log.info(
-                "token refused the rich key template (%s); retrying minimal", type(exc).__name__
-            )
-            remove_objects(ts, key_id)
+        if model in _REFUSES_RICH:
             public, private = _generate(ts, algorithm, label, key_id, KeyTemplate.MINIMAL)
             used = KeyTemplate.MINIMAL
+        else:
+            try:
+                public, private = _generate(ts, algorithm, label, key_id, KeyTemplate.RICH)
+                used = KeyTemplate.RICH
+            except TEMPLATE_REFUSED as exc:
+                log.info("token refused the rich key template (%s); minimal", type(exc).__name__)
+                # tpm2-pkcs11 makes the key before refusing: a wasted RSA generation
+                # (~0.7 s) each time, so this model gets the minimal template from now on.
+                _REFUSES_RICH.add(model)
+                remove_objects(ts, key_id)
+                public, private = _generate(ts, algorithm, label, key_id, KeyTemplate.MINIMAL)
+                used = KeyTemplate.MINIMAL
         try:
             check_protected(private)
         except KeyNotProtected:
