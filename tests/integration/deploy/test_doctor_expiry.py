@@ -11,6 +11,7 @@ from tests.conftest import Provisioned
 
 
 def test_the_warning_starts_45_days_before_the_certificate_ends(rsa_token: Provisioned) -> None:
+    set_value("token_label", rsa_token.label)  # the session's SoftHSM2 holds other tokens too
     not_after = datetime.now(UTC) + timedelta(days=365)
     quiet = run_doctor(module=rsa_token.hsm.module, now=not_after - timedelta(days=47), timeout=1)
     assert quiet.result("certificate").status is Status.OK
@@ -19,6 +20,7 @@ def test_the_warning_starts_45_days_before_the_certificate_ends(rsa_token: Provi
 
 
 def test_an_earlier_dea_registration_expiry_drives_the_warning(rsa_token: Provisioned) -> None:
+    set_value("token_label", rsa_token.label)
     now = datetime.now(UTC)
     set_value("dea_registration_expiry", (now + timedelta(days=20)).date().isoformat())
     cert = run_doctor(module=rsa_token.hsm.module, now=now, timeout=1).result("certificate")
