@@ -39,7 +39,7 @@ from csos_desktop.token.library import load_library, refresh_library
 from csos_desktop.token.session import TokenSession
 
 TPM2_MODULE_GLOB = "/usr/lib/*/libtpm2_pkcs11.so.1"
-_TPM2_TOOLS = ("swtpm", "tpm2-abrmd", "dbus-daemon", "pkcs11-tool")
+_TPM2_TOOLS = ("swtpm", "tpm2-abrmd", "dbus-daemon", "pkcs11-tool", "tpm2_dictionarylockout")
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,14 @@ class Tpm2Simulator:
             ]
         )  # fmt: skip
         _wait_for(lambda: _connectable(port), "swtpm")
+        # The TPM's dictionary-attack lockout is TPM-wide: the wrong-PIN tests would lock
+        # every later test's token. Many tries, one-second recovery.
+        subprocess.run(
+            ["tpm2_dictionarylockout", "--setup-parameters", "--max-tries=1000",
+             "--recovery-time=1", "--lockout-recovery-time=1",
+             f"--tcti=swtpm:host=127.0.0.1,port={port}"],
+            check=True, capture_output=True, timeout=30,
+        )  # fmt: skip
         bus = self.directory / "bus"
         # Not stopped with the others: a D-Bus client in this process (Qt, GDBus) whose bus
         # goes away raises SIGTERM here. It ends with the test process instead.
