@@ -22,8 +22,6 @@ import platform
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +31,7 @@ from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from pkcs11 import KeyType  # noqa: E402
 
+from benchmarks.sign import per_call_ms  # noqa: E402
 from csos_desktop.domain.schedule import parse_schedule_list  # noqa: E402
 from csos_desktop.pki.p12 import P12Contents, read_p12  # noqa: E402
 from csos_desktop.sandbox.ca import TestCa  # noqa: E402
@@ -46,15 +45,6 @@ from tests.token_backends import BackendToken, softhsm_token, tpm2_simulator  # 
 PIN = "246810"
 
 
-def timed_ms(fn: Callable[[int], object], n: int) -> list[float]:
-    out = []
-    for i in range(n):
-        t0 = time.perf_counter()
-        fn(i)
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
 def summary(ms: list[float]) -> dict[str, float]:
     return {"median_ms": round(statistics.median(ms), 3), "max_ms": round(max(ms), 3)}
 
@@ -63,7 +53,7 @@ def measure(token: BackendToken, keys: int, signatures: int) -> dict[str, object
     ts = TokenSession(token.token(), rw=True)
     ts.login(PIN)
     with ts:
-        minimal = timed_ms(
+        minimal = per_call_ms(
             lambda _i: ts.session.generate_keypair(
                 KeyType.RSA, 2048, store=True, id=new_key_id(), label="bench-min",
                 public_template=dict(MINIMAL_PUBLIC), private_template=dict(MINIMAL_PRIVATE),
@@ -71,13 +61,13 @@ def measure(token: BackendToken, keys: int, signatures: int) -> dict[str, object
             keys,
         )  # fmt: skip
         made: list[bytes] = []
-        ours = timed_ms(
+        ours = per_call_ms(
             lambda _i: made.append(generate_keypair(ts, KeyAlgorithm.RSA2048, "bench").key_id),
             keys,
         )
         signer = TokenSigner(ts, made[-1])
         digest = bytes(32)
-        signing = timed_ms(lambda _i: signer.sign_digest(digest), signatures)
+        signing = per_call_ms(lambda _i: signer.sign_digest(digest), signatures)
         template = generate_keypair(ts, KeyAlgorithm.P256, "bench-ec").template.value
     return {
         "keygen_rsa2048_minimal_template_baseline": summary(minimal),
@@ -109,7 +99,7 @@ def measure_import(token: BackendToken, ca: TestCa, n: int) -> dict[str, object]
     ts.login(PIN)
     files = [p12_contents(ca) for _ in range(n)]
     with ts:
-        imports = timed_ms(lambda i: import_to_token(ts, files[i]), n)
+        imports = per_call_ms(lambda i: import_to_token(ts, files[i]), n)
     return {"import_p12_rsa2048": summary(imports)}
 
 
