@@ -62,9 +62,10 @@ class LossReport:
             lines.append("Certificate: serial number not known on this computer; please find it")
             lines.append("by our DEA registration number.")
         else:
+            lines.append(f"Subscriber: {cert.subject}")
+            if cert.dea_number:  # CSOS certificates carry only its hash: known if recorded
+                lines.append(f"DEA registration number: {cert.dea_number}")
             lines += [
-                f"Subscriber: {cert.subject}",
-                f"DEA registration number: {cert.dea_number}",
                 f"Certificate serial number: {cert.serial_number}",
                 f"Certificate valid until: {cert.not_after}",
             ]

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, pkcs12
 
 from csos_desktop.errors import InputError
-from csos_desktop.pki.profile import CsosCertificateInfo, NotACsosCertificate, read_certificate
+from csos_desktop.pki.profile import CsosCertificateInfo, NotACsosCertificate, read_csos_profile
 
 ImportableKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -82,13 +82,13 @@ def read_p12(data: bytes, password: str, name: str = "the file") -> P12Contents:
         )
     der = cert.public_bytes(Encoding.DER)
     try:
-        info = read_certificate(asn1_x509.Certificate.load(der))
-    except NotACsosCertificate:
+        info = read_csos_profile(asn1_x509.Certificate.load(der))
+    except NotACsosCertificate as exc:
         raise P12Refused(
             P12Problem.NOT_CSOS,
             f"The certificate in {name} ({cert.subject.rfc4514_string()}) is not a CSOS "
-            "certificate (no DEA registrant data): only a certificate from the DEA's CSOS "
-            "certificate authority can sign orders.",
+            f"certificate: {exc}. Only a certificate from the DEA's CSOS certificate authority "
+            "can sign orders.",
         ) from None
     cas = tuple(c.public_bytes(Encoding.DER) for c in extra)
     return P12Contents(key, der, cas, info)

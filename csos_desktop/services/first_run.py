@@ -46,7 +46,7 @@ def checklist(
         ChecklistItem(
             FirstRunStep.CERTIFICATE,
             cert is not None,
-            f"CSOS certificate for DEA {cert.dea_number} on the token."
+            f"CSOS certificate for {cert.subject} on the token."
             if cert is not None
             else "Get a CSOS certificate: enrol with the CA's one-time codes, or move a "
             "certificate file (.p12) onto the token.",

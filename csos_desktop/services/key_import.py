@@ -58,7 +58,8 @@ class MoveOutcome:
     def summary(self, token_label: str) -> str:
         who = self.info
         return (
-            f"Moved {who.subject} (DEA {who.dea_number}, valid until {who.not_after:%Y-%m-%d}) "
+            f"Moved {who.subject} (certificate {who.serial_number}, valid until "
+            f"{who.not_after:%Y-%m-%d}) "
             f"onto token '{token_label}' with id {self.imported.key_id.hex()}, and "
             f"{self.imported.ca_certificates} CA certificate(s). A test signature by the token "
             "verified."
@@ -98,7 +99,7 @@ def import_to_token(
 ) -> ImportedKey:
     """Write *contents* to the logged-in read-write session *ts*; all or nothing."""
     key_id = new_key_id()
-    label = label or f"csos-{contents.info.dea_number}-{key_id[:4].hex()}"
+    label = label or f"csos-{contents.info.serial_number:x}"[:32]
     try:
         _write(ts, contents, key_id, label)
         _test_signature(ts, key_id, contents.certificate_der)
@@ -161,7 +162,7 @@ def record_import(contents: P12Contents, imported: ImportedKey, file_deleted: bo
             now=datetime.now(UTC),
             details={
                 "subject": info.subject,
-                "dea_number": info.dea_number,
+                "dea_number_hash": info.dea_hash.hex() if info.dea_hash else None,
                 "serial_number": str(info.serial_number),
                 "not_after": info.not_after.isoformat(),
                 "key_id": imported.key_id.hex(),

@@ -19,8 +19,8 @@ def known_certificates(store: Store) -> list[KnownCertificate]:
         if e.event in _INSTALLED and e.details.get("serial_number"):
             d = e.details
             cert = KnownCertificate(
-                str(d.get("subject", "")),
-                str(d.get("dea_number", "")),
+                str(d.get("subject") or ""),
+                str(d.get("dea_number") or ""),
                 str(d["serial_number"]),
                 str(d.get("not_after", "")),
             )
@@ -54,8 +54,8 @@ def _report(e: AuditEntry) -> LossReport:
     cert = None
     if d.get("serial_number"):
         cert = KnownCertificate(
-            str(d.get("subject", "")),
-            str(d.get("dea_number", "")),
+            str(d.get("subject") or ""),
+            str(d.get("dea_number") or ""),
             str(d["serial_number"]),
             str(d.get("not_after", "")),
         )
