@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from csos_desktop import paths
 from csos_desktop.config import load_config
+from csos_desktop.errors import CsosError
 from csos_desktop.services.token_status import TokenStatus
+from csos_desktop.trust.anchors import list_anchors
 
 
 class FirstRunStep(Enum):
@@ -57,7 +58,8 @@ def checklist(
             trust_anchors,
             "The DEA's CA certificates (trust anchors) are installed."
             if trust_anchors
-            else "Add the DEA's CA certificates (trust anchors), so signatures can be checked.",
+            else "Add the DEA's CA certificates (trust anchors: `csos trust add`, or IT's "
+            "trust_anchors policy), so certificates and signatures can be checked.",
             "Settings…",
         ),
         ChecklistItem(
@@ -73,9 +75,10 @@ def checklist(
 
 def current_checklist(status: TokenStatus) -> tuple[ChecklistItem, ...]:
     """The checklist with the facts read from this machine."""
-    config = load_config()
+    try:
+        anchors = bool(list_anchors())
+    except CsosError:
+        anchors = False  # an unreadable trust_anchors file: doctor says why
     return checklist(
-        status,
-        trust_anchors=paths.chain_file().exists(),
-        distributor=bool(config.text("distributor_url")),
+        status, trust_anchors=anchors, distributor=bool(load_config().text("distributor_url"))
     )

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from pytestqt.qtbot import QtBot
 
-from csos_desktop import paths
 from csos_desktop.config import set_value
 from csos_desktop.gui.main_window import MainWindow
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.first_run import FirstRunStep, checklist
 from csos_desktop.services.token_status import TokenStatus, read_token_status
 from csos_desktop.store import open_store
+from csos_desktop.trust.anchors import add_anchor
 from tests.conftest import Provisioned
 from tests.gui.test_main_window import cert, token
 
@@ -60,10 +63,11 @@ def test_a_fresh_install_shows_the_checklist_and_no_green_distributor(
 
 
 def test_the_checklist_goes_once_every_step_is_done(
-    qtbot: QtBot, fresh_home: Path, rsa_token: Provisioned
+    qtbot: QtBot, fresh_home: Path, rsa_token: Provisioned, test_ca: TestCa
 ) -> None:
     set_value("distributor_url", "https://csos.distributor.example")
-    paths.chain_file().write_text("trust anchors\n", encoding="utf-8")
+    root = test_ca.root_certificate.public_bytes(Encoding.PEM)
+    add_anchor(root, "test CA root", now=datetime.now(UTC))
     window = MainWindow()
     qtbot.addWidget(window)
     window.show_status(read_token_status(rsa_token.hsm.module, rsa_token.label))
