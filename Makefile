@@ -6,7 +6,11 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 # Qt's runtime: EGL/GL, fonts, and the xcb libraries its X11 plugin loads.
+# The second PKCS#11 implementation the token tests run on (tests/token_backends.py):
+# tpm2-pkcs11 on a software TPM, through the TPM2 access broker on a private D-Bus.
 APT_PKGS := softhsm2 opensc openssl python3-venv python3-pip \
+            libtpm2-pkcs11-1 swtpm tpm2-abrmd tpm2-tools libtss2-tcti-swtpm0 libtss2-tcti-tabrmd0 \
+            dbus-daemon \
             libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 \
             fonts-dejavu-core libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 \
             libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 \
@@ -36,7 +40,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # PostgreSQL's server binaries too, so the distributor's PostgreSQL tests run instead of skipping.
-test: install postgres-deps
+test: install system-deps postgres-deps
 	$(PY) -m pytest -q -m "not slow"
 
 test-all: install

@@ -18,6 +18,7 @@ from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm
 from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor
+from tests.token_backends import BackendToken, tpm2_simulator
 
 TEST_PIN = "314159"
 PURCHASER_DEA = "AB1234563"
@@ -28,7 +29,7 @@ ALL_SCHEDULES = parse_schedule_list("1,2,2N,3,3N,4,5")
 class Provisioned:
     """A token holding one key pair and its CSOS certificate."""
 
-    hsm: SoftHsmToken
+    hsm: SoftHsmToken | BackendToken
     key: GeneratedKey
     certificate_der: bytes
 
@@ -45,13 +46,19 @@ class Provisioned:
 @pytest.fixture(scope="session", autouse=True)
 def csos_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("csos-home")
-    old = os.environ.get("CSOS_HOME")
+    # The test tokens are SoftHSM2 and a simulated TPM: a test machine's policy allows
+    # them for EPCS, as IT's would on a test workstation (tests of the refusal set their own).
+    policy = home / "machine-policy.toml"
+    policy.write_text("[settings]\nallow_software_tokens = true\n", encoding="utf-8")
+    saved = {k: os.environ.get(k) for k in ("CSOS_HOME", "CSOS_POLICY_FILE")}
     os.environ["CSOS_HOME"] = str(home)
+    os.environ["CSOS_POLICY_FILE"] = str(policy)
     yield home
-    if old is None:
-        os.environ.pop("CSOS_HOME", None)
-    else:
-        os.environ["CSOS_HOME"] = old
+    for key, old in saved.items():
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +91,13 @@ def trust_sandbox_root(ca: TestCa, home: Path | None = None) -> Path | None:
 
 
 def _provision(hsm_dir: Path, ca: TestCa, label: str, algorithm: KeyAlgorithm) -> Provisioned:
-    hsm = create_token(hsm_dir, label, TEST_PIN)
-    ts = TokenSession(token_by_label(hsm.module, label), rw=True)
+    return _provision_token(create_token(hsm_dir, label, TEST_PIN), ca, algorithm)
+
+
+def _provision_token(
+    hsm: SoftHsmToken | BackendToken, ca: TestCa, algorithm: KeyAlgorithm
+) -> Provisioned:
+    ts = TokenSession(token_by_label(hsm.module, hsm.label), rw=True)
     ts.login(TEST_PIN)
     with ts:
         pending = new_key_and_csr(ts, algorithm, {"common_name": "Main Street Pharmacy"}, "csos")
@@ -117,3 +129,38 @@ def rsa_token(tokens: dict[KeyAlgorithm, Provisioned]) -> Provisioned:
 @pytest.fixture(scope="session")
 def ec_token(tokens: dict[KeyAlgorithm, Provisioned]) -> Provisioned:
     return tokens[KeyAlgorithm.P256]
+
+
+#: Tokens on the second PKCS#11 implementation (tests/token_backends.py), made together.
+TPM2_LABELS = ("tpm-rsa", "tpm-ec", "tpm-enrol", "tpm-pin", "tpm-import")
+
+
+@dataclass(frozen=True)
+class Tpm2Tokens:
+    provisioned: dict[KeyAlgorithm, Provisioned]
+    blank: dict[str, BackendToken]
+
+
+@pytest.fixture(scope="session")
+def tpm2_tokens(tmp_path_factory: pytest.TempPathFactory, test_ca: TestCa) -> Iterator[Tpm2Tokens]:
+    """tpm2-pkcs11 on a software TPM: an RSA and a P-256 token like `tokens`, and blank ones."""
+    with tpm2_simulator(tmp_path_factory.mktemp("tpm2")) as sim:
+        made = {label: sim.create_token(label, TEST_PIN) for label in TPM2_LABELS}
+        provisioned = {
+            KeyAlgorithm.RSA2048: _provision_token(made["tpm-rsa"], test_ca, KeyAlgorithm.RSA2048),
+            KeyAlgorithm.P256: _provision_token(made["tpm-ec"], test_ca, KeyAlgorithm.P256),
+        }
+        yield Tpm2Tokens(provisioned, made)
+
+
+BACKENDS = ("softhsm2", "tpm2")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def any_tokens(request: pytest.FixtureRequest) -> dict[KeyAlgorithm, Provisioned]:
+    """`tokens`, once on SoftHSM2 and once on tpm2-pkcs11."""
+    if request.param == "softhsm2":
+        found: dict[KeyAlgorithm, Provisioned] = request.getfixturevalue("tokens")
+        return found
+    tpm2: Tpm2Tokens = request.getfixturevalue("tpm2_tokens")
+    return tpm2.provisioned

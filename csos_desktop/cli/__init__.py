@@ -16,11 +16,11 @@ _CLI = "csos_desktop.cli."
 
 # Top-level command -> the module that defines it (and modules that add subcommands to it).
 COMMANDS: dict[str, LazyCommand] = {
-    "token": LazyCommand(_CLI + "token", "token"),
+    "token": LazyCommand(_CLI + "token", "token", extra=(_CLI + "token_pin", _CLI + "token_loss")),
     "order": LazyCommand(_CLI + "order", "order", extra=(_CLI + "order_store",)),
     "archive": LazyCommand(_CLI + "archive", "archive"),
     "rx": LazyCommand(_CLI + "rx", "rx"),
-    "cert": LazyCommand(_CLI + "cert", "cert"),
+    "cert": LazyCommand(_CLI + "cert", "cert", extra=(_CLI + "cert_import",)),
     "enroll": LazyCommand(_CLI + "enroll", "enroll"),
     "audit": LazyCommand(_CLI + "audit", "audit"),
     # Test CA and reference distributor: FastAPI, uvicorn, SQLAlchemy (`[sandbox]` extra).

@@ -25,15 +25,23 @@ from csos_desktop.enroll.status import RevocationState, RevocationStatus, check_
 from csos_desktop.errors import InputError
 from csos_desktop.services.known_dea import known_dea
 from csos_desktop.services.signing import SigningPurpose
-from csos_desktop.token.certs import TokenCertificate
+from csos_desktop.token.certs import TokenCertificate, read_certificates
 from csos_desktop.token.identity import (
     RENEWAL_WINDOW_DAYS,
     SigningIdentity,
     chain_for,
     load_certificates,
-    read_token_certificates,
     signing_identities,
+    token_session,
 )
+from csos_desktop.token.key_import import key_generated_on_token
+
+#: CKA_LOCAL of the key pair, as `cert show` words it.
+KEY_ORIGINS = {
+    True: "generated on the token",
+    False: "key imported from a file (not generated on the token)",
+    None: "origin unknown (no public key object on the token)",
+}
 
 
 @click.group()
@@ -77,8 +85,12 @@ def show(
     module: str | None, label: str | None, offline: bool, trust: Path | None, as_json: bool
 ) -> None:
     """Show the CSOS certificate(s) on the token: DEA number, schedules, expiry, revocation."""
-    token_label, token_certs = read_token_certificates(token_target(module, label, None))
-    identities = signing_identities(token_certs)
+    with token_session(token_target(module, label, None)) as ts:
+        ts.open_public()
+        token_label = ts.info.label
+        token_certs = read_certificates(ts)
+        identities = signing_identities(token_certs)
+        origins = {i.key_id: key_generated_on_token(ts, i.key_id) for i in identities}
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for ident in identities:
@@ -108,6 +120,7 @@ def show(
                 "expired": days < 0,
                 "renewal_message": renewal_notice(ident.info.not_after, now),
                 "revocation": status.to_json(),
+                "key_origin": KEY_ORIGINS[origins[ident.key_id]],
             }
         )
     if as_json:
@@ -122,6 +135,7 @@ def show(
             f"  Schedules:  {', '.join(r['schedules'])}\n"
             f"  Valid:      {r['not_before'][:10]} to {r['not_after'][:10]} "
             f"({r['days_left']} days left)\n  Id:         {r['id']}\n"
+            f"  Key:        {r['key_origin']}\n"
             f"  Revocation: {rev['status']} ({rev['message']})"
         )
         if r["renewal_message"]:

@@ -41,3 +41,16 @@ class TerminalInteraction:
 
     def notify(self, message: str) -> None:
         click.echo(message, err=True)
+
+
+def ask_secret(prompt: str, from_stdin: bool) -> str:
+    """One secret (PIN, SO PIN, file password): a stdin line with --pin-stdin, else no echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    try:
+        value: str = click.prompt(prompt, hide_input=True, err=True, default="", show_default=False)
+    except click.Abort:
+        from csos_desktop.services.interaction import Cancelled
+
+        raise Cancelled("Cancelled; nothing was changed.") from None
+    return value

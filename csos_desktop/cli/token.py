@@ -42,7 +42,11 @@ def list_command(module: str | None, as_json: bool) -> None:
     if not infos:
         click.echo("No token inserted.")
     for t in infos:
-        flags = ["PIN pad" if t.protected_auth_path else "PIN", pin_wording(t.pin_state).short]
+        flags = [
+            t.kind_text,
+            "PIN pad" if t.protected_auth_path else "PIN",
+            pin_wording(t.pin_state).short,
+        ]
         click.echo(
             f"- {t.label!r}: {t.manufacturer} {t.model}, serial {t.serial}, "
             f"slot '{t.slot_description}' ({', '.join(flags)})"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ class Kind(Enum):
     INTEGER = "integer"
     BOOLEAN = "boolean"
     CHOICE = "choice"
+    DATE = "date"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,28 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=1440,
     ),
     Setting(
+        "pin_min_length",
+        Kind.INTEGER,
+        6,
+        "Shortest new token PIN accepted by `csos token change-pin` and unblock.",
+        minimum=4,
+        maximum=64,
+    ),
+    Setting(
+        "allow_software_tokens",
+        Kind.BOOLEAN,
+        False,
+        "Allow EPCS signing with a software token (SoftHSM2): testing only. Honoured from the "
+        "machine policy, or in a CSOS_HOME (demo, sandbox) configuration.",
+    ),
+    Setting(
+        "dea_registration_expiry",
+        Kind.DATE,
+        None,
+        "Expiry date (YYYY-MM-DD) of the DEA registration: CSOS certificates end with it, so "
+        "the earlier of this and the certificate's expiry drives the 45-day warning.",
+    ),
+    Setting(
         "som_warnings",
         Kind.BOOLEAN,
         True,
@@ -160,7 +184,15 @@ def _check_choice(s: Setting, value: str) -> str:
     return upper
 
 
+def _check_date(s: Setting, value: str) -> str:
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise SettingInvalid(f"{s.key} must be a date as YYYY-MM-DD (got {value!r}).") from None
+
+
 _TEXT_CHECKS: dict[Kind, Callable[[Setting, str], str]] = {
+    Kind.DATE: _check_date,
     Kind.URL: _check_url,
     Kind.TEXT: _check_text,
     Kind.PATH: _check_text,

@@ -14,6 +14,7 @@ from csos_desktop.doctor.result import CheckResult, Status
 from csos_desktop.errors import CsosError
 from csos_desktop.services.token_status import read_token_status
 from csos_desktop.token.access import open_library
+from csos_desktop.token.assurance import SOFTWARE_TOKEN_LABEL
 from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS
 from csos_desktop.token.modules import ModuleChoice
 from csos_desktop.token.pin import PinSeverity, pin_wording
@@ -158,7 +159,9 @@ def tokens_check(lib: Pkcs11Lib | None, wanted_label: str | None) -> CheckResult
         )
     notes = [_pin_note(t) for t in infos]
     worst = max((s for s, _ in notes), key=lambda s: s.severity)
-    labels = ", ".join(repr(t.label) for t in infos)
+    labels = ", ".join(
+        repr(t.label) + (f" ({SOFTWARE_TOKEN_LABEL})" if t.software else "") for t in infos
+    )
     summary = f"{len(infos)} token(s): {labels}."
     fix = ""
     if wanted_label and all(t.label != wanted_label for t in infos):
@@ -227,6 +230,17 @@ def certificate_check(
             f"The certificate ({who}) expired on {cert.not_after:%Y-%m-%d}; "
             "orders signed with it are rejected.",
             renew,
+            details,
+        )
+    registration = cert.registration_warning
+    if registration is not None:
+        return CheckResult(
+            "certificate",
+            title,
+            Status.ERROR if registration.ended else Status.WARNING,
+            f"The certificate ({who}) is {valid}, but: {registration.message()}",
+            "Renew the DEA registration, then set its new date with "
+            "`csos config set dea_registration_expiry YYYY-MM-DD`.",
             details,
         )
     if cert.renewal_due:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csos_desktop.config import load_config
 from csos_desktop.gui.screens.activity import ActivityScreen
 from csos_desktop.gui.screens.certificates import CertificatesScreen
 from csos_desktop.gui.screens.home import HomeScreen, OrdersSummary, orders_summary
@@ -28,6 +30,7 @@ from csos_desktop.gui.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
 from csos_desktop.gui.token_worker import TokenWorker
 from csos_desktop.gui.tray import Tray, icon
+from csos_desktop.services.first_run import FirstRunStep
 from csos_desktop.services.token_status import TokenStatus
 from csos_desktop.store import Store
 from csos_desktop.store.db import StoreError
@@ -46,8 +49,14 @@ def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
     if status.token is None:
         token = f"{dot(Tone.BAD)} No token"
     else:
-        pin = pin_wording(status.token.pin_state)
-        token = f"{dot(PIN_TONES[pin.severity])} Token '{status.token.label}' · {pin.short}"
+        info = status.token
+        pin = pin_wording(info.pin_state)
+        tone, kind = PIN_TONES[pin.severity], ""
+        if info.software:
+            # Shown as such everywhere (21 CFR 1311.115: hard tokens only for EPCS).
+            kind = f" · {info.kind_text}"
+            tone = Tone.WARN if tone is Tone.OK else tone
+        token = f"{dot(tone)} Token '{info.label}'{kind} · {pin.short}"
     cert = status.certificate
     if cert is None:
         cert_text = f"{dot(Tone.NEUTRAL)} No certificate"
@@ -60,9 +69,12 @@ def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
     return token, cert_text
 
 
-def outbox_text(summary: OrdersSummary | None) -> str:
+def outbox_text(summary: OrdersSummary | None, configured: bool = True) -> str:
+    """Never green without a distributor: nothing waiting is not the same as connected."""
     if summary is None:
         return f"{dot(Tone.BAD)} Order store unavailable"
+    if not configured:
+        return f"{dot(Tone.NEUTRAL)} Distributor: not configured · nothing waiting to send"
     if summary.waiting_to_send:
         return f"{dot(Tone.WARN)} Distributor: {summary.waiting_to_send} waiting to send"
     return f"{dot(Tone.OK)} Distributor: nothing waiting to send"
@@ -148,6 +160,12 @@ class MainWindow(QMainWindow):
         self.home.receipt_card.button.clicked.connect(lambda: self.show_screen("Receiving"))
         self.home.attention_card.button.clicked.connect(self._show_attention)
         self.home.cert_card.button.clicked.connect(self._certificate_action)
+        self.home.checklist_card.step_chosen.connect(self._first_run_step)
+        self.lost_dialog: QDialog | None = None
+        menu = self.menuBar().addMenu("&Token")
+        menu.addAction("Change &PIN…", self._change_pin)
+        menu.addAction("&Move a certificate file onto the token…", self._move_file)
+        menu.addAction("Report a &lost token…", self.report_lost_token)
         self.orders.changed.connect(self.refresh_orders)
         self.receiving.receipt_signed.connect(self.refresh_orders)
         self.prescriptions.signed.connect(self.refresh_orders)
@@ -203,6 +221,27 @@ class MainWindow(QMainWindow):
         self.orders.filter.setCurrentText("Needs attention")
         self.show_screen("Orders")
 
+    def _change_pin(self) -> None:
+        self.show_screen("Certificates")
+        self.certificates.change_pin()
+
+    def _move_file(self) -> None:
+        self.show_screen("Certificates")
+        self.certificates.move_file()
+
+    def report_lost_token(self) -> QDialog | None:
+        from csos_desktop.gui.lost_token_dialog import LostTokenDialog
+
+        if self._store is None:
+            return None
+        self.lost_dialog = LostTokenDialog(self._store, self)
+        self.lost_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.lost_dialog.show()
+        return self.lost_dialog
+
+    def _first_run_step(self, step: FirstRunStep) -> None:
+        self.show_screen("Certificates" if step is FirstRunStep.CERTIFICATE else "Settings")
+
     def _certificate_action(self) -> None:
         self.show_screen("Certificates")
         self.certificates.primary_action()
@@ -225,7 +264,8 @@ class MainWindow(QMainWindow):
     # -- the distributor ---------------------------------------------------------------
     def _show_sync(self) -> None:
         if self.sync is None:
-            self.outbox_label.setText(outbox_text(self._summary))
+            configured = bool(load_config().text("distributor_url"))
+            self.outbox_label.setText(outbox_text(self._summary, configured))
             return
         from csos_desktop.gui.sync_worker import result_html, status_text
 

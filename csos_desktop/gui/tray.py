@@ -67,7 +67,9 @@ def notifications(
             if cert.expired
             else (
                 "CSOS certificate expiring",
-                f"{cert.days_left} day(s) left: renew it in Certificates.",
+                cert.warning.message()
+                if cert.warning is not None
+                else f"{cert.days_left} day(s) left: renew it in Certificates.",
             )
         )
     return now, out

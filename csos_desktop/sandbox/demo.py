@@ -168,6 +168,8 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     set_value("distributor_url", running.url)
     set_value("ca_bundle", str(root))
     add_anchor(root.read_bytes(), str(root), now=datetime.now(UTC))  # the demo trusts its CA
+    # The demo token is SoftHSM2: this home allows it for EPCS too (21 CFR 1311.115 otherwise).
+    set_value("allow_software_tokens", "true")
     where = save_token(running.url, token)
     say(
         f"[2/9] Sandbox CA at {ca_server.url} and distributor at {running.url} (HTTPS, test "

@@ -7,9 +7,11 @@ bar and on the Home screen; `csos cert show` prints the same facts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from csos_desktop.config import load_config
+from csos_desktop.domain.expiry import ExpirySource, ExpiryWarning, expiry_warning
 from csos_desktop.errors import CsosError
 
 if TYPE_CHECKING:  # PKCS#11 loads when the token is read (the GUI: on its token thread)
@@ -41,6 +43,9 @@ class CertificateStatus:
         verdict = "matches this certificate" if self.dea_number_matches else "does not match"
         return f"{self.dea_number} ({verdict})"
 
+    #: The 45-day warning: the certificate's or the DEA registration's end, whichever is first.
+    warning: ExpiryWarning | None = None
+
     @property
     def expired(self) -> bool:
         return self.days_left < 0
@@ -49,11 +54,21 @@ class CertificateStatus:
     def renewal_due(self) -> bool:
         from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS
 
-        return self.days_left <= RENEWAL_WINDOW_DAYS
+        return self.days_left <= RENEWAL_WINDOW_DAYS or self.warning is not None
+
+    @property
+    def registration_warning(self) -> ExpiryWarning | None:
+        """The warning when it is the DEA registration, not the certificate, that ends first."""
+        w = self.warning
+        return w if w is not None and w.source is ExpirySource.REGISTRATION else None
 
     @classmethod
     def of(
-        cls, identity: SigningIdentity, now: datetime, *candidates: str | None
+        cls,
+        identity: SigningIdentity,
+        now: datetime,
+        *candidates: str | None,
+        registration_expiry: date | None = None,
     ) -> CertificateStatus:
         """*candidates*: DEA numbers at hand (the orders being signed, the signing user)."""
         from csos_desktop.services.known_dea import known_dea  # enrolment records: httpx
@@ -71,6 +86,7 @@ class CertificateStatus:
             not_before=info.not_before,
             not_after=info.not_after,
             days_left=identity.days_left(now),
+            warning=expiry_warning(info.not_after, registration_expiry, now),
         )
 
 
@@ -93,6 +109,12 @@ class TokenStatus:
         if not self.certificates:
             return None
         return max(self.certificates, key=lambda c: c.not_after)
+
+
+def registration_expiry() -> date | None:
+    """The DEA registration's expiry from settings (`dea_registration_expiry`), if set."""
+    value = load_config().text("dea_registration_expiry")
+    return date.fromisoformat(value) if value else None
 
 
 def read_token_status(
@@ -124,10 +146,13 @@ def read_token_status(
         with TokenSession(token) as ts:
             ts.open_public()
             identities = signing_identities(read_certificates(ts))
+        registration = registration_expiry()
         return TokenStatus(
             choice.path,
             describe(token),
-            tuple(CertificateStatus.of(i, now) for i in identities),
+            tuple(
+                CertificateStatus.of(i, now, registration_expiry=registration) for i in identities
+            ),
         )
     except CsosError as exc:
         return TokenStatus(choice.path, None, (), exc.message)

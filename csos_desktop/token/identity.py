@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from csos_desktop.domain.expiry import EXPIRY_WARNING_DAYS
 from csos_desktop.errors import InputError, SessionRefused
 from csos_desktop.pki.certfile import CertificateFileInvalid, certificates_from_bytes
 from csos_desktop.pki.profile import (
@@ -26,8 +27,9 @@ from csos_desktop.token.certs import TokenCertificate, read_certificates
 from csos_desktop.token.errors import KeyNotFound
 from csos_desktop.token.session import TokenSession
 
-#: 21 CFR 1311.40: renew before expiry; the app starts reminding this many days ahead.
-RENEWAL_WINDOW_DAYS = 30
+#: 21 CFR 1311.40: renew before expiry. The app warns from the day the DEA's registration
+#: authority notifies subscribers (45 days ahead); see domain/expiry.py.
+RENEWAL_WINDOW_DAYS = EXPIRY_WARNING_DAYS
 
 
 class CertificateNotUsable(SessionRefused):

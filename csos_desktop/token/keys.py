@@ -6,6 +6,7 @@ private key's value; the only attributes read are its id, label and type.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from enum import Enum
@@ -24,6 +25,18 @@ from pkcs11.util.rsa import encode_rsa_public_key
 from csos_desktop.token.errors import KeyNotFound
 from csos_desktop.token.library import translated_errors
 from csos_desktop.token.session import TokenSession
+from csos_desktop.token.templates import (
+    TEMPLATE_REFUSED,
+    TEMPLATES,
+    KeyNotProtected,
+    KeyTemplate,
+    check_protected,
+)
+
+log = logging.getLogger(__name__)
+
+#: (manufacturer, model) of tokens that refused the rich template in this process.
+_REFUSES_RICH: set[tuple[str, str]] = set()
 
 
 class KeyAlgorithm(Enum):
@@ -41,24 +54,7 @@ class GeneratedKey:
     label: str
     algorithm: KeyAlgorithm
     public_key_info: bytes
-
-
-_PRIVATE_TEMPLATE = {
-    Attribute.TOKEN: True,
-    Attribute.PRIVATE: True,
-    Attribute.SENSITIVE: True,
-    Attribute.EXTRACTABLE: False,
-    Attribute.SIGN: True,
-    Attribute.DECRYPT: False,
-    Attribute.UNWRAP: False,
-    Attribute.DERIVE: False,
-}
-_PUBLIC_TEMPLATE = {
-    Attribute.TOKEN: True,
-    Attribute.VERIFY: True,
-    Attribute.ENCRYPT: False,
-    Attribute.WRAP: False,
-}
+    template: KeyTemplate = KeyTemplate.RICH
 
 
 def new_key_id() -> bytes:
@@ -69,35 +65,78 @@ def new_key_id() -> bytes:
 def generate_keypair(
     ts: TokenSession, algorithm: KeyAlgorithm, label: str, key_id: bytes | None = None
 ) -> GeneratedKey:
-    """Generate a key pair on the token (needs a read-write, logged-in session)."""
+    """Generate a key pair on the token (needs a read-write, logged-in session).
+
+    The rich template first; if the module refuses it, the minimal one (see
+    token/templates.py). The private key's protection is read back either way.
+    """
     key_id = key_id or new_key_id()
-    session = ts.session
+    model = (ts.info.manufacturer, ts.info.model)
     with translated_errors("generating a key pair on the token"):
-        if algorithm is KeyAlgorithm.RSA2048:
-            public, _private = session.generate_keypair(
-                KeyType.RSA,
-                2048,
-                store=True,
-                id=key_id,
-                label=label,
-                public_template=_PUBLIC_TEMPLATE,
-                private_template=_PRIVATE_TEMPLATE,
-            )
+        if model in _REFUSES_RICH:
+            public, private = _generate(ts, algorithm, label, key_id, KeyTemplate.MINIMAL)
+            used = KeyTemplate.MINIMAL
         else:
-            params = session.create_domain_parameters(
-                KeyType.EC,
-                {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
-                local=True,
-            )
-            public, _private = params.generate_keypair(
-                store=True,
-                id=key_id,
-                label=label,
-                public_template=_PUBLIC_TEMPLATE,
-                private_template=_PRIVATE_TEMPLATE,
-            )
+            try:
+                public, private = _generate(ts, algorithm, label, key_id, KeyTemplate.RICH)
+                used = KeyTemplate.RICH
+            except TEMPLATE_REFUSED as exc:
+                log.info("token refused the rich key template (%s); minimal", type(exc).__name__)
+                # tpm2-pkcs11 makes the key before refusing: a wasted RSA generation
+                # (~0.7 s) each time, so this model gets the minimal template from now on.
+                _REFUSES_RICH.add(model)
+                remove_objects(ts, key_id)
+                public, private = _generate(ts, algorithm, label, key_id, KeyTemplate.MINIMAL)
+                used = KeyTemplate.MINIMAL
+        try:
+            check_protected(private)
+        except KeyNotProtected:
+            remove_objects(ts, key_id)
+            raise
         spki = public_key_info(public)
-    return GeneratedKey(key_id, label, algorithm, spki)
+    return GeneratedKey(key_id, label, algorithm, spki, used)
+
+
+def _generate(
+    ts: TokenSession, algorithm: KeyAlgorithm, label: str, key_id: bytes, template: KeyTemplate
+) -> tuple[pkcs11.PublicKey, pkcs11.PrivateKey]:
+    session = ts.session
+    public_template, private_template = TEMPLATES[template]
+    if algorithm is KeyAlgorithm.RSA2048:
+        public, private = session.generate_keypair(
+            KeyType.RSA,
+            2048,
+            store=True,
+            id=key_id,
+            label=label,
+            public_template=dict(public_template),
+            private_template=dict(private_template),
+        )
+    else:
+        params = session.create_domain_parameters(
+            KeyType.EC,
+            {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
+            local=True,
+        )
+        public, private = params.generate_keypair(
+            store=True,
+            id=key_id,
+            label=label,
+            public_template=dict(public_template),
+            private_template=dict(private_template),
+        )
+    return public, private
+
+
+def remove_objects(ts: TokenSession, key_id: bytes) -> int:
+    """Delete every object with this CKA_ID (undoing a failed generation or import)."""
+    if not key_id:
+        return 0
+    removed = 0
+    for obj in list(ts.session.get_objects({Attribute.ID: key_id})):
+        obj.destroy()
+        removed += 1
+    return removed
 
 
 def public_key_info(public: pkcs11.PublicKey) -> bytes:

@@ -23,6 +23,14 @@ from csos_desktop.token.slots import PinState, describe, pin_state_from_flags, r
 MAX_IDLE_SECONDS = 600.0
 
 
+def retries_hint(token: pkcs11.Token, label: str) -> PinState:
+    """What the token's flags say after a wrong PIN; PinLocked if that was the last try."""
+    state = pin_state_from_flags(refreshed(token).flags)
+    if state is PinState.LOCKED:
+        raise PinLocked(label)
+    return state
+
+
 class TokenSession:
     """Owns one PKCS#11 session on one token; PIN is used once and not kept."""
 
@@ -81,10 +89,7 @@ class TokenSession:
         self.generation += 1
 
     def _retries_hint(self) -> PinState:
-        state = pin_state_from_flags(refreshed(self.token).flags)
-        if state is PinState.LOCKED:
-            raise PinLocked(self.info.label)
-        return state
+        return retries_hint(self.token, self.info.label)
 
     # -- use -----------------------------------------------------------------
     @property

@@ -9,6 +9,7 @@ from pkcs11._pkcs11 import lib as Pkcs11Lib
 from pkcs11.constants import TokenFlag
 
 from csos_desktop.errors import InputError
+from csos_desktop.token.assurance import SOFTWARE_TOKEN_LABEL, is_software_token
 from csos_desktop.token.errors import NoToken
 from csos_desktop.token.library import translated_errors
 
@@ -29,6 +30,13 @@ class TokenInfo:
     login_required: bool
     protected_auth_path: bool
     pin_state: PinState
+    #: A software module (SoftHSM2, ...), not a hard token (21 CFR 1311.115).
+    software: bool = False
+
+    @property
+    def kind_text(self) -> str:
+        """How the token is labelled wherever it is shown."""
+        return SOFTWARE_TOKEN_LABEL if self.software else "hardware token"
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -60,16 +68,24 @@ def describe(token: pkcs11.Token) -> TokenInfo:
     """Snapshot of a token's identity and flags."""
     slot = token.slot
     flags = token.flags
+    manufacturer, model = _clean(token.manufacturer_id), _clean(token.model)
+    slot_description = _clean(slot.slot_description)
     return TokenInfo(
         slot_id=int(slot.slot_id),
-        slot_description=_clean(slot.slot_description),
+        slot_description=slot_description,
         label=_clean(token.label),
-        manufacturer=_clean(token.manufacturer_id),
-        model=_clean(token.model),
+        manufacturer=manufacturer,
+        model=model,
         serial=_clean(token.serial.decode("ascii", "replace")),
         login_required=bool(flags & TokenFlag.LOGIN_REQUIRED),
         protected_auth_path=bool(flags & TokenFlag.PROTECTED_AUTHENTICATION_PATH),
         pin_state=pin_state_from_flags(flags),
+        software=is_software_token(
+            manufacturer=manufacturer,
+            model=model,
+            slot_description=slot_description,
+            slot_flags=int(slot.flags),
+        ),
     )
 
 

@@ -45,12 +45,13 @@ def openssl_verify(
 
 @pytest.mark.parametrize("algorithm", list(KeyAlgorithm))
 def test_openssl_cms_verify_accepts_our_signature(
-    tokens: dict[KeyAlgorithm, Provisioned],
+    any_tokens: dict[KeyAlgorithm, Provisioned],
     test_ca: TestCa,
     tmp_path: Path,
     algorithm: KeyAlgorithm,
 ) -> None:
-    document, signature = sign_order(tokens[algorithm], chain=chain_of(test_ca))
+    """On SoftHSM2 and on tpm2-pkcs11 alike (the `any_tokens` backends)."""
+    document, signature = sign_order(any_tokens[algorithm], chain=chain_of(test_ca))
     done = openssl_verify(tmp_path, test_ca, document, signature)
     assert done.returncode == 0, done.stderr
     assert "Verification successful" in done.stderr

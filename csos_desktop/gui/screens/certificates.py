@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -84,16 +86,26 @@ class CertificatesScreen(QWidget):
         self.check_button = QPushButton("&Check revocation")
         self.reason = QComboBox()  # filled when first shown: enroll.* pulls in httpx (~0.2 s)
         self.revoke_button = QPushButton("Request re&vocation…")
+        self.move_button = QPushButton("&Move a certificate file onto the token…")
+        self.pin_button = QPushButton("Change &PIN…")
         for w, name in (
             (self.enrol_button, "Enrol for a certificate"),
             (self.renew_button, "Renew the certificate"),
             (self.check_button, "Check revocation status"),
             (self.reason, "Revocation reason"),
             (self.revoke_button, "Request revocation"),
+            (self.move_button, "Move a certificate file onto the token"),
+            (self.pin_button, "Change the token PIN"),
         ):
             w.setAccessibleName(name)
         row = QHBoxLayout()
-        for w in (self.enrol_button, self.renew_button, self.check_button):
+        for w in (
+            self.enrol_button,
+            self.move_button,
+            self.renew_button,
+            self.check_button,
+            self.pin_button,
+        ):
             row.addWidget(w)
         row.addStretch(1)
         row.addWidget(QLabel("Reason:"))
@@ -113,12 +125,17 @@ class CertificatesScreen(QWidget):
         self.renew_button.clicked.connect(self.renew)
         self.check_button.clicked.connect(self.check_revocation)
         self.revoke_button.clicked.connect(self.request_revocation)
+        self.move_button.clicked.connect(self.move_file)
+        self.pin_button.clicked.connect(self.change_pin)
+        self.token_dialog: QDialog | None = None
         self._enable()
 
     def _enable(self) -> None:
         has_token = bool(self._status and self._status.present)
         cert = self._status.certificate if self._status else None
         self.enrol_button.setEnabled(has_token)
+        self.move_button.setEnabled(has_token and self._worker is not None)
+        self.pin_button.setEnabled(has_token and self._worker is not None)
         self.renew_button.setEnabled(
             bool(has_token and cert and cert.renewal_due and not cert.expired)
         )
@@ -186,6 +203,24 @@ class CertificatesScreen(QWidget):
         self.wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.wizard.show()
         return self.wizard
+
+    def move_file(self) -> QDialog | None:
+        from csos_desktop.gui.token_dialogs import MoveP12Dialog
+
+        return self._token_dialog(MoveP12Dialog)
+
+    def change_pin(self) -> QDialog | None:
+        from csos_desktop.gui.token_dialogs import ChangePinDialog
+
+        return self._token_dialog(ChangePinDialog)
+
+    def _token_dialog(self, kind: Callable[[TokenWorker, QWidget], QDialog]) -> QDialog | None:
+        if self._worker is None:
+            return None
+        self.token_dialog = kind(self._worker, self)
+        self.token_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.token_dialog.show()
+        return self.token_dialog
 
     def _signing(self, job: SigningJob) -> SigningDialog | None:
         why_not = self._launcher.unavailable()

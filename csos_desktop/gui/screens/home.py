@@ -9,7 +9,9 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.card import Card
+from csos_desktop.gui.checklist_card import ChecklistCard
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
+from csos_desktop.services.first_run import current_checklist
 from csos_desktop.services.token_status import TokenStatus
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
@@ -56,6 +58,10 @@ def certificate_html(status: TokenStatus) -> tuple[str, str | None]:
             head + f"{dot(Tone.BAD)} <b>Expired</b> on {cert.not_after:%Y-%m-%d}: orders "
             "signed with it are rejected."
         ), "Renew…"
+    registration = cert.registration_warning
+    if registration is not None:
+        tone = Tone.BAD if registration.ended else Tone.WARN
+        return head + f"{dot(tone)} {escape(registration.message())}", None
     if cert.renewal_due:
         return (
             head + f"{dot(Tone.WARN)} Expires in <b>{cert.days_left} days</b> "
@@ -143,6 +149,8 @@ class HomeScreen(QWidget):
         title = QLabel("Home")
         title.setObjectName("screenTitle")
         layout.addWidget(title)
+        self.checklist_card = ChecklistCard()
+        layout.addWidget(self.checklist_card)
         grid = QGridLayout()
         grid.setSpacing(12)
         self.token_card = Card("Token")
@@ -182,6 +190,7 @@ class HomeScreen(QWidget):
         self.outbox_card.set_body("<br>".join(parts))
 
     def show_status(self, status: TokenStatus) -> None:
+        self.checklist_card.show_items(current_checklist(status))
         self.token_card.set_body(token_html(status))
         body, action = certificate_html(status)
         self.cert_card.set_body(body)

@@ -27,6 +27,8 @@ from enum import Enum
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.prescription import Prescription
 from csos_desktop.errors import ItemRefused
+from csos_desktop.services.token_assurance import software_tokens_allowed
+from csos_desktop.token.assurance import require_hard_token
 from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.slots import TokenInfo
 
@@ -110,6 +112,21 @@ def certificate_in_validity(facts: SigningFacts) -> None:
         facts.identity.check_usable(facts.now)
 
 
+#: What 21 CFR 1311.115's hard-token rule covers: signing prescriptions and the approvals
+#: that let someone sign them. CSOS orders on a software token stay allowed (labelled).
+EPCS_PURPOSES = frozenset({SigningPurpose.PRESCRIPTION, SigningPurpose.GRANT_APPROVAL})
+
+
+def hard_token_for_epcs(allowed: bool) -> SessionCheck:
+    """1311.115: EPCS on a software token is refused unless the machine policy allows it."""
+
+    def check(facts: SigningFacts) -> None:
+        if facts.purpose in EPCS_PURPOSES and facts.token is not None:
+            require_hard_token(facts.token.label, facts.token.software, allowed=allowed)
+
+    return check
+
+
 # -- item checks -------------------------------------------------------------------------
 
 
@@ -180,6 +197,7 @@ def default_checks() -> PrePinChecks:
     return PrePinChecks(
         session=(
             certificate_in_validity,
+            hard_token_for_epcs(software_tokens_allowed()),
             clock_within_five_minutes,
             chains_to_an_anchor_and_not_revoked,
         ),

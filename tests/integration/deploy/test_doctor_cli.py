@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from csos_desktop import paths
 from csos_desktop.cli import main
+from csos_desktop.config import set_value
 from csos_desktop.config.policy import write_policy
 from csos_desktop.doctor.result import Status
 from csos_desktop.doctor.runner import run_doctor
@@ -85,6 +86,7 @@ def test_missing_driver_is_an_error_with_a_fix() -> None:
 
 
 def test_certificate_near_expiry_warns(rsa_token: Provisioned) -> None:
+    set_value("token_label", rsa_token.label)  # the session's SoftHSM2 holds other tokens too
     later = datetime.now(UTC) + timedelta(days=350)
     report = run_doctor(module=rsa_token.hsm.module, now=later, timeout=1)
     cert = report.result("certificate")

@@ -18,7 +18,8 @@ from csos_desktop.sandbox.https import RunningServer
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
 from csos_desktop.token.keys import KeyAlgorithm
 from csos_desktop.token.session import TokenSession
-from tests.conftest import TEST_PIN, Provisioned
+from tests.conftest import BACKENDS, TEST_PIN, Provisioned, Tpm2Tokens
+from tests.token_backends import BackendToken
 
 DEA = "AB1234563"
 SCHEDULES = parse_schedule_list("2,2N,3,3N,4,5")
@@ -89,9 +90,15 @@ def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-@pytest.fixture()
-def session(enrol_hsm: SoftHsmToken) -> Iterator[TokenSession]:
-    ts = TokenSession(token_by_label(enrol_hsm.module, enrol_hsm.label), rw=True)
+@pytest.fixture(params=BACKENDS)
+def session(request: pytest.FixtureRequest) -> Iterator[TokenSession]:
+    """A logged-in blank token, on SoftHSM2 and on tpm2-pkcs11 (tests/token_backends.py)."""
+    if request.param == "softhsm2":
+        hsm: SoftHsmToken | BackendToken = request.getfixturevalue("enrol_hsm")
+    else:
+        tpm2: Tpm2Tokens = request.getfixturevalue("tpm2_tokens")
+        hsm = tpm2.blank["tpm-enrol"]
+    ts = TokenSession(token_by_label(hsm.module, hsm.label), rw=True)
     ts.login(TEST_PIN)
     with ts:
         yield ts

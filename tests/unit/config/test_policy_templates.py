@@ -81,6 +81,9 @@ def test_what_the_enabled_policies_write_is_accepted_as_locked_settings() -> Non
         "log_level": "WARNING",  # an enum item's <string>
         "sync_interval_minutes": 1440,  # REG_DWORD from <decimal>, at maxValue
         "som_warnings": 0,  # disabledValue
+        "pin_min_length": 8,
+        "allow_software_tokens": 0,
+        "dea_registration_expiry": "2027-06-30",
     }
     assert sorted(written) == sorted(BY_VALUE)
     found = read_registry_policy(OsRegistry(written))

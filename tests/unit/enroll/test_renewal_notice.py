@@ -1,4 +1,4 @@
-"""From 30 days before expiry the holder is told to renew (21 CFR 1311.40); clock injected."""
+"""From 45 days before expiry the holder is told to renew (21 CFR 1311.40); clock injected."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from csos_desktop.errors import InputError
 EXPIRES = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)
 
 
-def test_nothing_is_said_31_days_before_expiry() -> None:
-    assert renewal_notice(EXPIRES, EXPIRES - timedelta(days=31)) is None
+def test_nothing_is_said_46_days_before_expiry() -> None:
+    assert renewal_notice(EXPIRES, EXPIRES - timedelta(days=46)) is None
 
 
-@pytest.mark.parametrize("days", [30, 10, 1])
-def test_renewal_is_due_within_30_days(days: int) -> None:
+@pytest.mark.parametrize("days", [45, 30, 10, 1])
+def test_renewal_is_due_within_45_days(days: int) -> None:
     text = renewal_notice(EXPIRES, EXPIRES - timedelta(days=days))
     assert text is not None
     assert f"({days} day(s) left)" in text and "csos enroll renew" in text

@@ -1,0 +1,84 @@
+"""The getting-started checklist Home shows until each step is done."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from csos_desktop.config import load_config
+from csos_desktop.errors import CsosError
+from csos_desktop.services.token_status import TokenStatus
+from csos_desktop.trust.anchors import list_anchors
+
+
+class FirstRunStep(Enum):
+    """A step, and the action its button takes (the GUI maps it to a screen or wizard)."""
+
+    TOKEN = "token"
+    CERTIFICATE = "certificate"
+    TRUST_ANCHORS = "trust-anchors"
+    DISTRIBUTOR = "distributor"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    step: FirstRunStep
+    done: bool
+    text: str
+    button: str
+
+
+def checklist(
+    status: TokenStatus, *, trust_anchors: bool, distributor: bool
+) -> tuple[ChecklistItem, ...]:
+    """The four steps and whether each is done (pure: the caller reads the facts)."""
+    if status.token is not None:
+        token_text = f"Token '{status.token.label}' found ({status.token.kind_text})."
+    elif status.module is None:
+        token_text = (
+            f"No token driver found: {status.problem or ''} Install your token's driver "
+            "(most smart cards: OpenSC) or set it in Settings."
+        )
+    else:
+        token_text = "Driver found; insert your USB token or smart card."
+    cert = status.certificate
+    return (
+        ChecklistItem(FirstRunStep.TOKEN, status.token is not None, token_text, "Settings…"),
+        ChecklistItem(
+            FirstRunStep.CERTIFICATE,
+            cert is not None,
+            f"CSOS certificate for {cert.subject} on the token."
+            if cert is not None
+            else "Get a CSOS certificate: enrol with the CA's one-time codes, or move a "
+            "certificate file (.p12) onto the token.",
+            "Certificates…",
+        ),
+        ChecklistItem(
+            FirstRunStep.TRUST_ANCHORS,
+            trust_anchors,
+            "The DEA's CA certificates (trust anchors) are installed."
+            if trust_anchors
+            else "Add the DEA's CA certificates (trust anchors: `csos trust add`, or IT's "
+            "trust_anchors policy), so certificates and signatures can be checked.",
+            "Settings…",
+        ),
+        ChecklistItem(
+            FirstRunStep.DISTRIBUTOR,
+            distributor,
+            "Distributor account connected."
+            if distributor
+            else "Connect your distributor account (its CSOS address and credential).",
+            "Settings…",
+        ),
+    )
+
+
+def current_checklist(status: TokenStatus) -> tuple[ChecklistItem, ...]:
+    """The checklist with the facts read from this machine."""
+    try:
+        anchors = bool(list_anchors())
+    except CsosError:
+        anchors = False  # an unreadable trust_anchors file: doctor says why
+    return checklist(
+        status, trust_anchors=anchors, distributor=bool(load_config().text("distributor_url"))
+    )

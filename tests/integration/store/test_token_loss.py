@@ -1,0 +1,72 @@
+"""A lost token: recorded, the text for the CA, the 24-hour deadline until marked sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from csos_desktop.cli import main
+from csos_desktop.errors import InputError
+from csos_desktop.services.audit_events import record_certificate_installed
+from csos_desktop.services.token_loss import loss_reports, mark_sent, report_loss
+from csos_desktop.store import open_store
+
+NOW = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def _installed() -> None:
+    record_certificate_installed(
+        how="enrolled",
+        subject="Main Street Pharmacy",
+        dea_number="AB1234563",
+        serial=123456789,
+        not_after=NOW + timedelta(days=300),
+        key_id="aa",
+    )
+
+
+def test_the_report_names_the_certificate_and_counts_down_24_hours() -> None:
+    _installed()
+    with open_store() as store:
+        report = report_loss(store, discovered_at=NOW - timedelta(hours=3), now=NOW)
+        assert report.certificate is not None and report.certificate.serial_number == "123456789"
+        text = report.text_for_ca()
+        assert "AB1234563" in text and "123456789" in text and "keyCompromise" in text
+        assert "21 h 0 min left" in report.deadline_text(NOW)
+        assert "OVERDUE" in report.deadline_text(NOW + timedelta(hours=22))
+        sent = mark_sent(store, report.report_id, now=NOW + timedelta(hours=1), how="phone")
+        assert sent.sent_at is not None and "sent to the CA" in sent.deadline_text(NOW)
+        with pytest.raises(InputError, match="already marked"):
+            mark_sent(store, report.report_id, now=NOW, how="phone")
+        events = [e.event for e in store.audit.entries()]
+    assert events[-2:] == ["token.loss-reported", "token.loss-sent"]
+
+
+def test_a_future_discovery_time_is_refused() -> None:
+    with open_store() as store:
+        with pytest.raises(InputError, match="future"):
+            report_loss(store, discovered_at=NOW + timedelta(hours=1), now=NOW)
+        assert loss_reports(store) == []
+
+
+def test_the_cli_reports_lists_and_marks_sent() -> None:
+    _installed()
+    runner = CliRunner()
+    done = runner.invoke(main, ["token", "report-lost"])
+    assert done.exit_code == 0, done.output
+    assert "Send this to your certificate authority" in done.output
+    assert "Certificate serial number: 123456789" in done.output
+    status = runner.invoke(main, ["token", "loss-status"])
+    assert "tell the CA before" in status.output
+    report_id = status.output.split("Report ")[1].split(":")[0]
+    sent = runner.invoke(main, ["token", "loss-sent", report_id, "--how", "email"])
+    assert sent.exit_code == 0 and "sent to the CA" in sent.output
