@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Self
 
@@ -33,6 +33,7 @@ from csos_desktop.pki.profile import (
     read_csos_profile,
     read_epcs_certificate,
 )
+from csos_desktop.pki.signer_profile import signer_profile_problems
 
 
 class Reason(Enum):
@@ -50,6 +51,15 @@ class Reason(Enum):
     MALFORMED_DOCUMENT = "malformed-document"
     MALFORMED_SIGNATURE = "malformed-signature"
     ORDER_EXPIRED = "order-expired"
+    SIGNING_TIME_IN_FUTURE = "signing-time-in-future"
+    CERTIFICATE_PROFILE = "certificate-profile"
+    WRONG_SUPPLIER = "wrong-supplier"
+
+
+#: How far ahead of the verifier's clock a signing time may be (clock skew between machines).
+#: Beyond it the signer's clock, or the signer, is wrong: a forward-dated order would stay
+#: "valid" for up to 60 days past its real date (1305.22(e)).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -147,12 +157,22 @@ def check_signed(
         )
     if parsed.signing_time is None:
         out.add(Reason.MALFORMED_SIGNATURE, "the signature carries no signing time")
+    elif parsed.signing_time > now + CLOCK_SKEW:
+        out.add(
+            Reason.SIGNING_TIME_IN_FUTURE,
+            f"the signature says it was made {parsed.signing_time:%Y-%m-%d %H:%M} UTC, later "
+            f"than now ({now:%Y-%m-%d %H:%M} UTC); the signer's clock is wrong: sign again "
+            "with the computer's clock set right",
+        )
     try:
         reader = read_csos_profile if dea_extensions_required else read_epcs_certificate
         info: CsosCertificateInfo | None = _profile(reader, bytes(parsed.signer.dump()))
     except NotACsosCertificate as exc:
         info = None
         out.add(Reason.DEA_NUMBER_MISMATCH, str(exc))
+    if dea_extensions_required:  # order and receipt signers (EPCS credentials may differ)
+        for problem in signer_profile_problems(parsed.signer):
+            out.add(Reason.CERTIFICATE_PROFILE, problem)
     if info is not None:
         _check_validity(info, parsed.signing_time, now, out)
     chain = validate_chain(
