@@ -54,8 +54,15 @@ def first_containers(mode: FulfilmentMode, ordered: int) -> int:
     return 0
 
 
-def balance_due_by(date_signed: date | None, received_at: datetime) -> date:
-    return (date_signed or received_at.date()) + BALANCE_WINDOW
+def balance_due_by(signing_time: datetime | None, received_at: datetime) -> date:
+    """Last ship day: 60 days from min(signing time, time received).
+
+    The signing time is the signer's claim and the document's date signed may be
+    a day off it; neither may push the window past 60 days from when the order
+    demonstrably existed (received here), so the earlier of the two counts.
+    """
+    start = received_at if signing_time is None else min(signing_time, received_at)
+    return start.date() + BALANCE_WINDOW
 
 
 def run_pass(conn: Connection, now: datetime, settings: FulfilmentSettings) -> PassResult:

@@ -149,7 +149,7 @@ class Distributor:
                         else None,
                         received_at=now,
                         date_signed=order.date_signed if order else None,
-                        balance_due_by=fulfilment.balance_due_by(order.date_signed, now)
+                        balance_due_by=fulfilment.balance_due_by(verdict.signing_time, now)
                         if order and status is not S.REJECTED
                         else None,
                         closed=0,
