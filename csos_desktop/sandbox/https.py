@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from csos_desktop.errors import CsosError
 from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.sandbox.limits import DEFAULT_LIMITS, RequestLimits, h11_protocol
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -82,7 +83,13 @@ def url_of(sock: socket.socket) -> str:
     return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
 
 
-def uvicorn_server(app: ASGIApp, tls: TlsFiles, *, access_log: bool) -> uvicorn.Server:
+def uvicorn_server(
+    app: ASGIApp, tls: TlsFiles, *, access_log: bool, limits: RequestLimits = DEFAULT_LIMITS
+) -> uvicorn.Server:
+    """uvicorn over TLS with bounded headers (size and time) and keep-alive.
+
+    The body's bounds are the app's :class:`~csos_desktop.sandbox.limits.BodyLimit`.
+    """
     config = uvicorn.Config(
         app,
         ssl_certfile=str(tls.certificate_chain),
@@ -90,6 +97,9 @@ def uvicorn_server(app: ASGIApp, tls: TlsFiles, *, access_log: bool) -> uvicorn.
         lifespan="off",
         log_level="info" if access_log else "warning",
         access_log=access_log,
+        http=h11_protocol(limits),
+        h11_max_incomplete_event_size=limits.max_header,
+        timeout_keep_alive=5,
     )
     return uvicorn.Server(config)
 
@@ -108,9 +118,11 @@ class RunningServer:
         self.thread.join(timeout=10)
 
 
-def start_in_thread(app: ASGIApp, tls: TlsFiles, sock: socket.socket) -> RunningServer:
+def start_in_thread(
+    app: ASGIApp, tls: TlsFiles, sock: socket.socket, *, limits: RequestLimits = DEFAULT_LIMITS
+) -> RunningServer:
     """Serve *app* over TLS on *sock* from a background thread; returns once it listens."""
-    server = uvicorn_server(app, tls, access_log=False)
+    server = uvicorn_server(app, tls, access_log=False, limits=limits)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

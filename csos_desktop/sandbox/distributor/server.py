@@ -33,6 +33,7 @@ from csos_desktop.sandbox.https import (
     write_tls_files,
 )
 from csos_desktop.sandbox.https import start_in_thread as serve_in_thread
+from csos_desktop.sandbox.limits import DEFAULT_LIMITS, RequestLimits
 
 
 def work_dir(ca_dir: Path) -> Path:
@@ -127,11 +128,12 @@ def start_in_thread(
     *,
     tick: float = 0.0,
     wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    limits: RequestLimits = DEFAULT_LIMITS,
 ) -> RunningDistributor:
     """Serve on ``sock`` from a thread; returns once it listens. ``wrap`` decorates the app."""
     tls = tls_files(ca_dir, (sock.getsockname()[0],))
-    app: ASGIApp = create_app(distributor)
-    running = serve_in_thread(wrap(app) if wrap else app, tls, sock)
+    app: ASGIApp = create_app(distributor, limits=limits)
+    running = serve_in_thread(wrap(app) if wrap else app, tls, sock, limits=limits)
     ticker = Ticker(distributor, tick)
     ticker.start()
     return RunningDistributor(running, distributor, ticker)
