@@ -86,6 +86,12 @@ def _strict_json(data: bytes, *, what: str, encoding: str, floats: bool) -> obje
         ) from e
     except RecursionError as e:
         raise MalformedDocument(f"the {what} is nested too deeply") from e
+    except ValueError as e:
+        # int() refuses numbers over sys.get_int_max_str_digits() (4,300) digits.
+        raise MalformedDocument(
+            f"the {what} contains a number too long to read; documents use whole numbers "
+            "of at most 16 digits"
+        ) from e
 
 
 def parse_json_input(data: bytes) -> object:

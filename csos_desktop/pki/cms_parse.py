@@ -68,6 +68,8 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
             for c in sd["certificates"]
             if c.name == "certificate"
         ]
+        for cert in certs:
+            _check_extensions(cert)
         sid = si["sid"]
         if sid.name != "issuer_and_serial_number":
             raise MalformedSignature("the signer is not identified by issuer and serial number")
@@ -147,6 +149,18 @@ def _check_signing_certificate(
         raise MalformedSignature(
             "the signing-certificate-v2 attribute names another serial number than the signer's"
         )
+
+
+def _check_extensions(cert: asn1_x509.Certificate) -> None:
+    """Parse every extension now: asn1crypto parses lazily, and a malformed one would
+    otherwise raise later, inside path validation, far from any error handling."""
+    try:
+        cert["tbs_certificate"]["extensions"].native  # noqa: B018 - parsing is the point
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        raise MalformedSignature(
+            "a certificate in the signature has a malformed extension; the signature cannot "
+            f"be checked ({_short(exc)})"
+        ) from exc
 
 
 def _short(exc: BaseException) -> str:

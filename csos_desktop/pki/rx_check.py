@@ -19,7 +19,13 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop.domain.canonical import MalformedDocument, load_document
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
 from csos_desktop.pki.profile import CsosCertificateInfo
-from csos_desktop.pki.signed_check import Collector, Reason, Verification, check_signed
+from csos_desktop.pki.signed_check import (
+    Collector,
+    Reason,
+    Verification,
+    check_signed,
+    unreadable,
+)
 
 
 class DeaBinding(Enum):
@@ -92,6 +98,20 @@ def verify_prescription(
     require_revocation: bool = False,
 ) -> PrescriptionVerification:
     """Check a signed prescription as the pharmacy must; never raises on bad input."""
+    try:
+        return _verify(document, signature, trust_roots, crls, now, ocsps)
+    except Exception as exc:  # the contract: a verdict for any bytes, never a traceback
+        return PrescriptionVerification((unreadable("prescription", exc),))
+
+
+def _verify(
+    document: bytes,
+    signature: bytes,
+    trust_roots: Sequence[asn1_x509.Certificate],
+    crls: Sequence[asn1_crl.CertificateList],
+    now: datetime,
+    ocsps: Sequence[asn1_ocsp.OCSPResponse],
+) -> PrescriptionVerification:
     out = Collector()
     rx = _read(document, out)
     signer = check_signed(

@@ -8,6 +8,7 @@ prescription's practitioner) are added by the caller on the same collector.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +35,8 @@ from csos_desktop.pki.profile import (
     read_epcs_certificate,
 )
 from csos_desktop.pki.signer_profile import signer_profile_problems
+
+log = logging.getLogger(__name__)
 
 
 class Reason(Enum):
@@ -191,6 +194,20 @@ def check_signed(
     elif not chain.revocation_checked and chain.status is ChainStatus.VALID:
         out.warnings.append("none of the CRLs or OCSP answers given covers the signer")
     return SignerCheck(parsed, info, chain.revocation_checked)
+
+
+def unreadable(what: str, exc: Exception) -> Finding:
+    """The finding for input that broke a check no crafted input should reach.
+
+    The "never raises" verifiers end in this instead of a traceback: a supplier must
+    still answer with a statement of non-acceptance (1305.25). The traceback goes to
+    the log so the gap is found and closed.
+    """
+    log.exception("unexpected failure while verifying a signed %s", what)
+    return Finding(
+        Reason.MALFORMED_SIGNATURE,
+        f"the {what} or its signature could not be read ({type(exc).__name__}); it is refused",
+    )
 
 
 @dataclass(frozen=True)

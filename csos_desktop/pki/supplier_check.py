@@ -23,6 +23,7 @@ from csos_desktop.pki.signed_check import (
     Reason,
     Verification,
     check_signed,
+    unreadable,
 )
 
 __all__ = ["ORDER_VALIDITY", "Finding", "OrderVerification", "Reason", "verify_order"]
@@ -107,6 +108,20 @@ def verify_order(
     require_revocation: bool = False,
 ) -> OrderVerification:
     """Check a signed order the way a supplier must; never raises on bad input."""
+    try:
+        return _verify_order(document, signature, trust_roots, crls, now, ocsps)
+    except Exception as exc:  # the contract: a verdict for any bytes, never a traceback
+        return OrderVerification((unreadable("order", exc),))
+
+
+def _verify_order(
+    document: bytes,
+    signature: bytes,
+    trust_roots: Sequence[asn1_x509.Certificate],
+    crls: Sequence[asn1_crl.CertificateList],
+    now: datetime,
+    ocsps: Sequence[asn1_ocsp.OCSPResponse],
+) -> OrderVerification:
     out = Collector()
     order = _read_order(document, out)
     signer = check_signed(
