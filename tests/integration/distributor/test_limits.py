@@ -62,23 +62,34 @@ def _complete(data: bytes) -> bool:
 
 
 def _post_big(url: str, ca_bundle: Path, path: str, *, chunked: bool) -> tuple[int, bytes, int]:
-    """POST 50 MB (declared, or chunked without a length); stop when the server answers."""
+    """POST 50 MB (declared, or chunked without a length); stop when the server answers.
+
+    Non-blocking writes, so a server that stops reading cannot leave the client stuck in
+    a send while the answer waits to be read.
+    """
     sock = _connect(url, ca_bundle)
     framing = b"Transfer-Encoding: chunked" if chunked else f"Content-Length: {FIFTY_MB}".encode()
     sock.sendall(
         b"POST " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\n"
         b"Content-Type: application/json\r\n" + framing + b"\r\n\r\n"
     )
-    sent = 0
     piece = (b"%x\r\n" % len(CHUNK) + CHUNK + b"\r\n") if chunked else CHUNK
-    try:
-        while sent < FIFTY_MB:
-            if select.select([sock], [], [], 0)[0] or sock.pending():
-                break
-            sock.sendall(piece)
-            sent += len(CHUNK)
-    except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
-        pass  # the server answered and closed: read what it said
+    sent, pending = 0, b""
+    sock.setblocking(False)
+    while sent < FIFTY_MB:
+        readable, writable, _ = select.select([sock], [sock], [], 10)
+        if readable or sock.pending() or not writable:
+            break  # the server answered (or went quiet): read what it said
+        pending = pending or piece
+        try:
+            n = sock.send(pending)
+        except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            continue
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            break  # the server answered and closed
+        sent += n
+        pending = pending[n:]
+    sock.setblocking(True)
     status, data = _answer(sock)
     sock.close()
     return status, data, sent
