@@ -21,11 +21,13 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.pki.chain import ChainStatus, validate_chain
 from csos_desktop.pki.cms_parse import (
+    PARSE_ERRORS,
     MalformedSignature,
     ParsedSignature,
     certificate_from_der,
     digest_matches,
     parse_signed_data,
+    short_reason,
     signature_valid,
 )
 from csos_desktop.pki.profile import (
@@ -150,6 +152,29 @@ def check_signed(
     except MalformedSignature as exc:
         out.add(Reason.MALFORMED_SIGNATURE, str(exc))
         return SignerCheck(None, None)
+    try:
+        return _check_parsed(parsed, document, trust_roots, crls, ocsps, now, out, no_crl_warning)
+    except PARSE_ERRORS as exc:
+        # asn1crypto parses lazily: a malformed name or extension in any certificate of
+        # the signature surfaces here, from our reads or from path validation.
+        out.add(
+            Reason.MALFORMED_SIGNATURE,
+            "a certificate in the signature has a malformed field or extension; the "
+            f"signature cannot be checked ({short_reason(exc)})",
+        )
+        return SignerCheck(parsed, None)
+
+
+def _check_parsed(
+    parsed: ParsedSignature,
+    document: bytes,
+    trust_roots: Sequence[asn1_x509.Certificate],
+    crls: Sequence[asn1_crl.CertificateList],
+    ocsps: Sequence[asn1_ocsp.OCSPResponse],
+    now: datetime,
+    out: Collector,
+    no_crl_warning: str,
+) -> SignerCheck:
     if not digest_matches(parsed, document):
         out.add(
             Reason.DIGEST_MISMATCH, "the document is not the one that was signed (digest differs)"

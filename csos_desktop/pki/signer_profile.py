@@ -23,14 +23,15 @@ REQUIRED_POLICY_OIDS: frozenset[str] = frozenset()
 def signer_profile_problems(
     cert: asn1_x509.Certificate, policies: frozenset[str] = REQUIRED_POLICY_OIDS
 ) -> tuple[str, ...]:
-    """Every way *cert* falls short of the signing profile, as sentences (empty: none)."""
-    try:
-        usage = cert.key_usage_value
-        stated = cert.certificate_policies_value
-        usage_bits = set(usage.native) if usage is not None else set()
-        asserted = {p["policy_identifier"].dotted for p in stated} if stated else set()
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        return (f"the signer's certificate has an unreadable extension ({type(exc).__name__})",)
+    """Every way *cert* falls short of the signing profile, as sentences (empty: none).
+
+    A malformed extension raises asn1crypto's ValueError: the caller reports it as a
+    malformed signature.
+    """
+    usage = cert.key_usage_value
+    stated = cert.certificate_policies_value
+    usage_bits = set(usage.native) if usage is not None else set()
+    asserted = {p["policy_identifier"].dotted for p in stated} if stated else set()
     problems = []
     missing = REQUIRED_KEY_USAGE - usage_bits
     if usage is None:

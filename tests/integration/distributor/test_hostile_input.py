@@ -72,7 +72,7 @@ def test_a_certificate_with_a_malformed_extension_is_a_malformed_signature(
         now=now,
     )
     assert result.reasons == (Reason.MALFORMED_SIGNATURE,)
-    assert "malformed extension" in result.findings[0].message
+    assert "malformed field or extension" in result.findings[0].message
 
 
 def test_the_distributor_stores_crafted_input_with_a_statement(
