@@ -103,3 +103,28 @@ def test_the_distributor_stores_crafted_input_with_a_statement(
                     select(orders.c.document, orders.c.signature).where(orders.c.order_id == key)
                 ).one()
             assert (row.document, row.signature) == (document, signature)
+
+
+def test_an_intermediate_with_a_malformed_name_is_a_malformed_signature(test_ca: TestCa) -> None:
+    """Found by `make fuzz`: path building read the issuer of the other certificate in the
+    CMS (a SET where a Name's SEQUENCE goes) and raised inside pyhanko-certvalidator."""
+    from tests.fuzz import der_tree
+    from tests.fuzz.strategies import CERTIFICATE_PATHS
+
+    now = datetime.now(UTC)
+    document = order_document(now)
+    soft = SoftwareSigner()
+    signature = AttributeSigner(
+        soft, crafted_certificate(test_ca, soft), chain(test_ca), lambda a: a
+    ).sign(document, now)
+    roots, crls = trust_of(test_ca)
+    for path in CERTIFICATE_PATHS:
+        node = der_tree.at(der_tree.parse(signature), path)[-1]
+        cert = bytearray(signature[node.start : node.end])
+        tbs = der_tree.parse(bytes(cert))[0].children[0]
+        issuer = tbs.children[3]  # [0] version, serial, signature algorithm, issuer
+        cert[issuer.start] = 0x31
+        mutated = der_tree.splice(signature, path, bytes(cert))
+        result = verify_order(document, mutated, trust_roots=roots, crls=crls, now=now)
+        assert Reason.MALFORMED_SIGNATURE in result.reasons or not result.accepted
+        assert not any("could not be read (" in f.message for f in result.findings)
