@@ -24,7 +24,7 @@ from csos_desktop.pki.signed_check import (
     Reason,
     Verification,
     check_signed,
-    unreadable,
+    never_raises,
 )
 
 
@@ -87,6 +87,7 @@ def _check_practitioner(info: CsosCertificateInfo, rx: Prescription, out: Collec
     return DeaBinding.CERTIFICATE
 
 
+@never_raises("prescription", PrescriptionVerification)
 def verify_prescription(
     document: bytes,
     signature: bytes,
@@ -98,20 +99,6 @@ def verify_prescription(
     require_revocation: bool = False,
 ) -> PrescriptionVerification:
     """Check a signed prescription as the pharmacy must; never raises on bad input."""
-    try:
-        return _verify(document, signature, trust_roots, crls, now, ocsps)
-    except Exception as exc:  # the contract: a verdict for any bytes, never a traceback
-        return PrescriptionVerification((unreadable("prescription", exc),))
-
-
-def _verify(
-    document: bytes,
-    signature: bytes,
-    trust_roots: Sequence[asn1_x509.Certificate],
-    crls: Sequence[asn1_crl.CertificateList],
-    now: datetime,
-    ocsps: Sequence[asn1_ocsp.OCSPResponse],
-) -> PrescriptionVerification:
     out = Collector()
     rx = _read(document, out)
     signer = check_signed(

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, Self
+from typing import Any, ParamSpec, Self, TypeVar
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
@@ -39,6 +39,8 @@ from csos_desktop.pki.profile import (
 from csos_desktop.pki.signer_profile import signer_profile_problems
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+V = TypeVar("V", bound="Verification")
 
 
 class Reason(Enum):
@@ -221,20 +223,6 @@ def _check_parsed(
     return SignerCheck(parsed, info, chain.revocation_checked)
 
 
-def unreadable(what: str, exc: Exception) -> Finding:
-    """The finding for input that broke a check no crafted input should reach.
-
-    The "never raises" verifiers end in this instead of a traceback: a supplier must
-    still answer with a statement of non-acceptance (1305.25). The traceback goes to
-    the log so the gap is found and closed.
-    """
-    log.exception("unexpected failure while verifying a signed %s", what)
-    return Finding(
-        Reason.MALFORMED_SIGNATURE,
-        f"the {what} or its signature could not be read ({type(exc).__name__}); it is refused",
-    )
-
-
 @dataclass(frozen=True)
 class Verification:
     """A verdict on one signed document: every reason it is not accepted, and who signed."""
@@ -293,3 +281,30 @@ def signer_json(info: CsosCertificateInfo | None) -> dict[str, object] | None:
         "not_after": info.not_after.isoformat(),
         "serial_number": info.serial_number,
     }
+
+
+def never_raises(what: str, verdict: type[V]) -> Callable[[Callable[P, V]], Callable[P, V]]:
+    """Decorate a verifier so that no input ends in an exception.
+
+    Anything the checks did not turn into a reason becomes one last-resort finding
+    (malformed-signature): a supplier must still answer with a statement of
+    non-acceptance (1305.25). The traceback goes to the log, so the gap is found and
+    closed (the fuzz targets fail on this finding).
+    """
+
+    def decorate(fn: Callable[P, V]) -> Callable[P, V]:
+        @functools.wraps(fn)
+        def verify(*args: P.args, **kwargs: P.kwargs) -> V:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                log.exception("unexpected failure while verifying a signed %s", what)
+                message = (
+                    f"the {what} or its signature could not be read ({type(exc).__name__}); "
+                    "it is refused"
+                )
+                return verdict((Finding(Reason.MALFORMED_SIGNATURE, message),))
+
+        return verify
+
+    return decorate

@@ -23,7 +23,7 @@ from csos_desktop.pki.signed_check import (
     Reason,
     Verification,
     check_signed,
-    unreadable,
+    never_raises,
 )
 
 __all__ = ["ORDER_VALIDITY", "Finding", "OrderVerification", "Reason", "verify_order"]
@@ -97,6 +97,7 @@ def _check_registrant(info: CsosCertificateInfo, order: Order, out: Collector) -
         )
 
 
+@never_raises("order", OrderVerification)
 def verify_order(
     document: bytes,
     signature: bytes,
@@ -108,20 +109,6 @@ def verify_order(
     require_revocation: bool = False,
 ) -> OrderVerification:
     """Check a signed order the way a supplier must; never raises on bad input."""
-    try:
-        return _verify_order(document, signature, trust_roots, crls, now, ocsps)
-    except Exception as exc:  # the contract: a verdict for any bytes, never a traceback
-        return OrderVerification((unreadable("order", exc),))
-
-
-def _verify_order(
-    document: bytes,
-    signature: bytes,
-    trust_roots: Sequence[asn1_x509.Certificate],
-    crls: Sequence[asn1_crl.CertificateList],
-    now: datetime,
-    ocsps: Sequence[asn1_ocsp.OCSPResponse],
-) -> OrderVerification:
     out = Collector()
     order = _read_order(document, out)
     signer = check_signed(

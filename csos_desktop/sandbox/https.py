@@ -47,8 +47,14 @@ def write_tls_files(ca: TestCa, directory: Path, hosts: tuple[str, ...] = ()) ->
         + ca.issuing_certificate.public_bytes(serialization.Encoding.PEM)
     )
     key_path = directory / "server-key.pem"
-    key_path.unlink(missing_ok=True)  # O_CREAT's mode applies only to a new file
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    write_private_key(key_path, key)
+    return TlsFiles(chain, key_path, ca.directory / "root.pem")
+
+
+def write_private_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    """A sandbox server's software key as PKCS#8 PEM, created 0600."""
+    path.unlink(missing_ok=True)  # O_CREAT's mode applies only to a new file
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(
             key.private_bytes(
@@ -57,7 +63,6 @@ def write_tls_files(ca: TestCa, directory: Path, hosts: tuple[str, ...] = ()) ->
                 serialization.NoEncryption(),
             )
         )
-    return TlsFiles(chain, key_path, ca.directory / "root.pem")
 
 
 def bind(host: str, port: int) -> socket.socket:

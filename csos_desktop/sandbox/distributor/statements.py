@@ -11,7 +11,6 @@ number. The sandbox keeps that key in software under ``DIR/distributor/signing/`
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,7 @@ from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.db import signed_statements
 from csos_desktop.sandbox.distributor.identity import DistributorIdentity
+from csos_desktop.sandbox.https import write_private_key
 
 STATEMENT_SCHEMA = "csos-statement/1"
 _KEY, _CERT = "statement-key.pem", "statement-cert.pem"
@@ -91,14 +91,15 @@ class StatementSigner:
                 dea_number=identity.dea_number,
                 schedules=frozenset(Schedule),
             )
-            _write_private(key_path, key)
+            write_private_key(key_path, key)
             cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         chain = [ca.issuing_certificate.public_bytes(serialization.Encoding.DER)]
         der = cert.public_bytes(serialization.Encoding.DER)
         return cls(CmsSigner(_SoftwareKey(key), der, chain), identity)
 
-    def sign(
+    def record(
         self,
+        conn: Connection,
         kind: StatementKind,
         order: OrderRef,
         *,
@@ -106,8 +107,8 @@ class StatementSigner:
         text: str,
         reasons: Sequence[dict[str, str]] = (),
         lines: Sequence[dict[str, Any]] = (),
-    ) -> tuple[bytes, bytes]:
-        """(canonical document, detached CMS) of one statement."""
+    ) -> None:
+        """Sign a statement and keep it with the order (in the caller's transaction)."""
         document = canonical_bytes(
             {
                 "schema": STATEMENT_SCHEMA,
@@ -123,29 +124,12 @@ class StatementSigner:
                 "lines": [dict(x) for x in lines],
             }
         )
-        return document, self._cms.sign(document, issued_at)
-
-    def record(
-        self,
-        conn: Connection,
-        kind: StatementKind,
-        order: OrderRef,
-        *,
-        issued_at: datetime,
-        text: str,
-        reasons: Sequence[dict[str, str]] = (),
-        lines: Sequence[dict[str, Any]] = (),
-    ) -> None:
-        """Sign a statement and keep it with the order (in the caller's transaction)."""
-        document, signature = self.sign(
-            kind, order, issued_at=issued_at, text=text, reasons=reasons, lines=lines
-        )
         conn.execute(
             insert(signed_statements).values(
                 order_id=order.order_id,
                 kind=kind.value,
                 document=document,
-                signature=signature,
+                signature=self._cms.sign(document, issued_at),
                 issued_at=issued_at,
             )
         )
@@ -182,16 +166,3 @@ def _current(cert: x509.Certificate, identity: DistributorIdentity) -> bool:
         return False
     fresh = cert.not_valid_after_utc > datetime.now(UTC) + timedelta(days=1)
     return fresh and info.dea_number == identity.dea_number
-
-
-def _write_private(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    path.unlink(missing_ok=True)  # O_CREAT's mode applies only to a new file
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )

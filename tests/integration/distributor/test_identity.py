@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,8 @@ from csos_desktop.sync.client import SignedStatement
 from csos_desktop.sync.statements import OrderFacts, StatementRefused, verify_statement
 from csos_desktop.sync.worker import CursorFile, SyncWorker
 from tests.conftest import Provisioned
-from tests.integration.distributor.conftest import StartSandbox, signed
+from tests.integration.distributor.conftest import Sandbox, StartSandbox, signed
+from tests.integration.test_openssl_accepts import openssl_verify
 from tests.unit.domain.samples import sample_order_input
 from tests.unit.store.helpers import Clock, SoftwareOrderSigner, order_input, software_identity
 
@@ -55,15 +55,21 @@ def _statement(record: Any, kind: str) -> SignedStatement:
     return found
 
 
+def _submit_for_another_supplier(
+    sandbox: Sandbox, token: Provisioned
+) -> tuple[Any, bytes, bytes, str]:
+    document, signature, key = signed(
+        token, sandbox.ca, order=_order_for({"dea_number": OTHER_DEA})
+    )
+    with sandbox.client() as client:
+        return client.submit_order(key, document, signature), document, signature, key
+
+
 def test_an_order_for_another_supplier_is_refused_with_a_signed_statement(
     start_sandbox: StartSandbox, rsa_token: Provisioned
 ) -> None:
     sandbox = start_sandbox()
-    document, signature, key = signed(
-        rsa_token, sandbox.ca, order=_order_for({"dea_number": OTHER_DEA})
-    )
-    with sandbox.client() as client:
-        record = client.submit_order(key, document, signature)
+    record, document, signature, key = _submit_for_another_supplier(sandbox, rsa_token)
     assert record.status == "rejected"
     assert [r.code for r in record.reasons] == ["wrong-supplier"]
     assert OTHER_DEA in record.reasons[0].message and record.statement
@@ -141,11 +147,8 @@ def test_a_statement_about_another_order_or_by_another_signer_is_refused(
     start_sandbox: StartSandbox, rsa_token: Provisioned
 ) -> None:
     sandbox = start_sandbox()
-    document, signature, key = signed(
-        rsa_token, sandbox.ca, order=_order_for({"dea_number": OTHER_DEA})
-    )
-    with sandbox.client() as client:
-        st = _statement(client.submit_order(key, document, signature), "non-acceptance")
+    record, document, signature, key = _submit_for_another_supplier(sandbox, rsa_token)
+    st = _statement(record, "non-acceptance")
     cases = {
         "another order": OrderFacts(key, OTHER_DEA, document + b" ", signature),
         "another order id": OrderFacts(key[:-1] + "0", OTHER_DEA, document, signature),
@@ -229,32 +232,7 @@ def test_the_client_keeps_a_verified_statement_with_its_signature(
     assert kept.media_type == "application/json" and kept.signature is not None
     assert json.loads(kept.body)["order_document_sha256"] == hashlib.sha256(order_bytes).hexdigest()
     # A tool we did not write agrees: OpenSSL verifies the kept bytes against the root.
-    (tmp_path / "st.json").write_bytes(kept.body)
-    (tmp_path / "st.p7s").write_bytes(kept.signature)
-    (tmp_path / "root.pem").write_bytes(test_ca.root_certificate.public_bytes(Encoding.PEM))
-    result = subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(tmp_path / "st.p7s"),
-            "-content",
-            str(tmp_path / "st.json"),
-            "-CAfile",
-            str(tmp_path / "root.pem"),
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = openssl_verify(tmp_path, test_ca, kept.body, kept.signature)
     assert result.returncode == 0, result.stderr
 
 
