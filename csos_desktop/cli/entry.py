@@ -42,12 +42,13 @@ def unexpected(exc: BaseException) -> NoReturn:
     """Report a bug in one sentence; the traceback goes to the log file."""
     from csos_desktop.logs import MASK, log_file, logging_to_file, redact
 
-    where = "the log file"
+    where = "no log file (logging to a file is off)"
     if logging_to_file():
+        # A log file that cannot be written must not print its own traceback to stderr.
+        logging.raiseExceptions = False
         log.critical("unexpected error, the command stopped", exc_info=exc)
-        where = str(log_file())
-    else:
-        where = "no log file (logging to a file is off)"
+        if log_file().is_file():
+            where = str(log_file())
     detail = redact(str(exc).splitlines()[0] if str(exc) else "")[:160] or MASK
     click.echo(
         f"error: the command stopped on an unexpected problem ({type(exc).__name__}: {detail}). "
