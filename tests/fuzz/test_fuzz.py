@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz import strategies as fs
@@ -29,6 +29,8 @@ settings.register_profile(
     database=None,
     suppress_health_check=list(HealthCheck),
     print_blob=True,
+    # No "explain" phase: it re-runs failures under a tracer, minutes on a busy machine.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
 )
 #: `make fuzz` sets CSOS_FUZZ_PROFILE=fuzz before importing this module.
 FAST = settings.get_profile(os.environ.get("CSOS_FUZZ_PROFILE", "fast"))

@@ -29,3 +29,17 @@ def test_hostile_cells_are_named_by_row(field: str, value: str, says: str) -> No
 def test_a_header_cell_over_the_field_limit_is_refused() -> None:
     with pytest.raises(OrderCsvInvalid, match="row 1"):
         orders_from_csv("x" * (200 * 1024) + "\n", now=SAMPLE_NOW)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"\\ud800":1,"schema":"csos-order/1"}',  # found by `make fuzz`: a surrogate key
+        b'{"schema":"csos-order/1","x":{"a\\udaf6b":[]}}',
+    ],
+)
+def test_a_lone_surrogate_in_a_key_is_a_malformed_document(text: bytes) -> None:
+    from csos_desktop.domain.canonical import MalformedDocument, load_document
+
+    with pytest.raises(MalformedDocument, match="not valid Unicode"):
+        load_document(text)
