@@ -21,6 +21,7 @@ from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.domain.prescription import parse_prescription_input
 from csos_desktop.domain.schedule import Schedule
 from csos_desktop.pki.cms import CmsSigner
+from csos_desktop.pki.supplier_check import OrderVerification, verify_order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.ca_certs import dea_extensions, key_usage, ski, with_subject_serial
 from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA
@@ -144,3 +145,9 @@ def trust_of(ca: TestCa) -> tuple[list[asn1_x509.Certificate], list[asn1_crl.Cer
         for c in (ca.crl(), ca.root_crl())
     ]
     return [root], crls
+
+
+def verify_now(ca: TestCa, document: bytes, signature: bytes) -> OrderVerification:
+    """The supplier's check of an order against *ca*'s root and CRLs, now."""
+    roots, crls = trust_of(ca)
+    return verify_order(document, signature, trust_roots=roots, crls=crls, now=datetime.now(UTC))

@@ -27,6 +27,7 @@ from tests.integration.crafted import (
     order_document,
     rx_document,
     trust_of,
+    verify_now,
 )
 
 
@@ -101,14 +102,7 @@ def test_the_signer_needs_digital_signature_and_non_repudiation(
 ) -> None:
     now = datetime.now(UTC)
     document = order_document(now)
-    roots, crls = trust_of(test_ca)
-    result = verify_order(
-        document,
-        _sign(test_ca, document, now, usage=usage),
-        trust_roots=roots,
-        crls=crls,
-        now=now,
-    )
+    result = verify_now(test_ca, document, _sign(test_ca, document, now, usage=usage))
     assert Reason.CERTIFICATE_PROFILE in result.reasons
     assert (
         missing in dict((f.reason, f.message) for f in result.findings)[Reason.CERTIFICATE_PROFILE]

@@ -27,6 +27,7 @@ from tests.integration.crafted import (
     crafted_certificate,
     order_document,
     trust_of,
+    verify_now,
 )
 from tests.integration.distributor.conftest import StartSandbox
 
@@ -61,16 +62,8 @@ def test_crafted_json_is_a_malformed_document(verify, document: bytes, test_ca: 
 def test_a_certificate_with_a_malformed_extension_is_a_malformed_signature(
     test_ca: TestCa, oid: str, value: bytes
 ) -> None:
-    now = datetime.now(UTC)
-    document = order_document(now)
-    roots, crls = trust_of(test_ca)
-    result = verify_order(
-        document,
-        _bad_extension_signature(test_ca, document, oid, value),
-        trust_roots=roots,
-        crls=crls,
-        now=now,
-    )
+    document = order_document(datetime.now(UTC))
+    result = verify_now(test_ca, document, _bad_extension_signature(test_ca, document, oid, value))
     assert result.reasons == (Reason.MALFORMED_SIGNATURE,)
     assert "malformed field or extension" in result.findings[0].message
 
