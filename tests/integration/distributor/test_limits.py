@@ -34,9 +34,8 @@ def _connect(url: str, ca_bundle: Path) -> ssl.SSLSocket:
     return ctx.wrap_socket(raw, server_hostname=parts.hostname)
 
 
-def _answer(sock: ssl.SSLSocket) -> tuple[int, bytes]:
+def _answer(sock: ssl.SSLSocket, data: bytes = b"") -> tuple[int, bytes]:
     """Status and the whole response (headers and the Content-Length body)."""
-    data = b""
     sock.settimeout(10)
     try:
         while not _complete(data):
@@ -74,12 +73,21 @@ def _post_big(url: str, ca_bundle: Path, path: str, *, chunked: bool) -> tuple[i
         b"Content-Type: application/json\r\n" + framing + b"\r\n\r\n"
     )
     piece = (b"%x\r\n" % len(CHUNK) + CHUNK + b"\r\n") if chunked else CHUNK
-    sent, pending = 0, b""
+    sent, pending, answer, done = 0, b"", b"", False
     sock.setblocking(False)
-    while sent < FIFTY_MB:
+    while sent < FIFTY_MB and not done:
         readable, writable, _ = select.select([sock], [sock], [], 10)
-        if readable or sock.pending() or not writable:
-            break  # the server answered (or went quiet): read what it said
+        if readable or sock.pending():
+            try:  # TLS 1.3 session tickets make the socket readable too: only data counts
+                answer = sock.recv(65536)
+                done = True  # the answer's first bytes, or the end of the connection
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                pass
+            except (ConnectionResetError, ssl.SSLError):
+                break
+            continue
+        if not writable:
+            break  # the server went quiet: read what it said
         pending = pending or piece
         try:
             n = sock.send(pending)
@@ -90,7 +98,7 @@ def _post_big(url: str, ca_bundle: Path, path: str, *, chunked: bool) -> tuple[i
         sent += n
         pending = pending[n:]
     sock.setblocking(True)
-    status, data = _answer(sock)
+    status, data = _answer(sock, answer)
     sock.close()
     return status, data, sent
 
