@@ -155,7 +155,15 @@ def check_signed(
         out.add(Reason.MALFORMED_SIGNATURE, str(exc))
         return SignerCheck(None, None)
     try:
-        return _check_parsed(parsed, document, trust_roots, crls, ocsps, now, out, no_crl_warning)
+        return _check_parsed(
+            parsed,
+            document,
+            _Trust(trust_roots, crls, ocsps, require_revocation),
+            now,
+            out,
+            no_crl_warning,
+            dea_extensions_required,
+        )
     except PARSE_ERRORS as exc:
         # asn1crypto parses lazily: a malformed name or extension in any certificate of
         # the signature surfaces here, from our reads or from path validation.
@@ -167,15 +175,24 @@ def check_signed(
         return SignerCheck(parsed, None)
 
 
+@dataclass(frozen=True)
+class _Trust:
+    """What the chain is validated against."""
+
+    roots: Sequence[asn1_x509.Certificate]
+    crls: Sequence[asn1_crl.CertificateList]
+    ocsps: Sequence[asn1_ocsp.OCSPResponse]
+    require_revocation: bool
+
+
 def _check_parsed(
     parsed: ParsedSignature,
     document: bytes,
-    trust_roots: Sequence[asn1_x509.Certificate],
-    crls: Sequence[asn1_crl.CertificateList],
-    ocsps: Sequence[asn1_ocsp.OCSPResponse],
+    trust: _Trust,
     now: datetime,
     out: Collector,
     no_crl_warning: str,
+    dea_extensions_required: bool,
 ) -> SignerCheck:
     if not digest_matches(parsed, document):
         out.add(
@@ -207,16 +224,16 @@ def _check_parsed(
         _check_validity(info, parsed.signing_time, now, out)
     chain = validate_chain(
         parsed.signer,
-        trust_roots=trust_roots,
+        trust_roots=trust.roots,
         intermediates=parsed.other_certificates,
-        crls=crls,
+        crls=trust.crls,
         moment=now,
-        ocsps=ocsps,
-        require_revocation=require_revocation,
+        ocsps=trust.ocsps,
+        require_revocation=trust.require_revocation,
     )
     if chain.status in _CHAIN_REASONS:
         out.add(_CHAIN_REASONS[chain.status], chain.message)
-    if not crls and not ocsps and not require_revocation:
+    if not trust.crls and not trust.ocsps and not trust.require_revocation:
         out.warnings.append(no_crl_warning)
     elif not chain.revocation_checked and chain.status is ChainStatus.VALID:
         out.warnings.append("none of the CRLs or OCSP answers given covers the signer")

@@ -18,6 +18,7 @@ from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.canonical import MalformedDocument, load_document
+from csos_desktop.pki.profile import CsosCertificateInfo
 from csos_desktop.pki.signed_check import Collector, check_signed
 from csos_desktop.sync.errors import ProtocolError
 
@@ -67,7 +68,7 @@ def verify_statement(
         problems.append(str(exc))
         content = {}
     if signer.info is not None:
-        problems += _signer_problems(signer.info.dea_number, content, order)
+        problems += _signer_problems(signer.info, content, order)
     expected = {
         "schema": STATEMENT_SCHEMA,
         "kind": kind,
@@ -88,26 +89,26 @@ def verify_statement(
     return content
 
 
-def _signer_problems(signer_dea: str, content: dict[str, object], order: OrderFacts) -> list[str]:
+def _signer_problems(
+    signer: CsosCertificateInfo, content: dict[str, object], order: OrderFacts
+) -> list[str]:
     """The signer must be the supplier the statement names, and the order's supplier;
-    another distributor may only say the order was not addressed to it (wrong-supplier)."""
+    another distributor may only say the order was not addressed to it (wrong-supplier).
+    The certificate carries the DEA number as a hash: it is matched, never read."""
     supplier = content.get("supplier")
     named = supplier.get("dea_number") if isinstance(supplier, dict) else None
-    if content and named != signer_dea:
-        return [f"it names supplier {named!r} but is signed for DEA number {signer_dea}"]
+    if content and not (isinstance(named, str) and signer.matches_dea(named)):
+        return [f"it names supplier {named!r} but its certificate is not that registrant's"]
     reasons = content.get("reasons")
     codes = (
         {r.get("code") for r in reasons if isinstance(r, dict)}
         if isinstance(reasons, list)
         else set()
     )
-    if signer_dea != order.supplier_dea and not (
+    if not signer.matches_dea(order.supplier_dea) and not (
         content.get("kind") == "non-acceptance" and "wrong-supplier" in codes
     ):
-        return [
-            f"it is signed for DEA number {signer_dea}, not the order's supplier "
-            f"{order.supplier_dea}"
-        ]
+        return [f"it is not signed by the order's supplier {order.supplier_dea}"]
     return []
 
 

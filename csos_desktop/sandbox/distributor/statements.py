@@ -156,13 +156,13 @@ def statements_of(conn: Connection, order_id: str) -> list[dict[str, object]]:
 def _current(cert: x509.Certificate, identity: DistributorIdentity) -> bool:
     from asn1crypto import x509 as asn1_x509
 
-    from csos_desktop.pki.profile import NotACsosCertificate, read_certificate
+    from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile
 
     try:
-        info = read_certificate(
+        info = read_csos_profile(
             asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
         )
     except NotACsosCertificate:
         return False
     fresh = cert.not_valid_after_utc > datetime.now(UTC) + timedelta(days=1)
-    return fresh and info.dea_number == identity.dea_number
+    return fresh and info.matches_dea(identity.dea_number)
