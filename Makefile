@@ -140,3 +140,9 @@ fuzz-api: install
 
 bench-sync: install
 	$(PY) benchmarks/sync.py
+
+# Issue 18: long Hypothesis runs of the verifiers and importers on mutated inputs
+# (certificates inside CMS, canonical documents, CSV rows); JSON report, exit 1 on a crash.
+.PHONY: fuzz
+fuzz: install
+	$(PY) -m tests.fuzz.run $${CSOS_FUZZ_SECONDS:-600}

@@ -1,5 +1,5 @@
 """`python -m csos_desktop` runs the `csos` command."""
 
-from csos_desktop.cli import main
+from csos_desktop.cli.entry import run
 
-main()
+run()

@@ -138,3 +138,8 @@ def log_files() -> list[Path]:
     directory = paths.log_dir()
     found = [p for p in directory.glob(f"{LOG_NAME}*") if p.is_file()]
     return sorted(found, key=lambda p: (p.name != LOG_NAME, p.name))
+
+
+def logging_to_file() -> bool:
+    """True once :func:`setup_logging` has attached the file handler in this process."""
+    return _installed is not None

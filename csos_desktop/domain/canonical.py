@@ -42,6 +42,12 @@ def canonical_bytes(doc: Mapping[str, object]) -> bytes:
         return rfc8785.dumps(_plain(doc))  # type: ignore[arg-type]  # _plain keeps JSON values
     except rfc8785.CanonicalizationError as e:
         raise MalformedDocument(f"the document cannot be canonicalised: {e}") from e
+    except UnicodeEncodeError as e:
+        # rfc8785 sorts keys by their UTF-16 encoding: a lone surrogate in a *key* (JSON
+        # allows "\ud800") fails there rather than as a CanonicalizationError.
+        raise MalformedDocument(
+            "the document contains text that is not valid Unicode (a lone surrogate)"
+        ) from e
 
 
 def refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -86,6 +92,12 @@ def _strict_json(data: bytes, *, what: str, encoding: str, floats: bool) -> obje
         ) from e
     except RecursionError as e:
         raise MalformedDocument(f"the {what} is nested too deeply") from e
+    except ValueError as e:
+        # int() refuses numbers over sys.get_int_max_str_digits() (4,300) digits.
+        raise MalformedDocument(
+            f"the {what} contains a number too long to read; documents use whole numbers "
+            "of at most 16 digits"
+        ) from e
 
 
 def parse_json_input(data: bytes) -> object:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import datetime
 
 from csos_desktop.domain.order import parse_order_input
@@ -67,25 +68,46 @@ def _line(row: dict[str, str], rowno: int, problems: list[str]) -> dict[str, obj
     line: dict[str, object] = {k: row[k] for k in LINE_COLUMNS}
     for key in _NUMBERS:
         text = row[key].strip()
-        if not text.isdigit():
-            problems.append(f"row {rowno}, {key}: {text!r} is not a whole number")
+        # isdigit() alone accepts '²' and other Unicode digits int() refuses; the length
+        # bound keeps int() under its 4,300-digit limit.
+        if not (text.isascii() and text.isdigit()):
+            problems.append(f"row {rowno}, {key}: {text[:40]!r} is not a whole number")
+        elif len(text) > 18:
+            problems.append(f"row {rowno}, {key}: {text[:20]}… is far too large")
         else:
             line[key] = int(text)
     line["schedule"] = row["schedule"].strip() or None
     return line
 
 
+def _rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Numbered rows; a row the csv module cannot read (a cell over its 128 KiB field
+    limit, a stray NUL) ends the import with that row named."""
+    rowno = 1
+    try:
+        for rowno, row in enumerate(reader, start=2):
+            yield rowno, row
+    except csv.Error as exc:
+        raise OrderCsvInvalid(
+            [f"row {rowno + 1}: cannot be read as CSV ({exc}); a cell may be over 128 KiB"]
+        ) from exc
+
+
 def orders_from_csv(text: str, *, now: datetime) -> list[dict[str, object]]:
     """Order inputs (as `csos order import` takes them) from CSV text; raises OrderCsvInvalid."""
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise OrderCsvInvalid([f"row 1: cannot be read as CSV ({exc})"]) from exc
+    missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise OrderCsvInvalid([f"row 1: missing column(s) {', '.join(missing)}"])
     problems: list[str] = []
     orders: dict[str, dict[str, object]] = {}
     rows_of: dict[str, list[int]] = {}
     first: dict[str, dict[str, str]] = {}
-    for rowno, row in enumerate(reader, start=2):
+    for rowno, row in _rows(reader):
         row = {k: (v or "").strip() for k, v in row.items() if k is not None}
         ref = row["order_ref"]
         if not ref:

@@ -18,10 +18,13 @@ def certificates_from_bytes(data: bytes, where: str) -> list[bytes]:
         else:
             ders = [data]
         for der in ders:
-            asn1_x509.Certificate.load(der, strict=True)
-    except (ValueError, TypeError) as exc:
+            # .native parses every field: asn1crypto is lazy, and a certificate that only
+            # parses at the top would otherwise fail later, deep inside path validation.
+            asn1_x509.Certificate.load(der, strict=True).native  # noqa: B018
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CertificateFileInvalid(
-            f"{where} does not contain valid certificates ({exc})."
+            f"{where} does not contain valid certificates ({why[:200]})."
         ) from exc
     if not ders:
         raise CertificateFileInvalid(f"{where} contains no certificate.")

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from asn1crypto import cms
+from asn1crypto import cms, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -22,6 +22,11 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 class MalformedSignature(ValueError):
     """The CMS blob is not a usable detached SHA-256 SignedData."""
+
+
+#: What asn1crypto raises on bytes it cannot parse. It parses lazily, so these can come
+#: from any access to a certificate's fields, long after it "loaded".
+PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
 
 
 @dataclass(frozen=True)
@@ -55,12 +60,14 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         attrs = si["signed_attrs"]
         if not attrs:
             raise MalformedSignature("the signature has no signed attributes")
-        values = {a["type"].native: a["values"] for a in attrs}
+        values = _attribute_values(attrs)
         if "message_digest" not in values:
             raise MalformedSignature("the signature has no message-digest attribute")
         if values.get("content_type") is None or values["content_type"][0].native != "data":
             raise MalformedSignature("the signed content-type is not 'data'")
         signing_time = values["signing_time"][0].native if "signing_time" in values else None
+        if signing_time is not None and not isinstance(signing_time, datetime):
+            raise MalformedSignature("the signed signing-time is not a time")
         certs = [
             certificate_from_der(bytes(c.chosen.dump()))
             for c in sd["certificates"]
@@ -79,6 +86,8 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         )
         if signer is None:
             raise MalformedSignature("the signer's certificate is not included in the signature")
+        if "signing_certificate_v2" in values:
+            _check_signing_certificate(values["signing_certificate_v2"][0], signer)
         signed_attrs_der = b"\x31" + bytes(attrs.dump())[1:]
         return ParsedSignature(
             signer=signer,
@@ -91,8 +100,66 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         )
     except MalformedSignature:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        raise MalformedSignature(f"the signature file is not valid CMS ({exc})") from exc
+    except PARSE_ERRORS as exc:
+        raise MalformedSignature(
+            f"the signature file is not valid CMS ({short_reason(exc)})"
+        ) from exc
+
+
+#: Attributes RFC 5652 11.1-11.3 and RFC 5035 5.4 allow exactly once, with exactly one value.
+_SINGLE_VALUED = ("content_type", "message_digest", "signing_time", "signing_certificate_v2")
+
+
+def _attribute_values(attrs: cms.CMSAttributes) -> dict[str, cms.SetOfAny]:
+    """Signed attributes by type; a repeated or multi-valued attribute is refused.
+
+    A second message-digest or signing-time would let two readers of the same
+    signature disagree about what was signed and when.
+    """
+    values: dict[str, cms.SetOfAny] = {}
+    for a in attrs:
+        kind = a["type"].native
+        if kind in values:
+            raise MalformedSignature(f"the signed attribute {kind} appears more than once")
+        values[kind] = a["values"]
+        if kind in _SINGLE_VALUED and len(a["values"]) != 1:
+            raise MalformedSignature(
+                f"the signed attribute {kind} has {len(a['values'])} values; exactly one is allowed"
+            )
+    return values
+
+
+def _check_signing_certificate(
+    value: tsp.SigningCertificateV2, signer: asn1_x509.Certificate
+) -> None:
+    """RFC 5035: the first ESSCertIDv2 names the signer certificate (hash, and issuer/serial)."""
+    certs = value["certs"]
+    if len(certs) == 0:
+        raise MalformedSignature("the signing-certificate-v2 attribute names no certificate")
+    first = certs[0]
+    algorithm = first["hash_algorithm"]["algorithm"].native
+    if algorithm not in hashlib.algorithms_available:
+        raise MalformedSignature(
+            f"the signing-certificate-v2 attribute uses an unknown hash ({algorithm})"
+        )
+    if hashlib.new(algorithm, signer.dump()).digest() != bytes(first["cert_hash"].native):
+        raise MalformedSignature(
+            "the signing-certificate-v2 attribute names another certificate than the one "
+            "included as the signer's"
+        )
+    issuer_serial = first["issuer_serial"]
+    if issuer_serial.native is not None and (
+        issuer_serial["serial_number"].native != signer.serial_number
+    ):
+        raise MalformedSignature(
+            "the signing-certificate-v2 attribute names another serial number than the signer's"
+        )
+
+
+def short_reason(exc: BaseException) -> str:
+    """The first line of an exception, cut short: parser messages can quote whole inputs."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 @functools.lru_cache(maxsize=1024)

@@ -19,7 +19,13 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop.domain.canonical import MalformedDocument, load_document
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
 from csos_desktop.pki.profile import CsosCertificateInfo
-from csos_desktop.pki.signed_check import Collector, Reason, Verification, check_signed
+from csos_desktop.pki.signed_check import (
+    Collector,
+    Reason,
+    Verification,
+    check_signed,
+    never_raises,
+)
 
 
 class DeaBinding(Enum):
@@ -81,6 +87,7 @@ def _check_practitioner(info: CsosCertificateInfo, rx: Prescription, out: Collec
     return DeaBinding.CERTIFICATE
 
 
+@never_raises("prescription", PrescriptionVerification)
 def verify_prescription(
     document: bytes,
     signature: bytes,

@@ -8,11 +8,12 @@ prescription's practitioner) are added by the caller on the same collector.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, Self
+from typing import Any, ParamSpec, Self, TypeVar
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
@@ -20,11 +21,13 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.pki.chain import ChainStatus, validate_chain
 from csos_desktop.pki.cms_parse import (
+    PARSE_ERRORS,
     MalformedSignature,
     ParsedSignature,
     certificate_from_der,
     digest_matches,
     parse_signed_data,
+    short_reason,
     signature_valid,
 )
 from csos_desktop.pki.profile import (
@@ -33,6 +36,11 @@ from csos_desktop.pki.profile import (
     read_csos_profile,
     read_epcs_certificate,
 )
+from csos_desktop.pki.signer_profile import signer_profile_problems
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+V = TypeVar("V", bound="Verification")
 
 
 class Reason(Enum):
@@ -50,6 +58,15 @@ class Reason(Enum):
     MALFORMED_DOCUMENT = "malformed-document"
     MALFORMED_SIGNATURE = "malformed-signature"
     ORDER_EXPIRED = "order-expired"
+    SIGNING_TIME_IN_FUTURE = "signing-time-in-future"
+    CERTIFICATE_PROFILE = "certificate-profile"
+    WRONG_SUPPLIER = "wrong-supplier"
+
+
+#: How far ahead of the verifier's clock a signing time may be (clock skew between machines).
+#: Beyond it the signer's clock, or the signer, is wrong: a forward-dated order would stay
+#: "valid" for up to 60 days past its real date (1305.22(e)).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -137,6 +154,46 @@ def check_signed(
     except MalformedSignature as exc:
         out.add(Reason.MALFORMED_SIGNATURE, str(exc))
         return SignerCheck(None, None)
+    try:
+        return _check_parsed(
+            parsed,
+            document,
+            _Trust(trust_roots, crls, ocsps, require_revocation),
+            now,
+            out,
+            no_crl_warning,
+            dea_extensions_required,
+        )
+    except PARSE_ERRORS as exc:
+        # asn1crypto parses lazily: a malformed name or extension in any certificate of
+        # the signature surfaces here, from our reads or from path validation.
+        out.add(
+            Reason.MALFORMED_SIGNATURE,
+            "a certificate in the signature has a malformed field or extension; the "
+            f"signature cannot be checked ({short_reason(exc)})",
+        )
+        return SignerCheck(parsed, None)
+
+
+@dataclass(frozen=True)
+class _Trust:
+    """What the chain is validated against."""
+
+    roots: Sequence[asn1_x509.Certificate]
+    crls: Sequence[asn1_crl.CertificateList]
+    ocsps: Sequence[asn1_ocsp.OCSPResponse]
+    require_revocation: bool
+
+
+def _check_parsed(
+    parsed: ParsedSignature,
+    document: bytes,
+    trust: _Trust,
+    now: datetime,
+    out: Collector,
+    no_crl_warning: str,
+    dea_extensions_required: bool,
+) -> SignerCheck:
     if not digest_matches(parsed, document):
         out.add(
             Reason.DIGEST_MISMATCH, "the document is not the one that was signed (digest differs)"
@@ -147,26 +204,36 @@ def check_signed(
         )
     if parsed.signing_time is None:
         out.add(Reason.MALFORMED_SIGNATURE, "the signature carries no signing time")
+    elif parsed.signing_time > now + CLOCK_SKEW:
+        out.add(
+            Reason.SIGNING_TIME_IN_FUTURE,
+            f"the signature says it was made {parsed.signing_time:%Y-%m-%d %H:%M} UTC, later "
+            f"than now ({now:%Y-%m-%d %H:%M} UTC); the signer's clock is wrong: sign again "
+            "with the computer's clock set right",
+        )
     try:
         reader = read_csos_profile if dea_extensions_required else read_epcs_certificate
         info: CsosCertificateInfo | None = _profile(reader, bytes(parsed.signer.dump()))
     except NotACsosCertificate as exc:
         info = None
         out.add(Reason.DEA_NUMBER_MISMATCH, str(exc))
+    if dea_extensions_required:  # order and receipt signers (EPCS credentials may differ)
+        for problem in signer_profile_problems(parsed.signer):
+            out.add(Reason.CERTIFICATE_PROFILE, problem)
     if info is not None:
         _check_validity(info, parsed.signing_time, now, out)
     chain = validate_chain(
         parsed.signer,
-        trust_roots=trust_roots,
+        trust_roots=trust.roots,
         intermediates=parsed.other_certificates,
-        crls=crls,
+        crls=trust.crls,
         moment=now,
-        ocsps=ocsps,
-        require_revocation=require_revocation,
+        ocsps=trust.ocsps,
+        require_revocation=trust.require_revocation,
     )
     if chain.status in _CHAIN_REASONS:
         out.add(_CHAIN_REASONS[chain.status], chain.message)
-    if not crls and not ocsps and not require_revocation:
+    if not trust.crls and not trust.ocsps and not trust.require_revocation:
         out.warnings.append(no_crl_warning)
     elif not chain.revocation_checked and chain.status is ChainStatus.VALID:
         out.warnings.append("none of the CRLs or OCSP answers given covers the signer")
@@ -231,3 +298,30 @@ def signer_json(info: CsosCertificateInfo | None) -> dict[str, object] | None:
         "not_after": info.not_after.isoformat(),
         "serial_number": info.serial_number,
     }
+
+
+def never_raises(what: str, verdict: type[V]) -> Callable[[Callable[P, V]], Callable[P, V]]:
+    """Decorate a verifier so that no input ends in an exception.
+
+    Anything the checks did not turn into a reason becomes one last-resort finding
+    (malformed-signature): a supplier must still answer with a statement of
+    non-acceptance (1305.25). The traceback goes to the log, so the gap is found and
+    closed (the fuzz targets fail on this finding).
+    """
+
+    def decorate(fn: Callable[P, V]) -> Callable[P, V]:
+        @functools.wraps(fn)
+        def verify(*args: P.args, **kwargs: P.kwargs) -> V:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                log.exception("unexpected failure while verifying a signed %s", what)
+                message = (
+                    f"the {what} or its signature could not be read ({type(exc).__name__}); "
+                    "it is refused"
+                )
+                return verdict((Finding(Reason.MALFORMED_SIGNATURE, message),))
+
+        return verify
+
+    return decorate

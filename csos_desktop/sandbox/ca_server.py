@@ -57,8 +57,10 @@ from csos_desktop.sandbox.https import (
     url_of,
     write_tls_files,
 )
+from csos_desktop.sandbox.limits import BodyLimit, RequestLimits
 
 MAX_BODY = 64 * 1024
+CA_LIMITS = RequestLimits(max_body=MAX_BODY)
 #: How far a holder-signed request's signing time may be from the CA's clock.
 FRESHNESS = timedelta(minutes=10)
 RENEWAL_SIGNATURE_HEADER = "CSOS-Renewal-Signature"
@@ -99,12 +101,12 @@ def _certs_only(certs: list[x509.Certificate]) -> Response:
 
 
 async def _body(request: Request) -> bytes:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise Refused(413, "too-large", "the request is too large")
-    return body
+    # Already read and bounded (MAX_BODY) by the BodyLimit middleware, before any route.
+    return await request.body()
+
+
+def _limit_refusal(status: int, code: str, message: str) -> Response:
+    return _refusal(Refused(status, code, message))
 
 
 def _csr_der(body: bytes) -> bytes:
@@ -138,11 +140,16 @@ def _spki_sha256(key: Any) -> str:
     ).hexdigest()
 
 
-def create_app(ca: TestCa, codes: CodeStore) -> FastAPI:
-    """The CA's HTTP interface over one CA directory."""
+def create_app(ca: TestCa, codes: CodeStore, *, limits: RequestLimits = CA_LIMITS) -> FastAPI:
+    """The CA's HTTP interface over one CA directory.
+
+    Every request body is bounded (size, time) before routing, so before the codes
+    or a holder's signature are checked.
+    """
     app = FastAPI(
         title="CSOS sandbox CA (TEST ONLY)", docs_url=None, redoc_url=None, openapi_url=None
     )
+    app.add_middleware(BodyLimit, limits=limits, refuse=_limit_refusal)
     basic = HTTPBasic(auto_error=False)
     issuing, root = ca.issuing_certificate, ca.root_certificate
     keys = _ca_keys(ca.directory)
@@ -380,19 +387,26 @@ def _ca_keys(directory: Path) -> dict[str, CaKey]:
     return out
 
 
-def prepare_ca(ca: TestCa, sock: socket.socket, host: str) -> tuple[FastAPI, TlsFiles]:
+def prepare_ca(
+    ca: TestCa, sock: socket.socket, host: str, *, limits: RequestLimits = CA_LIMITS
+) -> tuple[FastAPI, TlsFiles]:
     """App and TLS files for serving *ca* on *sock*; new certificates name its CRL URL."""
     tls = write_tls_files(ca, ca.directory / "tls", (host,))
     ca.crl_url = f"{url_of(sock)}/crl/issuing.crl"
     ca.ocsp_url = f"{url_of(sock)}/ocsp"
-    return create_app(ca, CodeStore(ca.directory)), tls
+    return create_app(ca, CodeStore(ca.directory), limits=limits), tls
 
 
 def start_ca(
-    ca: TestCa, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
+    ca: TestCa,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    sock: socket.socket | None = None,
+    limits: RequestLimits = CA_LIMITS,
 ) -> RunningServer:
     """Serve the CA from a background thread (tests, demo); *sock* when already bound
     (so the CA certificates could name its CRL address before the server started)."""
     sock = sock or bind(host, port)
-    app, tls = prepare_ca(ca, sock, host)
-    return start_in_thread(app, tls, sock)
+    app, tls = prepare_ca(ca, sock, host, limits=limits)
+    return start_in_thread(app, tls, sock, limits=limits)

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from csos_desktop.errors import CsosError
 from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.sandbox.limits import DEFAULT_LIMITS, RequestLimits, h11_protocol
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -46,8 +47,14 @@ def write_tls_files(ca: TestCa, directory: Path, hosts: tuple[str, ...] = ()) ->
         + ca.issuing_certificate.public_bytes(serialization.Encoding.PEM)
     )
     key_path = directory / "server-key.pem"
-    key_path.unlink(missing_ok=True)  # O_CREAT's mode applies only to a new file
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    write_private_key(key_path, key)
+    return TlsFiles(chain, key_path, ca.directory / "root.pem")
+
+
+def write_private_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    """A sandbox server's software key as PKCS#8 PEM, created 0600."""
+    path.unlink(missing_ok=True)  # O_CREAT's mode applies only to a new file
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(
             key.private_bytes(
@@ -56,7 +63,6 @@ def write_tls_files(ca: TestCa, directory: Path, hosts: tuple[str, ...] = ()) ->
                 serialization.NoEncryption(),
             )
         )
-    return TlsFiles(chain, key_path, ca.directory / "root.pem")
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -82,7 +88,13 @@ def url_of(sock: socket.socket) -> str:
     return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
 
 
-def uvicorn_server(app: ASGIApp, tls: TlsFiles, *, access_log: bool) -> uvicorn.Server:
+def uvicorn_server(
+    app: ASGIApp, tls: TlsFiles, *, access_log: bool, limits: RequestLimits = DEFAULT_LIMITS
+) -> uvicorn.Server:
+    """uvicorn over TLS with bounded headers (size and time) and keep-alive.
+
+    The body's bounds are the app's :class:`~csos_desktop.sandbox.limits.BodyLimit`.
+    """
     config = uvicorn.Config(
         app,
         ssl_certfile=str(tls.certificate_chain),
@@ -90,6 +102,9 @@ def uvicorn_server(app: ASGIApp, tls: TlsFiles, *, access_log: bool) -> uvicorn.
         lifespan="off",
         log_level="info" if access_log else "warning",
         access_log=access_log,
+        http=h11_protocol(limits),
+        h11_max_incomplete_event_size=limits.max_header,
+        timeout_keep_alive=5,
     )
     return uvicorn.Server(config)
 
@@ -108,9 +123,11 @@ class RunningServer:
         self.thread.join(timeout=10)
 
 
-def start_in_thread(app: ASGIApp, tls: TlsFiles, sock: socket.socket) -> RunningServer:
+def start_in_thread(
+    app: ASGIApp, tls: TlsFiles, sock: socket.socket, *, limits: RequestLimits = DEFAULT_LIMITS
+) -> RunningServer:
     """Serve *app* over TLS on *sock* from a background thread; returns once it listens."""
-    server = uvicorn_server(app, tls, access_log=False)
+    server = uvicorn_server(app, tls, access_log=False, limits=limits)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

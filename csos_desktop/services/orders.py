@@ -405,6 +405,8 @@ def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
     statements = store.statements.for_order(rec.order_id)
     for st in statements:
         files[f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}"] = st.body
+        if st.signature is not None:  # the distributor's signature over that statement
+            files[f"{rec.order_id}.statement-{st.statement_id}.p7s"] = st.signature
     record = {
         "order_id": rec.order_id,
         "order_number": rec.order_number,
@@ -421,6 +423,7 @@ def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
                 "kind": st.kind.value,
                 "reason": st.reason,
                 "received_at": st.received_at,
+                "signed": st.signature is not None,
             }
             for st in statements
         ],

@@ -354,21 +354,36 @@ def record_status(
 
 
 def record_rejection(
-    store: Store, order_id: str, *, reason: str, statement: bytes, media_type: str, now: datetime
+    store: Store,
+    order_id: str,
+    *,
+    reason: str,
+    statement: bytes,
+    media_type: str,
+    now: datetime,
+    signature: bytes | None = None,
 ) -> OrderRecord:
-    """The distributor did not accept the order: keep its statement, linked (1305.25)."""
+    """The distributor did not accept the order: keep its statement, linked (1305.25).
+
+    *signature* is the distributor's detached CMS over *statement*, already verified.
+    """
     with store.transaction():
         rec = store.orders.get(order_id)
         check_transition(rec.label, rec.state, S.REJECTED)
         store.orders.set_state(order_id, rec.state, S.REJECTED, now)
         sid = store.statements.insert(
-            order_id, StatementKind.NON_ACCEPTANCE, reason, statement, media_type, now
+            order_id, StatementKind.NON_ACCEPTANCE, reason, statement, media_type, now, signature
         )
         store.audit.append(
             AuditEvent.ORDER_REJECTED,
             at=now,
             order_id=order_id,
-            details={"order_number": rec.order_number, "reason": reason, "statement_id": sid},
+            details={
+                "order_number": rec.order_number,
+                "reason": reason,
+                "statement_id": sid,
+                "statement_signed": signature is not None,
+            },
         )
         return store.orders.get(order_id)
 

@@ -30,6 +30,8 @@ class Statement:
     media_type: str
     body: bytes
     body_sha256: str
+    #: Detached CMS over ``body`` by the distributor, when it signed the statement.
+    signature: bytes | None = None
 
     @property
     def file_suffix(self) -> str:
@@ -52,10 +54,11 @@ class StatementRepository:
         body: bytes,
         media_type: str,
         received_at: datetime,
+        signature: bytes | None = None,
     ) -> int:
         cur = self._conn.execute(
             "INSERT INTO statements (order_id, kind, reason, received_at, media_type, body, "
-            "body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "body_sha256, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 order_id,
                 kind.value,
@@ -64,6 +67,7 @@ class StatementRepository:
                 media_type,
                 bytes(body),
                 hashlib.sha256(body).hexdigest(),
+                None if signature is None else bytes(signature),
             ),
         )
         return int(cur.lastrowid or 0)
@@ -71,7 +75,7 @@ class StatementRepository:
     def for_order(self, order_id: str) -> list[Statement]:
         rows = self._conn.execute(
             "SELECT statement_id, order_id, kind, reason, received_at, media_type, body, "
-            "body_sha256 FROM statements WHERE order_id = ? ORDER BY statement_id",
+            "body_sha256, signature FROM statements WHERE order_id = ? ORDER BY statement_id",
             (order_id,),
         ).fetchall()
         return [
@@ -84,6 +88,7 @@ class StatementRepository:
                 str(r[5]),
                 bytes(r[6]),
                 str(r[7]),
+                None if r[8] is None else bytes(r[8]),
             )
             for r in rows
         ]

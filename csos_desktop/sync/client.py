@@ -11,6 +11,7 @@ message or a log. Blocking by design: the outbox worker runs it off the UI threa
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import logging
 import random
@@ -75,6 +76,15 @@ class LineRecord:
 
 
 @dataclass(frozen=True)
+class SignedStatement:
+    """A statement the distributor signed (``csos-statement/1``), as received."""
+
+    kind: str
+    document: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True)
 class OrderRecord:
     """The distributor's record of one order."""
 
@@ -93,6 +103,7 @@ class OrderRecord:
     lines: tuple[LineRecord, ...]
     receipts: tuple[str, ...]
     replayed: bool = False
+    signed_statements: tuple[SignedStatement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -245,7 +256,22 @@ def _order(b: _Body, replayed: bool) -> OrderRecord:
         ),
         receipts=tuple(str(r) for r in b.get("receipts", list)),
         replayed=replayed,
+        signed_statements=tuple(
+            SignedStatement(s.get("kind", str), _b64(s, "document"), _b64(s, "signature"))
+            for s in (
+                b.items("signed_statements", "signed statement")
+                if b.data.get("signed_statements")
+                else []
+            )
+        ),
     )
+
+
+def _b64(body: _Body, key: str) -> bytes:
+    try:
+        return base64.b64decode(body.get(key, str), validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise ProtocolError(f"the distributor's {body.what} has a malformed `{key}`") from exc
 
 
 def _prescription(b: _Body, replayed: bool) -> PrescriptionRecord:

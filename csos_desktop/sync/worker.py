@@ -9,11 +9,15 @@ applies each message once and the client re-applies each status harmlessly.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from asn1crypto import x509 as asn1_x509
+
+from csos_desktop import paths
 from csos_desktop.domain.order_state import OrderState, allowed_from
 from csos_desktop.fileio import write_atomically
 from csos_desktop.store import Store, lifecycle
@@ -21,8 +25,15 @@ from csos_desktop.store.orders import OrderNotFound
 from csos_desktop.store.outbox import OutboxKind, OutboxMessage
 from csos_desktop.sync.client import DistributorClient, OrderRecord
 from csos_desktop.sync.errors import DistributorRefused, DistributorUnavailable
+from csos_desktop.sync.statements import (
+    OrderFacts,
+    StatementRefused,
+    anchors_from_chain_file,
+    verify_statement,
+)
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 #: Where signed prescriptions go when no pharmacy is named: the sandbox's own inbox.
 DEFAULT_PHARMACY = "sandbox-pharmacy"
@@ -80,9 +91,15 @@ class SyncWorker:
         *,
         clock: Clock = lambda: datetime.now(UTC),
         pharmacy_id: str = DEFAULT_PHARMACY,
+        statement_roots: Sequence[asn1_x509.Certificate] | None = None,
     ) -> None:
         self._store, self._client, self._cursor, self._clock = store, client, cursor, clock
         self._pharmacy_id = pharmacy_id
+        # The distributor's statements are checked against the CSOS root(s) our own
+        # certificate chains to, unless the caller names others.
+        self._statement_roots = (
+            list(statement_roots) if statement_roots is not None else _chain_anchors()
+        )
 
     def run_once(self) -> SyncReport:
         report = SyncReport()
@@ -196,6 +213,37 @@ class SyncWorker:
             return False
         return True
 
+    def _non_acceptance(
+        self, order_id: str, record: OrderRecord, codes: str, now: datetime
+    ) -> tuple[bytes, str, bytes | None]:
+        """(statement, media type, signature) to keep: the signed statement once verified.
+
+        A signed statement that does not verify is not kept as the supplier's word: the
+        rejection is still recorded (the status is a fact), with a note saying so.
+        """
+        signed = [s for s in record.signed_statements if s.kind == "non-acceptance"]
+        text = (record.statement or codes).encode("utf-8")
+        if not signed:
+            return text, "text/plain", None
+        blob = self._store.signed.get(order_id)
+        facts = OrderFacts(
+            order_id, self._store.orders.get(order_id).supplier_dea, blob.document, blob.signature
+        )
+        try:
+            verify_statement(
+                signed[-1].document,
+                signed[-1].signature,
+                kind="non-acceptance",
+                order=facts,
+                trust_roots=self._statement_roots,
+                now=now,
+            )
+        except StatementRefused as exc:
+            log.warning("%s", exc.message)
+            note = f"{exc.message}. The distributor's unsigned statement follows.\n".encode()
+            return note + text, "text/plain", None
+        return signed[-1].document, "application/json", signed[-1].signature
+
     # -- receiving ---------------------------------------------------------------------
     def _pull(self, report: SyncReport) -> None:
         cursor = self._cursor.load()
@@ -226,17 +274,26 @@ class SyncWorker:
         if new is OrderState.REJECTED:
             record = record or self._client.order(order_id)
             codes = ", ".join(r.code for r in record.reasons) or "not accepted"
-            statement = (record.statement or codes).encode("utf-8")
+            statement, media_type, signature = self._non_acceptance(order_id, record, codes, now)
             lifecycle.record_rejection(
                 self._store,
                 order_id,
                 reason=codes,
                 statement=statement,
-                media_type="text/plain",
+                media_type=media_type,
                 now=now,
+                signature=signature,
             )
         elif new in lifecycle.STATUS_UPDATES:
             lifecycle.record_status(self._store, order_id, new, now=now, note="distributor")
         else:
             return
         report.updated.append((order_id, new.value))
+
+
+def _chain_anchors() -> list[asn1_x509.Certificate]:
+    """The roots in the stored certificate chain (none when there is no chain yet)."""
+    try:
+        return anchors_from_chain_file(paths.chain_file().read_bytes())
+    except OSError:
+        return []

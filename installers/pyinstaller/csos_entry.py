@@ -19,10 +19,9 @@ def _run() -> int:
         from csos_desktop.gui.app import main as gui_main
 
         return gui_main()
-    from csos_desktop.cli import main as cli_main
+    from csos_desktop.cli.entry import run
 
-    cli_main(prog_name="csos")
-    return 0
+    run()  # exits; a bug is reported in one sentence, its traceback logged
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from csos_desktop.sandbox.distributor import models as m
 from csos_desktop.sandbox.distributor.customers import Customer
 from csos_desktop.sandbox.distributor.problems import ApiProblem
 from csos_desktop.sandbox.distributor.service import Distributor
+from csos_desktop.sandbox.limits import DEFAULT_LIMITS, BodyLimit, RequestLimits
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,16 @@ def problem_response(problem: ApiProblem, request: Request) -> JSONResponse:
         status_code=problem.status,
         media_type=m.PROBLEM_JSON,
         headers=headers,
+    )
+
+
+def _refusal(status: int, code: str, message: str) -> JSONResponse:
+    """A problem document for a refusal made before routing (body limits)."""
+    return JSONResponse(
+        ApiProblem(status, code, message).to_json(instance=None),
+        status_code=status,
+        media_type=m.PROBLEM_JSON,
+        headers={"Connection": "close"},
     )
 
 
@@ -138,8 +149,14 @@ Cursor = Annotated[
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-def create_app(distributor: Distributor | None = None) -> FastAPI:
-    """The API; ``distributor`` None gives an app that can only render its spec."""
+def create_app(
+    distributor: Distributor | None = None, *, limits: RequestLimits = DEFAULT_LIMITS
+) -> FastAPI:
+    """The API; ``distributor`` None gives an app that can only render its spec.
+
+    Request bodies are bounded before any route runs, so before the bearer token is
+    checked: an unauthenticated client cannot make the server buffer or parse much.
+    """
     app = FastAPI(
         title=API_TITLE,
         version=API_VERSION,
@@ -149,6 +166,7 @@ def create_app(distributor: Distributor | None = None) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.distributor = distributor
+    app.add_middleware(BodyLimit, limits=limits, refuse=_refusal)
     _handlers(app)
 
     @app.get("/v1/health", response_model=m.Health, tags=["service"])

@@ -93,6 +93,19 @@ shipments = Table(
     Index("ix_shipments_day", "ship_date"),
 )
 
+#: Statements the distributor signed (non-acceptance, shipment, supplier void), byte-exact.
+signed_statements = Table(
+    "signed_statements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", String(100), ForeignKey("orders.order_id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("document", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Index("ix_signed_statements_order", "order_id"),
+)
+
 receipts = Table(
     "receipts",
     metadata,

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 
 from csos_desktop.sandbox.distributor.db import changes, order_lines, orders, shipments
 from csos_desktop.sandbox.distributor.models import OrderStatusCode as S
+from csos_desktop.sandbox.distributor.statements import OrderRef, StatementKind, StatementSigner
 
 #: 1305.22(e): the balance of a partial fill ships within 60 days of the order date.
 BALANCE_WINDOW = timedelta(days=60)
@@ -54,16 +55,37 @@ def first_containers(mode: FulfilmentMode, ordered: int) -> int:
     return 0
 
 
-def balance_due_by(date_signed: date | None, received_at: datetime) -> date:
-    return (date_signed or received_at.date()) + BALANCE_WINDOW
+def balance_due_by(signing_time: datetime | None, received_at: datetime) -> date:
+    """Last ship day: 60 days from min(signing time, time received).
+
+    The signing time is the signer's claim and the document's date signed may be
+    a day off it; neither may push the window past 60 days from when the order
+    demonstrably existed (received here), so the earlier of the two counts.
+    """
+    start = received_at if signing_time is None else min(signing_time, received_at)
+    return start.date() + BALANCE_WINDOW
 
 
-def run_pass(conn: Connection, now: datetime, settings: FulfilmentSettings) -> PassResult:
-    """Ship what is due on every open accepted order; void balances past 60 days."""
+def run_pass(
+    conn: Connection,
+    now: datetime,
+    settings: FulfilmentSettings,
+    statements: StatementSigner | None = None,
+) -> PassResult:
+    """Ship what is due on every open accepted order; void balances past 60 days.
+
+    With *statements*, each shipment and each void is also a signed statement.
+    """
     today = now.date()
     open_orders = conn.execute(
         select(
-            orders.c.order_id, orders.c.customer_id, orders.c.last_fill_at, orders.c.balance_due_by
+            orders.c.order_id,
+            orders.c.customer_id,
+            orders.c.last_fill_at,
+            orders.c.balance_due_by,
+            orders.c.order_number,
+            orders.c.document_sha256,
+            orders.c.signature_sha256,
         )
         .where(
             orders.c.status.in_([S.ACCEPTED.value, S.SHIPPED_PARTIAL.value]), orders.c.closed == 0
@@ -81,11 +103,23 @@ def run_pass(conn: Connection, now: datetime, settings: FulfilmentSettings) -> P
             .where(order_lines.c.order_id == row.order_id)
             .order_by(order_lines.c.line_no)
         ).all()
+        ref = OrderRef(row.order_id, row.order_number, row.document_sha256, row.signature_sha256)
         if row.balance_due_by is not None and today > row.balance_due_by:
-            _void_balance(conn, row.order_id, row.customer_id, lines, now)
+            voided = _void_balance(conn, row.order_id, row.customer_id, lines, now)
+            if statements is not None and voided:
+                statements.record(
+                    conn,
+                    StatementKind.SUPPLIER_VOID,
+                    ref,
+                    issued_at=now,
+                    text=f"The unfilled balance of order {row.order_number} is void: it could "
+                    f"not ship by {row.balance_due_by}, 60 days after the order was signed "
+                    "(21 CFR 1305.22(e)).",
+                    lines=voided,
+                )
             touched += 1
             continue
-        shipped_any = False
+        shipped: list[dict[str, object]] = []
         for line in lines:
             left = line.quantity_ordered - line.quantity_shipped - line.quantity_voided
             n = first_containers(settings.mode, left) if first else left
@@ -107,14 +141,25 @@ def run_pass(conn: Connection, now: datetime, settings: FulfilmentSettings) -> P
                 )
                 .values(quantity_shipped=line.quantity_shipped + n)
             )
-            shipped_any = True
+            shipped.append(
+                {"line_no": line.line_no, "containers": n, "ship_date": today.isoformat()}
+            )
         status, closed = _status_after(conn, row.order_id)
         conn.execute(
             update(orders)
             .where(orders.c.order_id == row.order_id)
             .values(status=status.value, closed=int(closed), last_fill_at=now)
         )
-        if shipped_any:
+        if shipped and statements is not None:
+            statements.record(
+                conn,
+                StatementKind.SHIPMENT,
+                ref,
+                issued_at=now,
+                text=f"Shipped on {today} against order {row.order_number} (21 CFR 1305.22(d)).",
+                lines=shipped,
+            )
+        if shipped:
             days.add(today)
             record_change(conn, row.customer_id, row.order_id, "shipped", status, now)
         elif first:
@@ -143,7 +188,13 @@ def _status_after(conn: Connection, order_id: str) -> tuple[S, bool]:
 
 def _void_balance(
     conn: Connection, order_id: str, customer_id: int, lines: Sequence[Row[Any]], now: datetime
-) -> None:
+) -> list[dict[str, object]]:
+    """Void what did not ship; returns the voided quantities per line."""
+    voided = [
+        {"line_no": x.line_no, "quantity_voided": x.quantity_ordered - x.quantity_shipped}
+        for x in lines
+        if x.quantity_ordered > x.quantity_shipped
+    ]
     for line in lines:
         conn.execute(
             update(order_lines)
@@ -158,6 +209,7 @@ def _void_balance(
         .values(status=status.value, closed=1, last_fill_at=now)
     )
     record_change(conn, customer_id, order_id, "balance-voided", status, now)
+    return voided
 
 
 def record_change(

@@ -111,6 +111,17 @@ class SomOutcome(_Model):
     flags: list[SomFlagModel]
 
 
+class SignedStatementModel(_Model):
+    """A statement the distributor signed about this order (``csos-statement/1``)."""
+
+    kind: str = Field(examples=["non-acceptance", "shipment", "supplier-void"])
+    document: str = Field(description="Base64 of the canonical JSON statement, as signed.")
+    signature: str = Field(
+        description="Base64 of its detached CMS SignedData, by the distributor's CSOS "
+        "certificate (its DEA number is the order's supplier's)."
+    )
+
+
 class OrderStatus(_Model):
     """The distributor's record of one order."""
 
@@ -132,6 +143,11 @@ class OrderStatus(_Model):
     som: SomOutcome | None
     lines: list[LineStatus]
     receipts: list[str] = Field(description="Ids of signed receipts accepted for this order.")
+    signed_statements: list[SignedStatementModel] = Field(
+        default_factory=list,
+        description="Statements of non-acceptance (1305.25), shipment and supplier void, "
+        "signed by the distributor, oldest first.",
+    )
 
 
 class Change(_Model):

@@ -21,9 +21,11 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.app import create_app
 from csos_desktop.sandbox.distributor.db import default_url, open_database
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentSettings
+from csos_desktop.sandbox.distributor.identity import load_identity
 from csos_desktop.sandbox.distributor.resources import ServedDocuments
 from csos_desktop.sandbox.distributor.service import Distributor
 from csos_desktop.sandbox.distributor.som_hook import SomPolicy, default_policy
+from csos_desktop.sandbox.distributor.statements import StatementSigner
 from csos_desktop.sandbox.distributor.verification import TrustMaterial
 from csos_desktop.sandbox.https import (
     RunningServer,
@@ -33,6 +35,7 @@ from csos_desktop.sandbox.https import (
     write_tls_files,
 )
 from csos_desktop.sandbox.https import start_in_thread as serve_in_thread
+from csos_desktop.sandbox.limits import DEFAULT_LIMITS, RequestLimits
 
 
 def work_dir(ca_dir: Path) -> Path:
@@ -55,6 +58,7 @@ def open_distributor(
     ca = TestCa.load(ca_dir)
     base = work_dir(ca_dir)
     documents = ServedDocuments.load()
+    identity = load_identity(base)
     return Distributor(
         engine=open_database(database_url or default_url(base)),
         trust=TrustMaterial(ca, crl_max_age=crl_max_age, fetch=fetch_crls),
@@ -63,6 +67,8 @@ def open_distributor(
         settings=settings or FulfilmentSettings(),
         reports_dir=base / "reports",
         clock=clock or (lambda: datetime.now(UTC)),
+        identity=identity,
+        statements=StatementSigner.open(ca, base / "signing", identity),
     )
 
 
@@ -127,11 +133,12 @@ def start_in_thread(
     *,
     tick: float = 0.0,
     wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    limits: RequestLimits = DEFAULT_LIMITS,
 ) -> RunningDistributor:
     """Serve on ``sock`` from a thread; returns once it listens. ``wrap`` decorates the app."""
     tls = tls_files(ca_dir, (sock.getsockname()[0],))
-    app: ASGIApp = create_app(distributor)
-    running = serve_in_thread(wrap(app) if wrap else app, tls, sock)
+    app: ASGIApp = create_app(distributor, limits=limits)
+    running = serve_in_thread(wrap(app) if wrap else app, tls, sock, limits=limits)
     ticker = Ticker(distributor, tick)
     ticker.start()
     return RunningDistributor(running, distributor, ticker)

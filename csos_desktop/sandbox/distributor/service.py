@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from csos_desktop.domain.catalogue import Catalogue, CatalogueInvalid
 from csos_desktop.domain.order import Order
+from csos_desktop.pki.signed_check import Reason
 from csos_desktop.sandbox.distributor import fulfilment, pharmacy, receipts, reports
 from csos_desktop.sandbox.distributor.customers import Customer, customer_by_token
 from csos_desktop.sandbox.distributor.db import (
@@ -33,10 +34,21 @@ from csos_desktop.sandbox.distributor.db import (
 )
 from csos_desktop.sandbox.distributor.db import receipts as receipts_table
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentSettings, PassResult
+from csos_desktop.sandbox.distributor.identity import (
+    SANDBOX_IDENTITY,
+    DistributorIdentity,
+    supplier_problems,
+)
 from csos_desktop.sandbox.distributor.models import OrderStatusCode as S
 from csos_desktop.sandbox.distributor.problems import ApiProblem, not_found
 from csos_desktop.sandbox.distributor.resources import ServedDocuments
 from csos_desktop.sandbox.distributor.som_hook import HistoryItem, SomPolicy
+from csos_desktop.sandbox.distributor.statements import (
+    OrderRef,
+    StatementKind,
+    StatementSigner,
+    statements_of,
+)
 from csos_desktop.sandbox.distributor.verification import (
     TrustMaterial,
     check_order,
@@ -76,6 +88,9 @@ class Distributor:
     settings: FulfilmentSettings
     reports_dir: Path
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    identity: DistributorIdentity = SANDBOX_IDENTITY
+    #: Signs statements of non-acceptance, shipment and void; None signs nothing.
+    statements: StatementSigner | None = None
 
     def __post_init__(self) -> None:
         self._write = threading.Lock()
@@ -103,6 +118,11 @@ class Distributor:
                 f"the Idempotency-Key must be the order id {order.order_id}",
             )
         reasons = [{"code": f.reason.value, "message": f.message} for f in verdict.findings]
+        wrong_supplier = supplier_problems(order, self.identity) if order is not None else []
+        if wrong_supplier:
+            reasons.append(
+                {"code": Reason.WRONG_SUPPLIER.value, "message": "; ".join(wrong_supplier)}
+            )
         if order is not None and order.purchaser.dea_number.value != customer.dea_number:
             reasons.append(
                 {
@@ -149,12 +169,21 @@ class Distributor:
                         else None,
                         received_at=now,
                         date_signed=order.date_signed if order else None,
-                        balance_due_by=fulfilment.balance_due_by(order.date_signed, now)
+                        balance_due_by=fulfilment.balance_due_by(verdict.signing_time, now)
                         if order and status is not S.REJECTED
                         else None,
                         closed=0,
                     )
                 )
+                if reasons and self.statements is not None:
+                    self.statements.record(
+                        conn,
+                        StatementKind.NON_ACCEPTANCE,
+                        OrderRef(key, ref, sha256_hex(document), sha256_hex(signature)),
+                        issued_at=now,
+                        text=statement_of_non_acceptance(ref, now, reasons),
+                        reasons=reasons,
+                    )
                 if order is not None and status is not S.REJECTED:
                     self._insert_lines(conn, order)
                 if status is S.ACCEPTED and order is not None:
@@ -423,7 +452,7 @@ class Distributor:
         """One fulfilment pass; rewrites the 1305.29 report of each day that shipped."""
         now = now or self.clock()
         with self._write, self.engine.begin() as conn:
-            result = fulfilment.run_pass(conn, now, self.settings)
+            result = fulfilment.run_pass(conn, now, self.settings, self.statements)
             for day in sorted(result.ship_days):
                 reports.write_day(conn, self.reports_dir, day, now)
         return result
@@ -484,4 +513,5 @@ def _record(conn: Connection, row: Row[Any]) -> dict[str, Any]:
             for x in lines
         ],
         "receipts": receipt_ids,
+        "signed_statements": statements_of(conn, row.order_id),
     }

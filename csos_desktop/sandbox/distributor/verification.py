@@ -3,8 +3,8 @@
 Orders go through :func:`csos_desktop.pki.supplier_check.verify_order` and
 nothing else; prescriptions sent to the pharmacy inbox through
 :func:`csos_desktop.pki.rx_check.verify_prescription`, the pharmacy's check.
-Receipts use the same CMS parse/verify and chain validation, and the signer's
-DEA number must be the customer's.
+Receipts get the same shared checks (:func:`csos_desktop.pki.signed_check.check_signed`),
+and the signer's DEA number must be the customer's.
 """
 
 from __future__ import annotations
@@ -18,16 +18,9 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from csos_desktop.pki.chain import ChainStatus, validate_chain
-from csos_desktop.pki.cms_parse import (
-    MalformedSignature,
-    digest_matches,
-    parse_signed_data,
-    signature_valid,
-)
 from csos_desktop.pki.ocsp import crl_urls
-from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile
 from csos_desktop.pki.rx_check import PrescriptionVerification, verify_prescription
+from csos_desktop.pki.signed_check import Collector, check_signed
 from csos_desktop.pki.supplier_check import OrderVerification, Reason, verify_order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.trust.crl_cache import CrlUnreadable, parse_crl
@@ -118,51 +111,25 @@ class ReceiptSignatureCheck:
 def check_receipt_signature(
     trust: TrustMaterial, document: bytes, signature: bytes, *, customer_dea: str, now: datetime
 ) -> ReceiptSignatureCheck:
-    """Digest, signature, chain with CRLs, and signer DEA number == the customer's."""
-    try:
-        parsed = parse_signed_data(signature)
-    except MalformedSignature as exc:
-        return ReceiptSignatureCheck(((Reason.MALFORMED_SIGNATURE, str(exc)),), None)
-    reasons: list[tuple[Reason, str]] = []
-    if not digest_matches(parsed, document):
-        reasons.append(
-            (
-                Reason.DIGEST_MISMATCH,
-                "the receipt is not the document that was signed (digest differs)",
-            )
-        )
-    if not signature_valid(parsed):
-        reasons.append(
-            (Reason.SIGNATURE_INVALID, "the signature does not verify with the signer's public key")
-        )
+    """The checks every signed document gets, and signer DEA number == the customer's."""
+    out = Collector()
+    signer = check_signed(
+        document,
+        signature,
+        trust_roots=trust.roots,
+        crls=trust.crls(),
+        now=now,
+        out=out,
+        no_crl_warning="revocation was not checked",
+    )
     dea: str | None = None
-    try:
-        if read_csos_profile(parsed.signer).matches_dea(customer_dea):
+    if signer.info is not None:
+        if signer.info.matches_dea(customer_dea):
             dea = customer_dea
         else:
-            reasons.append(
-                (
-                    Reason.DEA_NUMBER_MISMATCH,
-                    f"the receipt is signed with a certificate for another DEA number than "
-                    f"the customer's {customer_dea} (its DEA number hash does not match)",
-                )
+            out.add(
+                Reason.DEA_NUMBER_MISMATCH,
+                f"the receipt is signed with a certificate for another DEA number than "
+                f"the customer's {customer_dea} (its DEA number hash does not match)",
             )
-    except NotACsosCertificate as exc:
-        reasons.append((Reason.DEA_NUMBER_MISMATCH, str(exc)))
-    chain = validate_chain(
-        parsed.signer,
-        trust_roots=trust.roots,
-        intermediates=parsed.other_certificates,
-        crls=trust.crls(),
-        moment=now,
-    )
-    by_status = {
-        ChainStatus.REVOKED: Reason.CERTIFICATE_REVOKED,
-        ChainStatus.EXPIRED: Reason.CERTIFICATE_EXPIRED,
-        ChainStatus.NOT_YET_VALID: Reason.CERTIFICATE_NOT_YET_VALID,
-        ChainStatus.REVOCATION_UNKNOWN: Reason.REVOCATION_UNKNOWN,
-        ChainStatus.UNTRUSTED: Reason.UNTRUSTED_CHAIN,
-    }
-    if chain.status in by_status:
-        reasons.append((by_status[chain.status], chain.message))
-    return ReceiptSignatureCheck(tuple(reasons), dea)
+    return ReceiptSignatureCheck(tuple((f.reason, f.message) for f in out.findings), dea)

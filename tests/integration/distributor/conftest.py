@@ -29,6 +29,7 @@ from csos_desktop.sandbox.distributor.server import (
 )
 from csos_desktop.sandbox.distributor.som_hook import NoOpSomPolicy, SomPolicy
 from csos_desktop.sandbox.https import bind
+from csos_desktop.sandbox.limits import DEFAULT_LIMITS, RequestLimits
 from csos_desktop.sync.client import DistributorClient, RetryPolicy
 from tests.conftest import PURCHASER_DEA, Provisioned
 from tests.integration.signing import chain_of, sign_order
@@ -81,6 +82,7 @@ def start_sandbox(test_ca: TestCa, tmp_path: Path) -> Iterator[StartSandbox]:
         database_url: str | None = None,
         crl_max_age: float = 0.0,
         wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+        limits: RequestLimits = DEFAULT_LIMITS,
     ) -> Sandbox:
         url = database_url or f"sqlite:///{tmp_path / f'd{len(started)}.sqlite'}"
         distributor = open_distributor(
@@ -94,7 +96,9 @@ def start_sandbox(test_ca: TestCa, tmp_path: Path) -> Iterator[StartSandbox]:
         customer, token = add_customer(
             distributor.engine, dea_number=PURCHASER_DEA, name="Main Street Pharmacy"
         )
-        running = start_in_thread(distributor, test_ca.directory, bind("127.0.0.1", 0), wrap=wrap)
+        running = start_in_thread(
+            distributor, test_ca.directory, bind("127.0.0.1", 0), wrap=wrap, limits=limits
+        )
         started.append(running)
         return Sandbox(running, customer, token, test_ca)
 

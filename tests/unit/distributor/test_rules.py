@@ -54,7 +54,18 @@ def test_first_shipment_per_mode(mode: FulfilmentMode, ordered: int, first: int)
 def test_balance_may_ship_until_60_days_after_signing() -> None:
     from datetime import UTC, datetime
 
-    assert balance_due_by(date(2026, 1, 1), datetime(2026, 1, 2, tzinfo=UTC)) == date(2026, 3, 2)
+    signed = datetime(2026, 1, 1, 23, 0, tzinfo=UTC)
+    assert balance_due_by(signed, datetime(2026, 1, 2, tzinfo=UTC)) == date(2026, 3, 2)
+
+
+def test_shipping_window_runs_from_receipt_when_the_signing_time_is_later() -> None:
+    """A signing time ahead of the distributor's clock cannot stretch the 60 days."""
+    from datetime import UTC, datetime
+
+    received = datetime(2026, 1, 1, 23, 58, tzinfo=UTC)
+    signed = datetime(2026, 1, 2, 0, 2, tzinfo=UTC)  # within the 5-minute skew allowed
+    assert balance_due_by(signed, received) == date(2026, 3, 2)
+    assert balance_due_by(None, received) == date(2026, 3, 2)
 
 
 def test_problem_document_follows_rfc_9457() -> None:

@@ -1,0 +1,126 @@
+"""Checking a distributor's signed statement before the pharmacy keeps it.
+
+A statement (``csos-statement/1``) is only worth keeping as proof if it is the
+supplier's, about this order: the CMS must verify like any CSOS signature (digest,
+signature, profile, chain to a trusted anchor when one is configured), its signer's
+DEA number must be the order's supplier's, and it must name this order's id and the
+SHA-256 of the exact bytes and signature the pharmacy sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+
+from csos_desktop.domain.canonical import MalformedDocument, load_document
+from csos_desktop.pki.profile import CsosCertificateInfo
+from csos_desktop.pki.signed_check import Collector, check_signed
+from csos_desktop.sync.errors import ProtocolError
+
+STATEMENT_SCHEMA = "csos-statement/1"
+
+
+class StatementRefused(ProtocolError):
+    """The distributor's signed statement is not what it should be; it is not kept."""
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What the pharmacy itself knows about the order a statement is about."""
+
+    order_id: str
+    supplier_dea: str
+    document: bytes
+    signature: bytes
+
+
+def verify_statement(
+    document: bytes,
+    signature: bytes,
+    *,
+    kind: str,
+    order: OrderFacts,
+    trust_roots: Sequence[asn1_x509.Certificate],
+    now: datetime,
+) -> dict[str, object]:
+    """The statement's content when it is the supplier's, about *order*; else StatementRefused.
+
+    Without trust anchors the chain cannot be validated; integrity and the binding
+    to the supplier's DEA number and to the order are still checked.
+    """
+    out = Collector()
+    signer = check_signed(
+        document, signature, trust_roots=trust_roots, crls=(), now=now, out=out, no_crl_warning=""
+    )
+    problems = [
+        f.message
+        for f in out.findings
+        if trust_roots or f.reason.value not in ("untrusted-chain", "revocation-unknown")
+    ]
+    try:
+        content = load_document(document)
+    except MalformedDocument as exc:
+        problems.append(str(exc))
+        content = {}
+    if signer.info is not None:
+        problems += _signer_problems(signer.info, content, order)
+    expected = {
+        "schema": STATEMENT_SCHEMA,
+        "kind": kind,
+        "order_id": order.order_id,
+        "order_document_sha256": hashlib.sha256(order.document).hexdigest(),
+        "order_signature_sha256": hashlib.sha256(order.signature).hexdigest(),
+    }
+    problems += [
+        f"its {field} is {content.get(field)!r}, expected {want!r}"
+        for field, want in expected.items()
+        if content and content.get(field) != want
+    ]
+    if problems:
+        raise StatementRefused(
+            f"the distributor's signed {kind} statement for order {order.order_id} was not "
+            f"kept: {'; '.join(problems)}"
+        )
+    return content
+
+
+def _signer_problems(
+    signer: CsosCertificateInfo, content: dict[str, object], order: OrderFacts
+) -> list[str]:
+    """The signer must be the supplier the statement names, and the order's supplier;
+    another distributor may only say the order was not addressed to it (wrong-supplier).
+    The certificate carries the DEA number as a hash: it is matched, never read."""
+    supplier = content.get("supplier")
+    named = supplier.get("dea_number") if isinstance(supplier, dict) else None
+    if content and not (isinstance(named, str) and signer.matches_dea(named)):
+        return [f"it names supplier {named!r} but its certificate is not that registrant's"]
+    reasons = content.get("reasons")
+    codes = (
+        {r.get("code") for r in reasons if isinstance(r, dict)}
+        if isinstance(reasons, list)
+        else set()
+    )
+    if not signer.matches_dea(order.supplier_dea) and not (
+        content.get("kind") == "non-acceptance" and "wrong-supplier" in codes
+    ):
+        return [f"it is not signed by the order's supplier {order.supplier_dea}"]
+    return []
+
+
+def anchors_from_chain_file(data: bytes) -> list[asn1_x509.Certificate]:
+    """The self-signed certificates of a PEM chain file (the roots the pharmacy trusts)."""
+    roots = []
+    try:
+        blobs = [der for _, _, der in pem.unarmor(data, multiple=True)]
+        for der in blobs:
+            cert = asn1_x509.Certificate.load(der)
+            if cert.self_signed in ("maybe", "yes"):
+                roots.append(cert)
+    except (ValueError, TypeError):
+        return []
+    return roots

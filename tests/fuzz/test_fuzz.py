@@ -1,0 +1,96 @@
+"""Fuzz targets (issue 18, 6): a few examples each in `make test`, minutes in `make fuzz`.
+
+`make fuzz` runs these same tests through tests/fuzz/run.py for a fixed time with the
+"fuzz" settings profile; every crash it finds is added below as an @example so it
+stays in `make test` for good.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from tests.fuzz import strategies as fs
+from tests.fuzz import targets
+
+settings.register_profile(
+    "fast",
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=100,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    print_blob=True,
+    # No "explain" phase: it re-runs failures under a tracer, minutes on a busy machine.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+)
+#: `make fuzz` sets CSOS_FUZZ_PROFILE=fuzz before importing this module.
+FAST = settings.get_profile(os.environ.get("CSOS_FUZZ_PROFILE", "fast"))
+
+
+def _m() -> targets.Material:
+    return targets.material()
+
+
+@settings(parent=FAST)
+@given(st.data())
+def test_verify_order_with_a_mutated_certificate(data: st.DataObject) -> None:
+    m = _m()
+    targets.check_order(m.order, data.draw(fs.cms_with_mutated_certificate(m.order_sig)))
+
+
+@settings(parent=FAST)
+@given(st.data())
+def test_verify_order_with_mutated_cms_bytes(data: st.DataObject) -> None:
+    m = _m()
+    targets.check_order(m.order, data.draw(fs.byte_mutations(m.order_sig)))
+
+
+@settings(parent=FAST)
+@given(st.data())
+def test_verify_order_with_a_mutated_document(data: st.DataObject) -> None:
+    m = _m()
+    targets.check_order(data.draw(fs.mutated_documents(targets.order_dict())), m.order_sig)
+
+
+@settings(parent=FAST)
+@given(st.data())
+def test_verify_prescription_with_mutations(data: st.DataObject) -> None:
+    m = _m()
+    if data.draw(st.booleans()):
+        targets.check_prescription(m.rx, data.draw(fs.cms_with_mutated_certificate(m.rx_sig)))
+    else:
+        targets.check_prescription(data.draw(fs.mutated_documents(targets.rx_dict())), m.rx_sig)
+
+
+@settings(parent=FAST)
+@given(st.data())
+def test_document_reader_with_mutated_documents(data: st.DataObject) -> None:
+    source = targets.order_dict() if data.draw(st.booleans()) else targets.rx_dict()
+    targets.check_document(data.draw(fs.mutated_documents(source)))
+
+
+@settings(parent=FAST)
+@given(st.data())
+def test_csv_import_with_mutated_rows(data: st.DataObject) -> None:
+    targets.check_csv(data.draw(fs.mutated_csv(_m().csv)))
+
+
+def test_the_splice_keeps_an_unmutated_signature_valid() -> None:
+    """The harness itself: splicing a certificate back unchanged is byte-identical."""
+    from tests.fuzz import der_tree
+
+    m = _m()
+    for path in fs.CERTIFICATE_PATHS:
+        node = der_tree.at(der_tree.parse(m.order_sig), path)[-1]
+        same = der_tree.splice(m.order_sig, path, m.order_sig[node.start : node.end])
+        assert same == m.order_sig
+    targets.check_order(m.order, m.order_sig)
