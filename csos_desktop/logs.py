@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from csos_desktop import paths
+from csos_desktop.fileio import create_private, private_dir
 
 LOG_NAME = "csos.log"
 MAX_BYTES = 1_000_000
@@ -102,10 +103,15 @@ def log_file() -> Path:
 
 
 class _LogFileHandler(logging.handlers.RotatingFileHandler):
-    """Opens the file on the first record, making its directory then (it may be new or gone)."""
+    """Opens the file on the first record, making its directory then (it may be new or gone).
+
+    Directory 0700 and each file 0600, whatever the umask: order details are in them.
+    """
 
     def _open(self):  # type: ignore[no-untyped-def]
-        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(self.baseFilename)
+        private_dir(path.parent)
+        create_private(path)
         return super()._open()
 
 
