@@ -15,14 +15,10 @@ from csos_desktop.cli.signing import log_in_or_cancel, open_signing, token_optio
 from csos_desktop.cli.verifying import load_crl_files, trust_roots
 from csos_desktop.errors import InputError
 from csos_desktop.services.archive import export_archive
-from csos_desktop.services.archive_verify import (
-    TrustMaterial,
-    Verdict,
-    configured_trust,
-    verify_archive,
-)
+from csos_desktop.services.archive_verify import Verdict, verify_archive
 from csos_desktop.services.orders import TokenDocumentSigner
 from csos_desktop.services.signing import SigningPurpose
+from csos_desktop.services.trust_anchors import TrustMaterial, configured_trust
 from csos_desktop.store import open_store
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])

@@ -53,9 +53,10 @@ from csos_desktop.sandbox.https import RunningServer, bind, url_of
 from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.services import orders as svc
 from csos_desktop.services.archive import export_archive
-from csos_desktop.services.archive_verify import TrustMaterial, verify_archive
+from csos_desktop.services.archive_verify import verify_archive
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.services.sync import DistributorSettings, sync_worker
+from csos_desktop.services.trust_anchors import TrustMaterial
 from csos_desktop.som import evaluate, review_from_order
 from csos_desktop.som.loaders import bundled_policy, load_history_csv
 from csos_desktop.som.policy import Policy

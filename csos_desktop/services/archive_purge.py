@@ -15,7 +15,7 @@ from pathlib import Path
 
 from csos_desktop.errors import InputError
 from csos_desktop.services.archive import MANIFEST
-from csos_desktop.services.archive_verify import TrustMaterial, Verdict, verify_archive
+from csos_desktop.services.archive_verify import Verdict, verify_archive
 from csos_desktop.services.archive_zip import (
     MAX_MANIFEST_BYTES,
     MemberUnreadable,
@@ -23,6 +23,7 @@ from csos_desktop.services.archive_zip import (
     read_member,
 )
 from csos_desktop.services.orders import order_record_files
+from csos_desktop.services.trust_anchors import TrustMaterial
 from csos_desktop.store import Store
 from csos_desktop.store.purge import orders_before, purge_orders
 

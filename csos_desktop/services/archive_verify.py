@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from asn1crypto import crl as asn1_crl
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
@@ -44,28 +43,11 @@ from csos_desktop.services.archive_zip import (
     open_bundle,
     read_member,
 )
-from csos_desktop.trust.anchors import anchor_certificates
+from csos_desktop.services.trust_anchors import TrustMaterial
 
 #: How far a signing-time may run ahead of the verifier's clock (clock skew).
 FUTURE_SKEW = timedelta(minutes=5)
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-
-
-@dataclass(frozen=True)
-class TrustMaterial:
-    """Anchors a bundle's signers must chain to, and revocation data for them."""
-
-    roots: tuple[asn1_x509.Certificate, ...]
-    crls: tuple[asn1_crl.CertificateList, ...] = ()
-
-
-def configured_trust() -> TrustMaterial | None:
-    """The configured trust store's anchors (`csos trust`), or None when it holds none.
-
-    `archive verify` and `archive purge` fall back to it when no --trust is given.
-    """
-    roots = anchor_certificates()
-    return TrustMaterial(tuple(roots)) if roots else None
 
 
 class Verdict(StrEnum):

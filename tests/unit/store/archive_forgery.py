@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.archive_verify import TrustMaterial
+from csos_desktop.services.trust_anchors import TrustMaterial
 
 
 def roots(ca: TestCa, *, with_crls: bool = False) -> TrustMaterial:
