@@ -86,6 +86,8 @@ def _strict_json(data: bytes, *, what: str, encoding: str, floats: bool) -> obje
         ) from e
     except RecursionError as e:
         raise MalformedDocument(f"the {what} is nested too deeply") from e
+    except ValueError as e:  # an integer beyond Python's 4,300-digit limit
+        raise MalformedDocument(f"the {what} is not usable JSON ({e})") from e
 
 
 def parse_json_input(data: bytes) -> object:

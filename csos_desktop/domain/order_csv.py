@@ -22,6 +22,7 @@ from datetime import datetime
 from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.order_rules import OrderInvalid
 from csos_desktop.errors import InputError
+from csos_desktop.untrusted_input import csv_rows, whole_number
 
 PARTY = ("name", "street", "city", "state", "postal_code", "dea")
 ORDER_COLUMNS = (
@@ -66,11 +67,11 @@ def _party(row: dict[str, str], who: str) -> dict[str, object]:
 def _line(row: dict[str, str], rowno: int, problems: list[str]) -> dict[str, object]:
     line: dict[str, object] = {k: row[k] for k in LINE_COLUMNS}
     for key in _NUMBERS:
-        text = row[key].strip()
-        if not text.isdigit():
-            problems.append(f"row {rowno}, {key}: {text!r} is not a whole number")
+        number = whole_number(row[key])
+        if number is None:
+            problems.append(f"row {rowno}, {key}: {row[key][:40]!r} is not a whole number")
         else:
-            line[key] = int(text)
+            line[key] = number
     line["schedule"] = row["schedule"].strip() or None
     return line
 
@@ -85,7 +86,11 @@ def orders_from_csv(text: str, *, now: datetime) -> list[dict[str, object]]:
     orders: dict[str, dict[str, object]] = {}
     rows_of: dict[str, list[int]] = {}
     first: dict[str, dict[str, str]] = {}
-    for rowno, row in enumerate(reader, start=2):
+
+    def unreadable(line: int, why: str) -> OrderCsvInvalid:
+        return OrderCsvInvalid([f"line {line}: cannot be read as CSV: {why}"])
+
+    for rowno, row in enumerate(csv_rows(reader, unreadable), start=2):
         row = {k: (v or "").strip() for k, v in row.items() if k is not None}
         ref = row["order_ref"]
         if not ref:
