@@ -101,3 +101,27 @@ def test_som_policy_file_refuses_hostile_json(tmp_path: Path, raw: bytes) -> Non
         "som", "check", str(o), "--history", str(h), "--as-of", AS_OF, "--policy", str(policy)
     )
     assert_clean_refusal(result)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"purchaser_dea,customer_class\nAB1234563," + b"x" * (200 * 1024) + b"\n", b"\xff\xfe\n"],
+    ids=["200KiB-cell", "not-utf8"],
+)
+def test_som_customer_classes_refuse_hostile_csv(tmp_path: Path, raw: bytes) -> None:
+    h = _history_csv(tmp_path / "h.csv")
+    customers = tmp_path / "c.csv"
+    customers.write_bytes(raw)
+    result = run(
+        "som",
+        "score",
+        "--history",
+        str(h),
+        "--orders",
+        str(h),
+        "--out",
+        str(tmp_path / "flags.csv"),
+        "--customers",
+        str(customers),
+    )
+    assert_clean_refusal(result)
