@@ -229,8 +229,13 @@ def signed(prov: Provisioned, ca: TestCa, **kwargs: Any) -> tuple[bytes, bytes, 
     return document, signature, str(json.loads(document)["order_id"])
 
 
-def sign_document(prov: Provisioned, ca: TestCa, document: bytes) -> bytes:
-    """A detached CMS signature of any document (a receipt) on the token, chain included."""
+def sign_document(
+    prov: Provisioned, ca: TestCa, document: bytes, certificate_der: bytes | None = None
+) -> bytes:
+    """A detached CMS signature of any document (a receipt) on the token, chain included.
+
+    *certificate_der*: another certificate for the token's key (another registrant's).
+    """
     from datetime import UTC, datetime
 
     from csos_desktop.pki.cms import CmsSigner
@@ -238,7 +243,11 @@ def sign_document(prov: Provisioned, ca: TestCa, document: bytes) -> bytes:
 
     def sign() -> bytes:
         with prov.session() as ts:
-            signer = CmsSigner(TokenSigner(ts, prov.key.key_id), prov.certificate_der, chain_of(ca))
+            signer = CmsSigner(
+                TokenSigner(ts, prov.key.key_id),
+                certificate_der or prov.certificate_der,
+                chain_of(ca),
+            )
             return signer.sign(document, datetime.now(UTC))
 
     return _TOKEN_THREAD.submit(sign).result()
