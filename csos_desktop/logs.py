@@ -16,6 +16,7 @@ from pathlib import Path
 
 from csos_desktop import paths
 from csos_desktop.fileio import create_private, private_dir
+from csos_desktop.known_secrets import scrub
 
 LOG_NAME = "csos.log"
 MAX_BYTES = 1_000_000
@@ -71,7 +72,8 @@ def redact(text: str) -> str:
     """*text* with anything PIN-, code-, password- or credential-like replaced by [REDACTED]."""
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    # Then the PINs and codes this process was given, however bare the text shows them.
+    return scrub(text, MASK)
 
 
 class RedactingFilter(logging.Filter):
