@@ -99,6 +99,7 @@ def checkpoint_after_session(store: Store, session: SigningSession) -> Checkpoin
         clock=session.clock,
     )
     try:
+        signer.check_session()  # the session checks (certificate still valid, ...) first
         return sign_checkpoint(store, signer, clock=session.clock)
     except CsosError as exc:
         log.warning("the audit checkpoint was not signed: %s", exc.message)

@@ -11,7 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,11 +22,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services import orders as svc
-from csos_desktop.services.audit_checkpoint import verify_checkpoints
+from csos_desktop.services.audit_checkpoint import checkpoint_after_session, verify_checkpoints
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.audit import GENESIS, AuditEvent
 from csos_desktop.store.checkpoints import checkpoint_document
+from csos_desktop.token.certs import read_certificates
+from csos_desktop.token.identity import choose_identity, signing_identities
 from tests.conftest import Provisioned
 from tests.integration.signing import chain_of
 from tests.integration.store.tokens import TestPin, open_identity
@@ -144,3 +146,20 @@ def test_the_checkpoint_table_is_append_only(db: Path) -> None:
             store.conn.execute("UPDATE audit_checkpoints SET entry_id = 1")
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             store.conn.execute("DELETE FROM audit_checkpoints")
+
+
+def test_a_checkpoint_that_cannot_be_signed_is_logged_and_changes_nothing(
+    db: Path, ec_token: Provisioned, test_ca: TestCa, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Here the certificate has expired by then; a pulled token takes the same path."""
+    later = datetime.now(UTC) + timedelta(days=5 * 365)
+    with open_store(db) as store, ec_token.session() as ts:
+        identity = choose_identity(signing_identities(read_certificates(ts)))
+        before = list(store.audit.entries())
+        session = SigningSession(
+            ts, identity, chain_of(test_ca), SigningPurpose.ORDER, clock=lambda: later
+        )
+        assert checkpoint_after_session(store, session) is None
+        assert list(store.audit.entries()) == before
+        assert len(list(store.checkpoints.all())) == 1
+    assert "the audit checkpoint was not signed" in caplog.text
