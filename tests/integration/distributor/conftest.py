@@ -227,13 +227,13 @@ def fresh_postgres(postgres_url: str) -> Iterator[str]:
 # Token work runs on its own thread, as in the application: SoftHSM2 leaves errors on
 # OpenSSL's per-thread error queue, and the next TLS call of Python's ssl module on the
 # same thread reports them as its own failure ("[ENGINE: NO_SUCH_ENGINE]").
-_TOKEN_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="token")
+TOKEN_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="token")
 
 
 def signed(prov: Provisioned, ca: TestCa, **kwargs: Any) -> tuple[bytes, bytes, str]:
     """(document, signature, order id) of the sample order signed on the token, chain included."""
     kwargs.setdefault("chain", chain_of(ca))
-    document, signature = _TOKEN_THREAD.submit(lambda: sign_order(prov, **kwargs)).result()
+    document, signature = TOKEN_THREAD.submit(lambda: sign_order(prov, **kwargs)).result()
     return document, signature, str(json.loads(document)["order_id"])
 
 
@@ -258,4 +258,4 @@ def sign_document(
             )
             return signer.sign(document, datetime.now(UTC))
 
-    return _TOKEN_THREAD.submit(sign).result()
+    return TOKEN_THREAD.submit(sign).result()
