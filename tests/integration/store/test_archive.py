@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -18,6 +20,7 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.archive import export_archive
 from csos_desktop.services.archive_verify import Verdict, verify_archive
 from csos_desktop.services.archive_zip import ArchiveUnusable
+from csos_desktop.services.orders import export_order
 from csos_desktop.store import open_store
 from tests.conftest import Provisioned
 from tests.integration.store.tokens import (
@@ -151,3 +154,22 @@ def test_cli_verify_exit_codes(bundle: Path, test_ca: TestCa, tmp_path: Path) ->
         check=False,
     )
     assert bad.returncode == 1 and "not in the manifest" in bad.stdout
+
+
+def test_archives_and_exports_are_owner_only(
+    tmp_path: Path, bundle: Path, ec_token: Provisioned, test_ca: TestCa
+) -> None:
+    """With the usual umask (022) a new file would be 0644; these hold patient data."""
+    old = os.umask(0o022)
+    try:
+        with (
+            open_store(tmp_path / "csos.db") as store,
+            document_signer(ec_token, test_ca) as signer,
+        ):
+            archive = export_archive(store, TODAY, TODAY, tmp_path / "new.zip", signer=signer)
+            order_id = next(store.signed.ids_signed_between("2000-01-01", "2100-01-01"))
+            exported = export_order(store, order_id, tmp_path / "inspection")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(archive.path.stat().st_mode) == 0o600
+    assert exported and {stat.S_IMODE(p.stat().st_mode) for p in exported} == {0o600}
