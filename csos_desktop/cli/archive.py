@@ -6,17 +6,16 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import log_in_or_cancel, open_signing, token_options
+from csos_desktop.cli.signing import document_signer, token_options
 from csos_desktop.cli.verifying import load_crl_files, trust_roots
 from csos_desktop.errors import InputError
 from csos_desktop.services.archive import export_archive
 from csos_desktop.services.archive_verify import Verdict, verify_archive
-from csos_desktop.services.orders import TokenDocumentSigner
 from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.services.trust_anchors import TrustMaterial, configured_trust
 from csos_desktop.store import open_store
@@ -69,27 +68,13 @@ def archive() -> None:
 )
 @token_options
 @run_cli
-def export(
-    since: datetime,
-    until: datetime,
-    out: Path,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
-) -> None:
+def export(since: datetime, until: datetime, out: Path, **token: Any) -> None:
     """Orders, receipts, statements with their signatures, certificates, audit slice, index.
 
     The manifest is signed on your token, so the bundle shows who exported it.
     """
     purpose = SigningPurpose.ARCHIVE_MANIFEST
-    with (
-        open_store() as store,
-        open_signing(purpose, module, label, cert_id, chain_file) as session,
-    ):
-        log_in_or_cancel(session, pin_stdin, "The export")
-        signer = TokenDocumentSigner(session)
+    with open_store() as store, document_signer(purpose, "The export", **token) as signer:
         summary = export_archive(store, since.date(), until.date(), out, signer=signer)
     click.echo(f"{summary.orders} order(s), {summary.files} files in {summary.path}")
     click.echo(f"manifest SHA-256 {summary.manifest_sha256} (signed; recorded in the audit log)")

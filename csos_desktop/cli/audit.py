@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import log_in_or_cancel, open_signing, token_options
+from csos_desktop.cli.signing import document_signer, token_options
 from csos_desktop.services.audit_checkpoint import sign_checkpoint, verify_checkpoints
 from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.services.trust_anchors import configured_trust
@@ -98,21 +99,11 @@ def verify(trust_file: Path | None, as_json: bool) -> None:
 @audit.command("checkpoint")
 @token_options
 @run_cli
-def checkpoint(
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
-) -> None:
+def checkpoint(**token: Any) -> None:
     """Sign the audit log's newest entry on your token now (signing sessions also do this)."""
     purpose = SigningPurpose.AUDIT_CHECKPOINT
-    with (
-        open_store() as store,
-        open_signing(purpose, module, label, cert_id, chain_file) as session,
-    ):
-        log_in_or_cancel(session, pin_stdin, "The checkpoint")
-        signed = sign_checkpoint(store, session)
+    with open_store() as store, document_signer(purpose, "The checkpoint", **token) as signer:
+        signed = sign_checkpoint(store, signer)
     click.echo(
         f"Checkpoint {signed.checkpoint_id}: entry {signed.entry_id} "
         f"({signed.entry_sha256}) signed by {signed.signer_subject}."

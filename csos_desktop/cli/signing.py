@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ import click
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.config import configured_module
 from csos_desktop.services.interaction import Cancelled
+from csos_desktop.services.orders import TokenDocumentSigner
 from csos_desktop.services.signing import (
     SigningPurpose,
     SigningSession,
@@ -70,3 +72,23 @@ def log_in_or_cancel(session: SigningSession, pin_stdin: bool, what: str) -> Non
         session.log_in(TerminalInteraction(pin_from_stdin=pin_stdin))
     except Cancelled:
         raise Cancelled(f"{what} was cancelled; nothing was changed.") from None
+
+
+@contextmanager
+def document_signer(
+    purpose: SigningPurpose,
+    what: str,
+    *,
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+    pin_stdin: bool,
+) -> Iterator[TokenDocumentSigner]:
+    """A logged-in session signing documents (an archive manifest, an audit checkpoint).
+
+    Takes the ``token_options`` values as keywords: ``document_signer(purpose, what, **token)``.
+    """
+    with open_signing(purpose, module, label, cert_id, chain_file) as session:
+        log_in_or_cancel(session, pin_stdin, what)
+        yield TokenDocumentSigner(session)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -121,9 +122,18 @@ def reseal(
     signing_time: datetime | None = None,
 ) -> None:
     """Write *items* with a re-hashed manifest signed by the attacker's key."""
+    reseal_with(
+        bundle,
+        items,
+        lambda manifest: forged_signature(
+            manifest, key, cert_der, chain_der, signing_time=signing_time
+        ),
+    )
+
+
+def reseal_with(bundle: Path, items: dict[str, bytes], sign: Callable[[bytes], bytes]) -> None:
+    """Write *items* with a re-hashed manifest signed by *sign*."""
     items = dict(items)
     items["manifest.json"] = rehash(items)
-    items["manifest.p7s"] = forged_signature(
-        items["manifest.json"], key, cert_der, chain_der, signing_time=signing_time
-    )
+    items["manifest.p7s"] = sign(items["manifest.json"])
     write_members(bundle, items)
