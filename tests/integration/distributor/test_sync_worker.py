@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,13 +26,17 @@ from csos_desktop.pki.profile import read_certificate
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor import db as ddb
 from csos_desktop.services import orders as svc
-from csos_desktop.services.identity import SigningIdentity
-from csos_desktop.services.interaction import log_in
+from csos_desktop.services.signing import (
+    SigningPurpose,
+    SigningSession,
+    TokenTarget,
+    signing_session,
+)
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.sync.client import DistributorClient, RetryPolicy
 from csos_desktop.sync.worker import CursorFile, SyncWorker
-from csos_desktop.token.session import TokenSession
+from csos_desktop.token.identity import SigningIdentity
 from tests.conftest import Provisioned
 from tests.integration.distributor.conftest import TOKEN_THREAD, Sandbox, StartSandbox
 from tests.integration.signing import chain_of, issue_for_token
@@ -43,46 +48,57 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Pharmacist:
-    """A token and the certificate its orders are signed with."""
+    """A token, and the certificate its orders are signed with (None: the token's own)."""
 
     prov: Provisioned
-    identity: SigningIdentity
-    chain: list[bytes]
+    identity: SigningIdentity | None = None
+    chain: tuple[bytes, ...] = ()
+
+    @contextmanager
+    def session(self, purpose: SigningPurpose) -> Iterator[SigningSession]:
+        """The product's entry point (signing_session), unless a certificate is imposed."""
+        if self.identity is None:
+            target = TokenTarget(self.prov.hsm.module, self.prov.label)
+            with signing_session(target, purpose) as session:
+                yield session
+        else:
+            ts, _ = open_identity(self.prov)
+            with ts:
+                yield SigningSession(ts, self.identity, list(self.chain), purpose)
 
     def on_token(
-        self, store: Store, work: Callable[[Store, TokenSession], T], *, login: bool = False
+        self,
+        store: Store,
+        purpose: SigningPurpose,
+        work: Callable[[Store, SigningSession], T],
+        *,
+        login: bool = False,
     ) -> T:
         """Token work on the token thread with its own store connection, as the GUI does
         (SoftHSM2 leaves OpenSSL errors on its thread that would break this one's TLS).
         With *login*, the PIN is entered first; otherwise *work* asks for it."""
 
         def run() -> T:
-            ts, _ = open_identity(self.prov)
-            with open_store(store.path) as own, ts:
+            with open_store(store.path) as own, self.session(purpose) as session:
                 if login:
-                    log_in(ts, TestPin())
-                return work(own, ts)
+                    session.log_in(TestPin())
+                return work(own, session)
 
         return TOKEN_THREAD.submit(run).result()
 
 
 @pytest.fixture()
-def pharmacist(ec_token: Provisioned, test_ca: TestCa) -> Pharmacist:
-    def find() -> SigningIdentity:
-        ts, identity = open_identity(ec_token)
-        with ts:
-            return identity
-
-    return Pharmacist(ec_token, TOKEN_THREAD.submit(find).result(), chain_of(test_ca))
+def pharmacist(ec_token: Provisioned) -> Pharmacist:
+    return Pharmacist(ec_token)
 
 
 def signed_orders(store: Store, pharmacist: Pharmacist, n: int) -> list[str]:
     """N drafts signed through the product's path: one login, each order committed."""
     ids = [r.order_id for r in svc.import_orders(store, [order_input()] * n, source="test")]
-    p = pharmacist
-    result = p.on_token(
+    result = pharmacist.on_token(
         store,
-        lambda own, ts: svc.sign_orders_on_token(own, ids, ts, p.identity, p.chain, TestPin()),
+        SigningPurpose.ORDER,
+        lambda own, session: svc.sign_orders_on_token(own, ids, session, TestPin()),
     )
     assert len(result.signed) == n
     return ids
@@ -110,11 +126,12 @@ def test_orders_go_out_ship_and_their_receipts_follow(
         sandbox.running.distributor.fulfil()
         w.run_once()
         assert {store.orders.get(i).state for i in ids} == {OrderState.SHIPPED}
-        p, line = pharmacist, ReceiptLine(1, 2, datetime.now(UTC).date())
-        p.on_token(
+        line = ReceiptLine(1, 2, datetime.now(UTC).date())
+        pharmacist.on_token(
             store,
-            lambda own, ts: svc.record_receipt(
-                own, ids[0], [line], svc.TokenDocumentSigner(ts, p.identity, p.chain)
+            SigningPurpose.RECEIPT,
+            lambda own, session: svc.record_receipt(
+                own, ids[0], [line], svc.TokenDocumentSigner(session)
             ),
             login=True,
         )
@@ -135,7 +152,7 @@ def test_a_refused_order_is_rejected_with_its_statement_kept(
         ec_token.key.key_id, der, read_certificate(asn1_x509.Certificate.load(der)), "csos-ec"
     )
     with open_store(tmp_path / "csos.db") as store, sandbox.client() as client:
-        [oid] = signed_orders(store, Pharmacist(ec_token, identity, chain_of(test_ca)), 1)
+        [oid] = signed_orders(store, Pharmacist(ec_token, identity, tuple(chain_of(test_ca))), 1)
         serial = identity.info.serial_number
         test_ca.revoke(
             serial, reason="keyCompromise", when=datetime.now(UTC) - timedelta(seconds=5)
