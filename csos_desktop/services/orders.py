@@ -380,7 +380,9 @@ def sign_receipt(
     check_receipt(store, ref, lines, session.identity, clock=clock)
     session.check_session()
     session.log_in(interaction)
-    return record_receipt(store, ref, lines, TokenDocumentSigner(session), clock=clock)
+    recorded = record_receipt(store, ref, lines, TokenDocumentSigner(session), clock=clock)
+    checkpoint_after_session(store, session)  # the session ends by signing the audit head
+    return recorded
 
 
 # -- export --------------------------------------------------------------------------

@@ -20,11 +20,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop.domain.order_state import OrderState
+from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services import orders as svc
 from csos_desktop.services.audit_checkpoint import checkpoint_after_session, verify_checkpoints
 from csos_desktop.services.signing import SigningPurpose, SigningSession
-from csos_desktop.store import Store, open_store
+from csos_desktop.store import Store, lifecycle, open_store
 from csos_desktop.store.audit import GENESIS, AuditEvent
 from csos_desktop.store.checkpoints import checkpoint_document
 from csos_desktop.token.certs import read_certificates
@@ -163,3 +165,22 @@ def test_a_checkpoint_that_cannot_be_signed_is_logged_and_changes_nothing(
         assert list(store.audit.entries()) == before
         assert len(list(store.checkpoints.all())) == 1
     assert "the audit checkpoint was not signed" in caplog.text
+
+
+def test_a_receipt_signing_session_also_ends_with_a_checkpoint(
+    db: Path, ec_token: Provisioned, test_ca: TestCa
+) -> None:
+    with open_store(db) as store:
+        oid = store.orders.list()[0].order_id
+        msg = next(m for m in store.outbox.pending() if m.record_id == oid)
+        lifecycle.mark_submitted(store, oid, msg.outbox_id, now=datetime.now(UTC))
+        lifecycle.record_status(store, oid, OrderState.SHIPPED, now=datetime.now(UTC))
+        ts, identity = open_identity(ec_token)
+        with ts:
+            session = SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.RECEIPT)
+            line = ReceiptLine(1, 1, datetime.now(UTC).date())
+            svc.sign_receipt(store, oid, [line], session, TestPin())
+        checkpoints = list(store.checkpoints.all())
+        received = [e for e in store.audit.entries() if e.event == AuditEvent.RECEIPT_RECORDED]
+        assert len(checkpoints) == 2 and checkpoints[-1].entry_id == received[-1].entry_id
+        assert verify_checkpoints(store, roots(test_ca).roots).problems == []
