@@ -11,10 +11,11 @@ from pytestqt.qtbot import QtBot
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.main_window import MainWindow
 from csos_desktop.gui.sync_worker import DistributorSettings, DistributorSync, Link
+from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
 from csos_desktop.sync.credentials import save_token
 from csos_desktop.sync.worker import SyncReport, SyncWorker
-from tests.conftest import Provisioned
+from tests.conftest import Provisioned, trust_sandbox_root
 from tests.integration.distributor.conftest import FAST_RETRY, start_sandbox
 from tests.integration.distributor.test_sync_worker import Pharmacist, signed_orders
 
@@ -22,10 +23,11 @@ __all__ = ["start_sandbox"]  # the fixture, used by name below
 
 
 @pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """This test's own CSOS_HOME: its credential file and change-feed cursor."""
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_ca: TestCa) -> Path:
+    """This test's own CSOS_HOME: its credential file, change-feed cursor and trust store."""
     path = tmp_path / "home"
     monkeypatch.setenv("CSOS_HOME", str(path))
+    trust_sandbox_root(test_ca, path)  # orders are signed in this home, through the checks
     return path
 
 

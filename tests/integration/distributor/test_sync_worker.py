@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
-from csos_desktop.pki.profile import read_certificate
+from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor import db as ddb
 from csos_desktop.services import orders as svc
@@ -149,7 +149,7 @@ def test_a_refused_order_is_rejected_with_its_statement_kept(
     # A certificate of its own for the token's key: revoking it leaves other tests alone.
     der = issue_for_token(test_ca, ec_token).public_bytes(Encoding.DER)
     identity = SigningIdentity(
-        ec_token.key.key_id, der, read_certificate(asn1_x509.Certificate.load(der)), "csos-ec"
+        ec_token.key.key_id, der, read_csos_profile(asn1_x509.Certificate.load(der)), "csos-ec"
     )
     with open_store(tmp_path / "csos.db") as store, sandbox.client() as client:
         [oid] = signed_orders(store, Pharmacist(ec_token, identity, tuple(chain_of(test_ca))), 1)

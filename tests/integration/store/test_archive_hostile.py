@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,8 +36,11 @@ from tests.unit.store.archive_forgery import (
 
 
 def csos(*args: str) -> subprocess.CompletedProcess[str]:
+    # A home of its own: no trust store configured, whatever other tests installed.
+    home = tempfile.mkdtemp(prefix="csos-home-")
     return subprocess.run(
         [sys.executable, "-m", "csos_desktop", *args],
+        env={**os.environ, "CSOS_HOME": home},
         capture_output=True,
         text=True,
         check=False,

@@ -14,7 +14,7 @@ import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from csos_desktop.pki.profile import read_certificate
+from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services import orders as svc
 from csos_desktop.services.archive import export_archive
@@ -23,7 +23,7 @@ from csos_desktop.services.order_signing import OrderSigningSession
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import open_store
 from csos_desktop.token.identity import SigningIdentity
-from tests.conftest import Provisioned
+from tests.conftest import Provisioned, trust_sandbox_root
 from tests.integration.signing import chain_of, issue_for_token
 from tests.unit.store.archive_forgery import roots
 from tests.unit.store.helpers import order_input
@@ -32,9 +32,13 @@ from tests.unit.store.helpers import order_input
 @pytest.fixture(scope="module")
 def old_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCa:
     """A CA set up a month ago, so signatures can be dated days back."""
-    return TestCa.init(
-        tmp_path_factory.mktemp("old-ca") / "ca", now=datetime.now(UTC) - timedelta(days=30)
+    ca = TestCa.init(
+        tmp_path_factory.mktemp("old-ca") / "ca",
+        now=datetime.now(UTC) - timedelta(days=30),
+        name_prefix="Old Sandbox",  # its own names: another anchor, never confused
     )
+    trust_sandbox_root(ca)  # signing refuses a certificate without a configured anchor
+    return ca
 
 
 def identity_for(prov: Provisioned, ca: TestCa) -> SigningIdentity:
@@ -42,7 +46,7 @@ def identity_for(prov: Provisioned, ca: TestCa) -> SigningIdentity:
     cert = issue_for_token(ca, prov, not_before=datetime.now(UTC) - timedelta(days=10))
     der = cert.public_bytes(Encoding.DER)
     return SigningIdentity(
-        prov.key.key_id, der, read_certificate(asn1_x509.Certificate.load(der)), prov.label
+        prov.key.key_id, der, read_csos_profile(asn1_x509.Certificate.load(der)), prov.label
     )
 
 
