@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from csos_desktop import paths
+from csos_desktop.fileio import create_private, private_dir
+from csos_desktop.known_secrets import scrub
 
 LOG_NAME = "csos.log"
 MAX_BYTES = 1_000_000
@@ -70,7 +72,8 @@ def redact(text: str) -> str:
     """*text* with anything PIN-, code-, password- or credential-like replaced by [REDACTED]."""
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    # Then the PINs and codes this process was given, however bare the text shows them.
+    return scrub(text, MASK)
 
 
 class RedactingFilter(logging.Filter):
@@ -102,10 +105,15 @@ def log_file() -> Path:
 
 
 class _LogFileHandler(logging.handlers.RotatingFileHandler):
-    """Opens the file on the first record, making its directory then (it may be new or gone)."""
+    """Opens the file on the first record, making its directory then (it may be new or gone).
+
+    Directory 0700 and each file 0600, whatever the umask: order details are in them.
+    """
 
     def _open(self):  # type: ignore[no-untyped-def]
-        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(self.baseFilename)
+        private_dir(path.parent)
+        create_private(path)
         return super()._open()
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import platformdirs
 
+from csos_desktop.fileio import private_dir
+
 APP = "csos-desktop"
 
 
@@ -20,17 +22,14 @@ def data_dir() -> Path:
     """Database, archive and stored chain."""
     base = home()
     path = base / "data" if base else Path(platformdirs.user_data_dir(APP, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(path)
 
 
 def config_dir(*, create: bool = True) -> Path:
     """User configuration (TOML); ``create=False`` for readers, which must not make a home."""
     base = home()
     path = base / "config" if base else Path(platformdirs.user_config_dir(APP, appauthor=False))
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(path) if create else path
 
 
 def chain_file() -> Path:
@@ -42,9 +41,7 @@ def log_dir(*, create: bool = True) -> Path:
     """Rotating log files (``$CSOS_HOME/logs`` or the platform's user log dir)."""
     base = home()
     path = base / "logs" if base else Path(platformdirs.user_log_dir(APP, appauthor=False))
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(path) if create else path
 
 
 #: Tests point this at a temp file; IT never needs it.

@@ -1,14 +1,21 @@
-"""What both entry points (`csos`, `csos-gui`) do first: logging to the rotating file."""
+"""What both entry points (`csos`, `csos-gui`) do first: a private umask, then logging."""
 
 from __future__ import annotations
 
 import logging
+import os
 
 from csos_desktop.errors import CsosError
+from csos_desktop.fileio import PRIVATE_UMASK
 
 
 def start_logging() -> None:
-    """Log to the platform log dir at the configured level; never stops the program."""
+    """Log to the platform log dir at the configured level; never stops the program.
+
+    First the umask: whatever this process writes (exports, archives, support bundles)
+    holds order or patient data and is for the user alone.
+    """
+    os.umask(PRIVATE_UMASK)
     from csos_desktop.config import load_config
     from csos_desktop.logs import setup_logging
 

@@ -3,18 +3,53 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
-from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.services.archive import export_archive, verify_archive
+from csos_desktop.cli.signing import document_signer, token_options
+from csos_desktop.cli.verifying import load_crl_files, trust_roots
+from csos_desktop.errors import InputError
+from csos_desktop.services.archive import export_archive
+from csos_desktop.services.archive_verify import Verdict, verify_archive
+from csos_desktop.services.signing import SigningPurpose
+from csos_desktop.services.trust_anchors import TrustMaterial, configured_trust
 from csos_desktop.store import open_store
-from csos_desktop.token.identity import load_certificates
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
+_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _trust_options(fn: F) -> F:
+    fn = click.option(
+        "--crl",
+        "crl_files",
+        multiple=True,
+        type=_FILE,
+        help="CRL file (PEM or DER), repeat for each CA: signatures made after a "
+        "certificate's revocation are then invalid.",
+    )(fn)
+    return click.option(
+        "--trust",
+        "trust_file",
+        type=_FILE,
+        help="Root certificate(s) every signer must chain to (default: the configured "
+        "trust store).",
+    )(fn)
+
+
+def _trust(trust_file: Path | None, crl_files: tuple[Path, ...]) -> TrustMaterial | None:
+    """--trust (with --crl), else the configured trust store, else None (integrity only)."""
+    if trust_file is None:
+        if crl_files:
+            raise InputError("--crl needs --trust: revocation is checked along a trusted chain.")
+        return configured_trust()
+    return TrustMaterial(tuple(trust_roots(trust_file)), tuple(load_crl_files(crl_files)))
 
 
 @click.group()
@@ -31,47 +66,66 @@ def archive() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The bundle to write (.zip).",
 )
+@token_options
 @run_cli
-def export(since: datetime, until: datetime, out: Path) -> None:
-    """Orders, receipts, statements with their signatures, certificates, audit slice, index."""
-    with open_store() as store:
-        summary = export_archive(store, since.date(), until.date(), out)
+def export(since: datetime, until: datetime, out: Path, **token: Any) -> None:
+    """Orders, receipts, statements with their signatures, certificates, audit slice, index.
+
+    The manifest is signed on your token, so the bundle shows who exported it.
+    """
+    purpose = SigningPurpose.ARCHIVE_MANIFEST
+    with open_store() as store, document_signer(purpose, "The export", **token) as signer:
+        summary = export_archive(store, since.date(), until.date(), out, signer=signer)
     click.echo(f"{summary.orders} order(s), {summary.files} files in {summary.path}")
-    click.echo(f"manifest SHA-256 {summary.manifest_sha256} (recorded in the audit log)")
+    click.echo(f"manifest SHA-256 {summary.manifest_sha256} (signed; recorded in the audit log)")
 
 
 @archive.command("verify")
-@click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("bundle", type=_FILE)
+@_trust_options
 @click.option(
-    "--trust",
-    "trust_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Root certificate(s) to check each signer's chain against.",
+    "--integrity-only",
+    is_flag=True,
+    help="Without trust anchors, accept a bundle whose hashes and signatures hold "
+    "although its signers were not verified (exit 0 instead of 1).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @run_cli
-def verify(bundle: Path, trust_file: Path | None, as_json: bool) -> None:
-    """Re-check every file's hash and every signature. Exit 0 intact, 1 problems found."""
-    roots = (
-        [asn1_x509.Certificate.load(d) for d in load_certificates(trust_file)]
-        if trust_file
-        else None
-    )
-    report = verify_archive(bundle, roots)
+def verify(
+    bundle: Path,
+    trust_file: Path | None,
+    crl_files: tuple[Path, ...],
+    integrity_only: bool,
+    as_json: bool,
+) -> None:
+    """Check the manifest's signature, every file's hash and every signature.
+
+    Exit 0 intact; 1 problems found, or signers not verified (no --trust) without
+    --integrity-only; 2 not a readable bundle.
+    """
+    report = verify_archive(bundle, _trust(trust_file, crl_files))
+    verdict = report.verdict
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         click.echo(
             f"{report.files} files, {report.signatures} signatures, "
-            f"{report.chains_checked} chains checked"
+            f"{report.chains_checked} chains checked; manifest signed by "
+            f"{report.manifest_signer or 'nobody'}"
         )
-        if report.intact:
-            click.echo("INTACT: every hash and signature holds.")
+        if verdict is Verdict.INTACT:
+            click.echo("INTACT: every hash, signature and signer's chain holds.")
+            if not report.revocation_checked:
+                click.echo("note: revocation was not checked; give --crl FILE", err=True)
+        elif verdict is Verdict.INTEGRITY_ONLY:
+            click.echo(
+                "INTEGRITY ONLY - signers not verified: every hash and signature holds, but "
+                "nobody vouched for who signed. Give --trust ROOT.pem to check the signers."
+            )
         for problem in report.problems:
             click.echo(f"  PROBLEM: {problem}")
-        if not trust_file:
-            click.echo("note: signers' chains were not checked; give --trust ROOT.pem", err=True)
-    raise SystemExit(0 if report.intact else 1)
+    ok = verdict is Verdict.INTACT or (verdict is Verdict.INTEGRITY_ONLY and integrity_only)
+    raise SystemExit(0 if ok else 1)
 
 
 @archive.command("purge")
@@ -85,24 +139,29 @@ def verify(bundle: Path, trust_file: Path | None, as_json: bool) -> None:
     "--archive",
     "bundle",
     required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=_FILE,
     help="A verified archive bundle that holds every order to be deleted.",
 )
-@click.option(
-    "--trust",
-    "trust_file",
-    required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Root certificate(s) the archive's signatures must chain to.",
-)
+@_trust_options
 @click.option("--yes", is_flag=True, help="Do it (without it, only say what would go).")
 @run_cli
-def purge(before: datetime, bundle: Path, trust_file: Path, yes: bool) -> None:
+def purge(
+    before: datetime,
+    bundle: Path,
+    trust_file: Path | None,
+    crl_files: tuple[Path, ...],
+    yes: bool,
+) -> None:
     """Delete records past the two-year retention (21 CFR 1305.27) that a verified archive holds."""
-    from csos_desktop.services.archive import purge_archived
+    from csos_desktop.services.archive_purge import purge_archived
     from csos_desktop.store.purge import orders_before
 
-    roots = [asn1_x509.Certificate.load(d) for d in load_certificates(trust_file)]
+    trust = _trust(trust_file, crl_files)
+    if trust is None:
+        raise InputError(
+            "Give --trust ROOT.pem: records are deleted only for an archive whose signers "
+            "are verified."
+        )
     with open_store() as store:
         if not yes:
             count = len(orders_before(store, before.date().isoformat()))
@@ -111,5 +170,5 @@ def purge(before: datetime, bundle: Path, trust_file: Path, yes: bool) -> None:
                 "run again with --yes to delete them."
             )
             return
-        gone = purge_archived(store, before.date(), bundle, trust_roots=roots)
+        gone = purge_archived(store, before.date(), bundle, trust=trust)
     click.echo(f"{gone} order(s) purged; the audit log records it with the archive's hash.")

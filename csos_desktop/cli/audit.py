@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import click
+from asn1crypto import x509 as asn1_x509
 
+from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
+from csos_desktop.cli.signing import document_signer, token_options
+from csos_desktop.services.audit_checkpoint import sign_checkpoint, verify_checkpoints
+from csos_desktop.services.signing import SigningPurpose
+from csos_desktop.services.trust_anchors import configured_trust
 from csos_desktop.store import open_store
+from csos_desktop.token.identity import load_certificates
 
 
 @click.group()
@@ -15,27 +24,90 @@ def audit() -> None:
     """The audit log of every signature, receipt and change."""
 
 
+def _anchors(trust_file: Path | None) -> list[asn1_x509.Certificate] | None:
+    """--trust, else the configured trust store, else the root saved at enrolment."""
+    if trust_file is not None:
+        return [asn1_x509.Certificate.load(d) for d in load_certificates(trust_file)]
+    configured = configured_trust()
+    if configured is not None:
+        return list(configured.roots)
+    stored = paths.chain_file()
+    if stored.exists():
+        certs = [asn1_x509.Certificate.load(d) for d in load_certificates(stored)]
+        roots = [c for c in certs if c.self_signed in ("yes", "maybe")]
+        return roots or None
+    return None
+
+
 @audit.command("verify")
+@click.option(
+    "--trust",
+    "trust_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Root certificate(s) checkpoint signers must chain to (default: the configured "
+    "trust store, else the chain saved at enrolment).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @run_cli
-def verify(as_json: bool) -> None:
-    """Check the hash chain and the database. Exit 0 intact, 1 if anything is broken."""
+def verify(trust_file: Path | None, as_json: bool) -> None:
+    """Check the hash chain, its signed checkpoints and the database.
+
+    Exit 0 intact, 1 if anything is broken.
+    """
+    roots = _anchors(trust_file)
     with open_store() as store:
         report = store.audit.verify()
+        checkpoints = verify_checkpoints(store, roots)
         problems = store.integrity_errors()
+    ok = report.intact and not problems and not checkpoints.problems
     if as_json:
-        click.echo(json.dumps({**report.to_json(), "database_problems": problems}, indent=2))
-    elif report.broken is None and not problems:
-        click.echo(f"Audit log intact: {report.entries} entries, newest hash {report.head_sha256}.")
+        click.echo(
+            json.dumps(
+                {
+                    **report.to_json(),
+                    "checkpoints": checkpoints.to_json(),
+                    "database_problems": problems,
+                },
+                indent=2,
+            )
+        )
     else:
+        if ok:
+            click.echo(
+                f"Audit log intact: {report.entries} entries, newest hash {report.head_sha256}; "
+                f"{checkpoints.checkpoints} signed checkpoint(s) hold, the newest at entry "
+                f"{checkpoints.newest_entry}."
+            )
         if report.broken is not None:
             click.echo(
                 f"BROKEN at entry {report.broken.entry_id}: {report.broken.problem}. "
                 f"The {report.entries} entries before it are intact."
             )
+        for p in checkpoints.problems:
+            click.echo(f"CHECKPOINT: {p}")
         for p in problems:
             click.echo(f"DATABASE: {p}")
-    raise SystemExit(0 if report.intact and not problems else 1)
+        if not checkpoints.signers_verified and checkpoints.checkpoints:
+            click.echo(
+                "note: checkpoint signers were not checked against a trusted root; "
+                "give --trust ROOT.pem",
+                err=True,
+            )
+    raise SystemExit(0 if ok else 1)
+
+
+@audit.command("checkpoint")
+@token_options
+@run_cli
+def checkpoint(**token: Any) -> None:
+    """Sign the audit log's newest entry on your token now (signing sessions also do this)."""
+    purpose = SigningPurpose.AUDIT_CHECKPOINT
+    with open_store() as store, document_signer(purpose, "The checkpoint", **token) as signer:
+        signed = sign_checkpoint(store, signer)
+    click.echo(
+        f"Checkpoint {signed.checkpoint_id}: entry {signed.entry_id} "
+        f"({signed.entry_sha256}) signed by {signed.signer_subject}."
+    )
 
 
 @audit.command("list")

@@ -125,11 +125,6 @@ def _algorithm(name: str | None) -> KeyAlgorithm | None:
 @click.group(invoke_without_command=True)
 @click.option("--ca-url", help="The CA's EST address, e.g. https://ca.example:8443.")
 @click.option("--reference-number", help="Reference number from the CA's letter.")
-@click.option(
-    "--authorization-code",
-    help="Authorisation code from the CA (asked without echo "
-    "when left out; on a shared computer leave it out).",
-)
 @_BUNDLE
 @_MODULE
 @_TOKEN
@@ -143,7 +138,6 @@ def enroll(
     ctx: click.Context,
     ca_url: str | None,
     reference_number: str | None,
-    authorization_code: str | None,
     ca_bundle: Path | None,
     module: str | None,
     label: str | None,
@@ -159,7 +153,9 @@ def enroll(
         raise click.UsageError(
             "give --ca-url and --reference-number (or a subcommand: csr, import, renew, cleanup)"
         )
-    code = authorization_code or read_secret("Authorisation code")
+    # Never an option: a one-time code on the command line is in the process list and
+    # the shell history. Asked without echo, or the first line of standard input.
+    code = read_secret("Authorisation code")
     if not code:
         raise InputError("No authorisation code was given; it is in the CA's letter or e-mail.")
     codes = OneTimeCodes(reference_number, code)

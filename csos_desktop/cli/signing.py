@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.config import configured_module
 
 if TYPE_CHECKING:  # the token stack loads when a command signs, not when `csos` starts
+    from csos_desktop.services.orders import TokenDocumentSigner
     from csos_desktop.services.signing import SigningPurpose, SigningSession, TokenTarget
 
 
@@ -73,3 +75,25 @@ def log_in_or_cancel(session: SigningSession, pin_stdin: bool, what: str) -> Non
         session.log_in(TerminalInteraction(pin_from_stdin=pin_stdin))
     except Cancelled:
         raise Cancelled(f"{what} was cancelled; nothing was changed.") from None
+
+
+@contextmanager
+def document_signer(
+    purpose: SigningPurpose,
+    what: str,
+    *,
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+    pin_stdin: bool,
+) -> Iterator[TokenDocumentSigner]:
+    """A logged-in session signing documents (an archive manifest, an audit checkpoint).
+
+    Takes the ``token_options`` values as keywords: ``document_signer(purpose, what, **token)``.
+    """
+    from csos_desktop.services.orders import TokenDocumentSigner
+
+    with open_signing(purpose, module, label, cert_id, chain_file) as session:
+        log_in_or_cancel(session, pin_stdin, what)
+        yield TokenDocumentSigner(session)

@@ -334,10 +334,10 @@ def _customers(path: Path) -> dict[str, str]:
     try:
         with path.open(newline="", encoding="utf-8") as f:
             return {r["purchaser_dea"]: r["customer_class"] for r in csv.DictReader(f)}
-    except (OSError, KeyError) as exc:
+    except (OSError, KeyError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(
             f"cannot read customer classes from {path}: it needs the columns"
-            " purchaser_dea,customer_class"
+            f" purchaser_dea,customer_class as UTF-8 CSV ({exc})"
         ) from exc
 
 

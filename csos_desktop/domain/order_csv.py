@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import datetime
 
 from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.order_rules import OrderInvalid
 from csos_desktop.errors import InputError
+from csos_desktop.untrusted_input import csv_rows, whole_number
 
 PARTY = ("name", "street", "city", "state", "postal_code", "dea")
 ORDER_COLUMNS = (
@@ -67,30 +67,13 @@ def _party(row: dict[str, str], who: str) -> dict[str, object]:
 def _line(row: dict[str, str], rowno: int, problems: list[str]) -> dict[str, object]:
     line: dict[str, object] = {k: row[k] for k in LINE_COLUMNS}
     for key in _NUMBERS:
-        text = row[key].strip()
-        # isdigit() alone accepts '²' and other Unicode digits int() refuses; the length
-        # bound keeps int() under its 4,300-digit limit.
-        if not (text.isascii() and text.isdigit()):
-            problems.append(f"row {rowno}, {key}: {text[:40]!r} is not a whole number")
-        elif len(text) > 18:
-            problems.append(f"row {rowno}, {key}: {text[:20]}… is far too large")
+        number = whole_number(row[key])
+        if number is None:
+            problems.append(f"row {rowno}, {key}: {row[key][:40]!r} is not a whole number")
         else:
-            line[key] = int(text)
+            line[key] = number
     line["schedule"] = row["schedule"].strip() or None
     return line
-
-
-def _rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Numbered rows; a row the csv module cannot read (a cell over its 128 KiB field
-    limit, a stray NUL) ends the import with that row named."""
-    rowno = 1
-    try:
-        for rowno, row in enumerate(reader, start=2):
-            yield rowno, row
-    except csv.Error as exc:
-        raise OrderCsvInvalid(
-            [f"row {rowno + 1}: cannot be read as CSV ({exc}); a cell may be over 128 KiB"]
-        ) from exc
 
 
 def orders_from_csv(text: str, *, now: datetime) -> list[dict[str, object]]:
@@ -107,7 +90,11 @@ def orders_from_csv(text: str, *, now: datetime) -> list[dict[str, object]]:
     orders: dict[str, dict[str, object]] = {}
     rows_of: dict[str, list[int]] = {}
     first: dict[str, dict[str, str]] = {}
-    for rowno, row in _rows(reader):
+
+    def unreadable(line: int, why: str) -> OrderCsvInvalid:
+        return OrderCsvInvalid([f"line {line}: cannot be read as CSV: {why}"])
+
+    for rowno, row in enumerate(csv_rows(reader, unreadable), start=2):
         row = {k: (v or "").strip() for k, v in row.items() if k is not None}
         ref = row["order_ref"]
         if not ref:

@@ -29,6 +29,7 @@ from csos_desktop.enroll.errors import (
     EnrolmentCodesRefused,
 )
 from csos_desktop.errors import CsosError, InputError
+from csos_desktop.known_secrets import remember_secret
 
 MAX_REPLY = 1024 * 1024
 EST = "/.well-known/est"
@@ -53,6 +54,9 @@ class OneTimeCodes:
 
     reference_number: str
     authorization_code: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        remember_secret(self.authorization_code)  # log redaction finds it even bare
 
 
 @dataclass(frozen=True)

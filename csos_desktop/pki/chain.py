@@ -167,10 +167,14 @@ def validate_chain(
     moment: datetime,
     ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
     require_revocation: bool = False,
+    retroactive_revinfo: bool = False,
 ) -> ChainResult:
     """Blocking form of :func:`validate_chain_async` (CLI, worker threads), with the
     accepted results kept in :data:`VALIDATION_CACHE`."""
-    key = _cache_key(signer, trust_roots, intermediates, crls, ocsps, require_revocation)
+    key = (
+        b"retroactive" if retroactive_revinfo else b"",
+        *_cache_key(signer, trust_roots, intermediates, crls, ocsps, require_revocation),
+    )
     cached = VALIDATION_CACHE.get(key, moment)
     if cached is not None:
         return cached
@@ -183,6 +187,7 @@ def validate_chain(
             moment=moment,
             ocsps=ocsps,
             require_revocation=require_revocation,
+            retroactive_revinfo=retroactive_revinfo,
         )
     )
     if result.status is ChainStatus.VALID:
@@ -208,8 +213,13 @@ async def validate_chain_async(
     moment: datetime,
     ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
     require_revocation: bool = False,
+    retroactive_revinfo: bool = False,
 ) -> ChainResult:
     """Validate *signer* for digital signature at *moment*.
+
+    ``retroactive_revinfo`` accepts revocation data issued after *moment* (an archive
+    checked years later with today's CRL): a revocation dated after *moment* still
+    passes, one dated before it does not.
 
     With CRLs or OCSP responses given, revocation checking is *required* for
     every certificate in the path (a CRL or an OCSP response each): missing,
@@ -231,6 +241,7 @@ async def validate_chain_async(
         moment=moment,
         allow_fetching=False,
         revocation_mode="require" if crls or ocsps or require_revocation else "soft-fail",
+        retroactive_revinfo=retroactive_revinfo,
     )
     validator = CertificateValidator(signer, validation_context=ctx)
     try:

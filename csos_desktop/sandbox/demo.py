@@ -52,9 +52,11 @@ from csos_desktop.sandbox.distributor.server import (
 from csos_desktop.sandbox.https import RunningServer, bind, url_of
 from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.services import orders as svc
-from csos_desktop.services.archive import export_archive, verify_archive
+from csos_desktop.services.archive import export_archive
+from csos_desktop.services.archive_verify import verify_archive
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.services.sync import DistributorSettings, sync_worker
+from csos_desktop.services.trust_anchors import TrustMaterial
 from csos_desktop.som import evaluate, review_from_order
 from csos_desktop.som.loaders import bundled_policy, load_history_csv
 from csos_desktop.som.policy import Policy
@@ -250,8 +252,11 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             )
 
         bundle = home / "archive.zip"
-        export_archive(store, today, today, bundle)
-        report = verify_archive(bundle, anchor_certificates())
+        manifest_signer = svc.TokenDocumentSigner(
+            SigningSession(ts, identity, chain, SigningPurpose.ARCHIVE_MANIFEST)
+        )
+        export_archive(store, today, today, bundle, signer=manifest_signer)
+        report = verify_archive(bundle, TrustMaterial(tuple(anchor_certificates())))
         say(
             f"[7/9] Archive {bundle.name}: {report.files} files, {report.signatures} "
             f"signatures re-verified offline: {'INTACT' if report.intact else report.problems}."

@@ -24,6 +24,7 @@ from csos_desktop.domain.order_state import RECEIVABLE, IllegalTransition, Order
 from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt
 from csos_desktop.errors import CsosError, InputError, ItemRefused, SessionRefused
 from csos_desktop.fileio import write_atomically
+from csos_desktop.services.audit_checkpoint import checkpoint_after_session
 from csos_desktop.services.interaction import Interaction
 from csos_desktop.services.order_signing import (
     OrderNotSignable,
@@ -258,6 +259,9 @@ def sign_orders_on_token(
         raise
     signer: OrderSigner = OrderSigningSession(session)
     result = sign_orders(store, ready_ids, wrap(signer) if wrap else signer, clock=clock)
+    if result.signed:
+        # The session ends by signing the audit chain's head (issue 18: keyed audit log).
+        checkpoint_after_session(store, session)
     return BatchResult(result.signed, (*refused, *result.unsigned), result.stopped)
 
 
@@ -376,7 +380,9 @@ def sign_receipt(
     check_receipt(store, ref, lines, session.identity, clock=clock)
     session.check_session()
     session.log_in(interaction)
-    return record_receipt(store, ref, lines, TokenDocumentSigner(session), clock=clock)
+    recorded = record_receipt(store, ref, lines, TokenDocumentSigner(session), clock=clock)
+    checkpoint_after_session(store, session)  # the session ends by signing the audit head
+    return recorded
 
 
 # -- export --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
 from csos_desktop.enroll.status import RevocationState, RevocationStatus
 from csos_desktop.errors import CsosError, InputError
+from csos_desktop.services.audit_checkpoint import checkpoint_after_session
 from csos_desktop.services.rx_access import (
     Actor,
     DenyReason,
@@ -224,7 +225,7 @@ def sign_queued(
         redated=list(opened.redated),
     )
     try:
-        return _commit(store, opened, signed, base, identity, clock())
+        committed = _commit(store, opened, signed, base, identity, clock())
     except CsosError as exc:
         # A draft changed meanwhile, or the store failed: the signatures made are dropped
         # here, never stored, never sent.
@@ -235,6 +236,8 @@ def sign_queued(
             {**base, "reason": type(exc).__name__, "message": exc.message},
         )
         raise
+    checkpoint_after_session(store, session)  # the session ends by signing the audit head
+    return committed
 
 
 def audited_ceremony(

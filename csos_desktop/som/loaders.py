@@ -24,6 +24,7 @@ from csos_desktop.errors import InputError
 from csos_desktop.som.history import History, HistoryLine
 from csos_desktop.som.policy import Policy, PolicyInvalid
 from csos_desktop.som.row_checks import Bad, ProductRef, ValueChecks
+from csos_desktop.untrusted_input import csv_rows, parse_json
 
 HISTORY_COLUMNS = ("order_id", "order_date", "purchaser_dea", "ndc", "drug_code", "dosage_units")
 _SHOWN_PROBLEMS = 20
@@ -127,7 +128,11 @@ def read_history_rows(
         )
     check = _RowReader(catalogue, today)
     lines = []
-    for row in reader:
+
+    def unreadable(line: int, why: str) -> InputError:
+        return InputError(f"{name}: line {line}: cannot be read as CSV: {why}")
+
+    for row in csv_rows(reader, unreadable):
         if None in row.values():
             check._bad(reader.line_num, "row", "has fewer columns than the header")
             continue
@@ -151,16 +156,19 @@ def load_history_csv(
             )
     except OSError as exc:
         raise InputError(f"cannot read history file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"history file {path} is not UTF-8 text (byte {exc.start} cannot be read)"
+        ) from exc
 
 
 def load_policy(path: Path) -> Policy:
     """Read a policy document from a file."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read policy file {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise PolicyInvalid(f"policy file {path} is not JSON: {exc}") from exc
+    doc = parse_json(raw, f"policy file {path}", error=PolicyInvalid)
     if not isinstance(doc, dict):
         raise PolicyInvalid(f"policy file {path} must hold a JSON object")
     return Policy.from_document(doc)

@@ -8,6 +8,7 @@ streaming stage runs them once per distinct value of a batch.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ from csos_desktop.domain.dea import parse_dea_number
 from csos_desktop.domain.dea_codes import DEA_CODES, is_controlled_code
 from csos_desktop.domain.ndc import parse_ndc
 from csos_desktop.errors import CsosError
+from csos_desktop.untrusted_input import whole_number
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,9 @@ class ValueChecks:
         try:
             value = float(text.strip())
         except ValueError:
-            return Bad("dosage_units", f"{text!r} is not a number")
+            return Bad("dosage_units", f"{text[:40]!r} is not a number")
+        if not math.isfinite(value):  # 1e400, inf, nan: float() reads them, int() cannot
+            return Bad("dosage_units", f"{text.strip()[:40]} is not a finite number")
         if value < 0:
             return Bad("dosage_units", f"{text.strip()} is negative")
         if value == 0:
@@ -104,13 +108,14 @@ class ValueChecks:
             ndc = parse_ndc(ndc_text)
         except CsosError as exc:
             return Bad("ndc", exc.message)
-        if not code_text.isdigit() or not is_controlled_code(int(code_text)):
+        code_or_none = whole_number(code_text)  # not isdigit(): '²' is a digit to it
+        if code_or_none is None or not is_controlled_code(code_or_none):
             return Bad(
                 "drug_code",
-                f"{code_text or 'empty'} is not a DEA controlled-substance code"
+                f"{code_text[:40] or 'empty'} is not a DEA controlled-substance code"
                 " (21 CFR 1308.11-1308.15), e.g. 9143 for oxycodone",
             )
-        code = int(code_text)
+        code = code_or_none
         family = f"drug code {code} ({DEA_CODES[code].name})"
         product = self.catalogue.product(ndc.digits)
         if product is None:

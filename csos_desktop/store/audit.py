@@ -50,6 +50,7 @@ class AuditEvent(StrEnum):
     SYNC_REFUSED = "sync.refused"
     ARCHIVE_PURGED = "archive.purged"
     CATALOGUE_IMPORTED = "catalogue.imported"
+    AUDIT_CHECKPOINT = "audit.checkpoint"
     # EPCS (21 CFR 1311.150 / 1311.215); details name the user acting ("by").
     RX_USER_ADDED = "rx.user-added"
     RX_USER_DEACTIVATED = "rx.user-deactivated"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from csos_desktop import paths
 from csos_desktop.errors import CsosError
+from csos_desktop.fileio import create_private, make_private, private_dir
 
 #: How long a writer waits for another window's transaction before giving up.
 BUSY_TIMEOUT_MS = 5_000
@@ -44,7 +45,12 @@ def default_path() -> Path:
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open ``path`` with the pragmas every store connection needs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
+    # Created 0600 before SQLite opens it; SQLite gives the -wal and -shm files the
+    # database file's mode, so patient data is never readable by other users.
+    create_private(path)
+    for side in ("-wal", "-shm"):
+        make_private(path.with_name(path.name + side))
     conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -12,6 +12,7 @@ from types import TracebackType
 from csos_desktop.store.access import RxGrants, RxUsers
 from csos_desktop.store.audit import AuditLog
 from csos_desktop.store.catalogue import CatalogueRepository
+from csos_desktop.store.checkpoints import AuditCheckpoints
 from csos_desktop.store.db import connect, corrupt_error, default_path, transaction
 from csos_desktop.store.history import HistoryCache
 from csos_desktop.store.migrations import MigrationReport, migrate
@@ -38,6 +39,7 @@ class Store:
         self.statements = StatementRepository(conn)
         self.outbox = Outbox(conn)
         self.audit = AuditLog(conn)
+        self.checkpoints = AuditCheckpoints(conn)
         self.history = HistoryCache(conn)
         self.rx_users = RxUsers(conn)
         self.rx_grants = RxGrants(conn)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from csos_desktop.fileio import create_private
 from csos_desktop.store.audit import AuditEvent, AuditLog
 from csos_desktop.store.db import StoreCorrupt, StoreError, corrupt_error
 
@@ -108,6 +109,7 @@ def take_backup(conn: sqlite3.Connection, path: Path, version: int, now: datetim
     while target.exists():  # two start-ups in one second must not overwrite a backup
         n += 1
         target = path.with_name(f"{path.name}.bak-{version}-{stamp}-{n}")
+    create_private(target, exclusive=True)  # a backup holds the same patient data
     dest = sqlite3.connect(target)
     try:
         conn.backup(dest)

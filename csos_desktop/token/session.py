@@ -16,6 +16,7 @@ from types import TracebackType
 import pkcs11
 from pkcs11 import exceptions as p11
 
+from csos_desktop.known_secrets import remember_secret
 from csos_desktop.token.errors import LoginExpired, PinLocked, WrongPin
 from csos_desktop.token.library import translated_errors
 from csos_desktop.token.slots import PinState, describe, pin_state_from_flags, refreshed
@@ -66,6 +67,7 @@ class TokenSession:
         if state is PinState.LOCKED:
             raise PinLocked(self.info.label)
         user_pin: object = pkcs11.PROTECTED_AUTH if pin is None else pin
+        remember_secret(pin)  # as a keyed hash: log redaction then finds it even bare
         try:
             with translated_errors("logging in"):
                 try:

@@ -15,17 +15,19 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
 from csos_desktop.sync.credentials import save_token
 from csos_desktop.sync.worker import SyncReport, SyncWorker
+from tests.conftest import Provisioned, trust_sandbox_root
 from tests.integration.distributor.conftest import FAST_RETRY, start_sandbox
-from tests.integration.distributor.test_sync_worker import signed_orders
+from tests.integration.distributor.test_sync_worker import Pharmacist, signed_orders
 
 __all__ = ["start_sandbox"]  # the fixture, used by name below
 
 
 @pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """This test's own CSOS_HOME: its credential file and change-feed cursor."""
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_ca: TestCa) -> Path:
+    """This test's own CSOS_HOME: its credential file, change-feed cursor and trust store."""
     path = tmp_path / "home"
     monkeypatch.setenv("CSOS_HOME", str(path))
+    trust_sandbox_root(test_ca, path)  # orders are signed in this home, through the checks
     return path
 
 
@@ -42,7 +44,7 @@ def test_send_now_sends_the_outbox_and_brings_back_shipments(
     qtbot: QtBot,
     home: Path,
     tmp_path: Path,
-    test_ca: TestCa,
+    ec_token: Provisioned,
     start_sandbox: object,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -57,7 +59,7 @@ def test_send_now_sends_the_outbox_and_brings_back_shipments(
 
     monkeypatch.setattr(SyncWorker, "run_once", spy)
     with open_store(tmp_path / "csos.db") as store:
-        ids, _ = signed_orders(store, test_ca, 2)
+        ids = signed_orders(store, Pharmacist(ec_token), 2)
         settings = DistributorSettings(sandbox.url, sandbox.running.tls.ca_bundle, 7)
         sync = DistributorSync(store.path, lambda: settings, retry=FAST_RETRY)
         window = MainWindow(store=store, sync=sync)
@@ -116,14 +118,14 @@ def test_without_a_distributor_or_credential_it_says_so(
 
 
 def test_an_unreachable_distributor_is_offline_with_the_reason_and_keeps_the_queue(
-    qtbot: QtBot, home: Path, tmp_path: Path, test_ca: TestCa, start_sandbox: object
+    qtbot: QtBot, home: Path, tmp_path: Path, ec_token: Provisioned, start_sandbox: object
 ) -> None:
     sandbox = start_sandbox()  # type: ignore[operator]
     dead = "https://127.0.0.1:9"
     save_token(dead, "t")
     save_token(sandbox.url, sandbox.token)
     with open_store(tmp_path / "csos.db") as store:
-        signed_orders(store, test_ca, 1)
+        signed_orders(store, Pharmacist(ec_token), 1)
         where = {"url": sandbox.url}
         settings = lambda: DistributorSettings(  # noqa: E731
             where["url"], sandbox.running.tls.ca_bundle
@@ -136,7 +138,7 @@ def test_an_unreachable_distributor_is_offline_with_the_reason_and_keeps_the_que
         qtbot.waitUntil(lambda: len(rec.results) == 1 and not sync.running, timeout=30_000)
         assert "online · 0 waiting" in window.outbox_label.text()
         # A second order signed, then the distributor goes away.
-        signed_orders(store, test_ca, 1)
+        signed_orders(store, Pharmacist(ec_token), 1)
         where["url"] = dead
         sync.send_now()
         qtbot.waitUntil(lambda: len(rec.results) == 2 and not sync.running, timeout=30_000)

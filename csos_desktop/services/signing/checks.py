@@ -42,6 +42,10 @@ class SigningPurpose(Enum):
     GRANT_APPROVAL = "grant-approval"
     #: A renewal request or revocation request signed with the certificate's own key.
     CERTIFICATE = "certificate"
+    #: The manifest of an archive bundle, signed by the exporting pharmacist.
+    ARCHIVE_MANIFEST = "archive-manifest"
+    #: The audit chain's head, signed at the end of a signing session.
+    AUDIT_CHECKPOINT = "audit-checkpoint"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from starlette.types import ASGIApp
@@ -124,16 +124,24 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return cmd
 
 
+def postgres_unavailable(reason: str) -> NoReturn:
+    """Skip on a developer's machine; fail under CI, which must run the PostgreSQL tests."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI=true and PostgreSQL cannot start: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A throw-away PostgreSQL 15 cluster; skipped when the server binaries are absent."""
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip(
-            "PostgreSQL 15 server binaries are not installed "
-            "(/usr/lib/postgresql/15/bin); run `make postgres-deps`"
+    """A throw-away PostgreSQL 15 cluster; skipped when the server binaries are absent
+    (a failure instead under CI=true)."""
+    pg_bin = Path(os.environ.get("CSOS_PG_BIN", str(PG_BIN)))
+    if not (pg_bin / "initdb").exists():
+        postgres_unavailable(
+            f"PostgreSQL 15 server binaries are not installed ({pg_bin}); run `make postgres-deps`"
         )
     if os.geteuid() == 0 and shutil.which("runuser") is None:
-        pytest.skip("running as root without runuser: cannot start PostgreSQL")
+        postgres_unavailable("running as root without runuser: cannot start PostgreSQL")
     root = Path(tempfile.mkdtemp(prefix="csos-pg-"))
     data, sockets = root / "data", root / "sock"
     sockets.mkdir()
@@ -144,7 +152,7 @@ def postgres_url() -> Iterator[str]:
     subprocess.run(
         _as_postgres(
             [
-                str(PG_BIN / "initdb"),
+                str(pg_bin / "initdb"),
                 "-D",
                 str(data),
                 "-U",
@@ -161,7 +169,7 @@ def postgres_url() -> Iterator[str]:
     subprocess.run(
         _as_postgres(
             [
-                str(PG_BIN / "pg_ctl"),
+                str(pg_bin / "pg_ctl"),
                 "-D",
                 str(data),
                 "-l",
@@ -186,7 +194,7 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         subprocess.run(
-            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+            _as_postgres([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
             capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
@@ -223,18 +231,23 @@ def fresh_postgres(postgres_url: str) -> Iterator[str]:
 # Token work runs on its own thread, as in the application: SoftHSM2 leaves errors on
 # OpenSSL's per-thread error queue, and the next TLS call of Python's ssl module on the
 # same thread reports them as its own failure ("[ENGINE: NO_SUCH_ENGINE]").
-_TOKEN_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="token")
+TOKEN_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="token")
 
 
 def signed(prov: Provisioned, ca: TestCa, **kwargs: Any) -> tuple[bytes, bytes, str]:
     """(document, signature, order id) of the sample order signed on the token, chain included."""
     kwargs.setdefault("chain", chain_of(ca))
-    document, signature = _TOKEN_THREAD.submit(lambda: sign_order(prov, **kwargs)).result()
+    document, signature = TOKEN_THREAD.submit(lambda: sign_order(prov, **kwargs)).result()
     return document, signature, str(json.loads(document)["order_id"])
 
 
-def sign_document(prov: Provisioned, ca: TestCa, document: bytes) -> bytes:
-    """A detached CMS signature of any document (a receipt) on the token, chain included."""
+def sign_document(
+    prov: Provisioned, ca: TestCa, document: bytes, certificate_der: bytes | None = None
+) -> bytes:
+    """A detached CMS signature of any document (a receipt) on the token, chain included.
+
+    *certificate_der*: another certificate for the token's key (another registrant's).
+    """
     from datetime import UTC, datetime
 
     from csos_desktop.pki.cms import CmsSigner
@@ -242,7 +255,11 @@ def sign_document(prov: Provisioned, ca: TestCa, document: bytes) -> bytes:
 
     def sign() -> bytes:
         with prov.session() as ts:
-            signer = CmsSigner(TokenSigner(ts, prov.key.key_id), prov.certificate_der, chain_of(ca))
+            signer = CmsSigner(
+                TokenSigner(ts, prov.key.key_id),
+                certificate_der or prov.certificate_der,
+                chain_of(ca),
+            )
             return signer.sign(document, datetime.now(UTC))
 
-    return _TOKEN_THREAD.submit(sign).result()
+    return TOKEN_THREAD.submit(sign).result()

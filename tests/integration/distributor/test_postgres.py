@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from csos_desktop.domain.canonical import load_document
@@ -14,7 +19,12 @@ from csos_desktop.domain.receipt import ReceiptLine, build_receipt
 from csos_desktop.sandbox.distributor.db import orders
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
 from tests.conftest import Provisioned
-from tests.integration.distributor.conftest import StartSandbox, sign_document, signed
+from tests.integration.distributor.conftest import (
+    StartSandbox,
+    postgres_unavailable,
+    sign_document,
+    signed,
+)
 
 
 def test_order_lifecycle_on_postgresql(
@@ -48,3 +58,38 @@ def test_order_lifecycle_on_postgresql(
             select(orders.c.document, orders.c.signature).where(orders.c.order_id == key)
         ).one()
     assert (stored.document, stored.signature) == (document, signature)
+
+
+def test_under_ci_a_missing_server_fails_instead_of_skipping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true and PostgreSQL cannot start"):
+        postgres_unavailable("no server binaries")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        postgres_unavailable("no server binaries")
+
+
+def test_the_postgres_fixture_fails_the_run_under_ci(tmp_path: Path) -> None:
+    """End to end: pytest itself, pointed at binaries that are not there."""
+    env = {**os.environ, "CI": "true", "CSOS_PG_BIN": str(tmp_path / "missing")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"{__file__}::test_order_lifecycle_on_postgresql",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode != 0, done.stdout
+    assert "CI=true and PostgreSQL cannot start" in done.stdout
+    assert "skipped" not in done.stdout.splitlines()[-1]

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.order import Order
@@ -16,6 +17,7 @@ from csos_desktop.sync.client import DistributorClient
 from csos_desktop.sync.errors import DistributorRefused
 from tests.conftest import Provisioned
 from tests.integration.distributor.conftest import Sandbox, StartSandbox, sign_document, signed
+from tests.integration.signing import issue_for_token
 
 
 def _receipt(document: bytes, signature: bytes, quantities: dict[int, int]) -> bytes:
@@ -122,3 +124,26 @@ def test_receipt_for_another_customers_order_is_not_found(
     assert [r["code"] for r in caught.value.problem.extensions["reasons"]] == [
         "dea-number-mismatch"
     ]
+
+
+def test_a_customer_cannot_record_a_receipt_for_another_customers_order(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
+    """The receipt is validly signed by the sending customer (its own DEA number and
+    certificate), so only the distributor's customer filter stands between it and
+    another customer's order."""
+    sandbox = start_sandbox()
+    with sandbox.client() as client:
+        document, signature, key = _shipped(sandbox, client, rsa_token)
+        receipt = _receipt(document, signature, {1: 1})
+        other_cert = issue_for_token(sandbox.ca, rsa_token, dea="BO1234563")
+        receipt_sig = sign_document(
+            rsa_token, sandbox.ca, receipt, other_cert.public_bytes(Encoding.DER)
+        )
+        with (
+            sandbox.client(token=sandbox.add_customer("BO1234563")) as other,
+            pytest.raises(DistributorRefused) as caught,
+        ):
+            other.submit_receipt(_rid(receipt), receipt, receipt_sig)
+        assert client.order(key).receipts == ()  # nothing was recorded against the order
+    assert (caught.value.status, caught.value.problem.code) == (404, "not-found")

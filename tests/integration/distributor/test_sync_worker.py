@@ -8,38 +8,100 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import sqlalchemy as sa
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
+from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor import db as ddb
 from csos_desktop.services import orders as svc
+from csos_desktop.services.signing import (
+    SigningPurpose,
+    SigningSession,
+    TokenTarget,
+    signing_session,
+)
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.sync.client import DistributorClient, RetryPolicy
 from csos_desktop.sync.worker import CursorFile, SyncWorker
-from tests.integration.distributor.conftest import Sandbox, StartSandbox
-from tests.unit.store.helpers import (
-    Clock,
-    SoftwareDocumentSigner,
-    SoftwareOrderSigner,
-    order_input,
-    software_identity,
-)
+from csos_desktop.token.identity import SigningIdentity
+from tests.conftest import Provisioned
+from tests.integration.distributor.conftest import TOKEN_THREAD, Sandbox, StartSandbox
+from tests.integration.signing import chain_of, issue_for_token
+from tests.integration.store.tokens import TestPin, open_identity
+from tests.unit.store.helpers import order_input
+
+T = TypeVar("T")
 
 
-def signed_orders(store: Store, ca: TestCa, n: int) -> tuple[list[str], SoftwareOrderSigner]:
-    identity, cms = software_identity(ca)
-    signer = SoftwareOrderSigner(identity, cms, Clock())
+@dataclass(frozen=True)
+class Pharmacist:
+    """A token, and the certificate its orders are signed with (None: the token's own)."""
+
+    prov: Provisioned
+    identity: SigningIdentity | None = None
+    chain: tuple[bytes, ...] = ()
+
+    @contextmanager
+    def session(self, purpose: SigningPurpose) -> Iterator[SigningSession]:
+        """The product's entry point (signing_session), unless a certificate is imposed."""
+        if self.identity is None:
+            target = TokenTarget(self.prov.hsm.module, self.prov.label)
+            with signing_session(target, purpose) as session:
+                yield session
+        else:
+            ts, _ = open_identity(self.prov)
+            with ts:
+                yield SigningSession(ts, self.identity, list(self.chain), purpose)
+
+    def on_token(
+        self,
+        store: Store,
+        purpose: SigningPurpose,
+        work: Callable[[Store, SigningSession], T],
+        *,
+        login: bool = False,
+    ) -> T:
+        """Token work on the token thread with its own store connection, as the GUI does
+        (SoftHSM2 leaves OpenSSL errors on its thread that would break this one's TLS).
+        With *login*, the PIN is entered first; otherwise *work* asks for it."""
+
+        def run() -> T:
+            with open_store(store.path) as own, self.session(purpose) as session:
+                if login:
+                    session.log_in(TestPin())
+                return work(own, session)
+
+        return TOKEN_THREAD.submit(run).result()
+
+
+@pytest.fixture()
+def pharmacist(ec_token: Provisioned) -> Pharmacist:
+    return Pharmacist(ec_token)
+
+
+def signed_orders(store: Store, pharmacist: Pharmacist, n: int) -> list[str]:
+    """N drafts signed through the product's path: one login, each order committed."""
     ids = [r.order_id for r in svc.import_orders(store, [order_input()] * n, source="test")]
-    result = svc.sign_orders(store, ids, signer)
+    result = pharmacist.on_token(
+        store,
+        SigningPurpose.ORDER,
+        lambda own, session: svc.sign_orders_on_token(own, ids, session, TestPin()),
+    )
     assert len(result.signed) == n
-    return ids, signer
+    return ids
 
 
 def worker(store: Store, client: DistributorClient, tmp_path: Path) -> SyncWorker:
@@ -52,11 +114,11 @@ def server_orders(sandbox: Sandbox) -> int:
 
 
 def test_orders_go_out_ship_and_their_receipts_follow(
-    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+    start_sandbox: StartSandbox, tmp_path: Path, pharmacist: Pharmacist
 ) -> None:
     sandbox = start_sandbox()
     with open_store(tmp_path / "csos.db") as store, sandbox.client() as client:
-        ids, signer = signed_orders(store, test_ca, 3)
+        ids = signed_orders(store, pharmacist, 3)
         w = worker(store, client, tmp_path)
         first = w.run_once()
         assert sorted(first.sent) == sorted(ids) and first.stopped is None
@@ -64,10 +126,14 @@ def test_orders_go_out_ship_and_their_receipts_follow(
         sandbox.running.distributor.fulfil()
         w.run_once()
         assert {store.orders.get(i).state for i in ids} == {OrderState.SHIPPED}
-        identity, cms = signer.identity, signer._cms
-        receipt_signer = SoftwareDocumentSigner(identity, cms, Clock())
-        svc.record_receipt(
-            store, ids[0], [ReceiptLine(1, 2, datetime.now(UTC).date())], receipt_signer
+        line = ReceiptLine(1, 2, datetime.now(UTC).date())
+        pharmacist.on_token(
+            store,
+            SigningPurpose.RECEIPT,
+            lambda own, session: svc.record_receipt(
+                own, ids[0], [line], svc.TokenDocumentSigner(session)
+            ),
+            login=True,
         )
         third = w.run_once()
         assert len(third.sent) == 1
@@ -77,12 +143,17 @@ def test_orders_go_out_ship_and_their_receipts_follow(
 
 
 def test_a_refused_order_is_rejected_with_its_statement_kept(
-    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa, ec_token: Provisioned
 ) -> None:
     sandbox = start_sandbox()
+    # A certificate of its own for the token's key: revoking it leaves other tests alone.
+    der = issue_for_token(test_ca, ec_token).public_bytes(Encoding.DER)
+    identity = SigningIdentity(
+        ec_token.key.key_id, der, read_csos_profile(asn1_x509.Certificate.load(der)), "csos-ec"
+    )
     with open_store(tmp_path / "csos.db") as store, sandbox.client() as client:
-        [oid], signer = signed_orders(store, test_ca, 1)
-        serial = signer.identity.info.serial_number
+        [oid] = signed_orders(store, Pharmacist(ec_token, identity, tuple(chain_of(test_ca))), 1)
+        serial = identity.info.serial_number
         test_ca.revoke(
             serial, reason="keyCompromise", when=datetime.now(UTC) - timedelta(seconds=5)
         )
@@ -93,11 +164,11 @@ def test_a_refused_order_is_rejected_with_its_statement_kept(
 
 
 def test_distributor_down_keeps_everything_queued(
-    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+    start_sandbox: StartSandbox, tmp_path: Path, pharmacist: Pharmacist
 ) -> None:
     sandbox = start_sandbox()
     with open_store(tmp_path / "csos.db") as store:
-        ids, _ = signed_orders(store, test_ca, 2)
+        ids = signed_orders(store, pharmacist, 2)
         dead = DistributorClient(
             "https://127.0.0.1:9",
             "t",
@@ -114,11 +185,11 @@ def test_distributor_down_keeps_everything_queued(
 
 
 def test_an_order_the_server_took_before_a_crash_is_not_sent_twice(
-    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+    start_sandbox: StartSandbox, tmp_path: Path, pharmacist: Pharmacist
 ) -> None:
     sandbox = start_sandbox()
     with open_store(tmp_path / "csos.db") as store, sandbox.client() as client:
-        [oid], _ = signed_orders(store, test_ca, 1)
+        [oid] = signed_orders(store, pharmacist, 1)
         blob = store.signed.get(oid)
         client.submit_order(oid, blob.document, blob.signature)  # then the client "died"
         worker(store, client, tmp_path).run_once()
@@ -128,13 +199,13 @@ def test_an_order_the_server_took_before_a_crash_is_not_sent_twice(
 
 @pytest.mark.parametrize("kills", [20])
 def test_sigkill_during_a_200_order_sync_loses_and_duplicates_nothing(
-    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa, kills: int
+    start_sandbox: StartSandbox, tmp_path: Path, pharmacist: Pharmacist, kills: int
 ) -> None:
     sandbox = start_sandbox()
     home = tmp_path / "home"
     env = dict(os.environ, CSOS_HOME=str(home))
     with open_store(home / "data" / "csos.db") as store:
-        ids, _ = signed_orders(store, test_ca, 200)
+        ids = signed_orders(store, pharmacist, 200)
     csos = [sys.executable, "-m", "csos_desktop"]
     login = subprocess.run(
         [*csos, "sync", "login", "--url", sandbox.url, "--token-stdin"],
@@ -171,13 +242,13 @@ def test_sigkill_during_a_200_order_sync_loses_and_duplicates_nothing(
 
 
 def test_a_message_that_stays_queued_does_not_keep_the_pass_going(
-    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+    start_sandbox: StartSandbox, tmp_path: Path, pharmacist: Pharmacist
 ) -> None:
     from csos_desktop.store.outbox import OutboxKind
 
     sandbox = start_sandbox()
     with open_store(tmp_path / "csos.db") as store, sandbox.client() as client:
-        [oid], _ = signed_orders(store, test_ca, 1)
+        [oid] = signed_orders(store, pharmacist, 1)
         with store.transaction():
             store.outbox.add(OutboxKind.CANCEL_ORDER, oid, datetime.now(UTC))
         report = worker(store, client, tmp_path).run_once()  # returns: no endless loop
@@ -187,11 +258,11 @@ def test_a_message_that_stays_queued_does_not_keep_the_pass_going(
 
 
 def test_a_refused_credential_keeps_everything_queued(
-    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+    start_sandbox: StartSandbox, tmp_path: Path, pharmacist: Pharmacist
 ) -> None:
     sandbox = start_sandbox()
     with open_store(tmp_path / "csos.db") as store, sandbox.client(token="wrong") as client:
-        ids, _ = signed_orders(store, test_ca, 2)
+        ids = signed_orders(store, pharmacist, 2)
         report = worker(store, client, tmp_path).run_once()
         assert report.stopped and "csos sync login" in report.stopped
         assert report.refused == [] and len(store.outbox.pending()) == 2

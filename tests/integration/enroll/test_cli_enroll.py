@@ -202,16 +202,15 @@ def test_reused_codes_through_the_cli_exit_2_with_the_reason(
         url,
         "--reference-number",
         codes["reference_number"],
-        "--authorization-code",
-        codes["authorization_code"],
         "--ca-bundle",
         str(ca_dir / "root.pem"),
         "--token",
         cli_hsm.label,
         "--pin-stdin",
     ]
-    assert csos(args, cli_hsm, tmp_path, stdin=TEST_PIN + "\n").returncode == 0
-    again = csos(args, cli_hsm, tmp_path / "other-home", stdin=TEST_PIN + "\n")
+    stdin = f"{codes['authorization_code']}\n{TEST_PIN}\n"
+    assert csos(args, cli_hsm, tmp_path, stdin=stdin).returncode == 0
+    again = csos(args, cli_hsm, tmp_path / "other-home", stdin=stdin)
     assert again.returncode == 2
     assert "already used" in again.stderr
 
@@ -247,8 +246,6 @@ def test_wrong_codes_are_refused_before_the_pin_is_asked(
             url,
             "--reference-number",
             codes["reference_number"],
-            "--authorization-code",
-            "WRONG-CODE",
             "--ca-bundle",
             str(ca_dir / "root.pem"),
             "--token",
@@ -256,6 +253,7 @@ def test_wrong_codes_are_refused_before_the_pin_is_asked(
         ],
         cli_hsm,
         tmp_path,
+        stdin="WRONG-CODE\n",
     )  # no PIN on stdin at all
     assert wrong.returncode == 2, wrong.stderr
     assert "PIN" not in wrong.stderr
@@ -414,3 +412,24 @@ def test_pin_and_codes_reach_no_log_no_output_no_file(
             if path.is_file():
                 data = path.read_bytes()
                 assert not any(s.encode() in data for s in secrets), path
+
+
+def test_the_one_time_code_cannot_be_put_on_the_command_line(
+    cli_hsm: SoftHsmToken, tmp_path: Path
+) -> None:
+    """A code in argv is in the process list and shell history: the option is gone."""
+    refused = csos(
+        [
+            "enroll",
+            "--ca-url",
+            "https://127.0.0.1:9",
+            "--reference-number",
+            "40019",
+            "--authorization-code",
+            "QWER-7788",
+        ],
+        cli_hsm,
+        tmp_path,
+    )
+    assert refused.returncode == 2
+    assert "No such option '--authorization-code'" in refused.stderr

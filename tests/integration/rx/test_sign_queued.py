@@ -18,6 +18,7 @@ from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.pki.signed_check import Reason
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services import rx_access, rx_drafts
+from csos_desktop.services.audit_checkpoint import verify_checkpoints
 from csos_desktop.services.rx_access import Actor, DenyReason, SigningRefused
 from csos_desktop.services.rx_alerts import AlertKind, alerts
 from csos_desktop.services.rx_store import sign_queued
@@ -108,6 +109,11 @@ def test_the_practitioner_signs_one_patient_s_queue_with_token_and_pin(
     )
     assert all(TEST_PIN not in str(e.to_json()) for e in store.audit.entries())
     assert store.audit.verify().intact
+    # The session ended by signing the audit chain's head, after the last rx.signed.
+    [checkpoint] = list(store.checkpoints.all())
+    last_signed = [e for e in store.audit.entries() if e.event == "rx.signed"][-1]
+    assert checkpoint.entry_id == last_signed.entry_id
+    assert verify_checkpoints(store).problems == []
 
 
 def test_a_signed_prescription_never_changes_and_a_changed_copy_is_digest_mismatch(

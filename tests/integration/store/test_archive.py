@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -12,56 +14,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from csos_desktop.domain.order_state import OrderState
-from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import orders as svc
-from csos_desktop.services.archive import ArchiveUnusable, export_archive, verify_archive
-from csos_desktop.services.signing import SigningPurpose, SigningSession
-from csos_desktop.store import lifecycle, open_store
+from csos_desktop.services.archive import export_archive
+from csos_desktop.services.archive_verify import Verdict, verify_archive
+from csos_desktop.services.archive_zip import ArchiveUnusable
+from csos_desktop.services.orders import export_order
+from csos_desktop.store import open_store
 from tests.conftest import Provisioned
-from tests.integration.signing import chain_of
-from tests.integration.store.tokens import TestPin, open_identity, openssl_verify
-from tests.unit.store.helpers import order_input
+from tests.integration.store.tokens import (
+    document_signer,
+    openssl_verify,
+)
+from tests.unit.store.archive_forgery import roots
 
 TODAY = datetime.now(UTC).date()
-
-
-@pytest.fixture()
-def bundle(ec_token: Provisioned, test_ca: TestCa, tmp_path: Path) -> Path:
-    """Three signed orders, one delivered with a signed receipt, exported to a bundle."""
-    ts, identity = open_identity(ec_token)
-    with ts, open_store(tmp_path / "csos.db") as store:
-        recs = [svc.import_orders(store, order_input(), source="test")[0] for _ in range(3)]
-        svc.sign_orders_on_token(
-            store,
-            [r.order_id for r in recs],
-            SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.ORDER),
-            TestPin(),
-        )
-        oid = recs[0].order_id
-        msg = next(m for m in store.outbox.pending() if m.record_id == oid)
-        lifecycle.mark_submitted(store, oid, msg.outbox_id, now=datetime.now(UTC))
-        lifecycle.record_status(store, oid, OrderState.SHIPPED, now=datetime.now(UTC))
-        svc.record_receipt(
-            store,
-            oid,
-            [ReceiptLine(1, 2, TODAY)],
-            svc.TokenDocumentSigner(
-                SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.RECEIPT)
-            ),
-        )
-        summary = export_archive(store, TODAY, TODAY, tmp_path / "bundle.zip")
-        assert summary.orders == 3
-        assert any(e.details.get("archive") for e in store.audit.entries())
-    return summary.path
-
-
-def roots(ca: TestCa) -> list[asn1_x509.Certificate]:
-    return [asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))]
 
 
 def test_bundle_holds_every_record_an_index_and_a_manifest(bundle: Path) -> None:
@@ -70,11 +38,12 @@ def test_bundle_holds_every_record_an_index_and_a_manifest(bundle: Path) -> None
         manifest = json.loads(zf.read("manifest.json"))
         index = list(csv.DictReader(io.StringIO(zf.read("index.csv").decode())))
         audit = zf.read("audit.jsonl").decode().splitlines()
-    assert manifest["format"] == "csos-archive/1" and manifest["orders"] == 3
-    assert {f["name"] for f in manifest["files"]} == set(names) - {"manifest.json"}
+    assert manifest["format"] == "csos-archive/2" and manifest["orders"] == 3
+    assert manifest["exported_by"] == "Main Street Pharmacy"
+    assert {f["name"] for f in manifest["files"]} == set(names) - {"manifest.json", "manifest.p7s"}
     assert len(index) == 3 and {r["state"] for r in index} >= {"received-partial"}
     assert sum(int(r["receipts"]) for r in index) == 1
-    assert sum(n.endswith(".p7s") for n in names) == 4  # three orders, one receipt
+    assert sum(n.endswith(".p7s") for n in names) == 5  # three orders, one receipt, manifest
     assert any(n.startswith("certificates/") for n in names)
     assert any('"order.signed"' in line for line in audit)
 
@@ -87,15 +56,17 @@ def test_openssl_accepts_every_signature_in_the_bundle(
         zf.extractall(out)
     signatures = sorted(out.glob("orders/*/*.p7s"))
     assert len(signatures) == 4
-    for sig in signatures:
+    for sig in [*signatures, out / "manifest.p7s"]:
         done = openssl_verify(tmp_path, test_ca, sig.with_suffix(".json"), sig)
         assert done.returncode == 0, done.stderr
 
 
 def test_verify_finds_an_intact_bundle_intact(bundle: Path, test_ca: TestCa) -> None:
     report = verify_archive(bundle, roots(test_ca))
-    assert report.intact, report.problems
-    assert report.signatures == 4 and report.chains_checked == 4
+    assert report.verdict is Verdict.INTACT, report.problems
+    # four record signatures and the manifest's, every chain checked
+    assert report.signatures == 5 and report.chains_checked == 5
+    assert report.manifest_signer and "Main Street Pharmacy" in report.manifest_signer
 
 
 def rewrite(bundle: Path, change: dict[str, bytes | None], extra: dict[str, bytes]) -> None:
@@ -146,12 +117,14 @@ def test_not_a_bundle_is_refused_clearly(tmp_path: Path) -> None:
         verify_archive(junk)
 
 
-def test_orders_outside_the_period_are_left_out(tmp_path: Path, bundle: Path) -> None:
-    with open_store(tmp_path / "csos.db") as store:
+def test_orders_outside_the_period_are_left_out(
+    tmp_path: Path, bundle: Path, ec_token: Provisioned, test_ca: TestCa
+) -> None:
+    with open_store(tmp_path / "csos.db") as store, document_signer(ec_token, test_ca) as signer:
         yesterday = TODAY - timedelta(days=1)
-        summary = export_archive(store, yesterday, yesterday, tmp_path / "empty.zip")
+        summary = export_archive(store, yesterday, yesterday, tmp_path / "empty.zip", signer=signer)
     assert summary.orders == 0
-    assert verify_archive(summary.path).intact
+    assert verify_archive(summary.path).verdict is Verdict.INTEGRITY_ONLY
 
 
 def test_cli_verify_exit_codes(bundle: Path, test_ca: TestCa, tmp_path: Path) -> None:
@@ -181,3 +154,22 @@ def test_cli_verify_exit_codes(bundle: Path, test_ca: TestCa, tmp_path: Path) ->
         check=False,
     )
     assert bad.returncode == 1 and "not in the manifest" in bad.stdout
+
+
+def test_archives_and_exports_are_owner_only(
+    tmp_path: Path, bundle: Path, ec_token: Provisioned, test_ca: TestCa
+) -> None:
+    """With the usual umask (022) a new file would be 0644; these hold patient data."""
+    old = os.umask(0o022)
+    try:
+        with (
+            open_store(tmp_path / "csos.db") as store,
+            document_signer(ec_token, test_ca) as signer,
+        ):
+            archive = export_archive(store, TODAY, TODAY, tmp_path / "new.zip", signer=signer)
+            order_id = next(store.signed.ids_signed_between("2000-01-01", "2100-01-01"))
+            exported = export_order(store, order_id, tmp_path / "inspection")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(archive.path.stat().st_mode) == 0o600
+    assert exported and {stat.S_IMODE(p.stat().st_mode) for p in exported} == {0o600}

@@ -227,3 +227,48 @@ def test_every_command_reading_an_order_file_refuses_a_repeated_key(
     listed = json.loads(csos(home, rsa_token, "order", "list", "--json").output)
     assert [r["order_id"] for r in listed] == [draft["order_id"]]  # nothing imported
     assert not (tmp_path / "out").exists()
+
+
+def test_archive_export_verify_and_audit_checkpoint_from_the_cli(
+    home: Path, rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path
+) -> None:
+    """Export signs the manifest with one PIN; verify checks it; a checkpoint on demand."""
+    chain, root = tmp_path / "chain.pem", tmp_path / "root.pem"
+    chain.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
+    root.write_bytes(test_ca.root_certificate.public_bytes(Encoding.PEM))
+    (tmp_path / "orders.json").write_text(json.dumps([order_input()]))
+    assert csos(home, rsa_token, "order", "import", str(tmp_path / "orders.json")).exit_code == 0
+    pin = TEST_PIN + "\n"
+    signing = token_args(rsa_token, chain)
+    signed = csos(home, rsa_token, "order", "sign", "--all-drafts", *signing, stdin=pin)
+    assert signed.exit_code == 0, signed.output
+    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    bundle = tmp_path / "archive.zip"
+    exported = csos(
+        home,
+        rsa_token,
+        "archive",
+        "export",
+        "--since",
+        today,
+        "--until",
+        today,
+        "--out",
+        str(bundle),
+        *signing,
+        stdin=pin,
+    )
+    assert exported.exit_code == 0, exported.output
+    assert "(signed; recorded in the audit log)" in exported.output
+    assert TEST_PIN not in exported.output
+    verified = csos(home, rsa_token, "archive", "verify", str(bundle), "--trust", str(root))
+    assert verified.exit_code == 0 and "INTACT" in verified.output, verified.output
+    assert "manifest signed by" in verified.output and "Main Street Pharmacy" in verified.output
+
+    checkpoint = csos(home, rsa_token, "audit", "checkpoint", *signing, stdin=pin)
+    assert checkpoint.exit_code == 0 and "signed by Main Street Pharmacy" in checkpoint.output
+    audit = csos(home, rsa_token, "audit", "verify", "--trust", str(root), "--json")
+    assert audit.exit_code == 0, audit.output
+    report = json.loads(audit.output)["checkpoints"]
+    # one from the signing session, one on demand; both hold and their signer is trusted
+    assert report["checkpoints"] == 2 and report["signers_verified"] and report["problems"] == []

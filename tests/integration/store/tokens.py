@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -12,7 +13,8 @@ from csos_desktop.domain.order import Order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import token_by_label
 from csos_desktop.services.order_signing import SignedOrder
-from csos_desktop.services.orders import OrderSigner
+from csos_desktop.services.orders import OrderSigner, TokenDocumentSigner
+from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import SigningIdentity, choose_identity, signing_identities
 from csos_desktop.token.session import TokenSession
@@ -26,6 +28,17 @@ def open_identity(prov: Provisioned) -> tuple[TokenSession, SigningIdentity]:
     ts.open_public()
     identity = choose_identity(signing_identities(read_certificates(ts)))
     return ts, identity
+
+
+@contextmanager
+def document_signer(prov: Provisioned, ca: TestCa) -> Iterator[TokenDocumentSigner]:
+    """The pharmacist's token, logged in, signing documents (receipts, archive manifests)."""
+    with prov.session() as ts:
+        identity = choose_identity(signing_identities(read_certificates(ts)))
+        chain = [ca.issuing_certificate.public_bytes(Encoding.DER)]
+        yield TokenDocumentSigner(
+            SigningSession(ts, identity, chain, SigningPurpose.ARCHIVE_MANIFEST)
+        )
 
 
 class TestPin:

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from csos_desktop.logs import log_file, redact, setup_logging
+from tests.conftest import TEST_PIN, Provisioned
 
 
 @pytest.mark.parametrize(
@@ -76,3 +77,59 @@ def test_redacted_json_is_still_json() -> None:
     data = json.loads(redact(text))
     assert data["exit_code"] == 2 and data["pin_state"] == "ok"
     assert data["authorization_code"] == data["nested"]["password"] == "[REDACTED]"
+
+
+# Secrets in free text, in no shape a pattern could know: only the values themselves
+# identify them. The token session and the enrolment codes register what they handle.
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "the user typed 482913 and pressed Enter",
+        "C_Login failed for '482913' (CKR_PIN_INCORRECT)",
+        "retrying with 482913482913? no: 482913",
+    ],
+)
+def test_a_bare_pin_the_process_used_is_redacted(line: str) -> None:
+    from csos_desktop.known_secrets import remember_secret
+
+    remember_secret("482913")
+    out = redact(line)
+    assert "482913" not in out and "[REDACTED]" in out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "the CA rejected ZXCV-8812-QWER for reference 40019",
+        "scanned code zxcv8812qwer from the letter",
+        "typed ZXCV 8812 QWER into the form",
+    ],
+)
+def test_a_one_time_code_in_free_text_is_redacted_in_any_form(line: str) -> None:
+    from csos_desktop.enroll.est_client import OneTimeCodes
+
+    OneTimeCodes("40019", "ZXCV-8812-QWER")  # what enrolment builds from the user's input
+    out = redact(line)
+    for form in ("ZXCV-8812-QWER", "zxcv8812qwer", "ZXCV 8812 QWER", "8812"):
+        assert form.lower() not in out.lower()
+
+
+def test_a_bare_pin_never_reaches_the_log_file_after_a_login(rsa_token: Provisioned) -> None:
+    """Through the real token login, then a log line with the PIN and no keyword."""
+    path = setup_logging("DEBUG")
+    with rsa_token.session():
+        pass  # logs in with TEST_PIN
+    logging.getLogger("csos_desktop.test").warning("odd reply after %s was sent", TEST_PIN)
+    for handler in logging.getLogger("csos_desktop").handlers:
+        handler.flush()
+    text = path.read_text(encoding="utf-8")
+    assert "odd reply after [REDACTED] was sent" in text and TEST_PIN not in text
+
+
+def test_short_numbers_are_not_remembered() -> None:
+    from csos_desktop.known_secrets import remember_secret
+
+    remember_secret("12")
+    assert redact("line 12 of 120") == "line 12 of 120"

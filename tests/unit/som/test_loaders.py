@@ -154,5 +154,5 @@ def test_a_bad_policy_is_refused_naming_the_field(change: object, words: str) ->
 def test_a_policy_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "p.json"
     path.write_text("{", encoding="utf-8")
-    with pytest.raises(PolicyInvalid, match="is not JSON"):
+    with pytest.raises(PolicyInvalid, match="is not valid JSON"):
         load_policy(path)

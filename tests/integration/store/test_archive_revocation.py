@@ -1,0 +1,129 @@
+"""Archive verification with revocation data: signatures made after revocation are invalid.
+
+Real token, real CA revocation, real CRLs. A signing-time is the signer's own claim, so a
+back-dated one must not move a signature to before its certificate's revocation: the
+store's recorded signing time (record.json) counts too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from csos_desktop.pki.profile import read_csos_profile
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.services import orders as svc
+from csos_desktop.services.archive import export_archive
+from csos_desktop.services.archive_verify import Verdict, verify_archive
+from csos_desktop.services.order_signing import OrderSigningSession
+from csos_desktop.services.signing import SigningPurpose, SigningSession
+from csos_desktop.store import open_store
+from csos_desktop.token.identity import SigningIdentity
+from tests.conftest import Provisioned, trust_sandbox_root
+from tests.integration.signing import chain_of, issue_for_token
+from tests.unit.store.archive_forgery import roots
+from tests.unit.store.helpers import order_input
+
+
+@pytest.fixture(scope="module")
+def old_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCa:
+    """A CA set up a month ago, so signatures can be dated days back."""
+    ca = TestCa.init(
+        tmp_path_factory.mktemp("old-ca") / "ca",
+        now=datetime.now(UTC) - timedelta(days=30),
+        name_prefix="Old Sandbox",  # its own names: another anchor, never confused
+    )
+    trust_sandbox_root(ca)  # signing refuses a certificate without a configured anchor
+    return ca
+
+
+def identity_for(prov: Provisioned, ca: TestCa) -> SigningIdentity:
+    """A fresh certificate from *ca* for the key on *prov*'s token."""
+    cert = issue_for_token(ca, prov, not_before=datetime.now(UTC) - timedelta(days=10))
+    der = cert.public_bytes(Encoding.DER)
+    return SigningIdentity(
+        prov.key.key_id, der, read_csos_profile(asn1_x509.Certificate.load(der)), prov.label
+    )
+
+
+def _export_one_order(
+    prov: Provisioned,
+    ca: TestCa,
+    tmp_path: Path,
+    *,
+    claimed: datetime,
+    revoked_at: datetime,
+    recorded: datetime | None = None,
+) -> Path:
+    """One order signed with a fresh certificate (revoked at *revoked_at*) claiming *claimed*.
+
+    The store records it at *recorded* (default: now).
+    """
+    recorded = recorded or datetime.now(UTC)
+    identity = identity_for(prov, ca)
+    ca.revoke(identity.info.serial_number, reason="key_compromise", when=revoked_at)
+    with open_store(tmp_path / "csos.db") as store, prov.session() as ts:
+        manifest = SigningPurpose.ARCHIVE_MANIFEST
+        exporter = svc.TokenDocumentSigner(
+            SigningSession(ts, identity_for(prov, ca), chain_of(ca), manifest)
+        )
+        [rec] = svc.import_orders(store, order_input(), source="test")
+        signer = OrderSigningSession(
+            SigningSession(ts, identity, chain_of(ca), SigningPurpose.ORDER, clock=lambda: claimed)
+        )
+        signed = svc.sign_orders(store, [rec.order_id], signer, clock=lambda: recorded)
+        assert len(signed.signed) == 1
+        since, until = recorded.date(), datetime.now(UTC).date()
+        return export_archive(store, since, until, tmp_path / "bundle.zip", signer=exporter).path
+
+
+def test_a_signature_made_after_revocation_is_invalid(
+    ec_token: Provisioned, old_ca: TestCa, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    bundle = _export_one_order(
+        ec_token, old_ca, tmp_path, claimed=now, revoked_at=now - timedelta(hours=1)
+    )
+    report = verify_archive(bundle, roots(old_ca, with_crls=True))
+    assert report.revocation_checked
+    [problem] = report.problems
+    assert problem.startswith("orders/") and "revoked" in problem
+    # Without revocation data the same bundle verifies (and says revocation was not checked).
+    plain = verify_archive(bundle, roots(old_ca))
+    assert plain.verdict is Verdict.INTACT and not plain.revocation_checked
+
+
+def test_a_back_dated_signing_time_does_not_hide_a_revocation(
+    ec_token: Provisioned, old_ca: TestCa, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    bundle = _export_one_order(
+        ec_token,
+        old_ca,
+        tmp_path,
+        claimed=now - timedelta(hours=2),  # before the revocation...
+        revoked_at=now - timedelta(hours=1),  # ...but the store recorded it now
+    )
+    problems = verify_archive(bundle, roots(old_ca, with_crls=True)).problems
+    assert len(problems) == 1 and "revoked" in problems[0]
+
+
+def test_a_signature_made_before_a_later_revocation_stays_valid(
+    ec_token: Provisioned, old_ca: TestCa, tmp_path: Path
+) -> None:
+    """Today's CRL applies retroactively only to signatures made after the revocation date."""
+    signed_at = datetime.now(UTC) - timedelta(days=3)  # today's CRL is newer than that
+    bundle = _export_one_order(
+        ec_token,
+        old_ca,
+        tmp_path,
+        claimed=signed_at,
+        recorded=signed_at,
+        revoked_at=signed_at + timedelta(days=2),
+    )
+    report = verify_archive(bundle, roots(old_ca, with_crls=True))
+    assert report.verdict is Verdict.INTACT, report.problems
