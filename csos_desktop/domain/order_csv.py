@@ -92,7 +92,7 @@ def orders_from_csv(text: str, *, now: datetime) -> list[dict[str, object]]:
     first: dict[str, dict[str, str]] = {}
 
     def unreadable(line: int, why: str) -> OrderCsvInvalid:
-        return OrderCsvInvalid([f"line {line}: cannot be read as CSV: {why}"])
+        return OrderCsvInvalid([f"row {line}: cannot be read as CSV: {why}"])
 
     for rowno, row in enumerate(csv_rows(reader, unreadable), start=2):
         row = {k: (v or "").strip() for k, v in row.items() if k is not None}
