@@ -29,7 +29,9 @@ def _register() -> None:
         doctor,
         enroll,
         order,
+        order_legal,
         order_store,
+        poa,
         rx,
         sandbox,
         sandbox_ca_server,
@@ -60,6 +62,7 @@ def _register() -> None:
         sync.sync,
         trust.trust,
         crl.crl,
+        poa.poa,
     ):
         main.add_command(group)
     # The step distributors remind customers of, one word away: `csos receive ORDER ...`.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import click
@@ -10,12 +11,14 @@ import click
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.config import configured_module
 from csos_desktop.services.interaction import Cancelled
+from csos_desktop.services.orders import TokenDocumentSigner
 from csos_desktop.services.signing import (
     SigningPurpose,
     SigningSession,
     TokenTarget,
     signing_session,
 )
+from csos_desktop.store import Store, open_store
 
 
 def token_options(fn: click.decorators.FC) -> click.decorators.FC:
@@ -70,3 +73,27 @@ def log_in_or_cancel(session: SigningSession, pin_stdin: bool, what: str) -> Non
         session.log_in(TerminalInteraction(pin_from_stdin=pin_stdin))
     except Cancelled:
         raise Cancelled(f"{what} was cancelled; nothing was changed.") from None
+
+
+@contextmanager
+def store_and_session(
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+) -> Iterator[tuple[Store, SigningSession]]:
+    """The order store and an order-purpose signing session, for commands that sign notices
+    about orders (cancellations, lost-order statements) and powers of attorney."""
+    with (
+        open_store() as store,
+        open_signing(SigningPurpose.ORDER, module, label, cert_id, chain_file) as session,
+    ):
+        yield store, session
+
+
+def logged_in_signer(
+    session: SigningSession, pin_stdin: bool, what: str
+) -> Callable[[bytes], bytes]:
+    """Ask the PIN once (after every check passed) and return the session's signer."""
+    log_in_or_cancel(session, pin_stdin, what)
+    return TokenDocumentSigner(session).sign
