@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.schedule import parse_schedule_list
-from csos_desktop.pki.profile import read_certificate
+from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services import pre_sign
 from csos_desktop.services.identity import SigningIdentity
@@ -61,7 +61,7 @@ def _identity(ca: TestCa) -> SigningIdentity:
         not_before=datetime.now(UTC) - timedelta(days=1),
     )
     der = cert.public_bytes(Encoding.DER)
-    return SigningIdentity(b"\x01", der, read_certificate(asn1_x509.Certificate.load(der)), "b")
+    return SigningIdentity(b"\x01", der, read_csos_profile(asn1_x509.Certificate.load(der)), "b")
 
 
 def _times(fn: Callable[[], object], repeats: int) -> dict[str, float]:

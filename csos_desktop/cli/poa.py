@@ -31,10 +31,12 @@ def poa() -> None:
     required=True,
     help="Full name of the person who signed the latest registration application.",
 )
+@click.option("--dea", "dea_number", help="The registration's DEA number (default: as enrolled).")
 @token_options
 @run_cli
 def registrant(
     name: str,
+    dea_number: str | None,
     module: str | None,
     label: str | None,
     cert_id: str | None,
@@ -43,7 +45,7 @@ def registrant(
 ) -> None:
     """Record the registrant and the certificate on their token (no PIN needed)."""
     with store_and_session(module, label, cert_id, chain_file) as (store, session):
-        reg = poa_svc.record_registrant(store, session.identity, name)
+        reg = poa_svc.record_registrant(store, session.identity, name, dea_number=dea_number)
     click.echo(
         f"Registrant of DEA {reg.dea_number}: {reg.name} ({len(reg.certificates)} "
         "certificate(s)). From now on only the registrant and current attorneys-in-fact "
@@ -79,8 +81,8 @@ def grant(
     """Grant a power of attorney (1305.05(c) form), signed on the registrant's token."""
     certs = [der for path in holder_certs for der in load_certificates(path)]
     with store_and_session(module, label, cert_id, chain_file) as (store, session):
-        poa_svc.check_registrant(store, session.identity)
-        poa_svc.holder_fingerprints(session.identity.info.dea_number, certs)
+        reg = poa_svc.check_registrant(store, session.identity)
+        poa_svc.holder_fingerprints(reg.dea_number, certs)
         rec = poa_svc.grant(
             store,
             session.identity,

@@ -160,7 +160,7 @@ class PoaGrantJob(_DocumentJob):
 
     def check(self, store: Store, ident: SigningIdentity) -> str:
         reg = poa.check_registrant(store, ident)
-        poa.holder_fingerprints(ident.info.dea_number, self._certs)
+        poa.holder_fingerprints(reg.dea_number, self._certs)
         return (
             f"<h3>Power of attorney for DEA {escape(reg.dea_number)} (21 CFR 1305.05)</h3>"
             f"<p>I, <b>{escape(reg.name)}</b>, appoint <b>{escape(self._holder)}</b> to sign "

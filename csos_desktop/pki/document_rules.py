@@ -48,9 +48,12 @@ def _validity(info: CsosCertificateInfo, now: datetime, out: Collector) -> None:
 
 
 def order_findings(order: Order, info: CsosCertificateInfo, now: datetime) -> list[Finding]:
-    """What ``verify_order`` would find about this order signed now with this certificate."""
+    """What ``verify_order`` would find about this order signed now with this certificate.
+
+    *order* carries the date it will be signed with (the pharmacy's calendar day).
+    """
     out = Collector()
-    document = canonical_bytes(order.with_date_signed(now.date()).to_document())
+    document = canonical_bytes(order.to_document())
     parsed = read_order(document, out)
     check_dates(parsed, now, now, out)
     _validity(info, now, out)

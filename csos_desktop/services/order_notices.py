@@ -18,11 +18,11 @@ from csos_desktop.domain.notices import (
     cancellable_quantities,
 )
 from csos_desktop.errors import InputError
-from csos_desktop.services.identity import SigningIdentity
 from csos_desktop.services.order_signing import OrderNotSignable
 from csos_desktop.store import legal
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import OrderRecord
+from csos_desktop.token.identity import SigningIdentity
 
 Clock = Callable[[], datetime]
 
@@ -45,10 +45,10 @@ def order_balances(store: Store, ref: str, *, clock: Clock = _now) -> tuple[Line
 
 
 def _purchaser_signs(rec: OrderRecord, identity: SigningIdentity | None) -> None:
-    if identity is not None and identity.info.dea_number != rec.purchaser_dea:
+    if identity is not None and not identity.info.matches_dea(rec.purchaser_dea):
         raise OrderNotSignable(
-            f"Order {rec.label} was placed by DEA {rec.purchaser_dea}; your certificate is for "
-            f"DEA {identity.info.dea_number}. Only the purchaser signs its notices."
+            f"Order {rec.label} was placed by DEA {rec.purchaser_dea}; the certificate on the "
+            "token was issued for another DEA number. Only the purchaser signs its notices."
         )
 
 

@@ -27,11 +27,12 @@ from csos_desktop.domain.poa import (
     signer_authority,
 )
 from csos_desktop.errors import InputError
-from csos_desktop.pki.profile import NotACsosCertificate, read_certificate
-from csos_desktop.services.identity import SigningIdentity
+from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile
+from csos_desktop.services.known_dea import known_dea
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.poa import PoaRecord, Registrant
+from csos_desktop.token.identity import SigningIdentity
 
 Clock = Callable[[], datetime]
 
@@ -55,14 +56,29 @@ def check_signer(
 
 
 def record_registrant(
-    store: Store, identity: SigningIdentity, name: str, *, clock: Clock = _now
+    store: Store,
+    identity: SigningIdentity,
+    name: str,
+    *,
+    dea_number: str | None = None,
+    clock: Clock = _now,
 ) -> Registrant:
-    """The person who signed the latest registration application, with their certificate."""
+    """The person who signed the latest registration application, with their certificate.
+
+    The certificate carries only a hash of the DEA number: the number given (or known
+    from enrolment or the ``dea_number`` setting) must match it.
+    """
     person = " ".join(name.split())
     if len(person) < 3:
         raise InputError("Give the registrant's full name (--name).")
+    known = known_dea(identity, dea_number)
+    if known is None or not known.matches:
+        raise InputError(
+            "Give the DEA number of the registration (--dea): the certificate on this token "
+            "holds only its hash" + (f", and {known.number} does not match it." if known else ".")
+        )
     now = clock()
-    dea = identity.info.dea_number
+    dea = known.number
     with store.transaction():
         store.poa.record_registrant(dea, person, identity.certificate_der, now)
         store.audit.append(
@@ -82,19 +98,19 @@ def record_registrant(
 
 def check_registrant(store: Store, identity: SigningIdentity) -> Registrant:
     """Only the registrant grants and revokes (1305.05(a), (b)); checked before the PIN."""
-    reg = store.poa.registrant(identity.info.dea_number)
-    if reg is None:
+    reg = store.poa.registrant_for_certificate(fingerprint(identity.certificate_der))
+    if reg is not None:
+        return reg
+    if not store.poa.registrant_deas():
         raise InputError(
-            f"No registrant is recorded for DEA {identity.info.dea_number}. The person who "
-            "signed the latest registration application records themself first: "
-            "`csos poa registrant --name NAME` with their token."
+            "No registrant is recorded. The person who signed the latest registration "
+            "application records themself first: `csos poa registrant --name NAME --dea DEA` "
+            "with their token."
         )
-    if fingerprint(identity.certificate_der) not in reg.certificates:
-        raise SignerNotAuthorised(
-            f"Only the registrant ({reg.name}) grants or revokes powers of attorney for DEA "
-            f"{reg.dea_number} (21 CFR 1305.05); the certificate on this token is not theirs."
-        )
-    return reg
+    raise SignerNotAuthorised(
+        "Only the registrant grants or revokes powers of attorney (21 CFR 1305.05); the "
+        "certificate on this token is not the recorded registrant's."
+    )
 
 
 def holder_fingerprints(dea_number: str, certificates: Sequence[bytes]) -> list[str]:
@@ -104,13 +120,14 @@ def holder_fingerprints(dea_number: str, certificates: Sequence[bytes]) -> list[
     out = []
     for der in certificates:
         try:
-            info = read_certificate(asn1_x509.Certificate.load(der))
+            info = read_csos_profile(asn1_x509.Certificate.load(der))
         except (NotACsosCertificate, ValueError) as exc:
             raise InputError(f"An attorney certificate is not a CSOS certificate: {exc}") from exc
-        if info.dea_number != dea_number:
+        if not info.matches_dea(dea_number):
             raise InputError(
-                f"The attorney certificate of {info.subject} is for DEA {info.dea_number}, not "
-                f"{dea_number}; a power of attorney covers one registration."
+                f"The attorney certificate of {info.subject} was not issued for DEA "
+                f"{dea_number} (its DEA number hash does not match); a power of attorney "
+                "covers one registration."
             )
         out.append(fingerprint(der))
     return out

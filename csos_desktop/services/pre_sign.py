@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.poa import Authority
 from csos_desktop.services import poa, som_gate
@@ -24,8 +25,9 @@ from csos_desktop.token.identity import SigningIdentity
 def as_signed(order: Order, number_auto: bool, now: datetime) -> Order:
     """The order as signing will date it: a generated number moves into the signing year
     (``lifecycle.sign_draft`` renumbers it), so the year rule is checked against that."""
-    if number_auto and order.order_number[:2] != f"{now.year % 100:02d}":
-        return replace(order, order_number=f"{now.year % 100:02d}X{order.order_number[3:]}")
+    year = local_date(now).year
+    if number_auto and order.order_number[:2] != f"{year % 100:02d}":
+        return replace(order, order_number=f"{year % 100:02d}X{order.order_number[3:]}")
     return order
 
 

@@ -112,6 +112,17 @@ class PoaRegistry:
         ).fetchall()
         return Registrant(dea_number, str(row[0]), frozenset(str(c[0]) for c in certs), str(row[1]))
 
+    def registrant_for_certificate(self, certificate_sha256: str) -> Registrant | None:
+        """The current registrant whose recorded certificates include this one, if any."""
+        for (dea,) in self._conn.execute(
+            "SELECT DISTINCT dea_number FROM poa_registrants WHERE certificate_sha256 = ?",
+            (certificate_sha256,),
+        ).fetchall():
+            reg = self.registrant(str(dea))
+            if reg is not None and certificate_sha256 in reg.certificates:
+                return reg
+        return None
+
     def registrant_deas(self) -> list[str]:
         rows = self._conn.execute(
             "SELECT DISTINCT dea_number FROM poa_registrants ORDER BY dea_number"

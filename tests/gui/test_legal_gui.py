@@ -107,6 +107,7 @@ def test_the_registrant_grants_and_revokes_a_power_of_attorney_in_the_gui(
         screen.show()
         assert "No registrant recorded" in screen.registrant.text()
         qtbot.keyClicks(screen.registrant_name, "Jane Registrant")
+        qtbot.keyClicks(screen.registrant_dea, PURCHASER_DEA)
         screen.registrant_button.click()
         qtbot.waitUntil(lambda: "Jane Registrant" in screen.registrant.text(), timeout=10_000)
 

@@ -23,10 +23,10 @@ from csos_desktop.domain.prescription import PrescriptionInvalid, parse_prescrip
 from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.errors import CsosError
 from csos_desktop.pki.cms import CmsSigner
-from csos_desktop.pki.profile import read_certificate
+from csos_desktop.pki.document_rules import DOCUMENT_REASONS
+from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.pki.signed_check import Reason
-from csos_desktop.pki.document_rules import DOCUMENT_REASONS
 from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.identity import SigningIdentity
@@ -56,7 +56,7 @@ def identity(
         not_before=not_before or NOW - timedelta(days=1),
     )
     der = cert.public_bytes(Encoding.DER)
-    info = read_certificate(asn1_x509.Certificate.load(der))
+    info = read_csos_profile(asn1_x509.Certificate.load(der))
     chain = [ca.issuing_certificate.public_bytes(Encoding.DER)]
     return SigningIdentity(b"\x01", der, info, "memory"), CmsSigner(key, der, chain)
 

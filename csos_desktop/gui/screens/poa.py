@@ -65,9 +65,13 @@ class PoaScreen(QWidget):
         self.registrant_name = QLineEdit()
         self.registrant_name.setAccessibleName("Registrant's full name")
         self.registrant_name.setPlaceholderText("Full name of who signed the registration")
+        self.registrant_dea = QLineEdit()
+        self.registrant_dea.setAccessibleName("Registration's DEA number")
+        self.registrant_dea.setPlaceholderText("DEA number (default: as enrolled)")
         self.registrant_button = QPushButton("Record me as the &registrant")
         self.registrant_button.setAccessibleName("Record me as the registrant")
         reg_row.addWidget(self.registrant_name, 1)
+        reg_row.addWidget(self.registrant_dea)
         reg_row.addWidget(self.registrant_button)
         layout.addLayout(reg_row)
 
@@ -167,12 +171,13 @@ class PoaScreen(QWidget):
             return
         assert self._launcher is not None and self._launcher.worker is not None
         name, path, target = self.registrant_name.text(), self._store.path, self._launcher.target()
+        dea = self.registrant_dea.text().strip() or None
 
         def record(_progress: object) -> str:
             from csos_desktop.services.signing import SigningPurpose, signing_session
 
             with open_store(path) as store, signing_session(target, SigningPurpose.ORDER) as s:
-                return poa.record_registrant(store, s.identity, name).name
+                return poa.record_registrant(store, s.identity, name, dea_number=dea).name
 
         self._launcher.worker.submit(self._owner, record, self._recorded, self._failed)
 

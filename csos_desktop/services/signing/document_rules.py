@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.prescription import Prescription
-from csos_desktop.pki.signed_check import Reason
 from csos_desktop.pki.document_rules import order_findings, prescription_findings
+from csos_desktop.pki.signed_check import Reason
+from csos_desktop.services.order_signing import dated_for_signing
 from csos_desktop.services.signing.checks import NotReadyToSign, OrderNotSignable, SigningFacts
 
 
@@ -21,7 +22,7 @@ def order_document_rules(facts: SigningFacts, item: object) -> None:
         return
     found = [
         f"{f.message} ({f.reason.value})"
-        for f in order_findings(item, facts.identity.info, facts.now)
+        for f in order_findings(dated_for_signing(item, facts.now), facts.identity.info, facts.now)
         if f.reason is Reason.MALFORMED_DOCUMENT
     ]
     if found:

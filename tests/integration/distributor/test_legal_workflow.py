@@ -22,7 +22,7 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.audit import AuditEvent
-from tests.conftest import TEST_PIN, Provisioned
+from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.integration.distributor.conftest import Sandbox, StartSandbox
 from tests.unit.store.helpers import order_input
 
@@ -83,6 +83,7 @@ class Pharmacy:
 def _pharmacy(sandbox: Sandbox, prov: Provisioned, ca: TestCa, tmp_path: Path) -> Pharmacy:
     chain = tmp_path / "chain.pem"
     chain.write_bytes(ca.issuing_certificate.public_bytes(Encoding.PEM))
+    trust_sandbox_root(ca, tmp_path / "home")
     ph = Pharmacy(tmp_path / "home", prov, chain, sandbox)
     login = ph.run("sync", "login", "--url", sandbox.url, "--token-stdin", stdin=sandbox.token)
     assert login.exit_code == 0, login.output

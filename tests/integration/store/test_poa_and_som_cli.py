@@ -20,13 +20,14 @@ from csos_desktop.cli import main
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
 from csos_desktop.store.audit import AuditEvent
-from tests.conftest import TEST_PIN, Provisioned
+from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.integration.store.tokens import openssl_verify
 from tests.unit.store.helpers import flagged_order_input, order_input
 
 
 @pytest.fixture()
-def home(tmp_path: Path) -> Path:
+def home(tmp_path: Path, test_ca: TestCa) -> Path:
+    trust_sandbox_root(test_ca, tmp_path / "home")
     return tmp_path / "home"
 
 
@@ -84,6 +85,8 @@ def test_a_revoked_poa_holder_can_no_longer_sign(
         "registrant",
         "--name",
         "Jane Registrant",
+        "--dea",
+        "AB1234563",
         "--token",
         registrant.label,
     )
