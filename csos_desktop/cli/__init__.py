@@ -17,7 +17,9 @@ _CLI = "csos_desktop.cli."
 # Top-level command -> the module that defines it (and modules that add subcommands to it).
 COMMANDS: dict[str, LazyCommand] = {
     "token": LazyCommand(_CLI + "token", "token", extra=(_CLI + "token_pin", _CLI + "token_loss")),
-    "order": LazyCommand(_CLI + "order", "order", extra=(_CLI + "order_store",)),
+    "order": LazyCommand(
+        _CLI + "order", "order", extra=(_CLI + "order_store", _CLI + "order_legal")
+    ),
     "archive": LazyCommand(_CLI + "archive", "archive"),
     "rx": LazyCommand(_CLI + "rx", "rx"),
     "cert": LazyCommand(_CLI + "cert", "cert", extra=(_CLI + "cert_import",)),
@@ -39,6 +41,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "sync": LazyCommand(_CLI + "sync", "sync"),
     "trust": LazyCommand(_CLI + "trust", "trust"),
     "crl": LazyCommand(_CLI + "crl", "crl"),
+    "poa": LazyCommand(_CLI + "poa", "poa"),
     # The step distributors remind customers of, one word away: `csos receive ORDER ...`.
     "receive": LazyCommand(_CLI + "order_store", "receive"),
 }

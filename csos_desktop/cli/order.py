@@ -31,6 +31,14 @@ def read_order_input(path: Path, now: datetime) -> Order:
     return parse_order_input(read_json_object(path, "an order"), now=now)
 
 
+def som_justification_option(fn: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--som-justification",
+        metavar="TEXT",
+        help="Why a flagged order is legitimate (recorded in the audit log before signing).",
+    )(fn)
+
+
 @order.command("sign")
 @click.argument("order_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -48,6 +56,7 @@ def read_order_input(path: Path, now: datetime) -> Order:
     help="With ORDER_FILE: directory for <order_id>.json (the signed bytes) and <order_id>.p7s.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (drafts).")
+@som_justification_option
 @run_cli
 def sign(
     order_file: Path | None,
@@ -60,18 +69,34 @@ def sign(
     pin_stdin: bool,
     out_dir: Path | None,
     as_json: bool,
+    som_justification: str | None,
 ) -> None:
-    """Sign ORDER_FILE into --out, or stored drafts (--draft ID... | --all-drafts)."""
+    """Sign ORDER_FILE into --out, or stored drafts (--draft ID... | --all-drafts).
+
+    A flagged order (Suspicious Order Monitoring) is signed only with
+    --som-justification TEXT or a justification recorded in the editor; otherwise it is
+    refused and its flags are printed.
+    """
     if order_file is None:
         if not drafts and not all_drafts:
             raise InputError("Give ORDER_FILE with --out, or --draft ID / --all-drafts.")
         from csos_desktop.cli.order_store import sign_stored  # it imports this module
 
-        sign_stored(drafts, all_drafts, module, label, cert_id, chain_file, pin_stdin, as_json)
+        sign_stored(
+            drafts,
+            all_drafts,
+            module,
+            label,
+            cert_id,
+            chain_file,
+            pin_stdin,
+            as_json,
+            som_justification,
+        )
         return
     if drafts or all_drafts or out_dir is None:
         raise InputError("With ORDER_FILE give --out DIR (and no --draft / --all-drafts).")
-    sign_file(order_file, module, label, cert_id, chain_file, pin_stdin, out_dir)
+    sign_file(order_file, module, label, cert_id, chain_file, pin_stdin, out_dir, som_justification)
 
 
 def sign_file(
@@ -82,16 +107,25 @@ def sign_file(
     chain_file: Path | None,
     pin_stdin: bool,
     out_dir: Path,
+    som_justification: str | None = None,
 ) -> None:
     """Validate ORDER_FILE, sign it on the token and write the signed order."""
     from csos_desktop.cli.files import write_signed_pair
+    from csos_desktop.services import pre_sign
     from csos_desktop.services.order_signing import OrderSigningSession
     from csos_desktop.services.signing import SigningPurpose
+    from csos_desktop.store import open_store
 
     now = datetime.now(UTC)
     parsed = read_order_input(order_file, now)
-    with open_signing(SigningPurpose.ORDER, module, label, cert_id, chain_file) as session:
-        session.check([parsed], now)  # before the PIN: nothing to sign if this fails
+    with (
+        open_store() as store,
+        open_signing(SigningPurpose.ORDER, module, label, cert_id, chain_file) as session,
+    ):
+        # Before the PIN: the session's checks, who may sign, the SOM justification.
+        pre_sign.check_order(
+            store, parsed, session, stored=False, som_justification=som_justification
+        )
         session.log_in(TerminalInteraction(pin_from_stdin=pin_stdin))
         signed = OrderSigningSession(session).sign(parsed)
     doc_path, sig_path = write_signed_pair(

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.order import order
+from csos_desktop.cli.order import order, som_justification_option
 from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.config.local_time import local_date
@@ -22,7 +22,7 @@ from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.errors import InputError
 from csos_desktop.fileio import read_json, read_json_object
-from csos_desktop.store import Store, open_store
+from csos_desktop.store import Store, legal, open_store
 from csos_desktop.store.orders import OrderRecord
 
 _LINE_SPEC = re.compile(r"\s*([0-9]+)\s*=\s*([0-9]+)\s*(?:@\s*([0-9]{4}-[0-9]{2}-[0-9]{2}))?\s*")
@@ -145,6 +145,11 @@ def show(ref: str, as_json: bool) -> None:
         blob = store.signed.find(rec.order_id)
         receipts = store.receipts.for_order(rec.order_id)
         statements = store.statements.for_order(rec.order_id)
+        voided = {s.statement_id: store.statements.void_lines(s.statement_id) for s in statements}
+        from csos_desktop.services.order_notices import order_balances
+
+        notices = legal.notice_summary(store, rec.order_id)
+        balances = order_balances(store, rec.order_id)
         trail = list(store.audit.entries(order_id=rec.order_id))
     if as_json:
         click.echo(
@@ -157,9 +162,16 @@ def show(ref: str, as_json: bool) -> None:
                     "signature_sha256": None if blob is None else blob.signature_sha256,
                     "receipts": [r.receipt.to_document() for r in receipts],
                     "statements": [
-                        {"kind": s.kind.value, "reason": s.reason, "received_at": s.received_at}
+                        {
+                            "kind": s.kind.value,
+                            "reason": s.reason,
+                            "received_at": s.received_at,
+                            "voided_lines": voided.get(s.statement_id, {}),
+                        }
                         for s in statements
                     ],
+                    "notices": notices,
+                    "balances": [b.to_json() for b in balances],
                     "audit": [e.to_json() for e in trail],
                 },
                 indent=2,
@@ -186,10 +198,33 @@ def show(ref: str, as_json: bool) -> None:
         click.echo(f"Receipt {r.receipt.receipt_id}: {got}")
     for s in statements:
         click.echo(f"Distributor statement ({s.kind.value}, {s.received_at}): {s.reason}")
+        for n, q in voided[s.statement_id].items():
+            click.echo(f"  line {n}: {q} package(s) voided")
+    for notice in notices:
+        click.echo(_notice_line(notice))
+    for b in balances:
+        if b.cancelled or b.supplier_voided or b.expired:
+            click.echo(
+                f"  line {b.line_no}: {b.cancelled} cancelled, {b.supplier_voided} voided by the"
+                f" supplier, {b.expired} void after 60 days; {b.receivable} can still be received"
+            )
     if rec.reissue_of:
         click.echo(f"Re-issue of order {rec.reissue_of}")
     for e in trail:
         click.echo(f"  [{e.entry_id}] {e.at} {e.event}")
+
+
+def _notice_line(n: dict[str, object]) -> str:
+    if n["kind"] == "cancellation":
+        return (
+            f"Cancellation {n['notice_id']} ({n['created_at']}): {n['lines']} — "
+            f"distributor: {n['outcome']}"
+            + (f" ({n['outcome_reason']})" if n["outcome_reason"] else "")
+        )
+    return (
+        f"Lost-order statement {n['notice_id']} ({n['created_at']}): order "
+        f"{n['original_order_number']} replaced by {n['replacement_order_number']}"
+    )
 
 
 @order.command("sign-drafts")
@@ -197,6 +232,7 @@ def show(ref: str, as_json: bool) -> None:
 @click.option("--all", "all_drafts", is_flag=True, help="Sign every draft in the store.")
 @token_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@som_justification_option
 @run_cli
 def sign_drafts(
     ids: tuple[str, ...],
@@ -207,12 +243,15 @@ def sign_drafts(
     chain_file: Path | None,
     pin_stdin: bool,
     as_json: bool,
+    som_justification: str | None,
 ) -> None:
     """Sign drafts IDS (or --all) with one token login; each is kept as soon as it is signed.
 
     Exit 0 if every order was signed, 1 if some were left unsigned (listed with the reason).
     """
-    sign_stored(ids, all_drafts, module, label, cert_id, chain_file, pin_stdin, as_json)
+    sign_stored(
+        ids, all_drafts, module, label, cert_id, chain_file, pin_stdin, as_json, som_justification
+    )
 
 
 def sign_stored(
@@ -224,6 +263,7 @@ def sign_stored(
     chain_file: Path | None,
     pin_stdin: bool,
     as_json: bool,
+    som_justification: str | None = None,
 ) -> None:
     """Sign stored drafts in one login (shared by `order sign-drafts` and `order sign --draft`)."""
     from csos_desktop.services import orders as svc
@@ -242,7 +282,11 @@ def sign_stored(
             return
         with open_signing(SigningPurpose.ORDER, module, label, cert_id, chain_file) as session:
             result = svc.sign_orders_on_token(
-                store, wanted, session, TerminalInteraction(pin_from_stdin=pin_stdin)
+                store,
+                wanted,
+                session,
+                TerminalInteraction(pin_from_stdin=pin_stdin),
+                som_justification=som_justification,
             )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))

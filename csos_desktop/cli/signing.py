@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +15,7 @@ from csos_desktop.config import configured_module
 if TYPE_CHECKING:  # the token stack loads when a command signs, not when `csos` starts
     from csos_desktop.services.orders import TokenDocumentSigner
     from csos_desktop.services.signing import SigningPurpose, SigningSession, TokenTarget
+    from csos_desktop.store import Store
 
 
 def token_options(fn: click.decorators.FC) -> click.decorators.FC:
@@ -97,3 +98,32 @@ def document_signer(
     with open_signing(purpose, module, label, cert_id, chain_file) as session:
         log_in_or_cancel(session, pin_stdin, what)
         yield TokenDocumentSigner(session)
+
+
+@contextmanager
+def store_and_session(
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+) -> Iterator[tuple[Store, SigningSession]]:
+    """The order store and an order-purpose signing session, for commands that sign notices
+    about orders (cancellations, lost-order statements) and powers of attorney."""
+    from csos_desktop.services.signing import SigningPurpose
+    from csos_desktop.store import open_store
+
+    with (
+        open_store() as store,
+        open_signing(SigningPurpose.ORDER, module, label, cert_id, chain_file) as session,
+    ):
+        yield store, session
+
+
+def logged_in_signer(
+    session: SigningSession, pin_stdin: bool, what: str
+) -> Callable[[bytes], bytes]:
+    """Ask the PIN once (after every check passed) and return the session's signer."""
+    from csos_desktop.services.orders import TokenDocumentSigner
+
+    log_in_or_cancel(session, pin_stdin, what)
+    return TokenDocumentSigner(session).sign

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 
+from csos_desktop.domain.balance import LineBalance
 from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.domain.order import Order, format_timestamp
 from csos_desktop.domain.order_rules import (
@@ -215,11 +216,13 @@ def build_receipt(
     now: datetime,
     receipt_id: str,
     zone: tzinfo = UTC,
+    balances: Sequence[LineBalance] = (),
 ) -> Receipt:
     """A receipt for ``lines`` of a signed order, checked against the order and ``earlier``.
 
     Refuses: lines not on the order, more packages than ordered over all receipts
-    (no over-receipt), a date before the order was signed, a date in the future.
+    (no over-receipt), more than the line's ``balances`` allow (shipped, cancelled,
+    voided, 60 days), a date before the order was signed, a date in the future.
     """
     if order.date_signed is None:
         raise ReceiptInvalid(
@@ -228,6 +231,7 @@ def build_receipt(
     p = Problems()
     ordered = {line.line_no: line for line in order.lines}
     totals = received_so_far(earlier)
+    limits = {b.line_no: b for b in balances}
     today = now.astimezone(zone).date()  # the pharmacy's calendar day
     for i, line in enumerate(lines):
         f = f"lines[{i}]"
@@ -250,6 +254,8 @@ def build_receipt(
                 f" package(s) and {before} already received; at most {left} more can be"
                 f" received, not {line.quantity_received}",
             )
+        elif line.line_no in limits and line.quantity_received > limits[line.line_no].receivable:
+            p.add(f"{f}.quantity_received", *_beyond_balance(limits[line.line_no], line))
         if line.date_received < order.date_signed:
             p.add(
                 f"{f}.date_received",
@@ -271,4 +277,36 @@ def build_receipt(
         order_signature_sha256=order_signature_sha256,
         received_at=now.astimezone(UTC).replace(microsecond=0),
         lines=tuple(lines),
+    )
+
+
+def _beyond_balance(b: LineBalance, line: ReceiptLine) -> tuple[str, str]:
+    """(code, message) for a receipt over what the line's balance allows."""
+    head = (
+        f"line {b.line_no} ({b.item_name}): {line.quantity_received} package(s) cannot be received"
+    )
+    if b.expired and b.shipped == 0:
+        return (
+            "balance-void",
+            f"{head}; the order is more than 60 days old and nothing was reported shipped, so"
+            " its balance is void (21 CFR 1305.22(e)). Sync with the distributor if goods did"
+            " ship, or order again",
+        )
+    if b.shipped is not None:
+        why = f"{b.shipped} shipped, {b.received} already received"
+        if b.expired:
+            why += f", {b.expired} void after 60 days (21 CFR 1305.22(e))"
+        if b.supplier_voided:
+            why += f", {b.supplier_voided} voided by the supplier"
+        if b.cancelled:
+            why += f", {b.cancelled} cancelled"
+        return (
+            "over-shipment",
+            f"{head}: the distributor reports {why}; at most {b.receivable} more. Check the"
+            " count, or sync with the distributor if another shipment arrived",
+        )
+    return (
+        "balance-cancelled",
+        f"{head}: {b.cancelled} cancelled and {b.supplier_voided} voided by the supplier,"
+        f" {b.received} already received; at most {b.receivable} more",
     )

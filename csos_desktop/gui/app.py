@@ -54,7 +54,7 @@ def save_screens(window: object, directory: Path) -> list[Path]:
     for i, name in enumerate(window.screens):
         window.show_screen(name)
         QApplication.processEvents()
-        path = directory / f"{i + 1:02d}-{name.lower()}.png"
+        path = directory / f"{i + 1:02d}-{name.lower().replace(' ', '-')}.png"
         if not window.grab().save(str(path)):
             raise OSError(f"could not write {path}")
         saved.append(path)

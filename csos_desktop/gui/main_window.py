@@ -23,6 +23,7 @@ from csos_desktop.gui.screens.activity import ActivityScreen
 from csos_desktop.gui.screens.certificates import CertificatesScreen
 from csos_desktop.gui.screens.home import HomeScreen, OrdersSummary, orders_summary
 from csos_desktop.gui.screens.orders import OrdersScreen
+from csos_desktop.gui.screens.poa import PoaScreen
 from csos_desktop.gui.screens.prescriptions import PrescriptionsScreen
 from csos_desktop.gui.screens.receiving import ReceivingScreen
 from csos_desktop.gui.screens.settings import SettingsScreen
@@ -41,7 +42,10 @@ if TYPE_CHECKING:
 
 ORDERS_REFRESH_MS = 10_000
 #: Screens without an icon of their own borrow one (the others use their name).
-SCREEN_ICONS = {"Prescriptions": "orders"}  # the sync worker changes orders behind our back
+SCREEN_ICONS = {
+    "Prescriptions": "orders",
+    "Power of attorney": "certificates",
+}  # the sync worker changes orders behind our back
 
 
 def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
@@ -114,6 +118,7 @@ class MainWindow(QMainWindow):
         self.activity = ActivityScreen(store, store_problem)
         self.settings = SettingsScreen()
         self.prescriptions = PrescriptionsScreen(store, self.launcher, store_problem)
+        self.poa = PoaScreen(store, self.launcher, store_problem)
         for name, screen in (
             ("Home", self.home),
             ("Orders", self.orders),
@@ -122,6 +127,7 @@ class MainWindow(QMainWindow):
             ("Activity", self.activity),
             ("Settings", self.settings),
             ("Prescriptions", self.prescriptions),
+            ("Power of attorney", self.poa),
         ):
             self.add_screen(name, screen)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)

@@ -7,6 +7,7 @@ saving is ``import_orders`` plus ``acknowledge_warnings`` when the order was fla
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -42,6 +43,7 @@ from csos_desktop.gui.som_panel import SomPanel
 from csos_desktop.gui.tables import drop_cell_widgets
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.services import orders as svc
+from csos_desktop.services import som_gate
 from csos_desktop.services.catalogue import active_catalogue
 from csos_desktop.services.som_review import SomReview, acknowledge_warnings, review_order
 from csos_desktop.store import Store, open_store
@@ -434,6 +436,21 @@ class OrderEditor(QDialog):
         self.saved.emit(rec)
         self.accept()
         return rec
+
+    def reject(self) -> None:
+        """Closed without saving: a flagged order leaves its flags and 'abandoned' (1301.74(b))."""
+        review = self.som.review
+        if self._order is not None and review is not None and review.needs_acknowledgement:
+            with contextlib.suppress(CsosError):
+                som_gate.record_disposition(
+                    self._store,
+                    self._order,
+                    review.assessment,
+                    "abandoned",
+                    "closed in the order editor without saving",
+                    clock=lambda: datetime.now(UTC),
+                )
+        super().reject()
 
     def pending_review(self) -> bool:
         """True while the SOM result on screen is not for the order as it is now."""

@@ -78,6 +78,18 @@ class SigningDialog(QDialog):
         self.pin.setAccessibleName("Token PIN")
         self.pin.setAccessibleDescription("Typed PIN is sent to the token once and cleared")
         self.pin_label.setBuddy(self.pin)
+        # A flagged order (SOM, 21 CFR 1301.74(b)) is signed only with a written reason.
+        self.justification_label = QLabel(
+            "Some orders are flagged by Suspicious Order Monitoring. Say why they are "
+            "legitimate (kept in the audit log) to sign them:"
+        )
+        self.justification_label.setWordWrap(True)
+        self.justification = QLineEdit()
+        self.justification.setAccessibleName("SOM justification")
+        self.justification_label.setBuddy(self.justification)
+        self.justify_button = QPushButton("Record &justification")
+        self.justify_button.setAccessibleName("Record justification")
+        self.justify_button.setAutoDefault(False)
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setWordWrap(True)
@@ -97,6 +109,12 @@ class SigningDialog(QDialog):
         layout.addWidget(self.summary, 1)
         layout.addWidget(self.signer)
         layout.addWidget(self.pin_warning)
+        layout.addWidget(self.justification_label)
+        justify_row = QHBoxLayout()
+        justify_row.addWidget(self.justification, 1)
+        justify_row.addWidget(self.justify_button)
+        layout.addLayout(justify_row)
+        self._show_justification(False)
         pin_row = QHBoxLayout()
         pin_row.addWidget(self.pin_label)
         pin_row.addWidget(self.pin, 1)
@@ -113,6 +131,7 @@ class SigningDialog(QDialog):
         self.setTabOrder(self.sign_button, self.cancel_button)
 
         self.sign_button.clicked.connect(self.sign)
+        self.justify_button.clicked.connect(self.record_justification)
         self.cancel_button.clicked.connect(self._cancel_clicked)
         # Enter in the PIN field presses the default button (Sign): no second handler.
         worker.status_changed.connect(self._token_status)
@@ -131,6 +150,7 @@ class SigningDialog(QDialog):
         warning = pin_warning(preview.token.pin_state)
         self.pin_warning.setText(f"{dot(warning[0])} {escape(warning[1])}" if warning else "")
         self.pin_warning.setVisible(warning is not None)
+        self._show_justification(bool(preview.needs_justification))
         pad = preview.token.protected_auth_path
         self.pin.setVisible(not pad)
         self.pin_label.setVisible(not pad)
@@ -149,6 +169,23 @@ class SigningDialog(QDialog):
             else f"Enter the PIN of token '{escape(preview.token.label)}' and press Sign."
         )
         (self.sign_button if pad else self.pin).setFocus()
+
+    def _show_justification(self, visible: bool) -> None:
+        for w in (self.justification_label, self.justification, self.justify_button):
+            w.setVisible(visible)
+
+    def record_justification(self) -> None:
+        """Give the job the reason and check again: the flagged orders become signable."""
+        text = " ".join(self.justification.text().split())
+        if len(text) < 10 or not hasattr(self._job, "som_justification"):
+            self.status.setText(
+                f"{dot(Tone.WARN)} Say why, in a sentence (for example 'new hospice patients "
+                "this week')."
+            )
+            self.justification.setFocus()
+            return
+        self._job.som_justification = text
+        self._load()
 
     # -- signing ---------------------------------------------------------------------
     def sign(self) -> None:

@@ -32,6 +32,7 @@ from csos_desktop.services.signing import (
 
 # What to sign with: defined with the token layer, re-exported for the GUI's other modules.
 from csos_desktop.services.signing import TokenTarget as TokenTarget
+from csos_desktop.services.som_gate import SomJustificationRequired
 from csos_desktop.services.token_status import CertificateStatus
 from csos_desktop.store import open_store
 from csos_desktop.token.errors import TokenError
@@ -130,6 +131,8 @@ class Preview:
     description_html: str | None = None
     #: From the pre-PIN checks: revocation not checkable, clock not verifiable.
     warnings: tuple[str, ...] = ()
+    #: Flagged orders (SOM) refused until a justification is given (21 CFR 1301.74(b)).
+    needs_justification: tuple[Refusal, ...] = ()
 
     @property
     def signable(self) -> int:
@@ -203,20 +206,40 @@ class OrderBatch:
         self._clock = clock
         self._ready: list[str] = []
         self._refused: list[Refusal] = []
+        #: Given in the dialog for flagged orders; recorded before the PIN is asked.
+        self.som_justification: str | None = None
 
     def preview(self, progress: Progress) -> Preview:
-        """Every check the service makes before the PIN, so refusals show first."""
+        """Every check the service makes before the PIN, so refusals show first.
+
+        With the store's checks (``services.pre_sign``): a signer without power of
+        attorney stops the job; a flagged order waits for a justification.
+        """
         now = self._clock()
         with open_store(self._path) as store, self._session() as session:
-            ready, refused = svc.check_drafts(store, self._ids, session, now)
+            ready, refused = svc.check_drafts(
+                store, self._ids, session, now, som_justification=self.som_justification
+            )
             token = session.token_info()
             cert = CertificateStatus.of(
                 session.identity, now, *(o.purchaser.dea_number.value for o in ready)
             )
             warnings = tuple(session.warnings)
         self._refused = [Refusal(u.order_number or u.order_id[:8], u.reason) for u in refused]
+        flagged = tuple(
+            Refusal(u.order_number or u.order_id[:8], u.reason)
+            for u in refused
+            if u.code == SomJustificationRequired.__name__
+        )
         self._ready = [o.order_id for o in ready]
-        return Preview(token, cert, tuple(ready), tuple(self._refused), warnings=warnings)
+        return Preview(
+            token,
+            cert,
+            tuple(ready),
+            tuple(self._refused),
+            warnings=warnings,
+            needs_justification=flagged,
+        )
 
     def _session(self) -> AbstractContextManager[SigningSession]:
         return signing_session(self._target, SigningPurpose.ORDER, clock=self._clock)
@@ -233,7 +256,12 @@ class OrderBatch:
                 return _BatchSigner(inner, progress, cancel, 0, len(ids))
 
             result = svc.sign_orders_on_token(
-                store, ids, session, GuiInteraction(pin, progress), wrap=wrap
+                store,
+                ids,
+                session,
+                GuiInteraction(pin, progress),
+                wrap=wrap,
+                som_justification=self.som_justification,
             )
         signed = tuple(r.order_number for r in result.signed)
         unsigned = tuple(

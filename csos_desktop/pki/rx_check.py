@@ -53,7 +53,7 @@ class PrescriptionVerification(Verification):
         }
 
 
-def _read(document: bytes, out: Collector) -> Prescription | None:
+def read_prescription(document: bytes, out: Collector) -> Prescription | None:
     try:
         return Prescription.from_document(load_document(document))
     except (MalformedDocument, PrescriptionInvalid) as exc:
@@ -61,7 +61,16 @@ def _read(document: bytes, out: Collector) -> Prescription | None:
         return None
 
 
-def _check_practitioner(info: CsosCertificateInfo, rx: Prescription, out: Collector) -> DeaBinding:
+def check_issue_date(rx: Prescription | None, when: datetime | None, out: Collector) -> None:
+    """1306.05(a): the date of issue is the day the practitioner signs."""
+    if rx is not None and when is not None and abs((rx.date_of_issue - when.date()).days) > 1:
+        out.add(
+            Reason.MALFORMED_DOCUMENT,
+            f"the date of issue {rx.date_of_issue} is not the day it was signed ({when:%Y-%m-%d})",
+        )
+
+
+def check_practitioner(info: CsosCertificateInfo, rx: Prescription, out: Collector) -> DeaBinding:
     dea = rx.practitioner.dea_number.value
     if not info.has_dea_extensions:
         # 1311.105/1311.125: the CSP certificate carries no DEA data; the number was bound
@@ -100,7 +109,7 @@ def verify_prescription(
 ) -> PrescriptionVerification:
     """Check a signed prescription as the pharmacy must; never raises on bad input."""
     out = Collector()
-    rx = _read(document, out)
+    rx = read_prescription(document, out)
     signer = check_signed(
         document,
         signature,
@@ -113,13 +122,8 @@ def verify_prescription(
         no_crl_warning="revocation was not checked: no CRL was given",
         dea_extensions_required=False,
     )
-    when = signer.signing_time
-    if rx is not None and when is not None and abs((rx.date_of_issue - when.date()).days) > 1:
-        out.add(
-            Reason.MALFORMED_DOCUMENT,
-            f"the date of issue {rx.date_of_issue} is not the day it was signed ({when:%Y-%m-%d})",
-        )
+    check_issue_date(rx, signer.signing_time, out)
     binding = None
     if signer.info is not None and rx is not None:
-        binding = _check_practitioner(signer.info, rx, out)
+        binding = check_practitioner(signer.info, rx, out)
     return PrescriptionVerification.of(out, signer, prescription=rx, dea_binding=binding)

@@ -45,7 +45,7 @@ class OrderVerification(Verification):
         }
 
 
-def _read_order(document: bytes, out: Collector) -> Order | None:
+def read_order(document: bytes, out: Collector) -> Order | None:
     try:
         order = Order.from_document(load_document(document))
     except (MalformedDocument, OrderInvalid) as exc:
@@ -56,7 +56,7 @@ def _read_order(document: bytes, out: Collector) -> Order | None:
     return order
 
 
-def _check_dates(order: Order | None, when: datetime | None, now: datetime, out: Collector) -> None:
+def check_dates(order: Order | None, when: datetime | None, now: datetime, out: Collector) -> None:
     if when is None:
         return
     if now - when > ORDER_VALIDITY:
@@ -73,7 +73,7 @@ def _check_dates(order: Order | None, when: datetime | None, now: datetime, out:
         )
 
 
-def _check_registrant(info: CsosCertificateInfo, order: Order, out: Collector) -> None:
+def check_registrant(info: CsosCertificateInfo, order: Order, out: Collector) -> None:
     if not info.matches_dea(order.purchaser.dea_number.value):
         out.add(
             Reason.DEA_NUMBER_MISMATCH,
@@ -110,7 +110,7 @@ def verify_order(
 ) -> OrderVerification:
     """Check a signed order the way a supplier must; never raises on bad input."""
     out = Collector()
-    order = _read_order(document, out)
+    order = read_order(document, out)
     signer = check_signed(
         document,
         signature,
@@ -123,7 +123,7 @@ def verify_order(
         no_crl_warning="revocation was not checked: no CRL was given (a supplier must check "
         "the CRL, 21 CFR 1305.22(c)(3))",
     )
-    _check_dates(order, signer.signing_time, now, out)
+    check_dates(order, signer.signing_time, now, out)
     if signer.info is not None and order is not None:
-        _check_registrant(signer.info, order, out)
+        check_registrant(signer.info, order, out)
     return OrderVerification.of(out, signer, order=order)

@@ -128,6 +128,22 @@ def _sign_spooled(signer: DocumentSigner, spool: IO[bytes]) -> bytes:
         return signer.sign(cast(bytes, view))
 
 
+def poa_files(store: Store) -> dict[str, bytes]:
+    """Each power of attorney and notice of revocation (.json signed bytes + .p7s)."""
+    files: dict[str, bytes] = {}
+    for g in store.poa.grants():
+        files[f"{g.poa_id}.json"] = g.document
+        files[f"{g.poa_id}.p7s"] = g.signature
+        if g.revocation_document is not None and g.revocation_signature is not None:
+            files[f"{g.poa_id}.revocation.json"] = g.revocation_document
+            files[f"{g.poa_id}.revocation.p7s"] = g.revocation_signature
+    if files:
+        files["registry.json"] = (
+            json.dumps([g.to_json() for g in store.poa.grants()], indent=2) + "\n"
+        ).encode()
+    return files
+
+
 def export_archive(
     store: Store,
     since: date,
@@ -185,6 +201,13 @@ def export_archive(
                 )
             )
             count += 1
+        # Powers of attorney are kept with the order records (1305.05(a)): every one, current
+        # or revoked, with its notice of revocation, signed bytes as signed.
+        for name, data in poa_files(store).items():
+            w.add(f"poa/{name}", data)
+            if name.endswith(".p7s"):
+                for der in _certificates_der(data):
+                    certs.setdefault(hashlib.sha256(der).hexdigest(), der)
         for digest, der in sorted(certs.items()):
             w.add(f"certificates/{digest}.pem", bytes(pem.armor("CERTIFICATE", der)))
         for entry in store.audit.entries():

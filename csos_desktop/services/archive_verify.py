@@ -317,7 +317,7 @@ def verify_archive(
         _check_listing(zf, manifest, present, report)
         recorded = _recorded_times(zf, sorted(manifest.files))
         for name in sorted(present):
-            if name.startswith("orders/") and name.endswith(".p7s"):
+            if name.startswith(("orders/", "poa/")) and name.endswith(".p7s"):
                 checker.signature(
                     name,
                     name[: -len(".p7s")] + ".json",

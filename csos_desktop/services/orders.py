@@ -9,12 +9,10 @@ rest stay drafts, and the result says which and why.
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Protocol
 
 from csos_desktop.config.local_time import local_date, pharmacy_zone
@@ -23,9 +21,10 @@ from csos_desktop.domain.order import Order, OrderInvalid, format_timestamp, par
 from csos_desktop.domain.order_state import RECEIVABLE, IllegalTransition, OrderState
 from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt
 from csos_desktop.errors import CsosError, InputError, ItemRefused, SessionRefused
-from csos_desktop.fileio import write_atomically
+from csos_desktop.services import pre_sign, som_gate
 from csos_desktop.services.audit_checkpoint import checkpoint_after_session
 from csos_desktop.services.interaction import Interaction
+from csos_desktop.services.order_export import NotSigned, export_order, order_record_files
 from csos_desktop.services.order_signing import (
     OrderNotSignable,
     OrderSigningSession,
@@ -33,7 +32,7 @@ from csos_desktop.services.order_signing import (
     SignedOrder,
 )
 from csos_desktop.services.signing import SigningSession
-from csos_desktop.store import lifecycle
+from csos_desktop.store import legal, lifecycle
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.db import StoreError
 from csos_desktop.store.local_store import Store
@@ -42,6 +41,9 @@ from csos_desktop.token.errors import TokenError
 from csos_desktop.token.identity import SigningIdentity
 
 Clock = Callable[[], datetime]
+
+# Exports live in services/order_export.py; these names are kept for existing callers.
+__all__ = ["NotSigned", "export_order", "order_record_files"]
 
 
 def utc_now() -> datetime:
@@ -66,10 +68,6 @@ class DocumentSigner(Protocol):
 
 class ImportRefused(InputError):
     """Some orders in the file are invalid; none was imported."""
-
-
-class NotSigned(InputError):
-    """The order has no signed document to receive against or export."""
 
 
 # -- import -----------------------------------------------------------------------
@@ -212,11 +210,19 @@ def sign_orders(
 
 
 def check_drafts(
-    store: Store, ids: Sequence[str], session: SigningSession, now: datetime
+    store: Store,
+    ids: Sequence[str],
+    session: SigningSession,
+    now: datetime,
+    *,
+    som_justification: str | None = None,
 ) -> tuple[list[Order], list[Unsigned]]:
     """The pre-PIN stage for a batch: the drafts that may be signed, and the refused ones.
 
-    A ``SessionRefused`` (expired certificate, ...) is raised: nothing could be signed.
+    The session's checks, then those that need the store (``pre_sign``): who may sign
+    for the DEA number, and the SOM justification of a flagged order, recorded here
+    when ``som_justification`` is given. A ``SessionRefused`` (expired certificate, a
+    signer without power of attorney, ...) is raised: nothing could be signed.
     """
     session.check_session(now)
     ready: list[Order] = []
@@ -227,7 +233,16 @@ def check_drafts(
             if rec.state is not OrderState.DRAFT:
                 raise IllegalTransition(rec.label, rec.state, OrderState.SIGNED)
             order = store.orders.order(order_id)
-            session.check_item(order, now)
+            session.check_item(pre_sign.as_signed(order, rec.number_auto, now), now)
+            pre_sign.store_checks(
+                store,
+                order,
+                session.identity,
+                now,
+                stored=True,
+                som_justification=som_justification,
+                clock=session.clock,
+            )
             ready.append(order)
         except _SKIPS_ORDER as exc:
             refused.append(_unsigned(store, order_id, exc))
@@ -241,14 +256,17 @@ def sign_orders_on_token(
     interaction: Interaction,
     *,
     wrap: Callable[[OrderSigner], OrderSigner] | None = None,
+    som_justification: str | None = None,
 ) -> BatchResult:
     """Check every order before the PIN, log in once, then sign the batch.
 
     ``wrap`` decorates the token signer (the GUI reports progress and stops between
     orders through it; a TokenError it raises stops the batch cleanly).
+    ``som_justification`` is recorded for each flagged order; a flagged order without
+    one (here or from the editor) is left unsigned with its flags.
     """
     clock = session.clock
-    ready, refused = check_drafts(store, ids, session, clock())
+    ready, refused = check_drafts(store, ids, session, clock(), som_justification=som_justification)
     if not ready:
         return BatchResult((), tuple(refused))
     ready_ids = [o.order_id for o in ready]
@@ -303,7 +321,16 @@ def _audit_stop(
 def void_order(store: Store, ref: str, reason: str, *, clock: Clock = utc_now) -> OrderRecord:
     if not reason.strip():
         raise InputError("Give the reason the order is voided (--reason); it is kept on record.")
-    return lifecycle.void(store, store.orders.resolve(ref).order_id, reason.strip(), now=clock())
+    rec = store.orders.resolve(ref)
+    voided = lifecycle.void(store, rec.order_id, reason.strip(), now=clock())
+    # A flagged order that goes no further keeps its flags and what became of it (1301.74(b)).
+    order = store.orders.order(rec.order_id)
+    check = som_gate.check_som(store, order, now=clock())
+    if check is not None:
+        som_gate.record_disposition(
+            store, order, check.assessment, "declined (voided)", reason, clock=clock
+        )
+    return voided
 
 
 class TokenDocumentSigner:
@@ -340,14 +367,16 @@ def check_receipt(
     blob = store.signed.get(rec.order_id)
     order = Order.from_document(load_document(blob.document))
     earlier = [r.receipt for r in store.receipts.for_order(rec.order_id)]
+    now = clock()
     build_receipt(
         order,
         blob.signature_sha256,
         lines,
         earlier=earlier,
-        now=clock(),
+        now=now,
         receipt_id=str(uuid.uuid4()),
         zone=pharmacy_zone(),
+        balances=legal.balances(store, order, now.astimezone(pharmacy_zone()).date()),
     )
     return rec
 
@@ -383,78 +412,6 @@ def sign_receipt(
     recorded = record_receipt(store, ref, lines, TokenDocumentSigner(session), clock=clock)
     checkpoint_after_session(store, session)  # the session ends by signing the audit head
     return recorded
-
-
-# -- export --------------------------------------------------------------------------
-
-
-def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
-    """An order's signed records, byte for byte, with ``<id>.record.json`` linking them.
-
-    ``<id>.json`` + ``<id>.p7s`` for the order and each receipt, and each
-    distributor statement as received.
-    """
-    blob = store.signed.find(rec.order_id)
-    if blob is None:
-        raise NotSigned(
-            f"Order {rec.label} is {rec.state.value}: only signed orders have a "
-            "signed record to export."
-        )
-    files: dict[str, bytes] = {
-        f"{rec.order_id}.json": blob.document,
-        f"{rec.order_id}.p7s": blob.signature,
-    }
-    receipts = store.receipts.for_order(rec.order_id)
-    for r in receipts:
-        files[f"{r.receipt.receipt_id}.json"] = r.document
-        files[f"{r.receipt.receipt_id}.p7s"] = r.signature
-    statements = store.statements.for_order(rec.order_id)
-    for st in statements:
-        files[f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}"] = st.body
-        if st.signature is not None:  # the distributor's signature over that statement
-            files[f"{rec.order_id}.statement-{st.statement_id}.p7s"] = st.signature
-    record = {
-        "order_id": rec.order_id,
-        "order_number": rec.order_number,
-        "state": rec.state.value,
-        "signed_at": blob.signed_at,
-        "signer_subject": blob.signer_subject,
-        "signer_dea": blob.signer_dea,
-        "signature_sha256": blob.signature_sha256,
-        "reissue_of": rec.reissue_of,
-        "receipts": [r.receipt.receipt_id for r in receipts],
-        "statements": [
-            {
-                "file": f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}",
-                "kind": st.kind.value,
-                "reason": st.reason,
-                "received_at": st.received_at,
-                "signed": st.signature is not None,
-            }
-            for st in statements
-        ],
-    }
-    files[f"{rec.order_id}.record.json"] = (json.dumps(record, indent=2) + "\n").encode()
-    return files
-
-
-def export_order(store: Store, ref: str, out_dir: Path, *, clock: Clock = utc_now) -> list[Path]:
-    """Write an order's signed records (see ``order_record_files``) into *out_dir*."""
-    rec = store.orders.resolve(ref)
-    files = order_record_files(store, rec)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in files.items():
-        write_atomically(out_dir / name, data)
-        written.append(out_dir / name)
-    lifecycle.record_event(
-        store,
-        AuditEvent.ORDER_EXPORTED,
-        now=clock(),
-        order_id=rec.order_id,
-        details={"files": sorted(files), "directory": str(out_dir)},
-    )
-    return written
 
 
 def reissue_order(

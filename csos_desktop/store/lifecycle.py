@@ -27,6 +27,7 @@ from csos_desktop.domain.order_state import (
 )
 from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt, fully_received
 from csos_desktop.errors import InputError
+from csos_desktop.store import legal
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import OrderRecord
@@ -438,6 +439,7 @@ def record_receipt(
             now=now,
             receipt_id=receipt_id,
             zone=pharmacy_zone(),
+            balances=legal.balances(store, order, now.astimezone(pharmacy_zone()).date()),
         )
         new = S.RECEIVED if fully_received(order, [*earlier, receipt]) else S.RECEIVED_PARTIAL
         check_transition(rec.label, rec.state, new)

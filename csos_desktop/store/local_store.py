@@ -14,10 +14,13 @@ from csos_desktop.store.audit import AuditLog
 from csos_desktop.store.catalogue import CatalogueRepository
 from csos_desktop.store.checkpoints import AuditCheckpoints
 from csos_desktop.store.db import connect, corrupt_error, default_path, transaction
+from csos_desktop.store.fulfilment import FulfilmentRepository
 from csos_desktop.store.history import HistoryCache
 from csos_desktop.store.migrations import MigrationReport, migrate
+from csos_desktop.store.notices import NoticeRepository
 from csos_desktop.store.orders import OrderRepository
 from csos_desktop.store.outbox import Outbox
+from csos_desktop.store.poa import PoaRegistry
 from csos_desktop.store.prescriptions import Prescriptions
 from csos_desktop.store.receipts import ReceiptRepository
 from csos_desktop.store.signed import SignedOrders
@@ -37,6 +40,9 @@ class Store:
         self.signed = SignedOrders(conn)
         self.receipts = ReceiptRepository(conn)
         self.statements = StatementRepository(conn)
+        self.fulfilment = FulfilmentRepository(conn)
+        self.notices = NoticeRepository(conn)
+        self.poa = PoaRegistry(conn)
         self.outbox = Outbox(conn)
         self.audit = AuditLog(conn)
         self.checkpoints = AuditCheckpoints(conn)

@@ -49,7 +49,24 @@ def purge_orders(
             c.execute(f"DELETE FROM receipt_lines WHERE receipt_id IN ({rmarks})", receipt_ids)
             c.execute(f"DELETE FROM receipts WHERE receipt_id IN ({rmarks})", receipt_ids)
             c.execute(f"DELETE FROM outbox WHERE record_id IN ({rmarks})", receipt_ids)
+        notice_ids = [
+            str(r[0])
+            for r in c.execute(
+                f"SELECT notice_id FROM order_notices WHERE order_id IN ({marks})", ids
+            )
+        ]
+        if notice_ids:
+            nmarks = ", ".join("?" * len(notice_ids))
+            c.execute(f"DELETE FROM cancellation_lines WHERE notice_id IN ({nmarks})", notice_ids)
+            c.execute(f"DELETE FROM outbox WHERE record_id IN ({nmarks})", notice_ids)
+            c.execute(f"DELETE FROM order_notices WHERE notice_id IN ({nmarks})", notice_ids)
+        c.execute(
+            "DELETE FROM statement_lines WHERE statement_id IN (SELECT statement_id FROM "
+            f"statements WHERE order_id IN ({marks}))",
+            ids,
+        )
         c.execute(f"DELETE FROM statements WHERE order_id IN ({marks})", ids)
+        c.execute(f"DELETE FROM order_fulfilment WHERE order_id IN ({marks})", ids)
         c.execute(f"DELETE FROM signed_orders WHERE order_id IN ({marks})", ids)
         c.execute(f"DELETE FROM order_lines WHERE order_id IN ({marks})", ids)
         c.execute(f"DELETE FROM outbox WHERE record_id IN ({marks})", ids)

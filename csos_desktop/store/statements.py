@@ -72,6 +72,31 @@ class StatementRepository:
         )
         return int(cur.lastrowid or 0)
 
+    def add_void_lines(self, statement_id: int, voided: dict[int, int]) -> None:
+        """Per-line quantities of a supplier-void statement (inside the caller's transaction)."""
+        self._conn.executemany(
+            "INSERT INTO statement_lines (statement_id, line_no, quantity_voided) VALUES (?, ?, ?)",
+            [(statement_id, n, q) for n, q in sorted(voided.items()) if q > 0],
+        )
+
+    def void_lines(self, statement_id: int) -> dict[int, int]:
+        rows = self._conn.execute(
+            "SELECT line_no, quantity_voided FROM statement_lines WHERE statement_id = ? "
+            "ORDER BY line_no",
+            (statement_id,),
+        ).fetchall()
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def voided_by_supplier(self, order_id: str) -> dict[int, int]:
+        """Packages per line the supplier's void statements took off the order."""
+        rows = self._conn.execute(
+            "SELECT l.line_no, sum(l.quantity_voided) FROM statement_lines l JOIN statements s "
+            "ON s.statement_id = l.statement_id WHERE s.order_id = ? AND s.kind = ? "
+            "GROUP BY l.line_no",
+            (order_id, StatementKind.SUPPLIER_VOID.value),
+        ).fetchall()
+        return {int(r[0]): int(r[1]) for r in rows}
+
     def for_order(self, order_id: str) -> list[Statement]:
         rows = self._conn.execute(
             "SELECT statement_id, order_id, kind, reason, received_at, media_type, body, "

@@ -73,6 +73,12 @@ class LineRecord:
     quantity_shipped: int
     quantity_voided: int
     shipments: tuple[tuple[int, date], ...]  # (containers, ship date), 1305.22(d)
+    #: The purchaser's cancellations within ``quantity_voided`` (0 from older servers).
+    quantity_cancelled: int = 0
+
+    @property
+    def voided_by_supplier(self) -> int:
+        return max(0, self.quantity_voided - self.quantity_cancelled)
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,18 @@ class ReceiptRecord:
     accepted_at: datetime
     document_sha256: str
     lines: tuple[Mapping[str, Any], ...]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class CancellationRecord:
+    """A cancellation the distributor accepted (1305.28) and the order's status after it."""
+
+    cancellation_id: str
+    order_id: str
+    accepted_at: datetime
+    document_sha256: str
+    order_status: str
     replayed: bool = False
 
 
@@ -251,6 +269,7 @@ def _order(b: _Body, replayed: bool) -> OrderRecord:
                     (s.get("containers", int), s.required_day("ship_date"))
                     for s in x.items("shipments", "shipment")
                 ),
+                x.get("quantity_cancelled", int, optional=True) or 0,
             )
             for x in b.items("lines", "order line")
         ),
@@ -402,6 +421,32 @@ class DistributorClient:
             tuple(x.data for x in b.items("lines", "receipt line")),
             replayed,
         )
+
+    def cancel_order(
+        self, order_id: str, cancellation_id: str, document: bytes, signature: bytes
+    ) -> CancellationRecord:
+        """Send a signed cancellation (idempotent on its id).
+
+        A 409 ``already-shipped`` (DistributorRefused) is the distributor's final answer.
+        """
+        body, replayed = self._post_signed(
+            f"/v1/orders/{_segment(order_id)}/cancellations", cancellation_id, document, signature
+        )
+        b = _Body(body, "cancellation record")
+        record = CancellationRecord(
+            b.get("cancellation_id", str),
+            b.get("order_id", str),
+            b.when("accepted_at"),
+            b.get("document_sha256", str),
+            b.get("order_status", str),
+            replayed,
+        )
+        if record.document_sha256 != hashlib.sha256(document).hexdigest():
+            raise ProtocolError(
+                f"the distributor's record of cancellation {cancellation_id} is not the "
+                "document sent (digest differs); report this to the distributor"
+            )
+        return record
 
     def submit_prescription(
         self, pharmacy_id: str, rx_id: str, document: bytes, signature: bytes

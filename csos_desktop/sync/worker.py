@@ -18,11 +18,13 @@ from pathlib import Path
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop import paths
+from csos_desktop.domain.balance import Reported
 from csos_desktop.domain.order_state import OrderState, allowed_from
 from csos_desktop.fileio import write_atomically
-from csos_desktop.store import Store, lifecycle
+from csos_desktop.store import Store, legal, lifecycle
 from csos_desktop.store.orders import OrderNotFound
 from csos_desktop.store.outbox import OutboxKind, OutboxMessage
+from csos_desktop.sync import som_feed
 from csos_desktop.sync.client import DistributorClient, OrderRecord
 from csos_desktop.sync.errors import DistributorRefused, DistributorUnavailable
 from csos_desktop.sync.statements import (
@@ -34,6 +36,9 @@ from csos_desktop.sync.statements import (
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
+
+#: Feed events after which the order's per-line shipped and voided packages are fetched.
+FULFILMENT_EVENTS = frozenset({"shipped", "balance-voided", "voided", "cancelled"})
 
 #: Where signed prescriptions go when no pharmacy is named: the sandbox's own inbox.
 DEFAULT_PHARMACY = "sandbox-pharmacy"
@@ -92,6 +97,7 @@ class SyncWorker:
         clock: Clock = lambda: datetime.now(UTC),
         pharmacy_id: str = DEFAULT_PHARMACY,
         statement_roots: Sequence[asn1_x509.Certificate] | None = None,
+        som_cache: bool = True,
     ) -> None:
         self._store, self._client, self._cursor, self._clock = store, client, cursor, clock
         self._pharmacy_id = pharmacy_id
@@ -100,6 +106,8 @@ class SyncWorker:
         self._statement_roots = (
             list(statement_roots) if statement_roots is not None else _chain_anchors()
         )
+        self._som_cache = som_cache
+        self._history_cursor = CursorFile(cursor.path, f"{cursor.url}#history")
 
     def run_once(self) -> SyncReport:
         report = SyncReport()
@@ -107,6 +115,8 @@ class SyncWorker:
             self._drain(report)
             if report.stopped is None:
                 self._pull(report)
+            if report.stopped is None and self._som_cache:
+                self._refresh_som()
         except DistributorUnavailable as exc:
             report.stopped = exc.message
         except DistributorRefused as exc:  # reading the feed: only access can be refused
@@ -152,13 +162,54 @@ class SyncWorker:
         elif msg.kind is OutboxKind.PRESCRIPTION:
             if not self._send_prescription(msg, report):
                 return
+        elif msg.kind is OutboxKind.CANCEL_ORDER:
+            if not self._send_cancellation(msg, report):
+                return
         else:
-            # No endpoint for cancellation yet: keep the message queued, say why on every pass.
-            why = {OutboxKind.CANCEL_ORDER: "the distributor API cannot cancel orders yet"}
             with self._store.transaction():
-                self._store.outbox.mark_failed(msg.outbox_id, why.get(msg.kind, "unsupported"))
+                self._store.outbox.mark_failed(msg.outbox_id, "unsupported message kind")
             return
         report.sent.append(msg.record_id)
+
+    def _send_cancellation(self, msg: OutboxMessage, report: SyncReport) -> bool:
+        """Send a signed cancellation (1305.28); a refusal (e.g. already shipped) is final."""
+        try:
+            notice = self._store.notices.get(msg.record_id)
+        except KeyError:
+            with self._store.transaction():  # stays queued and says why on every pass
+                self._store.outbox.mark_failed(
+                    msg.outbox_id, f"no signed cancellation {msg.record_id} in the store"
+                )
+            return False
+        try:
+            record = self._client.cancel_order(
+                notice.order_id, msg.record_id, notice.document, notice.signature
+            )
+        except DistributorRefused as exc:
+            if exc.status in (401, 403):
+                raise  # the credential, not the cancellation: _drain keeps it queued
+            legal.cancellation_answered(
+                self._store,
+                msg.outbox_id,
+                msg.record_id,
+                accepted=False,
+                reason=exc.message,
+                now=self._clock(),
+            )
+            report.refused.append(msg.record_id)
+            self._refresh(notice.order_id, "cancel-refused")  # what did ship, for the next try
+            return False
+        legal.cancellation_answered(
+            self._store,
+            msg.outbox_id,
+            msg.record_id,
+            accepted=True,
+            reason=None,
+            now=self._clock(),
+        )
+        self._apply(notice.order_id, record.order_status, report)
+        self._refresh(notice.order_id, "cancelled")
+        return True
 
     def _send_prescription(self, msg: OutboxMessage, report: SyncReport) -> bool:
         """Transmit one signed prescription; False when it did not reach the pharmacy.
@@ -244,17 +295,66 @@ class SyncWorker:
             return note + text, "text/plain", None
         return signed[-1].document, "application/json", signed[-1].signature
 
+    def _refresh_som(self) -> None:
+        """The policy and history the SOM check before signing uses (1301.74(b))."""
+        cursor, _ = som_feed.refresh(
+            self._store, self._client, self._history_cursor.load(), self._clock()
+        )
+        self._history_cursor.save(cursor)
+
     # -- receiving ---------------------------------------------------------------------
     def _pull(self, report: SyncReport) -> None:
         cursor = self._cursor.load()
         while True:
             page = self._client.changes(cursor)
+            touched: dict[str, str] = {}
             for change in page.changes:
                 self._apply(change.order_id, change.status, report)
+                if change.event in FULFILMENT_EVENTS:
+                    touched[change.order_id] = change.event
+            for order_id, event in touched.items():
+                self._refresh(order_id, event)
             cursor = page.next_cursor
             self._cursor.save(cursor)
             if not page.has_more:
                 return
+
+    def _refresh(self, order_id: str, event: str) -> None:
+        """Keep what the distributor says shipped and voided per line (receipts are limited to
+        it, 1305.22(g)); a new void by the supplier is kept as its statement (1305.28)."""
+        if self._store.signed.find(order_id) is None:
+            return  # not one of our signed orders
+        record = self._client.order(order_id)
+        lines = {
+            ln.line_no: Reported(ln.quantity_shipped, ln.voided_by_supplier) for ln in record.lines
+        }
+        source: dict[str, object] = {
+            "source": "distributor order record",
+            "order_id": record.order_id,
+            "order_number": record.order_number,
+            "status": record.status,
+            "event": event,
+            "balance_due_by": None
+            if record.balance_due_by is None
+            else record.balance_due_by.isoformat(),
+            "void_reason": "balance not shipped within 60 days of the order (21 CFR 1305.22(e))"
+            if event == "balance-voided"
+            else "voided by the supplier (21 CFR 1305.28)",
+            "lines": [
+                {
+                    "line_no": ln.line_no,
+                    "quantity_ordered": ln.quantity_ordered,
+                    "quantity_shipped": ln.quantity_shipped,
+                    "quantity_voided": ln.quantity_voided,
+                    "quantity_cancelled": ln.quantity_cancelled,
+                    "shipments": [
+                        {"containers": c, "ship_date": d.isoformat()} for c, d in ln.shipments
+                    ],
+                }
+                for ln in record.lines
+            ],
+        }
+        legal.record_fulfilment(self._store, order_id, lines, source=source, now=self._clock())
 
     def _apply(
         self, order_id: str, status: str, report: SyncReport, record: OrderRecord | None = None

@@ -56,12 +56,12 @@ def store_path(tmp_path: Path) -> Path:
     return path
 
 
-def ship(store: Store, order_id: str) -> None:
-    """Signed → submitted → shipped, as the sync worker would record it."""
+def ship(store: Store, order_id: str, state: OrderState = OrderState.SHIPPED) -> None:
+    """Signed → submitted → shipped (or *state*), as the sync worker would record it."""
     now = datetime.now(UTC)
     msg = next(m for m in store.outbox.pending() if m.record_id == order_id)
     lifecycle.mark_submitted(store, order_id, msg.outbox_id, now=now)
-    lifecycle.record_status(store, order_id, OrderState.SHIPPED, now=now)
+    lifecycle.record_status(store, order_id, state, now=now)
 
 
 def on_token_thread(qtbot: object, worker: TokenWorker, fn: Callable[[], T]) -> T:

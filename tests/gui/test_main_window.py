@@ -141,6 +141,7 @@ def test_screenshot_mode_writes_every_screen(rsa_token: Provisioned, tmp_path: P
         "05-activity.png",
         "06-settings.png",
         "07-prescriptions.png",
+        "08-power-of-attorney.png",
     ]
     assert all(p.stat().st_size > 5000 for p in tmp_path.glob("*.png"))
 

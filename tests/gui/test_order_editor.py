@@ -184,3 +184,19 @@ def test_the_completer_offers_the_imported_fda_catalogue(qtbot: QtBot, tmp_path:
         )
         assert not any(t.startswith("99101") for t in offered)  # the sandbox catalogue is gone
         ed.close()
+
+
+def test_a_flagged_order_closed_without_saving_leaves_its_flags_as_abandoned(
+    qtbot: QtBot, store: Store
+) -> None:
+    ed = editor(qtbot, store)
+    ed.supplier.set_values(SUPPLIER)
+    assert OXY is not None
+    ed.add_product(OXY, packages=40)
+    settle(qtbot, ed)
+    assert ed.som.review is not None and ed.som.review.needs_acknowledgement
+    ed.cancel_button.click()
+    [entry] = [e for e in store.audit.entries() if e.event == "som.disposition"]
+    assert entry.details["disposition"] == "abandoned" and entry.order_id is None
+    assert entry.details["lines"][0]["quantity"] == 40 and entry.details["flags"]
+    assert entry.details["supplier_dea"] == SUPPLIER["dea_number"]

@@ -21,8 +21,14 @@ from tests.gui.conftest import add_drafts, on_token_thread, ship
 from tests.integration.store.tokens import TestPin, open_identity
 
 
-def shipped_order(qtbot: QtBot, worker: TokenWorker, store: Store, prov: Provisioned) -> str:
-    """A draft signed on the token with the service, then reported shipped."""
+def shipped_order(
+    qtbot: QtBot,
+    worker: TokenWorker,
+    store: Store,
+    prov: Provisioned,
+    state: OrderState = OrderState.SHIPPED,
+) -> str:
+    """A draft signed on the token with the service, then reported shipped (or *state*)."""
     oid = add_drafts(store, 1)[0]
 
     def sign() -> bool:  # on the token thread, with its own connection
@@ -36,7 +42,7 @@ def shipped_order(qtbot: QtBot, worker: TokenWorker, store: Store, prov: Provisi
             )
 
     assert on_token_thread(qtbot, worker, sign)
-    ship(store, oid)
+    ship(store, oid, state)
     return oid
 
 

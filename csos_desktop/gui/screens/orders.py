@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.domain.order_state import OrderState
+from csos_desktop.gui.order_actions import OrderActions, balance_html
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.services.order_notices import order_balances
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
 
@@ -161,6 +163,10 @@ class OrdersScreen(QWidget):
         self.editor: OrderEditor | None = None
         self.dialog: SigningDialog | None = None
         layout = QVBoxLayout(self)
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Orders status")
         title = QLabel("Orders")
         title.setObjectName("screenTitle")
         layout.addWidget(title)
@@ -185,6 +191,11 @@ class OrdersScreen(QWidget):
         row.addWidget(self.search, 1)
         row.addWidget(self.new_button)
         row.addWidget(self.sign_button)
+        self.order_actions = OrderActions(
+            self, store, launcher, self.selected_record, self.status_text, self._signed
+        )
+        for button in self.order_actions.buttons():
+            row.addWidget(button)
         layout.addLayout(row)
         layout.addWidget(self.summary)
         self.table = QTableView()
@@ -194,10 +205,6 @@ class OrdersScreen(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
         layout.addWidget(self.table, 1)
-        self.status = QLabel()
-        self.status.setTextFormat(Qt.TextFormat.RichText)
-        self.status.setWordWrap(True)
-        self.status.setAccessibleName("Orders status")
         layout.addWidget(self.status)
         self.setTabOrder(self.filter, self.search)
         self.setTabOrder(self.search, self.new_button)
@@ -208,9 +215,12 @@ class OrdersScreen(QWidget):
             self.summary.setText(problem or "The order store could not be opened.")
             for w in (self.filter, self.search, self.new_button, self.sign_button):
                 w.setEnabled(False)
+            for w in self.order_actions.buttons():
+                w.setEnabled(False)
             return
         self.model = OrdersModel(store)
         self.table.setModel(self.model)
+        self.table.selectionModel().selectionChanged.connect(self._show_balance)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -231,6 +241,23 @@ class OrdersScreen(QWidget):
     def refresh(self) -> None:
         if self.model is not None:
             self._apply()
+
+    def _show_balance(self, *_args: object) -> None:
+        """For one selected sent order: what is open, cancelled, void (60 days) and received."""
+        rec = self.selected_record()
+        if rec is None or self._store is None or rec.date_signed is None:
+            return
+        self.status.setText(balance_html(order_balances(self._store, rec.order_id)))
+
+    def status_text(self, html: str) -> None:
+        self.status.setText(html)
+
+    def selected_record(self) -> OrderRecord | None:
+        """The one selected order (None when none or several are selected)."""
+        if self.model is None:
+            return None
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return self.model.record(rows[0]) if len(rows) == 1 else None
 
     def selected_drafts(self) -> list[str]:
         assert self.model is not None

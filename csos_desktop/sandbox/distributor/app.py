@@ -54,7 +54,8 @@ _WHY = {
     400: "The body is not valid JSON.",
     401: "No or unknown bearer token.",
     404: "Not known to this distributor (or not this customer's).",
-    409: "Idempotency-Key reused for other bytes, or the order is in the wrong state.",
+    409: "Idempotency-Key reused for other bytes, or the order is in the wrong state "
+    "(a cancellation of packages already shipped).",
     422: "The request is malformed (field errors in `errors`) or refused.",
 }
 
@@ -130,6 +131,10 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key", pattern=m.ID_PATTERN, description="The order id (or receipt id)."
     ),
+]
+CancellationKey = Annotated[
+    str,
+    Header(alias="Idempotency-Key", pattern=m.ID_PATTERN, description="The cancellation id."),
 ]
 RxIdempotencyKey = Annotated[
     str,
@@ -221,6 +226,41 @@ def create_app(
     ) -> dict[str, Any]:
         """Status of one order with per-line shipped containers and reason codes."""
         return _distributor(request).order_status(customer, order_id)
+
+    @app.post(
+        "/v1/orders/{order_id}/cancellations",
+        response_model=m.CancellationResult,
+        status_code=201,
+        tags=["orders"],
+        responses={
+            200: {"model": m.CancellationResult, "description": "Replay."},
+            **_problems(400, 401, 404, 409, 422),
+        },
+    )
+    def cancel_order(
+        order_id: Annotated[str, Path(pattern=m.ID_PATTERN)],
+        body: m.SignedSubmission,
+        key: CancellationKey,
+        customer: CustomerDep,
+        request: Request,
+        response: Response,
+    ) -> dict[str, Any]:
+        """Cancel all or part of an order with a signed `csos-cancel/1` notice (1305.28).
+
+        Packages already shipped cannot be cancelled: 409 `already-shipped`, and nothing
+        changes. An order with nothing left to ship becomes `cancelled`.
+        """
+        result, replayed = _distributor(request).submit_cancellation(
+            customer,
+            order_id,
+            key,
+            _decode("document", body.document),
+            _decode("signature", body.signature),
+        )
+        if replayed:
+            response.status_code = 200
+            response.headers[REPLAYED_HEADER] = "true"
+        return result
 
     @app.get(
         "/v1/changes", response_model=m.ChangesPage, tags=["orders"], responses=_problems(401, 422)

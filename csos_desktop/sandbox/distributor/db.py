@@ -141,6 +141,23 @@ pharmacy_prescriptions = Table(
     Index("ix_pharmacy_prescriptions_pharmacy", "pharmacy_id", "received_at"),
 )
 
+#: Signed cancellations from purchasers (1305.28), byte-exact; the packages they take off
+#: an order are also counted in ``order_lines.quantity_voided`` (they will not ship).
+cancellations = Table(
+    "cancellations",
+    metadata,
+    Column("cancellation_id", String(100), primary_key=True),
+    Column("order_id", String(100), ForeignKey("orders.order_id"), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("document", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("document_sha256", String(64), nullable=False),
+    Column("signature_sha256", String(64), nullable=False),
+    Column("lines", Text, nullable=False),  # [{"line_no", "quantity_cancelled"}]
+    Column("accepted_at", DateTime(timezone=True), nullable=False),
+    Index("ix_cancellations_order", "order_id"),
+)
+
 changes = Table(
     "changes",
     metadata,

@@ -175,12 +175,18 @@ def _aware(moment: datetime, like: datetime) -> datetime:
 
 def _status_after(conn: Connection, order_id: str) -> tuple[S, bool]:
     lines = conn.execute(
-        select(order_lines.c.quantity_ordered, order_lines.c.quantity_shipped).where(
-            order_lines.c.order_id == order_id
-        )
+        select(
+            order_lines.c.quantity_ordered,
+            order_lines.c.quantity_shipped,
+            order_lines.c.quantity_voided,
+        ).where(order_lines.c.order_id == order_id)
     ).all()
     if all(x.quantity_shipped >= x.quantity_ordered for x in lines):
         return S.SHIPPED, True
+    if all(x.quantity_shipped + x.quantity_voided >= x.quantity_ordered for x in lines):
+        # The rest was cancelled by the purchaser or voided (1305.28): nothing more ships.
+        shipped = any(x.quantity_shipped for x in lines)
+        return (S.SHIPPED_PARTIAL if shipped else S.CANCELLED), True
     if any(x.quantity_shipped > 0 for x in lines):
         return S.SHIPPED_PARTIAL, False
     return S.ACCEPTED, False

@@ -89,7 +89,12 @@ class LineStatus(_Model):
     quantity_ordered: int
     quantity_shipped: int
     quantity_voided: int = Field(
-        description="Balance the supplier will not ship: 60 days passed (1305.22(e))."
+        description="Packages that will not ship: voided by the supplier (60 days passed, "
+        "1305.22(e), or its own void, 1305.28) or cancelled by the purchaser."
+    )
+    quantity_cancelled: int = Field(
+        default=0,
+        description="The part of `quantity_voided` the purchaser cancelled (1305.28).",
     )
     shipments: list[Shipment]
 
@@ -155,7 +160,16 @@ class Change(_Model):
 
     cursor: str
     order_id: str
-    event: str = Field(examples=["received", "shipped", "balance-voided", "receipt-accepted"])
+    event: str = Field(
+        examples=[
+            "received",
+            "shipped",
+            "balance-voided",
+            "voided",
+            "cancelled",
+            "receipt-accepted",
+        ]
+    )
     status: OrderStatusCode
     at: datetime
 
@@ -174,6 +188,22 @@ class ReceiptResult(_Model):
     accepted_at: datetime
     document_sha256: str
     lines: list[dict[str, int | str]]
+
+
+class CancelledLineModel(_Model):
+    line_no: int = Field(ge=1)
+    quantity_cancelled: int = Field(ge=1)
+
+
+class CancellationResult(_Model):
+    """A signed cancellation the distributor accepted and keeps byte-exact (1305.28)."""
+
+    cancellation_id: str
+    order_id: str
+    accepted_at: datetime
+    document_sha256: str
+    lines: list[CancelledLineModel]
+    order_status: OrderStatusCode = Field(description="The order's status after cancelling.")
 
 
 class PrescriptionStatusCode(StrEnum):

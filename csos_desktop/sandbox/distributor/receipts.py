@@ -46,19 +46,35 @@ def read_receipt(document: bytes, key: str) -> Receipt:
 
 
 def check_signature(
-    trust: TrustMaterial, customer: Customer, document: bytes, signature: bytes, now: datetime
+    trust: TrustMaterial,
+    customer: Customer,
+    document: bytes,
+    signature: bytes,
+    now: datetime,
+    noun: str = "receipt",
 ) -> None:
+    """CMS, chain with CRLs, and the customer itself as signer (receipts, cancellations)."""
     check = check_receipt_signature(
         trust, document, signature, customer_dea=customer.dea_number, now=now
     )
     if check.reasons:
         raise ApiProblem(
             422,
-            "receipt-signature-invalid",
-            "the receipt's signature is not accepted: "
+            f"{noun}-signature-invalid",
+            f"the {noun}'s signature is not accepted: "
             + "; ".join(msg for _, msg in check.reasons),
             reasons=[{"code": r.value, "message": m} for r, m in check.reasons],
         )
+
+
+def customer_order(conn: Connection, customer: Customer, order_id: str) -> Row[Any]:
+    """The customer's own order, or 404 (another customer's order is not found either)."""
+    order = conn.execute(
+        select(orders).where(orders.c.order_id == order_id, orders.c.customer_id == customer.id)
+    ).first()
+    if order is None:
+        raise not_found(f"order {order_id}")
+    return order
 
 
 def store_receipt(
@@ -70,13 +86,7 @@ def store_receipt(
     now: datetime,
 ) -> None:
     """Check the receipt against the order and keep it byte-exact (one transaction)."""
-    order = conn.execute(
-        select(orders).where(
-            orders.c.order_id == receipt.order_id, orders.c.customer_id == customer.id
-        )
-    ).first()
-    if order is None:
-        raise not_found(f"order {receipt.order_id}")
+    order = customer_order(conn, customer, receipt.order_id)
     if order.status not in _SHIPPED:
         raise ApiProblem(
             409,

@@ -23,7 +23,13 @@ from sqlalchemy.exc import IntegrityError
 from csos_desktop.domain.catalogue import Catalogue, CatalogueInvalid
 from csos_desktop.domain.order import Order
 from csos_desktop.pki.signed_check import Reason
-from csos_desktop.sandbox.distributor import fulfilment, pharmacy, receipts, reports
+from csos_desktop.sandbox.distributor import (
+    cancellations,
+    fulfilment,
+    pharmacy,
+    receipts,
+    reports,
+)
 from csos_desktop.sandbox.distributor.customers import Customer, customer_by_token
 from csos_desktop.sandbox.distributor.db import (
     changes,
@@ -391,6 +397,40 @@ class Distributor:
                 select(receipts_table).where(receipts_table.c.receipt_id == receipt_id)
             ).first()
 
+    # -- cancellations and voids (1305.28) ---------------------------------------------
+
+    def submit_cancellation(
+        self, customer: Customer, order_id: str, key: str, document: bytes, signature: bytes
+    ) -> tuple[dict[str, Any], bool]:
+        """Check a signed cancellation and take its packages off the order; (result, replayed)."""
+        with self.engine.connect() as conn:
+            existing = cancellations.cancellation_row(conn, key)
+        if existing is None:
+            cancellation = cancellations.read_cancellation(document, key, order_id)
+            now = self.clock()
+            receipts.check_signature(
+                self.trust, customer, document, signature, now, noun="cancellation"
+            )
+            try:
+                with self._write, self.engine.begin() as conn:
+                    if cancellations.cancellation_row(conn, key) is None:
+                        cancellations.store_cancellation(
+                            conn, customer, cancellation, document, signature, now
+                        )
+            except IntegrityError:
+                pass  # a retry raced this request: answer from what was kept
+        with self.engine.connect() as conn:
+            row = cancellations.cancellation_row(conn, key)
+        assert row is not None
+        cancellations.check_replay(row, customer, document, signature)
+        status = self.order_status(customer, row.order_id)["status"]
+        return cancellations.cancellation_result(row, status), existing is not None
+
+    def void_lines(self, order_id: str, quantities: dict[int, int]) -> None:
+        """The supplier voids packages of an open order (the sandbox operator's action)."""
+        with self._write, self.engine.begin() as conn:
+            cancellations.void_lines(conn, order_id, quantities, self.clock())
+
     # -- pharmacy inbox (prescriptions) -----------------------------------------------
 
     def submit_prescription(
@@ -487,6 +527,7 @@ def _record(conn: Connection, row: Row[Any]) -> dict[str, Any]:
         )
     ]
     verification = json.loads(row.verification)
+    cancelled = cancellations.cancelled_by_line(conn, row.order_id)
     return {
         "order_id": row.order_id,
         "order_number": row.order_number,
@@ -508,6 +549,7 @@ def _record(conn: Connection, row: Row[Any]) -> dict[str, Any]:
                 "quantity_ordered": x.quantity_ordered,
                 "quantity_shipped": x.quantity_shipped,
                 "quantity_voided": x.quantity_voided,
+                "quantity_cancelled": cancelled.get(x.line_no, 0),
                 "shipments": ships.get(x.line_no, []),
             }
             for x in lines

@@ -192,7 +192,11 @@ def prescription_matches_certificate(facts: SigningFacts, item: object) -> None:
 
 def default_checks() -> PrePinChecks:
     """The checks every signing session runs. Add new checks here, in one place."""
-    # Imported here: the PKI checks import this module for SigningFacts.
+    # Imported here: the PKI checks and the document rules import this module.
+    from csos_desktop.services.signing.document_rules import (
+        order_document_rules,
+        prescription_document_rules,
+    )
     from csos_desktop.services.signing.pki_checks import (
         chains_to_an_anchor_and_not_revoked,
         clock_within_five_minutes,
@@ -205,5 +209,10 @@ def default_checks() -> PrePinChecks:
             clock_within_five_minutes,
             chains_to_an_anchor_and_not_revoked,
         ),
-        items=(order_matches_certificate, prescription_matches_certificate),
+        items=(
+            order_matches_certificate,
+            prescription_matches_certificate,
+            order_document_rules,
+            prescription_document_rules,
+        ),
     )

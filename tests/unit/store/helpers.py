@@ -112,3 +112,21 @@ class SoftwareDocumentSigner:
 
     def sign(self, document: bytes) -> bytes:
         return self._cms.sign(document, self._clock())
+
+
+def flagged_order_input() -> dict[str, Any]:
+    """Fifty cases of a catalogued schedule II product: SOM flags it (five times the floor)."""
+    data = order_input()
+    data["lines"] = [
+        {
+            "line_no": 1,
+            "ndc": "99101-0010-01",
+            "item_name": "Oxycodone 5 mg tablet",
+            "strength": "5 mg",
+            "dosage_form": "tablet",
+            "package_size": 100,
+            "quantity": 50,
+            "schedule": "2",
+        }
+    ]
+    return data

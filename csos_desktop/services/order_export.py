@@ -1,0 +1,118 @@
+"""An order's signed records for an inspector: the order, receipts, statements and notices.
+
+Byte for byte as signed or received, with ``<id>.record.json`` linking them
+(21 CFR 1305.27). ``csos order export`` and the archive bundle both use it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.order import Order
+from csos_desktop.errors import InputError
+from csos_desktop.fileio import write_atomically
+from csos_desktop.store import legal, lifecycle
+from csos_desktop.store.audit import AuditEvent
+from csos_desktop.store.local_store import Store
+from csos_desktop.store.orders import OrderRecord
+
+Clock = Callable[[], datetime]
+
+
+class NotSigned(InputError):
+    """The order has no signed document to receive against or export."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
+    """An order's signed records, byte for byte, with ``<id>.record.json`` linking them.
+
+    ``<id>.json`` + ``<id>.p7s`` for the order and each receipt, and each
+    distributor statement as received.
+    """
+    blob = store.signed.find(rec.order_id)
+    if blob is None:
+        raise NotSigned(
+            f"Order {rec.label} is {rec.state.value}: only signed orders have a "
+            "signed record to export."
+        )
+    files: dict[str, bytes] = {
+        f"{rec.order_id}.json": blob.document,
+        f"{rec.order_id}.p7s": blob.signature,
+    }
+    receipts = store.receipts.for_order(rec.order_id)
+    for r in receipts:
+        files[f"{r.receipt.receipt_id}.json"] = r.document
+        files[f"{r.receipt.receipt_id}.p7s"] = r.signature
+    statements = store.statements.for_order(rec.order_id)
+    for st in statements:
+        files[f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}"] = st.body
+        if st.signature is not None:  # the distributor's signature over that statement
+            files[f"{rec.order_id}.statement-{st.statement_id}.p7s"] = st.signature
+    notices = store.notices.for_order(rec.order_id)
+    for n in notices:
+        files[f"{n.notice_id}.json"] = n.document
+        files[f"{n.notice_id}.p7s"] = n.signature
+    record = {
+        "order_id": rec.order_id,
+        "order_number": rec.order_number,
+        "state": rec.state.value,
+        "signed_at": blob.signed_at,
+        "signer_subject": blob.signer_subject,
+        "signer_dea": blob.signer_dea,
+        "signature_sha256": blob.signature_sha256,
+        "reissue_of": rec.reissue_of,
+        "receipts": [r.receipt.receipt_id for r in receipts],
+        "statements": [
+            {
+                "file": f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}",
+                "kind": st.kind.value,
+                "reason": st.reason,
+                "received_at": st.received_at,
+                "signed": st.signature is not None,
+                "voided_lines": [
+                    {"line_no": k, "quantity_voided": q}
+                    for k, q in store.statements.void_lines(st.statement_id).items()
+                ],
+            }
+            for st in statements
+        ],
+        # Cancellations (1305.28) and lost-order statements (1305.26), signed by the purchaser.
+        "notices": legal.notice_summary(store, rec.order_id),
+        "balances": [
+            b.to_json()
+            for b in legal.balances(
+                store,
+                Order.from_document(load_document(blob.document)),
+                datetime.now(UTC).date(),
+            )
+        ],
+    }
+    files[f"{rec.order_id}.record.json"] = (json.dumps(record, indent=2) + "\n").encode()
+    return files
+
+
+def export_order(store: Store, ref: str, out_dir: Path, *, clock: Clock = _now) -> list[Path]:
+    """Write an order's signed records (see ``order_record_files``) into *out_dir*."""
+    rec = store.orders.resolve(ref)
+    files = order_record_files(store, rec)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in files.items():
+        write_atomically(out_dir / name, data)
+        written.append(out_dir / name)
+    lifecycle.record_event(
+        store,
+        AuditEvent.ORDER_EXPORTED,
+        now=clock(),
+        order_id=rec.order_id,
+        details={"files": sorted(files), "directory": str(out_dir)},
+    )
+    return written

@@ -1,0 +1,255 @@
+"""Power of attorney and the SOM justification, as the registrant and a pharmacist use the CLI.
+
+Two SoftHSM2 tokens with certificates for the same DEA number: the RSA one is the
+registrant's, the P-256 one an attorney-in-fact's (or nobody's, before the grant).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from csos_desktop.cli import main
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.store import open_store
+from csos_desktop.store.audit import AuditEvent
+from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
+from tests.integration.store.tokens import openssl_verify
+from tests.unit.store.helpers import flagged_order_input, order_input
+
+
+@pytest.fixture()
+def home(tmp_path: Path, test_ca: TestCa) -> Path:
+    trust_sandbox_root(test_ca, tmp_path / "home")
+    return tmp_path / "home"
+
+
+@pytest.fixture()
+def chain(tmp_path: Path, test_ca: TestCa) -> Path:
+    path = tmp_path / "chain.pem"
+    path.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
+    return path
+
+
+def csos(home: Path, prov: Provisioned, *args: str, stdin: str = "") -> Result:
+    env = {"CSOS_HOME": str(home), "CSOS_PKCS11_MODULE": prov.hsm.module}
+    return CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
+
+
+def signing(home: Path, prov: Provisioned, chain: Path, *args: str) -> Result:
+    return csos(
+        home,
+        prov,
+        *args,
+        "--token",
+        prov.label,
+        "--chain",
+        str(chain),
+        "--pin-stdin",
+        stdin=TEST_PIN + "\n",
+    )
+
+
+def draft(home: Path, prov: Provisioned, tmp: Path, data: dict[str, Any] | None = None) -> str:
+    (tmp / "o.json").write_text(json.dumps(data or order_input()))
+    done = csos(home, prov, "order", "import", str(tmp / "o.json"), "--json")
+    assert done.exit_code == 0, done.output
+    return str(json.loads(done.stdout)[0]["order_id"])
+
+
+def events(home: Path) -> list[str]:
+    with open_store(home / "data" / "csos.db") as store:
+        return [e.event for e in store.audit.entries()]
+
+
+def test_a_revoked_poa_holder_can_no_longer_sign(
+    home: Path,
+    chain: Path,
+    rsa_token: Provisioned,
+    ec_token: Provisioned,
+    test_ca: TestCa,
+    tmp_path: Path,
+) -> None:
+    registrant, holder = rsa_token, ec_token
+    recorded = csos(
+        home,
+        registrant,
+        "poa",
+        "registrant",
+        "--name",
+        "Jane Registrant",
+        "--dea",
+        "AB1234563",
+        "--token",
+        registrant.label,
+    )
+    assert recorded.exit_code == 0, recorded.output
+
+    # Before any power of attorney, the other certificate may not sign the DEA's orders.
+    first = draft(home, holder, tmp_path)
+    refused = signing(home, holder, chain, "order", "sign", "--draft", first)
+    assert refused.exit_code == 1 and "neither the registrant" in refused.output
+    assert "order.signed" not in events(home)
+
+    # Only the registrant grants, on their own token, in the 1305.05(c) form.
+    cert = tmp_path / "holder.der"
+    cert.write_bytes(holder.certificate_der)
+    grant_args = (
+        "poa",
+        "grant",
+        "--holder",
+        "Sam Attorney",
+        "--holder-cert",
+        str(cert),
+        "--address",
+        "120 Main Street, Springfield, IL 62701",
+        "--place",
+        "Springfield, IL",
+    )
+    not_theirs = signing(home, holder, chain, *grant_args)
+    assert not_theirs.exit_code == 1 and "Only the registrant" in not_theirs.output
+    granted = signing(home, registrant, chain, *grant_args)
+    assert granted.exit_code == 0, granted.output
+    listed = json.loads(csos(home, registrant, "poa", "list", "--json").stdout)
+    [poa] = listed["powers_of_attorney"]
+    assert poa["status"] == "current" and poa["holder_name"] == "Sam Attorney"
+    with open_store(home / "data" / "csos.db") as store:
+        rec = store.poa.get(poa["poa_id"])
+    doc = json.loads(rec.document)
+    assert "my true and lawful attorney" in doc["text"] and "Sam Attorney" in doc["text"]
+    (tmp_path / "poa.json").write_bytes(rec.document)
+    (tmp_path / "poa.p7s").write_bytes(rec.signature)
+    checked = openssl_verify(tmp_path, test_ca, tmp_path / "poa.json", tmp_path / "poa.p7s")
+    assert checked.returncode == 0, checked.stderr
+
+    signed = signing(home, holder, chain, "order", "sign", "--draft", first)
+    assert signed.exit_code == 0, signed.output
+
+    # Revoked: signed notice, the CA request, and the holder refused before the PIN.
+    request = tmp_path / "ca-request.json"
+    revoked = signing(
+        home,
+        registrant,
+        chain,
+        "poa",
+        "revoke",
+        poa["poa_id"][:8],
+        "--reason",
+        "left the pharmacy",
+        "--place",
+        "Springfield, IL",
+        "--ca-request",
+        str(request),
+    )
+    assert revoked.exit_code == 0, revoked.output
+    assert "within 6 hours" in revoked.output and "1311.45" in revoked.output
+    ca = json.loads(request.read_text())
+    assert ca["certificates_sha256"] == poa["certificates_sha256"] and ca["due_by"]
+    second = draft(home, holder, tmp_path)
+    after = signing(home, holder, chain, "order", "sign", "--draft", second)
+    assert after.exit_code == 1 and "revoked" in after.output and TEST_PIN not in after.output
+    by_registrant = signing(home, registrant, chain, "order", "sign", "--draft", second)
+    assert by_registrant.exit_code == 0, by_registrant.output
+
+    notified = csos(home, registrant, "poa", "ca-notified", poa["poa_id"][:8])
+    assert notified.exit_code == 0, notified.output
+    [after_list] = json.loads(csos(home, registrant, "poa", "list", "--json").stdout)[
+        "powers_of_attorney"
+    ]
+    assert after_list["status"] == "revoked" and after_list["ca_notified_at"]
+    trail = events(home)
+    for event in (
+        "poa.registrant-recorded",
+        "poa.granted",
+        "poa.revoked",
+        "poa.ca-request-produced",
+        "poa.ca-notified",
+    ):
+        assert event in trail
+    with open_store(home / "data" / "csos.db") as store:
+        [late] = [e for e in store.audit.entries() if e.event == AuditEvent.POA_CA_NOTIFIED]
+        assert late.details["late"] is False
+
+    # The inspector's bundle holds the power of attorney and its revocation, verified offline.
+    bundle = tmp_path / "b.zip"
+    day = datetime.now(UTC).date().isoformat()
+    exported = csos(
+        home, registrant, "archive", "export", "--since", day, "--until", day, "--out", str(bundle)
+    )
+    assert exported.exit_code == 0, exported.output
+    names = zipfile.ZipFile(bundle).namelist()
+    pid = poa["poa_id"]
+    for name in (f"{pid}.json", f"{pid}.p7s", f"{pid}.revocation.json", "registry.json"):
+        assert f"poa/{name}" in names
+    root = tmp_path / "root.pem"
+    root.write_bytes(test_ca.root_certificate.public_bytes(Encoding.PEM))
+    verified = csos(home, registrant, "archive", "verify", str(bundle), "--trust", str(root))
+    assert verified.exit_code == 0, verified.output
+
+
+def test_a_flagged_imported_draft_needs_a_justification_on_every_path(
+    home: Path, chain: Path, rsa_token: Provisioned, tmp_path: Path
+) -> None:
+    order_id = draft(home, rsa_token, tmp_path, flagged_order_input())
+    refused = signing(home, rsa_token, chain, "order", "sign", "--draft", order_id)
+    assert refused.exit_code == 1
+    assert "--som-justification" in refused.output and "[warn]" in refused.output
+    assert "not cached" in refused.output  # says the check ran without the distributor's data
+    assert "order.signed" not in events(home)
+
+    batch = signing(home, rsa_token, chain, "order", "sign-drafts", "--all")
+    assert batch.exit_code == 1 and "--som-justification" in batch.output
+
+    as_file = {**flagged_order_input(), "order_number": f"{datetime.now(UTC):%y}X000777"}
+    (tmp_path / "file.json").write_text(json.dumps(as_file))
+    from_file = signing(
+        home,
+        rsa_token,
+        chain,
+        "order",
+        "sign",
+        str(tmp_path / "file.json"),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert from_file.exit_code == 2 and "--som-justification" in from_file.output
+    assert not (tmp_path / "out").exists()
+
+    why = "new hospice patients admitted this week"
+    signed = signing(
+        home, rsa_token, chain, "order", "sign", "--draft", order_id, "--som-justification", why
+    )
+    assert signed.exit_code == 0, signed.output
+    with open_store(home / "data" / "csos.db") as store:
+        trail = list(store.audit.entries(order_id=order_id))
+    ack = [e for e in trail if e.event == AuditEvent.SOM_WARNING_ACKNOWLEDGED]
+    assert ack and ack[-1].details["justification"] == why
+    [cleared] = [e for e in trail if e.event == AuditEvent.SOM_DISPOSITION]
+    assert cleared.details["disposition"] == "cleared" and cleared.details["reason"] == why
+    assert cleared.details["lines"] == [{"line_no": 1, "ndc": "99101001001", "quantity": 50}]
+    assert [e.event for e in trail].index("som.warning-acknowledged") < [
+        e.event for e in trail
+    ].index("order.signed")
+
+
+def test_a_voided_flagged_draft_keeps_its_flags_and_disposition(
+    home: Path, rsa_token: Provisioned, tmp_path: Path
+) -> None:
+    order_id = draft(home, rsa_token, tmp_path, flagged_order_input())
+    voided = csos(home, rsa_token, "order", "void", order_id, "--reason", "typed 50 for 5")
+    assert voided.exit_code == 0, voided.output
+    with open_store(home / "data" / "csos.db") as store:
+        [entry] = [e for e in store.audit.entries() if e.event == AuditEvent.SOM_DISPOSITION]
+        rec = store.orders.get(order_id)
+    d = entry.details
+    assert d["disposition"] == "declined (voided)" and d["reason"] == "typed 50 for 5"
+    assert d["order_number"] == rec.order_number and d["purchaser_dea"] == rec.purchaser_dea
+    assert d["supplier_dea"] == rec.supplier_dea and d["flags"]
+    assert d["date"] == datetime.now(UTC).date().isoformat()
