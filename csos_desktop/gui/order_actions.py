@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 from csos_desktop.domain.balance import LineBalance
 from csos_desktop.errors import InputError
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.services import order_notices
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
 
@@ -161,6 +160,9 @@ class OrderActions:
             return None
         lines = ""
         if self._store is not None:
+            # The signing stack (PKCS#11) loads on first use, not with the Orders screen.
+            from csos_desktop.services import order_notices
+
             open_lines = [
                 f"line {b.line_no}: {b.open_balance} open"
                 for b in order_notices.order_balances(self._store, rec.order_id)

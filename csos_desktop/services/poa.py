@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from asn1crypto import x509 as asn1_x509
 
@@ -28,11 +29,12 @@ from csos_desktop.domain.poa import (
 )
 from csos_desktop.errors import InputError
 from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile
-from csos_desktop.services.known_dea import known_dea
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.poa import PoaRecord, Registrant
-from csos_desktop.token.identity import SigningIdentity
+
+if TYPE_CHECKING:  # the token stack loads when a POA is signed, not with the GUI's screens
+    from csos_desktop.token.identity import SigningIdentity
 
 Clock = Callable[[], datetime]
 
@@ -71,6 +73,8 @@ def record_registrant(
     person = " ".join(name.split())
     if len(person) < 3:
         raise InputError("Give the registrant's full name (--name).")
+    from csos_desktop.services.known_dea import known_dea  # enrolment records: httpx
+
     known = known_dea(identity, dea_number)
     if known is None or not known.matches:
         raise InputError(

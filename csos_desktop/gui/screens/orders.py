@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.order_actions import OrderActions, balance_html
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.services.order_notices import order_balances
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
 
@@ -247,6 +246,9 @@ class OrdersScreen(QWidget):
         rec = self.selected_record()
         if rec is None or self._store is None or rec.date_signed is None:
             return
+        # The signing stack (PKCS#11) loads on first use, not with the Orders screen.
+        from csos_desktop.services.order_notices import order_balances
+
         self.status.setText(balance_html(order_balances(self._store, rec.order_id)))
 
     def status_text(self, html: str) -> None:

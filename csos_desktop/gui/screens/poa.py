@@ -31,7 +31,6 @@ from csos_desktop.errors import CsosError
 from csos_desktop.fileio import write_atomically
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.services import poa
-from csos_desktop.services.identity import load_certificates
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.poa import PoaRecord
 
@@ -191,6 +190,8 @@ class PoaScreen(QWidget):
         if self._store is None or not self._ready():
             return None
         try:
+            from csos_desktop.token.identity import load_certificates  # not at first paint
+
             certs = load_certificates(Path(self.holder_cert.text().strip()))
         except CsosError as exc:
             self._failed(exc)
