@@ -180,8 +180,19 @@ def test_a_revoked_poa_holder_can_no_longer_sign(
     # The inspector's bundle holds the power of attorney and its revocation, verified offline.
     bundle = tmp_path / "b.zip"
     day = datetime.now(UTC).date().isoformat()
-    exported = csos(
-        home, registrant, "archive", "export", "--since", day, "--until", day, "--out", str(bundle)
+    # The manifest is signed on the exporting pharmacist's token (one PIN).
+    exported = signing(
+        home,
+        registrant,
+        chain,
+        "archive",
+        "export",
+        "--since",
+        day,
+        "--until",
+        day,
+        "--out",
+        str(bundle),
     )
     assert exported.exit_code == 0, exported.output
     names = zipfile.ZipFile(bundle).namelist()
