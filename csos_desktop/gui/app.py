@@ -94,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("CSOS Desktop")
+    from csos_desktop.gui.gc_guard import collect_on_gui_thread
+
+    collect_on_gui_thread(app)  # never collect Qt objects from the token thread
     app.setQuitOnLastWindowClosed(True)  # the tray icon alone does not keep the app running
     theme.apply(app)
     config = load_config()

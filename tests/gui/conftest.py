@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -75,3 +76,15 @@ def on_token_thread(qtbot: object, worker: TokenWorker, fn: Callable[[], T]) -> 
     if isinstance(got[0], Exception):
         raise got[0]
     return got[0]  # type: ignore[return-value]
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread_only() -> Iterator[None]:
+    """As the app does (gui/gc_guard.py): no collection may start on the token thread,
+    where it can delete the test's widgets and crash PySide6."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
