@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import timedelta
+from datetime import UTC
 
 import pytest
 
+from csos_desktop.config.local_time import local_time
 from csos_desktop.domain.order_state import IllegalTransition, OrderState
 from csos_desktop.domain.receipt import ReceiptInvalid, ReceiptLine
 from csos_desktop.services import orders as svc
@@ -123,14 +124,16 @@ def test_a_batch_skips_an_order_that_is_not_a_draft_and_signs_the_rest(
 def test_a_generated_number_is_redrawn_when_signed_in_a_new_year(
     store: Store, clock: Clock, signer: SoftwareOrderSigner
 ) -> None:
-    clock.now = clock.now.replace(month=12, day=31, hour=23)
+    # 23:00 on 31 December in the pharmacy's zone: the order number's year is local.
+    eve = local_time(clock.now).replace(month=12, day=31, hour=23)
+    clock.now = eve.astimezone(UTC)
     oid = draft(store, clock)
     clock.advance(hours=2)
     svc.sign_orders(store, [oid], signer, clock=clock)
     rec = store.orders.get(oid)
-    assert rec.state is S.SIGNED and rec.order_number.startswith(f"{clock.now:%y}X")
+    assert rec.state is S.SIGNED and rec.order_number.startswith(f"{local_time(clock.now):%y}X")
     [e] = [e for e in store.audit.entries(order_id=oid) if e.event == "order.signed"]
-    assert str(e.details["renumbered_from"]).startswith(f"{clock.now - timedelta(days=1):%y}X")
+    assert str(e.details["renumbered_from"]).startswith(f"{eve:%y}X")
 
 
 def test_voiding_a_signed_order_withdraws_its_unsent_message(
