@@ -57,8 +57,8 @@ def child(kind: str, on_shown: Callable[[], None] | None = None) -> None:
     # The same steps as csos_desktop.gui.app.main up to app.exec().
     from csos_desktop.config import load_config
     from csos_desktop.gui import theme
+    from csos_desktop.gui.jobs.token_thread import TokenThread, TokenWorker
     from csos_desktop.gui.main_window import MainWindow
-    from csos_desktop.gui.token_worker import TokenThread, TokenWorker
 
     theme.apply(app)
     config = load_config()

@@ -5,7 +5,7 @@ Prints one JSON object, per order, p50/p95 in milliseconds over ``--repeats`` ru
 - ``baseline_checks`` (the baseline): the signing session's ``pre_pin_checks`` stage as
   it was before issue 16 (certificate validity, purchaser DEA number, schedules);
 - ``default_checks``: the stage now, with the verifier's document rules added;
-- ``pre_sign``: that stage plus ``services.pre_sign.store_checks`` — the power-of-attorney
+- ``pre_sign``: that stage plus ``services.orders.pre_sign.store_checks`` — the power-of-attorney
   rule against a registry of ``--holders`` attorneys, and SOM against ``--history`` cached
   history lines of the purchaser — what each draft goes through before the PIN.
 
@@ -34,18 +34,18 @@ from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import pre_sign
-from csos_desktop.services.identity import SigningIdentity
-from csos_desktop.services.poa import fingerprint
+from csos_desktop.services.orders import pre_sign
+from csos_desktop.services.orders.poa import fingerprint
 from csos_desktop.services.signing import SigningFacts, SigningPurpose, default_checks
 from csos_desktop.services.signing.checks import (
     PrePinChecks,
     certificate_in_validity,
     order_matches_certificate,
 )
-from csos_desktop.services.som_gate import SomJustificationRequired
+from csos_desktop.services.som.gate import SomJustificationRequired
 from csos_desktop.store import open_store
 from csos_desktop.store.history import HistoryRow
+from csos_desktop.token.identity import SigningIdentity
 
 DEA = "AB1234563"
 

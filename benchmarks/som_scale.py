@@ -31,7 +31,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from csos_desktop.cli.sandbox_history import write_history_csv
+from csos_desktop.cli.sandbox.history import write_history_csv
 from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.dea import expected_check_digit
 from csos_desktop.sandbox.history import GeneratorConfig, generate_history

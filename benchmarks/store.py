@@ -1,7 +1,7 @@
 """Store figures: sign-and-commit throughput on a token, archive export time and memory.
 
 (a) 1,000 drafts signed on a SoftHSM2 RSA-2048 token in one login, each committed with
-its audit entry and outbox row (`services.orders.sign_orders_on_token`), next to the raw
+its audit entry and outbox row (`services.orders.lifecycle.sign_orders_on_token`), next to the raw
 CMS signing time of the same token (the floor).
 (b) `csos archive export` of N signed orders for N = 10,000 and 100,000: wall time and
 peak Python memory (tracemalloc). The target is flat memory as N grows (streaming), at
@@ -41,8 +41,8 @@ from csos_desktop.pki.cms import CmsSigner  # noqa: E402
 from csos_desktop.pki.profile import read_certificate  # noqa: E402
 from csos_desktop.sandbox.ca import TestCa  # noqa: E402
 from csos_desktop.sandbox.softhsm import create_token, token_by_label  # noqa: E402
-from csos_desktop.services import orders as svc  # noqa: E402
-from csos_desktop.services.archive import export_archive  # noqa: E402
+from csos_desktop.services.archive.export import export_archive  # noqa: E402
+from csos_desktop.services.orders import lifecycle as svc  # noqa: E402
 from csos_desktop.services.signing import SigningPurpose, SigningSession  # noqa: E402
 from csos_desktop.store import open_store  # noqa: E402
 from csos_desktop.token.certs import read_certificates  # noqa: E402

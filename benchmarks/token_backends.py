@@ -35,7 +35,7 @@ from benchmarks.sign import per_call_ms  # noqa: E402
 from csos_desktop.domain.schedule import parse_schedule_list  # noqa: E402
 from csos_desktop.pki.p12 import P12Contents, read_p12  # noqa: E402
 from csos_desktop.sandbox.ca import TestCa  # noqa: E402
-from csos_desktop.services.key_import import import_to_token  # noqa: E402
+from csos_desktop.services.tokens.key_import import import_to_token  # noqa: E402
 from csos_desktop.token.keys import KeyAlgorithm, generate_keypair, new_key_id  # noqa: E402
 from csos_desktop.token.session import TokenSession  # noqa: E402
 from csos_desktop.token.signer import TokenSigner  # noqa: E402

@@ -12,42 +12,56 @@ import click
 from csos_desktop import __version__
 from csos_desktop.cli.lazy_group import LazyCommand, LazyGroup
 
-_CLI = "csos_desktop.cli."
-
 # Top-level command -> the module that defines it (and modules that add subcommands to it).
 COMMANDS: dict[str, LazyCommand] = {
-    "token": LazyCommand(_CLI + "token", "token", extra=(_CLI + "token_pin", _CLI + "token_loss")),
-    "order": LazyCommand(
-        _CLI + "order", "order", extra=(_CLI + "order_store", _CLI + "order_legal")
+    "token": LazyCommand(
+        "csos_desktop.cli.token",
+        "token",
+        extra=("csos_desktop.cli.token.pin", "csos_desktop.cli.token.loss"),
     ),
-    "archive": LazyCommand(_CLI + "archive", "archive"),
-    "rx": LazyCommand(_CLI + "rx", "rx"),
-    "cert": LazyCommand(_CLI + "cert", "cert", extra=(_CLI + "cert_import",)),
-    "enroll": LazyCommand(_CLI + "enroll", "enroll"),
-    "audit": LazyCommand(_CLI + "audit", "audit"),
+    "order": LazyCommand(
+        "csos_desktop.cli.order",
+        "order",
+        extra=("csos_desktop.cli.order.store", "csos_desktop.cli.order.legal"),
+    ),
+    "archive": LazyCommand("csos_desktop.cli.archive", "archive"),
+    "rx": LazyCommand("csos_desktop.cli.rx", "rx"),
+    "cert": LazyCommand(
+        "csos_desktop.cli.cert", "cert", extra=("csos_desktop.cli.cert.import_p12",)
+    ),
+    "enrol": LazyCommand("csos_desktop.cli.enrol", "enrol"),
+    "audit": LazyCommand("csos_desktop.cli.audit", "audit"),
     # Test CA and reference distributor: FastAPI, uvicorn, SQLAlchemy (`[sandbox]` extra).
     "sandbox": LazyCommand(
-        _CLI + "sandbox",
+        "csos_desktop.cli.sandbox",
         "sandbox",
-        extra=(_CLI + "sandbox_ca_server", _CLI + "sandbox_distributor", _CLI + "sandbox_history"),
+        extra=(
+            "csos_desktop.cli.sandbox.ca_server",
+            "csos_desktop.cli.sandbox.distributor",
+            "csos_desktop.cli.sandbox.history",
+        ),
         needs_extra="sandbox",
     ),
-    "som": LazyCommand(_CLI + "som", "som"),
-    "catalogue": LazyCommand(_CLI + "catalogue", "catalogue"),
-    "demo": LazyCommand(_CLI + "demo", "demo", needs_extra="sandbox"),
-    "config": LazyCommand(_CLI + "config", "config"),
-    "doctor": LazyCommand(_CLI + "doctor", "doctor"),
-    "support-bundle": LazyCommand(_CLI + "support", "support_bundle"),
-    "sync": LazyCommand(_CLI + "sync", "sync"),
-    "trust": LazyCommand(_CLI + "trust", "trust"),
-    "crl": LazyCommand(_CLI + "crl", "crl"),
-    "poa": LazyCommand(_CLI + "poa", "poa"),
+    "som": LazyCommand("csos_desktop.cli.som", "som"),
+    "catalogue": LazyCommand("csos_desktop.cli.catalogue", "catalogue"),
+    "demo": LazyCommand("csos_desktop.cli.demo", "demo", needs_extra="sandbox"),
+    "config": LazyCommand("csos_desktop.cli.config", "config"),
+    "doctor": LazyCommand("csos_desktop.cli.doctor", "doctor"),
+    "support-bundle": LazyCommand("csos_desktop.cli.support", "support_bundle"),
+    "sync": LazyCommand("csos_desktop.cli.sync", "sync"),
+    "trust": LazyCommand("csos_desktop.cli.trust", "trust"),
+    "crl": LazyCommand("csos_desktop.cli.crl", "crl"),
+    "poa": LazyCommand("csos_desktop.cli.poa", "poa"),
     # The step distributors remind customers of, one word away: `csos receive ORDER ...`.
-    "receive": LazyCommand(_CLI + "order_store", "receive"),
+    "receive": LazyCommand("csos_desktop.cli.order.store", "receive"),
 }
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS)
+# Old spellings still accepted, not listed: scripts written for them keep working.
+ALIASES: dict[str, str] = {"enroll": "enrol"}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, aliases=ALIASES)
 @click.version_option(__version__, prog_name="csos")
 def main() -> None:
     """CSOS Desktop: sign and verify DEA CSOS orders with a PKCS#11 token."""

@@ -14,8 +14,8 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.signing import document_signer, token_options
 from csos_desktop.cli.verifying import load_crl_files, trust_roots
 from csos_desktop.errors import InputError
-from csos_desktop.services.archive import export_archive
-from csos_desktop.services.archive_verify import Verdict, verify_archive
+from csos_desktop.services.archive.export import export_archive
+from csos_desktop.services.archive.verify import Verdict, verify_archive
 from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.services.trust_anchors import TrustMaterial, configured_trust
 from csos_desktop.store import open_store
@@ -153,7 +153,7 @@ def purge(
     yes: bool,
 ) -> None:
     """Delete records past the two-year retention (21 CFR 1305.27) that a verified archive holds."""
-    from csos_desktop.services.archive_purge import purge_archived
+    from csos_desktop.services.archive.purge import purge_archived
     from csos_desktop.store.purge import orders_before
 
     trust = _trust(trust_file, crl_files)

@@ -12,7 +12,7 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.signing import document_signer, token_options
-from csos_desktop.services.audit_checkpoint import sign_checkpoint, verify_checkpoints
+from csos_desktop.services.audit.checkpoint import sign_checkpoint, verify_checkpoints
 from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.services.trust_anchors import configured_trust
 from csos_desktop.store import open_store

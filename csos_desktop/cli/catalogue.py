@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.services.catalogue import active_catalogue, import_directory
+from csos_desktop.services.orders.catalogue import active_catalogue, import_directory
 from csos_desktop.store import open_store
 
 _SHOWN = 15

@@ -13,7 +13,7 @@ from csos_desktop.config.effective import ConfigValue, load_config, set_value, u
 from csos_desktop.config.policy import write_policy
 from csos_desktop.config.settings import BY_KEY, SettingInvalid, Value, parse_text, setting
 from csos_desktop.errors import CsosError
-from csos_desktop.services.audit_events import record_setting_changed
+from csos_desktop.services.audit.events import record_setting_changed
 
 
 @click.group()

@@ -15,9 +15,9 @@ import click
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.signing import logged_in_signer, store_and_session, token_options
 from csos_desktop.fileio import write_atomically
-from csos_desktop.services import poa as poa_svc
-from csos_desktop.services.identity import load_certificates
+from csos_desktop.services.orders import poa as poa_svc
 from csos_desktop.store import open_store
+from csos_desktop.token.identity import load_certificates
 
 
 @click.group()

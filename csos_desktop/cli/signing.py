@@ -13,7 +13,7 @@ from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.config import configured_module
 
 if TYPE_CHECKING:  # the token stack loads when a command signs, not when `csos` starts
-    from csos_desktop.services.orders import TokenDocumentSigner
+    from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
     from csos_desktop.services.signing import SigningPurpose, SigningSession, TokenTarget
     from csos_desktop.store import Store
 
@@ -93,7 +93,7 @@ def document_signer(
 
     Takes the ``token_options`` values as keywords: ``document_signer(purpose, what, **token)``.
     """
-    from csos_desktop.services.orders import TokenDocumentSigner
+    from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
 
     with open_signing(purpose, module, label, cert_id, chain_file) as session:
         log_in_or_cancel(session, pin_stdin, what)
@@ -123,7 +123,7 @@ def logged_in_signer(
     session: SigningSession, pin_stdin: bool, what: str
 ) -> Callable[[bytes], bytes]:
     """Ask the PIN once (after every check passed) and return the session's signer."""
-    from csos_desktop.services.orders import TokenDocumentSigner
+    from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
 
     log_in_or_cancel(session, pin_stdin, what)
     return TokenDocumentSigner(session).sign

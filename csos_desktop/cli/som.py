@@ -71,7 +71,7 @@ def _policy(path: Path | None) -> Policy:
 
 
 def _catalogue() -> Catalogue:
-    from csos_desktop.services.catalogue import installed_catalogue
+    from csos_desktop.services.orders.catalogue import installed_catalogue
 
     return installed_catalogue()
 
@@ -391,7 +391,7 @@ def report(
 def _render_chart(series: FamilySeries, label: str, a: Assessment, out_path: Path) -> None:
     """The GUI's chart (QtCharts, drawn offscreen): past orders, the baseline band, this order."""
     # Qt loads here, not when `csos` starts.
-    from csos_desktop.gui.som_chart import build_chart, ensure_offscreen_app, save_chart_png
+    from csos_desktop.gui.widgets.som_chart import build_chart, ensure_offscreen_app, save_chart_png
 
     ensure_offscreen_app()
     title = f"{label}: orders of {series.purchaser_dea} up to {a.as_of}"

@@ -11,7 +11,7 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.errors import InputError
-from csos_desktop.services.sync import settings_from_config, sync_worker
+from csos_desktop.services.sync.service import settings_from_config, sync_worker
 from csos_desktop.store import open_store
 from csos_desktop.sync.credentials import save_token
 from csos_desktop.sync.worker import SyncReport

@@ -12,7 +12,7 @@ from pkcs11._pkcs11 import lib as Pkcs11Lib
 
 from csos_desktop.doctor.result import CheckResult, Status
 from csos_desktop.errors import CsosError
-from csos_desktop.services.token_status import read_token_status
+from csos_desktop.services.tokens.status import read_token_status
 from csos_desktop.token.access import open_library
 from csos_desktop.token.assurance import SOFTWARE_TOKEN_LABEL
 from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS
@@ -183,7 +183,7 @@ def certificate_check(
 ) -> CheckResult:
     title = "CSOS certificate"
     status = read_token_status(module, label, configured=configured, now=now)
-    enrol = "Enrol for a CSOS certificate (`csos enroll`), or insert the token that holds it."
+    enrol = "Enrol for a CSOS certificate (`csos enrol`), or insert the token that holds it."
     if status.token is None:
         return CheckResult(
             "certificate", title, Status.SKIPPED, f"Not checked: {status.problem or 'no token'}"
@@ -212,7 +212,7 @@ def certificate_check(
     }
     valid = f"valid until {cert.not_after:%Y-%m-%d} ({cert.days_left} days left)"
     who = f"{cert.subject}, DEA {cert.dea_label}"
-    renew = "Renew it with your certificate authority (`csos enroll`) before it expires."
+    renew = "Renew it with your certificate authority (`csos enrol`) before it expires."
     if now < cert.not_before:
         return CheckResult(
             "certificate",

@@ -39,7 +39,7 @@ class ExpiryWarning:
         if self.ended:
             return f"{what} ended on {self.ends_on:%Y-%m-%d}: orders cannot be signed."
         action = (
-            "Renew it now (`csos enroll renew`, 21 CFR 1311.40)."
+            "Renew it now (`csos enrol renew`, 21 CFR 1311.40)."
             if self.source is ExpirySource.CERTIFICATE
             else "Renew the registration with the DEA, then the certificate."
         )

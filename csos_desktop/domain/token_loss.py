@@ -1,6 +1,6 @@
 """A lost or stolen token: the report to the CA and its 24-hour deadline (21 CFR 1311.30(e)).
 
-Pure values: the audit log holds the facts (services/token_loss.py reads them).
+Pure values: the audit log holds the facts (services/tokens/loss.py reads them).
 """
 
 from __future__ import annotations

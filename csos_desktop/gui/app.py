@@ -87,9 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from csos_desktop.config import load_config
     from csos_desktop.gui import theme
+    from csos_desktop.gui.jobs.token_thread import TokenThread, TokenWorker
     from csos_desktop.gui.main_window import MainWindow
-    from csos_desktop.gui.token_worker import TokenThread, TokenWorker
-    from csos_desktop.services.token_status import read_token_status
+    from csos_desktop.services.tokens.status import read_token_status
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     thread = TokenThread(worker)
     sync = None
     if store is not None:  # distributor passes on the pool, each with its own connection
-        from csos_desktop.gui.sync_worker import DistributorSync
+        from csos_desktop.gui.jobs.sync import DistributorSync
 
         sync = DistributorSync(store.path)
     window = MainWindow(

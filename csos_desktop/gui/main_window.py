@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.config import load_config
+from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
+from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.screens.activity import ActivityScreen
 from csos_desktop.gui.screens.certificates import CertificatesScreen
 from csos_desktop.gui.screens.home import HomeScreen, OrdersSummary, orders_summary
@@ -27,18 +29,16 @@ from csos_desktop.gui.screens.poa import PoaScreen
 from csos_desktop.gui.screens.prescriptions import PrescriptionsScreen
 from csos_desktop.gui.screens.receiving import ReceivingScreen
 from csos_desktop.gui.screens.settings import SettingsScreen
-from csos_desktop.gui.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
-from csos_desktop.gui.token_worker import TokenWorker
 from csos_desktop.gui.tray import Tray, icon
 from csos_desktop.services.first_run import FirstRunStep
-from csos_desktop.services.token_status import TokenStatus
+from csos_desktop.services.tokens.status import TokenStatus
 from csos_desktop.store import Store
 from csos_desktop.store.db import StoreError
 from csos_desktop.token.pin import pin_wording
 
 if TYPE_CHECKING:
-    from csos_desktop.gui.sync_worker import DistributorSync, SyncResult
+    from csos_desktop.gui.jobs.sync import DistributorSync, SyncResult
 
 ORDERS_REFRESH_MS = 10_000
 #: Screens without an icon of their own borrow one (the others use their name).
@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
         self.certificates.move_file()
 
     def report_lost_token(self) -> QDialog | None:
-        from csos_desktop.gui.lost_token_dialog import LostTokenDialog
+        from csos_desktop.gui.dialogs.lost_token import LostTokenDialog
 
         if self._store is None:
             return None
@@ -273,7 +273,7 @@ class MainWindow(QMainWindow):
             configured = bool(load_config().text("distributor_url"))
             self.outbox_label.setText(outbox_text(self._summary, configured))
             return
-        from csos_desktop.gui.sync_worker import result_html, status_text
+        from csos_desktop.gui.jobs.sync import result_html, status_text
 
         waiting = self._summary.waiting_to_send if self._summary else None
         self.outbox_label.setText(status_text(self.sync.last, waiting, self.sync.running))

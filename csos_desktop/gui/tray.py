@@ -15,10 +15,10 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.screens.home import OrdersSummary
-from csos_desktop.services.token_status import TokenStatus
+from csos_desktop.services.tokens.status import TokenStatus
 
 if TYPE_CHECKING:
-    from csos_desktop.gui.sync_worker import SyncResult
+    from csos_desktop.gui.jobs.sync import SyncResult
 
 
 def icon(name: str) -> QIcon:
@@ -77,7 +77,7 @@ def notifications(
 
 def sync_notifications(previous: SyncResult | None, result: SyncResult) -> list[tuple[str, str]]:
     """After a distributor pass: documents it refused, and the link lost (once, not per try)."""
-    from csos_desktop.gui.sync_worker import Link
+    from csos_desktop.gui.jobs.sync import Link
 
     out: list[tuple[str, str]] = []
     if result.report is not None and result.report.refused:

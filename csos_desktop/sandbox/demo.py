@@ -26,9 +26,9 @@ from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.schedule import parse_schedule_list
-from csos_desktop.enroll.est_client import EstClient, OneTimeCodes
-from csos_desktop.enroll.flow import enrol
-from csos_desktop.enroll.records import Records
+from csos_desktop.enrol.est_client import EstClient, OneTimeCodes
+from csos_desktop.enrol.flow import enrol
+from csos_desktop.enrol.records import Records
 from csos_desktop.errors import CsosError
 from csos_desktop.pki.cms_parse import parse_signed_data
 from csos_desktop.pki.supplier_check import verify_order
@@ -51,11 +51,11 @@ from csos_desktop.sandbox.distributor.server import (
 )
 from csos_desktop.sandbox.https import RunningServer, bind, url_of
 from csos_desktop.sandbox.softhsm import create_token, token_by_label
-from csos_desktop.services import orders as svc
-from csos_desktop.services.archive import export_archive
-from csos_desktop.services.archive_verify import verify_archive
+from csos_desktop.services.archive.export import export_archive
+from csos_desktop.services.archive.verify import verify_archive
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.signing import SigningPurpose, SigningSession
-from csos_desktop.services.sync import DistributorSettings, sync_worker
+from csos_desktop.services.sync.service import DistributorSettings, sync_worker
 from csos_desktop.services.trust_anchors import TrustMaterial
 from csos_desktop.som import evaluate, review_from_order
 from csos_desktop.som.loaders import bundled_policy, load_history_csv

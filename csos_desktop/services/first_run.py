@@ -7,7 +7,7 @@ from enum import Enum
 
 from csos_desktop.config import load_config
 from csos_desktop.errors import CsosError
-from csos_desktop.services.token_status import TokenStatus
+from csos_desktop.services.tokens.status import TokenStatus
 from csos_desktop.trust.anchors import list_anchors
 
 

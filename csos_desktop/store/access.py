@@ -1,7 +1,7 @@
 """Prescribing users and their signing permissions (21 CFR 1311.125 / 1311.130) in the store.
 
 Plain reads and writes; the rules (who may do what, the two-person rule) are
-in :mod:`csos_desktop.services.rx_access`, which calls these inside one
+in :mod:`csos_desktop.services.rx.access`, which calls these inside one
 transaction together with the audit entry. The database repeats the
 two-person rule in CHECK constraints and keeps every record (triggers).
 """

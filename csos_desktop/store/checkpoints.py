@@ -1,7 +1,7 @@
 """Signed checkpoints of the audit chain's head, stored exactly as signed.
 
 What a checkpoint says (:func:`checkpoint_document`) is pure data; signing it on the
-token and checking it are in :mod:`csos_desktop.services.audit_checkpoint`.
+token and checking it are in :mod:`csos_desktop.services.audit.checkpoint`.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ STATUS_UPDATES = frozenset({S.ACCEPTED, S.INTERCEPTED, S.SHIPPED_PARTIAL, S.SHIP
 
 
 class SignedDocument(Protocol):
-    """What an order signer returns (``services.order_signing.SignedOrder``)."""
+    """What an order signer returns (``services.orders.signing.SignedOrder``)."""
 
     @property
     def order(self) -> Order: ...

@@ -3,7 +3,7 @@
 21 CFR 1311.115 asks EPCS signing keys to be on a hard token separate from the
 computer. Software modules (SoftHSM2, NSS softokn, a simulated TPM, ...) are
 fine for testing and demos but must be labelled, and EPCS refuses them unless
-the machine policy allows it (see services/token_assurance.py).
+the machine policy allows it (see services/tokens/assurance.py).
 """
 
 from __future__ import annotations

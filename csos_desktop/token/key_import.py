@@ -108,7 +108,7 @@ def create_key_objects(
     except (p11.AttributeValueInvalid, p11.AttributeTypeInvalid, p11.TemplateInconsistent):
         raise KeyImportRefused(
             "This token does not accept private keys from a file; it only uses keys it "
-            "generates itself. Enrol for a new certificate on it instead ('csos enroll'), or "
+            "generates itself. Enrol for a new certificate on it instead ('csos enrol'), or "
             "use a token that accepts imported keys."
         ) from None
     finally:

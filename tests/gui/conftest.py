@@ -15,9 +15,9 @@ from typing import TypeVar
 import pytest
 
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.gui.signing_worker import TokenTarget
-from csos_desktop.gui.token_worker import TokenThread, TokenWorker
-from csos_desktop.services import orders as svc
+from csos_desktop.gui.jobs.signing import TokenTarget
+from csos_desktop.gui.jobs.token_thread import TokenThread, TokenWorker
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, lifecycle, open_store
 from tests.conftest import Provisioned
 from tests.unit.domain.samples import sample_order_input

@@ -27,9 +27,9 @@ from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
-from csos_desktop.services import orders as svc
-from csos_desktop.services.rx_access import Actor, add_user, approve_grant, propose_grant
-from csos_desktop.services.rx_drafts import add_draft
+from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.rx.access import Actor, add_user, approve_grant, propose_grant
+from csos_desktop.services.rx.drafts import add_draft
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store, lifecycle, open_store
 from csos_desktop.store.access import Role
@@ -262,10 +262,10 @@ def dialogs(out_dir: str) -> list[str]:
     from csos_desktop.domain.catalogue import bundled_catalogue
     from csos_desktop.domain.order_state import OrderState
     from csos_desktop.gui import theme
-    from csos_desktop.gui.order_editor import OrderEditor
-    from csos_desktop.gui.signing_dialog import Phase, SigningDialog
-    from csos_desktop.gui.signing_worker import OrderBatch, TokenTarget
-    from csos_desktop.gui.token_worker import TokenThread, TokenWorker
+    from csos_desktop.gui.dialogs.order_editor import OrderEditor
+    from csos_desktop.gui.dialogs.signing import Phase, SigningDialog
+    from csos_desktop.gui.jobs.signing import OrderBatch, TokenTarget
+    from csos_desktop.gui.jobs.token_thread import TokenThread, TokenWorker
 
     app = QApplication([])
     theme.apply(app)

@@ -10,15 +10,15 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from csos_desktop.domain.schedule import parse_schedule_list
-from csos_desktop.enroll.errors import CaUnreachable
-from csos_desktop.enroll.est_client import EstClient, OneTimeCodes
-from csos_desktop.gui.enrol_wizard import EnrolWizard
-from csos_desktop.gui.token_worker import TokenWorker
+from csos_desktop.enrol.errors import CaUnreachable
+from csos_desktop.enrol.est_client import EstClient, OneTimeCodes
+from csos_desktop.gui.dialogs.enrol_wizard import EnrolWizard
+from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.ca_server import RunningServer, start_ca
 from csos_desktop.sandbox.codes import CodeRejected, CodeStore, IssuedCodes
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token
-from csos_desktop.services.token_status import read_token_status
+from csos_desktop.services.tokens.status import read_token_status
 from csos_desktop.token.keys import KeyAlgorithm
 from tests.conftest import TEST_PIN, Provisioned
 from tests.gui.conftest import on_token_thread

@@ -8,7 +8,7 @@ from datetime import timedelta
 from csos_desktop.domain.expiry import expiry_warning
 from csos_desktop.gui.screens.home import certificate_html
 from csos_desktop.gui.tray import notifications
-from csos_desktop.services.token_status import TokenStatus
+from csos_desktop.services.tokens.status import TokenStatus
 from tests.gui.test_main_window import NOW, cert, token
 
 

@@ -14,7 +14,7 @@ from csos_desktop.gui.main_window import MainWindow
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.first_run import FirstRunStep, checklist
-from csos_desktop.services.token_status import TokenStatus, read_token_status
+from csos_desktop.services.tokens.status import TokenStatus, read_token_status
 from csos_desktop.store import open_store
 from csos_desktop.trust.anchors import add_anchor
 from tests.conftest import Provisioned

@@ -11,13 +11,13 @@ from pytestqt.qtbot import QtBot
 
 from csos_desktop.domain.balance import Reported
 from csos_desktop.domain.order_state import OrderState
+from csos_desktop.gui.dialogs.signing import Phase, SigningDialog
+from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
+from csos_desktop.gui.jobs.signing import OrderBatch, TokenTarget
+from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.screens.orders import OrdersScreen
 from csos_desktop.gui.screens.poa import PoaScreen
-from csos_desktop.gui.signing_dialog import Phase, SigningDialog
-from csos_desktop.gui.signing_launch import SigningLauncher
-from csos_desktop.gui.signing_worker import OrderBatch, TokenTarget
-from csos_desktop.gui.token_worker import TokenWorker
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import legal, open_store
 from csos_desktop.store.audit import AuditEvent
 from tests.conftest import PURCHASER_DEA, TEST_PIN, Provisioned

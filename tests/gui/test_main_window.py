@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from csos_desktop.config import set_value
+from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.main_window import MainWindow, status_bar_texts
 from csos_desktop.gui.screens.home import certificate_html, token_html
-from csos_desktop.gui.token_worker import TokenWorker
-from csos_desktop.services.token_status import CertificateStatus, TokenStatus, read_token_status
+from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus, read_token_status
 from csos_desktop.token.slots import PinState, TokenInfo
 from tests.conftest import Provisioned
 

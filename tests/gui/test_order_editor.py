@@ -13,9 +13,9 @@ from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.order import Order, parse_order_input
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.errors import InputError
-from csos_desktop.gui.order_editor import OrderEditor
-from csos_desktop.gui.som_chart import build_chart
-from csos_desktop.services.som_review import acknowledge_warnings, review_order
+from csos_desktop.gui.dialogs.order_editor import OrderEditor
+from csos_desktop.gui.widgets.som_chart import build_chart
+from csos_desktop.services.som.review import acknowledge_warnings, review_order
 from csos_desktop.som import Decision
 from csos_desktop.store import Store, open_store
 from tests.gui.conftest import add_drafts
@@ -172,7 +172,7 @@ def test_a_draft_opens_filled_in_and_saves_in_place(qtbot: QtBot, store: Store) 
 
 
 def test_the_completer_offers_the_imported_fda_catalogue(qtbot: QtBot, tmp_path: Path) -> None:
-    from csos_desktop.services.catalogue import import_directory
+    from csos_desktop.services.orders.catalogue import import_directory
 
     fda = Path(__file__).parents[2] / "docs" / "samples" / "fda-ndc"
     with open_store(tmp_path / "fda.db") as s:

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.screens.activity import ActivityScreen
 from csos_desktop.gui.screens.orders import FILTERS, PAGE, STATE_LOOK, OrdersScreen
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, open_store
 from tests.unit.domain.samples import sample_order_input
 

@@ -11,15 +11,15 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from csos_desktop.domain.attestation import RX_SIGNING_ATTESTATION, SIGN_BUTTON_LABEL
-from csos_desktop.gui.rx_dialog import RxSigningJob
+from csos_desktop.gui.dialogs.rx_signing import RxSigningJob
+from csos_desktop.gui.dialogs.signing import Phase
+from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
+from csos_desktop.gui.jobs.signing import TokenTarget
+from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.screens.prescriptions import PrescriptionsScreen
-from csos_desktop.gui.signing_dialog import Phase
-from csos_desktop.gui.signing_launch import SigningLauncher
-from csos_desktop.gui.signing_worker import TokenTarget
-from csos_desktop.gui.token_worker import TokenWorker
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import rx_drafts
-from csos_desktop.services.rx_access import Actor, SigningRefused
+from csos_desktop.services.rx import drafts as rx_drafts
+from csos_desktop.services.rx.access import Actor, SigningRefused
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.prescriptions import RxState
 from tests.conftest import TEST_PIN

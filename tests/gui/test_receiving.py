@@ -8,11 +8,11 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from csos_desktop.domain.order_state import OrderState
+from csos_desktop.gui.dialogs.signing import Phase
+from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
+from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.screens.receiving import ReceivingScreen
-from csos_desktop.gui.signing_dialog import Phase
-from csos_desktop.gui.signing_launch import SigningLauncher
-from csos_desktop.gui.token_worker import TokenWorker
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store, open_store
 from csos_desktop.token.certs import read_certificates

@@ -15,7 +15,7 @@ from csos_desktop.gui.main_window import MainWindow
 from csos_desktop.gui.screens.home import orders_summary
 from csos_desktop.gui.screens.settings import LOCKED_WORDS, SettingsScreen
 from csos_desktop.gui.tray import notifications
-from csos_desktop.services.token_status import CertificateStatus, TokenStatus
+from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.orders import OrderRecord
 from tests.gui.conftest import add_drafts

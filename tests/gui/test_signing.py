@@ -11,12 +11,12 @@ from pytestqt.qtbot import QtBot
 
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.gui.signing_dialog import Phase, SigningDialog
-from csos_desktop.gui.signing_summary import pin_warning
-from csos_desktop.gui.signing_worker import OrderBatch, TokenTarget
-from csos_desktop.gui.token_worker import TokenWorker
-from csos_desktop.services.order_signing import SignedOrder
-from csos_desktop.services.orders import OrderSigner
+from csos_desktop.gui.dialogs.signing import Phase, SigningDialog
+from csos_desktop.gui.dialogs.signing_summary import pin_warning
+from csos_desktop.gui.jobs.signing import OrderBatch, TokenTarget
+from csos_desktop.gui.jobs.token_thread import TokenWorker
+from csos_desktop.services.orders.lifecycle import OrderSigner
+from csos_desktop.services.orders.signing import SignedOrder
 from csos_desktop.store import open_store
 from csos_desktop.token.errors import TokenRemoved
 from csos_desktop.token.slots import PinState
@@ -178,8 +178,8 @@ def test_pin_warnings_say_what_to_do() -> None:
 def test_orders_screen_signs_the_selected_drafts(
     qtbot: QtBot, store_path: Path, token_worker: TokenWorker
 ) -> None:
+    from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
     from csos_desktop.gui.screens.orders import OrdersScreen
-    from csos_desktop.gui.signing_launch import SigningLauncher
 
     with open_store(store_path) as store:
         ids = add_drafts(store, 2)

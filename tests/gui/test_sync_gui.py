@@ -9,8 +9,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from csos_desktop.domain.order_state import OrderState
+from csos_desktop.gui.jobs.sync import DistributorSettings, DistributorSync, Link
 from csos_desktop.gui.main_window import MainWindow
-from csos_desktop.gui.sync_worker import DistributorSettings, DistributorSync, Link
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
 from csos_desktop.sync.credentials import save_token

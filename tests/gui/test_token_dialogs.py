@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from csos_desktop.gui.lost_token_dialog import LostTokenDialog
+from csos_desktop.gui.dialogs.lost_token import LostTokenDialog
+from csos_desktop.gui.dialogs.token import ChangePinDialog, MoveP12Dialog
+from csos_desktop.gui.jobs.token_thread import TokenThread, TokenWorker
 from csos_desktop.gui.main_window import MainWindow
-from csos_desktop.gui.token_dialogs import ChangePinDialog, MoveP12Dialog
-from csos_desktop.gui.token_worker import TokenThread, TokenWorker
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token
 from csos_desktop.store import open_store

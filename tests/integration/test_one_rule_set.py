@@ -29,8 +29,8 @@ from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.pki.signed_check import Reason
 from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.identity import SigningIdentity
 from csos_desktop.services.signing import SigningFacts, SigningPurpose, default_checks
+from csos_desktop.token.identity import SigningIdentity
 from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA
 from tests.unit.domain.rx_samples import sample_rx_input
 from tests.unit.store.helpers import OTHER_DEA, SoftwareKey, order_input

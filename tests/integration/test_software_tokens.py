@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from csos_desktop.config import load_config
-from csos_desktop.services.token_assurance import software_tokens_allowed
+from csos_desktop.services.tokens.assurance import software_tokens_allowed
 from csos_desktop.token.library import load_library
 from csos_desktop.token.slots import list_tokens
 from tests.conftest import TEST_PIN, Provisioned, Tpm2Tokens

@@ -80,6 +80,20 @@ def test_help_lists_every_command_and_an_unknown_one_is_refused() -> None:
     assert wrong.exit_code == 2 and "No such command 'ordr'" in wrong.output
 
 
+def test_the_old_spelling_enroll_still_runs_enrol_but_is_not_listed() -> None:
+    from csos_desktop.cli import ALIASES
+
+    assert ALIASES == {"enroll": "enrol"}
+    listed = CliRunner().invoke(main, ["--help"]).output
+    assert "enrol " in listed and "enroll" not in listed
+    old = CliRunner().invoke(main, ["enroll", "--help"])
+    new = CliRunner().invoke(main, ["enrol", "--help"])
+    assert old.exit_code == new.exit_code == 0
+    assert (
+        "one-time codes" in old.output and old.output.split("\n")[1:] == new.output.split("\n")[1:]
+    )
+
+
 # Stands in for an install without the `[sandbox]` extra (the packaged program): the
 # server packages are not importable. Our own modules load for real.
 _WITHOUT_SANDBOX_EXTRA = """

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csos_desktop.gui.jobs import run_job
+from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.audit import AuditReport

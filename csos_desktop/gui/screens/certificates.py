@@ -22,17 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csos_desktop.gui.jobs import run_job
-from csos_desktop.gui.signing_launch import SigningLauncher
+from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
+from csos_desktop.gui.jobs.pool import run_job
+from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.gui.token_worker import TokenWorker
-from csos_desktop.services.token_status import CertificateStatus, TokenStatus
+from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus
 
 if TYPE_CHECKING:
-    from csos_desktop.enroll.status import RevocationStatus
-    from csos_desktop.gui.enrol_wizard import EnrolWizard
-    from csos_desktop.gui.signing_dialog import SigningDialog
-    from csos_desktop.gui.signing_worker import SigningJob
+    from csos_desktop.enrol.status import RevocationStatus
+    from csos_desktop.gui.dialogs.enrol_wizard import EnrolWizard
+    from csos_desktop.gui.dialogs.signing import SigningDialog
+    from csos_desktop.gui.jobs.signing import SigningJob
 
 COLUMNS = (
     "Subject",
@@ -84,7 +84,7 @@ class CertificatesScreen(QWidget):
         self.enrol_button = QPushButton("&Enrol…")
         self.renew_button = QPushButton("Re&new…")
         self.check_button = QPushButton("&Check revocation")
-        self.reason = QComboBox()  # filled when first shown: enroll.* pulls in httpx (~0.2 s)
+        self.reason = QComboBox()  # filled when first shown: enrol.* pulls in httpx (~0.2 s)
         self.revoke_button = QPushButton("Request re&vocation…")
         self.move_button = QPushButton("&Move a certificate file onto the token…")
         self.pin_button = QPushButton("Change &PIN…")
@@ -154,12 +154,12 @@ class CertificatesScreen(QWidget):
         cert = status.certificate
         notice = None
         if cert is not None and cert.renewal_due:
-            from csos_desktop.enroll.renewal import renewal_notice
+            from csos_desktop.enrol.renewal import renewal_notice
 
             notice = renewal_notice(cert.not_after, datetime.now(UTC))
         self.notice.setText(
             f"{dot(Tone.BAD if cert and cert.expired else Tone.WARN)} "
-            f"{notice.replace('with `csos enroll renew`', 'with Renew')}"
+            f"{notice.replace('with `csos enrol renew`', 'with Renew')}"
             if notice
             else ""
         )
@@ -181,7 +181,7 @@ class CertificatesScreen(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         if not self.reason.count():
-            from csos_desktop.enroll.revocation import HOLDER_REASONS
+            from csos_desktop.enrol.revocation import HOLDER_REASONS
 
             self.reason.addItems(list(HOLDER_REASONS))
         super().showEvent(event)
@@ -194,7 +194,7 @@ class CertificatesScreen(QWidget):
             self.enrol()
 
     def enrol(self) -> EnrolWizard | None:
-        from csos_desktop.gui.enrol_wizard import EnrolWizard
+        from csos_desktop.gui.dialogs.enrol_wizard import EnrolWizard
 
         if self._worker is None:
             self.result.setText(f"{dot(Tone.BAD)} Enrolment is not available in this mode.")
@@ -205,12 +205,12 @@ class CertificatesScreen(QWidget):
         return self.wizard
 
     def move_file(self) -> QDialog | None:
-        from csos_desktop.gui.token_dialogs import MoveP12Dialog
+        from csos_desktop.gui.dialogs.token import MoveP12Dialog
 
         return self._token_dialog(MoveP12Dialog)
 
     def change_pin(self) -> QDialog | None:
-        from csos_desktop.gui.token_dialogs import ChangePinDialog
+        from csos_desktop.gui.dialogs.token import ChangePinDialog
 
         return self._token_dialog(ChangePinDialog)
 
@@ -231,18 +231,18 @@ class CertificatesScreen(QWidget):
         return self.dialog
 
     def renew(self) -> SigningDialog | None:
-        from csos_desktop.gui.enrol_worker import RenewalJob
+        from csos_desktop.gui.jobs.enrol import RenewalJob
 
         return self._signing(RenewalJob(self._launcher.target()))
 
     def request_revocation(self) -> SigningDialog | None:
-        from csos_desktop.gui.enrol_worker import RevocationJob
+        from csos_desktop.gui.jobs.enrol import RevocationJob
 
         return self._signing(RevocationJob(self._launcher.target(), self.reason.currentText()))
 
     def check_revocation(self) -> None:
         """Read the certificate on the token thread, then ask the CA from the pool."""
-        from csos_desktop.gui.enrol_worker import certificate_material
+        from csos_desktop.gui.jobs.enrol import certificate_material
 
         if self._worker is None:
             return
@@ -254,7 +254,7 @@ class CertificatesScreen(QWidget):
         )
 
     def _material(self, material: object) -> None:
-        from csos_desktop.gui.enrol_worker import CertificateMaterial, revocation_status
+        from csos_desktop.gui.jobs.enrol import CertificateMaterial, revocation_status
 
         assert isinstance(material, CertificateMaterial)
         run_job(
@@ -265,7 +265,7 @@ class CertificatesScreen(QWidget):
         )
 
     def _checked(self, status: RevocationStatus) -> None:
-        from csos_desktop.enroll.status import RevocationState
+        from csos_desktop.enrol.status import RevocationState
 
         tone = {RevocationState.GOOD: Tone.OK, RevocationState.REVOKED: Tone.BAD}.get(
             status.state, Tone.WARN

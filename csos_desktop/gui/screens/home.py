@@ -8,11 +8,11 @@ from html import escape
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.gui.card import Card
-from csos_desktop.gui.checklist_card import ChecklistCard
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
+from csos_desktop.gui.widgets.card import Card
+from csos_desktop.gui.widgets.checklist_card import ChecklistCard
 from csos_desktop.services.first_run import current_checklist
-from csos_desktop.services.token_status import TokenStatus
+from csos_desktop.services.tokens.status import TokenStatus
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
 from csos_desktop.token.pin import pin_wording

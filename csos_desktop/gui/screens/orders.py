@@ -26,15 +26,15 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.gui.order_actions import OrderActions, balance_html
+from csos_desktop.gui.dialogs.order_actions import OrderActions, balance_html
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
 
 if TYPE_CHECKING:  # the editor and signing pull in QtCharts and the token stack
-    from csos_desktop.gui.order_editor import OrderEditor
-    from csos_desktop.gui.signing_dialog import SigningDialog
-    from csos_desktop.gui.signing_launch import SigningLauncher
+    from csos_desktop.gui.dialogs.order_editor import OrderEditor
+    from csos_desktop.gui.dialogs.signing import SigningDialog
+    from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 
 PAGE = 200
 COLUMNS = ("Order number", "Status", "Supplier", "Lines", "Created", "Signed")
@@ -247,7 +247,7 @@ class OrdersScreen(QWidget):
         if rec is None or self._store is None or rec.date_signed is None:
             return
         # The signing stack (PKCS#11) loads on first use, not with the Orders screen.
-        from csos_desktop.services.order_notices import order_balances
+        from csos_desktop.services.orders.notices import order_balances
 
         self.status.setText(balance_html(order_balances(self._store, rec.order_id)))
 
@@ -272,7 +272,7 @@ class OrdersScreen(QWidget):
 
     def new_order(self, editing: OrderRecord | None = None) -> OrderEditor | None:
         """The editor for a new order, or for the draft *editing*."""
-        from csos_desktop.gui.order_editor import OrderEditor
+        from csos_desktop.gui.dialogs.order_editor import OrderEditor
 
         if self._store is None:
             return None
@@ -313,7 +313,7 @@ class OrdersScreen(QWidget):
         self.changed.emit()
 
     def sign_selected(self) -> SigningDialog | None:
-        from csos_desktop.gui.signing_worker import OrderBatch
+        from csos_desktop.gui.jobs.signing import OrderBatch
 
         if self._store is None:
             return None

@@ -30,14 +30,14 @@ from csos_desktop.domain.poa import ca_notice_due
 from csos_desktop.errors import CsosError
 from csos_desktop.fileio import write_atomically
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.services import poa
+from csos_desktop.services.orders import poa
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.poa import PoaRecord
 
 if TYPE_CHECKING:
-    from csos_desktop.gui.signing_dialog import SigningDialog
-    from csos_desktop.gui.signing_launch import SigningLauncher
-    from csos_desktop.gui.signing_worker import SigningJob, TokenTarget
+    from csos_desktop.gui.dialogs.signing import SigningDialog
+    from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
+    from csos_desktop.gui.jobs.signing import SigningJob, TokenTarget
 
 COLUMNS = ("Attorney-in-fact", "Granted", "Status", "CSOS CA told", "Id")
 
@@ -185,7 +185,7 @@ class PoaScreen(QWidget):
         self.status.setText(f"{dot(Tone.OK)} {name} is recorded as the registrant.")
 
     def grant(self) -> SigningDialog | None:
-        from csos_desktop.gui.notice_jobs import PoaGrantJob
+        from csos_desktop.gui.jobs.notices import PoaGrantJob
 
         if self._store is None or not self._ready():
             return None
@@ -207,7 +207,7 @@ class PoaScreen(QWidget):
         return self._open(job)
 
     def revoke_selected(self) -> SigningDialog | None:
-        from csos_desktop.gui.notice_jobs import PoaRevokeJob
+        from csos_desktop.gui.jobs.notices import PoaRevokeJob
 
         g = self.selected()
         if self._store is None or g is None:

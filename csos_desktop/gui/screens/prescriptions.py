@@ -28,17 +28,17 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.errors import CsosError
-from csos_desktop.gui.signing_launch import SigningLauncher
+from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.services.rx_access import Actor, os_login
-from csos_desktop.services.rx_drafts import PatientQueue, queue
+from csos_desktop.services.rx.access import Actor, os_login
+from csos_desktop.services.rx.drafts import PatientQueue, queue
 from csos_desktop.store import Store
 from csos_desktop.store.access import Role, RxUser
 
 if TYPE_CHECKING:  # the signing stack is imported when a signing starts
-    from csos_desktop.gui.rx_dialog import RxSigningDialog
-    from csos_desktop.gui.signing_worker import Outcome
-    from csos_desktop.services.rx_signing import RevocationCheck
+    from csos_desktop.gui.dialogs.rx_signing import RxSigningDialog
+    from csos_desktop.gui.jobs.signing import Outcome
+    from csos_desktop.services.rx.ceremony import RevocationCheck
 
 RX_ID = Qt.ItemDataRole.UserRole
 ROLE_WORDS = {
@@ -286,7 +286,7 @@ class PrescriptionsScreen(QWidget):
         if why is not None:
             self._say(Tone.BAD, why)
             return
-        from csos_desktop.gui.rx_dialog import (
+        from csos_desktop.gui.dialogs.rx_signing import (
             RxSigningJob,
             default_revocation,
             open_rx_dialog,

@@ -35,15 +35,15 @@ from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine, received_so_far
 from csos_desktop.errors import CsosError
+from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.screens.orders import STATE_LOOK
-from csos_desktop.gui.signing_launch import SigningLauncher
-from csos_desktop.gui.tables import drop_cell_widgets
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.tables import drop_cell_widgets
 from csos_desktop.store import Store
 
 if TYPE_CHECKING:  # the signing stack loads when first used, not at start-up
-    from csos_desktop.gui.signing_dialog import SigningDialog
-    from csos_desktop.gui.signing_worker import Outcome
+    from csos_desktop.gui.dialogs.signing import SigningDialog
+    from csos_desktop.gui.jobs.signing import Outcome
 
 S = OrderState
 #: Reported shipped by the distributor, or partly received already.
@@ -230,7 +230,7 @@ class ReceivingScreen(QWidget):
         spin.setValue(packages)
 
     def sign(self) -> SigningDialog | None:
-        from csos_desktop.gui.signing_worker import ReceiptJob
+        from csos_desktop.gui.jobs.signing import ReceiptJob
 
         if self._order is None or self._store is None:
             return None

@@ -27,7 +27,7 @@ from enum import Enum
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.prescription import Prescription
 from csos_desktop.errors import ItemRefused
-from csos_desktop.services.token_assurance import software_tokens_allowed
+from csos_desktop.services.tokens.assurance import software_tokens_allowed
 from csos_desktop.token.assurance import require_hard_token
 from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.slots import TokenInfo
@@ -110,7 +110,7 @@ def certificate_in_validity(facts: SigningFacts) -> None:
     """21 CFR 1311.30/1311.55: an expired or not-yet-valid certificate signs nothing.
 
     Renewal and revocation requests are exempt: they have their own rules about expiry
-    (``enroll.renewal``), and a holder must be able to ask for revocation at any time.
+    (``enrol.renewal``), and a holder must be able to ask for revocation at any time.
     """
     if facts.purpose is not SigningPurpose.CERTIFICATE:
         facts.identity.check_usable(facts.now)

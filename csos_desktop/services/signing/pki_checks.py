@@ -22,8 +22,8 @@ from csos_desktop.config import load_config
 from csos_desktop.errors import SessionRefused
 from csos_desktop.pki.chain import validate_chain
 from csos_desktop.pki.signing_rules import Decision, Ruling, judge_chain, judge_clock
-from csos_desktop.services.clock_reference import read_clock
 from csos_desktop.services.signing.checks import SigningFacts, SigningPurpose
+from csos_desktop.services.signing.clock_reference import read_clock
 from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.trust.anchors import anchor_certificates
 from csos_desktop.trust.revocation import RevocationSource, path_to_anchor

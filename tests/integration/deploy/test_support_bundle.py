@@ -25,7 +25,7 @@ SECRETS = (PIN, SO_PIN, REFERENCE, AUTH_CODE, BEARER, PROXY_PASSWORD)
 
 
 def _plant(monkeypatch: pytest.MonkeyPatch) -> None:
-    log = logging.getLogger("csos_desktop.enroll")
+    log = logging.getLogger("csos_desktop.enrol")
     setup_logging("DEBUG")
     log.info("enrolment: reference_number=%s authorization_code=%s", REFERENCE, AUTH_CODE)
     log.debug("C_Login pin=%s", PIN)

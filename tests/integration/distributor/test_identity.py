@@ -23,7 +23,7 @@ from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import open_store
 from csos_desktop.sync.client import SignedStatement
 from csos_desktop.sync.statements import OrderFacts, StatementRefused, verify_statement

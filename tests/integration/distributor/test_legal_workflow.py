@@ -287,7 +287,7 @@ def test_the_som_check_uses_the_distributors_policy_and_history_once_synced(
     partial: Pharmacy, tmp_path: Path
 ) -> None:
     from csos_desktop.domain.order import parse_order_input
-    from csos_desktop.services import som_gate
+    from csos_desktop.services.som import gate as som_gate
 
     ph = partial
     with open_store(ph.db) as store:

@@ -25,7 +25,7 @@ from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor import db as ddb
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.signing import (
     SigningPurpose,
     SigningSession,

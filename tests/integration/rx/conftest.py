@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.rx_signing import RevocationCheck, crl_revocation
+from csos_desktop.services.rx.ceremony import RevocationCheck, crl_revocation
 from csos_desktop.store import Store, open_store
 from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.session import TokenSession

@@ -17,11 +17,12 @@ from csos_desktop.domain.prescription import Prescription
 from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.pki.signed_check import Reason
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import rx_access, rx_drafts
-from csos_desktop.services.audit_checkpoint import verify_checkpoints
-from csos_desktop.services.rx_access import Actor, DenyReason, SigningRefused
-from csos_desktop.services.rx_alerts import AlertKind, alerts
-from csos_desktop.services.rx_store import sign_queued
+from csos_desktop.services.audit.checkpoint import verify_checkpoints
+from csos_desktop.services.rx import access as rx_access
+from csos_desktop.services.rx import drafts as rx_drafts
+from csos_desktop.services.rx.access import Actor, DenyReason, SigningRefused
+from csos_desktop.services.rx.alerts import AlertKind, alerts
+from csos_desktop.services.rx.queue import sign_queued
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store
 from csos_desktop.store.access import Role

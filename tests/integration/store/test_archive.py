@@ -17,10 +17,10 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.archive import export_archive
-from csos_desktop.services.archive_verify import Verdict, verify_archive
-from csos_desktop.services.archive_zip import ArchiveUnusable
-from csos_desktop.services.orders import export_order
+from csos_desktop.services.archive.container import ArchiveUnusable
+from csos_desktop.services.archive.export import export_archive
+from csos_desktop.services.archive.verify import Verdict, verify_archive
+from csos_desktop.services.orders.lifecycle import export_order
 from csos_desktop.store import open_store
 from tests.conftest import Provisioned
 from tests.integration.store.tokens import (

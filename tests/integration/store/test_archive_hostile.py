@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.archive_verify import Verdict, verify_archive
-from csos_desktop.services.archive_zip import MAX_PARSED_BYTES, ArchiveUnusable
+from csos_desktop.services.archive.container import MAX_PARSED_BYTES, ArchiveUnusable
+from csos_desktop.services.archive.verify import Verdict, verify_archive
 from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA
 from tests.unit.store.archive_forgery import (
     forged_signature,

@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import orders as svc
-from csos_desktop.services.archive import export_archive
-from csos_desktop.services.archive_verify import Verdict, verify_archive
-from csos_desktop.services.order_signing import OrderSigningSession
+from csos_desktop.services.archive.export import export_archive
+from csos_desktop.services.archive.verify import Verdict, verify_archive
+from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.orders.signing import OrderSigningSession
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import open_store
 from csos_desktop.token.identity import SigningIdentity

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import orders as svc
-from csos_desktop.services.audit_checkpoint import checkpoint_after_session, verify_checkpoints
+from csos_desktop.services.audit.checkpoint import checkpoint_after_session, verify_checkpoints
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store, lifecycle, open_store
 from csos_desktop.store.audit import GENESIS, AuditEvent

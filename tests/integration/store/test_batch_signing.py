@@ -13,8 +13,8 @@ import pytest
 
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import orders as svc
-from csos_desktop.services.order_signing import OrderSigningSession
+from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.orders.signing import OrderSigningSession
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store, open_store
 from csos_desktop.token.errors import PinLocked, TokenRemoved

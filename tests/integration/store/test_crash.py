@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import open_store
 from tests.conftest import TEST_PIN, Provisioned
 from tests.unit.store.helpers import order_input

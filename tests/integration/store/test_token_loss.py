@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from csos_desktop.cli import main
 from csos_desktop.errors import InputError
-from csos_desktop.services.audit_events import record_certificate_installed
-from csos_desktop.services.token_loss import loss_reports, mark_sent, report_loss
+from csos_desktop.services.audit.events import record_certificate_installed
+from csos_desktop.services.tokens.loss import loss_reports, mark_sent, report_loss
 from csos_desktop.store import open_store
 
 NOW = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from csos_desktop.domain.fda_ndc import (
     read_directory,
 )
 from csos_desktop.domain.schedule import Schedule
-from csos_desktop.services.catalogue import active_catalogue, decode, import_directory
+from csos_desktop.services.orders.catalogue import active_catalogue, decode, import_directory
 from csos_desktop.store import open_store
 from csos_desktop.store.audit import AuditEvent
 

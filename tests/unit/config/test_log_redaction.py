@@ -108,7 +108,7 @@ def test_a_bare_pin_the_process_used_is_redacted(line: str) -> None:
     ],
 )
 def test_a_one_time_code_in_free_text_is_redacted_in_any_form(line: str) -> None:
-    from csos_desktop.enroll.est_client import OneTimeCodes
+    from csos_desktop.enrol.est_client import OneTimeCodes
 
     OneTimeCodes("40019", "ZXCV-8812-QWER")  # what enrolment builds from the user's input
     out = redact(line)

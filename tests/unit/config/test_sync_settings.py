@@ -8,7 +8,7 @@ import pytest
 
 from csos_desktop.config import set_value
 from csos_desktop.errors import InputError
-from csos_desktop.services.sync import DEFAULT_INTERVAL_MINUTES, settings_from_config
+from csos_desktop.services.sync.service import DEFAULT_INTERVAL_MINUTES, settings_from_config
 
 URL = "https://csos.distributor.example/api"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from csos_desktop.services import rx_access
-from csos_desktop.services.rx_access import Actor
+from csos_desktop.services.rx import access as rx_access
+from csos_desktop.services.rx.access import Actor
 from csos_desktop.store import Store
 from csos_desktop.store.access import Grant, Role
 from tests.unit.domain.rx_samples import PRACTITIONER_DEA, sample_rx_input

@@ -8,8 +8,8 @@ import pytest
 
 from csos_desktop.domain.dea import DeaNumberInvalid
 from csos_desktop.errors import InputError
-from csos_desktop.services import rx_access
-from csos_desktop.services.rx_access import (
+from csos_desktop.services.rx import access as rx_access
+from csos_desktop.services.rx.access import (
     AccessDenied,
     Actor,
     DenyReason,

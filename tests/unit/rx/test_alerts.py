@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from csos_desktop.services.rx_alerts import AlertKind, alerts, alerts_between
-from csos_desktop.services.rx_audit_report import day_bounds
+from csos_desktop.services.rx.alerts import AlertKind, alerts, alerts_between
+from csos_desktop.services.rx.audit_report import day_bounds
 from csos_desktop.store.audit import AuditEntry
 
 CHICAGO = ZoneInfo("America/Chicago")

@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from csos_desktop.services import rx_access, rx_drafts
-from csos_desktop.services.rx_access import AccessDenied
-from csos_desktop.services.rx_alerts import AlertKind
-from csos_desktop.services.rx_audit_report import day_report, describe
+from csos_desktop.services.rx import access as rx_access
+from csos_desktop.services.rx import drafts as rx_drafts
+from csos_desktop.services.rx.access import AccessDenied
+from csos_desktop.services.rx.alerts import AlertKind
+from csos_desktop.services.rx.audit_report import day_report, describe
 from csos_desktop.store import Store
 from tests.unit.rx.helpers import ANN, BOB, CARL, permit, practice, rx_input
 from tests.unit.store.helpers import Clock

@@ -8,8 +8,9 @@ import pytest
 
 from csos_desktop.domain.prescription import PrescriptionInvalid
 from csos_desktop.errors import InputError
-from csos_desktop.services import rx_access, rx_drafts
-from csos_desktop.services.rx_access import AccessDenied, DenyReason
+from csos_desktop.services.rx import access as rx_access
+from csos_desktop.services.rx import drafts as rx_drafts
+from csos_desktop.services.rx.access import AccessDenied, DenyReason
 from csos_desktop.store import Store
 from csos_desktop.store.access import Role
 from csos_desktop.store.prescriptions import OUTBOX_KIND, DraftChanged, RxState

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.db import connect
 from csos_desktop.store.migrations import bundled_migrations, migrate, schema_version

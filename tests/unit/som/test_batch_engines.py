@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from csos_desktop.cli import main
-from csos_desktop.cli.sandbox_history import write_history_csv
+from csos_desktop.cli.sandbox.history import write_history_csv
 from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.sandbox.history import GeneratorConfig, generate_history
 from csos_desktop.som.history import day_number

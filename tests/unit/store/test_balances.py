@@ -9,8 +9,8 @@ import pytest
 
 from csos_desktop.domain.balance import Reported, line_balances
 from csos_desktop.domain.receipt import ReceiptInvalid, ReceiptLine
-from csos_desktop.services import order_notices
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.orders import notices as order_notices
 from csos_desktop.store import Store, legal, lifecycle
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.notices import NoticeKind

@@ -11,7 +11,7 @@ import pytest
 from csos_desktop.config.local_time import local_time
 from csos_desktop.domain.order_state import IllegalTransition, OrderState
 from csos_desktop.domain.receipt import ReceiptInvalid, ReceiptLine
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, lifecycle
 from csos_desktop.store.db import StoreFull
 from csos_desktop.store.orders import OrderNumberTaken

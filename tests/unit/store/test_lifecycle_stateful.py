@@ -26,7 +26,7 @@ from csos_desktop.domain.order_state import (
 from csos_desktop.domain.receipt import ReceiptInvalid, ReceiptLine
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, lifecycle, open_store
 from csos_desktop.token.identity import SigningIdentity
 from tests.unit.store.helpers import (

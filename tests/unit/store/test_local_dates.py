@@ -22,7 +22,7 @@ from csos_desktop.domain.receipt import ReceiptInvalid, ReceiptLine
 from csos_desktop.pki.cms_parse import parse_signed_data
 from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, lifecycle
 from tests.unit.store.helpers import (
     Clock,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import orders as svc
-from csos_desktop.services.archive import export_archive
-from csos_desktop.services.archive_purge import PurgeRefused, purge_archived
-from csos_desktop.services.archive_verify import verify_archive
+from csos_desktop.services.archive.export import export_archive
+from csos_desktop.services.archive.purge import PurgeRefused, purge_archived
+from csos_desktop.services.archive.verify import verify_archive
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store
 from tests.unit.store.archive_forgery import read_members, reseal_with, roots
 from tests.unit.store.helpers import (

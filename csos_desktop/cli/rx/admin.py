@@ -1,0 +1,301 @@
+"""`csos rx user|grant|audit-report`: who may prescribe, and the EPCS audit report.
+
+``--as USER`` names the person acting. CSOS Desktop records it together with
+the operating-system login it ran under; binding the two (personal OS
+accounts, no shared logins) is the deployment's job (docs/epcs.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, date, datetime, tzinfo
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from csos_desktop.cli.common import run_cli
+from csos_desktop.cli.signing import open_signing, token_options
+from csos_desktop.cli.terminal import TerminalInteraction
+from csos_desktop.errors import InputError
+from csos_desktop.services.rx import access as rx_access
+from csos_desktop.services.rx.access import Actor, os_login
+from csos_desktop.services.rx.audit_report import day_report, describe
+from csos_desktop.services.rx.grant_approval import approve_grant_with_token
+from csos_desktop.services.signing import SigningPurpose
+from csos_desktop.store import open_store
+from csos_desktop.store.access import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def as_option(required: bool = True) -> Callable[[F], F]:
+    return click.option(
+        "--as",
+        "as_user",
+        required=required,
+        metavar="USER",
+        help="Your CSOS Desktop user id (recorded with your OS login).",
+    )
+
+
+def actor(user_id: str) -> Actor:
+    return Actor(user_id.strip().lower(), os_login())
+
+
+def local_zone(name: str | None) -> tzinfo:
+    """--tz, else $TZ, else the system zone's IANA name, else today's fixed local offset."""
+    candidates = [name, os.environ.get("TZ")]
+    with_link = Path("/etc/localtime")
+    if with_link.is_symlink():
+        target = str(with_link.resolve())
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    for c in candidates:
+        if c:
+            try:
+                return ZoneInfo(c.lstrip(":"))
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                if c == name:
+                    raise InputError(
+                        f"Unknown time zone {name!r}; use an IANA name such as America/Chicago."
+                    ) from exc
+    zone = datetime.now().astimezone().tzinfo
+    assert zone is not None
+    return zone
+
+
+# -- users -----------------------------------------------------------------------------------
+
+
+@click.group("user")
+def user() -> None:
+    """Prescribing users: practitioners, agents, access administrators."""
+
+
+@user.command("add")
+@click.argument("user_id")
+@click.option("--name", "full_name", required=True, help="Full name, as in the audit log.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option(
+    "--dea",
+    "dea_number",
+    help="DEA registration number (practitioners; an access administrator who is a registrant).",
+)
+@as_option(required=False)
+@run_cli
+def user_add(
+    user_id: str, full_name: str, role: str, dea_number: str | None, as_user: str | None
+) -> None:
+    """Add a user (an access administrator does; the first user is an administrator)."""
+    with open_store() as store:
+        u = rx_access.add_user(
+            store,
+            actor(as_user) if as_user else None,
+            user_id,
+            full_name,
+            Role(role),
+            dea_number,
+            now=datetime.now(UTC),
+        )
+    dea = f", DEA {u.dea_number}" if u.dea_number else ""
+    click.echo(f"Added {u.role.value} {u.user_id} ({u.full_name}{dea}).")
+    if u.role is Role.PRACTITIONER:
+        click.echo(
+            "To sign, they need a permission proposed by one person and approved by "
+            f"another: csos rx grant propose {u.user_id} --as ...",
+            err=True,
+        )
+
+
+@user.command("deactivate")
+@click.argument("user_id")
+@as_option()
+@run_cli
+def user_deactivate(user_id: str, as_user: str) -> None:
+    """End a user's access (their signing permission is revoked with it)."""
+    with open_store() as store:
+        rx_access.deactivate_user(store, actor(as_user), user_id, now=datetime.now(UTC))
+    click.echo(f"Deactivated {user_id}.")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@run_cli
+def user_list(as_json: bool) -> None:
+    """Users and whether each may sign now."""
+    with open_store() as store:
+        users = store.rx_users.all()
+        grants = {u.user_id: store.rx_grants.open_for(u.user_id) for u in users}
+    if as_json:
+        rows = []
+        for u in users:
+            g = grants[u.user_id]
+            rows.append({**u.to_json(), "permission": None if g is None else g.to_json()})
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not users:
+        click.echo(
+            "No users yet. Add the first access administrator: csos rx user add ID "
+            "--name NAME --role access-admin"
+        )
+    for u in users:
+        g = grants[u.user_id]
+        sign = (
+            ""
+            if u.role is not Role.PRACTITIONER
+            else ("  may not sign" if g is None else f"  permission #{g.grant_id} {g.state.value}")
+        )
+        off = "" if u.active else "  (deactivated)"
+        click.echo(
+            f"{u.user_id:<16} {u.role.value:<13} {u.dea_number or '-':<10} {u.full_name}{sign}{off}"
+        )
+
+
+# -- grants ----------------------------------------------------------------------------------
+
+
+@click.group("grant")
+def grant() -> None:
+    """Permission to sign, set by two people (21 CFR 1311.125 / 1311.130)."""
+
+
+@grant.command("propose")
+@click.argument("user_id")
+@click.option(
+    "--registration-verified",
+    is_flag=True,
+    help="You checked the practitioner's DEA registration and State "
+    "authorisation are current (1311.125(b)).",
+)
+@as_option()
+@run_cli
+def grant_propose(user_id: str, registration_verified: bool, as_user: str) -> None:
+    """First person: propose that a practitioner may sign."""
+    with open_store() as store:
+        g = rx_access.propose_grant(
+            store,
+            actor(as_user),
+            user_id,
+            registration_verified=registration_verified,
+            now=datetime.now(UTC),
+        )
+    click.echo(
+        f"Proposed permission #{g.grant_id} for {g.user_id} (DEA {g.dea_number}). "
+        f"A second person approves it: csos rx grant approve {g.grant_id} --as ..."
+    )
+
+
+@grant.command("approve")
+@click.argument("grant_id", type=int)
+@as_option()
+@token_options
+@run_cli
+def grant_approve(
+    grant_id: int,
+    as_user: str,
+    module: str | None,
+    label: str | None,
+    cert_id: str | None,
+    chain_file: Path | None,
+    pin_stdin: bool,
+) -> None:
+    """Second person, a DEA registrant: approve with your own token and PIN (1311.125(c))."""
+    with (
+        open_store() as store,
+        open_signing(SigningPurpose.GRANT_APPROVAL, module, label, cert_id, chain_file) as session,
+    ):
+        g = approve_grant_with_token(
+            store,
+            actor(as_user),
+            grant_id,
+            session,
+            TerminalInteraction(pin_from_stdin=pin_stdin),
+            now=datetime.now(UTC),
+        )
+    click.echo(
+        f"Permission #{g.grant_id} is active: {g.user_id} may sign with a certificate "
+        f"for DEA {g.dea_number}. Your signed approval is in the audit log."
+    )
+
+
+@grant.command("revoke")
+@click.argument("user_id")
+@click.option("--reason", required=True, help="Why; kept in the audit log.")
+@as_option()
+@run_cli
+def grant_revoke(user_id: str, reason: str, as_user: str) -> None:
+    """End a user's permission at once (an access administrator, or the practitioner)."""
+    with open_store() as store:
+        g = rx_access.revoke_grant(store, actor(as_user), user_id, reason, now=datetime.now(UTC))
+    click.echo(f"Permission #{g.grant_id} of {g.user_id} is revoked; they can no longer sign.")
+
+
+@grant.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@run_cli
+def grant_list(as_json: bool) -> None:
+    """Every permission record, oldest first."""
+    with open_store() as store:
+        grants = store.rx_grants.all()
+    if as_json:
+        click.echo(json.dumps([g.to_json() for g in grants], indent=2))
+        return
+    for g in grants:
+        steps = f"proposed by {g.proposed_by} {g.proposed_at}"
+        if g.approved_by:
+            steps += f", approved by {g.approved_by} {g.approved_at}"
+        if g.revoked_by:
+            steps += f", revoked by {g.revoked_by} {g.revoked_at} ({g.revoke_reason})"
+        click.echo(
+            f"#{g.grant_id:<4} {g.user_id:<16} DEA {g.dea_number} {g.state.value:<8} {steps}"
+        )
+
+
+# -- audit report ----------------------------------------------------------------------------
+
+
+@click.command("audit-report")
+@click.option(
+    "--date",
+    "day",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The day (YYYY-MM-DD, local time).",
+)
+@click.option(
+    "--tz", "zone_name", help="IANA time zone of the practice (default: this computer's)."
+)
+@click.option("--all", "everything", is_flag=True, help="Every event, not only prescribing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@run_cli
+def audit_report(day: datetime, zone_name: str | None, everything: bool, as_json: bool) -> None:
+    """The day's prescribing audit events and alerts. Exit 1 if alerts or a broken chain."""
+    zone = local_zone(zone_name)
+    when: date = day.date()
+    with open_store() as store:
+        report = day_report(store, when, zone=zone, everything=everything)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        click.echo(
+            f"EPCS audit report for {when} ({report.zone}): "
+            f"{len(report.entries)} event(s), {len(report.alerts)} alert(s)"
+        )
+        for e in report.entries:
+            click.echo("  " + describe(e, zone))
+        for a in report.alerts:
+            click.echo(
+                f"ALERT {a.kind.value}: {a.message} (entries {', '.join(map(str, a.entry_ids))})"
+            )
+        chain = report.chain
+        click.echo(
+            f"Audit chain: intact, {chain.entries} entries"
+            if chain.intact
+            else f"Audit chain: BROKEN at entry {chain.broken.entry_id if chain.broken else '?'}"
+            f": {chain.broken.problem if chain.broken else ''}"
+        )
+    raise SystemExit(1 if report.alerts or not report.chain.intact else 0)

@@ -1,0 +1,467 @@
+"""The order editor: supplier, lines from the catalogue, messages next to fields, the SOM panel.
+
+Validation is the domain's (``parse_order_input``); SOM is the service's
+(``som_review.review_order``, run off the UI thread on its own connection);
+saving is ``import_orders`` plus ``acknowledge_warnings`` when the order was flagged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QCompleter,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from csos_desktop.config.local_time import local_date
+from csos_desktop.domain.catalogue import Catalogue, Product
+from csos_desktop.domain.order import Order, OrderInvalid, Problem, parse_order_input
+from csos_desktop.errors import CsosError
+from csos_desktop.gui.jobs.pool import run_job
+from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.party_form import PartyForm
+from csos_desktop.gui.widgets.som_panel import SomPanel
+from csos_desktop.gui.widgets.tables import drop_cell_widgets
+from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.orders.catalogue import active_catalogue
+from csos_desktop.services.som import gate as som_gate
+from csos_desktop.services.som.review import SomReview, acknowledge_warnings, review_order
+from csos_desktop.store import Store, open_store
+from csos_desktop.store.orders import OrderRecord
+
+COLUMNS = ("NDC", "Item", "Strength", "Form", "Package size", "Packages", "Schedule")
+_LINE_FIELD = re.compile(r"lines\[(\d+)\]\.(\w+)")
+_FIELD_WORDS = {
+    "ndc": "NDC",
+    "item_name": "item",
+    "strength": "strength",
+    "dosage_form": "form",
+    "package_size": "package size",
+    "quantity": "packages",
+    "schedule": "schedule",
+    "line_no": "line number",
+}
+
+
+def product_text(p: Product) -> str:
+    """How a product reads in the completer: NDC first, so typing either part finds it."""
+    return f"{p.ndc} — {p.item_name} ({p.package_size} per package, C{p.schedule.value})"
+
+
+def known_parties(
+    store: Store, limit: int = 50
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The purchaser and the suppliers of the latest orders, to fill the form."""
+    purchaser = None
+    suppliers: dict[str, dict[str, Any]] = {}
+    for rec in store.orders.page(0, limit):
+        order = store.orders.order(rec.order_id)
+        purchaser = purchaser or order.purchaser.to_document()
+        suppliers.setdefault(order.supplier.dea_number.value, order.supplier.to_document())
+    return purchaser, list(suppliers.values())
+
+
+def _review(path: Path, order: Order) -> SomReview:
+    """Runs on a pool thread, with its own connection."""
+    with open_store(path) as store:
+        return review_order(store, order)
+
+
+class OrderEditor(QDialog):
+    """A new draft; `saved` carries its record once stored."""
+
+    saved = Signal(object)  # OrderRecord
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        signer_name: str | None = None,
+        signer_dea: str | None = None,
+        catalogue: Catalogue | None = None,
+        editing: OrderRecord | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        title = f"Edit draft {editing.order_number}" if editing else "New order"
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        self._editing = editing
+        self.resize(1280, 760)
+        self._store = store
+        # The imported FDA catalogue once there is one; the sandbox catalogue until then.
+        self._catalogue = catalogue or active_catalogue(store)
+        self._signer_name = signer_name
+        self._lines: list[dict[str, Any]] = []
+        self._order: Order | None = None
+        self._som_seq = 0  # reviews started
+        self._shown_seq = 0  # the review on screen
+        self._save_requested = False
+        self._products = {product_text(p): p for p in self._catalogue.products.values()}
+
+        self.purchaser = PartyForm("Purchaser")
+        self.supplier = PartyForm("Supplier")
+        self.known = QComboBox()
+        self.known.setAccessibleName("Known suppliers")
+        purchaser, suppliers = known_parties(store)
+        self._suppliers = suppliers
+        self.known.addItem("Choose a supplier you ordered from…")
+        for s in suppliers:
+            self.known.addItem(f"{s['name']} (DEA {s['dea_number']})")
+        self.purchaser.set_values(
+            purchaser or {"name": signer_name or "", "dea_number": signer_dea or ""}
+        )
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Add a product: type its NDC or name")
+        self.search.setAccessibleName("Add product by NDC or name")
+        self._product_model = QStringListModel(list(self._products), self)
+        completer = QCompleter(self._product_model, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.search.setCompleter(completer)
+        self.add_button = QPushButton("&Add line")
+        self.add_button.setAccessibleName("Add line")
+        self.remove_button = QPushButton("&Remove line")
+        self.remove_button.setAccessibleName("Remove selected line")
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setAccessibleName("Order lines")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.lines_error = QLabel()
+        self.lines_error.setStyleSheet(f"color: {Tone.BAD.value}")
+        self.lines_error.setWordWrap(True)
+        self.lines_error.setAccessibleName("Order lines problems")
+        self.general_error = QLabel()
+        self.general_error.setTextFormat(Qt.TextFormat.RichText)
+        self.general_error.setWordWrap(True)
+        self.general_error.setAccessibleName("Order status")
+        self.som = SomPanel()
+        self.save_button = QPushButton("&Save draft")
+        self.save_button.setAccessibleName("Save draft")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAccessibleName("Cancel")
+
+        left = QWidget()
+        col = QVBoxLayout(left)
+        col.addWidget(self.known)
+        parties = QHBoxLayout()
+        parties.addWidget(self.supplier)
+        parties.addWidget(self.purchaser)
+        col.addLayout(parties)
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.search, 1)
+        add_row.addWidget(self.add_button)
+        add_row.addWidget(self.remove_button)
+        col.addLayout(add_row)
+        col.addWidget(self.table, 1)
+        col.addWidget(self.lines_error)
+        col.addWidget(self.general_error)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.som)
+        split.setSizes([700, 580])
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.cancel_button)
+        layout.addLayout(buttons)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(300)
+        self._debounce.timeout.connect(self.validate)
+        self.known.currentIndexChanged.connect(self._pick_supplier)
+        self.supplier.changed.connect(self._debounce.start)
+        self.purchaser.changed.connect(self._debounce.start)
+        self.add_button.clicked.connect(self._add_from_search)
+        self.search.returnPressed.connect(self._add_from_search)
+        completer.activated.connect(self._add_product_text)
+        self.remove_button.clicked.connect(self._remove_line)
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button.clicked.connect(self.reject)
+        self.setTabOrder(self.known, self.supplier.edits["name"])
+        if editing is not None:
+            self._load(store.orders.order(editing.order_id))
+        self.validate()
+
+    def _load(self, order: Order) -> None:
+        """Fill the form with a stored draft (its number and purchaser stay)."""
+        self.purchaser.set_values(order.purchaser.to_document())
+        self.supplier.set_values(order.supplier.to_document())
+        self._lines = [
+            {
+                "ndc": ln.ndc.formatted,
+                "item_name": ln.item_name,
+                "strength": ln.strength,
+                "dosage_form": ln.dosage_form,
+                "package_size": ln.package_size,
+                "quantity": ln.quantity,
+                "schedule": None if ln.schedule is None else ln.schedule.value,
+            }
+            for ln in order.lines
+        ]
+        self._refresh_table()
+
+    # -- supplier and lines ----------------------------------------------------------
+    def _pick_supplier(self, index: int) -> None:
+        if index > 0:
+            self.supplier.set_values(self._suppliers[index - 1])
+
+    def _add_from_search(self) -> None:
+        self._add_product_text(self.search.text())
+
+    def _add_product_text(self, text: str) -> None:
+        product = self._products.get(text) or self._match(text)
+        if product is None:
+            self.lines_error.setText(
+                f"No product in the catalogue matches {text.strip()!r}; "
+                "type part of its NDC or name and pick from the list."
+            )
+            return
+        self.add_product(product)
+        # The completer fills the field after `activated`; clear once it has.
+        QTimer.singleShot(0, self.search.clear)
+
+    def _match(self, text: str) -> Product | None:
+        needle = text.strip().lower()
+        found = [p for key, p in self._products.items() if needle and needle in key.lower()]
+        return found[0] if len(found) == 1 else None
+
+    def add_product(self, product: Product, packages: int = 1) -> None:
+        """A new line for *product* with *packages* packages."""
+        self._lines.append(
+            {
+                "ndc": product.ndc.formatted,
+                "item_name": product.item_name,
+                "strength": product.strength,
+                "dosage_form": product.dosage_form,
+                "package_size": product.package_size,
+                "quantity": packages,
+                "schedule": product.schedule.value,
+            }
+        )
+        self._refresh_table()
+        self._debounce.start()
+
+    def set_packages(self, row: int, packages: int) -> None:
+        spin = self.table.cellWidget(row, 5)
+        assert isinstance(spin, QSpinBox)
+        spin.setValue(packages)
+
+    def _remove_line(self) -> None:
+        row = self.table.currentRow()
+        if 0 <= row < len(self._lines):
+            del self._lines[row]
+            self._refresh_table()
+            self._debounce.start()
+
+    def _refresh_table(self) -> None:
+        drop_cell_widgets(self.table)
+        self.table.setRowCount(len(self._lines))
+        for row, line in enumerate(self._lines):
+            schedule = f"C{line['schedule']}" if line["schedule"] else "not controlled"
+            cells = (
+                line["ndc"],
+                line["item_name"],
+                line["strength"],
+                line["dosage_form"],
+                str(line["package_size"]),
+                "",
+                schedule,
+            )
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+            spin = QSpinBox()
+            spin.setRange(0, 9999)
+            spin.setValue(int(line["quantity"]))
+            spin.setAccessibleName(f"Packages of line {row + 1}, {line['item_name']}")
+            spin.valueChanged.connect(lambda v, r=row: self._packages_changed(r, v))
+            self.table.setCellWidget(row, 5, spin)
+
+    def _packages_changed(self, row: int, value: int) -> None:
+        self._lines[row]["quantity"] = value
+        self._debounce.start()
+
+    # -- validation and SOM ----------------------------------------------------------
+    def order_input(self) -> dict[str, Any]:
+        """The form as ``import_orders`` input (no order number: the store assigns it)."""
+        return {
+            "schema": "csos-order/1",
+            "purchaser": self.purchaser.values(),
+            "supplier": self.supplier.values(),
+            "lines": [{"line_no": i + 1, **line} for i, line in enumerate(self._lines)],
+        }
+
+    def validate(self) -> Order | None:
+        """Show every problem next to its field; start a SOM review when the order is valid."""
+        now = datetime.now(UTC)
+        data = {**self.order_input(), "order_number": f"{local_date(now).year % 100:02d}X000000"}
+        try:
+            order = parse_order_input(data, now=now)
+        except OrderInvalid as exc:
+            self._order = None
+            self._show_problems(exc.problems)
+            self._shown_seq = self._som_seq
+            self.som.show_message("SOM is checked once the order is complete.")
+            return None
+        self._order = order
+        self._show_problems(())
+        self._start_review(order)
+        return order
+
+    def _show_problems(self, problems: tuple[Problem, ...]) -> None:
+        parties: dict[str, dict[str, str]] = {"purchaser": {}, "supplier": {}}
+        lines: list[str] = []
+        other: list[str] = []
+        bad_rows: set[int] = set()
+        for p in problems:
+            head, _, rest = p.field.partition(".")
+            m = _LINE_FIELD.fullmatch(p.field)
+            if head in parties and rest:
+                parties[head].setdefault(rest, p.message)
+            elif m:
+                row, name = int(m.group(1)), m.group(2)
+                bad_rows.add(row)
+                lines.append(f"Line {row + 1}, {_FIELD_WORDS.get(name, name)}: {p.message}")
+            elif p.field == "lines":
+                lines.append("Add at least one line." if p.rule == "no-lines" else p.message)
+            else:
+                other.append(str(p))
+        self.purchaser.show_errors(parties["purchaser"])
+        self.supplier.show_errors(parties["supplier"])
+        self.lines_error.setText("\n".join(lines))
+        self.lines_error.setVisible(bool(lines))
+        for row in range(self.table.rowCount()):
+            for col in range(self.table.columnCount()):
+                item = self.table.item(row, col)
+                if item is not None:
+                    item.setBackground(
+                        Qt.GlobalColor.yellow if row in bad_rows else Qt.GlobalColor.transparent
+                    )
+        self.general_error.setText(f"{dot(Tone.BAD)} " + "; ".join(other) if other else "")
+
+    def _start_review(self, order: Order) -> None:
+        if not any(line.schedule is not None for line in order.lines):
+            self._shown_seq = self._som_seq
+            self.som.show_message("No controlled line: nothing for SOM to check.", Tone.OK)
+            return
+        self._som_seq += 1
+        seq = self._som_seq
+        self.som.summary.setText("Comparing with your order history…")
+        path = self._store.path
+        run_job(self, lambda: (seq, _review(path, order)), self._reviewed, self._review_failed)
+
+    def _reviewed(self, result: tuple[int, SomReview]) -> None:
+        seq, review = result
+        if seq != self._som_seq:
+            return  # an older review finishing late is not shown
+        self._shown_seq = seq
+        self.som.show_review(review)
+        if self._save_requested:
+            self._save_requested = False
+            self.save()
+
+    def _review_failed(self, message: str) -> None:
+        self._shown_seq = self._som_seq
+        self._save_requested = False
+        self.som.show_message(message, Tone.WARN)
+
+    # -- saving ------------------------------------------------------------------------
+    def save(self) -> OrderRecord | None:
+        """Store the draft, with the acknowledgement when SOM warned; None if not saved yet."""
+        if self._debounce.isActive():
+            self._debounce.stop()
+            self.validate()
+        if self._order is None:
+            widget = self.supplier.first_error() or self.purchaser.first_error() or self.search
+            widget.setFocus()
+            self.general_error.setText(f"{dot(Tone.BAD)} Fix the fields marked in red first.")
+            return None
+        if self.pending_review():
+            # Never save on a stale SOM result: save as soon as the current one arrives.
+            self._save_requested = True
+            self.general_error.setText("Checking SOM before saving…")
+            return None
+        review = self.som.review
+        if not self.som.acknowledged():
+            self.general_error.setText(
+                f"{dot(Tone.WARN)} This order has SOM warnings: write why it is legitimate and"
+                " tick the box before saving (it is recorded in the audit log)."
+            )
+            self.som.justification.setFocus()
+            return None
+        try:
+            if self._editing is not None:
+                rec = svc.update_draft(self._store, self._editing.order_id, self.order_input())
+            else:
+                rec = svc.import_orders(self._store, self.order_input(), source="gui")[0]
+            if review is not None and review.needs_acknowledgement:
+                acknowledge_warnings(
+                    self._store,
+                    rec.order_id,
+                    review.assessment,
+                    self.som.justification_text(),
+                    acknowledged_by=self._signer_name,
+                )
+        except CsosError as exc:
+            self.general_error.setText(f"{dot(Tone.BAD)} {exc.message}")
+            return None
+        self.saved.emit(rec)
+        self.accept()
+        return rec
+
+    def reject(self) -> None:
+        """Closed without saving: a flagged order leaves its flags and 'abandoned' (1301.74(b))."""
+        review = self.som.review
+        if self._order is not None and review is not None and review.needs_acknowledgement:
+            with contextlib.suppress(CsosError):
+                som_gate.record_disposition(
+                    self._store,
+                    self._order,
+                    review.assessment,
+                    "abandoned",
+                    "closed in the order editor without saving",
+                    clock=lambda: datetime.now(UTC),
+                )
+        super().reject()
+
+    def pending_review(self) -> bool:
+        """True while the SOM result on screen is not for the order as it is now."""
+        return self._debounce.isActive() or self._shown_seq != self._som_seq
+
+    def problems_by_field(self) -> Mapping[str, str]:
+        """Visible messages by field path (for tests and screen readers)."""
+        out = {f"supplier.{k}": v.text() for k, v in self.supplier.errors.items() if v.text()}
+        out.update(
+            {f"purchaser.{k}": v.text() for k, v in self.purchaser.errors.items() if v.text()}
+        )
+        if self.lines_error.text():
+            out["lines"] = self.lines_error.text()
+        return out

@@ -1,0 +1,325 @@
+"""Signing jobs that run on the token thread: a batch of orders, or one receipt.
+
+Each job has two steps the signing dialog submits to the token worker:
+``preview`` (no PIN: what will be signed, with which certificate, what is
+refused and why) and ``sign`` (one login, then the services sign and store).
+The store is opened inside each step: SQLite connections stay on their thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.order import Order
+from csos_desktop.domain.receipt import ReceiptLine
+from csos_desktop.errors import CsosError
+from csos_desktop.gui.jobs.token_thread import Progress
+from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.orders.signing import SignedOrder
+from csos_desktop.services.signing import (
+    SigningPurpose,
+    SigningSession,
+    signing_session,
+)
+
+# What to sign with: defined with the token layer, re-exported for the GUI's other modules.
+from csos_desktop.services.signing import TokenTarget as TokenTarget
+from csos_desktop.services.som.gate import SomJustificationRequired
+from csos_desktop.services.tokens.status import CertificateStatus
+from csos_desktop.store import open_store
+from csos_desktop.token.errors import TokenError
+from csos_desktop.token.slots import TokenInfo
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+SignerWrapper = Callable[[svc.OrderSigner], svc.OrderSigner]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SigningCancelled(TokenError):
+    """The user stopped the batch between two orders.
+
+    A TokenError on purpose: ``services.orders.lifecycle.sign_orders`` stops a batch cleanly
+    (signed orders kept, the rest left as drafts, the stop audited) only on errors
+    that would fail every later order the same way, and a cancel does exactly that.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("You stopped the batch: this order was not signed and is still a draft.")
+
+
+class PinBox:
+    """The typed PIN, handed to the token thread once; taking it leaves nothing behind."""
+
+    def __init__(self, pin: str | None) -> None:
+        self._pin = pin
+
+    def take(self) -> str | None:
+        pin, self._pin = self._pin, None
+        return pin
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A sentence for the dialog while the job runs (e.g. the PIN-pad prompt)."""
+
+    text: str
+    pin_pad: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """Batch progress: about to sign item ``index`` (0-based) of ``total``."""
+
+    index: int
+    total: int
+    label: str
+
+
+class GuiInteraction:
+    """The dialog's side of ``services.interaction.Interaction``, called on the token thread."""
+
+    def __init__(self, pin: PinBox, progress: Progress) -> None:
+        self._pin = pin
+        self._progress = progress
+
+    def ask_pin(self, token: TokenInfo, warning: str | None) -> str | None:
+        if warning:
+            self._progress(Notice(warning))
+        return self._pin.take()
+
+    def show_pin_pad_prompt(self, token: TokenInfo) -> None:
+        self._progress(
+            Notice(
+                f"Enter your PIN on the reader's keypad for token '{token.label}'.", pin_pad=True
+            )
+        )
+
+    def notify(self, message: str) -> None:
+        self._progress(Notice(message))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the dialog shows before the PIN is asked."""
+
+    token: TokenInfo
+    certificate: CertificateStatus
+    orders: tuple[Order, ...]  # the ones that will be signed
+    refused: tuple[Refusal, ...]
+    receipt_lines: tuple[ReceiptLine, ...] = ()
+    noun: str = "order"
+    #: For jobs that sign something other than orders (renewal, revocation request).
+    description_html: str | None = None
+    #: From the pre-PIN checks: revocation not checkable, clock not verifiable.
+    warnings: tuple[str, ...] = ()
+    #: Flagged orders (SOM) refused until a justification is given (21 CFR 1301.74(b)).
+    needs_justification: tuple[Refusal, ...] = ()
+
+    @property
+    def signable(self) -> int:
+        return len(self.orders) if self.description_html is None else 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Per item: signed, or not signed with the reason; and why the batch stopped early."""
+
+    signed: tuple[str, ...]
+    unsigned: tuple[Refusal, ...]
+    stopped: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+class SigningJob(Protocol):
+    """What the signing dialog drives; both methods run on the token thread."""
+
+    title: str
+
+    def preview(self, progress: Progress) -> Preview: ...
+
+    def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome: ...
+
+
+class _BatchSigner:
+    """Reports each order before it is signed and stops the batch when cancelled."""
+
+    def __init__(
+        self,
+        inner: svc.OrderSigner,
+        progress: Progress,
+        cancel: threading.Event,
+        first: int,
+        total: int,
+    ) -> None:
+        self.identity = inner.identity
+        self._inner = inner
+        self._progress = progress
+        self._cancel = cancel
+        self._index = first
+        self._total = total
+
+    def sign(self, order: Order) -> SignedOrder:
+        if self._cancel.is_set():
+            raise SigningCancelled()
+        self._progress(Step(self._index, self._total, order.order_number))
+        self._index += 1
+        return self._inner.sign(order)
+
+
+class OrderBatch:
+    """Sign drafts with one login; each is committed as soon as it is signed."""
+
+    title = "Sign orders"
+
+    def __init__(
+        self,
+        store_path: Path,
+        order_ids: Sequence[str],
+        target: TokenTarget,
+        *,
+        signer_wrapper: SignerWrapper | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._path = store_path
+        self._ids = list(order_ids)
+        self._target = target
+        self._wrap = signer_wrapper
+        self._clock = clock
+        self._ready: list[str] = []
+        self._refused: list[Refusal] = []
+        #: Given in the dialog for flagged orders; recorded before the PIN is asked.
+        self.som_justification: str | None = None
+
+    def preview(self, progress: Progress) -> Preview:
+        """Every check the service makes before the PIN, so refusals show first.
+
+        With the store's checks (``services.orders.pre_sign``): a signer without power of
+        attorney stops the job; a flagged order waits for a justification.
+        """
+        now = self._clock()
+        with open_store(self._path) as store, self._session() as session:
+            ready, refused = svc.check_drafts(
+                store, self._ids, session, now, som_justification=self.som_justification
+            )
+            token = session.token_info()
+            cert = CertificateStatus.of(
+                session.identity, now, *(o.purchaser.dea_number.value for o in ready)
+            )
+            warnings = tuple(session.warnings)
+        self._refused = [Refusal(u.order_number or u.order_id[:8], u.reason) for u in refused]
+        flagged = tuple(
+            Refusal(u.order_number or u.order_id[:8], u.reason)
+            for u in refused
+            if u.code == SomJustificationRequired.__name__
+        )
+        self._ready = [o.order_id for o in ready]
+        return Preview(
+            token,
+            cert,
+            tuple(ready),
+            tuple(self._refused),
+            warnings=warnings,
+            needs_justification=flagged,
+        )
+
+    def _session(self) -> AbstractContextManager[SigningSession]:
+        return signing_session(self._target, SigningPurpose.ORDER, clock=self._clock)
+
+    def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
+        ids = self._ready
+        if not ids:
+            return Outcome((), tuple(self._refused))
+        with open_store(self._path) as store, self._session() as session:
+            # One service call: its checks, the one login, the audit of a failed login
+            # (1311.150); the wrapped signer reports progress and honours Stop.
+            def wrap(signer: svc.OrderSigner) -> svc.OrderSigner:
+                inner = self._wrap(signer) if self._wrap is not None else signer
+                return _BatchSigner(inner, progress, cancel, 0, len(ids))
+
+            result = svc.sign_orders_on_token(
+                store,
+                ids,
+                session,
+                GuiInteraction(pin, progress),
+                wrap=wrap,
+                som_justification=self.som_justification,
+            )
+        signed = tuple(r.order_number for r in result.signed)
+        unsigned = tuple(
+            Refusal(u.order_number or u.order_id[:8], u.reason) for u in result.unsigned
+        )
+        return Outcome(signed, (*self._refused, *unsigned), result.stopped)
+
+
+class ReceiptJob:
+    """Sign one electronic receipt (21 CFR 1305.22(g)) for delivered lines of one order."""
+
+    title = "Sign receipt"
+
+    def __init__(
+        self,
+        store_path: Path,
+        order_id: str,
+        lines: Sequence[ReceiptLine],
+        target: TokenTarget,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._path = store_path
+        self._order_id = order_id
+        self._lines = tuple(lines)
+        self._target = target
+        self._clock = clock
+
+    def _session(self) -> AbstractContextManager[SigningSession]:
+        return signing_session(self._target, SigningPurpose.RECEIPT, clock=self._clock)
+
+    def preview(self, progress: Progress) -> Preview:
+        now = self._clock()
+        with open_store(self._path) as store, self._session() as session:
+            svc.check_receipt(
+                store, self._order_id, self._lines, session.identity, clock=self._clock
+            )
+            session.check_session(now)
+            blob = store.signed.get(self._order_id)
+            order = Order.from_document(load_document(blob.document))
+            token = session.token_info()
+            cert = CertificateStatus.of(session.identity, now, order.purchaser.dea_number.value)
+        return Preview(token, cert, (order,), (), self._lines, noun="receipt")
+
+    def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
+        with open_store(self._path) as store, self._session() as session:
+            number = store.orders.get(self._order_id).order_number
+            progress(Step(0, 1, f"receipt for {number}"))
+            try:
+                receipt, rec = svc.sign_receipt(
+                    store, self._order_id, self._lines, session, GuiInteraction(pin, progress)
+                )
+            except TokenError:
+                raise  # the dialog explains PIN and token problems itself
+            except CsosError as exc:
+                return Outcome((), (Refusal(f"Receipt for {number}", exc.message),))
+        return Outcome(
+            (f"Receipt for {rec.order_number}",),
+            (),
+            details={"receipt_id": receipt.receipt_id, "state": rec.state.value},
+        )

@@ -1,0 +1,427 @@
+"""Order use cases on the local store, shared by the CLI and the GUI.
+
+Import drafts, sign a batch with one token login, void, record a receipt,
+export for an inspector. A batch commits each order as soon as it is signed:
+if the token is pulled or locks half-way, the signed orders stay signed, the
+rest stay drafts, and the result says which and why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from csos_desktop.config.local_time import local_date, pharmacy_zone
+from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.order import Order, OrderInvalid, format_timestamp, parse_order_input
+from csos_desktop.domain.order_state import RECEIVABLE, IllegalTransition, OrderState
+from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt
+from csos_desktop.errors import CsosError, InputError, ItemRefused, SessionRefused
+from csos_desktop.services.audit.checkpoint import checkpoint_after_session
+from csos_desktop.services.interaction import Interaction
+from csos_desktop.services.orders import pre_sign
+from csos_desktop.services.orders.export import NotSigned, export_order, order_record_files
+from csos_desktop.services.orders.signing import (
+    OrderNotSignable,
+    OrderSigningSession,
+    SignatureSelfCheckFailed,
+    SignedOrder,
+)
+from csos_desktop.services.signing import SigningSession
+from csos_desktop.services.som import gate as som_gate
+from csos_desktop.store import legal, lifecycle
+from csos_desktop.store.audit import AuditEvent
+from csos_desktop.store.db import StoreError
+from csos_desktop.store.local_store import Store
+from csos_desktop.store.orders import ConcurrentChange, OrderNotFound, OrderRecord
+from csos_desktop.token.errors import TokenError
+from csos_desktop.token.identity import SigningIdentity
+
+Clock = Callable[[], datetime]
+
+# Exports live in services/orders/export.py; these names are kept for existing callers.
+__all__ = ["NotSigned", "export_order", "order_record_files"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OrderSigner(Protocol):
+    """Signs one order (``OrderSigningSession`` on a logged-in token)."""
+
+    identity: SigningIdentity
+
+    def sign(self, order: Order) -> SignedOrder: ...
+
+
+class DocumentSigner(Protocol):
+    """Signs a receipt document's bytes (``TokenDocumentSigner``)."""
+
+    identity: SigningIdentity
+
+    def sign(self, document: bytes) -> bytes: ...
+
+
+class ImportRefused(InputError):
+    """Some orders in the file are invalid; none was imported."""
+
+
+# -- import -----------------------------------------------------------------------
+
+
+def import_orders(
+    store: Store,
+    data: object,
+    *,
+    source: str,
+    clock: Clock = utc_now,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> list[OrderRecord]:
+    """Create drafts from one order object or a list of them; all are imported or none.
+
+    An order without ``order_number`` gets the purchaser's next number (26X000001, ...).
+    """
+    items = data if isinstance(data, list) else [data]
+    now = clock()
+    drafts: list[tuple[Order, bool]] = []
+    problems: list[str] = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, Mapping):
+            problems.append(f"order {i}: must be a JSON object")
+            continue
+        auto = "order_number" not in item
+        # A placeholder in the right format; the real number is drawn inside the transaction.
+        year = local_date(now).year
+        fields = {**item, "order_number": f"{year % 100:02d}X000000"} if auto else item
+        try:
+            drafts.append((parse_order_input(fields, now=now, new_id=new_id), auto))
+        except OrderInvalid as exc:
+            problems += [f"order {i}: {p}" for p in exc.problems]
+    if problems:
+        raise ImportRefused(
+            "Nothing was imported; fix these and import the file again:\n" + "\n".join(problems)
+        )
+    if not drafts:
+        raise ImportRefused("The file holds no orders.")
+    return lifecycle.create_drafts(store, drafts, now=now, source=source)
+
+
+# -- batch signing ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unsigned:
+    """An order the batch left unsigned, and why."""
+
+    order_id: str
+    order_number: str | None
+    reason: str
+    code: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    signed: tuple[OrderRecord, ...]
+    unsigned: tuple[Unsigned, ...]
+    #: Why the batch stopped early (token removed, PIN locked, ...); None if it ran through.
+    stopped: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "signed": [
+                {"order_id": r.order_id, "order_number": r.order_number, "state": r.state.value}
+                for r in self.signed
+            ],
+            "unsigned": [
+                {
+                    "order_id": u.order_id,
+                    "order_number": u.order_number,
+                    "reason": u.reason,
+                    "code": u.code,
+                }
+                for u in self.unsigned
+            ],
+            "stopped": self.stopped,
+        }
+
+
+# The token or the store is unusable: every later order would fail the same way.
+_STOPS_BATCH: tuple[type[CsosError], ...] = (
+    TokenError,
+    SignatureSelfCheckFailed,
+    SessionRefused,
+    StoreError,
+)
+# Only this order is affected; the batch goes on.
+_SKIPS_ORDER: tuple[type[CsosError], ...] = (
+    ItemRefused,
+    OrderInvalid,
+    IllegalTransition,
+    OrderNotFound,
+    ConcurrentChange,
+)
+
+
+def _code(exc: Exception) -> str:
+    return type(exc).__name__
+
+
+def update_draft(
+    store: Store, ref: str, data: Mapping[str, object], *, clock: Clock = utc_now
+) -> OrderRecord:
+    """Replace a draft's content from order input; it keeps its id, number and creation time."""
+    rec = store.orders.resolve(ref)
+    current = store.orders.order(rec.order_id)
+    fields = {
+        **data,
+        "order_id": rec.order_id,
+        "order_number": rec.order_number,
+        "created_at": format_timestamp(current.created_at),
+    }
+    order = parse_order_input(fields, now=clock())
+    return lifecycle.update_draft(store, order, now=clock())
+
+
+def sign_orders(
+    store: Store, ids: Sequence[str], signer: OrderSigner, *, clock: Clock = utc_now
+) -> BatchResult:
+    """Sign each draft in turn, committing each with its audit entry and submit message."""
+    ident = signer.identity
+    # The certificate carries only a hash of the DEA number; precheck matches each order's
+    # purchaser to it, and that number is what the archive records (dea_number=None).
+    info = lifecycle.SignerInfo(ident.info.subject, None, ident.certificate_der)
+    signed: list[OrderRecord] = []
+    unsigned: list[Unsigned] = []
+    for i, order_id in enumerate(ids):
+        try:
+            signed.append(lifecycle.sign_draft(store, order_id, signer.sign, info, now=clock()))
+        except _STOPS_BATCH as exc:
+            rest = [_unsigned(store, oid, exc) for oid in ids[i:]]
+            unsigned += rest
+            _audit_stop(store, clock, exc, len(signed), [u.order_id for u in rest])
+            return BatchResult(tuple(signed), tuple(unsigned), exc.message)
+        except _SKIPS_ORDER as exc:
+            unsigned.append(_unsigned(store, order_id, exc))
+    return BatchResult(tuple(signed), tuple(unsigned))
+
+
+def check_drafts(
+    store: Store,
+    ids: Sequence[str],
+    session: SigningSession,
+    now: datetime,
+    *,
+    som_justification: str | None = None,
+) -> tuple[list[Order], list[Unsigned]]:
+    """The pre-PIN stage for a batch: the drafts that may be signed, and the refused ones.
+
+    The session's checks, then those that need the store (``pre_sign``): who may sign
+    for the DEA number, and the SOM justification of a flagged order, recorded here
+    when ``som_justification`` is given. A ``SessionRefused`` (expired certificate, a
+    signer without power of attorney, ...) is raised: nothing could be signed.
+    """
+    session.check_session(now)
+    ready: list[Order] = []
+    refused: list[Unsigned] = []
+    for order_id in ids:
+        try:
+            rec = store.orders.get(order_id)
+            if rec.state is not OrderState.DRAFT:
+                raise IllegalTransition(rec.label, rec.state, OrderState.SIGNED)
+            order = store.orders.order(order_id)
+            session.check_item(pre_sign.as_signed(order, rec.number_auto, now), now)
+            pre_sign.store_checks(
+                store,
+                order,
+                session.identity,
+                now,
+                stored=True,
+                som_justification=som_justification,
+                clock=session.clock,
+            )
+            ready.append(order)
+        except _SKIPS_ORDER as exc:
+            refused.append(_unsigned(store, order_id, exc))
+    return ready, refused
+
+
+def sign_orders_on_token(
+    store: Store,
+    ids: Sequence[str],
+    session: SigningSession,
+    interaction: Interaction,
+    *,
+    wrap: Callable[[OrderSigner], OrderSigner] | None = None,
+    som_justification: str | None = None,
+) -> BatchResult:
+    """Check every order before the PIN, log in once, then sign the batch.
+
+    ``wrap`` decorates the token signer (the GUI reports progress and stops between
+    orders through it; a TokenError it raises stops the batch cleanly).
+    ``som_justification`` is recorded for each flagged order; a flagged order without
+    one (here or from the editor) is left unsigned with its flags.
+    """
+    clock = session.clock
+    ready, refused = check_drafts(store, ids, session, clock(), som_justification=som_justification)
+    if not ready:
+        return BatchResult((), tuple(refused))
+    ready_ids = [o.order_id for o in ready]
+    try:
+        session.log_in(interaction)
+    except TokenError as exc:  # wrong PIN, locked, removed: 1311.150 failed authentication
+        _audit_stop(store, clock, exc, 0, ready_ids, stage="login")
+        raise
+    signer: OrderSigner = OrderSigningSession(session)
+    result = sign_orders(store, ready_ids, wrap(signer) if wrap else signer, clock=clock)
+    if result.signed:
+        # The session ends by signing the audit chain's head (issue 18: keyed audit log).
+        checkpoint_after_session(store, session)
+    return BatchResult(result.signed, (*refused, *result.unsigned), result.stopped)
+
+
+def _unsigned(store: Store, order_id: str, exc: CsosError) -> Unsigned:
+    try:
+        number: str | None = store.orders.get(order_id).order_number
+    except (CsosError, StoreError):
+        number = None
+    return Unsigned(order_id, number, exc.message, _code(exc))
+
+
+def _audit_stop(
+    store: Store,
+    clock: Clock,
+    exc: CsosError,
+    signed: int,
+    left: Sequence[str],
+    stage: str = "signing",
+) -> None:
+    # 1311.150: failed authentication and interrupted signing are auditable events.
+    # If the store itself is what failed, the caller reports that original error instead.
+    with contextlib.suppress(StoreError):
+        lifecycle.record_event(
+            store,
+            AuditEvent.SIGNING_STOPPED,
+            now=clock(),
+            details={
+                "stage": stage,
+                "reason": _code(exc),
+                "signed": signed,
+                "left_unsigned": list(left),
+            },
+        )
+
+
+# -- void, receive ------------------------------------------------------------------
+
+
+def void_order(store: Store, ref: str, reason: str, *, clock: Clock = utc_now) -> OrderRecord:
+    if not reason.strip():
+        raise InputError("Give the reason the order is voided (--reason); it is kept on record.")
+    rec = store.orders.resolve(ref)
+    voided = lifecycle.void(store, rec.order_id, reason.strip(), now=clock())
+    # A flagged order that goes no further keeps its flags and what became of it (1301.74(b)).
+    order = store.orders.order(rec.order_id)
+    check = som_gate.check_som(store, order, now=clock())
+    if check is not None:
+        som_gate.record_disposition(
+            store, order, check.assessment, "declined (voided)", reason, clock=clock
+        )
+    return voided
+
+
+class TokenDocumentSigner:
+    """Signs receipts in a (logged-in) signing session exactly like orders."""
+
+    def __init__(self, session: SigningSession) -> None:
+        self.session = session
+        self.identity = session.identity
+
+    def sign(self, document: bytes) -> bytes:
+        now = self.session.clock()
+        self.session.check_session(now)
+        return self.session.sign(document, now)
+
+
+def check_receipt(
+    store: Store,
+    ref: str,
+    lines: Sequence[ReceiptLine],
+    identity: SigningIdentity | None = None,
+    *,
+    clock: Clock = utc_now,
+) -> OrderRecord:
+    """Everything ``record_receipt`` refuses, checked before the PIN is asked."""
+    rec = store.orders.resolve(ref)
+    if rec.state not in RECEIVABLE:
+        raise IllegalTransition(rec.label, rec.state, OrderState.RECEIVED_PARTIAL)
+    if identity is not None and not identity.info.matches_dea(rec.purchaser_dea):
+        raise OrderNotSignable(
+            f"Order {rec.label} was placed by DEA {rec.purchaser_dea}; your certificate was "
+            "issued for another DEA number (its hash does not match). The purchaser records "
+            "its own receipt."
+        )
+    blob = store.signed.get(rec.order_id)
+    order = Order.from_document(load_document(blob.document))
+    earlier = [r.receipt for r in store.receipts.for_order(rec.order_id)]
+    now = clock()
+    build_receipt(
+        order,
+        blob.signature_sha256,
+        lines,
+        earlier=earlier,
+        now=now,
+        receipt_id=str(uuid.uuid4()),
+        zone=pharmacy_zone(),
+        balances=legal.balances(store, order, now.astimezone(pharmacy_zone()).date()),
+    )
+    return rec
+
+
+def record_receipt(
+    store: Store,
+    ref: str,
+    lines: Sequence[ReceiptLine],
+    signer: DocumentSigner,
+    *,
+    clock: Clock = utc_now,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> tuple[Receipt, OrderRecord]:
+    """Sign and keep a receipt for delivered lines, and queue it for the distributor."""
+    rec = check_receipt(store, ref, lines, signer.identity, clock=clock)
+    return lifecycle.record_receipt(
+        store, rec.order_id, lines, signer.sign, now=clock(), receipt_id=new_id()
+    )
+
+
+def sign_receipt(
+    store: Store,
+    ref: str,
+    lines: Sequence[ReceiptLine],
+    session: SigningSession,
+    interaction: Interaction,
+) -> tuple[Receipt, OrderRecord]:
+    """Check the receipt before the PIN, log in once, then sign and keep it."""
+    clock = session.clock
+    check_receipt(store, ref, lines, session.identity, clock=clock)
+    session.check_session()
+    session.log_in(interaction)
+    recorded = record_receipt(store, ref, lines, TokenDocumentSigner(session), clock=clock)
+    checkpoint_after_session(store, session)  # the session ends by signing the audit head
+    return recorded
+
+
+def reissue_order(
+    store: Store,
+    ref: str,
+    *,
+    clock: Clock = utc_now,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> OrderRecord:
+    """A rejected, void or cancelled order's lines as a new draft with a new number (1305.25)."""
+    rec = store.orders.resolve(ref)
+    return lifecycle.reissue(store, rec.order_id, now=clock(), new_id=new_id())

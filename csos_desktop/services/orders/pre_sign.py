@@ -1,0 +1,82 @@
+"""The pre-PIN checks of an order that need the store, next to the signing session's own.
+
+The session's ``pre_pin_checks`` stage (``services.signing``) checks the certificate
+and the order itself, including the verifier's document rules. What needs the
+store runs here, also before the PIN, on every order path (CLI file and drafts,
+GUI signing dialog): who may sign for the DEA number (power of attorney, 1305.05)
+and the SOM justification of a flagged order (1301.74(b)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from csos_desktop.config.local_time import local_date
+from csos_desktop.domain.order import Order
+from csos_desktop.domain.poa import Authority
+from csos_desktop.services.orders import poa
+from csos_desktop.services.signing import SigningSession
+from csos_desktop.services.som import gate as som_gate
+from csos_desktop.store.local_store import Store
+from csos_desktop.token.identity import SigningIdentity
+
+
+def as_signed(order: Order, number_auto: bool, now: datetime) -> Order:
+    """The order as signing will date it: a generated number moves into the signing year
+    (``lifecycle.sign_draft`` renumbers it), so the year rule is checked against that."""
+    year = local_date(now).year
+    if number_auto and order.order_number[:2] != f"{year % 100:02d}":
+        return replace(order, order_number=f"{year % 100:02d}X{order.order_number[3:]}")
+    return order
+
+
+def store_checks(
+    store: Store,
+    order: Order,
+    identity: SigningIdentity,
+    now: datetime,
+    *,
+    stored: bool,
+    som_justification: str | None = None,
+    acknowledged_by: str | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Authority:
+    """POA rule (``SignerNotAuthorised``, a session refusal) and SOM justification
+    (``SomJustificationRequired``, this order only); records a justification given."""
+    authority = poa.check_signer(store, identity, order.purchaser.dea_number.value, now)
+    som = som_gate.check_som(store, order, now=now)
+    som_gate.require_justification(
+        store,
+        order,
+        som,
+        som_justification,
+        stored=stored,
+        by=acknowledged_by or identity.info.subject,
+        clock=clock or (lambda: now),
+    )
+    return authority
+
+
+def check_order(
+    store: Store,
+    order: Order,
+    session: SigningSession,
+    *,
+    stored: bool,
+    number_auto: bool = False,
+    som_justification: str | None = None,
+) -> Authority:
+    """The whole pre-PIN stage for one order: the session's checks, then the store's."""
+    now = session.clock()
+    session.check([as_signed(order, number_auto, now)], now)
+    return store_checks(
+        store,
+        order,
+        session.identity,
+        now,
+        stored=stored,
+        som_justification=som_justification,
+        clock=session.clock,
+    )

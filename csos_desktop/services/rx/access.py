@@ -1,0 +1,428 @@
+"""Logical access control for prescribing (21 CFR 1311.125 / 1311.130).
+
+Users are practitioners (may sign once permitted), agents (prepare, never
+sign) and access administrators. Signing permission is proposed by one person
+and approved by a second, distinct one; at least one of the two is a DEA
+registrant. One administrator (or the practitioner) may revoke it at once:
+revoking can only stop signing. Every change, and every refusal, is one
+transaction with its audit entry. The rules are checked inside that
+transaction, so two windows cannot both pass a check on stale data.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from csos_desktop.domain.dea import parse_dea_number
+from csos_desktop.domain.prescription import PRESCRIBER_LETTERS
+from csos_desktop.errors import CsosError, InputError
+from csos_desktop.store.access import Grant, GrantState, Role, RxUser
+from csos_desktop.store.audit import AuditEvent
+from csos_desktop.store.local_store import Store
+
+T = TypeVar("T")
+_USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+RULE = "21 CFR 1311.125(c)"
+
+
+class DenyReason(StrEnum):
+    UNKNOWN_USER = "unknown-user"
+    INACTIVE_USER = "inactive-user"
+    ROLE = "role"
+    NO_PERMISSION = "no-permission"
+    SAME_PERSON = "same-person"
+    NO_REGISTRANT = "no-registrant"
+    DEA_MISMATCH = "dea-mismatch"
+    CERTIFICATE_EXPIRED = "certificate-expired"
+    CERTIFICATE_REVOKED = "certificate-revoked"
+    CERTIFICATE_UNTRUSTED = "certificate-untrusted"
+
+
+class AccessDenied(CsosError):
+    """The user may not do this; the refusal itself is in the audit log."""
+
+    def __init__(self, reason: DenyReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class TwoPersonRule(AccessDenied):
+    """A permission grant that does not involve two people, one of them a registrant."""
+
+
+class SigningRefused(AccessDenied):
+    """This user, permission or certificate may not sign prescriptions now."""
+
+
+def os_login() -> str | None:
+    """The operating-system account this runs under, recorded next to the chosen user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry / no login name: record none
+        return None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, as claimed by the GUI or ``--as``, and the OS account it came from."""
+
+    user_id: str
+    os_login: str | None = None
+
+    def details(self) -> dict[str, object]:
+        out: dict[str, object] = {"by": self.user_id}
+        if self.os_login is not None:
+            out["os_login"] = self.os_login
+        return out
+
+
+def guarded(
+    store: Store,
+    actor: Actor | None,
+    action: str,
+    now: datetime,
+    step: Callable[[], T],
+    extra: dict[str, object] | None = None,
+) -> T:
+    """Run *step* in one transaction; an AccessDenied is audited (and committed), then raised."""
+    denied: AccessDenied | None = None
+    with store.transaction():
+        # A refusal must change nothing but the log, whatever the step wrote before it.
+        store.conn.execute("SAVEPOINT rx_step")
+        try:
+            result = step()
+        except AccessDenied as exc:
+            store.conn.execute("ROLLBACK TO rx_step")
+            denied = exc
+            who = actor.details() if actor else {"by": None}
+            store.audit.append(
+                AuditEvent.RX_ACCESS_DENIED,
+                at=now,
+                details={
+                    **who,
+                    "action": action,
+                    "reason": exc.reason.value,
+                    "message": exc.message,
+                    **(extra or {}),
+                },
+            )
+        else:
+            store.conn.execute("RELEASE rx_step")
+            return result
+    raise denied
+
+
+def active_user(store: Store, user_id: str) -> RxUser:
+    """The acting user's record; unknown or deactivated users are refused."""
+    user = store.rx_users.find(user_id)
+    if user is None:
+        raise AccessDenied(
+            DenyReason.UNKNOWN_USER,
+            f"No prescribing user '{user_id}' is on "
+            "record; an access administrator adds users (`csos rx user add`).",
+        )
+    if not user.active:
+        raise AccessDenied(
+            DenyReason.INACTIVE_USER,
+            f"User '{user_id}' has been deactivated and may no longer act in CSOS Desktop.",
+        )
+    return user
+
+
+def _require_role(user: RxUser, roles: set[Role], what: str) -> None:
+    if user.role not in roles:
+        allowed = " or ".join(sorted(r.value for r in roles))
+        raise AccessDenied(
+            DenyReason.ROLE, f"{user.user_id} is {_a(user.role)}; only {allowed} users may {what}."
+        )
+
+
+def _a(role: Role) -> str:
+    return ("an " if role.value[0] in "aeiou" else "a ") + role.value
+
+
+# -- users ----------------------------------------------------------------------------
+
+
+def add_user(
+    store: Store,
+    actor: Actor | None,
+    user_id: str,
+    full_name: str,
+    role: Role,
+    dea_number: str | None,
+    *,
+    now: datetime,
+) -> RxUser:
+    """Add a user; the very first one (no actor) must be an access administrator."""
+    user_id, full_name = user_id.strip().lower(), full_name.strip()
+    if not _USER_ID.fullmatch(user_id):
+        raise InputError(
+            "A user id is 1-64 characters: lower-case letters, digits, '.', '_' "
+            "or '-', starting with a letter or digit."
+        )
+    if not full_name:
+        raise InputError("Give the user's full name (--name); it appears in the audit log.")
+    dea = _check_dea(role, dea_number)
+
+    def step() -> RxUser:
+        if store.rx_users.count() == 0:
+            if role is not Role.ACCESS_ADMIN:
+                raise InputError(
+                    "The first user must be an access administrator "
+                    "(--role access-admin); they then add everyone else."
+                )
+        else:
+            if actor is None:
+                raise InputError("Say who is adding the user with --as (an access administrator).")
+            _require_role(active_user(store, actor.user_id), {Role.ACCESS_ADMIN}, "add users")
+        user = store.rx_users.add(
+            user_id, full_name, role, dea, now=now, created_by=actor.user_id if actor else None
+        )
+        store.audit.append(
+            AuditEvent.RX_USER_ADDED,
+            at=now,
+            details={
+                **(actor.details() if actor else {"by": None, "bootstrap": True}),
+                "user": user_id,
+                "full_name": full_name,
+                "role": role.value,
+                "dea_number": dea,
+            },
+        )
+        return user
+
+    return guarded(store, actor, "user-add", now, step, {"user": user_id})
+
+
+def _check_dea(role: Role, dea_number: str | None) -> str | None:
+    if role is Role.AGENT:
+        if dea_number:
+            raise InputError(
+                "An agent has no DEA number of their own: agents prepare "
+                "prescriptions for practitioners and never sign."
+            )
+        return None
+    if not dea_number:
+        if role is Role.PRACTITIONER:
+            raise InputError(
+                "A practitioner needs their DEA registration number (--dea); "
+                "their signing permission is tied to it."
+            )
+        return None
+    dea = parse_dea_number(dea_number).value
+    if role is Role.PRACTITIONER and dea[0] not in PRESCRIBER_LETTERS:
+        raise InputError(
+            f"DEA number {dea} does not belong to a practitioner who may "
+            "prescribe (it must start with A, B, F, G, M or X)."
+        )
+    return dea
+
+
+def deactivate_user(store: Store, actor: Actor, user_id: str, *, now: datetime) -> RxUser:
+    """An access administrator ends a user's access; an open permission is revoked with it."""
+
+    def step() -> RxUser:
+        admin = active_user(store, actor.user_id)
+        _require_role(admin, {Role.ACCESS_ADMIN}, "deactivate users")
+        target = store.rx_users.get(user_id)
+        if target.user_id == admin.user_id:
+            raise InputError("Ask another access administrator to deactivate your account.")
+        if not target.active:
+            raise InputError(f"User '{user_id}' is already deactivated.")
+        store.rx_users.deactivate(user_id, now=now, by=admin.user_id)
+        grant = store.rx_grants.open_for(user_id)
+        if grant is not None:
+            _revoke(store, actor, grant, "user deactivated", now)
+        store.audit.append(
+            AuditEvent.RX_USER_DEACTIVATED, at=now, details={**actor.details(), "user": user_id}
+        )
+        return store.rx_users.get(user_id)
+
+    return guarded(store, actor, "user-deactivate", now, step, {"user": user_id})
+
+
+# -- signing permission -----------------------------------------------------------------
+
+_DESIGNATED = {Role.ACCESS_ADMIN, Role.PRACTITIONER}
+
+
+def propose_grant(
+    store: Store, actor: Actor, user_id: str, *, registration_verified: bool, now: datetime
+) -> Grant:
+    """First of the two people: enter the permission for a practitioner to sign."""
+    if not registration_verified:
+        raise InputError(
+            "Before proposing, check that the practitioner's DEA registration "
+            "and State authorisation(s) are current and in good standing "
+            "(21 CFR 1311.125(b)), then confirm with --registration-verified."
+        )
+
+    def step() -> Grant:
+        proposer = active_user(store, actor.user_id)
+        _require_role(proposer, _DESIGNATED, "manage signing permissions")
+        grantee = store.rx_users.get(user_id)
+        if not grantee.active or grantee.role is not Role.PRACTITIONER:
+            raise InputError(
+                f"{user_id} is not an active practitioner: only practitioners "
+                "are given permission to sign."
+            )
+        assert grantee.dea_number is not None  # a practitioner always has one (CHECK)
+        open_ = store.rx_grants.open_for(user_id)
+        if open_ is not None:
+            raise InputError(
+                f"{user_id} already has a {open_.state.value} permission (#{open_.grant_id})."
+            )
+        grant = store.rx_grants.propose(user_id, grantee.dea_number, by=proposer.user_id, now=now)
+        store.audit.append(
+            AuditEvent.RX_GRANT_PROPOSED,
+            at=now,
+            details={
+                **actor.details(),
+                "grant_id": grant.grant_id,
+                "user": user_id,
+                "dea_number": grant.dea_number,
+                "registration_verified": True,
+            },
+        )
+        return grant
+
+    return guarded(store, actor, "grant-propose", now, step, {"user": user_id})
+
+
+def approve_grant(
+    store: Store,
+    actor: Actor,
+    grant_id: int,
+    *,
+    now: datetime,
+    evidence: Mapping[str, object] | None = None,
+) -> Grant:
+    """Second person: a different designated individual; one of the two is a registrant.
+
+    The rules and the state change only. ``services.rx.grant_approval`` is the entry
+    point that first has the approver complete their two factors (1311.125(c)) and
+    passes the signed approval as ``evidence`` for the audit entry.
+    """
+
+    def step() -> Grant:
+        approver = active_user(store, actor.user_id)
+        _require_role(approver, _DESIGNATED, "approve signing permissions")
+        grant = store.rx_grants.get(grant_id)
+        if grant.state is not GrantState.PROPOSED:
+            raise InputError(
+                f"Permission #{grant_id} is {grant.state.value}; only a proposed "
+                "permission can be approved."
+            )
+        if approver.user_id == grant.proposed_by:
+            raise TwoPersonRule(
+                DenyReason.SAME_PERSON,
+                f"You proposed permission #{grant_id} "
+                "yourself; a second person must approve it "
+                f"({RULE}: two individuals).",
+            )
+        proposer = active_user(store, grant.proposed_by)
+        if not (approver.registrant or proposer.registrant):
+            raise TwoPersonRule(
+                DenyReason.NO_REGISTRANT,
+                "Neither you nor the proposer "
+                f"({proposer.user_id}) holds a DEA registration; one of the "
+                f"two must be a DEA registrant ({RULE}). Ask a registrant "
+                "to approve it.",
+            )
+        grantee = active_user(store, grant.user_id)
+        if grantee.dea_number != grant.dea_number:
+            raise SigningRefused(
+                DenyReason.DEA_MISMATCH,
+                f"Permission #{grant_id} names DEA "
+                f"{grant.dea_number}, not {grant.user_id}'s; propose anew.",
+            )
+        approved = store.rx_grants.approve(grant_id, by=approver.user_id, now=now)
+        store.audit.append(
+            AuditEvent.RX_GRANT_APPROVED,
+            at=now,
+            details={
+                **actor.details(),
+                "grant_id": grant_id,
+                "user": grant.user_id,
+                "dea_number": grant.dea_number,
+                "proposed_by": grant.proposed_by,
+                "registrant": approver.user_id if approver.registrant else proposer.user_id,
+                **({"two_factor_approval": dict(evidence)} if evidence else {}),
+            },
+        )
+        return approved
+
+    return guarded(store, actor, "grant-approve", now, step, {"grant_id": grant_id})
+
+
+def revoke_grant(store: Store, actor: Actor, user_id: str, reason: str, *, now: datetime) -> Grant:
+    """End a user's permission at once: an access administrator, or the practitioner."""
+    if not reason.strip():
+        raise InputError(
+            "Give the reason the permission is revoked (--reason); it is kept in the audit log."
+        )
+
+    def step() -> Grant:
+        by = active_user(store, actor.user_id)
+        if by.user_id != user_id:
+            _require_role(by, {Role.ACCESS_ADMIN}, "revoke another user's permission")
+        grant = store.rx_grants.open_for(user_id)
+        if grant is None:
+            raise InputError(f"{user_id} has no proposed or active signing permission.")
+        return _revoke(store, actor, grant, reason.strip(), now)
+
+    return guarded(store, actor, "grant-revoke", now, step, {"user": user_id})
+
+
+def _revoke(store: Store, actor: Actor, grant: Grant, reason: str, now: datetime) -> Grant:
+    revoked = store.rx_grants.revoke(grant.grant_id, by=actor.user_id, now=now, reason=reason)
+    store.audit.append(
+        AuditEvent.RX_GRANT_REVOKED,
+        at=now,
+        details={
+            **actor.details(),
+            "grant_id": grant.grant_id,
+            "user": grant.user_id,
+            "dea_number": grant.dea_number,
+            "was": grant.state.value,
+            "reason": reason,
+        },
+    )
+    return revoked
+
+
+def signing_permission(store: Store, user_id: str) -> tuple[RxUser, Grant]:
+    """The practitioner and their active permission, or SigningRefused (call in a transaction)."""
+    user = active_user(store, user_id)
+    if user.role is not Role.PRACTITIONER:
+        raise SigningRefused(
+            DenyReason.ROLE,
+            f"{user_id} is {_a(user.role)}: agents and "
+            "administrators may prepare or manage prescriptions, but only "
+            "the practitioner signs them.",
+        )
+    grant = store.rx_grants.open_for(user_id)
+    if grant is None or grant.state is not GrantState.ACTIVE:
+        waiting = (
+            f" Permission #{grant.grant_id} awaits approval by a second person."
+            if grant
+            else " An access administrator proposes it and a second person "
+            "approves it (`csos rx grant`)."
+        )
+        raise SigningRefused(
+            DenyReason.NO_PERMISSION,
+            f"{user_id} has no permission to sign controlled-substance prescriptions." + waiting,
+        )
+    if grant.dea_number != user.dea_number:
+        raise SigningRefused(
+            DenyReason.DEA_MISMATCH,
+            f"{user_id}'s permission is for DEA {grant.dea_number}, not {user.dea_number}.",
+        )
+    return user, grant

@@ -1,0 +1,1 @@
+"""som package."""
