@@ -2,7 +2,7 @@
 
 A view of ``services.enrol.wizard_steps.EnrolmentWizardModel``, which holds the page
 flow and decides what a failure offers. Every token and network step runs on
-the token thread (``enrol_worker``). An error whose type is retryable (the
+the token thread (``gui.jobs.enrol``). An error whose type is retryable (the
 network, the CA's server) shows a Retry button that resumes the same enrolment:
 same login, same key, same codes. Codes refused are never retried.
 """

@@ -7,7 +7,7 @@ log slice for the period, an ``index.csv`` a spreadsheet opens, a
 ``manifest.p7s``: the exporting pharmacist's signature over the manifest, made on
 their token, so nobody else can re-hash a changed bundle. Export streams one order
 at a time and spools the zip directory, so memory stays flat however many orders
-there are. Verification is in :mod:`archive_verify`, purging in :mod:`archive_purge`.
+there are. Verification is in :mod:`.verify`, purging in :mod:`.purge`.
 """
 
 from __future__ import annotations
