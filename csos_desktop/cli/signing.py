@@ -61,11 +61,17 @@ def open_signing(
     chain_file: Path | None,
     *,
     rw: bool = False,
+    by_purchaser: bool = False,
 ) -> AbstractContextManager[SigningSession]:
-    """The signing session for a command; the pre-PIN checks run before any PIN prompt."""
+    """The signing session for a command; the pre-PIN checks run before any PIN prompt.
+
+    ``by_purchaser`` (order signing): each order is signed with the certificate for its
+    purchaser's DEA number, chosen by the session (several locations on one token)."""
     from csos_desktop.services.signing import signing_session
 
-    return signing_session(token_target(module, label, cert_id, chain_file), purpose, rw=rw)
+    return signing_session(
+        token_target(module, label, cert_id, chain_file), purpose, rw=rw, by_purchaser=by_purchaser
+    )
 
 
 def log_in_or_cancel(session: SigningSession, pin_stdin: bool, what: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -157,6 +157,19 @@ class OpenIdentity:
     identity: SigningIdentity
     chain: list[bytes]
     token_certs: tuple[TokenCertificate, ...]
+    #: Every signing identity on the token (several locations: one per DEA registration).
+    identities: tuple[SigningIdentity, ...] = ()
+    stored_chain: Path | None = None
+    chain_file: Path | None = None
+
+    def chain_of(self, identity: SigningIdentity) -> list[bytes]:
+        """The chain to include with *identity*'s signatures (see :func:`chain_for`)."""
+        return chain_for(
+            identity,
+            chain_file=self.chain_file,
+            token_certs=self.token_certs,
+            stored_chain=self.stored_chain,
+        )
 
 
 def token_session(target: TokenTarget, *, rw: bool = False) -> TokenSession:
@@ -174,18 +187,33 @@ def read_token_certificates(target: TokenTarget) -> tuple[str, list[TokenCertifi
 
 @contextmanager
 def open_identity(
-    target: TokenTarget, *, stored_chain: Path | None, rw: bool = False, epcs: bool = False
+    target: TokenTarget,
+    *,
+    stored_chain: Path | None,
+    rw: bool = False,
+    epcs: bool = False,
+    by_purchaser: bool = False,
 ) -> Iterator[OpenIdentity]:
     """Open the token, choose the signing identity and build its chain, all before any PIN;
-    *epcs* also offers certificates without the DEA extensions (prescriptions)."""
+    *epcs* also offers certificates without the DEA extensions (prescriptions).
+
+    *by_purchaser* (orders): several certificates are not refused here; the signing
+    session chooses one per order by its purchaser (``services.signing.locations``), and
+    ``identity`` is only the first of ``identities`` until then.
+    """
     with token_session(target, rw=rw) as ts:
         ts.open_public()
         token_certs = read_certificates(ts)
-        identity = choose_identity(signing_identities(token_certs, epcs=epcs), target.cert_id)
-        chain = chain_for(
+        identities = signing_identities(token_certs, epcs=epcs)
+        deferred = by_purchaser and bool(identities) and target.cert_id is None
+        identity = identities[0] if deferred else choose_identity(identities, target.cert_id)
+        opened = OpenIdentity(
+            ts,
             identity,
-            chain_file=target.chain_file,
-            token_certs=token_certs,
-            stored_chain=stored_chain,
+            [],
+            tuple(token_certs),
+            tuple(identities),
+            stored_chain,
+            target.chain_file,
         )
-        yield OpenIdentity(ts, identity, chain, tuple(token_certs))
+        yield replace(opened, chain=opened.chain_of(identity))

@@ -120,12 +120,16 @@ def sign_file(
     parsed = read_order_input(order_file, now)
     with (
         open_store() as store,
-        open_signing(SigningPurpose.ORDER, module, label, cert_id, chain_file) as session,
+        open_signing(
+            SigningPurpose.ORDER, module, label, cert_id, chain_file, by_purchaser=True
+        ) as token,
     ):
-        # Before the PIN: the session's checks, who may sign, the SOM justification.
+        # Before the PIN: the certificate for the purchaser, the session's checks, who may
+        # sign, the SOM justification.
         pre_sign.check_order(
-            store, parsed, session, stored=False, som_justification=som_justification
+            store, parsed, token, stored=False, som_justification=som_justification
         )
+        session = token.for_order(parsed)
         session.log_in(TerminalInteraction(pin_from_stdin=pin_stdin))
         signed = OrderSigningSession(session).sign(parsed)
     doc_path, sig_path = write_signed_pair(

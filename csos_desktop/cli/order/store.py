@@ -280,7 +280,9 @@ def sign_stored(
         if not wanted:
             click.echo("No drafts to sign.")
             return
-        with open_signing(SigningPurpose.ORDER, module, label, cert_id, chain_file) as session:
+        with open_signing(
+            SigningPurpose.ORDER, module, label, cert_id, chain_file, by_purchaser=True
+        ) as session:
             result = svc.sign_orders_on_token(
                 store,
                 wanted,

@@ -225,7 +225,8 @@ def check_drafts(
     when ``som_justification`` is given. A ``SessionRefused`` (expired certificate, a
     signer without power of attorney, ...) is raised: nothing could be signed.
     """
-    session.check_session(now)
+    if not session.mixes_locations:
+        session.check_session(now)
     ready: list[Order] = []
     refused: list[Unsigned] = []
     for order_id in ids:
@@ -234,11 +235,15 @@ def check_drafts(
             if rec.state is not OrderState.DRAFT:
                 raise IllegalTransition(rec.label, rec.state, OrderState.SIGNED)
             order = store.orders.order(order_id)
-            session.check_item(pre_sign.as_signed(order, rec.number_auto, now), now)
+            # Several locations: the certificate for this order's purchaser (or why none).
+            signing = session.for_order(order, now)
+            if session.mixes_locations:  # else checked once above
+                signing.check_session(now)
+            signing.check_item(pre_sign.as_signed(order, rec.number_auto, now), now)
             pre_sign.store_checks(
                 store,
                 order,
-                session.identity,
+                signing.identity,
                 now,
                 stored=True,
                 som_justification=som_justification,
@@ -246,6 +251,12 @@ def check_drafts(
             )
             ready.append(order)
         except _SKIPS_ORDER as exc:
+            refused.append(_unsigned(store, order_id, exc))
+        except SessionRefused as exc:
+            # One location's certificate (or power of attorney) cannot sign: only its
+            # orders are refused when the batch mixes locations (docs/signing.md).
+            if not session.mixes_locations:
+                raise
             refused.append(_unsigned(store, order_id, exc))
     return ready, refused
 
@@ -276,12 +287,42 @@ def sign_orders_on_token(
     except TokenError as exc:  # wrong PIN, locked, removed: 1311.150 failed authentication
         _audit_stop(store, clock, exc, 0, ready_ids, stage="login")
         raise
-    signer: OrderSigner = OrderSigningSession(session)
-    result = sign_orders(store, ready_ids, wrap(signer) if wrap else signer, clock=clock)
-    if result.signed:
+    signed: list[OrderRecord] = []
+    unsigned: list[Unsigned] = list(refused)
+    stopped: str | None = None
+    checkpoint_by: SigningSession | None = None
+    # Several locations: each certificate signs its purchaser's orders, all under this login.
+    for signing, group in _by_certificate(session, ready, clock()):
+        if stopped is not None:
+            why = BatchStopped(f"not signed: the batch stopped ({stopped})")
+            unsigned += [_unsigned(store, oid, why) for oid in group]
+            continue
+        signer: OrderSigner = OrderSigningSession(signing)
+        result = sign_orders(store, group, wrap(signer) if wrap else signer, clock=clock)
+        signed += result.signed
+        unsigned += result.unsigned
+        stopped = result.stopped
+        if result.signed and checkpoint_by is None:
+            checkpoint_by = signing
+    if checkpoint_by is not None:
         # The session ends by signing the audit chain's head (issue 18: keyed audit log).
-        checkpoint_after_session(store, session)
-    return BatchResult(result.signed, (*refused, *result.unsigned), result.stopped)
+        checkpoint_after_session(store, checkpoint_by)
+    return BatchResult(tuple(signed), tuple(unsigned), stopped)
+
+
+class BatchStopped(CsosError):
+    """The batch stopped before this order's certificate signed (token pulled, ...)."""
+
+
+def _by_certificate(
+    session: SigningSession, orders: Sequence[Order], now: datetime
+) -> list[tuple[SigningSession, list[str]]]:
+    """The ready orders grouped by the session of their certificate, in batch order."""
+    groups: dict[bytes, tuple[SigningSession, list[str]]] = {}
+    for order in orders:
+        signing = session.for_order(order, now)
+        groups.setdefault(signing.identity.key_id, (signing, []))[1].append(order.order_id)
+    return list(groups.values())
 
 
 def _unsigned(store: Store, order_id: str, exc: CsosError) -> Unsigned:

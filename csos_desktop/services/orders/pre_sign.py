@@ -68,8 +68,12 @@ def check_order(
     number_auto: bool = False,
     som_justification: str | None = None,
 ) -> Authority:
-    """The whole pre-PIN stage for one order: the session's checks, then the store's."""
+    """The whole pre-PIN stage for one order: the session's checks, then the store's.
+
+    With several locations' certificates, those of the purchaser's certificate
+    (``session.for_order``; refused here when none or several fit)."""
     now = session.clock()
+    session = session.for_order(order, now)
     session.check([as_signed(order, number_auto, now)], now)
     return store_checks(
         store,

@@ -56,7 +56,8 @@ class OrderSigningSession:
     def sign(self, order: Order) -> SignedOrder:
         """Check, date, canonicalise and sign one order; the signature is self-checked."""
         now = self.session.clock()
-        self.session.check([order], now)
+        session = self.session.for_order(order, now)  # its purchaser's certificate
+        session.check([order], now)
         dated = dated_for_signing(order, now)
         document = canonical_bytes(dated.to_document())
-        return SignedOrder(dated, document, self.session.sign(document, now))
+        return SignedOrder(dated, document, session.sign(document, now))

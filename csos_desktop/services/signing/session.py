@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from csos_desktop import paths
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.order import Order
+from csos_desktop.errors import CsosError, InputError
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.pki.cms_parse import parse_signed_data, signature_valid
 from csos_desktop.services.interaction import Interaction, log_in
@@ -31,6 +33,7 @@ from csos_desktop.services.signing.checks import (
     SigningPurpose,
     default_checks,
 )
+from csos_desktop.services.signing.locations import choose_for_purchaser, order_schedules_covered
 from csos_desktop.token.identity import SigningIdentity, TokenTarget, open_identity
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner
@@ -59,6 +62,7 @@ class SigningSession:
         *,
         checks: PrePinChecks | None = None,
         clock: Clock = utc_now,
+        locations: Locations | None = None,
     ) -> None:
         self.ts = ts
         self.identity = identity
@@ -69,6 +73,68 @@ class SigningSession:
         #: Warnings from the checks (revocation unknown, clock unverified): show them.
         self.warnings: list[str] = []
         self._cms: CmsSigner | None = None
+        #: Orders: the certificate is chosen per order by its purchaser (several locations).
+        self.locations = locations
+        self._siblings: dict[bytes, SigningSession] = {}
+
+    # -- several locations: one certificate per purchaser, one login ----------------------
+    @property
+    def chooses_per_order(self) -> bool:
+        """True when each order's purchaser chooses the certificate (``for_order``)."""
+        return self.locations is not None
+
+    @property
+    def mixes_locations(self) -> bool:
+        """Several certificates, none chosen: a certificate that cannot sign now refuses
+        only its own location's orders, not the batch."""
+        loc = self.locations
+        return loc is not None and loc.cert_id is None and len(loc.identities) > 1
+
+    def for_order(self, order: Order, now: datetime | None = None) -> SigningSession:
+        """The session that signs *order*: this one, or, when the certificate is chosen per
+        order, the one of the certificate for the order's purchaser (same token session,
+        same login, same warnings). Raises an ``ItemRefused`` before the PIN when no
+        certificate, or several, fit (``locations.choose_for_purchaser``)."""
+        if self.locations is None:
+            return self
+        when = self.clock() if now is None else now
+        dea = order.purchaser.dea_number.value
+        loc = self.locations
+
+        def usable(identity: SigningIdentity) -> str | None:
+            try:
+                self._sibling(identity).check_session(when)
+            except CsosError as exc:
+                return exc.message
+            return order_schedules_covered(identity, order)
+
+        chosen = choose_for_purchaser(
+            loc.identities,
+            dea,
+            cert_id=loc.cert_id,
+            usable=usable,
+            known=lambda i: loc.known(i, dea),
+        )
+        return self._sibling(chosen)
+
+    def _sibling(self, identity: SigningIdentity) -> SigningSession:
+        if identity.key_id not in self._siblings:
+            assert self.locations is not None
+            sibling = SigningSession(
+                self.ts,
+                identity,
+                self.locations.chain_of(identity),
+                self.purpose,
+                checks=self.checks,
+                clock=self.clock,
+            )
+            sibling.warnings = self.warnings  # one list: all are shown before the PIN
+            self._siblings[identity.key_id] = sibling
+        return self._siblings[identity.key_id]
+
+    def used(self) -> list[SigningSession]:
+        """The sessions that signed or will sign: this one, or the per-order ones chosen."""
+        return list(self._siblings.values()) if self.locations is not None else [self]
 
     # -- before the PIN ---------------------------------------------------------------
     def token_info(self) -> TokenInfo:
@@ -86,15 +152,29 @@ class SigningSession:
         )
 
     def check_session(self, now: datetime | None = None) -> None:
-        """The session checks: raises a ``SessionRefused`` when nothing may be signed."""
+        """The session checks: raises a ``SessionRefused`` when nothing may be signed
+        (per order: those of each certificate chosen so far)."""
+        if self.locations is not None:
+            for session in self.used():
+                session.check_session(now)
+            return
         self.checks.run_session(self.facts(now))
 
     def check_item(self, item: object, now: datetime | None = None) -> None:
         """The item checks for one order, prescription, ...: raises ``ItemRefused``."""
+        if self.locations is not None and isinstance(item, Order):
+            self.for_order(item, now).check_item(item, now)
+            return
         self.checks.run_item(self.facts(now), item)
 
     def check(self, items: Sequence[object] = (), now: datetime | None = None) -> None:
         """The whole ``pre_pin_checks`` stage: session checks, then each item's."""
+        if self.locations is not None:
+            for item in items:
+                session = self.for_order(item, now) if isinstance(item, Order) else self
+                session.check_session(now)
+                session.check_item(item, now)
+            return
         self.checks.run(self.facts(now), items)
 
     # -- the PIN and the signature ------------------------------------------------------
@@ -107,6 +187,11 @@ class SigningSession:
 
     def sign(self, document: bytes, now: datetime | None = None) -> bytes:
         """A detached CMS signature over *document*, verified before it is returned."""
+        if self.locations is not None:  # the certificate is chosen per order: for_order()
+            raise InputError(
+                "Several CSOS certificates are on the token and none was chosen for this "
+                "document; choose one with --cert-id."
+            )
         if self._cms is None:
             signer = TokenSigner(self.ts, self.identity.key_id)
             self._cms = CmsSigner(signer, self.identity.certificate_der, self.chain)
@@ -119,6 +204,27 @@ class SigningSession:
         return signature
 
 
+@dataclass(frozen=True)
+class Locations:
+    """What a session needs to choose a certificate per order (several locations)."""
+
+    identities: tuple[SigningIdentity, ...]
+    chain_of: Callable[[SigningIdentity], list[bytes]]
+    #: The signer's explicit choice (``--cert-id``, the dialog's picker), hex CKA_ID.
+    cert_id: str | None = None
+    #: The DEA number the app knows for a certificate, given the purchaser's number.
+    known: Callable[[SigningIdentity, str], str | None] = lambda _i, _dea: None
+
+
+def known_number(identity: SigningIdentity, dea: str) -> str | None:
+    """The DEA number the app knows for *identity* (purchaser, enrolment, settings), only
+    when its hash matches: a number that does not match says nothing about the location."""
+    from csos_desktop.services.known_dea import known_dea  # enrolment records
+
+    known = known_dea(identity, dea)
+    return known.number if known is not None and known.matches else None
+
+
 @contextmanager
 def signing_session(
     target: TokenTarget,
@@ -128,16 +234,31 @@ def signing_session(
     clock: Clock = utc_now,
     rw: bool = False,
     stored_chain: Path | None = None,
+    by_purchaser: bool = False,
 ) -> Iterator[SigningSession]:
     """Open the token and find the identity and chain without a PIN; closes on exit.
 
     ``stored_chain`` defaults to the chain saved at enrolment (``paths.chain_file()``);
-    ``rw`` is for renewal, which writes a new key and certificate.
+    ``rw`` is for renewal, which writes a new key and certificate. ``by_purchaser``
+    (orders): the certificate is chosen per order (``SigningSession.for_order``).
     """
     chain_path = paths.chain_file() if stored_chain is None else stored_chain
     # Prescriptions and grant approvals may use a CSP certificate without DEA extensions.
     epcs = purpose in (SigningPurpose.PRESCRIPTION, SigningPurpose.GRANT_APPROVAL)
-    with open_identity(target, stored_chain=chain_path, rw=rw, epcs=epcs) as opened:
+    with open_identity(
+        target, stored_chain=chain_path, rw=rw, epcs=epcs, by_purchaser=by_purchaser
+    ) as opened:
+        locations = (
+            Locations(opened.identities, opened.chain_of, target.cert_id, known_number)
+            if by_purchaser
+            else None
+        )
         yield SigningSession(
-            opened.session, opened.identity, opened.chain, purpose, checks=checks, clock=clock
+            opened.session,
+            opened.identity,
+            opened.chain,
+            purpose,
+            checks=checks,
+            clock=clock,
+            locations=locations,
         )

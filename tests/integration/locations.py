@@ -1,0 +1,87 @@
+"""A token holding two locations' CSOS certificates: one key pair per DEA registration.
+
+Both keys are generated on the SoftHSM2 token and certified by the sandbox CA for two DEA
+numbers (21 CFR 1311.35: one certificate per registered location), as a pharmacist who
+orders for two pharmacies holds them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
+from csos_desktop.token.keys import KeyAlgorithm
+from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
+from csos_desktop.token.session import TokenSession
+from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA, TEST_PIN
+from tests.unit.domain.samples import sample_order_input
+
+#: The second location's registration (a valid DEA check digit).
+SECOND_DEA = "BS2468139"
+LABEL = "csos-locations"
+
+
+@dataclass(frozen=True)
+class Location:
+    dea: str
+    name: str
+    city: str
+    key_id: bytes
+    certificate_der: bytes
+
+
+@dataclass(frozen=True)
+class LocationsToken:
+    hsm: SoftHsmToken
+    main: Location
+    north: Location
+
+    @property
+    def label(self) -> str:
+        return self.hsm.label
+
+
+_made: dict[Path, LocationsToken] = {}
+
+
+def locations_token(hsm_dir: Path, ca: TestCa) -> LocationsToken:
+    """The token, made once per test session (a new SoftHSM2 token re-initialises the
+    module, so callers make it from a session fixture that runs after ``tokens``)."""
+    if hsm_dir not in _made:
+        hsm = create_token(hsm_dir, LABEL, TEST_PIN)
+        ts = TokenSession(token_by_label(hsm.module, hsm.label), rw=True)
+        ts.login(TEST_PIN)
+        with ts:
+            main = _certify(ts, ca, PURCHASER_DEA, "Main Street Pharmacy", "Springfield")
+            north = _certify(ts, ca, SECOND_DEA, "Northside Pharmacy", "Peoria")
+        _made[hsm_dir] = LocationsToken(hsm, main, north)
+    return _made[hsm_dir]
+
+
+def _certify(ts: TokenSession, ca: TestCa, dea: str, name: str, city: str) -> Location:
+    subject = {
+        "common_name": "Dana Whitfield",
+        "organization_name": name,
+        "locality_name": city,
+        "state_or_province_name": "IL",
+    }
+    pending = new_key_and_csr(ts, KeyAlgorithm.RSA2048, subject, name)
+    cert = ca.issue(pending.csr_der, dea_number=dea, schedules=ALL_SCHEDULES)
+    der = cert.public_bytes(Encoding.DER)
+    install_certificate(ts, pending.key, der, [ca.issuing_certificate.public_bytes(Encoding.DER)])
+    return Location(dea, name, city, pending.key.key_id, der)
+
+
+def order_for(location: Location, number: str) -> dict[str, Any]:
+    """Order input whose purchaser is *location*."""
+    data = sample_order_input()
+    data["order_number"] = number
+    data["purchaser"]["dea_number"] = location.dea
+    data["purchaser"]["name"] = location.name
+    data["purchaser"]["address"]["city"] = location.city
+    return data
