@@ -1,0 +1,143 @@
+"""A batch mixing two locations on one token: one login, each order its own certificate.
+
+The service the CLI and the GUI call (``sign_orders_on_token``) on a session opened
+``by_purchaser``; the PIN asks are counted by the pharmacist stand-in (``TestPin``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pkcs11
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.services import orders as svc
+from csos_desktop.services.signing import SigningPurpose, TokenTarget, signing_session
+from csos_desktop.services.signing.locations import (
+    NoCertificateForPurchaser,
+    SeveralCertificatesForPurchaser,
+)
+from csos_desktop.store import Store, open_store
+from csos_desktop.store.audit import AuditEvent
+from csos_desktop.token.identity import token_session
+from csos_desktop.token.keys import KeyAlgorithm
+from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
+from tests.conftest import ALL_SCHEDULES, TEST_PIN, Provisioned
+from tests.integration.locations import LocationsToken, locations_token, order_for
+from tests.integration.store.tokens import TestPin
+
+OTHER_DEA = "AC3456781"
+
+
+@pytest.fixture(scope="session")
+def two_locations(
+    tokens: dict[KeyAlgorithm, Provisioned], hsm_dir: Path, test_ca: TestCa
+) -> LocationsToken:
+    return locations_token(hsm_dir, test_ca)
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(tmp_path / "csos.db") as s:
+        yield s
+
+
+def target(tok: LocationsToken, cert_id: str | None = None) -> TokenTarget:
+    return TokenTarget(tok.hsm.module, tok.label, cert_id=cert_id)
+
+
+def drafts(store: Store, *orders: dict[str, object]) -> list[str]:
+    year = f"{datetime.now(UTC):%y}"
+    ids = []
+    for n, data in enumerate(orders, start=1):
+        data["order_number"] = f"{year}X{900 + n:06d}"
+        ids.append(svc.import_orders(store, data, source="test")[0].order_id)
+    return ids
+
+
+def test_mixed_batch_signs_each_order_with_its_certificate_under_one_login(
+    two_locations: LocationsToken, store: Store
+) -> None:
+    main, north = two_locations.main, two_locations.north
+    elsewhere = order_for(north, "")
+    elsewhere["purchaser"]["dea_number"] = OTHER_DEA
+    ids = drafts(store, order_for(main, ""), order_for(north, ""), order_for(main, ""), elsewhere)
+    pin = TestPin()
+    with signing_session(target(two_locations), SigningPurpose.ORDER, by_purchaser=True) as s:
+        result = svc.sign_orders_on_token(store, ids, s, pin)
+
+    assert pin.asked == 1  # one PIN entry, one C_Login, for both locations
+    # Signed location by location (each certificate's orders together), in batch order.
+    assert [r.order_id for r in result.signed] == [ids[0], ids[2], ids[1]]
+    (refused,) = result.unsigned
+    assert refused.order_id == ids[3]
+    assert refused.code == NoCertificateForPurchaser.__name__
+    for order_id, loc in zip(ids[:3], (main, north, main), strict=True):
+        blob = store.signed.get(order_id)
+        assert blob.certificate_sha256 == hashlib.sha256(loc.certificate_der).hexdigest()
+        assert blob.signer_dea == loc.dea
+    # The audit checkpoint ends the session as with one certificate.
+    assert any(e.event == AuditEvent.AUDIT_CHECKPOINT.value for e in store.audit.entries())
+
+
+def test_no_pin_is_asked_when_no_order_has_a_certificate(
+    two_locations: LocationsToken, store: Store
+) -> None:
+    data = order_for(two_locations.main, "")
+    data["purchaser"]["dea_number"] = OTHER_DEA
+    ids = drafts(store, data)
+    pin = TestPin()
+    with signing_session(target(two_locations), SigningPurpose.ORDER, by_purchaser=True) as s:
+        result = svc.sign_orders_on_token(store, ids, s, pin)
+    assert pin.asked == 0
+    (refused,) = result.unsigned
+    assert f"No certificate on this token is for DEA number {OTHER_DEA}" in refused.reason
+
+
+@pytest.fixture()
+def second_main_certificate(two_locations: LocationsToken, test_ca: TestCa) -> Iterator[bytes]:
+    """A second key and certificate for the main location's DEA number, removed after."""
+    ts = token_session(target(two_locations), rw=True)
+    ts.login(TEST_PIN)
+    with ts:  # logged out again before the test: PKCS#11 login is per application
+        subject = {"common_name": "Dana Whitfield", "organization_name": "Main Street Pharmacy"}
+        pending = new_key_and_csr(ts, KeyAlgorithm.P256, subject, "main-2")
+        cert = test_ca.issue(
+            pending.csr_der, dea_number=two_locations.main.dea, schedules=ALL_SCHEDULES
+        )
+        install_certificate(ts, pending.key, cert.public_bytes(Encoding.DER))
+    try:
+        yield pending.key.key_id
+    finally:
+        ts = token_session(target(two_locations), rw=True)
+        ts.login(TEST_PIN)
+        with ts:
+            for obj in ts.session.get_objects({pkcs11.Attribute.ID: pending.key.key_id}):
+                obj.destroy()
+
+
+def test_several_certificates_for_one_purchaser_ask_for_cert_id_before_the_pin(
+    two_locations: LocationsToken, store: Store, second_main_certificate: bytes
+) -> None:
+    ids = drafts(store, order_for(two_locations.main, ""))
+    pin = TestPin()
+    with signing_session(target(two_locations), SigningPurpose.ORDER, by_purchaser=True) as s:
+        result = svc.sign_orders_on_token(store, ids, s, pin)
+    assert pin.asked == 0
+    (refused,) = result.unsigned
+    assert refused.code == SeveralCertificatesForPurchaser.__name__
+    assert "--cert-id" in refused.reason
+    assert two_locations.main.key_id.hex() in refused.reason
+    assert second_main_certificate.hex() in refused.reason
+    assert two_locations.north.key_id.hex() not in refused.reason  # not a candidate
+
+    chosen = target(two_locations, second_main_certificate.hex())
+    with signing_session(chosen, SigningPurpose.ORDER, by_purchaser=True) as s:
+        result = svc.sign_orders_on_token(store, ids, s, pin)
+    assert pin.asked == 1
+    assert [r.order_id for r in result.signed] == ids
