@@ -7,10 +7,13 @@ orders for two pharmacies holds them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pkcs11
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.sandbox.ca import TestCa
@@ -63,18 +66,43 @@ def locations_token(hsm_dir: Path, ca: TestCa) -> LocationsToken:
     return _made[hsm_dir]
 
 
-def _certify(ts: TokenSession, ca: TestCa, dea: str, name: str, city: str) -> Location:
+def _certify(
+    ts: TokenSession,
+    ca: TestCa,
+    dea: str,
+    name: str,
+    city: str,
+    algorithm: KeyAlgorithm = KeyAlgorithm.RSA2048,
+) -> Location:
     subject = {
         "common_name": "Dana Whitfield",
         "organization_name": name,
         "locality_name": city,
         "state_or_province_name": "IL",
     }
-    pending = new_key_and_csr(ts, KeyAlgorithm.RSA2048, subject, name)
+    pending = new_key_and_csr(ts, algorithm, subject, name)
     cert = ca.issue(pending.csr_der, dea_number=dea, schedules=ALL_SCHEDULES)
     der = cert.public_bytes(Encoding.DER)
     install_certificate(ts, pending.key, der, [ca.issuing_certificate.public_bytes(Encoding.DER)])
     return Location(dea, name, city, pending.key.key_id, der)
+
+
+@contextmanager
+def extra_certificate(tok: LocationsToken, ca: TestCa, dea: str) -> Iterator[Location]:
+    """A further key and certificate for *dea* on the token (a renewal kept next to the old
+    one), removed again after: two certificates then match that purchaser."""
+    ts = TokenSession(token_by_label(tok.hsm.module, tok.label), rw=True)
+    ts.login(TEST_PIN)
+    with ts:  # logged out again before use: PKCS#11 login is per application
+        made = _certify(ts, ca, dea, "Main Street Pharmacy", "Springfield", KeyAlgorithm.P256)
+    try:
+        yield made
+    finally:
+        ts = TokenSession(token_by_label(tok.hsm.module, tok.label), rw=True)
+        ts.login(TEST_PIN)
+        with ts:
+            for obj in ts.session.get_objects({pkcs11.Attribute.ID: made.key_id}):
+                obj.destroy()
 
 
 def order_for(location: Location, number: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from csos_desktop.enrol.status import RevocationState, RevocationStatus, check_r
 from csos_desktop.errors import InputError
 from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.services.signing.known_dea import known_dea
+from csos_desktop.services.signing.locations import location_name
 from csos_desktop.token.certs import TokenCertificate, read_certificates
 from csos_desktop.token.identity import (
     RENEWAL_WINDOW_DAYS,
@@ -106,6 +107,7 @@ def show(
                 "id": ident.key_id.hex(),
                 "label": ident.label,
                 "subject": ident.info.subject,
+                "location": location_name(ident),
                 "issuer": ident.info.issuer,
                 "serial_number": ident.info.serial_number,
                 "dea_number": known.number if known else None,
@@ -131,7 +133,7 @@ def show(
     for r in rows:
         rev = r["revocation"]
         click.echo(
-            f"{r['subject']}\n  DEA number: {_dea_label(r)}\n"
+            f"{r['subject']}\n  Location:   {r['location']}\n  DEA number: {_dea_label(r)}\n"
             f"  Schedules:  {', '.join(r['schedules'])}\n"
             f"  Valid:      {r['not_before'][:10]} to {r['not_after'][:10]} "
             f"({r['days_left']} days left)\n  Id:         {r['id']}\n"

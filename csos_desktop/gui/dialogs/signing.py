@@ -14,7 +14,9 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -31,7 +33,15 @@ from csos_desktop.gui.dialogs.signing_summary import (
     preview_html,
     signer_html,
 )
-from csos_desktop.gui.jobs.signing import Notice, Outcome, PinBox, Preview, SigningJob, Step
+from csos_desktop.gui.jobs.signing import (
+    ChoosesCertificate,
+    Notice,
+    Outcome,
+    PinBox,
+    Preview,
+    SigningJob,
+    Step,
+)
 from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.services.tokens.status import TokenStatus
@@ -73,6 +83,12 @@ class SigningDialog(QDialog):
         self.signer.setTextFormat(Qt.TextFormat.RichText)
         self.signer.setAccessibleName("Token and certificate")
         self.signer.setWordWrap(True)
+        # Several certificates can sign a purchaser's orders: the pharmacist picks one.
+        self.pickers = QWidget()
+        self.pickers.setAccessibleName("Certificate to sign with")
+        self.picker_form = QFormLayout(self.pickers)
+        self.picker_form.setContentsMargins(0, 0, 0, 0)
+        self.picker_boxes: dict[str, QComboBox] = {}
         self.pin_warning = QLabel()
         self.pin_warning.setTextFormat(Qt.TextFormat.RichText)
         self.pin_warning.setWordWrap(True)
@@ -113,6 +129,7 @@ class SigningDialog(QDialog):
 
         layout.addWidget(self.summary, 1)
         layout.addWidget(self.signer)
+        layout.addWidget(self.pickers)
         layout.addWidget(self.pin_warning)
         layout.addWidget(self.justification_label)
         justify_row = QHBoxLayout()
@@ -152,6 +169,7 @@ class SigningDialog(QDialog):
         self._preview = preview
         self.summary.setHtml(preview_html(preview))
         self.signer.setText(signer_html(preview))
+        self._show_pickers(preview)
         warning = pin_warning(preview.token.pin_state)
         self.pin_warning.setText(f"{dot(warning[0])} {escape(warning[1])}" if warning else "")
         self.pin_warning.setVisible(warning is not None)
@@ -174,6 +192,32 @@ class SigningDialog(QDialog):
             else f"Enter the PIN of token '{escape(preview.token.label)}' and press Sign."
         )
         (self.sign_button if pad else self.pin).setFocus()
+
+    def _show_pickers(self, preview: Preview) -> None:
+        """One drop-down per purchaser DEA number with more than one usable certificate."""
+        while self.picker_form.rowCount():
+            self.picker_form.removeRow(0)
+        self.picker_boxes = {}
+        for picker in preview.pickers:
+            if not picker.needs_choice:
+                continue
+            box = QComboBox()
+            box.setAccessibleName(f"Certificate for DEA {picker.dea}")
+            for c in picker.candidates:
+                box.addItem(c.description, c.key_id)
+            box.setCurrentIndex(box.findData(picker.chosen))
+            box.currentIndexChanged.connect(
+                lambda _i, dea=picker.dea, b=box: self.choose(dea, str(b.currentData()))
+            )
+            self.picker_form.addRow(f"Certificate for DEA {picker.dea}:", box)
+            self.picker_boxes[picker.dea] = box
+        self.pickers.setVisible(bool(self.picker_boxes))
+
+    def choose(self, dea: str, key_id: str) -> None:
+        """A certificate picked for purchaser *dea*: remembered, and the checks run again."""
+        if isinstance(self._job, ChoosesCertificate) and self.phase is Phase.READY:
+            self._job.choose(dea, key_id)
+            self._load()
 
     def _show_justification(self, visible: bool) -> None:
         for w in (self.justification_label, self.justification, self.justify_button):

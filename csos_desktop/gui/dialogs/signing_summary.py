@@ -91,11 +91,27 @@ def preview_html(preview: Preview) -> str:
 
 def signer_html(preview: Preview) -> str:
     """The token and the certificate the signature will be made with."""
-    t, c = preview.token, preview.certificate
+    t = preview.token
+    token = (
+        f"{dot(Tone.OK)} Token <b>{escape(t.label)}</b> ({escape(t.manufacturer)} "
+        f"{escape(t.model)}, serial {escape(t.serial)})"
+    )
+    if preview.certificates:  # several locations: each certificate signs its own orders
+        lines = [
+            f"{dot(Tone.WARN if c.renewal_due else Tone.OK)} {escape(c.location)}: DEA "
+            f"{escape(c.dea_label)}, schedules {', '.join(c.schedules)}, valid until "
+            f"{c.not_after:%Y-%m-%d} ({c.days_left} days)"
+            for c in preview.certificates
+        ]
+        return (
+            token
+            + "<br>Each order is signed with its location's certificate:<br>"
+            + ("<br>".join(lines))
+        )
+    c = preview.certificate
     tone = Tone.WARN if c.renewal_due else Tone.OK
     return (
-        f"{dot(Tone.OK)} Token <b>{escape(t.label)}</b> ({escape(t.manufacturer)} "
-        f"{escape(t.model)}, serial {escape(t.serial)})<br>"
+        f"{token}<br>"
         f"{dot(tone)} Certificate: {escape(c.subject)}, DEA {escape(c.dea_label)}, schedules "
         f"{', '.join(c.schedules)}, valid until {c.not_after:%Y-%m-%d} ({c.days_left} days)"
     )

@@ -8,17 +8,19 @@ The store is opened inside each step: SQLite connections stay on their thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.order import Order
+from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.errors import CsosError
 from csos_desktop.gui.jobs.token_thread import Progress
@@ -32,9 +34,15 @@ from csos_desktop.services.signing import (
 
 # What to sign with: defined with the token layer, re-exported for the GUI's other modules.
 from csos_desktop.services.signing import TokenTarget as TokenTarget
+from csos_desktop.services.signing.picker import (
+    Picker,
+    pickers,
+    remember_choice,
+    remembered_choices,
+)
 from csos_desktop.services.som.gate import SomJustificationRequired
 from csos_desktop.services.tokens.status import CertificateStatus
-from csos_desktop.store import open_store
+from csos_desktop.store import Store, open_store
 from csos_desktop.token.errors import TokenError
 from csos_desktop.token.slots import TokenInfo
 
@@ -133,6 +141,11 @@ class Preview:
     warnings: tuple[str, ...] = ()
     #: Flagged orders (SOM) refused until a justification is given (21 CFR 1301.74(b)).
     needs_justification: tuple[Refusal, ...] = ()
+    #: Several locations: per purchaser DEA number, the certificates that can sign its
+    #: orders and the one preselected (the dialog shows a picker when there is a choice).
+    pickers: tuple[Picker, ...] = ()
+    #: Every certificate that will sign, when more than one does (a mixed-location batch).
+    certificates: tuple[CertificateStatus, ...] = ()
 
     @property
     def signable(self) -> int:
@@ -159,6 +172,13 @@ class SigningJob(Protocol):
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome: ...
 
 
+@runtime_checkable
+class ChoosesCertificate(Protocol):
+    """A job whose certificate the signing dialog's picker may choose per purchaser."""
+
+    def choose(self, dea: str, key_id: str) -> None: ...
+
+
 class _BatchSigner:
     """Reports each order before it is signed and stops the batch when cancelled."""
 
@@ -176,6 +196,10 @@ class _BatchSigner:
         self._cancel = cancel
         self._index = first
         self._total = total
+
+    @property
+    def next_index(self) -> int:
+        return self._index
 
     def sign(self, order: Order) -> SignedOrder:
         if self._cancel.is_set():
@@ -208,6 +232,13 @@ class OrderBatch:
         self._refused: list[Refusal] = []
         #: Given in the dialog for flagged orders; recorded before the PIN is asked.
         self.som_justification: str | None = None
+        #: Purchaser DEA number → CKA_ID (hex): remembered, then the dialog's picks.
+        self.choices: dict[str, str] = remembered_choices()
+
+    def choose(self, dea: str, key_id: str) -> None:
+        """The pharmacist picked *key_id* for purchaser *dea*: used now and remembered."""
+        self.choices[dea] = key_id
+        remember_choice(dea, key_id)
 
     def preview(self, progress: Progress) -> Preview:
         """Every check the service makes before the PIN, so refusals show first.
@@ -217,12 +248,17 @@ class OrderBatch:
         """
         now = self._clock()
         with open_store(self._path) as store, self._session() as session:
+            offered = pickers(session, _drafts(store, self._ids), self.choices, now)
+            self.choices.update({p.dea: p.chosen for p in offered})
+            session.choose(self.choices)
             ready, refused = svc.check_drafts(
                 store, self._ids, session, now, som_justification=self.som_justification
             )
             token = session.token_info()
-            cert = CertificateStatus.of(
-                session.identity, now, *(o.purchaser.dea_number.value for o in ready)
+            signers = [session.for_order(o, now).identity for o in ready] or [session.identity]
+            certs = tuple(
+                CertificateStatus.of(i, now, *(o.purchaser.dea_number.value for o in ready))
+                for i in {i.key_id: i for i in signers}.values()
             )
             warnings = tuple(session.warnings)
         self._refused = [Refusal(u.order_number or u.order_id[:8], u.reason) for u in refused]
@@ -234,15 +270,25 @@ class OrderBatch:
         self._ready = [o.order_id for o in ready]
         return Preview(
             token,
-            cert,
+            certs[0],
             tuple(ready),
             tuple(self._refused),
             warnings=warnings,
             needs_justification=flagged,
+            pickers=offered,
+            certificates=certs if len(certs) > 1 else (),
         )
 
-    def _session(self) -> AbstractContextManager[SigningSession]:
-        return signing_session(self._target, SigningPurpose.ORDER, clock=self._clock)
+    @contextmanager
+    def _session(self) -> Iterator[SigningSession]:
+        # Each order's purchaser chooses the certificate (several locations on one token);
+        # the status bar's certificate is not imposed on orders of another location.
+        target = replace(self._target, cert_id=None)
+        with signing_session(
+            target, SigningPurpose.ORDER, clock=self._clock, by_purchaser=True
+        ) as session:
+            session.choose(self.choices)
+            yield session
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
         ids = self._ready
@@ -251,9 +297,14 @@ class OrderBatch:
         with open_store(self._path) as store, self._session() as session:
             # One service call: its checks, the one login, the audit of a failed login
             # (1311.150); the wrapped signer reports progress and honours Stop.
+            # Called once per location's certificate: the count goes on across them.
+            made: list[_BatchSigner] = []
+
             def wrap(signer: svc.OrderSigner) -> svc.OrderSigner:
                 inner = self._wrap(signer) if self._wrap is not None else signer
-                return _BatchSigner(inner, progress, cancel, 0, len(ids))
+                first = made[-1].next_index if made else 0
+                made.append(_BatchSigner(inner, progress, cancel, first, len(ids)))
+                return made[-1]
 
             result = svc.sign_orders_on_token(
                 store,
@@ -268,6 +319,16 @@ class OrderBatch:
             Refusal(u.order_number or u.order_id[:8], u.reason) for u in result.unsigned
         )
         return Outcome(signed, (*self._refused, *unsigned), result.stopped)
+
+
+def _drafts(store: Store, ids: Sequence[str]) -> list[Order]:
+    """The drafts among *ids* (the others are refused by ``check_drafts`` with the reason)."""
+    out = []
+    for order_id in ids:
+        with contextlib.suppress(CsosError):
+            if store.orders.get(order_id).state is OrderState.DRAFT:
+                out.append(store.orders.order(order_id))
+    return out
 
 
 class ReceiptJob:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 COLUMNS = (
     "Subject",
     "DEA number",
+    "Location",
     "Schedules",
     "Valid from",
     "Valid until",
@@ -168,6 +169,7 @@ class CertificatesScreen(QWidget):
             values = (
                 c.subject,
                 c.dea_label,
+                c.location,
                 ", ".join(c.schedules),
                 f"{c.not_before:%Y-%m-%d}",
                 f"{c.not_after:%Y-%m-%d}",

@@ -12,7 +12,7 @@ from csos_desktop.gui.theme import PIN_TONES, Tone, dot
 from csos_desktop.gui.widgets.card import Card
 from csos_desktop.gui.widgets.checklist_card import ChecklistCard
 from csos_desktop.services.first_run import current_checklist
-from csos_desktop.services.tokens.status import TokenStatus
+from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
 from csos_desktop.token.pin import pin_wording
@@ -49,10 +49,26 @@ def certificate_html(status: TokenStatus) -> tuple[str, str | None]:
             f"{dot(Tone.BAD)} <b>No CSOS certificate</b> on this token.<br>"
             "Enrol with the one-time codes from your certificate authority."
         ), "Enrol…"
+    if len(status.certificates) > 1:  # several locations: one line each
+        parts = [_state_html(c, _location_head(c)) for c in status.certificates]
+        due = [action for _, action in parts if action]
+        return "<br>".join(body for body, _ in parts), due[0] if due else None
     head = (
         f"<b>{escape(cert.subject)}</b><br>DEA {escape(cert.dea_label)} · "
         f"schedules {', '.join(cert.schedules)}<br>"
     )
+    return _state_html(cert, head)
+
+
+def _location_head(cert: CertificateStatus) -> str:
+    return (
+        f"<b>{escape(cert.location)}</b> — DEA {escape(cert.dea_label)} · schedules "
+        f"{', '.join(cert.schedules)} · Id {escape(cert.key_id[:8])}…<br>"
+    )
+
+
+def _state_html(cert: CertificateStatus, head: str) -> tuple[str, str | None]:
+    """*head*, then whether the certificate can sign and until when (45-day warning)."""
     if cert.expired:
         return (
             head + f"{dot(Tone.BAD)} <b>Expired</b> on {cert.not_after:%Y-%m-%d}: orders "

@@ -15,9 +15,9 @@ The bytes passed to ``sign`` are the bytes to keep and send, exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -111,11 +111,34 @@ class SigningSession:
         chosen = choose_for_purchaser(
             loc.identities,
             dea,
-            cert_id=loc.cert_id,
+            cert_id=loc.cert_id or loc.chosen.get(dea),
             usable=usable,
             known=lambda i: loc.known(i, dea),
         )
         return self._sibling(chosen)
+
+    def usable_for(self, orders: Sequence[Order], now: datetime) -> list[SigningIdentity]:
+        """The certificates that match the purchaser of *orders* (one purchaser) and can
+        sign all of them now: the signing dialog's picker offers these."""
+        if self.locations is None or not orders:
+            return [self.identity]
+        dea = orders[0].purchaser.dea_number.value
+        out = []
+        for identity in self.locations.identities:
+            if not identity.info.matches_dea(dea):
+                continue
+            try:
+                self._sibling(identity).check_session(now)
+            except CsosError:
+                continue
+            if all(order_schedules_covered(identity, o) is None for o in orders):
+                out.append(identity)
+        return out
+
+    def choose(self, choices: Mapping[str, str]) -> None:
+        """The signer's choice per purchaser DEA number (hex CKA_ID), e.g. the dialog's."""
+        if self.locations is not None:
+            self.locations = replace(self.locations, chosen=dict(choices))
 
     def _sibling(self, identity: SigningIdentity) -> SigningSession:
         if identity.key_id not in self._siblings:
@@ -214,6 +237,8 @@ class Locations:
     cert_id: str | None = None
     #: The DEA number the app knows for a certificate, given the purchaser's number.
     known: Callable[[SigningIdentity, str], str | None] = lambda _i, _dea: None
+    #: Purchaser DEA number → hex CKA_ID chosen in the dialog's picker.
+    chosen: Mapping[str, str] = field(default_factory=dict)
 
 
 def known_number(identity: SigningIdentity, dea: str) -> str | None:

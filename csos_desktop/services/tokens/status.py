@@ -36,12 +36,17 @@ class CertificateStatus:
     days_left: int
     dea_number_matches: bool | None = None
 
+    #: Where it signs for: the subject's organisation and locality, else the registrant.
+    location: str = ""
+
     @property
     def dea_label(self) -> str:
+        """The DEA number when the app knows it (its hash matches), else "hash only"."""
         if self.dea_number is None:
-            return "unknown (set `dea_number` in settings)"
-        verdict = "matches this certificate" if self.dea_number_matches else "does not match"
-        return f"{self.dea_number} ({verdict})"
+            return "hash only (set `dea_number` in settings)"
+        if not self.dea_number_matches:
+            return f"hash only ({self.dea_number} does not match)"
+        return f"{self.dea_number} (matches this certificate)"
 
     #: The 45-day warning: the certificate's or the DEA registration's end, whichever is first.
     warning: ExpiryWarning | None = None
@@ -72,6 +77,7 @@ class CertificateStatus:
     ) -> CertificateStatus:
         """*candidates*: DEA numbers at hand (the orders being signed, the signing user)."""
         from csos_desktop.services.signing.known_dea import known_dea  # enrolment records: httpx
+        from csos_desktop.services.signing.locations import location_name
 
         info = identity.info
         known = known_dea(identity, *candidates)
@@ -87,6 +93,7 @@ class CertificateStatus:
             not_after=info.not_after,
             days_left=identity.days_left(now),
             warning=expiry_warning(info.not_after, registration_expiry, now),
+            location=location_name(identity),
         )
 
 

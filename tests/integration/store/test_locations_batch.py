@@ -11,9 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pkcs11
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services import orders as svc
@@ -24,11 +22,14 @@ from csos_desktop.services.signing.locations import (
 )
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.audit import AuditEvent
-from csos_desktop.token.identity import token_session
 from csos_desktop.token.keys import KeyAlgorithm
-from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
-from tests.conftest import ALL_SCHEDULES, TEST_PIN, Provisioned
-from tests.integration.locations import LocationsToken, locations_token, order_for
+from tests.conftest import Provisioned
+from tests.integration.locations import (
+    LocationsToken,
+    extra_certificate,
+    locations_token,
+    order_for,
+)
 from tests.integration.store.tokens import TestPin
 
 OTHER_DEA = "AC3456781"
@@ -101,24 +102,8 @@ def test_no_pin_is_asked_when_no_order_has_a_certificate(
 
 @pytest.fixture()
 def second_main_certificate(two_locations: LocationsToken, test_ca: TestCa) -> Iterator[bytes]:
-    """A second key and certificate for the main location's DEA number, removed after."""
-    ts = token_session(target(two_locations), rw=True)
-    ts.login(TEST_PIN)
-    with ts:  # logged out again before the test: PKCS#11 login is per application
-        subject = {"common_name": "Dana Whitfield", "organization_name": "Main Street Pharmacy"}
-        pending = new_key_and_csr(ts, KeyAlgorithm.P256, subject, "main-2")
-        cert = test_ca.issue(
-            pending.csr_der, dea_number=two_locations.main.dea, schedules=ALL_SCHEDULES
-        )
-        install_certificate(ts, pending.key, cert.public_bytes(Encoding.DER))
-    try:
-        yield pending.key.key_id
-    finally:
-        ts = token_session(target(two_locations), rw=True)
-        ts.login(TEST_PIN)
-        with ts:
-            for obj in ts.session.get_objects({pkcs11.Attribute.ID: pending.key.key_id}):
-                obj.destroy()
+    with extra_certificate(two_locations, test_ca, two_locations.main.dea) as made:
+        yield made.key_id
 
 
 def test_several_certificates_for_one_purchaser_ask_for_cert_id_before_the_pin(
