@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -19,6 +20,9 @@ from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor
 from tests.token_backends import BackendToken, tpm2_simulator
+
+if TYPE_CHECKING:  # it imports this module
+    from tests.integration.locations import LocationsToken
 
 TEST_PIN = "314159"
 PURCHASER_DEA = "AB1234563"
@@ -164,3 +168,14 @@ def any_tokens(request: pytest.FixtureRequest) -> dict[KeyAlgorithm, Provisioned
         return found
     tpm2: Tpm2Tokens = request.getfixturevalue("tpm2_tokens")
     return tpm2.provisioned
+
+
+@pytest.fixture(scope="session")
+def two_locations(
+    tokens: dict[KeyAlgorithm, Provisioned], hsm_dir: Path, test_ca: TestCa
+) -> LocationsToken:
+    """One token with two locations' certificates (tests/integration/locations.py); made
+    after ``tokens``, as a new SoftHSM2 token re-initialises the module."""
+    from tests.integration.locations import locations_token
+
+    return locations_token(hsm_dir, test_ca)

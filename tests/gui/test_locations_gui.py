@@ -23,22 +23,13 @@ from csos_desktop.services import orders as svc
 from csos_desktop.services.signing.picker import remembered_choices
 from csos_desktop.services.token_status import TokenStatus
 from csos_desktop.store import open_store
-from csos_desktop.token.keys import KeyAlgorithm
-from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
+from tests.conftest import TEST_PIN, trust_sandbox_root
 from tests.integration.locations import (
     Location,
     LocationsToken,
     extra_certificate,
-    locations_token,
     order_for,
 )
-
-
-@pytest.fixture(scope="session")
-def two_locations(
-    tokens: dict[KeyAlgorithm, Provisioned], hsm_dir: Path, test_ca: TestCa
-) -> LocationsToken:
-    return locations_token(hsm_dir, test_ca)
 
 
 @pytest.fixture()

@@ -17,30 +17,17 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import cms
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
-from csos_desktop.token.keys import KeyAlgorithm
-from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
-from tests.integration.locations import (
-    Location,
-    LocationsToken,
-    locations_token,
-    order_for,
-)
+from tests.conftest import TEST_PIN, trust_sandbox_root
+from tests.integration.locations import Location, LocationsToken, order_for
+from tests.integration.store.tokens import openssl_verify
 
 CSOS = [sys.executable, "-m", "csos_desktop"]
 #: A registration no certificate on the token is for (valid check digit).
 OTHER_DEA = "AC3456781"
 PIN_PROMPT = "PIN for token"
-
-
-@pytest.fixture(scope="session")
-def two_locations(
-    tokens: dict[KeyAlgorithm, Provisioned], hsm_dir: Path, test_ca: TestCa
-) -> LocationsToken:
-    return locations_token(hsm_dir, test_ca)
 
 
 @pytest.fixture()
@@ -120,29 +107,7 @@ def test_each_location_signs_its_own_order_file(
 
     # OpenSSL, not our code, checks the northside signature against the sandbox root.
     (p7s,) = (tmp_path / "signed-802").glob("*.p7s")
-    root = tmp_path / "root.pem"
-    root.write_bytes(test_ca.root_certificate.public_bytes(Encoding.PEM))
-    verified = subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(p7s),
-            "-content",
-            str(p7s.with_suffix(".json")),
-            "-CAfile",
-            str(root),
-            "-out",
-            os.devnull,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    verified = openssl_verify(tmp_path, test_ca, p7s.with_suffix(".json"), p7s)
     assert verified.returncode == 0, verified.stderr
     assert "Verification successful" in verified.stderr
 

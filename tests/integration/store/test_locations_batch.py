@@ -22,24 +22,14 @@ from csos_desktop.services.signing.locations import (
 )
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.audit import AuditEvent
-from csos_desktop.token.keys import KeyAlgorithm
-from tests.conftest import Provisioned
 from tests.integration.locations import (
     LocationsToken,
     extra_certificate,
-    locations_token,
     order_for,
 )
 from tests.integration.store.tokens import TestPin
 
 OTHER_DEA = "AC3456781"
-
-
-@pytest.fixture(scope="session")
-def two_locations(
-    tokens: dict[KeyAlgorithm, Provisioned], hsm_dir: Path, test_ca: TestCa
-) -> LocationsToken:
-    return locations_token(hsm_dir, test_ca)
 
 
 @pytest.fixture()
