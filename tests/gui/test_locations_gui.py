@@ -13,15 +13,15 @@ from pytestqt.qtbot import QtBot
 
 from csos_desktop.config.effective import set_value
 from csos_desktop.domain.order_state import OrderState
+from csos_desktop.gui.dialogs.signing import Phase, SigningDialog
+from csos_desktop.gui.jobs.signing import OrderBatch, TokenTarget
+from csos_desktop.gui.jobs.token_thread import TokenThread, TokenWorker
 from csos_desktop.gui.screens.certificates import COLUMNS, CertificatesScreen
 from csos_desktop.gui.screens.home import HomeScreen
-from csos_desktop.gui.signing_dialog import Phase, SigningDialog
-from csos_desktop.gui.signing_worker import OrderBatch, TokenTarget
-from csos_desktop.gui.token_worker import TokenThread, TokenWorker
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.signing.picker import remembered_choices
-from csos_desktop.services.token_status import TokenStatus
+from csos_desktop.services.tokens.status import TokenStatus
 from csos_desktop.store import open_store
 from tests.conftest import TEST_PIN, trust_sandbox_root
 from tests.integration.locations import (

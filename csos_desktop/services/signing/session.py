@@ -244,7 +244,7 @@ class Locations:
 def known_number(identity: SigningIdentity, dea: str) -> str | None:
     """The DEA number the app knows for *identity* (purchaser, enrolment, settings), only
     when its hash matches: a number that does not match says nothing about the location."""
-    from csos_desktop.services.known_dea import known_dea  # enrolment records
+    from csos_desktop.services.signing.known_dea import known_dea  # enrolment records
 
     known = known_dea(identity, dea)
     return known.number if known is not None and known.matches else None

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.signing import SigningPurpose, TokenTarget, signing_session
 from csos_desktop.services.signing.locations import (
     NoCertificateForPurchaser,
