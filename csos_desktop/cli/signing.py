@@ -25,7 +25,9 @@ def token_options(fn: click.decorators.FC) -> click.decorators.FC:
             click.option("--module", help="Path of the PKCS#11 driver (default: detected)."),
             click.option("--token", "label", help="Label of the token to use."),
             click.option(
-                "--cert-id", help="CKA_ID (hex) of the certificate, if there are several."
+                "--cert-id",
+                help="CKA_ID (hex) of the certificate, if there are several (orders: by "
+                "default the one for the purchaser's DEA number).",
             ),
             click.option(
                 "--chain",
