@@ -38,7 +38,7 @@ def import_p12(
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(f"Cannot read {file}: {exc.strerror}") from exc
-    _, tok = open_token(module, label, configured_module())
+    choice, tok = open_token(module, label, configured_module())
     info = describe(tok)
     click.echo(
         f"Token '{info.label}' ({info.kind_text}), PIN state {info.pin_state.value}.", err=True
@@ -52,7 +52,16 @@ def import_p12(
     password = ask_secret(f"Password of {file.name}", pin_stdin)
     if pin is None:
         click.echo(f"Enter your PIN on the reader's keypad for token '{info.label}'.", err=True)
-    outcome = move_p12_to_token(tok, pin, data, password, file, delete_file=delete_file)
+    outcome = move_p12_to_token(
+        tok,
+        pin,
+        data,
+        password,
+        file,
+        delete_file=delete_file,
+        module=choice.path,
+        notify=lambda text: click.echo(text, err=True),
+    )
     del pin, password, data
     if outcome.audit_problem:
         click.echo(f"warning: {outcome.audit_problem}", err=True)

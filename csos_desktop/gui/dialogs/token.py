@@ -93,16 +93,28 @@ class _TokenDialog(QDialog):
 
     def _token(self) -> pkcs11.Token:
         """On the token thread: the token the dialog was opened for, looked up again."""
+        return self._driver_and_token()[1]
+
+    def _driver_and_token(self) -> tuple[str, pkcs11.Token]:
+        """The driver's path too (a check in a new process loads it again)."""
         label = self.token.label if self.token else None
-        return open_token(self._worker.module, label, self._worker.configured)[1]
+        choice, token = open_token(self._worker.module, label, self._worker.configured)
+        return choice.path, token
 
     def _start(self) -> None:
         raise NotImplementedError
 
-    def _run(self, job: Any) -> None:
+    def _run(self, job: Any, *, with_progress: bool = False) -> None:
+        """Run *job* on the token thread; *with_progress*: it takes a callback for messages."""
         self.go.setEnabled(False)
         self.outcome.setText("Working on the token…")
-        self._worker.submit(self, lambda _p: job(), self._done, self._failed)
+        if with_progress:
+            self._worker.submit(self, job, self._done, self._failed, self._progress)
+        else:
+            self._worker.submit(self, lambda _p: job(), self._done, self._failed)
+
+    def _progress(self, message: object) -> None:
+        self.outcome.setText(escape(str(message)))
 
     def _done(self, outcome: object) -> None:
         raise NotImplementedError
@@ -188,9 +200,14 @@ class MoveP12Dialog(_TokenDialog):
         self.pin.clear()
         self.password.clear()
         delete = self.delete.isChecked()
-        self._run(
-            lambda: move_p12_to_token(self._token(), pin, data, password, file, delete_file=delete)
-        )
+
+        def job(progress: Any) -> MoveOutcome:
+            module, token = self._driver_and_token()
+            return move_p12_to_token(
+                token, pin, data, password, file, delete_file=delete, module=module, notify=progress
+            )
+
+        self._run(job, with_progress=True)
 
     def _done(self, outcome: object) -> None:
         assert isinstance(outcome, MoveOutcome)

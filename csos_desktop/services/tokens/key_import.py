@@ -3,14 +3,18 @@
 Order: the file is read and checked (pki/p12.py) before the token is touched;
 then key, public key, certificate and CA certificates are written under one
 new CKA_ID; a test signature made by the token is verified with the
-certificate's public key; only then is the import reported done. Any failure
-on the way removes every object with that CKA_ID, so the token is as before.
+certificate's public key; a new process, loading the token's module anew,
+finds every object and signs with the key (the module may have signed from its
+memory what its store lost); only then is the file deleted and the import
+reported done. Any failure on the way removes every object with that CKA_ID,
+so the token is as before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +29,7 @@ from csos_desktop.pki.profile import CsosCertificateInfo
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.token.certs import write_certificate
+from csos_desktop.token.durability_check import Expected, confirm_kept
 from csos_desktop.token.key_import import KeyImportRefused, create_key_objects
 from csos_desktop.token.keys import new_key_id, remove_objects
 from csos_desktop.token.library import translated_errors
@@ -74,16 +79,25 @@ def move_p12_to_token(
     file: Path,
     *,
     delete_file: bool,
+    module: str,
+    notify: Callable[[str], None] | None = None,
 ) -> MoveOutcome:
-    """Check the file, log in (``pin=None``: PIN pad), import, delete the file if asked, audit."""
+    """Check the file, log in (``pin=None``: PIN pad), import, prove the token kept it
+    (a new process, see token/durability_check.py), delete the file if asked, audit.
+
+    *module* is the driver's path, loaded anew by the check; *notify* announces the
+    second keypad entry on a PIN-pad reader.
+    """
     contents = read_p12(data, password, file.name)  # refused here: the token is untouched
     del password
     with TokenSession(token, rw=True) as ts:
         try:
             ts.login(pin)
+            imported = import_to_token(ts, contents)
+            # The PIN is held until here (not past this call) for the new process's login.
+            _confirm_kept(ts, imported, contents, module, pin, notify)
         finally:
             del pin
-        imported = import_to_token(ts, contents)
     if delete_file:
         destroy_file(file)
     problem = None
@@ -125,6 +139,31 @@ def _write(ts: TokenSession, contents: P12Contents, key_id: bytes, label: str) -
             raise KeyImportRefused(
                 _refusal(f"could not store it ({type(exc).__name__}; full or read-only?)")
             ) from None
+
+
+#: After a failed check: what happened to the objects and the file, and what to do.
+NOT_KEPT_AFTERMATH = (
+    "Everything the import wrote was removed again, and the certificate file was kept (not "
+    "deleted). Make room on the token (or use another token), then run the import again."
+)
+
+
+def _confirm_kept(
+    ts: TokenSession,
+    imported: ImportedKey,
+    contents: P12Contents,
+    module: str,
+    pin: str | None,
+    notify: Callable[[str], None] | None,
+) -> None:
+    expected = Expected(imported.key_id, (contents.certificate_der, *contents.ca_certificates_der))
+    try:
+        confirm_kept(module, ts.info, expected, pin, aftermath=NOT_KEPT_AFTERMATH, notify=notify)
+    except BaseException:
+        _undo(ts, imported.key_id)
+        raise
+    finally:
+        del pin
 
 
 def _refusal(why: str) -> str:
