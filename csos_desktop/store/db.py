@@ -16,6 +16,7 @@ from pathlib import Path
 from csos_desktop import paths
 from csos_desktop.errors import CsosError
 from csos_desktop.fileio import create_private, make_private, private_dir
+from csos_desktop.store.write_limits import nothing_recorded, write_limit
 
 #: How long a writer waits for another window's transaction before giving up.
 BUSY_TIMEOUT_MS = 5_000
@@ -48,7 +49,13 @@ def connect(path: Path) -> sqlite3.Connection:
     private_dir(path.parent)
     # Created 0600 before SQLite opens it; SQLite gives the -wal and -shm files the
     # database file's mode, so patient data is never readable by other users.
-    create_private(path)
+    try:
+        create_private(path)
+    except OSError as exc:
+        limit = write_limit(exc, path.parent)
+        if limit is None:
+            raise
+        raise StoreFull(nothing_recorded(limit)) from exc
     for side in ("-wal", "-shm"):
         make_private(path.with_name(path.name + side))
     conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
@@ -59,7 +66,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = FULL")
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise StoreCorrupt(_corrupt_message(path, exc)) from exc
+        raise corrupt_error(path, exc) from exc
     if str(mode).lower() != "wal":
         conn.close()
         raise StoreError(
@@ -72,10 +79,10 @@ def connect(path: Path) -> sqlite3.Connection:
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction: everything inside commits together or is rolled back."""
-    with sqlite_errors():
+    with sqlite_errors(conn):
         conn.execute("BEGIN IMMEDIATE")
     try:
-        with sqlite_errors():
+        with sqlite_errors(conn):
             yield conn
             conn.execute("COMMIT")
     except BaseException:
@@ -86,23 +93,31 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
-def sqlite_errors() -> Iterator[None]:
+def sqlite_errors(conn: sqlite3.Connection | None = None) -> Iterator[None]:
     """Turn SQLite's full / busy / corrupt errors into ours; constraint errors stay bugs."""
     try:
         yield
     except sqlite3.DatabaseError as exc:
         if type(exc) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
             raise
-        raise translate(exc) from exc
+        raise translate(exc, _file_of(conn)) from exc
 
 
-def translate(exc: sqlite3.DatabaseError) -> StoreError:
+def _file_of(conn: sqlite3.Connection | None) -> Path | None:
+    """The main database file of *conn* (where a failed write is looked into)."""
+    try:
+        rows = conn.execute("PRAGMA database_list").fetchall() if conn is not None else []
+    except sqlite3.Error:
+        return None
+    return next((Path(r[2]) for r in rows if r[1] == "main" and r[2]), None)
+
+
+def translate(exc: sqlite3.DatabaseError, path: Path | None = None) -> StoreError:
+    """Our error for SQLite's; *path* (the database) lets a failed write be looked into."""
+    found = _not_damage(exc, path or default_path())
+    if found is not None:
+        return found
     text = str(exc).lower()
-    if "full" in text:
-        return StoreFull(
-            "The disk is full: the change was not saved and nothing was lost. "
-            "Free some space and repeat the operation."
-        )
     if "locked" in text or "busy" in text:
         return StoreBusy(
             "The order database is in use by another CSOS Desktop window; try again in a moment."
@@ -128,6 +143,23 @@ def _corrupt_message(path: Path, exc: Exception) -> str:
     )
 
 
-def corrupt_error(path: Path, exc: Exception) -> StoreCorrupt:
-    """A StoreCorrupt naming the newest backup of ``path``."""
+def corrupt_error(path: Path, exc: Exception) -> StoreError:
+    """A StoreCorrupt naming the newest backup of ``path``, unless SQLite's error says
+    the disk refused a write (StoreFull) or failed: that is not a damaged file."""
+    if isinstance(exc, sqlite3.DatabaseError):
+        found = _not_damage(exc, path)
+        if found is not None:
+            return found
     return StoreCorrupt(_corrupt_message(path, exc))
+
+
+def _not_damage(exc: sqlite3.DatabaseError, path: Path) -> StoreError | None:
+    limit = write_limit(exc, path.parent)
+    if limit is not None:
+        return StoreFull(nothing_recorded(limit))
+    if "disk i/o error" in str(exc).lower():
+        return StoreError(
+            f"The order database could not be read or written ({exc}): nothing was recorded. "
+            "Check the disk it is on (or move it off a network share) and try again."
+        )
+    return None
