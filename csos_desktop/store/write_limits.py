@@ -78,14 +78,16 @@ def write_limit(exc: BaseException, directory: Path | None) -> WriteLimit | None
     if not isinstance(exc, sqlite3.Error):
         return None
     code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
-    if code not in (SQLITE_FULL, SQLITE_IOERR) and "full" not in str(exc).lower():
+    text = str(exc).lower()
+    full = code == SQLITE_FULL or "full" in text
+    if not full and code != SQLITE_IOERR and "disk i/o error" not in text:
         return None
     if file_size_limit() is not None:
         # Desktop sessions have none; one set for this process is what cut the write short.
         return WriteLimit.FILE_SIZE_LIMIT
     found = probe(directory) if directory is not None else None
-    if found is None and code == SQLITE_FULL:
-        return WriteLimit.DISK_FULL  # the database's own size cap (max_page_count)
+    if found is None and full:
+        return WriteLimit.DISK_FULL  # also the database's own size cap (max_page_count)
     return found
 
 
