@@ -7,7 +7,8 @@ Baselines, measured in the same run:
   away for that token model afterwards): the difference is what the refused attempt costs
   (on tpm2-pkcs11 a whole RSA generation, paid once per process).
 Also: moving a .p12 onto SoftHSM2 (`import_to_token`: C_CreateObject, certificates, test
-signature), against generating a key pair there.
+signature), against generating a key pair there; and the same with the check in a new
+process that the token kept it (`confirm_kept`), against the import alone.
 
 Makes its own tokens in a temp dir. Prints one JSON object.
 Usage: python benchmarks/token_backends.py [--keys 5] [--signatures 200]
@@ -36,6 +37,7 @@ from csos_desktop.domain.schedule import parse_schedule_list  # noqa: E402
 from csos_desktop.pki.p12 import P12Contents, read_p12  # noqa: E402
 from csos_desktop.sandbox.ca import TestCa  # noqa: E402
 from csos_desktop.services.tokens.key_import import import_to_token  # noqa: E402
+from csos_desktop.token.durability_check import Expected, confirm_kept  # noqa: E402
 from csos_desktop.token.keys import KeyAlgorithm, generate_keypair, new_key_id  # noqa: E402
 from csos_desktop.token.session import TokenSession  # noqa: E402
 from csos_desktop.token.signer import TokenSigner  # noqa: E402
@@ -98,9 +100,24 @@ def measure_import(token: BackendToken, ca: TestCa, n: int) -> dict[str, object]
     ts = TokenSession(token.token(), rw=True)
     ts.login(PIN)
     files = [p12_contents(ca) for _ in range(n)]
+    checked = [p12_contents(ca) for _ in range(n)]
+
+    def import_and_check(i: int) -> None:
+        contents = checked[i]
+        imported = import_to_token(ts, contents)
+        expected = Expected(
+            imported.key_id, (contents.certificate_der, *contents.ca_certificates_der)
+        )
+        confirm_kept(token.module, ts.info, expected, PIN, aftermath="")
+
     with ts:
         imports = per_call_ms(lambda i: import_to_token(ts, files[i]), n)
-    return {"import_p12_rsa2048": summary(imports)}
+        with_check = per_call_ms(import_and_check, n)
+    return {
+        "import_p12_rsa2048": summary(imports),
+        # + a new process loading the module, logging in and signing (what import-p12 runs)
+        "import_p12_rsa2048_kept_check": summary(with_check),
+    }
 
 
 def main() -> None:
