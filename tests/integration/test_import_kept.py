@@ -17,10 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from csos_desktop.pki.p12 import read_p12
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token
+from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
+from csos_desktop.services.tokens.key_import import import_to_token
 from csos_desktop.store import open_store
-from csos_desktop.token.keys import KeyAlgorithm
+from csos_desktop.token.durability_check import Expected, KeptUnchecked, confirm_kept
+from csos_desktop.token.keys import KeyAlgorithm, remove_objects
+from csos_desktop.token.session import TokenSession
 from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.test_import_p12 import (
     CSOS,
@@ -140,3 +144,25 @@ def test_a_store_that_cannot_be_written_says_the_limit_was_reached_not_damaged(
         imported = [e for e in store.audit.entries() if e.event == "certificate.key-imported"]
         assert all(e.details["key_id"] != key_id for e in imported)
     assert f"ID:         {key_id}" in objects(hsm)
+
+
+def test_the_new_process_finds_a_kept_key_and_a_refused_login_is_no_proof(
+    full_token: SoftHsmToken, test_ca: TestCa, tmp_path: Path
+) -> None:
+    hsm = full_token
+    key = _key(KeyAlgorithm.P256)
+    cert = _csos_cert(test_ca, key.public_key())
+    contents = read_p12(openssl_p12(tmp_path, test_ca, key, cert).read_bytes(), P12_PASSWORD)
+    with TokenSession(token_by_label(hsm.module, hsm.label), rw=True) as ts:
+        ts.login(TEST_PIN)
+        imported = import_to_token(ts, contents)
+        expected = Expected(
+            imported.key_id, (contents.certificate_der, *contents.ca_certificates_der)
+        )
+        confirm_kept(hsm.module, ts.info, expected, TEST_PIN, aftermath="Kept.")
+        wrong = "000000"
+        with pytest.raises(KeptUnchecked) as unchecked:
+            confirm_kept(hsm.module, ts.info, expected, wrong, aftermath="Nothing kept.")
+        assert "the login was refused" in unchecked.value.message
+        assert wrong not in unchecked.value.message
+        remove_objects(ts, imported.key_id)
