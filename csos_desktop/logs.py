@@ -9,14 +9,17 @@ defence, applied to every record written and to every file bundled for support.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import re
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csos_desktop import paths
 from csos_desktop.fileio import create_private, private_dir
-from csos_desktop.known_secrets import scrub
+
+if TYPE_CHECKING:
+    from logging.handlers import RotatingFileHandler
 
 LOG_NAME = "csos.log"
 MAX_BYTES = 1_000_000
@@ -33,44 +36,54 @@ _SECRET_NAMES = (
     r"|one[_ -]time[_ -]code|otp|activation[_ -]code|code"
 )
 _Replacement = str | Callable[[re.Match[str]], str]
-_PATTERNS: tuple[tuple[re.Pattern[str], _Replacement], ...] = (
-    # PEM private keys, whole block.
-    (
-        re.compile(
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S
+
+
+@cache
+def _patterns() -> tuple[tuple[re.Pattern[str], _Replacement], ...]:
+    # Compiled on the first record redacted, not at start-up: most runs log nothing.
+    return (
+        # PEM private keys, whole block.
+        (
+            re.compile(
+                r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
+                re.S,
+            ),
+            MASK,
         ),
-        MASK,
-    ),
-    # HTTP Authorization headers and bare bearer/basic credentials.
-    (
-        re.compile(r"(?i)(authorization\"?\s*[:=]\s*\"?)(?:(bearer|basic|digest)\s+)?[^\s\"',;]+"),
-        r"\1\2 " + MASK,
-    ),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
-    # user:password@ in URLs.
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]*@"), r"\1" + MASK + "@"),
-    # name=value, name: value, "name": "value", ?name=value&... (quotes kept: JSON stays JSON)
-    (
-        re.compile(
-            r"(?i)(?<![a-z0-9_-])(\"?(?:" + _SECRET_NAMES + r")\"?\s*[:=]\s*)"
-            r"(?:(\")(?:[^\"\\]|\\.)*\"|(')[^']*'|[^\s,;&)}\]\"']+)"
+        # HTTP Authorization headers and bare bearer/basic credentials.
+        (
+            re.compile(
+                r"(?i)(authorization\"?\s*[:=]\s*\"?)(?:(bearer|basic|digest)\s+)?[^\s\"',;]+"
+            ),
+            r"\1\2 " + MASK,
         ),
-        lambda m: f"{m[1]}{m[2] or m[3] or ''}{MASK}{m[2] or m[3] or ''}",
-    ),
-    # "PIN 123456", "code ABCD-1234": a secret name followed by a digit-bearing word.
-    (
-        re.compile(
-            r"(?i)\b(pin|passcode|code|password|reference[ _-]number)(\s+(?:is\s+|was\s+)?)"
-            r"(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{4,}"
+        (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
+        # user:password@ in URLs.
+        (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]*@"), r"\1" + MASK + "@"),
+        # name=value, name: value, "name": "value", ?name=value&... (quotes kept: JSON stays JSON)
+        (
+            re.compile(
+                r"(?i)(?<![a-z0-9_-])(\"?(?:" + _SECRET_NAMES + r")\"?\s*[:=]\s*)"
+                r"(?:(\")(?:[^\"\\]|\\.)*\"|(')[^']*'|[^\s,;&)}\]\"']+)"
+            ),
+            lambda m: f"{m[1]}{m[2] or m[3] or ''}{MASK}{m[2] or m[3] or ''}",
         ),
-        r"\1\2" + MASK,
-    ),
-)
+        # "PIN 123456", "code ABCD-1234": a secret name followed by a digit-bearing word.
+        (
+            re.compile(
+                r"(?i)\b(pin|passcode|code|password|reference[ _-]number)(\s+(?:is\s+|was\s+)?)"
+                r"(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{4,}"
+            ),
+            r"\1\2" + MASK,
+        ),
+    )
 
 
 def redact(text: str) -> str:
     """*text* with anything PIN-, code-, password- or credential-like replaced by [REDACTED]."""
-    for pattern, replacement in _PATTERNS:
+    from csos_desktop.known_secrets import scrub
+
+    for pattern, replacement in _patterns():
         text = pattern.sub(replacement, text)
     # Then the PINs and codes this process was given, however bare the text shows them.
     return scrub(text, MASK)
@@ -104,17 +117,61 @@ def log_file() -> Path:
     return paths.log_dir(create=False) / LOG_NAME
 
 
-class _LogFileHandler(logging.handlers.RotatingFileHandler):
-    """Opens the file on the first record, making its directory then (it may be new or gone).
+class _LogFileHandler(logging.Handler):
+    """The rotating log file, made on the first record, its directory then (it may be new or gone).
 
-    Directory 0700 and each file 0600, whatever the umask: order details are in them.
+    Until something is logged nothing is opened, and `logging.handlers` is not imported:
+    `csos order list` logs nothing and starts without it (issue 19: start-up).
     """
 
-    def _open(self):  # type: ignore[no-untyped-def]
-        path = Path(self.baseFilename)
-        private_dir(path.parent)
-        create_private(path)
-        return super()._open()
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.baseFilename = str(path)
+        self._file: RotatingFileHandler | None = None
+
+    def _opened(self) -> RotatingFileHandler:
+        if self._file is None:
+            self._file = _rotating_file(Path(self.baseFilename))
+            self._file.setFormatter(self.formatter)
+        return self._file
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Handler.handle holds self.lock around emit: one thread makes the file handler.
+        self._opened().emit(record)
+
+    def doRollover(self) -> None:  # RotatingFileHandler's name
+        """Start a new file now, as a full one does."""
+        self.acquire()
+        try:
+            self._opened().doRollover()
+        finally:
+            self.release()
+
+    def close(self) -> None:
+        self.acquire()
+        try:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+        finally:
+            self.release()
+        super().close()
+
+
+def _rotating_file(path: Path) -> RotatingFileHandler:
+    import logging.handlers
+
+    class PrivateRotatingFile(logging.handlers.RotatingFileHandler):
+        """Directory 0700 and each file 0600, whatever the umask: order details are in them."""
+
+        def _open(self):  # type: ignore[no-untyped-def]
+            private_dir(path.parent)
+            create_private(path)
+            return super()._open()
+
+    return PrivateRotatingFile(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
+    )
 
 
 def setup_logging(level: str | int = "INFO") -> Path:
@@ -129,9 +186,7 @@ def setup_logging(level: str | int = "INFO") -> Path:
         logger.removeHandler(_installed)
         _installed.close()
     formatter = logging.Formatter(_FORMAT)
-    handler = _LogFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
-    )
+    handler = _LogFileHandler(path)
     handler.setFormatter(formatter)
     # On the handler, not the logger: a logger's filters skip records from child loggers.
     handler.addFilter(RedactingFilter(formatter))

@@ -6,29 +6,79 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import import_module
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
-from csos_desktop.store.access import RxGrants, RxUsers
-from csos_desktop.store.audit import AuditLog
-from csos_desktop.store.catalogue import CatalogueRepository
-from csos_desktop.store.checkpoints import AuditCheckpoints
 from csos_desktop.store.db import connect, corrupt_error, default_path, transaction
-from csos_desktop.store.fulfilment import FulfilmentRepository
-from csos_desktop.store.history import HistoryCache
 from csos_desktop.store.migrations import MigrationReport, migrate
-from csos_desktop.store.notices import NoticeRepository
-from csos_desktop.store.orders import OrderRepository
-from csos_desktop.store.outbox import Outbox
-from csos_desktop.store.poa import PoaRegistry
-from csos_desktop.store.prescriptions import Prescriptions
-from csos_desktop.store.receipts import ReceiptRepository
-from csos_desktop.store.signed import SignedOrders
-from csos_desktop.store.statements import StatementRepository
+
+if TYPE_CHECKING:
+    from csos_desktop.store.access import RxGrants, RxUsers
+    from csos_desktop.store.audit import AuditLog
+    from csos_desktop.store.catalogue import CatalogueRepository
+    from csos_desktop.store.checkpoints import AuditCheckpoints
+    from csos_desktop.store.fulfilment import FulfilmentRepository
+    from csos_desktop.store.history import HistoryCache
+    from csos_desktop.store.notices import NoticeRepository
+    from csos_desktop.store.orders import OrderRepository
+    from csos_desktop.store.outbox import Outbox
+    from csos_desktop.store.poa import PoaRegistry
+    from csos_desktop.store.prescriptions import Prescriptions
+    from csos_desktop.store.receipts import ReceiptRepository
+    from csos_desktop.store.signed import SignedOrders
+    from csos_desktop.store.statements import StatementRepository
+
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository made on first use, once per Store.
+
+    `csos order list` then imports neither the prescription, catalogue nor power-of-attorney
+    code, and the GUI's first paint only what Home reads (issue 19: start-up).
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module = "csos_desktop.store." + module
+        self._name = name
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self._attr = attr
+
+    @overload
+    def __get__(self, store: None, owner: type) -> _Repository[R]: ...
+    @overload
+    def __get__(self, store: Store, owner: type) -> R: ...
+    def __get__(self, store: Store | None, owner: type) -> R | _Repository[R]:
+        if store is None:
+            return self
+        repository: R = getattr(import_module(self._module), self._name)(store.conn)
+        store.__dict__[self._attr] = repository  # later reads find the attribute itself
+        return repository
 
 
 class Store:
     """One connection to the order database and the repositories over it."""
+
+    orders: _Repository[OrderRepository] = _Repository("orders", "OrderRepository")
+    signed: _Repository[SignedOrders] = _Repository("signed", "SignedOrders")
+    receipts: _Repository[ReceiptRepository] = _Repository("receipts", "ReceiptRepository")
+    statements: _Repository[StatementRepository] = _Repository("statements", "StatementRepository")
+    fulfilment: _Repository[FulfilmentRepository] = _Repository(
+        "fulfilment", "FulfilmentRepository"
+    )
+    notices: _Repository[NoticeRepository] = _Repository("notices", "NoticeRepository")
+    poa: _Repository[PoaRegistry] = _Repository("poa", "PoaRegistry")
+    outbox: _Repository[Outbox] = _Repository("outbox", "Outbox")
+    audit: _Repository[AuditLog] = _Repository("audit", "AuditLog")
+    checkpoints: _Repository[AuditCheckpoints] = _Repository("checkpoints", "AuditCheckpoints")
+    history: _Repository[HistoryCache] = _Repository("history", "HistoryCache")
+    rx_users: _Repository[RxUsers] = _Repository("access", "RxUsers")
+    rx_grants: _Repository[RxGrants] = _Repository("access", "RxGrants")
+    prescriptions: _Repository[Prescriptions] = _Repository("prescriptions", "Prescriptions")
+    catalogue: _Repository[CatalogueRepository] = _Repository("catalogue", "CatalogueRepository")
 
     def __init__(
         self, conn: sqlite3.Connection, path: Path, migration: MigrationReport | None = None
@@ -36,21 +86,6 @@ class Store:
         self.conn = conn
         self.path = path
         self.migration = migration
-        self.orders = OrderRepository(conn)
-        self.signed = SignedOrders(conn)
-        self.receipts = ReceiptRepository(conn)
-        self.statements = StatementRepository(conn)
-        self.fulfilment = FulfilmentRepository(conn)
-        self.notices = NoticeRepository(conn)
-        self.poa = PoaRegistry(conn)
-        self.outbox = Outbox(conn)
-        self.audit = AuditLog(conn)
-        self.checkpoints = AuditCheckpoints(conn)
-        self.history = HistoryCache(conn)
-        self.rx_users = RxUsers(conn)
-        self.rx_grants = RxGrants(conn)
-        self.prescriptions = Prescriptions(conn)
-        self.catalogue = CatalogueRepository(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csos_desktop.fileio import create_private
-from csos_desktop.store.audit import AuditEvent, AuditLog
 from csos_desktop.store.db import StoreCorrupt, StoreError, corrupt_error
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 _NAME = re.compile(r"([0-9]{4})_([a-z0-9_]+)\.sql")
 
@@ -42,17 +45,22 @@ class MigrationReport:
     backup: Path | None
 
 
-def bundled_migrations() -> list[Migration]:
-    """The migrations shipped with this version, in order; numbers must run 1, 2, 3, ..."""
+def _bundled_files() -> list[tuple[int, str, Traversable]]:
+    """(number, name, file) of the shipped migrations, in order; numbers run 1, 2, 3, ..."""
     found = []
     for item in resources.files("csos_desktop.store").joinpath("migrations").iterdir():
         m = _NAME.fullmatch(item.name)
         if m:
-            found.append(Migration(int(m.group(1)), m.group(2), item.read_text("utf-8")))
-    found.sort(key=lambda mig: mig.version)
-    if [mig.version for mig in found] != list(range(1, len(found) + 1)):
+            found.append((int(m.group(1)), m.group(2), item))
+    found.sort(key=lambda f: f[0])
+    if [version for version, _, _ in found] != list(range(1, len(found) + 1)):
         raise RuntimeError("migrations must be numbered 0001, 0002, ... without gaps")
     return found
+
+
+def bundled_migrations() -> list[Migration]:
+    """The migrations shipped with this version, in order."""
+    return [Migration(v, name, item.read_text("utf-8")) for v, name, item in _bundled_files()]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -67,21 +75,26 @@ def migrate(
     migrations: list[Migration] | None = None,
 ) -> MigrationReport:
     """Bring the database at ``path`` (open as ``conn``) up to the newest schema."""
-    todo = bundled_migrations() if migrations is None else migrations
     try:
         current = schema_version(conn)
     except sqlite3.DatabaseError as exc:
         raise corrupt_error(path, exc) from exc
-    latest = todo[-1].version if todo else 0
+    # The scripts are read only when one is pending: a current schema (every start but the
+    # first after an update) costs a directory listing, not reading every script.
+    if migrations is None:
+        latest = len(_bundled_files())
+    else:
+        latest = migrations[-1].version if migrations else 0
     if current > latest:
         raise StoreTooNew(
             f"The order database {path} was written by a newer version of CSOS Desktop "
             f"(schema {current}, this version knows {latest}). Install the newer version; "
             "the database was not changed."
         )
-    pending = [m for m in todo if m.version > current]
-    if not pending:
+    if current == latest:
         return MigrationReport(current, current, None)
+    todo = bundled_migrations() if migrations is None else migrations
+    pending = [m for m in todo if m.version > current]
     backup = None
     if current > 0:
         check_integrity(conn, path)
@@ -119,6 +132,8 @@ def take_backup(conn: sqlite3.Connection, path: Path, version: int, now: datetim
 
 
 def _apply(conn: sqlite3.Connection, mig: Migration, now: datetime, backup: Path | None) -> None:
+    from csos_desktop.store.audit import AuditEvent, AuditLog  # only when a migration runs
+
     # executescript commits any open transaction first and then runs our BEGIN, so the
     # whole script, its audit entry and the new user_version commit together.
     try:

@@ -9,6 +9,7 @@ import json
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,14 +17,14 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.order import order, som_justification_option
 from csos_desktop.cli.signing import open_signing, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
-from csos_desktop.config.local_time import local_date
-from csos_desktop.domain.order_csv import orders_from_csv
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.errors import InputError
 from csos_desktop.fileio import read_json, read_json_object
-from csos_desktop.store import Store, legal, open_store
-from csos_desktop.store.orders import OrderRecord
+from csos_desktop.store import Store, open_store
+
+if TYPE_CHECKING:  # each command loads what it uses: `order list` reads the store only
+    from csos_desktop.domain.receipt import ReceiptLine
+    from csos_desktop.store.orders import OrderRecord
 
 _LINE_SPEC = re.compile(r"\s*([0-9]+)\s*=\s*([0-9]+)\s*(?:@\s*([0-9]{4}-[0-9]{2}-[0-9]{2}))?\s*")
 
@@ -81,6 +82,7 @@ def import_(order_files: tuple[Path, ...], as_json: bool) -> None:
 
 def _import_file(store: Store, path: Path) -> list[OrderRecord]:
     """One file's orders as drafts, all or none (one transaction)."""
+    from csos_desktop.domain.order_csv import orders_from_csv
     from csos_desktop.services.orders import lifecycle as svc
 
     if path.suffix.lower() == ".csv":
@@ -147,6 +149,7 @@ def show(ref: str, as_json: bool) -> None:
         statements = store.statements.for_order(rec.order_id)
         voided = {s.statement_id: store.statements.void_lines(s.statement_id) for s in statements}
         from csos_desktop.services.orders.notices import order_balances
+        from csos_desktop.store import legal
 
         notices = legal.notice_summary(store, rec.order_id)
         balances = order_balances(store, rec.order_id)
@@ -329,6 +332,8 @@ def reissue(ref: str) -> None:
 
 def parse_lines(specs: tuple[str, ...], default_date: date) -> list[ReceiptLine]:
     """``N=QTY`` or ``N=QTY@YYYY-MM-DD`` per received line."""
+    from csos_desktop.domain.receipt import ReceiptLine
+
     out = []
     for spec in specs:
         m = _LINE_SPEC.fullmatch(spec)
@@ -378,6 +383,7 @@ def receive(
     pin_stdin: bool,
 ) -> None:
     """Record and sign the electronic receipt of delivered goods (21 CFR 1305.22(g))."""
+    from csos_desktop.config.local_time import local_date
     from csos_desktop.services.orders import lifecycle as svc
     from csos_desktop.services.signing import SigningPurpose
 
