@@ -31,6 +31,7 @@ from csos_desktop.domain.order_rules import (
     wrong_type,
 )
 from csos_desktop.domain.schedule import Schedule
+from csos_desktop.domain.timestamps import format_timestamp
 
 __all__ = [
     "SCHEMA",
@@ -40,6 +41,7 @@ __all__ = [
     "OrderLine",
     "Party",
     "Problem",
+    "format_timestamp",
     "next_order_number",
     "parse_order_input",
 ]
@@ -113,12 +115,6 @@ class OrderLine:
             "quantity": self.quantity,
             "schedule": None if self.schedule is None else self.schedule.value,
         }
-
-
-def format_timestamp(moment: datetime) -> str:
-    """``2026-11-25T12:00:00Z``: UTC, whole seconds (explicit padding for years < 1000)."""
-    t = moment.astimezone(UTC)
-    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from csos_desktop.domain.canonical import canonical_bytes
-from csos_desktop.domain.order import format_timestamp
+from csos_desktop.domain.timestamps import format_timestamp
 
 GENESIS = "0" * 64
 

@@ -10,8 +10,8 @@ from datetime import datetime
 from csos_desktop.domain.catalogue import Catalogue, DrugFamily, Product
 from csos_desktop.domain.dea_codes import DEA_CODES
 from csos_desktop.domain.ndc import Ndc
-from csos_desktop.domain.order import format_timestamp
 from csos_desktop.domain.schedule import Schedule
+from csos_desktop.domain.timestamps import format_timestamp
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from csos_desktop.domain.balance import Reported
-from csos_desktop.domain.order import format_timestamp
+from csos_desktop.domain.timestamps import format_timestamp
 
 
 class FulfilmentRepository:

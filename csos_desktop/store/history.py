@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from csos_desktop.domain.order import format_timestamp
+from csos_desktop.domain.timestamps import format_timestamp
 
 Source = Literal["distributor", "local"]
 

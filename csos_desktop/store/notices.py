@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from csos_desktop.domain.order import format_timestamp
+from csos_desktop.domain.timestamps import format_timestamp
 
 
 class NoticeKind(StrEnum):

@@ -12,12 +12,15 @@ import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from csos_desktop.domain.canonical import load_document
-from csos_desktop.domain.order import Order, format_timestamp
-from csos_desktop.domain.order_rules import next_order_number
 from csos_desktop.domain.order_state import OrderState
+from csos_desktop.domain.timestamps import format_timestamp
 from csos_desktop.errors import CsosError, InputError
+
+if TYPE_CHECKING:  # the order model loads when an order is read or written, not to list them
+    from csos_desktop.domain.order import Order
 
 
 class OrderNotFound(InputError):
@@ -170,6 +173,8 @@ class OrderRepository:
         ).fetchone()
         if row is None:
             raise OrderNotFound(f"No order with id {order_id} is in the store.")
+        from csos_desktop.domain.order import Order
+
         return Order.from_document(load_document(bytes(row[0])))
 
     def number_taken(self, purchaser_dea: str, order_number: str) -> bool:
@@ -269,6 +274,8 @@ class OrderRepository:
 
     def mark_signed(self, signed: Order, now: datetime) -> None:
         """Draft → signed, with the date signed and (if renumbered) the new number."""
+        from csos_desktop.domain.order import Order
+
         assert signed.date_signed is not None
         undated = Order(
             signed.order_id,
@@ -296,6 +303,8 @@ class OrderRepository:
 
     def next_number(self, purchaser_dea: str, year: int) -> str:
         """The purchaser's next unused order number for ``year`` (``YYX`` + six digits)."""
+        from csos_desktop.domain.order_rules import next_order_number
+
         row = self._conn.execute(
             "SELECT last_seq FROM order_number_counters WHERE purchaser_dea = ? AND year = ?",
             (purchaser_dea, year),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from csos_desktop.domain.order import format_timestamp
+from csos_desktop.domain.timestamps import format_timestamp
 
 
 class OutboxKind(StrEnum):

@@ -7,8 +7,8 @@ import sqlite3
 from dataclasses import dataclass
 
 from csos_desktop.domain.canonical import load_document
-from csos_desktop.domain.order import format_timestamp
 from csos_desktop.domain.receipt import Receipt
+from csos_desktop.domain.timestamps import format_timestamp
 
 
 @dataclass(frozen=True)
