@@ -23,19 +23,42 @@ HEAVY = ("fastapi", "uvicorn", "starlette", "sqlalchemy", "psycopg", "matplotlib
 #: The token and certificate stack: `csos order list` reads the store only.
 TOKEN_STACK = ("pkcs11", "pyhanko_certvalidator", "numpy")
 
+#: Ours and the standard library's, which `csos order list` does not use: the order model,
+#: the other repositories, the migration scripts' audit code, the log file's rotation code
+#: and redaction (loaded on the first record logged).
+NOT_FOR_ORDER_LIST = (
+    "csos_desktop.domain.order",
+    "csos_desktop.domain.order_csv",
+    "csos_desktop.domain.receipt",
+    "csos_desktop.store.audit",
+    "csos_desktop.store.legal",
+    "csos_desktop.store.prescriptions",
+    "csos_desktop.store.catalogue",
+    "csos_desktop.store.poa",
+    "csos_desktop.known_secrets",
+    "logging.handlers",
+)
+
 _REPORT = """
 import atexit, json, sys
 def _report():
-    tops = sorted({m.split(".")[0] for m in sys.modules})
-    sys.__stderr__.write("MODULES " + json.dumps(tops) + "\\n")
+    sys.__stderr__.write("MODULES " + json.dumps(sorted(sys.modules)) + "\\n")
 atexit.register(_report)
 """
 
 
-def _modules_after(code: str, tmp_path: Path) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+def _all_modules_after(
+    code: str, tmp_path: Path
+) -> tuple[set[str], subprocess.CompletedProcess[str]]:
     done = run_python(_REPORT + code, tmp_path)
     line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES "))
     return set(json.loads(line.removeprefix("MODULES "))), done
+
+
+def _modules_after(code: str, tmp_path: Path) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """The top-level packages *code* imported."""
+    loaded, done = _all_modules_after(code, tmp_path)
+    return {m.split(".")[0] for m in loaded}, done
 
 
 def _run_csos(*args: str) -> str:
@@ -57,6 +80,14 @@ def test_order_list_on_an_empty_store_reads_the_store_only(tmp_path: Path) -> No
     loaded, done = _modules_after(_run_csos("order", "list"), tmp_path)
     assert done.returncode == 0 and "No orders." in done.stdout
     assert not loaded & set(HEAVY + TOKEN_STACK)
+
+
+def test_order_list_loads_neither_the_order_model_nor_other_repositories(tmp_path: Path) -> None:
+    _all_modules_after(_run_csos("order", "list"), tmp_path)  # the first run creates the store
+    loaded, done = _all_modules_after(_run_csos("order", "list"), tmp_path)
+    assert done.returncode == 0 and "No orders." in done.stdout
+    assert not loaded & set(NOT_FOR_ORDER_LIST)
+    assert "csos_desktop.store.orders" in loaded and "csos_desktop.logs" in loaded
 
 
 def test_every_command_in_the_table_loads_under_its_name() -> None:
