@@ -128,9 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_banner=args.demo_banner, store=store, store_problem=problem, token=worker, sync=sync
     )
     window.show()
-    # PKCS#11 loads on the token thread's first poll, started from the event loop: not
-    # while the window is built and shown.
+    # PKCS#11 loads on the token thread's first poll, and the trust store is read for the
+    # getting-started card, both started from the event loop: not while the window is built
+    # and shown.
     QTimer.singleShot(0, thread.start)
+    QTimer.singleShot(0, window.check_setup)
     if sync is not None:
         sync.start()
     try:

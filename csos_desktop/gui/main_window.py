@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -13,32 +14,33 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from csos_desktop.config import load_config
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
+from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.jobs.token_thread import TokenWorker
-from csos_desktop.gui.screens.activity import ActivityScreen
-from csos_desktop.gui.screens.certificates import CertificatesScreen
 from csos_desktop.gui.screens.home import HomeScreen, OrdersSummary, orders_summary
-from csos_desktop.gui.screens.orders import OrdersScreen
-from csos_desktop.gui.screens.poa import PoaScreen
-from csos_desktop.gui.screens.prescriptions import PrescriptionsScreen
-from csos_desktop.gui.screens.receiving import ReceivingScreen
-from csos_desktop.gui.screens.settings import SettingsScreen
+from csos_desktop.gui.screens.stack import ScreenStack, lazy_screen
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
 from csos_desktop.gui.tray import Tray, icon
-from csos_desktop.services.first_run import FirstRunStep
+from csos_desktop.services.first_run import FirstRunStep, read_setup_facts
 from csos_desktop.services.tokens.status import TokenStatus
 from csos_desktop.store import Store
 from csos_desktop.store.db import StoreError
 from csos_desktop.token.pin import pin_wording
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the other screens load when first shown (screens/stack.py)
     from csos_desktop.gui.jobs.sync import DistributorSync, SyncResult
+    from csos_desktop.gui.screens.activity import ActivityScreen
+    from csos_desktop.gui.screens.certificates import CertificatesScreen
+    from csos_desktop.gui.screens.orders import OrdersScreen
+    from csos_desktop.gui.screens.poa import PoaScreen
+    from csos_desktop.gui.screens.prescriptions import PrescriptionsScreen
+    from csos_desktop.gui.screens.receiving import ReceivingScreen
+    from csos_desktop.gui.screens.settings import SettingsScreen
 
 ORDERS_REFRESH_MS = 10_000
 #: Screens without an icon of their own borrow one (the others use their name).
@@ -46,6 +48,8 @@ SCREEN_ICONS = {
     "Prescriptions": "orders",
     "Power of attorney": "certificates",
 }  # the sync worker changes orders behind our back
+#: The signal by which a screen says it changed orders (Home and the status bar re-read).
+CHANGES_ORDERS = {"Orders": "changed", "Receiving": "receipt_signed", "Prescriptions": "signed"}
 
 
 def status_bar_texts(status: TokenStatus) -> tuple[str, str]:
@@ -109,28 +113,25 @@ class MainWindow(QMainWindow):
         self.nav.setAccessibleName("Navigation")
         self.nav.setFixedWidth(200)
         self.nav.setIconSize(QSize(20, 20))
-        self.stack = QStackedWidget()
-        self.screens: dict[str, QWidget] = {}
+        self.stack = ScreenStack()
+        self.stack.built.connect(self._screen_built)
         self.home = HomeScreen()
-        self.orders = OrdersScreen(store, store_problem, self.launcher)
-        self.receiving = ReceivingScreen(store, self.launcher, store_problem)
-        self.certificates = CertificatesScreen(token)
-        self.activity = ActivityScreen(store, store_problem)
-        self.settings = SettingsScreen()
-        self.prescriptions = PrescriptionsScreen(store, self.launcher, store_problem)
-        self.poa = PoaScreen(store, self.launcher, store_problem)
+        launcher, problem = self.launcher, store_problem
         for name, screen in (
             ("Home", self.home),
-            ("Orders", self.orders),
-            ("Receiving", self.receiving),
-            ("Certificates", self.certificates),
-            ("Activity", self.activity),
-            ("Settings", self.settings),
-            ("Prescriptions", self.prescriptions),
-            ("Power of attorney", self.poa),
+            ("Orders", lazy_screen("orders", "OrdersScreen", store, problem, launcher)),
+            ("Receiving", lazy_screen("receiving", "ReceivingScreen", store, launcher, problem)),
+            ("Certificates", lazy_screen("certificates", "CertificatesScreen", token)),
+            ("Activity", lazy_screen("activity", "ActivityScreen", store, problem)),
+            ("Settings", lazy_screen("settings", "SettingsScreen")),
+            (
+                "Prescriptions",
+                lazy_screen("prescriptions", "PrescriptionsScreen", store, launcher, problem),
+            ),
+            ("Power of attorney", lazy_screen("poa", "PoaScreen", store, launcher, problem)),
         ):
             self.add_screen(name, screen)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self.stack.show_row)
         self.nav.currentRowChanged.connect(self._screen_shown)
         self.nav.setCurrentRow(0)
 
@@ -172,9 +173,6 @@ class MainWindow(QMainWindow):
         menu.addAction("Change &PIN…", self._change_pin)
         menu.addAction("&Move a certificate file onto the token…", self._move_file)
         menu.addAction("Report a &lost token…", self.report_lost_token)
-        self.orders.changed.connect(self.refresh_orders)
-        self.receiving.receipt_signed.connect(self.refresh_orders)
-        self.prescriptions.signed.connect(self.refresh_orders)
         self.tray = Tray(self)
         self._refresh = QTimer(self)
         self._refresh.setInterval(ORDERS_REFRESH_MS)
@@ -182,7 +180,13 @@ class MainWindow(QMainWindow):
         self._refresh.start()
         if token is not None:
             token.status_changed.connect(self.show_status)
-        self.show_status(TokenStatus(None, None, (), "Looking for tokens…"))
+        # Home shows the same "looking" state itself; the set-up checks come after the
+        # first paint (check_setup).
+        self._status = TokenStatus(None, None, (), "Looking for tokens…")
+        token_text, cert_text = status_bar_texts(self._status)
+        self.token_label.setText(token_text)
+        self.cert_label.setText(cert_text)
+        self.tray.update(self._summary, self._status)
         self._sync = sync
         self._closed = False
         if sync is not None:
@@ -202,26 +206,78 @@ class MainWindow(QMainWindow):
             self._sync.stop()
         super().closeEvent(event)
 
-    def add_screen(self, name: str, screen: QWidget, icon_name: str | None = None) -> None:
-        self.screens[name] = screen
+    def add_screen(
+        self, name: str, screen: QWidget | Callable[[], QWidget], icon_name: str | None = None
+    ) -> None:
+        """A screen, or a factory that builds it when it is first shown or asked for."""
+        self.stack.add(name, screen)
         item = QListWidgetItem(icon(icon_name or SCREEN_ICONS.get(name, name.lower())), name)
-        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{name} (Alt+{len(self.screens)})")
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{name} (Alt+{len(self.stack.names)})")
         self.nav.addItem(item)
-        self.stack.addWidget(screen)
+
+    @property
+    def screens(self) -> dict[str, QWidget]:
+        """Every screen by name (one not shown yet is a placeholder until it is)."""
+        return self.stack.pages()
+
+    # The screens behind the first one, built on first use.
+    @property
+    def orders(self) -> OrdersScreen:
+        return cast("OrdersScreen", self.stack.named("Orders"))
+
+    @property
+    def receiving(self) -> ReceivingScreen:
+        return cast("ReceivingScreen", self.stack.named("Receiving"))
+
+    @property
+    def certificates(self) -> CertificatesScreen:
+        return cast("CertificatesScreen", self.stack.named("Certificates"))
+
+    @property
+    def activity(self) -> ActivityScreen:
+        return cast("ActivityScreen", self.stack.named("Activity"))
+
+    @property
+    def settings(self) -> SettingsScreen:
+        return cast("SettingsScreen", self.stack.named("Settings"))
+
+    @property
+    def prescriptions(self) -> PrescriptionsScreen:
+        return cast("PrescriptionsScreen", self.stack.named("Prescriptions"))
+
+    @property
+    def poa(self) -> PoaScreen:
+        return cast("PoaScreen", self.stack.named("Power of attorney"))
+
+    def _screen_built(self, name: str, screen: QWidget) -> None:
+        """A screen just built catches up: the token's state, and what it changes."""
+        signal = CHANGES_ORDERS.get(name)
+        if signal is not None:
+            getattr(screen, signal).connect(self.refresh_orders)
+        show = getattr(screen, "show_status", None)
+        if show is not None and self._status is not None:
+            show(self._status)
 
     def show_screen(self, name: str) -> None:
-        self.nav.setCurrentRow(list(self.screens).index(name))
+        self.nav.setCurrentRow(self.stack.names.index(name))
 
     def _screen_shown(self, row: int) -> None:
         # Screens over the store re-read when shown: another window or the sync may have changed it.
-        screen = self.stack.widget(row)
-        reload = getattr(screen, "reload", None) if screen is self.receiving else None
-        if reload is not None and self._store is not None:
-            reload()
-        if screen is self.orders:
+        name = self.stack.current_name()
+        if name == "Receiving" and self._store is not None:
+            self.receiving.reload()
+        if name == "Orders":
             self.orders.refresh()
-        if screen is self.prescriptions and self._store is not None:
+        if name == "Prescriptions" and self._store is not None:
             self.prescriptions.reload()
+
+    def check_setup(self) -> None:
+        """Read the getting-started facts (trust anchors, distributor) off the UI thread.
+
+        The app calls it from the event loop after the first paint: reading the trust store
+        loads the certificate parser, which the first screen does not need before then.
+        """
+        run_job(self, read_setup_facts, self.home.show_setup_facts, self.home.setup_unreadable)
 
     def _show_attention(self) -> None:
         self.orders.filter.setCurrentText("Needs attention")
@@ -287,7 +343,7 @@ class MainWindow(QMainWindow):
         self.refresh_orders()  # Home, the status bar and the tray (shipped → record receipt)
         report = result.report
         moved = report is not None and bool(report.sent or report.refused or report.updated)
-        if moved and self.stack.currentWidget() is self.orders:
+        if moved and self.stack.current_name() == "Orders":
             self.orders.refresh()
         # Receiving is not reloaded under the user's typing: it re-reads when next shown.
         self.tray.sync_finished(result)
@@ -297,7 +353,7 @@ class MainWindow(QMainWindow):
         token, cert = status_bar_texts(status)
         self.token_label.setText(token)
         self.cert_label.setText(cert)
-        for screen in self.screens.values():
+        for screen in self.stack.built_screens():
             show = getattr(screen, "show_status", None)
             if show is not None:
                 show(status)

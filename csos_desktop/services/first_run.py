@@ -8,7 +8,6 @@ from enum import Enum
 from csos_desktop.config import load_config
 from csos_desktop.errors import CsosError
 from csos_desktop.services.tokens.status import TokenStatus
-from csos_desktop.trust.anchors import list_anchors
 
 
 class FirstRunStep(Enum):
@@ -73,12 +72,28 @@ def checklist(
     )
 
 
-def current_checklist(status: TokenStatus) -> tuple[ChecklistItem, ...]:
-    """The checklist with the facts read from this machine."""
+@dataclass(frozen=True)
+class SetupFacts:
+    """The steps this machine's files decide (the token's come with its status)."""
+
+    trust_anchors: bool
+    distributor: bool
+
+
+def read_setup_facts() -> SetupFacts:
+    """Read the trust store and the configuration (files, and the certificate parser)."""
+    from csos_desktop.trust.anchors import list_anchors  # asn1crypto: not before first paint
+
     try:
         anchors = bool(list_anchors())
     except CsosError:
         anchors = False  # an unreadable trust_anchors file: doctor says why
-    return checklist(
-        status, trust_anchors=anchors, distributor=bool(load_config().text("distributor_url"))
-    )
+    return SetupFacts(anchors, bool(load_config().text("distributor_url")))
+
+
+def current_checklist(
+    status: TokenStatus, facts: SetupFacts | None = None
+) -> tuple[ChecklistItem, ...]:
+    """The checklist with the facts read from this machine (now, unless *facts* are given)."""
+    facts = read_setup_facts() if facts is None else facts
+    return checklist(status, trust_anchors=facts.trust_anchors, distributor=facts.distributor)

@@ -11,7 +11,7 @@ from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
 from csos_desktop.gui.widgets.card import Card
 from csos_desktop.gui.widgets.checklist_card import ChecklistCard
-from csos_desktop.services.first_run import current_checklist
+from csos_desktop.services.first_run import SetupFacts, current_checklist, read_setup_facts
 from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
@@ -183,7 +183,11 @@ class HomeScreen(QWidget):
         layout.addStretch(1)
         self._outbox_html = ""
         self._sync_html = ""
-        self.show_status(TokenStatus(None, None, (), "Looking for tokens…"))
+        # Until the token thread reports and the set-up facts are read (after the first
+        # paint: MainWindow.check_setup), the checklist says it is checking.
+        self._status = TokenStatus(None, None, (), "Looking for tokens…")
+        self.checklist_card.show_checking()
+        self._show_cards(self._status)
 
     def show_orders(self, summary: OrdersSummary) -> None:
         self.receipt_card.set_body(awaiting_html(summary))
@@ -206,7 +210,18 @@ class HomeScreen(QWidget):
         self.outbox_card.set_body("<br>".join(parts))
 
     def show_status(self, status: TokenStatus) -> None:
-        self.checklist_card.show_items(current_checklist(status))
+        """A new token state: the cards, and the checklist with the set-up read again."""
+        self._status = status
+        self.show_setup_facts(read_setup_facts())
+        self._show_cards(status)
+
+    def show_setup_facts(self, facts: SetupFacts) -> None:
+        self.checklist_card.show_items(current_checklist(self._status, facts))
+
+    def setup_unreadable(self, message: str) -> None:
+        self.checklist_card.set_body(f"The set-up could not be checked: {escape(message)}")
+
+    def _show_cards(self, status: TokenStatus) -> None:
         self.token_card.set_body(token_html(status))
         body, action = certificate_html(status)
         self.cert_card.set_body(body)

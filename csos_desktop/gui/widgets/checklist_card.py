@@ -26,15 +26,24 @@ class ChecklistCard(Card):
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(2, self.rows)
         self.buttons: dict[FirstRunStep, QPushButton] = {}
-        self.set_body("Before the first order, finish these steps:")
 
-    def show_items(self, items: tuple[ChecklistItem, ...]) -> None:
+    def show_checking(self) -> None:
+        """Shown until the facts are read (just after the window first appears)."""
+        self._clear()
+        self.set_body("Checking this computer's set-up…")
+        self.setVisible(True)
+
+    def _clear(self) -> None:
         while self._grid.count():
             taken = self._grid.takeAt(0)
             widget = taken.widget() if taken is not None else None
             if widget is not None:
                 widget.deleteLater()
         self.buttons.clear()
+
+    def show_items(self, items: tuple[ChecklistItem, ...]) -> None:
+        self._clear()
+        self.set_body("Before the first order, finish these steps:")
         for row, item in enumerate(items):
             tone, mark = (Tone.OK, "Done") if item.done else (Tone.WARN, "To do")
             label = QLabel(f"{dot(tone)} <b>{mark}:</b> {escape(item.text)}")
