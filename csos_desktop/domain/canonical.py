@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-import rfc8785
-
 from csos_desktop.errors import InputError
 
 _NON_CANONICAL = (
@@ -38,6 +36,8 @@ def canonical_bytes(doc: Mapping[str, object]) -> bytes:
     Raises MalformedDocument if ``doc`` holds something JSON cannot carry exactly
     (an integer beyond 2**53, NaN, a string that is not valid Unicode, a non-text key).
     """
+    import rfc8785  # when something is signed or hashed, not at every start
+
     try:
         return rfc8785.dumps(_plain(doc))  # type: ignore[arg-type]  # _plain keeps JSON values
     except rfc8785.CanonicalizationError as e:
