@@ -6,7 +6,9 @@ child's "shown" line; the bare run does the same with an empty QMainWindow.
 Median of --runs (default 5) each, interleaved so both see the same machine state.
 Bytecode caches are written on the warm-up run (to a temporary PYTHONPYCACHEPREFIX, so
 the tree stays clean), as an installed package or the bundle has them.
-Prints one JSON object: start_s, bare_start_s, ratio, rss_mb (and bare_rss_mb).
+Prints one JSON object: start_s, bare_start_s, ratio, rss_mb (and bare_rss_mb); and the
+same ratio in CPU seconds each process used until its window was shown (cpu_ratio), which
+is steadier than wall time on a shared, loaded machine.
 Targets (issue 19): ≤ 2.0× bare, RSS ≤ 110 MB (issue 8: start ≤ 1.5 s).
 """
 
@@ -34,6 +36,12 @@ def _rss_mb() -> float:
     return float("nan")
 
 
+def _shown() -> str:
+    """The child's report: RSS in MB and CPU seconds (user + system, all threads) so far."""
+    times = os.times()
+    return f"shown {_rss_mb():.1f} {times.user + times.system:.3f}"
+
+
 def child(kind: str, on_shown: Callable[[], None] | None = None) -> None:
     """Runs in the measured process: build, show, report, exit.
 
@@ -52,7 +60,7 @@ def child(kind: str, on_shown: Callable[[], None] | None = None) -> None:
         window = QMainWindow()
         window.show()
         app.processEvents()
-        print(f"shown {_rss_mb():.1f}", flush=True)
+        print(_shown(), flush=True)
         return
     # The same steps as csos_desktop.gui.app.main up to app.exec().
     from csos_desktop.config import load_config
@@ -67,7 +75,7 @@ def child(kind: str, on_shown: Callable[[], None] | None = None) -> None:
     main = MainWindow(store=store, store_problem=problem, token=worker)
     main.show()
     app.processEvents()
-    print(f"shown {_rss_mb():.1f}", flush=True)
+    print(_shown(), flush=True)
     if on_shown is not None:
         on_shown()
     # The app starts the token thread from the event loop (QTimer.singleShot(0) after
@@ -76,7 +84,8 @@ def child(kind: str, on_shown: Callable[[], None] | None = None) -> None:
     thread.stop()
 
 
-def _run(kind: str, env: dict[str, str]) -> tuple[float, float]:
+def _run(kind: str, env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall seconds to the window, RSS MB, CPU seconds) of one fresh process."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", kind],
@@ -91,7 +100,8 @@ def _run(kind: str, env: dict[str, str]) -> tuple[float, float]:
     proc.wait(timeout=60)
     if not line.startswith("shown"):
         raise SystemExit(f"{kind} run did not show its window")
-    return elapsed, float(line.split()[1])
+    _, rss, cpu = line.split()
+    return elapsed, float(rss), float(cpu)
 
 
 def main() -> None:
@@ -119,16 +129,22 @@ def main() -> None:
     for _ in range(args.runs):
         app.append(_run("app", env))
         bare.append(_run("bare", env))
-    start = statistics.median(t for t, _ in app)
-    bare_start = statistics.median(t for t, _ in bare)
+    start = statistics.median(t for t, _, _ in app)
+    bare_start = statistics.median(t for t, _, _ in bare)
+    cpu = statistics.median(c for _, _, c in app)
+    bare_cpu = statistics.median(c for _, _, c in bare)
     print(
         json.dumps(
             {
                 "start_s": round(start, 3),
                 "bare_start_s": round(bare_start, 3),
                 "ratio": round(start / bare_start, 2),
-                "rss_mb": round(max(r for _, r in app), 1),
-                "bare_rss_mb": round(max(r for _, r in bare), 1),
+                "rss_mb": round(max(r for _, r, _ in app), 1),
+                "bare_rss_mb": round(max(r for _, r, _ in bare), 1),
+                "cpu_s": round(cpu, 3),
+                "bare_cpu_s": round(bare_cpu, 3),
+                "cpu_ratio": round(cpu / bare_cpu, 2),
+                "load_average": round(os.getloadavg()[0], 1),
                 "runs": args.runs,
                 "platform": env.get("QT_QPA_PLATFORM", "native"),
                 "targets": {"ratio": 2.0, "rss_mb": 110},
