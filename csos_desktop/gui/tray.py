@@ -7,7 +7,7 @@ tested without a tray; the icon only shows the messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QIcon
@@ -21,10 +21,14 @@ if TYPE_CHECKING:
     from csos_desktop.gui.jobs.sync import SyncResult
 
 
+#: Qt reads the icons by file name, so they are files on disk (tree, wheel or bundle); named
+#: from here rather than by importlib.resources, whose readers import zipfile at start-up.
+ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
+
+
 def icon(name: str) -> QIcon:
     """An SVG icon from ``csos_desktop/resources/icons`` (sharp at any DPI)."""
-    path = resources.files("csos_desktop").joinpath(f"resources/icons/{name}.svg")
-    return QIcon(str(path))
+    return QIcon(str(ICONS / f"{name}.svg"))
 
 
 @dataclass(frozen=True)

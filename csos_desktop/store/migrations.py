@@ -14,7 +14,6 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,10 +44,19 @@ class MigrationReport:
     backup: Path | None
 
 
+def _migrations_dir() -> Traversable:
+    here = Path(__file__).with_name("migrations")
+    if here.is_dir():  # source tree, wheel, PyInstaller bundle: listed without importlib's
+        return here  # resource readers, which import zipfile (start-up, issue 19)
+    from importlib import resources
+
+    return resources.files("csos_desktop.store").joinpath("migrations")
+
+
 def _bundled_files() -> list[tuple[int, str, Traversable]]:
     """(number, name, file) of the shipped migrations, in order; numbers run 1, 2, 3, ..."""
     found = []
-    for item in resources.files("csos_desktop.store").joinpath("migrations").iterdir():
+    for item in _migrations_dir().iterdir():
         m = _NAME.fullmatch(item.name)
         if m:
             found.append((int(m.group(1)), m.group(2), item))
