@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -23,7 +23,7 @@ from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.screens.home import HomeScreen, OrdersSummary, orders_summary
-from csos_desktop.gui.screens.stack import ScreenStack, lazy_screen
+from csos_desktop.gui.screens.stack import ScreenAttribute, ScreenStack, lazy_screen
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
 from csos_desktop.gui.tray import Tray, icon
 from csos_desktop.services.first_run import FirstRunStep, read_setup_facts
@@ -90,6 +90,15 @@ def outbox_text(summary: OrdersSummary | None, configured: bool = True) -> str:
 
 class MainWindow(QMainWindow):
     """Screens are registered by name; each has `show_status(TokenStatus)` when it needs it."""
+
+    # The screens behind the first one, built on first use (reading one builds it).
+    orders: ScreenAttribute[OrdersScreen] = ScreenAttribute("Orders")
+    receiving: ScreenAttribute[ReceivingScreen] = ScreenAttribute("Receiving")
+    certificates: ScreenAttribute[CertificatesScreen] = ScreenAttribute("Certificates")
+    activity: ScreenAttribute[ActivityScreen] = ScreenAttribute("Activity")
+    settings: ScreenAttribute[SettingsScreen] = ScreenAttribute("Settings")
+    prescriptions: ScreenAttribute[PrescriptionsScreen] = ScreenAttribute("Prescriptions")
+    poa: ScreenAttribute[PoaScreen] = ScreenAttribute("Power of attorney")
 
     def __init__(
         self,
@@ -219,35 +228,6 @@ class MainWindow(QMainWindow):
     def screens(self) -> dict[str, QWidget]:
         """Every screen by name (one not shown yet is a placeholder until it is)."""
         return self.stack.pages()
-
-    # The screens behind the first one, built on first use.
-    @property
-    def orders(self) -> OrdersScreen:
-        return cast("OrdersScreen", self.stack.named("Orders"))
-
-    @property
-    def receiving(self) -> ReceivingScreen:
-        return cast("ReceivingScreen", self.stack.named("Receiving"))
-
-    @property
-    def certificates(self) -> CertificatesScreen:
-        return cast("CertificatesScreen", self.stack.named("Certificates"))
-
-    @property
-    def activity(self) -> ActivityScreen:
-        return cast("ActivityScreen", self.stack.named("Activity"))
-
-    @property
-    def settings(self) -> SettingsScreen:
-        return cast("SettingsScreen", self.stack.named("Settings"))
-
-    @property
-    def prescriptions(self) -> PrescriptionsScreen:
-        return cast("PrescriptionsScreen", self.stack.named("Prescriptions"))
-
-    @property
-    def poa(self) -> PoaScreen:
-        return cast("PoaScreen", self.stack.named("Power of attorney"))
 
     def _screen_built(self, name: str, screen: QWidget) -> None:
         """A screen just built catches up: the token's state, and what it changes."""

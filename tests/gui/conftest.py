@@ -13,12 +13,16 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop.config import set_value
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.jobs.signing import TokenTarget
 from csos_desktop.gui.jobs.token_thread import TokenThread, TokenWorker
+from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, lifecycle, open_store
+from csos_desktop.trust.anchors import add_anchor
 from tests.conftest import Provisioned
 from tests.unit.domain.samples import sample_order_input
 
@@ -48,6 +52,22 @@ def add_drafts(store: Store, n: int) -> list[str]:
         del item["order_number"]
         data.append(item)
     return [r.order_id for r in svc.import_orders(store, data, source="test")]
+
+
+@pytest.fixture()
+def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A new CSOS_HOME and an empty machine policy: a first start."""
+    monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CSOS_POLICY_FILE", str(tmp_path / "policy.toml"))
+    return tmp_path / "home"
+
+
+def set_up_machine(ca: TestCa) -> None:
+    """The two getting-started steps this machine's files decide: a distributor, an anchor."""
+    set_value("distributor_url", "https://csos.distributor.example")
+    add_anchor(
+        ca.root_certificate.public_bytes(Encoding.PEM), "test CA root", now=datetime.now(UTC)
+    )
 
 
 @pytest.fixture()

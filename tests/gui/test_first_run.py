@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
 from pytestqt.qtbot import QtBot
 
-from csos_desktop.config import set_value
 from csos_desktop.gui.main_window import MainWindow
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.first_run import FirstRunStep, checklist
 from csos_desktop.services.tokens.status import TokenStatus, read_token_status
 from csos_desktop.store import open_store
-from csos_desktop.trust.anchors import add_anchor
 from tests.conftest import Provisioned
+from tests.gui.conftest import set_up_machine
 from tests.gui.test_main_window import cert, token
-
-
-@pytest.fixture()
-def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CSOS_POLICY_FILE", str(tmp_path / "policy.toml"))
-    return tmp_path / "home"
 
 
 def test_each_step_says_what_is_missing_and_how_to_fix_it() -> None:
@@ -65,9 +54,7 @@ def test_a_fresh_install_shows_the_checklist_and_no_green_distributor(
 def test_the_checklist_goes_once_every_step_is_done(
     qtbot: QtBot, fresh_home: Path, rsa_token: Provisioned, test_ca: TestCa
 ) -> None:
-    set_value("distributor_url", "https://csos.distributor.example")
-    root = test_ca.root_certificate.public_bytes(Encoding.PEM)
-    add_anchor(root, "test CA root", now=datetime.now(UTC))
+    set_up_machine(test_ca)
     window = MainWindow()
     qtbot.addWidget(window)
     window.show_status(read_token_status(rsa_token.hsm.module, rsa_token.label))

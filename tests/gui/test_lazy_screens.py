@@ -7,33 +7,22 @@ status bar. The getting-started card says it is checking until the set-up is rea
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
 from pytestqt.qtbot import QtBot
 
-from csos_desktop.config import set_value
 from csos_desktop.gui.main_window import MainWindow
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.first_run import FirstRunStep
 from csos_desktop.services.tokens.status import TokenStatus
 from csos_desktop.store import open_store
-from csos_desktop.trust.anchors import add_anchor, store_dir
-from tests.gui.conftest import add_drafts
+from csos_desktop.trust.anchors import store_dir
+from tests.gui.conftest import add_drafts, set_up_machine
 from tests.gui.test_main_window import cert, token
 
 
-@pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CSOS_POLICY_FILE", str(tmp_path / "policy.toml"))
-    return tmp_path / "home"
-
-
 def test_only_home_is_built_with_the_window_and_the_others_on_first_show(
-    qtbot: QtBot, home: Path
+    qtbot: QtBot, fresh_home: Path
 ) -> None:
     window = MainWindow()
     qtbot.addWidget(window)
@@ -49,7 +38,9 @@ def test_only_home_is_built_with_the_window_and_the_others_on_first_show(
     assert window.stack.current_name() == "Settings"
 
 
-def test_a_screen_built_late_gets_the_token_state_already_known(qtbot: QtBot, home: Path) -> None:
+def test_a_screen_built_late_gets_the_token_state_already_known(
+    qtbot: QtBot, fresh_home: Path
+) -> None:
     window = MainWindow()
     qtbot.addWidget(window)
     window.show_status(TokenStatus("/x.so", token(), (cert(200),)))
@@ -58,24 +49,24 @@ def test_a_screen_built_late_gets_the_token_state_already_known(qtbot: QtBot, ho
 
 
 def test_a_late_orders_screen_still_refreshes_home_when_it_changes_orders(
-    qtbot: QtBot, tmp_path: Path, home: Path
+    qtbot: QtBot, tmp_path: Path, fresh_home: Path
 ) -> None:
-    with open_store(tmp_path / "csos.db") as store:
-        window = MainWindow(store=store)
-        qtbot.addWidget(window)
-        ids = add_drafts(store, 1)
-        store.conn.execute("UPDATE orders SET state = 'shipped' WHERE order_id = ?", (ids[0],))
-        assert "No delivered order" in window.home.receipt_card.body.text()
-        window.orders.changed.emit()  # what the screen emits after creating or signing
-        assert "1 order(s)" in window.home.receipt_card.body.text()
+    store = open_store(tmp_path / "csos.db")
+    window = MainWindow(store=store)
+    qtbot.addWidget(window)
+    (order_id,) = add_drafts(store, 1)
+    store.conn.execute("UPDATE orders SET state = 'shipped' WHERE order_id = ?", (order_id,))
+    assert "No delivered order" in window.home.receipt_card.body.text()
+    window.orders.changed.emit()  # what the screen emits after creating or signing
+    assert "1 order(s)" in window.home.receipt_card.body.text()
+    window.close()
+    store.close()
 
 
 def test_the_checklist_says_checking_until_the_set_up_is_read_after_the_paint(
-    qtbot: QtBot, home: Path, test_ca: TestCa
+    qtbot: QtBot, fresh_home: Path, test_ca: TestCa
 ) -> None:
-    set_value("distributor_url", "https://csos.distributor.example")
-    root = test_ca.root_certificate.public_bytes(Encoding.PEM)
-    add_anchor(root, "test CA root", now=datetime.now(UTC))
+    set_up_machine(test_ca)
     window = MainWindow()
     qtbot.addWidget(window)
     card = window.home.checklist_card
@@ -86,7 +77,7 @@ def test_the_checklist_says_checking_until_the_set_up_is_read_after_the_paint(
     assert set(card.buttons) == {FirstRunStep.TOKEN, FirstRunStep.CERTIFICATE}
 
 
-def test_an_unreadable_trust_store_leaves_its_step_to_do(qtbot: QtBot, home: Path) -> None:
+def test_an_unreadable_trust_store_leaves_its_step_to_do(qtbot: QtBot, fresh_home: Path) -> None:
     bad = store_dir() / "bad.pem"
     bad.parent.mkdir(parents=True)
     bad.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")

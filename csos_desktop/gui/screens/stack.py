@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import import_module
+from typing import Generic, Protocol, TypeVar, cast, overload
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QStackedWidget, QWidget
@@ -92,3 +93,26 @@ class ScreenStack(QStackedWidget):
     def current_name(self) -> str | None:
         row = self.currentIndex()
         return self._names[row] if 0 <= row < len(self._names) else None
+
+
+S = TypeVar("S", bound=QWidget)
+
+
+class _HasStack(Protocol):
+    stack: ScreenStack
+
+
+class ScreenAttribute(Generic[S]):
+    """``window.orders``: the screen of that name, built when first read."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, window: None, owner: type) -> ScreenAttribute[S]: ...
+    @overload
+    def __get__(self, window: _HasStack, owner: type) -> S: ...
+    def __get__(self, window: _HasStack | None, owner: type) -> S | ScreenAttribute[S]:
+        if window is None:
+            return self
+        return cast(S, window.stack.named(self.name))
