@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,7 +24,7 @@ from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.screens.home import HomeScreen, OrdersSummary, orders_summary
 from csos_desktop.gui.screens.stack import ScreenAttribute, ScreenStack, lazy_screen
-from csos_desktop.gui.theme import PIN_TONES, Tone, dot
+from csos_desktop.gui.theme import ACCESSIBLE_TEXT_ROLE, PIN_TONES, Tone, dot, set_rich_text
 from csos_desktop.gui.tray import Tray, icon
 from csos_desktop.services.first_run import FirstRunStep, read_setup_facts
 from csos_desktop.services.tokens.status import TokenStatus
@@ -166,7 +166,6 @@ class MainWindow(QMainWindow):
             (self.cert_label, "Certificate status"),
             (self.outbox_label, "Distributor status"),
         ):
-            label.setTextFormat(Qt.TextFormat.RichText)
             label.setAccessibleName(name)
             self.statusBar().addWidget(label)
         # Alt+1..9 jump between screens: a full keyboard path.
@@ -193,8 +192,8 @@ class MainWindow(QMainWindow):
         # first paint (check_setup).
         self._status = TokenStatus(None, None, (), "Looking for tokens…")
         token_text, cert_text = status_bar_texts(self._status)
-        self.token_label.setText(token_text)
-        self.cert_label.setText(cert_text)
+        set_rich_text(self.token_label, token_text)
+        set_rich_text(self.cert_label, cert_text)
         self.tray.update(self._summary, self._status)
         self._sync = sync
         self._closed = False
@@ -221,7 +220,7 @@ class MainWindow(QMainWindow):
         """A screen, or a factory that builds it when it is first shown or asked for."""
         self.stack.add(name, screen)
         item = QListWidgetItem(icon(icon_name or SCREEN_ICONS.get(name, name.lower())), name)
-        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{name} (Alt+{len(self.stack.names)})")
+        item.setData(ACCESSIBLE_TEXT_ROLE, f"{name} (Alt+{len(self.stack.names)})")
         self.nav.addItem(item)
 
     @property
@@ -272,6 +271,8 @@ class MainWindow(QMainWindow):
         self.certificates.move_file()
 
     def report_lost_token(self) -> QDialog | None:
+        from PySide6.QtCore import Qt  # not at import: see theme.set_rich_text
+
         from csos_desktop.gui.dialogs.lost_token import LostTokenDialog
 
         if self._store is None:
@@ -292,12 +293,12 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         if self._store is None:
-            self.outbox_label.setText(outbox_text(None))
+            set_rich_text(self.outbox_label, outbox_text(None))
             return
         try:
             self._summary = orders_summary(self._store)
         except StoreError as exc:
-            self.outbox_label.setText(f"{dot(Tone.BAD)} {exc.message}")
+            set_rich_text(self.outbox_label, f"{dot(Tone.BAD)} {exc.message}")
             return
         self.home.show_orders(self._summary)
         self._show_sync()
@@ -307,12 +308,12 @@ class MainWindow(QMainWindow):
     def _show_sync(self) -> None:
         if self.sync is None:
             configured = bool(load_config().text("distributor_url"))
-            self.outbox_label.setText(outbox_text(self._summary, configured))
+            set_rich_text(self.outbox_label, outbox_text(self._summary, configured))
             return
         from csos_desktop.gui.jobs.sync import result_html, status_text
 
         waiting = self._summary.waiting_to_send if self._summary else None
-        self.outbox_label.setText(status_text(self.sync.last, waiting, self.sync.running))
+        set_rich_text(self.outbox_label, status_text(self.sync.last, waiting, self.sync.running))
         self.home.show_sync(result_html(self.sync.last, self.sync.running), self.sync.running)
 
     def _sync_started(self) -> None:
@@ -331,8 +332,8 @@ class MainWindow(QMainWindow):
     def show_status(self, status: TokenStatus) -> None:
         self._status = status
         token, cert = status_bar_texts(status)
-        self.token_label.setText(token)
-        self.cert_label.setText(cert)
+        set_rich_text(self.token_label, token)
+        set_rich_text(self.cert_label, cert)
         for screen in self.stack.built_screens():
             show = getattr(screen, "show_status", None)
             if show is not None:

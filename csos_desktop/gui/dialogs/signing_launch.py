@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from csos_desktop.gui.jobs.token_thread import TokenWorker
@@ -44,6 +43,8 @@ class SigningLauncher:
 
     def open(self, parent: QWidget, job: SigningJob) -> SigningDialog:
         """Show the dialog (window-modal, not blocking the event loop) and return it."""
+        from PySide6.QtCore import Qt  # not at import: see theme.set_rich_text
+
         from csos_desktop.gui.dialogs.signing import SigningDialog
 
         assert self.worker is not None

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QMetaObject, QObject, QThread, QTimer, Signal, Slot
 
 from csos_desktop.errors import CsosError
 
@@ -150,6 +150,8 @@ class TokenThread:
 
     def stop(self) -> None:
         if self.thread.isRunning():
+            from PySide6.QtCore import Qt  # not at import: see theme.set_rich_text
+
             blocking = Qt.ConnectionType.BlockingQueuedConnection
             QMetaObject.invokeMethod(self.worker, "stop", blocking)
         self.thread.quit()

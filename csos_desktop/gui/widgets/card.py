@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from csos_desktop.gui.theme import set_rich_text
 
 
 class Card(QFrame):
@@ -19,17 +20,19 @@ class Card(QFrame):
         self.title.setObjectName("cardTitle")
         self.body = QLabel()
         self.body.setWordWrap(True)
-        self.body.setTextFormat(Qt.TextFormat.RichText)
         self.body.setAccessibleName(f"{title} details")
         self.button = QPushButton()
+        # Its own width, on the left (a Maximum policy does what AlignLeft would, without a
+        # Qt enum before the first paint: see theme.set_rich_text).
+        self.button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.button.setVisible(False)
         layout.addWidget(self.title)
         layout.addWidget(self.body)
-        layout.addWidget(self.button, alignment=Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.button)
         layout.addStretch(1)
 
     def set_body(self, html: str) -> None:
-        self.body.setText(html)
+        set_rich_text(self.body, html)
 
     def set_action(self, text: str | None) -> None:
         """Show a button with *text*, or hide it."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.theme import Tone, dot, set_rich_text
 from csos_desktop.gui.widgets.card import Card
 from csos_desktop.services.first_run import ChecklistItem, FirstRunStep
 
@@ -46,8 +46,8 @@ class ChecklistCard(Card):
         self.set_body("Before the first order, finish these steps:")
         for row, item in enumerate(items):
             tone, mark = (Tone.OK, "Done") if item.done else (Tone.WARN, "To do")
-            label = QLabel(f"{dot(tone)} <b>{mark}:</b> {escape(item.text)}")
-            label.setTextFormat(Qt.TextFormat.RichText)
+            label = QLabel()
+            set_rich_text(label, f"{dot(tone)} <b>{mark}:</b> {escape(item.text)}")
             label.setWordWrap(True)
             self._grid.addWidget(label, row, 0)
             if not item.done:
