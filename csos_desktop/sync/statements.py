@@ -2,9 +2,10 @@
 
 A statement (``csos-statement/1``) is only worth keeping as proof if it is the
 supplier's, about this order: the CMS must verify like any CSOS signature (digest,
-signature, profile, chain to a trusted anchor when one is configured), its signer's
-DEA number must be the order's supplier's, and it must name this order's id and the
-SHA-256 of the exact bytes and signature the pharmacy sent.
+signature, profile, a signing time not in the future, chain to a trusted anchor when
+one is configured), its signer's DEA number must be the order's supplier's, and it must
+name this order's id and number and the SHA-256 of the exact bytes and signature the
+pharmacy sent.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ STATEMENT_SCHEMA = "csos-statement/1"
 
 
 class StatementRefused(ProtocolError):
-    """The distributor's signed statement is not what it should be; it is not kept."""
+    """The distributor's signed statement is not what it should be: never the supplier's word."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class OrderFacts:
     supplier_dea: str
     document: bytes
     signature: bytes
+    #: The order's number; when known, the statement must name the same one.
+    order_number: str | None = None
 
 
 def verify_statement(
@@ -76,6 +79,8 @@ def verify_statement(
         "order_document_sha256": hashlib.sha256(order.document).hexdigest(),
         "order_signature_sha256": hashlib.sha256(order.signature).hexdigest(),
     }
+    if order.order_number is not None:
+        expected["order_number"] = order.order_number
     problems += [
         f"its {field} is {content.get(field)!r}, expected {want!r}"
         for field, want in expected.items()
@@ -83,8 +88,8 @@ def verify_statement(
     ]
     if problems:
         raise StatementRefused(
-            f"the distributor's signed {kind} statement for order {order.order_id} was not "
-            f"kept: {'; '.join(problems)}"
+            f"the distributor's signed {kind} statement for order {order.order_id} was "
+            f"rejected: {'; '.join(problems)}"
         )
     return content
 

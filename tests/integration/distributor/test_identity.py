@@ -25,6 +25,7 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import open_store
+from csos_desktop.store.statements import Verification
 from csos_desktop.sync.client import SignedStatement
 from csos_desktop.sync.statements import OrderFacts, StatementRefused, verify_statement
 from csos_desktop.sync.worker import CursorFile, SyncWorker
@@ -244,6 +245,13 @@ def test_the_client_does_not_keep_a_statement_that_fails_verification(
     )
     with store:
         assert store.orders.get(oid).state is OrderState.REJECTED  # the status is a fact
-        [kept] = store.statements.for_order(oid)
+        rejected, kept = store.statements.for_order(oid)
+        events = [e.event for e in store.audit.entries(order_id=oid)]
+    # Nothing is lost: the signed bytes as received, marked rejected with the reason ...
+    assert rejected.verification is Verification.REJECTED and rejected.signature is not None
+    assert rejected.rejection is not None and "digest" in rejected.rejection
+    assert b"our-mistake!!!" in rejected.body
+    # ... and the rejection itself, with the distributor's text, never as its signed word.
     assert kept.signature is None and kept.media_type == "text/plain"
-    assert b"was not kept" in kept.body and b"digest" in kept.body
+    assert b"was rejected" in kept.body and b"digest" in kept.body
+    assert "order.statement-rejected" in events

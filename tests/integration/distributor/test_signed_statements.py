@@ -1,0 +1,204 @@
+"""Shipment and void statements: verified and kept as signed, or kept as rejected (issue 18).
+
+A real sandbox distributor over TLS on 127.0.0.1 signs its statements with its own
+CSOS certificate; the client checks each before keeping it as the supplier's word. A
+hostile distributor (a statement signed by another key, about another order, with its
+bytes changed, or dated in the future) gets its statement kept as rejected, with the
+reason, while the fulfilment it reported is still recorded: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from csos_desktop.domain.order_state import OrderState
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
+from csos_desktop.services import orders as svc
+from csos_desktop.store import Store, open_store
+from csos_desktop.store.statements import StatementKind, Verification
+from csos_desktop.sync.worker import CursorFile, SyncReport, SyncWorker
+from tests.integration.distributor.conftest import StartSandbox
+from tests.integration.test_openssl_accepts import openssl_verify
+from tests.unit.store.helpers import Clock, SoftwareOrderSigner, order_input, software_identity
+
+SANDBOX_DEA = "RK0452716"
+Mutate = Callable[[bytes, bytes], tuple[bytes, bytes]]
+
+
+def _roots(ca: TestCa) -> list[asn1_x509.Certificate]:
+    return [asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))]
+
+
+def _hostile(mutate: Mutate) -> Callable[[ASGIApp], ASGIApp]:
+    """A distributor whose order records carry statements changed by *mutate*."""
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def changed(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or scope["method"] != "GET":
+                await app(scope, receive, send)
+                return
+            parts: list[Message] = []
+
+            async def keep(message: Message) -> None:
+                parts.append(message)
+
+            await app(scope, receive, keep)
+            body = b"".join(m.get("body", b"") for m in parts if m["type"] == "http.response.body")
+            try:
+                data = json.loads(body)
+                for st in data.get("signed_statements", []):
+                    doc, sig = mutate(
+                        base64.b64decode(st["document"]), base64.b64decode(st["signature"])
+                    )
+                    st["document"] = base64.b64encode(doc).decode()
+                    st["signature"] = base64.b64encode(sig).decode()
+                body = json.dumps(data).encode()
+            except (ValueError, AttributeError, TypeError):
+                pass
+            start = next(m for m in parts if m["type"] == "http.response.start")
+            headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        return changed
+
+    return wrap
+
+
+def _ship_and_void(
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    ca: TestCa,
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+) -> tuple[Store, str, list[SyncReport]]:
+    """One order signed, sent, half shipped, then its balance voided after 60 days."""
+    sandbox = start_sandbox(mode=FulfilmentMode.PARTIAL, wrap=wrap)
+    store = open_store(tmp_path / "csos.db")
+    [rec] = svc.import_orders(store, [order_input()], source="test")
+    identity, cms = software_identity(ca)
+    assert svc.sign_orders(
+        store, [rec.order_id], SoftwareOrderSigner(identity, cms, Clock())
+    ).signed
+    later = datetime.now(UTC) + timedelta(days=61)
+    reports = []
+    with sandbox.client() as client:
+        cursor = CursorFile(tmp_path / "cursor.json", "s")
+        roots = _roots(ca)
+        reports.append(SyncWorker(store, client, cursor, statement_roots=roots).run_once())
+        sandbox.running.distributor.fulfil()
+        reports.append(SyncWorker(store, client, cursor, statement_roots=roots).run_once())
+        sandbox.running.distributor.fulfil(later)
+        late = SyncWorker(store, client, cursor, clock=lambda: later, statement_roots=roots)
+        reports.append(late.run_once())
+    return store, rec.order_id, reports
+
+
+def test_shipment_and_void_statements_are_verified_and_kept_as_signed(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    store, oid, reports = _ship_and_void(start_sandbox, tmp_path, test_ca)
+    with store:
+        statements = store.statements.for_order(oid)
+        events = [e.event for e in store.audit.entries(order_id=oid)]
+        order = store.signed.get(oid)
+    signed = [s for s in statements if s.signature is not None]
+    assert [s.kind for s in signed] == [StatementKind.SHIPMENT, StatementKind.SUPPLIER_VOID]
+    assert all(s.verification is Verification.VERIFIED for s in signed)
+    assert events.count("order.statement-verified") == 2
+    shipped = json.loads(signed[0].body)
+    assert shipped["order_id"] == oid and shipped["supplier"]["dea_number"] == SANDBOX_DEA
+    assert [x["line_no"] for x in shipped["lines"]] == [1, 3]
+    assert json.loads(order.document)["order_id"] == oid
+    # The sync output names each statement and its verdict.
+    taken = [o for r in reports for o in r.statements]
+    assert [(o.kind, o.verified) for o in taken] == [
+        (StatementKind.SHIPMENT, True),
+        (StatementKind.SUPPLIER_VOID, True),
+    ]
+    assert reports[1].to_json()["statements"][0]["verification"] == "verified"
+    # A tool we did not write agrees: OpenSSL verifies the kept bytes against the root.
+    for st in signed:
+        assert st.signature is not None
+        result = openssl_verify(tmp_path, test_ca, st.body, st.signature)
+        assert result.returncode == 0, result.stderr
+
+
+def _resign(ca: TestCa, dea: str, edit: Callable[[dict[str, object]], None], at: datetime) -> Mutate:
+    """A statement re-signed by a certificate for *dea* under the trusted CA, after *edit*."""
+    _, cms = software_identity(ca, dea)
+
+    def mutate(document: bytes, _signature: bytes) -> tuple[bytes, bytes]:
+        content = json.loads(document)
+        edit(content)
+        changed = json.dumps(content, separators=(",", ":"), sort_keys=True).encode()
+        return changed, cms.sign(changed, at)
+
+    return mutate
+
+
+def _cases(ca: TestCa) -> dict[str, tuple[Mutate, str]]:
+    now = datetime.now(UTC)
+    return {
+        "signed by another key": (
+            _resign(ca, "BJ6125341", lambda _c: None, now),
+            "its certificate is not that registrant's",
+        ),
+        "about another order": (
+            _resign(ca, SANDBOX_DEA, lambda c: c.update(order_number="26X999999"), now),
+            "its order_number is",
+        ),
+        "tampered bytes": (
+            lambda doc, sig: (doc.replace(b'"text":"', b'"text":"Not shipped. '), sig),
+            "not the one that was signed",
+        ),
+        "dated in the future": (
+            _resign(ca, SANDBOX_DEA, lambda _c: None, now + timedelta(days=200)),
+            "later than now",
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["signed by another key", "about another order", "tampered bytes", "dated in the future"],
+)
+def test_a_hostile_statement_is_kept_as_rejected_and_nothing_is_lost(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa, case: str
+) -> None:
+    mutate, why = _cases(test_ca)[case]
+    served: list[bytes] = []
+
+    def recording(doc: bytes, sig: bytes) -> tuple[bytes, bytes]:
+        out = mutate(doc, sig)
+        served.append(out[0])
+        return out
+
+    store, oid, reports = _ship_and_void(start_sandbox, tmp_path, test_ca, _hostile(recording))
+    with store:
+        statements = store.statements.for_order(oid)
+        events = [e.event for e in store.audit.entries(order_id=oid)]
+        state = store.orders.get(oid).state
+        reported = store.fulfilment.reported(oid)
+    signed = [s for s in statements if s.signature is not None]
+    assert signed and all(s.verification is Verification.REJECTED for s in signed)
+    assert not [s for s in statements if s.verified]  # nothing kept as the supplier's word
+    for st in signed:
+        assert st.rejection is not None and why in st.rejection, st.rejection
+        assert st.body in served  # kept byte for byte as received
+    assert "order.statement-verified" not in events
+    assert events.count("order.statement-rejected") == len(signed)
+    # The fulfilment the distributor reported is still recorded: nothing is lost.
+    assert state is OrderState.VOID or state.value.startswith("shipped")
+    assert reported and sum(r.shipped for r in reported.values()) > 0
+    assert any(not o.verified for r in reports for o in r.statements)
