@@ -24,6 +24,7 @@ from csos_desktop.errors import InputError
 from csos_desktop.fileio import read_json, read_json_object
 from csos_desktop.store import Store, legal, open_store
 from csos_desktop.store.orders import OrderRecord
+from csos_desktop.store.statements import Verification
 
 _LINE_SPEC = re.compile(r"\s*([0-9]+)\s*=\s*([0-9]+)\s*(?:@\s*([0-9]{4}-[0-9]{2}-[0-9]{2}))?\s*")
 
@@ -166,6 +167,9 @@ def show(ref: str, as_json: bool) -> None:
                             "kind": s.kind.value,
                             "reason": s.reason,
                             "received_at": s.received_at,
+                            "signed": s.signature is not None,
+                            "verification": s.verification.value,
+                            "rejection": s.rejection,
                             "voided_lines": voided.get(s.statement_id, {}),
                         }
                         for s in statements
@@ -197,7 +201,11 @@ def show(ref: str, as_json: bool) -> None:
         )
         click.echo(f"Receipt {r.receipt.receipt_id}: {got}")
     for s in statements:
-        click.echo(f"Distributor statement ({s.kind.value}, {s.received_at}): {s.reason}")
+        verdict = {
+            Verification.VERIFIED: " [signed, verified]",
+            Verification.REJECTED: " [signed, REJECTED: not the supplier's word]",
+        }.get(s.verification, "")
+        click.echo(f"Distributor statement ({s.kind.value}, {s.received_at}){verdict}: {s.reason}")
         for n, q in voided[s.statement_id].items():
             click.echo(f"  line {n}: {q} package(s) voided")
     for notice in notices:

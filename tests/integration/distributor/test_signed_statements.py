@@ -14,12 +14,15 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asn1crypto import x509 as asn1_x509
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import Encoding
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from csos_desktop.cli import main
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
@@ -84,7 +87,7 @@ def _ship_and_void(
 ) -> tuple[Store, str, list[SyncReport]]:
     """One order signed, sent, half shipped, then its balance voided after 60 days."""
     sandbox = start_sandbox(mode=FulfilmentMode.PARTIAL, wrap=wrap)
-    store = open_store(tmp_path / "csos.db")
+    store = open_store(tmp_path / "data" / "csos.db")  # where `csos` finds it
     [rec] = svc.import_orders(store, [order_input()], source="test")
     identity, cms = software_identity(ca)
     assert svc.sign_orders(
@@ -127,6 +130,11 @@ def test_shipment_and_void_statements_are_verified_and_kept_as_signed(
         (StatementKind.SUPPLIER_VOID, True),
     ]
     assert reports[1].to_json()["statements"][0]["verification"] == "verified"
+    shown = _order_show(tmp_path, oid, "--json")
+    assert [(s["kind"], s["verification"]) for s in shown["statements"] if s["signed"]] == [
+        ("shipment", "verified"),
+        ("supplier-void", "verified"),
+    ]
     # A tool we did not write agrees: OpenSSL verifies the kept bytes against the root.
     for st in signed:
         assert st.signature is not None
@@ -134,7 +142,9 @@ def test_shipment_and_void_statements_are_verified_and_kept_as_signed(
         assert result.returncode == 0, result.stderr
 
 
-def _resign(ca: TestCa, dea: str, edit: Callable[[dict[str, object]], None], at: datetime) -> Mutate:
+def _resign(
+    ca: TestCa, dea: str, edit: Callable[[dict[str, object]], None], at: datetime
+) -> Mutate:
     """A statement re-signed by a certificate for *dea* under the trusted CA, after *edit*."""
     _, cms = software_identity(ca, dea)
 
@@ -202,3 +212,12 @@ def test_a_hostile_statement_is_kept_as_rejected_and_nothing_is_lost(
     assert state is OrderState.VOID or state.value.startswith("shipped")
     assert reported and sum(r.shipped for r in reported.values()) > 0
     assert any(not o.verified for r in reports for o in r.statements)
+    assert "(shipment, " in _order_show(tmp_path, oid) and "REJECTED" in _order_show(tmp_path, oid)
+
+
+def _order_show(home: Path, order_id: str, *args: str) -> Any:
+    result = CliRunner().invoke(
+        main, ["order", "show", order_id, *args], env={"CSOS_HOME": str(home)}
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output) if args else result.output
