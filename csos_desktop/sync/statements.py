@@ -70,28 +70,42 @@ def verify_statement(
     except MalformedDocument as exc:
         problems.append(str(exc))
         content = {}
-    if signer.info is not None:
-        problems += _signer_problems(signer.info, content, order)
-    expected = {
-        "schema": STATEMENT_SCHEMA,
-        "kind": kind,
-        "order_id": order.order_id,
-        "order_document_sha256": hashlib.sha256(order.document).hexdigest(),
-        "order_signature_sha256": hashlib.sha256(order.signature).hexdigest(),
-    }
-    if order.order_number is not None:
-        expected["order_number"] = order.order_number
-    problems += [
-        f"its {field} is {content.get(field)!r}, expected {want!r}"
-        for field, want in expected.items()
-        if content and content.get(field) != want
-    ]
+    problems += binding_problems(content, signer.info, order, kind)
     if problems:
         raise StatementRefused(
             f"the distributor's signed {kind} statement for order {order.order_id} was "
             f"rejected: {'; '.join(problems)}"
         )
     return content
+
+
+def binding_problems(
+    content: dict[str, object],
+    signer: CsosCertificateInfo | None,
+    order: OrderFacts,
+    kind: str | None,
+) -> list[str]:
+    """What ties a statement to its order and supplier, and does not hold (empty: all does).
+
+    *kind*: the kind expected, or None to accept any (an archive checks what it holds).
+    """
+    if not content:
+        return []
+    problems = [] if signer is None else _signer_problems(signer, content, order)
+    expected = {
+        "schema": STATEMENT_SCHEMA,
+        "kind": kind or content.get("kind"),
+        "order_id": order.order_id,
+        "order_document_sha256": hashlib.sha256(order.document).hexdigest(),
+        "order_signature_sha256": hashlib.sha256(order.signature).hexdigest(),
+    }
+    if order.order_number is not None:
+        expected["order_number"] = order.order_number
+    return problems + [
+        f"its {field} is {content.get(field)!r}, expected {want!r}"
+        for field, want in expected.items()
+        if content.get(field) != want
+    ]
 
 
 def _signer_problems(

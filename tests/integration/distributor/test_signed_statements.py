@@ -26,13 +26,22 @@ from csos_desktop.cli import main
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
-from csos_desktop.services import orders as svc
+from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.archive.export import export_archive
+from csos_desktop.services.archive.verify import Verdict, verify_archive
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.statements import StatementKind, Verification
 from csos_desktop.sync.worker import CursorFile, SyncReport, SyncWorker
 from tests.integration.distributor.conftest import StartSandbox
 from tests.integration.test_openssl_accepts import openssl_verify
-from tests.unit.store.helpers import Clock, SoftwareOrderSigner, order_input, software_identity
+from tests.unit.store.archive_forgery import read_members, reseal_with, roots
+from tests.unit.store.helpers import (
+    Clock,
+    SoftwareDocumentSigner,
+    SoftwareOrderSigner,
+    order_input,
+    software_identity,
+)
 
 SANDBOX_DEA = "RK0452716"
 Mutate = Callable[[bytes, bytes], tuple[bytes, bytes]]
@@ -221,3 +230,65 @@ def _order_show(home: Path, order_id: str, *args: str) -> Any:
     )
     assert result.exit_code == 0, result.output
     return json.loads(result.output) if args else result.output
+
+
+def _export(store: Store, tmp_path: Path, ca: TestCa) -> tuple[Path, Any]:
+    identity, cms = software_identity(ca)
+    exporter = SoftwareDocumentSigner(identity, cms, Clock())
+    today = datetime.now(UTC).date()
+    with store:
+        summary = export_archive(store, today, today, tmp_path / "bundle.zip", signer=exporter)
+    return summary.path, exporter
+
+
+def test_the_archive_carries_the_signed_statements_and_verify_ties_them_to_the_order(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    store, oid, _ = _ship_and_void(start_sandbox, tmp_path, test_ca)
+    later = datetime.now(UTC) + timedelta(days=61, minutes=1)  # the void was signed then
+    bundle, exporter = _export(store, tmp_path, test_ca)
+    report = verify_archive(bundle, roots(test_ca), now=later)
+    assert report.verdict is Verdict.INTACT, report.problems
+    assert report.statements_checked == 2
+    items = read_members(bundle)
+    record = json.loads(items[f"orders/{oid}/{oid}.record.json"])
+    signed = [s for s in record["statements"] if s["signed"]]
+    assert [(s["kind"], s["verification"]) for s in signed] == [
+        ("shipment", "verified"),
+        ("supplier-void", "verified"),
+    ]
+    # A statement about another order, validly signed under the trusted CA with the
+    # supplier's DEA number and re-sealed by someone holding the exporter's key: its
+    # signature and chain hold, the tie to this order does not.
+    name = f"orders/{oid}/{signed[0]['signature_file']}"
+    other = _resign(
+        test_ca,
+        SANDBOX_DEA,
+        lambda c: c.update(order_number="26X999999"),
+        datetime.now(UTC),
+    )(items[name[: -len(".p7s")] + ".json"], items[name])
+    items[name[: -len(".p7s")] + ".json"], items[name] = other
+    reseal_with(bundle, items, exporter.sign)
+    problems = verify_archive(bundle, roots(test_ca), now=later).problems
+    assert len(problems) == 1 and problems[0].startswith(name), problems
+    assert "its order_number is '26X999999'" in problems[0]
+
+
+def test_a_rejected_statement_is_archived_as_evidence_not_as_a_signature(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    mutate, _ = _cases(test_ca)["tampered bytes"]
+    store, oid, _ = _ship_and_void(start_sandbox, tmp_path, test_ca, _hostile(mutate))
+    later = datetime.now(UTC) + timedelta(days=61, minutes=1)
+    bundle, _ = _export(store, tmp_path, test_ca)
+    report = verify_archive(bundle, roots(test_ca), now=later)
+    assert report.verdict is Verdict.INTACT, report.problems
+    assert report.statements_checked == 0
+    items = read_members(bundle)
+    record = json.loads(items[f"orders/{oid}/{oid}.record.json"])
+    rejected = [s for s in record["statements"] if s["verification"] == "rejected"]
+    assert rejected and all("digest differs" in s["rejection"] for s in rejected)
+    for st in rejected:  # kept byte for byte, under names no verifier takes for a signature
+        assert st["file"].endswith(".rejected.bin")
+        assert st["signature_file"].endswith(".rejected.cms")
+        assert f"orders/{oid}/{st['signature_file']}" in items
