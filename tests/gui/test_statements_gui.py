@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pytestqt.qtbot import QtBot
 
 from csos_desktop.domain.canonical import canonical_bytes
+from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.screens.orders import OrdersScreen
-from csos_desktop.gui.token_worker import TokenWorker
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
 from csos_desktop.store.statements import StatementKind

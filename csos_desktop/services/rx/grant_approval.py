@@ -14,7 +14,7 @@ import hashlib
 from datetime import datetime
 
 from csos_desktop.domain.canonical import canonical_bytes
-from csos_desktop.services.audit_checkpoint import checkpoint_after_session
+from csos_desktop.services.audit.checkpoint import checkpoint_after_session
 from csos_desktop.services.interaction import Interaction
 from csos_desktop.services.rx.access import (
     RULE,

@@ -26,9 +26,9 @@ from csos_desktop.cli import main
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
-from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.archive.verify import Verdict, verify_archive
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.statements import StatementKind, Verification
 from csos_desktop.sync.worker import CursorFile, SyncReport, SyncWorker
