@@ -9,9 +9,9 @@ reason, while the fulfilment it reported is still recorded: nothing is lost.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import pytest
 from asn1crypto import x509 as asn1_x509
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import Encoding
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from csos_desktop.cli import main
 from csos_desktop.domain.order_state import OrderState
@@ -33,6 +33,7 @@ from csos_desktop.store import Store, open_store
 from csos_desktop.store.statements import StatementKind, Verification
 from csos_desktop.sync.worker import CursorFile, SyncReport, SyncWorker
 from tests.integration.distributor.conftest import StartSandbox
+from tests.integration.distributor.hostile import Mutate, hostile_statements
 from tests.integration.test_openssl_accepts import openssl_verify
 from tests.unit.store.archive_forgery import read_members, reseal_with, roots
 from tests.unit.store.helpers import (
@@ -44,48 +45,10 @@ from tests.unit.store.helpers import (
 )
 
 SANDBOX_DEA = "RK0452716"
-Mutate = Callable[[bytes, bytes], tuple[bytes, bytes]]
 
 
 def _roots(ca: TestCa) -> list[asn1_x509.Certificate]:
     return [asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))]
-
-
-def _hostile(mutate: Mutate) -> Callable[[ASGIApp], ASGIApp]:
-    """A distributor whose order records carry statements changed by *mutate*."""
-
-    def wrap(app: ASGIApp) -> ASGIApp:
-        async def changed(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or scope["method"] != "GET":
-                await app(scope, receive, send)
-                return
-            parts: list[Message] = []
-
-            async def keep(message: Message) -> None:
-                parts.append(message)
-
-            await app(scope, receive, keep)
-            body = b"".join(m.get("body", b"") for m in parts if m["type"] == "http.response.body")
-            try:
-                data = json.loads(body)
-                for st in data.get("signed_statements", []):
-                    doc, sig = mutate(
-                        base64.b64decode(st["document"]), base64.b64decode(st["signature"])
-                    )
-                    st["document"] = base64.b64encode(doc).decode()
-                    st["signature"] = base64.b64encode(sig).decode()
-                body = json.dumps(data).encode()
-            except (ValueError, AttributeError, TypeError):
-                pass
-            start = next(m for m in parts if m["type"] == "http.response.start")
-            headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
-            headers.append((b"content-length", str(len(body)).encode()))
-            await send({**start, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-
-        return changed
-
-    return wrap
 
 
 def _ship_and_void(
@@ -203,7 +166,9 @@ def test_a_hostile_statement_is_kept_as_rejected_and_nothing_is_lost(
         served.append(out[0])
         return out
 
-    store, oid, reports = _ship_and_void(start_sandbox, tmp_path, test_ca, _hostile(recording))
+    store, oid, reports = _ship_and_void(
+        start_sandbox, tmp_path, test_ca, hostile_statements(recording)
+    )
     with store:
         statements = store.statements.for_order(oid)
         events = [e.event for e in store.audit.entries(order_id=oid)]
@@ -232,27 +197,38 @@ def _order_show(home: Path, order_id: str, *args: str) -> Any:
     return json.loads(result.output) if args else result.output
 
 
-def _export(store: Store, tmp_path: Path, ca: TestCa) -> tuple[Path, Any]:
+@dataclass(frozen=True)
+class _Archived:
+    bundle: Path
+    exporter: SoftwareDocumentSigner
+    items: dict[str, bytes]
+    statements: list[dict[str, Any]]  # as record.json lists them
+    at: datetime  # after the void (signed 61 days on): when the bundle is verified
+
+
+def _archive(store: Store, oid: str, tmp_path: Path, ca: TestCa) -> _Archived:
+    """The day's archive bundle, as exported with the pharmacist's key."""
     identity, cms = software_identity(ca)
     exporter = SoftwareDocumentSigner(identity, cms, Clock())
     today = datetime.now(UTC).date()
     with store:
-        summary = export_archive(store, today, today, tmp_path / "bundle.zip", signer=exporter)
-    return summary.path, exporter
+        bundle = export_archive(store, today, today, tmp_path / "bundle.zip", signer=exporter).path
+    items = read_members(bundle)
+    record = json.loads(items[f"orders/{oid}/{oid}.record.json"])
+    later = datetime.now(UTC) + timedelta(days=61, minutes=1)
+    return _Archived(bundle, exporter, items, record["statements"], later)
 
 
 def test_the_archive_carries_the_signed_statements_and_verify_ties_them_to_the_order(
     start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
 ) -> None:
     store, oid, _ = _ship_and_void(start_sandbox, tmp_path, test_ca)
-    later = datetime.now(UTC) + timedelta(days=61, minutes=1)  # the void was signed then
-    bundle, exporter = _export(store, tmp_path, test_ca)
-    report = verify_archive(bundle, roots(test_ca), now=later)
+    archived = _archive(store, oid, tmp_path, test_ca)
+    report = verify_archive(archived.bundle, roots(test_ca), now=archived.at)
     assert report.verdict is Verdict.INTACT, report.problems
     assert report.statements_checked == 2
-    items = read_members(bundle)
-    record = json.loads(items[f"orders/{oid}/{oid}.record.json"])
-    signed = [s for s in record["statements"] if s["signed"]]
+    items = archived.items
+    signed = [s for s in archived.statements if s["signed"]]
     assert [(s["kind"], s["verification"]) for s in signed] == [
         ("shipment", "verified"),
         ("supplier-void", "verified"),
@@ -268,8 +244,8 @@ def test_the_archive_carries_the_signed_statements_and_verify_ties_them_to_the_o
         datetime.now(UTC),
     )(items[name[: -len(".p7s")] + ".json"], items[name])
     items[name[: -len(".p7s")] + ".json"], items[name] = other
-    reseal_with(bundle, items, exporter.sign)
-    problems = verify_archive(bundle, roots(test_ca), now=later).problems
+    reseal_with(archived.bundle, items, archived.exporter.sign)
+    problems = verify_archive(archived.bundle, roots(test_ca), now=archived.at).problems
     assert len(problems) == 1 and problems[0].startswith(name), problems
     assert "its order_number is '26X999999'" in problems[0]
 
@@ -278,17 +254,14 @@ def test_a_rejected_statement_is_archived_as_evidence_not_as_a_signature(
     start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
 ) -> None:
     mutate, _ = _cases(test_ca)["tampered bytes"]
-    store, oid, _ = _ship_and_void(start_sandbox, tmp_path, test_ca, _hostile(mutate))
-    later = datetime.now(UTC) + timedelta(days=61, minutes=1)
-    bundle, _ = _export(store, tmp_path, test_ca)
-    report = verify_archive(bundle, roots(test_ca), now=later)
+    store, oid, _ = _ship_and_void(start_sandbox, tmp_path, test_ca, hostile_statements(mutate))
+    archived = _archive(store, oid, tmp_path, test_ca)
+    report = verify_archive(archived.bundle, roots(test_ca), now=archived.at)
     assert report.verdict is Verdict.INTACT, report.problems
     assert report.statements_checked == 0
-    items = read_members(bundle)
-    record = json.loads(items[f"orders/{oid}/{oid}.record.json"])
-    rejected = [s for s in record["statements"] if s["verification"] == "rejected"]
+    rejected = [s for s in archived.statements if s["verification"] == "rejected"]
     assert rejected and all("digest differs" in s["rejection"] for s in rejected)
     for st in rejected:  # kept byte for byte, under names no verifier takes for a signature
         assert st["file"].endswith(".rejected.bin")
         assert st["signature_file"].endswith(".rejected.cms")
-        assert f"orders/{oid}/{st['signature_file']}" in items
+        assert f"orders/{oid}/{st['signature_file']}" in archived.items
