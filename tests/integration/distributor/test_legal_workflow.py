@@ -172,9 +172,13 @@ def test_void_on_day_61_then_a_receipt_over_the_quantity_shipped_is_refused(
     ph.sync()
     distributor = ph.sandbox.running.distributor
     distributor.fulfil()  # half of lines 1 and 3 ship today
-    ph.sync()
+    shipped = ph.sync()["statements"]
+    assert isinstance(shipped, list)
+    assert [(s["kind"], s["verification"]) for s in shipped] == [("shipment", "verified")]
     distributor.fulfil(datetime.now(UTC) + timedelta(days=61))  # the balance is void
-    ph.sync()
+    voided = ph.sync()["statements"]
+    assert isinstance(voided, list)
+    assert [(s["kind"], s["verification"]) for s in voided] == [("supplier-void", "rejected")]
 
     shown = ph.show(order_id)
     statements = shown["statements"]

@@ -102,6 +102,7 @@ def test_shipment_and_void_statements_are_verified_and_kept_as_signed(
         (StatementKind.SUPPLIER_VOID, True),
     ]
     assert reports[1].to_json()["statements"][0]["verification"] == "verified"
+    assert taken[0].describe() == f"shipment statement for order {oid} verified"
     shown = _order_show(tmp_path, oid, "--json")
     assert [(s["kind"], s["verification"]) for s in shown["statements"] if s["signed"]] == [
         ("shipment", "verified"),
