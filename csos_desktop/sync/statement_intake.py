@@ -17,10 +17,13 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop.store import Store
 from csos_desktop.store.statements import StatementKind
 from csos_desktop.store.supplier_statements import record_signed_statement
-from csos_desktop.sync.client import SignedStatement
+from csos_desktop.sync.client import OrderRecord, SignedStatement
 from csos_desktop.sync.statements import OrderFacts, StatementRefused, verify_statement
 
 log = logging.getLogger(__name__)
+
+#: (statement, media type, signature) kept with an order's rejection (1305.25).
+KeptText = tuple[bytes, str, bytes | None]
 
 #: What the pharmacy keeps from an order record on a fulfilment event (1305.22(d), (e)).
 FULFILMENT_KINDS = frozenset({StatementKind.SHIPMENT, StatementKind.SUPPLIER_VOID})
@@ -116,3 +119,41 @@ def keep_statements(
         if sid is not None:
             out.append(StatementOutcome(order_id, kind, sid, rejection))
     return out
+
+
+def non_acceptance(
+    store: Store,
+    order_id: str,
+    record: OrderRecord,
+    codes: str,
+    *,
+    roots: Sequence[asn1_x509.Certificate],
+    now: datetime,
+) -> tuple[KeptText, StatementOutcome | None]:
+    """What to keep with the rejection: the signed statement once verified.
+
+    A signed statement that does not verify is not kept as the supplier's word: it is
+    kept as rejected, with the reason (the outcome returned), and the rejection itself
+    (the status is a fact) goes with the distributor's unsigned text and a note saying so.
+    """
+    signed = [s for s in record.signed_statements if s.kind == "non-acceptance"]
+    text = (record.statement or codes).encode("utf-8")
+    if not signed:
+        return (text, "text/plain", None), None
+    kind = StatementKind.NON_ACCEPTANCE
+    _, rejection = check(signed[-1], kind, order_facts(store, order_id), roots, now)
+    if rejection is None:
+        return (signed[-1].document, "application/json", signed[-1].signature), None
+    sid = record_signed_statement(
+        store,
+        order_id,
+        kind,
+        signed[-1].document,
+        signed[-1].signature,
+        summary="",
+        rejection=rejection,
+        now=now,
+    )
+    note = f"{rejection}. The distributor's unsigned statement follows.\n".encode()
+    outcome = None if sid is None else StatementOutcome(order_id, kind, sid, rejection)
+    return (note + text, "text/plain", None), outcome

@@ -24,17 +24,15 @@ from csos_desktop.fileio import write_atomically
 from csos_desktop.store import Store, legal, lifecycle
 from csos_desktop.store.orders import OrderNotFound
 from csos_desktop.store.outbox import OutboxKind, OutboxMessage
-from csos_desktop.store.statements import StatementKind
-from csos_desktop.store.supplier_statements import record_signed_statement
 from csos_desktop.sync import som_feed
 from csos_desktop.sync.client import DistributorClient, OrderRecord
 from csos_desktop.sync.errors import DistributorRefused, DistributorUnavailable
 from csos_desktop.sync.statement_intake import (
     FULFILMENT_KINDS,
+    KeptText,
     StatementOutcome,
-    check,
     keep_statements,
-    order_facts,
+    non_acceptance,
 )
 from csos_desktop.sync.statements import anchors_from_chain_file
 
@@ -274,37 +272,14 @@ class SyncWorker:
 
     def _non_acceptance(
         self, order_id: str, record: OrderRecord, codes: str, now: datetime, report: SyncReport
-    ) -> tuple[bytes, str, bytes | None]:
-        """(statement, media type, signature) to keep: the signed statement once verified.
-
-        A signed statement that does not verify is not kept as the supplier's word: it is
-        kept as rejected, with the reason, and the rejection itself (the status is a fact)
-        is recorded with the distributor's unsigned text and a note saying so.
-        """
-        signed = [s for s in record.signed_statements if s.kind == "non-acceptance"]
-        text = (record.statement or codes).encode("utf-8")
-        if not signed:
-            return text, "text/plain", None
-        kind = StatementKind.NON_ACCEPTANCE
-        _, rejection = check(
-            signed[-1], kind, order_facts(self._store, order_id), self._statement_roots, now
+    ) -> KeptText:
+        """The statement to keep with the rejection (see ``statement_intake.non_acceptance``)."""
+        kept, outcome = non_acceptance(
+            self._store, order_id, record, codes, roots=self._statement_roots, now=now
         )
-        if rejection is None:
-            return signed[-1].document, "application/json", signed[-1].signature
-        sid = record_signed_statement(
-            self._store,
-            order_id,
-            kind,
-            signed[-1].document,
-            signed[-1].signature,
-            summary="",
-            rejection=rejection,
-            now=now,
-        )
-        if sid is not None:
-            report.statements.append(StatementOutcome(order_id, kind, sid, rejection))
-        note = f"{rejection}. The distributor's unsigned statement follows.\n".encode()
-        return note + text, "text/plain", None
+        if outcome is not None:
+            report.statements.append(outcome)
+        return kept
 
     def _refresh_som(self) -> None:
         """The policy and history the SOM check before signing uses (1301.74(b))."""
