@@ -20,6 +20,8 @@ from csos_desktop.sync.worker import SyncReport
 def _print(report: SyncReport) -> None:
     for order_id, status in report.updated:
         click.echo(f"  {order_id[:8]}  now {status}")
+    for outcome in report.statements:
+        click.echo(f"  {outcome.describe()}")
     click.echo(
         f"sent {len(report.sent)}, refused {len(report.refused)}, "
         f"status updates {len(report.updated)}"

@@ -58,6 +58,9 @@ class AuditEvent(StrEnum):
     ORDER_LOST = "order.lost-statement"
     ORDER_FULFILMENT = "order.fulfilment-reported"
     SUPPLIER_VOID = "order.supplier-void"
+    # A signed statement from the distributor (shipment, void, non-acceptance), as checked.
+    STATEMENT_VERIFIED = "order.statement-verified"
+    STATEMENT_REJECTED = "order.statement-rejected"
     SOM_DISPOSITION = "som.disposition"
     POA_REGISTRANT_RECORDED = "poa.registrant-recorded"
     POA_GRANTED = "poa.granted"

@@ -446,7 +446,7 @@ def record_receipt(
         document = receipt.canonical_bytes()
         signature = sign(document)
         store.orders.set_state(order_id, rec.state, new, now)
-        store.receipts.insert(receipt, document, signature)
+        store.receipts.insert(receipt, document, signature, signed_at=now)
         store.outbox.add(OutboxKind.SUBMIT_RECEIPT, receipt_id, now)
         store.audit.append(
             AuditEvent.RECEIPT_RECORDED,

@@ -1,7 +1,9 @@
-"""What the distributor said about an order it did not fill or voided, kept as received.
+"""What the distributor said about an order (not accepted, shipped, voided), kept as received.
 
 1305.25: the supplier tells the purchaser why an order was not accepted; the
-purchaser links that statement to the original order and keeps both.
+purchaser links that statement to the original order and keeps both. A signed
+statement is kept with the verdict of checking it: only a verified one is the
+supplier's word; a rejected one is kept byte for byte, with the reason, as evidence.
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ from csos_desktop.domain.timestamps import format_timestamp
 class StatementKind(StrEnum):
     NON_ACCEPTANCE = "non-acceptance"
     SUPPLIER_VOID = "supplier-void"
+    SHIPMENT = "shipment"
+
+
+class Verification(StrEnum):
+    """What checking a statement's signature found when it arrived."""
+
+    UNSIGNED = "unsigned"  # text from the distributor's record: no signature to check
+    VERIFIED = "verified"  # the supplier's word: CMS, chain, signer and order binding held
+    REJECTED = "rejected"  # signed, but it failed: kept as received, never as proof
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,13 @@ class Statement:
     body_sha256: str
     #: Detached CMS over ``body`` by the distributor, when it signed the statement.
     signature: bytes | None = None
+    verification: Verification = Verification.UNSIGNED
+    #: Why a signed statement was rejected (``verification`` REJECTED only).
+    rejection: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.verification is Verification.VERIFIED
 
     @property
     def file_suffix(self) -> str:
@@ -55,10 +73,18 @@ class StatementRepository:
         media_type: str,
         received_at: datetime,
         signature: bytes | None = None,
+        *,
+        rejection: str | None = None,
     ) -> int:
+        """Keep a statement; a signed one is verified unless a *rejection* reason is given."""
+        if signature is None:
+            verification = Verification.UNSIGNED
+        else:
+            verification = Verification.VERIFIED if rejection is None else Verification.REJECTED
         cur = self._conn.execute(
             "INSERT INTO statements (order_id, kind, reason, received_at, media_type, body, "
-            "body_sha256, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "body_sha256, signature, verification, rejection) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 order_id,
                 kind.value,
@@ -68,9 +94,21 @@ class StatementRepository:
                 bytes(body),
                 hashlib.sha256(body).hexdigest(),
                 None if signature is None else bytes(signature),
+                verification.value,
+                rejection if verification is Verification.REJECTED else None,
             ),
         )
         return int(cur.lastrowid or 0)
+
+    def has_signed(self, order_id: str, body: bytes, signature: bytes) -> bool:
+        """Whether this exact signed statement is already kept (verified or rejected)."""
+        return (
+            self._conn.execute(
+                "SELECT 1 FROM statements WHERE order_id = ? AND body_sha256 = ? AND signature = ?",
+                (order_id, hashlib.sha256(body).hexdigest(), bytes(signature)),
+            ).fetchone()
+            is not None
+        )
 
     def add_void_lines(self, statement_id: int, voided: dict[int, int]) -> None:
         """Per-line quantities of a supplier-void statement (inside the caller's transaction)."""
@@ -100,7 +138,8 @@ class StatementRepository:
     def for_order(self, order_id: str) -> list[Statement]:
         rows = self._conn.execute(
             "SELECT statement_id, order_id, kind, reason, received_at, media_type, body, "
-            "body_sha256, signature FROM statements WHERE order_id = ? ORDER BY statement_id",
+            "body_sha256, signature, verification, rejection FROM statements WHERE order_id = ? "
+            "ORDER BY statement_id",
             (order_id,),
         ).fetchall()
         return [
@@ -114,6 +153,8 @@ class StatementRepository:
                 bytes(r[6]),
                 str(r[7]),
                 None if r[8] is None else bytes(r[8]),
+                Verification(str(r[9])),
+                None if r[10] is None else str(r[10]),
             )
             for r in rows
         ]

@@ -2,9 +2,10 @@
 
 A statement (``csos-statement/1``) is only worth keeping as proof if it is the
 supplier's, about this order: the CMS must verify like any CSOS signature (digest,
-signature, profile, chain to a trusted anchor when one is configured), its signer's
-DEA number must be the order's supplier's, and it must name this order's id and the
-SHA-256 of the exact bytes and signature the pharmacy sent.
+signature, profile, a signing time not in the future, chain to a trusted anchor when
+one is configured), its signer's DEA number must be the order's supplier's, and it must
+name this order's id and number and the SHA-256 of the exact bytes and signature the
+pharmacy sent.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ STATEMENT_SCHEMA = "csos-statement/1"
 
 
 class StatementRefused(ProtocolError):
-    """The distributor's signed statement is not what it should be; it is not kept."""
+    """The distributor's signed statement is not what it should be: never the supplier's word."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class OrderFacts:
     supplier_dea: str
     document: bytes
     signature: bytes
+    #: The order's number; when known, the statement must name the same one.
+    order_number: str | None = None
 
 
 def verify_statement(
@@ -67,26 +70,42 @@ def verify_statement(
     except MalformedDocument as exc:
         problems.append(str(exc))
         content = {}
-    if signer.info is not None:
-        problems += _signer_problems(signer.info, content, order)
+    problems += binding_problems(content, signer.info, order, kind)
+    if problems:
+        raise StatementRefused(
+            f"the distributor's signed {kind} statement for order {order.order_id} was "
+            f"rejected: {'; '.join(problems)}"
+        )
+    return content
+
+
+def binding_problems(
+    content: dict[str, object],
+    signer: CsosCertificateInfo | None,
+    order: OrderFacts,
+    kind: str | None,
+) -> list[str]:
+    """What ties a statement to its order and supplier, and does not hold (empty: all does).
+
+    *kind*: the kind expected, or None to accept any (an archive checks what it holds).
+    """
+    if not content:
+        return []
+    problems = [] if signer is None else _signer_problems(signer, content, order)
     expected = {
         "schema": STATEMENT_SCHEMA,
-        "kind": kind,
+        "kind": kind or content.get("kind"),
         "order_id": order.order_id,
         "order_document_sha256": hashlib.sha256(order.document).hexdigest(),
         "order_signature_sha256": hashlib.sha256(order.signature).hexdigest(),
     }
-    problems += [
+    if order.order_number is not None:
+        expected["order_number"] = order.order_number
+    return problems + [
         f"its {field} is {content.get(field)!r}, expected {want!r}"
         for field, want in expected.items()
-        if content and content.get(field) != want
+        if content.get(field) != want
     ]
-    if problems:
-        raise StatementRefused(
-            f"the distributor's signed {kind} statement for order {order.order_id} was not "
-            f"kept: {'; '.join(problems)}"
-        )
-    return content
 
 
 def _signer_problems(

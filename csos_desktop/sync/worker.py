@@ -27,12 +27,14 @@ from csos_desktop.store.outbox import OutboxKind, OutboxMessage
 from csos_desktop.sync import som_feed
 from csos_desktop.sync.client import DistributorClient, OrderRecord
 from csos_desktop.sync.errors import DistributorRefused, DistributorUnavailable
-from csos_desktop.sync.statements import (
-    OrderFacts,
-    StatementRefused,
-    anchors_from_chain_file,
-    verify_statement,
+from csos_desktop.sync.statement_intake import (
+    FULFILMENT_KINDS,
+    KeptText,
+    StatementOutcome,
+    keep_statements,
+    non_acceptance,
 )
+from csos_desktop.sync.statements import anchors_from_chain_file
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ class SyncReport:
     sent: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     updated: list[tuple[str, str]] = field(default_factory=list)
+    #: The distributor's signed statements taken in, each verified or rejected.
+    statements: list[StatementOutcome] = field(default_factory=list)
     stopped: str | None = None
 
     def to_json(self) -> dict[str, object]:
@@ -58,6 +62,7 @@ class SyncReport:
             "sent": self.sent,
             "refused": self.refused,
             "updated": [{"order_id": o, "status": s} for o, s in self.updated],
+            "statements": [o.to_json() for o in self.statements],
             "stopped": self.stopped,
         }
 
@@ -197,7 +202,8 @@ class SyncWorker:
                 now=self._clock(),
             )
             report.refused.append(msg.record_id)
-            self._refresh(notice.order_id, "cancel-refused")  # what did ship, for the next try
+            # what did ship, for the next try
+            self._refresh(notice.order_id, "cancel-refused", report)
             return False
         legal.cancellation_answered(
             self._store,
@@ -208,7 +214,7 @@ class SyncWorker:
             now=self._clock(),
         )
         self._apply(notice.order_id, record.order_status, report)
-        self._refresh(notice.order_id, "cancelled")
+        self._refresh(notice.order_id, "cancelled", report)
         return True
 
     def _send_prescription(self, msg: OutboxMessage, report: SyncReport) -> bool:
@@ -265,35 +271,15 @@ class SyncWorker:
         return True
 
     def _non_acceptance(
-        self, order_id: str, record: OrderRecord, codes: str, now: datetime
-    ) -> tuple[bytes, str, bytes | None]:
-        """(statement, media type, signature) to keep: the signed statement once verified.
-
-        A signed statement that does not verify is not kept as the supplier's word: the
-        rejection is still recorded (the status is a fact), with a note saying so.
-        """
-        signed = [s for s in record.signed_statements if s.kind == "non-acceptance"]
-        text = (record.statement or codes).encode("utf-8")
-        if not signed:
-            return text, "text/plain", None
-        blob = self._store.signed.get(order_id)
-        facts = OrderFacts(
-            order_id, self._store.orders.get(order_id).supplier_dea, blob.document, blob.signature
+        self, order_id: str, record: OrderRecord, codes: str, now: datetime, report: SyncReport
+    ) -> KeptText:
+        """The statement to keep with the rejection (see ``statement_intake.non_acceptance``)."""
+        kept, outcome = non_acceptance(
+            self._store, order_id, record, codes, roots=self._statement_roots, now=now
         )
-        try:
-            verify_statement(
-                signed[-1].document,
-                signed[-1].signature,
-                kind="non-acceptance",
-                order=facts,
-                trust_roots=self._statement_roots,
-                now=now,
-            )
-        except StatementRefused as exc:
-            log.warning("%s", exc.message)
-            note = f"{exc.message}. The distributor's unsigned statement follows.\n".encode()
-            return note + text, "text/plain", None
-        return signed[-1].document, "application/json", signed[-1].signature
+        if outcome is not None:
+            report.statements.append(outcome)
+        return kept
 
     def _refresh_som(self) -> None:
         """The policy and history the SOM check before signing uses (1301.74(b))."""
@@ -313,15 +299,16 @@ class SyncWorker:
                 if change.event in FULFILMENT_EVENTS:
                     touched[change.order_id] = change.event
             for order_id, event in touched.items():
-                self._refresh(order_id, event)
+                self._refresh(order_id, event, report)
             cursor = page.next_cursor
             self._cursor.save(cursor)
             if not page.has_more:
                 return
 
-    def _refresh(self, order_id: str, event: str) -> None:
+    def _refresh(self, order_id: str, event: str, report: SyncReport) -> None:
         """Keep what the distributor says shipped and voided per line (receipts are limited to
-        it, 1305.22(g)); a new void by the supplier is kept as its statement (1305.28)."""
+        it, 1305.22(g)); a new void by the supplier is kept as its statement (1305.28), and
+        its signed shipment and void statements are checked and kept with the verdict."""
         if self._store.signed.find(order_id) is None:
             return  # not one of our signed orders
         record = self._client.order(order_id)
@@ -354,7 +341,16 @@ class SyncWorker:
                 for ln in record.lines
             ],
         }
-        legal.record_fulfilment(self._store, order_id, lines, source=source, now=self._clock())
+        now = self._clock()
+        legal.record_fulfilment(self._store, order_id, lines, source=source, now=now)
+        report.statements += keep_statements(
+            self._store,
+            order_id,
+            record.signed_statements,
+            kinds=FULFILMENT_KINDS,
+            roots=self._statement_roots,
+            now=now,
+        )
 
     def _apply(
         self, order_id: str, status: str, report: SyncReport, record: OrderRecord | None = None
@@ -374,7 +370,9 @@ class SyncWorker:
         if new is OrderState.REJECTED:
             record = record or self._client.order(order_id)
             codes = ", ".join(r.code for r in record.reasons) or "not accepted"
-            statement, media_type, signature = self._non_acceptance(order_id, record, codes, now)
+            statement, media_type, signature = self._non_acceptance(
+                order_id, record, codes, now, report
+            )
             lifecycle.record_rejection(
                 self._store,
                 order_id,

@@ -169,6 +169,9 @@ def show(ref: str, as_json: bool) -> None:
                             "kind": s.kind.value,
                             "reason": s.reason,
                             "received_at": s.received_at,
+                            "signed": s.signature is not None,
+                            "verification": s.verification.value,
+                            "rejection": s.rejection,
                             "voided_lines": voided.get(s.statement_id, {}),
                         }
                         for s in statements
@@ -199,8 +202,14 @@ def show(ref: str, as_json: bool) -> None:
             for ln in r.receipt.lines
         )
         click.echo(f"Receipt {r.receipt.receipt_id}: {got}")
+    from csos_desktop.store.statements import Verification
+
     for s in statements:
-        click.echo(f"Distributor statement ({s.kind.value}, {s.received_at}): {s.reason}")
+        verdict = {
+            Verification.VERIFIED: " [signed, verified]",
+            Verification.REJECTED: " [signed, REJECTED: not the supplier's word]",
+        }.get(s.verification, "")
+        click.echo(f"Distributor statement ({s.kind.value}, {s.received_at}){verdict}: {s.reason}")
         for n, q in voided[s.statement_id].items():
             click.echo(f"  line {n}: {q} package(s) voided")
     for notice in notices:

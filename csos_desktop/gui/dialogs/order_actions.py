@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from csos_desktop.errors import InputError
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
+from csos_desktop.store.statements import Statement
 
 if TYPE_CHECKING:
     from csos_desktop.gui.dialogs.signing import SigningDialog
@@ -61,6 +63,20 @@ def balance_html(balances: Sequence[LineBalance]) -> str:
             f" voided by the supplier {b.supplier_voided}{void}, received {b.received};"
             f" open {b.open_balance}"
         )
+    return "<br>".join(rows)
+
+
+def statements_html(statements: Sequence[Statement]) -> str:
+    """The distributor's signed statements: verified (its word) or rejected, and why."""
+    rows = []
+    for st in statements:
+        if st.signature is None:
+            continue  # unsigned text: nothing was there to verify
+        what = f"{st.kind.value} statement ({st.received_at})"
+        if st.verified:
+            rows.append(f"{dot(Tone.OK)} {what} verified")
+        else:
+            rows.append(f"{dot(Tone.BAD)} <b>{what} rejected</b>: {escape(st.rejection or '')}")
     return "<br>".join(rows)
 
 

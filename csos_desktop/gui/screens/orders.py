@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.gui.dialogs.order_actions import OrderActions, balance_html
+from csos_desktop.gui.dialogs.order_actions import OrderActions, balance_html, statements_html
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.store import Store
 from csos_desktop.store.orders import OrderRecord
@@ -249,7 +249,9 @@ class OrdersScreen(QWidget):
         # The signing stack (PKCS#11) loads on first use, not with the Orders screen.
         from csos_desktop.services.orders.notices import order_balances
 
-        self.status.setText(balance_html(order_balances(self._store, rec.order_id)))
+        said = statements_html(self._store.statements.for_order(rec.order_id))
+        balance = balance_html(order_balances(self._store, rec.order_id))
+        self.status.setText("<br>".join(part for part in (balance, said) if part))
 
     def status_text(self, html: str) -> None:
         self.status.setText(html)

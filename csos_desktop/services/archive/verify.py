@@ -43,6 +43,7 @@ from csos_desktop.services.archive.container import (
     read_member,
 )
 from csos_desktop.services.archive.export import FORMAT, MANIFEST, MANIFEST_SIGNATURE
+from csos_desktop.services.archive.statements import is_statement_signature, statement_problems
 from csos_desktop.services.trust_anchors import TrustMaterial
 
 #: How far a signing-time may run ahead of the verifier's clock (clock skew).
@@ -63,6 +64,8 @@ class VerifyReport:
     files: int = 0
     signatures: int = 0
     chains_checked: int = 0
+    #: Distributor statements tied to their order and supplier (besides their signature).
+    statements_checked: int = 0
     signers_verified: bool = False
     revocation_checked: bool = False
     manifest_signer: str | None = None
@@ -88,6 +91,7 @@ class VerifyReport:
             "files": self.files,
             "signatures": self.signatures,
             "chains_checked": self.chains_checked,
+            "statements_checked": self.statements_checked,
             "problems": self.problems,
         }
 
@@ -249,7 +253,8 @@ def _subject(cert: asn1_x509.Certificate) -> str:
 
 
 def _recorded_times(zf: zipfile.ZipFile, names: Sequence[str]) -> dict[str, datetime]:
-    """Order signature name -> the store's recorded signing time, from each record.json."""
+    """Signature name -> when the store recorded it, from each record.json: the order's
+    and each receipt's signing time, each signed statement's time received."""
     out: dict[str, datetime] = {}
     for name in names:
         if not (name.startswith("orders/") and name.endswith(".record.json")):
@@ -258,8 +263,20 @@ def _recorded_times(zf: zipfile.ZipFile, names: Sequence[str]) -> dict[str, date
             record = json.loads(read_member(zf, name))
         except (MemberUnreadable, ValueError, RecursionError):
             continue  # its hash check reports it if it was changed
-        if isinstance(record, dict) and (at := _timestamp(record.get("signed_at"))):
+        if not isinstance(record, dict):
+            continue
+        folder = name.rpartition("/")[0]
+        if at := _timestamp(record.get("signed_at")):
             out[name[: -len(".record.json")] + ".p7s"] = at
+        receipts = record.get("receipt_signed_at")
+        for receipt_id, when in receipts.items() if isinstance(receipts, dict) else ():
+            if at := _timestamp(when):
+                out[f"{folder}/{receipt_id}.p7s"] = at
+        statements = record.get("statements")
+        for st in statements if isinstance(statements, list) else ():
+            sig = st.get("signature_file") if isinstance(st, dict) else None
+            if isinstance(sig, str) and (at := _timestamp(st.get("received_at"))):
+                out[f"{folder}/{sig}"] = at
     return out
 
 
@@ -318,12 +335,15 @@ def verify_archive(
         recorded = _recorded_times(zf, sorted(manifest.files))
         for name in sorted(present):
             if name.startswith(("orders/", "poa/")) and name.endswith(".p7s"):
-                checker.signature(
+                parsed = checker.signature(
                     name,
                     name[: -len(".p7s")] + ".json",
                     recorded=recorded.get(name),
                     fallback=manifest.created_at,
                 )
+                if parsed is not None and is_statement_signature(name):
+                    report.statements_checked += 1
+                    report.problems += statement_problems(zf, name, parsed)
     return report
 
 

@@ -19,6 +19,7 @@ from csos_desktop.store import legal, lifecycle
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import OrderRecord
+from csos_desktop.store.statements import Statement, Verification
 
 Clock = Callable[[], datetime]
 
@@ -29,6 +30,20 @@ class NotSigned(InputError):
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def statement_files(order_id: str, st: Statement) -> tuple[str, str | None]:
+    """(body, signature) file names of a statement in an export.
+
+    A rejected statement is evidence of what the distributor sent, not its signed word:
+    its files are named so that no verifier takes the pair for a signature to check.
+    """
+    stem = f"{order_id}.statement-{st.statement_id}"
+    if st.signature is None:
+        return f"{stem}{st.file_suffix}", None
+    if st.verification is Verification.REJECTED:
+        return f"{stem}.rejected.bin", f"{stem}.rejected.cms"
+    return f"{stem}{st.file_suffix}", f"{stem}.p7s"
 
 
 def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
@@ -53,9 +68,10 @@ def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
         files[f"{r.receipt.receipt_id}.p7s"] = r.signature
     statements = store.statements.for_order(rec.order_id)
     for st in statements:
-        files[f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}"] = st.body
-        if st.signature is not None:  # the distributor's signature over that statement
-            files[f"{rec.order_id}.statement-{st.statement_id}.p7s"] = st.signature
+        body_name, signature_name = statement_files(rec.order_id, st)
+        files[body_name] = st.body
+        if st.signature is not None and signature_name is not None:
+            files[signature_name] = st.signature  # the distributor's, over that statement
     notices = store.notices.for_order(rec.order_id)
     for n in notices:
         files[f"{n.notice_id}.json"] = n.document
@@ -70,13 +86,19 @@ def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
         "signature_sha256": blob.signature_sha256,
         "reissue_of": rec.reissue_of,
         "receipts": [r.receipt.receipt_id for r in receipts],
+        # The store's own time of each receipt's signature (archive verify checks its chain
+        # at the later of this and the signature's claim).
+        "receipt_signed_at": {r.receipt.receipt_id: r.signed_at for r in receipts if r.signed_at},
         "statements": [
             {
-                "file": f"{rec.order_id}.statement-{st.statement_id}{st.file_suffix}",
+                "file": statement_files(rec.order_id, st)[0],
+                "signature_file": statement_files(rec.order_id, st)[1],
                 "kind": st.kind.value,
                 "reason": st.reason,
                 "received_at": st.received_at,
                 "signed": st.signature is not None,
+                "verification": st.verification.value,
+                "rejection": st.rejection,
                 "voided_lines": [
                     {"line_no": k, "quantity_voided": q}
                     for k, q in store.statements.void_lines(st.statement_id).items()

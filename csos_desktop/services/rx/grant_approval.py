@@ -3,7 +3,8 @@
 21 CFR 1311.125(c): the second individual, a DEA registrant, approves with their
 own two-factor credential. Here that is their token (something they have, holding
 the key of their certificate) and its PIN (something they know): the approval is a
-small document signed on that token, checked, and kept in the audit log.
+small document signed on that token, checked, and kept in the audit log. Like every
+signing session, it ends by signing the audit chain's head (an audit checkpoint).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 from datetime import datetime
 
 from csos_desktop.domain.canonical import canonical_bytes
+from csos_desktop.services.audit.checkpoint import checkpoint_after_session
 from csos_desktop.services.interaction import Interaction
 from csos_desktop.services.rx.access import (
     RULE,
@@ -93,4 +95,6 @@ def approve_grant_with_token(
         "signature_sha256": hashlib.sha256(signature).hexdigest(),
         "certificate_serial": str(identity.info.serial_number),
     }
-    return approve_grant(store, actor, grant_id, now=now, evidence=evidence)
+    approved = approve_grant(store, actor, grant_id, now=now, evidence=evidence)
+    checkpoint_after_session(store, session)  # the session ends by signing the audit head
+    return approved

@@ -7,7 +7,6 @@ as the supplier's word, and OpenSSL verifies the kept bytes too.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.order_state import OrderState
@@ -25,11 +24,13 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import open_store
+from csos_desktop.store.statements import Verification
 from csos_desktop.sync.client import SignedStatement
 from csos_desktop.sync.statements import OrderFacts, StatementRefused, verify_statement
 from csos_desktop.sync.worker import CursorFile, SyncWorker
 from tests.conftest import Provisioned
 from tests.integration.distributor.conftest import Sandbox, StartSandbox, signed
+from tests.integration.distributor.hostile import hostile_statements
 from tests.integration.test_openssl_accepts import openssl_verify
 from tests.unit.domain.samples import sample_order_input
 from tests.unit.store.helpers import Clock, SoftwareOrderSigner, order_input, software_identity
@@ -151,7 +152,10 @@ def test_a_statement_about_another_order_or_by_another_signer_is_refused(
     st = _statement(record, "non-acceptance")
     cases = {
         "another order": OrderFacts(key, OTHER_DEA, document + b" ", signature),
-        "another order id": OrderFacts(key[:-1] + "0", OTHER_DEA, document, signature),
+        # (never the same id: one uuid in 16 ends in "0")
+        "another order id": OrderFacts(
+            key[:-1] + ("1" if key.endswith("0") else "0"), OTHER_DEA, document, signature
+        ),
     }
     for name, facts in cases.items():
         try:
@@ -168,35 +172,10 @@ def test_a_statement_about_another_order_or_by_another_signer_is_refused(
         raise AssertionError(f"a statement about {name} was accepted")
 
 
-def _tamper_statements(app: ASGIApp) -> ASGIApp:
-    """A hostile distributor: the statement it serves differs from the one it signed."""
-
-    async def tampered(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        parts: list[Message] = []
-
-        async def keep(message: Message) -> None:
-            parts.append(message)
-
-        await app(scope, receive, keep)
-        body = b"".join(m.get("body", b"") for m in parts if m["type"] == "http.response.body")
-        try:
-            data = json.loads(body)
-            for st in data.get("signed_statements", []):
-                doc = base64.b64decode(st["document"]).replace(b"wrong-supplier", b"our-mistake!!!")
-                st["document"] = base64.b64encode(doc).decode()
-            body = json.dumps(data).encode()
-        except (ValueError, AttributeError):
-            pass
-        start = next(m for m in parts if m["type"] == "http.response.start")
-        headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({**start, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-    return tampered
+#: The statement served differs from the one the distributor signed.
+_tamper_statements = hostile_statements(
+    lambda doc, sig: (doc.replace(b"wrong-supplier", b"our-mistake!!!"), sig)
+)
 
 
 def _sync_one_wrong_supplier_order(
@@ -244,6 +223,13 @@ def test_the_client_does_not_keep_a_statement_that_fails_verification(
     )
     with store:
         assert store.orders.get(oid).state is OrderState.REJECTED  # the status is a fact
-        [kept] = store.statements.for_order(oid)
+        rejected, kept = store.statements.for_order(oid)
+        events = [e.event for e in store.audit.entries(order_id=oid)]
+    # Nothing is lost: the signed bytes as received, marked rejected with the reason ...
+    assert rejected.verification is Verification.REJECTED and rejected.signature is not None
+    assert rejected.rejection is not None and "digest" in rejected.rejection
+    assert b"our-mistake!!!" in rejected.body
+    # ... and the rejection itself, with the distributor's text, never as its signed word.
     assert kept.signature is None and kept.media_type == "text/plain"
-    assert b"was not kept" in kept.body and b"digest" in kept.body
+    assert b"was rejected" in kept.body and b"digest" in kept.body
+    assert "order.statement-rejected" in events

@@ -172,12 +172,22 @@ def test_void_on_day_61_then_a_receipt_over_the_quantity_shipped_is_refused(
     ph.sync()
     distributor = ph.sandbox.running.distributor
     distributor.fulfil()  # half of lines 1 and 3 ship today
-    ph.sync()
+    shipped = ph.sync()["statements"]
+    assert isinstance(shipped, list)
+    assert [(s["kind"], s["verification"]) for s in shipped] == [("shipment", "verified")]
     distributor.fulfil(datetime.now(UTC) + timedelta(days=61))  # the balance is void
-    ph.sync()
+    voided = ph.sync()["statements"]
+    assert isinstance(voided, list)
+    assert [(s["kind"], s["verification"]) for s in voided] == [("supplier-void", "rejected")]
 
     shown = ph.show(order_id)
-    [void] = [s for s in shown["statements"] if s["kind"] == "supplier-void"]  # type: ignore[union-attr]
+    statements = shown["statements"]
+    assert isinstance(statements, list)
+    # The record's per-line void (unsigned); the distributor's signed void statement is dated
+    # 61 days ahead of this pharmacy's clock, so it is kept as rejected, never as its word.
+    [void] = [s for s in statements if s["kind"] == "supplier-void" and not s["signed"]]
+    [signed] = [s for s in statements if s["kind"] == "supplier-void" and s["signed"]]
+    assert signed["verification"] == "rejected" and "later than now" in signed["rejection"]
     assert void["voided_lines"] == {"1": 1, "2": 1, "3": 2}
     assert "60 days" in void["reason"]
     assert "order.supplier-void" in _events(ph, order_id)
@@ -197,8 +207,16 @@ def test_void_on_day_61_then_a_receipt_over_the_quantity_shipped_is_refused(
     exported = ph.run("order", "export", order_id, "--out", str(out))
     assert exported.exit_code == 0, exported.output
     record = json.loads((out / f"{order_id}.record.json").read_text())
-    assert [s["kind"] for s in record["statements"]] == ["supplier-void"]
-    assert record["statements"][0]["voided_lines"]
+    # Unsigned: the record's per-line void; signed: the shipment and void statements, the
+    # void one dated 61 days ahead of this pharmacy's clock (kept as rejected).
+    kept = {(s["kind"], s["verification"]) for s in record["statements"]}
+    assert kept == {
+        ("supplier-void", "unsigned"),
+        ("shipment", "verified"),
+        ("supplier-void", "rejected"),
+    }
+    [void] = [s for s in record["statements"] if s["verification"] == "unsigned"]
+    assert void["voided_lines"]
 
 
 def test_a_supplier_void_of_part_of_a_line_is_kept_and_limits_the_receipt(
@@ -261,7 +279,13 @@ def test_a_lost_order_its_replacement_and_the_late_original_not_accepted(
     ph.sync()
     shown = ph.show(original)
     assert shown["state"] == "rejected"
-    assert [s["kind"] for s in shown["statements"]] == ["non-acceptance"]
+    statements = shown["statements"]
+    assert isinstance(statements, list)
+    # Its signed statement is dated 61 days ahead of this pharmacy's clock: kept as rejected.
+    assert [(s["kind"], s["verification"]) for s in statements] == [
+        ("non-acceptance", "rejected"),
+        ("non-acceptance", "unsigned"),
+    ]
     assert [n["kind"] for n in shown["notices"]] == ["lost-order"]  # type: ignore[union-attr]
     assert ph.show(replacement.order_id)["notices"]  # linked both ways
     events = _events(ph, original)

@@ -78,6 +78,20 @@ def test_a_practice_sets_up_access_prepares_signs_prints_and_reports(
     parsed = parse_signed_data(base64.b64decode(evidence["signature"]))
     assert signature_valid(parsed)
     assert digest_matches(parsed, base64.b64decode(evidence["document"]))
+    # The approval session, like every signing session, ends by signing the audit head.
+    with open_store(home / "data" / "csos.db") as store:
+        events = [e.event for e in store.audit.entries()]
+        [checkpoint] = list(store.checkpoints.all())
+    approved_at = events.index("rx.grant-approved")
+    assert events[approved_at + 1] == "audit.checkpoint"
+    assert checkpoint.entry_id == approved_at + 1  # the head right after the approval
+    verified = CliRunner().invoke(
+        main,
+        ["audit", "verify", "--json"],
+        env={"CSOS_HOME": str(home), "CSOS_PKCS11_MODULE": rsa_token.hsm.module},
+    )
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.output)["checkpoints"]["checkpoints"] == 1
     assert read_csos_profile(parsed.signer).matches_dea("AB1234563")
     assert "permission #1 active" in run("user", "list").output
 

@@ -14,6 +14,8 @@ import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop.domain.order_state import OrderState
+from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.archive.export import export_archive
@@ -21,7 +23,7 @@ from csos_desktop.services.archive.verify import Verdict, verify_archive
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders.signing import OrderSigningSession
 from csos_desktop.services.signing import SigningPurpose, SigningSession
-from csos_desktop.store import open_store
+from csos_desktop.store import lifecycle, open_store
 from csos_desktop.token.identity import SigningIdentity
 from tests.conftest import Provisioned, trust_sandbox_root
 from tests.integration.signing import chain_of, issue_for_token
@@ -127,3 +129,54 @@ def test_a_signature_made_before_a_later_revocation_stays_valid(
     )
     report = verify_archive(bundle, roots(old_ca, with_crls=True))
     assert report.verdict is Verdict.INTACT, report.problems
+
+
+def test_a_back_dated_receipt_signed_after_revocation_is_invalid(
+    ec_token: Provisioned, old_ca: TestCa, tmp_path: Path
+) -> None:
+    """A receipt's chain is checked at the later of its claim and the store's recorded time."""
+    now = datetime.now(UTC)
+    with open_store(tmp_path / "csos.db") as store, ec_token.session() as ts:
+        exporter = svc.TokenDocumentSigner(
+            SigningSession(
+                ts,
+                identity_for(ec_token, old_ca),
+                chain_of(old_ca),
+                SigningPurpose.ARCHIVE_MANIFEST,
+            )
+        )
+        order_signer = OrderSigningSession(
+            SigningSession(
+                ts, identity_for(ec_token, old_ca), chain_of(old_ca), SigningPurpose.ORDER
+            )
+        )
+        [rec] = svc.import_orders(store, order_input(), source="test")
+        assert svc.sign_orders(store, [rec.order_id], order_signer).signed
+        msg = next(m for m in store.outbox.pending() if m.record_id == rec.order_id)
+        lifecycle.mark_submitted(store, rec.order_id, msg.outbox_id, now=now)
+        lifecycle.record_status(store, rec.order_id, OrderState.SHIPPED, now=now)
+        # The receiving certificate was revoked an hour ago; its signature claims two hours.
+        receiver = identity_for(ec_token, old_ca)
+        old_ca.revoke(
+            receiver.info.serial_number, reason="key_compromise", when=now - timedelta(hours=1)
+        )
+        back_dated = svc.TokenDocumentSigner(
+            SigningSession(
+                ts,
+                receiver,
+                chain_of(old_ca),
+                SigningPurpose.RECEIPT,
+                clock=lambda: now - timedelta(hours=2),
+            )
+        )
+        receipt, _ = svc.record_receipt(
+            store, rec.order_id, [ReceiptLine(1, 1, now.date())], back_dated, clock=lambda: now
+        )
+        bundle = export_archive(
+            store, now.date(), now.date(), tmp_path / "bundle.zip", signer=exporter
+        ).path
+    problems = verify_archive(bundle, roots(old_ca, with_crls=True)).problems
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"orders/{rec.order_id}/{receipt.receipt_id}.p7s: ")
+    assert problems[0].endswith(f"(signature made {now:%Y-%m-%d %H:%M} UTC)")
+    assert "revoked" in problems[0]

@@ -100,3 +100,52 @@ def test_a_damaged_database_file_gives_a_clear_error_naming_the_backup(tmp_path:
         open_store(path)
     assert str(backup) in e.value.message
     assert "damaged" in e.value.message
+
+
+def test_the_statements_rebuild_keeps_every_row_and_its_bytes(tmp_path: Path) -> None:
+    """0008 rebuilds statements (a new kind, the verification verdict) without losing a row."""
+    path = tmp_path / "csos.db"
+    names = [m.name for m in bundled_migrations()]
+    before = bundled_migrations()[: names.index("statement_verification")]
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, path, migrations=before)
+    conn.execute(
+        "INSERT INTO orders (order_id, order_number, purchaser_dea, supplier_dea, "
+        "supplier_name, state, created_at, updated_at, draft_document) "
+        "VALUES ('o1', '26X000001', 'AB1234563', 'RK0452716', 'S', 'rejected', 't', 't', x'7b7d')"
+    )
+    rows = [
+        (5, "non-acceptance", b"\x00plain text\xff", None),
+        (9, "supplier-void", b'{"a":1}', b"\x30\x03\x02\x01\x00"),
+    ]
+    for sid, kind, body, sig in rows:
+        conn.execute(
+            "INSERT INTO statements (statement_id, order_id, kind, reason, received_at, "
+            "media_type, body, body_sha256, signature) VALUES (?, 'o1', ?, 'r', 't', 'm', ?, "
+            "'h', ?)",
+            (sid, kind, body, sig),
+        )
+    conn.execute("INSERT INTO statement_lines VALUES (9, 2, 3)")
+    conn.close()
+    with open_store(path) as store:
+        got = store.conn.execute(
+            "SELECT statement_id, kind, body, signature, verification FROM statements "
+            "ORDER BY statement_id"
+        ).fetchall()
+        assert [tuple(r) for r in got] == [
+            (5, "non-acceptance", b"\x00plain text\xff", None, "unsigned"),
+            (9, "supplier-void", b'{"a":1}', b"\x30\x03\x02\x01\x00", "verified"),
+        ]
+        assert store.statements.void_lines(9) == {2: 3}
+        assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        # The keep-forever triggers are back, and a new id follows the kept ones.
+        with pytest.raises(sqlite3.DatabaseError, match="never change"):
+            store.conn.execute("UPDATE statements SET reason = 'x'")
+        with pytest.raises(sqlite3.DatabaseError, match="are kept"):
+            store.conn.execute("DELETE FROM statement_lines")
+        cur = store.conn.execute(
+            "INSERT INTO statements (order_id, kind, reason, received_at, media_type, body, "
+            "body_sha256, verification) VALUES ('o1', 'shipment', 'r', 't', 'm', x'00', 'h', "
+            "'unsigned')"
+        )
+        assert cur.lastrowid == 10

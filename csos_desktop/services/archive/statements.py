@@ -1,0 +1,51 @@
+"""Tying each signed distributor statement in an archive bundle to its order.
+
+The statement's signature and chain are checked like every other signature in the
+bundle; here, what makes it the supplier's word about *this* order: it names the
+order's id, number and the SHA-256 of the order's exact bytes and signature as
+bundled, and its signer's certificate carries the supplier's DEA number (as a hash).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+
+from csos_desktop.domain.canonical import MalformedDocument, load_document
+from csos_desktop.pki.cms_parse import ParsedSignature
+from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile
+from csos_desktop.services.archive.container import MemberUnreadable, read_member
+from csos_desktop.sync.statements import OrderFacts, binding_problems
+
+_STATEMENT_SIGNATURE = re.compile(r"(?P<order>[^/]+)\.statement-[0-9]+\.p7s")
+
+
+def is_statement_signature(name: str) -> bool:
+    return _STATEMENT_SIGNATURE.fullmatch(name.rsplit("/", 1)[-1]) is not None
+
+
+def statement_problems(zf: zipfile.ZipFile, sig_name: str, parsed: ParsedSignature) -> list[str]:
+    """What does not tie the statement signed by *sig_name* to its bundled order."""
+    folder, _, file = sig_name.rpartition("/")
+    match = _STATEMENT_SIGNATURE.fullmatch(file)
+    if match is None:
+        return []
+    order_id = match.group("order")
+    try:
+        content = load_document(read_member(zf, sig_name[: -len(".p7s")] + ".json"))
+        order_document = read_member(zf, f"{folder}/{order_id}.json")
+        order_signature = read_member(zf, f"{folder}/{order_id}.p7s")
+        order = json.loads(order_document)
+        supplier = order["supplier"]["dea_number"]
+        number = order["order_number"]
+    except (MemberUnreadable, MalformedDocument, ValueError, RecursionError, KeyError) as exc:
+        return [f"{sig_name}: cannot be tied to its order ({type(exc).__name__}: {exc})"]
+    except TypeError as exc:
+        return [f"{sig_name}: cannot be tied to its order ({exc})"]
+    try:
+        signer = read_csos_profile(parsed.signer)
+    except NotACsosCertificate as exc:
+        return [f"{sig_name}: its signer is not a CSOS certificate ({exc})"]
+    facts = OrderFacts(order_id, str(supplier), order_document, order_signature, str(number))
+    return [f"{sig_name}: {p}" for p in binding_problems(content, signer, facts, None)]
