@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from csos_desktop.domain.canonical import MalformedDocument, parse_json_input
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.fileio import PRIVATE_UMASK
 
 

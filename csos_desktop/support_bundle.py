@@ -21,7 +21,7 @@ from pathlib import Path
 from csos_desktop import __version__
 from csos_desktop.config.effective import load_config
 from csos_desktop.doctor.result import DoctorReport
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.logs import log_files, redact
 
 #: Environment variables worth knowing about; values are redacted all the same.

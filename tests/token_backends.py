@@ -33,8 +33,8 @@ import pkcs11
 import pytest
 from pkcs11.constants import TokenFlag
 
+from csos_desktop.domain.token_errors import WrongPin
 from csos_desktop.sandbox.softhsm import create_token as create_softhsm_token
-from csos_desktop.token.errors import WrongPin
 from csos_desktop.token.library import load_library, refresh_library
 from csos_desktop.token.session import TokenSession
 

@@ -6,19 +6,19 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import document_signer, token_options
+from csos_desktop.cli.signing import TokenChoice, document_signer, token_options
 from csos_desktop.cli.verifying import load_crl_files, trust_roots
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.archive.verify import Verdict, verify_archive
+from csos_desktop.services.pharmacy_store import open_store
 from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.services.trust_anchors import TrustMaterial, configured_trust
-from csos_desktop.store import open_store
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -68,13 +68,13 @@ def archive() -> None:
 )
 @token_options
 @run_cli
-def export(since: datetime, until: datetime, out: Path, **token: Any) -> None:
+def export(since: datetime, until: datetime, out: Path, token: TokenChoice) -> None:
     """Orders, receipts, statements with their signatures, certificates, audit slice, index.
 
     The manifest is signed on your token, so the bundle shows who exported it.
     """
     purpose = SigningPurpose.ARCHIVE_MANIFEST
-    with open_store() as store, document_signer(purpose, "The export", **token) as signer:
+    with open_store() as store, document_signer(purpose, "The export", token) as signer:
         summary = export_archive(store, since.date(), until.date(), out, signer=signer)
     click.echo(f"{summary.orders} order(s), {summary.files} files in {summary.path}")
     click.echo(f"manifest SHA-256 {summary.manifest_sha256} (signed; recorded in the audit log)")
@@ -153,8 +153,7 @@ def purge(
     yes: bool,
 ) -> None:
     """Delete records past the two-year retention (21 CFR 1305.27) that a verified archive holds."""
-    from csos_desktop.services.archive.purge import purge_archived
-    from csos_desktop.store.purge import orders_before
+    from csos_desktop.services.archive.purge import purge_archived, purge_preview
 
     trust = _trust(trust_file, crl_files)
     if trust is None:
@@ -164,7 +163,7 @@ def purge(
         )
     with open_store() as store:
         if not yes:
-            count = len(orders_before(store, before.date().isoformat()))
+            count = purge_preview(store, before.date())
             click.echo(
                 f"{count} order(s) signed before {before:%Y-%m-%d} would be purged; "
                 "run again with --yes to delete them."

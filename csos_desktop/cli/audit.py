@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import document_signer, token_options
+from csos_desktop.cli.signing import TokenChoice, document_signer, token_options
+from csos_desktop.pki.certfile import load_certificates
 from csos_desktop.services.audit.checkpoint import sign_checkpoint, verify_checkpoints
+from csos_desktop.services.pharmacy_store import open_store
 from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.services.trust_anchors import configured_trust
-from csos_desktop.store import open_store
-from csos_desktop.token.identity import load_certificates
 
 
 @click.group()
@@ -99,10 +98,10 @@ def verify(trust_file: Path | None, as_json: bool) -> None:
 @audit.command("checkpoint")
 @token_options
 @run_cli
-def checkpoint(**token: Any) -> None:
+def checkpoint(token: TokenChoice) -> None:
     """Sign the audit log's newest entry on your token now (signing sessions also do this)."""
     purpose = SigningPurpose.AUDIT_CHECKPOINT
-    with open_store() as store, document_signer(purpose, "The checkpoint", **token) as signer:
+    with open_store() as store, document_signer(purpose, "The checkpoint", token) as signer:
         signed = sign_checkpoint(store, signer)
     click.echo(
         f"Checkpoint {signed.checkpoint_id}: entry {signed.entry_id} "

@@ -8,7 +8,7 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.services.orders.catalogue import active_catalogue, import_directory
-from csos_desktop.store import open_store
+from csos_desktop.services.pharmacy_store import open_store
 
 _SHOWN = 15
 _FILE = click.Path(path_type=Path, dir_okay=False)

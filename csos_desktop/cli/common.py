@@ -9,7 +9,7 @@ from typing import NoReturn, ParamSpec, TypeVar
 
 import click
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -12,7 +12,7 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.config.effective import ConfigValue, load_config, set_value, unset_value
 from csos_desktop.config.policy import write_policy
 from csos_desktop.config.settings import BY_KEY, SettingInvalid, Value, parse_text, setting
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.services.audit.events import record_setting_changed
 
 

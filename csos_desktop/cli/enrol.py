@@ -17,26 +17,30 @@ from asn1crypto import pem
 
 from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import log_in_or_cancel, open_signing, token_target
+from csos_desktop.cli.signing import TokenChoice, log_in_or_cancel, open_signing, token_target
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.config import load_config
-from csos_desktop.enrol import flow as enrol_flow
-from csos_desktop.enrol.est_client import EstClient, OneTimeCodes
-from csos_desktop.enrol.flow import Enrolled, Step
-from csos_desktop.enrol.offline import export_request, import_certificate, read_certificate_file
-from csos_desktop.enrol.records import Records
-from csos_desktop.enrol.renewal import renew
-from csos_desktop.enrol.token_keys import delete_key_pair, pending_keys
-from csos_desktop.errors import CsosError, InputError
+from csos_desktop.domain.enrolment import KeyAlgorithm, Step
+from csos_desktop.domain.errors import CsosError, InputError
+from csos_desktop.pki.certfile import load_certificates
 from csos_desktop.services.audit.events import record_certificate_installed
-from csos_desktop.services.interaction import Cancelled, log_in
-from csos_desktop.services.signing import SigningPurpose
-from csos_desktop.token.identity import (
-    load_certificates,
-    token_session,
+from csos_desktop.services.enrol.certificates import ca_client, chosen_ca, renew_certificate
+from csos_desktop.services.enrol.enrolment import (
+    Enrolled,
+    OneTimeCodes,
+    TokenSession,
+    check_codes,
+    enrol_on_token,
+    import_issued_certificate,
+    logged_in_session,
+    read_issued_certificate,
+    remove_unfinished_keys,
+    resumes_an_enrolment,
+    unfinished_keys,
+    write_request,
 )
-from csos_desktop.token.keys import KeyAlgorithm
-from csos_desktop.token.session import TokenSession
+from csos_desktop.services.interaction import Cancelled
+from csos_desktop.services.signing import SigningPurpose
 
 _MODULE = click.option("--module", help="Path of the PKCS#11 driver (default: detected).")
 _TOKEN = click.option("--token", "label", help="Label of the token to use.")
@@ -59,11 +63,12 @@ def logged_in(
     module: str | None, label: str | None, pin_stdin: bool, what: str
 ) -> Iterator[TokenSession]:
     """A read-write session after one PIN entry; the PIN goes straight to the token."""
-    with token_session(token_target(module, label, None), rw=True) as ts:
-        try:
-            log_in(ts, TerminalInteraction(pin_from_stdin=pin_stdin))
-        except Cancelled:
-            raise Cancelled(f"{what} was cancelled; nothing was changed.") from None
+    interaction = TerminalInteraction(pin_from_stdin=pin_stdin)
+    try:
+        ts = logged_in_session(token_target(module, label, None), interaction)
+    except Cancelled:
+        raise Cancelled(f"{what} was cancelled; nothing was changed.") from None
+    with ts:
         yield ts
 
 
@@ -160,18 +165,15 @@ def enrol(
     if not code:
         raise InputError("No authorisation code was given; it is in the CA's letter or e-mail.")
     codes = OneTimeCodes(reference_number, code)
-    if Records().pending(reference_number.strip()) is None:
+    if not resumes_an_enrolment(reference_number):
         # Wrong, used or expired codes are refused here, before the PIN is asked (a resumed
-        # enrolment skips this: its codes may already be spent on its key). Its own
-        # connection: SoftHSM leaves OpenSSL errors on this thread that would break a
-        # TLS connection kept open across the login.
-        with EstClient(ca_url, ca_bundle=ca_bundle) as probe:
-            probe.application(codes)
+        # enrolment skips this: its codes may already be spent on its key).
+        check_codes(ca_url, ca_bundle, codes)
     with (
-        EstClient(ca_url, ca_bundle=ca_bundle) as client,
+        ca_client(ca_url, ca_bundle) as client,
         logged_in(module, label, pin_stdin, "Enrolment") as ts,
     ):
-        done = enrol_flow.enrol(
+        done = enrol_on_token(
             ts,
             client,
             codes,
@@ -208,15 +210,15 @@ def csr_command(
     if out.exists():
         raise InputError(f"{out} already exists; choose another --out.")
     with logged_in(module, label, pin_stdin, "Making the request") as ts:
-        req = export_request(ts, name, algorithm=_algorithm(algorithm) or KeyAlgorithm.RSA2048)
+        req = write_request(ts, name, _algorithm(algorithm) or KeyAlgorithm.RSA2048)
     try:
         out.write_bytes(pem.armor("CERTIFICATE REQUEST", req.csr_der))
     except OSError as exc:
         raise InputError(
             f"Cannot write {out}: {exc.strerror}. The key stays on the token as "
-            f"{req.key.label}; `csos enrol cleanup --yes` removes it."
+            f"{req.key_label}; `csos enrol cleanup --yes` removes it."
         ) from exc
-    click.echo(f"Request written to {out} (key {req.key.key_id.hex()}, label {req.key.label}).")
+    click.echo(f"Request written to {out} (key {req.key_id.hex()}, label {req.key_label}).")
     click.echo("Send it to the CA, then: csos enrol import CERT.pem")
 
 
@@ -249,11 +251,11 @@ def import_command(
     as_json: bool,
 ) -> None:
     """Offline path: put the certificate the CA issued (PEM, DER or .p7b) on the token."""
-    certs = read_certificate_file(certificate.read_bytes())
+    certs = read_issued_certificate(certificate.read_bytes())
     chain = load_certificates(chain_file) if chain_file else []
     with logged_in(module, label, pin_stdin, "Import") as ts:
         dea = dea_number or load_config().text("dea_number")
-        done, checked = import_certificate(ts, certs, chain, dea_number=dea)
+        done, checked = import_issued_certificate(ts, certs, chain, dea)
         token_label = ts.info.label
     _report(done, token_label, as_json, "Certificate imported")
     if not checked:
@@ -287,27 +289,24 @@ def renew_command(
     as_json: bool,
 ) -> None:
     """Renew the certificate before it expires: new key, request signed by the current key."""
-    record = Records().ca()
-    url = ca_url or (record.ca_url if record else None)
+    url, bundle = chosen_ca(ca_url, ca_bundle)
     if not url:
         raise InputError("Give --ca-url: no CA is recorded from an earlier enrolment.")
-    bundle = ca_bundle or (record.bundle_path if record and not ca_url else None)
+    token = TokenChoice(module, label, cert_id, pin_stdin=pin_stdin)
     with (
-        EstClient(url, ca_bundle=bundle) as client,
-        open_signing(SigningPurpose.CERTIFICATE, module, label, cert_id, None, rw=True) as session,
+        ca_client(url, bundle) as client,
+        open_signing(SigningPurpose.CERTIFICATE, token, rw=True) as session,
     ):
-        log_in_or_cancel(session, pin_stdin, "Renewal")
-        ts, identity = session.ts, session.identity
-        done = renew(
-            ts,
+        log_in_or_cancel(session, token, "Renewal")
+        identity = session.identity
+        done = renew_certificate(
+            session,
             client,
-            identity,
-            session.chain,
             algorithm=_algorithm(algorithm),
             keep_old=keep_old,
             progress=_progress,
         )
-        token_label = ts.info.label
+        token_label = session.ts.info.label
     _report(done, token_label, as_json, "Renewed certificate installed")
     if not keep_old:
         click.echo(
@@ -326,7 +325,7 @@ def renew_command(
 def cleanup_command(yes: bool, module: str | None, label: str | None, pin_stdin: bool) -> None:
     """List, and with --yes remove, key pairs left by enrolments that did not finish."""
     with logged_in(module, label, pin_stdin, "Clean-up") as ts:
-        found = pending_keys(ts)
+        found = unfinished_keys(ts)
         if not found:
             click.echo("No unfinished enrolment keys on this token.")
             return
@@ -339,8 +338,5 @@ def cleanup_command(yes: bool, module: str | None, label: str | None, pin_stdin:
                 "new key)."
             )
             return
-        records = Records()
-        for key in found:
-            delete_key_pair(ts, key.key_id)
-            records.drop_pending(key.key_id)
+        remove_unfinished_keys(ts, found)
     click.echo(f"Removed {len(found)} key pair(s).")

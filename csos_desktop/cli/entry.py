@@ -1,6 +1,6 @@
 """The `csos` executable: the click group, run so that no input ends in a traceback.
 
-A :class:`~csos_desktop.errors.CsosError` that escapes a command prints its
+A :class:`~csos_desktop.domain.errors.CsosError` that escapes a command prints its
 `error: ...` sentence. Anything else is a bug: the user gets one short sentence
 that says where the details are and how to get them to support (`csos
 support-bundle`); the traceback goes to the log file only, redacted like every
@@ -16,7 +16,7 @@ from typing import NoReturn
 
 import click
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 
 #: Exit code of an unexpected failure (BSD sysexits' EX_SOFTWARE), distinct from 1 and 2.
 EXIT_UNEXPECTED = 70

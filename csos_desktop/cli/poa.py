@@ -13,11 +13,11 @@ from pathlib import Path
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import logged_in_signer, store_and_session, token_options
+from csos_desktop.cli.signing import TokenChoice, logged_in_signer, store_and_session, token_options
 from csos_desktop.fileio import write_atomically
+from csos_desktop.pki.certfile import load_certificates
 from csos_desktop.services.orders import poa as poa_svc
-from csos_desktop.store import open_store
-from csos_desktop.token.identity import load_certificates
+from csos_desktop.services.pharmacy_store import open_store
 
 
 @click.group()
@@ -37,14 +37,10 @@ def poa() -> None:
 def registrant(
     name: str,
     dea_number: str | None,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
 ) -> None:
     """Record the registrant and the certificate on their token (no PIN needed)."""
-    with store_and_session(module, label, cert_id, chain_file) as (store, session):
+    with store_and_session(token) as (store, session):
         reg = poa_svc.record_registrant(store, session.identity, name, dea_number=dea_number)
     click.echo(
         f"Registrant of DEA {reg.dea_number}: {reg.name} ({len(reg.certificates)} "
@@ -72,21 +68,17 @@ def grant(
     holder_certs: tuple[Path, ...],
     address: str,
     place: str,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
 ) -> None:
     """Grant a power of attorney (1305.05(c) form), signed on the registrant's token."""
     certs = [der for path in holder_certs for der in load_certificates(path)]
-    with store_and_session(module, label, cert_id, chain_file) as (store, session):
+    with store_and_session(token) as (store, session):
         reg = poa_svc.check_registrant(store, session.identity)
         poa_svc.holder_fingerprints(reg.dea_number, certs)
         rec = poa_svc.grant(
             store,
             session.identity,
-            logged_in_signer(session, pin_stdin, "The power of attorney"),
+            logged_in_signer(session, token, "The power of attorney"),
             holder_name=holder_name,
             holder_certificates=certs,
             registrant_address=address,
@@ -115,17 +107,13 @@ def revoke(
     reason: str,
     place: str,
     ca_out: Path | None,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
 ) -> None:
     """Revoke a power of attorney (1305.05(d)); the holder can no longer sign orders."""
-    with store_and_session(module, label, cert_id, chain_file) as (store, session):
+    with store_and_session(token) as (store, session):
         reg = poa_svc.check_registrant(store, session.identity)
         poa_svc.check_revocable(store, poa_ref, reg)
-        sign = logged_in_signer(session, pin_stdin, "The revocation")
+        sign = logged_in_signer(session, token, "The revocation")
         rec = poa_svc.revoke(store, session.identity, sign, poa_ref, reason=reason, place=place)
         request = poa_svc.ca_notice(store, rec.poa_id) if ca_out else None
     if ca_out and request:

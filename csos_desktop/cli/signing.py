@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,12 +16,49 @@ from csos_desktop.config import configured_module
 
 if TYPE_CHECKING:  # the token stack loads when a command signs, not when `csos` starts
     from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
+    from csos_desktop.services.pharmacy_store import Store
     from csos_desktop.services.signing import SigningPurpose, SigningSession, TokenTarget
-    from csos_desktop.store import Store
 
 
-def token_options(fn: click.decorators.FC) -> click.decorators.FC:
-    """The options every signing command takes to find the token and certificate."""
+@dataclass(frozen=True)
+class TokenChoice:
+    """What a signing command was told about the token: its ``token_options``."""
+
+    module: str | None = None
+    label: str | None = None
+    cert_id: str | None = None
+    chain_file: Path | None = None
+    pin_stdin: bool = False
+
+    def target(self) -> TokenTarget:
+        """The token target, with the driver configured by policy or settings."""
+        return token_target(self.module, self.label, self.cert_id, self.chain_file)
+
+    def terminal(self) -> TerminalInteraction:
+        """The PIN prompt at this terminal (or the first line of stdin with --pin-stdin)."""
+        return TerminalInteraction(pin_from_stdin=self.pin_stdin)
+
+
+def token_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every signing command takes to find the token and certificate.
+
+    The command receives them as one ``token: TokenChoice`` argument.
+    """
+
+    @functools.wraps(fn)
+    def with_choice(
+        *args: Any,
+        module: str | None,
+        label: str | None,
+        cert_id: str | None,
+        chain_file: Path | None,
+        pin_stdin: bool,
+        **kwargs: Any,
+    ) -> Any:
+        choice = TokenChoice(module, label, cert_id, chain_file, pin_stdin)
+        return fn(*args, token=choice, **kwargs)
+
+    command: Callable[..., Any] = with_choice
     for opt in reversed(
         (
             click.option("--module", help="Path of the PKCS#11 driver (default: detected)."),
@@ -42,8 +81,8 @@ def token_options(fn: click.decorators.FC) -> click.decorators.FC:
             ),
         )
     ):
-        fn = opt(fn)
-    return fn
+        command = opt(command)
+    return command
 
 
 def token_target(
@@ -56,14 +95,7 @@ def token_target(
 
 
 def open_signing(
-    purpose: SigningPurpose,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    *,
-    rw: bool = False,
-    by_purchaser: bool = False,
+    purpose: SigningPurpose, token: TokenChoice, *, rw: bool = False, by_purchaser: bool = False
 ) -> AbstractContextManager[SigningSession]:
     """The signing session for a command; the pre-PIN checks run before any PIN prompt.
 
@@ -71,67 +103,52 @@ def open_signing(
     purchaser's DEA number, chosen by the session (several locations on one token)."""
     from csos_desktop.services.signing import signing_session
 
-    return signing_session(
-        token_target(module, label, cert_id, chain_file), purpose, rw=rw, by_purchaser=by_purchaser
-    )
+    return signing_session(token.target(), purpose, rw=rw, by_purchaser=by_purchaser)
 
 
-def log_in_or_cancel(session: SigningSession, pin_stdin: bool, what: str) -> None:
+def log_in_or_cancel(session: SigningSession, token: TokenChoice, what: str) -> None:
     """One PIN entry at the terminal; a cancel says *what* was left unchanged."""
     from csos_desktop.services.interaction import Cancelled
 
     try:
-        session.log_in(TerminalInteraction(pin_from_stdin=pin_stdin))
+        session.log_in(token.terminal())
     except Cancelled:
         raise Cancelled(f"{what} was cancelled; nothing was changed.") from None
 
 
 @contextmanager
 def document_signer(
-    purpose: SigningPurpose,
-    what: str,
-    *,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    purpose: SigningPurpose, what: str, token: TokenChoice
 ) -> Iterator[TokenDocumentSigner]:
-    """A logged-in session signing documents (an archive manifest, an audit checkpoint).
-
-    Takes the ``token_options`` values as keywords: ``document_signer(purpose, what, **token)``.
-    """
+    """A logged-in session signing documents (an archive manifest, an audit checkpoint)."""
     from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
 
-    with open_signing(purpose, module, label, cert_id, chain_file) as session:
-        log_in_or_cancel(session, pin_stdin, what)
+    with open_signing(purpose, token) as session:
+        log_in_or_cancel(session, token, what)
         yield TokenDocumentSigner(session)
 
 
 @contextmanager
 def store_and_session(
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
+    token: TokenChoice, purpose: SigningPurpose | None = None, *, by_purchaser: bool = False
 ) -> Iterator[tuple[Store, SigningSession]]:
-    """The order store and an order-purpose signing session, for commands that sign notices
-    about orders (cancellations, lost-order statements) and powers of attorney."""
+    """The store and a signing session (for orders unless *purpose* says otherwise): the
+    set-up of every command that signs something kept in the store."""
+    from csos_desktop.services.pharmacy_store import open_store
     from csos_desktop.services.signing import SigningPurpose
-    from csos_desktop.store import open_store
 
     with (
         open_store() as store,
-        open_signing(SigningPurpose.ORDER, module, label, cert_id, chain_file) as session,
+        open_signing(purpose or SigningPurpose.ORDER, token, by_purchaser=by_purchaser) as session,
     ):
         yield store, session
 
 
 def logged_in_signer(
-    session: SigningSession, pin_stdin: bool, what: str
+    session: SigningSession, token: TokenChoice, what: str
 ) -> Callable[[bytes], bytes]:
     """Ask the PIN once (after every check passed) and return the session's signer."""
     from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
 
-    log_in_or_cancel(session, pin_stdin, what)
+    log_in_or_cancel(session, token, what)
     return TokenDocumentSigner(session).sign

@@ -17,7 +17,7 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.domain.catalogue import Catalogue
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.som.evaluate import evaluate, score
 from csos_desktop.som.explain import family_label
 from csos_desktop.som.flags import Assessment, kinds_text
@@ -391,7 +391,7 @@ def report(
 def _render_chart(series: FamilySeries, label: str, a: Assessment, out_path: Path) -> None:
     """The GUI's chart (QtCharts, drawn offscreen): past orders, the baseline band, this order."""
     # Qt loads here, not when `csos` starts.
-    from csos_desktop.gui.widgets.som_chart import build_chart, ensure_offscreen_app, save_chart_png
+    from csos_desktop.charts.som_chart import build_chart, ensure_offscreen_app, save_chart_png
 
     ensure_offscreen_app()
     title = f"{label}: orders of {series.purchaser_dea} up to {a.as_of}"

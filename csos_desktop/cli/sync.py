@@ -6,15 +6,17 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.errors import InputError
-from csos_desktop.services.sync.service import settings_from_config, sync_worker
-from csos_desktop.store import open_store
-from csos_desktop.sync.credentials import save_token
-from csos_desktop.sync.worker import SyncReport
+from csos_desktop.domain.errors import InputError
+from csos_desktop.services.pharmacy_store import open_store
+from csos_desktop.services.sync.service import save_credential, settings_from_config, sync_worker
+
+if TYPE_CHECKING:
+    from csos_desktop.services.sync.service import SyncReport
 
 
 def _print(report: SyncReport) -> None:
@@ -67,7 +69,7 @@ def sync(
 @run_cli
 def login(url: str | None, token_stdin: bool) -> None:
     """Store the distributor's bearer token in the system keyring."""
-    url = settings_from_config(url).require_url()
+    settings_from_config(url).require_url()  # no address: say so before asking the token
     token = (
         sys.stdin.readline().strip()
         if token_stdin
@@ -75,5 +77,5 @@ def login(url: str | None, token_stdin: bool) -> None:
     )
     if not token:
         raise InputError("No token given.")
-    where = save_token(url, token)
-    click.echo(f"Credential for {url} stored in {where}.")
+    address, where = save_credential(url, token)
+    click.echo(f"Credential for {address} stored in {where}.")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:  # PKCS#11 loads when a command opens a token, not when `csos` starts
-    from csos_desktop.token.slots import TokenInfo
+    from csos_desktop.domain.token_state import TokenInfo
 
 
 class TerminalInteraction:

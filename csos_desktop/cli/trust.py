@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.trust.anchors import add_anchor, list_anchors, remove_anchor
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Generic, NoReturn, Protocol, TypeVar
 
 import click
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 
 if TYPE_CHECKING:  # certvalidator, asn1crypto and the trust store load when a command verifies
     from asn1crypto import crl as asn1_crl
@@ -74,7 +74,7 @@ def trust_roots(trust_file: Path | None) -> list[asn1_x509.Certificate]:
     """Roots from --trust, else the trust store; none at all is InputError (exit 2)."""
     from asn1crypto import x509 as asn1_x509
 
-    from csos_desktop.token.identity import load_certificates
+    from csos_desktop.pki.certfile import load_certificates
     from csos_desktop.trust.anchors import anchor_certificates
 
     if trust_file is not None:

@@ -26,7 +26,7 @@ from csos_desktop.config.settings import (
     setting,
 )
 from csos_desktop.config.toml_file import dumps, read_toml, write_text_atomically
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 
 USER_FILE_NAME = "config.toml"
 

@@ -12,7 +12,7 @@ from datetime import date
 from enum import Enum
 from urllib.parse import urlsplit
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 
 Value = str | int | bool
 

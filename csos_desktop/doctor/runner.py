@@ -6,6 +6,7 @@ import platform
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import metadata
 
 from csos_desktop import __version__
 from csos_desktop.config.effective import EffectiveConfig, load_config
@@ -68,12 +69,14 @@ def versions() -> dict[str, str]:
         "platform": platform.platform(),
         "frozen": str(bool(getattr(sys, "frozen", False))),
     }
+    # Read from the installed distribution: importing PySide6 here would load Qt into a
+    # diagnostics run and tie doctor to the GUI's toolkit. A frozen bundle may carry no
+    # dist-info: then the GUI, if running, has Qt loaded already.
     try:
-        import PySide6
-
-        found["pyside6"] = PySide6.__version__
-    except ImportError:
-        found["pyside6"] = "not installed"
+        found["pyside6"] = metadata.version("PySide6")
+    except metadata.PackageNotFoundError:
+        loaded = sys.modules.get("PySide6")
+        found["pyside6"] = getattr(loaded, "__version__", "not installed")
     return found
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from csos_desktop import paths
 from csos_desktop.doctor.result import CheckResult, Status
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 
 DB_NAME = "csos.db"
 MIN_FREE_BYTES = 200 * 1024 * 1024

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 
 _NON_CANONICAL = (
     "the document is not in canonical form (RFC 8785); it may have been re-serialised after signing"

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.ndc import Ndc
 from csos_desktop.domain.schedule import Schedule
-from csos_desktop.errors import InputError
 
 SCHEMA = "csos-catalogue/1"
 

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 
 # Registrant type = first letter of the DEA number.
 # Source: DEA Diversion Control Division, "DEA Registration Record Layout"

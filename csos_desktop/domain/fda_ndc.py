@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 from csos_desktop.domain.catalogue import Product
 from csos_desktop.domain.dea_codes import DEA_CODES, code_of_ingredient, code_of_product
+from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.ndc import parse_ndc
 from csos_desktop.domain.schedule import Schedule
-from csos_desktop.errors import CsosError, InputError
 
 PRODUCT_COLUMNS = (
     "PRODUCTID",

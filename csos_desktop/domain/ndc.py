@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 
 _ELEVEN_DIGITS = re.compile(r"[0-9]{11}")
 _DIGITS = re.compile(r"[0-9]+")

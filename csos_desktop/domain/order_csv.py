@@ -19,10 +19,10 @@ import csv
 import io
 from datetime import datetime
 
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.order_rules import OrderInvalid
-from csos_desktop.errors import InputError
-from csos_desktop.untrusted_input import csv_rows, whole_number
+from csos_desktop.domain.untrusted_input import csv_rows, whole_number
 
 PARTY = ("name", "street", "city", "state", "postal_code", "dea")
 ORDER_COLUMNS = (

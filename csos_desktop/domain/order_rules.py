@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from csos_desktop.domain.dea import DeaNumber, DeaNumberInvalid, DeaRule, parse_dea_number
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.ndc import Ndc, NdcInvalid, parse_ndc
 from csos_desktop.domain.schedule import Schedule
-from csos_desktop.errors import InputError
 
 #: Largest integer JSON carries exactly (RFC 8785 refuses bigger ones).
 MAX_JSON_INT = 2**53 - 1

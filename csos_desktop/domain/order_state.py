@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 
 
 class OrderState(StrEnum):

@@ -17,8 +17,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from csos_desktop.domain.canonical import canonical_bytes
+from csos_desktop.domain.errors import SessionRefused
 from csos_desktop.domain.order import format_timestamp
-from csos_desktop.errors import SessionRefused
 
 POA_SCHEMA = "csos-poa/1"
 REVOCATION_SCHEMA = "csos-poa-revocation/1"

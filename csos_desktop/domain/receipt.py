@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, tzinfo
 
 from csos_desktop.domain.balance import LineBalance
 from csos_desktop.domain.canonical import canonical_bytes
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order, format_timestamp
 from csos_desktop.domain.order_rules import (
     MISSING,
@@ -30,7 +31,6 @@ from csos_desktop.domain.order_rules import (
     parse_timestamp,
     wrong_type,
 )
-from csos_desktop.errors import InputError
 
 SCHEMA = "csos-receipt/1"
 

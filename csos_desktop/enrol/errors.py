@@ -5,7 +5,7 @@ Messages never contain the PIN or the authorisation code.
 
 from __future__ import annotations
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 
 
 class EnrolmentError(CsosError):

@@ -19,6 +19,7 @@ import httpx
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from csos_desktop.domain.dea import parse_dea_number
+from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.schedule import Schedule
 from csos_desktop.enrol.errors import (
     CaCertificateUntrusted,
@@ -28,7 +29,6 @@ from csos_desktop.enrol.errors import (
     CaUnreachable,
     EnrolmentCodesRefused,
 )
-from csos_desktop.errors import CsosError, InputError
 from csos_desktop.known_secrets import remember_secret
 
 MAX_REPLY = 1024 * 1024

@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
 
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 
 from csos_desktop import paths
+from csos_desktop.domain.enrolment import Step as Step
+from csos_desktop.domain.errors import InputError
 from csos_desktop.enrol.errors import CaReplyInvalid, EnrolmentError, IssuedCertificateRejected
 from csos_desktop.enrol.est_client import ApplicationData, EstClient, OneTimeCodes
 from csos_desktop.enrol.records import CaRecord, PendingEnrolment, Records
@@ -35,7 +36,6 @@ from csos_desktop.enrol.token_keys import (
     pending_label,
     relabel,
 )
-from csos_desktop.errors import InputError
 from csos_desktop.pki.chain import ChainStatus, validate_chain
 from csos_desktop.pki.csr import build_csr
 from csos_desktop.pki.profile import CsosCertificateInfo, NotACsosCertificate, read_csos_profile
@@ -43,19 +43,6 @@ from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm, generate_keypair
 from csos_desktop.token.provisioning import install_certificate
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner
-
-
-class Step(Enum):
-    """The steps, in order; the value is what the user is told."""
-
-    APPLICATION = "Checking the one-time codes with the CA"
-    CA_CERTIFICATES = "Fetching the CA's certificates"
-    KEY = "Generating the key pair on the token"
-    REQUEST = "Signing the certificate request on the token"
-    SUBMIT = "Sending the request to the CA"
-    CHECK = "Checking the issued certificate"
-    INSTALL = "Writing the certificate to the token"
-
 
 Progress = Callable[[Step], None]
 Clock = Callable[[], datetime]

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from csos_desktop import paths
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.schedule import Schedule
 from csos_desktop.enrol.est_client import ApplicationData, CaEndpoints
-from csos_desktop.errors import CsosError
 
 _PENDING = "enrolment-pending.json"
 _CA = "ca.json"

@@ -19,8 +19,8 @@ key pair and certificate are then removed, so signing has one identity to use.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
+from csos_desktop.domain.enrolment import renewal_notice as renewal_notice
 from csos_desktop.enrol.errors import EnrolmentError
 from csos_desktop.enrol.est_client import ApplicationData, EstClient
 from csos_desktop.enrol.flow import (
@@ -34,31 +34,14 @@ from csos_desktop.enrol.flow import (
     request_for,
     utc_now,
 )
+from csos_desktop.enrol.known_dea import known_dea
 from csos_desktop.enrol.records import PendingEnrolment, Records
 from csos_desktop.enrol.token_keys import delete_key_pair, existing_key, pending_label
 from csos_desktop.pki.cms import CmsSigner
-from csos_desktop.services.signing.known_dea import known_dea
-from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS, SigningIdentity
+from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.keys import KeyAlgorithm, generate_keypair
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner
-
-
-def renewal_notice(not_after: datetime, now: datetime) -> str | None:
-    """What to tell the holder about expiry, or None when nothing is due yet."""
-    days = (not_after - now).days
-    if now >= not_after:
-        return (
-            f"Your CSOS certificate expired on {not_after:%Y-%m-%d}: orders signed with it "
-            "are rejected. It can no longer be renewed; enrol again with new one-time codes "
-            "from the CA."
-        )
-    if days <= RENEWAL_WINDOW_DAYS:
-        return (
-            f"Your CSOS certificate expires on {not_after:%Y-%m-%d} ({days} day(s) left). "
-            "Renew it now with `csos enrol renew` (21 CFR 1311.40)."
-        )
-    return None
 
 
 def renew(

@@ -13,24 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from csos_desktop.domain.canonical import canonical_bytes
+from csos_desktop.domain.enrolment import HOLDER_REASONS as HOLDER_REASONS
+from csos_desktop.domain.enrolment import parse_holder_reason as parse_holder_reason
 from csos_desktop.enrol.errors import CaReplyInvalid
 from csos_desktop.enrol.est_client import EstClient
 from csos_desktop.enrol.flow import Clock, utc_now
-from csos_desktop.errors import InputError
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner
 
 SCHEMA = "csos-revocation-request/1"
-#: RFC 5280 reasons a subscriber may give; the others are the CA's to use.
-HOLDER_REASONS = (
-    "keyCompromise",
-    "affiliationChanged",
-    "superseded",
-    "cessationOfOperation",
-    "unspecified",
-)
 
 
 @dataclass(frozen=True)
@@ -40,15 +33,6 @@ class RevocationReceipt:
     serial_number: int
     reason: str
     revoked_at: str
-
-
-def parse_holder_reason(text: str) -> str:
-    """`keyCompromise`, `key-compromise`, `KEY_COMPROMISE` ... → the RFC 5280 name."""
-    key = text.replace("_", "").replace("-", "").lower()
-    for name in HOLDER_REASONS:
-        if name.lower() == key:
-            return name
-    raise InputError(f"Unknown reason {text!r}; use one of {', '.join(HOLDER_REASONS)}.")
 
 
 def revocation_document(identity: SigningIdentity, reason: str, now: datetime) -> bytes:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +24,7 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 
+from csos_desktop.domain.revocation import RevocationState, RevocationStatus
 from csos_desktop.enrol.est_client import CaEndpoints, tls_context
 from csos_desktop.pki.chain import ChainStatus, load_crls, validate_chain
 from csos_desktop.pki.ocsp import (
@@ -36,34 +36,6 @@ from csos_desktop.pki.ocsp import (
 )
 
 MAX_REVINFO = 4 * 1024 * 1024
-
-
-class RevocationState(Enum):
-    GOOD = "good"
-    REVOKED = "revoked"
-    UNKNOWN = "unknown"
-    UNTRUSTED = "untrusted"
-    NOT_CHECKED = "not-checked"
-
-
-@dataclass(frozen=True)
-class RevocationStatus:
-    """The verdict and where it came from."""
-
-    state: RevocationState
-    message: str
-    reason: str | None = None
-    date: datetime | None = None
-    sources: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "status": self.state.value,
-            "message": self.message,
-            "reason": self.reason,
-            "date": self.date.isoformat() if self.date else None,
-            "sources": list(self.sources),
-        }
 
 
 @dataclass(frozen=True)

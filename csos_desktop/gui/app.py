@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from csos_desktop import __version__
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.startup import start_logging
 
 if TYPE_CHECKING:
-    from csos_desktop.store import Store
+    from csos_desktop.services.pharmacy_store import Store
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -63,7 +63,7 @@ def save_screens(window: object, directory: Path) -> list[Path]:
 
 def open_store_for_gui() -> tuple[Store | None, str | None]:
     """The UI thread's own connection, or why there is none (shown on the screens)."""
-    from csos_desktop.store import open_store
+    from csos_desktop.services.pharmacy_store import open_store
 
     try:
         return open_store(), None

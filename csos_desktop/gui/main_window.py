@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.config import load_config
+from csos_desktop.domain.token_state import pin_wording
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.jobs.token_thread import TokenWorker
@@ -27,10 +28,8 @@ from csos_desktop.gui.screens.stack import ScreenAttribute, ScreenStack, lazy_sc
 from csos_desktop.gui.theme import ACCESSIBLE_TEXT_ROLE, PIN_TONES, Tone, dot, set_rich_text
 from csos_desktop.gui.tray import Tray, icon
 from csos_desktop.services.first_run import FirstRunStep, read_setup_facts
+from csos_desktop.services.pharmacy_store import Store, StoreError
 from csos_desktop.services.tokens.status import TokenStatus
-from csos_desktop.store import Store
-from csos_desktop.store.db import StoreError
-from csos_desktop.token.pin import pin_wording
 
 if TYPE_CHECKING:  # the other screens load when first shown (screens/stack.py)
     from csos_desktop.gui.jobs.sync import DistributorSync, SyncResult

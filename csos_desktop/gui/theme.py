@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 from PySide6.QtWidgets import QApplication, QLabel
 
-from csos_desktop.token.pin import PinSeverity
+from csos_desktop.charts.tone import Tone as Tone  # defined with the chart colours
+from csos_desktop.domain.token_state import PinSeverity
 
-
-class Tone(Enum):
-    """How good or bad a status is; each tone has a colour and is always shown with text."""
-
-    OK = "#2e7d32"
-    WARN = "#b26a00"
-    BAD = "#c62828"
-    NEUTRAL = "#546e7a"
-
-
-#: The tone of each PIN severity (the words are in ``token.pin``).
+#: The tone of each PIN severity (the words are in ``domain.token_state``).
 PIN_TONES = {
     PinSeverity.OK: Tone.OK,
     PinSeverity.WARN: Tone.WARN,

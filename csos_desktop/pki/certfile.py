@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
+
+from csos_desktop.domain.errors import InputError
 
 
 class CertificateFileInvalid(ValueError):
@@ -29,3 +33,15 @@ def certificates_from_bytes(data: bytes, where: str) -> list[bytes]:
     if not ders:
         raise CertificateFileInvalid(f"{where} contains no certificate.")
     return ders
+
+
+def load_certificates(path: Path) -> list[bytes]:
+    """DER certificates from a PEM bundle or a single DER file."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror}") from exc
+    try:
+        return certificates_from_bytes(data, str(path))
+    except CertificateFileInvalid as exc:
+        raise InputError(str(exc)) from exc

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, pkcs12
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.pki.profile import CsosCertificateInfo, NotACsosCertificate, read_csos_profile
 
 ImportableKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey

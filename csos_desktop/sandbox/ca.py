@@ -31,8 +31,8 @@ from cryptography.x509.oid import (
 )
 
 from csos_desktop.domain.dea import parse_dea_number
+from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.schedule import Schedule
-from csos_desktop.errors import CsosError, InputError
 from csos_desktop.sandbox.ca_certs import (
     BACKDATE,
     CaKey,

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.schedule import Schedule
-from csos_desktop.errors import InputError
 from csos_desktop.pki import profile
 
 CaKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey

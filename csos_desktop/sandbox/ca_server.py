@@ -38,7 +38,7 @@ from fastapi.responses import PlainTextResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from csos_desktop.domain.canonical import MalformedDocument, load_document
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.pki.cms_parse import (
     MalformedSignature,
     digest_matches,

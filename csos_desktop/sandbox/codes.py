@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from csos_desktop.domain.dea import parse_dea_number
+from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.schedule import Schedule
-from csos_desktop.errors import CsosError, InputError
 
 _FORMAT = "csos-sandbox-codes/1"
 _FILE = "codes.json"

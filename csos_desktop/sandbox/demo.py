@@ -23,13 +23,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop import paths
 from csos_desktop.config import set_value
 from csos_desktop.domain.catalogue import bundled_catalogue
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.enrol.est_client import EstClient, OneTimeCodes
 from csos_desktop.enrol.flow import enrol
 from csos_desktop.enrol.records import Records
-from csos_desktop.errors import CsosError
 from csos_desktop.pki.cms_parse import parse_signed_data
 from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.sandbox.ca import TestCa

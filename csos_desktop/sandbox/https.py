@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from starlette.types import ASGIApp
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.limits import DEFAULT_LIMITS, RequestLimits, h11_protocol
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pkcs11
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.token.library import refresh_library
 
 SOFTHSM_MODULE_PATHS = (

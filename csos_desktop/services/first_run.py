@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from csos_desktop.config import load_config
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.services.tokens.status import TokenStatus
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from csos_desktop.errors import CsosError
-from csos_desktop.token.errors import PinLocked
-from csos_desktop.token.pin import pin_wording
+from csos_desktop.domain.errors import CsosError
+from csos_desktop.domain.token_errors import PinLocked
+from csos_desktop.domain.token_state import pin_wording
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.slots import PinState, TokenInfo, describe, refreshed
 

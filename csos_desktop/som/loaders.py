@@ -20,11 +20,11 @@ from importlib import resources
 from pathlib import Path
 
 from csos_desktop.domain.catalogue import Catalogue
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
+from csos_desktop.domain.untrusted_input import csv_rows, parse_json
 from csos_desktop.som.history import History, HistoryLine
 from csos_desktop.som.policy import Policy, PolicyInvalid
 from csos_desktop.som.row_checks import Bad, ProductRef, ValueChecks
-from csos_desktop.untrusted_input import csv_rows, parse_json
 
 HISTORY_COLUMNS = ("order_id", "order_date", "purchaser_dea", "ndc", "drug_code", "dosage_units")
 _SHOWN_PROBLEMS = 20

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.som.flags import Severity
 
 SCHEMA = "csos-som-policy/1"

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from csos_desktop.domain.catalogue import Catalogue
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
-from csos_desktop.errors import InputError
 from csos_desktop.som.history import History, HistoryLine
 
 

@@ -16,9 +16,9 @@ from datetime import date
 from csos_desktop.domain.catalogue import Catalogue
 from csos_desktop.domain.dea import parse_dea_number
 from csos_desktop.domain.dea_codes import DEA_CODES, is_controlled_code
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.ndc import parse_ndc
-from csos_desktop.errors import CsosError
-from csos_desktop.untrusted_input import whole_number
+from csos_desktop.domain.untrusted_input import whole_number
 
 
 @dataclass(frozen=True)

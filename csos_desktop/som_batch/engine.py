@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, no_type_check
 
 from csos_desktop.domain.catalogue import Catalogue
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.som.loaders import HistoryFileInvalid
 from csos_desktop.som.policy import Policy
 from csos_desktop.som.row_checks import ValueChecks

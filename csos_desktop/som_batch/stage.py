@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.som.history import day_number
 from csos_desktop.som.loaders import HISTORY_COLUMNS, RowProblem
 from csos_desktop.som.row_checks import Bad, ProductRef, ValueChecks

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.timestamps import format_timestamp
-from csos_desktop.errors import InputError
 
 
 class Role(StrEnum):

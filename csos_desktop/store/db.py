@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from csos_desktop import paths
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.fileio import create_private, make_private, private_dir
 from csos_desktop.store.write_limits import nothing_recorded, write_limit
 

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 from csos_desktop.domain.balance import LineBalance, Reported, line_balances, nothing_left
 from csos_desktop.domain.canonical import canonical_bytes, load_document
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.notices import (
     Cancellation,
     LostOrderStatement,
@@ -22,7 +23,6 @@ from csos_desktop.domain.notices import (
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import IllegalTransition, OrderState, check_transition
 from csos_desktop.domain.receipt import received_so_far
-from csos_desktop.errors import InputError
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.notices import NoticeKind, NoticeOutcome

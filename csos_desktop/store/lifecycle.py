@@ -17,6 +17,7 @@ from typing import Protocol
 
 from csos_desktop.config.local_time import local_date, pharmacy_zone
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import (
     RECEIVABLE,
@@ -26,7 +27,6 @@ from csos_desktop.domain.order_state import (
     check_transition,
 )
 from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt, fully_received
-from csos_desktop.errors import InputError
 from csos_desktop.store import legal
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store

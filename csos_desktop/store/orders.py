@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.timestamps import format_timestamp
-from csos_desktop.errors import CsosError, InputError
 
 if TYPE_CHECKING:  # the order model loads when an order is read or written, not to list them
     from csos_desktop.domain.order import Order

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.poa import Holder, Registry
 from csos_desktop.domain.timestamps import format_timestamp
-from csos_desktop.errors import InputError
 
 
 class PoaNotFound(InputError):

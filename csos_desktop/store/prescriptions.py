@@ -16,9 +16,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from csos_desktop.domain.canonical import canonical_bytes, load_document
+from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.prescription import Prescription
 from csos_desktop.domain.timestamps import format_timestamp
-from csos_desktop.errors import CsosError, InputError
 
 #: The outbox kind the sync worker sends to ``/v1/pharmacies/{id}/prescriptions``.
 OUTBOX_KIND = "prescription"

@@ -15,7 +15,7 @@ import keyring
 from keyring.errors import KeyringError
 
 from csos_desktop import paths
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.fileio import write_atomically
 
 SERVICE = "csos-desktop distributor"

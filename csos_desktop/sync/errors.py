@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 
 
 @dataclass(frozen=True)

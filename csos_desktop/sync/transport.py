@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.sync.errors import (
     DistributorRefused,
     DistributorUnavailable,

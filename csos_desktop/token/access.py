@@ -5,7 +5,7 @@ from __future__ import annotations
 import pkcs11
 from pkcs11._pkcs11 import lib as Pkcs11Lib
 
-from csos_desktop.token.errors import NoModule, NoToken
+from csos_desktop.domain.token_errors import NoModule, NoToken
 from csos_desktop.token.library import load_library
 from csos_desktop.token.modules import ModuleChoice, discover_module, installed_modules
 from csos_desktop.token.slots import find_token, present_tokens

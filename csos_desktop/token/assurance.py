@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pkcs11.constants import SlotFlag
 
-from csos_desktop.errors import SessionRefused
-from csos_desktop.token.errors import TokenError
-
-SOFTWARE_TOKEN_LABEL = "software token — for testing"
+from csos_desktop.domain.errors import SessionRefused
+from csos_desktop.domain.token_errors import TokenError
+from csos_desktop.domain.token_state import SOFTWARE_TOKEN_LABEL
 
 # Words software modules use for themselves in manufacturer, model or slot text.
 # Not "emulated": OpenSC calls real PIV cards "PKCS#15 emulated".

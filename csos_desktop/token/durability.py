@@ -25,7 +25,7 @@ import pkcs11
 from pkcs11 import Attribute, ObjectClass
 from pkcs11 import exceptions as p11
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.token.library import load_library, translated_errors
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner

@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from csos_desktop.domain.token_errors import TokenError
 from csos_desktop.pki.p12 import signature_matches
 from csos_desktop.token.durability import DurabilityReport
-from csos_desktop.token.errors import TokenError
 from csos_desktop.token.slots import TokenInfo
 
 CHILD_MODULE = "csos_desktop.token.durability"

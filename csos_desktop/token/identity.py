@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from csos_desktop.domain.expiry import EXPIRY_WARNING_DAYS
-from csos_desktop.errors import InputError, SessionRefused
-from csos_desktop.pki.certfile import CertificateFileInvalid, certificates_from_bytes
+from csos_desktop.domain.enrolment import RENEWAL_WINDOW_DAYS as RENEWAL_WINDOW_DAYS
+from csos_desktop.domain.errors import InputError, SessionRefused
+from csos_desktop.domain.token_errors import KeyNotFound
+from csos_desktop.pki.certfile import load_certificates
 from csos_desktop.pki.profile import (
     CsosCertificateInfo,
     NotACsosCertificate,
@@ -24,12 +25,10 @@ from csos_desktop.pki.profile import (
 )
 from csos_desktop.token.access import open_token
 from csos_desktop.token.certs import TokenCertificate, read_certificates
-from csos_desktop.token.errors import KeyNotFound
 from csos_desktop.token.session import TokenSession
 
 #: 21 CFR 1311.40: renew before expiry. The app warns from the day the DEA's registration
 #: authority notifies subscribers (45 days ahead); see domain/expiry.py.
-RENEWAL_WINDOW_DAYS = EXPIRY_WARNING_DAYS
 
 
 class CertificateNotUsable(SessionRefused):
@@ -105,18 +104,6 @@ def choose_identity(
             f"Several CSOS certificates are on the token; choose one with --cert-id: {listed}"
         )
     return identities[0]
-
-
-def load_certificates(path: Path) -> list[bytes]:
-    """DER certificates from a PEM bundle or a single DER file."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"Cannot read {path}: {exc.strerror}") from exc
-    try:
-        return certificates_from_bytes(data, str(path))
-    except CertificateFileInvalid as exc:
-        raise InputError(str(exc)) from exc
 
 
 def chain_for(

@@ -18,8 +18,8 @@ from pkcs11 import Attribute, KeyType, ObjectClass
 from pkcs11 import exceptions as p11
 from pkcs11.util.ec import encode_named_curve_parameters
 
+from csos_desktop.domain.token_errors import TokenError
 from csos_desktop.pki.p12 import ImportableKey
-from csos_desktop.token.errors import TokenError
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.templates import TEMPLATE_REFUSED, check_protected
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from enum import Enum
 
 import pkcs11
 from asn1crypto import keys as asn1_keys
@@ -22,7 +21,8 @@ from pkcs11 import Attribute, KeyType, ObjectClass
 from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 from pkcs11.util.rsa import encode_rsa_public_key
 
-from csos_desktop.token.errors import KeyNotFound
+from csos_desktop.domain.enrolment import KeyAlgorithm as KeyAlgorithm
+from csos_desktop.domain.token_errors import KeyNotFound
 from csos_desktop.token.library import translated_errors
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.templates import (
@@ -37,13 +37,6 @@ log = logging.getLogger(__name__)
 
 #: (manufacturer, model) of tokens that refused the rich template in this process.
 _REFUSES_RICH: set[tuple[str, str]] = set()
-
-
-class KeyAlgorithm(Enum):
-    """Algorithms a CSOS certificate may use (FIPS 186 signatures)."""
-
-    RSA2048 = "rsa2048"
-    P256 = "p256"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pkcs11
 from pkcs11 import exceptions as p11
 from pkcs11._pkcs11 import lib as Pkcs11Lib
 
-from csos_desktop.token.errors import (
+from csos_desktop.domain.token_errors import (
     KeyNotFound,
     NoModule,
     PinChangeRequired,

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from csos_desktop.token.errors import NoModule
+from csos_desktop.domain.token_errors import NoModule
 
 ENV_VAR = "CSOS_PKCS11_MODULE"
 

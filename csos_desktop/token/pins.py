@@ -12,8 +12,8 @@ import pkcs11
 from pkcs11 import exceptions as p11
 from pkcs11.constants import TokenFlag
 
-from csos_desktop.errors import InputError
-from csos_desktop.token.errors import PinLocked, TokenError, TokenOperationFailed, WrongPin
+from csos_desktop.domain.errors import InputError
+from csos_desktop.domain.token_errors import PinLocked, TokenError, TokenOperationFailed, WrongPin
 from csos_desktop.token.library import translated_errors
 from csos_desktop.token.session import retries_hint
 from csos_desktop.token.slots import PinState, describe, refreshed

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from asn1crypto import x509 as asn1_x509
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.pki.csr import build_csr
 from csos_desktop.token.certs import write_certificate
 from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm, generate_keypair, normalised_spki

@@ -16,8 +16,8 @@ from types import TracebackType
 import pkcs11
 from pkcs11 import exceptions as p11
 
+from csos_desktop.domain.token_errors import LoginExpired, PinLocked, WrongPin
 from csos_desktop.known_secrets import remember_secret
-from csos_desktop.token.errors import LoginExpired, PinLocked, WrongPin
 from csos_desktop.token.library import translated_errors
 from csos_desktop.token.slots import PinState, describe, pin_state_from_flags, refreshed
 

@@ -2,46 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import pkcs11
 from pkcs11._pkcs11 import lib as Pkcs11Lib
 from pkcs11.constants import TokenFlag
 
-from csos_desktop.errors import InputError
-from csos_desktop.token.assurance import SOFTWARE_TOKEN_LABEL, is_software_token
-from csos_desktop.token.errors import NoToken
+from csos_desktop.domain.errors import InputError
+from csos_desktop.domain.token_errors import NoToken
+
+# Pure values, defined with their wording in domain.token_state; the token layer's own
+# modules import them from here.
+from csos_desktop.domain.token_state import PinState as PinState
+from csos_desktop.domain.token_state import TokenInfo as TokenInfo
+from csos_desktop.token.assurance import is_software_token
 from csos_desktop.token.library import translated_errors
-
-# Defined with its wording in token.pin; imported from here by most of the code.
-from csos_desktop.token.pin import PinState as PinState
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """One token in one slot, with the flags the app shows before asking for a PIN."""
-
-    slot_id: int
-    slot_description: str
-    label: str
-    manufacturer: str
-    model: str
-    serial: str
-    login_required: bool
-    protected_auth_path: bool
-    pin_state: PinState
-    #: A software module (SoftHSM2, ...), not a hard token (21 CFR 1311.115).
-    software: bool = False
-
-    @property
-    def kind_text(self) -> str:
-        """How the token is labelled wherever it is shown."""
-        return SOFTWARE_TOKEN_LABEL if self.software else "hardware token"
-
-    def to_json(self) -> dict[str, object]:
-        data = asdict(self)
-        data["pin_state"] = self.pin_state.value
-        return data
 
 
 def pin_state_from_flags(flags: TokenFlag) -> PinState:

@@ -21,7 +21,7 @@ import pkcs11
 from pkcs11 import DEFAULT, Attribute
 from pkcs11 import exceptions as p11
 
-from csos_desktop.token.errors import TokenError
+from csos_desktop.domain.token_errors import TokenError
 
 
 class KeyTemplate(Enum):

@@ -21,7 +21,7 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop import paths
 from csos_desktop.config import load_config
-from csos_desktop.errors import CsosError, InputError
+from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.fileio import write_atomically
 from csos_desktop.pki.certfile import CertificateFileInvalid, certificates_from_bytes
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 from asn1crypto import pem
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 
 MAX_BYTES = 32 * 1024 * 1024
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)

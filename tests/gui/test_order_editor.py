@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from csos_desktop.charts.som_chart import build_chart
 from csos_desktop.domain.catalogue import bundled_catalogue
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order, parse_order_input
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.errors import InputError
 from csos_desktop.gui.dialogs.order_editor import OrderEditor
-from csos_desktop.gui.widgets.som_chart import build_chart
 from csos_desktop.services.som.review import acknowledge_warnings, review_order
 from csos_desktop.som import Decision
 from csos_desktop.store import Store, open_store

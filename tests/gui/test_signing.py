@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
+from csos_desktop.domain.token_errors import TokenRemoved
 from csos_desktop.gui.dialogs.signing import Phase, SigningDialog
 from csos_desktop.gui.dialogs.signing_summary import pin_warning
 from csos_desktop.gui.jobs.signing import OrderBatch, TokenTarget
@@ -18,7 +19,6 @@ from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.services.orders.lifecycle import OrderSigner
 from csos_desktop.services.orders.signing import SignedOrder
 from csos_desktop.store import open_store
-from csos_desktop.token.errors import TokenRemoved
 from csos_desktop.token.slots import PinState
 from tests.conftest import TEST_PIN
 from tests.gui.conftest import add_drafts

@@ -132,7 +132,7 @@ def test_a_home_of_empty_folders_is_claimed_and_an_interrupted_one_reused(tmp_pa
     assert sorted(p.name for p in home.iterdir()) == [MARKER]
     (home / MARKER).unlink()
     (home / "notes.txt").write_text("someone's file")
-    from csos_desktop.errors import CsosError
+    from csos_desktop.domain.errors import CsosError
 
     with pytest.raises(CsosError, match="not a demo directory"):
         prepare_home(home)

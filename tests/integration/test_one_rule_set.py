@@ -18,10 +18,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.domain.canonical import canonical_bytes
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.prescription import PrescriptionInvalid, parse_prescription_input
 from csos_desktop.domain.schedule import parse_schedule_list
-from csos_desktop.errors import CsosError
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.pki.document_rules import DOCUMENT_REASONS
 from csos_desktop.pki.profile import read_csos_profile

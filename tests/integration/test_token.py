@@ -9,8 +9,14 @@ import pkcs11
 import pytest
 from pkcs11 import Attribute, ObjectClass
 
+from csos_desktop.domain.token_errors import (
+    KeyNotFound,
+    LoginExpired,
+    NoToken,
+    TokenRemoved,
+    WrongPin,
+)
 from csos_desktop.sandbox.softhsm import token_by_label
-from csos_desktop.token.errors import KeyNotFound, LoginExpired, NoToken, TokenRemoved, WrongPin
 from csos_desktop.token.keys import KeyAlgorithm, find_private_key
 from csos_desktop.token.library import load_library
 from csos_desktop.token.session import MAX_IDLE_SECONDS, TokenSession

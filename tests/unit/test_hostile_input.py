@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from csos_desktop.cli import main
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.fileio import read_json_object
 from tests.unit.domain.samples import sample_order_input
 from tests.unit.domain.test_order_csv import csv_of

@@ -12,30 +12,27 @@ import click
 
 from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import log_in_or_cancel, open_signing, token_target
-from csos_desktop.enrol.est_client import EstClient
-from csos_desktop.enrol.records import Records
-from csos_desktop.enrol.renewal import renewal_notice
-from csos_desktop.enrol.revocation import (
+from csos_desktop.cli.signing import TokenChoice, log_in_or_cancel, open_signing, token_target
+from csos_desktop.domain.enrolment import (
     HOLDER_REASONS,
-    parse_holder_reason,
-    request_revocation,
-)
-from csos_desktop.enrol.status import RevocationState, RevocationStatus, check_revocation
-from csos_desktop.errors import InputError
-from csos_desktop.services.signing import SigningPurpose
-from csos_desktop.services.signing.known_dea import known_dea
-from csos_desktop.services.signing.locations import location_name
-from csos_desktop.token.certs import TokenCertificate, read_certificates
-from csos_desktop.token.identity import (
     RENEWAL_WINDOW_DAYS,
-    SigningIdentity,
-    chain_for,
-    load_certificates,
-    signing_identities,
-    token_session,
+    parse_holder_reason,
+    renewal_notice,
 )
-from csos_desktop.token.key_import import key_generated_on_token
+from csos_desktop.domain.errors import InputError
+from csos_desktop.domain.revocation import RevocationState, RevocationStatus
+from csos_desktop.pki.certfile import load_certificates
+from csos_desktop.services.enrol.certificates import (
+    CertificatesOnToken,
+    ca_client,
+    certificates_on_token,
+    chosen_ca,
+    dea_known_for,
+    request_certificate_revocation,
+    revocation_status,
+)
+from csos_desktop.services.signing import SigningIdentity, SigningPurpose
+from csos_desktop.services.signing.locations import location_name
 
 #: CKA_LOCAL of the key pair, as `cert show` words it.
 KEY_ORIGINS = {
@@ -51,24 +48,15 @@ def cert() -> None:
 
 
 def _revocation(
-    ident: SigningIdentity, token_certs: list[TokenCertificate], trust: Path | None, now: datetime
+    ident: SigningIdentity, on_token: CertificatesOnToken, trust: Path | None, now: datetime
 ) -> RevocationStatus:
-    chain = chain_for(
-        ident, chain_file=None, token_certs=token_certs, stored_chain=paths.chain_file()
-    )
+    chain = on_token.chain(ident)
     stored = paths.chain_file()
     if stored.exists():
         chain = [*chain, *load_certificates(stored)]
     if trust is not None:
         chain = [*chain, *load_certificates(trust)]
-    record = Records().ca()
-    return check_revocation(
-        ident.certificate_der,
-        list(dict.fromkeys(chain)),
-        endpoints=record.endpoints if record else None,
-        ca_bundle=record.bundle_path if record else None,
-        now=now,
-    )
+    return revocation_status(ident.certificate_der, list(dict.fromkeys(chain)), now=now)
 
 
 @cert.command("show")
@@ -86,21 +74,18 @@ def show(
     module: str | None, label: str | None, offline: bool, trust: Path | None, as_json: bool
 ) -> None:
     """Show the CSOS certificate(s) on the token: DEA number, schedules, expiry, revocation."""
-    with token_session(token_target(module, label, None)) as ts:
-        ts.open_public()
-        token_label = ts.info.label
-        token_certs = read_certificates(ts)
-        identities = signing_identities(token_certs)
-        origins = {i.key_id: key_generated_on_token(ts, i.key_id) for i in identities}
+    on_token = certificates_on_token(token_target(module, label, None))
+    token_label, identities = on_token.token_label, on_token.identities
+    origins = on_token.generated_on_token
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for ident in identities:
         days = ident.days_left(now)
-        known = known_dea(ident)
+        known = dea_known_for(ident)
         status = (
             RevocationStatus(RevocationState.NOT_CHECKED, "not checked (--offline)")
             if offline
-            else _revocation(ident, token_certs, trust, now)
+            else _revocation(ident, on_token, trust, now)
         )
         rows.append(
             {
@@ -190,11 +175,9 @@ def revoke_request(
     """Ask the CA to revoke your certificate (report loss or compromise within 24 hours,
     21 CFR 1311.30(e)). Signed with the certificate's key; a lost token: call the CA."""
     reason = parse_holder_reason(reason)
-    record = Records().ca()
-    url = ca_url or (record.ca_url if record else None)
+    url, bundle = chosen_ca(ca_url, ca_bundle)
     if not url:
         raise InputError("Give --ca-url: no CA is recorded from an earlier enrolment.")
-    bundle = ca_bundle or (record.bundle_path if record and not ca_url else None)
     if not yes:
         if not sys.stdin.isatty():
             raise InputError("Revocation cannot be undone: add --yes to confirm.")
@@ -203,12 +186,13 @@ def revoke_request(
             abort=True,
             err=True,
         )
+    token = TokenChoice(module, label, cert_id, pin_stdin=pin_stdin)
     with (
-        EstClient(url, ca_bundle=bundle) as client,
-        open_signing(SigningPurpose.CERTIFICATE, module, label, cert_id, None) as session,
+        ca_client(url, bundle) as client,
+        open_signing(SigningPurpose.CERTIFICATE, token) as session,
     ):
-        log_in_or_cancel(session, pin_stdin, "The revocation request")
-        receipt = request_revocation(session.ts, client, session.identity, session.chain, reason)
+        log_in_or_cancel(session, token, "The revocation request")
+        receipt = request_certificate_revocation(session, client, reason)
     click.echo(
         f"The CA revoked certificate {receipt.serial_number} ({receipt.reason}) at "
         f"{receipt.revoked_at}. Enrol for a new certificate before signing again."

@@ -10,11 +10,9 @@ from csos_desktop.cli.cert import cert
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.terminal import ask_secret
 from csos_desktop.config import configured_module
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.services.tokens.key_import import KEEP_COPY_WARNING, move_p12_to_token
-from csos_desktop.services.tokens.pins import pin_state_notice
-from csos_desktop.token.access import open_token
-from csos_desktop.token.slots import describe
+from csos_desktop.services.tokens.pins import pin_state_notice, token_to_manage
 
 
 @cert.command("import-p12")
@@ -38,8 +36,7 @@ def import_p12(
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(f"Cannot read {file}: {exc.strerror}") from exc
-    choice, tok = open_token(module, label, configured_module())
-    info = describe(tok)
+    module_path, tok, info = token_to_manage(module, label, configured_module())
     click.echo(
         f"Token '{info.label}' ({info.kind_text}), PIN state {info.pin_state.value}.", err=True
     )
@@ -59,7 +56,7 @@ def import_p12(
         password,
         file,
         delete_file=delete_file,
-        module=choice.path,
+        module=module_path,
         notify=lambda text: click.echo(text, err=True),
     )
     del pin, password, data

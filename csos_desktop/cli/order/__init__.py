@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import open_signing, token_options
-from csos_desktop.cli.terminal import TerminalInteraction
+from csos_desktop.cli.signing import TokenChoice, store_and_session, token_options
 from csos_desktop.cli.verifying import report, verify_arguments, verify_files
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 
 if TYPE_CHECKING:  # signing and verifying code loads when those commands run
     from csos_desktop.domain.order import Order
@@ -62,11 +61,7 @@ def sign(
     order_file: Path | None,
     drafts: tuple[str, ...],
     all_drafts: bool,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
     out_dir: Path | None,
     as_json: bool,
     som_justification: str | None,
@@ -82,30 +77,16 @@ def sign(
             raise InputError("Give ORDER_FILE with --out, or --draft ID / --all-drafts.")
         from csos_desktop.cli.order.store import sign_stored  # it imports this module
 
-        sign_stored(
-            drafts,
-            all_drafts,
-            module,
-            label,
-            cert_id,
-            chain_file,
-            pin_stdin,
-            as_json,
-            som_justification,
-        )
+        sign_stored(drafts, all_drafts, token, as_json, som_justification)
         return
     if drafts or all_drafts or out_dir is None:
         raise InputError("With ORDER_FILE give --out DIR (and no --draft / --all-drafts).")
-    sign_file(order_file, module, label, cert_id, chain_file, pin_stdin, out_dir, som_justification)
+    sign_file(order_file, token, out_dir, som_justification)
 
 
 def sign_file(
     order_file: Path,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
     out_dir: Path,
     som_justification: str | None = None,
 ) -> None:
@@ -114,23 +95,17 @@ def sign_file(
     from csos_desktop.services.orders import pre_sign
     from csos_desktop.services.orders.signing import OrderSigningSession
     from csos_desktop.services.signing import SigningPurpose
-    from csos_desktop.store import open_store
 
     now = datetime.now(UTC)
     parsed = read_order_input(order_file, now)
-    with (
-        open_store() as store,
-        open_signing(
-            SigningPurpose.ORDER, module, label, cert_id, chain_file, by_purchaser=True
-        ) as token,
-    ):
+    with store_and_session(token, SigningPurpose.ORDER, by_purchaser=True) as (store, signing):
         # Before the PIN: the certificate for the purchaser, the session's checks, who may
         # sign, the SOM justification.
         pre_sign.check_order(
-            store, parsed, token, stored=False, som_justification=som_justification
+            store, parsed, signing, stored=False, som_justification=som_justification
         )
-        session = token.for_order(parsed)
-        session.log_in(TerminalInteraction(pin_from_stdin=pin_stdin))
+        session = signing.for_order(parsed)
+        session.log_in(token.terminal())
         signed = OrderSigningSession(session).sign(parsed)
     doc_path, sig_path = write_signed_pair(
         out_dir, signed.order.order_id, signed.document, signed.signature

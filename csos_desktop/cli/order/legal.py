@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.order import order
-from csos_desktop.cli.signing import logged_in_signer, store_and_session, token_options
-from csos_desktop.errors import InputError
+from csos_desktop.cli.signing import TokenChoice, logged_in_signer, store_and_session, token_options
+from csos_desktop.domain.errors import InputError
 
 _CANCEL_SPEC = re.compile(r"\s*([0-9]+)\s*=\s*([0-9]+)\s*")
 
@@ -49,11 +48,7 @@ def cancel(
     ref: str,
     line_specs: tuple[str, ...],
     reason: str,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
 ) -> None:
     """Cancel all or part of a sent order before it ships (21 CFR 1305.28).
 
@@ -61,11 +56,11 @@ def cancel(
     distributor refuses packages already shipped, and the refusal is kept with the order.
     """
     quantities = parse_cancel_lines(line_specs)
-    with store_and_session(module, label, cert_id, chain_file) as (store, session):
+    with store_and_session(token) as (store, session):
         from csos_desktop.services.orders import notices
 
         notices.check_cancel(store, ref, quantities, reason, session.identity)
-        sign = logged_in_signer(session, pin_stdin, "The cancellation")
+        sign = logged_in_signer(session, token, "The cancellation")
         done = notices.cancel_order(store, ref, quantities, reason, sign, identity=session.identity)
     lines = ", ".join(f"line {ln.line_no}: {ln.quantity_cancelled}" for ln in done.lines)
     click.echo(
@@ -86,18 +81,14 @@ def cancel(
 def lost(
     ref: str,
     explanation: str,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
 ) -> None:
     """Declare a sent order lost (21 CFR 1305.26): signed statement + replacement draft."""
-    with store_and_session(module, label, cert_id, chain_file) as (store, session):
+    with store_and_session(token) as (store, session):
         from csos_desktop.services.orders import notices
 
         notices.check_lost(store, ref, explanation, session.identity)
-        sign = logged_in_signer(session, pin_stdin, "The lost-order statement")
+        sign = logged_in_signer(session, token, "The lost-order statement")
         statement, replacement = notices.declare_lost(
             store, ref, explanation, sign, identity=session.identity
         )
@@ -117,7 +108,7 @@ def balance(ref: str, as_json: bool) -> None:
     """Per line: ordered, shipped, cancelled, voided (60 days, supplier), received, open."""
     # The store and signing code load when the command runs, not for `csos order list`.
     from csos_desktop.services.orders import notices
-    from csos_desktop.store import open_store
+    from csos_desktop.services.pharmacy_store import open_store
 
     with open_store() as store:
         rec = store.orders.resolve(ref)

@@ -15,16 +15,15 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.order import order, som_justification_option
-from csos_desktop.cli.signing import open_signing, token_options
-from csos_desktop.cli.terminal import TerminalInteraction
+from csos_desktop.cli.signing import TokenChoice, open_signing, store_and_session, token_options
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.errors import InputError
 from csos_desktop.fileio import read_json, read_json_object
-from csos_desktop.store import Store, open_store
+from csos_desktop.services.pharmacy_store import Store, open_store
 
 if TYPE_CHECKING:  # each command loads what it uses: `order list` reads the store only
     from csos_desktop.domain.receipt import ReceiptLine
-    from csos_desktop.store.orders import OrderRecord
+    from csos_desktop.services.pharmacy_store import OrderRecord
 
 _LINE_SPEC = re.compile(r"\s*([0-9]+)\s*=\s*([0-9]+)\s*(?:@\s*([0-9]{4}-[0-9]{2}-[0-9]{2}))?\s*")
 
@@ -148,10 +147,9 @@ def show(ref: str, as_json: bool) -> None:
         receipts = store.receipts.for_order(rec.order_id)
         statements = store.statements.for_order(rec.order_id)
         voided = {s.statement_id: store.statements.void_lines(s.statement_id) for s in statements}
-        from csos_desktop.services.orders.notices import order_balances
-        from csos_desktop.store import legal
+        from csos_desktop.services.orders.notices import notice_summary, order_balances
 
-        notices = legal.notice_summary(store, rec.order_id)
+        notices = notice_summary(store, rec.order_id)
         balances = order_balances(store, rec.order_id)
         trail = list(store.audit.entries(order_id=rec.order_id))
     if as_json:
@@ -202,7 +200,7 @@ def show(ref: str, as_json: bool) -> None:
             for ln in r.receipt.lines
         )
         click.echo(f"Receipt {r.receipt.receipt_id}: {got}")
-    from csos_desktop.store.statements import Verification
+    from csos_desktop.services.pharmacy_store import Verification
 
     for s in statements:
         verdict = {
@@ -249,11 +247,7 @@ def _notice_line(n: dict[str, object]) -> str:
 def sign_drafts(
     ids: tuple[str, ...],
     all_drafts: bool,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
     as_json: bool,
     som_justification: str | None,
 ) -> None:
@@ -261,19 +255,13 @@ def sign_drafts(
 
     Exit 0 if every order was signed, 1 if some were left unsigned (listed with the reason).
     """
-    sign_stored(
-        ids, all_drafts, module, label, cert_id, chain_file, pin_stdin, as_json, som_justification
-    )
+    sign_stored(ids, all_drafts, token, as_json, som_justification)
 
 
 def sign_stored(
     ids: tuple[str, ...],
     all_drafts: bool,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
     as_json: bool,
     som_justification: str | None = None,
 ) -> None:
@@ -292,14 +280,12 @@ def sign_stored(
         if not wanted:
             click.echo("No drafts to sign.")
             return
-        with open_signing(
-            SigningPurpose.ORDER, module, label, cert_id, chain_file, by_purchaser=True
-        ) as session:
+        with open_signing(SigningPurpose.ORDER, token, by_purchaser=True) as session:
             result = svc.sign_orders_on_token(
                 store,
                 wanted,
                 session,
-                TerminalInteraction(pin_from_stdin=pin_stdin),
+                token.terminal(),
                 som_justification=som_justification,
             )
     if as_json:
@@ -385,11 +371,7 @@ def receive(
     ref: str,
     line_specs: tuple[str, ...],
     day: datetime | None,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
 ) -> None:
     """Record and sign the electronic receipt of delivered goods (21 CFR 1305.22(g))."""
     from csos_desktop.config.local_time import local_date
@@ -397,13 +379,8 @@ def receive(
     from csos_desktop.services.signing import SigningPurpose
 
     lines = parse_lines(line_specs, day.date() if day else local_date(datetime.now(UTC)))
-    with (
-        _store() as store,
-        open_signing(SigningPurpose.RECEIPT, module, label, cert_id, chain_file) as session,
-    ):
-        receipt, rec = svc.sign_receipt(
-            store, ref, lines, session, TerminalInteraction(pin_from_stdin=pin_stdin)
-        )
+    with store_and_session(token, SigningPurpose.RECEIPT) as (store, session):
+        receipt, rec = svc.sign_receipt(store, ref, lines, session, token.terminal())
     click.echo(
         f"Receipt {receipt.receipt_id} recorded for order {rec.order_number}; "
         f"the order is now {rec.state.value}."

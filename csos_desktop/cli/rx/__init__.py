@@ -12,7 +12,7 @@ from csos_desktop.cli.files import write_signed_pair
 from csos_desktop.cli.rx import admin as rx_admin
 from csos_desktop.cli.rx import queue as rx_queue
 from csos_desktop.cli.rx.queue import CeremonyTerminal
-from csos_desktop.cli.signing import open_signing, token_options
+from csos_desktop.cli.signing import TokenChoice, store_and_session, token_options
 from csos_desktop.cli.verifying import report, verify_arguments, verify_files
 from csos_desktop.domain.prescription import parse_prescription_input
 from csos_desktop.fileio import read_json_object
@@ -21,7 +21,6 @@ from csos_desktop.services.rx.access import os_login
 from csos_desktop.services.rx.ceremony import SigningList
 from csos_desktop.services.rx.queue import sign_files
 from csos_desktop.services.signing import SigningPurpose
-from csos_desktop.store import open_store
 
 
 @click.group()
@@ -60,11 +59,7 @@ for _command in (
 @run_cli
 def sign(
     rx_files: tuple[Path, ...],
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
     out_dir: Path,
 ) -> None:
     """Review, attest and sign one patient's prescriptions with token + PIN."""
@@ -75,15 +70,12 @@ def sign(
     signing_list = SigningList(prescriptions)
     for rx_item in prescriptions:
         signing_list.mark_ready(rx_item.rx_id)
-    with (
-        open_store() as store,
-        open_signing(SigningPurpose.PRESCRIPTION, module, label, cert_id, chain_file) as session,
-    ):
+    with store_and_session(token, SigningPurpose.PRESCRIPTION) as (store, session):
         signed = sign_files(
             store,
             signing_list,
             session,
-            CeremonyTerminal(pin_from_stdin=pin_stdin),
+            CeremonyTerminal(pin_from_stdin=token.pin_stdin),
             os_login=os_login(),
         )
     for s in signed:

@@ -18,16 +18,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import open_signing, token_options
-from csos_desktop.cli.terminal import TerminalInteraction
-from csos_desktop.errors import InputError
+from csos_desktop.cli.signing import TokenChoice, store_and_session, token_options
+from csos_desktop.domain.errors import InputError
+from csos_desktop.services.pharmacy_store import Role, open_store
 from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx.access import Actor, os_login
 from csos_desktop.services.rx.audit_report import day_report, describe
 from csos_desktop.services.rx.grant_approval import approve_grant_with_token
 from csos_desktop.services.signing import SigningPurpose
-from csos_desktop.store import open_store
-from csos_desktop.store.access import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -197,23 +195,16 @@ def grant_propose(user_id: str, registration_verified: bool, as_user: str) -> No
 def grant_approve(
     grant_id: int,
     as_user: str,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
 ) -> None:
     """Second person, a DEA registrant: approve with your own token and PIN (1311.125(c))."""
-    with (
-        open_store() as store,
-        open_signing(SigningPurpose.GRANT_APPROVAL, module, label, cert_id, chain_file) as session,
-    ):
+    with store_and_session(token, SigningPurpose.GRANT_APPROVAL) as (store, session):
         g = approve_grant_with_token(
             store,
             actor(as_user),
             grant_id,
             session,
-            TerminalInteraction(pin_from_stdin=pin_stdin),
+            token.terminal(),
             now=datetime.now(UTC),
         )
     click.echo(

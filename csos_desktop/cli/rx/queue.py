@@ -18,25 +18,24 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.rx.admin import actor, as_option
-from csos_desktop.cli.signing import open_signing, token_options
+from csos_desktop.cli.signing import TokenChoice, store_and_session, token_options
 from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.domain.attestation import CITATION
-from csos_desktop.enrol.records import Records
-from csos_desktop.enrol.status import RevocationState, RevocationStatus
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
+from csos_desktop.domain.revocation import RevocationState, RevocationStatus
 from csos_desktop.fileio import read_json_object
+from csos_desktop.pki.certfile import load_certificates
 from csos_desktop.pki.chain import load_crls
+from csos_desktop.services.pharmacy_store import open_store
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.ceremony import (
     RevocationCheck,
     crl_revocation,
+    enrolment_ca_revocation,
     not_checked,
-    online_revocation,
 )
 from csos_desktop.services.rx.queue import sign_queued
-from csos_desktop.services.signing import SigningPurpose
-from csos_desktop.store import open_store
-from csos_desktop.token.identity import SigningIdentity, load_certificates
+from csos_desktop.services.signing import SigningIdentity, SigningPurpose
 
 
 class CeremonyTerminal(TerminalInteraction):
@@ -144,10 +143,7 @@ def _revocation_check(
     elif offline:
         inner = not_checked("not checked (--offline)")
     else:
-        record = Records().ca()
-        inner = online_revocation(
-            record.endpoints if record else None, record.bundle_path if record else None, extra
-        )
+        inner = enrolment_ca_revocation(load_certificates(trust) if trust else [])
 
     def check(identity: SigningIdentity, chain: Sequence[bytes], now: datetime) -> RevocationStatus:
         status = inner(identity, chain, now)
@@ -190,27 +186,20 @@ def sign_queued_cmd(
     patient: str,
     rx_ids: tuple[str, ...],
     as_user: str,
-    module: str | None,
-    label: str | None,
-    cert_id: str | None,
-    chain_file: Path | None,
-    pin_stdin: bool,
+    token: TokenChoice,
     crl_files: tuple[Path, ...],
     trust: Path | None,
     offline: bool,
 ) -> None:
     """Review, attest and sign one patient's queued prescriptions with token + PIN."""
     check = _revocation_check(crl_files, trust, offline)
-    with (
-        open_store() as store,
-        open_signing(SigningPurpose.PRESCRIPTION, module, label, cert_id, chain_file) as session,
-    ):
+    with store_and_session(token, SigningPurpose.PRESCRIPTION) as (store, session):
         signed = sign_queued(
             store,
             actor(as_user),
             patient,
             session,
-            CeremonyTerminal(pin_from_stdin=pin_stdin),
+            CeremonyTerminal(pin_from_stdin=token.pin_stdin),
             check,
             rx_ids=rx_ids,
         )

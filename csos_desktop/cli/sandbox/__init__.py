@@ -13,8 +13,8 @@ from cryptography.x509.oid import NameOID
 from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
 from csos_desktop.config import set_value
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.schedule import Schedule, parse_schedule_list
-from csos_desktop.errors import InputError
 from csos_desktop.sandbox.ca import (
     DEFAULT_CRL_URL,
     DEFAULT_ROOT_CRL_URL,

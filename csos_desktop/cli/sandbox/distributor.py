@@ -9,7 +9,7 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.sandbox import sandbox
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode, FulfilmentSettings
 

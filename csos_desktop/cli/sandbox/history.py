@@ -15,7 +15,7 @@ import numpy as np
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.sandbox import sandbox
 from csos_desktop.domain.catalogue import bundled_catalogue
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.sandbox.history import GeneratorConfig, SyntheticHistory, generate_history
 from csos_desktop.som.history import History, day_number
 from csos_desktop.som.loaders import HISTORY_COLUMNS

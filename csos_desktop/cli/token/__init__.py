@@ -8,9 +8,8 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.config import configured_module
-from csos_desktop.token.access import open_library
-from csos_desktop.token.pin import pin_wording
-from csos_desktop.token.slots import list_tokens
+from csos_desktop.domain.token_state import pin_wording
+from csos_desktop.services.tokens.status import list_present_tokens
 
 
 @click.group()
@@ -24,21 +23,21 @@ def token() -> None:
 @run_cli
 def list_command(module: str | None, as_json: bool) -> None:
     """List readers with a token, their labels and PIN state."""
-    choice, lib = open_library(module, configured_module())
-    infos = [t for t in list_tokens(lib) if t.pin_state.value != "not-initialized" or t.label]
+    listing = list_present_tokens(module, configured_module())
+    infos = [t for t in listing.tokens if t.pin_state.value != "not-initialized" or t.label]
     if as_json:
         click.echo(
             json.dumps(
                 {
-                    "module": choice.path,
-                    "module_source": choice.source,
+                    "module": listing.module_path,
+                    "module_source": listing.module_source,
                     "tokens": [t.to_json() for t in infos],
                 },
                 indent=2,
             )
         )
         return
-    click.echo(f"Driver: {choice.path} ({choice.source})")
+    click.echo(f"Driver: {listing.module_path} ({listing.module_source})")
     if not infos:
         click.echo("No token inserted.")
     for t in infos:

@@ -8,9 +8,9 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.token import token
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
+from csos_desktop.services.pharmacy_store import open_store
 from csos_desktop.services.tokens.loss import loss_reports, mark_sent, report_loss
-from csos_desktop.store import open_store
 
 
 def _when(text: str | None, now: datetime) -> datetime:

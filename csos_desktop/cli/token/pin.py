@@ -12,10 +12,9 @@ from csos_desktop.services.tokens.pins import (
     change_user_pin,
     pin_state_notice,
     so_pin_notice,
+    token_to_manage,
     unblock_user_pin,
 )
-from csos_desktop.token.access import open_token
-from csos_desktop.token.slots import describe
 
 _MODULE = click.option("--module", help="Path of the PKCS#11 driver (default: detected).")
 _TOKEN = click.option("--token", "label", help="Label of the token (when several are inserted).")
@@ -32,8 +31,7 @@ _TOKEN = click.option("--token", "label", help="Label of the token (when several
 @run_cli
 def change_pin_command(module: str | None, label: str | None, pin_stdin: bool) -> None:
     """Change the token's user PIN (C_SetPIN); the old PIN is asked once and never retried."""
-    _, tok = open_token(module, label, configured_module())
-    info = describe(tok)
+    _, tok, info = token_to_manage(module, label, configured_module())
     click.echo(f"Token '{info.label}': PIN state {info.pin_state.value}.", err=True)
     notice = pin_state_notice(info)
     if notice:
@@ -56,8 +54,7 @@ def change_pin_command(module: str | None, label: str | None, pin_stdin: bool) -
 @run_cli
 def unblock_command(module: str | None, label: str | None, pin_stdin: bool) -> None:
     """For IT: set a new user PIN with the security officer (SO) PIN, which clears a lock."""
-    _, tok = open_token(module, label, configured_module())
-    info = describe(tok)
+    _, tok, info = token_to_manage(module, label, configured_module())
     click.echo(f"Token '{info.label}': user PIN state {info.pin_state.value}.", err=True)
     notice = so_pin_notice(tok)
     if notice:

@@ -26,12 +26,14 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from csos_desktop.enrol.flow import Enrolled, Step
-from csos_desktop.enrol.records import Records
-from csos_desktop.gui.jobs.enrol import ClientFactory, Enrolment, est_client, present_tokens
+from csos_desktop.domain.enrolment import KeyAlgorithm, Step
+from csos_desktop.domain.token_state import TokenInfo
+from csos_desktop.gui.jobs.enrol import Enrolment, est_client, present_tokens
 from csos_desktop.gui.jobs.signing import PinBox
 from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
+from csos_desktop.services.enrol.certificates import ClientFactory
+from csos_desktop.services.enrol.enrolment import Enrolled
 from csos_desktop.services.enrol.wizard_steps import (
     KEY_STEPS,
     RETRIEVAL_STEPS,
@@ -40,8 +42,6 @@ from csos_desktop.services.enrol.wizard_steps import (
     Page,
     StepState,
 )
-from csos_desktop.token.keys import KeyAlgorithm
-from csos_desktop.token.slots import TokenInfo
 
 
 def _field(form: QFormLayout, label: str, widget: QWidget, name: str) -> None:
@@ -203,7 +203,7 @@ class EnrolWizard(QWizard):
         self._worker = worker
         self._factory = client_factory
         self._enrolment: Enrolment | None = None
-        self.model = EnrolmentWizardModel.from_record(Records().ca())
+        self.model = EnrolmentWizardModel.for_this_computer()
         self.token_page = TokenPage(self.model)
         self.codes_page = CodesPage(self.model)
         self.key_page = WorkPage(

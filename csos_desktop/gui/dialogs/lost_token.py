@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.token_loss import LossReport
-from csos_desktop.errors import CsosError
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.services.pharmacy_store import Store
 from csos_desktop.services.tokens.loss import loss_reports, mark_sent, report_loss
-from csos_desktop.store import Store
 
 
 class LostTokenDialog(QDialog):

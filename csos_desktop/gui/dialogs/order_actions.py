@@ -25,11 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.domain.balance import LineBalance
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.store import Store
-from csos_desktop.store.orders import OrderRecord
-from csos_desktop.store.statements import Statement
+from csos_desktop.services.pharmacy_store import OrderRecord, Statement, Store
 
 if TYPE_CHECKING:
     from csos_desktop.gui.dialogs.signing import SigningDialog

@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 
 from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.catalogue import Catalogue, Product
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order, OrderInvalid, Problem, parse_order_input
-from csos_desktop.errors import CsosError
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.party_form import PartyForm
@@ -44,10 +44,9 @@ from csos_desktop.gui.widgets.som_panel import SomPanel
 from csos_desktop.gui.widgets.tables import drop_cell_widgets
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders.catalogue import active_catalogue
+from csos_desktop.services.pharmacy_store import OrderRecord, Store, open_store
 from csos_desktop.services.som import gate as som_gate
 from csos_desktop.services.som.review import SomReview, acknowledge_warnings, review_order
-from csos_desktop.store import Store, open_store
-from csos_desktop.store.orders import OrderRecord
 
 COLUMNS = ("NDC", "Item", "Strength", "Form", "Package size", "Packages", "Schedule")
 _LINE_FIELD = re.compile(r"lines\[(\d+)\]\.(\w+)")

@@ -25,8 +25,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from csos_desktop.domain.attestation import CITATION, RX_SIGNING_ATTESTATION, SIGN_BUTTON_LABEL
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.prescription import Prescription
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.token_errors import TokenError
 from csos_desktop.gui.dialogs.signing import SigningDialog
 from csos_desktop.gui.jobs.signing import (
     GuiInteraction,
@@ -39,33 +40,28 @@ from csos_desktop.gui.jobs.signing import (
     utc_now,
 )
 from csos_desktop.gui.jobs.token_thread import Progress, TokenWorker
+from csos_desktop.services.pharmacy_store import open_store
 from csos_desktop.services.rx.access import Actor
 from csos_desktop.services.rx.ceremony import RevocationCheck
-from csos_desktop.services.signing import SigningPurpose, SigningSession, signing_session
+from csos_desktop.services.signing import (
+    SigningIdentity,
+    SigningPurpose,
+    SigningSession,
+    signing_session,
+)
 from csos_desktop.services.tokens.status import CertificateStatus
-from csos_desktop.store import open_store
-from csos_desktop.token.errors import TokenError
-from csos_desktop.token.identity import SigningIdentity
 
 if TYPE_CHECKING:  # the revocation checker (httpx, certvalidator) loads when a check runs
-    from csos_desktop.enrol.status import RevocationStatus
+    from csos_desktop.domain.revocation import RevocationStatus
 
 Clock = Callable[[], datetime]
 
 
 def default_revocation() -> RevocationCheck:
     """Online (CRL/OCSP at the enrolment CA), soft-failing to "unknown", as the CLI's default."""
-    from csos_desktop import paths
-    from csos_desktop.enrol.records import Records
-    from csos_desktop.services.rx.ceremony import online_revocation
-    from csos_desktop.token.identity import load_certificates
+    from csos_desktop.services.rx.ceremony import enrolment_ca_revocation
 
-    stored = paths.chain_file()
-    extra = load_certificates(stored) if stored.exists() else []
-    record = Records().ca()
-    return online_revocation(
-        record.endpoints if record else None, record.bundle_path if record else None, extra
-    )
+    return enrolment_ca_revocation()
 
 
 def _off_token_thread(

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csos_desktop.domain.token_errors import NoToken, PinLocked, TokenRemoved, WrongPin
+from csos_desktop.domain.token_state import PinSeverity, pin_wording
 from csos_desktop.gui.dialogs.signing_summary import (
     outcome_html,
     pin_warning,
@@ -45,8 +47,6 @@ from csos_desktop.gui.jobs.signing import (
 from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.services.tokens.status import TokenStatus
-from csos_desktop.token.errors import NoToken, PinLocked, TokenRemoved, WrongPin
-from csos_desktop.token.pin import PinSeverity, pin_wording
 
 
 class Phase(Enum):

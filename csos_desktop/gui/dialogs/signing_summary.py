@@ -5,13 +5,13 @@ from __future__ import annotations
 from html import escape
 
 from csos_desktop.domain.order import Order, Party
+from csos_desktop.domain.token_state import PinState, pin_wording
 from csos_desktop.gui.jobs.signing import Outcome, Preview
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
-from csos_desktop.token.pin import PinState, pin_wording
 
 
 def pin_warning(state: PinState) -> tuple[Tone, str] | None:
-    """The warning to show above the PIN field, before the PIN is asked (``token.pin``)."""
+    """The warning to show above the PIN field, before the PIN is asked (``domain.token_state``)."""
     words = pin_wording(state)
     return None if words.advice is None else (PIN_TONES[words.severity], words.advice)
 

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
+from csos_desktop.domain.token_state import PinState, TokenInfo, pin_wording
 from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.services.tokens.key_import import (
@@ -34,10 +35,7 @@ from csos_desktop.services.tokens.key_import import (
     MoveOutcome,
     move_p12_to_token,
 )
-from csos_desktop.services.tokens.pins import change_user_pin
-from csos_desktop.token.access import open_token
-from csos_desktop.token.pin import pin_wording
-from csos_desktop.token.slots import PinState, TokenInfo
+from csos_desktop.services.tokens.pins import change_user_pin, token_to_manage
 
 
 def pin_state_html(info: TokenInfo | None) -> str:
@@ -98,8 +96,8 @@ class _TokenDialog(QDialog):
     def _driver_and_token(self) -> tuple[str, pkcs11.Token]:
         """The driver's path too (a check in a new process loads it again)."""
         label = self.token.label if self.token else None
-        choice, token = open_token(self._worker.module, label, self._worker.configured)
-        return choice.path, token
+        path, token, _ = token_to_manage(self._worker.module, label, self._worker.configured)
+        return path, token
 
     def _start(self) -> None:
         raise NotImplementedError

@@ -8,20 +8,13 @@ flow (``enrol.flow.enrol``) finds the pending key it made and reuses it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
-from pathlib import Path
 
-from csos_desktop.enrol.errors import EnrolmentError
-from csos_desktop.enrol.est_client import EstClient
-from csos_desktop.enrol.flow import Enrolled, enrol
-from csos_desktop.enrol.records import Records
-from csos_desktop.enrol.renewal import renew
-from csos_desktop.enrol.revocation import request_revocation
-from csos_desktop.enrol.status import RevocationStatus, check_revocation
+from csos_desktop.domain.revocation import RevocationStatus
+from csos_desktop.domain.token_state import TokenInfo
 from csos_desktop.gui.jobs.signing import (
     GuiInteraction,
     Outcome,
@@ -30,28 +23,32 @@ from csos_desktop.gui.jobs.signing import (
     TokenTarget,
 )
 from csos_desktop.gui.jobs.token_thread import Progress
-from csos_desktop.services.enrol.wizard_steps import EnrolRequest
-from csos_desktop.services.interaction import log_in
-from csos_desktop.services.signing import SigningPurpose, SigningSession, signing_session
-from csos_desktop.services.tokens.status import CertificateStatus
-from csos_desktop.token.access import open_library
-from csos_desktop.token.identity import (
-    token_session,
+from csos_desktop.services.enrol.certificates import (
+    ClientFactory,
+    ca_client,
+    recorded_ca,
+    renew_certificate,
+    request_certificate_revocation,
 )
-from csos_desktop.token.session import TokenSession
-from csos_desktop.token.slots import TokenInfo, describe, list_tokens, refreshed
+from csos_desktop.services.enrol.certificates import revocation_status as ca_revocation_status
+from csos_desktop.services.enrol.enrolment import (
+    Enrolled,
+    TokenSession,
+    enrol_on_token,
+    logged_in_session,
+    token_info,
+)
+from csos_desktop.services.enrol.wizard_steps import EnrolRequest
+from csos_desktop.services.signing import SigningPurpose, SigningSession, signing_session
+from csos_desktop.services.tokens.status import CertificateStatus, list_present_tokens
 
-ClientFactory = Callable[[str, Path | None], EstClient]
-
-
-def est_client(url: str, bundle: Path | None) -> EstClient:
-    return EstClient(url, ca_bundle=bundle)
+#: The EST client factory jobs use unless a test gives its own.
+est_client = ca_client
 
 
 def present_tokens(module: str | None, configured: str | None) -> list[TokenInfo]:
     """Every token the driver sees (the wizard's first page lets the user pick one)."""
-    _, lib = open_library(module, configured)
-    return list_tokens(lib)
+    return list(list_present_tokens(module, configured).tokens)
 
 
 class Enrolment:
@@ -65,14 +62,9 @@ class Enrolment:
 
     def log_in(self, pin: PinBox, progress: Progress) -> TokenInfo:
         """Open the token read-write and log in once (the PIN box is emptied)."""
-        ts = token_session(self._request.target, rw=True)
-        try:
-            log_in(ts, GuiInteraction(pin, progress))
-        except BaseException:
-            ts.close()
-            raise
+        ts = logged_in_session(self._request.target, GuiInteraction(pin, progress))
         self._ts = ts
-        return describe(refreshed(ts.token))
+        return token_info(ts)
 
     def run(self, progress: Progress) -> Enrolled:
         """The whole flow; call again after a network error to resume where it stopped."""
@@ -80,7 +72,7 @@ class Enrolment:
         self.attempts += 1
         r = self._request
         with self._factory(r.ca_url, r.ca_bundle) as client:
-            return enrol(
+            return enrol_on_token(
                 self._ts,
                 client,
                 r.codes,
@@ -115,6 +107,12 @@ def _certificate_preview(target: TokenTarget, action: str, details_html: str) ->
     return Preview(token, c, (), (), description_html=html + details_html)
 
 
+_NO_CA_TO_RENEW = (
+    "No CA is recorded from an earlier enrolment on this computer;"
+    " renew with `csos enrol renew --ca-url URL`."
+)
+
+
 class RenewalJob:
     """Renew before expiry: a new key on the token, the request vouched for by the current one."""
 
@@ -125,12 +123,7 @@ class RenewalJob:
         self._factory = client_factory
 
     def preview(self, progress: Progress) -> Preview:
-        record = Records().ca()
-        if record is None:
-            raise EnrolmentError(
-                "No CA is recorded from an earlier enrolment on this computer;"
-                " renew with `csos enrol renew --ca-url URL`."
-            )
+        record = recorded_ca(_NO_CA_TO_RENEW)
         return _certificate_preview(
             self._target,
             "Renew this certificate",
@@ -140,14 +133,13 @@ class RenewalJob:
         )
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
-        record = Records().ca()
-        assert record is not None
+        record = recorded_ca(_NO_CA_TO_RENEW)
         with (
             _certificate_session(self._target, rw=True) as session,
             self._factory(record.ca_url, record.bundle_path) as client,
         ):
             session.log_in(GuiInteraction(pin, progress))
-            done = renew(session.ts, client, session.identity, session.chain, progress=progress)
+            done = renew_certificate(session, client, progress=progress)
         return Outcome((f"Certificate renewed, valid until {done.info.not_after:%Y-%m-%d}",), ())
 
 
@@ -172,17 +164,13 @@ class RevocationJob:
         )
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
-        record = Records().ca()
-        if record is None:
-            raise EnrolmentError("No CA is recorded on this computer: call your CA to revoke.")
+        record = recorded_ca("No CA is recorded on this computer: call your CA to revoke.")
         with (
             _certificate_session(self._target) as session,
             self._factory(record.ca_url, record.bundle_path) as client,
         ):
             session.log_in(GuiInteraction(pin, progress))
-            receipt = request_revocation(
-                session.ts, client, session.identity, session.chain, self._reason
-            )
+            receipt = request_certificate_revocation(session, client, self._reason)
         return Outcome(
             (
                 f"Revocation of serial {receipt.serial_number} acknowledged by the CA "
@@ -206,11 +194,4 @@ def certificate_material(target: TokenTarget, _progress: Progress) -> Certificat
 
 def revocation_status(material: CertificateMaterial) -> RevocationStatus:
     """Pool thread: ask the CA's CRL/OCSP (network; never on the UI or token thread)."""
-    record = Records().ca()
-    return check_revocation(
-        material.certificate_der,
-        list(material.chain_der),
-        endpoints=record.endpoints if record else None,
-        ca_bundle=record.bundle_path if record else None,
-        now=datetime.now(UTC),
-    )
+    return ca_revocation_status(material.certificate_der, material.chain_der, now=datetime.now(UTC))

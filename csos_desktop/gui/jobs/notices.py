@@ -25,10 +25,14 @@ from csos_desktop.gui.jobs.token_thread import Progress
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders import notices as order_notices
 from csos_desktop.services.orders import poa
-from csos_desktop.services.signing import SigningPurpose, SigningSession, signing_session
+from csos_desktop.services.pharmacy_store import Store, open_store
+from csos_desktop.services.signing import (
+    SigningIdentity,
+    SigningPurpose,
+    SigningSession,
+    signing_session,
+)
 from csos_desktop.services.tokens.status import CertificateStatus
-from csos_desktop.store import Store, open_store
-from csos_desktop.token.identity import SigningIdentity
 
 Sign = Callable[[bytes], bytes]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 
 
 class _Relay(QObject):

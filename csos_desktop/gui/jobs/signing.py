@@ -19,13 +19,16 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.token_errors import TokenError
+from csos_desktop.domain.token_state import TokenInfo
 from csos_desktop.gui.jobs.token_thread import Progress
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders.signing import SignedOrder
+from csos_desktop.services.pharmacy_store import Store, open_store
 from csos_desktop.services.signing import (
     SigningPurpose,
     SigningSession,
@@ -42,9 +45,6 @@ from csos_desktop.services.signing.picker import (
 )
 from csos_desktop.services.som.gate import SomJustificationRequired
 from csos_desktop.services.tokens.status import CertificateStatus
-from csos_desktop.store import Store, open_store
-from csos_desktop.token.errors import TokenError
-from csos_desktop.token.slots import TokenInfo
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from csos_desktop.services.sync.service import (
 )
 
 if TYPE_CHECKING:  # the network stack is imported by the first pass, not at start-up
-    from csos_desktop.sync.client import RetryPolicy
+    from csos_desktop.services.sync.service import RetryPolicy
 
 __all__ = ["DistributorSettings", "DistributorSync", "Link", "SyncResult", "status_text"]
 

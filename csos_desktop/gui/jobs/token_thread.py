@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMetaObject, QObject, QThread, QTimer, Signal, Slot
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 
 if TYPE_CHECKING:  # PKCS#11 loads on the token thread's first poll, after the window shows
     from csos_desktop.services.tokens.status import TokenStatus

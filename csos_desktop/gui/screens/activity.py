@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
 
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.store import Store, open_store
-from csos_desktop.store.audit import AuditReport
+from csos_desktop.services.pharmacy_store import AuditReport, Store, open_store
 
 COLUMNS = ("#", "When (UTC)", "Event", "Order", "Details")
 SHOWN = 500  # newest entries shown; the CLI lists all

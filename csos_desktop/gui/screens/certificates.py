@@ -29,7 +29,7 @@ from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus
 
 if TYPE_CHECKING:
-    from csos_desktop.enrol.status import RevocationStatus
+    from csos_desktop.domain.revocation import RevocationStatus
     from csos_desktop.gui.dialogs.enrol_wizard import EnrolWizard
     from csos_desktop.gui.dialogs.signing import SigningDialog
     from csos_desktop.gui.jobs.signing import SigningJob
@@ -155,7 +155,7 @@ class CertificatesScreen(QWidget):
         cert = status.certificate
         notice = None
         if cert is not None and cert.renewal_due:
-            from csos_desktop.enrol.renewal import renewal_notice
+            from csos_desktop.domain.enrolment import renewal_notice
 
             notice = renewal_notice(cert.not_after, datetime.now(UTC))
         self.notice.setText(
@@ -183,7 +183,7 @@ class CertificatesScreen(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         if not self.reason.count():
-            from csos_desktop.enrol.revocation import HOLDER_REASONS
+            from csos_desktop.domain.enrolment import HOLDER_REASONS
 
             self.reason.addItems(list(HOLDER_REASONS))
         super().showEvent(event)
@@ -267,7 +267,7 @@ class CertificatesScreen(QWidget):
         )
 
     def _checked(self, status: RevocationStatus) -> None:
-        from csos_desktop.enrol.status import RevocationState
+        from csos_desktop.domain.revocation import RevocationState
 
         tone = {RevocationState.GOOD: Tone.OK, RevocationState.REVOKED: Tone.BAD}.get(
             status.state, Tone.WARN

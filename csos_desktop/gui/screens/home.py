@@ -8,14 +8,13 @@ from html import escape
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from csos_desktop.domain.order_state import OrderState
+from csos_desktop.domain.token_state import pin_wording
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
 from csos_desktop.gui.widgets.card import Card
 from csos_desktop.gui.widgets.checklist_card import ChecklistCard
 from csos_desktop.services.first_run import SetupFacts, current_checklist, read_setup_facts
+from csos_desktop.services.pharmacy_store import OrderRecord, Store
 from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus
-from csos_desktop.store import Store
-from csos_desktop.store.orders import OrderRecord
-from csos_desktop.token.pin import pin_wording
 
 S = OrderState
 AWAITING_RECEIPT = (S.SHIPPED, S.SHIPPED_PARTIAL, S.RECEIVED_PARTIAL)

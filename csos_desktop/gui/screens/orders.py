@@ -28,8 +28,7 @@ from PySide6.QtWidgets import (
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.dialogs.order_actions import OrderActions, balance_html, statements_html
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.store import Store
-from csos_desktop.store.orders import OrderRecord
+from csos_desktop.services.pharmacy_store import OrderRecord, Store
 
 if TYPE_CHECKING:  # the editor and signing pull in QtCharts and the token stack
     from csos_desktop.gui.dialogs.order_editor import OrderEditor

@@ -26,13 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.poa import ca_notice_due
-from csos_desktop.errors import CsosError
 from csos_desktop.fileio import write_atomically
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.services.orders import poa
-from csos_desktop.store import Store, open_store
-from csos_desktop.store.poa import PoaRecord
+from csos_desktop.services.pharmacy_store import PoaRecord, Store, open_store
 
 if TYPE_CHECKING:
     from csos_desktop.gui.dialogs.signing import SigningDialog
@@ -190,7 +189,7 @@ class PoaScreen(QWidget):
         if self._store is None or not self._ready():
             return None
         try:
-            from csos_desktop.token.identity import load_certificates  # not at first paint
+            from csos_desktop.pki.certfile import load_certificates  # not at first paint
 
             certs = load_certificates(Path(self.holder_cert.text().strip()))
         except CsosError as exc:

@@ -27,13 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.services.pharmacy_store import Role, RxUser, Store
 from csos_desktop.services.rx.access import Actor, os_login
 from csos_desktop.services.rx.drafts import PatientQueue, queue
-from csos_desktop.store import Store
-from csos_desktop.store.access import Role, RxUser
 
 if TYPE_CHECKING:  # the signing stack is imported when a signing starts
     from csos_desktop.gui.dialogs.rx_signing import RxSigningDialog

@@ -31,15 +31,15 @@ from PySide6.QtWidgets import (
 
 from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine, received_so_far
-from csos_desktop.errors import CsosError
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.screens.orders import STATE_LOOK
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.tables import drop_cell_widgets
-from csos_desktop.store import Store
+from csos_desktop.services.pharmacy_store import Store
 
 if TYPE_CHECKING:  # the signing stack loads when first used, not at start-up
     from csos_desktop.gui.dialogs.signing import SigningDialog

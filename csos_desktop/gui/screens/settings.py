@@ -31,9 +31,9 @@ from csos_desktop.config import (
     set_value,
     unset_value,
 )
-from csos_desktop.errors import CsosError
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.token.modules import installed_modules
+from csos_desktop.services.tokens.status import installed_driver_paths
 
 LOCKED_WORDS = "Set by your IT administrator"
 SOURCE_WORDS = {
@@ -68,8 +68,8 @@ class _Field:
         if key == "pkcs11_module":
             combo = QComboBox()
             combo.setEditable(True)
-            for choice in installed_modules():
-                combo.addItem(choice.path)
+            for path in installed_driver_paths():
+                combo.addItem(path)
             edit = combo.lineEdit()
             assert edit is not None
             self.combo: QComboBox | None = combo

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 
 metadata = MetaData()
 

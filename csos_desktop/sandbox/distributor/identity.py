@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from csos_desktop.domain.dea import parse_dea_number
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
-from csos_desktop.errors import InputError
 
 IDENTITY_FILE = "identity.json"
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine, insert
 
 from csos_desktop.domain.catalogue import Catalogue
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.sandbox.distributor.db import history
 from csos_desktop.sandbox.distributor.resources import ServedDocuments
 from csos_desktop.sandbox.history import GeneratorConfig, generate_history

@@ -27,7 +27,7 @@ from typing import IO, cast
 
 from asn1crypto import cms, pem
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.services.archive.container import StreamingZipWriter
 from csos_desktop.services.orders.lifecycle import DocumentSigner, order_record_files
 from csos_desktop.store import Store, lifecycle

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.services.archive.container import (
     MAX_MANIFEST_BYTES,
     MemberUnreadable,
@@ -123,3 +123,8 @@ def purge_archived(
         now=now,
         details={"archive": str(bundle), "manifest_sha256": manifest_sha256},
     )
+
+
+def purge_preview(store: Store, before: date) -> int:
+    """How many orders signed (or created, if never signed) before *before* a purge would take."""
+    return len(orders_before(store, before.isoformat()))

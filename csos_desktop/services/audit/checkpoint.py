@@ -19,8 +19,8 @@ from typing import Protocol
 
 from asn1crypto import x509 as asn1_x509
 
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import format_timestamp
-from csos_desktop.errors import CsosError
 from csos_desktop.pki.chain import ChainStatus, validate_chain
 from csos_desktop.pki.cms_parse import (
     MalformedSignature,

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from csos_desktop.domain.enrolment import KeyAlgorithm, Step
+from csos_desktop.domain.token_errors import WrongPin
+from csos_desktop.domain.token_state import PinSeverity, pin_wording
 from csos_desktop.enrol.errors import EnrolmentError
 from csos_desktop.enrol.est_client import OneTimeCodes
-from csos_desktop.enrol.flow import Enrolled, Step
-from csos_desktop.enrol.records import CaRecord
-from csos_desktop.token.errors import WrongPin
+from csos_desktop.enrol.flow import Enrolled
+from csos_desktop.enrol.records import CaRecord, Records
 from csos_desktop.token.identity import TokenTarget
-from csos_desktop.token.keys import KeyAlgorithm
-from csos_desktop.token.pin import PinSeverity, pin_wording
 from csos_desktop.token.slots import TokenInfo
 
 KEY_STEPS = (Step.APPLICATION, Step.CA_CERTIFICATES, Step.KEY, Step.REQUEST)
@@ -98,6 +98,11 @@ class EnrolmentWizardModel:
         if record is None:
             return cls()
         return cls(ca_url=record.ca_url, ca_bundle=record.ca_bundle or "")
+
+    @classmethod
+    def for_this_computer(cls) -> EnrolmentWizardModel:
+        """Pre-filled from the enrolment records on this computer (``from_record``)."""
+        return cls.from_record(Records().ca())
 
     # -- pages ----------------------------------------------------------------------------
     @property

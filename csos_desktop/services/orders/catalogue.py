@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from csos_desktop.domain.catalogue import Catalogue, bundled_catalogue
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.fda_ndc import DirectoryImport, read_directory
-from csos_desktop.errors import InputError
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.catalogue import CatalogueImport
 from csos_desktop.store.db import default_path

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
-from csos_desktop.errors import InputError
 from csos_desktop.fileio import write_atomically
 from csos_desktop.store import legal, lifecycle
 from csos_desktop.store.audit import AuditEvent

@@ -17,10 +17,11 @@ from typing import Protocol
 
 from csos_desktop.config.local_time import local_date, pharmacy_zone
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.errors import CsosError, InputError, ItemRefused, SessionRefused
 from csos_desktop.domain.order import Order, OrderInvalid, format_timestamp, parse_order_input
 from csos_desktop.domain.order_state import RECEIVABLE, IllegalTransition, OrderState
 from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt
-from csos_desktop.errors import CsosError, InputError, ItemRefused, SessionRefused
+from csos_desktop.domain.token_errors import TokenError
 from csos_desktop.services.audit.checkpoint import checkpoint_after_session
 from csos_desktop.services.interaction import Interaction
 from csos_desktop.services.orders import pre_sign
@@ -38,7 +39,6 @@ from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.db import StoreError
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import ConcurrentChange, OrderNotFound, OrderRecord
-from csos_desktop.token.errors import TokenError
 from csos_desktop.token.identity import SigningIdentity
 
 Clock = Callable[[], datetime]

@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from csos_desktop.domain.balance import LineBalance
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.notices import (
     MIN_REASON,
     Cancellation,
     LostOrderStatement,
     cancellable_quantities,
 )
-from csos_desktop.errors import InputError
 from csos_desktop.services.orders.signing import OrderNotSignable
 from csos_desktop.store import legal
 from csos_desktop.store.local_store import Store
@@ -141,3 +141,8 @@ def declare_lost(
         statement_id=new_id(),
         replacement_id=new_id(),
     )
+
+
+def notice_summary(store: Store, order_id: str) -> list[dict[str, object]]:
+    """Notices about the order (or naming it as replacement), for `order show` and exports."""
+    return legal.notice_summary(store, order_id)

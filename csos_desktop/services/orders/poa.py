@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from asn1crypto import x509 as asn1_x509
 
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.poa import (
     Authority,
     PowerOfAttorney,
@@ -27,7 +28,6 @@ from csos_desktop.domain.poa import (
     ca_request,
     signer_authority,
 )
-from csos_desktop.errors import InputError
 from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
@@ -73,7 +73,7 @@ def record_registrant(
     person = " ".join(name.split())
     if len(person) < 3:
         raise InputError("Give the registrant's full name (--name).")
-    from csos_desktop.services.signing.known_dea import known_dea  # enrolment records: httpx
+    from csos_desktop.enrol.known_dea import known_dea  # enrolment records: httpx
 
     known = known_dea(identity, dea_number)
     if known is None or not known.matches:

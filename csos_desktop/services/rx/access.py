@@ -20,8 +20,8 @@ from enum import StrEnum
 from typing import TypeVar
 
 from csos_desktop.domain.dea import parse_dea_number
+from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.prescription import PRESCRIBER_LETTERS
-from csos_desktop.errors import CsosError, InputError
 from csos_desktop.store.access import Grant, GrantState, Role, RxUser
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store

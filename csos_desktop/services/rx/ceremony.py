@@ -22,10 +22,11 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.attestation import RX_SIGNING_ATTESTATION
 from csos_desktop.domain.canonical import canonical_bytes
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.prescription import Prescription
+from csos_desktop.domain.revocation import RevocationState, RevocationStatus
 from csos_desktop.enrol.est_client import CaEndpoints
-from csos_desktop.enrol.status import RevocationState, RevocationStatus, check_revocation
-from csos_desktop.errors import InputError
+from csos_desktop.enrol.status import check_revocation
 from csos_desktop.pki.chain import ChainStatus, validate_chain
 from csos_desktop.services.interaction import Interaction
 from csos_desktop.services.signing import SigningSession
@@ -163,6 +164,23 @@ def online_revocation(
         )
 
     return check
+
+
+def enrolment_ca_revocation(extra_chain: Sequence[bytes] = ()) -> RevocationCheck:
+    """``online_revocation`` at the CA recorded at enrolment, the default of the GUI and CLI.
+
+    The chain stored at enrolment, then *extra_chain*, help build the path.
+    """
+    from csos_desktop import paths
+    from csos_desktop.enrol.records import Records
+    from csos_desktop.pki.certfile import load_certificates
+
+    stored = paths.chain_file()
+    pool = [*(load_certificates(stored) if stored.exists() else []), *extra_chain]
+    record = Records().ca()
+    return online_revocation(
+        record.endpoints if record else None, record.bundle_path if record else None, pool
+    )
 
 
 def not_checked(reason: str) -> RevocationCheck:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import format_timestamp
 from csos_desktop.domain.prescription import Prescription, parse_prescription_input
-from csos_desktop.errors import InputError
 from csos_desktop.services.rx.access import (
     AccessDenied,
     Actor,

@@ -20,9 +20,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from csos_desktop.config.local_time import local_date
+from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
-from csos_desktop.enrol.status import RevocationState, RevocationStatus
-from csos_desktop.errors import CsosError, InputError
+from csos_desktop.domain.revocation import RevocationState, RevocationStatus
+from csos_desktop.domain.token_errors import PinLocked, WrongPin
 from csos_desktop.services.audit.checkpoint import checkpoint_after_session
 from csos_desktop.services.rx.access import (
     Actor,
@@ -46,7 +47,6 @@ from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.db import StoreError
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.prescriptions import SignedRx
-from csos_desktop.token.errors import PinLocked, WrongPin
 from csos_desktop.token.identity import CertificateNotUsable, SigningIdentity
 
 Clock = Callable[[], datetime]

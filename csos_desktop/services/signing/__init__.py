@@ -1,4 +1,8 @@
-"""Signing sessions: the one way every signing path uses the token (docs/signing.md)."""
+"""Signing sessions: the one way every signing path uses the token (docs/signing.md).
+
+``TokenTarget`` (which token) and ``SigningIdentity`` (the certificate a session signs
+with) are part of this API: the front ends name them without importing ``token``.
+"""
 
 from csos_desktop.services.signing.checks import (
     PrePinChecks,
@@ -11,12 +15,13 @@ from csos_desktop.services.signing.session import (
     SigningSession,
     signing_session,
 )
-from csos_desktop.token.identity import TokenTarget
+from csos_desktop.token.identity import SigningIdentity, TokenTarget
 
 __all__ = [
     "PrePinChecks",
     "SignatureSelfCheckFailed",
     "SigningFacts",
+    "SigningIdentity",
     "SigningPurpose",
     "SigningSession",
     "TokenTarget",

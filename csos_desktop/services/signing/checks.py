@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from csos_desktop.domain.errors import ItemRefused
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.prescription import Prescription
-from csos_desktop.errors import ItemRefused
 from csos_desktop.services.tokens.assurance import software_tokens_allowed
 from csos_desktop.token.assurance import require_hard_token
 from csos_desktop.token.identity import SigningIdentity

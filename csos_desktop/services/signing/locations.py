@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from asn1crypto import x509
 
+from csos_desktop.domain.errors import ItemRefused
 from csos_desktop.domain.order import Order
-from csos_desktop.errors import ItemRefused
-from csos_desktop.token.errors import KeyNotFound
+from csos_desktop.domain.token_errors import KeyNotFound
 from csos_desktop.token.identity import SigningIdentity
 
 #: Why a certificate cannot sign this order now, in words; None when it can.

@@ -19,7 +19,7 @@ from typing import TypeVar
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.config import load_config
-from csos_desktop.errors import SessionRefused
+from csos_desktop.domain.errors import SessionRefused
 from csos_desktop.pki.chain import validate_chain
 from csos_desktop.pki.signing_rules import Decision, Ruling, judge_chain, judge_clock
 from csos_desktop.services.signing.checks import SigningFacts, SigningPurpose

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from csos_desktop import paths
+from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.order import Order
-from csos_desktop.errors import CsosError, InputError
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.pki.cms_parse import parse_signed_data, signature_valid
 from csos_desktop.services.interaction import Interaction, log_in
@@ -244,7 +244,7 @@ class Locations:
 def known_number(identity: SigningIdentity, dea: str) -> str | None:
     """The DEA number the app knows for *identity* (purchaser, enrolment, settings), only
     when its hash matches: a number that does not match says nothing about the location."""
-    from csos_desktop.services.signing.known_dea import known_dea  # enrolment records
+    from csos_desktop.enrol.known_dea import known_dea  # enrolment records
 
     known = known_dea(identity, dea)
     return known.number if known is not None and known.matches else None

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from csos_desktop.domain.errors import InputError, ItemRefused
 from csos_desktop.domain.order import Order
-from csos_desktop.errors import InputError, ItemRefused
 from csos_desktop.services.orders.catalogue import active_catalogue
 from csos_desktop.services.som.review import SomReview, acknowledge_warnings, load_history
 from csos_desktop.som import Assessment, Decision, History, Policy, evaluate

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from csos_desktop.domain.catalogue import Catalogue
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
-from csos_desktop.errors import InputError
 from csos_desktop.services.orders.catalogue import active_catalogue
 from csos_desktop.som import Assessment, Decision, History, HistoryLine, Policy, evaluate
 from csos_desktop.som.explain import family_label

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from csos_desktop import paths
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.store import Store, open_store
 
-if TYPE_CHECKING:
-    from csos_desktop.sync.client import RetryPolicy
-    from csos_desktop.sync.worker import SyncReport, SyncWorker
+if TYPE_CHECKING:  # named in the front ends' signatures too (`as` marks them exported)
+    from csos_desktop.sync.client import RetryPolicy as RetryPolicy
+    from csos_desktop.sync.worker import SyncReport as SyncReport
+    from csos_desktop.sync.worker import SyncWorker
 
 #: ``sync_interval_minutes`` when it is not set (the setting's default; docs/gui.md).
 DEFAULT_INTERVAL_MINUTES = 15
@@ -143,3 +144,15 @@ def sync_pass(
 
 def _waiting(store: Store) -> int:
     return len(store.outbox.pending(PENDING_LIMIT))
+
+
+def save_credential(url: str | None, token: str) -> tuple[str, str]:
+    """Keep the distributor's bearer token for *url* (or the configured address).
+
+    Returns the address and where the token went (the system keyring, or the demo file),
+    for the user to know. Never logs the token.
+    """
+    from csos_desktop.sync.credentials import save_token  # keyring: only when signing in
+
+    address = settings_from_config(url).require_url()
+    return address, save_token(address, token)

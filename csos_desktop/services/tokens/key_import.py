@@ -23,7 +23,7 @@ import pkcs11
 from asn1crypto import x509 as asn1_x509
 from pkcs11 import exceptions as p11
 
-from csos_desktop.errors import CsosError, InputError
+from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.pki.p12 import P12Contents, read_p12, signature_matches
 from csos_desktop.pki.profile import CsosCertificateInfo
 from csos_desktop.store import lifecycle, open_store

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.token_loss import KnownCertificate, LossReport
-from csos_desktop.errors import InputError
 from csos_desktop.store import Store, lifecycle
 from csos_desktop.store.audit import AuditEntry, AuditEvent
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 import pkcs11
 
 from csos_desktop.config import load_config
+from csos_desktop.domain.token_errors import PinLocked
+from csos_desktop.domain.token_state import pin_wording
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.audit import AuditEvent
-from csos_desktop.token.errors import PinLocked
-from csos_desktop.token.pin import pin_wording
+from csos_desktop.token.access import open_token
 from csos_desktop.token.pins import (
     DEFAULT_MIN_PIN_LENGTH,
     change_pin,
@@ -19,6 +20,15 @@ from csos_desktop.token.pins import (
     unblock_pin,
 )
 from csos_desktop.token.slots import PinState, TokenInfo, describe, refreshed
+
+
+def token_to_manage(
+    module: str | None, label: str | None, configured: str | None
+) -> tuple[str, pkcs11.Token, TokenInfo]:
+    """The driver's path, the token whose PIN (or keys) is to be managed, and what it
+    reports, before any PIN."""
+    choice, token = open_token(module, label, configured)
+    return choice.path, token, describe(token)
 
 
 def min_pin_length() -> int:

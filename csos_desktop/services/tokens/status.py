@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from csos_desktop.config import load_config
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.expiry import ExpirySource, ExpiryWarning, expiry_warning
-from csos_desktop.errors import CsosError
 
 if TYPE_CHECKING:  # PKCS#11 loads when the token is read (the GUI: on its token thread)
     from csos_desktop.token.identity import SigningIdentity
@@ -76,7 +76,7 @@ class CertificateStatus:
         registration_expiry: date | None = None,
     ) -> CertificateStatus:
         """*candidates*: DEA numbers at hand (the orders being signed, the signing user)."""
-        from csos_desktop.services.signing.known_dea import known_dea  # enrolment records: httpx
+        from csos_desktop.enrol.known_dea import known_dea  # enrolment records: httpx
         from csos_desktop.services.signing.locations import location_name
 
         info = identity.info
@@ -163,3 +163,28 @@ def read_token_status(
         )
     except CsosError as exc:
         return TokenStatus(choice.path, None, (), exc.message)
+
+
+@dataclass(frozen=True)
+class TokenListing:
+    """The driver in use and every token it sees (for `csos token list` and the wizard)."""
+
+    module_path: str
+    module_source: str
+    tokens: tuple[TokenInfo, ...]
+
+
+def list_present_tokens(module: str | None, configured: str | None) -> TokenListing:
+    """Every inserted token the driver sees, without a PIN; a missing driver is a CsosError."""
+    from csos_desktop.token.access import open_library
+    from csos_desktop.token.slots import list_tokens
+
+    choice, lib = open_library(module, configured)
+    return TokenListing(choice.path, choice.source, tuple(list_tokens(lib)))
+
+
+def installed_driver_paths() -> list[str]:
+    """Paths of the PKCS#11 drivers known to be installed here (the Settings list)."""
+    from csos_desktop.token.modules import installed_modules
+
+    return [choice.path for choice in installed_modules()]

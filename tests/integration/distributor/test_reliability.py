@@ -141,7 +141,7 @@ def test_untrusted_server_certificate_is_refused(
 
 
 def test_client_never_speaks_plain_http() -> None:
-    from csos_desktop.errors import InputError
+    from csos_desktop.domain.errors import InputError
 
     with pytest.raises(InputError, match="https"):
         DistributorClient("http://127.0.0.1:8080", "t")

@@ -11,12 +11,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pkcs11 import Attribute, ObjectClass
 
 from csos_desktop import paths
+from csos_desktop.domain.errors import InputError
 from csos_desktop.enrol.errors import CaCertificateUntrusted, EnrolmentCodesRefused
 from csos_desktop.enrol.est_client import EstClient, OneTimeCodes
 from csos_desktop.enrol.flow import Step, enrol
 from csos_desktop.enrol.records import Records
 from csos_desktop.enrol.token_keys import PENDING_PREFIX, pending_keys
-from csos_desktop.errors import InputError
 from csos_desktop.sandbox.codes import CodeStore
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.keys import KeyAlgorithm

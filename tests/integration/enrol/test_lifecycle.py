@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop.domain.revocation import RevocationState
 from csos_desktop.enrol.errors import CaRefused
 from csos_desktop.enrol.est_client import CaEndpoints
 from csos_desktop.enrol.flow import Enrolled, enrol
 from csos_desktop.enrol.records import Records
 from csos_desktop.enrol.renewal import renew
 from csos_desktop.enrol.revocation import request_revocation
-from csos_desktop.enrol.status import RevocationState, check_revocation
+from csos_desktop.enrol.status import check_revocation
 from csos_desktop.pki.chain import ChainStatus
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import SigningIdentity, signing_identities

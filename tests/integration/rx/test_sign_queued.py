@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop.domain.attestation import RX_SIGNING_ATTESTATION
 from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.prescription import Prescription
+from csos_desktop.domain.token_errors import WrongPin
 from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.pki.signed_check import Reason
 from csos_desktop.sandbox.ca import TestCa
@@ -27,7 +28,6 @@ from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store
 from csos_desktop.store.access import Role
 from csos_desktop.store.prescriptions import DraftChanged, RxState
-from csos_desktop.token.errors import WrongPin
 from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.session import TokenSession
 from tests.conftest import TEST_PIN, Provisioned

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop.domain.errors import ItemRefused, SessionRefused
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.errors import ItemRefused, SessionRefused
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.signing import (

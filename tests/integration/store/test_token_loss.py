@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from csos_desktop.cli import main
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.services.audit.events import record_certificate_installed
 from csos_desktop.services.tokens.loss import loss_reports, mark_sent, report_loss
 from csos_desktop.store import open_store

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from csos_desktop.config import set_value
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.services.sync.service import DEFAULT_INTERVAL_MINUTES, settings_from_config
 
 URL = "https://csos.distributor.example/api"

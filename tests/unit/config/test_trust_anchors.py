@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.config.policy import write_policy
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.trust.anchors import (
     TrustStoreLocked,

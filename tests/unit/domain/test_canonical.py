@@ -14,7 +14,7 @@ from csos_desktop.domain.canonical import (
     load_document,
     parse_json_input,
 )
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from tests.unit.domain.strategies import FAST, json_objects
 
 

@@ -14,7 +14,7 @@ from csos_desktop.domain.dea import (
     expected_check_digit,
     parse_dea_number,
 )
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from tests.unit.domain.strategies import FAST, dea_numbers
 
 

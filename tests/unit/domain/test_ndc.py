@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.ndc import Ndc, NdcInvalid, parse_ndc
-from csos_desktop.errors import InputError
 from tests.unit.domain.strategies import FAST
 
 

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 import csos_desktop
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import (
     Order,
     OrderInvalid,
     next_order_number,
     parse_order_input,
 )
-from csos_desktop.errors import InputError
 from tests.unit.domain.samples import (
     SAMPLE_NOW,
     only_problem,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.schedule import parse_schedule_list
-from csos_desktop.errors import InputError
 from csos_desktop.sandbox.codes import CodeFailure, CodeRejected, CodeStore, IssuedCodes
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from csos_desktop.enrol.renewal import renewal_notice
-from csos_desktop.enrol.revocation import parse_holder_reason
-from csos_desktop.errors import InputError
+from csos_desktop.domain.enrolment import parse_holder_reason, renewal_notice
+from csos_desktop.domain.errors import InputError
 
 EXPIRES = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)
 

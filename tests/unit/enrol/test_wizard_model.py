@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from csos_desktop.domain.token_errors import PinLocked, TokenRemoved, WrongPin
+from csos_desktop.domain.token_state import PinSeverity, PinState
 from csos_desktop.enrol.errors import (
     CaCertificateUntrusted,
     CaRefused,
@@ -27,9 +29,7 @@ from csos_desktop.services.enrol.wizard_steps import (
     StepState,
     is_retryable,
 )
-from csos_desktop.token.errors import PinLocked, TokenRemoved, WrongPin
 from csos_desktop.token.keys import KeyAlgorithm
-from csos_desktop.token.pin import PinSeverity, PinState
 from csos_desktop.token.slots import TokenInfo
 from tests.unit.store.helpers import software_identity
 

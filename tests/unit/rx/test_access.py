@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from csos_desktop.domain.dea import DeaNumberInvalid
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx.access import (
     AccessDenied,

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.prescription import PrescriptionInvalid
-from csos_desktop.errors import InputError
 from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.access import AccessDenied, DenyReason

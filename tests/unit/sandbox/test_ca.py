@@ -20,8 +20,8 @@ from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import ExpiredError, NotYetValidError, RevokedError
 
 from csos_desktop.domain.dea import DeaNumberInvalid
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.schedule import Schedule, parse_schedule_list
-from csos_desktop.errors import InputError
 from csos_desktop.pki.profile import (
     DEA_EXTENSION_ARC,
     dea_number_hash,

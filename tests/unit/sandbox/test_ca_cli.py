@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import serialization
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.sandbox import sandbox
+from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.schedule import Schedule
-from csos_desktop.errors import CsosError
 from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from csos_desktop.domain.catalogue import bundled_catalogue
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.som.loaders import (
     HistoryFileInvalid,
     bundled_policy,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store
 from tests.unit.store.helpers import Clock, SoftwareOrderSigner, order_input

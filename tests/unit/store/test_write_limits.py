@@ -67,7 +67,7 @@ def _open_under_limit(path: Path, limit: int) -> str:
     code = (
         "import sys\n"
         "from csos_desktop.store import open_store\n"
-        "from csos_desktop.errors import CsosError\n"
+        "from csos_desktop.domain.errors import CsosError\n"
         "try:\n"
         "    open_store(__import__('pathlib').Path(sys.argv[1])).close()\n"
         "    print('opened')\n"

@@ -10,6 +10,7 @@ import pytest
 
 from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.schedule import Schedule
+from csos_desktop.domain.token_errors import KeyNotFound
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.signing.locations import (
     CertificateForAnotherDea,
@@ -20,7 +21,6 @@ from csos_desktop.services.signing.locations import (
     order_schedules_covered,
 )
 from csos_desktop.services.signing.picker import remember_choice, remembered_choices
-from csos_desktop.token.errors import KeyNotFound
 from csos_desktop.token.identity import SigningIdentity
 from tests.unit.domain.samples import SAMPLE_NOW, sample_order_input
 from tests.unit.store.helpers import software_identity

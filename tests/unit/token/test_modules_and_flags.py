@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pkcs11.constants import TokenFlag
 
-from csos_desktop.token.errors import NoModule
+from csos_desktop.domain.token_errors import NoModule
 from csos_desktop.token.modules import ENV_VAR, discover_module, installed_modules
 from csos_desktop.token.slots import PinState, pin_state_from_flags
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from csos_desktop.doctor.result import Status
 from csos_desktop.doctor.token_checks import _pin_note
-from csos_desktop.token.errors import PinLocked, WrongPin
-from csos_desktop.token.pin import LOCKED_ADVICE, PIN_WORDING, PinSeverity, PinState, pin_wording
+from csos_desktop.domain.token_errors import PinLocked, WrongPin
+from csos_desktop.domain.token_state import (
+    LOCKED_ADVICE,
+    PIN_WORDING,
+    PinSeverity,
+    PinState,
+    pin_wording,
+)
 from csos_desktop.token.slots import TokenInfo
 
 

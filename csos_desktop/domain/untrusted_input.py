@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from csos_desktop.errors import InputError
+from csos_desktop.domain.errors import InputError
 
 #: A count or quantity longer than this is a typo or an attack, never an order.
 MAX_DIGITS = 12

@@ -1,4 +1,7 @@
-"""Typed token errors, each with a message a pharmacist can act on.
+"""Typed token errors, each with a message a pharmacist can act on (raised by ``token``).
+
+Pure values: the GUI and CLI tell a wrong PIN from a pulled token by type, without
+importing the PKCS#11 layer.
 
 No message ever contains the PIN; WrongPin says how many tries remain only
 as the token reports it (PKCS#11 exposes flags, not a count).
@@ -6,8 +9,8 @@ as the token reports it (PKCS#11 exposes flags, not a count).
 
 from __future__ import annotations
 
-from csos_desktop.errors import CsosError
-from csos_desktop.token.pin import LOCKED_ADVICE, PinState
+from csos_desktop.domain.errors import CsosError
+from csos_desktop.domain.token_state import LOCKED_ADVICE, PinState
 
 
 class TokenError(CsosError):

@@ -1,4 +1,6 @@
-"""The user PIN's state and the one set of words for it, read by the CLI, GUI and doctor.
+"""A token as the app shows it, the user PIN's state and the one set of words for it.
+
+Pure values read by the CLI, the GUI and doctor; the token layer fills them in.
 
 PKCS#11 reports flags, not a count of tries left: the state is the most severe
 flag, and the same type says what the token reported after a wrong PIN.
@@ -6,7 +8,7 @@ flag, and the same type says what the token reported after a wrong PIN.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import Enum
 
 
@@ -78,3 +80,34 @@ PIN_WORDING: dict[PinState, PinWording] = {
 
 def pin_wording(state: PinState) -> PinWording:
     return PIN_WORDING[state]
+
+
+#: How a software module is labelled wherever a token is shown (21 CFR 1311.115).
+SOFTWARE_TOKEN_LABEL = "software token — for testing"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """One token in one slot, with the flags the app shows before asking for a PIN."""
+
+    slot_id: int
+    slot_description: str
+    label: str
+    manufacturer: str
+    model: str
+    serial: str
+    login_required: bool
+    protected_auth_path: bool
+    pin_state: PinState
+    #: A software module (SoftHSM2, ...), not a hard token (21 CFR 1311.115).
+    software: bool = False
+
+    @property
+    def kind_text(self) -> str:
+        """How the token is labelled wherever it is shown."""
+        return SOFTWARE_TOKEN_LABEL if self.software else "hardware token"
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["pin_state"] = self.pin_state.value
+        return data

@@ -1,0 +1,47 @@
+"""The pharmacy's store as the front ends hold it: open it, and the records they show.
+
+Every use case in ``services`` takes the open :class:`Store`; the GUI and the CLI open it
+here and pass it on, and name the record types their screens and listings display. The
+repositories' queries and writes stay behind the use cases (``services.orders``,
+``services.rx``, ``services.audit`` ...), so this is the one way from a front end into
+``store`` (tests/unit/test_layers.py).
+
+The record types load when first named, as the store's own repositories do: `csos order
+list` and the GUI's first paint read orders only (docs/gui.md, start-up).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from csos_desktop.store import Store as Store
+from csos_desktop.store import open_store as open_store
+
+if TYPE_CHECKING:
+    from csos_desktop.store.access import Role as Role
+    from csos_desktop.store.access import RxUser as RxUser
+    from csos_desktop.store.audit import AuditReport as AuditReport
+    from csos_desktop.store.db import StoreError as StoreError
+    from csos_desktop.store.orders import OrderRecord as OrderRecord
+    from csos_desktop.store.poa import PoaRecord as PoaRecord
+    from csos_desktop.store.statements import Statement as Statement
+    from csos_desktop.store.statements import Verification as Verification
+
+_LAZY = {
+    "AuditReport": "csos_desktop.store.audit",
+    "OrderRecord": "csos_desktop.store.orders",
+    "PoaRecord": "csos_desktop.store.poa",
+    "Role": "csos_desktop.store.access",
+    "RxUser": "csos_desktop.store.access",
+    "Statement": "csos_desktop.store.statements",
+    "StoreError": "csos_desktop.store.db",
+    "Verification": "csos_desktop.store.statements",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
