@@ -181,7 +181,7 @@ def test_an_order_for_another_dea_number_is_refused_before_the_pin(foreign: Fore
     done = foreign.csos("order", "sign", order, "--token", LABEL, "--pin-stdin",
                         "--out", refused, stdin="000000\n")  # fmt: skip
     assert done.returncode != 0
-    assert "another DEA number" in done.stderr and OTHER_DEA in done.stderr
+    assert f"No certificate on this token is for DEA number {OTHER_DEA}" in done.stderr
     assert "PIN" not in done.stderr
     assert not refused.exists()
 
