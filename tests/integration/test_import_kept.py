@@ -165,4 +165,7 @@ def test_the_new_process_finds_a_kept_key_and_a_refused_login_is_no_proof(
             confirm_kept(hsm.module, ts.info, expected, wrong, aftermath="Nothing kept.")
         assert "the login was refused" in unchecked.value.message
         assert wrong not in unchecked.value.message
+        # A good login resets the retry counter: the session's other tests (doctor) see a
+        # token whose PIN state is normal again.
+        confirm_kept(hsm.module, ts.info, expected, TEST_PIN, aftermath="Kept.")
         remove_objects(ts, imported.key_id)
