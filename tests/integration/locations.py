@@ -73,6 +73,7 @@ def _certify(
     name: str,
     city: str,
     algorithm: KeyAlgorithm = KeyAlgorithm.RSA2048,
+    days: int = 365,
 ) -> Location:
     subject = {
         "common_name": "Dana Whitfield",
@@ -81,7 +82,7 @@ def _certify(
         "state_or_province_name": "IL",
     }
     pending = new_key_and_csr(ts, algorithm, subject, name)
-    cert = ca.issue(pending.csr_der, dea_number=dea, schedules=ALL_SCHEDULES)
+    cert = ca.issue(pending.csr_der, dea_number=dea, schedules=ALL_SCHEDULES, days=days)
     der = cert.public_bytes(Encoding.DER)
     install_certificate(ts, pending.key, der, [ca.issuing_certificate.public_bytes(Encoding.DER)])
     return Location(dea, name, city, pending.key.key_id, der)
@@ -94,7 +95,11 @@ def extra_certificate(tok: LocationsToken, ca: TestCa, dea: str) -> Iterator[Loc
     ts = TokenSession(token_by_label(tok.hsm.module, tok.label), rw=True)
     ts.login(TEST_PIN)
     with ts:  # logged out again before use: PKCS#11 login is per application
-        made = _certify(ts, ca, dea, "Main Street Pharmacy", "Springfield", KeyAlgorithm.P256)
+        # A day longer, as a renewal runs: "expiring last" must not hang on issuing within
+        # the same second as the session's first certificate.
+        made = _certify(
+            ts, ca, dea, "Main Street Pharmacy", "Springfield", KeyAlgorithm.P256, days=366
+        )
     try:
         yield made
     finally:
