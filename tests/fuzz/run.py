@@ -10,6 +10,7 @@ status is 1 if anything failed. Add each crash to test_fuzz.py as a regression t
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -20,21 +21,23 @@ import traceback
 def main(argv: list[str]) -> int:
     seconds = float(argv[1]) if len(argv) > 1 else 600.0
     os.environ["CSOS_FUZZ_PROFILE"] = "fuzz"
-    from tests.fuzz import targets, test_fuzz
+    from tests.fuzz import archive_targets, targets, test_fuzz
 
+    # What the pytest fixtures give these tests under `make test`, made here instead.
+    fixtures = {"bundle_material": archive_targets.standalone_bundle_material}
     tests = [
-        (name, fn)
+        (name, fn, {p: fixtures[p]() for p in inspect.signature(fn).parameters})
         for name, fn in vars(test_fuzz).items()
         if name.startswith("test_") and hasattr(fn, "hypothesis")
     ]
     started = time.monotonic()
     rounds, failures, seen = 0, [], set()
     while time.monotonic() - started < seconds:
-        for name, fn in tests:
+        for name, fn, kwargs in tests:
             if time.monotonic() - started >= seconds:
                 break
             try:
-                fn()
+                fn(**kwargs)
             except Exception as exc:
                 text = "".join(traceback.format_exception(exc))
                 key = (name, type(exc).__name__, text.strip().splitlines()[-1][:200])

@@ -82,7 +82,7 @@ def material() -> Material:
     )
 
 
-def _count(name: str) -> None:
+def count(name: str) -> None:
     COUNTS[name] = COUNTS.get(name, 0) + 1
 
 
@@ -92,7 +92,7 @@ def _no_fallback(result: Verification) -> None:
 
 
 def check_order(document: bytes, signature: bytes) -> None:
-    _count("verify_order")
+    count("verify_order")
     m = material()
     result = verify_order(document, signature, trust_roots=m.roots, crls=m.crls, now=m.now)
     _no_fallback(result)
@@ -110,14 +110,14 @@ def check_order(document: bytes, signature: bytes) -> None:
 
 
 def check_prescription(document: bytes, signature: bytes) -> None:
-    _count("verify_prescription")
+    count("verify_prescription")
     m = material()
     result = verify_prescription(document, signature, trust_roots=m.roots, crls=m.crls, now=m.now)
     _no_fallback(result)
 
 
 def check_document(document: bytes) -> None:
-    _count("load_document")
+    count("load_document")
     try:
         doc = load_document(document)
     except MalformedDocument:
@@ -131,7 +131,7 @@ def check_document(document: bytes) -> None:
 
 
 def check_csv(text: str) -> None:
-    _count("orders_from_csv")
+    count("orders_from_csv")
     with contextlib.suppress(OrderCsvInvalid):
         orders_from_csv(text, now=SAMPLE_NOW)
 

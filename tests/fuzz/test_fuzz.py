@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.services.archive_verify import Verdict, verify_archive
+from tests.conftest import Provisioned
+from tests.fuzz import archive_strategies as fa
+from tests.fuzz import archive_targets, targets
 from tests.fuzz import strategies as fs
-from tests.fuzz import targets
 
 settings.register_profile(
     "fast",
@@ -34,6 +39,9 @@ settings.register_profile(
 )
 #: `make fuzz` sets CSOS_FUZZ_PROFILE=fuzz before importing this module.
 FAST = settings.get_profile(os.environ.get("CSOS_FUZZ_PROFILE", "fast"))
+#: An archive example writes a zip and checks five signatures with their chains: about
+#: ten times a single verify, so fewer per call keeps the round-robin's time split even.
+ARCHIVE = settings(FAST, max_examples=max(8, FAST.max_examples // 4))
 
 
 def _m() -> targets.Material:
@@ -82,6 +90,42 @@ def test_document_reader_with_mutated_documents(data: st.DataObject) -> None:
 @given(st.data())
 def test_csv_import_with_mutated_rows(data: st.DataObject) -> None:
     targets.check_csv(data.draw(fs.mutated_csv(_m().csv)))
+
+
+@pytest.fixture(scope="module")
+def bundle_material(
+    ec_token: Provisioned, test_ca: TestCa, tmp_path_factory: pytest.TempPathFactory
+) -> archive_targets.BundleMaterial:
+    """A bundle exported on the session's token (`make fuzz` passes its own; see run.py)."""
+    return archive_targets.bundle_material(ec_token, test_ca, tmp_path_factory.mktemp("fuzz"))
+
+
+# The fixture comes first: @given fills the rightmost parameter.
+@settings(ARCHIVE)
+@given(st.data())
+def test_archive_verify_with_a_mutated_bundle(
+    bundle_material: archive_targets.BundleMaterial, data: st.DataObject
+) -> None:
+    blob = data.draw(fa.mutated_bundles(bundle_material.members))
+    archive_targets.check_archive(bundle_material, blob)
+
+
+@settings(ARCHIVE)
+@given(st.data())
+def test_archive_verify_cli_with_a_mutated_bundle(
+    bundle_material: archive_targets.BundleMaterial, data: st.DataObject
+) -> None:
+    blob = data.draw(fa.mutated_bundles(bundle_material.members))
+    archive_targets.check_archive_cli(bundle_material, blob)
+
+
+def test_the_unmutated_bundle_is_intact(bundle_material: archive_targets.BundleMaterial) -> None:
+    """The harness itself: the exported bundle, re-zipped unchanged, verifies INTACT."""
+    blob = fa.zip_of(bundle_material.members)
+    archive_targets.check_archive(bundle_material, blob)
+    archive_targets.check_archive_cli(bundle_material, blob)
+    path = bundle_material.workdir / "fuzzed.zip"
+    assert verify_archive(path, bundle_material.trust).verdict is Verdict.INTACT
 
 
 def test_the_splice_keeps_an_unmutated_signature_valid() -> None:

@@ -6,13 +6,15 @@ those records to a temporary file instead and reads them back one at a time at c
 
 Reading: a bundle is hostile input. Names must be unique, each member's size in the zip
 directory must be under a cap before a byte is read, and reading stops at that size;
-damage (CRC, truncation, unsupported compression, encryption) becomes
+damage (CRC, truncation, corrupt deflate/bzip2/LZMA data, unsupported compression,
+encryption) becomes
 :class:`MemberUnreadable` with the member's name, never a traceback.
 """
 
 from __future__ import annotations
 
 import hashlib
+import lzma
 import pickle
 import tempfile
 import zipfile
@@ -138,6 +140,7 @@ def _chunks(zf: zipfile.ZipFile, name: str, cap: int) -> Iterator[bytes]:
     except (
         zipfile.BadZipFile,
         zlib.error,
+        lzma.LZMAError,  # a corrupt LZMA member (zipfile passes it on unwrapped)
         EOFError,
         OSError,
         NotImplementedError,

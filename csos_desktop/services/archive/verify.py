@@ -27,10 +27,12 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.pki.chain import ChainStatus, validate_chain
 from csos_desktop.pki.cms_parse import (
+    PARSE_ERRORS,
     MalformedSignature,
     ParsedSignature,
     digest_matches,
     parse_signed_data,
+    short_reason,
     signature_valid,
 )
 from csos_desktop.services.archive.container import (
@@ -206,7 +208,15 @@ class _Checker:
             problems.append(
                 f"{sig_name}: signing-time-in-future: it claims {claimed:%Y-%m-%d %H:%M} UTC"
             )
-        self._chain(sig_name, parsed, _moment(claimed, recorded, fallback))
+        try:
+            self._chain(sig_name, parsed, _moment(claimed, recorded, fallback))
+        except PARSE_ERRORS as exc:
+            # asn1crypto parses lazily: a malformed extension in a certificate the CMS
+            # carries surfaces only when path building reads it (found by `make fuzz`).
+            problems.append(
+                f"{sig_name}: a certificate in the signature has a malformed field or "
+                f"extension, so its chain cannot be built ({short_reason(exc)})"
+            )
         return parsed
 
     def _chain(self, sig_name: str, parsed: ParsedSignature, moment: datetime | None) -> None:

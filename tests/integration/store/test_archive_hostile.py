@@ -26,6 +26,7 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.archive.container import MAX_PARSED_BYTES, ArchiveUnusable
 from csos_desktop.services.archive.verify import Verdict, verify_archive
 from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA
+from tests.fuzz import der_tree
 from tests.unit.store.archive_forgery import (
     forged_signature,
     read_members,
@@ -208,3 +209,45 @@ def test_junk_under_certificates_is_a_problem_not_a_crash(bundle: Path, test_ca:
     assert any(p.startswith("certificates/junk.pem: not a readable") for p in report.problems)
     assert any(p.startswith("certificates/short.pem: not a readable") for p in report.problems)
     assert report.signatures == 5  # every signature still checked
+
+
+def test_corrupt_lzma_data_is_a_named_problem(bundle: Path) -> None:
+    """Found by `make fuzz`: zipfile let lzma.LZMAError out of a damaged LZMA member."""
+    items = read_members(bundle)
+    name = "audit.jsonl"
+    with zipfile.ZipFile(bundle, "w", compression=zipfile.ZIP_LZMA) as zf:
+        for n, d in items.items():
+            zf.writestr(n, d)
+    raw = bytearray(bundle.read_bytes())
+    with zipfile.ZipFile(bundle) as zf:
+        info = zf.getinfo(name)
+    # Past the local header, the name and zipfile's LZMA properties (4 + 5 bytes).
+    data_at = info.header_offset + 30 + len(name.encode()) + len(info.extra) + 9
+    raw[data_at + 100] ^= 0xFF
+    bundle.write_bytes(bytes(raw))
+    problems = verify_archive(bundle).problems
+    assert any(p.startswith(name) and "damaged in the zip" in p for p in problems), problems
+
+
+def test_a_malformed_extension_in_a_carried_certificate_is_a_named_problem(
+    bundle: Path, test_ca: TestCa
+) -> None:
+    """Found by `make fuzz`: path building parsed the issuing CA's extensions lazily and the
+    ValueError ended in the last-resort "cannot be checked" instead of a named problem."""
+    items = read_members(bundle)
+    sig = items["manifest.p7s"]
+    path = (0, 1, 0, 3, 0)  # ContentInfo > [0] > SignedData > certificates > the issuing CA
+    node = der_tree.at(der_tree.parse(sig), path)[-1]
+    cert = sig[node.start : node.end]
+    tbs = der_tree.parse(cert)[0].children[0]
+    holder = next(i for i, c in enumerate(tbs.children) if c.tag == b"\xa3")
+    # The first extension (basicConstraints) holds a SET where its SEQUENCE belongs.
+    broken = der_tree.splice(cert, (0, 0, holder, 0, 0, -1), b"\x04\x02\x31\x00")
+    items["manifest.p7s"] = der_tree.splice(sig, path, broken)
+    write_members(bundle, items)
+    problems = verify_archive(bundle, roots(test_ca)).problems
+    assert any(
+        p.startswith("manifest.p7s: a certificate in the signature has a malformed field")
+        for p in problems
+    ), problems
+    assert not [p for p in problems if "cannot be checked (" in p]
