@@ -1,37 +1,26 @@
 """A sandbox test CA issuing CSOS-profile certificates and CRLs (never for real orders).
 
-The CA lives in one directory: `root.pem`, `chain.pem` (the issuing CA),
-unencrypted `root-key.pem` / `ca-key.pem`, and `state.json` (issued
-certificates, revocations, CRL numbers). State is re-read before every
-operation and replaced atomically, so a running sandbox server and the
-`csos sandbox ca` command can share one directory.
+The CA lives in one directory (see :mod:`ca_files`): `root.pem`, `chain.pem` (the
+issuing CA), unencrypted `root-key.pem` / `ca-key.pem`, and `state.json` (issued
+certificates, revocations, CRL numbers; see :mod:`ca_state`). State is re-read before
+every operation and replaced atomically, so a running sandbox server and the
+`csos sandbox ca` command can share one directory. CRLs are built in :mod:`ca_crl`,
+TLS server certificates in :mod:`ca_tls`; this module issues subscriber certificates.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import (
-    AuthorityInformationAccessOID,
-    ExtendedKeyUsageOID,
-    NameOID,
-)
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from csos_desktop.domain.dea import parse_dea_number
-from csos_desktop.domain.errors import CsosError, InputError
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.schedule import Schedule
 from csos_desktop.sandbox.ca_certs import (
     BACKDATE,
@@ -39,14 +28,40 @@ from csos_desktop.sandbox.ca_certs import (
     SubjectKey,
     ca_name,
     dea_extensions,
-    key_usage,
     new_key,
     random_serial,
     sign_certificate,
-    ski,
     utc,
     with_subject_serial,
 )
+from csos_desktop.sandbox.ca_crl import REVOCATION_REASONS, build_crl, parse_reason
+from csos_desktop.sandbox.ca_errors import (
+    CaDirectoryExists,
+    CsrInvalid,
+    IssueRefused,
+    NotACaDirectory,
+    RevocationRefused,
+)
+from csos_desktop.sandbox.ca_files import read_ca_files, refuse_existing, write_ca_files
+from csos_desktop.sandbox.ca_state import STATE_FORMAT, CaState, IssuedCertificate, Revocation
+from csos_desktop.sandbox.ca_tls import tls_server_certificate
+
+# The public names callers import from here, wherever they now live.
+__all__ = [
+    "DEFAULT_CRL_URL",
+    "DEFAULT_ROOT_CRL_URL",
+    "REVOCATION_REASONS",
+    "Algorithm",
+    "CaDirectoryExists",
+    "CsrInvalid",
+    "IssueRefused",
+    "IssuedCertificate",
+    "NotACaDirectory",
+    "Revocation",
+    "RevocationRefused",
+    "TestCa",
+    "parse_reason",
+]
 
 Algorithm = Literal["p256", "rsa2048"]
 
@@ -55,71 +70,6 @@ Algorithm = Literal["p256", "rsa2048"]
 # .invalid host (RFC 6761) never resolves: verifiers are handed the CRLs directly.
 DEFAULT_CRL_URL = "http://csos-sandbox.invalid/crl/issuing.crl"
 DEFAULT_ROOT_CRL_URL = "http://csos-sandbox.invalid/crl/root.crl"
-_FILES = ("root.pem", "chain.pem", "root-key.pem", "ca-key.pem", "state.json")
-_STATE_FORMAT = "csos-sandbox-ca/1"
-# RFC 5280 reason names; removeFromCRL only belongs in delta CRLs, which we do not issue.
-REVOCATION_REASONS: dict[str, x509.ReasonFlags] = {
-    f.value: f for f in x509.ReasonFlags if f is not x509.ReasonFlags.remove_from_crl
-}
-_README = """\
-CSOS SANDBOX TEST CA -- FOR DEMOS AND TESTS ONLY.
-The private keys here (root-key.pem, ca-key.pem) are NOT encrypted. Certificates issued
-here are not DEA CSOS certificates: never sign a real controlled-substance order with one.
-root.pem = trust anchor; chain.pem = issuing CA; state.json = issued, revoked, CRL numbers.
-"""
-
-
-class CaDirectoryExists(InputError):
-    """`init` was pointed at a directory that already holds a CA."""
-
-
-class NotACaDirectory(InputError):
-    """A directory is missing CA files or they are unreadable."""
-
-
-class CsrInvalid(InputError):
-    """A certificate request cannot be parsed, is unsigned, or uses an unsupported key."""
-
-
-class IssueRefused(InputError):
-    """The registrant data or validity asked for cannot go into a certificate."""
-
-
-class RevocationRefused(InputError):
-    """Unknown serial, already revoked, or an unknown reason name."""
-
-
-@dataclass(frozen=True)
-class IssuedCertificate:
-    """One row of the CA's issue log."""
-
-    serial: int
-    subject: str
-    dea_number: str
-    schedules: frozenset[Schedule]
-    not_before: datetime
-    not_after: datetime
-
-
-@dataclass(frozen=True)
-class Revocation:
-    """One revocation; `by_root` is true for the issuing CA itself."""
-
-    serial: int
-    reason: str
-    date: datetime
-    by_root: bool = False
-
-
-def parse_reason(name: str) -> x509.ReasonFlags:
-    """Map an RFC 5280 reason name (`keyCompromise`, `key_compromise`, any case) to a flag."""
-    key = name.replace("_", "").replace("-", "").lower()
-    for rfc_name, flag in REVOCATION_REASONS.items():
-        if rfc_name.lower() == key:
-            return flag
-    raise RevocationRefused(
-        f"unknown revocation reason {name!r}; use one of {', '.join(REVOCATION_REASONS)}"
-    )
 
 
 class TestCa:
@@ -138,7 +88,7 @@ class TestCa:
         self._dir = directory
         self._root_key, self._root = root_key, root
         self._ca_key, self._issuing = ca_key, issuing
-        self._lock = threading.Lock()
+        self._states = CaState(directory)
 
     @classmethod
     def init(
@@ -157,12 +107,7 @@ class TestCa:
         CA's; None leaves the distribution point out.
         """
         directory = Path(directory)
-        existing = [f for f in (*_FILES, "README.txt") if (directory / f).exists()]
-        if existing:
-            raise CaDirectoryExists(
-                f"{directory} already holds a test CA ({', '.join(existing)}); "
-                "choose an empty directory or delete that one first"
-            )
+        refuse_existing(directory)
         start = utc(now) - BACKDATE
         root_key, ca_key = new_key(algorithm), new_key(algorithm)
         root_name = ca_name(name_prefix, "Root CA")
@@ -189,29 +134,11 @@ class TestCa:
             path_length=0,
             crl_url=root_crl_url,
         )
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            for fname, key in (("root-key.pem", root_key), ("ca-key.pem", ca_key)):
-                pem = key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-                # O_EXCL: never clobber a key another process just wrote.
-                fd = os.open(directory / fname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(pem)
-            (directory / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
-            (directory / "chain.pem").write_bytes(issuing.public_bytes(serialization.Encoding.PEM))
-            (directory / "README.txt").write_text(_README, encoding="utf-8")
-        except FileExistsError as exc:
-            raise CaDirectoryExists(f"{directory} already holds a test CA") from exc
-        except OSError as exc:
-            raise InputError(f"cannot create the test CA in {directory}: {exc.strerror}") from exc
+        write_ca_files(directory, root_key, root, ca_key, issuing)
         ca = cls(directory, root_key, root, ca_key, issuing)
-        ca._write_state(
+        ca._states.write(
             {
-                "format": _STATE_FORMAT,
+                "format": STATE_FORMAT,
                 "algorithm": algorithm,
                 "crl_url": crl_url,
                 "crl_number": 0,
@@ -226,36 +153,9 @@ class TestCa:
     def load(cls, directory: Path) -> TestCa:
         """Open an existing CA directory; raises NotACaDirectory with what is wrong."""
         directory = Path(directory)
-        if not directory.is_dir():
-            raise NotACaDirectory(
-                f"{directory} is not a directory; create a CA with `csos sandbox ca init --dir DIR`"
-            )
-        missing = [f for f in _FILES if not (directory / f).is_file()]
-        if missing:
-            raise NotACaDirectory(
-                f"{directory} is not a test CA directory (missing {', '.join(missing)})"
-            )
-        try:
-            root = x509.load_pem_x509_certificate((directory / "root.pem").read_bytes())
-            issuing = x509.load_pem_x509_certificate((directory / "chain.pem").read_bytes())
-            keys = [
-                serialization.load_pem_private_key((directory / f).read_bytes(), None)
-                for f in ("root-key.pem", "ca-key.pem")
-            ]
-        except (OSError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise NotACaDirectory(
-                f"the test CA files in {directory} are unreadable: {exc}"
-            ) from exc
-        root_key, ca_key = keys
-        if not (
-            isinstance(root_key, CaKey)
-            and isinstance(ca_key, CaKey)
-            and root_key.public_key() == root.public_key()
-            and ca_key.public_key() == issuing.public_key()
-        ):
-            raise NotACaDirectory(f"the keys in {directory} do not match its certificates")
+        root_key, root, ca_key, issuing = read_ca_files(directory)
         ca = cls(directory, root_key, root, ca_key, issuing)
-        ca._read_state()  # fail now, not at the first issue
+        ca._states.read()  # fail now, not at the first issue
         return ca
 
     @property
@@ -273,11 +173,11 @@ class TestCa:
     @property
     def crl_url(self) -> str | None:
         """CRL distribution point put in subscriber certificates issued from now on."""
-        return self._read_state()["crl_url"]  # type: ignore[no-any-return]
+        return self._states.read()["crl_url"]  # type: ignore[no-any-return]
 
     @crl_url.setter
     def crl_url(self, url: str | None) -> None:
-        with self._state() as state:
+        with self._states.update() as state:
             state["crl_url"] = url
 
     @property
@@ -286,36 +186,21 @@ class TestCa:
 
         Validators consult OCSP only for certificates that name a responder.
         """
-        url = self._read_state().get("ocsp_url")
+        url = self._states.read().get("ocsp_url")
         return None if url is None else str(url)
 
     @ocsp_url.setter
     def ocsp_url(self, url: str | None) -> None:
-        with self._state() as state:
+        with self._states.update() as state:
             state["ocsp_url"] = url
 
     @property
     def issued(self) -> tuple[IssuedCertificate, ...]:
-        return tuple(
-            IssuedCertificate(
-                r["serial"],
-                r["subject"],
-                r["dea_number"],
-                frozenset(Schedule(s) for s in r["schedules"]),
-                datetime.fromisoformat(r["not_before"]),
-                datetime.fromisoformat(r["not_after"]),
-            )
-            for r in self._read_state()["issued"]
-        )
+        return self._states.issued()
 
     @property
     def revocations(self) -> tuple[Revocation, ...]:
-        return tuple(
-            Revocation(
-                r["serial"], r["reason"], datetime.fromisoformat(r["date"]), r.get("by_root", False)
-            )
-            for r in self._read_state()["revoked"]
-        )
+        return self._states.revocations()
 
     def issue(
         self,
@@ -405,7 +290,7 @@ class TestCa:
             business_activity=business_activity,
             postal_address=postal_address,
         )
-        with self._state() as state:
+        with self._states.update() as state:
             taken = {r["serial"] for r in state["issued"]}
             serial = random_serial(taken | {self._root.serial_number, self._issuing.serial_number})
             ocsp = state.get("ocsp_url")
@@ -461,40 +346,8 @@ class TestCa:
         Not logged in state.json: it carries no registrant data and is never a
         CSOS certificate. Serve it with `issuing_certificate` as the chain.
         """
-        import ipaddress
-
-        if not hosts or days < 1:
-            raise IssueRefused("a TLS server certificate needs at least one host and 1+ days")
-        names: list[x509.GeneralName] = []
-        for host in dict.fromkeys(hosts):
-            try:
-                names.append(x509.IPAddress(ipaddress.ip_address(host)))
-            except ValueError:
-                names.append(x509.DNSName(host))
-        start = utc(now) - BACKDATE
-        subject = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COMMON_NAME, hosts[0]),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "TEST ONLY"),
-            ]
-        )
-        return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(self._issuing.subject)
-            .public_key(public_key)
-            .serial_number(random_serial())
-            .not_valid_before(start)
-            .not_valid_after(start + timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(key_usage("digital_signature", "key_encipherment"), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.SubjectAlternativeName(names), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski(self._issuing)),
-                critical=False,
-            )
-            .sign(self._ca_key, hashes.SHA256())
+        return tls_server_certificate(
+            self._issuing, self._ca_key, public_key, hosts=hosts, days=days, now=now
         )
 
     def revoke(
@@ -502,7 +355,7 @@ class TestCa:
     ) -> None:
         """Revoke a subscriber certificate (or the issuing CA itself, listed by the root)."""
         flag = parse_reason(reason)
-        with self._state() as state:
+        with self._states.update() as state:
             by_root = serial == self._issuing.serial_number
             if not by_root and all(r["serial"] != serial for r in state["issued"]):
                 raise RevocationRefused(
@@ -537,64 +390,12 @@ class TestCa:
         if next_update_days < 1:
             raise InputError("next_update_days must be 1 or more")
         cert, key = (self._root, self._root_key) if by_root else (self._issuing, self._ca_key)
-        counter = "root_crl_number" if by_root else "crl_number"
-        this_update = utc(now)
-        with self._state() as state:
-            state[counter] += 1
-            builder = (
-                x509.CertificateRevocationListBuilder()
-                .issuer_name(cert.subject)
-                .last_update(this_update)
-                .next_update(this_update + timedelta(days=next_update_days))
-                .add_extension(x509.CRLNumber(state[counter]), critical=False)
-                .add_extension(
-                    x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski(cert)),
-                    critical=False,
-                )
+        with self._states.update() as state:
+            return build_crl(
+                state,
+                issuer=cert,
+                key=key,
+                by_root=by_root,
+                this_update=utc(now),
+                next_update_days=next_update_days,
             )
-            for r in state["revoked"]:
-                if r.get("by_root", False) != by_root:
-                    continue
-                entry = (
-                    x509.RevokedCertificateBuilder()
-                    .serial_number(r["serial"])
-                    .revocation_date(datetime.fromisoformat(r["date"]))
-                )
-                # RFC 5280 5.3.1: leave the reason out rather than say "unspecified".
-                if r["reason"] != x509.ReasonFlags.unspecified.value:
-                    entry = entry.add_extension(
-                        x509.CRLReason(REVOCATION_REASONS[r["reason"]]), critical=False
-                    )
-                builder = builder.add_revoked_certificate(entry.build())
-        return builder.sign(key, hashes.SHA256())
-
-    def _read_state(self) -> dict[str, Any]:
-        path = self._dir / "state.json"
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise NotACaDirectory(f"cannot read the test CA state {path}: {exc}") from exc
-        if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT:
-            raise NotACaDirectory(f"{path} is not a test CA state file ({_STATE_FORMAT})")
-        return state
-
-    def _write_state(self, state: dict[str, Any]) -> None:
-        path = self._dir / "state.json"
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        try:
-            tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-            os.replace(tmp, path)  # atomic: a reader never sees half a file
-        except OSError as exc:
-            raise CsosError(f"cannot save the test CA state {path}: {exc.strerror}") from exc
-
-    @contextlib.contextmanager
-    def _state(self) -> Iterator[dict[str, Any]]:
-        """Read-modify-write state.json under a thread lock and, on POSIX, a file lock."""
-        with self._lock, open(self._dir / ".lock", "a+b") as lock_file:
-            if sys.platform != "win32":
-                import fcntl
-
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
-            state = self._read_state()
-            yield state
-            self._write_state(state)
