@@ -31,7 +31,18 @@ from hypothesis import strategies as st
 from tests.fuzz import der_tree
 from tests.fuzz.strategies import byte_mutations, certificate_mutations, mutated_documents
 
-Members = tuple[tuple[str, bytes], ...]
+
+class Members(tuple[tuple[str, bytes], ...]):
+    """A bundle's (name, bytes) members in zip order, with a short repr: Hypothesis prints
+    strategy arguments, and the whole bundle is 40 kB of noise in every report."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} archive members>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
 MANIFEST, MANIFEST_SIGNATURE = "manifest.json", "manifest.p7s"
 
 hostile_names = st.sampled_from(
@@ -87,7 +98,7 @@ def relisted(members: Members) -> Members:
         if n not in (MANIFEST, MANIFEST_SIGNATURE)
     ]
     raw = json.dumps(manifest, indent=2).encode()
-    return tuple((n, raw if n == MANIFEST else d) for n, d in members)
+    return Members((n, raw if n == MANIFEST else d) for n, d in members)
 
 
 @st.composite
@@ -164,7 +175,7 @@ def member_mutation(draw: st.DrawFn, members: Members) -> Members:
     if kind == "manifest":
         i = names.index(MANIFEST)
         out[i] = (MANIFEST, draw(mutated_manifest(out[i][1])))
-        return tuple(out)
+        return Members(out)
     if kind == "manifest-sig" and MANIFEST_SIGNATURE in names:
         i = names.index(MANIFEST_SIGNATURE)
     else:
@@ -181,7 +192,7 @@ def member_mutation(draw: st.DrawFn, members: Members) -> Members:
         del out[i]
     else:
         out.append((draw(hostile_names), draw(st.one_of(st.just(data), st.binary(max_size=64)))))
-    return tuple(out)
+    return Members(out)
 
 
 def _content_mutation(name: str, data: bytes) -> st.SearchStrategy[bytes]:
@@ -215,6 +226,8 @@ def raw_zip_mutation(draw: st.DrawFn, blob: bytes) -> bytes:
     """Edits of the container's bytes: a header field, a name byte, truncation, any bytes."""
     out = bytearray(blob)
     kind = draw(st.sampled_from(["field", "field", "name", "truncate", "bytes"]))
+    if not out:
+        return draw(st.binary(max_size=64))
     if kind == "truncate":
         return bytes(out[: draw(st.integers(0, len(out) - 1))])
     if kind == "bytes":

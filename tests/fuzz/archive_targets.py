@@ -57,7 +57,7 @@ def bundle_material(token: Provisioned, ca: TestCa, directory: Path) -> BundleMa
     """Export a bundle with *token* under *directory* and keep what the targets need."""
     summary = export_sample_bundle(token, ca, directory)
     with zipfile.ZipFile(summary.path) as zf:
-        members = tuple((info.filename, zf.read(info)) for info in zf.infolist())
+        members = Members((info.filename, zf.read(info)) for info in zf.infolist())
     root_pem = directory / "root.pem"
     root_pem.write_bytes(ca.root_certificate.public_bytes(Encoding.PEM))
     return BundleMaterial(members, roots(ca), root_pem, directory)
