@@ -9,7 +9,6 @@ nothing changes). Cancelled and voided packages are taken off the balance
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from csos_desktop.domain.canonical import MalformedDocument, load_document
 from csos_desktop.domain.notices import Cancellation, NoticeInvalid
 from csos_desktop.sandbox.distributor.customers import Customer
 from csos_desktop.sandbox.distributor.db import cancellations, order_lines, orders
 from csos_desktop.sandbox.distributor.fulfilment import record_change
+from csos_desktop.sandbox.distributor.idempotency import read_keyed_document, sha256_hex
 from csos_desktop.sandbox.distributor.models import OrderStatusCode as S
 from csos_desktop.sandbox.distributor.problems import ApiProblem, not_found
 from csos_desktop.sandbox.distributor.receipts import customer_order
@@ -31,16 +30,14 @@ _CLOSED = (S.REJECTED.value, S.CANCELLED.value, S.SHIPPED.value)
 
 def read_cancellation(document: bytes, key: str, order_id: str) -> Cancellation:
     """The notice, strictly; the key must be its id and the path its order."""
-    try:
-        cancellation = Cancellation.from_document(load_document(document))
-    except (MalformedDocument, NoticeInvalid) as exc:
-        raise ApiProblem(422, "cancellation-malformed", str(exc)) from exc
-    if cancellation.cancellation_id != key:
-        raise ApiProblem(
-            422,
-            "idempotency-key-mismatch",
-            f"the Idempotency-Key must be the cancellation id {cancellation.cancellation_id}",
-        )
+    cancellation = read_keyed_document(
+        document,
+        key,
+        Cancellation.from_document,
+        (NoticeInvalid,),
+        noun="cancellation",
+        id_of=lambda c: c.cancellation_id,
+    )
     if cancellation.order_id != order_id:
         raise ApiProblem(
             422,
@@ -107,8 +104,8 @@ def store_cancellation(
             customer_id=customer.id,
             document=document,
             signature=signature,
-            document_sha256=hashlib.sha256(document).hexdigest(),
-            signature_sha256=hashlib.sha256(signature).hexdigest(),
+            document_sha256=sha256_hex(document),
+            signature_sha256=sha256_hex(signature),
             lines=json.dumps(
                 [
                     {"line_no": n, "quantity_cancelled": q}
@@ -181,20 +178,6 @@ def cancelled_by_line(conn: Connection, order_id: str) -> dict[int, int]:
         for line in json.loads(row.lines):
             out[line["line_no"]] = out.get(line["line_no"], 0) + line["quantity_cancelled"]
     return out
-
-
-def check_replay(row: Row[Any], customer: Customer, document: bytes, signature: bytes) -> None:
-    """The same key must carry the same customer and bytes (409 otherwise)."""
-    if row.customer_id != customer.id or (row.document_sha256, row.signature_sha256) != (
-        hashlib.sha256(document).hexdigest(),
-        hashlib.sha256(signature).hexdigest(),
-    ):
-        raise ApiProblem(
-            409,
-            "idempotency-conflict",
-            "this Idempotency-Key was already used for a different cancellation; give each "
-            "cancellation its own id",
-        )
 
 
 def cancellation_row(conn: Connection, cancellation_id: str) -> Row[Any] | None:

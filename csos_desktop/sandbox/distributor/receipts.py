@@ -8,18 +8,17 @@ signature, and that no line receives more than was shipped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select
 
-from csos_desktop.domain.canonical import MalformedDocument, load_document
 from csos_desktop.domain.receipt import Receipt, ReceiptInvalid
 from csos_desktop.sandbox.distributor.customers import Customer
 from csos_desktop.sandbox.distributor.db import order_lines, orders, receipts
 from csos_desktop.sandbox.distributor.fulfilment import record_change
+from csos_desktop.sandbox.distributor.idempotency import read_keyed_document, sha256_hex
 from csos_desktop.sandbox.distributor.models import OrderStatusCode as S
 from csos_desktop.sandbox.distributor.problems import ApiProblem, not_found
 from csos_desktop.sandbox.distributor.verification import (
@@ -32,17 +31,14 @@ _SHIPPED = (S.SHIPPED.value, S.SHIPPED_PARTIAL.value)
 
 def read_receipt(document: bytes, key: str) -> Receipt:
     """The receipt document, strictly; the idempotency key must be its receipt id."""
-    try:
-        receipt = Receipt.from_document(load_document(document))
-    except (MalformedDocument, ReceiptInvalid) as exc:
-        raise ApiProblem(422, "receipt-malformed", str(exc)) from exc
-    if receipt.receipt_id != key:
-        raise ApiProblem(
-            422,
-            "idempotency-key-mismatch",
-            f"the Idempotency-Key must be the receipt id {receipt.receipt_id}",
-        )
-    return receipt
+    return read_keyed_document(
+        document,
+        key,
+        Receipt.from_document,
+        (ReceiptInvalid,),
+        noun="receipt",
+        id_of=lambda r: r.receipt_id,
+    )
 
 
 def check_signature(
@@ -133,8 +129,8 @@ def store_receipt(
             customer_id=customer.id,
             document=document,
             signature=signature,
-            document_sha256=hashlib.sha256(document).hexdigest(),
-            signature_sha256=hashlib.sha256(signature).hexdigest(),
+            document_sha256=sha256_hex(document),
+            signature_sha256=sha256_hex(signature),
             lines=json.dumps([line.to_document() for line in receipt.lines]),
             accepted_at=now,
         )
@@ -150,3 +146,7 @@ def receipt_result(row: Row[Any]) -> dict[str, object]:
         "document_sha256": row.document_sha256,
         "lines": json.loads(row.lines),
     }
+
+
+def receipt_row(conn: Connection, receipt_id: str) -> Row[Any] | None:
+    return conn.execute(select(receipts).where(receipts.c.receipt_id == receipt_id)).first()
