@@ -29,7 +29,12 @@ from typing import Any
 from hypothesis import strategies as st
 
 from tests.fuzz import der_tree
-from tests.fuzz.strategies import byte_mutations, certificate_mutations, mutated_documents
+from tests.fuzz.strategies import (
+    CERTIFICATE_PATHS,
+    byte_mutations,
+    certificate_mutations,
+    mutated_documents,
+)
 
 
 class Members(tuple[tuple[str, bytes], ...]):
@@ -152,14 +157,22 @@ def mutated_manifest(draw: st.DrawFn, raw: bytes) -> bytes:
 @st.composite
 def mutated_signature(draw: st.DrawFn, blob: bytes) -> bytes:
     """A CMS with a certificate inside mutated (DER-aware), or raw byte edits."""
-    from tests.fuzz.strategies import CERTIFICATE_PATHS
-
-    if draw(st.booleans()):
-        path = draw(st.sampled_from(CERTIFICATE_PATHS))
-        node = der_tree.at(der_tree.parse(blob), path)[-1]
-        cert = blob[node.start : node.end]
+    path = draw(st.sampled_from(CERTIFICATE_PATHS))
+    cert = _certificate_at(blob, path)
+    if cert is not None and draw(st.booleans()):
         return der_tree.splice(blob, path, draw(certificate_mutations(cert)))
     return draw(byte_mutations(blob))
+
+
+def _certificate_at(blob: bytes, path: tuple[int, ...]) -> bytes | None:
+    """The certificate at *path*, if the blob (perhaps mutated already) still has one."""
+    try:
+        node = der_tree.at(der_tree.parse(blob), path)[-1]
+        cert = blob[node.start : node.end]
+        der_tree.parse(cert)[0].children[0].children  # noqa: B018 - a TBSCertificate inside
+    except (IndexError, ValueError):
+        return None
+    return cert
 
 
 @st.composite
@@ -172,7 +185,7 @@ def member_mutation(draw: st.DrawFn, members: Members) -> Members:
         )
     )
     names = [n for n, _ in out]
-    if kind == "manifest":
+    if kind == "manifest" and MANIFEST in names:
         i = names.index(MANIFEST)
         out[i] = (MANIFEST, draw(mutated_manifest(out[i][1])))
         return Members(out)
@@ -200,9 +213,11 @@ def _content_mutation(name: str, data: bytes) -> st.SearchStrategy[bytes]:
         return mutated_signature(data)
     if name.endswith(".json") and name != MANIFEST:
         try:
-            return mutated_documents(json.loads(data))
-        except ValueError:
-            pass
+            doc = json.loads(data)
+        except (ValueError, RecursionError):
+            doc = None
+        if isinstance(doc, dict) and doc:
+            return mutated_documents(doc)
     return byte_mutations(data)
 
 
@@ -238,8 +253,10 @@ def raw_zip_mutation(draw: st.DrawFn, blob: bytes) -> bytes:
         return bytes(out)
     at = draw(st.sampled_from(starts))
     if kind == "name" and signature != _END:
-        name_len = struct.unpack_from("<H", out, at + (26 if signature == _LOCAL else 28))[0]
         name_at = at + (30 if signature == _LOCAL else 46)
+        if name_at > len(out):
+            return bytes(out)
+        name_len = struct.unpack_from("<H", out, at + (26 if signature == _LOCAL else 28))[0]
         if name_len:
             k = name_at + draw(st.integers(0, name_len - 1))
             if k < len(out):
