@@ -21,11 +21,12 @@ from csos_desktop.domain.notices import (
     lines_of,
 )
 from csos_desktop.domain.order import Order
-from csos_desktop.domain.order_state import IllegalTransition, OrderState, check_transition
+from csos_desktop.domain.order_state import IllegalTransition, OrderState
 from csos_desktop.domain.receipt import received_so_far
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.notices import NoticeKind, NoticeOutcome
+from csos_desktop.store.order_events import audit_order, move
 from csos_desktop.store.orders import OrderRecord
 from csos_desktop.store.outbox import OutboxKind
 from csos_desktop.store.statements import StatementKind
@@ -98,12 +99,12 @@ def record_fulfilment(
                 order_id, StatementKind.SUPPLIER_VOID, reason, body, "application/json", now
             )
             store.statements.add_void_lines(sid, new_void)
-            store.audit.append(
+            audit_order(
+                store,
                 AuditEvent.SUPPLIER_VOID,
-                at=now,
-                order_id=order_id,
-                details={
-                    "order_number": rec.order_number,
+                rec,
+                now,
+                {
                     "statement_id": sid,
                     "reason": reason,
                     "lines": [
@@ -111,12 +112,12 @@ def record_fulfilment(
                     ],
                 },
             )
-        store.audit.append(
+        audit_order(
+            store,
             AuditEvent.ORDER_FULFILMENT,
-            at=now,
-            order_id=order_id,
-            details={
-                "order_number": rec.order_number,
+            rec,
+            now,
+            {
                 "lines": [
                     {"line_no": n, "shipped": r.shipped, "voided_by_supplier": r.voided}
                     for n, r in sorted(mine.items())
@@ -171,12 +172,12 @@ def request_cancellation(
             cancelled=cancellation.quantities,
         )
         store.outbox.add(OutboxKind.CANCEL_ORDER, cancellation_id, now)
-        store.audit.append(
+        audit_order(
+            store,
             AuditEvent.ORDER_CANCEL_REQUESTED,
-            at=now,
-            order_id=order_id,
-            details={
-                "order_number": rec.order_number,
+            rec,
+            now,
+            {
                 "cancellation_id": cancellation_id,
                 "reason": cancellation.reason,
                 "lines": [
@@ -218,15 +219,14 @@ def cancellation_answered(
         if accepted:
             order, _ = signed_order(store, rec.order_id)
             if nothing_left(balances(store, order, _day(now))) and rec.state is not S.CANCELLED:
-                check_transition(rec.label, rec.state, S.CANCELLED)
-                store.orders.set_state(rec.order_id, rec.state, S.CANCELLED, now)
+                move(store, rec, S.CANCELLED, now)
                 new_state = S.CANCELLED
-        store.audit.append(
+        audit_order(
+            store,
             AuditEvent.ORDER_CANCEL_ACCEPTED if accepted else AuditEvent.ORDER_CANCEL_REFUSED,
-            at=now,
-            order_id=rec.order_id,
-            details={
-                "order_number": rec.order_number,
+            rec,
+            now,
+            {
                 "cancellation_id": cancellation_id,
                 "outbox_id": outbox_id,
                 "reason": reason,
@@ -289,12 +289,12 @@ def record_lost_order(
             now,
             replacement_order_id=replacement_id,
         )
-        store.audit.append(
+        audit_order(
+            store,
             AuditEvent.ORDER_LOST,
-            at=now,
-            order_id=order_id,
-            details={
-                "order_number": rec.order_number,
+            rec,
+            now,
+            {
                 "order_date": order.date_signed.isoformat(),
                 "statement_id": statement_id,
                 "explanation": statement.explanation,

@@ -30,6 +30,7 @@ from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt, ful
 from csos_desktop.store import legal
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
+from csos_desktop.store.order_events import audit_order, move
 from csos_desktop.store.orders import OrderRecord
 from csos_desktop.store.outbox import OutboxKind
 from csos_desktop.store.statements import StatementKind
@@ -85,12 +86,12 @@ def create_drafts(
                 )
                 order = replace(order, order_number=number)
             store.orders.insert(order, now=now, number_auto=number_auto)
-            store.audit.append(
+            audit_order(
+                store,
                 AuditEvent.ORDER_IMPORTED,
-                at=now,
-                order_id=order.order_id,
-                details={
-                    "order_number": order.order_number,
+                order,
+                now,
+                {
                     "source": source,
                     "lines": len(order.lines),
                     "supplier_dea": order.supplier.dea_number.value,
@@ -189,15 +190,14 @@ def void(store: Store, order_id: str, reason: str, *, now: datetime) -> OrderRec
     """Void a draft or a signed order not yet sent; its queued message is withdrawn."""
     with store.transaction():
         rec = store.orders.get(order_id)
-        check_transition(rec.label, rec.state, S.VOID)
-        store.orders.set_state(order_id, rec.state, S.VOID, now)
+        move(store, rec, S.VOID, now)
         withdrawn = store.outbox.withdraw(order_id, now)
-        store.audit.append(
+        audit_order(
+            store,
             AuditEvent.ORDER_VOIDED,
-            at=now,
-            order_id=order_id,
-            details={
-                "order_number": rec.order_number,
+            rec,
+            now,
+            {
                 "reason": reason,
                 "previous_state": rec.state.value,
                 "messages_withdrawn": withdrawn,
@@ -210,15 +210,9 @@ def mark_submitted(store: Store, order_id: str, outbox_id: int, *, now: datetime
     """The distributor took the signed order (called by the sync worker)."""
     with store.transaction():
         rec = store.orders.get(order_id)
-        check_transition(rec.label, rec.state, S.SUBMITTED)
-        store.orders.set_state(order_id, rec.state, S.SUBMITTED, now)
+        move(store, rec, S.SUBMITTED, now)
         store.outbox.mark_sent(outbox_id, now)
-        store.audit.append(
-            AuditEvent.ORDER_SUBMITTED,
-            at=now,
-            order_id=order_id,
-            details={"order_number": rec.order_number, "outbox_id": outbox_id},
-        )
+        audit_order(store, AuditEvent.ORDER_SUBMITTED, rec, now, {"outbox_id": outbox_id})
 
 
 def mark_receipt_sent(store: Store, outbox_id: int, receipt_id: str, *, now: datetime) -> None:
@@ -338,14 +332,13 @@ def record_status(
         raise ValueError(f"{new.value} is not a distributor status update")
     with store.transaction():
         rec = store.orders.get(order_id)
-        check_transition(rec.label, rec.state, new)
-        store.orders.set_state(order_id, rec.state, new, now)
-        store.audit.append(
+        move(store, rec, new, now)
+        audit_order(
+            store,
             AuditEvent.ORDER_STATUS,
-            at=now,
-            order_id=order_id,
-            details={
-                "order_number": rec.order_number,
+            rec,
+            now,
+            {
                 "from": rec.state.value,
                 "to": new.value,
                 "note": note,
@@ -370,17 +363,16 @@ def record_rejection(
     """
     with store.transaction():
         rec = store.orders.get(order_id)
-        check_transition(rec.label, rec.state, S.REJECTED)
-        store.orders.set_state(order_id, rec.state, S.REJECTED, now)
+        move(store, rec, S.REJECTED, now)
         sid = store.statements.insert(
             order_id, StatementKind.NON_ACCEPTANCE, reason, statement, media_type, now, signature
         )
-        store.audit.append(
+        audit_order(
+            store,
             AuditEvent.ORDER_REJECTED,
-            at=now,
-            order_id=order_id,
-            details={
-                "order_number": rec.order_number,
+            rec,
+            now,
+            {
                 "reason": reason,
                 "statement_id": sid,
                 "statement_signed": signature is not None,
