@@ -67,6 +67,30 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def _signed(body: m.SignedSubmission) -> tuple[bytes, bytes]:
+    """The submission's document and signature bytes (422 when either is not base64)."""
+    return _decode("document", body.document), _decode("signature", body.signature)
+
+
+def _created(
+    response: Response, result: dict[str, Any], replayed: bool, location: str | None = None
+) -> dict[str, Any]:
+    """201 with the new record, or 200 with the replay header for a replayed submission."""
+    if location is not None:
+        response.headers["Location"] = location
+    if replayed:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
+    return result
+
+
+def _replayable(
+    model: type[Any], *codes: int, replay: str = "Replay."
+) -> dict[int | str, dict[str, Any]]:
+    """A signed submission's responses: 201 created, 200 replayed, and these problems."""
+    return {200: {"model": model, "description": replay}, **_problems(*codes)}
+
+
 def problem_response(problem: ApiProblem, request: Request) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
     return JSONResponse(
@@ -184,13 +208,14 @@ def create_app(
         response_model=m.OrderStatus,
         status_code=201,
         tags=["orders"],
-        responses={
-            200: {
-                "model": m.OrderStatus,
-                "description": "Replay of an earlier submission with the same key and bytes.",
-            },
-            **_problems(400, 401, 409, 422),
-        },
+        responses=_replayable(
+            m.OrderStatus,
+            400,
+            401,
+            409,
+            422,
+            replay="Replay of an earlier submission with the same key and bytes.",
+        ),
     )
     def submit_order(
         body: m.SignedSubmission,
@@ -204,14 +229,8 @@ def create_app(
         A rejected order is still a 201: the record carries the reason codes and the
         statement of non-acceptance (1305.25).
         """
-        record, replayed = _distributor(request).submit_order(
-            customer, key, _decode("document", body.document), _decode("signature", body.signature)
-        )
-        response.headers["Location"] = f"/v1/orders/{record['order_id']}"
-        if replayed:
-            response.status_code = 200
-            response.headers[REPLAYED_HEADER] = "true"
-        return record
+        record, replayed = _distributor(request).submit_order(customer, key, *_signed(body))
+        return _created(response, record, replayed, f"/v1/orders/{record['order_id']}")
 
     @app.get(
         "/v1/orders/{order_id}",
@@ -232,10 +251,7 @@ def create_app(
         response_model=m.CancellationResult,
         status_code=201,
         tags=["orders"],
-        responses={
-            200: {"model": m.CancellationResult, "description": "Replay."},
-            **_problems(400, 401, 404, 409, 422),
-        },
+        responses=_replayable(m.CancellationResult, 400, 401, 404, 409, 422),
     )
     def cancel_order(
         order_id: Annotated[str, Path(pattern=m.ID_PATTERN)],
@@ -251,16 +267,9 @@ def create_app(
         changes. An order with nothing left to ship becomes `cancelled`.
         """
         result, replayed = _distributor(request).submit_cancellation(
-            customer,
-            order_id,
-            key,
-            _decode("document", body.document),
-            _decode("signature", body.signature),
+            customer, order_id, key, *_signed(body)
         )
-        if replayed:
-            response.status_code = 200
-            response.headers[REPLAYED_HEADER] = "true"
-        return result
+        return _created(response, result, replayed)
 
     @app.get(
         "/v1/changes", response_model=m.ChangesPage, tags=["orders"], responses=_problems(401, 422)
@@ -276,10 +285,7 @@ def create_app(
         response_model=m.ReceiptResult,
         status_code=201,
         tags=["receipts"],
-        responses={
-            200: {"model": m.ReceiptResult, "description": "Replay."},
-            **_problems(400, 401, 404, 409, 422),
-        },
+        responses=_replayable(m.ReceiptResult, 400, 401, 404, 409, 422),
     )
     def submit_receipt(
         body: m.SignedSubmission,
@@ -289,23 +295,15 @@ def create_app(
         response: Response,
     ) -> dict[str, Any]:
         """Submit a signed receipt (`csos-receipt/1`) for a shipped order (1305.22(g))."""
-        result, replayed = _distributor(request).submit_receipt(
-            customer, key, _decode("document", body.document), _decode("signature", body.signature)
-        )
-        if replayed:
-            response.status_code = 200
-            response.headers[REPLAYED_HEADER] = "true"
-        return result
+        result, replayed = _distributor(request).submit_receipt(customer, key, *_signed(body))
+        return _created(response, result, replayed)
 
     @app.post(
         "/v1/pharmacies/{pharmacy_id}/prescriptions",
         response_model=m.PharmacyPrescription,
         status_code=201,
         tags=["prescriptions"],
-        responses={
-            200: {"model": m.PharmacyPrescription, "description": "Replay."},
-            **_problems(400, 401, 404, 409, 422),
-        },
+        responses=_replayable(m.PharmacyPrescription, 400, 401, 404, 409, 422),
     )
     def submit_prescription(
         pharmacy_id: PharmacyId,
@@ -323,19 +321,10 @@ def create_app(
         carries the reason codes.
         """
         record, replayed = _distributor(request).submit_prescription(
-            customer,
-            pharmacy_id,
-            key,
-            _decode("document", body.document),
-            _decode("signature", body.signature),
+            customer, pharmacy_id, key, *_signed(body)
         )
-        response.headers["Location"] = (
-            f"/v1/pharmacies/{pharmacy_id}/prescriptions/{record['rx_id']}"
-        )
-        if replayed:
-            response.status_code = 200
-            response.headers[REPLAYED_HEADER] = "true"
-        return record
+        location = f"/v1/pharmacies/{pharmacy_id}/prescriptions/{record['rx_id']}"
+        return _created(response, record, replayed, location)
 
     @app.get(
         "/v1/pharmacies/{pharmacy_id}/prescriptions/{rx_id}",
