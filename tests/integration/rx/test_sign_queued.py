@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asn1crypto import crl as asn1_crl
@@ -23,7 +25,7 @@ from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.access import Actor, DenyReason, SigningRefused
 from csos_desktop.services.rx.alerts import AlertKind, alerts
-from csos_desktop.services.rx.queue import sign_queued
+from csos_desktop.services.rx.queue import SignedRx, sign_queued
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store
 from csos_desktop.store.access import Role
@@ -38,7 +40,40 @@ from tests.unit.rx.helpers import ANN, BOB, JONES_DEA, SMITH, rx_input
 from tests.unit.store.helpers import Clock
 
 Token = tuple[TokenSession, SigningIdentity]
+SignMaria = Callable[..., list[SignedRx]]
 UTC_ZONE = UTC
+
+
+@pytest.fixture()
+def sign_maria(store: Store, clock: Clock, token: Token, test_ca: TestCa) -> SignMaria:
+    """Sign Maria Lopez's queue on the session's token, as Dr Smith unless told otherwise.
+
+    Tests vary the ceremony (what the practitioner answers), who signs and with which
+    certificate; the store, token, chain, CRL check and clock are the same for all.
+    """
+    ts, default = token
+
+    def sign(
+        ceremony: Any = None, *, actor: Actor = SMITH, identity: SigningIdentity | None = None
+    ) -> list[SignedRx]:
+        session = SigningSession(
+            ts,
+            identity or default,
+            chain_of(test_ca),
+            SigningPurpose.PRESCRIPTION,
+            clock=clock,
+        )
+        return sign_queued(
+            store,
+            actor,
+            "Maria Lopez",
+            session,
+            Ceremony() if ceremony is None else ceremony,
+            crl_check(test_ca),
+            clock=clock,
+        )
+
+    return sign
 
 
 def verify(ca: TestCa, document: bytes, signature: bytes) -> list[Reason]:
@@ -67,20 +102,15 @@ def events(store: Store) -> list[str]:
 
 
 def test_the_practitioner_signs_one_patient_s_queue_with_token_and_pin(
-    store: Store, clock: Clock, token: Token, test_ca: TestCa, tmp_path: Path
+    store: Store,
+    clock: Clock,
+    test_ca: TestCa,
+    tmp_path: Path,
+    sign_maria: SignMaria,
 ) -> None:
-    ts, identity = token
     a, b, john = queue_two_for_maria_one_for_john(store, clock)
     ceremony = Ceremony()
-    signed = sign_queued(
-        store,
-        SMITH,
-        "Maria Lopez",
-        SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
-        ceremony,
-        crl_check(test_ca),
-        clock=clock,
-    )
+    signed = sign_maria(ceremony)
     assert {s.rx_id for s in signed} == {a, b} and ceremony.asked == 1
     [review] = ceremony.shown
     assert RX_SIGNING_ATTESTATION in review and "Prescription 2 of 2" in review
@@ -118,19 +148,10 @@ def test_the_practitioner_signs_one_patient_s_queue_with_token_and_pin(
 
 
 def test_a_signed_prescription_never_changes_and_a_changed_copy_is_digest_mismatch(
-    store: Store, clock: Clock, token: Token, test_ca: TestCa
+    store: Store, clock: Clock, test_ca: TestCa, sign_maria: SignMaria
 ) -> None:
-    ts, identity = token
     rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
-    [s] = sign_queued(
-        store,
-        SMITH,
-        "Maria Lopez",
-        SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
-        Ceremony(),
-        crl_check(test_ca),
-        clock=clock,
-    )
+    [s] = sign_maria()
     for sql in (
         "UPDATE signed_prescriptions SET document = x'00'",
         "DELETE FROM signed_prescriptions",
@@ -145,22 +166,11 @@ def test_a_signed_prescription_never_changes_and_a_changed_copy_is_digest_mismat
     assert Reason.DIGEST_MISMATCH in verify(test_ca, changed, s.signature)
 
 
-def test_an_agent_cannot_sign(store: Store, clock: Clock, token: Token, test_ca: TestCa) -> None:
-    ts, identity = token
+def test_an_agent_cannot_sign(store: Store, clock: Clock, sign_maria: SignMaria) -> None:
     rec = rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
     ceremony = Ceremony()
     with pytest.raises(SigningRefused) as refused:
-        sign_queued(
-            store,
-            BOB,
-            "Maria Lopez",
-            SigningSession(
-                ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock
-            ),
-            ceremony,
-            crl_check(test_ca),
-            clock=clock,
-        )
+        sign_maria(ceremony, actor=BOB)
     assert refused.value.reason is DenyReason.ROLE and ceremony.asked == 0
     assert store.prescriptions.get(rec.rx_id).state is RxState.DRAFT
     denied = list(store.audit.entries())[-1]
@@ -168,9 +178,8 @@ def test_an_agent_cannot_sign(store: Store, clock: Clock, token: Token, test_ca:
 
 
 def test_a_practitioner_whose_certificate_dea_differs_from_their_record_is_refused(
-    store: Store, clock: Clock, token: Token, test_ca: TestCa
+    store: Store, clock: Clock, token: Token, sign_maria: SignMaria
 ) -> None:
-    ts, identity = token  # the token's certificate carries AB1234563
     rx_access.add_user(
         store, ANN, "drjones", "Dr. Jones", Role.PRACTITIONER, JONES_DEA, now=clock()
     )
@@ -187,24 +196,19 @@ def test_a_practitioner_whose_certificate_dea_differs_from_their_record_is_refus
     rx_drafts.add_draft(store, BOB, data, now=clock())
     ceremony = Ceremony()
     with pytest.raises(SigningRefused, match="sign with your own token") as refused:
-        sign_queued(
-            store,
-            Actor("drjones"),
-            "Maria Lopez",
-            SigningSession(
-                ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock
-            ),
-            ceremony,
-            crl_check(test_ca),
-            clock=clock,
-        )
+        sign_maria(ceremony, actor=Actor("drjones"))
     assert refused.value.reason is DenyReason.DEA_MISMATCH and ceremony.asked == 0
 
 
 def test_a_revoked_certificate_signs_nothing_and_raises_an_alert(
-    store: Store, clock: Clock, token: Token, test_ca: TestCa, rsa_token: Provisioned
+    store: Store,
+    clock: Clock,
+    token: Token,
+    test_ca: TestCa,
+    rsa_token: Provisioned,
+    sign_maria: SignMaria,
 ) -> None:
-    ts, identity = token
+    _, identity = token
     cert = issue_for_token(test_ca, rsa_token)
     revoked = identity_with(identity, cert)
     test_ca.revoke(
@@ -213,17 +217,7 @@ def test_a_revoked_certificate_signs_nothing_and_raises_an_alert(
     rec = rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
     ceremony = Ceremony()
     with pytest.raises(SigningRefused, match="revoked") as refused:
-        sign_queued(
-            store,
-            SMITH,
-            "Maria Lopez",
-            SigningSession(
-                ts, revoked, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock
-            ),
-            ceremony,
-            crl_check(test_ca),
-            clock=clock,
-        )
+        sign_maria(ceremony, identity=revoked)
     assert refused.value.reason is DenyReason.CERTIFICATE_REVOKED and ceremony.asked == 0
     assert store.prescriptions.get(rec.rx_id).state is RxState.DRAFT
     [alert] = alerts(store.audit.entries(), zone=UTC_ZONE)
@@ -232,9 +226,14 @@ def test_a_revoked_certificate_signs_nothing_and_raises_an_alert(
 
 
 def test_an_expired_certificate_signs_nothing(
-    store: Store, clock: Clock, token: Token, test_ca: TestCa, rsa_token: Provisioned
+    store: Store,
+    clock: Clock,
+    token: Token,
+    test_ca: TestCa,
+    rsa_token: Provisioned,
+    sign_maria: SignMaria,
 ) -> None:
-    ts, identity = token
+    _, identity = token
     old = identity_with(
         identity,
         issue_for_token(
@@ -243,37 +242,18 @@ def test_an_expired_certificate_signs_nothing(
     )
     rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
     with pytest.raises(SigningRefused, match="expired") as refused:
-        sign_queued(
-            store,
-            SMITH,
-            "Maria Lopez",
-            SigningSession(ts, old, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
-            Ceremony(),
-            crl_check(test_ca),
-            clock=clock,
-        )
+        sign_maria(identity=old)
     assert refused.value.reason is DenyReason.CERTIFICATE_EXPIRED
 
 
 def test_a_wrong_pin_is_audited_signs_nothing_and_repeated_raises_an_alert(
-    store: Store, clock: Clock, token: Token, test_ca: TestCa
+    store: Store, clock: Clock, sign_maria: SignMaria
 ) -> None:
-    ts, identity = token
     rec = rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
     for _ in range(3):
         clock.advance(minutes=2)
         with pytest.raises(WrongPin):
-            sign_queued(
-                store,
-                SMITH,
-                "Maria Lopez",
-                SigningSession(
-                    ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock
-                ),
-                Ceremony("wrongpin"),
-                crl_check(test_ca),
-                clock=clock,
-            )
+            sign_maria(Ceremony("wrongpin"))
     assert store.prescriptions.get(rec.rx_id).state is RxState.DRAFT
     assert store.conn.execute("SELECT count(*) FROM signed_prescriptions").fetchone()[0] == 0
     assert store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
@@ -284,22 +264,13 @@ def test_a_wrong_pin_is_audited_signs_nothing_and_repeated_raises_an_alert(
     [alert] = alerts(store.audit.entries(), zone=UTC_ZONE)
     assert alert.kind is AlertKind.REPEATED_AUTH_FAILURE and alert.user == "drsmith"
     clock.advance(minutes=1)
-    assert sign_queued(
-        store,
-        SMITH,
-        "Maria Lopez",
-        SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
-        Ceremony(),
-        crl_check(test_ca),
-        clock=clock,
-    )
+    assert sign_maria()
     assert store.audit.verify().intact
 
 
 def test_a_draft_changed_during_review_is_not_signed(
-    store: Store, clock: Clock, token: Token, test_ca: TestCa
+    store: Store, clock: Clock, sign_maria: SignMaria
 ) -> None:
-    ts, identity = token
     rec = rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
 
     class EditedMeanwhile(Ceremony):
@@ -307,39 +278,20 @@ def test_a_draft_changed_during_review_is_not_signed(
             rx_drafts.update_draft(store, BOB, rec.rx_id, rx_input(clock, quantity=60), now=clock())
 
     with pytest.raises(DraftChanged):
-        sign_queued(
-            store,
-            SMITH,
-            "Maria Lopez",
-            SigningSession(
-                ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock
-            ),
-            EditedMeanwhile(),
-            crl_check(test_ca),
-            clock=clock,
-        )
+        sign_maria(EditedMeanwhile())
     assert store.prescriptions.get(rec.rx_id).state is RxState.DRAFT
     assert store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
     assert events(store)[-1] == "rx.sign-failed"
 
 
 def test_a_draft_from_an_earlier_day_is_dated_the_day_it_is_signed(
-    store: Store, clock: Clock, token: Token, test_ca: TestCa
+    store: Store, clock: Clock, sign_maria: SignMaria
 ) -> None:
-    ts, identity = token
     yesterday = (clock.now.astimezone() - timedelta(days=1)).date()
     rec = rx_drafts.add_draft(
         store, BOB, rx_input(clock, date_of_issue=yesterday.isoformat()), now=clock()
     )
-    [s] = sign_queued(
-        store,
-        SMITH,
-        "Maria Lopez",
-        SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
-        Ceremony(),
-        crl_check(test_ca),
-        clock=clock,
-    )
+    [s] = sign_maria()
     signed = Prescription.from_document(load_document(s.document))
     assert signed.date_of_issue == clock.now.astimezone().date()
     attempt = [e for e in store.audit.entries() if e.event == "rx.sign-attempt"][-1]
@@ -347,19 +299,10 @@ def test_a_draft_from_an_earlier_day_is_dated_the_day_it_is_signed(
 
 
 def test_a_printed_copy_is_marked_not_valid_for_dispensing(
-    store: Store, clock: Clock, token: Token, test_ca: TestCa
+    store: Store, clock: Clock, sign_maria: SignMaria
 ) -> None:
-    ts, identity = token
     rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
-    [s] = sign_queued(
-        store,
-        SMITH,
-        "Maria Lopez",
-        SigningSession(ts, identity, chain_of(test_ca), SigningPurpose.PRESCRIPTION, clock=clock),
-        Ceremony(),
-        crl_check(test_ca),
-        clock=clock,
-    )
+    [s] = sign_maria()
     text = rx_drafts.printed_copy(store, BOB, s.rx_id[:8], now=clock())
     lines = text.splitlines()
     assert lines[0] == lines[-1] == "COPY – NOT VALID FOR DISPENSING"
