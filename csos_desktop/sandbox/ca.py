@@ -42,7 +42,12 @@ from csos_desktop.sandbox.ca_errors import (
     NotACaDirectory,
     RevocationRefused,
 )
-from csos_desktop.sandbox.ca_files import read_ca_files, refuse_existing, write_ca_files
+from csos_desktop.sandbox.ca_files import (
+    CaMaterial,
+    read_ca_files,
+    refuse_existing,
+    write_ca_files,
+)
 from csos_desktop.sandbox.ca_state import STATE_FORMAT, CaState, IssuedCertificate, Revocation
 from csos_desktop.sandbox.ca_tls import tls_server_certificate
 
@@ -134,7 +139,7 @@ class TestCa:
             path_length=0,
             crl_url=root_crl_url,
         )
-        write_ca_files(directory, root_key, root, ca_key, issuing)
+        write_ca_files(directory, CaMaterial(root_key, root, ca_key, issuing))
         ca = cls(directory, root_key, root, ca_key, issuing)
         ca._states.write(
             {
@@ -153,8 +158,8 @@ class TestCa:
     def load(cls, directory: Path) -> TestCa:
         """Open an existing CA directory; raises NotACaDirectory with what is wrong."""
         directory = Path(directory)
-        root_key, root, ca_key, issuing = read_ca_files(directory)
-        ca = cls(directory, root_key, root, ca_key, issuing)
+        files = read_ca_files(directory)
+        ca = cls(directory, files.root_key, files.root, files.ca_key, files.issuing)
         ca._states.read()  # fail now, not at the first issue
         return ca
 

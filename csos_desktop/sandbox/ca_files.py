@@ -7,6 +7,7 @@ overwritten) and a README saying these keys are for demos and tests only.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -26,6 +27,16 @@ root.pem = trust anchor; chain.pem = issuing CA; state.json = issued, revoked, C
 """
 
 
+@dataclass(frozen=True)
+class CaMaterial:
+    """The two CA certificates and their keys."""
+
+    root_key: CaKey
+    root: x509.Certificate
+    ca_key: CaKey
+    issuing: x509.Certificate
+
+
 def refuse_existing(directory: Path) -> None:
     """CaDirectoryExists if *directory* already holds any CA file."""
     existing = [f for f in (*FILES, "README.txt") if (directory / f).exists()]
@@ -36,17 +47,11 @@ def refuse_existing(directory: Path) -> None:
         )
 
 
-def write_ca_files(
-    directory: Path,
-    root_key: CaKey,
-    root: x509.Certificate,
-    ca_key: CaKey,
-    issuing: x509.Certificate,
-) -> None:
+def write_ca_files(directory: Path, ca: CaMaterial) -> None:
     """Write the keys (0600, O_EXCL), certificates and README into *directory*."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        for fname, key in (("root-key.pem", root_key), ("ca-key.pem", ca_key)):
+        for fname, key in (("root-key.pem", ca.root_key), ("ca-key.pem", ca.ca_key)):
             pem = key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
@@ -56,8 +61,8 @@ def write_ca_files(
             fd = os.open(directory / fname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(pem)
-        (directory / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
-        (directory / "chain.pem").write_bytes(issuing.public_bytes(serialization.Encoding.PEM))
+        (directory / "root.pem").write_bytes(ca.root.public_bytes(serialization.Encoding.PEM))
+        (directory / "chain.pem").write_bytes(ca.issuing.public_bytes(serialization.Encoding.PEM))
         (directory / "README.txt").write_text(_README, encoding="utf-8")
     except FileExistsError as exc:
         raise CaDirectoryExists(f"{directory} already holds a test CA") from exc
@@ -65,7 +70,7 @@ def write_ca_files(
         raise InputError(f"cannot create the test CA in {directory}: {exc.strerror}") from exc
 
 
-def read_ca_files(directory: Path) -> tuple[CaKey, x509.Certificate, CaKey, x509.Certificate]:
+def read_ca_files(directory: Path) -> CaMaterial:
     """(root key, root, issuing CA key, issuing CA) from *directory*, checked to match."""
     if not directory.is_dir():
         raise NotACaDirectory(
@@ -93,4 +98,4 @@ def read_ca_files(directory: Path) -> tuple[CaKey, x509.Certificate, CaKey, x509
         and ca_key.public_key() == issuing.public_key()
     ):
         raise NotACaDirectory(f"the keys in {directory} do not match its certificates")
-    return root_key, root, ca_key, issuing
+    return CaMaterial(root_key, root, ca_key, issuing)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.schedule import Schedule
 from csos_desktop.sandbox.ca_errors import NotACaDirectory
+from csos_desktop.sandbox.json_state import exclusive, read_state
 
 STATE_FORMAT = "csos-sandbox-ca/1"
 
@@ -55,14 +55,7 @@ class CaState:
         self._lock = threading.Lock()
 
     def read(self) -> dict[str, Any]:
-        path = self._dir / "state.json"
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise NotACaDirectory(f"cannot read the test CA state {path}: {exc}") from exc
-        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-            raise NotACaDirectory(f"{path} is not a test CA state file ({STATE_FORMAT})")
-        return state
+        return read_state(self._dir / "state.json", STATE_FORMAT, NotACaDirectory, "test CA state")
 
     def write(self, state: dict[str, Any]) -> None:
         path = self._dir / "state.json"
@@ -76,11 +69,7 @@ class CaState:
     @contextlib.contextmanager
     def update(self) -> Iterator[dict[str, Any]]:
         """Read-modify-write state.json under a thread lock and, on POSIX, a file lock."""
-        with self._lock, open(self._dir / ".lock", "a+b") as lock_file:
-            if sys.platform != "win32":
-                import fcntl
-
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+        with self._lock, exclusive(self._dir / ".lock"):
             state = self.read()
             yield state
             self.write(state)

@@ -16,7 +16,6 @@ import hmac
 import json
 import os
 import secrets
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any
 from csos_desktop.domain.dea import parse_dea_number
 from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.schedule import Schedule
+from csos_desktop.sandbox.json_state import exclusive, read_state
 
 _FORMAT = "csos-sandbox-codes/1"
 _FILE = "codes.json"
@@ -237,24 +237,14 @@ class CodeStore:
         path = self._dir / _FILE
         if not path.exists():
             return {"format": _FORMAT, "codes": []}
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise CsosError(f"cannot read the CA's code store {path}: {exc}") from exc
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise CsosError(f"{path} is not a code store ({_FORMAT})")
-        return {str(k): v for k, v in state.items()}
+        return read_state(path, _FORMAT, CsosError, "CA's enrolment code store")
 
     @contextlib.contextmanager
     def _state(self) -> Iterator[dict[str, Any]]:
         # Written back even when the block raises: a wrong code's attempt must count.
         if not self._dir.is_dir():
             raise InputError(f"{self._dir} is not a test CA directory")
-        with self._lock, open(self._dir / ".codes.lock", "a+b") as lock_file:
-            if sys.platform != "win32":
-                import fcntl
-
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+        with self._lock, exclusive(self._dir / ".codes.lock"):
             state = self._read()
             before = json.dumps(state, sort_keys=True)
             try:

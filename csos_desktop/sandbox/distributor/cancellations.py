@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from csos_desktop.domain.notices import Cancellation, NoticeInvalid
+from csos_desktop.domain.notices import Cancellation
 from csos_desktop.sandbox.distributor.customers import Customer
 from csos_desktop.sandbox.distributor.db import cancellations, order_lines, orders
 from csos_desktop.sandbox.distributor.fulfilment import record_change
@@ -31,12 +31,7 @@ _CLOSED = (S.REJECTED.value, S.CANCELLED.value, S.SHIPPED.value)
 def read_cancellation(document: bytes, key: str, order_id: str) -> Cancellation:
     """The notice, strictly; the key must be its id and the path its order."""
     cancellation = read_keyed_document(
-        document,
-        key,
-        Cancellation.from_document,
-        (NoticeInvalid,),
-        noun="cancellation",
-        id_of=lambda c: c.cancellation_id,
+        document, key, Cancellation.from_document, noun="cancellation"
     )
     if cancellation.order_id != order_id:
         raise ApiProblem(

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Row
 
-from csos_desktop.domain.canonical import MalformedDocument, load_document
+from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.errors import InputError
 from csos_desktop.sandbox.distributor.problems import ApiProblem
 
 T = TypeVar("T")
@@ -47,24 +48,17 @@ def check_replay(
 
 
 def read_keyed_document(
-    document: bytes,
-    key: str,
-    parse: Callable[[dict[str, Any]], T],
-    refused: tuple[type[Exception], ...],
-    *,
-    noun: str,
-    id_of: Callable[[T], str],
+    document: bytes, key: str, parse: Callable[[dict[str, Any]], T], *, noun: str
 ) -> T:
-    """The document parsed strictly (422 ``<noun>-malformed``); *key* must be its id."""
-    errors: tuple[type[Exception], ...] = (MalformedDocument, *refused)
+    """The document parsed strictly (422 ``<noun>-malformed`` for MalformedDocument or any
+    InputError *parse* raises); *key* must be its ``<noun>_id``."""
     try:
         parsed = parse(load_document(document))
-    except errors as exc:
+    except InputError as exc:  # MalformedDocument, ReceiptInvalid, NoticeInvalid, ...
         raise ApiProblem(422, f"{noun}-malformed", str(exc)) from exc
-    if id_of(parsed) != key:
+    own_id = getattr(parsed, f"{noun}_id")
+    if own_id != key:
         raise ApiProblem(
-            422,
-            "idempotency-key-mismatch",
-            f"the Idempotency-Key must be the {noun} id {id_of(parsed)}",
+            422, "idempotency-key-mismatch", f"the Idempotency-Key must be the {noun} id {own_id}"
         )
     return parsed

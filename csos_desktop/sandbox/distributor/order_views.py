@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select, Table, select
+from sqlalchemy import Connection, Engine, Row, Table, select
 
 from csos_desktop.sandbox.distributor import cancellations
 from csos_desktop.sandbox.distributor.customers import Customer
@@ -44,65 +44,55 @@ def order_status(engine: Engine, customer: Customer, order_id: str) -> dict[str,
 
 def _page(
     engine: Engine,
-    query: Select[Any],
-    position: Callable[[Row[Any]], int],
+    table: Table,
+    position: str,
+    where: Any,
     item: Callable[[Row[Any]], dict[str, Any]],
-    key: str,
     cursor: int,
     limit: int,
-) -> dict[str, Any]:
-    """One page of *query* (already filtered past *cursor* and ordered), one row more
-    than *limit* fetched to tell whether another page follows."""
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows of *table* matching *where* past *cursor* in *position* order, at most *limit*;
+    one row more is fetched to tell whether another page follows."""
+    col = table.c[position]
     with engine.connect() as conn:
-        rows = conn.execute(query.limit(limit + 1)).all()
-    page = rows[:limit]
+        rows = conn.execute(select(table).where(where, col > cursor).order_by(col).limit(limit + 1))
+        page = rows.all()
+    more, page = len(page) > limit, page[:limit]
+    last = getattr(page[-1], position) if page else cursor
+    return [item(r) for r in page], {"next_cursor": str(last), "has_more": more}
+
+
+def _change(r: Row[Any]) -> dict[str, Any]:
     return {
-        key: [item(r) for r in page],
-        "next_cursor": str(position(page[-1]) if page else cursor),
-        "has_more": len(rows) > limit,
+        "cursor": str(r.seq),
+        "order_id": r.order_id,
+        "event": r.event,
+        "status": r.status,
+        "at": utc(r.at),
     }
 
 
-def _after(table: Table, column: str, cursor: int, *where: Any) -> Select[Any]:
-    col = table.c[column]
-    return select(table).where(*where, col > cursor).order_by(col)
+def _purchase(r: Row[Any]) -> dict[str, Any]:
+    return {
+        "order_id": r.order_id,
+        "order_date": r.order_date,
+        "purchaser_dea": r.purchaser_dea,
+        "ndc": r.ndc,
+        "drug_code": r.drug_code,
+        "dosage_units": r.dosage_units,
+    }
 
 
 def change_feed(engine: Engine, customer: Customer, cursor: int, limit: int) -> dict[str, Any]:
-    return _page(
-        engine,
-        _after(changes, "seq", cursor, changes.c.customer_id == customer.id),
-        lambda r: int(r.seq),
-        lambda r: {
-            "cursor": str(r.seq),
-            "order_id": r.order_id,
-            "event": r.event,
-            "status": r.status,
-            "at": utc(r.at),
-        },
-        "changes",
-        cursor,
-        limit,
-    )
+    mine = changes.c.customer_id == customer.id
+    items, more = _page(engine, changes, "seq", mine, _change, cursor, limit)
+    return {"changes": items, **more}
 
 
 def purchase_history(engine: Engine, customer: Customer, cursor: int, limit: int) -> dict[str, Any]:
-    return _page(
-        engine,
-        _after(history, "id", cursor, history.c.purchaser_dea == customer.dea_number),
-        lambda r: int(r.id),
-        lambda r: {
-            "order_id": r.order_id,
-            "order_date": r.order_date,
-            "purchaser_dea": r.purchaser_dea,
-            "ndc": r.ndc,
-            "drug_code": r.drug_code,
-            "dosage_units": r.dosage_units,
-        },
-        "rows",
-        cursor,
-        limit,
-    )
+    mine = history.c.purchaser_dea == customer.dea_number
+    items, more = _page(engine, history, "id", mine, _purchase, cursor, limit)
+    return {"rows": items, **more}
 
 
 def order_record(conn: Connection, row: Row[Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select
 
-from csos_desktop.domain.receipt import Receipt, ReceiptInvalid
+from csos_desktop.domain.receipt import Receipt
 from csos_desktop.sandbox.distributor.customers import Customer
 from csos_desktop.sandbox.distributor.db import order_lines, orders, receipts
 from csos_desktop.sandbox.distributor.fulfilment import record_change
@@ -31,14 +31,7 @@ _SHIPPED = (S.SHIPPED.value, S.SHIPPED_PARTIAL.value)
 
 def read_receipt(document: bytes, key: str) -> Receipt:
     """The receipt document, strictly; the idempotency key must be its receipt id."""
-    return read_keyed_document(
-        document,
-        key,
-        Receipt.from_document,
-        (ReceiptInvalid,),
-        noun="receipt",
-        id_of=lambda r: r.receipt_id,
-    )
+    return read_keyed_document(document, key, Receipt.from_document, noun="receipt")
 
 
 def check_signature(
