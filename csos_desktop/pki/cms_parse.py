@@ -49,6 +49,13 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         if info["content_type"].native != "signed_data":
             raise MalformedSignature("the file is CMS but not SignedData")
         sd = info["content"]
+        # The unsigned frame must be well-formed too: asn1crypto parses lazily, and a
+        # SignedData whose version swallowed the digestAlgorithms SET still let the
+        # signer's attributes verify (found by `make fuzz` on archive manifests).
+        if sd["version"].native not in ("v1", "v3"):
+            raise MalformedSignature("the SignedData version is not 1 or 3 (RFC 5652 5.1)")
+        if "sha256" not in {a["algorithm"].native for a in sd["digest_algorithms"]}:
+            raise MalformedSignature("the SignedData does not list SHA-256 as a digest algorithm")
         if sd["encap_content_info"]["content"].native is not None:
             raise MalformedSignature("expected a detached signature; this one embeds content")
         signer_infos = list(sd["signer_infos"])

@@ -251,3 +251,22 @@ def test_a_malformed_extension_in_a_carried_certificate_is_a_named_problem(
         for p in problems
     ), problems
     assert not [p for p in problems if "cannot be checked (" in p]
+
+
+def test_a_manifest_signature_with_a_broken_frame_is_not_intact(
+    bundle: Path, test_ca: TestCa
+) -> None:
+    """Found by `make fuzz`: SignedData's version INTEGER made 3 bytes long swallows the
+    digestAlgorithms header; the signer's attributes still verified, so the bundle was
+    INTACT with a manifest.p7s that is not valid CMS."""
+    items = read_members(bundle)
+    sig = bytearray(items["manifest.p7s"])
+    sd = der_tree.at(der_tree.parse(bytes(sig)), (0, 1, 0))[-1]  # ContentInfo > [0] > SignedData
+    version = der_tree.at(der_tree.parse(bytes(sig)), (0, 1, 0, 0))[-1]
+    assert sig[version.start : version.end] == b"\x02\x01\x01" and sd.tag == b"\x30"
+    sig[version.start + 1] = 0x03
+    items["manifest.p7s"] = bytes(sig)
+    write_members(bundle, items)
+    report = verify_archive(bundle, roots(test_ca))
+    assert report.verdict is Verdict.PROBLEMS
+    assert any(p.startswith("manifest.p7s: ") and "version" in p for p in report.problems)
