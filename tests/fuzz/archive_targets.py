@@ -25,11 +25,11 @@ from typing import Any
 
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import Encoding
-from csos_desktop.services.archive_verify import Verdict, verify_archive
-from csos_desktop.services.archive_zip import ArchiveUnusable
 
 from csos_desktop.cli import main
 from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.services.archive.container import ArchiveUnusable
+from csos_desktop.services.archive.verify import Verdict, verify_archive
 from csos_desktop.services.trust_anchors import TrustMaterial
 from csos_desktop.token.keys import KeyAlgorithm
 from tests.conftest import Provisioned, _provision, trust_sandbox_root

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from csos_desktop.services.archive_verify import Verdict, verify_archive
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.services.archive.verify import Verdict, verify_archive
 from tests.conftest import Provisioned
 from tests.fuzz import archive_strategies as fa
 from tests.fuzz import archive_targets, targets

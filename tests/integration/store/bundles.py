@@ -12,8 +12,8 @@ from pathlib import Path
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services import orders as svc
-from csos_desktop.services.archive import ExportSummary, export_archive
+from csos_desktop.services.archive.export import ExportSummary, export_archive
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import lifecycle, open_store
 from tests.conftest import Provisioned
