@@ -20,7 +20,7 @@ from csos_desktop.domain.notices import Cancellation
 from csos_desktop.sandbox.distributor.customers import Customer
 from csos_desktop.sandbox.distributor.db import cancellations, order_lines, orders
 from csos_desktop.sandbox.distributor.fulfilment import record_change
-from csos_desktop.sandbox.distributor.idempotency import read_keyed_document, sha256_hex
+from csos_desktop.sandbox.distributor.idempotency import read_keyed_document, signed_columns
 from csos_desktop.sandbox.distributor.models import OrderStatusCode as S
 from csos_desktop.sandbox.distributor.problems import ApiProblem, not_found
 from csos_desktop.sandbox.distributor.receipts import customer_order
@@ -97,10 +97,7 @@ def store_cancellation(
             cancellation_id=cancellation.cancellation_id,
             order_id=order.order_id,
             customer_id=customer.id,
-            document=document,
-            signature=signature,
-            document_sha256=sha256_hex(document),
-            signature_sha256=sha256_hex(signature),
+            **signed_columns(document, signature),
             lines=json.dumps(
                 [
                     {"line_no": n, "quantity_cancelled": q}

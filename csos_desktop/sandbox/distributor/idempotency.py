@@ -24,6 +24,16 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def signed_columns(document: bytes, signature: bytes) -> dict[str, Any]:
+    """The columns every kept submission has: its exact bytes and their SHA-256."""
+    return {
+        "document": document,
+        "signature": signature,
+        "document_sha256": sha256_hex(document),
+        "signature_sha256": sha256_hex(signature),
+    }
+
+
 def same_submission(row: Row[Any], sender_id: int, document: bytes, signature: bytes) -> bool:
     """True when *row* was stored from this sender and exactly these bytes."""
     return (row.document_sha256, row.signature_sha256) == (

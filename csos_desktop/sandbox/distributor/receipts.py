@@ -18,7 +18,7 @@ from csos_desktop.domain.receipt import Receipt
 from csos_desktop.sandbox.distributor.customers import Customer
 from csos_desktop.sandbox.distributor.db import order_lines, orders, receipts
 from csos_desktop.sandbox.distributor.fulfilment import record_change
-from csos_desktop.sandbox.distributor.idempotency import read_keyed_document, sha256_hex
+from csos_desktop.sandbox.distributor.idempotency import read_keyed_document, signed_columns
 from csos_desktop.sandbox.distributor.models import OrderStatusCode as S
 from csos_desktop.sandbox.distributor.problems import ApiProblem, not_found
 from csos_desktop.sandbox.distributor.verification import (
@@ -120,10 +120,7 @@ def store_receipt(
             receipt_id=receipt.receipt_id,
             order_id=order.order_id,
             customer_id=customer.id,
-            document=document,
-            signature=signature,
-            document_sha256=sha256_hex(document),
-            signature_sha256=sha256_hex(signature),
+            **signed_columns(document, signature),
             lines=json.dumps([line.to_document() for line in receipt.lines]),
             accepted_at=now,
         )

@@ -38,6 +38,7 @@ from csos_desktop.sandbox.distributor.idempotency import (
     conflict,
     same_submission,
     sha256_hex,
+    signed_columns,
 )
 from csos_desktop.sandbox.distributor.identity import SANDBOX_IDENTITY, DistributorIdentity
 from csos_desktop.sandbox.distributor.models import OrderStatusCode as S
@@ -122,10 +123,7 @@ class Distributor:
                         customer_id=customer.id,
                         order_number=order.order_number if order else None,
                         status=status.value,
-                        document=document,
-                        signature=signature,
-                        document_sha256=sha256_hex(document),
-                        signature_sha256=sha256_hex(signature),
+                        **signed_columns(document, signature),
                         verification=json.dumps(record),
                         som=json.dumps(som.to_json()) if som else None,
                         statement=statement_of_non_acceptance(ref, now, reasons)
