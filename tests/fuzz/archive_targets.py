@@ -4,7 +4,7 @@ The property: every mutated bundle ends in a report (verdict and problem list) o
 :class:`ArchiveUnusable`; on the command line in exit 0/1 with JSON, or `error:` and
 exit 2. Never a traceback, and never the verifier's last-resort "cannot be checked"
 problem (it hides an exception type nobody named). A bundle reported INTACT must hold
-exactly the exported members: a mutation the verifier let through changed nothing.
+the exported members: byte for byte, or for a signature exactly what was signed.
 
 The bundle is a real export (orders and manifest signed on a SoftHSM2 token), made
 once: under pytest from the session's token and CA, under `make fuzz` from a token,
@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.cli import main
+from csos_desktop.pki.cms_parse import parse_signed_data
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.archive.container import ArchiveUnusable
 from csos_desktop.services.archive.verify import Verdict, verify_archive
@@ -101,7 +102,27 @@ def check_archive(m: BundleMaterial, blob: bytes) -> None:
     hidden = [p for p in report.problems if _LAST_RESORT in p]
     assert not hidden, f"archive verify fell back to its last resort: {hidden}"
     if report.verdict is Verdict.INTACT:
-        assert _members_of(path) == sorted(m.members), "INTACT, but the bundle was changed"
+        _assert_unchanged(dict(_members_of(path)), dict(m.members))
+
+
+def _assert_unchanged(got: dict[str, bytes], exported: dict[str, bytes]) -> None:
+    """INTACT means the exported files, byte for byte; for a signature, what was signed.
+
+    A CMS outside the signer's signed attributes is not signed (the certificates it
+    carries as chain hints, for one): a mutation there may still verify, as for orders
+    (targets.check_order). What was signed, and by whom, must be exactly the original.
+    """
+    assert got.keys() == exported.keys(), "INTACT, but files were added or removed"
+    for name, data in got.items():
+        if data == exported[name]:
+            continue
+        assert name.endswith(".p7s"), f"INTACT, but {name} was changed"
+        mutated, original = parse_signed_data(data), parse_signed_data(exported[name])
+        assert (mutated.signed_attrs_der, mutated.signature, mutated.signer.dump()) == (
+            original.signed_attrs_der,
+            original.signature,
+            original.signer.dump(),
+        ), f"INTACT, but what {name} signs changed"
 
 
 def check_archive_cli(m: BundleMaterial, blob: bytes) -> None:
