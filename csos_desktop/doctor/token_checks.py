@@ -157,7 +157,10 @@ def tokens_check(lib: Pkcs11Lib | None, wanted_label: str | None) -> CheckResult
             details,
         )
     notes = [_pin_note(t) for t in infos]
-    worst = max((s for s, _ in notes), key=lambda s: s.severity)
+    # With a configured token, only its PIN state sets the result; another token's low
+    # counter (a colleague's, a test token) is still named in the summary.
+    judged = [n for n, t in zip(notes, infos, strict=True) if t.label == wanted_label] or notes
+    worst = max((s for s, _ in judged), key=lambda s: s.severity)
     labels = ", ".join(
         repr(t.label) + (f" ({SOFTWARE_TOKEN_LABEL})" if t.software else "") for t in infos
     )

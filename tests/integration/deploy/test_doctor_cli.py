@@ -17,9 +17,11 @@ from csos_desktop.config.policy import write_policy
 from csos_desktop.doctor.result import Status
 from csos_desktop.doctor.runner import run_doctor
 from csos_desktop.doctor.storage import database_check
+from csos_desktop.sandbox.softhsm import create_token
 from csos_desktop.store import open_store
-from tests.conftest import Provisioned
+from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.deploy.conftest import Distributor
+from tests.token_backends import logs_in
 
 
 def _doctor_json(*args: str) -> tuple[int, dict[str, dict[str, object]]]:
@@ -130,3 +132,26 @@ def test_free_disk_thresholds(monkeypatch: pytest.MonkeyPatch, free: int, status
     usage = shutil.disk_usage(paths.data_dir())._replace(free=free * 1024 * 1024)
     monkeypatch.setattr(storage.shutil, "disk_usage", lambda _p: usage)
     assert storage.disk_check().status is status
+
+
+def test_another_tokens_low_pin_counter_is_named_but_does_not_fail_the_configured_one(
+    rsa_token: Provisioned, tokens: dict[object, Provisioned], hsm_dir: Path
+) -> None:
+    other = create_token(hsm_dir, "colleague", TEST_PIN)  # after `tokens`: module re-init
+    assert not logs_in(other.module, other.label, "000000")  # its counter is now low
+    write_policy(
+        paths.policy_file(),
+        {"pkcs11_module": rsa_token.hsm.module, "token_label": rsa_token.label},
+        ["pkcs11_module"],
+    )
+    try:
+        _, checks = _doctor_json()
+        tokens_result = checks["tokens"]
+        assert tokens_result["status"] == "ok", tokens_result
+        assert "'colleague'" in str(tokens_result["summary"])
+        # Without a configured token, every token's PIN state counts.
+        write_policy(paths.policy_file(), {"pkcs11_module": rsa_token.hsm.module}, [])
+        _, checks = _doctor_json()
+        assert checks["tokens"]["status"] == "warning"
+    finally:
+        assert logs_in(other.module, other.label, TEST_PIN)  # a good login resets the counter
