@@ -21,6 +21,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop.config import set_value
 from csos_desktop.config.policy import write_policy
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
@@ -39,6 +40,7 @@ from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.keys import KeyAlgorithm
 from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.session import TokenSession
+from csos_desktop.trust.anchors import add_anchor
 from tests.gui.history import SUPPLIER
 from tests.unit.domain.rx_samples import sample_rx_input
 
@@ -170,8 +172,12 @@ def build(home: Path) -> DemoHome:
         {"distributor_url": "https://csos.keystone.example/api"},
         ["distributor_url"],
     )
+    set_value("dea_number", DEA)  # the registration this home orders for, as a pharmacist sets it
     hsm = create_token(home / "softhsm", LABEL, PIN)
     ca = TestCa.init(home / "sandbox-ca")
+    # The demo trusts its CA as `make demo` does: signing refuses a chain to no anchor.
+    root = ca.root_certificate.public_bytes(Encoding.PEM)
+    add_anchor(root, str(home / "sandbox-ca" / "root.pem"), now=datetime.now(UTC))
     ts = TokenSession(token_by_label(hsm.module, LABEL), rw=True)
     ts.login(PIN)
     with ts:
