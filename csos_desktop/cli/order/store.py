@@ -379,7 +379,8 @@ def receive(
     from csos_desktop.services.signing import SigningPurpose
 
     lines = parse_lines(line_specs, day.date() if day else local_date(datetime.now(UTC)))
-    with store_and_session(token, SigningPurpose.RECEIPT) as (store, session):
+    # The purchaser signs its receipt: with several locations, that order's certificate.
+    with store_and_session(token, SigningPurpose.RECEIPT, by_purchaser=True) as (store, session):
         receipt, rec = svc.sign_receipt(store, ref, lines, session, token.terminal())
     click.echo(
         f"Receipt {receipt.receipt_id} recorded for order {rec.order_number}; "

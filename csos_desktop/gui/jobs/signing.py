@@ -352,11 +352,14 @@ class ReceiptJob:
         self._clock = clock
 
     def _session(self) -> AbstractContextManager[SigningSession]:
-        return signing_session(self._target, SigningPurpose.RECEIPT, clock=self._clock)
+        return signing_session(
+            self._target, SigningPurpose.RECEIPT, clock=self._clock, by_purchaser=True
+        )
 
     def preview(self, progress: Progress) -> Preview:
         now = self._clock()
-        with open_store(self._path) as store, self._session() as session:
+        with open_store(self._path) as store, self._session() as opened:
+            session = svc.receipt_session(store, self._order_id, opened)
             svc.check_receipt(
                 store, self._order_id, self._lines, session.identity, clock=self._clock
             )

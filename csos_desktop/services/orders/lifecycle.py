@@ -439,6 +439,17 @@ def record_receipt(
     )
 
 
+def receipt_session(store: Store, ref: str, session: SigningSession) -> SigningSession:
+    """The session that signs the receipt of order *ref*: the purchaser records its own
+    receipt, so with certificates chosen per purchaser (several locations on one token) it is
+    the one for the order's purchaser. Refuses before the PIN when none or several fit."""
+    if session.locations is None:
+        return session
+    rec = store.orders.resolve(ref)
+    order = Order.from_document(load_document(store.signed.get(rec.order_id).document))
+    return session.for_order(order)
+
+
 def sign_receipt(
     store: Store,
     ref: str,
@@ -448,6 +459,7 @@ def sign_receipt(
 ) -> tuple[Receipt, OrderRecord]:
     """Check the receipt before the PIN, log in once, then sign and keep it."""
     clock = session.clock
+    session = receipt_session(store, ref, session)
     check_receipt(store, ref, lines, session.identity, clock=clock)
     session.check_session()
     session.log_in(interaction)

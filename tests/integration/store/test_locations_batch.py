@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
+from csos_desktop.domain.errors import CsosError
+from csos_desktop.domain.order_state import OrderState
+from csos_desktop.domain.receipt import ReceiptLine
+from csos_desktop.pki.cms_parse import parse_signed_data
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.signing import SigningPurpose, TokenTarget, signing_session
@@ -20,7 +24,7 @@ from csos_desktop.services.signing.locations import (
     NoCertificateForPurchaser,
     SeveralCertificatesForPurchaser,
 )
-from csos_desktop.store import Store, open_store
+from csos_desktop.store import Store, lifecycle, open_store
 from csos_desktop.store.audit import AuditEvent
 from tests.integration.locations import (
     LocationsToken,
@@ -116,3 +120,50 @@ def test_several_certificates_for_one_purchaser_ask_for_cert_id_before_the_pin(
         result = svc.sign_orders_on_token(store, ids, s, pin)
     assert pin.asked == 1
     assert [r.order_id for r in result.signed] == ids
+
+
+def _shipped(store: Store, order_id: str) -> None:
+    now = datetime.now(UTC)
+    msg = next(m for m in store.outbox.pending() if m.record_id == order_id)
+    lifecycle.mark_submitted(store, order_id, msg.outbox_id, now=now)
+    lifecycle.record_status(store, order_id, OrderState.SHIPPED, now=now)
+
+
+def test_each_receipt_is_signed_with_its_purchasers_certificate(
+    two_locations: LocationsToken, store: Store
+) -> None:
+    main, north = two_locations.main, two_locations.north
+    ids = drafts(store, order_for(main, ""), order_for(north, ""))
+    with signing_session(target(two_locations), SigningPurpose.ORDER, by_purchaser=True) as s:
+        svc.sign_orders_on_token(store, ids, s, TestPin())
+    for order_id in ids:
+        _shipped(store, order_id)
+    for order_id, loc in zip(ids, (main, north), strict=True):
+        pin = TestPin()
+        # No --cert-id: the receipt's purchaser chooses, as for its order.
+        with signing_session(target(two_locations), SigningPurpose.RECEIPT, by_purchaser=True) as s:
+            svc.sign_receipt(store, order_id, [ReceiptLine(1, 1, date.today())], s, pin)
+        assert pin.asked == 1
+        (stored,) = store.receipts.for_order(order_id)
+        signer = parse_signed_data(stored.signature).signer
+        assert signer.dump() == loc.certificate_der
+
+
+def test_a_receipt_with_another_locations_certificate_is_refused_before_the_pin(
+    two_locations: LocationsToken, store: Store
+) -> None:
+    main = two_locations.main
+    (order_id,) = drafts(store, order_for(main, ""))
+    with signing_session(target(two_locations), SigningPurpose.ORDER, by_purchaser=True) as s:
+        svc.sign_orders_on_token(store, [order_id], s, TestPin())
+    _shipped(store, order_id)
+    # --cert-id names Northside's certificate for a Main Street receipt.
+    northside = target(two_locations, cert_id=two_locations.north.key_id.hex())
+    pin = TestPin()
+    with (
+        signing_session(northside, SigningPurpose.RECEIPT, by_purchaser=True) as s,
+        pytest.raises(CsosError, match=main.dea),
+    ):
+        svc.sign_receipt(store, order_id, [ReceiptLine(1, 1, date.today())], s, pin)
+    assert pin.asked == 0
+    assert store.receipts.for_order(order_id) == []
