@@ -28,10 +28,11 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop.pki.cms_parse import MalformedSignature, ParsedSignature, parse_signed_data
 from csos_desktop.pki.signed_check import Finding, Reason
 from csos_desktop.services.archive.container import (
-    MAX_MANIFEST_BYTES,
+    DEFAULT_READ_LIMITS,
     MAX_PARSED_BYTES,
     ArchiveUnusable,
     MemberUnreadable,
+    ReadLimits,
     hash_member,
     open_bundle,
     read_member,
@@ -183,6 +184,8 @@ class _Checker:
         if the signature could be parsed."""
         try:
             return self._signature(sig_name, doc_name, recorded, fallback, doc_cap)
+        except ArchiveUnusable:
+            raise  # a zip bomb ends the whole check
         except Exception as exc:  # hostile bytes end as a named problem, never a crash
             what = f"{type(exc).__name__}: {exc}"
             self.report.problems.append(f"{sig_name}: cannot be checked ({what})")
@@ -327,20 +330,25 @@ def _certificate_pool(
 
 
 def verify_archive(
-    path: Path, trust: TrustMaterial | None = None, *, now: datetime | None = None
+    path: Path,
+    trust: TrustMaterial | None = None,
+    *,
+    now: datetime | None = None,
+    limits: ReadLimits = DEFAULT_READ_LIMITS,
 ) -> VerifyReport:
     """Re-check the manifest's signature, every hash and every signature, offline.
 
     Raises ArchiveUnusable when the file is not a bundle at all (not a zip, duplicate
-    names, no or malformed manifest); everything else is a problem in the report.
+    names, overlapping members, no or malformed manifest, more inflating than *limits*
+    allow); everything else is a problem in the report.
     """
     now = now or datetime.now(UTC)
     report = VerifyReport(
         signers_verified=trust is not None, revocation_checked=bool(trust and trust.crls)
     )
-    with open_bundle(path) as zf:
+    with open_bundle(path, limits) as zf:
         try:
-            manifest = _parse_manifest(read_member(zf, MANIFEST, MAX_MANIFEST_BYTES))
+            manifest = _parse_manifest(read_member(zf, MANIFEST, zf.manifest_cap))
         except MemberUnreadable as exc:
             raise ArchiveUnusable(f"The bundle has no usable {MANIFEST} ({exc}).") from exc
         present = [n for n in zf.namelist() if n not in (MANIFEST, MANIFEST_SIGNATURE)]
@@ -354,7 +362,7 @@ def verify_archive(
                 MANIFEST,
                 recorded=manifest.created_at,
                 fallback=None,
-                doc_cap=MAX_MANIFEST_BYTES,
+                doc_cap=zf.manifest_cap,
             )
             if signed is not None:
                 report.manifest_signer = _subject(signed.parsed.signer)
