@@ -16,20 +16,29 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.archive.verify import Verdict, verify_archive
 from tests.conftest import ALL_SCHEDULES
-from tests.unit.store.archive_forgery import forged_signature, read_members, reseal, roots
+from tests.integration.crafted import AttributeSigner, SoftwareSigner, chain, crafted_certificate
+from tests.integration.test_no_traceback import csos, truncated_key_usage_signature
+from tests.unit.store.archive_forgery import (
+    forged_signature,
+    read_members,
+    reseal,
+    reseal_with,
+    roots,
+)
 
 #: Another registrant's DEA number (valid check digit), not the bundle's purchaser.
 OTHER_REGISTRANT = "BM7654329"
 
-SoftwareSigner = tuple[ec.EllipticCurvePrivateKey, bytes, tuple[bytes, ...]]
+KeyAndCertificate = tuple[ec.EllipticCurvePrivateKey, bytes, tuple[bytes, ...]]
 
 
-def signer_from(ca: TestCa, dea: str, schedules: str = "1,2,2N,3,3N,4,5") -> SoftwareSigner:
+def signer_from(ca: TestCa, dea: str, schedules: str = "1,2,2N,3,3N,4,5") -> KeyAndCertificate:
     """A key and a certificate *ca* issued for *dea*, with the issuing CA as chain."""
     key = ec.generate_private_key(ec.SECP256R1())
     cert = ca.issue_for_public_key(
@@ -42,7 +51,7 @@ def signer_from(ca: TestCa, dea: str, schedules: str = "1,2,2N,3,3N,4,5") -> Sof
     return key, cert.public_bytes(Encoding.DER), chain
 
 
-def resign(bundle: Path, name: str, signer: SoftwareSigner) -> bytes:
+def resign(bundle: Path, name: str, signer: KeyAndCertificate) -> bytes:
     """Sign member *name*'s document again with *signer*, now; re-hash and re-seal.
 
     Returns the new signature. The manifest is sealed by the same trusted certificate,
@@ -114,3 +123,23 @@ def test_the_purchaser_rule_holds_without_anchors_too(
     report = verify_archive(bundle, roots(test_ca) if trusted else None)
     assert report.verdict is Verdict.PROBLEMS
     assert any("dea-number-mismatch" in p for p in report.problems), report.problems
+
+
+def test_a_truncated_key_usage_in_an_archived_statement_is_a_problem(
+    bundle: Path, test_ca: TestCa, tmp_path: Path
+) -> None:
+    items = read_members(bundle)
+    order = next(n for n in sorted(items) if n.endswith(".p7s") and n.startswith("orders/"))
+    folder = order.rpartition("/")[0]
+    oid = folder.rpartition("/")[2]
+    statement = canonical_bytes({"schema": "csos-statement/1", "order_id": oid})
+    items[f"{folder}/{oid}.statement-1.json"] = statement
+    items[f"{folder}/{oid}.statement-1.p7s"] = truncated_key_usage_signature(test_ca, statement)
+    soft = SoftwareSigner()
+    sealer = AttributeSigner(soft, crafted_certificate(test_ca, soft), chain(test_ca), lambda a: a)
+    reseal_with(bundle, items, lambda manifest: sealer.sign(manifest, datetime.now(UTC)))
+    root = tmp_path / "root.pem"
+    root.write_bytes((test_ca.directory / "root.pem").read_bytes())
+    done = csos(tmp_path / "home", "archive", "verify", str(bundle), "--trust", str(root))
+    assert "Traceback" not in done.stderr and done.returncode == 1, done.stderr[-3000:]
+    assert f"PROBLEM: {folder}/{oid}.statement-1.p7s: " in done.stdout
