@@ -15,6 +15,8 @@ retroactively: a revocation dated before that moment invalidates it, a later one
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +28,7 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop.pki.profile import CsosCertificateInfo
 from csos_desktop.pki.signed_check import Collector, Finding, Reason, check_signed
 from csos_desktop.pki.supplier_check import verify_order
+from csos_desktop.services.archive.container import MemberUnreadable, read_member
 from csos_desktop.services.archive.export import MANIFEST_SIGNATURE
 from csos_desktop.services.archive.statements import is_statement_signature
 
@@ -128,3 +131,14 @@ def check_document(
                 f"{purchaser_dea} (certificate serialNumber {signer.info.subject_serial})",
             )
     return RuleCheck(tuple(out.findings), signer.info)
+
+
+def purchaser_of(zf: zipfile.ZipFile, sig_name: str) -> str | None:
+    """The purchaser's DEA number in the order a receipt or notice belongs to."""
+    folder = sig_name.rpartition("/")[0]
+    try:
+        order = json.loads(read_member(zf, f"{folder}/{folder.rpartition('/')[2]}.json"))
+        dea = order["purchaser"]["dea_number"]
+    except (MemberUnreadable, ValueError, RecursionError, KeyError, TypeError):
+        return None
+    return dea if isinstance(dea, str) else None

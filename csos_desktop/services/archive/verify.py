@@ -45,6 +45,7 @@ from csos_desktop.services.archive.rules import (
     Trust,
     check_document,
     kind_of,
+    purchaser_of,
 )
 from csos_desktop.services.archive.statements import statement_problems
 from csos_desktop.services.trust_anchors import TrustMaterial
@@ -219,7 +220,9 @@ class _Checker:
             )
         moment = _moment(claimed, recorded, fallback)
         kind = kind_of(sig_name)
-        purchaser = _purchaser(self.zf, sig_name) if kind is DocumentKind.PURCHASER_RECORD else None
+        purchaser = (
+            purchaser_of(self.zf, sig_name) if kind is DocumentKind.PURCHASER_RECORD else None
+        )
         found = check_document(
             kind,
             document,
@@ -248,17 +251,6 @@ def _problem(sig_name: str, doc_name: str, finding: Finding, moment: datetime | 
     if finding.reason in CHAIN_REASONS and moment is not None:
         return f"{sig_name}: {finding.message} (signature made {moment:%Y-%m-%d %H:%M} UTC)"
     return f"{sig_name}: {finding.message} [{finding.reason.value}]"
-
-
-def _purchaser(zf: zipfile.ZipFile, sig_name: str) -> str | None:
-    """The purchaser's DEA number in the order a receipt or notice belongs to."""
-    folder = sig_name.rpartition("/")[0]
-    try:
-        order = json.loads(read_member(zf, f"{folder}/{folder.rpartition('/')[2]}.json"))
-        dea = order["purchaser"]["dea_number"]
-    except (MemberUnreadable, ValueError, RecursionError, KeyError, TypeError):
-        return None
-    return dea if isinstance(dea, str) else None
 
 
 def _moment(
