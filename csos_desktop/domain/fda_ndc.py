@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from csos_desktop.domain.catalogue import Product
@@ -81,6 +81,10 @@ _LEVELS = {"CI": 1, "CII": 2, "CIII": 3, "CIV": 4, "CV": 5}
 _MEASURES = {"ML", "L", "G", "MG", "KG", "MCG", "OZ", "FL OZ", "LB"}
 # "100 TABLET, FILM COATED in 1 BOTTLE (0093-0058-01)": quantity, unit, container.
 _LEVEL = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s+(.+?)\s+in\s+([0-9]*\.?[0-9]+)\s+(.+?)\s*$", re.I)
+#: Most dosage units (or mL, g...) one package may hold: far above any real package, and
+#: bounded where it is read, so a crafted description never reaches int() or the store.
+MAX_PACKAGE_SIZE = 10**7
+_SHOWN_CHARS = 80
 _PACKAGE_NDC = re.compile(r"\s*\([0-9-]+\)\s*$")
 
 
@@ -130,6 +134,8 @@ def package_size(description: str) -> PackageSize | None:
         m = _LEVEL.match(_PACKAGE_NDC.sub("", part))
         if m is None:
             return None
+        if len(m.group(1)) > 12:
+            return None  # no package holds a 13-digit count
         quantity, what = float(m.group(1)), m.group(2).upper().split(",")[0].strip()
         if what in _MEASURES:
             if unit:  # counted units already: each holds this much, the count stands
@@ -137,13 +143,25 @@ def package_size(description: str) -> PackageSize | None:
             total, unit = total * quantity, what
             break
         total, unit = total * quantity, what
-    if not unit or total != int(total) or total <= 0:
+    if not unit or not 0 < total <= MAX_PACKAGE_SIZE or total != int(total):
         return None
     return PackageSize(int(total), unit.lower() if unit in _MEASURES else unit)
 
 
-def _rows(lines: Iterable[str], needed: tuple[str, ...], name: str) -> Iterable[dict[str, str]]:
+def _rows(lines: Iterable[str], needed: tuple[str, ...], name: str) -> Iterator[dict[str, str]]:
     reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    try:
+        yield from _checked_rows(reader, needed, name)
+    except csv.Error as exc:  # a cell over the field limit, a NUL byte
+        raise DirectoryInvalid(
+            f"{name} line {reader.line_num} cannot be read ({exc}); it is not an FDA NDC "
+            "Directory file as published: download product.txt and package.txt again."
+        ) from exc
+
+
+def _checked_rows(
+    reader: csv.DictReader[str], needed: tuple[str, ...], name: str
+) -> Iterator[dict[str, str]]:
     header = reader.fieldnames or []
     missing = [c for c in needed if c not in header]
     if missing:
@@ -152,7 +170,7 @@ def _rows(lines: Iterable[str], needed: tuple[str, ...], name: str) -> Iterable[
             f" {', '.join(missing)}. Use product.txt and package.txt from the FDA's"
             " NDC Directory download (tab-separated text)."
         )
-    return reader
+    yield from reader
 
 
 @dataclass(frozen=True)
@@ -202,7 +220,9 @@ def read_directory(product_lines: Iterable[str], package_lines: Iterable[str]) -
             continue
         size = package_size(row["PACKAGEDESCRIPTION"] or "")
         if size is None:
-            reason = f"no whole package size in {row['PACKAGEDESCRIPTION']!r}"
+            described = row["PACKAGEDESCRIPTION"] or ""
+            shown = described[:_SHOWN_CHARS] + ("..." if len(described) > _SHOWN_CHARS else "")
+            reason = f"no whole package size up to {MAX_PACKAGE_SIZE:,} in {shown!r}"
             skipped.append(Skipped(code_text, p.name, reason))
             continue
         if ndc.digits in units:

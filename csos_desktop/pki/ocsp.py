@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from csos_desktop.pki.cms_parse import PARSE_ERRORS
+
 
 class OcspReplyInvalid(ValueError):
     """The responder's answer is unreadable, unsuccessful, or not about our certificate."""
@@ -109,9 +111,18 @@ def ocsp_urls(cert: asn1_x509.Certificate) -> list[str]:
 
 
 def crl_urls(cert: asn1_x509.Certificate) -> list[str]:
-    """HTTP(S) CRL distribution point URLs of the certificate."""
+    """HTTP(S) CRL distribution point URLs of the certificate.
+
+    asn1crypto parses every extension on the first read of any: a certificate with a
+    malformed one (a truncated keyUsage) names nowhere to fetch from, and the
+    signature's check reports the certificate as malformed.
+    """
+    try:
+        points = cert.crl_distribution_points
+    except PARSE_ERRORS:
+        return []
     out = []
-    for dp in cert.crl_distribution_points:
+    for dp in points:
         point = dp["distribution_point"]
         if point.name != "full_name":
             continue  # relative names need the issuer's name: not used by CSOS CAs

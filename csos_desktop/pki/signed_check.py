@@ -143,11 +143,16 @@ def check_signed(
     ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
     dea_extensions_required: bool = True,
     require_revocation: bool = False,
+    intermediates: Sequence[asn1_x509.Certificate] = (),
+    retroactive_revinfo: bool = False,
 ) -> SignerCheck:
     """Run the shared checks, adding findings to *out*; never raises on bad input.
 
     *dea_extensions_required* False (prescriptions) accepts a signing certificate
-    without the DEA extensions; present ones are still read strictly.
+    without the DEA extensions; present ones are still read strictly. *intermediates*
+    add to the certificates the signature carries; *retroactive_revinfo* accepts
+    revocation data issued after *now* (an archive checked at each signature's moment
+    with today's CRLs).
     """
     try:
         parsed = parse_signed_data(signature)
@@ -158,7 +163,9 @@ def check_signed(
         return _check_parsed(
             parsed,
             document,
-            _Trust(trust_roots, crls, ocsps, require_revocation),
+            _Trust(
+                trust_roots, crls, ocsps, require_revocation, intermediates, retroactive_revinfo
+            ),
             now,
             out,
             no_crl_warning,
@@ -183,6 +190,8 @@ class _Trust:
     crls: Sequence[asn1_crl.CertificateList]
     ocsps: Sequence[asn1_ocsp.OCSPResponse]
     require_revocation: bool
+    intermediates: Sequence[asn1_x509.Certificate] = ()
+    retroactive_revinfo: bool = False
 
 
 def _check_parsed(
@@ -225,11 +234,12 @@ def _check_parsed(
     chain = validate_chain(
         parsed.signer,
         trust_roots=trust.roots,
-        intermediates=parsed.other_certificates,
+        intermediates=[*parsed.other_certificates, *trust.intermediates],
         crls=trust.crls,
         moment=now,
         ocsps=trust.ocsps,
         require_revocation=trust.require_revocation,
+        retroactive_revinfo=trust.retroactive_revinfo,
     )
     if chain.status in _CHAIN_REASONS:
         out.add(_CHAIN_REASONS[chain.status], chain.message)

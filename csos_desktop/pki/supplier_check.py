@@ -107,8 +107,14 @@ def verify_order(
     now: datetime,
     ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
     require_revocation: bool = False,
+    intermediates: Sequence[asn1_x509.Certificate] = (),
+    retroactive_revinfo: bool = False,
 ) -> OrderVerification:
-    """Check a signed order the way a supplier must; never raises on bad input."""
+    """Check a signed order the way a supplier must; never raises on bad input.
+
+    An archive checks each order as of its signing moment: *now* is that moment,
+    *retroactive_revinfo* lets today's CRLs apply to it (see ``check_signed``).
+    """
     out = Collector()
     order = read_order(document, out)
     signer = check_signed(
@@ -120,6 +126,8 @@ def verify_order(
         out=out,
         ocsps=ocsps,
         require_revocation=require_revocation,
+        intermediates=intermediates,
+        retroactive_revinfo=retroactive_revinfo,
         no_crl_warning="revocation was not checked: no CRL was given (a supplier must check "
         "the CRL, 21 CFR 1305.22(c)(3))",
     )

@@ -140,6 +140,11 @@ def _spki_sha256(key: Any) -> str:
     ).hexdigest()
 
 
+def _source(request: Request) -> str:
+    """The client's address, which wrong enrolment codes are counted against."""
+    return request.client.host if request.client else "unknown"
+
+
 def create_app(ca: TestCa, codes: CodeStore, *, limits: RequestLimits = CA_LIMITS) -> FastAPI:
     """The CA's HTTP interface over one CA directory.
 
@@ -188,7 +193,7 @@ def create_app(ca: TestCa, codes: CodeStore, *, limits: RequestLimits = CA_LIMIT
     @app.get("/enrolment/application")
     async def application(request: Request) -> Any:
         c = _credentials(await basic(request))
-        app_data = codes.check(c.username, c.password)
+        app_data = codes.check(c.username, c.password, source=_source(request))
         return {
             "reference_number": app_data.reference_number,
             "name": app_data.name,
@@ -201,7 +206,7 @@ def create_app(ca: TestCa, codes: CodeStore, *, limits: RequestLimits = CA_LIMIT
     async def simpleenroll(request: Request) -> Response:
         c = _credentials(await basic(request))
         body = await _body(request)
-        with codes.redeem(c.username, c.password) as redemption:
+        with codes.redeem(c.username, c.password, source=_source(request)) as redemption:
             csr = _csr(body)
             key = csr.public_key()
             spki = _spki_sha256(key)

@@ -2,9 +2,16 @@
 
 The CA sends both to an applicant out of band; the applicant's client presents
 them (HTTP Basic) to retrieve a certificate. Only a salted scrypt hash of the
-authorisation code is kept. A code pair is single-use, expires, and locks after
-a few wrong authorisation codes. The store lives in the CA directory
-(`codes.json`) and is read-modified-written under a file lock, like `state.json`.
+authorisation code is kept. A code pair is single-use and expires.
+
+Wrong tries are counted per reference number *and* per source address: a reference
+locks for the address that made its ``max_attempts`` wrong tries (someone else cannot
+lock the applicant out), and an address locks for every reference after
+``SOURCE_MAX_FAILURES`` wrong tries within ``SOURCE_WINDOW``. An unknown reference
+number is answered exactly as a wrong code (same message, same scrypt cost, counted the
+same way), and no answer says how many tries are left: nothing tells which reference
+numbers exist. The store lives in the CA directory (`codes.json`) and is
+read-modified-written under a file lock, like `state.json`.
 """
 
 from __future__ import annotations
@@ -36,6 +43,12 @@ _FILE = "codes.json"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 DEFAULT_VALID_DAYS = 30
 DEFAULT_MAX_ATTEMPTS = 5
+#: Wrong tries from one source address, on any reference numbers, before it is locked out...
+SOURCE_MAX_FAILURES = 20
+#: ...within this long since its first wrong try.
+SOURCE_WINDOW = timedelta(hours=1)
+#: Source addresses remembered at most (the oldest is forgotten first).
+MAX_SOURCES = 10_000
 
 
 class CodeFailure(Enum):
@@ -52,10 +65,9 @@ class CodeRejected(CsosError):
 
     exit_code = 2
 
-    def __init__(self, failure: CodeFailure, message: str, attempts_left: int | None = None):
+    def __init__(self, failure: CodeFailure, message: str):
         super().__init__(message)
         self.failure = failure
-        self.attempts_left = attempts_left
 
 
 @dataclass(frozen=True)
@@ -161,17 +173,20 @@ class CodeStore:
             )
         return IssuedCodes(ref, code, expires)
 
-    def check(self, reference_number: str, authorization_code: str) -> Application:
-        """The application behind unused, unexpired codes (a wrong code counts an attempt)."""
+    def check(self, reference_number: str, authorization_code: str, *, source: str) -> Application:
+        """The application behind unused, unexpired codes presented from *source* (the
+        client's address); a wrong code counts a try against both."""
         with self._state() as state:
-            entry = self._verify(state, reference_number, authorization_code)
+            entry = self._verify(state, reference_number, authorization_code, source)
             if entry["used_at"] is not None:
                 raise _used()
             self._refuse_expired(entry)
             return _application(entry)
 
     @contextlib.contextmanager
-    def redeem(self, reference_number: str, authorization_code: str) -> Iterator[Redemption]:
+    def redeem(
+        self, reference_number: str, authorization_code: str, *, source: str
+    ) -> Iterator[Redemption]:
         """Check the codes and hold the lock while the caller issues.
 
         The codes are spent only if the block records a certificate and ends
@@ -180,7 +195,7 @@ class CodeStore:
         return it again to a client retrying with the same key.
         """
         with self._state() as state:
-            entry = self._verify(state, reference_number, authorization_code)
+            entry = self._verify(state, reference_number, authorization_code, source)
             if entry["used_at"] is None:
                 self._refuse_expired(entry)
             previous = entry["certificate"]
@@ -200,29 +215,41 @@ class CodeStore:
                 )
 
     # -- internals -------------------------------------------------------------
-    def _verify(self, state: dict[str, Any], ref: str, code: str) -> dict[str, Any]:
+    def _verify(self, state: dict[str, Any], ref: str, code: str, source: str) -> dict[str, Any]:
+        ref = ref.strip()
+        tries = self._source(state, source)
         entry: dict[str, Any] | None = next(
-            (e for e in state["codes"] if e["reference_number"] == ref.strip()), None
+            (e for e in state["codes"] if e["reference_number"] == ref), None
         )
-        if entry is None:
-            # Same answer as a wrong code: reference numbers are not to be enumerated.
-            raise CodeRejected(CodeFailure.WRONG, _WRONG)
-        if entry["attempts"] >= entry["max_attempts"]:
+        limit = entry["max_attempts"] if entry is not None else DEFAULT_MAX_ATTEMPTS
+        if tries["failures"] >= SOURCE_MAX_FAILURES or tries["refs"].get(ref, 0) >= limit:
             raise _locked()
-        if not hmac.compare_digest(
-            _hash(code, bytes.fromhex(entry["salt"])), bytes.fromhex(entry["hash"])
-        ):
-            entry["attempts"] += 1
-            left = entry["max_attempts"] - entry["attempts"]
-            if left <= 0:
+        # An unknown reference costs the same scrypt as a known one: no timing tells them apart.
+        salt, expected = (
+            (bytes.fromhex(entry["salt"]), bytes.fromhex(entry["hash"]))
+            if entry is not None
+            else (_UNKNOWN_SALT, b"")
+        )
+        if entry is None or not hmac.compare_digest(_hash(code, salt), expected):
+            tries["failures"] += 1
+            tries["refs"][ref] = tries["refs"].get(ref, 0) + 1
+            if tries["refs"][ref] >= limit:
                 raise _locked()
-            raise CodeRejected(
-                CodeFailure.WRONG,
-                f"{_WRONG} {left} attempt(s) left before these codes are locked.",
-                left,
-            )
-        entry["attempts"] = 0  # the right code resets the count, as a PIN does
+            raise CodeRejected(CodeFailure.WRONG, _WRONG)
+        tries["refs"].pop(ref, None)  # the right code resets its count, as a PIN does
         return entry
+
+    def _source(self, state: dict[str, Any], source: str) -> dict[str, Any]:
+        """The wrong tries counted for *source*, within the window (kept most recent last)."""
+        sources: dict[str, Any] = state.setdefault("sources", {})
+        now = self._clock()
+        tries: dict[str, Any] | None = sources.pop(source, None)
+        if tries is None or now - datetime.fromisoformat(tries["since"]) > SOURCE_WINDOW:
+            tries = {"since": now.isoformat(), "failures": 0, "refs": {}}
+        sources[source] = tries
+        while len(sources) > MAX_SOURCES:
+            del sources[next(iter(sources))]
+        return tries
 
     def _refuse_expired(self, entry: dict[str, Any]) -> None:
         expires = datetime.fromisoformat(entry["expires"])
@@ -264,8 +291,9 @@ class CodeStore:
 
 _WRONG = (
     "The reference number or authorisation code is not right. Check both against the "
-    "letter or e-mail from the certificate authority."
+    "letter or e-mail from the certificate authority; a few wrong tries lock them."
 )
+_UNKNOWN_SALT = bytes(16)
 
 
 def _used() -> CodeRejected:
@@ -282,7 +310,6 @@ def _locked() -> CodeRejected:
         CodeFailure.LOCKED,
         "These enrolment codes are locked after too many "
         "wrong authorisation codes. Ask the certificate authority for new codes.",
-        0,
     )
 
 

@@ -5,12 +5,15 @@ limits apply before any route, parser or credential check runs:
 
 - :class:`BodyLimit` (ASGI) reads the whole body itself, refusing it with 413 as soon
   as ``Content-Length`` or the bytes received pass ``max_body`` (nothing is buffered
-  beyond that), and with 408 when the client stops sending for ``body_timeout``.
-  The app then gets the body from memory.
+  beyond that), and with 408 when the whole body has not arrived within
+  ``body_timeout`` of the headers: a deadline for the body, not for each piece, so a
+  byte every few seconds cannot hold a connection for days. The app then gets the
+  body from memory.
 - :func:`h11_protocol` gives uvicorn an HTTP protocol class that closes a connection
   whose request line and headers are not complete within ``header_timeout``
   (uvicorn has no such setting; a client trickling header bytes would otherwise hold
-  a connection open for ever).
+  a connection open for ever), and answers 503 and closes any connection beyond
+  ``max_connections`` open at once.
 """
 
 from __future__ import annotations
@@ -30,12 +33,14 @@ class RequestLimits:
 
     #: Largest request body in bytes (an order with its CMS is a few KiB).
     max_body: int = 1024 * 1024
-    #: Seconds the server waits for the next piece of a request body.
+    #: Seconds from the end of the headers to the end of the request body.
     body_timeout: float = 15.0
     #: Seconds from connection (or the end of the previous response) to complete headers.
     header_timeout: float = 15.0
     #: Largest request line plus headers, in bytes (h11's incomplete-event limit).
     max_header: int = 16 * 1024
+    #: Connections served at once; one more is answered 503 and closed.
+    max_connections: int = 64
 
 
 DEFAULT_LIMITS = RequestLimits()
@@ -65,9 +70,11 @@ class BodyLimit:
             await self._too_large(scope, receive, send)
             return
         body = bytearray()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._limits.body_timeout
         while True:
             try:
-                message = await asyncio.wait_for(receive(), self._limits.body_timeout)
+                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
             except TimeoutError:
                 await self._refuse(
                     408,
@@ -116,6 +123,12 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+    b"Content-Length: 44\r\n\r\ntoo many connections; try again in a moment\n"
+)
+
+
 def h11_protocol(limits: RequestLimits) -> type[H11Protocol]:
     """uvicorn's h11 protocol with a deadline for each request's line and headers."""
 
@@ -127,6 +140,10 @@ def h11_protocol(limits: RequestLimits) -> type[H11Protocol]:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            if len(self.connections) > limits.max_connections:
+                transport.write(_BUSY)
+                transport.close()
+                return
             self._arm()
 
         def on_response_complete(self) -> None:

@@ -20,6 +20,10 @@ from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.ndc import parse_ndc
 from csos_desktop.domain.untrusted_input import whole_number
 
+#: Most dosage units one history row may record. A billion is far beyond any order, and
+#: sums of many such rows stay exact in the int64 and float64 arrays the detectors use.
+MAX_DOSAGE_UNITS = 10**9
+
 
 @dataclass(frozen=True)
 class Bad:
@@ -82,6 +86,11 @@ class ValueChecks:
             return Bad("dosage_units", f"{text.strip()} is negative")
         if value == 0:
             return Bad("dosage_units", "is zero; a history row records units ordered")
+        if value > MAX_DOSAGE_UNITS:
+            return Bad(
+                "dosage_units",
+                f"{text.strip()[:40]} is more than {MAX_DOSAGE_UNITS:,} units: not a real order",
+            )
         if value != int(value):
             return Bad("dosage_units", f"{text.strip()} is not a whole number of units")
         return int(value)

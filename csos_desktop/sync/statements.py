@@ -2,10 +2,11 @@
 
 A statement (``csos-statement/1``) is only worth keeping as proof if it is the
 supplier's, about this order: the CMS must verify like any CSOS signature (digest,
-signature, profile, a signing time not in the future, chain to a trusted anchor when
-one is configured), its signer's DEA number must be the order's supplier's, and it must
-name this order's id and number and the SHA-256 of the exact bytes and signature the
-pharmacy sent.
+signature, profile, a signing time not in the future, chain to an anchor of the
+configured trust store), its signer's DEA number must be the order's supplier's, and it
+must name this order's id and number and the SHA-256 of the exact bytes and signature the
+pharmacy sent. Without an anchor nobody vouches for the signer: anyone can make a
+certificate carrying the supplier's DEA number hash, so no statement is verified then.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.canonical import MalformedDocument, load_document
 from csos_desktop.pki.profile import CsosCertificateInfo
-from csos_desktop.pki.signed_check import Collector, check_signed
+from csos_desktop.pki.signed_check import Collector, Reason, check_signed
 from csos_desktop.sync.errors import ProtocolError
 
 STATEMENT_SCHEMA = "csos-statement/1"
+#: Without anchors the chain's own findings say nothing new: the missing anchor is named.
+_CHAIN_FREE = frozenset(Reason) - {Reason.UNTRUSTED_CHAIN, Reason.REVOCATION_UNKNOWN}
 
 
 class StatementRefused(ProtocolError):
@@ -53,18 +55,20 @@ def verify_statement(
 ) -> dict[str, object]:
     """The statement's content when it is the supplier's, about *order*; else StatementRefused.
 
-    Without trust anchors the chain cannot be validated; integrity and the binding
-    to the supplier's DEA number and to the order are still checked.
+    Without trust anchors it is refused: integrity and the DEA number hash prove nothing
+    about who signed.
     """
     out = Collector()
     signer = check_signed(
         document, signature, trust_roots=trust_roots, crls=(), now=now, out=out, no_crl_warning=""
     )
-    problems = [
-        f.message
-        for f in out.findings
-        if trust_roots or f.reason.value not in ("untrusted-chain", "revocation-unknown")
-    ]
+    problems = [f.message for f in out.findings if trust_roots or f.reason in _CHAIN_FREE]
+    if not trust_roots:
+        problems.insert(
+            0,
+            "no trust anchor is configured, so nobody vouches for the distributor's "
+            "certificate (install the DEA CSOS root with `csos trust add FILE`)",
+        )
     try:
         content = load_document(document)
     except MalformedDocument as exc:
@@ -129,17 +133,3 @@ def _signer_problems(
     ):
         return [f"it is not signed by the order's supplier {order.supplier_dea}"]
     return []
-
-
-def anchors_from_chain_file(data: bytes) -> list[asn1_x509.Certificate]:
-    """The self-signed certificates of a PEM chain file (the roots the pharmacy trusts)."""
-    roots = []
-    try:
-        blobs = [der for _, _, der in pem.unarmor(data, multiple=True)]
-        for der in blobs:
-            cert = asn1_x509.Certificate.load(der)
-            if cert.self_signed in ("maybe", "yes"):
-                roots.append(cert)
-    except (ValueError, TypeError):
-        return []
-    return roots

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
 
-from csos_desktop import paths
 from csos_desktop.domain.balance import Reported
 from csos_desktop.domain.order_state import OrderState, allowed_from
 from csos_desktop.fileio import write_atomically
@@ -34,7 +33,7 @@ from csos_desktop.sync.statement_intake import (
     keep_statements,
     non_acceptance,
 )
-from csos_desktop.sync.statements import anchors_from_chain_file
+from csos_desktop.trust.anchors import anchor_certificates
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -106,10 +105,11 @@ class SyncWorker:
     ) -> None:
         self._store, self._client, self._cursor, self._clock = store, client, cursor, clock
         self._pharmacy_id = pharmacy_id
-        # The distributor's statements are checked against the CSOS root(s) our own
-        # certificate chains to, unless the caller names others.
+        # The distributor's statements are checked against the configured trust store
+        # (never the chain file saved at enrolment: a .p12 import writes none, and a
+        # chain file is no anchor), unless the caller names the roots.
         self._statement_roots = (
-            list(statement_roots) if statement_roots is not None else _chain_anchors()
+            list(statement_roots) if statement_roots is not None else anchor_certificates()
         )
         self._som_cache = som_cache
         self._history_cursor = CursorFile(cursor.path, f"{cursor.url}#history")
@@ -387,11 +387,3 @@ class SyncWorker:
         else:
             return
         report.updated.append((order_id, new.value))
-
-
-def _chain_anchors() -> list[asn1_x509.Certificate]:
-    """The roots in the stored certificate chain (none when there is no chain yet)."""
-    try:
-        return anchors_from_chain_file(paths.chain_file().read_bytes())
-    except OSError:
-        return []

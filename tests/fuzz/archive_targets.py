@@ -39,7 +39,7 @@ from tests.fuzz.targets import count
 from tests.integration.store.bundles import export_sample_bundle
 from tests.unit.store.archive_forgery import roots
 
-_LAST_RESORT = "cannot be checked ("
+_LAST_RESORT = ": cannot be checked ("
 
 
 @dataclass(frozen=True)

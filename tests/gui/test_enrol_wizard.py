@@ -118,7 +118,7 @@ def test_enrol_through_the_wizard_with_a_retry_after_a_network_error(
 
 def _lock(store: CodeStore, reference: str) -> None:
     with pytest.raises(CodeRejected):
-        store.check(reference, "WRONG-WRONG-WRONG")
+        store.check(reference, "WRONG-WRONG-WRONG", source="127.0.0.1")  # the wizard's address
 
 
 @pytest.mark.parametrize("spoilt", ["locked", "expired"])

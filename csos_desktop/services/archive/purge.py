@@ -15,7 +15,6 @@ from pathlib import Path
 
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.archive.container import (
-    MAX_MANIFEST_BYTES,
     MemberUnreadable,
     open_bundle,
     read_member,
@@ -115,7 +114,7 @@ def purge_archived(
     if dry_run:
         return len(ids)
     with open_bundle(bundle) as zf:
-        manifest_sha256 = hashlib.sha256(read_member(zf, MANIFEST, MAX_MANIFEST_BYTES)).hexdigest()
+        manifest_sha256 = hashlib.sha256(read_member(zf, MANIFEST, zf.manifest_cap)).hexdigest()
     return purge_orders(
         store,
         ids,

@@ -13,8 +13,7 @@ import re
 import zipfile
 
 from csos_desktop.domain.canonical import MalformedDocument, load_document
-from csos_desktop.pki.cms_parse import ParsedSignature
-from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile
+from csos_desktop.pki.profile import CsosCertificateInfo
 from csos_desktop.services.archive.container import MemberUnreadable, read_member
 from csos_desktop.sync.statements import OrderFacts, binding_problems
 
@@ -25,8 +24,14 @@ def is_statement_signature(name: str) -> bool:
     return _STATEMENT_SIGNATURE.fullmatch(name.rsplit("/", 1)[-1]) is not None
 
 
-def statement_problems(zf: zipfile.ZipFile, sig_name: str, parsed: ParsedSignature) -> list[str]:
-    """What does not tie the statement signed by *sig_name* to its bundled order."""
+def statement_problems(
+    zf: zipfile.ZipFile, sig_name: str, signer: CsosCertificateInfo | None
+) -> list[str]:
+    """What does not tie the statement signed by *sig_name* to its bundled order.
+
+    *signer* is the signer's CSOS profile as the signature's check read it (None: that
+    check already reported why it could not be read).
+    """
     folder, _, file = sig_name.rpartition("/")
     match = _STATEMENT_SIGNATURE.fullmatch(file)
     if match is None:
@@ -43,9 +48,5 @@ def statement_problems(zf: zipfile.ZipFile, sig_name: str, parsed: ParsedSignatu
         return [f"{sig_name}: cannot be tied to its order ({type(exc).__name__}: {exc})"]
     except TypeError as exc:
         return [f"{sig_name}: cannot be tied to its order ({exc})"]
-    try:
-        signer = read_csos_profile(parsed.signer)
-    except NotACsosCertificate as exc:
-        return [f"{sig_name}: its signer is not a CSOS certificate ({exc})"]
     facts = OrderFacts(order_id, str(supplier), order_document, order_signature, str(number))
     return [f"{sig_name}: {p}" for p in binding_problems(content, signer, facts, None)]

@@ -25,27 +25,29 @@ from pathlib import Path
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
-from csos_desktop.pki.chain import ChainStatus, validate_chain
-from csos_desktop.pki.cms_parse import (
-    PARSE_ERRORS,
-    MalformedSignature,
-    ParsedSignature,
-    digest_matches,
-    parse_signed_data,
-    short_reason,
-    signature_valid,
-)
+from csos_desktop.pki.cms_parse import MalformedSignature, ParsedSignature, parse_signed_data
+from csos_desktop.pki.signed_check import Finding, Reason
 from csos_desktop.services.archive.container import (
-    MAX_MANIFEST_BYTES,
+    DEFAULT_READ_LIMITS,
     MAX_PARSED_BYTES,
     ArchiveUnusable,
     MemberUnreadable,
+    ReadLimits,
     hash_member,
     open_bundle,
     read_member,
 )
 from csos_desktop.services.archive.export import FORMAT, MANIFEST, MANIFEST_SIGNATURE
-from csos_desktop.services.archive.statements import is_statement_signature, statement_problems
+from csos_desktop.services.archive.rules import (
+    CHAIN_REASONS,
+    DocumentKind,
+    RuleCheck,
+    Trust,
+    check_document,
+    kind_of,
+    purchaser_of,
+)
+from csos_desktop.services.archive.statements import statement_problems
 from csos_desktop.services.trust_anchors import TrustMaterial
 
 #: How far a signing-time may run ahead of the verifier's clock (clock skew).
@@ -149,6 +151,12 @@ def _parse_manifest(raw: bytes) -> _Manifest:
     return _Manifest(_timestamp(data.get("created_at")), files)
 
 
+@dataclass(frozen=True)
+class _Checked:
+    parsed: ParsedSignature
+    found: RuleCheck
+
+
 class _Checker:
     """Checks one bundle's signatures against optional trust material, at *now*."""
 
@@ -160,7 +168,9 @@ class _Checker:
         now: datetime,
         report: VerifyReport,
     ) -> None:
-        self.zf, self.trust, self.pool, self.now, self.report = zf, trust, pool, now, report
+        self.zf, self.now, self.report = zf, now, report
+        self.checked = trust is not None
+        self.trust = Trust(trust.roots if trust else (), trust.crls if trust else (), pool)
 
     def signature(
         self,
@@ -170,10 +180,13 @@ class _Checker:
         recorded: datetime | None,
         fallback: datetime | None,
         doc_cap: int = MAX_PARSED_BYTES,
-    ) -> ParsedSignature | None:
-        """Check one detached signature; problems go to the report. Returns it if parsed."""
+    ) -> _Checked | None:
+        """Check one detached signature; problems go to the report. Returns what it found
+        if the signature could be parsed."""
         try:
             return self._signature(sig_name, doc_name, recorded, fallback, doc_cap)
+        except ArchiveUnusable:
+            raise  # a zip bomb ends the whole check
         except Exception as exc:  # hostile bytes end as a named problem, never a crash
             what = f"{type(exc).__name__}: {exc}"
             self.report.problems.append(f"{sig_name}: cannot be checked ({what})")
@@ -186,7 +199,7 @@ class _Checker:
         recorded: datetime | None,
         fallback: datetime | None,
         doc_cap: int,
-    ) -> ParsedSignature | None:
+    ) -> _Checked | None:
         problems = self.report.problems
         try:
             document = read_member(self.zf, doc_name, doc_cap)
@@ -194,51 +207,50 @@ class _Checker:
             problems.append(f"{sig_name}: its signed document {doc_name} is unusable ({exc})")
             return None
         try:
-            parsed = parse_signed_data(read_member(self.zf, sig_name))
+            signature = read_member(self.zf, sig_name)
+            parsed = parse_signed_data(signature)
+            claimed = parsed.signing_time
         except (MemberUnreadable, MalformedSignature) as exc:
             problems.append(f"{sig_name}: {exc}")
             return None
         self.report.signatures += 1
-        if not digest_matches(parsed, document):
-            problems.append(f"{doc_name}: not the document that was signed (digest differs)")
-        if not signature_valid(parsed):
-            problems.append(f"{sig_name}: the signature does not verify")
-        claimed = parsed.signing_time
         if claimed is not None and claimed > self.now + FUTURE_SKEW:
             problems.append(
                 f"{sig_name}: signing-time-in-future: it claims {claimed:%Y-%m-%d %H:%M} UTC"
             )
-        try:
-            self._chain(sig_name, parsed, _moment(claimed, recorded, fallback))
-        except PARSE_ERRORS as exc:
-            # asn1crypto parses lazily: a malformed extension in a certificate the CMS
-            # carries surfaces only when path building reads it (found by `make fuzz`).
+        moment = _moment(claimed, recorded, fallback)
+        kind = kind_of(sig_name)
+        purchaser = (
+            purchaser_of(self.zf, sig_name) if kind is DocumentKind.PURCHASER_RECORD else None
+        )
+        found = check_document(
+            kind,
+            document,
+            signature,
+            trust=self.trust,
+            moment=moment or self.now,
+            purchaser_dea=purchaser,
+        )
+        chain_checked = self.checked and moment is not None
+        if self.checked and moment is None:
             problems.append(
-                f"{sig_name}: a certificate in the signature has a malformed field or "
-                f"extension, so its chain cannot be built ({short_reason(exc)})"
-            )
-        return parsed
-
-    def _chain(self, sig_name: str, parsed: ParsedSignature, moment: datetime | None) -> None:
-        if self.trust is None:
-            return
-        if moment is None:
-            self.report.problems.append(
                 f"{sig_name}: no signing time and no recorded time: the chain cannot be checked"
             )
-            return
-        chain = validate_chain(
-            parsed.signer,
-            trust_roots=self.trust.roots,
-            intermediates=[*parsed.other_certificates, *self.pool],
-            crls=self.trust.crls,
-            moment=moment,
-            retroactive_revinfo=True,
-        )
-        self.report.chains_checked += 1
-        if chain.status is not ChainStatus.VALID:
-            when = f" (signature made {moment:%Y-%m-%d %H:%M} UTC)"
-            self.report.problems.append(f"{sig_name}: {chain.message}{when}")
+        elif chain_checked:
+            self.report.chains_checked += 1
+        for finding in found.findings:
+            if finding.reason in CHAIN_REASONS and not chain_checked:
+                continue  # integrity only: nobody was asked to vouch for the signer
+            problems.append(_problem(sig_name, doc_name, finding, moment))
+        return _Checked(parsed, found)
+
+
+def _problem(sig_name: str, doc_name: str, finding: Finding, moment: datetime | None) -> str:
+    if finding.reason is Reason.DIGEST_MISMATCH:
+        return f"{doc_name}: not the document that was signed (digest differs)"
+    if finding.reason in CHAIN_REASONS and moment is not None:
+        return f"{sig_name}: {finding.message} (signature made {moment:%Y-%m-%d %H:%M} UTC)"
+    return f"{sig_name}: {finding.message} [{finding.reason.value}]"
 
 
 def _moment(
@@ -310,20 +322,25 @@ def _certificate_pool(
 
 
 def verify_archive(
-    path: Path, trust: TrustMaterial | None = None, *, now: datetime | None = None
+    path: Path,
+    trust: TrustMaterial | None = None,
+    *,
+    now: datetime | None = None,
+    limits: ReadLimits = DEFAULT_READ_LIMITS,
 ) -> VerifyReport:
     """Re-check the manifest's signature, every hash and every signature, offline.
 
     Raises ArchiveUnusable when the file is not a bundle at all (not a zip, duplicate
-    names, no or malformed manifest); everything else is a problem in the report.
+    names, overlapping members, no or malformed manifest, more inflating than *limits*
+    allow); everything else is a problem in the report.
     """
     now = now or datetime.now(UTC)
     report = VerifyReport(
         signers_verified=trust is not None, revocation_checked=bool(trust and trust.crls)
     )
-    with open_bundle(path) as zf:
+    with open_bundle(path, limits) as zf:
         try:
-            manifest = _parse_manifest(read_member(zf, MANIFEST, MAX_MANIFEST_BYTES))
+            manifest = _parse_manifest(read_member(zf, MANIFEST, zf.manifest_cap))
         except MemberUnreadable as exc:
             raise ArchiveUnusable(f"The bundle has no usable {MANIFEST} ({exc}).") from exc
         present = [n for n in zf.namelist() if n not in (MANIFEST, MANIFEST_SIGNATURE)]
@@ -337,23 +354,23 @@ def verify_archive(
                 MANIFEST,
                 recorded=manifest.created_at,
                 fallback=None,
-                doc_cap=MAX_MANIFEST_BYTES,
+                doc_cap=zf.manifest_cap,
             )
             if signed is not None:
-                report.manifest_signer = _subject(signed.signer)
+                report.manifest_signer = _subject(signed.parsed.signer)
         _check_listing(zf, manifest, present, report)
         recorded = _recorded_times(zf, sorted(manifest.files))
         for name in sorted(present):
             if name.startswith(("orders/", "poa/")) and name.endswith(".p7s"):
-                parsed = checker.signature(
+                found = checker.signature(
                     name,
                     name[: -len(".p7s")] + ".json",
                     recorded=recorded.get(name),
                     fallback=manifest.created_at,
                 )
-                if parsed is not None and is_statement_signature(name):
+                if found is not None and kind_of(name) is DocumentKind.STATEMENT:
                     report.statements_checked += 1
-                    report.problems += statement_problems(zf, name, parsed)
+                    report.problems += statement_problems(zf, name, found.found.signer)
     return report
 
 

@@ -9,6 +9,8 @@ reason, while the fulfilment it reported is still recorded: nothing is lost.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from csos_desktop.services.archive.verify import Verdict, verify_archive
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.statements import StatementKind, Verification
+from csos_desktop.sync.statements import OrderFacts, StatementRefused, verify_statement
 from csos_desktop.sync.worker import CursorFile, SyncReport, SyncWorker
 from tests.integration.distributor.conftest import StartSandbox
 from tests.integration.distributor.hostile import Mutate, hostile_statements
@@ -56,8 +59,14 @@ def _ship_and_void(
     tmp_path: Path,
     ca: TestCa,
     wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    *,
+    configured_roots: bool = False,
 ) -> tuple[Store, str, list[SyncReport]]:
-    """One order signed, sent, half shipped, then its balance voided after 60 days."""
+    """One order signed, sent, half shipped, then its balance voided after 60 days.
+
+    Statements are checked against *ca*'s root, or with *configured_roots* against
+    whatever the home's trust store holds (what `csos sync` does).
+    """
     sandbox = start_sandbox(mode=FulfilmentMode.PARTIAL, wrap=wrap)
     store = open_store(tmp_path / "data" / "csos.db")  # where `csos` finds it
     [rec] = svc.import_orders(store, [order_input()], source="test")
@@ -69,7 +78,7 @@ def _ship_and_void(
     reports = []
     with sandbox.client() as client:
         cursor = CursorFile(tmp_path / "cursor.json", "s")
-        roots = _roots(ca)
+        roots = None if configured_roots else _roots(ca)
         reports.append(SyncWorker(store, client, cursor, statement_roots=roots).run_once())
         sandbox.running.distributor.fulfil()
         reports.append(SyncWorker(store, client, cursor, statement_roots=roots).run_once())
@@ -266,3 +275,50 @@ def test_a_rejected_statement_is_archived_as_evidence_not_as_a_signature(
         assert st["file"].endswith(".rejected.bin")
         assert st["signature_file"].endswith(".rejected.cms")
         assert f"orders/{oid}/{st['signature_file']}" in archived.items
+
+
+@pytest.fixture(scope="module")
+def impostor_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCa:
+    """Anyone's own CA, its root self-signed like every root: not in the trust store."""
+    return TestCa.init(tmp_path_factory.mktemp("impostor") / "ca", name_prefix="Impostor")
+
+
+def test_a_statement_no_configured_anchor_vouches_for_is_kept_as_rejected(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa, impostor_ca: TestCa
+) -> None:
+    """Before: `csos sync` checked statements against the roots in chain.pem, and with none
+    (a .p12 import writes none) marked a self-made signer with the supplier's DEA number
+    hash as the supplier's signed word."""
+    assert not (tmp_path / "data" / "chain.pem").exists()
+    mutate = _resign(impostor_ca, SANDBOX_DEA, lambda _c: None, datetime.now(UTC))
+    store, oid, _ = _ship_and_void(
+        start_sandbox, tmp_path, test_ca, hostile_statements(mutate), configured_roots=True
+    )
+    with store:
+        signed = [s for s in store.statements.for_order(oid) if s.signature is not None]
+    assert signed and all(s.verification is Verification.REJECTED for s in signed)
+    assert all(s.rejection and "not trusted" in s.rejection for s in signed)
+
+
+def test_without_any_anchor_no_statement_is_verified(test_ca: TestCa) -> None:
+    """Integrity and the DEA number hash are not enough: nobody vouched for the signer."""
+    _, cms = software_identity(test_ca, SANDBOX_DEA)
+    order_doc, order_sig = b'{"order": 1}', b"order signature"
+    content = {
+        "schema": "csos-statement/1",
+        "kind": "shipment",
+        "order_id": "o-1",
+        "order_document_sha256": hashlib.sha256(order_doc).hexdigest(),
+        "order_signature_sha256": hashlib.sha256(order_sig).hexdigest(),
+        "supplier": {"dea_number": SANDBOX_DEA},
+    }
+    document = json.dumps(content, separators=(",", ":"), sort_keys=True).encode()
+    facts = OrderFacts("o-1", SANDBOX_DEA, order_doc, order_sig)
+    now = datetime.now(UTC)
+    signature = cms.sign(document, now)
+    check = functools.partial(
+        verify_statement, document, signature, kind="shipment", order=facts, now=now
+    )
+    assert check(trust_roots=_roots(test_ca))["order_id"] == "o-1"
+    with pytest.raises(StatementRefused, match="no trust anchor"):
+        check(trust_roots=[])

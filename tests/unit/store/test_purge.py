@@ -17,7 +17,6 @@ from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store
 from tests.unit.store.archive_forgery import read_members, reseal_with, roots
 from tests.unit.store.helpers import (
-    OTHER_DEA,
     Clock,
     SoftwareDocumentSigner,
     SoftwareOrderSigner,
@@ -120,7 +119,7 @@ def test_a_bundle_that_differs_from_the_store_blocks_the_purge(
     [oid] = pharmacy.sign(1)
     store, clock, day = pharmacy.store, pharmacy.clock, pharmacy.clock.now.date()
     bundle = pharmacy.export()
-    _, other = software_identity(test_ca, OTHER_DEA)
+    _, other = software_identity(test_ca)  # the same registrant's other certificate
     items = read_members(bundle)
     doc = f"orders/{oid}/{oid}.json"
     items[doc] = items[doc].replace(b'"quantity":2', b'"quantity":1')
