@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
+from csos_desktop.services.orders import catalogue as catalogue_service
 from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm
 from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.session import TokenSession
@@ -57,6 +59,9 @@ def csos_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     saved = {k: os.environ.get(k) for k in ("CSOS_HOME", "CSOS_POLICY_FILE")}
     os.environ["CSOS_HOME"] = str(home)
     os.environ["CSOS_POLICY_FILE"] = str(policy)
+    # The tests' orders name the synthetic products: their stores use that catalogue
+    # until one is imported (a real install has none; tests of that reset the seam).
+    catalogue_service._before_import = bundled_catalogue
     yield home
     for key, old in saved.items():
         if old is None:

@@ -54,6 +54,7 @@ from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.archive.verify import verify_archive
 from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.orders.catalogue import import_synthetic
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.services.sync.service import DistributorSettings, sync_worker
 from csos_desktop.services.trust_anchors import TrustMaterial
@@ -209,6 +210,8 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     identity = signing_identities(read_certificates(ts))[0]
     chain = list(done.chain_der)
     with open_store() as store:
+        # The demo's orders name the synthetic products: its own store holds that catalogue.
+        import_synthetic(store, at=datetime.now(UTC))
         inputs = [
             order_input(DEMO_DEA, year_number(today, 100 + i), [u]) for i, u in enumerate(usual)
         ]
