@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop.config import policy as config_policy
+from csos_desktop.config.policy import use_policy_file
 from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.sandbox.ca import TestCa
@@ -56,18 +58,26 @@ def csos_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # them for EPCS, as IT's would on a test workstation (tests of the refusal set their own).
     policy = home / "machine-policy.toml"
     policy.write_text("[settings]\nallow_software_tokens = true\n", encoding="utf-8")
-    saved = {k: os.environ.get(k) for k in ("CSOS_HOME", "CSOS_POLICY_FILE")}
+    saved = {k: os.environ.get(k) for k in ("CSOS_HOME",)}
     os.environ["CSOS_HOME"] = str(home)
-    os.environ["CSOS_POLICY_FILE"] = str(policy)
+    use_policy_file(policy)  # a seam no user can reach: no environment variable names it
     # The tests' orders name the synthetic products: their stores use that catalogue
     # until one is imported (a real install has none; tests of that reset the seam).
     catalogue_service._before_import = bundled_catalogue
     yield home
+    use_policy_file(None)
     for key, old in saved.items():
         if old is None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = old
+
+
+def machine_policy_at(monkeypatch: pytest.MonkeyPatch, path: Path) -> Path:
+    """Read the machine policy from *path* for one test (the fixtures' seam, as above)."""
+    location = config_policy.PolicyLocation(path, registry=False, admin_only=False)
+    monkeypatch.setattr(config_policy, "_test_location", location)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -53,6 +53,7 @@ from csos_desktop.sandbox.https import RunningServer, bind, url_of
 from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.archive.verify import verify_archive
+from csos_desktop.services.context import DEMO_MARKER
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders.catalogue import import_synthetic
 from csos_desktop.services.signing import SigningPurpose, SigningSession
@@ -76,7 +77,7 @@ DEMO_PIN = "123456"
 DEMO_DEA = "AB1234563"
 DEMO_NAME = "Main Street Pharmacy"
 DEMO_SCHEDULES = "2,2N,3,3N,4,5"
-MARKER = ".csos-demo"
+MARKER = DEMO_MARKER
 
 Say = Callable[[str], None]
 
@@ -171,8 +172,6 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     set_value("distributor_url", running.url)
     set_value("ca_bundle", str(root))
     add_anchor(root.read_bytes(), str(root), now=datetime.now(UTC))  # the demo trusts its CA
-    # The demo token is SoftHSM2: this home allows it for EPCS too (21 CFR 1311.115 otherwise).
-    set_value("allow_software_tokens", "true")
     where = save_token(running.url, token)
     say(
         f"[2/9] Sandbox CA at {ca_server.url} and distributor at {running.url} (HTTPS, test "

@@ -22,7 +22,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.config import set_value
-from csos_desktop.config.policy import write_policy
+from csos_desktop.config.policy import use_policy_file, write_policy
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.schedule import parse_schedule_list
@@ -42,6 +42,7 @@ from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor
 from tests.gui.history import SUPPLIER
+from tests.launch import command
 from tests.unit.domain.rx_samples import sample_rx_input
 
 LABEL, PIN, DEA = "CSOS Demo", "123456", "AB1234563"
@@ -73,7 +74,6 @@ class DemoHome:
             CSOS_HOME=str(self.home),
             SOFTHSM2_CONF=str(self.hsm.conf),
             CSOS_PKCS11_MODULE=self.hsm.module,
-            CSOS_POLICY_FILE=str(self.home / "policy.toml"),
         )
 
 
@@ -167,6 +167,7 @@ def _prescriptions(store: Store, now: datetime) -> None:
 def build(home: Path) -> DemoHome:
     """Token, certificate, history and orders in every interesting state."""
     os.environ["CSOS_HOME"] = str(home)
+    use_policy_file(home / "policy.toml")
     write_policy(
         home / "policy.toml",
         {"distributor_url": "https://csos.keystone.example/api"},
@@ -231,9 +232,7 @@ def screenshots(demo: DemoHome, out: Path) -> list[Path]:
     """The main screens through `csos-gui --screenshot`, then the editor and signing dialog."""
     done = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "csos_desktop.gui.app",
+            *command(demo.home / "policy.toml", "gui"),
             "--screenshot",
             str(out),
             "--demo-banner",
@@ -247,11 +246,12 @@ def screenshots(demo: DemoHome, out: Path) -> list[Path]:
     )
     paths = [Path(p) for p in done.stdout.split()]
     code = (
-        "from tests.gui.demo_home import dialogs; import sys; "
-        "print('\\n'.join(dialogs(sys.argv[1])))"
+        "from tests.gui.demo_home import dialogs; import sys; from pathlib import Path; "
+        "from csos_desktop.config.policy import use_policy_file; "
+        "use_policy_file(Path(sys.argv[2])); print('\\n'.join(dialogs(sys.argv[1])))"
     )
     more = subprocess.run(
-        [sys.executable, "-c", code, str(out)],
+        [sys.executable, "-c", code, str(out), str(demo.home / "policy.toml")],
         env={**demo.env(), "QT_QPA_PLATFORM": "offscreen"},
         capture_output=True,
         text=True,

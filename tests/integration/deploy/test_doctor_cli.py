@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from csos_desktop import paths
 from csos_desktop.cli import main
 from csos_desktop.config import set_value
-from csos_desktop.config.policy import write_policy
+from csos_desktop.config.policy import policy_location, write_policy
 from csos_desktop.doctor.result import Status
 from csos_desktop.doctor.runner import run_doctor
 from csos_desktop.doctor.storage import database_check
@@ -36,7 +36,7 @@ def test_token_certificate_distributor_and_clock_all_pass(
 ) -> None:
     # The module comes from the machine policy, as IT would deploy it.
     write_policy(
-        paths.policy_file(),
+        policy_location().path,
         {
             "pkcs11_module": rsa_token.hsm.module,
             "distributor_url": distributor.url,
@@ -69,7 +69,7 @@ def test_token_certificate_distributor_and_clock_all_pass(
 def test_exit_code_is_the_worst_result(rsa_token: Provisioned, distributor: Distributor) -> None:
     distributor.set_skew(timedelta(minutes=10))
     write_policy(
-        paths.policy_file(),
+        policy_location().path,
         {
             "pkcs11_module": rsa_token.hsm.module,
             "distributor_url": distributor.url,
@@ -145,7 +145,7 @@ def test_another_tokens_low_pin_counter_is_named_but_does_not_fail_the_configure
     other = create_token(hsm_dir, "colleague", TEST_PIN)  # after `tokens`: module re-init
     assert not logs_in(other.module, other.label, "000000")  # its counter is now low
     write_policy(
-        paths.policy_file(),
+        policy_location().path,
         {"pkcs11_module": rsa_token.hsm.module, "token_label": rsa_token.label},
         ["pkcs11_module"],
     )
@@ -155,7 +155,7 @@ def test_another_tokens_low_pin_counter_is_named_but_does_not_fail_the_configure
         assert tokens_result["status"] == "ok", tokens_result
         assert "'colleague'" in str(tokens_result["summary"])
         # Without a configured token, every token's PIN state counts.
-        write_policy(paths.policy_file(), {"pkcs11_module": rsa_token.hsm.module}, [])
+        write_policy(policy_location().path, {"pkcs11_module": rsa_token.hsm.module}, [])
         _, checks = _doctor_json()
         assert checks["tokens"]["status"] == "warning"
     finally:
