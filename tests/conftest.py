@@ -23,6 +23,7 @@ from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm
 from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor
+from tests.launch import SESSION_POLICY_VAR
 from tests.token_backends import BackendToken, tpm2_simulator
 
 if TYPE_CHECKING:  # it imports this module
@@ -58,9 +59,10 @@ def csos_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # them for EPCS, as IT's would on a test workstation (tests of the refusal set their own).
     policy = home / "machine-policy.toml"
     policy.write_text("[settings]\nallow_software_tokens = true\n", encoding="utf-8")
-    saved = {k: os.environ.get(k) for k in ("CSOS_HOME",)}
+    saved = {k: os.environ.get(k) for k in ("CSOS_HOME", SESSION_POLICY_VAR)}
     os.environ["CSOS_HOME"] = str(home)
     use_policy_file(policy)  # a seam no user can reach: no environment variable names it
+    os.environ[SESSION_POLICY_VAR] = str(policy)  # for tests.launch in child processes only
     # The tests' orders name the synthetic products: their stores use that catalogue
     # until one is imported (a real install has none; tests of that reset the seam).
     catalogue_service._before_import = bundled_catalogue

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,9 @@ from csos_desktop.token.library import load_library
 from csos_desktop.token.slots import list_tokens
 from tests.conftest import TEST_PIN, Provisioned, Tpm2Tokens
 from tests.integration.test_rx_ceremony import rx_file
-from tests.launch import command
+from tests.launch import command, csos_command
 
-CSOS = [sys.executable, "-m", "csos_desktop"]
+CSOS = csos_command()
 
 
 def _env(tmp_path: Path, user: str | None = None) -> dict[str, str]:
