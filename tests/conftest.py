@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import keyring
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
+from keyring.backend import KeyringBackend
 
 from csos_desktop.config import policy as config_policy
 from csos_desktop.config.policy import use_policy_file
@@ -196,3 +198,38 @@ def two_locations(
     from tests.integration.locations import locations_token
 
     return locations_token(hsm_dir, test_ca)
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring backend that keeps passwords in this process: a system keyring stand-in
+    (the test machine has none), behind keyring's own backend interface."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+# keyring offers every subclass it has seen as a backend: this one is set by the fixture
+# only, never chosen for the whole session.
+KeyringBackend._classes.discard(MemoryKeyring)
+
+
+@pytest.fixture()
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """A keyring backend for one test; the machine's (none, on a test machine) after."""
+    before = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(before)

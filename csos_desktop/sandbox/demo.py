@@ -64,7 +64,7 @@ from csos_desktop.som.loaders import bundled_policy, load_history_csv
 from csos_desktop.som.policy import Policy
 from csos_desktop.store import open_store
 from csos_desktop.sync.client import DistributorClient, HistoryRow
-from csos_desktop.sync.credentials import save_token
+from csos_desktop.sync.credentials import FILE_NAME, CredentialPlace, save_token
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.session import TokenSession
@@ -172,7 +172,8 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     set_value("distributor_url", running.url)
     set_value("ca_bundle", str(root))
     add_anchor(root.read_bytes(), str(root), now=datetime.now(UTC))  # the demo trusts its CA
-    where = save_token(running.url, token)
+    # The sandbox credential stays in the demo's own home, out of the user's keyring.
+    where = save_token(running.url, token, CredentialPlace(paths.config_dir() / FILE_NAME, True))
     say(
         f"[2/9] Sandbox CA at {ca_server.url} and distributor at {running.url} (HTTPS, test "
         f"CA root {root.name}); {seeded:,} lines of two years' history for {DEMO_DEA}; "

@@ -19,7 +19,7 @@ from csos_desktop.doctor.runner import run_doctor
 from csos_desktop.doctor.storage import database_check
 from csos_desktop.sandbox.softhsm import create_token
 from csos_desktop.store import open_store
-from tests.conftest import TEST_PIN, Provisioned
+from tests.conftest import TEST_PIN, MemoryKeyring, Provisioned
 from tests.integration.deploy.conftest import Distributor
 from tests.token_backends import logs_in
 
@@ -32,7 +32,7 @@ def _doctor_json(*args: str) -> tuple[int, dict[str, dict[str, object]]]:
 
 
 def test_token_certificate_distributor_and_clock_all_pass(
-    rsa_token: Provisioned, distributor: Distributor
+    rsa_token: Provisioned, distributor: Distributor, memory_keyring: MemoryKeyring
 ) -> None:
     # The module comes from the machine policy, as IT would deploy it.
     write_policy(
@@ -57,6 +57,7 @@ def test_token_certificate_distributor_and_clock_all_pass(
     assert checks["clock"]["status"] == "ok"
     assert checks["database"]["status"] == "skipped"
     assert "Not initialised" in str(checks["database"]["summary"])
+    assert checks["credentials"]["status"] == "ok"  # a system keyring keeps the credential
     # A fresh home has no product catalogue imported, and says so with the command.
     assert checks["catalogue"]["status"] == "warning"
     assert "csos catalogue import" in str(checks["catalogue"]["fix"])
