@@ -43,6 +43,7 @@ from csos_desktop.sandbox.demo_orders import (
     year_number,
 )
 from csos_desktop.sandbox.distributor.customers import add_customer
+from csos_desktop.sandbox.distributor.pharmacy import SANDBOX_PHARMACY
 from csos_desktop.sandbox.distributor.seed import seed_history
 from csos_desktop.sandbox.distributor.server import (
     RunningDistributor,
@@ -171,6 +172,7 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     root = ca.directory / "root.pem"
     set_value("distributor_url", running.url)
     set_value("ca_bundle", str(root))
+    set_value("rx_pharmacy_id", SANDBOX_PHARMACY)  # the sandbox distributor's own inbox
     add_anchor(root.read_bytes(), str(root), now=datetime.now(UTC))  # the demo trusts its CA
     # The sandbox credential stays in the demo's own home, out of the user's keyring.
     where = save_token(running.url, token, CredentialPlace(paths.config_dir() / FILE_NAME, True))

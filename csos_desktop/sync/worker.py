@@ -42,8 +42,11 @@ log = logging.getLogger(__name__)
 #: Feed events after which the order's per-line shipped and voided packages are fetched.
 FULFILMENT_EVENTS = frozenset({"shipped", "balance-voided", "voided", "cancelled"})
 
-#: Where signed prescriptions go when no pharmacy is named: the sandbox's own inbox.
-DEFAULT_PHARMACY = "sandbox-pharmacy"
+#: Why a signed prescription stays queued when no pharmacy is set to receive it.
+NO_PHARMACY = (
+    "no pharmacy is set to receive prescriptions: set it with "
+    "`csos config set rx_pharmacy_id ID` (the id your distributor gave the pharmacy)"
+)
 
 
 @dataclass
@@ -100,7 +103,7 @@ class SyncWorker:
         cursor: CursorFile,
         *,
         clock: Clock = lambda: datetime.now(UTC),
-        pharmacy_id: str = DEFAULT_PHARMACY,
+        pharmacy_id: str | None = None,
         statement_roots: Sequence[asn1_x509.Certificate] | None = None,
         som_cache: bool = True,
     ) -> None:
@@ -225,6 +228,10 @@ class SyncWorker:
         audited, and the pass stops with ``stopped`` saying why (retried next pass).
         A pharmacy verdict of "rejected" is final: sent, and listed in ``refused``.
         """
+        if self._pharmacy_id is None:
+            with self._store.transaction():  # stays queued and says why on every pass
+                self._store.outbox.mark_failed(msg.outbox_id, NO_PHARMACY)
+            return False
         rx = self._store.prescriptions.signed(msg.record_id)
         try:
             record = self._client.submit_prescription(

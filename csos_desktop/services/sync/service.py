@@ -44,6 +44,8 @@ class DistributorSettings:
     url: str | None
     ca_bundle: Path | None = None
     interval_minutes: int = DEFAULT_INTERVAL_MINUTES
+    #: The pharmacy that receives signed prescriptions (``rx_pharmacy_id``); None: none set.
+    pharmacy_id: str | None = None
 
     @property
     def interval_seconds(self) -> float:
@@ -73,7 +75,12 @@ def settings_from_config(
     if ca_bundle is None:
         configured = config.text("ca_bundle")
         ca_bundle = Path(configured) if configured else None
-    return DistributorSettings(url or config.text("distributor_url"), ca_bundle, max(1, interval))
+    return DistributorSettings(
+        url or config.text("distributor_url"),
+        ca_bundle,
+        max(1, interval),
+        config.text("rx_pharmacy_id"),
+    )
 
 
 @contextmanager
@@ -96,7 +103,7 @@ def sync_worker(
     with DistributorClient(
         url, bearer, ca_bundle=settings.ca_bundle, timeout=timeout, retry=retry
     ) as client:
-        yield SyncWorker(store, client, cursor)
+        yield SyncWorker(store, client, cursor, pharmacy_id=settings.pharmacy_id)
 
 
 @dataclass(frozen=True)
