@@ -111,10 +111,15 @@ def load_policy(
 def not_an_administrators(path: Path) -> str | None:
     """Why *path* may not be the machine policy (POSIX): someone other than root owns or can
     write it or its folder. None when only root can have written it, or it does not exist."""
-    if os.name != "posix" or not path.exists():
+    if os.name != "posix":
         return None
     for item in (path, path.parent):
-        st = item.stat()
+        try:
+            st = item.stat()
+        except FileNotFoundError:
+            return None  # no policy file: nothing to refuse
+        except OSError as exc:
+            return f"{item} cannot be checked ({exc.strerror}); IT should make it readable."
         if st.st_uid != 0:
             return (
                 f"{item} is owned by user id {st.st_uid}, not root: only a policy an "
@@ -192,5 +197,8 @@ def policy_text(values: Mapping[str, Value], locked: Iterable[str]) -> str:
 def write_policy(path: Path, values: Mapping[str, Value], locked: Iterable[str]) -> None:
     """Write the file readable by every user (each reads the policy) and writable by its
     owner alone, which the reader requires of the machine's policy."""
+    made = not path.parent.exists()
     write_text_atomically(path, policy_text(values, locked))
     path.chmod(0o644)
+    if made:  # created under the program's private umask: every user must reach the file
+        path.parent.chmod(0o755)
