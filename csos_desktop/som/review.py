@@ -33,6 +33,8 @@ class ReviewLine:
 
     @property
     def variant(self) -> str:
+        if not self.strength and not self.dosage_form:
+            return ""  # unknown, as a history row synced without a catalogue has it
         return f"{self.strength} {self.dosage_form}"
 
 
@@ -87,11 +89,12 @@ def place_order(
     order: Order,
     catalogue: Catalogue,
     *,
-    known_codes: Mapping[str, int] | None = None,
+    known_codes: Mapping[str, tuple[int, str]] | None = None,
     as_of: date | None = None,
 ) -> PlacedOrder:
     """Each controlled line's drug family from the first that knows it: the catalogue, the
-    distributor's history rows for its NDC (``known_codes``: 11-digit NDC -> drug code),
+    distributor's history rows for its NDC (``known_codes``: 11-digit NDC -> drug code and
+    the strength/form the history knows it by, so the line compares with its own rows),
     then the DEA code table by the ingredient its item name starts with.
 
     Dosage units are package size × number of packages. Lines with no schedule are not
@@ -116,7 +119,7 @@ def place_order(
 def _place(
     line: OrderLine,
     catalogue: Catalogue,
-    known: Mapping[str, int],
+    known: Mapping[str, tuple[int, str]],
     families: dict[int, DrugFamily],
 ) -> ReviewLine | None:
     units = line.package_size * line.quantity
@@ -127,11 +130,16 @@ def _place(
         )
     if line.schedule is None:
         return None
-    code = known.get(line.ndc.digits)
-    if code is None:
-        code = code_of_product([line.item_name], line.schedule)
-    if code is None:
-        return None
+    strength, form = line.strength, line.dosage_form
+    if line.ndc.digits in known:
+        code, variant = known[line.ndc.digits]
+        # The history's own label (empty when its sync had no catalogue): no false change.
+        strength, _, form = variant.partition(" ") if variant else ("", "", "")
+    else:
+        found = code_of_product([line.item_name], line.schedule)
+        if found is None:
+            return None
+        code = found
     if code not in families:
         listed = DEA_CODES.get(code)
         families[code] = (
@@ -139,7 +147,7 @@ def _place(
             if listed
             else DrugFamily(code, f"Drug code {code}", line.schedule)
         )
-    return ReviewLine(code, line.ndc.digits, line.strength, line.dosage_form, units)
+    return ReviewLine(code, line.ndc.digits, strength, form, units)
 
 
 def review_from_order(

@@ -114,3 +114,19 @@ def test_a_fresh_install_without_a_catalogue_says_so_with_the_import_command(
     assert not catalogue_service.active_catalogue(store).products  # no synthetic stand-in
     catalogue_service.import_synthetic(store, at=datetime.now(UTC))
     assert catalogue_check(store.path).status is Status.OK
+
+
+def test_a_line_placed_by_history_synced_without_a_catalogue_is_no_strength_change(
+    store: Store,
+) -> None:
+    today = datetime.now(UTC).date()
+    rows = [
+        HistoryRow(f"s-{i:03d}", 1, today - timedelta(days=700 - 14 * i), "AB1234563",
+                   BRAND_NDC.replace("-", ""), 9143, 100, "")
+        for i in range(50)
+    ]  # fmt: skip
+    with store.transaction():
+        store.history.upsert(rows, source="distributor", fetched_at=datetime.now(UTC))
+    order = parse_order_input(brand_order_input(packages=1), now=datetime.now(UTC))
+    check = som_gate.check_som(store, order, now=datetime.now(UTC))
+    assert check.assessment.decision is Decision.OK, check.describe()
