@@ -19,6 +19,7 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop import paths
 from csos_desktop.domain.balance import Reported
+from csos_desktop.domain.catalogue import Catalogue
 from csos_desktop.domain.order_state import OrderState, allowed_from
 from csos_desktop.fileio import write_atomically
 from csos_desktop.store import Store, legal, lifecycle
@@ -106,6 +107,7 @@ class SyncWorker:
         pharmacy_id: str | None = None,
         statement_roots: Sequence[asn1_x509.Certificate] | None = None,
         som_cache: bool = True,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self._store, self._client, self._cursor, self._clock = store, client, cursor, clock
         self._pharmacy_id = pharmacy_id
@@ -115,6 +117,7 @@ class SyncWorker:
             list(statement_roots) if statement_roots is not None else _chain_anchors()
         )
         self._som_cache = som_cache
+        self._catalogue = catalogue
         self._history_cursor = CursorFile(cursor.path, f"{cursor.url}#history")
 
     def run_once(self) -> SyncReport:
@@ -291,7 +294,7 @@ class SyncWorker:
     def _refresh_som(self) -> None:
         """The policy and history the SOM check before signing uses (1301.74(b))."""
         cursor, _ = som_feed.refresh(
-            self._store, self._client, self._history_cursor.load(), self._clock()
+            self._store, self._client, self._history_cursor.load(), self._clock(), self._catalogue
         )
         self._history_cursor.save(cursor)
 

@@ -93,6 +93,7 @@ def sync_worker(
     timeout: float = 15.0,
 ) -> Iterator[SyncWorker]:
     """A worker over a verified-TLS client; the credential comes from the keyring."""
+    from csos_desktop.services.orders.catalogue import active_catalogue
     from csos_desktop.sync.client import DistributorClient
     from csos_desktop.sync.credentials import load_token
     from csos_desktop.sync.worker import CursorFile, SyncWorker
@@ -103,7 +104,13 @@ def sync_worker(
     with DistributorClient(
         url, bearer, ca_bundle=settings.ca_bundle, timeout=timeout, retry=retry
     ) as client:
-        yield SyncWorker(store, client, cursor, pharmacy_id=settings.pharmacy_id)
+        yield SyncWorker(
+            store,
+            client,
+            cursor,
+            pharmacy_id=settings.pharmacy_id,
+            catalogue=active_catalogue(store),
+        )
 
 
 @dataclass(frozen=True)
