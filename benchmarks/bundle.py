@@ -52,7 +52,6 @@ def main() -> None:
         os.environ,
         CSOS_HOME=home,
         QT_QPA_PLATFORM="offscreen",
-        CSOS_POLICY_FILE=str(Path(home) / "policy.toml"),
         # From source with bytecode caches, as an installed package has them (the first
         # run writes them); the bundle has its own.
         PYTHONPYCACHEPREFIX=str(Path(home) / "pycache"),

@@ -51,7 +51,6 @@ def main() -> None:
     env = dict(
         os.environ,
         CSOS_HOME=str(tmp / "home"),
-        CSOS_POLICY_FILE=str(tmp / "policy.toml"),
         PYTHONPYCACHEPREFIX=str(tmp / "pycache"),
     )
     env.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -116,7 +116,6 @@ def main() -> None:
     env = dict(
         os.environ,
         CSOS_HOME=home,
-        CSOS_POLICY_FILE=str(Path(home) / "policy.toml"),
         PYTHONPATH=str(ROOT),
         PYTHONPYCACHEPREFIX=str(Path(home) / "pycache"),
     )

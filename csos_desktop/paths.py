@@ -1,4 +1,8 @@
-"""Where CSOS Desktop keeps its files. ``CSOS_HOME`` overrides everything (tests, demo)."""
+"""Where CSOS Desktop keeps its files. ``CSOS_HOME`` moves the user's own files (tests, demo).
+
+``CSOS_HOME`` only chooses where this user's data, settings and logs live; it grants
+nothing. The machine policy is never looked for there, nor anywhere a user can name.
+"""
 
 from __future__ import annotations
 
@@ -44,19 +48,39 @@ def log_dir(*, create: bool = True) -> Path:
     return private_dir(path) if create else path
 
 
-#: Tests point this at a temp file; IT never needs it.
-POLICY_ENV = "CSOS_POLICY_FILE"
-
-
 def policy_file(platform: str | None = None) -> Path:
-    """The machine policy written by IT. Not under CSOS_HOME: it is per machine, not per user."""
-    value = os.environ.get(POLICY_ENV)
-    if value:
-        return Path(value)
+    """The machine policy written by IT, where only an administrator can write.
+
+    Fixed per platform: no environment variable or user setting moves it (on Windows the
+    ProgramData folder comes from the shell, not from the user's ``%PROGRAMDATA%``).
+    """
     platform = platform or sys.platform
     if platform.startswith("win"):
-        base = os.environ.get("PROGRAMDATA", r"C:\ProgramData")
-        return Path(base) / "CSOS Desktop" / "policy.toml"
+        return _program_data(platform) / "CSOS Desktop" / "policy.toml"
     if platform == "darwin":
         return Path("/Library/Application Support/CSOS Desktop/policy.toml")
     return Path("/etc/csos-desktop/policy.toml")
+
+
+#: FOLDERID_ProgramData (KnownFolders.h).
+_PROGRAM_DATA_ID = "{62AB5D82-FDC1-4DC3-A9DD-070D1D495D97}"
+
+
+def _program_data(platform: str) -> Path:
+    """The machine's ProgramData folder (SHGetKnownFolderPath), else C:\\ProgramData."""
+    default = Path("C:/ProgramData")
+    if platform != "win32" or sys.platform != "win32":
+        return default
+    import ctypes
+    import uuid
+
+    shell32 = getattr(ctypes, "windll").shell32  # noqa: B009 - Windows only
+    ole32 = getattr(ctypes, "windll").ole32  # noqa: B009
+    guid = (ctypes.c_ubyte * 16).from_buffer_copy(uuid.UUID(_PROGRAM_DATA_ID).bytes_le)
+    found = ctypes.c_wchar_p()
+    if shell32.SHGetKnownFolderPath(ctypes.byref(guid), 0, None, ctypes.byref(found)) != 0:
+        return default
+    try:
+        return Path(found.value) if found.value else default
+    finally:
+        ole32.CoTaskMemFree(found)

@@ -9,16 +9,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import keyring
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
+from keyring.backend import KeyringBackend
 
+from csos_desktop.config import policy as config_policy
+from csos_desktop.config.policy import use_policy_file
+from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
+from csos_desktop.services.orders import catalogue as catalogue_service
 from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm
 from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor
+from tests.launch import SESSION_POLICY_VAR
 from tests.token_backends import BackendToken, tpm2_simulator
 
 if TYPE_CHECKING:  # it imports this module
@@ -54,15 +61,27 @@ def csos_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # them for EPCS, as IT's would on a test workstation (tests of the refusal set their own).
     policy = home / "machine-policy.toml"
     policy.write_text("[settings]\nallow_software_tokens = true\n", encoding="utf-8")
-    saved = {k: os.environ.get(k) for k in ("CSOS_HOME", "CSOS_POLICY_FILE")}
+    saved = {k: os.environ.get(k) for k in ("CSOS_HOME", SESSION_POLICY_VAR)}
     os.environ["CSOS_HOME"] = str(home)
-    os.environ["CSOS_POLICY_FILE"] = str(policy)
+    use_policy_file(policy)  # a seam no user can reach: no environment variable names it
+    os.environ[SESSION_POLICY_VAR] = str(policy)  # for tests.launch in child processes only
+    # The tests' orders name the synthetic products: their stores use that catalogue
+    # until one is imported (a real install has none; tests of that reset the seam).
+    catalogue_service._before_import = bundled_catalogue
     yield home
+    use_policy_file(None)
     for key, old in saved.items():
         if old is None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = old
+
+
+def machine_policy_at(monkeypatch: pytest.MonkeyPatch, path: Path) -> Path:
+    """Read the machine policy from *path* for one test (the fixtures' seam, as above)."""
+    location = config_policy.PolicyLocation(path, registry=False, admin_only=False)
+    monkeypatch.setattr(config_policy, "_test_location", location)
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -179,3 +198,38 @@ def two_locations(
     from tests.integration.locations import locations_token
 
     return locations_token(hsm_dir, test_ca)
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring backend that keeps passwords in this process: a system keyring stand-in
+    (the test machine has none), behind keyring's own backend interface."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+# keyring offers every subclass it has seen as a backend: this one is set by the fixture
+# only, never chosen for the whole session.
+KeyringBackend._classes.discard(MemoryKeyring)
+
+
+@pytest.fixture()
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """A keyring backend for one test; the machine's (none, on a test machine) after."""
+    before = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(before)

@@ -12,13 +12,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_python(code: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """*code* under ``python -c`` with its own CSOS_HOME and policy file below *home*."""
+    """*code* under ``python -c`` with its own CSOS_HOME below *home*."""
     return subprocess.run(
         [sys.executable, "-c", code],
         env=dict(
             os.environ,
             CSOS_HOME=str(home / "home"),
-            CSOS_POLICY_FILE=str(home / "policy.toml"),
             PYTHONPATH=str(ROOT),
             **env,
         ),

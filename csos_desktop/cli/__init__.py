@@ -65,6 +65,8 @@ ALIASES: dict[str, str] = {"enroll": "enrol"}
 @click.version_option(__version__, prog_name="csos")
 def main() -> None:
     """CSOS Desktop: sign and verify DEA CSOS orders with a PKCS#11 token."""
+    from csos_desktop.services.context import build_context, install
     from csos_desktop.startup import start_logging
 
     start_logging()
+    install(build_context())  # the home, the configuration in force, no demo

@@ -7,7 +7,11 @@ from pathlib import Path
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.services.orders.catalogue import active_catalogue, import_directory
+from csos_desktop.services.orders.catalogue import (
+    IMPORT_HINT,
+    active_catalogue,
+    import_directory,
+)
 from csos_desktop.services.pharmacy_store import open_store
 
 _SHOWN = 15
@@ -58,11 +62,7 @@ def show() -> None:
         last = store.catalogue.latest_import()
         cat = active_catalogue(store)
     if last is None:
-        click.echo(
-            f"No catalogue imported: using the bundled synthetic sandbox catalogue"
-            f" ({len(cat.products)} products). Import the FDA NDC Directory with"
-            " `csos catalogue import product.txt package.txt`."
-        )
+        click.echo(IMPORT_HINT)
         return
     click.echo(
         f"{last.source}, imported {last.imported_at}: {len(cat.products)} products in"

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
 from csos_desktop.config.effective import ConfigValue, load_config, set_value, unset_value
-from csos_desktop.config.policy import write_policy
+from csos_desktop.config.policy import policy_location, write_policy
 from csos_desktop.config.settings import BY_KEY, SettingInvalid, Value, parse_text, setting
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.services.audit.events import record_setting_changed
@@ -137,7 +136,7 @@ def write_policy_command(
     """Write the machine policy file (run by installers and IT, as administrator)."""
     values = _pairs(items)
     locked = set(locks) | (set(values) if lock_set else set())
-    target = path or paths.policy_file()
+    target = path or policy_location().path
     try:
         write_policy(target, values, locked)
     except PermissionError:

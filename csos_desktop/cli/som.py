@@ -40,7 +40,7 @@ policy_option = click.option(
     "--policy",
     "policy_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="SOM policy JSON published by the distributor (default: the bundled sandbox policy).",
+    help="SOM policy JSON published by the distributor (default: the built-in default policy).",
 )
 skip_option = click.option(
     "--skip-bad-rows",

@@ -116,13 +116,14 @@ def load_config(
     user_path: Path | None = None,
     policy_path: Path | None = None,
     registry: Registry | None = None,
+    admin_only: bool | None = None,
 ) -> EffectiveConfig:
     """Merge defaults, policy and user file; never raises for a bad file (see ``problems``).
 
     *registry* stands for the machine's (Windows: read by default; see ``load_policy``).
     """
     upath = user_file() if user_path is None else user_path
-    policy = load_policy(policy_path, registry)
+    policy = load_policy(policy_path, registry, admin_only=admin_only)
     user, problems = _user_values(upath)
     merged: dict[str, ConfigValue] = {}
     for s in SETTINGS:

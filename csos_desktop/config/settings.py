@@ -59,6 +59,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("token_label", Kind.TEXT, None, "Label of the token to use when several are inserted."),
     Setting(
+        "rx_pharmacy_id",
+        Kind.TEXT,
+        None,
+        "The pharmacy, at the distributor's endpoint, that receives signed prescriptions.",
+    ),
+    Setting(
         "trust_anchors",
         Kind.PATH,
         None,
@@ -121,7 +127,7 @@ SETTINGS: tuple[Setting, ...] = (
         Kind.BOOLEAN,
         False,
         "Allow EPCS signing with a software token (SoftHSM2): testing only. Honoured from the "
-        "machine policy, or in a CSOS_HOME (demo, sandbox) configuration.",
+        "machine policy only.",
     ),
     Setting(
         "dea_registration_expiry",

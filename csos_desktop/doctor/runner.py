@@ -10,6 +10,8 @@ from importlib import metadata
 
 from csos_desktop import __version__
 from csos_desktop.config.effective import EffectiveConfig, load_config
+from csos_desktop.doctor.catalogue import catalogue_check
+from csos_desktop.doctor.credentials import credential_check
 from csos_desktop.doctor.network import TIMEOUT_SECONDS, network_checks
 from csos_desktop.doctor.result import CheckResult, DoctorReport, Status
 from csos_desktop.doctor.storage import database_check, disk_check
@@ -118,5 +120,7 @@ def run_doctor(
     except Exception as exc:
         results.append(_crashed("distributor", "Distributor", exc))
     results.append(_guard("database", "Order database", database_check))
+    results.append(_guard("catalogue", "Product catalogue", catalogue_check))
+    results.append(_guard("credentials", "Credential storage", credential_check))
     results.append(_guard("disk", "Free disk space", disk_check))
     return DoctorReport(results, versions(), now.isoformat(timespec="seconds"))

@@ -89,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from csos_desktop.gui import theme
     from csos_desktop.gui.jobs.token_thread import TokenThread, TokenWorker
     from csos_desktop.gui.main_window import MainWindow
+    from csos_desktop.services.context import build_context, current, install
     from csos_desktop.services.tokens.status import read_token_status
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -100,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(True)  # the tray icon alone does not keep the app running
     theme.apply(app)
     config = load_config()
+    if not current().demo:  # `csos demo` opened this window on the context it built
+        install(build_context(config=config))
     configured, label = config.text("pkcs11_module"), config.text("token_label")
     if headless:
         window = MainWindow(demo_banner=args.demo_banner, store=store, store_problem=problem)

@@ -43,6 +43,7 @@ from csos_desktop.sandbox.demo_orders import (
     year_number,
 )
 from csos_desktop.sandbox.distributor.customers import add_customer
+from csos_desktop.sandbox.distributor.pharmacy import SANDBOX_PHARMACY
 from csos_desktop.sandbox.distributor.seed import seed_history
 from csos_desktop.sandbox.distributor.server import (
     RunningDistributor,
@@ -53,7 +54,9 @@ from csos_desktop.sandbox.https import RunningServer, bind, url_of
 from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.archive.verify import verify_archive
+from csos_desktop.services.context import DEMO_MARKER
 from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.orders.catalogue import import_synthetic
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.services.sync.service import DistributorSettings, sync_worker
 from csos_desktop.services.trust_anchors import TrustMaterial
@@ -62,7 +65,7 @@ from csos_desktop.som.loaders import bundled_policy, load_history_csv
 from csos_desktop.som.policy import Policy
 from csos_desktop.store import open_store
 from csos_desktop.sync.client import DistributorClient, HistoryRow
-from csos_desktop.sync.credentials import save_token
+from csos_desktop.sync.credentials import FILE_NAME, CredentialPlace, save_token
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.session import TokenSession
@@ -75,7 +78,7 @@ DEMO_PIN = "123456"
 DEMO_DEA = "AB1234563"
 DEMO_NAME = "Main Street Pharmacy"
 DEMO_SCHEDULES = "2,2N,3,3N,4,5"
-MARKER = ".csos-demo"
+MARKER = DEMO_MARKER
 
 Say = Callable[[str], None]
 
@@ -169,10 +172,10 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     root = ca.directory / "root.pem"
     set_value("distributor_url", running.url)
     set_value("ca_bundle", str(root))
+    set_value("rx_pharmacy_id", SANDBOX_PHARMACY)  # the sandbox distributor's own inbox
     add_anchor(root.read_bytes(), str(root), now=datetime.now(UTC))  # the demo trusts its CA
-    # The demo token is SoftHSM2: this home allows it for EPCS too (21 CFR 1311.115 otherwise).
-    set_value("allow_software_tokens", "true")
-    where = save_token(running.url, token)
+    # The sandbox credential stays in the demo's own home, out of the user's keyring.
+    where = save_token(running.url, token, CredentialPlace(paths.config_dir() / FILE_NAME, True))
     say(
         f"[2/9] Sandbox CA at {ca_server.url} and distributor at {running.url} (HTTPS, test "
         f"CA root {root.name}); {seeded:,} lines of two years' history for {DEMO_DEA}; "
@@ -209,6 +212,8 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     identity = signing_identities(read_certificates(ts))[0]
     chain = list(done.chain_der)
     with open_store() as store:
+        # The demo's orders name the synthetic products: its own store holds that catalogue.
+        import_synthetic(store, at=datetime.now(UTC))
         inputs = [
             order_input(DEMO_DEA, year_number(today, 100 + i), [u]) for i, u in enumerate(usual)
         ]

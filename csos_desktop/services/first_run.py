@@ -17,6 +17,7 @@ class FirstRunStep(Enum):
     CERTIFICATE = "certificate"
     TRUST_ANCHORS = "trust-anchors"
     DISTRIBUTOR = "distributor"
+    CATALOGUE = "catalogue"
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,9 @@ class ChecklistItem:
 
 
 def checklist(
-    status: TokenStatus, *, trust_anchors: bool, distributor: bool
+    status: TokenStatus, *, trust_anchors: bool, distributor: bool, catalogue: bool = True
 ) -> tuple[ChecklistItem, ...]:
-    """The four steps and whether each is done (pure: the caller reads the facts)."""
+    """The five steps and whether each is done (pure: the caller reads the facts)."""
     if status.token is not None:
         token_text = f"Token '{status.token.label}' found ({status.token.kind_text})."
     elif status.module is None:
@@ -48,8 +49,10 @@ def checklist(
             cert is not None,
             f"CSOS certificate for {cert.subject} on the token."
             if cert is not None
-            else "Get a CSOS certificate: enrol with the CA's one-time codes, or move a "
-            "certificate file (.p12) onto the token.",
+            else "Get a CSOS certificate. From the DEA's CSOS CA: apply with the DEA forms, "
+            "retrieve the certificate in a browser at the DEA's site with the two activation "
+            "codes (e-mail and post), then move the .p12 onto the token "
+            "(`csos cert import-p12`). Enrol (EST) only with a CA that offers it.",
             "Certificates…",
         ),
         ChecklistItem(
@@ -69,6 +72,15 @@ def checklist(
             else "Connect your distributor account (its CSOS address and credential).",
             "Settings…",
         ),
+        ChecklistItem(
+            FirstRunStep.CATALOGUE,
+            catalogue,
+            "A product catalogue is in use for SOM."
+            if catalogue
+            else "Import the FDA product catalogue (`csos catalogue import product.txt "
+            "package.txt`): without it SOM places order lines by history only.",
+            "Settings…",
+        ),
     )
 
 
@@ -78,6 +90,7 @@ class SetupFacts:
 
     trust_anchors: bool
     distributor: bool
+    catalogue: bool = True
 
 
 def read_setup_facts() -> SetupFacts:
@@ -88,7 +101,10 @@ def read_setup_facts() -> SetupFacts:
         anchors = bool(list_anchors())
     except CsosError:
         anchors = False  # an unreadable trust_anchors file: doctor says why
-    return SetupFacts(anchors, bool(load_config().text("distributor_url")))
+    from csos_desktop.services.orders.catalogue import catalogue_in_use  # opens the store
+
+    distributor = bool(load_config().text("distributor_url"))
+    return SetupFacts(anchors, distributor, catalogue_in_use())
 
 
 def current_checklist(
@@ -96,4 +112,9 @@ def current_checklist(
 ) -> tuple[ChecklistItem, ...]:
     """The checklist with the facts read from this machine (now, unless *facts* are given)."""
     facts = read_setup_facts() if facts is None else facts
-    return checklist(status, trust_anchors=facts.trust_anchors, distributor=facts.distributor)
+    return checklist(
+        status,
+        trust_anchors=facts.trust_anchors,
+        distributor=facts.distributor,
+        catalogue=facts.catalogue,
+    )

@@ -9,11 +9,16 @@ from enum import Enum
 
 
 class FlagKind(Enum):
-    """The three kinds of suspicious order named in 21 CFR 1301.74(b)."""
+    """The three kinds of suspicious order named in 21 CFR 1301.74(b), and a line not judged.
+
+    ``UNJUDGED`` is no finding about the order: a controlled line whose product nobody
+    knows, which the pharmacist must justify like a warning rather than sign unseen.
+    """
 
     SIZE = "size"
     FREQUENCY = "frequency"
     PATTERN = "pattern"
+    UNJUDGED = "unjudged"
 
 
 class FlagCode(Enum):
@@ -27,6 +32,7 @@ class FlagCode(Enum):
     STRENGTH_FORM = "strength-form-change"
     SCHEDULE_II_SHARE = "schedule-ii-share"
     CADENCE = "cadence"
+    PRODUCT_UNKNOWN = "product-unknown"
 
     @property
     def kind(self) -> FlagKind:
@@ -42,6 +48,7 @@ _KIND = {
     FlagCode.STRENGTH_FORM: FlagKind.PATTERN,
     FlagCode.SCHEDULE_II_SHARE: FlagKind.PATTERN,
     FlagCode.CADENCE: FlagKind.PATTERN,
+    FlagCode.PRODUCT_UNKNOWN: FlagKind.UNJUDGED,
 }
 
 #: Bit of each kind in the compact ``kinds`` mask batch scoring returns.

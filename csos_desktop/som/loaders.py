@@ -176,6 +176,7 @@ def load_policy(path: Path) -> Policy:
 
 @lru_cache(maxsize=1)
 def bundled_policy() -> Policy:
-    """The sandbox distributor's default policy, shipped with the program."""
+    """The built-in default policy, shipped with the program (the sandbox distributor
+    publishes it too); used until the distributor's own policy is cached."""
     text = resources.files("csos_desktop").joinpath("resources/som/default-policy.json")
     return Policy.from_document(json.loads(text.read_text(encoding="utf-8")))

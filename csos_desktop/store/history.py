@@ -59,6 +59,22 @@ class HistoryCache:
         )
         return cur.rowcount
 
+    def drug_codes(self, purchaser_dea: str, ndcs: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """Drug code and strength/form the purchaser's history gives each of ``ndcs``
+        (the latest row wins)."""
+        wanted = sorted(set(ndcs))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" * len(wanted))
+        found: dict[str, tuple[int, str]] = {}
+        for ndc, code, variant in self._conn.execute(
+            "SELECT ndc, drug_code, variant FROM order_history WHERE purchaser_dea = ? AND ndc IN"
+            f" ({marks}) ORDER BY order_date",
+            (purchaser_dea, *wanted),
+        ):
+            found[str(ndc)] = (int(code), str(variant))
+        return found
+
     def rows(self, purchaser_dea: str, since: date, until: date) -> Iterator[HistoryRow]:
         """Lines of ``purchaser_dea`` ordered in [since, until], oldest first."""
         for r in self._conn.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from csos_desktop.domain.catalogue import Catalogue, bundled_catalogue
+from csos_desktop.domain.catalogue import Catalogue
 from csos_desktop.som.policy import Policy, PolicyInvalid
 from csos_desktop.store import Store, som_cache
 from csos_desktop.store.history import HistoryRow
@@ -19,8 +19,8 @@ from csos_desktop.sync.client import HistoryRow as WireRow
 from csos_desktop.sync.errors import DistributorRefused
 
 
-def _variant(catalogue: Catalogue, ndc: str) -> str:
-    product = catalogue.product(ndc)
+def _variant(catalogue: Catalogue | None, ndc: str) -> str:
+    product = catalogue.product(ndc) if catalogue is not None else None
     return "" if product is None else product.variant
 
 
@@ -29,8 +29,17 @@ def _line_no(row: WireRow) -> int:
     return 1 + int(hashlib.sha256(row.ndc.encode()).hexdigest()[:7], 16)
 
 
-def refresh(store: Store, client: DistributorClient, cursor: str, now: datetime) -> tuple[str, int]:
-    """Fetch the policy and the history after *cursor*; returns (new cursor, rows added)."""
+def refresh(
+    store: Store,
+    client: DistributorClient,
+    cursor: str,
+    now: datetime,
+    catalogue: Catalogue | None = None,
+) -> tuple[str, int]:
+    """Fetch the policy and the history after *cursor*; returns (new cursor, rows added).
+
+    *catalogue* is the one in force (the caller's; default: the imported one, if any).
+    """
     try:
         doc = client.som_policy()
         Policy.from_document(doc)  # never cache a policy the check could not apply
@@ -39,8 +48,8 @@ def refresh(store: Store, client: DistributorClient, cursor: str, now: datetime)
         pass  # an older distributor, or a policy we cannot read: the bundled one stays in use
     added = 0
     # The feed names the NDC; strength and form (the pattern check's "variant") come from
-    # the catalogue, as for the history files SOM reads (som.loaders).
-    catalogue = store.catalogue.load() or bundled_catalogue()
+    # the catalogue, as for the history files SOM reads (som.loaders); unknown without one.
+    catalogue = catalogue or store.catalogue.load()
     while True:
         page = client.history(cursor)
         rows = [

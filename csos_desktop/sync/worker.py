@@ -18,6 +18,7 @@ from pathlib import Path
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.balance import Reported
+from csos_desktop.domain.catalogue import Catalogue
 from csos_desktop.domain.order_state import OrderState, allowed_from
 from csos_desktop.fileio import write_atomically
 from csos_desktop.store import Store, legal, lifecycle
@@ -41,8 +42,11 @@ log = logging.getLogger(__name__)
 #: Feed events after which the order's per-line shipped and voided packages are fetched.
 FULFILMENT_EVENTS = frozenset({"shipped", "balance-voided", "voided", "cancelled"})
 
-#: Where signed prescriptions go when no pharmacy is named: the sandbox's own inbox.
-DEFAULT_PHARMACY = "sandbox-pharmacy"
+#: Why a signed prescription stays queued when no pharmacy is set to receive it.
+NO_PHARMACY = (
+    "no pharmacy is set to receive prescriptions: set it with "
+    "`csos config set rx_pharmacy_id ID` (the id your distributor gave the pharmacy)"
+)
 
 
 @dataclass
@@ -99,9 +103,10 @@ class SyncWorker:
         cursor: CursorFile,
         *,
         clock: Clock = lambda: datetime.now(UTC),
-        pharmacy_id: str = DEFAULT_PHARMACY,
+        pharmacy_id: str | None = None,
         statement_roots: Sequence[asn1_x509.Certificate] | None = None,
         som_cache: bool = True,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self._store, self._client, self._cursor, self._clock = store, client, cursor, clock
         self._pharmacy_id = pharmacy_id
@@ -112,6 +117,7 @@ class SyncWorker:
             list(statement_roots) if statement_roots is not None else anchor_certificates()
         )
         self._som_cache = som_cache
+        self._catalogue = catalogue
         self._history_cursor = CursorFile(cursor.path, f"{cursor.url}#history")
 
     def run_once(self) -> SyncReport:
@@ -225,6 +231,10 @@ class SyncWorker:
         audited, and the pass stops with ``stopped`` saying why (retried next pass).
         A pharmacy verdict of "rejected" is final: sent, and listed in ``refused``.
         """
+        if self._pharmacy_id is None:
+            with self._store.transaction():  # stays queued and says why on every pass
+                self._store.outbox.mark_failed(msg.outbox_id, NO_PHARMACY)
+            return False
         rx = self._store.prescriptions.signed(msg.record_id)
         try:
             record = self._client.submit_prescription(
@@ -284,7 +294,7 @@ class SyncWorker:
     def _refresh_som(self) -> None:
         """The policy and history the SOM check before signing uses (1301.74(b))."""
         cursor, _ = som_feed.refresh(
-            self._store, self._client, self._history_cursor.load(), self._clock()
+            self._store, self._client, self._history_cursor.load(), self._clock(), self._catalogue
         )
         self._history_cursor.save(cursor)
 

@@ -91,6 +91,83 @@ set +e; as_user csos config set distributor_url https://elsewhere.example 2> "$w
 rc=$?; set -e
 [ "$rc" = 3 ] && grep -q "Set by your IT administrator" "$work/set.err" || fail "lock not enforced"
 
+say "an unprivileged user: CSOS_POLICY_FILE and CSOS_HOME unlock nothing"
+# A real user (nobody), not root with a clean environment: policy ownership is checked.
+chmod 711 "$work"
+uhome="$work/uhome"; mkdir -p "$uhome/fresh/config"
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env -i \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$uhome" \
+  LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen TMPDIR="$uhome" "$@"; }
+setting() { json "$1" "[s[\"$2\"] for s in d[\"settings\"] if s[\"key\"]==\"$3\"][0]"; }
+check() { json "$1" "[c[\"$3\"] for c in d[\"checks\"] if c[\"check\"]==\"$2\"][0]"; }
+printf '[settings]\ndistributor_url = "https://evil.example/api"\nallow_software_tokens = true\n' \
+  > "$uhome/mine.toml"
+echo "allow_software_tokens = true" > "$uhome/fresh/config/config.toml"
+(cd "$repo" && "$py" "$here/seed_token.py" "$uhome/seed" 314159) | tee "$work/token.json"
+conf=$(json "$work/token.json" 'd["conf"]'); module=$(json "$work/token.json" 'd["module"]')
+cat > "$uhome/rx.json" <<RX
+{"schema": "csos-rx/1", "date_of_issue": "$(date +%F)",
+ "patient": {"name": "Maria Lopez", "address": {"street": "12 Elm Street",
+             "city": "Springfield", "state": "IL", "postal_code": "62704"}},
+ "drug": {"name": "Oxycodone Hydrochloride", "strength": "5 mg", "dosage_form": "tablet",
+          "schedule": "2"},
+ "quantity": 20, "directions": "1 tablet every 6 hours as needed", "refills": 0,
+ "practitioner": {"name": "Dr. Jane Smith", "address": {"street": "200 Medical Plaza",
+                  "city": "Springfield", "state": "IL", "postal_code": "62702"},
+                  "dea_number": "AB1234563"}}
+RX
+chown -R 65534:65534 "$uhome"
+mine=(env CSOS_POLICY_FILE="$uhome/mine.toml")
+
+# 1. A policy file of the user's own, named by CSOS_POLICY_FILE, changes nothing locked.
+as_nobody "${mine[@]}" csos config show --json > "$work/u-config.json"
+[ "$(json "$work/u-config.json" 'd["policy_file"]')" = /etc/csos-desktop/policy.toml ] \
+  || fail "the policy was read from elsewhere than /etc"
+[ "$(setting "$work/u-config.json" source distributor_url)" = "policy (locked)" ] \
+  && [ "$(setting "$work/u-config.json" value distributor_url)" = https://127.0.0.1:9/api ] \
+  || fail "CSOS_POLICY_FILE unlocked distributor_url"
+[ "$(setting "$work/u-config.json" value allow_software_tokens)" = False ] \
+  || fail "CSOS_POLICY_FILE allowed software tokens"
+set +e; as_nobody "${mine[@]}" csos config set distributor_url https://evil.example/api \
+  2> "$work/u-set.err"; rc=$?; set -e
+[ "$rc" = 3 ] || fail "CSOS_POLICY_FILE let the user change a locked setting"
+set +e; as_nobody "${mine[@]}" csos doctor --json --timeout 1 > "$work/u-doctor1.json"; set -e
+json "$work/u-doctor1.json" '[c for c in d["checks"] if c["check"]=="configuration"][0]'
+[ "$(json "$work/u-doctor1.json" '[c["details"]["policy_file"] for c in d["checks"] if c["check"]=="configuration"][0]')" \
+  = /etc/csos-desktop/policy.toml ] || fail "doctor does not name the machine policy in force"
+
+# 2. A fresh CSOS_HOME (whose own settings ask for it) does not allow a SoftHSM2 token for EPCS.
+set +e; echo 314159 | as_nobody "${mine[@]}" SOFTHSM2_CONF="$conf" CSOS_HOME="$uhome/fresh" \
+  csos rx sign "$uhome/rx.json" --token package-test --module "$module" --pin-stdin \
+  --out "$uhome/rx-out" 2> "$work/u-rx.err"; rc=$?; set -e
+cat "$work/u-rx.err"
+[ "$rc" != 0 ] && grep -q "software token — for testing" "$work/u-rx.err" \
+  && grep -q "1311.115" "$work/u-rx.err" && [ ! -e "$uhome/rx-out" ] \
+  || fail "a fresh CSOS_HOME allowed a software token for csos rx sign"
+set +e; as_nobody SOFTHSM2_CONF="$conf" CSOS_HOME="$uhome/fresh" csos doctor --json \
+  --timeout 1 --module "$module" > "$work/u-doctor2.json"; set -e
+check "$work/u-doctor2.json" tokens summary | tee "$work/u-tokens.txt"
+grep -q "software token — for testing" "$work/u-tokens.txt" || fail "doctor hides the software token"
+
+# 3. An /etc policy file a user owns, or others can write, is refused and doctor names it.
+for bad in owner mode; do
+  if [ "$bad" = owner ]; then chown 65534 /etc/csos-desktop/policy.toml
+  else chown 0 /etc/csos-desktop/policy.toml; chmod 666 /etc/csos-desktop/policy.toml; fi
+  as_nobody csos config show --json > "$work/u-config-$bad.json"
+  [ "$(setting "$work/u-config-$bad.json" source distributor_url)" != "policy (locked)" ] \
+    || fail "a policy file with a bad $bad still locks settings"
+  set +e; as_nobody csos doctor --json --timeout 1 > "$work/u-doctor-$bad.json"; set -e
+  check "$work/u-doctor-$bad.json" configuration summary | tee "$work/u-refused.txt"
+  grep -q "Machine policy refused: /etc/csos-desktop/policy.toml" "$work/u-refused.txt" \
+    || fail "doctor does not name the refused policy file ($bad)"
+  [ "$(check "$work/u-doctor-$bad.json" configuration status)" = warning ] \
+    || fail "doctor does not warn about the refused policy ($bad)"
+done
+chown 0:0 /etc/csos-desktop/policy.toml; chmod 644 /etc/csos-desktop/policy.toml
+as_nobody csos config show --json > "$work/u-config-back.json"
+[ "$(setting "$work/u-config-back.json" source distributor_url)" = "policy (locked)" ] \
+  || fail "the administrator's policy is not in force for an ordinary user"
+
 say "a user's data made by ${version}-1"
 (cd "$repo" && as_user "$py" "$here/seed_store.py") | tee "$work/seed.json"
 order_id=$(json "$work/seed.json" 'd["order_id"]')

@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.cli import main
+from csos_desktop.config.policy import use_policy_file
 from csos_desktop.pki.cms_parse import parse_signed_data
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.archive.container import ArchiveUnusable
@@ -71,7 +72,7 @@ def standalone_bundle_material() -> BundleMaterial:
     policy = base / "machine-policy.toml"
     policy.write_text("[settings]\nallow_software_tokens = true\n", encoding="utf-8")
     os.environ["CSOS_HOME"] = str(base / "home")
-    os.environ["CSOS_POLICY_FILE"] = str(policy)
+    use_policy_file(policy)
     ca = TestCa.init(base / "ca")
     trust_sandbox_root(ca)  # signing refuses a certificate no configured anchor vouches for
     token = _provision(base / "softhsm", ca, "csos-fuzz", KeyAlgorithm.P256)

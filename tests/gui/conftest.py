@@ -23,7 +23,7 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, lifecycle, open_store
 from csos_desktop.trust.anchors import add_anchor
-from tests.conftest import Provisioned
+from tests.conftest import Provisioned, machine_policy_at
 from tests.unit.domain.samples import sample_order_input
 
 T = TypeVar("T")
@@ -58,7 +58,7 @@ def add_drafts(store: Store, n: int) -> list[str]:
 def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A new CSOS_HOME and an empty machine policy: a first start."""
     monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CSOS_POLICY_FILE", str(tmp_path / "policy.toml"))
+    machine_policy_at(monkeypatch, tmp_path / "policy.toml")
     return tmp_path / "home"
 
 

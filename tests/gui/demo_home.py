@@ -22,13 +22,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.config import set_value
-from csos_desktop.config.policy import write_policy
+from csos_desktop.config.policy import use_policy_file, write_policy
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
 from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.orders.catalogue import import_synthetic
 from csos_desktop.services.rx.access import Actor, add_user, approve_grant, propose_grant
 from csos_desktop.services.rx.drafts import add_draft
 from csos_desktop.services.signing import SigningPurpose, SigningSession
@@ -42,6 +43,7 @@ from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor
 from tests.gui.history import SUPPLIER
+from tests.launch import command
 from tests.unit.domain.rx_samples import sample_rx_input
 
 LABEL, PIN, DEA = "CSOS Demo", "123456", "AB1234563"
@@ -73,7 +75,6 @@ class DemoHome:
             CSOS_HOME=str(self.home),
             SOFTHSM2_CONF=str(self.hsm.conf),
             CSOS_PKCS11_MODULE=self.hsm.module,
-            CSOS_POLICY_FILE=str(self.home / "policy.toml"),
         )
 
 
@@ -167,6 +168,7 @@ def _prescriptions(store: Store, now: datetime) -> None:
 def build(home: Path) -> DemoHome:
     """Token, certificate, history and orders in every interesting state."""
     os.environ["CSOS_HOME"] = str(home)
+    use_policy_file(home / "policy.toml")
     write_policy(
         home / "policy.toml",
         {"distributor_url": "https://csos.keystone.example/api"},
@@ -192,6 +194,7 @@ def build(home: Path) -> DemoHome:
         identity = signing_identities(read_certificates(ts))[0]
         now = datetime.now(UTC)
         with open_store(home / "data" / "csos.db") as store:
+            import_synthetic(store, at=now)  # a demo home holds the synthetic catalogue
             _history(store, now.date())
             small = [_line(1, PRODUCTS[0], 2), _line(2, PRODUCTS[1], 3)]
             made = svc.import_orders(store, [_order(small) for _ in range(6)], source="demo")
@@ -231,9 +234,7 @@ def screenshots(demo: DemoHome, out: Path) -> list[Path]:
     """The main screens through `csos-gui --screenshot`, then the editor and signing dialog."""
     done = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "csos_desktop.gui.app",
+            *command(demo.home / "policy.toml", "gui"),
             "--screenshot",
             str(out),
             "--demo-banner",
@@ -247,11 +248,12 @@ def screenshots(demo: DemoHome, out: Path) -> list[Path]:
     )
     paths = [Path(p) for p in done.stdout.split()]
     code = (
-        "from tests.gui.demo_home import dialogs; import sys; "
-        "print('\\n'.join(dialogs(sys.argv[1])))"
+        "from tests.gui.demo_home import dialogs; import sys; from pathlib import Path; "
+        "from csos_desktop.config.policy import use_policy_file; "
+        "use_policy_file(Path(sys.argv[2])); print('\\n'.join(dialogs(sys.argv[1])))"
     )
     more = subprocess.run(
-        [sys.executable, "-c", code, str(out)],
+        [sys.executable, "-c", code, str(out), str(demo.home / "policy.toml")],
         env={**demo.env(), "QT_QPA_PLATFORM": "offscreen"},
         capture_output=True,
         text=True,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from csos_desktop.gui.main_window import MainWindow
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.first_run import FirstRunStep, checklist
+from csos_desktop.services.first_run import FirstRunStep, checklist, read_setup_facts
+from csos_desktop.services.orders import catalogue as catalogue_service
 from csos_desktop.services.tokens.status import TokenStatus, read_token_status
 from csos_desktop.store import open_store
 from tests.conftest import Provisioned
@@ -22,10 +25,12 @@ def test_each_step_says_what_is_missing_and_how_to_fix_it() -> None:
         TokenStatus(None, None, (), "No PKCS#11 driver for a token was found."),
         trust_anchors=False,
         distributor=False,
+        catalogue=False,
     )
-    assert [i.done for i in nothing] == [False] * 4
+    assert [i.done for i in nothing] == [False] * 5
     assert "No token driver found" in nothing[0].text and "OpenSC" in nothing[0].text
-    assert ".p12" in nothing[1].text
+    assert ".p12" in nothing[1].text and "activation codes" in nothing[1].text
+    assert "csos catalogue import product.txt package.txt" in nothing[4].text
     no_token = checklist(TokenStatus("/x.so", None, ()), trust_anchors=True, distributor=True)
     assert "insert your USB token" in no_token[0].text
     done = checklist(
@@ -49,6 +54,19 @@ def test_a_fresh_install_shows_the_checklist_and_no_green_distributor(
         assert "not configured" in window.outbox_label.text()
         card.buttons[FirstRunStep.DISTRIBUTOR].click()
         assert window.stack.currentWidget() is window.settings
+
+
+def test_a_fresh_install_without_a_catalogue_says_so_on_home(
+    qtbot: QtBot, fresh_home: Path, rsa_token: Provisioned, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalogue_service, "_before_import", catalogue_service.no_catalogue)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show_status(read_token_status(rsa_token.hsm.module, rsa_token.label))
+    window.home.show_setup_facts(read_setup_facts())
+    card = window.home.checklist_card
+    assert FirstRunStep.CATALOGUE in card.buttons
+    assert "csos catalogue import" in card.rows.findChildren(QLabel)[-1].text()
 
 
 def test_the_checklist_goes_once_every_step_is_done(

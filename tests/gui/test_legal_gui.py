@@ -22,7 +22,7 @@ from csos_desktop.store import legal, open_store
 from csos_desktop.store.audit import AuditEvent
 from tests.conftest import PURCHASER_DEA, TEST_PIN, Provisioned
 from tests.gui.test_receiving import shipped_order
-from tests.unit.store.helpers import flagged_order_input, order_input
+from tests.unit.store.helpers import brand_order_input, flagged_order_input, order_input
 
 
 def test_a_flagged_imported_draft_is_refused_without_justification_and_signed_with_one(
@@ -185,3 +185,24 @@ def test_cancel_and_declare_lost_from_the_orders_screen(
         [replacement] = [r for r in store.orders.list() if r.reissue_of == second]
         assert replacement.state is OrderState.DRAFT
         assert [n.kind.value for n in store.notices.for_order(second)] == ["lost-order"]
+
+
+def test_a_draft_whose_product_nobody_knows_is_blocked_until_justified(
+    qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget
+) -> None:
+    with open_store(store_path) as store:
+        [rec] = svc.import_orders(store, brand_order_input(), source="file:import.json")
+    dialog = SigningDialog(OrderBatch(store_path, [rec.order_id], target), token_worker)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.phase is Phase.BLOCKED, timeout=10_000)
+    assert dialog.justification.isVisible()
+    assert "not judged: product unknown" in dialog.summary.toPlainText()
+    assert not dialog.pin.isEnabled()
+    qtbot.keyClicks(dialog.justification, "new brand product, confirmed by phone")
+    dialog.justify_button.click()
+    qtbot.waitUntil(lambda: dialog.phase is Phase.READY, timeout=10_000)
+    with open_store(store_path) as store:
+        trail = list(store.audit.entries(order_id=rec.order_id))
+    [ack] = [e for e in trail if e.event == AuditEvent.SOM_WARNING_ACKNOWLEDGED]
+    assert [f["code"] for f in ack.details["flags"]] == ["product-unknown"]

@@ -15,12 +15,14 @@ from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order, parse_order_input
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.dialogs.order_editor import OrderEditor
+from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.som.review import acknowledge_warnings, review_order
 from csos_desktop.som import Decision
 from csos_desktop.store import Store, open_store
 from tests.gui.conftest import add_drafts
 from tests.gui.history import OXY_5, SUPPLIER, add_history
 from tests.unit.domain.samples import sample_order_input
+from tests.unit.store.helpers import brand_order_input
 
 OXY = bundled_catalogue().product(OXY_5.replace("-", ""))
 
@@ -200,3 +202,23 @@ def test_a_flagged_order_closed_without_saving_leaves_its_flags_as_abandoned(
     assert entry.details["disposition"] == "abandoned" and entry.order_id is None
     assert entry.details["lines"][0]["quantity"] == 40 and entry.details["flags"]
     assert entry.details["supplier_dea"] == SUPPLIER["dea_number"]
+
+
+def test_a_draft_whose_product_nobody_knows_must_be_justified_in_the_editor(
+    qtbot: QtBot, store: Store
+) -> None:
+    [rec] = svc.import_orders(store, brand_order_input(), source="file:import.json")
+    ed = OrderEditor(store, editing=rec)
+    qtbot.addWidget(ed)
+    ed.show()
+    ed.set_packages(0, 2)
+    settle(qtbot, ed)
+    review = ed.som.review
+    assert review is not None and review.needs_acknowledgement
+    assert "not judged: product unknown" in ed.som.summary.text()
+    assert ed.save() is None  # not justified yet
+    ed.som.justification.setPlainText("New brand product, confirmed with the distributor.")
+    ed.som.confirm.setChecked(True)
+    assert ed.save() is not None
+    [ack] = [e for e in store.audit.entries() if e.event == "som.warning-acknowledged"]
+    assert [f["code"] for f in ack.details["flags"]] == ["product-unknown"]

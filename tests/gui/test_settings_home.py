@@ -18,6 +18,7 @@ from csos_desktop.gui.tray import notifications
 from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.orders import OrderRecord
+from tests.conftest import machine_policy_at
 from tests.gui.conftest import add_drafts
 
 
@@ -25,8 +26,7 @@ from tests.gui.conftest import add_drafts
 def policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
     path = tmp_path / "policy.toml"
-    monkeypatch.setenv("CSOS_POLICY_FILE", str(path))
-    return path
+    return machine_policy_at(monkeypatch, path)
 
 
 def test_policy_locked_settings_are_disabled_and_say_who_set_them(

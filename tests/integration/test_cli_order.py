@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,9 +17,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop.cli import main
 from csos_desktop.sandbox.ca import TestCa
 from tests.conftest import TEST_PIN, Provisioned
+from tests.launch import csos_command
 from tests.unit.domain.samples import sample_order_input
 
-CSOS = [sys.executable, "-m", "csos_desktop"]
+CSOS = csos_command()
 
 
 @pytest.fixture()

@@ -117,7 +117,6 @@ def foreign(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Foreign]:
         SOFTHSM2_CONF=str(conf),
         CSOS_PKCS11_MODULE=module,
         CSOS_HOME=str(work / "home"),
-        CSOS_POLICY_FILE=str(work / "no-policy.toml"),
         SO_PIN=so_pin,
         USER_PIN=PIN,
     )

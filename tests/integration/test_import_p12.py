@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -31,9 +30,10 @@ from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm, normalised_spki
 from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA, TEST_PIN, Provisioned, Tpm2Tokens
 from tests.integration.signing import chain_of, sign_order
 from tests.integration.test_openssl_accepts import openssl_verify
+from tests.launch import csos_command
 from tests.token_backends import BackendToken
 
-CSOS = [sys.executable, "-m", "csos_desktop"]
+CSOS = csos_command()
 P12_PASSWORD = "browser-export-1"
 SPKI = PublicFormat.SubjectPublicKeyInfo
 AnyToken = SoftHsmToken | BackendToken

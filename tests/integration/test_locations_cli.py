@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +22,9 @@ from csos_desktop.store import open_store
 from tests.conftest import TEST_PIN, trust_sandbox_root
 from tests.integration.locations import Location, LocationsToken, order_for
 from tests.integration.store.tokens import openssl_verify
+from tests.launch import csos_command
 
-CSOS = [sys.executable, "-m", "csos_desktop"]
+CSOS = csos_command()
 #: A registration no certificate on the token is for (valid check digit).
 OTHER_DEA = "AC3456781"
 PIN_PROMPT = "PIN for token"

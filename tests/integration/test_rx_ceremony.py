@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,10 @@ from csos_desktop.domain.attestation import RX_SIGNING_ATTESTATION
 from csos_desktop.sandbox.ca import TestCa
 from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.signing import chain_of, issue_for_token
+from tests.launch import csos_command
 from tests.unit.domain.rx_samples import sample_rx_input
 
-CSOS = [sys.executable, "-m", "csos_desktop"]
+CSOS = csos_command()
 
 
 def rx_file(tmp_path: Path, name: str = "rx.json", **changes: Any) -> Path:

@@ -7,7 +7,6 @@ import json
 import socket
 import struct
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,9 +19,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop.sandbox.ca import TestCa
 from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.test_cli_order import env_for
+from tests.launch import csos_command
 from tests.unit.domain.samples import sample_order_input
 
-CSOS = [sys.executable, "-m", "csos_desktop"]
+CSOS = csos_command()
 NTP_EPOCH = 2208988800
 
 

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from csos_desktop.config import load_config
+from csos_desktop.services import context
+from csos_desktop.services.context import DEMO_MARKER, RunContext
 from csos_desktop.services.tokens.assurance import software_tokens_allowed
 from csos_desktop.token.library import load_library
 from csos_desktop.token.slots import list_tokens
 from tests.conftest import TEST_PIN, Provisioned, Tpm2Tokens
 from tests.integration.test_rx_ceremony import rx_file
+from tests.launch import command, csos_command
 
-CSOS = [sys.executable, "-m", "csos_desktop"]
+CSOS = csos_command()
 
 
-def _env(tmp_path: Path, policy: str | None, user: str | None = None) -> dict[str, str]:
+def _env(tmp_path: Path, user: str | None = None) -> dict[str, str]:
     home = tmp_path / "home"
     (home / "config").mkdir(parents=True, exist_ok=True)
     if user is not None:
         (home / "config" / "config.toml").write_text(user, encoding="utf-8")
-    policy_file = tmp_path / "policy.toml"
-    if policy is not None:
-        policy_file.write_text(policy, encoding="utf-8")
-    return dict(os.environ, CSOS_HOME=str(home), CSOS_POLICY_FILE=str(policy_file))
+    # Set as a user could: neither variable may unlock anything.
+    return dict(os.environ, CSOS_HOME=str(home), CSOS_POLICY_FILE=str(tmp_path / "mine.toml"))
 
 
 def test_softhsm_and_the_simulated_tpm_are_software_tokens(
@@ -53,9 +53,14 @@ def test_token_list_labels_a_software_token(rsa_token: Provisioned) -> None:
 def test_epcs_signing_on_a_software_token_is_refused_before_the_pin(
     rsa_token: Provisioned, tmp_path: Path
 ) -> None:
-    env = _env(tmp_path, policy=None)  # no policy: the rule applies
+    # A fresh CSOS_HOME whose own settings ask for software tokens, and a policy file the
+    # user wrote named by CSOS_POLICY_FILE: the machine policy (empty here) decides.
+    allow = "[settings]\nallow_software_tokens = true\n"
+    (tmp_path / "mine.toml").write_text(allow, encoding="utf-8")
+    env = _env(tmp_path, user="allow_software_tokens = true\n")
     done = subprocess.run(
-        [*CSOS, "rx", "sign", str(rx_file(tmp_path)), "--token", rsa_token.label,
+        [*command(tmp_path / "machine-policy.toml", "cli"), "rx", "sign", str(rx_file(tmp_path)),
+         "--token", rsa_token.label,
          "--module", rsa_token.hsm.module, "--pin-stdin", "--out", str(tmp_path / "out")],
         input=TEST_PIN + "\n", env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
@@ -65,18 +70,36 @@ def test_epcs_signing_on_a_software_token_is_refused_before_the_pin(
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
-def test_only_the_policy_or_an_isolated_home_can_allow_software_tokens(
+def test_only_the_machine_policy_or_the_demo_in_process_allows_software_tokens(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     policy = tmp_path / "policy.toml"
     user = tmp_path / "config.toml"
     user.write_text("allow_software_tokens = true\n", encoding="utf-8")
-    monkeypatch.setenv("CSOS_POLICY_FILE", str(policy))
-    monkeypatch.delenv("CSOS_HOME")  # a real install: the user's own file does not count
-    assert not software_tokens_allowed(load_config(user_path=user, policy_path=policy))
-    monkeypatch.setenv("CSOS_HOME", str(tmp_path))  # demo / sandbox home
-    assert software_tokens_allowed(load_config(user_path=user, policy_path=policy))
-    monkeypatch.delenv("CSOS_HOME")
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("CSOS_HOME", str(home))  # any home, even one with the demo's marker
+    (home / DEMO_MARKER).write_text("made by csos demo\n", encoding="utf-8")
+    mine = load_config(user_path=user, policy_path=policy)
+    assert not software_tokens_allowed(mine)
+    monkeypatch.setattr(context, "_current", RunContext(home, mine, demo=True))
+    assert software_tokens_allowed(mine)  # `csos demo` in this process, on its home
+    monkeypatch.setattr(context, "_current", None)
     policy.write_text("[settings]\nallow_software_tokens = true\n", encoding="utf-8")
     user.write_text("", encoding="utf-8")
     assert software_tokens_allowed(load_config(user_path=user, policy_path=policy))
+
+
+def test_the_demo_allows_its_software_token_only_on_the_home_it_marked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(context, "_current", None)
+    with pytest.raises(RuntimeError):
+        context.enter_demo(tmp_path)  # not prepared by csos demo
+    (tmp_path / DEMO_MARKER).write_text("made by csos demo\n", encoding="utf-8")
+    monkeypatch.setenv("CSOS_HOME", str(tmp_path))
+    no_policy = load_config(user_path=tmp_path / "none.toml", policy_path=tmp_path / "none")
+    assert not software_tokens_allowed(no_policy)
+    context.enter_demo(tmp_path)
+    assert context.is_demo_home(tmp_path) and not context.is_demo_home(tmp_path / "other")
+    assert software_tokens_allowed(no_policy)

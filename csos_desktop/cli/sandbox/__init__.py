@@ -10,9 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
-from csos_desktop.config import set_value
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.schedule import Schedule, parse_schedule_list
 from csos_desktop.sandbox.ca import (
@@ -213,7 +211,8 @@ def token_create(directory: Path, label: str, pin_stdin: bool) -> None:
     click.echo(f"Token '{label}' created. Point csos at it with:")
     click.echo(f"  export SOFTHSM2_CONF={made.conf}")
     click.echo(f"  export CSOS_PKCS11_MODULE={made.module}")
-    if paths.home() is not None:
-        # A sandbox home (CSOS_HOME) may sign test prescriptions with its software token.
-        set_value("allow_software_tokens", "true")
-        click.echo(f"Software tokens are allowed for EPCS in this home ({paths.home()}).")
+    # A software token signs EPCS only where the machine policy allows it (a test machine).
+    click.echo(
+        "To sign test prescriptions with it, IT (root) allows software tokens on this machine:"
+        "\n  sudo csos config write-policy --set allow_software_tokens=true"
+    )

@@ -108,7 +108,7 @@ class OrderEditor(QDialog):
         self._editing = editing
         self.resize(1280, 760)
         self._store = store
-        # The imported FDA catalogue once there is one; the sandbox catalogue until then.
+        # The imported FDA catalogue; none until one is imported (lines then placed by history).
         self._catalogue = catalogue or active_catalogue(store)
         self._signer_name = signer_name
         self._lines: list[dict[str, Any]] = []

@@ -1,8 +1,10 @@
 """Importing the FDA NDC Directory into the store, and the catalogue the program uses.
 
-The imported catalogue is the one the order editor and SOM use; until one is
-imported they fall back on the bundled synthetic catalogue, which exists for
-the sandbox and the demo.
+The imported catalogue is the one the order editor and SOM use. Until one is
+imported there is none: SOM places each line by the distributor's history or the
+DEA code table, and says so (Home, `csos doctor`). The bundled synthetic catalogue
+belongs to the sandbox and the demo, which import it into their own store
+(:func:`import_synthetic`); it never stands in for a real one.
 """
 
 from __future__ import annotations
@@ -93,16 +95,69 @@ def import_directory(
     return ImportOutcome(record, directory)
 
 
+#: No products and no families: every line is placed by history or the DEA code table.
+NO_CATALOGUE = Catalogue("none", "", False, {}, {})
+
+
+def no_catalogue() -> Catalogue:
+    return NO_CATALOGUE
+
+
+#: The catalogue before any import: none. Only the test fixtures replace it (with the
+#: synthetic one their orders name); no setting or environment variable reaches it.
+_before_import: Callable[[], Catalogue] = no_catalogue
+
+#: Shown by Home and `csos doctor` while nothing is imported.
+IMPORT_HINT = (
+    "No product catalogue is imported: SOM places each line by the distributor's history "
+    "or the DEA code table only. Download the FDA NDC Directory (product.txt, package.txt) "
+    "and run `csos catalogue import product.txt package.txt`."
+)
+
+
 def active_catalogue(store: Store | None) -> Catalogue:
-    """The imported catalogue if there is one, else the bundled synthetic (sandbox) one."""
+    """The imported catalogue if there is one, else none (see :data:`NO_CATALOGUE`)."""
     imported = store.catalogue.load() if store is not None else None
-    return imported or bundled_catalogue()
+    return imported or _before_import()
 
 
 def installed_catalogue() -> Catalogue:
     """The active catalogue of the default store, without creating a store that is not there."""
     path = default_path()
     if not path.exists():
-        return bundled_catalogue()
+        return _before_import()
     with open_store(path) as store:
         return active_catalogue(store)
+
+
+def catalogue_in_use() -> bool:
+    """Whether SOM has a catalogue (imported, or the test fixtures' one), without making
+    a store that is not there."""
+    path = default_path()
+    if path.exists():
+        with open_store(path) as store:
+            if store.catalogue.latest_import() is not None:
+                return True
+    return bool(_before_import().products)
+
+
+def import_synthetic(store: Store, *, at: datetime) -> CatalogueImport:
+    """Put the bundled synthetic catalogue in a sandbox or demo store, recorded as such."""
+    synthetic = bundled_catalogue()
+    digest = hashlib.sha256(repr(sorted(synthetic.products)).encode()).hexdigest()
+    with store.transaction():
+        record = store.catalogue.replace(
+            tuple(synthetic.products.values()),
+            {},
+            source=f"synthetic sandbox catalogue {synthetic.catalogue_id}",
+            product_sha256=digest,
+            package_sha256=digest,
+            skipped=0,
+            at=at,
+        )
+        store.audit.append(
+            AuditEvent.CATALOGUE_IMPORTED,
+            at=at,
+            details={"source": record.source, "products": record.products, "skipped": 0},
+        )
+    return record

@@ -14,14 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from csos_desktop.domain.errors import InputError, ItemRefused
+from csos_desktop.domain.errors import ItemRefused
 from csos_desktop.domain.order import Order
 from csos_desktop.services.orders.catalogue import active_catalogue
-from csos_desktop.services.som.review import SomReview, acknowledge_warnings, load_history
-from csos_desktop.som import Assessment, Decision, History, Policy, evaluate
-from csos_desktop.som.loaders import bundled_policy
-from csos_desktop.som.policy import PolicyInvalid
-from csos_desktop.som.review import review_from_order
+from csos_desktop.services.som.review import (
+    SomReview,
+    acknowledge_warnings,
+    judge,
+    load_history,
+    policy_for,
+)
+from csos_desktop.som import Assessment, Decision, History
 from csos_desktop.store import lifecycle, som_cache
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
@@ -62,23 +65,6 @@ class SomCheck:
         return "\n".join(lines)
 
 
-def policy_for(store: Store) -> tuple[Policy, str]:
-    """The distributor's cached policy, else the bundled one; and a note saying which."""
-    cached = som_cache.load_policy_document(store)
-    if cached is not None:
-        doc, fetched = cached
-        try:
-            policy = Policy.from_document(doc)
-            return policy, f"distributor policy {policy.policy_id}, fetched {fetched:%Y-%m-%d}"
-        except PolicyInvalid:
-            pass
-    policy = bundled_policy()
-    return policy, (
-        f"bundled policy {policy.policy_id}: the distributor's policy is not cached yet "
-        "(run `csos sync`)"
-    )
-
-
 def history_note(store: Store, purchaser_dea: str, now: datetime) -> str:
     fetched = som_cache.history_fetched_at(store)
     if fetched is None:
@@ -94,9 +80,9 @@ def history_note(store: Store, purchaser_dea: str, now: datetime) -> str:
     return f"Order history from the distributor cached {fetched:%Y-%m-%d %H:%M} UTC."
 
 
-def check_som(store: Store, order: Order, *, now: datetime) -> SomCheck | None:
-    """The assessment, or None when SOM cannot judge the order (a product not in the
-    catalogue: the distributor's own monitoring still runs when it receives the order).
+def check_som(store: Store, order: Order, *, now: datetime) -> SomCheck:
+    """The assessment of every controlled line; a line whose product nobody knows is a
+    "not judged: product unknown" flag, which needs a justification like a warning.
 
     The same evaluation as the editor's review, without its charts; the history is read
     once per purchaser and day and reused while the cache does not change (a batch of
@@ -105,14 +91,11 @@ def check_som(store: Store, order: Order, *, now: datetime) -> SomCheck | None:
     policy, note = policy_for(store)
     catalogue = active_catalogue(store)  # the imported catalogue, as the editor uses
     day = now.astimezone(UTC).date()
-    try:
-        under_review = review_from_order(order, catalogue, as_of=day)
-    except InputError:
-        return None
-    dea = under_review.purchaser_dea
-    history = _cached_history(store, dea, day, 2 * policy.class_of(dea).history.lookback_days)
-    assessment = evaluate(under_review, history, policy, catalogue.families)
-    return SomCheck(SomReview(assessment, ()), note, history_note(store, dea, now))
+    judged = judge(
+        store, order, policy, catalogue, day, lambda dea, n: _cached_history(store, dea, day, n)
+    )
+    dea = judged.placed.review.purchaser_dea
+    return SomCheck(SomReview(judged.assessment, ()), note, history_note(store, dea, now))
 
 
 #: (database, purchaser, day, days, cache version) → History; a handful of entries at most.

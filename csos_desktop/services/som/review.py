@@ -19,9 +19,11 @@ from csos_desktop.services.orders.catalogue import active_catalogue
 from csos_desktop.som import Assessment, Decision, History, HistoryLine, Policy, evaluate
 from csos_desktop.som.explain import family_label
 from csos_desktop.som.loaders import bundled_policy
-from csos_desktop.som.review import review_from_order
+from csos_desktop.som.policy import PolicyInvalid
+from csos_desktop.som.review import PlacedOrder, place_order
 from csos_desktop.som.series import FamilySeries, family_series
-from csos_desktop.store import lifecycle
+from csos_desktop.som.unjudged import with_unjudged
+from csos_desktop.store import lifecycle, som_cache
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 
@@ -53,6 +55,32 @@ class SomReview:
         return self.assessment.decision is not Decision.OK
 
 
+def policy_for(store: Store) -> tuple[Policy, str]:
+    """The distributor's cached policy, else the built-in default; and a note saying which.
+
+    A cached policy that cannot be read is reported as such, never passed over as if
+    nothing were cached.
+    """
+    path = som_cache.policy_path(store)
+    if not path.exists():
+        return bundled_policy(), (
+            "built-in default policy: the distributor's policy is not cached yet (run `csos sync`)"
+        )
+    cached = som_cache.load_policy_document(store)
+    problem = "it is not a JSON policy document"
+    if cached is not None:
+        doc, fetched = cached
+        try:
+            policy = Policy.from_document(doc)
+            return policy, f"distributor policy {policy.policy_id}, fetched {fetched:%Y-%m-%d}"
+        except PolicyInvalid as exc:
+            problem = str(exc)
+    return bundled_policy(), (
+        f"built-in default policy: the cached distributor policy {path} cannot be read "
+        f"({problem}); run `csos sync` to fetch it again"
+    )
+
+
 def load_history(store: Store, purchaser_dea: str, as_of: date, days: int) -> History:
     """The purchaser's cached order lines from ``days`` before ``as_of`` up to it."""
     since = as_of - timedelta(days=days)
@@ -64,6 +92,48 @@ def load_history(store: Store, purchaser_dea: str, as_of: date, days: int) -> Hi
     )
 
 
+#: Reads the purchaser's history: (purchaser DEA, days back from the order's day).
+HistoryReader = Callable[[str, int], History]
+
+
+@dataclass(frozen=True)
+class Judged:
+    """An order placed line by line, the history it was judged against, and the verdict
+    (with a "not judged" flag per controlled line whose product nobody knows)."""
+
+    placed: PlacedOrder
+    history: History
+    assessment: Assessment
+
+
+def judge(
+    store: Store,
+    order: Order,
+    policy: Policy,
+    catalogue: Catalogue,
+    day: date,
+    history_of: HistoryReader | None = None,
+) -> Judged:
+    """The one evaluation every path uses: the editor, and the gate before each signature.
+
+    A line's drug family comes from the catalogue, else the purchaser's cached history
+    rows for its NDC, else the DEA code table; a line none of them knows is flagged.
+    """
+    dea = order.purchaser.dea_number.value
+    missing = [
+        ln.ndc.digits
+        for ln in order.lines
+        if ln.schedule is not None and catalogue.product(ln.ndc.digits) is None
+    ]
+    known = store.history.drug_codes(dea, missing) if missing else {}
+    placed = place_order(order, catalogue, known_codes=known, as_of=day)
+    # Twice the baseline's look-back, so the earliest charted orders have a baseline too.
+    days = 2 * policy.class_of(dea).history.lookback_days
+    history = (history_of or (lambda d, n: load_history(store, d, day, n)))(dea, days)
+    assessment = evaluate(placed.review, history, policy, placed.families)
+    return Judged(placed, history, with_unjudged(assessment, placed.unplaced))
+
+
 def review_order(
     store: Store,
     order: Order,
@@ -73,21 +143,19 @@ def review_order(
     as_of: date | None = None,
 ) -> SomReview:
     """Judge *order* as if signed on *as_of* (default today), with a chart per family."""
-    policy = policy or bundled_policy()
+    policy = policy or policy_for(store)[0]
     catalogue = catalogue or active_catalogue(store)
     day = as_of or datetime.now(UTC).date()
-    review = review_from_order(order, catalogue, as_of=day)
-    rules = policy.class_of(review.purchaser_dea).history
-    # Twice the baseline's look-back, so the earliest charted orders have a baseline too.
-    history = load_history(store, review.purchaser_dea, day, 2 * rules.lookback_days)
-    assessment = evaluate(review, history, policy, catalogue.families)
+    judged = judge(store, order, policy, catalogue, day)
+    review, history, assessment = judged.placed.review, judged.history, judged.assessment
+    families = judged.placed.families
     flagged = {f.drug_code for f in assessment.flags if f.drug_code is not None}
     codes = sorted({line.drug_code for line in review.lines}, key=lambda c: (c not in flagged, c))
     charts = tuple(
         FamilyChart(
             code,
-            family_label(code, catalogue.families),
-            family_series(history, review, code, policy, catalogue.families),
+            family_label(code, families),
+            family_series(history, review, code, policy, families),
             code in flagged,
         )
         for code in codes

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from csos_desktop import paths
 from csos_desktop.domain.errors import InputError
+from csos_desktop.services.context import is_demo_home
 from csos_desktop.store import Store, open_store
 
 if TYPE_CHECKING:  # named in the front ends' signatures too (`as` marks them exported)
     from csos_desktop.sync.client import RetryPolicy as RetryPolicy
+    from csos_desktop.sync.credentials import CredentialPlace
     from csos_desktop.sync.worker import SyncReport as SyncReport
     from csos_desktop.sync.worker import SyncWorker
 
@@ -42,6 +44,8 @@ class DistributorSettings:
     url: str | None
     ca_bundle: Path | None = None
     interval_minutes: int = DEFAULT_INTERVAL_MINUTES
+    #: The pharmacy that receives signed prescriptions (``rx_pharmacy_id``); None: none set.
+    pharmacy_id: str | None = None
 
     @property
     def interval_seconds(self) -> float:
@@ -71,7 +75,12 @@ def settings_from_config(
     if ca_bundle is None:
         configured = config.text("ca_bundle")
         ca_bundle = Path(configured) if configured else None
-    return DistributorSettings(url or config.text("distributor_url"), ca_bundle, max(1, interval))
+    return DistributorSettings(
+        url or config.text("distributor_url"),
+        ca_bundle,
+        max(1, interval),
+        config.text("rx_pharmacy_id"),
+    )
 
 
 @contextmanager
@@ -84,17 +93,24 @@ def sync_worker(
     timeout: float = 15.0,
 ) -> Iterator[SyncWorker]:
     """A worker over a verified-TLS client; the credential comes from the keyring."""
+    from csos_desktop.services.orders.catalogue import active_catalogue
     from csos_desktop.sync.client import DistributorClient
     from csos_desktop.sync.credentials import load_token
     from csos_desktop.sync.worker import CursorFile, SyncWorker
 
     url = settings.require_url()
-    bearer = token if token is not None else load_token(url)
+    bearer = token if token is not None else load_token(url, credential_place())
     cursor = CursorFile(paths.data_dir() / "sync-cursor.json", url)
     with DistributorClient(
         url, bearer, ca_bundle=settings.ca_bundle, timeout=timeout, retry=retry
     ) as client:
-        yield SyncWorker(store, client, cursor)
+        yield SyncWorker(
+            store,
+            client,
+            cursor,
+            pharmacy_id=settings.pharmacy_id,
+            catalogue=active_catalogue(store),
+        )
 
 
 @dataclass(frozen=True)
@@ -149,10 +165,18 @@ def _waiting(store: Store) -> int:
 def save_credential(url: str | None, token: str) -> tuple[str, str]:
     """Keep the distributor's bearer token for *url* (or the configured address).
 
-    Returns the address and where the token went (the system keyring, or the demo file),
-    for the user to know. Never logs the token.
+    Returns the address and where the token went (the system keyring, or a file with a
+    warning when there is none), for the user to know. Never logs the token.
     """
     from csos_desktop.sync.credentials import save_token  # keyring: only when signing in
 
     address = settings_from_config(url).require_url()
-    return address, save_token(address, token)
+    return address, save_token(address, token, credential_place())
+
+
+def credential_place() -> CredentialPlace:
+    """Where the credential falls back to; the demo's own home, for `csos demo` itself."""
+    from csos_desktop.sync.credentials import CredentialPlace, default_place
+
+    place = default_place()
+    return CredentialPlace(place.file, demo=is_demo_home(paths.home()))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from csos_desktop import paths
-from csos_desktop.config import EffectiveConfig, Source, load_config
+from csos_desktop.config import EffectiveConfig
+from csos_desktop.services.context import RunContext, current
 
 
-def software_tokens_allowed(config: EffectiveConfig | None = None) -> bool:
-    """``allow_software_tokens = true`` from the machine policy, or in a CSOS_HOME's own file.
+def software_tokens_allowed(
+    config: EffectiveConfig | None = None, *, context: RunContext | None = None
+) -> bool:
+    """``allow_software_tokens = true`` from the machine policy, or `csos demo` in this process.
 
-    A user's own settings file cannot weaken the rule on a real install: only IT's policy
-    can, or the isolated home that `csos demo` and `csos sandbox` create and own.
+    Neither a user's own settings file nor a ``CSOS_HOME`` can weaken the rule: only IT's
+    policy can, or the demo, for the home it made and only while it runs.
     """
-    value = (config or load_config()).values["allow_software_tokens"]
-    if value.value is not True:
-        return False
-    return value.source in (Source.POLICY, Source.POLICY_LOCKED) or paths.home() is not None
+    ctx = context or current()
+    if config is not None:
+        ctx = RunContext(ctx.home, config, ctx.demo)
+    return ctx.software_tokens.allowed

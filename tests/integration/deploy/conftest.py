@@ -19,11 +19,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.conftest import machine_policy_at
+
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CSOS_POLICY_FILE", str(tmp_path / "policy.toml"))
+    machine_policy_at(monkeypatch, tmp_path / "policy.toml")
     return tmp_path
 
 

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from csos_desktop import paths
 from csos_desktop.cli import main
 from csos_desktop.config import set_value
-from csos_desktop.config.policy import write_policy
+from csos_desktop.config.policy import policy_location, write_policy
 from csos_desktop.doctor.result import Status
 from csos_desktop.doctor.runner import run_doctor
 from csos_desktop.doctor.storage import database_check
 from csos_desktop.sandbox.softhsm import create_token
 from csos_desktop.store import open_store
-from tests.conftest import TEST_PIN, Provisioned
+from tests.conftest import TEST_PIN, MemoryKeyring, Provisioned
 from tests.integration.deploy.conftest import Distributor
 from tests.token_backends import logs_in
 
@@ -32,11 +32,11 @@ def _doctor_json(*args: str) -> tuple[int, dict[str, dict[str, object]]]:
 
 
 def test_token_certificate_distributor_and_clock_all_pass(
-    rsa_token: Provisioned, distributor: Distributor
+    rsa_token: Provisioned, distributor: Distributor, memory_keyring: MemoryKeyring
 ) -> None:
     # The module comes from the machine policy, as IT would deploy it.
     write_policy(
-        paths.policy_file(),
+        policy_location().path,
         {
             "pkcs11_module": rsa_token.hsm.module,
             "distributor_url": distributor.url,
@@ -57,14 +57,20 @@ def test_token_certificate_distributor_and_clock_all_pass(
     assert checks["clock"]["status"] == "ok"
     assert checks["database"]["status"] == "skipped"
     assert "Not initialised" in str(checks["database"]["summary"])
-    # pcscd is not needed by SoftHSM2, so nothing here is worse than OK.
-    assert code == 0, checks
+    assert checks["credentials"]["status"] == "ok"  # a system keyring keeps the credential
+    # A fresh home has no product catalogue imported, and says so with the command.
+    assert checks["catalogue"]["status"] == "warning"
+    assert "csos catalogue import" in str(checks["catalogue"]["fix"])
+    # pcscd is not needed by SoftHSM2, so nothing else here is worse than OK.
+    others = {k: c["status"] for k, c in checks.items() if k != "catalogue"}
+    assert set(others.values()) <= {"ok", "skipped"}, checks
+    assert code == 1
 
 
 def test_exit_code_is_the_worst_result(rsa_token: Provisioned, distributor: Distributor) -> None:
     distributor.set_skew(timedelta(minutes=10))
     write_policy(
-        paths.policy_file(),
+        policy_location().path,
         {
             "pkcs11_module": rsa_token.hsm.module,
             "distributor_url": distributor.url,
@@ -140,7 +146,7 @@ def test_another_tokens_low_pin_counter_is_named_but_does_not_fail_the_configure
     other = create_token(hsm_dir, "colleague", TEST_PIN)  # after `tokens`: module re-init
     assert not logs_in(other.module, other.label, "000000")  # its counter is now low
     write_policy(
-        paths.policy_file(),
+        policy_location().path,
         {"pkcs11_module": rsa_token.hsm.module, "token_label": rsa_token.label},
         ["pkcs11_module"],
     )
@@ -150,7 +156,7 @@ def test_another_tokens_low_pin_counter_is_named_but_does_not_fail_the_configure
         assert tokens_result["status"] == "ok", tokens_result
         assert "'colleague'" in str(tokens_result["summary"])
         # Without a configured token, every token's PIN state counts.
-        write_policy(paths.policy_file(), {"pkcs11_module": rsa_token.hsm.module}, [])
+        write_policy(policy_location().path, {"pkcs11_module": rsa_token.hsm.module}, [])
         _, checks = _doctor_json()
         assert checks["tokens"]["status"] == "warning"
     finally:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from csos_desktop import paths
 from csos_desktop.cli import main
-from csos_desktop.config.policy import write_policy
+from csos_desktop.config.policy import policy_location, write_policy
 from csos_desktop.logs import setup_logging
 
 PIN = "739184"
@@ -44,7 +44,7 @@ def _plant(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setenv("HTTPS_PROXY", f"http://pharmacy:{PROXY_PASSWORD}@proxy.local:3128")
     write_policy(
-        paths.policy_file(), {"distributor_url": "https://127.0.0.1:9/api"}, ["distributor_url"]
+        policy_location().path, {"distributor_url": "https://127.0.0.1:9/api"}, ["distributor_url"]
     )
 
 

@@ -227,3 +227,16 @@ def test_the_key_must_be_the_rx_id(
         client.submit_prescription(SANDBOX_PHARMACY, "not-the-rx-id", kept.document, kept.signature)
     assert wrong.value.status == 422 and wrong.value.problem.code == "idempotency-key-mismatch"
     assert inbox_rows(sandbox) == []
+
+
+def test_without_a_pharmacy_set_a_prescription_stays_queued_and_says_why(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa, store: Store, clock: Clock
+) -> None:
+    sandbox = start_sandbox()
+    rx_id = signed_rx(store, test_ca, clock)
+    with sandbox.client() as client:
+        report = SyncWorker(store, client, CursorFile(tmp_path / "c.json", "sandbox")).run_once()
+    assert rx_id not in report.sent and report.refused == []
+    [queued] = store.outbox.pending()
+    assert queued.record_id == rx_id and "rx_pharmacy_id" in str(queued.last_error)
+    assert inbox_rows(sandbox) == []  # nothing went to the sandbox's inbox by default

@@ -6,7 +6,6 @@ import json
 import logging
 import select
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +18,9 @@ from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.sandbox.softhsm import SoftHsmToken
 from tests.conftest import TEST_PIN
 from tests.integration.enrol.conftest import SandboxCa, cli_env
+from tests.launch import csos_command
 
-CSOS = [sys.executable, "-m", "csos_desktop"]
+CSOS = csos_command()
 
 
 def csos(

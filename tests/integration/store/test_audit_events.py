@@ -12,7 +12,7 @@ from csos_desktop.store import open_store
 
 
 def test_config_set_and_unset_are_audited(tmp_path: Path) -> None:
-    env = {"CSOS_HOME": str(tmp_path), "CSOS_POLICY_FILE": str(tmp_path / "none.toml")}
+    env = {"CSOS_HOME": str(tmp_path)}
     runner = CliRunner()
     done = runner.invoke(main, ["config", "set", "log_level", "DEBUG"], env=env)
     assert done.exit_code == 0, done.output

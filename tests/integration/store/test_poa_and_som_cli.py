@@ -22,7 +22,7 @@ from csos_desktop.store import open_store
 from csos_desktop.store.audit import AuditEvent
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.integration.store.tokens import openssl_verify
-from tests.unit.store.helpers import flagged_order_input, order_input
+from tests.unit.store.helpers import brand_order_input, flagged_order_input, order_input
 
 
 @pytest.fixture()
@@ -264,3 +264,32 @@ def test_a_voided_flagged_draft_keeps_its_flags_and_disposition(
     assert d["order_number"] == rec.order_number and d["purchaser_dea"] == rec.purchaser_dea
     assert d["supplier_dea"] == rec.supplier_dea and d["flags"]
     assert d["date"] == datetime.now(UTC).date().isoformat()
+
+
+def test_a_product_nobody_knows_needs_a_justification_on_every_cli_path(
+    home: Path, chain: Path, rsa_token: Provisioned, tmp_path: Path
+) -> None:
+    order_id = draft(home, rsa_token, tmp_path, brand_order_input())
+    refused = signing(home, rsa_token, chain, "order", "sign", "--draft", order_id)
+    assert refused.exit_code == 1 and "--som-justification" in refused.output
+    assert "not judged: product unknown" in refused.output
+    batch = signing(home, rsa_token, chain, "order", "sign-drafts", "--all")
+    assert batch.exit_code == 1 and "not judged: product unknown" in batch.output
+    as_file = {**brand_order_input(), "order_number": f"{datetime.now(UTC):%y}X000778"}
+    (tmp_path / "brand.json").write_text(json.dumps(as_file))
+    from_file = signing(
+        home, rsa_token, chain, "order", "sign", str(tmp_path / "brand.json"),
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert from_file.exit_code == 2 and "not judged: product unknown" in from_file.output
+    assert not (tmp_path / "out").exists() and "order.signed" not in events(home)
+
+    why = "new brand product, confirmed with the distributor by phone"
+    signed = signing(
+        home, rsa_token, chain, "order", "sign", "--draft", order_id, "--som-justification", why
+    )
+    assert signed.exit_code == 0, signed.output
+    with open_store(home / "data" / "csos.db") as store:
+        trail = list(store.audit.entries(order_id=order_id))
+    [ack] = [e for e in trail if e.event == AuditEvent.SOM_WARNING_ACKNOWLEDGED]
+    assert [f["code"] for f in ack.details["flags"]] == ["product-unknown"]

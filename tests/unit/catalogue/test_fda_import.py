@@ -155,7 +155,7 @@ def test_csos_catalogue_import_and_show(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("CSOS_HOME", str(tmp_path))
     runner = CliRunner()
     before = runner.invoke(main, ["catalogue", "show"])
-    assert before.exit_code == 0 and "No catalogue imported" in before.output
+    assert before.exit_code == 0 and "No product catalogue is imported" in before.output
     r = runner.invoke(main, ["catalogue", "import", str(PRODUCT), str(PACKAGE)])
     assert r.exit_code == 0, r.output
     assert "Imported 12 controlled packages in 10 drug families" in r.output

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import machine_policy_at
+
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CSOS_POLICY_FILE", str(tmp_path / "policy.toml"))
+    machine_policy_at(monkeypatch, tmp_path / "policy.toml")
     return tmp_path
 
 

@@ -171,8 +171,9 @@ def test_write_policy_as_an_installer_runs_it(policy_path: Path) -> None:
 
 
 def test_windows_and_linux_policy_locations(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CSOS_POLICY_FILE")
-    monkeypatch.setenv("PROGRAMDATA", "C:/ProgramData")
+    # Neither variable moves the machine policy: a user can set both.
+    monkeypatch.setenv("CSOS_POLICY_FILE", "/tmp/mine.toml")
+    monkeypatch.setenv("PROGRAMDATA", "/tmp")
     assert paths.policy_file("linux") == Path("/etc/csos-desktop/policy.toml")
     assert paths.policy_file("win32") == Path("C:/ProgramData/CSOS Desktop/policy.toml")
 

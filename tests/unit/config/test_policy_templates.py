@@ -73,6 +73,7 @@ def test_what_the_enabled_policies_write_is_accepted_as_locked_settings() -> Non
         "pkcs11_module": r"C:\Windows\System32\eTPKCS11.dll",
         "ca_bundle": r"C:\ProgramData\Distributor\ca.pem",
         "token_label": "Main Street Pharmacy",
+        "rx_pharmacy_id": "main-street-pharmacy",
         "trust_anchors": r"C:\ProgramData\CSOS Desktop\dea-csos-anchors.pem",
         "time_zone": "America/Chicago",
         "ntp_server": "time.windows.com",

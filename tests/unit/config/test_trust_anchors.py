@@ -17,6 +17,7 @@ from csos_desktop.trust.anchors import (
     list_anchors,
     remove_anchor,
 )
+from tests.conftest import machine_policy_at
 
 NOW = datetime.now(UTC)
 
@@ -63,7 +64,7 @@ def test_a_locked_policy_is_the_only_source_and_the_store_cannot_change(
     it_file = tmp_path / "dea-anchors.pem"
     it_file.write_bytes(roots[1])
     policy = tmp_path / "policy.toml"
-    monkeypatch.setenv("CSOS_POLICY_FILE", str(policy))
+    machine_policy_at(monkeypatch, policy)
     write_policy(policy, {"trust_anchors": str(it_file)}, [])
     assert {a.source for a in list_anchors()} == {"store", "policy"}
     write_policy(policy, {"trust_anchors": str(it_file)}, ["trust_anchors"])

@@ -130,3 +130,26 @@ def flagged_order_input() -> dict[str, Any]:
         }
     ]
     return data
+
+
+#: A real product's NDC (oxycodone 15 mg, brand name only), absent from the synthetic
+#: catalogue; its item name names no ingredient the DEA code table knows.
+BRAND_NDC = "00406-8515-01"
+
+
+def brand_order_input(packages: int = 1) -> dict[str, Any]:
+    """One line of a product only the distributor's history (if any) can place."""
+    data = order_input(number=f"{datetime.now(UTC):%y}X000500")
+    data["lines"] = [
+        {
+            "line_no": 1,
+            "ndc": BRAND_NDC,
+            "item_name": "Roxicodone 15 mg tablet",
+            "strength": "15 mg",
+            "dosage_form": "tablet",
+            "package_size": 100,
+            "quantity": packages,
+            "schedule": "2",
+        }
+    ]
+    return data
