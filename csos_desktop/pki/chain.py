@@ -321,6 +321,14 @@ async def validate_chain_async(
     *require_revocation* (a supplier that fetched what it could, 1305.22(c)(3)): then
     no data at all is ``revocation-unknown`` too.
     """
+    if path_to_anchor(signer, intermediates, trust_roots)[1] is None:
+        # Said before revocation: a certificate no anchor's key vouches for is untrusted,
+        # whatever revocation data exists for the names it copies.
+        return ChainResult(
+            ChainStatus.UNTRUSTED,
+            "the certificate chain is not trusted (no chain of signatures leads from the "
+            "signer to a configured trust anchor)",
+        )
     checked = any(c.issuer == signer.issuer for c in crls) or any(
         _ocsp_covers(r, signer) for r in ocsps
     )

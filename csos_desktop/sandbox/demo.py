@@ -67,6 +67,7 @@ from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor, anchor_certificates
+from csos_desktop.trust.fetch import FetchRules
 from csos_desktop.trust.revocation import RevocationSource
 
 DEMO_LABEL = "CSOS Demo"
@@ -172,6 +173,8 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     add_anchor(root.read_bytes(), str(root), now=datetime.now(UTC))  # the demo trusts its CA
     # The demo token is SoftHSM2: this home allows it for EPCS too (21 CFR 1311.115 otherwise).
     set_value("allow_software_tokens", "true")
+    # Its CA publishes CRLs on 127.0.0.1: this home lets the fetcher ask there.
+    set_value("allow_private_revocation_urls", "true")
     where = save_token(running.url, token)
     say(
         f"[2/9] Sandbox CA at {ca_server.url} and distributor at {running.url} (HTTPS, test "
@@ -313,7 +316,10 @@ def _tamper_check(ca: TestCa, document: bytes, signature: bytes, home: Path, say
     roots = anchor_certificates()
     now = datetime.now(UTC)
     parsed = parse_signed_data(signature)
-    source = RevocationSource(ca_bundle=ca.directory / "root.pem")
+    # The demo's CA serves its CRLs on this machine: its home's policy allows that.
+    source = RevocationSource(
+        rules=FetchRules(ca_bundle=ca.directory / "root.pem", allow_private=True)
+    )
     fetched = source.for_path(parsed.signer, parsed.other_certificates, roots, now=now)
     # Files too, for verifying with --crl (the fetch above is what relying parties do).
     for name, crl in zip(("crl.pem", "root-crl.pem"), (ca.crl(), ca.root_crl()), strict=True):

@@ -216,4 +216,6 @@ def token_create(directory: Path, label: str, pin_stdin: bool) -> None:
     if paths.home() is not None:
         # A sandbox home (CSOS_HOME) may sign test prescriptions with its software token.
         set_value("allow_software_tokens", "true")
+        # The sandbox CA publishes its CRLs on this machine.
+        set_value("allow_private_revocation_urls", "true")
         click.echo(f"Software tokens are allowed for EPCS in this home ({paths.home()}).")

@@ -17,9 +17,9 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from csos_desktop.config import load_config
-from csos_desktop.doctor.network import tls_context
 from csos_desktop.enrol.records import Records
 from csos_desktop.pki.signing_rules import ClockReading
+from csos_desktop.trust.tls import tls_context
 
 READING_KEPT = timedelta(minutes=3)
 TIMEOUT_SECONDS = 3.0
