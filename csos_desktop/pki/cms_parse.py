@@ -67,6 +67,10 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         attrs = si["signed_attrs"]
         if not attrs:
             raise MalformedSignature("the signature has no signed attributes")
+        # The bytes as received, taken before any value is read: reading some values
+        # (algorithm parameters) marks asn1crypto's tree changed, and a dump after that
+        # re-encodes the whole set (milliseconds, and not necessarily the bytes signed).
+        signed_attrs_der = b"\x31" + bytes(attrs.dump())[1:]
         values = _attribute_values(attrs)
         if "message_digest" not in values:
             raise MalformedSignature("the signature has no message-digest attribute")
@@ -95,7 +99,6 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
             raise MalformedSignature("the signer's certificate is not included in the signature")
         if "signing_certificate_v2" in values:
             _check_signing_certificate(values["signing_certificate_v2"][0], signer)
-        signed_attrs_der = b"\x31" + bytes(attrs.dump())[1:]
         return ParsedSignature(
             signer=signer,
             other_certificates=tuple(c for c in certs if c is not signer),
