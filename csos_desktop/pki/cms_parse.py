@@ -79,11 +79,8 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         signing_time = values["signing_time"][0].native if "signing_time" in values else None
         if signing_time is not None and not isinstance(signing_time, datetime):
             raise MalformedSignature("the signed signing-time is not a time")
-        certs = [
-            certificate_from_der(bytes(c.chosen.dump()))
-            for c in sd["certificates"]
-            if c.name == "certificate"
-        ]
+        cert_set = bytes(sd["certificates"].dump())  # empty when the field is absent
+        certs = list(_certificates(cert_set)) if cert_set else []
         sid = si["sid"]
         if sid.name != "issuer_and_serial_number":
             raise MalformedSignature("the signer is not identified by issuer and serial number")
@@ -98,7 +95,10 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         if signer is None:
             raise MalformedSignature("the signer's certificate is not included in the signature")
         if "signing_certificate_v2" in values:
-            _check_signing_certificate(values["signing_certificate_v2"][0], signer)
+            # The same attribute value and signer on every order of a signer: checked once.
+            _signing_certificate_checked(
+                bytes(values["signing_certificate_v2"].dump()), bytes(signer.dump())
+            )
         return ParsedSignature(
             signer=signer,
             other_certificates=tuple(c for c in certs if c is not signer),
@@ -170,6 +170,25 @@ def short_reason(exc: BaseException) -> str:
     """The first line of an exception, cut short: parser messages can quote whole inputs."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text if len(text) <= 200 else text[:200] + "…"
+
+
+@functools.lru_cache(maxsize=1024)
+def _certificates(set_der: bytes) -> tuple[asn1_x509.Certificate, ...]:
+    """The certificates of a CertificateSet (its DER, [0] tag and all): a signer's orders
+    all carry the same set, parsed once."""
+    parsed = cms.CertificateSet.load(b"\x31" + set_der[1:], strict=True)
+    return tuple(
+        certificate_from_der(bytes(c.chosen.dump())) for c in parsed if c.name == "certificate"
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _signing_certificate_checked(values_der: bytes, signer_der: bytes) -> None:
+    """:func:`_check_signing_certificate` once per (attribute values, signer); a refusal
+    raises and is not kept."""
+    values = cms.SetOfAny.load(values_der, strict=True)
+    value = tsp.SigningCertificateV2.load(values[0].dump(), strict=True)
+    _check_signing_certificate(value, asn1_x509.Certificate.load(signer_der))
 
 
 @functools.lru_cache(maxsize=1024)
