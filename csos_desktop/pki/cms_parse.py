@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +20,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+from csos_desktop.pki.cms_frame import Split, split_signed_data
 
 
 class MalformedSignature(ValueError):
@@ -42,8 +46,87 @@ class ParsedSignature:
     signature_algorithm: str
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """What the per-signer part of an accepted signature gave."""
+
+    signer: asn1_x509.Certificate
+    others: tuple[asn1_x509.Certificate, ...]
+    algorithm: str
+
+
+_FRAMES: OrderedDict[bytes, _Frame] = OrderedDict()
+_FRAMES_LOCK = threading.Lock()
+_FRAMES_HELD = 1024
+
+
 def parse_signed_data(blob: bytes) -> ParsedSignature:
-    """Parse DER CMS; raise MalformedSignature with a readable reason."""
+    """Parse DER CMS; raise MalformedSignature with a readable reason.
+
+    A supplier reads many signatures from few signers, identical but for the signed
+    attributes and the signature value: the rest, once accepted by the whole parse, is
+    recognised by its bytes, and only those two parts are read again. Any doubt on that
+    path (an error included) is settled by the whole parse, so both give one answer.
+    """
+    split = split_signed_data(blob)
+    if split is not None:
+        with _FRAMES_LOCK:
+            frame = _FRAMES.get(split.key)
+        if frame is not None:
+            try:
+                return _with_frame(frame, split)
+            except (MalformedSignature, *PARSE_ERRORS):
+                pass  # the whole parse below gives the reason
+    parsed = _parse_whole(blob)
+    if split is not None:
+        with _FRAMES_LOCK:
+            _FRAMES[split.key] = _Frame(
+                parsed.signer, parsed.other_certificates, parsed.signature_algorithm
+            )
+            while len(_FRAMES) > _FRAMES_HELD:
+                _FRAMES.popitem(last=False)
+    return parsed
+
+
+def _with_frame(frame: _Frame, split: Split) -> ParsedSignature:
+    attrs = cms.CMSAttributes.load(b"\x31" + split.attributes[1:], strict=True)
+    values = _attribute_values(attrs)
+    digest, signing_time = _digest_and_time(values)
+    _signing_certificate_names(values, frame.signer)
+    return ParsedSignature(
+        signer=frame.signer,
+        other_certificates=frame.others,
+        message_digest=digest,
+        signing_time=signing_time,
+        signed_attrs_der=b"\x31" + split.attributes[1:],
+        signature=bytes(cms.OctetString.load(split.signature, strict=True).native),
+        signature_algorithm=frame.algorithm,
+    )
+
+
+def _digest_and_time(values: dict[str, cms.SetOfAny]) -> tuple[bytes, datetime | None]:
+    """The message digest and signing time, after the checks every signature gets."""
+    if "message_digest" not in values:
+        raise MalformedSignature("the signature has no message-digest attribute")
+    if values.get("content_type") is None or values["content_type"][0].native != "data":
+        raise MalformedSignature("the signed content-type is not 'data'")
+    signing_time = values["signing_time"][0].native if "signing_time" in values else None
+    if signing_time is not None and not isinstance(signing_time, datetime):
+        raise MalformedSignature("the signed signing-time is not a time")
+    return bytes(values["message_digest"][0].native), signing_time
+
+
+def _signing_certificate_names(
+    values: dict[str, cms.SetOfAny], signer: asn1_x509.Certificate
+) -> None:
+    if "signing_certificate_v2" in values:
+        # The same attribute value and signer on every order of a signer: checked once.
+        _signing_certificate_checked(
+            bytes(values["signing_certificate_v2"].dump()), bytes(signer.dump())
+        )
+
+
+def _parse_whole(blob: bytes) -> ParsedSignature:
     try:
         info = cms.ContentInfo.load(blob, strict=True)
         if info["content_type"].native != "signed_data":
@@ -72,13 +155,7 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         # re-encodes the whole set (milliseconds, and not necessarily the bytes signed).
         signed_attrs_der = b"\x31" + bytes(attrs.dump())[1:]
         values = _attribute_values(attrs)
-        if "message_digest" not in values:
-            raise MalformedSignature("the signature has no message-digest attribute")
-        if values.get("content_type") is None or values["content_type"][0].native != "data":
-            raise MalformedSignature("the signed content-type is not 'data'")
-        signing_time = values["signing_time"][0].native if "signing_time" in values else None
-        if signing_time is not None and not isinstance(signing_time, datetime):
-            raise MalformedSignature("the signed signing-time is not a time")
+        digest, signing_time = _digest_and_time(values)
         cert_set = bytes(sd["certificates"].dump())  # empty when the field is absent
         certs = list(_certificates(cert_set)) if cert_set else []
         sid = si["sid"]
@@ -94,15 +171,11 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
         )
         if signer is None:
             raise MalformedSignature("the signer's certificate is not included in the signature")
-        if "signing_certificate_v2" in values:
-            # The same attribute value and signer on every order of a signer: checked once.
-            _signing_certificate_checked(
-                bytes(values["signing_certificate_v2"].dump()), bytes(signer.dump())
-            )
+        _signing_certificate_names(values, signer)
         return ParsedSignature(
             signer=signer,
             other_certificates=tuple(c for c in certs if c is not signer),
-            message_digest=bytes(values["message_digest"][0].native),
+            message_digest=digest,
             signing_time=signing_time,
             signed_attrs_der=signed_attrs_der,
             signature=bytes(si["signature"].native),
