@@ -69,6 +69,12 @@ class SoftwareKey:
         return self.key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
 
 
+def cpu() -> float:
+    """This thread's CPU seconds: on a shared machine, wall time measures the neighbours.
+    (openssl runs in its own process: its figure is wall time.)"""
+    return time.thread_time_ns() / 1e9
+
+
 def dea_number(i: int) -> str:
     """A valid DEA number (check digit per 21 CFR 1301) for signer *i*."""
     d = [int(c) for c in f"{100000 + i:06d}"]
@@ -148,11 +154,11 @@ def main() -> None:
     rejected = 0
     t_all = time.perf_counter()
     for i, (doc, sig) in enumerate(signed):
-        t0 = time.perf_counter()
+        t0 = cpu()
         verdict = verify_order(
             doc, sig, trust_roots=roots, crls=fetched.crls, now=now, require_revocation=True
         )
-        elapsed = (time.perf_counter() - t0) * 1000
+        elapsed = (cpu() - t0) * 1000
         (cold if i < args.signers else warm).append(elapsed)
         rejected += not verdict.accepted
     total_s = time.perf_counter() - t_all
@@ -168,6 +174,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "verify",
+                "clock": "thread CPU time (openssl: wall time per process)",
                 "orders": args.orders,
                 "signers": args.signers,
                 "rejected": rejected,
@@ -209,10 +216,10 @@ def measure_raw(signed: list[tuple[bytes, bytes]]) -> float:
         prepared.append((doc, parsed.signed_attrs_der, parsed.signature, key))
     times = []
     for doc, attrs, signature, key in prepared:
-        t0 = time.perf_counter()
+        t0 = cpu()
         hashlib.sha256(doc).digest()
         key.verify(signature, attrs, ec_.ECDSA(hashes.SHA256()))  # type: ignore[union-attr,call-arg]
-        times.append((time.perf_counter() - t0) * 1000)
+        times.append((cpu() - t0) * 1000)
     return statistics.median(times)
 
 
@@ -235,9 +242,9 @@ def measure_pyhanko(
         times = []
         for doc, sig in signed[: max(1, n)]:
             data = cms.ContentInfo.load(sig)["content"]
-            t0 = time.perf_counter()
+            t0 = cpu()
             status = await async_validate_detached_cms(doc, data, signer_validation_context=ctx)
-            times.append((time.perf_counter() - t0) * 1000)
+            times.append((cpu() - t0) * 1000)
             assert status.bottom_line, status
         return times
 

@@ -117,15 +117,22 @@ def _simple(value: object) -> bool:
     """Values for which Python's JSON output is RFC 8785's: integers JavaScript holds
     exactly, and objects whose keys sort the same by code point as by UTF-16 unit (no
     character beyond U+D7FF in a key)."""
-    if isinstance(value, dict):
-        return all(max(k, default="\0") < "\ud800" for k in value) and all(
-            _simple(v) for v in value.values()
-        )
-    if isinstance(value, list):
-        return all(_simple(v) for v in value)
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return True
-    return isinstance(value, int) and -_SAFE_INTEGER < value < _SAFE_INTEGER
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            keys = "".join(item)
+            if not keys.isascii() and max(keys) >= "\ud800":
+                return False
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif type(item) is int:
+            if not -_SAFE_INTEGER < item < _SAFE_INTEGER:
+                return False
+        elif not (item is None or isinstance(item, str | bool)):
+            return False
+    return True
 
 
 def _plainly_canonical(doc: dict[str, object], data: bytes) -> bool:

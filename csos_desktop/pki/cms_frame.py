@@ -91,3 +91,67 @@ def split_signed_data(blob: bytes) -> Split | None:
         blob[attrs.start : attrs.end],
         blob[sig.start : sig.end],
     )
+
+
+_CONTENT_TYPE = bytes.fromhex("06092a864886f70d010903")
+_MESSAGE_DIGEST = bytes.fromhex("06092a864886f70d010904")
+_SIGNING_TIME = bytes.fromhex("06092a864886f70d010905")
+_SIGNING_CERTIFICATE_V2 = bytes.fromhex("060b2a864886f70d010910022f")
+#: SET { OID id-data }: the content-type value of every detached CSOS signature.
+_DATA = bytes.fromhex("310b06092a864886f70d010701")
+
+
+@dataclass(frozen=True)
+class PlainAttributes:
+    """The signed attributes of a CSOS signature, read from their TLVs: the digest, the
+    signing time's TLV (UTCTime or GeneralizedTime) and the signing-certificate-v2
+    values' SET, as received."""
+
+    digest: bytes
+    time: bytes | None
+    ess: bytes | None
+
+
+def plain_attributes(attributes: bytes) -> PlainAttributes | None:
+    """Exactly content-type (data), message-digest, signing-time and (optionally)
+    signing-certificate-v2, once each and single-valued; anything else is None and the
+    general reader decides."""
+    outer = _tlv(attributes, 0, len(attributes))
+    if outer is None or outer.end != len(attributes):
+        return None
+    found: dict[bytes, _Tlv] = {}
+    for attribute in _children(attributes, outer) or ():
+        parts = _children(attributes, attribute) if attribute.tag == 0x30 else None
+        if parts is None or len(parts) != 2 or parts[0].tag != 0x06 or parts[1].tag != 0x31:
+            return None
+        oid = attributes[parts[0].start : parts[0].end]
+        if oid in found or oid not in (
+            _CONTENT_TYPE,
+            _MESSAGE_DIGEST,
+            _SIGNING_TIME,
+            _SIGNING_CERTIFICATE_V2,
+        ):
+            return None
+        found[oid] = parts[1]
+    if _CONTENT_TYPE not in found or _MESSAGE_DIGEST not in found:
+        return None
+    ct = found[_CONTENT_TYPE]
+    if attributes[ct.start : ct.end] != _DATA:
+        return None
+    digest = _only(attributes, found[_MESSAGE_DIGEST], 0x04)
+    if digest is None:
+        return None
+    time: bytes | None = None
+    if _SIGNING_TIME in found:
+        values = _children(attributes, found[_SIGNING_TIME])
+        if values is None or len(values) != 1 or values[0].tag not in (0x17, 0x18):
+            return None
+        time = attributes[values[0].start : values[0].end]
+    ess: bytes | None = None
+    if _SIGNING_CERTIFICATE_V2 in found:
+        one = _children(attributes, found[_SIGNING_CERTIFICATE_V2])
+        if one is None or len(one) != 1:
+            return None
+        ess_set = found[_SIGNING_CERTIFICATE_V2]
+        ess = attributes[ess_set.start : ess_set.end]
+    return PlainAttributes(attributes[digest.body : digest.end], time, ess)

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from csos_desktop.pki.cms_frame import Split, split_signed_data
+from csos_desktop.pki.cms_frame import Split, plain_attributes, split_signed_data
 
 
 class MalformedSignature(ValueError):
@@ -89,10 +89,16 @@ def parse_signed_data(blob: bytes) -> ParsedSignature:
 
 
 def _with_frame(frame: _Frame, split: Split) -> ParsedSignature:
-    attrs = cms.CMSAttributes.load(b"\x31" + split.attributes[1:], strict=True)
-    values = _attribute_values(attrs)
-    digest, signing_time = _digest_and_time(values)
-    _signing_certificate_names(values, frame.signer)
+    plain = plain_attributes(split.attributes)
+    if plain is not None:
+        digest = plain.digest
+        signing_time = _time(plain.time) if plain.time is not None else None
+        ess = plain.ess
+    else:
+        attrs = cms.CMSAttributes.load(b"\x31" + split.attributes[1:], strict=True)
+        values, ess = _attribute_values(attrs)
+        digest, signing_time = _digest_and_time(values)
+    _signing_certificate_names(ess, frame.signer)
     return ParsedSignature(
         signer=frame.signer,
         other_certificates=frame.others,
@@ -102,6 +108,13 @@ def _with_frame(frame: _Frame, split: Split) -> ParsedSignature:
         signature=bytes(cms.OctetString.load(split.signature, strict=True).native),
         signature_algorithm=frame.algorithm,
     )
+
+
+def _time(tlv: bytes) -> datetime:
+    value = (cms.UTCTime if tlv[0] == 0x17 else cms.GeneralizedTime).load(tlv, strict=True).native
+    if not isinstance(value, datetime):
+        raise MalformedSignature("the signed signing-time is not a time")
+    return value
 
 
 def _digest_and_time(values: dict[str, cms.SetOfAny]) -> tuple[bytes, datetime | None]:
@@ -116,14 +129,10 @@ def _digest_and_time(values: dict[str, cms.SetOfAny]) -> tuple[bytes, datetime |
     return bytes(values["message_digest"][0].native), signing_time
 
 
-def _signing_certificate_names(
-    values: dict[str, cms.SetOfAny], signer: asn1_x509.Certificate
-) -> None:
-    if "signing_certificate_v2" in values:
+def _signing_certificate_names(ess: bytes | None, signer: asn1_x509.Certificate) -> None:
+    if ess is not None:
         # The same attribute value and signer on every order of a signer: checked once.
-        _signing_certificate_checked(
-            bytes(values["signing_certificate_v2"].dump()), bytes(signer.dump())
-        )
+        _signing_certificate_checked(ess, bytes(signer.dump()))
 
 
 def _parse_whole(blob: bytes) -> ParsedSignature:
@@ -154,7 +163,7 @@ def _parse_whole(blob: bytes) -> ParsedSignature:
         # (algorithm parameters) marks asn1crypto's tree changed, and a dump after that
         # re-encodes the whole set (milliseconds, and not necessarily the bytes signed).
         signed_attrs_der = b"\x31" + bytes(attrs.dump())[1:]
-        values = _attribute_values(attrs)
+        values, ess = _attribute_values(attrs)
         digest, signing_time = _digest_and_time(values)
         cert_set = bytes(sd["certificates"].dump())  # empty when the field is absent
         certs = list(_certificates(cert_set)) if cert_set else []
@@ -171,7 +180,7 @@ def _parse_whole(blob: bytes) -> ParsedSignature:
         )
         if signer is None:
             raise MalformedSignature("the signer's certificate is not included in the signature")
-        _signing_certificate_names(values, signer)
+        _signing_certificate_names(ess, signer)
         return ParsedSignature(
             signer=signer,
             other_certificates=tuple(c for c in certs if c is not signer),
@@ -193,23 +202,28 @@ def _parse_whole(blob: bytes) -> ParsedSignature:
 _SINGLE_VALUED = ("content_type", "message_digest", "signing_time", "signing_certificate_v2")
 
 
-def _attribute_values(attrs: cms.CMSAttributes) -> dict[str, cms.SetOfAny]:
-    """Signed attributes by type; a repeated or multi-valued attribute is refused.
+def _attribute_values(attrs: cms.CMSAttributes) -> tuple[dict[str, cms.SetOfAny], bytes | None]:
+    """Signed attributes by type, and the signing-certificate-v2 values' bytes as
+    received (taken before anything in them is read, when dumping them costs nothing);
+    a repeated or multi-valued attribute is refused.
 
     A second message-digest or signing-time would let two readers of the same
     signature disagree about what was signed and when.
     """
     values: dict[str, cms.SetOfAny] = {}
+    ess: bytes | None = None
     for a in attrs:
         kind = a["type"].native
         if kind in values:
             raise MalformedSignature(f"the signed attribute {kind} appears more than once")
         values[kind] = a["values"]
+        if kind == "signing_certificate_v2":
+            ess = bytes(values[kind].dump())
         if kind in _SINGLE_VALUED and len(a["values"]) != 1:
             raise MalformedSignature(
                 f"the signed attribute {kind} has {len(a['values'])} values; exactly one is allowed"
             )
-    return values
+    return values, ess
 
 
 def _check_signing_certificate(

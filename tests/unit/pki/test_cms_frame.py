@@ -78,7 +78,7 @@ def test_a_second_signature_of_a_signer_reads_the_same_through_the_frame() -> No
     assert _same(parse_signed_data(second), _parse_whole(second))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(data=st.data())
 def test_a_changed_attribute_or_signature_byte_gets_the_whole_parses_answer(
     data: st.DataObject,
