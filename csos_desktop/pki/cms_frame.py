@@ -9,10 +9,10 @@ caller parses the whole structure as usual.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class _Tlv:
+class _Tlv(NamedTuple):  # a tuple: built some thirty times per signature
     tag: int
     start: int
     body: int

@@ -10,8 +10,10 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from asn1crypto import cms, tsp
 from asn1crypto import x509 as asn1_x509
@@ -132,7 +134,9 @@ def _digest_and_time(values: dict[str, cms.SetOfAny]) -> tuple[bytes, datetime |
 def _signing_certificate_names(ess: bytes | None, signer: asn1_x509.Certificate) -> None:
     if ess is not None:
         # The same attribute value and signer on every order of a signer: checked once.
-        _signing_certificate_checked(ess, bytes(signer.dump()))
+        # Keyed by the certificate's hash, which asn1crypto keeps on the object: dumping a
+        # certificate whose fields were read walks all of them.
+        _remembered(_ESS_CHECKED, (ess, signer.sha256), lambda: _check_ess(ess, signer))
 
 
 def _parse_whole(blob: bytes) -> ParsedSignature:
@@ -269,13 +273,29 @@ def _certificates(set_der: bytes) -> tuple[asn1_x509.Certificate, ...]:
     )
 
 
-@functools.lru_cache(maxsize=1024)
-def _signing_certificate_checked(values_der: bytes, signer_der: bytes) -> None:
-    """:func:`_check_signing_certificate` once per (attribute values, signer); a refusal
-    raises and is not kept."""
+_HELD = 1024
+_ESS_CHECKED: OrderedDict[tuple[bytes, bytes], object] = OrderedDict()
+_KEYS: OrderedDict[bytes, object] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+
+
+def _remembered(store: OrderedDict[Any, object], key: object, make: Callable[[], object]) -> Any:
+    """*make()* once per *key* (a refusal raises and is not kept), the last 1024 kept."""
+    with _MEMO_LOCK:
+        if key in store:
+            return store[key]
+    value = make()
+    with _MEMO_LOCK:
+        store[key] = value
+        while len(store) > _HELD:
+            store.popitem(last=False)
+    return value
+
+
+def _check_ess(values_der: bytes, signer: asn1_x509.Certificate) -> bool:
     values = cms.SetOfAny.load(values_der, strict=True)
-    value = tsp.SigningCertificateV2.load(values[0].dump(), strict=True)
-    _check_signing_certificate(value, asn1_x509.Certificate.load(signer_der))
+    _check_signing_certificate(tsp.SigningCertificateV2.load(values[0].dump(), strict=True), signer)
+    return True
 
 
 @functools.lru_cache(maxsize=1024)
@@ -285,9 +305,11 @@ def certificate_from_der(der: bytes) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(der)
 
 
-@functools.lru_cache(maxsize=1024)
-def _public_key(spki_der: bytes) -> PublicKeyTypes:
-    return load_der_public_key(spki_der)
+def _public_key(signer: asn1_x509.Certificate) -> PublicKeyTypes:
+    key: PublicKeyTypes = _remembered(
+        _KEYS, signer.sha256, lambda: load_der_public_key(bytes(signer.public_key.dump()))
+    )
+    return key
 
 
 def digest_matches(parsed: ParsedSignature, content: bytes) -> bool:
@@ -298,7 +320,7 @@ def digest_matches(parsed: ParsedSignature, content: bytes) -> bool:
 def signature_valid(parsed: ParsedSignature) -> bool:
     """Check the signature over the signed attributes with the signer's public key."""
     try:
-        key = _public_key(bytes(parsed.signer.public_key.dump()))
+        key = _public_key(parsed.signer)
         if isinstance(key, rsa.RSAPublicKey):
             key.verify(
                 parsed.signature, parsed.signed_attrs_der, padding.PKCS1v15(), hashes.SHA256()
