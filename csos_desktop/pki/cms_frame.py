@@ -36,7 +36,8 @@ def _tlv(data: bytes, pos: int, limit: int) -> _Tlv | None:
     else:
         return None  # indefinite or over-long length
     end = body + length
-    return _Tlv(tag, pos, body, end) if end <= limit else None
+    # tuple.__new__ skips the generated __new__'s Python frame (thirty per signature).
+    return tuple.__new__(_Tlv, (tag, pos, body, end)) if end <= limit else None
 
 
 def _children(data: bytes, outer: _Tlv) -> list[_Tlv] | None:
