@@ -20,7 +20,7 @@ import httpx
 from csos_desktop.doctor.clock import skew_result
 from csos_desktop.doctor.result import CheckResult, Status
 from csos_desktop.logs import redact
-from csos_desktop.trust.tls import tls_context
+from csos_desktop.trust.tls import CaBundleUnusable, tls_context
 
 TIMEOUT_SECONDS = 10.0
 
@@ -140,7 +140,7 @@ def network_checks(
         ]
     try:
         found = probe(url, ca_bundle, timeout=timeout)
-    except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+    except (httpx.HTTPError, OSError, ssl.SSLError, CaBundleUnusable) as exc:
         return [
             _failure(exc, url, ca_bundle),
             CheckResult(

@@ -35,7 +35,7 @@ from asn1crypto import pem
 from csos_desktop import paths
 from csos_desktop.config import Source, load_config
 from csos_desktop.domain.errors import CsosError
-from csos_desktop.trust.tls import tls_context
+from csos_desktop.trust.tls import CaBundleUnusable, tls_context
 
 log = logging.getLogger(__name__)
 
@@ -177,9 +177,13 @@ def _get(method: str, url: str, rules: FetchRules, content: bytes | None, media:
             answer.put((True, _exchange(method, url, rules, content, media, started)))
         except FetchFailed as exc:
             answer.put((False, exc))
+        except CaBundleUnusable as exc:
+            answer.put((False, FetchFailed(str(exc))))
         except (httpx.HTTPError, OSError, ValueError) as exc:
             log.info("revocation fetch %s: %s", _where(url), exc)
             answer.put((False, FetchFailed(f"{_where(url)} could not be reached")))
+        except Exception as exc:  # a bug: raised again in the caller's thread
+            answer.put((False, exc))
 
     threading.Thread(target=work, name="revocation-fetch", daemon=True).start()
     try:

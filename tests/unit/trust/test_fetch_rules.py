@@ -4,6 +4,8 @@ local address without the machine policy, and errors that name no HTTP status.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from csos_desktop.trust.fetch import (
@@ -97,3 +99,10 @@ def test_the_addresses_asked_in_one_verification_are_bounded() -> None:
     budget.take("http://a.example/2")
     with pytest.raises(FetchFailed, match="already tried"):
         budget.take("http://a.example/3")
+
+
+def test_an_unusable_ca_bundle_is_said_at_once(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text("not a certificate", encoding="utf-8")
+    with pytest.raises(FetchFailed, match="as the CA bundle"):
+        fetch_crl("https://127.0.0.1:9/ca.crl", FetchRules(ca_bundle=bundle, allow_private=True))
