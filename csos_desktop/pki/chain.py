@@ -124,7 +124,9 @@ class ValidationCache:
     answer by its signature value), so a new CRL or answer is a new entry: a
     revocation takes effect with the first CRL that lists it. An entry is reused only
     within the moment range its inputs are valid for (certificates' validity, CRLs'
-    thisUpdate..nextUpdate); rejections are never cached.
+    thisUpdate..nextUpdate or thisUpdate + 30 minutes, and before the first revocation
+    they list for a certificate of the path); a result for a past moment is kept for
+    that moment only; rejections are never cached.
     """
 
     def __init__(self, size: int = 4096) -> None:
