@@ -25,7 +25,7 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.revocation import RevocationState, RevocationStatus
 from csos_desktop.enrol.est_client import CaEndpoints
-from csos_desktop.pki.chain import ChainStatus, load_crls, validate_chain
+from csos_desktop.pki.chain import ChainStatus, issued_by, load_crls, validate_chain
 from csos_desktop.pki.ocsp import (
     OcspReplyInvalid,
     build_request,
@@ -62,7 +62,8 @@ def _usable(url: str) -> bool:
 def _issuer_of(
     cert: asn1_x509.Certificate, pool: Sequence[asn1_x509.Certificate]
 ) -> asn1_x509.Certificate | None:
-    return next((c for c in pool if c.subject == cert.issuer and c is not cert), None)
+    # By key, not by name: addresses are fetched only up a chain of real signatures.
+    return next((c for c in pool if c is not cert and issued_by(cert, c)), None)
 
 
 def fetch_revinfo(

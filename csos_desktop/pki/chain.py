@@ -323,14 +323,6 @@ async def validate_chain_async(
     *require_revocation* (a supplier that fetched what it could, 1305.22(c)(3)): then
     no data at all is ``revocation-unknown`` too.
     """
-    if path_to_anchor(signer, intermediates, trust_roots)[1] is None:
-        # Said before revocation: a certificate no anchor's key vouches for is untrusted,
-        # whatever revocation data exists for the names it copies.
-        return ChainResult(
-            ChainStatus.UNTRUSTED,
-            "the certificate chain is not trusted (no chain of signatures leads from the "
-            "signer to a configured trust anchor)",
-        )
     checked = any(c.issuer == signer.issuer for c in crls) or any(
         _ocsp_covers(r, signer) for r in ocsps
     )
@@ -363,6 +355,14 @@ async def validate_chain_async(
     except cv_errors.NotYetValidError as exc:
         return ChainResult(ChainStatus.NOT_YET_VALID, str(exc), revocation_checked=checked)
     except cv_errors.InsufficientRevinfoError as exc:
+        if path_to_anchor(signer, intermediates, trust_roots)[1] is None:
+            # A certificate no anchor's key vouches for is untrusted, not "unknown":
+            # nothing was fetched for the names it copies.
+            return ChainResult(
+                ChainStatus.UNTRUSTED,
+                "the certificate chain is not trusted (no chain of signatures leads from "
+                "the signer to a configured trust anchor)",
+            )
         return ChainResult(
             ChainStatus.REVOCATION_UNKNOWN,
             f"revocation could not be checked ({exc}); obtain a current CRL from the CA "
