@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
@@ -91,6 +92,11 @@ class TrustMaterial:
                 continue
         return tuple(out)
 
+    def inputs(self) -> dict[str, Any]:
+        """What every check here is given. A supplier fails closed: no current CRL for
+        the path is revocation-unknown, a rejection, in every mode (1305.22(c)(3))."""
+        return {"trust_roots": self.roots, "crls": self.crls(), "require_revocation": True}
+
     def refresh(self) -> None:
         """Fetch new CRLs on the next check (after a revocation)."""
         with self._lock:
@@ -109,30 +115,14 @@ def _proven(der: bytes, issuers: tuple[asn1_x509.Certificate, ...]) -> asn1_crl.
 def check_order(
     trust: TrustMaterial, document: bytes, signature: bytes, now: datetime
 ) -> OrderVerification:
-    # A supplier fails closed: no current CRL for the path is revocation-unknown, a
-    # rejection, in every mode (1305.22(c)(3)).
-    return verify_order(
-        document,
-        signature,
-        trust_roots=trust.roots,
-        crls=trust.crls(),
-        now=now,
-        require_revocation=True,
-    )
+    return verify_order(document, signature, now=now, **trust.inputs())
 
 
 def check_prescription(
     trust: TrustMaterial, document: bytes, signature: bytes, now: datetime
 ) -> PrescriptionVerification:
     """The pharmacy's check (1311.205/1311.210): signature, chain with CRLs, DEA, content."""
-    return verify_prescription(
-        document,
-        signature,
-        trust_roots=trust.roots,
-        crls=trust.crls(),
-        now=now,
-        require_revocation=True,
-    )
+    return verify_prescription(document, signature, now=now, **trust.inputs())
 
 
 @dataclass(frozen=True)
@@ -152,12 +142,10 @@ def check_receipt_signature(
     signer = check_signed(
         document,
         signature,
-        trust_roots=trust.roots,
-        crls=trust.crls(),
         now=now,
         out=out,
         no_crl_warning="revocation was not checked",
-        require_revocation=True,
+        **trust.inputs(),
     )
     dea: str | None = None
     if signer.info is not None:
