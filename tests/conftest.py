@@ -59,8 +59,12 @@ def csos_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("csos-home")
     # The test tokens are SoftHSM2 and a simulated TPM: a test machine's policy allows
     # them for EPCS, as IT's would on a test workstation (tests of the refusal set their own).
+    # The test CAs publish CRLs and OCSP on 127.0.0.1: the policy lets the fetcher ask there.
     policy = home / "machine-policy.toml"
-    policy.write_text("[settings]\nallow_software_tokens = true\n", encoding="utf-8")
+    policy.write_text(
+        "[settings]\nallow_software_tokens = true\nallow_private_revocation_urls = true\n",
+        encoding="utf-8",
+    )
     saved = {k: os.environ.get(k) for k in ("CSOS_HOME", SESSION_POLICY_VAR)}
     os.environ["CSOS_HOME"] = str(home)
     use_policy_file(policy)  # a seam no user can reach: no environment variable names it

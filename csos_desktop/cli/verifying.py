@@ -151,7 +151,6 @@ def revocation_for(
     offline: bool,
 ) -> RevocationData:
     """Fetched or cached revocation data for the signer of *signature* (none if unreadable)."""
-    from csos_desktop.config import load_config
     from csos_desktop.pki.cms_parse import MalformedSignature, parse_signed_data
     from csos_desktop.trust.revocation import RevocationData, RevocationSource
 
@@ -159,8 +158,7 @@ def revocation_for(
         parsed = parse_signed_data(signature)
     except MalformedSignature:
         return RevocationData()  # the verifier reports the malformed signature
-    ca_bundle = load_config().text("ca_bundle")
-    source = RevocationSource(ca_bundle=Path(ca_bundle) if ca_bundle else None)
+    source = RevocationSource()
     return source.for_path(
         parsed.signer, parsed.other_certificates, roots, now=now, offline=offline
     )

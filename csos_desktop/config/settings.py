@@ -130,6 +130,14 @@ SETTINGS: tuple[Setting, ...] = (
         "machine policy only.",
     ),
     Setting(
+        "allow_private_revocation_urls",
+        Kind.BOOLEAN,
+        False,
+        "Fetch CRLs and OCSP answers from loopback, link-local and private addresses "
+        "(a test CA on this machine or network). Honoured from the machine policy, or in a "
+        "CSOS_HOME (demo, sandbox) configuration.",
+    ),
+    Setting(
         "dea_registration_expiry",
         Kind.DATE,
         None,

@@ -20,6 +20,7 @@ import httpx
 from csos_desktop.doctor.clock import skew_result
 from csos_desktop.doctor.result import CheckResult, Status
 from csos_desktop.logs import redact
+from csos_desktop.trust.tls import CaBundleUnusable, tls_context
 
 TIMEOUT_SECONDS = 10.0
 
@@ -35,23 +36,6 @@ class Probe:
     @property
     def skew(self) -> timedelta | None:
         return None if self.server_date is None else self.server_date - self.local_midpoint
-
-
-def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """The system trust store, or only the configured CA bundle; TLS 1.2 at least."""
-    ctx = (
-        ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
-    )
-    if not ca_bundle and not ctx.get_ca_certs():
-        # A frozen bundle may not find the OS store where this OpenSSL expects it.
-        try:
-            import certifi
-
-            ctx.load_verify_locations(certifi.where())
-        except ImportError:
-            pass
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    return ctx
 
 
 def probe(
@@ -156,7 +140,7 @@ def network_checks(
         ]
     try:
         found = probe(url, ca_bundle, timeout=timeout)
-    except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+    except (httpx.HTTPError, OSError, ssl.SSLError, CaBundleUnusable) as exc:
         return [
             _failure(exc, url, ca_bundle),
             CheckResult(

@@ -30,6 +30,7 @@ from csos_desktop.enrol.errors import (
     EnrolmentCodesRefused,
 )
 from csos_desktop.known_secrets import remember_secret
+from csos_desktop.trust.tls import tls_context
 
 MAX_REPLY = 1024 * 1024
 EST = "/.well-known/est"
@@ -75,19 +76,6 @@ class CaEndpoints:
     crl_urls: tuple[str, ...]
     ocsp_url: str | None
     revocation_request_url: str | None
-
-
-def tls_context(ca_bundle: Path | None) -> ssl.SSLContext:
-    """Certificate and host name verification on; trust = the bundle, else the system store."""
-    try:
-        if ca_bundle is None:
-            return ssl.create_default_context()
-        return ssl.create_default_context(cafile=str(ca_bundle))
-    except (OSError, ssl.SSLError) as exc:
-        raise InputError(
-            f"Cannot use {ca_bundle} as the CA bundle: it must be a PEM file of "
-            "the CA's root certificate(s)."
-        ) from exc
 
 
 def _sanitised(text: str, limit: int = 300) -> str:

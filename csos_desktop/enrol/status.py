@@ -14,19 +14,18 @@ CRLs and OCSP replies are signed, so they may come over plain HTTP (as RFC
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.revocation import RevocationState, RevocationStatus
-from csos_desktop.enrol.est_client import CaEndpoints, tls_context
-from csos_desktop.pki.chain import ChainStatus, load_crls, validate_chain
+from csos_desktop.enrol.est_client import CaEndpoints
+from csos_desktop.pki.chain import ChainStatus, issued_by, load_crls, validate_chain
 from csos_desktop.pki.ocsp import (
     OcspReplyInvalid,
     build_request,
@@ -34,8 +33,15 @@ from csos_desktop.pki.ocsp import (
     crl_urls,
     ocsp_urls,
 )
-
-MAX_REVINFO = 4 * 1024 * 1024
+from csos_desktop.trust.fetch import (
+    DEADLINE_SECONDS,
+    FetchFailed,
+    FetchRules,
+    UrlBudget,
+    fetch_crl,
+    post_ocsp,
+    rules_from_config,
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ def _usable(url: str) -> bool:
 def _issuer_of(
     cert: asn1_x509.Certificate, pool: Sequence[asn1_x509.Certificate]
 ) -> asn1_x509.Certificate | None:
-    return next((c for c in pool if c.subject == cert.issuer and c is not cert), None)
+    # By key, not by name: addresses are fetched only up a chain of real signatures.
+    return next((c for c in pool if c is not cert and issued_by(cert, c)), None)
 
 
 def fetch_revinfo(
@@ -67,49 +74,52 @@ def fetch_revinfo(
     ca_bundle: Path | None,
     use_crl: bool = True,
     use_ocsp: bool = True,
-    timeout: float = 10.0,
+    timeout: float = DEADLINE_SECONDS,
+    rules: FetchRules | None = None,
 ) -> Revinfo:
     """CRLs and OCSP answers for *cert* and every CA certificate above it but the root.
 
     OCSP is asked where a certificate names a responder, else at the CA's
     recorded one; validators use an OCSP answer only for a certificate that
     names a responder (RFC 5280 AIA), so CA certificates usually need the CRL.
+    Requests go through the one fetcher (:mod:`csos_desktop.trust.fetch`) and its rules.
     """
+    rules = rules or replace(rules_from_config(), ca_bundle=ca_bundle, deadline=timeout)
+    budget = UrlBudget()
     crls: list[asn1_crl.CertificateList] = []
     ocsps: list[asn1_ocsp.OCSPResponse] = []
     problems: list[str] = []
     fetched: dict[str, bytes] = {}
-    with httpx.Client(
-        verify=tls_context(ca_bundle), timeout=timeout, follow_redirects=False
-    ) as http:
-        current = cert
-        while current.self_signed == "no":
-            issuer = _issuer_of(current, pool)
-            if issuer is None:
-                problems.append(f"the issuer of {current.subject.human_friendly} is unknown")
-                break
-            leaf = current is cert  # use_crl / use_ocsp choose the subscriber's sources only
-            if use_crl or not leaf:
-                urls = [*crl_urls(current), *(endpoints.crl_urls if endpoints else ())]
-                for url in dict.fromkeys(u for u in urls if _usable(u)):
-                    try:
-                        # Keep only the CRL of this certificate's issuer: the endpoint
-                        # list mixes CAs, and use_crl=False must mean no subscriber CRL.
-                        if url not in fetched:
-                            fetched[url] = _get(http, url)
-                        crls += [c for c in load_crls([fetched[url]]) if c.issuer == current.issuer]
-                    except (httpx.HTTPError, ValueError) as exc:
-                        problems.append(f"CRL {url}: {_short(exc)}")
-            if use_ocsp or not leaf:
-                fallback = [endpoints.ocsp_url] if endpoints and endpoints.ocsp_url else []
-                for url in [u for u in ocsp_urls(current) or fallback if _usable(u)][:1]:
-                    request = build_request(current, issuer)
-                    try:
-                        reply = _post(http, url, request.der)
-                        ocsps.append(check_response(reply, current, request))
-                    except (httpx.HTTPError, OcspReplyInvalid) as exc:
-                        problems.append(f"OCSP {url}: {_short(exc)}")
-            current = issuer
+    current = cert
+    while current.self_signed == "no":
+        issuer = _issuer_of(current, pool)
+        if issuer is None:
+            problems.append(f"the issuer of {current.subject.human_friendly} is unknown")
+            break
+        leaf = current is cert  # use_crl / use_ocsp choose the subscriber's sources only
+        if use_crl or not leaf:
+            urls = [*crl_urls(current), *(endpoints.crl_urls if endpoints else ())]
+            for url in dict.fromkeys(u for u in urls if _usable(u)):
+                try:
+                    # Keep only the CRL of this certificate's issuer: the endpoint
+                    # list mixes CAs, and use_crl=False must mean no subscriber CRL.
+                    if url not in fetched:
+                        budget.take(url)
+                        fetched[url] = fetch_crl(url, rules)
+                    crls += [c for c in load_crls([fetched[url]]) if c.issuer == current.issuer]
+                except (FetchFailed, ValueError) as exc:
+                    problems.append(f"CRL {url}: {_short(exc)}")
+        if use_ocsp or not leaf:
+            fallback = [endpoints.ocsp_url] if endpoints and endpoints.ocsp_url else []
+            for url in [u for u in ocsp_urls(current) or fallback if _usable(u)][:1]:
+                request = build_request(current, issuer)
+                try:
+                    budget.take(url)
+                    reply = post_ocsp(url, request.der, rules)
+                    ocsps.append(check_response(reply, current, request))
+                except (FetchFailed, OcspReplyInvalid) as exc:
+                    problems.append(f"OCSP {url}: {_short(exc)}")
+        current = issuer
     return Revinfo(tuple(crls), tuple(ocsps), tuple(problems))
 
 
@@ -120,28 +130,6 @@ def _covers(reply: asn1_ocsp.OCSPResponse, cert: asn1_x509.Certificate) -> bool:
 
 def _short(exc: Exception) -> str:
     return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-
-
-def _read(reply: httpx.Response) -> bytes:
-    reply.raise_for_status()
-    body = b""
-    for chunk in reply.iter_bytes():
-        body += chunk
-        if len(body) > MAX_REVINFO:
-            raise ValueError("the reply is too large")
-    return body
-
-
-def _get(http: httpx.Client, url: str) -> bytes:
-    with http.stream("GET", url) as reply:
-        return _read(reply)
-
-
-def _post(http: httpx.Client, url: str, der: bytes) -> bytes:
-    with http.stream(
-        "POST", url, content=der, headers={"Content-Type": "application/ocsp-request"}
-    ) as reply:
-        return _read(reply)
 
 
 def check_revocation(

@@ -11,12 +11,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 
@@ -41,6 +43,55 @@ class ChainResult:
     revocation_reason: str | None = None
     revocation_date: datetime | None = None
     revocation_checked: bool = False
+
+
+def issued_by(cert: asn1_x509.Certificate, issuer: asn1_x509.Certificate) -> bool:
+    """True when *issuer*'s name is *cert*'s issuer and its key signed *cert*."""
+    try:
+        child = _crypto_cert(cert)
+        child.verify_directly_issued_by(_crypto_cert(issuer))
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+_CRYPTO_CERTS: OrderedDict[bytes, x509.Certificate] = OrderedDict()
+
+
+def _crypto_cert(cert: asn1_x509.Certificate) -> x509.Certificate:
+    key = bytes(cert.sha256)
+    held = _CRYPTO_CERTS.get(key)
+    if held is None:
+        held = x509.load_der_x509_certificate(cert.dump())
+        _CRYPTO_CERTS[key] = held
+        while len(_CRYPTO_CERTS) > 256:
+            _CRYPTO_CERTS.popitem(last=False)
+    return held
+
+
+def path_to_anchor(
+    signer: asn1_x509.Certificate,
+    intermediates: Sequence[asn1_x509.Certificate],
+    anchors: Sequence[asn1_x509.Certificate],
+) -> tuple[list[asn1_x509.Certificate], asn1_x509.Certificate | None]:
+    """The certificates from *signer* up to (not including) an anchor, and the anchor,
+    each one signed by the next: None for the anchor when no such path exists. A name
+    copied from a real CA does not make a path; only the CA's key does."""
+    path: list[asn1_x509.Certificate] = []
+    current = signer
+    for _ in range(8):  # CSOS paths are two or three long; a loop is a broken chain
+        path.append(current)
+        anchor = next((a for a in anchors if issued_by(current, a)), None)
+        if anchor is not None:
+            return path, anchor
+        parent = next(
+            (c for c in intermediates if c not in path and issued_by(current, c)),
+            None,
+        )
+        if parent is None:
+            return path, None
+        current = parent
+    return path, None
 
 
 def load_crls(blobs: Sequence[bytes]) -> list[asn1_crl.CertificateList]:
@@ -73,7 +124,9 @@ class ValidationCache:
     answer by its signature value), so a new CRL or answer is a new entry: a
     revocation takes effect with the first CRL that lists it. An entry is reused only
     within the moment range its inputs are valid for (certificates' validity, CRLs'
-    thisUpdate..nextUpdate); rejections are never cached.
+    thisUpdate..nextUpdate or thisUpdate + 30 minutes, and before the first revocation
+    they list for a certificate of the path); a result for a past moment is kept for
+    that moment only; rejections are never cached.
     """
 
     def __init__(self, size: int = 4096) -> None:
@@ -135,26 +188,61 @@ def _cache_key(
     )
 
 
+#: How long a result resting on a CRL without nextUpdate is reused (RFC 5280 lets a CA
+#: omit it; "valid until the next CRL" is then unknown, so ask again soon).
+NO_NEXT_UPDATE_REUSE = timedelta(minutes=30)
+
+
+def _revocation_dates(
+    certs: Sequence[asn1_x509.Certificate],
+    crls: Sequence[asn1_crl.CertificateList],
+    ocsps: Sequence[asn1_ocsp.OCSPResponse],
+) -> list[datetime]:
+    """When any of *certs* is listed as revoked in *crls* or *ocsps* (even after the
+    validation moment: from that date on, the same inputs give another answer)."""
+    wanted = {(bytes(c.issuer.dump()), c.serial_number) for c in certs}
+    serials = {serial for _, serial in wanted}
+    out = []
+    for crl in crls:
+        issuer = bytes(crl["tbs_cert_list"]["issuer"].dump())
+        for entry in crl["tbs_cert_list"]["revoked_certificates"]:
+            serial = entry["user_certificate"].native
+            if serial in serials and (issuer, serial) in wanted:
+                out.append(entry["revocation_date"].native)
+    for resp in ocsps:
+        for answer in resp["response_bytes"]["response"].parsed["tbs_response_data"]["responses"]:
+            status = answer["cert_status"]
+            if status.name == "revoked" and answer["cert_id"]["serial_number"].native in serials:
+                out.append(status.chosen["revocation_time"].native)
+    return out
+
+
 def _window(
     certs: Sequence[asn1_x509.Certificate],
     crls: Sequence[asn1_crl.CertificateList],
     ocsps: Sequence[asn1_ocsp.OCSPResponse],
+    path: Sequence[asn1_x509.Certificate],
 ) -> tuple[datetime, datetime]:
+    """The moments for which a result from these inputs holds: all certificates valid,
+    all revocation data issued and not past its next update (thisUpdate + 30 minutes
+    without one), and before the first revocation of a certificate in the path."""
     starts, ends = [], []
     for c in certs:
         validity = c["tbs_certificate"]["validity"]
         starts.append(validity["not_before"].native)
         ends.append(validity["not_after"].native)
+
+    def add(this_update: datetime, next_update: datetime | None) -> None:
+        starts.append(this_update)
+        ends.append(next_update or this_update + NO_NEXT_UPDATE_REUSE)
+
     for crl in crls:
         tbs = crl["tbs_cert_list"]
-        starts.append(tbs["this_update"].native)
-        if tbs["next_update"].native is not None:
-            ends.append(tbs["next_update"].native)
+        add(tbs["this_update"].native, tbs["next_update"].native)
     for resp in ocsps:
         for answer in resp["response_bytes"]["response"].parsed["tbs_response_data"]["responses"]:
-            starts.append(answer["this_update"].native)
-            if answer["next_update"].native is not None:
-                ends.append(answer["next_update"].native)
+            add(answer["this_update"].native, answer["next_update"].native)
+    ends += _revocation_dates(path, crls, ocsps)
     return max(starts), min(ends)
 
 
@@ -172,7 +260,9 @@ def validate_chain(
     """Blocking form of :func:`validate_chain_async` (CLI, worker threads), with the
     accepted results kept in :data:`VALIDATION_CACHE`."""
     key = (
-        b"retroactive" if retroactive_revinfo else b"",
+        # A result for a past moment (an archive checked with today's CRL) is kept for
+        # that moment only: the CRL's window says nothing about other past moments.
+        moment.isoformat().encode() if retroactive_revinfo else b"",
         *_cache_key(signer, trust_roots, intermediates, crls, ocsps, require_revocation),
     )
     cached = VALIDATION_CACHE.get(key, moment)
@@ -191,8 +281,11 @@ def validate_chain(
         )
     )
     if result.status is ChainStatus.VALID:
-        start, end = _window([signer, *intermediates, *trust_roots], crls, ocsps)
-        VALIDATION_CACHE.put(key, _Cached(result, start, end))
+        start, end = _window(
+            [signer, *intermediates, *trust_roots], crls, ocsps, [signer, *intermediates]
+        )
+        if start <= moment < end:  # a result outside its inputs' window is not reused
+            VALIDATION_CACHE.put(key, _Cached(result, start, end))
     return result
 
 
@@ -262,6 +355,14 @@ async def validate_chain_async(
     except cv_errors.NotYetValidError as exc:
         return ChainResult(ChainStatus.NOT_YET_VALID, str(exc), revocation_checked=checked)
     except cv_errors.InsufficientRevinfoError as exc:
+        if path_to_anchor(signer, intermediates, trust_roots)[1] is None:
+            # A certificate no anchor's key vouches for is untrusted, not "unknown":
+            # nothing was fetched for the names it copies.
+            return ChainResult(
+                ChainStatus.UNTRUSTED,
+                "the certificate chain is not trusted (no chain of signatures leads from "
+                "the signer to a configured trust anchor)",
+            )
         return ChainResult(
             ChainStatus.REVOCATION_UNKNOWN,
             f"revocation could not be checked ({exc}); obtain a current CRL from the CA "

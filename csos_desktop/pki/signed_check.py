@@ -123,12 +123,23 @@ def _check_validity(
         )
 
 
-@functools.lru_cache(maxsize=1024)
+_PROFILES: dict[tuple[object, bytes], CsosCertificateInfo] = {}
+
+
 def _profile(
-    reader: Callable[[asn1_x509.Certificate], CsosCertificateInfo], der: bytes
+    reader: Callable[[asn1_x509.Certificate], CsosCertificateInfo], cert: asn1_x509.Certificate
 ) -> CsosCertificateInfo:
-    """The profile read once per certificate (a NotACsosCertificate is not cached)."""
-    return reader(certificate_from_der(der))
+    """The profile read once per certificate (a NotACsosCertificate is not cached), kept
+    by the certificate's hash: asn1crypto keeps it on the object, while dumping a
+    certificate whose fields were read walks them all."""
+    key = (reader, cert.sha256)
+    held = _PROFILES.get(key)
+    if held is None:
+        held = reader(certificate_from_der(bytes(cert.dump())))
+        if len(_PROFILES) >= 1024:
+            _PROFILES.clear()
+        _PROFILES[key] = held
+    return held
 
 
 def check_signed(
@@ -222,7 +233,7 @@ def _check_parsed(
         )
     try:
         reader = read_csos_profile if dea_extensions_required else read_epcs_certificate
-        info: CsosCertificateInfo | None = _profile(reader, bytes(parsed.signer.dump()))
+        info: CsosCertificateInfo | None = _profile(reader, parsed.signer)
     except NotACsosCertificate as exc:
         info = None
         out.add(Reason.DEA_NUMBER_MISMATCH, str(exc))

@@ -70,6 +70,7 @@ from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor, anchor_certificates
+from csos_desktop.trust.fetch import FetchRules
 from csos_desktop.trust.revocation import RevocationSource
 
 DEMO_LABEL = "CSOS Demo"
@@ -318,7 +319,10 @@ def _tamper_check(ca: TestCa, document: bytes, signature: bytes, home: Path, say
     roots = anchor_certificates()
     now = datetime.now(UTC)
     parsed = parse_signed_data(signature)
-    source = RevocationSource(ca_bundle=ca.directory / "root.pem")
+    # The demo's CA serves its CRLs on this machine: its home's policy allows that.
+    source = RevocationSource(
+        rules=FetchRules(ca_bundle=ca.directory / "root.pem", allow_private=True)
+    )
     fetched = source.for_path(parsed.signer, parsed.other_certificates, roots, now=now)
     # Files too, for verifying with --crl (the fetch above is what relying parties do).
     for name, crl in zip(("crl.pem", "root-crl.pem"), (ca.crl(), ca.root_crl()), strict=True):

@@ -32,6 +32,7 @@ from csos_desktop.sync.errors import (
     Problem,
     ProtocolError,
 )
+from csos_desktop.trust.tls import tls_context
 
 log = logging.getLogger(__name__)
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -76,10 +77,7 @@ class Transport:
             )
         if not token:
             raise InputError("no bearer token is set for this distributor")
-        try:
-            context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
-        except (OSError, ssl.SSLError) as exc:
-            raise InputError(f"cannot read the CA bundle {ca_bundle}: {exc}") from exc
+        context = tls_context(ca_bundle)
         self._host = parts.netloc
         self._retry = options.retry or RetryPolicy()
         # TCP_NODELAY: a request may go out as several TLS records; Nagle's algorithm

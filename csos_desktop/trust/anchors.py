@@ -12,6 +12,7 @@ certificates; we cannot ship them, so anchors are configured. Two places:
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -91,19 +92,55 @@ def _locked() -> bool:
     return load_config().values["trust_anchors"].locked
 
 
-def list_anchors() -> list[Anchor]:
-    """Every anchor in force: IT's (policy setting) and, unless locked, the user's store."""
-    config = load_config()
-    value = config.values["trust_anchors"]
+def _stamp(path: Path) -> tuple[object, ...]:
+    """What changes when the files at *path* (a file, or a directory of them) change."""
+    try:
+        if path.is_dir():
+            entries = sorted(p for p in path.iterdir() if p.suffix in (".pem", ".crt"))
+            return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in entries)
+        st = path.stat()
+        return (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return ("unreadable",)
+
+
+_held: dict[str, tuple[tuple[object, ...], list[Anchor], list[asn1_x509.Certificate]]] = {}
+_held_lock = threading.Lock()
+
+
+def _current() -> tuple[list[Anchor], list[asn1_x509.Certificate]]:
+    """The anchors in force, read again only when their files changed: a signing session
+    or a supplier's batch asks for every document, and parsing PEM costs milliseconds."""
+    value = load_config().values["trust_anchors"]
+    stamp = (
+        value.value,
+        value.locked,
+        _stamp(Path(str(value.value))) if value.value else (),
+        () if value.locked else _stamp(store_dir()),
+    )
+    where = str(store_dir())
+    with _held_lock:
+        held = _held.get(where)
+    if held is not None and held[0] == stamp:
+        return held[1], held[2]
     out = _policy_anchors(str(value.value)) if value.value else []
     if not value.locked and store_dir().is_dir():
         for f in sorted(store_dir().glob("*.pem")):
             out += [Anchor(d, "store") for d in read_pem_certificates(f.read_bytes(), str(f))]
-    return list({a.fingerprint: a for a in out}.values())
+    anchors = list({a.fingerprint: a for a in out}.values())
+    certs = [a.certificate for a in anchors]
+    with _held_lock:
+        _held[where] = (stamp, anchors, certs)
+    return anchors, certs
+
+
+def list_anchors() -> list[Anchor]:
+    """Every anchor in force: IT's (policy setting) and, unless locked, the user's store."""
+    return list(_current()[0])
 
 
 def anchor_certificates() -> list[asn1_x509.Certificate]:
-    return [a.certificate for a in list_anchors()]
+    return list(_current()[1])
 
 
 def add_anchor(data: bytes, where: str, *, now: datetime) -> list[Anchor]:

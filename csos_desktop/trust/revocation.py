@@ -1,39 +1,51 @@
 """Revocation data for a signer's path: cached CRLs, fetched CRLs, OCSP, in that order.
 
-For every certificate in the path below the trust anchor, the issuer's CRL is taken
-from the cache while it is current (until its nextUpdate); otherwise it is fetched
-from the certificate's CRL distribution points. When no current CRL can be had and
-the certificate names an OCSP responder, the responder is asked. Offline, only the
-cache is used. What could not be had is said in ``notes``: pyhanko-certvalidator
-then decides (``require`` mode: no data is ``revocation-unknown``).
+Nothing is fetched for a certificate whose path does not reach a configured anchor
+(each certificate signed by the next, checked with the keys, not the names): the
+addresses in an untrusted certificate are the attacker's. For every certificate in a
+path that does, the issuer's CRL is taken from the cache while it is current (until its
+nextUpdate); otherwise it is fetched from the certificate's distribution points and
+kept only once its signature checks against the issuer in that path. When no current
+CRL can be had and the certificate names an OCSP responder, the responder is asked.
+Offline, only the cache is used. What could not be had is said in ``notes``:
+pyhanko-certvalidator then decides (``require`` mode: no data is ``revocation-unknown``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 
+from csos_desktop.pki.chain import path_to_anchor
 from csos_desktop.pki.ocsp import OcspReplyInvalid, build_request, check_response, ocsp_urls
 from csos_desktop.pki.ocsp import crl_urls as distribution_points
-from csos_desktop.trust.crl_cache import CachedCrl, CrlCache, CrlUnreadable, parse_crl
-from csos_desktop.trust.fetch import FetchFailed, fetch_crl, post_ocsp
+from csos_desktop.trust.crl_cache import CachedCrl, CrlCache, CrlUnreadable
+from csos_desktop.trust.fetch import (
+    BudgetSpent,
+    CrlFetcher,
+    FetchFailed,
+    FetchRules,
+    OcspPoster,
+    UrlBudget,
+    fetch_crl,
+    post_ocsp,
+    rules_from_config,
+)
 
-CrlFetcher = Callable[[str], bytes]
+__all__ = ["RevocationData", "RevocationSource", "path_to_anchor"]
 
 #: A distribution point that failed is not asked again for this long (a batch of orders
 #: must not wait for an unreachable CA once per order).
 RETRY_AFTER_SECONDS = 60.0
 _failed: dict[str, float] = {}
 _failed_lock = threading.Lock()
-OcspPoster = Callable[[str, bytes], bytes]
 
 
 @dataclass(frozen=True)
@@ -53,37 +65,15 @@ class RevocationData:
 
 @dataclass
 class _Gathered:
+    budget: UrlBudget
     crls: list[asn1_crl.CertificateList] = field(default_factory=list)
     ocsps: list[asn1_ocsp.OCSPResponse] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     uncovered: list[str] = field(default_factory=list)
 
 
-def _same_name(a: asn1_x509.Name, b: asn1_x509.Name) -> bool:
-    return bytes(a.dump()) == bytes(b.dump()) or a == b
-
-
-def path_to_anchor(
-    signer: asn1_x509.Certificate,
-    intermediates: Sequence[asn1_x509.Certificate],
-    anchors: Sequence[asn1_x509.Certificate],
-) -> tuple[list[asn1_x509.Certificate], asn1_x509.Certificate | None]:
-    """The certificates from *signer* up to (not including) an anchor, and the anchor."""
-    path: list[asn1_x509.Certificate] = []
-    current = signer
-    for _ in range(8):  # CSOS paths are two or three long; a loop is a broken chain
-        path.append(current)
-        anchor = next((a for a in anchors if _same_name(a.subject, current.issuer)), None)
-        if anchor is not None:
-            return path, anchor
-        parent = next(
-            (c for c in intermediates if c not in path and _same_name(c.subject, current.issuer)),
-            None,
-        )
-        if parent is None:
-            return path, None
-        current = parent
-    return path, None
+#: Addresses asked at most per verification (CRLs and OCSP together).
+MAX_URLS = 6
 
 
 class RevocationSource:
@@ -93,13 +83,22 @@ class RevocationSource:
         self,
         cache: CrlCache | None = None,
         *,
-        ca_bundle: Path | None = None,
+        rules: FetchRules | None = None,
         crl_fetcher: CrlFetcher | None = None,
         ocsp_poster: OcspPoster | None = None,
+        max_urls: int = MAX_URLS,
     ) -> None:
         self.cache = cache or CrlCache()
-        self._fetch = crl_fetcher or (lambda url: fetch_crl(url, ca_bundle=ca_bundle))
-        self._post = ocsp_poster or (lambda url, der: post_ocsp(url, der, ca_bundle=ca_bundle))
+        self._rules = rules
+        self._fetch = crl_fetcher or (lambda url: fetch_crl(url, self.rules))
+        self._post = ocsp_poster or (lambda url, der: post_ocsp(url, der, self.rules))
+        self._max_urls = max_urls
+
+    @property
+    def rules(self) -> FetchRules:
+        if self._rules is None:
+            self._rules = rules_from_config()
+        return self._rules
 
     def for_path(
         self,
@@ -111,12 +110,20 @@ class RevocationSource:
         offline: bool = False,
     ) -> RevocationData:
         path, anchor = path_to_anchor(signer, intermediates, anchors)
-        out = _Gathered()
+        if anchor is None:
+            return RevocationData(
+                notes=(
+                    f"{signer.subject.human_friendly} does not chain to a configured trust "
+                    "anchor: no revocation data was fetched for it",
+                ),
+                uncovered=tuple(str(c.subject.human_friendly) for c in path),
+            )
+        out = _Gathered(UrlBudget(self._max_urls))
         for i, cert in enumerate(path):
             issuer = path[i + 1] if i + 1 < len(path) else anchor
-            if self._crl(cert, now, offline, out):
+            if self._crl(cert, issuer, now, offline, out):
                 continue
-            if not offline and issuer is not None and self._ocsp(cert, issuer, out):
+            if not offline and self._ocsp(cert, issuer, out):
                 continue
             out.uncovered.append(str(cert.subject.human_friendly))
         return RevocationData(
@@ -129,28 +136,44 @@ class RevocationSource:
     def refresh(
         self,
         cert: asn1_x509.Certificate,
+        pool: Sequence[asn1_x509.Certificate],
+        anchors: Sequence[asn1_x509.Certificate],
         now: datetime,
         notes: list[str],
         *,
         skip: Collection[str] = (),
     ) -> CachedCrl | None:
         """Fetch *cert*'s issuer CRL now, whatever the cache holds (``csos crl refresh``);
-        nothing when one of *skip* (URLs just fetched) is among its distribution points."""
+        nothing when one of *skip* (URLs just fetched) is among its distribution points,
+        or when *cert* does not chain to one of *anchors* through *pool*."""
+        path, anchor = path_to_anchor(cert, pool, anchors)
+        if anchor is None:
+            notes.append(
+                f"{cert.subject.human_friendly} does not chain to a configured trust anchor: "
+                "its CRL is not fetched"
+            )
+            return None
+        issuer = path[1] if len(path) > 1 else anchor
         urls = distribution_points(cert)
         if set(skip) & set(urls):
             return None
         with _failed_lock:  # asked for explicitly: try again now
             for url in urls:
                 _failed.pop(url, None)
-        out = _Gathered()
-        got = self._download(cert, now, out)
+        out = _Gathered(UrlBudget(self._max_urls))
+        got = self._download(cert, issuer, now, out)
         notes += out.notes
         return got
 
     def _crl(
-        self, cert: asn1_x509.Certificate, now: datetime, offline: bool, out: _Gathered
+        self,
+        cert: asn1_x509.Certificate,
+        issuer: asn1_x509.Certificate,
+        now: datetime,
+        offline: bool,
+        out: _Gathered,
     ) -> bool:
-        held = self.cache.get(cert.issuer)
+        held = self.cache.get(issuer)
         if held is not None and held.current(now):
             out.crls.append(held.crl)
             return True
@@ -164,7 +187,7 @@ class RevocationSource:
                 )
             )
             return False
-        fresh = self._download(cert, now, out)
+        fresh = self._download(cert, issuer, now, out)
         if fresh is not None and fresh.current(now):
             out.crls.append(fresh.crl)
             return True
@@ -178,7 +201,11 @@ class RevocationSource:
         return False
 
     def _download(
-        self, cert: asn1_x509.Certificate, now: datetime, out: _Gathered
+        self,
+        cert: asn1_x509.Certificate,
+        issuer: asn1_x509.Certificate,
+        now: datetime,
+        out: _Gathered,
     ) -> CachedCrl | None:
         urls = distribution_points(cert)
         if not urls:
@@ -190,17 +217,15 @@ class RevocationSource:
                 out.notes.append(f"CRL from {url}: failed {since:.0f} s ago, not asked again yet")
                 continue
             try:
+                out.budget.take(url)
                 der = self._fetch(url)
-                crl = parse_crl(der)
+                # Kept only once the issuer's key in this path is proven to have signed it.
+                return self.cache.put(der, url, now, issuer=issuer)
             except (FetchFailed, CrlUnreadable) as exc:
-                with _failed_lock:
-                    _failed[url] = time.monotonic()
+                if not isinstance(exc, BudgetSpent):
+                    with _failed_lock:
+                        _failed[url] = time.monotonic()
                 out.notes.append(f"CRL from {url}: {exc}")
-                continue
-            if not _same_name(crl.issuer, cert.issuer):
-                out.notes.append(f"CRL from {url} is not {cert.issuer.human_friendly}'s")
-                continue
-            return self.cache.put(der, url, now)
         return None
 
     def _ocsp(
@@ -209,6 +234,7 @@ class RevocationSource:
         for url in ocsp_urls(cert):
             request = build_request(cert, issuer)
             try:
+                out.budget.take(url)
                 out.ocsps.append(check_response(self._post(url, request.der), cert, request))
                 return True
             except (FetchFailed, OcspReplyInvalid) as exc:

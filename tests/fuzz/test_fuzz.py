@@ -17,7 +17,7 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.archive.verify import Verdict, verify_archive
 from tests.conftest import Provisioned
 from tests.fuzz import archive_strategies as fa
-from tests.fuzz import archive_targets, targets
+from tests.fuzz import archive_targets, fetch_strategies, fetch_targets, targets
 from tests.fuzz import strategies as fs
 
 settings.register_profile(
@@ -131,3 +131,11 @@ def test_the_splice_keeps_an_unmutated_signature_valid() -> None:
         same = der_tree.splice(m.order_sig, path, m.order_sig[node.start : node.end])
         assert same == m.order_sig
     targets.check_order(m.order, m.order_sig)
+
+
+@settings(parent=FAST)
+@given(answer=fetch_strategies.hostile_answers(), ocsp=st.booleans())
+def test_the_revocation_fetcher_with_hostile_http_answers(
+    answer: fetch_targets.Script, ocsp: bool
+) -> None:
+    fetch_targets.check_fetch(answer, ocsp=ocsp)

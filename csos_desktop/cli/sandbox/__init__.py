@@ -215,4 +215,6 @@ def token_create(directory: Path, label: str, pin_stdin: bool) -> None:
     click.echo(
         "To sign test prescriptions with it, IT (root) allows software tokens on this machine:"
         "\n  sudo csos config write-policy --set allow_software_tokens=true"
+        "\nand lets revocation data be fetched from the sandbox CA on this machine:"
+        "\n  sudo csos config write-policy --set allow_private_revocation_urls=true"
     )

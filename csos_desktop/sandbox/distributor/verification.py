@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
@@ -23,8 +24,8 @@ from csos_desktop.pki.rx_check import PrescriptionVerification, verify_prescript
 from csos_desktop.pki.signed_check import Collector, check_signed
 from csos_desktop.pki.supplier_check import OrderVerification, Reason, verify_order
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.trust.crl_cache import CrlUnreadable, parse_crl
-from csos_desktop.trust.fetch import FetchFailed, fetch_crl
+from csos_desktop.trust.crl_cache import CrlNotProven, CrlUnreadable, check_crl_signature
+from csos_desktop.trust.fetch import FetchFailed, FetchRules, fetch_crl
 
 
 class TrustMaterial:
@@ -34,12 +35,23 @@ class TrustMaterial:
     well before that so a revocation shows within ``crl_max_age``.
     """
 
-    def __init__(self, ca: TestCa, *, crl_max_age: float = 60.0, fetch: bool = False) -> None:
+    def __init__(
+        self,
+        ca: TestCa,
+        *,
+        crl_max_age: float = 60.0,
+        fetch: bool = False,
+        fetch_rules: FetchRules | None = None,
+    ) -> None:
         self._ca = ca
         self._max_age = crl_max_age
         # fetch: get the CRLs from the addresses the CA's certificates name, as a real
         # supplier does (the demo), instead of asking the CA object in this process.
         self._fetch = fetch
+        # The sandbox CA serves on this machine: private addresses are its normal case.
+        self._rules = fetch_rules or FetchRules(
+            ca_bundle=ca.directory / "root.pem", allow_private=True
+        )
         self._lock = threading.Lock()
         self._root = asn1_x509.Certificate.load(ca.root_certificate.public_bytes(Encoding.DER))
         self._crls: tuple[asn1_crl.CertificateList, ...] = ()
@@ -69,14 +81,21 @@ class TrustMaterial:
             self._ca.issuing_certificate.public_bytes(Encoding.DER)
         )
         urls = [u for u in (self._ca.crl_url, *crl_urls(issuing)) if u]
-        root = self._ca.directory / "root.pem"
+        root = asn1_x509.Certificate.load(self._ca.root_certificate.public_bytes(Encoding.DER))
         out = []
         for url in dict.fromkeys(urls):
             try:
-                out.append(parse_crl(fetch_crl(url, ca_bundle=root)))
+                der = fetch_crl(url, self._rules)
+                # Only a CRL one of the CA's keys signed is used.
+                out.append(_proven(der, (issuing, root)))
             except (FetchFailed, CrlUnreadable):
                 continue
         return tuple(out)
+
+    def inputs(self) -> dict[str, Any]:
+        """What every check here is given. A supplier fails closed: no current CRL for
+        the path is revocation-unknown, a rejection, in every mode (1305.22(c)(3))."""
+        return {"trust_roots": self.roots, "crls": self.crls(), "require_revocation": True}
 
     def refresh(self) -> None:
         """Fetch new CRLs on the next check (after a revocation)."""
@@ -84,19 +103,26 @@ class TrustMaterial:
             self._fetched = float("-inf")
 
 
+def _proven(der: bytes, issuers: tuple[asn1_x509.Certificate, ...]) -> asn1_crl.CertificateList:
+    for issuer in issuers:
+        try:
+            return check_crl_signature(der, issuer)
+        except CrlNotProven:
+            continue
+    raise CrlNotProven("the CRL is not signed by the CA")
+
+
 def check_order(
     trust: TrustMaterial, document: bytes, signature: bytes, now: datetime
 ) -> OrderVerification:
-    return verify_order(document, signature, trust_roots=trust.roots, crls=trust.crls(), now=now)
+    return verify_order(document, signature, now=now, **trust.inputs())
 
 
 def check_prescription(
     trust: TrustMaterial, document: bytes, signature: bytes, now: datetime
 ) -> PrescriptionVerification:
     """The pharmacy's check (1311.205/1311.210): signature, chain with CRLs, DEA, content."""
-    return verify_prescription(
-        document, signature, trust_roots=trust.roots, crls=trust.crls(), now=now
-    )
+    return verify_prescription(document, signature, now=now, **trust.inputs())
 
 
 @dataclass(frozen=True)
@@ -116,11 +142,10 @@ def check_receipt_signature(
     signer = check_signed(
         document,
         signature,
-        trust_roots=trust.roots,
-        crls=trust.crls(),
         now=now,
         out=out,
         no_crl_warning="revocation was not checked",
+        **trust.inputs(),
     )
     dea: str | None = None
     if signer.info is not None:

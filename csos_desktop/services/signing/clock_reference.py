@@ -17,9 +17,9 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from csos_desktop.config import load_config
-from csos_desktop.doctor.network import tls_context
 from csos_desktop.enrol.records import Records
 from csos_desktop.pki.signing_rules import ClockReading
+from csos_desktop.trust.tls import CaBundleUnusable, tls_context
 
 READING_KEPT = timedelta(minutes=3)
 TIMEOUT_SECONDS = 3.0
@@ -93,7 +93,7 @@ def read_clock() -> ClockReading:
         else:
             skew = https_date_skew(reference, ca_bundle)
         reading = ClockReading(reference, skew)
-    except (OSError, httpx.HTTPError, ValueError, TypeError) as exc:
+    except (OSError, httpx.HTTPError, ValueError, TypeError, CaBundleUnusable) as exc:
         reading = ClockReading(reference, None, f"{type(exc).__name__}: {exc}")
     with _lock:
         _cache[reference] = (time.monotonic(), reading)

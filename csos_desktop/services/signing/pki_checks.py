@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
 from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
@@ -88,8 +87,7 @@ def _chain_ruling(
     intermediates = [asn1_x509.Certificate.load(d) for d in chain_der]
     path, anchor = path_to_anchor(signer, intermediates, anchors)
     missing = None if anchor is not None else str(path[-1].issuer.human_friendly)
-    bundle = load_config().text("ca_bundle")
-    source = RevocationSource(ca_bundle=Path(bundle) if bundle else None)
+    source = RevocationSource()
     data = _off_thread(
         lambda: source.for_path(signer, intermediates, anchors, now=now, offline=offline)
     )

@@ -84,6 +84,7 @@ def test_what_the_enabled_policies_write_is_accepted_as_locked_settings() -> Non
         "som_warnings": 0,  # disabledValue
         "pin_min_length": 8,
         "allow_software_tokens": 0,
+        "allow_private_revocation_urls": 0,
         "dea_registration_expiry": "2027-06-30",
     }
     assert sorted(written) == sorted(BY_VALUE)
