@@ -251,16 +251,16 @@ class OrderBatch:
             offered = pickers(session, _drafts(store, self._ids), self.choices, now)
             self.choices.update({p.dea: p.chosen for p in offered})
             session.choose(self.choices)
-            ready, refused = svc.check_drafts(
+            checked = svc.check_drafts(
                 store, self._ids, session, now, som_justification=self.som_justification
             )
+            ready, refused = checked.ready, checked.refused
             token = session.token_info()
-            signers = [session.for_order(o, now).identity for o in ready] or [session.identity]
             certs = tuple(
                 CertificateStatus.of(i, now, *(o.purchaser.dea_number.value for o in ready))
-                for i in {i.key_id: i for i in signers}.values()
+                for i in checked.signers or (session.identity,)
             )
-            warnings = tuple(session.warnings)
+            warnings = checked.warnings
         self._refused = [Refusal(u.order_number or u.order_id[:8], u.reason) for u in refused]
         flagged = tuple(
             Refusal(u.order_number or u.order_id[:8], u.reason)

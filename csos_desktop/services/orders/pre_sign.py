@@ -23,11 +23,20 @@ from csos_desktop.store.local_store import Store
 from csos_desktop.token.identity import SigningIdentity
 
 
-def as_signed(order: Order, number_auto: bool, now: datetime) -> Order:
-    """The order as signing will date it: a generated number moves into the signing year
-    (``lifecycle.sign_draft`` renumbers it), so the year rule is checked against that."""
+def signing_year(order: Order, number_auto: bool, now: datetime) -> int | None:
+    """The year a generated number must move to when the order is signed now, or None:
+    1305.21(b)(1), the number carries the year signed, on the pharmacy's calendar."""
     year = local_date(now).year
     if number_auto and order.order_number[:2] != f"{year % 100:02d}":
+        return year
+    return None
+
+
+def as_signed(order: Order, number_auto: bool, now: datetime) -> Order:
+    """The order as signing will number it (``lifecycle.prepare_for_signing`` draws the
+    real number), so the year rule is checked against that."""
+    year = signing_year(order, number_auto, now)
+    if year is not None:
         return replace(order, order_number=f"{year % 100:02d}X{order.order_number[3:]}")
     return order
 
