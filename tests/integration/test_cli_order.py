@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,12 +23,15 @@ from tests.conftest import TEST_PIN, Provisioned
 from tests.unit.domain.samples import sample_order_input
 
 CSOS = [sys.executable, "-m", "csos_desktop"]
+_NUMBERS = itertools.count(777)
 
 
 @pytest.fixture()
 def order_file(tmp_path: Path) -> Path:
     data = sample_order_input()
-    data["order_number"] = f"{datetime.now(UTC):%y}X000777"
+    # Each test's order is new to the store: signing a file records it (numbers are unique).
+    data["order_id"] = str(uuid.uuid4())
+    data["order_number"] = f"{datetime.now(UTC):%y}X{next(_NUMBERS):06d}"
     path = tmp_path / "order.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
