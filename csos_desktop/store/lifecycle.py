@@ -11,12 +11,11 @@ windows never keep two signatures of one draft.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from csos_desktop.config.local_time import local_date, pharmacy_zone
-from csos_desktop.domain.canonical import load_document
+from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import (
@@ -26,8 +25,7 @@ from csos_desktop.domain.order_state import (
     OrderState,
     check_transition,
 )
-from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt, fully_received
-from csos_desktop.store import legal
+from csos_desktop.domain.receipt import Receipt
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.order_events import audit_order, move
@@ -393,52 +391,50 @@ def reissue(store: Store, order_id: str, *, now: datetime, new_id: str) -> Order
         return store.orders.get(new_id)
 
 
+@dataclass(frozen=True)
+class ReceiptRecord:
+    """A receipt signed by the service, with what it was built on."""
+
+    receipt: Receipt
+    document: bytes
+    signature: bytes
+    #: The order's state once this receipt is kept.
+    state: OrderState
+    #: How many receipts the order had when this one was built.
+    earlier: int
+
+
 def record_receipt(
-    store: Store,
-    order_id: str,
-    lines: Sequence[ReceiptLine],
-    sign: Callable[[bytes], bytes],
-    *,
-    now: datetime,
-    receipt_id: str,
-) -> tuple[Receipt, OrderRecord]:
-    """Check, sign and keep an electronic receipt (1305.22(g)); queue it for the distributor."""
+    store: Store, order_id: str, kept: ReceiptRecord, *, now: datetime
+) -> OrderRecord:
+    """Keep a signed electronic receipt (1305.22(g)) and queue it for the distributor, in one
+    short transaction; refused if another receipt was kept meanwhile (build it again)."""
     with store.transaction():
         rec = store.orders.get(order_id)
         if rec.state not in RECEIVABLE:
             raise IllegalTransition(rec.label, rec.state, S.RECEIVED_PARTIAL)
-        blob = store.signed.get(order_id)
-        order = Order.from_document(load_document(blob.document))
-        earlier = [r.receipt for r in store.receipts.for_order(order_id)]
-        receipt = build_receipt(
-            order,
-            blob.signature_sha256,
-            lines,
-            earlier=earlier,
-            now=now,
-            receipt_id=receipt_id,
-            zone=pharmacy_zone(),
-            balances=legal.balances(store, order, now.astimezone(pharmacy_zone()).date()),
-        )
-        new = S.RECEIVED if fully_received(order, [*earlier, receipt]) else S.RECEIVED_PARTIAL
-        check_transition(rec.label, rec.state, new)
-        document = receipt.canonical_bytes()
-        signature = sign(document)
-        store.orders.set_state(order_id, rec.state, new, now)
-        store.receipts.insert(receipt, document, signature, signed_at=now)
-        store.outbox.add(OutboxKind.SUBMIT_RECEIPT, receipt_id, now)
+        if len(store.receipts.for_order(order_id)) != kept.earlier:
+            raise ConcurrentChange(
+                f"Another receipt for order {rec.label} was recorded meanwhile; this one was "
+                "not kept. Look at what is still due and record it again."
+            )
+        check_transition(rec.label, rec.state, kept.state)
+        receipt = kept.receipt
+        store.orders.set_state(order_id, rec.state, kept.state, now)
+        store.receipts.insert(receipt, kept.document, kept.signature, signed_at=now)
+        store.outbox.add(OutboxKind.SUBMIT_RECEIPT, receipt.receipt_id, now)
         store.audit.append(
             AuditEvent.RECEIPT_RECORDED,
             at=now,
             order_id=order_id,
             details={
-                "receipt_id": receipt_id,
+                "receipt_id": receipt.receipt_id,
                 "order_number": rec.order_number,
-                "state": new.value,
+                "state": kept.state.value,
                 "lines": [ln.to_document() for ln in receipt.lines],
             },
         )
-        return receipt, store.orders.get(order_id)
+        return store.orders.get(order_id)
 
 
 def record_event(

@@ -26,7 +26,7 @@ from csos_desktop.domain.order_state import (
     OrderState,
     check_transition,
 )
-from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt
+from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt, fully_received
 from csos_desktop.domain.token_errors import TokenError
 from csos_desktop.services.audit.checkpoint import checkpoint_after_session
 from csos_desktop.services.interaction import Interaction
@@ -487,27 +487,35 @@ def void_order(store: Store, ref: str, reason: str, *, clock: Clock = utc_now) -
 
 
 class TokenDocumentSigner:
-    """Signs receipts in a (logged-in) signing session exactly like orders."""
+    """Signs receipts and other documents in a logged-in signing session, like orders.
+
+    The checks ran before the PIN (``log_in`` and the check stage); signing runs no check
+    of its own, so nothing here reaches the network (callers sign outside transactions)."""
 
     def __init__(self, session: SigningSession) -> None:
         self.session = session
         self.identity = session.identity
 
     def sign(self, document: bytes) -> bytes:
-        now = self.session.clock()
-        self.session.check_session(now)
-        return self.session.sign(document, now)
+        return self.session.sign(document, self.session.clock())
 
 
-def check_receipt(
+@dataclass(frozen=True)
+class _ReceiptDraft:
+    rec: OrderRecord
+    order: Order
+    earlier: tuple[Receipt, ...]
+    receipt: Receipt
+
+
+def _receipt_draft(
     store: Store,
     ref: str,
     lines: Sequence[ReceiptLine],
-    identity: SigningIdentity | None = None,
-    *,
-    clock: Clock = utc_now,
-) -> OrderRecord:
-    """Everything ``record_receipt`` refuses, checked before the PIN is asked."""
+    identity: SigningIdentity | None,
+    now: datetime,
+    receipt_id: str,
+) -> _ReceiptDraft:
     rec = store.orders.resolve(ref)
     if rec.state not in RECEIVABLE:
         raise IllegalTransition(rec.label, rec.state, OrderState.RECEIVED_PARTIAL)
@@ -519,19 +527,30 @@ def check_receipt(
         )
     blob = store.signed.get(rec.order_id)
     order = Order.from_document(load_document(blob.document))
-    earlier = [r.receipt for r in store.receipts.for_order(rec.order_id)]
-    now = clock()
-    build_receipt(
+    earlier = tuple(r.receipt for r in store.receipts.for_order(rec.order_id))
+    receipt = build_receipt(
         order,
         blob.signature_sha256,
         lines,
         earlier=earlier,
         now=now,
-        receipt_id=str(uuid.uuid4()),
+        receipt_id=receipt_id,
         zone=pharmacy_zone(),
         balances=legal.balances(store, order, now.astimezone(pharmacy_zone()).date()),
     )
-    return rec
+    return _ReceiptDraft(rec, order, earlier, receipt)
+
+
+def check_receipt(
+    store: Store,
+    ref: str,
+    lines: Sequence[ReceiptLine],
+    identity: SigningIdentity | None = None,
+    *,
+    clock: Clock = utc_now,
+) -> OrderRecord:
+    """Everything ``record_receipt`` refuses, checked before the PIN is asked."""
+    return _receipt_draft(store, ref, lines, identity, clock(), str(uuid.uuid4())).rec
 
 
 def record_receipt(
@@ -543,11 +562,19 @@ def record_receipt(
     clock: Clock = utc_now,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> tuple[Receipt, OrderRecord]:
-    """Sign and keep a receipt for delivered lines, and queue it for the distributor."""
-    rec = check_receipt(store, ref, lines, signer.identity, clock=clock)
-    return lifecycle.record_receipt(
-        store, rec.order_id, lines, signer.sign, now=clock(), receipt_id=new_id()
+    """Sign a receipt for delivered lines outside any transaction, then keep it and queue
+    it for the distributor in one (1305.22(g))."""
+    now = clock()
+    draft = _receipt_draft(store, ref, lines, signer.identity, now, new_id())
+    document = draft.receipt.canonical_bytes()
+    signature = signer.sign(document)
+    new = (
+        OrderState.RECEIVED
+        if fully_received(draft.order, [*draft.earlier, draft.receipt])
+        else OrderState.RECEIVED_PARTIAL
     )
+    kept = lifecycle.ReceiptRecord(draft.receipt, document, signature, new, len(draft.earlier))
+    return draft.receipt, lifecycle.record_receipt(store, draft.rec.order_id, kept, now=now)
 
 
 def receipt_session(store: Store, ref: str, session: SigningSession) -> SigningSession:

@@ -95,15 +95,18 @@ def cancel_order(
 ) -> Cancellation:
     """Sign a cancellation of the named packages (all open ones when None) and queue it."""
     rec = check_cancel(store, ref, quantities, reason, identity, clock=clock)
-    return legal.request_cancellation(
+    now = clock()
+    cancellation = legal.prepare_cancellation(
         store,
         rec.order_id,
         quantities,
         _reason(reason, "reason for cancelling"),
-        sign,
-        now=clock(),
+        now=now,
         cancellation_id=new_id(),
     )
+    document = cancellation.canonical_bytes()
+    # Signed outside any transaction; the record refuses it if the order moved meanwhile.
+    return legal.record_cancellation(store, cancellation, document, sign(document), now=now)
 
 
 def check_lost(
@@ -132,15 +135,18 @@ def declare_lost(
 ) -> tuple[LostOrderStatement, OrderRecord]:
     """Sign the 1305.26 statement and create the replacement draft (new number), linked."""
     rec = check_lost(store, ref, explanation, identity)
-    return legal.record_lost_order(
+    now = clock()
+    statement = legal.prepare_lost_order(
         store,
         rec.order_id,
         _reason(explanation, "explanation of the loss"),
-        sign,
-        now=clock(),
+        now=now,
         statement_id=new_id(),
         replacement_id=new_id(),
     )
+    document = statement.canonical_bytes()
+    # Signed outside any transaction; the replacement's number was reserved before.
+    return legal.record_lost_order(store, statement, document, sign(document), now=now)
 
 
 def notice_summary(store: Store, order_id: str) -> list[dict[str, object]]:
