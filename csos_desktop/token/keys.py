@@ -163,23 +163,3 @@ def find_private_key(ts: TokenSession, key_id: bytes) -> pkcs11.PrivateKey:
     key = keys[0]
     assert isinstance(key, pkcs11.PrivateKey)
     return key
-
-
-def private_key_ids(ts: TokenSession) -> set[bytes]:
-    """CKA_IDs of private keys on the token."""
-    with translated_errors("listing keys"):
-        objs = ts.session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
-        return {bytes(o[Attribute.ID]) for o in objs}
-
-
-def find_public_key(ts: TokenSession, key_id: bytes) -> pkcs11.PublicKey:
-    """The public key with this CKA_ID."""
-    with translated_errors("finding the public key"):
-        objs = list(
-            ts.session.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.ID: key_id})
-        )
-    if not objs:
-        raise KeyNotFound("The public key of this key pair is not on the token.")
-    key = objs[0]
-    assert isinstance(key, pkcs11.PublicKey)
-    return key

@@ -299,8 +299,3 @@ def mark_ca_notified(store: Store, ref: str, *, clock: Clock = _now) -> PoaRecor
             },
         )
     return store.poa.get(rec.poa_id)
-
-
-def pending_ca_notices(store: Store) -> list[PoaRecord]:
-    """Revoked powers of attorney whose CA notice is not recorded as sent."""
-    return [g for g in store.poa.grants() if g.revoked_at is not None and g.ca_notified_at is None]
