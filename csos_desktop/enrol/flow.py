@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 
 from csos_desktop import paths
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.enrolment import Step as Step
 from csos_desktop.domain.errors import InputError
 from csos_desktop.enrol.errors import CaReplyInvalid, EnrolmentError, IssuedCertificateRejected
@@ -45,7 +46,6 @@ from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner
 
 Progress = Callable[[Step], None]
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,6 @@ class Enrolled:
     info: CsosCertificateInfo
     dea_number: str | None
     resumed: bool = False
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def enrol(

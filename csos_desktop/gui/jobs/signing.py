@@ -14,11 +14,11 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
@@ -48,12 +48,7 @@ from csos_desktop.services.tokens.status import CertificateStatus
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 SignerWrapper = Callable[[svc.OrderSigner], svc.OrderSigner]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SigningCancelled(TokenError):

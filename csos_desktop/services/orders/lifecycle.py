@@ -13,11 +13,12 @@ import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from csos_desktop.config.local_time import local_date, pharmacy_zone
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import CsosError, InputError, ItemRefused, SessionRefused
 from csos_desktop.domain.order import Order, OrderInvalid, format_timestamp, parse_order_input
 from csos_desktop.domain.order_state import (
@@ -47,14 +48,8 @@ from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import ConcurrentChange, OrderNotFound, OrderRecord
 from csos_desktop.token.identity import SigningIdentity
 
-Clock = Callable[[], datetime]
-
 # Exports live in services/orders/export.py; these names are kept for existing callers.
 __all__ = ["NotSigned", "export_order", "order_record_files"]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class OrderSigner(Protocol):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from csos_desktop.domain.balance import LineBalance
+from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.notices import (
     MIN_REASON,
@@ -23,8 +24,6 @@ from csos_desktop.store import legal
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import OrderRecord
 from csos_desktop.token.identity import SigningIdentity
-
-Clock = Callable[[], datetime]
 
 
 def _now() -> datetime:

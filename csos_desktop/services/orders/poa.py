@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from asn1crypto import x509 as asn1_x509
 
+from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.poa import (
     Authority,
@@ -36,7 +37,6 @@ from csos_desktop.store.poa import PoaRecord, Registrant
 if TYPE_CHECKING:  # the token stack loads when a POA is signed, not with the GUI's screens
     from csos_desktop.token.identity import SigningIdentity
 
-Clock = Callable[[], datetime]
 
 __all__ = ["SignerNotAuthorised", "check_signer"]
 

@@ -17,7 +17,6 @@ from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.poa import Authority
 from csos_desktop.services.orders import poa
-from csos_desktop.services.signing import SigningSession
 from csos_desktop.services.som import gate as som_gate
 from csos_desktop.store.local_store import Store
 from csos_desktop.token.identity import SigningIdentity
@@ -66,30 +65,3 @@ def store_checks(
         clock=clock or (lambda: now),
     )
     return authority
-
-
-def check_order(
-    store: Store,
-    order: Order,
-    session: SigningSession,
-    *,
-    stored: bool,
-    number_auto: bool = False,
-    som_justification: str | None = None,
-) -> Authority:
-    """The whole pre-PIN stage for one order: the session's checks, then the store's.
-
-    With several locations' certificates, those of the purchaser's certificate
-    (``session.for_order``; refused here when none or several fit)."""
-    now = session.clock()
-    session = session.for_order(order, now)
-    session.check([as_signed(order, number_auto, now)], now)
-    return store_checks(
-        store,
-        order,
-        session.identity,
-        now,
-        stored=stored,
-        som_justification=som_justification,
-        clock=session.clock,
-    )

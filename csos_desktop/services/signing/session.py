@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from csos_desktop import paths
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.order import Order
 from csos_desktop.pki.cms import CmsSigner
@@ -38,12 +39,6 @@ from csos_desktop.token.identity import SigningIdentity, TokenTarget, open_ident
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner
 from csos_desktop.token.slots import TokenInfo, describe, refreshed
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SignatureSelfCheckFailed(CsosError):

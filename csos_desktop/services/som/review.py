@@ -8,11 +8,11 @@ hash-chained audit log.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from csos_desktop.domain.catalogue import Catalogue
+from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
 from csos_desktop.services.orders.catalogue import active_catalogue
@@ -24,8 +24,6 @@ from csos_desktop.som.series import FamilySeries, family_series
 from csos_desktop.store import lifecycle
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
-
-Clock = Callable[[], datetime]
 
 #: Shortest justification accepted: a reason, not a keystroke.
 MIN_JUSTIFICATION = 10
