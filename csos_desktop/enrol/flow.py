@@ -15,7 +15,7 @@ Each step either completes or leaves state a retry can use:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -119,12 +119,13 @@ def enrol(
 
 
 def request_for(ts: TokenSession, key: GeneratedKey, name: str) -> bytes:
+    """A PKCS#10 for *key* naming the applicant, signed on the token and checked."""
+    return signed_request(ts, key, {"country_name": "US", "common_name": name})
+
+
+def signed_request(ts: TokenSession, key: GeneratedKey, subject: Mapping[str, str]) -> bytes:
     """A PKCS#10 for *key*, signed on the token and checked before it leaves."""
-    csr = build_csr(
-        TokenSigner(ts, key.key_id),
-        key.public_key_info,
-        {"country_name": "US", "common_name": name},
-    )
+    csr = build_csr(TokenSigner(ts, key.key_id), key.public_key_info, dict(subject))
     if not x509.load_der_x509_csr(csr).is_signature_valid:
         raise EnrolmentError(
             "The token produced a certificate request whose signature does "
@@ -132,6 +133,23 @@ def request_for(ts: TokenSession, key: GeneratedKey, name: str) -> bytes:
             retryable=True,
         )
     return csr
+
+
+@dataclass(frozen=True)
+class KeyRequest:
+    """A key pair generated on the token, with its checked certificate request."""
+
+    key: GeneratedKey
+    csr_der: bytes
+
+
+def new_key_and_csr(
+    ts: TokenSession, algorithm: KeyAlgorithm, subject: Mapping[str, str], label: str
+) -> KeyRequest:
+    """Generate a key pair on the token and a request signed by it (self-checked): the
+    one way a key and its request are made (enrolment, the sandbox, tests, benchmarks)."""
+    key = generate_keypair(ts, algorithm, label)
+    return KeyRequest(key, signed_request(ts, key, subject))
 
 
 def _is_root(der: bytes) -> bool:
