@@ -38,7 +38,7 @@ from csos_desktop.enrol.flow import new_key_and_csr  # noqa: E402
 from csos_desktop.pki.cms import CmsSigner  # noqa: E402
 from csos_desktop.sandbox.ca import TestCa  # noqa: E402
 from csos_desktop.sandbox.softhsm import create_token, token_by_label  # noqa: E402
-from csos_desktop.services.orders.signing import OrderSigningSession  # noqa: E402
+from csos_desktop.services.orders.order_signer import OrderSigningSession  # noqa: E402
 from csos_desktop.services.signing import SigningPurpose, SigningSession  # noqa: E402
 from csos_desktop.token.certs import read_certificates  # noqa: E402
 from csos_desktop.token.identity import signing_identities  # noqa: E402

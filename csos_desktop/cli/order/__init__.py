@@ -78,7 +78,7 @@ def sign(
     if order_file is None:
         if not drafts and not all_drafts:
             raise InputError("Give ORDER_FILE, or --draft ID / --all-drafts.")
-        from csos_desktop.cli.order.store import sign_stored  # it imports this module
+        from csos_desktop.cli.order.records import sign_stored  # it imports this module
 
         sign_stored(drafts, all_drafts, token, as_json, som_justification)
         return

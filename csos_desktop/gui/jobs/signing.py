@@ -27,7 +27,7 @@ from csos_desktop.domain.token_errors import TokenError
 from csos_desktop.domain.token_state import TokenInfo
 from csos_desktop.gui.jobs.token_thread import Progress
 from csos_desktop.services.orders import lifecycle as svc
-from csos_desktop.services.orders.signing import SignedOrder
+from csos_desktop.services.orders.order_signer import SignedOrder
 from csos_desktop.services.pharmacy_store import Store, open_store
 from csos_desktop.services.signing import (
     SigningPurpose,

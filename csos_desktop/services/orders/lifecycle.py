@@ -33,7 +33,7 @@ from csos_desktop.services.audit.checkpoint import checkpoint_after_session
 from csos_desktop.services.interaction import Interaction
 from csos_desktop.services.orders import pre_sign
 from csos_desktop.services.orders.export import NotSigned, export_order, order_record_files
-from csos_desktop.services.orders.signing import (
+from csos_desktop.services.orders.order_signer import (
     OrderNotSignable,
     OrderSigningSession,
     SignatureSelfCheckFailed,

@@ -19,7 +19,7 @@ from csos_desktop.domain.notices import (
     LostOrderStatement,
     cancellable_quantities,
 )
-from csos_desktop.services.orders.signing import OrderNotSignable
+from csos_desktop.services.orders.order_signer import OrderNotSignable
 from csos_desktop.store import legal
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import OrderRecord

@@ -1,4 +1,4 @@
-"""Order lifecycle commands on the local store (attached to the `order` group).
+"""Order commands on the local store's records (attached to the `order` group).
 
 The store is ``$CSOS_HOME/data/csos.db`` (platform data dir without CSOS_HOME).
 """
