@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import TokenChoice, open_signing, token_options
+from csos_desktop.cli.signing import TokenChoice, open_choice, token_options
 from csos_desktop.cli.verifying import report, verify_arguments, verify_files
 from csos_desktop.domain.errors import InputError
 
@@ -105,7 +105,7 @@ def sign_file(
         # Into the record first: a bad file or a number already used is refused before the
         # token is even opened; an order refused later stays a draft (`--draft`).
         records = svc.import_orders(store, data, source=f"file:{order_file.name}")
-        with open_signing(SigningPurpose.ORDER, token, by_purchaser=True) as signing:
+        with open_choice(SigningPurpose.ORDER, token) as signing:
             result = svc.sign_orders_on_token(
                 store,
                 [r.order_id for r in records],

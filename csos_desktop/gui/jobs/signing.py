@@ -30,8 +30,8 @@ from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders.order_signer import SignedOrder
 from csos_desktop.services.pharmacy_store import Store, open_store
 from csos_desktop.services.signing import (
+    IdentityChoice,
     SigningPurpose,
-    SigningSession,
     signing_session,
 )
 
@@ -275,7 +275,7 @@ class OrderBatch:
         )
 
     @contextmanager
-    def _session(self) -> Iterator[SigningSession]:
+    def _session(self) -> Iterator[IdentityChoice]:
         # Each order's purchaser chooses the certificate (several locations on one token);
         # the status bar's certificate is not imposed on orders of another location.
         target = replace(self._target, cert_id=None)
@@ -346,7 +346,7 @@ class ReceiptJob:
         self._target = target
         self._clock = clock
 
-    def _session(self) -> AbstractContextManager[SigningSession]:
+    def _session(self) -> AbstractContextManager[IdentityChoice]:
         return signing_session(
             self._target, SigningPurpose.RECEIPT, clock=self._clock, by_purchaser=True
         )

@@ -39,7 +39,7 @@ from csos_desktop.services.orders.order_signer import (
     SignatureSelfCheckFailed,
     SignedOrder,
 )
-from csos_desktop.services.signing import SigningSession
+from csos_desktop.services.signing import Signing, SigningSession
 from csos_desktop.services.som import gate as som_gate
 from csos_desktop.store import legal, lifecycle
 from csos_desktop.store.audit import AuditEvent
@@ -284,7 +284,7 @@ class CheckedBatch:
 def check_drafts(
     store: Store,
     ids: Sequence[str],
-    session: SigningSession,
+    session: Signing,
     now: datetime,
     *,
     som_justification: str | None = None,
@@ -351,7 +351,7 @@ def check_drafts(
 def sign_orders_on_token(
     store: Store,
     ids: Sequence[str],
-    session: SigningSession,
+    session: Signing,
     interaction: Interaction,
     *,
     wrap: Callable[[OrderSigner], OrderSigner] | None = None,
@@ -421,7 +421,7 @@ class BatchStopped(CsosError):
 
 
 def _by_certificate(
-    session: SigningSession, orders: Sequence[Order], now: datetime
+    session: Signing, orders: Sequence[Order], now: datetime
 ) -> list[tuple[SigningSession, list[str]]]:
     """The ready orders grouped by the session of their certificate, in batch order."""
     groups: dict[bytes, tuple[SigningSession, list[str]]] = {}
@@ -572,11 +572,11 @@ def record_receipt(
     return draft.receipt, lifecycle.record_receipt(store, draft.rec.order_id, kept, now=now)
 
 
-def receipt_session(store: Store, ref: str, session: SigningSession) -> SigningSession:
+def receipt_session(store: Store, ref: str, session: Signing) -> SigningSession:
     """The session that signs the receipt of order *ref*: the purchaser records its own
     receipt, so with certificates chosen per purchaser (several locations on one token) it is
     the one for the order's purchaser. Refuses before the PIN when none or several fit."""
-    if session.locations is None:
+    if isinstance(session, SigningSession):
         return session
     rec = store.orders.resolve(ref)
     order = Order.from_document(load_document(store.signed.get(rec.order_id).document))
@@ -587,7 +587,7 @@ def sign_receipt(
     store: Store,
     ref: str,
     lines: Sequence[ReceiptLine],
-    session: SigningSession,
+    session: Signing,
     interaction: Interaction,
 ) -> tuple[Receipt, OrderRecord]:
     """Check the receipt before the PIN, log in once, then sign and keep it."""
