@@ -194,19 +194,6 @@ def signing_session(
 ) -> AbstractContextManager[IdentityChoice]: ...
 
 
-@overload
-def signing_session(
-    target: TokenTarget,
-    purpose: SigningPurpose,
-    *,
-    checks: PrePinChecks | None = ...,
-    clock: Clock = ...,
-    rw: bool = ...,
-    stored_chain: Path | None = ...,
-    by_purchaser: bool,
-) -> AbstractContextManager[Signing]: ...
-
-
 def signing_session(
     target: TokenTarget,
     purpose: SigningPurpose,

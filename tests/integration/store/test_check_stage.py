@@ -63,16 +63,20 @@ def _drafts(store: Store, orders: list[dict[str, object]]) -> list[str]:
     return ids
 
 
+def _check(target: TokenTarget, store: Store, ids: list[str]) -> tuple[svc.CheckedBatch, Counting]:
+    """The check stage as the CLI and the GUI run it: certificates chosen by purchaser."""
+    counting = Counting()
+    with signing_session(
+        target, SigningPurpose.ORDER, checks=counting.checks(), by_purchaser=True
+    ) as choice:
+        return svc.check_drafts(store, ids, choice, datetime.now(UTC)), counting
+
+
 def test_one_certificate_chosen_by_purchaser_runs_the_session_checks(
     rsa_token: Provisioned, store: Store
 ) -> None:
     ids = _drafts(store, [sample_order_input() for _ in range(5)])
-    counting = Counting()
-    target = TokenTarget(rsa_token.hsm.module, rsa_token.label)
-    with signing_session(
-        target, SigningPurpose.ORDER, checks=counting.checks(), by_purchaser=True
-    ) as session:
-        checked = svc.check_drafts(store, ids, session, datetime.now(UTC))
+    checked, counting = _check(TokenTarget(rsa_token.hsm.module, rsa_token.label), store, ids)
 
     assert [o.order_id for o in checked.ready] == ids
     assert [s.key_id for s in checked.signers] == [rsa_token.key.key_id]
@@ -88,12 +92,8 @@ def test_several_certificates_each_run_their_session_checks(
 ) -> None:
     main, north = two_locations.main, two_locations.north
     ids = _drafts(store, [order_for(main, ""), order_for(north, ""), order_for(main, "")])
-    counting = Counting()
     target = TokenTarget(two_locations.hsm.module, two_locations.label)
-    with signing_session(
-        target, SigningPurpose.ORDER, checks=counting.checks(), by_purchaser=True
-    ) as session:
-        checked = svc.check_drafts(store, ids, session, datetime.now(UTC))
+    checked, counting = _check(target, store, ids)
 
     assert len(checked.ready) == 3
     assert {s.key_id for s in checked.signers} == {main.key_id, north.key_id}
@@ -108,12 +108,8 @@ def test_a_mixed_batch_checks_the_certificates_that_sign_and_refuses_the_rest(
     elsewhere = order_for(north, "")
     elsewhere["purchaser"]["dea_number"] = OTHER_DEA
     ids = _drafts(store, [order_for(north, ""), elsewhere, order_for(north, "")])
-    counting = Counting()
     target = TokenTarget(two_locations.hsm.module, two_locations.label)
-    with signing_session(
-        target, SigningPurpose.ORDER, checks=counting.checks(), by_purchaser=True
-    ) as session:
-        checked = svc.check_drafts(store, ids, session, datetime.now(UTC))
+    checked, counting = _check(target, store, ids)
 
     assert [o.order_id for o in checked.ready] == [ids[0], ids[2]]
     assert [u.order_id for u in checked.refused] == [ids[1]]
