@@ -125,8 +125,8 @@ def sign_file(
                 out_dir, rec.order_id, blob.document, blob.signature
             )
             click.echo(f"  document:  {doc_path}\n  signature: {sig_path}")
-    for u in result.unsigned:
-        click.echo(f"NOT signed {u.order_number or '?'}  {u.order_id}: {u.reason}")
+    for u in result.unsigned:  # the command's error: on stderr, as for a bad file
+        click.echo(f"NOT signed {u.order_number or '?'}  {u.order_id}: {u.reason}", err=True)
     if result.stopped:
         click.echo(f"The batch stopped: {result.stopped}", err=True)
     if result.unsigned:
