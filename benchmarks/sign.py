@@ -34,15 +34,16 @@ from pkcs11 import Mechanism  # noqa: E402
 from csos_desktop.domain.canonical import canonical_bytes  # noqa: E402
 from csos_desktop.domain.order import parse_order_input  # noqa: E402
 from csos_desktop.domain.schedule import parse_schedule_list  # noqa: E402
+from csos_desktop.enrol.flow import new_key_and_csr  # noqa: E402
 from csos_desktop.pki.cms import CmsSigner  # noqa: E402
 from csos_desktop.sandbox.ca import TestCa  # noqa: E402
 from csos_desktop.sandbox.softhsm import create_token, token_by_label  # noqa: E402
-from csos_desktop.services.orders.signing import OrderSigningSession  # noqa: E402
+from csos_desktop.services.orders.order_signer import OrderSigningSession  # noqa: E402
 from csos_desktop.services.signing import SigningPurpose, SigningSession  # noqa: E402
 from csos_desktop.token.certs import read_certificates  # noqa: E402
 from csos_desktop.token.identity import signing_identities  # noqa: E402
 from csos_desktop.token.keys import KeyAlgorithm, find_private_key  # noqa: E402
-from csos_desktop.token.provisioning import install_certificate, new_key_and_csr  # noqa: E402
+from csos_desktop.token.provisioning import install_certificate  # noqa: E402
 from csos_desktop.token.session import TokenSession  # noqa: E402
 from csos_desktop.token.signer import TokenSigner  # noqa: E402
 

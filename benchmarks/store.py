@@ -37,6 +37,7 @@ from cryptography.x509 import Name  # noqa: E402
 from csos_desktop.domain.canonical import canonical_bytes  # noqa: E402
 from csos_desktop.domain.order import parse_order_input  # noqa: E402
 from csos_desktop.domain.schedule import parse_schedule_list  # noqa: E402
+from csos_desktop.enrol.flow import new_key_and_csr  # noqa: E402
 from csos_desktop.pki.cms import CmsSigner  # noqa: E402
 from csos_desktop.pki.profile import read_certificate  # noqa: E402
 from csos_desktop.sandbox.ca import TestCa  # noqa: E402
@@ -48,7 +49,7 @@ from csos_desktop.store import open_store  # noqa: E402
 from csos_desktop.token.certs import read_certificates  # noqa: E402
 from csos_desktop.token.identity import SigningIdentity, signing_identities  # noqa: E402
 from csos_desktop.token.keys import KeyAlgorithm  # noqa: E402
-from csos_desktop.token.provisioning import install_certificate, new_key_and_csr  # noqa: E402
+from csos_desktop.token.provisioning import install_certificate  # noqa: E402
 from csos_desktop.token.session import TokenSession  # noqa: E402
 
 PIN = "135790"

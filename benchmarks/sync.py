@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
 from csos_desktop.domain.canonical import canonical_bytes  # noqa: E402
 from csos_desktop.domain.order import parse_order_input  # noqa: E402
 from csos_desktop.domain.schedule import parse_schedule_list  # noqa: E402
+from csos_desktop.enrol.flow import new_key_and_csr  # noqa: E402
 from csos_desktop.pki.cms import CmsSigner  # noqa: E402
 from csos_desktop.sandbox.ca import TestCa  # noqa: E402
 from csos_desktop.sandbox.distributor.customers import add_customer  # noqa: E402
@@ -45,7 +46,7 @@ from csos_desktop.sandbox.https import bind  # noqa: E402
 from csos_desktop.sandbox.softhsm import create_token, token_by_label  # noqa: E402
 from csos_desktop.sync.client import DistributorClient  # noqa: E402
 from csos_desktop.token.keys import KeyAlgorithm  # noqa: E402
-from csos_desktop.token.provisioning import install_certificate, new_key_and_csr  # noqa: E402
+from csos_desktop.token.provisioning import install_certificate  # noqa: E402
 from csos_desktop.token.session import TokenSession  # noqa: E402
 from csos_desktop.token.signer import TokenSigner  # noqa: E402
 

@@ -18,11 +18,12 @@ from csos_desktop.config import policy as config_policy
 from csos_desktop.config.policy import use_policy_file
 from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.schedule import parse_schedule_list
+from csos_desktop.enrol.flow import new_key_and_csr
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
 from csos_desktop.services.orders import catalogue as catalogue_service
 from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm
-from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
+from csos_desktop.token.provisioning import install_certificate
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor
 from tests.launch import SESSION_POLICY_VAR

@@ -22,7 +22,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "order": LazyCommand(
         "csos_desktop.cli.order",
         "order",
-        extra=("csos_desktop.cli.order.store", "csos_desktop.cli.order.legal"),
+        extra=("csos_desktop.cli.order.records", "csos_desktop.cli.order.legal"),
     ),
     "archive": LazyCommand("csos_desktop.cli.archive", "archive"),
     "rx": LazyCommand("csos_desktop.cli.rx", "rx"),
@@ -53,7 +53,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "crl": LazyCommand("csos_desktop.cli.crl", "crl"),
     "poa": LazyCommand("csos_desktop.cli.poa", "poa"),
     # The step distributors remind customers of, one word away: `csos receive ORDER ...`.
-    "receive": LazyCommand("csos_desktop.cli.order.store", "receive"),
+    "receive": LazyCommand("csos_desktop.cli.order.records", "receive"),
 }
 
 

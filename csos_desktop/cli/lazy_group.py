@@ -24,7 +24,7 @@ class LazyCommand:
     """Where a top-level command lives: `attribute` of `module`, after `extra` modules.
 
     `extra` are modules that add subcommands to that group from outside its own
-    module (for example `cli.order.store` adds `csos order list` to `order`).
+    module (for example `cli.order.records` adds `csos order list` to `order`).
     `needs_extra` names the optional dependency set (`pip install 'csos-desktop[NAME]'`)
     the command needs; without it installed the command says so instead of failing.
     """

@@ -17,7 +17,12 @@ from csos_desktop.config import configured_module
 if TYPE_CHECKING:  # the token stack loads when a command signs, not when `csos` starts
     from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
     from csos_desktop.services.pharmacy_store import Store
-    from csos_desktop.services.signing import SigningPurpose, SigningSession, TokenTarget
+    from csos_desktop.services.signing import (
+        IdentityChoice,
+        SigningPurpose,
+        SigningSession,
+        TokenTarget,
+    )
 
 
 @dataclass(frozen=True)
@@ -95,15 +100,22 @@ def token_target(
 
 
 def open_signing(
-    purpose: SigningPurpose, token: TokenChoice, *, rw: bool = False, by_purchaser: bool = False
+    purpose: SigningPurpose, token: TokenChoice, *, rw: bool = False
 ) -> AbstractContextManager[SigningSession]:
-    """The signing session for a command; the pre-PIN checks run before any PIN prompt.
-
-    ``by_purchaser`` (order signing): each order is signed with the certificate for its
-    purchaser's DEA number, chosen by the session (several locations on one token)."""
+    """The signing session for a command; the pre-PIN checks run before any PIN prompt."""
     from csos_desktop.services.signing import signing_session
 
-    return signing_session(token.target(), purpose, rw=rw, by_purchaser=by_purchaser)
+    return signing_session(token.target(), purpose, rw=rw)
+
+
+def open_choice(
+    purpose: SigningPurpose, token: TokenChoice
+) -> AbstractContextManager[IdentityChoice]:
+    """Orders and receipts: each is signed with the certificate for its purchaser's DEA
+    number, chosen per order (several locations on one token; ``--cert-id`` forces one)."""
+    from csos_desktop.services.signing import signing_session
+
+    return signing_session(token.target(), purpose, by_purchaser=True)
 
 
 def log_in_or_cancel(session: SigningSession, token: TokenChoice, what: str) -> None:
@@ -130,17 +142,14 @@ def document_signer(
 
 @contextmanager
 def store_and_session(
-    token: TokenChoice, purpose: SigningPurpose | None = None, *, by_purchaser: bool = False
+    token: TokenChoice, purpose: SigningPurpose | None = None
 ) -> Iterator[tuple[Store, SigningSession]]:
     """The store and a signing session (for orders unless *purpose* says otherwise): the
     set-up of every command that signs something kept in the store."""
     from csos_desktop.services.pharmacy_store import open_store
     from csos_desktop.services.signing import SigningPurpose
 
-    with (
-        open_store() as store,
-        open_signing(purpose or SigningPurpose.ORDER, token, by_purchaser=by_purchaser) as session,
-    ):
+    with open_store() as store, open_signing(purpose or SigningPurpose.ORDER, token) as session:
         yield store, session
 
 

@@ -8,14 +8,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from pkcs11._pkcs11 import lib as Pkcs11Lib
-
 from csos_desktop.doctor.result import CheckResult, Status
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.token_state import SOFTWARE_TOKEN_LABEL, PinSeverity, pin_wording
 from csos_desktop.services.tokens.status import read_token_status
 from csos_desktop.token.access import open_library
 from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS
+from csos_desktop.token.library import Pkcs11Lib
 from csos_desktop.token.modules import ModuleChoice
 from csos_desktop.token.slots import PinState, TokenInfo, list_tokens
 

@@ -15,15 +15,16 @@ Each step either completes or leaves state a retry can use:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 
 from csos_desktop import paths
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.enrolment import Step as Step
 from csos_desktop.domain.errors import InputError
 from csos_desktop.enrol.errors import CaReplyInvalid, EnrolmentError, IssuedCertificateRejected
@@ -45,7 +46,6 @@ from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner
 
 Progress = Callable[[Step], None]
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,6 @@ class Enrolled:
     info: CsosCertificateInfo
     dea_number: str | None
     resumed: bool = False
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def enrol(
@@ -123,12 +119,13 @@ def enrol(
 
 
 def request_for(ts: TokenSession, key: GeneratedKey, name: str) -> bytes:
+    """A PKCS#10 for *key* naming the applicant, signed on the token and checked."""
+    return signed_request(ts, key, {"country_name": "US", "common_name": name})
+
+
+def signed_request(ts: TokenSession, key: GeneratedKey, subject: Mapping[str, str]) -> bytes:
     """A PKCS#10 for *key*, signed on the token and checked before it leaves."""
-    csr = build_csr(
-        TokenSigner(ts, key.key_id),
-        key.public_key_info,
-        {"country_name": "US", "common_name": name},
-    )
+    csr = build_csr(TokenSigner(ts, key.key_id), key.public_key_info, dict(subject))
     if not x509.load_der_x509_csr(csr).is_signature_valid:
         raise EnrolmentError(
             "The token produced a certificate request whose signature does "
@@ -136,6 +133,23 @@ def request_for(ts: TokenSession, key: GeneratedKey, name: str) -> bytes:
             retryable=True,
         )
     return csr
+
+
+@dataclass(frozen=True)
+class KeyRequest:
+    """A key pair generated on the token, with its checked certificate request."""
+
+    key: GeneratedKey
+    csr_der: bytes
+
+
+def new_key_and_csr(
+    ts: TokenSession, algorithm: KeyAlgorithm, subject: Mapping[str, str], label: str
+) -> KeyRequest:
+    """Generate a key pair on the token and a request signed by it (self-checked): the
+    one way a key and its request are made (enrolment, the sandbox, tests, benchmarks)."""
+    key = generate_keypair(ts, algorithm, label)
+    return KeyRequest(key, signed_request(ts, key, subject))
 
 
 def _is_root(der: bytes) -> bool:

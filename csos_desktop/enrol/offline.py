@@ -14,9 +14,10 @@ from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.enrol.est_client import ApplicationData
-from csos_desktop.enrol.flow import Clock, Enrolled, check_issued, finish, request_for, utc_now
+from csos_desktop.enrol.flow import Enrolled, check_issued, finish, request_for
 from csos_desktop.enrol.records import PendingEnrolment, Records
 from csos_desktop.enrol.token_keys import key_for_certificate, pending_label
 from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile

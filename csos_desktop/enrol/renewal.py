@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.enrolment import renewal_notice as renewal_notice
 from csos_desktop.enrol.errors import EnrolmentError
 from csos_desktop.enrol.est_client import ApplicationData, EstClient
 from csos_desktop.enrol.flow import (
-    Clock,
     Enrolled,
     Progress,
     Step,
@@ -32,7 +32,6 @@ from csos_desktop.enrol.flow import (
     finish,
     remember_ca,
     request_for,
-    utc_now,
 )
 from csos_desktop.enrol.known_dea import known_dea
 from csos_desktop.enrol.records import PendingEnrolment, Records

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from csos_desktop.domain.canonical import canonical_bytes
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.enrolment import HOLDER_REASONS as HOLDER_REASONS
 from csos_desktop.domain.enrolment import parse_holder_reason as parse_holder_reason
 from csos_desktop.enrol.errors import CaReplyInvalid
 from csos_desktop.enrol.est_client import EstClient
-from csos_desktop.enrol.flow import Clock, utc_now
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.session import TokenSession

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from asn1crypto import algos, csr, keys, pem
+from asn1crypto import algos, csr, keys
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.pki.cms import DigestSigner
@@ -38,8 +38,3 @@ def build_csr(
         {"certification_request_info": info, "signature_algorithm": alg, "signature": signature}
     )
     return bytes(request.dump())
-
-
-def csr_pem(der: bytes) -> bytes:
-    """PEM armour for a DER CSR."""
-    return bytes(pem.armor("CERTIFICATE REQUEST", der))

@@ -8,7 +8,7 @@ or not at all. Signing happens inside the transaction through a callback.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 from csos_desktop.domain.balance import LineBalance, Reported, line_balances, nothing_left
@@ -130,40 +130,55 @@ def record_fulfilment(
 # -- cancellation (1305.28) -----------------------------------------------------------------
 
 
-def request_cancellation(
+def prepare_cancellation(
     store: Store,
     order_id: str,
     quantities: Mapping[int, int] | None,
     reason: str,
-    sign: Callable[[bytes], bytes],
     *,
     now: datetime,
     cancellation_id: str,
 ) -> Cancellation:
-    """Sign and keep a cancellation of open packages; queue it for the distributor."""
+    """The cancellation of open packages to sign (read only: signed outside transactions)."""
+    rec = store.orders.get(order_id)
+    check_cancellable(rec)
+    order, sig_sha = signed_order(store, order_id)
+    open_now = {b.line_no: b.open_balance for b in balances(store, order, _day(now))}
+    wanted, problems = cancellable_quantities(quantities, open_now)
+    if problems:
+        raise NothingToCancel(
+            f"Order {rec.label} cannot be cancelled as asked: " + "; ".join(problems) + "."
+        )
+    return Cancellation(
+        cancellation_id,
+        order_id,
+        rec.order_number,
+        sig_sha,
+        now.astimezone(UTC).replace(microsecond=0),
+        " ".join(reason.split()),
+        tuple(lines_of(wanted)),
+    )
+
+
+def record_cancellation(
+    store: Store, cancellation: Cancellation, document: bytes, signature: bytes, *, now: datetime
+) -> Cancellation:
+    """Keep a signed cancellation and queue it for the distributor, in one short transaction;
+    refused if the packages it names are no longer open (the order moved meanwhile)."""
+    order_id = cancellation.order_id
     with store.transaction():
         rec = store.orders.get(order_id)
         check_cancellable(rec)
-        order, sig_sha = signed_order(store, order_id)
+        order, _sig = signed_order(store, order_id)
         open_now = {b.line_no: b.open_balance for b in balances(store, order, _day(now))}
-        wanted, problems = cancellable_quantities(quantities, open_now)
+        _wanted, problems = cancellable_quantities(cancellation.quantities, open_now)
         if problems:
             raise NothingToCancel(
-                f"Order {rec.label} cannot be cancelled as asked: " + "; ".join(problems) + "."
+                f"Order {rec.label} changed while the cancellation was signed; it was not "
+                "kept: " + "; ".join(problems) + "."
             )
-        cancellation = Cancellation(
-            cancellation_id,
-            order_id,
-            rec.order_number,
-            sig_sha,
-            now.astimezone(UTC).replace(microsecond=0),
-            " ".join(reason.split()),
-            tuple(lines_of(wanted)),
-        )
-        document = cancellation.canonical_bytes()
-        signature = sign(document)
         store.notices.insert(
-            cancellation_id,
+            cancellation.cancellation_id,
             order_id,
             NoticeKind.CANCELLATION,
             document,
@@ -171,14 +186,14 @@ def request_cancellation(
             now,
             cancelled=cancellation.quantities,
         )
-        store.outbox.add(OutboxKind.CANCEL_ORDER, cancellation_id, now)
+        store.outbox.add(OutboxKind.CANCEL_ORDER, cancellation.cancellation_id, now)
         audit_order(
             store,
             AuditEvent.ORDER_CANCEL_REQUESTED,
             rec,
             now,
             {
-                "cancellation_id": cancellation_id,
+                "cancellation_id": cancellation.cancellation_id,
                 "reason": cancellation.reason,
                 "lines": [
                     {"line_no": n, "quantity_cancelled": q}
@@ -239,49 +254,74 @@ def cancellation_answered(
 # -- lost orders (1305.26) ------------------------------------------------------------------
 
 
-def record_lost_order(
+def prepare_lost_order(
     store: Store,
     order_id: str,
     explanation: str,
-    sign: Callable[[bytes], bytes],
     *,
     now: datetime,
     statement_id: str,
     replacement_id: str,
-) -> tuple[LostOrderStatement, OrderRecord]:
-    """Sign the lost-order statement and create its replacement draft with a new number."""
+) -> LostOrderStatement:
+    """The lost-order statement to sign, its replacement's number reserved (one short
+    transaction); the statement is signed outside transactions."""
+    rec = _losable(store, order_id)
+    order, sig_sha = signed_order(store, order_id)
+    assert order.date_signed is not None
     with store.transaction():
-        rec = store.orders.get(order_id)
-        if rec.state not in LOSABLE:
-            raise InputError(
-                f"Order {rec.label} is {rec.state.value}: only an order sent to the distributor "
-                "and not received can be declared lost (21 CFR 1305.26)."
-            )
-        order, sig_sha = signed_order(store, order_id)
-        assert order.date_signed is not None
         number = store.orders.next_number(rec.purchaser_dea, now.year)
-        created = now.astimezone(UTC).replace(microsecond=0)
-        replacement = Order(
-            replacement_id, number, created, order.purchaser, order.supplier, order.lines
+    return LostOrderStatement(
+        statement_id,
+        order_id,
+        rec.order_number,
+        order.date_signed,
+        sig_sha,
+        rec.purchaser_dea,
+        rec.supplier_dea,
+        " ".join(explanation.split()),
+        replacement_id,
+        number,
+        now.astimezone(UTC).replace(microsecond=0),
+    )
+
+
+def _losable(store: Store, order_id: str) -> OrderRecord:
+    rec = store.orders.get(order_id)
+    if rec.state not in LOSABLE:
+        raise InputError(
+            f"Order {rec.label} is {rec.state.value}: only an order sent to the distributor "
+            "and not received can be declared lost (21 CFR 1305.26)."
         )
-        store.orders.insert(replacement, now=now, number_auto=True, reissue_of=order_id)
-        statement = LostOrderStatement(
-            statement_id,
-            order_id,
-            rec.order_number,
-            order.date_signed,
-            sig_sha,
-            rec.purchaser_dea,
-            rec.supplier_dea,
-            " ".join(explanation.split()),
+    return rec
+
+
+def record_lost_order(
+    store: Store,
+    statement: LostOrderStatement,
+    document: bytes,
+    signature: bytes,
+    *,
+    now: datetime,
+) -> tuple[LostOrderStatement, OrderRecord]:
+    """Keep the signed lost-order statement and create its replacement draft with the
+    reserved number, linked, in one short transaction."""
+    order_id = statement.order_id
+    replacement_id = statement.replacement_order_id
+    number = statement.replacement_order_number
+    with store.transaction():
+        rec = _losable(store, order_id)
+        order, _sig = signed_order(store, order_id)
+        replacement = Order(
             replacement_id,
             number,
-            created,
+            statement.signed_at,
+            order.purchaser,
+            order.supplier,
+            order.lines,
         )
-        document = statement.canonical_bytes()
-        signature = sign(document)
+        store.orders.insert(replacement, now=now, number_auto=True, reissue_of=order_id)
         store.notices.insert(
-            statement_id,
+            statement.statement_id,
             order_id,
             NoticeKind.LOST_ORDER,
             document,
@@ -295,8 +335,8 @@ def record_lost_order(
             rec,
             now,
             {
-                "order_date": order.date_signed.isoformat(),
-                "statement_id": statement_id,
+                "order_date": statement.order_date.isoformat(),
+                "statement_id": statement.statement_id,
                 "explanation": statement.explanation,
                 "replacement_order_id": replacement_id,
                 "replacement_order_number": number,
@@ -311,7 +351,7 @@ def record_lost_order(
                 "reissue_of": order_id,
                 "original_order_number": rec.order_number,
                 "original_state": rec.state.value,
-                "lost_order_statement": statement_id,
+                "lost_order_statement": statement.statement_id,
             },
         )
         return statement, store.orders.get(replacement_id)

@@ -3,20 +3,19 @@
 These functions own their transaction: the state change, the signed bytes,
 the audit entry and the outbox row commit together or not at all, so a crash
 at any point leaves an order either fully in its new state or untouched.
-Signing happens inside the transaction (through a callback), which keeps two
-windows from signing the same draft twice.
+Nothing here signs or reaches the network: a signature is made before its record
+stage, and the record refuses a draft that changed or was signed meanwhile, so two
+windows never keep two signatures of one draft.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Protocol
 
-from csos_desktop.config.local_time import local_date, pharmacy_zone
-from csos_desktop.domain.canonical import load_document
+from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import (
@@ -26,12 +25,11 @@ from csos_desktop.domain.order_state import (
     OrderState,
     check_transition,
 )
-from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt, fully_received
-from csos_desktop.store import legal
+from csos_desktop.domain.receipt import Receipt
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.order_events import audit_order, move
-from csos_desktop.store.orders import OrderRecord
+from csos_desktop.store.orders import ConcurrentChange, OrderRecord
 from csos_desktop.store.outbox import OutboxKind
 from csos_desktop.store.statements import StatementKind
 
@@ -39,17 +37,6 @@ S = OrderState
 
 #: Statuses the distributor reports that carry no document of their own.
 STATUS_UPDATES = frozenset({S.ACCEPTED, S.INTERCEPTED, S.SHIPPED_PARTIAL, S.SHIPPED, S.CANCELLED})
-
-
-class SignedDocument(Protocol):
-    """What an order signer returns (``services.orders.signing.SignedOrder``)."""
-
-    @property
-    def order(self) -> Order: ...
-    @property
-    def document(self) -> bytes: ...
-    @property
-    def signature(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -61,12 +48,6 @@ class SignerInfo:
     #: certificate's DEA-number hash.
     dea_number: str | None
     certificate_der: bytes
-
-
-def create_draft(
-    store: Store, order: Order, *, now: datetime, number_auto: bool, source: str
-) -> OrderRecord:
-    return create_drafts(store, [(order, number_auto)], now=now, source=source)[0]
 
 
 def create_drafts(
@@ -137,52 +118,56 @@ def update_draft(store: Store, order: Order, *, now: datetime) -> OrderRecord:
         return store.orders.get(order.order_id)
 
 
-def sign_draft(
-    store: Store,
-    order_id: str,
-    sign: Callable[[Order], SignedDocument],
-    signer: SignerInfo,
-    *,
-    now: datetime,
+def reserve_number(store: Store, purchaser_dea: str, year: int) -> str:
+    """The purchaser's next order number for *year*, taken now (one short transaction): a
+    number reserved for a signature that is not kept is skipped, never reused."""
+    with store.transaction():
+        return store.orders.next_number(purchaser_dea, year)
+
+
+@dataclass(frozen=True)
+class SignedOrderRecord:
+    """What the record stage keeps for one signed order (built by the signing service)."""
+
+    order: Order
+    document: bytes
+    signature: bytes
+    signer: SignerInfo
+    #: The audit entry's details, composed by the signing service.
+    details: Mapping[str, object]
+
+
+def record_signed(
+    store: Store, order_id: str, signed: SignedOrderRecord, *, now: datetime
 ) -> OrderRecord:
-    """Draft → signed: signed bytes, audit entry and the submit message in one transaction."""
+    """Draft → signed: the signed bytes, audit entry and submit message in one short
+    transaction. Nothing but the store is touched here (no token, no network): the
+    signature was made before. A draft that changed or was signed meanwhile keeps its
+    state and the new signature is not kept (``ConcurrentChange``/``IllegalTransition``)."""
     with store.transaction():
         rec = store.orders.get(order_id)
         check_transition(rec.label, rec.state, S.SIGNED)
-        order = store.orders.order(order_id)
-        renumbered_from = None
-        year = local_date(now).year  # 1305.21(b)(1): the year signed, on the local calendar
-        if rec.number_auto and order.order_number[:2] != f"{year % 100:02d}":
-            # 1305.21(b)(1): the number carries the year signed; a generated number is redone.
-            renumbered_from = order.order_number
-            order = replace(order, order_number=store.orders.next_number(rec.purchaser_dea, year))
-        signed = sign(order)
-        signer_dea = signer.dea_number or signed.order.purchaser.dea_number.value
+        stored = replace(store.orders.order(order_id), order_number=signed.order.order_number)
+        if stored != replace(signed.order, date_signed=None):
+            raise ConcurrentChange(
+                f"Order {rec.label} was changed while it was being signed; the new signature "
+                "was not kept. Look at it again and sign it again."
+            )
+        signer_dea = signed.signer.dea_number or signed.order.purchaser.dea_number.value
         store.orders.mark_signed(signed.order, now)
-        blob = store.signed.insert(
+        store.signed.insert(
             order_id,
             signed.document,
             signed.signature,
             signed_at=now,
-            signer_subject=signer.subject,
+            signer_subject=signed.signer.subject,
             signer_dea=signer_dea,
-            certificate_der=signer.certificate_der,
+            certificate_der=signed.signer.certificate_der,
         )
         store.outbox.add(OutboxKind.SUBMIT_ORDER, order_id, now)
-        details: dict[str, object] = {
-            "order_number": signed.order.order_number,
-            "date_signed": None
-            if signed.order.date_signed is None
-            else signed.order.date_signed.isoformat(),
-            "document_sha256": blob.document_sha256,
-            "signature_sha256": blob.signature_sha256,
-            "signer_subject": signer.subject,
-            "signer_dea": signer_dea,
-            "certificate_sha256": blob.certificate_sha256,
-        }
-        if renumbered_from is not None:
-            details["renumbered_from"] = renumbered_from
-        store.audit.append(AuditEvent.ORDER_SIGNED, at=now, order_id=order_id, details=details)
+        store.audit.append(
+            AuditEvent.ORDER_SIGNED, at=now, order_id=order_id, details=signed.details
+        )
         return store.orders.get(order_id)
 
 
@@ -406,52 +391,50 @@ def reissue(store: Store, order_id: str, *, now: datetime, new_id: str) -> Order
         return store.orders.get(new_id)
 
 
+@dataclass(frozen=True)
+class ReceiptRecord:
+    """A receipt signed by the service, with what it was built on."""
+
+    receipt: Receipt
+    document: bytes
+    signature: bytes
+    #: The order's state once this receipt is kept.
+    state: OrderState
+    #: How many receipts the order had when this one was built.
+    earlier: int
+
+
 def record_receipt(
-    store: Store,
-    order_id: str,
-    lines: Sequence[ReceiptLine],
-    sign: Callable[[bytes], bytes],
-    *,
-    now: datetime,
-    receipt_id: str,
-) -> tuple[Receipt, OrderRecord]:
-    """Check, sign and keep an electronic receipt (1305.22(g)); queue it for the distributor."""
+    store: Store, order_id: str, kept: ReceiptRecord, *, now: datetime
+) -> OrderRecord:
+    """Keep a signed electronic receipt (1305.22(g)) and queue it for the distributor, in one
+    short transaction; refused if another receipt was kept meanwhile (build it again)."""
     with store.transaction():
         rec = store.orders.get(order_id)
         if rec.state not in RECEIVABLE:
             raise IllegalTransition(rec.label, rec.state, S.RECEIVED_PARTIAL)
-        blob = store.signed.get(order_id)
-        order = Order.from_document(load_document(blob.document))
-        earlier = [r.receipt for r in store.receipts.for_order(order_id)]
-        receipt = build_receipt(
-            order,
-            blob.signature_sha256,
-            lines,
-            earlier=earlier,
-            now=now,
-            receipt_id=receipt_id,
-            zone=pharmacy_zone(),
-            balances=legal.balances(store, order, now.astimezone(pharmacy_zone()).date()),
-        )
-        new = S.RECEIVED if fully_received(order, [*earlier, receipt]) else S.RECEIVED_PARTIAL
-        check_transition(rec.label, rec.state, new)
-        document = receipt.canonical_bytes()
-        signature = sign(document)
-        store.orders.set_state(order_id, rec.state, new, now)
-        store.receipts.insert(receipt, document, signature, signed_at=now)
-        store.outbox.add(OutboxKind.SUBMIT_RECEIPT, receipt_id, now)
+        if len(store.receipts.for_order(order_id)) != kept.earlier:
+            raise ConcurrentChange(
+                f"Another receipt for order {rec.label} was recorded meanwhile; this one was "
+                "not kept. Look at what is still due and record it again."
+            )
+        check_transition(rec.label, rec.state, kept.state)
+        receipt = kept.receipt
+        store.orders.set_state(order_id, rec.state, kept.state, now)
+        store.receipts.insert(receipt, kept.document, kept.signature, signed_at=now)
+        store.outbox.add(OutboxKind.SUBMIT_RECEIPT, receipt.receipt_id, now)
         store.audit.append(
             AuditEvent.RECEIPT_RECORDED,
             at=now,
             order_id=order_id,
             details={
-                "receipt_id": receipt_id,
+                "receipt_id": receipt.receipt_id,
                 "order_number": rec.order_number,
-                "state": new.value,
+                "state": kept.state.value,
                 "lines": [ln.to_document() for ln in receipt.lines],
             },
         )
-        return receipt, store.orders.get(order_id)
+        return store.orders.get(order_id)
 
 
 def record_event(

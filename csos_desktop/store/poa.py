@@ -129,13 +129,6 @@ class PoaRegistry:
         ).fetchall()
         return [str(r[0]) for r in rows]
 
-    def registrant_certificate(self, certificate_sha256: str) -> bytes | None:
-        row = self._conn.execute(
-            "SELECT certificate FROM poa_registrants WHERE certificate_sha256 = ? LIMIT 1",
-            (certificate_sha256,),
-        ).fetchone()
-        return None if row is None else bytes(row[0])
-
     # -- grants ------------------------------------------------------------------------
     def insert_grant(
         self,

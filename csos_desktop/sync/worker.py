@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.balance import Reported
 from csos_desktop.domain.catalogue import Catalogue
+from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.order_state import OrderState, allowed_from
 from csos_desktop.fileio import write_atomically
 from csos_desktop.store import Store, legal, lifecycle
@@ -36,7 +37,6 @@ from csos_desktop.sync.statement_intake import (
 )
 from csos_desktop.trust.anchors import anchor_certificates
 
-Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 
 #: Feed events after which the order's per-line shipped and voided packages are fetched.

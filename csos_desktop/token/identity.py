@@ -165,13 +165,6 @@ def token_session(target: TokenTarget, *, rw: bool = False) -> TokenSession:
     return TokenSession(tok, rw=rw)
 
 
-def read_token_certificates(target: TokenTarget) -> tuple[str, list[TokenCertificate]]:
-    """The token's label and its certificates, read without a PIN (the session is closed)."""
-    with token_session(target) as ts:
-        ts.open_public()
-        return ts.info.label, read_certificates(ts)
-
-
 @contextmanager
 def open_identity(
     target: TokenTarget,

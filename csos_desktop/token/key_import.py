@@ -9,6 +9,7 @@ so the key's origin can be read without a PIN.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pkcs11
@@ -137,3 +138,36 @@ def key_generated_on_token(ts: TokenSession, key_id: bytes) -> bool | None:
         return bool(objs[0][Attribute.LOCAL])
     except p11.PKCS11Error:
         return None
+
+
+def store_key_and_certificates(
+    ts: TokenSession,
+    key: ImportableKey,
+    certificate_der: bytes,
+    ca_certificates_der: Sequence[bytes],
+    key_id: bytes,
+    label: str,
+    refusal: Callable[[str], str],
+) -> None:
+    """Write the key, its certificate and the CA certificates under *key_id*; a token that
+    will not store them raises ``KeyImportRefused`` with ``refusal(why)``."""
+    from asn1crypto import x509 as asn1_x509
+
+    from csos_desktop.token.certs import write_certificate
+    from csos_desktop.token.library import translated_errors
+
+    with translated_errors("writing the key and certificate to the token"):
+        try:
+            create_key_objects(ts, key, key_id, label)
+            write_certificate(ts, certificate_der, key_id, label)
+            for der in ca_certificates_der:
+                name = asn1_x509.Certificate.load(der).subject.human_friendly[:64]
+                write_certificate(ts, der, key_id, name)
+        except p11.TokenWriteProtected:
+            raise KeyImportRefused(refusal("is read-only (write-protected)")) from None
+        except p11.DeviceMemory:
+            raise KeyImportRefused(refusal("is full")) from None
+        except (p11.GeneralError, p11.FunctionFailed, p11.DeviceError) as exc:
+            raise KeyImportRefused(
+                refusal(f"could not store it ({type(exc).__name__}; full or read-only?)")
+            ) from None

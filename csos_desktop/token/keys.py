@@ -165,21 +165,30 @@ def find_private_key(ts: TokenSession, key_id: bytes) -> pkcs11.PrivateKey:
     return key
 
 
-def private_key_ids(ts: TokenSession) -> set[bytes]:
-    """CKA_IDs of private keys on the token."""
-    with translated_errors("listing keys"):
-        objs = ts.session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
-        return {bytes(o[Attribute.ID]) for o in objs}
+class UnsupportedKey(KeyNotFound):
+    """The key on the token is neither RSA 2048 nor ECDSA P-256 (what CSOS signs with)."""
 
 
-def find_public_key(ts: TokenSession, key_id: bytes) -> pkcs11.PublicKey:
-    """The public key with this CKA_ID."""
-    with translated_errors("finding the public key"):
-        objs = list(
-            ts.session.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.ID: key_id})
-        )
-    if not objs:
-        raise KeyNotFound("The public key of this key pair is not on the token.")
-    key = objs[0]
-    assert isinstance(key, pkcs11.PublicKey)
-    return key
+#: DER of the P-256 curve's OID (prime256v1), as CKA_EC_PARAMS holds it.
+_P256_PARAMS = bytes(asn1_keys.ECDomainParameters({"named": "secp256r1"}).dump())
+
+
+def key_algorithm(key: pkcs11.PrivateKey) -> KeyAlgorithm:
+    """The key's algorithm read from its public attributes: the RSA modulus size, the EC
+    curve. Nothing secret is read."""
+    with translated_errors("reading the key's type on the token"):
+        if key.key_type == KeyType.RSA:
+            bits = len(bytes(key[Attribute.MODULUS]).lstrip(b"\0")) * 8
+            if bits == 2048:
+                return KeyAlgorithm.RSA2048
+            what = f"an RSA key of {bits} bits"
+        elif key.key_type == KeyType.EC:
+            if bytes(key[Attribute.EC_PARAMS]) == _P256_PARAMS:
+                return KeyAlgorithm.P256
+            what = "an EC key on another curve than P-256"
+        else:
+            what = f"a {key.key_type.name} key"
+    raise UnsupportedKey(
+        f"The key for this certificate is {what}; CSOS signs with RSA 2048 or ECDSA P-256. "
+        "Enrol for a certificate with a key this program can use."
+    )

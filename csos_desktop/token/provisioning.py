@@ -1,39 +1,22 @@
-"""Putting a key pair and its CSOS certificate on a token (enrolment's last steps)."""
+"""Putting a CSOS certificate on the token next to its key (enrolment's last step).
+
+The key pair and its request are made by ``enrol.flow.new_key_and_csr`` (with the
+request's self-check)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.errors import CsosError
-from csos_desktop.pki.csr import build_csr
 from csos_desktop.token.certs import write_certificate
-from csos_desktop.token.keys import GeneratedKey, KeyAlgorithm, generate_keypair, normalised_spki
+from csos_desktop.token.keys import GeneratedKey, normalised_spki
 from csos_desktop.token.session import TokenSession
-from csos_desktop.token.signer import TokenSigner
 
 
 class CertificateDoesNotMatchKey(CsosError):
     """The CA returned a certificate for another key; nothing is written to the token."""
-
-
-@dataclass(frozen=True)
-class PendingKey:
-    """A key pair generated for an enrolment, with its CSR."""
-
-    key: GeneratedKey
-    csr_der: bytes
-
-
-def new_key_and_csr(
-    ts: TokenSession, algorithm: KeyAlgorithm, subject: dict[str, str], label: str
-) -> PendingKey:
-    """Generate a key pair on the token and a CSR signed by it."""
-    key = generate_keypair(ts, algorithm, label)
-    csr = build_csr(TokenSigner(ts, key.key_id), key.public_key_info, subject)
-    return PendingKey(key, csr)
 
 
 def install_certificate(

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import cast
 
 from asn1crypto.algos import DSASignature
-from pkcs11 import KeyType, Mechanism
+from pkcs11 import Mechanism, PrivateKey
 from pkcs11.types import SignMixin
 
-from csos_desktop.token.keys import KeyAlgorithm, find_private_key
+from csos_desktop.token.keys import KeyAlgorithm, find_private_key, key_algorithm
 from csos_desktop.token.library import translated_errors
 from csos_desktop.token.session import TokenSession
 
@@ -30,9 +30,7 @@ class TokenSigner:
         self.key_id = key_id
         self._key = cast(SignMixin, find_private_key(ts, key_id))
         self._generation = ts.generation
-        self.algorithm = (
-            KeyAlgorithm.RSA2048 if self._key.key_type == KeyType.RSA else KeyAlgorithm.P256
-        )
+        self.algorithm = key_algorithm(cast(PrivateKey, self._key))
 
     def sign_digest(self, digest: bytes) -> bytes:
         """Signature over a SHA-256 digest: PKCS#1 v1.5 for RSA, DER ECDSA-Sig-Value for EC."""

@@ -26,6 +26,7 @@ from csos_desktop.config.policy import use_policy_file, write_policy
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.schedule import parse_schedule_list
+from csos_desktop.enrol.flow import new_key_and_csr
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
 from csos_desktop.services.orders import lifecycle as svc
@@ -39,7 +40,7 @@ from csos_desktop.store.history import HistoryRow
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.keys import KeyAlgorithm
-from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
+from csos_desktop.token.provisioning import install_certificate
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor
 from tests.gui.history import SUPPLIER

@@ -16,10 +16,11 @@ from typing import Any
 import pkcs11
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop.enrol.flow import new_key_and_csr
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
 from csos_desktop.token.keys import KeyAlgorithm
-from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
+from csos_desktop.token.provisioning import install_certificate
 from csos_desktop.token.session import TokenSession
 from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA, TEST_PIN
 from tests.unit.domain.samples import sample_order_input

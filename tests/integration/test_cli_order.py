@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
 import subprocess
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,12 +23,15 @@ from tests.launch import csos_command
 from tests.unit.domain.samples import sample_order_input
 
 CSOS = csos_command()
+_NUMBERS = itertools.count(777)
 
 
 @pytest.fixture()
 def order_file(tmp_path: Path) -> Path:
     data = sample_order_input()
-    data["order_number"] = f"{datetime.now(UTC):%y}X000777"
+    # Each test's order is new to the store: signing a file records it (numbers are unique).
+    data["order_id"] = str(uuid.uuid4())
+    data["order_number"] = f"{datetime.now(UTC):%y}X{next(_NUMBERS):06d}"
     path = tmp_path / "order.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path

@@ -161,13 +161,13 @@ def test_cert_id_of_another_location_is_refused_before_the_pin(
     assert "is for another DEA number than the order's purchaser" in message
     assert two_locations.main.dea in message
 
+    # The refused order was kept as a draft: it is signed from the store.
     chosen = run(
         [
             "order",
             "sign",
-            str(order),
-            "--out",
-            str(tmp_path / "out"),
+            "--draft",
+            number(804),
             "--pin-stdin",
             "--cert-id",
             two_locations.main.key_id.hex(),

@@ -9,8 +9,8 @@ import struct
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -86,7 +86,9 @@ def csos(
 
 def sign(home: Path, prov: Provisioned, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     data = sample_order_input()
-    data["order_number"] = f"{datetime.now(UTC):%y}X000611"
+    # A new order each time: a signed file is kept in the store, whose numbers are unique.
+    data["order_id"] = str(uuid.uuid4())
+    data.pop("order_number", None)
     tmp_path.mkdir(parents=True, exist_ok=True)
     order = tmp_path / "order.json"
     order.write_text(json.dumps(data), encoding="utf-8")

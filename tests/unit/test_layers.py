@@ -71,6 +71,10 @@ LAYERS: dict[str, Layer] = {
 }
 
 QT = ("PySide6", "shiboken6")
+#: Third-party token libraries: only token/ (and the adapters beside it) talk to them; the
+#: layers above name the types token/ exports (token.library.Pkcs11Token, ...).
+TOKEN_LIBRARIES = ("pkcs11",)
+ABOVE_TOKEN = (Layer.SERVICES, Layer.DRAWING, Layer.FRONT, Layer.TOOLS)
 #: Packages the front ends reach only through services (value types live in domain).
 ADAPTERS = ("store", "token", "enrol", "sync")
 
@@ -79,6 +83,10 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("csos_desktop.cli.demo", "csos_desktop.gui.app.main"): (
         "`csos demo` opens the desktop app on the sandbox it has just started, in the same "
         "process (a frozen bundle has no Python to start a second one)"
+    ),
+    ("csos_desktop.sandbox.softhsm", "pkcs11"): (
+        "the sandbox makes SoftHSM2 tokens for the demo and the tests and looks them up by "
+        "label on a module it has just initialised"
     ),
 }
 
@@ -217,8 +225,21 @@ def check(sites: list[ImportSite], package: str, layers: dict[str, Layer]) -> li
             found.append(Violation(site, f"'{source}' has no layer: add it to LAYERS"))
         elif target is None:
             qt_free = (Layer.DOMAIN, Layer.BELOW, Layer.SERVICES)
-            if layer in qt_free and site.target.split(".")[0] in QT:
+            root = site.target.split(".")[0]
+            if layer in qt_free and root in QT:
                 found.append(Violation(site, f"{layer.value} must not import Qt: Qt is for gui"))
+            elif (
+                layer in ABOVE_TOKEN
+                and root in TOKEN_LIBRARIES
+                and (site.module, root) not in EXCEPTIONS
+            ):
+                found.append(
+                    Violation(
+                        site,
+                        f"{layer.value} must not import {root}: token/ talks to the token "
+                        "library; name its types from csos_desktop.token.library",
+                    )
+                )
         elif target != source:
             why = _rule(source, layer, target, layers.get(target))
             if why is not None:
@@ -270,6 +291,7 @@ def synthetic(tmp_path: Path) -> Path:
             "services/__init__.py": "import pkg.store\n",
             "services/tokens.py": "",
             "gui/__init__.py": "def later():\n    from pkg.store import open_store\n",
+            "gui/token.py": "import pkcs11\n",
             "cli/__init__.py": "from pkg import services, domain\nfrom .. import gui\n",
         },
     )
@@ -288,7 +310,7 @@ def test_the_checker_reports_each_crossing_in_a_synthetic_package(synthetic: Pat
         "__init__": Layer.BELOW,
     }
     count, sites = read_imports(synthetic, "pkg")
-    assert count == 10
+    assert count == 11
     found = {(v.site.module, v.site.target, v.site.type_only) for v in check(sites, "pkg", layers)}
     assert found == {
         ("pkg.domain.order", "pkg.errors.CsosError", False),
@@ -296,6 +318,7 @@ def test_the_checker_reports_each_crossing_in_a_synthetic_package(synthetic: Pat
         ("pkg.token", "PySide6.QtCore.QObject", True),
         ("pkg.gui", "pkg.store.open_store", False),  # inside a function
         ("pkg.cli", "pkg.gui", False),  # relative import
+        ("pkg.gui.token", "pkcs11", False),  # a token library above token/
     }
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.signing import TokenChoice, store_and_session, token_options
+from csos_desktop.cli.signing import TokenChoice, open_choice, token_options
 from csos_desktop.cli.verifying import report, verify_arguments, verify_files
 from csos_desktop.domain.errors import InputError
 
@@ -52,7 +52,8 @@ def som_justification_option(fn: click.decorators.FC) -> click.decorators.FC:
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="With ORDER_FILE: directory for <order_id>.json (the signed bytes) and <order_id>.p7s.",
+    help="With ORDER_FILE: also write <order_id>.json (the signed bytes) and <order_id>.p7s "
+    "here (the signed order is kept in the store either way).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (drafts).")
 @som_justification_option
@@ -66,63 +67,75 @@ def sign(
     as_json: bool,
     som_justification: str | None,
 ) -> None:
-    """Sign ORDER_FILE into --out, or stored drafts (--draft ID... | --all-drafts).
+    """Sign ORDER_FILE, or stored drafts (--draft ID... | --all-drafts).
 
+    ORDER_FILE is imported into the store first (its order number checked against the
+    orders there), then signed, recorded and queued like a draft; --out writes copies.
     A flagged order (Suspicious Order Monitoring) is signed only with
     --som-justification TEXT or a justification recorded in the editor; otherwise it is
     refused and its flags are printed.
     """
     if order_file is None:
         if not drafts and not all_drafts:
-            raise InputError("Give ORDER_FILE with --out, or --draft ID / --all-drafts.")
-        from csos_desktop.cli.order.store import sign_stored  # it imports this module
+            raise InputError("Give ORDER_FILE, or --draft ID / --all-drafts.")
+        from csos_desktop.cli.order.records import sign_stored  # it imports this module
 
         sign_stored(drafts, all_drafts, token, as_json, som_justification)
         return
-    if drafts or all_drafts or out_dir is None:
-        raise InputError("With ORDER_FILE give --out DIR (and no --draft / --all-drafts).")
+    if drafts or all_drafts:
+        raise InputError("Give ORDER_FILE or --draft / --all-drafts, not both.")
     sign_file(order_file, token, out_dir, som_justification)
 
 
 def sign_file(
     order_file: Path,
     token: TokenChoice,
-    out_dir: Path,
+    out_dir: Path | None,
     som_justification: str | None = None,
 ) -> None:
-    """Validate ORDER_FILE, sign it on the token and write the signed order."""
+    """Import ORDER_FILE, sign it on the token as a draft, and write copies to *out_dir*."""
     from csos_desktop.cli.files import write_signed_pair
-    from csos_desktop.services.orders import pre_sign
-    from csos_desktop.services.orders.signing import OrderSigningSession
+    from csos_desktop.fileio import read_json_object
+    from csos_desktop.services.orders import lifecycle as svc
+    from csos_desktop.services.pharmacy_store import open_store
     from csos_desktop.services.signing import SigningPurpose
 
-    now = datetime.now(UTC)
-    parsed = read_order_input(order_file, now)
-    with store_and_session(token, SigningPurpose.ORDER, by_purchaser=True) as (store, signing):
-        # Before the PIN: the certificate for the purchaser, the session's checks, who may
-        # sign, the SOM justification.
-        pre_sign.check_order(
-            store, parsed, signing, stored=False, som_justification=som_justification
-        )
-        session = signing.for_order(parsed)
-        session.log_in(token.terminal())
-        signed = OrderSigningSession(session).sign(parsed)
-    doc_path, sig_path = write_signed_pair(
-        out_dir, signed.order.order_id, signed.document, signed.signature
-    )
-    info = session.identity.info
-    click.echo(
-        f"Signed order {signed.order.order_number} ({len(signed.order.lines)} lines) "
-        f"as {info.subject}, DEA {signed.order.purchaser.dea_number.value} "
-        "(matches the certificate)."
-    )
-    click.echo(f"  document:  {doc_path}\n  signature: {sig_path}")
-    if not session.chain:
+    data = read_json_object(order_file, "an order")
+    with open_store() as store:
+        # Into the record first: a bad file or a number already used is refused before the
+        # token is even opened; an order refused later stays a draft (`--draft`).
+        records = svc.import_orders(store, data, source=f"file:{order_file.name}")
+        with open_choice(SigningPurpose.ORDER, token) as signing:
+            result = svc.sign_orders_on_token(
+                store,
+                [r.order_id for r in records],
+                signing,
+                token.terminal(),
+                som_justification=som_justification,
+            )
+        kept = [(r, store.signed.get(r.order_id)) for r in result.signed]
+    for rec, blob in kept:
         click.echo(
-            "warning: no CA chain was included; the distributor needs the issuing CA "
-            "(give --chain).",
+            f"Signed order {rec.order_number} ({rec.lines} lines) as {blob.signer_subject}, "
+            f"DEA {blob.signer_dea} (matches the certificate); kept in the store as "
+            f"{rec.order_id}."
+        )
+        if out_dir is not None:
+            doc_path, sig_path = write_signed_pair(
+                out_dir, rec.order_id, blob.document, blob.signature
+            )
+            click.echo(f"  document:  {doc_path}\n  signature: {sig_path}")
+    for u in result.unsigned:  # the command's error: on stderr, as for a bad file
+        click.echo(f"NOT signed {u.order_number or '?'}  {u.order_id}: {u.reason}", err=True)
+    if result.stopped:
+        click.echo(f"The batch stopped: {result.stopped}", err=True)
+    if result.unsigned:
+        click.echo(
+            f"{len(result.unsigned)} of {len(records)} imported order(s) stay drafts "
+            "(`csos order sign --draft ID` once fixed).",
             err=True,
         )
+        raise SystemExit(1)
 
 
 @order.command("verify")

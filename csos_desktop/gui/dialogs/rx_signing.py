@@ -13,7 +13,7 @@ network, so it runs on a thread of its own, never on the token thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -25,6 +25,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from csos_desktop.domain.attestation import CITATION, RX_SIGNING_ATTESTATION, SIGN_BUTTON_LABEL
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.prescription import Prescription
 from csos_desktop.domain.token_errors import TokenError
@@ -37,7 +38,6 @@ from csos_desktop.gui.jobs.signing import (
     Refusal,
     Step,
     TokenTarget,
-    utc_now,
 )
 from csos_desktop.gui.jobs.token_thread import Progress, TokenWorker
 from csos_desktop.services.pharmacy_store import open_store
@@ -53,8 +53,6 @@ from csos_desktop.services.tokens.status import CertificateStatus
 
 if TYPE_CHECKING:  # the revocation checker (httpx, certvalidator) loads when a check runs
     from csos_desktop.domain.revocation import RevocationStatus
-
-Clock = Callable[[], datetime]
 
 
 def default_revocation() -> RevocationCheck:

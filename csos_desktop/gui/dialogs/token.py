@@ -11,7 +11,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import pkcs11
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,7 +34,7 @@ from csos_desktop.services.tokens.key_import import (
     MoveOutcome,
     move_p12_to_token,
 )
-from csos_desktop.services.tokens.pins import change_user_pin, token_to_manage
+from csos_desktop.services.tokens.pins import ManagedToken, change_user_pin, token_to_manage
 
 
 def pin_state_html(info: TokenInfo | None) -> str:
@@ -89,11 +88,11 @@ class _TokenDialog(QDialog):
         locked = self.token is None or self.token.pin_state is PinState.LOCKED
         self.go.setEnabled(not locked)
 
-    def _token(self) -> pkcs11.Token:
+    def _token(self) -> ManagedToken:
         """On the token thread: the token the dialog was opened for, looked up again."""
         return self._driver_and_token()[1]
 
-    def _driver_and_token(self) -> tuple[str, pkcs11.Token]:
+    def _driver_and_token(self) -> tuple[str, ManagedToken]:
         """The driver's path too (a check in a new process loads it again)."""
         label = self.token.label if self.token else None
         path, token, _ = token_to_manage(self._worker.module, label, self._worker.configured)

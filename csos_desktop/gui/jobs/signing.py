@@ -14,11 +14,11 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
@@ -27,11 +27,11 @@ from csos_desktop.domain.token_errors import TokenError
 from csos_desktop.domain.token_state import TokenInfo
 from csos_desktop.gui.jobs.token_thread import Progress
 from csos_desktop.services.orders import lifecycle as svc
-from csos_desktop.services.orders.signing import SignedOrder
+from csos_desktop.services.orders.order_signer import SignedOrder
 from csos_desktop.services.pharmacy_store import Store, open_store
 from csos_desktop.services.signing import (
+    IdentityChoice,
     SigningPurpose,
-    SigningSession,
     signing_session,
 )
 
@@ -48,12 +48,7 @@ from csos_desktop.services.tokens.status import CertificateStatus
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 SignerWrapper = Callable[[svc.OrderSigner], svc.OrderSigner]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SigningCancelled(TokenError):
@@ -251,16 +246,16 @@ class OrderBatch:
             offered = pickers(session, _drafts(store, self._ids), self.choices, now)
             self.choices.update({p.dea: p.chosen for p in offered})
             session.choose(self.choices)
-            ready, refused = svc.check_drafts(
+            checked = svc.check_drafts(
                 store, self._ids, session, now, som_justification=self.som_justification
             )
+            ready, refused = checked.ready, checked.refused
             token = session.token_info()
-            signers = [session.for_order(o, now).identity for o in ready] or [session.identity]
             certs = tuple(
                 CertificateStatus.of(i, now, *(o.purchaser.dea_number.value for o in ready))
-                for i in {i.key_id: i for i in signers}.values()
+                for i in checked.signers or (session.identity,)
             )
-            warnings = tuple(session.warnings)
+            warnings = checked.warnings
         self._refused = [Refusal(u.order_number or u.order_id[:8], u.reason) for u in refused]
         flagged = tuple(
             Refusal(u.order_number or u.order_id[:8], u.reason)
@@ -280,7 +275,7 @@ class OrderBatch:
         )
 
     @contextmanager
-    def _session(self) -> Iterator[SigningSession]:
+    def _session(self) -> Iterator[IdentityChoice]:
         # Each order's purchaser chooses the certificate (several locations on one token);
         # the status bar's certificate is not imposed on orders of another location.
         target = replace(self._target, cert_id=None)
@@ -351,7 +346,7 @@ class ReceiptJob:
         self._target = target
         self._clock = clock
 
-    def _session(self) -> AbstractContextManager[SigningSession]:
+    def _session(self) -> AbstractContextManager[IdentityChoice]:
         return signing_session(
             self._target, SigningPurpose.RECEIPT, clock=self._clock, by_purchaser=True
         )

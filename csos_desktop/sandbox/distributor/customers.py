@@ -66,9 +66,3 @@ def customer_by_token(engine: Engine, token: str) -> Customer | None:
     if row is None:
         return None
     return Customer(row.id, row.dea_number, row.name, row.customer_class)
-
-
-def customer_by_dea(engine: Engine, dea_number: str) -> Customer | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(customers).where(customers.c.dea_number == dea_number)).first()
-    return None if row is None else Customer(row.id, row.dea_number, row.name, row.customer_class)

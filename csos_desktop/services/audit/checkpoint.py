@@ -58,15 +58,16 @@ def sign_checkpoint(
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Checkpoint:
-    """Sign the current head on the token, store it and log it, in one transaction.
+    """Sign the current head on the token, then store it and log it in one transaction.
 
-    Signing inside the transaction keeps the head from moving between reading and storing.
+    The token signs outside the transaction: the entry signed stays what it is (the log
+    only grows), so a head that moved meanwhile leaves a checkpoint of an earlier entry.
     """
+    entry_id, entry_sha256 = _head(store)
+    at = format_timestamp(clock())
+    document = checkpoint_document(entry_id, entry_sha256, at)
+    signature = signer.sign(document)
     with store.transaction():
-        entry_id, entry_sha256 = _head(store)
-        at = format_timestamp(clock())
-        document = checkpoint_document(entry_id, entry_sha256, at)
-        signature = signer.sign(document)
         checkpoint = store.checkpoints.add(
             entry_id, entry_sha256, at, signer.identity.info.subject, document, signature
         )

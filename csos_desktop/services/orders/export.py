@@ -7,11 +7,11 @@ Byte for byte as signed or received, with ``<id>.record.json`` linking them
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
 from csos_desktop.fileio import write_atomically
@@ -20,8 +20,6 @@ from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import OrderRecord
 from csos_desktop.store.statements import Statement, Verification
-
-Clock = Callable[[], datetime]
 
 
 class NotSigned(InputError):

@@ -9,30 +9,37 @@ rest stay drafts, and the result says which and why.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from csos_desktop.config.local_time import local_date, pharmacy_zone
 from csos_desktop.domain.canonical import load_document
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import CsosError, InputError, ItemRefused, SessionRefused
 from csos_desktop.domain.order import Order, OrderInvalid, format_timestamp, parse_order_input
-from csos_desktop.domain.order_state import RECEIVABLE, IllegalTransition, OrderState
-from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt
+from csos_desktop.domain.order_state import (
+    RECEIVABLE,
+    IllegalTransition,
+    OrderState,
+    check_transition,
+)
+from csos_desktop.domain.receipt import Receipt, ReceiptLine, build_receipt, fully_received
 from csos_desktop.domain.token_errors import TokenError
 from csos_desktop.services.audit.checkpoint import checkpoint_after_session
 from csos_desktop.services.interaction import Interaction
 from csos_desktop.services.orders import pre_sign
 from csos_desktop.services.orders.export import NotSigned, export_order, order_record_files
-from csos_desktop.services.orders.signing import (
+from csos_desktop.services.orders.order_signer import (
     OrderNotSignable,
     OrderSigningSession,
     SignatureSelfCheckFailed,
     SignedOrder,
 )
-from csos_desktop.services.signing import SigningSession
+from csos_desktop.services.signing import Signing, SigningSession
 from csos_desktop.services.som import gate as som_gate
 from csos_desktop.store import legal, lifecycle
 from csos_desktop.store.audit import AuditEvent
@@ -41,14 +48,8 @@ from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import ConcurrentChange, OrderNotFound, OrderRecord
 from csos_desktop.token.identity import SigningIdentity
 
-Clock = Callable[[], datetime]
-
 # Exports live in services/orders/export.py; these names are kept for existing callers.
 __all__ = ["NotSigned", "export_order", "order_record_files"]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class OrderSigner(Protocol):
@@ -187,10 +188,23 @@ def update_draft(
     return lifecycle.update_draft(store, order, now=clock())
 
 
+#: The facts a batch was checked on (chain ruling, revocation, clock) are gathered again
+#: before the next signature once they are older than this, outside any transaction.
+FACTS_KEPT = timedelta(seconds=60)
+
+
 def sign_orders(
-    store: Store, ids: Sequence[str], signer: OrderSigner, *, clock: Clock = utc_now
+    store: Store,
+    ids: Sequence[str],
+    signer: OrderSigner,
+    *,
+    clock: Clock = utc_now,
+    before_each: Callable[[datetime], None] | None = None,
 ) -> BatchResult:
-    """Sign each draft in turn, committing each with its audit entry and submit message."""
+    """Sign each draft in turn: prepare (its number in the signing year), sign on the token
+    outside any transaction, then record (signed bytes, audit entry, submit message in one
+    short transaction). ``before_each`` runs before each signature, with no lock held (the
+    batch gathers stale facts again there)."""
     ident = signer.identity
     # The certificate carries only a hash of the DEA number; precheck matches each order's
     # purchaser to it, and that number is what the archive records (dea_number=None).
@@ -199,7 +213,19 @@ def sign_orders(
     unsigned: list[Unsigned] = []
     for i, order_id in enumerate(ids):
         try:
-            signed.append(lifecycle.sign_draft(store, order_id, signer.sign, info, now=clock()))
+            now = clock()
+            if before_each is not None:
+                before_each(now)
+            order, renumbered_from = prepare_for_signing(store, order_id, now)
+            made = signer.sign(order)
+            record = lifecycle.SignedOrderRecord(
+                made.order,
+                made.document,
+                made.signature,
+                info,
+                signed_details(made, info, renumbered_from),
+            )
+            signed.append(lifecycle.record_signed(store, order_id, record, now=now))
         except _STOPS_BATCH as exc:
             rest = [_unsigned(store, oid, exc) for oid in ids[i:]]
             unsigned += rest
@@ -210,35 +236,95 @@ def sign_orders(
     return BatchResult(tuple(signed), tuple(unsigned))
 
 
+def prepare_for_signing(store: Store, order_id: str, now: datetime) -> tuple[Order, str | None]:
+    """The draft as it will be signed, and the number it had if it moved to the signing
+    year (1305.21(b)(1)): a generated number is redone, the new one reserved in the store."""
+    rec = store.orders.get(order_id)
+    check_transition(rec.label, rec.state, OrderState.SIGNED)
+    order = store.orders.order(order_id)
+    year = pre_sign.signing_year(order, rec.number_auto, now)
+    if year is None:
+        return order, None
+    number = lifecycle.reserve_number(store, rec.purchaser_dea, year)
+    return replace(order, order_number=number), order.order_number
+
+
+def signed_details(
+    signed: SignedOrder, signer: lifecycle.SignerInfo, renumbered_from: str | None
+) -> dict[str, object]:
+    """The ``order.signed`` audit entry: what was signed, by whom, with digests."""
+    order = signed.order
+    details: dict[str, object] = {
+        "order_number": order.order_number,
+        "date_signed": None if order.date_signed is None else order.date_signed.isoformat(),
+        "document_sha256": hashlib.sha256(signed.document).hexdigest(),
+        "signature_sha256": hashlib.sha256(signed.signature).hexdigest(),
+        "signer_subject": signer.subject,
+        "signer_dea": signer.dea_number or order.purchaser.dea_number.value,
+        "certificate_sha256": hashlib.sha256(signer.certificate_der).hexdigest(),
+    }
+    if renumbered_from is not None:
+        details["renumbered_from"] = renumbered_from
+    return details
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    """The check stage's verdict, before any PIN: what will be signed, with which
+    certificates, what is refused and why, and what the signer must see."""
+
+    ready: tuple[Order, ...]
+    refused: tuple[Unsigned, ...]
+    #: Every certificate that will sign; its session checks ran (once each).
+    signers: tuple[SigningIdentity, ...]
+    warnings: tuple[str, ...]
+    checked_at: datetime
+
+
 def check_drafts(
     store: Store,
     ids: Sequence[str],
-    session: SigningSession,
+    session: Signing,
     now: datetime,
     *,
     som_justification: str | None = None,
-) -> tuple[list[Order], list[Unsigned]]:
-    """The pre-PIN stage for a batch: the drafts that may be signed, and the refused ones.
+) -> CheckedBatch:
+    """The pre-PIN stage for a batch, as a value (no I/O inside a transaction).
 
-    The session's checks, then those that need the store (``pre_sign``): who may sign
-    for the DEA number, and the SOM justification of a flagged order, recorded here
-    when ``som_justification`` is given. A ``SessionRefused`` (expired certificate, a
-    signer without power of attorney, ...) is raised: nothing could be signed.
+    Each draft gets its certificate first (several locations: the one for its purchaser);
+    then every session check runs for every certificate that will sign, whatever chose it;
+    then each order's checks, and those that need the store (``pre_sign``): who may sign
+    for the DEA number, and the SOM justification of a flagged order, recorded here when
+    ``som_justification`` is given. A ``SessionRefused`` (expired certificate, a signer
+    without power of attorney, ...) is raised: nothing could be signed; in a batch that
+    mixes locations it refuses only that certificate's orders.
     """
-    if not session.mixes_locations:
-        session.check_session(now)
-    ready: list[Order] = []
     refused: list[Unsigned] = []
+    chosen: list[tuple[OrderRecord, Order, SigningSession]] = []
     for order_id in ids:
         try:
             rec = store.orders.get(order_id)
             if rec.state is not OrderState.DRAFT:
                 raise IllegalTransition(rec.label, rec.state, OrderState.SIGNED)
             order = store.orders.order(order_id)
-            # Several locations: the certificate for this order's purchaser (or why none).
-            signing = session.for_order(order, now)
-            if session.mixes_locations:  # else checked once above
-                signing.check_session(now)
+            chosen.append((rec, order, session.for_order(order, now)))
+        except _SKIPS_ORDER as exc:
+            refused.append(_unsigned(store, order_id, exc))
+    failed: dict[bytes, SessionRefused] = {}
+    for signing in {s.identity.key_id: s for _, _, s in chosen}.values():
+        try:
+            signing.check_session(now)
+        except SessionRefused as exc:
+            # One location's certificate cannot sign: only its orders are refused when the
+            # batch mixes locations (docs/signing.md).
+            if not session.mixes_locations:
+                raise
+            failed[signing.identity.key_id] = exc
+    ready: list[Order] = []
+    for rec, order, signing in chosen:
+        try:
+            if signing.identity.key_id in failed:
+                raise failed[signing.identity.key_id]
             signing.check_item(pre_sign.as_signed(order, rec.number_auto, now), now)
             pre_sign.store_checks(
                 store,
@@ -251,20 +337,21 @@ def check_drafts(
             )
             ready.append(order)
         except _SKIPS_ORDER as exc:
-            refused.append(_unsigned(store, order_id, exc))
+            refused.append(_unsigned(store, order.order_id, exc))
         except SessionRefused as exc:
-            # One location's certificate (or power of attorney) cannot sign: only its
-            # orders are refused when the batch mixes locations (docs/signing.md).
             if not session.mixes_locations:
                 raise
-            refused.append(_unsigned(store, order_id, exc))
-    return ready, refused
+            refused.append(_unsigned(store, order.order_id, exc))
+    signers = {s.identity.key_id: s.identity for _, o, s in chosen if o in ready}
+    return CheckedBatch(
+        tuple(ready), tuple(refused), tuple(signers.values()), tuple(session.warnings), now
+    )
 
 
 def sign_orders_on_token(
     store: Store,
     ids: Sequence[str],
-    session: SigningSession,
+    session: Signing,
     interaction: Interaction,
     *,
     wrap: Callable[[OrderSigner], OrderSigner] | None = None,
@@ -278,36 +365,55 @@ def sign_orders_on_token(
     one (here or from the editor) is left unsigned with its flags.
     """
     clock = session.clock
-    ready, refused = check_drafts(store, ids, session, clock(), som_justification=som_justification)
-    if not ready:
-        return BatchResult((), tuple(refused))
-    ready_ids = [o.order_id for o in ready]
+    checked = check_drafts(store, ids, session, clock(), som_justification=som_justification)
+    if not checked.ready:
+        return BatchResult((), checked.refused)
+    ready_ids = [o.order_id for o in checked.ready]
     try:
         session.log_in(interaction)
     except TokenError as exc:  # wrong PIN, locked, removed: 1311.150 failed authentication
         _audit_stop(store, clock, exc, 0, ready_ids, stage="login")
         raise
     signed: list[OrderRecord] = []
-    unsigned: list[Unsigned] = list(refused)
+    unsigned: list[Unsigned] = list(checked.refused)
     stopped: str | None = None
     checkpoint_by: SigningSession | None = None
     # Several locations: each certificate signs its purchaser's orders, all under this login.
-    for signing, group in _by_certificate(session, ready, clock()):
+    for signing, group in _by_certificate(session, checked.ready, checked.checked_at):
         if stopped is not None:
             why = BatchStopped(f"not signed: the batch stopped ({stopped})")
             unsigned += [_unsigned(store, oid, why) for oid in group]
             continue
         signer: OrderSigner = OrderSigningSession(signing)
-        result = sign_orders(store, group, wrap(signer) if wrap else signer, clock=clock)
+        result = sign_orders(
+            store,
+            group,
+            wrap(signer) if wrap else signer,
+            clock=clock,
+            before_each=_fresh_facts(signing, checked.checked_at),
+        )
         signed += result.signed
         unsigned += result.unsigned
         stopped = result.stopped
         if result.signed and checkpoint_by is None:
             checkpoint_by = signing
     if checkpoint_by is not None:
-        # The session ends by signing the audit chain's head (issue 18: keyed audit log).
+        # The session ends by signing the audit chain's head (keyed audit log).
         checkpoint_after_session(store, checkpoint_by)
     return BatchResult(tuple(signed), tuple(unsigned), stopped)
+
+
+def _fresh_facts(signing: SigningSession, checked_at: datetime) -> Callable[[datetime], None]:
+    """Before each signature: the session checks again once their facts are older than
+    ``FACTS_KEPT`` (a long batch never signs on a stale chain ruling or clock reading)."""
+    last = [checked_at]
+
+    def before(now: datetime) -> None:
+        if now - last[0] >= FACTS_KEPT:
+            signing.check_session(now)
+            last[0] = now
+
+    return before
 
 
 class BatchStopped(CsosError):
@@ -315,7 +421,7 @@ class BatchStopped(CsosError):
 
 
 def _by_certificate(
-    session: SigningSession, orders: Sequence[Order], now: datetime
+    session: Signing, orders: Sequence[Order], now: datetime
 ) -> list[tuple[SigningSession, list[str]]]:
     """The ready orders grouped by the session of their certificate, in batch order."""
     groups: dict[bytes, tuple[SigningSession, list[str]]] = {}
@@ -376,27 +482,35 @@ def void_order(store: Store, ref: str, reason: str, *, clock: Clock = utc_now) -
 
 
 class TokenDocumentSigner:
-    """Signs receipts in a (logged-in) signing session exactly like orders."""
+    """Signs receipts and other documents in a logged-in signing session, like orders.
+
+    The checks ran before the PIN (``log_in`` and the check stage); signing runs no check
+    of its own, so nothing here reaches the network (callers sign outside transactions)."""
 
     def __init__(self, session: SigningSession) -> None:
         self.session = session
         self.identity = session.identity
 
     def sign(self, document: bytes) -> bytes:
-        now = self.session.clock()
-        self.session.check_session(now)
-        return self.session.sign(document, now)
+        return self.session.sign(document, self.session.clock())
 
 
-def check_receipt(
+@dataclass(frozen=True)
+class _ReceiptDraft:
+    rec: OrderRecord
+    order: Order
+    earlier: tuple[Receipt, ...]
+    receipt: Receipt
+
+
+def _receipt_draft(
     store: Store,
     ref: str,
     lines: Sequence[ReceiptLine],
-    identity: SigningIdentity | None = None,
-    *,
-    clock: Clock = utc_now,
-) -> OrderRecord:
-    """Everything ``record_receipt`` refuses, checked before the PIN is asked."""
+    identity: SigningIdentity | None,
+    now: datetime,
+    receipt_id: str,
+) -> _ReceiptDraft:
     rec = store.orders.resolve(ref)
     if rec.state not in RECEIVABLE:
         raise IllegalTransition(rec.label, rec.state, OrderState.RECEIVED_PARTIAL)
@@ -408,19 +522,30 @@ def check_receipt(
         )
     blob = store.signed.get(rec.order_id)
     order = Order.from_document(load_document(blob.document))
-    earlier = [r.receipt for r in store.receipts.for_order(rec.order_id)]
-    now = clock()
-    build_receipt(
+    earlier = tuple(r.receipt for r in store.receipts.for_order(rec.order_id))
+    receipt = build_receipt(
         order,
         blob.signature_sha256,
         lines,
         earlier=earlier,
         now=now,
-        receipt_id=str(uuid.uuid4()),
+        receipt_id=receipt_id,
         zone=pharmacy_zone(),
         balances=legal.balances(store, order, now.astimezone(pharmacy_zone()).date()),
     )
-    return rec
+    return _ReceiptDraft(rec, order, earlier, receipt)
+
+
+def check_receipt(
+    store: Store,
+    ref: str,
+    lines: Sequence[ReceiptLine],
+    identity: SigningIdentity | None = None,
+    *,
+    clock: Clock = utc_now,
+) -> OrderRecord:
+    """Everything ``record_receipt`` refuses, checked before the PIN is asked."""
+    return _receipt_draft(store, ref, lines, identity, clock(), str(uuid.uuid4())).rec
 
 
 def record_receipt(
@@ -432,18 +557,26 @@ def record_receipt(
     clock: Clock = utc_now,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> tuple[Receipt, OrderRecord]:
-    """Sign and keep a receipt for delivered lines, and queue it for the distributor."""
-    rec = check_receipt(store, ref, lines, signer.identity, clock=clock)
-    return lifecycle.record_receipt(
-        store, rec.order_id, lines, signer.sign, now=clock(), receipt_id=new_id()
+    """Sign a receipt for delivered lines outside any transaction, then keep it and queue
+    it for the distributor in one (1305.22(g))."""
+    now = clock()
+    draft = _receipt_draft(store, ref, lines, signer.identity, now, new_id())
+    document = draft.receipt.canonical_bytes()
+    signature = signer.sign(document)
+    new = (
+        OrderState.RECEIVED
+        if fully_received(draft.order, [*draft.earlier, draft.receipt])
+        else OrderState.RECEIVED_PARTIAL
     )
+    kept = lifecycle.ReceiptRecord(draft.receipt, document, signature, new, len(draft.earlier))
+    return draft.receipt, lifecycle.record_receipt(store, draft.rec.order_id, kept, now=now)
 
 
-def receipt_session(store: Store, ref: str, session: SigningSession) -> SigningSession:
+def receipt_session(store: Store, ref: str, session: Signing) -> SigningSession:
     """The session that signs the receipt of order *ref*: the purchaser records its own
     receipt, so with certificates chosen per purchaser (several locations on one token) it is
     the one for the order's purchaser. Refuses before the PIN when none or several fit."""
-    if session.locations is None:
+    if isinstance(session, SigningSession):
         return session
     rec = store.orders.resolve(ref)
     order = Order.from_document(load_document(store.signed.get(rec.order_id).document))
@@ -454,7 +587,7 @@ def sign_receipt(
     store: Store,
     ref: str,
     lines: Sequence[ReceiptLine],
-    session: SigningSession,
+    session: Signing,
     interaction: Interaction,
 ) -> tuple[Receipt, OrderRecord]:
     """Check the receipt before the PIN, log in once, then sign and keep it."""

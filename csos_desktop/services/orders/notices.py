@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from csos_desktop.domain.balance import LineBalance
+from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.notices import (
     MIN_REASON,
@@ -18,13 +19,11 @@ from csos_desktop.domain.notices import (
     LostOrderStatement,
     cancellable_quantities,
 )
-from csos_desktop.services.orders.signing import OrderNotSignable
+from csos_desktop.services.orders.order_signer import OrderNotSignable
 from csos_desktop.store import legal
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import OrderRecord
 from csos_desktop.token.identity import SigningIdentity
-
-Clock = Callable[[], datetime]
 
 
 def _now() -> datetime:
@@ -95,15 +94,18 @@ def cancel_order(
 ) -> Cancellation:
     """Sign a cancellation of the named packages (all open ones when None) and queue it."""
     rec = check_cancel(store, ref, quantities, reason, identity, clock=clock)
-    return legal.request_cancellation(
+    now = clock()
+    cancellation = legal.prepare_cancellation(
         store,
         rec.order_id,
         quantities,
         _reason(reason, "reason for cancelling"),
-        sign,
-        now=clock(),
+        now=now,
         cancellation_id=new_id(),
     )
+    document = cancellation.canonical_bytes()
+    # Signed outside any transaction; the record refuses it if the order moved meanwhile.
+    return legal.record_cancellation(store, cancellation, document, sign(document), now=now)
 
 
 def check_lost(
@@ -132,15 +134,18 @@ def declare_lost(
 ) -> tuple[LostOrderStatement, OrderRecord]:
     """Sign the 1305.26 statement and create the replacement draft (new number), linked."""
     rec = check_lost(store, ref, explanation, identity)
-    return legal.record_lost_order(
+    now = clock()
+    statement = legal.prepare_lost_order(
         store,
         rec.order_id,
         _reason(explanation, "explanation of the loss"),
-        sign,
-        now=clock(),
+        now=now,
         statement_id=new_id(),
         replacement_id=new_id(),
     )
+    document = statement.canonical_bytes()
+    # Signed outside any transaction; the replacement's number was reserved before.
+    return legal.record_lost_order(store, statement, document, sign(document), now=now)
 
 
 def notice_summary(store: Store, order_id: str) -> list[dict[str, object]]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from asn1crypto import x509 as asn1_x509
 
+from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.poa import (
     Authority,
@@ -36,7 +37,6 @@ from csos_desktop.store.poa import PoaRecord, Registrant
 if TYPE_CHECKING:  # the token stack loads when a POA is signed, not with the GUI's screens
     from csos_desktop.token.identity import SigningIdentity
 
-Clock = Callable[[], datetime]
 
 __all__ = ["SignerNotAuthorised", "check_signer"]
 
@@ -299,8 +299,3 @@ def mark_ca_notified(store: Store, ref: str, *, clock: Clock = _now) -> PoaRecor
             },
         )
     return store.poa.get(rec.poa_id)
-
-
-def pending_ca_notices(store: Store) -> list[PoaRecord]:
-    """Revoked powers of attorney whose CA notice is not recorded as sent."""
-    return [g for g in store.poa.grants() if g.revoked_at is not None and g.ca_notified_at is None]

@@ -17,17 +17,25 @@ from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.poa import Authority
 from csos_desktop.services.orders import poa
-from csos_desktop.services.signing import SigningSession
 from csos_desktop.services.som import gate as som_gate
 from csos_desktop.store.local_store import Store
 from csos_desktop.token.identity import SigningIdentity
 
 
-def as_signed(order: Order, number_auto: bool, now: datetime) -> Order:
-    """The order as signing will date it: a generated number moves into the signing year
-    (``lifecycle.sign_draft`` renumbers it), so the year rule is checked against that."""
+def signing_year(order: Order, number_auto: bool, now: datetime) -> int | None:
+    """The year a generated number must move to when the order is signed now, or None:
+    1305.21(b)(1), the number carries the year signed, on the pharmacy's calendar."""
     year = local_date(now).year
     if number_auto and order.order_number[:2] != f"{year % 100:02d}":
+        return year
+    return None
+
+
+def as_signed(order: Order, number_auto: bool, now: datetime) -> Order:
+    """The order as signing will number it (``lifecycle.prepare_for_signing`` draws the
+    real number), so the year rule is checked against that."""
+    year = signing_year(order, number_auto, now)
+    if year is not None:
         return replace(order, order_number=f"{year % 100:02d}X{order.order_number[3:]}")
     return order
 
@@ -57,30 +65,3 @@ def store_checks(
         clock=clock or (lambda: now),
     )
     return authority
-
-
-def check_order(
-    store: Store,
-    order: Order,
-    session: SigningSession,
-    *,
-    stored: bool,
-    number_auto: bool = False,
-    som_justification: str | None = None,
-) -> Authority:
-    """The whole pre-PIN stage for one order: the session's checks, then the store's.
-
-    With several locations' certificates, those of the purchaser's certificate
-    (``session.for_order``; refused here when none or several fit)."""
-    now = session.clock()
-    session = session.for_order(order, now)
-    session.check([as_signed(order, number_auto, now)], now)
-    return store_checks(
-        store,
-        order,
-        session.identity,
-        now,
-        stored=stored,
-        som_justification=som_justification,
-        clock=session.clock,
-    )

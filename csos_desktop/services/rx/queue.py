@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from csos_desktop.config.local_time import local_date
+from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
 from csos_desktop.domain.revocation import RevocationState, RevocationStatus
@@ -48,8 +49,6 @@ from csos_desktop.store.db import StoreError
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.prescriptions import SignedRx
 from csos_desktop.token.identity import CertificateNotUsable, SigningIdentity
-
-Clock = Callable[[], datetime]
 
 #: Failures of the "something you know" factor (1311.150: failed authentication).
 AUTH_FAILURES: tuple[type[CsosError], ...] = (WrongPin, PinLocked)

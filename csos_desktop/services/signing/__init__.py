@@ -10,16 +10,15 @@ from csos_desktop.services.signing.checks import (
     SigningPurpose,
     default_checks,
 )
-from csos_desktop.services.signing.session import (
-    SignatureSelfCheckFailed,
-    SigningSession,
-    signing_session,
-)
+from csos_desktop.services.signing.choice import IdentityChoice, Signing, signing_session
+from csos_desktop.services.signing.session import SignatureSelfCheckFailed, SigningSession
 from csos_desktop.token.identity import SigningIdentity, TokenTarget
 
 __all__ = [
+    "IdentityChoice",
     "PrePinChecks",
     "SignatureSelfCheckFailed",
+    "Signing",
     "SigningFacts",
     "SigningIdentity",
     "SigningPurpose",

@@ -98,9 +98,3 @@ def read_clock() -> ClockReading:
     with _lock:
         _cache[reference] = (time.monotonic(), reading)
     return reading
-
-
-def forget_readings() -> None:
-    """Measure again at the next signature (tests, after the user fixed the clock)."""
-    with _lock:
-        _cache.clear()

@@ -12,7 +12,7 @@ from csos_desktop.domain.order import Order
 from csos_desktop.domain.prescription import Prescription
 from csos_desktop.pki.document_rules import order_findings, prescription_findings
 from csos_desktop.pki.signed_check import Reason
-from csos_desktop.services.orders.signing import dated_for_signing
+from csos_desktop.services.orders.order_signer import dated_for_signing
 from csos_desktop.services.signing.checks import NotReadyToSign, OrderNotSignable, SigningFacts
 
 

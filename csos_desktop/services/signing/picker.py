@@ -18,8 +18,8 @@ from pathlib import Path
 from csos_desktop import paths
 from csos_desktop.domain.order import Order
 from csos_desktop.fileio import write_atomically
+from csos_desktop.services.signing.choice import Signing, known_number
 from csos_desktop.services.signing.locations import describe, location_name
-from csos_desktop.services.signing.session import SigningSession, known_number
 from csos_desktop.token.identity import SigningIdentity
 
 CHOICES_FILE = "certificate-choices.json"
@@ -49,7 +49,7 @@ class Picker:
 
 
 def pickers(
-    session: SigningSession,
+    session: Signing,
     orders: Sequence[Order],
     remembered: Mapping[str, str],
     now: datetime,

@@ -9,7 +9,6 @@ calls checks on the token thread, where SoftHSM2 leaves OpenSSL errors that brea
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -49,9 +48,10 @@ def clock_ruling() -> Ruling:
     return judge_clock(_off_thread(read_clock), refuse_unverified=refuse)
 
 
-#: A batch checks before each order: the path's ruling is kept this long per identity.
+#: The preview and the batch check the same path: its ruling is kept this long per
+#: identity, measured on the signing clock (a batch older than that gathers it again).
 RULING_KEPT_SECONDS = 60.0
-_rulings: dict[tuple[bytes, ...], tuple[float, Ruling]] = {}
+_rulings: dict[tuple[bytes, ...], tuple[datetime, Ruling]] = {}
 _rulings_lock = threading.Lock()
 
 
@@ -67,11 +67,11 @@ def chain_ruling(
     )
     with _rulings_lock:
         held = _rulings.get(key)
-    if held is not None and time.monotonic() - held[0] < RULING_KEPT_SECONDS:
+    if held is not None and abs((now - held[0]).total_seconds()) < RULING_KEPT_SECONDS:
         return held[1]
     ruling = _chain_ruling(identity, chain_der, anchors, now=now, offline=offline)
     with _rulings_lock:
-        _rulings[key] = (time.monotonic(), ruling)
+        _rulings[key] = (now, ruling)
     return ruling
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from csos_desktop.domain.catalogue import Catalogue
+from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
 from csos_desktop.services.orders.catalogue import active_catalogue
@@ -26,8 +27,6 @@ from csos_desktop.som.unjudged import with_unjudged
 from csos_desktop.store import lifecycle, som_cache
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
-
-Clock = Callable[[], datetime]
 
 #: Shortest justification accepted: a reason, not a keystroke.
 MIN_JUSTIFICATION = 10

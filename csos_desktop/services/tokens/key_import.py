@@ -19,20 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pkcs11
-from asn1crypto import x509 as asn1_x509
-from pkcs11 import exceptions as p11
-
 from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.pki.p12 import P12Contents, read_p12, signature_matches
 from csos_desktop.pki.profile import CsosCertificateInfo
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.audit import AuditEvent
-from csos_desktop.token.certs import write_certificate
 from csos_desktop.token.durability_check import Expected, confirm_kept
-from csos_desktop.token.key_import import KeyImportRefused, create_key_objects
+from csos_desktop.token.key_import import KeyImportRefused, store_key_and_certificates
 from csos_desktop.token.keys import new_key_id, remove_objects
-from csos_desktop.token.library import translated_errors
+from csos_desktop.token.library import Pkcs11Token, translated_errors
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.signer import TokenSigner
 
@@ -72,7 +67,7 @@ class MoveOutcome:
 
 
 def move_p12_to_token(
-    token: pkcs11.Token,
+    token: Pkcs11Token,
     pin: str | None,
     data: bytes,
     password: str,
@@ -124,21 +119,15 @@ def import_to_token(
 
 
 def _write(ts: TokenSession, contents: P12Contents, key_id: bytes, label: str) -> None:
-    with translated_errors("writing the key and certificate to the token"):
-        try:
-            create_key_objects(ts, contents.key, key_id, label)
-            write_certificate(ts, contents.certificate_der, key_id, label)
-            for der in contents.ca_certificates_der:
-                name = asn1_x509.Certificate.load(der).subject.human_friendly[:64]
-                write_certificate(ts, der, key_id, name)
-        except p11.TokenWriteProtected:
-            raise KeyImportRefused(_refusal("is read-only (write-protected)")) from None
-        except p11.DeviceMemory:
-            raise KeyImportRefused(_refusal("is full")) from None
-        except (p11.GeneralError, p11.FunctionFailed, p11.DeviceError) as exc:
-            raise KeyImportRefused(
-                _refusal(f"could not store it ({type(exc).__name__}; full or read-only?)")
-            ) from None
+    store_key_and_certificates(
+        ts,
+        contents.key,
+        contents.certificate_der,
+        contents.ca_certificates_der,
+        key_id,
+        label,
+        _refusal,
+    )
 
 
 #: After a failed check: what happened to the objects and the file, and what to do.

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pkcs11
-
 from csos_desktop.config import load_config
 from csos_desktop.domain.token_errors import PinLocked
 from csos_desktop.domain.token_state import pin_wording
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.token.access import open_token
+from csos_desktop.token.library import Pkcs11Token
 from csos_desktop.token.pins import (
     DEFAULT_MIN_PIN_LENGTH,
     change_pin,
@@ -21,10 +20,13 @@ from csos_desktop.token.pins import (
 )
 from csos_desktop.token.slots import PinState, TokenInfo, describe, refreshed
 
+#: A token as the PIN dialogs hold it between calls (the front ends name this type).
+ManagedToken = Pkcs11Token
+
 
 def token_to_manage(
     module: str | None, label: str | None, configured: str | None
-) -> tuple[str, pkcs11.Token, TokenInfo]:
+) -> tuple[str, ManagedToken, TokenInfo]:
     """The driver's path, the token whose PIN (or keys) is to be managed, and what it
     reports, before any PIN."""
     choice, token = open_token(module, label, configured)
@@ -44,7 +46,7 @@ def pin_state_notice(info: TokenInfo) -> str | None:
     return pin_wording(info.pin_state).advice
 
 
-def so_pin_notice(token: pkcs11.Token) -> str | None:
+def so_pin_notice(token: ManagedToken) -> str | None:
     return {
         PinState.COUNT_LOW: "The security officer PIN has been mistyped: few tries are left.",
         PinState.FINAL_TRY: "FINAL TRY for the security officer PIN: one more wrong entry "
@@ -52,7 +54,7 @@ def so_pin_notice(token: pkcs11.Token) -> str | None:
     }.get(so_pin_state(token))
 
 
-def change_user_pin(token: pkcs11.Token, old: str, new: str, repeat: str) -> TokenInfo:
+def change_user_pin(token: ManagedToken, old: str, new: str, repeat: str) -> TokenInfo:
     """Check the new PIN, C_SetPIN, write ``token.pin-changed`` (no PIN in it)."""
     try:
         check_new_pin(new, repeat, min_pin_length(), old)
@@ -64,7 +66,7 @@ def change_user_pin(token: pkcs11.Token, old: str, new: str, repeat: str) -> Tok
     return info
 
 
-def unblock_user_pin(token: pkcs11.Token, so_pin: str, new: str, repeat: str) -> TokenInfo:
+def unblock_user_pin(token: ManagedToken, so_pin: str, new: str, repeat: str) -> TokenInfo:
     """Check the new PIN, SO login + C_InitPIN, write ``token.pin-unblocked``."""
     try:
         check_new_pin(new, repeat, min_pin_length())

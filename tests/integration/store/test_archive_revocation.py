@@ -21,7 +21,7 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.archive.verify import Verdict, verify_archive
 from csos_desktop.services.orders import lifecycle as svc
-from csos_desktop.services.orders.signing import OrderSigningSession
+from csos_desktop.services.orders.order_signer import OrderSigningSession
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.token.identity import SigningIdentity

@@ -15,7 +15,7 @@ from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.token_errors import PinLocked, TokenRemoved
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.orders import lifecycle as svc
-from csos_desktop.services.orders.signing import OrderSigningSession
+from csos_desktop.services.orders.order_signer import OrderSigningSession
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store, open_store
 from csos_desktop.token.identity import SigningIdentity

@@ -230,7 +230,9 @@ def test_a_flagged_imported_draft_needs_a_justification_on_every_path(
         "--out",
         str(tmp_path / "out"),
     )
-    assert from_file.exit_code == 2 and "--som-justification" in from_file.output
+    # A file is imported first and then signed as a draft: refused the same way (exit 1),
+    # it stays a draft in the store, and no copy is written.
+    assert from_file.exit_code == 1 and "--som-justification" in from_file.output
     assert not (tmp_path / "out").exists()
 
     why = "new hospice patients admitted this week"

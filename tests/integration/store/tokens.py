@@ -13,7 +13,7 @@ from csos_desktop.domain.order import Order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import token_by_label
 from csos_desktop.services.orders.lifecycle import OrderSigner, TokenDocumentSigner
-from csos_desktop.services.orders.signing import SignedOrder
+from csos_desktop.services.orders.order_signer import SignedOrder
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import SigningIdentity, choose_identity, signing_identities

@@ -18,7 +18,7 @@ from csos_desktop.domain.order import Order
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.orders.signing import SignedOrder, dated_for_signing
+from csos_desktop.services.orders.order_signer import SignedOrder, dated_for_signing
 from csos_desktop.services.signing import (
     PrePinChecks,
     SigningFacts,

@@ -1,4 +1,4 @@
-"""Order lifecycle commands on the local store (attached to the `order` group).
+"""Order commands on the local store's records (attached to the `order` group).
 
 The store is ``$CSOS_HOME/data/csos.db`` (platform data dir without CSOS_HOME).
 """
@@ -15,7 +15,7 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.order import order, som_justification_option
-from csos_desktop.cli.signing import TokenChoice, open_signing, store_and_session, token_options
+from csos_desktop.cli.signing import TokenChoice, open_choice, token_options
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.fileio import read_json, read_json_object
@@ -280,7 +280,7 @@ def sign_stored(
         if not wanted:
             click.echo("No drafts to sign.")
             return
-        with open_signing(SigningPurpose.ORDER, token, by_purchaser=True) as session:
+        with open_choice(SigningPurpose.ORDER, token) as session:
             result = svc.sign_orders_on_token(
                 store,
                 wanted,
@@ -380,7 +380,7 @@ def receive(
 
     lines = parse_lines(line_specs, day.date() if day else local_date(datetime.now(UTC)))
     # The purchaser signs its receipt: with several locations, that order's certificate.
-    with store_and_session(token, SigningPurpose.RECEIPT, by_purchaser=True) as (store, session):
+    with _store() as store, open_choice(SigningPurpose.RECEIPT, token) as session:
         receipt, rec = svc.sign_receipt(store, ref, lines, session, token.terminal())
     click.echo(
         f"Receipt {receipt.receipt_id} recorded for order {rec.order_number}; "

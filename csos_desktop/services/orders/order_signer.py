@@ -54,10 +54,11 @@ class OrderSigningSession:
         self.identity: SigningIdentity = session.identity
 
     def sign(self, order: Order) -> SignedOrder:
-        """Check, date, canonicalise and sign one order; the signature is self-checked."""
+        """Date, canonicalise and sign one order; the signature is self-checked.
+
+        The checks ran before the PIN, as a value (``lifecycle.check_drafts``); this
+        session is the one of the certificate chosen for the order's purchaser."""
         now = self.session.clock()
-        session = self.session.for_order(order, now)  # its purchaser's certificate
-        session.check([order], now)
         dated = dated_for_signing(order, now)
         document = canonical_bytes(dated.to_document())
-        return SignedOrder(dated, document, session.sign(document, now))
+        return SignedOrder(dated, document, self.session.sign(document, now))
