@@ -283,7 +283,7 @@ def test_a_product_nobody_knows_needs_a_justification_on_every_cli_path(
         home, rsa_token, chain, "order", "sign", str(tmp_path / "brand.json"),
         "--out", str(tmp_path / "out"),
     )  # fmt: skip
-    assert from_file.exit_code == 2 and "not judged: product unknown" in from_file.output
+    assert from_file.exit_code == 1 and "not judged: product unknown" in from_file.output
     assert not (tmp_path / "out").exists() and "order.signed" not in events(home)
 
     why = "new brand product, confirmed with the distributor by phone"
