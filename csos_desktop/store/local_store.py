@@ -11,7 +11,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
-from csos_desktop.store.db import connect, corrupt_error, default_path, transaction
+from csos_desktop.store import pool
+from csos_desktop.store.db import corrupt_error, default_path, transaction
 from csos_desktop.store.migrations import MigrationReport, migrate
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ class Store:
         self.conn = conn
         self.path = path
         self.migration = migration
+        self._closed = False
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -104,7 +106,10 @@ class Store:
         return problems
 
     def close(self) -> None:
-        self.conn.close()
+        """Give the connection back to the process's pool (once)."""
+        if not self._closed:
+            self._closed = True
+            pool.release(self.path, self.conn)
 
     def __enter__(self) -> Store:
         return self
@@ -123,15 +128,15 @@ def open_store(
 ) -> Store:
     """Open (creating if needed) and migrate the store; default ``$CSOS_HOME/data/csos.db``."""
     path = default_path() if path is None else path
-    conn = connect(path)
+    conn = pool.acquire(path)
     try:
         report = migrate(conn, path, clock=clock)
     except BaseException:
-        conn.close()
+        pool.release(path, conn)
         raise
     try:
         conn.execute("SELECT count(*) FROM orders").fetchone()
     except sqlite3.DatabaseError as exc:
-        conn.close()
+        pool.release(path, conn)
         raise corrupt_error(path, exc) from exc
     return Store(conn, path, report)
