@@ -51,6 +51,8 @@ class OrderRecord:
     number_auto: bool
     reissue_of: str | None
     lines: int
+    #: The last status the distributor reported, kept beside ``state`` (which may be ahead).
+    distributor_status: str | None = None
 
     @property
     def label(self) -> str:
@@ -70,13 +72,15 @@ class OrderRecord:
             "date_signed": self.date_signed,
             "reissue_of": self.reissue_of,
             "lines": self.lines,
+            "distributor_status": self.distributor_status,
         }
 
 
 _SELECT = (
     "SELECT o.order_id, o.order_number, o.purchaser_dea, o.supplier_dea, o.supplier_name, "
     "o.state, o.created_at, o.updated_at, o.date_signed, o.number_auto, o.reissue_of, "
-    "(SELECT count(*) FROM order_lines l WHERE l.order_id = o.order_id) FROM orders o"
+    "(SELECT count(*) FROM order_lines l WHERE l.order_id = o.order_id), o.distributor_status "
+    "FROM orders o"
 )
 
 
@@ -94,6 +98,7 @@ def _record(row: tuple[object, ...]) -> OrderRecord:
         bool(row[9]),
         None if row[10] is None else str(row[10]),
         int(str(row[11])),
+        None if row[12] is None else str(row[12]),
     )
 
 
@@ -236,6 +241,12 @@ class OrderRepository:
                 )
                 for ln in order.lines
             ],
+        )
+
+    def note_distributor_status(self, order_id: str, status: str) -> None:
+        """Keep what the distributor last reported beside the order's state."""
+        self._conn.execute(
+            "UPDATE orders SET distributor_status = ? WHERE order_id = ?", (status, order_id)
         )
 
     def replace_draft(self, order: Order, now: datetime) -> None:
