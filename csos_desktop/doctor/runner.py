@@ -12,7 +12,7 @@ from csos_desktop import __version__
 from csos_desktop.config.effective import EffectiveConfig, load_config
 from csos_desktop.doctor.network import TIMEOUT_SECONDS, network_checks
 from csos_desktop.doctor.result import CheckResult, DoctorReport, Status
-from csos_desktop.doctor.storage import database_check, disk_check
+from csos_desktop.doctor.storage import database_check, disk_check, filesystem_check
 from csos_desktop.doctor.token_checks import (
     certificate_check,
     module_check,
@@ -117,6 +117,7 @@ def run_doctor(
         )
     except Exception as exc:
         results.append(_crashed("distributor", "Distributor", exc))
+    results.append(_guard("database_location", "Database location", filesystem_check))
     results.append(_guard("database", "Order database", database_check))
     results.append(_guard("disk", "Free disk space", disk_check))
     return DoctorReport(results, versions(), now.isoformat(timespec="seconds"))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 from csos_desktop.store import pool
 from csos_desktop.store.db import corrupt_error, default_path, transaction
+from csos_desktop.store.filesystem import read_mountinfo, refuse_network_share
 from csos_desktop.store.migrations import MigrationReport, migrate
 
 if TYPE_CHECKING:
@@ -124,10 +125,17 @@ class Store:
 
 
 def open_store(
-    path: Path | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    path: Path | None = None,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    mounts: Callable[[], str | None] = read_mountinfo,
 ) -> Store:
-    """Open (creating if needed) and migrate the store; default ``$CSOS_HOME/data/csos.db``."""
+    """Open (creating if needed) and migrate the store; default ``$CSOS_HOME/data/csos.db``.
+
+    Refused (StoreOnNetworkShare) on a network file system; *mounts* gives the mount table.
+    """
     path = default_path() if path is None else path
+    refuse_network_share(path, mounts())
     conn = pool.acquire(path)
     try:
         report = migrate(conn, path, clock=clock)
