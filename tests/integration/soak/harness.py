@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from tests.conftest import TEST_PIN
 from tests.unit.store.helpers import order_input
 
@@ -149,6 +151,31 @@ class Soak:
             if not all(s.exists() for s in sides) and alive():
                 self.counts.wal_missing += 1
             time.sleep(0.01)
+
+
+@dataclass
+class Submissions:
+    """The answers the distributor gave to order submissions: 201 new, 200 a replay."""
+
+    statuses: list[int] = field(default_factory=list)
+
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or (scope["method"], scope["path"]) != (
+                "POST",
+                "/v1/orders",
+            ):
+                await app(scope, receive, send)
+                return
+
+            async def answer(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    self.statuses.append(int(message["status"]))
+                await send(message)
+
+            await app(scope, receive, answer)
+
+        return counted
 
 
 def threads(*targets: Callable[[], None]) -> list[threading.Thread]:

@@ -34,6 +34,7 @@ from tests.integration.soak.harness import (
     ROOT,
     USER_VISIBLE_FAILURES,
     Soak,
+    Submissions,
     failures,
     threads,
 )
@@ -48,7 +49,8 @@ DRAIN_SECONDS = 120
 def test_one_store_many_processes_lose_and_duplicate_nothing(
     start_sandbox: StartSandbox, rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path
 ) -> None:
-    sandbox = start_sandbox()
+    submissions = Submissions()
+    sandbox = start_sandbox(wrap=submissions.wrap)
     assert isinstance(rsa_token.hsm, SoftHsmToken)
     home = tmp_path / "home"
     trust_sandbox_root(test_ca, home)
@@ -171,6 +173,9 @@ def test_one_store_many_processes_lose_and_duplicate_nothing(
         "orders_in_store": len(states),
         "signatures": len(signed),
         "sends": len(sent),
+        "submissions": len(submissions.statuses),
+        "submissions_new": submissions.statuses.count(201),
+        "submissions_replayed": submissions.statuses.count(200),
         "lost": len(lost),
         "duplicated": duplicated,
         "never_sent": len(never_sent),
@@ -187,6 +192,9 @@ def test_one_store_many_processes_lose_and_duplicate_nothing(
     }
     print(json.dumps(figures))
     assert lost == [] and duplicated == 0 and never_sent == [] and unknown == []
+    # Each signed order was taken as new exactly once; any resend was answered as a replay.
+    assert submissions.statuses.count(201) == len(sent)
+    assert set(submissions.statuses) <= {200, 201}
     assert shown == [], shown[:10]
     assert soak.counts.wal_missing == 0
     # The run did what it is for: drafts came in, were signed and sent, commands were killed.

@@ -84,7 +84,7 @@ def _offences(module: str, tree: ast.AST) -> Iterator[str]:
 
 
 def test_nothing_but_sqlite_opens_the_database_outside_its_creation() -> None:
-    found = []
+    found: list[str] = []
     for file in sorted(PACKAGE.rglob("*.py")):
         module = file.relative_to(PACKAGE).as_posix()
         if module.startswith("sandbox/"):
