@@ -171,3 +171,22 @@ def test_a_connection_given_back_mid_transaction_is_rolled_back(tmp_path: Path) 
     ).fetchone() == (0,)
     again.close()
     window.close()
+
+
+def test_jobs_on_several_threads_share_the_pool_without_losing_a_write(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    db = tmp_path / "csos.db"
+    window = open_store(db)
+
+    def job(_: int) -> None:
+        with open_store(db) as own:
+            svc.import_orders(own, [order_input()], source="test")
+
+    with ThreadPoolExecutor(max_workers=4) as threads:
+        list(threads.map(job, range(24)))
+    assert len(window.orders.list()) == 24
+    count = pool.count(db)
+    assert count.in_use == 1 and count.idle <= pool.IDLE_LIMIT
+    window.close()
+    assert pool.count(db).total == 0
