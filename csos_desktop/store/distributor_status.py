@@ -30,7 +30,7 @@ def apply_report(
     with store.transaction():
         rec = store.orders.get(order_id)
         new = after_report(rec.state, reported) if reported in STATUS_UPDATES else rec.state
-        if new is rec.state and rec.distributor_status == reported.value:
+        if new is rec.state and store.orders.distributor_status(order_id) == reported.value:
             return rec
         store.orders.note_distributor_status(order_id, reported.value)
         if new is not rec.state:

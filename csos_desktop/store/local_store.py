@@ -107,10 +107,18 @@ class Store:
         return problems
 
     def close(self) -> None:
-        """Give the connection back to the process's pool (once)."""
-        if not self._closed:
-            self._closed = True
-            pool.release(self.path, self.conn)
+        """Give the connection back to the process's pool (once).
+
+        The store is unusable afterwards, as a closed connection is: the pooled one may
+        already serve another job.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        conn, self.conn = self.conn, _closed_connection()
+        for name in _REPOSITORIES & self.__dict__.keys():
+            del self.__dict__[name]  # made again on the closed connection if used
+        pool.release(self.path, conn)
 
     def __enter__(self) -> Store:
         return self
@@ -122,6 +130,16 @@ class Store:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+#: The repositories a Store makes on first use (cached in its __dict__).
+_REPOSITORIES = frozenset(k for k, v in vars(Store).items() if isinstance(v, _Repository))
+
+
+def _closed_connection() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    conn.close()
+    return conn
 
 
 def open_store(

@@ -51,8 +51,6 @@ class OrderRecord:
     number_auto: bool
     reissue_of: str | None
     lines: int
-    #: The last status the distributor reported, kept beside ``state`` (which may be ahead).
-    distributor_status: str | None = None
 
     @property
     def label(self) -> str:
@@ -72,15 +70,13 @@ class OrderRecord:
             "date_signed": self.date_signed,
             "reissue_of": self.reissue_of,
             "lines": self.lines,
-            "distributor_status": self.distributor_status,
         }
 
 
 _SELECT = (
     "SELECT o.order_id, o.order_number, o.purchaser_dea, o.supplier_dea, o.supplier_name, "
     "o.state, o.created_at, o.updated_at, o.date_signed, o.number_auto, o.reissue_of, "
-    "(SELECT count(*) FROM order_lines l WHERE l.order_id = o.order_id), o.distributor_status "
-    "FROM orders o"
+    "(SELECT count(*) FROM order_lines l WHERE l.order_id = o.order_id) FROM orders o"
 )
 
 
@@ -98,7 +94,6 @@ def _record(row: tuple[object, ...]) -> OrderRecord:
         bool(row[9]),
         None if row[10] is None else str(row[10]),
         int(str(row[11])),
-        None if row[12] is None else str(row[12]),
     )
 
 
@@ -242,6 +237,15 @@ class OrderRepository:
                 for ln in order.lines
             ],
         )
+
+    def distributor_status(self, order_id: str) -> str | None:
+        """The last status the distributor reported, kept beside the order's state (which
+        may be ahead of it); None before the first report. Read apart from the order's row
+        so code reading orders works on a schema older than 0010 too."""
+        row = self._conn.execute(
+            "SELECT distributor_status FROM orders WHERE order_id = ?", (order_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     def note_distributor_status(self, order_id: str, status: str) -> None:
         """Keep what the distributor last reported beside the order's state."""

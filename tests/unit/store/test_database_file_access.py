@@ -190,3 +190,17 @@ def test_jobs_on_several_threads_share_the_pool_without_losing_a_write(tmp_path:
     assert count.in_use == 1 and count.idle <= pool.IDLE_LIMIT
     window.close()
     assert pool.count(db).total == 0
+
+
+def test_a_closed_store_cannot_reach_the_connection_it_gave_back(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "csos.db"
+    window = open_store(db)
+    job = open_store(db)
+    job.orders.list()
+    job.close()
+    job.close()  # twice is harmless
+    with pytest.raises(sqlite3.ProgrammingError):
+        job.orders.list()
+    window.close()

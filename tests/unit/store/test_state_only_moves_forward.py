@@ -160,7 +160,7 @@ class OneOrder:
             full = all(stored.get(n, 0) >= q for n, q in self.ordered.items())
             assert state is (S.RECEIVED if full else S.RECEIVED_PARTIAL)
         if self.reported is not None:
-            assert self.store.orders.get(self.oid).distributor_status == self.reported.value
+            assert self.store.orders.distributor_status(self.oid) == self.reported.value
 
 
 @settings(
