@@ -146,3 +146,10 @@ bench-sync: install
 .PHONY: fuzz
 fuzz: install
 	$(PY) -m tests.fuzz.run $${CSOS_FUZZ_SECONDS:-600}
+
+# One store, many processes: the GUI offscreen, two `csos` loops, the sandbox distributor
+# shipping, random kill -9; prints its counts as JSON. `make test` runs it for 60 s.
+.PHONY: soak
+soak: install
+	CSOS_SOAK_SECONDS=$${CSOS_SOAK_SECONDS:-600} \
+	  $(PY) -m pytest -q -s -p no:cacheprovider tests/integration/soak/test_soak.py

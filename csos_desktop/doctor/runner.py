@@ -14,7 +14,7 @@ from csos_desktop.doctor.catalogue import catalogue_check
 from csos_desktop.doctor.credentials import credential_check
 from csos_desktop.doctor.network import TIMEOUT_SECONDS, network_checks
 from csos_desktop.doctor.result import CheckResult, DoctorReport, Status
-from csos_desktop.doctor.storage import database_check, disk_check
+from csos_desktop.doctor.storage import database_check, disk_check, filesystem_check
 from csos_desktop.doctor.token_checks import (
     certificate_check,
     module_check,
@@ -119,6 +119,7 @@ def run_doctor(
         )
     except Exception as exc:
         results.append(_crashed("distributor", "Distributor", exc))
+    results.append(_guard("database_location", "Database location", filesystem_check))
     results.append(_guard("database", "Order database", database_check))
     results.append(_guard("catalogue", "Product catalogue", catalogue_check))
     results.append(_guard("credentials", "Credential storage", credential_check))

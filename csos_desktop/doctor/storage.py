@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from csos_desktop import paths
@@ -89,6 +90,49 @@ def database_check(path: Path | None = None) -> CheckResult:
         Status.OK,
         f"{path}: intact, schema {version}, {orders} order(s), audit chain of "
         f"{audit.entries} entries verified.{migrated}",
+        "",
+        details,
+    )
+
+
+def filesystem_check(
+    path: Path | None = None, mounts: Callable[[], str | None] | None = None
+) -> CheckResult:
+    """Whether the database's folder is on a local disk (WAL is unsafe on a network share)."""
+    from csos_desktop.store.filesystem import network_reason, read_mountinfo, store_mount
+
+    title = "Database location"
+    path = paths.data_dir() / DB_NAME if path is None else path
+    mount = store_mount(path, (mounts or read_mountinfo)())
+    details: dict[str, object] = {"path": str(path)}
+    if mount is None:
+        return CheckResult(
+            "database_location",
+            title,
+            Status.SKIPPED,
+            "Not checked: this system does not list its mounts (/proc/self/mountinfo).",
+            "",
+            details,
+        )
+    details.update(
+        {"mount_point": mount.mount_point, "fs_type": mount.fs_type, "source": mount.source}
+    )
+    if mount.is_network:
+        return CheckResult(
+            "database_location",
+            title,
+            Status.ERROR,
+            network_reason(path, mount) + " CSOS Desktop refuses to open it there.",
+            "Move the data folder to a local disk: set CSOS_HOME to a local folder, "
+            "copy the data folder there with CSOS Desktop closed, and start it again.",
+            details,
+        )
+    return CheckResult(
+        "database_location",
+        title,
+        Status.OK,
+        f"{path.parent} is on a local file system ({mount.fs_type}, mounted at "
+        f"{mount.mount_point}).",
         "",
         details,
     )

@@ -1,8 +1,10 @@
 """The life of a CSOS order: its states and the only moves between them.
 
 draft → signed → submitted → accepted | intercepted | rejected → shipped
-(partial/complete) → received (partial/complete). Drafts and signed orders not
-yet sent can be voided; a submitted order is cancelled through the distributor
+(partial/complete) → received (partial/complete). An order only moves forward:
+a status the distributor reports later never takes back a receipt the
+pharmacist recorded (it is kept beside the order instead). Drafts and signed
+orders not yet sent can be voided; a submitted order is cancelled through the distributor
 (21 CFR 1305.28). A rejected order is final: nobody corrects a defective order,
 the purchaser issues a new one (1305.25).
 """
@@ -60,8 +62,26 @@ TRANSITIONS: Mapping[OrderState, frozenset[OrderState]] = {
         {S.SHIPPED_PARTIAL, S.SHIPPED, S.CANCELLED, S.RECEIVED_PARTIAL, S.RECEIVED}
     ),
     S.SHIPPED: frozenset({S.RECEIVED_PARTIAL, S.RECEIVED}),
-    # The balance of a partial fill may ship later (1305.22(e)); receipts keep adding up.
-    S.RECEIVED_PARTIAL: frozenset({S.RECEIVED_PARTIAL, S.RECEIVED, S.SHIPPED_PARTIAL, S.SHIPPED}),
+    # The balance of a partial fill may ship later (1305.22(e)); receipts keep adding up,
+    # and the distributor's "shipped" for that balance is kept beside the order, not in it.
+    S.RECEIVED_PARTIAL: frozenset({S.RECEIVED_PARTIAL, S.RECEIVED}),
+}
+
+#: How far along its life each state is; every move in TRANSITIONS goes up or stays.
+#: The final states (rejected, void, cancelled) end the life wherever it was.
+PROGRESS: Mapping[OrderState, int] = {
+    S.DRAFT: 0,
+    S.SIGNED: 1,
+    S.SUBMITTED: 2,
+    S.INTERCEPTED: 3,
+    S.ACCEPTED: 4,
+    S.SHIPPED_PARTIAL: 5,
+    S.SHIPPED: 6,
+    S.RECEIVED_PARTIAL: 7,
+    S.RECEIVED: 8,
+    S.REJECTED: 9,
+    S.VOID: 9,
+    S.CANCELLED: 9,
 }
 
 #: States in which goods can arrive and be recorded as received (1305.22(g)).
@@ -114,6 +134,15 @@ def check_transition(order_label: str, current: OrderState, wanted: OrderState) 
     """Raise IllegalTransition unless ``current → wanted`` is in the table."""
     if wanted not in allowed_from(current):
         raise IllegalTransition(order_label, current, wanted)
+
+
+def after_report(current: OrderState, reported: OrderState) -> OrderState:
+    """The state an order takes when the distributor reports *reported*: a step forward
+    the order's rules allow, otherwise where it is (the feed is behind what we know, e.g.
+    "shipped" after the pharmacist recorded a receipt)."""
+    if reported in allowed_from(current) and PROGRESS[reported] > PROGRESS[current]:
+        return reported
+    return current
 
 
 def _list(states: frozenset[OrderState]) -> str:

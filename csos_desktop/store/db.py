@@ -8,14 +8,16 @@ entry and its outbox row are written together or not at all.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from csos_desktop import paths
 from csos_desktop.domain.errors import CsosError
-from csos_desktop.fileio import create_private, make_private, private_dir
+from csos_desktop.fileio import PRIVATE_FILE_MODE, make_private, private_dir
 from csos_desktop.store.write_limits import nothing_recorded, write_limit
 
 #: How long a writer waits for another window's transaction before giving up.
@@ -44,21 +46,53 @@ def default_path() -> Path:
     return paths.data_dir() / DB_NAME
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open ``path`` with the pragmas every store connection needs."""
-    private_dir(path.parent)
-    # Created 0600 before SQLite opens it; SQLite gives the -wal and -shm files the
-    # database file's mode, so patient data is never readable by other users.
+def create_database_file(path: Path) -> None:
+    """Create the empty database file owner-only, once, before SQLite first opens it.
+
+    This is the one place anything but SQLite opens the database file. On POSIX, closing
+    any descriptor of a file drops every lock the process holds on it, so opening and
+    closing ``csos.db`` beside a live connection would let another process believe it is
+    the last user and delete the write-ahead log under it. The file is made under a
+    temporary name, given its mode, then linked into place without replacing a database
+    another process created meanwhile. SQLite gives ``-wal`` and ``-shm`` the database
+    file's mode, so patient data is never readable by other users.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".new")
+    os.close(fd)
     try:
-        create_private(path)
+        os.chmod(tmp, PRIVATE_FILE_MODE)
+        try:
+            if os.name == "posix":
+                os.link(tmp, path)  # fails if it exists: never replaces a live database
+            else:
+                os.rename(tmp, path)  # Windows: fails if it exists, for the same reason
+        except FileExistsError:
+            pass
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open a new connection to ``path`` with the pragmas every store connection needs.
+
+    Callers take connections from the process's pool (``store.pool``), not from here.
+    """
+    private_dir(path.parent)
+    try:
+        if not path.exists():
+            create_database_file(path)
     except OSError as exc:
         limit = write_limit(exc, path.parent)
         if limit is None:
             raise
         raise StoreFull(nothing_recorded(limit)) from exc
-    for side in ("-wal", "-shm"):
-        make_private(path.with_name(path.name + side))
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    # A database made by an older version may be world-readable: chmod opens nothing.
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        make_private(path.with_name(name))
+    # Pooled connections move between the GUI's worker threads, one thread at a time.
+    conn = sqlite3.connect(
+        path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+    )
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")

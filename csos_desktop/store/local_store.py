@@ -11,7 +11,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
-from csos_desktop.store.db import connect, corrupt_error, default_path, transaction
+from csos_desktop.store import pool
+from csos_desktop.store.db import corrupt_error, default_path, transaction
+from csos_desktop.store.filesystem import read_mountinfo, refuse_network_share
 from csos_desktop.store.migrations import MigrationReport, migrate
 
 if TYPE_CHECKING:
@@ -86,6 +88,7 @@ class Store:
         self.conn = conn
         self.path = path
         self.migration = migration
+        self._closed = False
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -104,7 +107,18 @@ class Store:
         return problems
 
     def close(self) -> None:
-        self.conn.close()
+        """Give the connection back to the process's pool (once).
+
+        The store is unusable afterwards, as a closed connection is: the pooled one may
+        already serve another job.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        conn, self.conn = self.conn, _closed_connection()
+        for name in _REPOSITORIES & self.__dict__.keys():
+            del self.__dict__[name]  # made again on the closed connection if used
+        pool.release(self.path, conn)
 
     def __enter__(self) -> Store:
         return self
@@ -118,20 +132,37 @@ class Store:
         self.close()
 
 
+#: The repositories a Store makes on first use (cached in its __dict__).
+_REPOSITORIES = frozenset(k for k, v in vars(Store).items() if isinstance(v, _Repository))
+
+
+def _closed_connection() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    conn.close()
+    return conn
+
+
 def open_store(
-    path: Path | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    path: Path | None = None,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    mounts: Callable[[], str | None] = read_mountinfo,
 ) -> Store:
-    """Open (creating if needed) and migrate the store; default ``$CSOS_HOME/data/csos.db``."""
+    """Open (creating if needed) and migrate the store; default ``$CSOS_HOME/data/csos.db``.
+
+    Refused (StoreOnNetworkShare) on a network file system; *mounts* gives the mount table.
+    """
     path = default_path() if path is None else path
-    conn = connect(path)
+    refuse_network_share(path, mounts())
+    conn = pool.acquire(path)
     try:
         report = migrate(conn, path, clock=clock)
     except BaseException:
-        conn.close()
+        pool.release(path, conn)
         raise
     try:
         conn.execute("SELECT count(*) FROM orders").fetchone()
     except sqlite3.DatabaseError as exc:
-        conn.close()
+        pool.release(path, conn)
         raise corrupt_error(path, exc) from exc
     return Store(conn, path, report)

@@ -238,6 +238,21 @@ class OrderRepository:
             ],
         )
 
+    def distributor_status(self, order_id: str) -> str | None:
+        """The last status the distributor reported, kept beside the order's state (which
+        may be ahead of it); None before the first report. Read apart from the order's row
+        so code reading orders works on a schema older than 0010 too."""
+        row = self._conn.execute(
+            "SELECT distributor_status FROM orders WHERE order_id = ?", (order_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def note_distributor_status(self, order_id: str, status: str) -> None:
+        """Keep what the distributor last reported beside the order's state."""
+        self._conn.execute(
+            "UPDATE orders SET distributor_status = ? WHERE order_id = ?", (status, order_id)
+        )
+
     def replace_draft(self, order: Order, now: datetime) -> None:
         """New content for a draft (same id and number); refused once it is signed."""
         cur = self._conn.execute(

@@ -22,7 +22,7 @@ from csos_desktop.domain.catalogue import Catalogue
 from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.order_state import OrderState, allowed_from
 from csos_desktop.fileio import write_atomically
-from csos_desktop.store import Store, legal, lifecycle
+from csos_desktop.store import Store, distributor_status, legal, lifecycle
 from csos_desktop.store.orders import OrderNotFound
 from csos_desktop.store.outbox import OutboxKind, OutboxMessage
 from csos_desktop.sync import som_feed
@@ -365,7 +365,8 @@ class SyncWorker:
     def _apply(
         self, order_id: str, status: str, report: SyncReport, record: OrderRecord | None = None
     ) -> None:
-        """Move the order to *status* if that is a step forward from where it is."""
+        """Move the order to *status* if that is a step forward from where it is; the status
+        is kept beside the order either way (a receipt is never undone by a report)."""
         try:
             current = self._store.orders.get(order_id).state
         except OrderNotFound:
@@ -374,10 +375,8 @@ class SyncWorker:
             new = OrderState(status)
         except ValueError:
             return
-        if new is current or new not in allowed_from(current):
-            return  # already applied, or the feed is behind what we know
         now = self._clock()
-        if new is OrderState.REJECTED:
+        if new is OrderState.REJECTED and new in allowed_from(current):
             record = record or self._client.order(order_id)
             codes = ", ".join(r.code for r in record.reasons) or "not accepted"
             statement, media_type, signature = self._non_acceptance(
@@ -392,8 +391,8 @@ class SyncWorker:
                 now=now,
                 signature=signature,
             )
-        elif new in lifecycle.STATUS_UPDATES:
-            lifecycle.record_status(self._store, order_id, new, now=now, note="distributor")
-        else:
+            report.updated.append((order_id, new.value))
             return
-        report.updated.append((order_id, new.value))
+        after = distributor_status.apply_report(self._store, order_id, new, now=now)
+        if after.state is not current:
+            report.updated.append((order_id, after.state.value))

@@ -92,12 +92,15 @@ class DistributorSync(QObject):
         settings: Callable[[], DistributorSettings] = settings_from_config,
         *,
         retry: RetryPolicy | None = None,
+        interval_ms: int | None = None,
         parent: QObject | None = None,
     ) -> None:
+        """*interval_ms* replaces the configured minutes (the soak test's seconds)."""
         super().__init__(parent)
         self._path = store_path
         self._settings = settings
         self._retry = retry
+        self._interval_ms = interval_ms
         self.last: SyncResult | None = None
         self.running = False
         self._again = False
@@ -106,12 +109,15 @@ class DistributorSync(QObject):
 
     def start(self) -> None:
         """Arm the timer (interval from the configuration) and run a first pass now."""
-        self.timer.setInterval(self._settings().interval_minutes * 60_000)
+        self.timer.setInterval(self._interval(self._settings()))
         self.timer.start()
         self.send_now()
 
     def stop(self) -> None:
         self.timer.stop()
+
+    def _interval(self, settings: DistributorSettings) -> int:
+        return self._interval_ms or settings.interval_minutes * 60_000
 
     def send_now(self) -> None:
         """Start a pass; if one is running, run another right after it."""
@@ -119,7 +125,7 @@ class DistributorSync(QObject):
             self._again = True
             return
         settings = self._settings()
-        self.timer.setInterval(settings.interval_minutes * 60_000)
+        self.timer.setInterval(self._interval(settings))
         self.running = True
         self.started.emit()
         run_job(
