@@ -74,7 +74,7 @@ bench: install
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
-# --- Packaging (issue 10): never part of `make test`. ---------------------------------
+# --- Packaging: never part of `make test`. ---------------------------------
 PKG_STAMP := $(VENV)/.installed-package
 VERSION    = $(shell $(PY) -c "import csos_desktop; print(csos_desktop.__version__)")
 BUNDLE    := dist/csos-desktop
@@ -121,7 +121,7 @@ msi-from-bundle:
 bench-bundle: bundle
 	$(PY) benchmarks/bundle.py
 
-# -- distributor API (issue 6) ------------------------------------------------------------
+# -- distributor API ------------------------------------------------------------
 .PHONY: postgres-deps fuzz-api bench-sync
 
 # Debian's PostgreSQL 15 server for the distributor's PostgreSQL tests (they skip without it).
@@ -141,7 +141,7 @@ fuzz-api: install
 bench-sync: install
 	$(PY) benchmarks/sync.py
 
-# Issue 18: long Hypothesis runs of the verifiers and importers on mutated inputs
+# Long Hypothesis runs of the verifiers and importers on mutated inputs
 # (certificates inside CMS, canonical documents, CSV rows); JSON report, exit 1 on a crash.
 .PHONY: fuzz
 fuzz: install

@@ -121,7 +121,7 @@ class _LogFileHandler(logging.Handler):
     """The rotating log file, made on the first record, its directory then (it may be new or gone).
 
     Until something is logged nothing is opened, and `logging.handlers` is not imported:
-    `csos order list` logs nothing and starts without it (issue 19: start-up).
+    `csos order list` logs nothing and starts quicker without it.
     """
 
     def __init__(self, path: Path) -> None:

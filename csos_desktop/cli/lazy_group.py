@@ -1,7 +1,7 @@
 """A click group that imports a command's module only when that command runs.
 
 `csos --version` and `csos order list` should not pay for FastAPI, SQLAlchemy, the
-archive code or the token stack they never use (issue 19). Each top-level command is
+archive code or the token stack they never use. Each top-level command is
 named here by the modules that define it; `--help` and shell completion still see
 every command, at the price of importing them all.
 """

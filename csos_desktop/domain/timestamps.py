@@ -1,7 +1,7 @@
 """The UTC timestamp text that documents, the store and the audit log carry.
 
 A module of its own so the store can write a timestamp without loading the order model
-(`csos order list` and the GUI's first paint do not need it; issue 19: start-up).
+(`csos order list` and the GUI's first paint do not need it, which keeps start-up quick).
 """
 
 from __future__ import annotations

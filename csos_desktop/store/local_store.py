@@ -39,7 +39,7 @@ class _Repository(Generic[R]):
     """A repository made on first use, once per Store.
 
     `csos order list` then imports neither the prescription, catalogue nor power-of-attorney
-    code, and the GUI's first paint only what Home reads (issue 19: start-up).
+    code, and the GUI's first paint only what Home reads, to keep start-up quick.
     """
 
     def __init__(self, module: str, name: str) -> None:

@@ -47,7 +47,7 @@ class MigrationReport:
 def _migrations_dir() -> Traversable:
     here = Path(__file__).with_name("migrations")
     if here.is_dir():  # source tree, wheel, PyInstaller bundle: listed without importlib's
-        return here  # resource readers, which import zipfile (start-up, issue 19)
+        return here  # resource readers, which import zipfile: slow at start-up
     from importlib import resources
 
     return resources.files("csos_desktop.store").joinpath("migrations")

@@ -2,7 +2,7 @@
 
 Only the first screen is needed for the first paint; building the others (and importing
 their modules, which PySide6 inspects one by one) made the window 0.2 s slower to appear
-(issue 19: start-up). A screen not built yet is an empty placeholder in the stack.
+(so they wait). A screen not built yet is an empty placeholder in the stack.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
--- Signed checkpoints of the audit chain (issue 18): each signing session signs the newest
+-- Signed checkpoints of the audit chain: each signing session signs the newest
 -- entry's hash on the pharmacist's token. The chain alone is unkeyed: whoever can write
 -- the file could drop the triggers and re-hash every entry. A checkpoint's signature
 -- cannot be redone without the token and its PIN, so `csos audit verify` catches that.

@@ -1,4 +1,4 @@
--- 0005: the pharmacy's legal workflow around an order (issue 16).
+-- 0005: the pharmacy's legal workflow around an order.
 -- What the distributor reports as shipped and voided per line (receipts are limited to it,
 -- 1305.22(e)/(g)); the per-line quantities of a supplier's void (1305.28); signed
 -- cancellations and lost-order statements (1305.28, 1305.26); the power-of-attorney registry

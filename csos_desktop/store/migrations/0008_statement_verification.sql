@@ -1,5 +1,5 @@
 -- 0008: the distributor's signed shipment and void statements are kept too, each with the
--- verdict of checking it (issue 18 item 3). 'verified': its CMS, chain, signer (the order's
+-- verdict of checking it. 'verified': its CMS, chain, signer (the order's
 -- supplier, by DEA-number hash) and order binding held when it arrived; 'rejected': it
 -- failed, and is kept byte for byte as received with the reason, never as the supplier's
 -- word; 'unsigned': text from the distributor's record, as before.
