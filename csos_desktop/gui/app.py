@@ -19,6 +19,9 @@ from csos_desktop import __version__
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.startup import start_logging
 
+#: How long closing waits for a sync pass still running before the store is closed.
+SHUTDOWN_WAIT_MS = 30_000
+
 if TYPE_CHECKING:
     from csos_desktop.services.pharmacy_store import Store
 
@@ -82,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (its __feature__ check), which costs the store's modules a second time.
     store, problem = open_store_for_gui()
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QThreadPool, QTimer
     from PySide6.QtWidgets import QApplication
 
     from csos_desktop.config import load_config
@@ -144,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if sync is not None:
             sync.stop()
         thread.stop()
+        # A sync pass still on the pool would write through a store being closed and run
+        # Python while the interpreter shuts down (a crash on exit): let it end first.
+        QThreadPool.globalInstance().waitForDone(SHUTDOWN_WAIT_MS)
         if store is not None:
             store.close()
 
