@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # `order list` loads the orders repository only (docs/gui.md,
     from csos_desktop.store.signed import SignedRecord
     from csos_desktop.store.statements import Statement
 
+
 def orders(store: Store, states: Collection[OrderState] = ()) -> list[OrderRecord]:
     """The orders in the store (only in *states* when given), oldest first."""
     return store.orders.list(states)
