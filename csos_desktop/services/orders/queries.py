@@ -36,6 +36,33 @@ def draft_ids(store: Store, refs: Sequence[str], *, every_draft: bool = False) -
     return [store.orders.resolve(ref).order_id for ref in refs]
 
 
+def drafts(store: Store, ids: Sequence[str]) -> list[Order]:
+    """The drafts among *ids*; the others (gone, no longer drafts) are left out: the check
+    stage refuses them with the reason."""
+    from csos_desktop.domain.errors import CsosError
+
+    out = []
+    for order_id in ids:
+        try:
+            if store.orders.get(order_id).state is OrderState.DRAFT:
+                out.append(store.orders.order(order_id))
+        except CsosError:
+            continue
+    return out
+
+
+def signed_order(store: Store, order_id: str) -> Order:
+    """The order as it was signed (read from the signed bytes, never re-serialised)."""
+    from csos_desktop.domain.canonical import load_document
+    from csos_desktop.domain.order import Order
+
+    return Order.from_document(load_document(store.signed.get(order_id).document))
+
+
+def order_number(store: Store, order_id: str) -> str:
+    return store.orders.get(order_id).order_number
+
+
 def signed_copy(store: Store, order_id: str) -> SignedRecord:
     """The signed bytes and signature of an order, exactly as kept."""
     return store.signed.get(order_id)
