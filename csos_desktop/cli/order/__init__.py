@@ -97,6 +97,7 @@ def sign_file(
     from csos_desktop.cli.files import write_signed_pair
     from csos_desktop.fileio import read_json_object
     from csos_desktop.services.orders import lifecycle as svc
+    from csos_desktop.services.orders import queries
     from csos_desktop.services.pharmacy_store import open_store
     from csos_desktop.services.signing import SigningPurpose
 
@@ -113,7 +114,7 @@ def sign_file(
                 token.terminal(),
                 som_justification=som_justification,
             )
-        kept = [(r, store.signed.get(r.order_id)) for r in result.signed]
+        kept = [(r, queries.signed_copy(store, r.order_id)) for r in result.signed]
     for rec, blob in kept:
         click.echo(
             f"Signed order {rec.order_number} ({rec.lines} lines) as {blob.signer_subject}, "

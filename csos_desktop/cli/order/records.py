@@ -123,8 +123,10 @@ def edit(ref: str, order_file: Path) -> None:
 @run_cli
 def list_(states: tuple[str, ...], as_json: bool) -> None:
     """Orders in the local store, oldest first."""
+    from csos_desktop.services.orders import queries
+
     with _store() as store:
-        records = store.orders.list([OrderState(s) for s in states])
+        records = queries.orders(store, [OrderState(s) for s in states])
     if as_json:
         click.echo(json.dumps([r.to_json() for r in records], indent=2))
         return
@@ -140,18 +142,12 @@ def list_(states: tuple[str, ...], as_json: bool) -> None:
 @run_cli
 def show(ref: str, as_json: bool) -> None:
     """One order: lines, signature, receipts, statements and its audit trail."""
-    with _store() as store:
-        rec = store.orders.resolve(ref)
-        current = store.orders.order(rec.order_id)
-        blob = store.signed.find(rec.order_id)
-        receipts = store.receipts.for_order(rec.order_id)
-        statements = store.statements.for_order(rec.order_id)
-        voided = {s.statement_id: store.statements.void_lines(s.statement_id) for s in statements}
-        from csos_desktop.services.orders.notices import notice_summary, order_balances
+    from csos_desktop.services.orders import queries
 
-        notices = notice_summary(store, rec.order_id)
-        balances = order_balances(store, rec.order_id)
-        trail = list(store.audit.entries(order_id=rec.order_id))
+    with _store() as store:
+        d = queries.order_details(store, ref)
+    rec, current, blob, receipts, statements = d.record, d.order, d.signed, d.receipts, d.statements
+    voided, notices, balances, trail = d.voided, d.notices, d.balances, d.trail
     if as_json:
         click.echo(
             json.dumps(
@@ -161,7 +157,7 @@ def show(ref: str, as_json: bool) -> None:
                     if blob is None
                     else json.loads(blob.document),
                     "signature_sha256": None if blob is None else blob.signature_sha256,
-                    "receipts": [r.receipt.to_document() for r in receipts],
+                    "receipts": [r.to_document() for r in receipts],
                     "statements": [
                         {
                             "kind": s.kind.value,
@@ -174,7 +170,7 @@ def show(ref: str, as_json: bool) -> None:
                         }
                         for s in statements
                     ],
-                    "notices": notices,
+                    "notices": list(notices),
                     "balances": [b.to_json() for b in balances],
                     "audit": [e.to_json() for e in trail],
                 },
@@ -196,10 +192,9 @@ def show(ref: str, as_json: bool) -> None:
         )
     for r in receipts:
         got = ", ".join(
-            f"line {ln.line_no}: {ln.quantity_received} on {ln.date_received}"
-            for ln in r.receipt.lines
+            f"line {ln.line_no}: {ln.quantity_received} on {ln.date_received}" for ln in r.lines
         )
-        click.echo(f"Receipt {r.receipt.receipt_id}: {got}")
+        click.echo(f"Receipt {r.receipt_id}: {got}")
     from csos_desktop.services.pharmacy_store import Verification
 
     for s in statements:
@@ -267,16 +262,13 @@ def sign_stored(
 ) -> None:
     """Sign stored drafts in one login (shared by `order sign-drafts` and `order sign --draft`)."""
     from csos_desktop.services.orders import lifecycle as svc
+    from csos_desktop.services.orders import queries
     from csos_desktop.services.signing import SigningPurpose
 
     if bool(ids) == all_drafts:
         raise InputError("Give the ids of the drafts to sign, or --all (not both).")
     with _store() as store:
-        wanted = (
-            [r.order_id for r in store.orders.list([OrderState.DRAFT])]
-            if all_drafts
-            else [store.orders.resolve(i).order_id for i in ids]
-        )
+        wanted = queries.draft_ids(store, ids, every_draft=all_drafts)
         if not wanted:
             click.echo("No drafts to sign.")
             return

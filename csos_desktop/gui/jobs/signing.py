@@ -8,7 +8,6 @@ The store is opened inside each step: SQLite connections stay on their thread.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -17,18 +16,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order
-from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.token_errors import TokenError
 from csos_desktop.domain.token_state import TokenInfo
 from csos_desktop.gui.jobs.token_thread import Progress
 from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.orders import queries
 from csos_desktop.services.orders.order_signer import SignedOrder
-from csos_desktop.services.pharmacy_store import Store, open_store
+from csos_desktop.services.pharmacy_store import open_store
 from csos_desktop.services.signing import (
     IdentityChoice,
     SigningPurpose,
@@ -243,7 +241,7 @@ class OrderBatch:
         """
         now = self._clock()
         with open_store(self._path) as store, self._session() as session:
-            offered = pickers(session, _drafts(store, self._ids), self.choices, now)
+            offered = pickers(session, queries.drafts(store, self._ids), self.choices, now)
             self.choices.update({p.dea: p.chosen for p in offered})
             session.choose(self.choices)
             checked = svc.check_drafts(
@@ -316,16 +314,6 @@ class OrderBatch:
         return Outcome(signed, (*self._refused, *unsigned), result.stopped)
 
 
-def _drafts(store: Store, ids: Sequence[str]) -> list[Order]:
-    """The drafts among *ids* (the others are refused by ``check_drafts`` with the reason)."""
-    out = []
-    for order_id in ids:
-        with contextlib.suppress(CsosError):
-            if store.orders.get(order_id).state is OrderState.DRAFT:
-                out.append(store.orders.order(order_id))
-    return out
-
-
 class ReceiptJob:
     """Sign one electronic receipt (21 CFR 1305.22(g)) for delivered lines of one order."""
 
@@ -359,15 +347,14 @@ class ReceiptJob:
                 store, self._order_id, self._lines, session.identity, clock=self._clock
             )
             session.check_session(now)
-            blob = store.signed.get(self._order_id)
-            order = Order.from_document(load_document(blob.document))
+            order = queries.signed_order(store, self._order_id)
             token = session.token_info()
             cert = CertificateStatus.of(session.identity, now, order.purchaser.dea_number.value)
         return Preview(token, cert, (order,), (), self._lines, noun="receipt")
 
     def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
         with open_store(self._path) as store, self._session() as session:
-            number = store.orders.get(self._order_id).order_number
+            number = queries.order_number(store, self._order_id)
             progress(Step(0, 1, f"receipt for {number}"))
             try:
                 receipt, rec = svc.sign_receipt(
