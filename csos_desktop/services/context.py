@@ -16,7 +16,6 @@ from pathlib import Path
 
 from csos_desktop import paths
 from csos_desktop.config import EffectiveConfig, Source, load_config
-from csos_desktop.trust.fetch import allow_private_in_this_process
 
 #: The file `csos demo` writes in the home it makes (and the only home it clears).
 DEMO_MARKER = ".csos-demo"
@@ -80,7 +79,11 @@ def enter_demo(home: Path) -> RunContext:
     """For `csos demo` only: this process runs the demo on *home*, which it has marked."""
     if not (home / DEMO_MARKER).is_file():
         raise RuntimeError(f"{home} was not prepared by csos demo")
-    allow_private_in_this_process()  # the demo's CA publishes its CRLs on 127.0.0.1
+    # The demo's CA publishes its CRLs on 127.0.0.1. Imported here: the fetcher loads
+    # the HTTP stack, which `csos order list` and the GUI's first paint do without.
+    from csos_desktop.trust.fetch import allow_private_in_this_process
+
+    allow_private_in_this_process()
     return install(RunContext(home, load_config(), demo=True))
 
 
