@@ -9,11 +9,13 @@ from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -21,12 +23,14 @@ from PySide6.QtWidgets import (
 from csos_desktop.config import load_config
 from csos_desktop.domain.token_state import pin_wording
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
+from csos_desktop.gui.help_menu import HelpMenu
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.screens.home import HomeScreen, OrdersSummary, orders_summary
 from csos_desktop.gui.screens.stack import ScreenAttribute, ScreenStack, lazy_screen
 from csos_desktop.gui.theme import ACCESSIBLE_TEXT_ROLE, PIN_TONES, Tone, dot, set_rich_text
 from csos_desktop.gui.tray import Tray, icon
+from csos_desktop.gui.widgets.fit import fit_to_screen
 from csos_desktop.services.first_run import FirstRunStep, read_setup_facts
 from csos_desktop.services.pharmacy_store import Store, StoreError
 from csos_desktop.services.tokens.status import TokenStatus
@@ -42,6 +46,8 @@ if TYPE_CHECKING:  # the other screens load when first shown (screens/stack.py)
     from csos_desktop.gui.screens.settings import SettingsScreen
 
 ORDERS_REFRESH_MS = 10_000
+#: Fits a 1024x768 screen; smaller screens get their free area (the screens scroll).
+DEFAULT_SIZE = (1000, 700)
 #: Screens without an icon of their own borrow one (the others use their name).
 SCREEN_ICONS = {
     "Prescriptions": "orders",
@@ -110,7 +116,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("CSOS Desktop")
         self.setWindowIcon(icon("app"))
-        self.resize(1180, 760)
+        fit_to_screen(self, *DEFAULT_SIZE)
         self._store = store
         self._status: TokenStatus | None = None
         self._summary: OrdersSummary | None = None
@@ -149,11 +155,16 @@ class MainWindow(QMainWindow):
         if demo_banner:
             banner = QLabel(demo_banner)
             banner.setObjectName("demoBanner")
-            banner.setAccessibleName("Demo banner")
+            banner.setAccessibleDescription("Demo banner")
             outer.addWidget(banner)
         row = QHBoxLayout()
         row.addWidget(self.nav)
-        row.addWidget(self.stack, 1)
+        # A screen wider or taller than the window scrolls, at any size or scaling.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.stack)
+        row.addWidget(scroll, 1)
         outer.addLayout(row, 1)
         self.setCentralWidget(body)
 
@@ -165,7 +176,7 @@ class MainWindow(QMainWindow):
             (self.cert_label, "Certificate status"),
             (self.outbox_label, "Distributor status"),
         ):
-            label.setAccessibleName(name)
+            label.setAccessibleDescription(name)
             self.statusBar().addWidget(label)
         # Alt+1..9 jump between screens: a full keyboard path.
         for i in range(9):
@@ -180,6 +191,7 @@ class MainWindow(QMainWindow):
         menu.addAction("Change &PIN…", self._change_pin)
         menu.addAction("&Move a certificate file onto the token…", self._move_file)
         menu.addAction("Report a &lost token…", self.report_lost_token)
+        self.help = HelpMenu(self)
         self.tray = Tray(self)
         self._refresh = QTimer(self)
         self._refresh.setInterval(ORDERS_REFRESH_MS)

@@ -39,6 +39,7 @@ from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order, OrderInvalid, Problem, parse_order_input
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.fit import fit_to_screen
 from csos_desktop.gui.widgets.party_form import PartyForm
 from csos_desktop.gui.widgets.som_panel import SomPanel
 from csos_desktop.gui.widgets.tables import drop_cell_widgets
@@ -106,7 +107,7 @@ class OrderEditor(QDialog):
         self.setWindowTitle(title)
         self.setAccessibleName(title)
         self._editing = editing
-        self.resize(1280, 760)
+        fit_to_screen(self, 1000, 720)
         self._store = store
         # The imported FDA catalogue once there is one; the sandbox catalogue until then.
         self._catalogue = catalogue or active_catalogue(store)
@@ -144,6 +145,7 @@ class OrderEditor(QDialog):
         self.remove_button = QPushButton("&Remove line")
         self.remove_button.setAccessibleName("Remove selected line")
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Order lines")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -154,11 +156,11 @@ class OrderEditor(QDialog):
         self.lines_error = QLabel()
         self.lines_error.setStyleSheet(f"color: {Tone.BAD.value}")
         self.lines_error.setWordWrap(True)
-        self.lines_error.setAccessibleName("Order lines problems")
+        self.lines_error.setAccessibleDescription("Order lines problems")
         self.general_error = QLabel()
         self.general_error.setTextFormat(Qt.TextFormat.RichText)
         self.general_error.setWordWrap(True)
-        self.general_error.setAccessibleName("Order status")
+        self.general_error.setAccessibleDescription("Order status")
         self.som = SomPanel()
         self.save_button = QPushButton("&Save draft")
         self.save_button.setAccessibleName("Save draft")

@@ -53,10 +53,11 @@ class ActivityScreen(QWidget):
         row.addWidget(self.verify_button)
         layout.addLayout(row)
         self.result = QLabel()
-        self.result.setAccessibleName("Verification result")
+        self.result.setAccessibleDescription("Verification result")
         self.result.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.result)
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Audit log")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

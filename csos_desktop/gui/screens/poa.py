@@ -56,7 +56,7 @@ class PoaScreen(QWidget):
         title.setObjectName("screenTitle")
         layout.addWidget(title)
         self.registrant = QLabel()
-        self.registrant.setAccessibleName("Registrant")
+        self.registrant.setAccessibleDescription("Registrant")
         self.registrant.setWordWrap(True)
         layout.addWidget(self.registrant)
         reg_row = QHBoxLayout()
@@ -74,6 +74,8 @@ class PoaScreen(QWidget):
         layout.addLayout(reg_row)
 
         self.table = QTableWidget(0, len(COLUMNS))
+
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Powers of attorney")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -96,7 +98,7 @@ class PoaScreen(QWidget):
         form.addRow("Their &certificate (PEM/DER file):", self.holder_cert)
         form.addRow("Registrant's a&ddress:", self.address)
         form.addRow("&Place of signing:", self.place)
-        form.addRow("Reason to re&voke:", self.reason)
+        form.addRow("Reason to rev&oke:", self.reason)
         layout.addLayout(form)
         buttons = QHBoxLayout()
         self.grant_button = QPushButton("&Grant (sign)…")
@@ -116,7 +118,7 @@ class PoaScreen(QWidget):
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setWordWrap(True)
-        self.status.setAccessibleName("Power of attorney status")
+        self.status.setAccessibleDescription("Power of attorney status")
         layout.addWidget(self.status)
         if store is None:
             self.registrant.setText(problem or "The order store could not be opened.")

@@ -87,11 +87,11 @@ class _Field:
             self.browse.setAccessibleName(f"Browse for {label.lower()}")
         self.source = QLabel()
         self.source.setTextFormat(Qt.TextFormat.RichText)
-        self.source.setAccessibleName(f"{label}: where the value comes from")
+        self.source.setAccessibleDescription(f"{label}: where the value comes from")
         self.error = QLabel()
         self.error.setStyleSheet(f"color: {Tone.BAD.value}")
         self.error.setWordWrap(True)
-        self.error.setAccessibleName(f"{label} problem")
+        self.error.setAccessibleDescription(f"{label} problem")
         self.original = ""
 
     def show(self, value: ConfigValue) -> None:
@@ -150,10 +150,10 @@ class SettingsScreen(QWidget):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setTextFormat(Qt.TextFormat.RichText)
-        self.problems.setAccessibleName("Settings problems")
+        self.problems.setAccessibleDescription("Settings problems")
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
-        self.status.setAccessibleName("Settings status")
+        self.status.setAccessibleDescription("Settings status")
         self.save_button = QPushButton("&Save settings")
         self.save_button.setAccessibleName("Save settings")
         self.revert_button = QPushButton("Re&vert")

@@ -20,7 +20,7 @@ class Card(QFrame):
         self.title.setObjectName("cardTitle")
         self.body = QLabel()
         self.body.setWordWrap(True)
-        self.body.setAccessibleName(f"{title} details")
+        self.body.setAccessibleDescription(f"{title} details")
         self.button = QPushButton()
         # Its own width, on the left (a Maximum policy does what AlignLeft would, without a
         # Qt enum before the first paint: see theme.set_rich_text).

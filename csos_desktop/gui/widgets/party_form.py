@@ -37,7 +37,7 @@ class PartyForm(QGroupBox):
             error = QLabel()
             error.setStyleSheet(f"color: {Tone.BAD.value}")
             error.setWordWrap(True)
-            error.setAccessibleName(f"{title} {label.lower()} problem")
+            error.setAccessibleDescription(f"{title} {label.lower()} problem")
             error.setVisible(False)
             cell = QWidget()
             box = QVBoxLayout(cell)
