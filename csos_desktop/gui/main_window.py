@@ -185,6 +185,9 @@ class MainWindow(QMainWindow):
         self.home.receipt_card.button.clicked.connect(lambda: self.show_screen("Receiving"))
         self.home.attention_card.button.clicked.connect(self._show_attention)
         self.home.cert_card.button.clicked.connect(self._certificate_action)
+        self.home.new_order_button.clicked.connect(self.new_order)
+        self.home.drafts_card.button.clicked.connect(self._show_drafts)
+        self._painted = False  # the drafts' SOM state is read after the first paint
         self.home.checklist_card.step_chosen.connect(self._first_run_step)
         self.lost_dialog: QDialog | None = None
         menu = self.menuBar().addMenu("&Token")
@@ -268,6 +271,35 @@ class MainWindow(QMainWindow):
         loads the certificate parser, which the first screen does not need before then.
         """
         run_job(self, read_setup_facts, self.home.show_setup_facts, self.home.setup_unreadable)
+        self._painted = True
+        self._show_draft_som()
+
+    def _show_draft_som(self) -> None:
+        """What SOM says about each draft on Home (it needs the order model: not at start)."""
+        if self._store is None or self._summary is None or not self._painted:
+            return
+        from datetime import UTC, datetime
+
+        from csos_desktop.services.som.drafts import draft_som
+
+        now = datetime.now(UTC)
+        states = {}
+        for rec in self._summary.drafts_first:
+            som = draft_som(self._store, rec.order_id, now=now)
+            if som is not None:
+                states[rec.order_id] = (som.words, som.flagged)
+        self.home.show_draft_som(states)
+
+    def new_order(self) -> None:
+        self.show_screen("Orders")
+        self.orders.new_order()
+
+    def _show_drafts(self) -> None:
+        self.orders.filter.setCurrentText("Drafts")
+        self.show_screen("Orders")
+        self.orders.table.setFocus()
+        if self.orders.table.model() is not None and self.orders.table.model().rowCount():
+            self.orders.table.selectRow(0)
 
     def _show_attention(self) -> None:
         self.orders.filter.setCurrentText("Needs attention")
@@ -312,6 +344,7 @@ class MainWindow(QMainWindow):
             set_rich_text(self.outbox_label, f"{dot(Tone.BAD)} {exc.message}")
             return
         self.home.show_orders(self._summary)
+        self._show_draft_som()
         self._show_sync()
         self.tray.update(self._summary, self._status)
 

@@ -391,8 +391,12 @@ class OrderEditor(QDialog):
 
     def _review_failed(self, message: str) -> None:
         self._shown_seq = self._som_seq
-        self._save_requested = False
         self.som.show_message(message, Tone.WARN)
+        if self._save_requested:
+            # SOM cannot judge this order (the message says why; the distributor's own
+            # monitoring still runs): the save asked for goes ahead, as a second press would.
+            self._save_requested = False
+            self.save()
 
     # -- saving ------------------------------------------------------------------------
     def save(self) -> OrderRecord | None:
