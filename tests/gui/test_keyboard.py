@@ -63,6 +63,7 @@ def sign_with_pin(qtbot: QtBot, dialog: SigningDialog) -> None:
     type_text(qtbot, TEST_PIN)
     press(qtbot, Key.Key_Return)  # Sign is the default button
     qtbot.waitUntil(lambda: dialog.phase is Phase.DONE, timeout=20_000)
+    assert "will be signed" not in dialog.summary.toPlainText()  # no future tense once done
 
 
 @pytest.fixture()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -117,6 +118,9 @@ class OrderEditor(QDialog):
         self._som_seq = 0  # reviews started
         self._shown_seq = 0  # the review on screen
         self._save_requested = False
+        self._lines_touched = editing is not None  # the lines' problems show after that
+        self._discard_confirmed = False
+        self.discard_box: QMessageBox | None = None
         self._products = {product_text(p): p for p in self._catalogue.products.values()}
 
         self.purchaser = PartyForm("Purchaser")
@@ -140,6 +144,7 @@ class OrderEditor(QDialog):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.search.setCompleter(completer)
+        self._completer = completer
         self.add_button = QPushButton("&Add line")
         self.add_button.setAccessibleName("Add line")
         self.remove_button = QPushButton("&Remove line")
@@ -210,6 +215,7 @@ class OrderEditor(QDialog):
         self.setTabOrder(self.known, self.supplier.edits["name"])
         if editing is not None:
             self._load(store.orders.order(editing.order_id))
+        self._initial = self.order_input()
         self.validate()
 
     def _load(self, order: Order) -> None:
@@ -236,6 +242,10 @@ class OrderEditor(QDialog):
             self.supplier.set_values(self._suppliers[index - 1])
 
     def _add_from_search(self) -> None:
+        popup = self._completer.popup()
+        if popup.isVisible() and popup.currentIndex().isValid():
+            # Enter on a suggestion reaches the field first; the completer adds the line.
+            return
         self._add_product_text(self.search.text())
 
     def _add_product_text(self, text: str) -> None:
@@ -257,6 +267,7 @@ class OrderEditor(QDialog):
 
     def add_product(self, product: Product, packages: int = 1) -> None:
         """A new line for *product* with *packages* packages."""
+        self._lines_touched = True
         self._lines.append(
             {
                 "ndc": product.ndc.formatted,
@@ -279,6 +290,7 @@ class OrderEditor(QDialog):
     def _remove_line(self) -> None:
         row = self.table.currentRow()
         if 0 <= row < len(self._lines):
+            self._lines_touched = True
             del self._lines[row]
             self._refresh_table()
             self._debounce.start()
@@ -352,7 +364,8 @@ class OrderEditor(QDialog):
                 bad_rows.add(row)
                 lines.append(f"Line {row + 1}, {_FIELD_WORDS.get(name, name)}: {p.message}")
             elif p.field == "lines":
-                lines.append("Add at least one line." if p.rule == "no-lines" else p.message)
+                if self._lines_touched:
+                    lines.append("Add at least one line." if p.rule == "no-lines" else p.message)
             else:
                 other.append(str(p))
         self.purchaser.show_errors(parties["purchaser"])
@@ -405,6 +418,10 @@ class OrderEditor(QDialog):
             self._debounce.stop()
             self.validate()
         if self._order is None:
+            self._lines_touched = True
+            self.supplier.show_all_errors()
+            self.purchaser.show_all_errors()
+            self.validate()
             widget = self.supplier.first_error() or self.purchaser.first_error() or self.search
             widget.setFocus()
             self.general_error.setText(f"{dot(Tone.BAD)} Fix the fields marked in red first.")
@@ -443,6 +460,29 @@ class OrderEditor(QDialog):
         return rec
 
     def reject(self) -> None:
+        """Cancel, Escape or the window's close: changes are discarded only when confirmed."""
+        if self._discard_confirmed or self.order_input() == self._initial:
+            self._discard()
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Discard this order?",
+            "The changes to this order are not saved. Discard them?",
+            parent=self,
+        )
+        discard = box.addButton("&Discard changes", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("&Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        discard.clicked.connect(self._confirm_discard)
+        self.discard_box = box
+        box.open()
+
+    def _confirm_discard(self) -> None:
+        self._discard_confirmed = True
+        self.reject()
+
+    def _discard(self) -> None:
         """Closed without saving: a flagged order leaves its flags and 'abandoned' (1301.74(b))."""
         review = self.som.review
         if self._order is not None and review is not None and review.needs_acknowledgement:

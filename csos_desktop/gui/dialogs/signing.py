@@ -286,7 +286,9 @@ class SigningDialog(QDialog):
         self.progress.setValue(
             self.progress.maximum() if not outcome.unsigned else len(outcome.signed)
         )
-        self.summary.setHtml(outcome_html(outcome) + "<hr>" + self.summary.toHtml())
+        shown = preview_html(self._preview, signed=True) if self._preview else ""
+        self.summary.setHtml(outcome_html(outcome) + "<hr>" + shown)
+        self.pin_warning.setVisible(False)  # a good login reset the token's wrong-PIN count
         self.status.setText(
             f"{dot(Tone.OK)} All signed."
             if not outcome.unsigned
