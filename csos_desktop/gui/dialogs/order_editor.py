@@ -243,7 +243,7 @@ class OrderEditor(QDialog):
 
     def _add_from_search(self) -> None:
         popup = self._completer.popup()
-        if popup.isVisible() and popup.currentIndex().isValid():
+        if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
             # Enter on a suggestion reaches the field first; the completer adds the line.
             return
         self._add_product_text(self.search.text())
