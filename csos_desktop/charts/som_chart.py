@@ -96,9 +96,9 @@ def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
     band.setName("quartiles")
     band.setColor(QColor(122, 156, 198, 70))
     band.setBorderColor(QColor(122, 156, 198, 120))
-    base = _line("baseline", xs, [float(v) for v in series.base], "#1f3b63")
+    base = _line("median", xs, [float(v) for v in series.base], "#1f3b63")
     warn = _line(
-        f"warning above {series.warn_multiplier:g}×",
+        f"warn {series.warn_multiplier:g}×",
         xs,
         [float(v) * series.warn_multiplier for v in series.base],
         Tone.WARN.value,
@@ -108,7 +108,7 @@ def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
     if series.intercept_multiplier is not None:
         lines.append(
             _line(
-                f"held above {series.intercept_multiplier:g}×",
+                f"hold {series.intercept_multiplier:g}×",
                 xs,
                 [float(v) * series.intercept_multiplier for v in series.base],
                 Tone.BAD.value,
@@ -149,6 +149,9 @@ def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
     for s in shown:
         s.attachAxis(axis_x)
         s.attachAxis(axis_y)
+    # Six entries do not fit under a narrow panel: the band explains itself (tooltip-free).
+    for marker in chart.legend().markers(band):
+        marker.setVisible(False)
     return chart
 
 

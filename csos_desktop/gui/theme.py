@@ -54,7 +54,11 @@ QLineEdit:focus, QComboBox:focus, QAbstractSpinBox:focus, QPlainTextEdit:focus,
 QTextEdit:focus, QAbstractItemView:focus, QListWidget#nav:focus {
     border: 2px solid palette(highlight);
 }
-QAbstractItemView::item:focus { border: 2px solid palette(highlight); }
+QAbstractItemView::item:selected {
+    background: palette(highlight);
+    color: palette(highlighted-text);
+}
+QAbstractItemView::item:focus { border: 2px solid #0b3d6e; }
 QPushButton:focus, QCheckBox:focus, QRadioButton:focus { outline: 2px solid palette(highlight); }
 """
 

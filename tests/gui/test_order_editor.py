@@ -100,7 +100,7 @@ def test_som_panel_follows_the_lines_and_the_warning_must_be_acknowledged(
     assert "4,000 units this order, 20.0× the 12-month median of 200" in ed.som.summary.text()
     # band, baseline, warning line, intercept line, past orders, this order
     assert len(ed.som.chart.chart().series()) == 6
-    assert "held above" in [s.name() for s in ed.som.chart.chart().series()][3]
+    assert "hold 6×" in [s.name() for s in ed.som.chart.chart().series()][3]
     assert ed.save() is None  # not acknowledged yet
     assert "SOM warnings" in ed.general_error.text()
     ed.som.justification.setPlainText("Two new hospice patients this month, per Dr. Smith.")

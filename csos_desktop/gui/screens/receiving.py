@@ -52,17 +52,10 @@ S = OrderState
 AWAITING = (S.SHIPPED, S.SHIPPED_PARTIAL, S.RECEIVED_PARTIAL)
 #: Goods can arrive before the distributor's status does.
 ALSO_SENT = (S.SUBMITTED, S.ACCEPTED)
-COLUMNS = (
-    "Line",
-    "NDC",
-    "Item",
-    "Ordered",
-    "Shipped",
-    "Received before",
-    "Counted now",
-    "Date received",
-)
-COUNT_COLUMN, DATE_COLUMN = 6, 7
+# The count and date columns fit a 1024-pixel screen: the NDC goes under the item name.
+COLUMNS = ("Line", "Item", "Ordered", "Shipped", "Before", "Count now", "Date")
+ITEM_WIDTH = 200
+COUNT_COLUMN, DATE_COLUMN = 5, 6
 
 
 def shipped_by_line(store: Store, order_id: str) -> dict[int, str]:
@@ -110,12 +103,21 @@ class ReceivingScreen(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        before = self.table.horizontalHeaderItem(4)
+        if before is not None:
+            before.setToolTip("Packages recorded as received in earlier receipts")
         self.table.setAccessibleName("Lines received")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # the item name
+        # The item name wraps in a column of its own width; rows grow to fit it.
+        for column, width in ((1, ITEM_WIDTH), (COUNT_COLUMN, 80), (DATE_COLUMN, 110)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.table.setColumnWidth(column, width)
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.order_info = QLabel()
         self.order_info.setTextFormat(Qt.TextFormat.RichText)
         self.order_info.setWordWrap(True)
@@ -138,7 +140,7 @@ class ReceivingScreen(QWidget):
         split = QSplitter()
         split.addWidget(self.orders)
         split.addWidget(right)
-        split.setSizes([300, 700])
+        split.setSizes([220, 780])
         layout.addWidget(split, 1)
         self.setTabOrder(self.include_sent, self.orders)
         self.setTabOrder(self.orders, self.table)
@@ -220,8 +222,7 @@ class ReceivingScreen(QWidget):
             for col, text in enumerate(
                 (
                     str(line.line_no),
-                    str(line.ndc),
-                    f"{line.item_name} {line.strength}",
+                    f"{line.item_name} {line.strength}\nNDC {line.ndc}",
                     str(line.quantity),
                     shipped.get(line.line_no, "not reported"),
                     str(before.get(line.line_no, 0)),
