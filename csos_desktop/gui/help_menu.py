@@ -34,6 +34,7 @@ class HelpMenu:
     def __init__(self, window: QMainWindow) -> None:
         self._window = window
         self.last_bundle: Path | None = None
+        self.message: QMessageBox | None = None
         menu = window.menuBar().addMenu("&Help")
         menu.addAction("User &manual", self.manual)
         menu.addAction("&Keyboard and screen reader", self.keyboard)
@@ -41,6 +42,13 @@ class HelpMenu:
         menu.addSeparator()
         menu.addAction("&About CSOS Desktop", self.about)
         self.menu = menu
+
+    def _tell(
+        self, title: str, text: str, kind: QMessageBox.Icon = QMessageBox.Icon.Information
+    ) -> None:
+        """A message that does not block the event loop (the window keeps refreshing)."""
+        self.message = QMessageBox(kind, title, text, parent=self._window)
+        self.message.open()
 
     def manual(self) -> None:
         if MANUAL.is_file():
@@ -73,15 +81,14 @@ class HelpMenu:
 
         def done(result: BundleResult) -> None:
             self.last_bundle = result.path
-            QMessageBox.information(
-                self._window,
+            self._tell(
                 "Support bundle saved",
                 f"Saved {result.path} ({len(result.members)} files). It holds no PINs, "
                 "one-time codes or credentials: send it to your support contact.",
             )
 
         def failed(message: str) -> None:
-            QMessageBox.warning(self._window, "Support bundle", message)
+            self._tell("Support bundle", message, QMessageBox.Icon.Warning)
 
         run_job(
             self._window,

@@ -123,3 +123,24 @@ def test_the_audit_catches_what_it_is_meant_to(qtbot: QtBot) -> None:
     bad.show()
     found = audit(bad)
     assert set(CHECKS) == {k for k, v in found.items() if v}, found
+
+
+def test_help_has_the_manual_the_keyboard_guide_and_writes_a_support_bundle(
+    qtbot: QtBot, store: Store, tmp_path: Path
+) -> None:
+    import zipfile
+
+    window = MainWindow(store=store)
+    qtbot.addWidget(window)
+    texts = [a.text() for a in window.help.menu.actions() if a.text()]
+    assert texts == [
+        "User &manual",
+        "&Keyboard and screen reader",
+        "Save a &support bundle…",
+        "&About CSOS Desktop",
+    ]
+    out = tmp_path / "support.zip"
+    window.help.write_bundle(out)
+    qtbot.waitUntil(lambda: window.help.last_bundle == out, timeout=30_000)
+    assert "csos-support/doctor.json" in zipfile.ZipFile(out).namelist()
+    assert window.help.message is not None and "no PINs" in window.help.message.text()
