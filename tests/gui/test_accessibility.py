@@ -144,3 +144,23 @@ def test_help_has_the_manual_the_keyboard_guide_and_writes_a_support_bundle(
     qtbot.waitUntil(lambda: window.help.last_bundle == out, timeout=30_000)
     assert "csos-support/doctor.json" in zipfile.ZipFile(out).namelist()
     assert window.help.message is not None and "no PINs" in window.help.message.text()
+
+
+def test_every_list_with_row_actions_offers_them_in_a_context_menu(
+    qtbot: QtBot, store: Store
+) -> None:
+    from PySide6.QtCore import Qt
+
+    window = MainWindow(store=store)
+    qtbot.addWidget(window)
+    for screen in (
+        window.orders,
+        window.receiving,
+        window.certificates,
+        window.activity,
+        window.poa,
+    ):
+        menu = screen.row_menu  # type: ignore[attr-defined]
+        view = menu.parent()
+        assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+        assert [a.text() for a in menu.menu().actions()], type(screen).__name__

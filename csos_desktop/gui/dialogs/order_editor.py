@@ -42,6 +42,7 @@ from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.fit import fit_to_screen
 from csos_desktop.gui.widgets.party_form import PartyForm
+from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.gui.widgets.som_panel import SomPanel
 from csos_desktop.gui.widgets.tables import drop_cell_widgets
 from csos_desktop.services.orders import lifecycle as svc
@@ -210,6 +211,7 @@ class OrderEditor(QDialog):
         self.search.returnPressed.connect(self._add_from_search)
         completer.activated.connect(self._add_product_text)
         self.remove_button.clicked.connect(self._remove_line)
+        self.row_menu = RowMenu(self.table, (self.remove_button,))
         self.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self.reject)
         self.setTabOrder(self.known, self.supplier.edits["name"])

@@ -27,6 +27,7 @@ from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus
 
 if TYPE_CHECKING:
@@ -176,6 +177,9 @@ class CertificatesScreen(QWidget):
         self.move_button.clicked.connect(self.move_file)
         self.pin_button.clicked.connect(self.change_pin)
         self.token_dialog: QDialog | None = None
+        self.row_menu = RowMenu(
+            self.table, (self.renew_button, self.check_button, self.revoke_button)
+        )
         self._enable()
 
     def _enable(self) -> None:

@@ -33,6 +33,7 @@ from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.poa import ca_notice_due
 from csos_desktop.fileio import write_atomically
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.services.orders import poa
 from csos_desktop.services.pharmacy_store import PoaRecord, Store, open_store
 
@@ -141,6 +142,9 @@ class PoaScreen(QWidget):
         forms.addWidget(revoke_box, 1)
         layout.addLayout(forms)
         self.confirm_box: QMessageBox | None = None
+        self.row_menu = RowMenu(
+            self.table, (self.revoke_button, self.save_request_button, self.notified_button)
+        )
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setWordWrap(True)

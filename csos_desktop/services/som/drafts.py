@@ -6,6 +6,7 @@ the signing dialog asks for its justification. The same check as signing (gate.c
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,7 +46,8 @@ def draft_som(store: Store, order_id: str, *, now: datetime) -> DraftSom | None:
         if record.state is not OrderState.DRAFT:
             return None
         check = check_som(store, store.orders.order(order_id), now=now)
-    except CsosError:
+    except (CsosError, sqlite3.Error):
+        # Shown beside a list: a store that is busy or already closed leaves the words out.
         return None
     if check is None:
         return DraftSom(None, False)
