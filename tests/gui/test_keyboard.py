@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.dialogs.signing import Phase, SigningDialog
 from csos_desktop.gui.dialogs.token import ChangePinDialog
-from csos_desktop.gui.jobs.token_thread import TokenThread, TokenWorker
+from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.main_window import MainWindow
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token
 from csos_desktop.store import Store, open_store
@@ -25,6 +25,7 @@ from csos_desktop.token.keys import KeyAlgorithm
 from tests.conftest import TEST_PIN, Provisioned
 from tests.gui.conftest import add_drafts
 from tests.gui.test_receiving import shipped_order
+from tests.gui.test_token_dialogs import _worker as token_worker_on
 from tests.token_backends import logs_in
 
 Key = Qt.Key
@@ -184,14 +185,7 @@ def kbd_token(tokens: dict[KeyAlgorithm, Provisioned], hsm_dir: Path) -> SoftHsm
 
 @pytest.fixture()
 def kbd_worker(qtbot: QtBot, kbd_token: SoftHsmToken) -> Iterator[TokenWorker]:
-    worker = TokenWorker(kbd_token.module, label=kbd_token.label)
-    thread = TokenThread(worker)
-    thread.start()
-    qtbot.waitUntil(
-        lambda: worker.last_status is not None and worker.last_status.present, timeout=5000
-    )
-    yield worker
-    thread.stop()
+    yield from token_worker_on(qtbot, kbd_token)
 
 
 def test_change_the_pin_by_keyboard(
