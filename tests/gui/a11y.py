@@ -131,10 +131,11 @@ def shared_mnemonics(top: QWidget) -> list[str]:
     return [f"Alt+{k.upper()} is used {n} times" for k, n in sorted(keys.items()) if n > 1]
 
 
-def too_large(top: QWidget) -> list[str]:
+def too_large(top: QWidget, width: int = MAX_WIDTH, height: int = MAX_HEIGHT) -> list[str]:
+    """The window, or the least it can shrink to, is larger than width x height."""
     found = []
     for what, size in (("size", top.size()), ("minimum size", top.minimumSizeHint())):
-        if size.width() > MAX_WIDTH or size.height() > MAX_HEIGHT:
+        if size.width() > width or size.height() > height:
             found.append(f"{top.windowTitle()!r} {what} {size.width()}x{size.height()}")
     return found
 

@@ -164,3 +164,52 @@ def test_every_list_with_row_actions_offers_them_in_a_context_menu(
         view = menu.parent()
         assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
         assert [a.text() for a in menu.menu().actions()], type(screen).__name__
+
+
+_SCALED = """
+import json
+from PySide6.QtWidgets import QApplication
+from csos_desktop.gui import theme
+from csos_desktop.gui.dialogs.order_editor import OrderEditor
+from csos_desktop.gui.main_window import MainWindow
+from csos_desktop.store import open_store
+from tests.gui.a11y import too_large
+
+app = QApplication([])
+theme.apply(app)
+free = app.primaryScreen().availableGeometry()
+store = open_store()
+window = MainWindow(store=store)
+window.show()
+found = []
+for name in window.screens:
+    window.show_screen(name)
+    app.processEvents()
+    found += too_large(window, free.width(), free.height())
+editor = OrderEditor(store)
+editor.show()
+app.processEvents()
+found += too_large(editor, free.width(), free.height())
+print(json.dumps({"free": [free.width(), free.height()], "found": found}))
+"""
+
+
+def test_windows_fit_a_1024x768_screen_at_one_and_a_half_times_scaling(tmp_path: Path) -> None:
+    """At 1.5x a 1536x1152 panel is 1024x768 logical pixels: every window fits it."""
+    import json
+
+    from tests.fresh_process import run_python
+
+    config = tmp_path / "screen.json"
+    screen = {"name": "s", "x": 0, "y": 0, "width": 1536, "height": 1152}
+    config.write_text(json.dumps({"screens": [screen]}))
+    done = run_python(
+        _SCALED,
+        tmp_path,
+        QT_QPA_PLATFORM=f"offscreen:configfile={config}",
+        QT_SCALE_FACTOR="1.5",
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["free"] == [1024, 768]
+    assert result["found"] == []
