@@ -61,6 +61,20 @@ def _line(
     return s
 
 
+def _scale_top(series: FamilySeries, units: list[float]) -> float:
+    """The y axis fits the orders and the limits that apply to this order.
+
+    The policy floor of the first months (thin history) can be far above later
+    baselines; scaling to it squashed every later order into the bottom of the chart.
+    """
+    last = float(series.base[-1]) if len(series.base) else math.nan
+    limits = [series.warn_multiplier]
+    if series.intercept_multiplier is not None:
+        limits.append(series.intercept_multiplier)
+    at_this_order = [last * m for m in limits] if math.isfinite(last) else []
+    return max([*units, *at_this_order], default=1.0)
+
+
 def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
     """Past orders as points, the baseline band and lines, and this order highlighted."""
     chart = QChart()
@@ -82,7 +96,7 @@ def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
     band.setName("quartiles")
     band.setColor(QColor(122, 156, 198, 70))
     band.setBorderColor(QColor(122, 156, 198, 120))
-    base = _line("baseline", xs, [float(v) for v in series.base], "#1f3b63")
+    base = _line("median", xs, [float(v) for v in series.base], "#1f3b63")
     warn = _line(
         f"warn {series.warn_multiplier:g}×",
         xs,
@@ -90,6 +104,17 @@ def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
         Tone.WARN.value,
         dashed=True,
     )
+    lines = [band, base, warn]
+    if series.intercept_multiplier is not None:
+        lines.append(
+            _line(
+                f"hold {series.intercept_multiplier:g}×",
+                xs,
+                [float(v) * series.intercept_multiplier for v in series.base],
+                Tone.BAD.value,
+                dashed=True,
+            )
+        )
     past = QScatterSeries()
     past.setName("past orders")
     past.setMarkerSize(7)
@@ -102,20 +127,15 @@ def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
     this.setColor(QColor(DECISION_TONE[decision].value))
     if n:
         this.append(QPointF(xs[-1], units[-1]))
-    for s in (band, base, warn, past, this):
+    shown = [*lines, past, this]
+    for s in shown:
         chart.addSeries(s)
     axis_x = QDateTimeAxis()
     axis_x.setFormat("MMM yyyy")
     axis_x.setTitleText("order date")
     axis_y = QValueAxis()
     axis_y.setTitleText("dosage units per order")
-    top = max(
-        [
-            *units,
-            *(float(v) * series.warn_multiplier for v in series.base if math.isfinite(float(v))),
-        ],
-        default=1.0,
-    )
+    top = _scale_top(series, units)
     axis_y.setRange(0, top * 1.1 or 1.0)
     axis_y.setLabelFormat("%.0f")
     chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
@@ -126,9 +146,12 @@ def build_chart(series: FamilySeries, title: str, decision: Decision) -> QChart:
         axis_x.setRange(
             QDateTime.fromMSecsSinceEpoch(int(lo)), QDateTime.fromMSecsSinceEpoch(int(hi))
         )
-    for s in (band, base, warn, past, this):
+    for s in shown:
         s.attachAxis(axis_x)
         s.attachAxis(axis_y)
+    # Six entries do not fit under a narrow panel: the band explains itself (tooltip-free).
+    for marker in chart.legend().markers(band):
+        marker.setVisible(False)
     return chart
 
 

@@ -51,8 +51,10 @@ PIN_WORDING: dict[PinState, PinWording] = {
     PinState.OK: PinWording(PinSeverity.OK, "PIN ready", None),
     PinState.COUNT_LOW: PinWording(
         PinSeverity.WARN,
-        "PIN: several wrong tries, few left",
-        "Several wrong PINs have been entered: few tries are left before the token locks.",
+        # CKF_USER_PIN_COUNT_LOW: at least one wrong PIN since the last good login.
+        "PIN: a wrong PIN was entered, few left",
+        "A wrong PIN was entered since the last successful login: few tries are left "
+        "before the token locks.",
     ),
     PinState.FINAL_TRY: PinWording(
         PinSeverity.BAD,

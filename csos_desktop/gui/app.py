@@ -56,7 +56,8 @@ def save_screens(window: object, directory: Path) -> list[Path]:
     saved = []
     for i, name in enumerate(window.screens):
         window.show_screen(name)
-        QApplication.processEvents()
+        for _ in range(3):  # a layout settling can post another layout request
+            QApplication.processEvents()
         path = directory / f"{i + 1:02d}-{name.lower().replace(' ', '-')}.png"
         if not window.grab().save(str(path)):
             raise OSError(f"could not write {path}")
@@ -113,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.show_status(read_token_status(args.module, label, configured=configured))
         window.show()
         app.processEvents()
+        window.check_setup()  # the set-up checklist and the drafts' SOM state, as after a paint
         if args.screenshot is not None:
             for path in save_screens(window, args.screenshot):
                 print(path)

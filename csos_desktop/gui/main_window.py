@@ -9,11 +9,13 @@ from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -21,12 +23,14 @@ from PySide6.QtWidgets import (
 from csos_desktop.config import load_config
 from csos_desktop.domain.token_state import pin_wording
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
+from csos_desktop.gui.help_menu import HelpMenu
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.screens.home import HomeScreen, OrdersSummary, orders_summary
 from csos_desktop.gui.screens.stack import ScreenAttribute, ScreenStack, lazy_screen
 from csos_desktop.gui.theme import ACCESSIBLE_TEXT_ROLE, PIN_TONES, Tone, dot, set_rich_text
 from csos_desktop.gui.tray import Tray, icon
+from csos_desktop.gui.widgets.fit import fit_to_screen
 from csos_desktop.services.first_run import FirstRunStep, read_setup_facts
 from csos_desktop.services.pharmacy_store import Store, StoreError
 from csos_desktop.services.tokens.status import TokenStatus
@@ -42,6 +46,8 @@ if TYPE_CHECKING:  # the other screens load when first shown (screens/stack.py)
     from csos_desktop.gui.screens.settings import SettingsScreen
 
 ORDERS_REFRESH_MS = 10_000
+#: Fits a 1024x768 screen; smaller screens get their free area (the screens scroll).
+DEFAULT_SIZE = (1000, 700)
 #: Screens without an icon of their own borrow one (the others use their name).
 SCREEN_ICONS = {
     "Prescriptions": "orders",
@@ -110,7 +116,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("CSOS Desktop")
         self.setWindowIcon(icon("app"))
-        self.resize(1180, 760)
+        fit_to_screen(self, *DEFAULT_SIZE)
         self._store = store
         self._status: TokenStatus | None = None
         self._summary: OrdersSummary | None = None
@@ -149,11 +155,16 @@ class MainWindow(QMainWindow):
         if demo_banner:
             banner = QLabel(demo_banner)
             banner.setObjectName("demoBanner")
-            banner.setAccessibleName("Demo banner")
+            banner.setAccessibleDescription("Demo banner")
             outer.addWidget(banner)
         row = QHBoxLayout()
         row.addWidget(self.nav)
-        row.addWidget(self.stack, 1)
+        # A screen wider or taller than the window scrolls, at any size or scaling.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.stack)
+        row.addWidget(scroll, 1)
         outer.addLayout(row, 1)
         self.setCentralWidget(body)
 
@@ -165,7 +176,7 @@ class MainWindow(QMainWindow):
             (self.cert_label, "Certificate status"),
             (self.outbox_label, "Distributor status"),
         ):
-            label.setAccessibleName(name)
+            label.setAccessibleDescription(name)
             self.statusBar().addWidget(label)
         # Alt+1..9 jump between screens: a full keyboard path.
         for i in range(9):
@@ -174,12 +185,16 @@ class MainWindow(QMainWindow):
         self.home.receipt_card.button.clicked.connect(lambda: self.show_screen("Receiving"))
         self.home.attention_card.button.clicked.connect(self._show_attention)
         self.home.cert_card.button.clicked.connect(self._certificate_action)
+        self.home.new_order_button.clicked.connect(self.new_order)
+        self.home.drafts_card.button.clicked.connect(self._show_drafts)
+        self._painted = False  # the drafts' SOM state is read after the first paint
         self.home.checklist_card.step_chosen.connect(self._first_run_step)
         self.lost_dialog: QDialog | None = None
         menu = self.menuBar().addMenu("&Token")
         menu.addAction("Change &PIN…", self._change_pin)
         menu.addAction("&Move a certificate file onto the token…", self._move_file)
         menu.addAction("Report a &lost token…", self.report_lost_token)
+        self.help = HelpMenu(self)
         self.tray = Tray(self)
         self._refresh = QTimer(self)
         self._refresh.setInterval(ORDERS_REFRESH_MS)
@@ -256,6 +271,35 @@ class MainWindow(QMainWindow):
         loads the certificate parser, which the first screen does not need before then.
         """
         run_job(self, read_setup_facts, self.home.show_setup_facts, self.home.setup_unreadable)
+        self._painted = True
+        self._show_draft_som()
+
+    def _show_draft_som(self) -> None:
+        """What SOM says about each draft on Home (it needs the order model: not at start)."""
+        if self._store is None or self._summary is None or not self._painted:
+            return
+        from datetime import UTC, datetime
+
+        from csos_desktop.services.som.drafts import draft_som
+
+        now = datetime.now(UTC)
+        states = {}
+        for rec in self._summary.drafts_first:
+            som = draft_som(self._store, rec.order_id, now=now)
+            if som is not None:
+                states[rec.order_id] = (som.words, som.flagged)
+        self.home.show_draft_som(states)
+
+    def new_order(self) -> None:
+        self.show_screen("Orders")
+        self.orders.new_order()
+
+    def _show_drafts(self) -> None:
+        self.orders.filter.setCurrentText("Drafts")
+        self.show_screen("Orders")
+        self.orders.table.setFocus()
+        if self.orders.table.model() is not None and self.orders.table.model().rowCount():
+            self.orders.table.selectRow(0)
 
     def _show_attention(self) -> None:
         self.orders.filter.setCurrentText("Needs attention")
@@ -300,6 +344,7 @@ class MainWindow(QMainWindow):
             set_rich_text(self.outbox_label, f"{dot(Tone.BAD)} {exc.message}")
             return
         self.home.show_orders(self._summary)
+        self._show_draft_som()
         self._show_sync()
         self.tray.update(self._summary, self._status)
 

@@ -50,9 +50,32 @@ QLabel#screenTitle { font-size: 16pt; font-weight: 600; }
 QListWidget#nav { border: none; font-size: 11pt; padding-top: 8px; }
 QListWidget#nav::item { padding: 8px 14px; }
 QLabel#demoBanner { background: #fff3cd; color: #664d03; padding: 6px; }
+QLineEdit:focus, QComboBox:focus, QAbstractSpinBox:focus, QPlainTextEdit:focus,
+QTextEdit:focus, QAbstractItemView:focus, QListWidget#nav:focus {
+    border: 2px solid palette(highlight);
+}
+QAbstractItemView::item:selected {
+    background: palette(highlight);
+    color: palette(highlighted-text);
+}
+QAbstractItemView::item:focus { border: 2px solid #0b3d6e; }
+QPushButton:focus, QCheckBox:focus, QRadioButton:focus { outline: 2px solid palette(highlight); }
 """
+
+#: Selected rows: white on this blue is 6.6:1 (the default #308cc6 is 3.7:1).
+SELECTION = "#1d5fa0"
 
 
 def apply(app: QApplication) -> None:
-    """Install the style sheet (palette() keeps light and dark themes working)."""
+    """Install the style sheet (palette() keeps light and dark themes working).
+
+    Selected rows get a darker highlight, focused or not, so their text stays readable.
+    """
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = app.palette()
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        palette.setColor(group, QPalette.ColorRole.Highlight, QColor(SELECTION))
+        palette.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    app.setPalette(palette)
     app.setStyleSheet(STYLE)

@@ -125,6 +125,13 @@ def _burst(g: Figures, fam: str) -> str:
     )
 
 
+def _within(days: int) -> str:
+    """A span of days in words: orders placed the same day are not 'in 0 days'."""
+    if days <= 0:
+        return "on the same day"
+    return f"in {days} {'day' if days == 1 else 'days'}"
+
+
 def _reorder_pace(g: Figures, fam: str) -> str:
     k, span = int(_f(g, "orders")), int(_f(g, "span_days"))
     fastest = int(_f(g, "fastest_days"))
@@ -134,7 +141,7 @@ def _reorder_pace(g: Figures, fam: str) -> str:
         else f"it was never ordered {k} times in the past {months(_f(g, 'lookback_days'))}"
     )
     return (
-        f"{fam}: {k} orders in {span} {'day' if span == 1 else 'days'} including this one,"
+        f"{fam}: {k} orders {_within(span)} including this one,"
         f" {times(_f(g, 'pace'))} the usual pace of one order every"
         f" {units(_f(g, 'usual_gap_days'))} days ({past}); policy limit {limit(_f(g, 'limit'))}."
     )

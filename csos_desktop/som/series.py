@@ -36,6 +36,8 @@ class FamilySeries:
     q3: NDArray[np.float64]
     base: NDArray[np.float64]  # the median, or the policy floor while history is thin
     warn_multiplier: float
+    #: Where the policy holds an order (None: this class is never held on size alone).
+    intercept_multiplier: float | None = None
 
 
 def family_series(
@@ -76,4 +78,5 @@ def family_series(
         b.q3,
         b.base,
         cls.size.order_warn_multiplier,
+        cls.size.order_intercept_multiplier,
     )

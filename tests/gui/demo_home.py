@@ -11,6 +11,7 @@ panel) and the signing dialog. The GUI tests call :func:`build` too.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -231,8 +232,26 @@ def build(home: Path) -> DemoHome:
     return DemoHome(home, hsm)
 
 
-def screenshots(demo: DemoHome, out: Path) -> list[Path]:
-    """The main screens through `csos-gui --screenshot`, then the editor and signing dialog."""
+def screen_env(demo: DemoHome, width: int, height: int, scale: float) -> dict[str, str]:
+    """Offscreen on a screen of width x height device pixels, at *scale* (QT_SCALE_FACTOR)."""
+    config = demo.home / f"screen-{width}x{height}.json"
+    config.write_text(
+        json.dumps(
+            {"screens": [{"name": "demo", "x": 0, "y": 0, "width": width, "height": height}]}
+        )
+    )
+    env = {**demo.env(), "QT_QPA_PLATFORM": f"offscreen:configfile={config}"}
+    if scale != 1.0:
+        env["QT_SCALE_FACTOR"] = f"{scale:g}"
+    return env
+
+
+def screenshots(
+    demo: DemoHome, out: Path, width: int = 1024, height: int = 768, scale: float = 1.0
+) -> list[Path]:
+    """The main screens through `csos-gui --screenshot`, then the editor and signing dialog,
+    on a screen of width x height pixels at *scale*: every window fits it or scrolls."""
+    env = screen_env(demo, width, height, scale)
     done = subprocess.run(
         [
             *command(demo.home / "policy.toml", "gui"),
@@ -241,7 +260,7 @@ def screenshots(demo: DemoHome, out: Path) -> list[Path]:
             "--demo-banner",
             f"Demo: token '{LABEL}', PIN {PIN} (demo only)",
         ],
-        env={**demo.env(), "QT_QPA_PLATFORM": "offscreen"},
+        env=env,
         capture_output=True,
         text=True,
         check=True,
@@ -255,7 +274,7 @@ def screenshots(demo: DemoHome, out: Path) -> list[Path]:
     )
     more = subprocess.run(
         [sys.executable, "-c", code, str(out), str(demo.home / "policy.toml")],
-        env={**demo.env(), "QT_QPA_PLATFORM": "offscreen"},
+        env=env,
         capture_output=True,
         text=True,
         check=True,
@@ -332,5 +351,11 @@ if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots").resolve()
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="csos-demo-") as tmp:
-        for p in screenshots(build(Path(tmp)), target):
+        demo = build(Path(tmp))
+        for p in screenshots(demo, target):
+            print(p)
+        # 1.5x on a 1920x1080 laptop panel: 1280x720 logical pixels.
+        scaled = target / "scaled-1.5x"
+        scaled.mkdir(exist_ok=True)
+        for p in screenshots(demo, scaled, 1920, 1080, 1.5):
             print(p)

@@ -109,6 +109,9 @@ def test_the_registrant_grants_and_revokes_a_power_of_attorney_in_the_gui(
         qtbot.keyClicks(screen.registrant_name, "Jane Registrant")
         qtbot.keyClicks(screen.registrant_dea, PURCHASER_DEA)
         screen.registrant_button.click()
+        assert screen.confirm_box is not None and "Jane Registrant" in screen.confirm_box.text()
+        assert "No registrant recorded" in screen.registrant.text()  # not before confirming
+        next(b for b in screen.confirm_box.buttons() if "Record" in b.text()).click()
         qtbot.waitUntil(lambda: "Jane Registrant" in screen.registrant.text(), timeout=10_000)
 
         cert = tmp_path / "holder.der"
@@ -121,8 +124,10 @@ def test_the_registrant_grants_and_revokes_a_power_of_attorney_in_the_gui(
         qtbot.waitUntil(lambda: screen.table.rowCount() == 1, timeout=5000)
         assert screen.table.item(0, 2).text() == "current"
 
+        assert screen.holder.text() == ""  # the grant form is cleared once signed
         screen.table.selectRow(0)
         qtbot.keyClicks(screen.reason, "left the pharmacy")
+        qtbot.keyClicks(screen.revoke_place, "Springfield, IL")
         _sign(qtbot, screen.revoke_selected()).close()
         qtbot.waitUntil(lambda: "within 6 hours" in screen.status.text(), timeout=5000)
         assert "NOT YET" in screen.table.item(0, 3).text()

@@ -65,7 +65,9 @@ def test_messages_appear_next_to_the_fields_they_are_about(qtbot: QtBot, store: 
     problems = ed.problems_by_field()
     assert "supplier.dea_number" in problems and "check digit" in problems["supplier.dea_number"]
     assert ed.supplier.errors["dea_number"].isVisible()
-    assert "at least one line" in problems["lines"]
+    assert "lines" not in problems  # not before a line was added or a save was tried
+    assert ed.save() is None
+    assert "at least one line" in ed.problems_by_field()["lines"]
     ed.supplier.edits["dea_number"].setText("RK0452716")
     ed.search.setText("99101-0010-01")
     ed.add_button.click()
@@ -98,7 +100,9 @@ def test_som_panel_follows_the_lines_and_the_warning_must_be_acknowledged(
     review = ed.som.review
     assert review is not None and review.assessment.decision is Decision.INTERCEPT
     assert "4,000 units this order, 20.0× the 12-month median of 200" in ed.som.summary.text()
-    assert len(ed.som.chart.chart().series()) == 5  # band, baseline, warn line, past, this
+    # band, baseline, warning line, intercept line, past orders, this order
+    assert len(ed.som.chart.chart().series()) == 6
+    assert "hold 6×" in [s.name() for s in ed.som.chart.chart().series()][3]
     assert ed.save() is None  # not acknowledged yet
     assert "SOM warnings" in ed.general_error.text()
     ed.som.justification.setPlainText("Two new hospice patients this month, per Dr. Smith.")
@@ -198,6 +202,11 @@ def test_a_flagged_order_closed_without_saving_leaves_its_flags_as_abandoned(
     settle(qtbot, ed)
     assert ed.som.review is not None and ed.som.review.needs_acknowledgement
     ed.cancel_button.click()
+    assert ed.isVisible() and ed.discard_box is not None  # asked first
+    assert not [e for e in store.audit.entries() if e.event == "som.disposition"]
+    discard = next(b for b in ed.discard_box.buttons() if b.text() == "&Discard changes")
+    discard.click()
+    assert not ed.isVisible()
     [entry] = [e for e in store.audit.entries() if e.event == "som.disposition"]
     assert entry.details["disposition"] == "abandoned" and entry.order_id is None
     assert entry.details["lines"][0]["quantity"] == 40 and entry.details["flags"]
@@ -222,3 +231,38 @@ def test_a_draft_whose_product_nobody_knows_must_be_justified_in_the_editor(
     assert ed.save() is not None
     [ack] = [e for e in store.audit.entries() if e.event == "som.warning-acknowledged"]
     assert [f["code"] for f in ack.details["flags"]] == ["product-unknown"]
+
+
+def test_an_empty_order_opens_without_errors_until_a_field_is_left(
+    qtbot: QtBot, store: Store
+) -> None:
+    ed = OrderEditor(store)
+    qtbot.addWidget(ed)
+    ed.show()
+    qtbot.waitUntil(lambda: not ed.pending_review(), timeout=10_000)
+    assert ed.problems_by_field() == {}
+    ed.supplier.edits["address.state"].setFocus()
+    ed.supplier.edits["address.state"].editingFinished.emit()  # the user tabbed out of it
+    assert list(ed.problems_by_field()) == ["supplier.address.state"]
+
+
+def test_enter_on_a_suggestion_adds_one_line_and_escape_asks_first(
+    qtbot: QtBot, store: Store
+) -> None:
+    from PySide6.QtCore import Qt
+
+    ed = editor(qtbot, store)
+    ed.activateWindow()
+    qtbot.waitUntil(ed.isActiveWindow)
+    ed.search.setFocus()
+    qtbot.keyClicks(ed.search, "99101-0010-01")
+    popup = ed.search.completer().popup()
+    qtbot.waitUntil(popup.isVisible)
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    qtbot.wait(50)
+    assert ed.table.rowCount() == 1
+    qtbot.keyClick(ed.search, Qt.Key.Key_Escape)
+    assert ed.isVisible() and ed.discard_box is not None and ed.discard_box.isVisible()
+    keep = ed.discard_box.escapeButton()
+    assert keep is not None and keep.text() == "&Keep editing"

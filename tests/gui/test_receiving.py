@@ -73,20 +73,25 @@ def test_partial_then_full_receipt(
         oid = shipped_order(qtbot, token_worker, store, rsa_token)
         screen = screen_for(qtbot, store, token_worker)
         assert screen.orders.count() == 1
-        # Today by default, everything still due by default.
-        lines = screen.receipt_lines()
+        # Nothing counted by default: the receipt is for what was counted, not what was due.
+        assert screen.receipt_lines() == [] and screen.uncounted() == [0, 1, 2]
+        assert screen.sign() is None and "Count line 1" in screen.status.text()
         today = datetime.now(UTC).date()
+        for row, packages in enumerate((1, 1, 3)):  # one of two packages of line 1 came
+            screen.set_received(row, packages)
+        lines = screen.receipt_lines()
         assert [(ln.line_no, ln.quantity_received, ln.date_received) for ln in lines] == [
-            (1, 2, today),
+            (1, 1, today),
             (2, 1, today),
             (3, 3, today),
         ]
-        screen.set_received(0, 1)  # one of two packages of line 1 came
         sign_in_dialog(qtbot, screen)
         assert store.orders.get(oid).state is OrderState.RECEIVED_PARTIAL
         assert "signed and queued" in screen.status.text()
         screen.select_order(oid)
-        assert screen.receipt_lines()[0].quantity_received == 1  # the rest of line 1
+        assert screen.uncounted() == [0]  # only the rest of line 1 is still due
+        screen.set_received(0, 1)
+        assert screen.receipt_lines()[0].quantity_received == 1
         assert len(screen.receipt_lines()) == 1
         sign_in_dialog(qtbot, screen)
         assert store.orders.get(oid).state is OrderState.RECEIVED

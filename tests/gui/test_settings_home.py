@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from csos_desktop.config import load_config
@@ -29,7 +30,7 @@ def policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return machine_policy_at(monkeypatch, path)
 
 
-def test_policy_locked_settings_are_disabled_and_say_who_set_them(
+def test_policy_locked_settings_are_read_only_focusable_and_say_who_set_them(
     qtbot: QtBot, policy: Path
 ) -> None:
     write_policy(
@@ -39,8 +40,12 @@ def test_policy_locked_settings_are_disabled_and_say_who_set_them(
     qtbot.addWidget(screen)
     url = screen.fields["distributor_url"]
     assert url.text() == "https://csos.keystone.example/api"
-    assert not url.widget.isEnabled()
+    # Read-only, not disabled: readable, reached by Tab, announced.
+    assert url.widget.isEnabled() and url.edit.isReadOnly() and url.locked
+    assert url.widget.focusPolicy() != Qt.FocusPolicy.NoFocus
+    assert url.widget.accessibleDescription() == LOCKED_WORDS
     assert LOCKED_WORDS in url.source.text()
+    assert not screen.fields["ca_bundle"].edit.isReadOnly()
     assert screen.fields["ca_bundle"].widget.isEnabled()
 
 

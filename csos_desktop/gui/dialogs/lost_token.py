@@ -40,7 +40,7 @@ class LostTokenDialog(QDialog):
         self.deadline = QLabel()
         self.deadline.setTextFormat(Qt.TextFormat.RichText)
         self.deadline.setWordWrap(True)
-        self.deadline.setAccessibleName("Deadline to tell the CA")
+        self.deadline.setAccessibleDescription("Deadline to tell the CA")
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setAccessibleName("Text to send to the CA")

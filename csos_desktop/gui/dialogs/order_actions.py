@@ -145,7 +145,7 @@ class OrderActions:
     ) -> None:
         self._parent, self._store, self._launcher = parent, store, launcher
         self._selected, self._report, self._done = selected, report, done
-        self.cancel_button = QPushButton("Ca&ncel order…")
+        self.cancel_button = QPushButton("&Cancel order…")
         self.cancel_button.setAccessibleName("Cancel order")
         self.lost_button = QPushButton("Declare &lost…")
         self.lost_button.setAccessibleName("Declare order lost")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -39,7 +40,9 @@ from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order, OrderInvalid, Problem, parse_order_input
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.fit import fit_to_screen
 from csos_desktop.gui.widgets.party_form import PartyForm
+from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.gui.widgets.som_panel import SomPanel
 from csos_desktop.gui.widgets.tables import drop_cell_widgets
 from csos_desktop.services.orders import lifecycle as svc
@@ -106,7 +109,7 @@ class OrderEditor(QDialog):
         self.setWindowTitle(title)
         self.setAccessibleName(title)
         self._editing = editing
-        self.resize(1280, 760)
+        fit_to_screen(self, 1000, 720)
         self._store = store
         # The imported FDA catalogue; none until one is imported (lines then placed by history).
         self._catalogue = catalogue or active_catalogue(store)
@@ -116,6 +119,9 @@ class OrderEditor(QDialog):
         self._som_seq = 0  # reviews started
         self._shown_seq = 0  # the review on screen
         self._save_requested = False
+        self._lines_touched = editing is not None  # the lines' problems show after that
+        self._discard_confirmed = False
+        self.discard_box: QMessageBox | None = None
         self._products = {product_text(p): p for p in self._catalogue.products.values()}
 
         self.purchaser = PartyForm("Purchaser")
@@ -139,11 +145,13 @@ class OrderEditor(QDialog):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.search.setCompleter(completer)
+        self._completer = completer
         self.add_button = QPushButton("&Add line")
         self.add_button.setAccessibleName("Add line")
         self.remove_button = QPushButton("&Remove line")
         self.remove_button.setAccessibleName("Remove selected line")
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Order lines")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -154,11 +162,11 @@ class OrderEditor(QDialog):
         self.lines_error = QLabel()
         self.lines_error.setStyleSheet(f"color: {Tone.BAD.value}")
         self.lines_error.setWordWrap(True)
-        self.lines_error.setAccessibleName("Order lines problems")
+        self.lines_error.setAccessibleDescription("Order lines problems")
         self.general_error = QLabel()
         self.general_error.setTextFormat(Qt.TextFormat.RichText)
         self.general_error.setWordWrap(True)
-        self.general_error.setAccessibleName("Order status")
+        self.general_error.setAccessibleDescription("Order status")
         self.som = SomPanel()
         self.save_button = QPushButton("&Save draft")
         self.save_button.setAccessibleName("Save draft")
@@ -203,11 +211,13 @@ class OrderEditor(QDialog):
         self.search.returnPressed.connect(self._add_from_search)
         completer.activated.connect(self._add_product_text)
         self.remove_button.clicked.connect(self._remove_line)
+        self.row_menu = RowMenu(self.table, (self.remove_button,))
         self.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self.reject)
         self.setTabOrder(self.known, self.supplier.edits["name"])
         if editing is not None:
             self._load(store.orders.order(editing.order_id))
+        self._initial = self.order_input()
         self.validate()
 
     def _load(self, order: Order) -> None:
@@ -234,6 +244,10 @@ class OrderEditor(QDialog):
             self.supplier.set_values(self._suppliers[index - 1])
 
     def _add_from_search(self) -> None:
+        popup = self._completer.popup()
+        if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
+            # Enter on a suggestion reaches the field first; the completer adds the line.
+            return
         self._add_product_text(self.search.text())
 
     def _add_product_text(self, text: str) -> None:
@@ -255,6 +269,7 @@ class OrderEditor(QDialog):
 
     def add_product(self, product: Product, packages: int = 1) -> None:
         """A new line for *product* with *packages* packages."""
+        self._lines_touched = True
         self._lines.append(
             {
                 "ndc": product.ndc.formatted,
@@ -277,6 +292,7 @@ class OrderEditor(QDialog):
     def _remove_line(self) -> None:
         row = self.table.currentRow()
         if 0 <= row < len(self._lines):
+            self._lines_touched = True
             del self._lines[row]
             self._refresh_table()
             self._debounce.start()
@@ -350,7 +366,8 @@ class OrderEditor(QDialog):
                 bad_rows.add(row)
                 lines.append(f"Line {row + 1}, {_FIELD_WORDS.get(name, name)}: {p.message}")
             elif p.field == "lines":
-                lines.append("Add at least one line." if p.rule == "no-lines" else p.message)
+                if self._lines_touched:
+                    lines.append("Add at least one line." if p.rule == "no-lines" else p.message)
             else:
                 other.append(str(p))
         self.purchaser.show_errors(parties["purchaser"])
@@ -389,8 +406,12 @@ class OrderEditor(QDialog):
 
     def _review_failed(self, message: str) -> None:
         self._shown_seq = self._som_seq
-        self._save_requested = False
         self.som.show_message(message, Tone.WARN)
+        if self._save_requested:
+            # SOM cannot judge this order (the message says why; the distributor's own
+            # monitoring still runs): the save asked for goes ahead, as a second press would.
+            self._save_requested = False
+            self.save()
 
     # -- saving ------------------------------------------------------------------------
     def save(self) -> OrderRecord | None:
@@ -399,6 +420,10 @@ class OrderEditor(QDialog):
             self._debounce.stop()
             self.validate()
         if self._order is None:
+            self._lines_touched = True
+            self.supplier.show_all_errors()
+            self.purchaser.show_all_errors()
+            self.validate()
             widget = self.supplier.first_error() or self.purchaser.first_error() or self.search
             widget.setFocus()
             self.general_error.setText(f"{dot(Tone.BAD)} Fix the fields marked in red first.")
@@ -437,6 +462,29 @@ class OrderEditor(QDialog):
         return rec
 
     def reject(self) -> None:
+        """Cancel, Escape or the window's close: changes are discarded only when confirmed."""
+        if self._discard_confirmed or self.order_input() == self._initial:
+            self._discard()
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Discard this order?",
+            "The changes to this order are not saved. Discard them?",
+            parent=self,
+        )
+        discard = box.addButton("&Discard changes", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("&Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        discard.clicked.connect(self._confirm_discard)
+        self.discard_box = box
+        box.open()
+
+    def _confirm_discard(self) -> None:
+        self._discard_confirmed = True
+        self.reject()
+
+    def _discard(self) -> None:
         """Closed without saving: a flagged order leaves its flags and 'abandoned' (1301.74(b))."""
         review = self.som.review
         if self._order is not None and review is not None and review.needs_acknowledgement:

@@ -81,7 +81,7 @@ class SigningDialog(QDialog):
         self.summary.setOpenLinks(False)
         self.signer = QLabel()
         self.signer.setTextFormat(Qt.TextFormat.RichText)
-        self.signer.setAccessibleName("Token and certificate")
+        self.signer.setAccessibleDescription("Token and certificate")
         self.signer.setWordWrap(True)
         # Several certificates can sign a purchaser's orders: the pharmacist picks one.
         self.pickers = QWidget()
@@ -92,7 +92,7 @@ class SigningDialog(QDialog):
         self.pin_warning = QLabel()
         self.pin_warning.setTextFormat(Qt.TextFormat.RichText)
         self.pin_warning.setWordWrap(True)
-        self.pin_warning.setAccessibleName("PIN warning")
+        self.pin_warning.setAccessibleDescription("PIN warning")
         self.pin_label = QLabel("Token &PIN:")
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
@@ -114,7 +114,7 @@ class SigningDialog(QDialog):
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setWordWrap(True)
-        self.status.setAccessibleName("Signing status")
+        self.status.setAccessibleDescription("Signing status")
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Signing progress")
         self.progress.setVisible(False)
@@ -286,7 +286,9 @@ class SigningDialog(QDialog):
         self.progress.setValue(
             self.progress.maximum() if not outcome.unsigned else len(outcome.signed)
         )
-        self.summary.setHtml(outcome_html(outcome) + "<hr>" + self.summary.toHtml())
+        shown = preview_html(self._preview, signed=True) if self._preview else ""
+        self.summary.setHtml(outcome_html(outcome) + "<hr>" + shown)
+        self.pin_warning.setVisible(False)  # a good login reset the token's wrong-PIN count
         self.status.setText(
             f"{dot(Tone.OK)} All signed."
             if not outcome.unsigned

@@ -65,15 +65,22 @@ def receipt_html(preview: Preview) -> str:
     )
 
 
-def preview_html(preview: Preview) -> str:
-    """Everything that will be signed, then what will not be and why."""
+def preview_html(preview: Preview, *, signed: bool = False) -> str:
+    """Everything that will be signed, then what will not be and why.
+
+    *signed*: shown under the outcome once the batch ran, without the future tense.
+    """
     if preview.description_html is not None:
         body = preview.description_html
     elif preview.noun == "receipt":
         body = receipt_html(preview)
     else:
         n = preview.signable
-        body = f"<p><b>{n} order(s) will be signed with one PIN entry.</b></p>"
+        body = (
+            "<p><b>The order(s) as presented for signing:</b></p>"
+            if signed
+            else f"<p><b>{n} order(s) will be signed with one PIN entry.</b></p>"
+        )
         body += "".join(order_html(o) for o in preview.orders)
     if preview.warnings:
         body += "".join(f"<p>{dot(Tone.WARN)} {escape(w)}</p>" for w in preview.warnings)

@@ -34,7 +34,12 @@ from csos_desktop.services.tokens.key_import import (
     MoveOutcome,
     move_p12_to_token,
 )
-from csos_desktop.services.tokens.pins import ManagedToken, change_user_pin, token_to_manage
+from csos_desktop.services.tokens.pins import (
+    ManagedToken,
+    change_user_pin,
+    min_pin_length,
+    token_to_manage,
+)
 
 
 def pin_state_html(info: TokenInfo | None) -> str:
@@ -51,6 +56,10 @@ def pin_state_html(info: TokenInfo | None) -> str:
     tone = Tone.WARN if warning else Tone.OK
     words = escape(warning) if warning else "PIN state: ok."
     return f"{dot(tone)} Token '{escape(info.label)}'{kind}: {words}"
+
+
+#: The action button's text (with its mnemonic) per dialog title.
+GO_TEXT = {"Change PIN…": "&Change PIN", "Move a certificate file onto the token…": "&Move"}
 
 
 def _secret(name: str) -> QLineEdit:
@@ -72,17 +81,25 @@ class _TokenDialog(QDialog):
         self.state = QLabel(pin_state_html(self.token))
         self.state.setTextFormat(Qt.TextFormat.RichText)
         self.state.setWordWrap(True)
-        self.state.setAccessibleName("Token PIN state")
+        self.state.setAccessibleDescription("Token PIN state")
         self.form = QFormLayout()
-        self.go = QPushButton(title.rstrip("…"))
+        self.go = QPushButton(GO_TEXT.get(title, title.rstrip("…")))
+        self.go.setDefault(True)
+        self.close_button = QPushButton("Close")
+        self.close_button.setAutoDefault(False)
+        self.close_button.clicked.connect(self.reject)
         self.outcome = QLabel()
         self.outcome.setTextFormat(Qt.TextFormat.RichText)
         self.outcome.setWordWrap(True)
-        self.outcome.setAccessibleName(f"{title} result")
+        self.outcome.setAccessibleDescription(f"{title} result")
         layout = QVBoxLayout(self)
         layout.addWidget(self.state)
         layout.addLayout(self.form)
-        layout.addWidget(self.go, alignment=Qt.AlignmentFlag.AlignLeft)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.go)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        layout.addLayout(buttons)
         layout.addWidget(self.outcome)
         self.go.clicked.connect(self._start)
         locked = self.token is None or self.token.pin_state is PinState.LOCKED
@@ -130,15 +147,22 @@ class ChangePinDialog(_TokenDialog):
         self.old = _secret("Current PIN")
         self.new = _secret("New PIN")
         self.repeat = _secret("New PIN again")
+        shortest = min_pin_length()
+        self.hint = QLabel(f"The new PIN has at least {shortest} characters.")
+        self.hint.setWordWrap(True)
+        self.new.setAccessibleDescription(f"At least {shortest} characters")
         for label, field in (
-            ("Current PIN", self.old),
-            ("New PIN", self.new),
-            ("New PIN again", self.repeat),
+            ("C&urrent PIN:", self.old),
+            ("&New PIN:", self.new),
+            ("New PIN a&gain:", self.repeat),
         ):
             self.form.addRow(label, field)
+        self.form.addRow(self.hint)
         if self.token is not None and self.token.protected_auth_path:
             self.go.setEnabled(False)
             self.outcome.setText("Change the PIN with the PIN-pad reader's own function.")
+        else:
+            self.old.setFocus()  # the first thing typed is the current PIN
 
     def _start(self) -> None:
         old, new, repeat = self.old.text(), self.new.text(), self.repeat.text()
@@ -160,21 +184,22 @@ class MoveP12Dialog(_TokenDialog):
         super().__init__(worker, "Move a certificate file onto the token…", parent)
         self.path = QLineEdit()
         self.path.setAccessibleName("Certificate file")
-        browse = QPushButton("Browse…")
+        browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         self.password = _secret("File password")
         self.pin = _secret("Token PIN")
-        self.delete = QCheckBox("Overwrite and delete the file once the key is on the token")
+        self.delete = QCheckBox("&Overwrite and delete the file once the key is on the token")
         self.delete.setChecked(True)
         self.delete.setAccessibleName("Delete the file afterwards")
-        self.form.addRow("Certificate file (.p12, .pfx)", row)
-        self.form.addRow("File password", self.password)
+        self.form.addRow("Certificate &file (.p12, .pfx):", row)
+        self.form.addRow("File pass&word:", self.password)
         pad = self.token is not None and self.token.protected_auth_path
         if not pad:
-            self.form.addRow("Token PIN", self.pin)
+            self.form.addRow("Token &PIN:", self.pin)
+        self.path.setFocus()
         self.form.addRow(self.delete)
 
     def _browse(self) -> None:

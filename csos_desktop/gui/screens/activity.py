@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.services.pharmacy_store import AuditReport, Store, open_store
 
 COLUMNS = ("#", "When (UTC)", "Event", "Order", "Details")
@@ -53,10 +54,11 @@ class ActivityScreen(QWidget):
         row.addWidget(self.verify_button)
         layout.addLayout(row)
         self.result = QLabel()
-        self.result.setAccessibleName("Verification result")
+        self.result.setAccessibleDescription("Verification result")
         self.result.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.result)
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Audit log")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -65,6 +67,7 @@ class ActivityScreen(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.table, 1)
+        self.row_menu = RowMenu(self.table, (self.verify_button,))
         if store is None:
             self.result.setText(problem or "The order store could not be opened.")
             self.verify_button.setEnabled(False)

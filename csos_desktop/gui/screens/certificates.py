@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from html import escape
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -26,6 +27,7 @@ from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus
 
 if TYPE_CHECKING:
@@ -43,8 +45,47 @@ COLUMNS = (
     "Valid until",
     "Days left",
     "Status",
+    "Signs",
     "Id",
 )
+
+#: RFC 5280 reason codes a holder may give, in words (the code is what is sent).
+REASON_WORDS = {
+    "keyCompromise": "The token or its key was lost, stolen or exposed",
+    "affiliationChanged": "I no longer sign for this registrant",
+    "superseded": "Replaced by a new certificate",
+    "cessationOfOperation": "The pharmacy or registration has closed",
+    "unspecified": "Another reason",
+}
+#: A check's answer written for the command line, said as the desktop user acts on it.
+CLI_WORDS = {
+    "give the CA's root with --trust": "ask your IT administrator to add the CA's root "
+    "certificate to the trust store",
+}
+
+
+def signs_words(cert: CertificateStatus, signer: CertificateStatus | None) -> str:
+    """Which certificate the app signs with: the one expiring last for each location."""
+    if signer is None:
+        return ""
+    if cert.key_id == signer.key_id:
+        return "Yes: signs orders"
+    if cert.location != signer.location:
+        return f"Yes: signs {cert.location}'s orders"
+    return "No: a newer certificate signs"
+
+
+def renewal_opens(cert: CertificateStatus) -> str:
+    """When Renew… becomes available, in words (RENEWAL_WINDOW_DAYS before expiry)."""
+    from datetime import timedelta
+
+    from csos_desktop.domain.enrolment import RENEWAL_WINDOW_DAYS
+
+    opens = cert.not_after - timedelta(days=RENEWAL_WINDOW_DAYS)
+    return (
+        f"Renew… opens on {opens:%Y-%m-%d}, {RENEWAL_WINDOW_DAYS} days before the "
+        f"certificate expires ({cert.not_after:%Y-%m-%d})."
+    )
 
 
 def state_words(cert: CertificateStatus) -> str:
@@ -69,12 +110,13 @@ class CertificatesScreen(QWidget):
         title = QLabel("Certificates")
         title.setObjectName("screenTitle")
         self.note = QLabel()
-        self.note.setAccessibleName("Certificates summary")
+        self.note.setAccessibleDescription("Certificates summary")
         self.notice = QLabel()
         self.notice.setTextFormat(Qt.TextFormat.RichText)
         self.notice.setWordWrap(True)
-        self.notice.setAccessibleName("Renewal notice")
+        self.notice.setAccessibleDescription("Renewal notice")
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Certificates on the token")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -86,6 +128,7 @@ class CertificatesScreen(QWidget):
         self.renew_button = QPushButton("Re&new…")
         self.check_button = QPushButton("&Check revocation")
         self.reason = QComboBox()  # filled when first shown: enrol.* pulls in httpx (~0.2 s)
+        self.reason.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.revoke_button = QPushButton("Request re&vocation…")
         self.move_button = QPushButton("&Move a certificate file onto the token…")
         self.pin_button = QPushButton("Change &PIN…")
@@ -109,17 +152,22 @@ class CertificatesScreen(QWidget):
         ):
             row.addWidget(w)
         row.addStretch(1)
-        row.addWidget(QLabel("Reason:"))
-        row.addWidget(self.reason)
-        row.addWidget(self.revoke_button)
+        revoke_row = QHBoxLayout()
+        reason_label = QLabel("Revocation &reason:")
+        reason_label.setBuddy(self.reason)
+        revoke_row.addWidget(reason_label)
+        revoke_row.addWidget(self.reason)
+        revoke_row.addWidget(self.revoke_button)
+        revoke_row.addStretch(1)
         self.result = QLabel()
         self.result.setTextFormat(Qt.TextFormat.RichText)
         self.result.setWordWrap(True)
-        self.result.setAccessibleName("Certificate action result")
+        self.result.setAccessibleDescription("Certificate action result")
         layout.addWidget(title)
         layout.addWidget(self.note)
         layout.addWidget(self.notice)
         layout.addLayout(row)
+        layout.addLayout(revoke_row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.result)
         self.enrol_button.clicked.connect(self.enrol)
@@ -129,6 +177,9 @@ class CertificatesScreen(QWidget):
         self.move_button.clicked.connect(self.move_file)
         self.pin_button.clicked.connect(self.change_pin)
         self.token_dialog: QDialog | None = None
+        self.row_menu = RowMenu(
+            self.table, (self.renew_button, self.check_button, self.revoke_button)
+        )
         self._enable()
 
     def _enable(self) -> None:
@@ -137,9 +188,11 @@ class CertificatesScreen(QWidget):
         self.enrol_button.setEnabled(has_token)
         self.move_button.setEnabled(has_token and self._worker is not None)
         self.pin_button.setEnabled(has_token and self._worker is not None)
-        self.renew_button.setEnabled(
-            bool(has_token and cert and cert.renewal_due and not cert.expired)
-        )
+        due = bool(has_token and cert and cert.renewal_due and not cert.expired)
+        self.renew_button.setEnabled(due)
+        when = renewal_opens(cert) if cert is not None and not due and not cert.expired else ""
+        self.renew_button.setToolTip(when)
+        self.renew_button.setAccessibleDescription(when)
         for w in (self.check_button, self.reason, self.revoke_button):
             w.setEnabled(bool(has_token and cert))
 
@@ -158,12 +211,12 @@ class CertificatesScreen(QWidget):
             from csos_desktop.domain.enrolment import renewal_notice
 
             notice = renewal_notice(cert.not_after, datetime.now(UTC))
-        self.notice.setText(
-            f"{dot(Tone.BAD if cert and cert.expired else Tone.WARN)} "
-            f"{notice.replace('with `csos enrol renew`', 'with Renew')}"
-            if notice
-            else ""
-        )
+        if notice:
+            tone = Tone.BAD if cert and cert.expired else Tone.WARN
+            words = notice.replace("with `csos enrol renew`", "with Renew…")
+            self.notice.setText(f"{dot(tone)} {words}")
+        else:
+            self.notice.setText(escape(renewal_opens(cert)) if cert is not None else "")
         self.table.setRowCount(len(certs))
         for row, c in enumerate(certs):
             values = (
@@ -175,6 +228,7 @@ class CertificatesScreen(QWidget):
                 f"{c.not_after:%Y-%m-%d}",
                 str(c.days_left),
                 state_words(c),
+                signs_words(c, cert),
                 c.key_id,
             )
             for col, value in enumerate(values):
@@ -185,7 +239,8 @@ class CertificatesScreen(QWidget):
         if not self.reason.count():
             from csos_desktop.domain.enrolment import HOLDER_REASONS
 
-            self.reason.addItems(list(HOLDER_REASONS))
+            for code in HOLDER_REASONS:
+                self.reason.addItem(REASON_WORDS.get(code, code), code)
         super().showEvent(event)
 
     def primary_action(self) -> None:
@@ -240,7 +295,8 @@ class CertificatesScreen(QWidget):
     def request_revocation(self) -> SigningDialog | None:
         from csos_desktop.gui.jobs.enrol import RevocationJob
 
-        return self._signing(RevocationJob(self._launcher.target(), self.reason.currentText()))
+        code = str(self.reason.currentData() or self.reason.currentText())
+        return self._signing(RevocationJob(self._launcher.target(), code))
 
     def check_revocation(self) -> None:
         """Read the certificate on the token thread, then ask the CA from the pool."""
@@ -272,8 +328,11 @@ class CertificatesScreen(QWidget):
         tone = {RevocationState.GOOD: Tone.OK, RevocationState.REVOKED: Tone.BAD}.get(
             status.state, Tone.WARN
         )
+        message = status.message
+        for cli, words in CLI_WORDS.items():
+            message = message.replace(cli, words)
         self.result.setText(
-            f"{dot(tone)} Revocation status: <b>{status.state.value}</b> — {status.message}"
+            f"{dot(tone)} Revocation status: <b>{status.state.value}</b> — {escape(message)}"
         )
         self.check_button.setEnabled(True)
 

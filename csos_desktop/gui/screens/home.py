@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.token_state import pin_wording
@@ -19,6 +20,7 @@ from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus
 S = OrderState
 AWAITING_RECEIPT = (S.SHIPPED, S.SHIPPED_PARTIAL, S.RECEIVED_PARTIAL)
 ATTENTION = (S.INTERCEPTED, S.REJECTED)
+DRAFTS = (S.DRAFT,)
 SHOWN = 5  # orders listed per card; the Orders screen has them all
 
 
@@ -97,6 +99,8 @@ class OrdersSummary:
     attention: int
     attention_first: tuple[tuple[OrderRecord, str], ...]
     waiting_to_send: int
+    drafts: int = 0
+    drafts_first: tuple[OrderRecord, ...] = ()
 
 
 def _reason(store: Store, rec: OrderRecord) -> str:
@@ -120,6 +124,8 @@ def orders_summary(store: Store) -> OrdersSummary:
         store.orders.count(ATTENTION),
         tuple((r, _reason(store, r)) for r in attention),
         len(store.outbox.pending(1000)),
+        store.orders.count(DRAFTS),
+        tuple(store.orders.page(0, SHOWN, DRAFTS)),
     )
 
 
@@ -146,6 +152,25 @@ def attention_html(summary: OrdersSummary) -> str:
     return f"{dot(Tone.BAD)} <b>{summary.attention} order(s)</b> need attention:<ul>{items}</ul>"
 
 
+def drafts_html(summary: OrdersSummary, som: Mapping[str, tuple[str, bool]]) -> str:
+    """The drafts waiting to be signed, each with what SOM says (*som*: words, flagged).
+
+    *som* is read after the first paint (it needs the order model): until then the
+    drafts are listed without it.
+    """
+    if not summary.drafts:
+        return f"{dot(Tone.OK)} No draft is waiting to be signed."
+    items = []
+    for r in summary.drafts_first:
+        words, flagged = som.get(r.order_id, ("", False))
+        state = f" — {dot(Tone.WARN if flagged else Tone.OK)} SOM: {escape(words)}" if words else ""
+        items.append(f"<li>{escape(r.order_number)} to {escape(r.supplier_name)}{state}</li>")
+    return (
+        f"{dot(Tone.NEUTRAL)} <b>{summary.drafts} draft(s)</b> waiting to be signed."
+        f"<ul>{''.join(items)}</ul>"
+    )
+
+
 def outbox_html(summary: OrdersSummary) -> str:
     if summary.waiting_to_send:
         return (
@@ -163,7 +188,12 @@ class HomeScreen(QWidget):
         layout = QVBoxLayout(self)
         title = QLabel("Home")
         title.setObjectName("screenTitle")
-        layout.addWidget(title)
+        self.new_order_button = QPushButton("&New order…")
+        self.new_order_button.setAccessibleName("New order")
+        heading = QHBoxLayout()
+        heading.addWidget(title, 1)
+        heading.addWidget(self.new_order_button)
+        layout.addLayout(heading)
         self.checklist_card = ChecklistCard()
         layout.addWidget(self.checklist_card)
         grid = QGridLayout()
@@ -173,14 +203,18 @@ class HomeScreen(QWidget):
         self.receipt_card = Card("Record the receipt of delivered CSOS orders")
         self.attention_card = Card("Orders needing attention")
         self.outbox_card = Card("Sending to the distributor")
+        self.drafts_card = Card("Drafts to sign")
         grid.addWidget(self.token_card, 0, 0)
         grid.addWidget(self.cert_card, 0, 1)
         grid.addWidget(self.receipt_card, 1, 0)
         grid.addWidget(self.attention_card, 1, 1)
-        grid.addWidget(self.outbox_card, 2, 0)
+        grid.addWidget(self.drafts_card, 2, 0)
+        grid.addWidget(self.outbox_card, 2, 1)
         layout.addLayout(grid)
         layout.addStretch(1)
         self._outbox_html = ""
+        self._summary: OrdersSummary | None = None
+        self._draft_som: Mapping[str, tuple[str, bool]] = {}
         self._sync_html = ""
         # Until the token thread reports and the set-up facts are read (after the first
         # paint: MainWindow.check_setup), the checklist says it is checking.
@@ -195,6 +229,19 @@ class HomeScreen(QWidget):
         self.attention_card.set_action("Show these orders…" if summary.attention else None)
         self._outbox_html = outbox_html(summary)
         self._show_outbox()
+        self._summary = summary
+        self._show_drafts()
+
+    def show_draft_som(self, som: Mapping[str, tuple[str, bool]]) -> None:
+        """Each listed draft's SOM state: order id → (words, flagged)."""
+        self._draft_som = som
+        self._show_drafts()
+
+    def _show_drafts(self) -> None:
+        if self._summary is None:
+            return
+        self.drafts_card.set_body(drafts_html(self._summary, self._draft_som))
+        self.drafts_card.set_action("Review and sign drafts…" if self._summary.drafts else None)
 
     def show_sync(self, html: str, sending: bool) -> None:
         """The last exchange with the distributor, and *Send now* (disabled while sending)."""

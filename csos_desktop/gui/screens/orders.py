@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.dialogs.order_actions import OrderActions, balance_html, statements_html
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.services.pharmacy_store import OrderRecord, Store
 
 if TYPE_CHECKING:  # the editor and signing pull in QtCharts and the token stack
@@ -36,7 +38,8 @@ if TYPE_CHECKING:  # the editor and signing pull in QtCharts and the token stack
     from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 
 PAGE = 200
-COLUMNS = ("Order number", "Status", "Supplier", "Lines", "Created", "Signed")
+COLUMNS = ("Order number", "Status", "SOM", "Supplier", "Lines", "Created", "Signed")
+SOM_COLUMN = 2
 
 S = OrderState
 #: Words and colour per state; the words always carry the meaning.
@@ -77,6 +80,7 @@ class OrdersModel(QAbstractTableModel):
         self._total = 0
         self._states: tuple[OrderState, ...] = ()
         self._search: str | None = None
+        self._som: dict[str, tuple[str, bool]] = {}  # draft id → (words, flagged)
         self.refresh()
 
     def set_filter(self, states: tuple[OrderState, ...], search: str | None) -> None:
@@ -85,6 +89,7 @@ class OrdersModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         self.beginResetModel()
+        self._som = {}
         self._total = self._store.orders.count(self._states, self._search)
         self._rows = []
         self.endResetModel()
@@ -115,6 +120,24 @@ class OrdersModel(QAbstractTableModel):
         self._rows.extend(page)
         self.endInsertRows()
 
+    def _som_of(self, rec: OrderRecord) -> tuple[str, bool]:
+        """A draft's SOM state in words, read when its row is first drawn (sent orders: none)."""
+        if rec.state is not OrderState.DRAFT:
+            return "", False
+        known = self._som.get(rec.order_id)
+        if known is None:
+            from datetime import UTC, datetime
+
+            from csos_desktop.services.som.drafts import draft_som
+
+            som = draft_som(self._store, rec.order_id, now=datetime.now(UTC))
+            known = self._som[rec.order_id] = (som.words, som.flagged) if som else ("", False)
+        return known
+
+    def row_of(self, order_id: str) -> int | None:
+        """The row of *order_id* among the rows loaded so far."""
+        return next((i for i, r in enumerate(self._rows) if r.order_id == order_id), None)
+
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> object:
@@ -132,6 +155,7 @@ class OrdersModel(QAbstractTableModel):
             return (
                 rec.order_number,
                 words,
+                self._som_of(rec)[0],
                 rec.supplier_name,
                 str(rec.lines),
                 rec.created_at[:10],
@@ -139,6 +163,8 @@ class OrdersModel(QAbstractTableModel):
             )[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:
             return QColor(tone.value)
+        if role == Qt.ItemDataRole.ForegroundRole and col == SOM_COLUMN and self._som_of(rec)[1]:
+            return QColor(Tone.WARN.value)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{rec.order_id} · {rec.state.value}"
         return None
@@ -164,12 +190,12 @@ class OrdersScreen(QWidget):
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setWordWrap(True)
-        self.status.setAccessibleName("Orders status")
+        self.status.setAccessibleDescription("Orders status")
         title = QLabel("Orders")
         title.setObjectName("screenTitle")
         layout.addWidget(title)
         self.summary = QLabel()
-        self.summary.setAccessibleName("Orders summary")
+        self.summary.setAccessibleDescription("Orders summary")
         row = QHBoxLayout()
         self.filter = QComboBox()
         self.filter.addItems(list(FILTERS))
@@ -182,12 +208,15 @@ class OrdersScreen(QWidget):
         self.new_button.setAccessibleName("New order")
         self.sign_button = QPushButton("&Sign selected drafts…")
         self.sign_button.setAccessibleName("Sign selected drafts")
-        show = QLabel("S&how:")
+        self.edit_button = QPushButton("&Edit draft…")
+        self.edit_button.setAccessibleName("Edit the selected draft")
+        show = QLabel("Sho&w:")
         show.setBuddy(self.filter)
         row.addWidget(show)
         row.addWidget(self.filter)
         row.addWidget(self.search, 1)
         row.addWidget(self.new_button)
+        row.addWidget(self.edit_button)
         row.addWidget(self.sign_button)
         self.order_actions = OrderActions(
             self, store, launcher, self.selected_record, self.status_text, self._signed
@@ -197,6 +226,7 @@ class OrdersScreen(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.summary)
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setAccessibleName("Orders")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -206,12 +236,19 @@ class OrdersScreen(QWidget):
         layout.addWidget(self.status)
         self.setTabOrder(self.filter, self.search)
         self.setTabOrder(self.search, self.new_button)
-        self.setTabOrder(self.new_button, self.sign_button)
+        self.setTabOrder(self.new_button, self.edit_button)
+        self.setTabOrder(self.edit_button, self.sign_button)
         self.setTabOrder(self.sign_button, self.table)
         self.model: OrdersModel | None = None
         if store is None:
             self.summary.setText(problem or "The order store could not be opened.")
-            for w in (self.filter, self.search, self.new_button, self.sign_button):
+            for w in (
+                self.filter,
+                self.search,
+                self.new_button,
+                self.edit_button,
+                self.sign_button,
+            ):
                 w.setEnabled(False)
             for w in self.order_actions.buttons():
                 w.setEnabled(False)
@@ -222,12 +259,17 @@ class OrdersScreen(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((120, 190, 280, 60, 110)):
+        for col, width in enumerate((120, 190, 240, 240, 60, 110)):
             self.table.setColumnWidth(col, width)
         self.filter.currentTextChanged.connect(self._apply)
         self.search.textChanged.connect(self._apply)
         self.new_button.clicked.connect(lambda: self.new_order())  # not clicked's bool
-        self.table.doubleClicked.connect(lambda index: self.edit_row(index.row()))
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.row_menu = RowMenu(
+            self.table,
+            (self.edit_button, self.sign_button, *self.order_actions.buttons()),
+            lambda index: self.edit_row(index.row()),
+        )
         self.sign_button.clicked.connect(self.sign_selected)
         self._apply()
 
@@ -243,6 +285,7 @@ class OrdersScreen(QWidget):
     def _show_balance(self, *_args: object) -> None:
         """For one selected sent order: what is open, cancelled, void (60 days) and received."""
         rec = self.selected_record()
+        self.status.clear()  # never the previous order's balance under this one
         if rec is None or self._store is None or rec.date_signed is None:
             return
         # The signing stack (PKCS#11) loads on first use, not with the Orders screen.
@@ -293,8 +336,15 @@ class OrdersScreen(QWidget):
         self.editor.show()
         return self.editor
 
+    def edit_selected(self) -> OrderEditor | None:
+        index = self.table.currentIndex()
+        if self.selected_record() is None or not index.isValid():
+            self.status.setText(f"{dot(Tone.WARN)} Select one draft to edit.")
+            return None
+        return self.edit_row(index.row())
+
     def edit_row(self, row: int) -> OrderEditor | None:
-        """Open a draft in the editor (double-click); other states say why they cannot."""
+        """Open a draft in the editor (Enter, double-click, Edit); others say why they cannot."""
         if self.model is None or not 0 <= row < self.model.rowCount():
             return None
         rec = self.model.record(row)
@@ -308,10 +358,26 @@ class OrdersScreen(QWidget):
 
     def _created(self, rec: OrderRecord) -> None:
         self.refresh()
+        self.select_orders([rec.order_id])
         self.status.setText(
-            f"{dot(Tone.OK)} Draft {rec.order_number} saved. Select it and press Sign to sign it."
+            f"{dot(Tone.OK)} Draft {rec.order_number} saved and selected: "
+            "Sign selected drafts signs it."
         )
         self.changed.emit()
+
+    def select_orders(self, order_ids: list[str]) -> None:
+        """Select these orders again after the list was re-read (those still listed)."""
+        if self.model is None:
+            return
+        selection = self.table.selectionModel()
+        flag = QItemSelectionModel.SelectionFlag
+        selection.clearSelection()
+        rows = [r for r in (self.model.row_of(i) for i in order_ids) if r is not None]
+        for row in rows:
+            selection.select(self.model.index(row, 0), flag.Select | flag.Rows)
+        if rows:
+            selection.setCurrentIndex(self.model.index(rows[0], 0), flag.NoUpdate)
+            self.table.scrollTo(self.model.index(rows[0], 0))
 
     def sign_selected(self) -> SigningDialog | None:
         from csos_desktop.gui.jobs.signing import OrderBatch
@@ -335,5 +401,15 @@ class OrdersScreen(QWidget):
         return self.dialog
 
     def _signed(self, _outcome: object) -> None:
+        selected = (
+            [
+                self.model.record(i.row()).order_id
+                for i in self.table.selectionModel().selectedRows()
+            ]
+            if self.model is not None
+            else []
+        )
         self.refresh()
+        self.select_orders(selected)
+        self.status.clear()  # "press Sign" and the like no longer apply
         self.changed.emit()

@@ -16,9 +16,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -30,6 +33,7 @@ from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.poa import ca_notice_due
 from csos_desktop.fileio import write_atomically
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.services.orders import poa
 from csos_desktop.services.pharmacy_store import PoaRecord, Store, open_store
 
@@ -56,7 +60,7 @@ class PoaScreen(QWidget):
         title.setObjectName("screenTitle")
         layout.addWidget(title)
         self.registrant = QLabel()
-        self.registrant.setAccessibleName("Registrant")
+        self.registrant.setAccessibleDescription("Registrant")
         self.registrant.setWordWrap(True)
         layout.addWidget(self.registrant)
         reg_row = QHBoxLayout()
@@ -74,35 +78,54 @@ class PoaScreen(QWidget):
         layout.addLayout(reg_row)
 
         self.table = QTableWidget(0, len(COLUMNS))
+
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Powers of attorney")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        # Whole words in every column ("NOT YET — due by …" was cut).
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.table, 1)
 
-        form = QFormLayout()
+        # Two forms: granting a new power, and revoking the one selected above.
+        grant_box = QGroupBox("Grant a power of attorney")
+        form = QFormLayout(grant_box)
         self.holder = QLineEdit()
         self.holder.setAccessibleName("Attorney's full name")
         self.holder_cert = QLineEdit()
         self.holder_cert.setAccessibleName("Attorney's certificate file")
+        self.browse_button = QPushButton("&Browse…")
+        self.browse_button.setAccessibleName("Browse for the attorney's certificate file")
+        cert_row = QHBoxLayout()
+        cert_row.addWidget(self.holder_cert, 1)
+        cert_row.addWidget(self.browse_button)
         self.address = QLineEdit()
         self.address.setAccessibleName("Registrant's address")
         self.place = QLineEdit()
-        self.place.setAccessibleName("Place of signing")
-        self.reason = QLineEdit()
-        self.reason.setAccessibleName("Reason for revoking")
+        self.place.setAccessibleName("Place of signing the grant")
         form.addRow("&Attorney-in-fact:", self.holder)
-        form.addRow("Their &certificate (PEM/DER file):", self.holder_cert)
+        holder_label = QLabel("Their &certificate (PEM/DER file):")
+        holder_label.setBuddy(self.holder_cert)
+        form.addRow(holder_label, cert_row)
         form.addRow("Registrant's a&ddress:", self.address)
         form.addRow("&Place of signing:", self.place)
-        form.addRow("Reason to re&voke:", self.reason)
-        layout.addLayout(form)
-        buttons = QHBoxLayout()
         self.grant_button = QPushButton("&Grant (sign)…")
+        form.addRow(self.grant_button)
+        revoke_box = QGroupBox("Revoke the power of attorney selected above")
+        revoke_form = QFormLayout(revoke_box)
+        self.reason = QLineEdit()
+        self.reason.setAccessibleName("Reason for revoking")
+        self.revoke_place = QLineEdit()
+        self.revoke_place.setAccessibleName("Place of signing the revocation")
+        revoke_form.addRow("Reason to rev&oke:", self.reason)
+        revoke_form.addRow("Place of s&igning:", self.revoke_place)
         self.revoke_button = QPushButton("Re&voke selected (sign)…")
         self.save_request_button = QPushButton("&Save CA request…")
         self.notified_button = QPushButton("CA &was told")
+        buttons = QHBoxLayout()
         for b in (
             self.grant_button,
             self.revoke_button,
@@ -110,20 +133,30 @@ class PoaScreen(QWidget):
             self.notified_button,
         ):
             b.setAccessibleName(b.text().replace("&", "").rstrip("…"))
+        for b in (self.revoke_button, self.save_request_button, self.notified_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        layout.addLayout(buttons)
+        revoke_form.addRow(buttons)
+        forms = QHBoxLayout()
+        forms.addWidget(grant_box, 1)
+        forms.addWidget(revoke_box, 1)
+        layout.addLayout(forms)
+        self.confirm_box: QMessageBox | None = None
+        self.row_menu = RowMenu(
+            self.table, (self.revoke_button, self.save_request_button, self.notified_button)
+        )
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setWordWrap(True)
-        self.status.setAccessibleName("Power of attorney status")
+        self.status.setAccessibleDescription("Power of attorney status")
         layout.addWidget(self.status)
         if store is None:
             self.registrant.setText(problem or "The order store could not be opened.")
             for w in (self.registrant_button, self.grant_button, self.revoke_button):
                 w.setEnabled(False)
             return
-        self.registrant_button.clicked.connect(self.record_registrant)
+        self.registrant_button.clicked.connect(self.confirm_registrant)
+        self.browse_button.clicked.connect(self._browse)
         self.grant_button.clicked.connect(self.grant)
         self.revoke_button.clicked.connect(self.revoke_selected)
         self.save_request_button.clicked.connect(self._save_request_clicked)
@@ -163,6 +196,37 @@ class PoaScreen(QWidget):
         return self._grants[rows[0]] if len(rows) == 1 else None
 
     # -- acting ------------------------------------------------------------------------
+    def confirm_registrant(self) -> None:
+        """The registrant decides who signs orders: asked once more before it is recorded."""
+        name = " ".join(self.registrant_name.text().split())
+        if not name:
+            self.status.setText(f"{dot(Tone.WARN)} Type your full name first.")
+            self.registrant_name.setFocus()
+            return
+        dea = self.registrant_dea.text().strip() or "the DEA number on your certificate"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Record the registrant?",
+            f"Record {name} as the registrant of {dea}? From then on, only certificates "
+            "this person grants a power of attorney to sign orders for it.",
+            parent=self,
+        )
+        record = box.addButton("&Record registrant", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        record.clicked.connect(self.record_registrant)
+        self.confirm_box = box
+        box.open()
+
+    def _browse(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            "The attorney's certificate",
+            "",
+            "Certificates (*.pem *.crt *.cer *.der);;All files (*)",
+        )
+        if name:
+            self.holder_cert.setText(name)
+
     def record_registrant(self) -> None:
         """Read the certificate on the token (no PIN) and record its holder as registrant."""
         if self._store is None or not self._ready():
@@ -215,7 +279,11 @@ class PoaScreen(QWidget):
         if not self._ready():
             return None
         job = PoaRevokeJob(
-            self._store.path, self._target(), g.poa_id, self.reason.text(), self.place.text()
+            self._store.path,
+            self._target(),
+            g.poa_id,
+            self.reason.text(),
+            self.revoke_place.text(),
         )
         return self._open(job)
 
@@ -270,6 +338,9 @@ class PoaScreen(QWidget):
         return self.dialog
 
     def _signed(self, outcome: object) -> None:
+        if getattr(outcome, "signed", None):  # a form signed is cleared for the next one
+            for field in (self.holder, self.holder_cert, self.reason):
+                field.clear()
         self.reload()
         revoked = [g for g in self._grants if not g.current and g.ca_notified_at is None]
         if revoked:

@@ -79,7 +79,7 @@ class PrescriptionsScreen(QWidget):
             "patient's prescriptions with your token and PIN."
         )
         hint.setWordWrap(True)
-        hint.setAccessibleName("About prescriptions")
+        hint.setAccessibleDescription("About prescriptions")
         user_row = QHBoxLayout()
         user_label = QLabel("Acting &user:")
         self.user = QComboBox()
@@ -92,7 +92,7 @@ class PrescriptionsScreen(QWidget):
             f"login ({escape(login)}), which is recorded with everything you do here."
         )
         self.binding.setWordWrap(True)
-        self.binding.setAccessibleName("User binding")
+        self.binding.setAccessibleDescription("User binding")
         self.drafts = QTreeWidget()
         self.drafts.setAccessibleName("Drafts per patient")
         self.drafts.setHeaderLabels(
@@ -107,7 +107,7 @@ class PrescriptionsScreen(QWidget):
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setWordWrap(True)
-        self.status.setAccessibleName("Prescriptions status")
+        self.status.setAccessibleDescription("Prescriptions status")
         self.sign_button = QPushButton("Review and &sign…")
         self.sign_button.setAccessibleName("Review and sign prescriptions")
         buttons = QHBoxLayout()

@@ -1,8 +1,9 @@
 """Receiving: record the electronic receipt of delivered orders (21 CFR 1305.22(g)).
 
-Pick a shipped order, enter the packages received and the date per line
+Pick a shipped order, enter the packages counted and the date per line
 (today by default; part of an order can be received now and the rest later),
-then sign the receipt in the signing dialog.
+then sign the receipt in the signing dialog. The count starts empty: a receipt
+is signed for what was counted, never for what was due.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -38,7 +39,8 @@ from csos_desktop.domain.receipt import ReceiptLine, received_so_far
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.screens.orders import STATE_LOOK
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.gui.widgets.tables import drop_cell_widgets
+from csos_desktop.gui.widgets.row_menu import RowMenu
+from csos_desktop.gui.widgets.tables import NoWheelUnlessFocused, count_field, drop_cell_widgets
 from csos_desktop.services.pharmacy_store import Store
 
 if TYPE_CHECKING:  # the signing stack loads when first used, not at start-up
@@ -50,7 +52,21 @@ S = OrderState
 AWAITING = (S.SHIPPED, S.SHIPPED_PARTIAL, S.RECEIVED_PARTIAL)
 #: Goods can arrive before the distributor's status does.
 ALSO_SENT = (S.SUBMITTED, S.ACCEPTED)
-COLUMNS = ("Line", "NDC", "Item", "Ordered", "Received before", "Received now", "Date received")
+# The count and date columns fit a 1024-pixel screen: the NDC goes under the item name.
+COLUMNS = ("Line", "Item", "Ordered", "Shipped", "Before", "Count now", "Date")
+ITEM_WIDTH = 200
+COUNT_COLUMN, DATE_COLUMN = 5, 6
+
+
+def shipped_by_line(store: Store, order_id: str) -> dict[int, str]:
+    """Packages the distributor reported shipped, per line (none when it has not said)."""
+    from csos_desktop.services.orders.notices import order_balances
+
+    try:
+        balances = order_balances(store, order_id)
+    except CsosError:
+        return {}
+    return {b.line_no: str(b.shipped) for b in balances if b.shipped is not None}
 
 
 class ReceivingScreen(QWidget):
@@ -65,6 +81,7 @@ class ReceivingScreen(QWidget):
         self._store = store
         self._launcher = launcher
         self._order: Order | None = None
+        self._no_wheel = NoWheelUnlessFocused(self)
         self.dialog: SigningDialog | None = None
         layout = QVBoxLayout(self)
         title = QLabel("Receiving")
@@ -81,23 +98,34 @@ class ReceivingScreen(QWidget):
         self.include_sent.setAccessibleName("Also show orders not yet reported shipped")
         layout.addWidget(self.include_sent)
         self.orders = QListWidget()
+        self.orders.setWordWrap(True)  # whole order names, never cut
         self.orders.setAccessibleName("Orders awaiting receipt")
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        before = self.table.horizontalHeaderItem(4)
+        if before is not None:
+            before.setToolTip("Packages recorded as received in earlier receipts")
         self.table.setAccessibleName("Lines received")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # the item name
+        # The item name wraps in a column of its own width; rows grow to fit it.
+        for column, width in ((1, ITEM_WIDTH), (COUNT_COLUMN, 80), (DATE_COLUMN, 110)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.table.setColumnWidth(column, width)
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.order_info = QLabel()
         self.order_info.setTextFormat(Qt.TextFormat.RichText)
         self.order_info.setWordWrap(True)
-        self.order_info.setAccessibleName("Selected order")
+        self.order_info.setAccessibleDescription("Selected order")
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setWordWrap(True)
-        self.status.setAccessibleName("Receiving status")
+        self.status.setAccessibleDescription("Receiving status")
         self.sign_button = QPushButton("Sign &receipt…")
         self.sign_button.setAccessibleName("Sign receipt")
         right = QWidget()
@@ -112,11 +140,12 @@ class ReceivingScreen(QWidget):
         split = QSplitter()
         split.addWidget(self.orders)
         split.addWidget(right)
-        split.setSizes([300, 700])
+        split.setSizes([220, 780])
         layout.addWidget(split, 1)
         self.setTabOrder(self.include_sent, self.orders)
         self.setTabOrder(self.orders, self.table)
         self.setTabOrder(self.table, self.sign_button)
+        self.row_menu = RowMenu(self.orders, (self.sign_button,), lambda _i: self._first_count())
         if store is None:
             self.status.setText(problem or "The order store could not be opened.")
             self.sign_button.setEnabled(False)
@@ -130,6 +159,9 @@ class ReceivingScreen(QWidget):
         assert self._store is not None
         states = AWAITING + (ALSO_SENT if self.include_sent.isChecked() else ())
         records = self._store.orders.page(0, 500, states)
+        kept = self.orders.currentItem()
+        kept_id = kept.data(Qt.ItemDataRole.UserRole) if kept is not None else None
+        kept_row = self.orders.currentRow()
         self.orders.clear()
         for rec in records:
             words, _ = STATE_LOOK[rec.state]
@@ -141,7 +173,10 @@ class ReceivingScreen(QWidget):
             )
             self.orders.addItem(item)
         if records:
-            self.orders.setCurrentRow(0)
+            # The order that was selected, or the one now in its place: never a jump to the top.
+            ids = [r.order_id for r in records]
+            row = ids.index(kept_id) if kept_id in ids else min(max(kept_row, 0), len(ids) - 1)
+            self.orders.setCurrentRow(row)
         else:
             self._order = None
             drop_cell_widgets(self.table)
@@ -178,26 +213,25 @@ class ReceivingScreen(QWidget):
             f"{order.date_signed} · {STATE_LOOK[rec.state][0]}"
         )
         today = local_date(datetime.now(UTC))
+        shipped = shipped_by_line(self._store, order_id)
         drop_cell_widgets(self.table)
         self.table.setRowCount(len(order.lines))
+        previous: QWidget = self.table
         for i, line in enumerate(order.lines):
             left = line.quantity - before.get(line.line_no, 0)
             for col, text in enumerate(
                 (
                     str(line.line_no),
-                    str(line.ndc),
-                    f"{line.item_name} {line.strength}",
+                    f"{line.item_name} {line.strength}\nNDC {line.ndc}",
                     str(line.quantity),
+                    shipped.get(line.line_no, "not reported"),
                     str(before.get(line.line_no, 0)),
                 )
             ):
                 self.table.setItem(i, col, QTableWidgetItem(text))
-            qty = QSpinBox()
-            qty.setRange(0, max(0, left))
-            qty.setValue(max(0, left))
-            qty.setAccessibleName(f"Packages received now, line {line.line_no}")
-            qty.setEnabled(left > 0)
+            qty = count_field(max(0, left), f"Packages counted now, line {line.line_no}")
             day = QDateEdit(QDate(today.year, today.month, today.day))
+            day.installEventFilter(self._no_wheel)
             day.setCalendarPopup(True)
             day.setDisplayFormat("yyyy-MM-dd")
             day.setMaximumDate(QDate(today.year, today.month, today.day))
@@ -205,34 +239,61 @@ class ReceivingScreen(QWidget):
                 d = order.date_signed
                 day.setMinimumDate(QDate(d.year, d.month, d.day))
             day.setAccessibleName(f"Date received, line {line.line_no}")
-            self.table.setCellWidget(i, 5, qty)
-            self.table.setCellWidget(i, 6, day)
+            self.table.setCellWidget(i, COUNT_COLUMN, qty)
+            self.table.setCellWidget(i, DATE_COLUMN, day)
+            # Tab goes from the list to each line's count and date, then to Sign.
+            for widget in (qty, day):
+                if widget.isEnabled():
+                    QWidget.setTabOrder(previous, widget)
+                    previous = widget
+        QWidget.setTabOrder(previous, self.sign_button)
         self.sign_button.setEnabled(True)
         self.status.setText("")
 
+    def _counts(self) -> list[QLineEdit]:
+        fields = [self.table.cellWidget(i, COUNT_COLUMN) for i in range(self.table.rowCount())]
+        return [f for f in fields if isinstance(f, QLineEdit)]
+
+    def _first_count(self) -> None:
+        """Enter on an order: to its first line still to count."""
+        field = next((f for f in self._counts() if f.isEnabled()), None)
+        if field is not None:
+            field.setFocus()
+
+    def uncounted(self) -> list[int]:
+        """Rows whose count is still empty (each line due must be counted: 0 if none came)."""
+        return [i for i, f in enumerate(self._counts()) if f.isEnabled() and not f.text().strip()]
+
     def receipt_lines(self) -> list[ReceiptLine]:
-        """The lines with packages received now (zero lines are left out)."""
+        """The lines with packages counted now (zero lines are left out)."""
         assert self._order is not None
         out = []
         for i, line in enumerate(self._order.lines):
-            qty, day = self.table.cellWidget(i, 5), self.table.cellWidget(i, 6)
-            assert isinstance(qty, QSpinBox) and isinstance(day, QDateEdit)
-            if qty.value() > 0:
+            qty, day = self.table.cellWidget(i, COUNT_COLUMN), self.table.cellWidget(i, DATE_COLUMN)
+            assert isinstance(qty, QLineEdit) and isinstance(day, QDateEdit)
+            count = int(qty.text()) if qty.text().strip() else 0
+            if count > 0:
                 d = day.date()
-                out.append(
-                    ReceiptLine(line.line_no, qty.value(), date(d.year(), d.month(), d.day()))
-                )
+                out.append(ReceiptLine(line.line_no, count, date(d.year(), d.month(), d.day())))
         return out
 
     def set_received(self, row: int, packages: int) -> None:
-        spin = self.table.cellWidget(row, 5)
-        assert isinstance(spin, QSpinBox)
-        spin.setValue(packages)
+        field = self.table.cellWidget(row, COUNT_COLUMN)
+        assert isinstance(field, QLineEdit)
+        field.setText(str(packages))
 
     def sign(self) -> SigningDialog | None:
         from csos_desktop.gui.jobs.signing import ReceiptJob
 
         if self._order is None or self._store is None:
+            return None
+        missing = self.uncounted()
+        if missing:
+            self.status.setText(
+                f"{dot(Tone.WARN)} Count line {missing[0] + 1} and enter the packages received "
+                "(0 if none arrived): every line still due is counted before signing."
+            )
+            self._counts()[missing[0]].setFocus()
             return None
         lines = self.receipt_lines()
         if not lines:

@@ -1,4 +1,8 @@
-"""Settings: distributor address, PKCS#11 driver, CA bundle; locked values shown disabled.
+"""Settings: distributor address, PKCS#11 driver, CA bundle; locked values shown read-only.
+
+A value set by policy stays in the Tab order, in normal text colours, read-only, and
+says "Set by your IT administrator" to assistive technology too (its description):
+a disabled field was grey on grey (1.6:1), skipped by Tab and silent.
 
 Values come from ``config.load_config`` with their source; saving goes through
 ``config.set_value``/``unset_value``, which refuse locked keys and bad values
@@ -11,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -60,13 +65,37 @@ FIELDS = (
 )
 
 
+class LockableCombo(QComboBox):
+    """An editable combo box that, when locked, shows its value but offers no other."""
+
+    locked = False
+
+    def showPopup(self) -> None:
+        if not self.locked:
+            super().showPopup()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        arrows = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
+        if self.locked and event.key() in arrows:
+            event.ignore()
+            return
+        super().keyPressEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if self.locked:
+            event.ignore()
+            return
+        super().wheelEvent(event)
+
+
 class _Field:
     """One setting's editor, browse button, source line and error line."""
 
     def __init__(self, key: str, label: str, placeholder: str, browse: str | None) -> None:
         self.key = key
+        self.locked = False
         if key == "pkcs11_module":
-            combo = QComboBox()
+            combo = LockableCombo()
             combo.setEditable(True)
             for path in installed_driver_paths():
                 combo.addItem(path)
@@ -87,17 +116,21 @@ class _Field:
             self.browse.setAccessibleName(f"Browse for {label.lower()}")
         self.source = QLabel()
         self.source.setTextFormat(Qt.TextFormat.RichText)
-        self.source.setAccessibleName(f"{label}: where the value comes from")
+        self.source.setAccessibleDescription(f"{label}: where the value comes from")
         self.error = QLabel()
         self.error.setStyleSheet(f"color: {Tone.BAD.value}")
         self.error.setWordWrap(True)
-        self.error.setAccessibleName(f"{label} problem")
+        self.error.setAccessibleDescription(f"{label} problem")
         self.original = ""
 
     def show(self, value: ConfigValue) -> None:
         self.original = "" if value.value is None else str(value.value)
         self.edit.setText(self.original)
-        self.widget.setEnabled(not value.locked)
+        self.locked = value.locked
+        self.edit.setReadOnly(value.locked)
+        if isinstance(self.combo, LockableCombo):
+            self.combo.locked = value.locked
+        self.widget.setAccessibleDescription(LOCKED_WORDS if value.locked else "")
         if self.browse is not None:
             self.browse.setEnabled(not value.locked)
         tone = Tone.NEUTRAL if not value.locked else Tone.WARN
@@ -150,10 +183,10 @@ class SettingsScreen(QWidget):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setTextFormat(Qt.TextFormat.RichText)
-        self.problems.setAccessibleName("Settings problems")
+        self.problems.setAccessibleDescription("Settings problems")
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
-        self.status.setAccessibleName("Settings status")
+        self.status.setAccessibleDescription("Settings status")
         self.save_button = QPushButton("&Save settings")
         self.save_button.setAccessibleName("Save settings")
         self.revert_button = QPushButton("Re&vert")
@@ -188,7 +221,7 @@ class SettingsScreen(QWidget):
         ok = True
         changed = 0
         for key, f in self.fields.items():
-            if not f.widget.isEnabled() or f.text() == f.original:
+            if f.locked or f.text() == f.original:
                 continue
             try:
                 if f.text():

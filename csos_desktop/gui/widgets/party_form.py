@@ -30,6 +30,11 @@ class PartyForm(QGroupBox):
         self.setAccessibleName(title)
         self.edits: dict[str, QLineEdit] = {}
         self.errors: dict[str, QLabel] = {}
+        # A field's problem shows once the user has been in it (or asked to save): an
+        # empty form opens without a column of red messages.
+        self.touched: set[str] = set()
+        self.reveal_all = False
+        self._problems: Mapping[str, str] = {}
         form = QFormLayout(self)
         for path, label in FIELDS:
             edit = QLineEdit()
@@ -37,7 +42,7 @@ class PartyForm(QGroupBox):
             error = QLabel()
             error.setStyleSheet(f"color: {Tone.BAD.value}")
             error.setWordWrap(True)
-            error.setAccessibleName(f"{title} {label.lower()} problem")
+            error.setAccessibleDescription(f"{title} {label.lower()} problem")
             error.setVisible(False)
             cell = QWidget()
             box = QVBoxLayout(cell)
@@ -46,6 +51,8 @@ class PartyForm(QGroupBox):
             box.addWidget(edit)
             box.addWidget(error)
             form.addRow(f"{label}:", cell)
+            edit.editingFinished.connect(lambda p=path: self._touch(p))
+            edit.textEdited.connect(lambda _t, p=path: self.touched.add(p))
             edit.textChanged.connect(self.changed)
             self.edits[path] = edit
             self.errors[path] = error
@@ -71,14 +78,30 @@ class PartyForm(QGroupBox):
             flat.update({f"address.{k}": v for k, v in address.items()})
         for path, edit in self.edits.items():
             edit.setText(str(flat.get(path) or ""))
+        # Filled in from a stored party: its problems are worth showing at once.
+        self.touched.update(path for path in self.edits if flat.get(path))
 
     def show_errors(self, problems: Mapping[str, str]) -> None:
-        """Messages keyed by field path inside the party; fields not named are cleared."""
+        """Messages keyed by field path inside the party; fields not named are cleared.
+
+        Only the fields touched (or all, once `reveal_all`) show theirs.
+        """
+        self._problems = dict(problems)
         for path, label in self.errors.items():
-            message = problems.get(path)
+            shown = path in self.touched or self.reveal_all
+            message = problems.get(path) if shown else None
             label.setText(message or "")
             label.setVisible(bool(message))
             self.edits[path].setToolTip(message or "")
 
     def first_error(self) -> QLineEdit | None:
-        return next((self.edits[p] for p, lab in self.errors.items() if lab.text()), None)
+        return next((self.edits[p] for p in self.errors if self._problems.get(p)), None)
+
+    def show_all_errors(self) -> None:
+        self.reveal_all = True
+        self.show_errors(self._problems)
+
+    def _touch(self, path: str) -> None:
+        if path not in self.touched:
+            self.touched.add(path)
+            self.show_errors(self._problems)

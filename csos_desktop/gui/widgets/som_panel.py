@@ -63,7 +63,7 @@ class SomPanel(QGroupBox):
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setWordWrap(True)
-        self.summary.setAccessibleName("SOM result")
+        self.summary.setAccessibleDescription("SOM result")
         self.family = QComboBox()
         self.family.setAccessibleName("Drug family to chart")
         self.chart = SomChartView()
