@@ -33,6 +33,12 @@ def _open(
     return dialog
 
 
+def _flagged_draft(store_path: Path) -> str:
+    with open_store(store_path) as store:
+        [rec] = svc.import_orders(store, flagged_order_input(), source="file:import.json")
+    return rec.order_id
+
+
 def _som_entries(store_path: Path) -> list[str]:
     with open_store(store_path) as store:
         return [e.event for e in store.audit.entries() if e.event in SOM_EVENTS]
@@ -41,11 +47,10 @@ def _som_entries(store_path: Path) -> list[str]:
 def test_cancel_after_a_justification_keeps_nothing_and_the_warning_comes_back(
     qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget
 ) -> None:
-    with open_store(store_path) as store:
-        [rec] = svc.import_orders(store, flagged_order_input(), source="file:import.json")
-    dialog = _open(qtbot, store_path, [rec.order_id], token_worker, target)
+    order_id = _flagged_draft(store_path)
+    dialog = _open(qtbot, store_path, [order_id], token_worker, target)
     assert dialog.phase is Phase.BLOCKED
-    qtbot.keyClicks(dialog.justifications.fields[rec.order_id], WHY)
+    qtbot.keyClicks(dialog.justifications.fields[order_id], WHY)
     dialog.justify_button.click()
     qtbot.waitUntil(lambda: dialog.phase is Phase.READY, timeout=10_000)
     dialog.cancel_button.click()
@@ -53,24 +58,23 @@ def test_cancel_after_a_justification_keeps_nothing_and_the_warning_comes_back(
 
     assert _som_entries(store_path) == []  # no justification, no "cleared"
     with open_store(store_path) as store:
-        assert store.orders.get(rec.order_id).state is OrderState.DRAFT
-    again = _open(qtbot, store_path, [rec.order_id], token_worker, target)
+        assert store.orders.get(order_id).state is OrderState.DRAFT
+    again = _open(qtbot, store_path, [order_id], token_worker, target)
     assert again.phase is Phase.BLOCKED and again.justifications.isVisible()
-    assert again.justifications.fields[rec.order_id].text() == ""
-    assert again.justifications.flag_labels[rec.order_id]
-    assert "Needed" in again.justifications.verdicts[rec.order_id].text()
+    assert again.justifications.fields[order_id].text() == ""
+    assert again.justifications.flag_labels[order_id]
+    assert "Needed" in again.justifications.verdicts[order_id].text()
 
 
 def test_text_that_is_not_words_is_refused_in_its_row(
     qtbot: QtBot, store_path: Path, token_worker: TokenWorker, target: TokenTarget
 ) -> None:
-    with open_store(store_path) as store:
-        [rec] = svc.import_orders(store, flagged_order_input(), source="file:import.json")
-    dialog = _open(qtbot, store_path, [rec.order_id], token_worker, target)
-    qtbot.keyClicks(dialog.justifications.fields[rec.order_id], "xxxxxxxxxxxxxxxxxxxx")
+    order_id = _flagged_draft(store_path)
+    dialog = _open(qtbot, store_path, [order_id], token_worker, target)
+    qtbot.keyClicks(dialog.justifications.fields[order_id], "xxxxxxxxxxxxxxxxxxxx")
     dialog.justify_button.click()
     qtbot.waitUntil(
-        lambda: "repeats one character" in dialog.justifications.verdicts[rec.order_id].text(),
+        lambda: "repeats one character" in dialog.justifications.verdicts[order_id].text(),
         timeout=10_000,
     )
     assert dialog.phase is Phase.BLOCKED and not dialog.sign_button.isEnabled()

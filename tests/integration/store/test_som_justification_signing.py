@@ -40,6 +40,11 @@ def _session(prov: Provisioned, ca: TestCa) -> SigningSession:
     return SigningSession(ts, identity, chain_of(ca), SigningPurpose.ORDER, clock=Clock())
 
 
+def _flagged_draft(store: Store) -> str:
+    [rec] = svc.import_orders(store, flagged_order_input(), source="test")
+    return rec.order_id
+
+
 def _trail(store: Store, order_id: str) -> list[str]:
     return [e.event for e in store.audit.entries(order_id=order_id)]
 
@@ -95,9 +100,7 @@ def test_two_flagged_orders_need_two_justifications_each_kept_with_its_own_order
 def test_a_justification_that_is_not_words_leaves_the_order_a_draft(
     store: Store, rsa_token: Provisioned, test_ca: TestCa
 ) -> None:
-    [order_id] = [
-        r.order_id for r in svc.import_orders(store, flagged_order_input(), source="test")
-    ]
+    order_id = _flagged_draft(store)
     session = _session(rsa_token, test_ca)
     pin = TestPin()
     with session.ts:
@@ -130,9 +133,7 @@ class ChangesTheDraftWhileSigning:
 def test_a_signature_not_recorded_leaves_no_justification_either(
     store: Store, rsa_token: Provisioned, test_ca: TestCa
 ) -> None:
-    [order_id] = [
-        r.order_id for r in svc.import_orders(store, flagged_order_input(), source="test")
-    ]
+    order_id = _flagged_draft(store)
     session = _session(rsa_token, test_ca)
     with session.ts:
         result = svc.sign_orders_on_token(
@@ -158,9 +159,7 @@ class Unrecordable:
 def test_a_failure_at_the_record_stage_leaves_neither_justification_nor_signature(
     store: Store, rsa_token: Provisioned, test_ca: TestCa
 ) -> None:
-    [order_id] = [
-        r.order_id for r in svc.import_orders(store, flagged_order_input(), source="test")
-    ]
+    order_id = _flagged_draft(store)
     session = _session(rsa_token, test_ca)
     why = "new hospice patients admitted this week"
     with session.ts:
