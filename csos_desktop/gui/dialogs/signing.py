@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from enum import Enum
 from html import escape
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -218,6 +219,14 @@ class SigningDialog(QDialog):
     def _show_justification(self, flagged: Sequence[FlaggedOrder]) -> None:
         self.justifications.show_orders(flagged)
         self.justify_button.setVisible(bool(flagged))
+        # Rows are made after the dialog: Tab goes through them, then the check, then the PIN.
+        fields = list(self.justifications.fields.values())
+        chain = [self.summary, *fields, self.justify_button, self.pin]
+        for before, after in pairwise(chain):
+            self.setTabOrder(before, after)
+        waiting = [self.justifications.fields[f.order_id] for f in flagged if not f.justification]
+        if waiting:
+            waiting[0].setFocus()
 
     def _justifications_changed(self) -> bool:
         # What the last check saw: the text given, or the editor's offered again.
