@@ -104,6 +104,10 @@ def test_each_flagged_order_has_its_own_row_and_a_usual_order_is_not_held_up(
     qtbot.keyClicks(dialog.pin, TEST_PIN)
     dialog.sign_button.click()
     qtbot.waitUntil(lambda: dialog.phase is Phase.DONE, timeout=10_000)
+    assert dialog.outcome is not None
+    [held] = dialog.outcome.unsigned
+    assert held.label == second.order_number and "justification" in held.reason
+    assert "csos" not in held.reason and "--" not in held.reason  # no command-line wording
     with open_store(store_path) as store:
         states = {r: store.orders.get(r).state for r in ids}
         [ack] = [e for e in store.audit.entries() if e.event == AuditEvent.SOM_WARNING_ACKNOWLEDGED]

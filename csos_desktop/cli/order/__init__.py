@@ -127,7 +127,14 @@ def sign_file(
         # token is even opened; an order refused later stays a draft (`--draft`).
         records = svc.import_orders(store, data, source=f"file:{order_file.name}")
         ids = [r.order_id for r in records]
-        reasons = justifications_by_order(store, ids, som_justification)
+        try:
+            reasons = justifications_by_order(store, ids, som_justification)
+        except InputError as exc:
+            numbers = " ".join(r.order_number for r in records)
+            raise InputError(
+                f"{exc.message}\nNothing was signed; the file's orders are drafts now "
+                f"({numbers}): sign them with `csos order sign --draft ID…`."
+            ) from exc
         with open_choice(SigningPurpose.ORDER, token) as signing:
             result = svc.sign_orders_on_token(
                 store, ids, signing, token.terminal(), som_justifications=reasons

@@ -256,8 +256,13 @@ class OrderBatch:
                 for i in checked.signers or (session.identity,)
             )
             warnings = checked.warnings
-        self._refused = [Refusal(u.order_number or u.order_id[:8], u.reason) for u in refused]
-        # A flagged order waiting for its justification is shown in its own row, not here.
+        # A flagged order waiting for its justification is shown in its own row, not in
+        # the summary; its result says why in the dialog's words.
+        why = {f.order_id: f.problem for f in checked.flagged if f.problem}
+        self._refused = [
+            Refusal(u.order_number or u.order_id[:8], why.get(u.order_id) or u.reason)
+            for u in refused
+        ]
         others = tuple(
             Refusal(u.order_number or u.order_id[:8], u.reason)
             for u in refused
