@@ -227,8 +227,11 @@ def sign_orders(
                     flagged,
                     made.order,
                     info.subject,
-                    str(details["certificate_sha256"]),
                     local_date(now),
+                    {
+                        "certificate_sha256": details["certificate_sha256"],
+                        "subject_serial": ident.info.subject_serial,
+                    },
                 )
                 if flagged is not None and flagged.justification is not None
                 else []

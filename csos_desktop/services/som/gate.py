@@ -13,7 +13,7 @@ keeps a record of its flags and what became of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -200,15 +200,20 @@ def require_justification(
 
 
 def justification_entries(
-    flagged: FlaggedOrder, order: Order, signer_subject: str, certificate_sha256: str, day: date
+    flagged: FlaggedOrder,
+    order: Order,
+    signer_subject: str,
+    day: date,
+    certificate: Mapping[str, object],
 ) -> list[tuple[AuditEvent, dict[str, object]]]:
     """The audit entries a justified order's signature carries, in its transaction: the
-    warnings read and why (by the signing certificate's subject), and "cleared"."""
+    warnings read and why (by the signing certificate's subject, with what identifies that
+    certificate: its hash and the subject's serialNumber), and "cleared"."""
     assert flagged.justification is not None
     ack = acknowledgement_details(
         flagged.assessment, flagged.justification, acknowledged_by=signer_subject
     )
-    ack["certificate_sha256"] = certificate_sha256
+    ack.update(certificate)
     cleared = disposition_details(order, flagged.assessment, "cleared", flagged.justification, day)
     return [
         (AuditEvent.SOM_WARNING_ACKNOWLEDGED, ack),

@@ -90,6 +90,7 @@ def test_two_flagged_orders_need_two_justifications_each_kept_with_its_own_order
         # The person who signed, by their certificate, not the pharmacy.
         assert ack.details["acknowledged_by"] == subject == signed.details["signer_subject"]
         assert ack.details["certificate_sha256"] == cert_sha
+        assert ack.details["subject_serial"] == session.identity.info.subject_serial
         assert cleared.details["order_id"] == order_id
         # Written in the signature's transaction: at the same moment, just before it.
         assert ack.at == cleared.at == signed.at
@@ -173,7 +174,7 @@ def test_a_failure_at_the_record_stage_leaves_neither_justification_nor_signatur
         session.identity.info.subject, None, session.identity.certificate_der
     )
     carried = som_gate.justification_entries(
-        flagged, made.order, info.subject, "00" * 32, session.clock().date()
+        flagged, made.order, info.subject, session.clock().date(), {"certificate_sha256": "00"}
     )
     details = {**svc.signed_details(made, info, None), "injected": Unrecordable()}
     record = lifecycle.SignedOrderRecord(
