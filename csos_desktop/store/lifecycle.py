@@ -135,6 +135,9 @@ class SignedOrderRecord:
     signer: SignerInfo
     #: The audit entry's details, composed by the signing service.
     details: Mapping[str, object]
+    #: Entries the signature carries (a flagged order's justification), written before
+    #: ``order.signed`` in the same transaction: both are kept, or neither.
+    carried: Sequence[tuple[AuditEvent, Mapping[str, object]]] = ()
 
 
 def record_signed(
@@ -165,6 +168,8 @@ def record_signed(
             certificate_der=signed.signer.certificate_der,
         )
         store.outbox.add(OutboxKind.SUBMIT_ORDER, order_id, now)
+        for event, details in signed.carried:
+            store.audit.append(event, at=now, order_id=order_id, details=details)
         store.audit.append(
             AuditEvent.ORDER_SIGNED, at=now, order_id=order_id, details=signed.details
         )

@@ -35,13 +35,15 @@ def test_a_flagged_imported_draft_is_refused_without_justification_and_signed_wi
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: dialog.phase is Phase.BLOCKED, timeout=10_000)
-    assert dialog.justification.isVisible() and "[warn]" in dialog.summary.toPlainText()
+    assert dialog.justifications.isVisible()
+    flags = [label.text() for label in dialog.justifications.flag_labels[rec.order_id]]
+    assert flags and all(f.startswith("[warn]") for f in flags)
 
     why = "two new hospice patients admitted this week"
-    qtbot.keyClicks(dialog.justification, why)
+    qtbot.keyClicks(dialog.justifications.fields[rec.order_id], why)
     dialog.justify_button.click()
     qtbot.waitUntil(lambda: dialog.phase is Phase.READY, timeout=10_000)
-    assert not dialog.justification.isVisible()
+    assert "accepted" in dialog.justifications.verdicts[rec.order_id].text()
     qtbot.keyClicks(dialog.pin, TEST_PIN)
     dialog.sign_button.click()
     qtbot.waitUntil(lambda: dialog.phase is Phase.DONE, timeout=10_000)
@@ -201,12 +203,15 @@ def test_a_draft_whose_product_nobody_knows_is_blocked_until_justified(
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: dialog.phase is Phase.BLOCKED, timeout=10_000)
-    assert dialog.justification.isVisible()
-    assert "not judged: product unknown" in dialog.summary.toPlainText()
+    [flag] = dialog.justifications.flag_labels[rec.order_id]
+    assert "not judged: product unknown" in flag.text()
     assert not dialog.pin.isEnabled()
-    qtbot.keyClicks(dialog.justification, "new brand product, confirmed by phone")
+    qtbot.keyClicks(
+        dialog.justifications.fields[rec.order_id], "new brand product, confirmed by phone"
+    )
     dialog.justify_button.click()
     qtbot.waitUntil(lambda: dialog.phase is Phase.READY, timeout=10_000)
+    _sign(qtbot, dialog)
     with open_store(store_path) as store:
         trail = list(store.audit.entries(order_id=rec.order_id))
     [ack] = [e for e in trail if e.event == AuditEvent.SOM_WARNING_ACKNOWLEDGED]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from csos_desktop.domain.errors import InputError
 
 if TYPE_CHECKING:  # signing and verifying code loads when those commands run
     from csos_desktop.domain.order import Order
+    from csos_desktop.services.orders.lifecycle import Unsigned
 
 
 @click.group()
@@ -33,9 +35,26 @@ def read_order_input(path: Path, now: datetime) -> Order:
 def som_justification_option(fn: click.decorators.FC) -> click.decorators.FC:
     return click.option(
         "--som-justification",
-        metavar="TEXT",
-        help="Why a flagged order is legitimate (recorded in the audit log before signing).",
+        "som_justification",
+        metavar="[ORDER=]TEXT",
+        multiple=True,
+        help="Why a flagged order is legitimate, recorded with its signature in the audit "
+        "log. With several orders, give ORDER=TEXT once per flagged order (ORDER: its "
+        "number or id).",
     )(fn)
+
+
+def print_unsigned(unsigned: Sequence[Unsigned], *, err: bool) -> None:
+    """One line per order left unsigned; how to justify the flagged ones."""
+    for u in unsigned:
+        click.echo(f"NOT signed {u.order_number or '?'}  {u.order_id}: {u.reason}", err=err)
+    if any(u.code == "SomJustificationRequired" for u in unsigned):
+        click.echo(
+            "Give the reason with --som-justification TEXT (one order) or "
+            "--som-justification ORDER=TEXT for each flagged order; it is kept in the "
+            "audit log with the signature.",
+            err=err,
+        )
 
 
 @order.command("sign")
@@ -65,15 +84,15 @@ def sign(
     token: TokenChoice,
     out_dir: Path | None,
     as_json: bool,
-    som_justification: str | None,
+    som_justification: tuple[str, ...],
 ) -> None:
     """Sign ORDER_FILE, or stored drafts (--draft ID... | --all-drafts).
 
     ORDER_FILE is imported into the store first (its order number checked against the
     orders there), then signed, recorded and queued like a draft; --out writes copies.
-    A flagged order (Suspicious Order Monitoring) is signed only with
-    --som-justification TEXT or a justification recorded in the editor; otherwise it is
-    refused and its flags are printed.
+    A flagged order (Suspicious Order Monitoring) is signed only with its own
+    justification: --som-justification TEXT for one order, ORDER=TEXT per flagged order
+    in a batch (or the one saved in the editor); otherwise it is refused with its flags.
     """
     if order_file is None:
         if not drafts and not all_drafts:
@@ -91,13 +110,14 @@ def sign_file(
     order_file: Path,
     token: TokenChoice,
     out_dir: Path | None,
-    som_justification: str | None = None,
+    som_justification: Sequence[str] = (),
 ) -> None:
     """Import ORDER_FILE, sign it on the token as a draft, and write copies to *out_dir*."""
     from csos_desktop.cli.files import write_signed_pair
     from csos_desktop.fileio import read_json_object
     from csos_desktop.services.orders import lifecycle as svc
     from csos_desktop.services.orders import queries
+    from csos_desktop.services.orders.justifications import justifications_by_order
     from csos_desktop.services.pharmacy_store import open_store
     from csos_desktop.services.signing import SigningPurpose
 
@@ -106,13 +126,18 @@ def sign_file(
         # Into the record first: a bad file or a number already used is refused before the
         # token is even opened; an order refused later stays a draft (`--draft`).
         records = svc.import_orders(store, data, source=f"file:{order_file.name}")
+        ids = [r.order_id for r in records]
+        try:
+            reasons = justifications_by_order(store, ids, som_justification)
+        except InputError as exc:
+            numbers = " ".join(r.order_number for r in records)
+            raise InputError(
+                f"{exc.message}\nNothing was signed; the file's orders are drafts now "
+                f"({numbers}): sign them with `csos order sign --draft ID…`."
+            ) from exc
         with open_choice(SigningPurpose.ORDER, token) as signing:
             result = svc.sign_orders_on_token(
-                store,
-                [r.order_id for r in records],
-                signing,
-                token.terminal(),
-                som_justification=som_justification,
+                store, ids, signing, token.terminal(), som_justifications=reasons
             )
         kept = [(r, queries.signed_copy(store, r.order_id)) for r in result.signed]
     for rec, blob in kept:
@@ -126,8 +151,7 @@ def sign_file(
                 out_dir, rec.order_id, blob.document, blob.signature
             )
             click.echo(f"  document:  {doc_path}\n  signature: {sig_path}")
-    for u in result.unsigned:  # the command's error: on stderr, as for a bad file
-        click.echo(f"NOT signed {u.order_number or '?'}  {u.order_id}: {u.reason}", err=True)
+    print_unsigned(result.unsigned, err=True)  # the command's error: on stderr
     if result.stopped:
         click.echo(f"The batch stopped: {result.stopped}", err=True)
     if result.unsigned:

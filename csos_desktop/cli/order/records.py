@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.order import order, som_justification_option
+from csos_desktop.cli.order import order, print_unsigned, som_justification_option
 from csos_desktop.cli.signing import TokenChoice, open_choice, token_options
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order_state import OrderState
@@ -244,7 +245,7 @@ def sign_drafts(
     all_drafts: bool,
     token: TokenChoice,
     as_json: bool,
-    som_justification: str | None,
+    som_justification: tuple[str, ...],
 ) -> None:
     """Sign drafts IDS (or --all) with one token login; each is kept as soon as it is signed.
 
@@ -258,11 +259,12 @@ def sign_stored(
     all_drafts: bool,
     token: TokenChoice,
     as_json: bool,
-    som_justification: str | None = None,
+    som_justification: Sequence[str] = (),
 ) -> None:
     """Sign stored drafts in one login (shared by `order sign-drafts` and `order sign --draft`)."""
     from csos_desktop.services.orders import lifecycle as svc
     from csos_desktop.services.orders import queries
+    from csos_desktop.services.orders.justifications import justifications_by_order
     from csos_desktop.services.signing import SigningPurpose
 
     if bool(ids) == all_drafts:
@@ -272,21 +274,17 @@ def sign_stored(
         if not wanted:
             click.echo("No drafts to sign.")
             return
+        reasons = justifications_by_order(store, wanted, som_justification)
         with open_choice(SigningPurpose.ORDER, token) as session:
             result = svc.sign_orders_on_token(
-                store,
-                wanted,
-                session,
-                token.terminal(),
-                som_justification=som_justification,
+                store, wanted, session, token.terminal(), som_justifications=reasons
             )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         for rec in result.signed:
             click.echo(f"signed    {rec.order_number}  {rec.order_id}")
-        for u in result.unsigned:
-            click.echo(f"NOT signed {u.order_number or '?'}  {u.order_id}: {u.reason}")
+        print_unsigned(result.unsigned, err=False)
         if result.stopped:
             click.echo(f"The batch stopped: {result.stopped}", err=True)
     raise SystemExit(1 if result.unsigned else 0)

@@ -7,8 +7,10 @@ field is cleared the moment Sign is pressed, before the job is sent.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from enum import Enum
 from html import escape
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -46,6 +48,8 @@ from csos_desktop.gui.jobs.signing import (
 )
 from csos_desktop.gui.jobs.token_thread import TokenWorker
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.justification_list import JustificationList
+from csos_desktop.services.som.gate import FlaggedOrder
 from csos_desktop.services.tokens.status import TokenStatus
 
 
@@ -99,17 +103,10 @@ class SigningDialog(QDialog):
         self.pin.setAccessibleName("Token PIN")
         self.pin.setAccessibleDescription("Typed PIN is sent to the token once and cleared")
         self.pin_label.setBuddy(self.pin)
-        # A flagged order (SOM, 21 CFR 1301.74(b)) is signed only with a written reason.
-        self.justification_label = QLabel(
-            "Some orders are flagged by Suspicious Order Monitoring. Say why they are "
-            "legitimate (kept in the audit log) to sign them:"
-        )
-        self.justification_label.setWordWrap(True)
-        self.justification = QLineEdit()
-        self.justification.setAccessibleName("SOM justification")
-        self.justification_label.setBuddy(self.justification)
-        self.justify_button = QPushButton("Record &justification")
-        self.justify_button.setAccessibleName("Record justification")
+        # A flagged order (SOM, 21 CFR 1301.74(b)) is signed only with its own written reason.
+        self.justifications = JustificationList()
+        self.justify_button = QPushButton("Check &justifications")
+        self.justify_button.setAccessibleName("Check justifications")
         self.justify_button.setAutoDefault(False)
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
@@ -131,12 +128,12 @@ class SigningDialog(QDialog):
         layout.addWidget(self.signer)
         layout.addWidget(self.pickers)
         layout.addWidget(self.pin_warning)
-        layout.addWidget(self.justification_label)
+        layout.addWidget(self.justifications)
         justify_row = QHBoxLayout()
-        justify_row.addWidget(self.justification, 1)
+        justify_row.addStretch(1)
         justify_row.addWidget(self.justify_button)
         layout.addLayout(justify_row)
-        self._show_justification(False)
+        self._show_justification(())
         pin_row = QHBoxLayout()
         pin_row.addWidget(self.pin_label)
         pin_row.addWidget(self.pin, 1)
@@ -153,7 +150,7 @@ class SigningDialog(QDialog):
         self.setTabOrder(self.sign_button, self.cancel_button)
 
         self.sign_button.clicked.connect(self.sign)
-        self.justify_button.clicked.connect(self.record_justification)
+        self.justify_button.clicked.connect(self.check_justifications)
         self.cancel_button.clicked.connect(self._cancel_clicked)
         # Enter in the PIN field presses the default button (Sign): no second handler.
         worker.status_changed.connect(self._token_status)
@@ -173,7 +170,7 @@ class SigningDialog(QDialog):
         warning = pin_warning(preview.token.pin_state)
         self.pin_warning.setText(f"{dot(warning[0])} {escape(warning[1])}" if warning else "")
         self.pin_warning.setVisible(warning is not None)
-        self._show_justification(bool(preview.needs_justification))
+        self._show_justification(preview.flagged)
         pad = preview.token.protected_auth_path
         self.pin.setVisible(not pad)
         self.pin_label.setVisible(not pad)
@@ -219,21 +216,33 @@ class SigningDialog(QDialog):
             self._job.choose(dea, key_id)
             self._load()
 
-    def _show_justification(self, visible: bool) -> None:
-        for w in (self.justification_label, self.justification, self.justify_button):
-            w.setVisible(visible)
+    def _show_justification(self, flagged: Sequence[FlaggedOrder]) -> None:
+        self.justifications.show_orders(flagged)
+        self.justify_button.setVisible(bool(flagged))
+        # Rows are made after the dialog: Tab goes through them, then the check, then the PIN.
+        fields = list(self.justifications.fields.values())
+        chain = [self.summary, *fields, self.justify_button, self.pin]
+        for before, after in pairwise(chain):
+            self.setTabOrder(before, after)
+        waiting = [self.justifications.fields[f.order_id] for f in flagged if not f.justification]
+        if waiting:
+            waiting[0].setFocus()
 
-    def record_justification(self) -> None:
-        """Give the job the reason and check again: the flagged orders become signable."""
-        text = " ".join(self.justification.text().split())
-        if len(text) < 10 or not hasattr(self._job, "som_justification"):
-            self.status.setText(
-                f"{dot(Tone.WARN)} Say why, in a sentence (for example 'new hospice patients "
-                "this week')."
-            )
-            self.justification.setFocus()
+    def _justifications_changed(self) -> bool:
+        # What the last check saw: the text given, or the editor's offered again.
+        checked = {
+            f.order_id: f.offered.strip()
+            for f in (self._preview.flagged if self._preview else ())
+            if f.offered and f.offered.strip()
+        }
+        return self.justifications.texts() != checked
+
+    def check_justifications(self) -> None:
+        """Hand the job each row's reason and check again before the PIN (nothing is
+        recorded until the order is signed)."""
+        if not hasattr(self._job, "som_justifications"):
             return
-        self._job.som_justification = text
+        self._job.som_justifications = self.justifications.texts()
         self._load()
 
     # -- signing ---------------------------------------------------------------------
@@ -244,6 +253,14 @@ class SigningDialog(QDialog):
         # The widget's text is cleared first, whatever happens next.
         typed = None if pad else (self.pin.text() or None)
         self.pin.clear()
+        if self._justifications_changed():
+            # What is signed must be what was checked: check the rows as they are now.
+            self.check_justifications()
+            self.status.setText(
+                f"{dot(Tone.WARN)} A justification changed: it was checked again; enter the "
+                "PIN and press Sign."
+            )
+            return
         if not pad and typed is None:
             self.status.setText(f"{dot(Tone.WARN)} Type the token's PIN first.")
             self.pin.setFocus()
@@ -349,6 +366,8 @@ class SigningDialog(QDialog):
         ready = phase is Phase.READY
         self.sign_button.setEnabled(ready)
         self.pin.setEnabled(ready)
+        for w in (self.justifications, self.justify_button):
+            w.setEnabled(phase in (Phase.READY, Phase.BLOCKED))
         self.cancel_button.setEnabled(True)
         self.cancel_button.setText(
             "Stop"

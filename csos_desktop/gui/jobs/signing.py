@@ -41,7 +41,7 @@ from csos_desktop.services.signing.picker import (
     remember_choice,
     remembered_choices,
 )
-from csos_desktop.services.som.gate import SomJustificationRequired
+from csos_desktop.services.som.gate import FlaggedOrder, SomJustificationRequired
 from csos_desktop.services.tokens.status import CertificateStatus
 
 log = logging.getLogger(__name__)
@@ -132,8 +132,9 @@ class Preview:
     description_html: str | None = None
     #: From the pre-PIN checks: revocation not checkable, clock not verifiable.
     warnings: tuple[str, ...] = ()
-    #: Flagged orders (SOM) refused until a justification is given (21 CFR 1301.74(b)).
-    needs_justification: tuple[Refusal, ...] = ()
+    #: Flagged orders (SOM, 21 CFR 1301.74(b)), one row each in the dialog: their flags,
+    #: and the justification accepted for each or why none is yet.
+    flagged: tuple[FlaggedOrder, ...] = ()
     #: Several locations: per purchaser DEA number, the certificates that can sign its
     #: orders and the one preselected (the dialog shows a picker when there is a choice).
     pickers: tuple[Picker, ...] = ()
@@ -223,8 +224,9 @@ class OrderBatch:
         self._clock = clock
         self._ready: list[str] = []
         self._refused: list[Refusal] = []
-        #: Given in the dialog for flagged orders; recorded before the PIN is asked.
-        self.som_justification: str | None = None
+        #: Order id → the justification typed in that order's row of the dialog; checked
+        #: before the PIN, recorded only with the order's signature (never on Cancel).
+        self.som_justifications: dict[str, str] = {}
         #: Purchaser DEA number → CKA_ID (hex): remembered, then the dialog's picks.
         self.choices: dict[str, str] = remembered_choices()
 
@@ -245,7 +247,7 @@ class OrderBatch:
             self.choices.update({p.dea: p.chosen for p in offered})
             session.choose(self.choices)
             checked = svc.check_drafts(
-                store, self._ids, session, now, som_justification=self.som_justification
+                store, self._ids, session, now, som_justifications=self.som_justifications
             )
             ready, refused = checked.ready, checked.refused
             token = session.token_info()
@@ -254,20 +256,26 @@ class OrderBatch:
                 for i in checked.signers or (session.identity,)
             )
             warnings = checked.warnings
-        self._refused = [Refusal(u.order_number or u.order_id[:8], u.reason) for u in refused]
-        flagged = tuple(
+        # A flagged order waiting for its justification is shown in its own row, not in
+        # the summary; its result says why in the dialog's words.
+        why = {f.order_id: f.problem for f in checked.flagged if f.problem}
+        self._refused = [
+            Refusal(u.order_number or u.order_id[:8], why.get(u.order_id) or u.reason)
+            for u in refused
+        ]
+        others = tuple(
             Refusal(u.order_number or u.order_id[:8], u.reason)
             for u in refused
-            if u.code == SomJustificationRequired.__name__
+            if u.code != SomJustificationRequired.__name__
         )
         self._ready = [o.order_id for o in ready]
         return Preview(
             token,
             certs[0],
             tuple(ready),
-            tuple(self._refused),
+            others,
             warnings=warnings,
-            needs_justification=flagged,
+            flagged=checked.flagged,
             pickers=offered,
             certificates=certs if len(certs) > 1 else (),
         )
@@ -305,7 +313,7 @@ class OrderBatch:
                 session,
                 GuiInteraction(pin, progress),
                 wrap=wrap,
-                som_justification=self.som_justification,
+                som_justifications=self.som_justifications,
             )
         signed = tuple(r.order_number for r in result.signed)
         unsigned = tuple(

@@ -200,11 +200,13 @@ def sign_orders(
     *,
     clock: Clock = utc_now,
     before_each: Callable[[datetime], None] | None = None,
+    justified: Mapping[str, som_gate.FlaggedOrder] | None = None,
 ) -> BatchResult:
     """Sign each draft in turn: prepare (its number in the signing year), sign on the token
     outside any transaction, then record (signed bytes, audit entry, submit message in one
     short transaction). ``before_each`` runs before each signature, with no lock held (the
-    batch gathers stale facts again there)."""
+    batch gathers stale facts again there). ``justified`` (by order id): a flagged order's
+    accepted justification, recorded in its signature's transaction and nowhere else."""
     ident = signer.identity
     # The certificate carries only a hash of the DEA number; precheck matches each order's
     # purchaser to it, and that number is what the archive records (dea_number=None).
@@ -218,12 +220,24 @@ def sign_orders(
                 before_each(now)
             order, renumbered_from = prepare_for_signing(store, order_id, now)
             made = signer.sign(order)
+            details = signed_details(made, info, renumbered_from)
+            flagged = (justified or {}).get(order_id)
+            carried = (
+                som_gate.justification_entries(
+                    flagged,
+                    made.order,
+                    info.subject,
+                    local_date(now),
+                    {
+                        "certificate_sha256": details["certificate_sha256"],
+                        "subject_serial": ident.info.subject_serial,
+                    },
+                )
+                if flagged is not None and flagged.justification is not None
+                else []
+            )
             record = lifecycle.SignedOrderRecord(
-                made.order,
-                made.document,
-                made.signature,
-                info,
-                signed_details(made, info, renumbered_from),
+                made.order, made.document, made.signature, info, details, carried
             )
             signed.append(lifecycle.record_signed(store, order_id, record, now=now))
         except _STOPS_BATCH as exc:
@@ -279,6 +293,14 @@ class CheckedBatch:
     signers: tuple[SigningIdentity, ...]
     warnings: tuple[str, ...]
     checked_at: datetime
+    #: Every flagged draft, ready (its justification accepted) or refused (why not).
+    flagged: tuple[som_gate.FlaggedOrder, ...] = ()
+
+    @property
+    def justified(self) -> dict[str, som_gate.FlaggedOrder]:
+        """The ready flagged orders by id: the record stage keeps their justification."""
+        ready = {o.order_id for o in self.ready}
+        return {f.order_id: f for f in self.flagged if f.order_id in ready}
 
 
 def check_drafts(
@@ -287,15 +309,16 @@ def check_drafts(
     session: Signing,
     now: datetime,
     *,
-    som_justification: str | None = None,
+    som_justifications: Mapping[str, str] | None = None,
 ) -> CheckedBatch:
     """The pre-PIN stage for a batch, as a value (no I/O inside a transaction).
 
     Each draft gets its certificate first (several locations: the one for its purchaser);
     then every session check runs for every certificate that will sign, whatever chose it;
     then each order's checks, and those that need the store (``pre_sign``): who may sign
-    for the DEA number, and the SOM justification of a flagged order, recorded here when
-    ``som_justification`` is given. A ``SessionRefused`` (expired certificate, a signer
+    for the DEA number, and the SOM justification of a flagged order: its own, from
+    ``som_justifications`` (by order id), checked here and recorded only with its
+    signature. A ``SessionRefused`` (expired certificate, a signer
     without power of attorney, ...) is raised: nothing could be signed; in a batch that
     mixes locations it refuses only that certificate's orders.
     """
@@ -321,20 +344,23 @@ def check_drafts(
                 raise
             failed[signing.identity.key_id] = exc
     ready: list[Order] = []
+    flagged: list[som_gate.FlaggedOrder] = []
     for rec, order, signing in chosen:
         try:
             if signing.identity.key_id in failed:
                 raise failed[signing.identity.key_id]
             signing.check_item(pre_sign.as_signed(order, rec.number_auto, now), now)
-            pre_sign.store_checks(
+            som = pre_sign.store_checks(
                 store,
                 order,
                 signing.identity,
                 now,
                 stored=True,
-                som_justification=som_justification,
-                clock=session.clock,
+                som_justification=(som_justifications or {}).get(order.order_id),
             )
+            flagged += [som] if som is not None else []
+            if som is not None and som.problem is not None:
+                raise som.refusal()
             ready.append(order)
         except _SKIPS_ORDER as exc:
             refused.append(_unsigned(store, order.order_id, exc))
@@ -344,7 +370,12 @@ def check_drafts(
             refused.append(_unsigned(store, order.order_id, exc))
     signers = {s.identity.key_id: s.identity for _, o, s in chosen if o in ready}
     return CheckedBatch(
-        tuple(ready), tuple(refused), tuple(signers.values()), tuple(session.warnings), now
+        tuple(ready),
+        tuple(refused),
+        tuple(signers.values()),
+        tuple(session.warnings),
+        now,
+        tuple(flagged),
     )
 
 
@@ -355,17 +386,18 @@ def sign_orders_on_token(
     interaction: Interaction,
     *,
     wrap: Callable[[OrderSigner], OrderSigner] | None = None,
-    som_justification: str | None = None,
+    som_justifications: Mapping[str, str] | None = None,
 ) -> BatchResult:
     """Check every order before the PIN, log in once, then sign the batch.
 
     ``wrap`` decorates the token signer (the GUI reports progress and stops between
     orders through it; a TokenError it raises stops the batch cleanly).
-    ``som_justification`` is recorded for each flagged order; a flagged order without
-    one (here or from the editor) is left unsigned with its flags.
+    ``som_justifications`` holds each flagged order's own justification by order id; it
+    is recorded with that order's signature. A flagged order without an acceptable one
+    (here or from the editor) is left unsigned with its flags.
     """
     clock = session.clock
-    checked = check_drafts(store, ids, session, clock(), som_justification=som_justification)
+    checked = check_drafts(store, ids, session, clock(), som_justifications=som_justifications)
     if not checked.ready:
         return BatchResult((), checked.refused)
     ready_ids = [o.order_id for o in checked.ready]
@@ -391,6 +423,7 @@ def sign_orders_on_token(
             wrap(signer) if wrap else signer,
             clock=clock,
             before_each=_fresh_facts(signing, checked.checked_at),
+            justified=checked.justified,
         )
         signed += result.signed
         unsigned += result.unsigned

@@ -9,13 +9,11 @@ and the SOM justification of a flagged order (1301.74(b)).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.order import Order
-from csos_desktop.domain.poa import Authority
 from csos_desktop.services.orders import poa
 from csos_desktop.services.som import gate as som_gate
 from csos_desktop.store.local_store import Store
@@ -48,20 +46,10 @@ def store_checks(
     *,
     stored: bool,
     som_justification: str | None = None,
-    acknowledged_by: str | None = None,
-    clock: Callable[[], datetime] | None = None,
-) -> Authority:
-    """POA rule (``SignerNotAuthorised``, a session refusal) and SOM justification
-    (``SomJustificationRequired``, this order only); records a justification given."""
-    authority = poa.check_signer(store, identity, order.purchaser.dea_number.value, now)
+) -> som_gate.FlaggedOrder | None:
+    """POA rule (``SignerNotAuthorised``, a session refusal), then the SOM check: the
+    flagged order with its justification accepted or why not (nothing is recorded here;
+    the caller refuses it or keeps the justification for the signature's record)."""
+    poa.check_signer(store, identity, order.purchaser.dea_number.value, now)
     som = som_gate.check_som(store, order, now=now)
-    som_gate.require_justification(
-        store,
-        order,
-        som,
-        som_justification,
-        stored=stored,
-        by=acknowledged_by or identity.info.subject,
-        clock=clock or (lambda: now),
-    )
-    return authority
+    return som_gate.justify(store, order, som, som_justification, stored=stored)

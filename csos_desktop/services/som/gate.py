@@ -1,8 +1,11 @@
 """The SOM acknowledgement every signing path requires, and the disposition of flagged orders.
 
-A flagged order (21 CFR 1301.74(b)) is signed only with a recorded
-justification: given now (CLI ``--som-justification``, the GUI signing
-dialog) or recorded by the editor since the draft last changed. The check uses
+A flagged order (21 CFR 1301.74(b)) is signed only with a justification of its
+own, given at signing (CLI ``--som-justification``, the GUI signing dialog's row
+for that order; the editor's, for the draft as it is now, is offered again) and
+checked by ``som.justification``. It is recorded with the signature, in the same
+transaction, by the signing certificate's subject: never before, so a cancelled
+signature leaves none. The check uses
 the cached history and the distributor's policy when the sync has cached it,
 and says so when either is missing or stale. A flagged order that is voided
 keeps a record of its flags and what became of it.
@@ -10,7 +13,7 @@ keeps a record of its flags and what became of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,12 +22,13 @@ from csos_desktop.domain.order import Order
 from csos_desktop.services.orders.catalogue import active_catalogue
 from csos_desktop.services.som.review import (
     SomReview,
-    acknowledge_warnings,
+    acknowledgement_details,
     judge,
     load_history,
     policy_for,
 )
 from csos_desktop.som import Assessment, Decision, History
+from csos_desktop.som.justification import JustificationRefused, check_justification
 from csos_desktop.store import lifecycle, som_cache
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
@@ -38,7 +42,7 @@ STALE_AFTER = timedelta(days=7)
 class SomJustificationRequired(ItemRefused):
     """A flagged order needs a written justification before the PIN is asked."""
 
-    exit_code = 2  # the command needs --som-justification, or the order changed
+    exit_code = 2  # the command needs a justification, or the order changed
 
 
 @dataclass(frozen=True)
@@ -116,49 +120,105 @@ def _cached_history(store: Store, dea: str, day: date, days: int) -> History:
     return history
 
 
-def acknowledged_since_last_change(store: Store, order_id: str) -> bool:
-    """The editor (or an earlier attempt) recorded a justification for this draft as it is."""
-    last_ack = last_change = 0
+def editor_justification(store: Store, order_id: str) -> str | None:
+    """The justification the editor saved for this draft as it is now, if any: offered
+    again at signing (the signer adopts it, and it is recorded with the signature)."""
+    text: str | None = None
     for e in store.audit.entries(order_id=order_id):
         if e.event == AuditEvent.SOM_WARNING_ACKNOWLEDGED:
-            last_ack = e.entry_id
+            text = str(e.details.get("justification") or "") or None
         elif e.event in (AuditEvent.ORDER_DRAFT_CHANGED, AuditEvent.ORDER_IMPORTED):
-            last_change = e.entry_id
-    return last_ack > last_change
+            text = None
+    return text
+
+
+@dataclass(frozen=True)
+class FlaggedOrder:
+    """A flagged draft in a signing batch: its flags one per line, and the justification
+    accepted for it (recorded with its signature, never before) or why none is yet."""
+
+    order_id: str
+    label: str
+    flags: tuple[str, ...]
+    assessment: Assessment
+    justification: str | None
+    #: Why it cannot be signed yet, in a sentence (None once a justification is accepted).
+    problem: str | None
+    #: The whole SOM result (decision, policy, flags, history), for the refusal message.
+    summary: str = ""
+    #: The text offered (given now, or saved in the editor), accepted or not.
+    offered: str | None = None
+
+    def refusal(self) -> SomJustificationRequired:
+        return SomJustificationRequired(f"{self.problem}\n{self.summary}")
+
+
+def justify(
+    store: Store, order: Order, check: SomCheck | None, given: str | None, *, stored: bool
+) -> FlaggedOrder | None:
+    """None for a clean order; else the flagged order with the justification *given* for
+    it (or the editor's, for a stored draft) checked by ``check_justification``. Nothing
+    is written: the record stage keeps it in the signature's transaction."""
+    if check is None or not check.flagged:
+        return None
+    flags = tuple(f"[{f.severity.value}] {f.explanation}" for f in check.assessment.flags)
+    text = given if given and given.strip() else None
+    if text is None and stored:
+        text = editor_justification(store, order.order_id)
+    accepted: str | None = None
+    problem: str | None = None
+    if text is None:
+        problem = (
+            f"Order {order.order_number} is flagged and needs a written justification before "
+            "it is signed (21 CFR 1301.74(b))."
+        )
+    else:
+        try:
+            accepted = check_justification(text, [f.explanation for f in check.assessment.flags])
+        except JustificationRefused as exc:
+            problem = f"Order {order.order_number}: {exc.message}"
+    return FlaggedOrder(
+        order.order_id,
+        order.order_number,
+        flags,
+        check.assessment,
+        accepted,
+        problem,
+        check.describe(),
+        text,
+    )
 
 
 def require_justification(
-    store: Store,
+    store: Store, order: Order, check: SomCheck | None, given: str | None, *, stored: bool
+) -> FlaggedOrder | None:
+    """``justify``, refusing a flagged order without an acceptable justification."""
+    flagged = justify(store, order, check, given, stored=stored)
+    if flagged is not None and flagged.problem is not None:
+        raise flagged.refusal()
+    return flagged
+
+
+def justification_entries(
+    flagged: FlaggedOrder,
     order: Order,
-    check: SomCheck | None,
-    justification: str | None,
-    *,
-    stored: bool,
-    by: str | None,
-    clock: Clock,
-) -> None:
-    """Pass a clean order; record the justification of a flagged one; refuse otherwise."""
-    if check is None or not check.flagged:
-        return
-    if stored and acknowledged_since_last_change(store, order.order_id):
-        return  # recorded in the editor or an earlier attempt, for the draft as it is now
-    if justification and justification.strip():
-        if stored:
-            acknowledge_warnings(
-                store,
-                order.order_id,
-                check.assessment,
-                justification,
-                acknowledged_by=by,
-                clock=clock,
-            )
-        record_disposition(store, order, check.assessment, "cleared", justification, clock=clock)
-        return
-    raise SomJustificationRequired(
-        f"Order {order.order_number} is flagged and needs a written justification before it "
-        f"is signed (21 CFR 1301.74(b)).\n{check.describe()}\n"
-        "Give it with --som-justification TEXT (kept in the audit log), or change the order."
+    signer_subject: str,
+    day: date,
+    certificate: Mapping[str, object],
+) -> list[tuple[AuditEvent, dict[str, object]]]:
+    """The audit entries a justified order's signature carries, in its transaction: the
+    warnings read and why (by the signing certificate's subject, with what identifies that
+    certificate: its hash and the subject's serialNumber), and "cleared"."""
+    assert flagged.justification is not None
+    ack = acknowledgement_details(
+        flagged.assessment, flagged.justification, acknowledged_by=signer_subject
     )
+    ack.update(certificate)
+    cleared = disposition_details(order, flagged.assessment, "cleared", flagged.justification, day)
+    return [
+        (AuditEvent.SOM_WARNING_ACKNOWLEDGED, ack),
+        (AuditEvent.SOM_DISPOSITION, cleared),
+    ]
 
 
 def record_disposition(
@@ -174,28 +234,38 @@ def record_disposition(
     if assessment.decision is Decision.OK:
         return
     in_store = store.orders.number_taken(order.purchaser.dea_number.value, order.order_number)
+    now = clock()
     lifecycle.record_event(
         store,
         AuditEvent.SOM_DISPOSITION,
-        now=clock(),
+        now=now,
         order_id=order.order_id if in_store else None,
-        details={
-            "order_id": order.order_id,
-            "order_number": order.order_number,
-            "disposition": disposition,
-            "reason": " ".join(reason.split()),
-            "date": clock().astimezone(UTC).date().isoformat(),
-            "purchaser_dea": order.purchaser.dea_number.value,
-            "supplier_dea": order.supplier.dea_number.value,
-            "decision": assessment.decision.value,
-            "policy_id": assessment.policy_id,
-            "lines": [
-                {"line_no": ln.line_no, "ndc": ln.ndc.digits, "quantity": ln.quantity}
-                for ln in order.lines
-            ],
-            "flags": [
-                {"code": f.code.value, "severity": f.severity.value, "explanation": f.explanation}
-                for f in assessment.flags
-            ],
-        },
+        details=disposition_details(
+            order, assessment, disposition, reason, now.astimezone(UTC).date()
+        ),
     )
+
+
+def disposition_details(
+    order: Order, assessment: Assessment, disposition: str, reason: str, day: date
+) -> dict[str, object]:
+    """The flags, lines, parties and decision of a flagged order, and what became of it."""
+    return {
+        "order_id": order.order_id,
+        "order_number": order.order_number,
+        "disposition": disposition,
+        "reason": " ".join(reason.split()),
+        "date": day.isoformat(),
+        "purchaser_dea": order.purchaser.dea_number.value,
+        "supplier_dea": order.supplier.dea_number.value,
+        "decision": assessment.decision.value,
+        "policy_id": assessment.policy_id,
+        "lines": [
+            {"line_no": ln.line_no, "ndc": ln.ndc.digits, "quantity": ln.quantity}
+            for ln in order.lines
+        ],
+        "flags": [
+            {"code": f.code.value, "severity": f.severity.value, "explanation": f.explanation}
+            for f in assessment.flags
+        ],
+    }

@@ -19,6 +19,7 @@ from csos_desktop.domain.order import Order
 from csos_desktop.services.orders.catalogue import active_catalogue
 from csos_desktop.som import Assessment, Decision, History, HistoryLine, Policy, evaluate
 from csos_desktop.som.explain import family_label
+from csos_desktop.som.justification import MIN_CHARS, check_justification
 from csos_desktop.som.loaders import bundled_policy
 from csos_desktop.som.policy import PolicyInvalid
 from csos_desktop.som.review import PlacedOrder, place_order
@@ -28,8 +29,8 @@ from csos_desktop.store import lifecycle, som_cache
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 
-#: Shortest justification accepted: a reason, not a keystroke.
-MIN_JUSTIFICATION = 10
+#: Shortest justification accepted: a reason, not a keystroke (``som.justification``).
+MIN_JUSTIFICATION = MIN_CHARS
 
 
 @dataclass(frozen=True)
@@ -175,32 +176,35 @@ def acknowledge_warnings(
     reason = " ".join(justification.split())
     if assessment.decision is Decision.OK:
         raise InputError("This order has no SOM warning to acknowledge.")
-    if len(reason) < MIN_JUSTIFICATION:
-        raise InputError(
-            "Say why the order is legitimate despite the warning (for example "
-            "'new oncology patients this month'); it is kept in the audit log."
-        )
+    reason = check_justification(reason, [f.explanation for f in assessment.flags])
     store.orders.get(order_id)  # raises OrderNotFound: never acknowledge for nothing
     lifecycle.record_event(
         store,
         AuditEvent.SOM_WARNING_ACKNOWLEDGED,
         now=clock(),
         order_id=order_id,
-        details={
-            "decision": assessment.decision.value,
-            "policy_id": assessment.policy_id,
-            "as_of": assessment.as_of.isoformat(),
-            "customer_class": assessment.customer_class,
-            "flags": [
-                {
-                    "code": f.code.value,
-                    "severity": f.severity.value,
-                    "drug_code": f.drug_code,
-                    "explanation": f.explanation,
-                }
-                for f in assessment.flags
-            ],
-            "justification": reason,
-            "acknowledged_by": acknowledged_by,
-        },
+        details=acknowledgement_details(assessment, reason, acknowledged_by=acknowledged_by),
     )
+
+
+def acknowledgement_details(
+    assessment: Assessment, justification: str, *, acknowledged_by: str | None
+) -> dict[str, object]:
+    """The warnings read, and why the order goes on, as the audit log keeps them."""
+    return {
+        "decision": assessment.decision.value,
+        "policy_id": assessment.policy_id,
+        "as_of": assessment.as_of.isoformat(),
+        "customer_class": assessment.customer_class,
+        "flags": [
+            {
+                "code": f.code.value,
+                "severity": f.severity.value,
+                "drug_code": f.drug_code,
+                "explanation": f.explanation,
+            }
+            for f in assessment.flags
+        ],
+        "justification": " ".join(justification.split()),
+        "acknowledged_by": acknowledged_by,
+    }

@@ -295,3 +295,50 @@ def test_a_product_nobody_knows_needs_a_justification_on_every_cli_path(
         trail = list(store.audit.entries(order_id=order_id))
     [ack] = [e for e in trail if e.event == AuditEvent.SOM_WARNING_ACKNOWLEDGED]
     assert [f["code"] for f in ack.details["flags"]] == ["product-unknown"]
+
+
+def test_a_justification_that_is_not_words_is_refused_on_the_cli(
+    home: Path, chain: Path, rsa_token: Provisioned, tmp_path: Path
+) -> None:
+    order_id = draft(home, rsa_token, tmp_path, flagged_order_input())
+    for junk in ("xxxxxxxxxx", "xxxxxxxxxxxxxxxxxxxx", "1234567890 1234567890"):
+        refused = signing(
+            home, rsa_token, chain, "order", "sign", "--draft", order_id,
+            "--som-justification", junk,
+        )  # fmt: skip
+        assert refused.exit_code == 1, refused.output
+        assert "NOT signed" in refused.output and "[warn]" in refused.output
+    assert not {"order.signed", "som.warning-acknowledged", "som.disposition"} & set(events(home))
+
+
+def test_a_batch_takes_one_justification_per_flagged_order_on_the_cli(
+    home: Path, chain: Path, rsa_token: Provisioned, tmp_path: Path
+) -> None:
+    first = draft(home, rsa_token, tmp_path, flagged_order_input())
+    second = draft(home, rsa_token, tmp_path, flagged_order_input())
+    # One sentence for a batch would clear every order's flags: refused before the token.
+    one_for_all = signing(
+        home, rsa_token, chain, "order", "sign-drafts", "--all",
+        "--som-justification", "new hospice patients admitted this week",
+    )  # fmt: skip
+    assert one_for_all.exit_code != 0 and "ORDER=TEXT" in one_for_all.output
+    assert "order.signed" not in events(home)
+
+    with open_store(home / "data" / "csos.db") as store:
+        number = store.orders.get(second).order_number
+    reasons = {first: "new hospice patients admitted this week", second: "stock lost in a flood"}
+    both = signing(
+        home, rsa_token, chain, "order", "sign-drafts", "--all",
+        "--som-justification", f"{first}={reasons[first]}",
+        "--som-justification", f"{number}={reasons[second]}",
+    )  # fmt: skip
+    assert both.exit_code == 0, both.output
+    with open_store(home / "data" / "csos.db") as store:
+        for order_id, why in reasons.items():
+            [ack] = [
+                e
+                for e in store.audit.entries(order_id=order_id)
+                if e.event == AuditEvent.SOM_WARNING_ACKNOWLEDGED
+            ]
+            assert ack.details["justification"] == why
+            assert ack.details["acknowledged_by"] == store.signed.get(order_id).signer_subject

@@ -89,9 +89,7 @@ def test_a_product_nobody_knows_is_flagged_not_judged_and_needs_a_justification(
         flag.explanation
     )
     with pytest.raises(som_gate.SomJustificationRequired, match="not judged: product unknown"):
-        som_gate.require_justification(
-            store, order, check, None, stored=False, by=None, clock=lambda: datetime.now(UTC)
-        )
+        som_gate.require_justification(store, order, check, None, stored=False)
 
 
 def test_an_unreadable_cached_policy_is_reported_and_the_fallback_is_the_built_in_default(
