@@ -13,7 +13,7 @@ from datetime import datetime
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.services.pharmacy_store import Store
-from csos_desktop.services.som.gate import acknowledged_since_last_change, check_som
+from csos_desktop.services.som.gate import check_som, editor_justification
 from csos_desktop.som.flags import Decision
 
 
@@ -49,8 +49,8 @@ def draft_som(store: Store, order_id: str, *, now: datetime) -> DraftSom | None:
     except (CsosError, sqlite3.Error):
         # Shown beside a list: a store that is busy or already closed leaves the words out.
         return None
-    if check is None:
-        return DraftSom(None, False)
     decision = check.assessment.decision
-    justified = decision is not Decision.OK and acknowledged_since_last_change(store, order_id)
+    # A justification saved in the editor for the draft as it is now: signing offers it
+    # again (and checks it as words) before recording it with the signature.
+    justified = decision is not Decision.OK and editor_justification(store, order_id) is not None
     return DraftSom(decision, justified)
