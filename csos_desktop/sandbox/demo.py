@@ -70,7 +70,7 @@ from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor, anchor_certificates
-from csos_desktop.trust.fetch import FetchRules
+from csos_desktop.trust.fetch import FetchRules, allow_private_in_this_process
 from csos_desktop.trust.revocation import RevocationSource
 
 DEMO_LABEL = "CSOS Demo"
@@ -165,6 +165,9 @@ def run_demo(home: Path, say: Say) -> DemoRun:
         root_crl_url=f"{ca_url}/crl/root.crl",
     )
     ca_server = start_ca(ca, sock=ca_sock)
+    # This process's own fetches (signing, the supplier check) may ask the CA on
+    # 127.0.0.1; a later `csos` on this home is an ordinary run that the policy governs.
+    allow_private_in_this_process()
     # The distributor fetches the CRLs from the CA's distribution points, as suppliers do.
     distributor = open_distributor(ca.directory, fetch_crls=True)
     _, token = add_customer(distributor.engine, dea_number=DEMO_DEA, name=DEMO_NAME)
@@ -319,7 +322,7 @@ def _tamper_check(ca: TestCa, document: bytes, signature: bytes, home: Path, say
     roots = anchor_certificates()
     now = datetime.now(UTC)
     parsed = parse_signed_data(signature)
-    # The demo's CA serves its CRLs on this machine: its home's policy allows that.
+    # The demo's CA serves its CRLs on this machine, which this process allows.
     source = RevocationSource(
         rules=FetchRules(ca_bundle=ca.directory / "root.pem", allow_private=True)
     )
