@@ -17,7 +17,7 @@ APT_PKGS := softhsm2 opensc openssl python3-venv python3-pip \
             libxcb-xinerama0 libxcb-randr0
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps test test-all demo lint typecheck bench clean test-off-hours clock-deps \
+.PHONY: install system-deps test demo lint typecheck bench clean test-off-hours clock-deps \
         install-package bundle deb package-test bench-bundle msi msi-deps msi-from-bundle
 
 system-deps:
@@ -41,9 +41,6 @@ install: $(STAMP)
 
 # PostgreSQL's server binaries too, so the distributor's PostgreSQL tests run instead of skipping.
 test: install system-deps postgres-deps
-	$(PY) -m pytest -q -m "not slow"
-
-test-all: install
 	$(PY) -m pytest -q
 
 demo: install
@@ -61,7 +58,7 @@ lint: install
 OFF_HOURS_TZ := America/Chicago
 test-off-hours: install postgres-deps clock-deps
 	TZ=$(OFF_HOURS_TZ) faketime "$$(TZ=$(OFF_HOURS_TZ) date -d 'last saturday 02:00' '+%Y-%m-%d %H:%M:%S')" \
-	  $(PY) -m pytest -q -p no:cacheprovider -m "not slow" --deselect tests/integration/readme
+	  $(PY) -m pytest -q -p no:cacheprovider --deselect tests/integration/readme
 
 clock-deps:
 	@command -v faketime >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -74,7 +71,7 @@ bench: install
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
-# --- Packaging (issue 10): never part of `make test`. ---------------------------------
+# --- Packaging: never part of `make test`. ---------------------------------
 PKG_STAMP := $(VENV)/.installed-package
 VERSION    = $(shell $(PY) -c "import csos_desktop; print(csos_desktop.__version__)")
 BUNDLE    := dist/csos-desktop
@@ -121,7 +118,7 @@ msi-from-bundle:
 bench-bundle: bundle
 	$(PY) benchmarks/bundle.py
 
-# -- distributor API (issue 6) ------------------------------------------------------------
+# -- distributor API ------------------------------------------------------------------
 .PHONY: postgres-deps fuzz-api bench-sync
 
 # Debian's PostgreSQL 15 server for the distributor's PostgreSQL tests (they skip without it).
@@ -141,7 +138,7 @@ fuzz-api: install
 bench-sync: install
 	$(PY) benchmarks/sync.py
 
-# Issue 18: long Hypothesis runs of the verifiers and importers on mutated inputs
+# Long Hypothesis runs of the verifiers and importers on mutated inputs
 # (certificates inside CMS, canonical documents, CSV rows); JSON report, exit 1 on a crash.
 .PHONY: fuzz
 fuzz: install

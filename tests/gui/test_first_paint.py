@@ -1,4 +1,4 @@
-"""The window's first paint loads only what the first screen needs (issue 19).
+"""The window's first paint loads only what the first screen needs.
 
 Runs `benchmarks/gui_start.py`'s measured child (the app's own start-up steps) in a
 fresh interpreter and looks at what it imported by the time the window was shown.
