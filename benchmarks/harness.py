@@ -1,0 +1,36 @@
+"""What every benchmark shares: the ``--quick`` switch and the one JSON object it prints.
+
+``--quick`` replaces the default sizes with tiny ones (seconds): `make test` runs every
+script that way so a broken benchmark fails the suite; its figures mean nothing.
+`make bench` runs them at full size (benchmarks/run.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+
+
+def parse_args(ap: argparse.ArgumentParser, quick: Mapping[str, object]) -> argparse.Namespace:
+    """*ap*'s arguments, with *quick*'s values as the defaults under ``--quick``."""
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes, a few seconds: checks the script works; the figures mean nothing",
+    )
+    known, _ = ap.parse_known_args()
+    if known.quick:
+        ap.set_defaults(**quick)
+    return ap.parse_args()
+
+
+def emit(result: Mapping[str, object]) -> None:
+    """The benchmark's one output: a JSON object on stdout."""
+    print(json.dumps(result, indent=2), flush=True)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which *share* of *values* lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered)) - 1))]
