@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 
 def parse_args(ap: argparse.ArgumentParser, quick: Mapping[str, object]) -> argparse.Namespace:
@@ -34,3 +35,13 @@ def percentile(values: list[float], share: float) -> float:
     """The value below which *share* of *values* lie (nearest rank)."""
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered)) - 1))]
+
+
+def per_call_ms(fn: Callable[[int], object], n: int) -> list[float]:
+    """Milliseconds of each of *n* calls ``fn(0)``, ``fn(1)``, ..."""
+    out = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        fn(i)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out

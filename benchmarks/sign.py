@@ -19,14 +19,12 @@ import hashlib
 import platform
 import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
-from harness import emit, parse_args, percentile  # benchmarks/ is on sys.path
+from harness import emit, parse_args, per_call_ms, percentile  # benchmarks/ is on sys.path
 from pkcs11 import Mechanism
 from pyhanko.sign.pkcs11 import PKCS11Signer
 from signing_token import bench_home, bench_token, order_documents, sample_order, trusted_ca
@@ -37,15 +35,6 @@ from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.token.keys import find_private_key
 
 DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
-
-
-def per_call_ms(fn: Callable[[int], object], n: int) -> list[float]:
-    out = []
-    for i in range(n):
-        t0 = time.perf_counter()
-        fn(i)
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
 
 
 def main() -> None:
