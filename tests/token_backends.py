@@ -59,19 +59,24 @@ class BackendToken:
         return found
 
 
+def tpm2_missing() -> list[str]:
+    """What the tpm2-pkcs11 backend needs and this machine lacks (empty: all there)."""
+    missing = [
+        tool
+        for tool in _TPM2_TOOLS
+        if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}")
+    ]
+    return missing if glob.glob(TPM2_MODULE_GLOB) else ["the module", *missing]
+
+
 class Tpm2Simulator:
     """swtpm + a private D-Bus daemon + tpm2-abrmd; tokens made with C_InitToken."""
 
     def __init__(self, directory: Path) -> None:
-        modules = sorted(glob.glob(TPM2_MODULE_GLOB))
-        missing = [
-            tool
-            for tool in _TPM2_TOOLS
-            if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}")
-        ]
-        if not modules or missing:
-            unavailable(TPM2, f"tpm2-pkcs11 backend not installed (missing: {missing or 'module'})")
-        self.module = modules[0]
+        missing = tpm2_missing()
+        if missing:
+            unavailable(TPM2, f"tpm2-pkcs11 backend not installed (missing: {missing})")
+        self.module = sorted(glob.glob(TPM2_MODULE_GLOB))[0]
         self.directory = directory
         self._procs: list[subprocess.Popen[bytes]] = []
         self._bus: subprocess.Popen[bytes] | None = None
