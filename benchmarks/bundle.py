@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import emit, parse_args  # benchmarks/ is on sys.path when a script runs
+from harness import emit, parse_args, scratch_dir  # benchmarks/ is on sys.path when a script runs
 from process_time import run_timed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def main() -> None:
     if not have_bundle and not args.quick:
         sys.exit(f"no bundle at {args.bundle}: run `make bundle` first")
     venv_bin = Path(sys.executable).parent
-    home = tempfile.mkdtemp(prefix="csos-bench-")
+    home = str(scratch_dir("csos-bench-"))
     env = dict(
         os.environ,
         CSOS_HOME=home,

@@ -24,10 +24,9 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from harness import emit, parse_args  # benchmarks/ is on sys.path when a script runs
+from harness import emit, parse_args, scratch_dir  # benchmarks/ is on sys.path when a script runs
 from process_time import run_timed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +60,7 @@ def main() -> None:
     args = parse_args(ap, {"runs": 1, "files": 3})
     bin_dir = Path(sys.executable).parent
     csos = str(bin_dir / "csos")
-    tmp = Path(tempfile.mkdtemp(prefix="csos-cli-bench-"))
+    tmp = scratch_dir("csos-cli-bench-")
     env = dict(
         os.environ,
         CSOS_HOME=str(tmp / "home"),

@@ -23,11 +23,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from harness import emit, parse_args  # benchmarks/ is on sys.path
+from harness import emit, parse_args, scratch_dir  # benchmarks/ is on sys.path
 
 FIRST_PAINT = "first paint"
 
@@ -68,7 +67,7 @@ def main() -> None:
     if args.bare_child:
         bare_window()
         return
-    home = tempfile.mkdtemp(prefix="csos-gui-bench-")
+    home = str(scratch_dir("csos-gui-bench-"))
     env = dict(
         os.environ,
         CSOS_HOME=home,

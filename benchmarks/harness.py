@@ -8,9 +8,13 @@ script that way so a broken benchmark fails the suite; its figures mean nothing.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 
 def parse_args(ap: argparse.ArgumentParser, quick: Mapping[str, object]) -> argparse.Namespace:
@@ -45,3 +49,10 @@ def per_call_ms(fn: Callable[[int], object], n: int) -> list[float]:
         fn(i)
         out.append((time.perf_counter() - t0) * 1000)
     return out
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A temporary directory removed when the benchmark exits (tokens, stores, archives)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, True)
+    return path

@@ -18,17 +18,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
-from harness import emit, parse_args  # benchmarks/ is on sys.path
+from harness import emit, parse_args, scratch_dir  # benchmarks/ is on sys.path
 from signing_token import bench_home, trusted_ca
 
 from csos_desktop.domain.catalogue import bundled_catalogue
@@ -87,7 +85,7 @@ def main() -> None:
     ap.add_argument("--history", type=int, default=20_000)
     ap.add_argument("--holders", type=int, default=50)
     args = parse_args(ap, {"repeats": 5, "history": 300, "holders": 3})
-    tmp = Path(tempfile.mkdtemp(prefix="csos-bench-"))
+    tmp = scratch_dir("csos-bench-")
     bench_home(tmp)
     ca = trusted_ca(tmp)
     ident = _identity(ca)

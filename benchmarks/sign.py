@@ -18,13 +18,17 @@ import asyncio
 import hashlib
 import platform
 import statistics
-import tempfile
 from datetime import UTC, datetime
 from importlib.metadata import version
-from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
-from harness import emit, parse_args, per_call_ms, percentile  # benchmarks/ is on sys.path
+from harness import (  # benchmarks/ is on sys.path
+    emit,
+    parse_args,
+    per_call_ms,
+    percentile,
+    scratch_dir,
+)
 from pkcs11 import Mechanism
 from pyhanko.sign.pkcs11 import PKCS11Signer
 from signing_token import bench_home, bench_token, order_documents, sample_order, trusted_ca
@@ -47,7 +51,7 @@ def main() -> None:
         help="pyHanko is ~20x slower; its median needs fewer samples",
     )
     args = parse_args(ap, {"orders": 20, "pyhanko_orders": 5})
-    work = Path(tempfile.mkdtemp(prefix="csos-bench-"))
+    work = scratch_dir("csos-bench-")
     bench_home(work)
     ca = trusted_ca(work)
     token = bench_token(work, ca)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import tempfile
 import time
 import tracemalloc
 import zipfile
@@ -29,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import Name
-from harness import emit, parse_args  # benchmarks/ is on sys.path
+from harness import emit, parse_args, scratch_dir  # benchmarks/ is on sys.path
 from signing_token import (
     DEA,
     PIN,
@@ -212,7 +211,7 @@ def main() -> None:
     ap.add_argument("--sign", type=int, default=1000)
     ap.add_argument("--export", type=int, nargs="*", default=[10_000, 100_000])
     args = parse_args(ap, {"sign": 5, "export": [50]})
-    work = Path(tempfile.mkdtemp(prefix="csos-bench-store-"))
+    work = scratch_dir("csos-bench-store-")
     bench_home(work)
     ca = trusted_ca(work)
     emit(

@@ -20,14 +20,13 @@ import os
 import shutil
 import statistics
 import subprocess
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cms_floor import signature_holds
 from cryptography.hazmat.primitives.serialization import Encoding
-from harness import emit, parse_args, percentile  # benchmarks/ is on sys.path
+from harness import emit, parse_args, percentile, scratch_dir  # benchmarks/ is on sys.path
 from signing_token import DEA, bench_home, bench_token, order_documents, trusted_ca
 
 from csos_desktop.sandbox.ca import TestCa
@@ -116,7 +115,7 @@ def main() -> None:
         help="one openssl process per order (reference only); fewer samples suffice",
     )
     args = parse_args(ap, {"orders": 10, "openssl_orders": 3})
-    work = Path(tempfile.mkdtemp(prefix="csos-bench-sync-"))
+    work = scratch_dir("csos-bench-sync-")
     bench_home(work)
     try:
         ca = trusted_ca(work)
