@@ -82,8 +82,8 @@ def _verify(r: Result) -> list[Row]:
 def _pre_sign(r: Result) -> list[Row]:
     return [
         (
-            f"checks before the PIN, per order ({get(r, 'history_lines')} history lines, "
-            f"{get(r, 'poa_holders')} attorneys), p50",
+            f"checks before the PIN, per order ({num(get(r, 'history_lines'), digits=0)} history "
+            f"lines, {get(r, 'poa_holders')} attorneys), p50",
             f"{num(get(r, 'pre_sign.p50_ms'), 'ms')} (session checks alone "
             f"{num(get(r, 'default_checks.p50_ms'), 'ms')})",
             f"validity, DEA number and schedules only: "
@@ -138,7 +138,8 @@ def _sync(r: Result) -> list[Row]:
     sent, check = "submit_and_confirm", "server_verification"
     return [
         (
-            f"submit and confirm {get(r, 'orders')} orders over loopback TLS, one connection",
+            f"submit and confirm {num(get(r, 'orders'), digits=0)} orders over loopback TLS, "
+            "one connection",
             f"{num(get(r, f'{sent}.orders_per_s'), 'orders/s', 1)}, p50 "
             f"{num(get(r, f'{sent}.latency_ms.p50'), 'ms')}; rejected "
             f"{get(r, f'{sent}.rejected')}, lost {get(r, f'{sent}.lost')}",
@@ -159,7 +160,8 @@ def _sync(r: Result) -> list[Row]:
 def _store(r: Result) -> list[Row]:
     rows = [
         (
-            f"sign {get(r, 'sign_and_commit.orders')} drafts in one login, each committed "
+            f"sign {num(get(r, 'sign_and_commit.orders'), digits=0)} drafts in one login, each "
+            "committed "
             "with its audit entry and outbox row",
             f"{num(get(r, 'sign_and_commit.ms_per_order'), 'ms')} per order; unsigned "
             f"{get(r, 'sign_and_commit.unsigned')}",
