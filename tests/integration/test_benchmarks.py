@@ -136,3 +136,44 @@ def test_benchmark_runs_quick_and_reports_its_figures(name: str, tmp_path: Path)
         assert _get(result, key) == 0, f"{name}: {key} = {_get(result, key)}"
     for key in TRUE.get(name, ()):
         assert _get(result, key) is True, f"{name}: {key} = {_get(result, key)}"
+
+
+def test_the_readmes_performance_section_is_what_the_results_give() -> None:
+    """`make bench-report` was run after the last `make bench`: no figure is hand-edited."""
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "report.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_make_bench_records_how_each_figure_was_measured(tmp_path: Path) -> None:
+    """benchmarks/run.py keeps the command, date and machine; report.py shows them."""
+    out = tmp_path / "results"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--out", str(out), "pre_sign"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads((out / "pre_sign.json").read_text(encoding="utf-8"))
+    assert record["command"] == "python benchmarks/pre_sign.py --quick"
+    assert record["machine"]["cores"] == os.cpu_count()
+    assert {"load_before", "load_after", "cpu"} <= set(record["machine"])
+    assert _get(record, "result.pre_sign.p50_ms") is not None
+    readme = tmp_path / "README.md"
+    readme.write_text("# X\n\n## Performance\n\nold figures\n\n## Layout\n", encoding="utf-8")
+    subprocess.run(
+        [sys.executable, str(BENCHMARKS / "report.py"), "--readme", str(readme),
+         "--results", str(out)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    text = readme.read_text(encoding="utf-8")
+    assert "old figures" not in text and text.endswith("## Layout\n")
+    (row,) = [line for line in text.splitlines() if "`python benchmarks/pre_sign.py" in line]
+    assert record["date"][:10] in row and f"{os.cpu_count()} cores" in row
