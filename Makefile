@@ -17,7 +17,7 @@ APT_PKGS := softhsm2 opensc openssl python3-venv python3-pip \
             libxcb-xinerama0 libxcb-randr0
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps test test-all demo lint typecheck bench clean test-off-hours clock-deps \
+.PHONY: install system-deps test demo lint typecheck bench bench-report clean test-off-hours clock-deps \
         install-package bundle deb package-test bench-bundle msi msi-deps msi-from-bundle
 
 system-deps:
@@ -41,9 +41,6 @@ install: $(STAMP)
 
 # PostgreSQL's server binaries too, so the distributor's PostgreSQL tests run instead of skipping.
 test: install system-deps postgres-deps
-	$(PY) -m pytest -q -m "not slow"
-
-test-all: install
 	$(PY) -m pytest -q
 
 demo: install
@@ -61,15 +58,21 @@ lint: install
 OFF_HOURS_TZ := America/Chicago
 test-off-hours: install postgres-deps clock-deps
 	TZ=$(OFF_HOURS_TZ) faketime "$$(TZ=$(OFF_HOURS_TZ) date -d 'last saturday 02:00' '+%Y-%m-%d %H:%M:%S')" \
-	  $(PY) -m pytest -q -p no:cacheprovider -m "not slow" --deselect tests/integration/readme
+	  $(PY) -m pytest -q -p no:cacheprovider --deselect tests/integration/readme
 
 clock-deps:
 	@command -v faketime >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends faketime; }
 
+# Every benchmark at full size, one after the other (both cores for a while): each writes
+# benchmarks/results/<name>.json with its command, date and machine. `make test` runs them
+# all with --quick (tests/integration/test_benchmarks.py).
 bench: install
-	$(PY) benchmarks/sign.py
-	$(PY) benchmarks/verify.py
+	$(PY) benchmarks/run.py
+
+# The README's "Performance" section, regenerated from benchmarks/results/*.json.
+bench-report: install
+	$(PY) benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
@@ -119,7 +122,7 @@ msi-from-bundle:
 
 # Bundle size, package size, cold start from the bundle vs from source (JSON).
 bench-bundle: bundle
-	$(PY) benchmarks/bundle.py
+	$(PY) benchmarks/run.py bundle
 
 # -- distributor API ------------------------------------------------------------
 .PHONY: postgres-deps fuzz-api bench-sync
@@ -139,7 +142,7 @@ fuzz-api: install
 	  $(PY) -m pytest -q -p no:cacheprovider tests/integration/distributor/test_api_fuzz.py
 
 bench-sync: install
-	$(PY) benchmarks/sync.py
+	$(PY) benchmarks/run.py sync
 
 # Long Hypothesis runs of the verifiers and importers on mutated inputs
 # (certificates inside CMS, canonical documents, CSV rows); JSON report, exit 1 on a crash.

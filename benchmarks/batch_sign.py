@@ -77,7 +77,6 @@ def _set_up(work: Path, n: int) -> dict[str, str]:
     return dict(
         os.environ,
         CSOS_HOME=str(home),
-        CSOS_POLICY_FILE=str(policy),
         SOFTHSM2_CONF=str(hsm.conf),
         CSOS_PKCS11_MODULE=hsm.module,
     )
@@ -150,8 +149,13 @@ def main() -> None:
     ap.add_argument("--stack", action="store_true", help="include the frame names")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--raw", type=int, default=200, help=argparse.SUPPRESS)
+    ap.add_argument("--policy", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child is not None:
+        from csos_desktop.config.policy import use_policy_file
+
+        # The benchmark's machine policy, as a test workstation's (software tokens allowed).
+        use_policy_file(args.policy)
         _child(args.child, args.raw)
         return
     n = 10 if args.quick else args.orders
@@ -159,7 +163,10 @@ def main() -> None:
     env = _set_up(work, n)
     result_file = work / "result.json"
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(result_file), "--raw", str(max(n, 50))],
+        [
+            *(sys.executable, __file__, "--child", str(result_file)),
+            *("--raw", str(max(n, 50)), "--policy", str(work / "home" / "machine-policy.toml")),
+        ],
         env=env,
         input=PIN + "\n",
         capture_output=True,

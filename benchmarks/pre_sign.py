@@ -2,32 +2,32 @@
 
 Prints one JSON object, per order, p50/p95 in milliseconds over ``--repeats`` runs:
 
-- ``baseline_checks`` (the baseline): the signing session's ``pre_pin_checks`` stage as
-  it was before issue 16 (certificate validity, purchaser DEA number, schedules);
+- ``baseline_checks`` (the baseline): the signing session's ``pre_pin_checks`` stage
+  without the legal workflow's additions (certificate validity, purchaser DEA number,
+  schedules);
 - ``default_checks``: the stage now, with the verifier's document rules added;
 - ``pre_sign``: that stage plus ``services.orders.pre_sign.store_checks`` — the power-of-attorney
   rule against a registry of ``--holders`` attorneys, and SOM against ``--history`` cached
   history lines of the purchaser — what each draft goes through before the PIN.
 
-Usage: python benchmarks/pre_sign.py [--repeats 300] [--history 20000] [--holders 50]
+Usage: python benchmarks/pre_sign.py [--repeats 300] [--history 20000] [--holders 50] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
+from harness import emit, parse_args, scratch_dir  # benchmarks/ is on sys.path
+from signing_token import bench_home, trusted_ca
 
 from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.order import parse_order_input
@@ -80,13 +80,14 @@ def _times(fn: Callable[[], object], repeats: int) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=300)
     ap.add_argument("--history", type=int, default=20_000)
     ap.add_argument("--holders", type=int, default=50)
-    args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="csos-bench-"))
-    ca = TestCa.init(tmp / "ca")
+    args = parse_args(ap, {"repeats": 5, "history": 300, "holders": 3})
+    tmp = scratch_dir("csos-bench-")
+    bench_home(tmp)
+    ca = trusted_ca(tmp)
     ident = _identity(ca)
     catalogue = bundled_catalogue()
     products = [p for p in catalogue.products.values() if p.schedule is not None][:12]
@@ -162,7 +163,8 @@ def main() -> None:
             },
             now=now,
         )
-        facts = SigningFacts(SigningPurpose.ORDER, ident, (), None, now)
+        chain = (ca.issuing_certificate.public_bytes(Encoding.DER),)
+        facts = SigningFacts(SigningPurpose.ORDER, ident, chain, None, now)
         before = PrePinChecks((certificate_in_validity,), (order_matches_certificate,))
         checks = default_checks()
 
@@ -171,6 +173,7 @@ def main() -> None:
             pre_sign.store_checks(store, order, ident, now, stored=False)
 
         result = {
+            "benchmark": "pre_sign",
             "repeats": args.repeats,
             "history_lines": args.history,
             "poa_holders": args.holders,
@@ -178,7 +181,7 @@ def main() -> None:
             "default_checks": _times(lambda: checks.run(facts, [order]), args.repeats),
             "pre_sign": _times(full, args.repeats),
         }
-    print(json.dumps(result, indent=2))
+    emit(result)
 
 
 if __name__ == "__main__":

@@ -22,17 +22,18 @@ Targets on the evaluation seeds: recall >= 0.95 for size jumps, bursts and new
 families; false alarms <= 0.5% of normal orders.
 
 Usage: python benchmarks/som_quality.py [--pharmacies N] [--evaluation-seeds 101,202,303]
+       [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+from harness import emit, parse_args  # benchmarks/ is on sys.path
 
 from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.sandbox.history import (
@@ -196,7 +197,9 @@ def main() -> None:
     ap.add_argument("--tuning-seeds", type=_seeds, default=TUNING_SEEDS)
     ap.add_argument("--evaluation-seeds", type=_seeds, default=EVALUATION_SEEDS)
     ap.add_argument("--skip-tuning", action="store_true", help="Score the evaluation seeds only.")
-    args = ap.parse_args()
+    args = parse_args(
+        ap, {"pharmacies": 6, "tuning_seeds": (), "evaluation_seeds": (101,), "skip_tuning": True}
+    )
     tuning, evaluation = Tally(), Tally()
     per_seed: dict[str, object] = {}
     if not args.skip_tuning:
@@ -218,7 +221,7 @@ def main() -> None:
         "tuning": tuning.report() if not args.skip_tuning else None,
         "per_seed": per_seed,
     }
-    print(json.dumps(result))
+    emit(result)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ peak resident set, DuckDB's threads included):
   peak RSS, measured in the same run.
 
 Usage: python benchmarks/som_scale.py [--lines 10000000] [--orders 1000000]
-       [--baseline-lines 1000000] [--work-dir DIR]
+       [--baseline-lines 1000000] [--work-dir DIR] [--quick]
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from harness import emit, parse_args  # benchmarks/ is on sys.path
+
 from csos_desktop.cli.sandbox.history import write_history_csv
 from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.dea import expected_check_digit
@@ -42,13 +44,15 @@ DAYS = 730
 ORDER_DAYS = 66  # the last 66 days are the orders: about one line in eleven
 
 
-def build_inputs(directory: Path, lines: int, orders: int, seed: int = 5) -> dict[str, object]:
+def build_inputs(
+    directory: Path, lines: int, orders: int, pharmacies: int, seed: int = 5
+) -> dict[str, object]:
     """history.csv, orders.csv and customers.csv of about ``lines`` and ``orders`` lines."""
     import duckdb
 
     config = GeneratorConfig(
         seed=seed,
-        pharmacies=150,
+        pharmacies=pharmacies,
         start=START,
         days=DAYS,
         anomalies_per_pharmacy=1.0,
@@ -145,15 +149,18 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=1_000_000)
     ap.add_argument("--baseline-lines", type=int, default=1_000_000)
     ap.add_argument("--work-dir", type=Path)
-    args = ap.parse_args()
+    ap.add_argument("--pharmacies", type=int, default=150, help="generated, then copied")
+    args = parse_args(ap, {"lines": 5_000, "orders": 500, "baseline_lines": 5_000, "pharmacies": 8})
     with tempfile.TemporaryDirectory(prefix="som-scale-", dir=args.work_dir) as tmp:
         root = Path(tmp)
         big, small = root / "big", root / "small"
         big.mkdir()
         small.mkdir()
         t = time.perf_counter()
-        made = build_inputs(big, args.lines, args.orders)
-        made_small = build_inputs(small, args.baseline_lines, args.baseline_lines // 10)
+        made = build_inputs(big, args.lines, args.orders, args.pharmacies)
+        made_small = build_inputs(
+            small, args.baseline_lines, args.baseline_lines // 10, args.pharmacies
+        )
         build_s = time.perf_counter() - t
 
         def score(d: Path, engine: str) -> dict[str, object]:
@@ -190,7 +197,7 @@ def main() -> None:
             },
             "same_flags_as_memory": same,
         }
-        print(json.dumps(result))
+        emit(result)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Usage: python benchmarks/token_backends.py [--keys 5] [--signatures 200]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -30,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+from harness import emit, parse_args, per_call_ms  # noqa: E402  (benchmarks/ is on sys.path)
 from pkcs11 import KeyType  # noqa: E402
 
-from benchmarks.sign import per_call_ms  # noqa: E402
 from csos_desktop.domain.schedule import parse_schedule_list  # noqa: E402
 from csos_desktop.pki.p12 import P12Contents, read_p12  # noqa: E402
 from csos_desktop.sandbox.ca import TestCa  # noqa: E402
@@ -121,10 +120,10 @@ def measure_import(token: BackendToken, ca: TestCa, n: int) -> dict[str, object]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--keys", type=int, default=5)
     ap.add_argument("--signatures", type=int, default=200)
-    args = ap.parse_args()
+    args = parse_args(ap, {"keys": 1, "signatures": 5})
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         os.environ["CSOS_HOME"] = str(base / "home")
@@ -144,7 +143,7 @@ def main() -> None:
         with tpm2_simulator(base / "tpm2") as sim:
             tpm = sim.create_token("bench-tpm", PIN)
             result["tpm2-pkcs11 on swtpm"] = measure(tpm, args.keys, args.signatures)
-    print(json.dumps(result, indent=2))
+    emit(result)
 
 
 if __name__ == "__main__":

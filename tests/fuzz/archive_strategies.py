@@ -1,4 +1,4 @@
-"""Hypothesis strategies that mutate a real archive bundle (issue 18, 6).
+"""Hypothesis strategies that mutate a real archive bundle.
 
 Three layers an attacker (or a damaged disk) can change, each drawn on its own or
 together:

@@ -1,4 +1,4 @@
-"""Fuzz targets for `archive verify`: the service function and the CLI (issue 18, 6).
+"""Fuzz targets for `archive verify`: the service function and the CLI.
 
 The property: every mutated bundle ends in a report (verdict and problem list) or
 :class:`ArchiveUnusable`; on the command line in exit 0/1 with JSON, or `error:` and

@@ -1,4 +1,4 @@
-"""Hypothesis strategies that mutate what the verifiers and importers read (issue 18, 6).
+"""Hypothesis strategies that mutate what the verifiers and importers read.
 
 - DER mutations of a certificate inside a CMS SignedData (spliced in place, outer
   lengths fixed, so the verifier reaches the certificate rather than failing on framing);

@@ -1,4 +1,4 @@
-"""Fuzz targets (issue 18, 6): a few examples each in `make test`, minutes in `make fuzz`.
+"""Fuzz targets: a few examples each in `make test`, minutes in `make fuzz`.
 
 `make fuzz` runs these same tests through tests/fuzz/run.py for a fixed time with the
 "fuzz" settings profile; every crash it finds is added below as an @example so it

@@ -1,7 +1,8 @@
-"""The window's first paint loads only what the first screen needs (issue 19).
+"""The window's first paint loads only what the first screen needs.
 
-Runs `benchmarks/gui_start.py`'s measured child (the app's own start-up steps) in a
-fresh interpreter and looks at what it imported by the time the window was shown.
+Runs the real entry point, `csos-gui --exit-after-first-paint` (what benchmarks/gui_start.py
+measures), in a fresh interpreter and looks at what it imported by the time the window was
+painted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from csos_desktop.gui.theme import ACCESSIBLE_TEXT_ROLE, set_rich_text
 from csos_desktop.gui.widgets.card import Card
-from tests.fresh_process import ROOT, run_python
+from tests.fresh_process import run_python
 
 #: Never before the window shows: servers, plots, the network, and PKCS#11, which the
 #: token thread loads on its first poll.
@@ -46,15 +47,15 @@ OURS_NOT_AT_FIRST_PAINT = (
     "csos_desktop.domain.order",
 )
 
-_CHILD = f"""
-import json, runpy, sys
-def shown():
-    print("MODULES " + json.dumps(sorted(sys.modules)), flush=True)
-    import PySide6.QtCore
-    # PySide6 builds the Qt namespace's enums on first use (35 ms): not before the paint.
-    print("QT_NAMESPACE_BUILT " + json.dumps("Qt" in vars(PySide6.QtCore)), flush=True)
-bench = runpy.run_path({str(ROOT / "benchmarks" / "gui_start.py")!r})
-bench["child"]("app", shown)
+_CHILD = """
+import json, sys
+from csos_desktop.gui.app import main
+code = main(["--exit-after-first-paint"])
+print("MODULES " + json.dumps(sorted(sys.modules)), flush=True)
+import PySide6.QtCore
+# PySide6 builds the Qt namespace's enums on first use (35 ms): not before the paint.
+print("QT_NAMESPACE_BUILT " + json.dumps("Qt" in vars(PySide6.QtCore)), flush=True)
+sys.exit(code)
 """
 
 
@@ -62,7 +63,7 @@ def test_first_paint_imports_no_server_network_plot_or_token_code(tmp_path: Path
     done = run_python(_CHILD, tmp_path, QT_QPA_PLATFORM="offscreen")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("shown")
+    assert lines[0] == "first paint"
     modules = set(json.loads(lines[1].removeprefix("MODULES ")))
     loaded = {m.split(".")[0] for m in modules}
     assert "PySide6" in loaded and "csos_desktop" in loaded

@@ -1,6 +1,6 @@
 """The main window builds Home first and every other screen when it is first needed.
 
-Issue 19 (start-up): a screen built late must still be wired as if it had been built with
+Start-up: a screen built late must still be wired as if it had been built with
 the window: it gets the token's current state, and its changes refresh Home and the
 status bar. The getting-started card says it is checking until the set-up is read.
 """

@@ -1,4 +1,4 @@
-"""Two locations' certificates on one token: each signs only its own orders (issue 15).
+"""Two locations' certificates on one token: each signs only its own orders.
 
 `csos order sign FILE` and `--all-drafts` choose the certificate whose DEA-number hash
 matches the purchaser; refusals come before the PIN; a mixed batch signs under one login.

@@ -1,4 +1,4 @@
-"""Issue 18 items 2a and 8: forward-dated signatures and the profile checks on the signer.
+"""Forward-dated signatures and the profile checks on the signer.
 
 Every signature here is cryptographically valid and chains to the trusted test root:
 only the check under test can refuse it.

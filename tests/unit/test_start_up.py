@@ -1,4 +1,4 @@
-"""`csos` starts without the code its command does not use (issue 19).
+"""`csos` starts without the code its command does not use.
 
 Each check runs in a fresh interpreter: what a process imports cannot be judged from
 inside a test run that has imported everything already.

@@ -1,4 +1,4 @@
-"""Issue 18 item 5: an unexpected failure in `csos` is one sentence, never a traceback.
+"""An unexpected failure in `csos` is one sentence, never a traceback.
 
 Run as the installed program runs (a fresh interpreter), on a real fault: the
 data directory's path is taken by a file, which no command expects.

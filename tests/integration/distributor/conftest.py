@@ -33,6 +33,7 @@ from csos_desktop.sandbox.limits import DEFAULT_LIMITS, RequestLimits
 from csos_desktop.sync.client import DistributorClient, RetryPolicy
 from tests.conftest import PURCHASER_DEA, Provisioned
 from tests.integration.signing import chain_of, sign_order
+from tests.under_ci import unavailable
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
@@ -126,9 +127,7 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 
 def postgres_unavailable(reason: str) -> NoReturn:
     """Skip on a developer's machine; fail under CI, which must run the PostgreSQL tests."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI=true and PostgreSQL cannot start: {reason}", pytrace=False)
-    pytest.skip(reason)
+    unavailable("PostgreSQL", reason)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Issue 18 item 5: crafted inputs get a verdict and are stored, never a 500.
+"""Crafted inputs get a verdict and are stored, never a 500.
 
 The distributor keeps what it received with its statement of non-acceptance
 (1305.25) whatever the bytes are; the verifiers never raise.

@@ -1,4 +1,4 @@
-"""Issue 18 item 3: the distributor fills only orders addressed to it, and signs what it says.
+"""The distributor fills only orders addressed to it, and signs what it says.
 
 Statements of non-acceptance, shipment and supplier void are signed with the
 distributor's own CSOS certificate; the client verifies a statement before keeping it

@@ -1,4 +1,4 @@
-"""Issue 18 item 4: the distributor and the CA bound what an unauthenticated client can send.
+"""The distributor and the CA bound what an unauthenticated client can send.
 
 Raw TLS sockets, because a well-behaved HTTP client would not send a 50 MB body to a
 server that already refused it, nor stop half-way through its headers.
@@ -20,7 +20,8 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.ca_server import start_ca
 from csos_desktop.sandbox.https import RunningServer
 from csos_desktop.sandbox.limits import RequestLimits
-from tests.integration.distributor.conftest import StartSandbox
+from tests.conftest import Provisioned
+from tests.integration.distributor.conftest import StartSandbox, signed
 
 FIFTY_MB = 50 * 1024 * 1024
 CHUNK = b"x" * 65536
@@ -154,11 +155,14 @@ def test_distributor_closes_a_connection_whose_headers_never_end(
 
 
 def test_a_small_order_still_goes_through_the_limits(
-    start_sandbox: StartSandbox,
+    start_sandbox: StartSandbox, rsa_token: Provisioned
 ) -> None:
     sandbox = start_sandbox(limits=QUICK)
+    document, signature, key = signed(rsa_token, sandbox.ca)
     with sandbox.client() as client:
-        assert client.health() is not None
+        record = client.submit_order(key, document, signature)
+        assert record.status == "accepted", record
+        assert client.order(key).status == "accepted"
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Shipment and void statements: verified and kept as signed, or kept as rejected (issue 18).
+"""Shipment and void statements: verified and kept as signed, or kept as rejected.
 
 A real sandbox distributor over TLS on 127.0.0.1 signs its statements with its own
 CSOS certificate; the client checks each before keeping it as the supplier's word. A

@@ -14,7 +14,7 @@ from csos_desktop import paths
 from csos_desktop.domain.errors import InputError
 from csos_desktop.enrol.errors import CaCertificateUntrusted, EnrolmentCodesRefused
 from csos_desktop.enrol.est_client import EstClient, OneTimeCodes
-from csos_desktop.enrol.flow import Step, enrol
+from csos_desktop.enrol.flow import Enrolled, Step, enrol
 from csos_desktop.enrol.records import Records
 from csos_desktop.enrol.token_keys import PENDING_PREFIX, pending_keys
 from csos_desktop.sandbox.codes import CodeStore
@@ -71,9 +71,9 @@ def test_enrolment_puts_a_csos_certificate_for_an_on_token_key_on_the_token(
 
 def _enrol(
     session: TokenSession, sandbox_ca: SandboxCa, codes: OneTimeCodes, tmp_path: Path
-) -> None:
+) -> Enrolled:
     with sandbox_ca.client() as client:
-        enrol(session, client, codes, records=Records(tmp_path))
+        return enrol(session, client, codes, records=Records(tmp_path))
 
 
 def test_reused_codes_are_refused_with_their_own_message(
@@ -144,7 +144,10 @@ def test_codes_are_accepted_in_lower_case_without_dashes(
     typed = OneTimeCodes(
         f" {codes.reference_number} ", codes.authorization_code.replace("-", " ").lower()
     )
-    _enrol(session, sandbox_ca, typed, tmp_path)
+    done = _enrol(session, sandbox_ca, typed, tmp_path)
+    on_token = {c.key_id: c.der for c in read_certificates(session)}
+    assert on_token.get(done.key_id) == done.certificate_der
+    assert done.dea_number == DEA
 
 
 def test_a_ca_without_a_trusted_tls_certificate_gets_nothing(

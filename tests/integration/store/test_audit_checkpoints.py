@@ -1,4 +1,4 @@
-"""Signed audit checkpoints: a rewritten and re-hashed chain is caught (issue 18 item 7).
+"""Signed audit checkpoints: a rewritten and re-hashed chain is caught.
 
 The attack: drop the append-only triggers, change an entry, re-hash every later link
 and the head. The chain alone then verifies; the checkpoint signed on the real token

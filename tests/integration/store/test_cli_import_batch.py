@@ -1,4 +1,4 @@
-"""`csos order import A B C ...`: a batch of files in one call pays start-up once (issue 19).
+"""`csos order import A B C ...`: a batch of files in one call pays start-up once.
 
 Each file stays all or nothing; a refused file does not stop the others and is named
 at the end, so the pharmacist re-imports only that one.

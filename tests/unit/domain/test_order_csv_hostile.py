@@ -1,4 +1,4 @@
-"""Issue 18 item 5: spreadsheet cells an importer must refuse by row, never with a traceback."""
+"""Spreadsheet cells an importer must refuse by row, never with a traceback."""
 
 from __future__ import annotations
 
