@@ -66,11 +66,20 @@ KEYS: dict[str, tuple[str, ...]] = {
     "som_scale": ("stream.seconds", "stream_small.seconds", "memory_small.seconds"),
     "som_quality": ("evaluation.recall", "evaluation.false_alarm_rate"),
     "bundle": ("csos_version.source.median_s", "gui_self_test.source.median_s"),
+    "batch_sign": (
+        "exit_code",
+        "signatures",
+        "per_order_ms_p50",
+        "raw_c_sign_ms_p50",
+        "frames_to_c_sign",
+        "modules_imported",
+    ),
 }
 
 #: Counts that must be 0, and flags that must be true, in every run.
 ZERO: dict[str, tuple[str, ...]] = {
     "verify": ("rejected",),
+    "batch_sign": ("exit_code",),
     "store": ("sign_and_commit.unsigned", "archive_export.0.missing"),
     "sync": (
         "submit_and_confirm.rejected",
