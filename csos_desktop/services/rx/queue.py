@@ -193,12 +193,13 @@ def sign_queued(
     *,
     rx_ids: Sequence[str] = (),
     clock: Clock = lambda: datetime.now(UTC),
-    pharmacies: Mapping[str, Pharmacy] | None = None,
+    pharmacies: Mapping[str, Pharmacy] | Pharmacy | None = None,
 ) -> list[SignedRx]:
     """The whole ceremony from the store: checks, review + attestation, PIN, sign, commit.
 
-    *pharmacies* (rx id → the pharmacy the practitioner chose) also signs those
-    prescriptions as NCPDP SCRIPT NewRx messages to it, kept with the signature.
+    *pharmacies* (rx id → the pharmacy the practitioner chose, or one pharmacy for all)
+    also signs those prescriptions as NCPDP SCRIPT NewRx messages to it, kept with the
+    signature.
     """
     opened = open_signing_list(
         store,
@@ -228,7 +229,9 @@ def sign_queued(
         interaction,
         clock=clock,
         redated=list(opened.redated),
-        pharmacies=pharmacies,
+        pharmacies={i: pharmacies for i in ready}
+        if isinstance(pharmacies, Pharmacy)
+        else pharmacies,
     )
     try:
         committed = _commit(store, opened, signed, base, identity, clock())

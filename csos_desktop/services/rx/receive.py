@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.errors import InputError
@@ -55,6 +56,16 @@ def fetched_revocation(offline: bool = False) -> RevocationLookup:
         now: datetime,
     ) -> RevocationData:
         return source.for_path(signer, intermediates, anchors, now=now, offline=offline)
+
+    return lookup
+
+
+def fixed_revocation(crls: Sequence[asn1_crl.CertificateList]) -> RevocationLookup:
+    """Exactly these CRLs (``--crl`` files), nothing fetched."""
+    data = RevocationData(tuple(crls))
+
+    def lookup(*_: object) -> RevocationData:
+        return data
 
     return lookup
 
