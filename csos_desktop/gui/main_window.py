@@ -46,6 +46,7 @@ ORDERS_REFRESH_MS = 10_000
 SCREEN_ICONS = {
     "Prescriptions": "orders",
     "Power of attorney": "certificates",
+    "Prescription inbox": "orders",
 }  # the sync worker changes orders behind our back
 #: The signal by which a screen says it changed orders (Home and the status bar re-read).
 CHANGES_ORDERS = {"Orders": "changed", "Receiving": "receipt_signed", "Prescriptions": "signed"}
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
                 lazy_screen("prescriptions", "PrescriptionsScreen", store, launcher, problem),
             ),
             ("Power of attorney", lazy_screen("poa", "PoaScreen", store, launcher, problem)),
+            ("Prescription inbox", lazy_screen("rx_inbox", "RxInboxScreen", store, problem)),
         ):
             self.add_screen(name, screen)
         self.nav.currentRowChanged.connect(self.stack.show_row)

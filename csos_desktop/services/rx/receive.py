@@ -195,3 +195,44 @@ def sign_received(
             },
         )
     return store.script.get(message_id)
+
+
+def default_trust(offline: bool = False) -> PharmacyTrust:
+    """The configured trust anchors, the enrolment chain as intermediates, fetched CRLs."""
+    from csos_desktop import paths
+    from csos_desktop.pki.certfile import load_certificates
+    from csos_desktop.trust.anchors import anchor_certificates
+
+    chain = paths.chain_file()
+    intermediates = [
+        asn1_x509.Certificate.load(der)
+        for der in (load_certificates(chain) if chain.exists() else [])
+    ]
+    return PharmacyTrust(anchor_certificates(), intermediates, fetched_revocation(offline))
+
+
+def received_messages(store: Store) -> list[ScriptMessage]:
+    """What the pharmacy has received, newest first (the inbox screen's list)."""
+    from csos_desktop.store.script_messages import Direction
+
+    return list(reversed(store.script.all(Direction.RECEIVED)))
+
+
+def review_of(record: ScriptMessage) -> list[str]:
+    """The prescription as shown for dispensing, or why it cannot be shown."""
+    read = read_message(record.message)
+    if read.newrx is None:
+        return [f"Not readable: {f.message}" for f in read.findings]
+    pharmacy = read.newrx.pharmacy
+    return [
+        *read.newrx.prescription.review_lines(),
+        f"To pharmacy:    {pharmacy.name} (NCPDP {pharmacy.ncpdp_id})",
+    ]
+
+
+def reasons_of(record: ScriptMessage) -> list[tuple[str, str]]:
+    """(code, sentence) for each reason kept with a received message's verdict."""
+    reasons = (record.verification or {}).get("reasons", [])
+    if not isinstance(reasons, list):
+        return []
+    return [(str(r.get("code")), str(r.get("message"))) for r in reasons if isinstance(r, dict)]
