@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from csos_desktop.domain.script.safe_xml import MAX_BYTES
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.rx.receive import receive
+from csos_desktop.services.rx.receive import Received, receive
 from csos_desktop.store import Store, open_store
 from tests.integration.rx.test_newrx_pharmacy import MAIN_STREET, Token, sign_newrx, trust_of
 from tests.unit.script.samples import sample_pharmacy, sample_prescription
@@ -30,8 +31,8 @@ def signed(token: Token, test_ca: TestCa) -> bytes:
     return sign_newrx(token, test_ca, sample_prescription(datetime.now(UTC)), sample_pharmacy())
 
 
-def _kept(store: Store, ca: TestCa, message: bytes, source: str = "newrx.xml") -> list[str]:
-    got = receive(
+def _receive(store: Store, ca: TestCa, message: bytes, source: str = "newrx.xml") -> Received:
+    return receive(
         store,
         message,
         own_ncpdp_id=MAIN_STREET,
@@ -39,6 +40,10 @@ def _kept(store: Store, ca: TestCa, message: bytes, source: str = "newrx.xml") -
         trust=trust_of(ca),
         now=datetime.now(UTC),
     )
+
+
+def _kept(store: Store, ca: TestCa, message: bytes, source: str = "newrx.xml") -> list[str]:
+    got = _receive(store, ca, message, source)
     kept = store.script.get(got.record.message_id)
     assert kept.message == message and kept.source == source and kept.verdict == "not-verified"
     assert kept.answer is not None and b"<Error><Code>900</Code>" in kept.answer
@@ -49,14 +54,7 @@ def _kept(store: Store, ca: TestCa, message: bytes, source: str = "newrx.xml") -
 def test_a_good_message_from_a_file_is_verified(
     pharmacy_store: Store, test_ca: TestCa, signed: bytes
 ) -> None:
-    got = receive(
-        pharmacy_store,
-        signed,
-        own_ncpdp_id=MAIN_STREET,
-        source="newrx.xml",
-        trust=trust_of(test_ca),
-        now=datetime.now(UTC),
-    )
+    got = _receive(pharmacy_store, test_ca, signed)
     assert got.verification.verdict.value == "verified", got.verification.findings
 
 
@@ -95,16 +93,7 @@ def test_an_unknown_schedule_code_is_kept_with_its_reason(
 def test_the_kept_record_never_changes(
     pharmacy_store: Store, test_ca: TestCa, signed: bytes
 ) -> None:
-    import sqlite3
-
-    got = receive(
-        pharmacy_store,
-        signed,
-        own_ncpdp_id=MAIN_STREET,
-        source="newrx.xml",
-        trust=trust_of(test_ca),
-        now=datetime.now(UTC),
-    )
+    got = _receive(pharmacy_store, test_ca, signed)
     for sql in (
         "UPDATE script_messages SET message = x'00'",
         "UPDATE script_messages SET verdict = 'verified'",
