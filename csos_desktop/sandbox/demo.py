@@ -154,6 +154,10 @@ def _openssl(*args: str) -> str:
 def run_demo(home: Path, say: Say) -> DemoRun:
     """Run every step; the CA and distributor keep serving until ``DemoRun.stop()``."""
     prepare_home(home)
+    # This process runs the demo on the home it has just marked: its CA publishes CRLs on
+    # 127.0.0.1 (fetched from the first step on, not refused and then remembered as failed),
+    # and EPCS may use its SoftHSM2 token (1311.115 otherwise refuses a software token).
+    enter_demo(home)
     say("CSOS Desktop demo. Everything runs on this machine; nothing is sent anywhere else.\n")
     hsm = create_token(home / "softhsm", DEMO_LABEL, DEMO_PIN)
     say(f"[1/9] Demo token '{DEMO_LABEL}' (SoftHSM2, a real PKCS#11 module); demo PIN {DEMO_PIN}.")
@@ -298,9 +302,6 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             say(f"      {flag.explanation}")
 
         blob = store.signed.get(ids[0])
-    # EPCS on the demo's SoftHSM2 token: this process, on the home it marked (1311.115
-    # otherwise refuses a software token).
-    enter_demo(home)
     with DistributorClient(running.url, token, ca_bundle=root) as client:
         newrx_step(
             ts=ts,
