@@ -138,7 +138,10 @@ class MainWindow(QMainWindow):
                 lazy_screen("prescriptions", "PrescriptionsScreen", store, launcher, problem),
             ),
             ("Power of attorney", lazy_screen("poa", "PoaScreen", store, launcher, problem)),
-            ("Prescription inbox", lazy_screen("rx_inbox", "RxInboxScreen", store, problem)),
+            (
+                "Prescription inbox",
+                lazy_screen("rx_inbox", "RxInboxScreen", store, problem, launcher),
+            ),
         ):
             self.add_screen(name, screen)
         self.nav.currentRowChanged.connect(self.stack.show_row)

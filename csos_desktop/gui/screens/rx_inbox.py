@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.domain.errors import CsosError
+from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.services.pharmacy_store import Store
 from csos_desktop.services.rx.receive import (
     PharmacyTrust,
@@ -36,6 +38,9 @@ from csos_desktop.services.rx.receive import (
     received_messages,
     review_of,
 )
+
+if TYPE_CHECKING:  # the signing stack loads when a signing starts
+    from csos_desktop.gui.dialogs.signing import SigningDialog
 
 MESSAGE_ID = Qt.ItemDataRole.UserRole
 VERDICT_WORDS = {
@@ -53,10 +58,13 @@ class RxInboxScreen(QWidget):
         self,
         store: Store | None,
         problem: str | None = None,
+        launcher: SigningLauncher | None = None,
         trust: PharmacyTrust | None = None,
     ) -> None:
         super().__init__()
         self._store = store
+        self._launcher = launcher
+        self.dialog: SigningDialog | None = None
         self._trust = trust  # None: the configured anchors and fetched CRLs, when needed
         layout = QVBoxLayout(self)
         title = QLabel("<h2>Prescription inbox</h2>")
@@ -71,8 +79,13 @@ class RxInboxScreen(QWidget):
         self.files_button.clicked.connect(self._choose_files)
         self.fetch_button = QPushButton("Fetch from network")
         self.fetch_button.clicked.connect(self.fetch)
+        self.sign_button = QPushButton("Sign &record…")
+        self.sign_button.setAccessibleName("Sign the received record as the pharmacy")
+        self.sign_button.setEnabled(False)
+        self.sign_button.clicked.connect(self.sign_selected)
         row.addWidget(self.files_button)
         row.addWidget(self.fetch_button)
+        row.addWidget(self.sign_button)
         row.addStretch(1)
         layout.addLayout(row)
         self.message = QLabel(problem or "")
@@ -177,11 +190,42 @@ class RxInboxScreen(QWidget):
             QGuiApplication.restoreOverrideCursor()
         self.reload()
 
+    def sign_selected(self) -> None:
+        """1311.210(c): the pharmacist signs a record that came with the indicator only."""
+        item = self.table.currentItem()
+        if item is None or self._store is None or self._launcher is None:
+            return
+        why = self._launcher.unavailable()
+        if why is not None:
+            self.message.setText(why)
+            return
+        from csos_desktop.gui.jobs.received_signing import ReceivedSigningJob
+
+        job = ReceivedSigningJob(
+            self._store.path, int(item.data(0, MESSAGE_ID)), self._launcher.target()
+        )
+        self.dialog = self._launcher.open(self, job)
+        self.dialog.signed.connect(self._after_sign)
+
+    def _after_sign(self, outcome: object) -> None:
+        self.reload()
+
     def _show_selected(self, item: QTreeWidgetItem | None, _: object = None) -> None:
         if item is None or self._store is None:
             self.detail.setText("")
+            self.sign_button.setEnabled(False)
             return
         record = self._store.script.get(int(item.data(0, MESSAGE_ID)))
+        self.sign_button.setEnabled(
+            self._launcher is not None
+            and record.verdict == "indicator-only"
+            and record.pharmacy_signature is None
+        )
         verdict = VERDICT_WORDS.get(record.verdict or "", record.verdict or "")
         reasons = [f"{code}: {text}" for code, text in reasons_of(record)]
-        self.detail.setText("\n".join([verdict, *review_of(record), *reasons]))
+        signed = (
+            [f"Signed by the pharmacy at {record.pharmacy_signed_at:%Y-%m-%d %H:%M} UTC"]
+            if record.pharmacy_signed_at
+            else []
+        )
+        self.detail.setText("\n".join([verdict, *signed, *review_of(record), *reasons]))
