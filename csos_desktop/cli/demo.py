@@ -12,7 +12,6 @@ from csos_desktop.cli.common import run_cli
 # At the top so that without the sandbox extra (the packaged program) `csos demo` says
 # so (cli/lazy_group.py); `csos` loads this module only when the demo runs.
 from csos_desktop.sandbox.demo import DEMO_LABEL, DEMO_PIN, run_demo, try_it_yourself
-from csos_desktop.services.context import enter_demo
 
 
 @click.command()
@@ -32,9 +31,8 @@ def demo(home: Path | None, headless: bool) -> None:
     home = (home or Path(os.environ.get("CSOS_HOME") or "demo-home")).resolve()
     os.environ["CSOS_HOME"] = str(home)
     run = run_demo(home, click.echo)
-    # The demo token is SoftHSM2: this process, on the home it marked, may use it for EPCS
-    # (21 CFR 1311.115 otherwise). A later `csos` on the same home is an ordinary run.
-    enter_demo(home)
+    # run_demo entered this process into the demo on the home it marked; a later `csos` on
+    # the same home is an ordinary run.
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     try:
         if headless or not has_display:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from csos_desktop.domain.ndc import Ndc, NdcInvalid, parse_ndc
 from csos_desktop.domain.order import Address, Party, format_timestamp
 from csos_desktop.domain.order_rules import (
     DocumentInvalid,
@@ -52,6 +53,9 @@ _OPTIONAL = frozenset({"do_not_fill_before"})
 _IDS = frozenset({"rx_id", "created_at"})
 _PATIENT_KEYS = frozenset({"name", "address"})
 _DRUG_KEYS = frozenset({"name", "strength", "dosage_form", "schedule"})
+#: The NDC is optional in ``csos-rx/1`` (1306.05 names the drug, not its code); a NewRx
+#: carries it in ``DrugCoded/ProductCode`` when the practitioner chose a product.
+_DRUG_OPTIONAL = frozenset({"ndc"})
 
 
 class PrescriptionInvalid(DocumentInvalid):
@@ -75,14 +79,18 @@ class Drug:
     strength: str
     dosage_form: str
     schedule: Schedule
+    ndc: Ndc | None = None
 
     def to_document(self) -> dict[str, object]:
-        return {
+        doc: dict[str, object] = {
             "name": self.name,
             "strength": self.strength,
             "dosage_form": self.dosage_form,
             "schedule": self.schedule.value,
         }
+        if self.ndc is not None:
+            doc["ndc"] = self.ndc.digits
+        return doc
 
 
 @dataclass(frozen=True)
@@ -225,9 +233,10 @@ class _RxReader(DocumentReader):
         return Patient(name, address) if name is not None and address is not None else None
 
     def drug(self, value: object) -> Drug | None:
-        m = self.members("drug", value, _DRUG_KEYS)
+        m = self.members("drug", value, _DRUG_KEYS, _DRUG_OPTIONAL)
         if m is None:
             return None
+        ndc = self.ndc(m["ndc"]) if "ndc" in m else None
         name = self.text("drug.name", get(m, "name"))
         strength = self.text("drug.strength", get(m, "strength"))
         form = self.text("drug.dosage_form", get(m, "dosage_form"))
@@ -243,7 +252,17 @@ class _RxReader(DocumentReader):
             )
         if name is None or strength is None or form is None or schedule is None:
             return None
-        return Drug(name, strength, form, schedule)
+        return Drug(name, strength, form, schedule, ndc)
+
+    def ndc(self, value: object) -> Ndc | None:
+        if not isinstance(value, str):
+            wrong_type(self.p, "drug.ndc", value, "text (an 11-digit NDC)")
+            return None
+        try:
+            return parse_ndc(value) if self.lenient else Ndc(value)
+        except NdcInvalid as e:
+            self.p.add("drug.ndc", "ndc-invalid", str(e))
+            return None
 
     def refills(self, value: object) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):

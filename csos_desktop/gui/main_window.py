@@ -52,6 +52,7 @@ DEFAULT_SIZE = (1000, 700)
 SCREEN_ICONS = {
     "Prescriptions": "orders",
     "Power of attorney": "certificates",
+    "Prescription inbox": "orders",
 }  # the sync worker changes orders behind our back
 #: The signal by which a screen says it changed orders (Home and the status bar re-read).
 CHANGES_ORDERS = {"Orders": "changed", "Receiving": "receipt_signed", "Prescriptions": "signed"}
@@ -143,6 +144,10 @@ class MainWindow(QMainWindow):
                 lazy_screen("prescriptions", "PrescriptionsScreen", store, launcher, problem),
             ),
             ("Power of attorney", lazy_screen("poa", "PoaScreen", store, launcher, problem)),
+            (
+                "Prescription inbox",
+                lazy_screen("rx_inbox", "RxInboxScreen", store, problem, launcher),
+            ),
         ):
             self.add_screen(name, screen)
         self.nav.currentRowChanged.connect(self.stack.show_row)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, ParamSpec, Self, TypeVar
@@ -174,9 +174,7 @@ def check_signed(
         return _check_parsed(
             parsed,
             document,
-            _Trust(
-                trust_roots, crls, ocsps, require_revocation, intermediates, retroactive_revinfo
-            ),
+            Trust(trust_roots, crls, ocsps, require_revocation, intermediates, retroactive_revinfo),
             now,
             out,
             no_crl_warning,
@@ -194,7 +192,7 @@ def check_signed(
 
 
 @dataclass(frozen=True)
-class _Trust:
+class Trust:
     """What the chain is validated against."""
 
     roots: Sequence[asn1_x509.Certificate]
@@ -208,7 +206,7 @@ class _Trust:
 def _check_parsed(
     parsed: ParsedSignature,
     document: bytes,
-    trust: _Trust,
+    trust: Trust,
     now: datetime,
     out: Collector,
     no_crl_warning: str,
@@ -231,21 +229,44 @@ def _check_parsed(
             f"than now ({now:%Y-%m-%d %H:%M} UTC); the signer's clock is wrong: sign again "
             "with the computer's clock set right",
         )
+    info, checked = check_signer_certificate(
+        parsed.signer,
+        parsed.signing_time,
+        replace(trust, intermediates=[*parsed.other_certificates, *trust.intermediates]),
+        now,
+        out,
+        no_crl_warning,
+        dea_extensions_required,
+    )
+    return SignerCheck(parsed, info, checked)
+
+
+def check_signer_certificate(
+    signer: asn1_x509.Certificate,
+    when: datetime | None,
+    trust: Trust,
+    now: datetime,
+    out: Collector,
+    no_crl_warning: str,
+    dea_extensions_required: bool,
+) -> tuple[CsosCertificateInfo | None, bool]:
+    """Profile, validity, chain and revocation of a signer's certificate, whatever carried
+    the signature (CMS, or a SCRIPT DigitalSignature); (profile, revocation checked)."""
     try:
         reader = read_csos_profile if dea_extensions_required else read_epcs_certificate
-        info: CsosCertificateInfo | None = _profile(reader, parsed.signer)
+        info: CsosCertificateInfo | None = _profile(reader, signer)
     except NotACsosCertificate as exc:
         info = None
         out.add(Reason.DEA_NUMBER_MISMATCH, str(exc))
     if dea_extensions_required:  # order and receipt signers (EPCS credentials may differ)
-        for problem in signer_profile_problems(parsed.signer):
+        for problem in signer_profile_problems(signer):
             out.add(Reason.CERTIFICATE_PROFILE, problem)
     if info is not None:
-        _check_validity(info, parsed.signing_time, now, out)
+        _check_validity(info, when, now, out)
     chain = validate_chain(
-        parsed.signer,
+        signer,
         trust_roots=trust.roots,
-        intermediates=[*parsed.other_certificates, *trust.intermediates],
+        intermediates=trust.intermediates,
         crls=trust.crls,
         moment=now,
         ocsps=trust.ocsps,
@@ -258,7 +279,7 @@ def _check_parsed(
         out.warnings.append(no_crl_warning)
     elif not chain.revocation_checked and chain.status is ChainStatus.VALID:
         out.warnings.append("none of the CRLs or OCSP answers given covers the signer")
-    return SignerCheck(parsed, info, chain.revocation_checked)
+    return info, chain.revocation_checked
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop import paths
@@ -42,6 +43,7 @@ from csos_desktop.sandbox.demo_orders import (
     write_history_csv,
     year_number,
 )
+from csos_desktop.sandbox.demo_rx import newrx_step
 from csos_desktop.sandbox.distributor.customers import add_customer
 from csos_desktop.sandbox.distributor.pharmacy import SANDBOX_PHARMACY
 from csos_desktop.sandbox.distributor.seed import seed_history
@@ -54,9 +56,10 @@ from csos_desktop.sandbox.https import RunningServer, bind, url_of
 from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.archive.verify import verify_archive
-from csos_desktop.services.context import DEMO_MARKER
+from csos_desktop.services.context import DEMO_MARKER, enter_demo
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders.catalogue import import_synthetic
+from csos_desktop.services.rx.receive import RevocationLookup
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.services.sync.service import DistributorSettings, sync_worker
 from csos_desktop.services.trust_anchors import TrustMaterial
@@ -70,8 +73,8 @@ from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor, anchor_certificates
-from csos_desktop.trust.fetch import FetchRules, allow_private_in_this_process
-from csos_desktop.trust.revocation import RevocationSource
+from csos_desktop.trust.fetch import FetchRules
+from csos_desktop.trust.revocation import RevocationData, RevocationSource
 
 DEMO_LABEL = "CSOS Demo"
 #: Shown to the user on purpose: a demo token protects nothing.
@@ -151,6 +154,10 @@ def _openssl(*args: str) -> str:
 def run_demo(home: Path, say: Say) -> DemoRun:
     """Run every step; the CA and distributor keep serving until ``DemoRun.stop()``."""
     prepare_home(home)
+    # This process runs the demo on the home it has just marked: its CA publishes CRLs on
+    # 127.0.0.1 (fetched from the first step on, not refused and then remembered as failed),
+    # and EPCS may use its SoftHSM2 token (1311.115 otherwise refuses a software token).
+    enter_demo(home)
     say("CSOS Desktop demo. Everything runs on this machine; nothing is sent anywhere else.\n")
     hsm = create_token(home / "softhsm", DEMO_LABEL, DEMO_PIN)
     say(f"[1/9] Demo token '{DEMO_LABEL}' (SoftHSM2, a real PKCS#11 module); demo PIN {DEMO_PIN}.")
@@ -165,9 +172,6 @@ def run_demo(home: Path, say: Say) -> DemoRun:
         root_crl_url=f"{ca_url}/crl/root.crl",
     )
     ca_server = start_ca(ca, sock=ca_sock)
-    # This process's own fetches (signing, the supplier check) may ask the CA on
-    # 127.0.0.1; a later `csos` on this home is an ordinary run that the policy governs.
-    allow_private_in_this_process()
     # The distributor fetches the CRLs from the CA's distribution points, as suppliers do.
     distributor = open_distributor(ca.directory, fetch_crls=True)
     _, token = add_customer(distributor.engine, dea_number=DEMO_DEA, name=DEMO_NAME)
@@ -298,9 +302,38 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             say(f"      {flag.explanation}")
 
         blob = store.signed.get(ids[0])
+    with DistributorClient(running.url, token, ca_bundle=root) as client:
+        newrx_step(
+            ts=ts,
+            identity=identity,
+            chain=chain,
+            client=client,
+            pin=DemoPin(),
+            dea=DEMO_DEA,
+            revocation=_demo_revocation(ca),
+            home=home,
+            say=say,
+        )
     ts.close()
     _tamper_check(ca, blob.document, blob.signature, home, say)
     return DemoRun(home, hsm.conf, hsm.module, ca.directory, ca_server, running, draft.order_number)
+
+
+def _demo_revocation(ca: TestCa) -> RevocationLookup:
+    """The CA's CRLs fetched from its distribution points on this machine."""
+    source = RevocationSource(
+        rules=FetchRules(ca_bundle=ca.directory / "root.pem", allow_private=True)
+    )
+
+    def lookup(
+        signer: asn1_x509.Certificate,
+        intermediates: Sequence[asn1_x509.Certificate],
+        anchors: Sequence[asn1_x509.Certificate],
+        now: datetime,
+    ) -> RevocationData:
+        return source.for_path(signer, intermediates, anchors, now=now)
+
+    return lookup
 
 
 def _all_history(client: DistributorClient) -> list[HistoryRow]:

@@ -84,6 +84,8 @@ class AuditEvent(StrEnum):
     RX_COPY_PRINTED = "rx.copy-printed"
     RX_TRANSMITTED = "rx.transmitted"
     RX_TRANSMISSION_FAILED = "rx.transmission-failed"
+    RX_RECEIVED = "rx.received"
+    RX_RECEIVED_SIGNED = "rx.received-signed-by-pharmacy"
 
 
 @dataclass(frozen=True)

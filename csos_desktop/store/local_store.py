@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from csos_desktop.store.poa import PoaRegistry
     from csos_desktop.store.prescriptions import Prescriptions
     from csos_desktop.store.receipts import ReceiptRepository
+    from csos_desktop.store.script_messages import ScriptMessages
     from csos_desktop.store.signed import SignedOrders
     from csos_desktop.store.statements import StatementRepository
 
@@ -81,6 +82,7 @@ class Store:
     rx_grants: _Repository[RxGrants] = _Repository("access", "RxGrants")
     prescriptions: _Repository[Prescriptions] = _Repository("prescriptions", "Prescriptions")
     catalogue: _Repository[CatalogueRepository] = _Repository("catalogue", "CatalogueRepository")
+    script: _Repository[ScriptMessages] = _Repository("script_messages", "ScriptMessages")
 
     def __init__(
         self, conn: sqlite3.Connection, path: Path, migration: MigrationReport | None = None

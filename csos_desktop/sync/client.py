@@ -7,6 +7,7 @@ worker runs it off the UI thread.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from csos_desktop.domain.pharmacy import Pharmacy
 from csos_desktop.sync.errors import ProtocolError
 from csos_desktop.sync.records import (
     Body,
@@ -30,6 +32,13 @@ from csos_desktop.sync.records import (
     SignedStatement,
     order_record,
     prescription_record,
+)
+from csos_desktop.sync.script_records import (
+    Delivered,
+    InboxMessage,
+    delivered,
+    directory_entry,
+    inbox_message,
 )
 from csos_desktop.sync.transport import RetryPolicy, Transport, TransportOptions
 
@@ -195,6 +204,42 @@ class DistributorClient:
     def prescription(self, pharmacy_id: str, rx_id: str) -> PrescriptionRecord:
         path = f"/v1/pharmacies/{_segment(pharmacy_id)}/prescriptions/{_segment(rx_id)}"
         return prescription_record(self._get(path, "prescription record"), False)
+
+    # -- NCPDP SCRIPT: the network's directory and the pharmacies' mailboxes ---------------
+
+    def pharmacy_directory(self) -> list[Pharmacy]:
+        """The pharmacies a prescription may be sent to, as the network lists them."""
+        b = self._get("/v1/pharmacy-directory", "pharmacy directory")
+        return [directory_entry(p) for p in b.items("pharmacies", "pharmacy")]
+
+    def send_newrx(self, ncpdp_id: str, rx_id: str, message: bytes) -> Delivered:
+        """Put a signed NewRx in the pharmacy's mailbox (idempotent on the rx id)."""
+        body, replayed = self._transport.call(
+            "POST",
+            f"/v1/script/{_segment(ncpdp_id)}/inbox",
+            json={"message": base64.b64encode(message).decode("ascii")},
+            headers={"Idempotency-Key": rx_id},
+        )
+        record = delivered(Body(body, "delivery"), replayed)
+        if record.message_sha256 != hashlib.sha256(message).hexdigest():
+            raise ProtocolError(
+                f"the network's record of prescription {rx_id} is not the message sent "
+                "(digest differs); report this to the network operator"
+            )
+        return record
+
+    def newrx_inbox(self, ncpdp_id: str, after: int = 0) -> list[InboxMessage]:
+        """This pharmacy's messages after *after*, oldest first."""
+        b = self._get(f"/v1/script/{_segment(ncpdp_id)}/inbox", "mailbox", after=after)
+        return [inbox_message(x) for x in b.items("messages", "mailbox message")]
+
+    def answer_newrx(self, ncpdp_id: str, message_id: int, answer: bytes) -> None:
+        """Send the pharmacy's SCRIPT Status or Error for one delivered message."""
+        self._transport.call(
+            "POST",
+            f"/v1/script/{_segment(ncpdp_id)}/inbox/{message_id}/answer",
+            json={"message": base64.b64encode(answer).decode("ascii")},
+        )
 
     def history(self, cursor: str = "0", limit: int = 1000) -> HistoryPage:
         b = self._get("/v1/history", "history", cursor=cursor, limit=limit)

@@ -231,15 +231,31 @@ class SyncWorker:
         audited, and the pass stops with ``stopped`` saying why (retried next pass).
         A pharmacy verdict of "rejected" is final: sent, and listed in ``refused``.
         """
-        if self._pharmacy_id is None:
+        newrx = self._store.script.sent_for(msg.record_id)
+        if newrx is not None and newrx.ncpdp_id is not None:
+            # Signed as a NewRx to the pharmacy the practitioner chose: to its mailbox.
+            pharmacy_id = newrx.ncpdp_id
+            message = newrx.message
+
+            def send() -> tuple[str, list[str]]:
+                self._client.send_newrx(pharmacy_id, msg.record_id, message)
+                return "delivered", []
+        elif self._pharmacy_id is None:
             with self._store.transaction():  # stays queued and says why on every pass
                 self._store.outbox.mark_failed(msg.outbox_id, NO_PHARMACY)
             return False
-        rx = self._store.prescriptions.signed(msg.record_id)
+        else:
+            pharmacy_id = self._pharmacy_id
+            rx = self._store.prescriptions.signed(msg.record_id)
+
+            def send() -> tuple[str, list[str]]:
+                record = self._client.submit_prescription(
+                    pharmacy_id, msg.record_id, rx.document, rx.signature
+                )
+                return record.status, [r.code for r in record.reasons]
+
         try:
-            record = self._client.submit_prescription(
-                self._pharmacy_id, msg.record_id, rx.document, rx.signature
-            )
+            status, codes = send()
         except DistributorRefused as exc:
             if exc.status in (401, 403):
                 raise  # the credential, not the prescription: _drain keeps it queued
@@ -247,7 +263,7 @@ class SyncWorker:
                 self._store,
                 msg.outbox_id,
                 msg.record_id,
-                pharmacy_id=self._pharmacy_id,
+                pharmacy_id=pharmacy_id,
                 problem=exc.message,
                 retrying=False,
                 now=self._clock(),
@@ -259,7 +275,7 @@ class SyncWorker:
                 self._store,
                 msg.outbox_id,
                 msg.record_id,
-                pharmacy_id=self._pharmacy_id,
+                pharmacy_id=pharmacy_id,
                 problem=exc.message,
                 retrying=True,
                 audit=msg.attempts == 0,
@@ -270,12 +286,12 @@ class SyncWorker:
             self._store,
             msg.outbox_id,
             msg.record_id,
-            pharmacy_id=self._pharmacy_id,
-            status=record.status,
-            reasons=[r.code for r in record.reasons],
+            pharmacy_id=pharmacy_id,
+            status=status,
+            reasons=codes,
             now=self._clock(),
         )
-        if not record.accepted:
+        if status not in ("accepted", "delivered"):
             report.refused.append(msg.record_id)
             return False
         return True

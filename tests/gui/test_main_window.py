@@ -142,6 +142,7 @@ def test_screenshot_mode_writes_every_screen(rsa_token: Provisioned, tmp_path: P
         "06-settings.png",
         "07-prescriptions.png",
         "08-power-of-attorney.png",
+        "09-prescription-inbox.png",
     ]
     assert all(p.stat().st_size > 5000 for p in tmp_path.glob("*.png"))
 

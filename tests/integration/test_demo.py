@@ -34,6 +34,9 @@ def test_demo_runs_the_whole_loop_and_catches_tampering(tmp_path: Path) -> None:
     assert "SOM before signing: INTERCEPT" in out and "policy limit" in out
     assert "CMS Verification successful" in out
     assert "REJECTED: digest-mismatch" in out
+    assert "Schedule II NewRx (NCPDP SCRIPT 2017071)" in out
+    assert "routed to Main Street Pharmacy (NCPDP 1234567)" in out
+    assert "the pharmacy's check on receipt: VERIFIED;" in out
     assert "ran the demo headless" in out
     # Running it again starts afresh in the same directory.
     assert run_demo(tmp_path / "demo").returncode == 0

@@ -11,6 +11,7 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.files import write_signed_pair
 from csos_desktop.cli.rx import admin as rx_admin
 from csos_desktop.cli.rx import queue as rx_queue
+from csos_desktop.cli.rx import script as rx_script
 from csos_desktop.cli.rx.queue import CeremonyTerminal
 from csos_desktop.cli.signing import TokenChoice, store_and_session, token_options
 from csos_desktop.cli.verifying import report, verify_arguments, verify_files
@@ -40,6 +41,10 @@ for _command in (
     rx_queue.queue,
     rx_queue.sign_queued_cmd,
     rx_queue.print_copy,
+    rx_script.pharmacies,
+    rx_script.receive_cmd,
+    rx_script.sign_received_cmd,
+    rx_script.export,
 ):
     rx.add_command(_command)
 

@@ -181,6 +181,12 @@ def _revocation_check(
     help="The CA's root certificate (PEM), for --crl.",
 )
 @click.option("--offline", is_flag=True, help="Do not check revocation (recorded).")
+@click.option(
+    "--pharmacy",
+    "pharmacy_id",
+    help="The patient's pharmacy (NCPDP ID, `csos rx pharmacies`): also sign each as an "
+    "NCPDP SCRIPT NewRx to it; the outbox sends it there.",
+)
 @run_cli
 def sign_queued_cmd(
     patient: str,
@@ -190,9 +196,17 @@ def sign_queued_cmd(
     crl_files: tuple[Path, ...],
     trust: Path | None,
     offline: bool,
+    pharmacy_id: str | None,
 ) -> None:
     """Review, attest and sign one patient's queued prescriptions with token + PIN."""
     check = _revocation_check(crl_files, trust, offline)
+    pharmacy = None
+    if pharmacy_id is not None:  # chosen from the network's directory before any PIN
+        from csos_desktop.services.rx.network import choose_pharmacy, network_client
+
+        with network_client() as client:
+            pharmacy = choose_pharmacy(client, pharmacy_id)
+        click.echo(f"NewRx to {pharmacy.name} (NCPDP {pharmacy.ncpdp_id}).", err=True)
     with store_and_session(token, SigningPurpose.PRESCRIPTION) as (store, session):
         signed = sign_queued(
             store,
@@ -202,6 +216,7 @@ def sign_queued_cmd(
             CeremonyTerminal(pin_from_stdin=token.pin_stdin),
             check,
             rx_ids=rx_ids,
+            pharmacies=pharmacy,
         )
     for s in signed:
         click.echo(

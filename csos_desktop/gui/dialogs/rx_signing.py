@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from csos_desktop.domain.attestation import CITATION, RX_SIGNING_ATTESTATION, SIGN_BUTTON_LABEL
 from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import CsosError
+from csos_desktop.domain.pharmacy import Pharmacy
 from csos_desktop.domain.prescription import Prescription
 from csos_desktop.domain.token_errors import TokenError
 from csos_desktop.gui.dialogs.signing import SigningDialog
@@ -113,8 +114,11 @@ class RxSigningJob:
         revocation: RevocationCheck,
         *,
         clock: Clock = utc_now,
+        pharmacy: Pharmacy | None = None,
     ) -> None:
         self._path = store_path
+        #: The patient's pharmacy from the network's directory: also signed as a NewRx to it.
+        self.pharmacy = pharmacy
         self.actor = actor
         self._patient = patient_key
         self._ids = tuple(rx_ids)
@@ -161,6 +165,9 @@ class RxSigningJob:
             f"Signing as {user.full_name} ({user.user_id}), DEA {user.dea_number}; "
             f"certificate revocation: {status.state.value} ({status.message})"
         )
+        if self.pharmacy is not None:
+            p = self.pharmacy
+            line += f"; sent as NCPDP SCRIPT NewRx to {p.name} (NCPDP {p.ncpdp_id})"
         return Preview(
             token, cert, (), (), noun="prescription", description_html=review_html(ready, line)
         )
@@ -180,6 +187,7 @@ class RxSigningJob:
                     self._fixed,
                     rx_ids=self._ids,
                     clock=self._clock,
+                    pharmacies=self.pharmacy,
                 )
             except TokenError:
                 raise  # the dialog explains PIN and token problems itself

@@ -10,7 +10,7 @@ queries on the UI thread's own connection.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.domain.errors import CsosError
+from csos_desktop.domain.pharmacy import Pharmacy
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.services.pharmacy_store import Role, RxUser, Store
@@ -110,7 +111,15 @@ class PrescriptionsScreen(QWidget):
         self.status.setAccessibleDescription("Prescriptions status")
         self.sign_button = QPushButton("Review and &sign…")
         self.sign_button.setAccessibleName("Review and sign prescriptions")
+        self.pharmacy = QComboBox()
+        self.pharmacy.setAccessibleName("Patient's pharmacy")
+        self.pharmacy.addItem("No NewRx (csos-rx/1 to the configured pharmacy)", None)
+        self.directory_button = QPushButton("Pharmacy &directory")
+        self.directory_button.clicked.connect(self.load_directory)
         buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("Patient's pharmacy:"))
+        buttons.addWidget(self.pharmacy, 1)
+        buttons.addWidget(self.directory_button)
         buttons.addWidget(self.sign_button)
         buttons.addStretch(1)
         for w in (title, hint):
@@ -299,10 +308,31 @@ class PrescriptionsScreen(QWidget):
             ready[group],
             self._launcher.target(),
             check,
+            pharmacy=self.pharmacy.currentData(),
         )
         assert self._launcher.worker is not None
         self.dialog = open_rx_dialog(self, job, self._launcher.worker)
         self.dialog.signed.connect(self._after_sign)
+
+    def set_pharmacies(self, pharmacies: Sequence[Pharmacy]) -> None:
+        """The directory's pharmacies to choose from (the first entry stays "no NewRx")."""
+        while self.pharmacy.count() > 1:
+            self.pharmacy.removeItem(1)
+        for p in pharmacies:
+            a = p.address
+            self.pharmacy.addItem(
+                f"{p.name}, {a.street}, {a.city} (NCPDP {p.ncpdp_id}, NPI {p.npi})", p
+            )
+
+    def load_directory(self) -> None:
+        """Read the network's pharmacy directory (a short call to the configured server)."""
+        from csos_desktop.services.rx.network import directory, network_client
+
+        try:
+            with network_client() as client:
+                self.set_pharmacies(directory(client))
+        except CsosError as exc:
+            self._say(Tone.BAD, exc.message)
 
     def _after_sign(self, outcome: Outcome) -> None:
         self.reload()

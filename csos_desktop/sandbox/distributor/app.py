@@ -368,6 +368,9 @@ def create_app(
         return _distributor(request).documents.catalogue
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    from csos_desktop.sandbox.distributor.script_inbox import router as script_router
+
+    app.include_router(script_router)  # NCPDP SCRIPT: pharmacy directory and mailboxes
     return app
 
 

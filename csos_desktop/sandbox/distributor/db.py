@@ -141,6 +141,22 @@ pharmacy_prescriptions = Table(
     Index("ix_pharmacy_prescriptions_pharmacy", "pharmacy_id", "received_at"),
 )
 
+#: NCPDP SCRIPT messages waiting in a pharmacy's mailbox (sandbox/distributor/script_inbox.py):
+#: the network delivers, byte-exact; the pharmacy's own application verifies and archives.
+script_inbox = Table(
+    "script_inbox",
+    metadata,
+    Column("message_id", Integer, primary_key=True, autoincrement=True),
+    Column("ncpdp_id", String(7), nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("sender_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("message", LargeBinary, nullable=False),
+    Column("message_sha256", String(64), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("answer", LargeBinary),
+    Index("ix_script_inbox_key", "ncpdp_id", "key", unique=True),
+)
+
 #: Signed cancellations from purchasers (1305.28), byte-exact; the packages they take off
 #: an order are also counted in ``order_lines.quantity_voided`` (they will not ship).
 cancellations = Table(

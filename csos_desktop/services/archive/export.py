@@ -30,6 +30,7 @@ from asn1crypto import cms, pem
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.archive.container import StreamingZipWriter
 from csos_desktop.services.orders.lifecycle import DocumentSigner, order_record_files
+from csos_desktop.services.rx.script_export import script_files
 from csos_desktop.store import Store, lifecycle
 from csos_desktop.store.audit import AuditEvent
 
@@ -65,6 +66,10 @@ def _day_bounds(since: date, until: date) -> tuple[str, str]:
     start = datetime(since.year, since.month, since.day, tzinfo=UTC)
     end = datetime(until.year, until.month, until.day, tzinfo=UTC) + timedelta(days=1)
     return start.strftime("%Y-%m-%dT%H:%M:%SZ"), end.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_z(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 class _Writer:
@@ -208,6 +213,10 @@ def export_archive(
             if name.endswith(".p7s"):
                 for der in _certificates_der(data):
                     certs.setdefault(hashlib.sha256(der).hexdigest(), der)
+        # E-prescriptions as NCPDP SCRIPT, sent and received, with the verdict on receipt
+        # (1311.205(b)(6), 1311.305): exact bytes, the record beside them.
+        for name, data in script_files(store, _parse_z(start), _parse_z(end)).items():
+            w.add(f"prescriptions/{name}", data)
         for digest, der in sorted(certs.items()):
             w.add(f"certificates/{digest}.pem", bytes(pem.armor("CERTIFICATE", der)))
         for entry in store.audit.entries():

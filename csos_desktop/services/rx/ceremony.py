@@ -11,7 +11,7 @@ returned bytes are the ones to keep and transmit.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,12 +23,14 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop.domain.attestation import RX_SIGNING_ATTESTATION
 from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.domain.errors import InputError
+from csos_desktop.domain.pharmacy import Pharmacy
 from csos_desktop.domain.prescription import Prescription
 from csos_desktop.domain.revocation import RevocationState, RevocationStatus
 from csos_desktop.enrol.est_client import CaEndpoints
 from csos_desktop.enrol.status import check_revocation
 from csos_desktop.pki.chain import ChainStatus, validate_chain
 from csos_desktop.services.interaction import Interaction
+from csos_desktop.services.rx.newrx import SignedNewRx, sign_newrx
 from csos_desktop.services.signing import SigningSession
 from csos_desktop.services.signing.checks import NotReadyToSign
 from csos_desktop.token.identity import SigningIdentity
@@ -50,6 +52,8 @@ class SignedPrescription:
     prescription: Prescription
     document: bytes
     signature: bytes
+    #: The same prescription as a signed SCRIPT NewRx to the pharmacy chosen for it.
+    newrx: SignedNewRx | None = None
 
     @property
     def signature_digest(self) -> str:
@@ -94,8 +98,13 @@ def sign_ready(
     signing_list: SigningList,
     session: SigningSession,
     interaction: RxInteraction,
+    pharmacies: Mapping[str, Pharmacy] | None = None,
 ) -> list[SignedPrescription]:
-    """Run the ceremony for the ready prescriptions; returns them signed, or raises."""
+    """Run the ceremony for the ready prescriptions; returns them signed, or raises.
+
+    *pharmacies* maps an rx id to the pharmacy the practitioner chose for it: that
+    prescription is also signed as a NewRx to it, in the same login.
+    """
     ready = signing_list.ready
     if not ready:
         raise NotReadyToSign("Mark at least one prescription as ready to sign.")
@@ -105,7 +114,9 @@ def sign_ready(
     signed = []
     for rx in ready:
         document = canonical_bytes(rx.to_document())
-        signed.append(SignedPrescription(rx, document, session.sign(document)))
+        chosen = (pharmacies or {}).get(rx.rx_id)
+        newrx = sign_newrx(session, rx, chosen) if chosen is not None else None
+        signed.append(SignedPrescription(rx, document, session.sign(document), newrx))
     return signed
 
 

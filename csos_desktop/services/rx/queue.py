@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.errors import CsosError, InputError
+from csos_desktop.domain.pharmacy import Pharmacy
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
 from csos_desktop.domain.revocation import RevocationState, RevocationStatus
 from csos_desktop.domain.token_errors import PinLocked, WrongPin
@@ -192,8 +193,14 @@ def sign_queued(
     *,
     rx_ids: Sequence[str] = (),
     clock: Clock = lambda: datetime.now(UTC),
+    pharmacies: Mapping[str, Pharmacy] | Pharmacy | None = None,
 ) -> list[SignedRx]:
-    """The whole ceremony from the store: checks, review + attestation, PIN, sign, commit."""
+    """The whole ceremony from the store: checks, review + attestation, PIN, sign, commit.
+
+    *pharmacies* (rx id → the pharmacy the practitioner chose, or one pharmacy for all)
+    also signs those prescriptions as NCPDP SCRIPT NewRx messages to it, kept with the
+    signature.
+    """
     opened = open_signing_list(
         store,
         actor,
@@ -222,6 +229,9 @@ def sign_queued(
         interaction,
         clock=clock,
         redated=list(opened.redated),
+        pharmacies={i: pharmacies for i in ready}
+        if isinstance(pharmacies, Pharmacy)
+        else pharmacies,
     )
     try:
         committed = _commit(store, opened, signed, base, identity, clock())
@@ -248,6 +258,7 @@ def audited_ceremony(
     *,
     clock: Clock,
     redated: list[str] | None = None,
+    pharmacies: Mapping[str, Pharmacy] | None = None,
 ) -> list[SignedPrescription]:
     """sign_ready with its attempt, failed authentication or failure in the audit log."""
     # Logged and committed before the PIN is asked; if it cannot be logged, nothing is signed.
@@ -256,7 +267,7 @@ def audited_ceremony(
             AuditEvent.RX_SIGN_ATTEMPT, at=clock(), details={**base, "redated": redated or []}
         )
     try:
-        return sign_ready(signing_list, session, interaction)
+        return sign_ready(signing_list, session, interaction, pharmacies)
     except AUTH_FAILURES as exc:
         _event(store, AuditEvent.RX_AUTH_FAILED, clock(), {**base, "reason": type(exc).__name__})
         raise
@@ -329,6 +340,13 @@ def _commit(
                 certificate_der=identity.certificate_der,
             )
             outbox_id = store.prescriptions.queue_transmission(rx_id, now)
+            newrx: dict[str, object] = {}
+            if s.newrx is not None:  # the outbox row then sends it to the chosen pharmacy
+                store.script.add_sent(rx_id, s.newrx.pharmacy.ncpdp_id, s.newrx.message, now=now)
+                newrx = {
+                    "newrx_sha256": hashlib.sha256(s.newrx.message).hexdigest(),
+                    "pharmacy_ncpdp_id": s.newrx.pharmacy.ncpdp_id,
+                }
             store.audit.append(
                 AuditEvent.RX_SIGNED,
                 at=now,
@@ -340,6 +358,7 @@ def _commit(
                     "document_sha256": record.document_sha256,
                     "signature_sha256": record.signature_sha256,
                     "outbox_id": outbox_id,
+                    **newrx,
                 },
             )
             out.append(record)

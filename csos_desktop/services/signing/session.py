@@ -17,12 +17,14 @@ The bytes passed to ``sign`` are the bytes to keep and send, exactly.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order
+from csos_desktop.pki.bare_signature import bare_signature_valid
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.pki.cms_parse import parse_signed_data, signature_valid
 from csos_desktop.services.interaction import Interaction, log_in
@@ -66,6 +68,7 @@ class SigningSession:
         #: Shared with the other certificates' sessions of an ``IdentityChoice``.
         self.warnings: list[str] = [] if warnings is None else warnings
         self._cms: CmsSigner | None = None
+        self._signer: TokenSigner | None = None
 
     # -- the same questions an IdentityChoice answers, for one certificate ---------------
     @property
@@ -120,10 +123,25 @@ class SigningSession:
     def sign(self, document: bytes, now: datetime | None = None) -> bytes:
         """A detached CMS signature over *document*, verified before it is returned."""
         if self._cms is None:
-            signer = TokenSigner(self.ts, self.identity.key_id)
-            self._cms = CmsSigner(signer, self.identity.certificate_der, self.chain)
+            self._cms = CmsSigner(self._token_signer(), self.identity.certificate_der, self.chain)
         signature = self._cms.sign(document, self.clock() if now is None else now)
         if not signature_valid(parse_signed_data(signature)):
+            raise SignatureSelfCheckFailed(
+                "The token produced a signature that does not verify; nothing was signed "
+                "or kept. Check that the certificate on the token belongs to its key."
+            )
+        return signature
+
+    def _token_signer(self) -> TokenSigner:
+        if self._signer is None:
+            self._signer = TokenSigner(self.ts, self.identity.key_id)
+        return self._signer
+
+    def sign_bare(self, data: bytes) -> bytes:
+        """A bare SHA-256 signature over *data* (PKCS#1 v1.5 or DER ECDSA), for formats
+        that carry their own signature element; verified before it is returned."""
+        signature = self._token_signer().sign_digest(hashlib.sha256(data).digest())
+        if not bare_signature_valid(self.identity.certificate_der, data, signature):
             raise SignatureSelfCheckFailed(
                 "The token produced a signature that does not verify; nothing was signed "
                 "or kept. Check that the certificate on the token belongs to its key."
