@@ -132,13 +132,21 @@ class _Pin:
         pass
 
 
-def _prescriptions(store: Store, now: datetime) -> None:
+def _prescriptions(store: Store, now: datetime, certificate_der: bytes) -> None:
     """A practice with a signing practitioner and an agent's drafts for two patients."""
     admin, doc, agent = Actor("office-admin"), Actor("dr-smith"), Actor("front-desk")
     add_user(store, None, "office-admin", "Office Administrator", Role.ACCESS_ADMIN, None, now=now)
     add_user(store, admin, "dr-smith", "Dr. Jane Smith", Role.PRACTITIONER, DEA, now=now)
     add_user(store, admin, "front-desk", "Front Desk", Role.AGENT, None, now=now)
-    grant = propose_grant(store, admin, "dr-smith", registration_verified=True, now=now)
+    grant = propose_grant(
+        store,
+        admin,
+        "dr-smith",
+        certificate_der=certificate_der,
+        registration_expires=now.date() + timedelta(days=700),
+        registration_verified=True,
+        now=now,
+    )
     approve_grant(store, doc, grant.grant_id, now=now)
     data = sample_rx_input(now.date().isoformat())
     add_draft(store, agent, data, now=now)
@@ -227,7 +235,7 @@ def build(home: Path) -> DemoHome:
             )
             # The prepared draft that trips SOM: twenty times the usual oxycodone order.
             svc.import_orders(store, _order([_line(1, PRODUCTS[0], 40)]), source="demo")
-            _prescriptions(store, now)
+            _prescriptions(store, now, identity.certificate_der)
     return DemoHome(home, hsm)
 
 
