@@ -45,6 +45,7 @@ from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor
 from tests.gui.history import SUPPLIER
 from tests.launch import command
+from tests.ntp import shared_ntp
 from tests.unit.domain.rx_samples import sample_rx_input
 
 LABEL, PIN, DEA = "CSOS Demo", "123456", "AB1234563"
@@ -180,7 +181,11 @@ def build(home: Path) -> DemoHome:
     use_policy_file(home / "policy.toml")
     write_policy(
         home / "policy.toml",
-        {"distributor_url": "https://csos.keystone.example/api"},
+        # The clock is measured against this process's SNTP responder, never NIST's.
+        {
+            "distributor_url": "https://csos.keystone.example/api",
+            "ntp_server": shared_ntp().address,
+        },
         ["distributor_url"],
     )
     set_value("dea_number", DEA)  # the registration this home orders for, as a pharmacist sets it
