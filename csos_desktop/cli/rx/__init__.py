@@ -36,6 +36,7 @@ for _command in (
     rx_admin.user,
     rx_admin.grant,
     rx_admin.audit_report,
+    rx_admin.rx_log,
     rx_queue.draft,
     rx_queue.queue,
     rx_queue.sign_queued_cmd,

@@ -28,6 +28,7 @@ from csos_desktop.services.rx.grant_approval import (
     approve_grant_with_token,
     execute_revocation_with_token,
 )
+from csos_desktop.services.rx.monthly_log import LogOrder, log_csv, monthly_log
 from csos_desktop.services.signing import SigningPurpose
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -338,3 +339,41 @@ def audit_report(day: datetime, zone_name: str | None, everything: bool, as_json
             f": {chain.broken.problem if chain.broken else ''}"
         )
     raise SystemExit(1 if report.alerts or not report.chain.intact else 0)
+
+
+# -- monthly log -----------------------------------------------------------------------------
+
+
+@click.command("log")
+@click.option("--month", required=True, help="The month, YYYY-MM (the practice's calendar).")
+@click.option("--dea", "practitioner_dea", help="Only this practitioner's prescriptions.")
+@click.option(
+    "--sort",
+    "order",
+    type=click.Choice([o.value for o in LogOrder]),
+    default=LogOrder.DATE.value,
+    show_default=True,
+    help="Sort by patient, drug or date.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the CSV to this file instead of the terminal.",
+)
+@run_cli
+def rx_log(month: str, practitioner_dea: str | None, order: str, out_file: Path | None) -> None:
+    """The month's controlled-substance prescriptions as CSV (21 CFR 1311.120(b)(27))."""
+    with open_store() as store:
+        lines = monthly_log(
+            store,
+            month,
+            practitioner_dea=practitioner_dea.strip().upper() if practitioner_dea else None,
+            order=LogOrder(order),
+        )
+    text = log_csv(lines)
+    if out_file is None:
+        click.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        click.echo(f"{len(lines)} prescription(s) signed in {month} written to {out_file}.")
