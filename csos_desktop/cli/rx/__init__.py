@@ -37,6 +37,7 @@ for _command in (
     rx_admin.grant,
     rx_admin.audit_report,
     rx_admin.rx_log,
+    rx_admin.rx_export,
     rx_queue.draft,
     rx_queue.queue,
     rx_queue.sign_queued_cmd,

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from csos_desktop.cli.common import run_cli
+from csos_desktop.cli.files import write_signed_pair
 from csos_desktop.cli.signing import TokenChoice, store_and_session, token_options
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.pharmacy_store import Role, open_store
@@ -28,7 +29,12 @@ from csos_desktop.services.rx.grant_approval import (
     approve_grant_with_token,
     execute_revocation_with_token,
 )
-from csos_desktop.services.rx.monthly_log import LogOrder, log_csv, monthly_log
+from csos_desktop.services.rx.monthly_log import (
+    LogOrder,
+    log_csv,
+    monthly_log,
+    signed_in_month,
+)
 from csos_desktop.services.signing import SigningPurpose
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -377,3 +383,22 @@ def rx_log(month: str, practitioner_dea: str | None, order: str, out_file: Path 
     else:
         out_file.write_text(text, encoding="utf-8")
         click.echo(f"{len(lines)} prescription(s) signed in {month} written to {out_file}.")
+
+
+@click.command("export")
+@click.option("--month", required=True, help="The month signed, YYYY-MM.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for <rx_id>.json (the signed bytes) and <rx_id>.p7s of each.",
+)
+@run_cli
+def rx_export(month: str, out_dir: Path) -> None:
+    """The month's signed prescriptions, byte for byte, for `csos rx verify` (1311.305)."""
+    with open_store() as store:
+        signed = signed_in_month(store, month)
+    for s in signed:
+        write_signed_pair(out_dir, s.rx_id, s.document, s.signature)
+    click.echo(f"{len(signed)} signed prescription(s) of {month} written to {out_dir}.")

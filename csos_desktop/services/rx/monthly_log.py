@@ -19,6 +19,7 @@ from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.prescription import Prescription
 from csos_desktop.store.local_store import Store
+from csos_desktop.store.prescriptions import SignedRx
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 COLUMNS = (
@@ -81,12 +82,9 @@ def monthly_log(
     order: LogOrder = LogOrder.DATE,
 ) -> list[LogLine]:
     """The prescriptions signed in *month* (by *practitioner_dea*, or all), sorted."""
-    year, number = parse_month(month)
     lines = []
-    for signed in store.prescriptions.all_signed():
-        day = local_date(datetime.fromisoformat(signed.signed_at.replace("Z", "+00:00")))
-        if (day.year, day.month) != (year, number):
-            continue
+    for signed in signed_in_month(store, month):
+        day = _signed_day(signed)
         rx = Prescription.from_document(load_document(signed.document))
         dea = rx.practitioner.dea_number.value
         if practitioner_dea is not None and dea != practitioner_dea:
@@ -109,6 +107,21 @@ def monthly_log(
         LogOrder.DATE: lambda ln: (ln.date_signed, ln.patient.casefold(), ln.rx_id),
     }[order]
     return sorted(lines, key=key)
+
+
+def signed_in_month(store: Store, month: str) -> list[SignedRx]:
+    """The signed prescriptions (exact bytes and signatures) of *month*, oldest first."""
+    year, number = parse_month(month)
+    out = []
+    for signed in store.prescriptions.all_signed():
+        day = _signed_day(signed)
+        if (day.year, day.month) == (year, number):
+            out.append(signed)
+    return out
+
+
+def _signed_day(signed: SignedRx) -> date:
+    return local_date(datetime.fromisoformat(signed.signed_at.replace("Z", "+00:00")))
 
 
 def log_csv(lines: list[LogLine]) -> str:

@@ -103,3 +103,21 @@ def test_csos_rx_log_writes_the_csv(
     assert "3 prescription(s) signed in 2026-10" in done.output
     rows = list(csv.reader(out.open(encoding="utf-8")))
     assert next(r[-1] for r in rows[1:]) == ids[1]  # Aaron Abbott first
+
+
+def test_csos_rx_export_writes_the_signed_bytes_of_the_month(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
+    with open_store() as store:
+        month, ids = _month(store, clock)
+        kept = {i: store.prescriptions.signed(i) for i in ids}
+    out = tmp_path / "rx"
+    done = CliRunner().invoke(main, ["rx", "export", "--month", month, "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{i}.{ext}" for i in ids[:3] for ext in ("json", "p7s")
+    )
+    for i in ids[:3]:  # byte for byte what was signed and stored
+        assert (out / f"{i}.json").read_bytes() == kept[i].document
+        assert (out / f"{i}.p7s").read_bytes() == kept[i].signature
