@@ -249,6 +249,12 @@ class Prescriptions:
             None if row[3] is None else str(row[3]),
         )
 
+    def exists(self, rx_id: str) -> bool:
+        return (
+            self._conn.execute("SELECT 1 FROM prescriptions WHERE rx_id = ?", (rx_id,)).fetchone()
+            is not None
+        )
+
     def get(self, rx_id: str) -> RxRecord:
         row = self._conn.execute(
             f"SELECT {_COLUMNS} FROM prescriptions WHERE rx_id = ?", (rx_id,)

@@ -247,7 +247,9 @@ def sign_files(
     clock: Clock = lambda: datetime.now(UTC),
 ) -> list[SignedPrescription]:
     """`csos rx sign`: the ceremony on files, outside the queue, with the same permission
-    check before the PIN and the same audit entries (1311.125, 1311.150)."""
+    check before the PIN and the same audit entries (1311.125, 1311.150). The signed
+    bytes are kept in the store like a queued prescription's, so the monthly log and the
+    export hold them (1311.120(b)(27), 1311.305)."""
     identity = session.identity
     now = clock()
     status = revocation(identity, session.chain, now)
@@ -262,6 +264,11 @@ def sign_files(
                     f"Prescription {rx.rx_id} names DEA {rx.practitioner.dea_number.value}, "
                     f"not {actor.user_id}'s {user.dea_number}: only the practitioner named "
                     "on the prescription may sign it.",
+                )
+            if store.prescriptions.exists(rx.rx_id):
+                raise InputError(
+                    f"Prescription {rx.rx_id} is already in the store: a prescription is "
+                    "signed once; give a new one a new rx_id."
                 )
         return grant
 
@@ -278,6 +285,20 @@ def sign_files(
     now = clock()
     with store.transaction():
         for s in signed:
+            rec = store.prescriptions.insert_draft(
+                s.prescription, prepared_by=actor.user_id, now=now
+            )
+            store.prescriptions.mark_signed(
+                rec.rx_id,
+                expected_sha256=rec.draft_sha256,
+                document=s.document,
+                signature=s.signature,
+                signed_at=now,
+                signed_by=actor.user_id,
+                signer_subject=identity.info.subject,
+                signer_dea=s.prescription.practitioner.dea_number.value,
+                certificate_der=identity.certificate_der,
+            )
             store.audit.append(
                 AuditEvent.RX_SIGNED,
                 at=now,

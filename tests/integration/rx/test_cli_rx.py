@@ -192,6 +192,15 @@ def test_rx_sign_from_files_needs_an_active_grant_before_the_pin(
     practice_with_grant(run, rsa_token)
     done = run(*sign, "--as", "drsmith", stdin=TEST_PIN + "\n")
     assert done.exit_code == 0, done.output
+    # Kept in the store like a queued prescription: in the monthly log, signed once only.
+    [signed_file] = (tmp_path / "out").glob("*.json")
+    with open_store(home / "data" / "csos.db") as store:
+        kept = store.prescriptions.signed(signed_file.stem)
+    assert kept.document == signed_file.read_bytes() and kept.signed_by == "drsmith"
+    resign = [signed_file if a == str(tmp_path / "rx.json") else a for a in sign]
+    again = run(*map(str, resign), "--as", "drsmith", stdin=TEST_PIN + "\n")
+    assert again.exit_code != 0 and "already in the store" in again.output
+    assert RX_SIGNING_ATTESTATION not in again.output.replace("\n", " ")
     # One person enters the revocation: signing stops at once, before the PIN.
     entered = run("grant", "revoke", "drsmith", "--reason", "left the practice", "--as", "ann")
     assert entered.exit_code == 0 and "entered" in entered.output
