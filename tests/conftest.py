@@ -27,6 +27,7 @@ from csos_desktop.token.provisioning import install_certificate
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor
 from tests.launch import SESSION_POLICY_VAR
+from tests.ntp import ntp_policy_line
 from tests.token_backends import BackendToken, tpm2_simulator
 
 if TYPE_CHECKING:  # it imports this module
@@ -62,8 +63,10 @@ def csos_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # them for EPCS, as IT's would on a test workstation (tests of the refusal set their own).
     # The test CAs publish CRLs and OCSP on 127.0.0.1: the policy lets the fetcher ask there.
     policy = home / "machine-policy.toml"
+    # The clock is measured against an SNTP responder on 127.0.0.1, never NIST's server.
     policy.write_text(
-        "[settings]\nallow_software_tokens = true\nallow_private_revocation_urls = true\n",
+        "[settings]\nallow_software_tokens = true\nallow_private_revocation_urls = true\n"
+        + ntp_policy_line(),
         encoding="utf-8",
     )
     saved = {k: os.environ.get(k) for k in ("CSOS_HOME", SESSION_POLICY_VAR)}

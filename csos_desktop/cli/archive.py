@@ -31,8 +31,8 @@ def _trust_options(fn: F) -> F:
         "crl_files",
         multiple=True,
         type=_FILE,
-        help="CRL file (PEM or DER), repeat for each CA: signatures made after a "
-        "certificate's revocation are then invalid.",
+        help="CRL file (PEM or DER), repeat for each CA (issuing and root). Required "
+        "with --trust: a signer no CRL covers is a problem (revocation-unknown).",
     )(fn)
     return click.option(
         "--trust",
@@ -115,8 +115,6 @@ def verify(
         )
         if verdict is Verdict.INTACT:
             click.echo("INTACT: every hash, signature and signer's chain holds.")
-            if not report.revocation_checked:
-                click.echo("note: revocation was not checked; give --crl FILE", err=True)
         elif verdict is Verdict.INTEGRITY_ONLY:
             click.echo(
                 "INTEGRITY ONLY - signers not verified: every hash and signature holds, but "

@@ -81,15 +81,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ntp_server",
         Kind.TEXT,
-        None,
-        "NTP server the clock is checked against before signing (default: the HTTPS Date "
-        "of the distributor or the CA).",
+        "time.nist.gov",
+        "NTP server the clock is checked against first before signing (NIST's by default; "
+        "HOST or HOST:PORT); when it does not answer, the HTTPS Date of the distributor or "
+        "the CA.",
     ),
     Setting(
         "clock_unverifiable",
         Kind.CHOICE,
-        "WARN",
-        "When no time reference answers before signing: WARN and sign, or REFUSE.",
+        "REFUSE",
+        "When no time reference answers before signing: REFUSE (21 CFR 1311.55(b)(8)), or "
+        "WARN and sign.",
         choices=("WARN", "REFUSE"),
     ),
     Setting(

@@ -67,3 +67,30 @@ def skew_result(skew: timedelta | float, server: str) -> CheckResult:
             details,
         )
     return CheckResult("clock", "Clock", Status.OK, f"{text}.", "", details)
+
+
+def last_reading_result(last: dict[str, object] | None) -> CheckResult:
+    """The last reading a time reference answered before signing (what signing relied on)."""
+    fix = (
+        "Signing measures the clock first against the NTP server (setting ntp_server, "
+        "time.nist.gov by default), then the distributor's or CA's HTTPS Date."
+    )
+    if not last:
+        return CheckResult(
+            "clock_reference",
+            "Clock reference",
+            Status.SKIPPED,
+            "No time reference has answered before a signature yet on this computer.",
+            fix,
+        )
+    skew = float(str(last.get("skew_seconds", 0)))
+    status = Status.OK if clock_skew_allows_signing(skew) else Status.ERROR
+    return CheckResult(
+        "clock_reference",
+        "Clock reference",
+        status,
+        f"Last verified reading {last.get('at')}: "
+        f"{describe_skew(skew).replace('distributor', 'reference')} ({last.get('reference')}).",
+        "" if status is Status.OK else fix,
+        dict(last),
+    )

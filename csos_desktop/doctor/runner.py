@@ -11,6 +11,7 @@ from importlib import metadata
 from csos_desktop import __version__
 from csos_desktop.config.effective import EffectiveConfig, load_config
 from csos_desktop.doctor.catalogue import catalogue_check
+from csos_desktop.doctor.clock import last_reading_result
 from csos_desktop.doctor.credentials import credential_check
 from csos_desktop.doctor.network import TIMEOUT_SECONDS, network_checks
 from csos_desktop.doctor.result import CheckResult, DoctorReport, Status
@@ -22,6 +23,7 @@ from csos_desktop.doctor.token_checks import (
     tokens_check,
 )
 from csos_desktop.logs import redact
+from csos_desktop.services.signing.clock_reference import last_verified_reading
 
 
 def config_check(cfg: EffectiveConfig) -> CheckResult:
@@ -120,6 +122,13 @@ def run_doctor(
     except Exception as exc:
         results.append(_crashed("distributor", "Distributor", exc))
     results.append(_guard("database_location", "Database location", filesystem_check))
+    results.append(
+        _guard(
+            "clock_reference",
+            "Clock reference",
+            lambda: last_reading_result(last_verified_reading()),
+        )
+    )
     results.append(_guard("database", "Order database", database_check))
     results.append(_guard("catalogue", "Product catalogue", catalogue_check))
     results.append(_guard("credentials", "Credential storage", credential_check))

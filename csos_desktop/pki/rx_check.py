@@ -17,6 +17,7 @@ from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.canonical import MalformedDocument, load_document
+from csos_desktop.domain.person_name import same_person_name
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
 from csos_desktop.pki.profile import CsosCertificateInfo
 from csos_desktop.pki.signed_check import (
@@ -42,10 +43,20 @@ class PrescriptionVerification(Verification):
     prescription: Prescription | None = None
     dea_binding: DeaBinding | None = None
 
+    @property
+    def signer_names_practitioner(self) -> bool | None:
+        """Whether the certificate's subject names the prescription's practitioner."""
+        if self.signer is None or self.prescription is None:
+            return None
+        return signer_names(self.signer, self.prescription)
+
     def document_json(self) -> dict[str, object]:
         rx = self.prescription
         return {
             "dea_number_checked_by": self.dea_binding.value if self.dea_binding else None,
+            "signer_subject": self.signer.subject if self.signer else None,
+            "practitioner": rx.practitioner.name if rx else None,
+            "signer_names_practitioner": self.signer_names_practitioner,
             "rx_id": rx.rx_id if rx else None,
             "patient": rx.patient.name if rx else None,
             "drug": f"{rx.drug.name} {rx.drug.strength}" if rx else None,
@@ -70,8 +81,21 @@ def check_issue_date(rx: Prescription | None, when: datetime | None, out: Collec
         )
 
 
+def signer_names(info: CsosCertificateInfo, rx: Prescription) -> bool:
+    """The certificate's subject (or DEA registrant name) is the practitioner named."""
+    names = [info.subject, *([info.registrant_name] if info.registrant_name else [])]
+    return any(same_person_name(n, rx.practitioner.name) for n in names)
+
+
 def check_practitioner(info: CsosCertificateInfo, rx: Prescription, out: Collector) -> DeaBinding:
     dea = rx.practitioner.dea_number.value
+    if not signer_names(info, rx):
+        # 1311.120(b)(12), 1311.140(a)(3): the practitioner named is the one who signs.
+        out.warnings.append(
+            f"the signing certificate is {info.subject!r}, which does not name the "
+            f"practitioner on the prescription ({rx.practitioner.name}): check who signed "
+            "(21 CFR 1311.140(a)(3))"
+        )
     if not info.has_dea_extensions:
         # 1311.105/1311.125: the CSP certificate carries no DEA data; the number was bound
         # by the prescribing application's access control when signing rights were granted.

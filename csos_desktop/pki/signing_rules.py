@@ -50,6 +50,12 @@ def judge_clock(reading: ClockReading, *, refuse_unverified: bool) -> Ruling:
             f"the clock could not be checked against {reading.reference} ({reading.problem}); "
             "21 CFR 1311.55(b)(8) requires it within five minutes of official time"
         )
+        if refuse_unverified:
+            text += (
+                ". Check the network to the NTP server (setting ntp_server), or have IT set "
+                'clock_unverifiable = "WARN" in the machine policy to sign with a warning '
+                "when no reference answers"
+            )
         return Ruling(Decision.REFUSE if refuse_unverified else Decision.WARN, text)
     seconds = reading.skew.total_seconds()
     if abs(reading.skew) > MAX_SKEW:

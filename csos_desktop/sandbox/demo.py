@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -269,7 +270,11 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             SigningSession(ts, identity, chain, SigningPurpose.ARCHIVE_MANIFEST)
         )
         export_archive(store, today, today, bundle, signer=manifest_signer)
-        report = verify_archive(bundle, TrustMaterial(tuple(anchor_certificates())))
+        crls = tuple(
+            asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
+            for c in (ca.crl(), ca.root_crl())
+        )  # without revocation data, archive verification fails closed
+        report = verify_archive(bundle, TrustMaterial(tuple(anchor_certificates()), crls))
         say(
             f"[7/9] Archive {bundle.name}: {report.files} files, {report.signatures} "
             f"signatures re-verified offline: {'INTACT' if report.intact else report.problems}."
@@ -421,7 +426,8 @@ def try_it_yourself(run: DemoRun) -> str:
             "  csos cert show --offline",
             "  csos order list",
             "  csos audit verify",
-            f"  csos archive verify {run.home}/archive.zip --trust {run.ca_dir}/root.pem",
+            f"  csos archive verify {run.home}/archive.zip --trust {run.ca_dir}/root.pem "
+            f"--crl {run.home}/crl.pem --crl {run.home}/root-crl.pem",
             f"  csos som check {run.home}/som-draft.json --history {run.home}/history.csv",
         ]
     )

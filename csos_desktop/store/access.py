@@ -1,4 +1,4 @@
-"""Prescribing users and their signing permissions (21 CFR 1311.125 / 1311.130) in the store.
+"""Prescribing users and their signing permissions (21 CFR 1311.125) in the store.
 
 Plain reads and writes; the rules (who may do what, the two-person rule) are
 in :mod:`csos_desktop.services.rx.access`, which calls these inside one
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from csos_desktop.domain.errors import InputError
@@ -84,6 +84,16 @@ class Grant:
     revoked_by: str | None
     revoked_at: str | None
     revoke_reason: str | None
+    certificate_sha256: str | None = None
+    registration_expires: str | None = None
+    revoke_entered_by: str | None = None
+    revoke_entered_at: str | None = None
+    revoked_on_event: str | None = None
+
+    @property
+    def may_sign(self) -> bool:
+        """Active, and no revocation entered (entering one stops signing at once)."""
+        return self.state is GrantState.ACTIVE and self.revoke_entered_by is None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -98,13 +108,19 @@ class Grant:
             "revoked_by": self.revoked_by,
             "revoked_at": self.revoked_at,
             "revoke_reason": self.revoke_reason,
+            "certificate_sha256": self.certificate_sha256,
+            "registration_expires": self.registration_expires,
+            "revoke_entered_by": self.revoke_entered_by,
+            "revoke_entered_at": self.revoke_entered_at,
+            "revoked_on_event": self.revoked_on_event,
         }
 
 
 _USER_COLUMNS = "user_id, full_name, role, dea_number, created_at, created_by, active"
 _GRANT_COLUMNS = (
     "grant_id, user_id, dea_number, state, proposed_by, proposed_at, approved_by, "
-    "approved_at, revoked_by, revoked_at, revoke_reason"
+    "approved_at, revoked_by, revoked_at, revoke_reason, certificate_sha256, "
+    "registration_expires, revoke_entered_by, revoke_entered_at, revoked_on_event"
 )
 
 
@@ -203,11 +219,28 @@ class RxGrants:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    def propose(self, user_id: str, dea_number: str, *, by: str, now: datetime) -> Grant:
+    def propose(
+        self,
+        user_id: str,
+        dea_number: str,
+        *,
+        certificate_sha256: str,
+        registration_expires: date,
+        by: str,
+        now: datetime,
+    ) -> Grant:
         cur = self._conn.execute(
             "INSERT INTO rx_grants (user_id, dea_number, state, proposed_by, proposed_at, "
-            "registration_verified) VALUES (?, ?, 'proposed', ?, ?, 1)",
-            (user_id, dea_number, by, format_timestamp(now)),
+            "registration_verified, certificate_sha256, registration_expires) "
+            "VALUES (?, ?, 'proposed', ?, ?, 1, ?, ?)",
+            (
+                user_id,
+                dea_number,
+                by,
+                format_timestamp(now),
+                certificate_sha256,
+                registration_expires.isoformat(),
+            ),
         )
         return self.get(int(cur.lastrowid or 0))
 
@@ -219,13 +252,40 @@ class RxGrants:
         )
         return self.get(grant_id)
 
-    def revoke(self, grant_id: int, *, by: str, now: datetime, reason: str) -> Grant:
+    def enter_revocation(self, grant_id: int, *, by: str, now: datetime, reason: str) -> Grant:
+        """First person: the revocation is entered; the permission no longer signs."""
         self._conn.execute(
-            "UPDATE rx_grants SET state = 'revoked', revoked_by = ?, revoked_at = ?, "
-            "revoke_reason = ? WHERE grant_id = ? AND state <> 'revoked'",
+            "UPDATE rx_grants SET revoke_entered_by = ?, revoke_entered_at = ?, "
+            "revoke_reason = ? WHERE grant_id = ? AND state = 'active'",
             (by, format_timestamp(now), reason, grant_id),
         )
         return self.get(grant_id)
+
+    def revoke(
+        self,
+        grant_id: int,
+        *,
+        by: str,
+        now: datetime,
+        reason: str,
+        on_event: str | None = None,
+    ) -> Grant:
+        """Execute a revocation: a second person's, or the application's on *on_event*."""
+        self._conn.execute(
+            "UPDATE rx_grants SET state = 'revoked', revoked_by = ?, revoked_at = ?, "
+            "revoke_reason = ?, revoked_on_event = ? WHERE grant_id = ? AND state <> 'revoked'",
+            (by, format_timestamp(now), reason, on_event, grant_id),
+        )
+        return self.get(grant_id)
+
+    def open_for_dea(self, dea_number: str) -> list[Grant]:
+        """Proposed or active permissions tied to this DEA registration."""
+        rows = self._conn.execute(
+            f"SELECT {_GRANT_COLUMNS} FROM rx_grants WHERE dea_number = ? "
+            "AND state IN ('proposed', 'active') ORDER BY grant_id",
+            (dea_number,),
+        )
+        return [_grant(r) for r in rows]
 
     def get(self, grant_id: int) -> Grant:
         row = self._conn.execute(

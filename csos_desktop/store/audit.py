@@ -73,6 +73,7 @@ class AuditEvent(StrEnum):
     RX_GRANT_PROPOSED = "rx.grant-proposed"
     RX_GRANT_APPROVED = "rx.grant-approved"
     RX_GRANT_REVOKED = "rx.grant-revoked"
+    RX_GRANT_REVOKE_ENTERED = "rx.grant-revoke-entered"
     RX_ACCESS_DENIED = "rx.access-denied"
     RX_DRAFT_ADDED = "rx.draft-added"
     RX_DRAFT_CHANGED = "rx.draft-changed"

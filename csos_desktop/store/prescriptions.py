@@ -249,6 +249,12 @@ class Prescriptions:
             None if row[3] is None else str(row[3]),
         )
 
+    def exists(self, rx_id: str) -> bool:
+        return (
+            self._conn.execute("SELECT 1 FROM prescriptions WHERE rx_id = ?", (rx_id,)).fetchone()
+            is not None
+        )
+
     def get(self, rx_id: str) -> RxRecord:
         row = self._conn.execute(
             f"SELECT {_COLUMNS} FROM prescriptions WHERE rx_id = ?", (rx_id,)
@@ -305,6 +311,15 @@ class Prescriptions:
         if row is None:
             raise PrescriptionNotFound(f"Prescription {rx_id} has not been signed.")
         return SignedRx(str(row[0]), bytes(row[1]), bytes(row[2]), *(str(v) for v in row[3:]))
+
+    def all_signed(self) -> list[SignedRx]:
+        """Every signed prescription, oldest first (the signed bytes are the record)."""
+        rows = self._conn.execute(
+            f"SELECT {_SIGNED} FROM signed_prescriptions ORDER BY signed_at, rx_id"
+        )
+        return [
+            SignedRx(str(r[0]), bytes(r[1]), bytes(r[2]), *(str(v) for v in r[3:])) for r in rows
+        ]
 
     def _changed(self, cur: sqlite3.Cursor, rx_id: str) -> None:
         if cur.rowcount == 1:

@@ -24,6 +24,7 @@ from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, lifecycle, open_store
 from csos_desktop.trust.anchors import add_anchor
 from tests.conftest import Provisioned, machine_policy_at
+from tests.ntp import ntp_policy_line
 from tests.unit.domain.samples import sample_order_input
 
 T = TypeVar("T")
@@ -56,9 +57,11 @@ def add_drafts(store: Store, n: int) -> list[str]:
 
 @pytest.fixture()
 def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A new CSOS_HOME and an empty machine policy: a first start."""
+    """A new CSOS_HOME and a machine policy naming only the tests' time reference: a first
+    start (the clock is never measured against NIST's server from a test)."""
     monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
-    machine_policy_at(monkeypatch, tmp_path / "policy.toml")
+    policy = machine_policy_at(monkeypatch, tmp_path / "policy.toml")
+    policy.write_text("[settings]\n" + ntp_policy_line(), encoding="utf-8")
     return tmp_path / "home"
 
 

@@ -46,6 +46,7 @@ from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor
 from tests.gui.history import SUPPLIER
 from tests.launch import command
+from tests.ntp import shared_ntp
 from tests.unit.domain.rx_samples import sample_rx_input
 
 LABEL, PIN, DEA = "CSOS Demo", "123456", "AB1234563"
@@ -133,13 +134,21 @@ class _Pin:
         pass
 
 
-def _prescriptions(store: Store, now: datetime) -> None:
+def _prescriptions(store: Store, now: datetime, certificate_der: bytes) -> None:
     """A practice with a signing practitioner and an agent's drafts for two patients."""
     admin, doc, agent = Actor("office-admin"), Actor("dr-smith"), Actor("front-desk")
     add_user(store, None, "office-admin", "Office Administrator", Role.ACCESS_ADMIN, None, now=now)
     add_user(store, admin, "dr-smith", "Dr. Jane Smith", Role.PRACTITIONER, DEA, now=now)
     add_user(store, admin, "front-desk", "Front Desk", Role.AGENT, None, now=now)
-    grant = propose_grant(store, admin, "dr-smith", registration_verified=True, now=now)
+    grant = propose_grant(
+        store,
+        admin,
+        "dr-smith",
+        certificate_der=certificate_der,
+        registration_expires=now.date() + timedelta(days=700),
+        registration_verified=True,
+        now=now,
+    )
     approve_grant(store, doc, grant.grant_id, now=now)
     data = sample_rx_input(now.date().isoformat())
     add_draft(store, agent, data, now=now)
@@ -173,7 +182,11 @@ def build(home: Path) -> DemoHome:
     use_policy_file(home / "policy.toml")
     write_policy(
         home / "policy.toml",
-        {"distributor_url": "https://csos.keystone.example/api"},
+        # The clock is measured against this process's SNTP responder, never NIST's.
+        {
+            "distributor_url": "https://csos.keystone.example/api",
+            "ntp_server": shared_ntp().address,
+        },
         ["distributor_url"],
     )
     set_value("dea_number", DEA)  # the registration this home orders for, as a pharmacist sets it
@@ -228,7 +241,7 @@ def build(home: Path) -> DemoHome:
             )
             # The prepared draft that trips SOM: twenty times the usual oxycodone order.
             svc.import_orders(store, _order([_line(1, PRODUCTS[0], 40)]), source="demo")
-            _prescriptions(store, now)
+            _prescriptions(store, now, identity.certificate_der)
     return DemoHome(home, hsm)
 
 

@@ -22,7 +22,7 @@ from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.access import Actor, SigningRefused
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.prescriptions import RxState
-from tests.conftest import TEST_PIN
+from tests.conftest import TEST_PIN, Provisioned
 from tests.gui.conftest import on_token_thread
 from tests.integration.rx.conftest import crl_check
 from tests.unit.rx.helpers import BOB, permit, practice, rx_input
@@ -40,13 +40,13 @@ OTHER_PATIENT = {
 
 
 @pytest.fixture()
-def rx_store(store_path: Path) -> Iterator[Store]:
-    """A practice (admin, practitioner with permission, agent) and three drafts by the agent:
-    two for Maria Lopez, one for Tom Baker."""
+def rx_store(store_path: Path, rsa_token: Provisioned) -> Iterator[Store]:
+    """A practice (admin, practitioner permitted to sign with the RSA token's certificate,
+    agent) and three drafts by the agent: two for Maria Lopez, one for Tom Baker."""
     clock = Clock()
     with open_store(store_path) as store:
         practice(store, clock)
-        permit(store, clock)
+        permit(store, clock, certificate_der=rsa_token.certificate_der)
         for data in (
             rx_input(clock),
             rx_input(clock, quantity=10),

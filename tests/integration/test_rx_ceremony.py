@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.domain.attestation import RX_SIGNING_ATTESTATION
 from csos_desktop.sandbox.ca import TestCa
-from tests.conftest import TEST_PIN, Provisioned
+from csos_desktop.store import open_store
+from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.integration.signing import chain_of, issue_for_token
 from tests.launch import csos_command
 from tests.unit.domain.rx_samples import sample_rx_input
+from tests.unit.rx.helpers import permit, practice
+from tests.unit.store.helpers import Clock
 
 CSOS = csos_command()
 
@@ -30,8 +34,12 @@ def rx_file(tmp_path: Path, name: str = "rx.json", **changes: Any) -> Path:
     return path
 
 
-def run(args: list[str], prov: Provisioned, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], prov: Provisioned, stdin: str = "", home: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, SOFTHSM2_CONF=str(prov.hsm.conf), CSOS_PKCS11_MODULE=prov.hsm.module)
+    if home is not None:
+        env["CSOS_HOME"] = str(home)
     return subprocess.run(
         CSOS + args, env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
     )
@@ -46,10 +54,31 @@ def pki_files(test_ca: TestCa, tmp_path: Path) -> list[str]:
     return ["--trust", str(root), "--crl", str(crl), "--crl", str(root_crl)]
 
 
+HomeFor = Callable[[Provisioned], Path]
+
+
+@pytest.fixture()
+def home_for(test_ca: TestCa, tmp_path: Path) -> HomeFor:
+    """A CSOS_HOME where Dr Smith may sign with the token's certificate (1311.125)."""
+
+    def make(prov: Provisioned) -> Path:
+        home = tmp_path / f"home-{prov.label}"
+        if not home.exists():
+            trust_sandbox_root(test_ca, home)
+            with open_store(home / "data" / "csos.db") as store:
+                clock = Clock(datetime.now(UTC) - timedelta(days=1))
+                practice(store, clock)
+                permit(store, clock, certificate_der=prov.certificate_der)
+        return home
+
+    return make
+
+
 def sign(
     prov: Provisioned,
     files: list[Path],
     out: Path,
+    home: Path,
     pin: str = TEST_PIN,
     extra: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
@@ -58,23 +87,27 @@ def sign(
             "rx",
             "sign",
             *map(str, files),
+            "--as",
+            "drsmith",
             "--token",
             prov.label,
             "--pin-stdin",
+            "--offline",
             "--out",
             str(out),
             *(extra or []),
         ],
         prov,
         stdin=pin + "\n",
+        home=home,
     )
 
 
 def test_ceremony_shows_review_and_attestation_then_signs(
-    rsa_token: Provisioned, tmp_path: Path, pki_files: list[str]
+    home_for: HomeFor, rsa_token: Provisioned, tmp_path: Path, pki_files: list[str]
 ) -> None:
     out = tmp_path / "signed"
-    done = sign(rsa_token, [rx_file(tmp_path)], out)
+    done = sign(rsa_token, [rx_file(tmp_path)], out, home_for(rsa_token))
     assert done.returncode == 0, done.stderr
     assert RX_SIGNING_ATTESTATION in done.stderr.replace("\n", " ")
     assert "Maria Lopez" in done.stderr and "Dr. Jane Smith" in done.stderr
@@ -86,13 +119,19 @@ def test_ceremony_shows_review_and_attestation_then_signs(
     report = json.loads(verified.stdout)
     assert report["accepted"] and report["revocation_checked"]
     assert report["practitioner_dea_number"] == "AB1234563"
+    # The test token's certificate is a pharmacy's: verify says whose it is, and that it
+    # does not name the practitioner on the prescription (1311.140(a)(3)).
+    assert report["signer_subject"] == "Main Street Pharmacy"
+    assert report["practitioner"] == "Dr. Jane Smith"
+    assert report["signer_names_practitioner"] is False
+    assert any("does not name the practitioner" in w for w in report["warnings"])
 
 
 def test_openssl_accepts_the_prescription_signature(
-    ec_token: Provisioned, tmp_path: Path, test_ca: TestCa
+    home_for: HomeFor, ec_token: Provisioned, tmp_path: Path, test_ca: TestCa
 ) -> None:
     out = tmp_path / "signed"
-    assert sign(ec_token, [rx_file(tmp_path)], out).returncode == 0
+    assert sign(ec_token, [rx_file(tmp_path)], out, home_for(ec_token)).returncode == 0
     doc = next(out.glob("*.json"))
     root = tmp_path / "root.pem"
     root.write_bytes(test_ca.root_certificate.public_bytes(Encoding.PEM))
@@ -121,10 +160,10 @@ def test_openssl_accepts_the_prescription_signature(
 
 
 def test_prescription_changed_after_signing_is_digest_mismatch(
-    rsa_token: Provisioned, tmp_path: Path, pki_files: list[str]
+    home_for: HomeFor, rsa_token: Provisioned, tmp_path: Path, pki_files: list[str]
 ) -> None:
     out = tmp_path / "signed"
-    sign(rsa_token, [rx_file(tmp_path)], out)
+    sign(rsa_token, [rx_file(tmp_path)], out, home_for(rsa_token))
     doc = next(out.glob("*.json"))
     doc.write_bytes(doc.read_bytes().replace(b'"quantity":20', b'"quantity":90'))
     done = run(["rx", "verify", str(doc), str(doc.with_suffix(".p7s")), *pki_files], rsa_token)
@@ -133,43 +172,51 @@ def test_prescription_changed_after_signing_is_digest_mismatch(
 
 
 def test_schedule_ii_with_refills_is_refused_before_any_factor(
-    rsa_token: Provisioned, tmp_path: Path
+    home_for: HomeFor, rsa_token: Provisioned, tmp_path: Path
 ) -> None:
-    done = sign(rsa_token, [rx_file(tmp_path, refills=2)], tmp_path / "o")
+    done = sign(rsa_token, [rx_file(tmp_path, refills=2)], tmp_path / "o", home_for(rsa_token))
     assert done.returncode == 2
     assert "may not be refilled" in done.stderr
     assert "PIN" not in done.stderr
     assert not (tmp_path / "o").exists()
 
 
-def test_failed_factor_signs_nothing(ec_token: Provisioned, tmp_path: Path) -> None:
-    done = sign(ec_token, [rx_file(tmp_path)], tmp_path / "o", pin="000000")
+def test_failed_factor_signs_nothing(
+    home_for: HomeFor, ec_token: Provisioned, tmp_path: Path
+) -> None:
+    done = sign(ec_token, [rx_file(tmp_path)], tmp_path / "o", home_for(ec_token), pin="000000")
     assert done.returncode == 1
     assert "did not accept the PIN" in done.stderr
     assert not (tmp_path / "o").exists()
 
 
-def test_only_the_practitioner_named_may_sign(rsa_token: Provisioned, tmp_path: Path) -> None:
+def test_only_the_practitioner_named_may_sign(
+    home_for: HomeFor, rsa_token: Provisioned, tmp_path: Path
+) -> None:
     other = sample_rx_input()["practitioner"] | {"dea_number": "BJ6125341"}
-    done = sign(rsa_token, [rx_file(tmp_path, practitioner=other)], tmp_path / "o")
+    done = sign(
+        rsa_token, [rx_file(tmp_path, practitioner=other)], tmp_path / "o", home_for(rsa_token)
+    )
     assert done.returncode == 1
     assert "only the practitioner named on the prescription may sign it" in done.stderr
 
 
-def test_one_signing_list_holds_one_patient(rsa_token: Provisioned, tmp_path: Path) -> None:
+def test_one_signing_list_holds_one_patient(
+    home_for: HomeFor, rsa_token: Provisioned, tmp_path: Path
+) -> None:
     second_patient = sample_rx_input()["patient"] | {"name": "John Roe"}
     files = [rx_file(tmp_path, "a.json"), rx_file(tmp_path, "b.json", patient=second_patient)]
-    done = sign(rsa_token, files, tmp_path / "o")
+    done = sign(rsa_token, files, tmp_path / "o", home_for(rsa_token))
     assert done.returncode == 2
     assert "single patient" in done.stderr
 
 
 def test_two_prescriptions_for_one_patient_sign_with_one_pin(
-    rsa_token: Provisioned, tmp_path: Path
+    home_for: HomeFor, rsa_token: Provisioned, tmp_path: Path
 ) -> None:
     files = [rx_file(tmp_path, "a.json"), rx_file(tmp_path, "b.json", quantity=10)]
     out = tmp_path / "o"
-    done = sign(rsa_token, files, out)
+    done = sign(rsa_token, files, out, home_for(rsa_token))
     assert done.returncode == 0, done.stderr
     assert len(list(out.glob("*.p7s"))) == 2
     assert "Prescription 2 of 2" in done.stderr

@@ -4,11 +4,7 @@ measured against an NTP server (here a real one on loopback whose time is set ap
 from __future__ import annotations
 
 import json
-import socket
-import struct
 import subprocess
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,41 +16,10 @@ from csos_desktop.sandbox.ca import TestCa
 from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.test_cli_order import env_for
 from tests.launch import csos_command
+from tests.ntp import NtpServer
 from tests.unit.domain.samples import sample_order_input
 
 CSOS = csos_command()
-NTP_EPOCH = 2208988800
-
-
-class NtpServer:
-    """Answers SNTP requests with its own time: this machine's plus ``offset`` seconds."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                data, peer = self.sock.recvfrom(512)
-            except OSError:
-                return
-            now = time.time() + self.offset + NTP_EPOCH
-            stamp = struct.pack("!II", int(now), int((now % 1) * 2**32))
-            reply = bytes([0x24, 1, 0, 0xEC]) + bytes(20) + data[40:48] + stamp + stamp
-            try:
-                self.sock.sendto(reply, peer)
-            except OSError:  # closed by the test meanwhile
-                return
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture()
@@ -117,13 +82,26 @@ def test_a_clock_in_step_signs(
     assert "clock" not in done.stderr
 
 
-def test_an_unreachable_reference_warns_unless_policy_refuses(
+def test_an_unreachable_reference_refuses_unless_the_policy_says_warn(
     home: Path, rsa_token: Provisioned, ntp: NtpServer, tmp_path: Path
 ) -> None:
-    ntp.close()  # nothing answers any more
-    warned = sign(home, rsa_token, tmp_path / "a")
+    ntp.close()  # nothing answers any more (no distributor or CA either in this home)
+    refused = sign(home, rsa_token, tmp_path / "a")
+    assert refused.returncode != 0 and "could not be checked" in refused.stderr
+    assert "clock_unverifiable" in refused.stderr and "WARN" in refused.stderr
+    assert not (tmp_path / "a" / "out").exists()
+    assert csos(home, rsa_token, "config", "set", "clock_unverifiable", "WARN").returncode == 0
+    warned = sign(home, rsa_token, tmp_path / "b")
     assert warned.returncode == 0, warned.stderr
     assert "warning: the clock could not be checked" in warned.stderr
-    assert csos(home, rsa_token, "config", "set", "clock_unverifiable", "REFUSE").returncode == 0
-    refused = sign(home, rsa_token, tmp_path / "b")
-    assert refused.returncode != 0 and "could not be checked" in refused.stderr
+
+
+def test_the_ntp_server_is_asked_first_and_the_doctor_shows_the_last_reading(
+    home: Path, rsa_token: Provisioned, ntp: NtpServer, tmp_path: Path
+) -> None:
+    ntp.offset = 90  # a minute and a half: signs, and the doctor shows what was measured
+    assert sign(home, rsa_token, tmp_path).returncode == 0
+    doctor = csos(home, rsa_token, "doctor", "--json")
+    [check] = [c for c in json.loads(doctor.stdout)["checks"] if c["check"] == "clock_reference"]
+    assert check["status"] == "ok" and check["details"]["reference"] == f"ntp:{ntp.address}"
+    assert 85 <= check["details"]["skew_seconds"] <= 95

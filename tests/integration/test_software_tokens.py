@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,14 @@ from csos_desktop.config import load_config
 from csos_desktop.services import context
 from csos_desktop.services.context import DEMO_MARKER, RunContext
 from csos_desktop.services.tokens.assurance import software_tokens_allowed
+from csos_desktop.store import open_store
 from csos_desktop.token.library import load_library
 from csos_desktop.token.slots import list_tokens
 from tests.conftest import TEST_PIN, Provisioned, Tpm2Tokens
 from tests.integration.test_rx_ceremony import rx_file
 from tests.launch import command, csos_command
+from tests.unit.rx.helpers import permit, practice
+from tests.unit.store.helpers import Clock
 
 CSOS = csos_command()
 
@@ -58,9 +62,13 @@ def test_epcs_signing_on_a_software_token_is_refused_before_the_pin(
     allow = "[settings]\nallow_software_tokens = true\n"
     (tmp_path / "mine.toml").write_text(allow, encoding="utf-8")
     env = _env(tmp_path, user="allow_software_tokens = true\n")
+    with open_store(tmp_path / "home" / "data" / "csos.db") as store:
+        clock = Clock(datetime.now(UTC) - timedelta(days=1))
+        practice(store, clock)  # Dr Smith may sign with this token: only the policy refuses
+        permit(store, clock, certificate_der=rsa_token.certificate_der)
     done = subprocess.run(
         [*command(tmp_path / "machine-policy.toml", "cli"), "rx", "sign", str(rx_file(tmp_path)),
-         "--token", rsa_token.label,
+         "--as", "drsmith", "--offline", "--token", rsa_token.label,
          "--module", rsa_token.hsm.module, "--pin-stdin", "--out", str(tmp_path / "out")],
         input=TEST_PIN + "\n", env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

@@ -45,7 +45,16 @@ REQUIRED = (
     "1306.05(a)",
     "1306.12",
     "1301.74(b)",
+    "1305.22(f)",
+    "1311.05",
+    "1311.125(d)",
+    "1311.145",
+    "1311.170",
+    "1311.300",
+    "1311.305",
+    "21 U.S.C. 832",
 )
+STATUSES = ("MET", "PARTIAL", "MISSING", "OWNER-ELSEWHERE")
 
 
 def _rows() -> list[list[str]]:
@@ -74,6 +83,31 @@ def test_every_required_clause_has_a_row_with_a_test_or_an_owner() -> None:
     clauses = " ".join(row[0] for row in rows)
     assert [c for c in REQUIRED if c not in clauses] == []
     for row in rows:
-        assert len(row) == 5, row
+        assert len(row) == 6, row
         has_test = bool(_TEST_REF.search(row[3]))
         assert has_test or row[4] not in ("", "app"), f"{row[0]}: no test and no other owner"
+
+
+def status_problem(row: list[str]) -> str | None:
+    """Why a row's status does not hold, or None: MET needs a test, PARTIAL/MISSING a reason."""
+    status, _, reason = row[5].partition(":")
+    if status not in STATUSES:
+        return f"{row[0]}: status {row[5]!r} is not one of {STATUSES}"
+    if status == "MET" and not _TEST_REF.search(row[3]):
+        return f"{row[0]}: says MET without a test"
+    if status in ("PARTIAL", "MISSING") and not reason.strip():
+        return f"{row[0]}: says {status} without saying what is not done"
+    return None
+
+
+def test_a_met_row_names_a_test_and_a_partial_row_says_why() -> None:
+    problems = [p for row in _rows() if (p := status_problem(row))]
+    assert problems == []
+
+
+def test_the_status_check_refuses_met_without_a_test_and_partial_without_a_reason() -> None:
+    assert (
+        status_problem(["1311.X", "r", "d", "—", "app", "MET"]) == "1311.X: says MET without a test"
+    )
+    assert "without saying" in str(status_problem(["1311.X", "r", "d", "—", "app", "PARTIAL"]))
+    assert status_problem(["1311.X", "r", "d", "—", "CA", "DONE"]) is not None

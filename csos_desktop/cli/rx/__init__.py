@@ -12,14 +12,14 @@ from csos_desktop.cli.files import write_signed_pair
 from csos_desktop.cli.rx import admin as rx_admin
 from csos_desktop.cli.rx import queue as rx_queue
 from csos_desktop.cli.rx import script as rx_script
+from csos_desktop.cli.rx.admin import as_option
 from csos_desktop.cli.rx.queue import CeremonyTerminal
 from csos_desktop.cli.signing import TokenChoice, store_and_session, token_options
 from csos_desktop.cli.verifying import report, verify_arguments, verify_files
 from csos_desktop.domain.prescription import parse_prescription_input
 from csos_desktop.fileio import read_json_object
 from csos_desktop.pki.rx_check import verify_prescription
-from csos_desktop.services.rx.access import os_login
-from csos_desktop.services.rx.ceremony import SigningList
+from csos_desktop.services.rx.ceremony import RevocationCheck, SigningList
 from csos_desktop.services.rx.queue import sign_files
 from csos_desktop.services.signing import SigningPurpose
 
@@ -37,6 +37,8 @@ for _command in (
     rx_admin.user,
     rx_admin.grant,
     rx_admin.audit_report,
+    rx_admin.rx_log,
+    rx_admin.rx_export,
     rx_queue.draft,
     rx_queue.queue,
     rx_queue.sign_queued_cmd,
@@ -53,7 +55,9 @@ for _command in (
 @click.argument(
     "rx_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
 )
+@as_option()
 @token_options
+@rx_queue.revocation_options
 @click.option(
     "--out",
     "out_dir",
@@ -64,10 +68,16 @@ for _command in (
 @run_cli
 def sign(
     rx_files: tuple[Path, ...],
+    as_user: str,
     token: TokenChoice,
+    revocation: RevocationCheck,
     out_dir: Path,
 ) -> None:
-    """Review, attest and sign one patient's prescriptions with token + PIN."""
+    """Review, attest and sign one patient's prescriptions with token + PIN.
+
+    --as names the practitioner: they need an active permission (`csos rx grant`) for
+    the certificate on the token, checked before the PIN (21 CFR 1311.125).
+    """
     now = datetime.now(UTC)
     prescriptions = [
         parse_prescription_input(read_json_object(p, "a prescription"), now=now) for p in rx_files
@@ -78,10 +88,11 @@ def sign(
     with store_and_session(token, SigningPurpose.PRESCRIPTION) as (store, session):
         signed = sign_files(
             store,
+            rx_admin.actor(as_user),
             signing_list,
             session,
             CeremonyTerminal(pin_from_stdin=token.pin_stdin),
-            os_login=os_login(),
+            revocation,
         )
     for s in signed:
         doc, sig = write_signed_pair(out_dir, s.prescription.rx_id, s.document, s.signature)
@@ -112,10 +123,12 @@ def verify(
     )
     result = verified.result
     rx_, s = result.prescription, result.signer
+    named = "matches" if result.signer_names_practitioner else "does NOT match"
     line = (
         f"{rx_.drug.name} {rx_.drug.strength} for {rx_.patient.name}, signed by "
         f"{s.subject} (DEA {rx_.practitioner.dea_number.value}, checked by "
-        f"{result.dea_binding.value if result.dea_binding else 'nothing'})."
+        f"{result.dea_binding.value if result.dea_binding else 'nothing'}).\n"
+        f"Signer: {s.subject}; {named} the practitioner named ({rx_.practitioner.name})."
         if rx_ and s
         else ""
     )

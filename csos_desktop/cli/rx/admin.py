@@ -18,13 +18,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from csos_desktop.cli.common import run_cli
+from csos_desktop.cli.files import write_signed_pair
 from csos_desktop.cli.signing import TokenChoice, store_and_session, token_options
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.pharmacy_store import Role, open_store
 from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx.access import Actor, os_login
 from csos_desktop.services.rx.audit_report import day_report, describe
-from csos_desktop.services.rx.grant_approval import approve_grant_with_token
+from csos_desktop.services.rx.grant_approval import (
+    approve_grant_with_token,
+    execute_revocation_with_token,
+)
+from csos_desktop.services.rx.monthly_log import (
+    LogOrder,
+    log_csv,
+    monthly_log,
+    signed_in_month,
+)
 from csos_desktop.services.signing import SigningPurpose
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -158,7 +168,7 @@ def user_list(as_json: bool) -> None:
 
 @click.group("grant")
 def grant() -> None:
-    """Permission to sign, set by two people (21 CFR 1311.125 / 1311.130)."""
+    """Permission to sign, set by two people (21 CFR 1311.125)."""
 
 
 @grant.command("propose")
@@ -169,21 +179,41 @@ def grant() -> None:
     help="You checked the practitioner's DEA registration and State "
     "authorisation are current (1311.125(b)).",
 )
+@click.option(
+    "--registration-expires",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day the practitioner's DEA registration ends (YYYY-MM-DD): signing stops then.",
+)
 @as_option()
+@token_options
 @run_cli
-def grant_propose(user_id: str, registration_verified: bool, as_user: str) -> None:
-    """First person: propose that a practitioner may sign."""
-    with open_store() as store:
+def grant_propose(
+    user_id: str,
+    registration_verified: bool,
+    registration_expires: datetime,
+    as_user: str,
+    token: TokenChoice,
+) -> None:
+    """First person: propose that a practitioner may sign with the certificate on their token.
+
+    The practitioner's token is read (no PIN): the permission names that certificate's
+    SHA-256, and signing with any other certificate is refused.
+    """
+    with store_and_session(token, SigningPurpose.PRESCRIPTION) as (store, session):
         g = rx_access.propose_grant(
             store,
             actor(as_user),
             user_id,
+            certificate_der=session.identity.certificate_der,
+            registration_expires=registration_expires.date(),
             registration_verified=registration_verified,
             now=datetime.now(UTC),
         )
     click.echo(
-        f"Proposed permission #{g.grant_id} for {g.user_id} (DEA {g.dea_number}). "
-        f"A second person approves it: csos rx grant approve {g.grant_id} --as ..."
+        f"Proposed permission #{g.grant_id} for {g.user_id} (DEA {g.dea_number}, "
+        f"certificate SHA-256 {g.certificate_sha256}). A second person, a DEA registrant, "
+        f"approves it: csos rx grant approve {g.grant_id} --as ..."
     )
 
 
@@ -219,10 +249,35 @@ def grant_approve(
 @as_option()
 @run_cli
 def grant_revoke(user_id: str, reason: str, as_user: str) -> None:
-    """End a user's permission at once (an access administrator, or the practitioner)."""
+    """First person: enter a revocation (an access administrator, or the practitioner).
+
+    Signing stops at once; a second person, a DEA registrant, executes it with their
+    token and PIN (`csos rx grant revoke-approve`).
+    """
     with open_store() as store:
         g = rx_access.revoke_grant(store, actor(as_user), user_id, reason, now=datetime.now(UTC))
-    click.echo(f"Permission #{g.grant_id} of {g.user_id} is revoked; they can no longer sign.")
+    if g.state.value == "revoked":
+        click.echo(f"Proposed permission #{g.grant_id} of {g.user_id} is withdrawn.")
+        return
+    click.echo(
+        f"Revocation of permission #{g.grant_id} ({g.user_id}) entered; {g.user_id} can no "
+        "longer sign. A DEA registrant executes it: "
+        f"csos rx grant revoke-approve {g.grant_id} --as ..."
+    )
+
+
+@grant.command("revoke-approve")
+@click.argument("grant_id", type=int)
+@as_option()
+@token_options
+@run_cli
+def grant_revoke_approve(grant_id: int, as_user: str, token: TokenChoice) -> None:
+    """Second person, a DEA registrant: execute an entered revocation with token and PIN."""
+    with store_and_session(token, SigningPurpose.GRANT_APPROVAL) as (store, session):
+        g = execute_revocation_with_token(
+            store, actor(as_user), grant_id, session, token.terminal(), now=datetime.now(UTC)
+        )
+    click.echo(f"Permission #{g.grant_id} of {g.user_id} is revoked.")
 
 
 @grant.command("list")
@@ -290,3 +345,60 @@ def audit_report(day: datetime, zone_name: str | None, everything: bool, as_json
             f": {chain.broken.problem if chain.broken else ''}"
         )
     raise SystemExit(1 if report.alerts or not report.chain.intact else 0)
+
+
+# -- monthly log -----------------------------------------------------------------------------
+
+
+@click.command("log")
+@click.option("--month", required=True, help="The month, YYYY-MM (the practice's calendar).")
+@click.option("--dea", "practitioner_dea", help="Only this practitioner's prescriptions.")
+@click.option(
+    "--sort",
+    "order",
+    type=click.Choice([o.value for o in LogOrder]),
+    default=LogOrder.DATE.value,
+    show_default=True,
+    help="Sort by patient, drug or date.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the CSV to this file instead of the terminal.",
+)
+@run_cli
+def rx_log(month: str, practitioner_dea: str | None, order: str, out_file: Path | None) -> None:
+    """The month's controlled-substance prescriptions as CSV (21 CFR 1311.120(b)(27))."""
+    with open_store() as store:
+        lines = monthly_log(
+            store,
+            month,
+            practitioner_dea=practitioner_dea.strip().upper() if practitioner_dea else None,
+            order=LogOrder(order),
+        )
+    text = log_csv(lines)
+    if out_file is None:
+        click.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        click.echo(f"{len(lines)} prescription(s) signed in {month} written to {out_file}.")
+
+
+@click.command("export")
+@click.option("--month", required=True, help="The month signed, YYYY-MM.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for <rx_id>.json (the signed bytes) and <rx_id>.p7s of each.",
+)
+@run_cli
+def rx_export(month: str, out_dir: Path) -> None:
+    """The month's signed prescriptions, byte for byte, for `csos rx verify` (1311.305)."""
+    with open_store() as store:
+        signed = signed_in_month(store, month)
+    for s in signed:
+        write_signed_pair(out_dir, s.rx_id, s.document, s.signature)
+    click.echo(f"{len(signed)} signed prescription(s) of {month} written to {out_dir}.")

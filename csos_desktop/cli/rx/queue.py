@@ -7,10 +7,12 @@ prescriptions wait in the outbox for transmission to the pharmacy.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from asn1crypto import x509 as asn1_x509
@@ -123,6 +125,40 @@ def queue(practitioner_dea: str | None, as_json: bool) -> None:
             )
 
 
+def revocation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--crl/--trust/--offline: how the practitioner's certificate is checked before the PIN.
+
+    The command receives them as one ``revocation: RevocationCheck`` argument.
+    """
+
+    @functools.wraps(fn)
+    def with_check(
+        *args: Any, crl_files: tuple[Path, ...], trust: Path | None, offline: bool, **kw: Any
+    ) -> Any:
+        return fn(*args, revocation=_revocation_check(crl_files, trust, offline), **kw)
+
+    command: Callable[..., Any] = with_check
+    for opt in reversed(
+        (
+            click.option(
+                "--crl",
+                "crl_files",
+                multiple=True,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                help="Check revocation against this CRL file (repeat per CA) instead of online.",
+            ),
+            click.option(
+                "--trust",
+                type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                help="The CA's root certificate (PEM), for --crl.",
+            ),
+            click.option("--offline", is_flag=True, help="Do not check revocation (recorded)."),
+        )
+    ):
+        command = opt(command)
+    return command
+
+
 def _revocation_check(
     crl_files: tuple[Path, ...], trust: Path | None, offline: bool
 ) -> RevocationCheck:
@@ -168,19 +204,7 @@ def _revocation_check(
 )
 @as_option()
 @token_options
-@click.option(
-    "--crl",
-    "crl_files",
-    multiple=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Check revocation against this CRL file (repeat per CA) instead of online.",
-)
-@click.option(
-    "--trust",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The CA's root certificate (PEM), for --crl.",
-)
-@click.option("--offline", is_flag=True, help="Do not check revocation (recorded).")
+@revocation_options
 @click.option(
     "--pharmacy",
     "pharmacy_id",
@@ -193,13 +217,11 @@ def sign_queued_cmd(
     rx_ids: tuple[str, ...],
     as_user: str,
     token: TokenChoice,
-    crl_files: tuple[Path, ...],
-    trust: Path | None,
-    offline: bool,
+    revocation: RevocationCheck,
     pharmacy_id: str | None,
 ) -> None:
     """Review, attest and sign one patient's queued prescriptions with token + PIN."""
-    check = _revocation_check(crl_files, trust, offline)
+    check = revocation
     pharmacy = None
     if pharmacy_id is not None:  # chosen from the network's directory before any PIN
         from csos_desktop.services.rx.network import choose_pharmacy, network_client

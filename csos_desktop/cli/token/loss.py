@@ -10,7 +10,12 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.token import token
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.pharmacy_store import open_store
-from csos_desktop.services.tokens.loss import loss_reports, mark_sent, report_loss
+from csos_desktop.services.tokens.loss import (
+    grants_revoked_with,
+    loss_reports,
+    mark_sent,
+    report_loss,
+)
 
 
 def _when(text: str | None, now: datetime) -> datetime:
@@ -31,13 +36,30 @@ def _when(text: str | None, now: datetime) -> datetime:
     "--discovered", help="When the loss was discovered (default: now), e.g. 2026-11-28T17:30."
 )
 @click.option("--serial", help="Serial number of the certificate (default: the one known here).")
+@click.option(
+    "--practitioner",
+    metavar="USER",
+    help="The prescriber whose token it is: their permission to sign is revoked at once.",
+)
 @run_cli
-def report_lost(discovered: str | None, serial: str | None) -> None:
-    """Record a lost or stolen token and print what to send to the CA (21 CFR 1311.30(e))."""
+def report_lost(discovered: str | None, serial: str | None, practitioner: str | None) -> None:
+    """Record a lost or stolen token and print what to send to the CA (21 CFR 1311.30(e)).
+
+    A prescriber's permission to sign is revoked with the report (21 CFR 1311.125(d)(1)).
+    """
     now = datetime.now(UTC)
     with open_store() as store:
-        report = report_loss(store, discovered_at=_when(discovered, now), now=now, serial=serial)
+        report = report_loss(
+            store,
+            discovered_at=_when(discovered, now),
+            now=now,
+            serial=serial,
+            practitioner=practitioner.strip().lower() if practitioner else None,
+        )
+        revoked = grants_revoked_with(store, report.report_id)
     click.echo(report.deadline_text(now))
+    for grant_id in revoked:
+        click.echo(f"Permission #{grant_id} to sign prescriptions is revoked (1311.125(d)(1)).")
     click.echo("\nSend this to your certificate authority (or read it out on the phone):\n")
     click.echo(report.text_for_ca())
     click.echo(

@@ -188,6 +188,21 @@ changes = Table(
     Index("ix_changes_customer_seq", "customer_id", "seq"),
 )
 
+#: 1301.74(b): an intercepted order is released only with the reviewer's due diligence,
+#: kept with who and when (the distributor's own record; never in the customer's feed).
+som_reviews = Table(
+    "som_reviews",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("order_id", String(100), ForeignKey("orders.order_id"), nullable=False),
+    Column("reviewer", Text, nullable=False),
+    Column("due_diligence", Text, nullable=False),
+    Column("decision", String(20), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 history = Table(
     "history",
     metadata,

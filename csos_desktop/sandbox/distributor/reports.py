@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from csos_desktop.domain.order import format_timestamp
+from csos_desktop.sandbox.distributor.arcos import Transaction, transaction_record
 from csos_desktop.sandbox.distributor.db import order_lines, orders, shipments
 
 SCHEMA = "csos-dea-1305.29-report/1"
@@ -102,10 +103,16 @@ def write_day(conn: Connection, directory: Path, day: date, now: datetime) -> Pa
         .order_by(shipments.c.order_id, shipments.c.line_no, shipments.c.id)
     ).all()
     filled: dict[str, dict[str, object]] = {}
+    arcos: list[Transaction] = []
+    parties: dict[str, tuple[str, str]] = {}  # order id -> (supplier DEA, purchaser DEA)
     for r in rows:
         entry = filled.get(r.order_id)
         if entry is None:
             doc = json.loads(r.document)  # accepted orders are valid csos-order/1 documents
+            parties[r.order_id] = (
+                str(doc["supplier"]["dea_number"]),
+                str(doc["purchaser"]["dea_number"]),
+            )
             entry = filled[r.order_id] = {
                 "order_id": r.order_id,
                 "order_number": r.order_number,
@@ -130,6 +137,18 @@ def write_day(conn: Connection, directory: Path, day: date, now: datetime) -> Pa
                 "ship_date": day.isoformat(),
             }
         )
+        supplier, purchaser = parties[r.order_id]
+        arcos.append(
+            Transaction(
+                supplier,
+                r.ndc,
+                r.containers,
+                purchaser,
+                r.order_number or "",
+                day,
+                len(arcos) + 1,
+            )
+        )
     report = {
         "schema": SCHEMA,
         "regulation": "21 CFR 1305.29: report of filled electronic orders",
@@ -140,7 +159,18 @@ def write_day(conn: Connection, directory: Path, day: date, now: datetime) -> Pa
     }
     directory.mkdir(parents=True, exist_ok=True)
     path = report_path(directory, day)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    _write_atomically(path, json.dumps(report, indent=2) + "\n")
+    records = "".join(transaction_record(t) + "\n" for t in arcos)
+    _write_atomically(arcos_path(directory, day), records)
     return path
+
+
+def arcos_path(directory: Path, day: date) -> Path:
+    """The same day's filled orders as ARCOS transaction records (``arcos.py``)."""
+    return directory / f"filled-orders-{day.isoformat()}.arcos.txt"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

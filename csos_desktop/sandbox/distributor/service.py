@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
 from csos_desktop.sandbox.distributor import (
     cancellations,
@@ -31,7 +32,7 @@ from csos_desktop.sandbox.distributor import (
     reports,
 )
 from csos_desktop.sandbox.distributor.customers import Customer, customer_by_token
-from csos_desktop.sandbox.distributor.db import orders
+from csos_desktop.sandbox.distributor.db import orders, som_reviews
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentSettings, PassResult
 from csos_desktop.sandbox.distributor.idempotency import (
     check_replay,
@@ -56,6 +57,9 @@ from csos_desktop.sandbox.distributor.verification import (
 
 # Names callers imported from here before the split.
 __all__ = ["Distributor", "sha256_hex", "statement_of_non_acceptance", "utc"]
+
+#: The shortest due-diligence note a release accepts: a sentence, not "ok".
+MIN_DUE_DILIGENCE = 20
 
 
 @dataclass
@@ -162,8 +166,20 @@ class Distributor:
     def order_status(self, customer: Customer, order_id: str) -> dict[str, Any]:
         return order_views.order_status(self.engine, customer, order_id)
 
-    def release(self, order_id: str) -> None:
-        """A reviewer clears an intercepted order: it is accepted and will ship."""
+    def release(self, order_id: str, *, reviewer: str, due_diligence: str) -> None:
+        """A reviewer clears an intercepted order: it is accepted and will ship.
+
+        1301.74(b): a held suspicious order ships only once the reviewer has recorded the
+        due diligence that dispelled the suspicion; the note is kept with the release, in
+        the same transaction.
+        """
+        note, who = " ".join(due_diligence.split()), " ".join(reviewer.split())
+        if len(note) < MIN_DUE_DILIGENCE or not who:
+            raise InputError(
+                "Releasing an intercepted order needs the reviewer's name and a due-diligence "
+                f"note of at least {MIN_DUE_DILIGENCE} characters saying what dispelled the "
+                "suspicion (21 CFR 1301.74(b)); the order stays held."
+            )
         now = self.clock()
         with self._write, self.engine.begin() as conn:
             row = conn.execute(select(orders).where(orders.c.order_id == order_id)).first()
@@ -174,6 +190,15 @@ class Distributor:
             )
             order_intake.remember(
                 conn, Order.from_document(json.loads(row.document)), self._catalogue
+            )
+            conn.execute(
+                insert(som_reviews).values(
+                    order_id=order_id,
+                    reviewer=who,
+                    due_diligence=note,
+                    decision="released",
+                    at=now,
+                )
             )
             fulfilment.record_change(conn, row.customer_id, order_id, "released", S.ACCEPTED, now)
 

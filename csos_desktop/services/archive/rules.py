@@ -74,6 +74,9 @@ class Trust:
     crls: Sequence[asn1_crl.CertificateList]
     #: Certificates the bundle carries besides those in each signature.
     pool: Sequence[asn1_x509.Certificate]
+    #: A signer no revocation data covers is a problem (revocation-unknown), as it is for
+    #: a supplier (1305.22(c)(3)): the verdict fails closed instead of only noting it.
+    require_revocation: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def check_document(
             now=moment,
             intermediates=trust.pool,
             retroactive_revinfo=True,
+            require_revocation=trust.require_revocation,
         )
         return RuleCheck(verdict.findings, verdict.signer)
     out = Collector()
@@ -117,6 +121,7 @@ def check_document(
         dea_extensions_required=kind is not DocumentKind.MANIFEST,
         intermediates=trust.pool,
         retroactive_revinfo=True,
+        require_revocation=trust.require_revocation,
     )
     if kind is DocumentKind.PURCHASER_RECORD and signer.info is not None:
         if purchaser_dea is None:

@@ -170,7 +170,13 @@ class _Checker:
     ) -> None:
         self.zf, self.now, self.report = zf, now, report
         self.checked = trust is not None
-        self.trust = Trust(trust.roots if trust else (), trust.crls if trust else (), pool)
+        # With anchors, revocation is required: a signer no CRL covers is a problem.
+        self.trust = Trust(
+            trust.roots if trust else (),
+            trust.crls if trust else (),
+            pool,
+            require_revocation=trust is not None,
+        )
 
     def signature(
         self,
@@ -335,9 +341,8 @@ def verify_archive(
     allow); everything else is a problem in the report.
     """
     now = now or datetime.now(UTC)
-    report = VerifyReport(
-        signers_verified=trust is not None, revocation_checked=bool(trust and trust.crls)
-    )
+    # With anchors every chain's revocation is checked: unknown is a problem, not a note.
+    report = VerifyReport(signers_verified=trust is not None, revocation_checked=trust is not None)
     with open_bundle(path, limits) as zf:
         try:
             manifest = _parse_manifest(read_member(zf, MANIFEST, zf.manifest_cap))

@@ -1,27 +1,36 @@
-"""Logical access control for prescribing (21 CFR 1311.125 / 1311.130).
+"""Logical access control for prescribing (21 CFR 1311.125).
 
 Users are practitioners (may sign once permitted), agents (prepare, never
-sign) and access administrators. Signing permission is proposed by one person
-and approved by a second, distinct one; at least one of the two is a DEA
-registrant. One administrator (or the practitioner) may revoke it at once:
-revoking can only stop signing. Every change, and every refusal, is one
-transaction with its audit entry. The rules are checked inside that
-transaction, so two windows cannot both pass a check on stale data.
+sign) and access administrators. Signing permission, and its revocation, is
+entered by one designated person and executed by a second, distinct one who is
+a DEA registrant and uses their two-factor credential (1311.125(c)). A
+permission names the practitioner's DEA number, the SHA-256 fingerprint of
+their certificate and the end of their registration. Entering a revocation
+stops signing at once; the events of 1311.125(d) (token lost, registration
+lapsed, user deactivated) revoke it in the same transaction as the event.
+Every change, and every refusal, is one transaction with its audit entry. The
+rules are checked inside that transaction, so two windows cannot both pass a
+check on stale data.
 """
 
 from __future__ import annotations
 
 import getpass
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
+from asn1crypto import x509 as asn1_x509
+
+from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.dea import parse_dea_number
 from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.prescription import PRESCRIBER_LETTERS
+from csos_desktop.pki.profile import NotACsosCertificate, read_epcs_certificate
 from csos_desktop.store.access import Grant, GrantState, Role, RxUser
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
@@ -42,6 +51,16 @@ class DenyReason(StrEnum):
     CERTIFICATE_EXPIRED = "certificate-expired"
     CERTIFICATE_REVOKED = "certificate-revoked"
     CERTIFICATE_UNTRUSTED = "certificate-untrusted"
+    CERTIFICATE_NOT_GRANTED = "certificate-not-granted"
+    REGISTRATION_LAPSED = "registration-lapsed"
+
+
+class RevocationEvent(StrEnum):
+    """1311.125(d): events on which the application revokes a permission itself."""
+
+    TOKEN_LOST = "token-lost"  # (d)(1)
+    REGISTRATION_LAPSED = "registration-lapsed"  # (d)(2)
+    USER_DEACTIVATED = "user-deactivated"  # (d)(4)
 
 
 class AccessDenied(CsosError):
@@ -239,7 +258,9 @@ def deactivate_user(store: Store, actor: Actor, user_id: str, *, now: datetime) 
         store.rx_users.deactivate(user_id, now=now, by=admin.user_id)
         grant = store.rx_grants.open_for(user_id)
         if grant is not None:
-            _revoke(store, actor, grant, "user deactivated", now)
+            revoke_on_event(
+                store, grant, RevocationEvent.USER_DEACTIVATED, "user deactivated", now, actor
+            )
         store.audit.append(
             AuditEvent.RX_USER_DEACTIVATED, at=now, details={**actor.details(), "user": user_id}
         )
@@ -253,16 +274,44 @@ def deactivate_user(store: Store, actor: Actor, user_id: str, *, now: datetime) 
 _DESIGNATED = {Role.ACCESS_ADMIN, Role.PRACTITIONER}
 
 
+def certificate_fingerprint(certificate_der: bytes) -> str:
+    """SHA-256 of the certificate's DER bytes, as a permission records it."""
+    return hashlib.sha256(certificate_der).hexdigest()
+
+
 def propose_grant(
-    store: Store, actor: Actor, user_id: str, *, registration_verified: bool, now: datetime
+    store: Store,
+    actor: Actor,
+    user_id: str,
+    *,
+    certificate_der: bytes,
+    registration_expires: date,
+    registration_verified: bool,
+    now: datetime,
 ) -> Grant:
-    """First of the two people: enter the permission for a practitioner to sign."""
+    """First of the two people: enter the permission for a practitioner to sign.
+
+    It names the practitioner's certificate (its SHA-256) and the day their DEA
+    registration ends: signing with any other certificate, or after that day, is refused.
+    """
     if not registration_verified:
         raise InputError(
             "Before proposing, check that the practitioner's DEA registration "
             "and State authorisation(s) are current and in good standing "
             "(21 CFR 1311.125(b)), then confirm with --registration-verified."
         )
+    if registration_expires < local_date(now):
+        raise InputError(
+            f"The DEA registration ended on {registration_expires}: a practitioner "
+            "whose registration has lapsed may not be given permission to sign "
+            "(21 CFR 1311.125(d)(2))."
+        )
+    try:
+        certificate = read_epcs_certificate(asn1_x509.Certificate.load(certificate_der))
+    except (ValueError, TypeError, NotACsosCertificate) as exc:
+        raise InputError(
+            f"The practitioner's certificate cannot sign prescriptions: {exc}"
+        ) from exc
 
     def step() -> Grant:
         proposer = active_user(store, actor.user_id)
@@ -279,7 +328,20 @@ def propose_grant(
             raise InputError(
                 f"{user_id} already has a {open_.state.value} permission (#{open_.grant_id})."
             )
-        grant = store.rx_grants.propose(user_id, grantee.dea_number, by=proposer.user_id, now=now)
+        if certificate.has_dea_extensions and not certificate.matches_dea(grantee.dea_number):
+            raise InputError(
+                f"This certificate was issued for another DEA number than {user_id}'s "
+                f"{grantee.dea_number} (its DEA number hash does not match): use the "
+                "practitioner's own token."
+            )
+        grant = store.rx_grants.propose(
+            user_id,
+            grantee.dea_number,
+            certificate_sha256=certificate_fingerprint(certificate_der),
+            registration_expires=registration_expires,
+            by=proposer.user_id,
+            now=now,
+        )
         store.audit.append(
             AuditEvent.RX_GRANT_PROPOSED,
             at=now,
@@ -288,6 +350,9 @@ def propose_grant(
                 "grant_id": grant.grant_id,
                 "user": user_id,
                 "dea_number": grant.dea_number,
+                "certificate_sha256": grant.certificate_sha256,
+                "certificate_subject": certificate.subject,
+                "registration_expires": grant.registration_expires,
                 "registration_verified": True,
             },
         )
@@ -304,7 +369,7 @@ def approve_grant(
     now: datetime,
     evidence: Mapping[str, object] | None = None,
 ) -> Grant:
-    """Second person: a different designated individual; one of the two is a registrant.
+    """Second person: a different designated individual, a DEA registrant (1311.125(c)).
 
     The rules and the state change only. ``services.rx.grant_approval`` is the entry
     point that first has the approver complete their two factors (1311.125(c)) and
@@ -327,15 +392,7 @@ def approve_grant(
                 "yourself; a second person must approve it "
                 f"({RULE}: two individuals).",
             )
-        proposer = active_user(store, grant.proposed_by)
-        if not (approver.registrant or proposer.registrant):
-            raise TwoPersonRule(
-                DenyReason.NO_REGISTRANT,
-                "Neither you nor the proposer "
-                f"({proposer.user_id}) holds a DEA registration; one of the "
-                f"two must be a DEA registrant ({RULE}). Ask a registrant "
-                "to approve it.",
-            )
+        require_registrant(approver)
         grantee = active_user(store, grant.user_id)
         if grantee.dea_number != grant.dea_number:
             raise SigningRefused(
@@ -353,7 +410,7 @@ def approve_grant(
                 "user": grant.user_id,
                 "dea_number": grant.dea_number,
                 "proposed_by": grant.proposed_by,
-                "registrant": approver.user_id if approver.registrant else proposer.user_id,
+                "registrant": approver.user_id,
                 **({"two_factor_approval": dict(evidence)} if evidence else {}),
             },
         )
@@ -362,8 +419,28 @@ def approve_grant(
     return guarded(store, actor, "grant-approve", now, step, {"grant_id": grant_id})
 
 
+def _about(grant: Grant) -> dict[str, object]:
+    """Which permission, whose, for which DEA number: what every grant audit entry names."""
+    return {"grant_id": grant.grant_id, "user": grant.user_id, "dea_number": grant.dea_number}
+
+
+def require_registrant(second: RxUser) -> None:
+    """1311.125(c): the second individual, who executes the data entered, is a registrant."""
+    if not second.registrant:
+        raise TwoPersonRule(
+            DenyReason.NO_REGISTRANT,
+            f"{second.user_id} holds no DEA registration: the second person, who "
+            f"executes what the first entered, must be a DEA registrant ({RULE}). "
+            "Ask a registrant to do it.",
+        )
+
+
 def revoke_grant(store: Store, actor: Actor, user_id: str, reason: str, *, now: datetime) -> Grant:
-    """End a user's permission at once: an access administrator, or the practitioner."""
+    """First person: enter the revocation of a user's permission; signing stops at once.
+
+    An access administrator or the practitioner enters it; a second person, a DEA
+    registrant, executes it with their two factors (:func:`execute_revocation`).
+    """
     if not reason.strip():
         raise InputError(
             "Give the reason the permission is revoked (--reason); it is kept in the audit log."
@@ -376,29 +453,135 @@ def revoke_grant(store: Store, actor: Actor, user_id: str, reason: str, *, now: 
         grant = store.rx_grants.open_for(user_id)
         if grant is None:
             raise InputError(f"{user_id} has no proposed or active signing permission.")
-        return _revoke(store, actor, grant, reason.strip(), now)
+        if grant.state is GrantState.PROPOSED:
+            # Never allowed signing: withdrawing a proposal needs no second person.
+            return _revoked(store, actor, grant, reason.strip(), now, None)
+        if grant.revoke_entered_by is not None:
+            raise InputError(
+                f"The revocation of permission #{grant.grant_id} is already entered; a "
+                "DEA registrant executes it (`csos rx grant revoke-approve`)."
+            )
+        entered = store.rx_grants.enter_revocation(
+            grant.grant_id, by=by.user_id, now=now, reason=reason.strip()
+        )
+        store.audit.append(
+            AuditEvent.RX_GRANT_REVOKE_ENTERED,
+            at=now,
+            details={
+                **actor.details(),
+                **_about(grant),
+                "reason": reason.strip(),
+            },
+        )
+        return entered
 
     return guarded(store, actor, "grant-revoke", now, step, {"user": user_id})
 
 
-def _revoke(store: Store, actor: Actor, grant: Grant, reason: str, now: datetime) -> Grant:
-    revoked = store.rx_grants.revoke(grant.grant_id, by=actor.user_id, now=now, reason=reason)
+def check_revocation_executor(store: Store, actor: Actor, grant_id: int) -> Grant:
+    """The second person may execute this entered revocation (call in a transaction)."""
+    executor = active_user(store, actor.user_id)
+    _require_role(executor, _DESIGNATED, "execute a revocation")
+    grant = store.rx_grants.get(grant_id)
+    if grant.state is not GrantState.ACTIVE or grant.revoke_entered_by is None:
+        raise InputError(
+            f"Permission #{grant_id} has no revocation entered to execute "
+            "(`csos rx grant revoke` enters one)."
+        )
+    if executor.user_id == grant.revoke_entered_by:
+        raise TwoPersonRule(
+            DenyReason.SAME_PERSON,
+            f"You entered the revocation of permission #{grant_id} yourself; a second "
+            f"person executes it ({RULE}: two individuals).",
+        )
+    require_registrant(executor)
+    return grant
+
+
+def execute_revocation(
+    store: Store,
+    actor: Actor,
+    grant_id: int,
+    *,
+    now: datetime,
+    evidence: Mapping[str, object] | None = None,
+) -> Grant:
+    """Second person, a registrant: the entered revocation takes effect."""
+
+    def step() -> Grant:
+        grant = check_revocation_executor(store, actor, grant_id)
+        assert grant.revoke_reason is not None  # entered with a reason
+        return _revoked(store, actor, grant, grant.revoke_reason, now, None, evidence)
+
+    return guarded(store, actor, "grant-revoke-execute", now, step, {"grant_id": grant_id})
+
+
+def revoke_on_event(
+    store: Store,
+    grant: Grant,
+    event: RevocationEvent,
+    reason: str,
+    now: datetime,
+    actor: Actor | None = None,
+) -> Grant:
+    """1311.125(d): the application revokes on the event, in the caller's transaction."""
+    # revoked_by names the practitioner the event concerns; revoked_on_event says why.
+    return _revoked(store, actor, grant, reason, now, event)
+
+
+def _revoked(
+    store: Store,
+    actor: Actor | None,
+    grant: Grant,
+    reason: str,
+    now: datetime,
+    event: RevocationEvent | None,
+    evidence: Mapping[str, object] | None = None,
+) -> Grant:
+    by = actor.user_id if actor is not None else grant.user_id
+    revoked = store.rx_grants.revoke(
+        grant.grant_id, by=by, now=now, reason=reason, on_event=event.value if event else None
+    )
     store.audit.append(
         AuditEvent.RX_GRANT_REVOKED,
         at=now,
         details={
-            **actor.details(),
-            "grant_id": grant.grant_id,
-            "user": grant.user_id,
-            "dea_number": grant.dea_number,
+            **(actor.details() if actor else {"by": None}),
+            **_about(grant),
             "was": grant.state.value,
             "reason": reason,
+            **({"on_event": event.value} if event else {}),
+            **({"entered_by": grant.revoke_entered_by} if grant.revoke_entered_by else {}),
+            **({"two_factor_approval": dict(evidence)} if evidence else {}),
         },
     )
     return revoked
 
 
-def signing_permission(store: Store, user_id: str) -> tuple[RxUser, Grant]:
+def lapse_registrations(store: Store, now: datetime) -> list[Grant]:
+    """Revoke, each with its audit entry, the open permissions whose registration ended."""
+    today = local_date(now).isoformat()
+    with store.transaction():
+        lapsed = [
+            g
+            for g in store.rx_grants.all()
+            if g.state is not GrantState.REVOKED
+            and g.registration_expires is not None
+            and g.registration_expires < today
+        ]
+        return [
+            revoke_on_event(
+                store,
+                g,
+                RevocationEvent.REGISTRATION_LAPSED,
+                f"DEA registration ended {g.registration_expires}",
+                now,
+            )
+            for g in lapsed
+        ]
+
+
+def signing_permission(store: Store, user_id: str, now: datetime) -> tuple[RxUser, Grant]:
     """The practitioner and their active permission, or SigningRefused (call in a transaction)."""
     user = active_user(store, user_id)
     if user.role is not Role.PRACTITIONER:
@@ -409,16 +592,35 @@ def signing_permission(store: Store, user_id: str) -> tuple[RxUser, Grant]:
             "the practitioner signs them.",
         )
     grant = store.rx_grants.open_for(user_id)
-    if grant is None or grant.state is not GrantState.ACTIVE:
-        waiting = (
-            f" Permission #{grant.grant_id} awaits approval by a second person."
-            if grant
-            else " An access administrator proposes it and a second person "
-            "approves it (`csos rx grant`)."
-        )
+    if grant is None or not grant.may_sign:
+        if grant is None:
+            waiting = (
+                " An access administrator proposes it and a second person, a DEA "
+                "registrant, approves it (`csos rx grant`)."
+            )
+        elif grant.state is GrantState.PROPOSED:
+            waiting = f" Permission #{grant.grant_id} awaits approval by a second person."
+        else:
+            waiting = f" The revocation of permission #{grant.grant_id} has been entered."
         raise SigningRefused(
             DenyReason.NO_PERMISSION,
             f"{user_id} has no permission to sign controlled-substance prescriptions." + waiting,
+        )
+    if (
+        grant.registration_expires is not None
+        and grant.registration_expires < local_date(now).isoformat()
+    ):
+        raise SigningRefused(
+            DenyReason.REGISTRATION_LAPSED,
+            f"{user_id}'s DEA registration ended on {grant.registration_expires}; the "
+            "permission to sign is revoked (21 CFR 1311.125(d)(2)). Once renewed, a new "
+            "permission is granted.",
+        )
+    if grant.certificate_sha256 is None:
+        raise SigningRefused(
+            DenyReason.CERTIFICATE_NOT_GRANTED,
+            f"Permission #{grant.grant_id} names no certificate (granted before "
+            "permissions named one): grant it anew with the practitioner's token.",
         )
     if grant.dea_number != user.dea_number:
         raise SigningRefused(

@@ -22,6 +22,7 @@ PERMISSION_EVENTS = frozenset(
         AuditEvent.RX_GRANT_PROPOSED,
         AuditEvent.RX_GRANT_APPROVED,
         AuditEvent.RX_GRANT_REVOKED,
+        AuditEvent.RX_GRANT_REVOKE_ENTERED,
     }
 )
 

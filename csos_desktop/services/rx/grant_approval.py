@@ -1,7 +1,8 @@
-"""Approving a practitioner's signing permission with the approver's two factors.
+"""Approving a practitioner's signing permission, or its revocation, with two factors.
 
-21 CFR 1311.125(c): the second individual, a DEA registrant, approves with their
-own two-factor credential. Here that is their token (something they have, holding
+21 CFR 1311.125(c): the second individual, a DEA registrant, executes what the first
+entered (a grant or a revocation) with their own two-factor credential. Here that is
+their token (something they have, holding
 the key of their certificate) and its PIN (something they know): the approval is a
 small document signed on that token, checked, and kept in the audit log. Like every
 signing session, it ends by signing the audit chain's head (an audit checkpoint).
@@ -23,21 +24,28 @@ from csos_desktop.services.rx.access import (
     TwoPersonRule,
     active_user,
     approve_grant,
+    check_revocation_executor,
+    execute_revocation,
     guarded,
+    require_registrant,
 )
 from csos_desktop.services.signing import SigningSession
 from csos_desktop.store import Store
-from csos_desktop.store.access import Grant
+from csos_desktop.store.access import Grant, RxUser
 
 SCHEMA = "csos-rx-grant-approval/1"
 
 
-def approval_document(grant: Grant, approver_id: str, now: datetime) -> bytes:
-    """What the approver signs: which permission, for whom, by whom, when."""
+def approval_document(
+    grant: Grant, approver_id: str, now: datetime, action: str = "grant"
+) -> bytes:
+    """What the approver signs: which permission, for whom, by whom, when, grant or revoke."""
     return canonical_bytes(
         {
             "schema": SCHEMA,
+            "action": action,
             "grant_id": grant.grant_id,
+            "certificate_sha256": grant.certificate_sha256,
             "user": grant.user_id,
             "dea_number": grant.dea_number,
             "proposed_by": grant.proposed_by,
@@ -57,7 +65,6 @@ def approve_grant_with_token(
     now: datetime,
 ) -> Grant:
     """Check the approver before any PIN, have them sign the approval, then approve."""
-    identity = session.identity
 
     def check() -> None:
         approver = active_user(store, actor.user_id)
@@ -68,33 +75,66 @@ def approve_grant_with_token(
                 f"You proposed permission #{grant_id} yourself; a second "
                 f"person must approve it ({RULE}: two individuals).",
             )
-        if approver.dea_number is None:
-            raise TwoPersonRule(
-                DenyReason.NO_REGISTRANT,
-                "The approval must come from a DEA registrant using their own "
-                f"two-factor credential ({RULE}); ask a registrant to approve "
-                "it.",
-            )
-        if identity.info.has_dea_extensions and not identity.info.matches_dea(approver.dea_number):
-            raise TwoPersonRule(
-                DenyReason.NO_REGISTRANT,
-                f"The certificate on this token was issued for another DEA number than "
-                f"{approver.user_id}'s ({approver.dea_number}): approve with your own token.",
-            )
+        require_registrant(approver)
+        _own_token(approver, session)
 
     # A refusal is audited (rx.access-denied) like every other one, before any PIN.
     guarded(store, actor, "grant-approve", now, check, {"grant_id": grant_id})
-    grant = store.rx_grants.get(grant_id)
-    session.check([grant], now)
-    document = approval_document(grant, actor.user_id, now)
-    session.log_in(interaction)
-    signature = session.sign(document, now)
-    evidence = {
-        "document": base64.b64encode(document).decode("ascii"),
-        "signature": base64.b64encode(signature).decode("ascii"),
-        "signature_sha256": hashlib.sha256(signature).hexdigest(),
-        "certificate_serial": str(identity.info.serial_number),
-    }
+    evidence = _signed_approval(store, actor, grant_id, session, interaction, now, "grant")
     approved = approve_grant(store, actor, grant_id, now=now, evidence=evidence)
     checkpoint_after_session(store, session)  # the session ends by signing the audit head
     return approved
+
+
+def execute_revocation_with_token(
+    store: Store,
+    actor: Actor,
+    grant_id: int,
+    session: SigningSession,
+    interaction: Interaction,
+    *,
+    now: datetime,
+) -> Grant:
+    """The second person, a registrant, executes an entered revocation with two factors."""
+
+    def check() -> None:
+        check_revocation_executor(store, actor, grant_id)
+        _own_token(active_user(store, actor.user_id), session)
+
+    guarded(store, actor, "grant-revoke-execute", now, check, {"grant_id": grant_id})
+    evidence = _signed_approval(store, actor, grant_id, session, interaction, now, "revoke")
+    revoked = execute_revocation(store, actor, grant_id, now=now, evidence=evidence)
+    checkpoint_after_session(store, session)
+    return revoked
+
+
+def _own_token(person: RxUser, session: SigningSession) -> None:
+    info = session.identity.info
+    if info.has_dea_extensions and not info.matches_dea(person.dea_number or ""):
+        raise TwoPersonRule(
+            DenyReason.NO_REGISTRANT,
+            f"The certificate on this token was issued for another DEA number than "
+            f"{person.user_id}'s ({person.dea_number}): approve with your own token.",
+        )
+
+
+def _signed_approval(
+    store: Store,
+    actor: Actor,
+    grant_id: int,
+    session: SigningSession,
+    interaction: Interaction,
+    now: datetime,
+    action: str,
+) -> dict[str, object]:
+    grant = store.rx_grants.get(grant_id)
+    session.check([grant], now)
+    document = approval_document(grant, actor.user_id, now, action)
+    session.log_in(interaction)
+    signature = session.sign(document, now)
+    return {
+        "document": base64.b64encode(document).decode("ascii"),
+        "signature": base64.b64encode(signature).decode("ascii"),
+        "signature_sha256": hashlib.sha256(signature).hexdigest(),
+        "certificate_serial": str(session.identity.info.serial_number),
+    }

@@ -24,7 +24,7 @@ from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.pharmacy import Pharmacy
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
-from csos_desktop.domain.revocation import RevocationState, RevocationStatus
+from csos_desktop.domain.revocation import RevocationStatus
 from csos_desktop.domain.token_errors import PinLocked, WrongPin
 from csos_desktop.services.audit.checkpoint import checkpoint_after_session
 from csos_desktop.services.rx.access import (
@@ -32,10 +32,9 @@ from csos_desktop.services.rx.access import (
     DenyReason,
     SigningRefused,
     guarded,
-    signing_permission,
+    lapse_registrations,
 )
 from csos_desktop.services.rx.ceremony import (
-    REFUSED_STATES,
     RevocationCheck,
     RxInteraction,
     SignedPrescription,
@@ -43,13 +42,14 @@ from csos_desktop.services.rx.ceremony import (
     sign_ready,
 )
 from csos_desktop.services.rx.drafts import PatientQueue, find_patient
+from csos_desktop.services.rx.permission import require_signing_grant
 from csos_desktop.services.signing import SigningSession
 from csos_desktop.store.access import Grant, RxUser
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.db import StoreError
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.prescriptions import SignedRx
-from csos_desktop.token.identity import CertificateNotUsable, SigningIdentity
+from csos_desktop.token.identity import SigningIdentity
 
 #: Failures of the "something you know" factor (1311.150: failed authentication).
 AUTH_FAILURES: tuple[type[CsosError], ...] = (WrongPin, PinLocked)
@@ -76,40 +76,6 @@ def _certificate_details(identity: SigningIdentity) -> dict[str, object]:
     }
 
 
-def check_certificate(
-    user: RxUser, identity: SigningIdentity, status: RevocationStatus, now: datetime
-) -> None:
-    """The certificate on the token belongs to this practitioner and is still good."""
-    # Without DEA extensions (a CSP certificate, 1311.105) the user's record, whose
-    # signing rights were granted under 1311.125, is what binds the DEA number.
-    if identity.info.has_dea_extensions and not identity.info.matches_dea(user.dea_number or ""):
-        raise SigningRefused(
-            DenyReason.DEA_MISMATCH,
-            f"The certificate on the token was issued for another DEA number than "
-            f"{user.user_id}'s {user.dea_number} (its DEA number hash does not match): "
-            "sign with your own token.",
-        )
-    try:
-        identity.check_usable(now)
-    except CertificateNotUsable as exc:
-        raise SigningRefused(
-            DenyReason.CERTIFICATE_EXPIRED, exc.message + " Nothing can be signed with it."
-        ) from exc
-    if status.state is RevocationState.REVOKED:
-        raise SigningRefused(
-            DenyReason.CERTIFICATE_REVOKED,
-            "Your certificate has been "
-            f"revoked ({status.message}); it may not sign. Enrol for a new "
-            "certificate.",
-        )
-    if status.state in REFUSED_STATES:
-        raise SigningRefused(
-            DenyReason.CERTIFICATE_UNTRUSTED,
-            "Your certificate does not "
-            f"chain to a trusted root ({status.message}); it may not sign.",
-        )
-
-
 def open_signing_list(
     store: Store,
     actor: Actor,
@@ -124,10 +90,10 @@ def open_signing_list(
     """Check permission and certificate, then open the patient's drafts (1311.140(a)(1)-(2))."""
     # Fetched before the transaction: revocation may go to the network.
     status = revocation(identity, chain, now)
+    lapse_registrations(store, now)
 
     def step() -> tuple[RxUser, Grant, PatientQueue]:
-        user, grant = signing_permission(store, actor.user_id)
-        check_certificate(user, identity, status, now)
+        user, grant = require_signing_grant(store, actor.user_id, identity, status, now)
         assert user.dea_number is not None
         return user, grant, find_patient(store, user.dea_number, patient)
 
@@ -283,25 +249,67 @@ def audited_ceremony(
 
 def sign_files(
     store: Store,
+    actor: Actor,
     signing_list: SigningList,
     session: SigningSession,
     interaction: RxInteraction,
+    revocation: RevocationCheck,
     *,
-    os_login: str | None,
     clock: Clock = lambda: datetime.now(UTC),
 ) -> list[SignedPrescription]:
-    """`csos rx sign`: the ceremony on files, outside the queue, still audited (1311.150)."""
+    """`csos rx sign`: the ceremony on files, outside the queue, with the same permission
+    check before the PIN and the same audit entries (1311.125, 1311.150). The signed
+    bytes are kept in the store like a queued prescription's, so the monthly log and the
+    export hold them (1311.120(b)(27), 1311.305)."""
+    identity = session.identity
+    now = clock()
+    status = revocation(identity, session.chain, now)
+    lapse_registrations(store, now)
+
+    def step() -> Grant:
+        user, grant = require_signing_grant(store, actor.user_id, identity, status, now)
+        for rx in signing_list.ready:
+            if rx.practitioner.dea_number.value != user.dea_number:
+                raise SigningRefused(
+                    DenyReason.DEA_MISMATCH,
+                    f"Prescription {rx.rx_id} names DEA {rx.practitioner.dea_number.value}, "
+                    f"not {actor.user_id}'s {user.dea_number}: only the practitioner named "
+                    "on the prescription may sign it.",
+                )
+            if store.prescriptions.exists(rx.rx_id):
+                raise InputError(
+                    f"Prescription {rx.rx_id} is already in the store: a prescription is "
+                    "signed once; give a new one a new rx_id."
+                )
+        return grant
+
+    details = {**_certificate_details(identity), "revocation": status.state.value}
+    grant = guarded(store, actor, "sign", now, step, {**details, "source": "file"})
     base: dict[str, object] = {
-        "by": None,
-        "os_login": os_login,
+        **actor.details(),
         "source": "file",
         "rx_ids": [rx.rx_id for rx in signing_list.ready],
-        **_certificate_details(session.identity),
+        **details,
+        "grant_id": grant.grant_id,
     }
     signed = audited_ceremony(store, base, signing_list, session, interaction, clock=clock)
     now = clock()
     with store.transaction():
         for s in signed:
+            rec = store.prescriptions.insert_draft(
+                s.prescription, prepared_by=actor.user_id, now=now
+            )
+            store.prescriptions.mark_signed(
+                rec.rx_id,
+                expected_sha256=rec.draft_sha256,
+                document=s.document,
+                signature=s.signature,
+                signed_at=now,
+                signed_by=actor.user_id,
+                signer_subject=identity.info.subject,
+                signer_dea=s.prescription.practitioner.dea_number.value,
+                certificate_der=identity.certificate_der,
+            )
             store.audit.append(
                 AuditEvent.RX_SIGNED,
                 at=now,
@@ -313,6 +321,7 @@ def sign_files(
                     "signature_sha256": s.signature_digest,
                 },
             )
+    checkpoint_after_session(store, session)
     return signed
 
 

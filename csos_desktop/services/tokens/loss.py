@@ -6,7 +6,9 @@ from datetime import datetime
 
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.token_loss import KnownCertificate, LossReport
+from csos_desktop.services.rx.access import RevocationEvent, revoke_on_event
 from csos_desktop.store import Store, lifecycle
+from csos_desktop.store.access import Grant
 from csos_desktop.store.audit import AuditEntry, AuditEvent
 
 _INSTALLED = (AuditEvent.CERTIFICATE_INSTALLED.value, AuditEvent.KEY_IMPORTED.value)
@@ -63,9 +65,19 @@ def _report(e: AuditEntry) -> LossReport:
 
 
 def report_loss(
-    store: Store, *, discovered_at: datetime, now: datetime, serial: str | None = None
+    store: Store,
+    *,
+    discovered_at: datetime,
+    now: datetime,
+    serial: str | None = None,
+    practitioner: str | None = None,
 ) -> LossReport:
-    """Record the loss (``token.loss-reported``) for the certificate given or the only one known."""
+    """Record the loss (``token.loss-reported``) for the certificate given or the only one known.
+
+    In the same transaction, the permission to sign prescriptions of the practitioner
+    named, and of any practitioner registered under the lost certificate's DEA number,
+    is revoked (21 CFR 1311.125(d)(1)).
+    """
     if discovered_at > now:
         raise InputError("The loss cannot be discovered in the future: check the date and time.")
     known = known_certificates(store)
@@ -83,8 +95,37 @@ def report_loss(
             serial_number=cert.serial_number,
             not_after=cert.not_after,
         )
-    lifecycle.record_event(store, AuditEvent.TOKEN_LOSS_REPORTED, now=now, details=details)
+    with store.transaction():
+        revoked = _revoke_grants(store, cert, practitioner, now)
+        details["revoked_grants"] = [g.grant_id for g in revoked]
+        store.audit.append(AuditEvent.TOKEN_LOSS_REPORTED, at=now, details=details)
     return loss_reports(store)[-1]
+
+
+def grants_revoked_with(store: Store, report_id: int) -> list[int]:
+    """The signing permissions the loss report *report_id* revoked."""
+    for e in store.audit.entries():
+        if e.entry_id == report_id and e.event == AuditEvent.TOKEN_LOSS_REPORTED.value:
+            ids = e.details.get("revoked_grants") or []
+            return [int(str(i)) for i in ids] if isinstance(ids, list) else []
+    return []
+
+
+def _revoke_grants(
+    store: Store, cert: KnownCertificate | None, practitioner: str | None, now: datetime
+) -> list[Grant]:
+    grants: dict[int, Grant] = {}
+    if practitioner is not None:
+        store.rx_users.get(practitioner)  # an unknown user id is refused, not ignored
+        own = store.rx_grants.open_for(practitioner)
+        if own is not None:
+            grants[own.grant_id] = own
+    if cert is not None and cert.dea_number:
+        grants.update((g.grant_id, g) for g in store.rx_grants.open_for_dea(cert.dea_number))
+    return [
+        revoke_on_event(store, g, RevocationEvent.TOKEN_LOST, "token reported lost or stolen", now)
+        for g in grants.values()
+    ]
 
 
 def mark_sent(store: Store, report_id: int, *, now: datetime, how: str) -> LossReport:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
+from csos_desktop.sandbox.distributor.arcos import Transaction, transaction_record
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
-from csos_desktop.sandbox.distributor.reports import due_by, report_path
+from csos_desktop.sandbox.distributor.reports import arcos_path, due_by, report_path
 from tests.conftest import Provisioned
 from tests.integration.distributor.conftest import StartSandbox, signed
 
@@ -134,3 +138,37 @@ def test_filled_orders_report_per_day_due_in_two_business_days(
     assert entry["order_id"] == key
     assert entry["purchaser"]["dea_number"] == "AB1234563"
     assert [x["containers_shipped"] for x in entry["lines"]] == [2, 1, 3]
+
+
+def test_the_1305_29_report_is_also_written_as_arcos_transaction_records(
+    start_sandbox: StartSandbox, rsa_token: Provisioned
+) -> None:
+    sandbox = start_sandbox()
+    document, signature, key = signed(rsa_token, sandbox.ca)
+    with sandbox.client() as client:
+        client.submit_order(key, document, signature)
+    distributor = sandbox.running.distributor
+    distributor.fulfil()
+    today = datetime.now(UTC).date()
+    [entry] = json.loads(report_path(distributor.reports_dir, today).read_text())["orders"]
+    records = arcos_path(distributor.reports_dir, today).read_text().splitlines()
+    assert len(records) == len(entry["lines"]) and all(len(r) == 80 for r in records)
+    # Columns as the ARCOS Registrant Handbook's Exhibit 5.1 places them (1-based).
+    first, line = records[0], entry["lines"][0]
+    assert first[0:9] == entry["supplier"]["dea_number"]  # 1-9 reporting registrant
+    assert first[9] == "S" and first[10] == " "  # 10 sale, 11 action indicator
+    assert first[11:22] == line["ndc"]  # 12-22 NDC
+    assert first[22:30] == f"{line['containers_shipped']:08d}"  # 23-30 quantity
+    assert first[31:40] == "AB1234563"  # 32-40 associate registrant: the purchaser
+    assert first[40:49] == entry["order_number"]  # 41-49 order form: the CSOS number
+    assert first[49:55] == f"{today:%m%d%y}"  # 50-55 transaction date
+    assert first[67:77] == "0000000001"  # 68-77 transaction identifier
+
+
+def test_an_arcos_record_refuses_a_field_that_does_not_fit() -> None:
+    base = Transaction("PD1234563", "12345678901", 2, "AB1234563", "26X000001", date.today(), 1)
+    assert len(transaction_record(base)) == 80
+    with pytest.raises(ValueError, match="11 digits"):
+        transaction_record(replace(base, ndc="1234"))
+    with pytest.raises(ValueError, match="does not fit"):
+        transaction_record(replace(base, packages=10**8))

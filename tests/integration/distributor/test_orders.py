@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from csos_desktop.sandbox.distributor.db import orders
+from csos_desktop.domain.errors import InputError
+from csos_desktop.sandbox.distributor.db import orders, som_reviews
 from csos_desktop.sandbox.distributor.som_hook import HistoryItem, SomVerdict
 from csos_desktop.sync.errors import DistributorRefused
 from tests.conftest import Provisioned
@@ -169,7 +170,17 @@ def test_som_intercept_holds_the_order_until_released(
         assert record.som is not None and record.som["policy"] == "test-intercept-all"
         distributor.fulfil()
         assert client.order(key).status == "intercepted"  # nothing ships while held
-        distributor.release(key)
+        # 1301.74(b): no release without the reviewer's recorded due diligence.
+        with pytest.raises(InputError, match="due-diligence note"):
+            distributor.release(key, reviewer="Sam Reviewer", due_diligence="ok")
+        distributor.fulfil()
+        assert client.order(key).status == "intercepted"
+        note = "Called the pharmacist: a new oncology clinic opened next door; invoices seen."
+        distributor.release(key, reviewer="Sam Reviewer", due_diligence=note)
+        with distributor.engine.connect() as conn:
+            [review] = conn.execute(select(som_reviews)).all()
+        assert review.order_id == key and review.reviewer == "Sam Reviewer"
+        assert review.due_diligence == note and review.decision == "released"
         distributor.fulfil()
         assert client.order(key).status == "shipped"
         assert [c.event for c in client.iter_changes()] == ["received", "released", "shipped"]

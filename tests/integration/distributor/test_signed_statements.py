@@ -234,7 +234,7 @@ def test_the_archive_carries_the_signed_statements_and_verify_ties_them_to_the_o
 ) -> None:
     store, oid, _ = _ship_and_void(start_sandbox, tmp_path, test_ca)
     archived = _archive(store, oid, tmp_path, test_ca)
-    report = verify_archive(archived.bundle, roots(test_ca), now=archived.at)
+    report = verify_archive(archived.bundle, roots(test_ca, at=archived.at), now=archived.at)
     assert report.verdict is Verdict.INTACT, report.problems
     assert report.statements_checked == 2
     items = archived.items
@@ -255,7 +255,9 @@ def test_the_archive_carries_the_signed_statements_and_verify_ties_them_to_the_o
     )(items[name[: -len(".p7s")] + ".json"], items[name])
     items[name[: -len(".p7s")] + ".json"], items[name] = other
     reseal_with(archived.bundle, items, archived.exporter.sign)
-    problems = verify_archive(archived.bundle, roots(test_ca), now=archived.at).problems
+    problems = verify_archive(
+        archived.bundle, roots(test_ca, at=archived.at), now=archived.at
+    ).problems
     assert len(problems) == 1 and problems[0].startswith(name), problems
     assert "its order_number is '26X999999'" in problems[0]
 
@@ -266,7 +268,7 @@ def test_a_rejected_statement_is_archived_as_evidence_not_as_a_signature(
     mutate, _ = _cases(test_ca)["tampered bytes"]
     store, oid, _ = _ship_and_void(start_sandbox, tmp_path, test_ca, hostile_statements(mutate))
     archived = _archive(store, oid, tmp_path, test_ca)
-    report = verify_archive(archived.bundle, roots(test_ca), now=archived.at)
+    report = verify_archive(archived.bundle, roots(test_ca, at=archived.at), now=archived.at)
     assert report.verdict is Verdict.INTACT, report.problems
     assert report.statements_checked == 0
     rejected = [s for s in archived.statements if s["verification"] == "rejected"]

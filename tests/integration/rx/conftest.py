@@ -66,11 +66,12 @@ def office_hours_before(moment: datetime) -> datetime:
 
 
 @pytest.fixture()
-def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
+def store(tmp_path: Path, clock: Clock, rsa_token: Provisioned) -> Iterator[Store]:
+    """Dr Smith permitted to sign with the RSA test token's certificate."""
     with open_store(tmp_path / "csos.db", clock=clock) as s:
         set_up = Clock(office_hours_before(clock.now))
         practice(s, set_up)
-        permit(s, set_up)
+        permit(s, set_up, certificate_der=rsa_token.certificate_der)
         yield s
 
 

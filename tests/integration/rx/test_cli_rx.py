@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +21,9 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.unit.domain.rx_samples import sample_rx_input
+
+#: The day the practitioner's DEA registration ends, as the proposer checked it.
+EXPIRES = ("--registration-expires", "2029-10-31")
 
 
 def csos(home: Path, prov: Provisioned, *args: str, stdin: str = "") -> Result:
@@ -60,9 +65,13 @@ def test_a_practice_sets_up_access_prepares_signs_prints_and_reports(
     ):
         done = run("user", "add", *args, "--as", "ann")
         assert done.exit_code == 0, done.output
-    assert (
-        "#1" in run("grant", "propose", "drsmith", "--registration-verified", "--as", "ann").output
-    )
+    propose = ["grant", "propose", "drsmith", "--registration-verified", "--as", "ann"]
+    missing = run(*propose, "--token", rsa_token.label)
+    assert missing.exit_code == 2 and "--registration-expires" in missing.output
+    proposed = run(*propose, *EXPIRES, "--token", rsa_token.label)
+    assert "#1" in proposed.output, proposed.output
+    fingerprint = hashlib.sha256(rsa_token.certificate_der).hexdigest()
+    assert fingerprint in proposed.output  # the practitioner's certificate, read from the token
     approve = ["grant", "approve", "1", "--token", rsa_token.label, "--pin-stdin"]
     alone = run(*approve, "--as", "ann", stdin=TEST_PIN + "\n")
     assert alone.exit_code == 1 and "a second person must approve it" in alone.output
@@ -150,6 +159,66 @@ def test_a_practice_sets_up_access_prepares_signs_prints_and_reports(
     assert "Audit chain: intact" in text
 
 
+def practice_with_grant(run: Callable[..., Result], prov: Provisioned) -> None:
+    """Ann (administrator) proposes, Dr Smith (the registrant) approves with token + PIN."""
+    assert run("user", "add", "ann", "--name", "Ann Admin", "--role", "access-admin").exit_code == 0
+    dr = ["drsmith", "--name", "Dr. Jane Smith", "--role", "practitioner", "--dea", "AB1234563"]
+    assert run("user", "add", *dr, "--as", "ann").exit_code == 0
+    propose = ["grant", "propose", "drsmith", "--registration-verified", *EXPIRES]
+    assert run(*propose, "--as", "ann", "--token", prov.label).exit_code == 0
+    approve = ["grant", "approve", "1", "--token", prov.label, "--pin-stdin", "--as", "drsmith"]
+    done = run(*approve, stdin=TEST_PIN + "\n")
+    assert done.exit_code == 0, done.output
+
+
+def test_rx_sign_from_files_needs_an_active_grant_before_the_pin(
+    rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    trust_sandbox_root(test_ca, home)
+
+    def run(*args: str, stdin: str = "") -> Result:
+        return csos(home, rsa_token, *args, stdin=stdin)
+
+    rx = sample_rx_input(datetime.now().astimezone().date().isoformat())
+    (tmp_path / "rx.json").write_text(json.dumps(rx))
+    sign = ["sign", str(tmp_path / "rx.json"), "--token", rsa_token.label, "--pin-stdin"]
+    sign += [*pki(tmp_path, test_ca), "--out", str(tmp_path / "out")]
+    # No practice users, no grant: a schedule II prescription is not signed.
+    alone = run(*sign, "--as", "drsmith", stdin=TEST_PIN + "\n")
+    assert alone.exit_code == 1 and "No prescribing user 'drsmith'" in alone.output
+    assert RX_SIGNING_ATTESTATION not in alone.output.replace("\n", " ")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    practice_with_grant(run, rsa_token)
+    done = run(*sign, "--as", "drsmith", stdin=TEST_PIN + "\n")
+    assert done.exit_code == 0, done.output
+    # Kept in the store like a queued prescription: in the monthly log, signed once only.
+    [signed_file] = (tmp_path / "out").glob("*.json")
+    with open_store(home / "data" / "csos.db") as store:
+        kept = store.prescriptions.signed(signed_file.stem)
+    assert kept.document == signed_file.read_bytes() and kept.signed_by == "drsmith"
+    resign = [signed_file if a == str(tmp_path / "rx.json") else a for a in sign]
+    again = run(*map(str, resign), "--as", "drsmith", stdin=TEST_PIN + "\n")
+    assert again.exit_code != 0 and "already in the store" in again.output
+    assert RX_SIGNING_ATTESTATION not in again.output.replace("\n", " ")
+    # One person enters the revocation: signing stops at once, before the PIN.
+    entered = run("grant", "revoke", "drsmith", "--reason", "left the practice", "--as", "ann")
+    assert entered.exit_code == 0 and "entered" in entered.output
+    refused = run(*sign, "--as", "drsmith", stdin=TEST_PIN + "\n")
+    assert refused.exit_code == 1 and "revocation of permission #1" in refused.output
+    execute = ["grant", "revoke-approve", "1", "--token", rsa_token.label, "--pin-stdin"]
+    same = run(*execute, "--as", "ann", stdin=TEST_PIN + "\n")
+    assert same.exit_code == 1 and "second" in same.output
+    executed = run(*execute, "--as", "drsmith", stdin=TEST_PIN + "\n")
+    assert executed.exit_code == 0, executed.output
+    with open_store(home / "data" / "csos.db") as store:
+        [grant] = store.rx_grants.all()
+        assert grant.state.value == "revoked" and grant.revoke_entered_by == "ann"
+        assert grant.revoked_by == "drsmith"
+        denied = [e for e in store.audit.entries() if e.event == "rx.access-denied"]
+        assert denied[0].details["action"] == "sign" and denied[0].details["source"] == "file"
+
+
 def test_file_based_signing_is_audited_too(
     rsa_token: Provisioned, test_ca: TestCa, tmp_path: Path
 ) -> None:
@@ -157,19 +226,27 @@ def test_file_based_signing_is_audited_too(
     trust_sandbox_root(test_ca, home)
     rx = sample_rx_input(datetime.now().astimezone().date().isoformat())
     (tmp_path / "rx.json").write_text(json.dumps(rx))
+    practice_with_grant(lambda *a, stdin="": csos(home, rsa_token, *a, stdin=stdin), rsa_token)
     sign = [
         "sign",
         str(tmp_path / "rx.json"),
+        "--as",
+        "drsmith",
         "--token",
         rsa_token.label,
         "--pin-stdin",
+        *pki(tmp_path, test_ca),
         "--out",
         str(tmp_path / "out"),
     ]
     assert csos(home, rsa_token, *sign, stdin="wrongpin\n").exit_code == 1
     assert csos(home, rsa_token, *sign, stdin=TEST_PIN + "\n").exit_code == 0
     with open_store(home / "data" / "csos.db") as store:
-        rx_events = [e for e in store.audit.entries() if e.event.startswith("rx.")]
+        rx_events = [
+            e
+            for e in store.audit.entries()
+            if e.event.startswith("rx.") and not e.event.startswith(("rx.user", "rx.grant"))
+        ]
         assert [e.event for e in rx_events] == [
             "rx.sign-attempt",
             "rx.auth-failed",

@@ -36,7 +36,7 @@ from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.rx.conftest import Ceremony, crl_check, identity_with
 from tests.integration.signing import chain_of, issue_for_token
 from tests.integration.store.tokens import openssl_verify
-from tests.unit.rx.helpers import ANN, BOB, JONES_DEA, SMITH, rx_input
+from tests.unit.rx.helpers import ANN, BOB, JONES_DEA, SMITH, certificate, permit, rx_input
 from tests.unit.store.helpers import Clock
 
 Token = tuple[TokenSession, SigningIdentity]
@@ -183,14 +183,7 @@ def test_a_practitioner_whose_certificate_dea_differs_from_their_record_is_refus
     rx_access.add_user(
         store, ANN, "drjones", "Dr. Jones", Role.PRACTITIONER, JONES_DEA, now=clock()
     )
-    rx_access.approve_grant(
-        store,
-        Actor("drjones"),
-        rx_access.propose_grant(
-            store, ANN, "drjones", registration_verified=True, now=clock()
-        ).grant_id,
-        now=clock(),
-    )
+    permit(store, clock, "drjones", Actor("drjones"), certificate("Dr. Jones"))
     data = rx_input(clock)
     data["practitioner"] = {**data["practitioner"], "dea_number": JONES_DEA}
     rx_drafts.add_draft(store, BOB, data, now=clock())
@@ -198,6 +191,28 @@ def test_a_practitioner_whose_certificate_dea_differs_from_their_record_is_refus
     with pytest.raises(SigningRefused, match="sign with your own token") as refused:
         sign_maria(ceremony, actor=Actor("drjones"))
     assert refused.value.reason is DenyReason.DEA_MISMATCH and ceremony.asked == 0
+
+
+def test_a_certificate_other_than_the_granted_one_is_refused_before_the_pin(
+    store: Store,
+    clock: Clock,
+    token: Token,
+    test_ca: TestCa,
+    rsa_token: Provisioned,
+    sign_maria: SignMaria,
+) -> None:
+    # Same key, same DEA number, valid and not revoked: still not the certificate granted.
+    _, identity = token
+    other = identity_with(identity, issue_for_token(test_ca, rsa_token))
+    rec = rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
+    ceremony = Ceremony()
+    with pytest.raises(SigningRefused, match="not the one") as refused:
+        sign_maria(ceremony, identity=other)
+    assert refused.value.reason is DenyReason.CERTIFICATE_NOT_GRANTED and ceremony.asked == 0
+    assert store.prescriptions.get(rec.rx_id).state is RxState.DRAFT
+    denied = list(store.audit.entries())[-1]
+    assert denied.event == "rx.access-denied"
+    assert denied.details["reason"] == "certificate-not-granted"
 
 
 def test_a_revoked_certificate_signs_nothing_and_raises_an_alert(

@@ -27,7 +27,7 @@ from tests.integration.store.tokens import (
     document_signer,
     openssl_verify,
 )
-from tests.unit.store.archive_forgery import roots
+from tests.unit.store.archive_forgery import crl_options, roots
 
 TODAY = datetime.now(UTC).date()
 
@@ -140,6 +140,7 @@ def test_cli_verify_exit_codes(bundle: Path, test_ca: TestCa, tmp_path: Path) ->
             str(bundle),
             "--trust",
             str(root),
+            *crl_options(test_ca, tmp_path),
         ],
         capture_output=True,
         text=True,

@@ -94,9 +94,11 @@ def test_a_signature_made_after_revocation_is_invalid(
     assert report.revocation_checked
     [problem] = report.problems
     assert problem.startswith("orders/") and "revoked" in problem
-    # Without revocation data the same bundle verifies (and says revocation was not checked).
-    plain = verify_archive(bundle, roots(old_ca))
-    assert plain.verdict is Verdict.INTACT and not plain.revocation_checked
+    # Without revocation data it fails closed: revocation-unknown for every signer, never
+    # INTACT (a supplier's rule, 1305.22(c)(3), and what `archive purge` relies on).
+    plain = verify_archive(bundle, roots(old_ca, with_crls=False))
+    assert plain.verdict is Verdict.PROBLEMS
+    assert plain.problems and all("revocation could not be checked" in p for p in plain.problems)
 
 
 def test_a_back_dated_signing_time_does_not_hide_a_revocation(

@@ -16,6 +16,7 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import lifecycle, open_store
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.integration.store.tokens import openssl_verify
+from tests.unit.store.archive_forgery import crl_options
 from tests.unit.store.helpers import order_input
 
 
@@ -261,7 +262,11 @@ def test_archive_export_verify_and_audit_checkpoint_from_the_cli(
     assert exported.exit_code == 0, exported.output
     assert "(signed; recorded in the audit log)" in exported.output
     assert TEST_PIN not in exported.output
-    verified = csos(home, rsa_token, "archive", "verify", str(bundle), "--trust", str(root))
+    archive_verify = ["archive", "verify", str(bundle), "--trust", str(root)]
+    # Fails closed without revocation data: never INTACT when no CRL covers the signers.
+    unknown = csos(home, rsa_token, *archive_verify)
+    assert unknown.exit_code == 1 and "revocation could not be checked" in unknown.output
+    verified = csos(home, rsa_token, *archive_verify, *crl_options(test_ca, tmp_path))
     assert verified.exit_code == 0 and "INTACT" in verified.output, verified.output
     assert "manifest signed by" in verified.output and "Main Street Pharmacy" in verified.output
 

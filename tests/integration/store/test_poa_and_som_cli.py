@@ -22,6 +22,7 @@ from csos_desktop.store import open_store
 from csos_desktop.store.audit import AuditEvent
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.integration.store.tokens import openssl_verify
+from tests.unit.store.archive_forgery import crl_options
 from tests.unit.store.helpers import brand_order_input, flagged_order_input, order_input
 
 
@@ -201,7 +202,12 @@ def test_a_revoked_poa_holder_can_no_longer_sign(
         assert f"poa/{name}" in names
     root = tmp_path / "root.pem"
     root.write_bytes(test_ca.root_certificate.public_bytes(Encoding.PEM))
-    verified = csos(home, registrant, "archive", "verify", str(bundle), "--trust", str(root))
+    verified = csos(
+        home,
+        registrant,
+        *("archive", "verify", str(bundle), "--trust", str(root)),
+        *crl_options(test_ca, tmp_path),
+    )
     assert verified.exit_code == 0, verified.output
 
 

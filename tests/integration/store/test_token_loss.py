@@ -11,8 +11,17 @@ from click.testing import CliRunner
 from csos_desktop.cli import main
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.audit.events import record_certificate_installed
-from csos_desktop.services.tokens.loss import loss_reports, mark_sent, report_loss
+from csos_desktop.services.rx.access import SigningRefused, signing_permission
+from csos_desktop.services.tokens.loss import (
+    grants_revoked_with,
+    loss_reports,
+    mark_sent,
+    report_loss,
+)
 from csos_desktop.store import open_store
+from csos_desktop.store.access import GrantState
+from tests.unit.rx.helpers import permit, practice
+from tests.unit.store.helpers import Clock
 
 NOW = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
 
@@ -70,3 +79,32 @@ def test_the_cli_reports_lists_and_marks_sent() -> None:
     report_id = status.output.split("Report ")[1].split(":")[0]
     sent = runner.invoke(main, ["token", "loss-sent", report_id, "--how", "email"])
     assert sent.exit_code == 0 and "sent to the CA" in sent.output
+
+
+def test_a_lost_prescriber_token_revokes_the_permission_to_sign_in_the_same_report() -> None:
+    # 21 CFR 1311.125(d)(1): the loss revokes the permission on the day it is reported.
+    with open_store() as store:
+        clock = Clock(NOW - timedelta(days=1))
+        practice(store, clock)
+        grant = permit(store, clock)
+        report = report_loss(
+            store, discovered_at=NOW - timedelta(hours=1), now=NOW, practitioner="drsmith"
+        )
+        revoked = store.rx_grants.get(grant.grant_id)
+        assert revoked.state is GrantState.REVOKED and revoked.revoked_on_event == "token-lost"
+        assert grants_revoked_with(store, report.report_id) == [grant.grant_id]
+        with pytest.raises(SigningRefused):
+            signing_permission(store, "drsmith", NOW)
+        last_two = [e.event for e in store.audit.entries()][-2:]
+    # One transaction: the revocation and the report are written together.
+    assert last_two == ["rx.grant-revoked", "token.loss-reported"]
+
+
+def test_report_lost_from_the_cli_names_the_revoked_permission(own_home: Path) -> None:
+    with open_store() as store:
+        clock = Clock(datetime.now(UTC) - timedelta(days=1))
+        practice(store, clock)
+        grant = permit(store, clock)
+    done = CliRunner().invoke(main, ["token", "report-lost", "--practitioner", "drsmith"])
+    assert done.exit_code == 0, done.output
+    assert f"Permission #{grant.grant_id} to sign prescriptions is revoked" in done.output

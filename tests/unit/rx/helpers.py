@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 
 from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx.access import Actor
@@ -26,9 +33,65 @@ def practice(store: Store, clock: Clock) -> None:
         rx_access.add_user(store, ANN, user_id, name, role, dea, now=clock())
 
 
-def permit(store: Store, clock: Clock, user_id: str = "drsmith", approver: Actor = SMITH) -> Grant:
+def certificate(name: str) -> bytes:
+    """A practitioner's certificate without DEA extensions (a CSP's, 1311.105), DER."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=3650 * 2))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(Encoding.DER)
+
+
+SMITH_CERT = certificate("Jane Smith")
+#: The day Dr. Smith's DEA registration ends, far from the tests' clocks.
+REGISTRATION_ENDS = date(2029, 10, 31)
+
+
+def propose(
+    store: Store,
+    clock: Clock,
+    actor: Actor = ANN,
+    user_id: str = "drsmith",
+    *,
+    registration_verified: bool = True,
+    certificate_der: bytes = SMITH_CERT,
+    registration_expires: date = REGISTRATION_ENDS,
+) -> Grant:
+    """The first person enters a permission for *user_id* naming their certificate."""
+    return rx_access.propose_grant(
+        store,
+        actor,
+        user_id,
+        certificate_der=certificate_der,
+        registration_expires=registration_expires,
+        registration_verified=registration_verified,
+        now=clock(),
+    )
+
+
+def permit(
+    store: Store,
+    clock: Clock,
+    user_id: str = "drsmith",
+    approver: Actor = SMITH,
+    certificate_der: bytes = SMITH_CERT,
+) -> Grant:
     """Ann proposes, a registrant approves (in a solo practice, the practitioner)."""
-    g = rx_access.propose_grant(store, ANN, user_id, registration_verified=True, now=clock())
+    g = propose(store, clock, ANN, user_id, certificate_der=certificate_der)
     return rx_access.approve_grant(store, approver, g.grant_id, now=clock())
 
 

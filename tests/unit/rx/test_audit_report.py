@@ -13,7 +13,7 @@ from csos_desktop.services.rx.access import AccessDenied
 from csos_desktop.services.rx.alerts import AlertKind
 from csos_desktop.services.rx.audit_report import day_report, describe
 from csos_desktop.store import Store
-from tests.unit.rx.helpers import ANN, BOB, CARL, permit, practice, rx_input
+from tests.unit.rx.helpers import ANN, BOB, CARL, permit, practice, propose, rx_input
 from tests.unit.store.helpers import Clock
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -28,7 +28,7 @@ def test_the_report_lists_each_of_the_day_s_events_and_only_those(
     permit(store, clock)
     rec = rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
     with pytest.raises(AccessDenied):
-        rx_access.propose_grant(store, BOB, "drsmith", registration_verified=True, now=clock())
+        propose(store, clock, BOB, "drsmith")
     rx_access.revoke_grant(store, CARL, "drsmith", "audit test", now=clock())
     report = day_report(store, clock.now.astimezone(CHICAGO).date(), zone=CHICAGO)
     assert [e.event for e in report.entries] == [
@@ -36,7 +36,7 @@ def test_the_report_lists_each_of_the_day_s_events_and_only_those(
         "rx.grant-approved",
         "rx.draft-added",
         "rx.access-denied",
-        "rx.grant-revoked",
+        "rx.grant-revoke-entered",
     ]
     assert report.alerts == () and report.chain.intact
     lines = [describe(e, CHICAGO) for e in report.entries]
@@ -54,7 +54,7 @@ def test_a_permission_change_at_night_shows_as_an_alert(store: Store, clock: Clo
     clock.now = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
     practice(store, clock)
     clock.now = datetime(2026, 11, 26, 4, 30, tzinfo=UTC)  # 22:30 in Chicago on the 25th
-    rx_access.propose_grant(store, ANN, "drsmith", registration_verified=True, now=clock())
+    propose(store, clock, ANN, "drsmith")
     report = day_report(store, clock.now.astimezone(CHICAGO).date(), zone=CHICAGO)
     [alert] = report.alerts
     assert alert.kind is AlertKind.PERMISSION_CHANGE_OFF_HOURS and alert.user == "ann"

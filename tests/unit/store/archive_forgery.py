@@ -25,12 +25,22 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.trust_anchors import TrustMaterial
 
 
-def roots(ca: TestCa, *, with_crls: bool = False) -> TrustMaterial:
-    """Trust *ca*'s root; with its current CRLs (issuing CA and root) if asked."""
+def crl_options(ca: TestCa, directory: Path) -> list[str]:
+    """`--crl FILE` for *ca*'s two current CRLs, written into *directory*."""
+    out = []
+    for name, crl in (("crl.pem", ca.crl()), ("root-crl.pem", ca.root_crl())):
+        (directory / name).write_bytes(crl.public_bytes(Encoding.PEM))
+        out += ["--crl", str(directory / name)]
+    return out
+
+
+def roots(ca: TestCa, *, with_crls: bool = True, at: datetime | None = None) -> TrustMaterial:
+    """Trust *ca*'s root, with its CRLs (issuing CA and root) issued *at* (default now)
+    unless told not to."""
     crls = (
         tuple(
             asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
-            for c in (ca.crl(), ca.root_crl())
+            for c in (ca.crl(now=at), ca.root_crl(now=at))
         )
         if with_crls
         else ()

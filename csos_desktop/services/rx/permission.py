@@ -1,0 +1,84 @@
+"""May this practitioner sign with this certificate now? One answer for every signing path.
+
+21 CFR 1311.125: only a practitioner with an active permission signs, and the
+permission names the certificate (its SHA-256) granted with it; 1311.120(b)(12)
+and 1311.140(a)(3): the certificate is the practitioner's own. Checked before any
+factor is asked, inside the caller's transaction (:func:`access.guarded`), so a
+refusal is audited and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from csos_desktop.domain.revocation import RevocationState, RevocationStatus
+from csos_desktop.services.rx.access import (
+    DenyReason,
+    SigningRefused,
+    certificate_fingerprint,
+    signing_permission,
+)
+from csos_desktop.services.rx.ceremony import REFUSED_STATES
+from csos_desktop.store.access import Grant, RxUser
+from csos_desktop.store.local_store import Store
+from csos_desktop.token.identity import CertificateNotUsable, SigningIdentity
+
+
+def check_certificate(
+    user: RxUser, identity: SigningIdentity, status: RevocationStatus, now: datetime
+) -> None:
+    """The certificate on the token belongs to this practitioner and is still good."""
+    # Without DEA extensions (a CSP certificate, 1311.105) the permission's certificate
+    # fingerprint, granted under 1311.125, is what binds the practitioner.
+    if identity.info.has_dea_extensions and not identity.info.matches_dea(user.dea_number or ""):
+        raise SigningRefused(
+            DenyReason.DEA_MISMATCH,
+            f"The certificate on the token was issued for another DEA number than "
+            f"{user.user_id}'s {user.dea_number} (its DEA number hash does not match): "
+            "sign with your own token.",
+        )
+    try:
+        identity.check_usable(now)
+    except CertificateNotUsable as exc:
+        raise SigningRefused(
+            DenyReason.CERTIFICATE_EXPIRED, exc.message + " Nothing can be signed with it."
+        ) from exc
+    if status.state is RevocationState.REVOKED:
+        raise SigningRefused(
+            DenyReason.CERTIFICATE_REVOKED,
+            "Your certificate has been "
+            f"revoked ({status.message}); it may not sign. Enrol for a new "
+            "certificate.",
+        )
+    if status.state in REFUSED_STATES:
+        raise SigningRefused(
+            DenyReason.CERTIFICATE_UNTRUSTED,
+            "Your certificate does not "
+            f"chain to a trusted root ({status.message}); it may not sign.",
+        )
+
+
+def require_signing_grant(
+    store: Store,
+    user_id: str,
+    identity: SigningIdentity,
+    status: RevocationStatus,
+    now: datetime,
+) -> tuple[RxUser, Grant]:
+    """The practitioner, their active permission, and the granted certificate on the token.
+
+    Raises SigningRefused otherwise. Call inside :func:`access.guarded` (one transaction,
+    the refusal audited), before any PIN is asked.
+    """
+    user, grant = signing_permission(store, user_id, now)
+    # A revoked or expired certificate is refused as such first: that reason is the one
+    # the practitioner acts on (and the alert the audit analysis raises).
+    check_certificate(user, identity, status, now)
+    if certificate_fingerprint(identity.certificate_der) != grant.certificate_sha256:
+        raise SigningRefused(
+            DenyReason.CERTIFICATE_NOT_GRANTED,
+            f"The certificate on this token is not the one {user_id}'s permission "
+            f"#{grant.grant_id} was granted for (SHA-256 {grant.certificate_sha256}): "
+            "sign with that certificate, or have the permission granted anew for this one.",
+        )
+    return user, grant
