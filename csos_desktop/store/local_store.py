@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from csos_desktop.store.receipts import ReceiptRepository
     from csos_desktop.store.signed import SignedOrders
     from csos_desktop.store.statements import StatementRepository
+    from csos_desktop.store.x12 import X12Interchanges
 
 R = TypeVar("R")
 
@@ -79,6 +80,7 @@ class Store:
     rx_grants: _Repository[RxGrants] = _Repository("access", "RxGrants")
     prescriptions: _Repository[Prescriptions] = _Repository("prescriptions", "Prescriptions")
     catalogue: _Repository[CatalogueRepository] = _Repository("catalogue", "CatalogueRepository")
+    x12: _Repository[X12Interchanges] = _Repository("x12", "X12Interchanges")
 
     def __init__(
         self, conn: sqlite3.Connection, path: Path, migration: MigrationReport | None = None

@@ -393,16 +393,44 @@ def receive(
 @click.option(
     "--out",
     "out_dir",
-    required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory to write to.",
+    help="Directory to write to (for x12: standard output without it).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["record", "x12"]),
+    default="record",
+    show_default=True,
+    help="record: the signed files for an inspector; x12: the order as an X12 004010 850.",
 )
 @run_cli
-def export(ref: str, out_dir: Path) -> None:
-    """Write the signed order, its receipts and statements byte for byte, for an inspector."""
+def export(ref: str, out_dir: Path | None, fmt: str) -> None:
+    """Write the signed order, its receipts and statements byte for byte, or the order as X12."""
+    if fmt == "x12":
+        _export_x12(ref, out_dir)
+        return
+    if out_dir is None:
+        raise click.UsageError("--out DIRECTORY is required for --format record")
     from csos_desktop.services.orders import lifecycle as svc
 
     with _store() as store:
         files = svc.export_order(store, ref, out_dir)
     for f in files:
         click.echo(str(f))
+
+
+def _export_x12(ref: str, out_dir: Path | None) -> None:
+    from csos_desktop.fileio import write_atomically
+    from csos_desktop.services.orders.x12_export import export_850
+
+    with _store() as store:
+        rec = store.orders.resolve(ref)
+        data = export_850(store, ref)
+    if out_dir is None:
+        click.echo(data, nl=False)  # bytes: written as they are
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{rec.order_id}.850.x12"
+    write_atomically(path, data)
+    click.echo(str(path))
