@@ -26,7 +26,14 @@ from csos_desktop.pki.signed_check import (
     never_raises,
 )
 
-__all__ = ["ORDER_VALIDITY", "Finding", "OrderVerification", "Reason", "verify_order"]
+__all__ = [
+    "ORDER_VALIDITY",
+    "Finding",
+    "OrderVerification",
+    "Reason",
+    "judge_order",
+    "verify_order",
+]
 
 #: 1305.22(e): no order is valid more than 60 days after the purchaser signed it.
 ORDER_VALIDITY = timedelta(days=60)
@@ -51,6 +58,11 @@ def read_order(document: bytes, out: Collector) -> Order | None:
     except (MalformedDocument, OrderInvalid) as exc:
         out.add(Reason.MALFORMED_DOCUMENT, str(exc))
         return None
+    return require_date_signed(order, out)
+
+
+def require_date_signed(order: Order, out: Collector) -> Order:
+    """A signed order states the day it was signed (1305.21(b)), whatever its format."""
     if order.date_signed is None:
         out.add(Reason.MALFORMED_DOCUMENT, "the order has no date signed (21 CFR 1305.21(b))")
     return order
@@ -117,6 +129,36 @@ def verify_order(
     """
     out = Collector()
     order = read_order(document, out)
+    return judge_order(
+        order,
+        document,
+        signature,
+        out,
+        trust_roots=trust_roots,
+        crls=crls,
+        now=now,
+        ocsps=ocsps,
+        require_revocation=require_revocation,
+        intermediates=intermediates,
+        retroactive_revinfo=retroactive_revinfo,
+    )
+
+
+def judge_order(
+    order: Order | None,
+    document: bytes,
+    signature: bytes,
+    out: Collector,
+    *,
+    trust_roots: Sequence[asn1_x509.Certificate],
+    crls: Sequence[asn1_crl.CertificateList],
+    now: datetime,
+    ocsps: Sequence[asn1_ocsp.OCSPResponse],
+    require_revocation: bool,
+    intermediates: Sequence[asn1_x509.Certificate],
+    retroactive_revinfo: bool,
+) -> OrderVerification:
+    """The supplier's rules on an order read from *document* (in whichever format it came)."""
     signer = check_signed(
         document,
         signature,

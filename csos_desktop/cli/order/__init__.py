@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,7 +11,7 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.signing import TokenChoice, open_choice, token_options
-from csos_desktop.cli.verifying import report, verify_arguments, verify_files
+from csos_desktop.cli.verifying import report, verify_arguments, verify_bytes
 from csos_desktop.domain.errors import InputError
 
 if TYPE_CHECKING:  # signing and verifying code loads when those commands run
@@ -139,22 +140,34 @@ def sign_file(
 
 
 @order.command("verify")
-@verify_arguments
+@functools.partial(verify_arguments, one_file_ok=True)
 @run_cli
 def verify(
     document: Path,
-    signature: Path,
+    signature: Path | None,
     trust_file: Path | None,
     crl_files: tuple[Path, ...],
     offline: bool,
     as_json: bool,
 ) -> None:
-    """Check a signed order as a supplier must (21 CFR 1305.22). Exit 0 accepted, 1 rejected."""
-    from csos_desktop.pki.supplier_check import verify_order
+    """Check a signed order as a supplier must (21 CFR 1305.22). Exit 0 accepted, 1 rejected.
 
-    verified = verify_files(
-        verify_order, document, signature, trust_file, crl_files, offline=offline
-    )
+    DOCUMENT SIGNATURE: the order (JSON, or an X12 850) and its detached signature; or one
+    signed X12 order (.p7m, application/x-csos-signed-order) with the 850 inside.
+    """
+    from csos_desktop.pki.supplier_check import OrderVerification, verify_order
+    from csos_desktop.pki.x12_check import split_signed_order, verify_x12_order
+
+    doc = document.read_bytes()
+    if signature is None:
+        parts = split_signed_order(doc)
+        if isinstance(parts, OrderVerification):
+            report(parts, as_json, "")
+        doc, sig = parts
+    else:
+        sig = signature.read_bytes()
+    verifier = verify_x12_order if doc.startswith(b"ISA") else verify_order
+    verified = verify_bytes(verifier, doc, sig, trust_file, crl_files, offline=offline)
     result = verified.result
     o, s = result.order, result.signer
     line = (

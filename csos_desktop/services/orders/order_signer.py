@@ -14,6 +14,8 @@ from datetime import datetime
 from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.domain.order import Order
+from csos_desktop.domain.x12.order850 import build_850
+from csos_desktop.pki.cms_attached import attach
 from csos_desktop.services.signing.checks import OrderNotSignable
 from csos_desktop.services.signing.session import SignatureSelfCheckFailed, SigningSession
 from csos_desktop.token.identity import SigningIdentity
@@ -23,6 +25,7 @@ __all__ = [
     "OrderSigningSession",
     "SignatureSelfCheckFailed",
     "SignedOrder",
+    "SignedX12Order",
 ]
 
 
@@ -46,6 +49,16 @@ def dated_for_signing(order: Order, now: datetime) -> Order:
     return order.with_date_signed(local_date(now))
 
 
+@dataclass(frozen=True)
+class SignedX12Order:
+    """An order as the 850 interchange signed, and that interchange encapsulated in its CMS
+    signature (``application/x-csos-signed-order``): both kept exactly as signed."""
+
+    order: Order
+    interchange: bytes
+    signed: bytes
+
+
 class OrderSigningSession:
     """Signs orders with the identity of a (logged-in) signing session."""
 
@@ -62,3 +75,13 @@ class OrderSigningSession:
         dated = dated_for_signing(order, now)
         document = canonical_bytes(dated.to_document())
         return SignedOrder(dated, document, self.session.sign(document, now))
+
+    def sign_x12(self, order: Order, control_number: int) -> SignedX12Order:
+        """Date the order, write its 850 and sign those exact bytes (same attributes and
+        certificate as a JSON order; the interchange is encapsulated in the signature)."""
+        now = self.session.clock()
+        dated = dated_for_signing(order, now)
+        interchange = build_850(dated, control_number=control_number, prepared_at=now)
+        return SignedX12Order(
+            dated, interchange, attach(self.session.sign(interchange, now), interchange)
+        )

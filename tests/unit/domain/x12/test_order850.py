@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -145,7 +146,7 @@ def test_a_field_too_long_for_the_850_is_refused_with_its_place() -> None:
         (lambda t: t.replace("ST*850", "ST*855"), X12Reason.WRONG_DOCUMENT),
     ],
 )
-def test_bad_850_gets_a_stable_reason(change, reason) -> None:  # type: ignore[no-untyped-def]
+def test_bad_850_gets_a_stable_reason(change: Callable[[str], str], reason: X12Reason) -> None:
     text = x12().decode()
     bad = change(text)
     assert bad != text
