@@ -6,7 +6,7 @@ code that the distributor API, the CLI and the GUI share.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,9 +29,9 @@ from csos_desktop.pki.signed_check import (
 __all__ = [
     "ORDER_VALIDITY",
     "Finding",
+    "OrderReader",
     "OrderVerification",
     "Reason",
-    "judge_order",
     "verify_order",
 ]
 
@@ -109,6 +109,10 @@ def check_registrant(info: CsosCertificateInfo, order: Order, out: Collector) ->
         )
 
 
+#: Reads the order a signed document states, adding a finding (and None) if it cannot.
+OrderReader = Callable[[bytes, Collector], Order | None]
+
+
 @never_raises("order", OrderVerification)
 def verify_order(
     document: bytes,
@@ -121,44 +125,17 @@ def verify_order(
     require_revocation: bool = False,
     intermediates: Sequence[asn1_x509.Certificate] = (),
     retroactive_revinfo: bool = False,
+    reader: OrderReader = read_order,
 ) -> OrderVerification:
     """Check a signed order the way a supplier must; never raises on bad input.
 
     An archive checks each order as of its signing moment: *now* is that moment,
     *retroactive_revinfo* lets today's CRLs apply to it (see ``check_signed``).
+    *reader* reads the document's format (JSON here, an X12 850 in ``x12_check``):
+    every other rule is the same for both.
     """
     out = Collector()
-    order = read_order(document, out)
-    return judge_order(
-        order,
-        document,
-        signature,
-        out,
-        trust_roots=trust_roots,
-        crls=crls,
-        now=now,
-        ocsps=ocsps,
-        require_revocation=require_revocation,
-        intermediates=intermediates,
-        retroactive_revinfo=retroactive_revinfo,
-    )
-
-
-def judge_order(
-    order: Order | None,
-    document: bytes,
-    signature: bytes,
-    out: Collector,
-    *,
-    trust_roots: Sequence[asn1_x509.Certificate],
-    crls: Sequence[asn1_crl.CertificateList],
-    now: datetime,
-    ocsps: Sequence[asn1_ocsp.OCSPResponse],
-    require_revocation: bool,
-    intermediates: Sequence[asn1_x509.Certificate],
-    retroactive_revinfo: bool,
-) -> OrderVerification:
-    """The supplier's rules on an order read from *document* (in whichever format it came)."""
+    order = reader(document, out)
     signer = check_signed(
         document,
         signature,

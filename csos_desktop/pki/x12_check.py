@@ -1,31 +1,26 @@
 """A signed X12 850 checked as a supplier must: the same rules as a signed JSON order.
 
-The 850 is read into the one ``Order`` value and judged by ``supplier_check.judge_order``:
-the same digest, signature, certificate, chain, revocation, DEA number, schedule and date
-checks, with the same reason codes. An 850 that cannot be read is ``malformed-document``,
-its message beginning with the X12 reason (``x12-control-mismatch``, ...).
+The 850 is read into the one ``Order`` value and judged by ``supplier_check.verify_order``
+given this module's reader: the same digest, signature, certificate, chain, revocation,
+DEA number, schedule and date checks, with the same reason codes. An 850 that cannot be
+read is ``malformed-document``, its message led by the X12 reason (``x12-separators``...).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
-from asn1crypto import crl as asn1_crl
-from asn1crypto import ocsp as asn1_ocsp
-from asn1crypto import x509 as asn1_x509
+from typing import Any
 
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.x12.order850 import read_850
 from csos_desktop.domain.x12.syntax import X12Error
 from csos_desktop.pki.cms_attached import detach
 from csos_desktop.pki.cms_parse import MalformedSignature
-from csos_desktop.pki.signed_check import Collector, SignerCheck, never_raises
+from csos_desktop.pki.signed_check import Collector, SignerCheck
 from csos_desktop.pki.supplier_check import (
     OrderVerification,
     Reason,
-    judge_order,
     require_date_signed,
+    verify_order,
 )
 
 
@@ -39,34 +34,9 @@ def read_x12_order(document: bytes, out: Collector) -> Order | None:
     return require_date_signed(order, out)
 
 
-@never_raises("order", OrderVerification)
-def verify_x12_order(
-    document: bytes,
-    signature: bytes,
-    *,
-    trust_roots: Sequence[asn1_x509.Certificate],
-    crls: Sequence[asn1_crl.CertificateList] = (),
-    now: datetime,
-    ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
-    require_revocation: bool = False,
-    intermediates: Sequence[asn1_x509.Certificate] = (),
-    retroactive_revinfo: bool = False,
-) -> OrderVerification:
-    """``verify_order`` for an 850 interchange and its detached signature."""
-    out = Collector()
-    return judge_order(
-        read_x12_order(document, out),
-        document,
-        signature,
-        out,
-        trust_roots=trust_roots,
-        crls=crls,
-        now=now,
-        ocsps=ocsps,
-        require_revocation=require_revocation,
-        intermediates=intermediates,
-        retroactive_revinfo=retroactive_revinfo,
-    )
+def verify_x12_order(document: bytes, signature: bytes, **trust: Any) -> OrderVerification:
+    """``verify_order`` for an 850 interchange and its detached signature (same keywords)."""
+    return verify_order(document, signature, reader=read_x12_order, **trust)
 
 
 def split_signed_order(blob: bytes) -> tuple[bytes, bytes] | OrderVerification:
