@@ -135,6 +135,8 @@ class SignedOrderRecord:
     signer: SignerInfo
     #: The audit entry's details, composed by the signing service.
     details: Mapping[str, object]
+    #: The same order signed as an X12 850: (control number, interchange, .p7m), if it was.
+    x12: tuple[int, bytes, bytes] | None = None
 
 
 def record_signed(
@@ -164,6 +166,8 @@ def record_signed(
             signer_dea=signer_dea,
             certificate_der=signed.signer.certificate_der,
         )
+        if signed.x12 is not None:
+            store.x12.fill(*signed.x12, order_id=order_id)
         store.outbox.add(OutboxKind.SUBMIT_ORDER, order_id, now)
         store.audit.append(
             AuditEvent.ORDER_SIGNED, at=now, order_id=order_id, details=signed.details

@@ -57,6 +57,12 @@ def som_justification_option(fn: click.decorators.FC) -> click.decorators.FC:
     "here (the signed order is kept in the store either way).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (drafts).")
+@click.option(
+    "--x12",
+    is_flag=True,
+    help="Also sign each order as an X12 004010 850 in the same login (for a distributor "
+    "that takes X12); with --out, <order_id>.850.p7m is written too.",
+)
 @som_justification_option
 @run_cli
 def sign(
@@ -66,6 +72,7 @@ def sign(
     token: TokenChoice,
     out_dir: Path | None,
     as_json: bool,
+    x12: bool,
     som_justification: str | None,
 ) -> None:
     """Sign ORDER_FILE, or stored drafts (--draft ID... | --all-drafts).
@@ -81,11 +88,11 @@ def sign(
             raise InputError("Give ORDER_FILE, or --draft ID / --all-drafts.")
         from csos_desktop.cli.order.records import sign_stored  # it imports this module
 
-        sign_stored(drafts, all_drafts, token, as_json, som_justification)
+        sign_stored(drafts, all_drafts, token, as_json, som_justification, x12=x12)
         return
     if drafts or all_drafts:
         raise InputError("Give ORDER_FILE or --draft / --all-drafts, not both.")
-    sign_file(order_file, token, out_dir, som_justification)
+    sign_file(order_file, token, out_dir, som_justification, x12=x12)
 
 
 def sign_file(
@@ -93,6 +100,8 @@ def sign_file(
     token: TokenChoice,
     out_dir: Path | None,
     som_justification: str | None = None,
+    *,
+    x12: bool = False,
 ) -> None:
     """Import ORDER_FILE, sign it on the token as a draft, and write copies to *out_dir*."""
     from csos_desktop.cli.files import write_signed_pair
@@ -113,8 +122,10 @@ def sign_file(
                 signing,
                 token.terminal(),
                 som_justification=som_justification,
+                x12=x12,
             )
         kept = [(r, store.signed.get(r.order_id)) for r in result.signed]
+        signed_850 = {r.order_id: store.x12.signed_850(r.order_id) for r in result.signed}
     for rec, blob in kept:
         click.echo(
             f"Signed order {rec.order_number} ({rec.lines} lines) as {blob.signer_subject}, "
@@ -126,6 +137,12 @@ def sign_file(
                 out_dir, rec.order_id, blob.document, blob.signature
             )
             click.echo(f"  document:  {doc_path}\n  signature: {sig_path}")
+            x12_kept = signed_850.get(rec.order_id)
+            if x12_kept is not None and x12_kept.signed is not None:
+                from csos_desktop.fileio import write_atomically
+
+                write_atomically(out_dir / f"{rec.order_id}.850.p7m", x12_kept.signed)
+                click.echo(f"  signed 850: {out_dir / f'{rec.order_id}.850.p7m'}")
     for u in result.unsigned:  # the command's error: on stderr, as for a bad file
         click.echo(f"NOT signed {u.order_number or '?'}  {u.order_id}: {u.reason}", err=True)
     if result.stopped:

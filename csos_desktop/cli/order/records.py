@@ -264,6 +264,7 @@ def sign_stored(
     token: TokenChoice,
     as_json: bool,
     som_justification: str | None = None,
+    x12: bool = False,
 ) -> None:
     """Sign stored drafts in one login (shared by `order sign-drafts` and `order sign --draft`)."""
     from csos_desktop.services.orders import lifecycle as svc
@@ -287,6 +288,7 @@ def sign_stored(
                 session,
                 token.terminal(),
                 som_justification=som_justification,
+                x12=x12,
             )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
@@ -426,11 +428,14 @@ def _export_x12(ref: str, out_dir: Path | None) -> None:
 
     with _store() as store:
         rec = store.orders.resolve(ref)
-        data = export_850(store, ref)
+        kept = export_850(store, ref)
     if out_dir is None:
-        click.echo(data, nl=False)  # bytes: written as they are
+        click.echo(kept.document, nl=False)  # bytes: written as they are
         return
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{rec.order_id}.850.x12"
-    write_atomically(path, data)
-    click.echo(str(path))
+    files = {f"{rec.order_id}.850.x12": kept.document}
+    if kept.signed is not None:  # the pharmacist's signature, the 850 inside
+        files[f"{rec.order_id}.850.p7m"] = kept.signed
+    for name, data in files.items():
+        write_atomically(out_dir / name, data)
+        click.echo(str(out_dir / name))
