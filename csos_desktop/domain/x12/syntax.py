@@ -23,10 +23,12 @@ ISA_LENGTH = 106
 ISA_VERSION = "00401"
 GS_VERSION = "004010"
 
-# Tried in this order; the first that occurs in no element is used. The usual ones first.
-ELEMENT_CANDIDATES = "*|^!`"
-COMPONENT_CANDIDATES = ">:\\{}"
-SEGMENT_CANDIDATES = "~'@#$"
+# Tried in this order; the first that occurs in no element is used. The usual ones first;
+# last the information separators (GS, US, RS), which EDI uses too and an order's text
+# never holds (it refuses control characters), so a separator is always found.
+ELEMENT_CANDIDATES = "*|^!`\x1d"
+COMPONENT_CANDIDATES = ">:\\{}\x1f"
+SEGMENT_CANDIDATES = "~'@#$\x1e"
 
 _DIGITS9 = re.compile(r"[0-9]{9}")
 
@@ -58,11 +60,11 @@ class Separators:
 
     def __post_init__(self) -> None:
         chars = (self.element, self.component, self.segment)
-        if any(len(c) != 1 or c.isalnum() or c.isspace() for c in chars) or len(set(chars)) != 3:
+        if any(len(c) != 1 or c.isalnum() or c in " \r\n\t" for c in chars) or len(set(chars)) != 3:
             raise X12Error(
                 X12Reason.SEPARATORS,
                 f"X12 separators {chars!r} must be three different single characters that"
-                " are neither letters, digits nor white space",
+                " are neither letters, digits, spaces nor line breaks",
             )
 
     @classmethod
@@ -82,7 +84,7 @@ def _first_free(candidates: str, used: set[str], kind: str) -> str:
             return c
     raise X12Error(
         X12Reason.SEPARATORS,
-        f"every X12 {kind} separator ({' '.join(candidates)}) occurs in the order's text;"
+        f"every X12 {kind} separator ({candidates!r}) occurs in the text to send;"
         " remove one of these characters from the names or addresses",
     )
 

@@ -159,3 +159,12 @@ def test_non_text_bytes_are_malformed() -> None:
     with pytest.raises(X12Error) as e:
         read_850(b"ISA\xff" + b"*" * 200)
     assert e.value.reason is X12Reason.MALFORMED
+
+
+def test_text_holding_every_printable_separator_falls_back_to_control_separators() -> None:
+    order = signed_sample()
+    everything = "*|^!` >:\\{} ~'@#$"
+    order = replace(order, supplier=replace(order.supplier, name=everything))
+    data = x12(order)
+    assert data[3:4] == b"\x1d" and data[104:106] == b"\x1f\x1e"
+    assert read_850(data) == order
