@@ -31,3 +31,31 @@ def show(file: Path) -> None:
         click.echo("Signed X12 order (CMS, the 850 inside); not verified here.")
     for line in in_words(data):
         click.echo(line)
+
+
+@x12.command("receive")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@run_cli
+def receive(files: tuple[Path, ...]) -> None:
+    """Keep 855, 856 and 997 files from a distributor and link them to their orders.
+
+    Every file is kept byte for byte, even one that cannot be read (exit 1 then, with the
+    reason). `csos receive ORDER --from-856` then pre-fills the receipt from the 856s.
+    """
+    from csos_desktop.services.orders.x12_intake import receive_x12
+    from csos_desktop.services.pharmacy_store import open_store
+
+    failed = 0
+    with open_store() as store:
+        for f in files:
+            got = receive_x12(store, f.read_bytes())
+            if got.problem is not None:
+                failed += 1
+                click.echo(f"{f}: kept but not linked: {got.problem}", err=True)
+            else:
+                linked = f" for order {got.order_id}" if got.order_id else ""
+                click.echo(f"{f}: {got.transaction_set} received{linked}")
+    if failed:
+        raise SystemExit(1)

@@ -367,12 +367,20 @@ def parse_lines(specs: tuple[str, ...], default_date: date) -> list[ReceiptLine]
     type=click.DateTime(["%Y-%m-%d"]),
     help="Date received for lines without @DATE (default: today).",
 )
+@click.option(
+    "--from-856",
+    "from_856",
+    is_flag=True,
+    help="Pre-fill the lines from the distributor's ship notices (856) not yet received; "
+    "they are printed before the PIN is asked, and --line changes any of them.",
+)
 @token_options
 @run_cli
 def receive(
     ref: str,
     line_specs: tuple[str, ...],
     day: datetime | None,
+    from_856: bool,
     token: TokenChoice,
 ) -> None:
     """Record and sign the electronic receipt of delivered goods (21 CFR 1305.22(g))."""
@@ -380,7 +388,15 @@ def receive(
     from csos_desktop.services.orders import lifecycle as svc
     from csos_desktop.services.signing import SigningPurpose
 
-    lines = parse_lines(line_specs, day.date() if day else local_date(datetime.now(UTC)))
+    today = day.date() if day else local_date(datetime.now(UTC))
+    lines = _from_856(ref, today) if from_856 else []
+    given = parse_lines(line_specs, today) if line_specs or not from_856 else []
+    lines = [ln for ln in lines if ln.line_no not in {g.line_no for g in given}] + given
+    if from_856:
+        for ln in sorted(lines, key=lambda r: r.line_no):
+            click.echo(
+                f"  line {ln.line_no}: {ln.quantity_received} package(s) on {ln.date_received}"
+            )
     # The purchaser signs its receipt: with several locations, that order's certificate.
     with _store() as store, open_choice(SigningPurpose.RECEIPT, token) as session:
         receipt, rec = svc.sign_receipt(store, ref, lines, session, token.terminal())
@@ -388,6 +404,22 @@ def receive(
         f"Receipt {receipt.receipt_id} recorded for order {rec.order_number}; "
         f"the order is now {rec.state.value}."
     )
+
+
+def _from_856(ref: str, day: date) -> list[ReceiptLine]:
+    """The 856s' quantities not yet received, dated *day* (when the goods arrived)."""
+    from dataclasses import replace
+
+    from csos_desktop.services.orders.x12_intake import prefill_from_856
+
+    with _store() as store:
+        lines = prefill_from_856(store, store.orders.resolve(ref).order_id)
+    if not lines:
+        raise InputError(
+            "No ship notice (856) of this order holds packages not yet received; "
+            "give --line N=QTY for what arrived."
+        )
+    return [replace(ln, date_received=day) for ln in lines]
 
 
 @order.command("export")
