@@ -165,6 +165,7 @@ class ReceivingScreen(QWidget):
             blob = self._store.signed.get(order_id)
             order = Order.from_document(load_document(blob.document))
             before = received_so_far(r.receipt for r in self._store.receipts.for_order(order_id))
+            shipped = _shipped_not_received(self._store, order_id)
         except CsosError as exc:  # e.g. no signed record: nothing to receive against
             self._order = None
             drop_cell_widgets(self.table)
@@ -194,7 +195,12 @@ class ReceivingScreen(QWidget):
                 self.table.setItem(i, col, QTableWidgetItem(text))
             qty = QSpinBox()
             qty.setRange(0, max(0, left))
-            qty.setValue(max(0, left))
+            # The 856s' quantities when the distributor sent ship notices; the pharmacist
+            # checks them against the delivery before signing.
+            due = (
+                max(0, left) if shipped is None else min(max(0, left), shipped.get(line.line_no, 0))
+            )
+            qty.setValue(due)
             qty.setAccessibleName(f"Packages received now, line {line.line_no}")
             qty.setEnabled(left > 0)
             day = QDateEdit(QDate(today.year, today.month, today.day))
@@ -208,7 +214,12 @@ class ReceivingScreen(QWidget):
             self.table.setCellWidget(i, 5, qty)
             self.table.setCellWidget(i, 6, day)
         self.sign_button.setEnabled(True)
-        self.status.setText("")
+        self.status.setText(
+            ""
+            if shipped is None
+            else "Packages pre-filled from the distributor's ship notice (856): check them "
+            "against the delivery."
+        )
 
     def receipt_lines(self) -> list[ReceiptLine]:
         """The lines with packages received now (zero lines are left out)."""
@@ -256,3 +267,12 @@ class ReceivingScreen(QWidget):
                 f"{dot(Tone.OK)} {outcome.signed[0]} signed and queued for the distributor."
             )
         self.receipt_signed.emit()
+
+
+def _shipped_not_received(store: Store, order_id: str) -> dict[int, int] | None:
+    """Line → packages the 856s shipped and no receipt holds; None without any 856."""
+    from csos_desktop.services.orders.x12_intake import prefill_from_856, ship_notices
+
+    if not ship_notices(store, order_id):
+        return None
+    return {ln.line_no: ln.quantity_received for ln in prefill_from_856(store, order_id)}
