@@ -35,6 +35,7 @@ from csos_desktop.sync.statement_intake import (
     keep_statements,
     non_acceptance,
 )
+from csos_desktop.sync.x12_intake import receive_x12
 from csos_desktop.trust.anchors import anchor_certificates
 
 log = logging.getLogger(__name__)
@@ -361,6 +362,8 @@ class SyncWorker:
             roots=self._statement_roots,
             now=now,
         )
+        for data in record.x12:  # the same answers as X12: kept and linked, never twice
+            receive_x12(self._store, data, clock=self._clock, roots=self._statement_roots)
 
     def _apply(
         self, order_id: str, status: str, report: SyncReport, record: OrderRecord | None = None

@@ -53,6 +53,7 @@ from csos_desktop.sandbox.distributor.verification import (
     check_order,
     check_prescription,
 )
+from csos_desktop.sandbox.distributor.x12_replies import replies_of
 
 # Names callers imported from here before the split.
 __all__ = ["Distributor", "sha256_hex", "statement_of_non_acceptance", "utc"]
@@ -160,7 +161,11 @@ class Distributor:
         return self.order_status(customer, key), False
 
     def order_status(self, customer: Customer, order_id: str) -> dict[str, Any]:
-        return order_views.order_status(self.engine, customer, order_id)
+        record = order_views.order_status(self.engine, customer, order_id)
+        # The same answers as X12 (855, 856), for pharmacies and gateways that read EDI.
+        sign = None if self.statements is None else self.statements.sign_bytes
+        record["x12"] = replies_of(record, customer.dea_number, self.identity.dea_number, sign)
+        return record
 
     def release(self, order_id: str) -> None:
         """A reviewer clears an intercepted order: it is accepted and will ship."""
