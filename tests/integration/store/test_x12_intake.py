@@ -17,6 +17,7 @@ from csos_desktop.domain.x12.replies import (
     ShippedLine,
     build_reply,
 )
+from csos_desktop.pki.cms_attached import detach
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import lifecycle, open_store
 from tests.conftest import PURCHASER_DEA, TEST_PIN, Provisioned
@@ -106,3 +107,36 @@ def test_855_and_856_are_linked_and_the_receipt_is_prefilled_from_the_856(
 
     again = csos(home, rsa_token, "receive", order_id, "--from-856", *token_args(rsa_token, chain))
     assert again.exit_code == 2 and "No ship notice (856)" in again.output
+
+
+def test_order_sign_file_with_x12_writes_the_signed_850_that_order_verify_accepts(
+    home: Path,  # noqa: F811
+    rsa_token: Provisioned,
+    test_ca: TestCa,
+    tmp_path: Path,
+) -> None:
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
+    (tmp_path / "o.json").write_text(json.dumps(order_input()))
+    out = tmp_path / "out"
+    signed = csos(
+        home, rsa_token, "order", "sign", str(tmp_path / "o.json"), "--x12", "--out", str(out),
+        *token_args(rsa_token, chain), stdin=TEST_PIN + "\n",
+    )  # fmt: skip
+    assert signed.exit_code == 0, signed.output
+    [p7m] = list(out.glob("*.850.p7m"))
+    assert "signed 850:" in signed.output
+    root = tmp_path / "root.pem"
+    root.write_bytes(test_ca.root_certificate.public_bytes(Encoding.PEM))
+    crl = tmp_path / "issuing.crl"
+    crl.write_bytes(test_ca.crl().public_bytes(Encoding.DER))
+    root_crl = tmp_path / "root.crl"
+    root_crl.write_bytes(test_ca.root_crl().public_bytes(Encoding.DER))
+    verified = csos(
+        home, rsa_token, "order", "verify", str(p7m), "--trust", str(root),
+        "--crl", str(crl), "--crl", str(root_crl),
+    )  # fmt: skip
+    assert verified.exit_code == 0 and "ACCEPTED" in verified.output, verified.output
+    exported = csos(home, rsa_token, "order", "export", "--format", "x12", p7m.name.split(".")[0])
+    assert exported.exit_code == 0, exported.output
+    assert exported.stdout_bytes == detach(p7m.read_bytes())[0]  # the signed bytes, not new ones
