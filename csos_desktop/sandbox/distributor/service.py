@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from csos_desktop.domain.order import Order
 from csos_desktop.sandbox.distributor import (
     cancellations,
     fulfilment,
@@ -177,9 +176,7 @@ class Distributor:
             conn.execute(
                 update(orders).where(orders.c.order_id == order_id).values(status=S.ACCEPTED.value)
             )
-            order_intake.remember(
-                conn, Order.from_document(json.loads(row.document)), self._catalogue
-            )
+            order_intake.remember(conn, order_intake.order_of(row.document), self._catalogue)
             fulfilment.record_change(conn, row.customer_id, order_id, "released", S.ACCEPTED, now)
 
     def _replay(
