@@ -10,6 +10,7 @@ from __future__ import annotations
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from cryptography import x509
 
@@ -27,6 +28,8 @@ class As2Connection:
     ours: As2Party
     partner: x509.Certificate
     encrypt: bool = True
+    #: CA certificates for an https URL (None: the system's).
+    ca_bundle: Path | None = None
 
 
 def send_as2(
@@ -51,7 +54,7 @@ def send_as2(
             "pkcs7-signature; signed-receipt-micalg=required, sha-256",
         },
     )
-    context = tls_context(None) if conn.url.startswith("https:") else None
+    context = tls_context(conn.ca_bundle) if conn.url.startswith("https:") else None
     with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
         mdn_type = response.headers.get("Content-Type", "")
         mdn_body = response.read()

@@ -29,6 +29,7 @@ from csos_desktop.sandbox.distributor import (
     receipts,
     reports,
 )
+from csos_desktop.sandbox.distributor.as2_endpoint import As2Endpoint
 from csos_desktop.sandbox.distributor.customers import Customer, customer_by_token
 from csos_desktop.sandbox.distributor.db import orders
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentSettings, PassResult
@@ -72,6 +73,8 @@ class Distributor:
     identity: DistributorIdentity = SANDBOX_IDENTITY
     #: Signs statements of non-acceptance, shipment and void; None signs nothing.
     statements: StatementSigner | None = None
+    #: Takes signed orders over AS2 beside the REST API; None: no AS2 endpoint.
+    as2: As2Endpoint | None = None
 
     def __post_init__(self) -> None:
         self._write = threading.Lock()
