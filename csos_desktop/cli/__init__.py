@@ -52,6 +52,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "trust": LazyCommand("csos_desktop.cli.trust", "trust"),
     "crl": LazyCommand("csos_desktop.cli.crl", "crl"),
     "poa": LazyCommand("csos_desktop.cli.poa", "poa"),
+    "x12": LazyCommand("csos_desktop.cli.x12", "x12"),
     # The step distributors remind customers of, one word away: `csos receive ORDER ...`.
     "receive": LazyCommand("csos_desktop.cli.order.records", "receive"),
 }

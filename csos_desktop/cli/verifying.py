@@ -36,13 +36,17 @@ class Verdict(Protocol):
     def to_json(self) -> dict[str, object]: ...
 
 
-def verify_arguments(fn: F) -> F:
-    """DOCUMENT SIGNATURE [--trust ROOT.pem] [--crl FILE]... [--offline] [--json]."""
+def verify_arguments(fn: F, *, one_file_ok: bool = False) -> F:
+    """DOCUMENT SIGNATURE [--trust ROOT.pem] [--crl FILE]... [--offline] [--json].
+
+    *one_file_ok*: SIGNATURE may be left out when DOCUMENT is a signature that holds its
+    document (a signed X12 order, ``.p7m``).
+    """
     path = click.Path(dir_okay=False, exists=True, path_type=Path)
     for deco in reversed(
         (
             click.argument("document", type=path),
-            click.argument("signature", type=path),
+            click.argument("signature", type=path, required=not one_file_ok),
             click.option(
                 "--trust",
                 "trust_file",
@@ -121,11 +125,30 @@ def verify_files(
     With --crl, exactly those CRLs; otherwise the revocation data the certificates
     name, fetched or cached, and no current data at all rejects (1305.22(c)(3)).
     """
+    return verify_bytes(
+        verify,
+        document.read_bytes(),
+        signature.read_bytes(),
+        trust_file,
+        crl_files,
+        offline=offline,
+    )
+
+
+def verify_bytes(
+    verify: Callable[..., V],
+    doc: bytes,
+    sig: bytes,
+    trust_file: Path | None,
+    crl_files: Sequence[Path],
+    *,
+    offline: bool = False,
+) -> Verified[V]:
+    """``verify_files`` on bytes already read (a signed order split from its .p7m)."""
     from csos_desktop.trust.revocation import RevocationData
 
     roots = trust_roots(trust_file)
     now = datetime.now(UTC)
-    doc, sig = document.read_bytes(), signature.read_bytes()
     data = (
         RevocationData(tuple(load_crl_files(crl_files)))
         if crl_files

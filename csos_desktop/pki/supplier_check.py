@@ -6,7 +6,7 @@ code that the distributor API, the CLI and the GUI share.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,7 +26,14 @@ from csos_desktop.pki.signed_check import (
     never_raises,
 )
 
-__all__ = ["ORDER_VALIDITY", "Finding", "OrderVerification", "Reason", "verify_order"]
+__all__ = [
+    "ORDER_VALIDITY",
+    "Finding",
+    "OrderReader",
+    "OrderVerification",
+    "Reason",
+    "verify_order",
+]
 
 #: 1305.22(e): no order is valid more than 60 days after the purchaser signed it.
 ORDER_VALIDITY = timedelta(days=60)
@@ -51,6 +58,11 @@ def read_order(document: bytes, out: Collector) -> Order | None:
     except (MalformedDocument, OrderInvalid) as exc:
         out.add(Reason.MALFORMED_DOCUMENT, str(exc))
         return None
+    return require_date_signed(order, out)
+
+
+def require_date_signed(order: Order, out: Collector) -> Order:
+    """A signed order states the day it was signed (1305.21(b)), whatever its format."""
     if order.date_signed is None:
         out.add(Reason.MALFORMED_DOCUMENT, "the order has no date signed (21 CFR 1305.21(b))")
     return order
@@ -97,6 +109,10 @@ def check_registrant(info: CsosCertificateInfo, order: Order, out: Collector) ->
         )
 
 
+#: Reads the order a signed document states, adding a finding (and None) if it cannot.
+OrderReader = Callable[[bytes, Collector], Order | None]
+
+
 @never_raises("order", OrderVerification)
 def verify_order(
     document: bytes,
@@ -109,14 +125,17 @@ def verify_order(
     require_revocation: bool = False,
     intermediates: Sequence[asn1_x509.Certificate] = (),
     retroactive_revinfo: bool = False,
+    reader: OrderReader = read_order,
 ) -> OrderVerification:
     """Check a signed order the way a supplier must; never raises on bad input.
 
     An archive checks each order as of its signing moment: *now* is that moment,
     *retroactive_revinfo* lets today's CRLs apply to it (see ``check_signed``).
+    *reader* reads the document's format (JSON here, an X12 850 in ``x12_check``):
+    every other rule is the same for both.
     """
     out = Collector()
-    order = read_order(document, out)
+    order = reader(document, out)
     signer = check_signed(
         document,
         signature,

@@ -61,6 +61,7 @@ class AuditEvent(StrEnum):
     # A signed statement from the distributor (shipment, void, non-acceptance), as checked.
     STATEMENT_VERIFIED = "order.statement-verified"
     STATEMENT_REJECTED = "order.statement-rejected"
+    X12_RECEIVED = "order.x12-received"
     SOM_DISPOSITION = "som.disposition"
     POA_REGISTRANT_RECORDED = "poa.registrant-recorded"
     POA_GRANTED = "poa.granted"

@@ -138,6 +138,8 @@ class SignedOrderRecord:
     #: Entries the signature carries (a flagged order's justification), written before
     #: ``order.signed`` in the same transaction: both are kept, or neither.
     carried: Sequence[tuple[AuditEvent, Mapping[str, object]]] = ()
+    #: The same order signed as an X12 850: (control number, interchange, .p7m), if it was.
+    x12: tuple[int, bytes, bytes] | None = None
 
 
 def record_signed(
@@ -167,6 +169,8 @@ def record_signed(
             signer_dea=signer_dea,
             certificate_der=signed.signer.certificate_der,
         )
+        if signed.x12 is not None:
+            store.x12.fill(*signed.x12, order_id=order_id)
         store.outbox.add(OutboxKind.SUBMIT_ORDER, order_id, now)
         for event, details in signed.carried:
             store.audit.append(event, at=now, order_id=order_id, details=details)

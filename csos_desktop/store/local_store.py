@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from csos_desktop.store.script_messages import ScriptMessages
     from csos_desktop.store.signed import SignedOrders
     from csos_desktop.store.statements import StatementRepository
+    from csos_desktop.store.x12 import X12Interchanges
 
 R = TypeVar("R")
 
@@ -83,6 +84,7 @@ class Store:
     prescriptions: _Repository[Prescriptions] = _Repository("prescriptions", "Prescriptions")
     catalogue: _Repository[CatalogueRepository] = _Repository("catalogue", "CatalogueRepository")
     script: _Repository[ScriptMessages] = _Repository("script_messages", "ScriptMessages")
+    x12: _Repository[X12Interchanges] = _Repository("x12", "X12Interchanges")
 
     def __init__(
         self, conn: sqlite3.Connection, path: Path, migration: MigrationReport | None = None

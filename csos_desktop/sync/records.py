@@ -67,6 +67,8 @@ class OrderRecord:
     receipts: tuple[str, ...]
     replayed: bool = False
     signed_statements: tuple[SignedStatement, ...] = ()
+    #: The distributor's 855 and 856 as X12 interchanges, when it sends them.
+    x12: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,17 @@ def order_record(b: Body, replayed: bool) -> OrderRecord:
                 else []
             )
         ),
+        x12=tuple(_b64_text(x) for x in b.data.get("x12") or []),
     )
+
+
+def _b64_text(value: object) -> bytes:
+    try:
+        if not isinstance(value, str):
+            raise ValueError("not text")
+        return base64.b64decode(value, validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise ProtocolError("the distributor's order record has a malformed `x12` item") from exc
 
 
 def _b64(body: Body, key: str) -> bytes:

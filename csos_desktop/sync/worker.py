@@ -22,10 +22,12 @@ from csos_desktop.domain.catalogue import Catalogue
 from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.order_state import OrderState, allowed_from
 from csos_desktop.fileio import write_atomically
+from csos_desktop.pki.as2_message import As2Error
 from csos_desktop.store import Store, distributor_status, legal, lifecycle
 from csos_desktop.store.orders import OrderNotFound
 from csos_desktop.store.outbox import OutboxKind, OutboxMessage
 from csos_desktop.sync import som_feed
+from csos_desktop.sync.as2 import As2Connection, send_as2
 from csos_desktop.sync.client import DistributorClient, OrderRecord
 from csos_desktop.sync.errors import DistributorRefused, DistributorUnavailable
 from csos_desktop.sync.statement_intake import (
@@ -35,6 +37,7 @@ from csos_desktop.sync.statement_intake import (
     keep_statements,
     non_acceptance,
 )
+from csos_desktop.sync.x12_intake import receive_x12
 from csos_desktop.trust.anchors import anchor_certificates
 
 log = logging.getLogger(__name__)
@@ -107,8 +110,12 @@ class SyncWorker:
         statement_roots: Sequence[asn1_x509.Certificate] | None = None,
         som_cache: bool = True,
         catalogue: Catalogue | None = None,
+        as2: As2Connection | None = None,
     ) -> None:
+        """*as2*: orders signed as X12 go to the distributor over AS2 (the REST API still
+        carries everything else and the answers)."""
         self._store, self._client, self._cursor, self._clock = store, client, cursor, clock
+        self._as2 = as2
         self._pharmacy_id = pharmacy_id
         # The distributor's statements are checked against the configured trust store
         # (never the chain file saved at enrolment: a .p12 import writes none, and a
@@ -160,8 +167,12 @@ class SyncWorker:
 
     def _send(self, msg: OutboxMessage, report: SyncReport) -> None:
         if msg.kind is OutboxKind.SUBMIT_ORDER:
-            blob = self._store.signed.get(msg.record_id)
-            record = self._client.submit_order(msg.record_id, blob.document, blob.signature)
+            signed_850 = None if self._as2 is None else self._store.x12.signed_850(msg.record_id)
+            if self._as2 is not None and signed_850 is not None and signed_850.signed:
+                record = self._send_as2(msg.record_id, signed_850.signed)
+            else:
+                blob = self._store.signed.get(msg.record_id)
+                record = self._client.submit_order(msg.record_id, blob.document, blob.signature)
             lifecycle.mark_submitted(self._store, msg.record_id, msg.outbox_id, now=self._clock())
             self._apply(record.order_id, record.status, report, record)
         elif msg.kind is OutboxKind.SUBMIT_RECEIPT:
@@ -181,6 +192,21 @@ class SyncWorker:
                 self._store.outbox.mark_failed(msg.outbox_id, "unsupported message kind")
             return
         report.sent.append(msg.record_id)
+
+    def _send_as2(self, order_id: str, p7m: bytes) -> OrderRecord:
+        """The signed 850 over AS2 with the order's one message ID (a retry is recognised),
+        its verified MDN kept with the order; then the distributor's record over REST."""
+        assert self._as2 is not None
+        now = self._clock()
+        try:
+            mdn = send_as2(self._as2, p7m, message_id=f"<{order_id}@csos-desktop>", now=now)
+        except As2Error as exc:
+            raise DistributorUnavailable(f"AS2: {exc.message}; the order stays queued") from exc
+        except OSError as exc:
+            raise DistributorUnavailable(f"AS2: the partner cannot be reached ({exc})") from exc
+        with self._store.transaction():
+            self._store.x12.received(order_id, "AS2-MDN", mdn.body, None, now)
+        return self._client.order(order_id)
 
     def _send_cancellation(self, msg: OutboxMessage, report: SyncReport) -> bool:
         """Send a signed cancellation (1305.28); a refusal (e.g. already shipped) is final."""
@@ -377,6 +403,8 @@ class SyncWorker:
             roots=self._statement_roots,
             now=now,
         )
+        for data in record.x12:  # the same answers as X12: kept and linked, never twice
+            receive_x12(self._store, data, clock=self._clock, roots=self._statement_roots)
 
     def _apply(
         self, order_id: str, status: str, report: SyncReport, record: OrderRecord | None = None

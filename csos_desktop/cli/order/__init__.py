@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.signing import TokenChoice, open_choice, token_options
-from csos_desktop.cli.verifying import report, verify_arguments, verify_files
+from csos_desktop.cli.verifying import report, verify_arguments, verify_bytes
 from csos_desktop.domain.errors import InputError
 
 if TYPE_CHECKING:  # signing and verifying code loads when those commands run
@@ -75,6 +76,12 @@ def print_unsigned(unsigned: Sequence[Unsigned], *, err: bool) -> None:
     "here (the signed order is kept in the store either way).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (drafts).")
+@click.option(
+    "--x12",
+    is_flag=True,
+    help="Also sign each order as an X12 004010 850 in the same login (for a distributor "
+    "that takes X12); with --out, <order_id>.850.p7m is written too.",
+)
 @som_justification_option
 @run_cli
 def sign(
@@ -84,6 +91,7 @@ def sign(
     token: TokenChoice,
     out_dir: Path | None,
     as_json: bool,
+    x12: bool,
     som_justification: tuple[str, ...],
 ) -> None:
     """Sign ORDER_FILE, or stored drafts (--draft ID... | --all-drafts).
@@ -99,11 +107,11 @@ def sign(
             raise InputError("Give ORDER_FILE, or --draft ID / --all-drafts.")
         from csos_desktop.cli.order.records import sign_stored  # it imports this module
 
-        sign_stored(drafts, all_drafts, token, as_json, som_justification)
+        sign_stored(drafts, all_drafts, token, as_json, som_justification, x12=x12)
         return
     if drafts or all_drafts:
         raise InputError("Give ORDER_FILE or --draft / --all-drafts, not both.")
-    sign_file(order_file, token, out_dir, som_justification)
+    sign_file(order_file, token, out_dir, som_justification, x12=x12)
 
 
 def sign_file(
@@ -111,6 +119,8 @@ def sign_file(
     token: TokenChoice,
     out_dir: Path | None,
     som_justification: Sequence[str] = (),
+    *,
+    x12: bool = False,
 ) -> None:
     """Import ORDER_FILE, sign it on the token as a draft, and write copies to *out_dir*."""
     from csos_desktop.cli.files import write_signed_pair
@@ -137,9 +147,10 @@ def sign_file(
             ) from exc
         with open_choice(SigningPurpose.ORDER, token) as signing:
             result = svc.sign_orders_on_token(
-                store, ids, signing, token.terminal(), som_justifications=reasons
+                store, ids, signing, token.terminal(), som_justifications=reasons, x12=x12
             )
         kept = [(r, queries.signed_copy(store, r.order_id)) for r in result.signed]
+        signed_850 = {r.order_id: store.x12.signed_850(r.order_id) for r in result.signed}
     for rec, blob in kept:
         click.echo(
             f"Signed order {rec.order_number} ({rec.lines} lines) as {blob.signer_subject}, "
@@ -151,6 +162,12 @@ def sign_file(
                 out_dir, rec.order_id, blob.document, blob.signature
             )
             click.echo(f"  document:  {doc_path}\n  signature: {sig_path}")
+            x12_kept = signed_850.get(rec.order_id)
+            if x12_kept is not None and x12_kept.signed is not None:
+                from csos_desktop.fileio import write_atomically
+
+                write_atomically(out_dir / f"{rec.order_id}.850.p7m", x12_kept.signed)
+                click.echo(f"  signed 850: {out_dir / f'{rec.order_id}.850.p7m'}")
     print_unsigned(result.unsigned, err=True)  # the command's error: on stderr
     if result.stopped:
         click.echo(f"The batch stopped: {result.stopped}", err=True)
@@ -164,22 +181,34 @@ def sign_file(
 
 
 @order.command("verify")
-@verify_arguments
+@functools.partial(verify_arguments, one_file_ok=True)
 @run_cli
 def verify(
     document: Path,
-    signature: Path,
+    signature: Path | None,
     trust_file: Path | None,
     crl_files: tuple[Path, ...],
     offline: bool,
     as_json: bool,
 ) -> None:
-    """Check a signed order as a supplier must (21 CFR 1305.22). Exit 0 accepted, 1 rejected."""
-    from csos_desktop.pki.supplier_check import verify_order
+    """Check a signed order as a supplier must (21 CFR 1305.22). Exit 0 accepted, 1 rejected.
 
-    verified = verify_files(
-        verify_order, document, signature, trust_file, crl_files, offline=offline
-    )
+    DOCUMENT SIGNATURE: the order (JSON, or an X12 850) and its detached signature; or one
+    signed X12 order (.p7m, application/x-csos-signed-order) with the 850 inside.
+    """
+    from csos_desktop.pki.supplier_check import OrderVerification, verify_order
+    from csos_desktop.pki.x12_check import split_signed_order, verify_x12_order
+
+    doc = document.read_bytes()
+    if signature is None:
+        parts = split_signed_order(doc)
+        if isinstance(parts, OrderVerification):
+            report(parts, as_json, "")
+        doc, sig = parts
+    else:
+        sig = signature.read_bytes()
+    verifier = verify_x12_order if doc.startswith(b"ISA") else verify_order
+    verified = verify_bytes(verifier, doc, sig, trust_file, crl_files, offline=offline)
     result = verified.result
     o, s = result.order, result.signer
     line = (

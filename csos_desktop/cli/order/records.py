@@ -260,6 +260,7 @@ def sign_stored(
     token: TokenChoice,
     as_json: bool,
     som_justification: Sequence[str] = (),
+    x12: bool = False,
 ) -> None:
     """Sign stored drafts in one login (shared by `order sign-drafts` and `order sign --draft`)."""
     from csos_desktop.services.orders import lifecycle as svc
@@ -277,7 +278,7 @@ def sign_stored(
         reasons = justifications_by_order(store, wanted, som_justification)
         with open_choice(SigningPurpose.ORDER, token) as session:
             result = svc.sign_orders_on_token(
-                store, wanted, session, token.terminal(), som_justifications=reasons
+                store, wanted, session, token.terminal(), som_justifications=reasons, x12=x12
             )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
@@ -355,12 +356,20 @@ def parse_lines(specs: tuple[str, ...], default_date: date) -> list[ReceiptLine]
     type=click.DateTime(["%Y-%m-%d"]),
     help="Date received for lines without @DATE (default: today).",
 )
+@click.option(
+    "--from-856",
+    "from_856",
+    is_flag=True,
+    help="Pre-fill the lines from the distributor's ship notices (856) not yet received; "
+    "they are printed before the PIN is asked, and --line changes any of them.",
+)
 @token_options
 @run_cli
 def receive(
     ref: str,
     line_specs: tuple[str, ...],
     day: datetime | None,
+    from_856: bool,
     token: TokenChoice,
 ) -> None:
     """Record and sign the electronic receipt of delivered goods (21 CFR 1305.22(g))."""
@@ -368,7 +377,15 @@ def receive(
     from csos_desktop.services.orders import lifecycle as svc
     from csos_desktop.services.signing import SigningPurpose
 
-    lines = parse_lines(line_specs, day.date() if day else local_date(datetime.now(UTC)))
+    today = day.date() if day else local_date(datetime.now(UTC))
+    lines = _from_856(ref, today) if from_856 else []
+    given = parse_lines(line_specs, today) if line_specs or not from_856 else []
+    lines = [ln for ln in lines if ln.line_no not in {g.line_no for g in given}] + given
+    if from_856:
+        for ln in sorted(lines, key=lambda r: r.line_no):
+            click.echo(
+                f"  line {ln.line_no}: {ln.quantity_received} package(s) on {ln.date_received}"
+            )
     # The purchaser signs its receipt: with several locations, that order's certificate.
     with _store() as store, open_choice(SigningPurpose.RECEIPT, token) as session:
         receipt, rec = svc.sign_receipt(store, ref, lines, session, token.terminal())
@@ -378,21 +395,68 @@ def receive(
     )
 
 
+def _from_856(ref: str, day: date) -> list[ReceiptLine]:
+    """The 856s' quantities not yet received, dated *day* (when the goods arrived)."""
+    from dataclasses import replace
+
+    from csos_desktop.services.orders.x12_intake import prefill_from_856
+
+    with _store() as store:
+        lines = prefill_from_856(store, store.orders.resolve(ref).order_id)
+    if not lines:
+        raise InputError(
+            "No ship notice (856) of this order holds packages not yet received; "
+            "give --line N=QTY for what arrived."
+        )
+    return [replace(ln, date_received=day) for ln in lines]
+
+
 @order.command("export")
 @click.argument("ref")
 @click.option(
     "--out",
     "out_dir",
-    required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory to write to.",
+    help="Directory to write to (for x12: standard output without it).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["record", "x12"]),
+    default="record",
+    show_default=True,
+    help="record: the signed files for an inspector; x12: the order as an X12 004010 850.",
 )
 @run_cli
-def export(ref: str, out_dir: Path) -> None:
-    """Write the signed order, its receipts and statements byte for byte, for an inspector."""
+def export(ref: str, out_dir: Path | None, fmt: str) -> None:
+    """Write the signed order, its receipts and statements byte for byte, or the order as X12."""
+    if fmt == "x12":
+        _export_x12(ref, out_dir)
+        return
+    if out_dir is None:
+        raise click.UsageError("--out DIRECTORY is required for --format record")
     from csos_desktop.services.orders import lifecycle as svc
 
     with _store() as store:
         files = svc.export_order(store, ref, out_dir)
     for f in files:
         click.echo(str(f))
+
+
+def _export_x12(ref: str, out_dir: Path | None) -> None:
+    from csos_desktop.fileio import write_atomically
+    from csos_desktop.services.orders.x12_export import export_850
+
+    with _store() as store:
+        rec = store.orders.resolve(ref)
+        kept = export_850(store, ref)
+    if out_dir is None:
+        click.echo(kept.document, nl=False)  # bytes: written as they are
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {f"{rec.order_id}.850.x12": kept.document}
+    if kept.signed is not None:  # the pharmacist's signature, the 850 inside
+        files[f"{rec.order_id}.850.p7m"] = kept.signed
+    for name, data in files.items():
+        write_atomically(out_dir / name, data)
+        click.echo(str(out_dir / name))

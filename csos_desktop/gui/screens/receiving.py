@@ -200,6 +200,7 @@ class ReceivingScreen(QWidget):
             blob = self._store.signed.get(order_id)
             order = Order.from_document(load_document(blob.document))
             before = received_so_far(r.receipt for r in self._store.receipts.for_order(order_id))
+            notices = _shipped_not_received(self._store, order_id)
         except CsosError as exc:  # e.g. no signed record: nothing to receive against
             self._order = None
             drop_cell_widgets(self.table)
@@ -230,6 +231,10 @@ class ReceivingScreen(QWidget):
             ):
                 self.table.setItem(i, col, QTableWidgetItem(text))
             qty = count_field(max(0, left), f"Packages counted now, line {line.line_no}")
+            if notices is not None and left > 0:
+                # The 856s' quantities, never the amount due: the pharmacist checks them
+                # against the delivery before signing.
+                qty.setText(str(min(left, notices.get(line.line_no, 0))))
             day = QDateEdit(QDate(today.year, today.month, today.day))
             day.installEventFilter(self._no_wheel)
             day.setCalendarPopup(True)
@@ -248,7 +253,12 @@ class ReceivingScreen(QWidget):
                     previous = widget
         QWidget.setTabOrder(previous, self.sign_button)
         self.sign_button.setEnabled(True)
-        self.status.setText("")
+        self.status.setText(
+            ""
+            if notices is None
+            else "Packages pre-filled from the distributor's ship notice (856): check them "
+            "against the delivery."
+        )
 
     def _counts(self) -> list[QLineEdit]:
         fields = [self.table.cellWidget(i, COUNT_COLUMN) for i in range(self.table.rowCount())]
@@ -317,3 +327,12 @@ class ReceivingScreen(QWidget):
                 f"{dot(Tone.OK)} {outcome.signed[0]} signed and queued for the distributor."
             )
         self.receipt_signed.emit()
+
+
+def _shipped_not_received(store: Store, order_id: str) -> dict[int, int] | None:
+    """Line → packages the 856s shipped and no receipt holds; None without any 856."""
+    from csos_desktop.services.orders.x12_intake import prefill_from_856, ship_notices
+
+    if not ship_notices(store, order_id):
+        return None
+    return {ln.line_no: ln.quantity_received for ln in prefill_from_856(store, order_id)}

@@ -17,11 +17,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from csos_desktop.sandbox.distributor import models as m
 from csos_desktop.sandbox.distributor.customers import Customer
-from csos_desktop.sandbox.distributor.problems import ApiProblem
+from csos_desktop.sandbox.distributor.problems import ApiProblem, not_found
 from csos_desktop.sandbox.distributor.service import Distributor
 from csos_desktop.sandbox.limits import DEFAULT_LIMITS, BodyLimit, RequestLimits
 
@@ -231,6 +232,16 @@ def create_app(
         """
         record, replayed = _distributor(request).submit_order(customer, key, *_signed(body))
         return _created(response, record, replayed, f"/v1/orders/{record['order_id']}")
+
+    @app.post("/as2", include_in_schema=False)
+    async def as2(request: Request) -> Response:
+        """AS2 (RFC 4130): a signed order in, a signed MDN out (see as2_endpoint)."""
+        d = _distributor(request)
+        if d.as2 is None:
+            raise not_found("AS2 endpoint")
+        body = await request.body()
+        ctype, mdn = await run_in_threadpool(d.as2.handle, d, dict(request.headers), body)
+        return Response(mdn, media_type=ctype)
 
     @app.get(
         "/v1/orders/{order_id}",

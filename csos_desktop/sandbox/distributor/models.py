@@ -153,6 +153,11 @@ class OrderStatus(_Model):
         description="Statements of non-acceptance (1305.25), shipment and supplier void, "
         "signed by the distributor, oldest first.",
     )
+    x12: list[str] = Field(
+        default_factory=list,
+        description="The same answers as X12 004010 interchanges, base64: the 855 "
+        "(encapsulated in the distributor's CMS signature) and an 856 per ship date.",
+    )
 
 
 class Change(_Model):

@@ -8,6 +8,7 @@ catalogued lines go into the history the SOM hook judges later orders against.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from csos_desktop.domain.catalogue import Catalogue, CatalogueInvalid
 from csos_desktop.domain.order import Order
+from csos_desktop.domain.x12.order850 import read_850
 from csos_desktop.pki.signed_check import Reason
 from csos_desktop.pki.supplier_check import OrderVerification
 from csos_desktop.sandbox.distributor.customers import Customer
@@ -56,6 +58,13 @@ def refusal_reasons(
             }
         )
     return reasons
+
+
+def order_of(document: bytes) -> Order:
+    """The order an accepted document states: a JSON order or an X12 850."""
+    if document.startswith(b"ISA"):
+        return read_850(document)
+    return Order.from_document(json.loads(document))
 
 
 def insert_lines(conn: Connection, order: Order) -> None:

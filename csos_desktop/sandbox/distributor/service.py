@@ -21,7 +21,6 @@ from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from csos_desktop.domain.errors import InputError
-from csos_desktop.domain.order import Order
 from csos_desktop.sandbox.distributor import (
     cancellations,
     fulfilment,
@@ -31,6 +30,7 @@ from csos_desktop.sandbox.distributor import (
     receipts,
     reports,
 )
+from csos_desktop.sandbox.distributor.as2_endpoint import As2Endpoint
 from csos_desktop.sandbox.distributor.customers import Customer, customer_by_token
 from csos_desktop.sandbox.distributor.db import orders, som_reviews
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentSettings, PassResult
@@ -54,6 +54,7 @@ from csos_desktop.sandbox.distributor.verification import (
     check_order,
     check_prescription,
 )
+from csos_desktop.sandbox.distributor.x12_replies import replies_of
 
 # Names callers imported from here before the split.
 __all__ = ["Distributor", "sha256_hex", "statement_of_non_acceptance", "utc"]
@@ -76,6 +77,8 @@ class Distributor:
     identity: DistributorIdentity = SANDBOX_IDENTITY
     #: Signs statements of non-acceptance, shipment and void; None signs nothing.
     statements: StatementSigner | None = None
+    #: Takes signed orders over AS2 beside the REST API; None: no AS2 endpoint.
+    as2: As2Endpoint | None = None
 
     def __post_init__(self) -> None:
         self._write = threading.Lock()
@@ -164,7 +167,11 @@ class Distributor:
         return self.order_status(customer, key), False
 
     def order_status(self, customer: Customer, order_id: str) -> dict[str, Any]:
-        return order_views.order_status(self.engine, customer, order_id)
+        record = order_views.order_status(self.engine, customer, order_id)
+        # The same answers as X12 (855, 856), for pharmacies and gateways that read EDI.
+        sign = None if self.statements is None else self.statements.sign_bytes
+        record["x12"] = replies_of(record, customer.dea_number, self.identity.dea_number, sign)
+        return record
 
     def release(self, order_id: str, *, reviewer: str, due_diligence: str) -> None:
         """A reviewer clears an intercepted order: it is accepted and will ship.
@@ -188,9 +195,7 @@ class Distributor:
             conn.execute(
                 update(orders).where(orders.c.order_id == order_id).values(status=S.ACCEPTED.value)
             )
-            order_intake.remember(
-                conn, Order.from_document(json.loads(row.document)), self._catalogue
-            )
+            order_intake.remember(conn, order_intake.order_of(row.document), self._catalogue)
             conn.execute(
                 insert(som_reviews).values(
                     order_id=order_id,

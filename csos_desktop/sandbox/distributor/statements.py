@@ -134,6 +134,10 @@ class StatementSigner:
             )
         )
 
+    def sign_bytes(self, data: bytes, at: datetime) -> bytes:
+        """A detached CMS signature over other bytes the distributor vouches for (an 855)."""
+        return self._cms.sign(data, at)
+
 
 def statements_of(conn: Connection, order_id: str) -> list[dict[str, object]]:
     """The signed statements of one order, oldest first, for the API (base64 there)."""

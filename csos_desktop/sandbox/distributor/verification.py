@@ -23,6 +23,7 @@ from csos_desktop.pki.ocsp import crl_urls
 from csos_desktop.pki.rx_check import PrescriptionVerification, verify_prescription
 from csos_desktop.pki.signed_check import Collector, check_signed
 from csos_desktop.pki.supplier_check import OrderVerification, Reason, verify_order
+from csos_desktop.pki.x12_check import verify_x12_order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.trust.crl_cache import CrlNotProven, CrlUnreadable, check_crl_signature
 from csos_desktop.trust.fetch import FetchFailed, FetchRules, fetch_crl
@@ -115,7 +116,10 @@ def _proven(der: bytes, issuers: tuple[asn1_x509.Certificate, ...]) -> asn1_crl.
 def check_order(
     trust: TrustMaterial, document: bytes, signature: bytes, now: datetime
 ) -> OrderVerification:
-    return verify_order(document, signature, now=now, **trust.inputs())
+    """A signed JSON order, or a signed X12 850 (the interchange and its detached
+    signature): the same rules either way."""
+    verify = verify_x12_order if document.startswith(b"ISA") else verify_order
+    return verify(document, signature, now=now, **trust.inputs())
 
 
 def check_prescription(

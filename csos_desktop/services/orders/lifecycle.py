@@ -237,7 +237,15 @@ def sign_orders(
                 else []
             )
             record = lifecycle.SignedOrderRecord(
-                made.order, made.document, made.signature, info, details, carried
+                made.order,
+                made.document,
+                made.signature,
+                info,
+                details,
+                carried,
+                None
+                if made.x12 is None
+                else (made.x12.control_number, made.x12.interchange, made.x12.signed),
             )
             signed.append(lifecycle.record_signed(store, order_id, record, now=now))
         except _STOPS_BATCH as exc:
@@ -279,6 +287,9 @@ def signed_details(
     }
     if renumbered_from is not None:
         details["renumbered_from"] = renumbered_from
+    if signed.x12 is not None:
+        details["x12_control_number"] = signed.x12.control_number
+        details["x12_signature_sha256"] = hashlib.sha256(signed.x12.signed).hexdigest()
     return details
 
 
@@ -387,8 +398,12 @@ def sign_orders_on_token(
     *,
     wrap: Callable[[OrderSigner], OrderSigner] | None = None,
     som_justifications: Mapping[str, str] | None = None,
+    x12: bool = False,
 ) -> BatchResult:
     """Check every order before the PIN, log in once, then sign the batch.
+
+    ``x12``: each order is also signed as an X12 850 in the same login (the distributor
+    takes X12); the record stage keeps the interchange and its signature with the order.
 
     ``wrap`` decorates the token signer (the GUI reports progress and stops between
     orders through it; a TokenError it raises stops the batch cleanly).
@@ -416,7 +431,9 @@ def sign_orders_on_token(
             why = BatchStopped(f"not signed: the batch stopped ({stopped})")
             unsigned += [_unsigned(store, oid, why) for oid in group]
             continue
-        signer: OrderSigner = OrderSigningSession(signing)
+        signer: OrderSigner = OrderSigningSession(
+            signing, _control_numbers(store, clock) if x12 else None
+        )
         result = sign_orders(
             store,
             group,
@@ -434,6 +451,11 @@ def sign_orders_on_token(
         # The session ends by signing the audit chain's head (keyed audit log).
         checkpoint_after_session(store, checkpoint_by)
     return BatchResult(tuple(signed), tuple(unsigned), stopped)
+
+
+def _control_numbers(store: Store, clock: Clock) -> Callable[[], int]:
+    """Reserves the next X12 control number, in its own short transaction."""
+    return lambda: store.x12.reserve(None, "850", clock())
 
 
 def _fresh_facts(signing: SigningSession, checked_at: datetime) -> Callable[[datetime], None]:

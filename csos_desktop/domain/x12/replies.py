@@ -1,0 +1,259 @@
+"""What comes back for an 850: the 855 acknowledgement, the 856 ship notice and the 997.
+
+Pure values with writers and strict readers, like ``order850``. An 855 or 856 names the
+order by its number (BAK03 / PRF01) and its ID (REF ZZ CSOS-ORDER-ID), so the client links
+it to the order it sent.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from csos_desktop.domain.ndc import Ndc, NdcInvalid
+from csos_desktop.domain.x12.order850 import PO1_NDC, PO1_UNIT, REF_ORDER_ID, REF_ORDER_ID_NAME
+from csos_desktop.domain.x12.syntax import (
+    Envelope,
+    Interchange,
+    Segment,
+    Separators,
+    X12Error,
+    X12Reason,
+    read_interchange,
+    seg,
+    write_interchange,
+)
+
+N9_REJECTION = "ZZ"  # N901 of the 1305.25 reason; N902 its stable code, MSG01 its words
+
+
+class AckStatus(enum.Enum):
+    """BAK02: what the supplier says about the whole order."""
+
+    ACCEPTED = "AT"
+    ACCEPTED_WITH_CHANGES = "AC"
+    REJECTED = "RJ"
+
+
+class LineStatus(enum.Enum):
+    """ACK01 of one line."""
+
+    ACCEPTED = "IA"
+    BACKORDERED = "IB"
+    REJECTED = "IR"
+
+
+@dataclass(frozen=True)
+class AckLine:
+    line_no: int
+    ndc: Ndc
+    ordered: int
+    status: LineStatus
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderAck:
+    """An 855: accepted, rejected with the 1305.25 reason, or line by line."""
+
+    order_id: str
+    order_number: str
+    acknowledged_on: date
+    status: AckStatus
+    lines: tuple[AckLine, ...] = ()
+    reason_code: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ShippedLine:
+    line_no: int
+    ndc: Ndc
+    quantity_shipped: int
+    shipped_on: date
+
+
+@dataclass(frozen=True)
+class ShipNotice:
+    """An 856: shipment, order and item levels; quantity and date per line (1305.22(d))."""
+
+    shipment_id: str
+    order_id: str
+    order_number: str
+    shipped_at: datetime
+    lines: tuple[ShippedLine, ...]
+
+
+@dataclass(frozen=True)
+class FunctionalAck:
+    """A 997 for one received group: accepted or rejected."""
+
+    functional_id: str
+    group_control: int
+    transaction_type: str
+    accepted: bool
+
+
+Reply = OrderAck | ShipNotice | FunctionalAck
+
+#: Transaction set → GS01 functional identifier.
+FUNCTIONAL_IDS = {"850": "PO", "855": "PR", "856": "SH", "997": "FA"}
+
+
+def build_reply(
+    doc: Reply, *, sender: str, receiver: str, control_number: int, prepared_at: datetime
+) -> bytes:
+    """The interchange of an 855, 856 or 997 from *sender* to *receiver* (DEA numbers)."""
+    kind, body = _body_of(doc)
+    env = Envelope(
+        sender, receiver, control_number, prepared_at.astimezone(UTC), FUNCTIONAL_IDS[kind]
+    )
+    words = [e for s in body for e in s.elements]
+    return write_interchange(env, kind, body, Separators.avoiding(words))
+
+
+def _body_of(doc: Reply) -> tuple[str, list[Segment]]:
+    if isinstance(doc, OrderAck):
+        return "855", list(_ack_body(doc))
+    if isinstance(doc, ShipNotice):
+        return "856", list(_ship_body(doc))
+    return "997", [
+        seg("AK1", doc.functional_id, str(doc.group_control)),
+        seg("AK2", doc.transaction_type, "0001"),
+        seg("AK5", "A" if doc.accepted else "R"),
+        seg("AK9", "A" if doc.accepted else "R", "1", "1", "1" if doc.accepted else "0"),
+    ]
+
+
+def _ack_body(a: OrderAck) -> Iterator[Segment]:
+    yield seg("BAK", "00", a.status.value, a.order_number, a.acknowledged_on.strftime("%Y%m%d"))
+    yield seg("REF", REF_ORDER_ID, REF_ORDER_ID_NAME, a.order_id)
+    if a.reason_code is not None:
+        yield seg("N9", N9_REJECTION, a.reason_code)
+        yield seg("MSG", a.reason or a.reason_code)
+    for ln in a.lines:
+        yield seg("PO1", str(ln.line_no), str(ln.ordered), PO1_UNIT, "", "", PO1_NDC, ln.ndc.digits)
+        yield seg("ACK", ln.status.value, str(ln.quantity), PO1_UNIT)
+    yield seg("CTT", str(len(a.lines)))
+
+
+def _ship_body(n: ShipNotice) -> Iterator[Segment]:
+    at = n.shipped_at.astimezone(UTC)
+    yield seg("BSN", "00", n.shipment_id, at.strftime("%Y%m%d"), at.strftime("%H%M"))
+    yield seg("HL", "1", "", "S")
+    yield seg("DTM", "011", at.strftime("%Y%m%d"))
+    yield seg("HL", "2", "1", "O")
+    yield seg("PRF", n.order_number)
+    yield seg("REF", REF_ORDER_ID, REF_ORDER_ID_NAME, n.order_id)
+    for i, ln in enumerate(n.lines, start=3):
+        yield seg("HL", str(i), "2", "I")
+        yield seg("LIN", str(ln.line_no), PO1_NDC, ln.ndc.digits)
+        yield seg("SN1", str(ln.line_no), str(ln.quantity_shipped), PO1_UNIT)
+        yield seg("DTM", "011", ln.shipped_on.strftime("%Y%m%d"))
+    yield seg("CTT", str(len(n.lines) + 2))
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def read_reply(data: bytes) -> tuple[Envelope, Reply]:
+    """An 855, 856 or 997 interchange; X12Error (stable reason) otherwise."""
+    ix = read_interchange(data)
+    kind = ix.transaction_type
+    if FUNCTIONAL_IDS.get(kind) != ix.envelope.functional_id or kind == "850":
+        raise X12Error(
+            X12Reason.WRONG_DOCUMENT,
+            f"an X12 {kind} in a {ix.envelope.functional_id} group is not an 855, 856 or 997",
+        )
+    try:
+        doc: Reply
+        if kind == "855":
+            doc = _read_855(ix)
+        elif kind == "856":
+            doc = _read_856(ix)
+        else:
+            doc = _read_997(ix)
+        return ix.envelope, doc
+    except (IndexError, KeyError, ValueError, NdcInvalid) as exc:
+        if isinstance(exc, X12Error):
+            raise
+        raise X12Error(X12Reason.MISSING_FIELD, f"the {kind} cannot be read: {exc}") from exc
+
+
+def _tags(ix: Interchange, *tags: str) -> list[Segment]:
+    return [s for s in ix.body if s.tag in tags]
+
+
+def _order_id(ix: Interchange) -> str:
+    for s in _tags(ix, "REF"):
+        if s.get(1) == REF_ORDER_ID and s.get(2) == REF_ORDER_ID_NAME and s.get(3):
+            return s.get(3)
+    raise X12Error(X12Reason.MISSING_FIELD, f"the {ix.transaction_type} names no order ID (REF)")
+
+
+def _day(text: str) -> date:
+    return datetime.strptime(text, "%Y%m%d").date()
+
+
+def _read_855(ix: Interchange) -> OrderAck:
+    (bak,) = _tags(ix, "BAK")
+    n9 = _tags(ix, "N9")
+    msg = _tags(ix, "MSG")
+    lines = []
+    body = list(ix.body)
+    for i, s in enumerate(body):
+        if s.tag == "PO1":
+            ack = body[i + 1]
+            if ack.tag != "ACK":
+                raise X12Error(X12Reason.MISSING_FIELD, f"line {s.get(1)} has no ACK segment")
+            lines.append(
+                AckLine(
+                    int(s.get(1)),
+                    Ndc(s.get(7)),
+                    int(s.get(2)),
+                    LineStatus(ack.get(1)),
+                    int(ack.get(2) or 0),
+                )
+            )
+    return OrderAck(
+        order_id=_order_id(ix),
+        order_number=bak.get(3),
+        acknowledged_on=_day(bak.get(4)),
+        status=AckStatus(bak.get(2)),
+        lines=tuple(lines),
+        reason_code=n9[0].get(2) if n9 else None,
+        reason=msg[0].get(1) if msg else None,
+    )
+
+
+def _read_856(ix: Interchange) -> ShipNotice:
+    (bsn,) = _tags(ix, "BSN")
+    (prf,) = _tags(ix, "PRF")
+    lines = []
+    body = list(ix.body)
+    for i, s in enumerate(body):
+        if s.tag == "SN1":
+            lin, dtm = body[i - 1], body[i + 1]
+            if lin.tag != "LIN" or dtm.tag != "DTM":
+                raise X12Error(X12Reason.MISSING_FIELD, "an 856 item needs LIN, SN1 and DTM")
+            lines.append(
+                ShippedLine(int(s.get(1)), Ndc(lin.get(3)), int(s.get(2)), _day(dtm.get(2)))
+            )
+    shipped = datetime.strptime(bsn.get(3) + bsn.get(4), "%Y%m%d%H%M").replace(tzinfo=UTC)
+    return ShipNotice(bsn.get(2), _order_id(ix), prf.get(1), shipped, tuple(lines))
+
+
+def _read_997(ix: Interchange) -> FunctionalAck:
+    (ak1,) = _tags(ix, "AK1")
+    (ak2,) = _tags(ix, "AK2")
+    (ak9,) = _tags(ix, "AK9")
+    return FunctionalAck(ak1.get(1), int(ak1.get(2)), ak2.get(1), ak9.get(1) == "A")
+
+
+def acknowledge(received: Envelope, transaction_type: str, accepted: bool) -> FunctionalAck:
+    """The 997 for one received interchange (its group control number is GS06)."""
+    return FunctionalAck(
+        received.functional_id, received.control_number, transaction_type, accepted
+    )

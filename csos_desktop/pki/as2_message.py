@@ -1,0 +1,288 @@
+"""AS2 (RFC 4130) messages and signed MDNs: S/MIME signing, encryption, MIC (pure, no I/O).
+
+The AS2 keys are not CSOS keys: they are files, and the signing uses the same CMS code
+as orders (``CmsSigner``) with a software signer. Encryption is CMS EnvelopedData
+(``cryptography``), so the partner's AS2 certificate must hold an RSA key. The payload
+is the signed order itself (``application/x-csos-signed-order``): AS2 protects the
+transfer, the pharmacist's signature inside protects the order.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.hazmat.primitives.serialization import pkcs7
+
+from csos_desktop.domain.errors import CsosError
+from csos_desktop.pki.cms import CmsSigner
+from csos_desktop.pki.cms_attached import SIGNED_ORDER_MIME
+from csos_desktop.pki.cms_parse import (
+    PARSE_ERRORS,
+    MalformedSignature,
+    digest_matches,
+    parse_signed_data,
+    signature_valid,
+)
+
+CRLF = b"\r\n"
+_BOUNDARY = re.compile(rb'boundary="?([^";\r\n]+)"?', re.IGNORECASE)
+
+
+class As2Problem(enum.Enum):
+    MALFORMED = "as2-malformed"
+    NOT_SIGNED = "as2-not-signed"
+    SIGNATURE = "as2-signature"
+    DECRYPTION = "as2-decryption"
+    MDN_MIC = "as2-mdn-mic"
+    MDN_FAILED = "as2-mdn-failed"
+
+
+class As2Error(CsosError):
+    """An AS2 message or receipt that must not be trusted, with a stable ``problem``."""
+
+    def __init__(self, problem: As2Problem, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+class RsaFileKey:
+    """An AS2 private key read from a file, signing digests for ``CmsSigner``."""
+
+    def __init__(self, key: rsa.RSAPrivateKey) -> None:
+        self.key = key
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        return self.key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+
+
+@dataclass(frozen=True)
+class As2Party:
+    """Our side: AS2 key and certificate (files, not the DEA token)."""
+
+    key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+
+    @property
+    def signer(self) -> CmsSigner:
+        der = self.certificate.public_bytes(serialization.Encoding.DER)
+        return CmsSigner(RsaFileKey(self.key), der)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A received AS2 message: the payload and the MIC its signed receipt must carry."""
+
+    payload: bytes
+    content_type: str
+    mic: str
+
+
+def mic_of(part: bytes) -> str:
+    """The RFC 4130 MIC of a signed MIME part: base64 SHA-256 and the algorithm name."""
+    return base64.b64encode(hashlib.sha256(part).digest()).decode("ascii") + ", sha-256"
+
+
+def _part(content_type: str, body: bytes) -> bytes:
+    return (
+        f"Content-Type: {content_type}".encode()
+        + CRLF
+        + b"Content-Transfer-Encoding: binary"
+        + CRLF
+        + CRLF
+        + body
+    )
+
+
+def _signed(part: bytes, signer: CmsSigner, now: datetime, boundary: str) -> tuple[str, bytes]:
+    signature = signer.sign(part, now)
+    b = boundary.encode()
+    body = (
+        b"--" + b + CRLF + part + CRLF
+        + b"--" + b + CRLF
+        + _part("application/pkcs7-signature; name=smime.p7s", signature) + CRLF
+        + b"--" + b + b"--" + CRLF
+    )  # fmt: skip
+    content_type = (
+        'multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; '
+        f'boundary="{boundary}"'
+    )
+    return content_type, body
+
+
+def build_message(
+    payload: bytes,
+    ours: As2Party,
+    partner: x509.Certificate,
+    now: datetime,
+    *,
+    message_id: str,
+    encrypt: bool = True,
+) -> tuple[str, bytes, str]:
+    """(HTTP Content-Type, body, MIC) of a signed and, by default, encrypted message."""
+    part = _part(SIGNED_ORDER_MIME, payload)
+    content_type, body = _signed(part, ours.signer, now, f"csos-{_token(message_id)}")
+    if not encrypt:
+        return content_type, body, mic_of(part)
+    entity = f"Content-Type: {content_type}".encode() + CRLF + CRLF + body
+    enveloped = (
+        pkcs7.PKCS7EnvelopeBuilder()
+        .set_data(entity)
+        .add_recipient(partner)
+        .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+    return (
+        'application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"',
+        enveloped,
+        mic_of(part),
+    )
+
+
+def _token(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def open_message(
+    content_type: str, body: bytes, ours: As2Party, partner: x509.Certificate
+) -> Opened:
+    """Decrypt (if encrypted) and verify a message from *partner*; As2Error otherwise."""
+    if content_type.lower().startswith("application/pkcs7-mime"):
+        try:
+            entity = pkcs7.pkcs7_decrypt_der(body, ours.certificate, ours.key, [])
+        except ValueError as exc:
+            raise As2Error(
+                As2Problem.DECRYPTION, f"the AS2 message cannot be decrypted: {exc}"
+            ) from exc
+        content_type, body = _split_entity(entity)
+    part, signature = _signed_parts(content_type, body)
+    _verify(part, signature, partner, "message")
+    inner_type, payload = _split_entity(part)
+    return Opened(payload, inner_type, mic_of(part))
+
+
+def _split_entity(entity: bytes) -> tuple[str, bytes]:
+    head, sep, body = entity.partition(CRLF + CRLF)
+    if not sep:
+        raise As2Error(As2Problem.MALFORMED, "a MIME part has no blank line after its headers")
+    for line in head.split(CRLF):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-type":
+            return value.strip().decode("latin-1"), body
+    raise As2Error(As2Problem.MALFORMED, "a MIME part has no Content-Type")
+
+
+def _signed_parts(content_type: str, body: bytes) -> tuple[bytes, bytes]:
+    if not content_type.lower().startswith("multipart/signed"):
+        raise As2Error(
+            As2Problem.NOT_SIGNED,
+            f"the AS2 message is not signed ({content_type.split(';')[0]}); it is refused",
+        )
+    m = _BOUNDARY.search(content_type.encode("latin-1"))
+    if m is None:
+        raise As2Error(As2Problem.MALFORMED, "multipart/signed without a boundary")
+    delimiter = b"--" + m.group(1)
+    pieces = body.split(delimiter)
+    if len(pieces) < 4 or not pieces[3].startswith(b"--"):
+        raise As2Error(As2Problem.MALFORMED, "multipart/signed must hold two parts")
+    part = pieces[1].removeprefix(CRLF).removesuffix(CRLF)
+    _, signature = _split_entity(pieces[2].removeprefix(CRLF).removesuffix(CRLF))
+    return part, signature
+
+
+def _verify(part: bytes, signature: bytes, partner: x509.Certificate, what: str) -> None:
+    try:
+        parsed = parse_signed_data(signature)
+        ok = digest_matches(parsed, part) and signature_valid(parsed)
+        signer_der = bytes(parsed.signer.dump())
+    except (MalformedSignature, *PARSE_ERRORS) as exc:
+        raise As2Error(
+            As2Problem.SIGNATURE, f"the AS2 {what}'s signature cannot be read: {exc}"
+        ) from exc
+    if not ok:
+        raise As2Error(As2Problem.SIGNATURE, f"the AS2 {what}'s signature does not verify")
+    if signer_der != partner.public_bytes(serialization.Encoding.DER):
+        raise As2Error(
+            As2Problem.SIGNATURE,
+            f"the AS2 {what} is signed by another certificate than the partner's",
+        )
+
+
+# -- MDN ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mdn:
+    """A verified signed receipt: what the partner did and the MIC it computed."""
+
+    original_message_id: str
+    disposition: str
+    mic: str
+    content_type: str
+    body: bytes
+
+    @property
+    def processed(self) -> bool:
+        return self.disposition.rstrip().endswith("processed")
+
+
+def build_mdn(
+    original_message_id: str, mic: str, ours: As2Party, now: datetime, *, error: str | None = None
+) -> tuple[str, bytes]:
+    """A signed MDN for a message: processed, or processed/error with *error*."""
+    disposition = "automatic-action/MDN-sent-automatically; " + (
+        "processed" if error is None else f"processed/error: {error}"
+    )
+    notification = (
+        f"Original-Message-ID: {original_message_id}\r\n"
+        f"Received-Content-MIC: {mic}\r\n"
+        f"Disposition: {disposition}\r\n"
+    ).encode()
+    b = f"report-{_token(original_message_id)}".encode()
+    report = (
+        b"--" + b + CRLF + _part("text/plain", b"The message was received." + CRLF) + CRLF
+        + b"--" + b + CRLF + _part("message/disposition-notification", notification) + CRLF
+        + b"--" + b + b"--" + CRLF
+    )  # fmt: skip
+    part = _part(
+        f'multipart/report; report-type=disposition-notification; boundary="{b.decode()}"',
+        report,
+    )
+    return _signed(part, ours.signer, now, f"mdn-{_token(original_message_id)}")
+
+
+def verify_mdn(
+    content_type: str,
+    body: bytes,
+    partner: x509.Certificate,
+    *,
+    message_id: str,
+    sent_mic: str,
+) -> Mdn:
+    """The partner's signed MDN for *message_id*, its MIC equal to what we sent."""
+    part, signature = _signed_parts(content_type, body)
+    _verify(part, signature, partner, "receipt (MDN)")
+    fields: dict[str, str] = {}
+    for line in part.split(CRLF):
+        name, sep, value = line.decode("latin-1").partition(":")
+        if sep and name in ("Original-Message-ID", "Received-Content-MIC", "Disposition"):
+            fields[name] = value.strip()
+    if fields.get("Original-Message-ID") != message_id:
+        raise As2Error(As2Problem.MALFORMED, "the MDN answers another message")
+    mdn = Mdn(message_id, fields.get("Disposition", ""), sent_mic, content_type, body)
+    if not mdn.processed:
+        raise As2Error(As2Problem.MDN_FAILED, f"the partner did not process it: {mdn.disposition}")
+    if fields.get("Received-Content-MIC") != sent_mic:
+        raise As2Error(
+            As2Problem.MDN_MIC,
+            f"the partner's MIC {fields.get('Received-Content-MIC')!r} is not the MIC of what "
+            f"was sent ({sent_mic}): the order it received is not the one sent",
+        )
+    return mdn

@@ -1,0 +1,61 @@
+"""Sending one signed order over AS2 and taking its synchronous signed MDN.
+
+The message ID is the caller's (one per order, so a retry is recognised by the
+partner); the MDN is verified against the partner's certificate and its MIC against
+what was sent before the order counts as delivered.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cryptography import x509
+
+from csos_desktop.pki.as2_message import As2Party, Mdn, build_message, verify_mdn
+from csos_desktop.trust.tls import tls_context
+
+
+@dataclass(frozen=True)
+class As2Connection:
+    """A distributor reached over AS2 (its settings; keys are files, not CSOS keys)."""
+
+    url: str
+    as2_from: str
+    as2_to: str
+    ours: As2Party
+    partner: x509.Certificate
+    encrypt: bool = True
+    #: CA certificates for an https URL (None: the system's).
+    ca_bundle: Path | None = None
+
+
+def send_as2(
+    conn: As2Connection, payload: bytes, *, message_id: str, now: datetime, timeout: float = 30
+) -> Mdn:
+    """POST the signed order; the verified MDN, or As2Error / OSError."""
+    content_type, body, mic = build_message(
+        payload, conn.ours, conn.partner, now, message_id=message_id, encrypt=conn.encrypt
+    )
+    request = urllib.request.Request(
+        conn.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": content_type,
+            "AS2-Version": "1.2",
+            "AS2-From": conn.as2_from,
+            "AS2-To": conn.as2_to,
+            "Message-ID": message_id,
+            "Disposition-Notification-To": conn.as2_from,
+            "Disposition-Notification-Options": "signed-receipt-protocol=required, "
+            "pkcs7-signature; signed-receipt-micalg=required, sha-256",
+        },
+    )
+    context = tls_context(conn.ca_bundle) if conn.url.startswith("https:") else None
+    with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+        mdn_type = response.headers.get("Content-Type", "")
+        mdn_body = response.read()
+    return verify_mdn(mdn_type, mdn_body, conn.partner, message_id=message_id, sent_mic=mic)
