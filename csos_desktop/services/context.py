@@ -14,11 +14,15 @@ import os
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csos_desktop import paths
 from csos_desktop.config import EffectiveConfig, Source, load_config
 from csos_desktop.token.modules import ENV_VAR as DRIVER_VARIABLE
 from csos_desktop.token.modules import DriverSetting as DriverSetting
+
+if TYPE_CHECKING:
+    from asn1crypto import x509 as asn1_x509
 
 #: The file `csos demo` writes in the home it makes (and the only home it clears).
 DEMO_MARKER = ".csos-demo"
@@ -62,6 +66,14 @@ class RunContext:
         policy = self.config.policy
         where = str(policy.path) + (f", {policy.registry_key}" if policy.registry_key else "")
         return DriverSetting(configured, where if value.locked else None, self.driver_variable)
+
+    def trust_anchors(self) -> list[asn1_x509.Certificate]:
+        """The trust store in force: IT's ``trust_anchors`` (alone when locked) and, unless
+        locked, the user's store under this context's home. Re-read when its files change."""
+        # Imported here: the PEM reader is not needed by commands that verify nothing.
+        from csos_desktop.trust.anchors import anchor_certificates
+
+        return anchor_certificates(self.config.values["trust_anchors"])
 
 
 def _driver_variable() -> str | None:
