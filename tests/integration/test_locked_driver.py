@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,12 @@ def _csos(
     )  # fmt: skip
 
 
+def _doctor_driver_check(policy: Path, driver_variable: str | None = None) -> dict[str, Any]:
+    doctor = _csos(policy, "doctor", "--json", "--timeout", "1", driver_variable=driver_variable)
+    (check,) = (c for c in json.loads(doctor.stdout)["checks"] if c["check"] == "pkcs11_module")
+    return dict(check)
+
+
 def test_a_locked_driver_refuses_another_by_flag_or_variable(
     rsa_token: Provisioned, other_driver: str, tmp_path: Path
 ) -> None:
@@ -71,8 +78,7 @@ def test_the_locked_driver_itself_works_and_doctor_says_why(
     ):
         assert done.returncode == 0, done.stderr
         assert "'csos-rsa'" in done.stdout
-    doctor = _csos(policy, "doctor", "--json", "--timeout", "1")
-    (check,) = (c for c in json.loads(doctor.stdout)["checks"] if c["check"] == "pkcs11_module")
+    check = _doctor_driver_check(policy)
     assert check["status"] == "ok"
     assert check["details"]["source"] == f"machine policy (locked, {policy})"
     assert f"chosen by machine policy (locked, {policy})" in check["summary"]
@@ -82,8 +88,7 @@ def test_doctor_names_the_refusal_and_its_fix(
     rsa_token: Provisioned, other_driver: str, tmp_path: Path
 ) -> None:
     policy = _policy(tmp_path, rsa_token.hsm.module, locked=True)
-    doctor = _csos(policy, "doctor", "--json", "--timeout", "1", driver_variable=other_driver)
-    (check,) = (c for c in json.loads(doctor.stdout)["checks"] if c["check"] == "pkcs11_module")
+    check = _doctor_driver_check(policy, driver_variable=other_driver)
     assert check["status"] == "error" and REFUSED in check["summary"]
     assert "unset CSOS_PKCS11_MODULE" in check["fix"]
 
