@@ -12,7 +12,8 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
 from csos_desktop.domain.errors import InputError
-from csos_desktop.trust.anchors import anchor_certificates, read_pem_certificates
+from csos_desktop.services.context import current
+from csos_desktop.trust.anchors import read_pem_certificates
 from csos_desktop.trust.crl_cache import CrlUnreadable
 from csos_desktop.trust.fetch import FetchFailed
 from csos_desktop.trust.revocation import RevocationSource
@@ -29,7 +30,7 @@ def _source() -> RevocationSource:
 
 def _pool() -> list[asn1_x509.Certificate]:
     """The anchors and the saved CA chain: where a cached CRL's issuer must chain to."""
-    certs = list(anchor_certificates())
+    certs = current().trust_anchors()
     chain = paths.chain_file()
     if chain.exists():
         certs += [
@@ -50,7 +51,7 @@ def refresh(certificates: tuple[Path, ...]) -> None:
     certificates that chain to a configured trust anchor."""
     now = datetime.now(UTC)
     source = _source()
-    anchors = anchor_certificates()
+    anchors = current().trust_anchors()
     pool = _pool()
     certs = list(pool)
     for f in certificates:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from csos_desktop.cli.common import run_cli
 # At the top so that without the sandbox extra (the packaged program) `csos demo` says
 # so (cli/lazy_group.py); `csos` loads this module only when the demo runs.
 from csos_desktop.sandbox.demo import DEMO_LABEL, DEMO_PIN, run_demo, try_it_yourself
+from csos_desktop.services.context import current, install
 
 
 @click.command()
@@ -43,7 +45,9 @@ def demo(home: Path | None, headless: bool) -> None:
         from csos_desktop.gui.app import main as gui_main
 
         os.environ["SOFTHSM2_CONF"] = str(run.softhsm_conf)
-        os.environ["CSOS_PKCS11_MODULE"] = run.module
+        # The demo's driver, said through the context the window runs with (a variable set
+        # now would come after the context was built).
+        install(replace(current(), driver_variable=run.module))
         click.echo("\nOpening CSOS Desktop; the sandbox keeps serving until you close it.")
         gui_main(
             [

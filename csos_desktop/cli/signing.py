@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from csos_desktop.cli.terminal import TerminalInteraction
-from csos_desktop.config import configured_module
+from csos_desktop.services.context import current
 
 if TYPE_CHECKING:  # the token stack loads when a command signs, not when `csos` starts
     from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
@@ -96,7 +96,7 @@ def token_target(
     """The ``token_options`` as a target, with the driver configured by policy or settings."""
     from csos_desktop.services.signing import TokenTarget
 
-    return TokenTarget(module, label, configured_module(), cert_id, chain_file)
+    return TokenTarget(module, label, current().driver, cert_id, chain_file)
 
 
 def open_signing(

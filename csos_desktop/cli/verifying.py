@@ -79,11 +79,11 @@ def trust_roots(trust_file: Path | None) -> list[asn1_x509.Certificate]:
     from asn1crypto import x509 as asn1_x509
 
     from csos_desktop.pki.certfile import load_certificates
-    from csos_desktop.trust.anchors import anchor_certificates
+    from csos_desktop.services.context import current
 
     if trust_file is not None:
         return [asn1_x509.Certificate.load(der) for der in load_certificates(trust_file)]
-    roots = anchor_certificates()
+    roots = current().trust_anchors()
     if not roots:
         raise InputError(
             "No trust anchor is configured. Install the DEA's E-Commerce Root CA and CSOS "

@@ -192,8 +192,3 @@ def _write_user(path: Path, data: Mapping[str, object]) -> None:
         "Settings locked by the machine policy are ignored here."
     )
     write_text_atomically(path, dumps(data, header))
-
-
-def configured_module() -> str | None:
-    """The PKCS#11 driver from policy or user settings, for ``open_library(configured=...)``."""
-    return load_config().text("pkcs11_module")

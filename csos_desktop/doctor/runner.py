@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata
 
@@ -23,6 +24,7 @@ from csos_desktop.doctor.token_checks import (
     tokens_check,
 )
 from csos_desktop.logs import redact
+from csos_desktop.services.context import current
 from csos_desktop.services.signing.clock_reference import last_verified_reading
 
 
@@ -94,7 +96,8 @@ def run_doctor(
     """All checks, in the order a support call would go through them."""
     cfg = load_config() if config is None else config
     now = datetime.now(UTC) if now is None else now
-    configured = cfg.text("pkcs11_module")
+    # The driver in force: a lock in this configuration beats --module and the variable.
+    configured = replace(current(), config=cfg).driver
     label = cfg.text("token_label")
     results = [_guard("configuration", "Configuration", lambda: config_check(cfg))]
     try:

@@ -15,7 +15,8 @@ from csos_desktop.services.tokens.status import read_token_status
 from csos_desktop.token.access import open_library
 from csos_desktop.token.identity import RENEWAL_WINDOW_DAYS
 from csos_desktop.token.library import Pkcs11Lib
-from csos_desktop.token.modules import ModuleChoice
+from csos_desktop.token.modules import ENV_VAR as DRIVER_VARIABLE
+from csos_desktop.token.modules import DriverSetting, ModuleChoice, ModuleLocked
 from csos_desktop.token.slots import PinState, TokenInfo, list_tokens
 
 PCSCD_SOCKETS = ("/run/pcscd/pcscd.comm", "/var/run/pcscd/pcscd.comm")
@@ -24,17 +25,20 @@ _DRIVER_FIX = (
     "SafeNet, Thales or YubiKey: the vendor's package), or have IT set pkcs11_module "
     "in the machine policy."
 )
+_LOCKED_FIX = (
+    f"Run without --module and unset {DRIVER_VARIABLE}: the machine policy's driver is used."
+)
 
 
 def module_check(
-    module: str | None, configured: str | None
+    module: str | None, configured: DriverSetting | None
 ) -> tuple[CheckResult, tuple[ModuleChoice, Pkcs11Lib] | None]:
     try:
         choice, lib = open_library(module, configured)
     except CsosError as exc:
-        return CheckResult(
-            "pkcs11_module", "PKCS#11 driver", Status.ERROR, exc.message, _DRIVER_FIX
-        ), None
+        # Refused by the lock: installing a driver would not help, dropping the override does.
+        fix = _LOCKED_FIX if isinstance(exc, ModuleLocked) else _DRIVER_FIX
+        return CheckResult("pkcs11_module", "PKCS#11 driver", Status.ERROR, exc.message, fix), None
     vendor = f", {choice.vendor}" if choice.vendor else ""
     info = lib.library_description.strip(), lib.manufacturer_id.strip()
     return CheckResult(
@@ -180,7 +184,7 @@ def tokens_check(lib: Pkcs11Lib | None, wanted_label: str | None) -> CheckResult
 
 
 def certificate_check(
-    module: str | None, label: str | None, configured: str | None, now: datetime
+    module: str | None, label: str | None, configured: DriverSetting | None, now: datetime
 ) -> CheckResult:
     title = "CSOS certificate"
     status = read_token_status(module, label, configured=configured, now=now)

@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = load_config()
     if not current().demo:  # `csos demo` opened this window on the context it built
         install(build_context(config=config))
-    configured, label = config.text("pkcs11_module"), config.text("token_label")
+    configured, label = current().driver, config.text("token_label")
     if headless:
         window = MainWindow(demo_banner=args.demo_banner, store=store, store_problem=problem)
         # One synchronous read so the pictures show the real token state.

@@ -10,12 +10,19 @@ allows what a real install refuses (a software token for EPCS or grant approval)
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csos_desktop import paths
 from csos_desktop.config import EffectiveConfig, Source, load_config
+from csos_desktop.token.modules import ENV_VAR as DRIVER_VARIABLE
+from csos_desktop.token.modules import DriverSetting as DriverSetting
+
+if TYPE_CHECKING:
+    from asn1crypto import x509 as asn1_x509
 
 #: The file `csos demo` writes in the home it makes (and the only home it clears).
 DEMO_MARKER = ".csos-demo"
@@ -41,6 +48,8 @@ class RunContext:
     config: EffectiveConfig
     #: True only in the `csos demo` process, for the home it marked.
     demo: bool = False
+    #: ``CSOS_PKCS11_MODULE`` as it was at start-up: a driver candidate, like --module.
+    driver_variable: str | None = None
 
     @property
     def software_tokens(self) -> SoftwareTokens:
@@ -49,10 +58,33 @@ class RunContext:
             return SoftwareTokens.MACHINE_POLICY
         return SoftwareTokens.DEMO if self.demo else SoftwareTokens.REFUSED
 
+    @property
+    def driver(self) -> DriverSetting:
+        """The PKCS#11 driver asked for besides --module; a policy lock beats the variable."""
+        value = self.config.values["pkcs11_module"]
+        configured = None if value.value is None else str(value.value)
+        policy = self.config.policy
+        where = str(policy.path) + (f", {policy.registry_key}" if policy.registry_key else "")
+        return DriverSetting(configured, where if value.locked else None, self.driver_variable)
+
+    def trust_anchors(self) -> list[asn1_x509.Certificate]:
+        """The trust store in force: IT's ``trust_anchors`` (alone when locked) and, unless
+        locked, the user's store under this context's home. Re-read when its files change."""
+        # Imported here: the PEM reader is not needed by commands that verify nothing.
+        from csos_desktop.trust.anchors import anchor_certificates
+
+        return anchor_certificates(self.config.values["trust_anchors"])
+
+
+def _driver_variable() -> str | None:
+    # The one read of the variable, at start-up; the rule that a lock beats it is in
+    # token.modules, which gets the value from here.
+    return os.environ.get(DRIVER_VARIABLE) or None
+
 
 def build_context(*, config: EffectiveConfig | None = None) -> RunContext:
     """The context of an ordinary run (never the demo's)."""
-    return RunContext(paths.home(), config or load_config())
+    return RunContext(paths.home(), config or load_config(), driver_variable=_driver_variable())
 
 
 _current: RunContext | None = None
@@ -71,8 +103,9 @@ def current() -> RunContext:
     The configuration is read again each time (settings change while the GUI runs);
     the demo flag stays what start-up decided.
     """
-    demo = _current is not None and _current.demo
-    return RunContext(paths.home(), load_config(), demo)
+    if _current is None:
+        return build_context()
+    return RunContext(paths.home(), load_config(), _current.demo, _current.driver_variable)
 
 
 def enter_demo(home: Path) -> RunContext:
@@ -84,7 +117,7 @@ def enter_demo(home: Path) -> RunContext:
     from csos_desktop.trust.fetch import allow_private_in_this_process
 
     allow_private_in_this_process()
-    return install(RunContext(home, load_config(), demo=True))
+    return install(RunContext(home, load_config(), demo=True, driver_variable=_driver_variable()))
 
 
 def is_demo_home(home: Path | None) -> bool:

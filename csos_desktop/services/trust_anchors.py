@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 
-from csos_desktop.trust.anchors import anchor_certificates
+from csos_desktop.services.context import current
 
 
 @dataclass(frozen=True)
@@ -28,5 +28,5 @@ def configured_trust() -> TrustMaterial | None:
     `archive verify`, `archive purge` and `audit verify` fall back to it when no
     --trust is given.
     """
-    roots = anchor_certificates()
+    roots = current().trust_anchors()
     return TrustMaterial(tuple(roots)) if roots else None

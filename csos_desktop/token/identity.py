@@ -25,6 +25,7 @@ from csos_desktop.pki.profile import (
 )
 from csos_desktop.token.access import open_token
 from csos_desktop.token.certs import TokenCertificate, read_certificates
+from csos_desktop.token.modules import DriverSetting
 from csos_desktop.token.session import TokenSession
 
 #: 21 CFR 1311.40: renew before expiry. The app warns from the day the DEA's registration
@@ -130,7 +131,7 @@ class TokenTarget:
 
     module: str | None = None
     label: str | None = None
-    configured: str | None = None
+    configured: DriverSetting | None = None
     cert_id: str | None = None
     #: PEM file of CA certificates to include instead of those found (``--chain``).
     chain_file: Path | None = None

@@ -1,17 +1,25 @@
 """Finding the PKCS#11 driver (module) for the user's token.
 
 Order: explicit flag, ``CSOS_PKCS11_MODULE``, configuration/policy, then the
-known install paths of common vendors on this OS.
+known install paths of common vendors on this OS. A driver the machine policy locked
+comes before all of them: a flag or variable naming another driver is refused, not
+quietly preferred. The variable is read by the run-time context at start-up and arrives
+here inside :class:`DriverSetting`, with the configured value and its lock.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from csos_desktop.domain.token_errors import NoModule
+
+
+class ModuleLocked(NoModule):
+    """--module or the environment names a driver other than the one IT locked."""
+
 
 ENV_VAR = "CSOS_PKCS11_MODULE"
 
@@ -57,6 +65,18 @@ class ModuleChoice:
     vendor: str = ""
 
 
+@dataclass(frozen=True)
+class DriverSetting:
+    """What this run asks for besides --module, decided once by the run-time context."""
+
+    #: The driver named by the machine policy or the user's settings.
+    configured: str | None = None
+    #: Where the machine policy that locked *configured* lives; None when it is not locked.
+    locked_by: str | None = None
+    #: The value of ``CSOS_PKCS11_MODULE`` at start-up (a candidate like --module).
+    from_env: str | None = None
+
+
 def known_modules(platform: str = sys.platform) -> tuple[tuple[str, str], ...]:
     """(vendor, path) pairs we look for on this platform."""
     if platform.startswith("win"):
@@ -80,18 +100,23 @@ def installed_modules(
 def discover_module(
     explicit: str | None = None,
     *,
-    configured: str | None = None,
-    env: Mapping[str, str] | None = None,
+    configured: DriverSetting | None = None,
     exists: Callable[[str], bool] = os.path.exists,
     platform: str = sys.platform,
 ) -> ModuleChoice:
-    """Pick the PKCS#11 module; raise NoModule with what was tried."""
-    env = os.environ if env is None else env
-    for value, source in (
-        (explicit, "--module"),
-        (env.get(ENV_VAR), ENV_VAR),
-        (configured, "configuration"),
-    ):
+    """Pick the PKCS#11 module; raise NoModule with what was tried (ModuleLocked: refused)."""
+    setting = configured or DriverSetting()
+    candidates: tuple[tuple[str | None, str], ...]
+    if setting.locked_by and setting.configured:
+        _refuse_another(explicit, setting)
+        candidates = ((setting.configured, f"machine policy (locked, {setting.locked_by})"),)
+    else:
+        candidates = (
+            (explicit, "--module"),
+            (setting.from_env, ENV_VAR),
+            (setting.configured, "configuration"),
+        )
+    for value, source in candidates:
         if value:
             if not exists(value):
                 raise NoModule(
@@ -107,3 +132,15 @@ def discover_module(
         "(for most smart cards: OpenSC), or give its path with --module or the "
         f"{ENV_VAR} environment variable."
     )
+
+
+def _refuse_another(explicit: str | None, setting: DriverSetting) -> None:
+    locked = str(setting.configured)
+    for value, source in ((explicit, "--module"), (setting.from_env, ENV_VAR)):
+        # The same file by another spelling (a symlink, a relative path) is no change.
+        if value and os.path.realpath(value) != os.path.realpath(locked):
+            raise ModuleLocked(
+                f"Your IT administrator set the PKCS#11 driver to {locked} in the machine "
+                f"policy ({setting.locked_by}); --module/{ENV_VAR} cannot change it "
+                f"({source} names {value}). Remove {source}, or ask IT to change the policy."
+            )

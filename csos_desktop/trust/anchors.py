@@ -21,7 +21,7 @@ from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop import paths
-from csos_desktop.config import load_config
+from csos_desktop.config import ConfigValue, load_config
 from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.fileio import write_atomically
 from csos_desktop.pki.certfile import CertificateFileInvalid, certificates_from_bytes
@@ -108,10 +108,15 @@ _held: dict[str, tuple[tuple[object, ...], list[Anchor], list[asn1_x509.Certific
 _held_lock = threading.Lock()
 
 
-def _current() -> tuple[list[Anchor], list[asn1_x509.Certificate]]:
+def _current(
+    setting: ConfigValue | None = None,
+) -> tuple[list[Anchor], list[asn1_x509.Certificate]]:
     """The anchors in force, read again only when their files changed: a signing session
-    or a supplier's batch asks for every document, and parsing PEM costs milliseconds."""
-    value = load_config().values["trust_anchors"]
+    or a supplier's batch asks for every document, and parsing PEM costs milliseconds.
+
+    *setting*: the ``trust_anchors`` value of the caller's run-time context (None: read
+    the configuration here, for callers below services that are given no context)."""
+    value = load_config().values["trust_anchors"] if setting is None else setting
     stamp = (
         value.value,
         value.locked,
@@ -139,8 +144,9 @@ def list_anchors() -> list[Anchor]:
     return list(_current()[0])
 
 
-def anchor_certificates() -> list[asn1_x509.Certificate]:
-    return list(_current()[1])
+def anchor_certificates(setting: ConfigValue | None = None) -> list[asn1_x509.Certificate]:
+    """The anchors' certificates; *setting* as for :func:`_current`."""
+    return list(_current(setting)[1])
 
 
 def add_anchor(data: bytes, where: str, *, now: datetime) -> list[Anchor]:

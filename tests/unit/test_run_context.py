@@ -18,10 +18,6 @@ from tests.unit.test_layers import LAYERS, PACKAGE_DIR, Layer
 #: (module, what it reads) → why a user setting it changes no rule.
 ALLOWED_ENV_READS: dict[str, str] = {
     "csos_desktop.paths": "CSOS_HOME: where this user's own files live; it grants nothing",
-    "csos_desktop.token.modules": (
-        "CSOS_PKCS11_MODULE: which driver to load, as --module; the token it finds is "
-        "still checked (hardware or not, certificate, PIN)"
-    ),
 }
 BELOW = (Layer.DOMAIN, Layer.BELOW)
 

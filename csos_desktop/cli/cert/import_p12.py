@@ -9,8 +9,8 @@ import click
 from csos_desktop.cli.cert import cert
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.terminal import ask_secret
-from csos_desktop.config import configured_module
 from csos_desktop.domain.errors import InputError
+from csos_desktop.services.context import current
 from csos_desktop.services.tokens.key_import import KEEP_COPY_WARNING, move_p12_to_token
 from csos_desktop.services.tokens.pins import pin_state_notice, token_to_manage
 
@@ -36,7 +36,7 @@ def import_p12(
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(f"Cannot read {file}: {exc.strerror}") from exc
-    module_path, tok, info = token_to_manage(module, label, configured_module())
+    module_path, tok, info = token_to_manage(module, label, current().driver)
     click.echo(
         f"Token '{info.label}' ({info.kind_text}), PIN state {info.pin_state.value}.", err=True
     )

@@ -7,8 +7,8 @@ import json
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.config import configured_module
 from csos_desktop.domain.token_state import pin_wording
+from csos_desktop.services.context import current
 from csos_desktop.services.tokens.status import list_present_tokens
 
 
@@ -23,7 +23,7 @@ def token() -> None:
 @run_cli
 def list_command(module: str | None, as_json: bool) -> None:
     """List readers with a token, their labels and PIN state."""
-    listing = list_present_tokens(module, configured_module())
+    listing = list_present_tokens(module, current().driver)
     infos = [t for t in listing.tokens if t.pin_state.value != "not-initialized" or t.label]
     if as_json:
         click.echo(

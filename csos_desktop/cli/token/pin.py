@@ -7,7 +7,7 @@ import click
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.terminal import ask_secret
 from csos_desktop.cli.token import token
-from csos_desktop.config import configured_module
+from csos_desktop.services.context import current
 from csos_desktop.services.tokens.pins import (
     change_user_pin,
     pin_state_notice,
@@ -31,7 +31,7 @@ _TOKEN = click.option("--token", "label", help="Label of the token (when several
 @run_cli
 def change_pin_command(module: str | None, label: str | None, pin_stdin: bool) -> None:
     """Change the token's user PIN (C_SetPIN); the old PIN is asked once and never retried."""
-    _, tok, info = token_to_manage(module, label, configured_module())
+    _, tok, info = token_to_manage(module, label, current().driver)
     click.echo(f"Token '{info.label}': PIN state {info.pin_state.value}.", err=True)
     notice = pin_state_notice(info)
     if notice:
@@ -54,7 +54,7 @@ def change_pin_command(module: str | None, label: str | None, pin_stdin: bool) -
 @run_cli
 def unblock_command(module: str | None, label: str | None, pin_stdin: bool) -> None:
     """For IT: set a new user PIN with the security officer (SO) PIN, which clears a lock."""
-    _, tok, info = token_to_manage(module, label, configured_module())
+    _, tok, info = token_to_manage(module, label, current().driver)
     click.echo(f"Token '{info.label}': user PIN state {info.pin_state.value}.", err=True)
     notice = so_pin_notice(tok)
     if notice:

@@ -23,6 +23,7 @@ from csos_desktop.gui.jobs.signing import (
     TokenTarget,
 )
 from csos_desktop.gui.jobs.token_thread import Progress
+from csos_desktop.services.context import DriverSetting
 from csos_desktop.services.enrol.certificates import (
     ClientFactory,
     ca_client,
@@ -46,7 +47,7 @@ from csos_desktop.services.tokens.status import CertificateStatus, list_present_
 est_client = ca_client
 
 
-def present_tokens(module: str | None, configured: str | None) -> list[TokenInfo]:
+def present_tokens(module: str | None, configured: DriverSetting | None) -> list[TokenInfo]:
     """Every token the driver sees (the wizard's first page lets the user pick one)."""
     return list(list_present_tokens(module, configured).tokens)
 

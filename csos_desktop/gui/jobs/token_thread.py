@@ -18,6 +18,7 @@ from PySide6.QtCore import QMetaObject, QObject, QThread, QTimer, Signal, Slot
 from csos_desktop.domain.errors import CsosError
 
 if TYPE_CHECKING:  # PKCS#11 loads on the token thread's first poll, after the window shows
+    from csos_desktop.services.context import DriverSetting
     from csos_desktop.services.tokens.status import TokenStatus
 
 POLL_MS = 1000  # the UI must reflect insert/remove within 2 s
@@ -46,7 +47,10 @@ class TokenWorker(QObject):
     _job_requested = Signal(object, object)  # (fn, relay)
 
     def __init__(
-        self, module: str | None = None, configured: str | None = None, label: str | None = None
+        self,
+        module: str | None = None,
+        configured: DriverSetting | None = None,
+        label: str | None = None,
     ) -> None:
         super().__init__()
         self._module = module
@@ -62,7 +66,7 @@ class TokenWorker(QObject):
         return self._module
 
     @property
-    def configured(self) -> str | None:
+    def configured(self) -> DriverSetting | None:
         return self._configured
 
     @property

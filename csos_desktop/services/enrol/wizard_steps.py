@@ -21,6 +21,7 @@ from csos_desktop.enrol.est_client import OneTimeCodes
 from csos_desktop.enrol.flow import Enrolled
 from csos_desktop.enrol.records import CaRecord, Records
 from csos_desktop.token.identity import TokenTarget
+from csos_desktop.token.modules import DriverSetting
 from csos_desktop.token.slots import TokenInfo
 
 KEY_STEPS = (Step.APPLICATION, Step.CA_CERTIFICATES, Step.KEY, Step.REQUEST)
@@ -133,7 +134,7 @@ class EnrolmentWizardModel:
             return words.severity, words.advice
         return PinSeverity.OK, f"PIN of token '{t.label}':"
 
-    def request(self, module: str | None, configured: str | None) -> EnrolRequest:
+    def request(self, module: str | None, configured: DriverSetting | None) -> EnrolRequest:
         t = self.token
         assert t is not None, "can_leave(Page.TOKEN) first"
         bundle = self.ca_bundle.strip()

@@ -201,14 +201,14 @@ def default_trust(offline: bool = False) -> PharmacyTrust:
     """The configured trust anchors, the enrolment chain as intermediates, fetched CRLs."""
     from csos_desktop import paths
     from csos_desktop.pki.certfile import load_certificates
-    from csos_desktop.trust.anchors import anchor_certificates
+    from csos_desktop.services.context import current
 
     chain = paths.chain_file()
     intermediates = [
         asn1_x509.Certificate.load(der)
         for der in (load_certificates(chain) if chain.exists() else [])
     ]
-    return PharmacyTrust(anchor_certificates(), intermediates, fetched_revocation(offline))
+    return PharmacyTrust(current().trust_anchors(), intermediates, fetched_revocation(offline))
 
 
 def received_messages(store: Store) -> list[ScriptMessage]:

@@ -20,10 +20,10 @@ from csos_desktop.config import load_config
 from csos_desktop.domain.errors import SessionRefused
 from csos_desktop.pki.chain import validate_chain
 from csos_desktop.pki.signing_rules import Decision, Ruling, judge_chain, judge_clock
+from csos_desktop.services.context import current
 from csos_desktop.services.signing.checks import SigningFacts, SigningPurpose
 from csos_desktop.services.signing.clock_reference import read_clock
 from csos_desktop.token.identity import SigningIdentity
-from csos_desktop.trust.anchors import anchor_certificates
 from csos_desktop.trust.revocation import RevocationSource, path_to_anchor
 
 T = TypeVar("T")
@@ -58,7 +58,7 @@ _rulings_lock = threading.Lock()
 def chain_ruling(
     identity: SigningIdentity, chain_der: Sequence[bytes], *, now: datetime, offline: bool = False
 ) -> Ruling:
-    anchors = anchor_certificates()
+    anchors = current().trust_anchors()
     key = (
         identity.certificate_der,
         *chain_der,

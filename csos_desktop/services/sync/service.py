@@ -93,6 +93,7 @@ def sync_worker(
     timeout: float = 15.0,
 ) -> Iterator[SyncWorker]:
     """A worker over a verified-TLS client; the credential comes from the keyring."""
+    from csos_desktop.services.context import current
     from csos_desktop.services.orders.catalogue import active_catalogue
     from csos_desktop.sync.client import DistributorClient
     from csos_desktop.sync.credentials import load_token
@@ -109,6 +110,7 @@ def sync_worker(
             client,
             cursor,
             pharmacy_id=settings.pharmacy_id,
+            statement_roots=current().trust_anchors(),
             catalogue=active_catalogue(store),
         )
 

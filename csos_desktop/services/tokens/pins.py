@@ -11,6 +11,7 @@ from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.token.access import open_token
 from csos_desktop.token.library import Pkcs11Token
+from csos_desktop.token.modules import DriverSetting
 from csos_desktop.token.pins import (
     DEFAULT_MIN_PIN_LENGTH,
     change_pin,
@@ -25,7 +26,7 @@ ManagedToken = Pkcs11Token
 
 
 def token_to_manage(
-    module: str | None, label: str | None, configured: str | None
+    module: str | None, label: str | None, configured: DriverSetting | None
 ) -> tuple[str, ManagedToken, TokenInfo]:
     """The driver's path, the token whose PIN (or keys) is to be managed, and what it
     reports, before any PIN."""

@@ -16,6 +16,7 @@ from csos_desktop.domain.expiry import ExpirySource, ExpiryWarning, expiry_warni
 
 if TYPE_CHECKING:  # PKCS#11 loads when the token is read (the GUI: on its token thread)
     from csos_desktop.token.identity import SigningIdentity
+    from csos_desktop.token.modules import DriverSetting
     from csos_desktop.token.slots import TokenInfo
 
 
@@ -128,7 +129,7 @@ def read_token_status(
     module: str | None = None,
     label: str | None = None,
     *,
-    configured: str | None = None,
+    configured: DriverSetting | None = None,
     now: datetime | None = None,
 ) -> TokenStatus:
     """Read the first (or *label*) token and its CSOS certificates; never raises CsosError."""
@@ -174,7 +175,7 @@ class TokenListing:
     tokens: tuple[TokenInfo, ...]
 
 
-def list_present_tokens(module: str | None, configured: str | None) -> TokenListing:
+def list_present_tokens(module: str | None, configured: DriverSetting | None) -> TokenListing:
     """Every inserted token the driver sees, without a PIN; a missing driver is a CsosError."""
     from csos_desktop.token.access import open_library
     from csos_desktop.token.slots import list_tokens

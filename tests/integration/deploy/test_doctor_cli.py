@@ -47,7 +47,8 @@ def test_token_certificate_distributor_and_clock_all_pass(
     )
     code, checks = _doctor_json()
     assert checks["pkcs11_module"]["status"] == "ok"
-    assert checks["pkcs11_module"]["details"]["source"] == "configuration"  # type: ignore[index]
+    locked_by = f"machine policy (locked, {policy_location().path})"  # the driver's why
+    assert checks["pkcs11_module"]["details"]["source"] == locked_by  # type: ignore[index]
     assert checks["tokens"]["status"] == "ok" and rsa_token.label in str(checks["tokens"])
     cert = checks["certificate"]
     assert cert["status"] == "ok", cert

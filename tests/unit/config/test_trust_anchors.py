@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from csos_desktop.config import load_config
 from csos_desktop.config.policy import write_policy
 from csos_desktop.domain.errors import InputError
 from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.services.context import RunContext
 from csos_desktop.trust.anchors import (
     TrustStoreLocked,
     add_anchor,
@@ -72,3 +74,22 @@ def test_a_locked_policy_is_the_only_source_and_the_store_cannot_change(
     assert only.source == "policy" and "Policy Root CA" in str(only.to_json()["subject"])
     with pytest.raises(TrustStoreLocked):
         add_anchor(roots[0], "root.pem", now=NOW)
+
+
+def test_the_run_context_carries_the_trust_store_of_its_configuration(
+    roots: tuple[bytes, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSOS_HOME", str(tmp_path / "home"))
+    add_anchor(roots[0], "root.pem", now=NOW)  # the user's own store
+    it_root = tmp_path / "it-root.pem"
+    it_root.write_bytes(roots[1])
+    locked = tmp_path / "locked-policy.toml"
+    write_policy(locked, {"trust_anchors": str(it_root)}, ["trust_anchors"])
+
+    def subjects(context: RunContext) -> list[str]:
+        return [c.subject.native["common_name"] for c in context.trust_anchors()]
+
+    # Each context answers from the configuration it holds, whatever the process reads now.
+    home = tmp_path / "home"
+    assert subjects(RunContext(home, load_config(policy_path=locked))) == ["Policy Root CA"]
+    assert subjects(RunContext(home, load_config())) == ["Store Root CA"]
