@@ -412,7 +412,13 @@ class SyncWorker:
             now=now,
         )
         for data in record.x12:  # the same answers as X12: kept and linked, never twice
-            receive_x12(self._store, data, clock=self._clock, roots=self._statement_roots)
+            receive_x12(
+                self._store,
+                data,
+                clock=self._clock,
+                roots=self._statement_roots,
+                revocation=self._statement_trust.revocation,
+            )
 
     def _apply(
         self, order_id: str, status: str, report: SyncReport, record: OrderRecord | None = None
