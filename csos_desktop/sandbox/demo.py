@@ -236,7 +236,12 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             + "."
         )
 
-        with sync_worker(store, DistributorSettings(running.url, root), token=token) as worker:
+        with sync_worker(
+            store,
+            DistributorSettings(running.url, root),
+            token=token,
+            statement_revocation=_demo_source(ca),  # the statements' CRLs, as for the orders
+        ) as worker:
             sent = worker.run_once()
             states = {store.orders.get(i).state.value for i in ids}
             say(
@@ -244,7 +249,7 @@ def run_demo(home: Path, say: Say) -> DemoRun:
                 f"21 CFR 1305.22 requires; now {', '.join(sorted(states))}."
             )
             distributor.fulfil()
-            worker.run_once()
+            statements = worker.run_once().statements
             shipped = [store.orders.get(i) for i in ids]
             signer = svc.TokenDocumentSigner(
                 SigningSession(ts, identity, chain, SigningPurpose.RECEIPT)
@@ -260,7 +265,9 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             receipts = worker.run_once()
             final = {store.orders.get(i).state.value for i in ids}
             say(
-                f"[6/9] Shipped; electronic receipts recorded (quantity and date per line, "
+                f"[6/9] Shipped; the distributor's signed statements verified (trust store "
+                f"and CRLs): {sum(o.verified for o in statements)} of {len(statements)}; "
+                f"electronic receipts recorded (quantity and date per line, "
                 f"1305.22(g)), signed on the token and sent: {len(receipts.sent)}; orders "
                 f"now {', '.join(sorted(final))}."
             )
@@ -324,11 +331,16 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     return DemoRun(home, hsm.conf, hsm.module, ca.directory, ca_server, running, draft.order_number)
 
 
-def _demo_revocation(ca: TestCa) -> RevocationLookup:
+def _demo_source(ca: TestCa) -> RevocationSource:
     """The CA's CRLs fetched from its distribution points on this machine."""
-    source = RevocationSource(
+    return RevocationSource(
         rules=FetchRules(ca_bundle=ca.directory / "root.pem", allow_private=True)
     )
+
+
+def _demo_revocation(ca: TestCa) -> RevocationLookup:
+    """``_demo_source`` as a lookup for prescriptions."""
+    source = _demo_source(ca)
 
     def lookup(
         signer: asn1_x509.Certificate,
@@ -361,9 +373,7 @@ def _tamper_check(ca: TestCa, document: bytes, signature: bytes, home: Path, say
     now = datetime.now(UTC)
     parsed = parse_signed_data(signature)
     # The demo's CA serves its CRLs on this machine, which this process allows.
-    source = RevocationSource(
-        rules=FetchRules(ca_bundle=ca.directory / "root.pem", allow_private=True)
-    )
+    source = _demo_source(ca)
     fetched = source.for_path(parsed.signer, parsed.other_certificates, roots, now=now)
     # Files too, for verifying with --crl (the fetch above is what relying parties do).
     for name, crl in zip(("crl.pem", "root-crl.pem"), (ca.crl(), ca.root_crl()), strict=True):

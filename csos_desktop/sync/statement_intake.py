@@ -2,7 +2,8 @@
 
 Each new statement is checked (``verify_statement``) and kept with the verdict: a
 verified one as the supplier's word, a rejected one byte for byte with the reason,
-so a hostile or broken reply loses nothing and proves nothing.
+so a hostile or broken reply loses nothing and proves nothing. The signer's revocation
+data comes from the one revocation source (CRL cache, then the policy-bound fetcher).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from datetime import datetime
 
 from asn1crypto import x509 as asn1_x509
 
+from csos_desktop.pki.cms_parse import MalformedSignature, parse_signed_data
 from csos_desktop.store import Store
 from csos_desktop.store.statements import StatementKind
 from csos_desktop.store.supplier_statements import record_signed_statement
 from csos_desktop.sync.client import OrderRecord, SignedStatement
 from csos_desktop.sync.statements import OrderFacts, StatementRefused, verify_statement
+from csos_desktop.trust.revocation import RevocationData, RevocationSource
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +68,32 @@ def order_facts(store: Store, order_id: str) -> OrderFacts:
     )
 
 
+@dataclass(frozen=True)
+class StatementTrust:
+    """What a statement's signer is checked against: the anchors and where revocation
+    data comes from (the CRL cache and the fetcher, under the machine's policy)."""
+
+    roots: Sequence[asn1_x509.Certificate]
+    revocation: RevocationSource
+
+    def data_for(self, signature: bytes, now: datetime) -> RevocationData:
+        """The signer's path revocation data (none when unreadable: the check says why)."""
+        if not self.roots:
+            return RevocationData()
+        try:
+            parsed = parse_signed_data(signature)
+        except MalformedSignature:
+            return RevocationData()
+        return self.revocation.for_path(
+            parsed.signer, parsed.other_certificates, self.roots, now=now
+        )
+
+
 def check(
     statement: SignedStatement,
     kind: StatementKind,
     facts: OrderFacts,
-    roots: Sequence[asn1_x509.Certificate],
+    trust: StatementTrust,
     now: datetime,
 ) -> tuple[str, str | None]:
     """(summary, rejection): the statement's own text when it verifies, else why not."""
@@ -79,7 +103,8 @@ def check(
             statement.signature,
             kind=kind.value,
             order=facts,
-            trust_roots=roots,
+            trust_roots=trust.roots,
+            revocation=trust.data_for(statement.signature, now),
             now=now,
         )
     except StatementRefused as exc:
@@ -94,7 +119,7 @@ def keep_statements(
     statements: Iterable[SignedStatement],
     *,
     kinds: Collection[StatementKind],
-    roots: Sequence[asn1_x509.Certificate],
+    trust: StatementTrust,
     now: datetime,
 ) -> list[StatementOutcome]:
     """Check and keep each statement of *kinds* not kept yet; what was kept, in order."""
@@ -105,7 +130,7 @@ def keep_statements(
         if kind is None or store.statements.has_signed(order_id, st.document, st.signature):
             continue
         facts = facts or order_facts(store, order_id)
-        summary, rejection = check(st, kind, facts, roots, now)
+        summary, rejection = check(st, kind, facts, trust, now)
         sid = record_signed_statement(
             store,
             order_id,
@@ -127,7 +152,7 @@ def non_acceptance(
     record: OrderRecord,
     codes: str,
     *,
-    roots: Sequence[asn1_x509.Certificate],
+    trust: StatementTrust,
     now: datetime,
 ) -> tuple[KeptText, StatementOutcome | None]:
     """What to keep with the rejection: the signed statement once verified.
@@ -141,7 +166,7 @@ def non_acceptance(
     if not signed:
         return (text, "text/plain", None), None
     kind = StatementKind.NON_ACCEPTANCE
-    _, rejection = check(signed[-1], kind, order_facts(store, order_id), roots, now)
+    _, rejection = check(signed[-1], kind, order_facts(store, order_id), trust, now)
     if rejection is None:
         return (signed[-1].document, "application/json", signed[-1].signature), None
     sid = record_signed_statement(

@@ -7,6 +7,8 @@ configured trust store), its signer's DEA number must be the order's supplier's,
 must name this order's id and number and the SHA-256 of the exact bytes and signature the
 pharmacy sent. Without an anchor nobody vouches for the signer: anyone can make a
 certificate carrying the supplier's DEA number hash, so no statement is verified then.
+With anchors, revocation is required as everywhere on the supplier side: a signer no
+current CRL or OCSP answer covers is ``revocation-unknown``, never the supplier's word.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from csos_desktop.domain.canonical import MalformedDocument, load_document
 from csos_desktop.pki.profile import CsosCertificateInfo
 from csos_desktop.pki.signed_check import Collector, Reason, check_signed
 from csos_desktop.sync.errors import ProtocolError
+from csos_desktop.trust.revocation import RevocationData
 
 STATEMENT_SCHEMA = "csos-statement/1"
 #: Without anchors the chain's own findings say nothing new: the missing anchor is named.
 _CHAIN_FREE = frozenset(Reason) - {Reason.UNTRUSTED_CHAIN, Reason.REVOCATION_UNKNOWN}
+#: Named by their code in the rejection, so a pharmacist (and a search) finds them.
+_REVOCATION = frozenset({Reason.CERTIFICATE_REVOKED, Reason.REVOCATION_UNKNOWN})
 
 
 class StatementRefused(ProtocolError):
@@ -51,18 +56,34 @@ def verify_statement(
     kind: str,
     order: OrderFacts,
     trust_roots: Sequence[asn1_x509.Certificate],
+    revocation: RevocationData,
     now: datetime,
 ) -> dict[str, object]:
     """The statement's content when it is the supplier's, about *order*; else StatementRefused.
 
     Without trust anchors it is refused: integrity and the DEA number hash prove nothing
-    about who signed.
+    about who signed. *revocation*: the CRLs and OCSP answers found for the signer's path
+    (what could not be had is in its notes); revocation that cannot be established refuses.
     """
     out = Collector()
     signer = check_signed(
-        document, signature, trust_roots=trust_roots, crls=(), now=now, out=out, no_crl_warning=""
+        document,
+        signature,
+        trust_roots=trust_roots,
+        crls=revocation.crls,
+        ocsps=revocation.ocsps,
+        now=now,
+        out=out,
+        no_crl_warning="",
+        require_revocation=bool(trust_roots),
     )
-    problems = [f.message for f in out.findings if trust_roots or f.reason in _CHAIN_FREE]
+    problems = [
+        f"{f.reason.value}: {f.message}" if f.reason in _REVOCATION else f.message
+        for f in out.findings
+        if trust_roots or f.reason in _CHAIN_FREE
+    ]
+    if any(f.reason is Reason.REVOCATION_UNKNOWN for f in out.findings) and trust_roots:
+        problems += revocation.notes
     if not trust_roots:
         problems.insert(
             0,

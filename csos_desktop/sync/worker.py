@@ -34,11 +34,13 @@ from csos_desktop.sync.statement_intake import (
     FULFILMENT_KINDS,
     KeptText,
     StatementOutcome,
+    StatementTrust,
     keep_statements,
     non_acceptance,
 )
 from csos_desktop.sync.x12_intake import receive_x12
 from csos_desktop.trust.anchors import anchor_certificates
+from csos_desktop.trust.revocation import RevocationSource
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +110,15 @@ class SyncWorker:
         clock: Clock = lambda: datetime.now(UTC),
         pharmacy_id: str | None = None,
         statement_roots: Sequence[asn1_x509.Certificate] | None = None,
+        statement_revocation: RevocationSource | None = None,
         som_cache: bool = True,
         catalogue: Catalogue | None = None,
         as2: As2Connection | None = None,
     ) -> None:
         """*as2*: orders signed as X12 go to the distributor over AS2 (the REST API still
-        carries everything else and the answers)."""
+        carries everything else and the answers). *statement_revocation*: where the
+        statements' revocation data comes from (default: the CRL cache and the fetcher
+        under the machine's policy)."""
         self._store, self._client, self._cursor, self._clock = store, client, cursor, clock
         self._as2 = as2
         self._pharmacy_id = pharmacy_id
@@ -122,6 +127,9 @@ class SyncWorker:
         # chain file is no anchor), unless the caller names the roots.
         self._statement_roots = (
             list(statement_roots) if statement_roots is not None else anchor_certificates()
+        )
+        self._statement_trust = StatementTrust(
+            self._statement_roots, statement_revocation or RevocationSource()
         )
         self._som_cache = som_cache
         self._catalogue = catalogue
@@ -327,7 +335,7 @@ class SyncWorker:
     ) -> KeptText:
         """The statement to keep with the rejection (see ``statement_intake.non_acceptance``)."""
         kept, outcome = non_acceptance(
-            self._store, order_id, record, codes, roots=self._statement_roots, now=now
+            self._store, order_id, record, codes, trust=self._statement_trust, now=now
         )
         if outcome is not None:
             report.statements.append(outcome)
@@ -400,11 +408,17 @@ class SyncWorker:
             order_id,
             record.signed_statements,
             kinds=FULFILMENT_KINDS,
-            roots=self._statement_roots,
+            trust=self._statement_trust,
             now=now,
         )
         for data in record.x12:  # the same answers as X12: kept and linked, never twice
-            receive_x12(self._store, data, clock=self._clock, roots=self._statement_roots)
+            receive_x12(
+                self._store,
+                data,
+                clock=self._clock,
+                roots=self._statement_roots,
+                revocation=self._statement_trust.revocation,
+            )
 
     def _apply(
         self, order_id: str, status: str, report: SyncReport, record: OrderRecord | None = None

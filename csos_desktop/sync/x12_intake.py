@@ -24,6 +24,8 @@ from csos_desktop.pki.signed_check import Collector, check_signed
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import OrderNotFound
+from csos_desktop.sync.statement_intake import StatementTrust
+from csos_desktop.trust.revocation import RevocationData, RevocationSource
 
 #: Kept with an 855/856 that names no order of this store.
 UNKNOWN_ORDER = "x12-unknown-order"
@@ -44,11 +46,13 @@ def receive_x12(
     *,
     clock: Clock = utc_now,
     roots: Sequence[asn1_x509.Certificate] | None = None,
+    revocation: RevocationSource | None = None,
 ) -> ReceivedX12:
     """Keep *data* and link it to its order; never loses the bytes.
 
     *roots*: the trust anchors a signed 855 must chain to (None: its signature and
-    signer's DEA number are checked, not who vouches for the certificate).
+    signer's DEA number are checked, not who vouches for the certificate). With
+    *revocation* too, its signer's revocation must be established, as for statements.
     """
     now = clock()
     problem: str | None = None
@@ -59,7 +63,7 @@ def receive_x12(
     try:
         if is_attached(data):
             content, signature = detach(data)
-            problem = _signature_problem(content, signature, roots, now)
+            problem = _signature_problem(content, signature, roots, revocation, now)
         _, doc = read_reply(content)
     except X12Error as exc:
         problem = problem or f"{exc.reason.value}: {exc}"
@@ -116,11 +120,26 @@ def _signature_problem(
     content: bytes,
     signature: bytes,
     roots: Sequence[asn1_x509.Certificate] | None,
+    revocation: RevocationSource | None,
     now: datetime,
 ) -> str | None:
     out = Collector()
+    required = bool(roots) and revocation is not None
+    data = (
+        StatementTrust(roots or (), revocation).data_for(signature, now)
+        if required and revocation is not None
+        else RevocationData()
+    )
     signer = check_signed(
-        content, signature, trust_roots=roots or (), crls=(), now=now, out=out, no_crl_warning=""
+        content,
+        signature,
+        trust_roots=roots or (),
+        crls=data.crls,
+        ocsps=data.ocsps,
+        now=now,
+        out=out,
+        no_crl_warning="",
+        require_revocation=required,
     )
     findings = [f for f in out.findings if roots is not None or f.reason.value != "untrusted-chain"]
     if findings:

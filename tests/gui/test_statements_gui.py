@@ -17,10 +17,11 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
 from csos_desktop.store.statements import StatementKind
 from csos_desktop.sync.client import SignedStatement
-from csos_desktop.sync.statement_intake import keep_statements
+from csos_desktop.sync.statement_intake import StatementTrust, keep_statements
 from tests.conftest import Provisioned
 from tests.gui.test_legal_gui import _launcher
 from tests.gui.test_receiving import shipped_order
+from tests.integration.distributor.conftest import ca_crls
 from tests.unit.store.helpers import software_identity
 
 
@@ -61,7 +62,7 @@ def test_the_orders_screen_shows_statements_verified_and_rejected(
                 SignedStatement("shipment", document.replace(b"Shipped.", b"Lost.!!!"), signature),
             ],
             kinds={StatementKind.SHIPMENT},
-            roots=[root],
+            trust=StatementTrust([root], ca_crls(test_ca, tmp_path / "crl")),
             now=now,
         )
         assert [o.verified for o in kept] == [True, False]

@@ -30,6 +30,7 @@ def test_demo_runs_the_whole_loop_and_catches_tampering(tmp_path: Path) -> None:
     assert "3 orders of this pharmacy's usual products signed with one PIN entry" in out
     assert "Sent to the distributor: 3 orders" in out and "now accepted" in out
     assert "signed on the token and sent: 3; orders now received" in out
+    assert "signed statements verified (trust store and CRLs): 3 of 3;" in out
     assert "re-verified offline: INTACT" in out
     assert "SOM before signing: INTERCEPT" in out and "policy limit" in out
     assert "CMS Verification successful" in out

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # named in the front ends' signatures too (`as` marks them ex
     from csos_desktop.sync.credentials import CredentialPlace
     from csos_desktop.sync.worker import SyncReport as SyncReport
     from csos_desktop.sync.worker import SyncWorker
+    from csos_desktop.trust.revocation import RevocationSource
 
 #: ``sync_interval_minutes`` when it is not set (the setting's default; docs/gui.md).
 DEFAULT_INTERVAL_MINUTES = 15
@@ -91,8 +92,10 @@ def sync_worker(
     token: str | None = None,
     retry: RetryPolicy | None = None,
     timeout: float = 15.0,
+    statement_revocation: RevocationSource | None = None,
 ) -> Iterator[SyncWorker]:
-    """A worker over a verified-TLS client; the credential comes from the keyring."""
+    """A worker over a verified-TLS client; the credential comes from the keyring.
+    *statement_revocation*: where statements' CRLs come from (default: cache and fetcher)."""
     from csos_desktop.services.context import current
     from csos_desktop.services.orders.catalogue import active_catalogue
     from csos_desktop.sync.client import DistributorClient
@@ -112,6 +115,7 @@ def sync_worker(
             pharmacy_id=settings.pharmacy_id,
             statement_roots=current().trust_anchors(),
             catalogue=active_catalogue(store),
+            statement_revocation=statement_revocation,
         )
 
 

@@ -12,11 +12,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from starlette.types import ASGIApp
 
 from csos_desktop.sandbox.ca import TestCa
@@ -31,6 +34,8 @@ from csos_desktop.sandbox.distributor.som_hook import NoOpSomPolicy, SomPolicy
 from csos_desktop.sandbox.https import bind
 from csos_desktop.sandbox.limits import DEFAULT_LIMITS, RequestLimits
 from csos_desktop.sync.client import DistributorClient, RetryPolicy
+from csos_desktop.trust.crl_cache import CrlCache
+from csos_desktop.trust.revocation import RevocationData, RevocationSource
 from tests.conftest import PURCHASER_DEA, Provisioned
 from tests.integration.signing import chain_of, sign_order
 from tests.under_ci import unavailable
@@ -68,6 +73,43 @@ class Sandbox:
 
 
 StartSandbox = Callable[..., Sandbox]
+
+
+#: The CA's CRLs handed to a client last this long: a test may take a void in 61 days.
+CRL_DAYS = 90
+
+
+def seed_crl_cache(ca: TestCa, directory: Path, *, issuing: bool = True) -> CrlCache:
+    """A CRL cache in *directory* holding *ca*'s current CRLs, as `csos crl refresh` would
+    leave it (the session CA's distribution points name a host that never resolves);
+    without *issuing*, only the root's: its subscribers' CRL cannot be had."""
+    cache = CrlCache(directory)
+    now = datetime.now(UTC)
+    pairs = [(ca.root_crl(next_update_days=CRL_DAYS), ca.root_certificate)]
+    if issuing:
+        pairs.append((ca.crl(next_update_days=CRL_DAYS), ca.issuing_certificate))
+    for crl, issuer in pairs:
+        der = issuer.public_bytes(Encoding.DER)
+        cache.put(
+            crl.public_bytes(Encoding.DER), "test", now, issuer=asn1_x509.Certificate.load(der)
+        )
+    return cache
+
+
+def ca_revocation(ca: TestCa) -> RevocationData:
+    """*ca*'s current CRLs as a verification is handed them."""
+    return RevocationData(
+        tuple(
+            asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
+            for c in (ca.crl(next_update_days=CRL_DAYS), ca.root_crl(next_update_days=CRL_DAYS))
+        )
+    )
+
+
+def ca_crls(ca: TestCa, directory: Path, *, issuing: bool = True) -> RevocationSource:
+    """The product's revocation source over ``seed_crl_cache``: what a sync worker's
+    statements are checked with in tests."""
+    return RevocationSource(seed_crl_cache(ca, directory, issuing=issuing))
 
 
 @pytest.fixture

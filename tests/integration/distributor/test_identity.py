@@ -29,7 +29,13 @@ from csos_desktop.sync.client import SignedStatement
 from csos_desktop.sync.statements import OrderFacts, StatementRefused, verify_statement
 from csos_desktop.sync.worker import CursorFile, SyncWorker
 from tests.conftest import Provisioned
-from tests.integration.distributor.conftest import Sandbox, StartSandbox, signed
+from tests.integration.distributor.conftest import (
+    Sandbox,
+    StartSandbox,
+    ca_crls,
+    ca_revocation,
+    signed,
+)
 from tests.integration.distributor.hostile import hostile_statements
 from tests.integration.test_openssl_accepts import openssl_verify
 from tests.unit.domain.samples import sample_order_input
@@ -81,6 +87,7 @@ def test_an_order_for_another_supplier_is_refused_with_a_signed_statement(
         kind="non-acceptance",
         order=OrderFacts(key, OTHER_DEA, document, signature),
         trust_roots=_roots(sandbox.ca),
+        revocation=ca_revocation(sandbox.ca),
         now=datetime.now(UTC),
     )
     assert content["supplier"]["dea_number"] == SANDBOX_DEA  # the one that refused it
@@ -127,6 +134,7 @@ def test_shipments_and_voids_are_signed_statements(
         kind="shipment",
         order=facts,
         trust_roots=_roots(sandbox.ca),
+        revocation=ca_revocation(sandbox.ca),
         now=now,
     )
     assert [x["line_no"] for x in shipped["lines"]] == [1, 3]  # PARTIAL: half of each line
@@ -135,6 +143,7 @@ def test_shipments_and_voids_are_signed_statements(
         kind="supplier-void",
         order=facts,
         trust_roots=_roots(sandbox.ca),
+        revocation=ca_revocation(sandbox.ca),
         now=now,
     )
     assert sum(x["quantity_voided"] for x in voided["lines"]) > 0
@@ -165,6 +174,7 @@ def test_a_statement_about_another_order_or_by_another_signer_is_refused(
                 kind="non-acceptance",
                 order=facts,
                 trust_roots=_roots(sandbox.ca),
+                revocation=ca_revocation(sandbox.ca),
                 now=datetime.now(UTC),
             )
         except StatementRefused:
@@ -195,7 +205,11 @@ def _sync_one_wrong_supplier_order(
     ).signed
     with sandbox.client() as client:
         SyncWorker(
-            store, client, CursorFile(tmp_path / "cursor.json", "s"), statement_roots=_roots(ca)
+            store,
+            client,
+            CursorFile(tmp_path / "cursor.json", "s"),
+            statement_roots=_roots(ca),
+            statement_revocation=ca_crls(ca, tmp_path / "crl"),
         ).run_once()
     return store, rec.order_id
 

@@ -23,7 +23,7 @@ from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.audit import AuditEvent
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
-from tests.integration.distributor.conftest import Sandbox, StartSandbox
+from tests.integration.distributor.conftest import Sandbox, StartSandbox, seed_crl_cache
 from tests.unit.store.helpers import order_input
 
 # Token work on its own thread, TLS on this one (SoftHSM2 leaves OpenSSL errors per thread).
@@ -84,6 +84,8 @@ def _pharmacy(sandbox: Sandbox, prov: Provisioned, ca: TestCa, tmp_path: Path) -
     chain = tmp_path / "chain.pem"
     chain.write_bytes(ca.issuing_certificate.public_bytes(Encoding.PEM))
     trust_sandbox_root(ca, tmp_path / "home")
+    # The CA's CRLs where `csos sync` finds them: its statements' signer must be covered.
+    seed_crl_cache(ca, tmp_path / "home" / "data" / "crl")
     ph = Pharmacy(tmp_path / "home", prov, chain, sandbox)
     login = ph.run("sync", "login", "--url", sandbox.url, "--token-stdin", stdin=sandbox.token)
     assert login.exit_code == 0, login.output

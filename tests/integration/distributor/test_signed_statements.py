@@ -21,21 +21,24 @@ from typing import Any
 import pytest
 from asn1crypto import x509 as asn1_x509
 from click.testing import CliRunner
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from starlette.types import ASGIApp
 
 from csos_desktop.cli import main
 from csos_desktop.domain.order_state import OrderState
+from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.archive.verify import Verdict, verify_archive
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.store import Store, open_store
-from csos_desktop.store.statements import StatementKind, Verification
+from csos_desktop.store.statements import Statement, StatementKind, Verification
 from csos_desktop.sync.statements import OrderFacts, StatementRefused, verify_statement
 from csos_desktop.sync.worker import CursorFile, SyncReport, SyncWorker
-from tests.integration.distributor.conftest import StartSandbox
+from csos_desktop.trust.revocation import RevocationSource
+from tests.integration.distributor.conftest import StartSandbox, ca_crls, ca_revocation
 from tests.integration.distributor.hostile import Mutate, hostile_statements
 from tests.integration.test_openssl_accepts import openssl_verify
 from tests.unit.store.archive_forgery import read_members, reseal_with, roots
@@ -61,12 +64,15 @@ def _ship_and_void(
     wrap: Callable[[ASGIApp], ASGIApp] | None = None,
     *,
     configured_roots: bool = False,
+    revocation: RevocationSource | None = None,
 ) -> tuple[Store, str, list[SyncReport]]:
     """One order signed, sent, half shipped, then its balance voided after 60 days.
 
     Statements are checked against *ca*'s root, or with *configured_roots* against
-    whatever the home's trust store holds (what `csos sync` does).
+    whatever the home's trust store holds (what `csos sync` does); their revocation
+    data comes from *revocation* (default: *ca*'s current CRLs).
     """
+    revocation = revocation or ca_crls(ca, tmp_path / "crl")
     sandbox = start_sandbox(mode=FulfilmentMode.PARTIAL, wrap=wrap)
     store = open_store(tmp_path / "data" / "csos.db")  # where `csos` finds it
     [rec] = svc.import_orders(store, [order_input()], source="test")
@@ -79,12 +85,19 @@ def _ship_and_void(
     with sandbox.client() as client:
         cursor = CursorFile(tmp_path / "cursor.json", "s")
         roots = None if configured_roots else _roots(ca)
-        reports.append(SyncWorker(store, client, cursor, statement_roots=roots).run_once())
+        worker = functools.partial(
+            SyncWorker,
+            store,
+            client,
+            cursor,
+            statement_roots=roots,
+            statement_revocation=revocation,
+        )
+        reports.append(worker().run_once())
         sandbox.running.distributor.fulfil()
-        reports.append(SyncWorker(store, client, cursor, statement_roots=roots).run_once())
+        reports.append(worker().run_once())
         sandbox.running.distributor.fulfil(later)
-        late = SyncWorker(store, client, cursor, clock=lambda: later, statement_roots=roots)
-        reports.append(late.run_once())
+        reports.append(worker(clock=lambda: later).run_once())
     return store, rec.order_id, reports
 
 
@@ -128,7 +141,11 @@ def _resign(
     ca: TestCa, dea: str, edit: Callable[[dict[str, object]], None], at: datetime
 ) -> Mutate:
     """A statement re-signed by a certificate for *dea* under the trusted CA, after *edit*."""
-    _, cms = software_identity(ca, dea)
+    return _resign_with(software_identity(ca, dea)[1], edit, at)
+
+
+def _resign_with(cms: CmsSigner, edit: Callable[[dict[str, object]], None], at: datetime) -> Mutate:
+    """A statement re-signed with *cms*, after *edit*."""
 
     def mutate(document: bytes, _signature: bytes) -> tuple[bytes, bytes]:
         content = json.loads(document)
@@ -170,33 +187,84 @@ def test_a_hostile_statement_is_kept_as_rejected_and_nothing_is_lost(
 ) -> None:
     mutate, why = _cases(test_ca)[case]
     served: list[bytes] = []
+    store, oid, reports = _ship_and_void(
+        start_sandbox, tmp_path, test_ca, hostile_statements(_served(mutate, served))
+    )
+    signed, events, state = _kept_as_rejected(store, oid, served, why)
+    assert events.count("order.statement-rejected") == len(signed)
+    assert state is OrderState.VOID or state.value.startswith("shipped")
+    assert any(not o.verified for r in reports for o in r.statements)
+    assert "(shipment, " in _order_show(tmp_path, oid) and "REJECTED" in _order_show(tmp_path, oid)
+
+
+def _served(mutate: Mutate, into: list[bytes]) -> Mutate:
+    """*mutate*, noting each statement served as it went out."""
 
     def recording(doc: bytes, sig: bytes) -> tuple[bytes, bytes]:
         out = mutate(doc, sig)
-        served.append(out[0])
+        into.append(out[0])
         return out
 
-    store, oid, reports = _ship_and_void(
-        start_sandbox, tmp_path, test_ca, hostile_statements(recording)
-    )
+    return recording
+
+
+def _kept_as_rejected(
+    store: Store, oid: str, served: list[bytes], why: str
+) -> tuple[list[Statement], list[str], OrderState]:
+    """Every signed statement is kept byte for byte as rejected for *why*; the fulfilment
+    the distributor reported is still recorded: nothing is lost. The signed statements,
+    the order's audit events and its state are returned."""
     with store:
         statements = store.statements.for_order(oid)
         events = [e.event for e in store.audit.entries(order_id=oid)]
-        state = store.orders.get(oid).state
         reported = store.fulfilment.reported(oid)
+        state = store.orders.get(oid).state
     signed = [s for s in statements if s.signature is not None]
     assert signed and all(s.verification is Verification.REJECTED for s in signed)
-    assert not [s for s in statements if s.verified]  # nothing kept as the supplier's word
+    assert not [s for s in statements if s.verified]
     for st in signed:
         assert st.rejection is not None and why in st.rejection, st.rejection
-        assert st.body in served  # kept byte for byte as received
+        assert st.body in served
     assert "order.statement-verified" not in events
-    assert events.count("order.statement-rejected") == len(signed)
-    # The fulfilment the distributor reported is still recorded: nothing is lost.
-    assert state is OrderState.VOID or state.value.startswith("shipped")
     assert reported and sum(r.shipped for r in reported.values()) > 0
-    assert any(not o.verified for r in reports for o in r.statements)
-    assert "(shipment, " in _order_show(tmp_path, oid) and "REJECTED" in _order_show(tmp_path, oid)
+    return signed, events, state
+
+
+def test_a_statement_whose_signers_revocation_cannot_be_established_is_kept_as_rejected(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    """The distributor's own statements, untouched, while its CA's CRL cannot be had (the
+    cache holds only the root's, the distribution point does not resolve): before, they
+    were kept as the supplier's word."""
+    served: list[bytes] = []
+    store, oid, reports = _ship_and_void(
+        start_sandbox,
+        tmp_path,
+        test_ca,
+        hostile_statements(_served(lambda doc, sig: (doc, sig), served)),
+        revocation=ca_crls(test_ca, tmp_path / "crl", issuing=False),
+    )
+    _kept_as_rejected(store, oid, served, "revocation-unknown")
+    assert any("revocation-unknown" in (o.rejection or "") for r in reports for o in r.statements)
+
+
+def test_a_statement_from_a_revoked_distributor_certificate_is_kept_as_rejected(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    """Signed with the supplier's DEA number under the trusted CA, by a certificate the CA
+    revoked an hour before: before, it was kept as the supplier's word."""
+    identity, cms = software_identity(test_ca, SANDBOX_DEA)
+    serial = x509.load_der_x509_certificate(identity.certificate_der).serial_number
+    now = datetime.now(UTC)
+    test_ca.revoke(serial, reason="keyCompromise", when=now - timedelta(hours=1))
+    served: list[bytes] = []
+    store, oid, _ = _ship_and_void(
+        start_sandbox,
+        tmp_path,
+        test_ca,
+        hostile_statements(_served(_resign_with(cms, lambda _c: None, now), served)),
+    )
+    _kept_as_rejected(store, oid, served, "certificate-revoked")
 
 
 def _order_show(home: Path, order_id: str, *args: str) -> Any:
@@ -318,9 +386,10 @@ def test_without_any_anchor_no_statement_is_verified(test_ca: TestCa) -> None:
     facts = OrderFacts("o-1", SANDBOX_DEA, order_doc, order_sig)
     now = datetime.now(UTC)
     signature = cms.sign(document, now)
+    crls = ca_revocation(test_ca)
     check = functools.partial(
         verify_statement, document, signature, kind="shipment", order=facts, now=now
     )
-    assert check(trust_roots=_roots(test_ca))["order_id"] == "o-1"
+    assert check(trust_roots=_roots(test_ca), revocation=crls)["order_id"] == "o-1"
     with pytest.raises(StatementRefused, match="no trust anchor"):
-        check(trust_roots=[])
+        check(trust_roots=[], revocation=crls)

@@ -37,8 +37,14 @@ from csos_desktop.store.audit import AuditEvent
 from csos_desktop.sync.client import DistributorClient, RetryPolicy
 from csos_desktop.sync.worker import CursorFile, SyncWorker
 from csos_desktop.token.identity import SigningIdentity
+from csos_desktop.trust.revocation import RevocationSource
 from tests.conftest import Provisioned
-from tests.integration.distributor.conftest import TOKEN_THREAD, Sandbox, StartSandbox
+from tests.integration.distributor.conftest import (
+    TOKEN_THREAD,
+    Sandbox,
+    StartSandbox,
+    ca_crls,
+)
 from tests.integration.signing import chain_of, issue_for_token
 from tests.integration.store.tokens import TestPin, open_identity
 from tests.unit.store.helpers import order_input
@@ -104,8 +110,18 @@ def signed_orders(store: Store, pharmacist: Pharmacist, n: int) -> list[str]:
     return ids
 
 
-def worker(store: Store, client: DistributorClient, tmp_path: Path) -> SyncWorker:
-    return SyncWorker(store, client, CursorFile(tmp_path / "cursor.json", "sandbox"))
+def worker(
+    store: Store,
+    client: DistributorClient,
+    tmp_path: Path,
+    statement_revocation: RevocationSource | None = None,
+) -> SyncWorker:
+    return SyncWorker(
+        store,
+        client,
+        CursorFile(tmp_path / "cursor.json", "sandbox"),
+        statement_revocation=statement_revocation,
+    )
 
 
 def server_orders(sandbox: Sandbox) -> int:
@@ -157,7 +173,7 @@ def test_a_refused_order_is_rejected_with_its_statement_kept(
         test_ca.revoke(
             serial, reason="keyCompromise", when=datetime.now(UTC) - timedelta(seconds=5)
         )
-        worker(store, client, tmp_path).run_once()
+        worker(store, client, tmp_path, ca_crls(test_ca, tmp_path / "crl")).run_once()
         assert store.orders.get(oid).state is OrderState.REJECTED
         [statement] = store.statements.for_order(oid)
         assert "certificate-revoked" in statement.reason

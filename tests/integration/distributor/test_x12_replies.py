@@ -13,7 +13,7 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.orders.x12_intake import prefill_from_856
 from csos_desktop.store.audit import AuditEvent
 from tests.conftest import Provisioned
-from tests.integration.distributor.conftest import StartSandbox, sign_document
+from tests.integration.distributor.conftest import StartSandbox, ca_crls, sign_document
 from tests.integration.distributor.test_signed_statements import SANDBOX_DEA, _ship_and_void
 from tests.integration.signing import sample_order
 
@@ -68,3 +68,23 @@ def test_the_distributor_takes_a_signed_850_and_answers_with_its_855(
         }
         [ack] = [read_reply(detach(b)[0])[1] for b in record.x12[:1]]
     assert isinstance(ack, OrderAck) and ack.status is AckStatus.ACCEPTED
+
+
+def test_a_signed_855_whose_signers_revocation_cannot_be_established_is_kept_with_the_problem(
+    start_sandbox: StartSandbox, tmp_path: Path, test_ca: TestCa
+) -> None:
+    """Like the statements: with the CA's CRL not to be had, the 855 is kept, byte for byte,
+    with the problem, not linked as the distributor's word (before: linked, no problem)."""
+    revocation = ca_crls(test_ca, tmp_path / "crl", issuing=False)
+    store, oid, _ = _ship_and_void(start_sandbox, tmp_path, test_ca, revocation=revocation)
+    with store:
+        logged = [
+            e.details
+            for e in store.audit.entries()
+            if e.event == AuditEvent.X12_RECEIVED.value and e.details["transaction_set"] == "855"
+        ]
+        acks = [store.x12.get(int(str(d["control_number"]))) for d in logged]
+        linked = [k for k in store.x12.for_order(oid) if k.transaction_set == "855"]
+    assert acks and all(k.problem and "revocation-unknown" in k.problem for k in acks)
+    assert all(is_attached(k.document) and k.order_id is None for k in acks)
+    assert not linked
