@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,9 +21,11 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.orders.export import order_record_files
 from csos_desktop.store import open_store
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
+from tests.launch import csos_command
 from tests.unit.domain.samples import sample_order_input
 
-CSOS = [sys.executable, "-m", "csos_desktop"]
+# The session's machine policy: a test workstation (its NTP server on 127.0.0.1).
+CSOS = csos_command()
 
 
 @pytest.fixture()

@@ -46,7 +46,6 @@ for _command in (
     rx_script.pharmacies,
     rx_script.receive_cmd,
     rx_script.sign_received_cmd,
-    rx_script.export,
 ):
     rx.add_command(_command)
 

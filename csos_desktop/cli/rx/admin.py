@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,7 +33,6 @@ from csos_desktop.services.rx.monthly_log import (
     LogOrder,
     log_csv,
     monthly_log,
-    signed_in_month,
 )
 from csos_desktop.services.signing import SigningPurpose
 
@@ -386,19 +385,43 @@ def rx_log(month: str, practitioner_dea: str | None, order: str, out_file: Path 
 
 
 @click.command("export")
-@click.option("--month", required=True, help="The month signed, YYYY-MM.")
+@click.option("--month", help="The month signed or received, YYYY-MM (local time).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day (with --until).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day.")
 @click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for <rx_id>.json (the signed bytes) and <rx_id>.p7s of each.",
+    help="Directory for <rx_id>.json (the signed bytes) and <rx_id>.p7s of each signed "
+    "prescription, and sent/ and received/ with the NCPDP SCRIPT messages kept.",
 )
 @run_cli
-def rx_export(month: str, out_dir: Path) -> None:
-    """The month's signed prescriptions, byte for byte, for `csos rx verify` (1311.305)."""
+def rx_export(
+    month: str | None, since: datetime | None, until: datetime | None, out_dir: Path
+) -> None:
+    """Signed prescriptions byte for byte, for `csos rx verify`, and the NewRx messages sent
+    and received with their verdicts (1311.305); all of them without a period."""
+    from csos_desktop.services.rx.monthly_log import parse_month, signed_between
+    from csos_desktop.services.rx.script_export import export_script_messages
+
+    if month is not None and (since or until):
+        raise InputError("Give --month or --since/--until, not both.")
+    first, last = (since.date() if since else None), (until.date() if until else None)
+    if month is not None:
+        year, number = parse_month(month)
+        first = date(year, number, 1)
+        last = date(year + number // 12, number % 12 + 1, 1) - timedelta(days=1)
+    # The period is local days, as the log's; message times are instants.
+    start = datetime.combine(first, time.min).astimezone(UTC) if first else None
+    end = datetime.combine(last + timedelta(days=1), time.min).astimezone(UTC) if last else None
     with open_store() as store:
-        signed = signed_in_month(store, month)
-    for s in signed:
-        write_signed_pair(out_dir, s.rx_id, s.document, s.signature)
-    click.echo(f"{len(signed)} signed prescription(s) of {month} written to {out_dir}.")
+        signed = signed_between(store, first, last)
+        for s in signed:
+            write_signed_pair(out_dir, s.rx_id, s.document, s.signature)
+        messages = export_script_messages(store, out_dir, start, end)
+    period = month or (f"{first or 'the start'} to {last or 'now'}" if first or last else "all")
+    click.echo(
+        f"{len(signed)} signed prescription(s) and {messages} NCPDP SCRIPT message(s) "
+        f"({period}) written to {out_dir}."
+    )

@@ -9,7 +9,7 @@ archives (`csos rx receive`), signs a record that came with the indicator only
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -30,7 +30,6 @@ from csos_desktop.services.rx.receive import (
     receive,
     sign_received,
 )
-from csos_desktop.services.rx.script_export import export_script_messages
 from csos_desktop.services.signing import SigningPurpose
 
 url_option = click.option("--url", help="The network / distributor URL (default: configured).")
@@ -168,17 +167,3 @@ def sign_received_cmd(message_id: int, token: TokenChoice) -> None:
     with open_store() as store, open_signing(SigningPurpose.ARCHIVE_MANIFEST, token) as session:
         record = sign_received(store, message_id, session, token.terminal(), now=datetime.now(UTC))
     click.echo(f"Message {message_id} (prescription {record.rx_id}) signed by the pharmacy.")
-
-
-@click.command("export")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day (UTC).")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (UTC).")
-@run_cli
-def export(out_dir: Path, since: datetime | None, until: datetime | None) -> None:
-    """Export the NewRx messages kept (sent and received, with the verdicts) to a folder."""
-    start = since.replace(tzinfo=UTC) if since else None
-    end = until.replace(tzinfo=UTC) + timedelta(days=1) if until else None
-    with open_store() as store:
-        count = export_script_messages(store, out_dir, start, end)
-    click.echo(f"{count} message(s) written to {out_dir}.")

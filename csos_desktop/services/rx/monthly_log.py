@@ -120,6 +120,16 @@ def signed_in_month(store: Store, month: str) -> list[SignedRx]:
     return out
 
 
+def signed_between(store: Store, first: date | None, last: date | None) -> list[SignedRx]:
+    """The signed prescriptions whose local signing day is in [*first*, *last*] (open ends)."""
+    return [
+        signed
+        for signed in store.prescriptions.all_signed()
+        if (first is None or _signed_day(signed) >= first)
+        and (last is None or _signed_day(signed) <= last)
+    ]
+
+
 def _signed_day(signed: SignedRx) -> date:
     return local_date(datetime.fromisoformat(signed.signed_at.replace("Z", "+00:00")))
 
