@@ -36,6 +36,10 @@ PIN = "246810"
 DEA = "AB1234563"
 DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
+from csos_desktop.sandbox.ntp import NtpServer  # noqa: E402  (ROOT on sys.path first)
+
+_NTP: NtpServer | None = None
+
 
 def _set_up(work: Path, n: int) -> dict[str, str]:
     """Token, CA, trusted root, N drafts in a fresh CSOS_HOME; returns the child's env."""
@@ -73,7 +77,13 @@ def _set_up(work: Path, n: int) -> dict[str, str]:
     with open_store() as store:
         lifecycle.import_orders(store, [sample] * n, source="benchmark")
     policy = home / "machine-policy.toml"
-    policy.write_text("[settings]\nallow_software_tokens = true\n", encoding="utf-8")
+    # The time reference: an SNTP responder in this (parent) process, alive for the run.
+    global _NTP
+    _NTP = _NTP or NtpServer()
+    policy.write_text(
+        f'[settings]\nallow_software_tokens = true\nntp_server = "{_NTP.address}"\n',
+        encoding="utf-8",
+    )
     return dict(
         os.environ,
         CSOS_HOME=str(home),

@@ -22,6 +22,7 @@ from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.enrol.flow import new_key_and_csr
 from csos_desktop.pki.cms import CmsSigner
 from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.sandbox.ntp import NtpServer
 from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import SigningIdentity, signing_identities
@@ -38,12 +39,18 @@ DEA = "AB1234563"
 SCHEDULES = parse_schedule_list("2,2N,3,3N,4,5")
 
 
+_ntp: NtpServer | None = None
+
+
 def bench_home(work: Path) -> Path:
-    """CSOS_HOME under *work*, with an empty machine policy (none of this machine's)."""
+    """CSOS_HOME under *work*, with a machine policy of its own (none of this machine's)
+    whose time reference is an SNTP responder in this process (no network here)."""
+    global _ntp
     home = work / "home"
     home.mkdir(parents=True, exist_ok=True)
+    _ntp = _ntp or NtpServer()
     policy = work / "policy.toml"
-    policy.write_text("", encoding="utf-8")
+    policy.write_text(f'[settings]\nntp_server = "{_ntp.address}"\n', encoding="utf-8")
     os.environ["CSOS_HOME"] = str(home)
     use_policy_file(policy)
     return home

@@ -66,6 +66,13 @@ KEYS: dict[str, tuple[str, ...]] = {
     "som_scale": ("stream.seconds", "stream_small.seconds", "memory_small.seconds"),
     "som_quality": ("evaluation.recall", "evaluation.false_alarm_rate"),
     "bundle": ("csos_version.source.median_s", "gui_self_test.source.median_s"),
+    "x12_as2": (
+        "build_sign_ms_per_order.json",
+        "build_sign_ms_per_order.x12",
+        "verify_ms_per_order.x12",
+        "build_sign_send.rest_ms_per_order",
+        "build_sign_send.as2_ms_per_order",
+    ),
     "batch_sign": (
         "exit_code",
         "signatures",
