@@ -12,7 +12,6 @@ import json
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -22,10 +21,12 @@ from pathlib import Path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.conftest import TEST_PIN
+from tests.launch import csos_command
 from tests.unit.store.helpers import order_input
 
 ROOT = Path(__file__).resolve().parents[3]
-CSOS = [sys.executable, "-m", "csos_desktop"]
+# `csos` under the session's machine policy (software tokens, the local NTP responder).
+CSOS = csos_command()
 #: What must never reach a user: SQLite's raw errors, our sentences for a store that failed
 #: or stayed busy, and the distributor shown offline (it is up the whole time).
 USER_VISIBLE_FAILURES = (
