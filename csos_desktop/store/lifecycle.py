@@ -23,6 +23,7 @@ from csos_desktop.domain.order_state import (
     REISSUABLE,
     IllegalTransition,
     OrderState,
+    after_report,
     check_transition,
 )
 from csos_desktop.domain.receipt import Receipt
@@ -201,12 +202,20 @@ def void(store: Store, order_id: str, reason: str, *, now: datetime) -> OrderRec
 
 
 def mark_submitted(store: Store, order_id: str, outbox_id: int, *, now: datetime) -> None:
-    """The distributor took the signed order (called by the sync worker)."""
+    """The distributor took the signed order (called by the sync worker).
+
+    Another process's sync may already have learned more (the order accepted or shipped)
+    between this send and its record: the order then stays where it is, never goes back.
+    """
     with store.transaction():
         rec = store.orders.get(order_id)
-        move(store, rec, S.SUBMITTED, now)
+        details: dict[str, object] = {"outbox_id": outbox_id}
+        if after_report(rec.state, S.SUBMITTED) is S.SUBMITTED:
+            move(store, rec, S.SUBMITTED, now)
+        else:
+            details["state_kept"] = rec.state.value
         store.outbox.mark_sent(outbox_id, now)
-        audit_order(store, AuditEvent.ORDER_SUBMITTED, rec, now, {"outbox_id": outbox_id})
+        audit_order(store, AuditEvent.ORDER_SUBMITTED, rec, now, details)
 
 
 def mark_receipt_sent(store: Store, outbox_id: int, receipt_id: str, *, now: datetime) -> None:

@@ -191,3 +191,23 @@ def test_any_interleaving_moves_the_order_only_forward_and_the_figures_add_up(
     finally:
         order.store.close()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_a_send_recorded_after_another_process_learned_acceptance_keeps_the_order_accepted(
+    tmp_path: Path,
+) -> None:
+    # The soak's race: the GUI's sync and the CLI's send the same queued order (the
+    # distributor takes it once and answers the other as a replay); the GUI records its send
+    # and then reads "accepted" from the feed before the CLI records its own. The CLI's
+    # record must neither fail nor move the order back.
+    one = OneOrder(tmp_path)
+    [pending] = [m for m in one.store.outbox.pending() if m.record_id == one.oid]
+    lifecycle.mark_submitted(one.store, one.oid, pending.outbox_id, now=one.clock())
+    apply_report(one.store, one.oid, S.ACCEPTED, now=one.clock())
+    assert one.state is S.ACCEPTED
+    lifecycle.mark_submitted(one.store, one.oid, pending.outbox_id, now=one.clock())
+    assert one.state is S.ACCEPTED
+    assert not [m for m in one.store.outbox.pending() if m.record_id == one.oid]
+    [*_, last] = one.store.audit.entries(order_id=one.oid)
+    assert last.details["state_kept"] == "accepted"
+    one.store.close()
