@@ -138,7 +138,7 @@ json "$work/u-doctor1.json" '[c for c in d["checks"] if c["check"]=="configurati
 
 # 2. A fresh CSOS_HOME (whose own settings ask for it) does not allow a SoftHSM2 token for EPCS.
 set +e; echo 314159 | as_nobody "${mine[@]}" SOFTHSM2_CONF="$conf" CSOS_HOME="$uhome/fresh" \
-  csos rx sign "$uhome/rx.json" --token package-test --module "$module" --pin-stdin \
+  csos rx sign "$uhome/rx.json" --as drsmith --token package-test --module "$module" --pin-stdin \
   --out "$uhome/rx-out" 2> "$work/u-rx.err"; rc=$?; set -e
 cat "$work/u-rx.err"
 [ "$rc" != 0 ] && grep -q "software token — for testing" "$work/u-rx.err" \
