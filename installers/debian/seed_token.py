@@ -14,10 +14,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.domain.schedule import parse_schedule_list
+from csos_desktop.enrol.flow import new_key_and_csr
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.token.keys import KeyAlgorithm
-from csos_desktop.token.provisioning import install_certificate, new_key_and_csr
+from csos_desktop.token.provisioning import install_certificate
 from csos_desktop.token.session import TokenSession
 
 LABEL = "package-test"
