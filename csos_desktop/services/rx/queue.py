@@ -44,6 +44,8 @@ from csos_desktop.services.rx.ceremony import (
 from csos_desktop.services.rx.drafts import PatientQueue, find_patient
 from csos_desktop.services.rx.permission import require_signing_grant
 from csos_desktop.services.signing import SigningSession
+from csos_desktop.services.signing.checks import hard_token_for_epcs
+from csos_desktop.services.tokens.assurance import software_tokens_allowed
 from csos_desktop.store.access import Grant, RxUser
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.db import StoreError
@@ -167,6 +169,7 @@ def sign_queued(
     also signs those prescriptions as NCPDP SCRIPT NewRx messages to it, kept with the
     signature.
     """
+    _hard_token_first(session, clock())
     opened = open_signing_list(
         store,
         actor,
@@ -247,6 +250,13 @@ def audited_ceremony(
         raise
 
 
+def _hard_token_first(session: SigningSession, now: datetime) -> None:
+    """1311.115 before anything else: a token that may never sign EPCS on this machine is
+    refused first, whoever asks and whatever the store holds (the session checks run it
+    again with the rest)."""
+    hard_token_for_epcs(software_tokens_allowed())(session.facts(now))
+
+
 def sign_files(
     store: Store,
     actor: Actor,
@@ -263,6 +273,7 @@ def sign_files(
     export hold them (1311.120(b)(27), 1311.305)."""
     identity = session.identity
     now = clock()
+    _hard_token_first(session, now)
     status = revocation(identity, session.chain, now)
     lapse_registrations(store, now)
 
