@@ -14,8 +14,10 @@ itself never reads that variable, and a user's `csos` never goes through here.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
+from typing import Protocol
 
 from csos_desktop.config.policy import use_policy_file
 
@@ -30,6 +32,28 @@ def command(policy: Path, program: str, *args: str) -> list[str]:
 def csos_command() -> list[str]:
     """``csos`` in a child process, under the test session's machine policy."""
     return [sys.executable, str(Path(__file__).resolve()), "-", "cli"]
+
+
+class _Hsm(Protocol):
+    conf: Path
+    module: str
+
+
+def run_csos(
+    args: list[str], hsm: _Hsm, home: Path, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """`csos ARGS` under the session's policy, on *hsm*'s token, in the CSOS_HOME *home*."""
+    env = dict(os.environ, SOFTHSM2_CONF=str(hsm.conf), CSOS_PKCS11_MODULE=hsm.module)
+    env["CSOS_HOME"] = str(home)
+    return subprocess.run(
+        [*csos_command(), *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,9 +21,8 @@ from csos_desktop.store import open_store
 from tests.conftest import TEST_PIN, trust_sandbox_root
 from tests.integration.locations import Location, LocationsToken, order_for
 from tests.integration.store.tokens import openssl_verify
-from tests.launch import csos_command
+from tests.launch import run_csos
 
-CSOS = csos_command()
 #: A registration no certificate on the token is for (valid check digit).
 OTHER_DEA = "AC3456781"
 PIN_PROMPT = "PIN for token"
@@ -42,20 +40,11 @@ def home(tmp_path: Path, test_ca: TestCa) -> Iterator[Path]:
 def run(
     args: list[str], tok: LocationsToken, home: Path, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ,
-        SOFTHSM2_CONF=str(tok.hsm.conf),
-        CSOS_PKCS11_MODULE=tok.hsm.module,
-        CSOS_HOME=str(home),
-    )
-    return subprocess.run(
-        [*CSOS, *args, "--token", tok.label] if args[:2] == ["order", "sign"] else [*CSOS, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
+    return run_csos(
+        [*args, "--token", tok.label] if args[:2] == ["order", "sign"] else args,
+        tok.hsm,
+        home,
+        stdin,
     )
 
 

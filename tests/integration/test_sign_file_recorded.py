@@ -8,7 +8,6 @@ a number already used is refused before the PIN; ``--out`` writes copies.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -21,11 +20,8 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.orders.export import order_record_files
 from csos_desktop.store import open_store
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
-from tests.launch import csos_command
+from tests.launch import run_csos
 from tests.unit.domain.samples import sample_order_input
-
-# The session's machine policy: a test workstation (its NTP server on 127.0.0.1).
-CSOS = csos_command()
 
 
 @pytest.fixture()
@@ -39,15 +35,7 @@ def home(tmp_path: Path, test_ca: TestCa) -> Iterator[Path]:
 def run(
     args: list[str], prov: Provisioned, home: Path, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ,
-        SOFTHSM2_CONF=str(prov.hsm.conf),
-        CSOS_PKCS11_MODULE=prov.hsm.module,
-        CSOS_HOME=str(home),
-    )
-    return subprocess.run(
-        CSOS + args, env=env, input=stdin, capture_output=True, text=True, check=False, timeout=180
-    )
+    return run_csos(args, prov.hsm, home, stdin)
 
 
 def order_file(tmp_path: Path, seq: int) -> tuple[Path, str]:
