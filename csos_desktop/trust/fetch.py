@@ -174,6 +174,10 @@ def _exchange(
     raise FetchFailed(f"{_where(url)} redirects too many times")
 
 
+def _too_slow(url: str, rules: FetchRules) -> FetchFailed:
+    return FetchFailed(f"{_where(url)} did not answer within {rules.deadline:g} s")
+
+
 def _get(method: str, url: str, rules: FetchRules, content: bytes | None, media: str) -> bytes:
     """One request under one total deadline: the exchange runs on a worker thread that
     the caller stops waiting for at the deadline (the thread itself ends within one
@@ -189,6 +193,9 @@ def _get(method: str, url: str, rules: FetchRules, content: bytes | None, media:
             answer.put((False, exc))
         except CaBundleUnusable as exc:
             answer.put((False, FetchFailed(str(exc))))
+        except httpx.TimeoutException:
+            # A read that outlasts the deadline is the same slowness the caller's wait reports.
+            answer.put((False, _too_slow(url, rules)))
         except (httpx.HTTPError, OSError, ValueError) as exc:
             log.info("revocation fetch %s: %s", _where(url), exc)
             answer.put((False, FetchFailed(f"{_where(url)} could not be reached")))
@@ -199,7 +206,7 @@ def _get(method: str, url: str, rules: FetchRules, content: bytes | None, media:
     try:
         ok, value = answer.get(timeout=rules.deadline)
     except queue.Empty:
-        raise FetchFailed(f"{_where(url)} did not answer within {rules.deadline:g} s") from None
+        raise _too_slow(url, rules) from None
     if not ok:
         raise value  # type: ignore[misc]
     return value  # type: ignore[return-value]
