@@ -60,6 +60,7 @@ from csos_desktop.services.archive.verify import verify_archive
 from csos_desktop.services.context import DEMO_MARKER, enter_demo
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders.catalogue import import_synthetic
+from csos_desktop.services.rx.ceremony import RevocationCheck, online_revocation
 from csos_desktop.services.rx.receive import RevocationLookup
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.services.sync.service import DistributorSettings, sync_worker
@@ -322,7 +323,9 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             client=client,
             pin=DemoPin(),
             dea=DEMO_DEA,
+            check=_demo_rx_check(ca),
             revocation=_demo_revocation(ca),
+            send=lambda: _send_outbox(running.url, root, token, ca),
             home=home,
             say=say,
         )
@@ -336,6 +339,25 @@ def _demo_source(ca: TestCa) -> RevocationSource:
     return RevocationSource(
         rules=FetchRules(ca_bundle=ca.directory / "root.pem", allow_private=True)
     )
+
+
+def _send_outbox(url: str, root: Path, token: str, ca: TestCa) -> None:
+    """One `csos sync` pass over the demo home's outbox."""
+    with (
+        open_store() as store,
+        sync_worker(
+            store,
+            DistributorSettings(url, root),
+            token=token,
+            statement_revocation=_demo_source(ca),
+        ) as worker,
+    ):
+        worker.run_once()
+
+
+def _demo_rx_check(ca: TestCa) -> RevocationCheck:
+    """The prescriber's own certificate checked at the demo CA before the ceremony."""
+    return online_revocation(None, ca.directory / "root.pem")
 
 
 def _demo_revocation(ca: TestCa) -> RevocationLookup:

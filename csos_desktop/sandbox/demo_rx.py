@@ -1,19 +1,26 @@
-"""The demo's EPCS step: a schedule II NewRx signed on the token, routed to the demo
-pharmacy's mailbox on the reference server, and verified there on receipt."""
+"""The demo's EPCS step, as a practice runs it: an administrator adds the prescriber, the
+permission to sign is entered and approved by two people (the prescriber approving with
+their own token), the prescription is queued, then signed on the token through the same
+queue and ceremony as `csos rx sign`, routed to the demo pharmacy's mailbox on the
+reference server as an NCPDP SCRIPT NewRx, and verified there on receipt."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
 
-from csos_desktop.domain.prescription import parse_prescription_input
+from csos_desktop.sandbox.rx_sample import sample_rx_input
 from csos_desktop.services.interaction import Interaction
 from csos_desktop.services.pharmacy_store import open_store
-from csos_desktop.services.rx.ceremony import SigningList, sign_ready
+from csos_desktop.services.rx.access import Actor, Role, add_user, propose_grant
+from csos_desktop.services.rx.ceremony import RevocationCheck
+from csos_desktop.services.rx.drafts import add_draft
+from csos_desktop.services.rx.grant_approval import approve_grant_with_token
 from csos_desktop.services.rx.network import choose_pharmacy, receive_from_server
+from csos_desktop.services.rx.queue import sign_queued
 from csos_desktop.services.rx.receive import PharmacyTrust, RevocationLookup
 from csos_desktop.services.signing import SigningIdentity, SigningPurpose, SigningSession
 from csos_desktop.sync.client import DistributorClient
@@ -22,42 +29,11 @@ from csos_desktop.trust.anchors import anchor_certificates
 
 #: The demo pharmacy in the sandbox directory (sandbox/distributor/script_inbox.py).
 DEMO_PHARMACY_NCPDP = "1234567"
-
-
-def _input(dea: str, today: str) -> dict[str, object]:
-    address = {"street": "200 Medical Plaza", "city": "Springfield", "state": "IL"}
-    return {
-        "schema": "csos-rx/1",
-        "date_of_issue": today,
-        "patient": {
-            "name": "Maria Lopez",
-            "address": {
-                "street": "48 Elm Street",
-                "city": "Springfield",
-                "state": "IL",
-                "postal_code": "62704",
-            },
-        },
-        "drug": {
-            "name": "Oxycodone Hydrochloride",
-            "strength": "5 mg",
-            "dosage_form": "tablet",
-            "schedule": "2",
-            "ndc": "00406-0552-62",
-        },
-        "quantity": 20,
-        "directions": "1 tablet by mouth every 6 hours as needed for pain; max 4 per day",
-        "refills": 0,
-        "practitioner": {
-            "name": "Dr. Jane Smith",
-            "address": {**address, "postal_code": "62702"},
-            "dea_number": dea,
-        },
-    }
+ADMIN, PRESCRIBER = Actor("office-admin"), Actor("dr-smith")
 
 
 class _Ceremony:
-    """The demo practitioner: reads the review, types the demo PIN."""
+    """The demo practitioner: reads the review, attests, types the demo PIN."""
 
     def __init__(self, pin: Interaction) -> None:
         self._pin = pin
@@ -83,20 +59,49 @@ def newrx_step(
     client: DistributorClient,
     pin: Interaction,
     dea: str,
+    check: RevocationCheck,
     revocation: RevocationLookup,
+    send: Callable[[], object],
     home: Path,
     say: Callable[[str], None],
 ) -> None:
     now = datetime.now(UTC)
-    rx = parse_prescription_input(_input(dea, now.date().isoformat()), now=now)
     pharmacy = choose_pharmacy(client, DEMO_PHARMACY_NCPDP)
-    session = SigningSession(ts, identity, list(chain), SigningPurpose.PRESCRIPTION)
-    signing_list = SigningList([rx])
-    signing_list.mark_ready(rx.rx_id)
-    [done] = sign_ready(signing_list, session, _Ceremony(pin), {rx.rx_id: pharmacy})
-    assert done.newrx is not None
-    (home / "newrx.xml").write_bytes(done.newrx.message)
-    client.send_newrx(pharmacy.ncpdp_id, rx.rx_id, done.newrx.message)
+    with open_store() as store:
+        add_user(
+            store, None, ADMIN.user_id, "Office Administrator", Role.ACCESS_ADMIN, None, now=now
+        )
+        add_user(
+            store, ADMIN, PRESCRIBER.user_id, "Dr. Jane Smith", Role.PRACTITIONER, dea, now=now
+        )
+        grant = propose_grant(
+            store,
+            ADMIN,
+            PRESCRIBER.user_id,
+            certificate_der=identity.certificate_der,
+            registration_expires=now.date() + timedelta(days=365),
+            registration_verified=True,
+            now=now,
+        )
+        approval = SigningSession(ts, identity, list(chain), SigningPurpose.GRANT_APPROVAL)
+        approve_grant_with_token(store, PRESCRIBER, grant.grant_id, approval, pin, now=now)
+        data = sample_rx_input(now.date().isoformat(), dea, ndc="00406-0552-62")
+        add_draft(store, PRESCRIBER, data, now=now)
+        session = SigningSession(ts, identity, list(chain), SigningPurpose.PRESCRIPTION)
+        [done] = sign_queued(
+            store,
+            PRESCRIBER,
+            "Maria Lopez",
+            session,
+            _Ceremony(pin),
+            check,
+            pharmacies=pharmacy,
+        )
+        rx = store.prescriptions.prescription(done.rx_id)
+        newrx = store.script.sent_for(done.rx_id)
+    assert newrx is not None
+    (home / "newrx.xml").write_bytes(newrx.message)
+    send()  # the outbox, as `csos sync` runs it, takes the NewRx to the pharmacy's mailbox
     trust = PharmacyTrust(
         anchor_certificates(), [asn1_x509.Certificate.load(d) for d in chain], revocation
     )
@@ -107,9 +112,12 @@ def newrx_step(
     verdict = got.verification.verdict.value.upper()
     reasons = "; ".join(f.code for f in got.verification.findings)
     say(
-        f"[EPCS] Schedule II NewRx (NCPDP SCRIPT 2017071) for {rx.patient.name}, "
-        f"{rx.drug.name} {rx.drug.strength}, signed on the token with its DigitalSignature, "
-        f"routed to {pharmacy.name} (NCPDP {pharmacy.ncpdp_id}); the pharmacy's check on "
-        f"receipt: {verdict}{f' ({reasons})' if reasons else ''}; kept with its answer "
-        f"(message {got.record.message_id}, {home.name}/newrx.xml)."
+        f"[EPCS] Dr. Jane Smith's permission to sign was entered by the office administrator "
+        f"and approved with her own token (permission #{grant.grant_id}, two people, "
+        f"1311.125); a schedule II NewRx (NCPDP SCRIPT 2017071) for {rx.patient.name}, "
+        f"{rx.drug.name} {rx.drug.strength}, was queued, signed on the token with its "
+        f"DigitalSignature and recorded, routed to {pharmacy.name} (NCPDP "
+        f"{pharmacy.ncpdp_id}); the pharmacy's check on receipt: {verdict}"
+        f"{f' ({reasons})' if reasons else ''}; kept with its answer (message "
+        f"{got.record.message_id}, {home.name}/newrx.xml)."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -35,10 +36,22 @@ def test_demo_runs_the_whole_loop_and_catches_tampering(tmp_path: Path) -> None:
     assert "SOM before signing: INTERCEPT" in out and "policy limit" in out
     assert "CMS Verification successful" in out
     assert "REJECTED: digest-mismatch" in out
-    assert "Schedule II NewRx (NCPDP SCRIPT 2017071)" in out
+    assert "schedule II NewRx (NCPDP SCRIPT 2017071)" in out
+    assert "approved with her own token (permission #1, two people, 1311.125)" in out
     assert "routed to Main Street Pharmacy (NCPDP 1234567)" in out
     assert "the pharmacy's check on receipt: VERIFIED;" in out
     assert "ran the demo headless" in out
+    # The prescription went through the practice's record as `csos rx sign` does: signed by
+    # the granted prescriber, audited, sent by the outbox, not around it.
+    db = sqlite3.connect(tmp_path / "demo" / "data" / "csos.db")
+    try:
+        events = [e for (e,) in db.execute("SELECT event FROM audit_log ORDER BY entry_id")]
+        signed = db.execute("SELECT signed_by FROM signed_prescriptions").fetchall()
+    finally:
+        db.close()
+    assert signed == [("dr-smith",)]
+    for event in ("rx.user-added", "rx.grant-proposed", "rx.grant-approved", "rx.signed"):
+        assert event in events, events
     # Running it again starts afresh in the same directory.
     assert run_demo(tmp_path / "demo").returncode == 0
 

@@ -1,45 +1,18 @@
-"""Sample prescription input shared by tests."""
+"""Sample prescription input shared by tests (the demo signs the same one)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+from csos_desktop.sandbox.rx_sample import PRACTITIONER_DEA
+from csos_desktop.sandbox.rx_sample import sample_rx_input as _sample
+
 RX_NOW = datetime(2026, 11, 25, 15, 0, 0, tzinfo=UTC)
-PRACTITIONER_DEA = "AB1234563"
+
+__all__ = ["PRACTITIONER_DEA", "RX_NOW", "sample_rx_input"]
 
 
 def sample_rx_input(date_of_issue: str = "2026-11-25") -> dict[str, Any]:
     """A schedule II prescription, valid, as a prescriber's system would send it."""
-    return {
-        "schema": "csos-rx/1",
-        "date_of_issue": date_of_issue,
-        "patient": {
-            "name": "Maria Lopez",
-            "address": {
-                "street": "48 Elm Street",
-                "city": "Springfield",
-                "state": "IL",
-                "postal_code": "62704",
-            },
-        },
-        "drug": {
-            "name": "Oxycodone Hydrochloride",
-            "strength": "5 mg",
-            "dosage_form": "tablet",
-            "schedule": "2",
-        },
-        "quantity": 20,
-        "directions": "1 tablet by mouth every 6 hours as needed for pain; max 4 per day",
-        "refills": 0,
-        "practitioner": {
-            "name": "Dr. Jane Smith",
-            "address": {
-                "street": "200 Medical Plaza",
-                "city": "Springfield",
-                "state": "IL",
-                "postal_code": "62702",
-            },
-            "dea_number": PRACTITIONER_DEA,
-        },
-    }
+    return _sample(date_of_issue)
