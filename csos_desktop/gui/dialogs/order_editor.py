@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.catalogue import Catalogue, Product
+from csos_desktop.domain.clock import utc_now
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order, OrderInvalid, Problem, parse_order_input
 from csos_desktop.gui.jobs.pool import run_job
@@ -486,7 +487,7 @@ class OrderEditor(QDialog):
                     review.assessment,
                     "abandoned",
                     "closed in the order editor without saving",
-                    clock=lambda: datetime.now(UTC),
+                    clock=utc_now,
                 )
         super().reject()
 
