@@ -318,6 +318,23 @@ def test_the_front_ends_read_the_store_only_through_services() -> None:
     assert not reads, "front ends that read the store:\n" + "\n".join(map(str, reads))
 
 
+def test_the_front_ends_name_the_store_they_hold_store() -> None:
+    """The read check goes by name: a parameter that takes the open store ends in `store`."""
+    misnamed = []
+    for front in FRONT_ENDS:
+        for path in sorted((PACKAGE_DIR / front).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.arg)
+                    and node.annotation is not None
+                    and "OpenStore" in ast.unparse(node.annotation)
+                    and not node.arg.lower().endswith("store")
+                ):
+                    misnamed.append(f"{path.relative_to(PACKAGE_DIR)}:{node.lineno} {node.arg}")
+    assert not misnamed, "name the open store `store`:\n" + "\n".join(misnamed)
+
+
 def test_the_front_ends_are_not_handed_the_store_class() -> None:
     """pharmacy_store names the open store for the type checker only (OpenStore)."""
     import csos_desktop.services.pharmacy_store as pharmacy_store
