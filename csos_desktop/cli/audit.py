@@ -12,6 +12,7 @@ from csos_desktop import paths
 from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.signing import TokenChoice, document_signer, token_options
 from csos_desktop.pki.certfile import load_certificates
+from csos_desktop.services.audit import queries
 from csos_desktop.services.audit.checkpoint import sign_checkpoint, verify_checkpoints
 from csos_desktop.services.pharmacy_store import open_store
 from csos_desktop.services.signing import SigningPurpose
@@ -55,9 +56,9 @@ def verify(trust_file: Path | None, as_json: bool) -> None:
     """
     roots = _anchors(trust_file)
     with open_store() as store:
-        report = store.audit.verify()
+        report = queries.verify_log(store)
         checkpoints = verify_checkpoints(store, roots)
-        problems = store.integrity_errors()
+        problems = queries.database_problems(store)
     ok = report.intact and not problems and not checkpoints.problems
     if as_json:
         click.echo(
@@ -118,8 +119,7 @@ def checkpoint(token: TokenChoice) -> None:
 def list_(order_ref: str | None, after: int, limit: int | None, as_json: bool) -> None:
     """Audit entries, oldest first."""
     with open_store() as store:
-        order_id = None if order_ref is None else store.orders.resolve(order_ref).order_id
-        entries = list(store.audit.entries(order_id=order_id, after=after, limit=limit))
+        entries = queries.entries(store, order_ref=order_ref, after=after, limit=limit)
     if as_json:
         click.echo(json.dumps([e.to_json() for e in entries], indent=2))
         return

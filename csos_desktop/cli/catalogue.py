@@ -11,6 +11,7 @@ from csos_desktop.services.orders.catalogue import (
     IMPORT_HINT,
     active_catalogue,
     import_directory,
+    latest_import,
 )
 from csos_desktop.services.pharmacy_store import open_store
 
@@ -59,7 +60,7 @@ def import_command(product_path: Path, package_path: Path) -> None:
 def show() -> None:
     """Say which catalogue is in use and how many products and families it has."""
     with open_store() as store:
-        last = store.catalogue.latest_import()
+        last = latest_import(store)
         cat = active_catalogue(store)
     if last is None:
         click.echo(IMPORT_HINT)

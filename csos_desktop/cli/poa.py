@@ -154,9 +154,8 @@ def ca_notified(poa_ref: str) -> None:
 def list_(as_json: bool) -> None:
     """The registrant and every power of attorney, current and revoked."""
     with open_store() as store:
-        grants = store.poa.grants()
-        deas = sorted({g.dea_number for g in grants} | set(store.poa.registrant_deas()))
-        registrants = {d: store.poa.registrant(d) for d in deas}
+        listing = poa_svc.poa_listing(store)
+    grants = listing.grants
     if as_json:
         click.echo(
             json.dumps(
@@ -167,8 +166,7 @@ def list_(as_json: bool) -> None:
                             "name": r.name,
                             "certificates_sha256": sorted(r.certificates),
                         }
-                        for r in registrants.values()
-                        if r is not None
+                        for r in listing.registrants
                     ],
                     "powers_of_attorney": [g.to_json() for g in grants],
                 },
@@ -176,9 +174,8 @@ def list_(as_json: bool) -> None:
             )
         )
         return
-    for r in registrants.values():
-        if r is not None:
-            click.echo(f"DEA {r.dea_number}: registrant {r.name}")
+    for r in listing.registrants:
+        click.echo(f"DEA {r.dea_number}: registrant {r.name}")
     for g in grants:
         state = "current" if g.current else f"revoked {g.revoked_at}"
         ca = ""

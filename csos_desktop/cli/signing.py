@@ -16,7 +16,7 @@ from csos_desktop.services.context import current
 
 if TYPE_CHECKING:  # the token stack loads when a command signs, not when `csos` starts
     from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
-    from csos_desktop.services.pharmacy_store import Store
+    from csos_desktop.services.pharmacy_store import OpenStore
     from csos_desktop.services.signing import (
         IdentityChoice,
         SigningPurpose,
@@ -143,7 +143,7 @@ def document_signer(
 @contextmanager
 def store_and_session(
     token: TokenChoice, purpose: SigningPurpose | None = None
-) -> Iterator[tuple[Store, SigningSession]]:
+) -> Iterator[tuple[OpenStore, SigningSession]]:
     """The store and a signing session (for orders unless *purpose* says otherwise): the
     set-up of every command that signs something kept in the store."""
     from csos_desktop.services.pharmacy_store import open_store

@@ -25,7 +25,7 @@ from csos_desktop.startup import start_logging
 SHUTDOWN_WAIT_MS = 30_000
 
 if TYPE_CHECKING:
-    from csos_desktop.services.pharmacy_store import Store
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -73,7 +73,7 @@ def save_screens(window: object, directory: Path) -> list[Path]:
     return saved
 
 
-def open_store_for_gui() -> tuple[Store | None, str | None]:
+def open_store_for_gui() -> tuple[OpenStore | None, str | None]:
     """The UI thread's own connection, or why there is none (shown on the screens)."""
     from csos_desktop.services.pharmacy_store import open_store
 

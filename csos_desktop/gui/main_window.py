@@ -32,8 +32,11 @@ from csos_desktop.gui.theme import ACCESSIBLE_TEXT_ROLE, PIN_TONES, Tone, dot, s
 from csos_desktop.gui.tray import Tray, icon
 from csos_desktop.gui.widgets.fit import fit_to_screen
 from csos_desktop.services.first_run import FirstRunStep, read_setup_facts
-from csos_desktop.services.pharmacy_store import Store, StoreError
+from csos_desktop.services.pharmacy_store import StoreError
 from csos_desktop.services.tokens.status import TokenStatus
+
+if TYPE_CHECKING:
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 if TYPE_CHECKING:  # the other screens load when first shown (screens/stack.py)
     from csos_desktop.gui.jobs.sync import DistributorSync, SyncResult
@@ -109,7 +112,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         demo_banner: str | None = None,
-        store: Store | None = None,
+        store: OpenStore | None = None,
         store_problem: str | None = None,
         token: TokenWorker | None = None,
         sync: DistributorSync | None = None,

@@ -24,13 +24,14 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.dea import parse_dea_number
 from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.schedule import Schedule
@@ -121,9 +122,9 @@ def _new_authorization_code() -> str:
 class CodeStore:
     """The CA's one-time codes, in `<ca dir>/codes.json`."""
 
-    def __init__(self, directory: Path, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, directory: Path, *, clock: Clock | None = None) -> None:
         self._dir = Path(directory)
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or utc_now
         self._lock = threading.Lock()
 
     def issue(

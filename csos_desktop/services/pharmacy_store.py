@@ -1,10 +1,12 @@
 """The pharmacy's store as the front ends hold it: open it, and the records they show.
 
-Every use case in ``services`` takes the open :class:`Store`; the GUI and the CLI open it
-here and pass it on, and name the record types their screens and listings display. The
-repositories' queries and writes stay behind the use cases (``services.orders``,
-``services.rx``, ``services.audit`` ...), so this is the one way from a front end into
-``store`` (tests/unit/test_layers.py).
+Every use case in ``services`` takes the open store; the GUI and the CLI open it here,
+hold it as an :data:`OpenStore` and pass it on, and name the record types their screens
+and listings display. They read nothing from it themselves: the repositories' queries and
+writes stay behind the use cases and the query functions (``services.orders.queries``,
+``services.receiving.queries``, ``services.audit.queries``, ``services.rx.queries`` ...),
+which return plain values. tests/unit/test_layers.py holds both: this is the one way from a
+front end into ``store``, and a front end makes no repository read.
 
 The record types load when first named, as the store's own repositories do: `csos order
 list` and the GUI's first paint read orders only (docs/gui.md, start-up).
@@ -15,10 +17,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from csos_desktop.store import Store as Store
 from csos_desktop.store import open_store as open_store
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from csos_desktop.store.local_store import Store
+
+    #: An open store as a front end holds it: passed to the services and closed, never
+    #: read (a type name only: the front ends do not reach the ``Store`` class).
+    OpenStore: TypeAlias = Store
     from csos_desktop.store.access import Role as Role
     from csos_desktop.store.access import RxUser as RxUser
     from csos_desktop.store.audit import AuditReport as AuditReport

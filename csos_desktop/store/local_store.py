@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from importlib import import_module
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.store import pool
 from csos_desktop.store.db import corrupt_error, default_path, transaction
 from csos_desktop.store.filesystem import read_mountinfo, refuse_network_share
@@ -149,7 +149,7 @@ def _closed_connection() -> sqlite3.Connection:
 def open_store(
     path: Path | None = None,
     *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
     mounts: Callable[[], str | None] = read_mountinfo,
 ) -> Store:
     """Open (creating if needed) and migrate the store; default ``$CSOS_HOME/data/csos.db``.

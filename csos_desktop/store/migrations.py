@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.fileio import create_private
 from csos_desktop.store.db import StoreCorrupt, StoreError, corrupt_error
 
@@ -79,7 +79,7 @@ def migrate(
     conn: sqlite3.Connection,
     path: Path,
     *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
     migrations: list[Migration] | None = None,
 ) -> MigrationReport:
     """Bring the database at ``path`` (open as ``conn``) up to the newest schema."""

@@ -12,14 +12,14 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.domain.balance import Reported
 from csos_desktop.domain.catalogue import Catalogue
-from csos_desktop.domain.clock import Clock
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.order_state import OrderState, allowed_from
 from csos_desktop.fileio import write_atomically
 from csos_desktop.pki.as2_message import As2Error
@@ -107,7 +107,7 @@ class SyncWorker:
         client: DistributorClient,
         cursor: CursorFile,
         *,
-        clock: Clock = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         pharmacy_id: str | None = None,
         statement_roots: Sequence[asn1_x509.Certificate] | None = None,
         statement_revocation: RevocationSource | None = None,

@@ -73,7 +73,7 @@ LAYERS: dict[str, Layer] = {
 QT = ("PySide6", "shiboken6")
 #: Third-party token libraries: only token/ (and the adapters beside it) talk to them; the
 #: layers above name the types token/ exports (token.library.Pkcs11Token, ...).
-TOKEN_LIBRARIES = ("pkcs11",)
+TOKEN_LIBRARIES = ("pkcs11", "PyKCS11")
 ABOVE_TOKEN = (Layer.SERVICES, Layer.DRAWING, Layer.FRONT, Layer.TOOLS)
 #: Packages the front ends reach only through services (value types live in domain).
 ADAPTERS = ("store", "token", "enrol", "sync")
@@ -92,8 +92,9 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
 
 #: Where a front end finds what it used to take from an adapter.
 ROUTE = {
-    "store": "csos_desktop.services.pharmacy_store (open_store, Store, StoreError, the record "
-    "types) and the use cases in services.orders / services.rx / services.audit",
+    "store": "csos_desktop.services.pharmacy_store (open_store, OpenStore, StoreError, the "
+    "record types), the query functions (services.orders.queries, services.receiving.queries, "
+    "services.audit.queries, services.rx.queries ...) and the use cases in services",
     "token": "csos_desktop.services.tokens (status, listing, drivers, PINs, token_to_manage) or "
     "services.signing (sessions, TokenTarget, SigningIdentity); values and errors are in "
     "domain.token_state / domain.token_errors",
@@ -254,6 +255,94 @@ def test_the_project_imports_follow_the_layers() -> None:
     assert not violations, "imports that cross the layers:\n" + "\n".join(map(str, violations))
 
 
+#: What a front end may do with the open store it holds: close it, or say where it is (to
+#: open its own connection on a worker thread). Everything else is a read or a write that
+#: belongs behind a service.
+STORE_HANDLE = frozenset({"close", "path"})
+FRONT_ENDS = ("gui", "cli")
+
+
+def store_members() -> frozenset[str]:
+    """The public repositories, methods and attributes of the open store."""
+    from csos_desktop.store.local_store import Store
+
+    members = {name for name in dir(Store) if not name.startswith("_")}
+    members |= {"conn", "migration"}  # set in __init__, not on the class
+    return frozenset(members - STORE_HANDLE)
+
+
+def _receiver(node: ast.expr) -> str | None:
+    """The name an attribute is read from (`store`, `self._store`): its last part."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+@dataclass(frozen=True)
+class StoreRead:
+    module: str
+    line: int
+    text: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.module}:{self.line} reads {self.text}: a front end holds the open store only "
+            f"to pass it on; ask a service query ({ROUTE['store']})"
+        )
+
+
+def store_reads(root: Path, package: str, members: frozenset[str]) -> list[StoreRead]:
+    """Every `<something named store>.<repository or method>` in the front ends' modules.
+
+    A receiver is recognised by its name (``store``, ``_store``, ``pharmacy_store`` ...), which
+    is how every front-end module names the store it holds.
+    """
+    found = []
+    for front in FRONT_ENDS:
+        for path in sorted((root / front).rglob("*.py")):
+            module = _module_name(path, root, package)
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Attribute) or node.attr not in members:
+                    continue
+                receiver = _receiver(node.value)
+                if receiver is not None and receiver.lower().endswith("store"):
+                    found.append(StoreRead(module, node.lineno, ast.unparse(node)))
+    return found
+
+
+def test_the_front_ends_read_the_store_only_through_services() -> None:
+    reads = store_reads(PACKAGE_DIR, PACKAGE, store_members())
+    assert not reads, "front ends that read the store:\n" + "\n".join(map(str, reads))
+
+
+def test_the_front_ends_name_the_store_they_hold_store() -> None:
+    """The read check goes by name: a parameter that takes the open store ends in `store`."""
+    misnamed = []
+    for front in FRONT_ENDS:
+        for path in sorted((PACKAGE_DIR / front).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.arg)
+                    and node.annotation is not None
+                    and "OpenStore" in ast.unparse(node.annotation)
+                    and not node.arg.lower().endswith("store")
+                ):
+                    misnamed.append(f"{path.relative_to(PACKAGE_DIR)}:{node.lineno} {node.arg}")
+    assert not misnamed, "name the open store `store`:\n" + "\n".join(misnamed)
+
+
+def test_the_front_ends_are_not_handed_the_store_class() -> None:
+    """pharmacy_store names the open store for the type checker only (OpenStore)."""
+    import csos_desktop.services.pharmacy_store as pharmacy_store
+
+    assert not hasattr(pharmacy_store, "Store")
+    assert not hasattr(pharmacy_store, "OpenStore")
+
+
 def test_every_top_level_module_has_a_layer() -> None:
     tops = {
         path.stem if path.is_file() else path.name
@@ -292,6 +381,14 @@ def synthetic(tmp_path: Path) -> Path:
             "services/tokens.py": "",
             "gui/__init__.py": "def later():\n    from pkg.store import open_store\n",
             "gui/token.py": "import pkcs11\n",
+            "gui/screen.py": (
+                "def reload(self, store):\n"
+                "    self._store.orders.page(0, 5)\n"
+                "    store.close()\n"
+                "    self.orders.clear()\n"
+                "    return store.path\n"
+            ),
+            "services/drivers.py": "from pkcs11 import lib\n",
             "cli/__init__.py": "from pkg import services, domain\nfrom .. import gui\n",
         },
     )
@@ -310,7 +407,7 @@ def test_the_checker_reports_each_crossing_in_a_synthetic_package(synthetic: Pat
         "__init__": Layer.BELOW,
     }
     count, sites = read_imports(synthetic, "pkg")
-    assert count == 11
+    assert count == 13
     found = {(v.site.module, v.site.target, v.site.type_only) for v in check(sites, "pkg", layers)}
     assert found == {
         ("pkg.domain.order", "pkg.errors.CsosError", False),
@@ -319,7 +416,16 @@ def test_the_checker_reports_each_crossing_in_a_synthetic_package(synthetic: Pat
         ("pkg.gui", "pkg.store.open_store", False),  # inside a function
         ("pkg.cli", "pkg.gui", False),  # relative import
         ("pkg.gui.token", "pkcs11", False),  # a token library above token/
+        ("pkg.services.drivers", "pkcs11.lib", False),  # in services too
     }
+
+
+def test_the_checker_reports_a_front_end_reading_the_store(synthetic: Path) -> None:
+    reads = store_reads(synthetic, "pkg", frozenset({"orders", "audit"}))
+    # store.close() and store.path are the handle; self.orders is a widget, not the store.
+    assert [(r.module, r.line, r.text) for r in reads] == [
+        ("pkg.gui.screen", 2, "self._store.orders")
+    ]
 
 
 def test_a_violation_names_the_module_the_line_and_the_route(synthetic: Path) -> None:

@@ -150,7 +150,7 @@ def sign_file(
                 store, ids, signing, token.terminal(), som_justifications=reasons, x12=x12
             )
         kept = [(r, queries.signed_copy(store, r.order_id)) for r in result.signed]
-        signed_850 = {r.order_id: store.x12.signed_850(r.order_id) for r in result.signed}
+        signed_850 = {r.order_id: queries.signed_850(store, r.order_id) for r in result.signed}
     for rec, blob in kept:
         click.echo(
             f"Signed order {rec.order_number} ({rec.lines} lines) as {blob.signer_subject}, "

@@ -107,11 +107,11 @@ def lost(
 def balance(ref: str, as_json: bool) -> None:
     """Per line: ordered, shipped, cancelled, voided (60 days, supplier), received, open."""
     # The store and signing code load when the command runs, not for `csos order list`.
-    from csos_desktop.services.orders import notices
+    from csos_desktop.services.orders import notices, queries
     from csos_desktop.services.pharmacy_store import open_store
 
     with open_store() as store:
-        rec = store.orders.resolve(ref)
+        rec = queries.order_record(store, ref)
         rows = notices.order_balances(store, ref)
     if as_json:
         click.echo(json.dumps([b.to_json() for b in rows], indent=2))

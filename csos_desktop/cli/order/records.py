@@ -20,16 +20,16 @@ from csos_desktop.cli.signing import TokenChoice, open_choice, token_options
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.fileio import read_json, read_json_object
-from csos_desktop.services.pharmacy_store import Store, open_store
+from csos_desktop.services.pharmacy_store import open_store
 
 if TYPE_CHECKING:  # each command loads what it uses: `order list` reads the store only
     from csos_desktop.domain.receipt import ReceiptLine
-    from csos_desktop.services.pharmacy_store import OrderRecord
+    from csos_desktop.services.pharmacy_store import OpenStore, OrderRecord
 
 _LINE_SPEC = re.compile(r"\s*([0-9]+)\s*=\s*([0-9]+)\s*(?:@\s*([0-9]{4}-[0-9]{2}-[0-9]{2}))?\s*")
 
 
-def _store() -> Store:
+def _store() -> OpenStore:
     return open_store()
 
 
@@ -80,7 +80,7 @@ def import_(order_files: tuple[Path, ...], as_json: bool) -> None:
         raise InputError(f"{head}. Fix these and import only them again:\n" + "\n".join(refused))
 
 
-def _import_file(store: Store, path: Path) -> list[OrderRecord]:
+def _import_file(store: OpenStore, path: Path) -> list[OrderRecord]:
     """One file's orders as drafts, all or none (one transaction)."""
     from csos_desktop.domain.order_csv import orders_from_csv
     from csos_desktop.services.orders import lifecycle as svc
@@ -399,10 +399,11 @@ def _from_856(ref: str, day: date) -> list[ReceiptLine]:
     """The 856s' quantities not yet received, dated *day* (when the goods arrived)."""
     from dataclasses import replace
 
+    from csos_desktop.services.orders import queries
     from csos_desktop.services.orders.x12_intake import prefill_from_856
 
     with _store() as store:
-        lines = prefill_from_856(store, store.orders.resolve(ref).order_id)
+        lines = prefill_from_856(store, queries.order_record(store, ref).order_id)
     if not lines:
         raise InputError(
             "No ship notice (856) of this order holds packages not yet received; "
@@ -445,10 +446,11 @@ def export(ref: str, out_dir: Path | None, fmt: str) -> None:
 
 def _export_x12(ref: str, out_dir: Path | None) -> None:
     from csos_desktop.fileio import write_atomically
+    from csos_desktop.services.orders import queries
     from csos_desktop.services.orders.x12_export import export_850
 
     with _store() as store:
-        rec = store.orders.resolve(ref)
+        rec = queries.order_record(store, ref)
         kept = export_850(store, ref)
     if out_dir is None:
         click.echo(kept.document, nl=False)  # bytes: written as they are

@@ -23,6 +23,7 @@ from csos_desktop.cli.signing import TokenChoice, store_and_session, token_optio
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.pharmacy_store import Role, open_store
 from csos_desktop.services.rx import access as rx_access
+from csos_desktop.services.rx import queries as rx_queries
 from csos_desktop.services.rx.access import Actor, os_login
 from csos_desktop.services.rx.audit_report import day_report, describe
 from csos_desktop.services.rx.grant_approval import (
@@ -135,8 +136,8 @@ def user_deactivate(user_id: str, as_user: str) -> None:
 def user_list(as_json: bool) -> None:
     """Users and whether each may sign now."""
     with open_store() as store:
-        users = store.rx_users.all()
-        grants = {u.user_id: store.rx_grants.open_for(u.user_id) for u in users}
+        users = rx_queries.users(store)
+        grants = rx_queries.open_permissions(store, users)
     if as_json:
         rows = []
         for u in users:
@@ -285,7 +286,7 @@ def grant_revoke_approve(grant_id: int, as_user: str, token: TokenChoice) -> Non
 def grant_list(as_json: bool) -> None:
     """Every permission record, oldest first."""
     with open_store() as store:
-        grants = store.rx_grants.all()
+        grants = rx_queries.permissions(store)
     if as_json:
         click.echo(json.dumps([g.to_json() for g in grants], indent=2))
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
@@ -21,14 +22,16 @@ from PySide6.QtWidgets import (
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.token_loss import LossReport
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.services.pharmacy_store import Store
 from csos_desktop.services.tokens.loss import loss_reports, mark_sent, report_loss
+
+if TYPE_CHECKING:
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 
 class LostTokenDialog(QDialog):
     """Each step (reported, sent) is an audit entry; open reports show their deadline."""
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: OpenStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Report a lost token")
         self._store = store

@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
 from csos_desktop.domain.balance import LineBalance
 from csos_desktop.domain.errors import InputError
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.services.pharmacy_store import OrderRecord, Statement, Store
+from csos_desktop.services.pharmacy_store import OrderRecord, Statement
 
 if TYPE_CHECKING:
     from csos_desktop.gui.dialogs.signing import SigningDialog
     from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
     from csos_desktop.gui.jobs.signing import SigningJob, TokenTarget
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 _SPEC = re.compile(r"\s*([0-9]+)\s*=\s*([0-9]+)\s*")
 
@@ -137,7 +138,7 @@ class OrderActions:
     def __init__(
         self,
         parent: QWidget,
-        store: Store | None,
+        store: OpenStore | None,
         launcher: SigningLauncher | None,
         selected: Callable[[], OrderRecord | None],
         report: Callable[[str], None],

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.catalogue import Catalogue, Product
+from csos_desktop.domain.clock import utc_now
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order, OrderInvalid, Problem, parse_order_input
 from csos_desktop.gui.jobs.pool import run_job
@@ -46,10 +47,14 @@ from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.gui.widgets.som_panel import SomPanel
 from csos_desktop.gui.widgets.tables import drop_cell_widgets
 from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.orders import queries
 from csos_desktop.services.orders.catalogue import active_catalogue
-from csos_desktop.services.pharmacy_store import OrderRecord, Store, open_store
+from csos_desktop.services.pharmacy_store import OrderRecord, open_store
 from csos_desktop.services.som import gate as som_gate
 from csos_desktop.services.som.review import SomReview, acknowledge_warnings, review_order
+
+if TYPE_CHECKING:
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 COLUMNS = ("NDC", "Item", "Strength", "Form", "Package size", "Packages", "Schedule")
 _LINE_FIELD = re.compile(r"lines\[(\d+)\]\.(\w+)")
@@ -70,19 +75,6 @@ def product_text(p: Product) -> str:
     return f"{p.ndc} — {p.item_name} ({p.package_size} per package, C{p.schedule.value})"
 
 
-def known_parties(
-    store: Store, limit: int = 50
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The purchaser and the suppliers of the latest orders, to fill the form."""
-    purchaser = None
-    suppliers: dict[str, dict[str, Any]] = {}
-    for rec in store.orders.page(0, limit):
-        order = store.orders.order(rec.order_id)
-        purchaser = purchaser or order.purchaser.to_document()
-        suppliers.setdefault(order.supplier.dea_number.value, order.supplier.to_document())
-    return purchaser, list(suppliers.values())
-
-
 def _review(path: Path, order: Order) -> SomReview:
     """Runs on a pool thread, with its own connection."""
     with open_store(path) as store:
@@ -96,7 +88,7 @@ class OrderEditor(QDialog):
 
     def __init__(
         self,
-        store: Store,
+        store: OpenStore,
         *,
         signer_name: str | None = None,
         signer_dea: str | None = None,
@@ -128,7 +120,7 @@ class OrderEditor(QDialog):
         self.supplier = PartyForm("Supplier")
         self.known = QComboBox()
         self.known.setAccessibleName("Known suppliers")
-        purchaser, suppliers = known_parties(store)
+        purchaser, suppliers = queries.known_parties(store)
         self._suppliers = suppliers
         self.known.addItem("Choose a supplier you ordered from…")
         for s in suppliers:
@@ -216,7 +208,7 @@ class OrderEditor(QDialog):
         self.cancel_button.clicked.connect(self.reject)
         self.setTabOrder(self.known, self.supplier.edits["name"])
         if editing is not None:
-            self._load(store.orders.order(editing.order_id))
+            self._load(queries.stored_order(store, editing.order_id))
         self._initial = self.order_input()
         self.validate()
 
@@ -495,7 +487,7 @@ class OrderEditor(QDialog):
                     review.assessment,
                     "abandoned",
                     "closed in the order editor without saving",
-                    clock=lambda: datetime.now(UTC),
+                    clock=utc_now,
                 )
         super().reject()
 

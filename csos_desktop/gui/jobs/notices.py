@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csos_desktop.gui.jobs.signing import (
     GuiInteraction,
@@ -25,7 +26,7 @@ from csos_desktop.gui.jobs.token_thread import Progress
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders import notices as order_notices
 from csos_desktop.services.orders import poa
-from csos_desktop.services.pharmacy_store import Store, open_store
+from csos_desktop.services.pharmacy_store import open_store
 from csos_desktop.services.signing import (
     SigningIdentity,
     SigningPurpose,
@@ -33,6 +34,9 @@ from csos_desktop.services.signing import (
     signing_session,
 )
 from csos_desktop.services.tokens.status import CertificateStatus
+
+if TYPE_CHECKING:
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 Sign = Callable[[bytes], bytes]
 
@@ -46,11 +50,11 @@ class _DocumentJob:
         self._path = store_path
         self._target = target
 
-    def check(self, store: Store, ident: SigningIdentity) -> str:
+    def check(self, store: OpenStore, ident: SigningIdentity) -> str:
         """Raise what the service refuses; return the HTML saying what will be signed."""
         raise NotImplementedError
 
-    def run(self, store: Store, ident: SigningIdentity, sign: Sign) -> str:
+    def run(self, store: OpenStore, ident: SigningIdentity, sign: Sign) -> str:
         """Sign and keep; return the sentence for the result list."""
         raise NotImplementedError
 
@@ -90,7 +94,7 @@ class CancelJob(_DocumentJob):
         super().__init__(store_path, target)
         self._order_id, self._quantities, self._reason = order_id, quantities, reason
 
-    def check(self, store: Store, ident: SigningIdentity) -> str:
+    def check(self, store: OpenStore, ident: SigningIdentity) -> str:
         rec = order_notices.check_cancel(
             store, self._order_id, self._quantities, self._reason, ident
         )
@@ -106,7 +110,7 @@ class CancelJob(_DocumentJob):
             "it has already shipped cannot be cancelled.</p>"
         )
 
-    def run(self, store: Store, ident: SigningIdentity, sign: Sign) -> str:
+    def run(self, store: OpenStore, ident: SigningIdentity, sign: Sign) -> str:
         done = order_notices.cancel_order(
             store, self._order_id, self._quantities, self._reason, sign, identity=ident
         )
@@ -124,7 +128,7 @@ class LostOrderJob(_DocumentJob):
         super().__init__(store_path, target)
         self._order_id, self._explanation = order_id, explanation
 
-    def check(self, store: Store, ident: SigningIdentity) -> str:
+    def check(self, store: OpenStore, ident: SigningIdentity) -> str:
         rec = order_notices.check_lost(store, self._order_id, self._explanation, ident)
         return (
             f"<h3>Order {escape(rec.order_number)} of {escape(rec.date_signed or '')} was lost "
@@ -134,7 +138,7 @@ class LostOrderJob(_DocumentJob):
             "created and linked to it; sign it afterwards.</p>"
         )
 
-    def run(self, store: Store, ident: SigningIdentity, sign: Sign) -> str:
+    def run(self, store: OpenStore, ident: SigningIdentity, sign: Sign) -> str:
         statement, replacement = order_notices.declare_lost(
             store, self._order_id, self._explanation, sign, identity=ident
         )
@@ -163,7 +167,7 @@ class PoaGrantJob(_DocumentJob):
         self._holder, self._certs = holder_name, list(holder_certificates)
         self._address, self._place = address, place
 
-    def check(self, store: Store, ident: SigningIdentity) -> str:
+    def check(self, store: OpenStore, ident: SigningIdentity) -> str:
         reg = poa.check_registrant(store, ident)
         poa.holder_fingerprints(reg.dea_number, self._certs)
         return (
@@ -173,7 +177,7 @@ class PoaGrantJob(_DocumentJob):
             "certificate(s)). Signed with your token, in the form 1305.05(c) gives.</p>"
         )
 
-    def run(self, store: Store, ident: SigningIdentity, sign: Sign) -> str:
+    def run(self, store: OpenStore, ident: SigningIdentity, sign: Sign) -> str:
         rec = poa.grant(
             store,
             ident,
@@ -197,7 +201,7 @@ class PoaRevokeJob(_DocumentJob):
         super().__init__(store_path, target)
         self._poa_id, self._reason, self._place = poa_id, reason, place
 
-    def check(self, store: Store, ident: SigningIdentity) -> str:
+    def check(self, store: OpenStore, ident: SigningIdentity) -> str:
         reg = poa.check_registrant(store, ident)
         rec = poa.check_revocable(store, self._poa_id, reg)
         return (
@@ -206,6 +210,6 @@ class PoaRevokeJob(_DocumentJob):
             "Tell the CSOS Certification Authority within 6 hours (21 CFR 1311.45).</p>"
         )
 
-    def run(self, store: Store, ident: SigningIdentity, sign: Sign) -> str:
+    def run(self, store: OpenStore, ident: SigningIdentity, sign: Sign) -> str:
         rec = poa.revoke(store, ident, sign, self._poa_id, reason=self._reason, place=self._place)
         return f"Power of attorney of {rec.holder_name} revoked; tell the CSOS CA within 6 hours"

@@ -23,7 +23,7 @@ from csos_desktop.gui.jobs.signing import (
 )
 from csos_desktop.gui.jobs.token_thread import Progress
 from csos_desktop.services.pharmacy_store import open_store
-from csos_desktop.services.rx.receive import review_of, sign_received
+from csos_desktop.services.rx.receive import received_message, review_of, sign_received
 from csos_desktop.services.signing import SigningPurpose, SigningSession, signing_session
 from csos_desktop.services.tokens.status import CertificateStatus
 
@@ -46,7 +46,7 @@ class ReceivedSigningJob:
 
     def preview(self, progress: Progress) -> Preview:
         with open_store(self._path) as store, self._session() as session:
-            record = store.script.get(self.message_id)
+            record = received_message(store, self.message_id)
             token = session.token_info()
             cert = CertificateStatus.of(session.identity, self._clock())
         lines = "<br>".join(escape(line) for line in review_of(record))

@@ -3,7 +3,8 @@
 Each job has two steps the signing dialog submits to the token worker:
 ``preview`` (no PIN: what will be signed, with which certificate, what is
 refused and why) and ``sign`` (one login, then the services sign and store).
-The store is opened inside each step: SQLite connections stay on their thread.
+The store and the token are opened inside each step, once for the step (docs/decisions.md,
+"the signing dialog opens it per step"): the PIN wait between the two has no bound.
 """
 
 from __future__ import annotations

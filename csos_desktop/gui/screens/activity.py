@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -22,7 +23,11 @@ from PySide6.QtWidgets import (
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.row_menu import RowMenu
-from csos_desktop.services.pharmacy_store import AuditReport, Store, open_store
+from csos_desktop.services.audit import queries
+from csos_desktop.services.pharmacy_store import AuditReport, open_store
+
+if TYPE_CHECKING:
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 COLUMNS = ("#", "When (UTC)", "Event", "Order", "Details")
 SHOWN = 500  # newest entries shown; the CLI lists all
@@ -31,13 +36,13 @@ SHOWN = 500  # newest entries shown; the CLI lists all
 def verify_log(path: Path) -> AuditReport:
     """Runs on a worker thread with its own connection (SQLite connections stay on one thread)."""
     with open_store(path) as store:
-        return store.audit.verify()
+        return queries.verify_log(store)
 
 
 class ActivityScreen(QWidget):
     """Newest entries first, a filter, and 'Verify log'."""
 
-    def __init__(self, store: Store | None, problem: str | None = None) -> None:
+    def __init__(self, store: OpenStore | None, problem: str | None = None) -> None:
         super().__init__()
         self._store = store
         layout = QVBoxLayout(self)
@@ -79,7 +84,7 @@ class ActivityScreen(QWidget):
     def reload(self) -> None:
         assert self._store is not None
         needle = self.filter.text().strip().lower()
-        entries = self._store.audit.latest(SHOWN)
+        entries = queries.latest_entries(self._store, SHOWN)
         rows = []
         for e in entries:
             details = json.dumps(dict(e.details), sort_keys=True)

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from csos_desktop.domain.order_state import OrderState
 from csos_desktop.domain.token_state import pin_wording
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
 from csos_desktop.gui.widgets.card import Card
 from csos_desktop.gui.widgets.checklist_card import ChecklistCard
 from csos_desktop.services.first_run import SetupFacts, current_checklist, read_setup_facts
-from csos_desktop.services.pharmacy_store import OrderRecord, Store
+from csos_desktop.services.orders import queries
+from csos_desktop.services.orders.queries import OrdersSummary as OrdersSummary
 from csos_desktop.services.tokens.status import CertificateStatus, TokenStatus
 
-S = OrderState
-AWAITING_RECEIPT = (S.SHIPPED, S.SHIPPED_PARTIAL, S.RECEIVED_PARTIAL)
-ATTENTION = (S.INTERCEPTED, S.REJECTED)
-DRAFTS = (S.DRAFT,)
+if TYPE_CHECKING:
+    from csos_desktop.services.pharmacy_store import OpenStore
+
 SHOWN = 5  # orders listed per card; the Orders screen has them all
 
 
@@ -90,43 +89,9 @@ def _state_html(cert: CertificateStatus, head: str) -> tuple[str, str | None]:
     )
 
 
-@dataclass(frozen=True)
-class OrdersSummary:
-    """What the order cards show: counts, the first few orders, and reasons in words."""
-
-    awaiting: int
-    awaiting_first: tuple[OrderRecord, ...]
-    attention: int
-    attention_first: tuple[tuple[OrderRecord, str], ...]
-    waiting_to_send: int
-    drafts: int = 0
-    drafts_first: tuple[OrderRecord, ...] = ()
-
-
-def _reason(store: Store, rec: OrderRecord) -> str:
-    if rec.state is S.INTERCEPTED:
-        return (
-            "held for review by the distributor's Suspicious Order Monitoring; it will be "
-            "released or rejected"
-        )
-    statements = store.statements.for_order(rec.order_id)
-    why = statements[-1].reason if statements else "no reason was given"
-    return f"rejected by the distributor: {why}. Re-issue it as a new order if still needed"
-
-
-def orders_summary(store: Store) -> OrdersSummary:
-    """A few indexed queries: safe on the UI thread's own connection."""
-    awaiting = store.orders.page(0, SHOWN, AWAITING_RECEIPT)
-    attention = store.orders.page(0, SHOWN, ATTENTION)
-    return OrdersSummary(
-        store.orders.count(AWAITING_RECEIPT),
-        tuple(awaiting),
-        store.orders.count(ATTENTION),
-        tuple((r, _reason(store, r)) for r in attention),
-        len(store.outbox.pending(1000)),
-        store.orders.count(DRAFTS),
-        tuple(store.orders.page(0, SHOWN, DRAFTS)),
-    )
+def orders_summary(store: OpenStore) -> OrdersSummary:
+    """The order cards' counts and first few orders (a few indexed queries)."""
+    return queries.orders_summary(store, SHOWN)
 
 
 def awaiting_html(summary: OrdersSummary) -> str:

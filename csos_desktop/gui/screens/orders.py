@@ -30,7 +30,11 @@ from csos_desktop.domain.order_state import OrderState
 from csos_desktop.gui.dialogs.order_actions import OrderActions, balance_html, statements_html
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.row_menu import RowMenu
-from csos_desktop.services.pharmacy_store import OrderRecord, Store
+from csos_desktop.services.orders import queries
+from csos_desktop.services.pharmacy_store import OrderRecord
+
+if TYPE_CHECKING:
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 if TYPE_CHECKING:  # the editor and signing pull in QtCharts and the token stack
     from csos_desktop.gui.dialogs.order_editor import OrderEditor
@@ -73,7 +77,7 @@ _Index = QModelIndex | QPersistentModelIndex
 class OrdersModel(QAbstractTableModel):
     """Reads one page at a time: counting and a page are single indexed queries."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: OpenStore) -> None:
         super().__init__()
         self._store = store
         self._rows: list[OrderRecord] = []
@@ -90,7 +94,7 @@ class OrdersModel(QAbstractTableModel):
     def refresh(self) -> None:
         self.beginResetModel()
         self._som = {}
-        self._total = self._store.orders.count(self._states, self._search)
+        self._total = queries.order_count(self._store, self._states, self._search)
         self._rows = []
         self.endResetModel()
         self.fetchMore(QModelIndex())  # the first page at once, so results show as one types
@@ -112,7 +116,7 @@ class OrdersModel(QAbstractTableModel):
         return not parent.isValid() and len(self._rows) < self._total
 
     def fetchMore(self, parent: _Index) -> None:
-        page = self._store.orders.page(len(self._rows), PAGE, self._states, self._search)
+        page = queries.order_page(self._store, len(self._rows), PAGE, self._states, self._search)
         if not page:
             self._total = len(self._rows)
             return
@@ -177,7 +181,7 @@ class OrdersScreen(QWidget):
 
     def __init__(
         self,
-        store: Store | None,
+        store: OpenStore | None,
         problem: str | None = None,
         launcher: SigningLauncher | None = None,
     ) -> None:
@@ -291,7 +295,7 @@ class OrdersScreen(QWidget):
         # The signing stack (PKCS#11) loads on first use, not with the Orders screen.
         from csos_desktop.services.orders.notices import order_balances
 
-        said = statements_html(self._store.statements.for_order(rec.order_id))
+        said = statements_html(queries.statements_for(self._store, rec.order_id))
         balance = balance_html(order_balances(self._store, rec.order_id))
         self.status.setText("<br>".join(part for part in (balance, said) if part))
 

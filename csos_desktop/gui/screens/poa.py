@@ -35,12 +35,13 @@ from csos_desktop.fileio import write_atomically
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.services.orders import poa
-from csos_desktop.services.pharmacy_store import PoaRecord, Store, open_store
+from csos_desktop.services.pharmacy_store import PoaRecord, open_store
 
 if TYPE_CHECKING:
     from csos_desktop.gui.dialogs.signing import SigningDialog
     from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
     from csos_desktop.gui.jobs.signing import SigningJob, TokenTarget
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 COLUMNS = ("Attorney-in-fact", "Granted", "Status", "CSOS CA told", "Id")
 
@@ -49,7 +50,7 @@ class PoaScreen(QWidget):
     """The registry for the registrant: who may sign orders, and the signed paperwork."""
 
     def __init__(
-        self, store: Store | None, launcher: SigningLauncher | None, problem: str | None = None
+        self, store: OpenStore | None, launcher: SigningLauncher | None, problem: str | None = None
     ) -> None:
         super().__init__()
         self._store, self._launcher = store, launcher
@@ -167,14 +168,14 @@ class PoaScreen(QWidget):
     def reload(self) -> None:
         if self._store is None:
             return
-        deas = self._store.poa.registrant_deas()
-        regs = [r for r in (self._store.poa.registrant(d) for d in deas) if r is not None]
+        listing = poa.poa_listing(self._store)
+        regs = listing.registrants
         self.registrant.setText(
             "; ".join(f"Registrant of DEA {r.dea_number}: <b>{r.name}</b>" for r in regs)
             or "No registrant recorded: until one is, any CSOS certificate for the DEA number "
             "signs its orders. The person who signed the registration records themself here."
         )
-        grants = self._store.poa.grants()
+        grants = list(listing.grants)
         self.table.setRowCount(len(grants))
         for row, g in enumerate(grants):
             values = (g.holder_name, g.granted_on, *self._state(g), g.poa_id)

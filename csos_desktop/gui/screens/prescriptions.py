@@ -31,9 +31,13 @@ from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.pharmacy import Pharmacy
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import Tone, dot
-from csos_desktop.services.pharmacy_store import Role, RxUser, Store
+from csos_desktop.services.pharmacy_store import Role, RxUser
+from csos_desktop.services.rx import queries as rx_queries
 from csos_desktop.services.rx.access import Actor, os_login
 from csos_desktop.services.rx.drafts import PatientQueue, queue
+
+if TYPE_CHECKING:
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 if TYPE_CHECKING:  # the signing stack is imported when a signing starts
     from csos_desktop.gui.dialogs.rx_signing import RxSigningDialog
@@ -55,7 +59,7 @@ class PrescriptionsScreen(QWidget):
 
     def __init__(
         self,
-        store: Store | None,
+        store: OpenStore | None,
         launcher: SigningLauncher,
         store_problem: str | None = None,
         revocation: Callable[[], RevocationCheck] | None = None,
@@ -155,7 +159,7 @@ class PrescriptionsScreen(QWidget):
             return
         chosen = self.acting.user_id if self.acting else None
         try:
-            users = [u for u in self._store.rx_users.all() if u.active]
+            users = list(rx_queries.users(self._store, active_only=True))
         except CsosError as exc:
             self._say(Tone.BAD, exc.message)
             return

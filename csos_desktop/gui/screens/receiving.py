@@ -31,21 +31,21 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.config.local_time import local_date
-from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.errors import CsosError
-from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.domain.receipt import ReceiptLine, received_so_far
+from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.screens.orders import STATE_LOOK
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.gui.widgets.tables import NoWheelUnlessFocused, count_field, drop_cell_widgets
-from csos_desktop.services.pharmacy_store import Store
+from csos_desktop.services.receiving import queries
 
 if TYPE_CHECKING:  # the signing stack loads when first used, not at start-up
+    from csos_desktop.domain.order import Order
     from csos_desktop.gui.dialogs.signing import SigningDialog
     from csos_desktop.gui.jobs.signing import Outcome
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 S = OrderState
 #: Reported shipped by the distributor, or partly received already.
@@ -58,24 +58,13 @@ ITEM_WIDTH = 200
 COUNT_COLUMN, DATE_COLUMN = 5, 6
 
 
-def shipped_by_line(store: Store, order_id: str) -> dict[int, str]:
-    """Packages the distributor reported shipped, per line (none when it has not said)."""
-    from csos_desktop.services.orders.notices import order_balances
-
-    try:
-        balances = order_balances(store, order_id)
-    except CsosError:
-        return {}
-    return {b.line_no: str(b.shipped) for b in balances if b.shipped is not None}
-
-
 class ReceivingScreen(QWidget):
     """Orders awaiting receipt on the left, the selected order's lines on the right."""
 
     receipt_signed = Signal()
 
     def __init__(
-        self, store: Store | None, launcher: SigningLauncher, problem: str | None = None
+        self, store: OpenStore | None, launcher: SigningLauncher, problem: str | None = None
     ) -> None:
         super().__init__()
         self._store = store
@@ -158,7 +147,7 @@ class ReceivingScreen(QWidget):
     def reload(self) -> None:
         assert self._store is not None
         states = AWAITING + (ALSO_SENT if self.include_sent.isChecked() else ())
-        records = self._store.orders.page(0, 500, states)
+        records = queries.awaiting_receipt(self._store, states)
         kept = self.orders.currentItem()
         kept_id = kept.data(Qt.ItemDataRole.UserRole) if kept is not None else None
         kept_row = self.orders.currentRow()
@@ -196,11 +185,7 @@ class ReceivingScreen(QWidget):
             return
         order_id = str(self.orders.item(row).data(Qt.ItemDataRole.UserRole))
         try:
-            rec = self._store.orders.get(order_id)
-            blob = self._store.signed.get(order_id)
-            order = Order.from_document(load_document(blob.document))
-            before = received_so_far(r.receipt for r in self._store.receipts.for_order(order_id))
-            notices = _shipped_not_received(self._store, order_id)
+            view = queries.receiving_view(self._store, order_id)
         except CsosError as exc:  # e.g. no signed record: nothing to receive against
             self._order = None
             drop_cell_widgets(self.table)
@@ -208,13 +193,14 @@ class ReceivingScreen(QWidget):
             self.sign_button.setEnabled(False)
             self.status.setText(f"{dot(Tone.BAD)} {exc.message}")
             return
+        rec, order, before = view.record, view.order, view.received_before
+        notices, shipped = view.shipped_not_received, view.shipped
         self._order = order
         self.order_info.setText(
             f"<b>Order {order.order_number}</b> from {rec.supplier_name}, signed "
             f"{order.date_signed} · {STATE_LOOK[rec.state][0]}"
         )
         today = local_date(datetime.now(UTC))
-        shipped = shipped_by_line(self._store, order_id)
         drop_cell_widgets(self.table)
         self.table.setRowCount(len(order.lines))
         previous: QWidget = self.table
@@ -327,12 +313,3 @@ class ReceivingScreen(QWidget):
                 f"{dot(Tone.OK)} {outcome.signed[0]} signed and queued for the distributor."
             )
         self.receipt_signed.emit()
-
-
-def _shipped_not_received(store: Store, order_id: str) -> dict[int, int] | None:
-    """Line → packages the 856s shipped and no receipt holds; None without any 856."""
-    from csos_desktop.services.orders.x12_intake import prefill_from_856, ship_notices
-
-    if not ship_notices(store, order_id):
-        return None
-    return {ln.line_no: ln.quantity_received for ln in prefill_from_856(store, order_id)}

@@ -29,15 +29,18 @@ from PySide6.QtWidgets import (
 
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
-from csos_desktop.services.pharmacy_store import Store
 from csos_desktop.services.rx.receive import (
     PharmacyTrust,
     default_trust,
     reasons_of,
     receive,
+    received_message,
     received_messages,
     review_of,
 )
+
+if TYPE_CHECKING:
+    from csos_desktop.services.pharmacy_store import OpenStore
 
 if TYPE_CHECKING:  # the signing stack loads when a signing starts
     from csos_desktop.gui.dialogs.signing import SigningDialog
@@ -56,7 +59,7 @@ class RxInboxScreen(QWidget):
 
     def __init__(
         self,
-        store: Store | None,
+        store: OpenStore | None,
         problem: str | None = None,
         launcher: SigningLauncher | None = None,
         trust: PharmacyTrust | None = None,
@@ -217,7 +220,7 @@ class RxInboxScreen(QWidget):
             self.detail.setText("")
             self.sign_button.setEnabled(False)
             return
-        record = self._store.script.get(int(item.data(0, MESSAGE_ID)))
+        record = received_message(self._store, int(item.data(0, MESSAGE_ID)))
         self.sign_button.setEnabled(
             self._launcher is not None
             and record.verdict == "indicator-only"

@@ -12,11 +12,11 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from starlette.types import ASGIApp
 
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.app import create_app
 from csos_desktop.sandbox.distributor.db import default_url, open_database
@@ -51,7 +51,7 @@ def open_distributor(
     settings: FulfilmentSettings | None = None,
     som: SomPolicy | None = None,
     crl_max_age: float = 60.0,
-    clock: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
     fetch_crls: bool = False,
 ) -> Distributor:
     """The distributor for the test CA in ``ca_dir`` (SQLite there unless a URL is given)."""
@@ -66,7 +66,7 @@ def open_distributor(
         documents=documents,
         settings=settings or FulfilmentSettings(),
         reports_dir=base / "reports",
-        clock=clock or (lambda: datetime.now(UTC)),
+        clock=clock or utc_now,
         identity=identity,
         statements=StatementSigner.open(ca, base / "signing", identity),
     )

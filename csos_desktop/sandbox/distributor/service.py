@@ -13,13 +13,14 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.sandbox.distributor import (
     cancellations,
@@ -73,7 +74,7 @@ class Distributor:
     documents: ServedDocuments
     settings: FulfilmentSettings
     reports_dir: Path
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Clock = utc_now
     identity: DistributorIdentity = SANDBOX_IDENTITY
     #: Signs statements of non-acceptance, shipment and void; None signs nothing.
     statements: StatementSigner | None = None

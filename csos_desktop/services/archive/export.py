@@ -19,7 +19,7 @@ import itertools
 import json
 import mmap
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,6 +27,7 @@ from typing import IO, cast
 
 from asn1crypto import cms, pem
 
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.archive.container import StreamingZipWriter
 from csos_desktop.services.orders.lifecycle import DocumentSigner, order_record_files
@@ -156,7 +157,7 @@ def export_archive(
     out: Path,
     *,
     signer: DocumentSigner,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> ExportSummary:
     """Write the bundle of orders signed from *since* to *until* (inclusive) to *out*.
 

@@ -9,10 +9,10 @@ copy, so what is deleted here is exactly what the archive keeps.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.archive.container import (
     MemberUnreadable,
@@ -75,7 +75,7 @@ def purge_archived(
     bundle: Path,
     *,
     trust: TrustMaterial,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
     dry_run: bool = False,
 ) -> int:
     """Delete orders signed before *before*, if two years old and all in a verified *bundle*.

@@ -12,13 +12,14 @@ covered by the next signing session.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
 from asn1crypto import x509 as asn1_x509
 
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import format_timestamp
 from csos_desktop.pki.chain import ChainStatus, validate_chain
@@ -56,7 +57,7 @@ def sign_checkpoint(
     store: Store,
     signer: DocumentSigner,
     *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> Checkpoint:
     """Sign the current head on the token, then store it and log it in one transaction.
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from csos_desktop.domain.catalogue import Catalogue, bundled_catalogue
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.fda_ndc import DirectoryImport, read_directory
 from csos_desktop.store.audit import AuditEvent
@@ -57,7 +58,7 @@ def import_directory(
     product_path: Path,
     package_path: Path,
     *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> ImportOutcome:
     """Read both files and replace the store's catalogue with their controlled products."""
     product_bytes, package_bytes = _read(product_path), _read(package_path)
@@ -113,6 +114,11 @@ IMPORT_HINT = (
     "or the DEA code table only. Download the FDA NDC Directory (product.txt, package.txt) "
     "and run `csos catalogue import product.txt package.txt`."
 )
+
+
+def latest_import(store: Store) -> CatalogueImport | None:
+    """Where the catalogue in use came from and when, or None if none was imported."""
+    return store.catalogue.latest_import()
 
 
 def active_catalogue(store: Store | None) -> Catalogue:

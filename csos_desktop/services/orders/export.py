@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from csos_desktop.domain.canonical import load_document
-from csos_desktop.domain.clock import Clock
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
 from csos_desktop.fileio import write_atomically
@@ -24,10 +24,6 @@ from csos_desktop.store.statements import Statement, Verification
 
 class NotSigned(InputError):
     """The order has no signed document to receive against or export."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def statement_files(order_id: str, st: Statement) -> tuple[str, str | None]:
@@ -119,7 +115,7 @@ def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
     return files
 
 
-def export_order(store: Store, ref: str, out_dir: Path, *, clock: Clock = _now) -> list[Path]:
+def export_order(store: Store, ref: str, out_dir: Path, *, clock: Clock = utc_now) -> list[Path]:
     """Write an order's signed records (see ``order_record_files``) into *out_dir*."""
     rec = store.orders.resolve(ref)
     files = order_record_files(store, rec)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 
 from csos_desktop.domain.balance import LineBalance
-from csos_desktop.domain.clock import Clock
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.notices import (
     MIN_REASON,
@@ -26,15 +26,11 @@ from csos_desktop.store.orders import OrderRecord
 from csos_desktop.token.identity import SigningIdentity
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-def order_balances(store: Store, ref: str, *, clock: Clock = _now) -> tuple[LineBalance, ...]:
+def order_balances(store: Store, ref: str, *, clock: Clock = utc_now) -> tuple[LineBalance, ...]:
     """Ordered, shipped, cancelled, voided (incl. after 60 days) and received, per line."""
     rec = store.orders.resolve(ref)
     if store.signed.find(rec.order_id) is None:
@@ -65,7 +61,7 @@ def check_cancel(
     reason: str,
     identity: SigningIdentity | None = None,
     *,
-    clock: Clock = _now,
+    clock: Clock = utc_now,
 ) -> OrderRecord:
     """Everything ``cancel_order`` refuses, before the PIN is asked."""
     _reason(reason, "reason for cancelling")
@@ -89,7 +85,7 @@ def cancel_order(
     sign: Callable[[bytes], bytes],
     *,
     identity: SigningIdentity | None = None,
-    clock: Clock = _now,
+    clock: Clock = utc_now,
     new_id: Callable[[], str] = _new_id,
 ) -> Cancellation:
     """Sign a cancellation of the named packages (all open ones when None) and queue it."""
@@ -129,7 +125,7 @@ def declare_lost(
     sign: Callable[[bytes], bytes],
     *,
     identity: SigningIdentity | None = None,
-    clock: Clock = _now,
+    clock: Clock = utc_now,
     new_id: Callable[[], str] = _new_id,
 ) -> tuple[LostOrderStatement, OrderRecord]:
     """Sign the 1305.26 statement and create the replacement draft (new number), linked."""

@@ -13,12 +13,13 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from asn1crypto import x509 as asn1_x509
 
-from csos_desktop.domain.clock import Clock
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.poa import (
     Authority,
@@ -41,10 +42,6 @@ if TYPE_CHECKING:  # the token stack loads when a POA is signed, not with the GU
 __all__ = ["SignerNotAuthorised", "check_signer"]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def fingerprint(certificate_der: bytes) -> str:
     return hashlib.sha256(certificate_der).hexdigest()
 
@@ -63,7 +60,7 @@ def record_registrant(
     name: str,
     *,
     dea_number: str | None = None,
-    clock: Clock = _now,
+    clock: Clock = utc_now,
 ) -> Registrant:
     """The person who signed the latest registration application, with their certificate.
 
@@ -146,7 +143,7 @@ def grant(
     holder_certificates: Sequence[bytes],
     registrant_address: str,
     place: str,
-    clock: Clock = _now,
+    clock: Clock = utc_now,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> PoaRecord:
     """Sign a power of attorney in the 1305.05(c) form on the registrant's token and keep it."""
@@ -205,7 +202,7 @@ def revoke(
     *,
     reason: str,
     place: str,
-    clock: Clock = _now,
+    clock: Clock = utc_now,
 ) -> PoaRecord:
     """Sign the notice of revocation (1305.05(d)); from now on the holder cannot sign."""
     reg = check_registrant(store, identity)
@@ -253,7 +250,7 @@ def check_revocable(store: Store, ref: str, reg: Registrant) -> PoaRecord:
     return rec
 
 
-def ca_notice(store: Store, ref: str, *, clock: Clock = _now) -> bytes:
+def ca_notice(store: Store, ref: str, *, clock: Clock = utc_now) -> bytes:
     """The request for the CSOS CA (1311.45) as JSON bytes; producing it is audited."""
     rec = store.poa.resolve(ref)
     if rec.revoked_at is None:
@@ -277,7 +274,7 @@ def ca_notice(store: Store, ref: str, *, clock: Clock = _now) -> bytes:
     return body
 
 
-def mark_ca_notified(store: Store, ref: str, *, clock: Clock = _now) -> PoaRecord:
+def mark_ca_notified(store: Store, ref: str, *, clock: Clock = utc_now) -> PoaRecord:
     """Record when the request reached the CSOS CA (late ones are flagged in the audit)."""
     rec = store.poa.resolve(ref)
     if rec.revoked_at is None:
@@ -299,3 +296,17 @@ def mark_ca_notified(store: Store, ref: str, *, clock: Clock = _now) -> PoaRecor
             },
         )
     return store.poa.get(rec.poa_id)
+
+
+@dataclass(frozen=True)
+class PoaListing:
+    """Who signs for the pharmacy: each DEA number's registrant, and every power of attorney
+    (current and revoked), as the POA screen and `csos poa list` show them."""
+
+    registrants: tuple[Registrant, ...]  # by DEA number
+    grants: tuple[PoaRecord, ...]  # oldest first
+
+
+def poa_listing(store: Store) -> PoaListing:
+    regs = (store.poa.registrant(dea) for dea in store.poa.registrant_deas())
+    return PoaListing(tuple(r for r in regs if r is not None), tuple(store.poa.grants()))

@@ -17,10 +17,10 @@ import contextlib
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from csos_desktop.config.local_time import local_date
-from csos_desktop.domain.clock import Clock
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.pharmacy import Pharmacy
 from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
@@ -160,7 +160,7 @@ def sign_queued(
     revocation: RevocationCheck,
     *,
     rx_ids: Sequence[str] = (),
-    clock: Clock = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
     pharmacies: Mapping[str, Pharmacy] | Pharmacy | None = None,
 ) -> list[SignedRx]:
     """The whole ceremony from the store: checks, review + attestation, PIN, sign, commit.
@@ -265,7 +265,7 @@ def sign_files(
     interaction: RxInteraction,
     revocation: RevocationCheck,
     *,
-    clock: Clock = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> list[SignedPrescription]:
     """`csos rx sign`: the ceremony on files, outside the queue, with the same permission
     check before the PIN and the same audit entries (1311.125, 1311.150). The signed

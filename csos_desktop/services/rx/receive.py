@@ -218,6 +218,11 @@ def received_messages(store: Store) -> list[ScriptMessage]:
     return list(reversed(store.script.all(Direction.RECEIVED)))
 
 
+def received_message(store: Store, message_id: int) -> ScriptMessage:
+    """One kept message, with its verdict and the pharmacy's signature if signed."""
+    return store.script.get(message_id)
+
+
 def review_of(record: ScriptMessage) -> list[str]:
     """The prescription as shown for dispensing, or why it cannot be shown."""
     read = read_message(record.message)

@@ -12,9 +12,9 @@ from datetime import datetime
 
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order_state import OrderState
-from csos_desktop.services.pharmacy_store import Store
 from csos_desktop.services.som.gate import check_som, editor_justification
 from csos_desktop.som.flags import Decision
+from csos_desktop.store.local_store import Store
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ keeps a record of its flags and what became of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from csos_desktop.domain.clock import Clock
 from csos_desktop.domain.errors import ItemRefused
 from csos_desktop.domain.order import Order
 from csos_desktop.services.orders.catalogue import active_catalogue
@@ -32,8 +33,6 @@ from csos_desktop.som.justification import JustificationRefused, check_justifica
 from csos_desktop.store import lifecycle, som_cache
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
-
-Clock = Callable[[], datetime]
 
 #: The distributor's history older than this is called stale in every SOM message.
 STALE_AFTER = timedelta(days=7)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from csos_desktop.domain.catalogue import Catalogue
-from csos_desktop.domain.clock import Clock
+from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import Order
 from csos_desktop.services.orders.catalogue import active_catalogue
@@ -170,7 +170,7 @@ def acknowledge_warnings(
     justification: str,
     *,
     acknowledged_by: str | None = None,
-    clock: Clock = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> None:
     """Record in the audit log that the warnings on *order_id* were read, and why it goes on."""
     reason = " ".join(justification.split())

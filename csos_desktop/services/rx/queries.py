@@ -1,0 +1,29 @@
+"""What the front ends show of prescribing users and their permissions, as plain values.
+
+The Prescriptions screen and `csos rx user list` / `rx grant list` ask these instead of
+reading the access repositories; each returns frozen records (``RxUser``, ``Grant``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from csos_desktop.store.access import Grant, RxUser
+    from csos_desktop.store.local_store import Store
+
+
+def users(store: Store, *, active_only: bool = False) -> tuple[RxUser, ...]:
+    """Every user of the prescription module (only the active ones when asked)."""
+    return tuple(u for u in store.rx_users.all() if u.active or not active_only)
+
+
+def open_permissions(store: Store, people: tuple[RxUser, ...]) -> Mapping[str, Grant | None]:
+    """user id → the permission that lets them sign now, or None."""
+    return {u.user_id: store.rx_grants.open_for(u.user_id) for u in people}
+
+
+def permissions(store: Store) -> tuple[Grant, ...]:
+    """Every permission record, oldest first."""
+    return tuple(store.rx_grants.all())
