@@ -7,17 +7,22 @@ import json
 import subprocess
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.store import open_store
 from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.test_cli_order import env_for
 from tests.launch import csos_command
 from tests.ntp import NtpServer
+from tests.unit.domain.rx_samples import sample_rx_input
 from tests.unit.domain.samples import sample_order_input
+from tests.unit.rx.helpers import permit, practice
+from tests.unit.store.helpers import Clock
 
 CSOS = csos_command()
 
@@ -105,3 +110,28 @@ def test_the_ntp_server_is_asked_first_and_the_doctor_shows_the_last_reading(
     [check] = [c for c in json.loads(doctor.stdout)["checks"] if c["check"] == "clock_reference"]
     assert check["status"] == "ok" and check["details"]["reference"] == f"ntp:{ntp.address}"
     assert 85 <= check["details"]["skew_seconds"] <= 95
+
+
+def test_a_prescription_is_not_signed_with_a_clock_six_minutes_off(
+    home: Path, rsa_token: Provisioned, ntp: NtpServer, tmp_path: Path
+) -> None:
+    # The same pre-PIN rule holds for prescriptions (1311.120(b)(8)): refused, then signed
+    # once the clock is back in step.
+    with open_store(home / "data" / "csos.db") as store:
+        set_up = Clock(datetime.now(UTC) - timedelta(days=1))
+        practice(store, set_up)
+        permit(store, set_up, certificate_der=rsa_token.certificate_der)
+    rx = tmp_path / "rx.json"
+    rx.write_text(json.dumps(sample_rx_input(datetime.now().astimezone().date().isoformat())))
+    out = tmp_path / "signed"
+    args = ["rx", "sign", str(rx), "--as", "drsmith", "--token", rsa_token.label]
+    args += ["--pin-stdin", "--offline", "--out", str(out)]
+    ntp.offset = 6 * 60
+    refused = csos(home, rsa_token, *args, stdin=TEST_PIN + "\n")
+    assert refused.returncode != 0
+    assert "6.0 minutes behind" in refused.stderr and "1311.55(b)(8)" in refused.stderr
+    assert not out.exists() or not any(out.iterdir())
+    ntp.offset = 0
+    signed = csos(home, rsa_token, *args, stdin=TEST_PIN + "\n")
+    assert signed.returncode == 0, signed.stderr
+    assert len(list(out.glob("*.p7s"))) == 1

@@ -55,6 +55,8 @@ REQUIRED = (
     "21 U.S.C. 832",
 )
 STATUSES = ("MET", "PARTIAL", "MISSING", "OWNER-ELSEWHERE")
+#: Each paragraph of 1311.120(b) has a row of its own (issue 26), so one cannot silently go.
+PARAGRAPHS_1311_120_B = tuple(f"1311.120(b)({n})" for n in range(1, 28))
 
 
 def _rows() -> list[list[str]]:
@@ -86,6 +88,12 @@ def test_every_required_clause_has_a_row_with_a_test_or_an_owner() -> None:
         assert len(row) == 6, row
         has_test = bool(_TEST_REF.search(row[3]))
         assert has_test or row[4] not in ("", "app"), f"{row[0]}: no test and no other owner"
+
+
+def test_each_paragraph_of_1311_120_b_has_a_row_of_its_own() -> None:
+    # Whole clauses, so "(b)(1)" is not found inside "(b)(12)".
+    clauses = {c.strip() for row in _rows() for c in row[0].split(" / ")}
+    assert [c for c in PARAGRAPHS_1311_120_B if c not in clauses] == []
 
 
 def status_problem(row: list[str]) -> str | None:

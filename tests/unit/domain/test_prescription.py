@@ -116,3 +116,13 @@ def test_review_lines_show_what_1311_120_requires() -> None:
         "AB1234563",
     ):
         assert fact in text
+
+
+def test_review_lines_show_the_issue_date_the_fill_date_and_the_prescriber_address() -> None:
+    # 1311.120(b)(9)(i), (vi) and (vii): the rest of what the practitioner reviews.
+    data = sample_rx_input()
+    data["do_not_fill_before"] = "2026-12-25"
+    lines = parse_prescription_input(data, now=RX_NOW).review_lines()
+    assert lines[0] == "Date of issue:  2026-11-25"
+    assert "Do not fill before: 2026-12-25" in lines
+    assert "200 Medical Plaza" in lines[-1] and lines[-1].startswith("Practitioner:")
