@@ -19,20 +19,26 @@ from csos_desktop.store import Store as Store
 from csos_desktop.store import open_store as open_store
 
 if TYPE_CHECKING:
+    from csos_desktop.store.access import Grant as Grant
+    from csos_desktop.store.access import GrantState as GrantState
     from csos_desktop.store.access import Role as Role
     from csos_desktop.store.access import RxUser as RxUser
     from csos_desktop.store.audit import AuditReport as AuditReport
     from csos_desktop.store.db import StoreError as StoreError
     from csos_desktop.store.orders import OrderRecord as OrderRecord
     from csos_desktop.store.poa import PoaRecord as PoaRecord
+    from csos_desktop.store.prescriptions import RxRecord as RxRecord
     from csos_desktop.store.statements import Statement as Statement
     from csos_desktop.store.statements import Verification as Verification
 
 _LAZY = {
     "AuditReport": "csos_desktop.store.audit",
+    "Grant": "csos_desktop.store.access",
+    "GrantState": "csos_desktop.store.access",
     "OrderRecord": "csos_desktop.store.orders",
     "PoaRecord": "csos_desktop.store.poa",
     "Role": "csos_desktop.store.access",
+    "RxRecord": "csos_desktop.store.prescriptions",
     "RxUser": "csos_desktop.store.access",
     "Statement": "csos_desktop.store.statements",
     "StoreError": "csos_desktop.store.db",

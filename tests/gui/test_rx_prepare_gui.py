@@ -199,3 +199,28 @@ def test_the_signed_history_lists_what_was_signed_with_its_detail(
     assert "Signature SHA-256" in detail and "by user drsmith" in detail
     # The queue keeps Tom Baker's draft; the signed ones left it for the history.
     assert [d.patient_name for d in rx_store.prescriptions.drafts()] == ["Tom Baker"]
+
+
+def test_every_tab_and_the_draft_form_pass_the_accessibility_audit(
+    qtbot: QtBot, drafts_store: Store
+) -> None:
+    from csos_desktop.gui import theme
+    from tests.gui.a11y import audit
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    theme.apply(app)
+    screen = _screen(qtbot, drafts_store)
+    screen.resize(1000, 700)
+    _act_as(screen, "bob")
+    found = []
+    for i in range(screen.tabs.count()):
+        screen.tabs.setCurrentIndex(i)
+        QApplication.processEvents()
+        found += [f"tab {i}: {k}: {f}" for k, fs in audit(screen).items() for f in fs]
+    screen.new_button.click()
+    form = _editor(screen)
+    QApplication.processEvents()
+    found += [f"form: {k}: {f}" for k, fs in audit(form).items() for f in fs]
+    form.reject()
+    assert not found, "\n".join(found)

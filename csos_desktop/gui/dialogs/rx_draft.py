@@ -34,12 +34,10 @@ from csos_desktop.domain.order_rules import DocumentInvalid
 from csos_desktop.domain.schedule import Schedule
 from csos_desktop.gui.theme import Tone
 from csos_desktop.gui.widgets.fit import fit_to_screen
+from csos_desktop.services.pharmacy_store import RxRecord, RxUser, Store
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.access import Actor
 from csos_desktop.services.rx.history import EditableDraft, practice_address
-from csos_desktop.store.access import RxUser
-from csos_desktop.store.local_store import Store
-from csos_desktop.store.prescriptions import RxRecord
 
 #: The schedules a prescription may name (schedule I cannot be prescribed).
 SCHEDULES = tuple(s for s in Schedule if s is not Schedule.I)

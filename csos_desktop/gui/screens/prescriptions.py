@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -138,7 +140,12 @@ class PrescriptionsScreen(QWidget):
             self.practice = PracticePanel(store, launcher, lambda: self.acting)
             self.practice.changed.connect(self._users_changed)
             self.tabs.addTab(self.history, "Signed hist&ory")
-            self.tabs.addTab(self.practice, "Users and &permissions")
+            # Two tables and two forms: taller than a small screen, so the tab scrolls.
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(self.practice)
+            self.tabs.addTab(scroll, "Users and &permissions")
         for w in (title, hint, self.acting_user):
             layout.addWidget(w)
         layout.addWidget(self.tabs, 1)

@@ -36,10 +36,10 @@ from csos_desktop.domain.errors import CsosError
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.acting_user import ROLE_WORDS
-from csos_desktop.services.pharmacy_store import Role, RxUser, Store
+from csos_desktop.services.pharmacy_store import Grant, GrantState, Role, RxUser, Store
 from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx.access import Actor, os_login
-from csos_desktop.store.access import Grant, GrantState
+from csos_desktop.services.rx.history import practice_records
 
 USER_COLUMNS = ("User", "Name", "Role", "DEA number", "Signing permission")
 GRANT_COLUMNS = (
@@ -63,7 +63,7 @@ def _table(name: str, columns: tuple[str, ...]) -> QTableWidget:
     table.setTabKeyNavigation(False)  # Tab leaves the table
     table.verticalHeader().setVisible(False)
     table.horizontalHeader().setStretchLastSection(True)
-    table.setMinimumHeight(120)
+    table.setMinimumHeight(150)
     return table
 
 
@@ -105,7 +105,8 @@ class PracticePanel(QWidget):
         layout.addWidget(self.users)
 
         add = QGroupBox("Add a user")
-        form = QFormLayout(add)
+        # One row of fields under the list: the list keeps the height.
+        form = QHBoxLayout(add)
         self.new_id = QLineEdit()
         self.new_id.setAccessibleName("New user id")
         self.new_id.setPlaceholderText("e.g. drsmith")
@@ -117,14 +118,20 @@ class PracticePanel(QWidget):
             self.new_role.addItem(ROLE_WORDS[role], role)
         self.new_dea = QLineEdit()
         self.new_dea.setAccessibleName("New user's DEA number")
-        self.new_dea.setPlaceholderText("practitioners; a registrant administrator")
+        self.new_dea.setPlaceholderText("if a registrant")
         self.add_button = QPushButton("Add use&r")
         self.add_button.setAccessibleName("Add the user")
-        form.addRow("User id:", self.new_id)
-        form.addRow("Full name:", self.new_name)
-        form.addRow("Role:", self.new_role)
-        form.addRow("DEA number:", self.new_dea)
-        form.addRow("", self.add_button)
+        for text, field, stretch in (
+            ("User id:", self.new_id, 1),
+            ("Full name:", self.new_name, 2),
+            ("Role:", self.new_role, 0),
+            ("DEA:", self.new_dea, 1),
+        ):
+            label = QLabel(text)
+            label.setBuddy(field)
+            form.addWidget(label)
+            form.addWidget(field, stretch)
+        form.addWidget(self.add_button)
         layout.addWidget(add)
 
         self.grants = _table("Signing permissions", GRANT_COLUMNS)
@@ -134,6 +141,7 @@ class PracticePanel(QWidget):
         self.expires = QLineEdit()
         self.expires.setAccessibleName("DEA registration ends")
         self.expires.setPlaceholderText("YYYY-MM-DD")
+        self.expires.setMaximumWidth(140)
         self.verified = QCheckBox(
             "I checked the practitioner's DEA registration and State authorisation are current"
         )
@@ -156,8 +164,10 @@ class PracticePanel(QWidget):
         second.addWidget(self.reason, 1)
         second.addWidget(self.revoke_button)
         second.addWidget(self.execute_button)
-        steps_form.addRow("Registration ends:", self.expires)
-        steps_form.addRow("", self.verified)
+        ends = QHBoxLayout()
+        ends.addWidget(self.expires)
+        ends.addWidget(self.verified, 1)
+        steps_form.addRow("Registration ends:", ends)
         steps_form.addRow("", first)
         steps_form.addRow("Reason:", second)
         layout.addWidget(steps)
@@ -177,12 +187,12 @@ class PracticePanel(QWidget):
     # -- reading -----------------------------------------------------------------------
     def reload(self) -> None:
         try:
-            self._users = self._store.rx_users.all()
-            self._grants = self._store.rx_grants.all()
-            permission = {u.user_id: self._store.rx_grants.open_for(u.user_id) for u in self._users}
+            records = practice_records(self._store)
         except CsosError as exc:
             self.say(Tone.BAD, exc.message)
             return
+        self._users, self._grants = list(records.users), list(records.grants)
+        permission = records.permission
         _fill(
             self.users,
             [
@@ -247,7 +257,7 @@ class PracticePanel(QWidget):
     def add_user(self) -> None:
         """The first user needs no actor (an access administrator); later ones an admin."""
         actor = None
-        if self._store.rx_users.count():
+        if self._users:
             actor = self._actor()
             if actor is None:
                 return

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.domain.errors import CsosError
+from csos_desktop.services.pharmacy_store import Store
 from csos_desktop.services.rx.history import SignedLine, signed_history
-from csos_desktop.store.local_store import Store
 
 COLUMNS = ("Patient", "Drug", "Schedule", "Prescriber", "Signed at", "Status")
 
@@ -66,7 +66,8 @@ class SignedHistory(QWidget):
         self.table.currentCellChanged.connect(lambda row, *_: self._show(row))
 
     def reload(self) -> None:
-        chosen = self.current().rx_id if self.current() else None
+        current = self.current()
+        chosen = current.rx_id if current is not None else None
         self.empty.setText("No prescription has been signed yet.")
         try:
             self.lines = signed_history(self._store)

@@ -1,4 +1,5 @@
-"""What the Prescriptions screen reads: the signed history, and a draft as editable input.
+"""What the Prescriptions screen reads: the signed history, a draft as editable input, and
+the practice's users and permissions.
 
 The history is read from the signed bytes (what the pharmacy received), not from the
 draft rows, so it shows exactly what was signed; its status is the outbox's
@@ -17,6 +18,7 @@ from csos_desktop.config.local_time import local_time
 from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.prescription import Prescription
+from csos_desktop.store.access import Grant, RxUser
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.prescriptions import RxState
 
@@ -96,3 +98,21 @@ def practice_address(store: Store, practitioner_dea: str) -> Mapping[str, object
     if row is None:
         return None
     return store.prescriptions.prescription(str(row[0])).practitioner.address.to_document()
+
+
+@dataclass(frozen=True)
+class PracticeRecords:
+    """Every user and permission record, and each user's open permission (or None)."""
+
+    users: tuple[RxUser, ...]
+    grants: tuple[Grant, ...]
+    permission: Mapping[str, Grant | None]
+
+
+def practice_records(store: Store) -> PracticeRecords:
+    """What `csos rx user list` and `csos rx grant list` show, in one read."""
+    users = tuple(store.rx_users.all())
+    grants = tuple(store.rx_grants.all())
+    return PracticeRecords(
+        users, grants, {u.user_id: store.rx_grants.open_for(u.user_id) for u in users}
+    )
