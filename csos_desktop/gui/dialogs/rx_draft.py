@@ -34,10 +34,10 @@ from csos_desktop.domain.order_rules import DocumentInvalid
 from csos_desktop.domain.schedule import Schedule
 from csos_desktop.gui.theme import Tone
 from csos_desktop.gui.widgets.fit import fit_to_screen
-from csos_desktop.services.pharmacy_store import RxRecord, RxUser, Store
+from csos_desktop.services.pharmacy_store import Role, RxRecord, RxUser, Store
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.access import Actor
-from csos_desktop.services.rx.history import EditableDraft, practice_address
+from csos_desktop.services.rx.history import EditableDraft, editable_draft, practice_address
 
 #: The schedules a prescription may name (schedule I cannot be prescribed).
 SCHEDULES = tuple(s for s in Schedule if s is not Schedule.I)
@@ -278,3 +278,19 @@ class RxDraftDialog(QDialog):
         first = next((self.edits[f] for f in by_field if f in self.edits), None)
         if first is not None:
             first.setFocus()
+
+
+def open_draft_form(
+    parent: QWidget, store: Store, actor: Actor, users: Sequence[RxUser], rx_id: str | None
+) -> RxDraftDialog:
+    """The form for a new draft, or for draft *rx_id* as stored now, shown window-modal.
+
+    Raises CsosError when *rx_id* cannot be edited (signed, void, unknown).
+    """
+    editing = editable_draft(store, rx_id) if rx_id else None
+    practitioners = [u for u in users if u.role is Role.PRACTITIONER]
+    dialog = RxDraftDialog(store, actor, practitioners, editing, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.show()
+    return dialog

@@ -202,9 +202,6 @@ class PrescriptionsScreen(QWidget):
         self._fill(groups, signer)
 
     # -- preparing and editing ------------------------------------------------------------
-    def _practitioners(self) -> list[RxUser]:
-        return [u for u in self.acting_user.users if u.role is Role.PRACTITIONER]
-
     def new_draft(self) -> None:
         self._edit(None)
 
@@ -221,20 +218,16 @@ class PrescriptionsScreen(QWidget):
         if self._store is None or user is None:
             self._say(Tone.WARN, "Choose yourself under Acting user and press Act as first.")
             return
-        from csos_desktop.gui.dialogs.rx_draft import RxDraftDialog
-        from csos_desktop.services.rx.history import editable_draft
+        from csos_desktop.gui.dialogs.rx_draft import open_draft_form
 
         try:
-            editing = editable_draft(self._store, rx_id) if rx_id else None
+            self.editor = open_draft_form(
+                self, self._store, Actor(user.user_id, os_login()), self.acting_user.users, rx_id
+            )
         except CsosError as exc:
             self._say(Tone.BAD, exc.message)
             return
-        actor = Actor(user.user_id, os_login())
-        self.editor = RxDraftDialog(self._store, actor, self._practitioners(), editing, self)
-        self.editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.editor.setWindowModality(Qt.WindowModality.WindowModal)
         self.editor.accepted.connect(self._saved)
-        self.editor.show()
 
     def _saved(self) -> None:
         rec = self.editor.record if self.editor is not None else None
