@@ -6,6 +6,7 @@ permission is refused in the signing dialog, before the PIN, with the reason."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,10 +23,11 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.access import GrantState
-from tests.conftest import TEST_PIN
+from tests.conftest import TEST_PIN, Provisioned, machine_policy_at
 from tests.gui.test_prescriptions_gui import _act_as
 from tests.integration.rx.conftest import crl_check
-from tests.unit.rx.helpers import BOB, practice, rx_input
+from tests.ntp import ntp_policy_line
+from tests.unit.rx.helpers import BOB, permit, practice, rx_input
 from tests.unit.store.helpers import Clock
 
 
@@ -182,3 +184,57 @@ def test_signing_without_a_permission_is_refused_with_the_reason(
         assert denied and denied[-1].details["reason"] == "no-permission"
         assert len(store.prescriptions.drafts()) == 1
         dialog.close()
+
+
+def _refused_in_dialog(qtbot: QtBot, screen: PrescriptionsScreen) -> str:
+    """Tick the first patient's drafts, press Review and sign: the dialog's refusal."""
+    _act_as(screen, "drsmith")
+    top = screen.drafts.topLevelItem(0)
+    assert top is not None
+    for j in range(top.childCount()):
+        top.child(j).setCheckState(0, Qt.CheckState.Checked)  # type: ignore[union-attr]
+    screen.sign_button.click()
+    dialog = screen.dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.phase is Phase.BLOCKED, timeout=20_000)
+    assert not dialog.sign_button.isEnabled()
+    text = html.unescape(dialog.status.text())
+    dialog.close()
+    return text
+
+
+def test_a_certificate_other_than_the_granted_one_is_refused_with_the_reason(
+    qtbot: QtBot, store_path: Path, token_worker: TokenWorker, test_ca: TestCa
+) -> None:
+    clock = Clock()
+    with open_store(store_path) as store:
+        practice(store, clock)
+        permit(store, clock)  # granted for Dr. Smith's other certificate, not the token's
+        rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
+        screen = _screen(qtbot, store, token_worker, test_ca)
+        shown = _refused_in_dialog(qtbot, screen)
+        assert "is not the one drsmith's permission #1 was granted for" in shown
+        assert len(store.prescriptions.drafts()) == 1
+
+
+def test_a_software_token_is_refused_for_prescriptions_with_the_reason(
+    qtbot: QtBot,
+    store_path: Path,
+    token_worker: TokenWorker,
+    test_ca: TestCa,
+    rsa_token: Provisioned,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = Clock()
+    with open_store(store_path) as store:
+        practice(store, clock)
+        permit(store, clock, certificate_der=rsa_token.certificate_der)
+        rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
+        screen = _screen(qtbot, store, token_worker, test_ca)
+        # This machine's policy no longer allows software tokens (the product's default).
+        policy = machine_policy_at(monkeypatch, tmp_path / "policy.toml")
+        policy.write_text("[settings]\n" + ntp_policy_line(), encoding="utf-8")
+        shown = _refused_in_dialog(qtbot, screen)
+        assert "software" in shown.lower() and "1311.115" in shown, shown
+        assert len(store.prescriptions.drafts()) == 1
