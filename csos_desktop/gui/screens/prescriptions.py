@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -31,17 +30,18 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.domain.errors import CsosError
-from csos_desktop.domain.pharmacy import Pharmacy
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.screens.rx_practice import PracticePanel
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.acting_user import ROLE_WORDS, ActingUser
+from csos_desktop.gui.widgets.pharmacy_choice import PharmacyChoice
 from csos_desktop.gui.widgets.rx_history import SignedHistory
 from csos_desktop.services.pharmacy_store import Role, RxUser, Store
 from csos_desktop.services.rx.access import Actor, os_login
 from csos_desktop.services.rx.drafts import PatientQueue, queue
 
 if TYPE_CHECKING:  # the signing stack is imported when a signing starts
+    from csos_desktop.domain.pharmacy import Pharmacy
     from csos_desktop.gui.dialogs.rx_draft import RxDraftDialog
     from csos_desktop.gui.dialogs.rx_signing import RxSigningDialog
     from csos_desktop.gui.jobs.signing import Outcome
@@ -113,18 +113,11 @@ class PrescriptionsScreen(QWidget):
         self.status.setAccessibleDescription("Prescriptions status")
         self.sign_button = QPushButton("Review and &sign…")
         self.sign_button.setAccessibleName("Review and sign prescriptions")
-        self.pharmacy = QComboBox()
-        self.pharmacy.setAccessibleName("Patient's pharmacy")
-        self.pharmacy.addItem("No NewRx (csos-rx/1 to the configured pharmacy)", None)
-        self.directory_button = QPushButton("Pharmacy &directory")
-        self.directory_button.setAccessibleName("Load the pharmacy directory")
-        self.directory_button.clicked.connect(self.load_directory)
+        self.pharmacy_choice = PharmacyChoice()
+        self.pharmacy_choice.problem.connect(lambda text: self._say(Tone.BAD, text))
+        self.pharmacy = self.pharmacy_choice.pharmacy
         buttons = QHBoxLayout()
-        pharmacy_label = QLabel("Patient's pharmacy:")
-        pharmacy_label.setBuddy(self.pharmacy)
-        buttons.addWidget(pharmacy_label)
-        buttons.addWidget(self.pharmacy, 1)
-        buttons.addWidget(self.directory_button)
+        buttons.addWidget(self.pharmacy_choice, 1)
         buttons.addWidget(self.sign_button)
         page.addWidget(self.drafts, 1)
         page.addLayout(draft_row)
@@ -376,31 +369,14 @@ class PrescriptionsScreen(QWidget):
             ready[group],
             self._launcher.target(),
             check,
-            pharmacy=self.pharmacy.currentData(),
+            pharmacy=self.pharmacy_choice.chosen(),
         )
         assert self._launcher.worker is not None
         self.dialog = open_rx_dialog(self, job, self._launcher.worker)
         self.dialog.signed.connect(self._after_sign)
 
     def set_pharmacies(self, pharmacies: Sequence[Pharmacy]) -> None:
-        """The directory's pharmacies to choose from (the first entry stays "no NewRx")."""
-        while self.pharmacy.count() > 1:
-            self.pharmacy.removeItem(1)
-        for p in pharmacies:
-            a = p.address
-            self.pharmacy.addItem(
-                f"{p.name}, {a.street}, {a.city} (NCPDP {p.ncpdp_id}, NPI {p.npi})", p
-            )
-
-    def load_directory(self) -> None:
-        """Read the network's pharmacy directory (a short call to the configured server)."""
-        from csos_desktop.services.rx.network import directory, network_client
-
-        try:
-            with network_client() as client:
-                self.set_pharmacies(directory(client))
-        except CsosError as exc:
-            self._say(Tone.BAD, exc.message)
+        self.pharmacy_choice.set_pharmacies(pharmacies)
 
     def _after_sign(self, outcome: Outcome) -> None:
         self.reload()
