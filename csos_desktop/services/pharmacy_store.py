@@ -27,20 +27,26 @@ if TYPE_CHECKING:
     #: An open store as a front end holds it: passed to the services and closed, never
     #: read (a type name only: the front ends do not reach the ``Store`` class).
     OpenStore: TypeAlias = Store
+    from csos_desktop.store.access import Grant as Grant
+    from csos_desktop.store.access import GrantState as GrantState
     from csos_desktop.store.access import Role as Role
     from csos_desktop.store.access import RxUser as RxUser
     from csos_desktop.store.audit import AuditReport as AuditReport
     from csos_desktop.store.db import StoreError as StoreError
     from csos_desktop.store.orders import OrderRecord as OrderRecord
     from csos_desktop.store.poa import PoaRecord as PoaRecord
+    from csos_desktop.store.prescriptions import RxRecord as RxRecord
     from csos_desktop.store.statements import Statement as Statement
     from csos_desktop.store.statements import Verification as Verification
 
 _LAZY = {
     "AuditReport": "csos_desktop.store.audit",
+    "Grant": "csos_desktop.store.access",
+    "GrantState": "csos_desktop.store.access",
     "OrderRecord": "csos_desktop.store.orders",
     "PoaRecord": "csos_desktop.store.poa",
     "Role": "csos_desktop.store.access",
+    "RxRecord": "csos_desktop.store.prescriptions",
     "RxUser": "csos_desktop.store.access",
     "Statement": "csos_desktop.store.statements",
     "StoreError": "csos_desktop.store.db",

@@ -66,8 +66,10 @@ def _screen(
 
 
 def _act_as(screen: PrescriptionsScreen, user_id: str) -> None:
-    index = next(i for i in range(screen.user.count()) if f"({user_id}," in screen.user.itemText(i))
-    screen.user.setCurrentIndex(index)
+    """Choose the user in the list and press Act as (choosing alone changes nobody)."""
+    screen.acting_user.choose(user_id)
+    screen.acting_user.act_button.click()
+    assert screen.acting is not None and screen.acting.user_id == user_id
 
 
 def test_an_agent_sees_the_drafts_but_cannot_sign(

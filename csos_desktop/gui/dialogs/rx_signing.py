@@ -139,10 +139,12 @@ class RxSigningJob:
 
     def preview(self, progress: Progress) -> Preview:
         """Permission, certificate and revocation checked, the review built; no PIN yet."""
-        from csos_desktop.services.rx.queue import open_signing_list
+        from csos_desktop.services.rx.queue import hard_token_first, open_signing_list
 
         now = self._clock()
         with open_store(self._path) as store, self._session() as session:
+            # As the CLI: a token that may never sign EPCS here is refused before anything.
+            hard_token_first(session, now)
             ident, chain = session.identity, session.chain
             self._status = _off_token_thread(self._revocation, ident, chain, now)
             opened = open_signing_list(

@@ -1,11 +1,11 @@
-"""Prescriptions: drafts per patient, the ready-for-signing queue, review-and-attest signing.
+"""Prescriptions: the drafts queue, the signed history, practice users and permissions.
 
-Agents and practitioners prepare drafts (`csos rx draft add`); here everyone on
-record sees them, per practitioner and patient. A practitioner ticks the drafts
-ready for signing and opens the review (21 CFR 1311.140(a)(1)-(2)); the dialog
-shows the review with the attestation and asks token and PIN on the token
-thread. Agents see the drafts but get no sign button. Reads here are short
-queries on the UI thread's own connection.
+Agents and practitioners prepare and edit drafts here (or with `csos rx draft add`);
+everyone on record sees them, per practitioner and patient. A practitioner ticks the
+drafts ready for signing and opens the review (21 CFR 1311.140(a)(1)-(2)); the dialog
+shows the review with the attestation and asks token and PIN on the token thread.
+Agents see the drafts but get no sign button. Who acts is taken on only by *Act as*
+(widgets/acting_user.py). Reads here are short queries on the UI thread's connection.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
+    QScrollArea,
+    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -28,9 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.domain.errors import CsosError
-from csos_desktop.domain.pharmacy import Pharmacy
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
+from csos_desktop.gui.screens.rx_practice import PracticePanel
 from csos_desktop.gui.theme import Tone, dot
+from csos_desktop.gui.widgets.acting_user import ROLE_WORDS, ActingUser
+from csos_desktop.gui.widgets.pharmacy_choice import PharmacyChoice
+from csos_desktop.gui.widgets.rx_history import SignedHistory
 from csos_desktop.services.pharmacy_store import Role, RxUser
 from csos_desktop.services.rx import queries as rx_queries
 from csos_desktop.services.rx.access import Actor, os_login
@@ -40,20 +45,17 @@ if TYPE_CHECKING:
     from csos_desktop.services.pharmacy_store import OpenStore
 
 if TYPE_CHECKING:  # the signing stack is imported when a signing starts
+    from csos_desktop.domain.pharmacy import Pharmacy
+    from csos_desktop.gui.dialogs.rx_draft import RxDraftDialog
     from csos_desktop.gui.dialogs.rx_signing import RxSigningDialog
     from csos_desktop.gui.jobs.signing import Outcome
     from csos_desktop.services.rx.ceremony import RevocationCheck
 
 RX_ID = Qt.ItemDataRole.UserRole
-ROLE_WORDS = {
-    Role.PRACTITIONER: "practitioner",
-    Role.AGENT: "agent",
-    Role.ACCESS_ADMIN: "access administrator",
-}
 
 
 class PrescriptionsScreen(QWidget):
-    """Acting user, drafts per patient (tick = ready for signing), the ready queue, Sign."""
+    """Acting user; tabs: drafts per patient (tick = ready) and Sign, history, practice."""
 
     signed = Signal()  # prescriptions were signed (they left the queue for the outbox)
 
@@ -69,45 +71,45 @@ class PrescriptionsScreen(QWidget):
         self._launcher = launcher
         self._problem = store_problem
         self._revocation = revocation
-        self._users: list[RxUser] = []
         self._groups: list[PatientQueue] = []
         self._filling = False
         self.dialog: RxSigningDialog | None = None
+        self.editor: RxDraftDialog | None = None
 
-        login = os_login() or "unknown"
         layout = QVBoxLayout(self)
         title = QLabel("Prescriptions")
         title.setObjectName("screenTitle")
         hint = QLabel(
-            "Controlled-substance prescriptions waiting for the practitioner's "
-            "signature. Tick the drafts that are ready, then review and sign one "
-            "patient's prescriptions with your token and PIN."
+            "Controlled-substance prescriptions: prepare drafts, tick those ready and "
+            "review and sign one patient's prescriptions with your token and PIN."
         )
         hint.setWordWrap(True)
         hint.setAccessibleDescription("About prescriptions")
-        user_row = QHBoxLayout()
-        user_label = QLabel("Acting &user:")
-        self.user = QComboBox()
-        self.user.setAccessibleName("Acting user")
-        user_label.setBuddy(self.user)
-        user_row.addWidget(user_label)
-        user_row.addWidget(self.user, 1)
-        self.binding = QLabel(
-            f"Choose yourself. Your deployment binds this choice to your operating-system "
-            f"login ({escape(login)}), which is recorded with everything you do here."
-        )
-        self.binding.setWordWrap(True)
-        self.binding.setAccessibleDescription("User binding")
+        self.acting_user = ActingUser(os_login() or "unknown")
+        self.user = self.acting_user.user  # the list to choose from (Act as takes it on)
+        self.binding = self.acting_user.binding
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Prescription views")
+        queue_page = QWidget()
+        page = QVBoxLayout(queue_page)
         self.drafts = QTreeWidget()
         self.drafts.setAccessibleName("Drafts per patient")
         self.drafts.setHeaderLabels(
             ["Patient / prescription", "Schedule", "Prepared by", "Prescriber DEA"]
         )
         self.drafts.setColumnWidth(0, 380)
+        self.new_button = QPushButton("&New prescription…")
+        self.new_button.setAccessibleName("Prepare a new prescription")
+        self.edit_button = QPushButton("&Edit…")
+        self.edit_button.setAccessibleName("Edit the selected draft")
+        draft_row = QHBoxLayout()
+        draft_row.addWidget(self.new_button)
+        draft_row.addWidget(self.edit_button)
+        draft_row.addStretch(1)
         ready_label = QLabel("&Ready for signing:")
         self.ready = QListWidget()
         self.ready.setAccessibleName("Ready for signing")
-        self.ready.setMaximumHeight(140)
+        self.ready.setMaximumHeight(120)
         ready_label.setBuddy(self.ready)
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
@@ -115,68 +117,79 @@ class PrescriptionsScreen(QWidget):
         self.status.setAccessibleDescription("Prescriptions status")
         self.sign_button = QPushButton("Review and &sign…")
         self.sign_button.setAccessibleName("Review and sign prescriptions")
-        self.pharmacy = QComboBox()
-        self.pharmacy.setAccessibleName("Patient's pharmacy")
-        self.pharmacy.addItem("No NewRx (csos-rx/1 to the configured pharmacy)", None)
-        self.directory_button = QPushButton("Pharmacy &directory")
-        self.directory_button.setAccessibleName("Load the pharmacy directory")
-        self.directory_button.clicked.connect(self.load_directory)
+        self.pharmacy_choice = PharmacyChoice()
+        self.pharmacy_choice.problem.connect(lambda text: self._say(Tone.BAD, text))
+        self.pharmacy = self.pharmacy_choice.pharmacy
         buttons = QHBoxLayout()
-        pharmacy_label = QLabel("Patient's pharmacy:")
-        pharmacy_label.setBuddy(self.pharmacy)
-        buttons.addWidget(pharmacy_label)
-        buttons.addWidget(self.pharmacy, 1)
-        buttons.addWidget(self.directory_button)
+        buttons.addWidget(self.pharmacy_choice, 1)
         buttons.addWidget(self.sign_button)
-        buttons.addStretch(1)
-        for w in (title, hint):
+        page.addWidget(self.drafts, 1)
+        page.addLayout(draft_row)
+        page.addWidget(ready_label)
+        page.addWidget(self.ready)
+        page.addWidget(self.status)
+        page.addLayout(buttons)
+        self.tabs.addTab(queue_page, "&Queue")
+        self.history: SignedHistory | None = None
+        self.practice: PracticePanel | None = None
+        if store is not None:
+            self.history = SignedHistory(store)
+            self.practice = PracticePanel(store, launcher, lambda: self.acting)
+            self.practice.changed.connect(self._users_changed)
+            self.tabs.addTab(self.history, "Signed hist&ory")
+            # Two tables and two forms: taller than a small screen, so the tab scrolls.
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(self.practice)
+            self.tabs.addTab(scroll, "Users and &permissions")
+        for w in (title, hint, self.acting_user):
             layout.addWidget(w)
-        layout.addLayout(user_row)
-        layout.addWidget(self.binding)
-        layout.addWidget(self.drafts, 1)
-        layout.addWidget(ready_label)
-        layout.addWidget(self.ready)
-        layout.addWidget(self.status)
-        layout.addLayout(buttons)
+        layout.addWidget(self.tabs, 1)
 
-        self.user.currentIndexChanged.connect(self._user_changed)
+        self.acting_user.changed.connect(self._user_changed)
         self.drafts.itemChanged.connect(self._ticked)
         self.drafts.currentItemChanged.connect(self._selection_changed)
+        self.drafts.itemActivated.connect(lambda item, _col: self._open(item))
+        self.new_button.clicked.connect(self.new_draft)
+        self.edit_button.clicked.connect(lambda: self._open(self.drafts.currentItem()))
         self.sign_button.clicked.connect(self.sign)
         self.reload()
 
     # -- reading ---------------------------------------------------------------------
     @property
     def acting(self) -> RxUser | None:
-        i = self.user.currentIndex()
-        return self._users[i] if 0 <= i < len(self._users) else None
+        return self.acting_user.acting
 
     def reload(self) -> None:
-        """Re-read users and drafts (another window, the CLI or a signing changed them)."""
+        """Re-read users, drafts and history (another window, the CLI or a signing changed them)."""
         if self._store is None:
             self._say(Tone.BAD, self._problem or "The prescription store is unavailable.")
-            self.sign_button.setVisible(False)
+            for w in (self.sign_button, self.new_button, self.edit_button):
+                w.setVisible(False)
             return
-        chosen = self.acting.user_id if self.acting else None
+        for panel in (self.history, self.practice):
+            if panel is not None:
+                panel.reload()
+        self._users_changed()
+
+    def _users_changed(self) -> None:
+        assert self._store is not None
         try:
             users = list(rx_queries.users(self._store, active_only=True))
         except CsosError as exc:
             self._say(Tone.BAD, exc.message)
             return
-        self._users = users
-        self.user.blockSignals(True)
-        self.user.clear()
-        for u in users:
-            self.user.addItem(f"{u.full_name} ({u.user_id}, {ROLE_WORDS[u.role]})")
-        ids = [u.user_id for u in users]
-        self.user.setCurrentIndex(ids.index(chosen) if chosen in ids else 0 if ids else -1)
-        self.user.blockSignals(False)
+        self.acting_user.set_users(users)
         self._user_changed()
 
     def _user_changed(self) -> None:
         user = self.acting
         signer = user is not None and user.role is Role.PRACTITIONER
         self.sign_button.setVisible(signer)
+        preparer = user is not None and user.role is not Role.ACCESS_ADMIN
+        self.new_button.setEnabled(preparer)
+        self.edit_button.setEnabled(preparer)
         assert self._store is not None
         try:
             groups = queue(self._store, user.dea_number if signer and user else None)
@@ -184,6 +197,45 @@ class PrescriptionsScreen(QWidget):
             self._say(Tone.BAD, exc.message)
             return
         self._fill(groups, signer)
+
+    # -- preparing and editing ------------------------------------------------------------
+    def new_draft(self) -> None:
+        self._edit(None)
+
+    def _open(self, item: QTreeWidgetItem | None) -> None:
+        rx_id = item.data(0, RX_ID) if item is not None else None
+        if rx_id is None:
+            self._say(Tone.WARN, "Select a prescription draft to edit.")
+            return
+        self._edit(str(rx_id))
+
+    def _edit(self, rx_id: str | None) -> None:
+        """The draft form (window-modal); it saves through the preparing services."""
+        user = self.acting
+        if self._store is None or user is None:
+            self._say(Tone.WARN, "Choose yourself under Acting user and press Act as first.")
+            return
+        from csos_desktop.gui.dialogs.rx_draft import open_draft_form
+
+        try:
+            self.editor = open_draft_form(
+                self, self._store, Actor(user.user_id, os_login()), self.acting_user.users, rx_id
+            )
+        except CsosError as exc:
+            self._say(Tone.BAD, exc.message)
+            return
+        self.editor.accepted.connect(self._saved)
+
+    def _saved(self) -> None:
+        rec = self.editor.record if self.editor is not None else None
+        self._user_changed()
+        if rec is not None:
+            for item in self.drafts.findItems(
+                "", Qt.MatchFlag.MatchContains | Qt.MatchFlag.MatchRecursive
+            ):
+                if item.data(0, RX_ID) == rec.rx_id:
+                    self.drafts.setCurrentItem(item)  # the saved draft stays selected
+            self._say(Tone.OK, f"Draft {rec.rx_id[:8]} saved: {rec.drug} for {rec.patient_name}.")
 
     def _fill(self, groups: list[PatientQueue], checkable: bool) -> None:
         self._filling = True  # clearing the tree moves the selection: ignore until refilled
@@ -254,11 +306,17 @@ class PrescriptionsScreen(QWidget):
             for rx_id in ids:
                 self.ready.addItem(f"{g.patient_name}: {names[rx_id]} ({rx_id[:8]})")
         user = self.acting
-        if user is None:
+        if user is None and not self.acting_user.users:
             self._say(
                 Tone.NEUTRAL,
-                "No prescribing user is on record: an access administrator "
-                "adds users (csos rx user add).",
+                "No prescribing user is on record: the first access administrator adds "
+                "themselves, then everyone else, under Users and permissions.",
+            )
+        elif user is None:
+            self._say(
+                Tone.NEUTRAL,
+                f"{len(self._groups)} patient(s) with drafts. Choose yourself under "
+                "Acting user and press Act as to prepare or sign.",
             )
         elif user.role is not Role.PRACTITIONER:
             self._say(
@@ -315,31 +373,14 @@ class PrescriptionsScreen(QWidget):
             ready[group],
             self._launcher.target(),
             check,
-            pharmacy=self.pharmacy.currentData(),
+            pharmacy=self.pharmacy_choice.chosen(),
         )
         assert self._launcher.worker is not None
         self.dialog = open_rx_dialog(self, job, self._launcher.worker)
         self.dialog.signed.connect(self._after_sign)
 
     def set_pharmacies(self, pharmacies: Sequence[Pharmacy]) -> None:
-        """The directory's pharmacies to choose from (the first entry stays "no NewRx")."""
-        while self.pharmacy.count() > 1:
-            self.pharmacy.removeItem(1)
-        for p in pharmacies:
-            a = p.address
-            self.pharmacy.addItem(
-                f"{p.name}, {a.street}, {a.city} (NCPDP {p.ncpdp_id}, NPI {p.npi})", p
-            )
-
-    def load_directory(self) -> None:
-        """Read the network's pharmacy directory (a short call to the configured server)."""
-        from csos_desktop.services.rx.network import directory, network_client
-
-        try:
-            with network_client() as client:
-                self.set_pharmacies(directory(client))
-        except CsosError as exc:
-            self._say(Tone.BAD, exc.message)
+        self.pharmacy_choice.set_pharmacies(pharmacies)
 
     def _after_sign(self, outcome: Outcome) -> None:
         self.reload()

@@ -187,7 +187,7 @@ def add_user(
             "or '-', starting with a letter or digit."
         )
     if not full_name:
-        raise InputError("Give the user's full name (--name); it appears in the audit log.")
+        raise InputError("Give the user's full name; it appears in the audit log.")
     dea = _check_dea(role, dea_number)
 
     def step() -> RxUser:
@@ -298,7 +298,8 @@ def propose_grant(
         raise InputError(
             "Before proposing, check that the practitioner's DEA registration "
             "and State authorisation(s) are current and in good standing "
-            "(21 CFR 1311.125(b)), then confirm with --registration-verified."
+            "(21 CFR 1311.125(b)), then confirm it (the check box in the window, "
+            "--registration-verified on the command line)."
         )
     if registration_expires < local_date(now):
         raise InputError(
@@ -442,9 +443,7 @@ def revoke_grant(store: Store, actor: Actor, user_id: str, reason: str, *, now: 
     registrant, executes it with their two factors (:func:`execute_revocation`).
     """
     if not reason.strip():
-        raise InputError(
-            "Give the reason the permission is revoked (--reason); it is kept in the audit log."
-        )
+        raise InputError("Give the reason the permission is revoked; it is kept in the audit log.")
 
     def step() -> Grant:
         by = active_user(store, actor.user_id)

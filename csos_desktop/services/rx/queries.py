@@ -27,3 +27,8 @@ def open_permissions(store: Store, people: tuple[RxUser, ...]) -> Mapping[str, G
 def permissions(store: Store) -> tuple[Grant, ...]:
     """Every permission record, oldest first."""
     return tuple(store.rx_grants.all())
+
+
+def permission(store: Store, grant_id: int) -> Grant:
+    """One permission record by its number."""
+    return store.rx_grants.get(grant_id)

@@ -169,7 +169,7 @@ def sign_queued(
     also signs those prescriptions as NCPDP SCRIPT NewRx messages to it, kept with the
     signature.
     """
-    _hard_token_first(session, clock())
+    hard_token_first(session, clock())
     opened = open_signing_list(
         store,
         actor,
@@ -250,7 +250,7 @@ def audited_ceremony(
         raise
 
 
-def _hard_token_first(session: SigningSession, now: datetime) -> None:
+def hard_token_first(session: SigningSession, now: datetime) -> None:
     """1311.115 before anything else: a token that may never sign EPCS on this machine is
     refused first, whoever asks and whatever the store holds (the session checks run it
     again with the rest)."""
@@ -273,7 +273,7 @@ def sign_files(
     export hold them (1311.120(b)(27), 1311.305)."""
     identity = session.identity
     now = clock()
-    _hard_token_first(session, now)
+    hard_token_first(session, now)
     status = revocation(identity, session.chain, now)
     lapse_registrations(store, now)
 
