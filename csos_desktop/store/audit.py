@@ -88,6 +88,13 @@ class AuditEvent(StrEnum):
     RX_TRANSMISSION_FAILED = "rx.transmission-failed"
     RX_RECEIVED = "rx.received"
     RX_RECEIVED_SIGNED = "rx.received-signed-by-pharmacy"
+    # EPCS records (1311.120(b)(27), 1311.150(b), 1311.215(b)).
+    RX_MONTHLY_LOG_PRODUCED = "rx.monthly-log-produced"
+    RX_MONTHLY_LOG_PURGED = "rx.monthly-log-purged"
+    RX_ALERTS_RAISED = "rx.alerts-raised"
+    RX_ALERT_ACKNOWLEDGED = "rx.alert-acknowledged"
+    # A write to a protected (append-only) table refused by its trigger (1311.150(a)).
+    STORE_WRITE_REFUSED = "store.write-refused"
 
 
 @dataclass(frozen=True)
