@@ -13,10 +13,12 @@ list` and the GUI's first paint read orders only (docs/gui.md, start-up).
 from __future__ import annotations
 
 import importlib
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from csos_desktop.store import Store as Store
-from csos_desktop.store import open_store as open_store
+from csos_desktop.store import open_store as _open_store
 
 if TYPE_CHECKING:
     from csos_desktop.store.access import Role as Role
@@ -27,6 +29,31 @@ if TYPE_CHECKING:
     from csos_desktop.store.poa import PoaRecord as PoaRecord
     from csos_desktop.store.statements import Statement as Statement
     from csos_desktop.store.statements import Verification as Verification
+
+#: The stores this process has opened: the records due at start-up are made once each.
+_STARTED: set[Path] = set()
+
+
+def open_store(path: Path | None = None, *, analyse: bool = True) -> Store:
+    """Open the store; the first time in this process, make the EPCS records due at start.
+
+    That is the one place the monthly log (1311.120(b)(27)) and, unless *analyse* is False,
+    the daily audit analysis (1311.150(b)) are started from: every `csos` command that
+    opens the store and the GUI's start. The GUI passes ``analyse=False`` and runs the
+    analysis on its worker pool and timer instead (gui.jobs.daily_audit), off the UI thread.
+    """
+    store = _open_store(path)
+    if store.path not in _STARTED:
+        _STARTED.add(store.path)
+        from csos_desktop.services.rx.records_due import records_due
+
+        now = datetime.now(UTC)
+        if records_due(store, now, analyse=analyse):  # one query; the records' code loads
+            from csos_desktop.services.rx.records import on_start  # only when it has work
+
+            on_start(store, now=now, analyse=analyse)
+    return store
+
 
 _LAZY = {
     "AuditReport": "csos_desktop.store.audit",
