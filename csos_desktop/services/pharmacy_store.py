@@ -13,6 +13,7 @@ list` and the GUI's first paint read orders only (docs/gui.md, start-up).
 from __future__ import annotations
 
 import importlib
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,14 +46,28 @@ def open_store(path: Path | None = None, *, analyse: bool = True) -> Store:
     store = _open_store(path)
     if store.path not in _STARTED:
         _STARTED.add(store.path)
-        from csos_desktop.services.rx.records_due import records_due
-
-        now = datetime.now(UTC)
-        if records_due(store, now, analyse=analyse):  # one query; the records' code loads
-            from csos_desktop.services.rx.records import on_start  # only when it has work
-
-            on_start(store, now=now, analyse=analyse)
+        try:
+            _records_at_start(store, analyse)
+        except BaseException:
+            store.close()
+            raise
     return store
+
+
+def _records_at_start(store: Store, analyse: bool) -> None:
+    from csos_desktop.domain.errors import CsosError
+    from csos_desktop.services.rx.records_due import records_due
+
+    now = datetime.now(UTC)
+    try:
+        due = records_due(store, now, analyse=analyse)  # one query
+    except CsosError as exc:  # e.g. a bad time_zone setting: the command still runs
+        logging.getLogger(__name__).warning("EPCS records not checked at start: %s", exc)
+        return
+    if due:  # the records' code loads only when it has work
+        from csos_desktop.services.rx.records import on_start
+
+        on_start(store, now=now, analyse=analyse)
 
 
 _LAZY = {
