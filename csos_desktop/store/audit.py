@@ -213,14 +213,27 @@ class AuditLog:
         return entry
 
     def entries(
-        self, *, order_id: str | None = None, after: int = 0, limit: int | None = None
+        self,
+        *,
+        order_id: str | None = None,
+        after: int = 0,
+        limit: int | None = None,
+        since: datetime | None = None,
+        event_prefix: str | None = None,
     ) -> Iterator[AuditEntry]:
-        """Entries in order, optionally only those about one order."""
+        """Entries in order, optionally only those about one order, logged at or after
+        *since*, or whose event starts with *event_prefix* (``rx.``)."""
         sql = f"SELECT {_COLUMNS} FROM audit_log WHERE entry_id > ?"
         args: list[object] = [after]
         if order_id is not None:
             sql += " AND order_id = ?"
             args.append(order_id)
+        if since is not None:
+            sql += " AND at >= ?"
+            args.append(format_timestamp(since))
+        if event_prefix is not None:
+            sql += " AND substr(event, 1, ?) = ?"
+            args += [len(event_prefix), event_prefix]
         sql += " ORDER BY entry_id"
         if limit is not None:
             sql += " LIMIT ?"

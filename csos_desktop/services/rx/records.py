@@ -29,7 +29,7 @@ from csos_desktop.services.rx.monthly_log import (
     signed_day,
     sort_lines,
 )
-from csos_desktop.store.audit import AuditEvent, AuditReport
+from csos_desktop.store.audit import AuditEntry, AuditEvent, AuditReport
 from csos_desktop.store.epcs_records import StoredAlert
 from csos_desktop.store.local_store import Store
 
@@ -167,18 +167,19 @@ def analyse_if_due(
         if not analysis_due(store, now):  # another process ran it meanwhile
             return None
         last = store.epcs.last_run()
-        entries = list(store.audit.entries())
-        start = (
-            datetime.fromisoformat(last.analysed_until.replace("Z", "+00:00"))
-            if last is not None
-            else min((entry_time(e) for e in entries), default=now)
-        )
-        rx = [e for e in entries if e.event.startswith("rx.")]
+        policy = policy or AlertPolicy()
+        if last is None:  # the first run reads every EPCS entry
+            rx = list(store.audit.entries(event_prefix="rx."))
+            start = _first(rx, now)
+        else:  # the entries since the last run, and one failed-auth window before it
+            start = datetime.fromisoformat(last.analysed_until.replace("Z", "+00:00"))
+            since = start - policy.failed_auth_window
+            rx = list(store.audit.entries(since=since, event_prefix="rx."))
         found = [
             (a.kind.value, a.at, a.user, a.message, a.entry_ids)
             for a in alerts_between(rx, start, now + timedelta(seconds=1), zone=zone, policy=policy)
         ]
-        chain = store.audit.verify()
+        chain = store.audit.verify()  # the whole chain: an old entry edited is found too
         if chain.broken is not None:
             found.append(
                 (
@@ -196,7 +197,7 @@ def analyse_if_due(
             at=now,
             analysed_from=start,
             analysed_until=now,
-            entries=len(entries),
+            entries=chain.entries,
             alerts=len(found),
             chain_intact=chain.intact,
         )
@@ -215,7 +216,11 @@ def analyse_if_due(
                     "kinds": sorted({f[0] for f in found}),
                 },
             )
-    return Analysis(run_id, len(entries), len(found), new, chain)
+    return Analysis(run_id, chain.entries, len(found), new, chain)
+
+
+def _first(entries: list[AuditEntry], now: datetime) -> datetime:
+    return entry_time(entries[0]) if entries else now
 
 
 def unacknowledged(store: Store) -> list[StoredAlert]:
