@@ -52,12 +52,16 @@ def test_an_update_refused_on_a_raw_connection_through_the_store_layer_is_audite
 ) -> None:
     raw = sqlite3.connect(store.path, isolation_level=None)
     try:
+        with pytest.raises(sqlite3.IntegrityError, match="never changed"), transaction(raw):
+            raw.execute("UPDATE audit_log SET event = 'x' WHERE entry_id = 1")
         with pytest.raises(sqlite3.IntegrityError, match="never deleted"), transaction(raw):
             raw.execute("DELETE FROM audit_log WHERE entry_id = 1")
     finally:
         raw.close()
-    [refusal] = _refusals(store)
-    assert refusal["table"] == "audit_log" and refusal["operation"] == "DELETE"
+    assert [(r["table"], r["operation"]) for r in _refusals(store)] == [
+        ("audit_log", "UPDATE"),
+        ("audit_log", "DELETE"),
+    ]
     assert store.audit.verify().intact
 
 
