@@ -78,7 +78,8 @@ def open_store_for_gui() -> tuple[OpenStore | None, str | None]:
     from csos_desktop.services.pharmacy_store import open_store
 
     try:
-        return open_store(), None
+        # The daily audit analysis runs on the worker pool (gui.jobs.daily_audit), not here.
+        return open_store(analyse=False), None
     except CsosError as exc:
         return None, exc.message
 
@@ -157,6 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     QTimer.singleShot(0, window.check_setup)
     if sync is not None:
         sync.start()
+    if store is not None:  # 1311.150(b): analysed at start and every 24 h, alerts on Home
+        from csos_desktop.gui.jobs.daily_audit import DailyAudit
+
+        audit = DailyAudit(store.path, window.home.alerts_card, parent=window)
+        QTimer.singleShot(0, audit.start)
     try:
         return app.exec()
     finally:

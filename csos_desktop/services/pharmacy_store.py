@@ -15,9 +15,12 @@ list` and the GUI's first paint read orders only (docs/gui.md, start-up).
 from __future__ import annotations
 
 import importlib
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from csos_desktop.store import open_store as open_store
+from csos_desktop.store import open_store as _open_store
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -38,6 +41,45 @@ if TYPE_CHECKING:
     from csos_desktop.store.prescriptions import RxRecord as RxRecord
     from csos_desktop.store.statements import Statement as Statement
     from csos_desktop.store.statements import Verification as Verification
+
+#: The stores this process has opened: the records due at start-up are made once each.
+_STARTED: set[Path] = set()
+
+
+def open_store(path: Path | None = None, *, analyse: bool = True) -> Store:
+    """Open the store; the first time in this process, make the EPCS records due at start.
+
+    That is the one place the monthly log (1311.120(b)(27)) and, unless *analyse* is False,
+    the daily audit analysis (1311.150(b)) are started from: every `csos` command that
+    opens the store and the GUI's start. The GUI passes ``analyse=False`` and runs the
+    analysis on its worker pool and timer instead (gui.jobs.daily_audit), off the UI thread.
+    """
+    store = _open_store(path)
+    if store.path not in _STARTED:
+        _STARTED.add(store.path)
+        try:
+            _records_at_start(store, analyse)
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+def _records_at_start(store: Store, analyse: bool) -> None:
+    from csos_desktop.domain.errors import CsosError
+    from csos_desktop.services.rx.records_due import records_due
+
+    now = datetime.now(UTC)
+    try:
+        due = records_due(store, now, analyse=analyse)  # one query
+    except CsosError as exc:  # e.g. a bad time_zone setting: the command still runs
+        logging.getLogger(__name__).warning("EPCS records not checked at start: %s", exc)
+        return
+    if due:  # the records' code loads only when it has work
+        from csos_desktop.services.rx.records import on_start
+
+        on_start(store, now=now, analyse=analyse)
+
 
 _LAZY = {
     "AuditReport": "csos_desktop.store.audit",

@@ -88,6 +88,13 @@ class AuditEvent(StrEnum):
     RX_TRANSMISSION_FAILED = "rx.transmission-failed"
     RX_RECEIVED = "rx.received"
     RX_RECEIVED_SIGNED = "rx.received-signed-by-pharmacy"
+    # EPCS records (1311.120(b)(27), 1311.150(b), 1311.215(b)).
+    RX_MONTHLY_LOG_PRODUCED = "rx.monthly-log-produced"
+    RX_MONTHLY_LOG_PURGED = "rx.monthly-log-purged"
+    RX_ALERTS_RAISED = "rx.alerts-raised"
+    RX_ALERT_ACKNOWLEDGED = "rx.alert-acknowledged"
+    # A write to a protected (append-only) table refused by its trigger (1311.150(a)).
+    STORE_WRITE_REFUSED = "store.write-refused"
 
 
 @dataclass(frozen=True)
@@ -206,14 +213,27 @@ class AuditLog:
         return entry
 
     def entries(
-        self, *, order_id: str | None = None, after: int = 0, limit: int | None = None
+        self,
+        *,
+        order_id: str | None = None,
+        after: int = 0,
+        limit: int | None = None,
+        since: datetime | None = None,
+        event_prefix: str | None = None,
     ) -> Iterator[AuditEntry]:
-        """Entries in order, optionally only those about one order."""
+        """Entries in order, optionally only those about one order, logged at or after
+        *since*, or whose event starts with *event_prefix* (``rx.``)."""
         sql = f"SELECT {_COLUMNS} FROM audit_log WHERE entry_id > ?"
         args: list[object] = [after]
         if order_id is not None:
             sql += " AND order_id = ?"
             args.append(order_id)
+        if since is not None:
+            sql += " AND at >= ?"
+            args.append(format_timestamp(since))
+        if event_prefix is not None:
+            sql += " AND substr(event, 1, ?) = ?"
+            args += [len(event_prefix), event_prefix]
         sql += " ORDER BY entry_id"
         if limit is not None:
             sql += " LIMIT ?"

@@ -119,10 +119,15 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         with sqlite_errors(conn):
             yield conn
             conn.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         # SQLite may already have rolled back (e.g. on SQLITE_FULL); only roll back once.
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.IntegrityError):
+            # A protected table refused the write: the refusal is audited (1311.150(a)).
+            from csos_desktop.store.refusals import record_refusal
+
+            record_refusal(conn, exc)
         raise
 
 

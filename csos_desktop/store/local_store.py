@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from csos_desktop.store.audit import AuditLog
     from csos_desktop.store.catalogue import CatalogueRepository
     from csos_desktop.store.checkpoints import AuditCheckpoints
+    from csos_desktop.store.epcs_records import EpcsRecords
     from csos_desktop.store.fulfilment import FulfilmentRepository
     from csos_desktop.store.history import HistoryCache
     from csos_desktop.store.notices import NoticeRepository
@@ -85,6 +86,7 @@ class Store:
     catalogue: _Repository[CatalogueRepository] = _Repository("catalogue", "CatalogueRepository")
     script: _Repository[ScriptMessages] = _Repository("script_messages", "ScriptMessages")
     x12: _Repository[X12Interchanges] = _Repository("x12", "X12Interchanges")
+    epcs: _Repository[EpcsRecords] = _Repository("epcs_records", "EpcsRecords")
 
     def __init__(
         self, conn: sqlite3.Connection, path: Path, migration: MigrationReport | None = None

@@ -11,6 +11,7 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.files import write_signed_pair
 from csos_desktop.cli.rx import admin as rx_admin
 from csos_desktop.cli.rx import queue as rx_queue
+from csos_desktop.cli.rx import records as rx_records
 from csos_desktop.cli.rx import script as rx_script
 from csos_desktop.cli.rx.admin import as_option
 from csos_desktop.cli.rx.queue import CeremonyTerminal
@@ -39,6 +40,8 @@ for _command in (
     rx_admin.audit_report,
     rx_admin.rx_log,
     rx_admin.rx_export,
+    rx_records.alerts_cmd,
+    rx_records.logs_cmd,
     rx_queue.draft,
     rx_queue.queue,
     rx_queue.sign_queued_cmd,

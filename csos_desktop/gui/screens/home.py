@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVB
 
 from csos_desktop.domain.token_state import pin_wording
 from csos_desktop.gui.theme import PIN_TONES, Tone, dot
+from csos_desktop.gui.widgets.alerts_card import AlertsCard
 from csos_desktop.gui.widgets.card import Card
 from csos_desktop.gui.widgets.checklist_card import ChecklistCard
 from csos_desktop.services.first_run import SetupFacts, current_checklist, read_setup_facts
@@ -161,6 +162,9 @@ class HomeScreen(QWidget):
         layout.addLayout(heading)
         self.checklist_card = ChecklistCard()
         layout.addWidget(self.checklist_card)
+        # The daily audit analysis's alerts (gui.jobs.daily_audit fills it; hidden if none).
+        self.alerts_card = AlertsCard()
+        layout.addWidget(self.alerts_card)
         grid = QGridLayout()
         grid.setSpacing(12)
         self.token_card = Card("Token")

@@ -32,6 +32,8 @@ class AlertKind(StrEnum):
     PERMISSION_CHANGE_OFF_HOURS = "permission-change-off-hours"
     REVOKED_CERTIFICATE_USED = "revoked-certificate-used"
     TWO_PERSON_RULE_BYPASS = "two-person-rule-bypass"
+    # Raised by the daily analysis (services.rx.records) when audit.verify() fails.
+    AUDIT_CHAIN_BROKEN = "audit-chain-broken"
 
 
 @dataclass(frozen=True)

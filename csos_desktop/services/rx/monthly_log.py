@@ -82,25 +82,29 @@ def monthly_log(
     order: LogOrder = LogOrder.DATE,
 ) -> list[LogLine]:
     """The prescriptions signed in *month* (by *practitioner_dea*, or all), sorted."""
-    lines = []
-    for signed in signed_in_month(store, month):
-        day = _signed_day(signed)
-        rx = Prescription.from_document(load_document(signed.document))
-        dea = rx.practitioner.dea_number.value
-        if practitioner_dea is not None and dea != practitioner_dea:
-            continue
-        lines.append(
-            LogLine(
-                day,
-                rx.patient.name,
-                f"{rx.drug.name} {rx.drug.strength} {rx.drug.dosage_form}",
-                rx.drug.schedule.value,
-                str(rx.quantity),
-                rx.practitioner.name,
-                dea,
-                rx.rx_id,
-            )
-        )
+    lines = [log_line(signed) for signed in signed_in_month(store, month)]
+    if practitioner_dea is not None:
+        lines = [ln for ln in lines if ln.practitioner_dea == practitioner_dea]
+    return sort_lines(lines, order)
+
+
+def log_line(signed: SignedRx) -> LogLine:
+    """The log's line for one signed prescription, read from the signed bytes."""
+    rx = Prescription.from_document(load_document(signed.document))
+    return LogLine(
+        signed_day(signed),
+        rx.patient.name,
+        f"{rx.drug.name} {rx.drug.strength} {rx.drug.dosage_form}",
+        rx.drug.schedule.value,
+        str(rx.quantity),
+        rx.practitioner.name,
+        rx.practitioner.dea_number.value,
+        rx.rx_id,
+    )
+
+
+def sort_lines(lines: list[LogLine], order: LogOrder) -> list[LogLine]:
+    """*lines* sorted by patient, drug or date (then date and id, so the order is stable)."""
     key = {
         LogOrder.PATIENT: lambda ln: (ln.patient.casefold(), ln.date_signed, ln.rx_id),
         LogOrder.DRUG: lambda ln: (ln.drug.casefold(), ln.date_signed, ln.rx_id),
@@ -114,7 +118,7 @@ def signed_in_month(store: Store, month: str) -> list[SignedRx]:
     year, number = parse_month(month)
     out = []
     for signed in store.prescriptions.all_signed():
-        day = _signed_day(signed)
+        day = signed_day(signed)
         if (day.year, day.month) == (year, number):
             out.append(signed)
     return out
@@ -125,13 +129,22 @@ def signed_between(store: Store, first: date | None, last: date | None) -> list[
     return [
         signed
         for signed in store.prescriptions.all_signed()
-        if (first is None or _signed_day(signed) >= first)
-        and (last is None or _signed_day(signed) <= last)
+        if (first is None or signed_day(signed) >= first)
+        and (last is None or signed_day(signed) <= last)
     ]
 
 
-def _signed_day(signed: SignedRx) -> date:
+def signed_day(signed: SignedRx) -> date:
+    """The practice's calendar day the prescription was signed on."""
     return local_date(datetime.fromisoformat(signed.signed_at.replace("Z", "+00:00")))
+
+
+def read_csv(text: str) -> list[LogLine]:
+    """The lines of a log written by :func:`log_csv` (a stored monthly log, re-sorted)."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or tuple(rows[0]) != COLUMNS:
+        raise InputError("This is not a monthly prescription log (its header is not ours).")
+    return [LogLine(date.fromisoformat(r[0]), *r[1:]) for r in rows[1:]]
 
 
 def log_csv(lines: list[LogLine]) -> str:

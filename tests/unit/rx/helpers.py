@@ -11,7 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.services.rx import access as rx_access
+from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.access import Actor
 from csos_desktop.store import Store
 from csos_desktop.store.access import Grant, Role
@@ -103,3 +105,22 @@ def rx_input(clock: Clock, **changes: Any) -> dict[str, Any]:
 
 def events(store: Store) -> list[str]:
     return [e.event for e in store.audit.entries() if e.event.startswith("rx.")]
+
+
+def sign_at(store: Store, clock: Clock, at: datetime, **changes: object) -> str:
+    """A draft signed at *at*: the signed bytes are what the log reads."""
+    rec = rx_drafts.add_draft(store, BOB, rx_input(clock, **changes), now=clock())
+    rx = store.prescriptions.prescription(rec.rx_id)
+    with store.transaction():
+        store.prescriptions.mark_signed(
+            rec.rx_id,
+            expected_sha256=rec.draft_sha256,
+            document=canonical_bytes(rx.to_document()),
+            signature=b"signature of " + rec.rx_id.encode(),
+            signed_at=at,
+            signed_by="drsmith",
+            signer_subject="Jane Smith",
+            signer_dea=rx.practitioner.dea_number.value,
+            certificate_der=SMITH_CERT,
+        )
+    return rec.rx_id

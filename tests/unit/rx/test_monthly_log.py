@@ -11,37 +11,17 @@ import pytest
 from click.testing import CliRunner
 
 from csos_desktop.cli import main
-from csos_desktop.domain.canonical import canonical_bytes
 from csos_desktop.domain.errors import InputError
-from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.monthly_log import LogOrder, log_csv, monthly_log
 from csos_desktop.store import Store, open_store
-from tests.unit.rx.helpers import BOB, JONES_DEA, SMITH_CERT, practice, rx_input
+from tests.unit.rx.helpers import JONES_DEA, practice
+from tests.unit.rx.helpers import sign_at as _sign
 from tests.unit.store.helpers import Clock
 
 OTHER = {
     "name": "Aaron Abbott",
     "address": {"street": "1 Main", "city": "Springfield", "state": "IL", "postal_code": "62701"},
 }
-
-
-def _sign(store: Store, clock: Clock, at: datetime, **changes: object) -> str:
-    """A draft signed at *at*: the signed bytes are what the log reads."""
-    rec = rx_drafts.add_draft(store, BOB, rx_input(clock, **changes), now=clock())
-    rx = store.prescriptions.prescription(rec.rx_id)
-    with store.transaction():
-        store.prescriptions.mark_signed(
-            rec.rx_id,
-            expected_sha256=rec.draft_sha256,
-            document=canonical_bytes(rx.to_document()),
-            signature=b"signature of " + rec.rx_id.encode(),
-            signed_at=at,
-            signed_by="drsmith",
-            signer_subject="Jane Smith",
-            signer_dea=rx.practitioner.dea_number.value,
-            certificate_der=SMITH_CERT,
-        )
-    return rec.rx_id
 
 
 def _month(store: Store, clock: Clock) -> tuple[str, list[str]]:
