@@ -17,6 +17,7 @@ from csos_desktop.cli.common import run_cli
 from csos_desktop.cli.rx.admin import actor, as_option
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.pharmacy_store import open_store
+from csos_desktop.services.rx import queries as rx_queries
 from csos_desktop.services.rx import records
 from csos_desktop.services.rx.monthly_log import LogOrder, log_csv, read_csv, sort_lines
 
@@ -35,9 +36,9 @@ def alerts_cmd(everything: bool, ack_id: int | None, as_user: str | None, as_jso
                 raise InputError("Say who acknowledges the alert: --as USER.")
             done = records.acknowledge_alert(store, actor(as_user), ack_id, now=datetime.now(UTC))
             click.echo(f"Alert {done.alert_id} acknowledged by {done.acknowledged_by}.")
-        listed = store.epcs.alerts(unacknowledged=not everything)
+        listed = rx_queries.alerts(store, unacknowledged=not everything)
         open_left = len(records.unacknowledged(store))
-        last = store.epcs.last_run()
+        last = rx_queries.last_analysis(store)
     if as_json:
         click.echo(json.dumps([a.to_json() for a in listed], indent=2))
     elif ack_id is None:
@@ -74,13 +75,13 @@ def logs_cmd(month: str | None, order: str, out_file: Path | None) -> None:
     """The monthly logs made at start-up and kept two years (21 CFR 1311.120(b)(27))."""
     with open_store() as store:
         if month is None:
-            for log in store.epcs.logs():
+            for log in rx_queries.kept_logs(store):
                 click.echo(
                     f"{log.month}  {log.lines} prescription(s)  made {log.produced_at}  "
                     f"kept until {log.keep_until}  sha256 {log.csv_sha256[:16]}"
                 )
             return
-        kept = store.epcs.log(month.strip())
+        kept = rx_queries.kept_log(store, month.strip())
     if kept is None:
         raise InputError(
             f"No monthly log is kept for {month}: one is made for each month that has ended "

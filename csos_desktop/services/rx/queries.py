@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from csos_desktop.store.access import Grant, RxUser
+    from csos_desktop.store.epcs_records import AnalysisRun, StoredAlert, StoredLog
     from csos_desktop.store.local_store import Store
 
 
@@ -32,3 +33,23 @@ def permissions(store: Store) -> tuple[Grant, ...]:
 def permission(store: Store, grant_id: int) -> Grant:
     """One permission record by its number."""
     return store.rx_grants.get(grant_id)
+
+
+def alerts(store: Store, *, unacknowledged: bool = False) -> tuple[StoredAlert, ...]:
+    """The daily analysis's alerts (only those not yet acknowledged when asked)."""
+    return tuple(store.epcs.alerts(unacknowledged=unacknowledged))
+
+
+def last_analysis(store: Store) -> AnalysisRun | None:
+    """When the daily audit analysis last ran, if ever."""
+    return store.epcs.last_run()
+
+
+def kept_logs(store: Store) -> tuple[StoredLog, ...]:
+    """The monthly logs kept in the store, oldest first."""
+    return tuple(store.epcs.logs())
+
+
+def kept_log(store: Store, month: str) -> StoredLog | None:
+    """The stored monthly log of *month* (YYYY-MM), if one was made."""
+    return store.epcs.log(month)
