@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from csos_desktop.sandbox.distributor import (
     pharmacy,
     receipts,
     reports,
+    sors,
 )
 from csos_desktop.sandbox.distributor.as2_endpoint import As2Endpoint
 from csos_desktop.sandbox.distributor.customers import Customer, customer_by_token
@@ -206,6 +207,10 @@ class Distributor:
                 )
             )
             fulfilment.record_change(conn, row.customer_id, order_id, "released", S.ACCEPTED, now)
+
+    def sors_report(self, since: date | None = None) -> sors.SorsReport:
+        """The suspicious orders the SOM held, as rows for DEA's SORS (21 U.S.C. 832)."""
+        return sors.suspicious_orders(self.engine, self.identity, self._catalogue, since=since)
 
     def _replay(
         self, customer: Customer, row: Row[Any], document: bytes, signature: bytes
