@@ -24,6 +24,7 @@ from csos_desktop.domain.order_state import OrderState, allowed_from
 from csos_desktop.fileio import write_atomically
 from csos_desktop.pki.as2_message import As2Error
 from csos_desktop.store import Store, distributor_status, legal, lifecycle
+from csos_desktop.store.notices import NoticeKind, StoredNotice
 from csos_desktop.store.orders import OrderNotFound
 from csos_desktop.store.outbox import OutboxKind, OutboxMessage
 from csos_desktop.sync import som_feed
@@ -217,7 +218,8 @@ class SyncWorker:
         return self._client.order(order_id)
 
     def _send_cancellation(self, msg: OutboxMessage, report: SyncReport) -> bool:
-        """Send a signed cancellation (1305.28); a refusal (e.g. already shipped) is final."""
+        """Send a signed cancellation (1305.28); a refusal (e.g. already shipped) is final.
+        A lost-order statement travels in the same kind of message (see OutboxKind)."""
         try:
             notice = self._store.notices.get(msg.record_id)
         except KeyError:
@@ -226,6 +228,8 @@ class SyncWorker:
                     msg.outbox_id, f"no signed cancellation {msg.record_id} in the store"
                 )
             return False
+        if notice.kind is NoticeKind.LOST_ORDER:
+            return self._send_lost_statement(msg, notice, report)
         try:
             record = self._client.cancel_order(
                 notice.order_id, msg.record_id, notice.document, notice.signature
@@ -255,6 +259,42 @@ class SyncWorker:
         )
         self._apply(notice.order_id, record.order_status, report)
         self._refresh(notice.order_id, "cancelled", report)
+        return True
+
+    def _send_lost_statement(
+        self, msg: OutboxMessage, notice: StoredNotice, report: SyncReport
+    ) -> bool:
+        """Send the signed lost-order statement (1305.26) so the supplier will not accept the
+        original if it turns up; a refusal is final and kept with the statement."""
+        try:
+            record = self._client.declare_lost(
+                notice.order_id, msg.record_id, notice.document, notice.signature
+            )
+        except DistributorRefused as exc:
+            if exc.status in (401, 403):
+                raise  # the credential, not the statement: _drain keeps it queued
+            legal.lost_statement_answered(
+                self._store,
+                msg.outbox_id,
+                msg.record_id,
+                delivered=False,
+                reason=exc.message,
+                original_status=None,
+                now=self._clock(),
+            )
+            report.refused.append(msg.record_id)
+            return False
+        legal.lost_statement_answered(
+            self._store,
+            msg.outbox_id,
+            msg.record_id,
+            delivered=True,
+            reason=None,
+            original_status=record.original_status,
+            now=self._clock(),
+        )
+        if record.original_status is not None:  # it had the original: what became of it
+            self._refresh(notice.order_id, "voided", report)
         return True
 
     def _send_prescription(self, msg: OutboxMessage, report: SyncReport) -> bool:

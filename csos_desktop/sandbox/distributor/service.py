@@ -24,6 +24,7 @@ from csos_desktop.domain.errors import InputError
 from csos_desktop.sandbox.distributor import (
     cancellations,
     fulfilment,
+    lost_orders,
     order_intake,
     order_views,
     pharmacy,
@@ -107,6 +108,11 @@ class Distributor:
                 f"the Idempotency-Key must be the order id {order.order_id}",
             )
         reasons = order_intake.refusal_reasons(verdict, self.identity, customer)
+        if order is not None:
+            with self.engine.connect() as conn:
+                lost = lost_orders.statement_for(conn, customer.id, order)
+            if lost is not None:  # 1305.26: the purchaser declared this order lost
+                reasons.append(lost_orders.late_original_reason(lost))
         som = None
         if reasons or order is None:
             status = S.REJECTED
@@ -120,7 +126,7 @@ class Distributor:
         ref = order.order_number if order is not None else key
         record = {
             "reasons": reasons,
-            "warnings": list(verdict.warnings),
+            "warnings": order_intake.intake_warnings(verdict),
             "verification": verdict.to_json(),
         }
         try:
@@ -278,6 +284,31 @@ class Distributor:
         check_replay(row, customer.id, document, signature, "cancellation")
         status = self.order_status(customer, row.order_id)["status"]
         return cancellations.cancellation_result(row, status), existing is not None
+
+    # -- lost orders (1305.26) ----------------------------------------------------------
+
+    def submit_lost_statement(
+        self, customer: Customer, order_id: str, key: str, document: bytes, signature: bytes
+    ) -> tuple[dict[str, Any], bool]:
+        """Check and keep the purchaser's signed lost-order statement; (result, replayed)."""
+        with self.engine.connect() as conn:
+            existing = lost_orders.statement_row(conn, key)
+        row = existing
+        if row is None:
+            statement = lost_orders.read_statement(document, key, order_id)
+            lost_orders.check_parties(statement, customer, self.identity)
+            now = self.clock()
+            receipts.check_signature(
+                self.trust, customer, document, signature, now, noun="statement"
+            )
+            row = self._keep_once(
+                lambda conn: lost_orders.statement_row(conn, key),
+                lambda conn: lost_orders.store_statement(
+                    conn, customer, statement, document, signature, now
+                ),
+            )
+        check_replay(row, customer.id, document, signature, "lost-order statement")
+        return lost_orders.statement_result(row), existing is not None
 
     def _keep_once(
         self,
