@@ -108,11 +108,6 @@ class Distributor:
                 f"the Idempotency-Key must be the order id {order.order_id}",
             )
         reasons = order_intake.refusal_reasons(verdict, self.identity, customer)
-        if order is not None:
-            with self.engine.connect() as conn:
-                lost = lost_orders.statement_for(conn, customer.id, order)
-            if lost is not None:  # 1305.26: the purchaser declared this order lost
-                reasons.append(lost_orders.late_original_reason(lost))
         som = None
         if reasons or order is None:
             status = S.REJECTED
@@ -131,6 +126,14 @@ class Distributor:
         }
         try:
             with self._write, self.engine.begin() as conn:
+                # 1305.26: looked up under the write lock, where statements are stored too,
+                # so a statement and its original arriving together cannot both miss.
+                lost = (
+                    None if order is None else lost_orders.statement_for(conn, customer.id, order)
+                )
+                if lost is not None:
+                    reasons.append(lost_orders.late_original_reason(lost))
+                    status, som = S.REJECTED, None  # not filled, so not judged either
                 conn.execute(
                     insert(orders).values(
                         order_id=key,
