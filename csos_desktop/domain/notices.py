@@ -22,10 +22,12 @@ from csos_desktop.domain.order_rules import (
     MISSING,
     DocumentInvalid,
     Problems,
+    check_dea,
     check_order_id,
     check_order_number,
     check_positive_int,
     check_text,
+    parse_date,
     parse_timestamp,
     wrong_type,
 )
@@ -211,6 +213,47 @@ class LostOrderStatement:
 
     def canonical_bytes(self) -> bytes:
         return canonical_bytes(self.to_document())
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, object]) -> LostOrderStatement:
+        """Read a signed statement strictly (the supplier's side); its ``statement`` text
+        must be the one these fields give, so what was signed is what is read."""
+        p = Problems(NoticeInvalid)
+        keys = set(_LOST_TEXT_KEYS) | {"schema", "order_date", "signed_at", "statement"}
+        for key in sorted(keys - doc.keys()):
+            p.add(key, "missing", "is required")
+        for key in sorted(str(k) for k in doc.keys() - keys):
+            p.add(key, "unknown-key", f"is not part of a {LOST_SCHEMA} document")
+        if doc.get("schema", LOST_SCHEMA) != LOST_SCHEMA:
+            p.add("schema", "schema-version", f"must be {LOST_SCHEMA!r}")
+        on = parse_date(p, "order_date", doc.get("order_date", MISSING))
+        at = parse_timestamp(p, "signed_at", doc.get("signed_at", MISSING), lenient=False)
+        for key in ("purchaser_dea", "supplier_dea"):
+            check_dea(p, key, doc.get(key, MISSING), lenient=False)
+        for key in _LOST_TEXT_KEYS:
+            if not isinstance(doc.get(key, ""), str):
+                wrong_type(p, key, doc[key], "text")
+        p.raise_if_any()
+        assert on is not None and at is not None
+        fields = {k: str(doc[k]) for k in _LOST_TEXT_KEYS}
+        statement = cls(**fields, order_date=on, signed_at=at)  # type: ignore[arg-type]
+        if doc["statement"] != statement.text:
+            p.add("statement", "statement-text", "is not the text the statement's fields give")
+            p.raise_if_any()
+        return statement
+
+
+_LOST_TEXT_KEYS = (
+    "statement_id",
+    "order_id",
+    "order_number",
+    "order_signature_sha256",
+    "purchaser_dea",
+    "supplier_dea",
+    "explanation",
+    "replacement_order_id",
+    "replacement_order_number",
+)
 
 
 def _check_original(p: Problems, order_id: object, number: object, sig: object) -> None:

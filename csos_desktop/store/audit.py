@@ -56,6 +56,8 @@ class AuditEvent(StrEnum):
     ORDER_CANCEL_ACCEPTED = "order.cancel-accepted"
     ORDER_CANCEL_REFUSED = "order.cancel-refused"
     ORDER_LOST = "order.lost-statement"
+    ORDER_LOST_DELIVERED = "order.lost-statement-delivered"
+    ORDER_LOST_REFUSED = "order.lost-statement-refused"
     ORDER_FULFILMENT = "order.fulfilment-reported"
     SUPPLIER_VOID = "order.supplier-void"
     # A signed statement from the distributor (shipment, void, non-acceptance), as checked.

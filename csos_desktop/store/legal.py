@@ -329,6 +329,8 @@ def record_lost_order(
             now,
             replacement_order_id=replacement_id,
         )
+        # To the supplier with the next sync, so a late original is not accepted (1305.26).
+        store.outbox.add(OutboxKind.CANCEL_ORDER, statement.statement_id, now)
         audit_order(
             store,
             AuditEvent.ORDER_LOST,
@@ -355,6 +357,38 @@ def record_lost_order(
             },
         )
         return statement, store.orders.get(replacement_id)
+
+
+def lost_statement_answered(
+    store: Store,
+    outbox_id: int,
+    statement_id: str,
+    *,
+    delivered: bool,
+    reason: str | None,
+    original_status: str | None,
+    now: datetime,
+) -> None:
+    """The distributor kept the lost-order statement, or refused it (the refusal is final:
+    the statement stays on record here either way)."""
+    with store.transaction():
+        notice = store.notices.get(statement_id)
+        rec = store.orders.get(notice.order_id)
+        outcome = NoticeOutcome.ACCEPTED if delivered else NoticeOutcome.REFUSED
+        store.notices.set_outcome(statement_id, outcome, reason, now)
+        store.outbox.mark_sent(outbox_id, now)
+        audit_order(
+            store,
+            AuditEvent.ORDER_LOST_DELIVERED if delivered else AuditEvent.ORDER_LOST_REFUSED,
+            rec,
+            now,
+            {
+                "statement_id": statement_id,
+                "outbox_id": outbox_id,
+                "reason": reason,
+                "original_status_at_distributor": original_status,
+            },
+        )
 
 
 def notice_summary(store: Store, order_id: str) -> list[dict[str, object]]:

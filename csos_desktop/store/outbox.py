@@ -18,6 +18,9 @@ from csos_desktop.domain.timestamps import format_timestamp
 class OutboxKind(StrEnum):
     SUBMIT_ORDER = "submit-order"
     SUBMIT_RECEIPT = "submit-receipt"
+    #: A purchaser's signed notice about a sent order: a cancellation (1305.28) or a
+    #: lost-order statement (1305.26); the ``order_notices`` row says which. The stored
+    #: value stays "cancel-order": the table's CHECK lists it, a new one is a migration.
     CANCEL_ORDER = "cancel-order"
     PRESCRIPTION = "prescription"
 

@@ -25,6 +25,7 @@ from csos_desktop.sync.records import (
     HistoryPage,
     HistoryRow,
     LineRecord,
+    LostStatementRecord,
     OrderRecord,
     PrescriptionRecord,
     Reason,
@@ -174,6 +175,32 @@ class DistributorClient:
         if record.document_sha256 != hashlib.sha256(document).hexdigest():
             raise ProtocolError(
                 f"the distributor's record of cancellation {cancellation_id} is not the "
+                "document sent (digest differs); report this to the distributor"
+            )
+        return record
+
+    def declare_lost(
+        self, order_id: str, statement_id: str, document: bytes, signature: bytes
+    ) -> LostStatementRecord:
+        """Send a signed lost-order statement (1305.26; idempotent on its id)."""
+        body, replayed = self._transport.post_signed(
+            f"/v1/orders/{_segment(order_id)}/lost-order-statements",
+            statement_id,
+            document,
+            signature,
+        )
+        b = Body(body, "lost-order statement record")
+        record = LostStatementRecord(
+            b.get("statement_id", str),
+            b.get("order_id", str),
+            b.when("received_at"),
+            b.get("document_sha256", str),
+            b.get("original_status", str, optional=True),
+            replayed,
+        )
+        if record.document_sha256 != hashlib.sha256(document).hexdigest():
+            raise ProtocolError(
+                f"the distributor's record of lost-order statement {statement_id} is not the "
                 "document sent (digest differs); report this to the distributor"
             )
         return record

@@ -110,6 +110,19 @@ class CancellationRecord:
 
 
 @dataclass(frozen=True)
+class LostStatementRecord:
+    """A lost-order statement the distributor kept (1305.26); ``original_status``: the
+    original's status there when it arrived, None when it never reached the distributor."""
+
+    statement_id: str
+    order_id: str
+    received_at: datetime
+    document_sha256: str
+    original_status: str | None
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
 class PrescriptionRecord:
     """The pharmacy's record of one transmitted prescription (``status``: accepted|rejected)."""
 

@@ -30,6 +30,7 @@ from csos_desktop.sync import som_feed
 from csos_desktop.sync.as2 import As2Connection, send_as2
 from csos_desktop.sync.client import DistributorClient, OrderRecord
 from csos_desktop.sync.errors import DistributorRefused, DistributorUnavailable
+from csos_desktop.sync.notice_outbox import send_notice
 from csos_desktop.sync.statement_intake import (
     FULFILMENT_KINDS,
     KeptText,
@@ -192,8 +193,16 @@ class SyncWorker:
         elif msg.kind is OutboxKind.PRESCRIPTION:
             if not self._send_prescription(msg, report):
                 return
-        elif msg.kind is OutboxKind.CANCEL_ORDER:
-            if not self._send_cancellation(msg, report):
+        elif msg.kind is OutboxKind.CANCEL_ORDER:  # a cancellation or a lost-order statement
+            answer = send_notice(self._store, self._client, msg, self._clock)
+            if answer is None:
+                return
+            if answer.order_status is not None:
+                self._apply(answer.order_id, answer.order_status, report)
+            if answer.refresh_event is not None:
+                self._refresh(answer.order_id, answer.refresh_event, report)
+            if not answer.delivered:
+                report.refused.append(msg.record_id)
                 return
         else:
             with self._store.transaction():
@@ -215,47 +224,6 @@ class SyncWorker:
         with self._store.transaction():
             self._store.x12.received(order_id, "AS2-MDN", mdn.body, None, now)
         return self._client.order(order_id)
-
-    def _send_cancellation(self, msg: OutboxMessage, report: SyncReport) -> bool:
-        """Send a signed cancellation (1305.28); a refusal (e.g. already shipped) is final."""
-        try:
-            notice = self._store.notices.get(msg.record_id)
-        except KeyError:
-            with self._store.transaction():  # stays queued and says why on every pass
-                self._store.outbox.mark_failed(
-                    msg.outbox_id, f"no signed cancellation {msg.record_id} in the store"
-                )
-            return False
-        try:
-            record = self._client.cancel_order(
-                notice.order_id, msg.record_id, notice.document, notice.signature
-            )
-        except DistributorRefused as exc:
-            if exc.status in (401, 403):
-                raise  # the credential, not the cancellation: _drain keeps it queued
-            legal.cancellation_answered(
-                self._store,
-                msg.outbox_id,
-                msg.record_id,
-                accepted=False,
-                reason=exc.message,
-                now=self._clock(),
-            )
-            report.refused.append(msg.record_id)
-            # what did ship, for the next try
-            self._refresh(notice.order_id, "cancel-refused", report)
-            return False
-        legal.cancellation_answered(
-            self._store,
-            msg.outbox_id,
-            msg.record_id,
-            accepted=True,
-            reason=None,
-            now=self._clock(),
-        )
-        self._apply(notice.order_id, record.order_status, report)
-        self._refresh(notice.order_id, "cancelled", report)
-        return True
 
     def _send_prescription(self, msg: OutboxMessage, report: SyncReport) -> bool:
         """Transmit one signed prescription; False when it did not reach the pharmacy.

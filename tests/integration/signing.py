@@ -32,8 +32,10 @@ def issue_for_token(
     schedules: frozenset[Schedule] = ALL_SCHEDULES,
     days: int = 365,
     not_before: datetime | None = None,
+    postal_address: tuple[str, ...] | None = None,
 ) -> x509.Certificate:
-    """Another certificate for the key already on *prov*'s token."""
+    """Another certificate for the key already on *prov*'s token; *postal_address*: the
+    DEA postal-address extension's lines (default: the test CA's ``TEST ONLY``)."""
     key = load_der_public_key(prov.key.public_key_info)
     subject = x509.Name.from_rfc4514_string("CN=Main Street Pharmacy")
     return ca.issue_for_public_key(
@@ -43,6 +45,7 @@ def issue_for_token(
         schedules=schedules,
         days=days,  # type: ignore[arg-type]
         not_before=not_before,
+        **({} if postal_address is None else {"postal_address": postal_address}),
     )
 
 

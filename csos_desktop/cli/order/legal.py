@@ -96,7 +96,9 @@ def lost(
         f"Lost-order statement {statement.statement_id} signed for order "
         f"{statement.order_number} of {statement.order_date}.\n"
         f"Replacement draft {replacement.order_number} created: {replacement.order_id}; "
-        "review and sign it (csos order sign --draft ...)."
+        "review and sign it (csos order sign --draft ...).\n"
+        "The statement goes to the distributor with the next `csos sync`, so the original "
+        "is not accepted if it turns up later."
     )
 
 

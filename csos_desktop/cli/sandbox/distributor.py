@@ -171,6 +171,44 @@ def customer_add(
     click.echo(token)
 
 
+@sandbox.command("sors-report")
+@_DIR
+@_DB
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Only orders received on or after this day (YYYY-MM-DD).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the CSV (default: DIR/distributor/reports/sors-YYYY-MM-DD.csv).",
+)
+@run_cli
+def sors_report(
+    directory: Path, database_url: str | None, since: datetime | None, out: Path | None
+) -> None:
+    """Write the suspicious orders the SOM held as a SORS report (21 U.S.C. 832, TEST ONLY).
+
+    One CSV row per line of each held order, still held or released with its due
+    diligence; the columns and their source are in docs/distributor.md.
+    """
+    from csos_desktop.fileio import write_atomically
+    from csos_desktop.sandbox.distributor import server
+
+    if not (directory / "root.pem").is_file():
+        raise InputError(f"{directory} holds no test CA and no distributor")
+    distributor = server.open_distributor(directory, database_url=database_url)
+    report = distributor.sors_report(since.date() if since else None)
+    today = datetime.now(UTC).date()
+    target = out or distributor.reports_dir / f"sors-{today.isoformat()}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(target, report.text.encode("utf-8"))
+    click.echo(f"{report.orders} suspicious order(s), {report.rows} row(s): {target}")
+
+
 @sandbox.command("openapi")
 @click.option("--write", is_flag=True, help="Rewrite resources/openapi/distributor.yaml.")
 def openapi(write: bool) -> None:

@@ -135,7 +135,9 @@ class LostOrderJob(_DocumentJob):
             "(21 CFR 1305.26)</h3>"
             f"<p>You sign a statement naming this order and its date: "
             f"<b>{escape(self._explanation)}</b>. A replacement draft with a new number is "
-            "created and linked to it; sign it afterwards.</p>"
+            "created and linked to it; sign it afterwards. The statement goes to the "
+            "distributor with the next sync, so the original is not accepted if it turns "
+            "up later.</p>"
         )
 
     def run(self, store: OpenStore, ident: SigningIdentity, sign: Sign) -> str:

@@ -161,6 +161,10 @@ CancellationKey = Annotated[
     str,
     Header(alias="Idempotency-Key", pattern=m.ID_PATTERN, description="The cancellation id."),
 ]
+StatementKey = Annotated[
+    str,
+    Header(alias="Idempotency-Key", pattern=m.ID_PATTERN, description="The statement id."),
+]
 RxIdempotencyKey = Annotated[
     str,
     Header(alias="Idempotency-Key", pattern=m.ID_PATTERN, description="The prescription's rx_id."),
@@ -278,6 +282,32 @@ def create_app(
         changes. An order with nothing left to ship becomes `cancelled`.
         """
         result, replayed = _distributor(request).submit_cancellation(
+            customer, order_id, key, *_signed(body)
+        )
+        return _created(response, result, replayed)
+
+    @app.post(
+        "/v1/orders/{order_id}/lost-order-statements",
+        response_model=m.LostOrderStatementResult,
+        status_code=201,
+        tags=["orders"],
+        responses=_replayable(m.LostOrderStatementResult, 400, 401, 409, 422),
+    )
+    def declare_lost(
+        order_id: Annotated[str, Path(pattern=m.ID_PATTERN)],
+        body: m.SignedSubmission,
+        key: StatementKey,
+        customer: CustomerDep,
+        request: Request,
+        response: Response,
+    ) -> dict[str, Any]:
+        """The purchaser's signed `csos-lost-order/1` statement that an order was lost (1305.26).
+
+        Kept byte-exact whether or not the original ever arrived. An original received
+        later is not accepted (`lost-order-statement-received`); an original already held
+        and not finished has its open balance voided.
+        """
+        result, replayed = _distributor(request).submit_lost_statement(
             customer, order_id, key, *_signed(body)
         )
         return _created(response, result, replayed)

@@ -107,7 +107,7 @@ def store_cancellation(
             accepted_at=now,
         )
     )
-    status = _status(conn, order.order_id)
+    status = close_if_done(conn, order.order_id)
     record_change(conn, customer.id, order.order_id, "cancelled", status, now)
 
 
@@ -123,7 +123,7 @@ def void_lines(
         for r in conn.execute(select(order_lines).where(order_lines.c.order_id == order_id))
     }
     apply_void(conn, order, lines, quantities)
-    record_change(conn, order.customer_id, order_id, "voided", _status(conn, order_id), now)
+    record_change(conn, order.customer_id, order_id, "voided", close_if_done(conn, order_id), now)
 
 
 def apply_void(
@@ -139,7 +139,7 @@ def apply_void(
         )
 
 
-def _status(conn: Connection, order_id: str) -> S:
+def close_if_done(conn: Connection, order_id: str) -> S:
     """Status after a cancellation or void; an order with nothing left to ship is closed."""
     rows = conn.execute(select(order_lines).where(order_lines.c.order_id == order_id)).all()
     shipped = sum(r.quantity_shipped for r in rows)

@@ -174,6 +174,28 @@ cancellations = Table(
     Index("ix_cancellations_order", "order_id"),
 )
 
+#: The purchaser's signed lost-order statements (1305.26), byte-exact. The original need
+#: not be here: a statement usually comes for an order that never arrived, and an original
+#: arriving after it is not accepted (matched on order id, or purchaser and order number).
+lost_order_statements = Table(
+    "lost_order_statements",
+    metadata,
+    Column("statement_id", String(100), primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("order_id", String(100), nullable=False),
+    Column("order_number", String(20), nullable=False),
+    Column("purchaser_dea", String(9), nullable=False),
+    Column("replacement_order_number", String(20), nullable=False),
+    Column("document", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("document_sha256", String(64), nullable=False),
+    Column("signature_sha256", String(64), nullable=False),
+    Column("original_status", String(20)),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_lost_order_statements_order", "order_id"),
+    Index("ix_lost_order_statements_number", "purchaser_dea", "order_number"),
+)
+
 changes = Table(
     "changes",
     metadata,

@@ -211,6 +211,22 @@ class CancellationResult(_Model):
     order_status: OrderStatusCode = Field(description="The order's status after cancelling.")
 
 
+class LostOrderStatementResult(_Model):
+    """The purchaser's signed lost-order statement, kept byte-exact (1305.26)."""
+
+    statement_id: str
+    order_id: str = Field(description="The original order the statement declares lost.")
+    order_number: str
+    replacement_order_number: str
+    received_at: datetime
+    document_sha256: str
+    original_status: str | None = Field(
+        description="The original's status when the statement arrived, or null when the "
+        "distributor had not received it. An original received later is not accepted "
+        "(`lost-order-statement-received`); an open one is voided."
+    )
+
+
 class PrescriptionStatusCode(StrEnum):
     """The pharmacy inbox's verdict on a signed prescription."""
 

@@ -22,6 +22,8 @@ from csos_desktop.pki.supplier_check import OrderVerification
 from csos_desktop.sandbox.distributor.customers import Customer
 from csos_desktop.sandbox.distributor.db import history, order_lines
 from csos_desktop.sandbox.distributor.identity import DistributorIdentity, supplier_problems
+from csos_desktop.sandbox.distributor.ship_to import REASON_CODE as SHIP_TO
+from csos_desktop.sandbox.distributor.ship_to import ShipToCheck, check_ship_to
 from csos_desktop.sandbox.distributor.som_hook import HistoryItem
 
 
@@ -40,9 +42,13 @@ def statement_of_non_acceptance(
 def refusal_reasons(
     verdict: OrderVerification, identity: DistributorIdentity, customer: Customer
 ) -> list[dict[str, str]]:
-    """Every reason the order will not be filled: verification, supplier, purchaser."""
+    """Every reason the order will not be filled: verification, supplier, purchaser, and
+    a ship-to that is not the certificate's registered location (1305.22(f))."""
     order = verdict.order
     reasons = [{"code": f.reason.value, "message": f.message} for f in verdict.findings]
+    ship_to = ship_to_check(verdict)
+    if ship_to is not None and ship_to.mismatch is not None:
+        reasons.append({"code": SHIP_TO, "message": ship_to.mismatch})
     wrong_supplier = supplier_problems(order, identity) if order is not None else []
     if wrong_supplier:
         reasons.append({"code": Reason.WRONG_SUPPLIER.value, "message": "; ".join(wrong_supplier)})
@@ -58,6 +64,21 @@ def refusal_reasons(
             }
         )
     return reasons
+
+
+def ship_to_check(verdict: OrderVerification) -> ShipToCheck | None:
+    """The purchaser's address against the signer's registered location; None when the
+    order or the signer could not be read (already a reason of its own)."""
+    if verdict.order is None or verdict.signer is None:
+        return None
+    return check_ship_to(verdict.order.purchaser.address, verdict.signer.postal_address)
+
+
+def intake_warnings(verdict: OrderVerification) -> list[str]:
+    """The verification's warnings, and a ship-to that could not be compared."""
+    ship_to = ship_to_check(verdict)
+    extra = [] if ship_to is None or ship_to.unverified is None else [ship_to.unverified]
+    return [*verdict.warnings, *extra]
 
 
 def order_of(document: bytes) -> Order:

@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,13 @@ from csos_desktop.domain.errors import InputError
 from csos_desktop.sandbox.distributor import (
     cancellations,
     fulfilment,
+    lost_orders,
     order_intake,
     order_views,
     pharmacy,
     receipts,
     reports,
+    sors,
 )
 from csos_desktop.sandbox.distributor.as2_endpoint import As2Endpoint
 from csos_desktop.sandbox.distributor.customers import Customer, customer_by_token
@@ -120,11 +122,19 @@ class Distributor:
         ref = order.order_number if order is not None else key
         record = {
             "reasons": reasons,
-            "warnings": list(verdict.warnings),
+            "warnings": order_intake.intake_warnings(verdict),
             "verification": verdict.to_json(),
         }
         try:
             with self._write, self.engine.begin() as conn:
+                # 1305.26: looked up under the write lock, where statements are stored too,
+                # so a statement and its original arriving together cannot both miss.
+                lost = (
+                    None if order is None else lost_orders.statement_for(conn, customer.id, order)
+                )
+                if lost is not None:
+                    reasons.append(lost_orders.late_original_reason(lost))
+                    status, som = S.REJECTED, None  # not filled, so not judged either
                 conn.execute(
                     insert(orders).values(
                         order_id=key,
@@ -208,6 +218,10 @@ class Distributor:
             )
             fulfilment.record_change(conn, row.customer_id, order_id, "released", S.ACCEPTED, now)
 
+    def sors_report(self, since: date | None = None) -> sors.SorsReport:
+        """The suspicious orders the SOM held, as rows for DEA's SORS (21 U.S.C. 832)."""
+        return sors.suspicious_orders(self.engine, self.identity, self._catalogue, since=since)
+
     def _replay(
         self, customer: Customer, row: Row[Any], document: bytes, signature: bytes
     ) -> dict[str, Any]:
@@ -274,6 +288,31 @@ class Distributor:
         check_replay(row, customer.id, document, signature, "cancellation")
         status = self.order_status(customer, row.order_id)["status"]
         return cancellations.cancellation_result(row, status), existing is not None
+
+    # -- lost orders (1305.26) ----------------------------------------------------------
+
+    def submit_lost_statement(
+        self, customer: Customer, order_id: str, key: str, document: bytes, signature: bytes
+    ) -> tuple[dict[str, Any], bool]:
+        """Check and keep the purchaser's signed lost-order statement; (result, replayed)."""
+        with self.engine.connect() as conn:
+            existing = lost_orders.statement_row(conn, key)
+        row = existing
+        if row is None:
+            statement = lost_orders.read_statement(document, key, order_id)
+            lost_orders.check_parties(statement, customer, self.identity)
+            now = self.clock()
+            receipts.check_signature(
+                self.trust, customer, document, signature, now, noun="statement"
+            )
+            row = self._keep_once(
+                lambda conn: lost_orders.statement_row(conn, key),
+                lambda conn: lost_orders.store_statement(
+                    conn, customer, statement, document, signature, now
+                ),
+            )
+        check_replay(row, customer.id, document, signature, "lost-order statement")
+        return lost_orders.statement_result(row), existing is not None
 
     def _keep_once(
         self,

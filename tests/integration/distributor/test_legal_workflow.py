@@ -15,13 +15,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy import select
 
 from csos_desktop.cli import main
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.sandbox.distributor.db import lost_order_statements
 from csos_desktop.sandbox.distributor.fulfilment import FulfilmentMode
 from csos_desktop.store import lifecycle, open_store
 from csos_desktop.store.audit import AuditEvent
+from csos_desktop.store.notices import NoticeOutcome
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.integration.distributor.conftest import Sandbox, StartSandbox, seed_crl_cache
 from tests.unit.store.helpers import order_input
@@ -261,29 +264,45 @@ def test_a_lost_order_its_replacement_and_the_late_original_not_accepted(
         assert statement["order_date"] == old.date_signed
         assert statement["replacement_order_number"] == replacement.order_number
         assert "1305.26" in statement["statement"]
+        [queued] = store.outbox.pending()  # the statement goes to the supplier
+        assert queued.record_id == notice.notice_id
     out = tmp_path / "lost"
     out.mkdir()
     (out / "s.json").write_bytes(notice.document)
     (out / "s.p7s").write_bytes(notice.signature)
+
+    # The statement reaches the distributor through the outbox, verified and kept there.
+    assert notice.notice_id in ph.sync()["sent"]  # type: ignore[operator]
+    distributor = ph.sandbox.running.distributor
+    with distributor.engine.connect() as conn:
+        [kept] = conn.execute(select(lost_order_statements)).all()
+    assert (kept.document, kept.signature) == (notice.document, notice.signature)
+    assert kept.original_status is None  # the original never arrived
+    with open_store(ph.db) as store:
+        assert store.notices.get(notice.notice_id).outcome is NoticeOutcome.ACCEPTED
 
     signed = ph.signing("order", "sign", "--draft", replacement.order_id)
     assert signed.exit_code == 0, signed.output
     ph.sync()
     assert ph.show(replacement.order_id)["state"] == "accepted"
 
-    # The original turns up 61 days later: the supplier does not accept it (1305.26).
-    distributor = ph.sandbox.running.distributor
-    late = datetime.now(UTC) + timedelta(days=61)
+    # The original turns up 5 days later, well within its 60 days: the supplier does not
+    # accept it because of the statement (1305.26), not because it expired.
+    late = datetime.now(UTC) + timedelta(days=5)  # (inside the CA CRL's 7 days)
     distributor.clock = lambda: late
     with open_store(ph.db) as store, ph.sandbox.client() as client:
         blob = store.signed.get(original)
-        assert client.submit_order(original, blob.document, blob.signature).status == "rejected"
+        record = client.submit_order(original, blob.document, blob.signature)
+    assert record.status == "rejected"
+    assert [r.code for r in record.reasons] == ["lost-order-statement-received"]
+    assert record.statement is not None and "1305.26" in record.statement
+    assert replacement.order_number in record.statement
     ph.sync()
     shown = ph.show(original)
     assert shown["state"] == "rejected"
     statements = shown["statements"]
     assert isinstance(statements, list)
-    # Its signed statement is dated 61 days ahead of this pharmacy's clock: kept as rejected.
+    # Its signed statement is dated 5 days ahead of this pharmacy's clock: kept as rejected.
     assert [(s["kind"], s["verification"]) for s in statements] == [
         ("non-acceptance", "rejected"),
         ("non-acceptance", "unsigned"),
@@ -291,7 +310,8 @@ def test_a_lost_order_its_replacement_and_the_late_original_not_accepted(
     assert [n["kind"] for n in shown["notices"]] == ["lost-order"]  # type: ignore[union-attr]
     assert ph.show(replacement.order_id)["notices"]  # linked both ways
     events = _events(ph, original)
-    assert events.index("order.lost-statement") < events.index("order.rejected")
+    assert events.index("order.lost-statement") < events.index("order.lost-statement-delivered")
+    assert events.index("order.lost-statement-delivered") < events.index("order.rejected")
     exported = ph.run("order", "export", original, "--out", str(tmp_path / "x"))
     assert exported.exit_code == 0 and (tmp_path / "x" / f"{notice.notice_id}.p7s").exists()
 
