@@ -186,6 +186,8 @@ def test_sigkill_during_an_as2_sync_loses_and_duplicates_nothing(
         time.sleep(rng.uniform(0.8, 2.0))  # start-up takes ~0.8 s; kill mid-send
         child.send_signal(signal.SIGKILL)
         child.wait()
+    with open_store(db) as store:  # the killed passes were sending, not only starting
+        assert len(store.outbox.pending()) < 60
     done = subprocess.run(run, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     assert server_orders(sandbox) == 60  # each order once, whatever was cut
