@@ -27,7 +27,7 @@ from csos_desktop.store import Store, open_store
 from csos_desktop.store.audit import AuditEvent
 from tests.conftest import trust_sandbox_root
 from tests.integration.as2_files import as2_config
-from tests.integration.distributor.conftest import Sandbox, StartSandbox
+from tests.integration.distributor.conftest import Sandbox, StartSandbox, seed_crl_cache
 from tests.integration.distributor.test_sync_worker import Pharmacist, server_orders
 from tests.integration.test_as2 import DISTRIBUTOR, PHARMACY
 from tests.launch import csos_command
@@ -71,6 +71,7 @@ def as2_home(
     partner = As2Partner(sandbox.customer, PHARMACY.certificate, "PHARMACY", pharmacy_url)
     sandbox.running.distributor.as2 = As2Endpoint(DISTRIBUTOR, "DISTRIBUTOR", {"PHARMACY": partner})
     trust_sandbox_root(sandbox.ca, home)  # the 855's signer chains to it
+    seed_crl_cache(sandbox.ca, home / "data" / "crl")  # and its revocation is known
     with monkeypatch.context() as m:
         m.setenv("CSOS_HOME", str(home))
         from csos_desktop.config import set_value
@@ -141,9 +142,35 @@ def test_csos_sync_sends_over_as2_and_csos_as2_serve_takes_the_answers(
         sandbox.running.distributor.fulfil()  # ships, and the 856s go over AS2
         for oid in ids:
             wait_for(lambda oid=oid: bool(kept(db, oid, "856")))
+    # The distributor's statements name the 850 it holds, and so must the receipt.
+    again = subprocess.run(
+        [*csos_command(), "sync", "--once"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
     with open_store(db) as store:
+        lines = prefill_from_856(store, ids[0])  # what `csos receive --from-856` fills in
+        assert lines and prefill_from_856(store, ids[1])
         for oid in ids:
-            assert store.orders.get(oid).state is OrderState.ACCEPTED
+            [statement] = store.statements.for_order(oid)
+            assert statement.rejection is None and statement.verification.value == "verified"
+    pharmacist.on_token(
+        store,
+        SigningPurpose.RECEIPT,
+        lambda own, session: svc.record_receipt(
+            own, ids[0], lines, svc.TokenDocumentSigner(session)
+        ),
+        login=True,
+    )
+    sent = subprocess.run(
+        [*csos_command(), "sync", "--once"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    with sandbox.client() as client:
+        assert client.order(ids[0]).receipts  # accepted: it names the 850's signature
+    with open_store(db) as store:
+        states = [store.orders.get(oid).state for oid in ids]
+        assert states == [OrderState.RECEIVED, OrderState.SHIPPED]
+        for oid in ids:
             signed_850 = store.x12.signed_850(oid)
             assert signed_850 is not None
             with sandbox.running.distributor.engine.connect() as conn:
@@ -154,7 +181,6 @@ def test_csos_sync_sends_over_as2_and_csos_as2_serve_takes_the_answers(
             mdns = [k for k in store.x12.for_order(oid) if k.transaction_set == "AS2-MDN"]
             assert mdns and b"processed" in mdns[0].document
             assert len(kept(db, oid, "855")) == 1  # AS2 and the REST feed: kept once
-            assert prefill_from_856(store, oid)  # `csos receive --from-856` has its lines
         received = [
             e.details.get("transaction_set")
             for e in store.audit.entries()
