@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from tests.conftest import trust_sandbox_root
 from tests.integration.as2_files import as2_config
 from tests.integration.distributor.conftest import Sandbox, StartSandbox, seed_crl_cache
 from tests.integration.distributor.test_sync_worker import Pharmacist, server_orders
+from tests.integration.store.tokens import TestPin
 from tests.integration.test_as2 import DISTRIBUTOR, PHARMACY
 from tests.launch import csos_command
 from tests.unit.store.helpers import order_input
@@ -40,16 +42,10 @@ def signed_as_x12(store: Store, pharmacist: Pharmacist, n: int) -> list[str]:
     result = pharmacist.on_token(
         store,
         SigningPurpose.ORDER,
-        lambda own, session: svc.sign_orders_on_token(own, ids, session, _pin(), x12=True),
+        lambda own, session: svc.sign_orders_on_token(own, ids, session, TestPin(), x12=True),
     )
     assert len(result.signed) == n
     return ids
-
-
-def _pin() -> svc.Interaction:
-    from tests.integration.store.tokens import TestPin
-
-    return TestPin()
 
 
 def free_port() -> int:
@@ -119,6 +115,10 @@ def kept(store_path: Path, oid: str, kind: str) -> list[object]:
         ]  # fmt: skip
 
 
+def arrived(store_path: Path, oid: str, kind: str) -> bool:
+    return bool(kept(store_path, oid, kind))
+
+
 def test_csos_sync_sends_over_as2_and_csos_as2_serve_takes_the_answers(
     start_sandbox: StartSandbox,
     tmp_path: Path,
@@ -138,10 +138,10 @@ def test_csos_sync_sends_over_as2_and_csos_as2_serve_takes_the_answers(
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
         for oid in ids:  # the 855 comes over AS2 right after the MDN
-            wait_for(lambda oid=oid: bool(kept(db, oid, "855")))
+            wait_for(partial(arrived, db, oid, "855"))
         sandbox.running.distributor.fulfil()  # ships, and the 856s go over AS2
         for oid in ids:
-            wait_for(lambda oid=oid: bool(kept(db, oid, "856")))
+            wait_for(partial(arrived, db, oid, "856"))
     # The distributor's statements name the 850 it holds, and so must the receipt.
     again = subprocess.run(
         [*csos_command(), "sync", "--once"], env=env, capture_output=True, text=True, timeout=120
