@@ -34,20 +34,19 @@ from asn1crypto import crl as asn1_crl  # noqa: E402
 from asn1crypto import x509 as asn1_x509  # noqa: E402
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
 
 from csos_desktop.domain.canonical import canonical_bytes  # noqa: E402
 from csos_desktop.domain.order import Order, parse_order_input  # noqa: E402
 from csos_desktop.domain.schedule import parse_schedule_list  # noqa: E402
 from csos_desktop.domain.x12.order850 import build_850, read_850  # noqa: E402
-from csos_desktop.pki.as2_message import As2Party  # noqa: E402
 from csos_desktop.pki.cms import CmsSigner  # noqa: E402
 from csos_desktop.pki.cms_attached import attach, detach  # noqa: E402
 from csos_desktop.pki.supplier_check import verify_order  # noqa: E402
 from csos_desktop.pki.x12_check import verify_x12_order  # noqa: E402
+from csos_desktop.sandbox.as2_parties import self_signed_party  # noqa: E402
 from csos_desktop.sandbox.ca import TestCa  # noqa: E402
 from csos_desktop.sandbox.distributor.as2_endpoint import As2Endpoint, As2Partner  # noqa: E402
 from csos_desktop.sandbox.distributor.customers import add_customer  # noqa: E402
@@ -69,22 +68,6 @@ class SoftwareKey:
         return self.key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
 
 
-def as2_party(name: str, now: datetime) -> As2Party:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return As2Party(key, cert)
-
-
 def send_both(
     ca: TestCa, work: Path, signer: CmsSigner, orders: list[Order], now: datetime
 ) -> dict[str, object]:
@@ -94,7 +77,7 @@ def send_both(
     half = len(orders) // 2
     distributor = open_distributor(ca.directory, som=NoOpSomPolicy(), crl_max_age=3600)
     customer, token = add_customer(distributor.engine, dea_number=PURCHASER_DEA, name="Bench")
-    pharmacy, supplier = as2_party("pharmacy", now), as2_party("distributor", now)
+    pharmacy, supplier = self_signed_party("pharmacy", now), self_signed_party("distributor", now)
     distributor.as2 = As2Endpoint(
         supplier, "DISTRIBUTOR", {"PHARMACY": As2Partner(customer, pharmacy.certificate)}
     )

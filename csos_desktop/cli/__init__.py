@@ -53,6 +53,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "crl": LazyCommand("csos_desktop.cli.crl", "crl"),
     "poa": LazyCommand("csos_desktop.cli.poa", "poa"),
     "x12": LazyCommand("csos_desktop.cli.x12", "x12"),
+    "as2": LazyCommand("csos_desktop.cli.as2", "as2"),
     # The step distributors remind customers of, one word away: `csos receive ORDER ...`.
     "receive": LazyCommand("csos_desktop.cli.order.records", "receive"),
 }

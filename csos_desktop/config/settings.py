@@ -147,6 +147,45 @@ SETTINGS: tuple[Setting, ...] = (
         "the earlier of this and the certificate's expiry drives the 45-day warning.",
     ),
     Setting(
+        "distributor_connection",
+        Kind.CHOICE,
+        "REST",
+        "How signed orders reach the distributor: REST (its CSOS API) or AS2 (orders signed "
+        "as X12 850 go in AS2 messages to as2_url; the API still carries the answers).",
+        choices=("REST", "AS2"),
+    ),
+    Setting("as2_url", Kind.URL, None, "HTTPS address of the distributor's AS2 endpoint."),
+    Setting("as2_id", Kind.TEXT, None, "This pharmacy's AS2 identifier (AS2-From)."),
+    Setting("as2_partner_id", Kind.TEXT, None, "The distributor's AS2 identifier (AS2-To)."),
+    Setting(
+        "as2_partner_certificate",
+        Kind.PATH,
+        None,
+        "PEM file of the distributor's AS2 certificate: its receipts must be signed by it, "
+        "and messages are encrypted to it.",
+    ),
+    Setting(
+        "as2_key",
+        Kind.PATH,
+        None,
+        "PEM file of this pharmacy's AS2 RSA private key (unencrypted; readable by the "
+        "pharmacy's account only). Not a CSOS key: never the DEA token's.",
+    ),
+    Setting("as2_certificate", Kind.PATH, None, "PEM file of this pharmacy's AS2 certificate."),
+    Setting(
+        "as2_encrypt",
+        Kind.BOOLEAN,
+        True,
+        "Encrypt AS2 messages to the distributor's AS2 certificate (they are always signed, "
+        "with a signed receipt asked for).",
+    ),
+    Setting(
+        "as2_compress",
+        Kind.BOOLEAN,
+        False,
+        "Compress AS2 messages (RFC 5402, zlib) before encrypting them.",
+    ),
+    Setting(
         "som_warnings",
         Kind.BOOLEAN,
         True,

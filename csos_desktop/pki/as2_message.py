@@ -13,9 +13,11 @@ import base64
 import enum
 import hashlib
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from asn1crypto import cms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -118,6 +120,42 @@ def _signed(part: bytes, signer: CmsSigner, now: datetime, boundary: str) -> tup
     return content_type, body
 
 
+COMPRESSED_MIME = 'application/pkcs7-mime; smime-type=compressed-data; name="smime.p7z"'
+
+
+def compress_entity(entity: bytes) -> bytes:
+    """RFC 5402: the MIME entity as CMS CompressedData (zlib), DER."""
+    data = cms.ContentInfo(
+        {
+            "content_type": "compressed_data",
+            "content": cms.CompressedData(
+                {
+                    "version": "v0",
+                    "compression_algorithm": {"algorithm": "zlib"},
+                    "encap_content_info": {
+                        "content_type": "data",
+                        "content": zlib.compress(entity),
+                    },
+                }
+            ),
+        }
+    )
+    return bytes(data.dump())
+
+
+def decompress_entity(der: bytes) -> bytes:
+    """The MIME entity inside RFC 5402 CompressedData; As2Error when it is not that."""
+    try:
+        info = cms.ContentInfo.load(der)
+        if info["content_type"].native != "compressed_data":
+            raise ValueError(f"{info['content_type'].native}, not compressed-data")
+        return bytes(info["content"].decompressed)
+    except (ValueError, TypeError, KeyError, zlib.error) as exc:
+        raise As2Error(
+            As2Problem.MALFORMED, f"the compressed AS2 part cannot be read: {exc}"
+        ) from exc
+
+
 def build_message(
     payload: bytes,
     ours: As2Party,
@@ -126,10 +164,18 @@ def build_message(
     *,
     message_id: str,
     encrypt: bool = True,
+    compress: bool = False,
+    payload_type: str = SIGNED_ORDER_MIME,
 ) -> tuple[str, bytes, str]:
-    """(HTTP Content-Type, body, MIC) of a signed and, by default, encrypted message."""
-    part = _part(SIGNED_ORDER_MIME, payload)
+    """(HTTP Content-Type, body, MIC) of a signed and, by default, encrypted message.
+
+    *compress*: the signed entity is compressed (RFC 5402, after signing, before
+    encrypting), so the MIC stays the one of the signed part."""
+    part = _part(payload_type, payload)
     content_type, body = _signed(part, ours.signer, now, f"csos-{_token(message_id)}")
+    if compress:
+        entity = f"Content-Type: {content_type}".encode() + CRLF + CRLF + body
+        content_type, body = COMPRESSED_MIME, compress_entity(entity)
     if not encrypt:
         return content_type, body, mic_of(part)
     entity = f"Content-Type: {content_type}".encode() + CRLF + CRLF + body
@@ -154,7 +200,8 @@ def open_message(
     content_type: str, body: bytes, ours: As2Party, partner: x509.Certificate
 ) -> Opened:
     """Decrypt (if encrypted) and verify a message from *partner*; As2Error otherwise."""
-    if content_type.lower().startswith("application/pkcs7-mime"):
+    lowered = content_type.lower()
+    if lowered.startswith("application/pkcs7-mime") and "compressed-data" not in lowered:
         try:
             entity = pkcs7.pkcs7_decrypt_der(body, ours.certificate, ours.key, [])
         except ValueError as exc:
@@ -162,6 +209,8 @@ def open_message(
                 As2Problem.DECRYPTION, f"the AS2 message cannot be decrypted: {exc}"
             ) from exc
         content_type, body = _split_entity(entity)
+    if "compressed-data" in content_type.lower():
+        content_type, body = _split_entity(decompress_entity(body))
     part, signature = _signed_parts(content_type, body)
     _verify(part, signature, partner, "message")
     inner_type, payload = _split_entity(part)

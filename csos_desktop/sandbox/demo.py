@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.ca_server import start_ca
 from csos_desktop.sandbox.codes import CodeStore
+from csos_desktop.sandbox.demo_as2 import start_as2
 from csos_desktop.sandbox.demo_orders import (
     UsualLine,
     order_input,
@@ -176,7 +177,7 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     ca_server = start_ca(ca, sock=ca_sock)
     # The distributor fetches the CRLs from the CA's distribution points, as suppliers do.
     distributor = open_distributor(ca.directory, fetch_crls=True)
-    _, token = add_customer(distributor.engine, dea_number=DEMO_DEA, name=DEMO_NAME)
+    customer, token = add_customer(distributor.engine, dea_number=DEMO_DEA, name=DEMO_NAME)
     seeded = seed_history(distributor.engine, DEMO_DEA, today=datetime.now(UTC).date())
     running = start_in_thread(distributor, ca.directory, bind("127.0.0.1", 0))
     root = ca.directory / "root.pem"
@@ -229,7 +230,10 @@ def run_demo(home: Path, say: Say) -> DemoRun:
         ]
         ids = [r.order_id for r in svc.import_orders(store, inputs, source="demo")]
         session = SigningSession(ts, identity, chain, SigningPurpose.ORDER)
-        result = svc.sign_orders_on_token(store, ids, session, DemoPin())
+        # The first one is signed as an X12 850 too, and goes over AS2 (demo_as2).
+        result = svc.sign_orders_on_token(store, ids[:1], session, DemoPin(), x12=True)
+        rest = svc.sign_orders_on_token(store, ids[1:], session, DemoPin())
+        result = replace(result, signed=result.signed + rest.signed)
         say(
             f"[4/9] {len(result.signed)} orders of this pharmacy's usual products signed with "
             "one PIN entry; each kept with its audit entry: "
@@ -237,9 +241,10 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             + "."
         )
 
+        as2 = start_as2(home, distributor, running.url, customer)
         with sync_worker(
             store,
-            DistributorSettings(running.url, root),
+            DistributorSettings(running.url, root, as2=as2.settings),
             token=token,
             statement_revocation=_demo_source(ca),  # the statements' CRLs, as for the orders
         ) as worker:
@@ -249,7 +254,9 @@ def run_demo(home: Path, say: Say) -> DemoRun:
                 f"[5/9] Sent to the distributor: {len(sent.sent)} orders, verified there as "
                 f"21 CFR 1305.22 requires; now {', '.join(sorted(states))}."
             )
+            as2.sent(store, ids[0], running.url, say)
             distributor.fulfil()
+            as2.shipped(store, ids[0], say)
             statements = worker.run_once().statements
             shipped = [store.orders.get(i) for i in ids]
             signer = svc.TokenDocumentSigner(
@@ -273,6 +280,7 @@ def run_demo(home: Path, say: Say) -> DemoRun:
                 f"now {', '.join(sorted(final))}."
             )
 
+        as2.stop()
         bundle = home / "archive.zip"
         manifest_signer = svc.TokenDocumentSigner(
             SigningSession(ts, identity, chain, SigningPurpose.ARCHIVE_MANIFEST)

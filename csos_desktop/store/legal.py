@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from hashlib import sha256
 
 from csos_desktop.domain.balance import LineBalance, Reported, line_balances, nothing_left
 from csos_desktop.domain.canonical import canonical_bytes, load_document
@@ -29,6 +30,7 @@ from csos_desktop.store.notices import NoticeKind, NoticeOutcome
 from csos_desktop.store.order_events import audit_order, move
 from csos_desktop.store.orders import OrderRecord
 from csos_desktop.store.outbox import OutboxKind
+from csos_desktop.store.sent_order import sent_order
 from csos_desktop.store.statements import StatementKind
 
 S = OrderState
@@ -44,9 +46,11 @@ class NothingToCancel(InputError):
 
 
 def signed_order(store: Store, order_id: str) -> tuple[Order, str]:
-    """The order as signed, and the SHA-256 of its signature (how notices name it)."""
+    """The order as signed, and the SHA-256 of its signature as the distributor holds it
+    (how notices name it: the 850's for an order sent over AS2)."""
     blob = store.signed.get(order_id)
-    return Order.from_document(load_document(blob.document)), blob.signature_sha256
+    _, sent_signature = sent_order(store, order_id)
+    return Order.from_document(load_document(blob.document)), sha256(sent_signature).hexdigest()
 
 
 def balances(store: Store, order: Order, today: date) -> tuple[LineBalance, ...]:

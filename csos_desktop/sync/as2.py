@@ -28,6 +28,8 @@ class As2Connection:
     ours: As2Party
     partner: x509.Certificate
     encrypt: bool = True
+    #: Compress (RFC 5402) after signing, before encrypting.
+    compress: bool = False
     #: CA certificates for an https URL (None: the system's).
     ca_bundle: Path | None = None
 
@@ -37,7 +39,13 @@ def send_as2(
 ) -> Mdn:
     """POST the signed order; the verified MDN, or As2Error / OSError."""
     content_type, body, mic = build_message(
-        payload, conn.ours, conn.partner, now, message_id=message_id, encrypt=conn.encrypt
+        payload,
+        conn.ours,
+        conn.partner,
+        now,
+        message_id=message_id,
+        encrypt=conn.encrypt,
+        compress=conn.compress,
     )
     request = urllib.request.Request(
         conn.url,

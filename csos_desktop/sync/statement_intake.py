@@ -17,6 +17,7 @@ from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.pki.cms_parse import MalformedSignature, parse_signed_data
 from csos_desktop.store import Store
+from csos_desktop.store.sent_order import sent_order
 from csos_desktop.store.statements import StatementKind
 from csos_desktop.store.supplier_statements import record_signed_statement
 from csos_desktop.sync.client import OrderRecord, SignedStatement
@@ -60,11 +61,12 @@ class StatementOutcome:
 
 
 def order_facts(store: Store, order_id: str) -> OrderFacts:
-    """What the pharmacy itself signed and sent: what a statement must be about."""
-    blob = store.signed.get(order_id)
+    """What the pharmacy itself signed and sent: what a statement must be about (the 850
+    for an order sent over AS2)."""
+    document, signature = sent_order(store, order_id)
     rec = store.orders.get(order_id)
     return OrderFacts(
-        order_id, rec.supplier_dea, blob.document, blob.signature, order_number=rec.order_number
+        order_id, rec.supplier_dea, document, signature, order_number=rec.order_number
     )
 
 

@@ -26,6 +26,7 @@ from csos_desktop.pki.as2_message import As2Error
 from csos_desktop.store import Store, distributor_status, legal, lifecycle
 from csos_desktop.store.orders import OrderNotFound
 from csos_desktop.store.outbox import OutboxKind, OutboxMessage
+from csos_desktop.store.sent_order import AS2_MDN
 from csos_desktop.sync import som_feed
 from csos_desktop.sync.as2 import As2Connection, send_as2
 from csos_desktop.sync.client import DistributorClient, OrderRecord
@@ -222,7 +223,7 @@ class SyncWorker:
         except OSError as exc:
             raise DistributorUnavailable(f"AS2: the partner cannot be reached ({exc})") from exc
         with self._store.transaction():
-            self._store.x12.received(order_id, "AS2-MDN", mdn.body, None, now)
+            self._store.x12.received(order_id, AS2_MDN, mdn.body, None, now)
         return self._client.order(order_id)
 
     def _send_prescription(self, msg: OutboxMessage, report: SyncReport) -> bool:

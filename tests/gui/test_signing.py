@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
@@ -20,7 +21,7 @@ from csos_desktop.services.orders.lifecycle import OrderSigner
 from csos_desktop.services.orders.order_signer import SignedOrder
 from csos_desktop.store import open_store
 from csos_desktop.token.slots import PinState
-from tests.conftest import TEST_PIN
+from tests.conftest import TEST_PIN, machine_policy_at
 from tests.gui.conftest import add_drafts
 
 
@@ -202,3 +203,28 @@ def test_orders_screen_signs_the_selected_drafts(
         assert screen.model is not None
         assert {screen.model.record(r).state for r in range(2)} == {OrderState.SIGNED}
         dialog.close()
+
+
+def test_with_an_as2_connection_the_dialog_signs_the_850_too(
+    qtbot: QtBot,
+    store_path: Path,
+    token_worker: TokenWorker,
+    target: TokenTarget,
+    csos_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session_policy = (csos_home / "machine-policy.toml").read_text(encoding="utf-8")
+    policy = machine_policy_at(monkeypatch, tmp_path / "as2-policy.toml")
+    policy.write_text(
+        session_policy.replace("[settings]\n", '[settings]\ndistributor_connection = "AS2"\n'),
+        encoding="utf-8",
+    )
+    dialog, ids = dialog_for(qtbot, store_path, 1, token_worker, target)
+    qtbot.keyClicks(dialog.pin, TEST_PIN)
+    dialog.sign_button.click()
+    qtbot.waitUntil(lambda: dialog.phase is Phase.DONE, timeout=10_000)
+    assert states(store_path, ids) == [OrderState.SIGNED]
+    with open_store(store_path) as store:
+        kept = store.x12.signed_850(ids[0])
+    assert kept is not None and kept.signed  # in the same login, ready to go over AS2

@@ -31,6 +31,10 @@ def test_demo_runs_the_whole_loop_and_catches_tampering(tmp_path: Path) -> None:
     assert "3 orders of this pharmacy's usual products signed with one PIN entry" in out
     assert "Sent to the distributor: 3 orders" in out and "now accepted" in out
     assert "signed on the token and sent: 3; orders now received" in out
+    # One order goes as a signed 850 over AS2; its 855 and 856 come back over AS2.
+    assert "signed, encrypted AS2 message: signed MDN verified, MIC matched." in out
+    assert "signed 855 accepted, 1 line(s), linked." in out
+    assert "856 shipment" in out and "package(s) on" in out
     assert "signed statements verified (trust store and CRLs): 3 of 3;" in out
     assert "re-verified offline: INTACT" in out
     assert "SOM before signing: INTERCEPT" in out and "policy limit" in out

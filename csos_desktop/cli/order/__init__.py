@@ -80,7 +80,8 @@ def print_unsigned(unsigned: Sequence[Unsigned], *, err: bool) -> None:
     "--x12",
     is_flag=True,
     help="Also sign each order as an X12 004010 850 in the same login (for a distributor "
-    "that takes X12); with --out, <order_id>.850.p7m is written too.",
+    "that takes X12; always when distributor_connection is AS2); with --out, "
+    "<order_id>.850.p7m is written too.",
 )
 @som_justification_option
 @run_cli
@@ -102,6 +103,9 @@ def sign(
     justification: --som-justification TEXT for one order, ORDER=TEXT per flagged order
     in a batch (or the one saved in the editor); otherwise it is refused with its flags.
     """
+    from csos_desktop.services.sync.as2_settings import signs_as_x12
+
+    x12 = x12 or signs_as_x12()  # an AS2 connection carries the signed 850
     if order_file is None:
         if not drafts and not all_drafts:
             raise InputError("Give ORDER_FILE, or --draft ID / --all-drafts.")

@@ -267,7 +267,9 @@ def sign_stored(
     from csos_desktop.services.orders import queries
     from csos_desktop.services.orders.justifications import justifications_by_order
     from csos_desktop.services.signing import SigningPurpose
+    from csos_desktop.services.sync.as2_settings import signs_as_x12
 
+    x12 = x12 or signs_as_x12()  # an AS2 connection carries the signed 850
     if bool(ids) == all_drafts:
         raise InputError("Give the ids of the drafts to sign, or --all (not both).")
     with _store() as store:

@@ -81,6 +81,17 @@ def _ensure_ca(directory: Path) -> None:
     show_default=True,
     help="auto: the SOM engine with the published policy; no-op: intercept nothing.",
 )
+@click.option(
+    "--as2-partner",
+    "as2_partners",
+    multiple=True,
+    metavar="AS2_ID=DEA,CERT.pem[,URL]",
+    help="Take signed 850s over AS2 at /as2 from this customer (its AS2 certificate) and "
+    "send its 997, 855 and 856 to URL (its `csos as2 serve`); repeatable.",
+)
+@click.option(
+    "--as2-id", default="CSOS-SANDBOX", show_default=True, help="The distributor's AS2 id."
+)
 @run_cli
 def serve(
     directory: Path,
@@ -91,6 +102,8 @@ def serve(
     balance_delay: float,
     tick: float,
     som_choice: str,
+    as2_partners: tuple[str, ...],
+    as2_id: str,
 ) -> None:
     """Run the reference distributor over HTTPS until Ctrl-C (TEST ONLY)."""
     from csos_desktop.sandbox.distributor import server
@@ -105,11 +118,20 @@ def serve(
         settings=settings,
         som=NoOpSomPolicy() if som_choice == "no-op" else None,
     )
+    as2_cert = None
+    if as2_partners:
+        from csos_desktop.sandbox.distributor.as2_setup import as2_endpoint
+
+        distributor.as2, as2_cert = as2_endpoint(
+            distributor.engine, directory / "as2", as2_id, as2_partners
+        )
     sock = bind(host, port)
 
     def announce(url: str, tls: TlsFiles) -> None:
         click.echo(f"sandbox distributor (TEST ONLY) at {url}")
         click.echo(f"  CA bundle for clients: {tls.ca_bundle}")
+        if as2_cert is not None:
+            click.echo(f"  AS2 at {url}/as2 as {as2_id}; its AS2 certificate: {as2_cert}")
         click.echo(f"  fulfilment: {fulfilment}; SOM policy: {distributor.som.name}")
         click.echo(f"  1305.29 reports: {distributor.reports_dir}")
         click.echo("  Ctrl-C stops it")

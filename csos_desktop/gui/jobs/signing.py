@@ -43,6 +43,7 @@ from csos_desktop.services.signing.picker import (
     remembered_choices,
 )
 from csos_desktop.services.som.gate import FlaggedOrder, SomJustificationRequired
+from csos_desktop.services.sync.as2_settings import signs_as_x12
 from csos_desktop.services.tokens.status import CertificateStatus
 
 log = logging.getLogger(__name__)
@@ -315,6 +316,7 @@ class OrderBatch:
                 GuiInteraction(pin, progress),
                 wrap=wrap,
                 som_justifications=self.som_justifications,
+                x12=signs_as_x12(),  # AS2 carries the signed 850
             )
         signed = tuple(r.order_number for r in result.signed)
         unsigned = tuple(

@@ -66,3 +66,13 @@ def customer_by_token(engine: Engine, token: str) -> Customer | None:
     if row is None:
         return None
     return Customer(row.id, row.dea_number, row.name, row.customer_class)
+
+
+def customer_by_dea(engine: Engine, dea_number: str) -> Customer | None:
+    """The customer registered with this DEA number, or None."""
+    dea = parse_dea_number(dea_number).value
+    with engine.connect() as conn:
+        row = conn.execute(select(customers).where(customers.c.dea_number == dea)).first()
+    if row is None:
+        return None
+    return Customer(row.id, row.dea_number, row.name, row.customer_class)

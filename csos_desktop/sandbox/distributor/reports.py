@@ -12,12 +12,14 @@ import json
 import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from csos_desktop.domain.order import format_timestamp
 from csos_desktop.sandbox.distributor.arcos import Transaction, transaction_record
 from csos_desktop.sandbox.distributor.db import order_lines, orders, shipments
+from csos_desktop.sandbox.distributor.order_intake import order_of
 
 SCHEMA = "csos-dea-1305.29-report/1"
 
@@ -108,7 +110,8 @@ def write_day(conn: Connection, directory: Path, day: date, now: datetime) -> Pa
     for r in rows:
         entry = filled.get(r.order_id)
         if entry is None:
-            doc = json.loads(r.document)  # accepted orders are valid csos-order/1 documents
+            # Accepted orders are valid csos-order/1 documents or X12 850s (over AS2).
+            doc: dict[str, Any] = order_of(r.document).to_document()
             parties[r.order_id] = (
                 str(doc["supplier"]["dea_number"]),
                 str(doc["purchaser"]["dea_number"]),

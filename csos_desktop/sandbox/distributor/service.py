@@ -404,4 +404,6 @@ class Distributor:
             result = fulfilment.run_pass(conn, now, self.settings, self.statements)
             for day in sorted(result.ship_days):
                 reports.write_day(conn, self.reports_dir, day, now)
+        if self.as2 is not None:  # the 856s to pharmacies with an AS2 endpoint
+            self.as2.pusher.after_fulfilment(self.as2, self)
         return result

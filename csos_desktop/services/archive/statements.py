@@ -3,7 +3,8 @@
 The statement's signature and chain are checked like every other signature in the
 bundle; here, what makes it the supplier's word about *this* order: it names the
 order's id, number and the SHA-256 of the order's exact bytes and signature as
-bundled, and its signer's certificate carries the supplier's DEA number (as a hash).
+bundled (the signed 850's, ``<id>.850.p7m``, for an order sent over AS2), and its
+signer's certificate carries the supplier's DEA number (as a hash).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 import zipfile
 
 from csos_desktop.domain.canonical import MalformedDocument, load_document
+from csos_desktop.pki.cms_attached import detach
+from csos_desktop.pki.cms_parse import MalformedSignature
 from csos_desktop.pki.profile import CsosCertificateInfo
 from csos_desktop.services.archive.container import MemberUnreadable, read_member
 from csos_desktop.sync.statements import OrderFacts, binding_problems
@@ -48,5 +51,11 @@ def statement_problems(
         return [f"{sig_name}: cannot be tied to its order ({type(exc).__name__}: {exc})"]
     except TypeError as exc:
         return [f"{sig_name}: cannot be tied to its order ({exc})"]
+    signed_850 = f"{folder}/{order_id}.850.p7m"
+    if signed_850 in zf.namelist():  # sent over AS2: the distributor holds the signed 850
+        try:
+            order_document, order_signature = detach(read_member(zf, signed_850))
+        except (MemberUnreadable, MalformedSignature) as exc:
+            return [f"{sig_name}: cannot be tied to its signed 850 ({exc})"]
     facts = OrderFacts(order_id, str(supplier), order_document, order_signature, str(number))
     return [f"{sig_name}: {p}" for p in binding_problems(content, signer, facts, None)]

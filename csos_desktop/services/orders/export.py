@@ -19,6 +19,7 @@ from csos_desktop.store import legal, lifecycle
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import OrderRecord
+from csos_desktop.store.sent_order import sent_order
 from csos_desktop.store.statements import Statement, Verification
 
 
@@ -43,8 +44,8 @@ def statement_files(order_id: str, st: Statement) -> tuple[str, str | None]:
 def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
     """An order's signed records, byte for byte, with ``<id>.record.json`` linking them.
 
-    ``<id>.json`` + ``<id>.p7s`` for the order and each receipt, and each
-    distributor statement as received.
+    ``<id>.json`` + ``<id>.p7s`` for the order and each receipt, ``<id>.850.p7m`` (the
+    signed 850) for an order sent over AS2, and each distributor statement as received.
     """
     blob = store.signed.find(rec.order_id)
     if blob is None:
@@ -56,6 +57,11 @@ def order_record_files(store: Store, rec: OrderRecord) -> dict[str, bytes]:
         f"{rec.order_id}.json": blob.document,
         f"{rec.order_id}.p7s": blob.signature,
     }
+    sent_document, _ = sent_order(store, rec.order_id)
+    signed_850 = store.x12.signed_850(rec.order_id)
+    if sent_document != blob.document and signed_850 is not None and signed_850.signed:
+        # Sent over AS2: the distributor holds the signed 850, which its statements name.
+        files[f"{rec.order_id}.850.p7m"] = signed_850.signed
     receipts = store.receipts.for_order(rec.order_id)
     for r in receipts:
         files[f"{r.receipt.receipt_id}.json"] = r.document

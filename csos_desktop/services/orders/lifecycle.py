@@ -46,6 +46,7 @@ from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.db import StoreError
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.orders import ConcurrentChange, OrderNotFound, OrderRecord
+from csos_desktop.store.sent_order import sent_order
 from csos_desktop.token.identity import SigningIdentity
 
 # Exports live in services/orders/export.py; these names are kept for existing callers.
@@ -578,9 +579,11 @@ def _receipt_draft(
     blob = store.signed.get(rec.order_id)
     order = Order.from_document(load_document(blob.document))
     earlier = tuple(r.receipt for r in store.receipts.for_order(rec.order_id))
+    # The receipt names the signature the distributor holds: the 850's, if sent over AS2.
+    _, sent_signature = sent_order(store, rec.order_id)
     receipt = build_receipt(
         order,
-        blob.signature_sha256,
+        hashlib.sha256(sent_signature).hexdigest(),
         lines,
         earlier=earlier,
         now=now,

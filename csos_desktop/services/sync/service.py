@@ -1,7 +1,8 @@
 """Distributor sync, one way for the GUI, the CLI and the demo: settings, a worker, a pass.
 
 The settings come from one configuration key set (``distributor_url``, ``ca_bundle``,
-``sync_interval_minutes``, default 15 minutes, at least 1). The network stack is
+``sync_interval_minutes``, default 15 minutes, at least 1; ``distributor_connection`` and
+the ``as2_*`` keys, ``as2_settings``). The network stack is
 imported inside the functions: the GUI's first paint must not pay for httpx.
 """
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from csos_desktop import paths
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.context import is_demo_home
+from csos_desktop.services.sync.as2_settings import As2NotConfigured, As2Settings, as2_settings
 from csos_desktop.store import Store, open_store
 
 if TYPE_CHECKING:  # named in the front ends' signatures too (`as` marks them exported)
@@ -47,6 +49,10 @@ class DistributorSettings:
     interval_minutes: int = DEFAULT_INTERVAL_MINUTES
     #: The pharmacy that receives signed prescriptions (``rx_pharmacy_id``); None: none set.
     pharmacy_id: str | None = None
+    #: Orders signed as X12 go over AS2 (``distributor_connection = AS2``); None: REST.
+    as2: As2Settings | None = None
+    #: Why the AS2 connection configured cannot be used (sync then sends nothing).
+    as2_problem: str | None = None
 
     @property
     def interval_seconds(self) -> float:
@@ -76,11 +82,18 @@ def settings_from_config(
     if ca_bundle is None:
         configured = config.text("ca_bundle")
         ca_bundle = Path(configured) if configured else None
+    as2, as2_problem = None, None
+    try:
+        as2 = as2_settings(config)
+    except As2NotConfigured as exc:
+        as2_problem = exc.message
     return DistributorSettings(
         url or config.text("distributor_url"),
         ca_bundle,
         max(1, interval),
         config.text("rx_pharmacy_id"),
+        as2,
+        as2_problem,
     )
 
 
@@ -103,6 +116,9 @@ def sync_worker(
     from csos_desktop.sync.worker import CursorFile, SyncWorker
 
     url = settings.require_url()
+    if settings.as2_problem is not None:
+        raise As2NotConfigured(settings.as2_problem)
+    as2 = None if settings.as2 is None else settings.as2.connection(settings.ca_bundle)
     bearer = token if token is not None else load_token(url, credential_place())
     cursor = CursorFile(paths.data_dir() / "sync-cursor.json", url)
     with DistributorClient(
@@ -116,6 +132,7 @@ def sync_worker(
             statement_roots=current().trust_anchors(),
             catalogue=active_catalogue(store),
             statement_revocation=statement_revocation,
+            as2=as2,
         )
 
 
@@ -156,7 +173,7 @@ def sync_pass(
         try:
             with sync_worker(store, settings, retry=retry, timeout=timeout) as worker:
                 report = worker.run_once()
-        except NoCredential as exc:
+        except (NoCredential, As2NotConfigured) as exc:
             return SyncResult(Link.NOT_CONFIGURED, exc.message, _waiting(store), None, now)
         except DistributorError as exc:  # refused credential, wrong address, broken server
             return SyncResult(Link.OFFLINE, exc.message, _waiting(store), report, now)

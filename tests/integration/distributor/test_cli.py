@@ -5,15 +5,26 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
+from cryptography import x509
 from sqlalchemy import select
 
 from csos_desktop.cli import main
+from csos_desktop.domain.x12.order850 import build_850
+from csos_desktop.pki.cms_attached import attach
+from csos_desktop.sandbox.as2_parties import write_party
+from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.distributor.customers import token_hash
 from csos_desktop.sandbox.distributor.db import customers, default_url, history, open_database
+from csos_desktop.sync.as2 import As2Connection, send_as2
 from csos_desktop.sync.client import DistributorClient
+from tests.conftest import Provisioned
+from tests.integration.distributor.conftest import sign_document
+from tests.integration.signing import sample_order
+from tests.integration.test_as2 import PHARMACY
 
 
 def _add(directory: Path, dea: str = "AB1234563") -> tuple[str, str]:
@@ -102,6 +113,46 @@ def test_serve_runs_https_on_loopback_until_stopped(tmp_path: Path) -> None:
         with DistributorClient(url, token, ca_bundle=directory / "root.pem") as client:
             assert client.catalogue()["schema"] == "csos-catalogue/1"
             assert client.history(limit=5).has_more
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_serve_with_an_as2_partner_takes_its_signed_850_over_as2(
+    tmp_path: Path, rsa_token: Provisioned, test_ca: TestCa
+) -> None:
+    directory = tmp_path / "sandbox"
+    token, _ = _add(directory)
+    _, pharmacy_cert = write_party(tmp_path / "as2", "pharmacy", PHARMACY)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "csos_desktop", "sandbox", "serve", "--dir", str(directory),
+         "--port", "0", "--som", "no-op",
+         "--as2-partner", f"PHARMACY=AB1234563,{pharmacy_cert}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().rsplit(" ", 1)[1].strip()
+        proc.stdout.readline()  # the CA bundle
+        as2_line = proc.stdout.readline()
+        assert f"AS2 at {url}/as2 as CSOS-SANDBOX" in as2_line, as2_line
+        theirs = x509.load_pem_x509_certificate(
+            Path(as2_line.rsplit(" ", 1)[1].strip()).read_bytes()
+        )
+        conn = As2Connection(
+            f"{url}/as2", "PHARMACY", "CSOS-SANDBOX", PHARMACY, theirs,
+            ca_bundle=directory / "root.pem",
+        )  # fmt: skip
+        now = datetime.now(UTC)
+        order = sample_order(now).with_date_signed(now.date())
+        interchange = build_850(order, control_number=3, prepared_at=now)
+        p7m = attach(sign_document(rsa_token, test_ca, interchange), interchange)
+        mdn = send_as2(conn, p7m, message_id=f"<{order.order_id}@csos>", now=now)
+        assert mdn.processed
+        with DistributorClient(url, token, ca_bundle=directory / "root.pem") as client:
+            record = client.order(order.order_id)  # taken, and judged with the REST rules
+        assert record.order_id == order.order_id and record.x12
     finally:
         proc.terminate()
         proc.wait(timeout=15)

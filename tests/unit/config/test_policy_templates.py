@@ -86,11 +86,21 @@ def test_what_the_enabled_policies_write_is_accepted_as_locked_settings() -> Non
         "allow_software_tokens": 0,
         "allow_private_revocation_urls": 0,
         "dea_registration_expiry": "2027-06-30",
+        "distributor_connection": "AS2",
+        "as2_url": "https://as2.distributor.example/as2",
+        "as2_id": "MAINSTREETRX",
+        "as2_partner_id": "KEYSTONEDRUG",
+        "as2_partner_certificate": r"C:\ProgramData\CSOS Desktop\as2\distributor.pem",
+        "as2_key": r"C:\ProgramData\CSOS Desktop\as2\pharmacy-key.pem",
+        "as2_certificate": r"C:\ProgramData\CSOS Desktop\as2\pharmacy.pem",
+        "as2_encrypt": 1,  # enabledValue
+        "as2_compress": 0,
     }
     assert sorted(written) == sorted(BY_VALUE)
     found = read_registry_policy(OsRegistry(written))
     assert found.problems == ()
     assert found.values["som_warnings"] is False and found.values["sync_interval_minutes"] == 1440
+    assert found.values["as2_encrypt"] is True and found.values["distributor_connection"] == "AS2"
 
 
 def test_every_text_and_presentation_the_admx_names_is_in_the_adml() -> None:
