@@ -38,6 +38,8 @@ from csos_desktop.services.archive.container import (
     read_member,
 )
 from csos_desktop.services.archive.export import FORMAT, MANIFEST, MANIFEST_SIGNATURE
+from csos_desktop.services.archive.prescriptions import FOLDER as RX_FOLDER
+from csos_desktop.services.archive.prescriptions import is_prescription_signature
 from csos_desktop.services.archive.rules import (
     CHAIN_REASONS,
     DocumentKind,
@@ -285,6 +287,9 @@ def _recorded_times(zf: zipfile.ZipFile, names: Sequence[str]) -> dict[str, date
     and each receipt's signing time, each signed statement's time received."""
     out: dict[str, datetime] = {}
     for name in names:
+        if name.startswith(RX_FOLDER) and name.endswith(".record.json"):
+            out.update(_rx_recorded_time(zf, name))
+            continue
         if not (name.startswith("orders/") and name.endswith(".record.json")):
             continue
         try:
@@ -306,6 +311,16 @@ def _recorded_times(zf: zipfile.ZipFile, names: Sequence[str]) -> dict[str, date
             if isinstance(sig, str) and (at := _timestamp(st.get("received_at"))):
                 out[f"{folder}/{sig}"] = at
     return out
+
+
+def _rx_recorded_time(zf: zipfile.ZipFile, name: str) -> dict[str, datetime]:
+    """A signed prescription's signature name -> when the store recorded its signing."""
+    try:
+        record = json.loads(read_member(zf, name))
+    except (MemberUnreadable, ValueError, RecursionError):
+        return {}  # its hash check reports it if it was changed
+    at = _timestamp(record.get("signed_at")) if isinstance(record, dict) else None
+    return {name[: -len(".record.json")] + ".p7s": at} if at else {}
 
 
 def _certificate_pool(
@@ -366,7 +381,9 @@ def verify_archive(
         _check_listing(zf, manifest, present, report)
         recorded = _recorded_times(zf, sorted(manifest.files))
         for name in sorted(present):
-            if name.startswith(("orders/", "poa/")) and name.endswith(".p7s"):
+            if (
+                name.startswith(("orders/", "poa/")) or is_prescription_signature(name)
+            ) and name.endswith(".p7s"):
                 found = checker.signature(
                     name,
                     name[: -len(".p7s")] + ".json",
