@@ -21,14 +21,17 @@ from csos_desktop.services.orders.export import order_record_files
 from csos_desktop.store import open_store
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.launch import run_csos
+from tests.registrant import record_registrant_at
 from tests.unit.domain.samples import sample_order_input
 
 
 @pytest.fixture()
-def home(tmp_path: Path, test_ca: TestCa) -> Iterator[Path]:
+def home(tmp_path: Path, test_ca: TestCa, rsa_token: Provisioned) -> Iterator[Path]:
     home = tmp_path / "home"
     home.mkdir()
     trust_sandbox_root(test_ca, home)
+    # The orders carry schedule II: the token's holder is the recorded registrant (1305.05).
+    record_registrant_at(home / "data" / "csos.db", rsa_token)
     yield home
 
 
