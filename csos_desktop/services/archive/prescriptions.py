@@ -11,7 +11,10 @@ keeps). ``csos archive verify`` checks each signature with the prescription rule
 from __future__ import annotations
 
 import json
+import zipfile
+from datetime import UTC, datetime
 
+from csos_desktop.services.archive.container import MemberUnreadable, read_member
 from csos_desktop.store.local_store import Store
 from csos_desktop.store.prescriptions import SignedRx
 
@@ -47,3 +50,14 @@ def signed_prescription_files(store: Store, start: str, end: str) -> dict[str, b
 
 def is_prescription_signature(name: str) -> bool:
     return name.startswith(FOLDER) and name.endswith(".p7s")
+
+
+def recorded_signing_time(zf: zipfile.ZipFile, record_name: str) -> dict[str, datetime]:
+    """The prescription's signature name -> when the store recorded its signing (the
+    moment its chain is checked at, with the signer's own claim)."""
+    try:
+        record = json.loads(read_member(zf, record_name))
+        at = datetime.strptime(record["signed_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except (MemberUnreadable, ValueError, RecursionError, KeyError, TypeError):
+        return {}  # its hash check reports it if it was changed
+    return {record_name[: -len(".record.json")] + ".p7s": at}

@@ -39,7 +39,10 @@ from csos_desktop.services.archive.container import (
 )
 from csos_desktop.services.archive.export import FORMAT, MANIFEST, MANIFEST_SIGNATURE
 from csos_desktop.services.archive.prescriptions import FOLDER as RX_FOLDER
-from csos_desktop.services.archive.prescriptions import is_prescription_signature
+from csos_desktop.services.archive.prescriptions import (
+    is_prescription_signature,
+    recorded_signing_time,
+)
 from csos_desktop.services.archive.rules import (
     CHAIN_REASONS,
     DocumentKind,
@@ -288,7 +291,7 @@ def _recorded_times(zf: zipfile.ZipFile, names: Sequence[str]) -> dict[str, date
     out: dict[str, datetime] = {}
     for name in names:
         if name.startswith(RX_FOLDER) and name.endswith(".record.json"):
-            out.update(_rx_recorded_time(zf, name))
+            out.update(recorded_signing_time(zf, name))
             continue
         if not (name.startswith("orders/") and name.endswith(".record.json")):
             continue
@@ -311,16 +314,6 @@ def _recorded_times(zf: zipfile.ZipFile, names: Sequence[str]) -> dict[str, date
             if isinstance(sig, str) and (at := _timestamp(st.get("received_at"))):
                 out[f"{folder}/{sig}"] = at
     return out
-
-
-def _rx_recorded_time(zf: zipfile.ZipFile, name: str) -> dict[str, datetime]:
-    """A signed prescription's signature name -> when the store recorded its signing."""
-    try:
-        record = json.loads(read_member(zf, name))
-    except (MemberUnreadable, ValueError, RecursionError):
-        return {}  # its hash check reports it if it was changed
-    at = _timestamp(record.get("signed_at")) if isinstance(record, dict) else None
-    return {name[: -len(".record.json")] + ".p7s": at} if at else {}
 
 
 def _certificate_pool(
