@@ -215,3 +215,20 @@ def test_a_draft_whose_product_nobody_knows_is_blocked_until_justified(
         trail = list(store.audit.entries(order_id=rec.order_id))
     [ack] = [e for e in trail if e.event == AuditEvent.SOM_WARNING_ACKNOWLEDGED]
     assert [f["code"] for f in ack.details["flags"]] == ["product-unknown"]
+
+
+def test_a_schedule_ii_order_before_a_registrant_is_recorded_is_refused_in_the_dialog(
+    qtbot: QtBot, token_worker: TokenWorker, target: TokenTarget, tmp_path: Path
+) -> None:
+    path = tmp_path / "new.db"  # a pharmacy that has not recorded its registrant yet
+    with open_store(path) as store:
+        [rec] = svc.import_orders(store, order_input(), source="test")
+    dialog = SigningDialog(OrderBatch(path, [rec.order_id], target), token_worker)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.phase is Phase.BLOCKED, timeout=10_000)
+    shown = dialog.summary.toPlainText()  # the order's refusal, with what to do
+    assert "No registrant is recorded" in shown and "csos poa registrant" in shown
+    assert not dialog.pin.isEnabled()
+    with open_store(path) as store:
+        assert store.orders.get(rec.order_id).state is OrderState.DRAFT
