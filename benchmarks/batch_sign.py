@@ -73,8 +73,16 @@ def _set_up(work: Path, n: int) -> dict[str, str]:
     sample = json.loads((ROOT / "csos_desktop/resources/samples/order.json").read_text())
     sample.pop("order_number", None)
     from csos_desktop.services.orders import lifecycle
+    from csos_desktop.services.orders.poa import record_registrant
+    from csos_desktop.token.certs import TokenCertificate
+    from csos_desktop.token.identity import signing_identities
 
+    [identity] = signing_identities(
+        [TokenCertificate(pending.key.key_id, "bench", cert.public_bytes(Encoding.DER))]
+    )
     with open_store() as store:
+        # The sample order carries schedule II: the token's holder is the recorded registrant.
+        record_registrant(store, identity, "Bench Registrant", dea_number=DEA)
         lifecycle.import_orders(store, [sample] * n, source="benchmark")
     policy = home / "machine-policy.toml"
     # The time reference: an SNTP responder in this (parent) process, alive for the run.

@@ -47,6 +47,7 @@ from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.orders import lifecycle as svc
+from csos_desktop.services.orders.poa import record_registrant
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import open_store
 from csos_desktop.token.identity import SigningIdentity
@@ -82,6 +83,8 @@ def bench_sign(work: Path, ca: TestCa, n: int) -> dict[str, object]:
     raw_s = time.perf_counter() - t0
     session = SigningSession(token.ts, token.identity(), token.chain, SigningPurpose.ORDER)
     with open_store(work / "sign.db") as store:
+        # The orders carry schedule II: the token's holder is the recorded registrant.
+        record_registrant(store, token.identity(), "Bench Registrant", dea_number=DEA)
         ids = [r.order_id for r in svc.import_orders(store, [draft()] * n, source="bench")]
         t0 = time.perf_counter()
         result = svc.sign_orders_on_token(store, ids, session, FixedPin())

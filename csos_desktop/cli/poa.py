@@ -61,6 +61,13 @@ def registrant(
 )
 @click.option("--address", required=True, help="The registrant's address, as registered.")
 @click.option("--place", required=True, help="Where it is signed (city, state).")
+@click.option(
+    "--attorney-accepts",
+    "accepted_by",
+    required=True,
+    help="The attorney-in-fact's acceptance (1305.05(c)): their own full name, typed by them; "
+    "must be the --holder name.",
+)
 @token_options
 @run_cli
 def grant(
@@ -68,6 +75,7 @@ def grant(
     holder_certs: tuple[Path, ...],
     address: str,
     place: str,
+    accepted_by: str,
     token: TokenChoice,
 ) -> None:
     """Grant a power of attorney (1305.05(c) form), signed on the registrant's token."""
@@ -75,6 +83,7 @@ def grant(
     with store_and_session(token) as (store, session):
         reg = poa_svc.check_registrant(store, session.identity)
         poa_svc.holder_fingerprints(reg.dea_number, certs)
+        poa_svc.check_acceptance(holder_name, accepted_by)  # before the PIN
         rec = poa_svc.grant(
             store,
             session.identity,
@@ -83,10 +92,12 @@ def grant(
             holder_certificates=certs,
             registrant_address=address,
             place=place,
+            accepted_by=accepted_by,
         )
     click.echo(
         f"Power of attorney {rec.poa_id} granted to {rec.holder_name} for DEA "
-        f"{rec.dea_number} ({len(rec.certificates)} certificate(s))."
+        f"{rec.dea_number} ({len(rec.certificates)} certificate(s)), accepted by "
+        f"{rec.accepted_by} at {rec.accepted_at}."
     )
 
 

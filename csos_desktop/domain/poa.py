@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from csos_desktop.domain.canonical import canonical_bytes
-from csos_desktop.domain.errors import SessionRefused
+from csos_desktop.domain.errors import ItemRefused, SessionRefused
 from csos_desktop.domain.order import format_timestamp
 
 POA_SCHEMA = "csos-poa/1"
@@ -40,8 +40,9 @@ def poa_text(
     attorney_name: str,
     granted_on: date,
     place: str,
+    accepted_at: datetime | None = None,
 ) -> str:
-    """The power of attorney in the form 1305.05(c) gives."""
+    """The power of attorney in the form 1305.05(c) gives, with the attorney's affirmation."""
     return (
         "Power of Attorney for DEA Forms 222 and Electronic Orders\n"
         f"{registrant_name} (Name of registrant)\n"
@@ -59,8 +60,20 @@ def poa_text(
         "confirm all that said attorney must lawfully do or cause to be done by virtue "
         "hereof.\n"
         f"Signed digitally by {grantor_name} (person granting power).\n"
-        f"Signed and dated on {granted_on.isoformat()}, at {place}."
+        + (
+            ""
+            if accepted_at is None
+            else f"I, {attorney_name} (name of attorney-in-fact), hereby affirm that I am the "
+            "person named herein as attorney-in-fact. Accepted by "
+            f"{attorney_name} at {format_timestamp(accepted_at)}.\n"
+        )
+        + f"Signed and dated on {granted_on.isoformat()}, at {place}."
     )
+
+
+def same_person(typed: str, named: str) -> bool:
+    """Whether the name an attorney typed to accept is the one the grant names."""
+    return " ".join(typed.split()).casefold() == " ".join(named.split()).casefold()
 
 
 def revocation_text(
@@ -93,6 +106,8 @@ class PowerOfAttorney:
     granted_on: date
     place: str
     signed_at: datetime
+    #: When the attorney-in-fact affirmed the grant (1305.05(c)), at the grant.
+    accepted_at: datetime
 
     @property
     def text(self) -> str:
@@ -104,6 +119,7 @@ class PowerOfAttorney:
             attorney_name=self.attorney_name,
             granted_on=self.granted_on,
             place=self.place,
+            accepted_at=self.accepted_at,
         )
 
     def to_document(self) -> dict[str, object]:
@@ -119,6 +135,10 @@ class PowerOfAttorney:
             "granted_on": self.granted_on.isoformat(),
             "place": self.place,
             "signed_at": format_timestamp(self.signed_at),
+            "attorney_acceptance": {
+                "accepted_by": self.attorney_name,
+                "accepted_at": format_timestamp(self.accepted_at),
+            },
             "text": self.text,
         }
 
@@ -163,6 +183,20 @@ class Revocation:
         return canonical_bytes(self.to_document())
 
 
+class RegistrantNotRecorded(ItemRefused):
+    """A schedule I/II order for a DEA number whose registrant nobody recorded: who may
+    sign it cannot be told yet, so this order is refused before the PIN (others go on)."""
+
+
+def registrant_needed_text(dea_number: str) -> str:
+    """What to do when no registrant is recorded (the refusal and the first-run step)."""
+    return (
+        "The person who signed the DEA registration application records themself, with "
+        f'the token holding their CSOS certificate: `csos poa registrant --name "FULL NAME" '
+        f"--dea {dea_number}` (or the Power of attorney screen: Record me as the registrant)."
+    )
+
+
 class Authority(StrEnum):
     """Why a certificate may sign orders for a DEA number (or that nobody recorded who may)."""
 
@@ -192,16 +226,28 @@ class Registry:
         return tuple(h for h in self.holders if h.revoked_at is None or h.revoked_at > now)
 
 
-def signer_authority(registry: Registry, certificate_sha256: str, now: datetime) -> Authority:
+def signer_authority(
+    registry: Registry, certificate_sha256: str, now: datetime, *, schedule_i_or_ii: bool
+) -> Authority:
     """The rule of 1305.05 / 1305.21(a), checked before the PIN is asked.
 
-    A DEA number with no registrant recorded has no registry yet: signing is not
-    restricted (the CSOS CA issues certificates only to the registrant and to
-    attorneys-in-fact, 1311.25) and the caller says so. Once a registrant is
-    recorded, only the registrant's certificates and those named in a current
-    power of attorney sign; a revoked holder is refused.
+    Only the registrant and a current attorney-in-fact sign schedule I/II orders, and
+    which a certificate belongs to is known only once the registrant is recorded: until
+    then a schedule I/II order is refused (``RegistrantNotRecorded``), from the first
+    order. An order of schedules III-V alone needs no power of attorney; with no
+    registrant recorded it is not restricted (NO_REGISTRY). Once a registrant is
+    recorded, only the registrant's certificates and those named in a current power of
+    attorney sign; a revoked holder is refused.
     """
     if registry.registrant_name is None:
+        if schedule_i_or_ii:
+            raise RegistrantNotRecorded(
+                f"No registrant is recorded for DEA {registry.dea_number}, so nobody can "
+                "tell whether this certificate is the registrant's or an attorney-in-fact's: "
+                "a schedule I/II order is signed only by them (21 CFR 1305.05, 1305.21(a)). "
+                + registrant_needed_text(registry.dea_number)
+                + " Then sign the order again (it stays a draft)."
+            )
         return Authority.NO_REGISTRY
     if certificate_sha256 in registry.registrant_certificates:
         return Authority.REGISTRANT

@@ -334,7 +334,11 @@ class MainWindow(QMainWindow):
         return self.lost_dialog
 
     def _first_run_step(self, step: FirstRunStep) -> None:
-        self.show_screen("Certificates" if step is FirstRunStep.CERTIFICATE else "Settings")
+        screens = {
+            FirstRunStep.CERTIFICATE: "Certificates",
+            FirstRunStep.REGISTRANT: "Power of attorney",
+        }
+        self.show_screen(screens.get(step, "Settings"))
 
     def _certificate_action(self) -> None:
         self.show_screen("Certificates")

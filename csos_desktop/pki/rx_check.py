@@ -130,8 +130,13 @@ def verify_prescription(
     now: datetime,
     ocsps: Sequence[asn1_ocsp.OCSPResponse] = (),
     require_revocation: bool = False,
+    intermediates: Sequence[asn1_x509.Certificate] = (),
+    retroactive_revinfo: bool = False,
 ) -> PrescriptionVerification:
-    """Check a signed prescription as the pharmacy must; never raises on bad input."""
+    """Check a signed prescription as the pharmacy must; never raises on bad input.
+
+    *intermediates* and *retroactive_revinfo* are the archive's (``check_signed``): the
+    bundle's certificates, and a signature checked as of its signing moment."""
     out = Collector()
     rx = read_prescription(document, out)
     signer = check_signed(
@@ -145,6 +150,8 @@ def verify_prescription(
         require_revocation=require_revocation,
         no_crl_warning="revocation was not checked: no CRL was given",
         dea_extensions_required=False,
+        intermediates=intermediates,
+        retroactive_revinfo=retroactive_revinfo,
     )
     check_issue_date(rx, signer.signing_time, out)
     binding = None

@@ -61,6 +61,7 @@ from csos_desktop.services.archive.verify import verify_archive
 from csos_desktop.services.context import DEMO_MARKER, enter_demo
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders.catalogue import import_synthetic
+from csos_desktop.services.orders.poa import record_registrant
 from csos_desktop.services.rx.ceremony import RevocationCheck, online_revocation
 from csos_desktop.services.rx.receive import RevocationLookup
 from csos_desktop.services.signing import SigningPurpose, SigningSession
@@ -84,6 +85,8 @@ DEMO_LABEL = "CSOS Demo"
 DEMO_PIN = "123456"
 DEMO_DEA = "AB1234563"
 DEMO_NAME = "Main Street Pharmacy"
+#: Who signed the demo pharmacy's registration application (1305.05): the token's holder.
+DEMO_REGISTRANT = "Jordan Demo"
 DEMO_SCHEDULES = "2,2N,3,3N,4,5"
 MARKER = DEMO_MARKER
 
@@ -225,6 +228,9 @@ def run_demo(home: Path, say: Say) -> DemoRun:
     with open_store() as store:
         # The demo's orders name the synthetic products: its own store holds that catalogue.
         import_synthetic(store, at=datetime.now(UTC))
+        # The token's holder signed the registration application: recorded as the registrant
+        # before the first schedule II order, as a pharmacy does (1305.05).
+        record_registrant(store, identity, DEMO_REGISTRANT, dea_number=DEMO_DEA)
         inputs = [
             order_input(DEMO_DEA, year_number(today, 100 + i), [u]) for i, u in enumerate(usual)
         ]

@@ -18,6 +18,7 @@ class FirstRunStep(Enum):
     TRUST_ANCHORS = "trust-anchors"
     DISTRIBUTOR = "distributor"
     CATALOGUE = "catalogue"
+    REGISTRANT = "registrant"
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,14 @@ class ChecklistItem:
 
 
 def checklist(
-    status: TokenStatus, *, trust_anchors: bool, distributor: bool, catalogue: bool = True
+    status: TokenStatus,
+    *,
+    trust_anchors: bool,
+    distributor: bool,
+    catalogue: bool = True,
+    registrant: bool = True,
 ) -> tuple[ChecklistItem, ...]:
-    """The five steps and whether each is done (pure: the caller reads the facts)."""
+    """The six steps and whether each is done (pure: the caller reads the facts)."""
     if status.token is not None:
         token_text = f"Token '{status.token.label}' found ({status.token.kind_text})."
     elif status.module is None:
@@ -81,6 +87,16 @@ def checklist(
             "package.txt`): without it SOM places order lines by history only.",
             "Settings…",
         ),
+        ChecklistItem(
+            FirstRunStep.REGISTRANT,
+            registrant,
+            "The registrant (who signed the DEA registration application) is recorded."
+            if registrant
+            else "Record the registrant before the first schedule I/II order (21 CFR 1305.05): "
+            "the person who signed the DEA registration application, with their token "
+            '(`csos poa registrant --name "FULL NAME" --dea DEA`, or Power of attorney).',
+            "Power of attorney…",
+        ),
     )
 
 
@@ -91,6 +107,7 @@ class SetupFacts:
     trust_anchors: bool
     distributor: bool
     catalogue: bool = True
+    registrant: bool = True
 
 
 def read_setup_facts() -> SetupFacts:
@@ -104,7 +121,20 @@ def read_setup_facts() -> SetupFacts:
     from csos_desktop.services.orders.catalogue import catalogue_in_use  # opens the store
 
     distributor = bool(load_config().text("distributor_url"))
-    return SetupFacts(anchors, distributor, catalogue_in_use())
+    return SetupFacts(anchors, distributor, catalogue_in_use(), registrant_recorded())
+
+
+def registrant_recorded() -> bool:
+    """Whether a registrant is recorded in this machine's store (1305.05), without making
+    a store that is not there."""
+    from csos_desktop.store.db import default_path
+    from csos_desktop.store.local_store import open_store
+
+    path = default_path()
+    if not path.exists():
+        return False
+    with open_store(path) as store:
+        return bool(store.poa.registrant_deas())
 
 
 def current_checklist(
@@ -117,4 +147,5 @@ def current_checklist(
         trust_anchors=facts.trust_anchors,
         distributor=facts.distributor,
         catalogue=facts.catalogue,
+        registrant=facts.registrant,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,12 +49,29 @@ class PoaRecord:
     def current(self) -> bool:
         return self.revoked_at is None
 
+    @property
+    def acceptance(self) -> dict[str, str]:
+        """The attorney's acceptance as the signed document records it (1305.05(c)); empty
+        for a grant signed before acceptances were recorded."""
+        found = json.loads(self.document).get("attorney_acceptance")
+        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+    @property
+    def accepted_by(self) -> str | None:
+        return self.acceptance.get("accepted_by")
+
+    @property
+    def accepted_at(self) -> str | None:
+        return self.acceptance.get("accepted_at")
+
     def to_json(self) -> dict[str, object]:
         return {
             "poa_id": self.poa_id,
             "dea_number": self.dea_number,
             "holder_name": self.holder_name,
             "granted_on": self.granted_on,
+            "accepted_by": self.accepted_by,
+            "accepted_at": self.accepted_at,
             "certificates_sha256": list(self.certificates),
             "document_sha256": hashlib.sha256(self.document).hexdigest(),
             "status": "current" if self.current else "revoked",

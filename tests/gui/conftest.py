@@ -21,10 +21,11 @@ from csos_desktop.gui.jobs.signing import TokenTarget
 from csos_desktop.gui.jobs.token_thread import TokenThread, TokenWorker
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.orders import lifecycle as svc
-from csos_desktop.store import Store, lifecycle, open_store
+from csos_desktop.store import Store, lifecycle
 from csos_desktop.trust.anchors import add_anchor
 from tests.conftest import Provisioned, machine_policy_at
 from tests.ntp import ntp_policy_line
+from tests.registrant import record_registrant_at
 from tests.unit.domain.samples import sample_order_input
 
 T = TypeVar("T")
@@ -74,9 +75,11 @@ def set_up_machine(ca: TestCa) -> None:
 
 
 @pytest.fixture()
-def store_path(tmp_path: Path) -> Path:
+def store_path(tmp_path: Path, rsa_token: Provisioned) -> Path:
+    """A store whose registrant (1305.05) is the RSA token's holder, as a pharmacy records
+    before its first schedule II order; the sample orders carry schedule II."""
     path = tmp_path / "csos.db"
-    open_store(path).close()
+    record_registrant_at(path, rsa_token)
     return path
 
 

@@ -32,6 +32,7 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_label
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders.catalogue import import_synthetic
+from csos_desktop.services.orders.poa import record_registrant
 from csos_desktop.services.rx.access import Actor, add_user, approve_grant, propose_grant
 from csos_desktop.services.rx.drafts import add_draft
 from csos_desktop.services.signing import SigningPurpose, SigningSession
@@ -210,6 +211,7 @@ def build(home: Path) -> DemoHome:
         now = datetime.now(UTC)
         with open_store(home / "data" / "csos.db") as store:
             import_synthetic(store, at=now)  # a demo home holds the synthetic catalogue
+            record_registrant(store, identity, "Jordan Demo", dea_number=DEA)  # 1305.05
             _history(store, now.date())
             small = [_line(1, PRODUCTS[0], 2), _line(2, PRODUCTS[1], 3)]
             made = svc.import_orders(store, [_order(small) for _ in range(6)], source="demo")

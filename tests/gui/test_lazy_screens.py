@@ -73,8 +73,12 @@ def test_the_checklist_says_checking_until_the_set_up_is_read_after_the_paint(
     assert "Checking" in card.body.text() and not card.buttons
     window.check_setup()  # the app calls it from the event loop once the window is shown
     qtbot.waitUntil(lambda: "Checking" not in card.body.text(), timeout=5000)
-    # The anchors and the distributor are there; the token is not yet.
-    assert set(card.buttons) == {FirstRunStep.TOKEN, FirstRunStep.CERTIFICATE}
+    # The anchors and the distributor are there; the token and the registrant are not yet.
+    assert set(card.buttons) == {
+        FirstRunStep.TOKEN,
+        FirstRunStep.CERTIFICATE,
+        FirstRunStep.REGISTRANT,
+    }
 
 
 def test_an_unreadable_trust_store_leaves_its_step_to_do(qtbot: QtBot, fresh_home: Path) -> None:

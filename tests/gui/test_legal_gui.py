@@ -22,6 +22,7 @@ from csos_desktop.store import legal, open_store
 from csos_desktop.store.audit import AuditEvent
 from tests.conftest import PURCHASER_DEA, TEST_PIN, Provisioned
 from tests.gui.test_receiving import shipped_order
+from tests.registrant import record_registrant
 from tests.unit.store.helpers import brand_order_input, flagged_order_input, order_input
 
 
@@ -64,10 +65,8 @@ def test_a_signer_without_power_of_attorney_is_refused_before_the_pin(
     ec_token: Provisioned,
 ) -> None:
     with open_store(store_path) as store:
-        # The registrant is the other token's holder; this token's certificate has no POA.
-        store.poa.record_registrant(
-            PURCHASER_DEA, "Jane Registrant", ec_token.certificate_der, datetime.now(UTC)
-        )
+        # The registrant is now the other token's holder; this token's certificate has no POA.
+        record_registrant(store, ec_token, name="Pat Successor")
         [rec] = svc.import_orders(store, order_input(), source="test")
     dialog = SigningDialog(OrderBatch(store_path, [rec.order_id], target), token_worker)
     qtbot.addWidget(dialog)
@@ -98,12 +97,11 @@ def _launcher(qtbot: QtBot, worker: TokenWorker) -> SigningLauncher:
 
 def test_the_registrant_grants_and_revokes_a_power_of_attorney_in_the_gui(
     qtbot: QtBot,
-    store_path: Path,
     token_worker: TokenWorker,
     ec_token: Provisioned,
     tmp_path: Path,
 ) -> None:
-    with open_store(store_path) as store:
+    with open_store(tmp_path / "new.db") as store:  # a pharmacy with no registrant yet
         screen = PoaScreen(store, _launcher(qtbot, token_worker))
         qtbot.addWidget(screen)
         screen.show()
@@ -122,6 +120,7 @@ def test_the_registrant_grants_and_revokes_a_power_of_attorney_in_the_gui(
         qtbot.keyClicks(screen.holder_cert, str(cert))
         qtbot.keyClicks(screen.address, "120 Main Street, Springfield, IL 62701")
         qtbot.keyClicks(screen.place, "Springfield, IL")
+        qtbot.keyClicks(screen.accepted_by, "Sam Attorney")
         _sign(qtbot, screen.grant()).close()
         qtbot.waitUntil(lambda: screen.table.rowCount() == 1, timeout=5000)
         assert screen.table.item(0, 2).text() == "current"
@@ -216,3 +215,20 @@ def test_a_draft_whose_product_nobody_knows_is_blocked_until_justified(
         trail = list(store.audit.entries(order_id=rec.order_id))
     [ack] = [e for e in trail if e.event == AuditEvent.SOM_WARNING_ACKNOWLEDGED]
     assert [f["code"] for f in ack.details["flags"]] == ["product-unknown"]
+
+
+def test_a_schedule_ii_order_before_a_registrant_is_recorded_is_refused_in_the_dialog(
+    qtbot: QtBot, token_worker: TokenWorker, target: TokenTarget, tmp_path: Path
+) -> None:
+    path = tmp_path / "new.db"  # a pharmacy that has not recorded its registrant yet
+    with open_store(path) as store:
+        [rec] = svc.import_orders(store, order_input(), source="test")
+    dialog = SigningDialog(OrderBatch(path, [rec.order_id], target), token_worker)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.phase is Phase.BLOCKED, timeout=10_000)
+    shown = dialog.summary.toPlainText()  # the order's refusal, with what to do
+    assert "No registrant is recorded" in shown and "csos poa registrant" in shown
+    assert not dialog.pin.isEnabled()
+    with open_store(path) as store:
+        assert store.orders.get(rec.order_id).state is OrderState.DRAFT

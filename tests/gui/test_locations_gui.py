@@ -30,6 +30,7 @@ from tests.integration.locations import (
     extra_certificate,
     order_for,
 )
+from tests.registrant import identity_of, record_identity, record_location_registrants
 
 
 @pytest.fixture()
@@ -113,6 +114,8 @@ def drafts(store_path: Path, *locations: Location) -> list[str]:
 def open_dialog(
     qtbot: QtBot, store_path: Path, ids: list[str], worker: TokenWorker, tok: LocationsToken
 ) -> SigningDialog:
+    with open_store(store_path) as store:  # schedule II orders (1305.05)
+        record_location_registrants(store, tok)
     # The status bar's certificate is passed as today; orders choose by purchaser anyway.
     target = TokenTarget(tok.hsm.module, tok.label, cert_id=tok.north.key_id.hex())
     dialog = SigningDialog(OrderBatch(store_path, ids, target), worker)
@@ -128,6 +131,10 @@ def test_signing_dialog_picker_and_remembered_choice(
     main, north = two_locations.main, two_locations.north
     store_path = tmp_path / "csos.db"
     with extra_certificate(two_locations, test_ca, main.dea) as renewed:
+        with open_store(store_path) as store:  # the registrant's renewed certificate too
+            record_identity(
+                store, identity_of(renewed.key_id, renewed.certificate_der), dea=main.dea
+            )
         worker, thread = start_worker(two_locations)  # after the new objects: one module state
         try:
             status_of(qtbot, worker, 3)

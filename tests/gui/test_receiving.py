@@ -19,6 +19,7 @@ from csos_desktop.token.certs import read_certificates
 from tests.conftest import TEST_PIN, Provisioned
 from tests.gui.conftest import add_drafts, on_token_thread, ship
 from tests.integration.store.tokens import TestPin, open_identity
+from tests.registrant import record_registrant
 
 
 def shipped_order(
@@ -28,7 +29,9 @@ def shipped_order(
     prov: Provisioned,
     state: OrderState = OrderState.SHIPPED,
 ) -> str:
-    """A draft signed on the token with the service, then reported shipped (or *state*)."""
+    """A draft signed on the token with the service, then reported shipped (or *state*).
+    The token's holder is recorded as the registrant (the order carries schedule II)."""
+    record_registrant(store, prov)
     oid = add_drafts(store, 1)[0]
 
     def sign() -> bool:  # on the token thread, with its own connection

@@ -20,10 +20,19 @@ from csos_desktop.cli import main
 from csos_desktop.sandbox.ca import TestCa
 from tests.conftest import TEST_PIN, Provisioned
 from tests.launch import csos_command
+from tests.registrant import record_registrant_at
 from tests.unit.domain.samples import sample_order_input
 
 CSOS = csos_command()
 _NUMBERS = itertools.count(777)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registrant(csos_home: Path, rsa_token: Provisioned, ec_token: Provisioned) -> None:
+    """These commands use the session's home: its registrant holds both test tokens'
+    certificates, as the sample orders carry schedule II (1305.05)."""
+    for prov in (rsa_token, ec_token):
+        record_registrant_at(csos_home / "data" / "csos.db", prov)
 
 
 @pytest.fixture()

@@ -159,6 +159,10 @@ def _order(work: Path, dea: str) -> Path:
 @pytest.fixture(scope="module")
 def signed(foreign: Foreign) -> tuple[Path, Path]:
     out = foreign.work / "signed"
+    # The token's holder records themself as the registrant: the order carries schedule II.
+    recorded = foreign.csos("poa", "registrant", "--name", "Jane Registrant", "--dea", DEA,
+                            "--token", LABEL)  # fmt: skip
+    assert recorded.returncode == 0, recorded.stderr
     done = foreign.csos("order", "sign", _order(foreign.work, DEA), "--token", LABEL,
                         "--pin-stdin", "--out", out, stdin=PIN + "\n")  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -22,6 +22,7 @@ from tests.conftest import TEST_PIN, trust_sandbox_root
 from tests.integration.locations import Location, LocationsToken, order_for
 from tests.integration.store.tokens import openssl_verify
 from tests.launch import run_csos
+from tests.registrant import record_location_registrants
 
 #: A registration no certificate on the token is for (valid check digit).
 OTHER_DEA = "AC3456781"
@@ -29,11 +30,14 @@ PIN_PROMPT = "PIN for token"
 
 
 @pytest.fixture()
-def home(tmp_path: Path, test_ca: TestCa) -> Iterator[Path]:
-    """A CSOS_HOME of its own: `--all-drafts` must see only this test's drafts."""
+def home(tmp_path: Path, test_ca: TestCa, two_locations: LocationsToken) -> Iterator[Path]:
+    """A CSOS_HOME of its own: `--all-drafts` must see only this test's drafts. Each
+    location's certificate holder is its recorded registrant (schedule II, 1305.05)."""
     home = tmp_path / "home"
     home.mkdir()
     trust_sandbox_root(test_ca, home)
+    with open_store(home / "data" / "csos.db") as store:
+        record_location_registrants(store, two_locations)
     yield home
 
 

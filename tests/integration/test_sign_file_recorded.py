@@ -16,19 +16,23 @@ from pathlib import Path
 
 import pytest
 
+from csos_desktop.domain.order_state import OrderState
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.orders.export import order_record_files
-from csos_desktop.store import open_store
+from csos_desktop.store import lifecycle, open_store
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.launch import run_csos
+from tests.registrant import record_registrant_at
 from tests.unit.domain.samples import sample_order_input
 
 
 @pytest.fixture()
-def home(tmp_path: Path, test_ca: TestCa) -> Iterator[Path]:
+def home(tmp_path: Path, test_ca: TestCa, rsa_token: Provisioned) -> Iterator[Path]:
     home = tmp_path / "home"
     home.mkdir()
     trust_sandbox_root(test_ca, home)
+    # The orders carry schedule II: the token's holder is the recorded registrant (1305.05).
+    record_registrant_at(home / "data" / "csos.db", rsa_token)
     yield home
 
 
@@ -112,6 +116,11 @@ def test_a_file_with_a_number_already_used_is_refused_before_the_pin(
         TEST_PIN + "\n",
     )
     assert done.returncode == 0, done.stderr
+    with open_store(home / "data" / "csos.db") as store:  # sent and shipped, as in the issue
+        msg = next(m for m in store.outbox.pending() if m.record_id == first_id)
+        now = datetime.now(UTC)
+        lifecycle.mark_submitted(store, first_id, msg.outbox_id, now=now)
+        lifecycle.record_status(store, first_id, OrderState.SHIPPED, now=now)
     again, again_id = order_file(tmp_path, 601)  # another order, the same number
     refused = run(
         ["order", "sign", str(again), "--token", rsa_token.label, "--out", str(tmp_path / "x")],

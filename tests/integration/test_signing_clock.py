@@ -19,6 +19,7 @@ from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.test_cli_order import env_for
 from tests.launch import csos_command
 from tests.ntp import NtpServer
+from tests.registrant import record_registrant_at
 from tests.unit.domain.rx_samples import sample_rx_input
 from tests.unit.domain.samples import sample_order_input
 from tests.unit.rx.helpers import permit, practice
@@ -42,6 +43,8 @@ def home(tmp_path: Path, rsa_token: Provisioned, test_ca: TestCa, ntp: NtpServer
     for args in (["trust", "add", str(root)], ["config", "set", "ntp_server", ntp.address]):
         done = csos(home, rsa_token, *args)
         assert done.returncode == 0, done.stderr
+    # The orders carry schedule II: the token's holder is the recorded registrant (1305.05).
+    record_registrant_at(home / "data" / "csos.db", rsa_token)
     return home
 
 

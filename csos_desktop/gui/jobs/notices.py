@@ -164,19 +164,23 @@ class PoaGrantJob(_DocumentJob):
         holder_certificates: Sequence[bytes],
         address: str,
         place: str,
+        accepted_by: str,
     ) -> None:
         super().__init__(store_path, target)
         self._holder, self._certs = holder_name, list(holder_certificates)
         self._address, self._place = address, place
+        self._accepted_by = accepted_by
 
     def check(self, store: OpenStore, ident: SigningIdentity) -> str:
         reg = poa.check_registrant(store, ident)
         poa.holder_fingerprints(reg.dea_number, self._certs)
+        poa.check_acceptance(self._holder, self._accepted_by)
         return (
             f"<h3>Power of attorney for DEA {escape(reg.dea_number)} (21 CFR 1305.05)</h3>"
             f"<p>I, <b>{escape(reg.name)}</b>, appoint <b>{escape(self._holder)}</b> to sign "
             f"orders for schedule I and II controlled substances ({len(self._certs)} "
-            "certificate(s)). Signed with your token, in the form 1305.05(c) gives.</p>"
+            "certificate(s)). Signed with your token, in the form 1305.05(c) gives; "
+            f"accepted by <b>{escape(self._accepted_by)}</b>.</p>"
         )
 
     def run(self, store: OpenStore, ident: SigningIdentity, sign: Sign) -> str:
@@ -188,6 +192,7 @@ class PoaGrantJob(_DocumentJob):
             holder_certificates=self._certs,
             registrant_address=self._address,
             place=self._place,
+            accepted_by=self._accepted_by,
         )
         return f"Power of attorney granted to {rec.holder_name}"
 

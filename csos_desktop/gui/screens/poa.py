@@ -107,12 +107,16 @@ class PoaScreen(QWidget):
         self.address.setAccessibleName("Registrant's address")
         self.place = QLineEdit()
         self.place.setAccessibleName("Place of signing the grant")
+        # 1305.05(c): the attorney affirms the grant; they type their own name here.
+        self.accepted_by = QLineEdit()
+        self.accepted_by.setAccessibleName("Attorney's acceptance: their own full name")
         form.addRow("&Attorney-in-fact:", self.holder)
         holder_label = QLabel("Their &certificate (PEM/DER file):")
         holder_label.setBuddy(self.holder_cert)
         form.addRow(holder_label, cert_row)
         form.addRow("Registrant's a&ddress:", self.address)
         form.addRow("&Place of signing:", self.place)
+        form.addRow("Accepted b&y (attorney types own name):", self.accepted_by)
         self.grant_button = QPushButton("&Grant (sign)…")
         form.addRow(self.grant_button)
         revoke_box = QGroupBox("Revoke the power of attorney selected above")
@@ -267,6 +271,7 @@ class PoaScreen(QWidget):
             holder_certificates=certs,
             address=self.address.text(),
             place=self.place.text(),
+            accepted_by=self.accepted_by.text(),
         )
         return self._open(job)
 
@@ -340,7 +345,7 @@ class PoaScreen(QWidget):
 
     def _signed(self, outcome: object) -> None:
         if getattr(outcome, "signed", None):  # a form signed is cleared for the next one
-            for field in (self.holder, self.holder_cert, self.reason):
+            for field in (self.holder, self.holder_cert, self.accepted_by, self.reason):
                 field.clear()
         self.reload()
         revoked = [g for g in self._grants if not g.current and g.ca_notified_at is None]

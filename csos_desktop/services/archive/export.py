@@ -1,13 +1,13 @@
 """The two-year archive (21 CFR 1305.27, 1311.60): export for an inspector.
 
 A bundle is a zip: every signed order, receipt and statement byte for byte
-(``orders/<order_id>/``), the certificates found in the signatures, the audit
-log slice for the period, an ``index.csv`` a spreadsheet opens, a
-``manifest.json`` with the SHA-256 and size of every other file, and
-``manifest.p7s``: the exporting pharmacist's signature over the manifest, made on
-their token, so nobody else can re-hash a changed bundle. Export streams one order
-at a time and spools the zip directory, so memory stays flat however many orders
-there are. Verification is in :mod:`.verify`, purging in :mod:`.purge`.
+(``orders/<order_id>/``), every signed prescription (``prescriptions/signed/``), the
+certificates found in the signatures, the audit log slice for the period, an
+``index.csv`` a spreadsheet opens, a ``manifest.json`` with the SHA-256 and size of
+every other file, and ``manifest.p7s``: the exporting pharmacist's signature over the
+manifest, made on their token, so nobody else can re-hash a changed bundle. Export
+streams one order at a time and spools the zip directory, so memory stays flat however
+many orders there are. Verification is in :mod:`.verify`, purging in :mod:`.purge`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from asn1crypto import cms, pem
 from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.archive.container import StreamingZipWriter
+from csos_desktop.services.archive.prescriptions import FOLDER, signed_prescription_files
 from csos_desktop.services.orders.lifecycle import DocumentSigner, order_record_files
 from csos_desktop.services.rx.script_export import script_files
 from csos_desktop.store import Store, lifecycle
@@ -214,6 +215,13 @@ def export_archive(
             if name.endswith(".p7s"):
                 for der in _certificates_der(data):
                     certs.setdefault(hashlib.sha256(der).hexdigest(), der)
+        # Prescriptions signed here, as signed (1311.305), verified like the orders.
+        prescriptions = signed_prescription_files(store, start, end)
+        for name, data in prescriptions.items():
+            w.add(FOLDER + name, data)
+            if name.endswith(".p7s"):
+                for der in _certificates_der(data):
+                    certs.setdefault(hashlib.sha256(der).hexdigest(), der)
         # E-prescriptions as NCPDP SCRIPT, sent and received, with the verdict on receipt
         # (1311.205(b)(6), 1311.305): exact bytes, the record beside them.
         for name, data in script_files(store, _parse_z(start), _parse_z(end)).items():
@@ -233,6 +241,7 @@ def export_archive(
                 "since": since.isoformat(),
                 "until": until.isoformat(),
                 "orders": count,
+                "prescriptions": sum(1 for n in prescriptions if n.endswith(".p7s")),
                 "exported_by": signer.identity.info.subject,
             },
             manifest,

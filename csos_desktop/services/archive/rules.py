@@ -5,7 +5,8 @@ signer's DEA number hash against the purchaser, the schedules its lines need, th
 signing profile, its dates). A receipt or a notice of the order gets the shared checks
 (:func:`~csos_desktop.pki.signed_check.check_signed`) and must be signed by the order's
 purchaser too; a distributor statement gets them, and its tie to the order and the
-supplier (:mod:`.statements`); a power of attorney gets them with the CSOS profile. The
+supplier (:mod:`.statements`); a power of attorney gets them with the CSOS profile; a
+signed prescription goes through ``csos rx verify``'s own rules. The
 manifest gets them without the DEA extensions: what matters there is that an anchor
 vouches for the exporter.
 
@@ -26,10 +27,12 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.pki.profile import CsosCertificateInfo
+from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.pki.signed_check import Collector, Finding, Reason, check_signed
 from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.services.archive.container import MemberUnreadable, read_member
 from csos_desktop.services.archive.export import MANIFEST_SIGNATURE
+from csos_desktop.services.archive.prescriptions import is_prescription_signature
 from csos_desktop.services.archive.statements import is_statement_signature
 
 #: Findings about the chain at the signing moment (the report says which moment).
@@ -49,6 +52,7 @@ class DocumentKind(Enum):
     PURCHASER_RECORD = "purchaser record"  # a receipt or a notice about the order
     STATEMENT = "statement"
     POWER_OF_ATTORNEY = "power of attorney"
+    PRESCRIPTION = "prescription"
     MANIFEST = "manifest"
 
 
@@ -58,6 +62,8 @@ def kind_of(sig_name: str) -> DocumentKind:
         return DocumentKind.MANIFEST
     if sig_name.startswith("poa/"):
         return DocumentKind.POWER_OF_ATTORNEY
+    if is_prescription_signature(sig_name):
+        return DocumentKind.PRESCRIPTION
     if is_statement_signature(sig_name):
         return DocumentKind.STATEMENT
     folder, _, file = sig_name.rpartition("/")
@@ -109,6 +115,18 @@ def check_document(
             require_revocation=trust.require_revocation,
         )
         return RuleCheck(verdict.findings, verdict.signer)
+    if kind is DocumentKind.PRESCRIPTION:
+        rx = verify_prescription(
+            document,
+            signature,
+            trust_roots=trust.roots,
+            crls=trust.crls,
+            now=moment,
+            require_revocation=trust.require_revocation,
+            intermediates=trust.pool,
+            retroactive_revinfo=True,
+        )
+        return RuleCheck(rx.findings, rx.signer)
     out = Collector()
     signer = check_signed(
         document,

@@ -38,6 +38,11 @@ from csos_desktop.services.archive.container import (
     read_member,
 )
 from csos_desktop.services.archive.export import FORMAT, MANIFEST, MANIFEST_SIGNATURE
+from csos_desktop.services.archive.prescriptions import FOLDER as RX_FOLDER
+from csos_desktop.services.archive.prescriptions import (
+    is_prescription_signature,
+    recorded_signing_time,
+)
 from csos_desktop.services.archive.rules import (
     CHAIN_REASONS,
     DocumentKind,
@@ -285,6 +290,9 @@ def _recorded_times(zf: zipfile.ZipFile, names: Sequence[str]) -> dict[str, date
     and each receipt's signing time, each signed statement's time received."""
     out: dict[str, datetime] = {}
     for name in names:
+        if name.startswith(RX_FOLDER) and name.endswith(".record.json"):
+            out.update(recorded_signing_time(zf, name))
+            continue
         if not (name.startswith("orders/") and name.endswith(".record.json")):
             continue
         try:
@@ -366,7 +374,9 @@ def verify_archive(
         _check_listing(zf, manifest, present, report)
         recorded = _recorded_times(zf, sorted(manifest.files))
         for name in sorted(present):
-            if name.startswith(("orders/", "poa/")) and name.endswith(".p7s"):
+            if (
+                name.startswith(("orders/", "poa/")) or is_prescription_signature(name)
+            ) and name.endswith(".p7s"):
                 found = checker.signature(
                     name,
                     name[: -len(".p7s")] + ".json",

@@ -28,8 +28,10 @@ from csos_desktop.domain.poa import (
     SignerNotAuthorised,
     ca_notice_due,
     ca_request,
+    same_person,
     signer_authority,
 )
+from csos_desktop.domain.timestamps import format_timestamp
 from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
@@ -47,11 +49,22 @@ def fingerprint(certificate_der: bytes) -> str:
 
 
 def check_signer(
-    store: Store, identity: SigningIdentity, dea_number: str, now: datetime
+    store: Store,
+    identity: SigningIdentity,
+    dea_number: str,
+    now: datetime,
+    *,
+    schedule_i_or_ii: bool,
 ) -> Authority:
-    """Refuse (SignerNotAuthorised) a signer who is neither registrant nor current attorney."""
+    """Refuse (SignerNotAuthorised) a signer who is neither registrant nor current attorney,
+    and (RegistrantNotRecorded) a schedule I/II order before the registrant is recorded."""
     registry = store.poa.registry(dea_number)
-    return signer_authority(registry, fingerprint(identity.certificate_der), now)
+    return signer_authority(
+        registry,
+        fingerprint(identity.certificate_der),
+        now,
+        schedule_i_or_ii=schedule_i_or_ii,
+    )
 
 
 def record_registrant(
@@ -134,6 +147,21 @@ def holder_fingerprints(dea_number: str, certificates: Sequence[bytes]) -> list[
     return out
 
 
+def check_acceptance(holder_name: str, accepted_by: str) -> None:
+    """The attorney accepts by typing their own name, which must be the name granted."""
+    typed = " ".join(accepted_by.split())
+    if not typed:
+        raise InputError(
+            "The attorney-in-fact accepts the power of attorney (21 CFR 1305.05(c)): they "
+            "type their own full name (--attorney-accepts)."
+        )
+    if not same_person(typed, holder_name):
+        raise InputError(
+            f"The acceptance is by {typed}, but the power of attorney names {holder_name}: "
+            "the attorney-in-fact named accepts it, typing their own full name."
+        )
+
+
 def grant(
     store: Store,
     identity: SigningIdentity,
@@ -143,16 +171,23 @@ def grant(
     holder_certificates: Sequence[bytes],
     registrant_address: str,
     place: str,
+    accepted_by: str,
     clock: Clock = utc_now,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> PoaRecord:
-    """Sign a power of attorney in the 1305.05(c) form on the registrant's token and keep it."""
+    """Sign a power of attorney in the 1305.05(c) form on the registrant's token and keep it.
+
+    *accepted_by* is the attorney-in-fact's acceptance: their own full name, typed by them
+    at the grant, as the form's affirmation asks. It must be the name granted; who and
+    when go into the signed document and the audit entry, in the grant's transaction.
+    """
     reg = check_registrant(store, identity)
     dea = reg.dea_number
     fingerprints = holder_fingerprints(dea, holder_certificates)
     name = " ".join(holder_name.split())
     if len(name) < 3 or not registrant_address.strip() or not place.strip():
         raise InputError("Give the attorney's full name, the registrant's address and the place.")
+    check_acceptance(name, accepted_by)
     now = clock()
     poa = PowerOfAttorney(
         new_id(),
@@ -164,6 +199,7 @@ def grant(
         tuple(fingerprints),
         now.astimezone(UTC).date(),
         " ".join(place.split()),
+        now.astimezone(UTC).replace(microsecond=0),
         now.astimezone(UTC).replace(microsecond=0),
     )
     document = poa.canonical_bytes()
@@ -188,6 +224,8 @@ def grant(
                 "holder_name": name,
                 "certificates_sha256": sorted(fingerprints),
                 "granted_by": reg.name,
+                "accepted_by": name,
+                "accepted_at": format_timestamp(poa.accepted_at),
                 "document_sha256": hashlib.sha256(document).hexdigest(),
             },
         )

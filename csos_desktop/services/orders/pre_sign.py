@@ -47,9 +47,17 @@ def store_checks(
     stored: bool,
     som_justification: str | None = None,
 ) -> som_gate.FlaggedOrder | None:
-    """POA rule (``SignerNotAuthorised``, a session refusal), then the SOM check: the
-    flagged order with its justification accepted or why not (nothing is recorded here;
-    the caller refuses it or keeps the justification for the signature's record)."""
-    poa.check_signer(store, identity, order.purchaser.dea_number.value, now)
+    """POA rule (``SignerNotAuthorised``, a session refusal; ``RegistrantNotRecorded`` for
+    a schedule I/II order before the registrant is recorded, this order only), then the
+    SOM check: the flagged order with its justification accepted or why not (nothing is
+    recorded here; the caller refuses it or keeps the justification for the signature's
+    record)."""
+    poa.check_signer(
+        store,
+        identity,
+        order.purchaser.dea_number.value,
+        now,
+        schedule_i_or_ii=any(s.needs_csos_or_222 for s in order.schedules),
+    )
     som = som_gate.check_som(store, order, now=now)
     return som_gate.justify(store, order, som, som_justification, stored=stored)

@@ -26,6 +26,7 @@ from tests.integration.distributor.test_orders import _stored
 from tests.integration.signing import chain_of, sample_order
 from tests.integration.store.tokens import TestPin, open_identity
 from tests.integration.test_as2 import DISTRIBUTOR, PHARMACY, STRANGER
+from tests.registrant import record_registrant
 from tests.unit.store.helpers import order_input
 
 
@@ -92,6 +93,7 @@ def test_the_sync_worker_sends_orders_signed_as_x12_over_as2_once_each(
     sandbox = start_sandbox()
     conn = with_as2(sandbox)
     with open_store(tmp_path / "csos.db") as store, sandbox.client() as client:
+        record_registrant(store, rsa_token)  # the orders carry schedule II (1305.05)
         ids = [r.order_id for r in svc.import_orders(store, [order_input()] * 2, source="t")]
         ts, identity = open_identity(rsa_token)
         session = SigningSession(ts, identity, chain_of(sandbox.ca), SigningPurpose.ORDER)

@@ -27,6 +27,7 @@ from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.notices import NoticeOutcome
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.integration.distributor.conftest import Sandbox, StartSandbox, seed_crl_cache
+from tests.registrant import record_registrant_at
 from tests.unit.store.helpers import order_input
 
 # Token work on its own thread, TLS on this one (SoftHSM2 leaves OpenSSL errors per thread).
@@ -90,6 +91,7 @@ def _pharmacy(sandbox: Sandbox, prov: Provisioned, ca: TestCa, tmp_path: Path) -
     # The CA's CRLs where `csos sync` finds them: its statements' signer must be covered.
     seed_crl_cache(ca, tmp_path / "home" / "data" / "crl")
     ph = Pharmacy(tmp_path / "home", prov, chain, sandbox)
+    record_registrant_at(ph.db, prov)  # the orders carry schedule II (1305.05)
     login = ph.run("sync", "login", "--url", sandbox.url, "--token-stdin", stdin=sandbox.token)
     assert login.exit_code == 0, login.output
     return ph

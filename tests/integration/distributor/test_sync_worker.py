@@ -47,6 +47,7 @@ from tests.integration.distributor.conftest import (
 )
 from tests.integration.signing import chain_of, issue_for_token
 from tests.integration.store.tokens import TestPin, open_identity
+from tests.registrant import record_identity, record_registrant
 from tests.unit.store.helpers import order_input
 
 T = TypeVar("T")
@@ -99,7 +100,12 @@ def pharmacist(ec_token: Provisioned) -> Pharmacist:
 
 
 def signed_orders(store: Store, pharmacist: Pharmacist, n: int) -> list[str]:
-    """N drafts signed through the product's path: one login, each order committed."""
+    """N drafts signed through the product's path: one login, each order committed.
+    The pharmacist is the recorded registrant (the orders carry schedule II, 1305.05)."""
+    if pharmacist.identity is None:
+        record_registrant(store, pharmacist.prov)
+    else:
+        record_identity(store, pharmacist.identity)
     ids = [r.order_id for r in svc.import_orders(store, [order_input()] * n, source="test")]
     result = pharmacist.on_token(
         store,

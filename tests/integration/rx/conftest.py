@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asn1crypto import crl as asn1_crl
@@ -13,14 +14,19 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.pki.profile import read_csos_profile
 from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.services.rx import drafts as rx_drafts
+from csos_desktop.services.rx.access import Actor
 from csos_desktop.services.rx.ceremony import RevocationCheck, crl_revocation
+from csos_desktop.services.rx.queue import SignedRx, sign_queued
+from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store, open_store
 from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.session import TokenSession
 from csos_desktop.token.slots import TokenInfo
 from tests.conftest import TEST_PIN, Provisioned
+from tests.integration.signing import chain_of
 from tests.integration.store.tokens import open_identity
-from tests.unit.rx.helpers import permit, practice
+from tests.unit.rx.helpers import BOB, SMITH, permit, practice, rx_input
 from tests.unit.store.helpers import Clock
 
 
@@ -99,3 +105,48 @@ def identity_with(base: SigningIdentity, cert: x509.Certificate) -> SigningIdent
     return SigningIdentity(
         base.key_id, der, read_csos_profile(asn1_x509.Certificate.load(der)), base.label
     )
+
+
+Token = tuple[TokenSession, SigningIdentity]
+SignMaria = Callable[..., list[SignedRx]]
+
+
+@pytest.fixture()
+def sign_maria(store: Store, clock: Clock, token: Token, test_ca: TestCa) -> SignMaria:
+    """Sign Maria Lopez's queue on the session's token, as Dr Smith unless told otherwise.
+
+    Tests vary the ceremony (what the practitioner answers), who signs and with which
+    certificate; the store, token, chain, CRL check and clock are the same for all.
+    """
+    ts, default = token
+
+    def sign(
+        ceremony: Any = None, *, actor: Actor = SMITH, identity: SigningIdentity | None = None
+    ) -> list[SignedRx]:
+        session = SigningSession(
+            ts,
+            identity or default,
+            chain_of(test_ca),
+            SigningPurpose.PRESCRIPTION,
+            clock=clock,
+        )
+        return sign_queued(
+            store,
+            actor,
+            "Maria Lopez",
+            session,
+            Ceremony() if ceremony is None else ceremony,
+            crl_check(test_ca),
+            clock=clock,
+        )
+
+    return sign
+
+
+def queue_two_for_maria_one_for_john(store: Store, clock: Clock) -> list[str]:
+    other = rx_input(clock)
+    other["patient"] = {**other["patient"], "name": "John Roe"}
+    return [
+        rx_drafts.add_draft(store, BOB, d, now=clock()).rx_id
+        for d in (rx_input(clock), rx_input(clock, quantity=10), other)
+    ]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from asn1crypto import crl as asn1_crl
@@ -25,55 +23,23 @@ from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.access import Actor, DenyReason, SigningRefused
 from csos_desktop.services.rx.alerts import AlertKind, alerts
-from csos_desktop.services.rx.queue import SignedRx, sign_queued
-from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store
 from csos_desktop.store.access import Role
 from csos_desktop.store.prescriptions import DraftChanged, RxState
-from csos_desktop.token.identity import SigningIdentity
-from csos_desktop.token.session import TokenSession
 from tests.conftest import TEST_PIN, Provisioned
-from tests.integration.rx.conftest import Ceremony, crl_check, identity_with
-from tests.integration.signing import chain_of, issue_for_token
+from tests.integration.rx.conftest import (
+    Ceremony,
+    SignMaria,
+    Token,
+    identity_with,
+    queue_two_for_maria_one_for_john,
+)
+from tests.integration.signing import issue_for_token
 from tests.integration.store.tokens import openssl_verify
-from tests.unit.rx.helpers import ANN, BOB, JONES_DEA, SMITH, certificate, permit, rx_input
+from tests.unit.rx.helpers import ANN, BOB, JONES_DEA, certificate, permit, rx_input
 from tests.unit.store.helpers import Clock
 
-Token = tuple[TokenSession, SigningIdentity]
-SignMaria = Callable[..., list[SignedRx]]
 UTC_ZONE = UTC
-
-
-@pytest.fixture()
-def sign_maria(store: Store, clock: Clock, token: Token, test_ca: TestCa) -> SignMaria:
-    """Sign Maria Lopez's queue on the session's token, as Dr Smith unless told otherwise.
-
-    Tests vary the ceremony (what the practitioner answers), who signs and with which
-    certificate; the store, token, chain, CRL check and clock are the same for all.
-    """
-    ts, default = token
-
-    def sign(
-        ceremony: Any = None, *, actor: Actor = SMITH, identity: SigningIdentity | None = None
-    ) -> list[SignedRx]:
-        session = SigningSession(
-            ts,
-            identity or default,
-            chain_of(test_ca),
-            SigningPurpose.PRESCRIPTION,
-            clock=clock,
-        )
-        return sign_queued(
-            store,
-            actor,
-            "Maria Lopez",
-            session,
-            Ceremony() if ceremony is None else ceremony,
-            crl_check(test_ca),
-            clock=clock,
-        )
-
-    return sign
 
 
 def verify(ca: TestCa, document: bytes, signature: bytes) -> list[Reason]:
@@ -86,15 +52,6 @@ def verify(ca: TestCa, document: bytes, signature: bytes) -> list[Reason]:
         document, signature, trust_roots=[root], crls=crls, now=datetime.now(UTC)
     )
     return list(result.reasons)
-
-
-def queue_two_for_maria_one_for_john(store: Store, clock: Clock) -> list[str]:
-    other = rx_input(clock)
-    other["patient"] = {**other["patient"], "name": "John Roe"}
-    return [
-        rx_drafts.add_draft(store, BOB, d, now=clock()).rx_id
-        for d in (rx_input(clock), rx_input(clock, quantity=10), other)
-    ]
 
 
 def events(store: Store) -> list[str]:

@@ -38,6 +38,7 @@ from tests.integration.soak.harness import (
     failures,
     threads,
 )
+from tests.registrant import record_registrant_at
 
 SECONDS = float(os.environ.get("CSOS_SOAK_SECONDS", "60"))
 GUI_SYNC_MS = 1_000
@@ -54,6 +55,7 @@ def test_one_store_many_processes_lose_and_duplicate_nothing(
     assert isinstance(rsa_token.hsm, SoftHsmToken)
     home = tmp_path / "home"
     trust_sandbox_root(test_ca, home)
+    record_registrant_at(home / "data" / "csos.db", rsa_token)  # schedule II drafts (1305.05)
     env = dict(
         os.environ,
         CSOS_HOME=str(home),

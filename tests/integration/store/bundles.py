@@ -19,6 +19,7 @@ from csos_desktop.store import lifecycle, open_store
 from tests.conftest import Provisioned
 from tests.integration.signing import chain_of
 from tests.integration.store.tokens import TestPin, open_identity
+from tests.registrant import record_registrant
 from tests.unit.store.helpers import order_input
 
 
@@ -35,6 +36,7 @@ def export_sample_bundle(token: Provisioned, ca: TestCa, directory: Path) -> Exp
         return SigningSession(ts, identity, chain_of(ca), purpose)
 
     with ts, open_store(directory / "csos.db") as store:
+        record_registrant(store, token)  # the orders carry schedule II (1305.05)
         recs = [svc.import_orders(store, order_input(), source="test")[0] for _ in range(3)]
         svc.sign_orders_on_token(
             store, [r.order_id for r in recs], session(SigningPurpose.ORDER), TestPin()

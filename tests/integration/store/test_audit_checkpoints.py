@@ -34,6 +34,7 @@ from csos_desktop.token.identity import choose_identity, signing_identities
 from tests.conftest import Provisioned
 from tests.integration.signing import chain_of
 from tests.integration.store.tokens import TestPin, open_identity
+from tests.registrant import record_registrant
 from tests.unit.store.archive_forgery import forged_signature, roots
 from tests.unit.store.helpers import order_input
 
@@ -41,6 +42,7 @@ from tests.unit.store.helpers import order_input
 def sign_two_orders(prov: Provisioned, ca: TestCa, db: Path) -> None:
     ts, identity = open_identity(prov)
     with ts, open_store(db) as store:
+        record_registrant(store, prov)  # the orders carry schedule II (1305.05)
         ids = [svc.import_orders(store, order_input(), source="t")[0].order_id for _ in range(2)]
         session = SigningSession(ts, identity, chain_of(ca), SigningPurpose.ORDER)
         result = svc.sign_orders_on_token(store, ids, session, TestPin())

@@ -27,6 +27,7 @@ from csos_desktop.services.signing import (
 from csos_desktop.store import Store, open_store
 from tests.conftest import Provisioned
 from tests.integration.locations import LocationsToken, order_for
+from tests.registrant import record_location_registrants, record_registrant
 from tests.unit.domain.samples import sample_order_input
 
 OTHER_DEA = "AC3456781"
@@ -49,8 +50,9 @@ class Counting:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(tmp_path: Path, rsa_token: Provisioned) -> Iterator[Store]:
     with open_store(tmp_path / "csos.db") as s:
+        record_registrant(s, rsa_token)  # the sample orders carry schedule II (1305.05)
         yield s
 
 
@@ -91,6 +93,7 @@ def test_several_certificates_each_run_their_session_checks(
     two_locations: LocationsToken, store: Store
 ) -> None:
     main, north = two_locations.main, two_locations.north
+    record_location_registrants(store, two_locations)
     ids = _drafts(store, [order_for(main, ""), order_for(north, ""), order_for(main, "")])
     target = TokenTarget(two_locations.hsm.module, two_locations.label)
     checked, counting = _check(target, store, ids)
@@ -105,6 +108,7 @@ def test_a_mixed_batch_checks_the_certificates_that_sign_and_refuses_the_rest(
     two_locations: LocationsToken, store: Store
 ) -> None:
     north = two_locations.north
+    record_location_registrants(store, two_locations)
     elsewhere = order_for(north, "")
     elsewhere["purchaser"]["dea_number"] = OTHER_DEA
     ids = _drafts(store, [order_for(north, ""), elsewhere, order_for(north, "")])
@@ -123,6 +127,7 @@ def test_gui_preview_shows_the_session_checks_warnings_for_one_certificate(
 ) -> None:
     path = tmp_path / "gui.db"
     with open_store(path) as store:
+        record_registrant(store, rsa_token)
         ids = _drafts(store, [sample_order_input() for _ in range(5)])
     target = TokenTarget(rsa_token.hsm.module, rsa_token.label)
     preview = OrderBatch(path, ids, target).preview(lambda _event: None)

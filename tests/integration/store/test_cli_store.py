@@ -16,13 +16,16 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import lifecycle, open_store
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.integration.store.tokens import openssl_verify
+from tests.registrant import record_registrant_at
 from tests.unit.store.archive_forgery import crl_options
 from tests.unit.store.helpers import order_input
 
 
 @pytest.fixture()
-def home(tmp_path: Path, test_ca: TestCa) -> Path:
+def home(tmp_path: Path, test_ca: TestCa, rsa_token: Provisioned) -> Path:
     trust_sandbox_root(test_ca, tmp_path / "home")
+    # The orders carry schedule II: the token's holder is the recorded registrant (1305.05).
+    record_registrant_at(tmp_path / "home" / "data" / "csos.db", rsa_token)
     return tmp_path / "home"
 
 

@@ -32,13 +32,15 @@ from tests.integration.locations import (
     order_for,
 )
 from tests.integration.store.tokens import TestPin
+from tests.registrant import identity_of, record_identity, record_location_registrants
 
 OTHER_DEA = "AC3456781"
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(tmp_path: Path, two_locations: LocationsToken) -> Iterator[Store]:
     with open_store(tmp_path / "csos.db") as s:
+        record_location_registrants(s, two_locations)  # schedule II orders (1305.05)
         yield s
 
 
@@ -95,8 +97,14 @@ def test_no_pin_is_asked_when_no_order_has_a_certificate(
 
 
 @pytest.fixture()
-def second_main_certificate(two_locations: LocationsToken, test_ca: TestCa) -> Iterator[bytes]:
+def second_main_certificate(
+    two_locations: LocationsToken, test_ca: TestCa, store: Store
+) -> Iterator[bytes]:
     with extra_certificate(two_locations, test_ca, two_locations.main.dea) as made:
+        # The registrant's renewed certificate, recorded as theirs too (1305.05).
+        record_identity(
+            store, identity_of(made.key_id, made.certificate_der), dea=two_locations.main.dea
+        )
         yield made.key_id
 
 

@@ -22,6 +22,7 @@ from csos_desktop.store import open_store
 from csos_desktop.store.audit import AuditEvent
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
 from tests.integration.store.tokens import openssl_verify
+from tests.registrant import record_registrant_at
 from tests.unit.store.archive_forgery import crl_options
 from tests.unit.store.helpers import brand_order_input, flagged_order_input, order_input
 
@@ -30,6 +31,12 @@ from tests.unit.store.helpers import brand_order_input, flagged_order_input, ord
 def home(tmp_path: Path, test_ca: TestCa) -> Path:
     trust_sandbox_root(test_ca, tmp_path / "home")
     return tmp_path / "home"
+
+
+@pytest.fixture()
+def registrant(home: Path, rsa_token: Provisioned) -> None:
+    """The RSA token's holder is the recorded registrant (the orders carry schedule II)."""
+    record_registrant_at(home / "data" / "csos.db", rsa_token)
 
 
 @pytest.fixture()
@@ -113,6 +120,8 @@ def test_a_revoked_poa_holder_can_no_longer_sign(
         "120 Main Street, Springfield, IL 62701",
         "--place",
         "Springfield, IL",
+        "--attorney-accepts",
+        "Sam Attorney",
     )
     not_theirs = signing(home, holder, chain, *grant_args)
     assert not_theirs.exit_code == 1 and "Only the registrant" in not_theirs.output
@@ -211,6 +220,7 @@ def test_a_revoked_poa_holder_can_no_longer_sign(
     assert verified.exit_code == 0, verified.output
 
 
+@pytest.mark.usefixtures("registrant")
 def test_a_flagged_imported_draft_needs_a_justification_on_every_path(
     home: Path, chain: Path, rsa_token: Provisioned, tmp_path: Path
 ) -> None:
@@ -274,6 +284,7 @@ def test_a_voided_flagged_draft_keeps_its_flags_and_disposition(
     assert d["date"] == datetime.now(UTC).date().isoformat()
 
 
+@pytest.mark.usefixtures("registrant")
 def test_a_product_nobody_knows_needs_a_justification_on_every_cli_path(
     home: Path, chain: Path, rsa_token: Provisioned, tmp_path: Path
 ) -> None:
@@ -303,6 +314,7 @@ def test_a_product_nobody_knows_needs_a_justification_on_every_cli_path(
     assert [f["code"] for f in ack.details["flags"]] == ["product-unknown"]
 
 
+@pytest.mark.usefixtures("registrant")
 def test_a_justification_that_is_not_words_is_refused_on_the_cli(
     home: Path, chain: Path, rsa_token: Provisioned, tmp_path: Path
 ) -> None:
@@ -317,6 +329,7 @@ def test_a_justification_that_is_not_words_is_refused_on_the_cli(
     assert not {"order.signed", "som.warning-acknowledged", "som.disposition"} & set(events(home))
 
 
+@pytest.mark.usefixtures("registrant")
 def test_a_batch_takes_one_justification_per_flagged_order_on_the_cli(
     home: Path, chain: Path, rsa_token: Provisioned, tmp_path: Path
 ) -> None:

@@ -16,6 +16,7 @@ from csos_desktop.store import lifecycle, open_store
 from tests.conftest import TEST_PIN, Provisioned
 from tests.integration.signing import chain_of
 from tests.integration.store.tokens import TestPin, open_identity, openssl_verify
+from tests.registrant import record_registrant
 from tests.unit.store.helpers import order_input
 
 
@@ -24,6 +25,7 @@ def test_a_signed_receipt_names_the_order_signature_and_openssl_accepts_both(
 ) -> None:
     ts, identity = open_identity(ec_token)
     with ts, open_store(tmp_path / "csos.db") as store:
+        record_registrant(store, ec_token)  # the order carries schedule II (1305.05)
         [rec] = svc.import_orders(store, order_input(), source="test")
         oid = rec.order_id
         svc.sign_orders_on_token(

@@ -31,6 +31,7 @@ from csos_desktop.token.identity import CertificateNotUsable
 from tests.conftest import Provisioned
 from tests.integration.signing import chain_of
 from tests.integration.store.tokens import TestPin, open_identity, openssl_verify
+from tests.registrant import record_registrant
 from tests.unit.store.helpers import Clock, order_input
 
 
@@ -52,8 +53,9 @@ def refuse_big_orders(facts: SigningFacts, item: object) -> None:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(tmp_path: Path, rsa_token: Provisioned) -> Iterator[Store]:
     with open_store(tmp_path / "csos.db") as s:
+        record_registrant(s, rsa_token)  # the sample orders carry schedule II (1305.05)
         yield s
 
 

@@ -24,14 +24,16 @@ from csos_desktop.store.audit import AuditEvent
 from tests.conftest import Provisioned
 from tests.integration.signing import chain_of
 from tests.integration.store.tokens import TestPin, open_identity
+from tests.registrant import record_registrant
 from tests.unit.store.helpers import Clock, flagged_order_input, order_input
 
 SOM_EVENTS = (AuditEvent.SOM_WARNING_ACKNOWLEDGED, AuditEvent.SOM_DISPOSITION)
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(tmp_path: Path, rsa_token: Provisioned) -> Iterator[Store]:
     with open_store(tmp_path / "csos.db") as s:
+        record_registrant(s, rsa_token)  # the sample orders carry schedule II (1305.05)
         yield s
 
 

@@ -34,6 +34,7 @@ from csos_desktop.token.session import TokenSession
 from tests.conftest import Provisioned, trust_sandbox_root
 from tests.integration.signing import chain_of, issue_for_token
 from tests.integration.store.tokens import TestPin
+from tests.registrant import record_identity
 from tests.unit.domain.samples import sample_order_input
 
 SLOW_SECONDS = 1.0
@@ -133,6 +134,8 @@ def test_facts_are_gathered_outside_the_write_lock_and_again_when_stale(
     [identity] = signing_identities(
         [TokenCertificate(rsa_token.key.key_id, "slow-crl", certificate)]
     )
+    with open_store(db) as store:
+        record_identity(store, identity)  # the orders carry schedule II (1305.05)
     offset = [timedelta(0)]
     start = datetime.now(UTC)
 

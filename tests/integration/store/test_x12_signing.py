@@ -27,12 +27,14 @@ from tests.conftest import Provisioned
 from tests.integration.signing import chain_of
 from tests.integration.store.tokens import TestPin, open_identity
 from tests.integration.test_supplier_verification import crls_of
+from tests.registrant import record_registrant
 from tests.unit.store.helpers import order_input
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(tmp_path: Path, rsa_token: Provisioned) -> Iterator[Store]:
     with open_store(tmp_path / "csos.db") as s:
+        record_registrant(s, rsa_token)  # the sample orders carry schedule II (1305.05)
         yield s
 
 

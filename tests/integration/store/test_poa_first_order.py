@@ -1,0 +1,138 @@
+"""Power of attorney from the first order (21 CFR 1305.05, 1305.21(a)).
+
+A schedule I/II order cannot be signed until the registrant is recorded: the app
+cannot tell the registrant's or an attorney's certificate from anyone's before that.
+The refusal comes before the PIN and says how to record the registrant; an order of
+schedules III-V alone is not held back. A grant records the attorney's acceptance.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from csos_desktop.cli import main
+from csos_desktop.domain.order_state import OrderState
+from csos_desktop.sandbox.ca import TestCa
+from csos_desktop.store import open_store
+from tests.conftest import PURCHASER_DEA, TEST_PIN, Provisioned, trust_sandbox_root
+from tests.unit.store.helpers import order_input
+
+
+@pytest.fixture()
+def home(tmp_path: Path, test_ca: TestCa) -> Path:
+    trust_sandbox_root(test_ca, tmp_path / "home")
+    return tmp_path / "home"
+
+
+@pytest.fixture()
+def chain(tmp_path: Path, test_ca: TestCa) -> Path:
+    path = tmp_path / "chain.pem"
+    path.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
+    return path
+
+
+def csos(home: Path, prov: Provisioned, *args: str, stdin: str = "") -> Result:
+    env = {"CSOS_HOME": str(home), "CSOS_PKCS11_MODULE": prov.hsm.module}
+    return CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
+
+
+def signing(home: Path, prov: Provisioned, chain: Path, *args: str) -> Result:
+    return csos(
+        home, prov, *args, "--token", prov.label, "--chain", str(chain), "--pin-stdin",
+        stdin=TEST_PIN + "\n",
+    )  # fmt: skip
+
+
+def draft(home: Path, prov: Provisioned, tmp: Path, data: dict[str, Any]) -> str:
+    (tmp / "o.json").write_text(json.dumps(data))
+    done = csos(home, prov, "order", "import", str(tmp / "o.json"), "--json")
+    assert done.exit_code == 0, done.output
+    return str(json.loads(done.stdout)[0]["order_id"])
+
+
+def schedule_iv_only() -> dict[str, Any]:
+    data = order_input()
+    data["lines"] = [dict(line, line_no=1) for line in data["lines"] if line["schedule"] == "4"]
+    return data
+
+
+def test_a_schedule_ii_order_before_a_registrant_is_recorded_is_refused_before_the_pin(
+    home: Path, chain: Path, rsa_token: Provisioned, tmp_path: Path
+) -> None:
+    ii = draft(home, rsa_token, tmp_path, order_input())
+    refused = signing(home, rsa_token, chain, "order", "sign", "--draft", ii)
+    assert refused.exit_code == 1
+    assert "No registrant is recorded for DEA AB1234563" in refused.output
+    assert "csos poa registrant --name" in refused.output and "1305.05" in refused.output
+    assert "PIN" not in refused.output  # refused before the PIN was asked
+    from_file = tmp_path / "file.json"
+    from_file.write_text(json.dumps(order_input(number=f"{datetime.now(UTC):%y}X000901")))
+    as_file = signing(
+        home, rsa_token, chain, "order", "sign", str(from_file), "--out", str(tmp_path / "out")
+    )
+    assert as_file.exit_code == 1 and "No registrant is recorded" in as_file.output
+    assert not (tmp_path / "out").exists()
+
+    # Schedules III-V need no power of attorney: such an order signs without a registrant.
+    iv = draft(home, rsa_token, tmp_path, schedule_iv_only())
+    signed_iv = signing(home, rsa_token, chain, "order", "sign", "--draft", iv)
+    assert signed_iv.exit_code == 0, signed_iv.output
+
+    recorded = csos(
+        home, rsa_token, "poa", "registrant", "--name", "Jane Registrant",
+        "--dea", PURCHASER_DEA, "--token", rsa_token.label,
+    )  # fmt: skip
+    assert recorded.exit_code == 0, recorded.output
+    signed = signing(home, rsa_token, chain, "order", "sign", "--draft", ii)
+    assert signed.exit_code == 0, signed.output
+    with open_store(home / "data" / "csos.db") as store:
+        assert store.orders.get(ii).state is OrderState.SIGNED
+        assert store.orders.get(iv).state is OrderState.SIGNED
+        trail = [(e.event, e.order_id) for e in store.audit.entries()]
+    assert trail.index(("poa.registrant-recorded", None)) < trail.index(("order.signed", ii))
+
+
+def test_a_grant_records_the_attorneys_acceptance_in_the_document_and_the_audit(
+    home: Path, chain: Path, rsa_token: Provisioned, ec_token: Provisioned, tmp_path: Path
+) -> None:
+    registrant, holder = rsa_token, ec_token
+    recorded = csos(
+        home, registrant, "poa", "registrant", "--name", "Jane Registrant",
+        "--dea", PURCHASER_DEA, "--token", registrant.label,
+    )  # fmt: skip
+    assert recorded.exit_code == 0, recorded.output
+    cert = tmp_path / "holder.der"
+    cert.write_bytes(holder.certificate_der)
+    grant = (
+        "poa", "grant", "--holder", "Sam Attorney", "--holder-cert", str(cert),
+        "--address", "120 Main Street, Springfield, IL 62701", "--place", "Springfield, IL",
+    )  # fmt: skip
+    # Someone else's name is no acceptance: refused before the PIN, nothing granted.
+    wrong = signing(home, registrant, chain, *grant, "--attorney-accepts", "Pat Other")
+    assert wrong.exit_code == 2 and "names Sam Attorney" in wrong.output
+    assert "PIN" not in wrong.output
+    with open_store(home / "data" / "csos.db") as store:
+        assert store.poa.grants() == []
+
+    granted = signing(home, registrant, chain, *grant, "--attorney-accepts", "sam  attorney")
+    assert granted.exit_code == 0, granted.output
+    assert "accepted by Sam Attorney" in granted.output
+    with open_store(home / "data" / "csos.db") as store:
+        [rec] = store.poa.grants()
+        [entry] = [e for e in store.audit.entries() if e.event == "poa.granted"]
+    doc = json.loads(rec.document)
+    acceptance = doc["attorney_acceptance"]
+    assert acceptance["accepted_by"] == "Sam Attorney"
+    assert "hereby affirm that I am the person named herein as attorney-in-fact" in doc["text"]
+    assert f"Accepted by Sam Attorney at {acceptance['accepted_at']}" in doc["text"]
+    # The audit entry written in the grant's transaction says who accepted and when.
+    assert entry.details["accepted_by"] == "Sam Attorney"
+    assert entry.details["accepted_at"] == acceptance["accepted_at"] == doc["signed_at"]
+    assert rec.to_json()["accepted_by"] == "Sam Attorney"
