@@ -219,6 +219,13 @@ class RxDraftDialog(QDialog):
             if self._editing
             else local_date(self._clock()).isoformat()
         )
+        practitioner: dict[str, object] = {
+            "name": who.full_name if who else "",
+            "address": self._address("practitioner"),
+        }
+        chosen = self.registration.currentData()
+        if chosen:  # none selected: the preparing service lists the choices
+            practitioner["dea_number"] = chosen
         data: dict[str, object] = {
             "schema": "csos-rx/1",
             "date_of_issue": issued,
@@ -227,14 +234,8 @@ class RxDraftDialog(QDialog):
             "quantity": _whole_number(self._text("quantity")),
             "directions": self._text("directions"),
             "refills": _whole_number(self._text("refills")),
-            "practitioner": {
-                "name": who.full_name if who else "",
-                "address": self._address("practitioner"),
-            },
+            "practitioner": practitioner,
         }
-        chosen = self.registration.currentData()
-        if chosen:  # none selected: the preparing service lists the choices
-            data["practitioner"] = {**data["practitioner"], "dea_number": chosen}
         if self._text("do_not_fill_before"):
             data["do_not_fill_before"] = self._text("do_not_fill_before")
         return data
@@ -281,16 +282,21 @@ class RxDraftDialog(QDialog):
 
     def _prescriber_chosen(self) -> None:
         self._list_registrations()
+        if self._editing is None:  # another prescriber: not the last one's practice
+            self._put_practice_address({})
         self._registration_chosen()
 
     def _registration_chosen(self) -> None:
-        """A new prescription starts from the practice address on their last one."""
-        if self._editing is not None:
-            return
+        """A new prescription starts from the practice address on the registration's last one
+        (what was typed stays when there is none)."""
         dea = self.registration.currentData()
         address = practice_address(self._store, dea) if dea else None
+        if self._editing is None and address:
+            self._put_practice_address(address)
+
+    def _put_practice_address(self, address: Mapping[str, object]) -> None:
         for k, _w in _ADDRESS:
-            self.edits[f"practitioner.address.{k}"].setText(str((address or {}).get(k, "")))
+            self.edits[f"practitioner.address.{k}"].setText(str(address.get(k, "")))
 
     # -- saving ---------------------------------------------------------------------------
     def save(self) -> None:

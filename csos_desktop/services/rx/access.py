@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from types import ModuleType
 from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
@@ -195,7 +194,9 @@ def add_user(
     if not full_name:
         raise InputError("Give the user's full name; it appears in the audit log.")
     dea = _check_dea(role, dea_number)
-    state = None if dea_state is None else _registrations().check_state(dea_state)
+    from csos_desktop.services.rx.registrations import check_state
+
+    state = None if dea_state is None else check_state(dea_state)
 
     def step() -> RxUser:
         if store.rx_users.count() == 0:
@@ -252,14 +253,10 @@ def _check_dea(role: Role, dea_number: str | None) -> str | None:
                 "their signing permission is tied to it."
             )
         return None
-    return _registrations().check_registration_number(role, dea_number)
+    # Imported on use (as below): services.rx.registrations builds on this module's rules.
+    from csos_desktop.services.rx.registrations import check_registration_number
 
-
-def _registrations() -> ModuleType:
-    # Imported on use: services.rx.registrations builds on this module's rules.
-    from csos_desktop.services.rx import registrations
-
-    return registrations
+    return check_registration_number(role, dea_number)
 
 
 def deactivate_user(store: Store, actor: Actor, user_id: str, *, now: datetime) -> RxUser:
@@ -350,10 +347,12 @@ def propose_grant(
             raise InputError(
                 f"{user_id} already has a {open_.state.value} permission (#{open_.grant_id})."
             )
-        verified = _registrations().to_verify(store, grantee, dea_numbers, certificate, now)
+        from csos_desktop.services.rx.registrations import to_verify
+
+        verified = to_verify(store, grantee, dea_numbers, certificate, now)
         grant = store.rx_grants.propose(
             user_id,
-            grantee.dea_number if grantee.dea_number in verified else verified[0],
+            next((d for d in verified if d == grantee.dea_number), verified[0]),
             certificate_sha256=certificate_fingerprint(certificate_der),
             registration_expires=registration_expires,
             by=proposer.user_id,

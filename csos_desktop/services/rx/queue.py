@@ -302,9 +302,9 @@ def sign_files(
 
     def step() -> Grant:
         # Each registration the prescriptions name is checked as signing under it.
-        named: list[str | None] = sorted(
-            {r.practitioner.dea_number.value for r in signing_list.ready}
-        )
+        named: list[str | None] = [
+            *sorted({r.practitioner.dea_number.value for r in signing_list.ready})
+        ]
         for dea in named or [None]:
             _user, grant = require_signing_grant(store, actor.user_id, identity, status, now, dea)
         for rx in signing_list.ready:
