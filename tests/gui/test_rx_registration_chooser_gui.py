@@ -12,7 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from csos_desktop.services.rx import registrations as rx_reg
 from csos_desktop.store import Store, open_store
-from tests.gui.test_rx_prepare_gui import PATIENT, _act_as, _editor, _screen
+from tests.gui.test_prescriptions_gui import _act_as
+from tests.gui.test_rx_prepare_gui import PATIENT, _editor, _screen
 from tests.unit.rx.helpers import ANN, practice
 from tests.unit.rx.test_registrations import ENDS, NY_DEA
 from tests.unit.store.helpers import Clock
