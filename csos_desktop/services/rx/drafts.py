@@ -34,15 +34,20 @@ from csos_desktop.store.prescriptions import RxRecord, RxState
 COPY_MARK = "COPY – NOT VALID FOR DISPENSING"
 
 
-def check_may_prepare(store: Store, user: RxUser, practitioner_dea: str) -> None:
-    """Agents prepare for any practitioner on record; a practitioner for themselves only."""
+def check_may_prepare(
+    store: Store, user: RxUser, practitioner_dea: str, *, removed_too: bool = False
+) -> None:
+    """Agents prepare for any practitioner on record; a practitioner for themselves only.
+
+    *removed_too*: a draft under a registration removed since may still be voided.
+    """
     if user.role is Role.ACCESS_ADMIN:
         raise AccessDenied(
             DenyReason.ROLE,
             f"{user.user_id} is an access administrator; "
             "prescriptions are prepared by agents and practitioners.",
         )
-    owner = registrations.owner(store, practitioner_dea)
+    owner = registrations.owner(store, practitioner_dea, removed_too=removed_too)
     if owner is None or owner.role is not Role.PRACTITIONER or not owner.active:
         raise InputError(
             f"The prescription names DEA {practitioner_dea}, which is not an active "
@@ -192,7 +197,7 @@ def void_draft(store: Store, actor: Actor, rx_ref: str, reason: str, *, now: dat
 
     def step() -> RxRecord:
         user = active_user(store, actor.user_id)
-        check_may_prepare(store, user, rec.practitioner_dea)
+        check_may_prepare(store, user, rec.practitioner_dea, removed_too=True)
         new = store.prescriptions.void(rec.rx_id, expected_sha256=rec.draft_sha256, now=now)
         store.audit.append(
             AuditEvent.RX_DRAFT_VOIDED,

@@ -138,10 +138,12 @@ def registrations(store: Store, user_id: str) -> tuple[Registration, ...]:
     return tuple(store.rx_registrations.of_user(user_id))
 
 
-def owner(store: Store, dea_number: str) -> RxUser | None:
-    """Whose current registration *dea_number* is, if anyone's here."""
+def owner(store: Store, dea_number: str, *, removed_too: bool = False) -> RxUser | None:
+    """Whose current registration *dea_number* is (or was, with *removed_too*), if anyone's."""
     reg = store.rx_registrations.find(dea_number.strip().upper())
-    return None if reg is None or not reg.current else store.rx_users.get(reg.user_id)
+    if reg is None or not (reg.current or removed_too):
+        return None
+    return store.rx_users.get(reg.user_id)
 
 
 def choose(store: Store, practitioner: RxUser, requested: str | None) -> Registration:

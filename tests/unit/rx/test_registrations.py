@@ -125,6 +125,8 @@ def test_with_several_the_draft_must_select_one(ready: Store, clock: Clock) -> N
             ready, BOB, without_dea(clock), now=clock(), dea="BJ6125341", practitioner="drsmith"
         )
     rx_reg.remove_registration(ready, ANN, "drsmith", NY_DEA, now=clock())
+    # Its waiting draft can no longer be signed, but it can be taken off the queue.
+    assert rx_drafts.void_draft(ready, BOB, rec.rx_id, "registration removed", now=clock())
     data = rx_input(clock)
     data["practitioner"] = {**data["practitioner"], "dea_number": NY_DEA}
     with pytest.raises(InputError, match="no current registration"):
