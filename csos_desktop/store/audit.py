@@ -77,6 +77,8 @@ class AuditEvent(StrEnum):
     RX_GRANT_APPROVED = "rx.grant-approved"
     RX_GRANT_REVOKED = "rx.grant-revoked"
     RX_GRANT_REVOKE_ENTERED = "rx.grant-revoke-entered"
+    RX_REGISTRATION_ADDED = "rx.registration-added"
+    RX_REGISTRATION_REMOVED = "rx.registration-removed"
     RX_ACCESS_DENIED = "rx.access-denied"
     RX_DRAFT_ADDED = "rx.draft-added"
     RX_DRAFT_CHANGED = "rx.draft-changed"

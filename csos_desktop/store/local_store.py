@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from csos_desktop.store.poa import PoaRegistry
     from csos_desktop.store.prescriptions import Prescriptions
     from csos_desktop.store.receipts import ReceiptRepository
+    from csos_desktop.store.registrations import RxRegistrations
     from csos_desktop.store.script_messages import ScriptMessages
     from csos_desktop.store.signed import SignedOrders
     from csos_desktop.store.statements import StatementRepository
@@ -82,6 +83,7 @@ class Store:
     history: _Repository[HistoryCache] = _Repository("history", "HistoryCache")
     rx_users: _Repository[RxUsers] = _Repository("access", "RxUsers")
     rx_grants: _Repository[RxGrants] = _Repository("access", "RxGrants")
+    rx_registrations: _Repository[RxRegistrations] = _Repository("registrations", "RxRegistrations")
     prescriptions: _Repository[Prescriptions] = _Repository("prescriptions", "Prescriptions")
     catalogue: _Repository[CatalogueRepository] = _Repository("catalogue", "CatalogueRepository")
     script: _Repository[ScriptMessages] = _Repository("script_messages", "ScriptMessages")

@@ -12,6 +12,7 @@ from csos_desktop.cli.files import write_signed_pair
 from csos_desktop.cli.rx import admin as rx_admin
 from csos_desktop.cli.rx import queue as rx_queue
 from csos_desktop.cli.rx import records as rx_records
+from csos_desktop.cli.rx import registrations as rx_registrations
 from csos_desktop.cli.rx import script as rx_script
 from csos_desktop.cli.rx.admin import as_option
 from csos_desktop.cli.rx.queue import CeremonyTerminal
@@ -51,6 +52,8 @@ for _command in (
     rx_script.sign_received_cmd,
 ):
     rx.add_command(_command)
+for _command in rx_registrations.COMMANDS:
+    rx_admin.user.add_command(_command)
 
 
 @rx.command("sign")

@@ -93,10 +93,22 @@ def user() -> None:
     "dea_number",
     help="DEA registration number (practitioners; an access administrator who is a registrant).",
 )
+@click.option("--dea-state", help="The State of that registration (two letters).")
+@click.option(
+    "--dea-expires",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day that registration ends (YYYY-MM-DD).",
+)
 @as_option(required=False)
 @run_cli
 def user_add(
-    user_id: str, full_name: str, role: str, dea_number: str | None, as_user: str | None
+    user_id: str,
+    full_name: str,
+    role: str,
+    dea_number: str | None,
+    dea_state: str | None,
+    dea_expires: datetime | None,
+    as_user: str | None,
 ) -> None:
     """Add a user (an access administrator does; the first user is an administrator)."""
     with open_store() as store:
@@ -108,6 +120,8 @@ def user_add(
             Role(role),
             dea_number,
             now=datetime.now(UTC),
+            dea_state=dea_state,
+            dea_expires=dea_expires.date() if dea_expires else None,
         )
     dea = f", DEA {u.dea_number}" if u.dea_number else ""
     click.echo(f"Added {u.role.value} {u.user_id} ({u.full_name}{dea}).")
@@ -185,6 +199,13 @@ def grant() -> None:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="The day the practitioner's DEA registration ends (YYYY-MM-DD): signing stops then.",
 )
+@click.option(
+    "--dea",
+    "dea_numbers",
+    multiple=True,
+    help="A registration you verified (repeat; default: all of theirs, or the one a "
+    "certificate with DEA extensions is bound to).",
+)
 @as_option()
 @token_options
 @run_cli
@@ -192,6 +213,7 @@ def grant_propose(
     user_id: str,
     registration_verified: bool,
     registration_expires: datetime,
+    dea_numbers: tuple[str, ...],
     as_user: str,
     token: TokenChoice,
 ) -> None:
@@ -209,6 +231,7 @@ def grant_propose(
             registration_expires=registration_expires.date(),
             registration_verified=registration_verified,
             now=datetime.now(UTC),
+            dea_numbers=dea_numbers,
         )
     click.echo(
         f"Proposed permission #{g.grant_id} for {g.user_id} (DEA {g.dea_number}, "

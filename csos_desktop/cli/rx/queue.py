@@ -54,13 +54,29 @@ def draft() -> None:
 
 @draft.command("add")
 @click.argument("rx_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--dea",
+    help="The practitioner's DEA registration the prescription is issued under; needed "
+    "when they hold several (21 CFR 1311.120(b)(7)).",
+)
+@click.option(
+    "--practitioner",
+    help="The practitioner's user id, when the file names no DEA number (agents).",
+)
 @as_option()
 @run_cli
-def draft_add(rx_file: Path, as_user: str) -> None:
+def draft_add(rx_file: Path, dea: str | None, practitioner: str | None, as_user: str) -> None:
     """Add a csos-rx/1 prescription as a draft waiting for the practitioner's signature."""
     data = read_json_object(rx_file, "a prescription")
     with open_store() as store:
-        rec = rx_drafts.add_draft(store, actor(as_user), data, now=datetime.now(UTC))
+        rec = rx_drafts.add_draft(
+            store,
+            actor(as_user),
+            data,
+            now=datetime.now(UTC),
+            dea=dea,
+            practitioner=practitioner,
+        )
     click.echo(
         f"Draft {rec.rx_id}: {rec.drug} for {rec.patient_name} (patient "
         f"{rec.patient_key[:12]}), waiting for DEA {rec.practitioner_dea} to sign."
@@ -202,6 +218,11 @@ def _revocation_check(
     multiple=True,
     help="Only these drafts (default: all of the patient's); repeat.",
 )
+@click.option(
+    "--dea",
+    help="The registration whose drafts to sign, when you hold several and the patient's "
+    "drafts wait under more than one.",
+)
 @as_option()
 @token_options
 @revocation_options
@@ -219,6 +240,7 @@ def sign_queued_cmd(
     token: TokenChoice,
     revocation: RevocationCheck,
     pharmacy_id: str | None,
+    dea: str | None,
 ) -> None:
     """Review, attest and sign one patient's queued prescriptions with token + PIN."""
     check = revocation
@@ -239,6 +261,7 @@ def sign_queued_cmd(
             check,
             rx_ids=rx_ids,
             pharmacies=pharmacy,
+            dea=dea,
         )
     for s in signed:
         click.echo(

@@ -37,6 +37,7 @@ from csos_desktop.gui.theme import Tone
 from csos_desktop.gui.widgets.fit import fit_to_screen
 from csos_desktop.services.pharmacy_store import Role, RxRecord, RxUser
 from csos_desktop.services.rx import drafts as rx_drafts
+from csos_desktop.services.rx import queries as rx_queries
 from csos_desktop.services.rx.access import Actor
 from csos_desktop.services.rx.history import EditableDraft, editable_draft, practice_address
 
@@ -92,6 +93,10 @@ class RxDraftDialog(QDialog):
         super().__init__(parent)
         self._store, self._actor, self._editing, self._clock = store, actor, editing, clock
         self._practitioners = list(practitioners)
+        # Each practitioner's current DEA registrations (1311.120(b)(7)): one is chosen.
+        self._registrations = {
+            u.user_id: rx_queries.registrations(store, u.user_id) for u in self._practitioners
+        }
         self.record: RxRecord | None = None
         title = "Edit prescription draft" if editing else "New prescription"
         self.setWindowTitle(title)
@@ -130,8 +135,19 @@ class RxDraftDialog(QDialog):
         self.prescriber = QComboBox()
         self.prescriber.setAccessibleName("Prescriber")
         for u in self._practitioners:
-            self.prescriber.addItem(f"{u.full_name} (DEA {u.dea_number})", u.user_id)
+            regs = self._registrations[u.user_id]
+            held = (
+                f"DEA {regs[0].dea_number}" if len(regs) == 1 else f"{len(regs)} DEA registrations"
+            )
+            self.prescriber.addItem(f"{u.full_name} ({held})", u.user_id)
         prescriber_form.insertRow(0, "Prescri&ber:", self.prescriber)
+        # Shown only for a practitioner with several registrations, and then with none
+        # selected: the person preparing selects it (21 CFR 1311.120(b)(7)).
+        self.registration = QComboBox()
+        self.registration.setAccessibleName("DEA registration")
+        self.registration.setPlaceholderText("Select the registration")
+        prescriber_form.insertRow(1, "DEA re&gistration:", self.registration)
+        self._prescriber_form = prescriber_form
         columns = QHBoxLayout()
         left = QVBoxLayout()
         left.addWidget(patient)
@@ -155,6 +171,8 @@ class RxDraftDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.prescriber.currentIndexChanged.connect(self._prescriber_chosen)
+        self.registration.currentIndexChanged.connect(self._registration_chosen)
+        self._list_registrations()
         if editing is not None:
             self._fill(editing.data)
         else:
@@ -201,6 +219,13 @@ class RxDraftDialog(QDialog):
             if self._editing
             else local_date(self._clock()).isoformat()
         )
+        practitioner: dict[str, object] = {
+            "name": who.full_name if who else "",
+            "address": self._address("practitioner"),
+        }
+        chosen = self.registration.currentData()
+        if chosen:  # none selected: the preparing service lists the choices
+            practitioner["dea_number"] = chosen
         data: dict[str, object] = {
             "schema": "csos-rx/1",
             "date_of_issue": issued,
@@ -209,11 +234,7 @@ class RxDraftDialog(QDialog):
             "quantity": _whole_number(self._text("quantity")),
             "directions": self._text("directions"),
             "refills": _whole_number(self._text("refills")),
-            "practitioner": {
-                "name": who.full_name if who else "",
-                "address": self._address("practitioner"),
-                "dea_number": (who.dea_number or "") if who else "",
-            },
+            "practitioner": practitioner,
         }
         if self._text("do_not_fill_before"):
             data["do_not_fill_before"] = self._text("do_not_fill_before")
@@ -234,20 +255,48 @@ class RxDraftDialog(QDialog):
         practitioner = data.get("practitioner")
         dea = practitioner.get("dea_number") if isinstance(practitioner, Mapping) else None
         for i, u in enumerate(self._practitioners):
-            if u.dea_number == dea:
+            if any(r.dea_number == dea for r in self._registrations[u.user_id]):
                 self.prescriber.blockSignals(True)
                 self.prescriber.setCurrentIndex(i)
                 self.prescriber.blockSignals(False)
+                self._list_registrations()
+                self.registration.blockSignals(True)
+                self.registration.setCurrentIndex(self.registration.findData(dea))
+                self.registration.blockSignals(False)
+
+    def _chosen_practitioner(self) -> RxUser | None:
+        i = self.prescriber.currentIndex()
+        return self._practitioners[i] if 0 <= i < len(self._practitioners) else None
+
+    def _list_registrations(self) -> None:
+        """The chooser lists the prescriber's registrations; with one, it is taken."""
+        who = self._chosen_practitioner()
+        regs = self._registrations[who.user_id] if who else ()
+        self.registration.blockSignals(True)
+        self.registration.clear()
+        for r in regs:
+            self.registration.addItem(r.label(), r.dea_number)
+        self.registration.setCurrentIndex(0 if len(regs) == 1 else -1)
+        self.registration.blockSignals(False)
+        self._prescriber_form.setRowVisible(self.registration, len(regs) > 1)
 
     def _prescriber_chosen(self) -> None:
-        """A new prescription starts from the practice address on their last one."""
-        i = self.prescriber.currentIndex()
-        if self._editing is not None or not 0 <= i < len(self._practitioners):
-            return
-        dea = self._practitioners[i].dea_number
+        self._list_registrations()
+        if self._editing is None:  # another prescriber: not the last one's practice
+            self._put_practice_address({})
+        self._registration_chosen()
+
+    def _registration_chosen(self) -> None:
+        """A new prescription starts from the practice address on the registration's last one
+        (what was typed stays when there is none)."""
+        dea = self.registration.currentData()
         address = practice_address(self._store, dea) if dea else None
+        if self._editing is None and address:
+            self._put_practice_address(address)
+
+    def _put_practice_address(self, address: Mapping[str, object]) -> None:
         for k, _w in _ADDRESS:
-            self.edits[f"practitioner.address.{k}"].setText(str((address or {}).get(k, "")))
+            self.edits[f"practitioner.address.{k}"].setText(str(address.get(k, "")))
 
     # -- saving ---------------------------------------------------------------------------
     def save(self) -> None:
@@ -255,7 +304,14 @@ class RxDraftDialog(QDialog):
         now = self._clock()
         try:
             if self._editing is None:
-                self.record = rx_drafts.add_draft(self._store, self._actor, self.values(), now=now)
+                who = self._chosen_practitioner()
+                self.record = rx_drafts.add_draft(
+                    self._store,
+                    self._actor,
+                    self.values(),
+                    now=now,
+                    practitioner=who.user_id if who else None,
+                )
             else:
                 self.record = rx_drafts.update_draft(
                     self._store,

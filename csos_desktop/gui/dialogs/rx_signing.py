@@ -158,13 +158,13 @@ class RxSigningJob:
                 rx_ids=self._ids,
             )
             token = session.token_info()
-            cert = CertificateStatus.of(ident, now, opened.user.dea_number)
+            cert = CertificateStatus.of(ident, now, opened.patient.practitioner_dea)
         ready = opened.signing_list.ready
         self.review = opened.signing_list.review()
         user = opened.user
         status = opened.revocation
         line = (
-            f"Signing as {user.full_name} ({user.user_id}), DEA {user.dea_number}; "
+            f"Signing as {user.full_name} ({user.user_id}), DEA {opened.patient.practitioner_dea}; "
             f"certificate revocation: {status.state.value} ({status.message})"
         )
         if self.pharmacy is not None:

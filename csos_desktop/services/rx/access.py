@@ -18,7 +18,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -27,9 +27,7 @@ from typing import TypeVar
 from asn1crypto import x509 as asn1_x509
 
 from csos_desktop.config.local_time import local_date
-from csos_desktop.domain.dea import parse_dea_number
 from csos_desktop.domain.errors import CsosError, InputError
-from csos_desktop.domain.prescription import PRESCRIBER_LETTERS
 from csos_desktop.pki.profile import NotACsosCertificate, read_epcs_certificate
 from csos_desktop.store.access import Grant, GrantState, Role, RxUser
 from csos_desktop.store.audit import AuditEvent
@@ -53,6 +51,7 @@ class DenyReason(StrEnum):
     CERTIFICATE_UNTRUSTED = "certificate-untrusted"
     CERTIFICATE_NOT_GRANTED = "certificate-not-granted"
     REGISTRATION_LAPSED = "registration-lapsed"
+    REGISTRATION_NOT_VERIFIED = "registration-not-verified"
 
 
 class RevocationEvent(StrEnum):
@@ -154,7 +153,7 @@ def active_user(store: Store, user_id: str) -> RxUser:
     return user
 
 
-def _require_role(user: RxUser, roles: set[Role], what: str) -> None:
+def require_role(user: RxUser, roles: set[Role], what: str) -> None:
     if user.role not in roles:
         allowed = " or ".join(sorted(r.value for r in roles))
         raise AccessDenied(
@@ -178,8 +177,14 @@ def add_user(
     dea_number: str | None,
     *,
     now: datetime,
+    dea_state: str | None = None,
+    dea_expires: date | None = None,
 ) -> RxUser:
-    """Add a user; the very first one (no actor) must be an access administrator."""
+    """Add a user; the very first one (no actor) must be an access administrator.
+
+    Their DEA number, if any, is their first registration (with its State and end
+    when given); an access administrator adds more (``registrations.add_registration``).
+    """
     user_id, full_name = user_id.strip().lower(), full_name.strip()
     if not _USER_ID.fullmatch(user_id):
         raise InputError(
@@ -189,6 +194,9 @@ def add_user(
     if not full_name:
         raise InputError("Give the user's full name; it appears in the audit log.")
     dea = _check_dea(role, dea_number)
+    from csos_desktop.services.rx.registrations import check_state
+
+    state = None if dea_state is None else check_state(dea_state)
 
     def step() -> RxUser:
         if store.rx_users.count() == 0:
@@ -200,10 +208,18 @@ def add_user(
         else:
             if actor is None:
                 raise InputError("Say who is adding the user with --as (an access administrator).")
-            _require_role(active_user(store, actor.user_id), {Role.ACCESS_ADMIN}, "add users")
-        user = store.rx_users.add(
-            user_id, full_name, role, dea, now=now, created_by=actor.user_id if actor else None
-        )
+            require_role(active_user(store, actor.user_id), {Role.ACCESS_ADMIN}, "add users")
+        by = actor.user_id if actor else None
+        if dea is not None and (taken := store.rx_registrations.find(dea)) is not None:
+            raise InputError(
+                f"DEA number {dea} already belongs to a user ({taken.user_id}); a DEA "
+                "registration belongs to one person."
+            )
+        user = store.rx_users.add(user_id, full_name, role, dea, now=now, created_by=by)
+        if dea is not None:
+            store.rx_registrations.add(
+                user_id, dea, state=state, expires=dea_expires, by=by, now=now
+            )
         store.audit.append(
             AuditEvent.RX_USER_ADDED,
             at=now,
@@ -213,6 +229,8 @@ def add_user(
                 "full_name": full_name,
                 "role": role.value,
                 "dea_number": dea,
+                **({"dea_state": state} if state else {}),
+                **({"dea_expires": dea_expires.isoformat()} if dea_expires else {}),
             },
         )
         return user
@@ -235,13 +253,10 @@ def _check_dea(role: Role, dea_number: str | None) -> str | None:
                 "their signing permission is tied to it."
             )
         return None
-    dea = parse_dea_number(dea_number).value
-    if role is Role.PRACTITIONER and dea[0] not in PRESCRIBER_LETTERS:
-        raise InputError(
-            f"DEA number {dea} does not belong to a practitioner who may "
-            "prescribe (it must start with A, B, F, G, M or X)."
-        )
-    return dea
+    # Imported on use (as below): services.rx.registrations builds on this module's rules.
+    from csos_desktop.services.rx.registrations import check_registration_number
+
+    return check_registration_number(role, dea_number)
 
 
 def deactivate_user(store: Store, actor: Actor, user_id: str, *, now: datetime) -> RxUser:
@@ -249,7 +264,7 @@ def deactivate_user(store: Store, actor: Actor, user_id: str, *, now: datetime) 
 
     def step() -> RxUser:
         admin = active_user(store, actor.user_id)
-        _require_role(admin, {Role.ACCESS_ADMIN}, "deactivate users")
+        require_role(admin, {Role.ACCESS_ADMIN}, "deactivate users")
         target = store.rx_users.get(user_id)
         if target.user_id == admin.user_id:
             raise InputError("Ask another access administrator to deactivate your account.")
@@ -288,11 +303,15 @@ def propose_grant(
     registration_expires: date,
     registration_verified: bool,
     now: datetime,
+    dea_numbers: Sequence[str] = (),
 ) -> Grant:
     """First of the two people: enter the permission for a practitioner to sign.
 
-    It names the practitioner's certificate (its SHA-256) and the day their DEA
-    registration ends: signing with any other certificate, or after that day, is refused.
+    It names the practitioner's certificate (its SHA-256), the day their DEA
+    registration ends, and the registrations the proposer verified (*dea_numbers*;
+    by default every current one, or with a certificate bound to a DEA number, that
+    one): signing with any other certificate, under any other registration, or after
+    that day, is refused.
     """
     if not registration_verified:
         raise InputError(
@@ -316,33 +335,30 @@ def propose_grant(
 
     def step() -> Grant:
         proposer = active_user(store, actor.user_id)
-        _require_role(proposer, _DESIGNATED, "manage signing permissions")
+        require_role(proposer, _DESIGNATED, "manage signing permissions")
         grantee = store.rx_users.get(user_id)
         if not grantee.active or grantee.role is not Role.PRACTITIONER:
             raise InputError(
                 f"{user_id} is not an active practitioner: only practitioners "
                 "are given permission to sign."
             )
-        assert grantee.dea_number is not None  # a practitioner always has one (CHECK)
         open_ = store.rx_grants.open_for(user_id)
         if open_ is not None:
             raise InputError(
                 f"{user_id} already has a {open_.state.value} permission (#{open_.grant_id})."
             )
-        if certificate.has_dea_extensions and not certificate.matches_dea(grantee.dea_number):
-            raise InputError(
-                f"This certificate was issued for another DEA number than {user_id}'s "
-                f"{grantee.dea_number} (its DEA number hash does not match): use the "
-                "practitioner's own token."
-            )
+        from csos_desktop.services.rx.registrations import to_verify
+
+        verified = to_verify(store, grantee, dea_numbers, certificate, now)
         grant = store.rx_grants.propose(
             user_id,
-            grantee.dea_number,
+            next((d for d in verified if d == grantee.dea_number), verified[0]),
             certificate_sha256=certificate_fingerprint(certificate_der),
             registration_expires=registration_expires,
             by=proposer.user_id,
             now=now,
         )
+        store.rx_registrations.verify_for_grant(grant.grant_id, verified)
         store.audit.append(
             AuditEvent.RX_GRANT_PROPOSED,
             at=now,
@@ -355,6 +371,7 @@ def propose_grant(
                 "certificate_subject": certificate.subject,
                 "registration_expires": grant.registration_expires,
                 "registration_verified": True,
+                "registrations_verified": verified,
             },
         )
         return grant
@@ -379,7 +396,7 @@ def approve_grant(
 
     def step() -> Grant:
         approver = active_user(store, actor.user_id)
-        _require_role(approver, _DESIGNATED, "approve signing permissions")
+        require_role(approver, _DESIGNATED, "approve signing permissions")
         grant = store.rx_grants.get(grant_id)
         if grant.state is not GrantState.PROPOSED:
             raise InputError(
@@ -394,12 +411,14 @@ def approve_grant(
                 f"({RULE}: two individuals).",
             )
         require_registrant(approver)
-        grantee = active_user(store, grant.user_id)
-        if grantee.dea_number != grant.dea_number:
+        active_user(store, grant.user_id)
+        current = {r.dea_number for r in store.rx_registrations.of_user(grant.user_id)}
+        gone = sorted(set(store.rx_registrations.verified_by(grant_id)) - current)
+        if gone:
             raise SigningRefused(
                 DenyReason.DEA_MISMATCH,
-                f"Permission #{grant_id} names DEA "
-                f"{grant.dea_number}, not {grant.user_id}'s; propose anew.",
+                f"Permission #{grant_id} verified DEA {', '.join(gone)}, no longer "
+                f"{grant.user_id}'s registration; propose anew.",
             )
         approved = store.rx_grants.approve(grant_id, by=approver.user_id, now=now)
         store.audit.append(
@@ -410,6 +429,7 @@ def approve_grant(
                 "grant_id": grant_id,
                 "user": grant.user_id,
                 "dea_number": grant.dea_number,
+                "registrations_verified": list(store.rx_registrations.verified_by(grant_id)),
                 "proposed_by": grant.proposed_by,
                 "registrant": approver.user_id,
                 **({"two_factor_approval": dict(evidence)} if evidence else {}),
@@ -448,7 +468,7 @@ def revoke_grant(store: Store, actor: Actor, user_id: str, reason: str, *, now: 
     def step() -> Grant:
         by = active_user(store, actor.user_id)
         if by.user_id != user_id:
-            _require_role(by, {Role.ACCESS_ADMIN}, "revoke another user's permission")
+            require_role(by, {Role.ACCESS_ADMIN}, "revoke another user's permission")
         grant = store.rx_grants.open_for(user_id)
         if grant is None:
             raise InputError(f"{user_id} has no proposed or active signing permission.")
@@ -480,7 +500,7 @@ def revoke_grant(store: Store, actor: Actor, user_id: str, reason: str, *, now: 
 def check_revocation_executor(store: Store, actor: Actor, grant_id: int) -> Grant:
     """The second person may execute this entered revocation (call in a transaction)."""
     executor = active_user(store, actor.user_id)
-    _require_role(executor, _DESIGNATED, "execute a revocation")
+    require_role(executor, _DESIGNATED, "execute a revocation")
     grant = store.rx_grants.get(grant_id)
     if grant.state is not GrantState.ACTIVE or grant.revoke_entered_by is None:
         raise InputError(
@@ -620,10 +640,5 @@ def signing_permission(store: Store, user_id: str, now: datetime) -> tuple[RxUse
             DenyReason.CERTIFICATE_NOT_GRANTED,
             f"Permission #{grant.grant_id} names no certificate (granted before "
             "permissions named one): grant it anew with the practitioner's token.",
-        )
-    if grant.dea_number != user.dea_number:
-        raise SigningRefused(
-            DenyReason.DEA_MISMATCH,
-            f"{user_id}'s permission is for DEA {grant.dea_number}, not {user.dea_number}.",
         )
     return user, grant

@@ -23,6 +23,8 @@ PERMISSION_EVENTS = frozenset(
         AuditEvent.RX_GRANT_APPROVED,
         AuditEvent.RX_GRANT_REVOKED,
         AuditEvent.RX_GRANT_REVOKE_ENTERED,
+        AuditEvent.RX_REGISTRATION_ADDED,
+        AuditEvent.RX_REGISTRATION_REMOVED,
     }
 )
 

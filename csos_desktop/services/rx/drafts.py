@@ -18,6 +18,7 @@ from csos_desktop.domain.canonical import load_document
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.order import format_timestamp
 from csos_desktop.domain.prescription import Prescription, parse_prescription_input
+from csos_desktop.services.rx import registrations
 from csos_desktop.services.rx.access import (
     AccessDenied,
     Actor,
@@ -33,19 +34,25 @@ from csos_desktop.store.prescriptions import RxRecord, RxState
 COPY_MARK = "COPY – NOT VALID FOR DISPENSING"
 
 
-def check_may_prepare(store: Store, user: RxUser, practitioner_dea: str) -> None:
-    """Agents prepare for any practitioner on record; a practitioner for themselves only."""
+def check_may_prepare(
+    store: Store, user: RxUser, practitioner_dea: str, *, removed_too: bool = False
+) -> None:
+    """Agents prepare for any practitioner on record; a practitioner for themselves only.
+
+    *removed_too*: a draft under a registration removed since may still be voided.
+    """
     if user.role is Role.ACCESS_ADMIN:
         raise AccessDenied(
             DenyReason.ROLE,
             f"{user.user_id} is an access administrator; "
             "prescriptions are prepared by agents and practitioners.",
         )
-    owner = store.rx_users.by_dea(practitioner_dea)
+    owner = registrations.owner(store, practitioner_dea, removed_too=removed_too)
     if owner is None or owner.role is not Role.PRACTITIONER or not owner.active:
         raise InputError(
-            f"The prescription names DEA {practitioner_dea}, which is not an "
-            "active practitioner here; an access administrator adds them first."
+            f"The prescription names DEA {practitioner_dea}, which is not an active "
+            "practitioner here (no current registration of one); an access administrator "
+            "adds them first."
         )
     if user.role is Role.PRACTITIONER and owner.user_id != user.user_id:
         raise AccessDenied(
@@ -54,6 +61,42 @@ def check_may_prepare(store: Store, user: RxUser, practitioner_dea: str) -> None
             f"{practitioner_dea} ({owner.user_id}); you may prepare only your "
             "own prescriptions.",
         )
+
+
+def select_registration(
+    store: Store,
+    actor: Actor,
+    data: Mapping[str, object],
+    dea: str | None,
+    practitioner: str | None,
+) -> Mapping[str, object]:
+    """*data* naming the registration chosen for it; refused, listing the choices, when
+    the practitioner holds several and none was selected."""
+    party = data.get("practitioner")
+    named = party.get("dea_number") if isinstance(party, Mapping) else None
+    named = str(named).strip().upper() if named else None
+    wanted = dea.strip().upper() if dea else None
+    if wanted and named and wanted != named:
+        raise InputError(
+            f"The prescription names DEA {named} and --dea says {wanted}: select one "
+            "(leave practitioner.dea_number out of the file, or give the same number)."
+        )
+    chosen = wanted or named
+    who = store.rx_users.find(practitioner) if practitioner else None
+    if practitioner and who is None:
+        raise InputError(f"No prescribing user '{practitioner}' is on record.")
+    if who is None and not chosen:
+        me = store.rx_users.find(actor.user_id)
+        who = me if me is not None and me.role is Role.PRACTITIONER else None
+    if who is None and not chosen:
+        raise InputError(
+            "Say which practitioner the prescription is for: their registration (--dea) "
+            "or their user id (--practitioner)."
+        )
+    # A number named is checked against its owner inside the transaction (audited).
+    dea_number = registrations.choose(store, who, chosen).dea_number if who else chosen
+    base = party if isinstance(party, Mapping) else {}
+    return {**data, "practitioner": {**base, "dea_number": dea_number}}
 
 
 def _summary(rec: RxRecord) -> dict[str, object]:
@@ -73,8 +116,16 @@ def add_draft(
     *,
     now: datetime,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    dea: str | None = None,
+    practitioner: str | None = None,
 ) -> RxRecord:
-    """A new draft from ``csos-rx/1`` input, checked against 1306.05/1306.12 first."""
+    """A new draft from ``csos-rx/1`` input, checked against 1306.05/1306.12 first.
+
+    *dea* selects the practitioner's registration (1311.120(b)(7)); the file's own
+    ``practitioner.dea_number`` counts as that selection. Without either, the
+    practitioner (the acting one, or *practitioner*) must hold exactly one.
+    """
+    data = select_registration(store, actor, data, dea, practitioner)
     rx = parse_prescription_input(data, now=now, new_id=new_id)
 
     def step() -> RxRecord:
@@ -146,7 +197,7 @@ def void_draft(store: Store, actor: Actor, rx_ref: str, reason: str, *, now: dat
 
     def step() -> RxRecord:
         user = active_user(store, actor.user_id)
-        check_may_prepare(store, user, rec.practitioner_dea)
+        check_may_prepare(store, user, rec.practitioner_dea, removed_too=True)
         new = store.prescriptions.void(rec.rx_id, expected_sha256=rec.draft_sha256, now=now)
         store.audit.append(
             AuditEvent.RX_DRAFT_VOIDED,

@@ -76,7 +76,7 @@ def approve_grant_with_token(
                 f"person must approve it ({RULE}: two individuals).",
             )
         require_registrant(approver)
-        _own_token(approver, session)
+        _own_token(store, approver, session)
 
     # A refusal is audited (rx.access-denied) like every other one, before any PIN.
     guarded(store, actor, "grant-approve", now, check, {"grant_id": grant_id})
@@ -99,7 +99,7 @@ def execute_revocation_with_token(
 
     def check() -> None:
         check_revocation_executor(store, actor, grant_id)
-        _own_token(active_user(store, actor.user_id), session)
+        _own_token(store, active_user(store, actor.user_id), session)
 
     guarded(store, actor, "grant-revoke-execute", now, check, {"grant_id": grant_id})
     evidence = _signed_approval(store, actor, grant_id, session, interaction, now, "revoke")
@@ -108,13 +108,16 @@ def execute_revocation_with_token(
     return revoked
 
 
-def _own_token(person: RxUser, session: SigningSession) -> None:
+def _own_token(store: Store, person: RxUser, session: SigningSession) -> None:
     info = session.identity.info
-    if info.has_dea_extensions and not info.matches_dea(person.dea_number or ""):
+    # A registrant with several registrations may hold the certificate of any of them.
+    theirs = [r.dea_number for r in store.rx_registrations.of_user(person.user_id)]
+    theirs = theirs or [person.dea_number or ""]
+    if info.has_dea_extensions and not any(info.matches_dea(d) for d in theirs):
         raise TwoPersonRule(
             DenyReason.NO_REGISTRANT,
             f"The certificate on this token was issued for another DEA number than "
-            f"{person.user_id}'s ({person.dea_number}): approve with your own token.",
+            f"{person.user_id}'s ({', '.join(theirs)}): approve with your own token.",
         )
 
 

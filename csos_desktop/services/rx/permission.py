@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.revocation import RevocationState, RevocationStatus
 from csos_desktop.services.rx.access import (
     DenyReason,
@@ -25,17 +26,35 @@ from csos_desktop.token.identity import CertificateNotUsable, SigningIdentity
 
 
 def check_certificate(
-    user: RxUser, identity: SigningIdentity, status: RevocationStatus, now: datetime
+    user: RxUser,
+    identity: SigningIdentity,
+    status: RevocationStatus,
+    now: datetime,
+    dea_number: str | None = None,
 ) -> None:
-    """The certificate on the token belongs to this practitioner and is still good."""
+    """The certificate on the token belongs to this practitioner and is still good.
+
+    *dea_number* is the registration signed under (default: the user's first).
+    """
     # Without DEA extensions (a CSP certificate, 1311.105) the permission's certificate
-    # fingerprint, granted under 1311.125, is what binds the practitioner.
-    if identity.info.has_dea_extensions and not identity.info.matches_dea(user.dea_number or ""):
+    # fingerprint, granted under 1311.125, is what binds the practitioner; with them,
+    # the certificate is bound to one DEA number and signs under that registration only.
+    dea = dea_number or user.dea_number or ""
+    if identity.info.has_dea_extensions and not identity.info.matches_dea(dea):
+        other = (
+            ""
+            if dea == user.dea_number
+            else (
+                " A certificate with DEA extensions signs under the one registration it was "
+                f"issued for: to sign under {dea}, use the certificate issued for {dea}, or one "
+                "without DEA extensions from your credential service provider."
+            )
+        )
         raise SigningRefused(
             DenyReason.DEA_MISMATCH,
             f"The certificate on the token was issued for another DEA number than "
-            f"{user.user_id}'s {user.dea_number} (its DEA number hash does not match): "
-            "sign with your own token.",
+            f"{user.user_id}'s {dea} (its DEA number hash does not match): "
+            "sign with your own token." + other,
         )
     try:
         identity.check_usable(now)
@@ -64,16 +83,20 @@ def require_signing_grant(
     identity: SigningIdentity,
     status: RevocationStatus,
     now: datetime,
+    dea_number: str | None = None,
 ) -> tuple[RxUser, Grant]:
-    """The practitioner, their active permission, and the granted certificate on the token.
+    """The practitioner, their active permission, and the granted certificate on the token,
+    for signing under registration *dea_number* (default: the user's first).
 
     Raises SigningRefused otherwise. Call inside :func:`access.guarded` (one transaction,
     the refusal audited), before any PIN is asked.
     """
     user, grant = signing_permission(store, user_id, now)
+    dea = dea_number or user.dea_number or ""
     # A revoked or expired certificate is refused as such first: that reason is the one
     # the practitioner acts on (and the alert the audit analysis raises).
-    check_certificate(user, identity, status, now)
+    check_certificate(user, identity, status, now, dea)
+    _check_registration(store, user, grant, dea, now)
     if certificate_fingerprint(identity.certificate_der) != grant.certificate_sha256:
         raise SigningRefused(
             DenyReason.CERTIFICATE_NOT_GRANTED,
@@ -82,3 +105,34 @@ def require_signing_grant(
             "sign with that certificate, or have the permission granted anew for this one.",
         )
     return user, grant
+
+
+def _check_registration(store: Store, user: RxUser, grant: Grant, dea: str, now: datetime) -> None:
+    """1311.120(b)(7), 1311.125(b): a current registration of theirs that the permission
+    verified and that has not ended."""
+    reg = store.rx_registrations.find(dea)
+    if reg is None or reg.user_id != user.user_id:
+        raise SigningRefused(
+            DenyReason.DEA_MISMATCH,
+            f"DEA {dea} is not a registration of {user.user_id}: only the practitioner "
+            "named on the prescription may sign it.",
+        )
+    if not reg.current:
+        raise SigningRefused(
+            DenyReason.REGISTRATION_NOT_VERIFIED,
+            f"Registration {dea} was removed from {user.user_id}'s record on "
+            f"{reg.removed_at}; nothing is signed under it.",
+        )
+    if reg.lapsed(local_date(now)):
+        raise SigningRefused(
+            DenyReason.REGISTRATION_LAPSED,
+            f"DEA registration {dea} ended on {reg.expires}; nothing is signed under it "
+            "(21 CFR 1311.125(d)(2)). Once renewed, an access administrator records it anew.",
+        )
+    if dea not in store.rx_registrations.verified_by(grant.grant_id):
+        raise SigningRefused(
+            DenyReason.REGISTRATION_NOT_VERIFIED,
+            f"Permission #{grant.grant_id} was granted after verifying "
+            f"{', '.join(store.rx_registrations.verified_by(grant.grant_id)) or 'no registration'}"
+            f", not {dea} (21 CFR 1311.125(b)): have a permission granted that verifies it.",
+        )

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from csos_desktop.store.access import Grant, RxUser
     from csos_desktop.store.epcs_records import AnalysisRun, StoredAlert, StoredLog
     from csos_desktop.store.local_store import Store
+    from csos_desktop.store.registrations import Registration
 
 
 def users(store: Store, *, active_only: bool = False) -> tuple[RxUser, ...]:
@@ -53,3 +54,8 @@ def kept_logs(store: Store) -> tuple[StoredLog, ...]:
 def kept_log(store: Store, month: str) -> StoredLog | None:
     """The stored monthly log of *month* (YYYY-MM), if one was made."""
     return store.epcs.log(month)
+
+
+def registrations(store: Store, user_id: str) -> tuple[Registration, ...]:
+    """The user's current DEA registrations (a chooser lists them), in the order added."""
+    return tuple(store.rx_registrations.of_user(user_id))

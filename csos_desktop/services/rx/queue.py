@@ -29,8 +29,6 @@ from csos_desktop.domain.token_errors import PinLocked, WrongPin
 from csos_desktop.services.audit.checkpoint import checkpoint_after_session
 from csos_desktop.services.rx.access import (
     Actor,
-    DenyReason,
-    SigningRefused,
     guarded,
     lapse_registrations,
 )
@@ -78,6 +76,24 @@ def _certificate_details(identity: SigningIdentity) -> dict[str, object]:
     }
 
 
+def _registration_of(store: Store, actor: Actor, patient: str) -> str | None:
+    """The one registration the patient's drafts wait under, None when not one of several."""
+    regs = [r.dea_number for r in store.rx_registrations.of_user(actor.user_id)]
+    waiting = []
+    for dea in regs:
+        try:
+            find_patient(store, dea, patient)
+        except InputError:
+            continue
+        waiting.append(dea)
+    if len(waiting) > 1:
+        raise InputError(
+            f"Drafts for patient '{patient}' wait under {len(waiting)} of your registrations "
+            f"({', '.join(waiting)}); select the one to sign under (--dea)."
+        )
+    return waiting[0] if waiting else None
+
+
 def open_signing_list(
     store: Store,
     actor: Actor,
@@ -88,16 +104,21 @@ def open_signing_list(
     *,
     now: datetime,
     rx_ids: Sequence[str] = (),
+    dea: str | None = None,
 ) -> Opened:
-    """Check permission and certificate, then open the patient's drafts (1311.140(a)(1)-(2))."""
+    """Check permission and certificate, then open the patient's drafts (1311.140(a)(1)-(2)).
+
+    *dea* is the registration whose drafts are opened; a practitioner with several
+    may leave it out when the patient's drafts wait under only one of them.
+    """
     # Fetched before the transaction: revocation may go to the network.
     status = revocation(identity, chain, now)
     lapse_registrations(store, now)
 
     def step() -> tuple[RxUser, Grant, PatientQueue]:
-        user, grant = require_signing_grant(store, actor.user_id, identity, status, now)
-        assert user.dea_number is not None
-        return user, grant, find_patient(store, user.dea_number, patient)
+        chosen = dea.strip().upper() if dea else _registration_of(store, actor, patient)
+        user, grant = require_signing_grant(store, actor.user_id, identity, status, now, chosen)
+        return user, grant, find_patient(store, chosen or user.dea_number or "", patient)
 
     user, grant, group = guarded(
         store,
@@ -162,6 +183,7 @@ def sign_queued(
     rx_ids: Sequence[str] = (),
     clock: Clock = utc_now,
     pharmacies: Mapping[str, Pharmacy] | Pharmacy | None = None,
+    dea: str | None = None,
 ) -> list[SignedRx]:
     """The whole ceremony from the store: checks, review + attestation, PIN, sign, commit.
 
@@ -179,6 +201,7 @@ def sign_queued(
         revocation,
         now=clock(),
         rx_ids=rx_ids,
+        dea=dea,
     )
     identity = session.identity
     ready = [rx.rx_id for rx in opened.signing_list.ready]
@@ -278,15 +301,13 @@ def sign_files(
     lapse_registrations(store, now)
 
     def step() -> Grant:
-        user, grant = require_signing_grant(store, actor.user_id, identity, status, now)
+        # Each registration the prescriptions name is checked as signing under it.
+        named: list[str | None] = [
+            *sorted({r.practitioner.dea_number.value for r in signing_list.ready})
+        ]
+        for dea in named or [None]:
+            _user, grant = require_signing_grant(store, actor.user_id, identity, status, now, dea)
         for rx in signing_list.ready:
-            if rx.practitioner.dea_number.value != user.dea_number:
-                raise SigningRefused(
-                    DenyReason.DEA_MISMATCH,
-                    f"Prescription {rx.rx_id} names DEA {rx.practitioner.dea_number.value}, "
-                    f"not {actor.user_id}'s {user.dea_number}: only the practitioner named "
-                    "on the prescription may sign it.",
-                )
             if store.prescriptions.exists(rx.rx_id):
                 raise InputError(
                     f"Prescription {rx.rx_id} is already in the store: a prescription is "
