@@ -1,4 +1,4 @@
--- 0018: a practitioner may hold several DEA registrations (one per State they practise
+-- 0015: a practitioner may hold several DEA registrations (one per State they practise
 -- in), and the registration is selected for each prescription (21 CFR 1311.120(b)(7),
 -- 1311.135(b)). A signing permission records which registrations were verified
 -- (1311.125(b)); signing under any other is refused.
