@@ -102,10 +102,14 @@ def grant(
 def accept(poa_ref: str, token: TokenChoice) -> None:
     """The attorney-in-fact accepts a power of attorney, signing the 1305.05(c) affirmation
     on their own token (a certificate the grant names) with their PIN."""
+    from csos_desktop.services.interaction import Cancelled
     from csos_desktop.services.orders.poa_acceptance import accept as accept_poa
 
     with store_and_session(token) as (store, session):
-        rec = accept_poa(store, session, token.terminal(), poa_ref)
+        try:
+            rec = accept_poa(store, session, token.terminal(), poa_ref)
+        except Cancelled:
+            raise Cancelled("The acceptance was cancelled; nothing was changed.") from None
     click.echo(
         f"{rec.holder_name} accepted power of attorney {rec.poa_id[:8]} at {rec.accepted_at}; "
         f"they may now sign schedule I/II orders for DEA {rec.dea_number}."

@@ -71,8 +71,7 @@ def accept(
 ) -> PoaRecord:
     """Check, ask the PIN once, sign the acceptance, keep it and audit it, then checkpoint."""
     rec = check_acceptor(store, session.identity, ref)
-    session.check_session()
-    session.log_in(interaction)
+    session.log_in(interaction)  # runs the session's pre-PIN checks once more first
     acceptance = acceptance_of(rec, session.identity, clock)
     document = acceptance.canonical_bytes()
     signature = session.sign(document, acceptance.accepted_at)

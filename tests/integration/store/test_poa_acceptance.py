@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ from tests.integration.store.tokens import openssl_verify
 from tests.launch import run_csos
 from tests.unit.store.archive_forgery import crl_options
 from tests.unit.store.helpers import order_input
+
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture()
@@ -107,6 +110,11 @@ def test_the_attorney_accepts_with_their_own_token_and_only_then_signs(
     with open_store(home / "data" / "csos.db") as store:
         rec = store.poa.get(poa_id)
         trail = list(store.audit.entries())
+        with pytest.raises(sqlite3.IntegrityError, match="accepted once"):
+            store.poa.accept(
+                poa_id, document=b"{}", signature=b"x", certificate_sha256="0" * 64, now=NOW
+            )
+        assert store.poa.get(poa_id).acceptance_document == rec.acceptance_document
     assert rec.acceptance_document is not None and rec.acceptance_signature is not None
     doc = json.loads(rec.acceptance_document)
     assert doc["schema"] == "csos-poa-acceptance/1" and doc["attorney_name"] == "Sam Attorney"
