@@ -61,13 +61,6 @@ def registrant(
 )
 @click.option("--address", required=True, help="The registrant's address, as registered.")
 @click.option("--place", required=True, help="Where it is signed (city, state).")
-@click.option(
-    "--attorney-accepts",
-    "accepted_by",
-    required=True,
-    help="The attorney-in-fact's acceptance (1305.05(c)): their own full name, typed by them; "
-    "must be the --holder name.",
-)
 @token_options
 @run_cli
 def grant(
@@ -75,15 +68,16 @@ def grant(
     holder_certs: tuple[Path, ...],
     address: str,
     place: str,
-    accepted_by: str,
     token: TokenChoice,
 ) -> None:
-    """Grant a power of attorney (1305.05(c) form), signed on the registrant's token."""
+    """Grant a power of attorney (1305.05(c) form), signed on the registrant's token.
+
+    It is pending until the attorney-in-fact accepts it on their own token
+    (`csos poa accept`)."""
     certs = [der for path in holder_certs for der in load_certificates(path)]
     with store_and_session(token) as (store, session):
         reg = poa_svc.check_registrant(store, session.identity)
         poa_svc.holder_fingerprints(reg.dea_number, certs)
-        poa_svc.check_acceptance(holder_name, accepted_by)  # before the PIN
         rec = poa_svc.grant(
             store,
             session.identity,
@@ -92,12 +86,33 @@ def grant(
             holder_certificates=certs,
             registrant_address=address,
             place=place,
-            accepted_by=accepted_by,
         )
     click.echo(
         f"Power of attorney {rec.poa_id} granted to {rec.holder_name} for DEA "
-        f"{rec.dea_number} ({len(rec.certificates)} certificate(s)), accepted by "
-        f"{rec.accepted_by} at {rec.accepted_at}."
+        f"{rec.dea_number} ({len(rec.certificates)} certificate(s)). It is pending "
+        f"acceptance: {rec.holder_name} accepts it with their own token and PIN "
+        f"(`csos poa accept {rec.poa_id[:8]} --token ...`)."
+    )
+
+
+@poa.command("accept")
+@click.argument("poa_ref")
+@token_options
+@run_cli
+def accept(poa_ref: str, token: TokenChoice) -> None:
+    """The attorney-in-fact accepts a power of attorney, signing the 1305.05(c) affirmation
+    on their own token (a certificate the grant names) with their PIN."""
+    from csos_desktop.services.interaction import Cancelled
+    from csos_desktop.services.orders.poa_acceptance import accept as accept_poa
+
+    with store_and_session(token) as (store, session):
+        try:
+            rec = accept_poa(store, session, token.terminal(), poa_ref)
+        except Cancelled:
+            raise Cancelled("The acceptance was cancelled; nothing was changed.") from None
+    click.echo(
+        f"{rec.holder_name} accepted power of attorney {rec.poa_id[:8]} at {rec.accepted_at}; "
+        f"they may now sign schedule I/II orders for DEA {rec.dea_number}."
     )
 
 
@@ -188,7 +203,10 @@ def list_(as_json: bool) -> None:
     for r in listing.registrants:
         click.echo(f"DEA {r.dea_number}: registrant {r.name}")
     for g in grants:
-        state = "current" if g.current else f"revoked {g.revoked_at}"
+        state = {
+            "current": f"current (accepted {g.accepted_at})",
+            "pending-acceptance": "PENDING ACCEPTANCE by the attorney",
+        }.get(g.status, f"revoked {g.revoked_at}")
         ca = ""
         if not g.current:
             ca = f"; CA told {g.ca_notified_at}" if g.ca_notified_at else "; CA NOT YET TOLD"

@@ -22,6 +22,7 @@ from csos_desktop.domain.order import format_timestamp
 
 POA_SCHEMA = "csos-poa/1"
 REVOCATION_SCHEMA = "csos-poa-revocation/1"
+ACCEPTANCE_SCHEMA = "csos-poa-acceptance/1"
 #: 1311.45: the registrant tells the CSOS CA within 6 hours that a holder's authority ended.
 CA_NOTICE_WITHIN = timedelta(hours=6)
 
@@ -40,9 +41,11 @@ def poa_text(
     attorney_name: str,
     granted_on: date,
     place: str,
-    accepted_at: datetime | None = None,
 ) -> str:
-    """The power of attorney in the form 1305.05(c) gives, with the attorney's affirmation."""
+    """The power of attorney in the form 1305.05(c) gives, as the registrant signs it.
+
+    The attorney-in-fact's affirmation is a separate document they sign themself
+    (``acceptance_text``), on their own token, once this one is signed."""
     return (
         "Power of Attorney for DEA Forms 222 and Electronic Orders\n"
         f"{registrant_name} (Name of registrant)\n"
@@ -60,20 +63,18 @@ def poa_text(
         "confirm all that said attorney must lawfully do or cause to be done by virtue "
         "hereof.\n"
         f"Signed digitally by {grantor_name} (person granting power).\n"
-        + (
-            ""
-            if accepted_at is None
-            else f"I, {attorney_name} (name of attorney-in-fact), hereby affirm that I am the "
-            "person named herein as attorney-in-fact. Accepted by "
-            f"{attorney_name} at {format_timestamp(accepted_at)}.\n"
-        )
-        + f"Signed and dated on {granted_on.isoformat()}, at {place}."
+        f"Signed and dated on {granted_on.isoformat()}, at {place}."
     )
 
 
-def same_person(typed: str, named: str) -> bool:
-    """Whether the name an attorney typed to accept is the one the grant names."""
-    return " ".join(typed.split()).casefold() == " ".join(named.split()).casefold()
+def acceptance_text(*, attorney_name: str, accepted_at: datetime) -> str:
+    """The attorney-in-fact's affirmation in the words of the 1305.05(c) form."""
+    return (
+        f"I, {attorney_name} (name of attorney-in-fact), hereby affirm that I am the person "
+        "named herein as attorney-in-fact and that the signature affixed hereto is my "
+        f"signature.\nSigned digitally by {attorney_name} (attorney-in-fact) at "
+        f"{format_timestamp(accepted_at)}."
+    )
 
 
 def revocation_text(
@@ -106,8 +107,6 @@ class PowerOfAttorney:
     granted_on: date
     place: str
     signed_at: datetime
-    #: When the attorney-in-fact affirmed the grant (1305.05(c)), at the grant.
-    accepted_at: datetime
 
     @property
     def text(self) -> str:
@@ -119,7 +118,6 @@ class PowerOfAttorney:
             attorney_name=self.attorney_name,
             granted_on=self.granted_on,
             place=self.place,
-            accepted_at=self.accepted_at,
         )
 
     def to_document(self) -> dict[str, object]:
@@ -135,11 +133,35 @@ class PowerOfAttorney:
             "granted_on": self.granted_on.isoformat(),
             "place": self.place,
             "signed_at": format_timestamp(self.signed_at),
-            "attorney_acceptance": {
-                "accepted_by": self.attorney_name,
-                "accepted_at": format_timestamp(self.accepted_at),
-            },
             "text": self.text,
+        }
+
+    def canonical_bytes(self) -> bytes:
+        return canonical_bytes(self.to_document())
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """The attorney-in-fact's affirmation (``csos-poa-acceptance/1``), signed on their own
+    token: it names the power of attorney by the SHA-256 of its signed bytes."""
+
+    poa_id: str
+    dea_number: str
+    attorney_name: str
+    poa_document_sha256: str
+    certificate_sha256: str  # the attorney's certificate that signs this acceptance
+    accepted_at: datetime
+
+    def to_document(self) -> dict[str, object]:
+        return {
+            "schema": ACCEPTANCE_SCHEMA,
+            "poa_id": self.poa_id,
+            "dea_number": self.dea_number,
+            "attorney_name": self.attorney_name,
+            "poa_document_sha256": self.poa_document_sha256,
+            "certificate_sha256": self.certificate_sha256,
+            "accepted_at": format_timestamp(self.accepted_at),
+            "text": acceptance_text(attorney_name=self.attorney_name, accepted_at=self.accepted_at),
         }
 
     def canonical_bytes(self) -> bytes:
@@ -211,6 +233,17 @@ class Holder:
     name: str
     certificates: frozenset[str]
     revoked_at: datetime | None
+    #: When the attorney-in-fact signed their acceptance; None while it is pending.
+    accepted_at: datetime | None = None
+
+
+def accept_first_text(holder_name: str, poa_id: str) -> str:
+    """What to do about a power of attorney its holder has not yet accepted."""
+    return (
+        f"The power of attorney of {holder_name} is pending acceptance: the attorney-in-fact "
+        "must accept it first, signing the affirmation of 21 CFR 1305.05(c) on their own "
+        f"token (`csos poa accept {poa_id[:8]}`, or Power of attorney: Accept (attorney))."
+    )
 
 
 @dataclass(frozen=True)
@@ -223,6 +256,7 @@ class Registry:
     holders: tuple[Holder, ...]
 
     def current_holders(self, now: datetime) -> tuple[Holder, ...]:
+        """Holders whose power of attorney is not revoked (accepted or pending)."""
         return tuple(h for h in self.holders if h.revoked_at is None or h.revoked_at > now)
 
 
@@ -237,7 +271,8 @@ def signer_authority(
     order. An order of schedules III-V alone needs no power of attorney; with no
     registrant recorded it is not restricted (NO_REGISTRY). Once a registrant is
     recorded, only the registrant's certificates and those named in a current power of
-    attorney sign; a revoked holder is refused.
+    attorney its holder has accepted (signed the 1305.05(c) affirmation) sign; a holder
+    whose acceptance is pending, and a revoked holder, are refused.
     """
     if registry.registrant_name is None:
         if schedule_i_or_ii:
@@ -251,9 +286,11 @@ def signer_authority(
         return Authority.NO_REGISTRY
     if certificate_sha256 in registry.registrant_certificates:
         return Authority.REGISTRANT
-    for holder in registry.current_holders(now):
-        if certificate_sha256 in holder.certificates:
-            return Authority.ATTORNEY
+    current = [h for h in registry.current_holders(now) if certificate_sha256 in h.certificates]
+    if any(h.accepted_at is not None for h in current):
+        return Authority.ATTORNEY
+    if current:
+        raise SignerNotAuthorised(accept_first_text(current[0].name, current[0].poa_id))
     for holder in registry.holders:
         if certificate_sha256 in holder.certificates and holder.revoked_at is not None:
             raise SignerNotAuthorised(

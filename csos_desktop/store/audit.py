@@ -67,6 +67,7 @@ class AuditEvent(StrEnum):
     SOM_DISPOSITION = "som.disposition"
     POA_REGISTRANT_RECORDED = "poa.registrant-recorded"
     POA_GRANTED = "poa.granted"
+    POA_ACCEPTED = "poa.accepted"
     POA_REVOKED = "poa.revoked"
     POA_CA_REQUEST = "poa.ca-request-produced"
     POA_CA_NOTIFIED = "poa.ca-notified"

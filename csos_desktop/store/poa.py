@@ -44,25 +44,33 @@ class PoaRecord:
     revocation_signature: bytes | None
     revocation_reason: str | None
     ca_notified_at: str | None
+    #: The attorney-in-fact's acceptance, signed on their own token (1305.05(c)).
+    accepted_at: str | None = None
+    acceptance_document: bytes | None = None
+    acceptance_signature: bytes | None = None
+    acceptance_certificate_sha256: str | None = None
 
     @property
     def current(self) -> bool:
         return self.revoked_at is None
 
     @property
-    def acceptance(self) -> dict[str, str]:
-        """The attorney's acceptance as the signed document records it (1305.05(c)); empty
-        for a grant signed before acceptances were recorded."""
-        found = json.loads(self.document).get("attorney_acceptance")
-        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+    def accepted(self) -> bool:
+        return self.accepted_at is not None
+
+    @property
+    def status(self) -> str:
+        """current (accepted), pending-acceptance, or revoked."""
+        if not self.current:
+            return "revoked"
+        return "current" if self.accepted else "pending-acceptance"
 
     @property
     def accepted_by(self) -> str | None:
-        return self.acceptance.get("accepted_by")
-
-    @property
-    def accepted_at(self) -> str | None:
-        return self.acceptance.get("accepted_at")
+        """The attorney's name as their signed acceptance gives it."""
+        if self.acceptance_document is None:
+            return None
+        return str(json.loads(self.acceptance_document)["attorney_name"])
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -74,7 +82,8 @@ class PoaRecord:
             "accepted_at": self.accepted_at,
             "certificates_sha256": list(self.certificates),
             "document_sha256": hashlib.sha256(self.document).hexdigest(),
-            "status": "current" if self.current else "revoked",
+            "status": self.status,
+            "acceptance_certificate_sha256": self.acceptance_certificate_sha256,
             "revoked_at": self.revoked_at,
             "revocation_reason": self.revocation_reason,
             "ca_notified_at": self.ca_notified_at,
@@ -83,7 +92,8 @@ class PoaRecord:
 
 _POA_COLUMNS = (
     "poa_id, dea_number, holder_name, granted_on, granted_by_sha256, document, signature, "
-    "revoked_at, revocation_document, revocation_signature, revocation_reason, ca_notified_at"
+    "revoked_at, revocation_document, revocation_signature, revocation_reason, ca_notified_at, "
+    "accepted_at, acceptance_document, acceptance_signature, acceptance_certificate_sha256"
 )
 
 
@@ -93,6 +103,10 @@ def _blob(value: Any) -> bytes | None:
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def _time(value: object) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 class PoaRegistry:
@@ -190,6 +204,21 @@ class PoaRegistry:
             (format_timestamp(now), bytes(document), bytes(signature), reason, poa_id),
         )
 
+    def accept(
+        self,
+        poa_id: str,
+        *,
+        document: bytes,
+        signature: bytes,
+        certificate_sha256: str,
+        now: datetime,
+    ) -> None:
+        self._conn.execute(
+            "UPDATE poa_grants SET acceptance_document = ?, acceptance_signature = ?, "
+            "acceptance_certificate_sha256 = ?, accepted_at = ? WHERE poa_id = ?",
+            (bytes(document), bytes(signature), certificate_sha256, format_timestamp(now), poa_id),
+        )
+
     def mark_ca_notified(self, poa_id: str, now: datetime) -> None:
         self._conn.execute(
             "UPDATE poa_grants SET ca_notified_at = ? WHERE poa_id = ?",
@@ -246,13 +275,12 @@ class PoaRegistry:
                 str(poa_id),
                 str(name),
                 frozenset(certs.get(str(poa_id), ())),
-                None
-                if revoked is None
-                else datetime.fromisoformat(str(revoked).replace("Z", "+00:00")),
+                _time(revoked),
+                _time(accepted),
             )
-            for poa_id, name, revoked in self._conn.execute(
-                "SELECT poa_id, holder_name, revoked_at FROM poa_grants WHERE dea_number = ? "
-                "ORDER BY granted_on, poa_id",
+            for poa_id, name, revoked, accepted in self._conn.execute(
+                "SELECT poa_id, holder_name, revoked_at, accepted_at FROM poa_grants "
+                "WHERE dea_number = ? ORDER BY granted_on, poa_id",
                 (dea_number,),
             )
         )
@@ -286,4 +314,8 @@ class PoaRegistry:
             _blob(r[9]),
             _text(r[10]),
             _text(r[11]),
+            _text(r[12]),
+            _blob(r[13]),
+            _blob(r[14]),
+            _text(r[15]),
         )

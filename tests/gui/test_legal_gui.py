@@ -120,10 +120,9 @@ def test_the_registrant_grants_and_revokes_a_power_of_attorney_in_the_gui(
         qtbot.keyClicks(screen.holder_cert, str(cert))
         qtbot.keyClicks(screen.address, "120 Main Street, Springfield, IL 62701")
         qtbot.keyClicks(screen.place, "Springfield, IL")
-        qtbot.keyClicks(screen.accepted_by, "Sam Attorney")
         _sign(qtbot, screen.grant()).close()
         qtbot.waitUntil(lambda: screen.table.rowCount() == 1, timeout=5000)
-        assert screen.table.item(0, 2).text() == "current"
+        assert screen.table.item(0, 2).text() == "PENDING ACCEPTANCE by the attorney"
 
         assert screen.holder.text() == ""  # the grant form is cleared once signed
         screen.table.selectRow(0)

@@ -1,4 +1,5 @@
-"""Signing jobs for the legal workflow: cancel, lost order, grant and revoke a power of attorney.
+"""Signing jobs for the legal workflow: cancel, lost order, grant, accept and revoke a power
+of attorney.
 
 Each is one signed document. The preview runs the service's own pre-PIN check,
 so a refusal shows before the PIN is asked; the sign step logs in once and
@@ -25,7 +26,7 @@ from csos_desktop.gui.jobs.signing import (
 from csos_desktop.gui.jobs.token_thread import Progress
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders import notices as order_notices
-from csos_desktop.services.orders import poa
+from csos_desktop.services.orders import poa, poa_acceptance
 from csos_desktop.services.pharmacy_store import open_store
 from csos_desktop.services.signing import (
     SigningIdentity,
@@ -164,23 +165,21 @@ class PoaGrantJob(_DocumentJob):
         holder_certificates: Sequence[bytes],
         address: str,
         place: str,
-        accepted_by: str,
     ) -> None:
         super().__init__(store_path, target)
         self._holder, self._certs = holder_name, list(holder_certificates)
         self._address, self._place = address, place
-        self._accepted_by = accepted_by
 
     def check(self, store: OpenStore, ident: SigningIdentity) -> str:
         reg = poa.check_registrant(store, ident)
         poa.holder_fingerprints(reg.dea_number, self._certs)
-        poa.check_acceptance(self._holder, self._accepted_by)
         return (
             f"<h3>Power of attorney for DEA {escape(reg.dea_number)} (21 CFR 1305.05)</h3>"
             f"<p>I, <b>{escape(reg.name)}</b>, appoint <b>{escape(self._holder)}</b> to sign "
             f"orders for schedule I and II controlled substances ({len(self._certs)} "
-            "certificate(s)). Signed with your token, in the form 1305.05(c) gives; "
-            f"accepted by <b>{escape(self._accepted_by)}</b>.</p>"
+            "certificate(s)). Signed with your token, in the form 1305.05(c) gives. "
+            f"{escape(self._holder)} then accepts it with their own token "
+            "(Accept (attorney)); until then they sign no schedule I/II order.</p>"
         )
 
     def run(self, store: OpenStore, ident: SigningIdentity, sign: Sign) -> str:
@@ -192,9 +191,35 @@ class PoaGrantJob(_DocumentJob):
             holder_certificates=self._certs,
             registrant_address=self._address,
             place=self._place,
-            accepted_by=self._accepted_by,
         )
-        return f"Power of attorney granted to {rec.holder_name}"
+        return f"Power of attorney granted to {rec.holder_name}; pending their acceptance"
+
+
+class PoaAcceptJob(_DocumentJob):
+    """The attorney-in-fact's acceptance (1305.05(c)), signed on their own token."""
+
+    title = "Accept power of attorney"
+
+    def __init__(self, store_path: Path, target: TokenTarget, poa_id: str) -> None:
+        super().__init__(store_path, target)
+        self._poa_id = poa_id
+
+    def check(self, store: OpenStore, ident: SigningIdentity) -> str:
+        rec = poa_acceptance.check_acceptor(store, ident, self._poa_id)
+        return (
+            f"<h3>Accept the power of attorney for DEA {escape(rec.dea_number)} "
+            "(21 CFR 1305.05(c))</h3>"
+            f"<p>I, <b>{escape(rec.holder_name)}</b>, hereby affirm that I am the person named "
+            "herein as attorney-in-fact and that the signature affixed hereto is my "
+            f"signature. Granted on {escape(rec.granted_on)}; signed with your own token "
+            f"({escape(ident.info.subject)}).</p>"
+        )
+
+    def sign(self, pin: PinBox, cancel: threading.Event, progress: Progress) -> Outcome:
+        # The service asks the PIN itself, after its own check, and ends with the checkpoint.
+        with open_store(self._path) as store, self._session() as session:
+            rec = poa_acceptance.accept(store, session, GuiInteraction(pin, progress), self._poa_id)
+        return Outcome((f"{rec.holder_name} accepted the power of attorney",), ())
 
 
 class PoaRevokeJob(_DocumentJob):

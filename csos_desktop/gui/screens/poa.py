@@ -1,8 +1,10 @@
 """Power of attorney: the registrant records themself, grants and revokes (21 CFR 1305.05).
 
 Grant and revoke are signed on the registrant's token through the signing
-dialog. After a revocation the screen says that the CSOS CA must be told
-within 6 hours (1311.45), writes the request, and records when it was sent.
+dialog; the attorney-in-fact accepts a grant on their own token (Accept
+(attorney)), and only then signs orders. After a revocation the screen says
+that the CSOS CA must be told within 6 hours (1311.45), writes the request, and
+records when it was sent.
 """
 
 from __future__ import annotations
@@ -107,18 +109,20 @@ class PoaScreen(QWidget):
         self.address.setAccessibleName("Registrant's address")
         self.place = QLineEdit()
         self.place.setAccessibleName("Place of signing the grant")
-        # 1305.05(c): the attorney affirms the grant; they type their own name here.
-        self.accepted_by = QLineEdit()
-        self.accepted_by.setAccessibleName("Attorney's acceptance: their own full name")
         form.addRow("&Attorney-in-fact:", self.holder)
         holder_label = QLabel("Their &certificate (PEM/DER file):")
         holder_label.setBuddy(self.holder_cert)
         form.addRow(holder_label, cert_row)
         form.addRow("Registrant's a&ddress:", self.address)
         form.addRow("&Place of signing:", self.place)
-        form.addRow("Accepted b&y (attorney types own name):", self.accepted_by)
         self.grant_button = QPushButton("&Grant (sign)…")
-        form.addRow(self.grant_button)
+        # 1305.05(c): the attorney affirms the grant under their own signature, on their token.
+        self.accept_button = QPushButton("Accept (attorne&y)…")
+        grant_buttons = QHBoxLayout()
+        grant_buttons.addWidget(self.grant_button)
+        grant_buttons.addWidget(self.accept_button)
+        grant_buttons.addStretch(1)
+        form.addRow(grant_buttons)
         revoke_box = QGroupBox("Revoke the power of attorney selected above")
         revoke_form = QFormLayout(revoke_box)
         self.reason = QLineEdit()
@@ -133,6 +137,7 @@ class PoaScreen(QWidget):
         buttons = QHBoxLayout()
         for b in (
             self.grant_button,
+            self.accept_button,
             self.revoke_button,
             self.save_request_button,
             self.notified_button,
@@ -147,8 +152,9 @@ class PoaScreen(QWidget):
         forms.addWidget(revoke_box, 1)
         layout.addLayout(forms)
         self.confirm_box: QMessageBox | None = None
+        row_actions = (self.accept_button, self.revoke_button)
         self.row_menu = RowMenu(
-            self.table, (self.revoke_button, self.save_request_button, self.notified_button)
+            self.table, (*row_actions, self.save_request_button, self.notified_button)
         )
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
@@ -157,12 +163,18 @@ class PoaScreen(QWidget):
         layout.addWidget(self.status)
         if store is None:
             self.registrant.setText(problem or "The order store could not be opened.")
-            for w in (self.registrant_button, self.grant_button, self.revoke_button):
+            for w in (
+                self.registrant_button,
+                self.grant_button,
+                self.accept_button,
+                self.revoke_button,
+            ):
                 w.setEnabled(False)
             return
         self.registrant_button.clicked.connect(self.confirm_registrant)
         self.browse_button.clicked.connect(self._browse)
         self.grant_button.clicked.connect(self.grant)
+        self.accept_button.clicked.connect(self.accept_selected)
         self.revoke_button.clicked.connect(self.revoke_selected)
         self.save_request_button.clicked.connect(self._save_request_clicked)
         self.notified_button.clicked.connect(self.mark_notified)
@@ -190,7 +202,7 @@ class PoaScreen(QWidget):
     @staticmethod
     def _state(g: PoaRecord) -> tuple[str, str]:
         if g.current:
-            return "current", ""
+            return ("current", "") if g.accepted else ("PENDING ACCEPTANCE by the attorney", "")
         revoked = datetime.fromisoformat(str(g.revoked_at).replace("Z", "+00:00"))
         due = ca_notice_due(revoked)
         told = g.ca_notified_at or f"NOT YET — due by {due:%Y-%m-%d %H:%M} UTC"
@@ -271,9 +283,20 @@ class PoaScreen(QWidget):
             holder_certificates=certs,
             address=self.address.text(),
             place=self.place.text(),
-            accepted_by=self.accepted_by.text(),
         )
         return self._open(job)
+
+    def accept_selected(self) -> SigningDialog | None:
+        """The attorney-in-fact, with their own token in the reader, signs the acceptance."""
+        from csos_desktop.gui.jobs.notices import PoaAcceptJob
+
+        g = self.selected()
+        if self._store is None or g is None:
+            self.status.setText(f"{dot(Tone.WARN)} Select the power of attorney to accept.")
+            return None
+        if not self._ready():
+            return None
+        return self._open(PoaAcceptJob(self._store.path, self._target(), g.poa_id))
 
     def revoke_selected(self) -> SigningDialog | None:
         from csos_desktop.gui.jobs.notices import PoaRevokeJob
@@ -345,7 +368,7 @@ class PoaScreen(QWidget):
 
     def _signed(self, outcome: object) -> None:
         if getattr(outcome, "signed", None):  # a form signed is cleared for the next one
-            for field in (self.holder, self.holder_cert, self.accepted_by, self.reason):
+            for field in (self.holder, self.holder_cert, self.reason):
                 field.clear()
         self.reload()
         revoked = [g for g in self._grants if not g.current and g.ca_notified_at is None]

@@ -136,11 +136,15 @@ def _sign_spooled(signer: DocumentSigner, spool: IO[bytes]) -> bytes:
 
 
 def poa_files(store: Store) -> dict[str, bytes]:
-    """Each power of attorney and notice of revocation (.json signed bytes + .p7s)."""
+    """Each power of attorney, the attorney's acceptance and the notice of revocation
+    (.json signed bytes + .p7s, exactly as signed)."""
     files: dict[str, bytes] = {}
     for g in store.poa.grants():
         files[f"{g.poa_id}.json"] = g.document
         files[f"{g.poa_id}.p7s"] = g.signature
+        if g.acceptance_document is not None and g.acceptance_signature is not None:
+            files[f"{g.poa_id}.acceptance.json"] = g.acceptance_document
+            files[f"{g.poa_id}.acceptance.p7s"] = g.acceptance_signature
         if g.revocation_document is not None and g.revocation_signature is not None:
             files[f"{g.poa_id}.revocation.json"] = g.revocation_document
             files[f"{g.poa_id}.revocation.p7s"] = g.revocation_signature

@@ -38,6 +38,7 @@ from csos_desktop.services.archive.container import (
     read_member,
 )
 from csos_desktop.services.archive.export import FORMAT, MANIFEST, MANIFEST_SIGNATURE
+from csos_desktop.services.archive.poa_acceptance import acceptance_problems
 from csos_desktop.services.archive.prescriptions import FOLDER as RX_FOLDER
 from csos_desktop.services.archive.prescriptions import (
     is_prescription_signature,
@@ -383,6 +384,8 @@ def verify_archive(
                     recorded=recorded.get(name),
                     fallback=manifest.created_at,
                 )
+                if found is not None and name.startswith("poa/"):
+                    report.problems += acceptance_problems(zf, name, found.parsed.signer)
                 if found is not None and kind_of(name) is DocumentKind.STATEMENT:
                     report.statements_checked += 1
                     report.problems += statement_problems(zf, name, found.found.signer)

@@ -28,10 +28,8 @@ from csos_desktop.domain.poa import (
     SignerNotAuthorised,
     ca_notice_due,
     ca_request,
-    same_person,
     signer_authority,
 )
-from csos_desktop.domain.timestamps import format_timestamp
 from csos_desktop.pki.profile import NotACsosCertificate, read_csos_profile
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
@@ -147,21 +145,6 @@ def holder_fingerprints(dea_number: str, certificates: Sequence[bytes]) -> list[
     return out
 
 
-def check_acceptance(holder_name: str, accepted_by: str) -> None:
-    """The attorney accepts by typing their own name, which must be the name granted."""
-    typed = " ".join(accepted_by.split())
-    if not typed:
-        raise InputError(
-            "The attorney-in-fact accepts the power of attorney (21 CFR 1305.05(c)): they "
-            "type their own full name (--attorney-accepts)."
-        )
-    if not same_person(typed, holder_name):
-        raise InputError(
-            f"The acceptance is by {typed}, but the power of attorney names {holder_name}: "
-            "the attorney-in-fact named accepts it, typing their own full name."
-        )
-
-
 def grant(
     store: Store,
     identity: SigningIdentity,
@@ -171,15 +154,13 @@ def grant(
     holder_certificates: Sequence[bytes],
     registrant_address: str,
     place: str,
-    accepted_by: str,
     clock: Clock = utc_now,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> PoaRecord:
     """Sign a power of attorney in the 1305.05(c) form on the registrant's token and keep it.
 
-    *accepted_by* is the attorney-in-fact's acceptance: their own full name, typed by them
-    at the grant, as the form's affirmation asks. It must be the name granted; who and
-    when go into the signed document and the audit entry, in the grant's transaction.
+    It is pending until the attorney-in-fact signs their acceptance on their own token
+    (``poa_acceptance.accept``); until then they sign no schedule I/II order.
     """
     reg = check_registrant(store, identity)
     dea = reg.dea_number
@@ -187,7 +168,6 @@ def grant(
     name = " ".join(holder_name.split())
     if len(name) < 3 or not registrant_address.strip() or not place.strip():
         raise InputError("Give the attorney's full name, the registrant's address and the place.")
-    check_acceptance(name, accepted_by)
     now = clock()
     poa = PowerOfAttorney(
         new_id(),
@@ -199,7 +179,6 @@ def grant(
         tuple(fingerprints),
         now.astimezone(UTC).date(),
         " ".join(place.split()),
-        now.astimezone(UTC).replace(microsecond=0),
         now.astimezone(UTC).replace(microsecond=0),
     )
     document = poa.canonical_bytes()
@@ -224,8 +203,7 @@ def grant(
                 "holder_name": name,
                 "certificates_sha256": sorted(fingerprints),
                 "granted_by": reg.name,
-                "accepted_by": name,
-                "accepted_at": format_timestamp(poa.accepted_at),
+                "status": "pending-acceptance",
                 "document_sha256": hashlib.sha256(document).hexdigest(),
             },
         )

@@ -120,8 +120,6 @@ def test_a_revoked_poa_holder_can_no_longer_sign(
         "120 Main Street, Springfield, IL 62701",
         "--place",
         "Springfield, IL",
-        "--attorney-accepts",
-        "Sam Attorney",
     )
     not_theirs = signing(home, holder, chain, *grant_args)
     assert not_theirs.exit_code == 1 and "Only the registrant" in not_theirs.output
@@ -129,7 +127,7 @@ def test_a_revoked_poa_holder_can_no_longer_sign(
     assert granted.exit_code == 0, granted.output
     listed = json.loads(csos(home, registrant, "poa", "list", "--json").stdout)
     [poa] = listed["powers_of_attorney"]
-    assert poa["status"] == "current" and poa["holder_name"] == "Sam Attorney"
+    assert poa["status"] == "pending-acceptance" and poa["holder_name"] == "Sam Attorney"
     with open_store(home / "data" / "csos.db") as store:
         rec = store.poa.get(poa["poa_id"])
     doc = json.loads(rec.document)
@@ -139,6 +137,9 @@ def test_a_revoked_poa_holder_can_no_longer_sign(
     checked = openssl_verify(tmp_path, test_ca, tmp_path / "poa.json", tmp_path / "poa.p7s")
     assert checked.returncode == 0, checked.stderr
 
+    # The attorney-in-fact accepts on their own token (1305.05(c)); then they sign.
+    accepted = signing(home, holder, chain, "poa", "accept", poa["poa_id"][:8])
+    assert accepted.exit_code == 0, accepted.output
     signed = signing(home, holder, chain, "order", "sign", "--draft", first)
     assert signed.exit_code == 0, signed.output
 
@@ -178,6 +179,7 @@ def test_a_revoked_poa_holder_can_no_longer_sign(
     for event in (
         "poa.registrant-recorded",
         "poa.granted",
+        "poa.accepted",
         "poa.revoked",
         "poa.ca-request-produced",
         "poa.ca-notified",
@@ -207,7 +209,14 @@ def test_a_revoked_poa_holder_can_no_longer_sign(
     assert exported.exit_code == 0, exported.output
     names = zipfile.ZipFile(bundle).namelist()
     pid = poa["poa_id"]
-    for name in (f"{pid}.json", f"{pid}.p7s", f"{pid}.revocation.json", "registry.json"):
+    for name in (
+        f"{pid}.json",
+        f"{pid}.p7s",
+        f"{pid}.acceptance.json",
+        f"{pid}.acceptance.p7s",
+        f"{pid}.revocation.json",
+        "registry.json",
+    ):
         assert f"poa/{name}" in names
     root = tmp_path / "root.pem"
     root.write_bytes(test_ca.root_certificate.public_bytes(Encoding.PEM))

@@ -3,7 +3,8 @@
 A schedule I/II order cannot be signed until the registrant is recorded: the app
 cannot tell the registrant's or an attorney's certificate from anyone's before that.
 The refusal comes before the PIN and says how to record the registrant; an order of
-schedules III-V alone is not held back. A grant records the attorney's acceptance.
+schedules III-V alone is not held back. (The attorney's acceptance of a grant:
+test_poa_acceptance.py.)
 """
 
 from __future__ import annotations
@@ -97,42 +98,3 @@ def test_a_schedule_ii_order_before_a_registrant_is_recorded_is_refused_before_t
         assert store.orders.get(iv).state is OrderState.SIGNED
         trail = [(e.event, e.order_id) for e in store.audit.entries()]
     assert trail.index(("poa.registrant-recorded", None)) < trail.index(("order.signed", ii))
-
-
-def test_a_grant_records_the_attorneys_acceptance_in_the_document_and_the_audit(
-    home: Path, chain: Path, rsa_token: Provisioned, ec_token: Provisioned, tmp_path: Path
-) -> None:
-    registrant, holder = rsa_token, ec_token
-    recorded = csos(
-        home, registrant, "poa", "registrant", "--name", "Jane Registrant",
-        "--dea", PURCHASER_DEA, "--token", registrant.label,
-    )  # fmt: skip
-    assert recorded.exit_code == 0, recorded.output
-    cert = tmp_path / "holder.der"
-    cert.write_bytes(holder.certificate_der)
-    grant = (
-        "poa", "grant", "--holder", "Sam Attorney", "--holder-cert", str(cert),
-        "--address", "120 Main Street, Springfield, IL 62701", "--place", "Springfield, IL",
-    )  # fmt: skip
-    # Someone else's name is no acceptance: refused before the PIN, nothing granted.
-    wrong = signing(home, registrant, chain, *grant, "--attorney-accepts", "Pat Other")
-    assert wrong.exit_code == 2 and "names Sam Attorney" in wrong.output
-    assert "PIN" not in wrong.output
-    with open_store(home / "data" / "csos.db") as store:
-        assert store.poa.grants() == []
-
-    granted = signing(home, registrant, chain, *grant, "--attorney-accepts", "sam  attorney")
-    assert granted.exit_code == 0, granted.output
-    assert "accepted by Sam Attorney" in granted.output
-    with open_store(home / "data" / "csos.db") as store:
-        [rec] = store.poa.grants()
-        [entry] = [e for e in store.audit.entries() if e.event == "poa.granted"]
-    doc = json.loads(rec.document)
-    acceptance = doc["attorney_acceptance"]
-    assert acceptance["accepted_by"] == "Sam Attorney"
-    assert "hereby affirm that I am the person named herein as attorney-in-fact" in doc["text"]
-    assert f"Accepted by Sam Attorney at {acceptance['accepted_at']}" in doc["text"]
-    # The audit entry written in the grant's transaction says who accepted and when.
-    assert entry.details["accepted_by"] == "Sam Attorney"
-    assert entry.details["accepted_at"] == acceptance["accepted_at"] == doc["signed_at"]
-    assert rec.to_json()["accepted_by"] == "Sam Attorney"

@@ -13,7 +13,6 @@ from csos_desktop.domain.poa import (
     RegistrantNotRecorded,
     Registry,
     SignerNotAuthorised,
-    same_person,
     signer_authority,
 )
 
@@ -24,8 +23,9 @@ RECORDED = Registry(
     "Jane Registrant",
     frozenset({"reg"}),
     (
-        Holder("p1", "Sam Attorney", frozenset({"sam"}), None),
-        Holder("p2", "Lee Former", frozenset({"lee"}), NOW - timedelta(days=1)),
+        Holder("p1", "Sam Attorney", frozenset({"sam"}), None, NOW - timedelta(days=2)),
+        Holder("p2", "Lee Former", frozenset({"lee"}), NOW - timedelta(days=1), NOW),
+        Holder("p3a7c9e1-0000", "Kim Pending", frozenset({"kim"}), None),
     ),
 )
 
@@ -43,7 +43,7 @@ def test_schedules_iii_to_v_alone_are_not_held_back_without_a_registrant() -> No
 
 
 @pytest.mark.parametrize("schedule_i_or_ii", [True, False])
-def test_once_recorded_only_the_registrant_and_current_attorneys_sign(
+def test_once_recorded_only_the_registrant_and_current_accepted_attorneys_sign(
     schedule_i_or_ii: bool,
 ) -> None:
     def authority(sha: str) -> Authority:
@@ -57,6 +57,13 @@ def test_once_recorded_only_the_registrant_and_current_attorneys_sign(
         authority("stranger")
 
 
-def test_the_acceptance_is_the_granted_name_as_typed() -> None:
-    assert same_person("  sam   ATTORNEY ", "Sam Attorney")
-    assert not same_person("Sam Attorneys", "Sam Attorney")
+@pytest.mark.parametrize("schedule_i_or_ii", [True, False])
+def test_a_holder_who_has_not_accepted_is_refused_and_told_to_accept_first(
+    schedule_i_or_ii: bool,
+) -> None:
+    with pytest.raises(SignerNotAuthorised) as refused:
+        signer_authority(RECORDED, "kim", NOW, schedule_i_or_ii=schedule_i_or_ii)
+    message = refused.value.message
+    assert "Kim Pending" in message and "pending acceptance" in message
+    assert "must accept it first" in message and "csos poa accept p3a7c9e1" in message
+    assert "Accept (attorney)" in message
