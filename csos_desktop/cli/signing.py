@@ -15,7 +15,6 @@ from csos_desktop.cli.terminal import TerminalInteraction
 from csos_desktop.services.context import current
 
 if TYPE_CHECKING:  # the token stack loads when a command signs, not when `csos` starts
-    from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
     from csos_desktop.services.pharmacy_store import OpenStore
     from csos_desktop.services.signing import (
         IdentityChoice,
@@ -23,6 +22,7 @@ if TYPE_CHECKING:  # the token stack loads when a command signs, not when `csos`
         SigningSession,
         TokenTarget,
     )
+    from csos_desktop.services.signing.documents import TokenDocumentSigner
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def document_signer(
     purpose: SigningPurpose, what: str, token: TokenChoice
 ) -> Iterator[TokenDocumentSigner]:
     """A logged-in session signing documents (an archive manifest, an audit checkpoint)."""
-    from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
+    from csos_desktop.services.signing.documents import TokenDocumentSigner
 
     with open_signing(purpose, token) as session:
         log_in_or_cancel(session, token, what)
@@ -157,7 +157,7 @@ def logged_in_signer(
     session: SigningSession, token: TokenChoice, what: str
 ) -> Callable[[bytes], bytes]:
     """Ask the PIN once (after every check passed) and return the session's signer."""
-    from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
+    from csos_desktop.services.signing.documents import TokenDocumentSigner
 
     log_in_or_cancel(session, token, what)
     return TokenDocumentSigner(session).sign

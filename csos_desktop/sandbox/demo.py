@@ -59,12 +59,15 @@ from csos_desktop.sandbox.softhsm import create_token, token_by_label
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.archive.verify import verify_archive
 from csos_desktop.services.context import DEMO_MARKER, enter_demo
-from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders.catalogue import import_synthetic
+from csos_desktop.services.orders.drafts import import_orders
+from csos_desktop.services.orders.lifecycle import sign_orders_on_token
 from csos_desktop.services.orders.poa import record_registrant
+from csos_desktop.services.orders.receipts import record_receipt
 from csos_desktop.services.rx.ceremony import RevocationCheck, online_revocation
 from csos_desktop.services.rx.receive import RevocationLookup
 from csos_desktop.services.signing import SigningPurpose, SigningSession
+from csos_desktop.services.signing.documents import TokenDocumentSigner
 from csos_desktop.services.sync.service import DistributorSettings, sync_worker
 from csos_desktop.services.trust_anchors import TrustMaterial
 from csos_desktop.som import evaluate, review_from_order
@@ -234,11 +237,11 @@ def run_demo(home: Path, say: Say) -> DemoRun:
         inputs = [
             order_input(DEMO_DEA, year_number(today, 100 + i), [u]) for i, u in enumerate(usual)
         ]
-        ids = [r.order_id for r in svc.import_orders(store, inputs, source="demo")]
+        ids = [r.order_id for r in import_orders(store, inputs, source="demo")]
         session = SigningSession(ts, identity, chain, SigningPurpose.ORDER)
         # The first one is signed as an X12 850 too, and goes over AS2 (demo_as2).
-        result = svc.sign_orders_on_token(store, ids[:1], session, DemoPin(), x12=True)
-        rest = svc.sign_orders_on_token(store, ids[1:], session, DemoPin())
+        result = sign_orders_on_token(store, ids[:1], session, DemoPin(), x12=True)
+        rest = sign_orders_on_token(store, ids[1:], session, DemoPin())
         result = replace(result, signed=result.signed + rest.signed)
         say(
             f"[4/9] {len(result.signed)} orders of this pharmacy's usual products signed with "
@@ -265,12 +268,12 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             as2.shipped(store, ids[0], say)
             statements = worker.run_once().statements
             shipped = [store.orders.get(i) for i in ids]
-            signer = svc.TokenDocumentSigner(
+            signer = TokenDocumentSigner(
                 SigningSession(ts, identity, chain, SigningPurpose.RECEIPT)
             )
             for rec in shipped:
                 order = store.orders.order(rec.order_id)
-                svc.record_receipt(
+                record_receipt(
                     store,
                     rec.order_id,
                     [ReceiptLine(ln.line_no, ln.quantity, today) for ln in order.lines],
@@ -288,7 +291,7 @@ def run_demo(home: Path, say: Say) -> DemoRun:
 
         as2.stop()
         bundle = home / "archive.zip"
-        manifest_signer = svc.TokenDocumentSigner(
+        manifest_signer = TokenDocumentSigner(
             SigningSession(ts, identity, chain, SigningPurpose.ARCHIVE_MANIFEST)
         )
         export_archive(store, today, today, bundle, signer=manifest_signer)
@@ -311,7 +314,7 @@ def run_demo(home: Path, say: Say) -> DemoRun:
         # The README's CLI walk-through signs this one (a usual order, not yet in the store).
         usual_order = order_input(DEMO_DEA, year_number(today, 300), usual[:1])
         (home / "order.json").write_text(json.dumps(usual_order, indent=2), encoding="utf-8")
-        [draft] = svc.import_orders(store, draft_input, source="demo")
+        [draft] = import_orders(store, draft_input, source="demo")
         som_history = load_history_csv(
             history_csv, catalogue, today=today, skip_bad_rows=True
         ).history

@@ -319,7 +319,7 @@ def dialogs(out_dir: str) -> list[str]:
     editor.known.setCurrentIndex(1)
     product = bundled_catalogue().product("99101001001")
     assert product is not None
-    editor.add_product(product, packages=40)
+    editor.lines.add_product(product, packages=40)
     editor.show()
     _wait(app, lambda: not editor.pending_review() and editor.som.review is not None)
     saved.append(_grab(editor, out / "07-order-editor.png"))

@@ -69,20 +69,20 @@ def test_messages_appear_next_to_the_fields_they_are_about(qtbot: QtBot, store: 
     assert ed.save() is None
     assert "at least one line" in ed.problems_by_field()["lines"]
     ed.supplier.edits["dea_number"].setText("RK0452716")
-    ed.search.setText("99101-0010-01")
-    ed.add_button.click()
+    ed.lines.search.setText("99101-0010-01")
+    ed.lines.add_button.click()
     settle(qtbot, ed)
     assert ed.problems_by_field() == {}
 
 
 def test_completer_finds_products_by_ndc_and_by_name(qtbot: QtBot, store: Store) -> None:
     ed = editor(qtbot, store)
-    model = ed.search.completer().model()
+    model = ed.lines.search.completer().model()
     texts = [model.index(i, 0).data() for i in range(model.rowCount())]
     assert any(t.startswith("99101-0010-01 — Oxycodone 5 mg tablet") for t in texts)
-    ed.search.setText("hydromorphone 4 mg")
-    ed.add_button.click()
-    assert ed.table.item(0, 1).text().startswith("Hydromorphone 4 mg")
+    ed.lines.search.setText("hydromorphone 4 mg")
+    ed.lines.add_button.click()
+    assert ed.lines.table.item(0, 1).text().startswith("Hydromorphone 4 mg")
 
 
 def test_som_panel_follows_the_lines_and_the_warning_must_be_acknowledged(
@@ -91,11 +91,11 @@ def test_som_panel_follows_the_lines_and_the_warning_must_be_acknowledged(
     ed = editor(qtbot, store)
     ed.supplier.set_values(SUPPLIER)
     assert OXY is not None
-    ed.add_product(OXY, packages=2)
+    ed.lines.add_product(OXY, packages=2)
     settle(qtbot, ed)
     assert ed.som.review is not None and ed.som.review.assessment.decision is Decision.OK
     assert not ed.som.ack_box.isVisible()
-    ed.set_packages(0, 40)
+    ed.lines.set_packages(0, 40)
     settle(qtbot, ed)
     review = ed.som.review
     assert review is not None and review.assessment.decision is Decision.INTERCEPT
@@ -160,9 +160,9 @@ def test_a_draft_opens_filled_in_and_saves_in_place(qtbot: QtBot, store: Store) 
     ed.show()
     assert ed.windowTitle() == f"Edit draft {rec.order_number}"
     before = store.orders.order(order_id)
-    assert ed.table.rowCount() == len(before.lines)
+    assert ed.lines.table.rowCount() == len(before.lines)
     assert ed.supplier.values()["name"] == before.supplier.name
-    ed.set_packages(0, before.lines[0].quantity + 1)
+    ed.lines.set_packages(0, before.lines[0].quantity + 1)
     settle(qtbot, ed)
     if ed.som.review is not None and ed.som.review.needs_acknowledgement:
         ed.som.justification.setPlainText("Flu season: two prescribers joined the practice.")
@@ -184,7 +184,7 @@ def test_the_completer_offers_the_imported_fda_catalogue(qtbot: QtBot, tmp_path:
     with open_store(tmp_path / "fda.db") as s:
         import_directory(s, fda / "product.txt", fda / "package.txt")
         ed = editor(qtbot, s)
-        offered = ed._product_model.stringList()
+        offered = ed.lines._product_model.stringList()
         assert any(
             t.startswith("99901-0101-01 — Oxycodone Hydrochloride 10 mg tablet") for t in offered
         )
@@ -198,7 +198,7 @@ def test_a_flagged_order_closed_without_saving_leaves_its_flags_as_abandoned(
     ed = editor(qtbot, store)
     ed.supplier.set_values(SUPPLIER)
     assert OXY is not None
-    ed.add_product(OXY, packages=40)
+    ed.lines.add_product(OXY, packages=40)
     settle(qtbot, ed)
     assert ed.som.review is not None and ed.som.review.needs_acknowledgement
     ed.cancel_button.click()
@@ -220,7 +220,7 @@ def test_a_draft_whose_product_nobody_knows_must_be_justified_in_the_editor(
     ed = OrderEditor(store, editing=rec)
     qtbot.addWidget(ed)
     ed.show()
-    ed.set_packages(0, 2)
+    ed.lines.set_packages(0, 2)
     settle(qtbot, ed)
     review = ed.som.review
     assert review is not None and review.needs_acknowledgement
@@ -254,15 +254,15 @@ def test_enter_on_a_suggestion_adds_one_line_and_escape_asks_first(
     ed = editor(qtbot, store)
     ed.activateWindow()
     qtbot.waitUntil(ed.isActiveWindow)
-    ed.search.setFocus()
-    qtbot.keyClicks(ed.search, "99101-0010-01")
-    popup = ed.search.completer().popup()
+    ed.lines.search.setFocus()
+    qtbot.keyClicks(ed.lines.search, "99101-0010-01")
+    popup = ed.lines.search.completer().popup()
     qtbot.waitUntil(popup.isVisible)
     qtbot.keyClick(popup, Qt.Key.Key_Down)
     qtbot.keyClick(popup, Qt.Key.Key_Return)
     qtbot.wait(50)
-    assert ed.table.rowCount() == 1
-    qtbot.keyClick(ed.search, Qt.Key.Key_Escape)
+    assert ed.lines.table.rowCount() == 1
+    qtbot.keyClick(ed.lines.search, Qt.Key.Key_Escape)
     assert ed.isVisible() and ed.discard_box is not None and ed.discard_box.isVisible()
     keep = ed.discard_box.escapeButton()
     assert keep is not None and keep.text() == "&Keep editing"

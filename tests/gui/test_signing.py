@@ -17,7 +17,7 @@ from csos_desktop.gui.dialogs.signing import Phase, SigningDialog
 from csos_desktop.gui.dialogs.signing_summary import pin_warning
 from csos_desktop.gui.jobs.signing import OrderBatch, TokenTarget
 from csos_desktop.gui.jobs.token_thread import TokenWorker
-from csos_desktop.services.orders.lifecycle import OrderSigner
+from csos_desktop.services.orders.batch import OrderSigner
 from csos_desktop.services.orders.order_signer import SignedOrder
 from csos_desktop.store import open_store
 from csos_desktop.token.slots import PinState

@@ -17,7 +17,7 @@ from csos_desktop.domain.errors import InputError
 
 if TYPE_CHECKING:  # signing and verifying code loads when those commands run
     from csos_desktop.domain.order import Order
-    from csos_desktop.services.orders.lifecycle import Unsigned
+    from csos_desktop.services.orders.batch import Unsigned
 
 
 @click.group()
@@ -129,9 +129,10 @@ def sign_file(
     """Import ORDER_FILE, sign it on the token as a draft, and write copies to *out_dir*."""
     from csos_desktop.cli.files import write_signed_pair
     from csos_desktop.fileio import read_json_object
-    from csos_desktop.services.orders import lifecycle as svc
     from csos_desktop.services.orders import queries
+    from csos_desktop.services.orders.drafts import import_orders
     from csos_desktop.services.orders.justifications import justifications_by_order
+    from csos_desktop.services.orders.lifecycle import sign_orders_on_token
     from csos_desktop.services.pharmacy_store import open_store
     from csos_desktop.services.signing import SigningPurpose
 
@@ -139,7 +140,7 @@ def sign_file(
     with open_store() as store:
         # Into the record first: a bad file or a number already used is refused before the
         # token is even opened; an order refused later stays a draft (`--draft`).
-        records = svc.import_orders(store, data, source=f"file:{order_file.name}")
+        records = import_orders(store, data, source=f"file:{order_file.name}")
         ids = [r.order_id for r in records]
         try:
             reasons = justifications_by_order(store, ids, som_justification)
@@ -150,7 +151,7 @@ def sign_file(
                 f"({numbers}): sign them with `csos order sign --draft ID…`."
             ) from exc
         with open_choice(SigningPurpose.ORDER, token) as signing:
-            result = svc.sign_orders_on_token(
+            result = sign_orders_on_token(
                 store, ids, signing, token.terminal(), som_justifications=reasons, x12=x12
             )
         kept = [(r, queries.signed_copy(store, r.order_id)) for r in result.signed]

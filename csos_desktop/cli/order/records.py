@@ -83,7 +83,7 @@ def import_(order_files: tuple[Path, ...], as_json: bool) -> None:
 def _import_file(store: OpenStore, path: Path) -> list[OrderRecord]:
     """One file's orders as drafts, all or none (one transaction)."""
     from csos_desktop.domain.order_csv import orders_from_csv
-    from csos_desktop.services.orders import lifecycle as svc
+    from csos_desktop.services.orders.drafts import import_orders
 
     if path.suffix.lower() == ".csv":
         try:
@@ -93,7 +93,7 @@ def _import_file(store: OpenStore, path: Path) -> list[OrderRecord]:
         data: object = orders_from_csv(text, now=datetime.now(UTC))
     else:
         data = read_json(path)
-    return svc.import_orders(store, data, source=f"file:{path.name}")
+    return import_orders(store, data, source=f"file:{path.name}")
 
 
 @order.command("edit")
@@ -102,11 +102,11 @@ def _import_file(store: OpenStore, path: Path) -> list[OrderRecord]:
 @run_cli
 def edit(ref: str, order_file: Path) -> None:
     """Replace a draft's supplier and lines from ORDER_FILE (it keeps its id and number)."""
-    from csos_desktop.services.orders import lifecycle as svc
+    from csos_desktop.services.orders.drafts import update_draft
 
     data = read_json_object(order_file, "one order")
     with _store() as store:
-        rec = svc.update_draft(store, ref, data)
+        rec = update_draft(store, ref, data)
     click.echo(
         f"Draft {rec.order_number} updated ({rec.lines} lines); the change is in the audit log."
     )
@@ -263,9 +263,9 @@ def sign_stored(
     x12: bool = False,
 ) -> None:
     """Sign stored drafts in one login (shared by `order sign-drafts` and `order sign --draft`)."""
-    from csos_desktop.services.orders import lifecycle as svc
     from csos_desktop.services.orders import queries
     from csos_desktop.services.orders.justifications import justifications_by_order
+    from csos_desktop.services.orders.lifecycle import sign_orders_on_token
     from csos_desktop.services.signing import SigningPurpose
     from csos_desktop.services.sync.as2_settings import signs_as_x12
 
@@ -279,7 +279,7 @@ def sign_stored(
             return
         reasons = justifications_by_order(store, wanted, som_justification)
         with open_choice(SigningPurpose.ORDER, token) as session:
-            result = svc.sign_orders_on_token(
+            result = sign_orders_on_token(
                 store, wanted, session, token.terminal(), som_justifications=reasons, x12=x12
             )
     if as_json:
@@ -299,10 +299,10 @@ def sign_stored(
 @run_cli
 def void(ref: str, reason: str) -> None:
     """Void a draft, or a signed order not yet sent to the distributor."""
-    from csos_desktop.services.orders import lifecycle as svc
+    from csos_desktop.services.orders.drafts import void_order
 
     with _store() as store:
-        rec = svc.void_order(store, ref, reason)
+        rec = void_order(store, ref, reason)
     click.echo(f"Order {rec.order_number} is void.")
 
 
@@ -311,10 +311,10 @@ def void(ref: str, reason: str) -> None:
 @run_cli
 def reissue(ref: str) -> None:
     """Copy a rejected, void or cancelled order into a new draft with a new number."""
-    from csos_desktop.services.orders import lifecycle as svc
+    from csos_desktop.services.orders.drafts import reissue_order
 
     with _store() as store:
-        rec = svc.reissue_order(store, ref)
+        rec = reissue_order(store, ref)
     click.echo(f"Draft {rec.order_number} created: {rec.order_id} (re-issue of {ref})")
 
 
@@ -376,7 +376,7 @@ def receive(
 ) -> None:
     """Record and sign the electronic receipt of delivered goods (21 CFR 1305.22(g))."""
     from csos_desktop.config.local_time import local_date
-    from csos_desktop.services.orders import lifecycle as svc
+    from csos_desktop.services.orders.receipts import sign_receipt
     from csos_desktop.services.signing import SigningPurpose
 
     today = day.date() if day else local_date(datetime.now(UTC))
@@ -390,7 +390,7 @@ def receive(
             )
     # The purchaser signs its receipt: with several locations, that order's certificate.
     with _store() as store, open_choice(SigningPurpose.RECEIPT, token) as session:
-        receipt, rec = svc.sign_receipt(store, ref, lines, session, token.terminal())
+        receipt, rec = sign_receipt(store, ref, lines, session, token.terminal())
     click.echo(
         f"Receipt {receipt.receipt_id} recorded for order {rec.order_number}; "
         f"the order is now {rec.state.value}."
@@ -438,10 +438,10 @@ def export(ref: str, out_dir: Path | None, fmt: str) -> None:
         return
     if out_dir is None:
         raise click.UsageError("--out DIRECTORY is required for --format record")
-    from csos_desktop.services.orders import lifecycle as svc
+    from csos_desktop.services.orders.export import export_order
 
     with _store() as store:
-        files = svc.export_order(store, ref, out_dir)
+        files = export_order(store, ref, out_dir)
     for f in files:
         click.echo(str(f))
 

@@ -8,71 +8,44 @@ saving is ``import_orders`` plus ``acknowledge_warnings`` when the order was fla
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QCompleter,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QPushButton,
-    QSpinBox,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from csos_desktop.config.local_time import local_date
-from csos_desktop.domain.catalogue import Catalogue, Product
+from csos_desktop.domain.catalogue import Catalogue
 from csos_desktop.domain.clock import utc_now
 from csos_desktop.domain.errors import CsosError
 from csos_desktop.domain.order import Order, OrderInvalid, Problem, parse_order_input
 from csos_desktop.gui.jobs.pool import run_job
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.fit import fit_to_screen
+from csos_desktop.gui.widgets.order_lines import OrderLines, is_line_problem
 from csos_desktop.gui.widgets.party_form import PartyForm
-from csos_desktop.gui.widgets.row_menu import RowMenu
 from csos_desktop.gui.widgets.som_panel import SomPanel
-from csos_desktop.gui.widgets.tables import drop_cell_widgets
-from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders import queries
 from csos_desktop.services.orders.catalogue import active_catalogue
+from csos_desktop.services.orders.drafts import import_orders, update_draft
 from csos_desktop.services.pharmacy_store import OrderRecord, open_store
 from csos_desktop.services.som import gate as som_gate
 from csos_desktop.services.som.review import SomReview, acknowledge_warnings, review_order
 
 if TYPE_CHECKING:
     from csos_desktop.services.pharmacy_store import OpenStore
-
-COLUMNS = ("NDC", "Item", "Strength", "Form", "Package size", "Packages", "Schedule")
-_LINE_FIELD = re.compile(r"lines\[(\d+)\]\.(\w+)")
-_FIELD_WORDS = {
-    "ndc": "NDC",
-    "item_name": "item",
-    "strength": "strength",
-    "dosage_form": "form",
-    "package_size": "package size",
-    "quantity": "packages",
-    "schedule": "schedule",
-    "line_no": "line number",
-}
-
-
-def product_text(p: Product) -> str:
-    """How a product reads in the completer: NDC first, so typing either part finds it."""
-    return f"{p.ndc} — {p.item_name} ({p.package_size} per package, C{p.schedule.value})"
 
 
 def _review(path: Path, order: Order) -> SomReview:
@@ -106,15 +79,12 @@ class OrderEditor(QDialog):
         # The imported FDA catalogue; none until one is imported (lines then placed by history).
         self._catalogue = catalogue or active_catalogue(store)
         self._signer_name = signer_name
-        self._lines: list[dict[str, Any]] = []
         self._order: Order | None = None
         self._som_seq = 0  # reviews started
         self._shown_seq = 0  # the review on screen
         self._save_requested = False
-        self._lines_touched = editing is not None  # the lines' problems show after that
         self._discard_confirmed = False
         self.discard_box: QMessageBox | None = None
-        self._products = {product_text(p): p for p in self._catalogue.products.values()}
 
         self.purchaser = PartyForm("Purchaser")
         self.supplier = PartyForm("Supplier")
@@ -129,32 +99,7 @@ class OrderEditor(QDialog):
             purchaser or {"name": signer_name or "", "dea_number": signer_dea or ""}
         )
 
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Add a product: type its NDC or name")
-        self.search.setAccessibleName("Add product by NDC or name")
-        self._product_model = QStringListModel(list(self._products), self)
-        completer = QCompleter(self._product_model, self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.search.setCompleter(completer)
-        self._completer = completer
-        self.add_button = QPushButton("&Add line")
-        self.add_button.setAccessibleName("Add line")
-        self.remove_button = QPushButton("&Remove line")
-        self.remove_button.setAccessibleName("Remove selected line")
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setAccessibleName("Order lines")
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.lines_error = QLabel()
-        self.lines_error.setStyleSheet(f"color: {Tone.BAD.value}")
-        self.lines_error.setWordWrap(True)
-        self.lines_error.setAccessibleDescription("Order lines problems")
+        self.lines = OrderLines(self._catalogue, touched=editing is not None)
         self.general_error = QLabel()
         self.general_error.setTextFormat(Qt.TextFormat.RichText)
         self.general_error.setWordWrap(True)
@@ -172,13 +117,7 @@ class OrderEditor(QDialog):
         parties.addWidget(self.supplier)
         parties.addWidget(self.purchaser)
         col.addLayout(parties)
-        add_row = QHBoxLayout()
-        add_row.addWidget(self.search, 1)
-        add_row.addWidget(self.add_button)
-        add_row.addWidget(self.remove_button)
-        col.addLayout(add_row)
-        col.addWidget(self.table, 1)
-        col.addWidget(self.lines_error)
+        col.addWidget(self.lines, 1)
         col.addWidget(self.general_error)
         split = QSplitter()
         split.addWidget(left)
@@ -199,11 +138,7 @@ class OrderEditor(QDialog):
         self.known.currentIndexChanged.connect(self._pick_supplier)
         self.supplier.changed.connect(self._debounce.start)
         self.purchaser.changed.connect(self._debounce.start)
-        self.add_button.clicked.connect(self._add_from_search)
-        self.search.returnPressed.connect(self._add_from_search)
-        completer.activated.connect(self._add_product_text)
-        self.remove_button.clicked.connect(self._remove_line)
-        self.row_menu = RowMenu(self.table, (self.remove_button,))
+        self.lines.changed.connect(self._debounce.start)
         self.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self.reject)
         self.setTabOrder(self.known, self.supplier.edits["name"])
@@ -216,105 +151,12 @@ class OrderEditor(QDialog):
         """Fill the form with a stored draft (its number and purchaser stay)."""
         self.purchaser.set_values(order.purchaser.to_document())
         self.supplier.set_values(order.supplier.to_document())
-        self._lines = [
-            {
-                "ndc": ln.ndc.formatted,
-                "item_name": ln.item_name,
-                "strength": ln.strength,
-                "dosage_form": ln.dosage_form,
-                "package_size": ln.package_size,
-                "quantity": ln.quantity,
-                "schedule": None if ln.schedule is None else ln.schedule.value,
-            }
-            for ln in order.lines
-        ]
-        self._refresh_table()
+        self.lines.load(order)
 
-    # -- supplier and lines ----------------------------------------------------------
+    # -- supplier ---------------------------------------------------------------------
     def _pick_supplier(self, index: int) -> None:
         if index > 0:
             self.supplier.set_values(self._suppliers[index - 1])
-
-    def _add_from_search(self) -> None:
-        popup = self._completer.popup()
-        if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
-            # Enter on a suggestion reaches the field first; the completer adds the line.
-            return
-        self._add_product_text(self.search.text())
-
-    def _add_product_text(self, text: str) -> None:
-        product = self._products.get(text) or self._match(text)
-        if product is None:
-            self.lines_error.setText(
-                f"No product in the catalogue matches {text.strip()!r}; "
-                "type part of its NDC or name and pick from the list."
-            )
-            return
-        self.add_product(product)
-        # The completer fills the field after `activated`; clear once it has.
-        QTimer.singleShot(0, self.search.clear)
-
-    def _match(self, text: str) -> Product | None:
-        needle = text.strip().lower()
-        found = [p for key, p in self._products.items() if needle and needle in key.lower()]
-        return found[0] if len(found) == 1 else None
-
-    def add_product(self, product: Product, packages: int = 1) -> None:
-        """A new line for *product* with *packages* packages."""
-        self._lines_touched = True
-        self._lines.append(
-            {
-                "ndc": product.ndc.formatted,
-                "item_name": product.item_name,
-                "strength": product.strength,
-                "dosage_form": product.dosage_form,
-                "package_size": product.package_size,
-                "quantity": packages,
-                "schedule": product.schedule.value,
-            }
-        )
-        self._refresh_table()
-        self._debounce.start()
-
-    def set_packages(self, row: int, packages: int) -> None:
-        spin = self.table.cellWidget(row, 5)
-        assert isinstance(spin, QSpinBox)
-        spin.setValue(packages)
-
-    def _remove_line(self) -> None:
-        row = self.table.currentRow()
-        if 0 <= row < len(self._lines):
-            self._lines_touched = True
-            del self._lines[row]
-            self._refresh_table()
-            self._debounce.start()
-
-    def _refresh_table(self) -> None:
-        drop_cell_widgets(self.table)
-        self.table.setRowCount(len(self._lines))
-        for row, line in enumerate(self._lines):
-            schedule = f"C{line['schedule']}" if line["schedule"] else "not controlled"
-            cells = (
-                line["ndc"],
-                line["item_name"],
-                line["strength"],
-                line["dosage_form"],
-                str(line["package_size"]),
-                "",
-                schedule,
-            )
-            for col, text in enumerate(cells):
-                self.table.setItem(row, col, QTableWidgetItem(text))
-            spin = QSpinBox()
-            spin.setRange(0, 9999)
-            spin.setValue(int(line["quantity"]))
-            spin.setAccessibleName(f"Packages of line {row + 1}, {line['item_name']}")
-            spin.valueChanged.connect(lambda v, r=row: self._packages_changed(r, v))
-            self.table.setCellWidget(row, 5, spin)
-
-    def _packages_changed(self, row: int, value: int) -> None:
-        self._lines[row]["quantity"] = value
-        self._debounce.start()
 
     # -- validation and SOM ----------------------------------------------------------
     def order_input(self) -> dict[str, Any]:
@@ -323,7 +165,7 @@ class OrderEditor(QDialog):
             "schema": "csos-order/1",
             "purchaser": self.purchaser.values(),
             "supplier": self.supplier.values(),
-            "lines": [{"line_no": i + 1, **line} for i, line in enumerate(self._lines)],
+            "lines": self.lines.values(),
         }
 
     def validate(self) -> Order | None:
@@ -345,34 +187,16 @@ class OrderEditor(QDialog):
 
     def _show_problems(self, problems: tuple[Problem, ...]) -> None:
         parties: dict[str, dict[str, str]] = {"purchaser": {}, "supplier": {}}
-        lines: list[str] = []
         other: list[str] = []
-        bad_rows: set[int] = set()
         for p in problems:
             head, _, rest = p.field.partition(".")
-            m = _LINE_FIELD.fullmatch(p.field)
             if head in parties and rest:
                 parties[head].setdefault(rest, p.message)
-            elif m:
-                row, name = int(m.group(1)), m.group(2)
-                bad_rows.add(row)
-                lines.append(f"Line {row + 1}, {_FIELD_WORDS.get(name, name)}: {p.message}")
-            elif p.field == "lines":
-                if self._lines_touched:
-                    lines.append("Add at least one line." if p.rule == "no-lines" else p.message)
-            else:
+            elif not is_line_problem(p):
                 other.append(str(p))
         self.purchaser.show_errors(parties["purchaser"])
         self.supplier.show_errors(parties["supplier"])
-        self.lines_error.setText("\n".join(lines))
-        self.lines_error.setVisible(bool(lines))
-        for row in range(self.table.rowCount()):
-            for col in range(self.table.columnCount()):
-                item = self.table.item(row, col)
-                if item is not None:
-                    item.setBackground(
-                        Qt.GlobalColor.yellow if row in bad_rows else Qt.GlobalColor.transparent
-                    )
+        self.lines.show_problems(problems)
         self.general_error.setText(f"{dot(Tone.BAD)} " + "; ".join(other) if other else "")
 
     def _start_review(self, order: Order) -> None:
@@ -412,11 +236,13 @@ class OrderEditor(QDialog):
             self._debounce.stop()
             self.validate()
         if self._order is None:
-            self._lines_touched = True
+            self.lines.touched = True
             self.supplier.show_all_errors()
             self.purchaser.show_all_errors()
             self.validate()
-            widget = self.supplier.first_error() or self.purchaser.first_error() or self.search
+            widget = (
+                self.supplier.first_error() or self.purchaser.first_error() or self.lines.search
+            )
             widget.setFocus()
             self.general_error.setText(f"{dot(Tone.BAD)} Fix the fields marked in red first.")
             return None
@@ -435,9 +261,9 @@ class OrderEditor(QDialog):
             return None
         try:
             if self._editing is not None:
-                rec = svc.update_draft(self._store, self._editing.order_id, self.order_input())
+                rec = update_draft(self._store, self._editing.order_id, self.order_input())
             else:
-                rec = svc.import_orders(self._store, self.order_input(), source="gui")[0]
+                rec = import_orders(self._store, self.order_input(), source="gui")[0]
             if review is not None and review.needs_acknowledgement:
                 acknowledge_warnings(
                     self._store,
@@ -501,6 +327,6 @@ class OrderEditor(QDialog):
         out.update(
             {f"purchaser.{k}": v.text() for k, v in self.purchaser.errors.items() if v.text()}
         )
-        if self.lines_error.text():
-            out["lines"] = self.lines_error.text()
+        if self.lines.lines_error.text():
+            out["lines"] = self.lines.lines_error.text()
         return out

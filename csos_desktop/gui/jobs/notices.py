@@ -24,7 +24,6 @@ from csos_desktop.gui.jobs.signing import (
     TokenTarget,
 )
 from csos_desktop.gui.jobs.token_thread import Progress
-from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders import notices as order_notices
 from csos_desktop.services.orders import poa, poa_acceptance
 from csos_desktop.services.pharmacy_store import open_store
@@ -34,6 +33,7 @@ from csos_desktop.services.signing import (
     SigningSession,
     signing_session,
 )
+from csos_desktop.services.signing.documents import TokenDocumentSigner
 from csos_desktop.services.tokens.status import CertificateStatus
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class _DocumentJob:
         with open_store(self._path) as store, self._session() as session:
             self.check(store, session.identity)
             session.log_in(GuiInteraction(pin, progress))
-            done = self.run(store, session.identity, svc.TokenDocumentSigner(session).sign)
+            done = self.run(store, session.identity, TokenDocumentSigner(session).sign)
         return Outcome((done,), ())
 
 

@@ -24,9 +24,12 @@ from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.token_errors import TokenError
 from csos_desktop.domain.token_state import TokenInfo
 from csos_desktop.gui.jobs.token_thread import Progress
-from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders import queries
+from csos_desktop.services.orders.batch import OrderSigner
+from csos_desktop.services.orders.check_stage import check_drafts
+from csos_desktop.services.orders.lifecycle import sign_orders_on_token
 from csos_desktop.services.orders.order_signer import SignedOrder
+from csos_desktop.services.orders.receipts import check_receipt, receipt_session, sign_receipt
 from csos_desktop.services.pharmacy_store import open_store
 from csos_desktop.services.signing import (
     IdentityChoice,
@@ -48,13 +51,13 @@ from csos_desktop.services.tokens.status import CertificateStatus
 
 log = logging.getLogger(__name__)
 
-SignerWrapper = Callable[[svc.OrderSigner], svc.OrderSigner]
+SignerWrapper = Callable[[OrderSigner], OrderSigner]
 
 
 class SigningCancelled(TokenError):
     """The user stopped the batch between two orders.
 
-    A TokenError on purpose: ``services.orders.lifecycle.sign_orders`` stops a batch cleanly
+    A TokenError on purpose: ``services.orders.batch.sign_orders`` stops a batch cleanly
     (signed orders kept, the rest left as drafts, the stop audited) only on errors
     that would fail every later order the same way, and a cancel does exactly that.
     """
@@ -180,7 +183,7 @@ class _BatchSigner:
 
     def __init__(
         self,
-        inner: svc.OrderSigner,
+        inner: OrderSigner,
         progress: Progress,
         cancel: threading.Event,
         first: int,
@@ -248,7 +251,7 @@ class OrderBatch:
             offered = pickers(session, queries.drafts(store, self._ids), self.choices, now)
             self.choices.update({p.dea: p.chosen for p in offered})
             session.choose(self.choices)
-            checked = svc.check_drafts(
+            checked = check_drafts(
                 store, self._ids, session, now, som_justifications=self.som_justifications
             )
             ready, refused = checked.ready, checked.refused
@@ -303,13 +306,13 @@ class OrderBatch:
             # Called once per location's certificate: the count goes on across them.
             made: list[_BatchSigner] = []
 
-            def wrap(signer: svc.OrderSigner) -> svc.OrderSigner:
+            def wrap(signer: OrderSigner) -> OrderSigner:
                 inner = self._wrap(signer) if self._wrap is not None else signer
                 first = made[-1].next_index if made else 0
                 made.append(_BatchSigner(inner, progress, cancel, first, len(ids)))
                 return made[-1]
 
-            result = svc.sign_orders_on_token(
+            result = sign_orders_on_token(
                 store,
                 ids,
                 session,
@@ -353,10 +356,8 @@ class ReceiptJob:
     def preview(self, progress: Progress) -> Preview:
         now = self._clock()
         with open_store(self._path) as store, self._session() as opened:
-            session = svc.receipt_session(store, self._order_id, opened)
-            svc.check_receipt(
-                store, self._order_id, self._lines, session.identity, clock=self._clock
-            )
+            session = receipt_session(store, self._order_id, opened)
+            check_receipt(store, self._order_id, self._lines, session.identity, clock=self._clock)
             session.check_session(now)
             order = queries.signed_order(store, self._order_id)
             token = session.token_info()
@@ -368,7 +369,7 @@ class ReceiptJob:
             number = queries.order_number(store, self._order_id)
             progress(Step(0, 1, f"receipt for {number}"))
             try:
-                receipt, rec = svc.sign_receipt(
+                receipt, rec = sign_receipt(
                     store, self._order_id, self._lines, session, GuiInteraction(pin, progress)
                 )
             except TokenError:

@@ -31,8 +31,9 @@ from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.archive.container import StreamingZipWriter
 from csos_desktop.services.archive.prescriptions import FOLDER, signed_prescription_files
-from csos_desktop.services.orders.lifecycle import DocumentSigner, order_record_files
+from csos_desktop.services.orders.export import order_record_files
 from csos_desktop.services.rx.script_export import script_files
+from csos_desktop.services.signing.documents import DocumentSigner
 from csos_desktop.store import Store, lifecycle
 from csos_desktop.store.audit import AuditEvent
 

@@ -21,7 +21,7 @@ from csos_desktop.services.archive.container import (
 )
 from csos_desktop.services.archive.export import MANIFEST
 from csos_desktop.services.archive.verify import Verdict, verify_archive
-from csos_desktop.services.orders.lifecycle import order_record_files
+from csos_desktop.services.orders.export import order_record_files
 from csos_desktop.services.trust_anchors import TrustMaterial
 from csos_desktop.store import Store
 from csos_desktop.store.purge import orders_before, purge_orders

@@ -15,7 +15,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
 from asn1crypto import x509 as asn1_x509
 
@@ -30,20 +29,12 @@ from csos_desktop.pki.cms_parse import (
     signature_valid,
 )
 from csos_desktop.services.signing import SigningPurpose, SigningSession
+from csos_desktop.services.signing.documents import DocumentSigner
 from csos_desktop.store import Store
 from csos_desktop.store.audit import GENESIS, AuditEvent
 from csos_desktop.store.checkpoints import Checkpoint, checkpoint_document
-from csos_desktop.token.identity import SigningIdentity
 
 log = logging.getLogger(__name__)
-
-
-class DocumentSigner(Protocol):
-    """Signs bytes on the token (``services.orders.lifecycle.TokenDocumentSigner``)."""
-
-    identity: SigningIdentity
-
-    def sign(self, document: bytes) -> bytes: ...
 
 
 def _head(store: Store) -> tuple[int, str]:

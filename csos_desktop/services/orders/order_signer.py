@@ -81,7 +81,7 @@ class OrderSigningSession:
     def sign(self, order: Order) -> SignedOrder:
         """Date, canonicalise and sign one order; the signature is self-checked.
 
-        The checks ran before the PIN, as a value (``lifecycle.check_drafts``); this
+        The checks ran before the PIN, as a value (``check_stage.check_drafts``); this
         session is the one of the certificate chosen for the order's purchaser."""
         now = self.session.clock()
         dated = dated_for_signing(order, now)

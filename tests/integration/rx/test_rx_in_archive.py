@@ -15,8 +15,8 @@ from pathlib import Path
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.archive.verify import Verdict, verify_archive
-from csos_desktop.services.orders.lifecycle import TokenDocumentSigner
 from csos_desktop.services.signing import SigningPurpose, SigningSession
+from csos_desktop.services.signing.documents import TokenDocumentSigner
 from csos_desktop.store import Store
 from csos_desktop.token.identity import SigningIdentity
 from csos_desktop.token.session import TokenSession

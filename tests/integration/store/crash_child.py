@@ -13,7 +13,7 @@ from pathlib import Path
 from csos_desktop.domain.order import Order
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.sandbox.softhsm import token_by_label
-from csos_desktop.services.orders.lifecycle import sign_orders
+from csos_desktop.services.orders.batch import sign_orders
 from csos_desktop.services.orders.order_signer import OrderSigningSession, SignedOrder
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import open_store

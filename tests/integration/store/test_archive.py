@@ -20,7 +20,7 @@ from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.archive.container import ArchiveUnusable
 from csos_desktop.services.archive.export import export_archive
 from csos_desktop.services.archive.verify import Verdict, verify_archive
-from csos_desktop.services.orders.lifecycle import export_order
+from csos_desktop.services.orders.export import export_order
 from csos_desktop.store import open_store
 from tests.conftest import Provisioned
 from tests.integration.store.tokens import (

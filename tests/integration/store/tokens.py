@@ -12,9 +12,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop.domain.order import Order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.softhsm import token_by_label
-from csos_desktop.services.orders.lifecycle import OrderSigner, TokenDocumentSigner
+from csos_desktop.services.orders.batch import OrderSigner
 from csos_desktop.services.orders.order_signer import SignedOrder
 from csos_desktop.services.signing import SigningPurpose, SigningSession
+from csos_desktop.services.signing.documents import TokenDocumentSigner
 from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import SigningIdentity, choose_identity, signing_identities
 from csos_desktop.token.session import TokenSession
