@@ -15,13 +15,15 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop.sandbox.rx_sample import sample_rx_input
 from csos_desktop.services.interaction import Interaction
 from csos_desktop.services.pharmacy_store import open_store
-from csos_desktop.services.rx.access import Actor, add_user, propose_grant
+from csos_desktop.services.rx.access import Actor
 from csos_desktop.services.rx.ceremony import RevocationCheck
 from csos_desktop.services.rx.drafts import add_draft
 from csos_desktop.services.rx.grant_approval import approve_grant_with_token
+from csos_desktop.services.rx.grants import propose_grant
 from csos_desktop.services.rx.network import choose_pharmacy, receive_from_server
 from csos_desktop.services.rx.queue import sign_queued
 from csos_desktop.services.rx.receive import PharmacyTrust, RevocationLookup
+from csos_desktop.services.rx.users import add_user
 from csos_desktop.services.signing import SigningIdentity, SigningPurpose, SigningSession
 from csos_desktop.store.access import Role
 from csos_desktop.sync.client import DistributorClient

@@ -33,8 +33,10 @@ from csos_desktop.sandbox.softhsm import SoftHsmToken, create_token, token_by_la
 from csos_desktop.services.orders import lifecycle as svc
 from csos_desktop.services.orders.catalogue import import_synthetic
 from csos_desktop.services.orders.poa import record_registrant
-from csos_desktop.services.rx.access import Actor, add_user, approve_grant, propose_grant
+from csos_desktop.services.rx.access import Actor
 from csos_desktop.services.rx.drafts import add_draft
+from csos_desktop.services.rx.grants import approve_grant, propose_grant
+from csos_desktop.services.rx.users import add_user
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.store import Store, lifecycle, open_store
 from csos_desktop.store.access import Role

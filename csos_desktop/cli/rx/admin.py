@@ -22,7 +22,6 @@ from csos_desktop.cli.files import write_signed_pair
 from csos_desktop.cli.signing import TokenChoice, store_and_session, token_options
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.pharmacy_store import Role, open_store
-from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx import queries as rx_queries
 from csos_desktop.services.rx.access import Actor, os_login
 from csos_desktop.services.rx.audit_report import day_report, describe
@@ -30,11 +29,14 @@ from csos_desktop.services.rx.grant_approval import (
     approve_grant_with_token,
     execute_revocation_with_token,
 )
+from csos_desktop.services.rx.grant_revocation import revoke_grant
+from csos_desktop.services.rx.grants import propose_grant
 from csos_desktop.services.rx.monthly_log import (
     LogOrder,
     log_csv,
     monthly_log,
 )
+from csos_desktop.services.rx.users import add_user, deactivate_user
 from csos_desktop.services.signing import SigningPurpose
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -112,7 +114,7 @@ def user_add(
 ) -> None:
     """Add a user (an access administrator does; the first user is an administrator)."""
     with open_store() as store:
-        u = rx_access.add_user(
+        u = add_user(
             store,
             actor(as_user) if as_user else None,
             user_id,
@@ -140,7 +142,7 @@ def user_add(
 def user_deactivate(user_id: str, as_user: str) -> None:
     """End a user's access (their signing permission is revoked with it)."""
     with open_store() as store:
-        rx_access.deactivate_user(store, actor(as_user), user_id, now=datetime.now(UTC))
+        deactivate_user(store, actor(as_user), user_id, now=datetime.now(UTC))
     click.echo(f"Deactivated {user_id}.")
 
 
@@ -223,7 +225,7 @@ def grant_propose(
     SHA-256, and signing with any other certificate is refused.
     """
     with store_and_session(token, SigningPurpose.PRESCRIPTION) as (store, session):
-        g = rx_access.propose_grant(
+        g = propose_grant(
             store,
             actor(as_user),
             user_id,
@@ -278,7 +280,7 @@ def grant_revoke(user_id: str, reason: str, as_user: str) -> None:
     token and PIN (`csos rx grant revoke-approve`).
     """
     with open_store() as store:
-        g = rx_access.revoke_grant(store, actor(as_user), user_id, reason, now=datetime.now(UTC))
+        g = revoke_grant(store, actor(as_user), user_id, reason, now=datetime.now(UTC))
     if g.state.value == "revoked":
         click.echo(f"Proposed permission #{g.grant_id} of {g.user_id} is withdrawn.")
         return

@@ -38,9 +38,11 @@ from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.acting_user import ROLE_WORDS
 from csos_desktop.services.pharmacy_store import Grant, GrantState, Role, RxUser
-from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx.access import Actor, os_login
+from csos_desktop.services.rx.grant_revocation import revoke_grant
+from csos_desktop.services.rx.grants import propose_grant
 from csos_desktop.services.rx.history import practice_records
+from csos_desktop.services.rx.users import add_user
 
 if TYPE_CHECKING:
     from csos_desktop.services.pharmacy_store import OpenStore
@@ -266,7 +268,7 @@ class PracticePanel(QWidget):
             if actor is None:
                 return
         try:
-            user = rx_access.add_user(
+            user = add_user(
                 self._store,
                 actor,
                 self.new_id.text(),
@@ -298,7 +300,7 @@ class PracticePanel(QWidget):
             self.say(Tone.WARN, "Select the permission to revoke.")
             return
         try:
-            g = rx_access.revoke_grant(
+            g = revoke_grant(
                 self._store, actor, grant.user_id, self.reason.text(), now=self._clock()
             )
         except CsosError as exc:
@@ -347,7 +349,7 @@ class PracticePanel(QWidget):
 
     def _proposed(self, actor: Actor, user_id: str, der: bytes, ends: date, ok: bool) -> None:
         try:
-            g = rx_access.propose_grant(
+            g = propose_grant(
                 self._store,
                 actor,
                 user_id,

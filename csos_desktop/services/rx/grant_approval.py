@@ -23,12 +23,11 @@ from csos_desktop.services.rx.access import (
     DenyReason,
     TwoPersonRule,
     active_user,
-    approve_grant,
-    check_revocation_executor,
-    execute_revocation,
     guarded,
     require_registrant,
 )
+from csos_desktop.services.rx.grant_revocation import check_revocation_executor, execute_revocation
+from csos_desktop.services.rx.grants import approve_grant
 from csos_desktop.services.signing import SigningSession
 from csos_desktop.store import Store
 from csos_desktop.store.access import Grant, RxUser

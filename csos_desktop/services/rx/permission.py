@@ -13,16 +13,56 @@ from datetime import datetime
 
 from csos_desktop.config.local_time import local_date
 from csos_desktop.domain.revocation import RevocationState, RevocationStatus
-from csos_desktop.services.rx.access import (
-    DenyReason,
-    SigningRefused,
-    certificate_fingerprint,
-    signing_permission,
-)
+from csos_desktop.services.rx.access import DenyReason, SigningRefused, active_user, with_article
 from csos_desktop.services.rx.ceremony import REFUSED_STATES
-from csos_desktop.store.access import Grant, RxUser
+from csos_desktop.services.rx.grants import certificate_fingerprint
+from csos_desktop.store.access import Grant, GrantState, Role, RxUser
 from csos_desktop.store.local_store import Store
 from csos_desktop.token.identity import CertificateNotUsable, SigningIdentity
+
+
+def signing_permission(store: Store, user_id: str, now: datetime) -> tuple[RxUser, Grant]:
+    """The practitioner and their active permission, or SigningRefused (call in a transaction)."""
+    user = active_user(store, user_id)
+    if user.role is not Role.PRACTITIONER:
+        raise SigningRefused(
+            DenyReason.ROLE,
+            f"{user_id} is {with_article(user.role)}: agents and "
+            "administrators may prepare or manage prescriptions, but only "
+            "the practitioner signs them.",
+        )
+    grant = store.rx_grants.open_for(user_id)
+    if grant is None or not grant.may_sign:
+        if grant is None:
+            waiting = (
+                " An access administrator proposes it and a second person, a DEA "
+                "registrant, approves it (`csos rx grant`)."
+            )
+        elif grant.state is GrantState.PROPOSED:
+            waiting = f" Permission #{grant.grant_id} awaits approval by a second person."
+        else:
+            waiting = f" The revocation of permission #{grant.grant_id} has been entered."
+        raise SigningRefused(
+            DenyReason.NO_PERMISSION,
+            f"{user_id} has no permission to sign controlled-substance prescriptions." + waiting,
+        )
+    if (
+        grant.registration_expires is not None
+        and grant.registration_expires < local_date(now).isoformat()
+    ):
+        raise SigningRefused(
+            DenyReason.REGISTRATION_LAPSED,
+            f"{user_id}'s DEA registration ended on {grant.registration_expires}; the "
+            "permission to sign is revoked (21 CFR 1311.125(d)(2)). Once renewed, a new "
+            "permission is granted.",
+        )
+    if grant.certificate_sha256 is None:
+        raise SigningRefused(
+            DenyReason.CERTIFICATE_NOT_GRANTED,
+            f"Permission #{grant.grant_id} names no certificate (granted before "
+            "permissions named one): grant it anew with the practitioner's token.",
+        )
+    return user, grant
 
 
 def check_certificate(

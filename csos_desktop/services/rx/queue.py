@@ -27,11 +27,7 @@ from csos_desktop.domain.prescription import Prescription, PrescriptionInvalid
 from csos_desktop.domain.revocation import RevocationStatus
 from csos_desktop.domain.token_errors import PinLocked, WrongPin
 from csos_desktop.services.audit.checkpoint import checkpoint_after_session
-from csos_desktop.services.rx.access import (
-    Actor,
-    guarded,
-    lapse_registrations,
-)
+from csos_desktop.services.rx.access import Actor, guarded
 from csos_desktop.services.rx.ceremony import (
     RevocationCheck,
     RxInteraction,
@@ -40,6 +36,7 @@ from csos_desktop.services.rx.ceremony import (
     sign_ready,
 )
 from csos_desktop.services.rx.drafts import PatientQueue, find_patient
+from csos_desktop.services.rx.grant_revocation import lapse_registrations
 from csos_desktop.services.rx.permission import require_signing_grant
 from csos_desktop.services.signing import SigningSession
 from csos_desktop.services.signing.checks import hard_token_for_epcs

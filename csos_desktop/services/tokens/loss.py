@@ -6,7 +6,7 @@ from datetime import datetime
 
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.token_loss import KnownCertificate, LossReport
-from csos_desktop.services.rx.access import RevocationEvent, revoke_on_event
+from csos_desktop.services.rx.grant_revocation import RevocationEvent, revoke_on_event
 from csos_desktop.store import Store, lifecycle
 from csos_desktop.store.access import Grant
 from csos_desktop.store.audit import AuditEntry, AuditEvent

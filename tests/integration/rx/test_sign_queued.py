@@ -19,10 +19,10 @@ from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.pki.signed_check import Reason
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.audit.checkpoint import verify_checkpoints
-from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.access import Actor, DenyReason, SigningRefused
 from csos_desktop.services.rx.alerts import AlertKind, alerts
+from csos_desktop.services.rx.users import add_user
 from csos_desktop.store import Store
 from csos_desktop.store.access import Role
 from csos_desktop.store.prescriptions import DraftChanged, RxState
@@ -137,9 +137,7 @@ def test_an_agent_cannot_sign(store: Store, clock: Clock, sign_maria: SignMaria)
 def test_a_practitioner_whose_certificate_dea_differs_from_their_record_is_refused(
     store: Store, clock: Clock, token: Token, sign_maria: SignMaria
 ) -> None:
-    rx_access.add_user(
-        store, ANN, "drjones", "Dr. Jones", Role.PRACTITIONER, JONES_DEA, now=clock()
-    )
+    add_user(store, ANN, "drjones", "Dr. Jones", Role.PRACTITIONER, JONES_DEA, now=clock())
     permit(store, clock, "drjones", Actor("drjones"), certificate("Dr. Jones"))
     data = rx_input(clock)
     data["practitioner"] = {**data["practitioner"], "dea_number": JONES_DEA}

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from csos_desktop.cli import main
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.audit.events import record_certificate_installed
-from csos_desktop.services.rx.access import SigningRefused, signing_permission
+from csos_desktop.services.rx.access import SigningRefused
+from csos_desktop.services.rx.permission import signing_permission
 from csos_desktop.services.tokens.loss import (
     grants_revoked_with,
     loss_reports,

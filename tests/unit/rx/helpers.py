@@ -12,9 +12,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from csos_desktop.domain.canonical import canonical_bytes
-from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.access import Actor
+from csos_desktop.services.rx.grants import approve_grant, propose_grant
+from csos_desktop.services.rx.users import add_user
 from csos_desktop.store import Store
 from csos_desktop.store.access import Grant, Role
 from tests.unit.domain.rx_samples import PRACTITIONER_DEA, sample_rx_input
@@ -26,13 +27,13 @@ JONES_DEA = "BJ6125341"
 
 
 def practice(store: Store, clock: Clock) -> None:
-    rx_access.add_user(store, None, "ann", "Ann Admin", Role.ACCESS_ADMIN, None, now=clock())
+    add_user(store, None, "ann", "Ann Admin", Role.ACCESS_ADMIN, None, now=clock())
     for user_id, name, role, dea in (
         ("carl", "Carl Admin", Role.ACCESS_ADMIN, None),
         ("drsmith", "Dr. Jane Smith", Role.PRACTITIONER, PRACTITIONER_DEA),
         ("bob", "Bob Agent", Role.AGENT, None),
     ):
-        rx_access.add_user(store, ANN, user_id, name, role, dea, now=clock())
+        add_user(store, ANN, user_id, name, role, dea, now=clock())
 
 
 def certificate(name: str) -> bytes:
@@ -74,7 +75,7 @@ def propose(
     registration_expires: date = REGISTRATION_ENDS,
 ) -> Grant:
     """The first person enters a permission for *user_id* naming their certificate."""
-    return rx_access.propose_grant(
+    return propose_grant(
         store,
         actor,
         user_id,
@@ -94,7 +95,7 @@ def permit(
 ) -> Grant:
     """Ann proposes, a registrant approves (in a solo practice, the practitioner)."""
     g = propose(store, clock, ANN, user_id, certificate_der=certificate_der)
-    return rx_access.approve_grant(store, approver, g.grant_id, now=clock())
+    return approve_grant(store, approver, g.grant_id, now=clock())
 
 
 def rx_input(clock: Clock, **changes: Any) -> dict[str, Any]:

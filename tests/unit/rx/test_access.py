@@ -18,6 +18,14 @@ from csos_desktop.services.rx.access import (
     SigningRefused,
     TwoPersonRule,
 )
+from csos_desktop.services.rx.grant_revocation import (
+    execute_revocation,
+    lapse_registrations,
+    revoke_grant,
+)
+from csos_desktop.services.rx.grants import approve_grant
+from csos_desktop.services.rx.permission import signing_permission
+from csos_desktop.services.rx.users import add_user, deactivate_user
 from csos_desktop.store import Store
 from csos_desktop.store.access import GrantState, Role
 from tests.unit.rx.helpers import (
@@ -38,10 +46,10 @@ from tests.unit.store.helpers import Clock
 
 def test_the_first_user_must_be_an_access_administrator(store: Store, clock: Clock) -> None:
     with pytest.raises(InputError, match="first user must be an access administrator"):
-        rx_access.add_user(
+        add_user(
             store, None, "drsmith", "Dr. Jane Smith", Role.PRACTITIONER, "AB1234563", now=clock()
         )
-    rx_access.add_user(store, None, "ann", "Ann Admin", Role.ACCESS_ADMIN, None, now=clock())
+    add_user(store, None, "ann", "Ann Admin", Role.ACCESS_ADMIN, None, now=clock())
     [entry] = [e for e in store.audit.entries() if e.event == "rx.user-added"]
     assert entry.details["bootstrap"] is True and entry.details["user"] == "ann"
 
@@ -51,9 +59,9 @@ def test_after_the_first_user_only_an_access_administrator_adds_users(
 ) -> None:
     practice(store, clock)
     with pytest.raises(InputError, match="--as"):
-        rx_access.add_user(store, None, "eve", "Eve", Role.ACCESS_ADMIN, None, now=clock())
+        add_user(store, None, "eve", "Eve", Role.ACCESS_ADMIN, None, now=clock())
     with pytest.raises(AccessDenied) as denied:
-        rx_access.add_user(store, BOB, "eve", "Eve", Role.ACCESS_ADMIN, None, now=clock())
+        add_user(store, BOB, "eve", "Eve", Role.ACCESS_ADMIN, None, now=clock())
     assert denied.value.reason is DenyReason.ROLE
     assert store.rx_users.find("eve") is None
     assert events(store)[-1] == "rx.access-denied"
@@ -62,20 +70,20 @@ def test_after_the_first_user_only_an_access_administrator_adds_users(
 def test_user_records_carry_the_right_dea_numbers(store: Store, clock: Clock) -> None:
     practice(store, clock)
     with pytest.raises(InputError, match="needs their DEA registration"):
-        rx_access.add_user(store, ANN, "drx", "Dr X", Role.PRACTITIONER, None, now=clock())
+        add_user(store, ANN, "drx", "Dr X", Role.PRACTITIONER, None, now=clock())
     with pytest.raises(InputError, match="agent has no DEA number"):
-        rx_access.add_user(store, ANN, "amy", "Amy", Role.AGENT, JONES_DEA, now=clock())
+        add_user(store, ANN, "amy", "Amy", Role.AGENT, JONES_DEA, now=clock())
     with pytest.raises(DeaNumberInvalid):
-        rx_access.add_user(store, ANN, "drx", "Dr X", Role.PRACTITIONER, "AB1234564", now=clock())
+        add_user(store, ANN, "drx", "Dr X", Role.PRACTITIONER, "AB1234564", now=clock())
     with pytest.raises(InputError, match="already belongs to a user"):
-        rx_access.add_user(store, ANN, "drx", "Dr X", Role.PRACTITIONER, "AB1234563", now=clock())
+        add_user(store, ANN, "drx", "Dr X", Role.PRACTITIONER, "AB1234563", now=clock())
 
 
 def test_a_one_person_grant_is_refused_and_audited(store: Store, clock: Clock) -> None:
     practice(store, clock)
     g = propose(store, clock, ANN, "drsmith")
     with pytest.raises(TwoPersonRule) as refused:
-        rx_access.approve_grant(store, ANN, g.grant_id, now=clock())
+        approve_grant(store, ANN, g.grant_id, now=clock())
     assert refused.value.reason is DenyReason.SAME_PERSON
     assert store.rx_grants.get(g.grant_id).state is GrantState.PROPOSED
     denied = [e for e in store.audit.entries() if e.event == "rx.access-denied"][-1]
@@ -87,7 +95,7 @@ def test_a_grant_by_two_people_neither_a_registrant_is_refused(store: Store, clo
     practice(store, clock)
     g = propose(store, clock, ANN, "drsmith")
     with pytest.raises(TwoPersonRule, match="DEA registrant") as refused:
-        rx_access.approve_grant(store, CARL, g.grant_id, now=clock())
+        approve_grant(store, CARL, g.grant_id, now=clock())
     assert refused.value.reason is DenyReason.NO_REGISTRANT
     assert store.rx_grants.get(g.grant_id).state is GrantState.PROPOSED
 
@@ -98,15 +106,13 @@ def test_two_people_one_a_registrant_grant_signing_permission(store: Store, cloc
     assert g.state is GrantState.ACTIVE and g.approved_by == "drsmith"
     assert g.dea_number == "AB1234563"
     assert events(store)[-2:] == ["rx.grant-proposed", "rx.grant-approved"]
-    user, grant = rx_access.signing_permission(store, "drsmith", clock())
+    user, grant = signing_permission(store, "drsmith", clock())
     assert user.user_id == "drsmith" and grant.grant_id == g.grant_id
 
 
 def test_a_registrant_administrator_may_be_the_second_person(store: Store, clock: Clock) -> None:
     practice(store, clock)
-    rx_access.add_user(
-        store, ANN, "drlee", "Dr. Lee (director)", Role.ACCESS_ADMIN, JONES_DEA, now=clock()
-    )
+    add_user(store, ANN, "drlee", "Dr. Lee (director)", Role.ACCESS_ADMIN, JONES_DEA, now=clock())
     assert permit(store, clock, approver=Actor("drlee")).state is GrantState.ACTIVE
 
 
@@ -139,12 +145,10 @@ def test_the_second_person_must_be_a_registrant_even_when_the_first_is_one(
 ) -> None:
     # 1311.125(c): "The second individual must be a DEA registrant."
     practice(store, clock)
-    rx_access.add_user(
-        store, ANN, "drlee", "Dr. Lee (director)", Role.ACCESS_ADMIN, JONES_DEA, now=clock()
-    )
+    add_user(store, ANN, "drlee", "Dr. Lee (director)", Role.ACCESS_ADMIN, JONES_DEA, now=clock())
     g = propose(store, clock, Actor("drlee"), "drsmith")
     with pytest.raises(TwoPersonRule, match="must be a DEA registrant") as refused:
-        rx_access.approve_grant(store, CARL, g.grant_id, now=clock())
+        approve_grant(store, CARL, g.grant_id, now=clock())
     assert refused.value.reason is DenyReason.NO_REGISTRANT
     assert store.rx_grants.get(g.grant_id).state is GrantState.PROPOSED
 
@@ -153,23 +157,21 @@ def test_a_revocation_is_entered_by_one_person_and_executed_by_a_registrant(
     store: Store, clock: Clock
 ) -> None:
     practice(store, clock)
-    rx_access.add_user(
-        store, ANN, "drlee", "Dr. Lee (director)", Role.ACCESS_ADMIN, JONES_DEA, now=clock()
-    )
+    add_user(store, ANN, "drlee", "Dr. Lee (director)", Role.ACCESS_ADMIN, JONES_DEA, now=clock())
     g = permit(store, clock)
-    entered = rx_access.revoke_grant(store, CARL, "drsmith", "left the practice", now=clock())
+    entered = revoke_grant(store, CARL, "drsmith", "left the practice", now=clock())
     # Entering it stops signing at once; the permission is not yet revoked.
     assert entered.state is GrantState.ACTIVE and entered.revoke_entered_by == "carl"
     with pytest.raises(SigningRefused, match=r"revocation .* has been entered") as refused:
-        rx_access.signing_permission(store, "drsmith", clock())
+        signing_permission(store, "drsmith", clock())
     assert refused.value.reason is DenyReason.NO_PERMISSION
     with pytest.raises(TwoPersonRule) as same:
-        rx_access.execute_revocation(store, CARL, g.grant_id, now=clock())
+        execute_revocation(store, CARL, g.grant_id, now=clock())
     assert same.value.reason is DenyReason.SAME_PERSON
     with pytest.raises(TwoPersonRule) as not_registrant:
-        rx_access.execute_revocation(store, ANN, g.grant_id, now=clock())
+        execute_revocation(store, ANN, g.grant_id, now=clock())
     assert not_registrant.value.reason is DenyReason.NO_REGISTRANT
-    done = rx_access.execute_revocation(store, Actor("drlee"), g.grant_id, now=clock())
+    done = execute_revocation(store, Actor("drlee"), g.grant_id, now=clock())
     assert done.state is GrantState.REVOKED and done.revoked_by == "drlee"
     [entry] = [e for e in store.audit.entries() if e.event == "rx.grant-revoked"]
     assert entry.details["reason"] == "left the practice" and entry.details["was"] == "active"
@@ -186,7 +188,7 @@ def test_the_database_refuses_a_revocation_by_one_person(store: Store, clock: Cl
             "WHERE grant_id = ?",
             (g.grant_id,),
         )
-    rx_access.revoke_grant(store, ANN, "drsmith", "test", now=clock())
+    revoke_grant(store, ANN, "drsmith", "test", now=clock())
     with pytest.raises(sqlite3.IntegrityError, match="second"):
         store.conn.execute(
             "UPDATE rx_grants SET state = 'revoked', revoked_by = 'ann', revoked_at = 'x' "
@@ -201,8 +203,8 @@ def test_a_practitioner_may_enter_the_revocation_of_their_own_permission_but_an_
     practice(store, clock)
     permit(store, clock)
     with pytest.raises(AccessDenied):
-        rx_access.revoke_grant(store, BOB, "drsmith", "token lost", now=clock())
-    entered = rx_access.revoke_grant(store, SMITH, "drsmith", "token lost", now=clock())
+        revoke_grant(store, BOB, "drsmith", "token lost", now=clock())
+    entered = revoke_grant(store, SMITH, "drsmith", "token lost", now=clock())
     assert entered.revoke_entered_by == "drsmith"
 
 
@@ -210,18 +212,18 @@ def test_a_lapsed_registration_revokes_the_permission_with_its_audit_entry(
     store: Store, clock: Clock
 ) -> None:
     practice(store, clock)
-    g = rx_access.approve_grant(
+    g = approve_grant(
         store,
         SMITH,
         propose(store, clock, registration_expires=clock().date() + timedelta(days=2)).grant_id,
         now=clock(),
     )
-    assert rx_access.lapse_registrations(store, clock()) == []
+    assert lapse_registrations(store, clock()) == []
     clock.advance(days=4)
     with pytest.raises(SigningRefused) as refused:
-        rx_access.signing_permission(store, "drsmith", clock())
+        signing_permission(store, "drsmith", clock())
     assert refused.value.reason is DenyReason.REGISTRATION_LAPSED
-    [revoked] = rx_access.lapse_registrations(store, clock())
+    [revoked] = lapse_registrations(store, clock())
     assert revoked.grant_id == g.grant_id and revoked.state is GrantState.REVOKED
     assert revoked.revoked_on_event == "registration-lapsed"
     entry = [e for e in store.audit.entries() if e.event == "rx.grant-revoked"][-1]
@@ -245,7 +247,7 @@ def test_a_permission_names_the_practitioners_certificate(store: Store, clock: C
 def test_agents_never_have_signing_permission(store: Store, clock: Clock) -> None:
     practice(store, clock)
     with pytest.raises(SigningRefused, match="only the practitioner signs") as refused:
-        rx_access.signing_permission(store, "bob", clock())
+        signing_permission(store, "bob", clock())
     assert refused.value.reason is DenyReason.ROLE
 
 
@@ -253,16 +255,16 @@ def test_a_proposed_permission_does_not_allow_signing(store: Store, clock: Clock
     practice(store, clock)
     propose(store, clock, ANN, "drsmith")
     with pytest.raises(SigningRefused, match="awaits approval by a second person"):
-        rx_access.signing_permission(store, "drsmith", clock())
+        signing_permission(store, "drsmith", clock())
 
 
 def test_deactivating_a_user_revokes_their_permission(store: Store, clock: Clock) -> None:
     practice(store, clock)
     permit(store, clock)
-    rx_access.deactivate_user(store, CARL, "drsmith", now=clock())
+    deactivate_user(store, CARL, "drsmith", now=clock())
     assert store.rx_grants.open_for("drsmith") is None
     with pytest.raises(AccessDenied) as denied:
-        rx_access.signing_permission(store, "drsmith", clock())
+        signing_permission(store, "drsmith", clock())
     assert denied.value.reason is DenyReason.INACTIVE_USER
     assert events(store)[-2:] == ["rx.grant-revoked", "rx.user-deactivated"]
 
@@ -282,7 +284,7 @@ def test_the_database_itself_refuses_a_one_person_or_revived_grant(
         store.conn.execute(
             "UPDATE rx_grants SET state = 'active' WHERE grant_id = ?", (g.grant_id,)
         )
-    rx_access.revoke_grant(store, ANN, "drsmith", "test", now=clock())  # withdrawn
+    revoke_grant(store, ANN, "drsmith", "test", now=clock())  # withdrawn
     with pytest.raises(sqlite3.IntegrityError, match="forward only"):
         store.conn.execute(
             "UPDATE rx_grants SET state = 'active', approved_by = 'drsmith', "

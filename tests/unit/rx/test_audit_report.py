@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.access import AccessDenied
 from csos_desktop.services.rx.alerts import AlertKind
 from csos_desktop.services.rx.audit_report import day_report, describe
+from csos_desktop.services.rx.grant_revocation import revoke_grant
 from csos_desktop.store import Store
 from tests.unit.rx.helpers import ANN, BOB, CARL, permit, practice, propose, rx_input
 from tests.unit.store.helpers import Clock
@@ -29,7 +29,7 @@ def test_the_report_lists_each_of_the_day_s_events_and_only_those(
     rec = rx_drafts.add_draft(store, BOB, rx_input(clock), now=clock())
     with pytest.raises(AccessDenied):
         propose(store, clock, BOB, "drsmith")
-    rx_access.revoke_grant(store, CARL, "drsmith", "audit test", now=clock())
+    revoke_grant(store, CARL, "drsmith", "audit test", now=clock())
     report = day_report(store, clock.now.astimezone(CHICAGO).date(), zone=CHICAGO)
     assert [e.event for e in report.entries] == [
         "rx.grant-proposed",

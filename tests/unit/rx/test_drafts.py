@@ -8,9 +8,9 @@ import pytest
 
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.prescription import PrescriptionInvalid
-from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx.access import AccessDenied, DenyReason
+from csos_desktop.services.rx.users import add_user
 from csos_desktop.store import Store
 from csos_desktop.store.access import Role
 from csos_desktop.store.prescriptions import OUTBOX_KIND, DraftChanged, RxState
@@ -85,9 +85,7 @@ def test_who_may_prepare_what(ready: Store, clock: Clock) -> None:
     with pytest.raises(AccessDenied) as denied:
         rx_drafts.add_draft(ready, ANN, rx_input(clock), now=clock())
     assert denied.value.reason is DenyReason.ROLE
-    rx_access.add_user(
-        ready, ANN, "drjones", "Dr. Jones", Role.PRACTITIONER, JONES_DEA, now=clock()
-    )
+    add_user(ready, ANN, "drjones", "Dr. Jones", Role.PRACTITIONER, JONES_DEA, now=clock())
     jones = rx_input(clock)
     jones["practitioner"] = {**jones["practitioner"], "dea_number": JONES_DEA}
     with pytest.raises(AccessDenied, match="only your own") as denied:

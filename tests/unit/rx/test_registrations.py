@@ -14,10 +14,10 @@ from asn1crypto import x509 as asn1_x509
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.revocation import RevocationState, RevocationStatus
 from csos_desktop.pki.profile import read_epcs_certificate
-from csos_desktop.services.rx import access as rx_access
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx import registrations as rx_reg
 from csos_desktop.services.rx.access import AccessDenied, DenyReason, SigningRefused
+from csos_desktop.services.rx.grants import approve_grant, propose_grant
 from csos_desktop.services.rx.permission import require_signing_grant
 from csos_desktop.store import Store
 from csos_desktop.token.identity import SigningIdentity
@@ -175,7 +175,7 @@ def test_a_proposal_verifies_only_current_registrations_of_the_practitioner(
 ) -> None:
     add_ny(ready, clock)
     with pytest.raises(InputError, match="not a current registration"):
-        rx_access.propose_grant(
+        propose_grant(
             ready,
             ANN,
             "drsmith",
@@ -185,7 +185,7 @@ def test_a_proposal_verifies_only_current_registrations_of_the_practitioner(
             now=clock(),
             dea_numbers=["BJ6125341"],
         )
-    g = rx_access.propose_grant(
+    g = propose_grant(
         ready,
         ANN,
         "drsmith",
@@ -200,4 +200,4 @@ def test_a_proposal_verifies_only_current_registrations_of_the_practitioner(
     # Removed before the second person approves: the approval is refused.
     rx_reg.remove_registration(ready, ANN, "drsmith", NY_DEA, now=clock())
     with pytest.raises(SigningRefused, match="no longer"):
-        rx_access.approve_grant(ready, SMITH, g.grant_id, now=clock())
+        approve_grant(ready, SMITH, g.grant_id, now=clock())
