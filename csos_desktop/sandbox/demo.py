@@ -9,37 +9,37 @@ where an independent tool exists.
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from asn1crypto import crl as asn1_crl
-from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop import paths
 from csos_desktop.config import set_value
 from csos_desktop.domain.catalogue import bundled_catalogue
 from csos_desktop.domain.errors import CsosError
-from csos_desktop.domain.order import parse_order_input
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.schedule import parse_schedule_list
 from csos_desktop.enrol.est_client import EstClient, OneTimeCodes
 from csos_desktop.enrol.flow import enrol
 from csos_desktop.enrol.records import Records
-from csos_desktop.pki.cms_parse import parse_signed_data
-from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.sandbox.ca_server import start_ca
 from csos_desktop.sandbox.codes import CodeStore
 from csos_desktop.sandbox.demo_as2 import start_as2
+from csos_desktop.sandbox.demo_checks import (
+    demo_revocation,
+    demo_rx_check,
+    demo_source,
+    som_step,
+    tamper_check,
+)
 from csos_desktop.sandbox.demo_orders import (
-    UsualLine,
     order_input,
     usual_lines,
     write_history_csv,
@@ -64,15 +64,10 @@ from csos_desktop.services.orders.drafts import import_orders
 from csos_desktop.services.orders.lifecycle import sign_orders_on_token
 from csos_desktop.services.orders.poa import record_registrant
 from csos_desktop.services.orders.receipts import record_receipt
-from csos_desktop.services.rx.ceremony import RevocationCheck, online_revocation
-from csos_desktop.services.rx.receive import RevocationLookup
 from csos_desktop.services.signing import SigningPurpose, SigningSession
 from csos_desktop.services.signing.documents import TokenDocumentSigner
 from csos_desktop.services.sync.service import DistributorSettings, sync_worker
 from csos_desktop.services.trust_anchors import TrustMaterial
-from csos_desktop.som import evaluate, review_from_order
-from csos_desktop.som.loaders import bundled_policy, load_history_csv
-from csos_desktop.som.policy import Policy
 from csos_desktop.store import open_store
 from csos_desktop.sync.client import DistributorClient, HistoryRow
 from csos_desktop.sync.credentials import FILE_NAME, CredentialPlace, save_token
@@ -80,8 +75,6 @@ from csos_desktop.token.certs import read_certificates
 from csos_desktop.token.identity import signing_identities
 from csos_desktop.token.session import TokenSession
 from csos_desktop.trust.anchors import add_anchor, anchor_certificates
-from csos_desktop.trust.fetch import FetchRules
-from csos_desktop.trust.revocation import RevocationData, RevocationSource
 
 DEMO_LABEL = "CSOS Demo"
 #: Shown to the user on purpose: a demo token protects nothing.
@@ -153,11 +146,6 @@ def _only_empty_dirs(path: Path) -> bool:
         entry.is_dir() and not entry.is_symlink() and _only_empty_dirs(entry)
         for entry in path.iterdir()
     )
-
-
-def _openssl(*args: str) -> str:
-    done = subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
-    return (done.stderr.strip().splitlines() or ["?"])[-1]
 
 
 def run_demo(home: Path, say: Say) -> DemoRun:
@@ -255,7 +243,7 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             store,
             DistributorSettings(running.url, root, as2=as2.settings),
             token=token,
-            statement_revocation=_demo_source(ca),  # the statements' CRLs, as for the orders
+            statement_revocation=demo_source(ca),  # the statements' CRLs, as for the orders
         ) as worker:
             sent = worker.run_once()
             states = {store.orders.get(i).state.value for i in ids}
@@ -305,31 +293,9 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             f"signatures re-verified offline: {'INTACT' if report.intact else report.problems}."
         )
 
-        draft_input = order_input(
-            DEMO_DEA,
-            year_number(today, 200),
-            [UsualLine(usual[0].product, usual[0].packages * 10)],
+        draft = som_step(
+            store, home, DEMO_DEA, today, catalogue, usual, history_csv, policy_doc, say
         )
-        (home / "som-draft.json").write_text(json.dumps(draft_input, indent=2), encoding="utf-8")
-        # The README's CLI walk-through signs this one (a usual order, not yet in the store).
-        usual_order = order_input(DEMO_DEA, year_number(today, 300), usual[:1])
-        (home / "order.json").write_text(json.dumps(usual_order, indent=2), encoding="utf-8")
-        [draft] = import_orders(store, draft_input, source="demo")
-        som_history = load_history_csv(
-            history_csv, catalogue, today=today, skip_bad_rows=True
-        ).history
-        assessment = evaluate(
-            review_from_order(parse_order_input(draft_input, now=datetime.now(UTC)), catalogue),
-            som_history,
-            Policy.from_document(policy_doc) if policy_doc else bundled_policy(),
-            catalogue.families,
-        )
-        say(
-            f"[8/9] Draft {draft.order_number} orders ten times the usual amount; "
-            f"SOM before signing: {assessment.decision.value.upper()}"
-        )
-        for flag in assessment.flags[:3]:
-            say(f"      {flag.explanation}")
 
         blob = store.signed.get(ids[0])
     with DistributorClient(running.url, token, ca_bundle=root) as client:
@@ -340,22 +306,15 @@ def run_demo(home: Path, say: Say) -> DemoRun:
             client=client,
             pin=DemoPin(),
             dea=DEMO_DEA,
-            check=_demo_rx_check(ca),
-            revocation=_demo_revocation(ca),
+            check=demo_rx_check(ca),
+            revocation=demo_revocation(ca),
             send=lambda: _send_outbox(running.url, root, token, ca),
             home=home,
             say=say,
         )
     ts.close()
-    _tamper_check(ca, blob.document, blob.signature, home, say)
+    tamper_check(ca, blob.document, blob.signature, home, say)
     return DemoRun(home, hsm.conf, hsm.module, ca.directory, ca_server, running, draft.order_number)
-
-
-def _demo_source(ca: TestCa) -> RevocationSource:
-    """The CA's CRLs fetched from its distribution points on this machine."""
-    return RevocationSource(
-        rules=FetchRules(ca_bundle=ca.directory / "root.pem", allow_private=True)
-    )
 
 
 def _send_outbox(url: str, root: Path, token: str, ca: TestCa) -> None:
@@ -366,30 +325,10 @@ def _send_outbox(url: str, root: Path, token: str, ca: TestCa) -> None:
             store,
             DistributorSettings(url, root),
             token=token,
-            statement_revocation=_demo_source(ca),
+            statement_revocation=demo_source(ca),
         ) as worker,
     ):
         worker.run_once()
-
-
-def _demo_rx_check(ca: TestCa) -> RevocationCheck:
-    """The prescriber's own certificate checked at the demo CA before the ceremony."""
-    return online_revocation(None, ca.directory / "root.pem")
-
-
-def _demo_revocation(ca: TestCa) -> RevocationLookup:
-    """``_demo_source`` as a lookup for prescriptions."""
-    source = _demo_source(ca)
-
-    def lookup(
-        signer: asn1_x509.Certificate,
-        intermediates: Sequence[asn1_x509.Certificate],
-        anchors: Sequence[asn1_x509.Certificate],
-        now: datetime,
-    ) -> RevocationData:
-        return source.for_path(signer, intermediates, anchors, now=now)
-
-    return lookup
 
 
 def _all_history(client: DistributorClient) -> list[HistoryRow]:
@@ -401,65 +340,6 @@ def _all_history(client: DistributorClient) -> list[HistoryRow]:
         cursor = page.next_cursor
         if not page.has_more:
             return rows
-
-
-def _tamper_check(ca: TestCa, document: bytes, signature: bytes, home: Path, say: Say) -> None:
-    out = home / "signed"
-    out.mkdir()
-    (out / "order.json").write_bytes(document)
-    (out / "order.p7s").write_bytes(signature)
-    roots = anchor_certificates()
-    now = datetime.now(UTC)
-    parsed = parse_signed_data(signature)
-    # The demo's CA serves its CRLs on this machine, which this process allows.
-    source = _demo_source(ca)
-    fetched = source.for_path(parsed.signer, parsed.other_certificates, roots, now=now)
-    # Files too, for verifying with --crl (the fetch above is what relying parties do).
-    for name, crl in zip(("crl.pem", "root-crl.pem"), (ca.crl(), ca.root_crl()), strict=True):
-        (home / name).write_bytes(crl.public_bytes(Encoding.PEM))
-    tampered = document.replace(b'"quantity":', b'"quantity":9', 1)
-    bad, good = (
-        verify_order(
-            doc,
-            signature,
-            trust_roots=roots,
-            crls=fetched.crls,
-            ocsps=fetched.ocsps,
-            now=now,
-            require_revocation=True,
-        )
-        for doc in (tampered, document)
-    )
-    say(
-        f"[9/9] Supplier check with the trust store and {len(fetched.crls)} CRLs fetched from "
-        f"the certificates' distribution points (cached in {source.cache.directory}): "
-        + ("ACCEPTED" if good.accepted else "REJECTED " + ", ".join(r.value for r in good.reasons))
-        + "."
-    )
-    ossl = _openssl(
-        "cms",
-        "-verify",
-        "-binary",
-        "-inform",
-        "DER",
-        "-in",
-        str(out / "order.p7s"),
-        "-content",
-        str(out / "order.json"),
-        "-CAfile",
-        str(ca.directory / "root.pem"),
-        "-out",
-        "/dev/null",
-    )
-    say(
-        f"      openssl cms -verify on a signed order: {ossl}; the same order with one "
-        "quantity changed: "
-        + (
-            "ACCEPTED (unexpected!)"
-            if bad.accepted
-            else "REJECTED: " + ", ".join(f.reason.value for f in bad.findings)
-        )
-    )
 
 
 def try_it_yourself(run: DemoRun) -> str:
