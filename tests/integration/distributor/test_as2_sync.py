@@ -26,19 +26,22 @@ from csos_desktop.services.orders.x12_intake import prefill_from_856
 from csos_desktop.services.signing import SigningPurpose
 from csos_desktop.store import Store, open_store
 from csos_desktop.store.audit import AuditEvent
-from tests.conftest import trust_sandbox_root
+from tests.conftest import PURCHASER_DEA, trust_sandbox_root
 from tests.integration.as2_files import as2_config
 from tests.integration.distributor.conftest import Sandbox, StartSandbox, seed_crl_cache
 from tests.integration.distributor.test_sync_worker import Pharmacist, server_orders
 from tests.integration.store.tokens import TestPin
 from tests.integration.test_as2 import DISTRIBUTOR, PHARMACY
 from tests.launch import csos_command
+from tests.registrant import record_registrant
 from tests.unit.store.helpers import order_input
 
 
 def signed_as_x12(store: Store, pharmacist: Pharmacist, n: int) -> list[str]:
     """N drafts signed as JSON and as 850 in one login (what an AS2 connection signs)."""
     ids = [r.order_id for r in svc.import_orders(store, [order_input()] * n, source="test")]
+    if store.poa.registrant(PURCHASER_DEA) is None:
+        record_registrant(store, pharmacist.prov)  # the orders carry schedule II (1305.05)
     result = pharmacist.on_token(
         store,
         SigningPurpose.ORDER,
