@@ -198,7 +198,10 @@ def test_only_the_practitioner_named_may_sign(
         rsa_token, [rx_file(tmp_path, practitioner=other)], tmp_path / "o", home_for(rsa_token)
     )
     assert done.returncode == 1
-    assert "only the practitioner named on the prescription may sign it" in done.stderr
+    # Refused before the PIN: the signer's certificate is bound to another DEA registration
+    # than the one the prescription names (1311.120(b)(7), (b)(12)).
+    assert "use the certificate issued for BJ6125341" in done.stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_one_signing_list_holds_one_patient(
