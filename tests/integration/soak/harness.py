@@ -140,8 +140,18 @@ class Soak:
                     self.counts.syncs += 1
             time.sleep(rng.uniform(0.0, 0.5))
 
+    def pause(self, seconds: float) -> bool:
+        """Sleep *seconds* or until stopped; True once stopped.
+
+        In steps, not ``stop.wait(seconds)``: under `make test-off-hours` libfaketime fakes
+        the monotonic clock and a timed wait on an event never times out."""
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+        return self.stop.is_set()
+
     def killer(self, rng: random.Random, every: tuple[float, float]) -> None:
-        while not self.stop.wait(rng.uniform(*every)):
+        while not self.pause(rng.uniform(*every)):
             self.kill_one(rng)
 
     def watch_wal(self, db: Path, alive: Callable[[], bool]) -> None:

@@ -113,7 +113,7 @@ def test_one_store_many_processes_lose_and_duplicate_nothing(
     distributor = sandbox.running.distributor
 
     def ship() -> None:
-        while not soak.stop.wait(SHIP_EVERY):
+        while not soak.pause(SHIP_EVERY):
             distributor.fulfil()
 
     loops = threads(
