@@ -21,7 +21,13 @@ from csos_desktop.domain.token_errors import (
 
 #: The library's types, named here so layers above token/ never import the library.
 Pkcs11Token = pkcs11.Token
-__all__ = ["Pkcs11Lib", "Pkcs11Token", "load_library", "refresh_library", "translated_errors"]
+__all__ = [
+    "Pkcs11Lib",
+    "Pkcs11Token",
+    "load_library",
+    "refresh_library",
+    "translated_errors",
+]
 
 _lock = threading.Lock()
 _loaded: dict[str, Pkcs11Lib] = {}

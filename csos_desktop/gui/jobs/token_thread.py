@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QMetaObject, QObject, QThread, QTimer, Signal, Slot
 
 from csos_desktop.domain.errors import CsosError
+from csos_desktop.services.tokens.turn import ONE_CALLER
 
 if TYPE_CHECKING:  # PKCS#11 loads on the token thread's first poll, after the window shows
     from csos_desktop.services.context import DriverSetting
@@ -94,7 +95,8 @@ class TokenWorker(QObject):
     def poll(self) -> None:
         from csos_desktop.services.tokens.status import read_token_status
 
-        status = read_token_status(self._module, self._label, configured=self._configured)
+        with ONE_CALLER:
+            status = read_token_status(self._module, self._label, configured=self._configured)
         if status != self._last:
             self._last = status
             self.status_changed.emit(status)
@@ -124,7 +126,8 @@ class TokenWorker(QObject):
     @Slot(object, object)
     def _run_job(self, fn: TokenJobFn, relay: JobRelay) -> None:
         try:
-            result = fn(relay.progress.emit)
+            with ONE_CALLER:
+                result = fn(relay.progress.emit)
         except CsosError as exc:
             relay.failed.emit(exc)
         except Exception as exc:  # a bug: shown to the user as one, never swallowed
