@@ -375,23 +375,37 @@ def audit_report(day: datetime, zone_name: str | None, everything: bool, as_json
 # -- monthly log -----------------------------------------------------------------------------
 
 
+def log_options(command: F) -> F:
+    """--sort and --out, shared by `rx log` (computed) and `rx logs` (kept)."""
+    command = click.option(
+        "--out",
+        "out_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the CSV to this file instead of the terminal.",
+    )(command)
+    return click.option(
+        "--sort",
+        "order",
+        type=click.Choice([o.value for o in LogOrder]),
+        default=LogOrder.DATE.value,
+        show_default=True,
+        help="Sort by patient, drug or date.",
+    )(command)
+
+
+def write_log(text: str, out_file: Path | None, written: str) -> None:
+    """The log's CSV to the terminal, or to *out_file* with "*written* FILE."."""
+    if out_file is None:
+        click.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        click.echo(f"{written} {out_file}.")
+
+
 @click.command("log")
 @click.option("--month", required=True, help="The month, YYYY-MM (the practice's calendar).")
 @click.option("--dea", "practitioner_dea", help="Only this practitioner's prescriptions.")
-@click.option(
-    "--sort",
-    "order",
-    type=click.Choice([o.value for o in LogOrder]),
-    default=LogOrder.DATE.value,
-    show_default=True,
-    help="Sort by patient, drug or date.",
-)
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the CSV to this file instead of the terminal.",
-)
+@log_options
 @run_cli
 def rx_log(month: str, practitioner_dea: str | None, order: str, out_file: Path | None) -> None:
     """The month's controlled-substance prescriptions as CSV (21 CFR 1311.120(b)(27))."""
@@ -402,12 +416,9 @@ def rx_log(month: str, practitioner_dea: str | None, order: str, out_file: Path 
             practitioner_dea=practitioner_dea.strip().upper() if practitioner_dea else None,
             order=LogOrder(order),
         )
-    text = log_csv(lines)
-    if out_file is None:
-        click.echo(text, nl=False)
-    else:
-        out_file.write_text(text, encoding="utf-8")
-        click.echo(f"{len(lines)} prescription(s) signed in {month} written to {out_file}.")
+    write_log(
+        log_csv(lines), out_file, f"{len(lines)} prescription(s) signed in {month} written to"
+    )
 
 
 @click.command("export")

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from csos_desktop.cli.common import run_cli
-from csos_desktop.cli.rx.admin import actor, as_option
+from csos_desktop.cli.rx.admin import actor, as_option, log_options, write_log
 from csos_desktop.domain.errors import InputError
 from csos_desktop.services.pharmacy_store import open_store
 from csos_desktop.services.rx import queries as rx_queries
@@ -56,20 +56,7 @@ def alerts_cmd(everything: bool, ack_id: int | None, as_user: str | None, as_jso
 
 @click.command("logs")
 @click.option("--month", help="Write this month's stored log (YYYY-MM); else list them.")
-@click.option(
-    "--sort",
-    "order",
-    type=click.Choice([o.value for o in LogOrder]),
-    default=LogOrder.DATE.value,
-    show_default=True,
-    help="Sort by patient, drug or date.",
-)
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the CSV to this file instead of the terminal.",
-)
+@log_options
 @run_cli
 def logs_cmd(month: str | None, order: str, out_file: Path | None) -> None:
     """The monthly logs made at start-up and kept two years (21 CFR 1311.120(b)(27))."""
@@ -88,8 +75,4 @@ def logs_cmd(month: str | None, order: str, out_file: Path | None) -> None:
             "since the first signed prescription (`csos rx logs` lists them)."
         )
     text = log_csv(sort_lines(read_csv(kept.csv.decode("utf-8")), LogOrder(order)))
-    if out_file is None:
-        click.echo(text, nl=False)
-    else:
-        out_file.write_text(text, encoding="utf-8")
-        click.echo(f"The log of {month} ({kept.lines} prescription(s)) written to {out_file}.")
+    write_log(text, out_file, f"The log of {month} ({kept.lines} prescription(s)) written to")
