@@ -15,6 +15,7 @@ from pathlib import Path
 from cryptography import x509
 
 from csos_desktop.pki.as2_message import As2Party, Mdn, build_message, verify_mdn
+from csos_desktop.pki.cms_attached import SIGNED_ORDER_MIME
 from csos_desktop.trust.tls import tls_context
 
 
@@ -35,9 +36,15 @@ class As2Connection:
 
 
 def send_as2(
-    conn: As2Connection, payload: bytes, *, message_id: str, now: datetime, timeout: float = 30
+    conn: As2Connection,
+    payload: bytes,
+    *,
+    message_id: str,
+    now: datetime,
+    timeout: float = 30,
+    payload_type: str = SIGNED_ORDER_MIME,
 ) -> Mdn:
-    """POST the signed order; the verified MDN, or As2Error / OSError."""
+    """POST the signed payload (an order by default); the verified MDN, or As2Error / OSError."""
     content_type, body, mic = build_message(
         payload,
         conn.ours,
@@ -46,6 +53,7 @@ def send_as2(
         message_id=message_id,
         encrypt=conn.encrypt,
         compress=conn.compress,
+        payload_type=payload_type,
     )
     request = urllib.request.Request(
         conn.url,

@@ -11,13 +11,9 @@ import http.server
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from csos_desktop.pki.as2_message import (
     As2Error,
@@ -27,6 +23,7 @@ from csos_desktop.pki.as2_message import (
     build_message,
     open_message,
 )
+from csos_desktop.sandbox.as2_parties import self_signed_party
 from csos_desktop.sync.as2 import As2Connection, send_as2
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -34,19 +31,7 @@ PAYLOAD = b"\x30\x80 a signed 850 stands here \x00\xff"
 
 
 def party(name: str) -> As2Party:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - timedelta(days=1))
-        .not_valid_after(NOW + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return As2Party(key, cert)
+    return self_signed_party(name, NOW)
 
 
 PHARMACY, DISTRIBUTOR, STRANGER = party("pharmacy"), party("distributor"), party("stranger")

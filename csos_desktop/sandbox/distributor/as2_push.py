@@ -12,9 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import ssl
 import threading
-import urllib.request
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -23,9 +21,10 @@ from sqlalchemy import select
 
 from csos_desktop.domain.x12.replies import acknowledge, build_reply
 from csos_desktop.domain.x12.syntax import read_interchange
-from csos_desktop.pki.as2_message import As2Error, build_message, verify_mdn
+from csos_desktop.pki.as2_message import As2Error
 from csos_desktop.pki.cms_attached import is_attached
 from csos_desktop.sandbox.distributor.db import orders
+from csos_desktop.sync.as2 import As2Connection, send_as2
 
 if TYPE_CHECKING:
     from csos_desktop.sandbox.distributor.as2_endpoint import As2Endpoint, As2Partner
@@ -100,37 +99,19 @@ class Pusher:
 
 
 def _send(endpoint: As2Endpoint, partner: As2Partner, data: bytes, *, message_id: str) -> None:
+    """The pharmacy's client sender (sync.as2), with the distributor as the sending party."""
     assert partner.url is not None
-    now = datetime.now(UTC)
-    content_type, body, mic = build_message(
+    send_as2(
+        As2Connection(
+            url=partner.url,
+            as2_from=endpoint.as2_id,
+            as2_to=partner.as2_id,
+            ours=endpoint.ours,
+            partner=partner.certificate,
+            ca_bundle=partner.ca_bundle,
+        ),
         data,
-        endpoint.ours,
-        partner.certificate,
-        now,
         message_id=message_id,
+        now=datetime.now(UTC),
         payload_type=SIGNED_MIME if is_attached(data) else EDI_MIME,
     )
-    request = urllib.request.Request(
-        partner.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": content_type,
-            "AS2-Version": "1.2",
-            "AS2-From": endpoint.as2_id,
-            "AS2-To": partner.as2_id,
-            "Message-ID": message_id,
-            "Disposition-Notification-To": endpoint.as2_id,
-            "Disposition-Notification-Options": "signed-receipt-protocol=required, "
-            "pkcs7-signature; signed-receipt-micalg=required, sha-256",
-        },
-    )
-    context = None
-    if partner.url.startswith("https:"):
-        context = ssl.create_default_context(
-            cafile=None if partner.ca_bundle is None else str(partner.ca_bundle)
-        )
-    with urllib.request.urlopen(request, timeout=30, context=context) as response:
-        mdn_type = response.headers.get("Content-Type", "")
-        mdn = response.read()
-    verify_mdn(mdn_type, mdn, partner.certificate, message_id=message_id, sent_mic=mic)
