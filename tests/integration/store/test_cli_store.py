@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from csos_desktop.cli import main
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import lifecycle, open_store
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
+from tests.integration.store.cli import csos
 from tests.integration.store.tokens import openssl_verify
 from tests.registrant import record_registrant_at
 from tests.unit.store.archive_forgery import crl_options
@@ -27,11 +28,6 @@ def home(tmp_path: Path, test_ca: TestCa, rsa_token: Provisioned) -> Path:
     # The orders carry schedule II: the token's holder is the recorded registrant (1305.05).
     record_registrant_at(tmp_path / "home" / "data" / "csos.db", rsa_token)
     return tmp_path / "home"
-
-
-def csos(home: Path, prov: Provisioned, *args: str, stdin: str = "") -> Result:
-    env = {"CSOS_HOME": str(home), "CSOS_PKCS11_MODULE": prov.hsm.module}
-    return CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
 
 
 def token_args(prov: Provisioned, chain: Path) -> list[str]:

@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
 from tests.conftest import PURCHASER_DEA, TEST_PIN, Provisioned, trust_sandbox_root
-from tests.integration.store.test_poa_first_order import csos, draft, signing
+from tests.integration.store.cli import csos, signing
+from tests.integration.store.test_poa_first_order import draft
 from tests.integration.store.tokens import openssl_verify
 from tests.launch import run_csos
 from tests.unit.store.archive_forgery import crl_options
@@ -36,13 +37,6 @@ NOW = datetime.now(UTC)
 def home(tmp_path: Path, test_ca: TestCa) -> Path:
     trust_sandbox_root(test_ca, tmp_path / "home")
     return tmp_path / "home"
-
-
-@pytest.fixture()
-def chain(tmp_path: Path, test_ca: TestCa) -> Path:
-    path = tmp_path / "chain.pem"
-    path.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
-    return path
 
 
 def accept(home: Path, prov: Provisioned, chain: Path, ref: str) -> tuple[int, str]:

@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from csos_desktop.cli import main
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
 from csos_desktop.store.audit import AuditEvent
 from tests.conftest import TEST_PIN, Provisioned, trust_sandbox_root
+from tests.integration.store.cli import csos, signing
 from tests.integration.store.tokens import openssl_verify
 from tests.registrant import record_registrant_at
 from tests.unit.store.archive_forgery import crl_options
@@ -37,32 +36,6 @@ def home(tmp_path: Path, test_ca: TestCa) -> Path:
 def registrant(home: Path, rsa_token: Provisioned) -> None:
     """The RSA token's holder is the recorded registrant (the orders carry schedule II)."""
     record_registrant_at(home / "data" / "csos.db", rsa_token)
-
-
-@pytest.fixture()
-def chain(tmp_path: Path, test_ca: TestCa) -> Path:
-    path = tmp_path / "chain.pem"
-    path.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
-    return path
-
-
-def csos(home: Path, prov: Provisioned, *args: str, stdin: str = "") -> Result:
-    env = {"CSOS_HOME": str(home), "CSOS_PKCS11_MODULE": prov.hsm.module}
-    return CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
-
-
-def signing(home: Path, prov: Provisioned, chain: Path, *args: str) -> Result:
-    return csos(
-        home,
-        prov,
-        *args,
-        "--token",
-        prov.label,
-        "--chain",
-        str(chain),
-        "--pin-stdin",
-        stdin=TEST_PIN + "\n",
-    )
 
 
 def draft(home: Path, prov: Provisioned, tmp: Path, data: dict[str, Any] | None = None) -> str:

@@ -15,14 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from cryptography.hazmat.primitives.serialization import Encoding
 
-from csos_desktop.cli import main
 from csos_desktop.domain.order_state import OrderState
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import open_store
-from tests.conftest import PURCHASER_DEA, TEST_PIN, Provisioned, trust_sandbox_root
+from tests.conftest import PURCHASER_DEA, Provisioned, trust_sandbox_root
+from tests.integration.store.cli import csos, signing
 from tests.unit.store.helpers import order_input
 
 
@@ -30,25 +28,6 @@ from tests.unit.store.helpers import order_input
 def home(tmp_path: Path, test_ca: TestCa) -> Path:
     trust_sandbox_root(test_ca, tmp_path / "home")
     return tmp_path / "home"
-
-
-@pytest.fixture()
-def chain(tmp_path: Path, test_ca: TestCa) -> Path:
-    path = tmp_path / "chain.pem"
-    path.write_bytes(test_ca.issuing_certificate.public_bytes(Encoding.PEM))
-    return path
-
-
-def csos(home: Path, prov: Provisioned, *args: str, stdin: str = "") -> Result:
-    env = {"CSOS_HOME": str(home), "CSOS_PKCS11_MODULE": prov.hsm.module}
-    return CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
-
-
-def signing(home: Path, prov: Provisioned, chain: Path, *args: str) -> Result:
-    return csos(
-        home, prov, *args, "--token", prov.label, "--chain", str(chain), "--pin-stdin",
-        stdin=TEST_PIN + "\n",
-    )  # fmt: skip
 
 
 def draft(home: Path, prov: Provisioned, tmp: Path, data: dict[str, Any]) -> str:

@@ -21,7 +21,8 @@ from csos_desktop.pki.cms_attached import detach
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.store import lifecycle, open_store
 from tests.conftest import PURCHASER_DEA, TEST_PIN, Provisioned
-from tests.integration.store.test_cli_store import csos, home, token_args  # noqa: F401
+from tests.integration.store.cli import csos
+from tests.integration.store.test_cli_store import home, token_args  # noqa: F401
 from tests.unit.domain.samples import SUPPLIER_DEA
 from tests.unit.store.helpers import order_input
 
