@@ -204,13 +204,14 @@ def void(store: Store, order_id: str, reason: str, *, now: datetime) -> OrderRec
 def mark_submitted(store: Store, order_id: str, outbox_id: int, *, now: datetime) -> None:
     """The distributor took the signed order (called by the sync worker).
 
-    Another process's sync may already have learned more (the order accepted or shipped)
-    between this send and its record: the order then stays where it is, never goes back.
+    Another process's sync may have sent the same queued order and recorded it first, or
+    learned more since (accepted, shipped): the order then stays where it is, never goes
+    back, and this send is still recorded.
     """
     with store.transaction():
         rec = store.orders.get(order_id)
         details: dict[str, object] = {"outbox_id": outbox_id}
-        if after_report(rec.state, S.SUBMITTED) is S.SUBMITTED:
+        if after_report(rec.state, S.SUBMITTED) is not rec.state:
             move(store, rec, S.SUBMITTED, now)
         else:
             details["state_kept"] = rec.state.value

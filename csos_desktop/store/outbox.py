@@ -70,7 +70,8 @@ class Outbox:
 
     def mark_sent(self, outbox_id: int, now: datetime) -> None:
         self._conn.execute(
-            "UPDATE outbox SET sent_at = ? WHERE outbox_id = ?", (format_timestamp(now), outbox_id)
+            "UPDATE outbox SET sent_at = COALESCE(sent_at, ?) WHERE outbox_id = ?",
+            (format_timestamp(now), outbox_id),
         )
 
     def mark_failed(self, outbox_id: int, error: str) -> None:

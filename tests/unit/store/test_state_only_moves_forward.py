@@ -211,3 +211,21 @@ def test_a_send_recorded_after_another_process_learned_acceptance_keeps_the_orde
     [*_, last] = one.store.audit.entries(order_id=one.oid)
     assert last.details["state_kept"] == "accepted"
     one.store.close()
+
+
+def test_a_send_recorded_twice_by_two_processes_keeps_the_order_submitted(
+    tmp_path: Path,
+) -> None:
+    # The off-hours soak's race: the GUI's sync and a `csos sync` both send the one queued
+    # order and both record the send, nothing learned in between. The second record must
+    # not fail as "submitted cannot become submitted".
+    one = OneOrder(tmp_path)
+    [pending] = [m for m in one.store.outbox.pending() if m.record_id == one.oid]
+    lifecycle.mark_submitted(one.store, one.oid, pending.outbox_id, now=one.clock())
+    lifecycle.mark_submitted(one.store, one.oid, pending.outbox_id, now=one.clock())
+    assert one.state is S.SUBMITTED
+    [*_, first, second] = one.store.audit.entries(order_id=one.oid)
+    assert first.event == second.event == "order.submitted"
+    assert second.details["state_kept"] == "submitted"
+    assert one.store.audit.verify().intact
+    one.store.close()
