@@ -365,9 +365,13 @@ def record_rejection(
     """The distributor did not accept the order: keep its statement, linked (1305.25).
 
     *signature* is the distributor's detached CMS over *statement*, already verified.
+    Another process's sync may have recorded the same rejection first: its statement stands
+    and nothing is written twice.
     """
     with store.transaction():
         rec = store.orders.get(order_id)
+        if rec.state is S.REJECTED and store.statements.for_order(order_id):
+            return rec
         move(store, rec, S.REJECTED, now)
         sid = store.statements.insert(
             order_id, StatementKind.NON_ACCEPTANCE, reason, statement, media_type, now, signature

@@ -229,3 +229,25 @@ def test_a_send_recorded_twice_by_two_processes_keeps_the_order_submitted(
     assert second.details["state_kept"] == "submitted"
     assert one.store.audit.verify().intact
     one.store.close()
+
+
+def test_a_rejection_learned_by_two_processes_is_recorded_once(tmp_path: Path) -> None:
+    # Both syncs read "submitted", both fetch the distributor's refusal; the second to
+    # record it finds the order rejected already and keeps the first statement.
+    one = OneOrder(tmp_path)
+    [pending] = [m for m in one.store.outbox.pending() if m.record_id == one.oid]
+    lifecycle.mark_submitted(one.store, one.oid, pending.outbox_id, now=one.clock())
+    for _ in range(2):
+        lifecycle.record_rejection(
+            one.store,
+            one.oid,
+            reason="quantity",
+            statement=b"not accepted: quantity",
+            media_type="text/plain",
+            now=one.clock(),
+        )
+    assert one.state is S.REJECTED
+    assert len(one.store.statements.for_order(one.oid)) == 1
+    events = [e.event for e in one.store.audit.entries(order_id=one.oid)]
+    assert events.count("order.rejected") == 1
+    one.store.close()
