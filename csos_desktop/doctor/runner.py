@@ -11,6 +11,7 @@ from importlib import metadata
 
 from csos_desktop import __version__
 from csos_desktop.config.effective import EffectiveConfig, load_config
+from csos_desktop.doctor.as2 import as2_check
 from csos_desktop.doctor.catalogue import catalogue_check
 from csos_desktop.doctor.clock import last_reading_result
 from csos_desktop.doctor.credentials import credential_check
@@ -124,6 +125,7 @@ def run_doctor(
         )
     except Exception as exc:
         results.append(_crashed("distributor", "Distributor", exc))
+    results.append(_guard("as2", "AS2 connection", lambda: as2_check(cfg, now, timeout=timeout)))
     results.append(_guard("database_location", "Database location", filesystem_check))
     results.append(
         _guard(
