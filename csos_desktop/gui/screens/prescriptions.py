@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csos_desktop.domain.clock import utc_now
 from csos_desktop.domain.errors import CsosError
+from csos_desktop.gui.dialogs.confirm import ConfirmDialog
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.screens.rx_practice import PracticePanel
 from csos_desktop.gui.theme import Tone, dot
@@ -39,7 +41,7 @@ from csos_desktop.gui.widgets.rx_history import SignedHistory
 from csos_desktop.services.pharmacy_store import Role, RxUser
 from csos_desktop.services.rx import queries as rx_queries
 from csos_desktop.services.rx.access import Actor, os_login
-from csos_desktop.services.rx.drafts import PatientQueue, queue
+from csos_desktop.services.rx.drafts import PatientQueue, queue, void_draft
 
 if TYPE_CHECKING:
     from csos_desktop.services.pharmacy_store import OpenStore
@@ -75,6 +77,7 @@ class PrescriptionsScreen(QWidget):
         self._filling = False
         self.dialog: RxSigningDialog | None = None
         self.editor: RxDraftDialog | None = None
+        self.confirm: ConfirmDialog | None = None
 
         layout = QVBoxLayout(self)
         title = QLabel("Prescriptions")
@@ -105,6 +108,9 @@ class PrescriptionsScreen(QWidget):
         draft_row = QHBoxLayout()
         draft_row.addWidget(self.new_button)
         draft_row.addWidget(self.edit_button)
+        self.void_button = QPushButton("&Void draft…")
+        self.void_button.setAccessibleName("Void the selected draft")
+        draft_row.addWidget(self.void_button)
         draft_row.addStretch(1)
         ready_label = QLabel("&Ready for signing:")
         self.ready = QListWidget()
@@ -153,6 +159,7 @@ class PrescriptionsScreen(QWidget):
         self.drafts.itemActivated.connect(lambda item, _col: self._open(item))
         self.new_button.clicked.connect(self.new_draft)
         self.edit_button.clicked.connect(lambda: self._open(self.drafts.currentItem()))
+        self.void_button.clicked.connect(self.void_selected)
         self.sign_button.clicked.connect(self.sign)
         self.reload()
 
@@ -165,7 +172,7 @@ class PrescriptionsScreen(QWidget):
         """Re-read users, drafts and history (another window, the CLI or a signing changed them)."""
         if self._store is None:
             self._say(Tone.BAD, self._problem or "The prescription store is unavailable.")
-            for w in (self.sign_button, self.new_button, self.edit_button):
+            for w in (self.sign_button, self.new_button, self.edit_button, self.void_button):
                 w.setVisible(False)
             return
         for panel in (self.history, self.practice):
@@ -190,6 +197,7 @@ class PrescriptionsScreen(QWidget):
         preparer = user is not None and user.role is not Role.ACCESS_ADMIN
         self.new_button.setEnabled(preparer)
         self.edit_button.setEnabled(preparer)
+        self.void_button.setEnabled(preparer)
         assert self._store is not None
         try:
             groups = queue(self._store, user.dea_number if signer and user else None)
@@ -236,6 +244,41 @@ class PrescriptionsScreen(QWidget):
                 if item.data(0, RX_ID) == rec.rx_id:
                     self.drafts.setCurrentItem(item)  # the saved draft stays selected
             self._say(Tone.OK, f"Draft {rec.rx_id[:8]} saved: {rec.drug} for {rec.patient_name}.")
+
+    def void_selected(self) -> None:
+        """Asks why, then takes the selected draft off the queue (its record stays)."""
+        item = self.drafts.currentItem()
+        rx_id = item.data(0, RX_ID) if item is not None else None
+        user = self.acting
+        if self._store is None or user is None:
+            self._say(Tone.WARN, "Choose yourself under Acting user and press Act as first.")
+            return
+        if rx_id is None:
+            self._say(Tone.WARN, "Select the prescription draft to void.")
+            return
+        draft = next(d for g in self._groups for d in g.drafts if d.rx_id == rx_id)
+        self.confirm = ConfirmDialog(
+            self,
+            "Void draft",
+            f"Void the draft {draft.drug} for {draft.patient_name}? It leaves the queue and "
+            "cannot be signed; the draft and your reason stay on record.",
+            "&Void draft",
+            reason_label="&Reason:",
+        )
+        actor = Actor(user.user_id, os_login())
+        self.confirm.confirmed.connect(lambda reason: self._void(actor, str(rx_id), reason))
+        self.confirm.open()
+
+    def _void(self, actor: Actor, rx_id: str, reason: str) -> None:
+        assert self._store is not None
+        try:
+            rec = void_draft(self._store, actor, rx_id, reason, now=utc_now())
+        except CsosError as exc:
+            self._user_changed()  # another window may have changed the queue
+            self._say(Tone.BAD, exc.message)
+            return
+        self._user_changed()
+        self._say(Tone.OK, f"Draft {rec.rx_id[:8]} ({rec.drug} for {rec.patient_name}) is void.")
 
     def _fill(self, groups: list[PatientQueue], checkable: bool) -> None:
         self._filling = True  # clearing the tree moves the selection: ignore until refilled

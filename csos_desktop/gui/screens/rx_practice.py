@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from csos_desktop.domain.clock import utc_now
 from csos_desktop.domain.errors import CsosError
+from csos_desktop.gui.dialogs.confirm import ConfirmDialog
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import Tone, dot
 from csos_desktop.gui.widgets.acting_user import ROLE_WORDS
@@ -42,7 +43,7 @@ from csos_desktop.services.rx.access import Actor, os_login
 from csos_desktop.services.rx.grant_revocation import revoke_grant
 from csos_desktop.services.rx.grants import propose_grant
 from csos_desktop.services.rx.history import practice_records
-from csos_desktop.services.rx.users import add_user
+from csos_desktop.services.rx.users import add_user, deactivate_user
 
 if TYPE_CHECKING:
     from csos_desktop.services.pharmacy_store import OpenStore
@@ -106,9 +107,16 @@ class PracticePanel(QWidget):
         self._users: list[RxUser] = []
         self._grants: list[Grant] = []
         self.dialog: QWidget | None = None  # the last signing dialog opened (approvals)
+        self.confirm: ConfirmDialog | None = None
         layout = QVBoxLayout(self)
         self.users = _table("Practice users", USER_COLUMNS)
         layout.addWidget(self.users)
+        self.deactivate_button = QPushButton("&Deactivate user…")
+        self.deactivate_button.setAccessibleName("Deactivate the selected user")
+        user_row = QHBoxLayout()
+        user_row.addStretch(1)
+        user_row.addWidget(self.deactivate_button)
+        layout.addLayout(user_row)
 
         add = QGroupBox("Add a user")
         # One row of fields under the list: the list keeps the height.
@@ -184,6 +192,7 @@ class PracticePanel(QWidget):
         layout.addWidget(self.status)
 
         self.add_button.clicked.connect(self.add_user)
+        self.deactivate_button.clicked.connect(self.deactivate)
         self.propose_button.clicked.connect(self.propose)
         self.approve_button.clicked.connect(self.approve)
         self.revoke_button.clicked.connect(self.enter_revocation)
@@ -290,6 +299,33 @@ class PracticePanel(QWidget):
         self._done(
             Tone.OK, f"Added {ROLE_WORDS[user.role]} {user.full_name} ({user.user_id}).{hint}"
         )
+
+    def deactivate(self) -> None:
+        """An access administrator ends a user's access, after a confirmation."""
+        user, actor = self.selected_user(), self._actor()
+        if actor is None:
+            return
+        if user is None:
+            self.say(Tone.WARN, "Select the user to deactivate.")
+            return
+        self.confirm = ConfirmDialog(
+            self,
+            "Deactivate user",
+            f"End the access of {user.full_name} ({user.user_id})? They can no longer "
+            "prepare or sign prescriptions and an open signing permission is revoked with "
+            "it. Their records stay.",
+            "&Deactivate",
+        )
+        self.confirm.confirmed.connect(lambda _reason: self._deactivate(actor, user.user_id))
+        self.confirm.open()
+
+    def _deactivate(self, actor: Actor, user_id: str) -> None:
+        try:
+            user = deactivate_user(self._store, actor, user_id, now=self._clock())
+        except CsosError as exc:
+            self.say(Tone.BAD, exc.message)
+            return
+        self._done(Tone.OK, f"Deactivated {user.full_name} ({user.user_id}).")
 
     def enter_revocation(self) -> None:
         """First person: signing stops at once; a registrant executes it (or a proposal ends)."""
