@@ -8,6 +8,7 @@ the GUI call — is shown to refuse the same document before any PIN is asked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,7 +30,13 @@ from csos_desktop.pki.rx_check import verify_prescription
 from csos_desktop.pki.signed_check import Reason
 from csos_desktop.pki.supplier_check import verify_order
 from csos_desktop.sandbox.ca import TestCa
-from csos_desktop.services.signing import SigningFacts, SigningPurpose, default_checks
+from csos_desktop.services.signing import (
+    PrePinChecks,
+    SigningFacts,
+    SigningPurpose,
+    default_checks,
+)
+from csos_desktop.services.signing.checks import certificate_in_validity
 from csos_desktop.token.identity import SigningIdentity
 from tests.conftest import ALL_SCHEDULES, PURCHASER_DEA
 from tests.unit.domain.rx_samples import sample_rx_input
@@ -64,8 +71,12 @@ def identity(
 def pre_pin_stage(
     ident: SigningIdentity, item: object, purpose: SigningPurpose = SigningPurpose.ORDER
 ) -> None:
-    """What every signing session runs before the PIN (``default_checks``), for one item."""
-    default_checks().run(SigningFacts(purpose, ident, (), None, NOW), [item])
+    """What every signing session runs before the PIN (``default_checks``), for one item,
+    but for the network checks (clock reference, trust anchors and CRLs): a refusal there
+    would hide the document check this file is about (tests/integration/test_signing_clock
+    and the trust tests run those against real servers)."""
+    stage = PrePinChecks(session=(certificate_in_validity,), items=default_checks().items)
+    stage.run(SigningFacts(purpose, ident, (), None, NOW), [item])
 
 
 def roots(ca: TestCa) -> list[asn1_x509.Certificate]:
@@ -109,6 +120,20 @@ ORDER_CASES: dict[Reason, OrderCase] = {
 }
 
 
+#: What the signer reads, per reason: the refusal must be this check's, not another's.
+CERTIFICATE_WORDS = {
+    Reason.CERTIFICATE_EXPIRED: "Your CSOS certificate expired on",
+    Reason.CERTIFICATE_NOT_YET_VALID: "Your CSOS certificate is valid only from",
+}
+ORDER_WORDS = {
+    **CERTIFICATE_WORDS,
+    Reason.MALFORMED_DOCUMENT: "the order has 1 problem",
+    Reason.DEA_NUMBER_MISMATCH: "your certificate was issued for another DEA number than the "
+    f"purchaser's {PURCHASER_DEA} (its DEA number hash does not match)",
+    Reason.SCHEDULE_NOT_AUTHORISED: "your certificate does not authorise schedule(s) 2",
+}
+
+
 def test_every_document_reason_has_an_order_and_a_prescription_case() -> None:
     assert set(ORDER_CASES) == set(DOCUMENT_REASONS)
     assert set(RX_CASES) == set(DOCUMENT_REASONS)
@@ -125,7 +150,7 @@ def test_order_verify_reason_is_refused_at_signing_first(test_ca: TestCa, reason
     verdict = verify_order(document, signature, trust_roots=roots(test_ca), now=NOW)
     assert reason in {f.reason for f in verdict.findings}, verdict.findings
 
-    with pytest.raises(CsosError):  # a PrePinRefusal, or the order failing its own rules
+    with pytest.raises(CsosError, match=re.escape(ORDER_WORDS[reason])):
         pre_pin_stage(ident, order)
 
 
@@ -157,6 +182,16 @@ RX_CASES: dict[Reason, RxCase] = {
 }
 
 
+#: What the practitioner reads for the refusals the prescription check words itself.
+RX_WORDS = {
+    **CERTIFICATE_WORDS,
+    Reason.MALFORMED_DOCUMENT: "is not the day it was signed",
+    Reason.DEA_NUMBER_MISMATCH: "issued for another DEA number (its DEA number hash does not "
+    "match): only the practitioner named on the prescription may sign it",
+    Reason.SCHEDULE_NOT_AUTHORISED: "Your certificate does not cover schedule 2",
+}
+
+
 @pytest.mark.parametrize("reason", sorted(RX_CASES, key=lambda r: r.value))
 def test_rx_verify_reason_is_refused_at_signing_first(test_ca: TestCa, reason: Reason) -> None:
     data, ident, cms = RX_CASES[reason](test_ca)
@@ -166,7 +201,7 @@ def test_rx_verify_reason_is_refused_at_signing_first(test_ca: TestCa, reason: R
     verdict = verify_prescription(document, signature, trust_roots=roots(test_ca), now=NOW)
     assert reason in {f.reason for f in verdict.findings}, verdict.findings
 
-    with pytest.raises(CsosError):  # NotReadyToSign or CertificateNotUsable
+    with pytest.raises(CsosError, match=re.escape(RX_WORDS[reason])):
         pre_pin_stage(ident, rx, SigningPurpose.PRESCRIPTION)
 
 
