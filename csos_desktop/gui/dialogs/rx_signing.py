@@ -115,8 +115,11 @@ class RxSigningJob:
         *,
         clock: Clock = utc_now,
         pharmacy: Pharmacy | None = None,
+        dea: str | None = None,
     ) -> None:
         self._path = store_path
+        #: The registration the drafts wait under (a practitioner may hold several).
+        self.dea = dea
         #: The patient's pharmacy from the network's directory: also signed as a NewRx to it.
         self.pharmacy = pharmacy
         self.actor = actor
@@ -156,6 +159,7 @@ class RxSigningJob:
                 self._fixed,
                 now=now,
                 rx_ids=self._ids,
+                dea=self.dea,
             )
             token = session.token_info()
             cert = CertificateStatus.of(ident, now, opened.patient.practitioner_dea)
@@ -190,6 +194,7 @@ class RxSigningJob:
                     rx_ids=self._ids,
                     clock=self._clock,
                     pharmacies=self.pharmacy,
+                    dea=self.dea,
                 )
             except TokenError:
                 raise  # the dialog explains PIN and token problems itself

@@ -200,7 +200,14 @@ class PrescriptionsScreen(QWidget):
         self.void_button.setEnabled(preparer)
         assert self._store is not None
         try:
-            groups = queue(self._store, user.dea_number if signer and user else None)
+            if signer and user is not None:
+                # Every registration of theirs (1311.120(b)(7)): one group per DEA number
+                # and patient, each signed under its own registration.
+                regs = rx_queries.registrations(self._store, user.user_id)
+                deas = [r.dea_number for r in regs] or [user.dea_number or ""]
+                groups = [g for dea in deas for g in queue(self._store, dea)]
+            else:
+                groups = queue(self._store, None)
         except CsosError as exc:
             self._say(Tone.BAD, exc.message)
             return
@@ -417,6 +424,7 @@ class PrescriptionsScreen(QWidget):
             self._launcher.target(),
             check,
             pharmacy=self.pharmacy_choice.chosen(),
+            dea=self._groups[group].practitioner_dea,
         )
         assert self._launcher.worker is not None
         self.dialog = open_rx_dialog(self, job, self._launcher.worker)
