@@ -13,3 +13,17 @@ def format_timestamp(moment: datetime) -> str:
     """``2026-11-25T12:00:00Z``: UTC, whole seconds (explicit padding for years < 1000)."""
     t = moment.astimezone(UTC)
     return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
+
+
+def local_text(stamp: str | None) -> str:
+    """A stored ``…Z`` timestamp as the workstation's local time for people to read
+    (``2026-11-25 06:00 CST``); text that is not one is shown as it is."""
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        return stamp
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")

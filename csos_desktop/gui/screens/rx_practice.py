@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from csos_desktop.domain.clock import utc_now
 from csos_desktop.domain.errors import CsosError
+from csos_desktop.domain.timestamps import local_text
 from csos_desktop.gui.dialogs.confirm import ConfirmDialog
 from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.theme import Tone, dot
@@ -229,8 +230,8 @@ class PracticePanel(QWidget):
                     g.user_id,
                     g.dea_number,
                     g.state.value,
-                    f"{g.proposed_by} {g.proposed_at}",
-                    f"{g.approved_by} {g.approved_at}" if g.approved_by else "-",
+                    f"{g.proposed_by} {local_text(g.proposed_at)}",
+                    f"{g.approved_by} {local_text(g.approved_at)}" if g.approved_by else "-",
                     self._revocation_words(g),
                 ]
                 for g in self._grants
@@ -240,7 +241,7 @@ class PracticePanel(QWidget):
     @staticmethod
     def _revocation_words(g: Grant) -> str:
         if g.revoked_by:
-            return f"revoked by {g.revoked_by} {g.revoked_at} ({g.revoke_reason})"
+            return f"revoked by {g.revoked_by} {local_text(g.revoked_at)} ({g.revoke_reason})"
         if g.revoke_entered_by:
             return f"entered by {g.revoke_entered_by} ({g.revoke_reason}); awaits a registrant"
         return "-"

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from csos_desktop.domain.errors import CsosError
+from csos_desktop.domain.timestamps import local_text
 from csos_desktop.services.rx.history import SignedLine, signed_history
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ def detail_html(line: SignedLine) -> str:
     return (
         f"<p><b>Prescription {escape(line.rx_id)}</b></p>"
         f"<p style='font-family: monospace'>{review}</p>"
-        f"<p>Signed at {escape(line.signed_at)} by user {escape(line.signed_by)} with the "
+        f"<p>Signed at {escape(local_text(line.signed_at))} ({escape(line.signed_at)}) "
+        f"by user {escape(line.signed_by)} with the "
         f"certificate of {escape(line.signer_subject)}.<br>"
         f"Signature SHA-256: <code>{escape(line.signature_sha256)}</code><br>"
         f"Transmission to the pharmacy: {escape(line.status)}.<br>{kept}</p>"
@@ -84,7 +86,7 @@ class SignedHistory(QWidget):
                 line.drug,
                 line.schedule,
                 f"{line.prescriber} (DEA {line.prescriber_dea})",
-                line.signed_at,
+                local_text(line.signed_at),
                 line.status,
             )
             for c, text in enumerate(cells):
