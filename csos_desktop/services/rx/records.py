@@ -19,7 +19,13 @@ from datetime import date, datetime, timedelta, tzinfo
 from csos_desktop.config.local_time import local_date, pharmacy_zone
 from csos_desktop.domain.errors import CsosError, InputError
 from csos_desktop.domain.timestamps import format_timestamp
-from csos_desktop.services.rx.access import Actor, active_user, guarded
+from csos_desktop.services.rx.access import (
+    DESIGNATED,
+    Actor,
+    active_user,
+    guarded,
+    require_role,
+)
 from csos_desktop.services.rx.alerts import AlertKind, AlertPolicy, alerts_between, entry_time
 from csos_desktop.services.rx.monthly_log import (
     LogLine,
@@ -229,11 +235,14 @@ def unacknowledged(store: Store) -> list[StoredAlert]:
 
 
 def acknowledge_alert(store: Store, actor: Actor, alert_id: int, *, now: datetime) -> StoredAlert:
-    """Record that *actor* (an active EPCS user) has seen alert *alert_id*, with its audit
-    entry in the same transaction; an unknown user is refused and that refusal audited."""
+    """Record that *actor* has seen alert *alert_id* and judged it, with its audit entry in
+    the same transaction. Only those who set logical access controls decide whether an
+    event was a security incident (1311.150(c)): an access administrator or a
+    practitioner; an agent or an unknown user is refused, and the refusal audited."""
 
     def step() -> None:
-        active_user(store, actor.user_id)
+        user = active_user(store, actor.user_id)
+        require_role(user, DESIGNATED, "acknowledge audit alerts (1311.150)")
         alert = store.epcs.alert(alert_id)
         if alert is None:
             raise InputError(f"There is no alert {alert_id}; `csos rx alerts` lists them.")

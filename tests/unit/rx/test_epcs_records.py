@@ -19,7 +19,7 @@ from csos_desktop.services.rx.records import (
     unacknowledged,
 )
 from csos_desktop.store import Store
-from tests.unit.rx.helpers import CARL, practice, sign_at
+from tests.unit.rx.helpers import BOB, CARL, practice, sign_at
 from tests.unit.store.helpers import Clock
 
 OCTOBER = datetime(2026, 10, 5, 15, tzinfo=UTC)  # a Monday, in office hours
@@ -131,6 +131,10 @@ def test_acknowledging_an_alert_is_audited_with_who_did_it(store: Store, clock: 
     assert alert.alert_id not in {a.alert_id for a in unacknowledged(store)}
     with pytest.raises(InputError, match="already acknowledged by carl"):
         acknowledge_alert(store, CARL, alert.alert_id, now=later)
+    # An agent sets no access controls, so does not judge incidents (1311.150(c)).
+    with pytest.raises(AccessDenied, match="only access-admin or practitioner users may"):
+        acknowledge_alert(store, BOB, unacknowledged(store)[0].alert_id, now=later)
+    assert _events(store, "rx.access-denied")[-1]["by"] == "bob"
     # Someone not on record is refused, and the refusal is audited.
     with pytest.raises(AccessDenied):
         acknowledge_alert(store, Actor("mallory"), unacknowledged(store)[0].alert_id, now=later)
