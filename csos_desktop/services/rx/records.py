@@ -293,12 +293,12 @@ class AlertsView:
     """What Home shows: the unacknowledged alerts and who may acknowledge them."""
 
     alerts: tuple[StoredAlert, ...]
-    users: tuple[str, ...]  # active EPCS users' ids
+    users: tuple[str, ...]  # ids of the active users who may acknowledge (not agents)
     analysis: Analysis | None = None
 
 
 def alerts_view(store: Store, *, now: datetime, analyse: bool = True) -> AlertsView:
     """Run the daily analysis if due (*analyse*), then read the alerts to show."""
     analysis = analyse_if_due(store, now=now) if analyse else None
-    users = tuple(u.user_id for u in store.rx_users.all() if u.active)
+    users = tuple(u.user_id for u in store.rx_users.all() if u.active and u.role in DESIGNATED)
     return AlertsView(tuple(unacknowledged(store)), users, analysis)
