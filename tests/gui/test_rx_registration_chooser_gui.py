@@ -14,17 +14,15 @@ from PySide6.QtWidgets import QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
 from csos_desktop.gui.dialogs.signing import Phase, SigningDialog
-from csos_desktop.gui.dialogs.signing_launch import SigningLauncher
 from csos_desktop.gui.jobs.token_thread import TokenWorker
-from csos_desktop.gui.screens.prescriptions import PrescriptionsScreen
 from csos_desktop.sandbox.ca import TestCa
 from csos_desktop.services.rx import drafts as rx_drafts
 from csos_desktop.services.rx import registrations as rx_reg
 from csos_desktop.store import Store, open_store
 from tests.conftest import TEST_PIN, Provisioned
 from tests.gui.test_prescriptions_gui import _act_as
+from tests.gui.test_rx_practice_gui import _screen as token_screen
 from tests.gui.test_rx_prepare_gui import PATIENT, _editor, _screen
-from tests.integration.rx.conftest import crl_check
 from tests.unit.rx.helpers import ANN, BOB, permit, practice, rx_input
 from tests.unit.rx.test_registrations import ENDS, NY_DEA, add_ny, without_dea
 from tests.unit.store.helpers import Clock
@@ -111,18 +109,7 @@ def test_a_practitioner_sees_each_registration_s_drafts_and_signs_one_list_under
         rx_drafts.add_draft(
             store, BOB, without_dea(clock), now=clock(), practitioner="drsmith", dea=NY_DEA
         )
-        screen = PrescriptionsScreen(
-            store, SigningLauncher(token_worker), revocation=lambda: crl_check(test_ca)
-        )
-        qtbot.addWidget(screen)
-        screen.show()
-        qtbot.waitUntil(
-            lambda: (
-                token_worker.last_status is not None
-                and token_worker.last_status.certificate is not None
-            ),
-            timeout=10_000,
-        )
+        screen = token_screen(qtbot, store, token_worker, test_ca)
         _act_as(screen, "drsmith")
         tops = [screen.drafts.topLevelItem(i) for i in range(screen.drafts.topLevelItemCount())]
         assert [(t.text(0), t.text(3)) for t in tops if t is not None] == [
