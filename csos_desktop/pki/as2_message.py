@@ -34,9 +34,12 @@ from csos_desktop.pki.cms_parse import (
     parse_signed_data,
     signature_valid,
 )
+from csos_desktop.pki.mime_parts import CRLF, MimeError, canonical, headers, multipart, read_entity
 
-CRLF = b"\r\n"
-_BOUNDARY = re.compile(rb'boundary="?([^";\r\n]+)"?', re.IGNORECASE)
+#: MIC algorithms a partner may ask for (``signed-receipt-micalg``), by normalised name.
+_MIC_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512,
+               "sha1": hashlib.sha1}  # fmt: skip
+DEFAULT_MICALG = "sha-256"
 
 
 class As2Problem(enum.Enum):
@@ -88,9 +91,38 @@ class Opened:
     mic: str
 
 
-def mic_of(part: bytes) -> str:
-    """The RFC 4130 MIC of a signed MIME part: base64 SHA-256 and the algorithm name."""
-    return base64.b64encode(hashlib.sha256(part).digest()).decode("ascii") + ", sha-256"
+def _alg(name: str) -> str:
+    return name.strip().strip('"').lower().replace("-", "")
+
+
+def mic_of(part: bytes, micalg: str = DEFAULT_MICALG) -> str:
+    """The RFC 4130 MIC of a signed MIME part: base64 digest, then the algorithm as named."""
+    digest = _MIC_HASHES[_alg(micalg)](part).digest()
+    return base64.b64encode(digest).decode("ascii") + ", " + micalg.strip().strip('"')
+
+
+def chosen_micalg(options: str) -> str:
+    """The first MIC algorithm of ``signed-receipt-micalg`` we support, spelled as asked
+    (``sha1`` or ``sha-256`` alike); sha-256 when none is asked or none is known."""
+    m = re.search(r"signed-receipt-micalg\s*=\s*(?:optional|required)\s*,([^;]*)", options, re.I)
+    for name in m.group(1).split(",") if m else ():
+        if _alg(name) in _MIC_HASHES:
+            return name.strip().strip('"')
+    return DEFAULT_MICALG
+
+
+def wants_signed_mdn(options: str) -> bool:
+    """Whether ``Disposition-Notification-Options`` asks for a signed receipt."""
+    return (
+        re.search(r"signed-receipt-protocol\s*=\s*(optional|required)", options, re.I) is not None
+    )
+
+
+def same_mic(received: str, sent: str) -> bool:
+    """Equal digests by the same algorithm, whatever the spelling (``sha1``/``sha-1``)."""
+    got, _, got_alg = received.partition(",")
+    want, _, want_alg = sent.partition(",")
+    return got.strip() == want.strip() and _alg(got_alg) == _alg(want_alg)
 
 
 def _part(content_type: str, body: bytes) -> bytes:
@@ -104,13 +136,29 @@ def _part(content_type: str, body: bytes) -> bytes:
     )
 
 
+def _payload_part(content_type: str, body: bytes) -> bytes:
+    """The payload as a base64 MIME part: only CRLF line ends are then signed, so S/MIME
+    readers that canonicalise line ends (OpenSSL does) verify the very bytes we signed;
+    an X12 interchange with bare LF between segments, sent binary, would not verify."""
+    encoded = base64.encodebytes(body).replace(b"\n", CRLF)
+    return (
+        f"Content-Type: {content_type}".encode() + CRLF
+        + b"Content-Transfer-Encoding: base64" + CRLF + CRLF
+        + encoded
+    )  # fmt: skip
+
+
 def _signed(part: bytes, signer: CmsSigner, now: datetime, boundary: str) -> tuple[str, bytes]:
-    signature = signer.sign(part, now)
+    # The signature part in base64, as S/MIME writes it (every partner reads that form).
+    signature = base64.encodebytes(signer.sign(part, now)).replace(b"\n", CRLF)
     b = boundary.encode()
     body = (
         b"--" + b + CRLF + part + CRLF
         + b"--" + b + CRLF
-        + _part("application/pkcs7-signature; name=smime.p7s", signature) + CRLF
+        + b"Content-Type: application/pkcs7-signature; name=smime.p7s" + CRLF
+        + b"Content-Transfer-Encoding: base64" + CRLF
+        + b'Content-Disposition: attachment; filename="smime.p7s"' + CRLF + CRLF
+        + signature + CRLF
         + b"--" + b + b"--" + CRLF
     )  # fmt: skip
     content_type = (
@@ -171,7 +219,7 @@ def build_message(
 
     *compress*: the signed entity is compressed (RFC 5402, after signing, before
     encrypting), so the MIC stays the one of the signed part."""
-    part = _part(payload_type, payload)
+    part = _payload_part(payload_type, payload)
     content_type, body = _signed(part, ours.signer, now, f"csos-{_token(message_id)}")
     if compress:
         entity = f"Content-Type: {content_type}".encode() + CRLF + CRLF + body
@@ -197,35 +245,48 @@ def _token(text: str) -> str:
 
 
 def open_message(
-    content_type: str, body: bytes, ours: As2Party, partner: x509.Certificate
+    content_type: str,
+    body: bytes,
+    ours: As2Party,
+    partner: x509.Certificate,
+    *,
+    micalg: str = DEFAULT_MICALG,
 ) -> Opened:
-    """Decrypt (if encrypted) and verify a message from *partner*; As2Error otherwise."""
+    """Decrypt (if encrypted) and verify a message from *partner*; As2Error otherwise.
+
+    *micalg* is the MIC algorithm the partner asked its receipt to use."""
     lowered = content_type.lower()
     if lowered.startswith("application/pkcs7-mime") and "compressed-data" not in lowered:
         try:
-            entity = pkcs7.pkcs7_decrypt_der(body, ours.certificate, ours.key, [])
+            entity = pkcs7.pkcs7_decrypt_der(_der(body), ours.certificate, ours.key, [])
         except ValueError as exc:
             raise As2Error(
                 As2Problem.DECRYPTION, f"the AS2 message cannot be decrypted: {exc}"
             ) from exc
         content_type, body = _split_entity(entity)
     if "compressed-data" in content_type.lower():
-        content_type, body = _split_entity(decompress_entity(body))
+        content_type, body = _split_entity(decompress_entity(_der(body)))
     part, signature = _signed_parts(content_type, body)
-    _verify(part, signature, partner, "message")
+    signed = _verify(part, signature, partner, "message")
     inner_type, payload = _split_entity(part)
-    return Opened(payload, inner_type, mic_of(part))
+    return Opened(payload, inner_type, mic_of(signed, micalg))
+
+
+def _der(body: bytes) -> bytes:
+    """A CMS body as DER: some partners send it base64 without saying so in a header."""
+    if body[:1] == b"\x30":
+        return body
+    try:
+        return base64.b64decode(b"".join(body.split()), validate=True)
+    except ValueError:
+        return body  # not base64 either: the CMS reader says what is wrong
 
 
 def _split_entity(entity: bytes) -> tuple[str, bytes]:
-    head, sep, body = entity.partition(CRLF + CRLF)
-    if not sep:
-        raise As2Error(As2Problem.MALFORMED, "a MIME part has no blank line after its headers")
-    for line in head.split(CRLF):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-type":
-            return value.strip().decode("latin-1"), body
-    raise As2Error(As2Problem.MALFORMED, "a MIME part has no Content-Type")
+    try:
+        return read_entity(entity)
+    except MimeError as exc:
+        raise As2Error(As2Problem.MALFORMED, str(exc)) from exc
 
 
 def _signed_parts(content_type: str, body: bytes) -> tuple[bytes, bytes]:
@@ -234,34 +295,39 @@ def _signed_parts(content_type: str, body: bytes) -> tuple[bytes, bytes]:
             As2Problem.NOT_SIGNED,
             f"the AS2 message is not signed ({content_type.split(';')[0]}); it is refused",
         )
-    m = _BOUNDARY.search(content_type.encode("latin-1"))
-    if m is None:
-        raise As2Error(As2Problem.MALFORMED, "multipart/signed without a boundary")
-    delimiter = b"--" + m.group(1)
-    pieces = body.split(delimiter)
-    if len(pieces) < 4 or not pieces[3].startswith(b"--"):
+    try:
+        parts = multipart(content_type, body)
+    except MimeError as exc:
+        raise As2Error(As2Problem.MALFORMED, f"multipart/signed: {exc}") from exc
+    if len(parts) != 2:
         raise As2Error(As2Problem.MALFORMED, "multipart/signed must hold two parts")
-    part = pieces[1].removeprefix(CRLF).removesuffix(CRLF)
-    _, signature = _split_entity(pieces[2].removeprefix(CRLF).removesuffix(CRLF))
-    return part, signature
+    _, signature = _split_entity(parts[1])
+    return parts[0], signature
 
 
-def _verify(part: bytes, signature: bytes, partner: x509.Certificate, what: str) -> None:
+def _verify(part: bytes, signature: bytes, partner: x509.Certificate, what: str) -> bytes:
+    """The bytes the signature covers: *part* as it came, or in canonical CRLF form
+    (a partner that wrote bare LF line ends signed that, RFC 5751 3.1.1)."""
     try:
         parsed = parse_signed_data(signature)
-        ok = digest_matches(parsed, part) and signature_valid(parsed)
+        covered = next(
+            (p for p in dict.fromkeys((part, canonical(part))) if digest_matches(parsed, p)),
+            None,
+        )
+        ok = covered is not None and signature_valid(parsed)
         signer_der = bytes(parsed.signer.dump())
     except (MalformedSignature, *PARSE_ERRORS) as exc:
         raise As2Error(
             As2Problem.SIGNATURE, f"the AS2 {what}'s signature cannot be read: {exc}"
         ) from exc
-    if not ok:
+    if not ok or covered is None:
         raise As2Error(As2Problem.SIGNATURE, f"the AS2 {what}'s signature does not verify")
     if signer_der != partner.public_bytes(serialization.Encoding.DER):
         raise As2Error(
             As2Problem.SIGNATURE,
             f"the AS2 {what} is signed by another certificate than the partner's",
         )
+    return covered
 
 
 # -- MDN ----------------------------------------------------------------------------------
@@ -279,13 +345,22 @@ class Mdn:
 
     @property
     def processed(self) -> bool:
-        return self.disposition.rstrip().endswith("processed")
+        """ "processed", or "processed/warning" (RFC 3798: done, with a remark)."""
+        outcome = self.disposition.rsplit(";", 1)[-1].strip().lower()
+        return outcome == "processed" or outcome.startswith("processed/warning")
 
 
 def build_mdn(
-    original_message_id: str, mic: str, ours: As2Party, now: datetime, *, error: str | None = None
+    original_message_id: str,
+    mic: str,
+    ours: As2Party,
+    now: datetime,
+    *,
+    error: str | None = None,
+    signed: bool = True,
 ) -> tuple[str, bytes]:
-    """A signed MDN for a message: processed, or processed/error with *error*."""
+    """An MDN for a message: processed, or processed/error with *error*; signed unless
+    the sender did not ask for a signed receipt."""
     disposition = "automatic-action/MDN-sent-automatically; " + (
         "processed" if error is None else f"processed/error: {error}"
     )
@@ -300,11 +375,30 @@ def build_mdn(
         + b"--" + b + CRLF + _part("message/disposition-notification", notification) + CRLF
         + b"--" + b + b"--" + CRLF
     )  # fmt: skip
-    part = _part(
-        f'multipart/report; report-type=disposition-notification; boundary="{b.decode()}"',
-        report,
+    report_type = f'multipart/report; report-type=disposition-notification; boundary="{b.decode()}"'
+    if not signed:
+        return report_type, report
+    return _signed(
+        _part(report_type, report), ours.signer, now, f"mdn-{_token(original_message_id)}"
     )
-    return _signed(part, ours.signer, now, f"mdn-{_token(original_message_id)}")
+
+
+def _notification(part: bytes) -> dict[str, str]:
+    """The fields of the report's message/disposition-notification part."""
+    report_type, report = _split_entity(part)
+    try:
+        pieces = multipart(report_type, report) if "multipart" in report_type.lower() else []
+    except MimeError as exc:
+        raise As2Error(As2Problem.MALFORMED, f"the MDN report: {exc}") from exc
+    for piece in pieces:
+        kind, body = _split_entity(piece)
+        if kind.lower().startswith("message/disposition-notification"):
+            return headers(body)
+    raise As2Error(As2Problem.MALFORMED, "the MDN has no disposition-notification part")
+
+
+def _message_id(text: str) -> str:
+    return text.strip().strip("<>").strip()
 
 
 def verify_mdn(
@@ -317,21 +411,18 @@ def verify_mdn(
 ) -> Mdn:
     """The partner's signed MDN for *message_id*, its MIC equal to what we sent."""
     part, signature = _signed_parts(content_type, body)
-    _verify(part, signature, partner, "receipt (MDN)")
-    fields: dict[str, str] = {}
-    for line in part.split(CRLF):
-        name, sep, value = line.decode("latin-1").partition(":")
-        if sep and name in ("Original-Message-ID", "Received-Content-MIC", "Disposition"):
-            fields[name] = value.strip()
-    if fields.get("Original-Message-ID") != message_id:
+    signed = _verify(part, signature, partner, "receipt (MDN)")
+    fields = _notification(signed)
+    if _message_id(fields.get("original-message-id", "")) != _message_id(message_id):
         raise As2Error(As2Problem.MALFORMED, "the MDN answers another message")
-    mdn = Mdn(message_id, fields.get("Disposition", ""), sent_mic, content_type, body)
+    mdn = Mdn(message_id, fields.get("disposition", ""), sent_mic, content_type, body)
     if not mdn.processed:
         raise As2Error(As2Problem.MDN_FAILED, f"the partner did not process it: {mdn.disposition}")
-    if fields.get("Received-Content-MIC") != sent_mic:
+    received = fields.get("received-content-mic", "")
+    if not same_mic(received, sent_mic):
         raise As2Error(
             As2Problem.MDN_MIC,
-            f"the partner's MIC {fields.get('Received-Content-MIC')!r} is not the MIC of what "
+            f"the partner's MIC {received!r} is not the MIC of what "
             f"was sent ({sent_mic}): the order it received is not the one sent",
         )
     return mdn

@@ -1,10 +1,17 @@
-"""The pharmacy's AS2 endpoint (`csos as2 serve`): 855, 856 and 997 in, a signed MDN out.
+"""The pharmacy's AS2 endpoint (`csos as2 serve`): 855, 856 and 997 in, an MDN out.
 
 A message must come from the distributor (AS2-From and AS2-To as configured) and be
 signed by its AS2 certificate; its payload then goes through the same intake as
 `csos x12 receive` (kept byte for byte, linked to the order it names, logged). A message
 that cannot be opened is kept too, with the reason, and answered with an MDN saying
 ``processed/error`` so the distributor knows it did not arrive.
+
+The receipt is the one the sender asked for (RFC 4130 7.3): none without
+``Disposition-Notification-To``; signed when ``signed-receipt-protocol`` asks it, with the
+MIC by the first ``signed-receipt-micalg`` we support; and asynchronous, POSTed to the
+``Receipt-Delivery-Option`` address after the HTTP answer, when the message was the
+partner's (a message that fails its checks is answered on the spot: an address from an
+unauthenticated sender is never called).
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import http.server
 import logging
 import ssl
 import threading
+import urllib.request
+import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -21,10 +30,18 @@ from pathlib import Path
 from cryptography import x509
 
 from csos_desktop.domain.clock import Clock, utc_now
-from csos_desktop.pki.as2_message import As2Error, As2Party, build_mdn, open_message
+from csos_desktop.pki.as2_message import (
+    As2Error,
+    As2Party,
+    build_mdn,
+    chosen_micalg,
+    open_message,
+    wants_signed_mdn,
+)
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
 from csos_desktop.sync.x12_intake import ReceivedX12, receive_x12
+from csos_desktop.trust.tls import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +51,14 @@ MAX_BODY = 10 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Inbound:
-    """What one message came to: the MDN to answer with, and what was kept."""
+    """What one message came to: the MDN to answer with (empty: none was asked), where to
+    POST it instead of answering with it (asynchronous), and what was kept."""
 
     mdn_type: str
     mdn: bytes
     received: ReceivedX12 | None
     problem: str | None
+    async_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,10 +70,13 @@ class As2Inbox:
     partner: x509.Certificate
     partner_id: str
     clock: Clock = utc_now
+    #: CA certificates for an https asynchronous-receipt address (None: the system's).
+    ca_bundle: Path | None = None
 
     def handle(self, store: Store, headers: Mapping[str, str], body: bytes) -> Inbound:
-        h = {k.lower(): v for k, v in headers.items()}
+        h = {k.lower(): v.strip() for k, v in headers.items()}
         message_id = h.get("message-id", "")
+        options = h.get("disposition-notification-options", "")
         now = self.clock()
         if h.get("as2-from") != self.partner_id or h.get("as2-to") != self.as2_id:
             problem = (
@@ -63,12 +85,46 @@ class As2Inbox:
             )
             return self._refused(store, message_id, body, problem)
         try:
-            opened = open_message(h.get("content-type", ""), body, self.ours, self.partner)
+            opened = open_message(
+                h.get("content-type", ""),
+                body,
+                self.ours,
+                self.partner,
+                micalg=chosen_micalg(options),
+            )
         except As2Error as exc:
             return self._refused(store, message_id, body, f"{exc.problem.value}: {exc}")
         got = receive_x12(store, opened.payload, clock=self.clock)
-        mdn_type, mdn = build_mdn(message_id, opened.mic, self.ours, now)
-        return Inbound(mdn_type, mdn, got, got.problem)
+        if "disposition-notification-to" not in h:
+            return Inbound("", b"", got, got.problem)
+        signed = wants_signed_mdn(options)
+        mdn_type, mdn = build_mdn(message_id, opened.mic, self.ours, now, signed=signed)
+        return Inbound(mdn_type, mdn, got, got.problem, h.get("receipt-delivery-option") or None)
+
+    def send_receipt(self, got: Inbound, *, timeout: float = 30) -> str:
+        """POST an asynchronous MDN to the address the partner gave; what happened, in words
+        (a partner that does not take it can ask again by resending: the intake keeps one)."""
+        url = got.async_url or ""
+        if not url.lower().startswith(("https://", "http://")):
+            return f"asynchronous receipt not sent: {url!r} is not an http(s) address"
+        request = urllib.request.Request(
+            url,
+            data=got.mdn,
+            method="POST",
+            headers={
+                "Content-Type": got.mdn_type,
+                "AS2-Version": "1.2",
+                "AS2-From": self.as2_id,
+                "AS2-To": self.partner_id,
+                "Message-ID": f"<mdn-{uuid.uuid4().hex}@csos-desktop>",
+            },
+        )
+        context = tls_context(self.ca_bundle) if url.lower().startswith("https:") else None
+        try:
+            with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
+                return f"asynchronous receipt delivered to {url} (HTTP {answer.status})"
+        except (OSError, ValueError) as exc:
+            return f"asynchronous receipt to {url} failed: {exc}"
 
     def _refused(self, store: Store, message_id: str, body: bytes, problem: str) -> Inbound:
         """Keep what came (nothing is lost) and answer with an error MDN."""
@@ -123,11 +179,16 @@ def serve(
                 f"{what} received{order}"
                 + (f": kept, not linked: {got.problem}" if got.problem else "")
             )
+            answer = b"" if got.async_url else got.mdn
             self.send_response(200)
-            self.send_header("Content-Type", got.mdn_type)
-            self.send_header("Content-Length", str(len(got.mdn)))
+            if answer:
+                self.send_header("Content-Type", got.mdn_type)
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
-            self.wfile.write(got.mdn)
+            self.wfile.write(answer)
+            self.wfile.flush()
+            if got.async_url and got.mdn:
+                report(inbox.send_receipt(got))
 
         def log_message(self, format: str, *args: object) -> None:
             log.info("as2 %s", format % args)

@@ -7,6 +7,7 @@ key files with self-signed certificates, as AS2 partners exchange them.
 
 from __future__ import annotations
 
+import base64
 import http.server
 import threading
 from collections.abc import Callable, Iterator
@@ -122,7 +123,11 @@ def test_a_changed_byte_in_a_signed_message_is_refused() -> None:
         PAYLOAD, PHARMACY, DISTRIBUTOR.certificate, NOW, message_id="<o-4@csos>", encrypt=False
     )
     with pytest.raises(As2Error) as e:
-        open_message(ctype, body.replace(b"stands", b"Stands"), DISTRIBUTOR, PHARMACY.certificate)
+        # The payload travels in base64: change one of its characters.
+        line = base64.encodebytes(PAYLOAD).split(b"\n")[0]
+        changed = line[:-4] + (b"AAAA" if not line.endswith(b"AAAA") else b"BBBB")
+        assert line in body
+        open_message(ctype, body.replace(line, changed, 1), DISTRIBUTOR, PHARMACY.certificate)
     assert e.value.problem is As2Problem.SIGNATURE
 
 

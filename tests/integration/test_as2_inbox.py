@@ -42,6 +42,10 @@ def message(
         "AS2-From": "DISTRIBUTOR",
         "AS2-To": to,
         "Message-ID": message_id,
+        # What the distributor's AS2 software asks for (sync.as2.send_as2 sends the same).
+        "Disposition-Notification-To": "DISTRIBUTOR",
+        "Disposition-Notification-Options": "signed-receipt-protocol=required, "
+        "pkcs7-signature; signed-receipt-micalg=required, sha-256",
     }
     return headers, body, mic
 

@@ -21,7 +21,13 @@ from cryptography import x509
 
 from csos_desktop.domain.x12.order850 import read_850
 from csos_desktop.domain.x12.syntax import X12Error
-from csos_desktop.pki.as2_message import As2Error, As2Party, build_mdn, open_message
+from csos_desktop.pki.as2_message import (
+    As2Error,
+    As2Party,
+    build_mdn,
+    chosen_micalg,
+    open_message,
+)
 from csos_desktop.pki.cms_attached import detach
 from csos_desktop.pki.cms_parse import MalformedSignature
 from csos_desktop.sandbox.distributor.as2_push import Pusher
@@ -61,7 +67,13 @@ class As2Endpoint:
         if partner is None or h.get("as2-to") != self.as2_id:
             return build_mdn(message_id, "", self.ours, now, error="as2-unknown-partner")
         try:
-            opened = open_message(h.get("content-type", ""), body, self.ours, partner.certificate)
+            opened = open_message(
+                h.get("content-type", ""),
+                body,
+                self.ours,
+                partner.certificate,
+                micalg=chosen_micalg(h.get("disposition-notification-options", "")),
+            )
         except As2Error as exc:
             return build_mdn(message_id, "", self.ours, now, error=exc.problem.value)
         try:

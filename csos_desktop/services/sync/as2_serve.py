@@ -27,8 +27,16 @@ def as2_server(
     settings are not all set."""
     from csos_desktop.config import load_config
 
-    settings = as2_settings(load_config(), always=True)
+    config = load_config()
+    settings = as2_settings(config, always=True)
     if settings is None:  # pragma: no cover - always=True returns settings or raises
         raise As2NotConfigured("the AS2 settings are not set")
-    inbox = As2Inbox(settings.party(), settings.as2_id, settings.partner(), settings.partner_id)
+    ca_bundle = config.text("ca_bundle")
+    inbox = As2Inbox(
+        settings.party(),
+        settings.as2_id,
+        settings.partner(),
+        settings.partner_id,
+        ca_bundle=Path(ca_bundle) if ca_bundle else None,
+    )
     return serve(inbox, open_store, host, port, tls=tls, report=report)
