@@ -33,9 +33,10 @@ def serve(port: int, host: str, tls_cert: Path | None, tls_key: Path | None) -> 
     """Receive the distributor's 855, 856 and 997 as AS2 messages until stopped (Ctrl+C).
 
     Each message must come from as2_partner_id to as2_id, signed by
-    as2_partner_certificate; it is answered with a signed MDN and its document kept and
-    linked to its order as `csos x12 receive` does. A message that cannot be opened is
-    kept with the reason and answered with an error MDN.
+    as2_partner_certificate; its document is kept and linked to its order as `csos x12
+    receive` does, and it gets the receipt (MDN) the sender asks for: signed or not,
+    on the answer or POSTed to its Receipt-Delivery-Option address. A message that cannot
+    be opened is kept with the reason and answered with an error MDN.
     """
     from csos_desktop.domain.errors import InputError
     from csos_desktop.services.sync.as2_serve import as2_server
