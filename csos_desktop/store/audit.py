@@ -68,6 +68,7 @@ class AuditEvent(StrEnum):
     POA_REGISTRANT_RECORDED = "poa.registrant-recorded"
     POA_GRANTED = "poa.granted"
     POA_ACCEPTED = "poa.accepted"
+    POA_ACCEPT_REFUSED = "poa.accept-refused"
     POA_REVOKED = "poa.revoked"
     POA_CA_REQUEST = "poa.ca-request-produced"
     POA_CA_NOTIFIED = "poa.ca-notified"

@@ -85,6 +85,7 @@ def test_the_attorney_accepts_on_their_own_token_in_the_gui(
         assert "is not one the power of attorney" in wrong.status.text()
         wrong.close()
         assert not store.poa.grants()[0].accepted
+        assert [e.event for e in store.audit.entries()].count("poa.accept-refused") == 1
 
         # The attorney's own token: the affirmation is shown, then signed with their PIN.
         attorney_screen = PoaScreen(store, _launcher(qtbot, attorney_worker))

@@ -205,7 +205,7 @@ class PoaAcceptJob(_DocumentJob):
         self._poa_id = poa_id
 
     def check(self, store: OpenStore, ident: SigningIdentity) -> str:
-        rec = poa_acceptance.check_acceptor(store, ident, self._poa_id)
+        rec = poa_acceptance.check_acceptor_audited(store, ident, self._poa_id)
         return (
             f"<h3>Accept the power of attorney for DEA {escape(rec.dea_number)} "
             "(21 CFR 1305.05(c))</h3>"

@@ -50,6 +50,29 @@ def check_acceptor(store: Store, identity: SigningIdentity, ref: str) -> PoaReco
     return rec
 
 
+def check_acceptor_audited(store: Store, identity: SigningIdentity, ref: str) -> PoaRecord:
+    """``check_acceptor``, with a certificate the grant does not name audited before the
+    refusal is raised: someone tried to accept another person's power of attorney."""
+    try:
+        return check_acceptor(store, identity, ref)
+    except SignerNotAuthorised:
+        rec = store.poa.resolve(ref)
+        with store.transaction():
+            store.audit.append(
+                AuditEvent.POA_ACCEPT_REFUSED,
+                at=utc_now(),
+                details={
+                    "poa_id": rec.poa_id,
+                    "dea_number": rec.dea_number,
+                    "holder": rec.holder_name,
+                    "reason": "certificate-not-named",
+                    "certificate_sha256": fingerprint(identity.certificate_der),
+                    "certificate_subject": identity.info.subject,
+                },
+            )
+        raise
+
+
 def acceptance_of(rec: PoaRecord, identity: SigningIdentity, clock: Clock) -> Acceptance:
     return Acceptance(
         rec.poa_id,
@@ -70,7 +93,7 @@ def accept(
     clock: Clock = utc_now,
 ) -> PoaRecord:
     """Check, ask the PIN once, sign the acceptance, keep it and audit it, then checkpoint."""
-    rec = check_acceptor(store, session.identity, ref)
+    rec = check_acceptor_audited(store, session.identity, ref)
     session.log_in(interaction)  # runs the session's pre-PIN checks once more first
     acceptance = acceptance_of(rec, session.identity, clock)
     document = acceptance.canonical_bytes()

@@ -94,6 +94,14 @@ def test_the_attorney_accepts_with_their_own_token_and_only_then_signs(
     with open_store(home / "data" / "csos.db") as store:
         assert not store.poa.get(poa_id).accepted
         assert "poa.accepted" not in [e.event for e in store.audit.entries()]
+        # The attempt itself is on record: whose certificate tried to accept whose grant.
+        [tried] = [e for e in store.audit.entries() if e.event == "poa.accept-refused"]
+        assert tried.details["poa_id"] == poa_id and tried.details["holder"] == "Sam Attorney"
+        assert tried.details["reason"] == "certificate-not-named"
+        assert (
+            tried.details["certificate_sha256"]
+            == hashlib.sha256(registrant.certificate_der).hexdigest()
+        )
 
     code, out = accept(home, holder, chain, poa_id[:8])
     assert code == 0, out
