@@ -109,6 +109,13 @@ class OrderRepository:
             raise OrderNotFound(f"No order with id {order_id} is in the store.")
         return _record(row)
 
+    def with_number(self, order_number: str) -> list[OrderRecord]:
+        """The orders numbered *order_number* (one per purchaser DEA number at most)."""
+        rows = self._conn.execute(
+            _SELECT + " WHERE o.order_number = ?", (order_number.strip().upper(),)
+        ).fetchall()
+        return [_record(r) for r in rows]
+
     def resolve(self, ref: str) -> OrderRecord:
         """An order by full id, order number, or an unambiguous id prefix (8+ characters)."""
         ref = ref.strip()

@@ -94,6 +94,16 @@ def receive_x12(
 
 
 def _linked(store: Store, order_id: str, order_number: str) -> tuple[str | None, str | None]:
+    if not order_id:  # another supplier's software names the order by its number only
+        found = store.orders.with_number(order_number) if order_number else []
+        if len(found) == 1:
+            return found[0].order_id, None
+        if not found:
+            return None, f"{UNKNOWN_ORDER}: no order numbered {order_number!r} in this store"
+        return None, (
+            f"{UNKNOWN_ORDER}: {len(found)} orders are numbered {order_number} "
+            "(one per DEA number) and the document does not say which"
+        )
     try:
         rec = store.orders.get(order_id)
     except OrderNotFound:

@@ -1,8 +1,12 @@
 """What comes back for an 850: the 855 acknowledgement, the 856 ship notice and the 997.
 
-Pure values with writers and strict readers, like ``order850``. An 855 or 856 names the
-order by its number (BAK03 / PRF01) and its ID (REF ZZ CSOS-ORDER-ID), so the client links
-it to the order it sent.
+Pure values with writers and readers. What is written names the order by its number
+(BAK03 / PRF01) and its ID (REF ZZ CSOS-ORDER-ID), so the client links it to the order it
+sent. What is read may come from other suppliers' software, written to their own 4010 or
+5010 guides: the order by its number alone, NDCs under any X12 NDC qualifier, other
+acknowledgement codes, segments between a line and its ACK, the 856's shipment / order /
+pack / item levels with the date at either end, LIN and SN1 without line numbers
+(``line_no`` 0: the line is found by its NDC).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from csos_desktop.domain.ndc import Ndc, NdcInvalid
+from csos_desktop.domain.ndc import Ndc, NdcInvalid, parse_ndc
 from csos_desktop.domain.x12.order850 import PO1_NDC, PO1_UNIT, REF_ORDER_ID, REF_ORDER_ID_NAME
 from csos_desktop.domain.x12.syntax import (
     Envelope,
@@ -187,41 +191,89 @@ def _tags(ix: Interchange, *tags: str) -> list[Segment]:
 
 
 def _order_id(ix: Interchange) -> str:
+    """Our order ID (REF ZZ CSOS-ORDER-ID), or "" when the distributor's software does not
+    echo it: the order is then found by its number (BAK03 / PRF01)."""
     for s in _tags(ix, "REF"):
         if s.get(1) == REF_ORDER_ID and s.get(2) == REF_ORDER_ID_NAME and s.get(3):
             return s.get(3)
-    raise X12Error(X12Reason.MISSING_FIELD, f"the {ix.transaction_type} names no order ID (REF)")
+    return ""
 
 
 def _day(text: str) -> date:
-    return datetime.strptime(text, "%Y%m%d").date()
+    return datetime.strptime(text[:8], "%Y%m%d").date()
+
+
+#: NDC qualifiers of X12 (N1 4-4-2, N2 5-3-2, N3 5-4-1 in 10 digits; N4 5-4-2; ND any
+#: form): where the 10 digits take the leading zero that makes the 11-digit 5-4-2 form.
+_TEN_DIGIT_ZERO_AT = {"N1": 0, "N2": 5, "N3": 9}
+
+
+def _ndc(seg_: Segment, first: int) -> Ndc:
+    """The NDC among the qualifier/ID pairs of *seg_* from element *first* (PO106, LIN02)."""
+    for n in range(first, len(seg_.elements) + 1, 2):
+        qualifier, value = seg_.get(n).upper(), seg_.get(n + 1).strip()
+        if qualifier in _TEN_DIGIT_ZERO_AT and value.isdigit() and len(value) == 10:
+            at = _TEN_DIGIT_ZERO_AT[qualifier]
+            return Ndc(value[:at] + "0" + value[at:])
+        if qualifier in ("N4", "ND", "N1", "N2", "N3") and value:
+            return parse_ndc(value)
+    raise X12Error(X12Reason.MISSING_FIELD, f"{seg_.tag} {seg_.get(1)} names no NDC")
+
+
+def _number(text: str, fallback: int) -> int:
+    return int(text) if text.strip().isdigit() else fallback
+
+
+def _ack_status(code: str) -> AckStatus:
+    """BAK02, including the codes other suppliers use (AD, AE, AK, RD, ...)."""
+    if code.startswith("R"):
+        return AckStatus.REJECTED
+    if code in ("AC", "AE"):
+        return AckStatus.ACCEPTED_WITH_CHANGES
+    if code in ("AT", "AD", "AK"):
+        return AckStatus.ACCEPTED
+    raise X12Error(X12Reason.MISSING_FIELD, f"BAK02 {code!r} is not an acknowledgement code")
+
+
+def _line_status(code: str) -> LineStatus:
+    """ACK01: accepted (as ordered or changed), backordered, or refused."""
+    if code in ("IB", "BP"):
+        return LineStatus.BACKORDERED
+    if code in ("IR", "ID", "IW") or code.startswith("R"):
+        return LineStatus.REJECTED
+    if code.startswith("I") or code in ("AC", "DR"):
+        return LineStatus.ACCEPTED
+    raise X12Error(X12Reason.MISSING_FIELD, f"ACK01 {code!r} is not a line status")
 
 
 def _read_855(ix: Interchange) -> OrderAck:
     (bak,) = _tags(ix, "BAK")
-    n9 = _tags(ix, "N9")
+    n9 = [s for s in _tags(ix, "N9") if s.get(1) == N9_REJECTION]
     msg = _tags(ix, "MSG")
-    lines = []
+    lines: list[AckLine] = []
     body = list(ix.body)
     for i, s in enumerate(body):
-        if s.tag == "PO1":
-            ack = body[i + 1]
-            if ack.tag != "ACK":
-                raise X12Error(X12Reason.MISSING_FIELD, f"line {s.get(1)} has no ACK segment")
-            lines.append(
-                AckLine(
-                    int(s.get(1)),
-                    Ndc(s.get(7)),
-                    int(s.get(2)),
-                    LineStatus(ack.get(1)),
-                    int(ack.get(2) or 0),
-                )
+        if s.tag != "PO1":
+            continue
+        # Its ACK: the first before the next line (a PID, CTP or DTM may come between).
+        ack = next((t for t in body[i + 1 :] if t.tag in ("ACK", "PO1")), None)
+        if ack is None or ack.tag != "ACK":
+            raise X12Error(X12Reason.MISSING_FIELD, f"line {s.get(1)} has no ACK segment")
+        ordered = _number(s.get(2), 0)
+        lines.append(
+            AckLine(
+                _number(s.get(1), len(lines) + 1),
+                _ndc(s, 6),
+                ordered,
+                _line_status(ack.get(1)),
+                _number(ack.get(2), ordered),
             )
+        )
     return OrderAck(
         order_id=_order_id(ix),
         order_number=bak.get(3),
         acknowledged_on=_day(bak.get(4)),
-        status=AckStatus(bak.get(2)),
+        status=_ack_status(bak.get(2)),
         lines=tuple(lines),
         reason_code=n9[0].get(2) if n9 else None,
         reason=msg[0].get(1) if msg else None,
@@ -229,27 +281,56 @@ def _read_855(ix: Interchange) -> OrderAck:
 
 
 def _read_856(ix: Interchange) -> ShipNotice:
+    """Items are the HL loops of level I (shipment S, order O, pack P or T above them):
+    LIN names the product, SN1 the quantity; the date is the item's DTM 011, else the
+    shipment's, else BSN03."""
     (bsn,) = _tags(ix, "BSN")
-    (prf,) = _tags(ix, "PRF")
-    lines = []
-    body = list(ix.body)
-    for i, s in enumerate(body):
-        if s.tag == "SN1":
-            lin, dtm = body[i - 1], body[i + 1]
-            if lin.tag != "LIN" or dtm.tag != "DTM":
-                raise X12Error(X12Reason.MISSING_FIELD, "an 856 item needs LIN, SN1 and DTM")
-            lines.append(
-                ShippedLine(int(s.get(1)), Ndc(lin.get(3)), int(s.get(2)), _day(dtm.get(2)))
-            )
-    shipped = datetime.strptime(bsn.get(3) + bsn.get(4), "%Y%m%d%H%M").replace(tzinfo=UTC)
-    return ShipNotice(bsn.get(2), _order_id(ix), prf.get(1), shipped, tuple(lines))
+    prf = _tags(ix, "PRF")
+    shipped = datetime.strptime(bsn.get(3) + (bsn.get(4) or "0000")[:4], "%Y%m%d%H%M")
+    shipped = shipped.replace(tzinfo=UTC)
+    loops: list[list[Segment]] = [[]]
+    for s in ix.body:
+        if s.tag == "HL":
+            loops.append([])
+        loops[-1].append(s)
+    shipment_day = next(
+        (_day(s.get(2)) for loop in loops if _level(loop) == "S" for s in loop
+         if s.tag == "DTM" and s.get(1) == "011"),
+        shipped.date(),
+    )  # fmt: skip
+    lines: list[ShippedLine] = []
+    for loop in loops:
+        if _level(loop) != "I" and not (_level(loop) is None and _has(loop, "SN1")):
+            continue
+        lin = next((s for s in loop if s.tag == "LIN"), None)
+        sn1 = next((s for s in loop if s.tag == "SN1"), None)
+        if lin is None or sn1 is None:
+            raise X12Error(X12Reason.MISSING_FIELD, "an 856 item needs LIN and SN1")
+        day = next(
+            (_day(s.get(2)) for s in loop if s.tag == "DTM" and s.get(1) == "011"), shipment_day
+        )
+        line_no = _number(lin.get(1), _number(sn1.get(1), 0))  # 0: matched by NDC
+        lines.append(ShippedLine(line_no, _ndc(lin, 2), int(sn1.get(2)), day))
+    return ShipNotice(
+        bsn.get(2), _order_id(ix), prf[0].get(1) if prf else "", shipped, tuple(lines)
+    )
+
+
+def _level(loop: list[Segment]) -> str | None:
+    return loop[0].get(3) if loop and loop[0].tag == "HL" else None
+
+
+def _has(loop: list[Segment], tag: str) -> bool:
+    return any(s.tag == tag for s in loop)
 
 
 def _read_997(ix: Interchange) -> FunctionalAck:
     (ak1,) = _tags(ix, "AK1")
-    (ak2,) = _tags(ix, "AK2")
+    ak2 = _tags(ix, "AK2")
     (ak9,) = _tags(ix, "AK9")
-    return FunctionalAck(ak1.get(1), int(ak1.get(2)), ak2.get(1), ak9.get(1) == "A")
+    kind = ak2[0].get(1) if ak2 else ""
+    # AK9 01: A accepted, E accepted with errors noted, P partly, R rejected.
+    return FunctionalAck(ak1.get(1), int(ak1.get(2)), kind, ak9.get(1) in ("A", "E"))
 
 
 def acknowledge(received: Envelope, transaction_type: str, accepted: bool) -> FunctionalAck:

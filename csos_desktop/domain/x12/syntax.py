@@ -22,6 +22,10 @@ ISA_LENGTH = 106
 #: Interchange control version of 004010 (ISA12) and the GS08 release of the groups.
 ISA_VERSION = "00401"
 GS_VERSION = "004010"
+#: What is read: 004010 and 005010 envelopes, and industry releases of them in GS08
+#: ("004010VICS", "005010UCS"): the segments read here sit at the same places in each.
+READ_ISA_VERSIONS = ("00401", "00501")
+READ_GS_VERSIONS = ("004010", "005010")
 
 # Tried in this order; the first that occurs in no element is used. The usual ones first;
 # last the information separators (GS, US, RS), which EDI uses too and an order's text
@@ -60,11 +64,18 @@ class Separators:
 
     def __post_init__(self) -> None:
         chars = (self.element, self.component, self.segment)
-        if any(len(c) != 1 or c.isalnum() or c in " \r\n\t" for c in chars) or len(set(chars)) != 3:
+        # A partner may end segments with a line break (read, never chosen when writing).
+        inner = (self.element, self.component)
+        if (
+            any(len(c) != 1 or c.isalnum() or c in " \t" for c in chars)
+            or any(c in "\r\n" for c in inner)
+            or len(set(chars)) != 3
+        ):
             raise X12Error(
                 X12Reason.SEPARATORS,
                 f"X12 separators {chars!r} must be three different single characters that"
-                " are neither letters, digits, spaces nor line breaks",
+                " are neither letters, digits nor spaces (only the segment terminator may be"
+                " a line break)",
             )
 
     @classmethod
@@ -215,10 +226,10 @@ def read_interchange(data: bytes) -> Interchange:
             X12Reason.SEPARATORS,
             f"the ISA segment has {len(isa.elements)} elements, not 16: its separators are wrong",
         )
-    if isa.get(12) != ISA_VERSION:
+    if isa.get(12) not in READ_ISA_VERSIONS:
         raise X12Error(
             X12Reason.WRONG_DOCUMENT,
-            f"interchange version {isa.get(12)!r} is not {ISA_VERSION} (X12 004010)",
+            f"interchange version {isa.get(12)!r} is not {ISA_VERSION} (X12 004010) or 00501",
         )
     tags = [s.tag for s in segments]
     expected = ["ISA", "GS", "ST"]
@@ -232,7 +243,10 @@ def read_interchange(data: bytes) -> Interchange:
     body = tuple(segments[3:-3])
     if any(t in ("ISA", "GS", "ST", "SE", "GE", "IEA") for t in (s.tag for s in body)):
         raise X12Error(
-            X12Reason.MALFORMED, "only one group of one transaction set is read per interchange"
+            X12Reason.MALFORMED,
+            f"the interchange holds {tags.count('ST')} transaction sets in "
+            f"{tags.count('GS')} group(s); one is read per interchange: ask the distributor "
+            "to send one document per interchange",
         )
     ctl = isa.get(13)
     if not _DIGITS9.fullmatch(ctl):
@@ -243,8 +257,10 @@ def read_interchange(data: bytes) -> Interchange:
     _same(ge.get(1), "1", "GE01 (number of transaction sets)", "the sets present")
     _same(se.get(2), st.get(2), "SE02", "ST02")
     _same(se.get(1), str(len(body) + 2), "SE01 (segment count)", "the segments present")
-    if gs.get(8) != GS_VERSION:
-        raise X12Error(X12Reason.WRONG_DOCUMENT, f"group version {gs.get(8)!r} is not {GS_VERSION}")
+    if not gs.get(8).startswith(READ_GS_VERSIONS):
+        raise X12Error(
+            X12Reason.WRONG_DOCUMENT, f"group version {gs.get(8)!r} is not {GS_VERSION} or 005010"
+        )
     try:
         prepared = datetime.strptime(gs.get(4) + gs.get(5)[:4], "%Y%m%d%H%M")
         control = int(ctl)
@@ -281,7 +297,9 @@ def _split(text: str, sep: Separators) -> list[Segment]:
         )
     out = []
     for part in raw[:-1]:
-        part = part.lstrip("\r\n")
+        part = part.strip("\r\n")
+        if not part and sep.segment in "\r\n":
+            continue  # CR LF after each segment: the LF after a CR terminator
         tag, *elements = part.split(sep.element)
         if not re.fullmatch(r"[A-Z][A-Z0-9]{1,2}", tag):
             raise X12Error(X12Reason.MALFORMED, f"{tag[:20]!r} is not an X12 segment ID")

@@ -73,8 +73,9 @@ def _reply(doc: OrderAck | ShipNotice | FunctionalAck, env: Envelope) -> Iterato
             f"{doc.shipped_at:%Y-%m-%d %H:%M} UTC"
         )
         for s in doc.lines:
+            line = f"line {s.line_no}" if s.line_no else "line (by NDC)"
             yield (
-                f"  line {s.line_no}: {s.quantity_shipped} package(s) shipped on "
+                f"  {line}: {s.quantity_shipped} package(s) shipped on "
                 f"{s.shipped_on}, NDC {s.ndc.formatted}"
             )
     else:

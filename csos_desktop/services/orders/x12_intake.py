@@ -13,6 +13,7 @@ from datetime import date
 
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.x12.replies import ShipNotice, read_reply
+from csos_desktop.store.legal import signed_order
 from csos_desktop.store.local_store import Store
 from csos_desktop.sync.x12_intake import UNKNOWN_ORDER, ReceivedX12, receive_x12
 
@@ -38,10 +39,19 @@ def prefill_from_856(store: Store, order_id: str) -> list[ReceiptLine]:
     """
     shipped: dict[int, int] = {}
     when: dict[int, date] = {}
-    for notice in ship_notices(store, order_id):
+    notices = ship_notices(store, order_id)
+    by_ndc: dict[str, int] = {}
+    if any(ln.line_no == 0 for n in notices for ln in n.lines):
+        # An 856 without line numbers (another supplier's software): the line by its NDC.
+        order, _ = signed_order(store, order_id)
+        by_ndc = {ln.ndc.digits: ln.line_no for ln in order.lines}
+    for notice in notices:
         for ln in notice.lines:
-            shipped[ln.line_no] = shipped.get(ln.line_no, 0) + ln.quantity_shipped
-            when[ln.line_no] = ln.shipped_on
+            line_no = ln.line_no or by_ndc.get(ln.ndc.digits, 0)
+            if line_no == 0:
+                continue  # a product this order does not hold: nothing to pre-fill
+            shipped[line_no] = shipped.get(line_no, 0) + ln.quantity_shipped
+            when[line_no] = ln.shipped_on
     for stored in store.receipts.for_order(order_id):
         for r in stored.receipt.lines:
             shipped[r.line_no] = shipped.get(r.line_no, 0) - r.quantity_received

@@ -128,7 +128,7 @@ def test_a_field_too_long_for_the_850_is_refused_with_its_place() -> None:
         (lambda t: t.replace("GE*1*42", "GE*1*41"), X12Reason.CONTROL_MISMATCH),
         (lambda t: t.replace("CTT*3", "CTT*2"), X12Reason.CONTROL_MISMATCH),
         (lambda t: t.replace("*", "|", 1), X12Reason.SEPARATORS),
-        (lambda t: t.replace("~", "\n"), X12Reason.SEPARATORS),
+        (lambda t: t[:105] + "A" + t[106:], X12Reason.SEPARATORS),  # a letter ends segments
         (lambda t: "ISB" + t[3:], X12Reason.MALFORMED),
         (lambda t: t[:200], X12Reason.MALFORMED),
         (
@@ -168,3 +168,9 @@ def test_text_holding_every_printable_separator_falls_back_to_control_separators
     data = x12(order)
     assert data[3:4] == b"\x1d" and data[104:106] == b"\x1f\x1e"
     assert read_850(data) == order
+
+
+def test_segments_ended_by_line_breaks_read_as_the_same_order() -> None:
+    # Some partners end segments with a line break instead of a character (CR LF here).
+    text = x12().decode()
+    assert read_850(text.replace("~\n", "\r\n").encode()) == read_850(text.encode())
