@@ -13,6 +13,7 @@ import base64
 import copy
 import hashlib
 import re
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +28,12 @@ from csos_desktop.domain.script.safe_xml import DEFAULT_LIMITS, XmlLimits, parse
 from csos_desktop.domain.script.table import Codec, Field, MappingTable
 
 _DIGITS = re.compile(r"[0-9]+")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_WHOLE = re.compile(r"([0-9]+)(?:\.0*)?")
 _NOTE = "DEA schedule {}"
+#: The namespace of the SCRIPT schemas (2017071 and later): written as the default
+#: namespace, as the XSD wants; read as the default one or under a prefix.
+SCRIPT_NAMESPACE = "http://www.ncpdp.org/schema/SCRIPT"
 
 
 class NewRxInvalid(PrescriptionInvalid):
@@ -101,7 +107,7 @@ def build_newrx(
     rx: Prescription, pharmacy: Pharmacy, table: MappingTable = SCRIPT_2017071
 ) -> ET.Element:
     """The unsigned NewRx for *rx* sent to *pharmacy* (the choice is in the signed bytes)."""
-    root = ET.Element("Message", dict(table.message_attributes))
+    root = ET.Element("Message", {"xmlns": SCRIPT_NAMESPACE, **dict(table.message_attributes)})
     to = _child(root, table.to)
     to.text, to.attrib["Qualifier"] = pharmacy.ncpdp_id, table.to_qualifier
     _child(root, table.message_id).text = rx.rx_id
@@ -171,16 +177,23 @@ def _text(root: ET.Element, path: str) -> str | None:
 
 def _read(root: ET.Element, table: MappingTable, f: Field, problems: list[Problem]) -> object:
     node = root.find(f.xml)
+    if node is None and f.xml.endswith("/Date"):
+        # Other senders write the choice's other branch: <DateTime>CCYY-MM-DDThh:mm:ss</...>
+        moment = root.find(f.xml.removesuffix("Date") + "DateTime")
+        return None if moment is None else (moment.text or "").strip()[:10]
     if node is None:
         return None
     if f.codec is Codec.NAME:
         last, first = _text(node, "LastName"), _text(node, "FirstName")
+        middle = _text(node, "MiddleName")
         if last is None:
             return None
-        return last if first is None else f"{first} {last}"
+        given = " ".join(p.strip() for p in (first, middle) if p and p.strip())
+        return last if first is None else f"{given} {last}" if given else f"{first} {last}"
     text = node.text or ""
     if f.codec is Codec.INTEGER:
-        return int(text) if _DIGITS.fullmatch(text) else text
+        whole = _WHOLE.fullmatch(text.strip())  # "30", or "30.000": SCRIPT decimals
+        return int(whole.group(1)) if whole else text
     if f.codec is Codec.SCHEDULE:
         schedule = table.schedule_of(text)
         if schedule is None:
@@ -247,12 +260,14 @@ def read_newrx(
     data: bytes, table: MappingTable = SCRIPT_2017071, limits: XmlLimits = DEFAULT_LIMITS
 ) -> NewRx:
     """Read a NewRx strictly; raises ``XmlRefused`` or :class:`NewRxInvalid` with reasons."""
-    root = parse_xml(data, limits)
+    original = parse_xml(data, limits)
+    root = _local_names(original)
     problems: list[Problem] = []
     if root.tag != "Message" or root.find("Body/NewRx") is None:
         raise NewRxInvalid((Problem("Message", "not-newrx", "is not a SCRIPT NewRx message"),))
     doc = _document(root, table, table.prescription, problems)
     doc["schema"] = "csos-rx/1"
+    doc["rx_id"] = _rx_id(doc)
     rx: Prescription | None = None
     try:
         rx = Prescription.from_document(doc)
@@ -267,7 +282,33 @@ def read_newrx(
         )
     if problems or rx is None or pharmacy is None:
         raise NewRxInvalid(tuple(problems))
-    return NewRx(rx, pharmacy, _signature(root, table), signed_bytes(root, table))
+    return NewRx(rx, pharmacy, _signature(root, table), signed_bytes(original, table))
+
+
+def _rx_id(doc: Mapping[str, object]) -> object:
+    """Our prescriptions' IDs are UUIDs; another system's PrescriberOrderNumber is any
+    text up to 35 characters. Its ID here is then a UUID derived from the prescriber's
+    DEA number and that number, the same each time the message is read; the number
+    itself stays in the message kept."""
+    number = doc.get("rx_id")
+    if not isinstance(number, str) or not number.strip() or _UUID.fullmatch(number):
+        return number
+    practitioner = doc.get("practitioner")
+    dea = practitioner.get("dea_number") if isinstance(practitioner, Mapping) else None
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ncpdp-script:{dea}:{number}"))
+
+
+def _local_names(root: ET.Element) -> ET.Element:
+    """*root* with the SCRIPT namespace's prefix dropped from tags (``<s:Message
+    xmlns:s=...>``): the paths of the tables are local names. As it is otherwise."""
+    prefix, sep, _ = root.tag.partition(":")
+    if not sep or root.attrib.get(f"xmlns:{prefix}") != SCRIPT_NAMESPACE:
+        return root
+    local = copy.deepcopy(root)
+    for node in local.iter():
+        if node.tag.startswith(prefix + ":"):
+            node.tag = node.tag[len(prefix) + 1 :]
+    return local
 
 
 def _pharmacy(doc: Mapping[str, object], problems: list[Problem]) -> Pharmacy | None:

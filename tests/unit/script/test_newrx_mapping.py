@@ -13,6 +13,7 @@ from csos_desktop.domain.prescription import Prescription
 from csos_desktop.domain.schedule import Schedule
 from csos_desktop.domain.script.mapping_2017071 import TABLE
 from csos_desktop.domain.script.newrx import (
+    SCRIPT_NAMESPACE,
     DigitalSignature,
     NewRxInvalid,
     SignatureIndicator,
@@ -21,6 +22,7 @@ from csos_desktop.domain.script.newrx import (
     signed_bytes,
     with_signature,
 )
+from csos_desktop.domain.script.safe_xml import parse_xml
 from tests.unit.domain.strategies import FAST
 from tests.unit.script.samples import sample_pharmacy, sample_prescription
 from tests.unit.script.strategies import pharmacies, prescriptions
@@ -45,7 +47,7 @@ def test_prescription_to_newrx_and_back_is_the_same_prescription(
 
 def test_each_1306_05_element_is_in_its_script_element() -> None:
     rx, pharmacy = sample_prescription(), sample_pharmacy()
-    root = ET.fromstring(with_signature(build_newrx(rx, pharmacy), FAKE))
+    root = parse_xml(with_signature(build_newrx(rx, pharmacy), FAKE))
     med = "Body/NewRx/MedicationPrescribed"
     expected = {
         "Body/NewRx/Patient/HumanPatient/Name/LastName": "Lopez",
@@ -72,6 +74,7 @@ def test_each_1306_05_element_is_in_its_script_element() -> None:
         "Header/DigitalSignature/DigestMethod": "SHA256",
     }
     assert {path: root.findtext(path) for path in expected} == expected
+    assert root.get("xmlns") == SCRIPT_NAMESPACE  # the schemas' namespace, as default
 
 
 @pytest.mark.parametrize("schedule", [Schedule.II_NON_NARCOTIC, Schedule.III_NON_NARCOTIC])
@@ -93,7 +96,7 @@ def test_the_indicator_alone_reads_as_an_indicator() -> None:
 
 
 def _without(message: bytes, path: str) -> bytes:
-    root = ET.fromstring(message)
+    root = parse_xml(message)
     parent_path, _, tag = path.rpartition("/")
     parent = root.find(parent_path)
     assert parent is not None and parent.find(tag) is not None
