@@ -65,3 +65,18 @@ def whole_number(text: str) -> int | None:
     if not text or len(text) > MAX_DIGITS or not (text.isascii() and text.isdigit()):
         return None
     return int(text)
+
+
+#: Spreadsheets and the FDA's files come as UTF-8 (with or without a BOM) or, saved by
+#: Windows programs, as Windows-1252; Latin-1 decodes any byte, so reading never fails.
+TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+
+def decode_text(data: bytes) -> str:
+    """Text of a file made elsewhere: UTF-8 if it is, else Windows-1252, else Latin-1."""
+    for encoding in TEXT_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover

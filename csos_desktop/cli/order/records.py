@@ -86,10 +86,13 @@ def _import_file(store: OpenStore, path: Path) -> list[OrderRecord]:
     from csos_desktop.services.orders.drafts import import_orders
 
     if path.suffix.lower() == ".csv":
+        from csos_desktop.domain.untrusted_input import decode_text
+
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"Cannot read {path} as UTF-8 text ({exc}).") from exc
+            # UTF-8, or Windows-1252 as Excel saves "CSV (Comma delimited)" on Windows.
+            text = decode_text(path.read_bytes())
+        except OSError as exc:
+            raise InputError(f"Cannot read {path} ({exc.strerror}).") from exc
         data: object = orders_from_csv(text, now=datetime.now(UTC))
     else:
         data = read_json(path)

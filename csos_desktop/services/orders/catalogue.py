@@ -19,13 +19,11 @@ from csos_desktop.domain.catalogue import Catalogue, bundled_catalogue
 from csos_desktop.domain.clock import Clock, utc_now
 from csos_desktop.domain.errors import InputError
 from csos_desktop.domain.fda_ndc import DirectoryImport, read_directory
+from csos_desktop.domain.untrusted_input import decode_text
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.catalogue import CatalogueImport
 from csos_desktop.store.db import default_path
 from csos_desktop.store.local_store import Store, open_store
-
-# The FDA publishes its text files in Windows-1252 at times; UTF-8 is tried first.
-_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
 
 @dataclass(frozen=True)
@@ -37,13 +35,8 @@ class ImportOutcome:
 
 
 def decode(data: bytes) -> str:
-    """Text of a directory file: UTF-8 if it is, else Windows-1252, else Latin-1 (never fails)."""
-    for encoding in _ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+    """Text of a directory file (the FDA publishes in Windows-1252 at times)."""
+    return decode_text(data)
 
 
 def _read(path: Path) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from csos_desktop.cli import main
@@ -77,3 +78,21 @@ def test_a_file_named_twice_is_imported_once(tmp_path: Path) -> None:
 def test_import_needs_at_least_one_file(tmp_path: Path) -> None:
     done = csos(tmp_path / "home", "order", "import")
     assert done.exit_code == 2 and "Missing argument 'ORDER_FILES...'" in done.output
+
+
+def test_a_csv_saved_by_excel_on_windows_imports_with_its_accents(tmp_path: Path) -> None:
+    # Excel's "CSV (Comma delimited)" is Windows-1252, not UTF-8, with CRLF line ends.
+    home = tmp_path / "home"
+    order = order_input()
+    order["purchaser"]["name"] = "Pharmacie Générale"
+    text = csv_of({"A": order}).replace("\r\n", "\n").replace("\n", "\r\n")
+    (tmp_path / "excel.csv").write_bytes(text.encode("cp1252"))
+    with pytest.raises(UnicodeDecodeError):
+        (tmp_path / "excel.csv").read_bytes().decode("utf-8")  # not UTF-8 indeed
+
+    done = csos(home, "order", "import", str(tmp_path / "excel.csv"), "--json")
+
+    assert done.exit_code == 0, done.output
+    [created] = json.loads(done.stdout)
+    shown = csos(home, "order", "show", str(created["order_id"]), "--json")
+    assert "Pharmacie Générale" in json.dumps(json.loads(shown.stdout), ensure_ascii=False)
