@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from csos_desktop.domain.ndc import Ndc, NdcInvalid, parse_ndc
+from csos_desktop.domain.untrusted_input import whole_number
 from csos_desktop.domain.x12.order850 import PO1_NDC, PO1_UNIT, REF_ORDER_ID, REF_ORDER_ID_NAME
 from csos_desktop.domain.x12.syntax import (
     Envelope,
@@ -221,7 +222,8 @@ def _ndc(seg_: Segment, first: int) -> Ndc:
 
 
 def _number(text: str, fallback: int) -> int:
-    return int(text) if text.strip().isdigit() else fallback
+    number = whole_number(text)  # ASCII digits only ("²".isdigit() is true)
+    return fallback if number is None else number
 
 
 def _ack_status(code: str) -> AckStatus:
@@ -237,9 +239,9 @@ def _ack_status(code: str) -> AckStatus:
 
 def _line_status(code: str) -> LineStatus:
     """ACK01: accepted (as ordered or changed), backordered, or refused."""
-    if code in ("IB", "BP"):
+    if code in ("IB", "BP", "IH", "IW"):  # backordered, partly; on hold (waiver)
         return LineStatus.BACKORDERED
-    if code in ("IR", "ID", "IW") or code.startswith("R"):
+    if code in ("IR", "ID") or code.startswith("R"):
         return LineStatus.REJECTED
     if code.startswith("I") or code in ("AC", "DR"):
         return LineStatus.ACCEPTED
