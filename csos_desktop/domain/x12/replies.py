@@ -222,7 +222,9 @@ def _ndc(seg_: Segment, first: int) -> Ndc:
 
 
 def _number(text: str, fallback: int) -> int:
-    number = whole_number(text)  # ASCII digits only ("²".isdigit() is true)
+    """A count as X12 writes it ("2", or the decimal "2.000"); *fallback* when absent."""
+    whole, _, fraction = text.strip().partition(".")
+    number = whole_number(whole) if not fraction.strip("0") else None  # ASCII digits only
     return fallback if number is None else number
 
 
@@ -312,7 +314,10 @@ def _read_856(ix: Interchange) -> ShipNotice:
             (_day(s.get(2)) for s in loop if s.tag == "DTM" and s.get(1) == "011"), shipment_day
         )
         line_no = _number(lin.get(1), _number(sn1.get(1), 0))  # 0: matched by NDC
-        lines.append(ShippedLine(line_no, _ndc(lin, 2), int(sn1.get(2)), day))
+        shipped_count = _number(sn1.get(2), -1)
+        if shipped_count < 0:
+            raise X12Error(X12Reason.MISSING_FIELD, f"SN1 quantity {sn1.get(2)!r} is no count")
+        lines.append(ShippedLine(line_no, _ndc(lin, 2), shipped_count, day))
     return ShipNotice(
         bsn.get(2), _order_id(ix), prf[0].get(1) if prf else "", shipped, tuple(lines)
     )

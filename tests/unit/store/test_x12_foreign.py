@@ -95,7 +95,7 @@ def _856(number: str, ndcs: list[str], end: str = "~") -> bytes:
             "PID*F****OXYCODONE HCL 5MG TAB",
             "HL*5*3*I",
             f"LIN**ND*{second}",
-            "SN1**1*EA",
+            "SN1**1.000*EA",  # X12 quantities are decimals
             "CTT*5",
         ],
         102,
