@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from csos_desktop.domain.script.mapping_2017071 import TABLE as SCRIPT_2017071
+from csos_desktop.domain.script.newrx import SCRIPT_NAMESPACE
 from csos_desktop.domain.script.table import MappingTable
 from csos_desktop.domain.timestamps import format_timestamp
 
@@ -31,7 +32,8 @@ def build_answer(
     table: MappingTable = SCRIPT_2017071,
 ) -> bytes:
     """Status when *reasons* is empty, else Error listing them; canonical bytes."""
-    root = ET.Element("Message", dict(table.message_attributes))
+    # The schemas' namespace as the default, like the NewRx (newrx.SCRIPT_NAMESPACE).
+    root = ET.Element("Message", {"xmlns": SCRIPT_NAMESPACE, **dict(table.message_attributes)})
     header = ET.SubElement(root, "Header")
     ET.SubElement(header, "From", {"Qualifier": table.to_qualifier}).text = own_ncpdp_id
     ET.SubElement(header, "MessageID").text = message_id
