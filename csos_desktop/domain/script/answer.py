@@ -30,11 +30,15 @@ def build_answer(
     reasons: Sequence[tuple[str, str]],
     now: datetime,
     table: MappingTable = SCRIPT_2017071,
+    to: str = "",
 ) -> bytes:
-    """Status when *reasons* is empty, else Error listing them; canonical bytes."""
+    """Status when *reasons* is empty, else Error listing them; canonical bytes. *to*: the
+    NewRx's From, when it named its sender."""
     # The schemas' namespace as the default, like the NewRx (newrx.SCRIPT_NAMESPACE).
     root = ET.Element("Message", {"xmlns": SCRIPT_NAMESPACE, **dict(table.message_attributes)})
     header = ET.SubElement(root, "Header")
+    if to:
+        ET.SubElement(header, "To").text = to
     ET.SubElement(header, "From", {"Qualifier": table.to_qualifier}).text = own_ncpdp_id
     ET.SubElement(header, "MessageID").text = message_id
     ET.SubElement(header, "RelatesToMessageID").text = relates_to

@@ -65,6 +65,10 @@ class NewRx:
     pharmacy: Pharmacy
     signature: DigitalSignature | SignatureIndicator | None
     signed_bytes: bytes
+    #: Header/MessageID and Header/From as sent: an answer relates to the one and goes to
+    #: the other (ours carry the rx id as MessageID and no From).
+    message_id: str = ""
+    sender: str = ""
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -282,7 +286,14 @@ def read_newrx(
         )
     if problems or rx is None or pharmacy is None:
         raise NewRxInvalid(tuple(problems))
-    return NewRx(rx, pharmacy, _signature(root, table), signed_bytes(original, table))
+    return NewRx(
+        rx,
+        pharmacy,
+        _signature(root, table),
+        signed_bytes(original, table),
+        (_text(root, table.message_id) or "").strip(),
+        (_text(root, "Header/From") or "").strip(),
+    )
 
 
 def _rx_id(doc: Mapping[str, object]) -> object:

@@ -127,7 +127,11 @@ def receive(
     answer = build_answer(
         own_ncpdp_id=own_ncpdp_id,
         message_id=f"{own_ncpdp_id}-{hashlib.sha256(message).hexdigest()[:20]}",
-        relates_to=rx_id or hashlib.sha256(message).hexdigest(),
+        # The sender's MessageID (ours is the rx id; another system's is its own).
+        relates_to=(newrx.message_id if newrx else "")
+        or rx_id
+        or hashlib.sha256(message).hexdigest(),
+        to=newrx.sender if newrx else "",
         reasons=[(f.code, f.message) for f in verification.findings],
         now=now,
     )

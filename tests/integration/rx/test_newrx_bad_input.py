@@ -102,3 +102,21 @@ def test_the_kept_record_never_changes(
         with pytest.raises(sqlite3.DatabaseError):
             pharmacy_store.conn.execute(sql)
     assert pharmacy_store.script.get(got.record.message_id).message == signed
+
+
+def test_another_system_s_unsigned_newrx_is_kept_and_answered_to_its_sender(
+    pharmacy_store: Store, test_ca: TestCa
+) -> None:
+    # Written by another prescribing system (tests/unit/script/test_newrx_foreign.py): read
+    # in full, kept as received, and its answer relates to *its* MessageID and goes to its
+    # From, as SCRIPT answers do.
+    from tests.unit.script.test_newrx_foreign import FOREIGN
+
+    got = _receive(pharmacy_store, test_ca, FOREIGN.encode())
+    kept = pharmacy_store.script.get(got.record.message_id)
+    assert kept.message == FOREIGN.encode()
+    assert got.verification.newrx is not None  # read, whatever the verdict on its signature
+    assert kept.answer is not None
+    assert b"<RelatesToMessageID>a1b2c3d4e5f6</RelatesToMessageID>" in kept.answer
+    assert b"<To>EHRVENDOR01</To>" in kept.answer
+    assert b'xmlns="http://www.ncpdp.org/schema/SCRIPT"' in kept.answer
