@@ -327,3 +327,16 @@ def test_an_asynchronous_receipt_is_posted_to_the_address_the_partner_gave(
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("md", ["sha1", "sha512"])
+def test_a_message_signed_with_another_hash_than_sha_256_is_kept_and_refused_saying_so(
+    files: Files, store: Store, md: str
+) -> None:
+    # One CMS reader for orders, statements and AS2, and it takes SHA-256 signatures only
+    # (docs/x12.md); the partner is told which in the error MDN, and the bytes are kept.
+    ctype, body = headers_of(openssl_signed(files, md=md))
+    got = INBOX.handle(store, as2_headers(ctype), body)
+    assert got.received is None and got.problem is not None
+    assert got.problem.startswith("as2-signature") and "SHA-256" in got.problem
+    assert b"processed/error: as2-signature" in got.mdn
