@@ -136,29 +136,26 @@ def _part(content_type: str, body: bytes) -> bytes:
     )
 
 
-def _payload_part(content_type: str, body: bytes) -> bytes:
-    """The payload as a base64 MIME part: only CRLF line ends are then signed, so S/MIME
-    readers that canonicalise line ends (OpenSSL does) verify the very bytes we signed;
-    an X12 interchange with bare LF between segments, sent binary, would not verify."""
+def _base64_part(content_type: str, body: bytes, *more_headers: str) -> bytes:
+    """A MIME part with its body in base64 (CRLF lines). For the payload, only CRLF line
+    ends are then signed, so S/MIME readers that canonicalise line ends (OpenSSL does)
+    verify the very bytes we signed: an X12 interchange with bare LF between segments,
+    sent binary, would not verify. The signature part is written so as S/MIME does."""
+    head = [f"Content-Type: {content_type}", "Content-Transfer-Encoding: base64", *more_headers]
     encoded = base64.encodebytes(body).replace(b"\n", CRLF)
-    return (
-        f"Content-Type: {content_type}".encode() + CRLF
-        + b"Content-Transfer-Encoding: base64" + CRLF + CRLF
-        + encoded
-    )  # fmt: skip
+    return CRLF.join(h.encode() for h in head) + CRLF + CRLF + encoded
 
 
 def _signed(part: bytes, signer: CmsSigner, now: datetime, boundary: str) -> tuple[str, bytes]:
-    # The signature part in base64, as S/MIME writes it (every partner reads that form).
-    signature = base64.encodebytes(signer.sign(part, now)).replace(b"\n", CRLF)
+    signature = _base64_part(
+        "application/pkcs7-signature; name=smime.p7s",
+        signer.sign(part, now),
+        'Content-Disposition: attachment; filename="smime.p7s"',
+    )
     b = boundary.encode()
     body = (
         b"--" + b + CRLF + part + CRLF
-        + b"--" + b + CRLF
-        + b"Content-Type: application/pkcs7-signature; name=smime.p7s" + CRLF
-        + b"Content-Transfer-Encoding: base64" + CRLF
-        + b'Content-Disposition: attachment; filename="smime.p7s"' + CRLF + CRLF
-        + signature + CRLF
+        + b"--" + b + CRLF + signature + CRLF
         + b"--" + b + b"--" + CRLF
     )  # fmt: skip
     content_type = (
@@ -219,7 +216,7 @@ def build_message(
 
     *compress*: the signed entity is compressed (RFC 5402, after signing, before
     encrypting), so the MIC stays the one of the signed part."""
-    part = _payload_part(payload_type, payload)
+    part = _base64_part(payload_type, payload)
     content_type, body = _signed(part, ours.signer, now, f"csos-{_token(message_id)}")
     if compress:
         entity = f"Content-Type: {content_type}".encode() + CRLF + CRLF + body

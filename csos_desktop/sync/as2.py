@@ -8,6 +8,7 @@ what was sent before the order counts as delivered.
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,23 +56,52 @@ def send_as2(
         compress=conn.compress,
         payload_type=payload_type,
     )
-    request = urllib.request.Request(
+    _, mdn_type, mdn_body = post_as2(
         conn.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": content_type,
-            "AS2-Version": "1.2",
-            "AS2-From": conn.as2_from,
-            "AS2-To": conn.as2_to,
-            "Message-ID": message_id,
+        body,
+        content_type=content_type,
+        as2_from=conn.as2_from,
+        as2_to=conn.as2_to,
+        message_id=message_id,
+        ca_bundle=conn.ca_bundle,
+        timeout=timeout,
+        extra={
             "Disposition-Notification-To": conn.as2_from,
             "Disposition-Notification-Options": "signed-receipt-protocol=required, "
             "pkcs7-signature; signed-receipt-micalg=required, sha-256",
         },
     )
-    context = tls_context(conn.ca_bundle) if conn.url.startswith("https:") else None
-    with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
-        mdn_type = response.headers.get("Content-Type", "")
-        mdn_body = response.read()
     return verify_mdn(mdn_type, mdn_body, conn.partner, message_id=message_id, sent_mic=mic)
+
+
+def post_as2(
+    url: str,
+    body: bytes,
+    *,
+    content_type: str,
+    as2_from: str,
+    as2_to: str,
+    message_id: str,
+    ca_bundle: Path | None,
+    timeout: float,
+    extra: Mapping[str, str] | None = None,
+) -> tuple[int, str, bytes]:
+    """POST one AS2 body (a message, or an asynchronous MDN) with its AS2 headers; the
+    answer's status, Content-Type and body. TLS trusts *ca_bundle* (or the system's);
+    raises OSError / ValueError when it does not get through."""
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": content_type,
+            "AS2-Version": "1.2",
+            "AS2-From": as2_from,
+            "AS2-To": as2_to,
+            "Message-ID": message_id,
+            **(extra or {}),
+        },
+    )
+    context = tls_context(ca_bundle) if url.lower().startswith("https:") else None
+    with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+        return response.status, response.headers.get("Content-Type", ""), response.read()

@@ -20,7 +20,6 @@ import http.server
 import logging
 import ssl
 import threading
-import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -40,8 +39,8 @@ from csos_desktop.pki.as2_message import (
 )
 from csos_desktop.store.audit import AuditEvent
 from csos_desktop.store.local_store import Store
+from csos_desktop.sync.as2 import post_as2
 from csos_desktop.sync.x12_intake import ReceivedX12, receive_x12
-from csos_desktop.trust.tls import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -107,24 +106,20 @@ class As2Inbox:
         url = got.async_url or ""
         if not url.lower().startswith(("https://", "http://")):
             return f"asynchronous receipt not sent: {url!r} is not an http(s) address"
-        request = urllib.request.Request(
-            url,
-            data=got.mdn,
-            method="POST",
-            headers={
-                "Content-Type": got.mdn_type,
-                "AS2-Version": "1.2",
-                "AS2-From": self.as2_id,
-                "AS2-To": self.partner_id,
-                "Message-ID": f"<mdn-{uuid.uuid4().hex}@csos-desktop>",
-            },
-        )
-        context = tls_context(self.ca_bundle) if url.lower().startswith("https:") else None
         try:
-            with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
-                return f"asynchronous receipt delivered to {url} (HTTP {answer.status})"
+            status, _, _ = post_as2(
+                url,
+                got.mdn,
+                content_type=got.mdn_type,
+                as2_from=self.as2_id,
+                as2_to=self.partner_id,
+                message_id=f"<mdn-{uuid.uuid4().hex}@csos-desktop>",
+                ca_bundle=self.ca_bundle,
+                timeout=timeout,
+            )
         except (OSError, ValueError) as exc:
             return f"asynchronous receipt to {url} failed: {exc}"
+        return f"asynchronous receipt delivered to {url} (HTTP {status})"
 
     def _refused(self, store: Store, message_id: str, body: bytes, problem: str) -> Inbound:
         """Keep what came (nothing is lost) and answer with an error MDN."""
