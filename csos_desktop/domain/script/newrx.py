@@ -190,10 +190,10 @@ def _read(root: ET.Element, table: MappingTable, f: Field, problems: list[Proble
     if f.codec is Codec.NAME:
         last, first = _text(node, "LastName"), _text(node, "FirstName")
         middle = _text(node, "MiddleName")
-        if last is None:
-            return None
-        given = " ".join(p.strip() for p in (first, middle) if p and p.strip())
-        return last if first is None else f"{given} {last}" if given else f"{first} {last}"
+        if last is None or first is None:
+            return last
+        # As written: "" first names read back as " Smith" (see _write).
+        return " ".join([first, *([middle] if middle else []), last])
     text = node.text or ""
     if f.codec is Codec.INTEGER:
         whole = _WHOLE.fullmatch(text.strip())  # "30", or "30.000": SCRIPT decimals
