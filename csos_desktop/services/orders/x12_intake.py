@@ -13,7 +13,6 @@ from datetime import date
 
 from csos_desktop.domain.receipt import ReceiptLine
 from csos_desktop.domain.x12.replies import ShipNotice, read_reply
-from csos_desktop.store.legal import signed_order
 from csos_desktop.store.local_store import Store
 from csos_desktop.sync.x12_intake import UNKNOWN_ORDER, ReceivedX12, receive_x12
 
@@ -43,8 +42,8 @@ def prefill_from_856(store: Store, order_id: str) -> list[ReceiptLine]:
     by_ndc: dict[str, int] = {}
     if any(ln.line_no == 0 for n in notices for ln in n.lines):
         # An 856 without line numbers (another supplier's software): the line by its NDC.
-        order, _ = signed_order(store, order_id)
-        by_ndc = {ln.ndc.digits: ln.line_no for ln in order.lines}
+        # Its lines and NDCs as stored (signing dates the order, it changes no line).
+        by_ndc = {ln.ndc.digits: ln.line_no for ln in store.orders.order(order_id).lines}
     for notice in notices:
         for ln in notice.lines:
             line_no = ln.line_no or by_ndc.get(ln.ndc.digits, 0)
